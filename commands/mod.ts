@@ -1,0 +1,8 @@
+/** Registers every fixg subcommand on the program. Each command module stays thin: flags -> src/ -> output. */
+import type { Command } from "@commander-js/extra-typings";
+import { registerDecode } from "./decode.ts";
+
+/** Adds all subcommands to `program`. */
+export function registerCommands(program: Command): void {
+  registerDecode(program);
+}

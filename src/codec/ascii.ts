@@ -1,0 +1,142 @@
+/** Byte-level helpers for FIX tag=value: ASCII integers over Uint8Array, SOH, checksum. */
+
+/** The FIX field delimiter (SOH, 0x01). */
+export const SOH = 0x01;
+/** The '=' separating tag from value. */
+export const EQUALS = 0x3d;
+
+const latin1 = new TextDecoder("latin1");
+const encoderUtf8 = new TextEncoder();
+
+/** Parses a non-negative decimal integer from `buf[start, end)`; returns -1 if any byte is not a digit or the range is empty. */
+export function parseUint(buf: Uint8Array, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Parses a signed decimal integer; returns undefined when the bytes are not an integer. */
+export function parseInt(buf: Uint8Array, start: number, end: number): number | undefined {
+  if (end <= start) return undefined;
+  let neg = false;
+  let i = start;
+  if (buf[i] === 0x2d) {
+    neg = true;
+    i++;
+  }
+  const n = parseUint(buf, i, end);
+  if (n < 0) return undefined;
+  return neg ? -n : n;
+}
+
+/** Decodes bytes as Latin-1 (every byte one char): FIX values are ASCII, and this never throws. */
+export function latin1String(buf: Uint8Array, start: number, end: number): string {
+  const len = end - start;
+  if (len <= 0) return "";
+  if (len < 24) {
+    let s = "";
+    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
+    return s;
+  }
+  return latin1.decode(buf.subarray(start, end));
+}
+
+/** Sum of bytes modulo 256: the FIX CheckSum (10). */
+export function checksum(buf: Uint8Array, start: number, end: number): number {
+  let sum = 0;
+  for (let i = start; i < end; i++) sum += buf[i]!;
+  return sum & 0xff;
+}
+
+/** Number of decimal digits of a non-negative integer. */
+export function digitCount(n: number): number {
+  if (n < 10) return 1;
+  if (n < 100) return 2;
+  if (n < 1000) return 3;
+  if (n < 10000) return 4;
+  if (n < 100000) return 5;
+  if (n < 1000000) return 6;
+  if (n < 10000000) return 7;
+  if (n < 100000000) return 8;
+  if (n < 1000000000) return 9;
+  return String(n).length;
+}
+
+/** Writes a non-negative integer at `pos`; returns the position after it. */
+export function writeUint(buf: Uint8Array, pos: number, n: number): number {
+  if (n < 10) {
+    buf[pos] = 48 + n;
+    return pos + 1;
+  }
+  const len = digitCount(n);
+  let p = pos + len - 1;
+  while (n >= 10) {
+    const q = Math.floor(n / 10);
+    buf[p--] = 48 + (n - q * 10);
+    n = q;
+  }
+  buf[p] = 48 + n;
+  return pos + len;
+}
+
+/** Writes an integer (possibly negative) at `pos`; returns the position after it. */
+export function writeInt(buf: Uint8Array, pos: number, n: number): number {
+  if (n < 0) {
+    buf[pos] = 0x2d;
+    return writeUint(buf, pos + 1, -n);
+  }
+  return writeUint(buf, pos, n);
+}
+
+/** Writes an ASCII/Latin-1 string; returns the position after it. Chars above 0xff are written UTF-8 encoded. */
+export function writeAscii(buf: Uint8Array, pos: number, s: string): number {
+  const n = s.length;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff) return writeUtf8Tail(buf, pos, s, i);
+    buf[pos++] = c;
+  }
+  return pos;
+}
+
+function writeUtf8Tail(buf: Uint8Array, pos: number, s: string, from: number): number {
+  const r = encoderUtf8.encodeInto(s.slice(from), buf.subarray(pos));
+  return pos + r.written;
+}
+
+/** Byte length `writeAscii` will use for `s`. */
+export function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) > 0xff) return i + encoderUtf8.encode(s.slice(i)).length;
+  }
+  return s.length;
+}
+
+/** Finds `needle` (ASCII) in `buf[from, to)`; returns its index or -1. */
+export function indexOfAscii(buf: Uint8Array, needle: Uint8Array, from: number, to: number): number {
+  const first = needle[0]!;
+  const last = to - needle.length;
+  outer: for (let i = buf.indexOf(first, from); i !== -1 && i <= last; i = buf.indexOf(first, i + 1)) {
+    for (let j = 1; j < needle.length; j++) if (buf[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+/** Converts a human-readable FIX string (SOH, '|' or '^A' delimited) to wire bytes with SOH. */
+export function fromReadable(text: string): Uint8Array {
+  const s = text.replaceAll("^A", "\x01").replaceAll("|", "\x01");
+  const out = new Uint8Array(asciiLength(s));
+  writeAscii(out, 0, s);
+  return out;
+}
+
+/** Renders wire bytes with '|' in place of SOH, for logs and test messages. */
+export function toReadable(buf: Uint8Array, start = 0, end = buf.length): string {
+  return latin1String(buf, start, end).replaceAll("\x01", "|");
+}

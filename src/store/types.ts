@@ -1,0 +1,60 @@
+/**
+ * The message store contract: what a session needs to survive a restart and answer ResendRequests.
+ * Implemented by the memory store and the file journal; one contract test suite runs against both
+ * (test/store/contract.ts).
+ */
+
+/** Which way a message went, seen from this engine. */
+export type Direction = "in" | "out";
+
+/** A stored message. `bytes` is owned by the caller of `getOutbound` (a copy or an immutable buffer). */
+export interface StoredMessage {
+  seq: number;
+  bytes: Uint8Array;
+}
+
+/** Both sequence numbers of a session, as the store holds them. */
+export interface SeqNums {
+  /** Next MsgSeqNum we will send. */
+  nextSenderSeq: number;
+  /** Next MsgSeqNum we expect to receive. */
+  nextTargetSeq: number;
+}
+
+/** The store of one session. All writes happen in call order; reads see every earlier write. */
+export interface SessionStore {
+  /** Session key (see sessionKey in src/session/types.ts). */
+  readonly sessionKey: string;
+  /** Sequence numbers restored at open (1/1 for a new session). */
+  seqNums(): SeqNums;
+  /** When the current sequence-number epoch began (creation or last reset), epoch ms. */
+  creationTimeMs(): number;
+  /**
+   * Records an outbound message with its MsgSeqNum and advances nextSenderSeq to seq+1.
+   * The promise resolves when the message is as durable as the store's policy promises;
+   * callers that do not need durability may ignore it (writes stay in order).
+   */
+  appendOutbound(seq: number, bytes: Uint8Array): void | Promise<void>;
+  /** Records an inbound message (journaling) and advances nextTargetSeq to seq+1. */
+  appendInbound(seq: number, bytes: Uint8Array): void | Promise<void>;
+  /** Sets nextTargetSeq without a message (gap fills, SequenceReset). */
+  setNextTargetSeq(seq: number): void | Promise<void>;
+  /** Sets nextSenderSeq without a message (operator set-seq, SequenceReset we send). */
+  setNextSenderSeq(seq: number): void | Promise<void>;
+  /** Outbound messages with seq in [from, to] (to inclusive; to = 0 means up to the last), ascending. */
+  getOutbound(from: number, to: number): Promise<StoredMessage[]>;
+  /** Starts a new epoch: both numbers back to 1, creation time now; history is kept, not overwritten. */
+  reset(nowMs: number): void | Promise<void>;
+  /** Waits until every earlier write is durable under the store's policy. */
+  flush(): Promise<void>;
+  /** Releases the session (the store itself stays open). */
+  close(): Promise<void>;
+}
+
+/** A store for many sessions (one per gateway). */
+export interface MessageStore {
+  /** Opens (creating if needed) the store of one session. */
+  openSession(sessionKey: string, nowMs: number): Promise<SessionStore>;
+  /** Flushes and closes everything. */
+  close(): Promise<void>;
+}
