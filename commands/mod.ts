@@ -1,8 +1,12 @@
 /** Registers every fixg subcommand on the program. Each command module stays thin: flags -> src/ -> output. */
 import type { Command } from "@commander-js/extra-typings";
+import { registerConformance } from "./conformance.ts";
 import { registerDecode } from "./decode.ts";
+import { registerRun } from "./run.ts";
 
 /** Adds all subcommands to `program`. */
 export function registerCommands(program: Command): void {
   registerDecode(program);
+  registerRun(program);
+  registerConformance(program);
 }

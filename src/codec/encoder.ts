@@ -179,6 +179,8 @@ export function formatDecimal(value: number): string {
   if (!Number.isFinite(value)) throw new RangeError(`Not a finite decimal: ${value}`);
   const s = String(value);
   if (!s.includes("e")) return s;
+  // toFixed() itself switches to exponent notation from 1e21: big values are integers, print them exactly.
+  if (Number.isInteger(value)) return BigInt(value).toString();
   return value.toFixed(20).replace(/\.?0+$/, "");
 }
 

@@ -127,7 +127,10 @@ export class Framer {
   #scan(buf: Uint8Array, from: number, to: number): number {
     let p = from;
     while (p < to) {
-      if (buf[p] !== B_8 || (p + 1 < to && buf[p + 1] !== B_EQ)) {
+      // A frame starts with "8=FIX" (FIX.x.y, FIXT.1.1): anything else is junk. Checking all five
+      // bytes matters: junk like "8=X" or a cut-off "8=FI" right before a real frame would
+      // otherwise swallow that frame as part of its BeginString.
+      if (!isPrefixOfBegin(buf, p, to)) {
         const next = findBegin(buf, p + 1, to);
         const stop = next === -1 ? keepTail(buf, p, to) : next;
         if (stop > p) this.#drop("junk before BeginString", p, stop - p);
@@ -215,10 +218,14 @@ export class Framer {
     return -2;
   }
 
-  /** A frame whose extent is known but whose checksum is wrong: the caller resyncs after it. */
-  #garbleFrame(reason: GarbledReason, _p: number, end: number): number {
+  /**
+   * A frame whose CheckSum is wrong. Its extent looks known, but the BodyLength that gave it may be
+   * the corrupted part, so the caller resyncs on the next "8=FIX" after p, like any garbled frame:
+   * skipping to `end` could swallow a good frame that follows a cut-off one.
+   */
+  #garbleFrame(reason: GarbledReason, _p: number, _end: number): number {
     this.#reason = reason;
-    this.#garbledEnd = end;
+    this.#garbledEnd = 0;
     return -2;
   }
 
@@ -242,8 +249,9 @@ function findBegin(buf: Uint8Array, from: number, to: number): number {
 }
 
 const BEGIN = [B_8, B_EQ, 0x46, 0x49, 0x58];
+/** True when the bytes at i (up to 5 of them, fewer at the end of the data) match "8=FIX". */
 function isPrefixOfBegin(buf: Uint8Array, i: number, to: number): boolean {
-  for (let k = 0; i + k < to; k++) if (buf[i + k] !== BEGIN[k]) return false;
+  for (let k = 0; k < 5 && i + k < to; k++) if (buf[i + k] !== BEGIN[k]) return false;
   return true;
 }
 

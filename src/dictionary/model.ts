@@ -24,6 +24,12 @@ export interface GroupDef {
   readonly members: readonly MemberDef[];
   /** Every tag that may appear inside an entry, nested groups included. */
   readonly allTags: ReadonlySet<number>;
+  /** Name of the NumInGroup field, e.g. "NoPartyIDs". */
+  readonly name: string;
+  /** Tags every entry must carry (the delimiter included, and count tags of required nested groups). */
+  readonly requiredTags: ReadonlySet<number>;
+  /** Nested groups directly inside an entry, by their NumInGroup tag. */
+  readonly groupsByCountTag: ReadonlyMap<number, GroupDef>;
 }
 
 /** A message type: members in order (components flattened), required tags, and a tag lookup. */
@@ -35,8 +41,10 @@ export interface MessageDef {
   readonly members: readonly MemberDef[];
   /** Tags allowed at the top level of the body (group members are reached through their group). */
   readonly topLevelTags: ReadonlySet<number>;
-  /** Top-level required tags. */
+  /** Top-level required tags (count tags of required groups included). */
   readonly requiredTags: ReadonlySet<number>;
+  /** Top-level repeating groups by their NumInGroup tag. */
+  readonly groupsByCountTag: ReadonlyMap<number, GroupDef>;
 }
 
 /** A loaded dictionary. */
@@ -49,6 +57,8 @@ export interface Dictionary {
   readonly fieldsByTag: ReadonlyMap<number, FieldDef>;
   readonly fieldsByName: ReadonlyMap<string, FieldDef>;
   readonly messagesByType: ReadonlyMap<string, MessageDef>;
+  /** Messages by name, e.g. "NewOrderSingle". */
+  readonly messagesByName: ReadonlyMap<string, MessageDef>;
   readonly header: MessageDef;
   readonly trailer: MessageDef;
   /** Where the dictionary was loaded from (file path or a label). */

@@ -1,29 +1,56 @@
-/** Dictionary validation of an inbound message: returns nothing or the Reject to send. */
-import type { MessageView } from "../codec/mod.ts";
-import type { Dictionary } from "./model.ts";
-import type { RejectInfo } from "./reject.ts";
+/**
+ * Dictionary validation of an inbound message: returns nothing or the Reject to send.
+ *
+ * Speed matters here (it runs on every inbound message), so the dictionary is compiled once into
+ * flat tables indexed by tag: a format class and enum table per field, and per message type a role
+ * byte per tag (header, body, trailer, group member, NumInGroup). Repeated tags are found with
+ * "seen" stamps (an array per group depth, a new stamp per message or group entry), so a message is
+ * validated in one pass over the view's fields with no allocation on the valid path.
+ *
+ * Checks, in the order they are made (the first problem wins):
+ *  1. the view could not split a field (373=0 Invalid tag number; a data field whose length field
+ *     is wrong: 373=6 on the length field)
+ *  2. 8, 9, 35 are not the first three fields (373=14, or 373=1 when one is missing)
+ *  3. MsgType empty (373=4) or unknown (373=11, RefTagID 35)
+ *  4. each field in wire order: tag <= 0 (373=0); not in the dictionary (373=0, as the FIX session
+ *     test case 14a expects); tag appears more than once (373=13); header after body, body after
+ *     trailer, CheckSum not last (373=14); tag of a repeating group outside its group (373=15);
+ *     defined but not for this message (373=2); empty value (373=4); bad format (373=6); SOH in a
+ *     non-data value (373=17); value not in the enum (373=5); then, for a NumInGroup field, its
+ *     entries: delimiter not first (373=15), member repeated within an entry (373=13), required
+ *     member missing (373=1), entry count differs from NumInGroup (373=16)
+ *  5. required fields missing: header, body, trailer (373=1, RefTagID the missing tag)
+ */
+import { latin1String, parseUint } from "../codec/ascii.ts";
+import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
+import type { MessageView } from "../codec/view.ts";
+import { ADMIN_MSG_TYPES } from "../codec/tags.ts";
+import { combineDictionaries } from "./loader.ts";
+import { FormatClass, formatClassOf, formatOk } from "./formats.ts";
+import type { Dictionary, GroupDef, MessageDef } from "./model.ts";
+import { reject, type RejectInfo, SessionRejectReason as R } from "./reject.ts";
 
 /** Validation switches, one by one, as venues need them (QuickFIX names in brackets). */
 export interface ValidationOptions {
-  /** Reject tags not in the dictionary at all (373=0 / 3) [!AllowUnknownMsgFields for body]. */
+  /** Reject tags not in the dictionary at all (373=0, "Invalid tag number") [!AllowUnknownMsgFields]. */
   rejectUndefinedTags: boolean;
-  /** Reject tags defined in the dictionary but not for this message (373=2) [ValidateFieldsHaveValues]. */
+  /** Reject tags defined in the dictionary but not for this message (373=2) [!AllowUnknownMsgFields]. */
   rejectTagsNotInMessage: boolean;
-  /** Reject user-defined tags (5000-9999 and above) not in the dictionary [ValidateUserDefinedFields]. */
+  /** Also reject user-defined tags (5000 and above) not in the dictionary [ValidateUserDefinedFields]. */
   validateUserDefinedFields: boolean;
   /** Reject missing required fields (373=1). */
   checkRequiredFields: boolean;
-  /** Reject empty values (373=4) [ValidateFieldsHaveValues]. */
+  /** Reject empty values (373=4) [ValidateFieldsHaveValues]; when off, empty values are not checked further. */
   checkFieldsHaveValues: boolean;
   /** Reject enum values not in the dictionary (373=5). */
   checkEnumValues: boolean;
-  /** Reject values of the wrong format (373=6). */
+  /** Reject values of the wrong format (373=6) and SOH in non-data values (373=17). */
   checkDataFormat: boolean;
-  /** Reject header/body/trailer fields out of order (373=14) [ValidateFieldsOutOfOrder]. */
+  /** Reject header/body/trailer fields out of order, 8/9/35 not first, 10 not last (373=14) [ValidateFieldsOutOfOrder]. */
   checkFieldOrder: boolean;
   /** Reject repeated tags (373=13). */
   checkRepeatedTags: boolean;
-  /** Check NumInGroup counts (373=16) and group field order (373=15). */
+  /** Check repeating groups: NumInGroup counts (373=16), delimiter first and members inside their group (373=15), required members. */
   checkGroups: boolean;
   /** Reject MsgTypes the dictionary does not know (373=11). */
   checkMsgType: boolean;
@@ -44,11 +71,482 @@ export const STRICT_VALIDATION: ValidationOptions = {
   checkMsgType: true,
 };
 
-/** Validates `view` against `dict`; undefined when valid, else the first problem as a RejectInfo. */
+/** STRICT_VALIDATION with some switches changed (e.g. a session's `validation` setting). */
+export function validationOptions(overrides: Partial<ValidationOptions> = {}): ValidationOptions {
+  return { ...STRICT_VALIDATION, ...overrides };
+}
+
+/** True when the dictionary knows `msgType`. */
+export function msgTypeKnown(dict: Dictionary, msgType: string): boolean {
+  return dict.messagesByType.has(msgType);
+}
+
+/** True for session-level messages: msgcat='admin' in the dictionary, else the standard admin types. */
+export function isAdminMsgType(dict: Dictionary, msgType: string): boolean {
+  const def = dict.messagesByType.get(msgType);
+  return def === undefined ? ADMIN_MSG_TYPES.has(msgType) : def.category === "admin";
+}
+
+/**
+ * Validates `view` against `dict`; undefined when valid, else the first problem as a RejectInfo.
+ * `appDict`: for FIXT 1.1 sessions with separate transport (`dict`) and application dictionaries.
+ * Options objects are read once and remembered: do not mutate one after passing it.
+ */
 export function validate(
-  _view: MessageView,
-  _dict: Dictionary,
-  _options: ValidationOptions = STRICT_VALIDATION,
+  view: MessageView,
+  dict: Dictionary,
+  options: ValidationOptions = STRICT_VALIDATION,
+  appDict?: Dictionary,
 ): RejectInfo | undefined {
-  throw new Error("validate: being written (issue 2)");
+  const d = appDict === undefined ? dict : combined(dict, appDict);
+  const t = d === lastDict ? lastTables! : tablesOf(d);
+  const o = options === lastOptions ? lastFlags : flagsOf(options);
+  rejTag = -1;
+  return run(t, view, o) ? undefined : reject(rejReason, rejTag < 0 ? undefined : rejTag);
+}
+
+// ---- option flags -------------------------------------------------------------------------------
+
+const O_UNDEF = 1,
+  O_NOT_IN_MSG = 2,
+  O_USER_DEF = 4,
+  O_REQUIRED = 8,
+  O_HAS_VALUE = 16,
+  O_ENUM = 32,
+  O_FORMAT = 64,
+  O_ORDER = 128,
+  O_REPEAT = 256,
+  O_GROUPS = 512,
+  O_MSGTYPE = 1024;
+
+let lastOptions: ValidationOptions | undefined;
+let lastFlags = 0;
+
+function flagsOf(o: ValidationOptions): number {
+  const f = (o.rejectUndefinedTags ? O_UNDEF : 0) | (o.rejectTagsNotInMessage ? O_NOT_IN_MSG : 0) |
+    (o.validateUserDefinedFields ? O_USER_DEF : 0) | (o.checkRequiredFields ? O_REQUIRED : 0) |
+    (o.checkFieldsHaveValues ? O_HAS_VALUE : 0) | (o.checkEnumValues ? O_ENUM : 0) |
+    (o.checkDataFormat ? O_FORMAT : 0) | (o.checkFieldOrder ? O_ORDER : 0) |
+    (o.checkRepeatedTags ? O_REPEAT : 0) | (o.checkGroups ? O_GROUPS : 0) |
+    (o.checkMsgType ? O_MSGTYPE : 0);
+  lastOptions = o;
+  lastFlags = f;
+  return f;
+}
+
+// ---- compiled tables ----------------------------------------------------------------------------
+
+/** Roles of a tag in a message. */
+const HEADER = 1, BODY = 2, TRAILER = 4, GROUP_MEMBER = 8, COUNT = 16;
+/** Roles of a tag in a group entry. */
+const MEMBER = 1, NESTED_COUNT = 2;
+/** Enum kinds (0: no enum). */
+const ENUM_BYTE = 1, ENUM_SET = 2, ENUM_MULTI = 3;
+
+interface GroupTables {
+  countTag: number;
+  delimiterTag: number;
+  roles: Uint8Array;
+  nested: Map<number, GroupTables>;
+  required: Int32Array;
+}
+
+interface MsgTables {
+  known: boolean;
+  roles: Uint8Array;
+  groups: Map<number, GroupTables>;
+  required: Int32Array;
+}
+
+interface DictTables {
+  dict: Dictionary;
+  maxTag: number;
+  formats: Uint8Array;
+  /** Tags the view reads as data (extent from a length field) that the dictionary does not type as data. */
+  sohRisk: Uint8Array;
+  enumKind: Uint8Array;
+  /** Per tag, the option flags (O_FORMAT, O_ENUM) of the value checks that apply to it. */
+  checks: Uint16Array;
+  enumBytes: Array<Uint8Array | undefined>;
+  enumSets: Array<ReadonlySet<string> | undefined>;
+  messages: Map<string, MsgTables>;
+  unknownMessage: MsgTables | undefined;
+  groups: Map<GroupDef, GroupTables>;
+  /** Seen stamps per depth (0 = message level, 1 = entries of top-level groups, ...). */
+  seen: Uint32Array[];
+  stamp: number;
+}
+
+const tableCache = new WeakMap<Dictionary, DictTables>();
+let lastDict: Dictionary | undefined;
+let lastTables: DictTables | undefined;
+
+function tablesOf(dict: Dictionary): DictTables {
+  let t = tableCache.get(dict);
+  if (t === undefined) {
+    t = compile(dict);
+    tableCache.set(dict, t);
+  }
+  lastDict = dict;
+  lastTables = t;
+  return t;
+}
+
+const combinedCache = new WeakMap<Dictionary, WeakMap<Dictionary, Dictionary>>();
+
+function combined(transport: Dictionary, app: Dictionary): Dictionary {
+  let byApp = combinedCache.get(transport);
+  if (byApp === undefined) combinedCache.set(transport, byApp = new WeakMap());
+  let d = byApp.get(app);
+  if (d === undefined) byApp.set(app, d = combineDictionaries(transport, app));
+  return d;
+}
+
+function compile(dict: Dictionary): DictTables {
+  let maxTag = 0;
+  for (const tag of dict.fieldsByTag.keys()) if (tag > maxTag) maxTag = tag;
+  const size = maxTag + 1;
+  const formats = new Uint8Array(size);
+  const sohRisk = new Uint8Array(size);
+  const enumKind = new Uint8Array(size);
+  const checks = new Uint16Array(size);
+  const enumBytes: Array<Uint8Array | undefined> = new Array(size).fill(undefined);
+  const enumSets: Array<ReadonlySet<string> | undefined> = new Array(size).fill(undefined);
+  for (const f of dict.fieldsByTag.values()) {
+    let cls = formatClassOf(f.type);
+    // Some shipped dictionaries list multi-character enums for CHAR fields (FIX 4.4 MiscFeeType
+    // "11", "12"): the enum is the authority then, so the value is checked as a string.
+    if (cls === FormatClass.Char && [...f.enums.keys()].some((v) => v.length !== 1)) cls = FormatClass.String;
+    formats[f.tag] = cls;
+    if (cls !== FormatClass.Data && DATA_LENGTH_TAGS.has(f.tag)) sohRisk[f.tag] = 1;
+    const freeText = cls === FormatClass.String || cls === FormatClass.Data ||
+      cls === FormatClass.MultipleValue;
+    if (!freeText || sohRisk[f.tag] === 1) checks[f.tag] = O_FORMAT;
+    // MsgType's enum lists the message types: unknown ones are 373=11, checked separately.
+    if (f.enums.size === 0 || f.tag === 35) continue;
+    const values = [...f.enums.keys()];
+    checks[f.tag] = checks[f.tag]! | O_ENUM;
+    if (cls === FormatClass.MultipleValue) {
+      enumKind[f.tag] = ENUM_MULTI;
+      enumSets[f.tag] = new Set(values);
+    } else if (values.every((v) => v.length === 1 && v.charCodeAt(0) < 256)) {
+      const bits = new Uint8Array(256);
+      for (const v of values) bits[v.charCodeAt(0)] = 1;
+      enumKind[f.tag] = ENUM_BYTE;
+      enumBytes[f.tag] = bits;
+    } else {
+      enumKind[f.tag] = ENUM_SET;
+      enumSets[f.tag] = new Set(values);
+    }
+  }
+  return {
+    dict,
+    maxTag,
+    formats,
+    sohRisk,
+    enumKind,
+    checks,
+    enumBytes,
+    enumSets,
+    messages: new Map(),
+    unknownMessage: undefined,
+    groups: new Map(),
+    seen: [new Uint32Array(size)],
+    stamp: 0,
+  };
+}
+
+function groupTables(t: DictTables, g: GroupDef): GroupTables {
+  let gt = t.groups.get(g);
+  if (gt !== undefined) return gt;
+  const roles = new Uint8Array(t.maxTag + 1);
+  const nested = new Map<number, GroupTables>();
+  for (const m of g.members) {
+    if (m.kind === "field") {
+      if (m.tag <= t.maxTag) roles[m.tag] = MEMBER;
+    } else {
+      if (m.group.countTag <= t.maxTag) roles[m.group.countTag] = NESTED_COUNT;
+      nested.set(m.group.countTag, groupTables(t, m.group));
+    }
+  }
+  gt = {
+    countTag: g.countTag,
+    delimiterTag: g.delimiterTag,
+    roles,
+    nested,
+    required: Int32Array.from(g.requiredTags),
+  };
+  t.groups.set(g, gt);
+  return gt;
+}
+
+function messageTables(t: DictTables, def: MessageDef | undefined): MsgTables {
+  const dict = t.dict;
+  const roles = new Uint8Array(t.maxTag + 1);
+  const groups = new Map<number, GroupTables>();
+  const required: number[] = [];
+  const add = (m: MessageDef, role: number): void => {
+    for (const member of m.members) {
+      const tag = member.kind === "field" ? member.tag : member.group.countTag;
+      if (tag > t.maxTag) continue;
+      roles[tag] = roles[tag]! | role;
+      if (member.kind === "group") {
+        roles[tag] = roles[tag]! | COUNT;
+        const gt = groupTables(t, member.group);
+        groups.set(tag, gt);
+        for (const inner of member.group.allTags) {
+          if (inner <= t.maxTag) roles[inner] = roles[inner]! | GROUP_MEMBER;
+        }
+      }
+    }
+    for (const r of m.requiredTags) required.push(r);
+  };
+  add(dict.header, HEADER);
+  if (def !== undefined) add(def, BODY);
+  add(dict.trailer, TRAILER);
+  return { known: def !== undefined, roles, groups, required: Int32Array.from(required) };
+}
+
+function msgTablesFor(t: DictTables, msgType: string): MsgTables | undefined {
+  let m = t.messages.get(msgType);
+  if (m !== undefined) return m;
+  const def = t.dict.messagesByType.get(msgType);
+  if (def === undefined) return undefined;
+  m = messageTables(t, def);
+  t.messages.set(msgType, m);
+  return m;
+}
+
+function nextStamp(t: DictTables): number {
+  if (t.stamp === 0xffffffff) {
+    for (const s of t.seen) s.fill(0);
+    t.stamp = 0;
+  }
+  return ++t.stamp;
+}
+
+function seenAt(t: DictTables, depth: number): Uint32Array {
+  let s = t.seen[depth];
+  if (s === undefined) {
+    for (let d = t.seen.length; d <= depth; d++) t.seen.push(new Uint32Array(t.maxTag + 1));
+    s = t.seen[depth]!;
+  }
+  return s;
+}
+
+// ---- the checks ---------------------------------------------------------------------------------
+
+let rejReason = 0;
+let rejTag = -1;
+
+function fail(reason: number, tag: number): false {
+  rejReason = reason;
+  rejTag = tag > 0 ? tag : -1;
+  return false;
+}
+
+const FIRST_THREE = [8, 9, 35];
+
+function run(t: DictTables, view: MessageView, o: number): boolean {
+  const pe = view.parseError;
+  if (pe !== undefined) {
+    if (pe.kind === "data length mismatch") {
+      const lenTag = DATA_LENGTH_TAGS.get(view.tagAt(pe.fieldIndex)) ?? -1;
+      if (o & O_FORMAT) return fail(R.IncorrectDataFormat, lenTag);
+    } else {
+      return fail(R.InvalidTagNumber, -1);
+    }
+  }
+  const f = view.fields;
+  const n = view.count;
+  if (o & O_ORDER) {
+    for (let k = 0; k < 3; k++) {
+      const want = FIRST_THREE[k]!;
+      if (k < n && f[k * 3] === want) continue;
+      if (view.indexOf(want) >= 0) return fail(R.TagSpecifiedOutOfRequiredOrder, want);
+      if (o & O_REQUIRED) return fail(R.RequiredTagMissing, want);
+    }
+  }
+  const mi = view.indexOf(35);
+  if (mi < 0) {
+    if (o & O_REQUIRED) return fail(R.RequiredTagMissing, 35);
+  } else if (view.valueEndAt(mi) === view.valueStartAt(mi) && (o & O_HAS_VALUE)) {
+    return fail(R.TagSpecifiedWithoutValue, 35);
+  }
+  let m = msgTablesFor(t, view.msgType);
+  if (m === undefined) {
+    if (o & O_MSGTYPE) return fail(R.InvalidMsgType, 35);
+    m = t.unknownMessage ??= messageTables(t, undefined);
+  }
+  return fields(t, m, view, o);
+}
+
+/** One pass over the message's fields (groups walked as they come), then the required fields. */
+function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): boolean {
+  const f = view.fields;
+  const n = view.count;
+  const maxTag = t.maxTag;
+  const roles = m.roles;
+  const seen = t.seen[0]!;
+  const stamp = nextStamp(t);
+  let phase = 0; // 0 header, 1 body, 2 trailer
+  let i = 0;
+  while (i < n) {
+    const tag = f[i * 3]!;
+    if (tag <= 0) return fail(R.InvalidTagNumber, tag);
+    const role = tag <= maxTag ? roles[tag]! : 0;
+    if (role === 0) {
+      if (tag > maxTag || t.formats[tag] === FormatClass.Undefined) {
+        if (o & (tag >= 5000 ? O_USER_DEF : O_UNDEF)) return fail(R.InvalidTagNumber, tag);
+        i++;
+        continue;
+      }
+      if (m.known && (o & O_NOT_IN_MSG)) return fail(R.TagNotDefinedForMessageType, tag);
+      if (!value(t, view, i, tag, o)) return false;
+      i++;
+      continue;
+    }
+    const looseMember = (role & (HEADER | BODY | TRAILER)) === 0;
+    if (seen[tag] === stamp && (o & O_REPEAT) && !(looseMember && !(o & O_GROUPS))) {
+      return fail(R.TagAppearsMoreThanOnce, tag);
+    }
+    seen[tag] = stamp;
+    if ((role & HEADER) !== 0 && phase === 0) {
+      // header field in the header
+    } else if (role & BODY) {
+      if (phase === 2 && (o & O_ORDER)) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
+      if (phase === 0) phase = 1;
+    } else if (role & TRAILER) {
+      phase = 2;
+      if (tag === 10 && i !== n - 1 && (o & O_ORDER)) return fail(R.TagSpecifiedOutOfRequiredOrder, 10);
+    } else if (role & HEADER) {
+      if (o & O_ORDER) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
+    } else if (o & O_GROUPS) {
+      // A member of one of this message's repeating groups, outside its group.
+      return fail(R.RepeatingGroupFieldsOutOfOrder, tag);
+    }
+    if (!value(t, view, i, tag, o)) return false;
+    if ((role & COUNT) !== 0 && (o & O_GROUPS) !== 0) {
+      i = walkGroup(t, m.groups.get(tag)!, view, i, 1, o);
+      if (i < 0) return false;
+    } else {
+      i++;
+    }
+  }
+  if (o & O_REQUIRED) {
+    const req = m.required;
+    for (let k = 0; k < req.length; k++) {
+      if (seen[req[k]!] !== stamp) return fail(R.RequiredTagMissing, req[k]!);
+    }
+  }
+  return true;
+}
+
+/**
+ * Walks the entries of the group whose NumInGroup field is at index `ci`; `depth` is the depth of
+ * its entries. Returns the index after the group, or -1 after recording a reject.
+ */
+function walkGroup(
+  t: DictTables,
+  g: GroupTables,
+  view: MessageView,
+  ci: number,
+  depth: number,
+  o: number,
+): number {
+  const f = view.fields;
+  const n = view.count;
+  const maxTag = t.maxTag;
+  const countTag = g.countTag;
+  const delim = g.delimiterTag;
+  const roles = g.roles;
+  // A malformed count passed the format check only when that check is off: then trust the entries.
+  const count = parseUint(view.buf, f[ci * 3 + 1]!, f[ci * 3 + 2]!);
+  if (count < 0 && (o & O_FORMAT) !== 0 && f[ci * 3 + 2]! > f[ci * 3 + 1]!) {
+    fail(R.IncorrectDataFormat, countTag);
+    return -1;
+  }
+  const seen = seenAt(t, depth);
+  let j = ci + 1;
+  let entries = 0;
+  while (j < n && f[j * 3] === delim) {
+    entries++;
+    const stamp = nextStamp(t);
+    const entryStart = j;
+    while (j < n) {
+      const tag = f[j * 3]!;
+      if (j > entryStart && tag === delim) break;
+      const r = tag > 0 && tag <= maxTag ? roles[tag]! : 0;
+      if (r === 0) break;
+      if (seen[tag] === stamp && (o & O_REPEAT)) {
+        fail(R.TagAppearsMoreThanOnce, tag);
+        return -1;
+      }
+      seen[tag] = stamp;
+      if (!value(t, view, j, tag, o)) return -1;
+      if (r === NESTED_COUNT) {
+        j = walkGroup(t, g.nested.get(tag)!, view, j, depth + 1, o);
+        if (j < 0) return -1;
+      } else {
+        j++;
+      }
+    }
+    if (o & O_REQUIRED) {
+      const req = g.required;
+      for (let k = 0; k < req.length; k++) {
+        if (seen[req[k]!] !== stamp) {
+          fail(R.RequiredTagMissing, req[k]!);
+          return -1;
+        }
+      }
+    }
+  }
+  if (entries === 0 && count > 0 && j < n) {
+    const tag = f[j * 3]!;
+    if (tag > 0 && tag <= maxTag && roles[tag] !== 0) {
+      fail(R.RepeatingGroupFieldsOutOfOrder, tag);
+      return -1;
+    }
+  }
+  if (count >= 0 && entries !== count) {
+    fail(R.IncorrectNumInGroupCount, countTag);
+    return -1;
+  }
+  return j;
+}
+
+/** Value checks of field `i`: empty (4), format (6), SOH in non-data (17), enum (5). */
+function value(t: DictTables, view: MessageView, i: number, tag: number, o: number): boolean {
+  const f = view.fields;
+  const s = f[i * 3 + 1]!;
+  const e = f[i * 3 + 2]!;
+  if (s === e) return (o & O_HAS_VALUE) ? fail(R.TagSpecifiedWithoutValue, tag) : true;
+  // Most fields are free text: one masked byte tells whether anything is left to check.
+  const todo = t.checks[tag]! & o;
+  if (todo === 0) return true;
+  const buf = view.buf;
+  if (todo & O_FORMAT) {
+    const cls = t.formats[tag]!;
+    if (cls === FormatClass.Char ? e - s !== 1 : !formatOk(cls, buf, s, e)) {
+      return fail(R.IncorrectDataFormat, tag);
+    }
+    if (t.sohRisk[tag] === 1) {
+      const p = buf.indexOf(1, s);
+      if (p !== -1 && p < e) return fail(R.NonDataValueIncludesFieldDelimiter, tag);
+    }
+  }
+  if (todo & O_ENUM) {
+    const kind = t.enumKind[tag]!;
+    if (kind === ENUM_BYTE) {
+      if (e - s !== 1 || t.enumBytes[tag]![buf[s]!] !== 1) return fail(R.ValueIncorrect, tag);
+    } else if (kind === ENUM_SET) {
+      if (!t.enumSets[tag]!.has(latin1String(buf, s, e))) return fail(R.ValueIncorrect, tag);
+    } else {
+      const set = t.enumSets[tag]!;
+      for (const token of latin1String(buf, s, e).split(" ")) {
+        if (token !== "" && !set.has(token)) return fail(R.ValueIncorrect, tag);
+      }
+    }
+  }
+  return true;
 }

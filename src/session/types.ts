@@ -142,7 +142,12 @@ export type Input =
   /** Operator: reset both sequence numbers (sends Logon 141=Y mid-session when active). */
   | { kind: "reset" }
   /** Operator: set the next sequence numbers. */
-  | { kind: "set-seq"; nextSenderSeq?: number; nextTargetSeq?: number };
+  | { kind: "set-seq"; nextSenderSeq?: number; nextTargetSeq?: number }
+  /**
+   * Operator: move our next MsgSeqNum up to `newSeqNo`, telling the peer with a SequenceReset-Reset
+   * (35=4, 36=newSeqNo) when logged on (case 9's other way).
+   */
+  | { kind: "sequence-reset"; newSeqNo: number };
 
 /** Why the machine wants a message sent. */
 export type SendReason = "admin" | "app" | "resend" | "queued";
@@ -151,11 +156,17 @@ export type SendReason = "admin" | "app" | "resend" | "queued";
 export type Action =
   /**
    * Write these bytes (a complete frame, owned by the action) to the transport. When `persist` is
-   * true the engine stores it as outbound message `seq` before or with writing it (admin messages and
-   * resent copies are not stored: gap fills replace them on resend).
+   * true the engine stores it as outbound message `seq` before or with writing it. Every message
+   * sent with a new MsgSeqNum is persisted, admin ones included (so the store's nextSenderSeq is
+   * always right and the journal complete; on resend the machine gap-fills admin messages); resent
+   * copies and gap fills (old numbers) and a SequenceReset-Reset are not.
    */
   | { kind: "send"; seq: number; msgType: string; bytes: Uint8Array; persist: boolean; reason: SendReason }
-  /** Store an inbound message (journal) and advance the expected number to seq+1. */
+  /**
+   * Store an inbound message (journal) and advance the expected number to seq+1. For a live message
+   * the bytes are the inbound frame itself (a subarray of the engine's read buffer): valid while this
+   * step's actions run, like `deliver`'s view; the store copies what it keeps.
+   */
   | { kind: "persist-inbound"; seq: number; bytes: Uint8Array }
   /** Hand an application message to the application. The view is valid during this action only. */
   | { kind: "deliver"; view: MessageView }
@@ -183,7 +194,7 @@ export interface SessionEvent {
   level: "debug" | "info" | "warn" | "error";
   /** A short stable name: logon, logout, gap, resend-request, resend, gap-fill, sequence-reset, reject-sent,
    * reject-received, business-reject-sent, garbled, heartbeat-timeout, test-request, disconnect, logon-refused,
-   * seq-too-low, queued, possdup-ignored. */
+   * seq-too-low, queued, possdup-ignored; also logon-timeout, logout-timeout, resend-complete, message-ignored. */
   name: string;
   text: string;
   /** Relevant sequence numbers and tags. */

@@ -1,0 +1,111 @@
+/** `fixg run`: run gateway sessions from a YAML config and/or flags until SIGINT/SIGTERM. */
+import type { Command } from "@commander-js/extra-typings";
+import { buildGateway, loggerFor } from "../src/engine/build.ts";
+import { checkConfig, type FixgConfig, loadConfig } from "../src/engine/config.ts";
+import { ConfigError } from "../src/errors.ts";
+
+/** Flags of `fixg run` that describe a session or override the file. */
+export interface RunFlags {
+  config?: string;
+  acceptor?: boolean;
+  initiator?: boolean;
+  host?: string;
+  port?: string;
+  senderCompId?: string;
+  targetCompId?: string;
+  beginString?: string;
+  app?: string;
+  resetOnLogon?: boolean;
+  heartbeat?: string;
+  dict?: string;
+  store?: string;
+  fsync?: string;
+  logFormat?: string;
+  logLevel?: string;
+  verbose?: boolean;
+}
+
+/** Builds the effective config: the file (if any) with flags on top, or one session from flags alone. */
+export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
+  const base: Record<string, unknown> = flags.config ? (await loadConfig(flags.config)).raw : {};
+  const doc = structuredClone(base) as Record<string, unknown>;
+  const session: Record<string, unknown> = {};
+  if (flags.acceptor && flags.initiator) throw new ConfigError("--acceptor and --initiator cannot both be given");
+  if (flags.acceptor) session.role = "acceptor";
+  if (flags.initiator) session.role = "initiator";
+  if (flags.host !== undefined) session[flags.acceptor ? "bindHost" : "host"] = flags.host;
+  if (flags.port !== undefined) session.port = flags.port;
+  if (flags.senderCompId !== undefined) session.senderCompId = flags.senderCompId;
+  if (flags.targetCompId !== undefined) session.targetCompId = flags.targetCompId;
+  if (flags.beginString !== undefined) session.beginString = flags.beginString;
+  if (flags.app !== undefined) session.app = flags.app;
+  if (flags.resetOnLogon) session.resetOnLogon = "true";
+  if (flags.heartbeat !== undefined) session.heartbeatIntervalSec = flags.heartbeat;
+  if (flags.dict !== undefined) session.dictionary = flags.dict;
+  const sessions = (doc.sessions as Record<string, unknown>[] | undefined) ?? [];
+  if (sessions.length === 0) {
+    if (Object.keys(session).length === 0) throw new ConfigError("nothing to run: give --config FILE or --acceptor/--initiator with --port, --sender-comp-id and --target-comp-id");
+    if (!session.role) throw new ConfigError("give --acceptor or --initiator");
+    doc.sessions = [session];
+  } else {
+    doc.sessions = sessions.map((s) => ({ ...s, ...session }));
+  }
+  const store = { ...(doc.store as Record<string, unknown> | undefined) };
+  if (flags.store !== undefined) {
+    if (flags.store === "memory") store.type = "memory";
+    else {
+      store.type = "file";
+      store.dir = flags.store;
+    }
+  }
+  if (flags.fsync !== undefined) store.fsync = flags.fsync;
+  if (Object.keys(store).length > 0) doc.store = store;
+  const log = { ...(doc.log as Record<string, unknown> | undefined) };
+  if (flags.logFormat !== undefined) log.format = flags.logFormat;
+  if (flags.logLevel !== undefined) log.level = flags.logLevel;
+  if (flags.verbose) log.verbose = "true";
+  if (Object.keys(log).length > 0) doc.log = log;
+  return checkConfig(doc, flags.config ?? "(command line)");
+}
+
+/** Registers `fixg run`. */
+export function registerRun(program: Command): void {
+  program.command("run")
+    .description("run FIX sessions (initiator and/or acceptor) from a YAML config or from flags, until SIGINT/SIGTERM")
+    .option("-c, --config <file>", "YAML config (docs/configuration.md)")
+    .option("--acceptor", "one acceptor session from flags")
+    .option("--initiator", "one initiator session from flags")
+    .option("--host <host>", "initiator: host to connect to; acceptor: address to bind")
+    .option("--port <port>", "port to connect to or listen on")
+    .option("--sender-comp-id <id>", "our SenderCompID (49)")
+    .option("--target-comp-id <id>", "their CompID (56); '*' on an acceptor accepts any client")
+    .option("--begin-string <v>", "FIX.4.2, FIX.4.4, FIXT.1.1 ...", undefined)
+    .option("--app <name>", "echo | log | none: what answers application messages")
+    .option("--reset-on-logon", "send 141=Y and start at 1 on every logon")
+    .option("--heartbeat <sec>", "HeartBtInt (108) in seconds")
+    .option("--dict <path>", "data dictionary (QuickFIX XML); 'none' turns validation off")
+    .option("--store <memory|DIR>", "message store: memory, or a journal directory")
+    .option("--fsync <policy>", "journal durability: always | batch | none")
+    .option("--log-format <fmt>", "text | json")
+    .option("--log-level <level>", "debug | info | warn | error")
+    .option("-v, --verbose", "log every message decoded (secrets redacted)")
+    .action(async (flags) => {
+      const config = await effectiveConfig(flags);
+      const logger = loggerFor(config);
+      const gw = await buildGateway(config, { logger });
+      await gw.start();
+      let stopping: Promise<void> | undefined;
+      const stop = () => {
+        if (stopping) return;
+        logger.info("shutdown", "signal received: logging out every session");
+        stopping = gw.stop().then(() => {
+          logger.info("shutdown", "stopped cleanly");
+          Deno.exit(0);
+        });
+      };
+      Deno.addSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+      // Keep running until a signal arrives.
+      await new Promise<never>(() => {});
+    });
+}

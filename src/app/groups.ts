@@ -1,0 +1,34 @@
+/** Splitting repeating groups whose entries may carry any tag (MD entries, instruments). */
+import { GroupEntry, type MessageView } from "../codec/view.ts";
+
+/** Tags that end any body group: the trailer and the two fields that follow MD groups. */
+export const GROUP_STOP_TAGS: ReadonlySet<number> = new Set([10, 89, 93, 813, 814]);
+
+/**
+ * Entries of the group counted by `countTag`: each starts at `delimiterTag` and runs to the next
+ * delimiter; the group ends at the first tag in `stopTags`. Unlike `view.group` no member list is
+ * needed, so entries with fields fixg has no table for are kept whole.
+ */
+export function splitGroup(
+  view: MessageView,
+  countTag: number,
+  delimiterTag: number,
+  stopTags: ReadonlySet<number> = GROUP_STOP_TAGS,
+): GroupEntry[] {
+  const ci = view.indexOf(countTag);
+  if (ci < 0) return [];
+  const out: GroupEntry[] = [];
+  let i = ci + 1;
+  if (i >= view.count || view.tagAt(i) !== delimiterTag) return out;
+  let start = i;
+  for (i++; i < view.count; i++) {
+    const t = view.tagAt(i);
+    if (stopTags.has(t)) break;
+    if (t === delimiterTag) {
+      out.push(new GroupEntry(view, start, i));
+      start = i;
+    }
+  }
+  out.push(new GroupEntry(view, start, i));
+  return out;
+}

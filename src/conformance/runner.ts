@@ -1,0 +1,419 @@
+/**
+ * Runs a scenario over TCP against the engine under test: an acceptor we connect to, or an
+ * initiator that connects to us. Sends I lines, checks E lines against the next frame on their
+ * connection, waits for the peer to close on eDISCONNECT, and stops at the first difference.
+ *
+ * The runner talks to Deno's TCP API directly (not src/transport): the tester should share no
+ * code path with the engine it tests beyond the codec's framer.
+ */
+import { Framer } from "../codec/framer.ts";
+import { compareFields } from "./matcher.ts";
+import { bytesText, completeMessage, readable, splitFields, substituteTimes, textBytes } from "./message.ts";
+import type { Scenario, ScenarioMode, Step } from "./scenario.ts";
+
+/** How long E and eDISCONNECT wait when neither the scenario nor the caller says: 5 s. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+/** How long the runner listens for unexpected extra messages after the last step: 200 ms. */
+export const DEFAULT_QUIET_MS = 200;
+/** How long iCONNECT waits for an initiator to connect, at least: 30 s (initiators back off between attempts). */
+export const DEFAULT_ACCEPT_TIMEOUT_MS = 30_000;
+
+/** Options of `runScenario`. */
+export interface RunOptions {
+  /** Which side is under test: we connect to an acceptor, or an initiator connects to us. */
+  mode: ScenarioMode;
+  /** Acceptor-under-test: the host to connect to (default 127.0.0.1). */
+  host?: string;
+  /** Acceptor-under-test: the acceptor's port. Initiator-under-test: the port to listen on when no `listener` is given. */
+  port?: number;
+  /** Default wait of E and eDISCONNECT lines, ms (a scenario's `#!timeout` wins). Default 5000. */
+  timeoutMs?: number;
+  /** Quiet period after the last step in which extra messages are collected, ms (`#!quiet` wins). Default 200. */
+  quietMs?: number;
+  /** How long iCONNECT may take, ms. Default: timeoutMs for an acceptor, at least 30 s for an initiator. */
+  connectTimeoutMs?: number;
+  /** Initiator-under-test: a listener shared by several scenarios (an initiator reconnects to the same port). */
+  listener?: ScenarioListener;
+  /** The clock of `<TIME>` placeholders (epoch ms). Default Date.now. */
+  nowMs?: () => number;
+  /** Called for every transcript entry as it happens (live verbose output). */
+  onTranscript?: (entry: TranscriptEntry) => void;
+}
+
+/** One thing that happened during a run, for verbose output. */
+export interface TranscriptEntry {
+  /** Milliseconds since the scenario started. */
+  atMs: number;
+  conn: number;
+  /** Scenario line (0 for the end-of-scenario quiet period). */
+  line: number;
+  kind: "connect" | "disconnect" | "sent" | "received" | "closed" | "garbled" | "extra";
+  /** The message with `|` for SOH, or a description. */
+  text: string;
+}
+
+/** Why a scenario failed: the first difference. */
+export interface ScenarioFailure {
+  /** Scenario line of the failing step. */
+  line: number;
+  /** The line as written. */
+  source: string;
+  /** One line saying what differed. */
+  message: string;
+  /** The expected message with `|` delimiters (E lines). */
+  expected?: string;
+  /** What was received instead, with `|` delimiters. */
+  received?: string;
+  /** The tag that differed. */
+  tag?: number;
+}
+
+/** A message that arrived after everything expected (reported, not a failure: QuickFIX semantics). */
+export interface ExtraMessage {
+  conn: number;
+  text: string;
+}
+
+/** Outcome of one scenario. */
+export interface ScenarioResult {
+  file: string;
+  name: string;
+  passed: boolean;
+  durationMs: number;
+  failure?: ScenarioFailure;
+  extraMessages: ExtraMessage[];
+  transcript: TranscriptEntry[];
+}
+
+type Inbound =
+  | { kind: "frame"; text: string }
+  | { kind: "garbled"; reason: string }
+  | { kind: "closed"; reason: string };
+
+/** One TCP connection of a scenario: frames queue up as they arrive until a step takes them. */
+class Peer {
+  readonly conn: Deno.TcpConn;
+  readonly done: Promise<void>;
+  #items: Inbound[] = [];
+  #closed: Inbound | undefined;
+  #closedByUs = false;
+  #wake: (() => void) | undefined;
+
+  constructor(conn: Deno.TcpConn) {
+    this.conn = conn;
+    try {
+      conn.setNoDelay(true);
+    } catch {
+      // Not every transport has the option; a scenario does not depend on it.
+    }
+    this.done = this.#readLoop();
+  }
+
+  get isClosed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  async #readLoop(): Promise<void> {
+    const framer = new Framer({
+      onFrame: (b, s, e) => this.#push({ kind: "frame", text: bytesText(b, s, e) }),
+      onGarbled: (g) => this.#push({ kind: "garbled", reason: g.reason }),
+    });
+    const buf = new Uint8Array(64 * 1024);
+    let reason = "closed by the peer";
+    try {
+      for (;;) {
+        const n = await this.conn.read(buf);
+        if (n === null) break;
+        framer.push(buf.subarray(0, n));
+      }
+    } catch (e) {
+      reason = `connection error: ${e instanceof Error ? e.message : e}`;
+    }
+    if (this.#closedByUs) reason = "closed by us";
+    this.#closed = { kind: "closed", reason };
+    this.#wake?.();
+  }
+
+  #push(item: Inbound): void {
+    this.#items.push(item);
+    this.#wake?.();
+  }
+
+  /** The next frame, garbled stretch or the close; undefined when nothing came within `timeoutMs`. */
+  async next(timeoutMs: number): Promise<Inbound | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const item = this.#items.shift();
+      if (item) return item;
+      if (this.#closed) return this.#closed;
+      const left = deadline - performance.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.#wake = undefined;
+          resolve();
+        }, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          this.#wake = undefined;
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Frames received and not taken by any step. */
+  drainFrames(): string[] {
+    return this.#items.splice(0).flatMap((i) => (i.kind === "frame" ? [i.text] : []));
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+  }
+
+  /** Closes the connection (idempotent) and waits for the read loop to end. */
+  async close(): Promise<void> {
+    if (!this.#closedByUs) {
+      this.#closedByUs = true;
+      try {
+        this.conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+    await this.done;
+  }
+}
+
+/** A listening socket for initiator-under-test runs; one accept is outstanding at a time, so no connection is lost between scenarios. */
+export class ScenarioListener {
+  readonly #listener: Deno.TcpListener;
+  #pending: Promise<Deno.TcpConn | undefined> | undefined;
+
+  private constructor(listener: Deno.TcpListener) {
+    this.#listener = listener;
+  }
+
+  /** Listens on `port` (0 = any free port) at `hostname` (default all interfaces). */
+  static listen(port: number, hostname = "0.0.0.0"): ScenarioListener {
+    return new ScenarioListener(Deno.listen({ port, hostname, transport: "tcp" }));
+  }
+
+  /** The port listened on. */
+  get port(): number {
+    return this.#listener.addr.port;
+  }
+
+  /** The next connection, or undefined when none arrives within `timeoutMs`. */
+  async accept(timeoutMs: number): Promise<Deno.TcpConn | undefined> {
+    this.#pending ??= this.#listener.accept().then((c) => c, () => undefined);
+    const r = await withTimeout(this.#pending, timeoutMs);
+    if (r === TIMEOUT) return undefined;
+    this.#pending = undefined;
+    return r;
+  }
+
+  /** Stops listening; a connection accepted but not handed out is closed. */
+  async close(): Promise<void> {
+    try {
+      this.#listener.close();
+    } catch {
+      // Already closed.
+    }
+    const c = await this.#pending;
+    this.#pending = undefined;
+    try {
+      c?.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+const TIMEOUT = Symbol("timeout");
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t = new Promise<typeof TIMEOUT>((resolve) => (timer = setTimeout(() => resolve(TIMEOUT), ms)));
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Builds the bytes an I line sends at `nowMs`: placeholders replaced, 9 and 10 filled in unless verbatim. */
+export function renderSend(step: Extract<Step, { kind: "send" }>, nowMs: number): Uint8Array {
+  const text = substituteTimes(step.text, nowMs);
+  if (step.verbatim) return textBytes(text);
+  const fields = completeMessage(splitFields(text).fields);
+  let out = "";
+  for (const f of fields) out += `${f.tag}=${f.value}\x01`;
+  return textBytes(out);
+}
+
+/** Runs one scenario; never throws for what the peer does (that is a failed result). */
+export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
+  const t0 = performance.now();
+  const timeoutMs = scenario.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const quietMs = scenario.quietMs ?? options.quietMs ?? DEFAULT_QUIET_MS;
+  const initiatorMode = options.mode === "initiator-under-test";
+  const connectTimeoutMs = options.connectTimeoutMs ??
+    (initiatorMode ? Math.max(timeoutMs, DEFAULT_ACCEPT_TIMEOUT_MS) : timeoutMs);
+  const nowMs = options.nowMs ?? Date.now;
+  const host = options.host ?? "127.0.0.1";
+  const peers = new Map<number, Peer>();
+  const transcript: TranscriptEntry[] = [];
+  const extraMessages: ExtraMessage[] = [];
+  const note = (conn: number, line: number, kind: TranscriptEntry["kind"], text: string): void => {
+    const entry = { atMs: Math.round(performance.now() - t0), conn, line, kind, text };
+    transcript.push(entry);
+    options.onTranscript?.(entry);
+  };
+
+  let ownListener: ScenarioListener | undefined;
+  let failure: ScenarioFailure | undefined;
+  try {
+    if (initiatorMode && !options.listener) {
+      if (options.port === undefined) throw new Error("runScenario: initiator-under-test needs a port or a listener");
+      ownListener = ScenarioListener.listen(options.port);
+    }
+    const listener = options.listener ?? ownListener;
+
+    const connect = async (step: Step): Promise<ScenarioFailure | undefined> => {
+      const old = peers.get(step.conn);
+      if (old) await old.close();
+      peers.delete(step.conn);
+      let conn: Deno.TcpConn | undefined;
+      if (listener) {
+        conn = await listener.accept(connectTimeoutMs);
+        if (!conn) {
+          return failAt(step, `no initiator connected to port ${listener.port} within ${connectTimeoutMs} ms`);
+        }
+      } else {
+        const pending = Deno.connect({ hostname: host, port: options.port ?? 0, transport: "tcp" });
+        let r: Deno.TcpConn | typeof TIMEOUT;
+        try {
+          r = await withTimeout(pending, connectTimeoutMs);
+        } catch (e) {
+          return failAt(step, `cannot connect to ${host}:${options.port}: ${e instanceof Error ? e.message : e}`);
+        }
+        if (r === TIMEOUT) {
+          pending.then((c) => c.close(), () => {});
+          return failAt(step, `cannot connect to ${host}:${options.port} within ${connectTimeoutMs} ms`);
+        }
+        conn = r;
+      }
+      peers.set(step.conn, new Peer(conn));
+      const addr = conn.remoteAddr as Deno.NetAddr;
+      note(step.conn, step.line, "connect", `connected ${addr.hostname}:${addr.port}`);
+      return undefined;
+    };
+
+    const runStep = async (step: Step): Promise<ScenarioFailure | undefined> => {
+      if (step.kind === "connect") return await connect(step);
+      const peer = peers.get(step.conn);
+      if (!peer) return failAt(step, `connection ${step.conn} is not open`);
+      switch (step.kind) {
+        case "disconnect":
+          await peer.close();
+          peers.delete(step.conn);
+          note(step.conn, step.line, "disconnect", "closed by us");
+          return undefined;
+        case "send": {
+          const bytes = renderSend(step, nowMs());
+          const text = readable(bytesText(bytes));
+          try {
+            await peer.write(bytes);
+          } catch (e) {
+            return failAt(step, `cannot send on connection ${step.conn}: ${e instanceof Error ? e.message : e}`);
+          }
+          note(step.conn, step.line, "sent", text);
+          return undefined;
+        }
+        case "expect": {
+          const expected = readable(step.text);
+          const got = await peer.next(timeoutMs);
+          if (got === undefined) {
+            return failAt(step, `no message on connection ${step.conn} within ${timeoutMs} ms`, { expected });
+          }
+          if (got.kind === "closed") {
+            note(step.conn, step.line, "closed", got.reason);
+            return failAt(step, `connection ${step.conn} ${got.reason} while a message was expected`, { expected });
+          }
+          if (got.kind === "garbled") {
+            note(step.conn, step.line, "garbled", got.reason);
+            return failAt(step, `received bytes that are not a valid FIX frame (${got.reason})`, { expected });
+          }
+          const received = readable(got.text);
+          note(step.conn, step.line, "received", received);
+          const mismatch = compareFields(step.fields, splitFields(got.text).fields);
+          if (!mismatch) return undefined;
+          return failAt(step, mismatch.reason, { expected, received, tag: mismatch.tag });
+        }
+        case "expect-disconnect": {
+          const got = await peer.next(timeoutMs);
+          if (got === undefined) {
+            return failAt(step, `connection ${step.conn} still open after ${timeoutMs} ms (expected the peer to disconnect)`);
+          }
+          if (got.kind === "closed") {
+            note(step.conn, step.line, "closed", got.reason);
+            await peer.close();
+            peers.delete(step.conn);
+            return undefined;
+          }
+          if (got.kind === "garbled") {
+            note(step.conn, step.line, "garbled", got.reason);
+            return failAt(step, `expected a disconnect, received bytes that are not a FIX frame (${got.reason})`);
+          }
+          const received = readable(got.text);
+          note(step.conn, step.line, "received", received);
+          return failAt(step, "expected a disconnect, received a message", { received });
+        }
+      }
+    };
+
+    for (const step of scenario.steps) {
+      failure = await runStep(step);
+      if (failure) break;
+    }
+    if (!failure && peers.size > 0) {
+      // QuickFIX semantics: only what is expected is checked; anything more is reported, not failed.
+      await new Promise((r) => setTimeout(r, quietMs));
+      for (const [conn, peer] of peers) {
+        for (const text of peer.drainFrames()) {
+          extraMessages.push({ conn, text: readable(text) });
+          note(conn, 0, "extra", readable(text));
+        }
+      }
+    }
+  } catch (e) {
+    failure = {
+      line: 0,
+      source: "",
+      message: `runner error: ${e instanceof Error ? e.message : e}`,
+    };
+  } finally {
+    await Promise.all([...peers.values()].map((p) => p.close()));
+    await ownListener?.close();
+  }
+  const result: ScenarioResult = {
+    file: scenario.file,
+    name: scenario.name,
+    passed: failure === undefined,
+    durationMs: Math.round(performance.now() - t0),
+    extraMessages,
+    transcript,
+  };
+  if (failure) result.failure = failure;
+  return result;
+}
+
+function failAt(
+  step: Step,
+  message: string,
+  more: { expected?: string; received?: string; tag?: number } = {},
+): ScenarioFailure {
+  return { line: step.line, source: step.source, message, ...more };
+}

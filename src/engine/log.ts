@@ -1,0 +1,150 @@
+/**
+ * Structured session logs: one line per event, as human text or JSON lines. Secrets and PII are
+ * redacted before anything is written: Password (554), NewPassword (925) and Account (1) masked,
+ * Text (58) truncated; the lists are configurable.
+ */
+import { latin1String, type MessageView } from "../codec/mod.ts";
+
+/** Log levels, lowest first. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** What gets redacted in logged messages. */
+export interface RedactionOptions {
+  /** Tags whose values are replaced by "***". */
+  maskTags: number[];
+  /** Tags whose values are cut to `truncateTo` characters. */
+  truncateTags: number[];
+  truncateTo: number;
+}
+
+/** Default redaction: passwords and Account masked, free text truncated. */
+export const DEFAULT_REDACTION: RedactionOptions = { maskTags: [554, 925, 1], truncateTags: [58], truncateTo: 32 };
+
+/** One log record. */
+export interface LogRecord {
+  level: LogLevel;
+  event: string;
+  session?: string;
+  text: string;
+  data?: Record<string, unknown>;
+}
+
+/** A sink for log lines (stderr by default; tests collect them). */
+export type LogSink = (line: string) => void;
+
+/** Logger options. */
+export interface LoggerOptions {
+  level?: LogLevel;
+  format?: "text" | "json";
+  redaction?: RedactionOptions;
+  sink?: LogSink;
+  /** Clock for timestamps (tests pass a fixed one). */
+  nowMs?: () => number;
+}
+
+const enc = new TextEncoder();
+/** Writes a line to stderr synchronously (log lines must not be lost when the process exits). */
+export const stderrSink: LogSink = (line) => {
+  Deno.stderr.writeSync(enc.encode(line + "\n"));
+};
+
+/** The engine's logger. Cheap when a level is off: check `enabled(level)` before building data. */
+export class Logger {
+  level: LogLevel;
+  format: "text" | "json";
+  redaction: RedactionOptions;
+  #mask: Set<number>;
+  #trunc: Set<number>;
+  readonly #sink: LogSink;
+  readonly #now: () => number;
+
+  constructor(options: LoggerOptions = {}) {
+    this.level = options.level ?? "info";
+    this.format = options.format ?? "text";
+    this.redaction = options.redaction ?? DEFAULT_REDACTION;
+    this.#mask = new Set(this.redaction.maskTags);
+    this.#trunc = new Set(this.redaction.truncateTags);
+    this.#sink = options.sink ?? stderrSink;
+    this.#now = options.nowMs ?? Date.now;
+  }
+
+  /** Changes level, format or redaction (hot reload). */
+  configure(options: Pick<LoggerOptions, "level" | "format" | "redaction">): void {
+    if (options.level) this.level = options.level;
+    if (options.format) this.format = options.format;
+    if (options.redaction) {
+      this.redaction = options.redaction;
+      this.#mask = new Set(options.redaction.maskTags);
+      this.#trunc = new Set(options.redaction.truncateTags);
+    }
+  }
+
+  /** True when records at `level` are written. */
+  enabled(level: LogLevel): boolean {
+    return LEVELS[level] >= LEVELS[this.level];
+  }
+
+  /** Writes a record if its level is enabled. */
+  log(r: LogRecord): void {
+    if (!this.enabled(r.level)) return;
+    const ts = new Date(this.#now()).toISOString();
+    if (this.format === "json") {
+      const o: Record<string, unknown> = { ts, level: r.level, event: r.event };
+      if (r.session !== undefined) o.session = r.session;
+      o.msg = r.text;
+      if (r.data) for (const [k, v] of Object.entries(r.data)) if (!(k in o)) o[k] = v;
+      this.#sink(JSON.stringify(o));
+    } else {
+      let line = `${ts} ${r.level.toUpperCase().padEnd(5)} ${r.session ?? "-"} ${r.event}: ${r.text}`;
+      if (r.data && Object.keys(r.data).length > 0) {
+        line += " " + Object.entries(r.data).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+      }
+      this.#sink(line);
+    }
+  }
+
+  info(event: string, text: string, session?: string, data?: Record<string, unknown>): void {
+    this.log(withOptional({ level: "info", event, text }, session, data));
+  }
+  warn(event: string, text: string, session?: string, data?: Record<string, unknown>): void {
+    this.log(withOptional({ level: "warn", event, text }, session, data));
+  }
+  error(event: string, text: string, session?: string, data?: Record<string, unknown>): void {
+    this.log(withOptional({ level: "error", event, text }, session, data));
+  }
+  debug(event: string, text: string, session?: string, data?: Record<string, unknown>): void {
+    this.log(withOptional({ level: "debug", event, text }, session, data));
+  }
+
+  /** A message as `tag=value|...` with secrets redacted (for DEBUG logs and --verbose). */
+  redactedMessage(view: MessageView): string {
+    let s = "";
+    for (let i = 0; i < view.count; i++) {
+      const tag = view.tagAt(i);
+      let v = latin1String(view.buf, view.valueStartAt(i), view.valueEndAt(i));
+      if (this.#mask.has(tag)) v = "***";
+      else if (this.#trunc.has(tag) && v.length > this.redaction.truncateTo) v = v.slice(0, this.redaction.truncateTo) + "…";
+      s += `${tag}=${v.replaceAll("\x01", "^A")}|`;
+    }
+    return s;
+  }
+
+  /** Redacts a `|`- or SOH-delimited message string. */
+  redactString(msg: string): string {
+    return msg.split(/[\x01|]/).filter((f) => f.length > 0).map((f) => {
+      const eq = f.indexOf("=");
+      const tag = Number(f.slice(0, eq));
+      const v = f.slice(eq + 1);
+      if (this.#mask.has(tag)) return `${tag}=***`;
+      if (this.#trunc.has(tag) && v.length > this.redaction.truncateTo) return `${tag}=${v.slice(0, this.redaction.truncateTo)}…`;
+      return f;
+    }).join("|") + "|";
+  }
+}
+
+function withOptional(r: LogRecord, session?: string, data?: Record<string, unknown>): LogRecord {
+  if (session !== undefined) r.session = session;
+  if (data !== undefined) r.data = data;
+  return r;
+}

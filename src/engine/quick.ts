@@ -1,0 +1,63 @@
+/** One-call helpers for library users: start one initiator or acceptor session with a memory store or a journal. */
+import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../session/types.ts";
+import { MemoryMessageStore } from "../store/memory_store.ts";
+import type { MessageStore } from "../store/types.ts";
+import type { Application } from "./application.ts";
+import { Gateway, type ReconnectPolicy } from "./gateway.ts";
+import { Logger } from "./log.ts";
+
+/** Options of a single-session helper. */
+export interface QuickSessionOptions extends Partial<Omit<SessionConfig, "id" | "role">> {
+  host?: string;
+  port: number;
+  senderCompId: string;
+  targetCompId: string;
+  beginString?: string;
+  store?: MessageStore;
+  logger?: Logger;
+  reconnect?: ReconnectPolicy;
+}
+
+function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): SessionConfig {
+  const { host: _h, port: _p, senderCompId, targetCompId, beginString, store: _s, logger: _l, reconnect: _r, ...settings } = o;
+  return {
+    ...DEFAULT_SESSION_SETTINGS,
+    ...settings,
+    id: { beginString: beginString ?? "FIX.4.4", senderCompId, targetCompId },
+    role,
+  };
+}
+
+/** Starts an initiator that connects, logs on and reconnects; returns the running gateway (call `stop()`). */
+export async function startInitiator(options: QuickSessionOptions, app: Application): Promise<Gateway> {
+  const gw = new Gateway({
+    store: options.store ?? new MemoryMessageStore(),
+    app,
+    logger: options.logger ?? new Logger({ level: "warn" }),
+  });
+  gw.addInitiator({
+    config: sessionConfig(options, "initiator"),
+    hosts: [{ host: options.host ?? "127.0.0.1", port: options.port }],
+    ...(options.reconnect ? { reconnect: options.reconnect } : {}),
+  });
+  await gw.start();
+  return gw;
+}
+
+/** Starts an acceptor for one session on `port` (0 picks a free port: read `gateway.ports[0]`). */
+export async function startAcceptor(options: QuickSessionOptions, app: Application): Promise<Gateway> {
+  const gw = new Gateway({
+    store: options.store ?? new MemoryMessageStore(),
+    app,
+    logger: options.logger ?? new Logger({ level: "warn" }),
+  });
+  const spec = { config: sessionConfig(options, "acceptor") };
+  gw.addAcceptor({
+    host: options.host ?? "127.0.0.1",
+    port: options.port,
+    sessions: options.targetCompId === "*" ? [] : [spec],
+    templates: options.targetCompId === "*" ? [spec] : [],
+  });
+  await gw.start();
+  return gw;
+}

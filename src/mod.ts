@@ -1,0 +1,19 @@
+/** fixg as a library: the codec, dictionaries, the session machine, stores and the engine. Re-exports only. */
+export * from "./codec/mod.ts";
+export * from "./errors.ts";
+export type { Dictionary, FieldDef, GroupDef, MemberDef, MessageDef } from "./dictionary/model.ts";
+export { SESSION_REJECT_TEXT, SessionRejectReason } from "./dictionary/reject.ts";
+export type { RejectInfo } from "./dictionary/reject.ts";
+export { STRICT_VALIDATION, validate, type ValidationOptions } from "./dictionary/validate.ts";
+export { builtinDictionary, loadDictionary } from "./dictionary/loader.ts";
+export * from "./session/types.ts";
+export type { Direction, MessageStore, SeqNums, SessionStore, StoredMessage } from "./store/types.ts";
+export { MemoryMessageStore } from "./store/memory_store.ts";
+export { FileJournal } from "./store/journal.ts";
+export type { Application, SendResult, SessionHandle } from "./engine/application.ts";
+export { Gateway, type GatewaySession, type ReconnectPolicy } from "./engine/gateway.ts";
+export { SessionRunner, type SessionStatus } from "./engine/session_runner.ts";
+export { Logger } from "./engine/log.ts";
+export { startAcceptor, startInitiator, type QuickSessionOptions } from "./engine/quick.ts";
+export { buildGateway } from "./engine/build.ts";
+export { loadConfig, parseConfig } from "./engine/config.ts";

@@ -1,0 +1,194 @@
+/**
+ * The `--html` report: one self-contained page (inline CSS and SVG; no script, font or CDN) that opens offline
+ * and prints: figures, the percentile distribution plot, the throughput timeline and the configuration.
+ */
+import { formatEffectValue } from "../sys/types.ts";
+import { formatCount, formatMicros } from "./format.ts";
+import {
+  escapeHtml,
+  percentileChartSvg,
+  type PercentileSeries,
+  pointsFromSummary,
+  timelineChartSvg,
+} from "./svg.ts";
+import { formatConfigValue } from "./terminal.ts";
+import { type BenchReport, LATENCY_MEASURES, MEASURE_LABELS } from "./types.ts";
+
+const STYLE = `
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 960px;
+  color: #111; background: #fff; }
+h1 { font-size: 22px; margin-bottom: 4px; }
+h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+.sub { color: #555; font-size: 13px; }
+table { border-collapse: collapse; font-size: 13px; margin: 8px 0; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #eee; text-align: left; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.figures td { font-size: 15px; }
+.bad { color: #b00020; font-weight: 600; }
+.ok { color: #1b5e20; }
+svg { display: block; margin: 8px 0; }
+`;
+
+/** A table from header cells and rows of [text, isNumber] cells. */
+function table(
+  header: readonly string[],
+  rows: readonly (readonly (string | [string, "num" | "bad" | "ok"])[])[],
+  numeric: readonly boolean[] = [],
+): string {
+  const th = header.map((h, i) => `<th${numeric[i] === true ? ' class="num"' : ""}>${escapeHtml(h)}</th>`)
+    .join("");
+  const body = rows.map((r) =>
+    "<tr>" +
+    r.map((cell, i) => {
+      const [text, cls] = typeof cell === "string" ? [cell, numeric[i] === true ? "num" : undefined] : cell;
+      return `<td${cls === undefined ? "" : ` class="${cls}"`}>${escapeHtml(text)}</td>`;
+    }).join("") +
+    "</tr>"
+  ).join("\n");
+  return `<table>\n<tr>${th}</tr>\n${body}\n</table>`;
+}
+
+/** The percentile series to plot: the recorded distribution, else points from the summary. */
+export function percentileSeriesOf(report: BenchReport): PercentileSeries[] {
+  const series: PercentileSeries[] = [];
+  for (const m of LATENCY_MEASURES) {
+    const summary = report.latency[m];
+    const dist = report.latencyDistribution?.[m];
+    if (dist !== undefined && dist.length > 0) series.push({ id: m, label: MEASURE_LABELS[m], points: dist });
+    else if (summary !== undefined && summary.count > 0) {
+      series.push({ id: m, label: MEASURE_LABELS[m], points: pointsFromSummary(summary) });
+    }
+  }
+  return series;
+}
+
+/** Renders the complete HTML document. */
+export function renderHtmlReport(report: BenchReport): string {
+  const title = `fixg bench report ${report.startedAt}`;
+  const parts: string[] = [];
+  parts.push(
+    `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>${escapeHtml(title)}</title>`,
+  );
+  parts.push(`<style>${STYLE}</style>\n</head>\n<body>`);
+  parts.push(`<h1>fixg bench</h1>`);
+  parts.push(
+    `<div class="sub">${
+      escapeHtml(
+        `${report.tool} ${report.version} · started ${report.startedAt} · measured ${
+          report.durationSec.toFixed(1)
+        } s`,
+      )
+    }</div>`,
+  );
+  parts.push(`<table class="figures"><tr>${
+    [
+      ["sent", formatCount(report.sent)],
+      ["acknowledged", formatCount(report.acknowledged)],
+      ["rejected", formatCount(report.rejected)],
+      ["lost", formatCount(report.lost)],
+      ["throughput", `${formatCount(Math.round(report.throughputPerSec))}/s`],
+    ].map(([k, v]) =>
+      `<td>${escapeHtml(k!)}<br><b${k === "lost" && report.lost > 0 ? ' class="bad"' : ""}>${
+        escapeHtml(v!)
+      }</b></td>`
+    ).join("")
+  }</tr></table>`);
+  if (report.lost > 0) {
+    parts.push(`<p class="bad">${report.lost} order(s) lost: never answered after the grace period.</p>`);
+  }
+
+  parts.push(`<h2>Latency</h2>`);
+  const latencyRows = LATENCY_MEASURES.flatMap((m) => {
+    const s = report.latency[m];
+    if (s === undefined) return [];
+    return [[
+      MEASURE_LABELS[m],
+      formatCount(s.count),
+      ...[s.p50Us, s.p90Us, s.p99Us, s.p999Us, s.p9999Us, s.maxUs, s.meanUs, s.stddevUs, s.p99Us - s.p50Us]
+        .map(
+          formatMicros,
+        ),
+    ]];
+  });
+  parts.push(
+    latencyRows.length === 0 ? "<p>No responses measured.</p>" : table(
+      ["µs", "count", "p50", "p90", "p99", "p99.9", "p99.99", "max", "mean", "stddev", "p99-p50"],
+      latencyRows,
+      [false, ...Array<boolean>(10).fill(true)],
+    ),
+  );
+  const series = percentileSeriesOf(report);
+  if (series.length > 0) {
+    parts.push(`<h2>Latency by percentile</h2>`);
+    parts.push(percentileChartSvg(series));
+  }
+  if (report.timeline.length > 0) {
+    parts.push(`<h2>Throughput</h2>`);
+    parts.push(timelineChartSvg(report.timeline));
+  }
+  if (report.ramp !== undefined) {
+    const r = report.ramp;
+    parts.push(`<h2>Ramp</h2>`);
+    parts.push(
+      `<p>Highest rate sustained with p99 ≤ ${escapeHtml(formatMicros(r.latencyBoundUs))} µs: <b>${
+        escapeHtml(formatCount(r.maxSustainedRatePerSec))
+      }/s</b></p>`,
+    );
+    parts.push(table(
+      ["target/s", "achieved/s", "p99 µs", "sustained"],
+      r.steps.map((s) => [
+        formatCount(s.ratePerSec),
+        formatCount(Math.round(s.achievedPerSec)),
+        formatMicros(s.p99Us),
+        s.sustained ? ["yes", "ok"] : ["no", "bad"],
+      ]),
+      [true, true, true, false],
+    ));
+  }
+  if (report.perSession.length > 0) {
+    parts.push(`<h2>Sessions</h2>`);
+    parts.push(table(
+      ["session", "sent", "acknowledged", "rejected", "lost", "ack p50 µs", "ack p99 µs"],
+      report.perSession.map((s) => [
+        s.sessionId,
+        formatCount(s.sent),
+        formatCount(s.acknowledged),
+        formatCount(s.rejected),
+        s.lost > 0 ? [formatCount(s.lost), "bad"] : formatCount(s.lost),
+        s.latency.orderToAck === undefined ? "-" : formatMicros(s.latency.orderToAck.p50Us),
+        s.latency.orderToAck === undefined ? "-" : formatMicros(s.latency.orderToAck.p99Us),
+      ]),
+      [false, true, true, true, true, true, true],
+    ));
+  }
+  parts.push(`<h2>Configuration</h2>`);
+  parts.push(
+    table(["setting", "value"], Object.entries(report.config).map(([k, v]) => [k, formatConfigValue(v)])),
+  );
+  if (report.effectiveSettings.length > 0) {
+    parts.push(`<h2>Effective settings</h2>`);
+    parts.push(table(
+      ["knob", "requested", "effective", "ok", "note"],
+      report.effectiveSettings.map((e) => [
+        e.knob,
+        formatEffectValue(e.requested),
+        formatEffectValue(e.effective),
+        e.ok ? ["yes", "ok"] : ["no", "bad"],
+        e.warning ?? "",
+      ]),
+    ));
+  }
+  if (report.processes.length > 0) {
+    parts.push(`<h2>Processes</h2>`);
+    parts.push(table(
+      ["role", "pid", "cpus"],
+      report.processes.map((p) => [p.role, String(p.pid), formatEffectValue(p.cpus)]),
+      [false, true, false],
+    ));
+  }
+  if (report.notes !== undefined && report.notes.length > 0) {
+    parts.push(`<h2>Notes</h2>\n<ul>${report.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join("")}</ul>`);
+  }
+  parts.push(`</body>\n</html>\n`);
+  return parts.join("\n");
+}

@@ -1,0 +1,237 @@
+/**
+ * Inline SVG charts for the HTML report: the HdrHistogram-style percentile distribution (x: 1/(1-p) on a log
+ * scale, so 90%, 99%, 99.9%, 99.99% are evenly spaced; y: latency, linear) and the throughput timeline.
+ */
+import type { LatencySummary, PercentilePoint } from "../metrics/histogram.ts";
+import type { TimelinePoint } from "./types.ts";
+
+/** One curve of the percentile plot. */
+export interface PercentileSeries {
+  /** Legend label. */
+  label: string;
+  /** Identifier put in the polyline's data-series attribute. */
+  id: string;
+  /** Points in ascending percentile order. */
+  points: readonly PercentilePoint[];
+}
+
+/** Size of a chart. */
+export interface ChartSize {
+  width: number;
+  height: number;
+}
+
+const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+const MARGIN = { left: 72, right: 44, top: 16, bottom: 52 };
+
+/** Escapes text for HTML/SVG content and attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
+}
+
+/** Coordinates with at most 2 decimals keep the markup small. */
+function c(v: number): string {
+  return String(Math.round(v * 100) / 100);
+}
+
+/** A "nice" upper bound and tick step for 0..max (1, 2, 2.5, 5 x 10^k). */
+export function niceScale(max: number, ticks = 5): { top: number; step: number } {
+  if (!(max > 0)) return { top: 1, step: 0.2 };
+  const raw = max / ticks;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
+  return { top: Math.ceil(max / step - 1e-9) * step, step };
+}
+
+/** Label of a tick value without float noise. */
+function tickLabel(v: number): string {
+  return String(Math.round(v * 1e6) / 1e6);
+}
+
+/** Percentile points reconstructed from a summary when no full distribution was recorded. */
+export function pointsFromSummary(s: LatencySummary): PercentilePoint[] {
+  return [
+    { percentile: 50, valueUs: s.p50Us },
+    { percentile: 90, valueUs: s.p90Us },
+    { percentile: 99, valueUs: s.p99Us },
+    { percentile: 99.9, valueUs: s.p999Us },
+    { percentile: 99.99, valueUs: s.p9999Us },
+    { percentile: 100, valueUs: s.maxUs },
+  ];
+}
+
+/** x position (in decades) of a percentile: log10(1/(1-p)); 100% goes to the right edge `decades`. */
+export function percentileToDecades(percentile: number, decades: number): number {
+  if (percentile >= 100) return decades;
+  return Math.min(Math.log10(100 / (100 - percentile)), decades);
+}
+
+/** Percentile tick labels: 0%, 90%, 99%, 99.9%, ... for each decade. */
+function decadeLabel(d: number): string {
+  if (d === 0) return "0%";
+  return `${(100 - 100 / 10 ** d).toFixed(Math.max(d - 2, 0))}%`;
+}
+
+/** The percentile distribution chart. */
+export function percentileChartSvg(
+  series: readonly PercentileSeries[],
+  size: ChartSize = { width: 900, height: 420 },
+): string {
+  const plotW = size.width - MARGIN.left - MARGIN.right;
+  const plotH = size.height - MARGIN.top - MARGIN.bottom;
+  let decades = 4; // always show up to 99.99%
+  let maxUs = 0;
+  for (const s of series) {
+    for (const p of s.points) {
+      if (p.percentile < 100) {
+        decades = Math.max(decades, Math.ceil(Math.log10(100 / (100 - p.percentile)) - 1e-9));
+      }
+      maxUs = Math.max(maxUs, p.valueUs);
+    }
+  }
+  decades = Math.min(decades, 7);
+  const y = niceScale(maxUs);
+  const xOf = (p: number) => MARGIN.left + (percentileToDecades(p, decades) / decades) * plotW;
+  const yOf = (v: number) => MARGIN.top + plotH - (v / y.top) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="percentile-chart" width="${size.width}" height="${size.height}" viewBox="0 0 ${size.width} ${size.height}" role="img" aria-label="Latency by percentile">`,
+  );
+  parts.push(`<rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`);
+  for (let d = 0; d <= decades; d++) {
+    const x = MARGIN.left + (d / decades) * plotW;
+    parts.push(
+      `<line x1="${c(x)}" y1="${MARGIN.top}" x2="${c(x)}" y2="${MARGIN.top + plotH}" stroke="#e0e0e0"/>`,
+    );
+    parts.push(
+      `<text x="${c(x)}" y="${MARGIN.top + plotH + 18}" text-anchor="middle" font-size="12" fill="#333">${
+        decadeLabel(d)
+      }</text>`,
+    );
+  }
+  for (let v = 0; v <= y.top + 1e-9; v += y.step) {
+    const yy = yOf(v);
+    parts.push(
+      `<line x1="${MARGIN.left}" y1="${c(yy)}" x2="${MARGIN.left + plotW}" y2="${c(yy)}" stroke="#e0e0e0"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left - 8}" y="${c(yy + 4)}" text-anchor="end" font-size="12" fill="#333">${
+        tickLabel(v)
+      }</text>`,
+    );
+  }
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
+  );
+  parts.push(
+    `<text x="${MARGIN.left + plotW / 2}" y="${
+      size.height - 10
+    }" text-anchor="middle" font-size="13" fill="#111">percentile (log scale of 1/(1-p))</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${
+      MARGIN.top + plotH / 2
+    }) rotate(-90)" text-anchor="middle" font-size="13" fill="#111">latency (µs)</text>`,
+  );
+  series.forEach((s, i) => {
+    const color = COLORS[i % COLORS.length]!;
+    const pts = s.points.map((p) => `${c(xOf(p.percentile))},${c(yOf(p.valueUs))}`).join(" ");
+    parts.push(
+      `<polyline class="curve" data-series="${
+        escapeHtml(s.id)
+      }" fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`,
+    );
+    const ly = MARGIN.top + 14 + i * 18;
+    parts.push(
+      `<line x1="${MARGIN.left + 12}" y1="${ly - 4}" x2="${MARGIN.left + 36}" y2="${
+        ly - 4
+      }" stroke="${color}" stroke-width="3"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left + 42}" y="${ly}" font-size="12" fill="#111">${escapeHtml(s.label)}</text>`,
+    );
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}
+
+/** The throughput timeline: sent and acknowledged per second for each interval. */
+export function timelineChartSvg(
+  timeline: readonly TimelinePoint[],
+  size: ChartSize = { width: 900, height: 300 },
+): string {
+  const plotW = size.width - MARGIN.left - MARGIN.right;
+  const plotH = size.height - MARGIN.top - MARGIN.bottom;
+  const rates = timeline.map((p, i) => {
+    const prev = i === 0 ? 0 : timeline[i - 1]!.tSec;
+    const dt = p.tSec - prev > 0 ? p.tSec - prev : 1;
+    return { tSec: p.tSec, sent: p.sent / dt, acked: p.acked / dt };
+  });
+  const maxT = rates.length === 0 ? 1 : Math.max(rates.at(-1)!.tSec, 1e-9);
+  const maxRate = Math.max(0, ...rates.map((r) => Math.max(r.sent, r.acked)));
+  const y = niceScale(maxRate);
+  const x = niceScale(maxT, 10);
+  const xOf = (t: number) => MARGIN.left + (t / x.top) * plotW;
+  const yOf = (v: number) => MARGIN.top + plotH - (v / y.top) * plotH;
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="timeline-chart" width="${size.width}" height="${size.height}" viewBox="0 0 ${size.width} ${size.height}" role="img" aria-label="Throughput over time">`,
+  );
+  parts.push(`<rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`);
+  for (let t = 0; t <= x.top + 1e-9; t += x.step) {
+    const xx = xOf(t);
+    parts.push(
+      `<line x1="${c(xx)}" y1="${MARGIN.top}" x2="${c(xx)}" y2="${MARGIN.top + plotH}" stroke="#e0e0e0"/>`,
+    );
+    parts.push(
+      `<text x="${c(xx)}" y="${MARGIN.top + plotH + 18}" text-anchor="middle" font-size="12" fill="#333">${
+        tickLabel(t)
+      }</text>`,
+    );
+  }
+  for (let v = 0; v <= y.top + 1e-9; v += y.step) {
+    const yy = yOf(v);
+    parts.push(
+      `<line x1="${MARGIN.left}" y1="${c(yy)}" x2="${MARGIN.left + plotW}" y2="${c(yy)}" stroke="#e0e0e0"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left - 8}" y="${c(yy + 4)}" text-anchor="end" font-size="12" fill="#333">${
+        tickLabel(v)
+      }</text>`,
+    );
+  }
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
+  );
+  parts.push(
+    `<text x="${MARGIN.left + plotW / 2}" y="${
+      size.height - 10
+    }" text-anchor="middle" font-size="13" fill="#111">time (s)</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${
+      MARGIN.top + plotH / 2
+    }) rotate(-90)" text-anchor="middle" font-size="13" fill="#111">orders/s</text>`,
+  );
+  // "sent" is dashed and drawn last: at a steady rate it lies exactly on "acked" and would vanish under it.
+  const lines: Array<[string, string, string, (r: (typeof rates)[number]) => number]> = [
+    ["acked", COLORS[2]!, "", (r) => r.acked],
+    ["sent", COLORS[0]!, ' stroke-dasharray="6 4"', (r) => r.sent],
+  ];
+  lines.forEach(([name, color, dash, pick], i) => {
+    const pts = rates.map((r) => `${c(xOf(r.tSec))},${c(yOf(pick(r)))}`).join(" ");
+    parts.push(
+      `<polyline class="rate" data-series="${name}" fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts}"/>`,
+    );
+    const lx = MARGIN.left + 12 + i * 90;
+    parts.push(
+      `<line x1="${lx}" y1="${MARGIN.top + 10}" x2="${lx + 24}" y2="${
+        MARGIN.top + 10
+      }" stroke="${color}" stroke-width="3"/>`,
+    );
+    parts.push(`<text x="${lx + 30}" y="${MARGIN.top + 14}" font-size="12" fill="#111">${name}/s</text>`);
+  });
+  parts.push("</svg>");
+  return parts.join("\n");
+}

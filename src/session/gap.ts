@@ -1,0 +1,100 @@
+/**
+ * Inbound gaps: messages beyond a gap are queued (as private copies) and our ResendRequests ask for
+ * what is missing, to infinity (16=0) or in chunks of resendRequestChunkSize; when a request is
+ * satisfied and something is still missing (a hole below queued messages, or the next chunk), we ask again.
+ */
+import type { MessageView } from "../codec/mod.ts";
+import { sendResendRequest } from "./messages.ts";
+import { emitEvent, type Out, type SessionState } from "./state.ts";
+
+/** Most messages held back beyond a gap; more are dropped (and requested again once the gap is filled). */
+export const MAX_INBOUND_QUEUE = 100_000;
+
+/** Holds message `seq` (beyond the expected number) until the gap before it is filled. */
+export function queueInbound(
+  s: SessionState,
+  out: Out,
+  view: MessageView,
+  seq: number,
+  served: boolean,
+): void {
+  if (s.inboundQueue.has(seq)) return;
+  if (s.inboundQueue.size >= MAX_INBOUND_QUEUE) {
+    emitEvent(
+      out,
+      "warn",
+      "queued",
+      `Inbound queue full: MsgSeqNum ${seq} dropped, it will be requested again`,
+      {
+        seq,
+      },
+    );
+    return;
+  }
+  s.inboundQueue.set(seq, { view: view.copy(), served });
+}
+
+/**
+ * Sends a ResendRequest from `begin` for what is missing up to `upTo`: 16=0 (FIX 4.0/4.1: 999999)
+ * when not chunked, else at most resendRequestChunkSize numbers.
+ */
+export function requestResend(s: SessionState, out: Out, nowMs: number, begin: number, upTo: number): void {
+  const chunk = s.config.resendRequestChunkSize;
+  let end: number;
+  let endSeqNo: number;
+  if (chunk > 0) {
+    end = Math.min(begin + chunk - 1, upTo);
+    endSeqNo = end;
+  } else {
+    end = upTo;
+    endSeqNo = s.fix42Plus ? 0 : 999_999;
+  }
+  s.resendRequested = { begin, end };
+  emitEvent(out, "info", "resend-request", `Sending ResendRequest for ${begin} to ${endSeqNo}`, {
+    beginSeqNo: begin,
+    endSeqNo,
+  });
+  sendResendRequest(s, out, nowMs, begin, endSeqNo);
+}
+
+/**
+ * A message came with MsgSeqNum `seq` above the expected one (case 2b): queue it and ask for the gap,
+ * unless a request is already out (then only with sendRedundantResendRequests).
+ */
+export function onSeqTooHigh(
+  s: SessionState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  served: boolean,
+): void {
+  const expected = s.nextTargetSeq;
+  emitEvent(out, "warn", "gap", `MsgSeqNum too high, expecting ${expected} but received ${seq}`, {
+    expected,
+    received: seq,
+  });
+  const outstanding = s.resendRequested !== undefined;
+  queueInbound(s, out, view, seq, served);
+  if (!outstanding || s.config.sendRedundantResendRequests) requestResend(s, out, nowMs, expected, seq - 1);
+}
+
+/**
+ * After inbound numbers moved: a request whose range has arrived is satisfied; if messages are still
+ * queued beyond a hole (or the next chunk is due), ask for what is missing.
+ */
+export function checkResendProgress(s: SessionState, out: Out, nowMs: number): void {
+  const r = s.resendRequested;
+  if (r !== undefined && s.nextTargetSeq > r.end) {
+    s.resendRequested = undefined;
+    emitEvent(out, "info", "resend-complete", `ResendRequest for ${r.begin} to ${r.end} satisfied`, {
+      beginSeqNo: r.begin,
+      endSeqNo: r.end,
+    });
+  }
+  if (s.resendRequested === undefined && s.inboundQueue.size > 0) {
+    let max = 0;
+    for (const k of s.inboundQueue.keys()) if (k > max) max = k;
+    if (max > s.nextTargetSeq) requestResend(s, out, nowMs, s.nextTargetSeq, max - 1);
+  }
+}

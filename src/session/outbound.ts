@@ -1,0 +1,53 @@
+/**
+ * Application messages going out: sent at once while logged on (the hot path), queued while not
+ * (case 16) and sent in order, each with the MsgSeqNum of the moment it really goes out, once the
+ * session is logged on again.
+ */
+import type { FixMessage } from "../codec/mod.ts";
+import { encodeApp } from "./messages.ts";
+import type { SendReason } from "./types.ts";
+import { emitEvent, markNotResendable, type Out, type SessionState } from "./state.ts";
+
+/** Encodes and sends an application message with the next MsgSeqNum; the engine stores it (persist). */
+export function sendApp(
+  s: SessionState,
+  out: Out,
+  nowMs: number,
+  message: FixMessage,
+  resend: boolean,
+  reason: SendReason,
+): void {
+  const seq = s.nextSenderSeq++;
+  const bytes = encodeApp(s, message, seq, nowMs);
+  if (!resend) markNotResendable(s, seq);
+  out.push({ kind: "send", seq, msgType: message.msgType, bytes, persist: true, reason });
+  s.lastSentMs = nowMs;
+}
+
+/** Whether application messages can go out now (else they wait in the outbound queue, in order). */
+export function canSendNow(s: SessionState): boolean {
+  return s.phase === "active" && s.pendingResend === undefined && s.outboundQueue.length === 0;
+}
+
+/** Keeps an application message until the session is logged on (its fields array is copied). */
+export function queueOutbound(s: SessionState, out: Out, message: FixMessage, resend: boolean): void {
+  s.outboundQueue.push({ message: { msgType: message.msgType, fields: message.fields.slice() }, resend });
+  emitEvent(
+    out,
+    "debug",
+    "queued",
+    `Queued 35=${message.msgType} until logged on (${s.outboundQueue.length} waiting)`,
+    {
+      queued: s.outboundQueue.length,
+    },
+  );
+}
+
+/** Sends the queued application messages in order, when the session can send. */
+export function flushOutbound(s: SessionState, out: Out, nowMs: number): void {
+  const q = s.outboundQueue;
+  if (q.length === 0 || s.phase !== "active" || s.pendingResend !== undefined) return;
+  for (let i = 0; i < q.length; i++) sendApp(s, out, nowMs, q[i]!.message, q[i]!.resend, "queued");
+  emitEvent(out, "info", "queued", `Sent ${q.length} queued application messages`, { sent: q.length });
+  q.length = 0;
+}

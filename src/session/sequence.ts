@@ -1,0 +1,381 @@
+/**
+ * Inbound messages while logged on: header checks, sequence numbers (cases 2a–2g, 10, 11), the
+ * queue beyond a gap, and dispatch by MsgType in MsgSeqNum order.
+ *
+ * Order of the checks (the first problem wins):
+ *  1. BeginString (2i: Logout "Incorrect BeginString", disconnect)
+ *  2. MsgSeqNum present (else Logout, disconnect: the spec's answer to a missing MsgSeqNum)
+ *  3. CompIDs when checkCompId (2k: Reject 373=9, Logout, disconnect)
+ *  4. SendingTime a UTC timestamp within maxLatencySec when checkLatency (2o: Reject 373=10, Logout, disconnect)
+ *  5. numbers: SequenceReset-Reset and Logon 141=Y ignore them; too high: queue and ResendRequest
+ *     (a Logout or a ResendRequest beyond a gap is acted on at once); too low: PossDup rules or 2c
+ *  6. in order: required header fields, PossDup rules (2f/2g), dictionary validation (14a–i, 2q),
+ *     then the message itself; unsupported application types get BusinessMessageReject (2r)
+ */
+import { ADMIN_MSG_TYPES, type MessageView, MsgType, Tag } from "../codec/mod.ts";
+import { reject, type RejectInfo, SessionRejectReason } from "../dictionary/reject.ts";
+import { checkResendProgress, onSeqTooHigh, queueInbound } from "./gap.ts";
+import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_BAD } from "./header.ts";
+import { onResetLogon, seqTooLowText } from "./logon.ts";
+import { logoutAndDisconnect, onLogoutReceived } from "./logout.ts";
+import { sendHeartbeat, sendReject } from "./messages.ts";
+import {
+  missingHeaderField,
+  possDupProblem,
+  rejectInbound,
+  rejectUnsupported,
+  unsupported,
+  validationProblem,
+} from "./reject.ts";
+import { startResend } from "./resend.ts";
+import { consume, emitEvent, isLoggedOn, type LoggedOnState, type Out, type SessionState } from "./state.ts";
+
+/** An inbound message while logged on (active or logout-sent). */
+export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view: MessageView): void {
+  s.lastReceivedMs = nowMs;
+  s.testRequestId = undefined;
+  if (!beginStringMatches(s, view)) {
+    logoutAndDisconnect(s, out, nowMs, "Incorrect BeginString");
+    return;
+  }
+  const seq = view.seqNum;
+  if (seq <= 0) {
+    logoutAndDisconnect(s, out, nowMs, "MsgSeqNum missing or invalid");
+    return;
+  }
+  const msgType = view.msgType;
+  if (s.config.checkCompId) {
+    const c = compIdProblem(s, view);
+    if (c > 0) {
+      rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.CompIdProblem, c));
+      logoutAndDisconnect(s, out, nowMs, "CompID problem");
+      return;
+    }
+  }
+  if (sendingTimeStatus(s, view, nowMs) === TIME_BAD) {
+    rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.SendingTimeAccuracyProblem));
+    logoutAndDisconnect(s, out, nowMs, "SendingTime accuracy problem");
+    return;
+  }
+  if (msgType === MsgType.SequenceReset && view.getChar(Tag.GapFillFlag) !== "Y") {
+    onSequenceResetReset(s, out, nowMs, view, seq);
+    afterInbound(s, out, nowMs);
+    return;
+  }
+  if (msgType === MsgType.Logon && view.getChar(Tag.ResetSeqNumFlag) === "Y") {
+    onResetLogon(s, out, nowMs, view, seq);
+    afterInbound(s, out, nowMs);
+    return;
+  }
+  if (s.resetSent) {
+    // Sent under the numbers we just reset: they cannot be placed in the new sequence.
+    emitEvent(
+      out,
+      "warn",
+      "message-ignored",
+      `Ignored 35=${msgType} MsgSeqNum ${seq}: waiting for the peer's Logon 141=Y`,
+    );
+    return;
+  }
+  const expected = s.nextTargetSeq;
+  if (seq > expected) {
+    onTooHigh(s, out, nowMs, view, seq, msgType);
+    return;
+  }
+  if (seq < expected) {
+    onTooLow(s, out, nowMs, view, seq, msgType);
+    return;
+  }
+  processInOrder(s, out, nowMs, view, seq, msgType);
+  afterInbound(s, out, nowMs);
+}
+
+/** A message beyond a gap (2b). A Logout or a valid ResendRequest is acted on at once (cases 13, 20). */
+function onTooHigh(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  msgType: string,
+): void {
+  if (msgType === MsgType.Logout) {
+    onLogoutReceived(s, out, nowMs, view);
+    return;
+  }
+  if (msgType === MsgType.ResendRequest) {
+    const begin = view.getInt(Tag.BeginSeqNo);
+    const end = view.getInt(Tag.EndSeqNo);
+    if (begin !== undefined && begin >= 0 && end !== undefined && end >= 0) {
+      // Serve theirs now; ours goes out once the answer is sent (checkResendProgress after resend-messages).
+      queueInbound(s, out, view, seq, true);
+      emitEvent(out, "warn", "gap", `MsgSeqNum too high, expecting ${s.nextTargetSeq} but received ${seq}`, {
+        expected: s.nextTargetSeq,
+        received: seq,
+      });
+      startResend(s, out, begin, end);
+      if (s.pendingResend === undefined) checkResendProgress(s, out, nowMs);
+      return;
+    }
+  }
+  onSeqTooHigh(s, out, nowMs, view, seq, false);
+}
+
+/** A message below the expected number: a possible duplicate is checked and ignored (2e–2g), else 2c. */
+function onTooLow(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  msgType: string,
+): void {
+  if (view.getChar(Tag.PossDupFlag) === "Y") {
+    const p = possDupProblem(view, msgType);
+    if (p !== undefined) {
+      rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
+      if (p.fatal) logoutAndDisconnect(s, out, nowMs, p.info.text);
+      return;
+    }
+    emitEvent(
+      out,
+      "debug",
+      "possdup-ignored",
+      `Ignored possible duplicate MsgSeqNum ${seq} (35=${msgType})`,
+      {
+        seq,
+        expected: s.nextTargetSeq,
+      },
+    );
+    return;
+  }
+  const text = seqTooLowText(s.nextTargetSeq, seq);
+  emitEvent(out, "error", "seq-too-low", text, { expected: s.nextTargetSeq, received: seq });
+  logoutAndDisconnect(s, out, nowMs, text);
+}
+
+/** The message with the expected number (live, or from the queue once the gap before it is filled). */
+function processInOrder(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  msgType: string,
+): void {
+  const missing = missingHeaderField(view);
+  if (missing !== undefined) {
+    rejectInbound(s, out, nowMs, view, seq, msgType, missing);
+    return;
+  }
+  const p = possDupProblem(view, msgType);
+  if (p !== undefined) {
+    rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
+    if (p.fatal) logoutAndDisconnect(s, out, nowMs, p.info.text);
+    return;
+  }
+  const invalid = validationProblem(s, view, msgType);
+  if (invalid !== undefined) {
+    rejectInbound(s, out, nowMs, view, seq, msgType, invalid);
+    return;
+  }
+  if (msgType.length === 1 && ADMIN_MSG_TYPES.has(msgType)) {
+    processAdmin(s, out, nowMs, view, seq, msgType);
+    return;
+  }
+  if (unsupported(s, msgType)) {
+    rejectUnsupported(s, out, nowMs, view, seq, msgType);
+    return;
+  }
+  consume(s, out, view, seq);
+  out.push({ kind: "deliver", view });
+}
+
+function processAdmin(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  msgType: string,
+): void {
+  switch (msgType) {
+    case MsgType.Heartbeat:
+      consume(s, out, view, seq);
+      return;
+    case MsgType.TestRequest: {
+      const id = view.getString(Tag.TestReqID);
+      if (id === undefined) {
+        rejectInbound(
+          s,
+          out,
+          nowMs,
+          view,
+          seq,
+          msgType,
+          reject(SessionRejectReason.RequiredTagMissing, Tag.TestReqID),
+        );
+        return;
+      }
+      consume(s, out, view, seq);
+      sendHeartbeat(s, out, nowMs, id);
+      return;
+    }
+    case MsgType.ResendRequest: {
+      const begin = view.getInt(Tag.BeginSeqNo);
+      const end = view.getInt(Tag.EndSeqNo);
+      if (begin === undefined || begin < 0 || end === undefined || end < 0) {
+        const tag = begin === undefined || begin < 0 ? Tag.BeginSeqNo : Tag.EndSeqNo;
+        const reason = view.has(tag)
+          ? SessionRejectReason.IncorrectDataFormat
+          : SessionRejectReason.RequiredTagMissing;
+        rejectInbound(s, out, nowMs, view, seq, msgType, reject(reason, tag));
+        return;
+      }
+      consume(s, out, view, seq);
+      startResend(s, out, begin, end);
+      return;
+    }
+    case MsgType.Reject: {
+      consume(s, out, view, seq);
+      const text = view.getString(Tag.Text);
+      emitEvent(
+        out,
+        "warn",
+        "reject-received",
+        `Reject received for MsgSeqNum ${view.getString(Tag.RefSeqNum) ?? "?"}${text ? `: ${text}` : ""}`,
+        {
+          seq,
+          refSeqNum: view.getInt(Tag.RefSeqNum) ?? 0,
+          reason: view.getInt(Tag.SessionRejectReason) ?? -1,
+        },
+      );
+      return;
+    }
+    case MsgType.SequenceReset:
+      onGapFill(s, out, nowMs, view, seq);
+      return;
+    case MsgType.Logout:
+      consume(s, out, view, seq);
+      onLogoutReceived(s, out, nowMs, view);
+      return;
+    case MsgType.Logon:
+      consume(s, out, view, seq);
+      emitEvent(out, "warn", "message-ignored", `Logon received while logged on (MsgSeqNum ${seq}): ignored`);
+      return;
+  }
+}
+
+/** SequenceReset-GapFill with the expected number (case 10): the expected number becomes NewSeqNo. */
+function onGapFill(s: LoggedOnState, out: Out, nowMs: number, view: MessageView, seq: number): void {
+  const newSeqNo = view.getInt(Tag.NewSeqNo);
+  if (newSeqNo === undefined) {
+    rejectInbound(
+      s,
+      out,
+      nowMs,
+      view,
+      seq,
+      MsgType.SequenceReset,
+      reject(SessionRejectReason.RequiredTagMissing, Tag.NewSeqNo),
+    );
+    return;
+  }
+  if (newSeqNo <= seq) {
+    rejectInbound(
+      s,
+      out,
+      nowMs,
+      view,
+      seq,
+      MsgType.SequenceReset,
+      reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo),
+    );
+    return;
+  }
+  consume(s, out, view, seq);
+  if (newSeqNo > seq + 1) {
+    s.nextTargetSeq = newSeqNo;
+    out.push({ kind: "store-seq", nextTargetSeq: newSeqNo });
+  }
+  emitEvent(out, "debug", "gap-fill", `SequenceReset-GapFill ${seq} to ${newSeqNo}`, { seq, newSeqNo });
+}
+
+/** SequenceReset-Reset (case 11): MsgSeqNum ignored; NewSeqNo higher: set; equal: warn; lower: Reject 373=5. */
+function onSequenceResetReset(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+): void {
+  const newSeqNo = view.getInt(Tag.NewSeqNo);
+  const expected = s.nextTargetSeq;
+  if (newSeqNo === undefined) {
+    rejectReset(s, out, nowMs, seq, reject(SessionRejectReason.RequiredTagMissing, Tag.NewSeqNo));
+    return;
+  }
+  if (newSeqNo > expected) {
+    s.nextTargetSeq = newSeqNo;
+    out.push({ kind: "store-seq", nextTargetSeq: newSeqNo });
+    emitEvent(
+      out,
+      "info",
+      "sequence-reset",
+      `SequenceReset-Reset: expected MsgSeqNum ${expected} -> ${newSeqNo}`,
+      {
+        from: expected,
+        to: newSeqNo,
+      },
+    );
+  } else if (newSeqNo === expected) {
+    emitEvent(
+      out,
+      "warn",
+      "sequence-reset",
+      `SequenceReset-Reset to ${newSeqNo}, the number already expected`,
+    );
+  } else {
+    emitEvent(
+      out,
+      "warn",
+      "sequence-reset",
+      `SequenceReset-Reset to ${newSeqNo} would lower the expected ${expected}`,
+    );
+    rejectReset(s, out, nowMs, seq, reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo));
+  }
+}
+
+/** A Reject of a SequenceReset-Reset: its number is never consumed (it does not take part in sequencing). */
+function rejectReset(s: LoggedOnState, out: Out, nowMs: number, seq: number, info: RejectInfo): void {
+  emitEvent(out, "warn", "reject-sent", `Rejected SequenceReset MsgSeqNum ${seq}: ${info.text}`, {
+    refSeqNum: seq,
+    reason: info.reason,
+    ...(info.refTagId === undefined ? {} : { refTagId: info.refTagId }),
+  });
+  sendReject(s, out, nowMs, seq, MsgType.SequenceReset, info);
+}
+
+/**
+ * After an inbound number moved: process queued messages that are now in order, drop those already
+ * covered, then see whether our ResendRequest is satisfied or something is still missing. Waits while
+ * a `resend` answer is pending, so resent messages go out before anything newer.
+ */
+export function afterInbound(s: SessionState, out: Out, nowMs: number): void {
+  const q = s.inboundQueue;
+  while (q.size > 0 && s.pendingResend === undefined && isLoggedOn(s)) {
+    const next = s.nextTargetSeq;
+    const item = q.get(next);
+    if (item === undefined) {
+      for (const k of q.keys()) if (k < next) q.delete(k);
+      break;
+    }
+    q.delete(next);
+    if (item.served) {
+      consume(s, out, item.view, next);
+      continue;
+    }
+    processInOrder(s, out, nowMs, item.view, next, item.view.msgType);
+  }
+  if (s.pendingResend === undefined && isLoggedOn(s)) checkResendProgress(s, out, nowMs);
+}

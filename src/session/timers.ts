@@ -1,0 +1,86 @@
+/**
+ * Time in the session, as data: deadlines are fields of the state, a `tick` input checks them, and
+ * every step returns the next time the machine wants a tick. No clock is read here.
+ *
+ *  - Heartbeat after HeartBtInt of our silence (4a).
+ *  - TestRequest after HeartBtInt x testRequestDelayFactor of theirs; disconnect when that much more
+ *    passes without a message (6).
+ *  - Logon timeout (awaiting-logon, logon-sent) and Logout timeout (logout-sent, 12).
+ */
+import { sendHeartbeat, sendTestRequest } from "./messages.ts";
+import { disconnect, emitEvent, type Out, type SessionState } from "./state.ts";
+
+/** Acts on every deadline that has passed at `nowMs`. */
+export function onTick(s: SessionState, out: Out, nowMs: number): void {
+  switch (s.phase) {
+    case "awaiting-logon":
+    case "logon-sent":
+      if (nowMs >= s.logonDeadlineMs) {
+        emitEvent(out, "warn", "logon-timeout", `No Logon within ${s.config.logonTimeoutMs} ms`);
+        disconnect(s, out, "Logon timeout");
+      }
+      return;
+    case "logout-sent":
+      if (nowMs >= s.logoutDeadlineMs) {
+        emitEvent(out, "warn", "logout-timeout", `No Logout reply within ${s.config.logoutTimeoutMs} ms`);
+        disconnect(s, out, "Logout timeout", true);
+      }
+      return;
+    case "active":
+      heartbeatCheck(s, out, nowMs);
+      return;
+    case "disconnected":
+      return;
+  }
+}
+
+function heartbeatCheck(s: SessionState, out: Out, nowMs: number): void {
+  const hb = s.heartbeatIntervalMs;
+  if (hb <= 0) return;
+  const delay = s.testRequestDelayMs;
+  if (s.testRequestId !== undefined) {
+    if (nowMs - s.testRequestSentMs >= delay) {
+      const text = `No message for ${nowMs - s.lastReceivedMs} ms, TestRequest ${s.testRequestId} unanswered`;
+      emitEvent(out, "error", "heartbeat-timeout", text, { testReqId: s.testRequestId });
+      disconnect(s, out, "Heartbeat timeout");
+      return;
+    }
+  } else if (nowMs - s.lastReceivedMs >= delay) {
+    const id = `TEST${++s.testRequestCount}`;
+    emitEvent(
+      out,
+      "info",
+      "test-request",
+      `No message for ${nowMs - s.lastReceivedMs} ms: TestRequest ${id}`,
+      {
+        testReqId: id,
+      },
+    );
+    sendTestRequest(s, out, nowMs, id);
+    s.testRequestId = id;
+    s.testRequestSentMs = nowMs;
+  }
+  if (nowMs - s.lastSentMs >= hb) sendHeartbeat(s, out, nowMs);
+}
+
+/** The next time the machine wants a `tick`, epoch ms, or undefined when no deadline is pending. */
+export function nextTickMs(s: SessionState): number | undefined {
+  switch (s.phase) {
+    case "awaiting-logon":
+    case "logon-sent":
+      return s.logonDeadlineMs;
+    case "logout-sent":
+      return s.logoutDeadlineMs;
+    case "active": {
+      const hb = s.heartbeatIntervalMs;
+      if (hb <= 0) return undefined;
+      const heartbeatDue = s.lastSentMs + hb;
+      const peerDue = s.testRequestId === undefined
+        ? s.lastReceivedMs + s.testRequestDelayMs
+        : s.testRequestSentMs + s.testRequestDelayMs;
+      return heartbeatDue < peerDue ? heartbeatDue : peerDue;
+    }
+    case "disconnected":
+      return undefined;
+  }
+}

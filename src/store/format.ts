@@ -1,0 +1,544 @@
+/**
+ * The on-disk format of the file journal: segment files of framed records, and the derived index
+ * files. docs/journal.md describes it for operators; this module is the one place that reads and
+ * writes the bytes (the journal, the reader, verify and repair all go through it).
+ *
+ * A segment file (`0000000001.seg`) is a 64-byte header followed by records, back to back:
+ *
+ * ```
+ *  segment header (64 bytes)
+ *   0  "FIXGJSEG"        magic
+ *   8  u16 version (1)   10 u16 header bytes (64)
+ *  12  u32 segment number
+ *  16  u64 created, wall-clock epoch ms
+ *  24  f64 monotonic origin: wall-clock epoch ms at which the writer's monoNs was 0
+ *  32  u32 writer pid    36..60 reserved (0)
+ *  60  u32 CRC32C of bytes [0, 60)
+ *
+ *  record (48-byte header + payload), all integers little-endian
+ *   0  u32 length         whole record, header included
+ *   4  u32 CRC32C         of bytes [8, length)
+ *   8  u8  type           1 message, 2 seq-reset, 3 set-seq, 4 session-open
+ *   9  u8  direction      0 none, 1 in, 2 out (messages only)
+ *  10  u16 flags (0)
+ *  12  u32 session id     small number; a session-open record maps it to the session key
+ *  16  u32 epoch          sequence-number epoch of the session (1, then +1 per reset)
+ *  20  u32 seq            message: MsgSeqNum; other types: nextSenderSeq after the record
+ *  24  u32 seq2           message: 0; other types: nextTargetSeq after the record
+ *  28  u32 reserved (0)
+ *  32  u64 monotonic ns   since the writer's origin (see the segment header)
+ *  40  u64 wall-clock ms  epoch ms; for seq-reset the new epoch's creation time
+ *  48  payload            message: raw FIX bytes; session-open: f64 epoch creation ms + UTF-8 key
+ * ```
+ *
+ * The CRC covers everything after itself, so a record is either whole and exactly as written, or
+ * detectably broken. The length comes first so a reader can skip a record without decoding it.
+ */
+import { crc32c } from "./crc32c.ts";
+
+/** Bytes of the segment header. */
+export const SEGMENT_HEADER_BYTES = 64;
+/** Bytes of a record header (the payload follows). */
+export const RECORD_HEADER_BYTES = 48;
+/** Largest payload a record may carry: far above any FIX message, small enough to catch a garbage length. */
+export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
+/** Format version written in segment and index headers. */
+export const FORMAT_VERSION = 1;
+
+/** Record type codes. */
+export const RecordType = {
+  Message: 1,
+  SeqReset: 2,
+  SetSeq: 3,
+  SessionOpen: 4,
+} as const;
+
+/** A record type code. */
+export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
+
+/** Record type names as tools print them. */
+export const RECORD_TYPE_NAMES: Readonly<Record<number, string>> = {
+  1: "message",
+  2: "seq-reset",
+  3: "set-seq",
+  4: "session-open",
+};
+
+/** Direction codes in records. */
+export const DirCode = { None: 0, In: 1, Out: 2 } as const;
+
+const SEGMENT_MAGIC = new TextEncoder().encode("FIXGJSEG");
+const INDEX_MAGIC = new TextEncoder().encode("FIXGJIDX");
+const TWO_32 = 4294967296;
+
+/** File name of segment `n`: ten digits so names sort in segment order. */
+export function segmentFileName(n: number): string {
+  return `${String(n).padStart(10, "0")}.seg`;
+}
+
+/** File name of the derived index of segment `n`. */
+export function indexFileName(n: number): string {
+  return `${String(n).padStart(10, "0")}.idx`;
+}
+
+/** The segment number of a segment file name, or undefined for any other file. */
+export function parseSegmentFileName(name: string): number | undefined {
+  const m = /^(\d{10})\.seg$/.exec(name);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** Writes an unsigned integer below 2^53 as a little-endian u64. */
+export function setU64(dv: DataView, pos: number, n: number): void {
+  dv.setUint32(pos, n % TWO_32, true);
+  dv.setUint32(pos + 4, Math.floor(n / TWO_32), true);
+}
+
+/** Reads a little-endian u64 (exact below 2^53). */
+export function getU64(dv: DataView, pos: number): number {
+  return dv.getUint32(pos + 4, true) * TWO_32 + dv.getUint32(pos, true);
+}
+
+/** A DataView over exactly the bytes of `buf`. */
+export function dataViewOf(buf: Uint8Array): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** What a segment header says. */
+export interface SegmentHeader {
+  segment: number;
+  createdMs: number;
+  monoOriginMs: number;
+  pid: number;
+}
+
+/** Writes a segment header into `buf` at `pos` (64 bytes). */
+export function writeSegmentHeader(buf: Uint8Array, pos: number, h: SegmentHeader): void {
+  buf.fill(0, pos, pos + SEGMENT_HEADER_BYTES);
+  buf.set(SEGMENT_MAGIC, pos);
+  const dv = dataViewOf(buf);
+  dv.setUint16(pos + 8, FORMAT_VERSION, true);
+  dv.setUint16(pos + 10, SEGMENT_HEADER_BYTES, true);
+  dv.setUint32(pos + 12, h.segment, true);
+  setU64(dv, pos + 16, Math.max(0, Math.floor(h.createdMs)));
+  dv.setFloat64(pos + 24, h.monoOriginMs, true);
+  dv.setUint32(pos + 32, h.pid >>> 0, true);
+  dv.setUint32(pos + 60, crc32c(buf, pos, pos + 60), true);
+}
+
+/** Reads a segment header; a string says why it is not one. */
+export function readSegmentHeader(buf: Uint8Array): SegmentHeader | string {
+  if (buf.length < SEGMENT_HEADER_BYTES) return `file too short for a segment header (${buf.length} bytes)`;
+  for (let i = 0; i < SEGMENT_MAGIC.length; i++) {
+    if (buf[i] !== SEGMENT_MAGIC[i]) return "not a fixg journal segment (bad magic)";
+  }
+  const dv = dataViewOf(buf);
+  if (dv.getUint32(60, true) !== crc32c(buf, 0, 60)) return "segment header CRC mismatch";
+  const version = dv.getUint16(8, true);
+  if (version !== FORMAT_VERSION) return `unsupported segment format version ${version}`;
+  return {
+    segment: dv.getUint32(12, true),
+    createdMs: getU64(dv, 16),
+    monoOriginMs: dv.getFloat64(24, true),
+    pid: dv.getUint32(32, true),
+  };
+}
+
+/**
+ * Writes one record at `pos` and returns the position after it. `buf` must have room for
+ * RECORD_HEADER_BYTES + payload bytes; `dv` is a DataView over `buf` (passed in so the hot path
+ * does not allocate one per record).
+ */
+export function writeRecord(
+  buf: Uint8Array,
+  dv: DataView,
+  pos: number,
+  type: number,
+  dir: number,
+  sessionId: number,
+  epoch: number,
+  seq: number,
+  seq2: number,
+  monoNs: number,
+  wallMs: number,
+  payload: Uint8Array,
+): number {
+  const len = RECORD_HEADER_BYTES + payload.length;
+  dv.setUint32(pos, len, true);
+  buf[pos + 8] = type;
+  buf[pos + 9] = dir;
+  buf[pos + 10] = 0;
+  buf[pos + 11] = 0;
+  dv.setUint32(pos + 12, sessionId, true);
+  dv.setUint32(pos + 16, epoch, true);
+  dv.setUint32(pos + 20, seq, true);
+  dv.setUint32(pos + 24, seq2, true);
+  dv.setUint32(pos + 28, 0, true);
+  dv.setUint32(pos + 32, monoNs % TWO_32, true);
+  dv.setUint32(pos + 36, Math.floor(monoNs / TWO_32), true);
+  dv.setUint32(pos + 40, wallMs % TWO_32, true);
+  dv.setUint32(pos + 44, Math.floor(wallMs / TWO_32), true);
+  buf.set(payload, pos + RECORD_HEADER_BYTES);
+  dv.setUint32(pos + 4, crc32c(buf, pos + 8, pos + len), true);
+  return pos + len;
+}
+
+/** The payload of a session-open record: the epoch's creation time and the session key. */
+export function sessionOpenPayload(creationMs: number, key: string): Uint8Array {
+  const k = new TextEncoder().encode(key);
+  const p = new Uint8Array(8 + k.length);
+  dataViewOf(p).setFloat64(0, creationMs, true);
+  p.set(k, 8);
+  return p;
+}
+
+/** Decodes a session-open payload. */
+export function parseSessionOpenPayload(buf: Uint8Array, start: number, end: number): { creationMs: number; key: string } {
+  const creationMs = end - start >= 8 ? new DataView(buf.buffer, buf.byteOffset + start, 8).getFloat64(0, true) : 0;
+  const key = new TextDecoder().decode(buf.subarray(Math.min(start + 8, end), end));
+  return { creationMs, key };
+}
+
+/** checkRecord: the record runs past the end of the available bytes. */
+export const RECORD_INCOMPLETE = -1;
+/** checkRecord: the bytes at the position are not a valid record. */
+export const RECORD_INVALID = -2;
+
+/**
+ * Checks the record at `pos` against `end`: its length (> 0) when it is whole with a matching CRC
+ * and a known type, RECORD_INCOMPLETE when it runs past `end`, RECORD_INVALID otherwise.
+ */
+export function checkRecord(buf: Uint8Array, dv: DataView, pos: number, end: number): number {
+  if (end - pos < RECORD_HEADER_BYTES) return end - pos < 4 || plausibleLength(dv.getUint32(pos, true)) ? RECORD_INCOMPLETE : RECORD_INVALID;
+  const len = dv.getUint32(pos, true);
+  if (!plausibleLength(len)) return RECORD_INVALID;
+  if (!validTypeDir(buf[pos + 8]!, buf[pos + 9]!)) return RECORD_INVALID;
+  if (pos + len > end) return RECORD_INCOMPLETE;
+  if (dv.getUint32(pos + 4, true) !== crc32c(buf, pos + 8, pos + len)) return RECORD_INVALID;
+  return len;
+}
+
+function plausibleLength(len: number): boolean {
+  return len >= RECORD_HEADER_BYTES && len <= RECORD_HEADER_BYTES + MAX_PAYLOAD_BYTES;
+}
+
+function validTypeDir(type: number, dir: number): boolean {
+  if (type === RecordType.Message) return dir === DirCode.In || dir === DirCode.Out;
+  return type >= 2 && type <= 4 && dir === DirCode.None;
+}
+
+/**
+ * The first position in [from, end) where a whole, CRC-valid record starts, or -1. Used to step over
+ * a damaged region: a candidate must pass cheap header checks before its CRC is computed, and a
+ * CRC32C match on a random position is a 1 in 4 billion event.
+ */
+export function findNextRecord(buf: Uint8Array, dv: DataView, from: number, end: number): number {
+  const last = end - RECORD_HEADER_BYTES;
+  for (let q = from; q <= last; q++) {
+    const type = buf[q + 8]!;
+    if (type < 1 || type > 4 || !validTypeDir(type, buf[q + 9]!)) continue;
+    const len = dv.getUint32(q, true);
+    if (!plausibleLength(len) || q + len > end) continue;
+    if (dv.getUint32(q + 4, true) === crc32c(buf, q + 8, q + len)) return q;
+  }
+  return -1;
+}
+
+/** A record's header fields, decoded. Reused by scanners: copy what you keep. */
+export class RecordFields {
+  /** Byte offset of the record in its segment. */
+  offset = 0;
+  length = 0;
+  type = 0;
+  dir = 0;
+  sessionId = 0;
+  epoch = 0;
+  seq = 0;
+  seq2 = 0;
+  monoNs = 0;
+  wallMs = 0;
+  /** Payload range in the scanned buffer. */
+  payloadStart = 0;
+  payloadEnd = 0;
+
+  /** Decodes the header of the (already checked) record at `pos`. */
+  load(buf: Uint8Array, dv: DataView, pos: number, len: number, offset: number): this {
+    this.offset = offset;
+    this.length = len;
+    this.type = buf[pos + 8]!;
+    this.dir = buf[pos + 9]!;
+    this.sessionId = dv.getUint32(pos + 12, true);
+    this.epoch = dv.getUint32(pos + 16, true);
+    this.seq = dv.getUint32(pos + 20, true);
+    this.seq2 = dv.getUint32(pos + 24, true);
+    this.monoNs = getU64(dv, pos + 32);
+    this.wallMs = getU64(dv, pos + 40);
+    this.payloadStart = pos + RECORD_HEADER_BYTES;
+    this.payloadEnd = pos + len;
+    return this;
+  }
+}
+
+/** A damaged region found while scanning a segment. */
+export interface DamagedRegion {
+  /** "torn-tail": no valid record follows (a write cut short); "corrupt": valid records follow. */
+  kind: "torn-tail" | "corrupt";
+  /** Byte offset in the segment where the damage starts. */
+  offset: number;
+  /** Bytes in the damaged region (up to the next valid record or the end of the file). */
+  length: number;
+  /** What was wrong with the first bytes of the region. */
+  reason: string;
+}
+
+/** Result of scanning a segment's bytes. */
+export interface SegmentScan {
+  /** The header, or why it is not valid (records are still scanned from byte 64). */
+  header: SegmentHeader | string;
+  records: number;
+  /** End of the last valid record (where a torn tail starts, or the file size). */
+  validEnd: number;
+  damaged: DamagedRegion[];
+}
+
+/**
+ * Scans a whole segment held in memory, calling `onRecord` for every valid record (the fields object
+ * is reused) and stepping over damaged regions. Records start right after the 64-byte header.
+ */
+export function scanSegment(buf: Uint8Array, onRecord: (r: RecordFields, buf: Uint8Array) => void): SegmentScan {
+  const dv = dataViewOf(buf);
+  const header = readSegmentHeader(buf);
+  const end = buf.length;
+  const damaged: DamagedRegion[] = [];
+  const r = new RecordFields();
+  let pos = Math.min(SEGMENT_HEADER_BYTES, end);
+  let records = 0;
+  let validEnd = pos;
+  while (pos < end) {
+    const len = checkRecord(buf, dv, pos, end);
+    if (len > 0) {
+      onRecord(r.load(buf, dv, pos, len, pos), buf);
+      records++;
+      pos += len;
+      validEnd = pos;
+      continue;
+    }
+    const reason = describeInvalid(buf, dv, pos, end, len);
+    const next = findNextRecord(buf, dv, pos + 1, end);
+    if (next < 0) {
+      damaged.push({ kind: "torn-tail", offset: pos, length: end - pos, reason });
+      break;
+    }
+    damaged.push({ kind: "corrupt", offset: pos, length: next - pos, reason });
+    pos = next;
+  }
+  return { header, records, validEnd, damaged };
+}
+
+function describeInvalid(buf: Uint8Array, dv: DataView, pos: number, end: number, code: number): string {
+  if (end - pos < RECORD_HEADER_BYTES) return `${end - pos} bytes, less than a record header`;
+  const len = dv.getUint32(pos, true);
+  if (!plausibleLength(len)) return `implausible record length ${len}`;
+  const type = buf[pos + 8]!;
+  if (!validTypeDir(type, buf[pos + 9]!)) return `unknown record type ${type} / direction ${buf[pos + 9]}`;
+  if (code === RECORD_INCOMPLETE) return `record of ${len} bytes cut short at ${end - pos} bytes`;
+  return "CRC mismatch";
+}
+
+/**
+ * One entry of a derived index file: where a record is and what it says (everything recovery needs
+ * without reading the segment).
+ */
+export interface IndexEntries {
+  count: number;
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+  sessionIds: Uint32Array;
+  epochs: Uint32Array;
+  seqs: Uint32Array;
+  seqs2: Uint32Array;
+  /** type | direction << 8 */
+  typeDirs: Uint16Array;
+  wallMs: Float64Array;
+  /** Session keys and epoch creation times of the session-open records in this segment, by session id. */
+  keys: Map<number, { key: string; creationMs: number }>;
+}
+
+/** A growable IndexEntries for a segment being written or scanned. */
+export class IndexBuilder implements IndexEntries {
+  count = 0;
+  offsets = new Uint32Array(1024);
+  lengths = new Uint32Array(1024);
+  sessionIds = new Uint32Array(1024);
+  epochs = new Uint32Array(1024);
+  seqs = new Uint32Array(1024);
+  seqs2 = new Uint32Array(1024);
+  typeDirs = new Uint16Array(1024);
+  wallMs = new Float64Array(1024);
+  keys = new Map<number, { key: string; creationMs: number }>();
+
+  /** Appends an entry. */
+  add(
+    offset: number,
+    length: number,
+    type: number,
+    dir: number,
+    sessionId: number,
+    epoch: number,
+    seq: number,
+    seq2: number,
+    wallMs: number,
+  ): void {
+    const i = this.count;
+    if (i === this.offsets.length) this.#grow();
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.sessionIds[i] = sessionId;
+    this.epochs[i] = epoch;
+    this.seqs[i] = seq;
+    this.seqs2[i] = seq2;
+    this.typeDirs[i] = type | (dir << 8);
+    this.wallMs[i] = wallMs;
+    this.count = i + 1;
+  }
+
+  #grow(): void {
+    const n = this.offsets.length * 2;
+    const g32 = (a: Uint32Array) => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.offsets = g32(this.offsets);
+    this.lengths = g32(this.lengths);
+    this.sessionIds = g32(this.sessionIds);
+    this.epochs = g32(this.epochs);
+    this.seqs = g32(this.seqs);
+    this.seqs2 = g32(this.seqs2);
+    const td = new Uint16Array(n);
+    td.set(this.typeDirs);
+    this.typeDirs = td;
+    const w = new Float64Array(n);
+    w.set(this.wallMs);
+    this.wallMs = w;
+  }
+}
+
+const INDEX_HEADER_BYTES = 32;
+const INDEX_ENTRY_BYTES = 40;
+
+/**
+ * Encodes the derived index of a segment:
+ *
+ * ```
+ *  0 "FIXGJIDX"  8 u16 version  10 u16 entry bytes (40)  12 u32 segment  16 u64 segment bytes covered
+ * 24 u32 entries 28 u32 keys
+ * 32 entries: u32 offset, u32 length, u32 session id, u32 epoch, u32 seq, u32 seq2, u8 type, u8 dir,
+ *             u16 0, u32 0, f64 wall ms
+ *    keys:    u32 session id, f64 creation ms, u32 key bytes, key (UTF-8)
+ *    u32 CRC32C of everything before
+ * ```
+ */
+export function encodeIndex(segment: number, coveredBytes: number, e: IndexEntries): Uint8Array {
+  const te = new TextEncoder();
+  const keys = [...e.keys].map(([id, k]) => ({ id, creationMs: k.creationMs, bytes: te.encode(k.key) }));
+  let size = INDEX_HEADER_BYTES + e.count * INDEX_ENTRY_BYTES + 4;
+  for (const k of keys) size += 16 + k.bytes.length;
+  const buf = new Uint8Array(size);
+  const dv = dataViewOf(buf);
+  buf.set(INDEX_MAGIC, 0);
+  dv.setUint16(8, FORMAT_VERSION, true);
+  dv.setUint16(10, INDEX_ENTRY_BYTES, true);
+  dv.setUint32(12, segment, true);
+  setU64(dv, 16, coveredBytes);
+  dv.setUint32(24, e.count, true);
+  dv.setUint32(28, keys.length, true);
+  let p = INDEX_HEADER_BYTES;
+  for (let i = 0; i < e.count; i++, p += INDEX_ENTRY_BYTES) {
+    dv.setUint32(p, e.offsets[i]!, true);
+    dv.setUint32(p + 4, e.lengths[i]!, true);
+    dv.setUint32(p + 8, e.sessionIds[i]!, true);
+    dv.setUint32(p + 12, e.epochs[i]!, true);
+    dv.setUint32(p + 16, e.seqs[i]!, true);
+    dv.setUint32(p + 20, e.seqs2[i]!, true);
+    dv.setUint16(p + 24, e.typeDirs[i]!, true);
+    dv.setFloat64(p + 32, e.wallMs[i]!, true);
+  }
+  for (const k of keys) {
+    dv.setUint32(p, k.id, true);
+    dv.setFloat64(p + 4, k.creationMs, true);
+    dv.setUint32(p + 12, k.bytes.length, true);
+    buf.set(k.bytes, p + 16);
+    p += 16 + k.bytes.length;
+  }
+  dv.setUint32(p, crc32c(buf, 0, p), true);
+  return buf;
+}
+
+/** A decoded index file with the segment it claims to describe. */
+export interface DecodedIndex extends IndexEntries {
+  segment: number;
+  coveredBytes: number;
+}
+
+/** Decodes an index file; a string says why it cannot be used (it is then rebuilt from the segment). */
+export function decodeIndex(buf: Uint8Array): DecodedIndex | string {
+  if (buf.length < INDEX_HEADER_BYTES + 4) return "index file too short";
+  for (let i = 0; i < INDEX_MAGIC.length; i++) if (buf[i] !== INDEX_MAGIC[i]) return "not an index file (bad magic)";
+  const dv = dataViewOf(buf);
+  if (dv.getUint32(buf.length - 4, true) !== crc32c(buf, 0, buf.length - 4)) return "index CRC mismatch";
+  if (dv.getUint16(8, true) !== FORMAT_VERSION || dv.getUint16(10, true) !== INDEX_ENTRY_BYTES) {
+    return "unsupported index version";
+  }
+  const count = dv.getUint32(24, true);
+  const nKeys = dv.getUint32(28, true);
+  if (INDEX_HEADER_BYTES + count * INDEX_ENTRY_BYTES + 4 > buf.length) return "index entry count beyond the file";
+  const out: DecodedIndex = {
+    segment: dv.getUint32(12, true),
+    coveredBytes: getU64(dv, 16),
+    count,
+    offsets: new Uint32Array(count),
+    lengths: new Uint32Array(count),
+    sessionIds: new Uint32Array(count),
+    epochs: new Uint32Array(count),
+    seqs: new Uint32Array(count),
+    seqs2: new Uint32Array(count),
+    typeDirs: new Uint16Array(count),
+    wallMs: new Float64Array(count),
+    keys: new Map(),
+  };
+  let p = INDEX_HEADER_BYTES;
+  for (let i = 0; i < count; i++, p += INDEX_ENTRY_BYTES) {
+    out.offsets[i] = dv.getUint32(p, true);
+    out.lengths[i] = dv.getUint32(p + 4, true);
+    out.sessionIds[i] = dv.getUint32(p + 8, true);
+    out.epochs[i] = dv.getUint32(p + 12, true);
+    out.seqs[i] = dv.getUint32(p + 16, true);
+    out.seqs2[i] = dv.getUint32(p + 20, true);
+    out.typeDirs[i] = dv.getUint16(p + 24, true);
+    out.wallMs[i] = dv.getFloat64(p + 32, true);
+  }
+  const td = new TextDecoder();
+  for (let k = 0; k < nKeys; k++) {
+    if (p + 16 > buf.length - 4) return "index keys beyond the file";
+    const id = dv.getUint32(p, true);
+    const creationMs = dv.getFloat64(p + 4, true);
+    const n = dv.getUint32(p + 12, true);
+    if (p + 16 + n > buf.length - 4) return "index keys beyond the file";
+    out.keys.set(id, { key: td.decode(buf.subarray(p + 16, p + 16 + n)), creationMs });
+    p += 16 + n;
+  }
+  if (p !== buf.length - 4) return "index has trailing bytes";
+  return out;
+}
+
+/** Builds the index entries of a scanned segment (the derived file's content). */
+export function indexFromScan(buf: Uint8Array): { index: IndexBuilder; scan: SegmentScan } {
+  const index = new IndexBuilder();
+  const scan = scanSegment(buf, (r, b) => {
+    index.add(r.offset, r.length, r.type, r.dir, r.sessionId, r.epoch, r.seq, r.seq2, r.wallMs);
+    if (r.type === RecordType.SessionOpen) {
+      index.keys.set(r.sessionId, parseSessionOpenPayload(b, r.payloadStart, r.payloadEnd));
+    }
+  });
+  return { index, scan };
+}

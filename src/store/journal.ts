@@ -1,0 +1,1080 @@
+/**
+ * The file journal: the store of record for every session of a gateway.
+ *
+ * All sessions append to one sequence of segment files (records interleaved), because a group
+ * commit then costs one write and one fdatasync for the whole gateway, whatever the number of
+ * sessions; per-session files would multiply the fsyncs under `fsync: always|batch`. Each segment
+ * starts with a session-open record per known session (key, epoch, both sequence numbers), so any
+ * segment can be read alone and old segments can be deleted without losing the session table.
+ *
+ * Sealed segments are immutable and have a derived index file (`.idx`) holding every record's
+ * position and header fields, so start-up reads the small index files instead of the segments;
+ * the segment that was being written when the process stopped has no index and is scanned (its torn
+ * tail, if any, truncated). Every open starts a new segment. The format is in ./format.ts and
+ * docs/journal.md.
+ *
+ * Write path: records are framed into a large preallocated buffer (the "open batch"); a batch is
+ * written with one write(2) when it reaches `batchMessages` records or `batchMicros` after its first
+ * record (always: at the end of the current task), then fdatasync'd (always, batch) in the
+ * background while the next batch fills. An append's promise resolves when its batch is durable.
+ */
+import { EnvironmentError, FixgError, JournalCorruptError } from "../errors.ts";
+import {
+  checkRecord,
+  dataViewOf,
+  decodeIndex,
+  DirCode,
+  encodeIndex,
+  IndexBuilder,
+  type IndexEntries,
+  indexFileName,
+  indexFromScan,
+  MAX_PAYLOAD_BYTES,
+  parseSegmentFileName,
+  RECORD_HEADER_BYTES,
+  RecordFields,
+  RecordType,
+  SEGMENT_HEADER_BYTES,
+  segmentFileName,
+  sessionOpenPayload,
+  writeRecord,
+  writeSegmentHeader,
+} from "./format.ts";
+import { errorText, JournalLock } from "./lock.ts";
+import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
+
+/** When an append counts as done: see docs/journal.md for what each promises after a crash. */
+export type FsyncPolicy = "always" | "batch" | "none";
+
+/** The part of a file the journal writes through (tests inject one that fails like a full disk). */
+export interface JournalFile {
+  /** Writes some bytes, returns how many; throws on an I/O error. */
+  writeSync(p: Uint8Array): number;
+  /** fdatasync(2). */
+  syncData(): Promise<void>;
+  close(): void;
+}
+
+/** Creates a new segment file for writing (must fail if it exists). */
+export type OpenSegmentFile = (path: string) => JournalFile;
+
+/** Clocks of the journal: wall-clock epoch ms and monotonic ns (tests pass fixed ones). */
+export interface JournalClock {
+  wallMs(): number;
+  monoNs(): number;
+  /** Wall-clock epoch ms at which monoNs() was 0 (written into each segment header). */
+  monoOriginMs: number;
+}
+
+/** Options of FileJournal.open. */
+export interface FileJournalOptions {
+  /** Journal directory (created if missing). */
+  dir: string;
+  /** Durability policy (default "batch"). */
+  fsync?: FsyncPolicy;
+  /** Group commit: write (and, with batch, fdatasync) once this many records wait (default 1000). */
+  batchMessages?: number;
+  /** Group commit: ... or this long after the first waiting record (default 1000; timer resolution is 1 ms, below 1000 means the next event-loop turn). */
+  batchMicros?: number;
+  /** Start a new segment when the current one would grow beyond this (default 64 MiB; 4096 .. 2^31). */
+  segmentBytes?: number;
+  /** Delete sealed segments older than this many days (their last record's wall-clock time). */
+  retentionDays?: number;
+  /** Delete the oldest sealed segments while the journal is larger than this. */
+  retentionBytes?: number;
+  /**
+   * A damaged region with valid records after it (not a torn tail) found at start-up: "fail" (default)
+   * throws JournalCorruptError naming segment and offset; "skip" warns and steps over it.
+   */
+  onCorrupt?: "fail" | "skip";
+  /** Warnings and notices (torn tails truncated, indexes rebuilt, segments deleted); default stderr. */
+  onWarning?: (message: string) => void;
+  /** Clock override (tests). */
+  clock?: JournalClock;
+  /** Segment file factory override (tests: simulate a full disk). */
+  openSegmentFile?: OpenSegmentFile;
+}
+
+/** Default segment size: 64 MiB, about 260k records of 200-byte messages. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+const BATCH_BUFFER_BYTES = 1024 * 1024;
+const MAX_READ_SPAN = 1024 * 1024;
+const MAX_SEQ = 0xffffffff;
+
+/** The system clocks: Date.now and performance.now (ns since this process started). */
+export const SYSTEM_JOURNAL_CLOCK: JournalClock = {
+  wallMs: () => Date.now(),
+  monoNs: () => Math.round(performance.now() * 1e6),
+  monoOriginMs: performance.timeOrigin,
+};
+
+/** Positions of a session's outbound messages in the current epoch, seq strictly ascending. */
+class SeqIndex {
+  seqs = new Uint32Array(256);
+  segs = new Uint32Array(256);
+  offs = new Uint32Array(256);
+  lens = new Uint32Array(256);
+  length = 0;
+
+  add(seq: number, seg: number, off: number, len: number): void {
+    let n = this.length;
+    // Numbers set back: the old messages from `seq` on are superseded and must not be resent.
+    if (n > 0 && seq <= this.seqs[n - 1]!) n = this.length = this.lowerBound(seq);
+    if (n === this.seqs.length) this.#grow();
+    this.seqs[n] = seq;
+    this.segs[n] = seg;
+    this.offs[n] = off;
+    this.lens[n] = len;
+    this.length = n + 1;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  lowerBound(seq: number): number {
+    let lo = 0, hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.seqs[mid]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #grow(): void {
+    const n = this.seqs.length * 2;
+    for (const k of ["seqs", "segs", "offs", "lens"] as const) {
+      const a = new Uint32Array(n);
+      a.set(this[k]);
+      this[k] = a;
+    }
+  }
+}
+
+/** What the journal knows about one session. */
+interface SessionState {
+  id: number;
+  key: string;
+  epoch: number;
+  creationMs: number;
+  nextSender: number;
+  nextTarget: number;
+  out: SeqIndex;
+  handle: JournalSessionStore | undefined;
+}
+
+/** Bytes waiting to be written to one segment. */
+interface Batch {
+  segment: number;
+  buf: Uint8Array;
+  dv: DataView;
+  len: number;
+  count: number;
+  /** Set on the first batch of a new segment: the segment it seals. */
+  seals: SealedSegment | undefined;
+  promise: Promise<void> | undefined;
+  resolve: (() => void) | undefined;
+  reject: ((e: unknown) => void) | undefined;
+}
+
+/** A segment no longer written to. */
+interface SealedSegment {
+  segment: number;
+  bytes: number;
+  lastWallMs: number;
+  /** Entries to write as its index file (dropped once written). */
+  index: IndexEntries | undefined;
+}
+
+/** A MessageStore on segment files: see the module comment and docs/journal.md. */
+export class FileJournal implements MessageStore {
+  readonly #w: JournalWriter;
+
+  private constructor(w: JournalWriter) {
+    this.#w = w;
+  }
+
+  /**
+   * Opens (creating if needed) the journal in `options.dir`: takes the lock, recovers every session
+   * from the segments (truncating a torn tail with a warning) and starts a new segment.
+   * Throws ConfigError for bad options, EnvironmentError (exit code 2) when the directory is not
+   * usable or another live process holds it, JournalCorruptError for damage other than a torn tail.
+   */
+  static async open(options: FileJournalOptions): Promise<FileJournal> {
+    const o = resolveOptions(options);
+    prepareDirectory(o.dir);
+    const lock = JournalLock.acquire(o.dir, "gateway");
+    try {
+      if (lock.staleHolder !== undefined) {
+        const h = lock.staleHolder;
+        o.onWarning(
+          `journal "${o.dir}": took over the lock left by pid ${h.pid} on ${h.host} (since ${h.sinceIso}); that process is gone`,
+        );
+      }
+      const w = new JournalWriter(o, lock);
+      w.recover();
+      await w.startSegment();
+      return new FileJournal(w);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  /** The journal directory. */
+  get dir(): string {
+    return this.#w.o.dir;
+  }
+
+  /** Opens the store of one session, creating it (epoch 1, numbers 1/1) when the journal has never seen it. */
+  openSession(sessionKey: string, nowMs: number): Promise<SessionStore> {
+    try {
+      return Promise.resolve(this.#w.openSession(sessionKey, nowMs));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Session keys the journal knows, with their restored numbers (for tools and start-up logs). */
+  sessions(): Array<{ sessionKey: string; epoch: number; creationTimeMs: number } & SeqNums> {
+    return this.#w.sessionList();
+  }
+
+  /** Waits until every earlier append of every session is durable under the policy. */
+  flush(): Promise<void> {
+    return this.#w.flush();
+  }
+
+  /** Deletes sealed segments beyond the retention limits now (also done at open and at each rotation). */
+  applyRetention(nowMs: number = this.#w.o.clock.wallMs()): void {
+    this.#w.applyRetention(nowMs);
+  }
+
+  /** Flushes, makes everything durable (whatever the policy), writes the last index and releases the lock. */
+  close(): Promise<void> {
+    return this.#w.close();
+  }
+}
+
+/** One session's view of the journal. */
+class JournalSessionStore implements SessionStore {
+  readonly sessionKey: string;
+  readonly #w: JournalWriter;
+  readonly #s: SessionState;
+
+  constructor(w: JournalWriter, s: SessionState) {
+    this.#w = w;
+    this.#s = s;
+    this.sessionKey = s.key;
+  }
+
+  seqNums(): SeqNums {
+    return { nextSenderSeq: this.#s.nextSender, nextTargetSeq: this.#s.nextTarget };
+  }
+
+  creationTimeMs(): number {
+    return this.#s.creationMs;
+  }
+
+  appendOutbound(seq: number, bytes: Uint8Array): void | Promise<void> {
+    return this.#w.appendMessage(this.#s, DirCode.Out, seq, bytes);
+  }
+
+  appendInbound(seq: number, bytes: Uint8Array): void | Promise<void> {
+    return this.#w.appendMessage(this.#s, DirCode.In, seq, bytes);
+  }
+
+  setNextTargetSeq(seq: number): void | Promise<void> {
+    return this.#w.setSeq(this.#s, this.#s.nextSender, seq);
+  }
+
+  setNextSenderSeq(seq: number): void | Promise<void> {
+    return this.#w.setSeq(this.#s, seq, this.#s.nextTarget);
+  }
+
+  getOutbound(from: number, to: number): Promise<StoredMessage[]> {
+    return this.#w.readOutbound(this.#s, from, to);
+  }
+
+  reset(nowMs: number): void | Promise<void> {
+    return this.#w.reset(this.#s, nowMs);
+  }
+
+  flush(): Promise<void> {
+    return this.#w.flush();
+  }
+
+  close(): Promise<void> {
+    if (this.#s.handle === this) this.#s.handle = undefined;
+    return Promise.resolve();
+  }
+}
+
+/** Options with defaults applied. */
+interface ResolvedOptions {
+  dir: string;
+  fsync: FsyncPolicy;
+  batchMessages: number;
+  batchMicros: number;
+  segmentBytes: number;
+  retentionDays: number | undefined;
+  retentionBytes: number | undefined;
+  onCorrupt: "fail" | "skip";
+  onWarning: (message: string) => void;
+  clock: JournalClock;
+  openSegmentFile: OpenSegmentFile;
+}
+
+function resolveOptions(options: FileJournalOptions): ResolvedOptions {
+  const bad = (what: string) => new FixgError("CONFIG", `Journal option ${what}`, { exitCode: 2 });
+  const fsync = options.fsync ?? "batch";
+  if (fsync !== "always" && fsync !== "batch" && fsync !== "none") throw bad(`fsync must be always, batch or none (got "${fsync}")`);
+  const batchMessages = options.batchMessages ?? 1000;
+  if (!Number.isInteger(batchMessages) || batchMessages < 1) throw bad(`batchMessages must be a positive integer (got ${batchMessages})`);
+  const batchMicros = options.batchMicros ?? 1000;
+  if (!Number.isFinite(batchMicros) || batchMicros < 0) throw bad(`batchMicros must be >= 0 (got ${batchMicros})`);
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (!Number.isInteger(segmentBytes) || segmentBytes < 4096 || segmentBytes > 2 ** 31) {
+    throw bad(`segmentBytes must be an integer from 4096 to 2^31 (got ${segmentBytes})`);
+  }
+  if (options.retentionDays !== undefined && !(options.retentionDays >= 0)) throw bad(`retentionDays must be >= 0`);
+  if (options.retentionBytes !== undefined && !(options.retentionBytes >= 0)) throw bad(`retentionBytes must be >= 0`);
+  if (options.dir === "") throw bad(`dir must not be empty`);
+  return {
+    dir: options.dir.replace(/\/+$/, "") || "/",
+    fsync,
+    batchMessages,
+    batchMicros,
+    segmentBytes,
+    retentionDays: options.retentionDays,
+    retentionBytes: options.retentionBytes,
+    onCorrupt: options.onCorrupt ?? "fail",
+    onWarning: options.onWarning ?? ((m) => console.error(`fixg: warning: ${m}`)),
+    clock: options.clock ?? SYSTEM_JOURNAL_CLOCK,
+    openSegmentFile: options.openSegmentFile ?? ((path) => Deno.openSync(path, { write: true, createNew: true })),
+  };
+}
+
+/** Creates the directory and proves it writable, or throws EnvironmentError (exit code 2). */
+function prepareDirectory(dir: string): void {
+  try {
+    Deno.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new EnvironmentError(`Cannot create journal directory "${dir}": ${errorText(e)}`, { cause: e });
+  }
+  const probe = `${dir}/.write-probe-${Deno.pid}`;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(1));
+    Deno.removeSync(probe);
+  } catch (e) {
+    throw new EnvironmentError(`Journal directory "${dir}" is not writable: ${errorText(e)}`, { cause: e });
+  }
+}
+
+/** The journal's state and machinery; FileJournal and JournalSessionStore are its faces. */
+class JournalWriter {
+  readonly o: ResolvedOptions;
+  readonly #lock: JournalLock;
+  readonly #sessionsById = new Map<number, SessionState>();
+  readonly #sessionsByKey = new Map<string, SessionState>();
+  #nextSessionId = 1;
+  readonly #sealed: SealedSegment[] = [];
+  readonly #unknownWarned = new Set<number>();
+
+  // The segment being appended to (logically: bytes may still wait in batches).
+  #segment = 0;
+  #segPos = 0;
+  #segHeadEnd = 0;
+  #segIndex = new IndexBuilder();
+  #segLastWallMs = 0;
+
+  // The file being written (may lag #segment while batches of a new segment wait).
+  #file: JournalFile | undefined;
+  #fileSegment = 0;
+
+  #pending: Batch[] = [];
+  #inFlight: Batch[] = [];
+  #pool: Uint8Array[] = [];
+  #flushing = false;
+  #flushWanted = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #microtaskArmed = false;
+  #failed: EnvironmentError | undefined;
+  #closed = false;
+
+  constructor(o: ResolvedOptions, lock: JournalLock) {
+    this.o = o;
+    this.#lock = lock;
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /** Rebuilds every session from the segments (index files where valid, scans otherwise). */
+  recover(): void {
+    const dir = this.o.dir;
+    const segs: number[] = [];
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.isFile) continue;
+      if (e.name.endsWith(".tmp")) {
+        Deno.removeSync(`${dir}/${e.name}`);
+        continue;
+      }
+      const n = parseSegmentFileName(e.name);
+      if (n !== undefined) segs.push(n);
+    }
+    segs.sort((a, b) => a - b);
+    for (let i = 0; i < segs.length; i++) {
+      const n = segs[i]!;
+      if (i > 0 && n !== segs[i - 1]! + 1) {
+        this.o.onWarning(`journal "${dir}": segments ${segs[i - 1]! + 1}..${n - 1} are missing (deleted by hand?)`);
+      }
+      // A segment removed as empty does not count: its number is reused, leaving no gap.
+      if (this.#recoverSegment(n, i === segs.length - 1)) this.#segment = n;
+    }
+    this.applyRetention(this.o.clock.wallMs());
+  }
+
+  /** Recovers one segment; false when it was removed (created by a crash before its header was written). */
+  #recoverSegment(n: number, isLast: boolean): boolean {
+    const dir = this.o.dir;
+    const segPath = `${dir}/${segmentFileName(n)}`;
+    const idxPath = `${dir}/${indexFileName(n)}`;
+    const size = Deno.statSync(segPath).size;
+    let why = "missing";
+    try {
+      const idx = decodeIndex(Deno.readFileSync(idxPath));
+      if (typeof idx === "string") why = idx;
+      else if (idx.segment !== n) why = `it describes segment ${idx.segment}`;
+      else if (idx.coveredBytes !== size) why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+      else {
+        this.#replay(n, idx);
+        this.#sealed.push({ segment: n, bytes: size, lastWallMs: lastWallMs(idx, segPath), index: undefined });
+        return true;
+      }
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) why = errorText(e);
+    }
+    const buf = Deno.readFileSync(segPath);
+    if (size < SEGMENT_HEADER_BYTES) {
+      // Created but its header never fully written: nothing in it was ever acknowledged.
+      this.#quarantine(n, 0, buf, "torn");
+      Deno.removeSync(segPath);
+      try {
+        Deno.removeSync(idxPath);
+      } catch { /* no index */ }
+      this.o.onWarning(`journal "${dir}": removed ${segmentFileName(n)} (${size} bytes, cut short before its header was written)`);
+      return false;
+    }
+    const { index, scan } = indexFromScan(buf);
+    const h = scan.header;
+    const headerProblem = typeof h === "string" ? h : h.segment !== n ? `header says segment ${h.segment}` : undefined;
+    if (headerProblem !== undefined) {
+      this.#corrupt(n, 0, SEGMENT_HEADER_BYTES, `bad segment header: ${headerProblem}`);
+    }
+    let covered = size;
+    for (const d of scan.damaged) {
+      if (d.kind === "corrupt") {
+        this.#corrupt(n, d.offset, d.length, d.reason);
+        continue;
+      }
+      this.#quarantine(n, d.offset, buf.subarray(d.offset), "torn");
+      const f = Deno.openSync(segPath, { write: true });
+      try {
+        f.truncateSync(d.offset);
+        f.syncDataSync();
+      } finally {
+        f.close();
+      }
+      covered = d.offset;
+      this.o.onWarning(
+        `journal "${dir}": truncated a torn record at the end of ${segmentFileName(n)} (${d.length} bytes at offset ${d.offset}: ${d.reason}); the bytes are kept in quarantine/`,
+      );
+    }
+    // The last segment has no index after a crash: rebuilding it is the normal path, not news.
+    if (why !== "missing" || !isLast) {
+      this.o.onWarning(`journal "${dir}": rebuilt the index of ${segmentFileName(n)} (${why})`);
+    }
+    this.#replay(n, index);
+    this.#writeIndexSync(n, covered, index);
+    this.#sealed.push({ segment: n, bytes: covered, lastWallMs: lastWallMs(index, segPath), index: undefined });
+    return true;
+  }
+
+  #corrupt(n: number, offset: number, length: number, reason: string): void {
+    const where = `${segmentFileName(n)} at byte ${offset} (${length} bytes: ${reason})`;
+    if (this.o.onCorrupt === "skip") {
+      this.o.onWarning(`journal "${this.o.dir}": skipped a damaged region in ${where}; run "fixg journal repair" to quarantine it`);
+      return;
+    }
+    throw new JournalCorruptError(
+      `Journal "${this.o.dir}" is damaged in ${where}. Run "fixg journal verify ${this.o.dir}" for every problem and "fixg journal repair ${this.o.dir}" to move the damaged bytes to quarantine/ (good records are kept)`,
+    );
+  }
+
+  #quarantine(n: number, offset: number, bytes: Uint8Array, what: string): void {
+    const qdir = `${this.o.dir}/quarantine`;
+    Deno.mkdirSync(qdir, { recursive: true });
+    let path = `${qdir}/${segmentFileName(n)}@${offset}.${what}`;
+    for (let k = 1; existsSync(path); k++) path = `${qdir}/${segmentFileName(n)}@${offset}.${what}.${k}`;
+    Deno.writeFileSync(path, bytes);
+  }
+
+  /** Applies index entries (from an index file or a scan) to the session table. */
+  #replay(segment: number, e: IndexEntries): void {
+    for (let i = 0; i < e.count; i++) {
+      const td = e.typeDirs[i]!;
+      const type = td & 0xff;
+      const sid = e.sessionIds[i]!;
+      const epoch = e.epochs[i]!;
+      const seq = e.seqs[i]!;
+      const seq2 = e.seqs2[i]!;
+      if (type === RecordType.SessionOpen) {
+        const k = e.keys.get(sid);
+        if (k === undefined) continue;
+        let s = this.#sessionsById.get(sid);
+        if (s === undefined) {
+          s = newState(sid, k.key, epoch, k.creationMs, seq, seq2);
+          this.#register(s);
+        } else {
+          if (s.epoch !== epoch) s.out.clear();
+          s.epoch = epoch;
+          s.creationMs = k.creationMs;
+          s.nextSender = seq;
+          s.nextTarget = seq2;
+        }
+        continue;
+      }
+      const s = this.#sessionsById.get(sid);
+      if (s === undefined) {
+        if (!this.#unknownWarned.has(sid)) {
+          this.#unknownWarned.add(sid);
+          this.o.onWarning(`journal "${this.o.dir}": records of session id ${sid} in ${segmentFileName(segment)} have no session-open record; ignored`);
+        }
+        continue;
+      }
+      if (type === RecordType.SeqReset) {
+        s.epoch = epoch;
+        s.creationMs = e.wallMs[i]!;
+        s.nextSender = seq;
+        s.nextTarget = seq2;
+        s.out.clear();
+      } else if (type === RecordType.SetSeq) {
+        s.nextSender = seq;
+        s.nextTarget = seq2;
+      } else if (type === RecordType.Message) {
+        if (epoch !== s.epoch) {
+          if (epoch < s.epoch) continue;
+          s.epoch = epoch;
+          s.out.clear();
+        }
+        if (td >> 8 === DirCode.Out) {
+          s.nextSender = seq + 1;
+          s.out.add(seq, segment, e.offsets[i]!, e.lengths[i]!);
+        } else {
+          s.nextTarget = seq + 1;
+        }
+      }
+    }
+  }
+
+  #register(s: SessionState): void {
+    this.#sessionsById.set(s.id, s);
+    this.#sessionsByKey.set(s.key, s);
+    if (s.id >= this.#nextSessionId) this.#nextSessionId = s.id + 1;
+  }
+
+  #writeIndexSync(n: number, covered: number, e: IndexEntries): void {
+    const path = `${this.o.dir}/${indexFileName(n)}`;
+    try {
+      Deno.writeFileSync(`${path}.tmp`, encodeIndex(n, covered, e));
+      Deno.renameSync(`${path}.tmp`, path);
+    } catch (err) {
+      this.o.onWarning(`journal "${this.o.dir}": could not write ${indexFileName(n)} (${errorText(err)}); it will be rebuilt at the next open`);
+    }
+  }
+
+  /** Creates the first segment of this run: header plus a session-open record per session, made durable. */
+  async startSegment(): Promise<void> {
+    const n = this.#segment + 1;
+    const path = `${this.o.dir}/${segmentFileName(n)}`;
+    try {
+      this.#file = this.o.openSegmentFile(path);
+    } catch (e) {
+      throw new EnvironmentError(`Cannot create journal segment "${path}": ${errorText(e)}`, { cause: e });
+    }
+    this.#fileSegment = n;
+    const b = this.#newBatch(n);
+    this.#pending.push(b);
+    this.#beginSegment(b, n);
+    try {
+      await this.#flushNow();
+    } catch (e) {
+      throw new EnvironmentError(`Cannot write journal segment "${path}": ${errorText(e)}`, { cause: e, exitCode: 2 });
+    }
+    if (this.o.fsync !== "none") syncDirectory(this.o.dir);
+  }
+
+  /** Frames a segment header and the session table into batch `b` (which must be empty). */
+  #beginSegment(b: Batch, n: number): void {
+    const wall = this.o.clock.wallMs();
+    writeSegmentHeader(b.buf, 0, { segment: n, createdMs: wall, monoOriginMs: this.o.clock.monoOriginMs, pid: Deno.pid });
+    b.len = SEGMENT_HEADER_BYTES;
+    this.#segment = n;
+    this.#segPos = SEGMENT_HEADER_BYTES;
+    this.#segIndex = new IndexBuilder();
+    this.#segLastWallMs = wall;
+    for (const s of this.#sessionsById.values()) this.#frameSessionOpen(s, wall);
+    this.#segHeadEnd = this.#segPos;
+  }
+
+  #frameSessionOpen(s: SessionState, wall: number): void {
+    this.#frame(RecordType.SessionOpen, DirCode.None, s, s.nextSender, s.nextTarget, wall, sessionOpenPayload(s.creationMs, s.key));
+    this.#segIndex.keys.set(s.id, { key: s.key, creationMs: s.creationMs });
+  }
+
+  // ---------------------------------------------------------------- appends
+
+  openSession(key: string, nowMs: number): SessionStore {
+    if (this.#closed) throw new FixgError("STORE_CLOSED", `Journal "${this.o.dir}" is closed`);
+    let s = this.#sessionsByKey.get(key);
+    if (s === undefined) {
+      if (this.#failed) throw this.#failed;
+      s = newState(this.#nextSessionId, key, 1, nowMs, 1, 1);
+      this.#register(s);
+      this.#frameSessionOpen(s, this.o.clock.wallMs());
+      this.#schedule();
+    }
+    if (s.handle !== undefined) {
+      throw new FixgError("STORE_SESSION_OPEN", `Session "${key}" is already open in journal "${this.o.dir}"`);
+    }
+    s.handle = new JournalSessionStore(this, s);
+    return s.handle;
+  }
+
+  sessionList(): Array<{ sessionKey: string; epoch: number; creationTimeMs: number } & SeqNums> {
+    return [...this.#sessionsById.values()].map((s) => ({
+      sessionKey: s.key,
+      epoch: s.epoch,
+      creationTimeMs: s.creationMs,
+      nextSenderSeq: s.nextSender,
+      nextTargetSeq: s.nextTarget,
+    }));
+  }
+
+  appendMessage(s: SessionState, dir: number, seq: number, bytes: Uint8Array): void | Promise<void> {
+    if (this.#failed) return rejected(this.#failed);
+    this.#checkOpen(s);
+    checkSeq(seq);
+    if (bytes.length > MAX_PAYLOAD_BYTES) {
+      throw new FixgError("JOURNAL_RECORD_TOO_LARGE", `A ${bytes.length}-byte message cannot be journaled (limit ${MAX_PAYLOAD_BYTES})`);
+    }
+    const wall = this.o.clock.wallMs();
+    const off = this.#frame(RecordType.Message, dir, s, seq, 0, wall, bytes);
+    if (dir === DirCode.Out) {
+      s.nextSender = seq + 1;
+      s.out.add(seq, this.#segment, off, RECORD_HEADER_BYTES + bytes.length);
+    } else {
+      s.nextTarget = seq + 1;
+    }
+    return this.#schedule();
+  }
+
+  setSeq(s: SessionState, nextSender: number, nextTarget: number): void | Promise<void> {
+    if (this.#failed) return rejected(this.#failed);
+    this.#checkOpen(s);
+    checkSeq(nextSender);
+    checkSeq(nextTarget);
+    s.nextSender = nextSender;
+    s.nextTarget = nextTarget;
+    this.#frame(RecordType.SetSeq, DirCode.None, s, nextSender, nextTarget, this.o.clock.wallMs(), EMPTY);
+    return this.#schedule();
+  }
+
+  reset(s: SessionState, nowMs: number): void | Promise<void> {
+    if (this.#failed) return rejected(this.#failed);
+    this.#checkOpen(s);
+    s.epoch++;
+    s.creationMs = nowMs;
+    s.nextSender = 1;
+    s.nextTarget = 1;
+    s.out.clear();
+    this.#frame(RecordType.SeqReset, DirCode.None, s, 1, 1, nowMs, EMPTY);
+    return this.#schedule();
+  }
+
+  #checkOpen(s: SessionState): void {
+    if (this.#closed) throw new FixgError("STORE_CLOSED", `Journal "${this.o.dir}" is closed`);
+    if (s.handle === undefined) throw new FixgError("STORE_SESSION_CLOSED", `Session "${s.key}" is closed`);
+  }
+
+  /** Frames one record into the open batch (rotating first if the segment is full); returns its offset. */
+  #frame(type: number, dir: number, s: SessionState, seq: number, seq2: number, wall: number, payload: Uint8Array): number {
+    const len = RECORD_HEADER_BYTES + payload.length;
+    if (this.#segPos + len > this.o.segmentBytes && this.#segPos > this.#segHeadEnd) this.#rotate();
+    const b = this.#pending[this.#pending.length - 1]!;
+    if (b.len + len > b.buf.length) growBatch(b, b.len + len);
+    const off = this.#segPos;
+    writeRecord(b.buf, b.dv, b.len, type, dir, s.id, s.epoch, seq, seq2, this.o.clock.monoNs(), wall, payload);
+    b.len += len;
+    b.count++;
+    this.#segPos += len;
+    this.#segIndex.add(off, len, type, dir, s.id, s.epoch, seq, seq2, wall);
+    if (wall > this.#segLastWallMs) this.#segLastWallMs = wall;
+    return off;
+  }
+
+  /** Closes the current segment and starts the next one (in a new batch; the flusher switches files). */
+  #rotate(): void {
+    const sealed: SealedSegment = {
+      segment: this.#segment,
+      bytes: this.#segPos,
+      lastWallMs: this.#segLastWallMs,
+      index: this.#segIndex,
+    };
+    const b = this.#newBatch(this.#segment + 1);
+    b.seals = sealed;
+    this.#pending.push(b);
+    this.#beginSegment(b, this.#segment + 1);
+    this.#requestFlush();
+  }
+
+  /** Arranges for the open batch to be written per the policy; returns what an append returns. */
+  #schedule(): void | Promise<void> {
+    const b = this.#pending[this.#pending.length - 1]!;
+    if (this.o.fsync === "always") {
+      if (!this.#microtaskArmed) {
+        this.#microtaskArmed = true;
+        queueMicrotask(() => {
+          this.#microtaskArmed = false;
+          this.#requestFlush();
+        });
+      }
+    } else if (b.count >= this.o.batchMessages) {
+      this.#requestFlush();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#requestFlush();
+      }, Math.floor(this.o.batchMicros / 1000));
+    }
+    if (this.o.fsync === "none") return undefined;
+    return promiseOf(b);
+  }
+
+  // ---------------------------------------------------------------- flushing
+
+  flush(): Promise<void> {
+    if (this.#failed) return rejected(this.#failed);
+    const open = this.#pending[this.#pending.length - 1];
+    let target: Batch | undefined;
+    if (open !== undefined && (open.len > 0 || this.#pending.length > 1)) target = open;
+    else if (this.#inFlight.length > 0) target = this.#inFlight[this.#inFlight.length - 1];
+    if (target === undefined) return Promise.resolve();
+    const p = promiseOf(target);
+    this.#requestFlush();
+    return p;
+  }
+
+  #requestFlush(): void {
+    this.#flushWanted = true;
+    if (!this.#flushing && this.#failed === undefined) void this.#flushLoop();
+  }
+
+  async #flushLoop(): Promise<void> {
+    this.#flushing = true;
+    try {
+      while (this.#flushWanted && this.#failed === undefined) {
+        this.#flushWanted = false;
+        await this.#flushNow();
+      }
+    } catch (e) {
+      this.#fail(e);
+    } finally {
+      this.#flushing = false;
+    }
+  }
+
+  /** Writes every pending batch, syncs per policy, resolves their promises. Throws on I/O errors. */
+  async #flushNow(): Promise<void> {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    const batches = this.#pending;
+    const last = batches[batches.length - 1];
+    if (last === undefined || (batches.length === 1 && last.len === 0 && last.promise === undefined)) return;
+    this.#pending = [this.#newBatch(this.#segment)];
+    this.#inFlight = batches;
+    for (const b of batches) {
+      if (b.segment !== this.#fileSegment) await this.#switchFile(b);
+      let p = 0;
+      while (p < b.len) p += this.#file!.writeSync(b.buf.subarray(p, b.len));
+    }
+    if (this.o.fsync !== "none") await this.#file!.syncData();
+    this.#inFlight = [];
+    for (const b of batches) {
+      b.resolve?.();
+      if (b.buf.length === BATCH_BUFFER_BYTES && this.#pool.length < 4) this.#pool.push(b.buf);
+    }
+  }
+
+  /** Finishes the current file and opens the one of batch `b`'s segment; seals the old segment. */
+  async #switchFile(b: Batch): Promise<void> {
+    const old = this.#file!;
+    if (this.o.fsync !== "none") await old.syncData();
+    old.close();
+    this.#file = undefined;
+    this.#file = this.o.openSegmentFile(`${this.o.dir}/${segmentFileName(b.segment)}`);
+    this.#fileSegment = b.segment;
+    if (this.o.fsync !== "none") syncDirectory(this.o.dir);
+    const sealed = b.seals;
+    if (sealed !== undefined) {
+      if (sealed.index !== undefined) await this.#writeIndex(sealed.segment, sealed.bytes, sealed.index);
+      sealed.index = undefined;
+      this.#sealed.push(sealed);
+      this.applyRetention(this.o.clock.wallMs());
+    }
+  }
+
+  async #writeIndex(n: number, covered: number, e: IndexEntries): Promise<void> {
+    const path = `${this.o.dir}/${indexFileName(n)}`;
+    try {
+      await Deno.writeFile(`${path}.tmp`, encodeIndex(n, covered, e));
+      await Deno.rename(`${path}.tmp`, path);
+    } catch (err) {
+      this.o.onWarning(`journal "${this.o.dir}": could not write ${indexFileName(n)} (${errorText(err)}); it will be rebuilt at the next open`);
+    }
+  }
+
+  #fail(e: unknown): void {
+    const file = `${this.o.dir}/${segmentFileName(this.#fileSegment)}`;
+    const err = new EnvironmentError(
+      `Journal write failed on "${file}": ${errorText(e)}. Nothing after this point is journaled; sessions must stop sending`,
+      { cause: e, exitCode: 1 },
+    );
+    this.#failed = err;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    for (const b of [...this.#inFlight, ...this.#pending]) b.reject?.(err);
+    this.#inFlight = [];
+    this.#pending = [this.#newBatch(this.#segment)];
+    this.o.onWarning(err.message);
+  }
+
+  #newBatch(segment: number): Batch {
+    const buf = this.#pool.pop() ?? new Uint8Array(BATCH_BUFFER_BYTES);
+    return {
+      segment,
+      buf,
+      dv: dataViewOf(buf),
+      len: 0,
+      count: 0,
+      seals: undefined,
+      promise: undefined,
+      resolve: undefined,
+      reject: undefined,
+    };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async readOutbound(s: SessionState, from: number, to: number): Promise<StoredMessage[]> {
+    if (this.#failed) throw this.#failed;
+    await this.flush();
+    const idx = s.out;
+    const i0 = idx.lowerBound(Math.max(from, 0));
+    let i1 = idx.length;
+    if (to !== 0) i1 = idx.lowerBound(to + 1);
+    const out: StoredMessage[] = [];
+    let i = i0;
+    while (i < i1) {
+      const seg = idx.segs[i]!;
+      let file: Deno.FsFile;
+      try {
+        file = Deno.openSync(`${this.o.dir}/${segmentFileName(seg)}`, { read: true });
+      } catch (e) {
+        this.o.onWarning(`journal "${this.o.dir}": cannot read ${segmentFileName(seg)} for a resend (${errorText(e)}); those messages will be gap-filled`);
+        while (i < i1 && idx.segs[i] === seg) i++;
+        continue;
+      }
+      try {
+        while (i < i1 && idx.segs[i] === seg) {
+          // One read per span of nearby records (other sessions' records in between are read and skipped).
+          const start = idx.offs[i]!;
+          let j = i;
+          let end = start + idx.lens[i]!;
+          while (j + 1 < i1 && idx.segs[j + 1] === seg && idx.offs[j + 1]! + idx.lens[j + 1]! - start <= MAX_READ_SPAN) {
+            j++;
+            end = idx.offs[j]! + idx.lens[j]!;
+          }
+          const buf = new Uint8Array(end - start);
+          file.seekSync(start, Deno.SeekMode.Start);
+          let got = 0;
+          while (got < buf.length) {
+            const n = file.readSync(buf.subarray(got));
+            if (n === null || n === 0) break;
+            got += n;
+          }
+          const dv = dataViewOf(buf);
+          const r = new RecordFields();
+          for (; i <= j; i++) {
+            const p = idx.offs[i]! - start;
+            const len = checkRecord(buf, dv, p, got);
+            if (len > 0) r.load(buf, dv, p, len, idx.offs[i]!);
+            if (len <= 0 || r.type !== RecordType.Message || r.dir !== DirCode.Out || r.sessionId !== s.id || r.seq !== idx.seqs[i]) {
+              this.o.onWarning(
+                `journal "${this.o.dir}": outbound message ${idx.seqs[i]} of "${s.key}" at ${segmentFileName(seg)} byte ${idx.offs[i]} is damaged; it will be gap-filled`,
+              );
+              continue;
+            }
+            out.push({ seq: r.seq, bytes: buf.slice(r.payloadStart, r.payloadEnd) });
+          }
+        }
+      } finally {
+        file.close();
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- retention and close
+
+  /** Deletes the oldest sealed segments beyond the limits, never one holding a current-epoch outbound message. */
+  applyRetention(nowMs: number): void {
+    const days = this.o.retentionDays;
+    const maxBytes = this.o.retentionBytes;
+    if (days === undefined && maxBytes === undefined) return;
+    let protectFrom = Infinity;
+    for (const s of this.#sessionsById.values()) {
+      if (s.out.length > 0 && s.out.segs[0]! < protectFrom) protectFrom = s.out.segs[0]!;
+    }
+    let total = this.#segPos;
+    for (const s of this.#sealed) total += s.bytes;
+    while (this.#sealed.length > 0) {
+      const s = this.#sealed[0]!;
+      if (s.segment >= protectFrom || s.segment >= this.#segment) break;
+      const old = days !== undefined && s.lastWallMs < nowMs - days * 86_400_000;
+      const over = maxBytes !== undefined && total > maxBytes;
+      if (!old && !over) break;
+      try {
+        Deno.removeSync(`${this.o.dir}/${segmentFileName(s.segment)}`);
+        try {
+          Deno.removeSync(`${this.o.dir}/${indexFileName(s.segment)}`);
+        } catch { /* never written or already gone */ }
+      } catch (e) {
+        this.o.onWarning(`journal "${this.o.dir}": retention could not delete ${segmentFileName(s.segment)}: ${errorText(e)}`);
+        break;
+      }
+      this.#sealed.shift();
+      total -= s.bytes;
+      this.o.onWarning(
+        `journal "${this.o.dir}": retention deleted ${segmentFileName(s.segment)} (${s.bytes} bytes, last record ${new Date(s.lastWallMs).toISOString()})`,
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    let error: unknown;
+    try {
+      if (this.#failed === undefined) {
+        await this.flush();
+        // Wait for a flush loop that is still running (the last batch may have been in flight).
+        while (this.#flushing) await this.flush();
+        if (this.o.fsync === "none") await this.#file?.syncData();
+      }
+    } catch (e) {
+      error = e;
+    }
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    try {
+      this.#file?.close();
+    } catch { /* already closed after a failure */ }
+    this.#file = undefined;
+    if (this.#failed === undefined && error === undefined) {
+      this.#writeIndexSync(this.#segment, this.#segPos, this.#segIndex);
+    }
+    for (const s of this.#sessionsById.values()) s.handle = undefined;
+    this.#lock.release();
+    if (error !== undefined) throw error;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+function newState(id: number, key: string, epoch: number, creationMs: number, nextSender: number, nextTarget: number): SessionState {
+  return { id, key, epoch, creationMs, nextSender, nextTarget, out: new SeqIndex(), handle: undefined };
+}
+
+function checkSeq(seq: number): void {
+  if (!Number.isInteger(seq) || seq < 0 || seq > MAX_SEQ) {
+    throw new FixgError("STORE_BAD_SEQ", `Sequence number ${seq} cannot be journaled (0 .. ${MAX_SEQ})`);
+  }
+}
+
+function promiseOf(b: Batch): Promise<void> {
+  if (b.promise === undefined) {
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    // Callers may ignore an append's promise (the contract allows it): never an unhandled rejection.
+    promise.catch(() => {});
+    b.promise = promise;
+    b.resolve = resolve;
+    b.reject = reject;
+  }
+  return b.promise;
+}
+
+function rejected(e: Error): Promise<void> {
+  const p = Promise.reject(e);
+  p.catch(() => {});
+  return p;
+}
+
+function growBatch(b: Batch, need: number): void {
+  let n = b.buf.length * 2;
+  while (n < need) n *= 2;
+  const buf = new Uint8Array(n);
+  buf.set(b.buf.subarray(0, b.len));
+  b.buf = buf;
+  b.dv = dataViewOf(buf);
+}
+
+function lastWallMs(e: IndexEntries, path: string): number {
+  let max = 0;
+  for (let i = 0; i < e.count; i++) if (e.wallMs[i]! > max) max = e.wallMs[i]!;
+  if (max > 0) return max;
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+function syncDirectory(dir: string): void {
+  // A new segment's directory entry must be durable too, or a power cut could lose the whole file.
+  try {
+    const d = Deno.openSync(dir, { read: true });
+    try {
+      d.syncSync();
+    } finally {
+      d.close();
+    }
+  } catch {
+    // Some file systems refuse to sync a directory; the data itself was synced.
+  }
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

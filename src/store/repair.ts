@@ -1,0 +1,242 @@
+/**
+ * `fixg journal repair`: makes a damaged journal openable again without losing a good record.
+ * Damaged bytes (torn tails, corrupt regions, bad segment headers) are moved into
+ * `DIR/quarantine/<segment>@<offset>.<kind>` files that keep them byte for byte; segments are
+ * rewritten through a temporary file and a rename, so a crash during repair leaves either the old
+ * or the new segment; index files are rebuilt. It refuses to touch a journal a live process holds.
+ */
+import { EnvironmentError, FixgError } from "../errors.ts";
+import {
+  decodeIndex,
+  encodeIndex,
+  indexFileName,
+  indexFromScan,
+  SEGMENT_HEADER_BYTES,
+  type SegmentHeader,
+  writeSegmentHeader,
+} from "./format.ts";
+import { errorText, JournalLock } from "./lock.ts";
+import { listSegments, type SegmentInfo } from "./reader.ts";
+
+/** One thing repair did (or, with dryRun, would do). */
+export interface RepairAction {
+  file: string;
+  kind: "quarantine-corrupt" | "truncate-torn-tail" | "rewrite-header" | "remove-empty-segment" | "rebuild-index";
+  offset: number;
+  length: number;
+  /** Where the damaged bytes went (quarantine actions). */
+  quarantineFile: string | undefined;
+  message: string;
+}
+
+/** What repair did. */
+export interface RepairReport {
+  dir: string;
+  dryRun: boolean;
+  segments: number;
+  /** Valid records, all kept. */
+  records: number;
+  actions: RepairAction[];
+}
+
+/**
+ * Repairs the journal in `dir` (see the module comment). Throws FixgError (exit code 2) when `dir`
+ * is not a journal and EnvironmentError (exit code 2) when a live process holds it.
+ */
+export function repairJournal(
+  dir: string,
+  options: { dryRun?: boolean; onProgress?: (doneBytes: number, totalBytes: number) => void } = {},
+): RepairReport {
+  const d = dir.replace(/\/+$/, "") || "/";
+  const dryRun = options.dryRun ?? false;
+  const segments = listSegments(d);
+  let lock: JournalLock | undefined;
+  if (dryRun) {
+    const h = JournalLock.holder(d);
+    if (h !== undefined) {
+      throw new EnvironmentError(
+        `Journal "${d}" is held by a live ${h.purpose} (pid ${h.pid} on ${h.host} since ${h.sinceIso}); stop it before repairing`,
+      );
+    }
+  } else {
+    lock = JournalLock.acquire(d, "repair");
+  }
+  const report: RepairReport = { dir: d, dryRun, segments: segments.length, records: 0, actions: [] };
+  try {
+    let total = 0;
+    for (const s of segments) total += s.bytes;
+    let done = 0;
+    for (const seg of segments) {
+      repairSegment(d, seg, dryRun, report);
+      options.onProgress?.(done += seg.bytes, total);
+    }
+  } finally {
+    lock?.release();
+  }
+  return report;
+}
+
+function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: RepairReport): void {
+  const buf = Deno.readFileSync(seg.path);
+  const idxPath = `${dir}/${indexFileName(seg.segment)}`;
+  const verb = (did: string, would: string) => dryRun ? would : did;
+  if (buf.length < SEGMENT_HEADER_BYTES) {
+    const q = quarantine(dir, seg, 0, buf, "torn", dryRun);
+    report.actions.push({
+      file: seg.file,
+      kind: "remove-empty-segment",
+      offset: 0,
+      length: buf.length,
+      quarantineFile: q,
+      message: `${verb("removed", "would remove")} ${seg.file}: ${buf.length} bytes, cut short before its header was complete (bytes ${verb("kept in", "to")} ${q})`,
+    });
+    if (!dryRun) {
+      Deno.removeSync(seg.path);
+      removeIfExists(idxPath);
+    }
+    return;
+  }
+  const { index, scan } = indexFromScan(buf);
+  report.records += scan.records;
+  const h = scan.header;
+  const badHeader = typeof h === "string" ? h : h.segment !== seg.segment ? `header says segment ${h.segment}` : undefined;
+  const keep: Array<[number, number]> = [];
+  let header: Uint8Array = buf.subarray(0, SEGMENT_HEADER_BYTES);
+  if (badHeader !== undefined) {
+    const q = quarantine(dir, seg, 0, buf.subarray(0, SEGMENT_HEADER_BYTES), "header", dryRun);
+    const fresh: SegmentHeader = {
+      segment: seg.segment,
+      createdMs: index.count > 0 ? index.wallMs[0]! : 0,
+      monoOriginMs: 0,
+      pid: 0,
+    };
+    header = new Uint8Array(SEGMENT_HEADER_BYTES);
+    writeSegmentHeader(header, 0, fresh);
+    report.actions.push({
+      file: seg.file,
+      kind: "rewrite-header",
+      offset: 0,
+      length: SEGMENT_HEADER_BYTES,
+      quarantineFile: q,
+      message: `${verb("rewrote", "would rewrite")} the header of ${seg.file} (${badHeader}); old header ${verb("kept in", "to")} ${q}`,
+    });
+  }
+  let pos = SEGMENT_HEADER_BYTES;
+  let changed = badHeader !== undefined;
+  for (const dmg of scan.damaged) {
+    if (dmg.offset > pos) keep.push([pos, dmg.offset]);
+    const kindName = dmg.kind === "torn-tail" ? "torn" : "corrupt";
+    const q = quarantine(dir, seg, dmg.offset, buf.subarray(dmg.offset, dmg.offset + dmg.length), kindName, dryRun);
+    report.actions.push({
+      file: seg.file,
+      kind: dmg.kind === "torn-tail" ? "truncate-torn-tail" : "quarantine-corrupt",
+      offset: dmg.offset,
+      length: dmg.length,
+      quarantineFile: q,
+      message: dmg.kind === "torn-tail"
+        ? `${verb("truncated", "would truncate")} the torn tail of ${seg.file} at byte ${dmg.offset} (${dmg.length} bytes: ${dmg.reason}; ${verb("kept in", "to")} ${q})`
+        : `${verb("moved", "would move")} ${dmg.length} corrupt bytes of ${seg.file} at byte ${dmg.offset} (${dmg.reason}) to ${q}`,
+    });
+    pos = dmg.offset + dmg.length;
+    changed = true;
+  }
+  if (pos < buf.length) keep.push([pos, buf.length]);
+  let content = buf;
+  if (changed) {
+    let size = SEGMENT_HEADER_BYTES;
+    for (const [a, b] of keep) size += b - a;
+    content = new Uint8Array(size);
+    content.set(header, 0);
+    let p = SEGMENT_HEADER_BYTES;
+    for (const [a, b] of keep) {
+      content.set(buf.subarray(a, b), p);
+      p += b - a;
+    }
+    // The promise of repair: every good record is still there, and nothing else is.
+    const check = indexFromScan(content);
+    if (check.scan.records !== scan.records || check.scan.damaged.length !== 0) {
+      throw new FixgError(
+        "REPAIR_CHECK",
+        `Repair of ${seg.file} stopped: the rewritten segment would hold ${check.scan.records} records instead of ${scan.records}; nothing was changed`,
+      );
+    }
+    if (!dryRun) replaceFile(seg.path, content);
+  }
+  // The derived index must describe the (possibly rewritten) segment exactly.
+  let why: string | undefined;
+  let existing: Uint8Array | undefined;
+  try {
+    existing = Deno.readFileSync(idxPath);
+  } catch {
+    why = "missing";
+  }
+  const fresh = changed ? indexFromScan(content).index : index;
+  if (existing !== undefined) {
+    const idx = decodeIndex(existing);
+    if (typeof idx === "string") why = idx;
+    else if (changed) why = "the segment was rewritten";
+    else if (idx.coveredBytes !== content.length || idx.count !== fresh.count || idx.segment !== seg.segment) why = "stale";
+    else {
+      for (let i = 0; i < idx.count && why === undefined; i++) {
+        if (idx.offsets[i] !== fresh.offsets[i] || idx.seqs[i] !== fresh.seqs[i] || idx.typeDirs[i] !== fresh.typeDirs[i]) why = "stale";
+      }
+    }
+  }
+  if (why !== undefined) {
+    report.actions.push({
+      file: indexFileName(seg.segment),
+      kind: "rebuild-index",
+      offset: 0,
+      length: 0,
+      quarantineFile: undefined,
+      message: `${verb("rebuilt", "would rebuild")} ${indexFileName(seg.segment)} (${why})`,
+    });
+    if (!dryRun) replaceFile(idxPath, encodeIndex(seg.segment, content.length, fresh));
+  }
+}
+
+function quarantine(dir: string, seg: SegmentInfo, offset: number, bytes: Uint8Array, kind: string, dryRun: boolean): string {
+  const qdir = `${dir}/quarantine`;
+  let name = `quarantine/${seg.file}@${offset}.${kind}`;
+  for (let k = 1; exists(`${dir}/${name}`); k++) name = `quarantine/${seg.file}@${offset}.${kind}.${k}`;
+  if (!dryRun) {
+    try {
+      Deno.mkdirSync(qdir, { recursive: true });
+      Deno.writeFileSync(`${dir}/${name}`, bytes);
+    } catch (e) {
+      throw new EnvironmentError(`Cannot write quarantine file "${dir}/${name}": ${errorText(e)}; nothing was removed`, {
+        cause: e,
+        exitCode: 1,
+      });
+    }
+  }
+  return name;
+}
+
+function replaceFile(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.repair.tmp`;
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  try {
+    let p = 0;
+    while (p < bytes.length) p += f.writeSync(bytes.subarray(p));
+    f.syncDataSync();
+  } finally {
+    f.close();
+  }
+  Deno.renameSync(tmp, path);
+}
+
+function removeIfExists(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* not there */ }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,125 @@
+/** TCP and TLS connections over Deno's APIs: `conn.read` into the caller's buffer (fastest style measured). */
+import { EnvironmentError } from "../errors.ts";
+import type { Connection, Listener } from "./types.ts";
+
+/** TLS material for a listener or a client (PEM file contents). */
+export interface TlsOptions {
+  /** Certificate chain (PEM). */
+  cert?: string;
+  /** Private key (PEM). */
+  key?: string;
+  /** CA certificates to verify the peer with (PEM). */
+  caCerts?: string[];
+  /** Server name to verify (client side). */
+  hostname?: string;
+}
+
+/** Wraps a Deno connection as a fixg Connection. */
+export class DenoConnection implements Connection {
+  readonly remoteAddr: string;
+  readonly remoteHost: string;
+  #closed = false;
+  constructor(readonly raw: Deno.Conn) {
+    const a = raw.remoteAddr as Deno.NetAddr;
+    this.remoteHost = a.hostname ?? "?";
+    this.remoteAddr = `${a.hostname}:${a.port}`;
+  }
+  async read(buf: Uint8Array): Promise<number | null> {
+    if (this.#closed) return null;
+    try {
+      return await this.raw.read(buf);
+    } catch (e) {
+      if (this.#closed || isConnReset(e)) return null;
+      throw e;
+    }
+  }
+  async write(bytes: Uint8Array): Promise<void> {
+    let off = 0;
+    while (off < bytes.length) {
+      off += await this.raw.write(off === 0 ? bytes : bytes.subarray(off));
+    }
+  }
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.raw.close();
+    } catch {
+      // Already closed by the peer: nothing to release.
+    }
+  }
+}
+
+function isConnReset(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+    e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted ||
+    e instanceof Deno.errors.ConnectionAborted;
+}
+
+/** Opens a TCP (or TLS) connection with TCP_NODELAY on. */
+export async function connectTcp(host: string, port: number, tls?: TlsOptions): Promise<DenoConnection> {
+  let conn: Deno.Conn;
+  if (tls) {
+    const opts: Deno.ConnectTlsOptions = { hostname: host, port };
+    if (tls.caCerts) opts.caCerts = tls.caCerts;
+    if (tls.cert && tls.key) Object.assign(opts, { cert: tls.cert, key: tls.key });
+    const c = await Deno.connectTls(opts);
+    await c.handshake();
+    conn = c;
+  } else {
+    const c = await Deno.connect({ hostname: host, port, transport: "tcp" });
+    c.setNoDelay(true);
+    conn = c;
+  }
+  return new DenoConnection(conn);
+}
+
+/** Listens on TCP (or TLS); accepted connections get TCP_NODELAY. */
+export function listenTcp(hostname: string, port: number, tls?: TlsOptions): Listener {
+  let l: Deno.Listener;
+  try {
+    l = tls
+      ? Deno.listenTls({ hostname, port, cert: tls.cert ?? "", key: tls.key ?? "", transport: "tcp" })
+      : Deno.listen({ hostname, port, transport: "tcp" });
+  } catch (e) {
+    if (e instanceof Deno.errors.AddrInUse) {
+      throw new EnvironmentError(`Cannot listen on ${hostname}:${port}: address already in use`, { cause: e });
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new EnvironmentError(`Cannot listen on ${hostname}:${port}: permission denied`, { cause: e });
+    }
+    throw e;
+  }
+  const addr = l.addr as Deno.NetAddr;
+  return {
+    port: addr.port,
+    hostname: addr.hostname,
+    close: () => {
+      try {
+        l.close();
+      } catch {
+        // Closed already.
+      }
+    },
+    async *[Symbol.asyncIterator]() {
+      while (true) {
+        let c: Deno.Conn;
+        try {
+          c = await l.accept();
+        } catch (e) {
+          if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+          // A failed TLS handshake or a reset during accept affects only that client.
+          continue;
+        }
+        if ("setNoDelay" in c && typeof (c as Deno.TcpConn).setNoDelay === "function") {
+          try {
+            (c as Deno.TcpConn).setNoDelay(true);
+          } catch {
+            // TLS connections expose no socket option before the handshake.
+          }
+        }
+        yield new DenoConnection(c);
+      }
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import {
+  niceScale,
+  percentileChartSvg,
+  percentileToDecades,
+  renderHtmlReport,
+  sampleBenchReport,
+} from "../../src/report/mod.ts";
+
+Deno.test("the HTML report is one self-contained page with the percentile curve as inline SVG", () => {
+  const report = sampleBenchReport();
+  const html = renderHtmlReport(report);
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.doesNotMatch(html, /<script/i);
+  assert.doesNotMatch(html, /<link/i);
+  assert.doesNotMatch(html, /\b(src|href)=/i);
+  // The only URL is the SVG namespace, which is an identifier, not a fetch.
+  assert.deepEqual([...new Set(html.match(/https?:\/\/[^"\s]+/g))], ["http://www.w3.org/2000/svg"]);
+  const curves = [...html.matchAll(/<polyline class="curve" data-series="(\w+)"[^>]* points="([^"]+)"/g)];
+  assert.deepEqual(curves.map((m) => m[1]), ["orderToAck", "orderToFill", "cancelToAck"]);
+  const points = curves[0]![2]!.split(" ");
+  assert.equal(points.length, report.latencyDistribution!.orderToAck!.length);
+  for (const p of points) assert.match(p, /^\d+(\.\d+)?,\d+(\.\d+)?$/);
+  // x grows with the percentile and y (downwards in SVG) shrinks as latency grows.
+  const xy = points.map((p) => p.split(",").map(Number) as [number, number]);
+  for (let i = 1; i < xy.length; i++) {
+    assert.ok(xy[i]![0] > xy[i - 1]![0]);
+    assert.ok(xy[i]![1] <= xy[i - 1]![1]);
+  }
+  for (const tick of ["0%", "90%", "99%", "99.9%", "99.99%"]) {
+    assert.ok(html.includes(`>${tick}</text>`), tick);
+  }
+  assert.match(html, /<polyline class="rate" data-series="sent"/);
+  assert.match(html, /<polyline class="rate" data-series="acked"/);
+  assert.match(html, /<td>target<\/td><td>127\.0\.0\.1:9878<\/td>/);
+  assert.match(html, /<td>cpu-affinity<\/td>/);
+});
+
+Deno.test("report text is escaped, never interpreted as markup", () => {
+  const report = sampleBenchReport();
+  const html = renderHtmlReport({ ...report, config: { target: '<script>alert("x")</script>' } });
+  assert.ok(html.includes("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"));
+  assert.doesNotMatch(html, /<script/i);
+});
+
+Deno.test("without a recorded distribution the curve is drawn from the summary percentiles", () => {
+  const report = sampleBenchReport();
+  delete report.latencyDistribution;
+  const html = renderHtmlReport(report);
+  const m = /<polyline class="curve" data-series="orderToAck"[^>]* points="([^"]+)"/.exec(html)!;
+  assert.equal(m[1]!.split(" ").length, 6); // p50, p90, p99, p99.9, p99.99, max
+});
+
+Deno.test("percentile axis: 1/(1-p) decades, 100% at the right edge; nice y scale", () => {
+  assert.equal(percentileToDecades(0, 4), 0);
+  assert.equal(percentileToDecades(90, 4), 1);
+  assert.ok(Math.abs(percentileToDecades(99.9, 4) - 3) < 1e-9);
+  assert.equal(percentileToDecades(100, 4), 4);
+  assert.deepEqual(niceScale(87), { top: 100, step: 20 });
+  assert.deepEqual(niceScale(1235), { top: 1250, step: 250 });
+  const svg = percentileChartSvg([{
+    id: "x",
+    label: "x",
+    points: [{ percentile: 0, valueUs: 1 }, { percentile: 100, valueUs: 2 }],
+  }]);
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" class="percentile-chart"/);
+  assert.match(svg, /points="72,\d+(\.\d+)? 856,16"/);
+});

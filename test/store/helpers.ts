@@ -1,0 +1,60 @@
+/** Shared helpers of the store tests: fixed-size messages, fixed clocks, crash images of a journal. */
+
+/** Session keys used by the tests. */
+export const KEY = "FIX.4.4:FIXG->LP";
+/** A second session. */
+export const KEY2 = "FIX.4.2:FIXG->BROKER";
+
+/**
+ * A FIX-looking message of exactly `size` bytes (Text (58) pads it), so record positions are
+ * predictable. The bytes depend only on the arguments: a test can check any stored copy exactly.
+ */
+export function fixedMessage(seq: number, dir: "in" | "out", size = 200): Uint8Array {
+  const head = `8=FIX.4.4\x019=000\x0135=${dir === "out" ? "D" : "8"}\x0134=${seq}\x0149=FIXG\x0156=LP\x0111=ORD-${seq}\x0158=`;
+  const tail = "\x0110=000\x01";
+  const pad = size - head.length - tail.length;
+  if (pad < 0) throw new Error(`message of ${size} bytes too small for seq ${seq}`);
+  return new TextEncoder().encode(head + "x".repeat(pad) + tail);
+}
+
+/** A clock that returns a fixed wall time (settable) and a counting monotonic clock. */
+export function manualClock(startMs = 1_700_000_000_000) {
+  let wall = startMs;
+  let mono = 0;
+  return {
+    wallMs: () => wall,
+    monoNs: () => (mono += 1000),
+    monoOriginMs: startMs,
+    set(ms: number) {
+      wall = ms;
+    },
+  };
+}
+
+/** Copies every file of a journal directory: the disk as a crash at this instant would leave it. */
+export function crashImage(dir: string): string {
+  const copy = Deno.makeTempDirSync({ prefix: "fixg-crash-image-" });
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.isFile) Deno.copyFileSync(`${dir}/${e.name}`, `${copy}/${e.name}`);
+  }
+  return copy;
+}
+
+/** File names in a directory, sorted. */
+export function filesOf(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+}
+
+/** Flips one byte of a file in place. */
+export function flipByte(path: string, offset: number): void {
+  const b = Deno.readFileSync(path);
+  b[offset] = b[offset]! ^ 0x5a;
+  Deno.writeFileSync(path, b);
+}
+
+/** Appends bytes to a file (a torn write). */
+export function appendBytes(path: string, bytes: Uint8Array): void {
+  const f = Deno.openSync(path, { append: true });
+  f.writeSync(bytes);
+  f.close();
+}
