@@ -79,7 +79,7 @@ export function registerRun(program: Command): void {
     .option("--port <port>", "port to connect to or listen on")
     .option("--sender-comp-id <id>", "our SenderCompID (49)")
     .option("--target-comp-id <id>", "their CompID (56); '*' on an acceptor accepts any client")
-    .option("--begin-string <v>", "FIX.4.2, FIX.4.4, FIXT.1.1 ...", undefined)
+    .option("--begin-string <v>", "FIX.4.2, FIX.4.4, FIXT.1.1 ... (default FIX.4.4)")
     .option("--app <name>", "echo | log | none: what answers application messages")
     .option("--reset-on-logon", "send 141=Y and start at 1 on every logon")
     .option("--heartbeat <sec>", "HeartBtInt (108) in seconds")

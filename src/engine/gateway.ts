@@ -96,7 +96,7 @@ export class Gateway {
   readonly #pendingConns = new Set<Connection>();
   #stopping = false;
   #wake: Array<() => void> = [];
-  #scheduleTimer: number | undefined;
+  #scheduleTimer: ReturnType<typeof setInterval> | undefined;
   readonly startedAtMs: number;
 
   constructor(options: GatewayOptions) {
@@ -198,7 +198,7 @@ export class Gateway {
     });
     const buf = new Uint8Array(16 * 1024);
     const timeoutMs = this.#opts.firstLogonTimeoutMs ?? 10_000;
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
     try {
       while (!first && total < 64 * 1024) {

@@ -99,7 +99,7 @@ export class SessionRunner implements SessionHandle {
   // Input serialisation around async store reads.
   #blocked = false;
   #backlog: Input[] = [];
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   #timerAtMs = Infinity;
   #disconnectWaiters: Array<() => void> = [];
   #lastError: string | undefined;
@@ -297,7 +297,7 @@ export class SessionRunner implements SessionHandle {
       if (this.#loggedOn) this.logout("Session stopped");
       else this.#closeNow("stopped before logon");
       const limit = this.#config.logoutTimeoutMs + 1000;
-      let t: number | undefined;
+      let t: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([gone, new Promise<void>((r) => (t = setTimeout(r, limit)))]);
       clearTimeout(t);
       if (this.#conn) this.#closeNow("logout timed out");

@@ -111,7 +111,9 @@ export function renderTerminalSummary(report: BenchReport): string {
       ),
     );
   }
-  for (const note of report.notes ?? []) out.push(`note: ${note}`);
+  if (report.notes !== undefined && report.notes.length > 0) {
+    out.push("", ...report.notes.map((note) => `note: ${note}`));
+  }
   if (report.lost > 0) {
     out.push("", `ERROR: ${report.lost} order(s) lost (never answered after the grace period)`);
   }
