@@ -9,6 +9,7 @@ import {
   failureLines,
   jsonReport,
   junitXml,
+  KNOWN_REQUIREMENTS,
   loadScenario,
   runScenario,
   type RunOptions,
@@ -36,6 +37,7 @@ export interface ConformanceFlags {
   junit?: string;
   json?: boolean;
   verbose?: boolean;
+  with?: string[];
 }
 
 /** Registers `fixg conformance`. */
@@ -51,6 +53,10 @@ export function registerConformance(program: Command): void {
     .option("--timeout <ms>", "how long E and eDISCONNECT lines wait (a scenario's #!timeout wins)", "5000")
     .option("--quiet <ms>", "quiet period after a scenario in which extra messages are reported", "200")
     .option("--connect-timeout <ms>", "how long iCONNECT may take (initiator mode default 30000)")
+    .option(
+      "--with <requirement...>",
+      "also run scenarios that need this outside the conversation (engine-stop: you stop the engine while they wait)",
+    )
     .option("--junit <file>", "write a JUnit XML report")
     .option("--json", "print a JSON report on stdout (progress goes to stderr)")
     .option("-v, --verbose", "print every message sent and received, and extra messages")
@@ -121,8 +127,17 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
 
   const toRun: Scenario[] = [];
   const skipped: SkippedScenario[] = [];
+  const granted = new Set(flags.with ?? []);
+  for (const r of granted) {
+    if (!KNOWN_REQUIREMENTS.has(r)) {
+      throw new ConfigError(`--with: unknown requirement "${r}" (known: ${[...KNOWN_REQUIREMENTS].join(", ")})`);
+    }
+  }
   for (const s of scenarios) {
-    if (s.mode !== undefined && s.mode !== mode) {
+    const missing = s.requires.filter((r) => !granted.has(r));
+    if (missing.length > 0) {
+      skipped.push({ file: s.file, name: s.name, reason: `requires ${missing.join(", ")} (run with --with ${missing[0]})` });
+    } else if (s.mode !== undefined && s.mode !== mode) {
       skipped.push({
         file: s.file,
         name: s.name,

@@ -13,8 +13,10 @@
  * ```
  *
  * Other directives: `#!quiet=N` (the end-of-scenario quiet period, ms), `#!mode=acceptor|initiator`
- * (which side of the conversation is under test), and `#!verbatim` (the next I line is sent as
- * written: no BodyLength/CheckSum fill-in, for garbled-message cases).
+ * (which side of the conversation is under test), `#!requires=NAME` (something outside the
+ * conversation must happen during the run, e.g. `engine-stop`: the engine is stopped while the
+ * scenario waits; runs skip such scenarios unless asked), and `#!verbatim` (the next I line is sent
+ * as written: no BodyLength/CheckSum fill-in, for garbled-message cases).
  */
 import { FixgError } from "../errors.ts";
 import { type ExpectedField, expectedFields } from "./matcher.ts";
@@ -61,6 +63,8 @@ export interface Scenario {
   quietMs?: number;
   /** `#!mode`: the side under test this scenario is written for. */
   mode?: ScenarioMode;
+  /** `#!requires`: what must happen outside the conversation during the run (e.g. "engine-stop"). */
+  requires: string[];
 }
 
 /** A scenario that cannot be parsed: names the file and line. Exit code 2 (unusable input). */
@@ -76,11 +80,17 @@ export class ScenarioParseError extends FixgError {
   }
 }
 
+/**
+ * What a scenario may require beyond the conversation: "engine-stop" means the engine under test is
+ * stopped (SIGTERM, an operator Logout) while the scenario waits, for the Logout it starts (case 12).
+ */
+export const KNOWN_REQUIREMENTS: ReadonlySet<string> = new Set(["engine-stop"]);
+
 const LINE_KINDS = "iCONNECT, iDISCONNECT, eDISCONNECT, I<message>, E<message>, # comment or #!directive";
 
 /** Parses scenario text; throws ScenarioParseError naming `file` and the line. */
 export function parseScenario(text: string, file = "<scenario>"): Scenario {
-  const scenario: Scenario = { file, name: scenarioName(file), steps: [] };
+  const scenario: Scenario = { file, name: scenarioName(file), steps: [], requires: [] };
   const used = new Set<number>();
   let verbatimAt = 0;
   const lines = text.split("\n");
@@ -171,8 +181,18 @@ function directive(s: Scenario, d: string, fail: (m: string) => never): void {
     case "verbatim":
       if (value !== undefined) fail("#!verbatim takes no value");
       return;
+    case "requires":
+      for (const r of (value ?? "").split(",").map((x) => x.trim())) {
+        if (!KNOWN_REQUIREMENTS.has(r)) {
+          fail(`#!requires: unknown requirement "${r}" (known: ${[...KNOWN_REQUIREMENTS].join(", ")})`);
+        }
+        if (!s.requires.includes(r)) s.requires.push(r);
+      }
+      return;
     default:
-      fail(`unknown directive "#!${d}" (known: timeout=MS, quiet=MS, mode=acceptor|initiator, verbatim)`);
+      fail(
+        `unknown directive "#!${d}" (known: timeout=MS, quiet=MS, mode=acceptor|initiator, requires=NAME, verbatim)`,
+      );
   }
 }
 

@@ -194,7 +194,7 @@ function parseSymbol(v: unknown, at: ConfigPath): LpSymbolConfig {
   const base = DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
   const num = (k: (typeof SYMBOL_KEYS)[number], rule: Parameters<typeof readNumber>[2], dflt: number | undefined) => {
     if (o[k] === undefined) {
-      if (dflt === undefined) at.child(k).fail(`is required for a symbol that is not built in (${name})`);
+      if (dflt === undefined) return at.child(k).fail(`is required for a symbol that is not built in (${name})`);
       return dflt;
     }
     return readNumber(o[k], at.child(k), rule);
