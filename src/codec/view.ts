@@ -20,6 +20,15 @@ export interface FieldParseError {
 
 const INITIAL_FIELDS = 64;
 
+/** Length tag -> data tag, as a flat table indexed by tag (0 = not a length tag): no Map lookup per field. */
+const DATA_TAG_OF_LENGTH: Uint16Array = (() => {
+  let max = 0;
+  for (const t of LENGTH_TO_DATA_TAG.keys()) max = Math.max(max, t);
+  const a = new Uint16Array(max + 1);
+  for (const [len, data] of LENGTH_TO_DATA_TAG) a[len] = data;
+  return a;
+})();
+
 /** Read access to a range of fields: a whole message or one repeating-group entry. */
 export interface FieldReader {
   /** Index of the first field with `tag` in this range, or -1. */
@@ -94,7 +103,7 @@ export class MessageView implements FieldReader {
         continue;
       }
       const vs = q + 1;
-      let ve: number;
+      let ve = vs;
       if (tag === dataTag && dataLen >= 0) {
         ve = vs + dataLen;
         if (ve >= end || buf[ve] !== SOH) {
@@ -102,14 +111,15 @@ export class MessageView implements FieldReader {
           ve = indexOfSoh(buf, vs, end);
         }
       } else {
-        ve = indexOfSoh(buf, vs, end);
+        // Values are short: a plain loop beats a native indexOf call per field.
+        while (ve < end && buf[ve] !== SOH) ve++;
       }
       f[n * 3] = tag;
       f[n * 3 + 1] = vs;
       f[n * 3 + 2] = ve;
       n++;
-      const dt = LENGTH_TO_DATA_TAG.get(tag);
-      if (dt !== undefined) {
+      const dt = tag < DATA_TAG_OF_LENGTH.length ? DATA_TAG_OF_LENGTH[tag]! : 0;
+      if (dt !== 0) {
         dataTag = dt;
         dataLen = parseInt(buf, vs, ve) ?? -1;
       } else {
