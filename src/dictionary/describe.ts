@@ -3,7 +3,6 @@
  * meaning, repeating groups nested, and the validation verdict. Used by `fixg decode` and by any
  * tool that prints messages (journals, conformance transcripts).
  */
-import { latin1String } from "../codec/ascii.ts";
 import type { MessageView } from "../codec/view.ts";
 import type { Dictionary, GroupDef } from "./model.ts";
 import type { RejectInfo } from "./reject.ts";
@@ -185,8 +184,11 @@ export function toJsonObject(m: DescribedMessage): Record<string, unknown> {
     const out: JsonField[] = [];
     while (i < fs.length && fs[i]!.depth === d && !(out.length > 0 && d > 0 && fs[i]!.entryStart)) {
       const f = fs[i++]!;
-      const j: JsonField = { tag: f.tag, value: f.value };
-      if (f.name !== undefined) j.name = f.name;
+      const j: JsonField = f.name === undefined ? { tag: f.tag, value: f.value } : {
+        tag: f.tag,
+        name: f.name,
+        value: f.value,
+      };
       if (f.meaning !== undefined) j.meaning = f.meaning;
       if (i < fs.length && fs[i]!.depth === d + 1 && fs[i]!.entryStart) {
         j.entries = [];
@@ -209,9 +211,4 @@ export function toJsonObject(m: DescribedMessage): Record<string, unknown> {
   if (m.notValidated !== undefined) obj.notValidated = m.notValidated;
   obj.fields = fields;
   return obj;
-}
-
-/** Raw bytes of a frame as readable text ('|' for SOH). */
-export function readableFrame(view: MessageView): string {
-  return latin1String(view.buf, view.start, view.end).replaceAll("\x01", "|");
 }

@@ -73,6 +73,11 @@ export class SessionRunner implements SessionHandle {
   readonly key: string;
   readonly id: SessionId;
   readonly counters = new SessionCounters();
+  /**
+   * Fault injection (the LP simulator's behaviours): drop outbound heartbeats, send nothing at all
+   * (messages are still numbered and stored), or wait before each read (a slow reader).
+   */
+  readonly faults = { dropHeartbeats: false, silent: false, readDelayMs: 0 };
   readonly logger: Logger;
   #config: SessionConfig;
   #state: SessionState;
@@ -214,6 +219,7 @@ export class SessionRunner implements SessionHandle {
     const buf = new Uint8Array(READ_BUFFER_BYTES);
     try {
       while (this.#conn === conn) {
+        if (this.faults.readDelayMs > 0) await new Promise((r) => setTimeout(r, this.faults.readDelayMs));
         const n = await conn.read(buf);
         if (n === null) break;
         this.#framer.push(buf.subarray(0, n));
@@ -287,6 +293,19 @@ export class SessionRunner implements SessionHandle {
     if (nextSenderSeq !== undefined) i.nextSenderSeq = nextSenderSeq;
     if (nextTargetSeq !== undefined) i.nextTargetSeq = nextTargetSeq;
     this.#input(i);
+    this.#scheduleFlush();
+  }
+
+  /** Closes the connection after writing what is already queued (no Logout): fault injection and operators. */
+  disconnect(reason: string): void {
+    if (!this.#conn) return;
+    this.#closeAfterFlush = reason;
+    this.#scheduleFlush();
+  }
+
+  /** Moves our next MsgSeqNum to `newSeqNo` with a SequenceReset-Reset (35=4, 36=newSeqNo) when logged on. */
+  sendSequenceReset(newSeqNo: number): void {
+    this.#input({ kind: "sequence-reset", newSeqNo });
     this.#scheduleFlush();
   }
 
@@ -494,6 +513,7 @@ export class SessionRunner implements SessionHandle {
 
   #write(bytes: Uint8Array, msgType: string): void {
     if (!this.#conn || this.#storeError) return;
+    if (this.faults.silent || (this.faults.dropHeartbeats && msgType === "0")) return;
     const need = this.#outLen + bytes.length;
     if (need > this.#out.length) {
       const g = new Uint8Array(Math.max(need, this.#out.length * 2));

@@ -15,6 +15,7 @@ import { flushOutbound } from "./outbound.ts";
 import { validationProblem } from "./reject.ts";
 import { startResend } from "./resend.ts";
 import {
+  type AwaitingLogonState,
   clearConnection,
   consume,
   disconnect,
@@ -25,8 +26,8 @@ import {
   resetNumbers,
   type SessionState,
   setPhase,
+  toActive,
 } from "./state.ts";
-import type { AwaitingLogonState } from "./state.ts";
 
 /** The text of the Logout for a MsgSeqNum below the expected one (case 2c). */
 export function seqTooLowText(expected: number, received: number): string {
@@ -128,8 +129,7 @@ export function onAcceptorLogon(s: AwaitingLogonState, out: Out, nowMs: number, 
   }
   const hb = view.getInt(Tag.HeartBtInt)!;
   setHeartbeat(s, hb);
-  const active = s as unknown as LoggedOnState;
-  setPhase(s, "active");
+  const active = toActive(s);
   if (seq === active.nextTargetSeq) consume(active, out, view, seq);
   const o = { heartBtIntSec: hb, resetSeqNum: reset || s.config.resetOnLogon, credentials: false };
   active.ourLogonSeq = sendLogon(
@@ -182,8 +182,7 @@ export function onInitiatorLogonReply(s: LogonSentState, out: Out, nowMs: number
     logoutAndDisconnect(s, out, nowMs, nextExpectedTooHighText(s.ourLogonSeq + 1, peerExpects));
     return;
   }
-  const active = s as unknown as LoggedOnState;
-  setPhase(s, "active");
+  const active = toActive(s);
   if (seq === active.nextTargetSeq) consume(active, out, view, seq);
   completeLogon(active, out, nowMs, view, seq, peerExpects);
 }

@@ -67,7 +67,7 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
     afterInbound(s, out, nowMs);
     return;
   }
-  if (s.resetSent) {
+  if (s.resetSent && msgType !== MsgType.Logout) {
     // Sent under the numbers we just reset: they cannot be placed in the new sequence.
     emitEvent(
       out,

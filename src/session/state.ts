@@ -202,6 +202,12 @@ export function setPhase(s: SessionState, phase: Phase): void {
   (s as { phase: Phase }).phase = phase;
 }
 
+/** Moves the session to "active" (after a Logon) and returns it typed as such. */
+export function toActive(s: SessionState): ActiveState {
+  setPhase(s, "active");
+  return s as ActiveState;
+}
+
 /** True while logged on (active or waiting for the Logout reply). */
 export function isLoggedOn(s: SessionState): s is LoggedOnState {
   return s.phase === "active" || s.phase === "logout-sent";

@@ -11,7 +11,7 @@
  * reused buffer that is wiped after each step, as the engine does: a view kept past its step breaks.
  */
 import assert from "node:assert/strict";
-import { formatTimestamp, type FixMessage, Framer, MessageView } from "../../src/codec/mod.ts";
+import { type FixMessage, formatTimestamp, Framer, MessageView } from "../../src/codec/mod.ts";
 import {
   type Action,
   createSession,
@@ -39,7 +39,10 @@ function latin1(s: string): Uint8Array {
 
 /** Replaces <TIME>, <TIME+n> and <TIME-n> (seconds) with timestamps relative to `nowMs`. */
 export function fillTime(text: string, nowMs: number): string {
-  return text.replace(/<TIME([+-]\d+)?>/g, (_m, off: string | undefined) => ts(nowMs + (off ? Number(off) * 1000 : 0)));
+  return text.replace(
+    /<TIME([+-]\d+)?>/g,
+    (_m, off: string | undefined) => ts(nowMs + (off ? Number(off) * 1000 : 0)),
+  );
 }
 
 /**
@@ -72,7 +75,9 @@ const HIDDEN = new Set(["8", "9", "10", "49", "56", "52"]);
 
 /** An outbound frame without 8, 9, 10, 49, 56 and 52 (checked by the harness), `|`-joined. */
 export function norm(bytes: Uint8Array): string {
-  return readable(bytes).split("|").filter((f) => f !== "" && !HIDDEN.has(f.slice(0, f.indexOf("=")))).join("|");
+  return readable(bytes).split("|").filter((f) => f !== "" && !HIDDEN.has(f.slice(0, f.indexOf("=")))).join(
+    "|",
+  );
 }
 
 function fieldsOf(bytes: Uint8Array): Map<string, string> {
@@ -214,12 +219,24 @@ export class Transcript {
       if (a.kind === "resend") resend = { begin: a.begin, end: a.end };
     }
     if (resend !== undefined && this.autoResend) {
-      this.#run({ kind: "resend-messages", ...resend, messages: this.storedOutbound(resend.begin, resend.end) });
+      this.#run({
+        kind: "resend-messages",
+        ...resend,
+        messages: this.storedOutbound(resend.begin, resend.end),
+      });
       return;
     }
     if (resend === undefined) {
-      assert.equal(this.store.nextSenderSeq, this.state.nextSenderSeq, "store and machine disagree on nextSenderSeq");
-      assert.equal(this.store.nextTargetSeq, this.state.nextTargetSeq, "store and machine disagree on nextTargetSeq");
+      assert.equal(
+        this.store.nextSenderSeq,
+        this.state.nextSenderSeq,
+        "store and machine disagree on nextSenderSeq",
+      );
+      assert.equal(
+        this.store.nextTargetSeq,
+        this.state.nextTargetSeq,
+        "store and machine disagree on nextTargetSeq",
+      );
     }
   }
 
@@ -289,7 +306,11 @@ export class Transcript {
     assert.deepEqual(frames, [[0, a.bytes.length]], `not exactly one frame: ${readable(a.bytes)}`);
     const m = fieldsOf(a.bytes);
     const keys = [...m.keys()];
-    assert.deepEqual(keys.slice(0, 7), ["8", "9", "35", "49", "56", "34", "52"], `header order: ${readable(a.bytes)}`);
+    assert.deepEqual(
+      keys.slice(0, 7),
+      ["8", "9", "35", "49", "56", "34", "52"],
+      `header order: ${readable(a.bytes)}`,
+    );
     assert.equal(m.get("8"), this.config.id.beginString);
     assert.equal(m.get("35"), a.msgType);
     assert.equal(m.get("49"), this.ours);
@@ -381,7 +402,10 @@ export class Transcript {
 export function order(clOrdId: string): FixMessage {
   return {
     msgType: "D",
-    fields: [[11, clOrdId], [21, "1"], [55, "INTC"], [54, "1"], [60, "20240115-12:00:00.000"], [38, 100], [40, "1"]],
+    fields: [[11, clOrdId], [21, "1"], [55, "INTC"], [54, "1"], [60, "20240115-12:00:00.000"], [38, 100], [
+      40,
+      "1",
+    ]],
   };
 }
 

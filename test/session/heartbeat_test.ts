@@ -32,7 +32,10 @@ Deno.test("case 4a: any message we send restarts our heartbeat interval", () => 
 
 Deno.test("case 4b: TestRequest received -> Heartbeat echoing TestReqID", () => {
   const t = loggedOn();
-  assert.deepEqual(t.recv("35=1|34=2|112=HELLO-1"), ["persist-inbound 2", "send admin 35=0|34=2|112=HELLO-1"]);
+  assert.deepEqual(t.recv("35=1|34=2|112=HELLO-1"), [
+    "persist-inbound 2",
+    "send admin 35=0|34=2|112=HELLO-1",
+  ]);
 });
 
 Deno.test("case 6: silence for HeartBtInt x 1.2 -> TestRequest; unanswered for another interval -> disconnect", () => {

@@ -100,7 +100,12 @@ Deno.test("initiator: Username/Password, NextExpectedMsgSeqNum and HeartBtInt on
   const t = new Transcript({
     role: "initiator",
     seq: { nextSenderSeq: 3, nextTargetSeq: 8 },
-    config: { username: "tw", password: "secret", enableNextExpectedMsgSeqNum: true, heartbeatIntervalSec: 20 },
+    config: {
+      username: "tw",
+      password: "secret",
+      enableNextExpectedMsgSeqNum: true,
+      heartbeatIntervalSec: 20,
+    },
   });
   assert.deepEqual(t.connect(), ["send admin 35=A|34=3|98=0|108=20|553=tw|554=secret|789=8"]);
   assert.deepEqual(t.recv("35=A|34=8|98=0|108=20|789=4"), ["persist-inbound 8", "logon"]);
@@ -145,7 +150,11 @@ Deno.test("case 1S a: acceptor answers a valid Logon with Logon (same HeartBtInt
   const t = new Transcript();
   assert.deepEqual(t.connect(), []);
   assert.equal(t.phase, "awaiting-logon");
-  assert.deepEqual(t.recv("35=A|34=1|98=0|108=45"), ["persist-inbound 1", "send admin 35=A|34=1|98=0|108=45", "logon"]);
+  assert.deepEqual(t.recv("35=A|34=1|98=0|108=45"), [
+    "persist-inbound 1",
+    "send admin 35=A|34=1|98=0|108=45",
+    "logon",
+  ]);
   assert.equal(t.state.heartbeatIntervalMs, 45_000);
   assert.equal(t.nextTickMs, T0 + 45_000);
 });
@@ -171,7 +180,10 @@ Deno.test("case 1S a: Logon with MsgSeqNum too high -> Logon, then ResendRequest
     "send admin 35=2|34=2|7=1|16=0",
   ]);
   // The peer resends 1..4: two orders and gap fills.
-  assert.deepEqual(t.recv("35=4|34=1|43=Y|122=<TIME>|36=3|123=Y"), ["persist-inbound 1", "store-seq target=3"]);
+  assert.deepEqual(t.recv("35=4|34=1|43=Y|122=<TIME>|36=3|123=Y"), [
+    "persist-inbound 1",
+    "store-seq target=3",
+  ]);
   assert.deepEqual(t.recv("35=D|34=3|43=Y|122=<TIME-1>|11=O3|21=1|55=INTC|54=1|60=<TIME>|38=100|40=1"), [
     "persist-inbound 3",
     "deliver D 3",
@@ -206,7 +218,10 @@ Deno.test("acceptor: Logon with MsgSeqNum too low (no 141=Y) -> Logout 'MsgSeqNu
 });
 
 Deno.test("acceptor: NextExpectedMsgSeqNum (789) answered, and lower than our next -> resend", () => {
-  const t = new Transcript({ seq: { nextSenderSeq: 4, nextTargetSeq: 1 }, config: { enableNextExpectedMsgSeqNum: true } });
+  const t = new Transcript({
+    seq: { nextSenderSeq: 4, nextTargetSeq: 1 },
+    config: { enableNextExpectedMsgSeqNum: true },
+  });
   t.connect();
   // Nothing of 2..3 is in this store: one gap fill covers them.
   assert.deepEqual(t.recv("35=A|34=1|98=0|108=30|789=2"), [
@@ -216,7 +231,10 @@ Deno.test("acceptor: NextExpectedMsgSeqNum (789) answered, and lower than our ne
     "resend 2-3",
     `send resend 35=4|34=2|43=Y|122=${ts(T0)}|36=4|123=Y`,
   ]);
-  const u = new Transcript({ seq: { nextSenderSeq: 4, nextTargetSeq: 1 }, config: { enableNextExpectedMsgSeqNum: true } });
+  const u = new Transcript({
+    seq: { nextSenderSeq: 4, nextTargetSeq: 1 },
+    config: { enableNextExpectedMsgSeqNum: true },
+  });
   u.connect();
   assert.deepEqual(u.recv("35=A|34=1|98=0|108=30|789=7"), [
     "send admin 35=5|34=4|58=NextExpectedMsgSeqNum too high, expecting at most 4 but received 7",
@@ -252,7 +270,9 @@ Deno.test("case 1S c: Logon refused by the authentication hook -> disconnect wit
     config: {
       authenticate: (logon) => {
         seen = `${logon.getString(553)}/${logon.getString(554)}`;
-        return logon.getString(554) === "right" ? { accept: true } : { accept: false, reason: "bad password" };
+        return logon.getString(554) === "right"
+          ? { accept: true }
+          : { accept: false, reason: "bad password" };
       },
     },
   });
@@ -273,8 +293,14 @@ Deno.test("case 1S c: Logon refused by the authentication hook -> disconnect wit
 
 Deno.test("case 1S d: invalid Logon (SendingTime, BeginString, BodyLength, HeartBtInt) -> disconnect, nothing sent", () => {
   const cases: Array<[(t: Transcript) => string[], string]> = [
-    [(t) => t.recv("35=A|34=1|52=<TIME-121>|98=0|108=30"), "disconnect Logon refused: SendingTime accuracy problem"],
-    [(t) => t.recv("35=A|34=1|52=20240115-12:00:00+01:00|98=0|108=30"), "disconnect Logon refused: SendingTime accuracy problem"],
+    [
+      (t) => t.recv("35=A|34=1|52=<TIME-121>|98=0|108=30"),
+      "disconnect Logon refused: SendingTime accuracy problem",
+    ],
+    [
+      (t) => t.recv("35=A|34=1|52=20240115-12:00:00+01:00|98=0|108=30"),
+      "disconnect Logon refused: SendingTime accuracy problem",
+    ],
     [
       (t) => t.recvRaw("8=FIX.4.2|35=A|49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30"),
       "disconnect Logon refused: Incorrect BeginString",

@@ -120,7 +120,10 @@ Deno.test("case 2r without a dictionary: any unsupported application type -> Bus
 Deno.test("FIX 4.1 has no BusinessMessageReject: an unsupported type gets a Reject with the same Text", () => {
   const t = new Transcript({ beginString: "FIX.4.1", config: { supportedMsgTypes: new Set(["D"]) } });
   t.logonAcceptor();
-  assert.deepEqual(t.recv("35=C|34=2|58=?"), ["persist-inbound 2", "send admin 35=3|34=2|45=2|58=Unsupported Message Type"]);
+  assert.deepEqual(t.recv("35=C|34=2|58=?"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Unsupported Message Type",
+  ]);
 });
 
 Deno.test("case 15: header and body fields in a different order -> accepted", () => {
@@ -188,6 +191,8 @@ Deno.test("FIXT.1.1: validated against transport plus application dictionary", (
     "logon",
   ]);
   assert.deepEqual(t.recv(`35=D|34=2|${NOS}`), ["persist-inbound 2", "deliver D 2"]);
-  assert.deepEqual(t.recv("35=D|34=3|11=O1|21=1|55=INTC|54=Z|60=<TIME>|38=100|40=1")[1], 
-    "send admin 35=3|34=2|45=3|58=Value is incorrect (out of range) for this tag|371=54|372=D|373=5");
+  assert.deepEqual(
+    t.recv("35=D|34=3|11=O1|21=1|55=INTC|54=Z|60=<TIME>|38=100|40=1")[1],
+    "send admin 35=3|34=2|45=3|58=Value is incorrect (out of range) for this tag|371=54|372=D|373=5",
+  );
 });

@@ -1,0 +1,143 @@
+/** `fixg simulate-lp`: an acceptor that behaves like a liquidity provider (src/app/lp on the engine). */
+import type { Command } from "@commander-js/extra-typings";
+import { defaultLpConfig, loadLpConfig, type LpBehaviour, type LpSimulator } from "../src/app/lp/mod.ts";
+import { Logger } from "../src/engine/log.ts";
+import { startSimulator } from "../src/engine/lp_host.ts";
+import { ConfigError } from "../src/errors.ts";
+
+function num(v: string, flag: string, min: number, max = Infinity): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    throw new ConfigError(
+      `${flag}: "${v}" must be a number from ${min}${max === Infinity ? "" : ` to ${max}`}`,
+    );
+  }
+  return n;
+}
+
+/** Behaviour flags of the command line, as one behaviour entry (with an optional window). */
+export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | undefined {
+  const b: LpBehaviour = {};
+  if (f.rejectFraction !== undefined) {
+    b.rejectFraction = num(String(f.rejectFraction), "--reject-fraction", 0, 1);
+  }
+  if (f.rejectReason !== undefined) b.rejectReason = String(f.rejectReason);
+  if (f.fillLatencyMs !== undefined) {
+    const s = String(f.fillLatencyMs);
+    const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(s);
+    if (!m) throw new ConfigError(`--fill-latency-ms: "${s}" must be N or MIN-MAX`);
+    b.fillLatencyMs = m[2] === undefined ? Number(m[1]) : { min: Number(m[1]), max: Number(m[2]) };
+  }
+  if (f.partialFillProbability !== undefined) {
+    b.partialFillProbability = num(String(f.partialFillProbability), "--partial-fill-probability", 0, 1);
+  }
+  if (f.dropHeartbeats) b.dropHeartbeats = true;
+  if (f.skipSeqEvery !== undefined) {
+    b.skipSeqNums = { everyMessages: num(String(f.skipSeqEvery), "--skip-seq-every", 1), count: 1 };
+  }
+  if (f.disconnectAfter !== undefined) {
+    b.disconnectAfterMessages = num(String(f.disconnectAfter), "--disconnect-after", 1);
+  }
+  if (f.disconnectProbability !== undefined) {
+    b.disconnectProbability = num(String(f.disconnectProbability), "--disconnect-probability", 0, 1);
+  }
+  if (f.sequenceResetJump !== undefined) {
+    b.sendSequenceReset = { jump: num(String(f.sequenceResetJump), "--sequence-reset-jump", 1) };
+  }
+  if (f.goSilent) b.goSilent = true;
+  if (f.slowReaderMs !== undefined) b.slowReaderMs = num(String(f.slowReaderMs), "--slow-reader-ms", 0);
+  if (Object.keys(b).length === 0) return undefined;
+  if (f.behaviourFromMs !== undefined) b.fromMs = num(String(f.behaviourFromMs), "--behaviour-from-ms", 0);
+  if (f.behaviourToMs !== undefined) b.toMs = num(String(f.behaviourToMs), "--behaviour-to-ms", 0);
+  return b;
+}
+
+/** Registers `fixg simulate-lp`. */
+export function registerSimulateLp(program: Command): void {
+  program.command("simulate-lp")
+    .description(
+      "run a liquidity-provider simulator: orders acked/filled/rejected, market data, quotes, fault injection",
+    )
+    .option("--port <port>", "port to listen on (0 = any free port)", "9876")
+    .option("--host <host>", "address to bind", "0.0.0.0")
+    .option("--sender-comp-id <id>", "the simulator's CompID", "LP")
+    .option("--target-comp-id <id>", "the client's CompID; '*' accepts any client", "CLIENT")
+    .option("--begin-string <v>", "FIX.4.2 or FIX.4.4", "FIX.4.4")
+    .option("--store <memory|DIR>", "message store: memory or a journal directory", "memory")
+    .option("--config <file>", "lp.yaml: symbols, sessions, behaviours (docs/simulator.md)")
+    .option("--seed <n>", "seed of every random choice")
+    .option("--heartbeat <sec>", "HeartBtInt if the client's is not used")
+    .option("--reject-fraction <f>", "reject this fraction (0..1) of new orders")
+    .option("--reject-reason <text>", "Text (58) of those rejects")
+    .option("--fill-latency-ms <n|min-max>", "delay between ack and fill")
+    .option("--partial-fill-probability <p>", "probability an order fills only partly at first")
+    .option("--drop-heartbeats", "send no heartbeats")
+    .option("--skip-seq-every <n>", "skip an outbound sequence number every n application messages (gaps)")
+    .option("--disconnect-after <n>", "disconnect after n inbound application messages")
+    .option("--disconnect-probability <p>", "disconnect after an inbound message with probability p")
+    .option("--sequence-reset-jump <n>", "send a SequenceReset-Reset jumping n numbers ahead after logon")
+    .option("--go-silent", "send nothing at all")
+    .option("--slow-reader-ms <ms>", "wait this long before each read from the client")
+    .option("--behaviour-from-ms <ms>", "the flag behaviours start this long after start")
+    .option("--behaviour-to-ms <ms>", "... and stop this long after start")
+    .option("--stats-interval <sec>", "print counters every N seconds (0 = only at exit)", "10")
+    .option("--log-format <fmt>", "text | json", "text")
+    .option("-v, --verbose", "log every message decoded")
+    .option("--json", "print the final report as JSON on stdout")
+    .action(async (f) => {
+      const logger = new Logger({
+        level: f.verbose ? "debug" : "info",
+        format: f.logFormat === "json" ? "json" : "text",
+      });
+      const config = f.config ? await loadLpConfig(f.config) : defaultLpConfig();
+      if (f.seed !== undefined) config.seed = num(f.seed, "--seed", 0);
+      const b = behaviourFromFlags(f);
+      if (b) config.behaviours.push(b);
+      const sim = await startSimulator({
+        port: num(f.port, "--port", 0, 65535),
+        host: f.host,
+        senderCompId: f.senderCompId,
+        targetCompId: f.targetCompId,
+        beginString: f.beginString,
+        store: f.store,
+        config,
+        logger,
+        ...(f.heartbeat !== undefined ? { heartbeatIntervalSec: num(f.heartbeat, "--heartbeat", 1) } : {}),
+      });
+      // A machine-readable ready line: tools that start the simulator wait for it.
+      console.log(
+        JSON.stringify({
+          event: "listening",
+          port: sim.port,
+          pid: Deno.pid,
+          symbols: sim.simulator.symbols(),
+        }),
+      );
+      const intervalSec = num(f.statsInterval, "--stats-interval", 0);
+      const timer = intervalSec > 0
+        ? setInterval(
+          () => logger.info("lp-stats", statsLine(sim.simulator.stats(Date.now()))),
+          intervalSec * 1000,
+        )
+        : undefined;
+      let stopping = false;
+      const stop = async () => {
+        if (stopping) return;
+        stopping = true;
+        if (timer !== undefined) clearInterval(timer);
+        await sim.stop();
+        const stats = sim.simulator.stats(Date.now());
+        if (f.json) console.log(JSON.stringify({ event: "stopped", ...stats }));
+        else logger.info("lp-stats", `final: ${statsLine(stats)}`);
+        Deno.exit(0);
+      };
+      Deno.addSignalListener("SIGINT", stop);
+      Deno.addSignalListener("SIGTERM", stop);
+      await new Promise<never>(() => {});
+    });
+}
+
+function statsLine(s: ReturnType<LpSimulator["stats"]>): string {
+  return `orders=${s.ordersReceived} acks=${s.acks} fills=${s.fills} rejects=${s.rejects} cancels=${s.cancels} replaces=${s.replaces} ` +
+    `md=${s.mdSnapshots}+${s.mdUpdates} quotes=${s.quotes} in/s=${s.messagesPerSecondIn} out/s=${s.messagesPerSecondOut} open=${s.openOrders} sessions=${s.sessions}`;
+}

@@ -1,0 +1,2 @@
+/** The load-generator core of `fixg bench` (pure). */
+export * from "./generator.ts";

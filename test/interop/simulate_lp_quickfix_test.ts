@@ -1,0 +1,44 @@
+/**
+ * Interop: a QuickFIX C++ initiator with dictionary validation on trades with `fixg simulate-lp`
+ * (orders, a cancel, a replace, a market data subscription) and accepts every message it receives.
+ */
+import assert from "node:assert/strict";
+import { freePort, QUICKFIX_MISSING, runQuickfixInitiator, startPeer } from "./peers.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+Deno.test({
+  name: "QuickFIX C++ client (validating) trades and subscribes with fixg simulate-lp: no reject, no validation error",
+  ignore: QUICKFIX_MISSING !== undefined,
+  fn: async () => {
+    const lp = await startPeer({
+      cmd: `${root}fixg`,
+      args: ["simulate-lp", "--port", String(freePort()), "--host", "127.0.0.1", "--stats-interval", "0", "--json"],
+    });
+    let exit;
+    try {
+      const run = await runQuickfixInitiator({ port: lp.port, orders: 5, timeoutSec: 20, lingerMs: 300 });
+      const s = run.summary;
+      assert.deepEqual(s.problems, [], run.stderr);
+      assert.equal(run.code, 0);
+      assert.equal(s.logon, true);
+      assert.equal(s.ordersSent, 5);
+      assert.equal(s.ordersAnswered, 5);
+      assert.equal(s.validationErrors, 0);
+      assert.equal(s.crackErrors, 0);
+      assert.equal(s.rejectsReceived, 0);
+      assert.equal(s.businessRejectsReceived, 0);
+      assert.equal(s.rejectsSent, 0);
+      assert.equal(s.marketData, "acked");
+      assert.ok(s.mdSnapshots >= 1);
+      assert.notEqual(s.replace, "skipped");
+      assert.notEqual(s.cancel, "skipped");
+    } finally {
+      exit = await lp.stop();
+    }
+    assert.equal(exit.code, 0, exit.stderr);
+    const stats = exit.summary as { ordersReceived: number; acks: number };
+    assert.equal(stats.ordersReceived, 5);
+    assert.equal(stats.acks, 5);
+  },
+});
