@@ -27,7 +27,11 @@ export interface DecodeSummary {
 }
 
 /** Decodes every FIX message in `input`, writing tables or JSON lines through `write`. */
-export function decodeInput(input: Uint8Array, options: DecodeOptions, write: (text: string) => void): DecodeSummary {
+export function decodeInput(
+  input: Uint8Array,
+  options: DecodeOptions,
+  write: (text: string) => void,
+): DecodeSummary {
   const summary: DecodeSummary = { messages: 0, invalid: 0, garbled: 0, exitCode: 0 };
   const view = new MessageView();
   const dictFor = (beginString: string): Dictionary | undefined => {
@@ -40,7 +44,9 @@ export function decodeInput(input: Uint8Array, options: DecodeOptions, write: (t
       const m = describeMessage(view, dictFor(view.getString(8) ?? ""), offset);
       summary.messages++;
       if (m.reject !== undefined || m.notValidated !== undefined) summary.invalid++;
-      write(options.json ? JSON.stringify(toJsonObject(m)) + "\n" : renderTable(m, summary.messages) + "\n\n");
+      write(
+        options.json ? JSON.stringify(toJsonObject(m)) + "\n" : renderTable(m, summary.messages) + "\n\n",
+      );
     },
     garbled: (g) => {
       summary.garbled++;
@@ -103,7 +109,10 @@ export function registerDecode(program: Command): void {
     )
     .argument("[file]", "file to read, or - for stdin", "-")
     .option("--json", "print one JSON object per message (and per garbled stretch)", false)
-    .option("--dict <path>", "QuickFIX XML dictionary to use instead of the built-in one for each BeginString")
+    .option(
+      "--dict <path>",
+      "QuickFIX XML dictionary to use instead of the built-in one for each BeginString",
+    )
     .option("--skip-checksum", "accept frames with a wrong CheckSum (hand-edited samples)", false)
     .action(async (file, opts) => {
       const dict = opts.dict === undefined ? undefined : loadDictionary(opts.dict);

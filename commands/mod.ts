@@ -2,12 +2,14 @@
 import type { Command } from "@commander-js/extra-typings";
 import { registerConformance } from "./conformance.ts";
 import { registerDecode } from "./decode.ts";
+import { registerJournal } from "./journal.ts";
 import { registerRun } from "./run.ts";
 import { registerSimulateLp } from "./simulate_lp.ts";
 
 /** Adds all subcommands to `program`. */
 export function registerCommands(program: Command): void {
   registerDecode(program);
+  registerJournal(program);
   registerRun(program);
   registerSimulateLp(program);
   registerConformance(program);

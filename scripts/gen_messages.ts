@@ -109,9 +109,12 @@ class Generator {
 
   /** A group's structure, so equal groups under different components share one type. */
   #signature(g: GroupDef): string {
-    return g.countTag + "(" + g.members.map((m) =>
-      m.kind === "field" ? `${m.tag}${m.required ? "!" : ""}` : this.#signature(m.group) + (m.required ? "!" : "")
-    ).join(",") + ")";
+    return g.countTag + "(" +
+      g.members.map((m) =>
+        m.kind === "field"
+          ? `${m.tag}${m.required ? "!" : ""}`
+          : this.#signature(m.group) + (m.required ? "!" : "")
+      ).join(",") + ")";
   }
 
   #collect(members: readonly MemberDef[], owner: string): void {
@@ -225,13 +228,17 @@ class Generator {
         const [type, getter] = this.#tsOut(f);
         const cast = this.#enumFields.has(f.tag) ? ` as ${type} | undefined` : "";
         this.#emit(`  ${this.#doc(f, m.required)}`);
-        this.#emit(`  get ${camelCase(f.name)}(): ${type} | undefined { return this.r.${getter}(${f.tag})${cast}; }`);
+        this.#emit(
+          `  get ${camelCase(f.name)}(): ${type} | undefined { return this.r.${getter}(${f.tag})${cast}; }`,
+        );
       } else {
         const f = this.#field(m.group.countTag);
         const name = this.#groupNames.get(m.group)!;
         this.#emit(`  /** ${f.name} (${f.tag}) entries (allocates: read once). */`);
         this.#emit(`  get ${camelCase(f.name)}(): ${name}View[] {`);
-        this.#emit(`    return this.r.group(${f.tag}, ${m.group.delimiterTag}, TAGS_${name}).map((e) => new ${name}View(e));`);
+        this.#emit(
+          `    return this.r.group(${f.tag}, ${m.group.delimiterTag}, TAGS_${name}).map((e) => new ${name}View(e));`,
+        );
         this.#emit(`  }`);
       }
     }
@@ -255,9 +262,15 @@ class Generator {
     this.#emit(`/**`);
     this.#emit(` * Typed FIX 4.4 builders and accessors for the messages fixg builds and reads.`);
     this.#emit(` *`);
-    this.#emit(` * Builders (\`buildNewOrderSingle({...})\`) return a FixMessage whose body fields are in dictionary`);
-    this.#emit(` * order; the session adds the header (49, 56, 34, 52) and the encoder 8, 9 and 10. Accessors`);
-    this.#emit(` * (\`executionReport(view).ordStatus\`) are lazy getters over a MessageView: same lifetime as the view.`);
+    this.#emit(
+      ` * Builders (\`buildNewOrderSingle({...})\`) return a FixMessage whose body fields are in dictionary`,
+    );
+    this.#emit(
+      ` * order; the session adds the header (49, 56, 34, 52) and the encoder 8, 9 and 10. Accessors`,
+    );
+    this.#emit(
+      ` * (\`executionReport(view).ordStatus\`) are lazy getters over a MessageView: same lifetime as the view.`,
+    );
     this.#emit(` */`);
     this.#emit(`import { type Field, type FieldValue, type FixMessage } from "../../codec/encoder.ts";`);
     this.#emit(`import { formatTimestamp, type UtcTimestamp } from "../../codec/timestamps.ts";`);

@@ -56,7 +56,7 @@ export function describeMessage(
   if (dict !== undefined) {
     const groups = new Map<number, GroupDef>();
     for (const d of [dict.header, def, dict.trailer]) {
-      if (d !== undefined) for (const [t, g] of d.groupsByCountTag) groups.set(t, g);
+      if (d !== undefined) { for (const [t, g] of d.groupsByCountTag) groups.set(t, g); }
     }
     markGroups(view, groups, depth, entryStart);
   }
@@ -100,7 +100,12 @@ export function describeMessage(
 }
 
 /** Sets depth and entry starts of fields inside repeating groups (tolerant: malformed groups just end). */
-function markGroups(view: MessageView, groups: Map<number, GroupDef>, depth: Int32Array, starts: Uint8Array): void {
+function markGroups(
+  view: MessageView,
+  groups: Map<number, GroupDef>,
+  depth: Int32Array,
+  starts: Uint8Array,
+): void {
   const n = view.count;
   const walk = (g: GroupDef, from: number, d: number): number => {
     let j = from;
@@ -148,18 +153,22 @@ function rejectLine(m: DescribedMessage): string {
 export function renderTable(m: DescribedMessage, index: number): string {
   const title = m.name === undefined ? `35=${m.msgType}` : `${m.name} (35=${m.msgType})`;
   const lines = [`message ${index} at offset ${m.offset} (${m.length} bytes): ${m.beginString} ${title}`];
-  const tagCells = m.fields.map((f) => "  ".repeat(f.depth) + (f.entryStart ? "- " : f.depth > 0 ? "  " : "") + f.tag);
+  const tagCells = m.fields.map((f) =>
+    "  ".repeat(f.depth) + (f.entryStart ? "- " : f.depth > 0 ? "  " : "") + f.tag
+  );
   const names = m.fields.map((f) => f.name ?? "?");
   const values = m.fields.map((f) => printable(f.value));
   const tagW = Math.max(3, ...tagCells.map((s) => s.length));
   const nameW = Math.min(32, Math.max(4, ...names.map((s) => s.length)));
   const valueW = Math.min(40, Math.max(5, ...values.map((s) => s.length)));
-  lines.push(`  ${"TAG".padEnd(tagW)}  ${"NAME".padEnd(nameW)}  ${"VALUE".padEnd(valueW)}  MEANING`.trimEnd());
+  lines.push(
+    `  ${"TAG".padEnd(tagW)}  ${"NAME".padEnd(nameW)}  ${"VALUE".padEnd(valueW)}  MEANING`.trimEnd(),
+  );
   m.fields.forEach((f, i) => {
     const mark = f.atFault ? "!" : f.name === undefined ? "?" : " ";
-    const row = `${mark} ${tagCells[i]!.padEnd(tagW)}  ${names[i]!.padEnd(nameW)}  ${values[i]!.padEnd(valueW)}  ${
-      f.meaning ?? ""
-    }`;
+    const row = `${mark} ${tagCells[i]!.padEnd(tagW)}  ${names[i]!.padEnd(nameW)}  ${
+      values[i]!.padEnd(valueW)
+    }  ${f.meaning ?? ""}`;
     lines.push(row.trimEnd());
   });
   if (m.reject !== undefined) lines.push(`! invalid: ${rejectLine(m)}`);

@@ -55,7 +55,9 @@ export function scanFixInput(input: Uint8Array, sink: FixInputSink, options: Fra
     const begin = indexOfBegin(input, lineStart, lineEnd);
     if (begin !== -1) {
       let end = lineEnd;
-      while (end > begin && (input[end - 1] === CR || input[end - 1] === 0x20 || input[end - 1] === 0x09)) end--;
+      while (end > begin && (input[end - 1] === CR || input[end - 1] === 0x20 || input[end - 1] === 0x09)) {
+        end--;
+      }
       const [text, origin] = toSoh(input, begin, end);
       frameRegion(text, 0, text.length, begin, origin, sink, options);
     }
@@ -111,7 +113,9 @@ function frameRegion(
     onFrame: (b, s, e) => sink.frame(b, s, e, at(s)),
     onGarbled: (g) => {
       // Junk without SOH between frames is a log prefix, a newline or trailing text: not a message.
-      if (g.reason === "junk before BeginString" && !buf.subarray(g.offset, g.offset + g.length).includes(SOH)) {
+      if (
+        g.reason === "junk before BeginString" && !buf.subarray(g.offset, g.offset + g.length).includes(SOH)
+      ) {
         return;
       }
       sink.garbled({ offset: at(g.offset), length: g.length, reason: g.reason });

@@ -105,6 +105,8 @@ export class SessionRunner implements SessionHandle {
   #blocked = false;
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #deferSends = false;
+  #deferred: Input[] = [];
   #timerAtMs = Infinity;
   #disconnectWaiters: Array<() => void> = [];
   #lastError: string | undefined;
@@ -213,6 +215,11 @@ export class SessionRunner implements SessionHandle {
     this.#outLen = 0;
     this.#closeAfterFlush = undefined;
     this.#lastReceivedMs = this.#clock.nowMs();
+    if (this.#config.refreshOnLogon) {
+      // RefreshOnLogon: another process may have moved the numbers (shared store); start from the store's.
+      const s = this.#store.seqNums();
+      this.#input({ kind: "set-seq", nextSenderSeq: s.nextSenderSeq, nextTargetSeq: s.nextTargetSeq });
+    }
     this.#input({ kind: "connected" });
     if (prefix && prefix.length > 0) this.#framer.push(prefix);
     this.#scheduleFlush();
@@ -257,6 +264,12 @@ export class SessionRunner implements SessionHandle {
   }
 
   send(message: FixMessage, options?: { resend?: boolean }): SendResult {
+    if (this.#deferSends) {
+      // Called from onMessage while the current step still has sends to write: ours must follow them
+      // on the wire, so it is stepped once the current actions are done (its number is not known yet).
+      this.#deferred.push(options?.resend === false ? { kind: "send", message, resend: false } : { kind: "send", message });
+      return 0;
+    }
     if (this.#outLen + this.#inFlight > this.#hwm) {
       this.counters.backPressureEvents++;
       return "back-pressure";
@@ -343,6 +356,14 @@ export class SessionRunner implements SessionHandle {
   }
 
   #execute(actions: Action[]): void {
+    this.#executeActions(actions);
+    if (this.#deferred.length > 0 && !this.#deferSends) {
+      const d = this.#deferred.splice(0);
+      for (const input of d) this.#input(input);
+    }
+  }
+
+  #executeActions(actions: Action[]): void {
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i]!;
       switch (a.kind) {
@@ -359,9 +380,13 @@ export class SessionRunner implements SessionHandle {
           this.#nextTargetSeq = a.seq + 1;
           this.#track(this.#store.appendInbound(a.seq, a.bytes));
           break;
-        case "deliver":
+        case "deliver": {
+          const outer = this.#deferSends;
+          if (!outer) this.#deferSends = hasSendAfter(actions, i);
           this.#deliver(a.view);
+          this.#deferSends = outer;
           break;
+        }
         case "resend":
           this.#startResend(a.begin, a.end, actions.slice(i + 1));
           return;
@@ -578,4 +603,10 @@ export class SessionRunner implements SessionHandle {
       },
     );
   }
+}
+
+/** True when an action after index `i` writes a message: a send made during action `i` must wait for it. */
+function hasSendAfter(actions: Action[], i: number): boolean {
+  for (let k = i + 1; k < actions.length; k++) if (actions[k]!.kind === "send") return true;
+  return false;
 }

@@ -258,6 +258,14 @@ export function msgTypeOf(payload: Uint8Array): string {
   return "";
 }
 
+/** BeginString (8) of a FIX message, "" when it does not start with "8=". */
+export function beginStringOf(payload: Uint8Array): string {
+  if (payload[0] !== 0x38 || payload[1] !== 0x3d) return "";
+  let e = 2;
+  while (e < payload.length && payload[e] !== 0x01) e++;
+  return latin1String(payload, 2, e);
+}
+
 function readFrom(path: string, offset: number): Uint8Array {
   let f: Deno.FsFile;
   try {
@@ -601,6 +609,8 @@ function checkSequence(
 /** Counts of one MsgType. */
 export interface TypeStats {
   msgType: string;
+  /** BeginString of the first message of this type (to name it with the right dictionary). */
+  beginString: string;
   in: number;
   out: number;
   bytes: number;
@@ -636,7 +646,7 @@ export function journalStats(dir: string, options: { onProgress?: (doneBytes: nu
     if (r.type !== "message") return;
     const t = msgTypeOf(r.payload);
     let ts = types.get(t);
-    if (ts === undefined) types.set(t, ts = { msgType: t, in: 0, out: 0, bytes: 0 });
+    if (ts === undefined) types.set(t, ts = { msgType: t, beginString: beginStringOf(r.payload), in: 0, out: 0, bytes: 0 });
     let ss = sessions.get(r.sessionId);
     if (ss === undefined) sessions.set(r.sessionId, ss = { key: r.sessionKey, in: 0, out: 0 });
     const n = r.payload.length;

@@ -68,7 +68,9 @@ Deno.test("three frames in one chunk, split at every position, and one byte at a
 Deno.test("two cuts at every pair of positions around frame boundaries", () => {
   const edges = [0, F1.length, F1.length + F2.length, STREAM.length];
   const near = new Set<number>();
-  for (const e of edges) for (let d = -12; d <= 12; d++) if (e + d > 0 && e + d < STREAM.length) near.add(e + d);
+  for (const e of edges) {
+    for (let d = -12; d <= 12; d++) if (e + d > 0 && e + d < STREAM.length) near.add(e + d);
+  }
   const points = [...near].sort((a, b) => a - b);
   for (const a of points) {
     for (const b of points) {
@@ -93,7 +95,9 @@ Deno.test("random chunkings (seeded) of a long stream with garbage between frame
   const stream = concat(...parts);
   for (let run = 0; run < 200; run++) {
     const cuts: number[] = [];
-    for (let at = rng.int(1, 40); at < stream.length; at += rng.int(1, run % 2 === 0 ? 8 : 400)) cuts.push(at);
+    for (let at = rng.int(1, 40); at < stream.length; at += rng.int(1, run % 2 === 0 ? 8 : 400)) {
+      cuts.push(at);
+    }
     const c = feed(stream, cuts);
     assert.deepEqual(c.frames, want, `run ${run}`);
     assert.ok(c.garbled.every((g) => g.reason === "junk before BeginString"), `run ${run}`);
@@ -131,11 +135,23 @@ Deno.test("garbled frames: bad BodyLength, bad CheckSum, 9 and 35 misplaced; the
     [tamper(F1, `|9=${len}|`, `|9=|`), "BodyLength invalid"],
     [tamper(F1, "|49=TW|", "|49=TX|"), "CheckSum mismatch"],
     [tamper(F1, toReadable(F1).slice(-7), "10=2x4|"), "CheckSum malformed"],
-    [tamper(F1, `8=FIX.4.4|9=${len}|35=D|49=TW|`, `8=FIX.4.4|9=${len}|49=TW|35=D|`), "MsgType missing or not the third field"],
-    [tamper(F1, `8=FIX.4.4|9=${len}|35=D|`, `8=FIX.4.4|35=D|9=${len}|`), "BodyLength missing or not the second field"],
+    [
+      tamper(F1, `8=FIX.4.4|9=${len}|35=D|49=TW|`, `8=FIX.4.4|9=${len}|49=TW|35=D|`),
+      "MsgType missing or not the third field",
+    ],
+    [
+      tamper(F1, `8=FIX.4.4|9=${len}|35=D|`, `8=FIX.4.4|35=D|9=${len}|`),
+      "BodyLength missing or not the second field",
+    ],
   ];
   for (const [bad, reason] of cases) {
-    for (const cuts of [[], [bad.length - 2], Array.from({ length: bad.length + F3.length - 1 }, (_, i) => i + 1)]) {
+    for (
+      const cuts of [
+        [],
+        [bad.length - 2],
+        Array.from({ length: bad.length + F3.length - 1 }, (_, i) => i + 1),
+      ]
+    ) {
       const c = feed(concat(bad, F3), cuts);
       assert.deepEqual(c.frames, [toReadable(F3)], `${reason} cuts=${cuts.length}`);
       assert.equal(c.garbled[0]!.reason, reason);
@@ -167,7 +183,9 @@ Deno.test("skipChecksum accepts a frame with a wrong CheckSum", () => {
 });
 
 Deno.test("junk that looks like the start of a frame does not swallow the frame after it", () => {
-  for (const junk of ["8=X", "8=FI", "8=", "8=FIX", "8=FIX.4.4|9=124|35=D|49=TW", "8=FIX.4.4|9=5|35=D|10=000|"]) {
+  for (
+    const junk of ["8=X", "8=FI", "8=", "8=FIX", "8=FIX.4.4|9=124|35=D|49=TW", "8=FIX.4.4|9=5|35=D|10=000|"]
+  ) {
     const c = feed(concat(F1, junk, F3, junk, F1), []);
     assert.deepEqual(c.frames, [toReadable(F1), toReadable(F3), toReadable(F1)], junk);
     assert.equal(c.garbled.length, 2, junk);

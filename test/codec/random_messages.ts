@@ -2,7 +2,13 @@
  * Seeded random FIX messages that are valid for a dictionary: used by the round-trip property test,
  * the fuzzer (as seeds to mutate) and anyone needing realistic traffic. Same seed, same messages.
  */
-import { type Field, type FieldValue, type FixMessage, formatTimestamp, LENGTH_TO_DATA_TAG } from "../../src/codec/mod.ts";
+import {
+  type Field,
+  type FieldValue,
+  type FixMessage,
+  formatTimestamp,
+  LENGTH_TO_DATA_TAG,
+} from "../../src/codec/mod.ts";
 import type { Dictionary, MemberDef, MessageDef } from "../../src/dictionary/model.ts";
 
 /** A small, fast, seeded PRNG (mulberry32): tests must be reproducible from their seed. */

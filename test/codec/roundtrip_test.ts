@@ -1,6 +1,13 @@
 /** Property test: decode(encode(m)) == m for random valid messages of every FIX 4.4 message type. */
 import assert from "node:assert/strict";
-import { Encoder, encodeMessage, Framer, type Garbled, MessageView, toReadable } from "../../src/codec/mod.ts";
+import {
+  encodeMessage,
+  Encoder,
+  Framer,
+  type Garbled,
+  MessageView,
+  toReadable,
+} from "../../src/codec/mod.ts";
 import { builtinDictionary, validate } from "../../src/dictionary/mod.ts";
 import { Prng, randomMessage, wireText } from "./random_messages.ts";
 
@@ -18,9 +25,10 @@ Deno.test("round trip: every FIX 4.4 message type, random valid messages, framed
     for (let k = 0; k < PER_TYPE; k++) {
       const msg = randomMessage(dict, def, rng, { optionalRate: k % 3 === 0 ? 0.9 : 0.35 });
       const frame = encodeMessage(enc, "FIX.4.4", msg);
-      const want: Array<[number, string]> = [[35, msg.msgType], ...msg.fields.map(([t, v]) =>
-        [t, wireText(v)] as [number, string]
-      )];
+      const want: Array<[number, string]> = [
+        [35, msg.msgType],
+        ...msg.fields.map(([t, v]) => [t, wireText(v)] as [number, string]),
+      ];
       // Decoded straight from the encoder's buffer: same fields, same order, valid.
       const v = MessageView.parse(frame);
       const got = v.toPairs();

@@ -1,8 +1,8 @@
 /** MessageView: lifetime (copy), data fields, nested groups, timestamps, scaled decimals. */
 import assert from "node:assert/strict";
 import {
-  Encoder,
   encodeMessage,
+  Encoder,
   formatScaled,
   formatTimestamp,
   Framer,
@@ -57,10 +57,21 @@ Deno.test("data fields: RawData (95/96) holding SOH, XmlData (212/213) in the he
   const enc = new Encoder();
   const f = encodeMessage(enc, "FIX.4.4", {
     msgType: "A",
-    fields: [[49, "TW"], [56, "ISLD"], [34, 1], [52, "20261122-01:02:03.045"], [212, xml.length], [213, xml], [
-      98,
-      0,
-    ], [108, 30], [95, raw.length], [96, raw]],
+    fields: [
+      [49, "TW"],
+      [56, "ISLD"],
+      [34, 1],
+      [52, "20261122-01:02:03.045"],
+      [212, xml.length],
+      [213, xml],
+      [
+        98,
+        0,
+      ],
+      [108, 30],
+      [95, raw.length],
+      [96, raw],
+    ],
   });
   const v = MessageView.parse(f);
   assert.equal(v.parseError, undefined);
@@ -97,7 +108,10 @@ Deno.test("nested repeating groups through view.group with the dictionary's deli
   ]]);
   const p0 = entries[0]!.group(453, parties.delimiterTag, parties.allTags);
   assert.deepEqual(p0.map((e) => e.getString(448)), ["P1", "P2"]);
-  assert.deepEqual(p0[0]!.group(802, subs.delimiterTag, subs.allTags).map((e) => e.getString(523)), ["s1", "s2"]);
+  assert.deepEqual(p0[0]!.group(802, subs.delimiterTag, subs.allTags).map((e) => e.getString(523)), [
+    "s1",
+    "s2",
+  ]);
   assert.deepEqual(p0[1]!.group(802, subs.delimiterTag, subs.allTags), []);
   assert.deepEqual(entries[1]!.group(453, parties.delimiterTag, parties.allTags), []);
   // Fields after the group belong to the message again.
@@ -133,7 +147,9 @@ Deno.test("UTCTimestamp round trip at s, ms, us and ns precision", () => {
 });
 
 Deno.test("decimals as scaled integers: exact, truncated, negative, malformed; encoder writes them exactly", () => {
-  const v = MessageView.parse(frame("35=D|44=1.2345|38=100|99=-0.5|6=.25|31=12.|32=abc|14=1.2.3|15=-|132=123456789.123456789"));
+  const v = MessageView.parse(
+    frame("35=D|44=1.2345|38=100|99=-0.5|6=.25|31=12.|32=abc|14=1.2.3|15=-|132=123456789.123456789"),
+  );
   assert.equal(v.getDecimalScaled(44, 4), 12345);
   assert.equal(v.getDecimalScaled(44, 2), 123, "digits beyond the scale are truncated");
   assert.equal(v.getDecimalScaled(44, 8), 123450000);
@@ -154,7 +170,10 @@ Deno.test("decimals as scaled integers: exact, truncated, negative, malformed; e
   assert.equal(formatScaled(100, 0), "100");
   const enc = new Encoder();
   const e = MessageView.parse(
-    enc.begin("FIX.4.4", "D").decimalScaled(44, 12345, 4).decimal(38, 1e-7).decimal(99, 0.1 + 0.2).decimal(6, 2e21)
+    enc.begin("FIX.4.4", "D").decimalScaled(44, 12345, 4).decimal(38, 1e-7).decimal(99, 0.1 + 0.2).decimal(
+      6,
+      2e21,
+    )
       .finish(),
   );
   assert.equal(e.getString(44), "1.2345");

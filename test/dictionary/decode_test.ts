@@ -29,7 +29,10 @@ Deno.test("decode fix44_samples.txt: tables with names, meanings, groups, a mark
   snapshot("fix44_samples.decoded.txt", text);
   assert.deepEqual(summary, { messages: 13, invalid: 1, garbled: 1, exitCode: 1 });
   assert.match(text, /^! 54 +Side +Z$/m);
-  assert.match(text, /^! invalid: 373=5 Value is incorrect \(out of range\) for this tag \(RefTagID 371=54 Side\)$/m);
+  assert.match(
+    text,
+    /^! invalid: 373=5 Value is incorrect \(out of range\) for this tag \(RefTagID 371=54 Side\)$/m,
+  );
   assert.match(text, /^garbled at offset \d+ \(90 bytes\): CheckSum mismatch$/m);
   assert.match(text, /^ {4}- 448 +PartyID +FIRM1$/m);
 });
@@ -50,7 +53,11 @@ Deno.test("decode --json: one object per message, groups as entries", () => {
   const w = lines.find((l) => l.msgType === "W");
   assert.equal(w.fields.find((f: { tag: number }) => f.tag === 268).entries.length, 20);
   const bad = lines.find((l) => l.valid === false && l.reject);
-  assert.deepEqual(bad.reject, { reason: 5, text: "Value is incorrect (out of range) for this tag", refTagId: 54 });
+  assert.deepEqual(bad.reject, {
+    reason: 5,
+    text: "Value is incorrect (out of range) for this tag",
+    refTagId: 54,
+  });
   assert.deepEqual(lines.find((l) => l.garbled), { offset: 2467, length: 90, garbled: "CheckSum mismatch" });
 });
 
@@ -62,7 +69,10 @@ Deno.test("decode a raw SOH stream: newlines are noise, fragments and a cut-off 
 });
 
 Deno.test("decode: log prefixes, '^A' delimiters, missing final delimiter, several messages per line", () => {
-  const f = new TextDecoder().decode(frame("35=0|49=A|56=B|34=1|52=20261122-01:02:03.045")).replaceAll("\x01", "|");
+  const f = new TextDecoder().decode(frame("35=0|49=A|56=B|34=1|52=20261122-01:02:03.045")).replaceAll(
+    "\x01",
+    "|",
+  );
   const text = `2026-11-22 01:02:03 INFO [s1] ${f.slice(0, -1)}\n` +
     `${f.replaceAll("|", "^A")}  trailing words\r\n` +
     `${f}${f}\n` +
@@ -80,8 +90,14 @@ Deno.test("decode: log prefixes, '^A' delimiters, missing final delimiter, sever
 
 Deno.test("decode --dict: a custom dictionary names venue fields", () => {
   const xml = Deno.readTextFileSync(new URL("../../fixtures/dictionaries/FIX44.xml", import.meta.url))
-    .replace(" <fields>", " <fields>\n  <field number='20001' name='VenueTag' type='CHAR'><value enum='X' description='EXTRA'/></field>")
-    .replace("<message name='Heartbeat' msgtype='0' msgcat='admin'>", "<message name='Heartbeat' msgtype='0' msgcat='admin'>\n   <field name='VenueTag' required='N' />");
+    .replace(
+      " <fields>",
+      " <fields>\n  <field number='20001' name='VenueTag' type='CHAR'><value enum='X' description='EXTRA'/></field>",
+    )
+    .replace(
+      "<message name='Heartbeat' msgtype='0' msgcat='admin'>",
+      "<message name='Heartbeat' msgtype='0' msgcat='admin'>\n   <field name='VenueTag' required='N' />",
+    );
   const dict = parseDictionary(xml, "venue.xml");
   const input = frame("35=0|49=A|56=B|34=1|52=20261122-01:02:03.045|20001=X");
   const plain = run(input, { json: false });
@@ -109,7 +125,10 @@ Deno.test("./fixg decode: exit codes 1 (problems), 0 (clean), 2 (unusable input)
   };
   const samples = await fixg(["fixtures/messages/fix44_samples.txt"]);
   assert.equal(samples.code, 1);
-  const clean = new TextDecoder().decode(frame("35=0|49=A|56=B|34=1|52=20261122-01:02:03.045")).replaceAll("\x01", "|");
+  const clean = new TextDecoder().decode(frame("35=0|49=A|56=B|34=1|52=20261122-01:02:03.045")).replaceAll(
+    "\x01",
+    "|",
+  );
   const ok = await fixg(["-"], clean + "\n");
   assert.equal(ok.code, 0, new TextDecoder().decode(ok.stderr));
   assert.match(new TextDecoder().decode(ok.stdout), /^1 messages, 0 invalid, 0 garbled$/m);
@@ -118,5 +137,8 @@ Deno.test("./fixg decode: exit codes 1 (problems), 0 (clean), 2 (unusable input)
   assert.equal(new TextDecoder().decode(none.stderr), "fixg: No FIX message (8=FIX...) found in stdin\n");
   const missing = await fixg(["--dict", "/nonexistent.xml", "fixtures/messages/fix44_samples.txt"]);
   assert.equal(missing.code, 2);
-  assert.match(new TextDecoder().decode(missing.stderr), /^fixg: Cannot read dictionary "\/nonexistent\.xml"/);
+  assert.match(
+    new TextDecoder().decode(missing.stderr),
+    /^fixg: Cannot read dictionary "\/nonexistent\.xml"/,
+  );
 });

@@ -174,7 +174,10 @@ Deno.test("a custom (venue) dictionary loads the same way and validates its own 
   assert.deepEqual([...q.requiredTags], [20001, 20002]);
   assert.deepEqual([...d.fieldsByTag.get(20005)!.enums], [["A&B", "A and B"], ["C", 'C "quoted"']]);
   const head = "35=U1|49=V|56=ME|34=5|52=20261122-01:02:03.045";
-  assert.equal(validate(viewOf(`${head}|20001=q1|20002=2|20003=a|20004=1.5|20003=b|20004=2|20005=C`), d), undefined);
+  assert.equal(
+    validate(viewOf(`${head}|20001=q1|20002=2|20003=a|20004=1.5|20003=b|20004=2|20005=C`), d),
+    undefined,
+  );
   assert.deepEqual(
     validate(viewOf(`${head}|20001=q1|20002=1|20003=a|20005=A&B`), d),
     { reason: 1, refTagId: 20004, text: "Required tag missing" },
@@ -200,23 +203,32 @@ Deno.test("invalid dictionaries name the file, the line and the element", () => 
   // XML syntax.
   loadFails(
     edit(`<field name="Note" required="N"/>`, `<field name="Note" required="N">`),
-    `bad.xml:${at("</message>")}: malformed XML in <field>: closing tag </message> does not match <field> opened on line ${
+    `bad.xml:${
+      at("</message>")
+    }: malformed XML in <field>: closing tag </message> does not match <field> opened on line ${
       at('name="Note" required')
     }`,
   );
   loadFails(
     edit(`<field name="LegPx" required="Y"/>`, `<field name="LegPx" required="Y"`),
-    `bad.xml:${at('name="LegPx"')}: malformed XML in <field>: start tag <field> is not closed with '>' or '/>'`,
+    `bad.xml:${
+      at('name="LegPx"')
+    }: malformed XML in <field>: start tag <field> is not closed with '>' or '/>'`,
   );
   loadFails(
     edit(`<field name="LegPx" required="Y"/>`, `<field name="LegPx"required="Y"/>`),
-    `bad.xml:${at('name="LegPx"')}: malformed XML in <field>: expected whitespace before an attribute in <field>`,
+    `bad.xml:${
+      at('name="LegPx"')
+    }: malformed XML in <field>: expected whitespace before an attribute in <field>`,
   );
   loadFails(
     edit(`msgtype="U1"`, `msgtype="U1`),
     new RegExp(`^bad\\.xml:${at('msgtype="U1"')}: malformed XML in <message>: `),
   );
-  loadFails(VENUE.replace("</fix>", ""), /^bad\.xml:\d+: malformed XML in <fix>: element <fix> is not closed/);
+  loadFails(
+    VENUE.replace("</fix>", ""),
+    /^bad\.xml:\d+: malformed XML in <fix>: element <fix> is not closed/,
+  );
   loadFails(VENUE + "<extra/>", /^bad\.xml:\d+: malformed XML in <extra>: second root element <extra>/);
   loadFails(
     edit("A&amp;B", "A&B"),
@@ -230,10 +242,15 @@ Deno.test("invalid dictionaries name the file, the line and the element", () => 
   );
   loadFails(
     edit(`<component name="Legs" required="Y"/>`, `<component name="Lags" required="Y"/>`),
-    `bad.xml:${at('<component name="Legs" required')}: <component name='Lags'>: component 'Lags' is not defined in <components>`,
+    `bad.xml:${
+      at('<component name="Legs" required')
+    }: <component name='Lags'>: component 'Lags' is not defined in <components>`,
   );
   loadFails(
-    edit(`<field number='20005' name='Note' type='STRING'>`, `<field number='20004' name='Note' type='STRING'>`),
+    edit(
+      `<field number='20005' name='Note' type='STRING'>`,
+      `<field number='20004' name='Note' type='STRING'>`,
+    ),
     `bad.xml:${at("number='20005'")}: <field name='Note' number='20004'>: field number 20004 defined twice`,
   );
   loadFails(
@@ -242,7 +259,9 @@ Deno.test("invalid dictionaries name the file, the line and the element", () => 
   );
   loadFails(
     edit(`<field name="QuoteRef" required="Y"/>`, `<field name="QuoteRef" required="yes"/>`),
-    `bad.xml:${at('name="QuoteRef" required')}: <field name='QuoteRef'>: attribute required='yes' must be Y or N`,
+    `bad.xml:${
+      at('name="QuoteRef" required')
+    }: <field name='QuoteRef'>: attribute required='yes' must be Y or N`,
   );
   loadFails(
     edit(`<field name="LegPx" required="Y"/>`, `<field name="LegPx" required="Y"/><component name="Legs"/>`),
@@ -253,21 +272,30 @@ Deno.test("invalid dictionaries name the file, the line and the element", () => 
       `<field name="LegRef" required="Y"/>\n    <field name="LegPx" required="Y"/>`,
       "",
     ),
-    `bad.xml:${at('<group name="NoVenueLegs"')}: <group name='NoVenueLegs'>: group 'NoVenueLegs' has no fields`,
+    `bad.xml:${
+      at('<group name="NoVenueLegs"')
+    }: <group name='NoVenueLegs'>: group 'NoVenueLegs' has no fields`,
   );
   loadFails(
     edit(`<field name="Note" required="N"/>`, `<field name="QuoteRef" required="N"/>`),
-    `bad.xml:${at('<message name="VenueQuote"')}: <message name='VenueQuote'>: field 'QuoteRef' appears more than once at one level`,
+    `bad.xml:${
+      at('<message name="VenueQuote"')
+    }: <message name='VenueQuote'>: field 'QuoteRef' appears more than once at one level`,
   );
   loadFails(
     edit(`msgcat="app"`, `msgcat="other"`),
-    `bad.xml:${at('<message name="VenueQuote"')}: <message name='VenueQuote'>: msgcat='other' must be admin or app`,
+    `bad.xml:${
+      at('<message name="VenueQuote"')
+    }: <message name='VenueQuote'>: msgcat='other' must be admin or app`,
   );
   loadFails(
     "<fix major='4' minor='4'><fields/></fix",
     /^bad\.xml:1: malformed XML/,
   );
-  loadFails("<fix major='4' minor='x'><fields/></fix>", "bad.xml:1: <fix>: attribute minor='x' must be a non-negative integer");
+  loadFails(
+    "<fix major='4' minor='x'><fields/></fix>",
+    "bad.xml:1: <fix>: attribute minor='x' must be a non-negative integer",
+  );
   loadFails("<fox/>", "bad.xml:1: <fox>: the root element must be <fix>");
   loadFails("", "bad.xml:1: malformed XML: no root element");
 });
@@ -280,7 +308,10 @@ Deno.test("loader errors through loadDictionary name the file path", () => {
     assert.throws(() => loadDictionary(path), (e: unknown) => {
       assert.ok(e instanceof DictionaryError);
       const line = VENUE.split("\n").findIndex((l) => l.includes(`name="LegRef"`)) + 1;
-      assert.equal(e.message, `${path}:${line}: <field name='LegRefX'>: field 'LegRefX' is not defined in <fields>`);
+      assert.equal(
+        e.message,
+        `${path}:${line}: <field name='LegRefX'>: field 'LegRefX' is not defined in <fields>`,
+      );
       return true;
     });
   } finally {

@@ -32,7 +32,10 @@ function expectReject(
 }
 
 function expectValid(view: MessageView, options?: Partial<ValidationOptions>): void {
-  assert.equal(validate(view, fix44, options === undefined ? undefined : validationOptions(options)), undefined);
+  assert.equal(
+    validate(view, fix44, options === undefined ? undefined : validationOptions(options)),
+    undefined,
+  );
 }
 
 Deno.test("a valid NewOrderSingle passes; admin messages and a nested-group message too", () => {
@@ -87,7 +90,9 @@ Deno.test("373=1 required tag missing: header, body, trailer, group entry, requi
     267,
   );
   expectValid(
-    viewOf("35=V|49=TW|56=ISLD|34=2|52=20261122-01:02:03.045|262=r1|263=1|264=0|267=2|269=0|269=1|146=1|55=IBM"),
+    viewOf(
+      "35=V|49=TW|56=ISLD|34=2|52=20261122-01:02:03.045|262=r1|263=1|264=0|267=2|269=0|269=1|146=1|55=IBM",
+    ),
   );
 });
 
@@ -173,7 +178,10 @@ Deno.test("data fields: length mismatch is 373=6 on the length field; RawData ma
 
 Deno.test("373=17 SOH in a non-data value (a dictionary typing RawData as STRING)", () => {
   const xml = Deno.readTextFileSync(new URL("../../fixtures/dictionaries/FIX44.xml", import.meta.url))
-    .replace("<field number='96' name='RawData' type='DATA' />", "<field number='96' name='RawData' type='STRING' />");
+    .replace(
+      "<field number='96' name='RawData' type='DATA' />",
+      "<field number='96' name='RawData' type='STRING' />",
+    );
   const custom = parseDictionary(xml, "fix44-rawdata-string");
   const r = validate(viewOf(`${LOGON}|95=3|96=a|b`), custom);
   assert.deepEqual(r, { reason: 17, refTagId: 96, text: SESSION_REJECT_TEXT[17] });
@@ -203,7 +211,11 @@ Deno.test("373=14 out of order: header after body, body after trailer, 8/9/35 fi
 
 Deno.test("373=15 repeating group fields out of order: delimiter not first, member outside its group", () => {
   expectReject(viewOf(`${NOS}|453=1|447=D|448=P|452=1`), 15, 447);
-  expectReject(viewOf(NOS.replace("|11=ord-1", "|11=ord-1|453=1|448=P|447=D|21=1|452=1").replace("|21=1|55", "|55")), 15, 452);
+  expectReject(
+    viewOf(NOS.replace("|11=ord-1", "|11=ord-1|453=1|448=P|447=D|21=1|452=1").replace("|21=1|55", "|55")),
+    15,
+    452,
+  );
   expectReject(viewOf(`${NOS}|448=P`), 15, 448);
   expectValid(viewOf(`${NOS}|448=P`), { checkGroups: false });
 });

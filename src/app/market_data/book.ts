@@ -149,14 +149,15 @@ export class BookBuilder {
     return { status: this.#status, changed, reason: this.#reason, becameStale, needsSnapshot: this.needsSnapshot };
   }
 
-  /** Marks the book stale (e.g. the session reconnected and updates may have been missed). */
+  /**
+   * Marks the book stale (e.g. the session reconnected and updates may have been missed). A snapshot
+   * is wanted again even if one was requested before, since that request may have been lost too.
+   */
   markStale(reason: string): BookUpdate {
     const was = this.#status === "stale";
-    if (!was) {
-      this.#status = "stale";
-      this.#reason = reason;
-      this.#requested = false;
-    }
+    if (!was) this.#reason = reason;
+    this.#status = "stale";
+    this.#requested = false;
     return this.#update(false, was);
   }
 

@@ -1,0 +1,88 @@
+/**
+ * CI conformance run: ONE `fixg run --acceptor --app echo --store memory` child process, every
+ * fixtures/conformance/fix44 and fix42 acceptor scenario played against it (each scenario has its own
+ * client CompID, so each gets a fresh dynamic session), then the case 12 scenarios while the child is
+ * stopped with SIGTERM, which must log them out and exit 0.
+ */
+import assert from "node:assert/strict";
+import { runScenario, type Scenario, type ScenarioResult } from "../../src/conformance/mod.ts";
+import { fixtureScenarios, FixgProcess, freePort, waitListening } from "./engine_process.ts";
+
+function describe(r: ScenarioResult): string {
+  const f = r.failure;
+  if (!f) return "passed";
+  const lines = [`${r.file}:${f.line}: ${f.message}`];
+  if (f.expected !== undefined) lines.push(`expected: ${f.expected}`);
+  if (f.received !== undefined) lines.push(`received: ${f.received}`);
+  lines.push("transcript:", ...r.transcript.map((e) => `  +${e.atMs}ms conn ${e.conn} line ${e.line} ${e.kind} ${e.text}`));
+  return lines.join("\n");
+}
+
+function label(s: Scenario): string {
+  const parts = s.file.split("/");
+  return `${parts[parts.length - 2]}/${s.name}`;
+}
+
+Deno.test("every fix44 and fix42 scenario passes against `fixg run --acceptor --app echo`", async (t) => {
+  const port = freePort();
+  const proc = new FixgProcess([
+    "run",
+    "--acceptor",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "ISLD",
+    "--target-comp-id",
+    "*",
+    "--app",
+    "echo",
+    "--store",
+    "memory",
+    "--heartbeat",
+    "30",
+  ]);
+  let stopped = false;
+  try {
+    await waitListening(port, 30_000, proc);
+    const all = [...await fixtureScenarios("fix44"), ...await fixtureScenarios("fix42")];
+    const acceptor = all.filter((s) => s.mode !== "initiator-under-test");
+    const regular = acceptor.filter((s) => s.requires.length === 0);
+    const onStop = acceptor.filter((s) => s.requires.includes("engine-stop"));
+    // Both directories hold a scenario for every case of FIX_SESSION_TESTS.md.
+    assert.ok(regular.length >= 100, `only ${regular.length} scenarios found`);
+    assert.equal(onStop.length, 4);
+
+    for (const s of regular) {
+      await t.step(label(s), async () => {
+        const r = await runScenario(s, { mode: "acceptor-under-test", port });
+        assert.ok(r.passed, describe(r));
+      });
+    }
+
+    await t.step("case 12: SIGTERM logs out every session, then fixg exits 0", async () => {
+      const loggedOn: Promise<void>[] = [];
+      const runs = onStop.map((s) => {
+        let resolve!: () => void;
+        loggedOn.push(new Promise<void>((r) => (resolve = r)));
+        return runScenario(s, {
+          mode: "acceptor-under-test",
+          port,
+          onTranscript: (e) => {
+            if (e.kind === "received" && e.text.includes("|35=A|")) resolve();
+          },
+        });
+      });
+      // Stop once all four are logged on (or after 15 s, so a session that never logs on fails its scenario).
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([Promise.all(loggedOn), new Promise((r) => (timer = setTimeout(r, 15_000)))]);
+      clearTimeout(timer);
+      const code = await proc.stop();
+      stopped = true;
+      const results = await Promise.all(runs);
+      for (const r of results) assert.ok(r.passed, describe(r));
+      assert.equal(code, 0, `fixg exited ${code}:\n${proc.output.slice(-4000)}`);
+    });
+  } finally {
+    if (!stopped) await proc.stop();
+  }
+});
