@@ -18,7 +18,8 @@ const MESSAGE = makeMessage(200);
 const results: Array<{ name: string; value: number; unit: string; note: string }> = [];
 
 function makeMessage(size: number): Uint8Array {
-  const head = "8=FIX.4.4\x019=178\x0135=D\x0134=1000000\x0149=BENCH\x0156=PEER\x0152=20240102-03:04:05.678\x0111=ORD-1\x0158=";
+  const head =
+    "8=FIX.4.4\x019=178\x0135=D\x0134=1000000\x0149=BENCH\x0156=PEER\x0152=20240102-03:04:05.678\x0111=ORD-1\x0158=";
   const tail = "\x0110=123\x01";
   return new TextEncoder().encode(head + "x".repeat(size - head.length - tail.length) + tail);
 }
@@ -48,9 +49,21 @@ function turn(): Promise<void> {
  * Appends `count` messages in bursts of `burst`, without waiting for each burst but keeping at most
  * `window` bursts unacknowledged (a gateway holding back what is not durable yet).
  */
-async function throughput(policy: FsyncPolicy, count: number, burst: number, window: number, batchMicros: number): Promise<number> {
+async function throughput(
+  policy: FsyncPolicy,
+  count: number,
+  burst: number,
+  window: number,
+  batchMicros: number,
+): Promise<number> {
   const dir = freshDir(policy);
-  const j = await FileJournal.open({ dir, fsync: policy, batchMicros, batchMessages: 4096, onWarning: () => {} });
+  const j = await FileJournal.open({
+    dir,
+    fsync: policy,
+    batchMicros,
+    batchMessages: 4096,
+    onWarning: () => {},
+  });
   const s = await j.openSession(KEY, Date.now());
   const pending: Array<Promise<void> | void> = [];
   const t0 = performance.now();
@@ -70,7 +83,11 @@ async function throughput(policy: FsyncPolicy, count: number, burst: number, win
 }
 
 /** Latency of one append awaited until durable, as a round trip would see it. */
-async function latency(policy: FsyncPolicy, count: number, batchMicros: number): Promise<{ p50: number; p99: number }> {
+async function latency(
+  policy: FsyncPolicy,
+  count: number,
+  batchMicros: number,
+): Promise<{ p50: number; p99: number }> {
   const dir = freshDir(`lat-${policy}`);
   const j = await FileJournal.open({ dir, fsync: policy, batchMicros, onWarning: () => {} });
   const s = await j.openSession(KEY, Date.now());
@@ -86,15 +103,42 @@ async function latency(policy: FsyncPolicy, count: number, batchMicros: number):
   return { p50: us[Math.floor(us.length * 0.5)]!, p99: us[Math.floor(us.length * 0.99)]! };
 }
 
-if (!args.json) console.log(`journal bench: ${N.toLocaleString("en-US")} messages of ${MESSAGE.length} bytes\n`);
+if (!args.json) {
+  console.log(`journal bench: ${N.toLocaleString("en-US")} messages of ${MESSAGE.length} bytes\n`);
+}
 
 // Warm-up: let V8 optimise the append path before anything is measured.
 await throughput("none", Math.min(N, 300_000), 1000, 1 << 30, 1000);
-report("append fsync=none", await throughput("none", N, 1000, 1 << 30, 1000), "msg/s", "bursts of 1000, flushed at the end");
-report("append fsync=batch (1 ms window)", await throughput("batch", N, 1000, 8, 1000), "msg/s", "bursts of 1000, <= 8 unacknowledged");
-report("append fsync=batch (1 ms window, acked)", await throughput("batch", Math.min(N, 200_000), 100, 0, 1000), "msg/s", "bursts of 100, each awaited");
-report("append fsync=always (1 per fsync)", await throughput("always", 5_000, 1, 0, 0), "msg/s", "each message awaited");
-report("append fsync=always (group of 100)", await throughput("always", 100_000, 100, 0, 0), "msg/s", "bursts of 100, each awaited");
+report(
+  "append fsync=none",
+  await throughput("none", N, 1000, 1 << 30, 1000),
+  "msg/s",
+  "bursts of 1000, flushed at the end",
+);
+report(
+  "append fsync=batch (1 ms window)",
+  await throughput("batch", N, 1000, 8, 1000),
+  "msg/s",
+  "bursts of 1000, <= 8 unacknowledged",
+);
+report(
+  "append fsync=batch (1 ms window, acked)",
+  await throughput("batch", Math.min(N, 200_000), 100, 0, 1000),
+  "msg/s",
+  "bursts of 100, each awaited",
+);
+report(
+  "append fsync=always (1 per fsync)",
+  await throughput("always", 5_000, 1, 0, 0),
+  "msg/s",
+  "each message awaited",
+);
+report(
+  "append fsync=always (group of 100)",
+  await throughput("always", 100_000, 100, 0, 0),
+  "msg/s",
+  "bursts of 100, each awaited",
+);
 
 for (const [policy, micros] of [["none", 1000], ["batch", 1000], ["batch", 0], ["always", 0]] as const) {
   const l = await latency(policy, 2000, micros);
@@ -116,7 +160,9 @@ for (const [policy, micros] of [["none", 1000], ["batch", 1000], ["batch", 0], [
   }
   await j.close();
   let bytes = 0;
-  for (const e of Deno.readDirSync(dir)) if (e.name.endsWith(".seg")) bytes += Deno.statSync(`${dir}/${e.name}`).size;
+  for (const e of Deno.readDirSync(dir)) {
+    if (e.name.endsWith(".seg")) bytes += Deno.statSync(`${dir}/${e.name}`).size;
+  }
   const timeOpen = async () => {
     const t = performance.now();
     const r = await FileJournal.open({ dir, fsync: "none", onWarning: () => {} });
@@ -124,16 +170,28 @@ for (const [policy, micros] of [["none", 1000], ["batch", 1000], ["batch", 0], [
     await r.close();
     return ms;
   };
-  report("recovery, clean shutdown (index files)", await timeOpen(), "ms", `${N.toLocaleString("en-US")} messages, ${(bytes / 1e6).toFixed(0)} MB`);
+  report(
+    "recovery, clean shutdown (index files)",
+    await timeOpen(),
+    "ms",
+    `${N.toLocaleString("en-US")} messages, ${(bytes / 1e6).toFixed(0)} MB`,
+  );
   const idx = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".idx")).sort();
   Deno.removeSync(`${dir}/${idx.at(-1)}`);
   report("recovery after a crash (last segment scanned)", await timeOpen(), "ms");
-  for (const e of [...Deno.readDirSync(dir)]) if (e.name.endsWith(".idx")) Deno.removeSync(`${dir}/${e.name}`);
+  for (const e of [...Deno.readDirSync(dir)]) {
+    if (e.name.endsWith(".idx")) Deno.removeSync(`${dir}/${e.name}`);
+  }
   report("recovery, every index missing (full scan)", await timeOpen(), "ms");
   const t = performance.now();
   const v = verifyJournal(dir);
   const ms = performance.now() - t;
-  report("verify", v.records / (ms / 1000), "records/s", `${v.records.toLocaleString("en-US")} records in ${ms.toFixed(0)} ms`);
+  report(
+    "verify",
+    v.records / (ms / 1000),
+    "records/s",
+    `${v.records.toLocaleString("en-US")} records in ${ms.toFixed(0)} ms`,
+  );
   Deno.removeSync(dir, { recursive: true });
 }
 

@@ -11,14 +11,14 @@ import {
   junitXml,
   KNOWN_REQUIREMENTS,
   loadScenario,
-  runScenario,
   type RunOptions,
+  runScenario,
   type Scenario,
+  scenarioFiles,
   ScenarioListener,
   type ScenarioMode,
   ScenarioParseError,
   type ScenarioResult,
-  scenarioFiles,
   type SkippedScenario,
   summarize,
   summaryLine,
@@ -67,7 +67,9 @@ export function registerConformance(program: Command): void {
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new ConfigError(`${flag} must be a whole number of milliseconds, got "${value}"`);
+  if (!/^\d+$/.test(value)) {
+    throw new ConfigError(`${flag} must be a whole number of milliseconds, got "${value}"`);
+  }
   return Number(value);
 }
 
@@ -78,7 +80,11 @@ function parsePort(s: string, flag: string): number {
 }
 
 /** Splits "host:port" (or "port" when `hostOptional`). */
-function hostPort(s: string, flag: string, hostOptional: boolean): { host: string | undefined; port: number } {
+function hostPort(
+  s: string,
+  flag: string,
+  hostOptional: boolean,
+): { host: string | undefined; port: number } {
   const i = s.lastIndexOf(":");
   if (i < 0) {
     if (!hostOptional) throw new ConfigError(`${flag} must be host:port, got "${s}"`);
@@ -94,16 +100,24 @@ const encoder = new TextEncoder();
 /** Runs the command; returns the exit code (usage and parse problems throw FixgError with exit code 2). */
 export async function conformance(paths: string[], flags: ConformanceFlags): Promise<number> {
   const mode: ScenarioMode = flags.initiator ? "initiator-under-test" : "acceptor-under-test";
-  if (flags.initiator && flags.target !== undefined) throw new ConfigError("give either --target or --initiator, not both");
+  if (flags.initiator && flags.target !== undefined) {
+    throw new ConfigError("give either --target or --initiator, not both");
+  }
   if (!flags.initiator && flags.target === undefined) {
     throw new ConfigError("give --target host:port (acceptor under test) or --initiator --listen PORT");
   }
-  if (flags.initiator && flags.listen === undefined) throw new ConfigError("--initiator needs --listen [host:]port");
-  if (!flags.initiator && flags.listen !== undefined) throw new ConfigError("--listen is for --initiator mode");
+  if (flags.initiator && flags.listen === undefined) {
+    throw new ConfigError("--initiator needs --listen [host:]port");
+  }
+  if (!flags.initiator && flags.listen !== undefined) {
+    throw new ConfigError("--listen is for --initiator mode");
+  }
   const timeoutMs = positiveInt(flags.timeout, "--timeout");
   const quietMs = positiveInt(flags.quiet, "--quiet");
   const connectTimeoutMs = positiveInt(flags.connectTimeout, "--connect-timeout");
-  const where = flags.initiator ? hostPort(flags.listen!, "--listen", true) : hostPort(flags.target!, "--target", false);
+  const where = flags.initiator
+    ? hostPort(flags.listen!, "--listen", true)
+    : hostPort(flags.target!, "--target", false);
   const json = flags.json === true;
   const progress = (s: string) => (json ? Deno.stderr : Deno.stdout).writeSync(encoder.encode(s));
 
@@ -130,18 +144,26 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
   const granted = new Set(flags.with ?? []);
   for (const r of granted) {
     if (!KNOWN_REQUIREMENTS.has(r)) {
-      throw new ConfigError(`--with: unknown requirement "${r}" (known: ${[...KNOWN_REQUIREMENTS].join(", ")})`);
+      throw new ConfigError(
+        `--with: unknown requirement "${r}" (known: ${[...KNOWN_REQUIREMENTS].join(", ")})`,
+      );
     }
   }
   for (const s of scenarios) {
     const missing = s.requires.filter((r) => !granted.has(r));
     if (missing.length > 0) {
-      skipped.push({ file: s.file, name: s.name, reason: `requires ${missing.join(", ")} (run with --with ${missing[0]})` });
+      skipped.push({
+        file: s.file,
+        name: s.name,
+        reason: `requires ${missing.join(", ")} (run with --with ${missing[0]})`,
+      });
     } else if (s.mode !== undefined && s.mode !== mode) {
       skipped.push({
         file: s.file,
         name: s.name,
-        reason: `written for ${s.mode} (run with ${s.mode === "initiator-under-test" ? "--initiator --listen" : "--target"})`,
+        reason: `written for ${s.mode} (run with ${
+          s.mode === "initiator-under-test" ? "--initiator --listen" : "--target"
+        })`,
       });
     } else toRun.push(s);
   }
@@ -174,7 +196,9 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
       const r = await runScenario(s, options);
       results.push(r);
       const verdict = r.passed ? "PASS" : "FAIL";
-      progress(flags.verbose ? `${verdict} ${s.name} (${r.durationMs} ms)\n` : `${verdict} (${r.durationMs} ms)\n`);
+      progress(
+        flags.verbose ? `${verdict} ${s.name} (${r.durationMs} ms)\n` : `${verdict} (${r.durationMs} ms)\n`,
+      );
       for (const line of failureLines(r)) progress(`    ${line}\n`);
     }
   } finally {
@@ -187,7 +211,9 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
     try {
       await Deno.writeTextFile(flags.junit, junitXml(results, skipped));
     } catch (e) {
-      throw new EnvironmentError(`cannot write --junit ${flags.junit}: ${e instanceof Error ? e.message : e}`);
+      throw new EnvironmentError(
+        `cannot write --junit ${flags.junit}: ${e instanceof Error ? e.message : e}`,
+      );
     }
   }
   if (json) console.log(JSON.stringify(jsonReport(mode, target, results, skipped), null, 2));
@@ -195,7 +221,13 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
 }
 
 function transcriptLine(e: TranscriptEntry): string {
-  const arrow = e.kind === "sent" ? ">" : e.kind === "received" ? "<" : e.kind === "extra" ? "< (extra)" : "*";
+  const arrow = e.kind === "sent"
+    ? ">"
+    : e.kind === "received"
+    ? "<"
+    : e.kind === "extra"
+    ? "< (extra)"
+    : "*";
   const where = e.line > 0 ? `line ${e.line}` : "end";
   return `    ${String(e.atMs).padStart(6)} ms  conn ${e.conn}  ${where.padEnd(8)} ${arrow} ${e.text}`;
 }

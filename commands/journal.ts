@@ -13,10 +13,10 @@ import type { Dictionary } from "../src/dictionary/model.ts";
 import { ConfigError } from "../src/errors.ts";
 import {
   beginStringOf,
-  type JournalRecord,
   JournalReader,
-  journalStats,
+  type JournalRecord,
   type JournalStats,
+  journalStats,
   msgTypeOf,
   verifyJournal,
   type VerifyReport,
@@ -95,7 +95,9 @@ export function parseSince(s: string, nowMs: number): number {
 }
 
 function matches(r: JournalRecord, f: RecordFilter, msgType: string): boolean {
-  if (f.session !== undefined && f.session !== r.sessionKey && f.session !== String(r.sessionId)) return false;
+  if (f.session !== undefined && f.session !== r.sessionKey && f.session !== String(r.sessionId)) {
+    return false;
+  }
   if (f.sinceMs !== undefined && r.wallMs < f.sinceMs) return false;
   if (r.type !== "message") return f.from === undefined && f.to === undefined && f.types === undefined;
   if (f.from !== undefined && r.seq < f.from) return false;
@@ -108,7 +110,9 @@ function matches(r: JournalRecord, f: RecordFilter, msgType: string): boolean {
 function dictionaries(): (beginString: string) => Dictionary | undefined {
   const cache = new Map<string, Dictionary | undefined>();
   return (b) => {
-    if (!cache.has(b)) cache.set(b, BUILTIN_DICTIONARY_FILES[b] === undefined ? undefined : builtinDictionary(b));
+    if (!cache.has(b)) {
+      cache.set(b, BUILTIN_DICTIONARY_FILES[b] === undefined ? undefined : builtinDictionary(b));
+    }
     return cache.get(b);
   };
 }
@@ -118,7 +122,11 @@ function iso(ms: number): string {
 }
 
 /** Prints the records of a journal (decoded with field names); returns how many were printed. */
-export async function inspectJournal(dir: string, options: InspectOptions, out: CommandOutput): Promise<number> {
+export async function inspectJournal(
+  dir: string,
+  options: InspectOptions,
+  out: CommandOutput,
+): Promise<number> {
   const reader = JournalReader.open(dir);
   const dictFor = dictionaries();
   const view = new MessageView();
@@ -156,7 +164,11 @@ export async function inspectJournal(dir: string, options: InspectOptions, out: 
       } else {
         const created = r.creationMs !== undefined ? ` created ${iso(r.creationMs)}` : "";
         const epoch = r.type === "set-seq" ? "" : ` epoch ${r.epoch}${created}`;
-        out.text(`${where}  ${iso(r.wallMs)}  ${r.type}  ${r.sessionKey}${epoch}  next out ${r.seq}, next in ${r.seq2}\n\n`);
+        out.text(
+          `${where}  ${
+            iso(r.wallMs)
+          }  ${r.type}  ${r.sessionKey}${epoch}  next out ${r.seq}, next in ${r.seq2}\n\n`,
+        );
       }
       return;
     }
@@ -180,14 +192,26 @@ export async function inspectJournal(dir: string, options: InspectOptions, out: 
     } else {
       const title = m.name === undefined ? `35=${m.msgType}` : `${m.name} (35=${m.msgType})`;
       const table = renderTable(m, 0).split("\n").slice(1).join("\n");
-      out.text(`${where}  ${iso(r.wallMs)}  ${r.direction}  ${r.sessionKey}  seq ${r.seq}  ${title}\n${table}\n\n`);
+      out.text(
+        `${where}  ${iso(r.wallMs)}  ${r.direction}  ${r.sessionKey}  seq ${r.seq}  ${title}\n${table}\n\n`,
+      );
     }
   };
   reader.forEach(visit, {
     onDamage: (d) => {
-      const msg = `${d.file}@${d.offset}: ${d.length} damaged bytes (${d.kind}: ${d.reason}); run "fixg journal verify"`;
-      if (options.json) out.text(JSON.stringify({ segment: d.file, offset: d.offset, damaged: d.kind, length: d.length, reason: d.reason }) + "\n");
-      else out.text(`${msg}\n\n`);
+      const msg =
+        `${d.file}@${d.offset}: ${d.length} damaged bytes (${d.kind}: ${d.reason}); run "fixg journal verify"`;
+      if (options.json) {
+        out.text(
+          JSON.stringify({
+            segment: d.file,
+            offset: d.offset,
+            damaged: d.kind,
+            length: d.length,
+            reason: d.reason,
+          }) + "\n",
+        );
+      } else out.text(`${msg}\n\n`);
     },
   });
   if (options.follow !== undefined) {
@@ -199,16 +223,26 @@ export async function inspectJournal(dir: string, options: InspectOptions, out: 
 /** Prints the verify report; returns the exit code (0 clean, 1 problems). */
 export function printVerify(report: VerifyReport, json: boolean, out: CommandOutput): number {
   if (json) {
-    out.text(JSON.stringify({ ...report, heldBy: report.heldBy ?? null, clean: report.problems.length === 0 }, null, 2) + "\n");
+    out.text(
+      JSON.stringify(
+        { ...report, heldBy: report.heldBy ?? null, clean: report.problems.length === 0 },
+        null,
+        2,
+      ) + "\n",
+    );
     return report.problems.length === 0 ? 0 : 1;
   }
   const lines: string[] = [];
   lines.push(`journal ${report.dir}`);
   lines.push(
-    `  ${report.segments} segments, ${report.bytes.toLocaleString("en-US")} bytes, ${report.records.toLocaleString("en-US")} records (${report.messages.toLocaleString("en-US")} messages)`,
+    `  ${report.segments} segments, ${report.bytes.toLocaleString("en-US")} bytes, ${
+      report.records.toLocaleString("en-US")
+    } records (${report.messages.toLocaleString("en-US")} messages)`,
   );
   const h = report.heldBy;
-  lines.push(`  held by: ${h === undefined ? "nobody" : `${h.purpose} pid ${h.pid} on ${h.host} since ${h.sinceIso}`}`);
+  lines.push(
+    `  held by: ${h === undefined ? "nobody" : `${h.purpose} pid ${h.pid} on ${h.host} since ${h.sinceIso}`}`,
+  );
   lines.push(`sessions (${report.sessions.length}):`);
   for (const s of report.sessions) {
     lines.push(`  #${s.id} ${s.key}  next out ${s.nextSenderSeq}, next in ${s.nextTargetSeq}`);
@@ -226,7 +260,9 @@ export function printVerify(report: VerifyReport, json: boolean, out: CommandOut
     lines.push(`problems (${report.problems.length}):`);
     const w = Math.max(...report.problems.map((p) => `${p.file}@${p.offset}`.length));
     const k = Math.max(...report.problems.map((p) => p.kind.length));
-    for (const p of report.problems) lines.push(`  ${`${p.file}@${p.offset}`.padEnd(w)}  ${p.kind.padEnd(k)}  ${p.message}`);
+    for (const p of report.problems) {
+      lines.push(`  ${`${p.file}@${p.offset}`.padEnd(w)}  ${p.kind.padEnd(k)}  ${p.message}`);
+    }
     lines.push(`verify: ${report.problems.length} problem${report.problems.length === 1 ? "" : "s"}`);
   }
   out.text(lines.join("\n") + "\n");
@@ -241,7 +277,9 @@ export function printRepair(report: RepairReport, json: boolean, out: CommandOut
   }
   for (const a of report.actions) out.text(`${a.message}\n`);
   const head = report.dryRun ? "repair (dry run)" : "repair";
-  const kept = `${report.records.toLocaleString("en-US")} good records in ${report.segments} segments ${report.dryRun ? "would be " : ""}kept`;
+  const kept = `${report.records.toLocaleString("en-US")} good records in ${report.segments} segments ${
+    report.dryRun ? "would be " : ""
+  }kept`;
   out.text(
     report.actions.length === 0
       ? `${head}: nothing to do; ${kept}\n`
@@ -250,7 +288,12 @@ export function printRepair(report: RepairReport, json: boolean, out: CommandOut
 }
 
 /** Writes the messages of a journal for other tools: raw FIX lines, JSON lines or CSV. Returns how many. */
-export function exportJournal(dir: string, format: "fix" | "json" | "csv", filter: RecordFilter, out: CommandOutput): number {
+export function exportJournal(
+  dir: string,
+  format: "fix" | "json" | "csv",
+  filter: RecordFilter,
+  out: CommandOutput,
+): number {
   const reader = JournalReader.open(dir);
   const nl = new Uint8Array([0x0a]);
   const view = new MessageView();
@@ -281,7 +324,9 @@ export function exportJournal(dir: string, format: "fix" | "json" | "csv", filte
     } else {
       const msg = latin1String(r.payload, 0, r.payload.length).replaceAll("\x01", "|");
       out.text(
-        [iso(r.wallMs), r.sessionKey, r.direction ?? "", r.epoch, r.seq, msgType, r.payload.length, msg].map(csvCell).join(",") + "\n",
+        [iso(r.wallMs), r.sessionKey, r.direction ?? "", r.epoch, r.seq, msgType, r.payload.length, msg].map(
+          csvCell,
+        ).join(",") + "\n",
       );
     }
   });
@@ -296,7 +341,8 @@ function csvCell(v: string | number): string {
 /** Prints the stats report. */
 export function printStats(st: JournalStats, json: boolean, out: CommandOutput): void {
   const dictFor = dictionaries();
-  const nameOf = (t: { msgType: string; beginString: string }) => dictFor(t.beginString)?.messagesByType.get(t.msgType)?.name ?? "?";
+  const nameOf = (t: { msgType: string; beginString: string }) =>
+    dictFor(t.beginString)?.messagesByType.get(t.msgType)?.name ?? "?";
   if (json) {
     const o = { ...st, byType: st.byType.map((t) => ({ ...t, name: nameOf(t) })), rate: st.rate ?? null };
     out.text(JSON.stringify(o, null, 2) + "\n");
@@ -306,7 +352,9 @@ export function printStats(st: JournalStats, json: boolean, out: CommandOutput):
   const r = st.records;
   const lines = [
     `journal ${st.dir}: ${st.segments} segments, ${fmt(st.bytes)} bytes`,
-    `records: ${fmt(r.message)} messages, ${fmt(r["session-open"])} session-open, ${fmt(r["seq-reset"])} seq-reset, ${fmt(r["set-seq"])} set-seq${
+    `records: ${fmt(r.message)} messages, ${fmt(r["session-open"])} session-open, ${
+      fmt(r["seq-reset"])
+    } seq-reset, ${fmt(r["set-seq"])} set-seq${
       st.damagedRegions > 0 ? `, ${st.damagedRegions} damaged regions (run verify)` : ""
     }`,
   ];
@@ -314,7 +362,8 @@ export function printStats(st: JournalStats, json: boolean, out: CommandOutput):
     const rows = st.byType.map((t) => [t.msgType, nameOf(t), fmt(t.in), fmt(t.out), fmt(t.bytes)]);
     const head = ["TYPE", "NAME", "IN", "OUT", "BYTES"];
     const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-    const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
+    const line = (cells: string[]) =>
+      cells.map((c, i) => (i < 2 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join("  ");
     lines.push("messages by type:", `  ${line(head)}`, ...rows.map((row) => `  ${line(row)}`));
     lines.push("sessions:", ...st.bySession.map((s) => `  ${s.key}  in ${fmt(s.in)}, out ${fmt(s.out)}`));
     const b = st.messageBytes;
@@ -323,8 +372,10 @@ export function printStats(st: JournalStats, json: boolean, out: CommandOutput):
   if (st.rate !== undefined) {
     const x = st.rate;
     lines.push(
-      `rate: ${fmt(r.message)} messages from ${iso(x.firstMs)} to ${iso(x.lastMs)} (${x.seconds.toFixed(3)} s); average ${
-        fmt(Math.round(x.avgPerSecond))
+      `rate: ${fmt(r.message)} messages from ${iso(x.firstMs)} to ${iso(x.lastMs)} (${
+        x.seconds.toFixed(3)
+      } s); average ${
+        x.avgPerSecond < 10 ? x.avgPerSecond.toFixed(3) : fmt(Math.round(x.avgPerSecond))
       }/s, peak ${fmt(x.peakPerSecond)}/s in the second from ${iso(x.peakAtMs)}`,
     );
   }
@@ -341,7 +392,9 @@ function progress(label: string): ((done: number, total: number) => void) | unde
     if (now - last < 200 && done < total) return;
     last = now;
     const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
-    Deno.stderr.writeSync(enc.encode(`\r\x1b[2K${label}: ${pct}% of ${(total / 1e6).toFixed(1)} MB${done >= total ? "\n" : ""}`));
+    Deno.stderr.writeSync(
+      enc.encode(`\r\x1b[2K${label}: ${pct}% of ${(total / 1e6).toFixed(1)} MB${done >= total ? "\n" : ""}`),
+    );
   };
 }
 
@@ -386,15 +439,27 @@ export function registerJournal(program: Command): void {
   );
 
   journal.command("inspect")
-    .description("print journal records: messages decoded with field names, direction and timestamps; filterable")
+    .description(
+      "print journal records: messages decoded with field names, direction and timestamps; filterable",
+    )
     .argument("<dir>", "journal directory")
-    .option("--session <id>", "only this session: its number (#N in verify) or its key, e.g. FIX.4.4:ME->THEM")
+    .option(
+      "--session <id>",
+      "only this session: its number (#N in verify) or its key, e.g. FIX.4.4:ME->THEM",
+    )
     .option("--from <seq>", "only messages with MsgSeqNum >= SEQ")
     .option("--to <seq>", "only messages with MsgSeqNum <= SEQ")
-    .option("--since <time>", "only records from TIME: ISO 8601, FIX UTCTimestamp, epoch ms, or 90s/15m/2h/1d ago")
+    .option(
+      "--since <time>",
+      "only records from TIME: ISO 8601, FIX UTCTimestamp, epoch ms, or 90s/15m/2h/1d ago",
+    )
     .option("--type <types>", "only messages of these MsgTypes, comma separated, e.g. D,8")
     .option("--json", "one JSON object per record", false)
-    .option("--follow", "after the end, keep printing records as a live gateway writes them (Ctrl-C stops)", false)
+    .option(
+      "--follow",
+      "after the end, keep printing records as a live gateway writes them (Ctrl-C stops)",
+      false,
+    )
     .action(async (dir, opts) => {
       const filter = parseFilter(opts, Date.now());
       const out = new StdoutOutput();
@@ -441,7 +506,10 @@ export function registerJournal(program: Command): void {
     .option("--dry-run", "print what would be done, change nothing", false)
     .option("--json", "print the report as JSON", false)
     .action((dir, opts) => {
-      const report = repairJournal(dir, { dryRun: opts.dryRun, ...optional("onProgress", progress("repair")) });
+      const report = repairJournal(dir, {
+        dryRun: opts.dryRun,
+        ...optional("onProgress", progress("repair")),
+      });
       const out = new StdoutOutput();
       printRepair(report, opts.json, out);
       out.flush();

@@ -46,7 +46,10 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   if (sessions.length === 0) {
     if (Object.keys(session).length === 0) throw new ConfigError("nothing to run: give --config FILE or --acceptor/--initiator with --port, --sender-comp-id and --target-comp-id");
     if (!session.role) throw new ConfigError("give --acceptor or --initiator");
-    doc.sessions = [session];
+    // An acceptor for any client ('*') without --begin-string serves every FIX 4.x version on its port.
+    doc.sessions = session.role === "acceptor" && session.targetCompId === "*" && flags.beginString === undefined
+      ? ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4"].map((beginString) => ({ ...session, beginString }))
+      : [session];
   } else {
     doc.sessions = sessions.map((s) => ({ ...s, ...session }));
   }

@@ -64,14 +64,18 @@ export function readNumber(v: unknown, at: ConfigPath, rule: NumberRule = {}): n
   if (typeof v !== "number" || !Number.isFinite(v)) at.fail(`must be a number (got ${show(v)})`);
   if (rule.integer === true && !Number.isInteger(v)) at.fail(`must be an integer (got ${show(v)})`);
   if (rule.min !== undefined && v < rule.min) at.fail(`must be a number >= ${rule.min} (got ${show(v)})`);
-  if (rule.above !== undefined && v <= rule.above) at.fail(`must be a number > ${rule.above} (got ${show(v)})`);
+  if (rule.above !== undefined && v <= rule.above) {
+    at.fail(`must be a number > ${rule.above} (got ${show(v)})`);
+  }
   if (rule.max !== undefined && v > rule.max) at.fail(`must be a number <= ${rule.max} (got ${show(v)})`);
   return v;
 }
 
 /** A non-empty string; a number is refused with a hint, since YAML reads `0012` as 12. */
 export function readString(v: unknown, at: ConfigPath): string {
-  if (typeof v === "number") at.fail(`must be a string: quote it, e.g. "${v}" (YAML reads unquoted digits as a number)`);
+  if (typeof v === "number") {
+    at.fail(`must be a string: quote it, e.g. "${v}" (YAML reads unquoted digits as a number)`);
+  }
   if (typeof v !== "string" || v === "") at.fail(`must be a non-empty string (got ${show(v)})`);
   return v;
 }
@@ -92,7 +96,9 @@ export function readHhMm(v: unknown, at: ConfigPath): string {
 /** An IANA time zone name Intl knows. */
 export function readTimeZone(v: unknown, at: ConfigPath): string {
   const s = readString(v, at);
-  if (!isValidTimeZone(s)) at.fail(`unknown time zone ${show(s)} (use an IANA name such as "America/New_York" or "UTC")`);
+  if (!isValidTimeZone(s)) {
+    at.fail(`unknown time zone ${show(s)} (use an IANA name such as "America/New_York" or "UTC")`);
+  }
   return s;
 }
 

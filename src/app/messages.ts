@@ -139,7 +139,10 @@ export interface OrderMassStatusRequestFields {
 
 /** OrderMassStatusRequest (AF). */
 export function orderMassStatusRequest(f: OrderMassStatusRequestFields): FixMessage {
-  const fields: Field[] = [[Tag.MassStatusReqID, f.massStatusReqId], [Tag.MassStatusReqType, f.massStatusReqType]];
+  const fields: Field[] = [[Tag.MassStatusReqID, f.massStatusReqId], [
+    Tag.MassStatusReqType,
+    f.massStatusReqType,
+  ]];
   put(fields, Tag.Symbol, f.symbol);
   return { msgType: MsgType.OrderMassStatusRequest, fields };
 }

@@ -128,7 +128,11 @@ export function timeInForceOf(code: string | undefined): TimeInForceName | undef
 /** MDEntryType (269) as the application API spells the three types it handles. */
 export type MdEntryTypeName = "bid" | "offer" | "trade";
 /** MDEntryType codes of the names. */
-export const MD_ENTRY_TYPE_CODE: Readonly<Record<MdEntryTypeName, string>> = { bid: "0", offer: "1", trade: "2" };
+export const MD_ENTRY_TYPE_CODE: Readonly<Record<MdEntryTypeName, string>> = {
+  bid: "0",
+  offer: "1",
+  trade: "2",
+};
 /** MDUpdateAction (279) as the application API spells it. */
 export type MdUpdateAction = "new" | "change" | "delete";
 /** MDUpdateAction codes of the names. */

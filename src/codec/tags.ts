@@ -180,6 +180,7 @@ export const HEADER_TAGS: ReadonlySet<number> = new Set([
   97,
   52,
   122,
+  370, // OnBehalfOfSendingTime (FIX 4.2, 4.3)
   212,
   213,
   347,

@@ -48,7 +48,10 @@ export function expectedText(f: ExpectedField): string {
 }
 
 /** Compares; undefined when the received fields match the expected ones. */
-export function compareFields(expected: readonly ExpectedField[], received: readonly TextField[]): Mismatch | undefined {
+export function compareFields(
+  expected: readonly ExpectedField[],
+  received: readonly TextField[],
+): Mismatch | undefined {
   const got = received.filter((f) => f.tag !== "9" && f.tag !== "10");
   const n = Math.max(expected.length, got.length);
   for (let i = 0; i < n; i++) {
@@ -57,11 +60,23 @@ export function compareFields(expected: readonly ExpectedField[], received: read
     const position = i + 1;
     if (e === undefined) {
       const rt = `${r!.tag}=${r!.value}`;
-      return { position, tag: tagNumber(r!.tag), expected: undefined, received: rt, reason: `unexpected extra field ${rt}` };
+      return {
+        position,
+        tag: tagNumber(r!.tag),
+        expected: undefined,
+        received: rt,
+        reason: `unexpected extra field ${rt}`,
+      };
     }
     const et = expectedText(e);
     if (r === undefined) {
-      return { position, tag: tagNumber(e.tag), expected: et, received: undefined, reason: `missing field ${et}` };
+      return {
+        position,
+        tag: tagNumber(e.tag),
+        expected: et,
+        received: undefined,
+        reason: `missing field ${et}`,
+      };
     }
     const rt = `${r.tag}=${r.value}`;
     if (r.tag !== e.tag) {
@@ -86,7 +101,13 @@ export function compareFields(expected: readonly ExpectedField[], received: read
       continue;
     }
     if (r.value !== e.value) {
-      return { position, tag: tagNumber(e.tag), expected: et, received: rt, reason: `tag ${e.tag}: expected ${et}, received ${rt}` };
+      return {
+        position,
+        tag: tagNumber(e.tag),
+        expected: et,
+        received: rt,
+        reason: `tag ${e.tag}: expected ${et}, received ${rt}`,
+      };
     }
   }
   return undefined;

@@ -17,7 +17,10 @@ export interface RunSummary {
 }
 
 /** Adds up results. */
-export function summarize(results: readonly ScenarioResult[], skipped: readonly SkippedScenario[] = []): RunSummary {
+export function summarize(
+  results: readonly ScenarioResult[],
+  skipped: readonly SkippedScenario[] = [],
+): RunSummary {
   let passed = 0, failed = 0, durationMs = 0;
   for (const r of results) {
     if (r.passed) passed++;
@@ -43,7 +46,10 @@ export function failureLines(r: ScenarioResult): string[] {
 }
 
 function xml(s: string): string {
-  return s.replace(/[<>&"']/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!)
+  return s.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c]!,
+  )
     // Characters XML 1.0 cannot carry (SOH would only appear through a bug, but must not break the file).
     // deno-lint-ignore no-control-regex
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
@@ -82,11 +88,15 @@ export function junitXml(
   for (const [dir, s] of suites) {
     const sum = summarize(s.results, s.skipped);
     lines.push(
-      `  <testsuite name="${xml(dir)}" tests="${s.results.length + s.skipped.length}" failures="${sum.failed}" ` +
+      `  <testsuite name="${xml(dir)}" tests="${
+        s.results.length + s.skipped.length
+      }" failures="${sum.failed}" ` +
         `errors="0" skipped="${sum.skipped}" time="${seconds(sum.durationMs)}">`,
     );
     for (const r of s.results) {
-      const head = `    <testcase classname="${xml(dir)}" name="${xml(r.name)}" file="${xml(r.file)}" time="${seconds(r.durationMs)}"`;
+      const head = `    <testcase classname="${xml(dir)}" name="${xml(r.name)}" file="${xml(r.file)}" time="${
+        seconds(r.durationMs)
+      }"`;
       const extra = r.extraMessages.map((m) => `extra message on connection ${m.conn}: ${m.text}`);
       if (r.passed && extra.length === 0) {
         lines.push(`${head}/>`);
@@ -95,13 +105,17 @@ export function junitXml(
       lines.push(`${head}>`);
       if (!r.passed) {
         const [first, ...rest] = failureLines(r);
-        lines.push(`      <failure message="${xml(first ?? "failed")}">${xml([first, ...rest].join("\n"))}</failure>`);
+        lines.push(
+          `      <failure message="${xml(first ?? "failed")}">${xml([first, ...rest].join("\n"))}</failure>`,
+        );
       }
       if (extra.length > 0) lines.push(`      <system-out>${xml(extra.join("\n"))}</system-out>`);
       lines.push(`    </testcase>`);
     }
     for (const k of s.skipped) {
-      lines.push(`    <testcase classname="${xml(dir)}" name="${xml(k.name)}" file="${xml(k.file)}" time="0.000">`);
+      lines.push(
+        `    <testcase classname="${xml(dir)}" name="${xml(k.name)}" file="${xml(k.file)}" time="0.000">`,
+      );
       lines.push(`      <skipped message="${xml(k.reason)}"/>`);
       lines.push(`    </testcase>`);
     }

@@ -276,7 +276,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let failure: ScenarioFailure | undefined;
   try {
     if (initiatorMode && !options.listener) {
-      if (options.port === undefined) throw new Error("runScenario: initiator-under-test needs a port or a listener");
+      if (options.port === undefined) {
+        throw new Error("runScenario: initiator-under-test needs a port or a listener");
+      }
       ownListener = ScenarioListener.listen(options.port);
     }
     const listener = options.listener ?? ownListener;
@@ -289,7 +291,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       if (listener) {
         conn = await listener.accept(connectTimeoutMs);
         if (!conn) {
-          return failAt(step, `no initiator connected to port ${listener.port} within ${connectTimeoutMs} ms`);
+          return failAt(
+            step,
+            `no initiator connected to port ${listener.port} within ${connectTimeoutMs} ms`,
+          );
         }
       } else {
         const pending = Deno.connect({ hostname: host, port: options.port ?? 0, transport: "tcp" });
@@ -297,7 +302,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         try {
           r = await withTimeout(pending, connectTimeoutMs);
         } catch (e) {
-          return failAt(step, `cannot connect to ${host}:${options.port}: ${e instanceof Error ? e.message : e}`);
+          return failAt(
+            step,
+            `cannot connect to ${host}:${options.port}: ${e instanceof Error ? e.message : e}`,
+          );
         }
         if (r === TIMEOUT) {
           pending.then((c) => c.close(), () => {});
@@ -327,7 +335,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           try {
             await peer.write(bytes);
           } catch (e) {
-            return failAt(step, `cannot send on connection ${step.conn}: ${e instanceof Error ? e.message : e}`);
+            return failAt(
+              step,
+              `cannot send on connection ${step.conn}: ${e instanceof Error ? e.message : e}`,
+            );
           }
           note(step.conn, step.line, "sent", text);
           return undefined;
@@ -340,11 +351,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           }
           if (got.kind === "closed") {
             note(step.conn, step.line, "closed", got.reason);
-            return failAt(step, `connection ${step.conn} ${got.reason} while a message was expected`, { expected });
+            return failAt(step, `connection ${step.conn} ${got.reason} while a message was expected`, {
+              expected,
+            });
           }
           if (got.kind === "garbled") {
             note(step.conn, step.line, "garbled", got.reason);
-            return failAt(step, `received bytes that are not a valid FIX frame (${got.reason})`, { expected });
+            return failAt(step, `received bytes that are not a valid FIX frame (${got.reason})`, {
+              expected,
+            });
           }
           const received = readable(got.text);
           note(step.conn, step.line, "received", received);
@@ -355,7 +370,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         case "expect-disconnect": {
           const got = await peer.next(timeoutMs);
           if (got === undefined) {
-            return failAt(step, `connection ${step.conn} still open after ${timeoutMs} ms (expected the peer to disconnect)`);
+            return failAt(
+              step,
+              `connection ${step.conn} still open after ${timeoutMs} ms (expected the peer to disconnect)`,
+            );
           }
           if (got.kind === "closed") {
             note(step.conn, step.line, "closed", got.reason);
@@ -365,7 +383,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           }
           if (got.kind === "garbled") {
             note(step.conn, step.line, "garbled", got.reason);
-            return failAt(step, `expected a disconnect, received bytes that are not a FIX frame (${got.reason})`);
+            return failAt(
+              step,
+              `expected a disconnect, received bytes that are not a FIX frame (${got.reason})`,
+            );
           }
           const received = readable(got.text);
           note(step.conn, step.line, "received", received);

@@ -115,7 +115,9 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
     const needConnected = (what: string): void => {
       if (!used.has(conn)) fail(`${what} on connection ${conn} before ${prefix(conn)}iCONNECT`);
     };
-    if (verbatimAt !== 0 && !rest.startsWith("I")) fail(`#!verbatim (line ${verbatimAt}) must be followed by an I line`);
+    if (verbatimAt !== 0 && !rest.startsWith("I")) {
+      fail(`#!verbatim (line ${verbatimAt}) must be followed by an I line`);
+    }
     if (rest === "iCONNECT") {
       used.add(conn);
       scenario.steps.push({ kind: "connect", line: lineNo, conn, source: t });
@@ -154,7 +156,9 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
       fail(`unrecognised line "${shorten(t)}": expected one of ${LINE_KINDS}`);
     }
   }
-  if (verbatimAt !== 0) throw new ScenarioParseError(file, verbatimAt, "#!verbatim at the end of the file: no I line follows");
+  if (verbatimAt !== 0) {
+    throw new ScenarioParseError(file, verbatimAt, "#!verbatim at the end of the file: no I line follows");
+  }
   if (scenario.steps.length === 0) {
     const last = lines.findLastIndex((l) => l.trim() !== "");
     throw new ScenarioParseError(file, Math.max(1, last + 1), "no steps in the scenario");
@@ -199,7 +203,9 @@ function directive(s: Scenario, d: string, fail: (m: string) => never): void {
 /** Parses "500", "500ms" or "5s" into milliseconds. */
 function durationMs(value: string | undefined, what: string, fail: (m: string) => never): number {
   const m = value === undefined ? null : /^(\d+)(ms|s)?$/.exec(value);
-  if (!m) return fail(`#!${what} needs a duration in ms (e.g. ${what}=3000 or ${what}=3s), got "${value ?? ""}"`);
+  if (!m) {
+    return fail(`#!${what} needs a duration in ms (e.g. ${what}=3000 or ${what}=3s), got "${value ?? ""}"`);
+  }
   return m[2] === "s" ? Number(m[1]) * 1000 : Number(m[1]);
 }
 
@@ -244,7 +250,9 @@ export async function scenarioFiles(paths: readonly string[]): Promise<string[]>
     try {
       info = await Deno.stat(p);
     } catch (e) {
-      throw new FixgError("USAGE", `scenario path "${p}": ${e instanceof Error ? e.message : e}`, { exitCode: 2 });
+      throw new FixgError("USAGE", `scenario path "${p}": ${e instanceof Error ? e.message : e}`, {
+        exitCode: 2,
+      });
     }
     if (!info.isDirectory) {
       out.push(p);

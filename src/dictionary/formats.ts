@@ -67,32 +67,32 @@ export function formatClassOf(type: string): number {
 /** True when `buf[start, end)` is valid for the format class. */
 export function formatOk(cls: number, buf: Uint8Array, start: number, end: number): boolean {
   switch (cls) {
-    case FormatClass.Int:
+    case 2: // Int
       return isInt(buf, start, end);
-    case FormatClass.NonNegativeInt:
+    case 3: // NonNegativeInt
       return isDigits(buf, start, end);
-    case FormatClass.Float:
+    case 4: // Float
       return isDecimal(buf, start, end);
-    case FormatClass.Char:
+    case 5: // Char
       return end - start === 1;
-    case FormatClass.Boolean:
+    case 6: // Boolean
       return end - start === 1 && (buf[start] === 0x59 || buf[start] === 0x4e);
-    case FormatClass.UtcTimestamp:
+    case 7: // UtcTimestamp
       return isUtcTimestamp(buf, start, end);
-    case FormatClass.Date:
+    case 8: // Date
       return end - start === 8 && isDate(buf, start);
-    case FormatClass.UtcTimeOnly:
+    case 9: // UtcTimeOnly
       return isTimeOnly(buf, start, end);
-    case FormatClass.MonthYear:
+    case 10: // MonthYear
       return isMonthYear(buf, start, end);
-    case FormatClass.DayOfMonth: {
+    case 11: { // DayOfMonth
       if (!isDigits(buf, start, end) || end - start > 2) return false;
       const d = num(buf, start, end);
       return d >= 1 && d <= 31;
     }
-    case FormatClass.TzTimeOnly:
+    case 14: // TzTimeOnly
       return isTzTime(buf, start, end);
-    case FormatClass.TzTimestamp:
+    case 15: // TzTimestamp
       return end - start > 9 && isDate(buf, start) && buf[start + 8] === 0x2d &&
         isTzTime(buf, start + 9, end);
     default:

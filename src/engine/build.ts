@@ -3,17 +3,28 @@ import { builtinDictionary, loadDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
+import type { Priority } from "../ops/flow/outbound_queue.ts";
+import { InstrumentedStore } from "../ops/store_stats.ts";
+import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../ops/tls.ts";
+import { UserDirectory } from "../ops/users.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig, type SessionId } from "../session/types.ts";
 import { FileJournal } from "../store/journal.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
 import type { MessageStore } from "../store/types.ts";
-import type { TlsOptions } from "../transport/tcp.ts";
+import type { SocketTuning } from "../sys/socket.ts";
 import type { Application } from "./application.ts";
 import { ECHO_DEFAULT_MSG_TYPES, echoApp } from "./apps/echo.ts";
 import { logApp } from "./apps/log_app.ts";
 import type { Clock } from "./clock.ts";
 import type { FixgConfig, SessionEntry } from "./config.ts";
-import { type AcceptorSpec, DEFAULT_RECONNECT, Gateway, type GatewaySession, type ReconnectPolicy } from "./gateway.ts";
+import {
+  type AcceptorSpec,
+  DEFAULT_RECONNECT,
+  Gateway,
+  type GatewaySession,
+  type LogonHook,
+  type ReconnectPolicy,
+} from "./gateway.ts";
 import { DEFAULT_REDACTION, Logger } from "./log.ts";
 import { checkSchedule, type Schedule } from "./schedule.ts";
 
@@ -27,6 +38,8 @@ export interface BuildOptions {
   store?: MessageStore;
   /** Print application messages here (for --app log); default stdout. */
   out?: (line: string) => void;
+  /** A custom Logon check for every acceptor session (library use). */
+  logonHook?: LogonHook;
 }
 
 /** The logger a config asks for. */
@@ -103,70 +116,129 @@ export async function sessionConfigFor(e: SessionEntry, where: string, app: stri
   return c;
 }
 
-async function tlsFor(e: SessionEntry, where: string): Promise<TlsOptions | undefined> {
-  const t = e.tls as Record<string, string> | undefined;
+/** Reads a session's TLS files; undefined for plain TCP. */
+export async function tlsFor(e: SessionEntry, where: string): Promise<TlsMaterial | undefined> {
+  const t = e.tls as TlsFiles | undefined;
   if (!t) return undefined;
-  const read = async (k: string) => {
-    try {
-      return await Deno.readTextFile(t[k]!);
-    } catch (err) {
-      throw new ConfigError(`${where}.tls.${k}: cannot read "${t[k]}": ${err instanceof Error ? err.message : err}`);
+  return await loadTlsMaterial(t, where);
+}
+
+/** The socket knobs of a config's `tuning:` section. */
+export function socketTuningFor(config: FixgConfig): SocketTuning {
+  const t = config.tuning;
+  const s: SocketTuning = {};
+  if (t.noDelay !== undefined) s.noDelay = t.noDelay;
+  if (t.rcvBufBytes !== undefined) s.rcvBufBytes = t.rcvBufBytes;
+  if (t.sndBufBytes !== undefined) s.sndBufBytes = t.sndBufBytes;
+  if (t.busyPollUs !== undefined) s.busyPollUs = t.busyPollUs;
+  return s;
+}
+
+/**
+ * Everything the gateway runs a session with, from its entry: session settings, schedule, reconnect,
+ * TLS, throttles, priorities, authentication, application. Also used by hot reload.
+ */
+export async function sessionSpecFor(
+  config: FixgConfig,
+  i: number,
+  logger: Logger,
+  options: BuildOptions = {},
+): Promise<GatewaySession> {
+  const e = config.sessions[i]!;
+  const where = `${config.file}: sessions[${i}]`;
+  const appName = e.app as string | undefined;
+  const sc = await sessionConfigFor(e, where, appName);
+  const app = appName === "echo"
+    ? echoApp()
+    : appName === "log"
+    ? logApp(logger, sc.appDictionary ?? sc.dictionary, options.out)
+    : options.app;
+  const spec: GatewaySession = { config: sc };
+  if (typeof e.name === "string") spec.name = e.name;
+  if (app) spec.app = app;
+  if (e.enabled === false) spec.enabled = false;
+  if (e.schedule) {
+    checkSchedule(e.schedule as Schedule, `${where}.schedule`);
+    spec.schedule = e.schedule as Schedule;
+  }
+  if (Array.isArray(e.allowedAddresses)) spec.allowedAddresses = e.allowedAddresses as string[];
+  const tls = await tlsFor(e, where);
+  if (tls) spec.tlsMaterial = tls;
+  const th = e.throttle as Record<string, number | string> | undefined;
+  if (th) {
+    spec.throttle = {};
+    if (th.inboundPerSec !== undefined) {
+      spec.throttle.inbound = { perSecond: th.inboundPerSec as number, action: (th.inboundAction as "reject" | "logout") ?? "reject" };
+      if (th.inboundBurst !== undefined) spec.throttle.inbound.burst = th.inboundBurst as number;
     }
-  };
-  const o: TlsOptions = {};
-  if (t.cert) o.cert = await read("cert");
-  if (t.key) o.key = await read("key");
-  if (t.ca) o.caCerts = [await read("ca")];
-  if (t.serverName) o.hostname = t.serverName;
-  return o;
+    if (th.outboundPerSec !== undefined) {
+      spec.throttle.outbound = { perSecond: th.outboundPerSec as number };
+      if (th.outboundBurst !== undefined) spec.throttle.outbound.burst = th.outboundBurst as number;
+    }
+  }
+  const ob = e.outbound as { priorities?: Record<string, Priority>; starvationMs?: number } | undefined;
+  if (ob) {
+    spec.outbound = {};
+    if (ob.priorities) spec.outbound.priorities = ob.priorities;
+    if (ob.starvationMs !== undefined) spec.outbound.starvationMs = ob.starvationMs;
+  }
+  if (e.authentication === "users") spec.authentication = "users";
+  if (Array.isArray(e.allowedUsers)) spec.allowedUsers = e.allowedUsers as string[];
+  if (options.logonHook && e.role === "acceptor") spec.logonHook = options.logonHook;
+  if (e.role === "initiator") {
+    spec.reconnect = { ...DEFAULT_RECONNECT, ...(e.reconnect as Partial<ReconnectPolicy> | undefined) };
+    spec.hosts = Array.isArray(e.hosts)
+      ? (e.hosts as string[]).map((h) => ({ host: h.slice(0, h.lastIndexOf(":")), port: Number(h.slice(h.lastIndexOf(":") + 1)) }))
+      : [{ host: String(e.host), port: Number(e.port) }];
+  }
+  return spec;
 }
 
 /** Builds the gateway (not started) for a config. */
 export async function buildGateway(config: FixgConfig, options: BuildOptions = {}): Promise<Gateway> {
   const logger = options.logger ?? loggerFor(config);
   const acceptors = new Map<string, AcceptorSpec>();
+  const tlsOfPort = new Map<string, { i: number; tls: string }>();
   const initiators: GatewaySession[] = [];
   for (const [i, e] of config.sessions.entries()) {
-    const where = `${config.file}: sessions[${i}]`;
-    const appName = e.app as string | undefined;
-    const sc = await sessionConfigFor(e, where, appName);
-    const app = appName === "echo" ? echoApp() : appName === "log" ? logApp(logger, sc.appDictionary ?? sc.dictionary, options.out) : options.app;
-    const spec: GatewaySession = { config: sc };
-    if (app) spec.app = app;
-    if (e.enabled === false) spec.enabled = false;
-    if (e.schedule) {
-      checkSchedule(e.schedule as Schedule, `${where}.schedule`);
-      spec.schedule = e.schedule as Schedule;
-    }
-    if (Array.isArray(e.allowedAddresses)) spec.allowedAddresses = e.allowedAddresses as string[];
-    const tls = await tlsFor(e, where);
-    if (tls) spec.tls = tls;
+    const spec = await sessionSpecFor(config, i, logger, options);
     if (e.role === "initiator") {
-      spec.reconnect = { ...DEFAULT_RECONNECT, ...(e.reconnect as Partial<ReconnectPolicy> | undefined) };
-      const hosts = Array.isArray(e.hosts)
-        ? (e.hosts as string[]).map((h) => ({ host: h.slice(0, h.lastIndexOf(":")), port: Number(h.slice(h.lastIndexOf(":") + 1)) }))
-        : [{ host: String(e.host), port: Number(e.port) }];
-      spec.hosts = hosts;
       initiators.push(spec);
-    } else {
-      const host = (e.bindHost as string | undefined) ?? "0.0.0.0";
-      const k = `${host}:${e.port}`;
-      let a = acceptors.get(k);
-      if (!a) {
-        a = { host, port: Number(e.port), sessions: [], templates: [] };
-        if (tls) a.tls = tls;
-        acceptors.set(k, a);
-      }
-      if (e.targetCompId === "*") a.templates!.push(spec);
-      else a.sessions.push(spec);
+      continue;
     }
+    const host = (e.bindHost as string | undefined) ?? "0.0.0.0";
+    const k = `${host}:${e.port}`;
+    // Sessions sharing a port share its listener, so they must agree on TLS.
+    const tlsKey = JSON.stringify(e.tls ?? null);
+    const first = tlsOfPort.get(k);
+    if (first && first.tls !== tlsKey) {
+      throw new ConfigError(`${config.file}: sessions[${i}].tls: sessions[${first.i}] listens on ${k} with other TLS settings; sessions sharing a port share its TLS settings`);
+    }
+    if (!first) tlsOfPort.set(k, { i, tls: tlsKey });
+    let a = acceptors.get(k);
+    if (!a) {
+      a = { host, port: Number(e.port), sessions: [], templates: [] };
+      if (spec.tlsMaterial) a.tlsMaterial = spec.tlsMaterial;
+      acceptors.set(k, a);
+    }
+    if (e.targetCompId === "*") a.templates!.push(spec);
+    else a.sessions.push(spec);
   }
-  const store = options.store ?? await openStore(config, logger);
+  let users: UserDirectory;
+  try {
+    users = new UserDirectory(config.users, `${config.file}: users`);
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw new ConfigError(`${config.file}: users: ${e instanceof Error ? e.message : e}`);
+  }
+  const store = new InstrumentedStore(options.store ?? await openStore(config, logger));
   const gw = new Gateway({
     store,
     app: options.app ?? {},
     logger,
     verbose: config.log.verbose,
+    users,
+    socketTuning: socketTuningFor(config),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   for (const a of acceptors.values()) gw.addAcceptor(a);

@@ -91,8 +91,47 @@ export const SESSION_FIELDS: Record<string, Schema> = {
       key: { type: "string" },
       ca: { type: "string" },
       serverName: { type: "string" },
+      requireClientCert: { type: "bool" },
+      allowedClientNames: { type: "strings" },
     },
   },
+  throttle: {
+    type: "object",
+    fields: {
+      inboundPerSec: { type: "number", min: 0.001 },
+      inboundBurst: { type: "int", min: 1 },
+      inboundAction: { type: "string", enum: ["reject", "logout"] },
+      outboundPerSec: { type: "number", min: 0.001 },
+      outboundBurst: { type: "int", min: 1 },
+    },
+  },
+  outbound: {
+    type: "object",
+    fields: {
+      priorities: { type: "map", of: { type: "string", enum: ["critical", "high", "normal", "low"] } },
+      starvationMs: { type: "int", min: 1 },
+    },
+  },
+  authentication: { type: "string", enum: ["none", "users"] },
+  allowedUsers: { type: "strings" },
+};
+
+/** The `admin:` section: the HTTP endpoint for metrics, health and operator actions. */
+export const ADMIN_FIELDS: Record<string, Schema> = {
+  host: { type: "string" },
+  port: { type: "int", min: 0, max: 65535 },
+  token: { type: "string" },
+};
+
+/** The `tuning:` section: process and socket knobs, each reporting whether it took effect. */
+export const TUNING_FIELDS: Record<string, Schema> = {
+  cpus: { type: "strings" },
+  allThreads: { type: "bool" },
+  lockBuffers: { type: "bool" },
+  noDelay: { type: "bool" },
+  rcvBufBytes: { type: "int", min: 1, max: 1073741823 },
+  sndBufBytes: { type: "int", min: 1, max: 1073741823 },
+  busyPollUs: { type: "int", min: 0, max: 2147483647 },
 };
 
 /** The whole file. Sections other helpers' features add (admin, tuning...) are listed here too. */
@@ -125,6 +164,10 @@ export const CONFIG_SCHEMA: Schema = {
     },
     defaults: { type: "object", fields: SESSION_FIELDS },
     sessions: { type: "array", of: { type: "object", fields: SESSION_FIELDS } },
+    admin: { type: "object", fields: ADMIN_FIELDS },
+    users: { type: "map", of: { type: "object", fields: { passwordHash: { type: "string" } }, required: ["passwordHash"] } },
+    tuning: { type: "object", fields: TUNING_FIELDS },
+    reload: { type: "object", fields: { watch: { type: "bool" } } },
   },
 };
 
@@ -137,6 +180,14 @@ export interface FixgConfig {
   store: { type: "file" | "memory"; dir: string; fsync: "always" | "batch" | "none"; batchMessages?: number; batchMicros?: number; segmentBytes?: number; retentionDays?: number; retentionBytes?: number };
   log: { level: "debug" | "info" | "warn" | "error"; format: "text" | "json"; verbose: boolean; maskTags?: string[]; truncateTags?: string[]; truncateTo?: number };
   sessions: SessionEntry[];
+  /** The admin endpoint; absent when not configured (host defaults to 127.0.0.1). */
+  admin?: { host: string; port?: number; token?: string };
+  /** Users for Logon authentication: name -> PBKDF2 hash. */
+  users: Record<string, { passwordHash: string }>;
+  /** Performance knobs (cpus parsed into a list). */
+  tuning: { cpus?: number[]; allThreads?: boolean; lockBuffers?: boolean; noDelay?: boolean; rcvBufBytes?: number; sndBufBytes?: number; busyPollUs?: number };
+  /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
+  reload: { watch: boolean };
   /** The checked tree as read (sections added by other features live here). */
   raw: Record<string, unknown>;
 }
@@ -187,15 +238,76 @@ export function checkConfig(
     }
     return merged as SessionEntry;
   });
+  const seen = new Map<string, number>();
+  for (const [i, s] of sessions.entries()) {
+    const k = `${s.beginString}:${s.senderCompId}->${s.targetCompId}${s.qualifier ? `#${s.qualifier}` : ""}`;
+    const j = seen.get(k);
+    if (j !== undefined) throw new ConfigError(`${file}: sessions[${i}]: same session as sessions[${j}] (${k}); add a qualifier to tell them apart`);
+    seen.set(k, i);
+    if (typeof s.name === "string") {
+      const dup = sessions.findIndex((o, n) => n < i && o.name === s.name);
+      if (dup >= 0) throw new ConfigError(`${file}: sessions[${i}].name: "${s.name}" is also the name of sessions[${dup}]`);
+    }
+    if (s.authentication === "users" && s.role !== "acceptor") {
+      throw new ConfigError(`${file}: sessions[${i}].authentication: only an acceptor checks Logon credentials`);
+    }
+    if (Array.isArray(s.allowedUsers)) {
+      for (const u of s.allowedUsers as string[]) {
+        if (!(u in ((checked.users ?? {}) as Record<string, unknown>))) {
+          throw new ConfigError(`${file}: sessions[${i}].allowedUsers: "${u}" is not in users`);
+        }
+      }
+    }
+    const tls = s.tls as Record<string, unknown> | undefined;
+    if (tls?.requireClientCert === true && s.role !== "acceptor") {
+      throw new ConfigError(`${file}: sessions[${i}].tls.requireClientCert: only an acceptor requires client certificates (an initiator presents cert and key)`);
+    }
+  }
   const store = (checked.store ?? {}) as FixgConfig["store"];
   const log = (checked.log ?? {}) as FixgConfig["log"];
-  return {
+  const out: FixgConfig = {
     file,
     store: { ...store, type: store.type ?? "file", dir: store.dir ?? "./fixg-journal", fsync: store.fsync ?? "batch" },
     log: { ...log, level: log.level ?? "info", format: log.format ?? "text", verbose: log.verbose ?? false },
     sessions,
+    users: (checked.users ?? {}) as FixgConfig["users"],
+    tuning: tuningOf(checked.tuning as Record<string, unknown> | undefined, file),
+    reload: { watch: ((checked.reload as { watch?: boolean } | undefined)?.watch) ?? true },
     raw: checked,
   };
+  const admin = checked.admin as { host?: string; port?: number; token?: string } | undefined;
+  if (admin !== undefined) {
+    out.admin = { ...admin, host: admin.host ?? "127.0.0.1" };
+    if (admin.token !== undefined && admin.token.length < 16) {
+      throw new ConfigError(`${file}: admin.token: use at least 16 characters (e.g. from "openssl rand -hex 24")`);
+    }
+  }
+  for (const [name, u] of Object.entries(out.users)) {
+    if (!/^pbkdf2-sha256\$\d+\$[^$]+\$[^$]+$/.test(u.passwordHash)) {
+      throw new ConfigError(`${file}: users.${name}.passwordHash: not a fixg password hash (make one with "fixg config hash-password")`);
+    }
+  }
+  return out;
+}
+
+function tuningOf(t: Record<string, unknown> | undefined, file: string): FixgConfig["tuning"] {
+  if (!t) return {};
+  const { cpus, ...rest } = t;
+  const out = { ...rest } as FixgConfig["tuning"];
+  if (Array.isArray(cpus)) {
+    const list: number[] = [];
+    for (const part of cpus as string[]) {
+      for (const piece of part.split(",")) {
+        const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(piece);
+        if (!m) throw new ConfigError(`${file}: tuning.cpus: "${part}" is not a CPU list (e.g. 0, 0-3 or 0,2)`);
+        const from = Number(m[1]), to = Number(m[2] ?? m[1]);
+        if (to < from || to > 1023) throw new ConfigError(`${file}: tuning.cpus: bad range "${piece.trim()}"`);
+        for (let c = from; c <= to; c++) list.push(c);
+      }
+    }
+    out.cpus = [...new Set(list)].sort((a, b) => a - b);
+  }
+  return out;
 }
 
 /** Reads and parses a config file; a missing or unreadable file is a ConfigError naming it. */

@@ -4,15 +4,28 @@
  * session a SessionRunner over a shared MessageStore.
  */
 import { Framer, MessageView, Tag } from "../codec/mod.ts";
+import type { OutboundQueueOptions } from "../ops/flow/outbound_queue.ts";
+import {
+  connectTlsNode,
+  identityAllowed,
+  listenTlsNode,
+  sameMaterial,
+  TlsConnection,
+  type TlsListener,
+  type TlsMaterial,
+} from "../ops/tls.ts";
+import type { AuthDecision, UserDirectory } from "../ops/users.ts";
 import { type SessionConfig, type SessionId, sessionKey } from "../session/types.ts";
 import type { MessageStore } from "../store/types.ts";
-import { connectTcp, listenTcp, type TlsOptions } from "../transport/tcp.ts";
+import { applySocketTuning, type SocketLike, type SocketTuning } from "../sys/socket.ts";
+import type { EffectReport } from "../sys/types.ts";
+import { connectTcp, DenoConnection, listenTcp, type TlsOptions } from "../transport/tcp.ts";
 import type { Connection, Listener } from "../transport/types.ts";
 import type { Application } from "./application.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Logger } from "./log.ts";
 import { currentWindow, inWindow, nextWindowStart, type Schedule } from "./schedule.ts";
-import { SessionRunner } from "./session_runner.ts";
+import { SessionRunner, type SessionStatus, type ThrottleSettings } from "./session_runner.ts";
 
 /** Reconnect policy of an initiator: exponential backoff with jitter. */
 export interface ReconnectPolicy {
@@ -35,14 +48,42 @@ export function backoffDelayMs(p: ReconnectPolicy, attempt: number, random: () =
   return Math.max(0, Math.round(base + j));
 }
 
+/** What an authentication hook learns about the connection besides the Logon. */
+export interface LogonContext {
+  /** The session the Logon is for. */
+  key: string;
+  /** Source IP. */
+  remoteHost: string;
+  /** Names in the client certificate (mutual TLS), if any. */
+  clientCertNames?: string[];
+}
+
+/** A Logon check run by the gateway before the session sees the Logon (may be async, e.g. a directory lookup). */
+export type LogonHook = (logon: MessageView, context: LogonContext) => AuthDecision | Promise<AuthDecision>;
+
 /** A session the gateway runs, with what the engine needs beyond the session config. */
 export interface GatewaySession {
   config: SessionConfig;
+  /** A short name operators use (admin URLs, logs); the session key works everywhere too. */
+  name?: string;
   /** Initiator: where to connect, tried in order. */
   hosts?: Array<{ host: string; port: number }>;
   reconnect?: ReconnectPolicy;
   schedule?: Schedule;
+  /** Deno TLS options (kept for library callers); `tlsMaterial` wins when both are given. */
   tls?: TlsOptions;
+  /** TLS over node:tls: certificates, CA, mutual TLS, server name, allowed client names. */
+  tlsMaterial?: TlsMaterial;
+  /** Inbound/outbound message rate limits. */
+  throttle?: ThrottleSettings;
+  /** Outbound priority table and starvation guard. */
+  outbound?: OutboundQueueOptions;
+  /** Acceptor: check Username/Password of the Logon against the gateway's users. */
+  authentication?: "none" | "users";
+  /** Users allowed on this session (with authentication "users"); any known user when absent. */
+  allowedUsers?: string[];
+  /** Acceptor: a custom Logon check (after the users check, if any). */
+  logonHook?: LogonHook;
   /** Acceptor: source addresses allowed to log on (IP strings); any when absent. */
   allowedAddresses?: string[];
   /** Disabled sessions are not connected and refuse logons. */
@@ -56,6 +97,8 @@ export interface AcceptorSpec {
   host: string;
   port: number;
   tls?: TlsOptions;
+  /** TLS over node:tls (mutual TLS, certificate reload); wins over `tls`. */
+  tlsMaterial?: TlsMaterial;
   /** Sessions served on this port. */
   sessions: GatewaySession[];
   /**
@@ -75,12 +118,42 @@ export interface GatewayOptions {
   highWaterMarkBytes?: number;
   /** How long an accepted connection may stay silent before its first Logon, ms. Default 10 s. */
   firstLogonTimeoutMs?: number;
+  /** Users for sessions with `authentication: users`. */
+  users?: UserDirectory;
+  /** Socket knobs applied to every session connection (each reports whether it took effect). */
+  socketTuning?: SocketTuning;
 }
 
 interface Entry {
   spec: GatewaySession;
   runner: SessionRunner;
   windowStartMs: number | undefined;
+  /** An operator logged the session out: it stays down until an operator logs it on. */
+  held: boolean;
+}
+
+/** A session's status with what the gateway knows beyond the runner. */
+export interface GatewaySessionStatus extends SessionStatus {
+  name: string | undefined;
+  role: "initiator" | "acceptor";
+  enabled: boolean;
+  /** Logged out by an operator and kept down until logged on again. */
+  held: boolean;
+  /** Inside its schedule window (always true without a schedule). */
+  inWindow: boolean;
+}
+
+/** Kill switch state. */
+export interface KillSwitchState {
+  engaged: boolean;
+  reason: string | undefined;
+  sinceMs: number | undefined;
+}
+
+/** Result of engaging the kill switch, per session. */
+export interface KillSwitchResult {
+  sessions: Array<{ key: string; cancels: number; withdrawn: number }>;
+  cancels: number;
 }
 
 /** Runs acceptors and initiators until `stop()`. */
@@ -98,12 +171,138 @@ export class Gateway {
   #wake: Array<() => void> = [];
   #scheduleTimer: ReturnType<typeof setInterval> | undefined;
   readonly startedAtMs: number;
+  readonly #tlsListeners = new Map<AcceptorSpec, TlsListener>();
+  #kill: KillSwitchState = { engaged: false, reason: undefined, sinceMs: undefined };
+  readonly #tuning = new Map<string, EffectReport>();
+  #socketTuning: SocketTuning | undefined;
 
   constructor(options: GatewayOptions) {
     this.#opts = options;
     this.logger = options.logger ?? new Logger();
     this.#clock = options.clock ?? systemClock;
     this.startedAtMs = this.#clock.nowMs();
+    this.#socketTuning = options.socketTuning;
+  }
+
+  /** The users sessions with `authentication: users` are checked against. */
+  get users(): UserDirectory | undefined {
+    return this.#opts.users;
+  }
+
+  /** The message store (instrumented stores expose statistics). */
+  get store(): MessageStore {
+    return this.#opts.store;
+  }
+
+  /** Finds a session by key or configured name. */
+  find(idOrName: string): SessionRunner | undefined {
+    const byKey = this.#entries.get(idOrName);
+    if (byKey) return byKey.runner;
+    for (const e of this.#entries.values()) if (e.spec.name === idOrName) return e.runner;
+    return undefined;
+  }
+
+  /** The configured name of a session, if any. */
+  sessionName(key: string): string | undefined {
+    return this.#entries.get(key)?.spec.name;
+  }
+
+  /** Status of one session (runner status plus name, role, enabled, held, schedule). */
+  sessionStatus(key: string): GatewaySessionStatus | undefined {
+    const e = this.#entries.get(key);
+    if (!e) return undefined;
+    return {
+      ...e.runner.status(),
+      name: e.spec.name,
+      role: e.spec.config.role,
+      enabled: e.spec.enabled !== false,
+      held: e.held,
+      inWindow: inWindow(e.spec.schedule, this.#clock.nowMs()),
+    };
+  }
+
+  /** Status of every session. */
+  statuses(): GatewaySessionStatus[] {
+    return [...this.#entries.keys()].map((k) => this.sessionStatus(k)!);
+  }
+
+  /** The latest report of each socket knob, from the most recent connection. */
+  tuningReports(): EffectReport[] {
+    return [...this.#tuning.values()];
+  }
+
+  /** Replaces the socket knobs applied to new connections. */
+  setSocketTuning(t: SocketTuning | undefined): void {
+    this.#socketTuning = t;
+  }
+
+  /** Operator: log a session out and keep it down (no reconnect, logons refused) until `operatorLogon`. */
+  operatorLogout(key: string, text = "Logout by operator"): boolean {
+    const e = this.#entries.get(key);
+    if (!e) return false;
+    e.held = true;
+    this.logger.warn("operator", "logout requested: session held down until an operator logs it on", key);
+    if (e.runner.connected) e.runner.logout(text);
+    return true;
+  }
+
+  /** Operator: release a held session; an initiator connects at once. */
+  operatorLogon(key: string): boolean {
+    const e = this.#entries.get(key);
+    if (!e) return false;
+    e.held = false;
+    this.logger.info("operator", "logon requested: session released", key);
+    for (const w of this.#wake.splice(0)) w();
+    return true;
+  }
+
+  /** The kill switch state. */
+  get killSwitch(): KillSwitchState {
+    return { ...this.#kill };
+  }
+
+  /**
+   * Kill switch: every session refuses new orders and cancels every open order it knows
+   * (OrderCancelRequest at critical priority); it stays engaged until `releaseKillSwitch()`.
+   */
+  engageKillSwitch(reason: string): KillSwitchResult {
+    if (!this.#kill.engaged) this.#kill = { engaged: true, reason, sinceMs: this.#clock.nowMs() };
+    const sessions = this.runners().map((r) => ({ key: r.key, ...r.engageKillSwitch(reason) }));
+    const cancels = sessions.reduce((n, s) => n + s.cancels, 0);
+    this.logger.error("kill-switch", `ENGAGED (${reason}): ${cancels} cancels sent; order entry blocked until reset`);
+    return { sessions, cancels };
+  }
+
+  /** Lifts the kill switch on every session. */
+  releaseKillSwitch(): void {
+    if (!this.#kill.engaged) return;
+    this.#kill = { engaged: false, reason: undefined, sinceMs: undefined };
+    for (const r of this.runners()) r.releaseKillSwitch();
+    this.logger.warn("kill-switch", "released: order entry allowed again");
+  }
+
+  /**
+   * New TLS material for the acceptor port serving `key` (or the initiator session `key`): new
+   * connections use it, live sessions keep theirs. Returns false when nothing changed.
+   */
+  setTlsMaterial(key: string, m: TlsMaterial): boolean {
+    const e = this.#entries.get(key);
+    if (!e) return false;
+    if (e.spec.config.role === "initiator") {
+      if (sameMaterial(e.spec.tlsMaterial, m)) return false;
+      e.spec = { ...e.spec, tlsMaterial: m };
+      this.logger.info("tls-reloaded", "new TLS material for the next connection", key);
+      return true;
+    }
+    for (const a of this.#acceptors) {
+      if (!a.sessions.some((s) => sessionKey(s.config.id) === key) && !a.templates?.some((s) => s.config.id.senderCompId === e.spec.config.id.senderCompId)) continue;
+      if (sameMaterial(a.tlsMaterial, m)) return false;
+      a.tlsMaterial = m;
+      this.#tlsListeners.get(a)?.setMaterial(m);
+      this.logger.info("tls-reloaded", `new certificate on ${a.host}:${a.port} for new connections; live sessions keep theirs`, key);
+      return true;
+    }
+    return false;
   }
 
   /** Adds an acceptor port (before or after start). */
@@ -143,7 +342,17 @@ export class Gateway {
     }
     for (const s of this.#initiators) await this.#open(s);
     for (const a of this.#acceptors) {
-      const l = listenTcp(a.host, a.port, a.tls);
+      const m = a.tlsMaterial;
+      let l: Listener;
+      if (m) {
+        const tl = await listenTlsNode(a.host, a.port, m, (from, why) => {
+          this.logger.warn("tls-refused", `TLS handshake from ${from} failed: ${why}`);
+        });
+        this.#tlsListeners.set(a, tl);
+        l = tl;
+      } else {
+        l = listenTcp(a.host, a.port, a.tls);
+      }
       this.#listeners.push(l);
       this.logger.info("listen", `acceptor listening on ${l.hostname}:${l.port}`, undefined, {
         sessions: a.sessions.map((s) => sessionKey(s.config.id)).join(","),
@@ -164,11 +373,15 @@ export class Gateway {
       clock: this.#clock,
       verbose: this.#opts.verbose ?? false,
       highWaterMarkBytes: this.#opts.highWaterMarkBytes ?? 8 * 1024 * 1024,
+      ...(spec.throttle ? { throttle: spec.throttle } : {}),
+      ...(spec.outbound ? { outbound: spec.outbound } : {}),
     });
+    if (this.#kill.engaged) runner.engageKillSwitch(this.#kill.reason ?? "kill switch");
     const entry: Entry = {
       spec,
       runner,
       windowStartMs: spec.schedule ? currentWindow(spec.schedule, this.#clock.nowMs())?.startMs : undefined,
+      held: false,
     };
     this.#entries.set(key, entry);
     return entry;
@@ -190,18 +403,22 @@ export class Gateway {
     const got: Uint8Array[] = [];
     let total = 0;
     let first: MessageView | undefined;
+    let garbled = false;
     const framer = new Framer({
       onFrame: (b, s, e) => {
-        if (!first) first = MessageView.parse(b.slice(s, e));
+        if (!first && !garbled) first = MessageView.parse(b.slice(s, e));
       },
-      onGarbled: () => {},
+      // A garbled first frame cannot be a valid Logon (case 1S d): close at once, without a word.
+      onGarbled: () => {
+        if (!first) garbled = true;
+      },
     });
     const buf = new Uint8Array(16 * 1024);
     const timeoutMs = this.#opts.firstLogonTimeoutMs ?? 10_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
     try {
-      while (!first && total < 64 * 1024) {
+      while (!first && !garbled && total < 64 * 1024) {
         const n = await Promise.race([conn.read(buf), timedOut]);
         if (n === null) break;
         got.push(buf.slice(0, n));
@@ -220,8 +437,12 @@ export class Gateway {
       conn.close();
       return;
     }
+    let refusedKey: string | undefined;
     const refuse = (why: string) => {
-      this.logger.warn("logon-refused", `${why} (from ${conn.remoteAddr}); disconnected without sending`);
+      // FIX: a Logon that fails authentication is answered by disconnecting; no Logout is sent, as it would
+      // consume a sequence number of a session the peer may not own (test case 1S c).
+      if (refusedKey !== undefined) this.#entries.get(refusedKey)!.runner.counters.logonsRefused++;
+      this.logger.warn("logon-refused", `${why} (from ${conn.remoteAddr}); disconnected without sending`, refusedKey);
       conn.close();
     };
     if (first.msgType !== "A") return refuse(`first message is MsgType ${first.msgType}, not Logon`);
@@ -239,16 +460,76 @@ export class Gateway {
       entry = await this.#open(dyn);
       this.logger.info("session-created", `dynamic session ${entry.runner.key} from template`, entry.runner.key);
     }
-    if (entry.spec.enabled === false) return refuse(`session ${entry.runner.key} is disabled`);
-    if (!inWindow(entry.spec.schedule, this.#clock.nowMs())) return refuse(`session ${entry.runner.key} is outside its schedule`);
+    const key = entry.runner.key;
+    refusedKey = key;
+    if (entry.spec.enabled === false) return refuse(`session ${key} is disabled`);
+    if (entry.held) return refuse(`session ${key} is held down by an operator`);
+    if (!inWindow(entry.spec.schedule, this.#clock.nowMs())) return refuse(`session ${key} is outside its schedule`);
     if (entry.spec.allowedAddresses && !entry.spec.allowedAddresses.includes(conn.remoteHost)) {
-      return refuse(`address ${conn.remoteHost} not allowed for ${entry.runner.key}`);
+      return refuse(`address ${conn.remoteHost} not allowed for ${key}`);
     }
-    if (entry.runner.connected) return refuse(`session ${entry.runner.key} is already logged on from another connection`);
+    const peer = conn instanceof TlsConnection ? conn.peerIdentity() : undefined;
+    const allowedNames = entry.spec.tlsMaterial?.allowedClientNames;
+    if (allowedNames !== undefined && !identityAllowed(peer, allowedNames)) {
+      return refuse(`client certificate ${peer?.commonName ?? "(none)"} is not allowed for ${key}`);
+    }
+    if (entry.runner.connected) return refuse(`session ${key} is already logged on from another connection`);
+    const decision = await this.#authenticate(entry, first, conn, peer);
+    if (!decision.accept) return refuse(`not authorised: ${decision.reason}`);
+    // Another connection may have logged on while the credentials were being checked.
+    if (entry.runner.connected) return refuse(`session ${key} is already logged on from another connection`);
+    if (this.#stopping) {
+      conn.close();
+      return;
+    }
+    this.#tune(conn, key);
     const prefix = concat(got, total);
     this.logger.info("connect", `accepted ${conn.remoteAddr}`, entry.runner.key);
     await entry.runner.attach(conn, prefix);
     this.logger.info("disconnect", `connection from ${conn.remoteAddr} closed`, entry.runner.key);
+  }
+
+  async #authenticate(
+    entry: Entry,
+    logon: MessageView,
+    conn: Connection,
+    peer: ReturnType<TlsConnection["peerIdentity"]>,
+  ): Promise<AuthDecision> {
+    const spec = entry.spec;
+    if (spec.authentication === "users") {
+      const users = this.#opts.users;
+      if (!users) return { accept: false, reason: "no users configured" };
+      const d = await users.check(logon, spec.allowedUsers);
+      if (!d.accept) return d;
+    }
+    if (spec.logonHook) {
+      const ctx: LogonContext = { key: entry.runner.key, remoteHost: conn.remoteHost };
+      if (peer) ctx.clientCertNames = [...(peer.commonName ? [peer.commonName] : []), ...peer.altNames];
+      try {
+        return await spec.logonHook(logon, ctx);
+      } catch (e) {
+        return { accept: false, reason: `logon hook failed: ${e instanceof Error ? e.message : e}` };
+      }
+    }
+    return { accept: true };
+  }
+
+  /** Applies the socket knobs to a session connection; logs a knob when its outcome changes. */
+  #tune(conn: Connection, key: string): void {
+    const t = this.#socketTuning;
+    if (!t || Object.keys(t).length === 0) return;
+    let sock: SocketLike | undefined;
+    if (conn instanceof DenoConnection) sock = conn.raw;
+    else if (conn instanceof TlsConnection) sock = conn.addresses() as unknown as Deno.Conn;
+    if (!sock) return;
+    for (const r of applySocketTuning(sock, t)) {
+      const prev = this.#tuning.get(r.knob);
+      this.#tuning.set(r.knob, r);
+      if (prev && prev.ok === r.ok && prev.effective === r.effective) continue;
+      const text = `${r.knob}: requested ${r.requested}, effective ${r.effective}${r.warning ? ` (${r.warning})` : ""}`;
+      if (r.ok) this.logger.info("tuning", text, key);
+      else this.logger.warn("tuning", text, key);
+    }
   }
 
   async #initiatorLoop(spec: GatewaySession): Promise<void> {
@@ -260,8 +541,9 @@ export class Gateway {
     let hostIdx = 0;
     let first = true;
     while (!this.#stopping) {
-      const cur = this.#entries.get(r.key)!.spec;
-      if (cur.enabled === false) {
+      const curEntry = this.#entries.get(r.key)!;
+      const cur = curEntry.spec;
+      if (cur.enabled === false || curEntry.held) {
         await this.#sleep(1000);
         continue;
       }
@@ -285,7 +567,7 @@ export class Gateway {
       }
       let conn: Connection;
       try {
-        conn = await connectTcp(h.host, h.port, cur.tls);
+        conn = cur.tlsMaterial ? await connectTlsNode(h.host, h.port, cur.tlsMaterial) : await connectTcp(h.host, h.port, cur.tls);
       } catch (e) {
         this.logger.warn("connect-failed", `${h.host}:${h.port}: ${e instanceof Error ? e.message : e}`, r.key);
         attempt++;
@@ -297,7 +579,12 @@ export class Gateway {
         }
         continue;
       }
+      if (this.#stopping) {
+        conn.close();
+        break;
+      }
       this.logger.info("connect", `connected to ${h.host}:${h.port}`, r.key);
+      this.#tune(conn, r.key);
       const loggedOn = await r.attach(conn);
       if (loggedOn) attempt = 0;
       else attempt++;
@@ -341,13 +628,30 @@ export class Gateway {
     }
   }
 
-  /** Replaces a session's hot-reloadable settings (schedule, reconnect, enabled, session settings). */
+  /**
+   * Replaces a session's hot-reloadable settings (schedule, reconnect, enabled, session settings,
+   * throttles, priorities, authentication). Transport settings (hosts, TLS material) are kept as they
+   * were: TLS material changes through `setTlsMaterial`.
+   */
   updateSession(spec: GatewaySession): boolean {
     const e = this.#entries.get(sessionKey(spec.config.id));
     if (!e) return false;
-    e.spec = spec;
+    const wasEnabled = e.spec.enabled !== false;
+    const kept: GatewaySession = { ...spec };
+    if (e.spec.hosts) kept.hosts = e.spec.hosts;
+    else delete kept.hosts;
+    if (e.spec.tlsMaterial) kept.tlsMaterial = e.spec.tlsMaterial;
+    else delete kept.tlsMaterial;
+    if (e.spec.tls) kept.tls = e.spec.tls;
+    else delete kept.tls;
+    if (e.spec.app) kept.app = e.spec.app;
+    e.spec = kept;
     e.runner.updateConfig(spec.config);
+    e.runner.setThrottle(spec.throttle ?? {});
+    e.runner.configureOutbound(spec.outbound ?? {});
     if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
+    // A session enabled again connects now rather than at its next poll.
+    if (!wasEnabled && spec.enabled !== false) for (const w of this.#wake.splice(0)) w();
     return true;
   }
 

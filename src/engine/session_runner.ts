@@ -6,7 +6,12 @@
  * Inputs are processed strictly one after another. While a resend is being read from the store,
  * later inputs wait in a backlog (views copied), so the machine sees them in arrival order.
  */
-import { Framer, type FixMessage, MessageView } from "../codec/mod.ts";
+import { Framer, type FixMessage, MessageView, Tag } from "../codec/mod.ts";
+import { validationOptions } from "../dictionary/validate.ts";
+import { FixgError } from "../errors.ts";
+import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
+import { OutboundQueue, type OutboundQueueOptions, type Priority } from "../ops/flow/outbound_queue.ts";
+import { type RateLimit, TokenBucket } from "../ops/flow/token_bucket.ts";
 import { createSession, type SessionState, step } from "../session/mod.ts";
 import type { Action, Input, SessionConfig, SessionId } from "../session/types.ts";
 import { sessionKey } from "../session/types.ts";
@@ -29,11 +34,30 @@ export class SessionCounters {
   resendRequestsSent = 0;
   resendRequestsReceived = 0;
   gapFillsSent = 0;
+  /** Messages resent (PossDupFlag=Y) in answer to ResendRequests. */
+  messagesResent = 0;
+  /** Gaps detected in inbound sequence numbers. */
+  gapsDetected = 0;
   heartbeatsMissed = 0;
   reconnects = 0;
   logons = 0;
+  /** Logons refused (authentication, address, schedule, validation). */
+  logonsRefused = 0;
   disconnects = 0;
   backPressureEvents = 0;
+  /** Inbound application messages over the inbound throttle (not delivered). */
+  throttledIn = 0;
+  /** Times the outbound throttle held messages back. */
+  throttledOutWaits = 0;
+  /** Order-entry sends refused while orders are blocked (kill switch). */
+  ordersRefused = 0;
+  /** OrderCancelRequests queued by the kill switch. */
+  killSwitchCancels = 0;
+  /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */
+  lastHeartbeatInMs = 0;
+  lastHeartbeatOutMs = 0;
+  /** When the current logon began, epoch ms (0 while not logged on). */
+  loggedOnSinceMs = 0;
   /** Messages in by MsgType. */
   readonly inByType = new Map<string, number>();
   /** Messages out by MsgType. */
@@ -48,9 +72,39 @@ export interface RunnerOptions {
   clock?: Clock;
   /** Outbound bytes buffered before `send` answers "back-pressure". Default 8 MiB. */
   highWaterMarkBytes?: number;
-  /** Log every message decoded (DEBUG level). */
+  /** Kept for compatibility: every message is logged decoded whenever the logger is at DEBUG. */
   verbose?: boolean;
+  /** Inbound and outbound message rate limits. */
+  throttle?: ThrottleSettings;
+  /** Outbound priority table and starvation guard. */
+  outbound?: OutboundQueueOptions;
+  /** Largest batch written at once, bytes (default 256 KiB): later messages wait, higher priorities first. */
+  maxBatchBytes?: number;
 }
+
+/** Message rate limits of a session. */
+export interface ThrottleSettings {
+  /**
+   * Inbound application messages per second. Over the limit a message is not delivered and is
+   * answered with a BusinessMessageReject (`reject`, the default) or the session is logged out.
+   */
+  inbound?: RateLimit & { action?: "reject" | "logout" };
+  /** Outbound application messages per second: excess waits in the priority queues (never dropped). */
+  outbound?: RateLimit;
+}
+
+/** MsgTypes of order entry: refused while orders are blocked (kill switch). */
+export const ORDER_ENTRY_MSG_TYPES: ReadonlySet<string> = new Set(["D", "E", "G", "s", "AB", "AC"]);
+
+/** A send the runner refuses for a reason the application must see (orders blocked by the kill switch). */
+export class SendRefusedError extends FixgError {
+  constructor(message: string) {
+    super("SEND_REFUSED", message);
+  }
+}
+
+/** Most distinct MsgType labels counted per direction; beyond that, types count as "other". */
+const MAX_MSG_TYPE_LABELS = 128;
 
 /** Status of a session for health endpoints and tools. */
 export interface SessionStatus {
@@ -64,6 +118,19 @@ export interface SessionStatus {
   lastSentMs: number;
   lastError: string | undefined;
   remoteAddr: string | undefined;
+  /** When the last Heartbeat came in / went out, epoch ms (0 = never). */
+  lastHeartbeatInMs: number;
+  lastHeartbeatOutMs: number;
+  /** When the current logon began, epoch ms (0 while not logged on). */
+  loggedOnSinceMs: number;
+  /** No gap outstanding: no ResendRequest of ours unanswered and no message held beyond a gap. */
+  inSync: boolean;
+  /** Application messages waiting in the outbound priority queues. */
+  queued: number;
+  /** Orders acknowledged and not done. */
+  openOrders: number;
+  /** Why order entry is blocked (kill switch), or undefined. */
+  ordersBlocked: string | undefined;
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -84,7 +151,6 @@ export class SessionRunner implements SessionHandle {
   readonly #store: SessionStore;
   readonly #app: Application;
   readonly #clock: Clock;
-  readonly #verbose: boolean;
   readonly #hwm: number;
   #conn: Connection | undefined;
   #framer: Framer;
@@ -115,6 +181,19 @@ export class SessionRunner implements SessionHandle {
   #nextSenderSeq: number;
   #nextTargetSeq: number;
   #storeError: Error | undefined;
+  readonly #readBuf = new Uint8Array(READ_BUFFER_BYTES);
+  readonly #queue: OutboundQueue;
+  readonly #orders = new OpenOrders();
+  #maxBatchBytes: number;
+  #inThrottle: TokenBucket | undefined;
+  #inThrottleAction: "reject" | "logout" = "reject";
+  #outThrottle: TokenBucket | undefined;
+  #throttleTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastThrottleLogMs = 0;
+  #throttledSinceLog = 0;
+  #ordersBlocked: string | undefined;
+  #killSwitch = false;
+  #cancelCount = 0;
 
   private constructor(config: SessionConfig, store: SessionStore, app: Application, options: RunnerOptions) {
     this.#config = config;
@@ -124,13 +203,15 @@ export class SessionRunner implements SessionHandle {
     this.#app = app;
     this.#clock = options.clock ?? systemClock;
     this.logger = options.logger ?? new Logger();
-    this.#verbose = options.verbose ?? false;
     this.#hwm = options.highWaterMarkBytes ?? 8 * 1024 * 1024;
     const seq = store.seqNums();
     this.#nextSenderSeq = seq.nextSenderSeq;
     this.#nextTargetSeq = seq.nextTargetSeq;
     this.#state = createSession(config, seq, this.#clock.nowMs());
     this.#framer = this.#newFramer();
+    this.#queue = new OutboundQueue(options.outbound);
+    this.#maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
+    if (options.throttle) this.setThrottle(options.throttle);
   }
 
   /** Creates a runner for a session whose store is open. */
@@ -145,13 +226,16 @@ export class SessionRunner implements SessionHandle {
       onFrame: (buf, start, end) => {
         this.counters.messagesIn++;
         this.counters.bytesIn += end - start;
-        this.#lastReceivedMs = this.#clock.nowMs();
+        const now = this.#clock.nowMs();
+        this.#lastReceivedMs = now;
         const v = this.#view.parseInto(buf, start, end);
-        if (this.#verbose && this.logger.enabled("debug")) {
-          this.logger.debug("in", this.logger.redactedMessage(v), this.key);
-        }
         const t = v.msgType;
-        this.counters.inByType.set(t, (this.counters.inByType.get(t) ?? 0) + 1);
+        if (this.logger.enabled("debug")) {
+          this.logger.debug("in", this.logger.redactedMessage(v), this.key, { dir: "in", seq: v.seqNum, msgType: t });
+        }
+        countType(this.counters.inByType, t);
+        if (t === "0") this.counters.lastHeartbeatInMs = now;
+        else if (t === "2") this.counters.resendRequestsReceived++;
         this.#input({ kind: "message", view: v });
       },
       onGarbled: (g) => {
@@ -166,10 +250,101 @@ export class SessionRunner implements SessionHandle {
     return this.#config;
   }
 
-  /** Replaces settings that can change without a restart (hot reload); the session keeps running. */
+  /**
+   * Replaces settings that can change without a restart (hot reload); the session keeps running.
+   * Heartbeat and logon settings apply from the next logon; validation switches at once.
+   */
   updateConfig(config: SessionConfig): void {
     this.#config = config;
     (this.#state as { config: SessionConfig }).config = config;
+    // The machine keeps one validation object for the session's life: refresh it in place.
+    Object.assign(this.#state.validation, validationOptions(config.validation ?? {}));
+  }
+
+  /** Sets (or removes, with {}) the inbound and outbound throttles; tokens earned so far are kept. */
+  setThrottle(t: ThrottleSettings): void {
+    const now = this.#clock.nowMs();
+    if (t.inbound) {
+      if (this.#inThrottle) this.#inThrottle.reconfigure(t.inbound, now);
+      else this.#inThrottle = new TokenBucket(t.inbound, now);
+      this.#inThrottleAction = t.inbound.action ?? "reject";
+    } else this.#inThrottle = undefined;
+    if (t.outbound) {
+      if (this.#outThrottle) this.#outThrottle.reconfigure(t.outbound, now);
+      else this.#outThrottle = new TokenBucket(t.outbound, now);
+    } else this.#outThrottle = undefined;
+    this.#scheduleFlush();
+  }
+
+  /** The throttles in force (rates per second), for status and tests. */
+  get throttle(): { inboundPerSec: number | undefined; outboundPerSec: number | undefined } {
+    return { inboundPerSec: this.#inThrottle?.perSecond, outboundPerSec: this.#outThrottle?.perSecond };
+  }
+
+  /** Changes the outbound priority table and starvation guard (hot reload). */
+  configureOutbound(options: OutboundQueueOptions): void {
+    this.#queue.configure(options);
+  }
+
+  /** The outbound priority queues (depths and wait histograms for metrics). */
+  get outbound(): OutboundQueue {
+    return this.#queue;
+  }
+
+  /** Orders sent on this session and their state (open orders, ack latency). */
+  get orders(): OpenOrders {
+    return this.#orders;
+  }
+
+  /** Long-lived I/O buffers (the read buffer and both write buffers) for memory locking. */
+  ioBuffers(): Uint8Array<ArrayBuffer>[] {
+    return [this.#readBuf, this.#out, this.#spare];
+  }
+
+  /** Why order entry is refused now (kill switch), or undefined. */
+  get ordersBlocked(): string | undefined {
+    return this.#ordersBlocked;
+  }
+
+  /**
+   * Kill switch: refuses new orders from now on, withdraws orders still queued, and queues an
+   * OrderCancelRequest (critical priority) for every open order; orders acknowledged later are
+   * cancelled as their acknowledgement arrives. Returns the counts.
+   */
+  engageKillSwitch(reason: string): { cancels: number; withdrawn: number } {
+    this.#ordersBlocked = reason;
+    this.#killSwitch = true;
+    const withdrawn = this.#queue.remove((m) => ORDER_ENTRY_MSG_TYPES.has(m.message.msgType)).length;
+    let cancels = 0;
+    for (const o of this.#orders.open()) {
+      if (o.cancelPending === undefined) {
+        this.#queueCancel(o);
+        cancels++;
+      }
+    }
+    this.logger.warn("kill-switch", `engaged (${reason}): ${cancels} cancels queued, ${withdrawn} queued orders withdrawn`, this.key, {
+      cancels,
+      withdrawn,
+      openOrders: this.#orders.open().length,
+    });
+    this.#scheduleFlush();
+    return { cancels, withdrawn };
+  }
+
+  /** Lifts the kill switch: order entry allowed again. */
+  releaseKillSwitch(): void {
+    if (!this.#killSwitch) return;
+    this.#killSwitch = false;
+    this.#ordersBlocked = undefined;
+    this.logger.warn("kill-switch", "released: order entry allowed again", this.key);
+  }
+
+  #queueCancel(o: TrackedOrder): void {
+    const now = this.#clock.nowMs();
+    const id = `KS${now.toString(36).toUpperCase()}${(++this.#cancelCount).toString(36).toUpperCase()}`;
+    o.cancelPending = id;
+    this.#queue.push(this.#orders.cancelRequest(o, id, now), true, "critical", performance.now());
+    this.counters.killSwitchCancels++;
   }
 
   get loggedOn(): boolean {
@@ -199,6 +374,14 @@ export class SessionRunner implements SessionHandle {
       lastSentMs: this.#lastSentMs,
       lastError: this.#lastError,
       remoteAddr: this.#conn?.remoteAddr,
+      lastHeartbeatInMs: this.counters.lastHeartbeatInMs,
+      lastHeartbeatOutMs: this.counters.lastHeartbeatOutMs,
+      loggedOnSinceMs: this.counters.loggedOnSinceMs,
+      inSync: this.#state.resendRequested === undefined && this.#state.inboundQueue.size === 0 &&
+        this.#state.pendingResend === undefined,
+      queued: this.#queue.length,
+      openOrders: this.#orders.open().length,
+      ordersBlocked: this.#ordersBlocked,
     };
   }
 
@@ -223,7 +406,7 @@ export class SessionRunner implements SessionHandle {
     this.#input({ kind: "connected" });
     if (prefix && prefix.length > 0) this.#framer.push(prefix);
     this.#scheduleFlush();
-    const buf = new Uint8Array(READ_BUFFER_BYTES);
+    const buf = this.#readBuf;
     try {
       while (this.#conn === conn) {
         if (this.faults.readDelayMs > 0) await new Promise((r) => setTimeout(r, this.faults.readDelayMs));
@@ -249,6 +432,7 @@ export class SessionRunner implements SessionHandle {
     this.#input({ kind: "disconnected", reason });
     if (this.#loggedOn) {
       this.#loggedOn = false;
+      this.counters.loggedOnSinceMs = 0;
       this.#app.onLogout?.(this, reason);
     }
     const w = this.#disconnectWaiters;
@@ -335,6 +519,8 @@ export class SessionRunner implements SessionHandle {
       if (this.#conn) this.#closeNow("logout timed out");
     }
     this.#clearTimer();
+    if (this.#throttleTimer !== undefined) clearTimeout(this.#throttleTimer);
+    this.#throttleTimer = undefined;
     await this.#store.flush();
   }
 
@@ -419,11 +605,15 @@ export class SessionRunner implements SessionHandle {
           this.#loggedOn = true;
           this.#loggedOnThisConnection = true;
           this.counters.logons++;
+          this.counters.loggedOnSinceMs = this.#clock.nowMs();
           this.#app.onLogon?.(this);
+          // Messages queued while not logged on leave now, highest priority first.
+          this.#scheduleFlush();
           break;
         case "logout":
           if (this.#loggedOn) {
             this.#loggedOn = false;
+            this.counters.loggedOnSinceMs = 0;
             this.#app.onLogout?.(this, a.reason);
           }
           break;
@@ -435,12 +625,80 @@ export class SessionRunner implements SessionHandle {
   }
 
   #deliver(view: MessageView): void {
+    const perf = performance.now();
+    const acked = this.#orders.onReceived(view, perf);
+    if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) this.#queueCancel(acked);
+    if (this.#inThrottle !== undefined && !this.#inThrottle.tryTake(this.#clock.nowMs())) {
+      this.#onThrottled(view);
+      return;
+    }
     try {
       this.#app.onMessage?.(view, this);
     } catch (e) {
       // An application bug must not take the session down; it is logged loudly.
       this.logger.error("app-error", e instanceof Error ? (e.stack ?? e.message) : String(e), this.key);
     }
+  }
+
+  /** An inbound application message over the limit: not delivered; rejected or the session logged out. */
+  #onThrottled(view: MessageView): void {
+    this.counters.throttledIn++;
+    this.#throttledSinceLog++;
+    const rate = this.#inThrottle!.perSecond;
+    const now = this.#clock.nowMs();
+    const text = `Throttle limit exceeded: more than ${rate} messages per second`;
+    const logout = this.#inThrottleAction === "logout" || !this.#state.fix42Plus;
+    if (now - this.#lastThrottleLogMs >= 1000) {
+      this.logger.warn(
+        "throttled",
+        `${this.#throttledSinceLog} inbound message(s) over ${rate}/s ${logout ? "(logging out)" : "rejected (35=j)"}`,
+        this.key,
+        { seq: view.seqNum, msgType: view.msgType, count: this.#throttledSinceLog },
+      );
+      this.#lastThrottleLogMs = now;
+      this.#throttledSinceLog = 0;
+    }
+    if (logout) {
+      if (this.#state.phase === "active") this.#input({ kind: "logout", text });
+      return;
+    }
+    const fields: Array<[number, string | number]> = [[Tag.RefSeqNum, view.seqNum], [372, view.msgType]];
+    const ref = view.getString(Tag.ClOrdID);
+    if (ref !== undefined) fields.push([Tag.BusinessRejectRefID, ref]);
+    fields.push([Tag.BusinessRejectReason, 0], [Tag.Text, text]);
+    this.#queue.push({ msgType: "j", fields }, true, "normal", performance.now());
+  }
+
+  /**
+   * Moves queued application messages into the machine (which gives each its MsgSeqNum), highest
+   * priority first, while the session is logged on: up to the batch size and the outbound throttle,
+   * or everything (`all`, before a Logout or a reset).
+   */
+  #drain(all: boolean): void {
+    if (this.#queue.length === 0 || !this.#loggedOn || this.#blocked || !this.#conn) return;
+    if (this.#storeError !== undefined || this.#closeAfterFlush !== undefined) return;
+    const perf = performance.now();
+    const now = this.#clock.nowMs();
+    const limit = this.#outThrottle;
+    while (this.#queue.length > 0 && (all || this.#outLen < this.#maxBatchBytes)) {
+      if (!all && limit !== undefined && !limit.tryTake(now)) {
+        this.counters.throttledOutWaits++;
+        this.#armThrottleTimer(limit.nextTokenAtMs(now) - now);
+        break;
+      }
+      const m = this.#queue.take(perf)!;
+      this.#orders.onSent(m.message, perf);
+      this.#input(m.resend ? { kind: "send", message: m.message } : { kind: "send", message: m.message, resend: false });
+      if (this.#blocked) break;
+    }
+  }
+
+  #armThrottleTimer(delayMs: number): void {
+    if (this.#throttleTimer !== undefined) return;
+    this.#throttleTimer = setTimeout(() => {
+      this.#throttleTimer = undefined;
+      this.#flushNow();
+    }, Math.max(1, delayMs));
   }
 
   #onEvent(ev: { level: "debug" | "info" | "warn" | "error"; name: string; text: string; data?: Record<string, string | number | boolean> }): void {
@@ -458,18 +716,23 @@ export class SessionRunner implements SessionHandle {
       case "business-reject-sent":
         c.businessRejectsSent++;
         break;
-      case "resend-request":
       case "gap":
-        c.resendRequestsSent++;
+        c.gapsDetected++;
         break;
-      case "resend":
-        c.resendRequestsReceived++;
+      case "resend": {
+        // ResendRequests sent and received are counted from the messages themselves (35=2).
+        const resent = ev.data?.["resent"];
+        if (typeof resent === "number") c.messagesResent += resent;
         break;
+      }
       case "gap-fill":
         c.gapFillsSent++;
         break;
       case "heartbeat-timeout":
         c.heartbeatsMissed++;
+        break;
+      case "logon-refused":
+        c.logonsRefused++;
         break;
     }
     if (ev.level === "error" || ev.level === "warn") this.#lastError = ev.text;
@@ -549,9 +812,12 @@ export class SessionRunner implements SessionHandle {
     this.#outLen = need;
     this.counters.messagesOut++;
     this.counters.bytesOut += bytes.length;
-    this.counters.outByType.set(msgType, (this.counters.outByType.get(msgType) ?? 0) + 1);
-    if (this.#verbose && this.logger.enabled("debug")) {
-      this.logger.debug("out", this.logger.redactedMessage(MessageView.parse(bytes)), this.key);
+    countType(this.counters.outByType, msgType);
+    if (msgType === "0") this.counters.lastHeartbeatOutMs = this.#clock.nowMs();
+    else if (msgType === "2") this.counters.resendRequestsSent++;
+    if (this.logger.enabled("debug")) {
+      const v = MessageView.parse(bytes);
+      this.logger.debug("out", this.logger.redactedMessage(v), this.key, { dir: "out", seq: v.seqNum, msgType });
     }
   }
 
@@ -568,6 +834,7 @@ export class SessionRunner implements SessionHandle {
     if (this.#writing) return;
     const conn = this.#conn;
     if (!conn) return;
+    this.#drain(false);
     if (this.#outLen === 0) {
       if (this.#closeAfterFlush !== undefined) this.#detach(this.#closeAfterFlush);
       return;
@@ -588,7 +855,7 @@ export class SessionRunner implements SessionHandle {
       () => {
         this.#writing = false;
         this.#inFlight = 0;
-        if (this.#writableWaiters.length > 0 && this.#outLen <= this.#hwm / 2) {
+        if (this.#writableWaiters.length > 0 && this.#outLen + this.#queue.bytes <= this.#hwm / 2) {
           for (const f of this.#writableWaiters.splice(0)) f();
         }
         this.#flushNow();
@@ -609,4 +876,15 @@ export class SessionRunner implements SessionHandle {
 function hasSendAfter(actions: Action[], i: number): boolean {
   for (let k = i + 1; k < actions.length; k++) if (actions[k]!.kind === "send") return true;
   return false;
+}
+
+/** Counts one message by MsgType, keeping the label set bounded whatever a counterparty sends. */
+function countType(m: Map<string, number>, t: string): void {
+  const c = m.get(t);
+  if (c !== undefined) {
+    m.set(t, c + 1);
+    return;
+  }
+  const key = m.size < MAX_MSG_TYPE_LABELS && /^[0-9A-Za-z]{1,3}$/.test(t) ? t : "other";
+  m.set(key, (m.get(key) ?? 0) + 1);
 }

@@ -107,7 +107,9 @@ function onTooHigh(
     const begin = view.getInt(Tag.BeginSeqNo);
     const end = view.getInt(Tag.EndSeqNo);
     if (begin !== undefined && begin >= 0 && end !== undefined && end >= 0) {
-      // Serve theirs now; ours goes out once the answer is sent (checkResendProgress after resend-messages).
+      // Serve theirs now; ours goes out once the answer is sent (checkResendProgress after resend-messages),
+      // and an outstanding one of ours is asked again for what is still missing (case 20).
+      if (s.resendRequested !== undefined) s.reRequestAfterServing = true;
       queueInbound(s, out, view, seq, true);
       emitEvent(out, "warn", "gap", `MsgSeqNum too high, expecting ${s.nextTargetSeq} but received ${seq}`, {
         expected: s.nextTargetSeq,

@@ -192,8 +192,14 @@ export function sessionOpenPayload(creationMs: number, key: string): Uint8Array 
 }
 
 /** Decodes a session-open payload. */
-export function parseSessionOpenPayload(buf: Uint8Array, start: number, end: number): { creationMs: number; key: string } {
-  const creationMs = end - start >= 8 ? new DataView(buf.buffer, buf.byteOffset + start, 8).getFloat64(0, true) : 0;
+export function parseSessionOpenPayload(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): { creationMs: number; key: string } {
+  const creationMs = end - start >= 8
+    ? new DataView(buf.buffer, buf.byteOffset + start, 8).getFloat64(0, true)
+    : 0;
   const key = new TextDecoder().decode(buf.subarray(Math.min(start + 8, end), end));
   return { creationMs, key };
 }
@@ -208,7 +214,9 @@ export const RECORD_INVALID = -2;
  * and a known type, RECORD_INCOMPLETE when it runs past `end`, RECORD_INVALID otherwise.
  */
 export function checkRecord(buf: Uint8Array, dv: DataView, pos: number, end: number): number {
-  if (end - pos < RECORD_HEADER_BYTES) return end - pos < 4 || plausibleLength(dv.getUint32(pos, true)) ? RECORD_INCOMPLETE : RECORD_INVALID;
+  if (end - pos < RECORD_HEADER_BYTES) {
+    return end - pos < 4 || plausibleLength(dv.getUint32(pos, true)) ? RECORD_INCOMPLETE : RECORD_INVALID;
+  }
   const len = dv.getUint32(pos, true);
   if (!plausibleLength(len)) return RECORD_INVALID;
   if (!validTypeDir(buf[pos + 8]!, buf[pos + 9]!)) return RECORD_INVALID;
@@ -304,7 +312,10 @@ export interface SegmentScan {
  * Scans a whole segment held in memory, calling `onRecord` for every valid record (the fields object
  * is reused) and stepping over damaged regions. Records start right after the 64-byte header.
  */
-export function scanSegment(buf: Uint8Array, onRecord: (r: RecordFields, buf: Uint8Array) => void): SegmentScan {
+export function scanSegment(
+  buf: Uint8Array,
+  onRecord: (r: RecordFields, buf: Uint8Array) => void,
+): SegmentScan {
   const dv = dataViewOf(buf);
   const header = readSegmentHeader(buf);
   const end = buf.length;
@@ -483,7 +494,9 @@ export interface DecodedIndex extends IndexEntries {
 /** Decodes an index file; a string says why it cannot be used (it is then rebuilt from the segment). */
 export function decodeIndex(buf: Uint8Array): DecodedIndex | string {
   if (buf.length < INDEX_HEADER_BYTES + 4) return "index file too short";
-  for (let i = 0; i < INDEX_MAGIC.length; i++) if (buf[i] !== INDEX_MAGIC[i]) return "not an index file (bad magic)";
+  for (let i = 0; i < INDEX_MAGIC.length; i++) {
+    if (buf[i] !== INDEX_MAGIC[i]) return "not an index file (bad magic)";
+  }
   const dv = dataViewOf(buf);
   if (dv.getUint32(buf.length - 4, true) !== crc32c(buf, 0, buf.length - 4)) return "index CRC mismatch";
   if (dv.getUint16(8, true) !== FORMAT_VERSION || dv.getUint16(10, true) !== INDEX_ENTRY_BYTES) {
@@ -491,7 +504,9 @@ export function decodeIndex(buf: Uint8Array): DecodedIndex | string {
   }
   const count = dv.getUint32(24, true);
   const nKeys = dv.getUint32(28, true);
-  if (INDEX_HEADER_BYTES + count * INDEX_ENTRY_BYTES + 4 > buf.length) return "index entry count beyond the file";
+  if (INDEX_HEADER_BYTES + count * INDEX_ENTRY_BYTES + 4 > buf.length) {
+    return "index entry count beyond the file";
+  }
   const out: DecodedIndex = {
     segment: dv.getUint32(12, true),
     coveredBytes: getU64(dv, 16),

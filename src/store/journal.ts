@@ -20,7 +20,7 @@
  * `batch` at most once per `batchMicros` unless `batchMessages` records wait, `none` never (only at
  * close). An append's promise resolves when its batch is durable under the policy.
  */
-import { EnvironmentError, FixgError, JournalCorruptError } from "../errors.ts";
+import { ConfigError, EnvironmentError, FixgError, JournalCorruptError } from "../errors.ts";
 import {
   checkRecord,
   dataViewOf,
@@ -333,19 +333,29 @@ interface ResolvedOptions {
 }
 
 function resolveOptions(options: FileJournalOptions): ResolvedOptions {
-  const bad = (what: string) => new FixgError("CONFIG", `Journal option ${what}`, { exitCode: 2 });
+  const bad = (what: string) => new ConfigError(`Journal option ${what}`);
   const fsync = options.fsync ?? "batch";
-  if (fsync !== "always" && fsync !== "batch" && fsync !== "none") throw bad(`fsync must be always, batch or none (got "${fsync}")`);
+  if (fsync !== "always" && fsync !== "batch" && fsync !== "none") {
+    throw bad(`fsync must be always, batch or none (got "${fsync}")`);
+  }
   const batchMessages = options.batchMessages ?? 1000;
-  if (!Number.isInteger(batchMessages) || batchMessages < 1) throw bad(`batchMessages must be a positive integer (got ${batchMessages})`);
+  if (!Number.isInteger(batchMessages) || batchMessages < 1) {
+    throw bad(`batchMessages must be a positive integer (got ${batchMessages})`);
+  }
   const batchMicros = options.batchMicros ?? 1000;
-  if (!Number.isFinite(batchMicros) || batchMicros < 0) throw bad(`batchMicros must be >= 0 (got ${batchMicros})`);
+  if (!Number.isFinite(batchMicros) || batchMicros < 0) {
+    throw bad(`batchMicros must be >= 0 (got ${batchMicros})`);
+  }
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
   if (!Number.isInteger(segmentBytes) || segmentBytes < 4096 || segmentBytes > 2 ** 31) {
     throw bad(`segmentBytes must be an integer from 4096 to 2^31 (got ${segmentBytes})`);
   }
-  if (options.retentionDays !== undefined && !(options.retentionDays >= 0)) throw bad(`retentionDays must be >= 0`);
-  if (options.retentionBytes !== undefined && !(options.retentionBytes >= 0)) throw bad(`retentionBytes must be >= 0`);
+  if (options.retentionDays !== undefined && !(options.retentionDays >= 0)) {
+    throw bad(`retentionDays must be >= 0`);
+  }
+  if (options.retentionBytes !== undefined && !(options.retentionBytes >= 0)) {
+    throw bad(`retentionBytes must be >= 0`);
+  }
   if (options.dir === "") throw bad(`dir must not be empty`);
   return {
     dir: options.dir.replace(/\/+$/, "") || "/",
@@ -358,7 +368,8 @@ function resolveOptions(options: FileJournalOptions): ResolvedOptions {
     onCorrupt: options.onCorrupt ?? "fail",
     onWarning: options.onWarning ?? ((m) => console.error(`fixg: warning: ${m}`)),
     clock: options.clock ?? SYSTEM_JOURNAL_CLOCK,
-    openSegmentFile: options.openSegmentFile ?? ((path) => Deno.openSync(path, { write: true, createNew: true })),
+    openSegmentFile: options.openSegmentFile ??
+      ((path) => Deno.openSync(path, { write: true, createNew: true })),
   };
 }
 
@@ -443,7 +454,9 @@ class JournalWriter {
     for (let i = 0; i < segs.length; i++) {
       const n = segs[i]!;
       if (i > 0 && n !== segs[i - 1]! + 1) {
-        this.o.onWarning(`journal "${dir}": segments ${segs[i - 1]! + 1}..${n - 1} are missing (deleted by hand?)`);
+        this.o.onWarning(
+          `journal "${dir}": segments ${segs[i - 1]! + 1}..${n - 1} are missing (deleted by hand?)`,
+        );
       }
       // A segment removed as empty does not count: its number is reused, leaving no gap.
       if (this.#recoverSegment(n, i === segs.length - 1)) this.#segment = n;
@@ -462,10 +475,16 @@ class JournalWriter {
       const idx = decodeIndex(Deno.readFileSync(idxPath));
       if (typeof idx === "string") why = idx;
       else if (idx.segment !== n) why = `it describes segment ${idx.segment}`;
-      else if (idx.coveredBytes !== size) why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
-      else {
+      else if (idx.coveredBytes !== size) {
+        why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+      } else {
         this.#replay(n, idx);
-        this.#sealed.push({ segment: n, bytes: size, lastWallMs: lastWallMs(idx, segPath), index: undefined });
+        this.#sealed.push({
+          segment: n,
+          bytes: size,
+          lastWallMs: lastWallMs(idx, segPath),
+          index: undefined,
+        });
         return true;
       }
     } catch (e) {
@@ -479,12 +498,20 @@ class JournalWriter {
       try {
         Deno.removeSync(idxPath);
       } catch { /* no index */ }
-      this.o.onWarning(`journal "${dir}": removed ${segmentFileName(n)} (${size} bytes, cut short before its header was written)`);
+      this.o.onWarning(
+        `journal "${dir}": removed ${
+          segmentFileName(n)
+        } (${size} bytes, cut short before its header was written)`,
+      );
       return false;
     }
     const { index, scan } = indexFromScan(buf);
     const h = scan.header;
-    const headerProblem = typeof h === "string" ? h : h.segment !== n ? `header says segment ${h.segment}` : undefined;
+    const headerProblem = typeof h === "string"
+      ? h
+      : h.segment !== n
+      ? `header says segment ${h.segment}`
+      : undefined;
     if (headerProblem !== undefined) {
       this.#corrupt(n, 0, SEGMENT_HEADER_BYTES, `bad segment header: ${headerProblem}`);
     }
@@ -504,7 +531,9 @@ class JournalWriter {
       }
       covered = d.offset;
       this.o.onWarning(
-        `journal "${dir}": truncated a torn record at the end of ${segmentFileName(n)} (${d.length} bytes at offset ${d.offset}: ${d.reason}); the bytes are kept in quarantine/`,
+        `journal "${dir}": truncated a torn record at the end of ${
+          segmentFileName(n)
+        } (${d.length} bytes at offset ${d.offset}: ${d.reason}); the bytes are kept in quarantine/`,
       );
     }
     // The last segment has no index after a crash: rebuilding it is the normal path, not news.
@@ -513,14 +542,21 @@ class JournalWriter {
     }
     this.#replay(n, index);
     this.#writeIndexSync(n, covered, index);
-    this.#sealed.push({ segment: n, bytes: covered, lastWallMs: lastWallMs(index, segPath), index: undefined });
+    this.#sealed.push({
+      segment: n,
+      bytes: covered,
+      lastWallMs: lastWallMs(index, segPath),
+      index: undefined,
+    });
     return true;
   }
 
   #corrupt(n: number, offset: number, length: number, reason: string): void {
     const where = `${segmentFileName(n)} at byte ${offset} (${length} bytes: ${reason})`;
     if (this.o.onCorrupt === "skip") {
-      this.o.onWarning(`journal "${this.o.dir}": skipped a damaged region in ${where}; run "fixg journal repair" to quarantine it`);
+      this.o.onWarning(
+        `journal "${this.o.dir}": skipped a damaged region in ${where}; run "fixg journal repair" to quarantine it`,
+      );
       return;
     }
     throw new JournalCorruptError(
@@ -565,7 +601,11 @@ class JournalWriter {
       if (s === undefined) {
         if (!this.#unknownWarned.has(sid)) {
           this.#unknownWarned.add(sid);
-          this.o.onWarning(`journal "${this.o.dir}": records of session id ${sid} in ${segmentFileName(segment)} have no session-open record; ignored`);
+          this.o.onWarning(
+            `journal "${this.o.dir}": records of session id ${sid} in ${
+              segmentFileName(segment)
+            } have no session-open record; ignored`,
+          );
         }
         continue;
       }
@@ -606,7 +646,11 @@ class JournalWriter {
       Deno.writeFileSync(`${path}.tmp`, encodeIndex(n, covered, e));
       Deno.renameSync(`${path}.tmp`, path);
     } catch (err) {
-      this.o.onWarning(`journal "${this.o.dir}": could not write ${indexFileName(n)} (${errorText(err)}); it will be rebuilt at the next open`);
+      this.o.onWarning(
+        `journal "${this.o.dir}": could not write ${indexFileName(n)} (${
+          errorText(err)
+        }); it will be rebuilt at the next open`,
+      );
     }
   }
 
@@ -626,10 +670,13 @@ class JournalWriter {
     try {
       await this.#drain();
     } catch (e) {
-      throw new EnvironmentError(`Cannot write journal segment "${path}": ${errorText(e instanceof EnvironmentError ? e.cause : e)}`, {
-        cause: e,
-        exitCode: 2,
-      });
+      throw new EnvironmentError(
+        `Cannot write journal segment "${path}": ${errorText(e instanceof EnvironmentError ? e.cause : e)}`,
+        {
+          cause: e,
+          exitCode: 2,
+        },
+      );
     }
     if (this.o.fsync !== "none") syncDirectory(this.o.dir);
   }
@@ -637,7 +684,12 @@ class JournalWriter {
   /** Frames a segment header and the session table into batch `b` (which must be empty). */
   #beginSegment(b: Batch, n: number): void {
     const wall = this.o.clock.wallMs();
-    writeSegmentHeader(b.buf, 0, { segment: n, createdMs: wall, monoOriginMs: this.o.clock.monoOriginMs, pid: Deno.pid });
+    writeSegmentHeader(b.buf, 0, {
+      segment: n,
+      createdMs: wall,
+      monoOriginMs: this.o.clock.monoOriginMs,
+      pid: Deno.pid,
+    });
     b.len = SEGMENT_HEADER_BYTES;
     this.#segment = n;
     this.#segPos = SEGMENT_HEADER_BYTES;
@@ -648,7 +700,15 @@ class JournalWriter {
   }
 
   #frameSessionOpen(s: SessionState, wall: number): void {
-    this.#frame(RecordType.SessionOpen, DirCode.None, s, s.nextSender, s.nextTarget, wall, sessionOpenPayload(s.creationMs, s.key));
+    this.#frame(
+      RecordType.SessionOpen,
+      DirCode.None,
+      s,
+      s.nextSender,
+      s.nextTarget,
+      wall,
+      sessionOpenPayload(s.creationMs, s.key),
+    );
     this.#segIndex.keys.set(s.id, { key: s.key, creationMs: s.creationMs });
   }
 
@@ -665,7 +725,10 @@ class JournalWriter {
       this.#schedule();
     }
     if (s.handle !== undefined) {
-      throw new FixgError("STORE_SESSION_OPEN", `Session "${key}" is already open in journal "${this.o.dir}"`);
+      throw new FixgError(
+        "STORE_SESSION_OPEN",
+        `Session "${key}" is already open in journal "${this.o.dir}"`,
+      );
     }
     s.handle = new JournalSessionStore(this, s);
     return s.handle;
@@ -686,7 +749,10 @@ class JournalWriter {
     this.#checkOpen(s);
     checkSeq(seq);
     if (bytes.length > MAX_PAYLOAD_BYTES) {
-      throw new FixgError("JOURNAL_RECORD_TOO_LARGE", `A ${bytes.length}-byte message cannot be journaled (limit ${MAX_PAYLOAD_BYTES})`);
+      throw new FixgError(
+        "JOURNAL_RECORD_TOO_LARGE",
+        `A ${bytes.length}-byte message cannot be journaled (limit ${MAX_PAYLOAD_BYTES})`,
+      );
     }
     const off = this.#frame(RecordType.Message, dir, s, seq, 0, -1, bytes);
     if (dir === DirCode.Out) {
@@ -731,7 +797,15 @@ class JournalWriter {
    * `wallMs` -1 means now. The wall clock is read once per event-loop task and advanced by the
    * monotonic clock within it: one clock call per record instead of two (they were a third of the cost).
    */
-  #frame(type: number, dir: number, s: SessionState, seq: number, seq2: number, wallMs: number, payload: Uint8Array): number {
+  #frame(
+    type: number,
+    dir: number,
+    s: SessionState,
+    seq: number,
+    seq2: number,
+    wallMs: number,
+    payload: Uint8Array,
+  ): number {
     const mono = this.o.clock.monoNs();
     if (!this.#wallFresh) {
       this.#wallBase = this.o.clock.wallMs();
@@ -851,7 +925,9 @@ class JournalWriter {
 
   /** Sync stage: starts an fdatasync when the policy says so (always: now; batch: N records or M us). */
   #maybeSync(): void {
-    if (this.o.fsync === "none" || this.#syncing !== undefined || this.#written.length === 0 || this.#failed) return;
+    if (
+      this.o.fsync === "none" || this.#syncing !== undefined || this.#written.length === 0 || this.#failed
+    ) return;
     if (this.o.fsync === "batch" && !this.#forceSync) {
       let waiting = 0;
       for (const b of this.#written) waiting += b.count;
@@ -935,7 +1011,11 @@ class JournalWriter {
       await Deno.writeFile(`${path}.tmp`, encodeIndex(n, covered, e));
       await Deno.rename(`${path}.tmp`, path);
     } catch (err) {
-      this.o.onWarning(`journal "${this.o.dir}": could not write ${indexFileName(n)} (${errorText(err)}); it will be rebuilt at the next open`);
+      this.o.onWarning(
+        `journal "${this.o.dir}": could not write ${indexFileName(n)} (${
+          errorText(err)
+        }); it will be rebuilt at the next open`,
+      );
     }
   }
 
@@ -943,7 +1023,9 @@ class JournalWriter {
     if (this.#failed) return;
     const file = `${this.o.dir}/${segmentFileName(this.#fileSegment)}`;
     const err = new EnvironmentError(
-      `Journal write failed on "${file}": ${errorText(e)}. Nothing after this point is journaled; sessions must stop sending`,
+      `Journal write failed on "${file}": ${
+        errorText(e)
+      }. Nothing after this point is journaled; sessions must stop sending`,
       { cause: e, exitCode: 1 },
     );
     this.#failed = err;
@@ -990,7 +1072,11 @@ class JournalWriter {
       try {
         file = Deno.openSync(`${this.o.dir}/${segmentFileName(seg)}`, { read: true });
       } catch (e) {
-        this.o.onWarning(`journal "${this.o.dir}": cannot read ${segmentFileName(seg)} for a resend (${errorText(e)}); those messages will be gap-filled`);
+        this.o.onWarning(
+          `journal "${this.o.dir}": cannot read ${segmentFileName(seg)} for a resend (${
+            errorText(e)
+          }); those messages will be gap-filled`,
+        );
         while (i < i1 && idx.segs[i] === seg) i++;
         continue;
       }
@@ -1000,7 +1086,10 @@ class JournalWriter {
           const start = idx.offs[i]!;
           let j = i;
           let end = start + idx.lens[i]!;
-          while (j + 1 < i1 && idx.segs[j + 1] === seg && idx.offs[j + 1]! + idx.lens[j + 1]! - start <= MAX_READ_SPAN) {
+          while (
+            j + 1 < i1 && idx.segs[j + 1] === seg &&
+            idx.offs[j + 1]! + idx.lens[j + 1]! - start <= MAX_READ_SPAN
+          ) {
             j++;
             end = idx.offs[j]! + idx.lens[j]!;
           }
@@ -1018,9 +1107,14 @@ class JournalWriter {
             const p = idx.offs[i]! - start;
             const len = checkRecord(buf, dv, p, got);
             if (len > 0) r.load(buf, dv, p, len, idx.offs[i]!);
-            if (len <= 0 || r.type !== RecordType.Message || r.dir !== DirCode.Out || r.sessionId !== s.id || r.seq !== idx.seqs[i]) {
+            if (
+              len <= 0 || r.type !== RecordType.Message || r.dir !== DirCode.Out || r.sessionId !== s.id ||
+              r.seq !== idx.seqs[i]
+            ) {
               this.o.onWarning(
-                `journal "${this.o.dir}": outbound message ${idx.seqs[i]} of "${s.key}" at ${segmentFileName(seg)} byte ${idx.offs[i]} is damaged; it will be gap-filled`,
+                `journal "${this.o.dir}": outbound message ${idx.seqs[i]} of "${s.key}" at ${
+                  segmentFileName(seg)
+                } byte ${idx.offs[i]} is damaged; it will be gap-filled`,
               );
               continue;
             }
@@ -1059,13 +1153,19 @@ class JournalWriter {
           Deno.removeSync(`${this.o.dir}/${indexFileName(s.segment)}`);
         } catch { /* never written or already gone */ }
       } catch (e) {
-        this.o.onWarning(`journal "${this.o.dir}": retention could not delete ${segmentFileName(s.segment)}: ${errorText(e)}`);
+        this.o.onWarning(
+          `journal "${this.o.dir}": retention could not delete ${segmentFileName(s.segment)}: ${
+            errorText(e)
+          }`,
+        );
         break;
       }
       this.#sealed.shift();
       total -= s.bytes;
       this.o.onWarning(
-        `journal "${this.o.dir}": retention deleted ${segmentFileName(s.segment)} (${s.bytes} bytes, last record ${new Date(s.lastWallMs).toISOString()})`,
+        `journal "${this.o.dir}": retention deleted ${
+          segmentFileName(s.segment)
+        } (${s.bytes} bytes, last record ${new Date(s.lastWallMs).toISOString()})`,
       );
     }
   }
@@ -1103,7 +1203,14 @@ class JournalWriter {
 
 const EMPTY = new Uint8Array(0);
 
-function newState(id: number, key: string, epoch: number, creationMs: number, nextSender: number, nextTarget: number): SessionState {
+function newState(
+  id: number,
+  key: string,
+  epoch: number,
+  creationMs: number,
+  nextSender: number,
+  nextTarget: number,
+): SessionState {
   return { id, key, epoch, creationMs, nextSender, nextTarget, out: new SeqIndex(), handle: undefined };
 }
 

@@ -88,6 +88,25 @@ export class JournalLock {
     }
   }
 
+  /**
+   * The holder named in the lock file when nobody holds the lock: a process that stopped without
+   * closing the journal (crash, kill -9). Undefined when the lock is held or the file is empty.
+   */
+  static deadHolder(dir: string): LockHolder | undefined {
+    let file: Deno.FsFile;
+    try {
+      file = Deno.openSync(`${dir}/${LOCK_FILE}`, { read: true });
+    } catch {
+      return undefined;
+    }
+    try {
+      if (!file.tryLockSync(false)) return undefined;
+      return parseHolder(readAll(file));
+    } finally {
+      file.close();
+    }
+  }
+
   /** Empties the file and releases the lock. */
   release(): void {
     try {
@@ -129,7 +148,12 @@ function parseHolder(text: string): LockHolder | undefined {
   try {
     const o = JSON.parse(text) as Partial<LockHolder>;
     if (typeof o.pid === "number") {
-      return { pid: o.pid, host: String(o.host ?? "?"), sinceIso: String(o.sinceIso ?? "?"), purpose: String(o.purpose ?? "process") };
+      return {
+        pid: o.pid,
+        host: String(o.host ?? "?"),
+        sinceIso: String(o.sinceIso ?? "?"),
+        purpose: String(o.purpose ?? "process"),
+      };
     }
   } catch {
     // Not ours: report it as an unknown holder below.

@@ -31,7 +31,9 @@ export class MemoryMessageStore implements MessageStore {
       this.#sessions.set(sessionKey, s);
     }
     if (s.open) {
-      return Promise.reject(new FixgError("STORE_SESSION_OPEN", `Session "${sessionKey}" is already open in this store`));
+      return Promise.reject(
+        new FixgError("STORE_SESSION_OPEN", `Session "${sessionKey}" is already open in this store`),
+      );
     }
     s.open = true;
     return Promise.resolve(new MemorySessionStore(sessionKey, s));

@@ -7,8 +7,8 @@ import { latin1String } from "../codec/ascii.ts";
 import { FixgError } from "../errors.ts";
 import {
   checkRecord,
-  dataViewOf,
   type DamagedRegion,
+  dataViewOf,
   decodeIndex,
   DirCode,
   findNextRecord,
@@ -175,14 +175,22 @@ export class JournalReader {
    * Tails the journal after the records forEach visited: polls for new records (in the last segment
    * and in segments created later) until `signal` aborts.
    */
-  async follow(visit: (r: JournalRecord) => void, options: { signal: AbortSignal; pollMs?: number }): Promise<void> {
+  async follow(
+    visit: (r: JournalRecord) => void,
+    options: { signal: AbortSignal; pollMs?: number },
+  ): Promise<void> {
     const pollMs = options.pollMs ?? 200;
     let seg = this.#lastSegment;
     let off = this.#lastEnd;
     let carry = new Uint8Array(0);
     const r = new RecordFields();
     while (!options.signal.aborted) {
-      const info: SegmentInfo = { segment: seg, file: segmentFileName(seg), path: `${this.dir}/${segmentFileName(seg)}`, bytes: 0 };
+      const info: SegmentInfo = {
+        segment: seg,
+        file: segmentFileName(seg),
+        path: `${this.dir}/${segmentFileName(seg)}`,
+        bytes: 0,
+      };
       const chunk = readFrom(info.path, off + carry.length);
       let progressed = false;
       if (chunk.length > 0) {
@@ -248,7 +256,9 @@ export class JournalReader {
 /** MsgType (35) of a FIX message, "" when absent. Cheap: finds the first "\x0135=". */
 export function msgTypeOf(payload: Uint8Array): string {
   for (let i = 0; i + 4 < payload.length; i++) {
-    if (payload[i] === 0x01 && payload[i + 1] === 0x33 && payload[i + 2] === 0x35 && payload[i + 3] === 0x3d) {
+    if (
+      payload[i] === 0x01 && payload[i + 1] === 0x33 && payload[i + 2] === 0x35 && payload[i + 3] === 0x3d
+    ) {
       const s = i + 4;
       let e = s;
       while (e < payload.length && payload[e] !== 0x01) e++;
@@ -362,7 +372,9 @@ export interface VerifyReport {
   bytes: number;
   records: number;
   messages: number;
-  sessions: Array<{ id: number; key: string; nextSenderSeq: number; nextTargetSeq: number; epochs: EpochSummary[] }>;
+  sessions: Array<
+    { id: number; key: string; nextSenderSeq: number; nextTargetSeq: number; epochs: EpochSummary[] }
+  >;
   problems: VerifyProblem[];
   /** Facts worth knowing that are not problems (missing derived index files, a live tail). */
   notes: string[];
@@ -385,7 +397,10 @@ interface VerifySession {
  * session tables at segment heads and the derived index files. Throws FixgError (exit code 2) when
  * `dir` is not a journal.
  */
-export function verifyJournal(dir: string, options: { onProgress?: (doneBytes: number, totalBytes: number) => void } = {}): VerifyReport {
+export function verifyJournal(
+  dir: string,
+  options: { onProgress?: (doneBytes: number, totalBytes: number) => void } = {},
+): VerifyReport {
   const d = dir.replace(/\/+$/, "") || "/";
   const segments = listSegments(d);
   const heldBy = JournalLock.holder(d);
@@ -468,6 +483,12 @@ export function verifyJournal(dir: string, options: { onProgress?: (doneBytes: n
     done += seg.bytes;
     options.onProgress?.(done, report.bytes);
   }
+  const dead = heldBy === undefined ? JournalLock.deadHolder(d) : undefined;
+  if (dead !== undefined) {
+    report.notes.push(
+      `the lock names pid ${dead.pid} on ${dead.host} (since ${dead.sinceIso}), which is gone: that ${dead.purpose} stopped without closing the journal (a crash or kill -9); its next start recovers the tail`,
+    );
+  }
   const missingIdx = segments.length - indexed;
   if (missingIdx > 0) {
     report.notes.push(
@@ -475,11 +496,19 @@ export function verifyJournal(dir: string, options: { onProgress?: (doneBytes: n
     );
   }
   for (const s of sessions.values()) {
-    report.sessions.push({ id: s.id, key: s.key, nextSenderSeq: s.nextOut, nextTargetSeq: s.nextIn, epochs: s.epochs });
+    report.sessions.push({
+      id: s.id,
+      key: s.key,
+      nextSenderSeq: s.nextOut,
+      nextTargetSeq: s.nextIn,
+      epochs: s.epochs,
+    });
   }
   report.sessions.sort((a, b) => a.id - b.id);
   // In file order: a segment's problems by offset, its index file's after them.
-  const rank = (p: VerifyProblem) => [Number(p.file.slice(0, 10)) || 0, p.file.endsWith(".idx") ? 1 : 0, p.offset];
+  const rank = (
+    p: VerifyProblem,
+  ) => [Number(p.file.slice(0, 10)) || 0, p.file.endsWith(".idx") ? 1 : 0, p.offset];
   report.problems.sort((a, b) => {
     const x = rank(a), y = rank(b);
     return x[0]! - y[0]! || x[1]! - y[1]! || x[2]! - y[2]!;
@@ -505,7 +534,8 @@ function compareIndex(
     if (
       idx.offsets[i] !== scanned.offsets[i] || idx.lengths[i] !== scanned.lengths[i] ||
       idx.sessionIds[i] !== scanned.sessionIds[i] || idx.epochs[i] !== scanned.epochs[i] ||
-      idx.seqs[i] !== scanned.seqs[i] || idx.seqs2[i] !== scanned.seqs2[i] || idx.typeDirs[i] !== scanned.typeDirs[i]
+      idx.seqs[i] !== scanned.seqs[i] || idx.seqs2[i] !== scanned.seqs2[i] ||
+      idx.typeDirs[i] !== scanned.typeDirs[i]
     ) {
       return `entry ${i} (record at byte ${scanned.offsets[i] ?? idx.offsets[i]}) differs from the record`;
     }
@@ -541,9 +571,12 @@ function checkSequence(
         kind: "session-table-mismatch",
         file: seg.file,
         offset,
-        message: `${s.key}: the segment's session table says epoch ${epoch} next ${seq}/${seq2}, the records before say epoch ${s.epoch} next ${s.nextOut}/${s.nextIn} (records lost in between?)`,
+        message:
+          `${s.key}: the segment's session table says epoch ${epoch} next ${seq}/${seq2}, the records before say epoch ${s.epoch} next ${s.nextOut}/${s.nextIn} (records lost in between?)`,
       });
-      if (s.epoch !== epoch) s.epochs.push({ epoch, createdMs: k?.creationMs, out: undefined, in: undefined });
+      if (s.epoch !== epoch) {
+        s.epochs.push({ epoch, createdMs: k?.creationMs, out: undefined, in: undefined });
+      }
       s.epoch = epoch;
       s.nextOut = seq;
       s.nextIn = seq2;
@@ -557,7 +590,14 @@ function checkSequence(
       offset,
       message: `record of session id ${sid} without a session-open record before it`,
     });
-    s = { id: sid, key: `#${sid}`, epoch, nextOut: 1, nextIn: 1, epochs: [{ epoch, createdMs: undefined, out: undefined, in: undefined }] };
+    s = {
+      id: sid,
+      key: `#${sid}`,
+      epoch,
+      nextOut: 1,
+      nextIn: 1,
+      epochs: [{ epoch, createdMs: undefined, out: undefined, in: undefined }],
+    };
     sessions.set(sid, s);
   }
   if (type === RecordType.SeqReset) {
@@ -627,11 +667,21 @@ export interface JournalStats {
   bySession: Array<{ key: string; in: number; out: number }>;
   messageBytes: { min: number; max: number; avg: number; total: number };
   /** Wall-clock span of the messages and their rate. */
-  rate: { firstMs: number; lastMs: number; seconds: number; avgPerSecond: number; peakPerSecond: number; peakAtMs: number } | undefined;
+  rate: {
+    firstMs: number;
+    lastMs: number;
+    seconds: number;
+    avgPerSecond: number;
+    peakPerSecond: number;
+    peakAtMs: number;
+  } | undefined;
 }
 
 /** Message counts per type, session and second, and sizes. */
-export function journalStats(dir: string, options: { onProgress?: (doneBytes: number, totalBytes: number) => void } = {}): JournalStats {
+export function journalStats(
+  dir: string,
+  options: { onProgress?: (doneBytes: number, totalBytes: number) => void } = {},
+): JournalStats {
   const reader = JournalReader.open(dir);
   const types = new Map<string, TypeStats>();
   const sessions = new Map<number, { key: string; in: number; out: number }>();
@@ -646,7 +696,9 @@ export function journalStats(dir: string, options: { onProgress?: (doneBytes: nu
     if (r.type !== "message") return;
     const t = msgTypeOf(r.payload);
     let ts = types.get(t);
-    if (ts === undefined) types.set(t, ts = { msgType: t, beginString: beginStringOf(r.payload), in: 0, out: 0, bytes: 0 });
+    if (ts === undefined) {
+      types.set(t, ts = { msgType: t, beginString: beginStringOf(r.payload), in: 0, out: 0, bytes: 0 });
+    }
     let ss = sessions.get(r.sessionId);
     if (ss === undefined) sessions.set(r.sessionId, ss = { key: r.sessionKey, in: 0, out: 0 });
     const n = r.payload.length;
@@ -685,9 +737,13 @@ export function journalStats(dir: string, options: { onProgress?: (doneBytes: nu
     bytes: reader.totalBytes,
     records,
     damagedRegions: damaged,
-    byType: [...types.values()].sort((a, b) => b.in + b.out - (a.in + a.out) || (a.msgType < b.msgType ? -1 : 1)),
+    byType: [...types.values()].sort((a, b) =>
+      b.in + b.out - (a.in + a.out) || (a.msgType < b.msgType ? -1 : 1)
+    ),
     bySession: [...sessions.values()],
-    messageBytes: count === 0 ? { min: 0, max: 0, avg: 0, total: 0 } : { min, max, avg: total / count, total },
+    messageBytes: count === 0
+      ? { min: 0, max: 0, avg: 0, total: 0 }
+      : { min, max, avg: total / count, total },
     rate: count === 0 ? undefined : {
       firstMs,
       lastMs,

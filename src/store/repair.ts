@@ -21,7 +21,12 @@ import { listSegments, type SegmentInfo } from "./reader.ts";
 /** One thing repair did (or, with dryRun, would do). */
 export interface RepairAction {
   file: string;
-  kind: "quarantine-corrupt" | "truncate-torn-tail" | "rewrite-header" | "remove-empty-segment" | "rebuild-index";
+  kind:
+    | "quarantine-corrupt"
+    | "truncate-torn-tail"
+    | "rewrite-header"
+    | "remove-empty-segment"
+    | "rebuild-index";
   offset: number;
   length: number;
   /** Where the damaged bytes went (quarantine actions). */
@@ -88,7 +93,11 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
       offset: 0,
       length: buf.length,
       quarantineFile: q,
-      message: `${verb("removed", "would remove")} ${seg.file}: ${buf.length} bytes, cut short before its header was complete (bytes ${verb("kept in", "to")} ${q})`,
+      message: `${
+        verb("removed", "would remove")
+      } ${seg.file}: ${buf.length} bytes, cut short before its header was complete (bytes ${
+        verb("kept in", "to")
+      } ${q})`,
     });
     if (!dryRun) {
       Deno.removeSync(seg.path);
@@ -99,7 +108,11 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
   const { index, scan } = indexFromScan(buf);
   report.records += scan.records;
   const h = scan.header;
-  const badHeader = typeof h === "string" ? h : h.segment !== seg.segment ? `header says segment ${h.segment}` : undefined;
+  const badHeader = typeof h === "string"
+    ? h
+    : h.segment !== seg.segment
+    ? `header says segment ${h.segment}`
+    : undefined;
   const keep: Array<[number, number]> = [];
   let header: Uint8Array = buf.subarray(0, SEGMENT_HEADER_BYTES);
   if (badHeader !== undefined) {
@@ -118,7 +131,9 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
       offset: 0,
       length: SEGMENT_HEADER_BYTES,
       quarantineFile: q,
-      message: `${verb("rewrote", "would rewrite")} the header of ${seg.file} (${badHeader}); old header ${verb("kept in", "to")} ${q}`,
+      message: `${verb("rewrote", "would rewrite")} the header of ${seg.file} (${badHeader}); old header ${
+        verb("kept in", "to")
+      } ${q}`,
     });
   }
   let pos = SEGMENT_HEADER_BYTES;
@@ -126,7 +141,14 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
   for (const dmg of scan.damaged) {
     if (dmg.offset > pos) keep.push([pos, dmg.offset]);
     const kindName = dmg.kind === "torn-tail" ? "torn" : "corrupt";
-    const q = quarantine(dir, seg, dmg.offset, buf.subarray(dmg.offset, dmg.offset + dmg.length), kindName, dryRun);
+    const q = quarantine(
+      dir,
+      seg,
+      dmg.offset,
+      buf.subarray(dmg.offset, dmg.offset + dmg.length),
+      kindName,
+      dryRun,
+    );
     report.actions.push({
       file: seg.file,
       kind: dmg.kind === "torn-tail" ? "truncate-torn-tail" : "quarantine-corrupt",
@@ -134,8 +156,14 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
       length: dmg.length,
       quarantineFile: q,
       message: dmg.kind === "torn-tail"
-        ? `${verb("truncated", "would truncate")} the torn tail of ${seg.file} at byte ${dmg.offset} (${dmg.length} bytes: ${dmg.reason}; ${verb("kept in", "to")} ${q})`
-        : `${verb("moved", "would move")} ${dmg.length} corrupt bytes of ${seg.file} at byte ${dmg.offset} (${dmg.reason}) to ${q}`,
+        ? `${
+          verb("truncated", "would truncate")
+        } the torn tail of ${seg.file} at byte ${dmg.offset} (${dmg.length} bytes: ${dmg.reason}; ${
+          verb("kept in", "to")
+        } ${q})`
+        : `${
+          verb("moved", "would move")
+        } ${dmg.length} corrupt bytes of ${seg.file} at byte ${dmg.offset} (${dmg.reason}) to ${q}`,
     });
     pos = dmg.offset + dmg.length;
     changed = true;
@@ -175,10 +203,15 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
     const idx = decodeIndex(existing);
     if (typeof idx === "string") why = idx;
     else if (changed) why = "the segment was rewritten";
-    else if (idx.coveredBytes !== content.length || idx.count !== fresh.count || idx.segment !== seg.segment) why = "stale";
+    else if (
+      idx.coveredBytes !== content.length || idx.count !== fresh.count || idx.segment !== seg.segment
+    ) why = "stale";
     else {
       for (let i = 0; i < idx.count && why === undefined; i++) {
-        if (idx.offsets[i] !== fresh.offsets[i] || idx.seqs[i] !== fresh.seqs[i] || idx.typeDirs[i] !== fresh.typeDirs[i]) why = "stale";
+        if (
+          idx.offsets[i] !== fresh.offsets[i] || idx.seqs[i] !== fresh.seqs[i] ||
+          idx.typeDirs[i] !== fresh.typeDirs[i]
+        ) why = "stale";
       }
     }
   }
@@ -195,7 +228,14 @@ function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: R
   }
 }
 
-function quarantine(dir: string, seg: SegmentInfo, offset: number, bytes: Uint8Array, kind: string, dryRun: boolean): string {
+function quarantine(
+  dir: string,
+  seg: SegmentInfo,
+  offset: number,
+  bytes: Uint8Array,
+  kind: string,
+  dryRun: boolean,
+): string {
   const qdir = `${dir}/quarantine`;
   let name = `quarantine/${seg.file}@${offset}.${kind}`;
   for (let k = 1; exists(`${dir}/${name}`); k++) name = `quarantine/${seg.file}@${offset}.${kind}.${k}`;
@@ -204,10 +244,13 @@ function quarantine(dir: string, seg: SegmentInfo, offset: number, bytes: Uint8A
       Deno.mkdirSync(qdir, { recursive: true });
       Deno.writeFileSync(`${dir}/${name}`, bytes);
     } catch (e) {
-      throw new EnvironmentError(`Cannot write quarantine file "${dir}/${name}": ${errorText(e)}; nothing was removed`, {
-        cause: e,
-        exitCode: 1,
-      });
+      throw new EnvironmentError(
+        `Cannot write quarantine file "${dir}/${name}": ${errorText(e)}; nothing was removed`,
+        {
+          cause: e,
+          exitCode: 1,
+        },
+      );
     }
   }
   return name;

@@ -1,10 +1,13 @@
 /** Test helpers: FixMessage <-> MessageView round trips and quick field access. */
-import { Encoder, encodeMessage, type Field, type FixMessage, MessageView } from "../../src/codec/mod.ts";
+import { encodeMessage, Encoder, type Field, type FixMessage, MessageView } from "../../src/codec/mod.ts";
 
 const enc = new Encoder();
 
 /** Encodes a message (with a minimal header) and parses it back into a view that can be kept. */
-export function toView(msg: FixMessage, header: Field[] = [[49, "CLIENT"], [56, "LP"], [34, 2]]): MessageView {
+export function toView(
+  msg: FixMessage,
+  header: Field[] = [[49, "CLIENT"], [56, "LP"], [34, 2]],
+): MessageView {
   const bytes = encodeMessage(enc, "FIX.4.4", { msgType: msg.msgType, fields: [...header, ...msg.fields] });
   return MessageView.parse(bytes).copy();
 }

@@ -1,6 +1,12 @@
 /** Helpers for the simulator tests: a small fixed-price symbol, order messages, output filters. */
 import type { Field, FixMessage } from "../../src/codec/mod.ts";
-import { defaultLpConfig, type LpConfig, type LpOutput, LpSimulator, type LpSymbolConfig } from "../../src/app/lp/mod.ts";
+import {
+  defaultLpConfig,
+  type LpConfig,
+  type LpOutput,
+  LpSimulator,
+  type LpSymbolConfig,
+} from "../../src/app/lp/mod.ts";
 import { get, msg } from "./helpers.ts";
 
 /** 14:00 UTC on a Tuesday. */
@@ -46,7 +52,10 @@ export function nos(
   extra: Field[] = [],
   header?: Field[],
 ) {
-  const f: Field[] = [[11, cl], [55, "TEST"], [54, side], [60, "20260310-14:00:00.000"], [38, qty], [40, price === undefined ? "1" : "2"]];
+  const f: Field[] = [[11, cl], [55, "TEST"], [54, side], [60, "20260310-14:00:00.000"], [38, qty], [
+    40,
+    price === undefined ? "1" : "2",
+  ]];
   if (price !== undefined) f.push([44, price]);
   f.push([59, tif], ...extra);
   return msg("D", f, header);
@@ -59,13 +68,18 @@ export function cxl(cl: string, orig: string, side: "1" | "2" = "1") {
 
 /** An OrderCancelReplaceRequest view. */
 export function rpl(cl: string, orig: string, side: "1" | "2", qty: number, price: string) {
-  return msg("G", [[41, orig], [11, cl], [55, "TEST"], [54, side], [60, "20260310-14:00:00.000"], [38, qty], [40, "2"], [44, price]]);
+  return msg("G", [[41, orig], [11, cl], [55, "TEST"], [54, side], [60, "20260310-14:00:00.000"], [38, qty], [
+    40,
+    "2",
+  ], [44, price]]);
 }
 
 /** The messages of the outputs (optionally of one session), in order. */
 export function messages(out: LpOutput[], sessionKey?: string): FixMessage[] {
   const r: FixMessage[] = [];
-  for (const o of out) if ("message" in o && (sessionKey === undefined || o.sessionKey === sessionKey)) r.push(o.message);
+  for (const o of out) {
+    if ("message" in o && (sessionKey === undefined || o.sessionKey === sessionKey)) r.push(o.message);
+  }
   return r;
 }
 

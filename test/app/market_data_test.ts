@@ -40,44 +40,71 @@ function inc(entries: Inc[]): MdIncrementalEntry[] {
 
 function liveBook(topOnly = false) {
   const b = new BookBuilder("EUR/USD", { topOnly });
-  const u = b.applySnapshot(parseSnapshot(snapshotView("EUR/USD", [
-    ["0", 1.0849, 1_000_000],
-    ["0", 1.0848, 2_000_000],
-    ["1", 1.0851, 1_000_000],
-    ["1", 1.0852, 3_000_000],
-  ]))!);
+  const u = b.applySnapshot(
+    parseSnapshot(snapshotView("EUR/USD", [
+      ["0", 1.0849, 1_000_000],
+      ["0", 1.0848, 2_000_000],
+      ["1", 1.0851, 1_000_000],
+      ["1", 1.0852, 3_000_000],
+    ]))!,
+  );
   assert.equal(u.status, "live");
   return b;
 }
 
 Deno.test("MarketDataRequest: subscribe, snapshot and unsubscribe with exact fields", () => {
   assert.deepEqual(
-    buildMarketDataRequest({ mdReqId: "M1", symbols: ["EUR/USD", "AAPL"], subscription: "subscribe", depth: 1, entryTypes: ["bid", "offer", "trade"] })
+    buildMarketDataRequest({
+      mdReqId: "M1",
+      symbols: ["EUR/USD", "AAPL"],
+      subscription: "subscribe",
+      depth: 1,
+      entryTypes: ["bid", "offer", "trade"],
+    })
       .fields,
-    [[262, "M1"], [263, "1"], [264, 1], [265, 1], [267, 3], [269, "0"], [269, "1"], [269, "2"], [146, 2], [55, "EUR/USD"], [55, "AAPL"]],
+    [[262, "M1"], [263, "1"], [264, 1], [265, 1], [267, 3], [269, "0"], [269, "1"], [269, "2"], [146, 2], [
+      55,
+      "EUR/USD",
+    ], [55, "AAPL"]],
   );
-  assert.deepEqual(buildMarketDataRequest({ mdReqId: "M2", symbols: ["X"], subscription: "snapshot" }).fields, [
-    [262, "M2"],
-    [263, "0"],
-    [264, 0],
-    [267, 2],
-    [269, "0"],
-    [269, "1"],
-    [146, 1],
-    [55, "X"],
-  ]);
-  assert.equal(buildMarketDataRequest({ mdReqId: "M1", symbols: ["X"], subscription: "unsubscribe" }).fields[1]![1], "2");
   assert.deepEqual(
-    buildMarketDataRequest({ mdReqId: "M3", symbols: ["X"], subscription: "subscribe", updateType: "full" }).fields.slice(0, 4),
+    buildMarketDataRequest({ mdReqId: "M2", symbols: ["X"], subscription: "snapshot" }).fields,
+    [
+      [262, "M2"],
+      [263, "0"],
+      [264, 0],
+      [267, 2],
+      [269, "0"],
+      [269, "1"],
+      [146, 1],
+      [55, "X"],
+    ],
+  );
+  assert.equal(
+    buildMarketDataRequest({ mdReqId: "M1", symbols: ["X"], subscription: "unsubscribe" }).fields[1]![1],
+    "2",
+  );
+  assert.deepEqual(
+    buildMarketDataRequest({ mdReqId: "M3", symbols: ["X"], subscription: "subscribe", updateType: "full" })
+      .fields.slice(0, 4),
     [[262, "M3"], [263, "1"], [264, 0], [265, 0]],
   );
-  assert.throws(() => buildMarketDataRequest({ mdReqId: "M", symbols: [], subscription: "snapshot" }), RangeError);
-  assert.throws(() => buildMarketDataRequest({ mdReqId: "M", symbols: ["X"], subscription: "snapshot", depth: -1 }), RangeError);
+  assert.throws(
+    () => buildMarketDataRequest({ mdReqId: "M", symbols: [], subscription: "snapshot" }),
+    RangeError,
+  );
+  assert.throws(
+    () => buildMarketDataRequest({ mdReqId: "M", symbols: ["X"], subscription: "snapshot", depth: -1 }),
+    RangeError,
+  );
 });
 
 Deno.test("book from a snapshot: top of book, depth and mid", () => {
   const b = liveBook();
-  assert.deepEqual(b.top(), { bid: { px: 1.0849, size: 1_000_000, count: 1 }, offer: { px: 1.0851, size: 1_000_000, count: 1 } });
+  assert.deepEqual(b.top(), {
+    bid: { px: 1.0849, size: 1_000_000, count: 1 },
+    offer: { px: 1.0851, size: 1_000_000, count: 1 },
+  });
   assert.deepEqual(b.depth("bid").map((l) => l.px), [1.0849, 1.0848]);
   assert.deepEqual(b.depth("offer", 1), [{ px: 1.0851, size: 1_000_000, count: 1 }]);
   assert.ok(Math.abs(b.mid()! - 1.085) < 1e-12);
@@ -91,7 +118,11 @@ Deno.test("incrementals by price level: new, change, delete", () => {
     { a: "2", t: "0", px: 1.0848 },
   ]));
   assert.deepEqual([u.status, u.changed, u.becameStale], ["live", true, false]);
-  assert.deepEqual(b.depth("bid"), [{ px: 1.085, size: 500_000, count: 1 }, { px: 1.0849, size: 1_000_000, count: 1 }]);
+  assert.deepEqual(b.depth("bid"), [{ px: 1.085, size: 500_000, count: 1 }, {
+    px: 1.0849,
+    size: 1_000_000,
+    count: 1,
+  }]);
   assert.deepEqual(b.depth("offer")[1], { px: 1.0852, size: 1_500_000, count: 1 });
 });
 
@@ -133,9 +164,15 @@ Deno.test("a delete of an unknown level makes the book stale until a fresh snaps
 
 Deno.test("a change of an unknown level, an unknown action and a crossed book are stale too", () => {
   let b = liveBook();
-  assert.equal(b.applyIncremental(inc([{ a: "1", t: "0", px: 1.07, size: 5 }])).reason, "change of unknown bid level 1.07");
+  assert.equal(
+    b.applyIncremental(inc([{ a: "1", t: "0", px: 1.07, size: 5 }])).reason,
+    "change of unknown bid level 1.07",
+  );
   b = liveBook();
-  assert.equal(b.applyIncremental(inc([{ a: "5", t: "0", px: 1.07, size: 5 }])).reason, "unsupported MDUpdateAction 5");
+  assert.equal(
+    b.applyIncremental(inc([{ a: "5", t: "0", px: 1.07, size: 5 }])).reason,
+    "unsupported MDUpdateAction 5",
+  );
   b = liveBook();
   const u = b.applyIncremental(inc([{ a: "0", t: "0", px: 1.0853, size: 5 }]));
   assert.deepEqual([u.status, u.reason], ["stale", "crossed book: bid 1.0853 above offer 1.0851"]);
@@ -148,7 +185,9 @@ Deno.test("a change of an unknown level, an unknown action and a crossed book ar
     { a: "0", t: "1", px: 1.0853, size: 1 },
   ]));
   assert.equal(ok.status, "live");
-  const crossedSnap = new BookBuilder("X").applySnapshot(parseSnapshot(snapshotView("X", [["0", 2, 1], ["1", 1, 1]]))!);
+  const crossedSnap = new BookBuilder("X").applySnapshot(
+    parseSnapshot(snapshotView("X", [["0", 2, 1], ["1", 1, 1]]))!,
+  );
   assert.deepEqual([crossedSnap.status, crossedSnap.becameStale], ["stale", true]);
 });
 
@@ -188,34 +227,48 @@ Deno.test("MarketDataClient routes W, X, Y and turns stale books into snapshot r
   ], "m1"));
   assert.equal(x?.kind, "incremental");
   if (x?.kind === "incremental") {
-    assert.deepEqual(x.updates.map((u) => [u.symbol, u.update.status]), [["EUR/USD", "live"], ["AAPL", "stale"]]);
+    assert.deepEqual(x.updates.map((u) => [u.symbol, u.update.status]), [["EUR/USD", "live"], [
+      "AAPL",
+      "stale",
+    ]]);
   }
   assert.equal(c.book("EUR/USD")?.bestBid()?.size, 5);
   const reqs = c.snapshotRequests();
   assert.equal(reqs.length, 1);
-  assert.deepEqual(reqs[0]!.fields, [[262, "m2"], [263, "0"], [264, 0], [267, 2], [269, "0"], [269, "1"], [146, 1], [55, "AAPL"]]);
+  assert.deepEqual(reqs[0]!.fields, [[262, "m2"], [263, "0"], [264, 0], [267, 2], [269, "0"], [269, "1"], [
+    146,
+    1,
+  ], [55, "AAPL"]]);
   assert.equal(c.snapshotRequests().length, 0, "requested once");
   const y = c.onMessage(msg("Y", [[262, "m9"], [281, "0"], [58, "Unknown symbol"]]));
   assert.deepEqual(y, { kind: "reject", reject: { mdReqId: "m9", reason: "0", text: "Unknown symbol" } });
   assert.equal(c.onMessage(incView([{ a: "0", t: "0", px: 1, size: 1 }], "m1"))?.kind, "anomaly");
-  assert.equal(c.unsubscribe("m1")?.fields[1]![1], "2");
+  assert.equal(c.unsubscribe("m1")?.fields[1]?.[1], "2");
   assert.equal(c.unsubscribe("m1"), undefined);
   c.markAllStale("reconnected");
   assert.equal(c.snapshotRequests().length, 2);
 });
 
 Deno.test("QuoteRequest building and Quote / QuoteRequestReject parsing", () => {
-  assert.deepEqual(buildQuoteRequest({ quoteReqId: "Q1", symbol: "EUR/USD", side: "buy", orderQty: 1_000_000 }).fields, [
-    [131, "Q1"],
-    [146, 1],
-    [55, "EUR/USD"],
-    [54, "1"],
-    [38, 1_000_000],
-  ]);
-  const q = parseQuote(msg("S", [[131, "Q1"], [117, "S1"], [55, "EUR/USD"], [132, "1.0849"], [133, "1.0851"], [134, 1e6], [135, 2e6], [
-    62,
-    "20260310-14:00:05.000",
-  ]]));
+  assert.deepEqual(
+    buildQuoteRequest({ quoteReqId: "Q1", symbol: "EUR/USD", side: "buy", orderQty: 1_000_000 }).fields,
+    [
+      [131, "Q1"],
+      [146, 1],
+      [55, "EUR/USD"],
+      [54, "1"],
+      [38, 1_000_000],
+    ],
+  );
+  const q = parseQuote(
+    msg("S", [[131, "Q1"], [117, "S1"], [55, "EUR/USD"], [132, "1.0849"], [133, "1.0851"], [134, 1e6], [
+      135,
+      2e6,
+    ], [
+      62,
+      "20260310-14:00:05.000",
+    ]]),
+  );
   assert.deepEqual(q, {
     quoteReqId: "Q1",
     quoteId: "S1",
@@ -227,10 +280,15 @@ Deno.test("QuoteRequest building and Quote / QuoteRequestReject parsing", () => 
     validUntilMs: Date.UTC(2026, 2, 10, 14, 0, 5),
   });
   assert.equal(parseQuote(msg("S", [[131, "Q1"]])), undefined);
-  assert.deepEqual(parseQuoteRequestReject(msg("AG", [[131, "Q2"], [658, 1], [146, 1], [55, "ZZZ"], [58, "Unknown symbol ZZZ"]])), {
-    quoteReqId: "Q2",
-    reason: 1,
-    symbol: "ZZZ",
-    text: "Unknown symbol ZZZ",
-  });
+  assert.deepEqual(
+    parseQuoteRequestReject(
+      msg("AG", [[131, "Q2"], [658, 1], [146, 1], [55, "ZZZ"], [58, "Unknown symbol ZZZ"]]),
+    ),
+    {
+      quoteReqId: "Q2",
+      reason: 1,
+      symbol: "ZZZ",
+      text: "Unknown symbol ZZZ",
+    },
+  );
 });

@@ -108,6 +108,12 @@ export function randomValue(rng: Prng, type: string, enums: ReadonlyMap<string, 
     case "UTCTIMEONLY":
       return `${pad(rng.int(0, 23), 2)}:${pad(rng.int(0, 59), 2)}:${pad(rng.int(0, 59), 2)}` +
         (rng.chance(0.5) ? `.${pad(rng.int(0, 999), 3)}` : "");
+    case "TZTIMEONLY":
+      return `${pad(rng.int(0, 23), 2)}:${pad(rng.int(0, 59), 2)}` + rng.pick(["", ":07", ":07.250"]) +
+        rng.pick(["", "Z", "+01", "-05:30"]);
+    case "TZTIMESTAMP":
+      return `${date(rng)}-${pad(rng.int(0, 23), 2)}:${pad(rng.int(0, 59), 2)}:${pad(rng.int(0, 59), 2)}` +
+        rng.pick(["Z", "+09", "-04:00"]);
     case "MONTHYEAR":
       return date(rng).slice(0, rng.pick([6, 8]));
     case "CURRENCY":

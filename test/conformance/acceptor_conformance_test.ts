@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { runScenario, type Scenario, type ScenarioResult } from "../../src/conformance/mod.ts";
-import { fixtureScenarios, FixgProcess, freePort, waitListening } from "./engine_process.ts";
+import { FixgProcess, fixtureScenarios, freePort, waitListening } from "./engine_process.ts";
 
 function describe(r: ScenarioResult): string {
   const f = r.failure;
@@ -14,7 +14,10 @@ function describe(r: ScenarioResult): string {
   const lines = [`${r.file}:${f.line}: ${f.message}`];
   if (f.expected !== undefined) lines.push(`expected: ${f.expected}`);
   if (f.received !== undefined) lines.push(`received: ${f.received}`);
-  lines.push("transcript:", ...r.transcript.map((e) => `  +${e.atMs}ms conn ${e.conn} line ${e.line} ${e.kind} ${e.text}`));
+  lines.push(
+    "transcript:",
+    ...r.transcript.map((e) => `  +${e.atMs}ms conn ${e.conn} line ${e.line} ${e.kind} ${e.text}`),
+  );
   return lines.join("\n");
 }
 
@@ -78,9 +81,9 @@ Deno.test("every fix44 and fix42 scenario passes against `fixg run --acceptor --
       clearTimeout(timer);
       const code = await proc.stop();
       stopped = true;
-      const results = await Promise.all(runs);
-      for (const r of results) assert.ok(r.passed, describe(r));
+      const failed = (await Promise.all(runs)).filter((r) => !r.passed).map(describe);
       assert.equal(code, 0, `fixg exited ${code}:\n${proc.output.slice(-4000)}`);
+      assert.deepEqual(failed, []);
     });
   } finally {
     if (!stopped) await proc.stop();

@@ -18,7 +18,9 @@ export class FixgProcess {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    this.#drained = Promise.all([this.#drain(this.child.stdout), this.#drain(this.child.stderr)]).then(() => {});
+    this.#drained = Promise.all([this.#drain(this.child.stdout), this.#drain(this.child.stderr)]).then(
+      () => {},
+    );
   }
 
   async #drain(stream: ReadableStream<Uint8Array>): Promise<void> {
@@ -70,7 +72,9 @@ export async function waitListening(port: number, timeoutMs: number, proc: FixgP
       c.close();
       return;
     } catch {
-      if (Date.now() > deadline) throw new Error(`fixg did not listen on ${port} within ${timeoutMs} ms:\n${proc.output}`);
+      if (Date.now() > deadline) {
+        throw new Error(`fixg did not listen on ${port} within ${timeoutMs} ms:\n${proc.output}`);
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { runScenario, ScenarioListener } from "../../src/conformance/mod.ts";
-import { fixtureScenarios, FixgProcess } from "./engine_process.ts";
+import { FixgProcess, fixtureScenarios } from "./engine_process.ts";
 
 for (const [dir, beginString] of [["fix44", "FIX.4.4"], ["fix42", "FIX.4.2"]] as const) {
   Deno.test(`${dir}: the initiator scenarios (1B) pass against \`fixg run --initiator\``, async (t) => {
@@ -34,13 +34,18 @@ for (const [dir, beginString] of [["fix44", "FIX.4.4"], ["fix42", "FIX.4.2"]] as
     try {
       for (const s of scenarios) {
         await t.step(s.name, async () => {
-          const r = await runScenario(s, { mode: "initiator-under-test", listener, connectTimeoutMs: 30_000 });
+          const r = await runScenario(s, {
+            mode: "initiator-under-test",
+            listener,
+            connectTimeoutMs: 30_000,
+          });
           const f = r.failure;
           assert.ok(
             r.passed,
-            f && `${r.file}:${f.line}: ${f.message}\nexpected: ${f.expected ?? ""}\nreceived: ${f.received ?? ""}\n${
-              proc.output.slice(-3000)
-            }`,
+            f &&
+              `${r.file}:${f.line}: ${f.message}\nexpected: ${f.expected ?? ""}\nreceived: ${
+                f.received ?? ""
+              }\n${proc.output.slice(-3000)}`,
           );
         });
       }

@@ -22,9 +22,24 @@ Deno.test("same fields in the same order match; 9 and 10 values are ignored", ()
 
 Deno.test("timestamps match by pattern: 52, 122, 60, <TIME> and timestamp-shaped values", () => {
   const e = "8=FIX.4.4|35=D|52=<TIME>|122=<TIME-5>|60=x|126=20200101-00:00:00|";
-  assert.equal(diff(e, "8=FIX.4.4|35=D|52=20260115-09:30:00|122=20260115-09:30:00.123456|60=20260115-09:30:00.1|126=20991231-23:59:59.999|")?.reason, "tag 60: expected a valid UTCTimestamp, received 60=20260115-09:30:00.1");
-  assert.equal(diff(e, "8=FIX.4.4|35=D|52=20260115-09:30:00|122=20260115-09:30:00.123456|60=20260115-09:30:00.100|126=20991231-23:59:59.999|"), undefined);
-  const bad = diff(e, "8=FIX.4.4|35=D|52=20261315-09:30:00|122=20260115-09:30:00|60=20260115-09:30:00|126=20991231-23:59:59|");
+  assert.equal(
+    diff(
+      e,
+      "8=FIX.4.4|35=D|52=20260115-09:30:00|122=20260115-09:30:00.123456|60=20260115-09:30:00.1|126=20991231-23:59:59.999|",
+    )?.reason,
+    "tag 60: expected a valid UTCTimestamp, received 60=20260115-09:30:00.1",
+  );
+  assert.equal(
+    diff(
+      e,
+      "8=FIX.4.4|35=D|52=20260115-09:30:00|122=20260115-09:30:00.123456|60=20260115-09:30:00.100|126=20991231-23:59:59.999|",
+    ),
+    undefined,
+  );
+  const bad = diff(
+    e,
+    "8=FIX.4.4|35=D|52=20261315-09:30:00|122=20260115-09:30:00|60=20260115-09:30:00|126=20991231-23:59:59|",
+  );
   assert.deepEqual(bad, {
     position: 3,
     tag: 52,
@@ -39,7 +54,10 @@ Deno.test("timestamps match by pattern: 52, 122, 60, <TIME> and timestamp-shaped
 
 Deno.test("the first difference: a different value", () => {
   assert.deepEqual(
-    diff("8=FIX.4.4|35=2|34=2|49=ISLD|52=<TIME>|56=TW|7=2|16=0|", "8=FIX.4.4|9=1|35=2|34=2|49=ISLD|52=20260115-09:30:00.000|56=TW|7=3|16=5|10=1|"),
+    diff(
+      "8=FIX.4.4|35=2|34=2|49=ISLD|52=<TIME>|56=TW|7=2|16=0|",
+      "8=FIX.4.4|9=1|35=2|34=2|49=ISLD|52=20260115-09:30:00.000|56=TW|7=3|16=5|10=1|",
+    ),
     { position: 7, tag: 7, expected: "7=2", received: "7=3", reason: "tag 7: expected 7=2, received 7=3" },
   );
 });

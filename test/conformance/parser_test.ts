@@ -66,7 +66,10 @@ Deno.test("parses the line kinds, connection prefixes, comments and blank lines"
     "108=30",
   ]);
   const two = s.steps[4]!;
-  assert.equal(two.kind === "send" && two.text, "8=FIX.4.4\x0135=A\x0134=1\x0149=TW\x0152=<TIME>\x0156=ISLD\x0198=0\x01108=30\x01");
+  assert.equal(
+    two.kind === "send" && two.text,
+    "8=FIX.4.4\x0135=A\x0134=1\x0149=TW\x0152=<TIME>\x0156=ISLD\x0198=0\x01108=30\x01",
+  );
 });
 
 Deno.test("a line with a real SOH keeps | as part of a value", () => {
@@ -76,7 +79,9 @@ Deno.test("a line with a real SOH keeps | as part of a value", () => {
 });
 
 Deno.test("directives: timeout, quiet, mode, verbatim", () => {
-  const s = parseScenario("#!timeout=3s\n#!quiet=50\n#!mode=initiator\niCONNECT\n#!verbatim\n# why\nI8=FIX.4.4|9=999|35=0|10=000|\n");
+  const s = parseScenario(
+    "#!timeout=3s\n#!quiet=50\n#!mode=initiator\niCONNECT\n#!verbatim\n# why\nI8=FIX.4.4|9=999|35=0|10=000|\n",
+  );
   assert.equal(s.timeoutMs, 3000);
   assert.equal(s.quietMs, 50);
   assert.equal(s.mode, "initiator-under-test");
@@ -133,7 +138,10 @@ Deno.test("verbatim lines are sent as written (placeholders still replaced)", ()
 
 Deno.test("data fields are split by their length field, so SOH inside the value is kept", () => {
   const r = splitFields("8=FIX.4.4\x0195=3\x0196=a\x01b\x0158=x\x01");
-  assert.deepEqual(r.fields.map((f) => [f.tag, f.value]), [["8", "FIX.4.4"], ["95", "3"], ["96", "a\x01b"], ["58", "x"]]);
+  assert.deepEqual(r.fields.map((f) => [f.tag, f.value]), [["8", "FIX.4.4"], ["95", "3"], ["96", "a\x01b"], [
+    "58",
+    "x",
+  ]]);
   assert.equal(r.problem, undefined);
   const done = completeMessage(r.fields);
   assert.equal(done[1]!.tag, "9");

@@ -55,7 +55,9 @@ class Script {
     }
   }
   async send(text: string): Promise<void> {
-    const fields = completeMessage(splitFields(substituteTimes(text, Date.now()).replaceAll("|", "\x01")).fields);
+    const fields = completeMessage(
+      splitFields(substituteTimes(text, Date.now()).replaceAll("|", "\x01")).fields,
+    );
     await this.conn.write(textBytes(joinFields(fields)));
   }
   async close(): Promise<void> {
@@ -114,7 +116,10 @@ Deno.test("a scenario passes against a peer that answers as expected", async () 
     ["received", 3],
     ["disconnect", 4],
   ]);
-  assert.match(seen[0]!, /^8=FIX\.4\.4\|9=\d+\|35=A\|34=1\|49=TW\|52=\d{8}-\d\d:\d\d:\d\d\.\d{3}\|56=ISLD\|98=0\|108=30\|10=\d{3}\|$/);
+  assert.match(
+    seen[0]!,
+    /^8=FIX\.4\.4\|9=\d+\|35=A\|34=1\|49=TW\|52=\d{8}-\d\d:\d\d:\d\d\.\d{3}\|56=ISLD\|98=0\|108=30\|10=\d{3}\|$/,
+  );
 });
 
 Deno.test("a failure reports the line, the differing tag, expected and received", async () => {
@@ -282,7 +287,10 @@ Deno.test("a refused connection fails the scenario at its iCONNECT line", async 
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = l.addr.port;
   l.close();
-  const r = await runScenario(parseScenario(`# x\niCONNECT\nI${LOGON}\n`), { mode: "acceptor-under-test", port });
+  const r = await runScenario(parseScenario(`# x\niCONNECT\nI${LOGON}\n`), {
+    mode: "acceptor-under-test",
+    port,
+  });
   assert.equal(r.failure?.line, 2);
   assert.match(r.failure!.message, new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${port}: `));
 });

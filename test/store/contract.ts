@@ -145,7 +145,10 @@ export function storeContract(name: string, factory: StoreFactory): void {
     await a.reset(T0 + 5);
     assert.deepEqual(a.seqNums(), { nextSenderSeq: 1, nextTargetSeq: 1 });
     assert.deepEqual(b.seqNums(), { nextSenderSeq: 3, nextTargetSeq: 1 });
-    assert.deepEqual((await b.getOutbound(1, 0)).map((m) => text(m.bytes)), [text(msg(1, "B")), text(msg(2, "B"))]);
+    assert.deepEqual((await b.getOutbound(1, 0)).map((m) => text(m.bytes)), [
+      text(msg(1, "B")),
+      text(msg(2, "B")),
+    ]);
     assert.equal(b.creationTimeMs(), T0 + 1);
   });
 

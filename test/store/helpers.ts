@@ -10,7 +10,9 @@ export const KEY2 = "FIX.4.2:FIXG->BROKER";
  * predictable. The bytes depend only on the arguments: a test can check any stored copy exactly.
  */
 export function fixedMessage(seq: number, dir: "in" | "out", size = 200): Uint8Array {
-  const head = `8=FIX.4.4\x019=000\x0135=${dir === "out" ? "D" : "8"}\x0134=${seq}\x0149=FIXG\x0156=LP\x0111=ORD-${seq}\x0158=`;
+  const head = `8=FIX.4.4\x019=000\x0135=${
+    dir === "out" ? "D" : "8"
+  }\x0134=${seq}\x0149=FIXG\x0156=LP\x0111=ORD-${seq}\x0158=`;
   const tail = "\x0110=000\x01";
   const pad = size - head.length - tail.length;
   if (pad < 0) throw new Error(`message of ${size} bytes too small for seq ${seq}`);

@@ -9,7 +9,13 @@ import { FileJournal, type FsyncPolicy } from "../../src/store/journal.ts";
 import { fixedMessage, KEY } from "./helpers.ts";
 
 const [dir, policy] = Deno.args as [string, FsyncPolicy];
-const journal = await FileJournal.open({ dir, fsync: policy, batchMicros: 200, segmentBytes: 256 * 1024, onWarning: () => {} });
+const journal = await FileJournal.open({
+  dir,
+  fsync: policy,
+  batchMicros: 200,
+  segmentBytes: 256 * 1024,
+  onWarning: () => {},
+});
 const s = await journal.openSession(KEY, Date.now());
 let { nextSenderSeq: out, nextTargetSeq: inn } = s.seqNums();
 const enc = new TextEncoder();

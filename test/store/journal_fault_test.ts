@@ -5,12 +5,26 @@
  */
 import assert from "node:assert/strict";
 import { EnvironmentError, JournalCorruptError } from "../../src/errors.ts";
-import { FileJournal, type FileJournalOptions, type JournalFile, type OpenSegmentFile } from "../../src/store/journal.ts";
+import {
+  FileJournal,
+  type FileJournalOptions,
+  type JournalFile,
+  type OpenSegmentFile,
+} from "../../src/store/journal.ts";
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from "../../src/store/format.ts";
 import { JournalReader, verifyJournal } from "../../src/store/reader.ts";
 import { repairJournal } from "../../src/store/repair.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import { appendBytes, crashImage, filesOf, fixedMessage, flipByte, KEY, KEY2, manualClock } from "./helpers.ts";
+import {
+  appendBytes,
+  crashImage,
+  filesOf,
+  fixedMessage,
+  flipByte,
+  KEY,
+  KEY2,
+  manualClock,
+} from "./helpers.ts";
 
 const T0 = 1_700_000_000_000;
 const MSG = 200;
@@ -20,7 +34,12 @@ const OPEN_REC = RECORD_HEADER_BYTES + 8 + KEY.length;
 
 async function openJournal(dir: string, extra: Partial<FileJournalOptions> = {}) {
   const warnings: string[] = [];
-  const journal = await FileJournal.open({ dir, clock: manualClock(T0), onWarning: (m) => warnings.push(m), ...extra });
+  const journal = await FileJournal.open({
+    dir,
+    clock: manualClock(T0),
+    onWarning: (m) => warnings.push(m),
+    ...extra,
+  });
   return { journal, warnings };
 }
 
@@ -61,7 +80,10 @@ Deno.test("a torn last record is truncated with a warning; both numbers come bac
     `journal "${image}": truncated a torn record at the end of 0000000001.seg (100 bytes at offset ${sizeBefore}: record of ${REC} bytes cut short at 100 bytes); the bytes are kept in quarantine/`,
   );
   assert.equal(Deno.statSync(seg).size, sizeBefore);
-  assert.deepEqual(Deno.readFileSync(`${image}/quarantine/0000000001.seg@${sizeBefore}.torn`), torn.subarray(0, 100));
+  assert.deepEqual(
+    Deno.readFileSync(`${image}/quarantine/0000000001.seg@${sizeBefore}.torn`),
+    torn.subarray(0, 100),
+  );
   const s2 = await again.journal.openSession(KEY, T0 + 1);
   assert.deepEqual(s2.seqNums(), { nextSenderSeq: 11, nextTargetSeq: 6 });
   await assertOutbound(s2, range(1, 10));
@@ -82,6 +104,27 @@ Deno.test("a crash image without the last index opens silently from a scan", asy
   assert.deepEqual(s2.seqNums(), { nextSenderSeq: 41, nextTargetSeq: 21 });
   await assertOutbound(s2, range(1, 40));
   await again.journal.close();
+});
+
+Deno.test("a segment file created just before a crash (no header yet) is removed and its number reused", async () => {
+  const dir = Deno.makeTempDirSync();
+  const { journal } = await openJournal(dir);
+  const s = await journal.openSession(KEY, T0);
+  await write(s, 1, 3);
+  const image = crashImage(dir);
+  await journal.close();
+  Deno.writeFileSync(`${image}/${segmentFileName(2)}`, new Uint8Array(20));
+  const again = await openJournal(image);
+  assert.ok(
+    again.warnings.includes(
+      `journal "${image}": removed 0000000002.seg (20 bytes, cut short before its header was written)`,
+    ),
+  );
+  assert.deepEqual(filesOf(image).filter((f) => f.endsWith(".seg")), ["0000000001.seg", "0000000002.seg"]);
+  const s2 = await again.journal.openSession(KEY, T0);
+  assert.deepEqual(s2.seqNums(), { nextSenderSeq: 4, nextTargetSeq: 1 });
+  await again.journal.close();
+  assert.deepEqual(verifyJournal(image).problems, []);
 });
 
 Deno.test("a flipped byte mid-segment: open refuses with segment and offset, verify reports it, repair quarantines it", async () => {
@@ -114,7 +157,10 @@ Deno.test("a flipped byte mid-segment: open refuses with segment and offset, ver
     ["quarantine-corrupt", "0000000001.seg", at, REC],
     ["rebuild-index", "0000000001.idx", 0, 0],
   ]);
-  assert.deepEqual(Deno.readFileSync(`${image}/quarantine/0000000001.seg@${at}.corrupt`), before.subarray(at, at + REC));
+  assert.deepEqual(
+    Deno.readFileSync(`${image}/quarantine/0000000001.seg@${at}.corrupt`),
+    before.subarray(at, at + REC),
+  );
   assert.equal(Deno.statSync(`${image}/${segmentFileName(1)}`).size, before.length - REC);
   const again = await openJournal(image);
   const s2 = await again.journal.openSession(KEY, T0);
@@ -134,7 +180,10 @@ Deno.test("onCorrupt: skip opens past a damaged region with a warning", async ()
   flipByte(`${image}/${segmentFileName(1)}`, at + 10);
   // The last record is damaged and nothing valid follows: that is a torn tail, truncated.
   const again = await openJournal(image, { onCorrupt: "skip" });
-  assert.match(again.warnings.at(-1)!, /truncated a torn record at the end of 0000000001\.seg \(248 bytes at offset \d+: CRC mismatch\)/);
+  assert.match(
+    again.warnings.at(-1)!,
+    /truncated a torn record at the end of 0000000001\.seg \(248 bytes at offset \d+: CRC mismatch\)/,
+  );
   const s2 = await again.journal.openSession(KEY, T0);
   assert.deepEqual(s2.seqNums(), { nextSenderSeq: 10, nextTargetSeq: 1 });
   await again.journal.close();
@@ -172,7 +221,9 @@ Deno.test("a byte flipped in a sealed, indexed segment: resend skips that messag
   assert.deepEqual(s2.seqNums(), { nextSenderSeq: 6, nextTargetSeq: 1 });
   await assertOutbound(s2, [1, 3, 4, 5]);
   assert.deepEqual(b.warnings, [
-    `journal "${dir}": outbound message 2 of "${KEY}" at 0000000001.seg byte ${SEGMENT_HEADER_BYTES + OPEN_REC + REC} is damaged; it will be gap-filled`,
+    `journal "${dir}": outbound message 2 of "${KEY}" at 0000000001.seg byte ${
+      SEGMENT_HEADER_BYTES + OPEN_REC + REC
+    } is damaged; it will be gap-filled`,
   ]);
   await b.journal.close();
   // The index still lists the damaged record: verify says so too.
@@ -192,8 +243,16 @@ Deno.test("missing and stale index files are rebuilt from the records", async ()
   Deno.copyFileSync(`${dir}/0000000001.idx`, `${dir}/0000000003.idx`);
   flipByte(`${dir}/0000000004.idx`, 40);
   assert.deepEqual(verifyJournal(dir).problems.map((p) => [p.kind, p.file, p.message]), [
-    ["index-stale", "0000000003.idx", "it describes segment 1; it is rebuilt from the records at the next open (or by repair)"],
-    ["index-stale", "0000000004.idx", "index CRC mismatch; it is rebuilt from the records at the next open (or by repair)"],
+    [
+      "index-stale",
+      "0000000003.idx",
+      "it describes segment 1; it is rebuilt from the records at the next open (or by repair)",
+    ],
+    [
+      "index-stale",
+      "0000000004.idx",
+      "index CRC mismatch; it is rebuilt from the records at the next open (or by repair)",
+    ],
   ]);
   const b = await openJournal(dir, { segmentBytes: 4096 });
   assert.deepEqual(b.warnings, [
@@ -218,7 +277,12 @@ Deno.test("an index that no longer covers its segment is stale and rebuilt", asy
   const seg = Deno.readFileSync(`${dir}/${segmentFileName(1)}`);
   appendBytes(`${dir}/${segmentFileName(1)}`, seg.subarray(seg.length - REC));
   const b = await openJournal(dir);
-  assert.equal(b.warnings[0], `journal "${dir}": rebuilt the index of 0000000001.seg (it covers ${seg.length} bytes, the segment has ${seg.length + REC})`);
+  assert.equal(
+    b.warnings[0],
+    `journal "${dir}": rebuilt the index of 0000000001.seg (it covers ${seg.length} bytes, the segment has ${
+      seg.length + REC
+    })`,
+  );
   await b.journal.close();
 });
 
@@ -262,7 +326,10 @@ Deno.test("a full disk fails the append with a clear error; later appends fail t
     `Journal write failed on "${dir}/0000000001.seg": No space left on device (os error 28). Nothing after this point is journaled; sessions must stop sending`,
   );
   assert.equal(acked, 25);
-  await assert.rejects(Promise.resolve(s.appendOutbound(99, fixedMessage(99, "out"))), /No space left on device/);
+  await assert.rejects(
+    Promise.resolve(s.appendOutbound(99, fixedMessage(99, "out"))),
+    /No space left on device/,
+  );
   await assert.rejects(s.flush(), /No space left on device/);
   await assert.rejects(s.getOutbound(1, 0), /No space left on device/);
   assert.equal(a.warnings.at(-1), failure.message);
@@ -281,7 +348,10 @@ Deno.test("a real ENOSPC (/dev/full) when a new segment is written surfaces the 
   let opened = 0;
   const a = await openJournal(dir, {
     segmentBytes: 4096,
-    openSegmentFile: (path) => ++opened === 1 ? Deno.openSync(path, { write: true, createNew: true }) : Deno.openSync("/dev/full", { write: true }),
+    openSegmentFile: (path) =>
+      ++opened === 1
+        ? Deno.openSync(path, { write: true, createNew: true })
+        : Deno.openSync("/dev/full", { write: true }),
   });
   const s = await a.journal.openSession(KEY, T0);
   const results: string[] = [];
@@ -308,7 +378,10 @@ Deno.test("a journal directory that cannot be written: EnvironmentError, exit co
   await assert.rejects(FileJournal.open({ dir: `${parentFile}/journal` }), (e: unknown) => {
     assert.ok(e instanceof EnvironmentError);
     assert.equal(e.exitCode, 2);
-    assert.match(e.message, new RegExp(`^Cannot create journal directory "${parentFile}/journal": Not a directory`));
+    assert.match(
+      e.message,
+      new RegExp(`^Cannot create journal directory "${parentFile}/journal": Not a directory`),
+    );
     return true;
   });
   // A directory without write permission (root ignores modes: /sys refuses writes to everyone).
@@ -324,7 +397,10 @@ Deno.test("a journal directory that cannot be written: EnvironmentError, exit co
   await assert.rejects(FileJournal.open({ dir: target }), (e: unknown) => {
     assert.ok(e instanceof EnvironmentError);
     assert.equal(e.exitCode, 2);
-    assert.match(e.message, new RegExp(`^Journal directory "${target}" is not writable: (Permission denied|Read-only file system)`));
+    assert.match(
+      e.message,
+      new RegExp(`^Journal directory "${target}" is not writable: (Permission denied|Read-only file system)`),
+    );
     return true;
   });
   Deno.chmodSync(ro, 0o755);
@@ -336,14 +412,30 @@ Deno.test("a journal held by a live process is refused; a stale lock is taken ov
   await assert.rejects(openJournal(dir), (e: unknown) => {
     assert.ok(e instanceof EnvironmentError);
     assert.equal(e.exitCode, 2);
-    assert.match(e.message, new RegExp(`^Journal "${dir}" is held by a live gateway \\(pid ${Deno.pid} on .+ since \\d{4}-.+\\); stop it first$`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `^Journal "${dir}" is held by a live gateway \\(pid ${Deno.pid} on .+ since \\d{4}-.+\\); stop it first$`,
+      ),
+    );
     return true;
   });
   assert.throws(() => repairJournal(dir), /is held by a live gateway/);
-  assert.throws(() => repairJournal(dir, { dryRun: true }), /is held by a live gateway .*; stop it before repairing/);
+  assert.throws(
+    () => repairJournal(dir, { dryRun: true }),
+    /is held by a live gateway .*; stop it before repairing/,
+  );
   await a.journal.close();
   assert.equal(Deno.readTextFileSync(`${dir}/LOCK`), "");
-  Deno.writeTextFileSync(`${dir}/LOCK`, JSON.stringify({ pid: 999999, host: "old-host", sinceIso: "2024-01-02T03:04:05.000Z", purpose: "gateway" }));
+  Deno.writeTextFileSync(
+    `${dir}/LOCK`,
+    JSON.stringify({
+      pid: 999999,
+      host: "old-host",
+      sinceIso: "2024-01-02T03:04:05.000Z",
+      purpose: "gateway",
+    }),
+  );
   const b = await openJournal(dir);
   assert.deepEqual(b.warnings, [
     `journal "${dir}": took over the lock left by pid 999999 on old-host (since 2024-01-02T03:04:05.000Z); that process is gone`,
@@ -429,10 +521,17 @@ Deno.test("retention deletes old segments but never what a session may still res
   await b.reset(T0 + 2);
   for (let i = 1; i <= 30; i++) await b.appendOutbound(i, fixedMessage(i, "out"));
   // Segment 5 holds the reset and KEY2's new messages: it and everything after stay, whatever the size.
-  assert.deepEqual(filesOf(dir).filter((f) => f.endsWith(".seg")), ["0000000005.seg", "0000000006.seg", "0000000007.seg"]);
-  assert.deepEqual(warnings.filter((w) => /retention/.test(w)), [1, 2, 3, 4].map((n) =>
-    `journal "${dir}": retention deleted 000000000${n}.seg (3932 bytes, last record 2023-11-14T22:13:20.000Z)`
-  ));
+  assert.deepEqual(filesOf(dir).filter((f) => f.endsWith(".seg")), [
+    "0000000005.seg",
+    "0000000006.seg",
+    "0000000007.seg",
+  ]);
+  assert.deepEqual(
+    warnings.filter((w) => /retention/.test(w)),
+    [1, 2, 3, 4].map((n) =>
+      `journal "${dir}": retention deleted 000000000${n}.seg (3932 bytes, last record 2023-11-14T22:13:20.000Z)`
+    ),
+  );
   assert.deepEqual((await b.getOutbound(1, 0)).map((m) => m.seq), range(1, 30));
   await j.close();
   // The state survives the deletions: every remaining segment starts with the session table.
@@ -500,7 +599,10 @@ for (const policy of ["batch", "none"]) {
     assert.deepEqual(first.start, [1, 1]);
     const second = await runChildUntil(dir, policy, (out) => out >= first.acked[0] + 2000);
     // The restarted writer continued from numbers at or beyond everything acknowledged.
-    assert.ok(second.start[0] > first.acked[0] && second.start[1] > first.acked[1], JSON.stringify({ first, second }));
+    assert.ok(
+      second.start[0] > first.acked[0] && second.start[1] > first.acked[1],
+      JSON.stringify({ first, second }),
+    );
     const warnings: string[] = [];
     const j = await FileJournal.open({ dir, onWarning: (m) => warnings.push(m) });
     const s = await j.openSession(KEY, T0);
@@ -511,7 +613,15 @@ for (const policy of ["batch", "none"]) {
     await j.close();
     const report = verifyJournal(dir);
     assert.deepEqual(report.problems, []);
-    assert.deepEqual(report.sessions.map((x) => [x.key, x.nextSenderSeq, x.nextTargetSeq]), [[KEY, nextSenderSeq, nextTargetSeq]]);
-    assert.deepEqual(report.sessions[0]!.epochs[0]!.in, { first: 1, last: nextTargetSeq - 1, count: nextTargetSeq - 1 });
+    assert.deepEqual(report.sessions.map((x) => [x.key, x.nextSenderSeq, x.nextTargetSeq]), [[
+      KEY,
+      nextSenderSeq,
+      nextTargetSeq,
+    ]]);
+    assert.deepEqual(report.sessions[0]!.epochs[0]!.in, {
+      first: 1,
+      last: nextTargetSeq - 1,
+      count: nextTargetSeq - 1,
+    });
   });
 }

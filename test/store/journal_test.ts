@@ -23,4 +23,7 @@ function journalFactory(options: Omit<FileJournalOptions, "dir">) {
 storeContract("journal fsync=batch", journalFactory({ fsync: "batch" }));
 storeContract("journal fsync=always", journalFactory({ fsync: "always" }));
 storeContract("journal fsync=none", journalFactory({ fsync: "none", batchMessages: 7 }));
-storeContract("journal 4 KiB segments", journalFactory({ fsync: "batch", segmentBytes: 4096, batchMessages: 3 }));
+storeContract(
+  "journal 4 KiB segments",
+  journalFactory({ fsync: "batch", segmentBytes: 4096, batchMessages: 3 }),
+);

@@ -2,4 +2,7 @@
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import { storeContract } from "./contract.ts";
 
-storeContract("memory store", () => Promise.resolve({ store: new MemoryMessageStore(), cleanup: () => Promise.resolve() }));
+storeContract(
+  "memory store",
+  () => Promise.resolve({ store: new MemoryMessageStore(), cleanup: () => Promise.resolve() }),
+);

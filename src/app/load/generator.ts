@@ -18,7 +18,12 @@ import { MsgType, Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
 import { tickDecimals } from "../lp/config.ts";
-import { marketDataRequest, newOrderSingle, orderCancelReplaceRequest, orderCancelRequest } from "../messages.ts";
+import {
+  marketDataRequest,
+  newOrderSingle,
+  orderCancelReplaceRequest,
+  orderCancelRequest,
+} from "../messages.ts";
 import { createPrng, type Prng, uniformInt } from "../prng.ts";
 
 /** What a latency sample measures. */
@@ -52,8 +57,22 @@ export const DEFAULT_LOAD_MIX: LoadMix = { newOrder: 0.6, cancel: 0.2, replace: 
 
 /** Default instruments, matching the simulator's defaults. */
 export const DEFAULT_LOAD_SYMBOLS: readonly LoadSymbol[] = [
-  { symbol: "EUR/USD", price: 1.0850, tickSize: 0.00001, minQty: 100_000, maxQty: 2_000_000, lotSize: 100_000 },
-  { symbol: "GBP/USD", price: 1.2700, tickSize: 0.00001, minQty: 100_000, maxQty: 2_000_000, lotSize: 100_000 },
+  {
+    symbol: "EUR/USD",
+    price: 1.0850,
+    tickSize: 0.00001,
+    minQty: 100_000,
+    maxQty: 2_000_000,
+    lotSize: 100_000,
+  },
+  {
+    symbol: "GBP/USD",
+    price: 1.2700,
+    tickSize: 0.00001,
+    minQty: 100_000,
+    maxQty: 2_000_000,
+    lotSize: 100_000,
+  },
   { symbol: "USD/JPY", price: 150.00, tickSize: 0.001, minQty: 100_000, maxQty: 2_000_000, lotSize: 100_000 },
   { symbol: "AAPL", price: 190.00, tickSize: 0.01, minQty: 1, maxQty: 500, lotSize: 1 },
   { symbol: "MSFT", price: 420.00, tickSize: 0.01, minQty: 1, maxQty: 300, lotSize: 1 },
@@ -70,7 +89,7 @@ export interface LoadGeneratorOptions {
   lostAfterMs?: number;
   /** Share of new orders priced to trade at once, sent IOC (default 0.3); the rest rest passively, Day. */
   marketableFraction?: number;
-  /** With this many open orders a session cancels instead of adding (default 50). */
+  /** With this many open orders a session sends cancels instead of new orders (default 50). */
   maxOpenOrdersPerSession?: number;
   /** ClOrdID/MDReqID prefix; make it differ between runs (default "L"). */
   idPrefix?: string;
@@ -111,6 +130,8 @@ export interface LoadCounters {
   duplicateResponses: number;
   /** Responses that match no request of ours. */
   unmatchedResponses: number;
+  /** Slots skipped: the session was at its open-order maximum with every order busy. */
+  throttled: number;
 }
 
 const K_ORDER = 1, K_CANCEL = 2, K_REPLACE = 3, K_MD = 4;
@@ -147,6 +168,7 @@ function zeroCounters(): LoadCounters {
     lateResponses: 0,
     duplicateResponses: 0,
     unmatchedResponses: 0,
+    throttled: 0,
   };
 }
 
@@ -210,7 +232,10 @@ export class LoadGenerator {
 
   #grow(): void {
     const cap = this.#kind.length * 2;
-    const g = <T extends Uint8Array | Int32Array | Float64Array | Uint16Array>(a: T, make: (n: number) => T): T => {
+    const g = <T extends Uint8Array | Int32Array | Float64Array | Uint16Array>(
+      a: T,
+      make: (n: number) => T,
+    ): T => {
       const b = make(cap);
       b.set(a as never);
       return b;
@@ -244,25 +269,37 @@ export class LoadGenerator {
     return this.#prefix + i.toString(36);
   }
 
-  /** The request number of one of our IDs, or -1. */
-  #parse(id: string | undefined): number {
+  /** The request number of one of our IDs sent on `sessionIdx`, or -1 (a reply on another session is not ours). */
+  #parse(id: string | undefined, sessionIdx: number): number {
     if (id === undefined || !id.startsWith(this.#prefix)) return -1;
     const i = parseInt(id.slice(this.#prefix.length), 36);
-    return Number.isInteger(i) && i >= 0 && i < this.#n && this.#id(i) === id ? i : -1;
+    const ok = Number.isInteger(i) && i >= 0 && i < this.#n && this.#id(i) === id &&
+      this.#session[i] === sessionIdx;
+    return ok ? i : -1;
   }
 
   #fmt(s: SymbolInfo, ticks: number): string {
     return formatScaled(ticks * s.units, s.decimals);
   }
 
-  /** The next message for `sessionIdx`, stamped with its intended send time. */
-  next(sessionIdx: number, intendedUs: number): FixMessage {
+  /**
+   * The next message for `sessionIdx`, stamped with its intended send time; undefined when the
+   * session holds its maximum of open orders and every one already has a request in flight (the
+   * caller skips the slot: it is counted in `throttled`).
+   */
+  next(sessionIdx: number, intendedUs: number): FixMessage | undefined {
     const open = this.#open[sessionIdx];
     if (open === undefined) throw new RangeError(`no session ${sessionIdx}`);
     const m = this.#mix;
     let kind: number;
-    if (open.length >= this.#maxOpen) kind = K_CANCEL;
-    else {
+    if (open.length >= this.#maxOpen) {
+      const target = this.#pickOpen(open, true);
+      if (target < 0) {
+        this.#c.throttled++;
+        return undefined;
+      }
+      return this.#cancel(target, intendedUs);
+    } else {
       const r = this.#rng.next() * (m.newOrder + m.cancel + m.replace + m.marketData);
       kind = r < m.newOrder
         ? K_ORDER
@@ -274,18 +311,22 @@ export class LoadGenerator {
     }
     if (kind === K_CANCEL || kind === K_REPLACE) {
       const target = this.#pickOpen(open);
-      if (target >= 0) return kind === K_CANCEL ? this.#cancel(target, intendedUs) : this.#replace(target, intendedUs);
+      if (target >= 0) {
+        return kind === K_CANCEL ? this.#cancel(target, intendedUs) : this.#replace(target, intendedUs);
+      }
       kind = K_ORDER;
     }
     if (kind === K_MD) return this.#mdRequest(sessionIdx, intendedUs);
     return this.#newOrder(sessionIdx, intendedUs);
   }
 
-  #pickOpen(open: number[]): number {
+  /** A random open order with no request in flight; `thorough` scans them all when random tries miss. */
+  #pickOpen(open: number[], thorough = false): number {
     for (let tries = 0; tries < 4 && open.length > 0; tries++) {
       const root = open[Math.floor(this.#rng.next() * open.length)]!;
       if ((this.#flags[root]! & F_BUSY) === 0) return root;
     }
+    if (thorough) { for (const root of open) if ((this.#flags[root]! & F_BUSY) === 0) return root; }
     return -1;
   }
 
@@ -298,7 +339,11 @@ export class LoadGenerator {
     const through = Math.max(5, Math.round(s.refTicks * 0.001));
     const away = uniformInt(this.#rng, 10, 60);
     const ticks = marketable ? s.refTicks + (buy ? through : -through) : s.refTicks + (buy ? -away : away);
-    const lots = uniformInt(this.#rng, Math.ceil(s.minQty / s.lotSize), Math.max(1, Math.floor(s.maxQty / s.lotSize)));
+    const lots = uniformInt(
+      this.#rng,
+      Math.ceil(s.minQty / s.lotSize),
+      Math.max(1, Math.floor(s.maxQty / s.lotSize)),
+    );
     const qty = lots * s.lotSize;
     const i = this.#newRequest(K_ORDER, sessionIdx, intendedUs, -1);
     this.#orderQty[i] = qty;
@@ -406,9 +451,9 @@ export class LoadGenerator {
   onMessage(sessionIdx: number, view: MessageView, nowUs: number): void {
     switch (view.msgType) {
       case MsgType.ExecutionReport:
-        return this.#onExecutionReport(view, nowUs);
+        return this.#onExecutionReport(sessionIdx, view, nowUs);
       case MsgType.OrderCancelReject: {
-        const i = this.#parse(view.getString(Tag.ClOrdID));
+        const i = this.#parse(view.getString(Tag.ClOrdID), sessionIdx);
         const k = i < 0 ? 0 : this.#kind[i]!;
         if (k !== K_CANCEL && k !== K_REPLACE) {
           this.#c.unmatchedResponses++;
@@ -421,7 +466,7 @@ export class LoadGenerator {
         return;
       }
       case MsgType.MarketDataSnapshotFullRefresh: {
-        const i = this.#parse(view.getString(Tag.MDReqID));
+        const i = this.#parse(view.getString(Tag.MDReqID), sessionIdx);
         if (i < 0 || this.#kind[i] !== K_MD) {
           this.#c.unmatchedResponses++;
           return;
@@ -432,7 +477,7 @@ export class LoadGenerator {
         return;
       }
       case MsgType.MarketDataRequestReject: {
-        const i = this.#parse(view.getString(Tag.MDReqID));
+        const i = this.#parse(view.getString(Tag.MDReqID), sessionIdx);
         if (i < 0 || this.#kind[i] !== K_MD) {
           this.#c.unmatchedResponses++;
           return;
@@ -447,7 +492,7 @@ export class LoadGenerator {
         return;
       }
       case MsgType.BusinessMessageReject: {
-        const i = this.#parse(view.getString(Tag.BusinessRejectRefID));
+        const i = this.#parse(view.getString(Tag.BusinessRejectRefID), sessionIdx);
         if (i < 0) {
           this.#c.unmatchedResponses++;
           return;
@@ -468,8 +513,8 @@ export class LoadGenerator {
     }
   }
 
-  #onExecutionReport(view: MessageView, nowUs: number): void {
-    const i = this.#parse(view.getString(Tag.ClOrdID));
+  #onExecutionReport(sessionIdx: number, view: MessageView, nowUs: number): void {
+    const i = this.#parse(view.getString(Tag.ClOrdID), sessionIdx);
     if (i < 0 || this.#kind[i] === K_MD) {
       this.#c.unmatchedResponses++;
       return;

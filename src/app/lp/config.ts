@@ -122,7 +122,17 @@ function sym(
   levelSpacingTicks: number,
   levelSize: number,
 ): LpSymbolConfig {
-  return { symbol, startPrice, tickSize, volatility, updatesPerSecond, spreadTicks, depth: 5, levelSpacingTicks, levelSize };
+  return {
+    symbol,
+    startPrice,
+    tickSize,
+    volatility,
+    updatesPerSecond,
+    spreadTicks,
+    depth: 5,
+    levelSpacingTicks,
+    levelSize,
+  };
 }
 
 /** The default instruments: three FX pairs and four equities. */
@@ -192,9 +202,15 @@ function parseSymbol(v: unknown, at: ConfigPath): LpSymbolConfig {
   const o = readObject(v, at, SYMBOL_KEYS);
   const name = readString(o.symbol, at.child("symbol"));
   const base = DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
-  const num = (k: (typeof SYMBOL_KEYS)[number], rule: Parameters<typeof readNumber>[2], dflt: number | undefined) => {
+  const num = (
+    k: (typeof SYMBOL_KEYS)[number],
+    rule: Parameters<typeof readNumber>[2],
+    dflt: number | undefined,
+  ) => {
     if (o[k] === undefined) {
-      if (dflt === undefined) return at.child(k).fail(`is required for a symbol that is not built in (${name})`);
+      if (dflt === undefined) {
+        return at.child(k).fail(`is required for a symbol that is not built in (${name})`);
+      }
       return dflt;
     }
     return readNumber(o[k], at.child(k), rule);
@@ -210,13 +226,17 @@ function parseSymbol(v: unknown, at: ConfigPath): LpSymbolConfig {
     levelSpacingTicks: num("levelSpacingTicks", { min: 1, integer: true }, base?.levelSpacingTicks ?? 1),
     levelSize: num("levelSize", { above: 0, integer: true }, base?.levelSize ?? 100),
   };
-  if (tickDecimals(s.tickSize) === undefined) at.child("tickSize").fail(`must have at most 10 decimals (got ${s.tickSize})`);
+  if (tickDecimals(s.tickSize) === undefined) {
+    at.child("tickSize").fail(`must have at most 10 decimals (got ${s.tickSize})`);
+  }
   const ticks = s.startPrice / s.tickSize;
   if (Math.abs(ticks - Math.round(ticks)) > 1e-6 * Math.max(1, ticks)) {
     at.child("startPrice").fail(`must be a multiple of tickSize ${s.tickSize} (got ${s.startPrice})`);
   }
   if (Math.round(ticks) <= s.spreadTicks + s.depth * s.levelSpacingTicks) {
-    at.child("startPrice").fail(`is too small for the spread and depth in ticks (${Math.round(ticks)} ticks)`);
+    at.child("startPrice").fail(
+      `is too small for the spread and depth in ticks (${Math.round(ticks)} ticks)`,
+    );
   }
   return s;
 }
@@ -235,7 +255,9 @@ export function parseBehaviour(v: unknown, at: ConfigPath): LpBehaviour {
     at.child("toMs").fail(`must be after fromMs ${b.fromMs} (got ${b.toMs})`);
   }
   if (o.clients !== undefined) b.clients = readStringList(o.clients, at.child("clients"));
-  if (o.rejectFraction !== undefined) b.rejectFraction = probability(o.rejectFraction, at.child("rejectFraction"));
+  if (o.rejectFraction !== undefined) {
+    b.rejectFraction = probability(o.rejectFraction, at.child("rejectFraction"));
+  }
   if (o.rejectReason !== undefined) b.rejectReason = readString(o.rejectReason, at.child("rejectReason"));
   if (o.fillLatencyMs !== undefined) {
     const l = at.child("fillLatencyMs");
@@ -250,7 +272,9 @@ export function parseBehaviour(v: unknown, at: ConfigPath): LpBehaviour {
   if (o.partialFillProbability !== undefined) {
     b.partialFillProbability = probability(o.partialFillProbability, at.child("partialFillProbability"));
   }
-  if (o.dropHeartbeats !== undefined) b.dropHeartbeats = readBoolean(o.dropHeartbeats, at.child("dropHeartbeats"));
+  if (o.dropHeartbeats !== undefined) {
+    b.dropHeartbeats = readBoolean(o.dropHeartbeats, at.child("dropHeartbeats"));
+  }
   if (o.skipSeqNums !== undefined) {
     const k = at.child("skipSeqNums");
     const so = readObject(o.skipSeqNums, k, ["everyMessages", "probability", "count"]);
@@ -261,7 +285,9 @@ export function parseBehaviour(v: unknown, at: ConfigPath): LpBehaviour {
       spec.everyMessages = readNumber(so.everyMessages, k.child("everyMessages"), { min: 1, integer: true });
     }
     if (so.probability !== undefined) spec.probability = probability(so.probability, k.child("probability"));
-    if (spec.everyMessages === undefined && spec.probability === undefined) k.fail("needs everyMessages or probability");
+    if (spec.everyMessages === undefined && spec.probability === undefined) {
+      k.fail("needs everyMessages or probability");
+    }
     b.skipSeqNums = spec;
   }
   if (o.disconnectAfterMessages !== undefined) {
@@ -282,7 +308,9 @@ export function parseBehaviour(v: unknown, at: ConfigPath): LpBehaviour {
     }
   }
   if (o.goSilent !== undefined) b.goSilent = readBoolean(o.goSilent, at.child("goSilent"));
-  if (o.slowReaderMs !== undefined) b.slowReaderMs = readNumber(o.slowReaderMs, at.child("slowReaderMs"), { min: 0 });
+  if (o.slowReaderMs !== undefined) {
+    b.slowReaderMs = readNumber(o.slowReaderMs, at.child("slowReaderMs"), { min: 0 });
+  }
   return b;
 }
 
@@ -303,7 +331,9 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
     cfg.symbols = list.map((s, i) => parseSymbol(s, at.child("symbols").child(i)));
     const seen = new Set<string>();
     cfg.symbols.forEach((s, i) => {
-      if (seen.has(s.symbol)) at.child("symbols").child(i).child("symbol").fail(`duplicate symbol ${s.symbol}`);
+      if (seen.has(s.symbol)) {
+        at.child("symbols").child(i).child("symbol").fail(`duplicate symbol ${s.symbol}`);
+      }
       seen.add(s.symbol);
     });
   }
@@ -346,7 +376,9 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
   if (o.quotes !== undefined) {
     const k = at.child("quotes");
     const qo = readObject(o.quotes, k, ["validityMs"]);
-    if (qo.validityMs !== undefined) cfg.quotes.validityMs = readNumber(qo.validityMs, k.child("validityMs"), { above: 0 });
+    if (qo.validityMs !== undefined) {
+      cfg.quotes.validityMs = readNumber(qo.validityMs, k.child("validityMs"), { above: 0 });
+    }
   }
   return cfg;
 }

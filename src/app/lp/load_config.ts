@@ -9,7 +9,9 @@ export async function loadLpConfig(path: string): Promise<LpConfig> {
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
-    throw new EnvironmentError(`Cannot read simulator config "${path}": ${(e as Error).message}`, { cause: e });
+    throw new EnvironmentError(`Cannot read simulator config "${path}": ${(e as Error).message}`, {
+      cause: e,
+    });
   }
   let obj: unknown;
   try {

@@ -40,7 +40,9 @@ export class MatchingBook<Owner> {
 
   /** True when `a` trades before `b` on the same side. */
   #before(a: BookOrder<Owner>, b: BookOrder<Owner>): boolean {
-    if (a.priceTicks !== b.priceTicks) return a.side === "buy" ? a.priceTicks > b.priceTicks : a.priceTicks < b.priceTicks;
+    if (a.priceTicks !== b.priceTicks) {
+      return a.side === "buy" ? a.priceTicks > b.priceTicks : a.priceTicks < b.priceTicks;
+    }
     return a.seq < b.seq;
   }
 
@@ -80,7 +82,10 @@ export class MatchingBook<Owner> {
     let left = qty;
     while (left > 0 && arr.length > 0) {
       const maker = arr[0]!;
-      if (limitTicks !== undefined && (side === "buy" ? maker.priceTicks > limitTicks : maker.priceTicks < limitTicks)) break;
+      if (
+        limitTicks !== undefined &&
+        (side === "buy" ? maker.priceTicks > limitTicks : maker.priceTicks < limitTicks)
+      ) break;
       const q = Math.min(left, maker.qty);
       maker.qty -= q;
       left -= q;
@@ -95,7 +100,9 @@ export class MatchingBook<Owner> {
     const arr = side === "buy" ? this.#offers : this.#bids;
     let n = 0;
     for (const o of arr) {
-      if (limitTicks !== undefined && (side === "buy" ? o.priceTicks > limitTicks : o.priceTicks < limitTicks)) break;
+      if (
+        limitTicks !== undefined && (side === "buy" ? o.priceTicks > limitTicks : o.priceTicks < limitTicks)
+      ) break;
       n += o.qty;
       if (n >= upTo) break;
     }

@@ -27,7 +27,15 @@ import {
   type SnapshotEntryFields,
 } from "../messages.ts";
 import { createPrng, deriveSeed, type Prng, uniform } from "../prng.ts";
-import { AppTag, ordTypeOf, type OrdTypeName, type Side, sideOf, type TimeInForceName, timeInForceOf } from "../tags.ts";
+import {
+  AppTag,
+  type OrdTypeName,
+  ordTypeOf,
+  type Side,
+  sideOf,
+  type TimeInForceName,
+  timeInForceOf,
+} from "../tags.ts";
 import { minuteOfDayIn, parseHhMm } from "../time_of_day.ts";
 import { type Knobs, knobsAt, type LpEffect, sampleLatency, windowBoundaries } from "./behaviours.ts";
 import { type LpBehaviour, type LpConfig, type LpSymbolConfig, tickDecimals } from "./config.ts";
@@ -258,7 +266,9 @@ export class LpSimulator {
     this.#idPrefix = Math.floor(startMs).toString(36).toUpperCase();
     this.#lastTimerMs = startMs;
     this.#now = startMs;
-    this.#dayEndMinute = config.orders.dayEnd === undefined ? undefined : parseHhMm(config.orders.dayEnd.time);
+    this.#dayEndMinute = config.orders.dayEnd === undefined
+      ? undefined
+      : parseHhMm(config.orders.dayEnd.time);
     for (const cfg of config.symbols) {
       const decimals = tickDecimals(cfg.tickSize) ?? 10;
       const st: SymbolState = {
@@ -556,7 +566,8 @@ export class LpSimulator {
       const sk = this.#knobs(s).skipSeqNums;
       if (sk !== undefined) {
         const every = sk.everyMessages !== undefined && s.outbound % sk.everyMessages === 0;
-        const random = sk.probability !== undefined && sk.probability > 0 && this.#rng.next() < sk.probability;
+        const random = sk.probability !== undefined && sk.probability > 0 &&
+          this.#rng.next() < sk.probability;
         if (every || random) this.#effect(sessionKey, { kind: "skip-seq", count: sk.count });
       }
     }
@@ -700,12 +711,17 @@ export class LpSimulator {
     const symbol = view.getString(Tag.Symbol);
     const sideCode = view.getString(Tag.Side);
     if (clOrdId === undefined || symbol === undefined || sideCode === undefined) {
-      const missing = clOrdId === undefined ? "ClOrdID (11)" : symbol === undefined ? "Symbol (55)" : "Side (54)";
+      const missing = clOrdId === undefined
+        ? "ClOrdID (11)"
+        : symbol === undefined
+        ? "Symbol (55)"
+        : "Side (54)";
       this.#businessReject(s, view, 5, `${missing} missing`, clOrdId);
       return;
     }
     this.#counters.ordersReceived++;
-    const reject = (code: number, text: string) => this.#rejectOrder(s, clOrdId, symbol, sideCode, view, code, text);
+    const reject = (code: number, text: string) =>
+      this.#rejectOrder(s, clOrdId, symbol, sideCode, view, code, text);
     const existing = s.orders.get(clOrdId);
     if (existing !== undefined) {
       // A resent order (PossDup) we already have: answer with its status rather than a duplicate reject.
@@ -721,15 +737,24 @@ export class LpSimulator {
     if (st === undefined) return reject(1, `Unknown symbol ${symbol}`);
     const qty = view.getFloat(Tag.OrderQty);
     if (qty === undefined) return reject(13, "OrderQty (38) missing or malformed");
-    if (!(Number.isInteger(qty) && qty > 0)) return reject(13, `OrderQty must be a whole number > 0 (got ${qty})`);
+    if (!(Number.isInteger(qty) && qty > 0)) {
+      return reject(13, `OrderQty must be a whole number > 0 (got ${qty})`);
+    }
     const ordTypeCode = view.getString(Tag.OrdType);
     const ordType = ordTypeOf(ordTypeCode);
     if (ordType === undefined) {
-      return reject(11, ordTypeCode === undefined ? "OrdType (40) missing" : `OrdType ${ordTypeCode} not supported (1 market, 2 limit)`);
+      return reject(
+        11,
+        ordTypeCode === undefined
+          ? "OrdType (40) missing"
+          : `OrdType ${ordTypeCode} not supported (1 market, 2 limit)`,
+      );
     }
     const tifCode = view.getString(Tag.TimeInForce);
     const tif = timeInForceOf(tifCode);
-    if (tif === undefined) return reject(11, `TimeInForce ${tifCode} not supported (0 day, 1 GTC, 3 IOC, 4 FOK)`);
+    if (tif === undefined) {
+      return reject(11, `TimeInForce ${tifCode} not supported (0 day, 1 GTC, 3 IOC, 4 FOK)`);
+    }
     let priceTicks: number | undefined;
     if (ordType === "limit") {
       const px = view.getFloat(Tag.Price);
@@ -800,7 +825,12 @@ export class LpSimulator {
     const remaining = leaves - filled;
     if (remaining <= 0) return;
     if (o.tif === "ioc" || o.ordType === "market") {
-      this.#cancelOrder(o, o.ordType === "market" ? "Market order remainder canceled: no more liquidity" : "IOC remainder canceled");
+      this.#cancelOrder(
+        o,
+        o.ordType === "market"
+          ? "Market order remainder canceled: no more liquidity"
+          : "IOC remainder canceled",
+      );
       return;
     }
     if (partial && filled === cap) {
@@ -876,11 +906,21 @@ export class LpSimulator {
   }
 
   /** The order a cancel or replace refers to, or the reject already sent. */
-  #target(s: SessionState, view: MessageView, responseTo: "1" | "2"): { o: LpOrder; clOrdId: string; orig: string } | undefined {
+  #target(
+    s: SessionState,
+    view: MessageView,
+    responseTo: "1" | "2",
+  ): { o: LpOrder; clOrdId: string; orig: string } | undefined {
     const clOrdId = view.getString(Tag.ClOrdID);
     const orig = view.getString(Tag.OrigClOrdID);
     if (clOrdId === undefined || orig === undefined) {
-      this.#businessReject(s, view, 5, `${clOrdId === undefined ? "ClOrdID (11)" : "OrigClOrdID (41)"} missing`, clOrdId);
+      this.#businessReject(
+        s,
+        view,
+        5,
+        `${clOrdId === undefined ? "ClOrdID (11)" : "OrigClOrdID (41)"} missing`,
+        clOrdId,
+      );
       return undefined;
     }
     const what = responseTo === "1" ? "cancel" : "replace";
@@ -899,17 +939,41 @@ export class LpSimulator {
       return undefined;
     }
     if (orig !== o.clOrdId) {
-      this.#cancelReject(s, responseTo, clOrdId, orig, o, 99, `OrigClOrdID ${orig} was replaced: the order is now ${o.clOrdId}`);
+      this.#cancelReject(
+        s,
+        responseTo,
+        clOrdId,
+        orig,
+        o,
+        99,
+        `OrigClOrdID ${orig} was replaced: the order is now ${o.clOrdId}`,
+      );
       return undefined;
     }
     const side = view.getString(Tag.Side);
     if (side !== undefined && side !== o.sideCode) {
-      this.#cancelReject(s, responseTo, clOrdId, orig, o, 99, `Side ${side} differs from the order's ${o.sideCode}`);
+      this.#cancelReject(
+        s,
+        responseTo,
+        clOrdId,
+        orig,
+        o,
+        99,
+        `Side ${side} differs from the order's ${o.sideCode}`,
+      );
       return undefined;
     }
     const symbol = view.getString(Tag.Symbol);
     if (symbol !== undefined && symbol !== o.symbol) {
-      this.#cancelReject(s, responseTo, clOrdId, orig, o, 99, `Symbol ${symbol} differs from the order's ${o.symbol}`);
+      this.#cancelReject(
+        s,
+        responseTo,
+        clOrdId,
+        orig,
+        o,
+        99,
+        `Symbol ${symbol} differs from the order's ${o.symbol}`,
+      );
       return undefined;
     }
     return { o, clOrdId, orig };
@@ -1007,9 +1071,17 @@ export class LpSimulator {
     if (id === undefined) return this.#businessReject(s, view, 5, "MassStatusReqID (584) missing");
     const symbol = view.getString(Tag.Symbol);
     if (type !== 7 && type !== 1) {
-      return this.#businessReject(s, view, 0, `MassStatusReqType ${type ?? "(missing)"} not supported (1 security, 7 all)`, id);
+      return this.#businessReject(
+        s,
+        view,
+        0,
+        `MassStatusReqType ${type ?? "(missing)"} not supported (1 security, 7 all)`,
+        id,
+      );
     }
-    if (type === 1 && symbol === undefined) return this.#businessReject(s, view, 5, "Symbol (55) required with MassStatusReqType 1", id);
+    if (type === 1 && symbol === undefined) {
+      return this.#businessReject(s, view, 5, "Symbol (55) required with MassStatusReqType 1", id);
+    }
     const open = s.orderList.filter((o) =>
       (o.status === "new" || o.status === "partial") && (type === 7 || o.symbol === symbol)
     );
@@ -1036,30 +1108,50 @@ export class LpSimulator {
     const type = view.getString(Tag.SubscriptionRequestType);
     if (type === "2") {
       const sub = s.subs.get(mdReqId);
-      if (sub === undefined) return this.#mdReject(s, mdReqId, undefined, `Unknown MDReqID ${mdReqId}: nothing to unsubscribe`);
+      if (sub === undefined) {
+        return this.#mdReject(s, mdReqId, undefined, `Unknown MDReqID ${mdReqId}: nothing to unsubscribe`);
+      }
       this.#dropSub(sub);
       s.subs.delete(mdReqId);
       return;
     }
     if (type !== "0" && type !== "1") {
-      return this.#mdReject(s, mdReqId, "4", `SubscriptionRequestType ${type ?? "(missing)"} not supported (0, 1, 2)`);
+      return this.#mdReject(
+        s,
+        mdReqId,
+        "4",
+        `SubscriptionRequestType ${type ?? "(missing)"} not supported (0, 1, 2)`,
+      );
     }
     const depth = view.getInt(Tag.MarketDepth);
     if (depth === undefined || depth < 0) {
-      return this.#mdReject(s, mdReqId, "5", `MarketDepth ${view.getString(Tag.MarketDepth) ?? "(missing)"} not supported`);
+      return this.#mdReject(
+        s,
+        mdReqId,
+        "5",
+        `MarketDepth ${view.getString(Tag.MarketDepth) ?? "(missing)"} not supported`,
+      );
     }
     const upd = view.getString(Tag.MDUpdateType);
-    if (upd !== undefined && upd !== "0" && upd !== "1") return this.#mdReject(s, mdReqId, "6", `MDUpdateType ${upd} not supported`);
+    if (upd !== undefined && upd !== "0" && upd !== "1") {
+      return this.#mdReject(s, mdReqId, "6", `MDUpdateType ${upd} not supported`);
+    }
     const types = splitGroup(view, Tag.NoMDEntryTypes, Tag.MDEntryType, new Set([Tag.NoRelatedSym, 10]))
       .map((e) => e.getString(Tag.MDEntryType) ?? "");
     if (types.length === 0) return this.#mdReject(s, mdReqId, "8", "NoMDEntryTypes (267) missing");
     const badType = types.find((t) => t !== "0" && t !== "1" && t !== "2");
-    if (badType !== undefined) return this.#mdReject(s, mdReqId, "8", `MDEntryType ${badType} not supported (0, 1, 2)`);
-    const symbols = splitGroup(view, Tag.NoRelatedSym, Tag.Symbol, INSTRUMENT_STOP).map((e) => e.getString(Tag.Symbol)!);
+    if (badType !== undefined) {
+      return this.#mdReject(s, mdReqId, "8", `MDEntryType ${badType} not supported (0, 1, 2)`);
+    }
+    const symbols = splitGroup(view, Tag.NoRelatedSym, Tag.Symbol, INSTRUMENT_STOP).map((e) =>
+      e.getString(Tag.Symbol)!
+    );
     if (symbols.length === 0) return this.#businessReject(s, view, 5, "NoRelatedSym (146) missing", mdReqId);
     const unknown = symbols.find((x) => !this.#symbols.has(x));
     if (unknown !== undefined) return this.#mdReject(s, mdReqId, "0", `Unknown symbol ${unknown}`);
-    if (type === "1" && s.subs.has(mdReqId)) return this.#mdReject(s, mdReqId, "1", `Duplicate MDReqID ${mdReqId}`);
+    if (type === "1" && s.subs.has(mdReqId)) {
+      return this.#mdReject(s, mdReqId, "1", `Duplicate MDReqID ${mdReqId}`);
+    }
     const sub: Subscription = {
       mdReqId,
       sessionKey: s.key,
@@ -1110,7 +1202,9 @@ export class LpSimulator {
     if (sub.trade && st.lastTrade !== undefined) {
       entries.push({ type: "2", px: this.#fmt(st, st.lastTrade.priceTicks), size: st.lastTrade.qty });
     }
-    const rptSeq = streaming && this.config.marketData.rptSeq ? sub.rptSeq.get(st.cfg.symbol) ?? 0 : undefined;
+    const rptSeq = streaming && this.config.marketData.rptSeq
+      ? sub.rptSeq.get(st.cfg.symbol) ?? 0
+      : undefined;
     return marketDataSnapshot({ mdReqId: sub.mdReqId, symbol: st.cfg.symbol, rptSeq, entries });
   }
 
@@ -1149,12 +1243,16 @@ export class LpSimulator {
           [last.bids, cur.bids, "0"],
           [last.offers, cur.offers, "1"],
         ];
-        for (const [was, now, type] of sides) for (const px of was.keys()) if (!now.has(px)) add("2", type, px, undefined);
+        for (const [was, now, type] of sides) {
+          for (const px of was.keys()) if (!now.has(px)) add("2", type, px, undefined);
+        }
         for (const [was, now, type] of sides) {
           for (const [px, size] of now) if (was.has(px) && was.get(px) !== size) add("1", type, px, size);
         }
-        for (const [was, now, type] of sides) for (const [px, size] of now) if (!was.has(px)) add("0", type, px, size);
-        if (sub.trade) for (const t of trades) add("0", "2", t.priceTicks, t.qty);
+        for (const [was, now, type] of sides) {
+          for (const [px, size] of now) if (!was.has(px)) add("0", type, px, size);
+        }
+        if (sub.trade) { for (const t of trades) add("0", "2", t.priceTicks, t.qty); }
         sub.last.set(symbol, cur);
         if (entries.length > 0) {
           this.#counters.mdUpdates++;
@@ -1189,13 +1287,18 @@ export class LpSimulator {
     const quoteReqId = view.getString(Tag.QuoteReqID);
     if (quoteReqId === undefined) return this.#businessReject(s, view, 5, "QuoteReqID (131) missing");
     const entries = splitGroup(view, Tag.NoRelatedSym, Tag.Symbol, INSTRUMENT_STOP);
-    if (entries.length === 0) return this.#businessReject(s, view, 5, "NoRelatedSym (146) missing", quoteReqId);
+    if (entries.length === 0) {
+      return this.#businessReject(s, view, 5, "NoRelatedSym (146) missing", quoteReqId);
+    }
     for (const e of entries) {
       const symbol = e.getString(Tag.Symbol)!;
       const st = this.#symbols.get(symbol);
       if (st === undefined) {
         this.#counters.quoteRejects++;
-        this.#emit(s.key, quoteRequestReject({ quoteReqId, reason: 1, symbol, text: `Unknown symbol ${symbol}` }));
+        this.#emit(
+          s.key,
+          quoteRequestReject({ quoteReqId, reason: 1, symbol, text: `Unknown symbol ${symbol}` }),
+        );
         continue;
       }
       const qty = e.getFloat(Tag.OrderQty);
@@ -1203,8 +1306,16 @@ export class LpSimulator {
       const bestBid = st.book.levels("bid", 1)[0];
       const bestOffer = st.book.levels("offer", 1)[0];
       // A client who buys needs an offer, one who sells a bid; a sized request is priced by sweeping the book.
-      const bidTicks = side === "1" ? undefined : qty !== undefined ? st.book.sweepPrice("sell", qty) : bestBid?.priceTicks;
-      const offerTicks = side === "2" ? undefined : qty !== undefined ? st.book.sweepPrice("buy", qty) : bestOffer?.priceTicks;
+      const bidTicks = side === "1"
+        ? undefined
+        : qty !== undefined
+        ? st.book.sweepPrice("sell", qty)
+        : bestBid?.priceTicks;
+      const offerTicks = side === "2"
+        ? undefined
+        : qty !== undefined
+        ? st.book.sweepPrice("buy", qty)
+        : bestOffer?.priceTicks;
       this.#counters.quotes++;
       this.#emit(
         s.key,

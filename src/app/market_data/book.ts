@@ -146,7 +146,13 @@ export class BookBuilder {
 
   #update(changed: boolean, wasStale: boolean): BookUpdate {
     const becameStale = !wasStale && this.#status === "stale";
-    return { status: this.#status, changed, reason: this.#reason, becameStale, needsSnapshot: this.needsSnapshot };
+    return {
+      status: this.#status,
+      changed,
+      reason: this.#reason,
+      becameStale,
+      needsSnapshot: this.needsSnapshot,
+    };
   }
 
   /**
@@ -231,12 +237,20 @@ export class BookBuilder {
         continue;
       }
       if (e.action === undefined) return this.#stale(`unsupported MDUpdateAction ${e.actionCode}`, was);
-      let side: BookSide | undefined = e.type === "0" ? this.#bids : e.type === "1" ? this.#offers : undefined;
+      let side: BookSide | undefined = e.type === "0"
+        ? this.#bids
+        : e.type === "1"
+        ? this.#offers
+        : undefined;
       let key: string | undefined;
       if (e.id !== undefined) {
         key = `i:${e.id}`;
         if (side === undefined && e.action === "delete") {
-          side = this.#bids.entries.has(key) ? this.#bids : this.#offers.entries.has(key) ? this.#offers : undefined;
+          side = this.#bids.entries.has(key)
+            ? this.#bids
+            : this.#offers.entries.has(key)
+            ? this.#offers
+            : undefined;
           if (side === undefined) return this.#stale(`delete of unknown MDEntryID ${e.id}`, was);
         }
       } else if (e.px !== undefined) {
@@ -259,7 +273,9 @@ export class BookBuilder {
         changed = true;
         continue;
       }
-      if (key === undefined) return this.#stale(`${e.action} of a ${sideName} without MDEntryPx or MDEntryID`, was);
+      if (key === undefined) {
+        return this.#stale(`${e.action} of a ${sideName} without MDEntryPx or MDEntryID`, was);
+      }
       const what = e.id !== undefined ? `MDEntryID ${e.id}` : `level ${e.px}`;
       switch (e.action) {
         case "new":

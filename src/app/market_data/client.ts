@@ -122,9 +122,13 @@ export class MarketDataClient {
         const sub = inc.mdReqId !== undefined ? this.#subs.get(inc.mdReqId) : undefined;
         const bySymbol = new Map<string, MdIncrementalEntry[]>();
         for (const e of inc.entries) {
-          const sym = e.symbol ?? (sub !== undefined && sub.symbols.length === 1 ? sub.symbols[0] : undefined);
+          const sym = e.symbol ??
+            (sub !== undefined && sub.symbols.length === 1 ? sub.symbols[0] : undefined);
           if (sym === undefined) {
-            return { kind: "anomaly", reason: `incremental entry without Symbol for MDReqID ${inc.mdReqId ?? "(none)"}` };
+            return {
+              kind: "anomaly",
+              reason: `incremental entry without Symbol for MDReqID ${inc.mdReqId ?? "(none)"}`,
+            };
           }
           let list = bySymbol.get(sym);
           if (list === undefined) bySymbol.set(sym, list = []);

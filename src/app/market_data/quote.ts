@@ -3,7 +3,7 @@ import type { FixMessage } from "../../codec/encoder.ts";
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { quoteRequest } from "../messages.ts";
-import { AppTag, SIDE_CODE, type Side } from "../tags.ts";
+import { AppTag, type Side, SIDE_CODE } from "../tags.ts";
 
 /** A request for a quote on one symbol. */
 export interface QuoteRequestParams {

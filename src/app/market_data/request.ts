@@ -26,7 +26,9 @@ export interface MarketDataRequestParams {
 export function buildMarketDataRequest(p: MarketDataRequestParams): FixMessage {
   const depth = p.depth ?? 0;
   if (p.symbols.length === 0) throw new RangeError("MarketDataRequest needs at least one symbol");
-  if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`MarketDepth must be an integer >= 0 (got ${depth})`);
+  if (!Number.isInteger(depth) || depth < 0) {
+    throw new RangeError(`MarketDepth must be an integer >= 0 (got ${depth})`);
+  }
   const types = p.entryTypes ?? ["bid", "offer"];
   if (types.length === 0) throw new RangeError("MarketDataRequest needs at least one entry type");
   return marketDataRequest({

@@ -91,13 +91,21 @@ export function parseRiskLimits(obj: unknown, file = "config", key = "risk"): Ri
     const c = at.child("priceCollar");
     const co = readObject(o.priceCollar, c, ["percent", "absolute"]);
     const collar: PriceCollar = {};
-    if (co.percent !== undefined) collar.percent = readNumber(co.percent, c.child("percent"), { above: 0, max: 100 });
-    if (co.absolute !== undefined) collar.absolute = readNumber(co.absolute, c.child("absolute"), { above: 0 });
+    if (co.percent !== undefined) {
+      collar.percent = readNumber(co.percent, c.child("percent"), { above: 0, max: 100 });
+    }
+    if (co.absolute !== undefined) {
+      collar.absolute = readNumber(co.absolute, c.child("absolute"), { above: 0 });
+    }
     if (collar.percent === undefined && collar.absolute === undefined) c.fail("needs percent or absolute");
     out.priceCollar = collar;
   }
-  if (o.maxOrderQty !== undefined) out.maxOrderQty = readNumber(o.maxOrderQty, at.child("maxOrderQty"), { above: 0 });
-  if (o.maxNotional !== undefined) out.maxNotional = readNumber(o.maxNotional, at.child("maxNotional"), { above: 0 });
+  if (o.maxOrderQty !== undefined) {
+    out.maxOrderQty = readNumber(o.maxOrderQty, at.child("maxOrderQty"), { above: 0 });
+  }
+  if (o.maxNotional !== undefined) {
+    out.maxNotional = readNumber(o.maxNotional, at.child("maxNotional"), { above: 0 });
+  }
   if (o.maxOpenOrders !== undefined) {
     out.maxOpenOrders = readNumber(o.maxOpenOrders, at.child("maxOpenOrders"), { min: 1, integer: true });
   }
@@ -124,7 +132,9 @@ export function parseRiskLimits(obj: unknown, file = "config", key = "risk"): Ri
       windowMs: readNumber(bo.windowMs, b.child("windowMs"), { above: 0 }),
     };
   }
-  if (out.burst !== undefined && out.ordersPerSecond === undefined) at.child("burst").fail("needs ordersPerSecond");
+  if (out.burst !== undefined && out.ordersPerSecond === undefined) {
+    at.child("burst").fail("needs ordersPerSecond");
+  }
   return out;
 }
 
@@ -132,7 +142,9 @@ export function parseRiskLimits(obj: unknown, file = "config", key = "risk"): Ri
 export function validateRiskLimits(limits: RiskLimits, where = "risk"): RiskLimits {
   const at = new ConfigPath("risk limits", where);
   const pos = (v: number | undefined, k: string) => {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) at.child(k).fail(`must be a number > 0 (got ${v})`);
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
+      at.child(k).fail(`must be a number > 0 (got ${v})`);
+    }
   };
   pos(limits.maxOrderQty, "maxOrderQty");
   pos(limits.maxNotional, "maxNotional");
@@ -141,14 +153,21 @@ export function validateRiskLimits(limits: RiskLimits, where = "risk"): RiskLimi
   pos(limits.burst, "burst");
   pos(limits.priceCollar?.percent, "priceCollar.percent");
   pos(limits.priceCollar?.absolute, "priceCollar.absolute");
-  if (limits.priceCollar && limits.priceCollar.percent === undefined && limits.priceCollar.absolute === undefined) {
+  if (
+    limits.priceCollar && limits.priceCollar.percent === undefined &&
+    limits.priceCollar.absolute === undefined
+  ) {
     at.child("priceCollar").fail("needs percent or absolute");
   }
   const h = limits.tradingHours;
   if (h !== undefined) {
-    if (parseHhMm(h.start) === undefined) at.child("tradingHours.start").fail(`must be "HH:MM" (got ${h.start})`);
+    if (parseHhMm(h.start) === undefined) {
+      at.child("tradingHours.start").fail(`must be "HH:MM" (got ${h.start})`);
+    }
     if (parseHhMm(h.end) === undefined) at.child("tradingHours.end").fail(`must be "HH:MM" (got ${h.end})`);
-    if (!isValidTimeZone(h.timeZone)) at.child("tradingHours.timeZone").fail(`unknown time zone "${h.timeZone}"`);
+    if (!isValidTimeZone(h.timeZone)) {
+      at.child("tradingHours.timeZone").fail(`unknown time zone "${h.timeZone}"`);
+    }
   }
   const b = limits.circuitBreaker;
   if (b !== undefined) {
@@ -175,7 +194,10 @@ export class TokenBucket {
   }
   #refill(nowMs: number): void {
     if (this.#lastMs !== undefined && nowMs > this.#lastMs) {
-      this.#tokens = Math.min(this.capacity, this.#tokens + ((nowMs - this.#lastMs) * this.ratePerSec) / 1000);
+      this.#tokens = Math.min(
+        this.capacity,
+        this.#tokens + ((nowMs - this.#lastMs) * this.ratePerSec) / 1000,
+      );
     }
     if (this.#lastMs === undefined || nowMs > this.#lastMs) this.#lastMs = nowMs;
   }
@@ -276,9 +298,14 @@ export class RiskGate {
   #startMinute: number | undefined;
   #endMinute: number | undefined;
 
-  constructor(limits: RiskLimits, readonly referencePrice: (symbol: string) => number | undefined = () => undefined) {
+  constructor(
+    limits: RiskLimits,
+    readonly referencePrice: (symbol: string) => number | undefined = () => undefined,
+  ) {
     this.limits = validateRiskLimits(limits);
-    this.breaker = limits.circuitBreaker === undefined ? undefined : new CircuitBreaker(limits.circuitBreaker);
+    this.breaker = limits.circuitBreaker === undefined
+      ? undefined
+      : new CircuitBreaker(limits.circuitBreaker);
     this.#bucket = limits.ordersPerSecond === undefined
       ? undefined
       : new TokenBucket(limits.ordersPerSecond, limits.burst ?? Math.max(1, limits.ordersPerSecond));
@@ -295,9 +322,14 @@ export class RiskGate {
   check(o: OrderIntent, ctx: RiskContext, nowMs: number): RiskDecision {
     const L = this.limits;
     if (this.breaker?.open) {
-      return refuse("circuit-breaker", `circuit breaker open: ${this.breaker.reason}; reset() to trade again`);
+      return refuse(
+        "circuit-breaker",
+        `circuit breaker open: ${this.breaker.reason}; reset() to trade again`,
+      );
     }
-    if (ctx.clOrdIdUsed) return refuse("duplicate-clordid", `duplicate ClOrdID ${o.clOrdId}: already used on this session`);
+    if (ctx.clOrdIdUsed) {
+      return refuse("duplicate-clordid", `duplicate ClOrdID ${o.clOrdId}: already used on this session`);
+    }
     if (L.allowedSymbols !== undefined && !L.allowedSymbols.includes(o.symbol)) {
       return refuse("symbol", `symbol ${o.symbol} is not allowed on this session`);
     }
@@ -321,7 +353,9 @@ export class RiskGate {
     if (o.ordType === "limit" && !(o.price !== undefined && Number.isFinite(o.price))) {
       return refuse("price", "a limit order needs a price");
     }
-    if (o.ordType === "market" && o.price !== undefined) return refuse("price", "a market order takes no price");
+    if (o.ordType === "market" && o.price !== undefined) {
+      return refuse("price", "a market order takes no price");
+    }
     const ref = this.referencePrice(o.symbol);
     if (L.priceCollar !== undefined && o.ordType === "limit") {
       if (ref === undefined || !(ref > 0)) {
@@ -340,7 +374,10 @@ export class RiskGate {
     if (L.maxNotional !== undefined) {
       const px = o.ordType === "limit" ? o.price! : ref;
       if (px === undefined) {
-        return refuse("notional", `no reference price for ${o.symbol}: the notional of a market order is unknown`);
+        return refuse(
+          "notional",
+          `no reference price for ${o.symbol}: the notional of a market order is unknown`,
+        );
       }
       const notional = Math.abs(px) * o.orderQty;
       if (notional > L.maxNotional) {
@@ -351,7 +388,10 @@ export class RiskGate {
       return refuse("max-open-orders", `${ctx.openOrders} orders open: the limit is ${L.maxOpenOrders}`);
     }
     if (this.#bucket !== undefined && !this.#bucket.tryTake(nowMs)) {
-      return refuse("rate", `rate limit: more than ${L.ordersPerSecond} orders per second (burst ${this.#bucket.capacity})`);
+      return refuse(
+        "rate",
+        `rate limit: more than ${L.ordersPerSecond} orders per second (burst ${this.#bucket.capacity})`,
+      );
     }
     return { ok: true };
   }

@@ -5,10 +5,14 @@
  * LastQty of a Trade, AvgPx equal to the fill-weighted average). `applyReport` either returns the
  * next record (the caller commits it) or the reason the report contradicts the state; it never
  * changes the record it is given.
+ *
+ * A cancel or replace request stays pending until its own answer (the ExecutionReport naming its
+ * ClOrdID, or an OrderCancelReject) even when the order ends meanwhile (filled, expired, canceled by
+ * the counterparty): FIX answers every request, and that answer must still find its request.
  */
 import type { FieldReader } from "../../codec/view.ts";
 import { Tag } from "../../codec/tags.ts";
-import { EXEC_TYPE_NAME, type OrdTypeName, SIDE_CODE, type Side, type TimeInForceName } from "../tags.ts";
+import { EXEC_TYPE_NAME, type OrdTypeName, type Side, SIDE_CODE, type TimeInForceName } from "../tags.ts";
 
 /** States of an order as FIX 4.4 names them; PendingNew/PendingCancel/PendingReplace include our own requests in flight. */
 export type OrderState =
@@ -246,7 +250,9 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
   const live = LIVE_PHASES.has(rec.phase);
   const impossible = () => bad(`impossible transition: ${execTypeLabel(et)} in state ${from}`);
   const statusMust = (allowed: readonly string[]) =>
-    allowed.includes(os) ? undefined : bad(`OrdStatus ${os} does not fit ${execTypeLabel(et)} (expected ${allowed.join(" or ")})`);
+    allowed.includes(os)
+      ? undefined
+      : bad(`OrdStatus ${os} does not fit ${execTypeLabel(et)} (expected ${allowed.join(" or ")})`);
   const unchangedCum = () =>
     qtyEq(cum, rec.cumQty) ? undefined : bad(
       `CumQty ${cum} changed from ${rec.cumQty} without a Trade (${execTypeLabel(et)})`,
@@ -263,7 +269,8 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
     }
     case "0": { // New
       if (rec.phase !== "PendingNew") return impossible();
-      const e = statusMust(rec.pending ? ["0", rec.pending.kind === "cancel" ? "6" : "E"] : ["0"]) ?? unchangedCum();
+      const e = statusMust(rec.pending ? ["0", rec.pending.kind === "cancel" ? "6" : "E"] : ["0"]) ??
+        unchangedCum();
       if (e) return e;
       d.phase = "New";
       break;
@@ -273,8 +280,6 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       const e = statusMust(["8"]) ?? unchangedCum();
       if (e) return e;
       d.phase = "Rejected";
-      if (rec.pending) finishedRequest = rec.pending.clOrdId;
-      d.pending = undefined;
       rejected = true;
       break;
     }
@@ -305,15 +310,19 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       const e = statusMust(["4"]) ?? unchangedCum();
       if (e) return e;
       const p = pendingOf("cancel");
-      if (p !== undefined && r.clOrdId === p.clOrdId) newClOrdId = p.clOrdId;
-      if (rec.pending) finishedRequest = rec.pending.clOrdId;
-      d.pending = undefined;
+      if (p !== undefined && r.clOrdId === p.clOrdId) {
+        newClOrdId = p.clOrdId;
+        finishedRequest = p.clOrdId;
+        d.pending = undefined;
+      }
       d.phase = "Canceled";
       break;
     }
     case "6": { // Pending Cancel
       const p = pendingOf("cancel");
-      if (!live || p === undefined) return bad(`${execTypeLabel(et)} without a cancel request in flight (state ${from})`);
+      if (!live || p === undefined) {
+        return bad(`${execTypeLabel(et)} without a cancel request in flight (state ${from})`);
+      }
       if (r.clOrdId !== p.clOrdId && r.clOrdId !== rec.clOrdId) {
         return bad(`${execTypeLabel(et)} for ClOrdID ${r.clOrdId}, but the cancel request is ${p.clOrdId}`);
       }
@@ -324,7 +333,9 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
     }
     case "E": { // Pending Replace
       const p = pendingOf("replace");
-      if (!live || p === undefined) return bad(`${execTypeLabel(et)} without a replace request in flight (state ${from})`);
+      if (!live || p === undefined) {
+        return bad(`${execTypeLabel(et)} without a replace request in flight (state ${from})`);
+      }
       if (r.clOrdId !== p.clOrdId && r.clOrdId !== rec.clOrdId) {
         return bad(`${execTypeLabel(et)} for ClOrdID ${r.clOrdId}, but the replace request is ${p.clOrdId}`);
       }
@@ -335,12 +346,16 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
     }
     case "5": { // Replaced
       const p = pendingOf("replace");
-      if (!live || p === undefined) return bad(`${execTypeLabel(et)} without a replace request in flight (state ${from})`);
+      if (!live || p === undefined) {
+        return bad(`${execTypeLabel(et)} without a replace request in flight (state ${from})`);
+      }
       if (r.clOrdId !== p.clOrdId) {
         return bad(`${execTypeLabel(et)} for ClOrdID ${r.clOrdId}, but the replace request is ${p.clOrdId}`);
       }
       if (r.origClOrdId !== undefined && r.origClOrdId !== rec.clOrdId) {
-        return bad(`${execTypeLabel(et)} with OrigClOrdID ${r.origClOrdId}, but the order's ClOrdID is ${rec.clOrdId}`);
+        return bad(
+          `${execTypeLabel(et)} with OrigClOrdID ${r.origClOrdId}, but the order's ClOrdID is ${rec.clOrdId}`,
+        );
       }
       const e = statusMust(["0", "1", "2"]) ?? unchangedCum();
       if (e) return e;
@@ -358,8 +373,6 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       if (!live && rec.phase !== "DoneForDay") return impossible();
       const e = statusMust(["C"]) ?? unchangedCum();
       if (e) return e;
-      if (rec.pending) finishedRequest = rec.pending.clOrdId;
-      d.pending = undefined;
       d.phase = "Expired";
       break;
     }
@@ -393,7 +406,9 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       const expected = [PHASE_ORD_STATUS[rec.phase]];
       if (rec.pending !== undefined && live) expected.push(rec.pending.kind === "cancel" ? "6" : "E");
       if (!expected.includes(os)) {
-        return bad(`status report says OrdStatus ${os}, but the order is ${from} (expected ${expected.join(" or ")})`);
+        return bad(
+          `status report says OrdStatus ${os}, but the order is ${from} (expected ${expected.join(" or ")})`,
+        );
       }
       const e = unchangedCum();
       if (e) return e;
@@ -404,20 +419,29 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
   }
 
   // Quantity rules on the resulting order.
-  if (et !== "5" && et !== "D" && et !== "E" && et !== "6" && r.orderQty !== undefined && !qtyEq(r.orderQty, d.orderQty)) {
+  if (
+    et !== "5" && et !== "D" && et !== "E" && et !== "6" && r.orderQty !== undefined &&
+    !qtyEq(r.orderQty, d.orderQty)
+  ) {
     return bad(`OrderQty ${r.orderQty} differs from the order's ${d.orderQty}`);
   }
   if (cum < 0 || leaves < 0) return bad(`negative quantity: CumQty ${cum}, LeavesQty ${leaves}`);
-  if (cum > d.orderQty && !qtyEq(cum, d.orderQty)) return bad(`overfill: CumQty ${cum} exceeds OrderQty ${d.orderQty}`);
+  if (cum > d.orderQty && !qtyEq(cum, d.orderQty)) {
+    return bad(`overfill: CumQty ${cum} exceeds OrderQty ${d.orderQty}`);
+  }
   if (LIVE_ORD_STATUS.has(os) && !qtyEq(cum + leaves, d.orderQty)) {
     return bad(`CumQty ${cum} + LeavesQty ${leaves} != OrderQty ${d.orderQty} (OrdStatus ${os})`);
   }
-  if (DONE_ORD_STATUS.has(os) && !qtyEq(leaves, 0)) return bad(`LeavesQty ${leaves} must be 0 with OrdStatus ${os}`);
+  if (DONE_ORD_STATUS.has(os) && !qtyEq(leaves, 0)) {
+    return bad(`LeavesQty ${leaves} must be 0 with OrdStatus ${os}`);
+  }
   if (os === "0" && !qtyEq(cum, 0)) return bad(`OrdStatus 0 (New) with CumQty ${cum} > 0`);
   if (os === "1" && (qtyEq(cum, 0) || qtyEq(cum, d.orderQty))) {
     return bad(`OrdStatus 1 (Partially filled) with CumQty ${cum} of OrderQty ${d.orderQty}`);
   }
-  if (os === "2" && !qtyEq(cum, d.orderQty)) return bad(`OrdStatus 2 (Filled) with CumQty ${cum} of OrderQty ${d.orderQty}`);
+  if (os === "2" && !qtyEq(cum, d.orderQty)) {
+    return bad(`OrdStatus 2 (Filled) with CumQty ${cum} of OrderQty ${d.orderQty}`);
+  }
   const avg = r.avgPx!;
   if (qtyEq(cum, 0)) {
     if (avg !== 0) return bad(`AvgPx ${r.avgPxText} with CumQty 0`);

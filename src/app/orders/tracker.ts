@@ -17,8 +17,8 @@ import {
 import {
   ORD_TYPE_CODE,
   type OrdTypeName,
-  SIDE_CODE,
   type Side,
+  SIDE_CODE,
   TIF_CODE,
   type TimeInForceName,
 } from "../tags.ts";
@@ -29,8 +29,8 @@ import {
   type OrderRecord,
   type OrderState,
   parseExecutionReport,
-  PHASE_ORD_STATUS,
   type PendingRequest,
+  PHASE_ORD_STATUS,
   stateOf,
 } from "./state_machine.ts";
 
@@ -172,7 +172,15 @@ export class OrderTracker {
     const ordType = req.ordType ?? (req.price !== undefined ? "limit" : "market");
     const tif = req.timeInForce ?? "day";
     const d = this.gate.check(
-      { symbol: req.symbol, side: req.side, ordType, orderQty: req.orderQty, price: req.price, clOrdId, isReplace: false },
+      {
+        symbol: req.symbol,
+        side: req.side,
+        ordType,
+        orderQty: req.orderQty,
+        price: req.price,
+        clOrdId,
+        isReplace: false,
+      },
       { openOrders: this.#open.size, clOrdIdUsed: this.#used.has(clOrdId) },
       nowMs,
     );
@@ -225,13 +233,18 @@ export class OrderTracker {
     const rec = this.#byClOrdId.get(clOrdId);
     if (rec === undefined) return { ok: false, check: "unknown-order", reason: `unknown ClOrdID ${clOrdId}` };
     if (!isLivePhase(rec.phase)) {
-      return { ok: false, check: "order-state", reason: `order ${rec.clOrdId} is ${rec.phase}: nothing to change` };
+      return {
+        ok: false,
+        check: "order-state",
+        reason: `order ${rec.clOrdId} is ${rec.phase}: nothing to change`,
+      };
     }
     if (rec.pending !== undefined) {
       return {
         ok: false,
         check: "order-state",
-        reason: `a ${rec.pending.kind} request (${rec.pending.clOrdId}) of order ${rec.clOrdId} is still in flight`,
+        reason:
+          `a ${rec.pending.kind} request (${rec.pending.clOrdId}) of order ${rec.clOrdId} is still in flight`,
       };
     }
     return rec;
@@ -243,7 +256,11 @@ export class OrderTracker {
     if (!("chain" in rec)) return rec;
     const newId = opts.clOrdId ?? this.#nextId(nowMs);
     if (this.#used.has(newId)) {
-      return { ok: false, check: "duplicate-clordid", reason: `duplicate ClOrdID ${newId}: already used on this session` };
+      return {
+        ok: false,
+        check: "duplicate-clordid",
+        reason: `duplicate ClOrdID ${newId}: already used on this session`,
+      };
     }
     rec.pending = {
       kind: "cancel",
@@ -285,7 +302,15 @@ export class OrderTracker {
       return { ok: false, check: "quantity", reason: `new OrderQty ${qty} is below CumQty ${rec.cumQty}` };
     }
     const d = this.gate.check(
-      { symbol: rec.symbol, side: rec.side, ordType: rec.ordType, orderQty: qty, price, clOrdId: newId, isReplace: true },
+      {
+        symbol: rec.symbol,
+        side: rec.side,
+        ordType: rec.ordType,
+        orderQty: qty,
+        price,
+        clOrdId: newId,
+        isReplace: true,
+      },
       { openOrders: this.#open.size, clOrdIdUsed: this.#used.has(newId) },
       nowMs,
     );
@@ -361,7 +386,9 @@ export class OrderTracker {
     const rec = this.#find(r.clOrdId, r.origClOrdId, r.orderId);
     if (rec === undefined) {
       return anomaly(
-        `unknown order: ClOrdID ${r.clOrdId ?? "(none)"}${r.orderId !== undefined ? `, OrderID ${r.orderId}` : ""}`,
+        `unknown order: ClOrdID ${r.clOrdId ?? "(none)"}${
+          r.orderId !== undefined ? `, OrderID ${r.orderId}` : ""
+        }`,
         r.clOrdId,
         r.execId,
         undefined,
@@ -369,7 +396,12 @@ export class OrderTracker {
     }
     if (r.execId !== undefined && r.execType !== "I" && rec.execIds.has(r.execId)) {
       if (r.possDup) return { kind: "duplicate", order: snapshot(rec, rec.clOrdId), execId: r.execId };
-      return anomaly(`duplicate ExecID ${r.execId} without PossDupFlag`, r.clOrdId, r.execId, snapshot(rec, rec.clOrdId));
+      return anomaly(
+        `duplicate ExecID ${r.execId} without PossDupFlag`,
+        r.clOrdId,
+        r.execId,
+        snapshot(rec, rec.clOrdId),
+      );
     }
     const from = stateOf(rec);
     const t = applyReport(rec, r, nowMs);
@@ -408,24 +440,46 @@ export class OrderTracker {
     const to = view.getString(Tag.CxlRejResponseTo);
     const rec = this.#find(clOrdId, orig, view.getString(Tag.OrderID));
     if (rec === undefined) {
-      return anomaly(`OrderCancelReject for an unknown order: ClOrdID ${clOrdId ?? "(none)"}`, clOrdId, undefined, undefined);
+      return anomaly(
+        `OrderCancelReject for an unknown order: ClOrdID ${clOrdId ?? "(none)"}`,
+        clOrdId,
+        undefined,
+        undefined,
+      );
     }
     const snap = snapshot(rec, rec.clOrdId);
     const p = rec.pending;
     if (p === undefined || p.clOrdId !== clOrdId) {
-      return anomaly(`OrderCancelReject for ClOrdID ${clOrdId}, but no request with that ClOrdID is in flight`, clOrdId, undefined, snap);
+      return anomaly(
+        `OrderCancelReject for ClOrdID ${clOrdId}, but no request with that ClOrdID is in flight`,
+        clOrdId,
+        undefined,
+        snap,
+      );
     }
     const expectedTo = p.kind === "cancel" ? "1" : "2";
     if (to !== expectedTo) {
-      return anomaly(`OrderCancelReject with CxlRejResponseTo ${to} for a ${p.kind} request`, clOrdId, undefined, snap);
+      return anomaly(
+        `OrderCancelReject with CxlRejResponseTo ${to} for a ${p.kind} request`,
+        clOrdId,
+        undefined,
+        snap,
+      );
     }
     if (orig !== undefined && !rec.chain.includes(orig)) {
-      return anomaly(`OrderCancelReject with OrigClOrdID ${orig}, which is not of order ${rec.clOrdId}`, clOrdId, undefined, snap);
+      return anomaly(
+        `OrderCancelReject with OrigClOrdID ${orig}, which is not of order ${rec.clOrdId}`,
+        clOrdId,
+        undefined,
+        snap,
+      );
     }
     const expected = [PHASE_ORD_STATUS[rec.phase], p.kind === "cancel" ? "6" : "E"];
     if (os === undefined || !expected.includes(os)) {
       return anomaly(
-        `OrderCancelReject says OrdStatus ${os ?? "(none)"}, but the order is ${rec.phase} (expected ${expected.join(" or ")})`,
+        `OrderCancelReject says OrdStatus ${os ?? "(none)"}, but the order is ${rec.phase} (expected ${
+          expected.join(" or ")
+        })`,
         clOrdId,
         undefined,
         snap,

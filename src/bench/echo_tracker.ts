@@ -1,0 +1,167 @@
+/**
+ * The request sources of a bench session. `LoadGenerator` (src/app/load) drives a trading counterparty;
+ * `EchoTracker` drives an echo acceptor (`fixg run --app echo`), which sends every NewOrderSingle back as a
+ * NewOrderSingle: the echoed order with our ClOrdID is the acknowledgement. Both account for each request
+ * once (answered, or lost after the grace period) and report latencies through a callback.
+ */
+import type { FixMessage } from "../codec/encoder.ts";
+import { MsgType, Tag } from "../codec/tags.ts";
+import type { MessageView } from "../codec/view.ts";
+import type { LatencyMeasure, LoadCounters, LoadSymbol } from "../app/load/mod.ts";
+import { newOrderSingle } from "../app/messages.ts";
+import { createPrng, type Prng, uniformInt } from "../app/prng.ts";
+import { formatScaled } from "../codec/encoder.ts";
+import { tickDecimals } from "../app/lp/config.ts";
+
+/** What the bench runner needs of a request source (LoadGenerator has this shape). */
+export interface RequestSource {
+  next(sessionIdx: number, intendedUs: number): FixMessage;
+  onMessage(sessionIdx: number, view: MessageView, nowUs: number): void;
+  sweep(nowUs: number): number;
+  counters(): LoadCounters;
+}
+
+/** Requests of every kind sent. */
+export function requestsSent(c: LoadCounters): number {
+  return c.ordersSent + c.cancelsSent + c.replacesSent + c.mdRequestsSent;
+}
+
+/** Requests answered (first answer of each, rejects included). */
+export function requestsAnswered(c: LoadCounters): number {
+  return c.ordersAcked + c.ordersRejected + c.cancelsAcked + c.cancelsRejected + c.replacesAcked +
+    c.replacesRejected + c.mdSnapshots + c.mdRejected + c.businessRejects;
+}
+
+/** Requests counted lost. */
+export function requestsLost(c: LoadCounters): number {
+  return c.ordersLost + c.cancelsLost + c.replacesLost + c.mdRequestsLost;
+}
+
+/** Requests neither answered nor lost yet. */
+export function requestsInFlight(c: LoadCounters): number {
+  return Math.max(0, requestsSent(c) - requestsAnswered(c) - requestsLost(c));
+}
+
+/** `counters - base`, field by field (the measured part of a run after its warm-up). */
+export function subtractCounters(c: LoadCounters, base: LoadCounters): LoadCounters {
+  const out = { ...c };
+  for (const k of Object.keys(out) as (keyof LoadCounters)[]) out[k] = c[k] - base[k];
+  return out;
+}
+
+/** All-zero counters. */
+export function zeroLoadCounters(): LoadCounters {
+  return {
+    ordersSent: 0, cancelsSent: 0, replacesSent: 0, mdRequestsSent: 0, ordersAcked: 0, ordersRejected: 0,
+    ordersFilled: 0, ordersEnded: 0, fills: 0, cancelsAcked: 0, cancelsRejected: 0, replacesAcked: 0,
+    replacesRejected: 0, mdSnapshots: 0, mdRejected: 0, businessRejects: 0, ordersLost: 0, cancelsLost: 0,
+    replacesLost: 0, mdRequestsLost: 0, lateResponses: 0, duplicateResponses: 0, unmatchedResponses: 0,
+  };
+}
+
+/** Adds `b` into `a`. */
+export function addCounters(a: LoadCounters, b: LoadCounters): void {
+  for (const k of Object.keys(a) as (keyof LoadCounters)[]) a[k] += b[k];
+}
+
+const F_ANSWERED = 1, F_LOST = 2;
+
+/** New orders against an echo acceptor; the echoed NewOrderSingle carrying our ClOrdID acknowledges it. */
+export class EchoTracker implements RequestSource {
+  readonly #prefix: string;
+  readonly #lostAfterUs: number;
+  readonly #onLatency: (measure: LatencyMeasure, latencyUs: number, sessionIdx: number) => void;
+  readonly #symbols: Array<LoadSymbol & { decimals: number; units: number; ticks: number }>;
+  readonly #rng: Prng;
+  #c = zeroLoadCounters();
+  #n = 0;
+  #sweepHead = 0;
+  #sentUs = new Float64Array(1024);
+  #flags = new Uint8Array(1024);
+
+  constructor(o: {
+    symbols: readonly LoadSymbol[];
+    seed: number;
+    lostAfterMs: number;
+    idPrefix: string;
+    onLatency?: (measure: LatencyMeasure, latencyUs: number, sessionIdx: number) => void;
+  }) {
+    if (o.symbols.length === 0) throw new RangeError("at least one symbol is needed");
+    this.#prefix = o.idPrefix;
+    this.#lostAfterUs = o.lostAfterMs * 1000;
+    this.#onLatency = o.onLatency ?? (() => {});
+    this.#rng = createPrng(o.seed);
+    this.#symbols = o.symbols.map((s) => {
+      const decimals = tickDecimals(s.tickSize) ?? 10;
+      return { ...s, decimals, units: Math.round(s.tickSize * 10 ** decimals), ticks: Math.round(s.price / s.tickSize) };
+    });
+  }
+
+  next(_sessionIdx: number, intendedUs: number): FixMessage {
+    if (this.#n === this.#sentUs.length) {
+      const s = new Float64Array(this.#n * 2);
+      s.set(this.#sentUs);
+      this.#sentUs = s;
+      const f = new Uint8Array(this.#n * 2);
+      f.set(this.#flags);
+      this.#flags = f;
+    }
+    const i = this.#n++;
+    this.#sentUs[i] = intendedUs;
+    this.#flags[i] = 0;
+    this.#c.ordersSent++;
+    const s = this.#symbols[Math.floor(this.#rng.next() * this.#symbols.length)]!;
+    const buy = this.#rng.next() < 0.5;
+    const lots = uniformInt(this.#rng, Math.max(1, Math.ceil(s.minQty / s.lotSize)), Math.max(1, Math.floor(s.maxQty / s.lotSize)));
+    const ticks = s.ticks + (buy ? -1 : 1) * uniformInt(this.#rng, 10, 60);
+    return newOrderSingle({
+      clOrdId: this.#prefix + i.toString(36),
+      symbol: s.symbol,
+      side: buy ? "1" : "2",
+      transactTimeMs: Math.floor(intendedUs / 1000),
+      orderQty: lots * s.lotSize,
+      ordType: "2",
+      price: formatScaled(ticks * s.units, s.decimals),
+      timeInForce: "0",
+    });
+  }
+
+  onMessage(sessionIdx: number, view: MessageView, nowUs: number): void {
+    if (view.msgType !== MsgType.NewOrderSingle) return;
+    const id = view.getString(Tag.ClOrdID);
+    const i = id !== undefined && id.startsWith(this.#prefix) ? parseInt(id.slice(this.#prefix.length), 36) : -1;
+    if (!(i >= 0 && i < this.#n)) {
+      this.#c.unmatchedResponses++;
+      return;
+    }
+    const f = this.#flags[i]!;
+    if ((f & F_ANSWERED) !== 0) {
+      this.#c.duplicateResponses++;
+      return;
+    }
+    this.#flags[i] = f | F_ANSWERED;
+    if ((f & F_LOST) !== 0) {
+      this.#c.lateResponses++;
+      return;
+    }
+    this.#c.ordersAcked++;
+    this.#onLatency("order-to-ack", nowUs - this.#sentUs[i]!, sessionIdx);
+  }
+
+  sweep(nowUs: number): number {
+    let lost = 0;
+    while (this.#sweepHead < this.#n && this.#sentUs[this.#sweepHead]! + this.#lostAfterUs <= nowUs) {
+      const i = this.#sweepHead++;
+      if ((this.#flags[i]! & F_ANSWERED) === 0) {
+        this.#flags[i]! |= F_LOST;
+        this.#c.ordersLost++;
+        lost++;
+      }
+    }
+    return lost;
+  }
+
+  counters(): LoadCounters {
+    return { ...this.#c };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * One initiator session of a bench run: the engine's SessionRunner over a memory store, with a connect loop
+ * that reconnects after a small backoff (the counterparty may restart mid-run; the session then recovers
+ * through resend) and applies the socket knobs (TCP_NODELAY, SO_RCVBUF, SO_SNDBUF) to each new connection.
+ * The loop is the gateway's initiator loop in miniature; it lives here because the bench needs the raw
+ * socket of every connection for its tuning reports.
+ */
+import type { MessageView } from "../codec/mod.ts";
+import type { Application, SessionHandle } from "../engine/application.ts";
+import { sessionConfigFor } from "../engine/build.ts";
+import type { SessionEntry } from "../engine/config.ts";
+import { backoffDelayMs, type ReconnectPolicy } from "../engine/gateway.ts";
+import { Logger } from "../engine/log.ts";
+import { SessionRunner } from "../engine/session_runner.ts";
+import type { MessageStore } from "../store/types.ts";
+import { applySocketTuning, type SocketTuning } from "../sys/socket.ts";
+import type { EffectReport } from "../sys/types.ts";
+import { DenoConnection } from "../transport/tcp.ts";
+
+/** Reconnect quickly: a bench measures, it does not protect a venue from reconnect storms. */
+export const BENCH_RECONNECT: ReconnectPolicy = { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.1, attempts: 0 };
+
+/** Options of one bench session. */
+export interface BenchLinkOptions {
+  host: string;
+  port: number;
+  beginString: string;
+  senderCompId: string;
+  targetCompId: string;
+  heartbeatSec: number;
+  validate: boolean;
+  store: MessageStore;
+  socket: SocketTuning;
+  /** Called with every application message (the view is valid during the call only). */
+  onMessage: (view: MessageView) => void;
+  logger?: Logger;
+  reconnect?: ReconnectPolicy;
+}
+
+/** A bench session: connect, log on, reconnect until stopped. */
+export class BenchLink {
+  readonly runner: SessionRunner;
+  /** Socket knobs of the first connection (later connections get the same settings). */
+  socketReports: EffectReport[] = [];
+  /** Connections made (1 + reconnects). */
+  connections = 0;
+  readonly #o: BenchLinkOptions;
+  readonly #policy: ReconnectPolicy;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+  #logonWaiters: Array<() => void> = [];
+
+  private constructor(o: BenchLinkOptions, runner: SessionRunner) {
+    this.#o = o;
+    this.runner = runner;
+    this.#policy = o.reconnect ?? BENCH_RECONNECT;
+  }
+
+  /** Opens the session's store and builds the runner (validating with the built-in dictionary unless told not to). */
+  static async open(o: BenchLinkOptions): Promise<BenchLink> {
+    const entry = {
+      role: "initiator",
+      beginString: o.beginString,
+      senderCompId: o.senderCompId,
+      targetCompId: o.targetCompId,
+      heartbeatIntervalSec: o.heartbeatSec,
+      host: o.host,
+      port: o.port,
+    } as SessionEntry;
+    if (!o.validate) entry.validation = { enabled: false };
+    const config = await sessionConfigFor(entry, `bench session ${o.senderCompId}`, undefined);
+    let link: BenchLink | undefined;
+    const app: Application = {
+      onLogon: () => link?.#loggedOn(),
+      onMessage: (view: MessageView, _s: SessionHandle) => o.onMessage(view),
+    };
+    const key = `${o.beginString}:${o.senderCompId}->${o.targetCompId}`;
+    const store = await o.store.openSession(key, Date.now());
+    const runner = SessionRunner.create(config, store, app, {
+      logger: o.logger ?? new Logger({ level: "error" }),
+    });
+    link = new BenchLink(o, runner);
+    return link;
+  }
+
+  #loggedOn(): void {
+    for (const w of this.#logonWaiters.splice(0)) w();
+  }
+
+  /** Starts connecting (returns at once). */
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** Resolves when the session is logged on; rejects after `timeoutMs`. */
+  whenLoggedOn(timeoutMs: number): Promise<void> {
+    if (this.runner.loggedOn) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.#logonWaiters = this.#logonWaiters.filter((w) => w !== done);
+        reject(new Error(`no logon within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.#logonWaiters.push(done);
+    });
+  }
+
+  async #sleep(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(t);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  async #run(): Promise<void> {
+    let attempt = 0;
+    let first = true;
+    while (!this.#stopping) {
+      if (!first) {
+        await this.#sleep(backoffDelayMs(this.#policy, attempt));
+        if (this.#stopping) break;
+        this.runner.counters.reconnects++;
+      }
+      first = false;
+      let raw: Deno.TcpConn;
+      try {
+        raw = await Deno.connect({ hostname: this.#o.host, port: this.#o.port, transport: "tcp" });
+      } catch (e) {
+        this.runner.logger.debug("connect-failed", e instanceof Error ? e.message : String(e), this.runner.key);
+        attempt++;
+        continue;
+      }
+      if (this.#stopping) {
+        raw.close();
+        break;
+      }
+      const reports = applySocketTuning(raw, this.#o.socket);
+      if (this.connections === 0) this.socketReports = reports;
+      this.connections++;
+      const loggedOn = await this.runner.attach(new DenoConnection(raw));
+      attempt = loggedOn ? 0 : attempt + 1;
+    }
+  }
+
+  /** Logs out (waiting for the peer's Logout or the timeout), stops reconnecting and closes the connection. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.runner.stop();
+    await this.#loop;
+  }
+}

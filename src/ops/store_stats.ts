@@ -1,0 +1,99 @@
+/**
+ * Journal statistics measured around any MessageStore: bytes appended per direction and how long the
+ * engine waits for `flush()` (the durable write: with fsync batch/always it includes fdatasync). The
+ * stores expose no statistics of their own, so the wrapper measures what the engine sees.
+ */
+import { BucketHistogram } from "../metrics/registry.ts";
+import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "../store/types.ts";
+
+/** Flush latency buckets, seconds: 50 µs to 5 s (a disk in trouble shows in the top buckets). */
+export const FLUSH_BUCKETS_SECONDS: readonly number[] = [
+  0.00005,
+  0.0001,
+  0.00025,
+  0.0005,
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  5,
+];
+
+/** Counters of the store, read at scrape time. */
+export class StoreStats {
+  bytesIn = 0;
+  bytesOut = 0;
+  messagesIn = 0;
+  messagesOut = 0;
+  flushErrors = 0;
+  /** Time from flush() to durable, seconds. */
+  readonly flushSeconds = new BucketHistogram(FLUSH_BUCKETS_SECONDS);
+}
+
+/** A MessageStore that counts what goes through it. */
+export class InstrumentedStore implements MessageStore {
+  readonly stats = new StoreStats();
+  constructor(readonly inner: MessageStore) {}
+
+  async openSession(sessionKey: string, nowMs: number): Promise<SessionStore> {
+    return new InstrumentedSessionStore(await this.inner.openSession(sessionKey, nowMs), this.stats);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
+
+class InstrumentedSessionStore implements SessionStore {
+  readonly sessionKey: string;
+  constructor(readonly inner: SessionStore, readonly stats: StoreStats) {
+    this.sessionKey = inner.sessionKey;
+  }
+  seqNums(): SeqNums {
+    return this.inner.seqNums();
+  }
+  creationTimeMs(): number {
+    return this.inner.creationTimeMs();
+  }
+  appendOutbound(seq: number, bytes: Uint8Array): void | Promise<void> {
+    this.stats.bytesOut += bytes.length;
+    this.stats.messagesOut++;
+    return this.inner.appendOutbound(seq, bytes);
+  }
+  appendInbound(seq: number, bytes: Uint8Array): void | Promise<void> {
+    this.stats.bytesIn += bytes.length;
+    this.stats.messagesIn++;
+    return this.inner.appendInbound(seq, bytes);
+  }
+  setNextTargetSeq(seq: number): void | Promise<void> {
+    return this.inner.setNextTargetSeq(seq);
+  }
+  setNextSenderSeq(seq: number): void | Promise<void> {
+    return this.inner.setNextSenderSeq(seq);
+  }
+  getOutbound(from: number, to: number): Promise<StoredMessage[]> {
+    return this.inner.getOutbound(from, to);
+  }
+  reset(nowMs: number): void | Promise<void> {
+    return this.inner.reset(nowMs);
+  }
+  flush(): Promise<void> {
+    const t0 = performance.now();
+    return this.inner.flush().then(
+      () => this.stats.flushSeconds.observe((performance.now() - t0) / 1000),
+      (e) => {
+        this.stats.flushErrors++;
+        throw e;
+      },
+    );
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * TLS for sessions over node:tls (which Deno implements on rustls): unlike Deno.listenTls it can
+ * require and verify client certificates (mutual TLS), it can swap the certificate of a listening
+ * server (setSecureContext: new connections get the new material, live sessions keep theirs), and a
+ * client can verify a server name other than the host it connects to.
+ *
+ * The sockets are wrapped as fixg Connections: `read` copies from the chunks node hands over (the
+ * socket is paused while more than a megabyte waits), `write` resolves once node has passed the
+ * bytes on, so the engine may reuse its buffer.
+ */
+import type { Buffer } from "node:buffer";
+import tls from "node:tls";
+import { ConfigError, EnvironmentError } from "../errors.ts";
+import type { Connection, Listener } from "../transport/types.ts";
+
+/** TLS settings of a session as configured (file paths). */
+export interface TlsFiles {
+  /** Our certificate chain (PEM file). */
+  cert?: string;
+  /** Our private key (PEM file). */
+  key?: string;
+  /** CA certificates that sign the peer's certificate (PEM file); absent: the system roots. */
+  ca?: string;
+  /** Acceptor: require a client certificate signed by `ca` (mutual TLS). */
+  requireClientCert?: boolean;
+  /** Initiator: the name the server's certificate must carry (default: the host). */
+  serverName?: string;
+  /** Acceptor: client certificate names (CN or DNS/IP subjectAltName) allowed for this session. */
+  allowedClientNames?: string[];
+}
+
+/** TLS material read from the files (PEM text). */
+export interface TlsMaterial {
+  cert?: string;
+  key?: string;
+  ca?: string[];
+  requireClientCert: boolean;
+  serverName?: string;
+  allowedClientNames?: string[];
+}
+
+/** Reads the PEM files of a TLS section; `where` names the config key in errors. */
+export async function loadTlsMaterial(files: TlsFiles, where: string): Promise<TlsMaterial> {
+  const read = async (k: "cert" | "key" | "ca", marker: string): Promise<string> => {
+    const path = files[k]!;
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      throw new ConfigError(`${where}.tls.${k}: cannot read "${path}": ${e instanceof Error ? e.message : e}`);
+    }
+    if (!text.includes(`-----BEGIN ${marker}`) && !(k === "key" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))) {
+      throw new ConfigError(`${where}.tls.${k}: "${path}" is not a PEM ${k === "key" ? "private key" : "certificate"}`);
+    }
+    return text;
+  };
+  const m: TlsMaterial = { requireClientCert: files.requireClientCert === true };
+  if ((files.cert === undefined) !== (files.key === undefined)) {
+    throw new ConfigError(`${where}.tls: cert and key go together (one is missing)`);
+  }
+  if (files.cert !== undefined) m.cert = await read("cert", "CERTIFICATE");
+  if (files.key !== undefined) m.key = await read("key", "PRIVATE KEY");
+  if (files.ca !== undefined) m.ca = [await read("ca", "CERTIFICATE")];
+  if (files.serverName !== undefined) m.serverName = files.serverName;
+  if (files.allowedClientNames !== undefined) m.allowedClientNames = files.allowedClientNames;
+  if (m.requireClientCert && m.ca === undefined) {
+    throw new ConfigError(`${where}.tls.ca: requireClientCert needs the CA that signs client certificates`);
+  }
+  return m;
+}
+
+/** True when two materials hold the same certificates and keys. */
+export function sameMaterial(a: TlsMaterial | undefined, b: TlsMaterial | undefined): boolean {
+  return a?.cert === b?.cert && a?.key === b?.key && (a?.ca ?? []).join() === (b?.ca ?? []).join();
+}
+
+/** Names a peer certificate carries: subject CN and DNS/IP subjectAltNames. */
+export interface PeerIdentity {
+  commonName: string | undefined;
+  altNames: string[];
+}
+
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+/** A node:tls socket as a fixg Connection. */
+export class TlsConnection implements Connection {
+  readonly remoteAddr: string;
+  readonly remoteHost: string;
+  readonly #sock: tls.TLSSocket;
+  #chunks: Uint8Array[] = [];
+  #buffered = 0;
+  #ended = false;
+  #error: Error | undefined;
+  #waiter: (() => void) | undefined;
+  #closed = false;
+
+  constructor(sock: tls.TLSSocket) {
+    this.#sock = sock;
+    const host = (sock.remoteAddress ?? "?").replace(/^::ffff:/, "");
+    this.remoteHost = host;
+    this.remoteAddr = `${host}:${sock.remotePort ?? 0}`;
+    sock.setNoDelay(true);
+    sock.on("data", (d: Buffer) => {
+      this.#chunks.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      this.#buffered += d.byteLength;
+      if (this.#buffered > HIGH_WATER_BYTES) sock.pause();
+      this.#wake();
+    });
+    sock.on("end", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    sock.on("close", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    sock.on("error", (e: Error) => {
+      this.#error = e;
+      this.#ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = undefined;
+    w?.();
+  }
+
+  /** The certificate names the peer presented (mutual TLS), if any. */
+  peerIdentity(): PeerIdentity | undefined {
+    const c = this.#sock.getPeerCertificate();
+    if (c === null || c === undefined || Object.keys(c).length === 0) return undefined;
+    const cn = c.subject?.CN;
+    const alt = (c.subjectaltname ?? "").split(",").map((s) => s.trim().replace(/^(DNS|IP Address):/, "")).filter((s) => s);
+    return { commonName: Array.isArray(cn) ? cn[0] : cn, altNames: alt };
+  }
+
+  /** Local and remote addresses in Deno's shape, for the socket tuning knobs (src/sys). */
+  addresses(): { localAddr: Deno.NetAddr; remoteAddr: Deno.NetAddr } {
+    return {
+      localAddr: { transport: "tcp", hostname: (this.#sock.localAddress ?? "").replace(/^::ffff:/, ""), port: this.#sock.localPort ?? 0 },
+      remoteAddr: { transport: "tcp", hostname: this.remoteHost, port: this.#sock.remotePort ?? 0 },
+    };
+  }
+
+  async read(buf: Uint8Array): Promise<number | null> {
+    while (this.#chunks.length === 0) {
+      if (this.#ended || this.#closed) return null;
+      await new Promise<void>((r) => (this.#waiter = r));
+    }
+    const c = this.#chunks[0]!;
+    const n = Math.min(c.length, buf.length);
+    buf.set(c.subarray(0, n));
+    if (n === c.length) this.#chunks.shift();
+    else this.#chunks[0] = c.subarray(n);
+    this.#buffered -= n;
+    if (this.#buffered <= HIGH_WATER_BYTES / 2 && this.#sock.isPaused()) this.#sock.resume();
+    return n;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.#closed || this.#ended) {
+      return Promise.reject(new Deno.errors.BrokenPipe(this.#error?.message ?? "TLS connection closed"));
+    }
+    return new Promise((resolve, reject) => {
+      this.#sock.write(bytes, (e?: Error | null) => {
+        if (e) reject(new Deno.errors.BrokenPipe(e.message));
+        else resolve();
+      });
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sock.destroy();
+    this.#wake();
+  }
+}
+
+/** A TLS listener whose certificate can be replaced while it runs. */
+export interface TlsListener extends Listener {
+  /** New connections use this material from now on (cert, key, CA); live connections are untouched. */
+  setMaterial(m: TlsMaterial): void;
+}
+
+/** Why a TLS client was refused during the handshake (wrong certificate, no certificate...). */
+export type TlsRefusalHandler = (remoteAddr: string, reason: string) => void;
+
+function secureOptions(m: TlsMaterial): tls.SecureContextOptions {
+  const o: tls.SecureContextOptions = {};
+  if (m.cert !== undefined) o.cert = m.cert;
+  if (m.key !== undefined) o.key = m.key;
+  if (m.ca !== undefined) o.ca = m.ca;
+  return o;
+}
+
+/** Listens with TLS on host:port; client certificates are required when the material says so. */
+export async function listenTlsNode(
+  hostname: string,
+  port: number,
+  material: TlsMaterial,
+  onRefused: TlsRefusalHandler = () => {},
+): Promise<TlsListener> {
+  if (material.cert === undefined || material.key === undefined) {
+    throw new ConfigError(`TLS acceptor on ${hostname}:${port}: tls.cert and tls.key are required`);
+  }
+  const queue: TlsConnection[] = [];
+  let waiter: (() => void) | undefined;
+  let closed = false;
+  const wake = () => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  const server = tls.createServer({
+    ...secureOptions(material),
+    requestCert: material.requireClientCert,
+    rejectUnauthorized: material.requireClientCert,
+  }, (sock: tls.TLSSocket) => {
+    if (closed) {
+      sock.destroy();
+      return;
+    }
+    queue.push(new TlsConnection(sock));
+    wake();
+  });
+  server.on("tlsClientError", (e: Error, sock: tls.TLSSocket) => {
+    onRefused(`${(sock.remoteAddress ?? "?").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`, e.message);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: Error & { code?: string }) => {
+      const why = e.code === "EADDRINUSE" ? "address already in use" : e.message;
+      reject(new EnvironmentError(`Cannot listen on ${hostname}:${port}: ${why}`, { cause: e }));
+    });
+    server.listen(port, hostname, () => resolve());
+  });
+  const addr = server.address() as { port: number; address: string };
+  return {
+    port: addr.port,
+    hostname: addr.address,
+    setMaterial(m: TlsMaterial) {
+      server.setSecureContext(secureOptions(m));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      server.close();
+      wake();
+    },
+    async *[Symbol.asyncIterator]() {
+      while (true) {
+        while (queue.length === 0) {
+          if (closed) return;
+          await new Promise<void>((r) => (waiter = r));
+        }
+        yield queue.shift()!;
+      }
+    },
+  };
+}
+
+const IP = /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]+:[0-9a-f:]*)$/i;
+
+/** Connects with TLS, verifying the server against `material.ca` (or the system roots) and its name. */
+export function connectTlsNode(host: string, port: number, material: TlsMaterial, timeoutMs = 10_000): Promise<TlsConnection> {
+  const o: tls.ConnectionOptions = { host, port, ...secureOptions(material), rejectUnauthorized: true };
+  const name = material.serverName ?? (IP.test(host) ? undefined : host);
+  if (name !== undefined) o.servername = name;
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect(o);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`TLS handshake with ${host}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.once("secureConnect", () => {
+      clearTimeout(timer);
+      sock.removeAllListeners("error");
+      resolve(new TlsConnection(sock));
+    });
+    sock.once("error", (e: Error) => {
+      clearTimeout(timer);
+      sock.destroy();
+      reject(new Error(`TLS connection to ${host}:${port} failed: ${e.message}`));
+    });
+  });
+}
+
+/** True when the peer's certificate carries one of `allowed` (CN or subjectAltName). */
+export function identityAllowed(id: PeerIdentity | undefined, allowed: readonly string[]): boolean {
+  if (id === undefined) return false;
+  if (id.commonName !== undefined && allowed.includes(id.commonName)) return true;
+  return id.altNames.some((n) => allowed.includes(n));
+}

@@ -1,0 +1,66 @@
+/**
+ * Logon authentication against the `users:` section: Username (553) and Password (554) of an
+ * inbound Logon checked against PBKDF2 hashes. Unknown users cost the same work as known ones, so the
+ * answer time does not tell which user names exist. Reasons never contain the password.
+ */
+import { type MessageView, Tag } from "../codec/mod.ts";
+import { type PasswordHash, parsePasswordHash, verifyPassword } from "./password.ts";
+
+/** What the authentication decides (the session layer's LogonDecision shape). */
+export type AuthDecision = { accept: true } | { accept: false; reason: string };
+
+/** Users as configured: name -> password hash text. */
+export type UserTable = Readonly<Record<string, { passwordHash: string }>>;
+
+/** The users fixg knows; replaced whole on reload. */
+export class UserDirectory {
+  #users = new Map<string, PasswordHash>();
+  readonly #dummy: PasswordHash;
+
+  constructor(users: UserTable = {}, where = "users") {
+    this.#dummy = { iterations: 1000, salt: new Uint8Array(16), hash: new Uint8Array(32) };
+    this.replace(users, where);
+  }
+
+  /** Replaces every user (checked first: a bad hash leaves the old table in place). */
+  replace(users: UserTable, where = "users"): void {
+    const next = new Map<string, PasswordHash>();
+    let maxIterations = 1000;
+    for (const [name, u] of Object.entries(users)) {
+      const h = parsePasswordHash(u.passwordHash, `${where}.${name}.passwordHash`);
+      next.set(name, h);
+      maxIterations = Math.max(maxIterations, h.iterations);
+    }
+    this.#users = next;
+    this.#dummy.iterations = maxIterations;
+  }
+
+  /** Names of the users. */
+  names(): string[] {
+    return [...this.#users.keys()];
+  }
+
+  /** Checks the Logon's 553/554; `allowed` restricts which users may use the session. */
+  async check(logon: MessageView, allowed?: readonly string[]): Promise<AuthDecision> {
+    const user = logon.getString(Tag.Username);
+    const password = logon.getString(Tag.Password);
+    if (user === undefined || user === "") {
+      await verifyPassword("", this.#dummy);
+      return { accept: false, reason: "Username (553) missing" };
+    }
+    const stored = this.#users.get(user);
+    const ok = await verifyPassword(password ?? "", stored ?? this.#dummy);
+    if (stored === undefined) return { accept: false, reason: `unknown user "${printable(user)}"` };
+    if (password === undefined) return { accept: false, reason: `Password (554) missing for user "${printable(user)}"` };
+    if (!ok) return { accept: false, reason: `wrong password for user "${printable(user)}"` };
+    if (allowed !== undefined && !allowed.includes(user)) {
+      return { accept: false, reason: `user "${printable(user)}" may not use this session` };
+    }
+    return { accept: true };
+  }
+}
+
+/** A user name as it may appear in a log line: printable ASCII, at most 64 characters. */
+function printable(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+}
