@@ -33,8 +33,12 @@ function fmt(v: number): string {
   return v >= 100 ? Math.round(v).toLocaleString("en-US") : v.toFixed(2);
 }
 
+const base = args.dir ?? Deno.makeTempDirSync({ prefix: "fixg-journal-bench-" });
+addEventListener("unload", () => {
+  if (args.dir === undefined) Deno.removeSync(base, { recursive: true });
+});
+
 function freshDir(tag: string): string {
-  const base = args.dir ?? Deno.makeTempDirSync({ prefix: "fixg-journal-bench-" });
   const d = `${base}/${tag}-${Date.now()}`;
   Deno.mkdirSync(d, { recursive: true });
   return d;

@@ -82,8 +82,23 @@ async function collectText(stream: ReadableStream<Uint8Array>, sink: (text: stri
   }
 }
 
+/** Children still running, so a forced exit (a second Ctrl-C) can kill them synchronously. */
+const LIVE = new Set<Deno.ChildProcess>();
+
 /** A running `fixg simulate-lp` child. */
 export class SimulatorChild {
+  /** SIGKILLs every child still running (for a forced exit; normal paths use `stop()`). */
+  static killAll(): void {
+    for (const c of LIVE) {
+      try {
+        c.kill("SIGKILL");
+      } catch {
+        // exited already
+      }
+    }
+    LIVE.clear();
+  }
+
   readonly pid: number;
   readonly port: number;
   /** How it was pinned and what took effect. */
@@ -95,7 +110,7 @@ export class SimulatorChild {
   readonly #err: { text: string };
   readonly #done: Promise<void>;
   #exited = false;
-  #status: Promise<Deno.CommandStatus>;
+  readonly #status: Promise<Deno.CommandStatus>;
 
   private constructor(
     child: Deno.ChildProcess,
@@ -113,7 +128,10 @@ export class SimulatorChild {
     this.#err = io.err;
     this.#done = io.done;
     this.#status = child.status;
-    this.#status.then(() => (this.#exited = true));
+    this.#status.then(() => {
+      this.#exited = true;
+      LIVE.delete(child);
+    });
   }
 
   /** Starts the simulator and waits for its "listening" line; a failure to start is an EnvironmentError. */
@@ -139,6 +157,8 @@ export class SimulatorChild {
     } catch (e) {
       throw new EnvironmentError(`Cannot start the simulator (${cmd}): ${e instanceof Error ? e.message : e}`, { exitCode: 1 });
     }
+    LIVE.add(child);
+    child.status.then(() => LIVE.delete(child));
     const out = { text: "" };
     const err = { text: "" };
     const done = Promise.all([

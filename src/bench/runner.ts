@@ -155,7 +155,6 @@ class BenchSession {
 /** Runs a bench; the child simulator (if any) is stopped before this returns or throws. */
 export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise<BenchOutcome> {
   const log = hooks.log ?? (() => {});
-  const startedAt = new Date().toISOString();
   const effects: EffectReport[] = [];
   const notes: string[] = [];
   if (o.cpus !== undefined) effects.push(setAffinity(o.cpus, { allThreads: true }));
@@ -284,6 +283,7 @@ async function runSessions(
   }
   const sleeper = new PreciseSleeper();
   let housekeeping: ReturnType<typeof setInterval> | undefined;
+  let linksStopped = false;
   try {
     for (const s of sessions) s.link.start();
     try {
@@ -326,6 +326,7 @@ async function runSessions(
       for (const s of sessions) {
         s.source.sweep(now);
         s.check(now);
+        if (hooks.signal?.aborted === true) s.release();
       }
       if (phase !== "run" && phase !== "warmup") return;
       const t = totals();
@@ -345,8 +346,8 @@ async function runSessions(
           phase,
           elapsedSec: (now - phaseStartUs) / 1e6,
           ...(phaseTotalSec > 0 ? { totalSec: phaseTotalSec } : {}),
-          sent: phase === "run" ? t.sent : 0,
-          acknowledged: phase === "run" ? t.acked : 0,
+          sent: t.sent,
+          acknowledged: t.acked,
           ...(phase === "run" && lastRate.rate > 0 ? { ratePerSec: lastRate.rate } : {}),
           ...(phase === "run" && h.count > 0 ? { p99Us: h.percentile(99) / 1000 } : {}),
         });
@@ -431,6 +432,7 @@ async function runSessions(
     const reconnects = sessions.reduce((n, s) => n + Math.max(0, s.link.connections - 1), 0);
     const endMs = startMs + (endUs - runStartUs) / 1000;
     const generatorPlacement: ProcessPlacement = { role: "generator", pid: Deno.pid, cpus: readAllowedCpus() ?? [] };
+    linksStopped = true;
     await Promise.all(sessions.map((s) => s.link.stop()));
 
     // Notes: what the figures need next to them.
@@ -510,13 +512,12 @@ async function runSessions(
     };
     if (ramp !== undefined) report.ramp = ramp;
     const lostAny = requestsLost(all) > 0;
-    void startedAt;
     return { report, exitCode: aborted() ? 130 : lostAny ? 1 : 0, histograms, startMs, endMs };
   } finally {
     if (housekeeping !== undefined) clearInterval(housekeeping);
     sleeper.close();
     for (const s of sessions) s.release();
-    await Promise.all(sessions.map((s) => s.link.stop().catch(() => {})));
+    if (!linksStopped) await Promise.all(sessions.map((s) => s.link.stop().catch(() => {})));
   }
 }
 

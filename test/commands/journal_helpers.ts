@@ -1,6 +1,7 @@
 /** Helpers of the `fixg journal` tests: output capture, snapshot files, running the real CLI. */
 import assert from "node:assert/strict";
 import type { CommandOutput } from "../../commands/journal.ts";
+import { tempDir } from "../store/helpers.ts";
 import { writeFixtureJournal } from "./journal_fixture.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -50,7 +51,7 @@ export function assertSnapshot(name: string, actual: string, dir?: string): void
 
 /** A fresh copy of the fixture journal in a temporary directory. */
 export async function fixtureJournal(): Promise<string> {
-  const dir = Deno.makeTempDirSync({ prefix: "fixg-journal-cmd-" });
+  const dir = tempDir("fixg-journal-cmd-");
   await writeFixtureJournal(dir);
   return dir;
 }

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { inspectJournal, parseFilter, parseSince } from "../../commands/journal.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { FileJournal } from "../../src/store/journal.ts";
+import { tempDir } from "../store/helpers.ts";
 import { assertSnapshot, capture, fixg, fixtureJournal } from "./journal_helpers.ts";
 import { FIXTURE_T0 } from "./journal_fixture.ts";
 
@@ -53,7 +54,7 @@ Deno.test("--since accepts ISO, FIX timestamps, epoch ms and durations; bad flag
 });
 
 Deno.test("inspect --follow prints records a live gateway appends", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const journal = await FileJournal.open({ dir, segmentBytes: 4096, onWarning: () => {} });
   const s = await journal.openSession("FIX.4.4:A->B", FIXTURE_T0);
   await s.appendOutbound(1, new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01"));

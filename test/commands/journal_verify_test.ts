@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { printVerify } from "../../commands/journal.ts";
 import { verifyJournal } from "../../src/store/reader.ts";
+import { tempDir } from "../store/helpers.ts";
 import { assertSnapshot, capture, fixg, fixtureJournal } from "./journal_helpers.ts";
 
 /** Damages the fixture: a flipped byte in a message, a torn tail, a stale index. */
@@ -42,7 +43,7 @@ Deno.test("verify exit codes through the CLI: 0 clean, 2 unusable input", async 
   const ok = await fixg("journal", "verify", dir, "--json");
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(JSON.parse(ok.stdout).clean, true);
-  const empty = Deno.makeTempDirSync();
+  const empty = tempDir();
   const r = await fixg("journal", "verify", empty);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `fixg: "${empty}" is not a fixg journal (no segment files)\n`);

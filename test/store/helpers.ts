@@ -1,5 +1,21 @@
 /** Shared helpers of the store tests: fixed-size messages, fixed clocks, crash images of a journal. */
 
+const made: string[] = [];
+addEventListener("unload", () => {
+  for (const d of made) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+
+/** A temporary directory removed when the test module ends. */
+export function tempDir(prefix = "fixg-store-test-"): string {
+  const d = Deno.makeTempDirSync({ prefix });
+  made.push(d);
+  return d;
+}
+
 /** Session keys used by the tests. */
 export const KEY = "FIX.4.4:FIXG->LP";
 /** A second session. */
@@ -35,7 +51,7 @@ export function manualClock(startMs = 1_700_000_000_000) {
 
 /** Copies every file of a journal directory: the disk as a crash at this instant would leave it. */
 export function crashImage(dir: string): string {
-  const copy = Deno.makeTempDirSync({ prefix: "fixg-crash-image-" });
+  const copy = tempDir("fixg-crash-image-");
   for (const e of Deno.readDirSync(dir)) {
     if (e.isFile) Deno.copyFileSync(`${dir}/${e.name}`, `${copy}/${e.name}`);
   }

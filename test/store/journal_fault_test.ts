@@ -24,6 +24,7 @@ import {
   KEY,
   KEY2,
   manualClock,
+  tempDir,
 } from "./helpers.ts";
 
 const T0 = 1_700_000_000_000;
@@ -60,7 +61,7 @@ function range(a: number, b: number): number[] {
 }
 
 Deno.test("a torn last record is truncated with a warning; both numbers come back exactly", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const { journal } = await openJournal(dir);
   const s = await journal.openSession(KEY, T0);
   await write(s, 1, 10, 1, 5);
@@ -92,7 +93,7 @@ Deno.test("a torn last record is truncated with a warning; both numbers come bac
 });
 
 Deno.test("a crash image without the last index opens silently from a scan", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const { journal } = await openJournal(dir, { segmentBytes: 4096 });
   const s = await journal.openSession(KEY, T0);
   await write(s, 1, 40, 1, 20);
@@ -107,7 +108,7 @@ Deno.test("a crash image without the last index opens silently from a scan", asy
 });
 
 Deno.test("a segment file created just before a crash (no header yet) is removed and its number reused", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const { journal } = await openJournal(dir);
   const s = await journal.openSession(KEY, T0);
   await write(s, 1, 3);
@@ -128,7 +129,7 @@ Deno.test("a segment file created just before a crash (no header yet) is removed
 });
 
 Deno.test("a flipped byte mid-segment: open refuses with segment and offset, verify reports it, repair quarantines it", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const { journal } = await openJournal(dir);
   const s = await journal.openSession(KEY, T0);
   await write(s, 1, 10);
@@ -170,7 +171,7 @@ Deno.test("a flipped byte mid-segment: open refuses with segment and offset, ver
 });
 
 Deno.test("onCorrupt: skip opens past a damaged region with a warning", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const { journal } = await openJournal(dir);
   const s = await journal.openSession(KEY, T0);
   await write(s, 1, 10);
@@ -188,7 +189,7 @@ Deno.test("onCorrupt: skip opens past a damaged region with a warning", async ()
   assert.deepEqual(s2.seqNums(), { nextSenderSeq: 10, nextTargetSeq: 1 });
   await again.journal.close();
 
-  const dir2 = Deno.makeTempDirSync();
+  const dir2 = tempDir();
   const j2 = await openJournal(dir2);
   const s3 = await j2.journal.openSession(KEY, T0);
   await write(s3, 1, 10);
@@ -210,7 +211,7 @@ Deno.test("onCorrupt: skip opens past a damaged region with a warning", async ()
 });
 
 Deno.test("a byte flipped in a sealed, indexed segment: resend skips that message with a warning", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const a = await openJournal(dir);
   const s = await a.journal.openSession(KEY, T0);
   await write(s, 1, 5);
@@ -231,7 +232,7 @@ Deno.test("a byte flipped in a sealed, indexed segment: resend skips that messag
 });
 
 Deno.test("missing and stale index files are rebuilt from the records", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const a = await openJournal(dir, { segmentBytes: 4096 });
   const s = await a.journal.openSession(KEY, T0);
   await write(s, 1, 30, 1, 20);
@@ -268,7 +269,7 @@ Deno.test("missing and stale index files are rebuilt from the records", async ()
 });
 
 Deno.test("an index that no longer covers its segment is stale and rebuilt", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const a = await openJournal(dir);
   const s = await a.journal.openSession(KEY, T0);
   await write(s, 1, 3);
@@ -304,7 +305,7 @@ function limitedDisk(limitBytes: number): OpenSegmentFile {
 }
 
 Deno.test("a full disk fails the append with a clear error; later appends fail too; nothing acknowledged is lost", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const first = SEGMENT_HEADER_BYTES + OPEN_REC;
   const limit = first + 25 * REC + 100;
   const a = await openJournal(dir, { openSegmentFile: limitedDisk(limit), batchMessages: 10 });
@@ -344,7 +345,7 @@ Deno.test("a full disk fails the append with a clear error; later appends fail t
 });
 
 Deno.test("a real ENOSPC (/dev/full) when a new segment is written surfaces the OS error", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   let opened = 0;
   const a = await openJournal(dir, {
     segmentBytes: 4096,
@@ -374,7 +375,8 @@ Deno.test("a real ENOSPC (/dev/full) when a new segment is written surfaces the 
 });
 
 Deno.test("a journal directory that cannot be written: EnvironmentError, exit code 2, a clear message", async () => {
-  const parentFile = Deno.makeTempFileSync();
+  const parentFile = `${tempDir()}/file`;
+  Deno.writeFileSync(parentFile, new Uint8Array(0));
   await assert.rejects(FileJournal.open({ dir: `${parentFile}/journal` }), (e: unknown) => {
     assert.ok(e instanceof EnvironmentError);
     assert.equal(e.exitCode, 2);
@@ -385,7 +387,7 @@ Deno.test("a journal directory that cannot be written: EnvironmentError, exit co
     return true;
   });
   // A directory without write permission (root ignores modes: /sys refuses writes to everyone).
-  const ro = Deno.makeTempDirSync();
+  const ro = tempDir();
   Deno.chmodSync(ro, 0o555);
   let target = ro;
   try {
@@ -407,7 +409,7 @@ Deno.test("a journal directory that cannot be written: EnvironmentError, exit co
 });
 
 Deno.test("a journal held by a live process is refused; a stale lock is taken over with a warning", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const a = await openJournal(dir);
   await assert.rejects(openJournal(dir), (e: unknown) => {
     assert.ok(e instanceof EnvironmentError);
@@ -444,7 +446,7 @@ Deno.test("a journal held by a live process is refused; a stale lock is taken ov
 });
 
 Deno.test("resets are recorded as new epochs: the old epoch's messages stay in the journal", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const a = await openJournal(dir);
   const s = await a.journal.openSession(KEY, T0);
   await write(s, 1, 3, 1, 2);
@@ -481,7 +483,7 @@ Deno.test("resets are recorded as new epochs: the old epoch's messages stay in t
 });
 
 Deno.test("every segment starts with the session table, so old segments can go", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const a = await openJournal(dir, { segmentBytes: 4096 });
   const s = await a.journal.openSession(KEY, T0);
   const s2 = await a.journal.openSession(KEY2, T0 + 1);
@@ -502,7 +504,7 @@ Deno.test("every segment starts with the session table, so old segments can go",
 });
 
 Deno.test("retention deletes old segments but never what a session may still resend", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const clock = manualClock(T0);
   const warnings: string[] = [];
   const opts = { dir, segmentBytes: 4096, clock, onWarning: (m: string) => warnings.push(m) };
@@ -543,7 +545,7 @@ Deno.test("retention deletes old segments but never what a session may still res
 });
 
 Deno.test("retention by age keeps recent segments", async () => {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const clock = manualClock(T0);
   const j = await FileJournal.open({ dir, segmentBytes: 4096, retentionDays: 1, clock, onWarning: () => {} });
   const a = await j.openSession(KEY, T0);
@@ -594,7 +596,7 @@ async function runChildUntil(dir: string, policy: string, enough: (out: number) 
 
 for (const policy of ["batch", "none"]) {
   Deno.test(`kill -9 of a writer mid-burst (fsync ${policy}), twice: every acknowledged message is there exactly once`, async () => {
-    const dir = Deno.makeTempDirSync();
+    const dir = tempDir();
     const first = await runChildUntil(dir, policy, (out) => out >= 3000);
     assert.deepEqual(first.start, [1, 1]);
     const second = await runChildUntil(dir, policy, (out) => out >= first.acked[0] + 2000);

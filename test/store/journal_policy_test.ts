@@ -1,7 +1,7 @@
 /** What each fsync policy does, observed through an instrumented segment file. */
 import assert from "node:assert/strict";
 import { FileJournal, type FsyncPolicy, type JournalFile } from "../../src/store/journal.ts";
-import { fixedMessage, KEY, manualClock } from "./helpers.ts";
+import { fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
 
 /** A segment file that logs writes and syncs; syncs wait for `release()` when gated. */
 function instrumented() {
@@ -36,7 +36,7 @@ function instrumented() {
 }
 
 async function open(fsync: FsyncPolicy, file: ReturnType<typeof instrumented>, extra = {}) {
-  const dir = Deno.makeTempDirSync();
+  const dir = tempDir();
   const j = await FileJournal.open({
     dir,
     fsync,

@@ -11,7 +11,7 @@
  */
 import type { FixMessage } from "../../codec/encoder.ts";
 import { formatScaled } from "../../codec/encoder.ts";
-import { MsgType, Tag } from "../../codec/tags.ts";
+import { ADMIN_MSG_TYPES, MsgType, Tag } from "../../codec/tags.ts";
 import type { FieldReader, MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
 import {
@@ -323,8 +323,9 @@ export class LpSimulator {
     return this.#end();
   }
 
-  /** An inbound application message of a session (valid only during the call). */
+  /** An inbound application message of a session (valid only during the call); admin messages are ignored. */
   onMessage(sessionKey: string, view: MessageView, nowMs: number): LpOutput[] {
+    if (ADMIN_MSG_TYPES.has(view.msgType)) return []; // the session layer's business, not ours
     this.#begin(nowMs);
     const s = this.#session(sessionKey, view.getString(Tag.SenderCompID) ?? "");
     if (!s.loggedOn) s.loggedOn = true;
