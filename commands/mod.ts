@@ -1,5 +1,6 @@
 /** Registers every fixg subcommand on the program. Each command module stays thin: flags -> src/ -> output. */
 import type { Command } from "@commander-js/extra-typings";
+import { registerBench } from "./bench.ts";
 import { registerConformance } from "./conformance.ts";
 import { registerDecode } from "./decode.ts";
 import { registerJournal } from "./journal.ts";
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerRun(program);
   registerSimulateLp(program);
   registerConformance(program);
+  registerBench(program);
 }

@@ -7,7 +7,7 @@
 import type { FixMessage } from "../codec/encoder.ts";
 import { MsgType, Tag } from "../codec/tags.ts";
 import type { MessageView } from "../codec/view.ts";
-import type { LatencyMeasure, LoadCounters, LoadSymbol } from "../app/load/mod.ts";
+import { type LatencyMeasure, type LoadCounters, LoadGenerator, type LoadSymbol } from "../app/load/mod.ts";
 import { newOrderSingle } from "../app/messages.ts";
 import { createPrng, type Prng, uniformInt } from "../app/prng.ts";
 import { formatScaled } from "../codec/encoder.ts";
@@ -15,7 +15,8 @@ import { tickDecimals } from "../app/lp/config.ts";
 
 /** What the bench runner needs of a request source (LoadGenerator has this shape). */
 export interface RequestSource {
-  next(sessionIdx: number, intendedUs: number): FixMessage;
+  /** The next request, or undefined when the slot must be skipped (counted in `throttled`). */
+  next(sessionIdx: number, intendedUs: number): FixMessage | undefined;
   onMessage(sessionIdx: number, view: MessageView, nowUs: number): void;
   sweep(nowUs: number): number;
   counters(): LoadCounters;
@@ -49,14 +50,14 @@ export function subtractCounters(c: LoadCounters, base: LoadCounters): LoadCount
   return out;
 }
 
-/** All-zero counters. */
+let template: LoadCounters | undefined;
+
+/** All-zero counters (the generator's own shape, so fields it adds later are zeroed too). */
 export function zeroLoadCounters(): LoadCounters {
-  return {
-    ordersSent: 0, cancelsSent: 0, replacesSent: 0, mdRequestsSent: 0, ordersAcked: 0, ordersRejected: 0,
-    ordersFilled: 0, ordersEnded: 0, fills: 0, cancelsAcked: 0, cancelsRejected: 0, replacesAcked: 0,
-    replacesRejected: 0, mdSnapshots: 0, mdRejected: 0, businessRejects: 0, ordersLost: 0, cancelsLost: 0,
-    replacesLost: 0, mdRequestsLost: 0, lateResponses: 0, duplicateResponses: 0, unmatchedResponses: 0,
-  };
+  template ??= new LoadGenerator({ sessions: 1 }).counters();
+  const out = { ...template };
+  for (const k of Object.keys(out) as (keyof LoadCounters)[]) out[k] = 0;
+  return out;
 }
 
 /** Adds `b` into `a`. */

@@ -70,9 +70,9 @@ export class BenchLink {
     } as SessionEntry;
     if (!o.validate) entry.validation = { enabled: false };
     const config = await sessionConfigFor(entry, `bench session ${o.senderCompId}`, undefined);
-    let link: BenchLink | undefined;
+    let onLogon: (() => void) | undefined;
     const app: Application = {
-      onLogon: () => link?.#loggedOn(),
+      onLogon: () => onLogon?.(),
       onMessage: (view: MessageView, _s: SessionHandle) => o.onMessage(view),
     };
     const key = `${o.beginString}:${o.senderCompId}->${o.targetCompId}`;
@@ -80,7 +80,8 @@ export class BenchLink {
     const runner = SessionRunner.create(config, store, app, {
       logger: o.logger ?? new Logger({ level: "error" }),
     });
-    link = new BenchLink(o, runner);
+    const link = new BenchLink(o, runner);
+    onLogon = () => link.#loggedOn();
     return link;
   }
 

@@ -142,10 +142,10 @@ class BenchSession {
     w?.();
   }
 
-  /** Sends one request; awaits the socket when the session answers back-pressure. */
+  /** Sends one request (none when the source skips the slot); awaits the socket on back-pressure. */
   send(intendedUs: number): void | Promise<void> {
     const msg = this.source.next(0, intendedUs);
-    if (this.link.runner.send(msg) !== "back-pressure") return;
+    if (msg === undefined || this.link.runner.send(msg) !== "back-pressure") return;
     return (async () => {
       do await this.link.runner.whenWritable(); while (this.link.runner.send(msg) === "back-pressure");
     })();
@@ -258,6 +258,8 @@ async function runSessions(
         lostAfterMs: o.graceMs,
         idPrefix,
         onLatency,
+        // New orders only: nothing would cancel resting orders, so no cap turns them into cancels.
+        ...(o.mix.cancel + o.mix.replace === 0 ? { maxOpenOrdersPerSession: Number.MAX_SAFE_INTEGER } : {}),
       });
     s.link = await BenchLink.open({
       host: at.host,
@@ -300,7 +302,7 @@ async function runSessions(
     }
     effects.push(...sessions[0]!.link.socketReports);
     if (o.lockBuffers) {
-      for (const k of HIST_KEYS) effects.push(lockBuffer(global[k].counts, `histogram ${k}`));
+      for (const k of HIST_KEYS) effects.push(lockBuffer(global[k].counts as Float64Array<ArrayBuffer>, `histogram ${k}`));
     }
     onReady();
 
@@ -453,6 +455,9 @@ async function runSessions(
       notes.push(
         `responses: ${all.duplicateResponses} duplicate (counted once), ${all.lateResponses} after the grace period, ${all.unmatchedResponses} unmatched`,
       );
+    }
+    if (all.throttled > 0) {
+      notes.push(`${all.throttled} slot(s) skipped: every open order already had a request in flight`);
     }
     const rep = global.replaceToAck;
     if (rep.count > 0) {

@@ -634,6 +634,7 @@ export class Gateway {
    * were: TLS material changes through `setTlsMaterial`.
    */
   updateSession(spec: GatewaySession): boolean {
+    if (spec.config.id.targetCompId === "*") return this.#updateTemplate(spec);
     const e = this.#entries.get(sessionKey(spec.config.id));
     if (!e) return false;
     const wasEnabled = e.spec.enabled !== false;
@@ -653,6 +654,26 @@ export class Gateway {
     // A session enabled again connects now rather than at its next poll.
     if (!wasEnabled && spec.enabled !== false) for (const w of this.#wake.splice(0)) w();
     return true;
+  }
+
+  /** A dynamic-session template: future sessions use the new spec; live ones created from it are updated. */
+  #updateTemplate(spec: GatewaySession): boolean {
+    const id = spec.config.id;
+    let found = false;
+    for (const a of this.#acceptors) {
+      const i = a.templates?.findIndex((t) => t.config.id.senderCompId === id.senderCompId && t.config.id.beginString === id.beginString) ?? -1;
+      if (i < 0) continue;
+      const old = a.templates![i]!;
+      a.templates![i] = { ...spec, ...(old.tlsMaterial ? { tlsMaterial: old.tlsMaterial } : {}), ...(old.app ? { app: old.app } : {}) };
+      found = true;
+    }
+    for (const e of this.#entries.values()) {
+      const eid = e.spec.config.id;
+      if (eid.senderCompId !== id.senderCompId || eid.beginString !== id.beginString || e.spec.config.role !== "acceptor") continue;
+      if (this.#acceptors.some((a) => a.sessions.some((s) => sessionKey(s.config.id) === e.runner.key))) continue;
+      this.updateSession({ ...spec, config: { ...spec.config, id: { ...id, targetCompId: eid.targetCompId } } });
+    }
+    return found;
   }
 
   /** Graceful stop: Logout on every session, wait for acknowledgements, close ports, flush and close the store. */

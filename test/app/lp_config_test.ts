@@ -38,6 +38,7 @@ Deno.test("defaults: FX and equity symbols, no behaviours, Day orders expire 17:
   assert.deepEqual(c.orders, {
     dayEnd: { time: "17:00", timeZone: "America/New_York" },
     cancelOnDisconnect: false,
+    forgetDoneAfterMs: 60_000,
   });
   // The defaults make a working book: EUR/USD 1.08498 / 1.08503 around 1.0850.
   const sim = new LpSimulator(c, START);
@@ -72,7 +73,11 @@ Deno.test("a full config: built-in symbols take defaults for what is left out, b
       { sendSequenceReset: { jump: 4 }, disconnectProbability: 0.01, fillLatencyMs: 5 },
     ],
     marketData: { rptSeq: true },
-    orders: { dayEnd: { time: "16:30", timeZone: "Europe/London" }, cancelOnDisconnect: true },
+    orders: {
+      dayEnd: { time: "16:30", timeZone: "Europe/London" },
+      cancelOnDisconnect: true,
+      forgetDoneAfterMs: 5000,
+    },
     quotes: { validityMs: 1000 },
   }, "lp.yaml");
   assert.equal(c.seed, 7);
@@ -110,6 +115,7 @@ Deno.test("a full config: built-in symbols take defaults for what is left out, b
   assert.deepEqual(c.orders, {
     dayEnd: { time: "16:30", timeZone: "Europe/London" },
     cancelOnDisconnect: true,
+    forgetDoneAfterMs: 5000,
   });
   assert.equal(c.quotes.validityMs, 1000);
   assert.equal(parseLpConfig({ orders: { dayEnd: null } }, "x").orders.dayEnd, undefined);

@@ -309,3 +309,23 @@ Deno.test("disconnect drops subscriptions; cancelOnDisconnect cancels open order
   assert.equal(sim.stats(T).subscriptions, 0);
   assert.deepEqual(sim.stats(T).openOrders, 0);
 });
+
+Deno.test("finished orders are forgotten after forgetDoneAfterMs; open ones are kept", () => {
+  const sim = twoClients(testConfig((c) => (c.orders.forgetDoneAfterMs = 5000)));
+  sim.onMessage("A", nos("f1", "1", 10, "100.01"), T); // filled at once
+  sim.onMessage("A", nos("r1", "1", 10, "99.00"), T); // rests
+  sim.onTimer(T + 4999);
+  assert.equal(
+    get(messages(sim.onMessage("A", cxl("f2", "f1"), T + 4999))[0]!, 102),
+    "0",
+    "still known: too late",
+  );
+  sim.onTimer(T + 5000);
+  assert.equal(sim.order("A", "f1"), undefined);
+  assert.equal(
+    get(messages(sim.onMessage("A", cxl("f3", "f1"), T + 5000))[0]!, 102),
+    "1",
+    "forgotten: unknown order",
+  );
+  assert.deepEqual(messages(sim.onMessage("A", cxl("r2", "r1"), T + 5000)).map(sumER), ["4/4 r2 0/0 @0"]);
+});

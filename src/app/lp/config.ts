@@ -105,6 +105,12 @@ export interface LpConfig {
     dayEnd: { time: string; timeZone: string } | undefined;
     /** Cancel a session's open orders when it disconnects. */
     cancelOnDisconnect: boolean;
+    /**
+     * Finished orders are forgotten this long after they finish (their ClOrdIDs with them), so a long
+     * run does not grow without bound: a cancel for a forgotten order gets "Unknown order" rather than
+     * "Too late", and its ClOrdID no longer counts as a duplicate.
+     */
+    forgetDoneAfterMs: number;
   };
   quotes: {
     /** ValidUntilTime of a quote = now + this. */
@@ -154,7 +160,11 @@ export function defaultLpConfig(): LpConfig {
     sessions: [],
     behaviours: [],
     marketData: { rptSeq: false },
-    orders: { dayEnd: { time: "17:00", timeZone: "America/New_York" }, cancelOnDisconnect: false },
+    orders: {
+      dayEnd: { time: "17:00", timeZone: "America/New_York" },
+      cancelOnDisconnect: false,
+      forgetDoneAfterMs: 60_000,
+    },
     quotes: { validityMs: 5_000 },
   };
 }
@@ -359,7 +369,7 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
   }
   if (o.orders !== undefined) {
     const k = at.child("orders");
-    const oo = readObject(o.orders, k, ["dayEnd", "cancelOnDisconnect"]);
+    const oo = readObject(o.orders, k, ["dayEnd", "cancelOnDisconnect", "forgetDoneAfterMs"]);
     if (oo.dayEnd === null) cfg.orders.dayEnd = undefined;
     else if (oo.dayEnd !== undefined) {
       const d = k.child("dayEnd");
@@ -371,6 +381,11 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
     }
     if (oo.cancelOnDisconnect !== undefined) {
       cfg.orders.cancelOnDisconnect = readBoolean(oo.cancelOnDisconnect, k.child("cancelOnDisconnect"));
+    }
+    if (oo.forgetDoneAfterMs !== undefined) {
+      cfg.orders.forgetDoneAfterMs = readNumber(oo.forgetDoneAfterMs, k.child("forgetDoneAfterMs"), {
+        min: 0,
+      });
     }
   }
   if (o.quotes !== undefined) {

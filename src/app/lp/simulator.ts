@@ -131,6 +131,8 @@ interface LpOrder {
   deferredDueMs: number | undefined;
   /** Arrival order among deferred orders due at the same time. */
   deferSeq: number;
+  /** Every ClOrdID the order had, to forget them together. */
+  ids: string[];
 }
 
 interface SymbolState {
@@ -169,9 +171,10 @@ interface SessionState {
   key: string;
   clientCompId: string;
   loggedOn: boolean;
-  /** Orders by every ClOrdID they had (and by cancel request ClOrdIDs). */
+  /** Orders by every ClOrdID they had (and by cancel request ClOrdIDs), until forgotten. */
   orders: Map<string, LpOrder>;
-  orderList: LpOrder[];
+  /** Open orders in arrival order. */
+  open: Set<LpOrder>;
   inbound: number;
   outbound: number;
   subs: Map<string, Subscription>;
@@ -237,6 +240,8 @@ export class LpSimulator {
   #sessions = new Map<string, SessionState>();
   #subsBySymbol = new Map<string, Set<Subscription>>();
   #deferred: LpOrder[] = [];
+  #doneQueue: { atMs: number; order: LpOrder }[] = [];
+  #doneHead = 0;
   #idPrefix: string;
   #orderSeq = 0;
   #execSeq = 0;
@@ -315,9 +320,7 @@ export class LpSimulator {
       for (const sub of s.subs.values()) this.#dropSub(sub);
       s.subs.clear();
       if (this.config.orders.cancelOnDisconnect) {
-        for (const o of s.orderList) {
-          if (o.status === "new" || o.status === "partial") this.#cancelOrder(o, "Canceled on disconnect");
-        }
+        for (const o of [...s.open]) this.#cancelOrder(o, "Canceled on disconnect");
       }
     }
     return this.#end();
@@ -399,6 +402,7 @@ export class LpSimulator {
       }
     }
     this.#checkDayEnd(nowMs);
+    this.#forgetDone(nowMs);
     for (const s of this.#sessions.values()) if (s.loggedOn) this.#syncEffects(s);
     this.#lastTimerMs = Math.max(this.#lastTimerMs, nowMs);
     return this.#end();
@@ -435,7 +439,7 @@ export class LpSimulator {
     let open = 0, subs = 0;
     for (const s of this.#sessions.values()) {
       subs += s.subs.size;
-      for (const o of s.orderList) if (o.status === "new" || o.status === "partial") open++;
+      open += s.open.size;
     }
     return {
       ...this.#counters,
@@ -510,7 +514,7 @@ export class LpSimulator {
         clientCompId,
         loggedOn: true,
         orders: new Map(),
-        orderList: [],
+        open: new Set(),
         inbound: 0,
         outbound: 0,
         subs: new Map(),
@@ -784,9 +788,10 @@ export class LpSimulator {
       resting: undefined,
       deferredDueMs: undefined,
       deferSeq: 0,
+      ids: [clOrdId],
     };
     s.orders.set(clOrdId, o);
-    s.orderList.push(o);
+    s.open.add(o);
     this.#counters.acks++;
     this.#report(o, "0");
     const latency = sampleLatency(k.fillLatencyMs, this.#rng);
@@ -849,6 +854,7 @@ export class LpSimulator {
     o.cumQty += qty;
     o.notionalTicks += qty * priceTicks;
     o.status = o.cumQty >= o.orderQty ? "filled" : "partial";
+    if (o.status === "filled") this.#done(o);
     this.#counters.fills++;
     this.#report(o, "F", { lastQty: qty, lastPx: priceTicks });
   }
@@ -857,6 +863,27 @@ export class LpSimulator {
     st.trades.push({ priceTicks, qty });
     st.lastTrade = { priceTicks, qty };
     st.dirty = true;
+  }
+
+  /** An order finished: it leaves the open set and will be forgotten after `forgetDoneAfterMs`. */
+  #done(o: LpOrder): void {
+    this.#sessions.get(o.sessionKey)?.open.delete(o);
+    this.#doneQueue.push({ atMs: this.#now, order: o });
+  }
+
+  /** Forgets finished orders past their retention, so a long run does not grow without bound. */
+  #forgetDone(nowMs: number): void {
+    const keep = this.config.orders.forgetDoneAfterMs;
+    const q = this.#doneQueue;
+    while (this.#doneHead < q.length && q[this.#doneHead]!.atMs + keep <= nowMs) {
+      const o = q[this.#doneHead++]!.order;
+      const s = this.#sessions.get(o.sessionKey);
+      if (s !== undefined) { for (const id of o.ids) if (s.orders.get(id) === o) s.orders.delete(id); }
+    }
+    if (this.#doneHead > 1024 && this.#doneHead * 2 > q.length) {
+      this.#doneQueue = q.slice(this.#doneHead);
+      this.#doneHead = 0;
+    }
   }
 
   /** Takes an order off the book and the deferred list. */
@@ -877,6 +904,7 @@ export class LpSimulator {
   #cancelOrder(o: LpOrder, text: string): void {
     this.#unbook(o);
     o.status = "canceled";
+    this.#done(o);
     this.#counters.cancels++;
     this.#report(o, "4", { text });
   }
@@ -987,7 +1015,9 @@ export class LpSimulator {
     this.#unbook(o);
     o.status = "canceled";
     o.clOrdId = clOrdId;
+    o.ids.push(clOrdId);
     s.orders.set(clOrdId, o);
+    this.#done(o);
     this.#counters.cancels++;
     this.#report(o, "4", { origClOrdId: orig });
   }
@@ -1023,11 +1053,13 @@ export class LpSimulator {
     o.tif = tif;
     if (tifCode !== undefined) o.tifCode = tifCode;
     o.clOrdId = clOrdId;
+    o.ids.push(clOrdId);
     s.orders.set(clOrdId, o);
     this.#counters.replaces++;
     if (o.cumQty >= o.orderQty) {
       this.#unbook(o);
       o.status = "filled";
+      this.#done(o);
     } else if (wasResting && !losesPriority) {
       o.resting!.qty = o.orderQty - o.cumQty; // a smaller order keeps its place
       st.dirty = true;
@@ -1083,9 +1115,7 @@ export class LpSimulator {
     if (type === 1 && symbol === undefined) {
       return this.#businessReject(s, view, 5, "Symbol (55) required with MassStatusReqType 1", id);
     }
-    const open = s.orderList.filter((o) =>
-      (o.status === "new" || o.status === "partial") && (type === 7 || o.symbol === symbol)
-    );
+    const open = [...s.open].filter((o) => type === 7 || o.symbol === symbol);
     open.forEach((o, i) => {
       this.#counters.statusReports++;
       this.#report(o, "I", {
@@ -1349,10 +1379,11 @@ export class LpSimulator {
     const crossed = prev < m ? prev < end && end <= m : end > prev || end <= m;
     if (!crossed) return;
     for (const s of this.#sessions.values()) {
-      for (const o of s.orderList) {
-        if (o.tif !== "day" || (o.status !== "new" && o.status !== "partial")) continue;
+      for (const o of [...s.open]) {
+        if (o.tif !== "day") continue;
         this.#unbook(o);
         o.status = "expired";
+        this.#done(o);
         this.#counters.expired++;
         this.#report(o, "C", { text: `Day order expired at ${de.time} ${de.timeZone}` });
       }

@@ -1,0 +1,138 @@
+/**
+ * `fixg bench`: load a FIX acceptor (or a `fixg simulate-lp` child) and report latency percentiles;
+ * `fixg bench codec`: codec throughput; `fixg bench compare A.json B.json`: regression check for CI.
+ * The work is in src/bench (runner, shapes, child process) and src/report (renderers).
+ */
+import type { Command } from "@commander-js/extra-typings";
+import {
+  type BenchFlags,
+  DEFAULT_MEASURE,
+  defaultCodecCases,
+  formatCodecMeasurements,
+  loadCodecCases,
+  type MeasureOptions,
+  parseNumber,
+  renderBenchSummary,
+  resolveBenchOptions,
+  runBench,
+  runCodecBench,
+  SimulatorChild,
+  writeBenchFiles,
+} from "../src/bench/mod.ts";
+import { compareReports, ProgressLine, readBenchJson, renderComparison } from "../src/report/mod.ts";
+
+function writeErr(text: string): void {
+  const bytes = new TextEncoder().encode(text);
+  let at = 0;
+  while (at < bytes.length) at += Deno.stderr.writeSync(bytes.subarray(at));
+}
+
+/** Registers `fixg bench` and its subcommands `codec` and `compare`. */
+export function registerBench(program: Command): void {
+  const bench = program.command("bench")
+    .description(
+      "load a FIX 4.4 acceptor (default: a `fixg simulate-lp` child on a free loopback port) and report latency percentiles",
+    )
+    .option("-c, --config <file>", "bench.yaml with any of the settings below (flags win)")
+    .option("--target <host:port>", "acceptor to load instead of starting `fixg simulate-lp`")
+    .option("--sender-comp-id <id>", "our SenderCompID; more sessions add 2, 3... (default BENCH)")
+    .option("--target-comp-id <id>", "the acceptor's CompID (default LP)")
+    .option("--begin-string <v>", "FIX.4.4 (default) or FIX.4.2")
+    .option("--ping-pong", "load shape: one request in flight per session")
+    .option("--rate <n>", "load shape: n requests per second over all sessions, open loop (default 1000)")
+    .option("--ramp <from:to:step:sec>", "load shape: rate steps; reports the highest rate within --ramp-p99-us")
+    .option("--ramp-p99-us <us>", "latency bound of a sustained ramp step, order-to-ack p99 (default 1000)")
+    .option("--burst <n[xm]>", "load shape: n requests per session as fast as possible, m times")
+    .option("--burst-pause-ms <ms>", "pause between bursts (default 200)")
+    .option("--duration <sec>", "measured seconds of ping-pong and rate runs (default 5)")
+    .option("--warmup <sec>", "seconds of unmeasured load first (default 1)")
+    .option("--sessions <n>", "initiator sessions, SenderCompIDs X, X2, X3... (default 1)")
+    .option("--mix <spec>", "request mix, e.g. new=0.6,cancel=0.2,replace=0.15,md=0.05 (the default)")
+    .option("--symbols <list>", "comma-separated built-in symbols (bench.yaml can define others)")
+    .option("--grace-ms <ms>", "a request unanswered this long is lost: exit code 1 (default 5000)")
+    .option("--echo", "the target echoes NewOrderSingles (`fixg run --app echo`): the echo is the ack")
+    .option("--seed <n>", "seed of the request generator (default 1)")
+    .option("--heartbeat <sec>", "HeartBtInt of our sessions (default 30)")
+    .option("--no-validate", "do not validate inbound messages against the FIX 4.4 dictionary")
+    .option("--cpu <list>", "pin the generator (every thread) and the simulator child to these CPUs, e.g. 0")
+    .option("--no-delay", "TCP_NODELAY on (the default; printed in the effective settings)")
+    .option("--delay", "TCP_NODELAY off: Nagle's algorithm on (for experiments)")
+    .option("--rcvbuf <bytes>", "SO_RCVBUF of our sockets")
+    .option("--sndbuf <bytes>", "SO_SNDBUF of our sockets")
+    .option("--lock-buffers", "mlock the hot-path buffers (mlockall is not used: V8 aborts under it)")
+    .option("--json <file>", "write the report as JSON (docs/bench_json_schema.md)")
+    .option("--html <file>", "write a self-contained HTML page with the percentile plot")
+    .option("--histogram <file>", "write the latencies in HdrHistogram's interval log format")
+    .option("--no-progress", "no live progress line on stderr")
+    .action(async (flags) => {
+      const options = await resolveBenchOptions(flags as BenchFlags);
+      const controller = new AbortController();
+      let interrupts = 0;
+      const onSignal = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          writeErr("\nfixg bench: interrupted: stopping the load, draining and reporting (again to quit at once)\n");
+          controller.abort();
+        } else {
+          SimulatorChild.killAll();
+          Deno.exit(130);
+        }
+      };
+      Deno.addSignalListener("SIGINT", onSignal);
+      Deno.addSignalListener("SIGTERM", onSignal);
+      let exitCode: number;
+      try {
+        const outcome = await runBench(options, {
+          ...(options.progress ? { progress: new ProgressLine() } : {}),
+          signal: controller.signal,
+        });
+        const files = await writeBenchFiles(outcome, options);
+        console.log(renderBenchSummary(outcome, files).trimEnd());
+        exitCode = outcome.exitCode;
+      } finally {
+        Deno.removeSignalListener("SIGINT", onSignal);
+        Deno.removeSignalListener("SIGTERM", onSignal);
+      }
+      Deno.exit(exitCode);
+    });
+
+  bench.command("codec")
+    .description("fixg's codec throughput per message: parse, parse+validate, encode (msgs/s and ns/msg)")
+    .option("--message <file>", "FIX messages to measure, one per line ('|', '^A' or SOH); default: the fixtures")
+    .option("--iterations <n>", "messages per timed round instead of calibrating to ~80 ms")
+    .option("--json", "print a JSON array of {message, op, msgsPerSec, nsPerMsg}")
+    .action(async (f) => {
+      const cases = f.message === undefined ? await defaultCodecCases() : await loadCodecCases(f.message);
+      const options: MeasureOptions = f.iterations === undefined
+        ? DEFAULT_MEASURE
+        : { ...DEFAULT_MEASURE, iterations: parseNumber(f.iterations, "--iterations", { integer: true, min: 1, max: 1e9 }) };
+      const progress = !f.json && Deno.stderr.isTerminal()
+        ? (label: string) => writeErr(`\r\x1b[2K  measuring ${label}`)
+        : undefined;
+      const results = runCodecBench(cases, options, progress);
+      if (progress) writeErr("\r\x1b[2K");
+      if (f.json) console.log(JSON.stringify(results, null, 2));
+      else {
+        console.log(`fixg codec, one core, Deno ${Deno.version.deno}; ns = nanoseconds per message`);
+        console.log(formatCodecMeasurements(results, cases));
+      }
+    });
+
+  bench.command("compare")
+    .description("compare two `fixg bench --json` files: exit 1 on a regression beyond the threshold, 2 on unusable input")
+    .argument("<baseline>", "the reference run (A.json)")
+    .argument("<candidate>", "the run to judge (B.json)")
+    .option("--threshold <pct>", "allowed change in percent before a percentile or the throughput counts", "10")
+    .option("--min-delta-us <us>", "latency changes smaller than this are never judged", "0")
+    .option("--json", "print the comparison as JSON")
+    .action(async (baseline, candidate, f) => {
+      const thresholdPct = parseNumber(f.threshold, "--threshold", { min: 0 });
+      const minDeltaUs = parseNumber(f.minDeltaUs, "--min-delta-us", { min: 0 });
+      const a = await readBenchJson(baseline);
+      const b = await readBenchJson(candidate);
+      const result = compareReports(a, b, { thresholdPct, minDeltaUs });
+      if (f.json) console.log(JSON.stringify({ baseline, candidate, ...result }, null, 2));
+      else console.log(renderComparison(result, { baseline, candidate }).trimEnd());
+      Deno.exit(result.regressed ? 1 : 0);
+    });
+}
