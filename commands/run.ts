@@ -1,8 +1,11 @@
 /** `fixg run`: run gateway sessions from a YAML config and/or flags until SIGINT/SIGTERM. */
 import type { Command } from "@commander-js/extra-typings";
+import * as jsyaml from "js-yaml";
 import { buildGateway, loggerFor } from "../src/engine/build.ts";
 import { checkConfig, type FixgConfig, loadConfig } from "../src/engine/config.ts";
 import { ConfigError } from "../src/errors.ts";
+import { probeKnobs, redactedConfig } from "../src/ops/effective.ts";
+import { Operations } from "../src/ops/operations.ts";
 
 /** Flags of `fixg run` that describe a session or override the file. */
 export interface RunFlags {
@@ -23,6 +26,8 @@ export interface RunFlags {
   logFormat?: string;
   logLevel?: string;
   verbose?: boolean;
+  adminPort?: string;
+  adminHost?: string;
 }
 
 /** Builds the effective config: the file (if any) with flags on top, or one session from flags alone. */
@@ -68,6 +73,12 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   if (flags.logLevel !== undefined) log.level = flags.logLevel;
   if (flags.verbose) log.verbose = "true";
   if (Object.keys(log).length > 0) doc.log = log;
+  if (flags.adminPort !== undefined || flags.adminHost !== undefined) {
+    const admin = { ...(doc.admin as Record<string, unknown> | undefined) };
+    if (flags.adminPort !== undefined) admin.port = flags.adminPort;
+    if (flags.adminHost !== undefined) admin.host = flags.adminHost;
+    doc.admin = admin;
+  }
   return checkConfig(doc, flags.config ?? "(command line)");
 }
 
@@ -92,16 +103,30 @@ export function registerRun(program: Command): void {
     .option("--log-format <fmt>", "text | json")
     .option("--log-level <level>", "debug | info | warn | error")
     .option("-v, --verbose", "log every message decoded (secrets redacted)")
+    .option("--admin-port <port>", "serve /metrics, /health, /ready and operator actions on this port (0: any free port)")
+    .option("--admin-host <host>", "address the admin endpoint binds (default 127.0.0.1)")
+    .option("--print-effective-config", "print the merged config and what each tuning knob did, then exit")
+    .option("--json", "with --print-effective-config: JSON instead of YAML")
     .action(async (flags) => {
       const config = await effectiveConfig(flags);
+      if (flags.printEffectiveConfig) {
+        const out = { config: redactedConfig(config), tuning: await probeKnobs(config) };
+        console.log(flags.json ? JSON.stringify(out, null, 2) : jsyaml.dump(out, { lineWidth: 120, noRefs: true }).trimEnd());
+        return;
+      }
       const logger = loggerFor(config);
       const gw = await buildGateway(config, { logger });
       await gw.start();
+      const ops = await Operations.start(gw, {
+        config,
+        logger,
+        ...(flags.config ? { load: () => effectiveConfig(flags) } : {}),
+      });
       let stopping: Promise<void> | undefined;
       const stop = () => {
         if (stopping) return;
         logger.info("shutdown", "signal received: logging out every session");
-        stopping = gw.stop().then(() => {
+        stopping = ops.stop().then(() => gw.stop()).then(() => {
           logger.info("shutdown", "stopped cleanly");
           Deno.exit(0);
         });

@@ -12,6 +12,19 @@ import { MsgType, Tag } from "../codec/tags.ts";
 import { formatTimestamp } from "../codec/timestamps.ts";
 import { AppTag } from "./tags.ts";
 
+let stampMs = NaN;
+let stampText = "";
+
+/** UTCTimestamp text of `epochMs`; messages built in the same millisecond share one formatting. */
+function stamp(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stampText = formatTimestamp(ms);
+  }
+  return stampText;
+}
+
 function put(fields: Field[], tag: number, value: FieldValue | undefined): void {
   if (value !== undefined) fields.push([tag, value]);
 }
@@ -38,7 +51,7 @@ export function newOrderSingle(f: NewOrderSingleFields): FixMessage {
   fields.push(
     [Tag.Symbol, f.symbol],
     [Tag.Side, f.side],
-    [Tag.TransactTime, formatTimestamp(f.transactTimeMs)],
+    [Tag.TransactTime, stamp(f.transactTimeMs)],
     [Tag.OrderQty, f.orderQty],
     [Tag.OrdType, f.ordType],
   );
@@ -69,7 +82,7 @@ export function orderCancelRequest(f: OrderCancelRequestFields): FixMessage {
     [Tag.ClOrdID, f.clOrdId],
     [Tag.Symbol, f.symbol],
     [Tag.Side, f.side],
-    [Tag.TransactTime, formatTimestamp(f.transactTimeMs)],
+    [Tag.TransactTime, stamp(f.transactTimeMs)],
     [Tag.OrderQty, f.orderQty],
   );
   put(fields, Tag.Text, f.text);
@@ -101,7 +114,7 @@ export function orderCancelReplaceRequest(f: OrderCancelReplaceRequestFields): F
   fields.push(
     [Tag.Symbol, f.symbol],
     [Tag.Side, f.side],
-    [Tag.TransactTime, formatTimestamp(f.transactTimeMs)],
+    [Tag.TransactTime, stamp(f.transactTimeMs)],
     [Tag.OrderQty, f.orderQty],
     [Tag.OrdType, f.ordType],
   );
@@ -197,7 +210,7 @@ export function executionReport(f: ExecutionReportFields): FixMessage {
     [Tag.LeavesQty, f.leavesQty],
     [Tag.CumQty, f.cumQty],
     [Tag.AvgPx, f.avgPx],
-    [Tag.TransactTime, formatTimestamp(f.transactTimeMs)],
+    [Tag.TransactTime, stamp(f.transactTimeMs)],
   );
   put(fields, Tag.Text, f.text);
   return { msgType: MsgType.ExecutionReport, fields };
@@ -223,7 +236,7 @@ export function orderCancelReject(f: OrderCancelRejectFields): FixMessage {
     [Tag.OrigClOrdID, f.origClOrdId],
     [Tag.OrdStatus, f.ordStatus],
   ];
-  if (f.transactTimeMs !== undefined) fields.push([Tag.TransactTime, formatTimestamp(f.transactTimeMs)]);
+  if (f.transactTimeMs !== undefined) fields.push([Tag.TransactTime, stamp(f.transactTimeMs)]);
   fields.push([Tag.CxlRejResponseTo, f.cxlRejResponseTo]);
   put(fields, Tag.CxlRejReason, f.cxlRejReason);
   put(fields, Tag.Text, f.text);
@@ -376,8 +389,8 @@ export function quote(f: QuoteFields): FixMessage {
   put(fields, Tag.OfferPx, f.offerPx);
   put(fields, Tag.BidSize, f.bidSize);
   put(fields, Tag.OfferSize, f.offerSize);
-  if (f.validUntilMs !== undefined) fields.push([AppTag.ValidUntilTime, formatTimestamp(f.validUntilMs)]);
-  if (f.transactTimeMs !== undefined) fields.push([Tag.TransactTime, formatTimestamp(f.transactTimeMs)]);
+  if (f.validUntilMs !== undefined) fields.push([AppTag.ValidUntilTime, stamp(f.validUntilMs)]);
+  if (f.transactTimeMs !== undefined) fields.push([Tag.TransactTime, stamp(f.transactTimeMs)]);
   return { msgType: MsgType.Quote, fields };
 }
 

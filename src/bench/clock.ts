@@ -24,8 +24,8 @@ export function sleepMs(ms: number): Promise<void> {
 
 const USLEEP = { usleep: { parameters: ["u32"], result: "i32", nonblocking: true } } as const;
 
-/** The part of a wait spent yielding rather than sleeping: usleep wakes about 100-150 µs late here. */
-const SPIN_US = 200;
+/** The part of a wait spent yielding rather than sleeping: the completion of a nonblocking FFI call reaches the event loop 100-200 µs after usleep returns. */
+const SPIN_US = 400;
 
 /** Waits until epoch-µs deadlines with about 10 µs precision, without blocking the event loop. */
 export class PreciseSleeper {
