@@ -29,7 +29,13 @@ function writeErr(text: string): void {
 
 /** Registers `fixg bench` and its subcommands `codec` and `compare`. */
 export function registerBench(program: Command): void {
+  // `bench` has a --json FILE of its own and subcommands with a --json flag: with positional options the
+  // program hands `bench` its arguments in order, so `bench codec --json` reaches codec. (It also means a
+  // program option such as --version must come before the command name, as it always does.)
+  program.enablePositionalOptions();
   const bench = program.command("bench")
+    // Subcommands own their flags: `bench codec --json` is codec's --json, not bench's --json FILE.
+    .enablePositionalOptions()
     .description(
       "load a FIX 4.4 acceptor (default: a `fixg simulate-lp` child on a free loopback port) and report latency percentiles",
     )

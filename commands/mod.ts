@@ -1,6 +1,7 @@
 /** Registers every fixg subcommand on the program. Each command module stays thin: flags -> src/ -> output. */
 import type { Command } from "@commander-js/extra-typings";
 import { registerBench } from "./bench.ts";
+import { registerConfig } from "./config.ts";
 import { registerConformance } from "./conformance.ts";
 import { registerDecode } from "./decode.ts";
 import { registerJournal } from "./journal.ts";
@@ -14,5 +15,6 @@ export function registerCommands(program: Command): void {
   registerRun(program);
   registerSimulateLp(program);
   registerConformance(program);
+  registerConfig(program);
   registerBench(program);
 }

@@ -318,6 +318,15 @@ export async function loadBenchFile(path: string): Promise<{ flags: BenchFlags; 
   return out;
 }
 
+/** A CPU list flag; the parser's message gets the flag name in front. */
+function cpuList(text: string): number[] {
+  try {
+    return parseCpuList(text);
+  } catch (e) {
+    throw new ConfigError(`--cpu: ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 /** Checks flags (over bench.yaml when `--config` names one) into the options of a run. */
 export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions> {
   const file = cli.config === undefined ? undefined : await loadBenchFile(cli.config);
@@ -389,7 +398,7 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
       ? BENCH_DEFAULTS.heartbeatSec
       : parseNumber(f.heartbeat, "--heartbeat", { integer: true, min: 1, max: 3600 }),
     validate: f.validate !== false,
-    cpus: f.cpu === undefined ? undefined : parseCpuList(f.cpu),
+    cpus: f.cpu === undefined ? undefined : cpuList(f.cpu),
     noDelay: f.delay !== true,
     rcvBufBytes: bytes(f.rcvbuf, "--rcvbuf"),
     sndBufBytes: bytes(f.sndbuf, "--sndbuf"),

@@ -48,6 +48,7 @@ import {
   zeroLoadCounters,
 } from "./echo_tracker.ts";
 import { BenchLink } from "./link.ts";
+import type { SessionCounters } from "../engine/session_runner.ts";
 import { type BenchOptions, formatMix, type LoadShape } from "./options.ts";
 
 /** What the caller can plug into a run. */
@@ -450,7 +451,13 @@ async function runSessions(
     if (lostOther > 0) {
       notes.push(`ERROR: ${lostOther} other request(s) lost: ${all.cancelsLost} cancel, ${all.replacesLost} replace, ${all.mdRequestsLost} md`);
     }
-    if (reconnects > 0) notes.push(`reconnected ${reconnects} time(s) during the run: the session recovered through resend`);
+    if (reconnects > 0) {
+      const sum = (f: (c: SessionCounters) => number) => sessions.reduce((n, s) => n + f(s.link.runner.counters), 0);
+      notes.push(
+        `reconnected ${reconnects} time(s) during the run; resend requests sent ${sum((c) => c.resendRequestsSent)}, ` +
+          `received ${sum((c) => c.resendRequestsReceived)}; gap fills sent ${sum((c) => c.gapFillsSent)}`,
+      );
+    }
     if (all.duplicateResponses > 0 || all.lateResponses > 0 || all.unmatchedResponses > 0) {
       notes.push(
         `responses: ${all.duplicateResponses} duplicate (counted once), ${all.lateResponses} after the grace period, ${all.unmatchedResponses} unmatched`,

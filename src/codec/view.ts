@@ -71,11 +71,67 @@ export class MessageView implements FieldReader {
     this.end = end;
     this.parseError = undefined;
     this.#msgType = undefined;
+    // A frame ends with SOH, which stops every tag and value scan: the fast loop then needs no
+    // bounds check per byte. Anything else (no final SOH, a bad field, a data field) takes the
+    // careful loop from where the fast one stopped.
+    this.count = end > start && buf[end - 1] === SOH
+      ? this.#splitFast(buf, start, end)
+      : this.#split(buf, start, end, 0, -1, -1);
+    return this;
+  }
+
+  /** Splits well-formed fields of a frame that ends with SOH; hands anything else to #split. */
+  #splitFast(buf: Uint8Array, start: number, end: number): number {
     let f = this.fields;
-    let n = 0;
+    let cap = f.length;
+    const lenTable = DATA_TAG_OF_LENGTH;
+    const lenTableSize = lenTable.length;
+    let n3 = 0;
     let p = start;
-    let dataLen = -1;
     let dataTag = -1;
+    let dataLen = -1;
+    while (p < end) {
+      let tag = 0;
+      let q = p;
+      let d = buf[q]! - 48;
+      while (d >>> 0 <= 9) {
+        tag = tag * 10 + d;
+        d = buf[++q]! - 48;
+      }
+      // d === 0x3d - 48: the '=' after 1 to 9 digits.
+      if (d !== 13 || q === p || q - p > 9 || tag === dataTag) {
+        return this.#split(buf, p, end, n3 / 3, dataTag, dataLen);
+      }
+      const vs = q + 1;
+      let ve = vs;
+      while (buf[ve] !== SOH) ve++;
+      if (n3 + 3 > cap) {
+        const g = new Int32Array(cap * 2);
+        g.set(f);
+        f = this.fields = g;
+        cap = g.length;
+      }
+      f[n3] = tag;
+      f[n3 + 1] = vs;
+      f[n3 + 2] = ve;
+      n3 += 3;
+      const dt = tag < lenTableSize ? lenTable[tag]! : 0;
+      if (dt !== 0) {
+        dataTag = dt;
+        dataLen = parseInt(buf, vs, ve) ?? -1;
+        // A negative or malformed length: the data field is scanned like any other.
+        if (dataLen < 0) dataTag = -1;
+      } else {
+        dataTag = -1;
+      }
+      p = ve + 1;
+    }
+    return n3 / 3;
+  }
+
+  /** Splits fields from `p` with every check; `n` fields are already recorded. Returns the count. */
+  #split(buf: Uint8Array, p: number, end: number, n: number, dataTag: number, dataLen: number): number {
+    let f = this.fields;
     while (p < end) {
       let tag = 0;
       let q = p;
@@ -127,8 +183,7 @@ export class MessageView implements FieldReader {
       }
       p = ve + 1;
     }
-    this.count = n;
-    return this;
+    return n;
   }
 
   #fail(kind: FieldParseError["kind"], fieldIndex: number, p: number): void {

@@ -743,7 +743,8 @@ export class SessionRunner implements SessionHandle {
 
   #track(p: void | Promise<void>): void {
     if (p instanceof Promise) {
-      this.#needDurable = true;
+      // Only `fsync: always` holds the bytes back until durable; `batch` commits in the background.
+      if (this.#store.durableBeforeSend === true) this.#needDurable = true;
       p.catch((e) => this.#onStoreError(e));
     }
   }

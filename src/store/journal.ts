@@ -275,6 +275,10 @@ class JournalSessionStore implements SessionStore {
     this.sessionKey = s.key;
   }
 
+  get durableBeforeSend(): boolean {
+    return this.#w.o.fsync === "always";
+  }
+
   seqNums(): SeqNums {
     return { nextSenderSeq: this.#s.nextSender, nextTargetSeq: this.#s.nextTarget };
   }

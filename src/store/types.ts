@@ -25,6 +25,12 @@ export interface SeqNums {
 export interface SessionStore {
   /** Session key (see sessionKey in src/session/types.ts). */
   readonly sessionKey: string;
+  /**
+   * True when outbound messages must be durable before they are written to the socket (`fsync: always`):
+   * the engine then waits for `flush()` before each write. Otherwise it writes at once and durability
+   * follows (group commit under `batch`).
+   */
+  readonly durableBeforeSend?: boolean;
   /** Sequence numbers restored at open (1/1 for a new session). */
   seqNums(): SeqNums;
   /** When the current sequence-number epoch began (creation or last reset), epoch ms. */

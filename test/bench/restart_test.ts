@@ -31,7 +31,6 @@ Deno.test("bench survives a simulator crash and restart: reconnect, resend, ever
     const { report, exitCode } = await run;
     assert.equal(exitCode, 0, JSON.stringify(report.notes));
     assert.equal(report.lost, 0);
-    console.log(JSON.stringify({ sent: report.sent, ack: report.acknowledged, rej: report.rejected, notes: report.notes, max: report.latency.orderToAck?.maxUs }));
     assert.ok(report.sent > 200, `sent ${report.sent}`);
     // Every order answered exactly once: acknowledged or rejected, none twice, none missing.
     assert.equal(report.acknowledged + report.rejected, report.sent);
