@@ -1,0 +1,51 @@
+/**
+ * Two `fixg run` processes hold a session over TCP: logon, heartbeats both ways (HeartBtInt 1 s),
+ * then SIGTERM on the initiator logs out cleanly and both exit 0.
+ */
+import assert from "node:assert/strict";
+import { freePort } from "../interop/peers.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+function fixg(args: string[]) {
+  const child = new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).spawn();
+  const text = { out: "", err: "" };
+  const out = (async () => {
+    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
+  })();
+  const err = (async () => {
+    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
+  })();
+  return { child, text, done: Promise.all([out, err]) };
+}
+
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("two fixg processes: logon, heartbeats both ways, clean stop with exit 0", async () => {
+  const port = freePort();
+  const acc = fixg(["run", "--acceptor", "--host", "127.0.0.1", "--port", String(port), "--sender-comp-id", "ISLD", "--target-comp-id", "TW", "--app", "echo", "--store", "memory", "-v"]);
+  await until(() => acc.text.err.includes("listening"), "acceptor listening");
+  const ini = fixg(["run", "--initiator", "--host", "127.0.0.1", "--port", String(port), "--sender-comp-id", "TW", "--target-comp-id", "ISLD", "--heartbeat", "1", "--store", "memory", "-v"]);
+  try {
+    await until(() => (ini.text.err.match(/ out: 8=FIX\.4\.4\|9=\d+\|35=0\|/g) ?? []).length >= 2, "two heartbeats out from the initiator");
+    await until(() => (ini.text.err.match(/ in: 8=FIX\.4\.4\|9=\d+\|35=0\|/g) ?? []).length >= 2, "two heartbeats in from the acceptor");
+  } finally {
+    ini.child.kill("SIGTERM");
+  }
+  const iniStatus = await ini.child.status;
+  await ini.done;
+  assert.equal(iniStatus.code, 0, ini.text.err);
+  assert.match(ini.text.err, /logout: Logout sent: Session stopped/);
+  assert.match(ini.text.err, /Logout acknowledged/);
+  acc.child.kill("SIGTERM");
+  const accStatus = await acc.child.status;
+  await acc.done;
+  assert.equal(accStatus.code, 0, acc.text.err);
+  assert.match(acc.text.err, /logout: Logout received/);
+});
