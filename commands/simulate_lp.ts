@@ -15,6 +15,12 @@ function num(v: string, flag: string, min: number, max = Infinity): number {
   return n;
 }
 
+function int(v: string, flag: string, min: number, max = Infinity): number {
+  const n = num(v, flag, min, max);
+  if (!Number.isInteger(n)) throw new ConfigError(`${flag}: "${v}" must be a whole number`);
+  return n;
+}
+
 /** Behaviour flags of the command line, as one behaviour entry (with an optional window). */
 export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | undefined {
   const b: LpBehaviour = {};
@@ -33,16 +39,16 @@ export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | un
   }
   if (f.dropHeartbeats) b.dropHeartbeats = true;
   if (f.skipSeqEvery !== undefined) {
-    b.skipSeqNums = { everyMessages: num(String(f.skipSeqEvery), "--skip-seq-every", 1), count: 1 };
+    b.skipSeqNums = { everyMessages: int(String(f.skipSeqEvery), "--skip-seq-every", 1), count: 1 };
   }
   if (f.disconnectAfter !== undefined) {
-    b.disconnectAfterMessages = num(String(f.disconnectAfter), "--disconnect-after", 1);
+    b.disconnectAfterMessages = int(String(f.disconnectAfter), "--disconnect-after", 1);
   }
   if (f.disconnectProbability !== undefined) {
     b.disconnectProbability = num(String(f.disconnectProbability), "--disconnect-probability", 0, 1);
   }
   if (f.sequenceResetJump !== undefined) {
-    b.sendSequenceReset = { jump: num(String(f.sequenceResetJump), "--sequence-reset-jump", 1) };
+    b.sendSequenceReset = { jump: int(String(f.sequenceResetJump), "--sequence-reset-jump", 1) };
   }
   if (f.goSilent) b.goSilent = true;
   if (f.slowReaderMs !== undefined) b.slowReaderMs = num(String(f.slowReaderMs), "--slow-reader-ms", 0);
@@ -66,7 +72,7 @@ export function registerSimulateLp(program: Command): void {
     .option("--store <memory|DIR>", "message store: memory or a journal directory", "memory")
     .option("--config <file>", "lp.yaml: symbols, sessions, behaviours (docs/simulator.md)")
     .option("--seed <n>", "seed of every random choice")
-    .option("--heartbeat <sec>", "HeartBtInt if the client's is not used")
+    .option("--heartbeat <sec>", "HeartBtInt (108) the simulator's sessions are configured with; as an acceptor each session uses the HeartBtInt of the client's Logon")
     .option("--reject-fraction <f>", "reject this fraction (0..1) of new orders")
     .option("--reject-reason <text>", "Text (58) of those rejects")
     .option("--fill-latency-ms <n|min-max>", "delay between ack and fill")
@@ -94,7 +100,7 @@ export function registerSimulateLp(program: Command): void {
       const b = behaviourFromFlags(f);
       if (b) config.behaviours.push(b);
       const sim = await startSimulator({
-        port: num(f.port, "--port", 0, 65535),
+        port: int(f.port, "--port", 0, 65535),
         host: f.host,
         senderCompId: f.senderCompId,
         targetCompId: f.targetCompId,
