@@ -35,6 +35,7 @@ import {
 import { builtinDictionary, builtinDictionaryPath } from "../src/dictionary/loader.ts";
 import { validate } from "../src/dictionary/validate.ts";
 import type { Dictionary } from "../src/dictionary/model.ts";
+import { fixgParser, measureNsPerOp as measure } from "../src/bench/codec.ts";
 
 /** The peers measured. */
 export type CodecPeer = "fixg" | "jspurefix" | "fixparser";
@@ -232,28 +233,6 @@ function referenceBytes(m: MessageCase): Uint8Array {
   return encodeMessage(new Encoder(), "FIX.4.4", m.msg).slice();
 }
 
-/** Framer + view + optional validation, failing loudly on anything but one valid frame. */
-function fixgParser(dict: Dictionary | null): { push: (bytes: Uint8Array) => void; fields: () => number } {
-  const view = new MessageView();
-  let fields = 0;
-  const framer = new Framer({
-    onFrame(buf, start, end) {
-      view.parseInto(buf, start, end);
-      if (dict !== null) {
-        const problem = validate(view, dict);
-        if (problem !== undefined) {
-          throw new Error(`fixg rejected ${view.msgType}: ${JSON.stringify(problem)}`);
-        }
-      }
-      fields += view.count;
-    },
-    onGarbled(g) {
-      throw new Error(`fixg framer: garbled input (${g.reason})`);
-    },
-  });
-  return { push: (bytes) => framer.push(bytes), fields: () => fields };
-}
-
 // deno-lint-ignore no-explicit-any
 type Loose = any;
 
@@ -319,29 +298,6 @@ function jspurefixEncode(transmitter: Loose, msgType: string, obj: Record<string
   transmitter.encoder.reset();
   transmitter.encodeMessage(msgType, obj);
   return transmitter.encoder.trim();
-}
-
-/** Times `run(n)`; returns the median ns per operation over the rounds. */
-function measure(run: (n: number) => void, options: CodecBenchOptions): number {
-  let n = 64;
-  for (;;) {
-    const t0 = performance.now();
-    run(n);
-    const ms = performance.now() - t0;
-    if (ms >= 30) {
-      n = Math.max(1, Math.round(n * options.roundMs / ms));
-      break;
-    }
-    n *= 2;
-  }
-  const perOp: number[] = [];
-  for (let r = 0; r < options.rounds; r++) {
-    const t0 = performance.now();
-    run(n);
-    perOp.push((performance.now() - t0) * 1e6 / n);
-  }
-  perOp.sort((a, b) => a - b);
-  return perOp[Math.floor(perOp.length / 2)] ?? 0;
 }
 
 /** Checks that fixg's validator accepts `bytes` as one valid message of `msgType`. */

@@ -46,7 +46,10 @@ export function registerBench(program: Command): void {
     .option("--begin-string <v>", "FIX.4.4 (default) or FIX.4.2")
     .option("--ping-pong", "load shape: one request in flight per session")
     .option("--rate <n>", "load shape: n requests per second over all sessions, open loop (default 1000)")
-    .option("--ramp <from:to:step:sec>", "load shape: rate steps; reports the highest rate within --ramp-p99-us")
+    .option(
+      "--ramp <from:to:step:sec>",
+      "load shape: rate steps; reports the highest rate within --ramp-p99-us",
+    )
     .option("--ramp-p99-us <us>", "latency bound of a sustained ramp step, order-to-ack p99 (default 1000)")
     .option("--burst <n[xm]>", "load shape: n requests per session as fast as possible, m times")
     .option("--burst-pause-ms <ms>", "pause between bursts (default 200)")
@@ -77,7 +80,9 @@ export function registerBench(program: Command): void {
       const onSignal = () => {
         interrupts++;
         if (interrupts === 1) {
-          writeErr("\nfixg bench: interrupted: stopping the load, draining and reporting (again to quit at once)\n");
+          writeErr(
+            "\nfixg bench: interrupted: stopping the load, draining and reporting (again to quit at once)\n",
+          );
           controller.abort();
         } else {
           SimulatorChild.killAll();
@@ -104,14 +109,18 @@ export function registerBench(program: Command): void {
 
   bench.command("codec")
     .description("fixg's codec throughput per message: parse, parse+validate, encode (msgs/s and ns/msg)")
-    .option("--message <file>", "FIX messages to measure, one per line ('|', '^A' or SOH); default: the fixtures")
+    .option(
+      "--message <file>",
+      "FIX messages to measure, one per line ('|', '^A' or SOH); default: the fixtures",
+    )
     .option("--iterations <n>", "messages per timed round instead of calibrating to ~80 ms")
     .option("--json", "print a JSON array of {message, op, msgsPerSec, nsPerMsg}")
     .action(async (f) => {
       const cases = f.message === undefined ? await defaultCodecCases() : await loadCodecCases(f.message);
-      const options: MeasureOptions = f.iterations === undefined
-        ? DEFAULT_MEASURE
-        : { ...DEFAULT_MEASURE, iterations: parseNumber(f.iterations, "--iterations", { integer: true, min: 1, max: 1e9 }) };
+      const options: MeasureOptions = f.iterations === undefined ? DEFAULT_MEASURE : {
+        ...DEFAULT_MEASURE,
+        iterations: parseNumber(f.iterations, "--iterations", { integer: true, min: 1, max: 1e9 }),
+      };
       const progress = !f.json && Deno.stderr.isTerminal()
         ? (label: string) => writeErr(`\r\x1b[2K  measuring ${label}`)
         : undefined;
@@ -125,10 +134,16 @@ export function registerBench(program: Command): void {
     });
 
   bench.command("compare")
-    .description("compare two `fixg bench --json` files: exit 1 on a regression beyond the threshold, 2 on unusable input")
+    .description(
+      "compare two `fixg bench --json` files: exit 1 on a regression beyond the threshold, 2 on unusable input",
+    )
     .argument("<baseline>", "the reference run (A.json)")
     .argument("<candidate>", "the run to judge (B.json)")
-    .option("--threshold <pct>", "allowed change in percent before a percentile or the throughput counts", "10")
+    .option(
+      "--threshold <pct>",
+      "allowed change in percent before a percentile or the throughput counts",
+      "10",
+    )
     .option("--min-delta-us <us>", "latency changes smaller than this are never judged", "0")
     .option("--json", "print the comparison as JSON")
     .action(async (baseline, candidate, f) => {

@@ -34,7 +34,9 @@ async function readPassword(): Promise<string> {
 
 /** Registers `fixg config` and its subcommands. */
 export function registerConfig(program: Command): void {
-  const config = program.command("config").description("check configs, import QuickFIX settings, hash Logon passwords");
+  const config = program.command("config").description(
+    "check configs, import QuickFIX settings, hash Logon passwords",
+  );
 
   config.command("check")
     .description("validate a fixg YAML config without starting anything (exit 0 valid, 2 invalid)")
@@ -46,16 +48,22 @@ export function registerConfig(program: Command): void {
         if (flags.json) console.log(JSON.stringify({ valid: true, ...r }, null, 2));
         else {
           console.log(`${file}: valid (${r.sessions.length} session${r.sessions.length === 1 ? "" : "s"})`);
-          for (const s of r.sessions) console.log(`  ${s.role.padEnd(9)} ${s.id}${s.name ? ` (${s.name})` : ""}`);
+          for (const s of r.sessions) {
+            console.log(`  ${s.role.padEnd(9)} ${s.id}${s.name ? ` (${s.name})` : ""}`);
+          }
           for (const w of r.warnings) console.log(`  warning: ${w}`);
         }
       } catch (e) {
-        if (e instanceof ConfigError && flags.json) console.log(JSON.stringify({ valid: false, ...describeProblem(e, file) }, null, 2));
+        if (e instanceof ConfigError && flags.json) {
+          console.log(JSON.stringify({ valid: false, ...describeProblem(e, file) }, null, 2));
+        }
         if (e instanceof ConfigError) throw e;
         // A dictionary or environment problem found while building is a config problem too.
         if (e instanceof Error && "exitCode" in e && (e as { exitCode: number }).exitCode === 2) {
           const ce = new ConfigError(`${file}: ${e.message}`);
-          if (flags.json) console.log(JSON.stringify({ valid: false, ...describeProblem(ce, file) }, null, 2));
+          if (flags.json) {
+            console.log(JSON.stringify({ valid: false, ...describeProblem(ce, file) }, null, 2));
+          }
           throw ce;
         }
         throw e;

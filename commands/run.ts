@@ -35,7 +35,9 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   const base: Record<string, unknown> = flags.config ? (await loadConfig(flags.config)).raw : {};
   const doc = structuredClone(base) as Record<string, unknown>;
   const session: Record<string, unknown> = {};
-  if (flags.acceptor && flags.initiator) throw new ConfigError("--acceptor and --initiator cannot both be given");
+  if (flags.acceptor && flags.initiator) {
+    throw new ConfigError("--acceptor and --initiator cannot both be given");
+  }
   if (flags.acceptor) session.role = "acceptor";
   if (flags.initiator) session.role = "initiator";
   if (flags.host !== undefined) session[flags.acceptor ? "bindHost" : "host"] = flags.host;
@@ -49,12 +51,20 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   if (flags.dict !== undefined) session.dictionary = flags.dict;
   const sessions = (doc.sessions as Record<string, unknown>[] | undefined) ?? [];
   if (sessions.length === 0) {
-    if (Object.keys(session).length === 0) throw new ConfigError("nothing to run: give --config FILE or --acceptor/--initiator with --port, --sender-comp-id and --target-comp-id");
+    if (Object.keys(session).length === 0) {
+      throw new ConfigError(
+        "nothing to run: give --config FILE or --acceptor/--initiator with --port, --sender-comp-id and --target-comp-id",
+      );
+    }
     if (!session.role) throw new ConfigError("give --acceptor or --initiator");
     // An acceptor for any client ('*') without --begin-string serves every FIX 4.x version on its port.
-    doc.sessions = session.role === "acceptor" && session.targetCompId === "*" && flags.beginString === undefined
-      ? ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4"].map((beginString) => ({ ...session, beginString }))
-      : [session];
+    doc.sessions =
+      session.role === "acceptor" && session.targetCompId === "*" && flags.beginString === undefined
+        ? ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4"].map((beginString) => ({
+          ...session,
+          beginString,
+        }))
+        : [session];
   } else {
     doc.sessions = sessions.map((s) => ({ ...s, ...session }));
   }
@@ -85,7 +95,9 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
 /** Registers `fixg run`. */
 export function registerRun(program: Command): void {
   program.command("run")
-    .description("run FIX sessions (initiator and/or acceptor) from a YAML config or from flags, until SIGINT/SIGTERM")
+    .description(
+      "run FIX sessions (initiator and/or acceptor) from a YAML config or from flags, until SIGINT/SIGTERM",
+    )
     .option("-c, --config <file>", "YAML config (docs/configuration.md)")
     .option("--acceptor", "one acceptor session from flags")
     .option("--initiator", "one initiator session from flags")
@@ -103,7 +115,10 @@ export function registerRun(program: Command): void {
     .option("--log-format <fmt>", "text | json")
     .option("--log-level <level>", "debug | info | warn | error")
     .option("-v, --verbose", "log every message decoded (secrets redacted)")
-    .option("--admin-port <port>", "serve /metrics, /health, /ready and operator actions on this port (0: any free port)")
+    .option(
+      "--admin-port <port>",
+      "serve /metrics, /health, /ready and operator actions on this port (0: any free port)",
+    )
     .option("--admin-host <host>", "address the admin endpoint binds (default 127.0.0.1)")
     .option("--print-effective-config", "print the merged config and what each tuning knob did, then exit")
     .option("--json", "with --print-effective-config: JSON instead of YAML")
@@ -111,7 +126,11 @@ export function registerRun(program: Command): void {
       const config = await effectiveConfig(flags);
       if (flags.printEffectiveConfig) {
         const out = { config: redactedConfig(config), tuning: await probeKnobs(config) };
-        console.log(flags.json ? JSON.stringify(out, null, 2) : jsyaml.dump(out, { lineWidth: 120, noRefs: true }).trimEnd());
+        console.log(
+          flags.json
+            ? JSON.stringify(out, null, 2)
+            : jsyaml.dump(out, { lineWidth: 120, noRefs: true }).trimEnd(),
+        );
         return;
       }
       const logger = loggerFor(config);

@@ -5,6 +5,8 @@
  * SIGTERM, then SIGKILL after a grace period. `kill()` is the crash of a counterparty (SIGKILL, no logout).
  */
 import { EnvironmentError } from "../errors.ts";
+import { parseBenchJson } from "../report/json.ts";
+import type { BenchReport } from "../report/types.ts";
 import { describeErrno, lastErrno, openLibc } from "../sys/libc.ts";
 import { listProcDir, readProcText, statusField } from "../sys/procfs.ts";
 import { parseCpuList } from "../sys/affinity.ts";
@@ -34,13 +36,21 @@ export interface SimulatorChildOptions {
 /** How the child was pinned. */
 export type PinMethod = "taskset" | "sched_setaffinity" | "none";
 
-/** True when `taskset` can be run. */
-export function tasksetAvailable(): boolean {
-  try {
-    return new Deno.Command("taskset", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync().success;
-  } catch {
-    return false;
+const available = new Map<string, boolean>();
+
+/** True when a util-linux tool (`taskset`, `setsid`) can be run; asked once per process. */
+export function toolAvailable(name: "taskset" | "setsid"): boolean {
+  let ok = available.get(name);
+  if (ok === undefined) {
+    try {
+      ok =
+        new Deno.Command(name, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync().success;
+    } catch {
+      ok = false;
+    }
+    available.set(name, ok);
   }
+  return ok;
 }
 
 /** CPUs a process may run on (Cpus_allowed_list of /proc/PID/status), or [] when unreadable. */
@@ -59,13 +69,23 @@ export function processCpus(pid: number): number[] {
 export function pinProcess(pid: number, cpus: readonly number[]): EffectReport {
   const knob = "simulator cpu-affinity";
   const r = openLibc();
-  if (!r.ok) return { knob, requested: [...cpus], effective: processCpus(pid), ok: false, warning: `not pinned: ${r.reason}` };
+  if (!r.ok) {
+    return {
+      knob,
+      requested: [...cpus],
+      effective: processCpus(pid),
+      ok: false,
+      warning: `not pinned: ${r.reason}`,
+    };
+  }
   const mask = new Uint8Array(128);
   for (const c of cpus) mask[c >> 3]! |= 1 << (c & 7);
   const tids = listProcDir(`/proc/${pid}/task`)?.map(Number).filter((t) => t > 0) ?? [pid];
   const failed: string[] = [];
   for (const tid of tids) {
-    if (r.libc.sched_setaffinity(tid, 128n, mask) !== 0) failed.push(`${tid}: ${describeErrno(r.libc, lastErrno(r.libc))}`);
+    if (r.libc.sched_setaffinity(tid, 128n, mask) !== 0) {
+      failed.push(`${tid}: ${describeErrno(r.libc, lastErrno(r.libc))}`);
+    }
   }
   const effective = processCpus(pid);
   const ok = failed.length === 0 && formatCpuList(effective) === formatCpuList(cpus);
@@ -138,24 +158,42 @@ export class SimulatorChild {
   static async start(o: SimulatorChildOptions): Promise<SimulatorChild> {
     const simArgs = [
       "simulate-lp",
-      "--port", String(o.port),
-      "--host", o.host ?? "127.0.0.1",
-      "--sender-comp-id", o.senderCompId,
-      "--target-comp-id", "*",
-      "--begin-string", o.beginString ?? "FIX.4.4",
-      "--store", o.store ?? "memory",
-      "--stats-interval", "0",
+      "--port",
+      String(o.port),
+      "--host",
+      o.host ?? "127.0.0.1",
+      "--sender-comp-id",
+      o.senderCompId,
+      "--target-comp-id",
+      "*",
+      "--begin-string",
+      o.beginString ?? "FIX.4.4",
+      "--store",
+      o.store ?? "memory",
+      "--stats-interval",
+      "0",
       "--json",
       ...(o.extraArgs ?? []),
     ];
-    const useTaskset = o.cpus !== undefined && o.cpus.length > 0 && tasksetAvailable();
-    const cmd = useTaskset ? "taskset" : FIXG_LAUNCHER;
-    const args = useTaskset ? ["-c", formatCpuList(o.cpus!), FIXG_LAUNCHER, ...simArgs] : simArgs;
+    const useTaskset = o.cpus !== undefined && o.cpus.length > 0 && toolAvailable("taskset");
+    // Its own session (setsid): a Ctrl-C in the terminal reaches only the bench, which then drains, reports
+    // and stops the simulator itself, instead of the simulator vanishing under the orders in flight.
+    const argv = [
+      ...(toolAvailable("setsid") ? ["setsid"] : []),
+      ...(useTaskset ? ["taskset", "-c", formatCpuList(o.cpus!)] : []),
+      FIXG_LAUNCHER,
+      ...simArgs,
+    ];
+    const cmd = argv[0]!;
+    const args = argv.slice(1);
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(cmd, { args, stdin: "null", stdout: "piped", stderr: "piped" }).spawn();
     } catch (e) {
-      throw new EnvironmentError(`Cannot start the simulator (${cmd}): ${e instanceof Error ? e.message : e}`, { exitCode: 1 });
+      throw new EnvironmentError(
+        `Cannot start the simulator (${cmd}): ${e instanceof Error ? e.message : e}`,
+        { exitCode: 1 },
+      );
     }
     LIVE.add(child);
     child.status.then(() => LIVE.delete(child));
@@ -188,9 +226,9 @@ export class SimulatorChild {
         await done;
         const why = (err.text.trim() || out.text.trim()).split("\n").slice(-3).join(" | ");
         throw new EnvironmentError(
-          `The simulator (${FIXG_LAUNCHER} simulate-lp) did not start listening${exited ? " (it exited)" : " within the timeout"}${
-            why ? `: ${why}` : ""
-          }`,
+          `The simulator (${FIXG_LAUNCHER} simulate-lp) did not start listening${
+            exited ? " (it exited)" : " within the timeout"
+          }${why ? `: ${why}` : ""}`,
           { exitCode: 1 },
         );
       }
@@ -261,5 +299,39 @@ export class SimulatorChild {
     this.#signal("SIGKILL");
     await this.#status;
     await this.#done;
+  }
+}
+
+/**
+ * Runs `fixg bench ARGS --json TMP --no-progress` as a process (under `taskset -c CPUS` when given) and returns
+ * its report; a failed run throws with the last lines of its output. Used by the benchmark scripts.
+ */
+export async function runFixgBenchProcess(args: readonly string[], cpus?: string): Promise<BenchReport> {
+  const file = await Deno.makeTempFile({ prefix: "fixg-bench-", suffix: ".json" });
+  try {
+    const argv = [
+      ...(cpus === undefined ? [] : ["taskset", "-c", cpus]),
+      FIXG_LAUNCHER,
+      "bench",
+      ...args,
+      "--json",
+      file,
+      "--no-progress",
+    ];
+    const out = await new Deno.Command(argv[0]!, {
+      args: argv.slice(1),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    if (out.code !== 0) {
+      throw new Error(
+        `fixg bench ${args.join(" ")} exited ${out.code}: ${text.trim().split("\n").slice(-6).join(" | ")}`,
+      );
+    }
+    return parseBenchJson(await Deno.readTextFile(file), file);
+  } finally {
+    await Deno.remove(file).catch(() => {});
   }
 }

@@ -44,7 +44,8 @@ export interface MeasureOptions {
 export const DEFAULT_MEASURE: MeasureOptions = { roundMs: 80, rounds: 3 };
 
 /** The fixture file `fixg bench codec` reads when no `--message` is given. */
-export const DEFAULT_CODEC_FIXTURE: string = new URL("../../fixtures/messages/fix44_samples.txt", import.meta.url).pathname;
+export const DEFAULT_CODEC_FIXTURE: string =
+  new URL("../../fixtures/messages/fix44_samples.txt", import.meta.url).pathname;
 
 /** Times `run(n)` and returns the median nanoseconds per operation over the rounds. */
 export function measureNsPerOp(run: (n: number) => void, options: MeasureOptions): number {
@@ -75,7 +76,9 @@ export function measureNsPerOp(run: (n: number) => void, options: MeasureOptions
 }
 
 /** A framer + view (+ validation when `dict` is given) that fails loudly on anything but valid frames. */
-export function fixgParser(dict: Dictionary | null): { push: (bytes: Uint8Array) => void; fields: () => number } {
+export function fixgParser(
+  dict: Dictionary | null,
+): { push: (bytes: Uint8Array) => void; fields: () => number } {
   const view = new MessageView();
   let fields = 0;
   const framer = new Framer({
@@ -83,7 +86,9 @@ export function fixgParser(dict: Dictionary | null): { push: (bytes: Uint8Array)
       view.parseInto(buf, start, end);
       if (dict !== null) {
         const problem = validate(view, dict);
-        if (problem !== undefined) throw new Error(`fixg rejected ${view.msgType}: ${JSON.stringify(problem)}`);
+        if (problem !== undefined) {
+          throw new Error(`fixg rejected ${view.msgType}: ${JSON.stringify(problem)}`);
+        }
       }
       fields += view.count;
     },
@@ -122,7 +127,9 @@ export function codecCasesFromText(input: Uint8Array, source: string): CodecCase
       view.parseInto(bytes, 0, bytes.length);
       const beginString = view.getString(8) ?? "";
       const msgType = view.msgType;
-      const dict = BUILTIN_DICTIONARY_FILES[beginString] === undefined ? undefined : builtinDictionary(beginString);
+      const dict = BUILTIN_DICTIONARY_FILES[beginString] === undefined
+        ? undefined
+        : builtinDictionary(beginString);
       const fields: Field[] = [];
       for (let i = 0; i < view.count; i++) {
         const tag = view.tagAt(i);
@@ -191,7 +198,12 @@ export function runCodecBench(
   const cell = (message: string, op: CodecOp, run: (n: number) => void) => {
     onProgress?.(`${message} ${op}`);
     const nsPerMsg = measureNsPerOp(run, options);
-    out.push({ message, op, msgsPerSec: Math.round(1e9 / nsPerMsg), nsPerMsg: Math.round(nsPerMsg * 10) / 10 });
+    out.push({
+      message,
+      op,
+      msgsPerSec: Math.round(1e9 / nsPerMsg),
+      nsPerMsg: Math.round(nsPerMsg * 10) / 10,
+    });
   };
   for (const c of cases) {
     const parser = fixgParser(null);
@@ -214,7 +226,10 @@ export function runCodecBench(
 }
 
 /** The measurements as an aligned table: message, then msgs/s and ns/msg per operation. */
-export function formatCodecMeasurements(results: readonly CodecMeasurement[], cases: readonly CodecCase[]): string {
+export function formatCodecMeasurements(
+  results: readonly CodecMeasurement[],
+  cases: readonly CodecCase[],
+): string {
   const header = ["message", "bytes", ...CODEC_OPS.flatMap((op) => [`${op} msg/s`, "ns"])];
   const rows: string[][] = [header];
   const fmt = (n: number) => n.toLocaleString("en-US");
@@ -227,7 +242,11 @@ export function formatCodecMeasurements(results: readonly CodecMeasurement[], ca
     rows.push(row);
   }
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  const lines = rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd());
-  const invalid = cases.filter((c) => c.invalid !== undefined).map((c) => `${c.name}: not validated (${c.invalid})`);
+  const lines = rows.map((r) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ").trimEnd()
+  );
+  const invalid = cases.filter((c) => c.invalid !== undefined).map((c) =>
+    `${c.name}: not validated (${c.invalid})`
+  );
   return [...lines, ...invalid].join("\n");
 }

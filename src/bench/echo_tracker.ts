@@ -94,7 +94,12 @@ export class EchoTracker implements RequestSource {
     this.#rng = createPrng(o.seed);
     this.#symbols = o.symbols.map((s) => {
       const decimals = tickDecimals(s.tickSize) ?? 10;
-      return { ...s, decimals, units: Math.round(s.tickSize * 10 ** decimals), ticks: Math.round(s.price / s.tickSize) };
+      return {
+        ...s,
+        decimals,
+        units: Math.round(s.tickSize * 10 ** decimals),
+        ticks: Math.round(s.price / s.tickSize),
+      };
     });
   }
 
@@ -113,7 +118,11 @@ export class EchoTracker implements RequestSource {
     this.#c.ordersSent++;
     const s = this.#symbols[Math.floor(this.#rng.next() * this.#symbols.length)]!;
     const buy = this.#rng.next() < 0.5;
-    const lots = uniformInt(this.#rng, Math.max(1, Math.ceil(s.minQty / s.lotSize)), Math.max(1, Math.floor(s.maxQty / s.lotSize)));
+    const lots = uniformInt(
+      this.#rng,
+      Math.max(1, Math.ceil(s.minQty / s.lotSize)),
+      Math.max(1, Math.floor(s.maxQty / s.lotSize)),
+    );
     const ticks = s.ticks + (buy ? -1 : 1) * uniformInt(this.#rng, 10, 60);
     return newOrderSingle({
       clOrdId: this.#prefix + i.toString(36),
@@ -130,7 +139,9 @@ export class EchoTracker implements RequestSource {
   onMessage(sessionIdx: number, view: MessageView, nowUs: number): void {
     if (view.msgType !== MsgType.NewOrderSingle) return;
     const id = view.getString(Tag.ClOrdID);
-    const i = id !== undefined && id.startsWith(this.#prefix) ? parseInt(id.slice(this.#prefix.length), 36) : -1;
+    const i = id !== undefined && id.startsWith(this.#prefix)
+      ? parseInt(id.slice(this.#prefix.length), 36)
+      : -1;
     if (!(i >= 0 && i < this.#n)) {
       this.#c.unmatchedResponses++;
       return;

@@ -18,7 +18,13 @@ import type { EffectReport } from "../sys/types.ts";
 import { DenoConnection } from "../transport/tcp.ts";
 
 /** Reconnect quickly: a bench measures, it does not protect a venue from reconnect storms. */
-export const BENCH_RECONNECT: ReconnectPolicy = { initialMs: 50, maxMs: 500, factor: 2, jitter: 0.1, attempts: 0 };
+export const BENCH_RECONNECT: ReconnectPolicy = {
+  initialMs: 50,
+  maxMs: 500,
+  factor: 2,
+  jitter: 0.1,
+  attempts: 0,
+};
 
 /** Options of one bench session. */
 export interface BenchLinkOptions {
@@ -69,10 +75,14 @@ export class BenchLink {
       port: o.port,
     } as SessionEntry;
     if (!o.validate) entry.validation = { enabled: false };
+    // A bench run starts from a fresh memory store: its first Logon asks for 141=Y so an acceptor that remembers
+    // an earlier run starts over too. Later logons (reconnects) keep the numbers and recover through resend.
+    entry.resetOnLogon = true;
     const config = await sessionConfigFor(entry, `bench session ${o.senderCompId}`, undefined);
-    let onLogon: (() => void) | undefined;
+    // The runner is built before the link that handles its logons: the callback is filled in below.
+    const hooks: { logon?: () => void } = {};
     const app: Application = {
-      onLogon: () => onLogon?.(),
+      onLogon: () => hooks.logon?.(),
       onMessage: (view: MessageView, _s: SessionHandle) => o.onMessage(view),
     };
     const key = `${o.beginString}:${o.senderCompId}->${o.targetCompId}`;
@@ -81,11 +91,14 @@ export class BenchLink {
       logger: o.logger ?? new Logger({ level: "error" }),
     });
     const link = new BenchLink(o, runner);
-    onLogon = () => link.#loggedOn();
+    hooks.logon = () => link.#loggedOn();
     return link;
   }
 
   #loggedOn(): void {
+    if (this.runner.config.resetOnLogon) {
+      this.runner.updateConfig({ ...this.runner.config, resetOnLogon: false });
+    }
     for (const w of this.#logonWaiters.splice(0)) w();
   }
 
@@ -138,7 +151,11 @@ export class BenchLink {
       try {
         raw = await Deno.connect({ hostname: this.#o.host, port: this.#o.port, transport: "tcp" });
       } catch (e) {
-        this.runner.logger.debug("connect-failed", e instanceof Error ? e.message : String(e), this.runner.key);
+        this.runner.logger.debug(
+          "connect-failed",
+          e instanceof Error ? e.message : String(e),
+          this.runner.key,
+        );
         attempt++;
         continue;
       }

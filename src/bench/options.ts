@@ -16,7 +16,14 @@ export type LoadShape =
   /** Open loop: `ratePerSec` requests per second over all sessions, latency from the intended send time. */
   | { kind: "rate"; ratePerSec: number }
   /** Steps of fixed rate from `fromPerSec` to `toPerSec`; the highest step held within `p99BoundUs` wins. */
-  | { kind: "ramp"; fromPerSec: number; toPerSec: number; stepPerSec: number; stepSec: number; p99BoundUs: number }
+  | {
+    kind: "ramp";
+    fromPerSec: number;
+    toPerSec: number;
+    stepPerSec: number;
+    stepSec: number;
+    p99BoundUs: number;
+  }
   /** `size` requests per session as fast as the socket takes them, `repeat` times, `pauseMs` apart. */
   | { kind: "burst"; size: number; repeat: number; pauseMs: number };
 
@@ -174,9 +181,15 @@ export function parseNumber(
   if (!Number.isFinite(n) || (rule.integer === true && !Number.isInteger(n))) {
     throw new ConfigError(`${flag}: "${text}" is not ${what}`);
   }
-  if (rule.min !== undefined && n < rule.min) throw new ConfigError(`${flag}: ${n} is below the minimum ${rule.min}`);
-  if (rule.above !== undefined && n <= rule.above) throw new ConfigError(`${flag}: ${n} must be above ${rule.above}`);
-  if (rule.max !== undefined && n > rule.max) throw new ConfigError(`${flag}: ${n} is above the maximum ${rule.max}`);
+  if (rule.min !== undefined && n < rule.min) {
+    throw new ConfigError(`${flag}: ${n} is below the minimum ${rule.min}`);
+  }
+  if (rule.above !== undefined && n <= rule.above) {
+    throw new ConfigError(`${flag}: ${n} must be above ${rule.above}`);
+  }
+  if (rule.max !== undefined && n > rule.max) {
+    throw new ConfigError(`${flag}: ${n} is above the maximum ${rule.max}`);
+  }
   return n;
 }
 
@@ -192,7 +205,9 @@ export function parseTarget(text: string, flag = "--target"): { host: string; po
 /** "FROM:TO:STEP:SECONDS", e.g. 1000:20000:1000:2. */
 export function parseRamp(text: string, p99BoundUs: number, flag = "--ramp"): LoadShape & { kind: "ramp" } {
   const parts = text.split(":");
-  if (parts.length !== 4) throw new ConfigError(`${flag}: "${text}" is not FROM:TO:STEP:SECONDS (e.g. 1000:20000:1000:2)`);
+  if (parts.length !== 4) {
+    throw new ConfigError(`${flag}: "${text}" is not FROM:TO:STEP:SECONDS (e.g. 1000:20000:1000:2)`);
+  }
   const fromPerSec = parseNumber(parts[0]!, `${flag} FROM`, { above: 0 });
   const toPerSec = parseNumber(parts[1]!, `${flag} TO`, { above: 0 });
   const stepPerSec = parseNumber(parts[2]!, `${flag} STEP`, { above: 0 });
@@ -227,7 +242,9 @@ export function parseMix(text: string, flag = "--mix"): LoadMix {
     const key = eq < 0 ? part : part.slice(0, eq).trim();
     const field = MIX_KEYS[key];
     if (field === undefined || eq < 0) {
-      throw new ConfigError(`${flag}: "${part}" is not KIND=WEIGHT with KIND one of new, cancel, replace, md`);
+      throw new ConfigError(
+        `${flag}: "${part}" is not KIND=WEIGHT with KIND one of new, cancel, replace, md`,
+      );
     }
     mix[field] = parseNumber(part.slice(eq + 1), `${flag} ${key}`, { min: 0 });
   }
@@ -248,7 +265,9 @@ export function parseSymbols(text: string, flag = "--symbols"): LoadSymbol[] {
     const s = DEFAULT_LOAD_SYMBOLS.find((x) => x.symbol === name);
     if (s === undefined) {
       throw new ConfigError(
-        `${flag}: unknown symbol "${name}" (built in: ${DEFAULT_LOAD_SYMBOLS.map((x) => x.symbol).join(", ")}; define others in bench.yaml)`,
+        `${flag}: unknown symbol "${name}" (built in: ${
+          DEFAULT_LOAD_SYMBOLS.map((x) => x.symbol).join(", ")
+        }; define others in bench.yaml)`,
       );
     }
     return { ...s };
@@ -263,7 +282,9 @@ function fileSymbols(list: Record<string, unknown>[], file: string): LoadSymbol[
     const get = (k: keyof LoadSymbol, dflt: number | undefined): number => {
       const v = o[k] as number | undefined;
       if (v !== undefined) return v;
-      if (dflt === undefined) throw new ConfigError(`${file}: symbols[${i}].${k}: required for "${name}" (not built in)`);
+      if (dflt === undefined) {
+        throw new ConfigError(`${file}: symbols[${i}].${k}: required for "${name}" (not built in)`);
+      }
       return dflt;
     };
     const s: LoadSymbol = {
@@ -275,14 +296,18 @@ function fileSymbols(list: Record<string, unknown>[], file: string): LoadSymbol[
       lotSize: get("lotSize", base?.lotSize ?? 1),
     };
     if (!(s.price > 0) || !(s.tickSize > 0) || !(s.lotSize > 0) || s.maxQty < s.minQty) {
-      throw new ConfigError(`${file}: symbols[${i}]: price, tickSize and lotSize must be > 0 and maxQty >= minQty`);
+      throw new ConfigError(
+        `${file}: symbols[${i}]: price, tickSize and lotSize must be > 0 and maxQty >= minQty`,
+      );
     }
     return s;
   });
 }
 
 /** Reads bench.yaml into flag-shaped values (flags given on the command line override them). */
-export async function loadBenchFile(path: string): Promise<{ flags: BenchFlags; mix?: LoadMix; symbols?: LoadSymbol[] }> {
+export async function loadBenchFile(
+  path: string,
+): Promise<{ flags: BenchFlags; mix?: LoadMix; symbols?: LoadSymbol[] }> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
@@ -298,8 +323,24 @@ export async function loadBenchFile(path: string): Promise<{ flags: BenchFlags; 
   const o = (checkValue(BENCH_FILE_SCHEMA, doc ?? {}, "", path) ?? {}) as Record<string, unknown>;
   const flags: BenchFlags = {};
   const copy = [
-    "target", "senderCompId", "targetCompId", "beginString", "rate", "ramp", "rampP99Us", "burst", "burstPauseMs",
-    "duration", "warmup", "sessions", "graceMs", "seed", "heartbeat", "cpu", "rcvbuf", "sndbuf",
+    "target",
+    "senderCompId",
+    "targetCompId",
+    "beginString",
+    "rate",
+    "ramp",
+    "rampP99Us",
+    "burst",
+    "burstPauseMs",
+    "duration",
+    "warmup",
+    "sessions",
+    "graceMs",
+    "seed",
+    "heartbeat",
+    "cpu",
+    "rcvbuf",
+    "sndbuf",
   ] as const;
   for (const k of copy) if (o[k] !== undefined) flags[k] = String(o[k]);
   if (o.pingPong !== undefined) flags.pingPong = o.pingPong as boolean;
@@ -310,7 +351,12 @@ export async function loadBenchFile(path: string): Promise<{ flags: BenchFlags; 
   const out: { flags: BenchFlags; mix?: LoadMix; symbols?: LoadSymbol[] } = { flags };
   if (o.mix !== undefined) {
     const m = o.mix as Record<string, number | undefined>;
-    const mix: LoadMix = { newOrder: m.new ?? 0, cancel: m.cancel ?? 0, replace: m.replace ?? 0, marketData: m.md ?? 0 };
+    const mix: LoadMix = {
+      newOrder: m.new ?? 0,
+      cancel: m.cancel ?? 0,
+      replace: m.replace ?? 0,
+      marketData: m.md ?? 0,
+    };
     if (!(mix.newOrder > 0)) throw new ConfigError(`${path}: mix.new: new orders need a weight above 0`);
     out.mix = mix;
   }
@@ -359,11 +405,15 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
   if (echo) {
     // An echo acceptor answers nothing but the echoed order: only new orders make sense.
     if (mix.cancel + mix.replace + mix.marketData > 0 && (f.mix !== undefined || file?.mix !== undefined)) {
-      throw new ConfigError("--echo: an echo acceptor only echoes NewOrderSingles; use --mix new=1 (the default with --echo)");
+      throw new ConfigError(
+        "--echo: an echo acceptor only echoes NewOrderSingles; use --mix new=1 (the default with --echo)",
+      );
     }
     mix = { newOrder: 1, cancel: 0, replace: 0, marketData: 0 };
   }
-  const symbols = f.symbols !== undefined ? parseSymbols(f.symbols) : (file?.symbols ?? DEFAULT_LOAD_SYMBOLS.map((s) => ({ ...s })));
+  const symbols = f.symbols !== undefined
+    ? parseSymbols(f.symbols)
+    : (file?.symbols ?? DEFAULT_LOAD_SYMBOLS.map((s) => ({ ...s })));
   const target = f.target === undefined ? undefined : parseTarget(f.target);
   const senderCompId = f.senderCompId ?? BENCH_DEFAULTS.senderCompId;
   const targetCompId = f.targetCompId ?? BENCH_DEFAULTS.targetCompId;
@@ -383,7 +433,9 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
     durationSec: f.duration === undefined
       ? BENCH_DEFAULTS.durationSec
       : parseNumber(f.duration, "--duration", { above: 0, max: 86_400 }),
-    warmupSec: f.warmup === undefined ? BENCH_DEFAULTS.warmupSec : parseNumber(f.warmup, "--warmup", { min: 0, max: 3600 }),
+    warmupSec: f.warmup === undefined
+      ? BENCH_DEFAULTS.warmupSec
+      : parseNumber(f.warmup, "--warmup", { min: 0, max: 3600 }),
     sessions: f.sessions === undefined
       ? BENCH_DEFAULTS.sessions
       : parseNumber(f.sessions, "--sessions", { integer: true, min: 1, max: 1000 }),
@@ -393,7 +445,9 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
       ? BENCH_DEFAULTS.graceMs
       : parseNumber(f.graceMs, "--grace-ms", { min: 1, max: 3_600_000 }),
     echo,
-    seed: f.seed === undefined ? BENCH_DEFAULTS.seed : parseNumber(f.seed, "--seed", { integer: true, min: 0 }),
+    seed: f.seed === undefined
+      ? BENCH_DEFAULTS.seed
+      : parseNumber(f.seed, "--seed", { integer: true, min: 0 }),
     heartbeatSec: f.heartbeat === undefined
       ? BENCH_DEFAULTS.heartbeatSec
       : parseNumber(f.heartbeat, "--heartbeat", { integer: true, min: 1, max: 3600 }),

@@ -11,12 +11,17 @@ async function write(path: string, text: string, what: string): Promise<void> {
   try {
     await Deno.writeTextFile(path, text);
   } catch (e) {
-    throw new EnvironmentError(`Cannot write the ${what} "${path}": ${e instanceof Error ? e.message : e}`, { exitCode: 1 });
+    throw new EnvironmentError(`Cannot write the ${what} "${path}": ${e instanceof Error ? e.message : e}`, {
+      exitCode: 1,
+    });
   }
 }
 
 /** Writes the files the options ask for; returns the lines saying where they went. */
-export async function writeBenchFiles(outcome: BenchOutcome, o: Pick<BenchOptions, "jsonFile" | "htmlFile" | "histogramFile">): Promise<string[]> {
+export async function writeBenchFiles(
+  outcome: BenchOutcome,
+  o: Pick<BenchOptions, "jsonFile" | "htmlFile" | "histogramFile">,
+): Promise<string[]> {
   const lines: string[] = [];
   if (o.jsonFile !== undefined) {
     await write(o.jsonFile, renderBenchJson(outcome.report), "JSON report");
@@ -30,7 +35,9 @@ export async function writeBenchFiles(outcome: BenchOutcome, o: Pick<BenchOption
     const text = renderHistogramLog(outcome.histograms, {
       startTimeMs: outcome.startMs,
       endTimeMs: outcome.endMs,
-      comments: [`fixg bench ${outcome.report.config.mode ?? ""} ${outcome.report.config.target ?? ""}`.trim()],
+      comments: [
+        `fixg bench ${outcome.report.config.mode ?? ""} ${outcome.report.config.target ?? ""}`.trim(),
+      ],
     });
     await write(o.histogramFile, text, "histogram log");
     lines.push(`histogram log: ${o.histogramFile}`);

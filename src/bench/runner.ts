@@ -18,6 +18,7 @@ import {
 import type { MessageView } from "../codec/mod.ts";
 import { FixgError } from "../errors.ts";
 import { latencyParts, type MeasureHistograms } from "../report/build.ts";
+import { formatMicros } from "../report/format.ts";
 import type { ProgressLine } from "../report/progress.ts";
 import {
   BENCH_SCHEMA_VERSION,
@@ -39,10 +40,10 @@ import { nowUs, PreciseSleeper, sleepMs, yieldToLoop } from "./clock.ts";
 import {
   addCounters,
   EchoTracker,
-  type RequestSource,
   requestsAnswered,
   requestsInFlight,
   requestsLost,
+  type RequestSource,
   requestsSent,
   subtractCounters,
   zeroLoadCounters,
@@ -82,7 +83,13 @@ const GENERATOR_TO_REPORT: Readonly<Record<GeneratorMeasure, LatencyMeasure | "r
 };
 
 type HistKey = LatencyMeasure | "replaceToAck";
-const HIST_KEYS: readonly HistKey[] = ["orderToAck", "orderToFill", "cancelToAck", "mdRequestToSnapshot", "replaceToAck"];
+const HIST_KEYS: readonly HistKey[] = [
+  "orderToAck",
+  "orderToFill",
+  "cancelToAck",
+  "mdRequestToSnapshot",
+  "replaceToAck",
+];
 
 function newHistograms(): Record<HistKey, LatencyHistogram> {
   const out = {} as Record<HistKey, LatencyHistogram>;
@@ -212,14 +219,23 @@ function placementNote(processes: ProcessPlacement[], o: BenchOptions, notes: st
     return;
   }
   const same = gen.cpus.length === 1 && sim.cpus.length === 1 && gen.cpus[0] === sim.cpus[0];
-  if (same) notes.push(`generator and simulator pinned to the same CPU ${gen.cpus[0]}: no cross-CPU wake-ups (the engine's figure)`);
-  else if (o.cpus === undefined) {
+  if (same) {
     notes.push(
-      `not pinned (generator CPUs ${formatCpuList(gen.cpus)}, simulator CPUs ${formatCpuList(sim.cpus)}): a cross-CPU wake-up can add ~30 µs per hop; --cpu 0 gives repeatable figures`,
+      `generator and simulator pinned to the same CPU ${
+        gen.cpus[0]
+      }: no cross-CPU wake-ups (the engine's figure)`,
+    );
+  } else if (o.cpus === undefined) {
+    notes.push(
+      `not pinned (generator CPUs ${formatCpuList(gen.cpus)}, simulator CPUs ${
+        formatCpuList(sim.cpus)
+      }): a cross-CPU wake-up can add ~30 µs per hop; --cpu 0 gives repeatable figures`,
     );
   } else {
     notes.push(
-      `generator on CPUs ${formatCpuList(gen.cpus)}, simulator on CPUs ${formatCpuList(sim.cpus)}: split placement pays cross-CPU wake-ups`,
+      `generator on CPUs ${formatCpuList(gen.cpus)}, simulator on CPUs ${
+        formatCpuList(sim.cpus)
+      }: split placement pays cross-CPU wake-ups`,
     );
   }
 }
@@ -296,14 +312,16 @@ async function runSessions(
       const why = s.link.runner.status().lastError;
       throw new FixgError(
         "BENCH",
-        `session ${s.link.runner.key} did not log on to ${at.host}:${at.port} within ${LOGON_TIMEOUT_MS / 1000} s${
-          s.link.connections === 0 ? " (no connection)" : why ? `: ${why}` : ""
-        }`,
+        `session ${s.link.runner.key} did not log on to ${at.host}:${at.port} within ${
+          LOGON_TIMEOUT_MS / 1000
+        } s${s.link.connections === 0 ? " (no connection)" : why ? `: ${why}` : ""}`,
       );
     }
     effects.push(...sessions[0]!.link.socketReports);
     if (o.lockBuffers) {
-      for (const k of HIST_KEYS) effects.push(lockBuffer(global[k].counts as Float64Array<ArrayBuffer>, `histogram ${k}`));
+      for (const k of HIST_KEYS) {
+        effects.push(lockBuffer(global[k].counts as Float64Array<ArrayBuffer>, `histogram ${k}`));
+      }
     }
     onReady();
 
@@ -335,13 +353,21 @@ async function runSessions(
       const t = totals();
       if (phase === "run") {
         while (now - runStartUs >= nextTickSec * 1e6) {
-          timeline.push({ tSec: nextTickSec, sent: t.sent - lastTotals.sent, acked: t.acked - lastTotals.acked });
+          timeline.push({
+            tSec: nextTickSec,
+            sent: t.sent - lastTotals.sent,
+            acked: t.acked - lastTotals.acked,
+          });
           lastTotals = t;
           nextTickSec++;
         }
       }
       if (now - lastRate.atUs >= 1e6) {
-        lastRate = { atUs: now, acked: t.acked, rate: (t.acked - lastRate.acked) / ((now - lastRate.atUs) / 1e6) };
+        lastRate = {
+          atUs: now,
+          acked: t.acked,
+          rate: (t.acked - lastRate.acked) / ((now - lastRate.atUs) / 1e6),
+        };
       }
       if (hooks.progress !== undefined) {
         const h = global.orderToAck;
@@ -397,7 +423,12 @@ async function runSessions(
         const achievedPerSec = answered / sec;
         const p99Us = stepHist.count > 0 ? stepHist.percentile(99) / 1000 : 0;
         const sustained = stepHist.count > 0 && achievedPerSec >= rate * 0.95 && p99Us <= r.p99BoundUs;
-        steps.push({ ratePerSec: rate, achievedPerSec: Math.round(achievedPerSec * 10) / 10, p99Us: Math.round(p99Us * 1000) / 1000, sustained });
+        steps.push({
+          ratePerSec: rate,
+          achievedPerSec: Math.round(achievedPerSec * 10) / 10,
+          p99Us: Math.round(p99Us * 1000) / 1000,
+          sustained,
+        });
         if (!sustained) break;
         best = rate;
       }
@@ -407,7 +438,14 @@ async function runSessions(
     } else if (o.shape.kind === "burst") {
       measuredSec = await runBursts(o.shape, sessions, aborted);
     } else {
-      await runShape(o.shape, o.durationSec, sessions, sleeper, aborted, o.shape.kind === "rate" ? lag : undefined);
+      await runShape(
+        o.shape,
+        o.durationSec,
+        sessions,
+        sleeper,
+        aborted,
+        o.shape.kind === "rate" ? lag : undefined,
+      );
       measuredSec = (nowUs() - runStartUs) / 1e6;
     }
     const loadEndUs = nowUs();
@@ -425,7 +463,11 @@ async function runSessions(
     const t = totals();
     const lastSec = Math.round(((loadEndUs - runStartUs) / 1e6) * 10) / 10;
     if (t.sent - lastTotals.sent > 0 || t.acked - lastTotals.acked > 0) {
-      timeline.push({ tSec: Math.max(lastSec, nextTickSec - 1 + 0.1), sent: t.sent - lastTotals.sent, acked: t.acked - lastTotals.acked });
+      timeline.push({
+        tSec: Math.max(lastSec, nextTickSec - 1 + 0.1),
+        sent: t.sent - lastTotals.sent,
+        acked: t.acked - lastTotals.acked,
+      });
     }
     hooks.progress?.finish();
 
@@ -434,7 +476,11 @@ async function runSessions(
     for (const c of measured) addCounters(all, c);
     const reconnects = sessions.reduce((n, s) => n + Math.max(0, s.link.connections - 1), 0);
     const endMs = startMs + (endUs - runStartUs) / 1000;
-    const generatorPlacement: ProcessPlacement = { role: "generator", pid: Deno.pid, cpus: readAllowedCpus() ?? [] };
+    const generatorPlacement: ProcessPlacement = {
+      role: "generator",
+      pid: Deno.pid,
+      cpus: readAllowedCpus() ?? [],
+    };
     linksStopped = true;
     await Promise.all(sessions.map((s) => s.link.stop()));
 
@@ -443,18 +489,25 @@ async function runSessions(
     const otherKinds = all.cancelsSent + all.replacesSent + all.mdRequestsSent;
     if (otherKinds > 0) {
       notes.push(
-        `requests: ${requestsSent(all)} sent (${all.ordersSent} new, ${all.cancelsSent} cancel, ${all.replacesSent} replace, ${all.mdRequestsSent} md), ` +
+        `requests: ${
+          requestsSent(all)
+        } sent (${all.ordersSent} new, ${all.cancelsSent} cancel, ${all.replacesSent} replace, ${all.mdRequestsSent} md), ` +
           `${requestsAnswered(all)} answered, ${requestsLost(all)} lost; ${all.fills} fills`,
       );
     }
     const lostOther = all.cancelsLost + all.replacesLost + all.mdRequestsLost;
     if (lostOther > 0) {
-      notes.push(`ERROR: ${lostOther} other request(s) lost: ${all.cancelsLost} cancel, ${all.replacesLost} replace, ${all.mdRequestsLost} md`);
+      notes.push(
+        `ERROR: ${lostOther} other request(s) lost: ${all.cancelsLost} cancel, ${all.replacesLost} replace, ${all.mdRequestsLost} md`,
+      );
     }
     if (reconnects > 0) {
-      const sum = (f: (c: SessionCounters) => number) => sessions.reduce((n, s) => n + f(s.link.runner.counters), 0);
+      const sum = (f: (c: SessionCounters) => number) =>
+        sessions.reduce((n, s) => n + f(s.link.runner.counters), 0);
       notes.push(
-        `reconnected ${reconnects} time(s) during the run; resend requests sent ${sum((c) => c.resendRequestsSent)}, ` +
+        `reconnected ${reconnects} time(s) during the run; resend requests sent ${
+          sum((c) => c.resendRequestsSent)
+        }, ` +
           `received ${sum((c) => c.resendRequestsReceived)}; gap fills sent ${sum((c) => c.gapFillsSent)}`,
       );
     }
@@ -469,15 +522,26 @@ async function runSessions(
     const rep = global.replaceToAck;
     if (rep.count > 0) {
       const s = rep.summary();
-      notes.push(`replace -> ack: count ${s.count}, p50 ${s.p50Us} µs, p99 ${s.p99Us} µs, max ${s.maxUs} µs`);
+      notes.push(
+        `replace -> ack: count ${s.count}, p50 ${formatMicros(s.p50Us)} µs, p99 ${
+          formatMicros(s.p99Us)
+        } µs, max ${formatMicros(s.maxUs)} µs`,
+      );
     }
     if (lag.count > 0) {
       const s = lag.summary();
       notes.push(
-        `send schedule lag (actual - intended send time, ${sleeper.method}): p50 ${s.p50Us} µs, p99 ${s.p99Us} µs, max ${s.maxUs} µs; included in the latencies`,
+        `send schedule lag (actual - intended send time, ${sleeper.method}): p50 ${
+          formatMicros(s.p50Us)
+        } µs, ` +
+          `p99 ${formatMicros(s.p99Us)} µs, max ${formatMicros(s.maxUs)} µs; included in the latencies`,
       );
     }
-    if (o.shape.kind === "burst") notes.push("burst: durationSec is the time from each burst's first send to its last answer, pauses excluded");
+    if (o.shape.kind === "burst") {
+      notes.push(
+        "burst: durationSec is the time from each burst's first send to its last answer, pauses excluded",
+      );
+    }
 
     const histograms: MeasureHistograms = {
       orderToAck: global.orderToAck,
@@ -575,7 +639,8 @@ async function runShape(
   aborted: () => boolean,
   lag: LatencyHistogram | undefined,
 ): Promise<void> {
-  const endUs = nowUs() + seconds * 1e6;
+  const startUs = nowUs();
+  const endUs = startUs + seconds * 1e6;
   if (shape.kind === "ping-pong") {
     await Promise.all(sessions.map(async (s) => {
       while (!aborted()) {
@@ -590,7 +655,7 @@ async function runShape(
   }
   if (shape.kind !== "rate") throw new Error(`runShape: ${shape.kind} is not a timed shape`);
   const intervalUs = 1e6 / shape.ratePerSec;
-  const t0 = nowUs();
+  const t0 = startUs;
   let k = 0;
   const n = sessions.length;
   while (!aborted()) {

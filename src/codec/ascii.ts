@@ -48,8 +48,54 @@ export function latin1String(buf: Uint8Array, start: number, end: number): strin
 
 /** Sum of bytes modulo 256: the FIX CheckSum (10). */
 export function checksum(buf: Uint8Array, start: number, end: number): number {
+  // Two accumulators halve the loop's dependency chain.
+  let a = 0, b = 0;
+  let i = start;
+  for (const stop = end - 1; i < stop; i += 2) {
+    a += buf[i]!;
+    b += buf[i + 1]!;
+  }
+  if (i < end) a += buf[i]!;
+  return (a + b) & 0xff;
+}
+
+/**
+ * A Uint32Array over the whole ArrayBuffer behind `buf`, for `checksumWords`; `cached` is returned
+ * when it already is one (keep it between calls: creating a view allocates).
+ */
+export function wordsOf(buf: Uint8Array, cached: Uint32Array | undefined): Uint32Array {
+  const ab = buf.buffer;
+  if (cached !== undefined && cached.buffer === ab && cached.length === ab.byteLength >>> 2) return cached;
+  return new Uint32Array(ab, 0, ab.byteLength >>> 2);
+}
+
+/**
+ * The FIX CheckSum of `buf[start, end)` read four bytes at a time through `words` (from `wordsOf(buf)`):
+ * about four times faster than a byte loop on a whole message.
+ */
+export function checksumWords(buf: Uint8Array, words: Uint32Array, start: number, end: number): number {
+  const off = buf.byteOffset;
+  // Short ranges, and a view that no longer covers the buffer (a resizable ArrayBuffer that grew).
+  if (end - start < 32 || (off + end) >>> 2 > words.length) return checksum(buf, start, end);
   let sum = 0;
-  for (let i = start; i < end; i++) sum += buf[i]!;
+  let i = start;
+  // Bytes before the first aligned word, then words, then the bytes after the last whole word.
+  for (; ((off + i) & 3) !== 0; i++) sum += buf[i]!;
+  let w = (off + i) >>> 2;
+  const wEnd = (off + end) >>> 2;
+  while (w < wEnd) {
+    // Two bytes per 16-bit lane in lo and hi; 128 words at most per round keep every lane
+    // below 2^16 and the sums in int32.
+    const stop = Math.min(wEnd, w + 128);
+    let lo = 0, hi = 0;
+    for (; w < stop; w++) {
+      const x = words[w]!;
+      lo += x & 0x00ff00ff;
+      hi += (x >>> 8) & 0x00ff00ff;
+    }
+    sum += (lo & 0xffff) + (lo >>> 16) + (hi & 0xffff) + (hi >>> 16);
+  }
+  for (i = (wEnd << 2) - off; i < end; i++) sum += buf[i]!;
   return sum & 0xff;
 }
 
@@ -75,10 +121,19 @@ export function writeUint(buf: Uint8Array, pos: number, n: number): number {
   }
   const len = digitCount(n);
   let p = pos + len - 1;
-  while (n >= 10) {
-    const q = Math.floor(n / 10);
-    buf[p--] = 48 + (n - q * 10);
-    n = q;
+  if (n <= 0x7fffffff) {
+    // int32 division by a constant compiles to a multiply; Math.floor(n / 10) is a float division.
+    while (n >= 10) {
+      const q = (n / 10) | 0;
+      buf[p--] = 48 + (n - q * 10);
+      n = q;
+    }
+  } else {
+    while (n >= 10) {
+      const q = Math.floor(n / 10);
+      buf[p--] = 48 + (n - q * 10);
+      n = q;
+    }
   }
   buf[p] = 48 + n;
   return pos + len;

@@ -9,7 +9,7 @@
  *
  * The bytes returned by `finish()` stay valid until the next `begin()` on this encoder.
  */
-import { asciiLength, checksum, digitCount, writeAscii, writeInt, writeUint } from "./ascii.ts";
+import { asciiLength, checksumWords, digitCount, writeAscii, writeInt, writeUint } from "./ascii.ts";
 import { timestampLength, type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
 import { DATA_LENGTH_TAGS, HEADER_TAGS } from "./tags.ts";
 
@@ -33,25 +33,38 @@ export interface FixMessage {
 /** Writes FIX messages into a growing, reusable buffer. */
 export class Encoder {
   #buf: Uint8Array;
+  /** `#buf` four bytes at a time, for the CheckSum. */
+  #words: Uint32Array;
   #pos = BODY;
   #begin = "FIX.4.4";
+  /** "8=" + BeginString + SOH + "9=" as bytes, made again only when BeginString changes. */
+  #head: Uint8Array = headBytes("FIX.4.4");
 
   constructor(initialCapacity = 16 * 1024) {
     this.#buf = new Uint8Array(Math.max(initialCapacity, 256));
+    this.#words = new Uint32Array(this.#buf.buffer, 0, this.#buf.length >>> 2);
   }
 
   /** Starts a message: writes 35=msgType. */
   begin(beginString: string, msgType: string): this {
-    this.#begin = beginString;
+    if (beginString !== this.#begin) {
+      this.#begin = beginString;
+      this.#head = headBytes(beginString);
+    }
     this.#pos = BODY;
     return this.str(35, msgType);
   }
 
   #ensure(n: number): void {
     if (this.#pos + n + 16 <= this.#buf.length) return;
+    this.#grow(n);
+  }
+
+  #grow(n: number): void {
     const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + n + 64));
     grown.set(this.#buf.subarray(0, this.#pos));
     this.#buf = grown;
+    this.#words = new Uint32Array(grown.buffer, 0, grown.length >>> 2);
   }
 
   #tag(tag: number): void {
@@ -62,27 +75,53 @@ export class Encoder {
 
   /** A string field (Latin-1 as is; other characters UTF-8 encoded). */
   str(tag: number, value: string): this {
-    this.#ensure(value.length * 3 + 12);
-    this.#tag(tag);
-    this.#pos = writeAscii(this.#buf, this.#pos, value);
-    this.#buf[this.#pos++] = 1;
+    if (this.#pos + value.length * 3 + 28 > this.#buf.length) this.#grow(value.length * 3 + 12);
+    const buf = this.#buf;
+    let p = writeUint(buf, this.#pos, tag);
+    buf[p++] = 0x3d;
+    p = writeAscii(buf, p, value);
+    buf[p] = 1;
+    this.#pos = p + 1;
     return this;
   }
 
   /** An integer field. */
   int(tag: number, value: number): this {
-    this.#ensure(32);
-    this.#tag(tag);
-    this.#pos = writeInt(this.#buf, this.#pos, value);
-    this.#buf[this.#pos++] = 1;
+    if (this.#pos + 48 > this.#buf.length) this.#grow(32);
+    const buf = this.#buf;
+    let p = writeUint(buf, this.#pos, tag);
+    buf[p++] = 0x3d;
+    p = writeInt(buf, p, value);
+    buf[p] = 1;
+    this.#pos = p + 1;
     return this;
   }
 
   /** A decimal field (float, Price, Qty): integers without a point, others in plain notation. */
   decimal(tag: number, value: number): this {
-    return Number.isInteger(value) && Math.abs(value) < 1e15
-      ? this.int(tag, value)
-      : this.str(tag, formatDecimal(value));
+    if (Number.isInteger(value) && Math.abs(value) < 1e15) return this.int(tag, value);
+    const scaled = shortestScaled(value);
+    if (scaled < 0) return this.str(tag, formatDecimal(value));
+    if (this.#pos + 64 > this.#buf.length) this.#grow(48);
+    const buf = this.#buf;
+    let p = writeUint(buf, this.#pos, tag);
+    buf[p++] = 0x3d;
+    if (value < 0) buf[p++] = 0x2d;
+    // scaledDigits / 10^scaled is the value: the integer part, '.', then exactly `scaled` digits.
+    const pow = POW10[scaled]!;
+    const whole = Math.floor(scaledDigits / pow);
+    p = writeUint(buf, p, whole);
+    buf[p++] = 0x2e;
+    let frac = scaledDigits - whole * pow;
+    for (let i = p + scaled - 1; i >= p; i--) {
+      const q = (frac / 10) | 0;
+      buf[i] = 48 + frac - q * 10;
+      frac = q;
+    }
+    p += scaled;
+    buf[p] = 1;
+    this.#pos = p + 1;
+    return this;
   }
 
   /** A scaled decimal: `scaled / 10^scale` written exactly. */
@@ -148,20 +187,15 @@ export class Encoder {
   finish(): Uint8Array {
     const b = this.#buf;
     const bodyLen = this.#pos - BODY;
-    const headLen = 2 + asciiLength(this.#begin) + 1 + 2 + digitCount(bodyLen) + 1;
-    const headStart = BODY - headLen;
+    const head = this.#head;
+    const headStart = BODY - (head.length + digitCount(bodyLen) + 1);
     let p = headStart;
-    b[p++] = 0x38;
-    b[p++] = 0x3d;
-    p = writeAscii(b, p, this.#begin);
-    b[p++] = 1;
-    b[p++] = 0x39;
-    b[p++] = 0x3d;
+    for (let i = 0; i < head.length; i++) b[p++] = head[i]!;
     p = writeUint(b, p, bodyLen);
     b[p++] = 1;
     this.#ensure(8);
     const buf = this.#buf;
-    const sum = checksum(buf, headStart, this.#pos);
+    const sum = checksumWords(buf, this.#words, headStart, this.#pos);
     let q = this.#pos;
     buf[q++] = 0x31;
     buf[q++] = 0x30;
@@ -172,6 +206,48 @@ export class Encoder {
     buf[q++] = 1;
     return buf.subarray(headStart, q);
   }
+}
+
+/** "8=" + beginString + SOH + "9=" as bytes (characters above 0xff UTF-8 encoded, as writeAscii does). */
+function headBytes(beginString: string): Uint8Array {
+  const out = new Uint8Array(2 + asciiLength(beginString) + 3);
+  out[0] = 0x38;
+  out[1] = 0x3d;
+  let p = writeAscii(out, 2, beginString);
+  out[p++] = 1;
+  out[p++] = 0x39;
+  out[p] = 0x3d;
+  return out;
+}
+
+const POW10: readonly number[] = Array.from({ length: 10 }, (_, k) => 10 ** k);
+const TWO_POW_51 = 2 ** 51;
+/** The digits found by the last successful shortestScaled (a module variable: no pair allocated). */
+let scaledDigits = 0;
+
+/**
+ * For a non-integer `value`, the fewest fraction digits k (1 to 9) with which it is written, setting
+ * `scaledDigits` to |value| * 10^k; -1 when formatDecimal must do it. The digits equal String(value)'s:
+ * the integer m = round(|value| * 10^k) with m / 10^k === |value| names the same double (both are
+ * correctly rounded), and while |value| * 10^k < 2^51 the rounding of the product is below 1/2 (so no
+ * shorter k is missed) and the gap 10^-k exceeds the value's ulp, so no other k-digit decimal maps to
+ * it and String's shortest round-trip pick is this one. Below 1e-6 String
+ * switches to exponent notation: left to formatDecimal.
+ */
+function shortestScaled(value: number): number {
+  const a = value < 0 ? -value : value;
+  if (!(a >= 1e-6 && a < 1e15)) return -1;
+  for (let k = 1; k <= 9; k++) {
+    const pow = POW10[k]!;
+    const y = a * pow;
+    if (y >= TWO_POW_51) return -1;
+    const m = Math.round(y);
+    if (m / pow === a) {
+      scaledDigits = m;
+      return k;
+    }
+  }
+  return -1;
 }
 
 /** Formats a number as a FIX decimal: no exponent, no trailing zeros beyond what is needed. */

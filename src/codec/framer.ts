@@ -15,7 +15,7 @@
  * subarray of that chunk (no copy); only a frame spanning chunks is assembled in the framer's own
  * buffer. Either way a frame is valid only during the `onFrame` call: copy it to keep it.
  */
-import { checksum, SOH } from "./ascii.ts";
+import { checksumWords, SOH, wordsOf } from "./ascii.ts";
 
 /** Why a stretch of bytes was not a frame. */
 export type GarbledReason =
@@ -63,6 +63,10 @@ export class Framer {
   #reason: GarbledReason = "CheckSum mismatch";
   #garbledEnd = 0;
   #pendingLen = 0;
+  /** A word view of the buffer last checksummed (the read buffer is usually reused). */
+  #words: Uint32Array | undefined = undefined;
+  /** The buffer #words was made for: comparing it is cheaper than comparing ArrayBuffers. */
+  #wordsFor: Uint8Array | undefined = undefined;
   /** Stream offset of #pending[0] (or of the next chunk when nothing is pending). */
   #base = 0;
   /** Frames handed out so far. */
@@ -205,8 +209,14 @@ export class Framer {
     if (d0 < 0 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) {
       return this.#garbleFrame("CheckSum malformed", p, end);
     }
-    if (!this.#skipChecksum && d0 * 100 + d1 * 10 + d2 !== checksum(buf, p, bodyEnd)) {
-      return this.#garbleFrame("CheckSum mismatch", p, end);
+    if (!this.#skipChecksum) {
+      if (buf !== this.#wordsFor) {
+        this.#words = wordsOf(buf, this.#words);
+        this.#wordsFor = buf;
+      }
+      if (d0 * 100 + d1 * 10 + d2 !== checksumWords(buf, this.#words!, p, bodyEnd)) {
+        return this.#garbleFrame("CheckSum mismatch", p, end);
+      }
     }
     return end;
   }

@@ -104,7 +104,8 @@ function isDigit(c: number | undefined): boolean {
   return c !== undefined && c >= 48 && c <= 57;
 }
 
-function isDigits(buf: Uint8Array, start: number, end: number): boolean {
+/** True when `buf[start, end)` is one or more ASCII digits. */
+export function isDigits(buf: Uint8Array, start: number, end: number): boolean {
   if (end <= start) return false;
   for (let i = start; i < end; i++) {
     if ((buf[i]! - 48) >>> 0 > 9) return false;
@@ -117,7 +118,7 @@ function isInt(buf: Uint8Array, start: number, end: number): boolean {
 }
 
 /** FIX float syntax: optional '-', digits with at most one '.', at least one digit, no exponent. */
-function isDecimal(buf: Uint8Array, start: number, end: number): boolean {
+export function isDecimal(buf: Uint8Array, start: number, end: number): boolean {
   let i = start;
   if (buf[i] === 0x2d) i++;
   let digits = 0, dots = 0;
@@ -172,9 +173,36 @@ function isTimeWithFraction(buf: Uint8Array, p: number, end: number): boolean {
   return len === 8 || (buf[p + 8] === 0x2e && isDigits(buf, p + 9, end));
 }
 
-function isUtcTimestamp(buf: Uint8Array, start: number, end: number): boolean {
-  return end - start >= 17 && buf[start + 8] === 0x2d && isDate(buf, start) &&
-    isTimeWithFraction(buf, start + 9, end);
+const DAYS_IN_MONTH_BYTES = Uint8Array.from(DAYS_IN_MONTH);
+
+/**
+ * YYYYMMDD-HH:MM:SS with no fraction or 3, 6 or 9 fraction digits, a real date and time (seconds
+ * may be 60). Two per message on the validator's hot path: all digits are tested in one go.
+ */
+export function isUtcTimestamp(buf: Uint8Array, start: number, end: number): boolean {
+  const len = end - start;
+  if (len !== 17 && len !== 21 && len !== 24 && len !== 27) return false;
+  if (buf[start + 8] !== 0x2d || buf[start + 11] !== 0x3a || buf[start + 14] !== 0x3a) return false;
+  const c1 = buf[start]! - 48, c2 = buf[start + 1]! - 48, y1 = buf[start + 2]! - 48, y2 = buf[start + 3]! - 48;
+  const m1 = buf[start + 4]! - 48, m2 = buf[start + 5]! - 48, d1 = buf[start + 6]! - 48, d2 = buf[start + 7]! - 48;
+  const h1 = buf[start + 9]! - 48, h2 = buf[start + 10]! - 48, n1 = buf[start + 12]! - 48;
+  const n2 = buf[start + 13]! - 48, s1 = buf[start + 15]! - 48, s2 = buf[start + 16]! - 48;
+  // x is a digit exactly when x and 9 - x are both non-negative: one sign test for all of them.
+  const signs = c1 | (9 - c1) | c2 | (9 - c2) | y1 | (9 - y1) | y2 | (9 - y2) | m1 | (9 - m1) | m2 |
+    (9 - m2) | d1 | (9 - d1) | d2 | (9 - d2) | h1 | (9 - h1) | h2 | (9 - h2) | n1 | (9 - n1) | n2 |
+    (9 - n2) | s1 | (9 - s1) | s2 | (9 - s2);
+  if (signs < 0) return false;
+  const m = m1 * 10 + m2, d = d1 * 10 + d2;
+  if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH_BYTES[m - 1]!) return false;
+  if (h1 * 10 + h2 > 23 || n1 * 10 + n2 > 59 || s1 * 10 + s2 > 60) return false;
+  if (m === 2 && d === 29) {
+    const y = c1 * 1000 + c2 * 100 + y1 * 10 + y2;
+    if (y % 4 !== 0 || (y % 100 === 0 && y % 400 !== 0)) return false;
+  }
+  if (len === 17) return true;
+  if (buf[start + 17] !== 0x2e) return false;
+  for (let i = start + 18; i < end; i++) if ((buf[i]! - 48) >>> 0 > 9) return false;
+  return true;
 }
 
 function isTimeOnly(buf: Uint8Array, start: number, end: number): boolean {

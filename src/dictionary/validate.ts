@@ -26,7 +26,7 @@ import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
 import type { MessageView } from "../codec/view.ts";
 import { ADMIN_MSG_TYPES } from "../codec/tags.ts";
 import { combineDictionaries } from "./loader.ts";
-import { FormatClass, formatClassOf, formatOk } from "./formats.ts";
+import { FormatClass, formatClassOf, formatOk, isDecimal, isDigits, isUtcTimestamp } from "./formats.ts";
 import type { Dictionary, GroupDef, MessageDef } from "./model.ts";
 import { reject, type RejectInfo, SessionRejectReason as R } from "./reject.ts";
 
@@ -136,10 +136,15 @@ function flagsOf(o: ValidationOptions): number {
 
 // ---- compiled tables ----------------------------------------------------------------------------
 
-/** Roles of a tag in a message. */
-const HEADER = 1, BODY = 2, TRAILER = 4, GROUP_MEMBER = 8, COUNT = 16;
-/** Roles of a tag in a group entry. */
-const MEMBER = 1, NESTED_COUNT = 2;
+/** Roles of a tag in a message; REQUIRED (the top bit) is also a count: `role >>> 5` is 0 or 1. */
+const HEADER = 1, BODY = 2, TRAILER = 4, GROUP_MEMBER = 8, COUNT = 16, REQUIRED = 32;
+/** Roles of a tag in a group entry; REQUIRED_MEMBER (the top bit) is also a count: `role >>> 2`. */
+const MEMBER = 1, NESTED_COUNT = 2, REQUIRED_MEMBER = 4;
+/**
+ * Value-check opcodes per tag for one set of option flags: 0 nothing to check, 1-15 the format
+ * class alone, then a CHAR with a one-byte enum, and anything else through `value()`.
+ */
+const OP_NONE = 0, OP_CHAR_ENUM = 20, OP_GENERAL = 255;
 /** Enum kinds (0: no enum). */
 const ENUM_BYTE = 1, ENUM_SET = 2, ENUM_MULTI = 3, ENUM_INT = 4;
 /** Largest value an integer enum may have to be checked through a bitmap (no string made). */
@@ -151,6 +156,8 @@ interface GroupTables {
   roles: Uint8Array;
   nested: Map<number, GroupTables>;
   required: Int32Array;
+  /** Distinct required tags marked REQUIRED_MEMBER in `roles`; -1 when some cannot be (check them one by one). */
+  requiredCount: number;
 }
 
 interface MsgTables {
@@ -158,6 +165,8 @@ interface MsgTables {
   roles: Uint8Array;
   groups: Map<number, GroupTables>;
   required: Int32Array;
+  /** Distinct required tags marked REQUIRED in `roles`; -1 when some cannot be (check them one by one). */
+  requiredCount: number;
 }
 
 interface DictTables {
@@ -171,7 +180,16 @@ interface DictTables {
   checks: Uint16Array;
   enumBytes: Array<Uint8Array | undefined>;
   enumSets: Array<ReadonlySet<string> | undefined>;
+  /** Per tag with a one-byte enum, where its 256 allowed-byte flags start in `enumBits`. */
+  enumBitsAt: Int32Array;
+  enumBits: Uint8Array;
+  /** Value-check opcodes of the last option flags seen, and of every set seen before. */
+  opsFlags: number;
+  ops: Uint8Array;
+  opsByFlags: Map<number, Uint8Array>;
   messages: Map<string, MsgTables>;
+  /** One-character MsgTypes by byte (null: not in the dictionary): no string made per message. */
+  messagesByByte: Array<MsgTables | null | undefined>;
   unknownMessage: MsgTables | undefined;
   groups: Map<GroupDef, GroupTables>;
   /** Seen stamps per depth (0 = message level, 1 = entries of top-level groups, ...). */
@@ -251,6 +269,13 @@ function compile(dict: Dictionary): DictTables {
       enumSets[f.tag] = new Set(values);
     }
   }
+  const byteEnumTags = [...enumKind.keys()].filter((tag) => enumKind[tag] === ENUM_BYTE);
+  const enumBitsAt = new Int32Array(size);
+  const enumBits = new Uint8Array(byteEnumTags.length * 256);
+  byteEnumTags.forEach((tag, k) => {
+    enumBitsAt[tag] = k * 256;
+    enumBits.set(enumBytes[tag]!, k * 256);
+  });
   return {
     dict,
     maxTag,
@@ -260,7 +285,13 @@ function compile(dict: Dictionary): DictTables {
     checks,
     enumBytes,
     enumSets,
+    enumBitsAt,
+    enumBits,
+    opsFlags: -1,
+    ops: new Uint8Array(0),
+    opsByFlags: new Map(),
     messages: new Map(),
+    messagesByByte: new Array(256).fill(undefined),
     unknownMessage: undefined,
     groups: new Map(),
     seen: [new Uint32Array(size)],
@@ -281,13 +312,17 @@ function groupTables(t: DictTables, g: GroupDef): GroupTables {
       nested.set(m.group.countTag, groupTables(t, m.group));
     }
   }
-  gt = {
-    countTag: g.countTag,
-    delimiterTag: g.delimiterTag,
-    roles,
-    nested,
-    required: Int32Array.from(g.requiredTags),
-  };
+  const required = Int32Array.from(g.requiredTags);
+  let requiredCount = 0;
+  for (const r of g.requiredTags) {
+    if (r > t.maxTag || roles[r] === 0) {
+      requiredCount = -1;
+      break;
+    }
+    roles[r] = roles[r]! | REQUIRED_MEMBER;
+    requiredCount++;
+  }
+  gt = { countTag: g.countTag, delimiterTag: g.delimiterTag, roles, nested, required, requiredCount };
   t.groups.set(g, gt);
   return gt;
 }
@@ -316,7 +351,16 @@ function messageTables(t: DictTables, def: MessageDef | undefined): MsgTables {
   add(dict.header, HEADER);
   if (def !== undefined) add(def, BODY);
   add(dict.trailer, TRAILER);
-  return { known: def !== undefined, roles, groups, required: Int32Array.from(required) };
+  let requiredCount = 0;
+  for (const r of new Set(required)) {
+    if (r > t.maxTag || roles[r] === 0) {
+      requiredCount = -1;
+      break;
+    }
+    roles[r] = roles[r]! | REQUIRED;
+    requiredCount++;
+  }
+  return { known: def !== undefined, roles, groups, required: Int32Array.from(required), requiredCount };
 }
 
 function msgTablesFor(t: DictTables, msgType: string): MsgTables | undefined {
@@ -327,6 +371,72 @@ function msgTablesFor(t: DictTables, msgType: string): MsgTables | undefined {
   m = messageTables(t, def);
   t.messages.set(msgType, m);
   return m;
+}
+
+/** MsgTables of the MsgType in `buf[s, e)`, without making a string for one-character types. */
+function msgTablesAt(t: DictTables, buf: Uint8Array, s: number, e: number): MsgTables | undefined {
+  if (e - s !== 1) return msgTablesFor(t, latin1String(buf, s, e));
+  const b = buf[s]!;
+  let m = t.messagesByByte[b];
+  if (m === undefined) t.messagesByByte[b] = m = msgTablesFor(t, String.fromCharCode(b)) ?? null;
+  return m ?? undefined;
+}
+
+/** The value-check opcode per tag for option flags `o` (see OP_NONE). */
+function opsFor(t: DictTables, o: number): Uint8Array {
+  if (t.opsFlags === o) return t.ops;
+  let ops = t.opsByFlags.get(o);
+  if (ops === undefined) {
+    ops = new Uint8Array(t.maxTag + 1);
+    for (let tag = 0; tag <= t.maxTag; tag++) {
+      const todo = t.checks[tag]! & o;
+      if (todo === 0) continue;
+      const cls = t.formats[tag]!;
+      if ((todo & O_FORMAT) !== 0 && t.sohRisk[tag] === 1) ops[tag] = OP_GENERAL;
+      else if ((todo & O_ENUM) === 0) ops[tag] = cls;
+      else if ((todo & O_FORMAT) !== 0 && cls === FormatClass.Char && t.enumKind[tag] === ENUM_BYTE) {
+        ops[tag] = OP_CHAR_ENUM;
+      } else ops[tag] = OP_GENERAL;
+    }
+    t.opsByFlags.set(o, ops);
+  }
+  t.opsFlags = o;
+  t.ops = ops;
+  return ops;
+}
+
+/** The checks `value()` makes, with the common cases inline; `op` is the tag's opcode (not OP_NONE when s < e). */
+function valueOk(
+  t: DictTables,
+  op: number,
+  buf: Uint8Array,
+  s: number,
+  e: number,
+  tag: number,
+  o: number,
+): boolean {
+  if (s === e || op === OP_GENERAL) return value(t, buf, s, e, tag, o);
+  let ok: boolean;
+  switch (op) {
+    case OP_CHAR_ENUM:
+      if (e - s !== 1) return fail(R.IncorrectDataFormat, tag);
+      return t.enumBits[t.enumBitsAt[tag]! + buf[s]!] === 1 || fail(R.ValueIncorrect, tag);
+    case FormatClass.NonNegativeInt:
+      ok = isDigits(buf, s, e);
+      break;
+    case FormatClass.Float:
+      ok = isDecimal(buf, s, e);
+      break;
+    case FormatClass.UtcTimestamp:
+      ok = isUtcTimestamp(buf, s, e);
+      break;
+    case FormatClass.Char:
+      ok = e - s === 1;
+      break;
+    default:
+      ok = formatOk(op, buf, s, e);
+  }
+  return ok || fail(R.IncorrectDataFormat, tag);
 }
 
 function nextStamp(t: DictTables): number {
@@ -371,7 +481,8 @@ function run(t: DictTables, view: MessageView, o: number): boolean {
   }
   const f = view.fields;
   const n = view.count;
-  if (o & O_ORDER) {
+  const inOrder = n >= 3 && f[0] === 8 && f[3] === 9 && f[6] === 35;
+  if ((o & O_ORDER) && !inOrder) {
     for (let k = 0; k < 3; k++) {
       const want = FIRST_THREE[k]!;
       if (k < n && f[k * 3] === want) continue;
@@ -379,13 +490,13 @@ function run(t: DictTables, view: MessageView, o: number): boolean {
       if (o & O_REQUIRED) return fail(R.RequiredTagMissing, want);
     }
   }
-  const mi = view.indexOf(35);
+  const mi = inOrder ? 2 : view.indexOf(35);
   if (mi < 0) {
     if (o & O_REQUIRED) return fail(R.RequiredTagMissing, 35);
   } else if (view.valueEndAt(mi) === view.valueStartAt(mi) && (o & O_HAS_VALUE)) {
     return fail(R.TagSpecifiedWithoutValue, 35);
   }
-  let m = msgTablesFor(t, view.msgType);
+  let m = mi < 0 ? msgTablesFor(t, "") : msgTablesAt(t, view.buf, f[mi * 3 + 1]!, f[mi * 3 + 2]!);
   if (m === undefined) {
     if (o & O_MSGTYPE) return fail(R.InvalidMsgType, 35);
     m = t.unknownMessage ??= messageTables(t, undefined);
@@ -399,11 +510,12 @@ function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): bool
   const n = view.count;
   const maxTag = t.maxTag;
   const roles = m.roles;
-  const checks = t.checks;
+  const ops = opsFor(t, o);
   const buf = view.buf;
   const seen = t.seen[0]!;
   const stamp = nextStamp(t);
   let phase = 0; // 0 header, 1 body, 2 trailer
+  let requiredSeen = 0;
   let i = 0;
   while (i < n) {
     const tag = f[i * 3]!;
@@ -420,11 +532,13 @@ function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): bool
       i++;
       continue;
     }
-    const looseMember = (role & (HEADER | BODY | TRAILER)) === 0;
-    if (seen[tag] === stamp && (o & O_REPEAT) && !(looseMember && !(o & O_GROUPS))) {
+    if (seen[tag] !== stamp) {
+      seen[tag] = stamp;
+      requiredSeen += role >>> 5;
+    } else if ((o & O_REPEAT) && ((role & (HEADER | BODY | TRAILER)) !== 0 || (o & O_GROUPS))) {
+      // A loose group member repeated is reported as out of its group below, unless groups are unchecked.
       return fail(R.TagAppearsMoreThanOnce, tag);
     }
-    seen[tag] = stamp;
     if ((role & HEADER) !== 0 && phase === 0) {
       // header field in the header
     } else if (role & BODY) {
@@ -440,7 +554,8 @@ function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): bool
       return fail(R.RepeatingGroupFieldsOutOfOrder, tag);
     }
     const vs = f[i * 3 + 1]!, ve = f[i * 3 + 2]!;
-    if ((vs === ve || (checks[tag]! & o) !== 0) && !value(t, buf, vs, ve, tag, o)) return false;
+    const op = ops[tag]!;
+    if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) return false;
     if ((role & COUNT) !== 0 && (o & O_GROUPS) !== 0) {
       i = walkGroup(t, m.groups.get(tag)!, view, i, 1, o);
       if (i < 0) return false;
@@ -448,7 +563,7 @@ function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): bool
       i++;
     }
   }
-  if (o & O_REQUIRED) {
+  if ((o & O_REQUIRED) && requiredSeen !== m.requiredCount) {
     const req = m.required;
     for (let k = 0; k < req.length; k++) {
       if (seen[req[k]!] !== stamp) return fail(R.RequiredTagMissing, req[k]!);
@@ -475,7 +590,8 @@ function walkGroup(
   const countTag = g.countTag;
   const delim = g.delimiterTag;
   const roles = g.roles;
-  const checks = t.checks;
+  const ops = opsFor(t, o);
+  const buf = view.buf;
   // A malformed count passed the format check only when that check is off: then trust the entries.
   const count = parseUint(view.buf, f[ci * 3 + 1]!, f[ci * 3 + 2]!);
   if (count < 0 && (o & O_FORMAT) !== 0 && f[ci * 3 + 2]! > f[ci * 3 + 1]!) {
@@ -489,26 +605,30 @@ function walkGroup(
     entries++;
     const stamp = nextStamp(t);
     const entryStart = j;
+    let requiredSeen = 0;
     while (j < n) {
       const tag = f[j * 3]!;
       if (j > entryStart && tag === delim) break;
       const r = tag > 0 && tag <= maxTag ? roles[tag]! : 0;
       if (r === 0) break;
-      if (seen[tag] === stamp && (o & O_REPEAT)) {
+      if (seen[tag] !== stamp) {
+        seen[tag] = stamp;
+        requiredSeen += r >>> 2;
+      } else if (o & O_REPEAT) {
         fail(R.TagAppearsMoreThanOnce, tag);
         return -1;
       }
-      seen[tag] = stamp;
       const vs = f[j * 3 + 1]!, ve = f[j * 3 + 2]!;
-      if ((vs === ve || (checks[tag]! & o) !== 0) && !value(t, view.buf, vs, ve, tag, o)) return -1;
-      if (r === NESTED_COUNT) {
+      const op = ops[tag]!;
+      if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) return -1;
+      if ((r & (MEMBER | NESTED_COUNT)) === NESTED_COUNT) {
         j = walkGroup(t, g.nested.get(tag)!, view, j, depth + 1, o);
         if (j < 0) return -1;
       } else {
         j++;
       }
     }
-    if (o & O_REQUIRED) {
+    if ((o & O_REQUIRED) && requiredSeen !== g.requiredCount) {
       const req = g.required;
       for (let k = 0; k < req.length; k++) {
         if (seen[req[k]!] !== stamp) {

@@ -42,13 +42,19 @@ export interface BuildOptions {
   logonHook?: LogonHook;
 }
 
+/** Password (554) and NewPassword (925): masked in logs even when `log.maskTags` leaves them out. */
+const ALWAYS_MASKED = [554, 925];
+
 /** The logger a config asks for. */
 export function loggerFor(config: FixgConfig): Logger {
   return new Logger({
     level: config.log.verbose ? "debug" : config.log.level,
     format: config.log.format,
     redaction: {
-      maskTags: config.log.maskTags?.map(Number) ?? DEFAULT_REDACTION.maskTags,
+      // Passwords are masked whatever the list says: no secret ever reaches a log line.
+      maskTags: [
+        ...new Set([...(config.log.maskTags?.map(Number) ?? DEFAULT_REDACTION.maskTags), ...ALWAYS_MASKED]),
+      ],
       truncateTags: config.log.truncateTags?.map(Number) ?? DEFAULT_REDACTION.truncateTags,
       truncateTo: config.log.truncateTo ?? DEFAULT_REDACTION.truncateTo,
     },
@@ -59,7 +65,11 @@ export function loggerFor(config: FixgConfig): Logger {
 export async function openStore(config: FixgConfig, logger: Logger): Promise<MessageStore> {
   if (config.store.type === "memory") return new MemoryMessageStore();
   const s = config.store;
-  const opts: Parameters<typeof FileJournal.open>[0] = { dir: s.dir, fsync: s.fsync, onWarning: (m: string) => logger.warn("journal", m) };
+  const opts: Parameters<typeof FileJournal.open>[0] = {
+    dir: s.dir,
+    fsync: s.fsync,
+    onWarning: (m: string) => logger.warn("journal", m),
+  };
   if (s.batchMessages !== undefined) opts.batchMessages = s.batchMessages;
   if (s.batchMicros !== undefined) opts.batchMicros = s.batchMicros;
   if (s.segmentBytes !== undefined) opts.segmentBytes = s.segmentBytes;
@@ -69,13 +79,19 @@ export async function openStore(config: FixgConfig, logger: Logger): Promise<Mes
 }
 
 const dictCache = new Map<string, Dictionary>();
-async function dictionaryFor(path: string | undefined, beginString: string, where: string): Promise<Dictionary | undefined> {
+async function dictionaryFor(
+  path: string | undefined,
+  beginString: string,
+  where: string,
+): Promise<Dictionary | undefined> {
   if (path === "none") return undefined;
   const key = path ?? `builtin:${beginString}`;
   let d = dictCache.get(key);
   if (!d) {
     try {
-      d = path === undefined || path === "builtin" ? await builtinDictionary(beginString) : await loadDictionary(path);
+      d = path === undefined || path === "builtin"
+        ? await builtinDictionary(beginString)
+        : await loadDictionary(path);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
       throw new ConfigError(`${where}.dictionary: ${e instanceof Error ? e.message : e}`);
@@ -86,14 +102,36 @@ async function dictionaryFor(path: string | undefined, beginString: string, wher
 }
 
 /** Converts one session entry into the engine's session config. */
-export async function sessionConfigFor(e: SessionEntry, where: string, app: string | undefined): Promise<SessionConfig> {
-  const id: SessionId = { beginString: e.beginString, senderCompId: e.senderCompId, targetCompId: e.targetCompId };
-  for (const k of ["senderSubId", "targetSubId", "qualifier"] as const) if (typeof e[k] === "string") id[k] = e[k] as string;
+export async function sessionConfigFor(
+  e: SessionEntry,
+  where: string,
+  app: string | undefined,
+): Promise<SessionConfig> {
+  const id: SessionId = {
+    beginString: e.beginString,
+    senderCompId: e.senderCompId,
+    targetCompId: e.targetCompId,
+  };
+  for (const k of ["senderSubId", "targetSubId", "qualifier"] as const) {
+    if (typeof e[k] === "string") id[k] = e[k] as string;
+  }
   const c: SessionConfig = { ...DEFAULT_SESSION_SETTINGS, id, role: e.role };
   const copy = [
-    "heartbeatIntervalSec", "resetOnLogon", "resetOnLogout", "resetOnDisconnect", "refreshOnLogon",
-    "sendRedundantResendRequests", "resendRequestChunkSize", "checkLatency", "maxLatencySec", "checkCompId",
-    "testRequestDelayFactor", "timestampPrecision", "enableNextExpectedMsgSeqNum", "username", "password",
+    "heartbeatIntervalSec",
+    "resetOnLogon",
+    "resetOnLogout",
+    "resetOnDisconnect",
+    "refreshOnLogon",
+    "sendRedundantResendRequests",
+    "resendRequestChunkSize",
+    "checkLatency",
+    "maxLatencySec",
+    "checkCompId",
+    "testRequestDelayFactor",
+    "timestampPrecision",
+    "enableNextExpectedMsgSeqNum",
+    "username",
+    "password",
     "defaultApplVerId",
   ] as const;
   for (const k of copy) if (e[k] !== undefined) (c as unknown as Record<string, unknown>)[k] = e[k];
@@ -105,7 +143,11 @@ export async function sessionConfigFor(e: SessionEntry, where: string, app: stri
     const d = await dictionaryFor(e.dictionary as string | undefined, transportBegin, where);
     if (d) c.dictionary = d;
     if (e.beginString === "FIXT.1.1") {
-      const ad = await dictionaryFor((e.appDictionary as string | undefined) ?? "builtin", "FIX.5.0SP2", where);
+      const ad = await dictionaryFor(
+        (e.appDictionary as string | undefined) ?? "builtin",
+        "FIX.5.0SP2",
+        where,
+      );
       if (ad) c.appDictionary = ad;
     }
     const { enabled: _enabled, ...checks } = validation;
@@ -168,7 +210,10 @@ export async function sessionSpecFor(
   if (th) {
     spec.throttle = {};
     if (th.inboundPerSec !== undefined) {
-      spec.throttle.inbound = { perSecond: th.inboundPerSec as number, action: (th.inboundAction as "reject" | "logout") ?? "reject" };
+      spec.throttle.inbound = {
+        perSecond: th.inboundPerSec as number,
+        action: (th.inboundAction as "reject" | "logout") ?? "reject",
+      };
       if (th.inboundBurst !== undefined) spec.throttle.inbound.burst = th.inboundBurst as number;
     }
     if (th.outboundPerSec !== undefined) {
@@ -188,7 +233,10 @@ export async function sessionSpecFor(
   if (e.role === "initiator") {
     spec.reconnect = { ...DEFAULT_RECONNECT, ...(e.reconnect as Partial<ReconnectPolicy> | undefined) };
     spec.hosts = Array.isArray(e.hosts)
-      ? (e.hosts as string[]).map((h) => ({ host: h.slice(0, h.lastIndexOf(":")), port: Number(h.slice(h.lastIndexOf(":") + 1)) }))
+      ? (e.hosts as string[]).map((h) => ({
+        host: h.slice(0, h.lastIndexOf(":")),
+        port: Number(h.slice(h.lastIndexOf(":") + 1)),
+      }))
       : [{ host: String(e.host), port: Number(e.port) }];
   }
   return spec;
@@ -212,7 +260,9 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     const tlsKey = JSON.stringify(e.tls ?? null);
     const first = tlsOfPort.get(k);
     if (first && first.tls !== tlsKey) {
-      throw new ConfigError(`${config.file}: sessions[${i}].tls: sessions[${first.i}] listens on ${k} with other TLS settings; sessions sharing a port share its TLS settings`);
+      throw new ConfigError(
+        `${config.file}: sessions[${i}].tls: sessions[${first.i}] listens on ${k} with other TLS settings; sessions sharing a port share its TLS settings`,
+      );
     }
     if (!first) tlsOfPort.set(k, { i, tls: tlsKey });
     let a = acceptors.get(k);

@@ -165,27 +165,59 @@ export const CONFIG_SCHEMA: Schema = {
     defaults: { type: "object", fields: SESSION_FIELDS },
     sessions: { type: "array", of: { type: "object", fields: SESSION_FIELDS } },
     admin: { type: "object", fields: ADMIN_FIELDS },
-    users: { type: "map", of: { type: "object", fields: { passwordHash: { type: "string" } }, required: ["passwordHash"] } },
+    users: {
+      type: "map",
+      of: { type: "object", fields: { passwordHash: { type: "string" } }, required: ["passwordHash"] },
+    },
     tuning: { type: "object", fields: TUNING_FIELDS },
     reload: { type: "object", fields: { watch: { type: "bool" } } },
   },
 };
 
 /** A session entry after defaults are applied. */
-export type SessionEntry = Record<string, unknown> & { role: "initiator" | "acceptor"; senderCompId: string; targetCompId: string; beginString: string };
+export type SessionEntry = Record<string, unknown> & {
+  role: "initiator" | "acceptor";
+  senderCompId: string;
+  targetCompId: string;
+  beginString: string;
+};
 
 /** The parsed configuration. */
 export interface FixgConfig {
   file: string;
-  store: { type: "file" | "memory"; dir: string; fsync: "always" | "batch" | "none"; batchMessages?: number; batchMicros?: number; segmentBytes?: number; retentionDays?: number; retentionBytes?: number };
-  log: { level: "debug" | "info" | "warn" | "error"; format: "text" | "json"; verbose: boolean; maskTags?: string[]; truncateTags?: string[]; truncateTo?: number };
+  store: {
+    type: "file" | "memory";
+    dir: string;
+    fsync: "always" | "batch" | "none";
+    batchMessages?: number;
+    batchMicros?: number;
+    segmentBytes?: number;
+    retentionDays?: number;
+    retentionBytes?: number;
+  };
+  log: {
+    level: "debug" | "info" | "warn" | "error";
+    format: "text" | "json";
+    verbose: boolean;
+    maskTags?: string[];
+    truncateTags?: string[];
+    truncateTo?: number;
+  };
   sessions: SessionEntry[];
   /** The admin endpoint; absent when not configured (host defaults to 127.0.0.1). */
   admin?: { host: string; port?: number; token?: string };
   /** Users for Logon authentication: name -> PBKDF2 hash. */
   users: Record<string, { passwordHash: string }>;
   /** Performance knobs (cpus parsed into a list). */
-  tuning: { cpus?: number[]; allThreads?: boolean; lockBuffers?: boolean; noDelay?: boolean; rcvBufBytes?: number; sndBufBytes?: number; busyPollUs?: number };
+  tuning: {
+    cpus?: number[];
+    allThreads?: boolean;
+    lockBuffers?: boolean;
+    noDelay?: boolean;
+    rcvBufBytes?: number;
+    sndBufBytes?: number;
+    busyPollUs?: number;
+  };
   /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
   reload: { watch: boolean };
   /** The checked tree as read (sections added by other features live here). */
@@ -221,8 +253,15 @@ export function checkConfig(
   const defaults = (checked.defaults ?? {}) as Record<string, unknown>;
   const sessions = ((checked.sessions ?? []) as Record<string, unknown>[]).map((s, i) => {
     const merged = { beginString: "FIX.4.4", ...defaults, ...s } as Record<string, unknown>;
+    // Mappings (validation, reconnect, schedule, tls, throttle, outbound) merge key by key with defaults.
+    for (const [k, v] of Object.entries(s)) {
+      const d = defaults[k];
+      if (isMapping(v) && isMapping(d)) merged[k] = { ...d, ...v };
+    }
     for (const k of ["role", "senderCompId", "targetCompId"]) {
-      if (merged[k] === undefined) throw new ConfigError(`${file}: sessions[${i}].${k}: required key missing`);
+      if (merged[k] === undefined) {
+        throw new ConfigError(`${file}: sessions[${i}].${k}: required key missing`);
+      }
     }
     if (merged.role === "initiator" && merged.host === undefined && merged.hosts === undefined) {
       throw new ConfigError(`${file}: sessions[${i}].host: an initiator needs host and port (or hosts)`);
@@ -234,7 +273,9 @@ export function checkConfig(
       throw new ConfigError(`${file}: sessions[${i}].port: an acceptor needs a port`);
     }
     for (const [j, h] of ((merged.hosts ?? []) as string[]).entries()) {
-      if (!/^[^:\s]+:\d{1,5}$/.test(h)) throw new ConfigError(`${file}: sessions[${i}].hosts[${j}]: "${h}" is not host:port`);
+      if (!/^[^:\s]+:\d{1,5}$/.test(h)) {
+        throw new ConfigError(`${file}: sessions[${i}].hosts[${j}]: "${h}" is not host:port`);
+      }
     }
     return merged as SessionEntry;
   });
@@ -242,14 +283,24 @@ export function checkConfig(
   for (const [i, s] of sessions.entries()) {
     const k = `${s.beginString}:${s.senderCompId}->${s.targetCompId}${s.qualifier ? `#${s.qualifier}` : ""}`;
     const j = seen.get(k);
-    if (j !== undefined) throw new ConfigError(`${file}: sessions[${i}]: same session as sessions[${j}] (${k}); add a qualifier to tell them apart`);
+    if (j !== undefined) {
+      throw new ConfigError(
+        `${file}: sessions[${i}]: same session as sessions[${j}] (${k}); add a qualifier to tell them apart`,
+      );
+    }
     seen.set(k, i);
     if (typeof s.name === "string") {
       const dup = sessions.findIndex((o, n) => n < i && o.name === s.name);
-      if (dup >= 0) throw new ConfigError(`${file}: sessions[${i}].name: "${s.name}" is also the name of sessions[${dup}]`);
+      if (dup >= 0) {
+        throw new ConfigError(
+          `${file}: sessions[${i}].name: "${s.name}" is also the name of sessions[${dup}]`,
+        );
+      }
     }
     if (s.authentication === "users" && s.role !== "acceptor") {
-      throw new ConfigError(`${file}: sessions[${i}].authentication: only an acceptor checks Logon credentials`);
+      throw new ConfigError(
+        `${file}: sessions[${i}].authentication: only an acceptor checks Logon credentials`,
+      );
     }
     if (Array.isArray(s.allowedUsers)) {
       for (const u of s.allowedUsers as string[]) {
@@ -260,14 +311,21 @@ export function checkConfig(
     }
     const tls = s.tls as Record<string, unknown> | undefined;
     if (tls?.requireClientCert === true && s.role !== "acceptor") {
-      throw new ConfigError(`${file}: sessions[${i}].tls.requireClientCert: only an acceptor requires client certificates (an initiator presents cert and key)`);
+      throw new ConfigError(
+        `${file}: sessions[${i}].tls.requireClientCert: only an acceptor requires client certificates (an initiator presents cert and key)`,
+      );
     }
   }
   const store = (checked.store ?? {}) as FixgConfig["store"];
   const log = (checked.log ?? {}) as FixgConfig["log"];
   const out: FixgConfig = {
     file,
-    store: { ...store, type: store.type ?? "file", dir: store.dir ?? "./fixg-journal", fsync: store.fsync ?? "batch" },
+    store: {
+      ...store,
+      type: store.type ?? "file",
+      dir: store.dir ?? "./fixg-journal",
+      fsync: store.fsync ?? "batch",
+    },
     log: { ...log, level: log.level ?? "info", format: log.format ?? "text", verbose: log.verbose ?? false },
     sessions,
     users: (checked.users ?? {}) as FixgConfig["users"],
@@ -279,15 +337,23 @@ export function checkConfig(
   if (admin !== undefined) {
     out.admin = { ...admin, host: admin.host ?? "127.0.0.1" };
     if (admin.token !== undefined && admin.token.length < 16) {
-      throw new ConfigError(`${file}: admin.token: use at least 16 characters (e.g. from "openssl rand -hex 24")`);
+      throw new ConfigError(
+        `${file}: admin.token: use at least 16 characters (e.g. from "openssl rand -hex 24")`,
+      );
     }
   }
   for (const [name, u] of Object.entries(out.users)) {
     if (!/^pbkdf2-sha256\$\d+\$[^$]+\$[^$]+$/.test(u.passwordHash)) {
-      throw new ConfigError(`${file}: users.${name}.passwordHash: not a fixg password hash (make one with "fixg config hash-password")`);
+      throw new ConfigError(
+        `${file}: users.${name}.passwordHash: not a fixg password hash (make one with "fixg config hash-password")`,
+      );
     }
   }
   return out;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
 function tuningOf(t: Record<string, unknown> | undefined, file: string): FixgConfig["tuning"] {
@@ -299,9 +365,13 @@ function tuningOf(t: Record<string, unknown> | undefined, file: string): FixgCon
     for (const part of cpus as string[]) {
       for (const piece of part.split(",")) {
         const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(piece);
-        if (!m) throw new ConfigError(`${file}: tuning.cpus: "${part}" is not a CPU list (e.g. 0, 0-3 or 0,2)`);
+        if (!m) {
+          throw new ConfigError(`${file}: tuning.cpus: "${part}" is not a CPU list (e.g. 0, 0-3 or 0,2)`);
+        }
         const from = Number(m[1]), to = Number(m[2] ?? m[1]);
-        if (to < from || to > 1023) throw new ConfigError(`${file}: tuning.cpus: bad range "${piece.trim()}"`);
+        if (to < from || to > 1023) {
+          throw new ConfigError(`${file}: tuning.cpus: bad range "${piece.trim()}"`);
+        }
         for (let c = from; c <= to; c++) list.push(c);
       }
     }

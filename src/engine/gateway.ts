@@ -39,10 +39,20 @@ export interface ReconnectPolicy {
 }
 
 /** Default reconnect policy: 1 s doubling to 30 s, ±20%, forever. */
-export const DEFAULT_RECONNECT: ReconnectPolicy = { initialMs: 1000, maxMs: 30_000, factor: 2, jitter: 0.2, attempts: 0 };
+export const DEFAULT_RECONNECT: ReconnectPolicy = {
+  initialMs: 1000,
+  maxMs: 30_000,
+  factor: 2,
+  jitter: 0.2,
+  attempts: 0,
+};
 
 /** Delay before reconnect attempt `attempt` (0-based), with jitter from `random` in [0,1). */
-export function backoffDelayMs(p: ReconnectPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  p: ReconnectPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const base = Math.min(p.maxMs, p.initialMs * Math.pow(p.factor, attempt));
   const j = base * p.jitter * (random() * 2 - 1);
   return Math.max(0, Math.round(base + j));
@@ -269,7 +279,10 @@ export class Gateway {
     if (!this.#kill.engaged) this.#kill = { engaged: true, reason, sinceMs: this.#clock.nowMs() };
     const sessions = this.runners().map((r) => ({ key: r.key, ...r.engageKillSwitch(reason) }));
     const cancels = sessions.reduce((n, s) => n + s.cancels, 0);
-    this.logger.error("kill-switch", `ENGAGED (${reason}): ${cancels} cancels sent; order entry blocked until reset`);
+    this.logger.error(
+      "kill-switch",
+      `ENGAGED (${reason}): ${cancels} cancels sent; order entry blocked until reset`,
+    );
     return { sessions, cancels };
   }
 
@@ -295,11 +308,18 @@ export class Gateway {
       return true;
     }
     for (const a of this.#acceptors) {
-      if (!a.sessions.some((s) => sessionKey(s.config.id) === key) && !a.templates?.some((s) => s.config.id.senderCompId === e.spec.config.id.senderCompId)) continue;
+      if (
+        !a.sessions.some((s) => sessionKey(s.config.id) === key) &&
+        !a.templates?.some((s) => s.config.id.senderCompId === e.spec.config.id.senderCompId)
+      ) continue;
       if (sameMaterial(a.tlsMaterial, m)) return false;
       a.tlsMaterial = m;
       this.#tlsListeners.get(a)?.setMaterial(m);
-      this.logger.info("tls-reloaded", `new certificate on ${a.host}:${a.port} for new connections; live sessions keep theirs`, key);
+      this.logger.info(
+        "tls-reloaded",
+        `new certificate on ${a.host}:${a.port} for new connections; live sessions keep theirs`,
+        key,
+      );
       return true;
     }
     return false;
@@ -437,12 +457,15 @@ export class Gateway {
       conn.close();
       return;
     }
-    let refusedKey: string | undefined;
-    const refuse = (why: string) => {
+    const refuse = (why: string, refusedKey?: string) => {
       // FIX: a Logon that fails authentication is answered by disconnecting; no Logout is sent, as it would
       // consume a sequence number of a session the peer may not own (test case 1S c).
       if (refusedKey !== undefined) this.#entries.get(refusedKey)!.runner.counters.logonsRefused++;
-      this.logger.warn("logon-refused", `${why} (from ${conn.remoteAddr}); disconnected without sending`, refusedKey);
+      this.logger.warn(
+        "logon-refused",
+        `${why} (from ${conn.remoteAddr}); disconnected without sending`,
+        refusedKey,
+      );
       conn.close();
     };
     if (first.msgType !== "A") return refuse(`first message is MsgType ${first.msgType}, not Logon`);
@@ -453,31 +476,44 @@ export class Gateway {
     let entry = this.#entries.get(sessionKey(id));
     if (!entry) {
       const tpl = spec.templates?.find((t) =>
-        t.config.id.senderCompId === ours && t.config.id.beginString === begin && t.config.id.targetCompId === "*"
+        t.config.id.senderCompId === ours && t.config.id.beginString === begin &&
+        t.config.id.targetCompId === "*"
       );
       if (!tpl) return refuse(`unknown session ${sessionKey(id)}`);
-      const dyn: GatewaySession = { ...tpl, config: { ...tpl.config, id: { ...tpl.config.id, targetCompId: theirs } } };
+      const dyn: GatewaySession = {
+        ...tpl,
+        config: { ...tpl.config, id: { ...tpl.config.id, targetCompId: theirs } },
+      };
       entry = await this.#open(dyn);
-      this.logger.info("session-created", `dynamic session ${entry.runner.key} from template`, entry.runner.key);
+      this.logger.info(
+        "session-created",
+        `dynamic session ${entry.runner.key} from template`,
+        entry.runner.key,
+      );
     }
     const key = entry.runner.key;
-    refusedKey = key;
-    if (entry.spec.enabled === false) return refuse(`session ${key} is disabled`);
-    if (entry.held) return refuse(`session ${key} is held down by an operator`);
-    if (!inWindow(entry.spec.schedule, this.#clock.nowMs())) return refuse(`session ${key} is outside its schedule`);
+    if (entry.spec.enabled === false) return refuse(`session ${key} is disabled`, key);
+    if (entry.held) return refuse(`session ${key} is held down by an operator`, key);
+    if (!inWindow(entry.spec.schedule, this.#clock.nowMs())) {
+      return refuse(`session ${key} is outside its schedule`, key);
+    }
     if (entry.spec.allowedAddresses && !entry.spec.allowedAddresses.includes(conn.remoteHost)) {
-      return refuse(`address ${conn.remoteHost} not allowed for ${key}`);
+      return refuse(`address ${conn.remoteHost} not allowed for ${key}`, key);
     }
     const peer = conn instanceof TlsConnection ? conn.peerIdentity() : undefined;
     const allowedNames = entry.spec.tlsMaterial?.allowedClientNames;
     if (allowedNames !== undefined && !identityAllowed(peer, allowedNames)) {
-      return refuse(`client certificate ${peer?.commonName ?? "(none)"} is not allowed for ${key}`);
+      return refuse(`client certificate ${peer?.commonName ?? "(none)"} is not allowed for ${key}`, key);
     }
-    if (entry.runner.connected) return refuse(`session ${key} is already logged on from another connection`);
+    if (entry.runner.connected) {
+      return refuse(`session ${key} is already logged on from another connection`, key);
+    }
     const decision = await this.#authenticate(entry, first, conn, peer);
-    if (!decision.accept) return refuse(`not authorised: ${decision.reason}`);
+    if (!decision.accept) return refuse(`not authorised: ${decision.reason}`, key);
     // Another connection may have logged on while the credentials were being checked.
-    if (entry.runner.connected) return refuse(`session ${key} is already logged on from another connection`);
+    if (entry.runner.connected) {
+      return refuse(`session ${key} is already logged on from another connection`, key);
+    }
     if (this.#stopping) {
       conn.close();
       return;
@@ -526,7 +562,9 @@ export class Gateway {
       const prev = this.#tuning.get(r.knob);
       this.#tuning.set(r.knob, r);
       if (prev && prev.ok === r.ok && prev.effective === r.effective) continue;
-      const text = `${r.knob}: requested ${r.requested}, effective ${r.effective}${r.warning ? ` (${r.warning})` : ""}`;
+      const text = `${r.knob}: requested ${r.requested}, effective ${r.effective}${
+        r.warning ? ` (${r.warning})` : ""
+      }`;
       if (r.ok) this.logger.info("tuning", text, key);
       else this.logger.warn("tuning", text, key);
     }
@@ -567,9 +605,15 @@ export class Gateway {
       }
       let conn: Connection;
       try {
-        conn = cur.tlsMaterial ? await connectTlsNode(h.host, h.port, cur.tlsMaterial) : await connectTcp(h.host, h.port, cur.tls);
+        conn = cur.tlsMaterial
+          ? await connectTlsNode(h.host, h.port, cur.tlsMaterial)
+          : await connectTcp(h.host, h.port, cur.tls);
       } catch (e) {
-        this.logger.warn("connect-failed", `${h.host}:${h.port}: ${e instanceof Error ? e.message : e}`, r.key);
+        this.logger.warn(
+          "connect-failed",
+          `${h.host}:${h.port}: ${e instanceof Error ? e.message : e}`,
+          r.key,
+        );
         attempt++;
         hostIdx++;
         const limit = (cur.reconnect ?? policy).attempts;
@@ -586,9 +630,17 @@ export class Gateway {
       this.logger.info("connect", `connected to ${h.host}:${h.port}`, r.key);
       this.#tune(conn, r.key);
       const loggedOn = await r.attach(conn);
-      if (loggedOn) attempt = 0;
-      else attempt++;
       this.logger.info("disconnect", `disconnected from ${h.host}:${h.port}`, r.key);
+      if (loggedOn) attempt = 0;
+      else {
+        // A connection closed before logon (refused Logon, failed TLS client verification) counts as a failed attempt.
+        attempt++;
+        const limit = (cur.reconnect ?? policy).attempts;
+        if (limit > 0 && attempt >= limit) {
+          this.logger.error("gave-up", `not logged on after ${attempt} attempts`, r.key);
+          return;
+        }
+      }
     }
   }
 
@@ -652,7 +704,7 @@ export class Gateway {
     e.runner.configureOutbound(spec.outbound ?? {});
     if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
     // A session enabled again connects now rather than at its next poll.
-    if (!wasEnabled && spec.enabled !== false) for (const w of this.#wake.splice(0)) w();
+    if (!wasEnabled && spec.enabled !== false) { for (const w of this.#wake.splice(0)) w(); }
     return true;
   }
 
@@ -661,17 +713,33 @@ export class Gateway {
     const id = spec.config.id;
     let found = false;
     for (const a of this.#acceptors) {
-      const i = a.templates?.findIndex((t) => t.config.id.senderCompId === id.senderCompId && t.config.id.beginString === id.beginString) ?? -1;
-      if (i < 0) continue;
+      const i = a.templates?.findIndex((t) =>
+        t.config.id.senderCompId === id.senderCompId && t.config.id.beginString === id.beginString
+      ) ?? -1;
+      if (i < 0) {
+        continue;
+      }
       const old = a.templates![i]!;
-      a.templates![i] = { ...spec, ...(old.tlsMaterial ? { tlsMaterial: old.tlsMaterial } : {}), ...(old.app ? { app: old.app } : {}) };
+      a.templates![i] = {
+        ...spec,
+        ...(old.tlsMaterial ? { tlsMaterial: old.tlsMaterial } : {}),
+        ...(old.app ? { app: old.app } : {}),
+      };
       found = true;
     }
     for (const e of this.#entries.values()) {
       const eid = e.spec.config.id;
-      if (eid.senderCompId !== id.senderCompId || eid.beginString !== id.beginString || e.spec.config.role !== "acceptor") continue;
-      if (this.#acceptors.some((a) => a.sessions.some((s) => sessionKey(s.config.id) === e.runner.key))) continue;
-      this.updateSession({ ...spec, config: { ...spec.config, id: { ...id, targetCompId: eid.targetCompId } } });
+      if (
+        eid.senderCompId !== id.senderCompId || eid.beginString !== id.beginString ||
+        e.spec.config.role !== "acceptor"
+      ) continue;
+      if (this.#acceptors.some((a) => a.sessions.some((s) => sessionKey(s.config.id) === e.runner.key))) {
+        continue;
+      }
+      this.updateSession({
+        ...spec,
+        config: { ...spec.config, id: { ...id, targetCompId: eid.targetCompId } },
+      });
     }
     return found;
   }

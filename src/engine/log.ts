@@ -19,7 +19,11 @@ export interface RedactionOptions {
 }
 
 /** Default redaction: passwords and Account masked, free text truncated. */
-export const DEFAULT_REDACTION: RedactionOptions = { maskTags: [554, 925, 1], truncateTags: [58], truncateTo: 32 };
+export const DEFAULT_REDACTION: RedactionOptions = {
+  maskTags: [554, 925, 1],
+  truncateTags: [58],
+  truncateTo: 32,
+};
 
 /** One log record. */
 export interface LogRecord {
@@ -44,6 +48,9 @@ export interface LoggerOptions {
 }
 
 const enc = new TextEncoder();
+/** SOH or "|": the field separators of a message string (SOH is the FIX delimiter, on purpose). */
+// deno-lint-ignore no-control-regex
+const FIELD_SEPARATOR = /[\x01|]/;
 /** Writes a line to stderr synchronously (log lines must not be lost when the process exits). */
 export const stderrSink: LogSink = (line) => {
   Deno.stderr.writeSync(enc.encode(line + "\n"));
@@ -93,12 +100,14 @@ export class Logger {
       const o: Record<string, unknown> = { ts, level: r.level, event: r.event };
       if (r.session !== undefined) o.session = r.session;
       o.msg = r.text;
-      if (r.data) for (const [k, v] of Object.entries(r.data)) if (!(k in o)) o[k] = v;
+      if (r.data) { for (const [k, v] of Object.entries(r.data)) if (!(k in o)) o[k] = v; }
       this.#sink(JSON.stringify(o));
     } else {
       let line = `${ts} ${r.level.toUpperCase().padEnd(5)} ${r.session ?? "-"} ${r.event}: ${r.text}`;
       if (r.data && Object.keys(r.data).length > 0) {
-        line += " " + Object.entries(r.data).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ");
+        line += " " +
+          Object.entries(r.data).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+            .join(" ");
       }
       this.#sink(line);
     }
@@ -124,7 +133,9 @@ export class Logger {
       const tag = view.tagAt(i);
       let v = latin1String(view.buf, view.valueStartAt(i), view.valueEndAt(i));
       if (this.#mask.has(tag)) v = "***";
-      else if (this.#trunc.has(tag) && v.length > this.redaction.truncateTo) v = v.slice(0, this.redaction.truncateTo) + "…";
+      else if (this.#trunc.has(tag) && v.length > this.redaction.truncateTo) {
+        v = v.slice(0, this.redaction.truncateTo) + "…";
+      }
       s += `${tag}=${v.replaceAll("\x01", "^A")}|`;
     }
     return s;
@@ -132,12 +143,14 @@ export class Logger {
 
   /** Redacts a `|`- or SOH-delimited message string. */
   redactString(msg: string): string {
-    return msg.split(/[\x01|]/).filter((f) => f.length > 0).map((f) => {
+    return msg.split(FIELD_SEPARATOR).filter((f) => f.length > 0).map((f) => {
       const eq = f.indexOf("=");
       const tag = Number(f.slice(0, eq));
       const v = f.slice(eq + 1);
       if (this.#mask.has(tag)) return `${tag}=***`;
-      if (this.#trunc.has(tag) && v.length > this.redaction.truncateTo) return `${tag}=${v.slice(0, this.redaction.truncateTo)}…`;
+      if (this.#trunc.has(tag) && v.length > this.redaction.truncateTo) {
+        return `${tag}=${v.slice(0, this.redaction.truncateTo)}…`;
+      }
       return f;
     }).join("|") + "|";
   }

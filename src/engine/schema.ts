@@ -28,7 +28,9 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
   }
   switch (schema.type) {
     case "string": {
-      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") fail("expected a string");
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") {
+        fail("expected a string");
+      }
       const s = String(value);
       if (schema.enum && !schema.enum.includes(s)) fail(`"${s}" is not one of ${schema.enum.join(", ")}`);
       return s;
@@ -50,7 +52,9 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
       return fail(`"${value}" is not a boolean (true/false)`);
     }
     case "strings": {
-      if (Array.isArray(value)) return value.map((v, i) => checkValue({ type: "string" }, v, `${path}[${i}]`, file));
+      if (Array.isArray(value)) {
+        return value.map((v, i) => checkValue({ type: "string" }, v, `${path}[${i}]`, file));
+      }
       if (typeof value === "string") return value.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
       return fail("expected a string or a list of strings");
     }
@@ -61,7 +65,9 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
     case "map": {
       if (typeof value !== "object" || Array.isArray(value)) fail("expected a mapping");
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = checkValue(schema.of, v, join(path, k), file);
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        out[k] = checkValue(schema.of, v, join(path, k), file);
+      }
       return out;
     }
     case "object": {
@@ -70,14 +76,18 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
       for (const k of Object.keys(obj)) {
         if (!(k in schema.fields)) {
           const near = closest(k, Object.keys(schema.fields));
-          throw new ConfigError(`${file}: ${join(path, k)}: unknown key${near ? ` (did you mean "${near}"?)` : ""}`);
+          throw new ConfigError(
+            `${file}: ${join(path, k)}: unknown key${near ? ` (did you mean "${near}"?)` : ""}`,
+          );
         }
       }
       const out: Record<string, unknown> = {};
       for (const [k, s] of Object.entries(schema.fields)) {
         const v = checkValue(s, obj[k], join(path, k), file);
         if (v !== undefined) out[k] = v;
-        else if (schema.required?.includes(k)) throw new ConfigError(`${file}: ${join(path, k)}: required key missing`);
+        else if (schema.required?.includes(k)) {
+          throw new ConfigError(`${file}: ${join(path, k)}: required key missing`);
+        }
       }
       return out;
     }
@@ -89,19 +99,29 @@ function join(path: string, k: string): string {
 }
 
 /** Replaces `${VAR}` (and `${VAR:-default}`) in every string of a parsed YAML tree. */
-export function substituteEnv(value: unknown, path: string, file: string, env: (name: string) => string | undefined): unknown {
+export function substituteEnv(
+  value: unknown,
+  path: string,
+  file: string,
+  env: (name: string) => string | undefined,
+): unknown {
   if (typeof value === "string") {
-    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, def: string | undefined) => {
-      const v = env(name);
-      if (v !== undefined) return v;
-      if (def !== undefined) return def;
-      throw new ConfigError(`${file}: ${path}: environment variable ${name} is not set`);
-    });
+    return value.replace(
+      /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g,
+      (_m, name: string, def: string | undefined) => {
+        const v = env(name);
+        if (v !== undefined) return v;
+        if (def !== undefined) return def;
+        throw new ConfigError(`${file}: ${path}: environment variable ${name} is not set`);
+      },
+    );
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, `${path}[${i}]`, file, env));
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substituteEnv(v, path ? `${path}.${k}` : k, file, env);
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = substituteEnv(v, path ? `${path}.${k}` : k, file, env);
+    }
     return out;
   }
   return value;
@@ -124,7 +144,11 @@ function distance(a: string, b: string): number {
   for (let j = 1; j <= b.length; j++) dp[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
     for (let j = 1; j <= b.length; j++) {
-      dp[i]![j] = Math.min(dp[i - 1]![j]! + 1, dp[i]![j - 1]! + 1, dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[i]![j] = Math.min(
+        dp[i - 1]![j]! + 1,
+        dp[i]![j - 1]! + 1,
+        dp[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
   }
   return dp[a.length]![b.length]!;

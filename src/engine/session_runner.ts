@@ -6,7 +6,7 @@
  * Inputs are processed strictly one after another. While a resend is being read from the store,
  * later inputs wait in a backlog (views copied), so the machine sees them in arrival order.
  */
-import { Framer, type FixMessage, MessageView, Tag } from "../codec/mod.ts";
+import { type FixMessage, Framer, MessageView, Tag } from "../codec/mod.ts";
 import { validationOptions } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
 import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
@@ -53,6 +53,8 @@ export class SessionCounters {
   ordersRefused = 0;
   /** OrderCancelRequests queued by the kill switch. */
   killSwitchCancels = 0;
+  /** Store (journal) failures: the session stopped sending (disk full, I/O error). */
+  storeErrors = 0;
   /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */
   lastHeartbeatInMs = 0;
   lastHeartbeatOutMs = 0;
@@ -171,8 +173,11 @@ export class SessionRunner implements SessionHandle {
   #blocked = false;
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
+  #depth = 0;
+  #draining = false;
+  /** A callback runs while its step still has messages to write: sends from it wait for those. */
   #deferSends = false;
-  #deferred: Input[] = [];
   #timerAtMs = Infinity;
   #disconnectWaiters: Array<() => void> = [];
   #lastError: string | undefined;
@@ -215,7 +220,12 @@ export class SessionRunner implements SessionHandle {
   }
 
   /** Creates a runner for a session whose store is open. */
-  static create(config: SessionConfig, store: SessionStore, app: Application, options: RunnerOptions = {}): SessionRunner {
+  static create(
+    config: SessionConfig,
+    store: SessionStore,
+    app: Application,
+    options: RunnerOptions = {},
+  ): SessionRunner {
     const r = new SessionRunner(config, store, app, options);
     app.onCreate?.(r);
     return r;
@@ -231,7 +241,11 @@ export class SessionRunner implements SessionHandle {
         const v = this.#view.parseInto(buf, start, end);
         const t = v.msgType;
         if (this.logger.enabled("debug")) {
-          this.logger.debug("in", this.logger.redactedMessage(v), this.key, { dir: "in", seq: v.seqNum, msgType: t });
+          this.logger.debug("in", this.logger.redactedMessage(v), this.key, {
+            dir: "in",
+            seq: v.seqNum,
+            msgType: t,
+          });
         }
         countType(this.counters.inByType, t);
         if (t === "0") this.counters.lastHeartbeatInMs = now;
@@ -322,11 +336,16 @@ export class SessionRunner implements SessionHandle {
         cancels++;
       }
     }
-    this.logger.warn("kill-switch", `engaged (${reason}): ${cancels} cancels queued, ${withdrawn} queued orders withdrawn`, this.key, {
-      cancels,
-      withdrawn,
-      openOrders: this.#orders.open().length,
-    });
+    this.logger.warn(
+      "kill-switch",
+      `engaged (${reason}): ${cancels} cancels queued, ${withdrawn} queued orders withdrawn`,
+      this.key,
+      {
+        cancels,
+        withdrawn,
+        openOrders: this.#orders.open().length,
+      },
+    );
     this.#scheduleFlush();
     return { cancels, withdrawn };
   }
@@ -447,45 +466,74 @@ export class SessionRunner implements SessionHandle {
     return new Promise((r) => this.#disconnectWaiters.push(r));
   }
 
-  send(message: FixMessage, options?: { resend?: boolean }): SendResult {
-    if (this.#deferSends) {
-      // Called from onMessage while the current step still has sends to write: ours must follow them
-      // on the wire, so it is stepped once the current actions are done (its number is not known yet).
-      this.#deferred.push(options?.resend === false ? { kind: "send", message, resend: false } : { kind: "send", message });
-      return 0;
+  /**
+   * Sends an application message. When the socket is free and nothing waits, it is numbered and
+   * written at once and this returns its MsgSeqNum. Otherwise (a write in flight, messages waiting,
+   * not logged on, the outbound throttle, or a callback whose step still has messages to write) it
+   * waits in its priority queue (by MsgType, or `options.priority`) and gets its MsgSeqNum when it
+   * leaves, highest priority first; this then returns 0. "back-pressure" when more than the
+   * high-water mark waits. Throws SendRefusedError for order entry (D, G, ...) while the kill switch
+   * blocks orders.
+   */
+  send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
+    if (this.#storeError) throw this.#storeError;
+    if (this.#ordersBlocked !== undefined && ORDER_ENTRY_MSG_TYPES.has(message.msgType)) {
+      this.counters.ordersRefused++;
+      throw new SendRefusedError(
+        `35=${message.msgType} refused on ${this.key}: order entry blocked (${this.#ordersBlocked})`,
+      );
     }
-    if (this.#outLen + this.#inFlight > this.#hwm) {
+    if (this.#outLen + this.#inFlight + this.#queue.bytes > this.#hwm) {
       this.counters.backPressureEvents++;
       return "back-pressure";
     }
-    if (this.#storeError) throw this.#storeError;
-    const before = this.#nextSenderSeq;
-    const input: Input = options?.resend === false
-      ? { kind: "send", message, resend: false }
-      : { kind: "send", message };
-    this.#input(input);
-    this.#scheduleFlush();
-    return this.#nextSenderSeq > before ? this.#nextSenderSeq - 1 : 0;
+    const resend = options?.resend !== false;
+    if (this.#canSendNow()) {
+      this.#orders.onSent(message, performance.now());
+      const before = this.#nextSenderSeq;
+      this.#input(resend ? { kind: "send", message } : { kind: "send", message, resend: false });
+      this.#scheduleFlush();
+      return this.#nextSenderSeq > before ? this.#nextSenderSeq - 1 : 0;
+    }
+    const p = options?.priority ?? this.#queue.priorityOf(message.msgType);
+    this.#queue.push(message, resend, p, performance.now());
+    if (this.#depth === 0) this.#scheduleFlush();
+    return 0;
+  }
+
+  /** True when a message can be numbered and written now without overtaking anything. */
+  #canSendNow(): boolean {
+    if (
+      !this.#loggedOn || !this.#conn || this.#writing || this.#blocked || this.#draining || this.#deferSends
+    ) return false;
+    if (this.#queue.length > 0 || this.#storeError !== undefined || this.#closeAfterFlush !== undefined) {
+      return false;
+    }
+    return this.#outThrottle === undefined || this.#outThrottle.tryTake(this.#clock.nowMs());
   }
 
   whenWritable(): Promise<void> {
-    if (this.#outLen + this.#inFlight <= this.#hwm / 2) return Promise.resolve();
+    if (this.#outLen + this.#inFlight + this.#queue.bytes <= this.#hwm / 2) return Promise.resolve();
     return new Promise((r) => this.#writableWaiters.push(r));
   }
 
   logout(text?: string): void {
+    // What the application queued before asking for the Logout goes out before it.
+    this.#drain(true);
     this.#input(text === undefined ? { kind: "logout" } : { kind: "logout", text });
     this.#scheduleFlush();
   }
 
   /** Operator: reset both sequence numbers (Logon 141=Y when logged on). */
   resetSequence(): void {
+    this.#drain(true);
     this.#input({ kind: "reset" });
     this.#scheduleFlush();
   }
 
   /** Operator: set the next sequence numbers. */
   setSequence(nextSenderSeq?: number, nextTargetSeq?: number): void {
+    this.#drain(true);
     const i: Input = { kind: "set-seq" };
     if (nextSenderSeq !== undefined) i.nextSenderSeq = nextSenderSeq;
     if (nextTargetSeq !== undefined) i.nextTargetSeq = nextTargetSeq;
@@ -496,12 +544,14 @@ export class SessionRunner implements SessionHandle {
   /** Closes the connection after writing what is already queued (no Logout): fault injection and operators. */
   disconnect(reason: string): void {
     if (!this.#conn) return;
+    this.#drain(true);
     this.#closeAfterFlush = reason;
     this.#scheduleFlush();
   }
 
   /** Moves our next MsgSeqNum to `newSeqNo` with a SequenceReset-Reset (35=4, 36=newSeqNo) when logged on. */
   sendSequenceReset(newSeqNo: number): void {
+    this.#drain(true);
     this.#input({ kind: "sequence-reset", newSeqNo });
     this.#scheduleFlush();
   }
@@ -535,21 +585,21 @@ export class SessionRunner implements SessionHandle {
       this.#backlog.push(input.kind === "message" ? { kind: "message", view: input.view.copy() } : input);
       return;
     }
-    const r = step(this.#state, input, this.#clock.nowMs());
-    this.#state = r.state;
-    this.#execute(r.actions);
-    if (r.nextTickMs !== undefined) this.#armTimer(r.nextTickMs);
+    this.#depth++;
+    try {
+      const r = step(this.#state, input, this.#clock.nowMs());
+      this.#state = r.state;
+      this.#execute(r.actions);
+      if (r.nextTickMs !== undefined) this.#armTimer(r.nextTickMs);
+    } finally {
+      this.#depth--;
+    }
+    // What the application sent during the step follows the step's own messages on the wire. While
+    // a write is in flight it waits, so a later higher-priority message can still go first.
+    if (this.#depth === 0 && !this.#draining && !this.#writing && this.#queue.length > 0) this.#drain(false);
   }
 
   #execute(actions: Action[]): void {
-    this.#executeActions(actions);
-    if (this.#deferred.length > 0 && !this.#deferSends) {
-      const d = this.#deferred.splice(0);
-      for (const input of d) this.#input(input);
-    }
-  }
-
-  #executeActions(actions: Action[]): void {
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i]!;
       switch (a.kind) {
@@ -567,6 +617,7 @@ export class SessionRunner implements SessionHandle {
           this.#track(this.#store.appendInbound(a.seq, a.bytes));
           break;
         case "deliver": {
+          // The application's sends follow the messages this step still has to write.
           const outer = this.#deferSends;
           if (!outer) this.#deferSends = hasSendAfter(actions, i);
           this.#deliver(a.view);
@@ -601,15 +652,19 @@ export class SessionRunner implements SessionHandle {
           this.#closeAfterFlush = a.reason;
           this.#scheduleFlush();
           break;
-        case "logon":
+        case "logon": {
           this.#loggedOn = true;
           this.#loggedOnThisConnection = true;
           this.counters.logons++;
           this.counters.loggedOnSinceMs = this.#clock.nowMs();
+          const outer = this.#deferSends;
+          if (!outer) this.#deferSends = hasSendAfter(actions, i);
           this.#app.onLogon?.(this);
+          this.#deferSends = outer;
           // Messages queued while not logged on leave now, highest priority first.
           this.#scheduleFlush();
           break;
+        }
         case "logout":
           if (this.#loggedOn) {
             this.#loggedOn = false;
@@ -627,7 +682,9 @@ export class SessionRunner implements SessionHandle {
   #deliver(view: MessageView): void {
     const perf = performance.now();
     const acked = this.#orders.onReceived(view, perf);
-    if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) this.#queueCancel(acked);
+    if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {
+      this.#queueCancel(acked);
+    }
     if (this.#inThrottle !== undefined && !this.#inThrottle.tryTake(this.#clock.nowMs())) {
       this.#onThrottled(view);
       return;
@@ -651,7 +708,9 @@ export class SessionRunner implements SessionHandle {
     if (now - this.#lastThrottleLogMs >= 1000) {
       this.logger.warn(
         "throttled",
-        `${this.#throttledSinceLog} inbound message(s) over ${rate}/s ${logout ? "(logging out)" : "rejected (35=j)"}`,
+        `${this.#throttledSinceLog} inbound message(s) over ${rate}/s ${
+          logout ? "(logging out)" : "rejected (35=j)"
+        }`,
         this.key,
         { seq: view.seqNum, msgType: view.msgType, count: this.#throttledSinceLog },
       );
@@ -675,21 +734,30 @@ export class SessionRunner implements SessionHandle {
    * or everything (`all`, before a Logout or a reset).
    */
   #drain(all: boolean): void {
-    if (this.#queue.length === 0 || !this.#loggedOn || this.#blocked || !this.#conn) return;
+    if (this.#draining || this.#queue.length === 0 || !this.#loggedOn || this.#blocked || !this.#conn) return;
     if (this.#storeError !== undefined || this.#closeAfterFlush !== undefined) return;
     const perf = performance.now();
     const now = this.#clock.nowMs();
     const limit = this.#outThrottle;
-    while (this.#queue.length > 0 && (all || this.#outLen < this.#maxBatchBytes)) {
-      if (!all && limit !== undefined && !limit.tryTake(now)) {
-        this.counters.throttledOutWaits++;
-        this.#armThrottleTimer(limit.nextTokenAtMs(now) - now);
-        break;
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0 && (all || this.#outLen < this.#maxBatchBytes)) {
+        if (!all && limit !== undefined && !limit.tryTake(now)) {
+          this.counters.throttledOutWaits++;
+          this.#armThrottleTimer(limit.nextTokenAtMs(now) - now);
+          break;
+        }
+        const m = this.#queue.take(perf)!;
+        this.#orders.onSent(m.message, perf);
+        this.#input(
+          m.resend
+            ? { kind: "send", message: m.message }
+            : { kind: "send", message: m.message, resend: false },
+        );
+        if (this.#blocked || !this.#conn || !this.#loggedOn || this.#closeAfterFlush !== undefined) break;
       }
-      const m = this.#queue.take(perf)!;
-      this.#orders.onSent(m.message, perf);
-      this.#input(m.resend ? { kind: "send", message: m.message } : { kind: "send", message: m.message, resend: false });
-      if (this.#blocked) break;
+    } finally {
+      this.#draining = false;
     }
   }
 
@@ -701,7 +769,14 @@ export class SessionRunner implements SessionHandle {
     }, Math.max(1, delayMs));
   }
 
-  #onEvent(ev: { level: "debug" | "info" | "warn" | "error"; name: string; text: string; data?: Record<string, string | number | boolean> }): void {
+  #onEvent(
+    ev: {
+      level: "debug" | "info" | "warn" | "error";
+      name: string;
+      text: string;
+      data?: Record<string, string | number | boolean>;
+    },
+  ): void {
     const c = this.counters;
     switch (ev.name) {
       case "reject-sent": {
@@ -737,7 +812,11 @@ export class SessionRunner implements SessionHandle {
     }
     if (ev.level === "error" || ev.level === "warn") this.#lastError = ev.text;
     if (this.logger.enabled(ev.level)) {
-      this.logger.log(ev.data ? { level: ev.level, event: ev.name, text: ev.text, session: this.key, data: ev.data } : { level: ev.level, event: ev.name, text: ev.text, session: this.key });
+      this.logger.log(
+        ev.data
+          ? { level: ev.level, event: ev.name, text: ev.text, session: this.key, data: ev.data }
+          : { level: ev.level, event: ev.name, text: ev.text, session: this.key },
+      );
     }
   }
 
@@ -751,6 +830,7 @@ export class SessionRunner implements SessionHandle {
 
   #onStoreError(e: unknown): void {
     // A message we cannot journal must not go out: stop sending and drop the connection.
+    if (this.#storeError === undefined) this.counters.storeErrors++;
     this.#storeError = e instanceof Error ? e : new Error(String(e));
     this.#lastError = `store: ${this.#storeError.message}`;
     this.logger.error("store-error", `${this.#storeError.message}; session stops sending`, this.key);
@@ -818,7 +898,11 @@ export class SessionRunner implements SessionHandle {
     else if (msgType === "2") this.counters.resendRequestsSent++;
     if (this.logger.enabled("debug")) {
       const v = MessageView.parse(bytes);
-      this.logger.debug("out", this.logger.redactedMessage(v), this.key, { dir: "out", seq: v.seqNum, msgType });
+      this.logger.debug("out", this.logger.redactedMessage(v), this.key, {
+        dir: "out",
+        seq: v.seqNum,
+        msgType,
+      });
     }
   }
 
@@ -873,12 +957,6 @@ export class SessionRunner implements SessionHandle {
   }
 }
 
-/** True when an action after index `i` writes a message: a send made during action `i` must wait for it. */
-function hasSendAfter(actions: Action[], i: number): boolean {
-  for (let k = i + 1; k < actions.length; k++) if (actions[k]!.kind === "send") return true;
-  return false;
-}
-
 /** Counts one message by MsgType, keeping the label set bounded whatever a counterparty sends. */
 function countType(m: Map<string, number>, t: string): void {
   const c = m.get(t);
@@ -888,4 +966,10 @@ function countType(m: Map<string, number>, t: string): void {
   }
   const key = m.size < MAX_MSG_TYPE_LABELS && /^[0-9A-Za-z]{1,3}$/.test(t) ? t : "other";
   m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/** True when an action after index `i` writes a message: a send made during action `i` must wait for it. */
+function hasSendAfter(actions: Action[], i: number): boolean {
+  for (let k = i + 1; k < actions.length; k++) if (actions[k]!.kind === "send") return true;
+  return false;
 }

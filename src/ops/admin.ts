@@ -14,6 +14,7 @@
  * 403 when no token is configured (they are off).
  */
 import type { Gateway, GatewaySessionStatus } from "../engine/gateway.ts";
+import { EnvironmentError } from "../errors.ts";
 import type { Logger } from "../engine/log.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "../metrics/prometheus.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
@@ -37,7 +38,10 @@ export interface AdminOptions {
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body, null, 2) + "\n", { status, headers: { ...JSON_HEADERS, ...headers } });
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { ...JSON_HEADERS, ...headers },
+  });
 }
 
 function iso(ms: number): string | null {
@@ -104,7 +108,18 @@ export class AdminServer {
           },
         }, (req) => this.handle(req));
       } catch (e) {
-        reject(e);
+        const why = e instanceof Deno.errors.AddrInUse
+          ? "address already in use"
+          : e instanceof Deno.errors.PermissionDenied
+          ? "permission denied"
+          : e instanceof Error
+          ? e.message
+          : String(e);
+        reject(
+          new EnvironmentError(`Cannot serve the admin endpoint on ${this.#o.host}:${this.#o.port}: ${why}`, {
+            cause: e,
+          }),
+        );
       }
     });
   }
@@ -132,11 +147,18 @@ export class AdminServer {
     const m = req.method;
     if (path === "/metrics") {
       if (m !== "GET") return methodNotAllowed("GET");
-      return new Response(this.#o.registry.render(), { headers: { "content-type": PROMETHEUS_CONTENT_TYPE } });
+      return new Response(this.#o.registry.render(), {
+        headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
+      });
     }
     if (path === "/health") {
       if (m !== "GET") return methodNotAllowed("GET");
-      return json(200, { status: "ok", version: VERSION, uptimeSec: Math.round((this.#now() - this.#gw.startedAtMs) / 1000), sessions: this.#gw.runners().length });
+      return json(200, {
+        status: "ok",
+        version: VERSION,
+        uptimeSec: Math.round((this.#now() - this.#gw.startedAtMs) / 1000),
+        sessions: this.#gw.runners().length,
+      });
     }
     if (path === "/ready") {
       if (m !== "GET") return methodNotAllowed("GET");
@@ -161,7 +183,9 @@ export class AdminServer {
       if (m !== "POST") return methodNotAllowed("GET, POST");
       const body = await readJson(req);
       if (body instanceof Response) return body;
-      const reason = typeof body.reason === "string" && body.reason.length > 0 ? body.reason.slice(0, 200) : "admin request";
+      const reason = typeof body.reason === "string" && body.reason.length > 0
+        ? body.reason.slice(0, 200)
+        : "admin request";
       this.#o.logger.warn("admin", `kill switch requested: ${reason}`);
       const r = this.#gw.engageKillSwitch(reason);
       return json(200, { ...this.#killState(), cancelsSent: r.cancels, sessions: r.sessions });
@@ -175,14 +199,23 @@ export class AdminServer {
       if (m !== "POST") return methodNotAllowed("POST");
       if (!this.#o.reload) return json(409, { error: "no config file to reload (sessions came from flags)" });
       const o = await this.#o.reload();
-      return json(o.ok ? 200 : 422, { ok: o.ok, applied: o.applied, needsRestart: o.needsRestart, ...(o.error ? { error: o.error } : {}) });
+      return json(o.ok ? 200 : 422, {
+        ok: o.ok,
+        applied: o.applied,
+        needsRestart: o.needsRestart,
+        ...(o.error ? { error: o.error } : {}),
+      });
     }
     return json(404, { error: `no such endpoint: ${path}` });
   }
 
   #killState(): Record<string, unknown> {
     const k = this.#gw.killSwitch;
-    return { engaged: k.engaged, reason: k.reason ?? null, since: k.sinceMs === undefined ? null : new Date(k.sinceMs).toISOString() };
+    return {
+      engaged: k.engaged,
+      reason: k.reason ?? null,
+      since: k.sinceMs === undefined ? null : new Date(k.sinceMs).toISOString(),
+    };
   }
 
   #detail(s: GatewaySessionStatus, now: number): Record<string, unknown> {
@@ -217,7 +250,9 @@ export class AdminServer {
     const h = req.headers.get("authorization") ?? "";
     const m = /^Bearer\s+(.+)$/i.exec(h);
     if (!m || !constantTimeEqual(m[1]!.trim(), token)) {
-      return json(401, { error: "missing or wrong bearer token" }, { "www-authenticate": 'Bearer realm="fixg"' });
+      return json(401, { error: "missing or wrong bearer token" }, {
+        "www-authenticate": 'Bearer realm="fixg"',
+      });
     }
     return undefined;
   }
@@ -268,8 +303,14 @@ export class AdminServer {
         const s = seq("nextSenderSeq"), t = seq("nextTargetSeq");
         if (s instanceof Response) return s;
         if (t instanceof Response) return t;
-        if (s === undefined && t === undefined) return json(400, { error: "give nextSenderSeq and/or nextTargetSeq" });
-        log(`set-seq${s === undefined ? "" : ` nextSenderSeq=${s}`}${t === undefined ? "" : ` nextTargetSeq=${t}`}`);
+        if (s === undefined && t === undefined) {
+          return json(400, { error: "give nextSenderSeq and/or nextTargetSeq" });
+        }
+        log(
+          `set-seq${s === undefined ? "" : ` nextSenderSeq=${s}`}${
+            t === undefined ? "" : ` nextTargetSeq=${t}`
+          }`,
+        );
         runner.setSequence(s, t);
         break;
       }
@@ -290,7 +331,9 @@ async function readJson(req: Request): Promise<Record<string, unknown> | Respons
   if (text.trim() === "") return {};
   try {
     const v = JSON.parse(text);
-    if (typeof v !== "object" || v === null || Array.isArray(v)) return json(400, { error: "body must be a JSON object" });
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      return json(400, { error: "body must be a JSON object" });
+    }
     return v as Record<string, unknown>;
   } catch {
     return json(400, { error: "body is not valid JSON" });

@@ -31,18 +31,28 @@ export async function checkConfigFile(path: string): Promise<ConfigCheckResult> 
 
 /** Checks a parsed config in depth (builds, never starts, the gateway). */
 export async function checkLoadedConfig(config: FixgConfig): Promise<ConfigCheckResult> {
-  await buildGateway(config, { logger: new Logger({ level: "error", sink: () => {} }), store: new MemoryMessageStore() });
+  await buildGateway(config, {
+    logger: new Logger({ level: "error", sink: () => {} }),
+    store: new MemoryMessageStore(),
+  });
   const warnings: string[] = [];
   if (config.sessions.length === 0) warnings.push("no sessions: fixg run would have nothing to run");
   if (config.admin?.port !== undefined && config.admin.token === undefined) {
     warnings.push("admin.token is not set: operator actions (logout, reset, kill switch) are off");
   }
   if (config.admin && !["127.0.0.1", "::1", "localhost"].includes(config.admin.host)) {
-    warnings.push(`admin.host ${config.admin.host}: the admin endpoint is reachable from other hosts; keep it behind a firewall`);
+    warnings.push(
+      `admin.host ${config.admin.host}: the admin endpoint is reachable from other hosts; keep it behind a firewall`,
+    );
   }
   for (const [i, s] of config.sessions.entries()) {
-    if (s.role === "acceptor" && s.authentication !== "users" && s.allowedAddresses === undefined && !(s.tls as { requireClientCert?: boolean } | undefined)?.requireClientCert) {
-      warnings.push(`sessions[${i}]: any host can log on as ${s.targetCompId} (no allowedAddresses, authentication or client certificates)`);
+    if (
+      s.role === "acceptor" && s.authentication !== "users" && s.allowedAddresses === undefined &&
+      !(s.tls as { requireClientCert?: boolean } | undefined)?.requireClientCert
+    ) {
+      warnings.push(
+        `sessions[${i}]: any host can log on as ${s.targetCompId} (no allowedAddresses, authentication or client certificates)`,
+      );
     }
   }
   return {

@@ -23,7 +23,9 @@ export function redactedConfig(config: FixgConfig): Record<string, unknown> {
     store: config.store,
     log: config.log,
   };
-  if (config.admin) out.admin = { ...config.admin, ...(config.admin.token !== undefined ? { token: MASK } : {}) };
+  if (config.admin) {
+    out.admin = { ...config.admin, ...(config.admin.token !== undefined ? { token: MASK } : {}) };
+  }
   if (Object.keys(config.users).length > 0) {
     out.users = Object.fromEntries(Object.keys(config.users).map((u) => [u, { passwordHash: MASK }]));
   }
@@ -45,7 +47,12 @@ function lockAll(label: string, buffers: Uint8Array<ArrayBuffer>[], keepLocked: 
       if (!keepLocked) unlockBuffer(b);
     } else warning ??= r.warning;
   }
-  const report: EffectReport = { knob: `mlock ${label}`, requested, effective: locked, ok: locked === requested };
+  const report: EffectReport = {
+    knob: `mlock ${label}`,
+    requested,
+    effective: locked,
+    ok: locked === requested,
+  };
   if (warning !== undefined) report.warning = warning;
   return report;
 }
@@ -56,7 +63,8 @@ const JOURNAL_LOCK_REPORT: EffectReport = {
   requested: true,
   effective: false,
   ok: false,
-  warning: "the journal does not expose its write buffers; only the session I/O buffers are locked (mlockall is never used: V8 aborts under it)",
+  warning:
+    "the journal does not expose its write buffers; only the session I/O buffers are locked (mlockall is never used: V8 aborts under it)",
 };
 
 /**
@@ -83,7 +91,13 @@ export async function probeKnobs(config: FixgConfig): Promise<EffectReport[]> {
   const out: EffectReport[] = [];
   if (t.cpus !== undefined) out.push(setAffinity(t.cpus, t.allThreads === true ? { allThreads: true } : {}));
   if (t.lockBuffers === true) {
-    out.push(lockAll("io-buffers", [new Uint8Array(64 * 1024), new Uint8Array(64 * 1024), new Uint8Array(64 * 1024)], false));
+    out.push(
+      lockAll(
+        "io-buffers",
+        [new Uint8Array(64 * 1024), new Uint8Array(64 * 1024), new Uint8Array(64 * 1024)],
+        false,
+      ),
+    );
     out.push(JOURNAL_LOCK_REPORT);
   }
   const sock = socketTuningFor(config);

@@ -23,24 +23,77 @@ const SESSION_COUNTERS: Array<[string, string, Counter]> = [
   ["fixg_bytes_received_total", "Bytes received on the session.", (r) => r.counters.bytesIn],
   ["fixg_bytes_sent_total", "Bytes sent on the session.", (r) => r.counters.bytesOut],
   ["fixg_garbled_messages_total", "Inbound frames dropped as garbled.", (r) => r.counters.garbled],
-  ["fixg_rejects_received_total", "Session-level Rejects (35=3) received.", (r) => r.counters.rejectsReceived],
-  ["fixg_business_rejects_sent_total", "BusinessMessageRejects (35=j) sent for unsupported types.", (r) => r.counters.businessRejectsSent],
+  [
+    "fixg_rejects_received_total",
+    "Session-level Rejects (35=3) received.",
+    (r) => r.counters.rejectsReceived,
+  ],
+  [
+    "fixg_business_rejects_sent_total",
+    "BusinessMessageRejects (35=j) sent for unsupported types.",
+    (r) => r.counters.businessRejectsSent,
+  ],
   ["fixg_resend_requests_sent_total", "ResendRequests (35=2) sent.", (r) => r.counters.resendRequestsSent],
-  ["fixg_resend_requests_received_total", "ResendRequests (35=2) received.", (r) => r.counters.resendRequestsReceived],
-  ["fixg_gap_fills_sent_total", "SequenceReset-GapFill messages sent in answer to ResendRequests.", (r) => r.counters.gapFillsSent],
+  [
+    "fixg_resend_requests_received_total",
+    "ResendRequests (35=2) received.",
+    (r) => r.counters.resendRequestsReceived,
+  ],
+  [
+    "fixg_gap_fills_sent_total",
+    "SequenceReset-GapFill messages sent in answer to ResendRequests.",
+    (r) => r.counters.gapFillsSent,
+  ],
   ["fixg_messages_resent_total", "Messages resent with PossDupFlag=Y.", (r) => r.counters.messagesResent],
-  ["fixg_gaps_detected_total", "Inbound sequence gaps detected (MsgSeqNum too high).", (r) => r.counters.gapsDetected],
-  ["fixg_heartbeats_missed_total", "TestRequests that went unanswered (heartbeat timeout).", (r) => r.counters.heartbeatsMissed],
+  [
+    "fixg_gaps_detected_total",
+    "Inbound sequence gaps detected (MsgSeqNum too high).",
+    (r) => r.counters.gapsDetected,
+  ],
+  [
+    "fixg_heartbeats_missed_total",
+    "TestRequests that went unanswered (heartbeat timeout).",
+    (r) => r.counters.heartbeatsMissed,
+  ],
   ["fixg_reconnects_total", "Reconnect attempts of an initiator.", (r) => r.counters.reconnects],
   ["fixg_logons_total", "Logons completed.", (r) => r.counters.logons],
-  ["fixg_logons_refused_total", "Logons refused (authentication, address, schedule, invalid Logon).", (r) => r.counters.logonsRefused],
+  [
+    "fixg_logons_refused_total",
+    "Logons refused (authentication, address, schedule, invalid Logon).",
+    (r) => r.counters.logonsRefused,
+  ],
   ["fixg_disconnects_total", "Connections closed.", (r) => r.counters.disconnects],
   ["fixg_back_pressure_total", "Sends answered with back-pressure.", (r) => r.counters.backPressureEvents],
-  ["fixg_throttled_inbound_total", "Inbound application messages over the inbound throttle.", (r) => r.counters.throttledIn],
-  ["fixg_throttle_outbound_waits_total", "Times the outbound throttle held queued messages back.", (r) => r.counters.throttledOutWaits],
-  ["fixg_orders_refused_total", "Order-entry sends refused while the kill switch blocks orders.", (r) => r.counters.ordersRefused],
-  ["fixg_kill_switch_cancels_total", "OrderCancelRequests queued by the kill switch.", (r) => r.counters.killSwitchCancels],
-  ["fixg_outbound_starvation_promotions_total", "Queued messages sent ahead of higher priorities by the starvation guard.", (r) => r.outbound.starvationPromotions],
+  [
+    "fixg_throttled_inbound_total",
+    "Inbound application messages over the inbound throttle.",
+    (r) => r.counters.throttledIn,
+  ],
+  [
+    "fixg_throttle_outbound_waits_total",
+    "Times the outbound throttle held queued messages back.",
+    (r) => r.counters.throttledOutWaits,
+  ],
+  [
+    "fixg_orders_refused_total",
+    "Order-entry sends refused while the kill switch blocks orders.",
+    (r) => r.counters.ordersRefused,
+  ],
+  [
+    "fixg_kill_switch_cancels_total",
+    "OrderCancelRequests queued by the kill switch.",
+    (r) => r.counters.killSwitchCancels,
+  ],
+  [
+    "fixg_store_errors_total",
+    "Store (journal) write failures; the session stopped sending (disk full, I/O error).",
+    (r) => r.counters.storeErrors,
+  ],
+  [
+    "fixg_outbound_starvation_promotions_total",
+    "Queued messages sent ahead of higher priorities by the starvation guard.",
+    (r) => r.outbound.starvationPromotions,
+  ],
 ];
 
 /** Per-session gauges. */
@@ -51,7 +104,11 @@ const SESSION_GAUGES: Array<[string, string, Counter]> = [
   ["fixg_session_logged_on", "1 while logged on.", (r) => (r.loggedOn ? 1 : 0)],
   ["fixg_session_in_sync", "1 when no inbound gap is outstanding.", (r) => (r.status().inSync ? 1 : 0)],
   ["fixg_open_orders", "Orders acknowledged and not done.", (r) => r.orders.open().length],
-  ["fixg_session_orders_blocked", "1 while order entry is blocked (kill switch).", (r) => (r.ordersBlocked === undefined ? 0 : 1)],
+  [
+    "fixg_session_orders_blocked",
+    "1 while order entry is blocked (kill switch).",
+    (r) => (r.ordersBlocked === undefined ? 0 : 1),
+  ],
   [
     "fixg_last_heartbeat_received_timestamp_seconds",
     "When the last Heartbeat came in (Unix seconds, 0 = never).",
@@ -78,7 +135,10 @@ function histo(h: BucketHistogram, labels: Labels): HistogramSample {
 }
 
 /** Families for every session of the gateway, the kill switch, the store and the tuning knobs. */
-export function gatewayFamilies(gw: Gateway, tuning: () => EffectReport[] = () => gw.tuningReports()): MetricFamily[] {
+export function gatewayFamilies(
+  gw: Gateway,
+  tuning: () => EffectReport[] = () => gw.tuningReports(),
+): MetricFamily[] {
   const runners = gw.runners();
   const fams: MetricFamily[] = [];
   const s = (r: SessionRunner): Labels => ({ session: r.key });
@@ -87,28 +147,62 @@ export function gatewayFamilies(gw: Gateway, tuning: () => EffectReport[] = () =
     "fixg_session_info",
     "One per session: its key, configured name and role.",
     "gauge",
-    runners.map((r) => ({ labels: { session: r.key, name: gw.sessionName(r.key) ?? "", role: r.config.role }, value: 1 })),
+    runners.map((r) => ({
+      labels: { session: r.key, name: gw.sessionName(r.key) ?? "", role: r.config.role },
+      value: 1,
+    })),
   ));
   const inT: ValueSample[] = [], outT: ValueSample[] = [];
   for (const r of runners) {
     for (const [t, n] of r.counters.inByType) inT.push({ labels: { session: r.key, msg_type: t }, value: n });
-    for (const [t, n] of r.counters.outByType) outT.push({ labels: { session: r.key, msg_type: t }, value: n });
+    for (const [t, n] of r.counters.outByType) {
+      outT.push({ labels: { session: r.key, msg_type: t }, value: n });
+    }
   }
   fams.push(value("fixg_messages_received_total", "Messages received, by MsgType.", "counter", inT));
-  fams.push(value("fixg_messages_sent_total", "Messages sent (first sends and resends), by MsgType.", "counter", outT));
+  fams.push(
+    value(
+      "fixg_messages_sent_total",
+      "Messages sent (first sends and resends), by MsgType.",
+      "counter",
+      outT,
+    ),
+  );
   const rej: ValueSample[] = [];
   for (const r of runners) {
-    for (const [reason, n] of r.counters.rejectsByReason) rej.push({ labels: { session: r.key, reason }, value: n });
+    for (const [reason, n] of r.counters.rejectsByReason) {
+      rej.push({ labels: { session: r.key, reason }, value: n });
+    }
   }
-  fams.push(value("fixg_rejects_sent_total", "Session-level Rejects (35=3) sent, by SessionRejectReason (373).", "counter", rej));
-  for (const [name, help, f] of SESSION_COUNTERS) fams.push(value(name, help, "counter", runners.map((r) => ({ labels: s(r), value: f(r) }))));
-  for (const [name, help, f] of SESSION_GAUGES) fams.push(value(name, help, "gauge", runners.map((r) => ({ labels: s(r), value: f(r) }))));
+  fams.push(
+    value(
+      "fixg_rejects_sent_total",
+      "Session-level Rejects (35=3) sent, by SessionRejectReason (373).",
+      "counter",
+      rej,
+    ),
+  );
+  for (const [name, help, f] of SESSION_COUNTERS) {
+    fams.push(value(name, help, "counter", runners.map((r) => ({ labels: s(r), value: f(r) }))));
+  }
+  for (const [name, help, f] of SESSION_GAUGES) {
+    fams.push(value(name, help, "gauge", runners.map((r) => ({ labels: s(r), value: f(r) }))));
+  }
   const state: ValueSample[] = [];
   for (const r of runners) {
     const phase = r.state.phase;
     for (const p of PHASES) state.push({ labels: { session: r.key, state: p }, value: p === phase ? 1 : 0 });
   }
   fams.push(value("fixg_session_state", "Session phase: 1 for the current one.", "gauge", state));
+  fams.push(value(
+    "fixg_session_expected_up",
+    "1 when the session should be logged on: enabled, not held by an operator, inside its schedule window.",
+    "gauge",
+    runners.map((r) => {
+      const st = gw.sessionStatus(r.key);
+      return { labels: s(r), value: st && st.enabled && !st.held && st.inWindow ? 1 : 0 };
+    }),
+  ));
   const depth: ValueSample[] = [];
   const wait: HistogramSample[] = [];
   for (const r of runners) {
@@ -117,35 +211,67 @@ export function gatewayFamilies(gw: Gateway, tuning: () => EffectReport[] = () =
       wait.push(histo(r.outbound.waitSeconds[p], { session: r.key, priority: p }));
     }
   }
-  fams.push(value("fixg_outbound_queue_depth", "Application messages waiting to be sent, by priority.", "gauge", depth));
-  fams.push({ name: "fixg_outbound_queue_wait_seconds", help: "Time messages waited in the outbound queue, by priority.", type: "histogram", samples: wait });
+  fams.push(
+    value(
+      "fixg_outbound_queue_depth",
+      "Application messages waiting to be sent, by priority.",
+      "gauge",
+      depth,
+    ),
+  );
+  fams.push({
+    name: "fixg_outbound_queue_wait_seconds",
+    help: "Time messages waited in the outbound queue, by priority.",
+    type: "histogram",
+    samples: wait,
+  });
   const ack: HistogramSample[] = [];
   for (const r of runners) {
-    for (const k of ["D", "G", "F"] as const) ack.push(histo(r.orders.ackSeconds[k], { session: r.key, request: k }));
+    for (const k of ["D", "G", "F"] as const) {
+      ack.push(histo(r.orders.ackSeconds[k], { session: r.key, request: k }));
+    }
   }
   fams.push({
     name: "fixg_order_ack_latency_seconds",
-    help: "From a request (D new order, G replace, F cancel) leaving its queue to the first ExecutionReport for its ClOrdID.",
+    help:
+      "From a request (D new order, G replace, F cancel) leaving its queue to the first ExecutionReport for its ClOrdID.",
     type: "histogram",
     samples: ack,
   });
   const k = gw.killSwitch;
-  fams.push(value("fixg_kill_switch_engaged", "1 while the kill switch is engaged.", "gauge", [{ labels: {}, value: k.engaged ? 1 : 0 }]));
+  fams.push(
+    value("fixg_kill_switch_engaged", "1 while the kill switch is engaged.", "gauge", [{
+      labels: {},
+      value: k.engaged ? 1 : 0,
+    }]),
+  );
   const store = gw.store;
   if (store instanceof InstrumentedStore) {
     const st = store.stats;
-    fams.push(value("fixg_journal_bytes_total", "Message bytes appended to the store, by direction.", "counter", [
-      { labels: { direction: "in" }, value: st.bytesIn },
-      { labels: { direction: "out" }, value: st.bytesOut },
-    ]));
-    fams.push(value("fixg_journal_messages_total", "Messages appended to the store, by direction.", "counter", [
-      { labels: { direction: "in" }, value: st.messagesIn },
-      { labels: { direction: "out" }, value: st.messagesOut },
-    ]));
-    fams.push(value("fixg_journal_flush_errors_total", "Store flushes that failed (disk full, I/O error).", "counter", [{ labels: {}, value: st.flushErrors }]));
+    fams.push(
+      value("fixg_journal_bytes_total", "Message bytes appended to the store, by direction.", "counter", [
+        { labels: { direction: "in" }, value: st.bytesIn },
+        { labels: { direction: "out" }, value: st.bytesOut },
+      ]),
+    );
+    fams.push(
+      value("fixg_journal_messages_total", "Messages appended to the store, by direction.", "counter", [
+        { labels: { direction: "in" }, value: st.messagesIn },
+        { labels: { direction: "out" }, value: st.messagesOut },
+      ]),
+    );
+    fams.push(
+      value(
+        "fixg_journal_flush_errors_total",
+        "Store flushes that failed (disk full, I/O error).",
+        "counter",
+        [{ labels: {}, value: st.flushErrors }],
+      ),
+    );
     fams.push({
       name: "fixg_journal_flush_seconds",
-      help: "Time the engine waited for the store to make writes durable (includes fdatasync under fsync batch/always).",
+      help:
+        "Time the engine waited for the store to make writes durable (includes fdatasync under fsync batch/always).",
       type: "histogram",
       samples: [histo(st.flushSeconds, {})],
     });

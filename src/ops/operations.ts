@@ -40,6 +40,7 @@ export class Operations {
   readonly #o: OperationsOptions;
   #trigger: ReloadTrigger | undefined;
   #kill: (() => void) | undefined;
+  #hup: (() => void) | undefined;
 
   private constructor(gw: Gateway, o: OperationsOptions) {
     this.gateway = gw;
@@ -57,7 +58,9 @@ export class Operations {
     const log = o.logger;
     ops.processKnobs = applyProcessKnobs(o.config, gw.runners().flatMap((r) => r.ioBuffers()));
     for (const r of ops.processKnobs) {
-      const text = `${r.knob}: requested ${JSON.stringify(r.requested)}, effective ${JSON.stringify(r.effective)}${r.warning ? ` (${r.warning})` : ""}`;
+      const text = `${r.knob}: requested ${JSON.stringify(r.requested)}, effective ${
+        JSON.stringify(r.effective)
+      }${r.warning ? ` (${r.warning})` : ""}`;
       if (r.ok) log.info("tuning", text);
       else log.warn("tuning", text);
     }
@@ -73,7 +76,12 @@ export class Operations {
         ...(o.load ? { reload: () => ops.reload("admin request") } : {}),
       });
       await ops.admin.start();
-      log.info("admin", `admin endpoint on http://${ops.admin.host}:${ops.admin.port} (metrics, health, ready${admin.token ? ", operator actions" : "; operator actions off: no admin.token"})`);
+      log.info(
+        "admin",
+        `admin endpoint on http://${ops.admin.host}:${ops.admin.port} (metrics, health, ready${
+          admin.token ? ", operator actions" : "; operator actions off: no admin.token"
+        })`,
+      );
     }
     if (o.load) {
       ops.#trigger = new ReloadTrigger(async (trigger) => {
@@ -84,6 +92,12 @@ export class Operations {
         const files = watchedFiles(o.config);
         if (files.length > 0) ops.#trigger.watch(files);
       }
+    }
+    if (!o.load && o.signals !== false) {
+      // Without a listener SIGHUP would end the process; with nothing to reload it only says so.
+      ops.#hup = () =>
+        log.warn("reload", "SIGHUP: sessions come from flags, there is no config file to reload");
+      Deno.addSignalListener("SIGHUP", ops.#hup);
     }
     if (o.signals !== false) {
       ops.#kill = () => {
@@ -101,11 +115,23 @@ export class Operations {
     try {
       next = await this.#o.load!();
     } catch (e) {
-      const o: ReloadOutcome = { ok: false, applied: [], needsRestart: [], error: e instanceof Error ? e.message : String(e), config: this.config };
+      const o: ReloadOutcome = {
+        ok: false,
+        applied: [],
+        needsRestart: [],
+        error: e instanceof Error ? e.message : String(e),
+        config: this.config,
+      };
       logReload(this.#o.logger, o, trigger);
       return o;
     }
-    const o = await reloadGateway(this.gateway, this.config, next, this.#o.logger, this.#o.buildOptions ?? {});
+    const o = await reloadGateway(
+      this.gateway,
+      this.config,
+      next,
+      this.#o.logger,
+      this.#o.buildOptions ?? {},
+    );
     if (o.ok) this.config = o.config;
     logReload(this.#o.logger, o, trigger);
     return o;
@@ -115,6 +141,7 @@ export class Operations {
   async stop(): Promise<void> {
     this.#trigger?.stop();
     if (this.#kill) Deno.removeSignalListener("SIGUSR1", this.#kill);
+    if (this.#hup) Deno.removeSignalListener("SIGHUP", this.#hup);
     this.eventLoop.stop();
     await this.admin?.stop();
   }

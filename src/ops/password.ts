@@ -39,7 +39,9 @@ function unb64(s: string): Uint8Array<ArrayBuffer> | undefined {
 export function parsePasswordHash(text: string, where: string): PasswordHash {
   const parts = text.split("$");
   const bad = (why: string): never => {
-    throw new ConfigError(`${where}: ${why} (expected ${PREFIX}$ITERATIONS$SALT$HASH from "fixg config hash-password")`);
+    throw new ConfigError(
+      `${where}: ${why} (expected ${PREFIX}$ITERATIONS$SALT$HASH from "fixg config hash-password")`,
+    );
   };
   if (parts.length !== 4 || parts[0] !== PREFIX) bad("not a fixg password hash");
   const iterations = Number(parts[1]);
@@ -51,14 +53,27 @@ export function parsePasswordHash(text: string, where: string): PasswordHash {
   return { iterations, salt: salt!, hash: hash! };
 }
 
-async function derive(password: string, salt: Uint8Array<ArrayBuffer>, iterations: number): Promise<Uint8Array<ArrayBuffer>> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, HASH_BYTES * 8);
+async function derive(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, [
+    "deriveBits",
+  ]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+    key,
+    HASH_BYTES * 8,
+  );
   return new Uint8Array(bits);
 }
 
 /** Hashes a password with a random 16-byte salt. */
-export async function hashPassword(password: string, iterations = DEFAULT_PBKDF2_ITERATIONS): Promise<string> {
+export async function hashPassword(
+  password: string,
+  iterations = DEFAULT_PBKDF2_ITERATIONS,
+): Promise<string> {
   if (!Number.isInteger(iterations) || iterations < 1000) {
     throw new ConfigError(`--iterations must be a whole number >= 1000 (got ${iterations})`);
   }
@@ -80,6 +95,8 @@ export function constantTimeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
   let diff = x.length ^ y.length;
   const n = Math.max(x.length, y.length);
-  for (let i = 0; i < n; i++) diff |= (x[i % Math.max(1, x.length)] ?? 0) ^ (y[i % Math.max(1, y.length)] ?? 0);
+  for (let i = 0; i < n; i++) {
+    diff |= (x[i % Math.max(1, x.length)] ?? 0) ^ (y[i % Math.max(1, y.length)] ?? 0);
+  }
   return diff === 0;
 }

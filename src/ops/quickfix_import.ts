@@ -25,7 +25,9 @@ function parseSections(text: string, file: string): Section[] {
     if (sec) {
       const name = sec[1]!.toUpperCase();
       if (name !== "DEFAULT" && name !== "SESSION") {
-        throw new ConfigError(`${file}:${i + 1}: unknown section [${sec[1]}] (expected [DEFAULT] or [SESSION])`);
+        throw new ConfigError(
+          `${file}:${i + 1}: unknown section [${sec[1]}] (expected [DEFAULT] or [SESSION])`,
+        );
       }
       cur = { name, line: i + 1, settings: [] };
       out.push(cur);
@@ -90,7 +92,16 @@ const STOCK_DICTIONARIES: Record<string, string> = {
   "FIXT11.xml": "FIXT.1.1",
 };
 
-const PRECISION: Record<string, string> = { SECONDS: "s", MILLIS: "ms", MICROS: "us", NANOS: "ns", "0": "s", "3": "ms", "6": "us", "9": "ns" };
+const PRECISION: Record<string, string> = {
+  SECONDS: "s",
+  MILLIS: "ms",
+  MICROS: "us",
+  NANOS: "ns",
+  "0": "s",
+  "3": "ms",
+  "6": "us",
+  "9": "ns",
+};
 
 const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
@@ -140,8 +151,10 @@ const NOT_CONVERTED: Record<string, string> = {
   CipherSuites: "fixg uses the rustls default cipher suites",
   SSLProtocol: "fixg uses TLS 1.2 and 1.3 (rustls defaults)",
   SSLCipherSuite: "fixg uses the rustls default cipher suites",
-  ClientCertificatePassword: "encrypted keys are not supported: decrypt the key to a protected PEM file (value not copied)",
-  ServerCertificateKeyPassword: "encrypted keys are not supported: decrypt the key to a protected PEM file (value not copied)",
+  ClientCertificatePassword:
+    "encrypted keys are not supported: decrypt the key to a protected PEM file (value not copied)",
+  ServerCertificateKeyPassword:
+    "encrypted keys are not supported: decrypt the key to a protected PEM file (value not copied)",
   SocketConnectProtocol: "fixg uses TCP",
   SocketAcceptProtocol: "fixg uses TCP",
   UseLocalTime: "set schedule.timezone to the IANA zone of the host",
@@ -191,8 +204,9 @@ function convert(key: string, value: string, t: Target, role: () => string | und
       s.qualifier = value;
       return true;
     case "ConnectionType":
-      if (value !== "initiator" && value !== "acceptor") t.notes.push(`ConnectionType=${value}: expected initiator or acceptor`);
-      else s.role = value;
+      if (value !== "initiator" && value !== "acceptor") {
+        t.notes.push(`ConnectionType=${value}: expected initiator or acceptor`);
+      } else s.role = value;
       return true;
     case "SocketConnectHost":
       s.host = value;
@@ -209,7 +223,9 @@ function convert(key: string, value: string, t: Target, role: () => string | und
       return true;
     case "HeartBtInt":
       int(["heartbeatIntervalSec"]);
-      if (role() === "acceptor") t.notes.push("HeartBtInt: an acceptor uses the interval the initiator sends; kept for reference");
+      if (role() === "acceptor") {
+        t.notes.push("HeartBtInt: an acceptor uses the interval the initiator sends; kept for reference");
+      }
       return true;
     case "ResetOnLogon":
       bool("resetOnLogon");
@@ -354,7 +370,9 @@ function convert(key: string, value: string, t: Target, role: () => string | und
     case "FileStorePath":
       if (t.isDefault || t.global.store === undefined) set(t.global, ["store"], { type: "file", dir: value });
       else if ((t.global.store as Tree).dir !== value) {
-        t.notes.push(`FileStorePath=${value}: fixg keeps every session in one journal (store.dir); not converted`);
+        t.notes.push(
+          `FileStorePath=${value}: fixg keeps every session in one journal (store.dir); not converted`,
+        );
       }
       return true;
     case "SocketNodelay":
@@ -369,7 +387,9 @@ function convert(key: string, value: string, t: Target, role: () => string | und
       return true;
     case "HttpAcceptPort":
       set(t.global, ["admin", "port"], Number(value));
-      t.notes.push(`HttpAcceptPort=${value}: the fixg admin endpoint (metrics, health, ready, operator actions with admin.token)`);
+      t.notes.push(
+        `HttpAcceptPort=${value}: the fixg admin endpoint (metrics, health, ready, operator actions with admin.token)`,
+      );
       return true;
   }
   const why = NOT_CONVERTED[key];
@@ -398,8 +418,9 @@ function finish(s: Tree, notes: string[], beginString: string | undefined): void
   delete s._endDay;
   if (sd !== undefined || ed !== undefined) {
     const a = day(sd ?? "sun"), b = day(ed ?? "sat");
-    if (a === undefined || b === undefined) notes.push(`StartDay/EndDay ${sd}/${ed}: not weekdays, not converted`);
-    else {
+    if (a === undefined || b === undefined) {
+      notes.push(`StartDay/EndDay ${sd}/${ed}: not weekdays, not converted`);
+    } else {
       const days: string[] = [];
       for (let d = a;; d = (d + 1) % 7) {
         days.push(DAYS[d]!);
@@ -407,7 +428,9 @@ function finish(s: Tree, notes: string[], beginString: string | undefined): void
       }
       set(s, ["schedule", "days"], days);
       notes.push(
-        `StartDay=${sd} EndDay=${ed}: QuickFIX's weekly session becomes a daily window on ${days.join(", ")}; ` +
+        `StartDay=${sd} EndDay=${ed}: QuickFIX's weekly session becomes a daily window on ${
+          days.join(", ")
+        }; ` +
           `fixg resets sequence numbers when each day's window opens`,
       );
     }
@@ -418,13 +441,25 @@ function finish(s: Tree, notes: string[], beginString: string | undefined): void
     if (v === undefined) continue;
     const base = v.slice(v.lastIndexOf("/") + 1);
     const target = k === "_dictionary" ? "dictionary" : "appDictionary";
-    const stock = k === "_dictionary" ? STOCK_DICTIONARIES[base] : base === "FIX50SP2.xml" ? "app" : undefined;
+    const stock = k === "_dictionary"
+      ? STOCK_DICTIONARIES[base]
+      : base === "FIX50SP2.xml"
+      ? "app"
+      : undefined;
     if (stock !== undefined && (stock === "app" || beginString === undefined || stock === beginString)) {
       s[target] = "builtin";
-      notes.push(`${k === "_dictionary" ? "DataDictionary" : "AppDataDictionary"}=${v}: QuickFIX's stock ${base}, shipped with fixg (builtin)`);
+      notes.push(
+        `${
+          k === "_dictionary" ? "DataDictionary" : "AppDataDictionary"
+        }=${v}: QuickFIX's stock ${base}, shipped with fixg (builtin)`,
+      );
     } else {
       s[target] = v;
-      notes.push(`${k === "_dictionary" ? "DataDictionary" : "AppDataDictionary"}=${v}: custom dictionary, path kept as written`);
+      notes.push(
+        `${
+          k === "_dictionary" ? "DataDictionary" : "AppDataDictionary"
+        }=${v}: custom dictionary, path kept as written`,
+      );
     }
   }
 }
@@ -454,8 +489,19 @@ function emit(t: Tree, indent: string, out: string[], firstPrefix?: string): voi
 
 /** Key order in the output, as in docs/configuration.md. */
 const ORDER = [
-  "name", "role", "beginString", "senderCompId", "targetCompId", "senderSubId", "targetSubId", "qualifier",
-  "host", "port", "hosts", "bindHost", "heartbeatIntervalSec",
+  "name",
+  "role",
+  "beginString",
+  "senderCompId",
+  "targetCompId",
+  "senderSubId",
+  "targetSubId",
+  "qualifier",
+  "host",
+  "port",
+  "hosts",
+  "bindHost",
+  "heartbeatIntervalSec",
 ];
 
 function ordered(s: Tree): Tree {
@@ -477,7 +523,11 @@ export function importQuickfix(text: string, file: string): string {
     const t: Target = { session: defaults, global, notes: defaultNotes, isDefault: true };
     for (const st of sec.settings) {
       if (!convert(st.key, st.value, t, () => defaults.role as string | undefined)) {
-        defaultNotes.push(`${st.key}${/password/i.test(st.key) ? "" : `=${st.value}`}: unknown QuickFIX setting (line ${st.line}), not converted`);
+        defaultNotes.push(
+          `${st.key}${
+            /password/i.test(st.key) ? "" : `=${st.value}`
+          }: unknown QuickFIX setting (line ${st.line}), not converted`,
+        );
       }
     }
     defaultRole = defaults.role as string | undefined;
@@ -489,18 +539,28 @@ export function importQuickfix(text: string, file: string): string {
     const t: Target = { session: s, global, notes, isDefault: false };
     for (const st of sec.settings) {
       if (!convert(st.key, st.value, t, () => (s.role as string | undefined) ?? defaultRole)) {
-        notes.push(`${st.key}${/password/i.test(st.key) ? "" : `=${st.value}`}: unknown QuickFIX setting (line ${st.line}), not converted`);
+        notes.push(
+          `${st.key}${
+            /password/i.test(st.key) ? "" : `=${st.value}`
+          }: unknown QuickFIX setting (line ${st.line}), not converted`,
+        );
       }
     }
     finish(s, notes, (s.beginString ?? defaults.beginString) as string | undefined);
     // A DEFAULT dictionary meant for another version than this session's: use the session's own builtin.
     const begin = (s.beginString ?? defaults.beginString) as string | undefined;
     if (s.dictionary === undefined && defaults.dictionary === "builtin") {
-      const dflt = sections.find((x) => x.name === "DEFAULT")?.settings.find((x) => x.key === "DataDictionary")?.value;
+      const dflt = sections.find((x) => x.name === "DEFAULT")?.settings.find((x) =>
+        x.key === "DataDictionary"
+      )?.value;
       const base = dflt?.slice(dflt.lastIndexOf("/") + 1);
       if (base !== undefined && STOCK_DICTIONARIES[base] !== begin) {
         s.dictionary = "builtin";
-        notes.push(`the [DEFAULT] DataDictionary ${dflt} is for ${STOCK_DICTIONARIES[base]}: fixg's builtin ${begin} dictionary is used`);
+        notes.push(
+          `the [DEFAULT] DataDictionary ${dflt} is for ${
+            STOCK_DICTIONARIES[base]
+          }: fixg's builtin ${begin} dictionary is used`,
+        );
       }
     }
     sessions.push({ s: ordered(s), notes, line: sec.line });

@@ -86,16 +86,27 @@ export async function reloadGateway(
     const adminWhere = (c: FixgConfig) => ({ host: c.admin?.host, port: c.admin?.port });
     if (!same(adminWhere(current), adminWhere(next))) {
       needsRestart.push("admin: host/port changed");
-      if (current.admin) effective.admin = { ...(next.admin ?? {}), host: current.admin.host, ...(current.admin.port !== undefined ? { port: current.admin.port } : {}) };
-      else delete effective.admin;
+      if (current.admin) {
+        effective.admin = {
+          ...(next.admin ?? {}),
+          host: current.admin.host,
+          ...(current.admin.port !== undefined ? { port: current.admin.port } : {}),
+        };
+      } else delete effective.admin;
     }
     if (current.admin?.token !== next.admin?.token) applied.push("admin.token");
-    const processKnobs = (c: FixgConfig) => ({ cpus: c.tuning.cpus, allThreads: c.tuning.allThreads, lockBuffers: c.tuning.lockBuffers });
+    const processKnobs = (c: FixgConfig) => ({
+      cpus: c.tuning.cpus,
+      allThreads: c.tuning.allThreads,
+      lockBuffers: c.tuning.lockBuffers,
+    });
     if (!same(processKnobs(current), processKnobs(next))) {
       needsRestart.push("tuning: cpus/allThreads/lockBuffers changed");
       Object.assign(effective.tuning, processKnobs(current));
     }
-    if (!same(socketTuningFor(current), socketTuningFor(next))) applied.push("tuning: socket knobs (new connections)");
+    if (!same(socketTuningFor(current), socketTuningFor(next))) {
+      applied.push("tuning: socket knobs (new connections)");
+    }
     if (current.reload.watch !== next.reload.watch) {
       needsRestart.push("reload.watch changed");
       effective.reload = current.reload;
@@ -115,7 +126,9 @@ export async function reloadGateway(
       const k = keyOf(n);
       const old = oldByKey.get(k);
       if (!old) {
-        const renamed = typeof n.name === "string" ? current.sessions.find((o) => o.name === n.name) : undefined;
+        const renamed = typeof n.name === "string"
+          ? current.sessions.find((o) => o.name === n.name)
+          : undefined;
         needsRestart.push(
           renamed
             ? `sessions[${i}] "${n.name}": identity changed (${keyOf(renamed)} -> ${k})`
@@ -140,11 +153,15 @@ export async function reloadGateway(
       // Certificate files renewed in place: new material for new connections.
       const tls = await tlsFor(merged, `${next.file}: sessions[${i}]`);
       if (tls) tlsUpdates.push({ key: k, m: tls });
-      if (changed.length > 0) updates.push({ where, spec: await sessionSpecFor(probe, 0, logger, options), changed });
+      if (changed.length > 0) {
+        updates.push({ where, spec: await sessionSpecFor(probe, 0, logger, options), changed });
+      }
     }
     for (const [k, { i }] of oldByKey) {
       if (!newKeys.has(k)) {
-        needsRestart.push(`sessions[${i}] (${k}): removed (set enabled: false to stop a session without a restart)`);
+        needsRestart.push(
+          `sessions[${i}] (${k}): removed (set enabled: false to stop a session without a restart)`,
+        );
         sessions.push(current.sessions[i]!);
       }
     }
@@ -160,11 +177,19 @@ export async function reloadGateway(
       applied.push(`${u.where}: ${u.changed.join(", ")}`);
     }
     for (const t of tlsUpdates) {
-      if (gw.setTlsMaterial(t.key, t.m)) applied.push(`${t.key}: TLS certificate files reloaded (new connections)`);
+      if (gw.setTlsMaterial(t.key, t.m)) {
+        applied.push(`${t.key}: TLS certificate files reloaded (new connections)`);
+      }
     }
     return { ok: true, applied, needsRestart, config: effective };
   } catch (e) {
-    return { ok: false, applied: [], needsRestart: [], error: e instanceof Error ? e.message : String(e), config: current };
+    return {
+      ok: false,
+      applied: [],
+      needsRestart: [],
+      error: e instanceof Error ? e.message : String(e),
+      config: current,
+    };
   }
 }
 
@@ -179,7 +204,9 @@ export function logReload(logger: Logger, o: ReloadOutcome, trigger: string): vo
     return;
   }
   for (const a of o.applied) logger.info("reload", `applied: ${a}`, undefined, { trigger });
-  for (const r of o.needsRestart) logger.warn("reload", `needs restart (left as it was): ${r}`, undefined, { trigger });
+  for (const r of o.needsRestart) {
+    logger.warn("reload", `needs restart (left as it was): ${r}`, undefined, { trigger });
+  }
 }
 
 /**

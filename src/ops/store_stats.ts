@@ -55,6 +55,9 @@ class InstrumentedSessionStore implements SessionStore {
   constructor(readonly inner: SessionStore, readonly stats: StoreStats) {
     this.sessionKey = inner.sessionKey;
   }
+  get durableBeforeSend(): boolean {
+    return this.inner.durableBeforeSend === true;
+  }
   seqNums(): SeqNums {
     return this.inner.seqNums();
   }

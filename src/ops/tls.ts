@@ -47,10 +47,17 @@ export async function loadTlsMaterial(files: TlsFiles, where: string): Promise<T
     try {
       text = await Deno.readTextFile(path);
     } catch (e) {
-      throw new ConfigError(`${where}.tls.${k}: cannot read "${path}": ${e instanceof Error ? e.message : e}`);
+      throw new ConfigError(
+        `${where}.tls.${k}: cannot read "${path}": ${e instanceof Error ? e.message : e}`,
+      );
     }
-    if (!text.includes(`-----BEGIN ${marker}`) && !(k === "key" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))) {
-      throw new ConfigError(`${where}.tls.${k}: "${path}" is not a PEM ${k === "key" ? "private key" : "certificate"}`);
+    if (
+      !text.includes(`-----BEGIN ${marker}`) &&
+      !(k === "key" && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text))
+    ) {
+      throw new ConfigError(
+        `${where}.tls.${k}: "${path}" is not a PEM ${k === "key" ? "private key" : "certificate"}`,
+      );
     }
     return text;
   };
@@ -132,14 +139,19 @@ export class TlsConnection implements Connection {
     const c = this.#sock.getPeerCertificate();
     if (c === null || c === undefined || Object.keys(c).length === 0) return undefined;
     const cn = c.subject?.CN;
-    const alt = (c.subjectaltname ?? "").split(",").map((s) => s.trim().replace(/^(DNS|IP Address):/, "")).filter((s) => s);
+    const alt = (c.subjectaltname ?? "").split(",").map((s) => s.trim().replace(/^(DNS|IP Address):/, ""))
+      .filter((s) => s);
     return { commonName: Array.isArray(cn) ? cn[0] : cn, altNames: alt };
   }
 
   /** Local and remote addresses in Deno's shape, for the socket tuning knobs (src/sys). */
   addresses(): { localAddr: Deno.NetAddr; remoteAddr: Deno.NetAddr } {
     return {
-      localAddr: { transport: "tcp", hostname: (this.#sock.localAddress ?? "").replace(/^::ffff:/, ""), port: this.#sock.localPort ?? 0 },
+      localAddr: {
+        transport: "tcp",
+        hostname: (this.#sock.localAddress ?? "").replace(/^::ffff:/, ""),
+        port: this.#sock.localPort ?? 0,
+      },
       remoteAddr: { transport: "tcp", hostname: this.remoteHost, port: this.#sock.remotePort ?? 0 },
     };
   }
@@ -264,7 +276,12 @@ export async function listenTlsNode(
 const IP = /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]+:[0-9a-f:]*)$/i;
 
 /** Connects with TLS, verifying the server against `material.ca` (or the system roots) and its name. */
-export function connectTlsNode(host: string, port: number, material: TlsMaterial, timeoutMs = 10_000): Promise<TlsConnection> {
+export function connectTlsNode(
+  host: string,
+  port: number,
+  material: TlsMaterial,
+  timeoutMs = 10_000,
+): Promise<TlsConnection> {
   const o: tls.ConnectionOptions = { host, port, ...secureOptions(material), rejectUnauthorized: true };
   const name = material.serverName ?? (IP.test(host) ? undefined : host);
   if (name !== undefined) o.servername = name;

@@ -4,7 +4,7 @@
  * answer time does not tell which user names exist. Reasons never contain the password.
  */
 import { type MessageView, Tag } from "../codec/mod.ts";
-import { type PasswordHash, parsePasswordHash, verifyPassword } from "./password.ts";
+import { parsePasswordHash, type PasswordHash, verifyPassword } from "./password.ts";
 
 /** What the authentication decides (the session layer's LogonDecision shape). */
 export type AuthDecision = { accept: true } | { accept: false; reason: string };
@@ -51,7 +51,9 @@ export class UserDirectory {
     const stored = this.#users.get(user);
     const ok = await verifyPassword(password ?? "", stored ?? this.#dummy);
     if (stored === undefined) return { accept: false, reason: `unknown user "${printable(user)}"` };
-    if (password === undefined) return { accept: false, reason: `Password (554) missing for user "${printable(user)}"` };
+    if (password === undefined) {
+      return { accept: false, reason: `Password (554) missing for user "${printable(user)}"` };
+    }
     if (!ok) return { accept: false, reason: `wrong password for user "${printable(user)}"` };
     if (allowed !== undefined && !allowed.includes(user)) {
       return { accept: false, reason: `user "${printable(user)}" may not use this session` };

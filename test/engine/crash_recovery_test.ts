@@ -41,7 +41,18 @@ Deno.test("kill -9 of the client mid-burst, restart: every order reaches the LP 
   const dir = await Deno.makeTempDir({ prefix: "fixg-crash-" });
   const lp = await startPeer({
     cmd: `${root}fixg`,
-    args: ["simulate-lp", "--port", String(freePort()), "--host", "127.0.0.1", "--target-comp-id", "CLIENT", "--stats-interval", "0", "--json"],
+    args: [
+      "simulate-lp",
+      "--port",
+      String(freePort()),
+      "--host",
+      "127.0.0.1",
+      "--target-comp-id",
+      "CLIENT",
+      "--stats-interval",
+      "0",
+      "--json",
+    ],
   });
   try {
     const first = spawnClient(lp.port, dir);
@@ -60,7 +71,10 @@ Deno.test("kill -9 of the client mid-burst, restart: every order reaches the LP 
     assert.equal((await second.child.status).code, 0, await second.stderr);
     await second.done;
     assert.match(second.lines[0]!, /^START sent=\d+$/);
-    assert.ok(Number(second.lines[0]!.split("=")[1]) >= 80, "the restart continued after the orders it had sent");
+    assert.ok(
+      Number(second.lines[0]!.split("=")[1]) >= 80,
+      "the restart continued after the orders it had sent",
+    );
     // Each order acked; a repeat could only be a PossDup resend, which the application is told about.
     const seen = new Map<string, number>();
     for (const l of all()) {

@@ -12,7 +12,11 @@ import { frame, RawClient, typeOf, waitFor } from "./helpers.ts";
 const quiet = () => new Logger({ level: "error" });
 
 function acceptorConfig(sender: string, target: string): SessionConfig {
-  return { ...DEFAULT_SESSION_SETTINGS, id: { beginString: "FIX.4.4", senderCompId: sender, targetCompId: target }, role: "acceptor" };
+  return {
+    ...DEFAULT_SESSION_SETTINGS,
+    id: { beginString: "FIX.4.4", senderCompId: sender, targetCompId: target },
+    role: "acceptor",
+  };
 }
 
 function logon(sender: string, target: string, seq = 1, extra = ""): Uint8Array {
@@ -98,7 +102,10 @@ Deno.test("an empty probe connection (connect, then close) is harmless", async (
 });
 
 Deno.test("dynamic sessions: a '*' template accepts any client CompID, each with its own numbers", async () => {
-  const gw = await startAcceptor({ port: 0, senderCompId: "ISLD", targetCompId: "*", logger: quiet() }, echoApp());
+  const gw = await startAcceptor(
+    { port: 0, senderCompId: "ISLD", targetCompId: "*", logger: quiet() },
+    echoApp(),
+  );
   const port = gw.ports[0]!;
   const a = await RawClient.connect(port), b = await RawClient.connect(port);
   await a.send(logon("ALPHA", "ISLD"));
@@ -112,7 +119,13 @@ Deno.test("dynamic sessions: a '*' template accepts any client CompID, each with
 
 Deno.test("initiator reconnects after the acceptor restarts and carries on with the stored sequence numbers", async () => {
   const store = new MemoryMessageStore();
-  let acceptor = await startAcceptor({ port: 0, senderCompId: "ISLD", targetCompId: "TW", logger: quiet(), store }, echoApp());
+  let acceptor = await startAcceptor({
+    port: 0,
+    senderCompId: "ISLD",
+    targetCompId: "TW",
+    logger: quiet(),
+    store,
+  }, echoApp());
   const port = acceptor.ports[0]!;
   let logons = 0;
   const initiator = await startInitiator({
@@ -127,7 +140,13 @@ Deno.test("initiator reconnects after the acceptor restarts and carries on with 
   assert.equal(r.status().nextSenderSeq, 2);
   await acceptor.stop();
   await waitFor(() => !r.connected, "disconnect seen by initiator");
-  acceptor = await startAcceptor({ port, senderCompId: "ISLD", targetCompId: "TW", logger: quiet(), store: new MemoryMessageStore() }, echoApp());
+  acceptor = await startAcceptor({
+    port,
+    senderCompId: "ISLD",
+    targetCompId: "TW",
+    logger: quiet(),
+    store: new MemoryMessageStore(),
+  }, echoApp());
   // The new acceptor's store starts at 1: our Logon 34=3 is "too high" for it, it asks for a resend and we gap-fill.
   await waitFor(() => logons === 2, "logon after reconnect", 5000);
   assert.ok(r.counters.reconnects >= 1);
@@ -137,7 +156,14 @@ Deno.test("initiator reconnects after the acceptor restarts and carries on with 
 
 Deno.test("backoff grows by the factor up to the maximum, with jitter inside its bounds", () => {
   const p = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.2, attempts: 0 };
-  assert.deepEqual([0, 1, 2, 3, 4, 5].map((a) => backoffDelayMs(p, a, () => 0.5)), [100, 200, 400, 800, 1000, 1000]);
+  assert.deepEqual([0, 1, 2, 3, 4, 5].map((a) => backoffDelayMs(p, a, () => 0.5)), [
+    100,
+    200,
+    400,
+    800,
+    1000,
+    1000,
+  ]);
   assert.equal(backoffDelayMs(p, 0, () => 0), 80);
   assert.equal(backoffDelayMs(p, 0, () => 0.999999), 120);
 });
@@ -154,7 +180,9 @@ Deno.test("back-pressure: a peer that stops reading makes send() answer 'back-pr
     return c;
   })();
   let handle: SessionHandle | undefined;
-  const gw = await startInitiator({ port, senderCompId: "TW", targetCompId: "ISLD", logger: quiet() }, { onLogon: (s) => (handle = s) });
+  const gw = await startInitiator({ port, senderCompId: "TW", targetCompId: "ISLD", logger: quiet() }, {
+    onLogon: (s) => (handle = s),
+  });
   await waitFor(() => handle !== undefined, "logon");
   const body = "x".repeat(1000);
   let result: number | "back-pressure" = 0;

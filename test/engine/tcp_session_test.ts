@@ -10,10 +10,26 @@ Deno.test("initiator and acceptor hold a session over TCP: logon, echo of 3 orde
   const got: string[] = [];
   let done!: () => void;
   const allBack = new Promise<void>((r) => (done = r));
-  const initiator = await startInitiator({ port, senderCompId: "TW", targetCompId: "ISLD", heartbeatIntervalSec: 5 }, {
+  const initiator = await startInitiator({
+    port,
+    senderCompId: "TW",
+    targetCompId: "ISLD",
+    heartbeatIntervalSec: 5,
+  }, {
     onLogon(s: SessionHandle) {
       for (let i = 1; i <= 3; i++) {
-        s.send({ msgType: "D", fields: [[Tag.ClOrdID, `o${i}`], [Tag.HandlInst, "1"], [Tag.Symbol, "IBM"], [Tag.Side, "1"], [Tag.TransactTime, "20260105-12:00:00.000"], [Tag.OrdType, "1"], [Tag.OrderQty, 100]] });
+        s.send({
+          msgType: "D",
+          fields: [
+            [Tag.ClOrdID, `o${i}`],
+            [Tag.HandlInst, "1"],
+            [Tag.Symbol, "IBM"],
+            [Tag.Side, "1"],
+            [Tag.TransactTime, "20260105-12:00:00.000"],
+            [Tag.OrdType, "1"],
+            [Tag.OrderQty, 100],
+          ],
+        });
       }
     },
     onMessage(v: MessageView) {

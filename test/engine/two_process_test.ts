@@ -29,12 +29,50 @@ async function until(cond: () => boolean, what: string, ms = 15_000): Promise<vo
 
 Deno.test("two fixg processes: logon, heartbeats both ways, clean stop with exit 0", async () => {
   const port = freePort();
-  const acc = fixg(["run", "--acceptor", "--host", "127.0.0.1", "--port", String(port), "--sender-comp-id", "ISLD", "--target-comp-id", "TW", "--app", "echo", "--store", "memory", "-v"]);
+  const acc = fixg([
+    "run",
+    "--acceptor",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "ISLD",
+    "--target-comp-id",
+    "TW",
+    "--app",
+    "echo",
+    "--store",
+    "memory",
+    "-v",
+  ]);
   await until(() => acc.text.err.includes("listening"), "acceptor listening");
-  const ini = fixg(["run", "--initiator", "--host", "127.0.0.1", "--port", String(port), "--sender-comp-id", "TW", "--target-comp-id", "ISLD", "--heartbeat", "1", "--store", "memory", "-v"]);
+  const ini = fixg([
+    "run",
+    "--initiator",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "TW",
+    "--target-comp-id",
+    "ISLD",
+    "--heartbeat",
+    "1",
+    "--store",
+    "memory",
+    "-v",
+  ]);
   try {
-    await until(() => (ini.text.err.match(/ out: 8=FIX\.4\.4\|9=\d+\|35=0\|/g) ?? []).length >= 2, "two heartbeats out from the initiator");
-    await until(() => (ini.text.err.match(/ in: 8=FIX\.4\.4\|9=\d+\|35=0\|/g) ?? []).length >= 2, "two heartbeats in from the acceptor");
+    await until(
+      () => (ini.text.err.match(/ out: 8=FIX\.4\.4\|9=\d+\|35=0\|/g) ?? []).length >= 2,
+      "two heartbeats out from the initiator",
+    );
+    await until(
+      () => (ini.text.err.match(/ in: 8=FIX\.4\.4\|9=\d+\|35=0\|/g) ?? []).length >= 2,
+      "two heartbeats in from the acceptor",
+    );
   } finally {
     ini.child.kill("SIGTERM");
   }

@@ -7,7 +7,14 @@
  * says it is done (filled, cancelled, done for day, expired, rejected). Latency is measured from the
  * moment a request leaves its queue to the first ExecutionReport for its ClOrdID.
  */
-import { type Field, type FieldValue, type FixMessage, formatTimestamp, type MessageView, Tag } from "../../codec/mod.ts";
+import {
+  type Field,
+  type FieldValue,
+  type FixMessage,
+  formatTimestamp,
+  type MessageView,
+  Tag,
+} from "../../codec/mod.ts";
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../../metrics/registry.ts";
 
 /** Fields of the original order copied into a cancel: Account and the instrument. */
@@ -134,7 +141,9 @@ export class OpenOrders {
       if (qty !== undefined) order.orderQty = qty;
     }
     if (p?.kind === "F" && status !== "4" && status !== "6") order.cancelPending = undefined;
-    if (DONE_STATUS.has(status) && !(p?.kind === "G" && status === "8") && !(p?.kind === "F" && status === "8")) {
+    if (
+      DONE_STATUS.has(status) && !(p?.kind === "G" && status === "8") && !(p?.kind === "F" && status === "8")
+    ) {
       this.#done(order);
       return undefined;
     }
@@ -154,7 +163,10 @@ export class OpenOrders {
     const fields: Field[] = [[Tag.OrigClOrdID, order.clOrdId], [Tag.ClOrdID, clOrdId]];
     if (order.orderId !== undefined) fields.push([Tag.OrderID, order.orderId]);
     fields.push(...order.copyFields);
-    fields.push([Tag.Side, order.side], [Tag.TransactTime, formatTimestamp(nowMs, "ms")], [Tag.OrderQty, order.orderQty]);
+    fields.push([Tag.Side, order.side], [Tag.TransactTime, formatTimestamp(nowMs, "ms")], [
+      Tag.OrderQty,
+      order.orderQty,
+    ]);
     return { msgType: "F", fields };
   }
 }
@@ -167,5 +179,9 @@ function value(m: FixMessage, tag: number): FieldValue | undefined {
 function str(m: FixMessage, tag: number): string | undefined {
   const v = value(m, tag);
   if (v === undefined) return undefined;
-  return v instanceof Uint8Array ? new TextDecoder().decode(v) : typeof v === "boolean" ? (v ? "Y" : "N") : String(v);
+  return v instanceof Uint8Array
+    ? new TextDecoder().decode(v)
+    : typeof v === "boolean"
+    ? (v ? "Y" : "N")
+    : String(v);
 }

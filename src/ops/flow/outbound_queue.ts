@@ -142,7 +142,13 @@ export class OutboundQueue {
   push(message: FixMessage, resend: boolean, priority: Priority, nowMs: number): void {
     const bytes = estimateBytes(message);
     this.#bytes += bytes;
-    this.#q[PRIORITIES.indexOf(priority)]!.items.push({ message, resend, priority, enqueuedAtMs: nowMs, bytes });
+    this.#q[PRIORITIES.indexOf(priority)]!.items.push({
+      message,
+      resend,
+      priority,
+      enqueuedAtMs: nowMs,
+      bytes,
+    });
   }
 
   /**

@@ -1,0 +1,205 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../../src/engine/config.ts";
+import { parsePasswordHash, verifyPassword } from "../../src/ops/password.ts";
+import { importQuickfix } from "../../src/ops/quickfix_import.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+async function fixg(
+  args: string[],
+  o: { cwd?: string; stdin?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(`${ROOT}fixg`, {
+    args,
+    cwd: o.cwd ?? ROOT,
+    stdin: o.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (o.stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(o.stdin));
+    await w.close();
+  }
+  const r = await child.output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+Deno.test("fixg config check: exit 0 for a valid file, 2 with file, key and reason for an invalid one (--json too)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-check-" });
+  await Deno.writeTextFile(
+    `${dir}/ok.yaml`,
+    "store: { type: memory }\nsessions:\n  - { name: a, role: acceptor, port: 9876, senderCompId: ISLD, targetCompId: TW, allowedAddresses: [127.0.0.1] }\n",
+  );
+  await Deno.writeTextFile(
+    `${dir}/bad.yaml`,
+    "sessions:\n  - role: acceptor\n    port: 9876\n    senderCompId: ISLD\n    targetCompId: TW\n    throttle: { inboundPerSec: fast }\n",
+  );
+  await Deno.writeTextFile(
+    `${dir}/badtls.yaml`,
+    "sessions:\n  - { role: acceptor, port: 1, senderCompId: A, targetCompId: B, tls: { cert: missing.crt, key: missing.key } }\n",
+  );
+  const ok = await fixg(["config", "check", "ok.yaml"], { cwd: dir });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /^ok\.yaml: valid \(1 session\)\n {2}acceptor {2}FIX\.4\.4:ISLD->TW \(a\)\n$/);
+  const okJson = await fixg(["config", "check", "ok.yaml", "--json"], { cwd: dir });
+  assert.equal(okJson.code, 0);
+  assert.deepEqual(JSON.parse(okJson.stdout), {
+    valid: true,
+    file: "ok.yaml",
+    sessions: [{ id: "FIX.4.4:ISLD->TW", name: "a", role: "acceptor" }],
+    warnings: [],
+  });
+  const bad = await fixg(["config", "check", "bad.yaml"], { cwd: dir });
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr, 'fixg: bad.yaml: sessions[0].throttle.inboundPerSec: "fast" is not a number\n');
+  const badJson = await fixg(["config", "check", "bad.yaml", "--json"], { cwd: dir });
+  assert.equal(badJson.code, 2);
+  assert.deepEqual(JSON.parse(badJson.stdout), {
+    valid: false,
+    file: "bad.yaml",
+    key: "sessions[0].throttle.inboundPerSec",
+    reason: '"fast" is not a number',
+  });
+  const badTls = await fixg(["config", "check", "badtls.yaml", "--json"], { cwd: dir });
+  assert.equal(badTls.code, 2);
+  const p = JSON.parse(badTls.stdout);
+  assert.equal(p.key, "sessions[0].tls.cert");
+  assert.match(p.reason, /^cannot read "missing\.crt"/);
+  const missing = await fixg(["config", "check", "nope.yaml"], { cwd: dir });
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^fixg: Cannot read config "nope\.yaml"/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("import-quickfix: QuickFIX's executor.cfg becomes YAML that config check accepts", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-import-" });
+  const r = await fixg([
+    "config",
+    "import-quickfix",
+    `${ROOT}fixtures/quickfix/executor.cfg`,
+    "-o",
+    `${dir}/executor.yaml`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const check = await fixg(["config", "check", `${dir}/executor.yaml`]);
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(check.stdout, /valid \(4 sessions\)/);
+  const c = parseConfig(await Deno.readTextFile(`${dir}/executor.yaml`), "executor.yaml", () => undefined);
+  assert.deepEqual(c.store, { type: "file", dir: "store", fsync: "batch" });
+  assert.deepEqual(c.tuning, { noDelay: true });
+  assert.equal(c.admin?.port, 9911);
+  assert.deepEqual(
+    c.sessions.map((s) => [s.role, s.beginString, s.senderCompId, s.targetCompId, s.port, s.dictionary]),
+    [
+      ["acceptor", "FIX.4.0", "EXECUTOR", "CLIENT1", 5001, "builtin"],
+      ["acceptor", "FIX.4.2", "EXECUTOR", "CLIENT1", 5001, "builtin"],
+      ["acceptor", "FIX.4.4", "EXECUTOR", "CLIENT1", 5001, "builtin"],
+      ["acceptor", "FIXT.1.1", "EXECUTOR", "CLIENT1", 5001, "builtin"],
+    ],
+  );
+  assert.deepEqual(c.sessions[0]!.schedule, { start: "00:00:00", end: "00:00:00" });
+  assert.deepEqual(c.sessions[2]!.validation, {
+    enabled: true,
+    checkFieldOrder: false,
+    validateUserDefinedFields: false,
+    rejectUndefinedTags: false,
+    rejectTagsNotInMessage: false,
+  });
+  assert.equal(c.sessions[3]!.defaultApplVerId, "9");
+  assert.equal(c.sessions[3]!.appDictionary, "builtin");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("import-quickfix: tradeclient.cfg settings map key by key; what has no equivalent stays as comments, secrets never", async () => {
+  const text = await Deno.readTextFile(`${ROOT}fixtures/quickfix/tradeclient.cfg`);
+  const yaml = importQuickfix(text, "tradeclient.cfg");
+  const c = parseConfig(yaml, "tradeclient.yaml", () => undefined);
+  const [a, b] = c.sessions;
+  assert.equal(a!.role, "initiator");
+  assert.equal(a!.host, "localhost");
+  assert.equal(a!.port, 5001);
+  assert.equal(a!.heartbeatIntervalSec, 30);
+  assert.deepEqual(a!.reconnect, { initialMs: 5000, maxMs: 5000, factor: 1, jitter: 0 });
+  assert.deepEqual(a!.schedule, {
+    start: "07:55:00",
+    end: "17:05:00",
+    timezone: "America/New_York",
+    days: ["mon", "tue", "wed", "thu", "fri"],
+  });
+  for (
+    const [k, v] of Object.entries({
+      logonTimeoutSec: 15,
+      logoutTimeoutSec: 5,
+      checkLatency: true,
+      maxLatencySec: 60,
+      refreshOnLogon: true,
+      resendRequestChunkSize: 2500,
+      timestampPrecision: "us",
+      resetOnLogon: false,
+    })
+  ) {
+    assert.deepEqual(a![k], v, k);
+  }
+  assert.deepEqual(c.tuning, { noDelay: true, rcvBufBytes: 1048576, sndBufBytes: 1048576 });
+  assert.equal(b!.qualifier, "primary");
+  assert.deepEqual(b!.hosts, ["fix1.venue.example:9880", "fix2.venue.example:9880"]);
+  assert.equal(b!.host, undefined);
+  assert.deepEqual(b!.tls, {});
+  assert.equal(b!.enableNextExpectedMsgSeqNum, true);
+  assert.deepEqual(b!.validation, { enabled: true, checkFieldsHaveValues: false });
+  assert.match(yaml, /# {3}SocketKeyStore=client\.jks: not converted: Java keystore: export the key/);
+  assert.match(yaml, /# {3}SocketKeyStorePassword: not converted/);
+  assert.match(yaml, /# {3}ContinueInitializationOnError=Y: not converted/);
+  assert.match(yaml, /# {3}PersistMessages=Y: not converted/);
+  assert.equal(yaml.includes("changeit"), false, "the keystore password is not copied");
+  const unknown = importQuickfix(
+    "[DEFAULT]\nFancyVendorSetting=42\n[SESSION]\nBeginString=FIX.4.4\nSenderCompID=A\nTargetCompID=B\nConnectionType=acceptor\nSocketAcceptPort=1\n",
+    "x.cfg",
+  );
+  assert.match(unknown, /# {3}FancyVendorSetting=42: unknown QuickFIX setting \(line 2\), not converted/);
+  assert.throws(() => importQuickfix("[SESSION]\nnot a setting\n", "y.cfg"), /y\.cfg:2: expected Key=Value/);
+});
+
+Deno.test("fixg run --print-effective-config: the merged config with secrets masked and each knob's report; exit 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-eff-" });
+  await Deno.writeTextFile(
+    `${dir}/f.yaml`,
+    `store: { type: memory }
+admin: { port: 0, token: "very-secret-admin-token" }
+tuning: { noDelay: true, rcvBufBytes: 65536 }
+defaults: { heartbeatIntervalSec: 10 }
+sessions:
+  - { role: initiator, host: 127.0.0.1, port: 9, senderCompId: TW, targetCompId: ISLD, password: "hunter2-pw" }
+`,
+  );
+  const r = await fixg(["run", "-c", "f.yaml", "--print-effective-config", "--json", "--log-level", "warn"], {
+    cwd: dir,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.includes("hunter2-pw"), false);
+  assert.equal(r.stdout.includes("very-secret-admin-token"), false);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.config.sessions[0].password, "***");
+  assert.equal(out.config.sessions[0].heartbeatIntervalSec, 10, "defaults merged");
+  assert.equal(out.config.admin.token, "***");
+  assert.equal(out.config.log.level, "warn", "flags merged");
+  const knobs = out.tuning.map((k: { knob: string }) => k.knob);
+  assert.deepEqual(knobs, ["TCP_NODELAY", "SO_RCVBUF"]);
+  for (const k of out.tuning) assert.equal(typeof k.ok, "boolean");
+  const yaml = await fixg(["run", "-c", "f.yaml", "--print-effective-config"], { cwd: dir });
+  assert.equal(yaml.code, 0);
+  assert.match(yaml.stdout, /^config:\n/);
+  assert.match(yaml.stdout, /\ntuning:\n {2}- knob: TCP_NODELAY\n/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("fixg config hash-password reads the password from stdin and prints a PBKDF2 hash that verifies", async () => {
+  const r = await fixg(["config", "hash-password", "--iterations", "1000"], { stdin: "correct horse\n" });
+  assert.equal(r.code, 0, r.stderr);
+  const h = parsePasswordHash(r.stdout.trim(), "stdout");
+  assert.equal(h.iterations, 1000);
+  assert.equal(await verifyPassword("correct horse", h), true);
+  assert.equal(r.stdout.includes("correct horse"), false);
+});

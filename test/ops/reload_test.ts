@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { buildGateway } from "../../src/engine/build.ts";
+import { loadConfig } from "../../src/engine/config.ts";
+import { Operations } from "../../src/ops/operations.ts";
+import { waitFor } from "../engine/helpers.ts";
+import { LogCapture, lpApp, newOrder, startGateway } from "./helpers.ts";
+
+function acceptorYaml(extra: { session?: string; top?: string } = {}): string {
+  return `store: { type: memory }
+log: { format: json${extra.top ?? ""} }
+sessions:
+  - role: acceptor
+    port: 0
+    bindHost: 127.0.0.1
+    senderCompId: ISLD
+    targetCompId: TW
+    heartbeatIntervalSec: 30
+${extra.session ?? ""}`;
+}
+
+async function setup(watch: boolean) {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-reload-" });
+  const file = `${dir}/fixg.yaml`;
+  await Deno.writeTextFile(file, acceptorYaml() + `reload: { watch: ${watch} }\n`);
+  const logs = new LogCapture();
+  const logger = logs.logger("info");
+  const config = await loadConfig(file);
+  const gw = await buildGateway(config, { logger, app: lpApp() });
+  await gw.start();
+  const ops = await Operations.start(gw, {
+    config,
+    logger,
+    load: () => loadConfig(file),
+    signals: false,
+    buildOptions: { app: lpApp() },
+  });
+  const ini = await startGateway(
+    `store: { type: memory }
+sessions:
+  - { role: initiator, host: 127.0.0.1, port: ${gw.ports[0]}, senderCompId: TW, targetCompId: ISLD }
+`,
+    { logger: new LogCapture().logger("error") },
+  );
+  const client = ini.gw.runners()[0]!;
+  await waitFor(() => client.loggedOn, "logged on");
+  const cleanup = async () => {
+    await ops.stop();
+    await ini.gw.stop();
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  };
+  return { file, gw, ops, logs, client, server: gw.runners()[0]!, cleanup };
+}
+
+Deno.test("hot reload changes a throttle mid-session; port changes need a restart; bad configs are rejected whole", async () => {
+  const { file, gw, ops, logs, client, server, cleanup } = await setup(false);
+  const port = gw.ports[0];
+  for (const id of ["a1", "a2", "a3"]) client.send(newOrder(id));
+  await waitFor(() => client.orders.open().length === 3, "three orders acknowledged before the throttle");
+
+  await Deno.writeTextFile(
+    file,
+    acceptorYaml({ top: ", level: warn", session: "    throttle: { inboundPerSec: 1, inboundBurst: 1 }\n" })
+      .replace("port: 0", "port: 9999") +
+      "reload: { watch: false }\n",
+  );
+  const o = await ops.reload("test");
+  assert.equal(o.ok, true, o.error);
+  assert.deepEqual(o.applied, ["log: level", "sessions[0] (FIX.4.4:ISLD->TW): throttle"]);
+  assert.deepEqual(o.needsRestart, ["sessions[0] (FIX.4.4:ISLD->TW): port changed"]);
+  assert.equal(server.throttle.inboundPerSec, 1);
+  assert.equal(gw.logger.level, "warn");
+  assert.equal(gw.ports[0], port, "still listening where it was");
+  assert.equal(server.loggedOn, true, "the session carried on");
+  assert.equal(ops.config.sessions[0]!.port, 0, "the port in force is the old one");
+
+  for (const id of ["b1", "b2", "b3"]) client.send(newOrder(id));
+  await waitFor(() => (client.counters.inByType.get("j") ?? 0) === 2, "two BusinessMessageRejects");
+  assert.equal(client.orders.open().length, 4, "one of the three got through");
+  assert.equal(server.counters.throttledIn, 2);
+
+  // A config with an unknown key: rejected whole, the throttle stays.
+  await Deno.writeTextFile(
+    file,
+    acceptorYaml({ session: "    throttle: { inboundPerSec: 500 }\n    hartbeatIntervalSec: 5\n" }),
+  );
+  const bad = await ops.reload("test");
+  assert.equal(bad.ok, false);
+  assert.match(
+    bad.error!,
+    /fixg\.yaml: sessions\[0\]\.hartbeatIntervalSec: unknown key \(did you mean "heartbeatIntervalSec"\?\)/,
+  );
+  assert.equal(server.throttle.inboundPerSec, 1);
+
+  // A config that parses but cannot be built (missing dictionary): rejected whole too.
+  await Deno.writeTextFile(
+    file,
+    acceptorYaml({
+      session: "    throttle: { inboundPerSec: 500 }\n    dictionary: /nonexistent/FIX44.xml\n",
+    }),
+  );
+  const bad2 = await ops.reload("test");
+  assert.equal(bad2.ok, false);
+  assert.match(bad2.error!, /nonexistent\/FIX44\.xml/);
+  assert.equal(server.throttle.inboundPerSec, 1);
+  assert.equal(logs.grep(/"event":"reload-rejected"/).length, 2);
+
+  // Disabling the session logs it out; enabling it again lets the client back in.
+  await Deno.writeTextFile(file, acceptorYaml({ session: "    enabled: false\n" }));
+  const off = await ops.reload("test");
+  assert.deepEqual(off.applied, ["log: level", "sessions[0] (FIX.4.4:ISLD->TW): enabled, throttle"]);
+  await waitFor(() => !server.connected, "disabled session logged out");
+  assert.equal(server.throttle.inboundPerSec, undefined, "throttle removed with it");
+  await cleanup();
+});
+
+Deno.test("hot reload on file change: the watcher applies a new throttle without a signal", async () => {
+  const { file, logs, server, cleanup } = await setup(true);
+  await Deno.writeTextFile(
+    file,
+    acceptorYaml({ session: "    throttle: { inboundPerSec: 100 }\n" }) + "reload: { watch: true }\n",
+  );
+  await waitFor(() => server.throttle.inboundPerSec === 100, "reload by the file watcher", 5000);
+  assert.ok(logs.grep(/"event":"reload".*"trigger":"file change"/).length >= 1);
+  await cleanup();
+});
