@@ -121,10 +121,10 @@ export class LpHost implements Application {
         r.disconnect(e.reason);
         break;
       case "skip-seq":
-        r.setSequence(r.status().nextSenderSeq + e.count);
+        r.skipSenderSeq(e.count);
         break;
       case "sequence-reset":
-        r.sendSequenceReset(r.status().nextSenderSeq + e.jump);
+        r.sequenceResetJump(e.jump);
         break;
       case "drop-heartbeats":
         r.faults.dropHeartbeats = e.active;

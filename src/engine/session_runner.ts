@@ -452,7 +452,7 @@ export class SessionRunner implements SessionHandle {
     if (this.#loggedOn) {
       this.#loggedOn = false;
       this.counters.loggedOnSinceMs = 0;
-      this.#app.onLogout?.(this, reason);
+      this.#guard("onLogout", () => this.#app.onLogout?.(this, reason));
     }
     const w = this.#disconnectWaiters;
     this.#disconnectWaiters = [];
@@ -547,6 +547,19 @@ export class SessionRunner implements SessionHandle {
     this.#drain(true);
     this.#closeAfterFlush = reason;
     this.#scheduleFlush();
+  }
+
+  /** Fault injection: leaves `count` outbound MsgSeqNums unused after what is already queued (a gap the peer sees). */
+  skipSenderSeq(count: number): void {
+    this.#drain(true);
+    this.#input({ kind: "set-seq", nextSenderSeq: this.#nextSenderSeq + count });
+    this.#scheduleFlush();
+  }
+
+  /** Moves our next MsgSeqNum `jump` numbers past what is already queued, with a SequenceReset-Reset. */
+  sequenceResetJump(jump: number): void {
+    this.#drain(true);
+    this.sendSequenceReset(this.#nextSenderSeq + jump);
   }
 
   /** Moves our next MsgSeqNum to `newSeqNo` with a SequenceReset-Reset (35=4, 36=newSeqNo) when logged on. */
@@ -659,7 +672,7 @@ export class SessionRunner implements SessionHandle {
           this.counters.loggedOnSinceMs = this.#clock.nowMs();
           const outer = this.#deferSends;
           if (!outer) this.#deferSends = hasSendAfter(actions, i);
-          this.#app.onLogon?.(this);
+          this.#guard("onLogon", () => this.#app.onLogon?.(this));
           this.#deferSends = outer;
           // Messages queued while not logged on leave now, highest priority first.
           this.#scheduleFlush();
@@ -669,13 +682,22 @@ export class SessionRunner implements SessionHandle {
           if (this.#loggedOn) {
             this.#loggedOn = false;
             this.counters.loggedOnSinceMs = 0;
-            this.#app.onLogout?.(this, a.reason);
+            this.#guard("onLogout", () => this.#app.onLogout?.(this, a.reason));
           }
           break;
         case "event":
           this.#onEvent(a.event);
           break;
       }
+    }
+  }
+
+  /** Runs an application callback; a bug in it is logged loudly and does not take the session down. */
+  #guard(name: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.logger.error("app-error", `${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, this.key);
     }
   }
 
