@@ -72,7 +72,10 @@ export function registerSimulateLp(program: Command): void {
     .option("--store <memory|DIR>", "message store: memory or a journal directory", "memory")
     .option("--config <file>", "lp.yaml: symbols, sessions, behaviours (docs/simulator.md)")
     .option("--seed <n>", "seed of every random choice")
-    .option("--heartbeat <sec>", "HeartBtInt (108) the simulator's sessions are configured with; as an acceptor each session uses the HeartBtInt of the client's Logon")
+    .option(
+      "--heartbeat <sec>",
+      "HeartBtInt (108) the simulator's sessions are configured with; as an acceptor each session uses the HeartBtInt of the client's Logon",
+    )
     .option("--reject-fraction <f>", "reject this fraction (0..1) of new orders")
     .option("--reject-reason <text>", "Text (58) of those rejects")
     .option("--fill-latency-ms <n|min-max>", "delay between ack and fill")

@@ -14,6 +14,6 @@ export type { Application, SendResult, SessionHandle } from "./engine/applicatio
 export { Gateway, type GatewaySession, type ReconnectPolicy } from "./engine/gateway.ts";
 export { SessionRunner, type SessionStatus } from "./engine/session_runner.ts";
 export { Logger } from "./engine/log.ts";
-export { startAcceptor, startInitiator, type QuickSessionOptions } from "./engine/quick.ts";
+export { type QuickSessionOptions, startAcceptor, startInitiator } from "./engine/quick.ts";
 export { buildGateway } from "./engine/build.ts";
 export { loadConfig, parseConfig } from "./engine/config.ts";

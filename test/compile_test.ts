@@ -28,14 +28,21 @@ function denortAvailable(): string | undefined {
 
 const runtime = denortAvailable();
 if (!runtime) {
-  console.log("compile_test: skipped: no denort runtime (set DENORT_BIN, or run `./deno task compile` once with internet access)");
+  console.log(
+    "compile_test: skipped: no denort runtime (set DENORT_BIN, or run `./deno task compile` once with internet access)",
+  );
 }
 
 Deno.test({
   name: "deno task compile builds a fixg binary that runs fixg (not the plain deno CLI)",
   ignore: runtime === undefined,
   fn: async () => {
-    const out = await new Deno.Command(`${root}deno`, { args: ["task", "compile"], cwd: root, stdout: "piped", stderr: "piped" }).output();
+    const out = await new Deno.Command(`${root}deno`, {
+      args: ["task", "compile"],
+      cwd: root,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     const run = await new Deno.Command(`${root}dist/fixg`, { args: ["--version"], stdout: "piped" }).output();
     assert.equal(new TextDecoder().decode(run.stdout).trim(), (await import("../src/version.ts")).VERSION);

@@ -19,7 +19,17 @@ export interface QuickSessionOptions extends Partial<Omit<SessionConfig, "id" | 
 }
 
 function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): SessionConfig {
-  const { host: _h, port: _p, senderCompId, targetCompId, beginString, store: _s, logger: _l, reconnect: _r, ...settings } = o;
+  const {
+    host: _h,
+    port: _p,
+    senderCompId,
+    targetCompId,
+    beginString,
+    store: _s,
+    logger: _l,
+    reconnect: _r,
+    ...settings
+  } = o;
   return {
     ...DEFAULT_SESSION_SETTINGS,
     ...settings,

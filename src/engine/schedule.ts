@@ -22,10 +22,14 @@ const DAY_MS = 86_400_000;
 /** Validates a schedule; throws ConfigError naming `where` and the key. */
 export function checkSchedule(s: Schedule, where: string): void {
   for (const k of ["start", "end"] as const) {
-    if (parseTimeOfDay(s[k]) === undefined) throw new ConfigError(`${where}.${k}: "${s[k]}" is not a time of day (HH:MM or HH:MM:SS)`);
+    if (parseTimeOfDay(s[k]) === undefined) {
+      throw new ConfigError(`${where}.${k}: "${s[k]}" is not a time of day (HH:MM or HH:MM:SS)`);
+    }
   }
   for (const d of s.days ?? []) {
-    if (!DAY_NAMES.includes(d.toLowerCase().slice(0, 3))) throw new ConfigError(`${where}.days: "${d}" is not a weekday`);
+    if (!DAY_NAMES.includes(d.toLowerCase().slice(0, 3))) {
+      throw new ConfigError(`${where}.days: "${d}" is not a weekday`);
+    }
   }
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: s.timezone ?? "UTC" });
@@ -65,7 +69,14 @@ function fmt(tz: string): Intl.DateTimeFormat {
 function offsetMs(tz: string, ms: number): number {
   const parts = fmt(tz).formatToParts(new Date(ms));
   const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  const local = Date.UTC(get("year"), get("month") - 1, get("day"), get("hour"), get("minute"), get("second"));
+  const local = Date.UTC(
+    get("year"),
+    get("month") - 1,
+    get("day"),
+    get("hour"),
+    get("minute"),
+    get("second"),
+  );
   return local - Math.floor(ms / 1000) * 1000;
 }
 

@@ -20,7 +20,12 @@ class Pipe {
 export class MemoryConnection implements Connection {
   readonly remoteAddr: string;
   readonly remoteHost = "memory";
-  constructor(private readonly inbound: Pipe, private readonly outbound: Pipe, private readonly chunkSize: number, label: string) {
+  constructor(
+    private readonly inbound: Pipe,
+    private readonly outbound: Pipe,
+    private readonly chunkSize: number,
+    label: string,
+  ) {
     this.remoteAddr = label;
   }
   async read(buf: Uint8Array): Promise<number | null> {
@@ -51,5 +56,8 @@ export class MemoryConnection implements Connection {
 /** Creates two connected ends; reads return at most `chunkSize` bytes (1 = byte by byte). */
 export function memoryPair(chunkSize = 65536): [MemoryConnection, MemoryConnection] {
   const a = new Pipe(), b = new Pipe();
-  return [new MemoryConnection(a, b, chunkSize, "memory:a"), new MemoryConnection(b, a, chunkSize, "memory:b")];
+  return [
+    new MemoryConnection(a, b, chunkSize, "memory:a"),
+    new MemoryConnection(b, a, chunkSize, "memory:b"),
+  ];
 }

@@ -83,7 +83,9 @@ export function listenTcp(hostname: string, port: number, tls?: TlsOptions): Lis
       : Deno.listen({ hostname, port, transport: "tcp" });
   } catch (e) {
     if (e instanceof Deno.errors.AddrInUse) {
-      throw new EnvironmentError(`Cannot listen on ${hostname}:${port}: address already in use`, { cause: e });
+      throw new EnvironmentError(`Cannot listen on ${hostname}:${port}: address already in use`, {
+        cause: e,
+      });
     }
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new EnvironmentError(`Cannot listen on ${hostname}:${port}: permission denied`, { cause: e });

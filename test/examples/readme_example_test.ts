@@ -14,13 +14,28 @@ Deno.test("the README shows examples/send_order.ts verbatim", async () => {
 
 Deno.test("examples/send_order.ts connects, sends an order and prints the execution report", async () => {
   // A minimal LP: acknowledge every NewOrderSingle with ExecutionReport 150=0 39=0.
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT", logger: new Logger({ level: "error" }) }, {
+  const lp = await startAcceptor({
+    port: 0,
+    senderCompId: "LP",
+    targetCompId: "CLIENT",
+    logger: new Logger({ level: "error" }),
+  }, {
     onMessage(v: MessageView, s: SessionHandle) {
       if (v.msgType !== "D") return;
       s.send({
         msgType: "8",
-        fields: [[Tag.OrderID, "1"], [Tag.ClOrdID, v.getString(Tag.ClOrdID)!], [Tag.ExecID, "e1"], [Tag.ExecType, "0"],
-          [Tag.OrdStatus, "0"], [Tag.Symbol, v.getString(Tag.Symbol)!], [Tag.Side, "1"], [Tag.LeavesQty, 1000000], [Tag.CumQty, 0], [Tag.AvgPx, 0]],
+        fields: [
+          [Tag.OrderID, "1"],
+          [Tag.ClOrdID, v.getString(Tag.ClOrdID)!],
+          [Tag.ExecID, "e1"],
+          [Tag.ExecType, "0"],
+          [Tag.OrdStatus, "0"],
+          [Tag.Symbol, v.getString(Tag.Symbol)!],
+          [Tag.Side, "1"],
+          [Tag.LeavesQty, 1000000],
+          [Tag.CumQty, 0],
+          [Tag.AvgPx, 0],
+        ],
       });
     },
   });

@@ -8,12 +8,22 @@ import { freePort, QUICKFIX_MISSING, runQuickfixInitiator, startPeer } from "./p
 const root = new URL("../../", import.meta.url).pathname;
 
 Deno.test({
-  name: "QuickFIX C++ client (validating) trades and subscribes with fixg simulate-lp: no reject, no validation error",
+  name:
+    "QuickFIX C++ client (validating) trades and subscribes with fixg simulate-lp: no reject, no validation error",
   ignore: QUICKFIX_MISSING !== undefined,
   fn: async () => {
     const lp = await startPeer({
       cmd: `${root}fixg`,
-      args: ["simulate-lp", "--port", String(freePort()), "--host", "127.0.0.1", "--stats-interval", "0", "--json"],
+      args: [
+        "simulate-lp",
+        "--port",
+        String(freePort()),
+        "--host",
+        "127.0.0.1",
+        "--stats-interval",
+        "0",
+        "--json",
+      ],
     });
     let exit;
     try {

@@ -5,7 +5,11 @@ import type { Application, SessionHandle } from "../application.ts";
 import type { Logger } from "../log.ts";
 
 /** Creates a log application; `dict` supplies field names and enum meanings when given. */
-export function logApp(logger: Logger, dict?: Dictionary, out: (line: string) => void = (l) => console.log(l)): Application {
+export function logApp(
+  logger: Logger,
+  dict?: Dictionary,
+  out: (line: string) => void = (l) => console.log(l),
+): Application {
   return {
     onLogon(s: SessionHandle) {
       out(`[${s.key}] logged on`);
