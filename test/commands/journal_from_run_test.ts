@@ -1,0 +1,112 @@
+/**
+ * The journal tools on a real journal written by `fixg run`: two processes hold a journaled session with
+ * an order echoed back, stop cleanly; then `fixg journal verify`, `inspect` and `stats` read the
+ * initiator's journal. Timestamps vary per run, so the assertions are on structure and exact numbers.
+ */
+import assert from "node:assert/strict";
+import { freePort } from "../interop/peers.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+function spawn(args: string[]) {
+  const child = new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).spawn();
+  const text = { err: "" };
+  const done = Promise.all([
+    child.stdout.pipeTo(new WritableStream()),
+    (async () => {
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
+    })(),
+  ]);
+  return { child, text, done };
+}
+
+async function fixgOut(args: string[]): Promise<{ code: number; stdout: string }> {
+  const o = await new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
+  return { code: o.code, stdout: new TextDecoder().decode(o.stdout) };
+}
+
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test("fixg journal verify, inspect and stats read a journal that fixg run wrote", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-run-journal-" });
+  const port = freePort();
+  const acc = spawn([
+    "run",
+    "--acceptor",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "ISLD",
+    "--target-comp-id",
+    "TW",
+    "--app",
+    "echo",
+    "--store",
+    `${dir}/acceptor`,
+  ]);
+  await until(() => acc.text.err.includes("listening"), "acceptor listening");
+  const ini = spawn([
+    "run",
+    "--initiator",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "TW",
+    "--target-comp-id",
+    "ISLD",
+    "--heartbeat",
+    "1",
+    "--store",
+    `${dir}/initiator`,
+    "--fsync",
+    "always",
+  ]);
+  await until(() => ini.text.err.includes("Logged on"), "logon");
+  await new Promise((r) => setTimeout(r, 1500)); // at least one heartbeat each way at HeartBtInt 1
+  ini.child.kill("SIGTERM");
+  assert.equal((await ini.child.status).code, 0, ini.text.err);
+  acc.child.kill("SIGTERM");
+  assert.equal((await acc.child.status).code, 0, acc.text.err);
+  await Promise.all([ini.done, acc.done]);
+
+  const verify = await fixgOut(["journal", "verify", `${dir}/initiator`, "--json"]);
+  assert.equal(verify.code, 0, verify.stdout);
+  const report = JSON.parse(verify.stdout);
+  assert.deepEqual(report.problems, []);
+  assert.equal(report.sessions.length, 1);
+  const s = report.sessions[0];
+  assert.equal(s.key, "FIX.4.4:TW->ISLD");
+  const epoch = s.epochs[0];
+  assert.equal(epoch.out.first, 1);
+  assert.equal(epoch.in.first, 1);
+  assert.equal(s.nextSenderSeq, epoch.out.last + 1);
+  assert.equal(s.nextTargetSeq, epoch.in.last + 1);
+
+  const inspect = await fixgOut(["journal", "inspect", `${dir}/initiator`, "--type", "A,5", "--json"]);
+  assert.equal(inspect.code, 0);
+  const recs = inspect.stdout.trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(recs.map((r) => `${r.direction}:${r.message.msgType}:${r.message.name}`), [
+    "out:A:Logon",
+    "in:A:Logon",
+    "out:5:Logout",
+    "in:5:Logout",
+  ]);
+  const heartBtInt = recs[0].message.fields.find((f: { tag: number }) => f.tag === 108);
+  assert.deepEqual(heartBtInt, { tag: 108, name: "HeartBtInt", value: "1" });
+
+  const stats = await fixgOut(["journal", "stats", `${dir}/initiator`]);
+  assert.equal(stats.code, 0);
+  assert.match(stats.stdout, /0\s+Heartbeat\s+\d+\s+\d+/);
+  assert.match(stats.stdout, /A\s+Logon\s+1\s+1/);
+  await Deno.remove(dir, { recursive: true });
+});
