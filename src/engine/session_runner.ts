@@ -13,6 +13,7 @@ import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
 import { OutboundQueue, type OutboundQueueOptions, type Priority } from "../ops/flow/outbound_queue.ts";
 import { type RateLimit, TokenBucket } from "../ops/flow/token_bucket.ts";
 import { createSession, type SessionState, step } from "../session/mod.ts";
+import { stepInto } from "../session/machine.ts";
 import type { Action, Input, SessionConfig, SessionId } from "../session/types.ts";
 import { sessionKey } from "../session/types.ts";
 import type { SessionStore } from "../store/types.ts";
@@ -175,6 +176,8 @@ export class SessionRunner implements SessionHandle {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
   #depth = 0;
+  /** Action lists reused by #input, by nesting depth. */
+  readonly #actionLists: Action[][] = [];
   #draining = false;
   /** A callback runs while its step still has messages to write: sends from it wait for those. */
   #deferSends = false;
@@ -489,7 +492,7 @@ export class SessionRunner implements SessionHandle {
     }
     const resend = options?.resend !== false;
     if (this.#canSendNow()) {
-      this.#orders.onSent(message, performance.now());
+      if (isTrackedRequest(message.msgType)) this.#orders.onSent(message, performance.now());
       const before = this.#nextSenderSeq;
       this.#input(resend ? { kind: "send", message } : { kind: "send", message, resend: false });
       this.#scheduleFlush();
@@ -598,13 +601,16 @@ export class SessionRunner implements SessionHandle {
       this.#backlog.push(input.kind === "message" ? { kind: "message", view: input.view.copy() } : input);
       return;
     }
-    this.#depth++;
+    const depth = this.#depth++;
+    // One reusable action list per nesting depth (an application callback run by an action of this
+    // step sends through a nested step): no list allocated per message.
+    const out = this.#actionLists[depth] ?? (this.#actionLists[depth] = []);
     try {
-      const r = step(this.#state, input, this.#clock.nowMs());
-      this.#state = r.state;
-      this.#execute(r.actions);
-      if (r.nextTickMs !== undefined) this.#armTimer(r.nextTickMs);
+      const next = stepInto(this.#state, input, this.#clock.nowMs(), out);
+      this.#execute(out);
+      if (next !== undefined) this.#armTimer(next);
     } finally {
+      out.length = 0;
       this.#depth--;
     }
     // What the application sent during the step follows the step's own messages on the wire. While
@@ -697,15 +703,22 @@ export class SessionRunner implements SessionHandle {
     try {
       f();
     } catch (e) {
-      this.logger.error("app-error", `${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, this.key);
+      this.logger.error(
+        "app-error",
+        `${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`,
+        this.key,
+      );
     }
   }
 
   #deliver(view: MessageView): void {
-    const perf = performance.now();
-    const acked = this.#orders.onReceived(view, perf);
-    if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {
-      this.#queueCancel(acked);
+    const t = view.msgType;
+    // Only reports (8, 9) concern the order tracking: no clock read for other messages.
+    if (t === "8" || t === "9") {
+      const acked = this.#orders.onReceived(view, performance.now());
+      if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {
+        this.#queueCancel(acked);
+      }
     }
     if (this.#inThrottle !== undefined && !this.#inThrottle.tryTake(this.#clock.nowMs())) {
       this.#onThrottled(view);
@@ -770,7 +783,7 @@ export class SessionRunner implements SessionHandle {
           break;
         }
         const m = this.#queue.take(perf)!;
-        this.#orders.onSent(m.message, perf);
+        if (isTrackedRequest(m.message.msgType)) this.#orders.onSent(m.message, perf);
         this.#input(
           m.resend
             ? { kind: "send", message: m.message }
@@ -988,6 +1001,11 @@ function countType(m: Map<string, number>, t: string): void {
   }
   const key = m.size < MAX_MSG_TYPE_LABELS && /^[0-9A-Za-z]{1,3}$/.test(t) ? t : "other";
   m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/** Requests whose answer the order tracking waits for (NewOrderSingle, replace, cancel). */
+function isTrackedRequest(msgType: string): boolean {
+  return msgType === "D" || msgType === "G" || msgType === "F";
 }
 
 /** True when an action after index `i` writes a message: a send made during action `i` must wait for it. */

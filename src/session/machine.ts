@@ -38,6 +38,15 @@ export function createSession(config: SessionConfig, seq: SeqNums, nowMs: number
 /** Computes the actions for one input at `nowMs`; mutates and returns the same state object. */
 export function step(s: SessionState, input: Input, nowMs: number): StepResult<SessionState> {
   const out: Action[] = [];
+  const next = stepInto(s, input, nowMs, out);
+  return { state: s, actions: out, nextTickMs: next };
+}
+
+/**
+ * `step` for the engine's hot path: appends the actions to `out` (a list the engine empties and
+ * reuses, one per nesting depth, so a step allocates no list and no result) and returns nextTickMs.
+ */
+export function stepInto(s: SessionState, input: Input, nowMs: number, out: Action[]): number | undefined {
   switch (input.kind) {
     case "message":
       onMessage(s, out, nowMs, input);
@@ -60,7 +69,9 @@ export function step(s: SessionState, input: Input, nowMs: number): StepResult<S
         const ours = s.resendRequested;
         if (s.reRequestAfterServing && s.pendingResend === undefined) {
           s.reRequestAfterServing = false;
-          if (ours !== undefined && s.nextTargetSeq <= ours.end) requestResend(s, out, nowMs, s.nextTargetSeq, ours.end);
+          if (ours !== undefined && s.nextTargetSeq <= ours.end) {
+            requestResend(s, out, nowMs, s.nextTargetSeq, ours.end);
+          }
         }
         flushOutbound(s, out, nowMs);
       } else {
@@ -109,7 +120,7 @@ export function step(s: SessionState, input: Input, nowMs: number): StepResult<S
       onSequenceResetInput(s, out, nowMs, input.newSeqNo);
       break;
   }
-  return { state: s, actions: out, nextTickMs: nextTickMs(s) };
+  return nextTickMs(s);
 }
 
 function onMessage(

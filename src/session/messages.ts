@@ -24,6 +24,30 @@ import type { RejectInfo } from "../dictionary/reject.ts";
 import type { SendReason } from "./types.ts";
 import type { Out, SessionState } from "./state.ts";
 
+/** Size of a slab that owned copies of encoded messages are cut from. */
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabBytes = new Uint8Array(slab);
+let slabUsed = 0;
+
+/**
+ * An owned copy of an encoded frame (the encoder's buffer is reused by the next message). Copies are
+ * cut from a shared slab that is never written twice, so each is exclusively the caller's like a
+ * `slice()`, without a new ArrayBuffer per message (those are costly to allocate and to collect).
+ */
+export function ownedCopy(frame: Uint8Array): Uint8Array {
+  const len = frame.length;
+  if (slabUsed + len > slabBytes.length) {
+    slab = new ArrayBuffer(Math.max(SLAB_BYTES, len));
+    slabBytes = new Uint8Array(slab);
+    slabUsed = 0;
+  }
+  slabBytes.set(frame, slabUsed);
+  const out = new Uint8Array(slab, slabUsed, len);
+  slabUsed += len;
+  return out;
+}
+
 /** Starts a message we originate: 35 and the standard header with MsgSeqNum `seq` and SendingTime now. */
 export function beginMessage(s: SessionState, msgType: string, seq: number, nowMs: number): Encoder {
   const id = s.config.id;
@@ -83,7 +107,7 @@ export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOpti
   if (c.defaultApplVerId !== undefined && c.id.beginString === "FIXT.1.1") {
     enc.str(Tag.DefaultApplVerID, c.defaultApplVerId);
   }
-  emitSend(s, out, nowMs, seq, MsgType.Logon, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Logon, ownedCopy(enc.finish()), true, "admin");
   return seq;
 }
 
@@ -92,14 +116,14 @@ export function sendHeartbeat(s: SessionState, out: Out, nowMs: number, testReqI
   const seq = nextSeq(s);
   const enc = beginMessage(s, MsgType.Heartbeat, seq, nowMs);
   if (testReqId !== undefined) enc.str(Tag.TestReqID, testReqId);
-  emitSend(s, out, nowMs, seq, MsgType.Heartbeat, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Heartbeat, ownedCopy(enc.finish()), true, "admin");
 }
 
 /** Sends a TestRequest (35=1) with TestReqID (112). */
 export function sendTestRequest(s: SessionState, out: Out, nowMs: number, testReqId: string): void {
   const seq = nextSeq(s);
   const enc = beginMessage(s, MsgType.TestRequest, seq, nowMs).str(Tag.TestReqID, testReqId);
-  emitSend(s, out, nowMs, seq, MsgType.TestRequest, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.TestRequest, ownedCopy(enc.finish()), true, "admin");
 }
 
 /** Sends a ResendRequest (35=2) for BeginSeqNo (7) to EndSeqNo (16; 0 = infinity). */
@@ -114,7 +138,7 @@ export function sendResendRequest(
   const enc = beginMessage(s, MsgType.ResendRequest, seq, nowMs)
     .int(Tag.BeginSeqNo, begin)
     .int(Tag.EndSeqNo, end);
-  emitSend(s, out, nowMs, seq, MsgType.ResendRequest, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.ResendRequest, ownedCopy(enc.finish()), true, "admin");
 }
 
 /**
@@ -138,7 +162,7 @@ export function sendReject(
     if (refMsgType !== "") enc.str(Tag.RefMsgType, refMsgType);
     enc.int(Tag.SessionRejectReason, info.reason);
   }
-  emitSend(s, out, nowMs, seq, MsgType.Reject, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Reject, ownedCopy(enc.finish()), true, "admin");
 }
 
 /** Sends a BusinessMessageReject (35=j): RefSeqNum (45), Text (58), RefMsgType (372), BusinessRejectReason (380). */
@@ -155,7 +179,7 @@ export function sendBusinessReject(
   const enc = beginMessage(s, MsgType.BusinessMessageReject, seq, nowMs);
   if (refSeq > 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, text).str(Tag.RefMsgType, refMsgType).int(Tag.BusinessRejectReason, reason);
-  emitSend(s, out, nowMs, seq, MsgType.BusinessMessageReject, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.BusinessMessageReject, ownedCopy(enc.finish()), true, "admin");
 }
 
 /** Sends a Logout (35=5), with a Text saying why when there is a reason. */
@@ -163,7 +187,7 @@ export function sendLogout(s: SessionState, out: Out, nowMs: number, text?: stri
   const seq = nextSeq(s);
   const enc = beginMessage(s, MsgType.Logout, seq, nowMs);
   if (text !== undefined && text !== "") enc.str(Tag.Text, text);
-  emitSend(s, out, nowMs, seq, MsgType.Logout, enc.finish().slice(), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Logout, ownedCopy(enc.finish()), true, "admin");
 }
 
 /**
@@ -176,7 +200,7 @@ export function encodeGapFill(s: SessionState, seq: number, newSeqNo: number, no
     .timestamp(Tag.OrigSendingTime, nowMs, s.config.timestampPrecision)
     .int(Tag.NewSeqNo, newSeqNo)
     .bool(Tag.GapFillFlag, true);
-  return enc.finish().slice();
+  return ownedCopy(enc.finish());
 }
 
 /** Encodes a SequenceReset-Reset (35=4, no GapFillFlag) moving the peer's expected number to `newSeqNo`. */
@@ -186,7 +210,7 @@ export function encodeSequenceReset(
   newSeqNo: number,
   nowMs: number,
 ): Uint8Array {
-  return beginMessage(s, MsgType.SequenceReset, seq, nowMs).int(Tag.NewSeqNo, newSeqNo).finish().slice();
+  return ownedCopy(beginMessage(s, MsgType.SequenceReset, seq, nowMs).int(Tag.NewSeqNo, newSeqNo).finish());
 }
 
 /**
@@ -201,17 +225,27 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
   const n = f.length;
   let body = false;
   let trailer = false;
+  let header = false;
   for (let i = 0; i < n; i++) {
-    const tag = f[i]![0];
-    if (HEADER_TAGS.has(tag)) {
-      if (!own.has(tag)) writeField(enc, f, tag, f[i]![1]);
-    } else if (TRAILER_TAGS.has(tag)) trailer = true;
+    const k = tagKind(f[i]![0]);
+    if (k === KIND_BODY) body = true;
+    else if (k === KIND_HEADER) header = true;
+    else if (k === KIND_TRAILER) trailer = true;
     else body = true;
+  }
+  if (header) {
+    for (let i = 0; i < n; i++) {
+      const tag = f[i]![0];
+      if (tagKind(tag) === KIND_HEADER && !own.has(tag)) writeField(enc, f, tag, f[i]![1]);
+    }
   }
   if (body) {
     for (let i = 0; i < n; i++) {
-      const tag = f[i]![0];
-      if (!HEADER_TAGS.has(tag) && !TRAILER_TAGS.has(tag)) writeField(enc, f, tag, f[i]![1]);
+      const field = f[i]!;
+      const k = tagKind(field[0]);
+      if (k === KIND_BODY) {
+        enc.field(field[0], field[1]);
+      } else if (k === KIND_DATA) writeField(enc, f, field[0], field[1]);
     }
   }
   if (trailer) {
@@ -220,7 +254,27 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
       if (tag === 93 || tag === 89) writeField(enc, f, tag, f[i]![1]);
     }
   }
-  return enc.finish().slice();
+  return ownedCopy(enc.finish());
+}
+
+const KIND_BODY = 0;
+const KIND_HEADER = 1;
+const KIND_TRAILER = 2;
+/** A body field whose length field (DATA_LENGTH_TAGS) the encoder may have to write for it. */
+const KIND_DATA = 3;
+/** Kinds of tags below TAG_KIND_LIMIT, so the per-field loop does an array read instead of Set lookups. */
+const TAG_KIND_LIMIT = 8192;
+const TAG_KINDS = new Uint8Array(TAG_KIND_LIMIT);
+for (let t = 0; t < TAG_KIND_LIMIT; t++) TAG_KINDS[t] = classifyTag(t);
+
+function classifyTag(tag: number): number {
+  if (HEADER_TAGS.has(tag)) return KIND_HEADER;
+  if (TRAILER_TAGS.has(tag)) return KIND_TRAILER;
+  return DATA_LENGTH_TAGS.has(tag) ? KIND_DATA : KIND_BODY;
+}
+
+function tagKind(tag: number): number {
+  return tag >= 0 && tag < TAG_KIND_LIMIT ? TAG_KINDS[tag]! : classifyTag(tag);
 }
 
 function writeField(enc: Encoder, fields: readonly Field[], tag: number, value: FieldValue): void {
@@ -267,5 +321,5 @@ export function encodeResend(s: SessionState, view: MessageView, seq: number, no
     }
   }
   if (runStart >= 0) enc.raw(buf.subarray(runStart, runEnd));
-  return enc.finish().slice();
+  return ownedCopy(enc.finish());
 }

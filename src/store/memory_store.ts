@@ -11,10 +11,25 @@ interface MemorySessionState {
   nextSenderSeq: number;
   nextTargetSeq: number;
   creationMs: number;
-  /** Outbound messages of the current epoch, seq strictly ascending. */
-  seqs: number[];
-  messages: Uint8Array[];
+  /**
+   * Outbound messages of the current epoch, seq strictly ascending: for message i, at 4*i, its
+   * MsgSeqNum, slab index, start offset and length (a typed array: nothing for the GC to trace).
+   */
+  index: Float64Array;
+  /** Messages in `index`. */
+  count: number;
+  /** The message bytes, copied back to back into large slabs (one allocation per slab, not per message). */
+  slabs: Uint8Array[];
+  /** Bytes used in the last slab. */
+  slabUsed: number;
   open: boolean;
+}
+
+/** Size of a slab of message bytes; a larger message gets a slab of its own. */
+const SLAB_BYTES = 1 << 20;
+
+function emptyEpoch(): Pick<MemorySessionState, "index" | "count" | "slabs" | "slabUsed"> {
+  return { index: new Float64Array(4 * 1024), count: 0, slabs: [], slabUsed: SLAB_BYTES };
 }
 
 /** A MessageStore in memory for any number of sessions. */
@@ -27,7 +42,7 @@ export class MemoryMessageStore implements MessageStore {
     if (this.#closed) return Promise.reject(new FixgError("STORE_CLOSED", "The memory store is closed"));
     let s = this.#sessions.get(sessionKey);
     if (s === undefined) {
-      s = { nextSenderSeq: 1, nextTargetSeq: 1, creationMs: nowMs, seqs: [], messages: [], open: false };
+      s = { nextSenderSeq: 1, nextTargetSeq: 1, creationMs: nowMs, ...emptyEpoch(), open: false };
       this.#sessions.set(sessionKey, s);
     }
     if (s.open) {
@@ -69,14 +84,31 @@ class MemorySessionStore implements SessionStore {
     const s = this.#s;
     // A number at or below the last stored one means the numbers were set back: the old messages
     // from there on are superseded and must not be resent (the file journal does the same).
-    const n = s.seqs.length;
-    if (n > 0 && seq <= s.seqs[n - 1]!) {
-      const i = lowerBound(s.seqs, seq);
-      s.seqs.length = i;
-      s.messages.length = i;
+    const n = s.count;
+    if (n > 0 && seq <= s.index[4 * (n - 1)]!) s.count = lowerBound(s.index, n, seq);
+    // The store keeps a copy (callers may reuse their buffers): into the current slab, so the hot
+    // path allocates nothing per message. Space of superseded messages is reclaimed by reset().
+    const len = bytes.length;
+    let slab = s.slabs[s.slabs.length - 1];
+    if (slab === undefined || s.slabUsed + len > slab.length) {
+      slab = new Uint8Array(Math.max(SLAB_BYTES, len));
+      s.slabs.push(slab);
+      s.slabUsed = 0;
     }
-    s.seqs.push(seq);
-    s.messages.push(bytes.slice());
+    slab.set(bytes, s.slabUsed);
+    let index = s.index;
+    const k = 4 * s.count;
+    if (k + 4 > index.length) {
+      const grown = new Float64Array(index.length * 2);
+      grown.set(index);
+      s.index = index = grown;
+    }
+    index[k] = seq;
+    index[k + 1] = s.slabs.length - 1;
+    index[k + 2] = s.slabUsed;
+    index[k + 3] = len;
+    s.count++;
+    s.slabUsed += len;
     s.nextSenderSeq = seq + 1;
   }
 
@@ -95,10 +127,12 @@ class MemorySessionStore implements SessionStore {
   getOutbound(from: number, to: number): Promise<StoredMessage[]> {
     const s = this.#s;
     const out: StoredMessage[] = [];
-    for (let i = lowerBound(s.seqs, from); i < s.seqs.length; i++) {
-      const seq = s.seqs[i]!;
+    const index = s.index;
+    for (let i = lowerBound(index, s.count, from); i < s.count; i++) {
+      const seq = index[4 * i]!;
       if (to !== 0 && seq > to) break;
-      out.push({ seq, bytes: s.messages[i]!.slice() });
+      const start = index[4 * i + 2]!;
+      out.push({ seq, bytes: s.slabs[index[4 * i + 1]!]!.slice(start, start + index[4 * i + 3]!) });
     }
     return Promise.resolve(out);
   }
@@ -108,8 +142,7 @@ class MemorySessionStore implements SessionStore {
     s.nextSenderSeq = 1;
     s.nextTargetSeq = 1;
     s.creationMs = nowMs;
-    s.seqs = [];
-    s.messages = [];
+    Object.assign(s, emptyEpoch());
   }
 
   flush(): Promise<void> {
@@ -122,12 +155,12 @@ class MemorySessionStore implements SessionStore {
   }
 }
 
-/** First index in the ascending `a` whose value is >= `x`. */
-function lowerBound(a: readonly number[], x: number): number {
-  let lo = 0, hi = a.length;
+/** First message number i (of `n`) whose MsgSeqNum (index[4*i]) is >= `x`. */
+function lowerBound(index: Float64Array, n: number, x: number): number {
+  let lo = 0, hi = n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid]! < x) lo = mid + 1;
+    if (index[4 * mid]! < x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

@@ -3,6 +3,10 @@
  * sent back with the same MsgType and body; the header is rebuilt by the session, PossDupFlag (43)
  * and OrigSendingTime (122) are dropped, PossResend (97) is kept. A NewOrderSingle with PossResend=Y
  * whose ClOrdID was already seen in this logon session is not echoed (FIX test case 19).
+ *
+ * The ClOrdIDs seen are remembered in two generations of at most SEEN_GENERATION each: at least the
+ * last SEEN_GENERATION ClOrdIDs of a session are always known, and memory stays bounded however long
+ * the session runs (before, every ClOrdID of the logon was kept).
  */
 import { type Field, type MessageView, Tag } from "../../codec/mod.ts";
 import { DATA_LENGTH_TAGS } from "../../codec/tags.ts";
@@ -12,22 +16,97 @@ import type { Application, SessionHandle } from "../application.ts";
 export const ECHO_DEFAULT_MSG_TYPES: ReadonlySet<string> = new Set(["D", "d", "C"]);
 
 /** Header and trailer tags the session writes itself (not copied from the received message). */
-const NOT_COPIED = new Set([8, 9, 35, 10, 34, 49, 56, 52, 43, 122, 50, 57, 115, 128, 116, 129, 142, 143, 144, 145, 369, 1128, 1129]);
+const NOT_COPIED = new Set([
+  8,
+  9,
+  35,
+  10,
+  34,
+  49,
+  56,
+  52,
+  43,
+  122,
+  50,
+  57,
+  115,
+  128,
+  116,
+  129,
+  142,
+  143,
+  144,
+  145,
+  369,
+  1128,
+  1129,
+]);
+
+/** ClOrdIDs per generation of the seen set. */
+const SEEN_GENERATION = 65_536;
+
+/** How bodyOf treats a tag: copy as a string, skip, or copy as bytes (a data field). */
+const COPY = 0;
+const SKIP = 1;
+const DATA = 2;
+const KIND_LIMIT = 8192;
+/** Kinds of tags below KIND_LIMIT: an array read per field instead of two Set lookups. */
+const KINDS = new Uint8Array(KIND_LIMIT);
+for (let t = 0; t < KIND_LIMIT; t++) KINDS[t] = kindOf(t);
+
+function kindOf(tag: number): number {
+  if (NOT_COPIED.has(tag) || tag < 0) return SKIP;
+  return DATA_LENGTH_TAGS.has(tag) ? DATA : COPY;
+}
+
+/**
+ * ClOrdIDs seen on one session's logon: the current generation and the one before, as plain arrays
+ * (a push per order). The Set for lookups is built only when a PossResend=Y order asks (rare), and
+ * kept up to date from then on until the generation rolls over.
+ */
+class SeenIds {
+  current: string[] = [];
+  previous: string[] = [];
+  index: Set<string> | undefined;
+  has(id: string): boolean {
+    if (this.index === undefined) this.index = new Set([...this.previous, ...this.current]);
+    return this.index.has(id);
+  }
+  add(id: string): void {
+    this.current.push(id);
+    this.index?.add(id);
+    if (this.current.length >= SEEN_GENERATION) {
+      this.previous = this.current;
+      this.current = [];
+      this.index = undefined;
+    }
+  }
+}
 
 /** Creates an echo application. */
 export function echoApp(): Application {
-  const seenClOrdIds = new Map<string, Set<string>>();
+  const seenClOrdIds = new Map<string, SeenIds>();
+  // The session of the last message and its set: one Map lookup saved per message.
+  let lastKey = "";
+  let lastSeen: SeenIds | undefined;
   return {
     onLogon(s: SessionHandle) {
-      seenClOrdIds.set(s.key, new Set());
+      const seen = new SeenIds();
+      seenClOrdIds.set(s.key, seen);
+      if (lastKey === s.key) lastSeen = seen;
     },
     onMessage(view: MessageView, s: SessionHandle) {
       const type = view.msgType;
       if (type === "D") {
         const id = view.getString(Tag.ClOrdID) ?? "";
-        let seen = seenClOrdIds.get(s.key);
-        if (!seen) seenClOrdIds.set(s.key, seen = new Set());
-        if (view.getString(Tag.PossResend) === "Y" && seen.has(id)) return;
+        let seen = lastKey === s.key ? lastSeen : undefined;
+        if (seen === undefined) {
+          seen = seenClOrdIds.get(s.key);
+          if (!seen) seenClOrdIds.set(s.key, seen = new SeenIds());
+          lastKey = s.key;
+          lastSeen = seen;
+        }
+        if (view.getChar(Tag.PossResend) === "Y" && seen.has(id)) return;
         seen.add(id);
       }
       s.send({ msgType: type, fields: bodyOf(view) });
@@ -40,8 +119,9 @@ export function bodyOf(view: MessageView): Field[] {
   const out: Field[] = [];
   for (let i = 0; i < view.count; i++) {
     const tag = view.tagAt(i);
-    if (NOT_COPIED.has(tag) || tag < 0) continue;
-    if (DATA_LENGTH_TAGS.has(tag)) out.push([tag, view.buf.slice(view.valueStartAt(i), view.valueEndAt(i))]);
+    const k = tag >= 0 && tag < KIND_LIMIT ? KINDS[tag]! : kindOf(tag);
+    if (k === SKIP) continue;
+    if (k === DATA) out.push([tag, view.buf.slice(view.valueStartAt(i), view.valueEndAt(i))]);
     else out.push([tag, view.stringAt(i)]);
   }
   return out;

@@ -18,7 +18,16 @@ import {
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../../metrics/registry.ts";
 
 /** Fields of the original order copied into a cancel: Account and the instrument. */
-const CANCEL_COPY_TAGS = [Tag.Account, Tag.Symbol, 65, 48, 22, 207, 167, 200, 541];
+const CANCEL_COPY_TAGS: readonly number[] = [Tag.Account, Tag.Symbol, 65, 48, 22, 207, 167, 200, 541];
+/** CANCEL_COPY_TAGS as a lookup by tag (all below 1024): one array read per field on the send path. */
+const IS_CANCEL_COPY_TAG = new Uint8Array(1024);
+for (const t of CANCEL_COPY_TAGS) IS_CANCEL_COPY_TAG[t] = 1;
+/**
+ * Unanswered requests are remembered among the last this many requests sent (default); an older
+ * one is forgotten (with its order, if never acknowledged): a counterparty that never answers (an
+ * echo peer, a dead link under a burst) must not make the tracking grow without bound.
+ */
+export const DEFAULT_MAX_PENDING_REQUESTS = 65_536;
 /** OrdStatus (39) values after which an order is finished. */
 const DONE_STATUS = new Set(["2", "3", "4", "8", "C"]);
 
@@ -35,21 +44,58 @@ export interface TrackedOrder {
   acked: boolean;
   /** ClOrdID of our cancel request awaiting an answer. */
   cancelPending: string | undefined;
-}
-
-interface PendingRequest {
-  kind: "D" | "G" | "F";
-  order: TrackedOrder;
-  sentAtMs: number;
+  /** Finished before it was acknowledged (its cancel answered first, a reject): never open. */
+  finishedUnacked: boolean;
 }
 
 /** Request kinds whose ack latency is measured. */
 export type AckRequestKind = "D" | "G" | "F";
 
-/** Orders of one session. */
+/** How many of the oldest unanswered requests an answer is compared with before the index is used. */
+const SCAN_WINDOW = 16;
+/** Slots of a new request ring (a power of two; the ring doubles as needed). */
+const INITIAL_SLOTS = 1024;
+/** Request kinds by their number in the ring's kinds array. */
+const KIND_NAMES: readonly AckRequestKind[] = ["D", "G", "F"];
+
+/**
+ * Orders of one session.
+ *
+ * Requests awaiting their first answer wait in a FIFO of parallel arrays (no Map, and for a
+ * NewOrderSingle no object at all until it is acknowledged: what a cancel needs is kept as the values
+ * the application gave). Answers come back in request order on a session, so an answer is found
+ * among the first few entries; only when it is not (answers out of order, reports for unknown
+ * ClOrdIDs) is a Map index built, kept while the FIFO is not empty. An order enters the ClOrdID map
+ * when acknowledged; until then it is found through its NewOrderSingle's entry.
+ */
 export class OpenOrders {
+  /** Acknowledged orders (and orders answered by an accepted replace) by current ClOrdID. */
   readonly #byClOrdId = new Map<string, TrackedOrder>();
-  readonly #pending = new Map<string, PendingRequest>();
+  // The FIFO of unanswered requests: a ring of parallel arrays, entry number n (absolute, counting
+  // from the first request) in slot n & #mask. Entry n is answered or forgotten when its id is
+  // undefined. #head is the oldest entry still unanswered (or #tail), #tail the next entry number.
+  // A NewOrderSingle's order object is made when first needed (#orderAt).
+  #ids: Array<string | undefined> = new Array<string | undefined>(INITIAL_SLOTS).fill(undefined);
+  #kinds = new Uint8Array(INITIAL_SLOTS);
+  #sentAt = new Float64Array(INITIAL_SLOTS);
+  #orders: Array<TrackedOrder | undefined> = new Array<TrackedOrder | undefined>(INITIAL_SLOTS).fill(
+    undefined,
+  );
+  #sides: Array<FieldValue | undefined> = new Array<FieldValue | undefined>(INITIAL_SLOTS).fill(undefined);
+  #qtys: Array<FieldValue | undefined> = new Array<FieldValue | undefined>(INITIAL_SLOTS).fill(undefined);
+  #copies: Array<Field | Field[] | undefined> = new Array<Field | Field[] | undefined>(INITIAL_SLOTS).fill(
+    undefined,
+  );
+  #mask = INITIAL_SLOTS - 1;
+  #head = 0;
+  #tail = 0;
+  /** Unanswered entries. */
+  #live = 0;
+  /** ClOrdID -> absolute entry number, built only when an answer is not near the head. */
+  #index: Map<string, number> | undefined;
+  readonly #maxPending: number;
+  /** Unanswered requests forgotten because more than the limit were waiting. */
+  forgotten = 0;
   /** Request-to-first-ExecutionReport latency in seconds, by request kind. */
   readonly ackSeconds: Record<AckRequestKind, BucketHistogram> = {
     D: new BucketHistogram(LATENCY_BUCKETS_SECONDS),
@@ -57,9 +103,15 @@ export class OpenOrders {
     F: new BucketHistogram(LATENCY_BUCKETS_SECONDS),
   };
 
+  constructor(maxPendingRequests = DEFAULT_MAX_PENDING_REQUESTS) {
+    this.#maxPending = Math.max(1, maxPendingRequests);
+  }
+
   /** Orders known (acked or not) and not done. */
   get size(): number {
-    return this.#byClOrdId.size;
+    let n = this.#byClOrdId.size;
+    for (let e = this.#head; e < this.#tail; e++) if (this.#isUnackedNew(e)) n++;
+    return n;
   }
 
   /** Acknowledged orders not done: what a kill switch cancels. */
@@ -69,40 +121,199 @@ export class OpenOrders {
 
   /** An order by its current ClOrdID. */
   get(clOrdId: string): TrackedOrder | undefined {
-    return this.#byClOrdId.get(clOrdId);
+    return this.#byClOrdId.get(clOrdId) ?? this.#unackedNew(clOrdId);
   }
 
   /** Forgets everything (tests, operator reset of a session's book). */
   clear(): void {
     this.#byClOrdId.clear();
-    this.#pending.clear();
+    while (this.#head < this.#tail) this.#remove(this.#head);
+    this.#index = undefined;
   }
 
   /** An application message left its queue; `perfMs` is performance.now(). */
   onSent(m: FixMessage, perfMs: number): void {
     const t = m.msgType;
     if (t !== "D" && t !== "G" && t !== "F") return;
-    const clOrdId = str(m, Tag.ClOrdID);
+    // One pass over the fields picks what tracking needs (this runs for every order sent).
+    const f = m.fields;
+    let clOrdId: FieldValue | undefined;
+    let orig: FieldValue | undefined;
+    let side: FieldValue | undefined;
+    let qty: FieldValue | undefined;
+    let copy: Field | Field[] | undefined;
+    for (let i = 0; i < f.length; i++) {
+      const field = f[i]!;
+      const tag = field[0];
+      if (tag === Tag.ClOrdID) {
+        if (clOrdId === undefined) clOrdId = field[1];
+      } else if (tag === Tag.OrigClOrdID) {
+        if (orig === undefined) orig = field[1];
+      } else if (tag === Tag.Side) {
+        if (side === undefined) side = field[1];
+      } else if (tag === Tag.OrderQty) {
+        if (qty === undefined) qty = field[1];
+      } else if (tag < 1024 && tag >= 0 && IS_CANCEL_COPY_TAG[tag] === 1) {
+        // One field (the usual Symbol) is kept as the application's own tuple: nothing allocated.
+        if (copy === undefined) copy = field;
+        else if (isFieldList(copy)) copy.push(field);
+        else copy = [copy, field];
+      }
+    }
     if (clOrdId === undefined) return;
+    const id = asString(clOrdId);
     if (t === "D") {
-      const order: TrackedOrder = {
-        clOrdId,
-        orderId: undefined,
-        side: str(m, Tag.Side) ?? "1",
-        orderQty: value(m, Tag.OrderQty) ?? 0,
-        copyFields: m.fields.filter((f) => CANCEL_COPY_TAGS.includes(f[0])),
-        acked: false,
-        cancelPending: undefined,
-      };
-      this.#byClOrdId.set(clOrdId, order);
-      this.#pending.set(clOrdId, { kind: "D", order, sentAtMs: perfMs });
+      this.#push(id, 0, perfMs, undefined, side, qty, copy);
       return;
     }
-    const orig = str(m, Tag.OrigClOrdID);
-    const order = orig === undefined ? undefined : this.#byClOrdId.get(orig);
+    if (orig === undefined) return;
+    const o = asString(orig);
+    const order = this.#byClOrdId.get(o) ?? this.#unackedNew(o);
     if (order === undefined) return;
-    this.#pending.set(clOrdId, { kind: t, order, sentAtMs: perfMs });
-    if (t === "F") order.cancelPending = clOrdId;
+    this.#push(id, t === "G" ? 1 : 2, perfMs, order, undefined, undefined, undefined);
+    if (t === "F") order.cancelPending = id;
+  }
+
+  /** The order of entry `e`, made from the NewOrderSingle's values the first time it is needed. */
+  #orderAt(e: number): TrackedOrder {
+    const k = e & this.#mask;
+    const have = this.#orders[k];
+    if (have !== undefined) return have;
+    const side = this.#sides[k];
+    const copy = this.#copies[k];
+    const order: TrackedOrder = {
+      clOrdId: this.#ids[k]!,
+      orderId: undefined,
+      side: side === undefined ? "1" : asString(side),
+      orderQty: this.#qtys[k] ?? 0,
+      copyFields: copy === undefined ? [] : isFieldList(copy) ? copy : [copy],
+      acked: false,
+      cancelPending: undefined,
+      finishedUnacked: false,
+    };
+    this.#orders[k] = order;
+    return order;
+  }
+
+  /** Entry `e` is a NewOrderSingle whose order is neither acknowledged nor finished. */
+  #isUnackedNew(e: number): boolean {
+    const k = e & this.#mask;
+    if (this.#ids[k] === undefined || this.#kinds[k] !== 0) return false;
+    const o = this.#orders[k];
+    return o === undefined ||
+      (!o.acked && !o.finishedUnacked && this.#byClOrdId.get(o.clOrdId) !== o);
+  }
+
+  /** The not yet acknowledged order whose NewOrderSingle had ClOrdID `clOrdId`, if still known. */
+  #unackedNew(clOrdId: string): TrackedOrder | undefined {
+    const e = this.#find(clOrdId);
+    if (e < 0 || !this.#isUnackedNew(e)) return undefined;
+    const order = this.#orderAt(e);
+    return order.clOrdId === clOrdId ? order : undefined;
+  }
+
+  #push(
+    clOrdId: string,
+    kind: number,
+    perfMs: number,
+    order: TrackedOrder | undefined,
+    side: FieldValue | undefined,
+    qty: FieldValue | undefined,
+    copy: Field | Field[] | undefined,
+  ): void {
+    // Remember the unanswered among the last maxPending requests: older ones are forgotten (a
+    // counterparty that never answers, such as an echo peer, must not make this grow).
+    while (this.#tail - this.#head >= this.#maxPending) {
+      this.forgotten++;
+      this.#remove(this.#head);
+    }
+    if (this.#tail - this.#head > this.#mask) this.#grow();
+    const e = this.#tail++;
+    const k = e & this.#mask;
+    this.#ids[k] = clOrdId;
+    this.#kinds[k] = kind;
+    this.#sentAt[k] = perfMs;
+    this.#orders[k] = order;
+    this.#sides[k] = side;
+    this.#qtys[k] = qty;
+    this.#copies[k] = copy;
+    this.#live++;
+    if (this.#index !== undefined) this.#index.set(clOrdId, e);
+  }
+
+  /** Doubles the ring, keeping every entry at its number. */
+  #grow(): void {
+    const slots = (this.#mask + 1) * 2;
+    const mask = slots - 1;
+    const ids = new Array<string | undefined>(slots).fill(undefined);
+    const kinds = new Uint8Array(slots);
+    const sentAt = new Float64Array(slots);
+    const orders = new Array<TrackedOrder | undefined>(slots).fill(undefined);
+    const sides = new Array<FieldValue | undefined>(slots).fill(undefined);
+    const qtys = new Array<FieldValue | undefined>(slots).fill(undefined);
+    const copies = new Array<Field | Field[] | undefined>(slots).fill(undefined);
+    for (let e = this.#head; e < this.#tail; e++) {
+      const from = e & this.#mask;
+      const to = e & mask;
+      ids[to] = this.#ids[from];
+      kinds[to] = this.#kinds[from]!;
+      sentAt[to] = this.#sentAt[from]!;
+      orders[to] = this.#orders[from];
+      sides[to] = this.#sides[from];
+      qtys[to] = this.#qtys[from];
+      copies[to] = this.#copies[from];
+    }
+    this.#ids = ids;
+    this.#kinds = kinds;
+    this.#sentAt = sentAt;
+    this.#orders = orders;
+    this.#sides = sides;
+    this.#qtys = qtys;
+    this.#copies = copies;
+    this.#mask = mask;
+  }
+
+  /** Number of the oldest unanswered request with ClOrdID `clOrdId`, or -1. */
+  #find(clOrdId: string): number {
+    const ids = this.#ids;
+    const mask = this.#mask;
+    const end = Math.min(this.#tail, this.#head + SCAN_WINDOW);
+    for (let e = this.#head; e < end; e++) if (ids[e & mask] === clOrdId) return e;
+    if (end === this.#tail) return -1;
+    if (this.#index === undefined) {
+      // Out of order (or not a request of ours): index every unanswered entry from now on (the
+      // oldest entry of a ClOrdID wins); the index goes when the FIFO empties.
+      const index = new Map<string, number>();
+      for (let e = this.#tail - 1; e >= this.#head; e--) {
+        const id = ids[e & mask];
+        if (id !== undefined) index.set(id, e);
+      }
+      this.#index = index;
+    }
+    const e = this.#index.get(clOrdId);
+    if (e === undefined) return -1;
+    return e >= this.#head && e < this.#tail && ids[e & mask] === clOrdId ? e : -1;
+  }
+
+  /** Removes request `e` (read what is needed of it first). */
+  #remove(e: number): void {
+    const k = e & this.#mask;
+    const id = this.#ids[k]!;
+    this.#ids[k] = undefined;
+    this.#orders[k] = undefined;
+    this.#sides[k] = undefined;
+    this.#qtys[k] = undefined;
+    this.#copies[k] = undefined;
+    this.#live--;
+    if (this.#index !== undefined && this.#index.get(id) === e) this.#index.delete(id);
+    if (e === this.#head) {
+      // Move the head past answered entries; an empty FIFO needs no index.
+      const ids = this.#ids;
+      let h = e + 1;
+      while (h < this.#tail && ids[h & this.#mask] === undefined) h++;
+      this.#head = h;
+      if (h === this.#tail) this.#index = undefined;
+    }
   }
 
   /**
@@ -115,46 +326,55 @@ export class OpenOrders {
     const clOrdId = v.getString(Tag.ClOrdID);
     if (clOrdId === undefined) return undefined;
     const status = v.getString(Tag.OrdStatus) ?? "";
-    const p = this.#pending.get(clOrdId);
+    // A ClOrdID of an acknowledged order is no request awaiting its answer (fills, later reports).
+    let kind: AckRequestKind | undefined;
+    let reqOrder: TrackedOrder | undefined;
+    let sentAtMs = 0;
+    if (this.#live > 0 && !this.#byClOrdId.has(clOrdId)) {
+      const e = this.#find(clOrdId);
+      if (e >= 0) {
+        const k = e & this.#mask;
+        kind = KIND_NAMES[this.#kinds[k]!];
+        sentAtMs = this.#sentAt[k]!;
+        reqOrder = this.#orderAt(e);
+        this.#remove(e);
+      }
+    }
     if (t === "9") {
-      if (p === undefined) return undefined;
-      this.#pending.delete(clOrdId);
-      if (p.order.cancelPending === clOrdId) p.order.cancelPending = undefined;
-      if (DONE_STATUS.has(status)) this.#done(p.order);
+      if (reqOrder === undefined) return undefined;
+      if (reqOrder.cancelPending === clOrdId) reqOrder.cancelPending = undefined;
+      if (DONE_STATUS.has(status)) this.#done(reqOrder);
       return undefined;
     }
-    const order = p?.order ?? this.#byClOrdId.get(clOrdId) ??
+    const order = reqOrder ?? this.#byClOrdId.get(clOrdId) ??
       this.#byClOrdId.get(v.getString(Tag.OrigClOrdID) ?? "");
     if (order === undefined) return undefined;
-    if (p !== undefined) {
-      this.ackSeconds[p.kind].observe(Math.max(0, perfMs - p.sentAtMs) / 1000);
-      this.#pending.delete(clOrdId);
-    }
+    if (kind !== undefined) this.ackSeconds[kind].observe(Math.max(0, perfMs - sentAtMs) / 1000);
     const orderId = v.getString(Tag.OrderID);
     if (orderId !== undefined && orderId !== "NONE") order.orderId = orderId;
-    if (p?.kind === "G" && status !== "8") {
+    if (kind === "G" && status !== "8") {
       // Accepted replace (or pending replace): the order answers to the new ClOrdID from now on.
       this.#byClOrdId.delete(order.clOrdId);
       order.clOrdId = clOrdId;
-      this.#byClOrdId.set(clOrdId, order);
+      if (!order.finishedUnacked) this.#byClOrdId.set(clOrdId, order);
       const qty = v.getString(Tag.OrderQty);
       if (qty !== undefined) order.orderQty = qty;
     }
-    if (p?.kind === "F" && status !== "4" && status !== "6") order.cancelPending = undefined;
-    if (
-      DONE_STATUS.has(status) && !(p?.kind === "G" && status === "8") && !(p?.kind === "F" && status === "8")
-    ) {
+    if (kind === "F" && status !== "4" && status !== "6") order.cancelPending = undefined;
+    if (DONE_STATUS.has(status) && !(kind === "G" && status === "8") && !(kind === "F" && status === "8")) {
       this.#done(order);
       return undefined;
     }
     if (!order.acked) {
       order.acked = true;
+      if (!order.finishedUnacked) this.#byClOrdId.set(order.clOrdId, order);
       return order;
     }
     return undefined;
   }
 
   #done(order: TrackedOrder): void {
+    if (!order.acked) order.finishedUnacked = true;
     this.#byClOrdId.delete(order.clOrdId);
   }
 
@@ -171,15 +391,15 @@ export class OpenOrders {
   }
 }
 
-function value(m: FixMessage, tag: number): FieldValue | undefined {
-  for (const f of m.fields) if (f[0] === tag) return f[1];
-  return undefined;
+function isFieldList(c: Field | Field[]): c is Field[] {
+  return typeof c[0] !== "number";
 }
 
-function str(m: FixMessage, tag: number): string | undefined {
-  const v = value(m, tag);
-  if (v === undefined) return undefined;
-  return v instanceof Uint8Array
+/** A field value as the string that goes on the wire. */
+function asString(v: FieldValue): string {
+  return typeof v === "string"
+    ? v
+    : v instanceof Uint8Array
     ? new TextDecoder().decode(v)
     : typeof v === "boolean"
     ? (v ? "Y" : "N")
