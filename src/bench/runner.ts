@@ -695,10 +695,18 @@ async function runBursts(
     if (m > 0 && shape.pauseMs > 0) await sleepMs(shape.pauseMs);
     const t0 = nowUs();
     await Promise.all(sessions.map(async (s) => {
+      // One clock read per batch: a batch reaches the socket in one write when the loop yields, so
+      // every order of it is stamped no later than it really left (latency is never understated).
+      let stampUs = nowUs();
       for (let j = 0; j < shape.size && !aborted(); j++) {
-        const p = s.send(nowUs());
-        if (p !== undefined) await p;
-        else if ((j + 1) % BURST_BATCH === 0) await yieldToLoop();
+        const p = s.send(stampUs);
+        if (p !== undefined) {
+          await p;
+          stampUs = nowUs();
+        } else if ((j + 1) % BURST_BATCH === 0) {
+          await yieldToLoop();
+          stampUs = nowUs();
+        }
       }
     }));
     await Promise.all(sessions.map((s) => s.whenIdle()));

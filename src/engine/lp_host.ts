@@ -191,9 +191,11 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
     onWarning: (m: string) => o.logger.warn("journal", m),
   });
   const sim = new LpSimulator(o.config, Date.now());
-  let gw: Gateway | undefined;
-  const host = new LpHost(sim, (k) => gw?.runner(k), { logger: o.logger });
-  gw = new Gateway({ store, app: host, logger: o.logger });
+  // The host needs the gateway's runners and the gateway needs the host: tie the knot through a holder.
+  const ref: { gateway: Gateway | undefined } = { gateway: undefined };
+  const host = new LpHost(sim, (k) => ref.gateway?.runner(k), { logger: o.logger });
+  const gw = new Gateway({ store, app: host, logger: o.logger });
+  ref.gateway = gw;
   const pairs = o.config.sessions.length > 0
     ? o.config.sessions
     : [{ senderCompId: o.senderCompId, targetCompId: o.targetCompId }];

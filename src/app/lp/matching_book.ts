@@ -1,8 +1,11 @@
 /**
  * A price-time priority order book of one symbol. Orders are simulated liquidity (no owner) or
- * client orders (an owner the simulator reports fills to). Each side is one array sorted by
- * priority (best price first, then arrival), which is simple and fast for the few hundred resting
- * orders a simulator holds.
+ * client orders (an owner the simulator reports fills to). Each side keeps its price levels in an
+ * array sorted worst to best (the best level is the last element, so taking it off is a pop), found
+ * by binary search when a new price arrives and by a map when the price is already there; each
+ * level is a FIFO of its orders in arrival order. A burst of tens of thousands of resting orders
+ * costs O(1) per order at an existing price and O(log levels) plus a short move at a new one,
+ * instead of shifting one array of every resting order on each insert.
  */
 import type { Side } from "../tags.ts";
 
@@ -23,10 +26,165 @@ export interface LevelView {
   size: number;
 }
 
+/**
+ * The orders at one price, oldest first. Removed slots before `head` are dropped lazily; an order
+ * canceled from the middle is spliced out (levels hold few orders compared with a whole side).
+ */
+class Level<Owner> {
+  orders: BookOrder<Owner>[] = [];
+  head = 0;
+  /** Simulated-liquidity orders here: a refresh rebuilds only the levels that hold some. */
+  simulated = 0;
+  constructor(readonly priceTicks: number) {}
+
+  get count(): number {
+    return this.orders.length - this.head;
+  }
+
+  /** Appends in time priority; an order older than the tail (never produced by `nextSeq`) is placed by seq. */
+  push(o: BookOrder<Owner>): void {
+    if (o.owner === undefined) this.simulated++;
+    const arr = this.orders;
+    const last = arr[arr.length - 1];
+    if (last === undefined || arr.length === this.head || last.seq < o.seq) {
+      arr.push(o);
+      return;
+    }
+    let lo = this.head, hi = arr.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (arr[mid]!.seq < o.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    arr.splice(lo, 0, o);
+  }
+
+  /** Takes the oldest order off. */
+  shift(): void {
+    if (this.orders[this.head]!.owner === undefined) this.simulated--;
+    this.orders[this.head++] = undefined as unknown as BookOrder<Owner>;
+    if (this.head === this.orders.length) {
+      this.orders.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.orders.length) {
+      this.orders = this.orders.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Removes `o`; false when it is not here. */
+  remove(o: BookOrder<Owner>): boolean {
+    const arr = this.orders;
+    if (arr[this.head] === o) {
+      this.shift();
+      return true;
+    }
+    // Cancels hit recent orders more often than old ones: search from the tail.
+    for (let i = arr.length - 1; i > this.head; i--) {
+      if (arr[i] === o) {
+        if (o.owner === undefined) this.simulated--;
+        arr.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
+/** One side of the book: levels sorted worst to best, and an index by price. */
+class BookSide<Owner> {
+  /** Worst first, best last. */
+  levels: Level<Owner>[] = [];
+  byPrice = new Map<number, Level<Owner>>();
+  count = 0;
+  constructor(readonly isBid: boolean) {}
+
+  /** True when price `a` trades before price `b` on this side. */
+  better(a: number, b: number): boolean {
+    return this.isBid ? a > b : a < b;
+  }
+
+  add(o: BookOrder<Owner>): void {
+    let level = this.byPrice.get(o.priceTicks);
+    if (level === undefined) {
+      level = new Level<Owner>(o.priceTicks);
+      this.byPrice.set(o.priceTicks, level);
+      const levels = this.levels;
+      const n = levels.length;
+      // New prices most often join at the top of the book (an aggressive quote) or the bottom.
+      if (n === 0 || this.better(o.priceTicks, levels[n - 1]!.priceTicks)) levels.push(level);
+      else {
+        let lo = 0, hi = n;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.better(o.priceTicks, levels[mid]!.priceTicks)) lo = mid + 1;
+          else hi = mid;
+        }
+        levels.splice(lo, 0, level);
+      }
+    }
+    level.push(o);
+    this.count++;
+  }
+
+  /** Drops an emptied level from the index and the sorted list. */
+  dropLevel(level: Level<Owner>): void {
+    this.byPrice.delete(level.priceTicks);
+    const levels = this.levels;
+    const n = levels.length;
+    if (levels[n - 1] === level) {
+      levels.pop();
+      return;
+    }
+    let lo = 0, hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.better(level.priceTicks, levels[mid]!.priceTicks)) lo = mid + 1;
+      else hi = mid;
+    }
+    // Prices are unique per side, so the search lands on the level itself.
+    if (levels[lo] === level) levels.splice(lo, 1);
+  }
+
+  remove(o: BookOrder<Owner>): boolean {
+    const level = this.byPrice.get(o.priceTicks);
+    if (level === undefined || !level.remove(o)) return false;
+    this.count--;
+    if (level.count === 0) this.dropLevel(level);
+    return true;
+  }
+
+  /** Removes every simulated-liquidity order, keeping client orders in their order. */
+  removeSimulated(): void {
+    let dropped = false;
+    for (const level of this.levels) {
+      if (level.simulated === 0) continue;
+      const arr = level.orders;
+      let w = 0;
+      for (let i = level.head; i < arr.length; i++) {
+        const o = arr[i]!;
+        if (o.owner !== undefined) arr[w++] = o;
+      }
+      this.count -= arr.length - level.head - w;
+      arr.length = w;
+      level.head = 0;
+      level.simulated = 0;
+      if (w === 0) dropped = true;
+    }
+    if (!dropped) return;
+    const levels: Level<Owner>[] = [];
+    for (const level of this.levels) {
+      if (level.count > 0) levels.push(level);
+      else this.byPrice.delete(level.priceTicks);
+    }
+    this.levels = levels;
+  }
+}
+
 /** The book. */
 export class MatchingBook<Owner> {
-  #bids: BookOrder<Owner>[] = [];
-  #offers: BookOrder<Owner>[] = [];
+  #bids = new BookSide<Owner>(true);
+  #offers = new BookSide<Owner>(false);
   #seq = 0;
 
   /** A new arrival number (time priority). */
@@ -34,37 +192,18 @@ export class MatchingBook<Owner> {
     return ++this.#seq;
   }
 
-  #sideOf(side: Side): BookOrder<Owner>[] {
+  #sideOf(side: Side): BookSide<Owner> {
     return side === "buy" ? this.#bids : this.#offers;
-  }
-
-  /** True when `a` trades before `b` on the same side. */
-  #before(a: BookOrder<Owner>, b: BookOrder<Owner>): boolean {
-    if (a.priceTicks !== b.priceTicks) {
-      return a.side === "buy" ? a.priceTicks > b.priceTicks : a.priceTicks < b.priceTicks;
-    }
-    return a.seq < b.seq;
   }
 
   /** Adds a resting order at its priority position. */
   add(o: BookOrder<Owner>): void {
-    const arr = this.#sideOf(o.side);
-    let lo = 0, hi = arr.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#before(arr[mid]!, o)) lo = mid + 1;
-      else hi = mid;
-    }
-    arr.splice(lo, 0, o);
+    this.#sideOf(o.side).add(o);
   }
 
   /** Removes a resting order; false when it is not in the book. */
   remove(o: BookOrder<Owner>): boolean {
-    const arr = this.#sideOf(o.side);
-    const i = arr.indexOf(o);
-    if (i < 0) return false;
-    arr.splice(i, 1);
-    return true;
+    return this.#sideOf(o.side).remove(o);
   }
 
   /**
@@ -78,73 +217,90 @@ export class MatchingBook<Owner> {
     qty: number,
     onFill: (maker: BookOrder<Owner>, qty: number, priceTicks: number) => void,
   ): number {
-    const arr = side === "buy" ? this.#offers : this.#bids;
+    const book = side === "buy" ? this.#offers : this.#bids;
+    const levels = book.levels;
     let left = qty;
-    while (left > 0 && arr.length > 0) {
-      const maker = arr[0]!;
+    while (left > 0 && levels.length > 0) {
+      const level = levels[levels.length - 1]!;
       if (
         limitTicks !== undefined &&
-        (side === "buy" ? maker.priceTicks > limitTicks : maker.priceTicks < limitTicks)
+        (side === "buy" ? level.priceTicks > limitTicks : level.priceTicks < limitTicks)
       ) break;
-      const q = Math.min(left, maker.qty);
-      maker.qty -= q;
-      left -= q;
-      if (maker.qty === 0) arr.shift();
-      onFill(maker, q, maker.priceTicks);
+      while (left > 0 && level.count > 0) {
+        const maker = level.orders[level.head]!;
+        const q = Math.min(left, maker.qty);
+        maker.qty -= q;
+        left -= q;
+        if (maker.qty === 0) {
+          level.shift();
+          book.count--;
+        }
+        // The level leaves the book before the callback, as the maker does: the callback sees the book after the trade.
+        if (level.count === 0) book.dropLevel(level);
+        onFill(maker, q, maker.priceTicks);
+        // A callback may have changed the book (a fill report that cancels): look at the best level again.
+        if (levels[levels.length - 1] !== level) break;
+      }
     }
     return qty - left;
   }
 
   /** Quantity an incoming order of `side` at `limitTicks` could trade now, counted up to `upTo`. */
   available(side: Side, limitTicks: number | undefined, upTo: number): number {
-    const arr = side === "buy" ? this.#offers : this.#bids;
+    const levels = (side === "buy" ? this.#offers : this.#bids).levels;
     let n = 0;
-    for (const o of arr) {
+    for (let l = levels.length - 1; l >= 0; l--) {
+      const level = levels[l]!;
       if (
-        limitTicks !== undefined && (side === "buy" ? o.priceTicks > limitTicks : o.priceTicks < limitTicks)
+        limitTicks !== undefined &&
+        (side === "buy" ? level.priceTicks > limitTicks : level.priceTicks < limitTicks)
       ) break;
-      n += o.qty;
-      if (n >= upTo) break;
+      for (let i = level.head; i < level.orders.length; i++) {
+        n += level.orders[i]!.qty;
+        if (n >= upTo) return n;
+      }
     }
     return n;
   }
 
   /** Price (ticks) at which `qty` would complete against the side an incoming `side` order hits; undefined when empty. */
   sweepPrice(side: Side, qty: number): number | undefined {
-    const arr = side === "buy" ? this.#offers : this.#bids;
+    const levels = (side === "buy" ? this.#offers : this.#bids).levels;
     let n = 0;
     let px: number | undefined;
-    for (const o of arr) {
-      px = o.priceTicks;
-      n += o.qty;
-      if (n >= qty) break;
+    for (let l = levels.length - 1; l >= 0; l--) {
+      const level = levels[l]!;
+      px = level.priceTicks;
+      for (let i = level.head; i < level.orders.length; i++) {
+        n += level.orders[i]!.qty;
+        if (n >= qty) return px;
+      }
     }
     return px;
   }
 
   /** Removes all simulated liquidity (before the next refresh). */
   removeSimulated(): void {
-    this.#bids = this.#bids.filter((o) => o.owner !== undefined);
-    this.#offers = this.#offers.filter((o) => o.owner !== undefined);
+    this.#bids.removeSimulated();
+    this.#offers.removeSimulated();
   }
 
   /** Aggregated levels of a side, best first; `n` = 0 for all. */
   levels(side: "bid" | "offer", n = 0): LevelView[] {
-    const arr = side === "bid" ? this.#bids : this.#offers;
+    const levels = (side === "bid" ? this.#bids : this.#offers).levels;
     const out: LevelView[] = [];
-    for (const o of arr) {
-      const last = out[out.length - 1];
-      if (last !== undefined && last.priceTicks === o.priceTicks) last.size += o.qty;
-      else {
-        if (n > 0 && out.length === n) break;
-        out.push({ priceTicks: o.priceTicks, size: o.qty });
-      }
+    for (let l = levels.length - 1; l >= 0; l--) {
+      if (n > 0 && out.length === n) break;
+      const level = levels[l]!;
+      let size = 0;
+      for (let i = level.head; i < level.orders.length; i++) size += level.orders[i]!.qty;
+      out.push({ priceTicks: level.priceTicks, size });
     }
     return out;
   }
 
   /** Number of resting orders (both sides). */
   get size(): number {
-    return this.#bids.length + this.#offers.length;
+    return this.#bids.count + this.#offers.count;
   }
 }

@@ -253,6 +253,8 @@ export class LpSimulator {
   #out: LpOutput[] = [];
   #now = 0;
   #knobCache = new Map<string, Knobs>();
+  /** Behaviour windows (boundaries) passed when `#knobCache` was filled: knobs only change at a boundary. */
+  #knobWindow = 0;
   #lastTimerMs: number;
   #dayEndMinute: number | undefined;
   #lastDayMinute: number | undefined = undefined;
@@ -427,6 +429,7 @@ export class LpSimulator {
   setBehaviours(list: readonly LpBehaviour[]): void {
     this.#behaviours = [...list];
     this.#boundaries = windowBoundaries(this.#behaviours);
+    this.#knobCache.clear();
   }
 
   /** The behaviours in force. */
@@ -496,7 +499,17 @@ export class LpSimulator {
   #begin(nowMs: number): void {
     this.#now = nowMs;
     this.#out = [];
-    this.#knobCache.clear();
+    // Knobs depend on time only through the behaviour windows: keep them while no boundary is crossed.
+    const elapsedMs = nowMs - this.startMs;
+    let window = 0;
+    for (const b of this.#boundaries) {
+      if (b > elapsedMs) break;
+      window++;
+    }
+    if (window !== this.#knobWindow) {
+      this.#knobWindow = window;
+      this.#knobCache.clear();
+    }
   }
 
   #end(): LpOutput[] {
