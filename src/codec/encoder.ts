@@ -10,7 +10,7 @@
  * The bytes returned by `finish()` stay valid until the next `begin()` on this encoder.
  */
 import { asciiLength, checksumWords, digitCount, writeAscii, writeInt, writeUint } from "./ascii.ts";
-import { timestampLength, type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
+import { type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
 import { DATA_LENGTH_TAGS, HEADER_TAGS } from "./tags.ts";
 
 const BODY = 32;
@@ -68,17 +68,14 @@ export class Encoder {
   }
 
   #tag(tag: number): void {
-    const b = this.#buf;
-    this.#pos = writeUint(b, this.#pos, tag);
-    b[this.#pos++] = 0x3d;
+    this.#pos = writeTag(this.#buf, this.#pos, tag);
   }
 
   /** A string field (Latin-1 as is; other characters UTF-8 encoded). */
   str(tag: number, value: string): this {
     if (this.#pos + value.length * 3 + 28 > this.#buf.length) this.#grow(value.length * 3 + 12);
     const buf = this.#buf;
-    let p = writeUint(buf, this.#pos, tag);
-    buf[p++] = 0x3d;
+    let p = writeTag(buf, this.#pos, tag);
     p = writeAscii(buf, p, value);
     buf[p] = 1;
     this.#pos = p + 1;
@@ -89,8 +86,7 @@ export class Encoder {
   int(tag: number, value: number): this {
     if (this.#pos + 48 > this.#buf.length) this.#grow(32);
     const buf = this.#buf;
-    let p = writeUint(buf, this.#pos, tag);
-    buf[p++] = 0x3d;
+    let p = writeTag(buf, this.#pos, tag);
     p = writeInt(buf, p, value);
     buf[p] = 1;
     this.#pos = p + 1;
@@ -104,8 +100,7 @@ export class Encoder {
     if (scaled < 0) return this.str(tag, formatDecimal(value));
     if (this.#pos + 64 > this.#buf.length) this.#grow(48);
     const buf = this.#buf;
-    let p = writeUint(buf, this.#pos, tag);
-    buf[p++] = 0x3d;
+    let p = writeTag(buf, this.#pos, tag);
     if (value < 0) buf[p++] = 0x2d;
     // scaledDigits / 10^scaled is the value: the integer part, '.', then exactly `scaled` digits.
     const pow = POW10[scaled]!;
@@ -208,6 +203,28 @@ export class Encoder {
   }
 }
 
+/** Writes `tag=`; tags below 1000 (nearly all) without a loop or a division. */
+function writeTag(buf: Uint8Array, p: number, tag: number): number {
+  if (tag >>> 0 !== tag || tag >= 1000) {
+    p = writeUint(buf, p, tag);
+  } else if (tag < 10) {
+    buf[p++] = 48 + tag;
+  } else if (tag < 100) {
+    const a = (tag * 205) >>> 11; // tag / 10 for tag < 1029
+    buf[p++] = 48 + a;
+    buf[p++] = 48 + tag - a * 10;
+  } else {
+    const a = (tag * 41) >>> 12; // tag / 100 for tag < 1000
+    const rest = tag - a * 100;
+    const b = (rest * 205) >>> 11;
+    buf[p++] = 48 + a;
+    buf[p++] = 48 + b;
+    buf[p++] = 48 + rest - b * 10;
+  }
+  buf[p] = 0x3d;
+  return p + 1;
+}
+
 /** "8=" + beginString + SOH + "9=" as bytes (characters above 0xff UTF-8 encoded, as writeAscii does). */
 function headBytes(beginString: string): Uint8Array {
   const out = new Uint8Array(2 + asciiLength(beginString) + 3);
@@ -229,10 +246,10 @@ let scaledDigits = 0;
  * For a non-integer `value`, the fewest fraction digits k (1 to 9) with which it is written, setting
  * `scaledDigits` to |value| * 10^k; -1 when formatDecimal must do it. The digits equal String(value)'s:
  * the integer m = round(|value| * 10^k) with m / 10^k === |value| names the same double (both are
- * correctly rounded), and while |value| * 10^k < 2^51 the rounding of the product is below 1/2 (so no
- * shorter k is missed) and the gap 10^-k exceeds the value's ulp, so no other k-digit decimal maps to
- * it and String's shortest round-trip pick is this one. Below 1e-6 String
- * switches to exponent notation: left to formatDecimal.
+ * correctly rounded); while |value| * 10^k < 2^51 the product's rounding error stays below 1/2 (so no
+ * shorter k is missed) and 10^-k exceeds the value's ulp (so no other k-digit decimal names it, and
+ * String's shortest round-trip choice is this one). Below 1e-6 String writes an exponent: left to
+ * formatDecimal.
  */
 function shortestScaled(value: number): number {
   const a = value < 0 ? -value : value;
@@ -242,7 +259,9 @@ function shortestScaled(value: number): number {
     const y = a * pow;
     if (y >= TWO_POW_51) return -1;
     const m = Math.round(y);
-    if (m / pow === a) {
+    // A k that works leaves y within a few ulps of m: a cheap filter before the exact (dividing) test.
+    const off = y - m, tolerance = y * 2 ** -49;
+    if (off <= tolerance && off >= -tolerance && m / pow === a) {
       scaledDigits = m;
       return k;
     }

@@ -42,6 +42,13 @@ export function civilFromDays(z: number): [number, number, number] {
 }
 
 function put2(buf: Uint8Array, p: number, n: number): void {
+  const t = Math.floor(n / 10);
+  buf[p] = 48 + t;
+  buf[p + 1] = 48 + n - t * 10;
+}
+
+/** put2 for 0..99 known to be an integer: `| 0` division by a constant is a multiply. */
+function put2Int(buf: Uint8Array, p: number, n: number): void {
   const t = (n / 10) | 0;
   buf[p] = 48 + t;
   buf[p + 1] = 48 + n - t * 10;
@@ -77,7 +84,9 @@ export function writeTimestamp(
   epochMs = Math.floor(epochMs);
   const day = Math.floor(epochMs / MS_PER_DAY);
   let msOfDay = epochMs - day * MS_PER_DAY;
-  if (!(msOfDay >= 0)) return writeTimestampNonFinite(buf, pos, precision, subMsNanos);
+  if (!(msOfDay >= 0 && msOfDay < MS_PER_DAY)) {
+    return writeTimestampAnyTime(buf, pos, epochMs, precision, subMsNanos);
+  }
   if (day !== cachedDay) {
     const [y, m, d] = civilFromDays(day);
     const ymd = new Uint8Array(8);
@@ -105,11 +114,11 @@ export function writeTimestamp(
   msOfDay -= mi * 60_000;
   const s = (msOfDay / 1000) | 0;
   const ms = msOfDay - s * 1000;
-  put2(buf, pos + 9, h);
+  put2Int(buf, pos + 9, h);
   buf[pos + 11] = 0x3a;
-  put2(buf, pos + 12, mi);
+  put2Int(buf, pos + 12, mi);
   buf[pos + 14] = 0x3a;
-  put2(buf, pos + 15, s);
+  put2Int(buf, pos + 15, s);
   if (precision === "s") return pos + 17;
   buf[pos + 17] = 0x2e;
   const ms1 = (ms / 100) | 0, ms2 = ((ms - ms1 * 100) / 10) | 0;
@@ -126,22 +135,45 @@ export function writeTimestamp(
 }
 
 /**
- * writeTimestamp for NaN and infinite times: what its arithmetic has always given for them (every
- * date and time digit NaN, stored as a 0 byte), so such a caller's bytes do not change.
+ * writeTimestamp's plain float arithmetic, for times whose millisecond of the day is out of range
+ * (NaN, infinities, times so far out that the day's milliseconds are lost): whatever it writes for
+ * them stays as it was.
  */
-function writeTimestampNonFinite(
+function writeTimestampAnyTime(
   buf: Uint8Array,
   pos: number,
-  precision: TimestampPrecision,
-  subMsNanos: number,
+  epochMs: number,
+  precision: TimestampPrecision = "ms",
+  subMsNanos = 0,
 ): number {
-  buf.fill(0, pos, pos + 17);
-  buf[pos + 8] = 0x2d;
+  epochMs = Math.floor(epochMs);
+  const day = Math.floor(epochMs / MS_PER_DAY);
+  let msOfDay = epochMs - day * MS_PER_DAY;
+  if (day !== cachedDay) {
+    const [y, m, d] = civilFromDays(day);
+    const ymd = new Uint8Array(8);
+    putN(ymd, 0, y, 4);
+    put2(ymd, 4, m);
+    put2(ymd, 6, d);
+    cachedYmd = ymd;
+    cachedDay = day;
+  }
+  buf.set(cachedYmd, pos);
+  buf[pos + 8] = 0x2d; // '-'
+  const h = Math.floor(msOfDay / 3_600_000);
+  msOfDay -= h * 3_600_000;
+  const mi = Math.floor(msOfDay / 60_000);
+  msOfDay -= mi * 60_000;
+  const s = Math.floor(msOfDay / 1000);
+  const ms = msOfDay - s * 1000;
+  put2(buf, pos + 9, h);
   buf[pos + 11] = 0x3a;
+  put2(buf, pos + 12, mi);
   buf[pos + 14] = 0x3a;
+  put2(buf, pos + 15, s);
   if (precision === "s") return pos + 17;
   buf[pos + 17] = 0x2e;
-  buf.fill(0, pos + 18, pos + 21);
+  putN(buf, pos + 18, ms, 3);
   if (precision === "ms") return pos + 21;
   if (precision === "us") {
     putN(buf, pos + 21, Math.floor(subMsNanos / 1000), 3);

@@ -29,6 +29,9 @@ const DATA_TAG_OF_LENGTH: Uint16Array = (() => {
   return a;
 })();
 
+/** The smallest length tag. */
+const MIN_LENGTH_TAG = Math.min(...LENGTH_TO_DATA_TAG.keys());
+
 /** Read access to a range of fields: a whole message or one repeating-group entry. */
 export interface FieldReader {
   /** Index of the first field with `tag` in this range, or -1. */
@@ -86,6 +89,7 @@ export class MessageView implements FieldReader {
     let cap = f.length;
     const lenTable = DATA_TAG_OF_LENGTH;
     const lenTableSize = lenTable.length;
+    const minLenTag = MIN_LENGTH_TAG;
     let n3 = 0;
     let p = start;
     let dataTag = -1;
@@ -115,14 +119,12 @@ export class MessageView implements FieldReader {
       f[n3 + 1] = vs;
       f[n3 + 2] = ve;
       n3 += 3;
-      const dt = tag < lenTableSize ? lenTable[tag]! : 0;
-      if (dt !== 0) {
-        dataTag = dt;
+      dataTag = -1;
+      // Length tags start at 90: the common header and order tags skip the table.
+      if (tag >= minLenTag && tag < lenTableSize && lenTable[tag] !== 0) {
         dataLen = parseInt(buf, vs, ve) ?? -1;
         // A negative or malformed length: the data field is scanned like any other.
-        if (dataLen < 0) dataTag = -1;
-      } else {
-        dataTag = -1;
+        if (dataLen >= 0) dataTag = lenTable[tag]!;
       }
       p = ve + 1;
     }

@@ -183,10 +183,11 @@ export function isUtcTimestamp(buf: Uint8Array, start: number, end: number): boo
   const len = end - start;
   if (len !== 17 && len !== 21 && len !== 24 && len !== 27) return false;
   if (buf[start + 8] !== 0x2d || buf[start + 11] !== 0x3a || buf[start + 14] !== 0x3a) return false;
-  const c1 = buf[start]! - 48, c2 = buf[start + 1]! - 48, y1 = buf[start + 2]! - 48, y2 = buf[start + 3]! - 48;
-  const m1 = buf[start + 4]! - 48, m2 = buf[start + 5]! - 48, d1 = buf[start + 6]! - 48, d2 = buf[start + 7]! - 48;
-  const h1 = buf[start + 9]! - 48, h2 = buf[start + 10]! - 48, n1 = buf[start + 12]! - 48;
-  const n2 = buf[start + 13]! - 48, s1 = buf[start + 15]! - 48, s2 = buf[start + 16]! - 48;
+  const b = start;
+  const c1 = buf[b]! - 48, c2 = buf[b + 1]! - 48, y1 = buf[b + 2]! - 48, y2 = buf[b + 3]! - 48;
+  const m1 = buf[b + 4]! - 48, m2 = buf[b + 5]! - 48, d1 = buf[b + 6]! - 48, d2 = buf[b + 7]! - 48;
+  const h1 = buf[b + 9]! - 48, h2 = buf[b + 10]! - 48, n1 = buf[b + 12]! - 48;
+  const n2 = buf[b + 13]! - 48, s1 = buf[b + 15]! - 48, s2 = buf[b + 16]! - 48;
   // x is a digit exactly when x and 9 - x are both non-negative: one sign test for all of them.
   const signs = c1 | (9 - c1) | c2 | (9 - c2) | y1 | (9 - y1) | y2 | (9 - y2) | m1 | (9 - m1) | m2 |
     (9 - m2) | d1 | (9 - d1) | d2 | (9 - d2) | h1 | (9 - h1) | h2 | (9 - h2) | n1 | (9 - n1) | n2 |

@@ -3,9 +3,12 @@
  *
  * Speed matters here (it runs on every inbound message), so the dictionary is compiled once into
  * flat tables indexed by tag: a format class and enum table per field, and per message type a role
- * byte per tag (header, body, trailer, group member, NumInGroup). Repeated tags are found with
- * "seen" stamps (an array per group depth, a new stamp per message or group entry), so a message is
- * validated in one pass over the view's fields with no allocation on the valid path.
+ * byte per tag (header, body, trailer, group member, NumInGroup, required) merged with the tag's
+ * value-check opcode for the options in force. Repeated tags are found with "seen" stamps (an array
+ * per group depth, a new stamp per message or group entry), so a message is validated in one pass
+ * over the view's fields with no allocation on the valid path. Each message type also remembers the
+ * layout (tags and group counts) of its last valid message: a message with the same layout skips the
+ * structural checks, which depend on nothing else, and only has its values checked.
  *
  * Checks, in the order they are made (the first problem wins):
  *  1. the view could not split a field (373=0 Invalid tag number; a data field whose length field
@@ -167,6 +170,27 @@ interface MsgTables {
   required: Int32Array;
   /** Distinct required tags marked REQUIRED in `roles`; -1 when some cannot be (check them one by one). */
   requiredCount: number;
+  /** Per tag, role | opcode << 8 for the option flags `codeFlags`: one load per field. */
+  codeFlags: number;
+  code: Uint16Array;
+  /** The last message of this type found valid under the option flags `shapeFlags` (-1: none yet). */
+  shape: Shape;
+}
+
+/**
+ * The layout of a message found valid: its tags in order, the opcode of each, and the count of each
+ * repeating group walked. Every structural check (order, repeats, groups, required fields) depends
+ * only on the tags and those counts, so a message with the same layout needs only its value checks.
+ * Counterparties send one message type with the same layout again and again.
+ */
+interface Shape {
+  flags: number;
+  length: number;
+  tags: Int32Array;
+  ops: Uint8Array;
+  /** Pairs: field index of a NumInGroup field, its value. */
+  counts: Int32Array;
+  countsLength: number;
 }
 
 interface DictTables {
@@ -360,7 +384,23 @@ function messageTables(t: DictTables, def: MessageDef | undefined): MsgTables {
     roles[r] = roles[r]! | REQUIRED;
     requiredCount++;
   }
-  return { known: def !== undefined, roles, groups, required: Int32Array.from(required), requiredCount };
+  return {
+    known: def !== undefined,
+    roles,
+    groups,
+    required: Int32Array.from(required),
+    requiredCount,
+    codeFlags: -1,
+    code: new Uint16Array(0),
+    shape: {
+      flags: -1,
+      length: 0,
+      tags: new Int32Array(0),
+      ops: new Uint8Array(0),
+      counts: new Int32Array(0),
+      countsLength: 0,
+    },
+  };
 }
 
 function msgTablesFor(t: DictTables, msgType: string): MsgTables | undefined {
@@ -380,6 +420,17 @@ function msgTablesAt(t: DictTables, buf: Uint8Array, s: number, e: number): MsgT
   let m = t.messagesByByte[b];
   if (m === undefined) t.messagesByByte[b] = m = msgTablesFor(t, String.fromCharCode(b)) ?? null;
   return m ?? undefined;
+}
+
+/** The message's role | opcode << 8 per tag for option flags `o`. */
+function codeFor(t: DictTables, m: MsgTables, o: number): Uint16Array {
+  if (m.codeFlags === o) return m.code;
+  const ops = opsFor(t, o);
+  const code = m.code.length === ops.length ? m.code : new Uint16Array(ops.length);
+  for (let tag = 0; tag < code.length; tag++) code[tag] = m.roles[tag]! | (ops[tag]! << 8);
+  m.code = code;
+  m.codeFlags = o;
+  return code;
 }
 
 /** The value-check opcode per tag for option flags `o` (see OP_NONE). */
@@ -504,32 +555,105 @@ function run(t: DictTables, view: MessageView, o: number): boolean {
   return fields(t, m, view, o);
 }
 
-/** One pass over the message's fields (groups walked as they come), then the required fields. */
+/** The fields of the message: by its remembered layout when it has one, else every check. */
 function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): boolean {
+  if (m.shape.flags === o && m.shape.length === view.count) {
+    const r = sameShape(t, m.shape, view, o);
+    if (r !== SHAPE_DIFFERS) return r === SHAPE_VALID;
+  }
+  walkedLength = 0;
+  if (!allFields(t, m, view, o)) return false;
+  keepShape(t, m.shape, view, o);
+  return true;
+}
+
+const SHAPE_DIFFERS = -1, SHAPE_INVALID = 0, SHAPE_VALID = 1;
+
+/** Field indexes of the NumInGroup fields walkGroup walked in this message (shape bookkeeping). */
+let walked = new Int32Array(16);
+let walkedLength = 0;
+
+/**
+ * A message with the layout of `shape`: only its values are checked, in wire order as allFields
+ * would (so the first problem is the same one). SHAPE_DIFFERS when the layout is not the same.
+ */
+function sameShape(t: DictTables, shape: Shape, view: MessageView, o: number): number {
+  const f = view.fields;
+  const tags = shape.tags;
+  const n = shape.length;
+  for (let i = 0, i3 = 0; i < n; i++, i3 += 3) if (f[i3] !== tags[i]) return SHAPE_DIFFERS;
+  const buf = view.buf;
+  const counts = shape.counts;
+  for (let k = 0; k < shape.countsLength; k += 2) {
+    const i3 = counts[k]! * 3;
+    if (parseUint(buf, f[i3 + 1]!, f[i3 + 2]!) !== counts[k + 1]) return SHAPE_DIFFERS;
+  }
+  const ops = shape.ops;
+  for (let i = 0, i3 = 0; i < n; i++, i3 += 3) {
+    const op = ops[i]!;
+    const vs = f[i3 + 1]!, ve = f[i3 + 2]!;
+    if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tags[i]!, o)) return SHAPE_INVALID;
+  }
+  return SHAPE_VALID;
+}
+
+/** Remembers the layout of a valid message; a layout with tags outside the dictionary is not kept. */
+function keepShape(t: DictTables, shape: Shape, view: MessageView, o: number): void {
   const f = view.fields;
   const n = view.count;
-  const maxTag = t.maxTag;
-  const roles = m.roles;
   const ops = opsFor(t, o);
+  shape.flags = -1;
+  if (shape.tags.length < n) {
+    shape.tags = new Int32Array(n);
+    shape.ops = new Uint8Array(n);
+  }
+  for (let i = 0; i < n; i++) {
+    const tag = f[i * 3]!;
+    // Undefined tags skip even the empty-value check in allFields: not worth a special opcode.
+    if (tag > t.maxTag || t.formats[tag] === FormatClass.Undefined) return;
+    shape.tags[i] = tag;
+    shape.ops[i] = ops[tag]!;
+  }
+  if (shape.counts.length < walkedLength * 2) shape.counts = new Int32Array(walkedLength * 2);
+  for (let k = 0; k < walkedLength; k++) {
+    const ci = walked[k]!;
+    const count = parseUint(view.buf, f[ci * 3 + 1]!, f[ci * 3 + 2]!);
+    // A malformed count was trusted (format checks off): its entries decided, so no shape.
+    if (count < 0) return;
+    shape.counts[k * 2] = ci;
+    shape.counts[k * 2 + 1] = count;
+  }
+  shape.countsLength = walkedLength * 2;
+  shape.length = n;
+  shape.flags = o;
+}
+
+/** One pass over the message's fields (groups walked as they come), then the required fields. */
+function allFields(t: DictTables, m: MsgTables, view: MessageView, o: number): boolean {
+  const f = view.fields;
+  const end3 = view.count * 3;
+  const maxTag = t.maxTag;
+  const code = codeFor(t, m, o);
   const buf = view.buf;
   const seen = t.seen[0]!;
   const stamp = nextStamp(t);
   let phase = 0; // 0 header, 1 body, 2 trailer
   let requiredSeen = 0;
-  let i = 0;
-  while (i < n) {
-    const tag = f[i * 3]!;
+  let i3 = 0;
+  while (i3 < end3) {
+    const tag = f[i3]!;
     if (tag <= 0) return fail(R.InvalidTagNumber, tag);
-    const role = tag <= maxTag ? roles[tag]! : 0;
+    const c = tag <= maxTag ? code[tag]! : 0;
+    const role = c & 0xff;
     if (role === 0) {
       if (tag > maxTag || t.formats[tag] === FormatClass.Undefined) {
         if (o & (tag >= 5000 ? O_USER_DEF : O_UNDEF)) return fail(R.InvalidTagNumber, tag);
-        i++;
+        i3 += 3;
         continue;
       }
       if (m.known && (o & O_NOT_IN_MSG)) return fail(R.TagNotDefinedForMessageType, tag);
-      if (!value(t, view.buf, f[i * 3 + 1]!, f[i * 3 + 2]!, tag, o)) return false;
-      i++;
+      if (!value(t, buf, f[i3 + 1]!, f[i3 + 2]!, tag, o)) return false;
+      i3 += 3;
       continue;
     }
     if (seen[tag] !== stamp) {
@@ -546,21 +670,22 @@ function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): bool
       if (phase === 0) phase = 1;
     } else if (role & TRAILER) {
       phase = 2;
-      if (tag === 10 && i !== n - 1 && (o & O_ORDER)) return fail(R.TagSpecifiedOutOfRequiredOrder, 10);
+      if (tag === 10 && i3 !== end3 - 3 && (o & O_ORDER)) return fail(R.TagSpecifiedOutOfRequiredOrder, 10);
     } else if (role & HEADER) {
       if (o & O_ORDER) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
     } else if (o & O_GROUPS) {
       // A member of one of this message's repeating groups, outside its group.
       return fail(R.RepeatingGroupFieldsOutOfOrder, tag);
     }
-    const vs = f[i * 3 + 1]!, ve = f[i * 3 + 2]!;
-    const op = ops[tag]!;
+    const vs = f[i3 + 1]!, ve = f[i3 + 2]!;
+    const op = c >>> 8;
     if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) return false;
     if ((role & COUNT) !== 0 && (o & O_GROUPS) !== 0) {
-      i = walkGroup(t, m.groups.get(tag)!, view, i, 1, o);
-      if (i < 0) return false;
+      const j = walkGroup(t, m.groups.get(tag)!, view, i3 / 3, 1, o);
+      if (j < 0) return false;
+      i3 = j * 3;
     } else {
-      i++;
+      i3 += 3;
     }
   }
   if ((o & O_REQUIRED) && requiredSeen !== m.requiredCount) {
@@ -592,6 +717,12 @@ function walkGroup(
   const roles = g.roles;
   const ops = opsFor(t, o);
   const buf = view.buf;
+  if (walkedLength === walked.length) {
+    const grown = new Int32Array(walked.length * 2);
+    grown.set(walked);
+    walked = grown;
+  }
+  walked[walkedLength++] = ci;
   // A malformed count passed the format check only when that check is off: then trust the entries.
   const count = parseUint(view.buf, f[ci * 3 + 1]!, f[ci * 3 + 2]!);
   if (count < 0 && (o & O_FORMAT) !== 0 && f[ci * 3 + 2]! > f[ci * 3 + 1]!) {

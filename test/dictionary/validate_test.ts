@@ -292,3 +292,21 @@ Deno.test("validation of one view is repeatable and independent of earlier messa
     assert.equal(validate(bad, fix44)?.reason, 13);
   }
 });
+
+Deno.test("the same layout after a valid message still has its values checked (layout cache)", () => {
+  // Warm the per-type layout cache with valid messages, then send the same tags with bad values.
+  for (let i = 0; i < 3; i++) expectValid(viewOf(NOS));
+  expectReject(viewOf(NOS.replace("54=1", "54=Z")), 5, 54);
+  expectValid(viewOf(NOS));
+  expectReject(viewOf(NOS.replace("38=100", "38=1x0")), 6, 38);
+  expectValid(viewOf(NOS));
+  expectReject(viewOf(NOS.replace("60=20261122-01:02:03.045", "60=20261322-01:02:03.045")), 6, 60);
+  expectValid(viewOf(NOS));
+  expectReject(viewOf(NOS.replace("44=1.5", "44=")), 4, 44);
+  // Same tags in another order: no longer the cached layout, still valid where the order is free.
+  expectValid(
+    viewOf(`${NOS_HEADER}|55=IBM|11=ord-1|21=1|54=1|60=20261122-01:02:03.045|38=100|40=2|44=1.5|59=0`),
+  );
+  expectValid(viewOf(NOS));
+  expectReject(viewOf(`${NOS}|11=dup`), 13, 11);
+});
