@@ -5,32 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "../interop/peers.ts";
+import { spawnFixg as spawn, waitFor as until } from "../engine/helpers.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-
-function spawn(args: string[]) {
-  const child = new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).spawn();
-  const text = { err: "" };
-  const done = Promise.all([
-    child.stdout.pipeTo(new WritableStream()),
-    (async () => {
-      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
-    })(),
-  ]);
-  return { child, text, done };
-}
 
 async function fixgOut(args: string[]): Promise<{ code: number; stdout: string }> {
   const o = await new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
   return { code: o.code, stdout: new TextDecoder().decode(o.stdout) };
-}
-
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 Deno.test("fixg journal verify, inspect and stats read a journal that fixg run wrote", async () => {
@@ -52,7 +33,7 @@ Deno.test("fixg journal verify, inspect and stats read a journal that fixg run w
     "--store",
     `${dir}/acceptor`,
   ]);
-  await until(() => acc.text.err.includes("listening"), "acceptor listening");
+  await until(() => acc.text.err.includes("listening"), "acceptor listening", 15_000);
   const ini = spawn([
     "run",
     "--initiator",
@@ -71,7 +52,7 @@ Deno.test("fixg journal verify, inspect and stats read a journal that fixg run w
     "--fsync",
     "always",
   ]);
-  await until(() => ini.text.err.includes("Logged on"), "logon");
+  await until(() => ini.text.err.includes("Logged on"), "logon", 15_000);
   await new Promise((r) => setTimeout(r, 1500)); // at least one heartbeat each way at HeartBtInt 1
   ini.child.kill("SIGTERM");
   assert.equal((await ini.child.status).code, 0, ini.text.err);

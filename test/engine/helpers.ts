@@ -70,3 +70,18 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
 export function typeOf(f: string): string {
   return MessageView.parse(new TextEncoder().encode(f.replaceAll("|", "\x01"))).msgType;
 }
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** A `./fixg` child process whose stdout and stderr are collected as text. */
+export function spawnFixg(args: string[]) {
+  const child = new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).spawn();
+  const text = { out: "", err: "" };
+  const out = (async () => {
+    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
+  })();
+  const err = (async () => {
+    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
+  })();
+  return { child, text, done: Promise.all([out, err]) };
+}

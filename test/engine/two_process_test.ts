@@ -4,28 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "../interop/peers.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-
-function fixg(args: string[]) {
-  const child = new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).spawn();
-  const text = { out: "", err: "" };
-  const out = (async () => {
-    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
-  })();
-  const err = (async () => {
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
-  })();
-  return { child, text, done: Promise.all([out, err]) };
-}
-
-async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { spawnFixg as fixg, waitFor as until } from "./helpers.ts";
 
 Deno.test("two fixg processes: logon, heartbeats both ways, clean stop with exit 0", async () => {
   const port = freePort();
@@ -46,7 +25,7 @@ Deno.test("two fixg processes: logon, heartbeats both ways, clean stop with exit
     "memory",
     "-v",
   ]);
-  await until(() => acc.text.err.includes("listening"), "acceptor listening");
+  await until(() => acc.text.err.includes("listening"), "acceptor listening", 15_000);
   const ini = fixg([
     "run",
     "--initiator",
