@@ -3,6 +3,8 @@ import type { Command } from "@commander-js/extra-typings";
 import { defaultLpConfig, loadLpConfig, type LpBehaviour, type LpSimulator } from "../src/app/lp/mod.ts";
 import { Logger } from "../src/engine/log.ts";
 import { startSimulator } from "../src/engine/lp_host.ts";
+import { checkConfig } from "../src/engine/config.ts";
+import { Operations } from "../src/ops/operations.ts";
 import { ConfigError } from "../src/errors.ts";
 
 function num(v: string, flag: string, min: number, max = Infinity): number {
@@ -93,6 +95,12 @@ export function registerSimulateLp(program: Command): void {
     .option("--log-format <fmt>", "text | json", "text")
     .option("-v, --verbose", "log every message decoded")
     .option("--json", "print the final report as JSON on stdout")
+    .option(
+      "--admin-port <port>",
+      "serve /metrics, /health, /ready and /sessions on this port (docs/operations.md)",
+    )
+    .option("--admin-host <host>", "address of the admin endpoint", "127.0.0.1")
+    .option("--admin-token <token>", "bearer token for operator actions (POST /sessions/..., kill switch)")
     .action(async (f) => {
       const logger = new Logger({
         level: f.verbose ? "debug" : "info",
@@ -112,6 +120,15 @@ export function registerSimulateLp(program: Command): void {
         config,
         logger,
         ...(f.heartbeat !== undefined ? { heartbeatIntervalSec: num(f.heartbeat, "--heartbeat", 1) } : {}),
+      });
+      const ops = f.adminPort === undefined ? undefined : await Operations.start(sim.gateway, {
+        config: checkConfig(
+          {
+            admin: { port: f.adminPort, host: f.adminHost, ...(f.adminToken ? { token: f.adminToken } : {}) },
+          },
+          "(command line)",
+        ),
+        logger,
       });
       // A machine-readable ready line: tools that start the simulator wait for it.
       console.log(
@@ -134,6 +151,7 @@ export function registerSimulateLp(program: Command): void {
         if (stopping) return;
         stopping = true;
         if (timer !== undefined) clearInterval(timer);
+        await ops?.stop();
         await sim.stop();
         const stats = sim.simulator.stats(Date.now());
         if (f.json) console.log(JSON.stringify({ event: "stopped", ...stats }));

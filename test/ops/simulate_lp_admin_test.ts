@@ -1,0 +1,44 @@
+/** `fixg simulate-lp --admin-port` serves the same operations endpoint as `fixg run`. */
+import assert from "node:assert/strict";
+import { freePort, startPeer } from "../interop/peers.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+
+Deno.test("simulate-lp --admin-port: health, metrics per session, operator actions refused without the token", async () => {
+  const admin = freePort();
+  const lp = await startPeer({
+    cmd: `${root}fixg`,
+    args: [
+      "simulate-lp",
+      "--port",
+      String(freePort()),
+      "--host",
+      "127.0.0.1",
+      "--stats-interval",
+      "0",
+      "--json",
+      "--admin-port",
+      String(admin),
+      "--admin-token",
+      "0123456789abcdef0123",
+    ],
+  });
+  try {
+    const health = await fetch(`http://127.0.0.1:${admin}/health`);
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).status, "ok");
+    const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    assert.match(metrics, /fixg_session_info\{session="FIX\.4\.4:LP->CLIENT",name="",role="acceptor"\} 1/);
+    const refused = await fetch(`http://127.0.0.1:${admin}/kill-switch`, { method: "POST" });
+    assert.equal(refused.status, 401);
+    await refused.body?.cancel();
+    const sessions = await fetch(`http://127.0.0.1:${admin}/sessions`, {
+      headers: { authorization: "Bearer 0123456789abcdef0123" },
+    });
+    assert.equal(sessions.status, 200);
+    assert.match(JSON.stringify(await sessions.json()), /LP->CLIENT/);
+  } finally {
+    const exit = await lp.stop();
+    assert.equal(exit.code, 0, exit.stderr);
+  }
+});
