@@ -45,23 +45,8 @@ export const ExecType = {
   OrderStatus: "I",
 } as const;
 
-/** OrdStatus (39) values of FIX 4.4 (5 Replaced is no longer used in 4.4). */
-export const OrdStatus = {
-  New: "0",
-  PartiallyFilled: "1",
-  Filled: "2",
-  DoneForDay: "3",
-  Canceled: "4",
-  PendingCancel: "6",
-  Stopped: "7",
-  Rejected: "8",
-  Suspended: "9",
-  PendingNew: "A",
-  Calculated: "B",
-  Expired: "C",
-  AcceptedForBidding: "D",
-  PendingReplace: "E",
-} as const;
+/** OrdStatus (39) values of FIX 4.4 (5 Replaced is no longer used in 4.4): the dictionary's own table. */
+export { OrdStatus } from "../dictionary/generated/fix44.ts";
 
 /** The spec's names of ExecType values, for anomaly reasons a person reads. */
 export const EXEC_TYPE_NAME: Readonly<Record<string, string>> = {

@@ -73,6 +73,64 @@ function decadeLabel(d: number): string {
   return `${(100 - 100 / 10 ** d).toFixed(Math.max(d - 2, 0))}%`;
 }
 
+/** What the two charts share: the svg element, background, grid with tick labels, plot border, axis titles. */
+interface ChartFrame {
+  cls: string;
+  aria: string;
+  size: { width: number; height: number };
+  plotW: number;
+  plotH: number;
+  /** Vertical grid lines: x in pixels and the label under the axis. */
+  xTicks: Array<{ x: number; label: string }>;
+  /** Horizontal grid lines: y in pixels and the label left of the axis. */
+  yTicks: Array<{ y: number; label: string }>;
+  xTitle: string;
+  yTitle: string;
+}
+
+function chartFrame(parts: string[], f: ChartFrame): void {
+  const { size, plotW, plotH } = f;
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" class="${f.cls}" width="${size.width}" height="${size.height}" viewBox="0 0 ${size.width} ${size.height}" role="img" aria-label="${f.aria}">`,
+  );
+  parts.push(`<rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`);
+  for (const t of f.xTicks) {
+    parts.push(
+      `<line x1="${c(t.x)}" y1="${MARGIN.top}" x2="${c(t.x)}" y2="${MARGIN.top + plotH}" stroke="#e0e0e0"/>`,
+    );
+    parts.push(
+      `<text x="${c(t.x)}" y="${
+        MARGIN.top + plotH + 18
+      }" text-anchor="middle" font-size="12" fill="#333">${t.label}</text>`,
+    );
+  }
+  for (const t of f.yTicks) {
+    parts.push(
+      `<line x1="${MARGIN.left}" y1="${c(t.y)}" x2="${MARGIN.left + plotW}" y2="${
+        c(t.y)
+      }" stroke="#e0e0e0"/>`,
+    );
+    parts.push(
+      `<text x="${MARGIN.left - 8}" y="${
+        c(t.y + 4)
+      }" text-anchor="end" font-size="12" fill="#333">${t.label}</text>`,
+    );
+  }
+  parts.push(
+    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
+  );
+  parts.push(
+    `<text x="${MARGIN.left + plotW / 2}" y="${
+      size.height - 10
+    }" text-anchor="middle" font-size="13" fill="#111">${f.xTitle}</text>`,
+  );
+  parts.push(
+    `<text transform="translate(16 ${
+      MARGIN.top + plotH / 2
+    }) rotate(-90)" text-anchor="middle" font-size="13" fill="#111">${f.yTitle}</text>`,
+  );
+}
+
 /** The percentile distribution chart. */
 export function percentileChartSvg(
   series: readonly PercentileSeries[],
@@ -95,45 +153,22 @@ export function percentileChartSvg(
   const xOf = (p: number) => MARGIN.left + (percentileToDecades(p, decades) / decades) * plotW;
   const yOf = (v: number) => MARGIN.top + plotH - (v / y.top) * plotH;
   const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="percentile-chart" width="${size.width}" height="${size.height}" viewBox="0 0 ${size.width} ${size.height}" role="img" aria-label="Latency by percentile">`,
-  );
-  parts.push(`<rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`);
-  for (let d = 0; d <= decades; d++) {
-    const x = MARGIN.left + (d / decades) * plotW;
-    parts.push(
-      `<line x1="${c(x)}" y1="${MARGIN.top}" x2="${c(x)}" y2="${MARGIN.top + plotH}" stroke="#e0e0e0"/>`,
-    );
-    parts.push(
-      `<text x="${c(x)}" y="${MARGIN.top + plotH + 18}" text-anchor="middle" font-size="12" fill="#333">${
-        decadeLabel(d)
-      }</text>`,
-    );
-  }
-  for (let v = 0; v <= y.top + 1e-9; v += y.step) {
-    const yy = yOf(v);
-    parts.push(
-      `<line x1="${MARGIN.left}" y1="${c(yy)}" x2="${MARGIN.left + plotW}" y2="${c(yy)}" stroke="#e0e0e0"/>`,
-    );
-    parts.push(
-      `<text x="${MARGIN.left - 8}" y="${c(yy + 4)}" text-anchor="end" font-size="12" fill="#333">${
-        tickLabel(v)
-      }</text>`,
-    );
-  }
-  parts.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
-  );
-  parts.push(
-    `<text x="${MARGIN.left + plotW / 2}" y="${
-      size.height - 10
-    }" text-anchor="middle" font-size="13" fill="#111">percentile (log scale of 1/(1-p))</text>`,
-  );
-  parts.push(
-    `<text transform="translate(16 ${
-      MARGIN.top + plotH / 2
-    }) rotate(-90)" text-anchor="middle" font-size="13" fill="#111">latency (µs)</text>`,
-  );
+  const yTicks: Array<{ y: number; label: string }> = [];
+  for (let v = 0; v <= y.top + 1e-9; v += y.step) yTicks.push({ y: yOf(v), label: tickLabel(v) });
+  chartFrame(parts, {
+    cls: "percentile-chart",
+    aria: "Latency by percentile",
+    size,
+    plotW,
+    plotH,
+    xTicks: Array.from(
+      { length: decades + 1 },
+      (_, d) => ({ x: MARGIN.left + (d / decades) * plotW, label: decadeLabel(d) }),
+    ),
+    yTicks,
+    xTitle: "percentile (log scale of 1/(1-p))",
+    yTitle: "latency (µs)",
+  });
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const pts = s.points.map((p) => `${c(xOf(p.percentile))},${c(yOf(p.valueUs))}`).join(" ");
@@ -175,45 +210,21 @@ export function timelineChartSvg(
   const xOf = (t: number) => MARGIN.left + (t / x.top) * plotW;
   const yOf = (v: number) => MARGIN.top + plotH - (v / y.top) * plotH;
   const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="timeline-chart" width="${size.width}" height="${size.height}" viewBox="0 0 ${size.width} ${size.height}" role="img" aria-label="Throughput over time">`,
-  );
-  parts.push(`<rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`);
-  for (let t = 0; t <= x.top + 1e-9; t += x.step) {
-    const xx = xOf(t);
-    parts.push(
-      `<line x1="${c(xx)}" y1="${MARGIN.top}" x2="${c(xx)}" y2="${MARGIN.top + plotH}" stroke="#e0e0e0"/>`,
-    );
-    parts.push(
-      `<text x="${c(xx)}" y="${MARGIN.top + plotH + 18}" text-anchor="middle" font-size="12" fill="#333">${
-        tickLabel(t)
-      }</text>`,
-    );
-  }
-  for (let v = 0; v <= y.top + 1e-9; v += y.step) {
-    const yy = yOf(v);
-    parts.push(
-      `<line x1="${MARGIN.left}" y1="${c(yy)}" x2="${MARGIN.left + plotW}" y2="${c(yy)}" stroke="#e0e0e0"/>`,
-    );
-    parts.push(
-      `<text x="${MARGIN.left - 8}" y="${c(yy + 4)}" text-anchor="end" font-size="12" fill="#333">${
-        tickLabel(v)
-      }</text>`,
-    );
-  }
-  parts.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
-  );
-  parts.push(
-    `<text x="${MARGIN.left + plotW / 2}" y="${
-      size.height - 10
-    }" text-anchor="middle" font-size="13" fill="#111">time (s)</text>`,
-  );
-  parts.push(
-    `<text transform="translate(16 ${
-      MARGIN.top + plotH / 2
-    }) rotate(-90)" text-anchor="middle" font-size="13" fill="#111">orders/s</text>`,
-  );
+  const xTicks: Array<{ x: number; label: string }> = [];
+  for (let t = 0; t <= x.top + 1e-9; t += x.step) xTicks.push({ x: xOf(t), label: tickLabel(t) });
+  const yTicks: Array<{ y: number; label: string }> = [];
+  for (let v = 0; v <= y.top + 1e-9; v += y.step) yTicks.push({ y: yOf(v), label: tickLabel(v) });
+  chartFrame(parts, {
+    cls: "timeline-chart",
+    aria: "Throughput over time",
+    size,
+    plotW,
+    plotH,
+    xTicks,
+    yTicks,
+    xTitle: "time (s)",
+    yTitle: "orders/s",
+  });
   // "sent" is dashed and drawn last: at a steady rate it lies exactly on "acked" and would vanish under it.
   const lines: Array<[string, string, string, (r: (typeof rates)[number]) => number]> = [
     ["acked", COLORS[2]!, "", (r) => r.acked],
