@@ -54,6 +54,7 @@ export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | un
   }
   if (f.goSilent) b.goSilent = true;
   if (f.slowReaderMs !== undefined) b.slowReaderMs = num(String(f.slowReaderMs), "--slow-reader-ms", 0);
+  if (f.ackOnly) b.ackOnly = true;
   if (Object.keys(b).length === 0) return undefined;
   if (f.behaviourFromMs !== undefined) b.fromMs = num(String(f.behaviourFromMs), "--behaviour-from-ms", 0);
   if (f.behaviourToMs !== undefined) b.toMs = num(String(f.behaviourToMs), "--behaviour-to-ms", 0);
@@ -89,6 +90,10 @@ export function registerSimulateLp(program: Command): void {
     .option("--sequence-reset-jump <n>", "send a SequenceReset-Reset jumping n numbers ahead after logon")
     .option("--go-silent", "send nothing at all")
     .option("--slow-reader-ms <ms>", "wait this long before each read from the client")
+    .option(
+      "--ack-only",
+      "acknowledge new orders and leave them working, never matched or filled (a plain acknowledger, for engine comparisons)",
+    )
     .option("--behaviour-from-ms <ms>", "the flag behaviours start this long after start")
     .option("--behaviour-to-ms <ms>", "... and stop this long after start")
     .option("--stats-interval <sec>", "print counters every N seconds (0 = only at exit)", "10")

@@ -293,7 +293,9 @@ async function runSessions(
         ...(o.sndBufBytes === undefined ? {} : { sndBufBytes: o.sndBufBytes }),
       },
       onMessage: (view: MessageView) => {
-        const now = nowUs();
+        // Arrival = when its bytes were read (one clock read per read: the messages of one read
+        // arrived together, and the time spent handling those before it is not the peer's latency).
+        const now = (performance.timeOrigin + s.link.runner.readAtPerfMs) * 1000;
         s.source.onMessage(0, view, now);
         s.check(now);
       },

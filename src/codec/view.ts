@@ -358,10 +358,36 @@ function readInt(v: MessageView, i: number): number | undefined {
 
 function readFloat(v: MessageView, i: number): number | undefined {
   if (i < 0) return undefined;
+  const buf = v.buf;
+  const start = v.fields[i * 3 + 1]!;
+  const end = v.fields[i * 3 + 2]!;
+  // Digits straight from the bytes: an integer mantissa below 2^53 divided by an exact power of ten
+  // (10^0..10^22) is correctly rounded, so it equals Number() of the text. Anything else (more
+  // digits, malformed) takes the string path, which also decides what is malformed.
+  let p = start;
+  const neg = p < end && buf[p] === 0x2d;
+  if (neg) p++;
+  let m = 0, digits = 0, scale = -1;
+  for (; p < end; p++) {
+    const c = buf[p]!;
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (scale >= 0) scale++;
+    } else if (c === 0x2e && scale < 0) scale = 0;
+    else break;
+  }
+  if (p === end && digits > 0 && digits <= 15 && scale <= 22) {
+    const x = scale > 0 ? m / POW10[scale]! : m;
+    return neg ? -x : x;
+  }
   const s = readString(v, i)!;
   if (!isDecimalString(s)) return undefined;
   return Number(s);
 }
+
+/** 10^0..10^22: every one exact as a double. */
+const POW10 = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 function readChar(v: MessageView, i: number): string | undefined {
   if (i < 0) return undefined;

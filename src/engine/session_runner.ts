@@ -174,6 +174,7 @@ export class SessionRunner implements SessionHandle {
   #blocked = false;
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #readAtPerfMs = 0;
   /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
   #depth = 0;
   /** Action lists reused by #input, by nesting depth. */
@@ -369,6 +370,15 @@ export class SessionRunner implements SessionHandle {
     this.counters.killSwitchCancels++;
   }
 
+  /**
+   * performance.now() when the bytes being handled were read (one clock read per read, not per
+   * message: every message of one read arrived together). Latency measurement uses it.
+   */
+  get readAtPerfMs(): number {
+    return this.#readAtPerfMs;
+  }
+
+  /** True while the session is logged on. */
   get loggedOn(): boolean {
     return this.#loggedOn;
   }
@@ -426,6 +436,7 @@ export class SessionRunner implements SessionHandle {
       this.#input({ kind: "set-seq", nextSenderSeq: s.nextSenderSeq, nextTargetSeq: s.nextTargetSeq });
     }
     this.#input({ kind: "connected" });
+    this.#readAtPerfMs = performance.now();
     if (prefix && prefix.length > 0) this.#framer.push(prefix);
     this.#scheduleFlush();
     const buf = this.#readBuf;
@@ -434,6 +445,7 @@ export class SessionRunner implements SessionHandle {
         if (this.faults.readDelayMs > 0) await new Promise((r) => setTimeout(r, this.faults.readDelayMs));
         const n = await conn.read(buf);
         if (n === null) break;
+        this.#readAtPerfMs = performance.now();
         this.#framer.push(buf.subarray(0, n));
         this.#flushNow();
       }
@@ -715,7 +727,7 @@ export class SessionRunner implements SessionHandle {
     const t = view.msgType;
     // Only reports (8, 9) concern the order tracking: no clock read for other messages.
     if (t === "8" || t === "9") {
-      const acked = this.#orders.onReceived(view, performance.now());
+      const acked = this.#orders.onReceived(view, this.#readAtPerfMs);
       if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {
         this.#queueCancel(acked);
       }

@@ -95,6 +95,26 @@ Deno.test("fillLatencyMs: acked at once, filled no sooner than the latency after
   });
 });
 
+Deno.test("ackOnly: a marketable order is acknowledged and left working, never filled; a cancel still cancels it", async () => {
+  await withSession([{ ackOnly: true }], async (lp, c) => {
+    const a = buy(c, 10, 100.01); // would fill at once without ackOnly (see fillLatencyMs above)
+    const b = buy(c, 5, 100.01);
+    await waitFor(() => c.app.tracker.get(b)?.state === "New", "the ack of B");
+    // Answers come in order: A's ack came before B's, and no fill of A came between or before them.
+    assert.equal(c.app.tracker.get(a)?.state, "New");
+    const a2 = c.app.send(c.app.tracker.cancel(a, Date.now()));
+    await waitFor(() => c.app.tracker.get(a2)?.state === "Canceled", "the cancel of A");
+    assert.deepEqual(c.app.execsOf(a, a2).map(brief), [
+      "0/0 cum=0 leaves=10 avg=0",
+      "4/4 cum=0 leaves=0 avg=0",
+    ]);
+    assert.deepEqual(c.app.execsOf(b).map(brief), ["0/0 cum=0 leaves=5 avg=0"]);
+    assert.deepEqual(c.app.anomalies, []);
+    const st = lp.simulator.stats(Date.now());
+    assert.deepEqual([st.acks, st.fills, st.cancels], [2, 0, 1]);
+  });
+});
+
 Deno.test("partialFillProbability: the first fill is partial, the rest follows in pieces (seeded: exact sizes), no anomaly", async () => {
   // A fill latency of 20 ms brings each remaining piece quickly (without one it waits for the next
   // liquidity refresh, a second later for a fixed-price symbol).

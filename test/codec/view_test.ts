@@ -12,6 +12,7 @@ import {
   toReadable,
 } from "../../src/codec/mod.ts";
 import { builtinDictionary } from "../../src/dictionary/mod.ts";
+import { latin1String } from "../../src/codec/ascii.ts";
 import { frame, NOS } from "./frames.ts";
 
 const F1 = frame(NOS);
@@ -197,4 +198,47 @@ Deno.test("typed getters: int, char, boolean, absent fields, malformed values", 
   assert.equal(v.has(58), true);
   assert.equal(v.seqNum, 42);
   assert.equal(v.msgType, "D");
+});
+
+Deno.test("getFloat reads digits from the bytes and gives exactly Number() of the text; malformed is undefined", () => {
+  const values = [
+    "0",
+    "-0",
+    "1.",
+    ".25",
+    "-.5",
+    "100.01",
+    "1.2345",
+    "0.1",
+    "0.3",
+    "123456789012345",
+    "1234567890.12345",
+    "0.0000000000000000000001",
+    "1234567890123456789", // 19 digits: the string path
+    "0.00000000000000000000000001", // scale 26: the string path
+    "99999999999999.9",
+  ];
+  // Seeded pseudo-random decimals of 1..15 digits with 0..8 decimals.
+  let x = 12345;
+  for (let k = 0; k < 2000; k++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const digits = String(x).padStart(10, "0") + String(x * 7 % 100000).padStart(5, "0");
+    const n = 1 + (x % 15);
+    const d = x % 9;
+    const body = digits.slice(0, n);
+    values.push(d > 0 && d < n ? `${body.slice(0, n - d)}.${body.slice(n - d)}` : body);
+  }
+  const text = values.map((s, i) => `${1000 + i}=${s}`).join("|");
+  const v = MessageView.parse(frame(`35=D|${text}`));
+  values.forEach((s, i) => assert.ok(Object.is(v.getFloat(1000 + i), Number(s)), `${s}: ${v.getFloat(1000 + i)}`));
+  const bad = MessageView.parse(frame("35=D|44=1.2.3|38=|99=-|6=.|31=1e5|32=+1|14= 1|15=1-"));
+  for (const tag of [44, 38, 99, 6, 31, 32, 14, 15]) assert.equal(bad.getFloat(tag), undefined, `tag ${tag}`);
+});
+
+Deno.test("latin1String: every length (short, cons-string range, long) decodes byte for byte", () => {
+  const bytes = Uint8Array.from({ length: 200 }, (_, i) => 32 + (i * 7) % 95);
+  for (let len = 0; len <= 150; len++) {
+    const expected = String.fromCharCode(...bytes.subarray(3, 3 + len));
+    assert.equal(latin1String(bytes, 3, 3 + len), expected, `length ${len}`);
+  }
 });

@@ -36,6 +36,8 @@ export interface Knobs {
   sequenceResets: { index: number; jump: number }[];
   goSilent: boolean;
   slowReaderMs: number;
+  /** Orders are acknowledged and left working, never matched. */
+  ackOnly: boolean;
 }
 
 /** Knobs with every behaviour off. */
@@ -52,6 +54,7 @@ export function quietKnobs(): Knobs {
     sequenceResets: [],
     goSilent: false,
     slowReaderMs: 0,
+    ackOnly: false,
   };
 }
 
@@ -78,6 +81,7 @@ export function knobsAt(list: readonly LpBehaviour[], elapsedMs: number, clientC
     if (b.sendSequenceReset !== undefined) k.sequenceResets.push({ index, jump: b.sendSequenceReset.jump });
     if (b.goSilent !== undefined) k.goSilent = b.goSilent;
     if (b.slowReaderMs !== undefined) k.slowReaderMs = b.slowReaderMs;
+    if (b.ackOnly !== undefined) k.ackOnly = b.ackOnly;
   });
   return k;
 }

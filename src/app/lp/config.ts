@@ -86,6 +86,11 @@ export interface LpBehaviour {
   goSilent?: boolean;
   /** Delay before each read from the client, while on. */
   slowReaderMs?: number;
+  /**
+   * Acknowledge new orders and leave them working, never matched or filled (cancels and replaces still
+   * answered): the work of a plain order acknowledger, for like-for-like engine comparisons.
+   */
+  ackOnly?: boolean;
 }
 
 /** Policies of the simulator. */
@@ -205,6 +210,7 @@ const BEHAVIOUR_KEYS = [
   "sendSequenceReset",
   "goSilent",
   "slowReaderMs",
+  "ackOnly",
 ] as const;
 
 /** Reads one symbol entry: a default symbol's name fills in what is left out; others need startPrice and tickSize. */
@@ -321,6 +327,7 @@ export function parseBehaviour(v: unknown, at: ConfigPath): LpBehaviour {
   if (o.slowReaderMs !== undefined) {
     b.slowReaderMs = readNumber(o.slowReaderMs, at.child("slowReaderMs"), { min: 0 });
   }
+  if (o.ackOnly !== undefined) b.ackOnly = readBoolean(o.ackOnly, at.child("ackOnly"));
   return b;
 }
 

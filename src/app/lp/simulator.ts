@@ -823,6 +823,7 @@ export class LpSimulator {
     const st = this.#symbols.get(o.symbol)!;
     const s = this.#sessions.get(o.sessionKey);
     const k = s !== undefined ? this.#knobs(s) : knobsAt([], 0, "");
+    if (k.ackOnly) return; // acknowledged and left working: never matched, never in the book
     const leaves = o.orderQty - o.cumQty;
     if (leaves <= 0) return;
     if (o.tif === "fok" && st.book.available(o.side, o.priceTicks, leaves) < leaves) {
