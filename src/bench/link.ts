@@ -89,6 +89,8 @@ export class BenchLink {
     const store = await o.store.openSession(key, Date.now());
     const runner = SessionRunner.create(config, store, app, {
       logger: o.logger ?? new Logger({ level: "error" }),
+      // The generator keeps its own book of requests; the bench has no kill switch or order metrics to feed.
+      trackOrders: false,
     });
     const link = new BenchLink(o, runner);
     hooks.logon = () => link.#loggedOn();

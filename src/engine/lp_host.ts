@@ -63,11 +63,11 @@ export class LpHost implements Application {
   }
 
   onMessage(view: MessageView, s: SessionHandle): void {
-    this.#run(this.#sim.onMessage(s.key, view, this.#clock.nowMs()));
+    const now = this.#clock.nowMs();
+    this.#run(this.#sim.onMessage(s.key, view, now), now);
   }
 
-  #run(outputs: LpOutput[]): void {
-    const now = this.#clock.nowMs();
+  #run(outputs: LpOutput[], now = this.#clock.nowMs()): void {
     for (const o of outputs) {
       if (o.dueMs <= now && this.#pending.length === 0) this.#apply(o);
       else this.#insert(o);

@@ -83,6 +83,12 @@ export interface RunnerOptions {
   outbound?: OutboundQueueOptions;
   /** Largest batch written at once, bytes (default 256 KiB): later messages wait, higher priorities first. */
   maxBatchBytes?: number;
+  /**
+   * Track open orders (default true): what the kill switch cancels, the open-order count of
+   * `status()` and the order-to-ack latency metrics. A load generator that keeps its own book
+   * (fixg bench) turns it off: with many resting orders the tracking is a large part of its cost.
+   */
+  trackOrders?: boolean;
 }
 
 /** Message rate limits of a session. */
@@ -175,6 +181,7 @@ export class SessionRunner implements SessionHandle {
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #readAtPerfMs = 0;
+  readonly #trackOrders: boolean;
   /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
   #depth = 0;
   /** Action lists reused by #input, by nesting depth. */
@@ -220,6 +227,7 @@ export class SessionRunner implements SessionHandle {
     this.#framer = this.#newFramer();
     this.#queue = new OutboundQueue(options.outbound);
     this.#maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
+    this.#trackOrders = options.trackOrders !== false;
     if (options.throttle) this.setThrottle(options.throttle);
   }
 
@@ -504,7 +512,9 @@ export class SessionRunner implements SessionHandle {
     }
     const resend = options?.resend !== false;
     if (this.#canSendNow()) {
-      if (isTrackedRequest(message.msgType)) this.#orders.onSent(message, performance.now());
+      if (this.#trackOrders && isTrackedRequest(message.msgType)) {
+        this.#orders.onSent(message, performance.now());
+      }
       const before = this.#nextSenderSeq;
       this.#input(resend ? { kind: "send", message } : { kind: "send", message, resend: false });
       this.#scheduleFlush();
@@ -726,7 +736,7 @@ export class SessionRunner implements SessionHandle {
   #deliver(view: MessageView): void {
     const t = view.msgType;
     // Only reports (8, 9) concern the order tracking: no clock read for other messages.
-    if (t === "8" || t === "9") {
+    if ((t === "8" || t === "9") && this.#trackOrders) {
       const acked = this.#orders.onReceived(view, this.#readAtPerfMs);
       if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {
         this.#queueCancel(acked);
@@ -795,7 +805,7 @@ export class SessionRunner implements SessionHandle {
           break;
         }
         const m = this.#queue.take(perf)!;
-        if (isTrackedRequest(m.message.msgType)) this.#orders.onSent(m.message, perf);
+        if (this.#trackOrders && isTrackedRequest(m.message.msgType)) this.#orders.onSent(m.message, perf);
         this.#input(
           m.resend
             ? { kind: "send", message: m.message }

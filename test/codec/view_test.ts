@@ -230,7 +230,9 @@ Deno.test("getFloat reads digits from the bytes and gives exactly Number() of th
   }
   const text = values.map((s, i) => `${1000 + i}=${s}`).join("|");
   const v = MessageView.parse(frame(`35=D|${text}`));
-  values.forEach((s, i) => assert.ok(Object.is(v.getFloat(1000 + i), Number(s)), `${s}: ${v.getFloat(1000 + i)}`));
+  values.forEach((s, i) =>
+    assert.ok(Object.is(v.getFloat(1000 + i), Number(s)), `${s}: ${v.getFloat(1000 + i)}`)
+  );
   const bad = MessageView.parse(frame("35=D|44=1.2.3|38=|99=-|6=.|31=1e5|32=+1|14= 1|15=1-"));
   for (const tag of [44, 38, 99, 6, 31, 32, 14, 15]) assert.equal(bad.getFloat(tag), undefined, `tag ${tag}`);
 });

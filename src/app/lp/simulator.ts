@@ -229,6 +229,9 @@ function newCounters(): LpCounters {
   };
 }
 
+/** What a call with nothing to send returns (frozen: shared by every such call). */
+const NO_OUTPUT = Object.freeze([]) as unknown as LpOutput[];
+
 /** The simulator. One instance serves every session of a `simulate-lp` process. */
 export class LpSimulator {
   readonly config: LpConfig;
@@ -240,6 +243,8 @@ export class LpSimulator {
   #sessions = new Map<string, SessionState>();
   #subsBySymbol = new Map<string, Set<Subscription>>();
   #deferred: LpOrder[] = [];
+  /** The earliest `nextStepMs` of the symbols (they move only in onTimer): nextTimerMs runs after every message. */
+  #stepsDueMs = Infinity;
   #doneQueue: { atMs: number; order: LpOrder }[] = [];
   #doneHead = 0;
   #idPrefix: string;
@@ -291,6 +296,7 @@ export class LpSimulator {
         lastTrade: undefined,
       };
       st.nextStepMs = startMs + st.intervalMs;
+      this.#stepsDueMs = Math.min(this.#stepsDueMs, st.nextStepMs);
       this.#symbols.set(cfg.symbol, st);
       this.#refresh(st);
       st.dirty = false;
@@ -392,6 +398,8 @@ export class LpSimulator {
       st.nextStepMs += steps * st.intervalMs;
       this.#refresh(st);
     }
+    this.#stepsDueMs = Infinity;
+    for (const st of this.#symbols.values()) this.#stepsDueMs = Math.min(this.#stepsDueMs, st.nextStepMs);
     if (this.#deferred.length > 0) {
       const due = this.#deferred.filter((o) => o.deferredDueMs !== undefined && o.deferredDueMs <= nowMs);
       if (due.length > 0) {
@@ -412,8 +420,7 @@ export class LpSimulator {
 
   /** The next time `onTimer` has work, or undefined. */
   nextTimerMs(): number | undefined {
-    let t = Infinity;
-    for (const st of this.#symbols.values()) t = Math.min(t, st.nextStepMs);
+    let t = this.#stepsDueMs;
     for (const o of this.#deferred) if (o.deferredDueMs !== undefined) t = Math.min(t, o.deferredDueMs);
     for (const b of this.#boundaries) {
       const abs = this.startMs + b;
@@ -498,7 +505,7 @@ export class LpSimulator {
 
   #begin(nowMs: number): void {
     this.#now = nowMs;
-    this.#out = [];
+    if (this.#out.length > 0) this.#out = [];
     // Knobs depend on time only through the behaviour windows: keep them while no boundary is crossed.
     const elapsedMs = nowMs - this.startMs;
     let window = 0;
@@ -515,6 +522,7 @@ export class LpSimulator {
   #end(): LpOutput[] {
     this.#publish();
     const out = this.#out;
+    if (out.length === 0) return NO_OUTPUT;
     this.#out = [];
     return out;
   }
