@@ -14,6 +14,7 @@ import { formatScaled } from "../../codec/encoder.ts";
 import { ADMIN_MSG_TYPES, MsgType, Tag } from "../../codec/tags.ts";
 import type { FieldReader, MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
+import { IdMap } from "../id_map.ts";
 import {
   businessMessageReject,
   executionReport,
@@ -172,7 +173,8 @@ interface SessionState {
   clientCompId: string;
   loggedOn: boolean;
   /** Orders by every ClOrdID they had (and by cancel request ClOrdIDs), until forgotten. */
-  orders: Map<string, LpOrder>;
+  /** Orders by every ClOrdID of their chain (IdMap: inbound ClOrdIDs are fresh strings, see id_map.ts). */
+  orders: IdMap<LpOrder>;
   /** Open orders in arrival order. */
   open: Set<LpOrder>;
   inbound: number;
@@ -534,7 +536,7 @@ export class LpSimulator {
         key,
         clientCompId,
         loggedOn: true,
-        orders: new Map(),
+        orders: new IdMap(),
         open: new Set(),
         inbound: 0,
         outbound: 0,
