@@ -36,26 +36,43 @@ export function parseInt(buf: Uint8Array, start: number, end: number): number | 
 
 /** Decodes bytes as Latin-1 (every byte one char): FIX values are ASCII, and this never throws. */
 export function latin1String(buf: Uint8Array, start: number, end: number): string {
-  const len = end - start;
-  if (len <= 0) return "";
-  if (len < 13) {
-    // Below V8's cons-string minimum (13) each += makes a flat string: the cheapest way for short values.
-    let s = "";
-    for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]!);
-    return s;
+  // One flat string allocated per value: fixed-arity fromCharCode calls for short values (the
+  // common case; measured 39 ns against 72 ns for building with +=, which also allocates every
+  // intermediate string, and from 13 chars on a cons-string tree that every hash must flatten).
+  const b = buf, s = start;
+  switch (end - start) {
+    case 0:
+      return "";
+    case 1:
+      return fc(b[s]!);
+    case 2:
+      return fc(b[s]!, b[s + 1]!);
+    case 3:
+      return fc(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return fc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return fc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return fc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return fc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return fc(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
   }
+  const len = end - start;
+  if (len < 0) return "";
   if (len <= 64) {
-    // From 13 chars on, += would build a cons-string tree that every later hash or compare must
-    // flatten (a Map lookup by such a ClOrdID cost about twice as much): one fromCharCode call over a
-    // reused array makes a flat string at once.
+    // One fromCharCode call over a reused array of codes.
     const codes = charCodes;
     codes.length = len;
-    for (let i = 0; i < len; i++) codes[i] = buf[start + i]!;
+    for (let i = 0; i < len; i++) codes[i] = b[s + i]!;
     return String.fromCharCode.apply(null, codes);
   }
   return latin1.decode(buf.subarray(start, end));
 }
 
+const fc = String.fromCharCode;
 /** Scratch array of char codes for `latin1String` (reused: no allocation per string). */
 const charCodes: number[] = [];
 
