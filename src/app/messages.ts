@@ -7,7 +7,13 @@
  * Prices and quantities are `FieldValue`s: pass a string to control the exact digits (the
  * simulator formats prices from ticks), or a number (written in plain decimal notation).
  */
-import type { Field, FieldValue, FixMessage } from "../codec/encoder.ts";
+import {
+  BuiltMessage,
+  type Field,
+  type FieldSink,
+  type FieldValue,
+  type FixMessage,
+} from "../codec/encoder.ts";
 import { MsgType, Tag } from "../codec/tags.ts";
 import { formatTimestamp } from "../codec/timestamps.ts";
 import { AppTag } from "./tags.ts";
@@ -46,20 +52,21 @@ export interface NewOrderSingleFields {
 
 /** NewOrderSingle (D). */
 export function newOrderSingle(f: NewOrderSingleFields): FixMessage {
-  const fields: Field[] = [[Tag.ClOrdID, f.clOrdId]];
-  put(fields, Tag.Account, f.account);
-  fields.push(
-    [Tag.Symbol, f.symbol],
-    [Tag.Side, f.side],
-    [Tag.TransactTime, stamp(f.transactTimeMs)],
-    [Tag.OrderQty, f.orderQty],
-    [Tag.OrdType, f.ordType],
-  );
-  put(fields, Tag.Price, f.price);
-  put(fields, Tag.Currency, f.currency);
-  put(fields, Tag.TimeInForce, f.timeInForce);
-  put(fields, Tag.Text, f.text);
-  return { msgType: MsgType.NewOrderSingle, fields };
+  return new BuiltMessage(MsgType.NewOrderSingle, { ...f }, writeNewOrderSingle);
+}
+
+function writeNewOrderSingle(f: NewOrderSingleFields, out: FieldSink): void {
+  out.field(Tag.ClOrdID, f.clOrdId);
+  if (f.account !== undefined) out.field(Tag.Account, f.account);
+  out.field(Tag.Symbol, f.symbol);
+  out.field(Tag.Side, f.side);
+  out.field(Tag.TransactTime, stamp(f.transactTimeMs));
+  out.field(Tag.OrderQty, f.orderQty);
+  out.field(Tag.OrdType, f.ordType);
+  if (f.price !== undefined) out.field(Tag.Price, f.price);
+  if (f.currency !== undefined) out.field(Tag.Currency, f.currency);
+  if (f.timeInForce !== undefined) out.field(Tag.TimeInForce, f.timeInForce);
+  if (f.text !== undefined) out.field(Tag.Text, f.text);
 }
 
 /** Fields of an OrderCancelRequest (F). */
@@ -190,30 +197,34 @@ export interface ExecutionReportFields {
 
 /** ExecutionReport (8). */
 export function executionReport(f: ExecutionReportFields): FixMessage {
-  const fields: Field[] = [[Tag.OrderID, f.orderId]];
-  put(fields, Tag.ClOrdID, f.clOrdId);
-  put(fields, Tag.OrigClOrdID, f.origClOrdId);
-  put(fields, AppTag.OrdStatusReqID, f.ordStatusReqId);
-  put(fields, Tag.MassStatusReqID, f.massStatusReqId);
-  put(fields, AppTag.TotNumReports, f.totNumReports);
-  put(fields, AppTag.LastRptRequested, f.lastRptRequested);
-  fields.push([Tag.ExecID, f.execId], [Tag.ExecType, f.execType], [Tag.OrdStatus, f.ordStatus]);
-  put(fields, Tag.OrdRejReason, f.ordRejReason);
-  fields.push([Tag.Symbol, f.symbol], [Tag.Side, f.side]);
-  put(fields, Tag.OrderQty, f.orderQty);
-  put(fields, Tag.OrdType, f.ordType);
-  put(fields, Tag.Price, f.price);
-  put(fields, Tag.TimeInForce, f.timeInForce);
-  put(fields, Tag.LastQty, f.lastQty);
-  put(fields, Tag.LastPx, f.lastPx);
-  fields.push(
-    [Tag.LeavesQty, f.leavesQty],
-    [Tag.CumQty, f.cumQty],
-    [Tag.AvgPx, f.avgPx],
-    [Tag.TransactTime, stamp(f.transactTimeMs)],
-  );
-  put(fields, Tag.Text, f.text);
-  return { msgType: MsgType.ExecutionReport, fields };
+  return new BuiltMessage(MsgType.ExecutionReport, { ...f }, writeExecutionReport);
+}
+
+function writeExecutionReport(f: ExecutionReportFields, out: FieldSink): void {
+  out.field(Tag.OrderID, f.orderId);
+  if (f.clOrdId !== undefined) out.field(Tag.ClOrdID, f.clOrdId);
+  if (f.origClOrdId !== undefined) out.field(Tag.OrigClOrdID, f.origClOrdId);
+  if (f.ordStatusReqId !== undefined) out.field(AppTag.OrdStatusReqID, f.ordStatusReqId);
+  if (f.massStatusReqId !== undefined) out.field(Tag.MassStatusReqID, f.massStatusReqId);
+  if (f.totNumReports !== undefined) out.field(AppTag.TotNumReports, f.totNumReports);
+  if (f.lastRptRequested !== undefined) out.field(AppTag.LastRptRequested, f.lastRptRequested);
+  out.field(Tag.ExecID, f.execId);
+  out.field(Tag.ExecType, f.execType);
+  out.field(Tag.OrdStatus, f.ordStatus);
+  if (f.ordRejReason !== undefined) out.field(Tag.OrdRejReason, f.ordRejReason);
+  out.field(Tag.Symbol, f.symbol);
+  out.field(Tag.Side, f.side);
+  if (f.orderQty !== undefined) out.field(Tag.OrderQty, f.orderQty);
+  if (f.ordType !== undefined) out.field(Tag.OrdType, f.ordType);
+  if (f.price !== undefined) out.field(Tag.Price, f.price);
+  if (f.timeInForce !== undefined) out.field(Tag.TimeInForce, f.timeInForce);
+  if (f.lastQty !== undefined) out.field(Tag.LastQty, f.lastQty);
+  if (f.lastPx !== undefined) out.field(Tag.LastPx, f.lastPx);
+  out.field(Tag.LeavesQty, f.leavesQty);
+  out.field(Tag.CumQty, f.cumQty);
+  out.field(Tag.AvgPx, f.avgPx);
+  out.field(Tag.TransactTime, stamp(f.transactTimeMs));
+  if (f.text !== undefined) out.field(Tag.Text, f.text);
 }
 
 /** Fields of an OrderCancelReject (9). cxlRejResponseTo: "1" cancel, "2" replace. */

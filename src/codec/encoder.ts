@@ -28,6 +28,56 @@ export type Field = readonly [tag: number, value: FieldValue];
 export interface FixMessage {
   msgType: string;
   fields: Field[];
+  /**
+   * Optional fast path of messages made by fixg's builders (BuiltMessage): writes the body fields
+   * (the same, in the same order, as `fields`) straight into `out` and returns true. Returns false
+   * once `fields` has been read (the list may have been changed since); the caller encodes `fields`.
+   */
+  writeBody?(out: FieldSink): boolean;
+}
+
+/** Where fields can be written one by one: an Encoder, or a collector making a Field list. */
+export interface FieldSink {
+  field(tag: number, value: FieldValue): unknown;
+}
+
+/**
+ * A message from a builder that keeps the builder's input and writes its fields on demand: straight
+ * into the encoder when it is sent (no array per field: the hot path allocates two objects per
+ * message instead of one per field), or as a Field list the first time `fields` is read.
+ */
+export class BuiltMessage<T> implements FixMessage {
+  #fields: Field[] | undefined;
+  constructor(
+    readonly msgType: string,
+    /** The builder's input (a copy: later changes to the caller's object do not reach the message). */
+    readonly data: T,
+    readonly write: (data: T, out: FieldSink) => void,
+  ) {}
+
+  get fields(): Field[] {
+    if (this.#fields === undefined) {
+      const list: Field[] = [];
+      this.write(this.data, { field: (tag, value) => list.push([tag, value]) });
+      this.#fields = list;
+    }
+    return this.#fields;
+  }
+
+  set fields(list: Field[]) {
+    this.#fields = list;
+  }
+
+  writeBody(out: FieldSink): boolean {
+    if (this.#fields !== undefined) return false;
+    this.write(this.data, out);
+    return true;
+  }
+
+  /** The plain-data form ({msgType, fields}), for comparisons and serialisation. */
+  toJSON(): { msgType: string; fields: Field[] } {
+    return { msgType: this.msgType, fields: this.fields };
+  }
 }
 
 /** Writes FIX messages into a growing, reusable buffer. */

@@ -181,6 +181,26 @@ export class SessionRunner implements SessionHandle {
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #readAtPerfMs = 0;
+  /** The connection and durability wait of the write in flight (read by the two handlers below). */
+  #writeConn: Connection | undefined;
+  #writeDurable = false;
+  /** A batch reached the socket: write what accumulated meanwhile (one handler for every write). */
+  readonly #onWritten = (): void => {
+    this.#writing = false;
+    this.#inFlight = 0;
+    if (this.#writableWaiters.length > 0 && this.#outLen + this.#queue.bytes <= this.#hwm / 2) {
+      for (const f of this.#writableWaiters.splice(0)) f();
+    }
+    this.#flushNow();
+  };
+  readonly #onWriteFailed = (e: unknown): void => {
+    this.#writing = false;
+    this.#inFlight = 0;
+    if (this.#conn === this.#writeConn) {
+      if (this.#writeDurable && !(e instanceof Deno.errors.BrokenPipe)) this.#onStoreError(e);
+      else this.#detach(`write failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
   readonly #trackOrders: boolean;
   /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
   #depth = 0;
@@ -966,11 +986,13 @@ export class SessionRunner implements SessionHandle {
   #scheduleFlush(): void {
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flushNow();
-    });
+    queueMicrotask(this.#scheduledFlush);
   }
+
+  readonly #scheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    this.#flushNow();
+  };
 
   #flushNow(): void {
     if (this.#writing) return;
@@ -993,24 +1015,9 @@ export class SessionRunner implements SessionHandle {
     const durable = this.#needDurable ? this.#store.flush() : undefined;
     this.#needDurable = false;
     const go = durable ? durable.then(() => conn.write(batch)) : conn.write(batch);
-    go.then(
-      () => {
-        this.#writing = false;
-        this.#inFlight = 0;
-        if (this.#writableWaiters.length > 0 && this.#outLen + this.#queue.bytes <= this.#hwm / 2) {
-          for (const f of this.#writableWaiters.splice(0)) f();
-        }
-        this.#flushNow();
-      },
-      (e) => {
-        this.#writing = false;
-        this.#inFlight = 0;
-        if (this.#conn === conn) {
-          if (durable && !(e instanceof Deno.errors.BrokenPipe)) this.#onStoreError(e);
-          else this.#detach(`write failed: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      },
-    );
+    this.#writeConn = conn;
+    this.#writeDurable = durable !== undefined;
+    go.then(this.#onWritten, this.#onWriteFailed);
   }
 }
 

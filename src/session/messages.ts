@@ -220,6 +220,8 @@ export function encodeSequenceReset(
  */
 export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Uint8Array {
   const enc = beginMessage(s, msg.msgType, seq, nowMs);
+  // A builder's message writes its body fields straight into the encoder (they are body fields only).
+  if (msg.writeBody !== undefined && msg.writeBody(enc)) return ownedCopy(enc.finish());
   const f = msg.fields;
   const own = s.ownHeaderTags;
   const n = f.length;

@@ -24,20 +24,22 @@ export class DenoConnection implements Connection {
     this.remoteHost = a.hostname ?? "?";
     this.remoteAddr = `${a.hostname}:${a.port}`;
   }
-  async read(buf: Uint8Array): Promise<number | null> {
-    if (this.#closed) return null;
-    try {
-      return await this.raw.read(buf);
-    } catch (e) {
-      if (this.#closed || isConnReset(e)) return null;
-      throw e;
-    }
+  // read and write hand Deno's promise back with one reaction attached rather than wrapping it in an
+  // async function: these run once per socket read and write, and the async frames were a tenth of
+  // everything a busy session allocated.
+  read(buf: Uint8Array): Promise<number | null> {
+    if (this.#closed) return Promise.resolve(null);
+    return this.raw.read(buf).then(undefined, this.#onReadError);
   }
-  async write(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) {
-      off += await this.raw.write(off === 0 ? bytes : bytes.subarray(off));
-    }
+  readonly #onReadError = (e: unknown): null => {
+    if (this.#closed || isConnReset(e)) return null;
+    throw e;
+  };
+  write(bytes: Uint8Array): Promise<void> {
+    return this.raw.write(bytes).then((n) => (n < bytes.length ? this.#writeRest(bytes, n) : undefined));
+  }
+  async #writeRest(bytes: Uint8Array, off: number): Promise<void> {
+    while (off < bytes.length) off += await this.raw.write(bytes.subarray(off));
   }
   close(): void {
     if (this.#closed) return;

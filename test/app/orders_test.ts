@@ -79,7 +79,7 @@ Deno.test("newOrder builds a NewOrderSingle with the exact fields and tracks it 
   );
   assert.ok(r.ok);
   assert.equal(r.clOrdId, "C1");
-  assert.deepEqual(r.message, {
+  assert.deepEqual({ msgType: r.message.msgType, fields: r.message.fields }, {
     msgType: "D",
     fields: [[11, "C1"], [55, "EUR/USD"], [54, "1"], [60, "20260310-14:00:00.000"], [38, 1000], [40, "2"], [
       44,

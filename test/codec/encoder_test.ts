@@ -1,0 +1,41 @@
+import assert from "node:assert/strict";
+import { encodeMessage, Encoder, toReadable } from "../../src/codec/mod.ts";
+import { executionReport, newOrderSingle } from "../../src/app/messages.ts";
+
+Deno.test("BuiltMessage: the encoder fast path writes exactly the bytes of its field list; once the list is read, the list is what counts", () => {
+  const m = executionReport({
+    orderId: "O1",
+    clOrdId: "C1",
+    execId: "E1",
+    execType: "0",
+    ordStatus: "0",
+    symbol: "EUR/USD",
+    side: "1",
+    orderQty: 1000,
+    ordType: "2",
+    price: "1.0851",
+    timeInForce: "0",
+    leavesQty: 1000,
+    cumQty: 0,
+    avgPx: 0,
+    transactTimeMs: Date.UTC(2026, 10, 22, 5, 0, 0, 123),
+  });
+  const enc = new Encoder();
+  enc.begin("FIX.4.4", "8");
+  assert.equal(m.writeBody!(enc), true);
+  const fast = enc.finish().slice();
+  const slow = encodeMessage(new Encoder(), "FIX.4.4", { msgType: "8", fields: [...m.fields] }).slice();
+  assert.equal(toReadable(fast), toReadable(slow));
+  assert.equal(
+    toReadable(fast),
+    "8=FIX.4.4|9=121|35=8|37=O1|11=C1|17=E1|150=0|39=0|55=EUR/USD|54=1|38=1000|40=2|44=1.0851|59=0|151=1000|14=0|6=0|60=20261122-05:00:00.123|10=127|",
+  );
+  // The list has been read (and may be changed): the fast path steps aside.
+  m.fields.push([58, "changed"]);
+  assert.equal(m.writeBody!(new Encoder()), false);
+  // The builder copied its input: changing the caller's object later changes nothing.
+  const input = { clOrdId: "A", symbol: "X", side: "1", transactTimeMs: 0, orderQty: 1, ordType: "1" };
+  const nos = newOrderSingle(input);
+  input.clOrdId = "B";
+  assert.deepEqual(nos.fields[0], [11, "A"]);
+});
