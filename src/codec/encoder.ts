@@ -36,6 +36,15 @@ export interface FixMessage {
   writeBody?(out: FieldSink): boolean;
 }
 
+/** Counts approximate bytes per field: 6 for "tag=" and SOH, the value's length (12 for a number). */
+const SIZE_SINK = {
+  n: 0,
+  field(_tag: number, value: FieldValue): void {
+    this.n += 6 +
+      (typeof value === "string" ? value.length : value instanceof Uint8Array ? value.length : 12);
+  },
+};
+
 /** Where fields can be written one by one: an Encoder, or a collector making a Field list. */
 export interface FieldSink {
   field(tag: number, value: FieldValue): unknown;
@@ -72,6 +81,14 @@ export class BuiltMessage<T> implements FixMessage {
     if (this.#fields !== undefined) return false;
     this.write(this.data, out);
     return true;
+  }
+
+  /** Approximate encoded size of the body (as `estimateBytes` counts a field list), without making the list. */
+  estimateBytes(): number {
+    if (this.#fields !== undefined) return -1;
+    SIZE_SINK.n = 0;
+    this.write(this.data, SIZE_SINK);
+    return SIZE_SINK.n;
   }
 
   /** The plain-data form ({msgType, fields}), for comparisons and serialisation. */

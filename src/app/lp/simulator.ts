@@ -17,7 +17,7 @@ import { splitGroup } from "../groups.ts";
 import { IdMap } from "../id_map.ts";
 import {
   businessMessageReject,
-  executionReport,
+  executionReportOf,
   type IncrementalEntryFields,
   marketDataIncremental,
   marketDataRequestReject,
@@ -231,6 +231,21 @@ function newCounters(): LpCounters {
   };
 }
 
+/** Optional fields of an ExecutionReport the simulator sends. */
+interface ReportExtra {
+  origClOrdId?: string;
+  lastQty?: number;
+  lastPx?: number;
+  text?: string;
+  ordStatusReqId?: string | undefined;
+  massStatusReqId?: string;
+  totNumReports?: number;
+  lastRptRequested?: boolean;
+}
+
+/** No optional fields (shared: a default `{}` would be a new object per report). */
+const NO_EXTRA: ReportExtra = Object.freeze({});
+
 /** What a call with nothing to send returns (frozen: shared by every such call). */
 const NO_OUTPUT = Object.freeze([]) as unknown as LpOutput[];
 
@@ -242,6 +257,8 @@ export class LpSimulator {
   #boundaries: number[];
   #rng: Prng;
   #symbols = new Map<string, SymbolState>();
+  /** The values of `#symbols`, in the same order (fixed after construction). */
+  #symbolList: SymbolState[] = [];
   #sessions = new Map<string, SessionState>();
   #subsBySymbol = new Map<string, Set<Subscription>>();
   #deferred: LpOrder[] = [];
@@ -300,6 +317,7 @@ export class LpSimulator {
       st.nextStepMs = startMs + st.intervalMs;
       this.#stepsDueMs = Math.min(this.#stepsDueMs, st.nextStepMs);
       this.#symbols.set(cfg.symbol, st);
+      this.#symbolList.push(st);
       this.#refresh(st);
       st.dirty = false;
     }
@@ -644,24 +662,11 @@ export class LpSimulator {
     return o.status === "new" || o.status === "partial" ? o.orderQty - o.cumQty : 0;
   }
 
-  #report(
-    o: LpOrder,
-    execType: string,
-    extra: {
-      origClOrdId?: string;
-      lastQty?: number;
-      lastPx?: number;
-      text?: string;
-      ordStatusReqId?: string | undefined;
-      massStatusReqId?: string;
-      totNumReports?: number;
-      lastRptRequested?: boolean;
-    } = {},
-  ): void {
+  #report(o: LpOrder, execType: string, extra: ReportExtra = NO_EXTRA): void {
     const st = this.#symbols.get(o.symbol)!;
     this.#emit(
       o.sessionKey,
-      executionReport({
+      executionReportOf({
         orderId: o.orderId,
         clOrdId: o.clOrdId,
         origClOrdId: extra.origClOrdId,
@@ -712,7 +717,7 @@ export class LpSimulator {
     this.#counters.rejects++;
     this.#emit(
       s.key,
-      executionReport({
+      executionReportOf({
         orderId: this.#nextOrderId(),
         clOrdId,
         execId: this.#nextExecId(),
@@ -1104,7 +1109,7 @@ export class LpSimulator {
     if (o !== undefined) return this.#report(o, "I", { ordStatusReqId: reqId });
     this.#emit(
       s.key,
-      executionReport({
+      executionReportOf({
         orderId: "NONE",
         clOrdId,
         ordStatusReqId: reqId,
@@ -1265,7 +1270,10 @@ export class LpSimulator {
 
   /** Sends what changed in every dirty symbol to its subscribers. */
   #publish(): void {
-    for (const st of this.#symbols.values()) {
+    // Runs after every message: an index loop over a list, not a Map iterator (one allocation per call).
+    const list = this.#symbolList;
+    for (let i = 0; i < list.length; i++) {
+      const st = list[i]!;
       if (!st.dirty) continue;
       st.dirty = false;
       const subs = this.#subsBySymbol.get(st.cfg.symbol);

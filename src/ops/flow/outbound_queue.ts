@@ -6,7 +6,7 @@
  * A starvation guard lets a lower-priority message go first once it has waited `starvationMs`, so a
  * steady stream of orders under a throttle cannot hold reports back for ever.
  */
-import type { FixMessage } from "../../codec/mod.ts";
+import { BuiltMessage, type FixMessage } from "../../codec/mod.ts";
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../../metrics/registry.ts";
 
 /** Outbound priorities, highest first. */
@@ -82,6 +82,11 @@ class Fifo {
 
 /** Approximate encoded size of a message: each field's value plus "tag=" and SOH. */
 export function estimateBytes(m: FixMessage): number {
+  // A builder's message counts its fields without making the field list (which would end its fast path).
+  if (m instanceof BuiltMessage) {
+    const body = m.estimateBytes();
+    if (body >= 0) return 40 + body;
+  }
   let n = 40;
   const f = m.fields;
   for (let i = 0; i < f.length; i++) {
