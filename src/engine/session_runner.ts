@@ -181,6 +181,8 @@ export class SessionRunner implements SessionHandle {
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #readAtPerfMs = 0;
+  /** The clock read when the bytes being handled were read; -1 outside the handling of a read. */
+  #readNowMs = -1;
   /** The connection and durability wait of the write in flight (read by the two handlers below). */
   #writeConn: Connection | undefined;
   #writeDurable = false;
@@ -268,7 +270,7 @@ export class SessionRunner implements SessionHandle {
       onFrame: (buf, start, end) => {
         this.counters.messagesIn++;
         this.counters.bytesIn += end - start;
-        const now = this.#clock.nowMs();
+        const now = this.#now();
         this.#lastReceivedMs = now;
         const v = this.#view.parseInto(buf, start, end);
         const t = v.msgType;
@@ -474,7 +476,14 @@ export class SessionRunner implements SessionHandle {
         const n = await conn.read(buf);
         if (n === null) break;
         this.#readAtPerfMs = performance.now();
-        this.#framer.push(buf.subarray(0, n));
+        // One wall-clock read for everything this read brings (the messages arrived together):
+        // each message and each answer sent while handling them uses it.
+        this.#readNowMs = this.#clock.nowMs();
+        try {
+          this.#framer.push(buf.subarray(0, n));
+        } finally {
+          this.#readNowMs = -1;
+        }
         this.#flushNow();
       }
     } catch (e) {
@@ -637,6 +646,11 @@ export class SessionRunner implements SessionHandle {
     this.#detach(reason);
   }
 
+  /** The time: the read's during the handling of a read, else the clock's. */
+  #now(): number {
+    return this.#readNowMs >= 0 ? this.#readNowMs : this.#clock.nowMs();
+  }
+
   /** Feeds one input to the machine and carries out the actions. */
   #input(input: Input): void {
     if (this.#blocked) {
@@ -648,7 +662,7 @@ export class SessionRunner implements SessionHandle {
     // step sends through a nested step): no list allocated per message.
     const out = this.#actionLists[depth] ?? (this.#actionLists[depth] = []);
     try {
-      const next = stepInto(this.#state, input, this.#clock.nowMs(), out);
+      const next = stepInto(this.#state, input, this.#now(), out);
       this.#execute(out);
       if (next !== undefined) this.#armTimer(next);
     } finally {
