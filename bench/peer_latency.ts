@@ -1,14 +1,19 @@
 /**
  * Issue 6's peer comparison, in one go on this machine: the same ping-pong and burst of NewOrderSingles
  * (order to acknowledgement) for
- *   - fixg → fixg simulate-lp          (`fixg bench` against `fixg simulate-lp`, memory stores)
+ *   - fixg → fixg simulate-lp          (`fixg bench` against `fixg simulate-lp`, memory stores: it matches
+ *                                        every order against its book, so a marketable order is also filled)
+ *   - fixg → fixg simulate-lp --ack-only (acknowledges only, like the QuickFIX acceptor: like for like)
  *   - jspurefix → jspurefix            (bench/peers/jspurefix under Node, jspurefix's memory store)
  *   - fixg → QuickFIX C++ acceptor     (bench/peers/quickfix qf_acceptor, MemoryStoreFactory)
  *   - raw TCP (Deno)                   (the floor: 200-byte echo, no FIX)
  * each pinned (both processes on one CPU) and split (acceptor on CPU 1, client on CPU 0), and writes the
- * markdown table with ratios to stdout and, with --out FILE, to a file.
+ * markdown table with ratios to stdout and, with --out FILE, to a file. With --repeat N every pair and mode
+ * runs N times, the pairs alternating, and the table shows the run with the median p99 (ping-pong) or the
+ * median throughput (burst): on a shared 2-vCPU machine one run of each says little.
  *
- * usage: ./deno run -A bench/peer_latency.ts [--seconds 3] [--burst 10000] [--out FILE] [--only pinned|split]
+ * usage: ./deno run -A bench/peer_latency.ts [--seconds 3] [--burst 10000] [--repeat 1] [--out FILE]
+ *        [--only pinned|split]
  */
 import {
   freePort,
@@ -35,29 +40,37 @@ import {
 interface Plan {
   seconds: number;
   burst: number;
+  repeat: number;
   out: string | undefined;
   placements: Array<"pinned" | "split">;
 }
 
 function parseArgs(argv: string[]): Plan {
-  const plan: Plan = { seconds: 3, burst: 10_000, out: undefined, placements: ["pinned", "split"] };
+  const plan: Plan = {
+    seconds: 3,
+    burst: 10_000,
+    repeat: 1,
+    out: undefined,
+    placements: ["pinned", "split"],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
     if (a === "--seconds" && v !== undefined) plan.seconds = Number(v);
     else if (a === "--burst" && v !== undefined) plan.burst = Number(v);
+    else if (a === "--repeat" && v !== undefined) plan.repeat = Number(v);
     else if (a === "--out" && v !== undefined) plan.out = v;
     else if (a === "--only" && (v === "pinned" || v === "split")) plan.placements = [v];
     else {
       console.error(
-        `peer_latency: bad argument ${a}\nusage: bench/peer_latency.ts [--seconds 3] [--burst 10000] [--out FILE] [--only pinned|split]`,
+        `peer_latency: bad argument ${a}\nusage: bench/peer_latency.ts [--seconds 3] [--burst 10000] [--repeat 1] [--out FILE] [--only pinned|split]`,
       );
       Deno.exit(2);
     }
     i++;
   }
-  if (!(plan.seconds > 0) || !(plan.burst > 0)) {
-    console.error("peer_latency: --seconds and --burst must be > 0");
+  if (!(plan.seconds > 0) || !(plan.burst > 0) || !(Number.isInteger(plan.repeat) && plan.repeat >= 1)) {
+    console.error("peer_latency: --seconds and --burst must be > 0, --repeat a whole number >= 1");
     Deno.exit(2);
   }
   return plan;
@@ -84,6 +97,20 @@ async function peerClient(command: PeerCommand): Promise<PeerLatencyResult> {
   return r.summary as unknown as PeerLatencyResult;
 }
 
+/** One pair of the table: runs one mode ("ping-pong" or "burst") once and gives its row. */
+interface Pair {
+  name: string;
+  run(mode: "ping-pong" | "burst"): Promise<LatencyRow>;
+}
+
+/** The run with the median p99 (ping-pong) or the median throughput (burst), noting how many ran. */
+function medianRow(runs: LatencyRow[], mode: "ping-pong" | "burst"): LatencyRow {
+  const key = (r: LatencyRow) => (mode === "ping-pong" ? r.p99Us : r.msgsPerSec);
+  const sorted = [...runs].sort((a, b) => key(a) - key(b));
+  const m = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return runs.length === 1 ? m : { ...m, mode: `${m.mode} (median of ${runs.length})` };
+}
+
 if (import.meta.main) {
   const plan = parseArgs(Deno.args);
   const rows: LatencyRow[] = [];
@@ -100,185 +127,169 @@ if (import.meta.main) {
     String(warmSec),
   ];
   const fixgBurst = ["--burst", `${plan.burst}x1`, "--mix", "new=1", "--warmup", String(warmSec)];
+  const burstLabel = `burst ${plan.burst}`;
+  const modeLabel = (mode: "ping-pong" | "burst") => (mode === "ping-pong" ? "ping-pong" : burstLabel);
   const qfMissing = quickfixUnavailable();
   const jsMissing = jspurefixUnavailable();
   if (qfMissing !== undefined) skipped.push(`fixg → QuickFIX: ${qfMissing}`);
   if (jsMissing !== undefined) skipped.push(`jspurefix → jspurefix: ${jsMissing}`);
+  const target = (
+    port: number,
+  ) => ["--target", `127.0.0.1:${port}`, "--sender-comp-id", "BENCH", "--target-comp-id", "LP"];
 
   for (const placement of plan.placements) {
     const serverCpu = placement === "pinned" ? "0" : "1";
     const clientCpu = "0";
     const label = placement === "pinned" ? "pinned, CPU 0" : "split, CPUs 0/1";
-
-    progress(`raw TCP, ${label}`);
-    if (placement === "pinned") {
-      for (const mode of ["pingpong", "burst"] as const) {
-        const count = mode === "pingpong" ? pingCount : plan.burst;
-        const r = await peerClient(pin(rawTcpCommand({ mode, count, warmup: Math.round(count / 5) }), "0"));
-        rows.push(
-          rowFromPeerResult("raw TCP (Deno)", label, mode === "pingpong" ? "ping-pong" : `burst ${count}`, r),
-        );
-      }
-    } else {
-      const server = await startPeer(
-        pin({
-          cmd: Deno.execPath(),
-          args: [
-            "run",
-            "-A",
-            new URL("./peers/raw_tcp_pingpong.ts", import.meta.url).pathname,
-            "--role",
-            "server",
-          ],
-        }, serverCpu),
-      );
-      try {
-        for (const mode of ["pingpong", "burst"] as const) {
-          const count = mode === "pingpong" ? pingCount : plan.burst;
-          const cmd: PeerCommand = {
-            cmd: Deno.execPath(),
-            args: [
-              "run",
-              "-A",
-              new URL("./peers/raw_tcp_pingpong.ts", import.meta.url).pathname,
-              "--role",
-              "client",
-              "--port",
-              String(server.port),
-              "--mode",
-              mode,
-              "--count",
-              String(count),
-              "--warmup",
-              String(Math.round(count / 5)),
-            ],
-          };
-          rows.push(
-            rowFromPeerResult(
+    const fixgSim = (name: string, extraArgs: string[]): Pair => ({
+      name,
+      async run(mode) {
+        const sim = await SimulatorChild.start({
+          port: 0,
+          senderCompId: "LP",
+          cpus: [Number(serverCpu)],
+          extraArgs,
+        });
+        try {
+          const args = [...target(sim.port), ...(mode === "ping-pong" ? fixgPing : fixgBurst)];
+          return rowFromBenchReport(name, label, modeLabel(mode), await runFixgBenchProcess(args, clientCpu));
+        } finally {
+          await sim.stop();
+        }
+      },
+    });
+    const pairs: Pair[] = [
+      {
+        name: "raw TCP (Deno)",
+        async run(mode) {
+          const peerMode = mode === "ping-pong" ? "pingpong" : "burst";
+          const count = mode === "ping-pong" ? pingCount : plan.burst;
+          const warmup = Math.round(count / 5);
+          if (placement === "pinned") {
+            const r = await peerClient(pin(rawTcpCommand({ mode: peerMode, count, warmup }), "0"));
+            return rowFromPeerResult("raw TCP (Deno)", label, modeLabel(mode), r);
+          }
+          const script = new URL("./peers/raw_tcp_pingpong.ts", import.meta.url).pathname;
+          const server = await startPeer(
+            pin({ cmd: Deno.execPath(), args: ["run", "-A", script, "--role", "server"] }, serverCpu),
+          );
+          try {
+            const cmd: PeerCommand = {
+              cmd: Deno.execPath(),
+              args: [
+                "run",
+                "-A",
+                script,
+                "--role",
+                "client",
+                "--port",
+                String(server.port),
+                "--mode",
+                peerMode,
+              ],
+            };
+            cmd.args.push("--count", String(count), "--warmup", String(warmup));
+            return rowFromPeerResult(
               "raw TCP (Deno)",
               label,
-              mode === "pingpong" ? "ping-pong" : `burst ${count}`,
+              modeLabel(mode),
               await peerClient(pin(cmd, clientCpu)),
-            ),
-          );
-        }
-      } finally {
-        await server.stop();
-      }
-    }
-
-    progress(`fixg → fixg simulate-lp, ${label}`);
-    {
-      const sim = await SimulatorChild.start({ port: 0, senderCompId: "LP", cpus: [Number(serverCpu)] });
-      try {
-        const target = [
-          "--target",
-          `127.0.0.1:${sim.port}`,
-          "--sender-comp-id",
-          "BENCH",
-          "--target-comp-id",
-          "LP",
-        ];
-        rows.push(
-          rowFromBenchReport(
-            "fixg → fixg simulate-lp",
-            label,
-            "ping-pong",
-            await runFixgBenchProcess([...target, ...fixgPing], clientCpu),
-          ),
-        );
-        rows.push(
-          rowFromBenchReport(
-            "fixg → fixg simulate-lp",
-            label,
-            `burst ${plan.burst}`,
-            await runFixgBenchProcess([...target, ...fixgBurst], clientCpu),
-          ),
-        );
-      } finally {
-        await sim.stop();
-      }
-    }
-
+            );
+          } finally {
+            await server.stop();
+          }
+        },
+      },
+      fixgSim("fixg → fixg simulate-lp", []),
+      fixgSim("fixg → fixg simulate-lp --ack-only", ["--ack-only"]),
+    ];
     if (jsMissing === undefined) {
-      progress(`jspurefix → jspurefix, ${label}`);
-      for (const mode of ["pingpong", "burst"] as const) {
-        const port = freePort();
-        const acceptor = await startPeer(pin(jspurefixAcceptorCommand({ port }), serverCpu));
-        try {
-          const count = mode === "pingpong" ? pingCount : plan.burst;
-          const r = await peerClient(
-            pin(jspurefixInitiatorCommand({ port, mode, count, warmup: Math.round(count / 5) }), clientCpu),
-          );
-          rows.push(
-            rowFromPeerResult(
-              "jspurefix → jspurefix (Node)",
-              label,
-              mode === "pingpong" ? "ping-pong" : `burst ${count}`,
-              r,
-            ),
-          );
-        } finally {
-          await acceptor.stop();
-        }
-      }
+      pairs.push({
+        name: "jspurefix → jspurefix (Node)",
+        async run(mode) {
+          const port = freePort();
+          const acceptor = await startPeer(pin(jspurefixAcceptorCommand({ port }), serverCpu));
+          try {
+            const count = mode === "ping-pong" ? pingCount : plan.burst;
+            const peerMode = mode === "ping-pong" ? "pingpong" : "burst";
+            const r = await peerClient(
+              pin(
+                jspurefixInitiatorCommand({ port, mode: peerMode, count, warmup: Math.round(count / 5) }),
+                clientCpu,
+              ),
+            );
+            return rowFromPeerResult("jspurefix → jspurefix (Node)", label, modeLabel(mode), r);
+          } finally {
+            await acceptor.stop();
+          }
+        },
+      });
     }
-
     if (qfMissing === undefined) {
-      progress(`fixg → QuickFIX C++ acceptor, ${label}`);
-      for (const [mode, args] of [["ping-pong", fixgPing], [`burst ${plan.burst}`, fixgBurst]] as const) {
-        const port = freePort();
-        const acceptor = await startPeer(
-          pin(quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }), serverCpu),
-        );
-        try {
-          const target = [
-            "--target",
-            `127.0.0.1:${port}`,
-            "--sender-comp-id",
-            "BENCH",
-            "--target-comp-id",
-            "LP",
-          ];
-          rows.push(
-            rowFromBenchReport(
+      pairs.push({
+        name: "fixg → QuickFIX C++ acceptor",
+        async run(mode) {
+          const port = freePort();
+          const acceptor = await startPeer(
+            pin(quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }), serverCpu),
+          );
+          try {
+            const args = [...target(port), ...(mode === "ping-pong" ? fixgPing : fixgBurst)];
+            return rowFromBenchReport(
               "fixg → QuickFIX C++ acceptor",
               label,
-              mode,
-              await runFixgBenchProcess([...target, ...args], clientCpu),
-            ),
+              modeLabel(mode),
+              await runFixgBenchProcess(args, clientCpu),
+            );
+          } finally {
+            await acceptor.stop();
+          }
+        },
+      });
+    }
+    for (const mode of ["ping-pong", "burst"] as const) {
+      const runs = new Map<string, LatencyRow[]>(pairs.map((p) => [p.name, []]));
+      for (let r = 1; r <= plan.repeat; r++) {
+        for (const p of pairs) {
+          progress(
+            `${p.name}, ${label}, ${modeLabel(mode)}${plan.repeat > 1 ? ` (run ${r}/${plan.repeat})` : ""}`,
           );
-        } finally {
-          await acceptor.stop();
+          runs.get(p.name)!.push(await p.run(mode));
         }
       }
+      for (const p of pairs) rows.push(medianRow(runs.get(p.name)!, mode));
     }
   }
 
   const find = (pair: string, placement: string, mode: string) =>
-    rows.find((r) => r.pair.startsWith(pair) && r.placement.startsWith(placement) && r.mode.startsWith(mode));
+    rows.find((r) => r.pair === pair && r.placement.startsWith(placement) && r.mode.startsWith(mode));
   const ratioLines: string[] = [];
+  const FIXG = "fixg → fixg simulate-lp";
+  const FIXG_ACK = "fixg → fixg simulate-lp --ack-only";
+  const JS = "jspurefix → jspurefix (Node)";
+  const QF = "fixg → QuickFIX C++ acceptor";
+  const RAW = "raw TCP (Deno)";
+  const rate = (r: LatencyRow | undefined) => r?.msgsPerSec.toLocaleString("en-US") ?? "n/a";
   for (const placement of plan.placements) {
-    const fixg = find("fixg → fixg", placement, "ping-pong");
-    const js = find("jspurefix", placement, "ping-pong");
-    const qf = find("fixg → QuickFIX", placement, "ping-pong");
-    const raw = find("raw TCP", placement, "ping-pong");
+    const fixg = find(FIXG, placement, "ping-pong");
+    const ack = find(FIXG_ACK, placement, "ping-pong");
+    const js = find(JS, placement, "ping-pong");
+    const qf = find(QF, placement, "ping-pong");
+    const raw = find(RAW, placement, "ping-pong");
     ratioLines.push(
       `- ${placement}, ping-pong p99: jspurefix / fixg = ${ratio(js?.p99Us, fixg?.p99Us)} (target ≥ 3); ` +
-        `fixg→QuickFIX / fixg→fixg = ${ratio(qf?.p99Us, fixg?.p99Us)}; fixg→fixg / raw TCP = ${
+        `like for like (both acceptors only acknowledge): fixg→QuickFIX / fixg→fixg --ack-only = ${
+          ratio(qf?.p99Us, ack?.p99Us)
+        } (target > 1); fixg→QuickFIX / fixg→fixg = ${ratio(qf?.p99Us, fixg?.p99Us)}; fixg→fixg / raw TCP = ${
           ratio(fixg?.p99Us, raw?.p99Us)
         }`,
     );
-    const fb = find("fixg → fixg", placement, "burst");
-    const qb = find("fixg → QuickFIX", placement, "burst");
-    const jb = find("jspurefix", placement, "burst");
     ratioLines.push(
-      `- ${placement}, burst throughput (orders acknowledged/s, one session): fixg→fixg ${
-        fb?.msgsPerSec.toLocaleString("en-US") ?? "n/a"
-      }, ` +
-        `fixg→QuickFIX ${qb?.msgsPerSec.toLocaleString("en-US") ?? "n/a"}, jspurefix→jspurefix ${
-          jb?.msgsPerSec.toLocaleString("en-US") ?? "n/a"
-        } (target ≥ 150,000)`,
+      `- ${placement}, burst throughput (orders acknowledged/s, one session): fixg→fixg --ack-only ${
+        rate(find(FIXG_ACK, placement, "burst"))
+      }, fixg→fixg ${rate(find(FIXG, placement, "burst"))}, fixg→QuickFIX ${
+        rate(find(QF, placement, "burst"))
+      }, jspurefix→jspurefix ${rate(find(JS, placement, "burst"))} (target ≥ 150,000)`,
     );
   }
   const text = [

@@ -550,7 +550,7 @@ export class SessionRunner implements SessionHandle {
       return this.#nextSenderSeq > before ? this.#nextSenderSeq - 1 : 0;
     }
     const p = options?.priority ?? this.#queue.priorityOf(message.msgType);
-    this.#queue.push(message, resend, p, performance.now());
+    this.#queue.push(message, resend, p, this.#perfNow());
     if (this.#depth === 0) this.#scheduleFlush();
     return 0;
   }
@@ -644,6 +644,11 @@ export class SessionRunner implements SessionHandle {
   /** Drops the connection at once (tests, kill switch of a transport). */
   #closeNow(reason: string): void {
     this.#detach(reason);
+  }
+
+  /** performance.now(), or the read's while a read is handled (queue wait times need no finer grain). */
+  #perfNow(): number {
+    return this.#readNowMs >= 0 ? this.#readAtPerfMs : performance.now();
   }
 
   /** The time: the read's during the handling of a read, else the clock's. */
@@ -827,8 +832,8 @@ export class SessionRunner implements SessionHandle {
   #drain(all: boolean): void {
     if (this.#draining || this.#queue.length === 0 || !this.#loggedOn || this.#blocked || !this.#conn) return;
     if (this.#storeError !== undefined || this.#closeAfterFlush !== undefined) return;
-    const perf = performance.now();
-    const now = this.#clock.nowMs();
+    const perf = this.#perfNow();
+    const now = this.#now();
     const limit = this.#outThrottle;
     this.#draining = true;
     try {

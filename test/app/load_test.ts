@@ -110,6 +110,17 @@ Deno.test("latencies are measured from the intended send time; a repeated answer
   assert.equal(g.openOrders(0), 0);
   g.onMessage(0, er("nobody", "0", "0", 0, 1), US0);
   assert.equal(g.counters().unmatchedResponses, 1);
+  // Our prefix with anything but the exact base-36 number we wrote is not ours: a leading zero, upper
+  // case, a sign, nothing after the prefix, or a number we never sent.
+  assert.equal(cl.slice(-1), "0", "the first request is number 0");
+  const prefix = cl.slice(0, -1);
+  for (const bad of [`${prefix}00`, `${prefix}A`, `${prefix}-1`, prefix, `${prefix}zzzz`]) {
+    g.onMessage(0, er(bad, "0", "0", 0, 1), US0);
+  }
+  assert.equal(g.counters().unmatchedResponses, 6);
+  // The same ID on another session is not this session's request.
+  g.onMessage(1, er(cl, "0", "0", 0, 10), US0 + 150);
+  assert.equal(g.counters().unmatchedResponses, 7);
 });
 
 Deno.test("an unanswered request is lost after the grace period; a late answer is counted, not measured", () => {

@@ -272,10 +272,19 @@ export class LoadGenerator {
   /** The request number of one of our IDs sent on `sessionIdx`, or -1 (a reply on another session is not ours). */
   #parse(id: string | undefined, sessionIdx: number): number {
     if (id === undefined || !id.startsWith(this.#prefix)) return -1;
-    const i = parseInt(id.slice(this.#prefix.length), 36);
-    const ok = Number.isInteger(i) && i >= 0 && i < this.#n && this.#id(i) === id &&
-      this.#session[i] === sessionIdx;
-    return ok ? i : -1;
+    // The lower-case base-36 digits after the prefix, exactly as #id writes them (no sign, no leading
+    // zero), read in place: this runs for every answer, so no slice, parseInt or rebuilt ID to compare.
+    const from = this.#prefix.length;
+    const end = id.length;
+    if (end === from || end - from > 10 || (id.charCodeAt(from) === 0x30 && end - from > 1)) return -1;
+    let i = 0;
+    for (let k = from; k < end; k++) {
+      const c = id.charCodeAt(k);
+      const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x7a ? c - 0x57 : -1;
+      if (d < 0) return -1;
+      i = i * 36 + d;
+    }
+    return i < this.#n && this.#session[i] === sessionIdx ? i : -1;
   }
 
   #fmt(s: SymbolInfo, ticks: number): string {
