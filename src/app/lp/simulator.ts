@@ -134,6 +134,51 @@ interface LpOrder {
   deferSeq: number;
   /** Every ClOrdID the order had, to forget them together. */
   ids: string[];
+  /** Neighbours in its session's list of open orders (OpenList). */
+  openPrev: LpOrder | undefined;
+  openNext: LpOrder | undefined;
+  inOpen: boolean;
+}
+
+/**
+ * A session's open orders in arrival order: a list threaded through the orders themselves, so adding
+ * and removing hash nothing (a Set of order objects cost as much as the rest of taking an order).
+ */
+class OpenList implements Iterable<LpOrder> {
+  #head: LpOrder | undefined;
+  #tail: LpOrder | undefined;
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  add(o: LpOrder): void {
+    if (o.inOpen) return;
+    o.inOpen = true;
+    o.openPrev = this.#tail;
+    o.openNext = undefined;
+    if (this.#tail !== undefined) this.#tail.openNext = o;
+    else this.#head = o;
+    this.#tail = o;
+    this.#size++;
+  }
+
+  delete(o: LpOrder): boolean {
+    if (!o.inOpen) return false;
+    o.inOpen = false;
+    if (o.openPrev !== undefined) o.openPrev.openNext = o.openNext;
+    else this.#head = o.openNext;
+    if (o.openNext !== undefined) o.openNext.openPrev = o.openPrev;
+    else this.#tail = o.openPrev;
+    o.openPrev = o.openNext = undefined;
+    this.#size--;
+    return true;
+  }
+
+  *[Symbol.iterator](): Iterator<LpOrder> {
+    for (let o = this.#head; o !== undefined; o = o.openNext) yield o;
+  }
 }
 
 interface SymbolState {
@@ -176,7 +221,7 @@ interface SessionState {
   /** Orders by every ClOrdID of their chain (IdMap: inbound ClOrdIDs are fresh strings, see id_map.ts). */
   orders: IdMap<LpOrder>;
   /** Open orders in arrival order. */
-  open: Set<LpOrder>;
+  open: OpenList;
   inbound: number;
   outbound: number;
   subs: Map<string, Subscription>;
@@ -259,6 +304,17 @@ export class LpSimulator {
   #symbols = new Map<string, SymbolState>();
   /** The values of `#symbols`, in the same order (fixed after construction). */
   #symbolList: SymbolState[] = [];
+
+  /**
+   * A symbol's state. A few symbols are compared in a loop: the name comes fresh from the wire, and
+   * a Map lookup would first hash it (V8 does that slowly for a new string).
+   */
+  #symbol(name: string): SymbolState | undefined {
+    const list = this.#symbolList;
+    if (list.length > 16) return this.#symbols.get(name);
+    for (let i = 0; i < list.length; i++) if (list[i]!.cfg.symbol === name) return list[i];
+    return undefined;
+  }
   #sessions = new Map<string, SessionState>();
   #subsBySymbol = new Map<string, Set<Subscription>>();
   #deferred: LpOrder[] = [];
@@ -488,14 +544,14 @@ export class LpSimulator {
 
   /** Aggregated book levels of a symbol, best first (n = 0: all), prices formatted to the tick. */
   levels(symbol: string, side: "bid" | "offer", n = 0): { price: string; size: number }[] {
-    const st = this.#symbols.get(symbol);
+    const st = this.#symbol(symbol);
     if (st === undefined) return [];
     return st.book.levels(side, n).map((l) => ({ price: this.#fmt(st, l.priceTicks), size: l.size }));
   }
 
   /** Current mid price of the price process. */
   mid(symbol: string): number | undefined {
-    const st = this.#symbols.get(symbol);
+    const st = this.#symbol(symbol);
     return st === undefined ? undefined : (st.process.midTicks * st.units) / 10 ** st.decimals;
   }
 
@@ -503,7 +559,7 @@ export class LpSimulator {
   order(sessionKey: string, clOrdId: string): LpOrderView | undefined {
     const o = this.#sessions.get(sessionKey)?.orders.get(clOrdId);
     if (o === undefined) return undefined;
-    const st = this.#symbols.get(o.symbol)!;
+    const st = this.#symbol(o.symbol)!;
     return {
       orderId: o.orderId,
       clOrdId: o.clOrdId,
@@ -555,7 +611,7 @@ export class LpSimulator {
         clientCompId,
         loggedOn: true,
         orders: new IdMap(),
-        open: new Set(),
+        open: new OpenList(),
         inbound: 0,
         outbound: 0,
         subs: new Map(),
@@ -663,7 +719,7 @@ export class LpSimulator {
   }
 
   #report(o: LpOrder, execType: string, extra: ReportExtra = NO_EXTRA): void {
-    const st = this.#symbols.get(o.symbol)!;
+    const st = this.#symbol(o.symbol)!;
     this.#emit(
       o.sessionKey,
       executionReportOf({
@@ -766,7 +822,7 @@ export class LpSimulator {
     }
     const side = sideOf(sideCode);
     if (side === undefined) return reject(11, `Side ${sideCode} not supported (1 buy, 2 sell)`);
-    const st = this.#symbols.get(symbol);
+    const st = this.#symbol(symbol);
     if (st === undefined) return reject(1, `Unknown symbol ${symbol}`);
     const qty = view.getFloat(Tag.OrderQty);
     if (qty === undefined) return reject(13, "OrderQty (38) missing or malformed");
@@ -817,6 +873,9 @@ export class LpSimulator {
       deferredDueMs: undefined,
       deferSeq: 0,
       ids: [clOrdId],
+      openPrev: undefined,
+      openNext: undefined,
+      inOpen: false,
     };
     s.orders.set(clOrdId, o);
     s.open.add(o);
@@ -835,7 +894,7 @@ export class LpSimulator {
 
   /** Matches an order (new, deferred or replaced) and rests, defers or cancels what is left. */
   #execute(o: LpOrder): void {
-    const st = this.#symbols.get(o.symbol)!;
+    const st = this.#symbol(o.symbol)!;
     const s = this.#sessions.get(o.sessionKey);
     const k = s !== undefined ? this.#knobs(s) : knobsAt([], 0, "");
     if (k.ackOnly) return; // acknowledged and left working: never matched, never in the book
@@ -917,7 +976,7 @@ export class LpSimulator {
 
   /** Takes an order off the book and the deferred list. */
   #unbook(o: LpOrder): void {
-    const st = this.#symbols.get(o.symbol)!;
+    const st = this.#symbol(o.symbol)!;
     if (o.resting !== undefined) {
       st.book.remove(o.resting);
       o.resting = undefined;
@@ -1055,7 +1114,7 @@ export class LpSimulator {
     const t = this.#target(s, view, "2");
     if (t === undefined) return;
     const { o, clOrdId, orig } = t;
-    const st = this.#symbols.get(o.symbol)!;
+    const st = this.#symbol(o.symbol)!;
     const rej = (text: string) => this.#cancelReject(s, "2", clOrdId, orig, o, 99, text);
     const qtyRaw = view.getFloat(Tag.OrderQty);
     const qty = qtyRaw ?? o.orderQty;
@@ -1225,7 +1284,7 @@ export class LpSimulator {
       rptSeq: new Map(),
     };
     for (const symbol of symbols) {
-      const st = this.#symbols.get(symbol)!;
+      const st = this.#symbol(symbol)!;
       const cur = this.#current(st, sub);
       this.#counters.mdSnapshots++;
       this.#emit(s.key, this.#snapshot(st, sub, cur, type === "1"));
@@ -1355,7 +1414,7 @@ export class LpSimulator {
     }
     for (const e of entries) {
       const symbol = e.getString(Tag.Symbol)!;
-      const st = this.#symbols.get(symbol);
+      const st = this.#symbol(symbol);
       if (st === undefined) {
         this.#counters.quoteRejects++;
         this.#emit(
