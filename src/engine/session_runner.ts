@@ -687,7 +687,13 @@ export class SessionRunner implements SessionHandle {
           this.#write(a.bytes, a.msgType);
           if (a.persist) {
             this.#nextSenderSeq = a.seq + 1;
-            this.#track(this.#store.appendOutbound(a.seq, a.bytes));
+            // The action's bytes are its own (an encoded frame nothing writes again): no copy needed.
+            const store = this.#store;
+            this.#track(
+              store.appendOutboundOwned !== undefined
+                ? store.appendOutboundOwned(a.seq, a.bytes)
+                : store.appendOutbound(a.seq, a.bytes),
+            );
           } else if (a.seq >= this.#nextSenderSeq) {
             this.#nextSenderSeq = a.seq + 1;
           }

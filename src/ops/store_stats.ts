@@ -69,6 +69,14 @@ class InstrumentedSessionStore implements SessionStore {
     this.stats.messagesOut++;
     return this.inner.appendOutbound(seq, bytes);
   }
+  appendOutboundOwned(seq: number, bytes: Uint8Array): void | Promise<void> {
+    this.stats.bytesOut += bytes.length;
+    this.stats.messagesOut++;
+    const inner = this.inner;
+    return inner.appendOutboundOwned !== undefined
+      ? inner.appendOutboundOwned(seq, bytes)
+      : inner.appendOutbound(seq, bytes);
+  }
   appendInbound(seq: number, bytes: Uint8Array): void | Promise<void> {
     this.stats.bytesIn += bytes.length;
     this.stats.messagesIn++;

@@ -20,16 +20,32 @@ interface MemorySessionState {
   count: number;
   /** The message bytes, copied back to back into large slabs (one allocation per slab, not per message). */
   slabs: Uint8Array[];
-  /** Bytes used in the last slab. */
+  /** Bytes used in the last slab we copy into (`copySlab`). */
   slabUsed: number;
+  /** Index in `slabs` of the slab copies go into; -1 before the first copy. */
+  copySlab: number;
+  /** The buffer of the last adopted message (appendOutboundOwned) and its index in `slabs`. */
+  adopted: ArrayBufferLike | undefined;
+  adoptedSlab: number;
   open: boolean;
 }
 
 /** Size of a slab of message bytes; a larger message gets a slab of its own. */
 const SLAB_BYTES = 1 << 20;
 
-function emptyEpoch(): Pick<MemorySessionState, "index" | "count" | "slabs" | "slabUsed"> {
-  return { index: new Float64Array(4 * 1024), count: 0, slabs: [], slabUsed: SLAB_BYTES };
+function emptyEpoch(): Pick<
+  MemorySessionState,
+  "index" | "count" | "slabs" | "slabUsed" | "copySlab" | "adopted" | "adoptedSlab"
+> {
+  return {
+    index: new Float64Array(4 * 1024),
+    count: 0,
+    slabs: [],
+    slabUsed: SLAB_BYTES,
+    copySlab: -1,
+    adopted: undefined,
+    adoptedSlab: -1,
+  };
 }
 
 /** A MessageStore in memory for any number of sessions. */
@@ -82,20 +98,44 @@ class MemorySessionStore implements SessionStore {
 
   appendOutbound(seq: number, bytes: Uint8Array): void {
     const s = this.#s;
-    // A number at or below the last stored one means the numbers were set back: the old messages
-    // from there on are superseded and must not be resent (the file journal does the same).
-    const n = s.count;
-    if (n > 0 && seq <= s.index[4 * (n - 1)]!) s.count = lowerBound(s.index, n, seq);
+    this.#supersede(seq);
     // The store keeps a copy (callers may reuse their buffers): into the current slab, so the hot
     // path allocates nothing per message. Space of superseded messages is reclaimed by reset().
     const len = bytes.length;
-    let slab = s.slabs[s.slabs.length - 1];
+    let slab = s.copySlab < 0 ? undefined : s.slabs[s.copySlab];
     if (slab === undefined || s.slabUsed + len > slab.length) {
       slab = new Uint8Array(Math.max(SLAB_BYTES, len));
+      s.copySlab = s.slabs.length;
       s.slabs.push(slab);
       s.slabUsed = 0;
     }
     slab.set(bytes, s.slabUsed);
+    this.#record(seq, s.copySlab, s.slabUsed, len);
+    s.slabUsed += len;
+  }
+
+  /** Keeps the session's own frames where they are: they are cut from buffers nothing writes again. */
+  appendOutboundOwned(seq: number, bytes: Uint8Array): void {
+    const s = this.#s;
+    this.#supersede(seq);
+    if (bytes.buffer !== s.adopted) {
+      s.adopted = bytes.buffer;
+      s.adoptedSlab = s.slabs.length;
+      s.slabs.push(new Uint8Array(bytes.buffer));
+    }
+    this.#record(seq, s.adoptedSlab, bytes.byteOffset, bytes.length);
+  }
+
+  /** A number at or below the last stored one means the numbers were set back: the old messages
+   * from there on are superseded and must not be resent (the file journal does the same). */
+  #supersede(seq: number): void {
+    const s = this.#s;
+    const n = s.count;
+    if (n > 0 && seq <= s.index[4 * (n - 1)]!) s.count = lowerBound(s.index, n, seq);
+  }
+
+  #record(seq: number, slab: number, start: number, len: number): void {
+    const s = this.#s;
     let index = s.index;
     const k = 4 * s.count;
     if (k + 4 > index.length) {
@@ -104,11 +144,10 @@ class MemorySessionStore implements SessionStore {
       s.index = index = grown;
     }
     index[k] = seq;
-    index[k + 1] = s.slabs.length - 1;
-    index[k + 2] = s.slabUsed;
+    index[k + 1] = slab;
+    index[k + 2] = start;
     index[k + 3] = len;
     s.count++;
-    s.slabUsed += len;
     s.nextSenderSeq = seq + 1;
   }
 

@@ -41,6 +41,11 @@ export interface SessionStore {
    * callers that do not need durability may ignore it (writes stay in order).
    */
   appendOutbound(seq: number, bytes: Uint8Array): void | Promise<void>;
+  /**
+   * `appendOutbound` for bytes that nobody will change again (the session's encoded frames): a store
+   * may keep them without copying. Optional; the engine calls `appendOutbound` where it is missing.
+   */
+  appendOutboundOwned?(seq: number, bytes: Uint8Array): void | Promise<void>;
   /** Records an inbound message (journaling) and advances nextTargetSeq to seq+1. */
   appendInbound(seq: number, bytes: Uint8Array): void | Promise<void>;
   /** Sets nextTargetSeq without a message (gap fills, SequenceReset). */
