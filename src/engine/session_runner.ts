@@ -700,7 +700,10 @@ export class SessionRunner implements SessionHandle {
           break;
         case "persist-inbound":
           this.#nextTargetSeq = a.seq + 1;
-          this.#track(this.#store.appendInbound(a.seq, a.bytes));
+          // A store that keeps no inbound bytes gets none (no view cut per message).
+          this.#track(
+            this.#store.appendInbound(a.seq, this.#store.keepsInbound === false ? NO_BYTES : a.frame.bytes()),
+          );
           break;
         case "deliver": {
           // The application's sends follow the messages this step still has to write.
@@ -943,6 +946,15 @@ export class SessionRunner implements SessionHandle {
 
   #startResend(begin: number, end: number, rest: Action[]): void {
     this.#blocked = true;
+    // The rest runs after the store answers, when reads may have reused the live view: keep copies.
+    const live = this.#view;
+    rest = rest.map((a) =>
+      a.kind === "persist-inbound" && a.frame === live
+        ? { ...a, frame: live.copy() }
+        : a.kind === "deliver" && a.view === live
+        ? { ...a, view: live.copy() }
+        : a
+    );
     this.#store.getOutbound(begin, end).then(
       (messages) => this.#finishResend({ kind: "resend-messages", begin, end, messages }, rest),
       (e) => {
@@ -1045,6 +1057,9 @@ export class SessionRunner implements SessionHandle {
     go.then(this.#onWritten, this.#onWriteFailed);
   }
 }
+
+/** The bytes handed to a store that keeps no inbound bytes. */
+const NO_BYTES = new Uint8Array(0);
 
 /** Counts one message by MsgType, keeping the label set bounded whatever a counterparty sends. */
 function countType(m: Map<string, number>, t: string): void {

@@ -77,6 +77,9 @@ class InstrumentedSessionStore implements SessionStore {
       ? inner.appendOutboundOwned(seq, bytes)
       : inner.appendOutbound(seq, bytes);
   }
+  get keepsInbound(): boolean {
+    return this.inner.keepsInbound !== false;
+  }
   appendInbound(seq: number, bytes: Uint8Array): void | Promise<void> {
     this.stats.bytesIn += bytes.length;
     this.stats.messagesIn++;

@@ -237,7 +237,7 @@ export function emitEvent(
  * the actions of this step run.
  */
 export function consume(s: SessionState, out: Out, view: MessageView, seq: number): void {
-  out.push({ kind: "persist-inbound", seq, bytes: view.bytes() });
+  out.push({ kind: "persist-inbound", seq, frame: view });
   s.nextTargetSeq = seq + 1;
 }
 

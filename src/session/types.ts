@@ -163,11 +163,11 @@ export type Action =
    */
   | { kind: "send"; seq: number; msgType: string; bytes: Uint8Array; persist: boolean; reason: SendReason }
   /**
-   * Store an inbound message (journal) and advance the expected number to seq+1. For a live message
-   * the bytes are the inbound frame itself (a subarray of the engine's read buffer): valid while this
-   * step's actions run, like `deliver`'s view; the store copies what it keeps.
+   * Store an inbound message (journal) and advance the expected number to seq+1. The frame is the
+   * message's view (`frame.bytes()` its bytes: for a live message a subarray of the engine's read
+   * buffer): valid while this step's actions run, like `deliver`'s view; the store copies what it keeps.
    */
-  | { kind: "persist-inbound"; seq: number; bytes: Uint8Array }
+  | { kind: "persist-inbound"; seq: number; frame: MessageView }
   /** Hand an application message to the application. The view is valid during this action only. */
   | { kind: "deliver"; view: MessageView }
   /**

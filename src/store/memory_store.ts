@@ -81,6 +81,8 @@ export class MemoryMessageStore implements MessageStore {
 /** One session's view of the memory store. */
 class MemorySessionStore implements SessionStore {
   readonly sessionKey: string;
+  /** Inbound messages are not kept, only their number. */
+  readonly keepsInbound = false;
   readonly #s: MemorySessionState;
 
   constructor(sessionKey: string, state: MemorySessionState) {

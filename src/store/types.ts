@@ -48,6 +48,11 @@ export interface SessionStore {
   appendOutboundOwned?(seq: number, bytes: Uint8Array): void | Promise<void>;
   /** Records an inbound message (journaling) and advances nextTargetSeq to seq+1. */
   appendInbound(seq: number, bytes: Uint8Array): void | Promise<void>;
+  /**
+   * False when `appendInbound` keeps no bytes (the memory store): the engine then passes an empty
+   * array instead of cutting a view of every inbound frame. Absent means true.
+   */
+  readonly keepsInbound?: boolean;
   /** Sets nextTargetSeq without a message (gap fills, SequenceReset). */
   setNextTargetSeq(seq: number): void | Promise<void>;
   /** Sets nextSenderSeq without a message (operator set-seq, SequenceReset we send). */

@@ -262,7 +262,7 @@ export class Transcript {
       }
       case "persist-inbound":
         assert.equal(a.seq, this.store.nextTargetSeq, `persist-inbound ${a.seq} is not the expected number`);
-        this.store.inbound.set(a.seq, a.bytes.slice());
+        this.store.inbound.set(a.seq, a.frame.bytes().slice());
         this.store.nextTargetSeq = a.seq + 1;
         break;
       case "store-seq":
