@@ -52,7 +52,15 @@ export interface NewOrderSingleFields {
 
 /** NewOrderSingle (D). */
 export function newOrderSingle(f: NewOrderSingleFields): FixMessage {
-  return new BuiltMessage(MsgType.NewOrderSingle, { ...f }, writeNewOrderSingle);
+  return newOrderSingleOf({ ...f });
+}
+
+/**
+ * NewOrderSingle (D) that keeps `f` itself rather than a copy: for a fields object made for this one
+ * message (the caller must not change it afterwards). Saves a copy on a load generator's hot path.
+ */
+export function newOrderSingleOf(f: NewOrderSingleFields): FixMessage {
+  return new BuiltMessage(MsgType.NewOrderSingle, f, writeNewOrderSingle);
 }
 
 function writeNewOrderSingle(f: NewOrderSingleFields, out: FieldSink): void {

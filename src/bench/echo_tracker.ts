@@ -20,6 +20,8 @@ export interface RequestSource {
   onMessage(sessionIdx: number, view: MessageView, nowUs: number): void;
   sweep(nowUs: number): number;
   counters(): LoadCounters;
+  /** The live counters, not a copy (read only: the runner checks them after every message). */
+  liveCounters(): Readonly<LoadCounters>;
 }
 
 /** Requests of every kind sent. */
@@ -175,5 +177,9 @@ export class EchoTracker implements RequestSource {
 
   counters(): LoadCounters {
     return { ...this.#c };
+  }
+
+  liveCounters(): Readonly<LoadCounters> {
+    return this.#c;
   }
 }

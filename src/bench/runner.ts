@@ -121,7 +121,7 @@ class BenchSession {
   }
 
   inFlight(): number {
-    return requestsInFlight(this.source.counters());
+    return requestsInFlight(this.source.liveCounters());
   }
 
   /** Resolves when nothing is in flight (at once if so). */

@@ -20,7 +20,7 @@ import { splitGroup } from "../groups.ts";
 import { tickDecimals } from "../lp/config.ts";
 import {
   marketDataRequest,
-  newOrderSingle,
+  newOrderSingleOf,
   orderCancelReplaceRequest,
   orderCancelRequest,
 } from "../messages.ts";
@@ -365,7 +365,7 @@ export class LoadGenerator {
     this.#openPos[i] = open.length;
     open.push(i);
     this.#c.ordersSent++;
-    return newOrderSingle({
+    return newOrderSingleOf({
       clOrdId: this.#id(i),
       symbol: s.symbol,
       side: buy ? "1" : "2",
@@ -640,6 +640,11 @@ export class LoadGenerator {
   /** Totals so far (a copy). */
   counters(): LoadCounters {
     return { ...this.#c };
+  }
+
+  /** The live counters, not a copy (read only: for a check after every message). */
+  liveCounters(): Readonly<LoadCounters> {
+    return this.#c;
   }
 
   /** Requests sent and neither answered nor lost yet. */
