@@ -150,6 +150,12 @@ sessions:
   await t.step(
     "GET /metrics: Prometheus text with session, order, queue, journal and process metrics",
     async () => {
+      // The backup session retries an unreachable port every 20-50 ms: wait for its first retry (on a
+      // loaded machine it can come after the steps above) rather than assume it.
+      await waitFor(
+        () => gw.find("backup")!.counters.reconnects > 0,
+        "a reconnect attempt of the backup session",
+      );
       const r = await http(base, "/metrics");
       assert.equal(r.status, 200);
       assert.match(r.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
