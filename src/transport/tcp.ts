@@ -1,5 +1,5 @@
 /** TCP and TLS connections over Deno's APIs: `conn.read` into the caller's buffer (fastest style measured). */
-import { EnvironmentError } from "../errors.ts";
+import { ConfigError, EnvironmentError } from "../errors.ts";
 import type { Connection, Listener } from "./types.ts";
 
 /** TLS material for a listener or a client (PEM file contents). */
@@ -10,7 +10,7 @@ export interface TlsOptions {
   key?: string;
   /** CA certificates to verify the peer with (PEM). */
   caCerts?: string[];
-  /** Server name to verify (client side). */
+  /** Server name to verify (client side) when it is not the host connected to (e.g. an IP address). */
   hostname?: string;
 }
 
@@ -61,7 +61,24 @@ function isConnReset(e: unknown): boolean {
 /** Opens a TCP (or TLS) connection with TCP_NODELAY on. */
 export async function connectTcp(host: string, port: number, tls?: TlsOptions): Promise<DenoConnection> {
   let conn: Deno.Conn;
-  if (tls) {
+  const serverName = tls?.hostname ?? host;
+  if (tls && serverName !== host) {
+    // Verify the certificate for another name than the address connected to (an IP, a load balancer):
+    // TCP first, then TLS over it with that name. Deno's TLS upgrade takes no client certificate.
+    if (tls.cert && tls.key) {
+      throw new ConfigError(
+        `TLS to ${host}:${port}: a client certificate with a server name (${serverName}) other than the host is not supported; connect to ${serverName} itself`,
+      );
+    }
+    const tcp = await Deno.connect({ hostname: host, port, transport: "tcp" });
+    tcp.setNoDelay(true);
+    const c = await Deno.startTls(tcp, {
+      hostname: serverName,
+      ...(tls.caCerts ? { caCerts: tls.caCerts } : {}),
+    });
+    await c.handshake();
+    conn = c;
+  } else if (tls) {
     const opts: Deno.ConnectTlsOptions = { hostname: host, port };
     if (tls.caCerts) opts.caCerts = tls.caCerts;
     if (tls.cert && tls.key) Object.assign(opts, { cert: tls.cert, key: tls.key });
