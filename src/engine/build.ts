@@ -1,4 +1,5 @@
 /** Builds a Gateway from a checked FixgConfig: session configs, acceptor ports, initiators, store, apps. */
+import { DEFAULT_RISK_LIMITS, parseRiskLimits, type RiskLimits } from "../app/orders/risk.ts";
 import { builtinDictionary, loadDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
@@ -177,6 +178,26 @@ export function socketTuningFor(config: FixgConfig): SocketTuning {
 }
 
 /**
+ * The risk limits of a session's checked `risk:` mapping (cross-key rules: burst needs ordersPerSecond,
+ * trading hours as HH:MM in a known zone). `circuitBreaker: { enabled: false }` turns the breaker off;
+ * otherwise a `risk:` section has the library's default breaker (20 rejects within a minute).
+ */
+function riskLimitsOf(r: Record<string, unknown>, file: string, i: number): RiskLimits {
+  const cb = r.circuitBreaker as { enabled?: boolean; maxRejects?: number; windowMs?: number } | undefined;
+  const obj: Record<string, unknown> = { ...r };
+  if (cb !== undefined) {
+    if (cb.enabled === false) obj.circuitBreaker = null;
+    else {
+      obj.circuitBreaker = {
+        maxRejects: cb.maxRejects ?? DEFAULT_RISK_LIMITS.circuitBreaker!.maxRejects,
+        windowMs: cb.windowMs ?? DEFAULT_RISK_LIMITS.circuitBreaker!.windowMs,
+      };
+    }
+  }
+  return parseRiskLimits(obj, file, `sessions[${i}].risk`);
+}
+
+/**
  * Everything the gateway runs a session with, from its entry: session settings, schedule, reconnect,
  * TLS, throttles, priorities, authentication, application. Also used by hot reload.
  */
@@ -227,6 +248,7 @@ export async function sessionSpecFor(
     if (ob.priorities) spec.outbound.priorities = ob.priorities;
     if (ob.starvationMs !== undefined) spec.outbound.starvationMs = ob.starvationMs;
   }
+  if (e.risk !== undefined) spec.risk = riskLimitsOf(e.risk as Record<string, unknown>, config.file, i);
   if (e.authentication === "users") spec.authentication = "users";
   if (Array.isArray(e.allowedUsers)) spec.allowedUsers = e.allowedUsers as string[];
   if (options.logonHook && e.role === "acceptor") spec.logonHook = options.logonHook;

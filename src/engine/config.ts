@@ -114,6 +114,31 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   },
   authentication: { type: "string", enum: ["none", "users"] },
   allowedUsers: { type: "strings" },
+  /** Pre-send risk limits of the session's order entry (docs/configuration.md, `risk`); hot-reloadable. */
+  risk: {
+    type: "object",
+    fields: {
+      allowedSymbols: { type: "strings" },
+      maxOrderQty: { type: "number", min: 0 },
+      maxNotional: { type: "number", min: 0 },
+      maxOpenOrders: { type: "int", min: 1 },
+      ordersPerSecond: { type: "number", min: 0.001 },
+      burst: { type: "int", min: 1 },
+      tradingHours: {
+        type: "object",
+        fields: { start: { type: "string" }, end: { type: "string" }, timeZone: { type: "string" } },
+        required: ["start", "end"],
+      },
+      circuitBreaker: {
+        type: "object",
+        fields: {
+          enabled: { type: "bool" },
+          maxRejects: { type: "int", min: 0 },
+          windowMs: { type: "int", min: 1 },
+        },
+      },
+    },
+  },
 };
 
 /** The `admin:` section: the HTTP endpoint for metrics, health and operator actions. */

@@ -3,6 +3,7 @@
  * initiators (connect, log on, reconnect with backoff and jitter across a list of hosts), each
  * session a SessionRunner over a shared MessageStore.
  */
+import type { RiskLimits } from "../app/orders/risk.ts";
 import { Framer, MessageView, Tag } from "../codec/mod.ts";
 import type { OutboundQueueOptions } from "../ops/flow/outbound_queue.ts";
 import {
@@ -88,6 +89,8 @@ export interface GatewaySession {
   throttle?: ThrottleSettings;
   /** Outbound priority table and starvation guard. */
   outbound?: OutboundQueueOptions;
+  /** Pre-send risk limits of the session's order entry (none when absent). */
+  risk?: RiskLimits;
   /** Acceptor: check Username/Password of the Logon against the gateway's users. */
   authentication?: "none" | "users";
   /** Users allowed on this session (with authentication "users"); any known user when absent. */
@@ -286,9 +289,12 @@ export class Gateway {
     return { sessions, cancels };
   }
 
-  /** Lifts the kill switch on every session. */
+  /** Lifts the kill switch on every session; also closes every tripped risk circuit breaker. */
   releaseKillSwitch(): void {
-    if (!this.#kill.engaged) return;
+    if (!this.#kill.engaged) {
+      for (const r of this.runners()) r.resetRiskBreaker();
+      return;
+    }
     this.#kill = { engaged: false, reason: undefined, sinceMs: undefined };
     for (const r of this.runners()) r.releaseKillSwitch();
     this.logger.warn("kill-switch", "released: order entry allowed again");
@@ -395,6 +401,7 @@ export class Gateway {
       highWaterMarkBytes: this.#opts.highWaterMarkBytes ?? 8 * 1024 * 1024,
       ...(spec.throttle ? { throttle: spec.throttle } : {}),
       ...(spec.outbound ? { outbound: spec.outbound } : {}),
+      ...(spec.risk ? { risk: spec.risk } : {}),
     });
     if (this.#kill.engaged) runner.engageKillSwitch(this.#kill.reason ?? "kill switch");
     const entry: Entry = {
@@ -702,6 +709,7 @@ export class Gateway {
     e.runner.updateConfig(spec.config);
     e.runner.setThrottle(spec.throttle ?? {});
     e.runner.configureOutbound(spec.outbound ?? {});
+    e.runner.setRiskLimits(spec.risk);
     if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
     // A session enabled again connects now rather than at its next poll.
     if (!wasEnabled && spec.enabled !== false) { for (const w of this.#wake.splice(0)) w(); }

@@ -6,6 +6,7 @@
  * Inputs are processed strictly one after another. While a resend is being read from the store,
  * later inputs wait in a backlog (views copied), so the machine sees them in arrival order.
  */
+import { RiskGate, type RiskLimits } from "../app/orders/risk.ts";
 import { type FixMessage, Framer, MessageView, Tag } from "../codec/mod.ts";
 import { validationOptions } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
@@ -50,8 +51,12 @@ export class SessionCounters {
   throttledIn = 0;
   /** Times the outbound throttle held messages back. */
   throttledOutWaits = 0;
-  /** Order-entry sends refused while orders are blocked (kill switch). */
+  /** Order-entry sends refused: orders blocked (kill switch) or a risk limit. */
   ordersRefused = 0;
+  /** Of those, refused by a risk limit (a tripped circuit breaker included). */
+  riskRefusals = 0;
+  /** Order rejects (ExecutionReport 150=8) counted by the risk circuit breaker. */
+  riskRejectsSeen = 0;
   /** OrderCancelRequests queued by the kill switch. */
   killSwitchCancels = 0;
   /** Store (journal) failures: the session stopped sending (disk full, I/O error). */
@@ -89,6 +94,8 @@ export interface RunnerOptions {
    * (fixg bench) turns it off: with many resting orders the tracking is a large part of its cost.
    */
   trackOrders?: boolean;
+  /** Pre-send risk limits of order entry (NewOrderSingle, replace); none when absent. */
+  risk?: RiskLimits;
 }
 
 /** Message rate limits of a session. */
@@ -204,6 +211,9 @@ export class SessionRunner implements SessionHandle {
     }
   };
   readonly #trackOrders: boolean;
+  #risk: RiskGate | undefined;
+  /** The limits `#risk` was made from, as JSON: a reload with the same limits keeps the gate's state. */
+  #riskJson = "";
   /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
   #depth = 0;
   /** Action lists reused by #input, by nesting depth. */
@@ -250,6 +260,7 @@ export class SessionRunner implements SessionHandle {
     this.#queue = new OutboundQueue(options.outbound);
     this.#maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
     this.#trackOrders = options.trackOrders !== false;
+    this.setRiskLimits(options.risk);
     if (options.throttle) this.setThrottle(options.throttle);
   }
 
@@ -384,12 +395,83 @@ export class SessionRunner implements SessionHandle {
     return { cancels, withdrawn };
   }
 
-  /** Lifts the kill switch: order entry allowed again. */
+  /** Lifts the kill switch: order entry allowed again. Also closes a tripped risk circuit breaker. */
   releaseKillSwitch(): void {
+    this.resetRiskBreaker();
     if (!this.#killSwitch) return;
     this.#killSwitch = false;
     this.#ordersBlocked = undefined;
     this.logger.warn("kill-switch", "released: order entry allowed again", this.key);
+  }
+
+  /**
+   * Sets the pre-send risk limits (undefined: none). New limits start a new gate (its rate bucket full,
+   * its circuit breaker closed); the same limits again keep the running gate and its state.
+   */
+  setRiskLimits(limits: RiskLimits | undefined): void {
+    const json = limits === undefined ? "" : JSON.stringify(limits);
+    if (json === this.#riskJson) return;
+    this.#risk = limits === undefined ? undefined : new RiskGate(limits);
+    this.#riskJson = json;
+  }
+
+  /** The risk limits in force, or undefined. */
+  get riskLimits(): RiskLimits | undefined {
+    return this.#risk?.limits;
+  }
+
+  /** Closes a tripped risk circuit breaker (orders may be sent again). */
+  resetRiskBreaker(): void {
+    const b = this.#risk?.breaker;
+    if (b?.open) {
+      b.reset();
+      this.logger.warn("risk", "circuit breaker reset: order entry allowed again", this.key);
+    }
+  }
+
+  /** Refuses an order entry message that breaks a risk limit (throws SendRefusedError). */
+  #checkRisk(gate: RiskGate, message: FixMessage): void {
+    const t = message.msgType;
+    if (t !== "D" && t !== "G") return;
+    const f = message.fields;
+    let clOrdId = "", symbol = "", side = "", ordType = "", qty = NaN, price: number | undefined;
+    for (let i = 0; i < f.length; i++) {
+      const [tag, v] = f[i]!;
+      if (tag === Tag.ClOrdID) clOrdId = String(v);
+      else if (tag === Tag.Symbol) symbol = String(v);
+      else if (tag === Tag.Side) side = String(v);
+      else if (tag === Tag.OrdType) ordType = String(v);
+      else if (tag === Tag.OrderQty) qty = Number(v);
+      else if (tag === Tag.Price) price = Number(v);
+    }
+    const decision = gate.check(
+      {
+        clOrdId,
+        symbol,
+        side: side === "2" ? "sell" : "buy",
+        // Only market (1) and limit (2) are told apart; other types are checked like limit orders.
+        ordType: ordType === "1" ? "market" : "limit",
+        orderQty: qty,
+        price,
+        isReplace: t === "G",
+      },
+      {
+        // Counting open orders walks the unanswered requests: only when a limit needs the count.
+        openOrders: this.#trackOrders && gate.limits.maxOpenOrders !== undefined ? this.#orders.size : 0,
+        clOrdIdUsed: this.#trackOrders && this.#orders.get(clOrdId) !== undefined,
+      },
+      this.#clock.nowMs(),
+    );
+    if (decision.ok) return;
+    this.counters.ordersRefused++;
+    this.counters.riskRefusals++;
+    this.logger.warn("risk", `35=${t} ${clOrdId} refused (${decision.check}): ${decision.reason}`, this.key, {
+      check: decision.check,
+      clOrdId,
+    });
+    throw new SendRefusedError(
+      `35=${t} refused on ${this.key}: risk check ${decision.check}: ${decision.reason}`,
+    );
   }
 
   #queueCancel(o: TrackedOrder): void {
@@ -535,6 +617,7 @@ export class SessionRunner implements SessionHandle {
         `35=${message.msgType} refused on ${this.key}: order entry blocked (${this.#ordersBlocked})`,
       );
     }
+    if (this.#risk !== undefined) this.#checkRisk(this.#risk, message);
     if (this.#outLen + this.#inFlight + this.#queue.bytes > this.#hwm) {
       this.counters.backPressureEvents++;
       return "back-pressure";
@@ -784,6 +867,18 @@ export class SessionRunner implements SessionHandle {
   #deliver(view: MessageView): void {
     const t = view.msgType;
     // Only reports (8, 9) concern the order tracking: no clock read for other messages.
+    if (t === "8" && this.#risk?.breaker !== undefined && view.getChar(Tag.ExecType) === "8") {
+      this.counters.riskRejectsSeen++;
+      if (this.#risk.recordReject(this.#now())) {
+        this.logger.error(
+          "risk",
+          `circuit breaker tripped: ${
+            this.#risk.breaker!.reason
+          }; new orders refused until reset (kill-switch reset or a risk reload)`,
+          this.key,
+        );
+      }
+    }
     if ((t === "8" || t === "9") && this.#trackOrders) {
       const acked = this.#orders.onReceived(view, this.#readAtPerfMs);
       if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {

@@ -76,8 +76,13 @@ const SESSION_COUNTERS: Array<[string, string, Counter]> = [
   ],
   [
     "fixg_orders_refused_total",
-    "Order-entry sends refused while the kill switch blocks orders.",
+    "Order-entry sends refused: the kill switch blocks orders, or a risk limit.",
     (r) => r.counters.ordersRefused,
+  ],
+  [
+    "fixg_risk_refusals_total",
+    "Order-entry sends refused by a risk limit (risk: in fixg.yaml), a tripped circuit breaker included.",
+    (r) => r.counters.riskRefusals,
   ],
   [
     "fixg_kill_switch_cancels_total",
