@@ -38,14 +38,19 @@ ${risk}reload: { watch: false }
 `;
 }
 
-Deno.test("risk limits from fixg.yaml refuse order entry before the wire, count it, and change on hot reload", async () => {
-  const venue = await startGateway(
+/** The counterparty: an acceptor ISLD for TW on a free port with `app`. */
+function startVenue(app: Application) {
+  return startGateway(
     `store: { type: memory }
 sessions:
   - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
 `,
-    { logger: new LogCapture().logger("error"), app: lpApp() },
+    { logger: new LogCapture().logger("error"), app },
   );
+}
+
+Deno.test("risk limits from fixg.yaml refuse order entry before the wire, count it, and change on hot reload", async () => {
+  const venue = await startVenue(lpApp());
   const port = venue.gw.ports[0]!;
   const dir = await Deno.makeTempDir({ prefix: "fixg-risk-" });
   const file = `${dir}/fixg.yaml`;
@@ -153,13 +158,7 @@ function rejectApp(): Application {
 }
 
 Deno.test("risk circuit breaker from fixg.yaml: more rejects than allowed stop new orders until the kill-switch reset", async () => {
-  const venue = await startGateway(
-    `store: { type: memory }
-sessions:
-  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
-`,
-    { logger: new LogCapture().logger("error"), app: rejectApp() },
-  );
+  const venue = await startVenue(rejectApp());
   const dir = await Deno.makeTempDir({ prefix: "fixg-risk-" });
   const file = `${dir}/fixg.yaml`;
   await Deno.writeTextFile(
