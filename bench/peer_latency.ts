@@ -277,7 +277,10 @@ if (import.meta.main) {
     const qf = find(QF, placement, "ping-pong");
     const raw = find(RAW, placement, "ping-pong");
     ratioLines.push(
-      `- ${placement}, ping-pong p99: jspurefix / fixg = ${ratio(js?.p99Us, fixg?.p99Us)} (target ≥ 3); ` +
+      `- ${placement}, ping-pong p99: jspurefix / fixg = ${ratio(js?.p99Us, fixg?.p99Us)} (target ≥ 3; ` +
+        `jspurefix / fixg --ack-only = ${
+          ratio(js?.p99Us, ack?.p99Us)
+        }, both acceptors only acknowledging); ` +
         `like for like (both acceptors only acknowledge): fixg→QuickFIX / fixg→fixg --ack-only = ${
           ratio(qf?.p99Us, ack?.p99Us)
         } (target > 1); fixg→QuickFIX / fixg→fixg = ${ratio(qf?.p99Us, fixg?.p99Us)}; fixg→fixg / raw TCP = ${
