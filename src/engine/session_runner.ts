@@ -7,6 +7,7 @@
  * later inputs wait in a backlog (views copied), so the machine sees them in arrival order.
  */
 import { RiskGate, type RiskLimits } from "../app/orders/risk.ts";
+import { ordTypeOf, sideOf } from "../app/tags.ts";
 import { type FixMessage, Framer, MessageView, Tag } from "../codec/mod.ts";
 import { validationOptions } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
@@ -448,9 +449,9 @@ export class SessionRunner implements SessionHandle {
       {
         clOrdId,
         symbol,
-        side: side === "2" ? "sell" : "buy",
+        side: sideOf(side) ?? "buy",
         // Only market (1) and limit (2) are told apart; other types are checked like limit orders.
-        ordType: ordType === "1" ? "market" : "limit",
+        ordType: ordTypeOf(ordType) ?? "limit",
         orderQty: qty,
         price,
         isReplace: t === "G",
@@ -460,7 +461,7 @@ export class SessionRunner implements SessionHandle {
         openOrders: this.#trackOrders && gate.limits.maxOpenOrders !== undefined ? this.#orders.size : 0,
         clOrdIdUsed: this.#trackOrders && this.#orders.get(clOrdId) !== undefined,
       },
-      this.#clock.nowMs(),
+      this.#now(),
     );
     if (decision.ok) return;
     this.counters.ordersRefused++;
