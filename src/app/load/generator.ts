@@ -13,7 +13,6 @@
  * MDReqID (prefix + base 36), so a million orders cost tens of bytes each and no per-order objects.
  */
 import type { FixMessage } from "../../codec/encoder.ts";
-import { formatScaled } from "../../codec/encoder.ts";
 import { MsgType, Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
@@ -24,6 +23,7 @@ import {
   orderCancelReplaceRequest,
   orderCancelRequest,
 } from "../messages.ts";
+import { PriceText } from "../price_text.ts";
 import { createPrng, type Prng, uniformInt } from "../prng.ts";
 
 /** What a latency sample measures. */
@@ -141,6 +141,7 @@ interface SymbolInfo extends LoadSymbol {
   decimals: number;
   units: number;
   refTicks: number;
+  priceText: PriceText;
 }
 
 function zeroCounters(): LoadCounters {
@@ -214,11 +215,13 @@ export class LoadGenerator {
     if (syms.length === 0) throw new RangeError("at least one symbol is needed");
     this.#symbols = syms.map((s) => {
       const decimals = tickDecimals(s.tickSize) ?? 10;
+      const units = Math.round(s.tickSize * 10 ** decimals);
       return {
         ...s,
         decimals,
-        units: Math.round(s.tickSize * 10 ** decimals),
+        units,
         refTicks: Math.round(s.price / s.tickSize),
+        priceText: new PriceText(units, decimals),
       };
     });
     this.#rng = createPrng(opts.seed ?? 1);
@@ -288,7 +291,7 @@ export class LoadGenerator {
   }
 
   #fmt(s: SymbolInfo, ticks: number): string {
-    return formatScaled(ticks * s.units, s.decimals);
+    return s.priceText.of(ticks);
   }
 
   /**

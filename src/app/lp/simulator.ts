@@ -15,6 +15,7 @@ import { ADMIN_MSG_TYPES, MsgType, Tag } from "../../codec/tags.ts";
 import type { FieldReader, MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
 import { IdMap } from "../id_map.ts";
+import { PriceText } from "../price_text.ts";
 import {
   businessMessageReject,
   executionReportOf,
@@ -132,8 +133,8 @@ interface LpOrder {
   deferredDueMs: number | undefined;
   /** Arrival order among deferred orders due at the same time. */
   deferSeq: number;
-  /** Every ClOrdID the order had, to forget them together. */
-  ids: string[];
+  /** The ClOrdIDs the order had before `clOrdId` (cancel/replace chain), to forget them together; undefined while it had one. */
+  priorIds: string[] | undefined;
   /** Neighbours in its session's list of open orders (OpenList). */
   openPrev: LpOrder | undefined;
   openNext: LpOrder | undefined;
@@ -184,7 +185,10 @@ class OpenList implements Iterable<LpOrder> {
 interface SymbolState {
   cfg: LpSymbolConfig;
   decimals: number;
+  /** 10 ** decimals (exact: decimals is small). */
+  scale: number;
   units: number;
+  priceText: PriceText;
   process: PriceProcess;
   book: MatchingBook<LpOrder>;
   intervalMs: number;
@@ -358,10 +362,13 @@ export class LpSimulator {
       : parseHhMm(config.orders.dayEnd.time);
     for (const cfg of config.symbols) {
       const decimals = tickDecimals(cfg.tickSize) ?? 10;
+      const units = Math.round(cfg.tickSize * 10 ** decimals);
       const st: SymbolState = {
         cfg,
         decimals,
-        units: Math.round(cfg.tickSize * 10 ** decimals),
+        scale: 10 ** decimals,
+        units,
+        priceText: new PriceText(units, decimals),
         process: new PriceProcess(cfg, createPrng(deriveSeed(config.seed, `price:${cfg.symbol}`))),
         book: new MatchingBook<LpOrder>(),
         intervalMs: cfg.updatesPerSecond > 0 ? 1000 / cfg.updatesPerSecond : 1000,
@@ -414,7 +421,8 @@ export class LpSimulator {
   onMessage(sessionKey: string, view: MessageView, nowMs: number): LpOutput[] {
     if (ADMIN_MSG_TYPES.has(view.msgType)) return []; // the session layer's business, not ours
     this.#begin(nowMs);
-    const s = this.#session(sessionKey, view.getString(Tag.SenderCompID) ?? "");
+    const s = this.#sessions.get(sessionKey) ??
+      this.#session(sessionKey, view.getString(Tag.SenderCompID) ?? "");
     if (!s.loggedOn) s.loggedOn = true;
     this.#counters.messagesIn++;
     this.#inRate.record(nowMs);
@@ -552,7 +560,7 @@ export class LpSimulator {
   /** Current mid price of the price process. */
   mid(symbol: string): number | undefined {
     const st = this.#symbol(symbol);
-    return st === undefined ? undefined : (st.process.midTicks * st.units) / 10 ** st.decimals;
+    return st === undefined ? undefined : (st.process.midTicks * st.units) / st.scale;
   }
 
   /** An order of a session by any of its ClOrdIDs. */
@@ -694,7 +702,7 @@ export class LpSimulator {
   }
 
   #fmt(st: SymbolState, ticks: number): string {
-    return formatScaled(ticks * st.units, st.decimals);
+    return st.priceText.of(ticks);
   }
 
   /** AvgPx exactly when the average is a whole number of price units, else with 6 more decimals. */
@@ -702,13 +710,13 @@ export class LpSimulator {
     if (o.cumQty === 0) return 0;
     const scaled = (o.notionalTicks * st.units) / o.cumQty;
     if (Number.isInteger(scaled)) return formatScaled(scaled, st.decimals);
-    return (scaled / 10 ** st.decimals).toFixed(st.decimals + 6).replace(/0+$/, "");
+    return (scaled / st.scale).toFixed(st.decimals + 6).replace(/0+$/, "");
   }
 
   /** Price in ticks, or a reason it is not a usable price. */
   #toTicks(st: SymbolState, px: number): number | string {
     if (!(px > 0)) return `Price ${px} must be > 0`;
-    const t = (px * 10 ** st.decimals) / st.units;
+    const t = (px * st.scale) / st.units;
     const r = Math.round(t);
     if (Math.abs(t - r) > 1e-6) return `Price ${px} is not a multiple of the tick size ${st.cfg.tickSize}`;
     return r;
@@ -809,30 +817,55 @@ export class LpSimulator {
       return;
     }
     this.#counters.ordersReceived++;
-    const reject = (code: number, text: string) =>
-      this.#rejectOrder(s, clOrdId, symbol, sideCode, view, code, text);
     const existing = s.orders.get(clOrdId);
     if (existing !== undefined) {
       // A resent order (PossDup) we already have: answer with its status rather than a duplicate reject.
       if (view.getBoolean(Tag.PossDupFlag) === true) {
         this.#counters.statusReports++;
         this.#report(existing, "I", { text: "PossDup order already received" });
-      } else reject(6, `Duplicate ClOrdID ${clOrdId}`);
+      } else this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 6, `Duplicate ClOrdID ${clOrdId}`);
       return;
     }
     const side = sideOf(sideCode);
-    if (side === undefined) return reject(11, `Side ${sideCode} not supported (1 buy, 2 sell)`);
+    if (side === undefined) {
+      return this.#rejectOrder(
+        s,
+        clOrdId,
+        symbol,
+        sideCode,
+        view,
+        11,
+        `Side ${sideCode} not supported (1 buy, 2 sell)`,
+      );
+    }
     const st = this.#symbol(symbol);
-    if (st === undefined) return reject(1, `Unknown symbol ${symbol}`);
+    if (st === undefined) {
+      return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 1, `Unknown symbol ${symbol}`);
+    }
     const qty = view.getFloat(Tag.OrderQty);
-    if (qty === undefined) return reject(13, "OrderQty (38) missing or malformed");
+    if (qty === undefined) {
+      return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 13, "OrderQty (38) missing or malformed");
+    }
     if (!(Number.isInteger(qty) && qty > 0)) {
-      return reject(13, `OrderQty must be a whole number > 0 (got ${qty})`);
+      return this.#rejectOrder(
+        s,
+        clOrdId,
+        symbol,
+        sideCode,
+        view,
+        13,
+        `OrderQty must be a whole number > 0 (got ${qty})`,
+      );
     }
     const ordTypeCode = view.getString(Tag.OrdType);
     const ordType = ordTypeOf(ordTypeCode);
     if (ordType === undefined) {
-      return reject(
+      return this.#rejectOrder(
+        s,
+        clOrdId,
+        symbol,
+        sideCode,
+        view,
         11,
         ordTypeCode === undefined
           ? "OrdType (40) missing"
@@ -842,22 +875,42 @@ export class LpSimulator {
     const tifCode = view.getString(Tag.TimeInForce);
     const tif = timeInForceOf(tifCode);
     if (tif === undefined) {
-      return reject(11, `TimeInForce ${tifCode} not supported (0 day, 1 GTC, 3 IOC, 4 FOK)`);
+      return this.#rejectOrder(
+        s,
+        clOrdId,
+        symbol,
+        sideCode,
+        view,
+        11,
+        `TimeInForce ${tifCode} not supported (0 day, 1 GTC, 3 IOC, 4 FOK)`,
+      );
     }
     let priceTicks: number | undefined;
     if (ordType === "limit") {
       const px = view.getFloat(Tag.Price);
-      if (px === undefined) return reject(99, "Price (44) required for a limit order");
+      if (px === undefined) {
+        return this.#rejectOrder(
+          s,
+          clOrdId,
+          symbol,
+          sideCode,
+          view,
+          99,
+          "Price (44) required for a limit order",
+        );
+      }
       const t = this.#toTicks(st, px);
-      if (typeof t === "string") return reject(99, t);
+      if (typeof t === "string") return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 99, t);
       priceTicks = t;
     }
-    if (k.rejectFraction > 0 && this.#rng.next() < k.rejectFraction) return reject(0, k.rejectReason);
+    if (k.rejectFraction > 0 && this.#rng.next() < k.rejectFraction) {
+      return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 0, k.rejectReason);
+    }
     const o: LpOrder = {
       orderId: this.#nextOrderId(),
       sessionKey: s.key,
       clOrdId,
-      symbol,
+      symbol: st.cfg.symbol, // the configured string, not this message's copy: one per symbol kept
       side,
       sideCode,
       ordType,
@@ -872,7 +925,7 @@ export class LpSimulator {
       resting: undefined,
       deferredDueMs: undefined,
       deferSeq: 0,
-      ids: [clOrdId],
+      priorIds: undefined,
       openPrev: undefined,
       openNext: undefined,
       inOpen: false,
@@ -966,7 +1019,12 @@ export class LpSimulator {
     while (this.#doneHead < q.length && q[this.#doneHead]!.atMs + keep <= nowMs) {
       const o = q[this.#doneHead++]!.order;
       const s = this.#sessions.get(o.sessionKey);
-      if (s !== undefined) { for (const id of o.ids) if (s.orders.get(id) === o) s.orders.delete(id); }
+      if (s !== undefined) {
+        if (s.orders.get(o.clOrdId) === o) s.orders.delete(o.clOrdId);
+        if (o.priorIds !== undefined) {
+          for (const id of o.priorIds) if (s.orders.get(id) === o) s.orders.delete(id);
+        }
+      }
     }
     if (this.#doneHead > 1024 && this.#doneHead * 2 > q.length) {
       this.#doneQueue = q.slice(this.#doneHead);
@@ -1102,8 +1160,8 @@ export class LpSimulator {
     const { o, clOrdId, orig } = t;
     this.#unbook(o);
     o.status = "canceled";
+    (o.priorIds ??= []).push(o.clOrdId);
     o.clOrdId = clOrdId;
-    o.ids.push(clOrdId);
     s.orders.set(clOrdId, o);
     this.#done(o);
     this.#counters.cancels++;
@@ -1140,8 +1198,8 @@ export class LpSimulator {
     o.priceTicks = priceTicks;
     o.tif = tif;
     if (tifCode !== undefined) o.tifCode = tifCode;
+    (o.priorIds ??= []).push(o.clOrdId);
     o.clOrdId = clOrdId;
-    o.ids.push(clOrdId);
     s.orders.set(clOrdId, o);
     this.#counters.replaces++;
     if (o.cumQty >= o.orderQty) {
