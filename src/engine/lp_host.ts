@@ -68,7 +68,8 @@ export class LpHost implements Application {
   }
 
   #run(outputs: LpOutput[], now = this.#clock.nowMs()): void {
-    for (const o of outputs) {
+    for (let i = 0; i < outputs.length; i++) {
+      const o = outputs[i]!;
       if (o.dueMs <= now && this.#pending.length === 0) this.#apply(o);
       else this.#insert(o);
     }

@@ -334,7 +334,8 @@ export class LpSimulator {
   #counters = newCounters();
   #inRate = new RateMeter();
   #outRate = new RateMeter();
-  #out: LpOutput[] = [];
+  /** Outputs of the call in progress (NO_OUTPUT until the first: see #output). */
+  #out: LpOutput[] = NO_OUTPUT;
   #now = 0;
   #knobCache = new Map<string, Knobs>();
   /** Behaviour windows (boundaries) passed when `#knobCache` was filled: knobs only change at a boundary. */
@@ -505,9 +506,13 @@ export class LpSimulator {
   /** The next time `onTimer` has work, or undefined. */
   nextTimerMs(): number | undefined {
     let t = this.#stepsDueMs;
-    for (const o of this.#deferred) if (o.deferredDueMs !== undefined) t = Math.min(t, o.deferredDueMs);
-    for (const b of this.#boundaries) {
-      const abs = this.startMs + b;
+    const deferred = this.#deferred, boundaries = this.#boundaries;
+    for (let i = 0; i < deferred.length; i++) {
+      const due = deferred[i]!.deferredDueMs;
+      if (due !== undefined) t = Math.min(t, due);
+    }
+    for (let i = 0; i < boundaries.length; i++) {
+      const abs = this.startMs + boundaries[i]!;
       if (abs > this.#lastTimerMs) {
         t = Math.min(t, abs);
         break;
@@ -589,14 +594,12 @@ export class LpSimulator {
 
   #begin(nowMs: number): void {
     this.#now = nowMs;
-    if (this.#out.length > 0) this.#out = [];
+    this.#out = NO_OUTPUT;
     // Knobs depend on time only through the behaviour windows: keep them while no boundary is crossed.
     const elapsedMs = nowMs - this.startMs;
     let window = 0;
-    for (const b of this.#boundaries) {
-      if (b > elapsedMs) break;
-      window++;
-    }
+    const boundaries = this.#boundaries;
+    while (window < boundaries.length && boundaries[window]! <= elapsedMs) window++;
     if (window !== this.#knobWindow) {
       this.#knobWindow = window;
       this.#knobCache.clear();
@@ -606,8 +609,7 @@ export class LpSimulator {
   #end(): LpOutput[] {
     this.#publish();
     const out = this.#out;
-    if (out.length === 0) return NO_OUTPUT;
-    this.#out = [];
+    this.#out = NO_OUTPUT;
     return out;
   }
 
@@ -665,7 +667,13 @@ export class LpSimulator {
 
   #effect(sessionKey: string, effect: LpEffect): void {
     this.#counters.effects++;
-    this.#out.push({ sessionKey, effect, dueMs: this.#now });
+    this.#output({ sessionKey, effect, dueMs: this.#now });
+  }
+
+  /** Adds an output; the first of a call makes a one-element array (most calls have one output). */
+  #output(o: LpOutput): void {
+    if (this.#out === NO_OUTPUT) this.#out = [o];
+    else this.#out.push(o);
   }
 
   /** Queues a message; a skip-seq behaviour may put a gap before it. */
@@ -683,7 +691,7 @@ export class LpSimulator {
     }
     this.#counters.messagesOut++;
     this.#outRate.record(this.#now);
-    this.#out.push({ sessionKey, message, dueMs: this.#now });
+    this.#output({ sessionKey, message, dueMs: this.#now });
   }
 
   #businessReject(s: SessionState, view: MessageView, reason: number, text: string, refId?: string): void {
