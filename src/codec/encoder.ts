@@ -7,13 +7,19 @@
  *  │  reserved  │ 8=FIX.4.4␁9=NNN␁ │ 35=D␁49=...␁...                   │ 10=ccc␁
  * ```
  *
- * The bytes returned by `finish()` stay valid until the next `begin()` on this encoder.
+ * The bytes returned by `finish()` stay valid until the next `begin()` on this encoder. Those returned
+ * by `finishOwned()` stay valid for good: the encoder writes the next messages after them (from
+ * `base`, in a new buffer once the current one is nearly full) and never over them again.
  */
 import { asciiLength, checksumWords, digitCount, writeAscii, writeInt, writeUint } from "./ascii.ts";
 import { type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
 import { DATA_LENGTH_TAGS, HEADER_TAGS } from "./tags.ts";
 
 const BODY = 32;
+/** After `finishOwned()`, a buffer with less room than this left is replaced rather than filled up. */
+const OWNED_ROOM = 2048;
+/** Size of the buffers `finishOwned()` messages are cut from. */
+const OWNED_BUFFER = 64 * 1024;
 
 /** A field value as callers give it: strings as they are, numbers as integers or decimals, booleans as Y/N, bytes as data. */
 export type FieldValue = string | number | boolean | Uint8Array;
@@ -103,6 +109,10 @@ export class Encoder {
   /** `#buf` four bytes at a time, for the CheckSum. */
   #words: Uint32Array;
   #pos = BODY;
+  /** Where the current message's area starts: 0, or after the last finishOwned() frame. */
+  #base = 0;
+  /** End of the frame the last #finishFrame() completed. */
+  #end = 0;
   #begin = "FIX.4.4";
   /** "8=" + BeginString + SOH + "9=" as bytes, made again only when BeginString changes. */
   #head: Uint8Array = headBytes("FIX.4.4");
@@ -118,7 +128,12 @@ export class Encoder {
       this.#begin = beginString;
       this.#head = headBytes(beginString);
     }
-    this.#pos = BODY;
+    if (this.#base > 0 && this.#buf.length - this.#base < OWNED_ROOM) {
+      this.#buf = new Uint8Array(OWNED_BUFFER);
+      this.#words = new Uint32Array(this.#buf.buffer, 0, OWNED_BUFFER >>> 2);
+      this.#base = 0;
+    }
+    this.#pos = this.#base + BODY;
     return this.str(35, msgType);
   }
 
@@ -127,11 +142,16 @@ export class Encoder {
     this.#grow(n);
   }
 
+  /** A bigger buffer with the current message's area (from `base`) moved to its start. */
   #grow(n: number): void {
-    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos + n + 64));
-    grown.set(this.#buf.subarray(0, this.#pos));
+    const base = this.#base;
+    const used = this.#pos - base;
+    const grown = new Uint8Array(Math.max(this.#buf.length * 2, used + n + 64));
+    grown.set(this.#buf.subarray(base, this.#pos));
     this.#buf = grown;
     this.#words = new Uint32Array(grown.buffer, 0, grown.length >>> 2);
+    this.#pos = used;
+    this.#base = 0;
   }
 
   #tag(tag: number): void {
@@ -242,31 +262,50 @@ export class Encoder {
 
   /** Bytes written to the body so far (for tests of reuse). */
   get bodyLength(): number {
-    return this.#pos - BODY;
+    return this.#pos - this.#base - BODY;
   }
 
   /** Writes 8=, 9= before the body and 10= after it; returns the whole frame (valid until the next begin). */
   finish(): Uint8Array {
+    const start = this.#finishFrame();
+    return this.#buf.subarray(start, this.#end);
+  }
+
+  /**
+   * `finish()` for a frame the caller keeps: its bytes are never written again (the next message
+   * starts after it), so it needs no copy. For an engine that stores what it sends.
+   */
+  finishOwned(): Uint8Array {
+    const start = this.#finishFrame();
+    const end = this.#end;
+    const buf = this.#buf;
+    this.#base = end;
+    return new Uint8Array(buf.buffer, buf.byteOffset + start, end - start);
+  }
+
+  /** Completes the frame: head before the body, CheckSum after it; returns its start (its end in #end). */
+  #finishFrame(): number {
+    this.#ensure(8);
     const b = this.#buf;
-    const bodyLen = this.#pos - BODY;
+    const body = this.#base + BODY;
+    const bodyLen = this.#pos - body;
     const head = this.#head;
-    const headStart = BODY - (head.length + digitCount(bodyLen) + 1);
+    const headStart = body - (head.length + digitCount(bodyLen) + 1);
     let p = headStart;
     for (let i = 0; i < head.length; i++) b[p++] = head[i]!;
     p = writeUint(b, p, bodyLen);
     b[p++] = 1;
-    this.#ensure(8);
-    const buf = this.#buf;
-    const sum = checksumWords(buf, this.#words, headStart, this.#pos);
+    const sum = checksumWords(b, this.#words, headStart, this.#pos);
     let q = this.#pos;
-    buf[q++] = 0x31;
-    buf[q++] = 0x30;
-    buf[q++] = 0x3d;
-    buf[q++] = 48 + Math.floor(sum / 100);
-    buf[q++] = 48 + (Math.floor(sum / 10) % 10);
-    buf[q++] = 48 + (sum % 10);
-    buf[q++] = 1;
-    return buf.subarray(headStart, q);
+    b[q++] = 0x31;
+    b[q++] = 0x30;
+    b[q++] = 0x3d;
+    b[q++] = 48 + Math.floor(sum / 100);
+    b[q++] = 48 + (Math.floor(sum / 10) % 10);
+    b[q++] = 48 + (sum % 10);
+    b[q++] = 1;
+    this.#end = q;
+    return headStart;
   }
 }
 

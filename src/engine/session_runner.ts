@@ -16,6 +16,7 @@ import { OutboundQueue, type OutboundQueueOptions, type Priority } from "../ops/
 import { type RateLimit, TokenBucket } from "../ops/flow/token_bucket.ts";
 import { createSession, type SessionState, step } from "../session/mod.ts";
 import { stepInto } from "../session/machine.ts";
+import { sendAppNow } from "../session/outbound.ts";
 import type { Action, Input, SessionConfig, SessionId } from "../session/types.ts";
 import { sessionKey } from "../session/types.ts";
 import type { SessionStore } from "../store/types.ts";
@@ -629,6 +630,15 @@ export class SessionRunner implements SessionHandle {
         this.#orders.onSent(message, performance.now());
       }
       const before = this.#nextSenderSeq;
+      // The usual case straight through the session layer's sendAppNow: no input, no action (the
+      // heartbeat timer needs no re-arming: a send only moves the next heartbeat later).
+      const seq = this.#state.nextSenderSeq;
+      const bytes = sendAppNow(this.#state, message, this.#now(), resend);
+      if (bytes !== undefined) {
+        this.#sent(seq, message.msgType, bytes);
+        this.#scheduleFlush();
+        return seq;
+      }
       this.#input(resend ? { kind: "send", message } : { kind: "send", message, resend: false });
       this.#scheduleFlush();
       return this.#nextSenderSeq > before ? this.#nextSenderSeq - 1 : 0;
@@ -770,18 +780,10 @@ export class SessionRunner implements SessionHandle {
       const a = actions[i]!;
       switch (a.kind) {
         case "send":
-          this.#write(a.bytes, a.msgType);
-          if (a.persist) {
-            this.#nextSenderSeq = a.seq + 1;
-            // The action's bytes are its own (an encoded frame nothing writes again): no copy needed.
-            const store = this.#store;
-            this.#track(
-              store.appendOutboundOwned !== undefined
-                ? store.appendOutboundOwned(a.seq, a.bytes)
-                : store.appendOutbound(a.seq, a.bytes),
-            );
-          } else if (a.seq >= this.#nextSenderSeq) {
-            this.#nextSenderSeq = a.seq + 1;
+          if (a.persist) this.#sent(a.seq, a.msgType, a.bytes);
+          else {
+            this.#write(a.bytes, a.msgType);
+            if (a.seq >= this.#nextSenderSeq) this.#nextSenderSeq = a.seq + 1;
           }
           break;
         case "persist-inbound":
@@ -852,6 +854,19 @@ export class SessionRunner implements SessionHandle {
           break;
       }
     }
+  }
+
+  /** Writes and stores message `seq`, sent with a new MsgSeqNum (a persisted send action). */
+  #sent(seq: number, msgType: string, bytes: Uint8Array): void {
+    this.#write(bytes, msgType);
+    this.#nextSenderSeq = seq + 1;
+    // The bytes are the sender's own (an encoded frame nothing writes again): no copy needed.
+    const store = this.#store;
+    this.#track(
+      store.appendOutboundOwned !== undefined
+        ? store.appendOutboundOwned(seq, bytes)
+        : store.appendOutbound(seq, bytes),
+    );
   }
 
   /** Runs an application callback; a bug in it is logged loudly and does not take the session down. */

@@ -24,30 +24,6 @@ import type { RejectInfo } from "../dictionary/reject.ts";
 import type { SendReason } from "./types.ts";
 import type { Out, SessionState } from "./state.ts";
 
-/** Size of a slab that owned copies of encoded messages are cut from. */
-const SLAB_BYTES = 64 * 1024;
-let slab = new ArrayBuffer(SLAB_BYTES);
-let slabBytes = new Uint8Array(slab);
-let slabUsed = 0;
-
-/**
- * An owned copy of an encoded frame (the encoder's buffer is reused by the next message). Copies are
- * cut from a shared slab that is never written twice, so each is exclusively the caller's like a
- * `slice()`, without a new ArrayBuffer per message (those are costly to allocate and to collect).
- */
-export function ownedCopy(frame: Uint8Array): Uint8Array {
-  const len = frame.length;
-  if (slabUsed + len > slabBytes.length) {
-    slab = new ArrayBuffer(Math.max(SLAB_BYTES, len));
-    slabBytes = new Uint8Array(slab);
-    slabUsed = 0;
-  }
-  slabBytes.set(frame, slabUsed);
-  const out = new Uint8Array(slab, slabUsed, len);
-  slabUsed += len;
-  return out;
-}
-
 /** Starts a message we originate: 35 and the standard header with MsgSeqNum `seq` and SendingTime now. */
 export function beginMessage(s: SessionState, msgType: string, seq: number, nowMs: number): Encoder {
   const id = s.config.id;
@@ -107,7 +83,7 @@ export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOpti
   if (c.defaultApplVerId !== undefined && c.id.beginString === "FIXT.1.1") {
     enc.str(Tag.DefaultApplVerID, c.defaultApplVerId);
   }
-  emitSend(s, out, nowMs, seq, MsgType.Logon, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Logon, enc.finishOwned(), true, "admin");
   return seq;
 }
 
@@ -116,14 +92,14 @@ export function sendHeartbeat(s: SessionState, out: Out, nowMs: number, testReqI
   const seq = nextSeq(s);
   const enc = beginMessage(s, MsgType.Heartbeat, seq, nowMs);
   if (testReqId !== undefined) enc.str(Tag.TestReqID, testReqId);
-  emitSend(s, out, nowMs, seq, MsgType.Heartbeat, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Heartbeat, enc.finishOwned(), true, "admin");
 }
 
 /** Sends a TestRequest (35=1) with TestReqID (112). */
 export function sendTestRequest(s: SessionState, out: Out, nowMs: number, testReqId: string): void {
   const seq = nextSeq(s);
   const enc = beginMessage(s, MsgType.TestRequest, seq, nowMs).str(Tag.TestReqID, testReqId);
-  emitSend(s, out, nowMs, seq, MsgType.TestRequest, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.TestRequest, enc.finishOwned(), true, "admin");
 }
 
 /** Sends a ResendRequest (35=2) for BeginSeqNo (7) to EndSeqNo (16; 0 = infinity). */
@@ -138,7 +114,7 @@ export function sendResendRequest(
   const enc = beginMessage(s, MsgType.ResendRequest, seq, nowMs)
     .int(Tag.BeginSeqNo, begin)
     .int(Tag.EndSeqNo, end);
-  emitSend(s, out, nowMs, seq, MsgType.ResendRequest, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.ResendRequest, enc.finishOwned(), true, "admin");
 }
 
 /**
@@ -162,7 +138,7 @@ export function sendReject(
     if (refMsgType !== "") enc.str(Tag.RefMsgType, refMsgType);
     enc.int(Tag.SessionRejectReason, info.reason);
   }
-  emitSend(s, out, nowMs, seq, MsgType.Reject, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Reject, enc.finishOwned(), true, "admin");
 }
 
 /** Sends a BusinessMessageReject (35=j): RefSeqNum (45), Text (58), RefMsgType (372), BusinessRejectReason (380). */
@@ -179,7 +155,7 @@ export function sendBusinessReject(
   const enc = beginMessage(s, MsgType.BusinessMessageReject, seq, nowMs);
   if (refSeq > 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, text).str(Tag.RefMsgType, refMsgType).int(Tag.BusinessRejectReason, reason);
-  emitSend(s, out, nowMs, seq, MsgType.BusinessMessageReject, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.BusinessMessageReject, enc.finishOwned(), true, "admin");
 }
 
 /** Sends a Logout (35=5), with a Text saying why when there is a reason. */
@@ -187,7 +163,7 @@ export function sendLogout(s: SessionState, out: Out, nowMs: number, text?: stri
   const seq = nextSeq(s);
   const enc = beginMessage(s, MsgType.Logout, seq, nowMs);
   if (text !== undefined && text !== "") enc.str(Tag.Text, text);
-  emitSend(s, out, nowMs, seq, MsgType.Logout, ownedCopy(enc.finish()), true, "admin");
+  emitSend(s, out, nowMs, seq, MsgType.Logout, enc.finishOwned(), true, "admin");
 }
 
 /**
@@ -200,7 +176,7 @@ export function encodeGapFill(s: SessionState, seq: number, newSeqNo: number, no
     .timestamp(Tag.OrigSendingTime, nowMs, s.config.timestampPrecision)
     .int(Tag.NewSeqNo, newSeqNo)
     .bool(Tag.GapFillFlag, true);
-  return ownedCopy(enc.finish());
+  return enc.finishOwned();
 }
 
 /** Encodes a SequenceReset-Reset (35=4, no GapFillFlag) moving the peer's expected number to `newSeqNo`. */
@@ -210,7 +186,7 @@ export function encodeSequenceReset(
   newSeqNo: number,
   nowMs: number,
 ): Uint8Array {
-  return ownedCopy(beginMessage(s, MsgType.SequenceReset, seq, nowMs).int(Tag.NewSeqNo, newSeqNo).finish());
+  return beginMessage(s, MsgType.SequenceReset, seq, nowMs).int(Tag.NewSeqNo, newSeqNo).finishOwned();
 }
 
 /**
@@ -221,7 +197,7 @@ export function encodeSequenceReset(
 export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Uint8Array {
   const enc = beginMessage(s, msg.msgType, seq, nowMs);
   // A builder's message writes its body fields straight into the encoder (they are body fields only).
-  if (msg.writeBody !== undefined && msg.writeBody(enc)) return ownedCopy(enc.finish());
+  if (msg.writeBody !== undefined && msg.writeBody(enc)) return enc.finishOwned();
   const f = msg.fields;
   const own = s.ownHeaderTags;
   const n = f.length;
@@ -256,7 +232,7 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
       if (tag === 93 || tag === 89) writeField(enc, f, tag, f[i]![1]);
     }
   }
-  return ownedCopy(enc.finish());
+  return enc.finishOwned();
 }
 
 const KIND_BODY = 0;
@@ -323,5 +299,5 @@ export function encodeResend(s: SessionState, view: MessageView, seq: number, no
     }
   }
   if (runStart >= 0) enc.raw(buf.subarray(runStart, runEnd));
-  return ownedCopy(enc.finish());
+  return enc.finishOwned();
 }

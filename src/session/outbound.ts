@@ -17,11 +17,33 @@ export function sendApp(
   resend: boolean,
   reason: SendReason,
 ): void {
+  const seq = s.nextSenderSeq;
+  const bytes = numberAndEncode(s, message, nowMs, resend);
+  out.push({ kind: "send", seq, msgType: message.msgType, bytes, persist: true, reason });
+}
+
+/**
+ * The engine's hot path for sending an application message: when it can go out now (`canSendNow`),
+ * makes the same state change as a "send" input and returns the encoded frame, which the engine must
+ * write and store as outbound message `nextSenderSeq - 1` (what that input's send action says, without
+ * the input and the action). Undefined, changing nothing, when the message must take the "send" input.
+ */
+export function sendAppNow(
+  s: SessionState,
+  message: FixMessage,
+  nowMs: number,
+  resend: boolean,
+): Uint8Array | undefined {
+  return canSendNow(s) ? numberAndEncode(s, message, nowMs, resend) : undefined;
+}
+
+/** Takes the next MsgSeqNum for an application message and encodes it. */
+function numberAndEncode(s: SessionState, message: FixMessage, nowMs: number, resend: boolean): Uint8Array {
   const seq = s.nextSenderSeq++;
   const bytes = encodeApp(s, message, seq, nowMs);
   if (!resend) markNotResendable(s, seq);
-  out.push({ kind: "send", seq, msgType: message.msgType, bytes, persist: true, reason });
   s.lastSentMs = nowMs;
+  return bytes;
 }
 
 /** Whether application messages can go out now (else they wait in the outbound queue, in order). */

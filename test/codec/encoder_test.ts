@@ -39,3 +39,27 @@ Deno.test("BuiltMessage: the encoder fast path writes exactly the bytes of its f
   input.clOrdId = "B";
   assert.deepEqual(nos.fields[0], [11, "A"]);
 });
+
+Deno.test("Encoder.finishOwned: frames stay intact while later messages are written, across new and grown buffers", () => {
+  const owned = new Encoder(256);
+  const plain = new Encoder(256);
+  const kept: [Uint8Array, string][] = [];
+  for (let i = 0; i < 3000; i++) {
+    // Mostly small messages, now and then one bigger than a whole buffer's spare room.
+    const text = i % 500 === 7 ? "x".repeat(70_000) : `order ${i}`;
+    owned.begin("FIX.4.4", "D").str(11, `C${i}`).int(34, i + 1).str(58, text);
+    plain.begin("FIX.4.4", "D").str(11, `C${i}`).int(34, i + 1).str(58, text);
+    const frame = owned.finishOwned();
+    const expected = toReadable(plain.finish());
+    assert.equal(toReadable(frame), expected, `message ${i}`);
+    kept.push([frame, expected]);
+    if (i % 10 === 3) {
+      // A plain finish() in between is valid until the next begin and must not touch owned frames.
+      owned.begin("FIX.4.4", "0").int(34, 1);
+      assert.equal(toReadable(owned.finish()), toReadable(plain.begin("FIX.4.4", "0").int(34, 1).finish()));
+    }
+  }
+  for (const [frame, expected] of kept) assert.equal(toReadable(frame), expected);
+  // Frames are cut from shared buffers (no buffer per message).
+  assert.ok(new Set(kept.map(([f]) => f.buffer)).size < 100);
+});

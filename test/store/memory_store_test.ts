@@ -11,7 +11,7 @@ storeContract(
 Deno.test("memory store: owned frames are kept where they are, mixed with copies, and read back exactly", async () => {
   const store = new MemoryMessageStore();
   const s = await store.openSession("FIX.4.4:A->B", 0);
-  // Two "slabs" of owned frames back to back, as the session's ownedCopy cuts them.
+  // Two "slabs" of owned frames back to back, as the session encoder's finishOwned() cuts them.
   const enc = (seq: number) => new TextEncoder().encode(`8=FIX.4.4\x0135=D\x0134=${seq}\x0111=O${seq}\x01`);
   const slabs = [new Uint8Array(256), new Uint8Array(256)];
   let used = 0, slab = 0;
