@@ -630,12 +630,8 @@ export class SessionRunner implements SessionHandle {
         this.#orders.onSent(message, performance.now());
       }
       const before = this.#nextSenderSeq;
-      // The usual case straight through the session layer's sendAppNow: no input, no action (the
-      // heartbeat timer needs no re-arming: a send only moves the next heartbeat later).
-      const seq = this.#state.nextSenderSeq;
-      const bytes = sendAppNow(this.#state, message, this.#now(), resend);
-      if (bytes !== undefined) {
-        this.#sent(seq, message.msgType, bytes);
+      const seq = this.#sendDirect(message, resend, this.#now());
+      if (seq > 0) {
         this.#scheduleFlush();
         return seq;
       }
@@ -856,6 +852,19 @@ export class SessionRunner implements SessionHandle {
     }
   }
 
+  /**
+   * The usual case of sending an application message, straight through the session layer's
+   * sendAppNow: no input, no action (and the heartbeat timer needs no re-arming: a send only moves
+   * the next heartbeat later). Returns its MsgSeqNum, or 0 when it must take a "send" input instead.
+   */
+  #sendDirect(message: FixMessage, resend: boolean, nowMs: number): number {
+    const seq = this.#state.nextSenderSeq;
+    const bytes = sendAppNow(this.#state, message, nowMs, resend);
+    if (bytes === undefined) return 0;
+    this.#sent(seq, message.msgType, bytes);
+    return seq;
+  }
+
   /** Writes and stores message `seq`, sent with a new MsgSeqNum (a persisted send action). */
   #sent(seq: number, msgType: string, bytes: Uint8Array): void {
     this.#write(bytes, msgType);
@@ -967,11 +976,13 @@ export class SessionRunner implements SessionHandle {
         }
         const m = this.#queue.take(perf)!;
         if (this.#trackOrders && isTrackedRequest(m.message.msgType)) this.#orders.onSent(m.message, perf);
-        this.#input(
-          m.resend
-            ? { kind: "send", message: m.message }
-            : { kind: "send", message: m.message, resend: false },
-        );
+        if (this.#sendDirect(m.message, m.resend, now) === 0) {
+          this.#input(
+            m.resend
+              ? { kind: "send", message: m.message }
+              : { kind: "send", message: m.message, resend: false },
+          );
+        }
         if (this.#blocked || !this.#conn || !this.#loggedOn || this.#closeAfterFlush !== undefined) break;
       }
     } finally {
