@@ -29,17 +29,40 @@ Deno.test("IdMap: get/set/has/delete/size/values like a Map, for fresh strings d
   assert.equal(m.get("ORD-1"), undefined);
 });
 
-Deno.test("IdMap: keys with the same hash share a bucket and stay apart", () => {
-  // C44882 and C580500 have the same 30-bit FNV-1a hash.
-  assert.equal(idHash("C44882"), idHash("C580500"));
+Deno.test("IdMap: keys with the same hash share a probe sequence and stay apart", () => {
+  // C8053 and C26707 have the same 30-bit hash.
+  assert.equal(idHash("C8053"), idHash("C26707"));
   const m = new IdMap<string>();
-  m.set("C44882", "a").set("C580500", "b");
-  assert.deepEqual([m.size, m.get("C44882"), m.get("C580500"), m.has("C580500")], [2, "a", "b", true]);
-  m.set("C580500", "b2");
-  assert.deepEqual([m.size, m.get("C580500")], [2, "b2"]);
-  assert.equal(m.delete("C44882"), true);
-  assert.deepEqual([m.size, m.get("C44882"), m.get("C580500")], [1, undefined, "b2"]);
-  assert.equal(m.delete("C44882"), false);
-  assert.equal(m.delete("C580500"), true);
+  m.set("C8053", "a").set("C26707", "b");
+  assert.deepEqual([m.size, m.get("C8053"), m.get("C26707"), m.has("C26707")], [2, "a", "b", true]);
+  m.set("C26707", "b2");
+  assert.deepEqual([m.size, m.get("C26707")], [2, "b2"]);
+  assert.equal(m.delete("C8053"), true);
+  assert.deepEqual([m.size, m.get("C8053"), m.get("C26707")], [1, undefined, "b2"]);
+  assert.equal(m.delete("C8053"), false);
+  assert.equal(m.delete("C26707"), true);
   assert.equal(m.size, 0);
+});
+
+Deno.test("IdMap: tombstones and holes are reused and dropped across rehashes, nothing lost", () => {
+  const m = new IdMap<number>();
+  const native = new Map<string, number>();
+  // Waves of inserts and deletes: the table fills with tombstones and the entry arrays with holes.
+  for (let wave = 0; wave < 20; wave++) {
+    for (let i = 0; i < 3000; i++) {
+      const k = `W${wave}-${i}`;
+      m.set(k, wave * 10_000 + i);
+      native.set(k, wave * 10_000 + i);
+    }
+    for (const k of [...native.keys()]) {
+      if ((k.length + wave) % 3 !== 0) {
+        assert.equal(m.delete(k), true, k);
+        native.delete(k);
+      }
+    }
+    assert.equal(m.size, native.size);
+  }
+  for (const [k, v] of native) assert.equal(m.get(k), v, k);
+  assert.equal(m.get("W0-1"), native.get("W0-1"));
+  assert.deepEqual([...m.values()], [...native.values()], "insertion order kept");
 });
