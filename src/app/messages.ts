@@ -68,7 +68,7 @@ function writeNewOrderSingle(f: NewOrderSingleFields, out: FieldSink): void {
   if (f.account !== undefined) out.field(Tag.Account, f.account);
   out.field(Tag.Symbol, f.symbol);
   out.field(Tag.Side, f.side);
-  out.field(Tag.TransactTime, stamp(f.transactTimeMs));
+  out.timestamp(Tag.TransactTime, f.transactTimeMs);
   out.field(Tag.OrderQty, f.orderQty);
   out.field(Tag.OrdType, f.ordType);
   if (f.price !== undefined) out.field(Tag.Price, f.price);
@@ -239,7 +239,7 @@ function writeExecutionReport(f: ExecutionReportFields, out: FieldSink): void {
   out.field(Tag.LeavesQty, f.leavesQty);
   out.field(Tag.CumQty, f.cumQty);
   out.field(Tag.AvgPx, f.avgPx);
-  out.field(Tag.TransactTime, stamp(f.transactTimeMs));
+  out.timestamp(Tag.TransactTime, f.transactTimeMs);
   if (f.text !== undefined) out.field(Tag.Text, f.text);
 }
 

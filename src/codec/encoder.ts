@@ -12,7 +12,7 @@
  * `base`, in a new buffer once the current one is nearly full) and never over them again.
  */
 import { asciiLength, checksumWords, digitCount, writeAscii, writeInt, writeUint } from "./ascii.ts";
-import { type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
+import { formatTimestamp, type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
 import { DATA_LENGTH_TAGS, HEADER_TAGS } from "./tags.ts";
 
 const BODY = 32;
@@ -49,11 +49,24 @@ const SIZE_SINK = {
     this.n += 6 +
       (typeof value === "string" ? value.length : value instanceof Uint8Array ? value.length : 12);
   },
+  timestamp(_tag: number, _epochMs: number): void {
+    this.n += 6 + 21;
+  },
 };
 
 /** Where fields can be written one by one: an Encoder, or a collector making a Field list. */
 export interface FieldSink {
   field(tag: number, value: FieldValue): unknown;
+  /** A UTCTimestamp field with milliseconds (the text `formatTimestamp(epochMs)`). */
+  timestamp(tag: number, epochMs: number): unknown;
+}
+
+/** A FieldSink that collects the fields as a list (timestamps as their text). */
+function listSink(list: Field[]): FieldSink {
+  return {
+    field: (tag, value) => list.push([tag, value]),
+    timestamp: (tag, epochMs) => list.push([tag, formatTimestamp(epochMs)]),
+  };
 }
 
 /**
@@ -73,7 +86,7 @@ export class BuiltMessage<T> implements FixMessage {
   get fields(): Field[] {
     if (this.#fields === undefined) {
       const list: Field[] = [];
-      this.write(this.data, { field: (tag, value) => list.push([tag, value]) });
+      this.write(this.data, listSink(list));
       this.#fields = list;
     }
     return this.#fields;

@@ -190,6 +190,12 @@ export class SessionRunner implements SessionHandle {
   #backlog: Input[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
   #readAtPerfMs = 0;
+  readonly #messageInput: Input & { kind: "message" } = { kind: "message", view: this.#view };
+  /** Clock reads shared by a synchronous run of sends outside a read (#turnClock). */
+  #turnNowMs = 0;
+  #turnPerfMs = 0;
+  #turnUses = 0;
+  #turnResetQueued = false;
   /** The clock read when the bytes being handled were read; -1 outside the handling of a read. */
   #readNowMs = -1;
   /** The connection and durability wait of the write in flight (read by the two handlers below). */
@@ -297,7 +303,10 @@ export class SessionRunner implements SessionHandle {
         countType(this.counters.inByType, t);
         if (t === "0") this.counters.lastHeartbeatInMs = now;
         else if (t === "2") this.counters.resendRequestsReceived++;
-        this.#input({ kind: "message", view: v });
+        // One input object for every message (the machine keeps no input, and copies views it keeps).
+        const input = this.#messageInput;
+        input.view = v;
+        this.#input(input);
       },
       onGarbled: (g) => {
         this.counters.garbled++;
@@ -738,13 +747,40 @@ export class SessionRunner implements SessionHandle {
 
   /** performance.now(), or the read's while a read is handled (queue wait times need no finer grain). */
   #perfNow(): number {
-    return this.#readNowMs >= 0 ? this.#readAtPerfMs : performance.now();
+    if (this.#readNowMs >= 0) return this.#readAtPerfMs;
+    return this.#turnClock() ? this.#turnPerfMs : performance.now();
   }
 
   /** The time: the read's during the handling of a read, else the clock's. */
   #now(): number {
-    return this.#readNowMs >= 0 ? this.#readNowMs : this.#clock.nowMs();
+    if (this.#readNowMs >= 0) return this.#readNowMs;
+    return this.#turnClock() ? this.#turnNowMs : this.#clock.nowMs();
   }
+
+  /**
+   * Outside a read, the sends of one synchronous run (a load generator's batch) share clock reads:
+   * read again every TURN_CLOCK_USES uses and after the run (a microtask), so a time is at most a few
+   * sends old. Only with the system clock (a test's manual clock is read every time).
+   */
+  #turnClock(): boolean {
+    if (this.#clock !== systemClock) return false;
+    if (this.#turnUses === 0 || this.#turnUses >= TURN_CLOCK_USES) {
+      this.#turnNowMs = this.#clock.nowMs();
+      this.#turnPerfMs = performance.now();
+      this.#turnUses = 0;
+      if (!this.#turnResetQueued) {
+        this.#turnResetQueued = true;
+        queueMicrotask(this.#resetTurnClock);
+      }
+    }
+    this.#turnUses++;
+    return true;
+  }
+
+  readonly #resetTurnClock = (): void => {
+    this.#turnUses = 0;
+    this.#turnResetQueued = false;
+  };
 
   /** Feeds one input to the machine and carries out the actions. */
   #input(input: Input): void {
@@ -1181,6 +1217,9 @@ export class SessionRunner implements SessionHandle {
     go.then(this.#onWritten, this.#onWriteFailed);
   }
 }
+
+/** Uses of one pair of clock reads outside a read (see #turnClock). */
+const TURN_CLOCK_USES = 32;
 
 /** The bytes handed to a store that keeps no inbound bytes. */
 const NO_BYTES = new Uint8Array(0);
