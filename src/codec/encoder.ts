@@ -137,6 +137,20 @@ export class Encoder {
 
   /** Starts a message: writes 35=msgType. */
   begin(beginString: string, msgType: string): this {
+    this.#start(beginString);
+    return this.str(35, msgType);
+  }
+
+  /**
+   * Starts a message whose first fields are already encoded: `fields` must begin with 35=MsgType
+   * (e.g. "35=8␁49=LP␁56=BENCH␁", the same for every message of a session and type).
+   */
+  beginWith(beginString: string, fields: Uint8Array): this {
+    this.#start(beginString);
+    return this.raw(fields);
+  }
+
+  #start(beginString: string): void {
     if (beginString !== this.#begin) {
       this.#begin = beginString;
       this.#head = headBytes(beginString);
@@ -147,7 +161,6 @@ export class Encoder {
       this.#base = 0;
     }
     this.#pos = this.#base + BODY;
-    return this.str(35, msgType);
   }
 
   #ensure(n: number): void {

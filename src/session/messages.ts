@@ -18,6 +18,7 @@ import {
   MsgType,
   Tag,
   TRAILER_TAGS,
+  writeAscii,
 } from "../codec/mod.ts";
 import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
 import type { RejectInfo } from "../dictionary/reject.ts";
@@ -27,9 +28,7 @@ import type { Out, SessionState } from "./state.ts";
 /** Starts a message we originate: 35 and the standard header with MsgSeqNum `seq` and SendingTime now. */
 export function beginMessage(s: SessionState, msgType: string, seq: number, nowMs: number): Encoder {
   const id = s.config.id;
-  const enc = s.encoder.begin(id.beginString, msgType)
-    .str(Tag.SenderCompID, id.senderCompId)
-    .str(Tag.TargetCompID, id.targetCompId)
+  const enc = s.encoder.beginWith(id.beginString, headerPrefix(s, msgType))
     .int(Tag.MsgSeqNum, seq)
     .timestamp(Tag.SendingTime, nowMs, s.config.timestampPrecision);
   if (id.senderSubId) enc.str(Tag.SenderSubID, id.senderSubId);
@@ -37,6 +36,32 @@ export function beginMessage(s: SessionState, msgType: string, seq: number, nowM
   if (id.senderLocationId) enc.str(142, id.senderLocationId);
   if (id.targetLocationId) enc.str(143, id.targetLocationId);
   return enc;
+}
+
+/** Most MsgTypes a session keeps a header prefix for (past that, the cache starts again). */
+const MAX_HEADER_PREFIXES = 64;
+
+/**
+ * "35=<msgType>␁49=<SenderCompID>␁56=<TargetCompID>␁" as bytes (characters above 0xff UTF-8 encoded,
+ * as the encoder's str() writes them): the same for every message of a session and type, so it is
+ * encoded once rather than field by field each time.
+ */
+function headerPrefix(s: SessionState, msgType: string): Uint8Array {
+  const id = s.config.id;
+  const cache = s.headerPrefixes;
+  if (cache.id !== id || cache.byType.size >= MAX_HEADER_PREFIXES) {
+    cache.id = id;
+    cache.byType.clear();
+  }
+  let prefix = cache.byType.get(msgType);
+  if (prefix === undefined) {
+    const text =
+      `35=${msgType}\x01${Tag.SenderCompID}=${id.senderCompId}\x01${Tag.TargetCompID}=${id.targetCompId}\x01`;
+    prefix = new Uint8Array(asciiLength(text));
+    writeAscii(prefix, 0, text);
+    cache.byType.set(msgType, prefix);
+  }
+  return prefix;
 }
 
 /** Pushes a send action and notes the time for the heartbeat timer. */

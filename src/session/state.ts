@@ -11,7 +11,7 @@ import type { FixMessage } from "../codec/mod.ts";
 import { type ValidationOptions, validationOptions } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
 import type { SeqNums } from "../store/types.ts";
-import type { Action, Phase, SessionConfig, SessionEvent } from "./types.ts";
+import type { Action, Phase, SessionConfig, SessionEvent, SessionId } from "./types.ts";
 
 /** Our outstanding ResendRequest: we wait until `end` has been received (or gap-filled). */
 export interface OutstandingResendRequest {
@@ -83,8 +83,10 @@ export interface SessionCore {
   logonDeadlineMs: number;
   /** logout-sent: when we stop waiting for the peer's Logout, epoch ms. */
   logoutDeadlineMs: number;
-  /** One encoder for every message this session writes (bytes in actions are copies). */
+  /** One encoder for every message this session writes (frames cut with finishOwned: never rewritten). */
   readonly encoder: Encoder;
+  /** "35=<type>␁49=..␁56=..␁" as bytes by MsgType, for the CompIDs of `id` (see beginMessage). */
+  readonly headerPrefixes: { id: SessionId | undefined; byType: Map<string, Uint8Array> };
   /** A view reused to read stored messages while answering a ResendRequest. */
   readonly scratch: MessageView;
   /** Header tags the session writes itself (never copied from an application message). */
@@ -168,6 +170,7 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     logonDeadlineMs: 0,
     logoutDeadlineMs: 0,
     encoder: new Encoder(4096),
+    headerPrefixes: { id: undefined, byType: new Map() },
     scratch: new MessageView(),
     ownHeaderTags: own,
     beginStringBytes: te.encode(id.beginString),
