@@ -91,6 +91,9 @@ export class BenchLink {
       logger: o.logger ?? new Logger({ level: "error" }),
       // The generator keeps its own book of requests; the bench has no kill switch or order metrics to feed.
       trackOrders: false,
+      // A burst waits for the socket once 1 MiB is queued, not 8 (the runner's default): queued messages are
+      // objects every scavenge copies, and more of them do not make the burst faster (docs/bench.md).
+      highWaterMarkBytes: 1024 * 1024,
     });
     const link = new BenchLink(o, runner);
     hooks.logon = () => link.#loggedOn();
