@@ -54,6 +54,12 @@ const SIZE_SINK = {
   },
 };
 
+/** The last counted body size per builder writer (see BuiltMessage.estimateBytes). */
+// deno-lint-ignore no-explicit-any
+const SIZE_HINTS = new Map<(data: any, out: FieldSink) => void, { bytes: number; uses: number }>();
+/** Messages one count stands for. */
+const SIZE_HINT_USES = 64;
+
 /** Where fields can be written one by one: an Encoder, or a collector making a Field list. */
 export interface FieldSink {
   field(tag: number, value: FieldValue): unknown;
@@ -102,11 +108,25 @@ export class BuiltMessage<T> implements FixMessage {
     return true;
   }
 
-  /** Approximate encoded size of the body (as `estimateBytes` counts a field list), without making the list. */
+  /**
+   * Approximate encoded size of the body (as `estimateBytes` counts a field list), without making the
+   * list. Messages of one builder are about the same size: the count made for one of them stands for
+   * the next SIZE_HINT_USES (a queue's byte accounting needs no more, and counting costs a pass over
+   * the fields).
+   */
   estimateBytes(): number {
     if (this.#fields !== undefined) return -1;
+    const hint = SIZE_HINTS.get(this.write);
+    if (hint !== undefined && hint.uses < SIZE_HINT_USES) {
+      hint.uses++;
+      return hint.bytes;
+    }
     SIZE_SINK.n = 0;
     this.write(this.data, SIZE_SINK);
+    if (hint !== undefined) {
+      hint.bytes = SIZE_SINK.n;
+      hint.uses = 1;
+    } else SIZE_HINTS.set(this.write, { bytes: SIZE_SINK.n, uses: 1 });
     return SIZE_SINK.n;
   }
 
