@@ -199,3 +199,27 @@ Deno.test("back-pressure: a peer that stops reading makes send() answer 'back-pr
   l.close();
   await gw.stop();
 });
+
+Deno.test("send(…, { resend: false }) on the direct send path: a ResendRequest gets a gap fill for it and the other message again", async () => {
+  const gw = await startAcceptor(
+    { port: 0, senderCompId: "ISLD", targetCompId: "TW", logger: quiet() },
+    {
+      onLogon(s: SessionHandle) {
+        // Sent while logged on with nothing queued: both take the runner's direct path (no send input).
+        assert.equal(s.send({ msgType: "B", fields: [[148, "not again"]] }, { resend: false }), 2);
+        assert.equal(s.send({ msgType: "B", fields: [[148, "again"]] }), 3);
+      },
+    },
+  );
+  const c = await RawClient.connect(gw.ports[0]!);
+  await c.send(logon("TW", "ISLD"));
+  await waitFor(() => c.frames.length === 3, "logon reply and two news");
+  assert.match(c.frames[1]!, /\|35=B\|49=ISLD\|56=TW\|34=2\|52=[^|]+\|148=not again\|/);
+  assert.match(c.frames[2]!, /\|35=B\|49=ISLD\|56=TW\|34=3\|52=[^|]+\|148=again\|/);
+  await c.send(frame("FIX.4.4", "2", "49=TW|56=ISLD|34=2|52=<TIME>|7=2|16=0|"));
+  await waitFor(() => c.frames.length === 5, "gap fill and resent news");
+  assert.match(c.frames[3]!, /\|35=4\|49=ISLD\|56=TW\|34=2\|.*\|36=3\|123=Y\|/);
+  assert.match(c.frames[4]!, /\|35=B\|49=ISLD\|56=TW\|34=3\|.*43=Y\|.*148=again\|/);
+  c.close();
+  await gw.stop();
+});
