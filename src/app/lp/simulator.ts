@@ -825,55 +825,30 @@ export class LpSimulator {
       return;
     }
     this.#counters.ordersReceived++;
+    const reject = (code: number, text: string) =>
+      this.#rejectOrder(s, clOrdId, symbol, sideCode, view, code, text);
     const existing = s.orders.get(clOrdId);
     if (existing !== undefined) {
       // A resent order (PossDup) we already have: answer with its status rather than a duplicate reject.
       if (view.getBoolean(Tag.PossDupFlag) === true) {
         this.#counters.statusReports++;
         this.#report(existing, "I", { text: "PossDup order already received" });
-      } else this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 6, `Duplicate ClOrdID ${clOrdId}`);
+      } else reject(6, `Duplicate ClOrdID ${clOrdId}`);
       return;
     }
     const side = sideOf(sideCode);
-    if (side === undefined) {
-      return this.#rejectOrder(
-        s,
-        clOrdId,
-        symbol,
-        sideCode,
-        view,
-        11,
-        `Side ${sideCode} not supported (1 buy, 2 sell)`,
-      );
-    }
+    if (side === undefined) return reject(11, `Side ${sideCode} not supported (1 buy, 2 sell)`);
     const st = this.#symbol(symbol);
-    if (st === undefined) {
-      return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 1, `Unknown symbol ${symbol}`);
-    }
+    if (st === undefined) return reject(1, `Unknown symbol ${symbol}`);
     const qty = view.getFloat(Tag.OrderQty);
-    if (qty === undefined) {
-      return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 13, "OrderQty (38) missing or malformed");
-    }
+    if (qty === undefined) return reject(13, "OrderQty (38) missing or malformed");
     if (!(Number.isInteger(qty) && qty > 0)) {
-      return this.#rejectOrder(
-        s,
-        clOrdId,
-        symbol,
-        sideCode,
-        view,
-        13,
-        `OrderQty must be a whole number > 0 (got ${qty})`,
-      );
+      return reject(13, `OrderQty must be a whole number > 0 (got ${qty})`);
     }
     const ordTypeCode = view.getString(Tag.OrdType);
     const ordType = ordTypeOf(ordTypeCode);
     if (ordType === undefined) {
-      return this.#rejectOrder(
-        s,
-        clOrdId,
-        symbol,
-        sideCode,
-        view,
+      return reject(
         11,
         ordTypeCode === undefined
           ? "OrdType (40) missing"
@@ -883,37 +858,19 @@ export class LpSimulator {
     const tifCode = view.getString(Tag.TimeInForce);
     const tif = timeInForceOf(tifCode);
     if (tif === undefined) {
-      return this.#rejectOrder(
-        s,
-        clOrdId,
-        symbol,
-        sideCode,
-        view,
-        11,
-        `TimeInForce ${tifCode} not supported (0 day, 1 GTC, 3 IOC, 4 FOK)`,
-      );
+      return reject(11, `TimeInForce ${tifCode} not supported (0 day, 1 GTC, 3 IOC, 4 FOK)`);
     }
     let priceTicks: number | undefined;
     if (ordType === "limit") {
       const px = view.getFloat(Tag.Price);
       if (px === undefined) {
-        return this.#rejectOrder(
-          s,
-          clOrdId,
-          symbol,
-          sideCode,
-          view,
-          99,
-          "Price (44) required for a limit order",
-        );
+        return reject(99, "Price (44) required for a limit order");
       }
       const t = this.#toTicks(st, px);
-      if (typeof t === "string") return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 99, t);
+      if (typeof t === "string") return reject(99, t);
       priceTicks = t;
     }
-    if (k.rejectFraction > 0 && this.#rng.next() < k.rejectFraction) {
-      return this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 0, k.rejectReason);
-    }
+    if (k.rejectFraction > 0 && this.#rng.next() < k.rejectFraction) return reject(0, k.rejectReason);
     const o: LpOrder = {
       orderId: this.#nextOrderId(),
       sessionKey: s.key,
