@@ -6,8 +6,7 @@
 import { defaultLpConfig } from "../src/app/lp/mod.ts";
 import { resolveBenchOptions } from "../src/bench/options.ts";
 import { runBench } from "../src/bench/runner.ts";
-import { Logger } from "../src/engine/log.ts";
-import { startSimulator } from "../src/engine/lp_host.ts";
+import { startLoopbackSimulator } from "../src/engine/lp_host.ts";
 
 const args = Deno.args;
 const ackOnly = args.includes("--ack-only");
@@ -19,16 +18,7 @@ const burst = flag("--burst", "100000x3");
 const runs = Number(flag("--runs", "3"));
 const config = defaultLpConfig();
 if (ackOnly) config.behaviours.push({ ackOnly: true });
-const sim = await startSimulator({
-  port: 0,
-  host: "127.0.0.1",
-  senderCompId: "LP",
-  targetCompId: "*",
-  beginString: "FIX.4.4",
-  store: "memory",
-  config,
-  logger: new Logger({ level: "error" }),
-});
+const sim = await startLoopbackSimulator(config);
 const rates: number[] = [];
 try {
   for (let r = 0; r < runs; r++) {

@@ -184,6 +184,27 @@ export interface RunningSimulator {
   stop(): Promise<void>;
 }
 
+/**
+ * An in-process simulator for benchmarks and tests: acceptor LP for any client CompID on a free loopback
+ * port, FIX 4.4, memory store, logging errors only; `overrides` change any of these.
+ */
+export function startLoopbackSimulator(
+  config: LpConfig,
+  overrides: Partial<SimulatorOptions> = {},
+): Promise<RunningSimulator> {
+  return startSimulator({
+    port: 0,
+    host: "127.0.0.1",
+    senderCompId: "LP",
+    targetCompId: "*",
+    beginString: "FIX.4.4",
+    store: "memory",
+    config,
+    logger: new Logger({ level: "error" }),
+    ...overrides,
+  });
+}
+
 /** Starts the simulator (used by the command and by `fixg bench` in-process tests). */
 export async function startSimulator(o: SimulatorOptions): Promise<RunningSimulator> {
   const store: MessageStore = o.store === "memory" ? new MemoryMessageStore() : await FileJournal.open({

@@ -11,7 +11,7 @@ import { OrderTracker, type ReportResult, type SendResult } from "../../src/app/
 import type { Application, SessionHandle } from "../../src/engine/application.ts";
 import type { Gateway, ReconnectPolicy } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
-import { type RunningSimulator, startSimulator } from "../../src/engine/lp_host.ts";
+import { type RunningSimulator, startLoopbackSimulator } from "../../src/engine/lp_host.ts";
 import { startInitiator } from "../../src/engine/quick.ts";
 import type { SessionRunner } from "../../src/engine/session_runner.ts";
 
@@ -64,16 +64,7 @@ export async function startLp(
   config: LpConfig,
   log = new LogCapture(),
 ): Promise<RunningSimulator & { log: LogCapture }> {
-  const sim = await startSimulator({
-    port: 0,
-    host: "127.0.0.1",
-    senderCompId: "LP",
-    targetCompId: "CLIENT",
-    beginString: "FIX.4.4",
-    store: "memory",
-    config,
-    logger: log.logger,
-  });
+  const sim = await startLoopbackSimulator(config, { targetCompId: "CLIENT", logger: log.logger });
   return { ...sim, log };
 }
 

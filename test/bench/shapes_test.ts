@@ -8,21 +8,11 @@ import { defaultLpConfig } from "../../src/app/lp/mod.ts";
 import { resolveBenchOptions, runBench } from "../../src/bench/mod.ts";
 import type { BenchFlags } from "../../src/bench/options.ts";
 import { echoApp } from "../../src/engine/apps/echo.ts";
-import { Logger } from "../../src/engine/log.ts";
-import { startSimulator } from "../../src/engine/lp_host.ts";
+import { startLoopbackSimulator } from "../../src/engine/lp_host.ts";
 import { startAcceptor } from "../../src/engine/quick.ts";
 
 async function withSimulator(fn: (port: number) => Promise<void>): Promise<void> {
-  const sim = await startSimulator({
-    port: 0,
-    host: "127.0.0.1",
-    senderCompId: "LP",
-    targetCompId: "*",
-    beginString: "FIX.4.4",
-    store: "memory",
-    config: defaultLpConfig(),
-    logger: new Logger({ level: "error" }),
-  });
+  const sim = await startLoopbackSimulator(defaultLpConfig());
   try {
     await fn(sim.port);
   } finally {
