@@ -67,6 +67,17 @@ export interface FieldSink {
   timestamp(tag: number, epochMs: number): unknown;
 }
 
+/**
+ * Writes a message's fields into `sink`, in order: a builder's straight from its data (its field list
+ * is not made, so its encoding fast path stays; its timestamps arrive through `sink.timestamp`), any
+ * other message's from its list. For code that reads a few fields of every message sent.
+ */
+export function forEachField(message: FixMessage, sink: FieldSink): void {
+  if (message.writeBody?.(sink) === true) return;
+  const f = message.fields;
+  for (let i = 0; i < f.length; i++) sink.field(f[i]![0], f[i]![1]);
+}
+
 /** A FieldSink that collects the fields as a list (timestamps as their text). */
 function listSink(list: Field[]): FieldSink {
   return {

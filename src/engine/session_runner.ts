@@ -8,7 +8,15 @@
  */
 import { RiskGate, type RiskLimits } from "../app/orders/risk.ts";
 import { ordTypeOf, sideOf } from "../app/tags.ts";
-import { type FixMessage, Framer, MessageView, Tag } from "../codec/mod.ts";
+import {
+  type FieldSink,
+  type FieldValue,
+  type FixMessage,
+  forEachField,
+  Framer,
+  MessageView,
+  Tag,
+} from "../codec/mod.ts";
 import { validationOptions } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
 import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
@@ -444,17 +452,9 @@ export class SessionRunner implements SessionHandle {
   #checkRisk(gate: RiskGate, message: FixMessage): void {
     const t = message.msgType;
     if (t !== "D" && t !== "G") return;
-    const f = message.fields;
-    let clOrdId = "", symbol = "", side = "", ordType = "", qty = NaN, price: number | undefined;
-    for (let i = 0; i < f.length; i++) {
-      const [tag, v] = f[i]!;
-      if (tag === Tag.ClOrdID) clOrdId = String(v);
-      else if (tag === Tag.Symbol) symbol = String(v);
-      else if (tag === Tag.Side) side = String(v);
-      else if (tag === Tag.OrdType) ordType = String(v);
-      else if (tag === Tag.OrderQty) qty = Number(v);
-      else if (tag === Tag.Price) price = Number(v);
-    }
+    const o = RISK_FIELDS.reset();
+    forEachField(message, o);
+    const { clOrdId, symbol, side, ordType, qty, price } = o;
     const decision = gate.check(
       {
         clOrdId,
@@ -1217,6 +1217,40 @@ export class SessionRunner implements SessionHandle {
     go.then(this.#onWritten, this.#onWriteFailed);
   }
 }
+
+/** The order fields a risk check reads, picked from a message as it writes them. */
+class RiskFields implements FieldSink {
+  clOrdId = "";
+  symbol = "";
+  side = "";
+  ordType = "";
+  qty = NaN;
+  price: number | undefined;
+
+  reset(): this {
+    this.clOrdId =
+      this.symbol =
+      this.side =
+      this.ordType =
+        "";
+    this.qty = NaN;
+    this.price = undefined;
+    return this;
+  }
+
+  field(tag: number, v: FieldValue): void {
+    if (tag === Tag.ClOrdID) this.clOrdId = String(v);
+    else if (tag === Tag.Symbol) this.symbol = String(v);
+    else if (tag === Tag.Side) this.side = String(v);
+    else if (tag === Tag.OrdType) this.ordType = String(v);
+    else if (tag === Tag.OrderQty) this.qty = Number(v);
+    else if (tag === Tag.Price) this.price = Number(v);
+  }
+
+  timestamp(): void {}
+}
+
+const RISK_FIELDS = new RiskFields();
 
 /** Uses of one pair of clock reads outside a read (see #turnClock). */
 const TURN_CLOCK_USES = 32;

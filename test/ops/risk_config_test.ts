@@ -8,6 +8,7 @@ import { type Field, type MessageView, Tag } from "../../src/codec/mod.ts";
 import type { Application, SessionHandle } from "../../src/engine/application.ts";
 import { buildGateway } from "../../src/engine/build.ts";
 import { loadConfig } from "../../src/engine/config.ts";
+import { newOrderSingle } from "../../src/app/messages.ts";
 import { SendRefusedError } from "../../src/engine/session_runner.ts";
 import { Operations } from "../../src/ops/operations.ts";
 import { waitFor } from "../engine/helpers.ts";
@@ -183,6 +184,49 @@ Deno.test("risk circuit breaker from fixg.yaml: more rejects than allowed stop n
     client.send(order("n2", 10, 1));
     await waitFor(() => client.counters.riskRejectsSeen === 3, "orders flow again (and are rejected again)");
     assert.equal(client.counters.outByType.get("D"), 3);
+  } finally {
+    await gw.stop();
+    await venue.gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("risk limits and order tracking read a builder's message without making its field list (its encoding fast path stays)", async () => {
+  const venue = await startVenue(lpApp());
+  const dir = await Deno.makeTempDir({ prefix: "fixg-risk-" });
+  const file = `${dir}/fixg.yaml`;
+  await Deno.writeTextFile(
+    file,
+    initiatorYaml(venue.gw.ports[0]!, "    risk: { maxOrderQty: 500, circuitBreaker: { enabled: false } }\n"),
+  );
+  const gw = await buildGateway(await loadConfig(file), {
+    logger: new LogCapture().logger("error"),
+    app: lpApp(),
+  });
+  await gw.start();
+  const client = gw.runners()[0]!;
+  const nos = (clOrdId: string, orderQty: number) =>
+    newOrderSingle({
+      clOrdId,
+      symbol: "IBM",
+      side: "1",
+      transactTimeMs: 0,
+      orderQty,
+      ordType: "2",
+      price: 10,
+    });
+  try {
+    await waitFor(() => client.loggedOn, "logged on");
+    assert.throws(
+      () => client.send(nos("big", 1000)),
+      /risk check quantity: OrderQty 1000 exceeds the limit 500/,
+    );
+    const ok = nos("ok", 100);
+    client.send(ok);
+    await waitFor(() => client.orders.open().length === 1, "the order within the limit acknowledged");
+    // Its field list was never made: risk check, order tracking and encoder all read the builder's data.
+    assert.equal(ok.writeBody!({ field: () => 0, timestamp: () => 0 }), true);
+    assert.equal(client.counters.riskRefusals, 1);
   } finally {
     await gw.stop();
     await venue.gw.stop();

@@ -9,8 +9,10 @@
  */
 import {
   type Field,
+  type FieldSink,
   type FieldValue,
   type FixMessage,
+  forEachField,
   formatTimestamp,
   type MessageView,
   Tag,
@@ -57,6 +59,48 @@ const SCAN_WINDOW = 16;
 const INITIAL_SLOTS = 1024;
 /** Request kinds by their number in the ring's kinds array. */
 const KIND_NAMES: readonly AckRequestKind[] = ["D", "G", "F"];
+
+/** What order tracking reads of a request sent, picked as the message writes its fields. */
+class SentFields implements FieldSink {
+  clOrdId: FieldValue | undefined;
+  orig: FieldValue | undefined;
+  side: FieldValue | undefined;
+  qty: FieldValue | undefined;
+  /** The fields a cancel must repeat (one as a tuple, several as a list). */
+  copy: Field | Field[] | undefined;
+
+  reset(): this {
+    this.clOrdId =
+      this.orig =
+      this.side =
+      this.qty =
+      this.copy =
+        undefined;
+    return this;
+  }
+
+  field(tag: number, value: FieldValue): void {
+    if (tag === Tag.ClOrdID) {
+      if (this.clOrdId === undefined) this.clOrdId = value;
+    } else if (tag === Tag.OrigClOrdID) {
+      if (this.orig === undefined) this.orig = value;
+    } else if (tag === Tag.Side) {
+      if (this.side === undefined) this.side = value;
+    } else if (tag === Tag.OrderQty) {
+      if (this.qty === undefined) this.qty = value;
+    } else if (tag < 1024 && tag >= 0 && IS_CANCEL_COPY_TAG[tag] === 1) {
+      const field: Field = [tag, value];
+      const copy = this.copy;
+      if (copy === undefined) this.copy = field;
+      else if (isFieldList(copy)) copy.push(field);
+      else this.copy = [copy, field];
+    }
+  }
+
+  timestamp(): void {}
+}
+
+const SENT_FIELDS = new SentFields();
 
 /**
  * Orders of one session.
@@ -135,31 +179,11 @@ export class OpenOrders {
   onSent(m: FixMessage, perfMs: number): void {
     const t = m.msgType;
     if (t !== "D" && t !== "G" && t !== "F") return;
-    // One pass over the fields picks what tracking needs (this runs for every order sent).
-    const f = m.fields;
-    let clOrdId: FieldValue | undefined;
-    let orig: FieldValue | undefined;
-    let side: FieldValue | undefined;
-    let qty: FieldValue | undefined;
-    let copy: Field | Field[] | undefined;
-    for (let i = 0; i < f.length; i++) {
-      const field = f[i]!;
-      const tag = field[0];
-      if (tag === Tag.ClOrdID) {
-        if (clOrdId === undefined) clOrdId = field[1];
-      } else if (tag === Tag.OrigClOrdID) {
-        if (orig === undefined) orig = field[1];
-      } else if (tag === Tag.Side) {
-        if (side === undefined) side = field[1];
-      } else if (tag === Tag.OrderQty) {
-        if (qty === undefined) qty = field[1];
-      } else if (tag < 1024 && tag >= 0 && IS_CANCEL_COPY_TAG[tag] === 1) {
-        // One field (the usual Symbol) is kept as the application's own tuple: nothing allocated.
-        if (copy === undefined) copy = field;
-        else if (isFieldList(copy)) copy.push(field);
-        else copy = [copy, field];
-      }
-    }
+    // One pass over the fields picks what tracking needs (this runs for every order sent), without
+    // making a builder's field list (which would end its encoding fast path).
+    const p = SENT_FIELDS.reset();
+    forEachField(m, p);
+    const { clOrdId, orig, side, qty, copy } = p;
     if (clOrdId === undefined) return;
     const id = asString(clOrdId);
     if (t === "D") {
