@@ -50,6 +50,22 @@ Deno.test("burst over two sessions: every order of both sessions answered and ac
   });
 });
 
+Deno.test("burst warm-up: whole bursts of the measured size first, none of them in the report", async () => {
+  const sim = await startLoopbackSimulator(defaultLpConfig());
+  try {
+    const o = await resolveBenchOptions(base(sim.port, { burst: "250x1", warmup: "0.001", mix: "new=1" }));
+    const { report, exitCode } = await runBench(o);
+    assert.equal(exitCode, 0);
+    assert.equal(report.sent, 250);
+    assert.equal(report.acknowledged, 250);
+    assert.equal(report.latency.orderToAck!.count, 250);
+    // One warm-up burst (the time was up after it), then the measured one: the simulator took both.
+    assert.equal(sim.simulator.stats(Date.now()).ordersReceived, 500);
+  } finally {
+    await sim.stop();
+  }
+});
+
 Deno.test("ramp: an impossible latency bound stops at the first step; a generous one sustains it", async () => {
   await withSimulator(async (port) => {
     const strict = await runBench(
