@@ -54,7 +54,10 @@ export function registerBench(program: Command): void {
     .option("--burst <n[xm]>", "load shape: n requests per session as fast as possible, m times")
     .option("--burst-pause-ms <ms>", "pause between bursts (default 200)")
     .option("--duration <sec>", "measured seconds of ping-pong and rate runs (default 5)")
-    .option("--warmup <sec>", "seconds of unmeasured load of the same shape first (whole bursts for --burst, one at least; default 1)")
+    .option(
+      "--warmup <sec>",
+      "seconds of unmeasured load of the same shape first (whole bursts for --burst, one at least; default 1)",
+    )
     .option("--sessions <n>", "initiator sessions, SenderCompIDs X, X2, X3... (default 1)")
     .option("--mix <spec>", "request mix, e.g. new=0.6,cancel=0.2,replace=0.15,md=0.05 (the default)")
     .option("--symbols <list>", "comma-separated built-in symbols (bench.yaml can define others)")
