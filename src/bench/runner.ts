@@ -333,7 +333,8 @@ async function runSessions(
     let nextTickSec = 1;
     let lastTotals = { sent: 0, acked: 0 };
     let phaseStartUs = nowUs();
-    let phaseTotalSec = o.warmupSec;
+    // A burst's warm-up runs whole bursts (it may outlast --warmup): no bar, the elapsed time only.
+    let phaseTotalSec = o.shape.kind === "burst" ? 0 : o.warmupSec;
     const totals = () => {
       let sent = 0, acked = 0;
       for (const s of sessions) {
