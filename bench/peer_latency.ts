@@ -6,6 +6,7 @@
  *   - fixg → fixg simulate-lp --ack-only (acknowledges only, like the QuickFIX acceptor: like for like)
  *   - jspurefix → jspurefix            (bench/peers/jspurefix under Node, jspurefix's memory store)
  *   - fixg → QuickFIX C++ acceptor     (bench/peers/quickfix qf_acceptor, MemoryStoreFactory)
+ *   - QuickFIX → QuickFIX (C++)        (qf_latency against qf_acceptor: QuickFIX on both sides, memory stores)
  *   - raw TCP (Deno)                   (the floor: 200-byte echo, no FIX)
  * each pinned (both processes on one CPU) and split (acceptor on CPU 1, client on CPU 0), and writes the
  * markdown table with ratios to stdout and, with --out FILE, to a file. With --repeat N every pair and mode
@@ -22,6 +23,7 @@ import {
   jspurefixUnavailable,
   type PeerCommand,
   quickfixAcceptorCommand,
+  quickfixLatencyCommand,
   quickfixUnavailable,
   rawTcpCommand,
   runPeerClient,
@@ -75,6 +77,9 @@ function parseArgs(argv: string[]): Plan {
   }
   return plan;
 }
+
+/** QuickFIX on both sides (bench/peers/quickfix: qf_latency against qf_acceptor), like jspurefix → jspurefix. */
+const QF_QF = "QuickFIX → QuickFIX (C++)";
 
 const pin = (c: PeerCommand, cpu: string): PeerCommand => ({
   cmd: "taskset",
@@ -246,6 +251,28 @@ if (import.meta.main) {
           }
         },
       });
+      pairs.push({
+        name: QF_QF,
+        async run(mode) {
+          const port = freePort();
+          const acceptor = await startPeer(
+            pin(quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }), serverCpu),
+          );
+          try {
+            const count = mode === "ping-pong" ? pingCount : plan.burst;
+            const peerMode = mode === "ping-pong" ? "pingpong" : "burst";
+            const r = await peerClient(
+              pin(
+                quickfixLatencyCommand({ port, mode: peerMode, count, warmup: Math.round(count / 5) }),
+                clientCpu,
+              ),
+            );
+            return rowFromPeerResult(QF_QF, label, modeLabel(mode), r);
+          } finally {
+            await acceptor.stop();
+          }
+        },
+      });
     }
     for (const mode of ["ping-pong", "burst"] as const) {
       const runs = new Map<string, LatencyRow[]>(pairs.map((p) => [p.name, []]));
@@ -275,6 +302,7 @@ if (import.meta.main) {
     const ack = find(FIXG_ACK, placement, "ping-pong");
     const js = find(JS, placement, "ping-pong");
     const qf = find(QF, placement, "ping-pong");
+    const qfqf = find(QF_QF, placement, "ping-pong");
     const raw = find(RAW, placement, "ping-pong");
     ratioLines.push(
       `- ${placement}, ping-pong p99: jspurefix / fixg = ${ratio(js?.p99Us, fixg?.p99Us)} (target ≥ 3; ` +
@@ -283,7 +311,9 @@ if (import.meta.main) {
         }, both acceptors only acknowledging); ` +
         `like for like (both acceptors only acknowledge): fixg→QuickFIX / fixg→fixg --ack-only = ${
           ratio(qf?.p99Us, ack?.p99Us)
-        } (target > 1); fixg→QuickFIX / fixg→fixg = ${ratio(qf?.p99Us, fixg?.p99Us)}; fixg→fixg / raw TCP = ${
+        } (target > 1); engine against itself (both acceptors only acknowledge): QuickFIX→QuickFIX / fixg→fixg --ack-only = ${
+          ratio(qfqf?.p99Us, ack?.p99Us)
+        }; fixg→QuickFIX / fixg→fixg = ${ratio(qf?.p99Us, fixg?.p99Us)}; fixg→fixg / raw TCP = ${
           ratio(fixg?.p99Us, raw?.p99Us)
         }`,
     );
@@ -292,7 +322,9 @@ if (import.meta.main) {
         rate(find(FIXG_ACK, placement, "burst"))
       }, fixg→fixg ${rate(find(FIXG, placement, "burst"))}, fixg→QuickFIX ${
         rate(find(QF, placement, "burst"))
-      }, jspurefix→jspurefix ${rate(find(JS, placement, "burst"))} (target ≥ 150,000)`,
+      }, QuickFIX→QuickFIX ${rate(find(QF_QF, placement, "burst"))}, jspurefix→jspurefix ${
+        rate(find(JS, placement, "burst"))
+      } (target ≥ 150,000)`,
     );
   }
   const text = [

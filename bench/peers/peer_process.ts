@@ -14,6 +14,7 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 export const PEER_PATHS = {
   quickfixAcceptor: `${ROOT}bench/peers/quickfix/build/qf_acceptor`,
   quickfixInitiator: `${ROOT}bench/peers/quickfix/build/qf_initiator`,
+  quickfixLatency: `${ROOT}bench/peers/quickfix/build/qf_latency`,
   jspurefixAcceptor: `${ROOT}bench/peers/jspurefix/acceptor.mjs`,
   jspurefixInitiator: `${ROOT}bench/peers/jspurefix/initiator.mjs`,
   rawTcp: `${ROOT}bench/peers/raw_tcp_pingpong.ts`,
@@ -28,7 +29,9 @@ export interface PeerCommand {
 
 /** Why the QuickFIX peers cannot run here, or undefined when they are built. */
 export function quickfixUnavailable(): string | undefined {
-  for (const path of [PEER_PATHS.quickfixAcceptor, PEER_PATHS.quickfixInitiator]) {
+  for (
+    const path of [PEER_PATHS.quickfixAcceptor, PEER_PATHS.quickfixInitiator, PEER_PATHS.quickfixLatency]
+  ) {
     try {
       Deno.statSync(path);
     } catch {
@@ -196,6 +199,29 @@ export function jspurefixInitiatorCommand(o: JspurefixInitiatorOptions): PeerCom
   return { cmd: "node", args };
 }
 
+/** Options of the QuickFIX latency client (bench/peers/quickfix/latency.cpp). */
+export interface QuickfixLatencyOptions {
+  host?: string;
+  port: number;
+  mode: "pingpong" | "burst";
+  count?: number;
+  warmup?: number;
+  senderCompId?: string;
+  targetCompId?: string;
+  timeoutSec?: number;
+}
+
+/** The command line of the QuickFIX latency client (the QuickFIX → QuickFIX row of the peer table). */
+export function quickfixLatencyCommand(o: QuickfixLatencyOptions): PeerCommand {
+  const args = [`${o.host ?? "127.0.0.1"}:${o.port}`, "--mode", o.mode];
+  if (o.count !== undefined) args.push("--count", String(o.count));
+  if (o.warmup !== undefined) args.push("--warmup", String(o.warmup));
+  if (o.senderCompId !== undefined) args.push("--sender-comp-id", o.senderCompId);
+  if (o.targetCompId !== undefined) args.push("--target-comp-id", o.targetCompId);
+  if (o.timeoutSec !== undefined) args.push("--timeout-sec", String(o.timeoutSec));
+  return { cmd: PEER_PATHS.quickfixLatency, args };
+}
+
 /** The command line of the raw TCP baseline (it starts its own echo server process). */
 export function rawTcpCommand(
   o: { mode: "pingpong" | "burst"; count?: number; warmup?: number },
@@ -206,7 +232,7 @@ export function rawTcpCommand(
   return { cmd: Deno.execPath(), args };
 }
 
-/** The result line of a latency client (jspurefix, raw TCP). */
+/** The result line of a latency client (jspurefix, QuickFIX, raw TCP). */
 export interface LatencyResult {
   peer: string;
   runtime: string;

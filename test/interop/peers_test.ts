@@ -11,6 +11,7 @@ import {
   type LatencyResult,
   QUICKFIX_MISSING,
   quickfixAcceptorCommand,
+  quickfixLatencyCommand,
   runPeerClient,
   runQuickfixInitiator,
   startPeer,
@@ -116,6 +117,36 @@ Deno.test({
     }
     const summary = acceptorExit.summary as { received: Record<string, number>; rejectsSent: number };
     assert.equal(summary.received["D"], 250);
+    assert.equal(summary.rejectsSent, 0);
+  },
+});
+
+Deno.test({
+  name: "QuickFIX latency client: ping-pong and burst, every order acknowledged and counted once",
+  ignore: QUICKFIX_MISSING !== undefined,
+  fn: async () => {
+    const acceptor = await startPeer(quickfixAcceptorCommand({ port: freePort(), targetCompIds: ["BENCH"] }));
+    let acceptorExit;
+    try {
+      for (const [mode, count, warmup] of [["pingpong", 300, 50], ["burst", 2000, 400]] as const) {
+        const exit = await runPeerClient(
+          quickfixLatencyCommand({ port: acceptor.port, mode, count, warmup, timeoutSec: 30 }),
+          45_000,
+        );
+        assert.equal(exit.code, 0, exit.stderr);
+        const result = exit.summary as unknown as LatencyResult;
+        assert.equal(result.peer, "quickfix");
+        assert.equal(result.mode, mode);
+        assert.equal(result.count, count);
+        assert.ok(result.p50Us > 0 && result.p50Us <= result.p99Us && result.p99Us <= result.maxUs);
+        assert.ok(result.msgsPerSec > 0);
+      }
+    } finally {
+      acceptorExit = await acceptor.stop();
+    }
+    // Two logons (141=Y each): the acceptor counts what it received over both.
+    const summary = acceptorExit.summary as { received: Record<string, number>; rejectsSent: number };
+    assert.equal(summary.received["D"], 350 + 2400);
     assert.equal(summary.rejectsSent, 0);
   },
 });
