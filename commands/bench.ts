@@ -71,6 +71,10 @@ export function registerBench(program: Command): void {
     .option("--no-delay", "TCP_NODELAY on (the default; printed in the effective settings)")
     .option("--rcvbuf <bytes>", "SO_RCVBUF of our sockets")
     .option("--sndbuf <bytes>", "SO_SNDBUF of our sockets")
+    .option(
+      "--read-spin-us <us>",
+      "spin each socket read up to this many µs before sleeping (needs a CPU of its own; docs/tuning.md)",
+    )
     .option("--lock-buffers", "mlock the hot-path buffers (mlockall is not used: V8 aborts under it)")
     .option("--json <file>", "write the report as JSON (docs/bench_json_schema.md)")
     .option("--html <file>", "write a self-contained HTML page with the percentile plot")

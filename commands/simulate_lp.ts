@@ -96,6 +96,10 @@ export function registerSimulateLp(program: Command): void {
     )
     .option("--behaviour-from-ms <ms>", "the flag behaviours start this long after start")
     .option("--behaviour-to-ms <ms>", "... and stop this long after start")
+    .option(
+      "--read-spin-us <us>",
+      "spin each read up to this many µs before sleeping (needs a CPU of its own; docs/tuning.md)",
+    )
     .option("--stats-interval <sec>", "print counters every N seconds (0 = only at exit)", "10")
     .option("--log-format <fmt>", "text | json", "text")
     .option("-v, --verbose", "log every message decoded")
@@ -125,6 +129,9 @@ export function registerSimulateLp(program: Command): void {
         config,
         logger,
         ...(f.heartbeat !== undefined ? { heartbeatIntervalSec: num(f.heartbeat, "--heartbeat", 1) } : {}),
+        ...(f.readSpinUs !== undefined
+          ? { readSpinUs: int(f.readSpinUs, "--read-spin-us", 0, 10_000_000) }
+          : {}),
       });
       const ops = f.adminPort === undefined ? undefined : await Operations.start(sim.gateway, {
         config: checkConfig(

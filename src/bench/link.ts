@@ -15,7 +15,9 @@ import { SessionRunner } from "../engine/session_runner.ts";
 import type { MessageStore } from "../store/types.ts";
 import { applySocketTuning, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
+import { withReadSpin } from "../transport/spin.ts";
 import { DenoConnection } from "../transport/tcp.ts";
+import type { Connection } from "../transport/types.ts";
 
 /** Reconnect quickly: a bench measures, it does not protect a venue from reconnect storms. */
 export const BENCH_RECONNECT: ReconnectPolicy = {
@@ -37,6 +39,8 @@ export interface BenchLinkOptions {
   validate: boolean;
   store: MessageStore;
   socket: SocketTuning;
+  /** Spin each read up to this many µs before sleeping (0 or absent: off; src/transport/spin.ts). */
+  readSpinUs?: number;
   /** Called with every application message (the view is valid during the call only). */
   onMessage: (view: MessageView) => void;
   logger?: Logger;
@@ -169,9 +173,15 @@ export class BenchLink {
         break;
       }
       const reports = applySocketTuning(raw, this.#o.socket);
+      let conn: Connection = new DenoConnection(raw);
+      if (this.#o.readSpinUs !== undefined && this.#o.readSpinUs > 0) {
+        const spun = withReadSpin(conn, this.#o.readSpinUs);
+        conn = spun.conn;
+        reports.push(spun.report);
+      }
       if (this.connections === 0) this.socketReports = reports;
       this.connections++;
-      const loggedOn = await this.runner.attach(new DenoConnection(raw));
+      const loggedOn = await this.runner.attach(conn);
       attempt = loggedOn ? 0 : attempt + 1;
     }
   }

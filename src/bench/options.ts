@@ -54,6 +54,8 @@ export interface BenchOptions {
   noDelay: boolean;
   rcvBufBytes: number | undefined;
   sndBufBytes: number | undefined;
+  /** Spin each socket read up to this many µs before sleeping (0: off; src/transport/spin.ts). */
+  readSpinUs: number;
   lockBuffers: boolean;
   /** Outputs. */
   jsonFile: string | undefined;
@@ -92,6 +94,7 @@ export interface BenchFlags {
   delay?: boolean;
   rcvbuf?: string;
   sndbuf?: string;
+  readSpinUs?: string;
   lockBuffers?: boolean;
   json?: string;
   html?: string;
@@ -456,6 +459,9 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
     noDelay: f.delay !== true,
     rcvBufBytes: bytes(f.rcvbuf, "--rcvbuf"),
     sndBufBytes: bytes(f.sndbuf, "--sndbuf"),
+    readSpinUs: f.readSpinUs === undefined
+      ? 0
+      : parseNumber(f.readSpinUs, "--read-spin-us", { integer: true, min: 0, max: 10_000_000 }),
     lockBuffers: f.lockBuffers === true,
     jsonFile: f.json,
     htmlFile: f.html,

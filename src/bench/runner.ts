@@ -292,6 +292,7 @@ async function runSessions(
         ...(o.rcvBufBytes === undefined ? {} : { rcvBufBytes: o.rcvBufBytes }),
         ...(o.sndBufBytes === undefined ? {} : { sndBufBytes: o.sndBufBytes }),
       },
+      readSpinUs: o.readSpinUs,
       onMessage: (view: MessageView) => {
         // Arrival = when its bytes were read (one clock read per read: the messages of one read
         // arrived together, and the time spent handling those before it is not the peer's latency).

@@ -174,6 +174,7 @@ export function socketTuningFor(config: FixgConfig): SocketTuning {
   if (t.rcvBufBytes !== undefined) s.rcvBufBytes = t.rcvBufBytes;
   if (t.sndBufBytes !== undefined) s.sndBufBytes = t.sndBufBytes;
   if (t.busyPollUs !== undefined) s.busyPollUs = t.busyPollUs;
+  if (t.readSpinUs !== undefined) s.readSpinUs = t.readSpinUs;
   return s;
 }
 

@@ -157,6 +157,7 @@ export const TUNING_FIELDS: Record<string, Schema> = {
   rcvBufBytes: { type: "int", min: 1, max: 1073741823 },
   sndBufBytes: { type: "int", min: 1, max: 1073741823 },
   busyPollUs: { type: "int", min: 0, max: 2147483647 },
+  readSpinUs: { type: "int", min: 0, max: 10000000 },
 };
 
 /** The whole file. Sections other helpers' features add (admin, tuning...) are listed here too. */
@@ -242,6 +243,7 @@ export interface FixgConfig {
     rcvBufBytes?: number;
     sndBufBytes?: number;
     busyPollUs?: number;
+    readSpinUs?: number;
   };
   /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
   reload: { watch: boolean };

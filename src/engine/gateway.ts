@@ -20,6 +20,7 @@ import { type SessionConfig, type SessionId, sessionKey } from "../session/types
 import type { MessageStore } from "../store/types.ts";
 import { applySocketTuning, type SocketLike, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
+import { withReadSpin } from "../transport/spin.ts";
 import { connectTcp, DenoConnection, listenTcp, type TlsOptions } from "../transport/tcp.ts";
 import type { Connection, Listener } from "../transport/types.ts";
 import type { Application } from "./application.ts";
@@ -525,7 +526,7 @@ export class Gateway {
       conn.close();
       return;
     }
-    this.#tune(conn, key);
+    conn = this.#tune(conn, key);
     const prefix = concat(got, total);
     this.logger.info("connect", `accepted ${conn.remoteAddr}`, entry.runner.key);
     await entry.runner.attach(conn, prefix);
@@ -557,15 +558,24 @@ export class Gateway {
     return { accept: true };
   }
 
-  /** Applies the socket knobs to a session connection; logs a knob when its outcome changes. */
-  #tune(conn: Connection, key: string): void {
+  /**
+   * Applies the socket knobs to a session connection (logging a knob when its outcome changes); returns the
+   * connection to use: wrapped for spinning reads when `readSpinUs` is set and it can spin.
+   */
+  #tune(conn: Connection, key: string): Connection {
     const t = this.#socketTuning;
-    if (!t || Object.keys(t).length === 0) return;
+    if (!t || Object.keys(t).length === 0) return conn;
     let sock: SocketLike | undefined;
     if (conn instanceof DenoConnection) sock = conn.raw;
     else if (conn instanceof TlsConnection) sock = conn.addresses() as unknown as Deno.Conn;
-    if (!sock) return;
-    for (const r of applySocketTuning(sock, t)) {
+    const reports = sock ? applySocketTuning(sock, t) : [];
+    let out = conn;
+    if (t.readSpinUs !== undefined && t.readSpinUs > 0) {
+      const spun = withReadSpin(conn, t.readSpinUs);
+      out = spun.conn;
+      reports.push(spun.report);
+    }
+    for (const r of reports) {
       const prev = this.#tuning.get(r.knob);
       this.#tuning.set(r.knob, r);
       if (prev && prev.ok === r.ok && prev.effective === r.effective) continue;
@@ -575,6 +585,7 @@ export class Gateway {
       if (r.ok) this.logger.info("tuning", text, key);
       else this.logger.warn("tuning", text, key);
     }
+    return out;
   }
 
   async #initiatorLoop(spec: GatewaySession): Promise<void> {
@@ -635,7 +646,7 @@ export class Gateway {
         break;
       }
       this.logger.info("connect", `connected to ${h.host}:${h.port}`, r.key);
-      this.#tune(conn, r.key);
+      conn = this.#tune(conn, r.key);
       const loggedOn = await r.attach(conn);
       this.logger.info("disconnect", `disconnected from ${h.host}:${h.port}`, r.key);
       if (loggedOn) attempt = 0;

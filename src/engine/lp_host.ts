@@ -174,6 +174,8 @@ export interface SimulatorOptions {
   config: LpConfig;
   logger: Logger;
   heartbeatIntervalSec?: number;
+  /** Spin each read for up to this many µs before parking (src/transport/spin.ts); 0 or absent: off. */
+  readSpinUs?: number;
 }
 
 /** A running simulator: the gateway, the core, and a stop function. */
@@ -216,7 +218,12 @@ export async function startSimulator(o: SimulatorOptions): Promise<RunningSimula
   // The host needs the gateway's runners and the gateway needs the host: tie the knot through a holder.
   const ref: { gateway: Gateway | undefined } = { gateway: undefined };
   const host = new LpHost(sim, (k) => ref.gateway?.runner(k), { logger: o.logger });
-  const gw = new Gateway({ store, app: host, logger: o.logger });
+  const gw = new Gateway({
+    store,
+    app: host,
+    logger: o.logger,
+    ...(o.readSpinUs !== undefined && o.readSpinUs > 0 ? { socketTuning: { readSpinUs: o.readSpinUs } } : {}),
+  });
   ref.gateway = gw;
   const pairs = o.config.sessions.length > 0
     ? o.config.sessions

@@ -257,6 +257,11 @@ export interface SocketTuning {
   sndBufBytes?: number;
   /** SO_BUSY_POLL microseconds. */
   busyPollUs?: number;
+  /**
+   * Spin reads for up to this many µs before parking (src/transport/spin.ts). Not a socket option: the
+   * gateway wraps the connection; `applySocketTuning` leaves it alone.
+   */
+  readSpinUs?: number;
 }
 
 /** Applies every given socket knob to a connection (or the buffer sizes to a listener) and reports each. */

@@ -66,6 +66,36 @@ Deno.test("burst warm-up: whole bursts of the measured size first, none of them 
   }
 });
 
+Deno.test("read spinning: every order of a burst answered, and the effective settings say it took effect", async () => {
+  await withSimulator(async (port) => {
+    const o = await resolveBenchOptions(base(port, { burst: "400x1", mix: "new=1", readSpinUs: "500" }));
+    assert.equal(o.readSpinUs, 500);
+    const { report, exitCode } = await runBench(o);
+    assert.equal(exitCode, 0);
+    assert.equal(report.acknowledged, 400);
+    assert.equal(report.lost, 0);
+    const spin = report.effectiveSettings.find((e) => e.knob === "read-spin");
+    assert.deepEqual(spin, { knob: "read-spin", requested: "500 µs", effective: "500 µs", ok: true });
+  });
+  await assert.rejects(
+    () => resolveBenchOptions(base(1, { readSpinUs: "-1" })),
+    /--read-spin-us/,
+  );
+  // The acceptor side (gateway tuning readSpinUs, as `simulate-lp --read-spin-us` and `tuning.readSpinUs`).
+  const sim = await startLoopbackSimulator(defaultLpConfig(), { readSpinUs: 500 });
+  try {
+    const { report, exitCode } = await runBench(
+      await resolveBenchOptions(base(sim.port, { burst: "300x1", mix: "new=1" })),
+    );
+    assert.equal(exitCode, 0);
+    assert.equal(report.acknowledged, 300);
+    const spin = sim.gateway.tuningReports().find((e) => e.knob === "read-spin");
+    assert.deepEqual(spin, { knob: "read-spin", requested: "500 µs", effective: "500 µs", ok: true });
+  } finally {
+    await sim.stop();
+  }
+});
+
 Deno.test("ramp: an impossible latency bound stops at the first step; a generous one sustains it", async () => {
   await withSimulator(async (port) => {
     const strict = await runBench(
