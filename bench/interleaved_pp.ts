@@ -10,7 +10,7 @@
  * pair of adjacent blocks is a paired sample, and the verdict is a sign test over the pairs' p99s.
  *
  * usage: ./deno run -A bench/interleaved_pp.ts [--pairs 10] [--block-sec 1] [--warmup-sec 2]
- *        [--placement pinned|split] [--out FILE] [--sim-v8-flags FLAGS]
+ *        [--placement pinned|split] [--out FILE] [--sim-v8-flags FLAGS] [--sim-read-spin-us US]
  *   pinned: the client and both acceptors on CPU 0; split: the acceptors on CPU 1, the client on CPU 0.
  */
 import { requestsInFlight } from "../src/bench/echo_tracker.ts";
@@ -31,10 +31,12 @@ interface Plan {
   out: string | undefined;
   /** V8 flags for the fixg simulator only (through DENO_V8_FLAGS at its start). */
   simV8Flags: string | undefined;
+  /** `simulate-lp --read-spin-us` (the simulator's reads poll instead of sleeping; split placement only). */
+  simReadSpinUs: number;
 }
 
 const USAGE =
-  "usage: bench/interleaved_pp.ts [--pairs 10] [--block-sec 1] [--warmup-sec 2] [--placement pinned|split] [--out FILE] [--sim-v8-flags FLAGS]";
+  "usage: bench/interleaved_pp.ts [--pairs 10] [--block-sec 1] [--warmup-sec 2] [--placement pinned|split] [--out FILE] [--sim-v8-flags FLAGS] [--sim-read-spin-us US]";
 
 function parseArgs(argv: string[]): Plan {
   const plan: Plan = {
@@ -44,6 +46,7 @@ function parseArgs(argv: string[]): Plan {
     placement: "pinned",
     out: undefined,
     simV8Flags: undefined,
+    simReadSpinUs: 0,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const a = argv[i], v = argv[i + 1];
@@ -54,7 +57,9 @@ function parseArgs(argv: string[]): Plan {
     else if (a === "--placement" && (v === "pinned" || v === "split")) plan.placement = v;
     else if (a === "--out") plan.out = v;
     else if (a === "--sim-v8-flags") plan.simV8Flags = v;
-    else fail(`bad argument ${a} ${v}\n${USAGE}`);
+    else if (a === "--sim-read-spin-us" && Number.isInteger(Number(v)) && Number(v) >= 0) {
+      plan.simReadSpinUs = Number(v);
+    } else fail(`bad argument ${a} ${v}\n${USAGE}`);
   }
   if (!(Number.isInteger(plan.pairs) && plan.pairs >= 1) || !(plan.blockSec > 0) || !(plan.warmupSec >= 0)) {
     fail(`--pairs must be a whole number >= 1, --block-sec > 0, --warmup-sec >= 0\n${USAGE}`);
@@ -150,7 +155,10 @@ async function main(): Promise<void> {
     port: 0,
     senderCompId: "LP",
     cpus: [serverCpu],
-    extraArgs: ["--ack-only"],
+    extraArgs: [
+      "--ack-only",
+      ...(plan.simReadSpinUs > 0 ? ["--read-spin-us", String(plan.simReadSpinUs)] : []),
+    ],
   });
   Deno.env.delete("DENO_V8_FLAGS");
   const qfPort = freePort();
@@ -216,7 +224,9 @@ async function main(): Promise<void> {
   const lines = [
     `Interleaved ping-pong, ${plan.pairs} pairs of ${plan.blockSec} s blocks, ${placement}${
       plan.simV8Flags === undefined ? "" : `, simulator V8 flags ${plan.simV8Flags}`
-    }, measured ${new Date().toISOString().slice(0, 16)}Z:`,
+    }${plan.simReadSpinUs > 0 ? `, simulator --read-spin-us ${plan.simReadSpinUs}` : ""}, measured ${
+      new Date().toISOString().slice(0, 16)
+    }Z:`,
     "",
     "| acceptor | round trips | p50 µs | p90 µs | p99 µs | p99.9 µs | max µs |",
     "|---|---:|---:|---:|---:|---:|---:|",
