@@ -7,6 +7,7 @@
  *   - jspurefix → jspurefix            (bench/peers/jspurefix under Node, jspurefix's memory store)
  *   - fixg → QuickFIX C++ acceptor     (bench/peers/quickfix qf_acceptor, MemoryStoreFactory)
  *   - QuickFIX → QuickFIX (C++)        (qf_latency against qf_acceptor: QuickFIX on both sides, memory stores)
+ *   - split only: fixg with read spinning (--read-spin-us: the acknowledger, then both sides)
  *   - raw TCP (Deno)                   (the floor: 200-byte echo, no FIX)
  * each pinned (both processes on one CPU) and split (acceptor on CPU 1, client on CPU 0), and writes the
  * markdown table with ratios to stdout and, with --out FILE, to a file. With --repeat N every pair and mode
@@ -78,6 +79,12 @@ function parseArgs(argv: string[]): Plan {
   return plan;
 }
 
+/** Read spinning (src/transport/spin.ts) in the split placement: the acknowledger only, then both sides. */
+const SPIN_US = 2000;
+const FIXG_ACK_SPIN = `fixg → fixg simulate-lp --ack-only --read-spin-us ${SPIN_US}`;
+const FIXG_BOTH_SPIN =
+  `fixg --read-spin-us ${SPIN_US} → fixg simulate-lp --ack-only --read-spin-us ${SPIN_US}`;
+
 /** QuickFIX on both sides (bench/peers/quickfix: qf_latency against qf_acceptor), like jspurefix → jspurefix. */
 const QF_QF = "QuickFIX → QuickFIX (C++)";
 
@@ -146,7 +153,7 @@ if (import.meta.main) {
     const serverCpu = placement === "pinned" ? "0" : "1";
     const clientCpu = "0";
     const label = placement === "pinned" ? "pinned, CPU 0" : "split, CPUs 0/1";
-    const fixgSim = (name: string, extraArgs: string[]): Pair => ({
+    const fixgSim = (name: string, extraArgs: string[], clientArgs: string[] = []): Pair => ({
       name,
       async run(mode) {
         const sim = await SimulatorChild.start({
@@ -156,7 +163,7 @@ if (import.meta.main) {
           extraArgs,
         });
         try {
-          const args = [...target(sim.port), ...(mode === "ping-pong" ? fixgPing : fixgBurst)];
+          const args = [...target(sim.port), ...(mode === "ping-pong" ? fixgPing : fixgBurst), ...clientArgs];
           return rowFromBenchReport(name, label, modeLabel(mode), await runFixgBenchProcess(args, clientCpu));
         } finally {
           await sim.stop();
@@ -208,6 +215,14 @@ if (import.meta.main) {
       fixgSim("fixg → fixg simulate-lp", []),
       fixgSim("fixg → fixg simulate-lp --ack-only", ["--ack-only"]),
     ];
+    if (placement === "split") {
+      // Read spinning needs a CPU per process: only in the split placement (docs/tuning.md).
+      const spin = ["--read-spin-us", String(SPIN_US)];
+      pairs.push(
+        fixgSim(FIXG_ACK_SPIN, ["--ack-only", ...spin]),
+        fixgSim(FIXG_BOTH_SPIN, ["--ack-only", ...spin], spin),
+      );
+    }
     if (jsMissing === undefined) {
       pairs.push({
         name: "jspurefix → jspurefix (Node)",
@@ -317,6 +332,17 @@ if (import.meta.main) {
           ratio(fixg?.p99Us, raw?.p99Us)
         }`,
     );
+    const ackSpin = find(FIXG_ACK_SPIN, placement, "ping-pong");
+    const bothSpin = find(FIXG_BOTH_SPIN, placement, "ping-pong");
+    if (ackSpin !== undefined || bothSpin !== undefined) {
+      ratioLines.push(
+        `- ${placement}, ping-pong p99 with read spinning (a CPU per process): like for like fixg→QuickFIX / fixg→fixg --ack-only --read-spin-us = ${
+          ratio(qf?.p99Us, ackSpin?.p99Us)
+        }; engine against itself QuickFIX→QuickFIX / fixg→fixg both spinning = ${
+          ratio(qfqf?.p99Us, bothSpin?.p99Us)
+        }; jspurefix / fixg both spinning = ${ratio(js?.p99Us, bothSpin?.p99Us)}`,
+      );
+    }
     ratioLines.push(
       `- ${placement}, burst throughput (orders acknowledged/s, one session): fixg→fixg --ack-only ${
         rate(find(FIXG_ACK, placement, "burst"))
