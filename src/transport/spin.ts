@@ -60,9 +60,13 @@ class LoopYield {
     });
   }
 
+  /** Closes the channel; a turn still awaited resolves at once (its read then sees the connection closed). */
   close(): void {
     this.#channel.port1.close();
     this.#channel.port2.close();
+    const r = this.#resolve;
+    this.#resolve = undefined;
+    r?.();
   }
 }
 

@@ -80,6 +80,20 @@ Deno.test("spinning read: after its budget the read parks and still returns the 
   }
 });
 
+Deno.test("spinning read: closing the connection while a read spins ends that read with null", async () => {
+  const { server, close } = await tcpPair();
+  try {
+    const spin = withReadSpin(new DenoConnection(server), 10_000_000).conn as SpinConnection;
+    const pending = spin.read(new Uint8Array(16)); // nothing to read: it polls and awaits a loop turn
+    await Promise.resolve();
+    spin.close(); // e.g. the session disconnects on a timer meanwhile
+    assert.equal(await pending, null);
+    assert.deepEqual(spin.stats, { spinReads: 0, parkedReads: 0 });
+  } finally {
+    close();
+  }
+});
+
 Deno.test("read spinning off (0) or impossible (in-memory connection): the connection is unchanged", () => {
   const [a, b] = memoryPair();
   const off = withReadSpin(a, 0);
