@@ -219,6 +219,13 @@ function placementNote(processes: ProcessPlacement[], o: BenchOptions, notes: st
     return;
   }
   const same = gen.cpus.length === 1 && sim.cpus.length === 1 && gen.cpus[0] === sim.cpus[0];
+  if (o.readSpinUs > 0 && gen.cpus.some((c) => sim.cpus.includes(c))) {
+    notes.push(
+      `--read-spin-us: the bench spins on a CPU the simulator may run on (CPUs ${
+        formatCpuList(gen.cpus)
+      }): the spinning takes time from it; give each process its own CPU (docs/tuning.md)`,
+    );
+  }
   if (same) {
     notes.push(
       `generator and simulator pinned to the same CPU ${
