@@ -2,6 +2,7 @@
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../session/types.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
 import type { MessageStore } from "../store/types.ts";
+import type { SocketTuning } from "../sys/socket.ts";
 import type { Application } from "./application.ts";
 import { Gateway, type ReconnectPolicy } from "./gateway.ts";
 import { Logger } from "./log.ts";
@@ -16,6 +17,8 @@ export interface QuickSessionOptions extends Partial<Omit<SessionConfig, "id" | 
   store?: MessageStore;
   logger?: Logger;
   reconnect?: ReconnectPolicy;
+  /** Socket knobs of the session's connections (TCP_NODELAY, buffers, read spinning: docs/tuning.md). */
+  socketTuning?: SocketTuning;
 }
 
 function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): SessionConfig {
@@ -28,6 +31,7 @@ function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): 
     store: _s,
     logger: _l,
     reconnect: _r,
+    socketTuning: _t,
     ...settings
   } = o;
   return {
@@ -44,6 +48,7 @@ export async function startInitiator(options: QuickSessionOptions, app: Applicat
     store: options.store ?? new MemoryMessageStore(),
     app,
     logger: options.logger ?? new Logger({ level: "warn" }),
+    ...(options.socketTuning ? { socketTuning: options.socketTuning } : {}),
   });
   gw.addInitiator({
     config: sessionConfig(options, "initiator"),
@@ -60,6 +65,7 @@ export async function startAcceptor(options: QuickSessionOptions, app: Applicati
     store: options.store ?? new MemoryMessageStore(),
     app,
     logger: options.logger ?? new Logger({ level: "warn" }),
+    ...(options.socketTuning ? { socketTuning: options.socketTuning } : {}),
   });
   const spec = { config: sessionConfig(options, "acceptor") };
   gw.addAcceptor({
