@@ -21,7 +21,13 @@ import { LoadGenerator } from "../src/app/load/generator.ts";
 import { LatencyHistogram } from "../src/metrics/histogram.ts";
 import { MemoryMessageStore } from "../src/store/memory_store.ts";
 import { setAffinity } from "../src/sys/affinity.ts";
-import { freePort, quickfixAcceptorCommand, quickfixUnavailable, startPeer } from "./peers/peer_process.ts";
+import {
+  freePort,
+  pinned,
+  quickfixAcceptorCommand,
+  quickfixUnavailable,
+  startPeer,
+} from "./peers/peer_process.ts";
 
 interface Plan {
   pairs: number;
@@ -147,8 +153,8 @@ async function main(): Promise<void> {
   const missing = quickfixUnavailable();
   if (missing !== undefined) fail(`the QuickFIX acceptor is not available: ${missing}`);
   const serverCpu = plan.placement === "pinned" ? 0 : 1;
-  const pinned = setAffinity([0], { allThreads: true });
-  if (!pinned.ok) console.error(`interleaved_pp: could not pin the client: ${pinned.warning}`);
+  const clientPin = setAffinity([0], { allThreads: true });
+  if (!clientPin.ok) console.error(`interleaved_pp: could not pin the client: ${clientPin.warning}`);
 
   if (plan.simV8Flags !== undefined) Deno.env.set("DENO_V8_FLAGS", plan.simV8Flags);
   const sim = await SimulatorChild.start({
@@ -162,17 +168,12 @@ async function main(): Promise<void> {
   });
   Deno.env.delete("DENO_V8_FLAGS");
   const qfPort = freePort();
-  const qf = await startPeer({
-    cmd: "taskset",
-    args: [
-      "-c",
+  const qf = await startPeer(
+    pinned(
+      quickfixAcceptorCommand({ port: qfPort, senderCompId: "LP", targetCompIds: ["BENCH"] }),
       String(serverCpu),
-      ...(() => {
-        const c = quickfixAcceptorCommand({ port: qfPort, senderCompId: "LP", targetCompIds: ["BENCH"] });
-        return [c.cmd, ...c.args];
-      })(),
-    ],
-  });
+    ),
+  );
   const runTag = (Date.now() % 60_466_176).toString(36);
   const fixg = new Target("fixg simulate-lp --ack-only", `${runTag}f.`);
   const quickfix = new Target("QuickFIX C++ acceptor", `${runTag}q.`);

@@ -22,7 +22,9 @@ import {
   jspurefixAcceptorCommand,
   jspurefixInitiatorCommand,
   jspurefixUnavailable,
+  type LatencyClientOptions,
   type PeerCommand,
+  pinned,
   quickfixAcceptorCommand,
   quickfixLatencyCommand,
   quickfixUnavailable,
@@ -87,11 +89,6 @@ const FIXG_BOTH_SPIN =
 
 /** QuickFIX on both sides (bench/peers/quickfix: qf_latency against qf_acceptor), like jspurefix → jspurefix. */
 const QF_QF = "QuickFIX → QuickFIX (C++)";
-
-const pin = (c: PeerCommand, cpu: string): PeerCommand => ({
-  cmd: "taskset",
-  args: ["-c", cpu, c.cmd, ...c.args],
-});
 
 function progress(text: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(`${text}\n`));
@@ -170,6 +167,28 @@ if (import.meta.main) {
         }
       },
     });
+    /** A peer engine on both sides: its acceptor on the server CPU, its latency client on the client CPU. */
+    const peerToPeer = (
+      name: string,
+      acceptor: (port: number) => PeerCommand,
+      client: (o: LatencyClientOptions) => PeerCommand,
+    ): Pair => ({
+      name,
+      async run(mode) {
+        const port = freePort();
+        const server = await startPeer(pinned(acceptor(port), serverCpu));
+        try {
+          const count = mode === "ping-pong" ? pingCount : plan.burst;
+          const peerMode = mode === "ping-pong" ? "pingpong" : "burst";
+          const r = await peerClient(
+            pinned(client({ port, mode: peerMode, count, warmup: Math.round(count / 5) }), clientCpu),
+          );
+          return rowFromPeerResult(name, label, modeLabel(mode), r);
+        } finally {
+          await server.stop();
+        }
+      },
+    });
     const pairs: Pair[] = [
       {
         name: "raw TCP (Deno)",
@@ -178,12 +197,12 @@ if (import.meta.main) {
           const count = mode === "ping-pong" ? pingCount : plan.burst;
           const warmup = Math.round(count / 5);
           if (placement === "pinned") {
-            const r = await peerClient(pin(rawTcpCommand({ mode: peerMode, count, warmup }), "0"));
+            const r = await peerClient(pinned(rawTcpCommand({ mode: peerMode, count, warmup }), "0"));
             return rowFromPeerResult("raw TCP (Deno)", label, modeLabel(mode), r);
           }
           const script = new URL("./peers/raw_tcp_pingpong.ts", import.meta.url).pathname;
           const server = await startPeer(
-            pin({ cmd: Deno.execPath(), args: ["run", "-A", script, "--role", "server"] }, serverCpu),
+            pinned({ cmd: Deno.execPath(), args: ["run", "-A", script, "--role", "server"] }, serverCpu),
           );
           try {
             const cmd: PeerCommand = {
@@ -205,7 +224,7 @@ if (import.meta.main) {
               "raw TCP (Deno)",
               label,
               modeLabel(mode),
-              await peerClient(pin(cmd, clientCpu)),
+              await peerClient(pinned(cmd, clientCpu)),
             );
           } finally {
             await server.stop();
@@ -224,26 +243,11 @@ if (import.meta.main) {
       );
     }
     if (jsMissing === undefined) {
-      pairs.push({
-        name: "jspurefix → jspurefix (Node)",
-        async run(mode) {
-          const port = freePort();
-          const acceptor = await startPeer(pin(jspurefixAcceptorCommand({ port }), serverCpu));
-          try {
-            const count = mode === "ping-pong" ? pingCount : plan.burst;
-            const peerMode = mode === "ping-pong" ? "pingpong" : "burst";
-            const r = await peerClient(
-              pin(
-                jspurefixInitiatorCommand({ port, mode: peerMode, count, warmup: Math.round(count / 5) }),
-                clientCpu,
-              ),
-            );
-            return rowFromPeerResult("jspurefix → jspurefix (Node)", label, modeLabel(mode), r);
-          } finally {
-            await acceptor.stop();
-          }
-        },
-      });
+      pairs.push(peerToPeer(
+        "jspurefix → jspurefix (Node)",
+        (port) => jspurefixAcceptorCommand({ port }),
+        jspurefixInitiatorCommand,
+      ));
     }
     if (qfMissing === undefined) {
       pairs.push({
@@ -251,7 +255,10 @@ if (import.meta.main) {
         async run(mode) {
           const port = freePort();
           const acceptor = await startPeer(
-            pin(quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }), serverCpu),
+            pinned(
+              quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }),
+              serverCpu,
+            ),
           );
           try {
             const args = [...target(port), ...(mode === "ping-pong" ? fixgPing : fixgBurst)];
@@ -266,28 +273,11 @@ if (import.meta.main) {
           }
         },
       });
-      pairs.push({
-        name: QF_QF,
-        async run(mode) {
-          const port = freePort();
-          const acceptor = await startPeer(
-            pin(quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }), serverCpu),
-          );
-          try {
-            const count = mode === "ping-pong" ? pingCount : plan.burst;
-            const peerMode = mode === "ping-pong" ? "pingpong" : "burst";
-            const r = await peerClient(
-              pin(
-                quickfixLatencyCommand({ port, mode: peerMode, count, warmup: Math.round(count / 5) }),
-                clientCpu,
-              ),
-            );
-            return rowFromPeerResult(QF_QF, label, modeLabel(mode), r);
-          } finally {
-            await acceptor.stop();
-          }
-        },
-      });
+      pairs.push(peerToPeer(
+        QF_QF,
+        (port) => quickfixAcceptorCommand({ port, senderCompId: "LP", targetCompIds: ["BENCH"] }),
+        quickfixLatencyCommand,
+      ));
     }
     for (const mode of ["ping-pong", "burst"] as const) {
       const runs = new Map<string, LatencyRow[]>(pairs.map((p) => [p.name, []]));

@@ -175,8 +175,8 @@ export function jspurefixAcceptorCommand(o: JspurefixAcceptorOptions): PeerComma
   return { cmd: "node", args };
 }
 
-/** Options of the jspurefix benchmark client (bench/peers/jspurefix/initiator.mjs). */
-export interface JspurefixInitiatorOptions {
+/** Options of a peer latency client (jspurefix's under Node, QuickFIX's qf_latency). */
+export interface LatencyClientOptions {
   host?: string;
   port: number;
   mode: "pingpong" | "burst";
@@ -185,41 +185,43 @@ export interface JspurefixInitiatorOptions {
   senderCompId?: string;
   targetCompId?: string;
   timeoutSec?: number;
+}
+
+/** Options of the jspurefix benchmark client (bench/peers/jspurefix/initiator.mjs). */
+export type JspurefixInitiatorOptions = LatencyClientOptions;
+
+/** The flags both latency clients take after where to connect. */
+function latencyClientFlags(o: LatencyClientOptions): string[] {
+  const args = ["--mode", o.mode];
+  if (o.count !== undefined) args.push("--count", String(o.count));
+  if (o.warmup !== undefined) args.push("--warmup", String(o.warmup));
+  if (o.senderCompId !== undefined) args.push("--sender-comp-id", o.senderCompId);
+  if (o.targetCompId !== undefined) args.push("--target-comp-id", o.targetCompId);
+  if (o.timeoutSec !== undefined) args.push("--timeout-sec", String(o.timeoutSec));
+  return args;
 }
 
 /** The command line of the jspurefix benchmark client (under Node). */
 export function jspurefixInitiatorCommand(o: JspurefixInitiatorOptions): PeerCommand {
-  const args = [PEER_PATHS.jspurefixInitiator, "--port", String(o.port), "--mode", o.mode];
+  const args = [PEER_PATHS.jspurefixInitiator, "--port", String(o.port)];
   if (o.host !== undefined) args.push("--host", o.host);
-  if (o.count !== undefined) args.push("--count", String(o.count));
-  if (o.warmup !== undefined) args.push("--warmup", String(o.warmup));
-  if (o.senderCompId !== undefined) args.push("--sender-comp-id", o.senderCompId);
-  if (o.targetCompId !== undefined) args.push("--target-comp-id", o.targetCompId);
-  if (o.timeoutSec !== undefined) args.push("--timeout-sec", String(o.timeoutSec));
-  return { cmd: "node", args };
+  return { cmd: "node", args: [...args, ...latencyClientFlags(o)] };
 }
 
 /** Options of the QuickFIX latency client (bench/peers/quickfix/latency.cpp). */
-export interface QuickfixLatencyOptions {
-  host?: string;
-  port: number;
-  mode: "pingpong" | "burst";
-  count?: number;
-  warmup?: number;
-  senderCompId?: string;
-  targetCompId?: string;
-  timeoutSec?: number;
-}
+export type QuickfixLatencyOptions = LatencyClientOptions;
 
 /** The command line of the QuickFIX latency client (the QuickFIX → QuickFIX row of the peer table). */
 export function quickfixLatencyCommand(o: QuickfixLatencyOptions): PeerCommand {
-  const args = [`${o.host ?? "127.0.0.1"}:${o.port}`, "--mode", o.mode];
-  if (o.count !== undefined) args.push("--count", String(o.count));
-  if (o.warmup !== undefined) args.push("--warmup", String(o.warmup));
-  if (o.senderCompId !== undefined) args.push("--sender-comp-id", o.senderCompId);
-  if (o.targetCompId !== undefined) args.push("--target-comp-id", o.targetCompId);
-  if (o.timeoutSec !== undefined) args.push("--timeout-sec", String(o.timeoutSec));
-  return { cmd: PEER_PATHS.quickfixLatency, args };
+  return {
+    cmd: PEER_PATHS.quickfixLatency,
+    args: [`${o.host ?? "127.0.0.1"}:${o.port}`, ...latencyClientFlags(o)],
+  };
+}
+
+/** `c` run under `taskset -c cpu`. */
+export function pinned(c: PeerCommand, cpu: string): PeerCommand {
+  return { cmd: "taskset", args: ["-c", cpu, c.cmd, ...c.args] };
 }
 
 /** The command line of the raw TCP baseline (it starts its own echo server process). */

@@ -17,28 +17,13 @@
  */
 import type { EffectReport } from "../sys/types.ts";
 import { findSocketFd } from "../sys/socket.ts";
-import { openLibc } from "../sys/libc.ts";
+import { type Libc, openLibc } from "../sys/libc.ts";
 import { DenoConnection } from "./tcp.ts";
 import type { Connection } from "./types.ts";
 
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;
 const EINTR = 4;
-
-const SYMBOLS = {
-  recv: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-type SpinLibc = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-
-let lib: SpinLibc | undefined;
-
-function spinLibc(): SpinLibc {
-  // openLibc() has already checked the platform and the permission; the two symbols are opened here once.
-  lib ??= Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  return lib;
-}
 
 /** One turn of the event loop (timers, I/O completions), without the 1 ms floor of setTimeout(0). */
 class LoopYield {
@@ -80,20 +65,21 @@ export class SpinConnection implements Connection {
   readonly #inner: DenoConnection;
   readonly #fd: number;
   readonly #spinMs: number;
-  readonly #libc: SpinLibc;
+  readonly #libc: Libc;
   readonly #errno: Deno.UnsafePointerView;
   #yield: LoopYield | undefined = new LoopYield();
   #closed = false;
 
-  constructor(inner: DenoConnection, fd: number, spinUs: number) {
+  constructor(inner: DenoConnection, fd: number, spinUs: number, libc: Libc) {
     this.#inner = inner;
     this.raw = inner.raw;
     this.remoteAddr = inner.remoteAddr;
     this.remoteHost = inner.remoteHost;
     this.#fd = fd;
     this.#spinMs = spinUs / 1000;
-    this.#libc = spinLibc();
-    this.#errno = new Deno.UnsafePointerView(this.#libc.__errno_location()!);
+    this.#libc = libc;
+    // errno's address on this thread, read after each failed poll (lastErrno would make a view per call).
+    this.#errno = new Deno.UnsafePointerView(libc.__errno_location()!);
   }
 
   async read(buf: Uint8Array): Promise<number | null> {
@@ -148,7 +134,7 @@ export function withReadSpin(conn: Connection, spinUs: number): { conn: Connecti
   const fd = findSocketFd(conn.raw);
   if (fd === undefined) return refuse("the socket's file descriptor was not found");
   return {
-    conn: new SpinConnection(conn, fd, spinUs),
+    conn: new SpinConnection(conn, fd, spinUs, l.libc),
     report: { knob: "read-spin", requested: `${spinUs} µs`, effective: `${spinUs} µs`, ok: true },
   };
 }
