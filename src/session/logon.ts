@@ -131,7 +131,9 @@ export function onAcceptorLogon(s: AwaitingLogonState, out: Out, nowMs: number, 
   setHeartbeat(s, hb);
   const active = toActive(s);
   if (seq === active.nextTargetSeq) consume(active, out, view, seq);
-  const o = { heartBtIntSec: hb, resetSeqNum: reset || s.config.resetOnLogon, credentials: false };
+  // 141=Y only when the peer asked: our own resetOnLogon resets silently (an unsolicited 141=Y would tell
+  // the peer to throw its numbers away), as the QuickFIX family does.
+  const o = { heartBtIntSec: hb, resetSeqNum: reset, credentials: false };
   active.ourLogonSeq = sendLogon(
     active,
     out,

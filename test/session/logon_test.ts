@@ -197,13 +197,13 @@ Deno.test("case 1S a: Logon with MsgSeqNum too high -> Logon, then ResendRequest
   assert.equal(t.state.resendRequested, undefined);
 });
 
-Deno.test("acceptor: resetOnLogon resets and answers 141=Y even when the peer did not ask", () => {
+Deno.test("acceptor: resetOnLogon resets silently (no 141=Y) when the peer did not ask (issue 13.1)", () => {
   const t = new Transcript({ seq: { nextSenderSeq: 5, nextTargetSeq: 9 }, config: { resetOnLogon: true } });
   t.connect();
   assert.deepEqual(t.recv("35=A|34=1|98=0|108=30"), [
     "store-reset",
     "persist-inbound 1",
-    "send admin 35=A|34=1|98=0|108=30|141=Y",
+    "send admin 35=A|34=1|98=0|108=30",
     "logon",
   ]);
 });
