@@ -157,6 +157,34 @@ export interface GatewaySessionStatus extends SessionStatus {
   inWindow: boolean;
 }
 
+/**
+ * Why a connection was refused before its session took it (counted in aggregate, never per peer):
+ * the reasons of `Gateway.refusals()` and of `fixg_prelogon_refused_total{reason}`.
+ */
+export type RefusalReason =
+  | "not-logon"
+  | "unknown-session"
+  | "disabled"
+  | "held"
+  | "schedule"
+  | "address"
+  | "certificate"
+  | "already-logged-on"
+  | "authentication";
+
+/** Every refusal reason, in a stable order (metrics list them all, zeros included). */
+export const REFUSAL_REASONS: readonly RefusalReason[] = [
+  "not-logon",
+  "unknown-session",
+  "disabled",
+  "held",
+  "schedule",
+  "address",
+  "certificate",
+  "already-logged-on",
+  "authentication",
+];
+
 /** Kill switch state. */
 export interface KillSwitchState {
   engaged: boolean;
@@ -189,6 +217,8 @@ export class Gateway {
   #kill: KillSwitchState = { engaged: false, reason: undefined, sinceMs: undefined };
   readonly #tuning = new Map<string, EffectReport>();
   #socketTuning: SocketTuning | undefined;
+  readonly #refusals = new Map<RefusalReason, number>();
+  readonly #opening = new Map<string, Promise<Entry>>();
 
   constructor(options: GatewayOptions) {
     this.#opts = options;
@@ -238,6 +268,15 @@ export class Gateway {
   /** Status of every session. */
   statuses(): GatewaySessionStatus[] {
     return [...this.#entries.keys()].map((k) => this.sessionStatus(k)!);
+  }
+
+  /** Connections refused before a session took them, by reason (aggregate: no peer or session detail). */
+  refusals(): Map<RefusalReason, number> {
+    return new Map(REFUSAL_REASONS.map((r) => [r, this.#refusals.get(r) ?? 0]));
+  }
+
+  #countRefusal(reason: RefusalReason): void {
+    this.#refusals.set(reason, (this.#refusals.get(reason) ?? 0) + 1);
   }
 
   /** The latest report of each socket knob, from the most recent connection. */
@@ -390,10 +429,21 @@ export class Gateway {
     this.#scheduleTimer = setInterval(() => this.#checkSchedules(), 1000);
   }
 
-  async #open(spec: GatewaySession): Promise<Entry> {
+  /** Opens a session once, even when two connections ask for the same new session at the same time. */
+  #open(spec: GatewaySession): Promise<Entry> {
     const key = sessionKey(spec.config.id);
     const existing = this.#entries.get(key);
-    if (existing) return existing;
+    if (existing) return Promise.resolve(existing);
+    let p = this.#opening.get(key);
+    if (!p) {
+      p = this.#create(spec).finally(() => this.#opening.delete(key));
+      this.#opening.set(key, p);
+    }
+    return p;
+  }
+
+  async #create(spec: GatewaySession): Promise<Entry> {
+    const key = sessionKey(spec.config.id);
     const store = await this.#opts.store.openSession(key, this.#clock.nowMs());
     const runner = SessionRunner.create(spec.config, store, spec.app ?? this.#opts.app, {
       logger: this.logger,
@@ -426,7 +476,7 @@ export class Gateway {
   }
 
   /** Reads until the first frame, finds its session, hands the connection over (or closes it silently). */
-  async #handleAccepted(conn: Connection, spec: AcceptorSpec): Promise<void> {
+  async #handleAccepted(conn: Connection, acceptor: AcceptorSpec): Promise<void> {
     this.#pendingConns.add(conn);
     const got: Uint8Array[] = [];
     let total = 0;
@@ -465,10 +515,13 @@ export class Gateway {
       conn.close();
       return;
     }
-    const refuse = (why: string, refusedKey?: string) => {
+    const refuse = (why: string, reason: RefusalReason, refusedKey?: string) => {
       // FIX: a Logon that fails authentication is answered by disconnecting; no Logout is sent, as it would
-      // consume a sequence number of a session the peer may not own (test case 1S c).
-      if (refusedKey !== undefined) this.#entries.get(refusedKey)!.runner.counters.logonsRefused++;
+      // consume a sequence number of a session the peer may not own (test case 1S c). Only sessions that
+      // already exist count refusals; every refusal is counted in aggregate by reason.
+      this.#countRefusal(reason);
+      const refused = refusedKey === undefined ? undefined : this.#entries.get(refusedKey);
+      if (refused) refused.runner.counters.logonsRefused++;
       this.logger.warn(
         "logon-refused",
         `${why} (from ${conn.remoteAddr}); disconnected without sending`,
@@ -476,55 +529,63 @@ export class Gateway {
       );
       conn.close();
     };
-    if (first.msgType !== "A") return refuse(`first message is MsgType ${first.msgType}, not Logon`);
+    if (first.msgType !== "A") {
+      return refuse(`first message is MsgType ${first.msgType}, not Logon`, "not-logon");
+    }
     const begin = first.getString(Tag.BeginString) ?? "";
     const theirs = first.getString(Tag.SenderCompID) ?? "";
     const ours = first.getString(Tag.TargetCompID) ?? "";
     const id: SessionId = { beginString: begin, senderCompId: ours, targetCompId: theirs };
     let entry = this.#entries.get(sessionKey(id));
-    if (!entry) {
-      const tpl = spec.templates?.find((t) =>
+    // A dynamic session is only described until its peer is authenticated: nothing is created,
+    // registered or journaled for a peer that has not proved who it is.
+    let spec: GatewaySession;
+    if (entry) spec = entry.spec;
+    else {
+      const tpl = acceptor.templates?.find((t) =>
         t.config.id.senderCompId === ours && t.config.id.beginString === begin &&
         t.config.id.targetCompId === "*"
       );
-      if (!tpl) return refuse(`unknown session ${sessionKey(id)}`);
-      const dyn: GatewaySession = {
-        ...tpl,
-        config: { ...tpl.config, id: { ...tpl.config.id, targetCompId: theirs } },
-      };
-      entry = await this.#open(dyn);
-      this.logger.info(
-        "session-created",
-        `dynamic session ${entry.runner.key} from template`,
-        entry.runner.key,
-      );
+      if (!tpl) return refuse(`unknown session ${sessionKey(id)}`, "unknown-session");
+      spec = { ...tpl, config: { ...tpl.config, id: { ...tpl.config.id, targetCompId: theirs } } };
     }
-    const key = entry.runner.key;
-    if (entry.spec.enabled === false) return refuse(`session ${key} is disabled`, key);
-    if (entry.held) return refuse(`session ${key} is held down by an operator`, key);
-    if (!inWindow(entry.spec.schedule, this.#clock.nowMs())) {
-      return refuse(`session ${key} is outside its schedule`, key);
+    const key = sessionKey(spec.config.id);
+    const known = entry ? key : undefined;
+    if (spec.enabled === false) return refuse(`session ${key} is disabled`, "disabled", known);
+    if (entry?.held) return refuse(`session ${key} is held down by an operator`, "held", known);
+    if (!inWindow(spec.schedule, this.#clock.nowMs())) {
+      return refuse(`session ${key} is outside its schedule`, "schedule", known);
     }
-    if (entry.spec.allowedAddresses && !entry.spec.allowedAddresses.includes(conn.remoteHost)) {
-      return refuse(`address ${conn.remoteHost} not allowed for ${key}`, key);
+    if (spec.allowedAddresses && !spec.allowedAddresses.includes(conn.remoteHost)) {
+      return refuse(`address ${conn.remoteHost} not allowed for ${key}`, "address", known);
     }
     const peer = conn instanceof TlsConnection ? conn.peerIdentity() : undefined;
-    const allowedNames = entry.spec.tlsMaterial?.allowedClientNames;
+    const allowedNames = spec.tlsMaterial?.allowedClientNames;
     if (allowedNames !== undefined && !identityAllowed(peer, allowedNames)) {
-      return refuse(`client certificate ${peer?.commonName ?? "(none)"} is not allowed for ${key}`, key);
+      return refuse(
+        `client certificate ${peer?.commonName ?? "(none)"} is not allowed for ${key}`,
+        "certificate",
+        known,
+      );
     }
-    if (entry.runner.connected) {
-      return refuse(`session ${key} is already logged on from another connection`, key);
+    if (entry?.runner.connected) {
+      return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", known);
     }
-    const decision = await this.#authenticate(entry, first, conn, peer);
-    if (!decision.accept) return refuse(`not authorised: ${decision.reason}`, key);
-    // Another connection may have logged on while the credentials were being checked.
-    if (entry.runner.connected) {
-      return refuse(`session ${key} is already logged on from another connection`, key);
-    }
+    const decision = await this.#authenticate(spec, key, first, conn, peer);
+    if (!decision.accept) return refuse(`not authorised: ${decision.reason}`, "authentication", known);
     if (this.#stopping) {
       conn.close();
       return;
+    }
+    if (!entry) {
+      entry = this.#entries.get(key) ?? await this.#open(spec);
+      if (entry.spec === spec) {
+        this.logger.info("session-created", `dynamic session ${key} from template`, key);
+      }
+    }
+    // Another connection may have logged on while the credentials were being checked.
+    if (entry.runner.connected) {
+      return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", key);
     }
     conn = this.#tune(conn, key);
     const prefix = concat(got, total);
@@ -534,12 +595,12 @@ export class Gateway {
   }
 
   async #authenticate(
-    entry: Entry,
+    spec: GatewaySession,
+    key: string,
     logon: MessageView,
     conn: Connection,
     peer: ReturnType<TlsConnection["peerIdentity"]>,
   ): Promise<AuthDecision> {
-    const spec = entry.spec;
     if (spec.authentication === "users") {
       const users = this.#opts.users;
       if (!users) return { accept: false, reason: "no users configured" };
@@ -547,7 +608,7 @@ export class Gateway {
       if (!d.accept) return d;
     }
     if (spec.logonHook) {
-      const ctx: LogonContext = { key: entry.runner.key, remoteHost: conn.remoteHost };
+      const ctx: LogonContext = { key, remoteHost: conn.remoteHost };
       if (peer) ctx.clientCertNames = [...(peer.commonName ? [peer.commonName] : []), ...peer.altNames];
       try {
         return await spec.logonHook(logon, ctx);

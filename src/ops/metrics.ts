@@ -243,6 +243,12 @@ export function gatewayFamilies(
     type: "histogram",
     samples: ack,
   });
+  fams.push(value(
+    "fixg_prelogon_refused_total",
+    "Connections refused before a session took them (bad Logon, unknown session, failed authentication...), by reason; never per peer.",
+    "counter",
+    [...gw.refusals()].map(([reason, n]) => ({ labels: { reason }, value: n })),
+  ));
   const k = gw.killSwitch;
   fams.push(
     value("fixg_kill_switch_engaged", "1 while the kill switch is engaged.", "gauge", [{
