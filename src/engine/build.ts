@@ -226,6 +226,7 @@ export async function sessionSpecFor(
     spec.schedule = e.schedule as Schedule;
   }
   if (Array.isArray(e.allowedAddresses)) spec.allowedAddresses = e.allowedAddresses as string[];
+  if (typeof e.maxHeartBtIntSec === "number") spec.maxHeartBtIntSec = e.maxHeartBtIntSec;
   const tls = await tlsFor(e, where);
   if (tls) spec.tlsMaterial = tls;
   const th = e.throttle as Record<string, number | string> | undefined;

@@ -64,6 +64,7 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   app: { type: "string", enum: ["echo", "log", "none"] },
   enabled: { type: "bool" },
   allowedAddresses: { type: "strings" },
+  maxHeartBtIntSec: { type: "int", min: 1 },
   reconnect: {
     type: "object",
     fields: {

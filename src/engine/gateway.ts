@@ -98,6 +98,8 @@ export interface GatewaySession {
   allowedUsers?: string[];
   /** Acceptor: a custom Logon check (after the users check, if any). */
   logonHook?: LogonHook;
+  /** Acceptor: the largest HeartBtInt (108) a peer's Logon may ask for, seconds (default 3600). */
+  maxHeartBtIntSec?: number;
   /** Acceptor: source addresses allowed to log on (IP strings); any when absent. */
   allowedAddresses?: string[];
   /** Disabled sessions are not connected and refuse logons. */
@@ -170,6 +172,7 @@ export type RefusalReason =
   | "address"
   | "certificate"
   | "already-logged-on"
+  | "heartbeat"
   | "authentication";
 
 /** Every refusal reason, in a stable order (metrics list them all, zeros included). */
@@ -182,8 +185,12 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "address",
   "certificate",
   "already-logged-on",
+  "heartbeat",
   "authentication",
 ];
+
+/** Largest HeartBtInt (108) an acceptor takes from a peer by default, seconds: beyond it liveness is lost. */
+export const DEFAULT_MAX_HEARTBTINT_SEC = 3600;
 
 /** Kill switch state. */
 export interface KillSwitchState {
@@ -570,6 +577,11 @@ export class Gateway {
     }
     if (entry?.runner.connected) {
       return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", known);
+    }
+    const hb = first.getInt(Tag.HeartBtInt);
+    const maxHb = spec.maxHeartBtIntSec ?? DEFAULT_MAX_HEARTBTINT_SEC;
+    if (hb !== undefined && hb > maxHb) {
+      return refuse(`HeartBtInt (108) ${hb} s is above the maximum ${maxHb} s`, "heartbeat", known);
     }
     const decision = await this.#authenticate(spec, key, first, conn, peer);
     if (!decision.accept) return refuse(`not authorised: ${decision.reason}`, "authentication", known);

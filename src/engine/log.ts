@@ -109,7 +109,7 @@ export class Logger {
           Object.entries(r.data).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
             .join(" ");
       }
-      this.#sink(line);
+      this.#sink(escapeControls(line));
     }
   }
 
@@ -154,6 +154,23 @@ export class Logger {
       return f;
     }).join("|") + "|";
   }
+}
+
+// deno-lint-ignore no-control-regex
+const CONTROLS = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/**
+ * A text log line with every control character escaped (`\n`, `\r`, `\t`, `\xHH`, `\uHHHH`): values a
+ * peer sent (CompIDs, MsgType, user names) can neither forge a line nor carry terminal escapes.
+ */
+export function escapeControls(line: string): string {
+  return line.replace(CONTROLS, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    const code = c.charCodeAt(0);
+    return code > 0xff ? `\\u${code.toString(16).padStart(4, "0")}` : `\\x${code.toString(16).padStart(2, "0")}`;
+  });
 }
 
 function withOptional(r: LogRecord, session?: string, data?: Record<string, unknown>): LogRecord {

@@ -73,3 +73,69 @@ sessions:
     await gw.stop();
   }
 });
+
+Deno.test("text log: a newline or ANSI escape a peer sends in SenderCompID or MsgType is escaped, never a forged line", async () => {
+  const logs = new LogCapture();
+  const { gw } = await startGateway(
+    `store: { type: memory }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
+`,
+    { logger: logs.logger("info", "text") },
+  );
+  try {
+    const port = gw.ports[0]!;
+    const forged = "X\n2026-01-01T00:00:00.000Z ERROR - kill-switch: ENGAGED (forged)";
+    const a = await RawClient.connect(port);
+    await a.send(logon(forged, "ISLD"));
+    await a.finished();
+    const b = await RawClient.connect(port);
+    await b.send(frame("FIX.4.4", "D\x1b[31mRED\r", "49=TW|56=ISLD|34=1|52=<TIME>"));
+    await b.finished();
+    await waitFor(() => logs.grep(/logon-refused/).length === 2, "two refusals");
+    for (const l of logs.lines) {
+      assert.equal(/[\x00-\x1f\x7f]/.test(l), false, `control character in ${JSON.stringify(l)}`);
+    }
+    assert.equal(logs.grep(/^2026-01-01T00:00:00.000Z ERROR/).length, 0);
+    const [unknown, notLogon] = logs.grep(/logon-refused/);
+    assert.match(unknown!, /unknown session FIX\.4\.4:ISLD->X\\n2026-01-01T00:00:00\.000Z ERROR - kill-switch: ENGAGED \(forged\) \(from/);
+    assert.match(notLogon!, /first message is MsgType D\\x1b\[31mRED\\r, not Logon/);
+  } finally {
+    await gw.stop();
+  }
+});
+
+Deno.test("a peer's HeartBtInt above maxHeartBtIntSec (default 3600) is refused with the reason; at the maximum it logs on", async () => {
+  const logs = new LogCapture();
+  const { gw } = await startGateway(
+    `store: { type: memory }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW2, maxHeartBtIntSec: 60 }
+`,
+    { logger: logs.logger("info") },
+  );
+  try {
+    const port = gw.ports[0]!;
+    for (const [who, hb] of [["TW", 99_999_999_999], ["TW", 3601], ["TW2", 61]] as const) {
+      const c = await RawClient.connect(port);
+      await c.send(logon(who, "ISLD", "", hb));
+      await c.finished();
+      assert.equal(c.bytesReceived, 0);
+    }
+    const msgs = logs.grep(/logon-refused/).map((l) => JSON.parse(l).msg as string);
+    assert.equal(msgs.length, 3);
+    assert.match(msgs[0]!, /^HeartBtInt \(108\) 99999999999 s is above the maximum 3600 s \(from/);
+    assert.match(msgs[1]!, /^HeartBtInt \(108\) 3601 s is above the maximum 3600 s \(from/);
+    assert.match(msgs[2]!, /^HeartBtInt \(108\) 61 s is above the maximum 60 s \(from/);
+    assert.equal(gw.runner("FIX.4.4:ISLD->TW")!.counters.logonsRefused, 2);
+    assert.equal(gw.refusals().get("heartbeat"), 3);
+    const ok = await RawClient.connect(port);
+    await ok.send(logon("TW2", "ISLD", "", 60));
+    await waitFor(() => ok.frames.length === 1, "logon reply");
+    assert.match(ok.frames[0]!, /\|108=60\|/);
+    ok.close();
+  } finally {
+    await gw.stop();
+  }
+});
