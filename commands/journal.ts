@@ -22,6 +22,8 @@ import {
   type VerifyReport,
 } from "../src/store/reader.ts";
 import { repairJournal, type RepairReport } from "../src/store/repair.ts";
+import { maskFields, SECRET_TAGS } from "../src/store/secrets.ts";
+import { loadConfig } from "../src/engine/config.ts";
 
 /** Where a journal command writes: text (UTF-8) and raw bytes (FIX export keeps bytes as they are). */
 export interface CommandOutput {
@@ -44,6 +46,8 @@ export interface RecordFilter {
 export interface InspectOptions {
   filter: RecordFilter;
   json: boolean;
+  /** Tags whose values are printed as "***" (default: Password 554 and NewPassword 925); empty shows everything. */
+  maskTags?: ReadonlySet<number>;
   /** Keep tailing until this signal aborts. */
   follow?: AbortSignal;
   pollMs?: number;
@@ -68,6 +72,41 @@ export function parseFilter(
     f.types = new Set(types);
   }
   return f;
+}
+
+/** The default tags inspect and export mask: Password (554), NewPassword (925). */
+export const DEFAULT_MASK_TAGS: ReadonlySet<number> = new Set(SECRET_TAGS);
+
+/**
+ * The tags to mask from the flags: none with `--show-secrets`; otherwise 554 and 925, the tags of
+ * `--mask-tags` and the `log.maskTags` of the `--config` file.
+ */
+export async function parseMaskTags(
+  flags: { showSecrets?: boolean; maskTags?: string; config?: string },
+): Promise<ReadonlySet<number>> {
+  if (flags.showSecrets === true) {
+    if (flags.maskTags !== undefined) {
+      throw new ConfigError(`--show-secrets and --mask-tags exclude each other`);
+    }
+    return new Set();
+  }
+  const tags = new Set(DEFAULT_MASK_TAGS);
+  if (flags.maskTags !== undefined) {
+    for (const t of flags.maskTags.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+      if (!/^[1-9]\d{0,9}$/.test(t)) {
+        throw new ConfigError(`--mask-tags takes tag numbers, e.g. 1,58 (got "${t}")`);
+      }
+      tags.add(Number(t));
+    }
+  }
+  if (flags.config !== undefined) {
+    const config = await loadConfig(flags.config);
+    for (const t of config.log.maskTags ?? []) {
+      const n = Number(t);
+      if (Number.isInteger(n) && n > 0) tags.add(n);
+    }
+  }
+  return tags;
 }
 
 function parseSeq(flag: string, s: string): number {
@@ -131,6 +170,7 @@ export async function inspectJournal(
   const dictFor = dictionaries();
   const view = new MessageView();
   const seenOpen = new Map<number, string>();
+  const mask = options.maskTags ?? DEFAULT_MASK_TAGS;
   let printed = 0;
   const visit = (r: JournalRecord) => {
     const msgType = r.type === "message" ? msgTypeOf(r.payload) : "";
@@ -172,8 +212,9 @@ export async function inspectJournal(
       }
       return;
     }
-    view.parseInto(r.payload, 0, r.payload.length);
-    const m = describeMessage(view, dictFor(beginStringOf(r.payload)), 0);
+    const payload = maskFields(r.payload, mask);
+    view.parseInto(payload, 0, payload.length);
+    const m = describeMessage(view, dictFor(beginStringOf(payload)), 0);
     if (options.json) {
       const o: Record<string, unknown> = {
         segment: r.file,
@@ -293,6 +334,7 @@ export function exportJournal(
   format: "fix" | "json" | "csv",
   filter: RecordFilter,
   out: CommandOutput,
+  maskTags: ReadonlySet<number> = DEFAULT_MASK_TAGS,
 ): number {
   const reader = JournalReader.open(dir);
   const nl = new Uint8Array([0x0a]);
@@ -304,11 +346,12 @@ export function exportJournal(
     const msgType = msgTypeOf(r.payload);
     if (!matches(r, filter, msgType)) return;
     n++;
+    const payload = maskFields(r.payload, maskTags);
     if (format === "fix") {
-      out.bytes(r.payload);
+      out.bytes(payload);
       out.bytes(nl);
     } else if (format === "json") {
-      view.parseInto(r.payload, 0, r.payload.length);
+      view.parseInto(payload, 0, payload.length);
       const fields: Array<[number, string]> = view.toPairs();
       out.text(
         JSON.stringify({
@@ -322,9 +365,9 @@ export function exportJournal(
         }) + "\n",
       );
     } else {
-      const msg = latin1String(r.payload, 0, r.payload.length).replaceAll("\x01", "|");
+      const msg = latin1String(payload, 0, payload.length).replaceAll("\x01", "|");
       out.text(
-        [iso(r.wallMs), r.sessionKey, r.direction ?? "", r.epoch, r.seq, msgType, r.payload.length, msg].map(
+        [iso(r.wallMs), r.sessionKey, r.direction ?? "", r.epoch, r.seq, msgType, payload.length, msg].map(
           csvCell,
         ).join(",") + "\n",
       );
@@ -456,6 +499,13 @@ export function registerJournal(program: Command): void {
     .option("--type <types>", "only messages of these MsgTypes, comma separated, e.g. D,8")
     .option("--json", "one JSON object per record", false)
     .option(
+      "--show-secrets",
+      "print Password (554), NewPassword (925) and other masked tags as stored",
+      false,
+    )
+    .option("--mask-tags <tags>", "also print these tags as *** (comma separated numbers, e.g. 1,58)")
+    .option("--config <file>", "also mask the log.maskTags of this fixg config")
+    .option(
       "--follow",
       "after the end, keep printing records as a live gateway writes them (Ctrl-C stops)",
       false,
@@ -463,7 +513,8 @@ export function registerJournal(program: Command): void {
     .action(async (dir, opts) => {
       const filter = parseFilter(opts, Date.now());
       const out = new StdoutOutput();
-      const options: InspectOptions = { filter, json: opts.json };
+      const maskTags = await parseMaskTags(opts);
+      const options: InspectOptions = { filter, json: opts.json, maskTags };
       let stop: (() => void) | undefined;
       if (opts.follow) {
         const ac = new AbortController();
@@ -524,13 +575,21 @@ export function registerJournal(program: Command): void {
     .option("--to <seq>", "only messages with MsgSeqNum <= SEQ")
     .option("--since <time>", "only messages from TIME (as for inspect)")
     .option("--type <types>", "only these MsgTypes, comma separated")
-    .action((dir, opts) => {
+    .option(
+      "--show-secrets",
+      "write Password (554), NewPassword (925) and other masked tags as stored",
+      false,
+    )
+    .option("--mask-tags <tags>", "also write these tags as *** (comma separated numbers, e.g. 1,58)")
+    .option("--config <file>", "also mask the log.maskTags of this fixg config")
+    .action(async (dir, opts) => {
       if (opts.format !== "fix" && opts.format !== "json" && opts.format !== "csv") {
         throw new ConfigError(`--format must be fix, json or csv (got "${opts.format}")`);
       }
       const filter = parseFilter(opts, Date.now());
+      const maskTags = await parseMaskTags(opts);
       const out = new StdoutOutput();
-      exportJournal(dir, opts.format, filter, out);
+      exportJournal(dir, opts.format, filter, out, maskTags);
       out.flush();
     });
 

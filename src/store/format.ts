@@ -36,6 +36,11 @@
  */
 import { crc32c } from "./crc32c.ts";
 
+/** Mode of every file the journal creates: owner only (messages may carry personal data). */
+export const JOURNAL_FILE_MODE = 0o600;
+/** Mode of the directories the journal creates (the journal directory, quarantine/). */
+export const JOURNAL_DIR_MODE = 0o700;
+
 /** Bytes of the segment header. */
 export const SEGMENT_HEADER_BYTES = 64;
 /** Bytes of a record header (the payload follows). */

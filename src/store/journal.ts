@@ -31,6 +31,8 @@ import {
   type IndexEntries,
   indexFileName,
   indexFromScan,
+  JOURNAL_DIR_MODE,
+  JOURNAL_FILE_MODE,
   MAX_PAYLOAD_BYTES,
   parseSegmentFileName,
   RECORD_HEADER_BYTES,
@@ -43,7 +45,14 @@ import {
   writeSegmentHeader,
 } from "./format.ts";
 import { errorText, JournalLock } from "./lock.ts";
-import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
+import { isLogonFrame, redactLogon } from "./secrets.ts";
+import {
+  MAX_STORE_SEQ,
+  type MessageStore,
+  type SeqNums,
+  type SessionStore,
+  type StoredMessage,
+} from "./types.ts";
 
 /** When an append counts as done: see docs/journal.md for what each promises after a crash. */
 export type FsyncPolicy = "always" | "batch" | "none";
@@ -105,7 +114,7 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const BATCH_BUFFER_BYTES = 1024 * 1024;
 const MAX_READ_SPAN = 1024 * 1024;
-const MAX_SEQ = 0xffffffff;
+const MAX_SEQ = MAX_STORE_SEQ;
 
 /** The system clocks: Date.now and performance.now (ns since this process started). */
 export const SYSTEM_JOURNAL_CLOCK: JournalClock = {
@@ -373,14 +382,14 @@ function resolveOptions(options: FileJournalOptions): ResolvedOptions {
     onWarning: options.onWarning ?? ((m) => console.error(`fixg: warning: ${m}`)),
     clock: options.clock ?? SYSTEM_JOURNAL_CLOCK,
     openSegmentFile: options.openSegmentFile ??
-      ((path) => Deno.openSync(path, { write: true, createNew: true })),
+      ((path) => Deno.openSync(path, { write: true, createNew: true, mode: JOURNAL_FILE_MODE })),
   };
 }
 
 /** Creates the directory and proves it writable, or throws EnvironmentError (exit code 2). */
 function prepareDirectory(dir: string): void {
   try {
-    Deno.mkdirSync(dir, { recursive: true });
+    Deno.mkdirSync(dir, { recursive: true, mode: JOURNAL_DIR_MODE });
   } catch (e) {
     throw new EnvironmentError(`Cannot create journal directory "${dir}": ${errorText(e)}`, { cause: e });
   }
@@ -570,10 +579,10 @@ class JournalWriter {
 
   #quarantine(n: number, offset: number, bytes: Uint8Array, what: string): void {
     const qdir = `${this.o.dir}/quarantine`;
-    Deno.mkdirSync(qdir, { recursive: true });
+    Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
     let path = `${qdir}/${segmentFileName(n)}@${offset}.${what}`;
     for (let k = 1; existsSync(path); k++) path = `${qdir}/${segmentFileName(n)}@${offset}.${what}.${k}`;
-    Deno.writeFileSync(path, bytes);
+    Deno.writeFileSync(path, bytes, { mode: JOURNAL_FILE_MODE });
   }
 
   /** Applies index entries (from an index file or a scan) to the session table. */
@@ -647,7 +656,7 @@ class JournalWriter {
   #writeIndexSync(n: number, covered: number, e: IndexEntries): void {
     const path = `${this.o.dir}/${indexFileName(n)}`;
     try {
-      Deno.writeFileSync(`${path}.tmp`, encodeIndex(n, covered, e));
+      Deno.writeFileSync(`${path}.tmp`, encodeIndex(n, covered, e), { mode: JOURNAL_FILE_MODE });
       Deno.renameSync(`${path}.tmp`, path);
     } catch (err) {
       this.o.onWarning(
@@ -758,6 +767,8 @@ class JournalWriter {
         `A ${bytes.length}-byte message cannot be journaled (limit ${MAX_PAYLOAD_BYTES})`,
       );
     }
+    // A Logon's Password and NewPassword never reach the disk (Logons are gap-filled, never resent).
+    if (isLogonFrame(bytes)) bytes = redactLogon(bytes);
     const off = this.#frame(RecordType.Message, dir, s, seq, 0, -1, bytes);
     if (dir === DirCode.Out) {
       s.nextSender = seq + 1;
@@ -1012,7 +1023,7 @@ class JournalWriter {
   async #writeIndex(n: number, covered: number, e: IndexEntries): Promise<void> {
     const path = `${this.o.dir}/${indexFileName(n)}`;
     try {
-      await Deno.writeFile(`${path}.tmp`, encodeIndex(n, covered, e));
+      await Deno.writeFile(`${path}.tmp`, encodeIndex(n, covered, e), { mode: JOURNAL_FILE_MODE });
       await Deno.rename(`${path}.tmp`, path);
     } catch (err) {
       this.o.onWarning(

@@ -38,7 +38,7 @@ export class JournalLock {
     const path = `${dir}/${LOCK_FILE}`;
     let file: Deno.FsFile;
     try {
-      file = Deno.openSync(path, { read: true, write: true, create: true });
+      file = Deno.openSync(path, { read: true, write: true, create: true, mode: 0o600 });
     } catch (e) {
       throw new EnvironmentError(`Cannot open journal lock "${path}": ${errorText(e)}`, { cause: e });
     }

@@ -11,6 +11,8 @@ import {
   encodeIndex,
   indexFileName,
   indexFromScan,
+  JOURNAL_DIR_MODE,
+  JOURNAL_FILE_MODE,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
   writeSegmentHeader,
@@ -241,8 +243,8 @@ function quarantine(
   for (let k = 1; exists(`${dir}/${name}`); k++) name = `quarantine/${seg.file}@${offset}.${kind}.${k}`;
   if (!dryRun) {
     try {
-      Deno.mkdirSync(qdir, { recursive: true });
-      Deno.writeFileSync(`${dir}/${name}`, bytes);
+      Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
+      Deno.writeFileSync(`${dir}/${name}`, bytes, { mode: JOURNAL_FILE_MODE });
     } catch (e) {
       throw new EnvironmentError(
         `Cannot write quarantine file "${dir}/${name}": ${errorText(e)}; nothing was removed`,
@@ -258,7 +260,7 @@ function quarantine(
 
 function replaceFile(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.repair.tmp`;
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true });
+  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: JOURNAL_FILE_MODE });
   try {
     let p = 0;
     while (p < bytes.length) p += f.writeSync(bytes.subarray(p));

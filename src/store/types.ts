@@ -4,6 +4,13 @@
  * (test/store/contract.ts).
  */
 
+/**
+ * The highest sequence number a store can hold (the journal's records carry u32 numbers). The session
+ * machine rejects a number above it (SequenceReset NewSeqNo, MsgSeqNum) with 373=5 (value out of range)
+ * instead of handing it to the store, which refuses it with STORE_BAD_SEQ.
+ */
+export const MAX_STORE_SEQ = 0xffffffff;
+
 /** Which way a message went, seen from this engine. */
 export type Direction = "in" | "out";
 
