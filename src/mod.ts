@@ -8,6 +8,7 @@ export { STRICT_VALIDATION, validate, type ValidationOptions } from "./dictionar
 export { builtinDictionary, loadDictionary } from "./dictionary/loader.ts";
 export * from "./session/types.ts";
 export type { Direction, MessageStore, SeqNums, SessionStore, StoredMessage } from "./store/types.ts";
+export { MAX_STORE_SEQ } from "./store/types.ts";
 export { MemoryMessageStore } from "./store/memory_store.ts";
 export { FileJournal } from "./store/journal.ts";
 export type { Application, SendResult, SessionHandle } from "./engine/application.ts";
