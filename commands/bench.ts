@@ -6,6 +6,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import {
   type BenchFlags,
+  checkOutputPaths,
   DEFAULT_MEASURE,
   defaultCodecCases,
   formatCodecMeasurements,
@@ -17,7 +18,7 @@ import {
   runBench,
   runCodecBench,
   SimulatorChild,
-  writeBenchFiles,
+  writeBenchOutputs,
 } from "../src/bench/mod.ts";
 import { compareReports, ProgressLine, readBenchJson, renderComparison } from "../src/report/mod.ts";
 
@@ -76,12 +77,15 @@ export function registerBench(program: Command): void {
       "spin each socket read up to this many µs before sleeping (needs a CPU of its own; docs/tuning.md)",
     )
     .option("--lock-buffers", "mlock the hot-path buffers (mlockall is not used: V8 aborts under it)")
-    .option("--json <file>", "write the report as JSON (docs/bench_json_schema.md)")
-    .option("--html <file>", "write a self-contained HTML page with the percentile plot")
-    .option("--histogram <file>", "write the latencies in HdrHistogram's interval log format")
+    .option("--no-floor", "skip the raw TCP echo floor measured after rate and ping-pong runs")
+    .option("--json <file>", "write the report as JSON (docs/bench_json_schema.md); - for stdout")
+    .option("--html <file>", "write a self-contained HTML page with the percentile plot; - for stdout")
+    .option("--histogram <file>", "write the latencies in HdrHistogram's interval log format; - for stdout")
     .option("--no-progress", "no live progress line on stderr")
     .action(async (flags) => {
       const options = await resolveBenchOptions(flags as BenchFlags);
+      // A typo in an output path must not cost a whole run: check them all before the load (exit 2).
+      await checkOutputPaths(options);
       const controller = new AbortController();
       let interrupts = 0;
       const onSignal = () => {
@@ -104,9 +108,17 @@ export function registerBench(program: Command): void {
           ...(options.progress ? { progress: new ProgressLine() } : {}),
           signal: controller.signal,
         });
-        const files = await writeBenchFiles(outcome, options);
-        console.log(renderBenchSummary(outcome, files).trimEnd());
-        exitCode = outcome.exitCode;
+        const out = await writeBenchOutputs(outcome, options);
+        // The summary is printed whatever happened to the files: a finished run's report is never lost.
+        const summary = renderBenchSummary(outcome, out.lines).trimEnd() + "\n";
+        if (out.stdout !== undefined) {
+          writeErr(summary);
+          const bytes = new TextEncoder().encode(out.stdout.endsWith("\n") ? out.stdout : out.stdout + "\n");
+          let at = 0;
+          while (at < bytes.length) at += Deno.stdout.writeSync(bytes.subarray(at));
+        } else console.log(summary.trimEnd());
+        for (const e of out.errors) writeErr(`fixg: ${e}\n`);
+        exitCode = out.errors.length > 0 && outcome.exitCode === 0 ? 1 : outcome.exitCode;
       } finally {
         Deno.removeSignalListener("SIGINT", onSignal);
         Deno.removeSignalListener("SIGTERM", onSignal);

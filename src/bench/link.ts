@@ -59,7 +59,9 @@ export class BenchLink {
   #stopping = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
-  #logonWaiters: Array<() => void> = [];
+  #logonWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Why the first connection could not be made (e.g. "connection refused"); undefined once connected. */
+  connectError: string | undefined;
 
   private constructor(o: BenchLinkOptions, runner: SessionRunner) {
     this.#o = o;
@@ -108,7 +110,7 @@ export class BenchLink {
     if (this.runner.config.resetOnLogon) {
       this.runner.updateConfig({ ...this.runner.config, resetOnLogon: false });
     }
-    for (const w of this.#logonWaiters.splice(0)) w();
+    for (const w of this.#logonWaiters.splice(0)) w.resolve();
   }
 
   /** Starts connecting (returns at once). */
@@ -116,19 +118,29 @@ export class BenchLink {
     this.#loop ??= this.#run();
   }
 
-  /** Resolves when the session is logged on; rejects after `timeoutMs`. */
+  /**
+   * Resolves when the session is logged on; rejects after `timeoutMs`, or at once when the first connection
+   * attempt fails (nothing listening: the message says why, e.g. "connection refused").
+   */
   whenLoggedOn(timeoutMs: number): Promise<void> {
     if (this.runner.loggedOn) return Promise.resolve();
+    if (this.connectError !== undefined) return Promise.reject(new Error(this.connectError));
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => {
-        this.#logonWaiters = this.#logonWaiters.filter((w) => w !== done);
+        this.#logonWaiters = this.#logonWaiters.filter((w) => w !== waiter);
         reject(new Error(`no logon within ${timeoutMs} ms`));
       }, timeoutMs);
-      const done = () => {
-        clearTimeout(t);
-        resolve();
+      const waiter = {
+        resolve: () => {
+          clearTimeout(t);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(t);
+          reject(e);
+        },
       };
-      this.#logonWaiters.push(done);
+      this.#logonWaiters.push(waiter);
     });
   }
 
@@ -165,6 +177,16 @@ export class BenchLink {
           e instanceof Error ? e.message : String(e),
           this.runner.key,
         );
+        if (this.connections === 0 && this.connectError === undefined) {
+          // The first attempt: nothing to reconnect to. Say why at once instead of waiting out the logon timeout.
+          const why = e instanceof Deno.errors.ConnectionRefused
+            ? "connection refused"
+            : e instanceof Error
+            ? e.message
+            : String(e);
+          this.connectError = `cannot connect to ${this.#o.host}:${this.#o.port}: ${why}`;
+          for (const w of this.#logonWaiters.splice(0)) w.reject(new Error(this.connectError));
+        }
         attempt++;
         continue;
       }

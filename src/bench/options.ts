@@ -61,6 +61,11 @@ export interface BenchOptions {
   jsonFile: string | undefined;
   htmlFile: string | undefined;
   histogramFile: string | undefined;
+  /**
+   * Measure the machine's floor in the same run: a raw TCP echo of the same size at the same pacing and
+   * placement (rate and ping-pong runs against the simulator child; src/bench/floor.ts).
+   */
+  floor: boolean;
   /** Show the live progress line on stderr. */
   progress: boolean;
   /** Where the settings came from, for the report ("flags" or the bench.yaml path). */
@@ -99,6 +104,7 @@ export interface BenchFlags {
   json?: string;
   html?: string;
   histogram?: string;
+  floor?: boolean;
   progress?: boolean;
 }
 
@@ -367,6 +373,64 @@ export async function loadBenchFile(
   return out;
 }
 
+/**
+ * The output flags: FILE, or `-` for stdout (one of them at most). A value starting with `--` is a flag the
+ * option swallowed (`--json --no-progress`), never a file name.
+ */
+export function checkOutputFlags(
+  f: Pick<BenchFlags, "json" | "html" | "histogram">,
+): { json?: string; html?: string; histogram?: string } {
+  const out: { json?: string; html?: string; histogram?: string } = {};
+  const stdout: string[] = [];
+  for (const k of ["json", "html", "histogram"] as const) {
+    const v = f[k];
+    if (v === undefined) continue;
+    const flag = `--${k}`;
+    if (v.startsWith("--")) {
+      throw new ConfigError(
+        `${flag}: "${v}" looks like a flag, not a file name (use ${flag} FILE, or ${flag} - for stdout)`,
+      );
+    }
+    if (v === "") throw new ConfigError(`${flag}: give a file name (or - for stdout)`);
+    if (v === "-") stdout.push(flag);
+    out[k] = v;
+  }
+  if (stdout.length > 1) {
+    throw new ConfigError(`only one of --json, --html, --histogram can be - (stdout); got ${stdout.join(", ")}`);
+  }
+  return out;
+}
+
+/**
+ * Checks that every output file can be written, before the load starts (a run is not thrown away for a typo
+ * in a path): the path is not a directory and the file can be created (a file made by the check is removed).
+ */
+export async function checkOutputPaths(o: Pick<BenchOptions, "jsonFile" | "htmlFile" | "histogramFile">) {
+  const files: Array<[string, string | undefined]> = [
+    ["--json", o.jsonFile],
+    ["--html", o.htmlFile],
+    ["--histogram", o.histogramFile],
+  ];
+  for (const [flag, path] of files) {
+    if (path === undefined || path === "-") continue;
+    let existed = false;
+    try {
+      const st = await Deno.stat(path);
+      if (st.isDirectory) throw new ConfigError(`${flag}: cannot write "${path}": it is a directory`);
+      existed = true;
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+    }
+    try {
+      const f = await Deno.open(path, { write: true, create: true });
+      f.close();
+      if (!existed) await Deno.remove(path);
+    } catch (e) {
+      throw new ConfigError(`${flag}: cannot write "${path}": ${e instanceof Error ? e.message : e}`);
+    }
+  }
+}
+
 /** A CPU list flag; the parser's message gets the flag name in front. */
 function cpuList(text: string): number[] {
   try {
@@ -404,6 +468,12 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
     };
   }
   const echo = f.echo === true;
+  if (echo && f.target === undefined) {
+    throw new ConfigError(
+      "--echo needs --target HOST:PORT of an echo acceptor (e.g. `fixg run --acceptor --app echo`): the simulator the bench starts without --target does not echo",
+    );
+  }
+  const outputs = checkOutputFlags(f);
   let mix = f.mix === undefined ? (file?.mix ?? { ...DEFAULT_LOAD_MIX }) : parseMix(f.mix);
   if (echo) {
     // An echo acceptor answers nothing but the echoed order: only new orders make sense.
@@ -463,9 +533,10 @@ export async function resolveBenchOptions(cli: BenchFlags): Promise<BenchOptions
       ? 0
       : parseNumber(f.readSpinUs, "--read-spin-us", { integer: true, min: 0, max: 10_000_000 }),
     lockBuffers: f.lockBuffers === true,
-    jsonFile: f.json,
-    htmlFile: f.html,
-    histogramFile: f.histogram,
+    jsonFile: outputs.json,
+    htmlFile: outputs.html,
+    histogramFile: outputs.histogram,
+    floor: f.floor !== false,
     progress: f.progress !== false,
     source: cli.config ?? "flags",
   };

@@ -17,32 +17,59 @@ async function write(path: string, text: string, what: string): Promise<void> {
   }
 }
 
-/** Writes the files the options ask for; returns the lines saying where they went. */
-export async function writeBenchFiles(
+/** What writing the outputs of a run did. */
+export interface BenchOutputs {
+  /** Lines saying where each file went. */
+  lines: string[];
+  /** One line per file that could not be written (the others are still written). */
+  errors: string[];
+  /** The output asked for on stdout (`--json -`, `--html -` or `--histogram -`), to print after the summary. */
+  stdout?: string;
+}
+
+/**
+ * Writes every output the options ask for; a file that cannot be written does not stop the others (and the
+ * caller still prints the summary: a finished run's report is never lost). `-` means stdout.
+ */
+export async function writeBenchOutputs(
   outcome: BenchOutcome,
   o: Pick<BenchOptions, "jsonFile" | "htmlFile" | "histogramFile">,
-): Promise<string[]> {
-  const lines: string[] = [];
-  if (o.jsonFile !== undefined) {
-    await write(o.jsonFile, renderBenchJson(outcome.report), "JSON report");
-    lines.push(`json: ${o.jsonFile}`);
-  }
-  if (o.htmlFile !== undefined) {
-    await write(o.htmlFile, renderHtmlReport(outcome.report), "HTML report");
-    lines.push(`html: ${o.htmlFile}`);
-  }
-  if (o.histogramFile !== undefined) {
-    const text = renderHistogramLog(outcome.histograms, {
+): Promise<BenchOutputs> {
+  const out: BenchOutputs = { lines: [], errors: [] };
+  const emit = async (path: string | undefined, what: string, label: string, render: () => string) => {
+    if (path === undefined) return;
+    if (path === "-") {
+      out.stdout = render();
+      return;
+    }
+    try {
+      await write(path, render(), what);
+      out.lines.push(`${label}: ${path}`);
+    } catch (e) {
+      out.errors.push(e instanceof Error ? e.message : String(e));
+    }
+  };
+  await emit(o.jsonFile, "JSON report", "json", () => renderBenchJson(outcome.report));
+  await emit(o.htmlFile, "HTML report", "html", () => renderHtmlReport(outcome.report));
+  await emit(o.histogramFile, "histogram log", "histogram log", () =>
+    renderHistogramLog(outcome.histograms, {
       startTimeMs: outcome.startMs,
       endTimeMs: outcome.endMs,
       comments: [
         `fixg bench ${outcome.report.config.mode ?? ""} ${outcome.report.config.target ?? ""}`.trim(),
       ],
-    });
-    await write(o.histogramFile, text, "histogram log");
-    lines.push(`histogram log: ${o.histogramFile}`);
-  }
-  return lines;
+    }));
+  return out;
+}
+
+/** Writes the files the options ask for; returns the lines saying where they went (throws on a failure). */
+export async function writeBenchFiles(
+  outcome: BenchOutcome,
+  o: Pick<BenchOptions, "jsonFile" | "htmlFile" | "histogramFile">,
+): Promise<string[]> {
+  const out = await writeBenchOutputs(outcome, o);
+  if (out.errors.length > 0) throw new EnvironmentError(out.errors[0]!, { exitCode: 1 });
+  return out.lines;
 }
 
 /** The terminal summary plus where the files went. */

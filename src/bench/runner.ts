@@ -318,6 +318,8 @@ async function runSessions(
     try {
       await Promise.all(sessions.map((s) => s.link.whenLoggedOn(LOGON_TIMEOUT_MS)));
     } catch {
+      const refused = sessions.find((x) => x.link.connectError !== undefined);
+      if (refused !== undefined) throw new FixgError("BENCH", refused.link.connectError!);
       const s = sessions.find((x) => !x.link.runner.loggedOn)!;
       const why = s.link.runner.status().lastError;
       throw new FixgError(

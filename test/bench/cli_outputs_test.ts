@@ -1,0 +1,84 @@
+/**
+ * `fixg bench` outputs and first-minute mistakes (issue 15, items 4-7): `--json -` on stdout, values that look
+ * like flags refused, every output path checked before the load, a refused connection said at once, `--echo`
+ * without `--target` a usage error, the headline in requests/s and orders/s. Short loads only (< 10 s each).
+ */
+import assert from "node:assert/strict";
+import { FIXG_LAUNCHER } from "../../src/bench/mod.ts";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+async function fixg(...args: string[]): Promise<Run> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(FIXG_LAUNCHER, { args, stdout: "piped", stderr: "piped", stdin: "null" })
+    .output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+    ms: performance.now() - t0,
+  };
+}
+
+const SHORT = ["--rate", "200", "--duration", "0.5", "--warmup", "0", "--no-floor", "--no-progress"];
+
+Deno.test("bench: an output flag whose value starts with -- is refused (exit 2), before any load", async () => {
+  for (const flag of ["--json", "--html", "--histogram"]) {
+    const run = await fixg("bench", flag, "--no-progress");
+    assert.equal(run.code, 2, `${flag}: ${run.stderr}`);
+    assert.equal(
+      run.stderr.trim(),
+      `fixg: ${flag}: "--no-progress" looks like a flag, not a file name (use ${flag} FILE, or ${flag} - for stdout)`,
+    );
+    assert.equal(run.stdout, "");
+  }
+});
+
+Deno.test("bench: every output path is checked before the load starts (exit 2, nothing run)", async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [["--json", "/nonexistent/dir/r.json"], /^fixg: --json: cannot write "\/nonexistent\/dir\/r\.json": /],
+    [["--html", "/nonexistent/r.html"], /^fixg: --html: cannot write "\/nonexistent\/r\.html": /],
+    [["--histogram", "/"], /^fixg: --histogram: cannot write "\/": it is a directory/],
+    [["--json", "-", "--html", "-"], /^fixg: only one of --json, --html, --histogram can be - \(stdout\)/],
+  ];
+  for (const [args, message] of cases) {
+    const run = await fixg("bench", ...args, "--no-progress");
+    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+    assert.match(run.stderr.trim(), message);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+    assert.equal(run.stdout, "");
+    assert.ok(run.ms < 4000, `${args.join(" ")} took ${run.ms} ms: the load ran`);
+  }
+});
+
+Deno.test("bench --json - prints the JSON report alone on stdout; --json FILE still writes the file", async () => {
+  const run = await fixg("bench", ...SHORT, "--json", "-");
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout);
+  assert.equal(report.tool, "fixg bench");
+  assert.equal(report.lost, 0);
+  // The human summary goes to stderr when stdout carries the JSON.
+  assert.match(run.stderr, /^order -> ack +\d+/m);
+});
+
+Deno.test("bench --target HOST:PORT with nothing listening says connection refused at once (exit 1)", async () => {
+  const run = await fixg("bench", "--target", "127.0.0.1:1", "--no-progress");
+  assert.equal(run.code, 1, run.stderr);
+  assert.match(run.stderr.trim(), /^fixg: cannot connect to 127\.0\.0\.1:1: connection refused/);
+  assert.ok(run.ms < 5000, `took ${run.ms} ms`);
+});
+
+Deno.test("bench --echo without --target is a usage error", async () => {
+  const run = await fixg("bench", "--echo", "--no-progress");
+  assert.equal(run.code, 2, run.stderr);
+  assert.equal(
+    run.stderr.trim(),
+    "fixg: --echo needs --target HOST:PORT of an echo acceptor (e.g. `fixg run --acceptor --app echo`): the simulator the bench starts without --target does not echo",
+  );
+});
