@@ -147,6 +147,7 @@ export const ADMIN_FIELDS: Record<string, Schema> = {
   host: { type: "string" },
   port: { type: "int", min: 0, max: 65535 },
   token: { type: "string" },
+  allowedHosts: { type: "strings" },
 };
 
 /** The `tuning:` section: process and socket knobs, each reporting whether it took effect. */
@@ -232,7 +233,7 @@ export interface FixgConfig {
   };
   sessions: SessionEntry[];
   /** The admin endpoint; absent when not configured (host defaults to 127.0.0.1). */
-  admin?: { host: string; port?: number; token?: string };
+  admin?: { host: string; port?: number; token?: string; allowedHosts?: string[] };
   /** Users for Logon authentication: name -> PBKDF2 hash. */
   users: Record<string, { passwordHash: string }>;
   /** Performance knobs (cpus parsed into a list). */
@@ -361,7 +362,9 @@ export function checkConfig(
     reload: { watch: ((checked.reload as { watch?: boolean } | undefined)?.watch) ?? true },
     raw: checked,
   };
-  const admin = checked.admin as { host?: string; port?: number; token?: string } | undefined;
+  const admin = checked.admin as
+    | { host?: string; port?: number; token?: string; allowedHosts?: string[] }
+    | undefined;
   if (admin !== undefined) {
     out.admin = { ...admin, host: admin.host ?? "127.0.0.1" };
     if (admin.token !== undefined && admin.token.length < 16) {

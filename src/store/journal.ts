@@ -602,6 +602,21 @@ class JournalWriter {
           s = newState(sid, k.key, epoch, k.creationMs, seq, seq2);
           this.#register(s);
         } else {
+          // The session table at a segment's head repeats the state the segments before it left. Lower
+          // numbers or an older epoch mean an old segment copied in: starting from it would reuse
+          // numbers the counterparty has seen. Never skipped (onCorrupt "skip" steps over damaged bytes only).
+          const back = epoch < s.epoch
+            ? `session ${k.key} is at epoch ${epoch} here but reached epoch ${s.epoch} in earlier segments`
+            : epoch === s.epoch && (seq < s.nextSender || seq2 < s.nextTarget)
+            ? `session ${k.key} (epoch ${epoch}) starts here at next out ${seq}, next in ${seq2}, but earlier segments reached next out ${s.nextSender}, next in ${s.nextTarget}`
+            : undefined;
+          if (back !== undefined) {
+            throw new JournalCorruptError(
+              `Journal "${this.o.dir}" is damaged in ${segmentFileName(segment)} at byte ${
+                e.offsets[i]
+              }: its sequence numbers go back (${back}); an older segment copied in? Run "fixg journal verify ${this.o.dir}" and "fixg journal repair ${this.o.dir}" (it moves such a segment to quarantine/)`,
+            );
+          }
           if (s.epoch !== epoch) s.out.clear();
           s.epoch = epoch;
           s.creationMs = k.creationMs;

@@ -8,11 +8,14 @@
 import { EnvironmentError, FixgError } from "../errors.ts";
 import {
   decodeIndex,
+  DirCode,
   encodeIndex,
+  type IndexEntries,
   indexFileName,
   indexFromScan,
   JOURNAL_DIR_MODE,
   JOURNAL_FILE_MODE,
+  RecordType,
   SEGMENT_HEADER_BYTES,
   type SegmentHeader,
   writeSegmentHeader,
@@ -28,6 +31,7 @@ export interface RepairAction {
     | "truncate-torn-tail"
     | "rewrite-header"
     | "remove-empty-segment"
+    | "quarantine-segment"
     | "rebuild-index";
   offset: number;
   length: number;
@@ -73,14 +77,136 @@ export function repairJournal(
     let total = 0;
     for (const s of segments) total += s.bytes;
     let done = 0;
+    const order = new SessionOrder();
     for (const seg of segments) {
-      repairSegment(d, seg, dryRun, report);
+      // A segment whose sessions go back in epoch or sequence numbers (an old segment copied in, a
+      // backup restored over newer files) must not be kept: starting from it would hand out numbers
+      // the counterparty has already seen. It goes to quarantine whole, before anything else touches it.
+      const why = seg.bytes < SEGMENT_HEADER_BYTES
+        ? undefined
+        : order.check(indexFromScan(Deno.readFileSync(seg.path)).index);
+      if (why !== undefined) quarantineSegment(d, seg, why, dryRun, report);
+      else repairSegment(d, seg, dryRun, report);
       options.onProgress?.(done += seg.bytes, total);
     }
   } finally {
     lock?.release();
   }
   return report;
+}
+
+/** Sequence numbers of one session as the segments so far leave them. */
+interface OrderState {
+  epoch: number;
+  nextSender: number;
+  nextTarget: number;
+}
+
+/**
+ * Follows every session's epoch and sequence numbers through the segments in order, and says when
+ * a segment goes back: a session-open record (the session table at a segment's head) with an older
+ * epoch or lower numbers than the segments before it left, or a message of an older epoch.
+ */
+export class SessionOrder {
+  readonly #byKey = new Map<string, OrderState>();
+  readonly #keyOf = new Map<number, string>();
+
+  /** Why the segment with these entries goes back (nothing is recorded then), or undefined (recorded). */
+  check(e: IndexEntries): string | undefined {
+    const next = new Map<string, OrderState>();
+    const keyOf = new Map(this.#keyOf);
+    const stateOf = (key: string): OrderState | undefined => {
+      let st = next.get(key);
+      if (st === undefined) {
+        const old = this.#byKey.get(key);
+        if (old === undefined) return undefined;
+        st = { ...old };
+        next.set(key, st);
+      }
+      return st;
+    };
+    for (let i = 0; i < e.count; i++) {
+      const type = e.typeDirs[i]! & 0xff;
+      const dir = e.typeDirs[i]! >> 8;
+      const sid = e.sessionIds[i]!;
+      const epoch = e.epochs[i]!;
+      const seq = e.seqs[i]!;
+      const seq2 = e.seqs2[i]!;
+      if (type === RecordType.SessionOpen) {
+        const k = e.keys.get(sid);
+        if (k === undefined) continue;
+        keyOf.set(sid, k.key);
+        const st = stateOf(k.key);
+        if (st === undefined) {
+          next.set(k.key, { epoch, nextSender: seq, nextTarget: seq2 });
+          continue;
+        }
+        if (epoch < st.epoch) {
+          return `session ${k.key} is at epoch ${epoch} here but reached epoch ${st.epoch} in earlier segments`;
+        }
+        if (epoch === st.epoch && (seq < st.nextSender || seq2 < st.nextTarget)) {
+          return `session ${k.key} (epoch ${epoch}) starts here at next out ${seq}, next in ${seq2}, but earlier segments reached next out ${st.nextSender}, next in ${st.nextTarget}`;
+        }
+        st.epoch = epoch;
+        st.nextSender = seq;
+        st.nextTarget = seq2;
+        continue;
+      }
+      const key = keyOf.get(sid);
+      const st = key === undefined ? undefined : stateOf(key);
+      if (st === undefined) continue;
+      if (type === RecordType.SeqReset) {
+        st.epoch = epoch;
+        st.nextSender = seq;
+        st.nextTarget = seq2;
+      } else if (type === RecordType.SetSeq) {
+        st.nextSender = seq;
+        st.nextTarget = seq2;
+      } else if (type === RecordType.Message) {
+        if (epoch < st.epoch) {
+          return `a message of session ${key} (seq ${seq}) belongs to epoch ${epoch}, but earlier records reached epoch ${st.epoch}`;
+        }
+        st.epoch = epoch;
+        if (dir === DirCode.Out) st.nextSender = seq + 1;
+        else st.nextTarget = seq + 1;
+      }
+    }
+    for (const [k, st] of next) this.#byKey.set(k, st);
+    for (const [id, k] of keyOf) this.#keyOf.set(id, k);
+    return undefined;
+  }
+}
+
+function quarantineSegment(
+  dir: string,
+  seg: SegmentInfo,
+  why: string,
+  dryRun: boolean,
+  report: RepairReport,
+): void {
+  let name = `quarantine/${seg.file}.out-of-order`;
+  for (let k = 1; exists(`${dir}/${name}`); k++) name = `quarantine/${seg.file}.out-of-order.${k}`;
+  report.actions.push({
+    file: seg.file,
+    kind: "quarantine-segment",
+    offset: 0,
+    length: seg.bytes,
+    quarantineFile: name,
+    message:
+      `${dryRun ? "would move" : "moved"} ${seg.file} to ${name}: its sequence numbers go back (${why}); ` +
+      `an older segment copied in? Keeping it would make the gateway reuse numbers the counterparty has seen`,
+  });
+  if (dryRun) return;
+  try {
+    Deno.mkdirSync(`${dir}/quarantine`, { recursive: true, mode: JOURNAL_DIR_MODE });
+    Deno.renameSync(seg.path, `${dir}/${name}`);
+  } catch (e) {
+    throw new EnvironmentError(`Cannot move "${seg.path}" to "${dir}/${name}": ${errorText(e)}`, {
+      cause: e,
+      exitCode: 1,
+    });
+  }
+  removeIfExists(`${dir}/${indexFileName(seg.segment)}`);
 }
 
 function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: RepairReport): void {
