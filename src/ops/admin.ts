@@ -1,9 +1,11 @@
 /**
  * The admin HTTP endpoint (Deno.serve, bound to 127.0.0.1 unless configured otherwise):
  *
- *   GET  /metrics                         Prometheus text, read at scrape time
+ *   GET  /metrics                         Prometheus text, read at scrape time: aggregates without the
+ *                                         token, every per-session family with it
  *   GET  /health                          liveness: the process answers
- *   GET  /ready                           200 when every enabled session is logged on or outside its window, else 503
+ *   GET  /ready                           200 when every enabled session is logged on or outside its window,
+ *                                         else 503; counts only without the token, per-session detail with it
  *   GET  /sessions, /sessions/{id}        status and counters                       (token)
  *   POST /sessions/{id}/logout|logon|reset|set-seq                                   (token)
  *   GET  /kill-switch, POST /kill-switch, POST /kill-switch/reset                    (token)
@@ -12,11 +14,19 @@
  * {id} is the session key URL-encoded (FIX.4.4%3AGW-%3ETW) or the session's configured name.
  * Operator endpoints need `Authorization: Bearer <admin.token>`: 401 without it or with a wrong one,
  * 403 when no token is configured (they are off).
+ *
+ * Every request's Host header must name an IP address, localhost or one of `admin.allowedHosts` (400
+ * otherwise): a web page whose DNS name was rebound to 127.0.0.1 cannot read the endpoint.
  */
 import type { Gateway, GatewaySessionStatus } from "../engine/gateway.ts";
 import { EnvironmentError } from "../errors.ts";
 import type { Logger } from "../engine/log.ts";
-import { PROMETHEUS_CONTENT_TYPE } from "../metrics/prometheus.ts";
+import {
+  type Labels,
+  type MetricFamily,
+  PROMETHEUS_CONTENT_TYPE,
+  renderPrometheus,
+} from "../metrics/prometheus.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import { VERSION } from "../version.ts";
 import { constantTimeEqual } from "./password.ts";
@@ -33,6 +43,8 @@ export interface AdminOptions {
   /** Reloads the config (POST /reload). */
   reload?: () => Promise<ReloadOutcome>;
   nowMs?: () => number;
+  /** Host names (besides IP addresses and localhost) the Host header may carry; read at each request. */
+  allowedHosts?: () => readonly string[];
 }
 
 const JSON_HEADERS = { "content-type": "application/json; charset=utf-8" };
@@ -142,12 +154,19 @@ export class AdminServer {
 
   /** Answers one request (exposed for tests without sockets). */
   async handle(req: Request): Promise<Response> {
+    const host = req.headers.get("host");
+    if (host !== null && !hostAllowed(host, this.#o.allowedHosts?.() ?? [])) {
+      return json(400, { error: "Host header not allowed (an IP address, localhost or admin.allowedHosts)" });
+    }
     const url = new URL(req.url);
     const path = url.pathname.replace(/\/+$/, "") || "/";
     const m = req.method;
     if (path === "/metrics") {
       if (m !== "GET") return methodNotAllowed("GET");
-      return new Response(this.#o.registry.render(), {
+      const detail = this.#detailAllowed(req);
+      if (detail instanceof Response) return detail;
+      const fams = this.#o.registry.collect();
+      return new Response(renderPrometheus(detail ? fams : withoutSessions(fams)), {
         headers: { "content-type": PROMETHEUS_CONTENT_TYPE },
       });
     }
@@ -162,9 +181,16 @@ export class AdminServer {
     }
     if (path === "/ready") {
       if (m !== "GET") return methodNotAllowed("GET");
+      const detail = this.#detailAllowed(req);
+      if (detail instanceof Response) return detail;
       const st = this.#gw.statuses();
       const ready = isReady(st);
       const now = this.#now();
+      if (!detail) {
+        // What a load balancer needs, nothing a peer could use: no CompID, address or sequence number.
+        const down = st.filter((s) => !(!s.enabled || s.held || !s.inWindow || s.loggedOn)).length;
+        return json(ready ? 200 : 503, { ready, sessions: st.length, down });
+      }
       return json(ready ? 200 : 503, { ready, sessions: st.map((s) => sessionJson(s, now)) });
     }
     const operator = path === "/sessions" || path.startsWith("/sessions/") || path === "/kill-switch" ||
@@ -240,6 +266,16 @@ export class AdminServer {
         ordersRefused: c.ordersRefused,
       },
     };
+  }
+
+  /**
+   * Read-only endpoints show details with a valid token: true with it, false without an Authorization
+   * header (or with no token configured), 401 for a wrong one.
+   */
+  #detailAllowed(req: Request): boolean | Response {
+    const token = this.#o.token();
+    if (token === undefined || token === "" || !req.headers.has("authorization")) return false;
+    return this.#authorize(req) ?? true;
   }
 
   #authorize(req: Request): Response | undefined {
@@ -319,6 +355,28 @@ export class AdminServer {
     }
     return json(200, sessionJson(this.#gw.sessionStatus(key)!, this.#now()));
   }
+}
+
+/** Metric families without any per-session sample (the tokenless /metrics). */
+export function withoutSessions(fams: MetricFamily[]): MetricFamily[] {
+  const out: MetricFamily[] = [];
+  for (const f of fams) {
+    const samples = (f.samples as ReadonlyArray<{ labels: Labels }>).filter((s) => !("session" in s.labels));
+    if (samples.length === 0 && f.samples.length > 0) continue;
+    out.push({ ...f, samples } as unknown as MetricFamily);
+  }
+  return out;
+}
+
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** True when a Host header names an IP address, localhost or an allowed name (any port). */
+export function hostAllowed(header: string, allowed: readonly string[]): boolean {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith("[")) return /^\[[0-9a-f:.]+\](:\d+)?$/.test(h);
+  const name = h.replace(/:\d+$/, "");
+  if (IPV4.test(name) || name === "localhost") return true;
+  return allowed.some((a) => a.toLowerCase() === name);
 }
 
 function methodNotAllowed(allow: string): Response {

@@ -249,6 +249,20 @@ export function gatewayFamilies(
     "counter",
     [...gw.refusals()].map(([reason, n]) => ({ labels: { reason }, value: n })),
   ));
+  const statuses = gw.statuses();
+  const down = statuses.filter((st) => st.enabled && !st.held && st.inWindow && !st.loggedOn).length;
+  fams.push(value("fixg_sessions", "Sessions the gateway runs (configured and dynamic).", "gauge", [
+    { labels: {}, value: statuses.length },
+  ]));
+  fams.push(value("fixg_sessions_logged_on", "Sessions logged on.", "gauge", [
+    { labels: {}, value: statuses.filter((st) => st.loggedOn).length },
+  ]));
+  fams.push(value(
+    "fixg_sessions_down",
+    "Sessions that should be logged on (enabled, not held, inside their window) and are not.",
+    "gauge",
+    [{ labels: {}, value: down }],
+  ));
   const k = gw.killSwitch;
   fams.push(
     value("fixg_kill_switch_engaged", "1 while the kill switch is engaged.", "gauge", [{

@@ -71,6 +71,7 @@ export class Operations {
         host: admin.host,
         port: admin.port,
         token: () => ops.config.admin?.token,
+        allowedHosts: () => ops.config.admin?.allowedHosts ?? [],
         registry: ops.registry,
         logger: log,
         ...(o.load ? { reload: () => ops.reload("admin request") } : {}),

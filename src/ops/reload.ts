@@ -95,6 +95,7 @@ export async function reloadGateway(
       } else delete effective.admin;
     }
     if (current.admin?.token !== next.admin?.token) applied.push("admin.token");
+    if (!same(current.admin?.allowedHosts, next.admin?.allowedHosts)) applied.push("admin.allowedHosts");
     const processKnobs = (c: FixgConfig) => ({
       cpus: c.tuning.cpus,
       allThreads: c.tuning.allThreads,

@@ -47,8 +47,8 @@ sessions:
     assert.equal(r.json.sessions, 2);
   });
 
-  await t.step("GET /ready is 503 while an enabled session is down, with per-session detail", async () => {
-    const r = await http(base, "/ready");
+  await t.step("GET /ready is 503 while an enabled session is down, with per-session detail (token)", async () => {
+    const r = await http(base, "/ready", { token: TOKEN });
     assert.equal(r.status, 503);
     assert.equal(r.json.ready, false);
     const s = r.json.sessions as Array<Record<string, unknown>>;
@@ -156,7 +156,7 @@ sessions:
         () => gw.find("backup")!.counters.reconnects > 0,
         "a reconnect attempt of the backup session",
       );
-      const r = await http(base, "/metrics");
+      const r = await http(base, "/metrics", { token: TOKEN });
       assert.equal(r.status, 200);
       assert.match(r.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
       const m = r.text;

@@ -27,7 +27,9 @@ Deno.test("simulate-lp --admin-port: health, metrics per session, operator actio
     const health = await fetch(`http://127.0.0.1:${admin}/health`);
     assert.equal(health.status, 200);
     assert.equal((await health.json()).status, "ok");
-    const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`, {
+      headers: { authorization: "Bearer 0123456789abcdef0123" },
+    })).text();
     assert.match(metrics, /fixg_session_info\{session="FIX\.4\.4:LP->CLIENT",name="",role="acceptor"\} 1/);
     const refused = await fetch(`http://127.0.0.1:${admin}/kill-switch`, { method: "POST" });
     assert.equal(refused.status, 401);
