@@ -5,6 +5,7 @@
  */
 import * as jsyaml from "js-yaml";
 import { ConfigError } from "../errors.ts";
+import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import { checkValue, type Schema, substituteEnv } from "./schema.ts";
 
 const fsyncEnum = ["always", "batch", "none"] as const;
@@ -310,7 +311,7 @@ export function checkConfig(
   });
   const seen = new Map<string, number>();
   for (const [i, s] of sessions.entries()) {
-    const k = `${s.beginString}:${s.senderCompId}->${s.targetCompId}${s.qualifier ? `#${s.qualifier}` : ""}`;
+    const k = sessionKey(sessionIdOf(s));
     const j = seen.get(k);
     if (j !== undefined) {
       throw new ConfigError(
@@ -318,6 +319,18 @@ export function checkConfig(
       );
     }
     seen.set(k, i);
+    if (s.role === "acceptor" && s.targetCompId !== "*") {
+      // The qualifier is not on the wire: a Logon finds an acceptor session by CompIDs and sub IDs only.
+      const wire = sessionKey({ ...sessionIdOf(s), qualifier: "" });
+      const twin = sessions.findIndex((o, n) =>
+        n < i && o.role === "acceptor" && sessionKey({ ...sessionIdOf(o), qualifier: "" }) === wire
+      );
+      if (twin >= 0) {
+        throw new ConfigError(
+          `${file}: sessions[${i}]: an acceptor with the same CompIDs and sub IDs as sessions[${twin}] (${k}); a qualifier is not on the wire, so a Logon could not tell them apart`,
+        );
+      }
+    }
     if (typeof s.name === "string") {
       const dup = sessions.findIndex((o, n) => n < i && o.name === s.name);
       if (dup >= 0) {

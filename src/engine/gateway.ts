@@ -16,7 +16,15 @@ import {
   type TlsMaterial,
 } from "../ops/tls.ts";
 import type { AuthDecision, UserDirectory } from "../ops/users.ts";
-import { type SessionConfig, type SessionId, sessionKey } from "../session/types.ts";
+import {
+  findForLogon,
+  instantiate,
+  isTemplate,
+  matchesTemplate,
+  sameSession,
+  sessionIdFromInbound,
+} from "../session/session_id.ts";
+import { type SessionConfig, sessionKey } from "../session/types.ts";
 import type { MessageStore } from "../store/types.ts";
 import { applySocketTuning, type SocketLike, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
@@ -363,7 +371,7 @@ export class Gateway {
     for (const a of this.#acceptors) {
       if (
         !a.sessions.some((s) => sessionKey(s.config.id) === key) &&
-        !a.templates?.some((s) => s.config.id.senderCompId === e.spec.config.id.senderCompId)
+        !a.templates?.some((s) => matchesTemplate(s.config.id, e.spec.config.id))
       ) continue;
       if (sameMaterial(a.tlsMaterial, m)) return false;
       a.tlsMaterial = m;
@@ -539,22 +547,28 @@ export class Gateway {
     if (first.msgType !== "A") {
       return refuse(`first message is MsgType ${first.msgType}, not Logon`, "not-logon");
     }
-    const begin = first.getString(Tag.BeginString) ?? "";
-    const theirs = first.getString(Tag.SenderCompID) ?? "";
-    const ours = first.getString(Tag.TargetCompID) ?? "";
-    const id: SessionId = { beginString: begin, senderCompId: ours, targetCompId: theirs };
-    let entry = this.#entries.get(sessionKey(id));
+    // One session identity (src/session/session_id.ts): CompIDs, sub IDs, qualifier.
+    const id = sessionIdFromInbound(first);
+    const found = findForLogon(
+      id,
+      [...this.#entries.values()].filter((e) => e.spec.config.role === "acceptor"),
+      (e) => e.spec.config.id,
+    );
+    if (found.kind === "ambiguous") {
+      return refuse(
+        `session ${sessionKey(id)} is ambiguous (${found.keys.join(", ")}: told apart by qualifier only)`,
+        "unknown-session",
+      );
+    }
+    let entry = found.kind === "found" ? found.item : undefined;
     // A dynamic session is only described until its peer is authenticated: nothing is created,
     // registered or journaled for a peer that has not proved who it is.
     let spec: GatewaySession;
     if (entry) spec = entry.spec;
     else {
-      const tpl = acceptor.templates?.find((t) =>
-        t.config.id.senderCompId === ours && t.config.id.beginString === begin &&
-        t.config.id.targetCompId === "*"
-      );
+      const tpl = acceptor.templates?.find((t) => isTemplate(t.config.id) && matchesTemplate(t.config.id, id));
       if (!tpl) return refuse(`unknown session ${sessionKey(id)}`, "unknown-session");
-      spec = { ...tpl, config: { ...tpl.config, id: { ...tpl.config.id, targetCompId: theirs } } };
+      spec = { ...tpl, config: { ...tpl.config, id: instantiate(tpl.config.id, id) } };
     }
     const key = sessionKey(spec.config.id);
     const known = entry ? key : undefined;
@@ -777,7 +791,7 @@ export class Gateway {
    * were: TLS material changes through `setTlsMaterial`.
    */
   updateSession(spec: GatewaySession): boolean {
-    if (spec.config.id.targetCompId === "*") return this.#updateTemplate(spec);
+    if (isTemplate(spec.config.id)) return this.#updateTemplate(spec);
     const e = this.#entries.get(sessionKey(spec.config.id));
     if (!e) return false;
     const wasEnabled = e.spec.enabled !== false;
@@ -805,9 +819,7 @@ export class Gateway {
     const id = spec.config.id;
     let found = false;
     for (const a of this.#acceptors) {
-      const i = a.templates?.findIndex((t) =>
-        t.config.id.senderCompId === id.senderCompId && t.config.id.beginString === id.beginString
-      ) ?? -1;
+      const i = a.templates?.findIndex((t) => sameSession(t.config.id, id)) ?? -1;
       if (i < 0) {
         continue;
       }
@@ -821,17 +833,10 @@ export class Gateway {
     }
     for (const e of this.#entries.values()) {
       const eid = e.spec.config.id;
-      if (
-        eid.senderCompId !== id.senderCompId || eid.beginString !== id.beginString ||
-        e.spec.config.role !== "acceptor"
-      ) continue;
-      if (this.#acceptors.some((a) => a.sessions.some((s) => sessionKey(s.config.id) === e.runner.key))) {
-        continue;
-      }
-      this.updateSession({
-        ...spec,
-        config: { ...spec.config, id: { ...id, targetCompId: eid.targetCompId } },
-      });
+      if (e.spec.config.role !== "acceptor" || (eid.qualifier ?? "") !== (id.qualifier ?? "")) continue;
+      if (!matchesTemplate(id, eid)) continue;
+      if (this.#acceptors.some((a) => a.sessions.some((s) => sameSession(s.config.id, eid)))) continue;
+      this.updateSession({ ...spec, config: { ...spec.config, id: eid } });
     }
     return found;
   }

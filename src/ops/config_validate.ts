@@ -7,6 +7,7 @@ import { buildGateway } from "../engine/build.ts";
 import { type FixgConfig, loadConfig } from "../engine/config.ts";
 import { Logger } from "../engine/log.ts";
 import { ConfigError } from "../errors.ts";
+import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
 
 /** A valid config: what it holds, and advice that does not make it invalid. */
@@ -58,7 +59,7 @@ export async function checkLoadedConfig(config: FixgConfig): Promise<ConfigCheck
   return {
     file: config.file,
     sessions: config.sessions.map((s) => ({
-      id: `${s.beginString}:${s.senderCompId}->${s.targetCompId}${s.qualifier ? `#${s.qualifier}` : ""}`,
+      id: sessionKey(sessionIdOf(s)),
       name: typeof s.name === "string" ? s.name : null,
       role: s.role,
     })),

@@ -10,7 +10,7 @@ import { type BuildOptions, loggerFor, sessionSpecFor, socketTuningFor, tlsFor }
 import type { FixgConfig, SessionEntry } from "../engine/config.ts";
 import type { Gateway, GatewaySession } from "../engine/gateway.ts";
 import type { Logger } from "../engine/log.ts";
-import { sessionKey } from "../session/types.ts";
+import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { UserDirectory } from "./users.ts";
 
@@ -45,13 +45,7 @@ const RESTART_KEYS = [
 ] as const;
 
 function keyOf(e: SessionEntry): string {
-  const id: { beginString: string; senderCompId: string; targetCompId: string; qualifier?: string } = {
-    beginString: e.beginString,
-    senderCompId: e.senderCompId,
-    targetCompId: e.targetCompId,
-  };
-  if (typeof e.qualifier === "string") id.qualifier = e.qualifier;
-  return sessionKey(id);
+  return sessionKey(sessionIdOf(e));
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);

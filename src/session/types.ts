@@ -10,29 +10,10 @@ import type { FixMessage, MessageView, TimestampPrecision } from "../codec/mod.t
 import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
 import type { StoredMessage } from "../store/types.ts";
+import type { SessionId } from "./session_id.ts";
 
-/** Identifies a session from our side: BeginString, our SenderCompID, their TargetCompID (and sub IDs). */
-export interface SessionId {
-  beginString: string;
-  senderCompId: string;
-  targetCompId: string;
-  senderSubId?: string;
-  targetSubId?: string;
-  senderLocationId?: string;
-  targetLocationId?: string;
-  /** Qualifier to tell apart two sessions with the same CompIDs. */
-  qualifier?: string;
-}
-
-/** A stable string key of a session: "FIX.4.4:TW->ISLD" (sub IDs and qualifier appended when set). */
-export function sessionKey(id: SessionId): string {
-  let k = `${id.beginString}:${id.senderCompId}`;
-  if (id.senderSubId) k += `/${id.senderSubId}`;
-  k += `->${id.targetCompId}`;
-  if (id.targetSubId) k += `/${id.targetSubId}`;
-  if (id.qualifier) k += `#${id.qualifier}`;
-  return k;
-}
+// One session identity (key, equality, from a Logon, template matching): src/session/session_id.ts.
+export { type SessionId, sessionKey } from "./session_id.ts";
 
 /** What the authentication hook decides about a Logon. */
 export type LogonDecision = { accept: true } | { accept: false; reason: string };
@@ -77,8 +58,10 @@ export interface SessionConfig {
   defaultApplVerId?: string;
   /** Dictionary for validation of inbound messages; none = header checks only. */
   dictionary?: Dictionary;
-  /** FIXT 1.1: the application dictionary (the transport one is `dictionary`). */
+  /** FIXT 1.1: the application dictionary (the transport one is `dictionary`), for the version it declares. */
   appDictionary?: Dictionary;
+  /** FIXT 1.1: application dictionaries by version ("FIX.5.0", "FIX.5.0SP1", ...); other versions use the built-in ones. */
+  appDictionaries?: ReadonlyMap<string, Dictionary>;
   /** Which validation checks are on (ValidateFieldsOutOfOrder, AllowUnknownMsgFields, ...). */
   validation?: Partial<ValidationOptions>;
   /** Application message types the application supports; others get BusinessMessageReject 380=3. Undefined = all. */
