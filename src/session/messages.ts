@@ -3,8 +3,10 @@
  * TestRequest, ResendRequest, Reject, SequenceReset, Logout, BusinessMessageReject), application
  * messages and resent copies. One Encoder per session; the bytes handed out are owned copies.
  *
- * Header layout of everything we originate: 8, 9, 35, 49, 56, 34, 52, then 50/57/142/143 when
- * configured, then 43 and 122 on possible duplicates, then the body, then 10.
+ * Header layout of everything we originate, as the QuickFIX family writes it: 8, 9, 35, then every
+ * other header field in ascending tag order (34, 43, 49, 50, 52, 56, 57, 97, 115, 116, 122, 128, ...;
+ * the Hops group stays together after 627), then the body, then 10. Session-level message bodies are
+ * written in ascending tag order too. See docs/session.md.
  */
 import {
   asciiLength,
@@ -13,6 +15,7 @@ import {
   type Field,
   type FieldValue,
   type FixMessage,
+  formatTimestamp,
   HEADER_TAGS,
   type MessageView,
   MsgType,
@@ -25,43 +28,114 @@ import type { RejectInfo } from "../dictionary/reject.ts";
 import type { SendReason } from "./types.ts";
 import type { Out, SessionState } from "./state.ts";
 
-/** Starts a message we originate: 35 and the standard header with MsgSeqNum `seq` and SendingTime now. */
-export function beginMessage(s: SessionState, msgType: string, seq: number, nowMs: number): Encoder {
-  const id = s.config.id;
-  const enc = s.encoder.beginWith(id.beginString, headerPrefix(s, msgType))
-    .int(Tag.MsgSeqNum, seq)
-    .timestamp(Tag.SendingTime, nowMs, s.config.timestampPrecision);
-  if (id.senderSubId) enc.str(Tag.SenderSubID, id.senderSubId);
-  if (id.targetSubId) enc.str(Tag.TargetSubID, id.targetSubId);
-  if (id.senderLocationId) enc.str(142, id.senderLocationId);
-  if (id.targetLocationId) enc.str(143, id.targetLocationId);
-  return enc;
+/**
+ * Starts a message we originate: 35 and the standard header in ascending tag order, as the QuickFIX
+ * family writes it: 34, 43=Y (possible duplicates), 49, 50 (configured, or `senderSubId` given by the
+ * application), 52, 56, 57 (configured). Header fields with higher tags (122, 142, 143, routing
+ * fields, the application's) follow through writeLateHeader.
+ */
+export function beginMessage(
+  s: SessionState,
+  msgType: string,
+  seq: number,
+  nowMs: number,
+  possDup = false,
+  senderSubId?: FieldValue,
+): Encoder {
+  const h = headerParts(s);
+  const enc = s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).int(Tag.MsgSeqNum, seq);
+  if (possDup) enc.bool(Tag.PossDupFlag, true);
+  enc.raw(h.sender);
+  if (senderSubId !== undefined) enc.field(Tag.SenderSubID, senderSubId);
+  return enc.timestamp(Tag.SendingTime, nowMs, s.config.timestampPrecision).raw(h.target);
 }
 
-/** Most MsgTypes a session keeps a header prefix for (past that, the cache starts again). */
+/** Most MsgTypes a session keeps a "35=<type>␁" prefix for (past that, the cache starts again). */
 const MAX_HEADER_PREFIXES = 64;
 
-/**
- * "35=<msgType>␁49=<SenderCompID>␁56=<TargetCompID>␁" as bytes (characters above 0xff UTF-8 encoded,
- * as the encoder's str() writes them): the same for every message of a session and type, so it is
- * encoded once rather than field by field each time.
- */
-function headerPrefix(s: SessionState, msgType: string): Uint8Array {
+/** The encoded parts of our header for the session's current id (made again when the id object changes). */
+function headerParts(s: SessionState): SessionState["headerPrefixes"] {
   const id = s.config.id;
-  const cache = s.headerPrefixes;
-  if (cache.id !== id || cache.byType.size >= MAX_HEADER_PREFIXES) {
-    cache.id = id;
-    cache.byType.clear();
+  const h = s.headerPrefixes;
+  if (h.id !== id) {
+    h.id = id;
+    h.byType.clear();
+    let sender = `${Tag.SenderCompID}=${id.senderCompId}\x01`;
+    if (id.senderSubId) sender += `${Tag.SenderSubID}=${id.senderSubId}\x01`;
+    let target = `${Tag.TargetCompID}=${id.targetCompId}\x01`;
+    if (id.targetSubId) target += `${Tag.TargetSubID}=${id.targetSubId}\x01`;
+    h.sender = asciiBytes(sender);
+    h.target = asciiBytes(target);
+    h.late.length = 0;
+    if (id.senderLocationId) h.late.push([142, id.senderLocationId]);
+    if (id.targetLocationId) h.late.push([143, id.targetLocationId]);
   }
-  let prefix = cache.byType.get(msgType);
+  return h;
+}
+
+/**
+ * "35=<msgType>␁" as bytes (characters above 0xff UTF-8 encoded, as the encoder's str() writes them),
+ * encoded once per session and type rather than each time.
+ */
+function msgTypePrefix(h: SessionState["headerPrefixes"], msgType: string): Uint8Array {
+  if (h.byType.size >= MAX_HEADER_PREFIXES) h.byType.clear();
+  let prefix = h.byType.get(msgType);
   if (prefix === undefined) {
-    const text =
-      `35=${msgType}\x01${Tag.SenderCompID}=${id.senderCompId}\x01${Tag.TargetCompID}=${id.targetCompId}\x01`;
-    prefix = new Uint8Array(asciiLength(text));
-    writeAscii(prefix, 0, text);
-    cache.byType.set(msgType, prefix);
+    prefix = asciiBytes(`35=${msgType}\x01`);
+    h.byType.set(msgType, prefix);
   }
   return prefix;
+}
+
+function asciiBytes(text: string): Uint8Array {
+  const b = new Uint8Array(asciiLength(text));
+  writeAscii(b, 0, text);
+  return b;
+}
+
+/** Where a header tag sorts: its number, except the Hops group's members, which stay after NoHops (627). */
+function headerKey(tag: number): number {
+  return tag === 628 || tag === 629 || tag === 630 ? 627 : tag;
+}
+
+/**
+ * Writes the header fields after 56/57 in ascending tag order: OrigSendingTime (122) when `orig` is
+ * given, our configured 142/143, and `extra` (header fields from the application, a stored message or
+ * reverse routing; any order, the Hops group kept together after 627). Stable: equal tags keep their order.
+ */
+export function writeLateHeader(
+  enc: Encoder,
+  s: SessionState,
+  orig: Uint8Array | number | undefined,
+  extra: readonly Field[] | undefined,
+): void {
+  const late = s.headerPrefixes.late;
+  if (extra === undefined || extra.length === 0) {
+    if (typeof orig === "number") enc.timestamp(Tag.OrigSendingTime, orig, s.config.timestampPrecision);
+    else if (orig !== undefined) enc.bytes(Tag.OrigSendingTime, orig);
+    for (let i = 0; i < late.length; i++) enc.str(late[i]![0], late[i]![1]);
+    return;
+  }
+  const all: Field[] = extra.slice();
+  if (orig !== undefined) {
+    all.push([
+      Tag.OrigSendingTime,
+      typeof orig === "number" ? formatTimestamp(orig, s.config.timestampPrecision) : orig,
+    ]);
+  }
+  for (let i = 0; i < late.length; i++) all.push(late[i]!);
+  // Insertion sort (a handful of fields), stable by headerKey.
+  for (let i = 1; i < all.length; i++) {
+    const f = all[i]!;
+    const k = headerKey(f[0]);
+    let j = i - 1;
+    while (j >= 0 && headerKey(all[j]![0]) > k) {
+      all[j + 1] = all[j]!;
+      j--;
+    }
+    all[j + 1] = f;
+  }
+  for (let i = 0; i < all.length; i++) writeField(enc, all, all[i]![0], all[i]![1]);
 }
 
 /** Pushes a send action and notes the time for the heartbeat timer. */
@@ -98,7 +172,7 @@ export interface LogonOptions {
 export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOptions): number {
   const seq = nextSeq(s);
   const c = s.config;
-  const enc = beginMessage(s, MsgType.Logon, seq, nowMs)
+  const enc = beginAdmin(s, MsgType.Logon, seq, nowMs)
     .int(Tag.EncryptMethod, 0)
     .int(Tag.HeartBtInt, o.heartBtIntSec);
   if (o.resetSeqNum) enc.bool(Tag.ResetSeqNumFlag, true);
@@ -115,7 +189,7 @@ export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOpti
 /** Sends a Heartbeat (35=0), echoing TestReqID (112) when answering a TestRequest. */
 export function sendHeartbeat(s: SessionState, out: Out, nowMs: number, testReqId?: string): void {
   const seq = nextSeq(s);
-  const enc = beginMessage(s, MsgType.Heartbeat, seq, nowMs);
+  const enc = beginAdmin(s, MsgType.Heartbeat, seq, nowMs);
   if (testReqId !== undefined) enc.str(Tag.TestReqID, testReqId);
   emitSend(s, out, nowMs, seq, MsgType.Heartbeat, enc.finishOwned(), true, "admin");
 }
@@ -123,7 +197,7 @@ export function sendHeartbeat(s: SessionState, out: Out, nowMs: number, testReqI
 /** Sends a TestRequest (35=1) with TestReqID (112). */
 export function sendTestRequest(s: SessionState, out: Out, nowMs: number, testReqId: string): void {
   const seq = nextSeq(s);
-  const enc = beginMessage(s, MsgType.TestRequest, seq, nowMs).str(Tag.TestReqID, testReqId);
+  const enc = beginAdmin(s, MsgType.TestRequest, seq, nowMs).str(Tag.TestReqID, testReqId);
   emitSend(s, out, nowMs, seq, MsgType.TestRequest, enc.finishOwned(), true, "admin");
 }
 
@@ -136,7 +210,7 @@ export function sendResendRequest(
   end: number,
 ): void {
   const seq = nextSeq(s);
-  const enc = beginMessage(s, MsgType.ResendRequest, seq, nowMs)
+  const enc = beginAdmin(s, MsgType.ResendRequest, seq, nowMs)
     .int(Tag.BeginSeqNo, begin)
     .int(Tag.EndSeqNo, end);
   emitSend(s, out, nowMs, seq, MsgType.ResendRequest, enc.finishOwned(), true, "admin");
@@ -155,7 +229,7 @@ export function sendReject(
   info: RejectInfo,
 ): void {
   const seq = nextSeq(s);
-  const enc = beginMessage(s, MsgType.Reject, seq, nowMs);
+  const enc = beginAdmin(s, MsgType.Reject, seq, nowMs);
   if (refSeq > 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, info.text);
   if (s.fix42Plus) {
@@ -177,7 +251,7 @@ export function sendBusinessReject(
   text: string,
 ): void {
   const seq = nextSeq(s);
-  const enc = beginMessage(s, MsgType.BusinessMessageReject, seq, nowMs);
+  const enc = beginAdmin(s, MsgType.BusinessMessageReject, seq, nowMs);
   if (refSeq > 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, text).str(Tag.RefMsgType, refMsgType).int(Tag.BusinessRejectReason, reason);
   emitSend(s, out, nowMs, seq, MsgType.BusinessMessageReject, enc.finishOwned(), true, "admin");
@@ -186,7 +260,7 @@ export function sendBusinessReject(
 /** Sends a Logout (35=5), with a Text saying why when there is a reason. */
 export function sendLogout(s: SessionState, out: Out, nowMs: number, text?: string): void {
   const seq = nextSeq(s);
-  const enc = beginMessage(s, MsgType.Logout, seq, nowMs);
+  const enc = beginAdmin(s, MsgType.Logout, seq, nowMs);
   if (text !== undefined && text !== "") enc.str(Tag.Text, text);
   emitSend(s, out, nowMs, seq, MsgType.Logout, enc.finishOwned(), true, "admin");
 }
@@ -196,12 +270,9 @@ export function sendLogout(s: SessionState, out: Out, nowMs: number, text?: stri
  * require OrigSendingTime on every possible duplicate), 36=newSeqNo, 123=Y.
  */
 export function encodeGapFill(s: SessionState, seq: number, newSeqNo: number, nowMs: number): Uint8Array {
-  const enc = beginMessage(s, MsgType.SequenceReset, seq, nowMs)
-    .bool(Tag.PossDupFlag, true)
-    .timestamp(Tag.OrigSendingTime, nowMs, s.config.timestampPrecision)
-    .int(Tag.NewSeqNo, newSeqNo)
-    .bool(Tag.GapFillFlag, true);
-  return enc.finishOwned();
+  const enc = beginMessage(s, MsgType.SequenceReset, seq, nowMs, true);
+  writeLateHeader(enc, s, nowMs, undefined);
+  return enc.int(Tag.NewSeqNo, newSeqNo).bool(Tag.GapFillFlag, true).finishOwned();
 }
 
 /** Encodes a SequenceReset-Reset (35=4, no GapFillFlag) moving the peer's expected number to `newSeqNo`. */
@@ -211,7 +282,7 @@ export function encodeSequenceReset(
   newSeqNo: number,
   nowMs: number,
 ): Uint8Array {
-  return beginMessage(s, MsgType.SequenceReset, seq, nowMs).int(Tag.NewSeqNo, newSeqNo).finishOwned();
+  return beginAdmin(s, MsgType.SequenceReset, seq, nowMs).int(Tag.NewSeqNo, newSeqNo).finishOwned();
 }
 
 /**
@@ -220,28 +291,30 @@ export function encodeSequenceReset(
  * trailer fields (93/89). A data field's length field is written for it when the caller left it out.
  */
 export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Uint8Array {
-  const enc = beginMessage(s, msg.msgType, seq, nowMs);
   // A builder's message writes its body fields straight into the encoder (they are body fields only).
-  if (msg.writeBody !== undefined && msg.writeBody(enc)) return enc.finishOwned();
+  if (msg.writeBody !== undefined) {
+    const enc = lateHeader(beginMessage(s, msg.msgType, seq, nowMs), s);
+    if (msg.writeBody(enc)) return enc.finishOwned();
+  }
   const f = msg.fields;
   const own = s.ownHeaderTags;
   const n = f.length;
   let body = false;
   let trailer = false;
-  let header = false;
+  let header: Field[] | undefined;
+  let senderSubId: FieldValue | undefined;
   for (let i = 0; i < n; i++) {
-    const k = tagKind(f[i]![0]);
-    if (k === KIND_BODY) body = true;
-    else if (k === KIND_HEADER) header = true;
-    else if (k === KIND_TRAILER) trailer = true;
+    const field = f[i]!;
+    const k = tagKind(field[0]);
+    if (k === KIND_HEADER) {
+      if (own.has(field[0])) continue;
+      if (field[0] === Tag.SenderSubID) senderSubId = field[1];
+      else (header ??= []).push(field);
+    } else if (k === KIND_TRAILER) trailer = true;
     else body = true;
   }
-  if (header) {
-    for (let i = 0; i < n; i++) {
-      const tag = f[i]![0];
-      if (tagKind(tag) === KIND_HEADER && !own.has(tag)) writeField(enc, f, tag, f[i]![1]);
-    }
-  }
+  const enc = beginMessage(s, msg.msgType, seq, nowMs, false, senderSubId);
+  writeLateHeader(enc, s, undefined, header);
   if (body) {
     for (let i = 0; i < n; i++) {
       const field = f[i]!;
@@ -258,6 +331,18 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
     }
   }
   return enc.finishOwned();
+}
+
+/** A message of ours with no header fields other than our own: beginMessage and lateHeader. */
+function beginAdmin(s: SessionState, msgType: string, seq: number, nowMs: number): Encoder {
+  return lateHeader(beginMessage(s, msgType, seq, nowMs), s);
+}
+
+/** Writes our own header fields after 56/57 (142/143 when configured) and returns the encoder. */
+function lateHeader(enc: Encoder, s: SessionState): Encoder {
+  const late = s.headerPrefixes.late;
+  for (let i = 0; i < late.length; i++) enc.str(late[i]![0], late[i]![1]);
+  return enc;
 }
 
 const KIND_BODY = 0;
@@ -296,24 +381,35 @@ function writeField(enc: Encoder, fields: readonly Field[], tag: number, value: 
 }
 
 /**
- * Encodes the resent copy of a stored message: same MsgType and MsgSeqNum, header rebuilt with a new
- * SendingTime, PossDupFlag=Y and OrigSendingTime = the original SendingTime; every other field of the
- * original (other header fields, body, trailer fields) copied byte for byte in its order.
+ * Encodes the resent copy of a stored message: same MsgType and MsgSeqNum, header rebuilt in ascending
+ * tag order with a new SendingTime, PossDupFlag=Y and OrigSendingTime = the original SendingTime, the
+ * original's other header fields among them; the body and trailer fields of the original copied byte
+ * for byte in their order.
  */
 export function encodeResend(s: SessionState, view: MessageView, seq: number, nowMs: number): Uint8Array {
-  const enc = beginMessage(s, view.msgType, seq, nowMs).bool(Tag.PossDupFlag, true);
   const oi = view.indexOf(Tag.SendingTime);
-  if (oi >= 0) enc.bytes(Tag.OrigSendingTime, view.buf.subarray(view.valueStartAt(oi), view.valueEndAt(oi)));
+  const orig = oi >= 0 ? view.buf.subarray(view.valueStartAt(oi), view.valueEndAt(oi)) : undefined;
   const own = s.ownHeaderTags;
   const buf = view.buf;
-  // Copy runs of kept fields as raw bytes: "tag=value␁" starts digitCount(tag)+1 bytes before the value.
+  let header: Field[] | undefined;
+  let senderSubId: Uint8Array | undefined;
+  for (let i = 0; i < view.count; i++) {
+    const tag = view.tagAt(i);
+    if (tag <= 0 || own.has(tag) || tagKind(tag) !== KIND_HEADER) continue;
+    const value = buf.subarray(view.valueStartAt(i), view.valueEndAt(i));
+    if (tag === Tag.SenderSubID) senderSubId = value;
+    else (header ??= []).push([tag, value]);
+  }
+  const enc = beginMessage(s, view.msgType, seq, nowMs, true, senderSubId);
+  writeLateHeader(enc, s, orig, header);
+  // Copy runs of body and trailer fields as raw bytes: "tag=value␁" starts digitCount(tag)+1 bytes before the value.
   let runStart = -1;
   let runEnd = -1;
   for (let i = 0; i < view.count; i++) {
     const tag = view.tagAt(i);
     const vs = view.valueStartAt(i);
     const ve = view.valueEndAt(i);
-    if (tag <= 0 || own.has(tag)) continue;
+    if (tag <= 0 || own.has(tag) || tagKind(tag) === KIND_HEADER) continue;
     const fs = vs - digitCount(tag) - 1;
     if (fs === runEnd) {
       runEnd = ve + 1;

@@ -8,7 +8,7 @@
  */
 import { Encoder, MessageView } from "../codec/mod.ts";
 import type { FixMessage } from "../codec/mod.ts";
-import { type ValidationOptions, validationOptions } from "../dictionary/validate.ts";
+import { createValidator, type ValidationOptions, validationOptions, type Validator } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
 import type { SeqNums } from "../store/types.ts";
 import type { Action, Phase, SessionConfig, SessionEvent, SessionId } from "./types.ts";
@@ -36,8 +36,13 @@ export interface QueuedOutbound {
 /** Fields every phase has (some matter in certain phases only, as noted). */
 export interface SessionCore {
   readonly config: SessionConfig;
-  /** Validation switches: STRICT_VALIDATION with `config.validation` applied (one object, reused). */
+  /** Validation switches: STRICT_VALIDATION with `config.validation` applied. */
   readonly validation: ValidationOptions;
+  /**
+   * The session's validator (dictionary and switches of `config`); undefined without a dictionary.
+   * A new config (hot reload) brings a new one: see createValidator.
+   */
+  readonly validator: Validator | undefined;
   /** Next MsgSeqNum we send. */
   nextSenderSeq: number;
   /** Next MsgSeqNum we expect. */
@@ -85,8 +90,17 @@ export interface SessionCore {
   logoutDeadlineMs: number;
   /** One encoder for every message this session writes (frames cut with finishOwned: never rewritten). */
   readonly encoder: Encoder;
-  /** "35=<type>␁49=..␁56=..␁" as bytes by MsgType, for the CompIDs of `id` (see beginMessage). */
-  readonly headerPrefixes: { id: SessionId | undefined; byType: Map<string, Uint8Array> };
+  /**
+   * Our header encoded once for the session's `id` (see beginMessage): "35=<type>␁" by MsgType,
+   * "49=..␁[50=..␁]", "56=..␁[57=..␁]", and the configured 142/143 written after them.
+   */
+  readonly headerPrefixes: {
+    id: SessionId | undefined;
+    byType: Map<string, Uint8Array>;
+    sender: Uint8Array;
+    target: Uint8Array;
+    late: Array<[number, string]>;
+  };
   /** A view reused to read stored messages while answering a ResendRequest. */
   readonly scratch: MessageView;
   /** Header tags the session writes itself (never copied from an application message). */
@@ -149,6 +163,7 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     phase: "disconnected",
     config,
     validation: validationOptions(config.validation ?? {}),
+    validator: createValidator(config),
     nextSenderSeq: seq.nextSenderSeq,
     nextTargetSeq: seq.nextTargetSeq,
     heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
@@ -170,7 +185,7 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     logonDeadlineMs: 0,
     logoutDeadlineMs: 0,
     encoder: new Encoder(4096),
-    headerPrefixes: { id: undefined, byType: new Map() },
+    headerPrefixes: { id: undefined, byType: new Map(), sender: new Uint8Array(0), target: new Uint8Array(0), late: [] },
     scratch: new MessageView(),
     ownHeaderTags: own,
     beginStringBytes: te.encode(id.beginString),

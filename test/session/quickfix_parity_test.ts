@@ -3,7 +3,7 @@
  * Each test names the item of the issue it covers.
  */
 import assert from "node:assert/strict";
-import { Transcript } from "./harness.ts";
+import { readable, T0, Transcript, ts } from "./harness.ts";
 
 Deno.test("issue 13.1: acceptor with resetOnLogon resets silently: no 141=Y unless the peer's Logon had it", () => {
   const t = new Transcript({ seq: { nextSenderSeq: 5, nextTargetSeq: 9 }, config: { resetOnLogon: true } });
@@ -25,4 +25,81 @@ Deno.test("issue 13.1: acceptor with resetOnLogon resets silently: no 141=Y unle
     "send admin 35=A|34=1|98=0|108=30|141=Y",
     "logon",
   ]);
+});
+
+Deno.test("issue 13.2: header in ascending tag order after 8, 9, 35, as QuickFIX writes it", () => {
+  const t = new Transcript();
+  t.connect();
+  t.recv("35=A|34=1|98=0|108=30");
+  const sent = () => readable((t.lastActions.find((a) => a.kind === "send") as { bytes: Uint8Array }).bytes);
+  const time = ts(T0);
+  // The Logon reply: byte for byte what QuickFIX's acceptance definitions expect (with our time).
+  const logon = readable(t.store.outbound.get(1)!);
+  assert.equal(
+    logon.replace(/\|10=\d{3}\|$/, "|"),
+    `8=FIX.4.4|9=61|35=A|34=1|49=ISLD|52=${time}|56=TW|98=0|108=30|`,
+  );
+  // An application message with header fields of its own: merged in ascending order; the body as given.
+  t.send({
+    msgType: "D",
+    fields: [[11, "A"], [128, "DEST"], [50, "DESK"], [115, "CLIENT"], [97, "N"], [55, "X"]],
+  });
+  assert.match(
+    sent(),
+    new RegExp(
+      `^8=FIX\\.4\\.4\\|9=\\d+\\|35=D\\|34=2\\|49=ISLD\\|50=DESK\\|52=${time}\\|56=TW\\|97=N\\|115=CLIENT\\|128=DEST\\|11=A\\|55=X\\|10=\\d{3}\\|$`,
+    ),
+  );
+  // A ResendRequest: the resent copy (43 after 34, 122 among the higher header tags) and a gap fill.
+  t.nowMs = T0 + 1000;
+  t.recv("35=2|34=2|7=1|16=0");
+  const frames = t.lastActions.filter((a) => a.kind === "send").map((a) =>
+    readable((a as { bytes: Uint8Array }).bytes)
+  );
+  const now = ts(T0 + 1000);
+  assert.equal(frames.length, 2);
+  assert.match(
+    frames[0]!,
+    new RegExp(
+      `^8=FIX\\.4\\.4\\|9=\\d+\\|35=4\\|34=1\\|43=Y\\|49=ISLD\\|52=${now}\\|56=TW\\|122=${now}\\|36=2\\|123=Y\\|10=\\d{3}\\|$`,
+    ),
+  );
+  assert.match(
+    frames[1]!,
+    new RegExp(
+      `^8=FIX\\.4\\.4\\|9=\\d+\\|35=D\\|34=2\\|43=Y\\|49=ISLD\\|50=DESK\\|52=${now}\\|56=TW\\|97=N\\|115=CLIENT\\|122=${time}\\|128=DEST\\|11=A\\|55=X\\|10=\\d{3}\\|$`,
+    ),
+  );
+});
+
+Deno.test("issue 13.2: configured sub and location IDs take their places in the ascending header", () => {
+  const t = new Transcript({
+    config: {
+      id: {
+        beginString: "FIX.4.4",
+        senderCompId: "ISLD",
+        targetCompId: "TW",
+        senderSubId: "S1",
+        targetSubId: "T1",
+        senderLocationId: "LS",
+        targetLocationId: "LT",
+      },
+    },
+  });
+  t.connect();
+  t.recv("35=A|34=1|50=T1|57=S1|98=0|108=30");
+  const logon = readable(t.store.outbound.get(1)!);
+  assert.match(
+    logon,
+    new RegExp(
+      `^8=FIX\\.4\\.4\\|9=\\d+\\|35=A\\|34=1\\|49=ISLD\\|50=S1\\|52=${
+        ts(T0)
+      }\\|56=TW\\|57=T1\\|142=LS\\|143=LT\\|98=0\\|108=30\\|10=\\d{3}\\|$`,
+    ),
+  );
+  t.send({ msgType: "D", fields: [[11, "A"], [128, "DEST"], [97, "N"]] });
+  assert.match(
+    readable(t.store.outbound.get(2)!),
+    /\|34=2\|49=ISLD\|50=S1\|52=[^|]+\|56=TW\|57=T1\|97=N\|128=DEST\|142=LS\|143=LT\|11=A\|10=/,
+  );
 });

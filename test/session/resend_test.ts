@@ -88,12 +88,13 @@ Deno.test("case 8: resent copy keeps the original header fields and body byte fo
     fields: [[11, "X"], [115, "ONBEHALF"], [97, "Y"], [95, 3], [96, "a\x01b"], [55, "Y"]],
   });
   const original = readable(t.store.outbound.get(2)!);
-  assert.match(original, /\|34=2\|52=[^|]+\|115=ONBEHALF\|97=Y\|11=X\|95=3\|96=a\|b\|55=Y\|10=/);
+  // Header in ascending tag order (issue 13.2): 34, 49, 52, 56, 97, 115; the body as given.
+  assert.match(original, /\|35=D\|34=2\|49=ISLD\|52=[^|]+\|56=TW\|97=Y\|115=ONBEHALF\|11=X\|95=3\|96=a\|b\|55=Y\|10=/);
   t.nowMs = T0 + 9_000;
   assert.deepEqual(t.recv("35=2|34=2|7=2|16=2"), [
     "persist-inbound 2",
     "resend 2-2",
-    `send resend 35=D|34=2|43=Y|122=${ts(T0 + 500)}|115=ONBEHALF|97=Y|11=X|95=3|96=a|b|55=Y`,
+    `send resend 35=D|34=2|43=Y|97=Y|115=ONBEHALF|122=${ts(T0 + 500)}|11=X|95=3|96=a|b|55=Y`,
   ]);
 });
 
