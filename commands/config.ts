@@ -81,7 +81,18 @@ export function registerConfig(program: Command): void {
       } catch (e) {
         throw new ConfigError(`Cannot read "${file}": ${e instanceof Error ? e.message : e}`);
       }
-      const yaml = importQuickfix(text, file);
+      // QuickFIX resolves DataDictionary paths from its working directory; the settings file's own
+      // directory is tried second.
+      const cfgDir = file.includes("/") ? file.slice(0, file.lastIndexOf("/") + 1) : "";
+      const locate = (p: string): string | undefined => {
+        for (const c of p.startsWith("/") ? [p] : [p, cfgDir + p]) {
+          try {
+            if (Deno.statSync(c).isFile) return c;
+          } catch { /* not here */ }
+        }
+        return undefined;
+      };
+      const yaml = importQuickfix(text, file, locate);
       if (flags.output) {
         await Deno.writeTextFile(flags.output, yaml);
         console.error(`wrote ${flags.output}; check it with: fixg config check ${flags.output}`);

@@ -82,9 +82,11 @@ export const SESSION_FIELDS: Record<string, Schema> = {
       start: { type: "string" },
       end: { type: "string" },
       days: { type: "strings" },
+      startDay: { type: "string" },
+      endDay: { type: "string" },
       timezone: { type: "string" },
     },
-    required: ["start", "end"],
+    // start and end are required of the merged schedule (defaults.schedule + the session's), below.
   },
   tls: {
     type: "object",
@@ -287,6 +289,16 @@ export function checkConfig(
     for (const [k, v] of Object.entries(s)) {
       const d = defaults[k];
       if (isMapping(v) && isMapping(d)) merged[k] = { ...d, ...v };
+    }
+    if (isMapping(merged.schedule)) {
+      for (const k of ["start", "end"]) {
+        if ((merged.schedule as Record<string, unknown>)[k] === undefined) {
+          const inDefaults = isMapping(defaults.schedule) && !isMapping(s.schedule);
+          throw new ConfigError(
+            `${file}: ${inDefaults ? "defaults" : `sessions[${i}]`}.schedule.${k}: required key missing`,
+          );
+        }
+      }
     }
     for (const k of ["role", "senderCompId", "targetCompId"]) {
       if (merged[k] === undefined) {

@@ -1,6 +1,11 @@
 /**
- * Session schedules: a daily window (start and end time of day) on chosen weekdays in a time zone.
- * A window whose end is before its start runs past midnight; its weekday is the day it starts.
+ * Session schedules in a time zone, of two kinds:
+ * - daily: a window (start and end time of day) on chosen weekdays (`days`, QuickFIX's `Weekdays`).
+ *   A window whose end is before its start runs past midnight; its weekday is the day it starts.
+ * - weekly (`startDay` and `endDay`, QuickFIX's `StartDay`/`EndDay`): one window from `start` on
+ *   `startDay` to `end` on the next `endDay` (FX: Sunday 17:00 to Friday 17:00 New York). Sequence
+ *   numbers reset once a week, when it opens. With startDay equal to endDay and end not after start,
+ *   the window lasts the whole week.
  * Pure functions of time: the gateway asks them, nothing here reads the clock.
  */
 import { ConfigError } from "../errors.ts";
@@ -10,8 +15,12 @@ export interface Schedule {
   /** "HH:MM" or "HH:MM:SS", local time in `timezone`. */
   start: string;
   end: string;
-  /** Weekdays the window starts on ("mon".."sun"); all days when absent. */
+  /** Weekdays the window starts on ("mon".."sun"); all days when absent. Daily schedules only. */
   days?: string[];
+  /** Weekly schedule: the weekday the window opens (with `endDay`). */
+  startDay?: string;
+  /** Weekly schedule: the weekday the window closes (with `startDay`). */
+  endDay?: string;
   /** IANA time zone, default "UTC". */
   timezone?: string;
 }
@@ -27,15 +36,44 @@ export function checkSchedule(s: Schedule, where: string): void {
     }
   }
   for (const d of s.days ?? []) {
-    if (!DAY_NAMES.includes(d.toLowerCase().slice(0, 3))) {
+    if (dayIndex(d) === undefined) {
       throw new ConfigError(`${where}.days: "${d}" is not a weekday`);
     }
+  }
+  for (const k of ["startDay", "endDay"] as const) {
+    const d = s[k];
+    if (d !== undefined && dayIndex(d) === undefined) {
+      throw new ConfigError(`${where}.${k}: "${d}" is not a weekday`);
+    }
+  }
+  if ((s.startDay === undefined) !== (s.endDay === undefined)) {
+    throw new ConfigError(
+      `${where}.${s.startDay === undefined ? "startDay" : "endDay"}: a weekly schedule needs both startDay and endDay`,
+    );
+  }
+  if (s.startDay !== undefined && s.days !== undefined) {
+    throw new ConfigError(
+      `${where}.days: a weekly schedule (startDay/endDay) has one window a week; days is for daily windows`,
+    );
   }
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: s.timezone ?? "UTC" });
   } catch {
     throw new ConfigError(`${where}.timezone: unknown time zone "${s.timezone}"`);
   }
+}
+
+const FULL_DAY_NAMES = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
+
+/**
+ * 0 (Sunday) .. 6 for a weekday name or an unambiguous prefix of two letters or more ("su", "Mon",
+ * "Tues", "FRIDAY": QuickFIX accepts the same), undefined otherwise.
+ */
+export function dayIndex(d: string): number | undefined {
+  const l = d.trim().toLowerCase();
+  if (l.length < 2) return undefined;
+  const hits = FULL_DAY_NAMES.flatMap((n, i) => (n.startsWith(l) ? [i] : []));
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 function parseTimeOfDay(t: string): number | undefined {
@@ -99,7 +137,22 @@ function localToUtc(tz: string, localMs: number): number {
 export function currentWindow(s: Schedule, nowMs: number): { startMs: number; endMs: number } | undefined {
   const tz = s.timezone ?? "UTC";
   const startT = parseTimeOfDay(s.start)!, endT = parseTimeOfDay(s.end)!;
-  const days = s.days?.map((d) => DAY_NAMES.indexOf(d.toLowerCase().slice(0, 3)));
+  if (s.startDay !== undefined && s.endDay !== undefined) {
+    // The window that opened on the latest startDay at `start` (up to 7 days back) may contain now.
+    const sd = dayIndex(s.startDay)!, ed = dayIndex(s.endDay)!;
+    let span = (ed - sd + 7) % 7;
+    if (span === 0 && endT <= startT) span = 7;
+    for (let back = 0; back <= 7; back++) {
+      const midnight = localMidnight(tz, nowMs - back * DAY_MS);
+      const local = midnight + offsetMs(tz, midnight);
+      if (new Date(local).getUTCDay() !== sd) continue;
+      const startMs = localToUtc(tz, local + startT);
+      const endMs = localToUtc(tz, local + span * DAY_MS + endT);
+      if (nowMs >= startMs && nowMs < endMs) return { startMs, endMs };
+    }
+    return undefined;
+  }
+  const days = s.days?.map((d) => dayIndex(d)!);
   // A window started today or yesterday (when it crosses midnight) may contain now.
   for (const back of [0, 1]) {
     const midnight = localMidnight(tz, nowMs - back * DAY_MS);
@@ -123,7 +176,7 @@ export function inWindow(s: Schedule | undefined, nowMs: number): boolean {
 export function nextWindowStart(s: Schedule, nowMs: number): number | undefined {
   const tz = s.timezone ?? "UTC";
   const startT = parseTimeOfDay(s.start)!;
-  const days = s.days?.map((d) => DAY_NAMES.indexOf(d.toLowerCase().slice(0, 3)));
+  const days = s.startDay !== undefined ? [dayIndex(s.startDay)!] : s.days?.map((d) => dayIndex(d)!);
   for (let k = 0; k <= 8; k++) {
     const midnight = localMidnight(tz, nowMs + k * DAY_MS);
     const localDay = new Date(midnight + offsetMs(tz, midnight)).getUTCDay();

@@ -284,6 +284,9 @@ function convert(key: string, value: string, t: Target, role: () => string | und
     case "EndDay":
       s[key === "StartDay" ? "_startDay" : "_endDay"] = value;
       return true;
+    case "Weekdays":
+      s._weekdays = value;
+      return true;
     case "TimeZone":
       set(s, ["schedule", "timezone"], value);
       return true;
@@ -402,7 +405,12 @@ function convert(key: string, value: string, t: Target, role: () => string | und
 }
 
 /** Turns the collected helper keys (_hosts, _startDay, dictionaries) into fixg keys. */
-function finish(s: Tree, notes: string[], beginString: string | undefined): void {
+function finish(
+  s: Tree,
+  notes: string[],
+  beginString: string | undefined,
+  locate: (path: string) => string | undefined,
+): void {
   const hosts = s._hosts as Array<{ host?: string; port?: string }> | undefined;
   delete s._hosts;
   if (hosts) {
@@ -421,19 +429,23 @@ function finish(s: Tree, notes: string[], beginString: string | undefined): void
     if (a === undefined || b === undefined) {
       notes.push(`StartDay/EndDay ${sd}/${ed}: not weekdays, not converted`);
     } else {
-      const days: string[] = [];
-      for (let d = a;; d = (d + 1) % 7) {
-        days.push(DAYS[d]!);
-        if (d === b) break;
-      }
-      set(s, ["schedule", "days"], days);
+      // QuickFIX's StartDay/EndDay is one window a week: open on StartDay at StartTime, close on EndDay
+      // at EndTime; sequence numbers reset once a week.
+      set(s, ["schedule", "startDay"], DAYS[a]!);
+      set(s, ["schedule", "endDay"], DAYS[b]!);
       notes.push(
-        `StartDay=${sd} EndDay=${ed}: QuickFIX's weekly session becomes a daily window on ${
-          days.join(", ")
-        }; ` +
-          `fixg resets sequence numbers when each day's window opens`,
+        `StartDay=${sd} EndDay=${ed}: a weekly session (${DAYS[a]} to ${DAYS[b]}); sequence numbers reset when it opens`,
       );
     }
+  }
+  const wd = s._weekdays as string | undefined;
+  delete s._weekdays;
+  if (wd !== undefined) {
+    const days = wd.split(",").map((x) => x.trim()).filter((x) => x !== "");
+    const idx = days.map(day);
+    if (idx.some((x) => x === undefined) || days.length === 0) {
+      notes.push(`Weekdays=${wd}: not weekdays, not converted`);
+    } else set(s, ["schedule", "days"], idx.map((i) => DAYS[i!]!));
   }
   for (const k of ["_dictionary", "_appDictionary"] as const) {
     const v = s[k] as string | undefined;
@@ -446,20 +458,28 @@ function finish(s: Tree, notes: string[], beginString: string | undefined): void
       : base === "FIX50SP2.xml"
       ? "app"
       : undefined;
-    if (stock !== undefined && (stock === "app" || beginString === undefined || stock === beginString)) {
+    const setting = k === "_dictionary" ? "DataDictionary" : "AppDataDictionary";
+    const found = locate(v);
+    if (found !== undefined) {
+      // The settings name a file that exists: use it, even when its name is a stock one (a venue's
+      // customised FIX44.xml keeps its custom fields and validation).
+      s[target] = found;
+      notes.push(
+        `${setting}=${v}: the file the settings name is used${found === v ? "" : ` (found at ${found})`}${
+          stock !== undefined ? `; fixg also ships the stock ${base} (dictionary: builtin)` : ""
+        }`,
+      );
+    } else if (
+      stock !== undefined && (stock === "app" || beginString === undefined || stock === beginString)
+    ) {
       s[target] = "builtin";
       notes.push(
-        `${
-          k === "_dictionary" ? "DataDictionary" : "AppDataDictionary"
-        }=${v}: QuickFIX's stock ${base}, shipped with fixg (builtin)`,
+        `${setting}=${v}: not found here; QuickFIX's stock ${base} is shipped with fixg (builtin). ` +
+          `If your copy is customised, set ${target}: to its path`,
       );
     } else {
       s[target] = v;
-      notes.push(
-        `${
-          k === "_dictionary" ? "DataDictionary" : "AppDataDictionary"
-        }=${v}: custom dictionary, path kept as written`,
-      );
+      notes.push(`${setting}=${v}: not found here, path kept as written (fix it before fixg config check)`);
     }
   }
 }
@@ -511,8 +531,16 @@ function ordered(s: Tree): Tree {
   return out;
 }
 
-/** Converts QuickFIX settings text to fixg YAML; `file` names the source in the header and errors. */
-export function importQuickfix(text: string, file: string): string {
+/**
+ * Converts QuickFIX settings text to fixg YAML; `file` names the source in the header and errors.
+ * `locate` says where a dictionary file the settings name is found (undefined: not found), so a
+ * customised dictionary is kept and a missing stock one becomes fixg's builtin copy.
+ */
+export function importQuickfix(
+  text: string,
+  file: string,
+  locate: (path: string) => string | undefined = () => undefined,
+): string {
   const sections = parseSections(text, file);
   const global: Tree = {};
   const defaults: Tree = {};
@@ -532,7 +560,7 @@ export function importQuickfix(text: string, file: string): string {
     }
     defaultRole = defaults.role as string | undefined;
   }
-  finish(defaults, defaultNotes, defaults.beginString as string | undefined);
+  finish(defaults, defaultNotes, defaults.beginString as string | undefined, locate);
   for (const sec of sections.filter((x) => x.name === "SESSION")) {
     const s: Tree = {};
     const notes: string[] = [];
@@ -546,7 +574,7 @@ export function importQuickfix(text: string, file: string): string {
         );
       }
     }
-    finish(s, notes, (s.beginString ?? defaults.beginString) as string | undefined);
+    finish(s, notes, (s.beginString ?? defaults.beginString) as string | undefined, locate);
     // A DEFAULT dictionary meant for another version than this session's: use the session's own builtin.
     const begin = (s.beginString ?? defaults.beginString) as string | undefined;
     if (s.dictionary === undefined && defaults.dictionary === "builtin") {

@@ -122,11 +122,13 @@ Deno.test("import-quickfix: tradeclient.cfg settings map key by key; what has no
   assert.equal(a!.port, 5001);
   assert.equal(a!.heartbeatIntervalSec, 30);
   assert.deepEqual(a!.reconnect, { initialMs: 5000, maxMs: 5000, factor: 1, jitter: 0 });
+  // StartDay/EndDay is QuickFIX's weekly session: one window Monday 07:55 to Friday 17:05.
   assert.deepEqual(a!.schedule, {
     start: "07:55:00",
     end: "17:05:00",
     timezone: "America/New_York",
-    days: ["mon", "tue", "wed", "thu", "fri"],
+    startDay: "mon",
+    endDay: "fri",
   });
   for (
     const [k, v] of Object.entries({
