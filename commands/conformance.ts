@@ -38,6 +38,7 @@ export interface ConformanceFlags {
   json?: boolean;
   verbose?: boolean;
   with?: string[];
+  strict?: boolean;
 }
 
 /** Registers `fixg conformance`. */
@@ -56,6 +57,10 @@ export function registerConformance(program: Command): void {
     .option(
       "--with <requirement...>",
       "also run scenarios that need this outside the conversation (engine-stop: you stop the engine while they wait)",
+    )
+    .option(
+      "--strict",
+      "the reference definitions' rules: every field in order, 9, 10 and times by pattern; 9 and 10 written in I lines sent as written",
     )
     .option("--junit <file>", "write a JUnit XML report")
     .option("--json", "print a JSON report on stdout (progress goes to stderr)")
@@ -128,7 +133,7 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
   const errors: string[] = [];
   for (const f of files) {
     try {
-      scenarios.push(await loadScenario(f));
+      scenarios.push(await loadScenario(f, { strict: flags.strict === true }));
     } catch (e) {
       if (!(e instanceof ScenarioParseError)) throw e;
       errors.push(e.message);
@@ -189,6 +194,7 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
         options.host = where.host!;
         options.port = where.port;
       }
+      if (flags.strict) options.strict = true;
       if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
       if (quietMs !== undefined) options.quietMs = quietMs;
       if (connectTimeoutMs !== undefined) options.connectTimeoutMs = connectTimeoutMs;

@@ -9,12 +9,48 @@ import { isTimePlaceholder, isTimestampShaped, type TextField } from "./message.
 /** Tags whose value is a timestamp chosen by the peer: SendingTime, OrigSendingTime, TransactTime. */
 export const TIMESTAMP_TAGS: ReadonlySet<string> = new Set(["52", "122", "60"]);
 
-/** A field of an expected message: exact, or any valid UTCTimestamp. */
+/**
+ * Strict mode: the tags whose values are times chosen by the peer (the reference runner's
+ * `fields.fmt`: OrigTime, SendingTime, TransactTime, OrigSendingTime), matched by pattern.
+ */
+export const STRICT_TIME_TAGS: ReadonlySet<string> = new Set(["42", "52", "60", "122"]);
+
+/** A field of an expected message: exact, or any valid UTCTimestamp (or, strict mode, 9 and 10 by pattern). */
 export interface ExpectedField {
   tag: string;
   value: string;
   /** Matched by pattern: any valid UTCTimestamp passes. */
   timestamp: boolean;
+  /** Strict mode: BodyLength (any whole number) or CheckSum (three digits), matched by pattern. */
+  pattern?: "length" | "checksum";
+}
+
+/**
+ * Strict mode (`fixg conformance --strict`, the reference definitions' rules): every field of the E
+ * line, in order, 8, 9 and 10 included; BodyLength (9) is expected right after BeginString and
+ * CheckSum (10) last even when the line leaves them out (the reference runner fills them in), and
+ * they match by pattern (`\d+`, `\d{3}`); time values match by pattern (any valid UTCTimestamp): the
+ * fields 42, 52, 60, 122 and any value written as `<TIME>`, `<TIME+n>`, `<TIME-n>`; every other
+ * field must be equal byte for byte (a timestamp-shaped value in another tag too).
+ */
+export function strictExpectedFields(fields: readonly TextField[]): ExpectedField[] {
+  const out: ExpectedField[] = [];
+  for (const f of fields) {
+    if (f.tag === "9") out.push({ tag: "9", value: f.value, timestamp: false, pattern: "length" });
+    else if (f.tag === "10") out.push({ tag: "10", value: f.value, timestamp: false, pattern: "checksum" });
+    else {
+      const timestamp = STRICT_TIME_TAGS.has(f.tag) || isTimePlaceholder(f.value);
+      out.push({ tag: f.tag, value: f.value, timestamp });
+    }
+  }
+  if (!out.some((f) => f.tag === "9")) {
+    const i8 = out.findIndex((f) => f.tag === "8");
+    out.splice(i8 + 1, 0, { tag: "9", value: "", timestamp: false, pattern: "length" });
+  }
+  if (!out.some((f) => f.tag === "10")) {
+    out.push({ tag: "10", value: "", timestamp: false, pattern: "checksum" });
+  }
+  return out;
 }
 
 /** The first difference between an expected and a received message. */
@@ -44,15 +80,22 @@ export function expectedFields(fields: readonly TextField[]): ExpectedField[] {
 
 /** Renders an expected field as written in a report (`52=<TIME>` for pattern fields given as placeholders). */
 export function expectedText(f: ExpectedField): string {
+  if (f.pattern !== undefined && f.value === "") {
+    return `${f.tag}=<${f.pattern === "length" ? "BodyLength" : "CheckSum"}>`;
+  }
   return `${f.tag}=${f.value}`;
 }
 
-/** Compares; undefined when the received fields match the expected ones. */
+/**
+ * Compares; undefined when the received fields match the expected ones. Default mode leaves 9 and 10
+ * out of the received message; `strict` compares every received field (use `strictExpectedFields`).
+ */
 export function compareFields(
   expected: readonly ExpectedField[],
   received: readonly TextField[],
+  options: { strict?: boolean } = {},
 ): Mismatch | undefined {
-  const got = received.filter((f) => f.tag !== "9" && f.tag !== "10");
+  const got = options.strict ? received : received.filter((f) => f.tag !== "9" && f.tag !== "10");
   const n = Math.max(expected.length, got.length);
   for (let i = 0; i < n; i++) {
     const e = expected[i];
@@ -87,6 +130,21 @@ export function compareFields(
         received: rt,
         reason: `field ${position}: expected tag ${e.tag} (${et}), received tag ${r.tag} (${rt})`,
       };
+    }
+    if (e.pattern !== undefined) {
+      const ok = e.pattern === "length" ? /^\d+$/.test(r.value) : /^\d{3}$/.test(r.value);
+      if (!ok) {
+        return {
+          position,
+          tag: tagNumber(e.tag),
+          expected: et,
+          received: rt,
+          reason: `tag ${e.tag}: expected ${
+            e.pattern === "length" ? "a whole number" : "three digits"
+          }, received ${rt}`,
+        };
+      }
+      continue;
     }
     if (e.timestamp) {
       if (parseTimestampString(r.value) === undefined) {

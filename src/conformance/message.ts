@@ -162,6 +162,30 @@ export function completeMessage(fields: readonly TextField[]): TextField[] {
   return out;
 }
 
+/**
+ * The reference runner's fill-in (strict mode): BodyLength (9) after BeginString and CheckSum (10) at
+ * the end are added only when the line has none; a 9 or 10 written in the line is sent as written
+ * (so a script can send a wrong length or checksum without `#!verbatim`), and a line that does not
+ * start with BeginString (8) is sent exactly as written.
+ */
+export function completeMessageAsWritten(fields: readonly TextField[]): TextField[] {
+  const out = fields.map((f) => ({ ...f }));
+  if (out[0]?.tag !== "8") return out;
+  const has9 = out.some((f) => f.tag === "9");
+  const has10 = out.some((f) => f.tag === "10");
+  if (!has9) {
+    const end = has10 ? out.findIndex((f) => f.tag === "10") : out.length;
+    let bodyLength = 0;
+    for (let i = 1; i < end; i++) bodyLength += fieldByteLength(out[i]!);
+    out.splice(1, 0, { tag: "9", value: String(bodyLength) });
+  }
+  if (!has10) {
+    const before = textBytes(joinFields(out));
+    out.push({ tag: "10", value: String(checksum(before, 0, before.length)).padStart(3, "0") });
+  }
+  return out;
+}
+
 /** Bytes a field takes on the wire, delimiter included. */
 function fieldByteLength(f: TextField): number {
   return asciiLength(f.tag) + 1 + asciiLength(f.value) + 1;

@@ -7,8 +7,16 @@
  * code path with the engine it tests beyond the codec's framer.
  */
 import { Framer } from "../codec/framer.ts";
-import { compareFields } from "./matcher.ts";
-import { bytesText, completeMessage, readable, splitFields, substituteTimes, textBytes } from "./message.ts";
+import { compareFields, strictExpectedFields } from "./matcher.ts";
+import {
+  bytesText,
+  completeMessage,
+  completeMessageAsWritten,
+  readable,
+  splitFields,
+  substituteTimes,
+  textBytes,
+} from "./message.ts";
 import type { Scenario, ScenarioMode, Step } from "./scenario.ts";
 
 /** How long E and eDISCONNECT wait when neither the scenario nor the caller says: 5 s. */
@@ -36,6 +44,12 @@ export interface RunOptions {
   listener?: ScenarioListener;
   /** The clock of `<TIME>` placeholders (epoch ms). Default Date.now. */
   nowMs?: () => number;
+  /**
+   * Strict mode, the rules of the reference's own definitions: E lines are compared field by field,
+   * 9 and 10 included (by pattern), time values by pattern and all else exactly
+   * (`strictExpectedFields`); I lines get 9 and 10 only when they have none (`completeMessageAsWritten`).
+   */
+  strict?: boolean;
   /** Called for every transcript entry as it happens (live verbose output). */
   onTranscript?: (entry: TranscriptEntry) => void;
 }
@@ -243,11 +257,15 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TIM
   }
 }
 
-/** Builds the bytes an I line sends at `nowMs`: placeholders replaced, 9 and 10 filled in unless verbatim. */
-export function renderSend(step: Extract<Step, { kind: "send" }>, nowMs: number): Uint8Array {
+/**
+ * Builds the bytes an I line sends at `nowMs`: placeholders replaced, 9 and 10 filled in unless
+ * verbatim (strict: only when the line has none, `completeMessageAsWritten`).
+ */
+export function renderSend(step: Extract<Step, { kind: "send" }>, nowMs: number, strict = false): Uint8Array {
   const text = substituteTimes(step.text, nowMs);
   if (step.verbatim) return textBytes(text);
-  const fields = completeMessage(splitFields(text).fields);
+  const split = splitFields(text).fields;
+  const fields = strict ? completeMessageAsWritten(split) : completeMessage(split);
   let out = "";
   for (const f of fields) out += `${f.tag}=${f.value}\x01`;
   return textBytes(out);
@@ -262,6 +280,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const connectTimeoutMs = options.connectTimeoutMs ??
     (initiatorMode ? Math.max(timeoutMs, DEFAULT_ACCEPT_TIMEOUT_MS) : timeoutMs);
   const nowMs = options.nowMs ?? Date.now;
+  const strict = options.strict === true;
   const host = options.host ?? "127.0.0.1";
   const peers = new Map<number, Peer>();
   const transcript: TranscriptEntry[] = [];
@@ -330,7 +349,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           note(step.conn, step.line, "disconnect", "closed by us");
           return undefined;
         case "send": {
-          const bytes = renderSend(step, nowMs());
+          const bytes = renderSend(step, nowMs(), strict);
           const text = readable(bytesText(bytes));
           try {
             await peer.write(bytes);
@@ -363,7 +382,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           }
           const received = readable(got.text);
           note(step.conn, step.line, "received", received);
-          const mismatch = compareFields(step.fields, splitFields(got.text).fields);
+          const mismatch = strict
+            ? compareFields(
+              strictExpectedFields(splitFields(step.text).fields),
+              splitFields(got.text).fields,
+              {
+                strict: true,
+              },
+            )
+            : compareFields(step.fields, splitFields(got.text).fields);
           if (!mismatch) return undefined;
           return failAt(step, mismatch.reason, { expected, received, tag: mismatch.tag });
         }

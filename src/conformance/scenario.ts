@@ -8,6 +8,7 @@
  * I8=FIX.4.4|35=A|34=1|...         send; 9 and 10 filled in, <TIME>, <TIME+n>, <TIME-n> replaced
  * E8=FIX.4.4|35=A|34=1|...         expect the next message on the connection
  * 2iCONNECT                        a leading number selects another connection
+ * i2,CONNECT  I2,8=...  e2,DISCONNECT  the same in QuickFIX's spelling (letter, number, comma)
  * 2eDISCONNECT                     expect the peer to close connection 2
  * iDISCONNECT                      close connection 1
  * ```
@@ -86,10 +87,20 @@ export class ScenarioParseError extends FixgError {
  */
 export const KNOWN_REQUIREMENTS: ReadonlySet<string> = new Set(["engine-stop"]);
 
-const LINE_KINDS = "iCONNECT, iDISCONNECT, eDISCONNECT, I<message>, E<message>, # comment or #!directive";
+const LINE_KINDS =
+  "iCONNECT, iDISCONNECT, eDISCONNECT, I<message>, E<message> (optionally numbered: 2iCONNECT or i2,CONNECT), # comment or #!directive";
+
+/** Options of `parseScenario` and `loadScenario`. */
+export interface ParseOptions {
+  /**
+   * Strict mode (the reference definitions' rules): I lines are taken as written, so a field that is
+   * not tag=value with a numeric tag (`4garbled9=TW`, `-1=HI`) is sent, not a parse error.
+   */
+  strict?: boolean;
+}
 
 /** Parses scenario text; throws ScenarioParseError naming `file` and the line. */
-export function parseScenario(text: string, file = "<scenario>"): Scenario {
+export function parseScenario(text: string, file = "<scenario>", options: ParseOptions = {}): Scenario {
   const scenario: Scenario = { file, name: scenarioName(file), steps: [], requires: [] };
   const used = new Set<number>();
   let verbatimAt = 0;
@@ -108,7 +119,10 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
       continue;
     }
     if (t.startsWith("#")) continue;
-    const m = /^(\d*)(.*)$/s.exec(t)!;
+    // Two ways to name the connection: fixg's leading number (`2iCONNECT`, `2I8=...`) and QuickFIX's
+    // letter, number and comma (`i2,CONNECT`, `I2,8=...`, `e1,DISCONNECT`).
+    const qf = /^([IEie])(\d+),(.*)$/s.exec(t);
+    const m = qf ? [t, qf[2]!, qf[1]! + qf[3]!] : /^(\d*)(.*)$/s.exec(t)!;
     const conn = m[1] === "" ? 1 : Number(m[1]);
     const rest = m[2]!;
     if (m[1] !== "" && conn < 1) fail(`connection number must be 1 or more, got "${m[1]}"`);
@@ -137,7 +151,7 @@ export function parseScenario(text: string, file = "<scenario>"): Scenario {
       const verbatim = send && verbatimAt !== 0;
       verbatimAt = 0;
       const split = splitFields(body);
-      if (split.problem && !verbatim) {
+      if (split.problem && !verbatim && !(send && options.strict)) {
         fail(`field ${split.problem.index} "${split.problem.text}" is not tag=value with a numeric tag`);
       }
       if (send) {
@@ -224,14 +238,14 @@ export function scenarioName(file: string): string {
 }
 
 /** Reads and parses a scenario file; an unreadable file is a ScenarioParseError with line 0. */
-export async function loadScenario(path: string): Promise<Scenario> {
+export async function loadScenario(path: string, options: ParseOptions = {}): Promise<Scenario> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (e) {
     throw new ScenarioParseError(path, 0, `cannot read: ${e instanceof Error ? e.message : e}`);
   }
-  return parseScenario(text, path);
+  return parseScenario(text, path, options);
 }
 
 /** Orders names naturally ("2a" before "10"), as a reader of the scenario list expects. */

@@ -191,3 +191,70 @@ Deno.test("verbatim I lines may hold what is not tag=value (garbled cases)", () 
   const s = parseScenario("iCONNECT\n#!verbatim\nI8=FIX.4.4|9=ABC|35=0|junk|10=000|\n");
   assert.equal(s.steps[1]!.kind, "send");
 });
+
+Deno.test("QuickFIX's connection spelling: i2,CONNECT, I2,..., E1,..., e2,DISCONNECT, i1,DISCONNECT", () => {
+  const s = parseScenario(
+    [
+      "i1,CONNECT",
+      "I1,8=FIX.4.4|35=A|34=1|49=TW|52=<TIME>|56=ISLD|98=0|108=30|",
+      "E1,8=FIX.4.4|9=61|35=A|34=1|49=ISLD|52=00000000-00:00:00.000|56=TW|98=0|108=30|10=0|",
+      "i2,CONNECT",
+      "I2,8=FIX.4.4|35=A|34=1|49=TW|52=<TIME>|56=ISLD|98=0|108=30|",
+      "e2,DISCONNECT",
+      "i1,DISCONNECT",
+    ].join("\n"),
+  );
+  assert.deepEqual(
+    s.steps.map((x) => [x.kind, x.conn]),
+    [["connect", 1], ["send", 1], ["expect", 1], ["connect", 2], ["send", 2], ["expect-disconnect", 2], [
+      "disconnect",
+      1,
+    ]],
+  );
+  const send = s.steps[1]!;
+  assert.ok(send.kind === "send" && send.text.startsWith("8=FIX.4.4\x0135=A\x01"));
+});
+
+Deno.test("strict parsing takes I lines as written: fields that are not tag=value are sent, not errors", () => {
+  const text = "iCONNECT\nI8=FIX.4.2|35=0|34=2|4garbled9=TW|52=<TIME>|56=ISLD|-1=HI|\n";
+  assert.throws(() => parseScenario(text, "t.def"), /field 4 "4garbled9=TW"/);
+  const s = parseScenario(text, "t.def", { strict: true });
+  const step = s.steps[1]!;
+  assert.equal(step.kind, "send");
+  if (step.kind !== "send") return;
+  const out = readable(new TextDecoder("latin1").decode(renderSend(step, NOW, true)));
+  const body = "35=0|34=2|4garbled9=TW|52=20260115-09:30:00.250|56=ISLD|-1=HI|";
+  assert.ok(out.startsWith(`8=FIX.4.2|9=${body.length}|${body}10=`), out);
+  // E lines stay checked: an expected message must be tag=value.
+  assert.throws(
+    () => parseScenario("iCONNECT\nE8=FIX.4.2|abc=1|\n", "t.def", { strict: true }),
+    /field 2 "abc=1"/,
+  );
+});
+
+Deno.test("strict sending keeps a BodyLength and CheckSum written in the line (the reference runner's rule)", () => {
+  const step = sendStep("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|");
+  const asWritten = readable(new TextDecoder("latin1").decode(renderSend(step, NOW, true)));
+  const body = "35=0|34=2|49=TW|52=20260115-09:30:00.250|56=ISLD|";
+  assert.ok(asWritten.startsWith(`8=FIX.4.4|9=30|${body}10=`), asWritten);
+  const bytes = new TextEncoder().encode(asWritten.replaceAll("|", "\x01"));
+  assert.ok(asWritten.endsWith(`|10=${String(checksum(bytes, 0, bytes.length - 7)).padStart(3, "0")}|`));
+  // A written CheckSum is kept; BodyLength is filled in before it.
+  assert.equal(
+    readable(
+      new TextDecoder("latin1").decode(renderSend(sendStep("8=FIX.4.4|35=0|52=<TIME>|10=256|"), NOW, true)),
+    ),
+    `8=FIX.4.4|9=30|35=0|52=20260115-09:30:00.250|10=256|`,
+  );
+  // A line that does not start with BeginString is sent exactly as written (case 2t).
+  assert.equal(
+    readable(
+      new TextDecoder("latin1").decode(renderSend(sendStep("35=0|8=FIX.4.4|9=29|34=2|10=121|"), NOW, true)),
+    ),
+    "35=0|8=FIX.4.4|9=29|34=2|10=121|",
+  );
+  // Default mode recomputes them.
+  assert.ok(
+    sentText("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|").startsWith(`8=FIX.4.4|9=${body.length}|`),
+  );
+});

@@ -294,3 +294,29 @@ Deno.test("a refused connection fails the scenario at its iCONNECT line", async 
   assert.equal(r.failure?.line, 2);
   assert.match(r.failure!.message, new RegExp(`^cannot connect to 127\\.0\\.0\\.1:${port}: `));
 });
+
+Deno.test("strict runs send 9 as written and compare 9 and 10 in place", async () => {
+  const seen: string[] = [];
+  const peer = serve(async (s) => {
+    seen.push((await s.frame()) ?? "(garbled)");
+    await s.send(LOGON_REPLY);
+    await s.frame();
+  });
+  // The first I line carries BodyLength 010 (right, with a leading zero): strict keeps it, default would write 10.
+  const scenario = parseScenario(
+    `iCONNECT\nI8=FIX.4.4|9=010|35=0|34=2|\nE${LOGON_REPLY}\nE${LOGON_REPLY}\n`,
+    "strict.def",
+    { strict: true },
+  );
+  const r = await runScenario(scenario, {
+    mode: "acceptor-under-test",
+    port: peer.port,
+    timeoutMs: 300,
+    strict: true,
+  });
+  await peer.close();
+  assert.match(seen[0]!, /^8=FIX\.4\.4\|9=010\|35=0\|34=2\|10=\d{3}\|$/);
+  // The reply matched (9 and 10 by pattern); the second E line waits in vain.
+  assert.equal(r.failure?.line, 4);
+  assert.equal(r.failure?.message, "no message on connection 1 within 300 ms");
+});

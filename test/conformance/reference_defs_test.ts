@@ -1,0 +1,230 @@
+/**
+ * The reference's own acceptance definitions (QuickFIX's test/definitions/server/fix42 and fix44, from
+ * the Debian source package, fetched by scripts/fetch_quickfix_defs.sh into a cache outside the
+ * repository) played in strict mode against
+ * `fixg run --acceptor --app echo --reset-on-logon --store memory`, the way the reference runs them:
+ * CompIDs ISLD (the acceptor) and TW, one acceptor per BeginString, every definition on a fresh logon
+ * (ResetOnLogon), 0.1 s between definitions. To stay within a few minutes, the definitions are shared
+ * out over several acceptor processes per version and played in parallel, the slowest first.
+ *
+ * A definition listed in KNOWN_DEVIATIONS is expected to fail: each entry names the section of
+ * docs/conformance.md that justifies it (the test checks that the section exists), and an entry
+ * whose definition passes fails the test (the list must shrink as fixg conforms).
+ *
+ * Where the source package cannot be fetched, the test is skipped with the reason.
+ */
+import assert from "node:assert/strict";
+import {
+  loadScenario,
+  runScenario,
+  type Scenario,
+  scenarioFiles,
+  type ScenarioResult,
+  splitFields,
+} from "../../src/conformance/mod.ts";
+import { FixgProcess, freePort, ROOT, waitListening } from "./engine_process.ts";
+
+/** The versions played, with their BeginString. */
+const VERSIONS: ReadonlyArray<{ dir: string; beginString: string }> = [
+  { dir: "fix42", beginString: "FIX.4.2" },
+  { dir: "fix44", beginString: "FIX.4.4" },
+];
+
+/** Acceptor processes per version (each plays its share of the definitions one after another). */
+const WORKERS_PER_VERSION = Number(Deno.env.get("FIXG_REFDEFS_WORKERS") ?? 3);
+
+/** How long an E or eDISCONNECT line waits: the reference runner's eDISCONNECT waits 10 s. */
+const TIMEOUT_MS = 10_000;
+
+/** Pause between two definitions on one acceptor, as the reference runner (Runner.rb: sleep 0.1). */
+const GAP_MS = 100;
+
+/**
+ * Definitions expected to fail ("fix42/NAME" -> the heading in docs/conformance.md, under "Deliberate
+ * deviations from the reference", that says why). Empty: no deviation is taken for granted.
+ */
+export const KNOWN_DEVIATIONS: Readonly<Record<string, string>> = {};
+
+/** The unpacked source tree, or the reason it is not available. */
+function locateSource(): { dir: string } | { missing: string } {
+  const home = Deno.env.get("HOME") ?? "";
+  const cache = Deno.env.get("FIXG_QUICKFIX_SRC") ??
+    `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/fixg/quickfix-src`;
+  const have = (dir: string): boolean => {
+    try {
+      return VERSIONS.every((v) => Deno.statSync(`${dir}/test/definitions/server/${v.dir}`).isDirectory);
+    } catch {
+      return false;
+    }
+  };
+  if (have(`${cache}/source`)) return { dir: `${cache}/source` };
+  // Not fetched yet (scripts/ci_prepare.sh normally does it): try once now.
+  try {
+    const out = new Deno.Command("bash", {
+      args: [`${ROOT}scripts/fetch_quickfix_defs.sh`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).outputSync();
+    if (out.success && have(`${cache}/source`)) return { dir: `${cache}/source` };
+    const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l !== "");
+    return { missing: err[err.length - 1] ?? `fetch_quickfix_defs.sh exited ${out.code}` };
+  } catch (e) {
+    return { missing: `cannot run scripts/fetch_quickfix_defs.sh: ${e instanceof Error ? e.message : e}` };
+  }
+}
+
+const SOURCE = locateSource();
+const MISSING = "missing" in SOURCE ? SOURCE.missing : undefined;
+if (MISSING !== undefined) console.warn(`reference definitions skipped: ${MISSING}`);
+
+/** A definition to play: its version and parsed scenario. */
+interface Item {
+  version: (typeof VERSIONS)[number];
+  key: string;
+  scenario: Scenario;
+}
+
+/** Rough play time of a definition, to start the slow ones first: the heartbeat waits dominate. */
+function weight(s: Scenario): number {
+  let w = 0;
+  for (const step of s.steps) {
+    if (step.kind !== "send") continue;
+    const hb = Number(splitFields(step.text).fields.find((f) => f.tag === "108")?.value ?? 30);
+    if (hb < 30) w += hb * 10;
+  }
+  return w + s.steps.length * 0.01;
+}
+
+async function loadItems(dir: string): Promise<Item[]> {
+  const items: Item[] = [];
+  for (const version of VERSIONS) {
+    const files = await scenarioFiles([`${dir}/test/definitions/server/${version.dir}`]);
+    for (const f of files) {
+      const scenario = await loadScenario(f, { strict: true });
+      items.push({ version, key: `${version.dir}/${scenario.name}`, scenario });
+    }
+  }
+  return items;
+}
+
+function startAcceptor(beginString: string, port: number): FixgProcess {
+  return new FixgProcess([
+    "run",
+    "--acceptor",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "ISLD",
+    "--target-comp-id",
+    "TW",
+    "--begin-string",
+    beginString,
+    "--app",
+    "echo",
+    "--reset-on-logon",
+    "--store",
+    "memory",
+  ]);
+}
+
+/** Plays every item: per version, WORKERS_PER_VERSION acceptors pull from one queue, slowest first. */
+async function playAll(items: Item[]): Promise<Map<string, ScenarioResult>> {
+  const results = new Map<string, ScenarioResult>();
+  const procs: FixgProcess[] = [];
+  try {
+    const workers: Promise<void>[] = [];
+    for (const version of VERSIONS) {
+      const queue = items.filter((i) => i.version === version).sort((a, b) =>
+        weight(b.scenario) - weight(a.scenario)
+      );
+      for (let w = 0; w < WORKERS_PER_VERSION; w++) {
+        const port = freePort();
+        const proc = startAcceptor(version.beginString, port);
+        procs.push(proc);
+        workers.push((async () => {
+          await waitListening(port, 30_000, proc);
+          for (let item = queue.shift(); item !== undefined; item = queue.shift()) {
+            const r = await runScenario(item.scenario, {
+              mode: "acceptor-under-test",
+              port,
+              strict: true,
+              timeoutMs: TIMEOUT_MS,
+            });
+            if (r.failure?.message.startsWith("cannot connect")) {
+              r.failure.message += `\nacceptor output:\n${proc.output.slice(-3000)}`;
+            }
+            results.set(item.key, r);
+            await new Promise((res) => setTimeout(res, GAP_MS));
+          }
+        })());
+      }
+    }
+    await Promise.all(workers);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+  return results;
+}
+
+/** The first difference of a failed result, as the triage notes and assertion messages show it. */
+export function describeFailure(r: ScenarioResult): string {
+  const f = r.failure;
+  if (!f) return "passed";
+  const lines = [`line ${f.line}: ${f.message}`];
+  if (f.expected !== undefined) lines.push(`expected: ${f.expected}`);
+  if (f.received !== undefined) lines.push(`received: ${f.received}`);
+  return lines.join("\n");
+}
+
+Deno.test({
+  name: "QuickFIX's FIX 4.2 and 4.4 server definitions pass in strict mode against `fixg run --acceptor`",
+  ignore: MISSING !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async (t) => {
+    const dir = (SOURCE as { dir: string }).dir;
+    const items = await loadItems(dir);
+    for (const v of VERSIONS) {
+      // Debian's quickfix 1.15.1 has 58 fix42 and 59 fix44 server definitions.
+      const n = items.filter((i) => i.version === v).length;
+      assert.ok(n >= 50, `only ${n} ${v.dir} definitions in ${dir}`);
+    }
+    const docs = await Deno.readTextFile(`${ROOT}docs/conformance.md`);
+    for (const [key, heading] of Object.entries(KNOWN_DEVIATIONS)) {
+      assert.ok(items.some((i) => i.key === key), `KNOWN_DEVIATIONS names ${key}, which is not a definition`);
+      assert.ok(
+        docs.includes(`### ${heading}`),
+        `KNOWN_DEVIATIONS: ${key} cites "### ${heading}", not in docs/conformance.md`,
+      );
+    }
+    const t0 = performance.now();
+    const results = await playAll(items);
+    const elapsed = Math.round(performance.now() - t0);
+    const report = Deno.env.get("FIXG_REFDEFS_REPORT");
+    if (report !== undefined) {
+      const failed = items.filter((i) => !results.get(i.key)?.passed);
+      const body = [
+        `${items.length - failed.length} passed, ${failed.length} failed in ${elapsed} ms`,
+        "",
+        ...failed.flatMap((i) => [`## ${i.key}`, "```", describeFailure(results.get(i.key)!), "```", ""]),
+      ];
+      await Deno.writeTextFile(report, body.join("\n"));
+    }
+    for (const item of items) {
+      await t.step(item.key, () => {
+        const r = results.get(item.key);
+        assert.ok(r !== undefined, `${item.key} was not played`);
+        const deviation = KNOWN_DEVIATIONS[item.key];
+        if (deviation !== undefined) {
+          assert.ok(
+            !r.passed,
+            `${item.key} passes now: remove it from KNOWN_DEVIATIONS (and its section "${deviation}" in docs/conformance.md)`,
+          );
+          return;
+        }
+        assert.ok(r.passed, `${item.scenario.file}\n${describeFailure(r)}`);
+      });
+    }
+  },
+});
