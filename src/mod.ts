@@ -4,7 +4,14 @@ export * from "./errors.ts";
 export type { Dictionary, FieldDef, GroupDef, MemberDef, MessageDef } from "./dictionary/model.ts";
 export { SESSION_REJECT_TEXT, SessionRejectReason } from "./dictionary/reject.ts";
 export type { RejectInfo } from "./dictionary/reject.ts";
-export { STRICT_VALIDATION, validate, type ValidationOptions } from "./dictionary/validate.ts";
+export {
+  createValidator,
+  STRICT_VALIDATION,
+  validate,
+  type ValidationOptions,
+  Validator,
+  type ValidatorSettings,
+} from "./dictionary/validate.ts";
 export { builtinDictionary, loadDictionary } from "./dictionary/loader.ts";
 export * from "./session/types.ts";
 export type { Direction, MessageStore, SeqNums, SessionStore, StoredMessage } from "./store/types.ts";

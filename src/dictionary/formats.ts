@@ -59,8 +59,24 @@ const CLASS_OF_TYPE: Readonly<Record<string, number>> = {
   TZTIMESTAMP: FormatClass.TzTimestamp,
 };
 
-/** The format class of a FIX type name; unknown and free-text types (STRING, CURRENCY, ...) are String. */
-export function formatClassOf(type: string): number {
+/**
+ * The format class of a FIX type name in the dictionary of FIX `major`.`minor` (default: the current
+ * meaning); unknown and free-text types (STRING, CURRENCY, ...) are String.
+ *
+ * Meanings that changed between versions (FIX 4.0 and 4.1 have only CHAR, INT, FLOAT, TIME, DATE,
+ * DAYOFMONTH, MONTHYEAR, DATA, LENGTH):
+ * - CHAR before FIX 4.2 is "char" in the C sense of those specs: a string (SenderCompID, ClOrdID,
+ *   Text are CHAR in the FIX 4.0 and 4.1 dictionaries), as QuickFIX reads it too. From FIX 4.2 on
+ *   CHAR is one character.
+ * - TIME (FIX 4.0, 4.1) is a UTC date and time, YYYYMMDD-HH:MM:SS: UTCTIMESTAMP from FIX 4.2 on.
+ * - DATE (FIX 4.0, 4.1) is YYYYMMDD: LOCALMKTDATE or UTCDATE from FIX 4.2 on, UTCDATEONLY from 4.4.
+ * - UTCTIMESTAMP and UTCTIMEONLY gained milliseconds in FIX 4.2 and micro/nanoseconds in FIX 5.0
+ *   SP1; MONTHYEAR gained YYYYMMDD and YYYYMMwN in FIX 4.4; MULTIPLEVALUESTRING (4.2 to 4.4) became
+ *   MULTIPLESTRINGVALUE and MULTIPLECHARVALUE in 5.0. Every version's forms are accepted in every
+ *   version (what counterparties send, and what QuickFIX accepts).
+ */
+export function formatClassOf(type: string, major = 5, minor = 0): number {
+  if (type === "CHAR" && major === 4 && minor < 2) return FormatClass.String;
   return CLASS_OF_TYPE[type] ?? FormatClass.String;
 }
 

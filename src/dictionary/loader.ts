@@ -105,7 +105,10 @@ export function builtinDictionary(beginString: string): Dictionary {
  * Fields of both are kept; on a tag defined in both, the application's definition wins (it is the
  * newer one). Admin messages come from the transport dictionary.
  */
-export function combineDictionaries(transport: Dictionary, app: Dictionary): Dictionary {
+export function combineDictionaries(transportDict: Dictionary, app: Dictionary): Dictionary {
+  // A combined dictionary given as the transport (the built-in "FIXT.1.1" is FIXT 1.1 + FIX 5.0 SP2):
+  // its transport part alone, so the other application version's messages do not leak in.
+  const transport = transportDict.parts?.transport ?? transportDict;
   const fieldsByTag = new Map<number, FieldDef>(transport.fieldsByTag);
   for (const [tag, f] of app.fieldsByTag) fieldsByTag.set(tag, f);
   const fieldsByName = new Map<string, FieldDef>();
@@ -126,6 +129,7 @@ export function combineDictionaries(transport: Dictionary, app: Dictionary): Dic
     header: transport.header,
     trailer: transport.trailer,
     source: `${transport.source} + ${app.source}`,
+    parts: { transport, app },
   };
 }
 

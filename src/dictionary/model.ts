@@ -63,4 +63,9 @@ export interface Dictionary {
   readonly trailer: MessageDef;
   /** Where the dictionary was loaded from (file path or a label). */
   readonly source: string;
+  /**
+   * FIXT: set on a dictionary made by combineDictionaries, the transport and application dictionaries
+   * it was made of (so a combined dictionary can be combined again with another application version).
+   */
+  readonly parts?: { readonly transport: Dictionary; readonly app: Dictionary };
 }

@@ -23,12 +23,19 @@
  *     entries: delimiter not first (373=15), member repeated within an entry (373=13), required
  *     member missing (373=1), entry count differs from NumInGroup (373=16)
  *  5. required fields missing: header, body, trailer (373=1, RefTagID the missing tag)
+ *
+ * A session validates through a `Validator`: one object per session, built from its dictionary (FIXT:
+ * the transport dictionary and an application dictionary per ApplVerID) and its validation options,
+ * both fixed for the object's life; a new configuration means a new Validator. What depends only on a
+ * dictionary (the compiled tables) or on a dictionary and a set of option flags (the per-tag opcodes)
+ * is compiled once and shared by every validator that uses it; what a validator learns from the
+ * messages it sees (the layouts, FIXT's DefaultApplVerID) is its own.
  */
 import { latin1String, parseUint } from "../codec/ascii.ts";
 import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
 import type { MessageView } from "../codec/view.ts";
 import { ADMIN_MSG_TYPES } from "../codec/tags.ts";
-import { combineDictionaries } from "./loader.ts";
+import { APPL_VER_ID_TO_VERSION, builtinDictionary, combineDictionaries } from "./loader.ts";
 import { FormatClass, formatClassOf, formatOk, isDecimal, isDigits, isUtcTimestamp } from "./formats.ts";
 import type { Dictionary, GroupDef, MessageDef } from "./model.ts";
 import { reject, type RejectInfo, SessionRejectReason as R } from "./reject.ts";
@@ -93,7 +100,7 @@ export function isAdminMsgType(dict: Dictionary, msgType: string): boolean {
 /**
  * Validates `view` against `dict`; undefined when valid, else the first problem as a RejectInfo.
  * `appDict`: for FIXT 1.1 sessions with separate transport (`dict`) and application dictionaries.
- * Options objects are read once and remembered: do not mutate one after passing it.
+ * A session validates through its own `Validator` (see there); this is the one-off form.
  */
 export function validate(
   view: MessageView,
@@ -102,10 +109,169 @@ export function validate(
   appDict?: Dictionary,
 ): RejectInfo | undefined {
   const d = appDict === undefined ? dict : combined(dict, appDict);
-  const t = d === lastDict ? lastTables! : tablesOf(d);
-  const o = options === lastOptions ? lastFlags : flagsOf(options);
+  return check(boundOf(tablesOf(d), flagsOf(options), undefined), view);
+}
+
+/** What a Validator is built from: a session's dictionaries and validation switches. */
+export interface ValidatorSettings {
+  /** The session's dictionary (FIXT 1.1: the transport dictionary, or one combined with an application dictionary). */
+  readonly dictionary: Dictionary;
+  /** FIXT 1.1: an application dictionary, used for the version it declares (its `<fix major minor servicepack>`). */
+  readonly appDictionary?: Dictionary;
+  /**
+   * FIXT 1.1: application dictionaries by version ("FIX.4.4", "FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2"; these
+   * win over `appDictionary`). A version named by neither uses the built-in dictionary of that version.
+   */
+  readonly appDictionaries?: ReadonlyMap<string, Dictionary>;
+  /** FIXT 1.1: the DefaultApplVerID (1137, e.g. "9") in force until a Logon names one. */
+  readonly defaultApplVerId?: string;
+  /** Switches changed from STRICT_VALIDATION. */
+  readonly validation?: Partial<ValidationOptions>;
+}
+
+/**
+ * A session's validator: its dictionary and options, fixed at construction (a reload builds a new one).
+ *
+ * FIXT 1.1 (the dictionary's BeginString is FIXT.*): each message is validated against the transport
+ * dictionary combined with the application dictionary of its ApplVerID (1128) or, without one, of the
+ * session's DefaultApplVerID: the `defaultApplVerId` setting until a Logon carrying 1137 is validated,
+ * then that Logon's value (the counterparty's default, as the spec has it).
+ */
+export class Validator {
+  /** The session's dictionary, as given. */
+  readonly dictionary: Dictionary;
+  /** The switches in force (a frozen copy). */
+  readonly options: Readonly<ValidationOptions>;
+  readonly #flags: number;
+  readonly #fixt: boolean;
+  readonly #transport: Dictionary;
+  readonly #appDicts = new Map<string, Dictionary>();
+  /** FIXT: tables bound to this validator by application version. */
+  readonly #byVersion = new Map<string, Bound>();
+  /** Layouts learnt, by compiled tables (shared tables, this validator's own layouts). */
+  readonly #shapes = new Map<DictTables, Shape[]>();
+  #defaultApplVerId: string;
+  #logonApplVerId: string | undefined;
+  /** Non-FIXT: the tables; FIXT: the tables of the default version. */
+  #bound: Bound;
+
+  constructor(settings: ValidatorSettings) {
+    this.dictionary = settings.dictionary;
+    this.options = Object.freeze(validationOptions(settings.validation ?? {}));
+    this.#flags = flagsOf(this.options);
+    const parts = settings.dictionary.parts;
+    this.#transport = parts?.transport ?? settings.dictionary;
+    this.#fixt = this.#transport.beginString.startsWith("FIXT.");
+    if (parts !== undefined) this.#appDicts.set(parts.app.beginString, parts.app);
+    const app = settings.appDictionary;
+    if (app !== undefined) this.#appDicts.set(app.parts?.app.beginString ?? app.beginString, app.parts?.app ?? app);
+    for (const [version, d] of settings.appDictionaries ?? []) this.#appDicts.set(version, d.parts?.app ?? d);
+    const fallback = app !== undefined ? versionToApplVerId(app.beginString) : parts !== undefined
+      ? versionToApplVerId(parts.app.beginString)
+      : undefined;
+    this.#defaultApplVerId = settings.defaultApplVerId ?? fallback ?? "9";
+    this.#bound = this.#fixt
+      ? this.#boundForVersion(APPL_VER_ID_TO_VERSION[this.#defaultApplVerId] ?? "FIX.5.0SP2")
+      : this.#bind(tablesOf(settings.dictionary));
+  }
+
+  /** FIXT 1.1: the DefaultApplVerID in force (the last validated Logon's 1137, else the setting). */
+  get defaultApplVerId(): string {
+    return this.#defaultApplVerId;
+  }
+
+  /**
+   * FIXT 1.1: the DefaultApplVerID a Logon named (undefined until one did); setting it is what a Logon
+   * does (e.g. carrying it over to the validator that replaces this one on a reload). Values the spec
+   * does not define are ignored.
+   */
+  get logonDefaultApplVerId(): string | undefined {
+    return this.#logonApplVerId;
+  }
+
+  set logonDefaultApplVerId(applVerId: string | undefined) {
+    const version = applVerId === undefined ? undefined : APPL_VER_ID_TO_VERSION[applVerId];
+    if (version === undefined || !this.#fixt) return;
+    this.#logonApplVerId = applVerId;
+    this.#defaultApplVerId = applVerId!;
+    this.#bound = this.#boundForVersion(version);
+  }
+
+  /** The application dictionary for a version ("FIX.5.0SP1"): configured, else built in; undefined when unknown. */
+  appDictionaryFor(version: string): Dictionary | undefined {
+    const d = this.#appDicts.get(version);
+    if (d !== undefined) return d;
+    try {
+      return builtinDictionary(version);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Undefined when `view` is valid, else the first problem as a RejectInfo. */
+  validate(view: MessageView): RejectInfo | undefined {
+    return check(this.#fixt ? this.#fixtBound(view) : this.#bound, view);
+  }
+
+  #bind(t: DictTables): Bound {
+    let shapes = this.#shapes.get(t);
+    if (shapes === undefined) this.#shapes.set(t, shapes = []);
+    return boundOf(t, this.#flags, shapes);
+  }
+
+  #boundForVersion(version: string): Bound {
+    let b = this.#byVersion.get(version);
+    if (b === undefined) {
+      const app = this.appDictionaryFor(version);
+      // A version with no dictionary at all: the session's dictionary as given.
+      b = this.#bind(tablesOf(app === undefined ? this.dictionary : combined(this.#transport, app)));
+      this.#byVersion.set(version, b);
+    }
+    return b;
+  }
+
+  /** The tables for a FIXT message: its ApplVerID's, else the default's; a Logon's 1137 sets the default. */
+  #fixtBound(view: MessageView): Bound {
+    const f = view.fields;
+    // MsgType is the third field of a well-formed message; A Logon names the counterparty's default.
+    if (view.count > 2 && f[6] === 35 && f[8]! - f[7]! === 1 && view.buf[f[7]!] === 0x41) {
+      const d = view.indexOf(1137);
+      if (d >= 0) this.logonDefaultApplVerId = view.stringAt(d);
+    }
+    const i = view.indexOf(1128);
+    if (i < 0) return this.#bound;
+    // ApplVerIDs are one character ("2" to "9"): read without making a string.
+    const vs = f[i * 3 + 1]!;
+    const version = f[i * 3 + 2]! - vs === 1 ? VERSION_BY_BYTE[view.buf[vs]!] : undefined;
+    // An ApplVerID the spec does not define: the default's tables, whose enum check of 1128 rejects it.
+    return version === undefined ? this.#bound : this.#boundForVersion(version);
+  }
+}
+
+/** APPL_VER_ID_TO_VERSION by the byte of a one-character ApplVerID. */
+const VERSION_BY_BYTE: ReadonlyArray<string | undefined> = Array.from(
+  { length: 256 },
+  (_, b) => APPL_VER_ID_TO_VERSION[String.fromCharCode(b)],
+);
+
+/** The ApplVerID (1128/1137 value) of a version ("FIX.5.0SP1" gives "8"). */
+function versionToApplVerId(version: string): string | undefined {
+  for (const [id, v] of Object.entries(APPL_VER_ID_TO_VERSION)) if (v === version) return id;
+  return undefined;
+}
+
+/** A session's validator from its settings; undefined without a dictionary (nothing to validate against). */
+export function createValidator(
+  settings: Omit<ValidatorSettings, "dictionary"> & { readonly dictionary?: Dictionary },
+): Validator | undefined {
+  return settings.dictionary === undefined
+    ? undefined
+    : new Validator(settings as ValidatorSettings);
+}
+
+function check(b: Bound, view: MessageView): RejectInfo | undefined {
   rejTag = -1;
-  return run(t, view, o) ? undefined : reject(rejReason, rejTag < 0 ? undefined : rejTag);
+  return run(b, view) ? undefined : reject(rejReason, rejTag < 0 ? undefined : rejTag);
 }
 
 // ---- option flags -------------------------------------------------------------------------------
@@ -122,19 +288,13 @@ const O_UNDEF = 1,
   O_GROUPS = 512,
   O_MSGTYPE = 1024;
 
-let lastOptions: ValidationOptions | undefined;
-let lastFlags = 0;
-
 function flagsOf(o: ValidationOptions): number {
-  const f = (o.rejectUndefinedTags ? O_UNDEF : 0) | (o.rejectTagsNotInMessage ? O_NOT_IN_MSG : 0) |
+  return (o.rejectUndefinedTags ? O_UNDEF : 0) | (o.rejectTagsNotInMessage ? O_NOT_IN_MSG : 0) |
     (o.validateUserDefinedFields ? O_USER_DEF : 0) | (o.checkRequiredFields ? O_REQUIRED : 0) |
     (o.checkFieldsHaveValues ? O_HAS_VALUE : 0) | (o.checkEnumValues ? O_ENUM : 0) |
     (o.checkDataFormat ? O_FORMAT : 0) | (o.checkFieldOrder ? O_ORDER : 0) |
     (o.checkRepeatedTags ? O_REPEAT : 0) | (o.checkGroups ? O_GROUPS : 0) |
     (o.checkMsgType ? O_MSGTYPE : 0);
-  lastOptions = o;
-  lastFlags = f;
-  return f;
 }
 
 // ---- compiled tables ----------------------------------------------------------------------------
@@ -170,11 +330,8 @@ interface MsgTables {
   required: Int32Array;
   /** Distinct required tags marked REQUIRED in `roles`; -1 when some cannot be (check them one by one). */
   requiredCount: number;
-  /** Per tag, role | opcode << 8 for the option flags `codeFlags`: one load per field. */
-  codeFlags: number;
-  code: Uint16Array;
-  /** The last message of this type found valid under the option flags `shapeFlags` (-1: none yet). */
-  shape: Shape;
+  /** Position among the dictionary's MsgTables: where a Bound keeps this type's opcodes and layout. */
+  index: number;
 }
 
 /**
@@ -184,7 +341,7 @@ interface MsgTables {
  * Counterparties send one message type with the same layout again and again.
  */
 interface Shape {
-  flags: number;
+  /** -1 until a layout is kept. */
   length: number;
   tags: Int32Array;
   ops: Uint8Array;
@@ -207,23 +364,41 @@ interface DictTables {
   /** Per tag with a one-byte enum, where its 256 allowed-byte flags start in `enumBits`. */
   enumBitsAt: Int32Array;
   enumBits: Uint8Array;
-  /** Value-check opcodes of the last option flags seen, and of every set seen before. */
-  opsFlags: number;
-  ops: Uint8Array;
+  /** Value-check opcodes per tag, by option flags (derived data: every set seen is kept). */
   opsByFlags: Map<number, Uint8Array>;
+  /** Per option flags, role | opcode << 8 per tag of each message type (by MsgTables.index). */
+  codesByFlags: Map<number, Array<Uint16Array | undefined>>;
+  /** The Bound the one-off `validate()` uses, by option flags (its layouts shared by its callers). */
+  shared: Map<number, Bound>;
   messages: Map<string, MsgTables>;
+  messageCount: number;
   /** One-character MsgTypes by byte (null: not in the dictionary): no string made per message. */
   messagesByByte: Array<MsgTables | null | undefined>;
   unknownMessage: MsgTables | undefined;
   groups: Map<GroupDef, GroupTables>;
-  /** Seen stamps per depth (0 = message level, 1 = entries of top-level groups, ...). */
+  /**
+   * Seen stamps per depth (0 = message level, 1 = entries of top-level groups, ...): scratch space of
+   * one validation at a time (validation is synchronous), a new stamp per message or group entry.
+   */
   seen: Uint32Array[];
   stamp: number;
 }
 
+/**
+ * A dictionary's tables bound to one set of option flags: what a validation run reads. `ops` and `codes`
+ * are shared by every Bound of those tables and flags; `shapes` (layouts of valid messages, by
+ * MsgTables.index) belong to one Validator.
+ */
+interface Bound {
+  t: DictTables;
+  o: number;
+  ops: Uint8Array;
+  codes: Array<Uint16Array | undefined>;
+  shapes: Array<Shape | undefined>;
+}
+
+/** Compiled tables by dictionary: derived from the (read-only) dictionary alone, so shared. */
 const tableCache = new WeakMap<Dictionary, DictTables>();
-let lastDict: Dictionary | undefined;
-let lastTables: DictTables | undefined;
 
 function tablesOf(dict: Dictionary): DictTables {
   let t = tableCache.get(dict);
@@ -231,9 +406,19 @@ function tablesOf(dict: Dictionary): DictTables {
     t = compile(dict);
     tableCache.set(dict, t);
   }
-  lastDict = dict;
-  lastTables = t;
   return t;
+}
+
+/** Tables bound to option flags `o`; `shapes` undefined: the layouts the one-off validate() shares. */
+function boundOf(t: DictTables, o: number, shapes: Array<Shape | undefined> | undefined): Bound {
+  if (shapes === undefined) {
+    let b = t.shared.get(o);
+    if (b === undefined) t.shared.set(o, b = boundOf(t, o, []));
+    return b;
+  }
+  let codes = t.codesByFlags.get(o);
+  if (codes === undefined) t.codesByFlags.set(o, codes = []);
+  return { t, o, ops: opsFor(t, o), codes, shapes };
 }
 
 const combinedCache = new WeakMap<Dictionary, WeakMap<Dictionary, Dictionary>>();
@@ -256,13 +441,20 @@ function compile(dict: Dictionary): DictTables {
   const checks = new Uint16Array(size);
   const enumBytes: Array<Uint8Array | undefined> = new Array(size).fill(undefined);
   const enumSets: Array<ReadonlySet<string> | undefined> = new Array(size).fill(undefined);
+  const app = dict.parts?.app;
   for (const f of dict.fieldsByTag.values()) {
-    let cls = formatClassOf(f.type);
+    const version = app !== undefined && app.fieldsByTag.get(f.tag) === f ? app : dict;
+    let cls = formatClassOf(f.type, version.major, version.minor);
     // Some shipped dictionaries list multi-character enums for CHAR fields (FIX 4.4 MiscFeeType
     // "11", "12"): the enum is the authority then, so the value is checked as a string.
     if (cls === FormatClass.Char && [...f.enums.keys()].some((v) => v.length !== 1)) cls = FormatClass.String;
-    // FIX 4.0 and 4.1 type BeginString and CheckSum as CHAR; the framer checks both.
+    // BeginString and CheckSum: the framer checks both.
     if (f.tag === 8 || f.tag === 10) cls = FormatClass.String;
+    // ExecInst before FIX 4.2 is CHAR, yet "can contain multiple instructions separated by space"
+    // (FIX 4.0 and 4.1): space-separated values, as MULTIPLEVALUESTRING says it from FIX 4.2 on.
+    if (f.tag === 18 && f.type === "CHAR" && version.major === 4 && version.minor < 2) {
+      cls = FormatClass.MultipleValue;
+    }
     formats[f.tag] = cls;
     if (cls !== FormatClass.Data && DATA_LENGTH_TAGS.has(f.tag)) sohRisk[f.tag] = 1;
     const freeText = cls === FormatClass.String || cls === FormatClass.Data ||
@@ -311,10 +503,11 @@ function compile(dict: Dictionary): DictTables {
     enumSets,
     enumBitsAt,
     enumBits,
-    opsFlags: -1,
-    ops: new Uint8Array(0),
     opsByFlags: new Map(),
+    codesByFlags: new Map(),
+    shared: new Map(),
     messages: new Map(),
+    messageCount: 0,
     messagesByByte: new Array(256).fill(undefined),
     unknownMessage: undefined,
     groups: new Map(),
@@ -390,16 +583,7 @@ function messageTables(t: DictTables, def: MessageDef | undefined): MsgTables {
     groups,
     required: Int32Array.from(required),
     requiredCount,
-    codeFlags: -1,
-    code: new Uint16Array(0),
-    shape: {
-      flags: -1,
-      length: 0,
-      tags: new Int32Array(0),
-      ops: new Uint8Array(0),
-      counts: new Int32Array(0),
-      countsLength: 0,
-    },
+    index: t.messageCount++,
   };
 }
 
@@ -422,20 +606,19 @@ function msgTablesAt(t: DictTables, buf: Uint8Array, s: number, e: number): MsgT
   return m ?? undefined;
 }
 
-/** The message's role | opcode << 8 per tag for option flags `o`. */
-function codeFor(t: DictTables, m: MsgTables, o: number): Uint16Array {
-  if (m.codeFlags === o) return m.code;
-  const ops = opsFor(t, o);
-  const code = m.code.length === ops.length ? m.code : new Uint16Array(ops.length);
+/** The message's role | opcode << 8 per tag for the Bound's option flags. */
+function codeFor(b: Bound, m: MsgTables): Uint16Array {
+  const c = b.codes[m.index];
+  if (c !== undefined) return c;
+  const ops = b.ops;
+  const code = new Uint16Array(ops.length);
   for (let tag = 0; tag < code.length; tag++) code[tag] = m.roles[tag]! | (ops[tag]! << 8);
-  m.code = code;
-  m.codeFlags = o;
+  b.codes[m.index] = code;
   return code;
 }
 
 /** The value-check opcode per tag for option flags `o` (see OP_NONE). */
 function opsFor(t: DictTables, o: number): Uint8Array {
-  if (t.opsFlags === o) return t.ops;
   let ops = t.opsByFlags.get(o);
   if (ops === undefined) {
     ops = new Uint8Array(t.maxTag + 1);
@@ -451,8 +634,6 @@ function opsFor(t: DictTables, o: number): Uint8Array {
     }
     t.opsByFlags.set(o, ops);
   }
-  t.opsFlags = o;
-  t.ops = ops;
   return ops;
 }
 
@@ -512,15 +693,17 @@ function seenAt(t: DictTables, depth: number): Uint32Array {
 let rejReason = 0;
 let rejTag = -1;
 
+/** Records a reject; `tag` -1 (or any negative) when no tag is at fault. Tag 0 is a tag (RefTagID 0). */
 function fail(reason: number, tag: number): false {
   rejReason = reason;
-  rejTag = tag > 0 ? tag : -1;
+  rejTag = tag >= 0 ? tag : -1;
   return false;
 }
 
 const FIRST_THREE = [8, 9, 35];
 
-function run(t: DictTables, view: MessageView, o: number): boolean {
+function run(b: Bound, view: MessageView): boolean {
+  const t = b.t, o = b.o;
   const pe = view.parseError;
   if (pe !== undefined) {
     if (pe.kind === "data length mismatch") {
@@ -552,18 +735,28 @@ function run(t: DictTables, view: MessageView, o: number): boolean {
     if (o & O_MSGTYPE) return fail(R.InvalidMsgType, 35);
     m = t.unknownMessage ??= messageTables(t, undefined);
   }
-  return fields(t, m, view, o);
+  return fields(b, m, view);
 }
 
 /** The fields of the message: by its remembered layout when it has one, else every check. */
-function fields(t: DictTables, m: MsgTables, view: MessageView, o: number): boolean {
-  if (m.shape.flags === o && m.shape.length === view.count) {
-    const r = sameShape(t, m.shape, view, o);
+function fields(b: Bound, m: MsgTables, view: MessageView): boolean {
+  let shape = b.shapes[m.index];
+  if (shape === undefined) {
+    shape = {
+      length: -1,
+      tags: new Int32Array(0),
+      ops: new Uint8Array(0),
+      counts: new Int32Array(0),
+      countsLength: 0,
+    };
+    b.shapes[m.index] = shape;
+  } else if (shape.length === view.count) {
+    const r = sameShape(b.t, shape, view, b.o);
     if (r !== SHAPE_DIFFERS) return r === SHAPE_VALID;
   }
   walkedLength = 0;
-  if (!allFields(t, m, view, o)) return false;
-  keepShape(t, m.shape, view, o);
+  if (!allFields(b, m, view)) return false;
+  keepShape(b, shape, view);
   return true;
 }
 
@@ -598,11 +791,12 @@ function sameShape(t: DictTables, shape: Shape, view: MessageView, o: number): n
 }
 
 /** Remembers the layout of a valid message; a layout with tags outside the dictionary is not kept. */
-function keepShape(t: DictTables, shape: Shape, view: MessageView, o: number): void {
+function keepShape(b: Bound, shape: Shape, view: MessageView): void {
+  const t = b.t;
   const f = view.fields;
   const n = view.count;
-  const ops = opsFor(t, o);
-  shape.flags = -1;
+  const ops = b.ops;
+  shape.length = -1;
   if (shape.tags.length < n) {
     shape.tags = new Int32Array(n);
     shape.ops = new Uint8Array(n);
@@ -625,15 +819,15 @@ function keepShape(t: DictTables, shape: Shape, view: MessageView, o: number): v
   }
   shape.countsLength = walkedLength * 2;
   shape.length = n;
-  shape.flags = o;
 }
 
 /** One pass over the message's fields (groups walked as they come), then the required fields. */
-function allFields(t: DictTables, m: MsgTables, view: MessageView, o: number): boolean {
+function allFields(b: Bound, m: MsgTables, view: MessageView): boolean {
+  const t = b.t, o = b.o;
   const f = view.fields;
   const end3 = view.count * 3;
   const maxTag = t.maxTag;
-  const code = codeFor(t, m, o);
+  const code = codeFor(b, m);
   const buf = view.buf;
   const seen = t.seen[0]!;
   const stamp = nextStamp(t);
@@ -681,7 +875,7 @@ function allFields(t: DictTables, m: MsgTables, view: MessageView, o: number): b
     const op = c >>> 8;
     if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) return false;
     if ((role & COUNT) !== 0 && (o & O_GROUPS) !== 0) {
-      const j = walkGroup(t, m.groups.get(tag)!, view, i3 / 3, 1, o);
+      const j = walkGroup(b, m.groups.get(tag)!, view, i3 / 3, 1);
       if (j < 0) return false;
       i3 = j * 3;
     } else {
@@ -701,21 +895,15 @@ function allFields(t: DictTables, m: MsgTables, view: MessageView, o: number): b
  * Walks the entries of the group whose NumInGroup field is at index `ci`; `depth` is the depth of
  * its entries. Returns the index after the group, or -1 after recording a reject.
  */
-function walkGroup(
-  t: DictTables,
-  g: GroupTables,
-  view: MessageView,
-  ci: number,
-  depth: number,
-  o: number,
-): number {
+function walkGroup(b: Bound, g: GroupTables, view: MessageView, ci: number, depth: number): number {
+  const t = b.t, o = b.o;
   const f = view.fields;
   const n = view.count;
   const maxTag = t.maxTag;
   const countTag = g.countTag;
   const delim = g.delimiterTag;
   const roles = g.roles;
-  const ops = opsFor(t, o);
+  const ops = b.ops;
   const buf = view.buf;
   if (walkedLength === walked.length) {
     const grown = new Int32Array(walked.length * 2);
@@ -753,7 +941,7 @@ function walkGroup(
       const op = ops[tag]!;
       if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) return -1;
       if ((r & (MEMBER | NESTED_COUNT)) === NESTED_COUNT) {
-        j = walkGroup(t, g.nested.get(tag)!, view, j, depth + 1, o);
+        j = walkGroup(b, g.nested.get(tag)!, view, j, depth + 1);
         if (j < 0) return -1;
       } else {
         j++;

@@ -84,6 +84,7 @@ async function dictionaryFor(
   path: string | undefined,
   beginString: string,
   where: string,
+  configKey = "dictionary",
 ): Promise<Dictionary | undefined> {
   if (path === "none") return undefined;
   const key = path ?? `builtin:${beginString}`;
@@ -95,7 +96,7 @@ async function dictionaryFor(
         : await loadDictionary(path);
     } catch (e) {
       if (e instanceof ConfigError) throw e;
-      throw new ConfigError(`${where}.dictionary: ${e instanceof Error ? e.message : e}`);
+      throw new ConfigError(`${where}.${configKey}: ${e instanceof Error ? e.message : e}`);
     }
     dictCache.set(key, d);
   }
@@ -150,6 +151,21 @@ export async function sessionConfigFor(
         where,
       );
       if (ad) c.appDictionary = ad;
+      // One application dictionary per version (ApplVerID 1128 / DefaultApplVerID 1137).
+      const byVersion = e.appDictionaries as Record<string, string> | undefined;
+      if (byVersion !== undefined) {
+        const m = new Map<string, Dictionary>();
+        for (const [version, path] of Object.entries(byVersion)) {
+          if (path === "none") {
+            throw new ConfigError(
+              `${where}.appDictionaries.${version}: "none" is not allowed (a file or "builtin"; validation.enabled: false turns validation off)`,
+            );
+          }
+          const d = await dictionaryFor(path, version, where, `appDictionaries.${version}`);
+          if (d) m.set(version, d);
+        }
+        c.appDictionaries = m;
+      }
     }
     const { enabled: _enabled, ...checks } = validation;
     c.validation = checks;

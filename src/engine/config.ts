@@ -44,6 +44,15 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   defaultApplVerId: { type: "string" },
   dictionary: { type: "string" },
   appDictionary: { type: "string" },
+  /** FIXT 1.1: application dictionary by version (QuickFIX AppDataDictionary.<version>): a file or "builtin". */
+  appDictionaries: {
+    type: "object",
+    fields: Object.fromEntries(
+      ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2"].map(
+        (v) => [v, { type: "string" } as Schema],
+      ),
+    ),
+  },
   validation: {
     type: "object",
     fields: {

@@ -17,7 +17,7 @@ import {
   MessageView,
   Tag,
 } from "../codec/mod.ts";
-import { validationOptions } from "../dictionary/validate.ts";
+import { createValidator, validationOptions } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
 import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
 import { OutboundQueue, type OutboundQueueOptions, type Priority } from "../ops/flow/outbound_queue.ts";
@@ -335,8 +335,14 @@ export class SessionRunner implements SessionHandle {
   updateConfig(config: SessionConfig): void {
     this.#config = config;
     (this.#state as { config: SessionConfig }).config = config;
-    // The machine keeps one validation object for the session's life: refresh it in place.
-    Object.assign(this.#state.validation, validationOptions(config.validation ?? {}));
+    // A new validator from the new dictionaries and switches (never the old objects changed in place);
+    // a FIXT DefaultApplVerID the counterparty's Logon named carries over.
+    const state = this.#state as { validation: unknown; validator: unknown };
+    const old = this.#state.validator;
+    const validator = createValidator(config);
+    if (validator !== undefined) validator.logonDefaultApplVerId = old?.logonDefaultApplVerId;
+    state.validator = validator;
+    state.validation = validationOptions(config.validation ?? {});
   }
 
   /** Sets (or removes, with {}) the inbound and outbound throttles; tokens earned so far are kept. */

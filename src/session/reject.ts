@@ -4,7 +4,6 @@
  */
 import { type MessageView, Tag } from "../codec/mod.ts";
 import { reject, type RejectInfo, SessionRejectReason } from "../dictionary/reject.ts";
-import { validate } from "../dictionary/validate.ts";
 import { sendBusinessReject, sendReject } from "./messages.ts";
 import { consume, emitEvent, type Out, type SessionState } from "./state.ts";
 
@@ -55,8 +54,7 @@ export function validationProblem(
   view: MessageView,
   msgType: string,
 ): RejectInfo | undefined {
-  const c = s.config;
-  if (c.dictionary !== undefined) return validate(view, c.dictionary, s.validation, c.appDictionary);
+  if (s.validator !== undefined) return s.validator.validate(view);
   const pe = view.parseError;
   if (pe !== undefined) {
     if (pe.kind === "data length mismatch") {

@@ -55,7 +55,8 @@ Deno.test("a valid NewOrderSingle passes; admin messages and a nested-group mess
 Deno.test("373=0 invalid tag number: malformed tag, tag 0, undefined tag", () => {
   expectReject(rawView(`8=FIX.4.4|9=5|35=D|abc=1|10=000|`), 0, undefined);
   expectReject(rawView(`8=FIX.4.4|9=5|35=D|1234567890=1|10=000|`), 0, undefined);
-  expectReject(viewOf(`${NOS}|0=1`), 0, undefined);
+  // Tag 0 is named as RefTagID 0 (371=0), not left out.
+  expectReject(viewOf(`${NOS}|0=1`), 0, 0);
   expectReject(viewOf(`${NOS}|4999=1`), 0, 4999);
   expectReject(viewOf(`${NOS_HEADER}|1000=x|${NOS_BODY}`), 0, 1000);
 });
