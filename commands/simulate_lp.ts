@@ -34,6 +34,9 @@ export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | un
     const s = String(f.fillLatencyMs);
     const m = /^(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?$/.exec(s);
     if (!m) throw new ConfigError(`--fill-latency-ms: "${s}" must be N or MIN-MAX`);
+    if (m[2] !== undefined && Number(m[2]) < Number(m[1])) {
+      throw new ConfigError(`--fill-latency-ms: "${s}": MAX must not be below MIN`);
+    }
     b.fillLatencyMs = m[2] === undefined ? Number(m[1]) : { min: Number(m[1]), max: Number(m[2]) };
   }
   if (f.partialFillProbability !== undefined) {
@@ -61,6 +64,26 @@ export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | un
   return b;
 }
 
+/** BeginStrings the simulator serves. */
+const SIM_BEGIN_STRINGS = ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4"];
+
+/** The admin endpoint's config from the flags; a bad port or token is a ConfigError naming the flag. */
+function adminConfigOf(f: { adminPort?: string; adminHost: string; adminToken?: string }) {
+  int(f.adminPort!, "--admin-port", 0, 65535);
+  try {
+    return checkConfig(
+      { admin: { port: f.adminPort, host: f.adminHost, ...(f.adminToken ? { token: f.adminToken } : {}) } },
+      "(command line)",
+    );
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    // "(command line): admin.token: ..." -> "--admin-token: ..."
+    throw new ConfigError(
+      e.message.replace(/^\(command line\): admin\.(\w+)/, (_m, k: string) => `--admin-${k}`),
+    );
+  }
+}
+
 /** Registers `fixg simulate-lp`. */
 export function registerSimulateLp(program: Command): void {
   program.command("simulate-lp")
@@ -71,7 +94,11 @@ export function registerSimulateLp(program: Command): void {
     .option("--host <host>", "address to bind", "0.0.0.0")
     .option("--sender-comp-id <id>", "the simulator's CompID", "LP")
     .option("--target-comp-id <id>", "the client's CompID; '*' accepts any client", "CLIENT")
-    .option("--begin-string <v>", "FIX.4.2 or FIX.4.4", "FIX.4.4")
+    .option(
+      "--begin-string <v>",
+      "FIX.4.0 to FIX.4.4 (the simulator speaks FIX.4.2 and FIX.4.4 messages)",
+      "FIX.4.4",
+    )
     .option("--store <memory|DIR>", "message store: memory or a journal directory", "memory")
     .option("--config <file>", "lp.yaml: symbols, sessions, behaviours (docs/simulator.md)")
     .option("--seed <n>", "seed of every random choice")
@@ -100,6 +127,10 @@ export function registerSimulateLp(program: Command): void {
       "--read-spin-us <us>",
       "spin each read up to this many µs before sleeping (needs a CPU of its own; docs/tuning.md)",
     )
+    .option(
+      "--strict-symbols",
+      "reject orders, market data and quote requests for symbols not in lp.yaml (default: make a market in any symbol)",
+    )
     .option("--stats-interval <sec>", "print counters every N seconds (0 = only at exit)", "10")
     .option("--log-format <fmt>", "text | json", "text")
     .option("-v, --verbose", "log every message decoded")
@@ -111,16 +142,36 @@ export function registerSimulateLp(program: Command): void {
     .option("--admin-host <host>", "address of the admin endpoint", "127.0.0.1")
     .option("--admin-token <token>", "bearer token for operator actions (POST /sessions/..., kill switch)")
     .action(async (f) => {
-      const logger = new Logger({
-        level: f.verbose ? "debug" : "info",
-        format: f.logFormat === "json" ? "json" : "text",
-      });
-      const config = f.config ? await loadLpConfig(f.config) : defaultLpConfig();
-      if (f.seed !== undefined) config.seed = num(f.seed, "--seed", 0);
+      // Every flag is checked before anything starts: a bad one exits 2 naming it, before "listening".
+      const port = int(f.port, "--port", 0, 65535);
+      const intervalSec = num(f.statsInterval, "--stats-interval", 0);
+      if (f.logFormat !== "text" && f.logFormat !== "json") {
+        throw new ConfigError(`--log-format: "${f.logFormat}" must be text or json`);
+      }
+      if (!SIM_BEGIN_STRINGS.includes(f.beginString)) {
+        throw new ConfigError(
+          `--begin-string: "${f.beginString}" must be one of ${SIM_BEGIN_STRINGS.join(", ")}`,
+        );
+      }
+      if (f.senderCompId === "" || f.targetCompId === "") {
+        throw new ConfigError(
+          `${f.senderCompId === "" ? "--sender-comp-id" : "--target-comp-id"}: must not be empty`,
+        );
+      }
+      const seed = f.seed === undefined ? undefined : int(f.seed, "--seed", 0);
+      const heartbeat = f.heartbeat === undefined ? undefined : int(f.heartbeat, "--heartbeat", 1, 3600);
+      const readSpinUs = f.readSpinUs === undefined
+        ? undefined
+        : int(f.readSpinUs, "--read-spin-us", 0, 10_000_000);
+      const adminConfig = f.adminPort === undefined ? undefined : adminConfigOf(f);
       const b = behaviourFromFlags(f);
+      const logger = new Logger({ level: f.verbose ? "debug" : "info", format: f.logFormat });
+      const config = f.config ? await loadLpConfig(f.config) : defaultLpConfig();
+      if (seed !== undefined) config.seed = seed;
+      if (f.strictSymbols) config.strictSymbols = true;
       if (b) config.behaviours.push(b);
       const sim = await startSimulator({
-        port: int(f.port, "--port", 0, 65535),
+        port,
         host: f.host,
         senderCompId: f.senderCompId,
         targetCompId: f.targetCompId,
@@ -128,20 +179,12 @@ export function registerSimulateLp(program: Command): void {
         store: f.store,
         config,
         logger,
-        ...(f.heartbeat !== undefined ? { heartbeatIntervalSec: num(f.heartbeat, "--heartbeat", 1) } : {}),
-        ...(f.readSpinUs !== undefined
-          ? { readSpinUs: int(f.readSpinUs, "--read-spin-us", 0, 10_000_000) }
-          : {}),
+        ...(heartbeat !== undefined ? { heartbeatIntervalSec: heartbeat } : {}),
+        ...(readSpinUs !== undefined ? { readSpinUs } : {}),
       });
-      const ops = f.adminPort === undefined ? undefined : await Operations.start(sim.gateway, {
-        config: checkConfig(
-          {
-            admin: { port: f.adminPort, host: f.adminHost, ...(f.adminToken ? { token: f.adminToken } : {}) },
-          },
-          "(command line)",
-        ),
-        logger,
-      });
+      const ops = adminConfig === undefined
+        ? undefined
+        : await Operations.start(sim.gateway, { config: adminConfig, logger });
       // A machine-readable ready line: tools that start the simulator wait for it.
       console.log(
         JSON.stringify({
@@ -151,7 +194,6 @@ export function registerSimulateLp(program: Command): void {
           symbols: sim.simulator.symbols(),
         }),
       );
-      const intervalSec = num(f.statsInterval, "--stats-interval", 0);
       const timer = intervalSec > 0
         ? setInterval(
           () => logger.info("lp-stats", statsLine(sim.simulator.stats(Date.now()))),

@@ -38,7 +38,18 @@ Deno.test("defaults: FX and equity symbols, no behaviours, Day orders expire 17:
   assert.deepEqual(c.orders, {
     dayEnd: { time: "17:00", timeZone: "America/New_York" },
     cancelOnDisconnect: false,
-    forgetDoneAfterMs: 60_000,
+    forgetDoneAfterMs: undefined,
+  });
+  assert.equal(c.strictSymbols, false);
+  assert.deepEqual(c.otherSymbols, {
+    startPrice: 100,
+    tickSize: 0.01,
+    volatility: 0.2,
+    updatesPerSecond: 4,
+    spreadTicks: 2,
+    depth: 5,
+    levelSpacingTicks: 1,
+    levelSize: 100,
   });
   // The defaults make a working book: EUR/USD 1.08498 / 1.08503 around 1.0850.
   const sim = new LpSimulator(c, START);

@@ -106,7 +106,7 @@ Deno.test("top-of-book subscriptions see only the best level move", () => {
 });
 
 Deno.test("market data rejects, unsubscribe, snapshot-only and full-refresh updates", () => {
-  const sim = twoClients();
+  const sim = twoClients(testConfig((c) => (c.strictSymbols = true)));
   const y = (m: ReturnType<typeof mdr>) =>
     messages(sim.onMessage("A", m, T)).map((o) => `${o.msgType} ${get(o, 281)} ${get(o, 58)}`);
   assert.deepEqual(y(mdr("M1", "1", 0, ["0"], ["TEST", "NOPE"])), ["Y 0 Unknown symbol NOPE"]);
@@ -207,7 +207,10 @@ Deno.test("a BookBuilder fed by the simulator's W and X stays live and equal to 
 });
 
 Deno.test("QuoteRequest: a quote from the book, sized quotes sweep, one side on request, unknown symbol rejected", () => {
-  const sim = twoClients(testConfig((c) => (c.quotes.validityMs = 2000)));
+  const sim = twoClients(testConfig((c) => {
+    c.quotes.validityMs = 2000;
+    c.strictSymbols = true;
+  }));
   const q = (fields: Field[]) =>
     messages(sim.onMessage("A", msg("R", [[131, "Q1"], [146, 1], ...fields]), T));
   const s = q([[55, "TEST"]]);

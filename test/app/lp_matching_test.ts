@@ -213,7 +213,7 @@ Deno.test("orders the simulator cannot take are rejected with OrdRejReason and a
     [nos("x8", "1", 1, "100.001"), "99", "Price 100.001 is not a multiple of the tick size 0.01"],
     [nos("x9", "1", 1, "-1"), "99", "Price -1 must be > 0"],
   ];
-  const sim = twoClients();
+  const sim = twoClients(testConfig((c) => (c.strictSymbols = true)));
   for (const [view, code, text] of cases) {
     const out = messages(sim.onMessage("A", view, T));
     assert.equal(out.length, 1);

@@ -14,7 +14,7 @@ const simPx = (levels: { price: string; size: number }[]) => levels.map((l) => `
 Deno.test("a fixg initiator trades with the simulator: fills, replace, cancel, reject and a live book, no anomaly", async () => {
   // One liquidity refresh every 10 s (price fixed by volatility 0): none happens during the test, so
   // the liquidity taken by the fill stays taken and the book states below are exact.
-  const lp = await startLp(lpConfig([], { updatesPerSecond: 0.1 }));
+  const lp = await startLp({ ...lpConfig([], { updatesPerSecond: 0.1 }), strictSymbols: true });
   const c = await startClient(lp.port);
   try {
     await c.app.loggedOn();

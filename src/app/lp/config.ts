@@ -98,6 +98,13 @@ export interface LpConfig {
   /** Seed of every random choice: the same seed and inputs give the same outputs. */
   seed: number;
   symbols: LpSymbolConfig[];
+  /**
+   * Reject orders, market data and quote requests for symbols not in `symbols` (the old behaviour).
+   * Off by default: the simulator makes a market in any symbol it is asked for.
+   */
+  strictSymbols: boolean;
+  /** The price process of a symbol not in `symbols` (without strictSymbols): everything but the name. */
+  otherSymbols: Omit<LpSymbolConfig, "symbol">;
   /** Sessions to accept (empty = what the command line says). */
   sessions: LpSessionConfig[];
   behaviours: LpBehaviour[];
@@ -111,11 +118,12 @@ export interface LpConfig {
     /** Cancel a session's open orders when it disconnects. */
     cancelOnDisconnect: boolean;
     /**
-     * Finished orders are forgotten this long after they finish (their ClOrdIDs with them), so a long
-     * run does not grow without bound: a cancel for a forgotten order gets "Unknown order" rather than
-     * "Too late", and its ClOrdID no longer counts as a duplicate.
+     * Finished and rejected orders are kept for the trading day (until dayEnd, or 00:00 UTC without
+     * one), as a venue keeps them: status requests get their last state and identifiers and their
+     * ClOrdIDs stay used. Set, they are forgotten this long after they finish instead (memory bound for
+     * long heavy runs): a cancel for a forgotten order gets "Unknown order" rather than "Too late".
      */
-    forgetDoneAfterMs: number;
+    forgetDoneAfterMs: number | undefined;
   };
   quotes: {
     /** ValidUntilTime of a quote = now + this. */
@@ -157,18 +165,32 @@ export const DEFAULT_LP_SYMBOLS: readonly LpSymbolConfig[] = [
   sym("GOOGL", 170.00, 0.01, 0.30, 4, 2, 1, 200),
 ];
 
+/** The price process of any symbol not configured: around 100.00, tick 0.01, 20 % volatility. */
+export const DEFAULT_OTHER_SYMBOLS: Readonly<Omit<LpSymbolConfig, "symbol">> = {
+  startPrice: 100,
+  tickSize: 0.01,
+  volatility: 0.2,
+  updatesPerSecond: 4,
+  spreadTicks: 2,
+  depth: 5,
+  levelSpacingTicks: 1,
+  levelSize: 100,
+};
+
 /** A configuration with every default: the default symbols, no behaviours, Day orders expiring 17:00 New York. */
 export function defaultLpConfig(): LpConfig {
   return {
     seed: 1,
     symbols: DEFAULT_LP_SYMBOLS.map((s) => ({ ...s })),
+    strictSymbols: false,
+    otherSymbols: { ...DEFAULT_OTHER_SYMBOLS },
     sessions: [],
     behaviours: [],
     marketData: { rptSeq: false },
     orders: {
       dayEnd: { time: "17:00", timeZone: "America/New_York" },
       cancelOnDisconnect: false,
-      forgetDoneAfterMs: 60_000,
+      forgetDoneAfterMs: undefined,
     },
     quotes: { validityMs: 5_000 },
   };
@@ -183,7 +205,17 @@ export function tickDecimals(tickSize: number): number | undefined {
   return undefined;
 }
 
-const TOP_KEYS = ["seed", "symbols", "sessions", "behaviours", "marketData", "orders", "quotes"] as const;
+const TOP_KEYS = [
+  "seed",
+  "symbols",
+  "strictSymbols",
+  "otherSymbols",
+  "sessions",
+  "behaviours",
+  "marketData",
+  "orders",
+  "quotes",
+] as const;
 const SYMBOL_KEYS = [
   "symbol",
   "startPrice",
@@ -214,10 +246,16 @@ const BEHAVIOUR_KEYS = [
 ] as const;
 
 /** Reads one symbol entry: a default symbol's name fills in what is left out; others need startPrice and tickSize. */
-function parseSymbol(v: unknown, at: ConfigPath): LpSymbolConfig {
-  const o = readObject(v, at, SYMBOL_KEYS);
+function parseSymbol(
+  v: unknown,
+  at: ConfigPath,
+  template?: Omit<LpSymbolConfig, "symbol">,
+): LpSymbolConfig {
+  const o = template === undefined
+    ? readObject(v, at, SYMBOL_KEYS)
+    : { ...readObject(v, at, SYMBOL_KEYS.filter((k) => k !== "symbol")), symbol: "(other symbols)" };
   const name = readString(o.symbol, at.child("symbol"));
-  const base = DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
+  const base = template ?? DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
   const num = (
     k: (typeof SYMBOL_KEYS)[number],
     rule: Parameters<typeof readNumber>[2],
@@ -353,6 +391,17 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
       }
       seen.add(s.symbol);
     });
+  }
+  if (o.strictSymbols !== undefined) {
+    cfg.strictSymbols = readBoolean(o.strictSymbols, at.child("strictSymbols"));
+  }
+  if (o.otherSymbols !== undefined) {
+    const { symbol: _name, ...rest } = parseSymbol(
+      o.otherSymbols,
+      at.child("otherSymbols"),
+      DEFAULT_OTHER_SYMBOLS,
+    );
+    cfg.otherSymbols = rest;
   }
   if (o.sessions !== undefined) {
     cfg.sessions = readArray(o.sessions, at.child("sessions")).map((s, i) => {

@@ -18,6 +18,7 @@ import { IdMap } from "../id_map.ts";
 import { PriceText } from "../price_text.ts";
 import {
   businessMessageReject,
+  type ExecutionReportFields,
   executionReportOf,
   type IncrementalEntryFields,
   marketDataIncremental,
@@ -196,6 +197,8 @@ interface SymbolState {
   dirty: boolean;
   trades: { priceTicks: number; qty: number }[];
   lastTrade: { priceTicks: number; qty: number } | undefined;
+  /** This book under its own name (what #symbolFor returns for it, made once). */
+  ref: { st: SymbolState; name: string };
 }
 
 interface SideLevels {
@@ -215,6 +218,8 @@ interface Subscription {
   full: boolean;
   last: Map<string, SideLevels>;
   rptSeq: Map<string, number>;
+  /** The client's name of a symbol when it differs from the book's (EURUSD for EUR/USD); undefined: none. */
+  names: Map<string, string> | undefined;
 }
 
 interface SessionState {
@@ -226,6 +231,8 @@ interface SessionState {
   orders: IdMap<LpOrder>;
   /** Open orders in arrival order. */
   open: OpenList;
+  /** Rejected orders of the trading day by ClOrdID: the reject's fields, to answer a status request. */
+  rejected: Map<string, ExecutionReportFields>;
   inbound: number;
   outbound: number;
   subs: Map<string, Subscription>;
@@ -253,6 +260,26 @@ class RateMeter {
     return s === this.#sec + 1 ? this.#cur : 0;
   }
 }
+
+/** ISO currency codes (and metals) that make a six-letter symbol like EURUSD an FX pair. */
+const CURRENCIES: ReadonlySet<string> = new Set(
+  ("USD EUR JPY GBP CHF AUD NZD CAD SEK NOK DKK HKD SGD CNH CNY MXN ZAR TRY PLN CZK HUF ILS INR KRW " +
+    "TWD THB BRL RUB IDR MYR PHP SAR AED XAU XAG XPT XPD").split(" "),
+);
+
+/**
+ * The book a symbol name trades in: an FX pair in either notation (EURUSD, EUR/USD) is "EUR/USD";
+ * every other name is its own book.
+ */
+export function bookKeyOf(symbol: string): string {
+  const m = /^([A-Z]{3})\/?([A-Z]{3})$/.exec(symbol);
+  if (m === null) return symbol;
+  if (symbol.length === 7 || (CURRENCIES.has(m[1]!) && CURRENCIES.has(m[2]!))) return `${m[1]}/${m[2]}`;
+  return symbol;
+}
+
+/** Most books a simulator makes on demand (symbols not configured), so a stray client cannot exhaust memory. */
+const MAX_SYMBOLS = 10_000;
 
 const INSTRUMENT_STOP: ReadonlySet<number> = new Set([386, 813, 814, 10, 89, 93, 58, 354, 355]);
 const MAX_CATCH_UP_STEPS = 1000;
@@ -315,16 +342,86 @@ export class LpSimulator {
    */
   #symbol(name: string): SymbolState | undefined {
     const list = this.#symbolList;
-    if (list.length > 16) return this.#symbols.get(name);
+    if (list.length > 16) return this.#symbols.get(name) ?? this.#aliases.get(name)?.st;
     for (let i = 0; i < list.length; i++) if (list[i]!.cfg.symbol === name) return list[i];
-    return undefined;
+    return this.#aliases.size === 0 ? undefined : this.#aliases.get(name)?.st;
   }
+
+  /**
+   * The book of a symbol a client names, and the name to answer with (one string kept per name), making
+   * a book for a new symbol unless `strictSymbols`; undefined: unknown (strict) or too many symbols.
+   */
+  #symbolFor(name: string): { st: SymbolState; name: string } | undefined {
+    const list = this.#symbolList;
+    if (list.length <= 16) {
+      for (let i = 0; i < list.length; i++) {
+        const st = list[i]!;
+        if (st.cfg.symbol === name) return st.ref;
+      }
+    } else {
+      const st = this.#symbols.get(name);
+      if (st !== undefined) return st.ref;
+    }
+    const known = this.#aliases.get(name);
+    if (known !== undefined) return known;
+    const key = bookKeyOf(name);
+    let st = this.#byKey.get(key);
+    if (st === undefined) {
+      if (this.config.strictSymbols || this.#symbols.size >= MAX_SYMBOLS || this.#symbols.has(key)) {
+        return undefined;
+      }
+      st = this.#addSymbol({ ...this.config.otherSymbols, symbol: key });
+      if (key === name) return st.ref;
+    }
+    const ref = { st, name };
+    this.#aliases.set(name, ref);
+    return ref;
+  }
+
+  /** Adds a book (at construction, or for a symbol first asked for). */
+  #addSymbol(cfg: LpSymbolConfig): SymbolState {
+    const decimals = tickDecimals(cfg.tickSize) ?? 10;
+    const units = Math.round(cfg.tickSize * 10 ** decimals);
+    const st = {
+      cfg,
+      decimals,
+      scale: 10 ** decimals,
+      units,
+      priceText: new PriceText(units, decimals),
+      process: new PriceProcess(cfg, createPrng(deriveSeed(this.config.seed, `price:${cfg.symbol}`))),
+      book: new MatchingBook<LpOrder>(),
+      intervalMs: cfg.updatesPerSecond > 0 ? 1000 / cfg.updatesPerSecond : 1000,
+      nextStepMs: 0,
+      dirty: false,
+      trades: [],
+      lastTrade: undefined,
+    } as Omit<SymbolState, "ref"> as SymbolState;
+    st.ref = { st, name: cfg.symbol };
+    // A new book's clock starts with the simulator's: steps due in the past are caught up on the next timer.
+    st.nextStepMs = this.#now + st.intervalMs;
+    this.#stepsDueMs = Math.min(this.#stepsDueMs, st.nextStepMs);
+    this.#symbols.set(cfg.symbol, st);
+    if (!this.#byKey.has(bookKeyOf(cfg.symbol))) this.#byKey.set(bookKeyOf(cfg.symbol), st);
+    this.#symbolList.push(st);
+    this.#refresh(st);
+    st.dirty = false;
+    return st;
+  }
+  /** Books by bookKeyOf of their symbol. */
+  #byKey = new Map<string, SymbolState>();
+  /** Names clients used that are not a book's own symbol (EURUSD for EUR/USD). */
+  #aliases = new Map<string, { st: SymbolState; name: string }>();
   #sessions = new Map<string, SessionState>();
   #subsBySymbol = new Map<string, Set<Subscription>>();
   #deferred: LpOrder[] = [];
   /** The earliest `nextStepMs` of the symbols (they move only in onTimer): nextTimerMs runs after every message. */
   #stepsDueMs = Infinity;
-  #doneQueue: { atMs: number; order: LpOrder }[] = [];
+  /** Finished orders (and rejected ones) in the order they finished: forgotten from the front. */
+  #doneQueue: {
+    atMs: number;
+    order: LpOrder | undefined;
+    rejected?: { s: SessionState; clOrdId: string; fields: ExecutionReportFields };
+  }[] = [];
   #doneHead = 0;
   #idPrefix: string;
   #orderSeq = 0;
@@ -358,33 +455,8 @@ export class LpSimulator {
     this.#idPrefix = Math.floor(startMs).toString(36).toUpperCase();
     this.#lastTimerMs = startMs;
     this.#now = startMs;
-    this.#dayEndMinute = config.orders.dayEnd === undefined
-      ? undefined
-      : parseHhMm(config.orders.dayEnd.time);
-    for (const cfg of config.symbols) {
-      const decimals = tickDecimals(cfg.tickSize) ?? 10;
-      const units = Math.round(cfg.tickSize * 10 ** decimals);
-      const st: SymbolState = {
-        cfg,
-        decimals,
-        scale: 10 ** decimals,
-        units,
-        priceText: new PriceText(units, decimals),
-        process: new PriceProcess(cfg, createPrng(deriveSeed(config.seed, `price:${cfg.symbol}`))),
-        book: new MatchingBook<LpOrder>(),
-        intervalMs: cfg.updatesPerSecond > 0 ? 1000 / cfg.updatesPerSecond : 1000,
-        nextStepMs: 0,
-        dirty: false,
-        trades: [],
-        lastTrade: undefined,
-      };
-      st.nextStepMs = startMs + st.intervalMs;
-      this.#stepsDueMs = Math.min(this.#stepsDueMs, st.nextStepMs);
-      this.#symbols.set(cfg.symbol, st);
-      this.#symbolList.push(st);
-      this.#refresh(st);
-      st.dirty = false;
-    }
+    this.#dayEndMinute = parseHhMm(config.orders.dayEnd?.time ?? "00:00");
+    for (const cfg of config.symbols) this.#addSymbol(cfg);
   }
 
   // ---------------------------------------------------------------- public API
@@ -497,7 +569,8 @@ export class LpSimulator {
       }
     }
     this.#checkDayEnd(nowMs);
-    this.#forgetDone(nowMs);
+    const keepMs = this.config.orders.forgetDoneAfterMs;
+    if (keepMs !== undefined) this.#forgetDone(nowMs - keepMs);
     for (const s of this.#sessions.values()) if (s.loggedOn) this.#syncEffects(s);
     this.#lastTimerMs = Math.max(this.#lastTimerMs, nowMs);
     return this.#end();
@@ -622,6 +695,7 @@ export class LpSimulator {
         loggedOn: true,
         orders: new IdMap(),
         open: new OpenList(),
+        rejected: new Map(),
         inbound: 0,
         outbound: 0,
         subs: new Map(),
@@ -785,28 +859,48 @@ export class LpSimulator {
     view: FieldReader,
     ordRejReason: number,
     text: string,
+    keep = true,
   ): void {
     this.#counters.rejects++;
+    const fields: ExecutionReportFields = {
+      orderId: this.#nextOrderId(),
+      clOrdId,
+      execId: this.#nextExecId(),
+      execType: "8",
+      ordStatus: "8",
+      ordRejReason,
+      symbol,
+      side: sideCode,
+      orderQty: view.getString(Tag.OrderQty),
+      ordType: view.getString(Tag.OrdType),
+      price: view.getString(Tag.Price),
+      timeInForce: view.getString(Tag.TimeInForce),
+      leavesQty: 0,
+      cumQty: 0,
+      avgPx: 0,
+      transactTimeMs: this.#now,
+      text,
+    };
+    // Kept for the trading day (a status request gets its OrderID and state), unless it repeats a ClOrdID.
+    if (keep) {
+      s.rejected.set(clOrdId, fields);
+      this.#doneQueue.push({ atMs: this.#now, order: undefined, rejected: { s, clOrdId, fields } });
+    }
+    this.#emit(s.key, executionReportOf({ ...fields }));
+  }
+
+  /** A status report (150=I) of a rejected order, from the fields of its reject. */
+  #reportRejected(s: SessionState, f: ExecutionReportFields, extra: ReportExtra): void {
     this.#emit(
       s.key,
       executionReportOf({
-        orderId: this.#nextOrderId(),
-        clOrdId,
+        ...f,
+        ordRejReason: undefined,
+        ordStatusReqId: extra.ordStatusReqId,
         execId: this.#nextExecId(),
-        execType: "8",
-        ordStatus: "8",
-        ordRejReason,
-        symbol,
-        side: sideCode,
-        orderQty: view.getString(Tag.OrderQty),
-        ordType: view.getString(Tag.OrdType),
-        price: view.getString(Tag.Price),
-        timeInForce: view.getString(Tag.TimeInForce),
-        leavesQty: 0,
-        cumQty: 0,
-        avgPx: 0,
+        execType: "I",
         transactTimeMs: this.#now,
-        text,
+        text: extra.text ?? f.text,
       }),
     );
   }
@@ -828,18 +922,27 @@ export class LpSimulator {
     const reject = (code: number, text: string) =>
       this.#rejectOrder(s, clOrdId, symbol, sideCode, view, code, text);
     const existing = s.orders.get(clOrdId);
-    if (existing !== undefined) {
+    const rejected = existing === undefined && s.rejected.size > 0 ? s.rejected.get(clOrdId) : undefined;
+    if (existing !== undefined || rejected !== undefined) {
       // A resent order (PossDup) we already have: answer with its status rather than a duplicate reject.
       if (view.getBoolean(Tag.PossDupFlag) === true) {
         this.#counters.statusReports++;
-        this.#report(existing, "I", { text: "PossDup order already received" });
-      } else reject(6, `Duplicate ClOrdID ${clOrdId}`);
+        const text = "PossDup order already received";
+        if (existing !== undefined) this.#report(existing, "I", { text });
+        else this.#reportRejected(s, rejected!, { text });
+      } else this.#rejectOrder(s, clOrdId, symbol, sideCode, view, 6, `Duplicate ClOrdID ${clOrdId}`, false);
       return;
     }
     const side = sideOf(sideCode);
     if (side === undefined) return reject(11, `Side ${sideCode} not supported (1 buy, 2 sell)`);
-    const st = this.#symbol(symbol);
-    if (st === undefined) return reject(1, `Unknown symbol ${symbol}`);
+    const ref = this.#symbolFor(symbol);
+    if (ref === undefined) {
+      return reject(
+        1,
+        this.config.strictSymbols ? `Unknown symbol ${symbol}` : `Unknown symbol ${symbol}: too many symbols`,
+      );
+    }
+    const st = ref.st;
     const qty = view.getFloat(Tag.OrderQty);
     if (qty === undefined) return reject(13, "OrderQty (38) missing or malformed");
     if (!(Number.isInteger(qty) && qty > 0)) {
@@ -875,7 +978,7 @@ export class LpSimulator {
       orderId: this.#nextOrderId(),
       sessionKey: s.key,
       clOrdId,
-      symbol: st.cfg.symbol, // the configured string, not this message's copy: one per symbol kept
+      symbol: ref.name, // the client's name, one string kept per name (not this message's copy)
       side,
       sideCode,
       ordType,
@@ -977,12 +1080,18 @@ export class LpSimulator {
     this.#doneQueue.push({ atMs: this.#now, order: o });
   }
 
-  /** Forgets finished orders past their retention, so a long run does not grow without bound. */
-  #forgetDone(nowMs: number): void {
-    const keep = this.config.orders.forgetDoneAfterMs;
+  /**
+   * Forgets finished and rejected orders that finished by `beforeMs` (all of them when the trading day
+   * ends; past `forgetDoneAfterMs` when that is set), so a long run does not grow without bound.
+   */
+  #forgetDone(beforeMs: number): void {
     const q = this.#doneQueue;
-    while (this.#doneHead < q.length && q[this.#doneHead]!.atMs + keep <= nowMs) {
-      const o = q[this.#doneHead++]!.order;
+    while (this.#doneHead < q.length && q[this.#doneHead]!.atMs <= beforeMs) {
+      const e = q[this.#doneHead++]!;
+      const r = e.rejected;
+      if (r !== undefined && r.s.rejected.get(r.clOrdId) === r.fields) r.s.rejected.delete(r.clOrdId);
+      const o = e.order;
+      if (o === undefined) continue;
       const s = this.#sessions.get(o.sessionKey);
       if (s !== undefined) {
         if (s.orders.get(o.clOrdId) === o) s.orders.delete(o.clOrdId);
@@ -1066,10 +1175,26 @@ export class LpSimulator {
     const what = responseTo === "1" ? "cancel" : "replace";
     const o = s.orders.get(orig);
     if (o === undefined) {
-      this.#cancelReject(s, responseTo, clOrdId, orig, undefined, 1, `Unknown order ${orig}`);
+      const rejected = s.rejected.size > 0 ? s.rejected.get(orig) : undefined;
+      if (rejected !== undefined) {
+        this.#counters.cancelRejects++;
+        this.#emit(
+          s.key,
+          orderCancelReject({
+            orderId: rejected.orderId,
+            clOrdId,
+            origClOrdId: orig,
+            ordStatus: "8",
+            transactTimeMs: this.#now,
+            cxlRejResponseTo: responseTo,
+            cxlRejReason: 0,
+            text: `Too late to ${what}: order was rejected`,
+          }),
+        );
+      } else this.#cancelReject(s, responseTo, clOrdId, orig, undefined, 1, `Unknown order ${orig}`);
       return undefined;
     }
-    if (s.orders.has(clOrdId)) {
+    if (s.orders.has(clOrdId) || (s.rejected.size > 0 && s.rejected.has(clOrdId))) {
       this.#cancelReject(s, responseTo, clOrdId, orig, o, 6, `Duplicate ClOrdID ${clOrdId}`);
       return undefined;
     }
@@ -1104,7 +1229,7 @@ export class LpSimulator {
       return undefined;
     }
     const symbol = view.getString(Tag.Symbol);
-    if (symbol !== undefined && symbol !== o.symbol) {
+    if (symbol !== undefined && symbol !== o.symbol && this.#symbol(symbol) !== this.#symbol(o.symbol)) {
       this.#cancelReject(
         s,
         responseTo,
@@ -1189,6 +1314,8 @@ export class LpSimulator {
     this.#counters.statusReports++;
     const o = s.orders.get(clOrdId);
     if (o !== undefined) return this.#report(o, "I", { ordStatusReqId: reqId });
+    const rejected = s.rejected.size > 0 ? s.rejected.get(clOrdId) : undefined;
+    if (rejected !== undefined) return this.#reportRejected(s, rejected, { ordStatusReqId: reqId });
     this.#emit(
       s.key,
       executionReportOf({
@@ -1226,7 +1353,10 @@ export class LpSimulator {
     if (type === 1 && symbol === undefined) {
       return this.#businessReject(s, view, 5, "Symbol (55) required with MassStatusReqType 1", id);
     }
-    const open = [...s.open].filter((o) => type === 7 || o.symbol === symbol);
+    const book = symbol === undefined ? undefined : this.#symbol(symbol);
+    const open = [...s.open].filter((o) =>
+      type === 7 || o.symbol === symbol || (book !== undefined && this.#symbol(o.symbol) === book)
+    );
     open.forEach((o, i) => {
       this.#counters.statusReports++;
       this.#report(o, "I", {
@@ -1289,8 +1419,15 @@ export class LpSimulator {
       e.getString(Tag.Symbol)!
     );
     if (symbols.length === 0) return this.#businessReject(s, view, 5, "NoRelatedSym (146) missing", mdReqId);
-    const unknown = symbols.find((x) => !this.#symbols.has(x));
+    const unknown = symbols.find((x) => this.#symbolFor(x) === undefined);
     if (unknown !== undefined) return this.#mdReject(s, mdReqId, "0", `Unknown symbol ${unknown}`);
+    // Books by their own symbol; the names the client used where they differ (EURUSD for EUR/USD).
+    let names: Map<string, string> | undefined;
+    for (let i = 0; i < symbols.length; i++) {
+      const ref = this.#symbolFor(symbols[i]!)!;
+      if (ref.name !== ref.st.cfg.symbol) (names ??= new Map()).set(ref.st.cfg.symbol, ref.name);
+      symbols[i] = ref.st.cfg.symbol;
+    }
     if (type === "1" && s.subs.has(mdReqId)) {
       return this.#mdReject(s, mdReqId, "1", `Duplicate MDReqID ${mdReqId}`);
     }
@@ -1305,6 +1442,7 @@ export class LpSimulator {
       full: upd === "0",
       last: new Map(),
       rptSeq: new Map(),
+      names,
     };
     for (const symbol of symbols) {
       const st = this.#symbol(symbol)!;
@@ -1347,7 +1485,8 @@ export class LpSimulator {
     const rptSeq = streaming && this.config.marketData.rptSeq
       ? sub.rptSeq.get(st.cfg.symbol) ?? 0
       : undefined;
-    return marketDataSnapshot({ mdReqId: sub.mdReqId, symbol: st.cfg.symbol, rptSeq, entries });
+    const symbol = sub.names?.get(st.cfg.symbol) ?? st.cfg.symbol;
+    return marketDataSnapshot({ mdReqId: sub.mdReqId, symbol, rptSeq, entries });
   }
 
   /** Sends what changed in every dirty symbol to its subscribers. */
@@ -1375,8 +1514,9 @@ export class LpSimulator {
           continue;
         }
         const entries: IncrementalEntryFields[] = [];
+        const name = sub.names?.get(symbol) ?? symbol;
         const add = (action: string, type: string, px: number, size: number | undefined) => {
-          const e: IncrementalEntryFields = { action, type, symbol, px: this.#fmt(st, px), size };
+          const e: IncrementalEntryFields = { action, type, symbol: name, px: this.#fmt(st, px), size };
           if (this.config.marketData.rptSeq) {
             const n = (sub.rptSeq.get(symbol) ?? 0) + 1;
             sub.rptSeq.set(symbol, n);
@@ -1437,7 +1577,7 @@ export class LpSimulator {
     }
     for (const e of entries) {
       const symbol = e.getString(Tag.Symbol)!;
-      const st = this.#symbol(symbol);
+      const st = this.#symbolFor(symbol)?.st;
       if (st === undefined) {
         this.#counters.quoteRejects++;
         this.#emit(
@@ -1481,9 +1621,13 @@ export class LpSimulator {
 
   // ---------------------------------------------------------------- end of day
 
+  /**
+   * At the end of the trading day (orders.dayEnd; 00:00 UTC when that is null) Day orders expire (only
+   * with a dayEnd) and finished orders are forgotten (unless forgetDoneAfterMs forgets them earlier).
+   */
   #checkDayEnd(nowMs: number): void {
-    const de = this.config.orders.dayEnd;
-    if (de === undefined || this.#dayEndMinute === undefined || nowMs - this.#lastDayCheckMs < 1000) return;
+    const de = this.config.orders.dayEnd ?? { time: "00:00", timeZone: "UTC" };
+    if (this.#dayEndMinute === undefined || nowMs - this.#lastDayCheckMs < 1000) return;
     this.#lastDayCheckMs = nowMs;
     const m = minuteOfDayIn(nowMs, de.timeZone);
     const prev = this.#lastDayMinute;
@@ -1492,6 +1636,8 @@ export class LpSimulator {
     const end = this.#dayEndMinute;
     const crossed = prev < m ? prev < end && end <= m : end > prev || end <= m;
     if (!crossed) return;
+    if (this.config.orders.forgetDoneAfterMs === undefined) this.#forgetDone(nowMs - 1);
+    if (this.config.orders.dayEnd === undefined) return;
     for (const s of this.#sessions.values()) {
       for (const o of [...s.open]) {
         if (o.tif !== "day") continue;
