@@ -18,7 +18,7 @@ import {
 import type { MessageView } from "../codec/mod.ts";
 import { FixgError } from "../errors.ts";
 import { latencyParts, type MeasureHistograms } from "../report/build.ts";
-import { formatMicros } from "../report/format.ts";
+import { formatCount, formatMicros } from "../report/format.ts";
 import type { ProgressLine } from "../report/progress.ts";
 import {
   BENCH_SCHEMA_VERSION,
@@ -27,6 +27,7 @@ import {
   type LatencyMeasure,
   type ProcessPlacement,
   type RampStep,
+  type SendLag,
   type SessionReport,
   type TimelinePoint,
 } from "../report/types.ts";
@@ -102,6 +103,12 @@ const BURST_BATCH = 128;
 /** Most schedule slots a rate loop sends before it yields to the event loop (after a stall). */
 const RATE_MAX_PER_TURN = 512;
 const LOGON_TIMEOUT_MS = 10_000;
+/** The generator's send lag p99 above which the report says the rate was not held. */
+export const SEND_LAG_BOUND_US = 200;
+
+function perSec(n: number, sec: number): number {
+  return sec > 0 ? Math.round((n / sec) * 10) / 10 : 0;
+}
 
 /** One session of the run and its bookkeeping. */
 class BenchSession {
@@ -423,26 +430,44 @@ async function runSessions(
     const startMs = Date.now();
     let measuredSec: number;
     let ramp: BenchReport["ramp"];
+    let burstAsked = 0;
     if (o.shape.kind === "ramp") {
       const r = o.shape;
       const steps: RampStep[] = [];
       let best = 0;
       for (let rate = r.fromPerSec; rate <= r.toPerSec + 1e-9 && !aborted(); rate += r.stepPerSec) {
         stepHist = new LatencyHistogram({ unit: "ns" });
+        const stepLag = new LatencyHistogram({ unit: "ns" });
         const before = sessions.reduce((n, s) => n + requestsAnswered(s.source.counters()), 0);
         const t0 = nowUs();
-        await runShape({ kind: "rate", ratePerSec: rate }, r.stepSec, sessions, sleeper, aborted, lag);
+        await runShape({ kind: "rate", ratePerSec: rate }, r.stepSec, sessions, sleeper, aborted, lag, stepLag);
         const sec = (nowUs() - t0) / 1e6;
         const answered = sessions.reduce((n, s) => n + requestsAnswered(s.source.counters()), 0) - before;
         const achievedPerSec = answered / sec;
         const p99Us = stepHist.count > 0 ? stepHist.percentile(99) / 1000 : 0;
-        const sustained = stepHist.count > 0 && achievedPerSec >= rate * 0.95 && p99Us <= r.p99BoundUs;
-        steps.push({
+        const stepLagP99Us = stepLag.count > 0 ? stepLag.percentile(99) / 1000 : 0;
+        const why: string[] = [];
+        if (stepHist.count === 0) why.push("no order was acknowledged");
+        if (p99Us > r.p99BoundUs) {
+          why.push(
+            `order -> ack p99 ${formatMicros(p99Us)} µs above the bound ${formatMicros(r.p99BoundUs)} µs`,
+          );
+        }
+        if (achievedPerSec < rate * 0.95) {
+          why.push(`${formatCount(Math.round(achievedPerSec))} answers/s, below 95% of ${formatCount(rate)}/s`);
+        }
+        if (why.length > 0 && stepLagP99Us > SEND_LAG_BOUND_US) {
+          why.push(`the generator's send lag p99 was ${formatMicros(stepLagP99Us)} µs (the machine was busy)`);
+        }
+        const sustained = why.length === 0;
+        const step: RampStep = {
           ratePerSec: rate,
           achievedPerSec: Math.round(achievedPerSec * 10) / 10,
           p99Us: Math.round(p99Us * 1000) / 1000,
           sustained,
-        });
+        };
+        if (!sustained) step.reason = why.join("; ");
+        steps.push(step);
         if (!sustained) break;
         best = rate;
       }
@@ -451,6 +476,7 @@ async function runSessions(
       measuredSec = (nowUs() - runStartUs) / 1e6;
     } else if (o.shape.kind === "burst") {
       measuredSec = await runBursts(o.shape, sessions, aborted);
+      burstAsked = o.shape.size * o.shape.repeat * sessions.length;
     } else {
       await runShape(
         o.shape,
@@ -500,15 +526,7 @@ async function runSessions(
 
     // Notes: what the figures need next to them.
     if (aborted()) notes.push("interrupted: the figures cover the load sent before the interrupt");
-    const otherKinds = all.cancelsSent + all.replacesSent + all.mdRequestsSent;
-    if (otherKinds > 0) {
-      notes.push(
-        `requests: ${
-          requestsSent(all)
-        } sent (${all.ordersSent} new, ${all.cancelsSent} cancel, ${all.replacesSent} replace, ${all.mdRequestsSent} md), ` +
-          `${requestsAnswered(all)} answered, ${requestsLost(all)} lost; ${all.fills} fills`,
-      );
-    }
+    if (all.fills > 0) notes.push(`fills: ${all.fills} fill reports for ${all.ordersFilled} orders filled in full`);
     const lostOther = all.cancelsLost + all.replacesLost + all.mdRequestsLost;
     if (lostOther > 0) {
       notes.push(
@@ -542,16 +560,31 @@ async function runSessions(
         } µs, max ${formatMicros(s.maxUs)} µs`,
       );
     }
+    let sendLag: SendLag | undefined;
     if (lag.count > 0) {
       const s = lag.summary();
-      notes.push(
-        `send schedule lag (actual - intended send time, ${sleeper.method}): p50 ${
-          formatMicros(s.p50Us)
-        } µs, ` +
-          `p99 ${formatMicros(s.p99Us)} µs, max ${formatMicros(s.maxUs)} µs; included in the latencies`,
-      );
+      sendLag = {
+        p50Us: s.p50Us,
+        p99Us: s.p99Us,
+        maxUs: s.maxUs,
+        count: s.count,
+        boundUs: SEND_LAG_BOUND_US,
+        rateHeld: s.p99Us <= SEND_LAG_BOUND_US,
+        method: sleeper.method,
+      };
     }
+    let shortOfAsked = false;
     if (o.shape.kind === "burst") {
+      const sentAll = requestsSent(all);
+      notes.push(
+        `burst: asked for ${burstAsked} requests (${o.shape.size} x ${o.shape.repeat} x ${sessions.length} session${
+          sessions.length === 1 ? "" : "s"
+        }), sent ${sentAll}`,
+      );
+      if (sentAll < burstAsked && !aborted()) {
+        shortOfAsked = true;
+        notes.push(`ERROR: the burst sent ${sentAll} of the ${burstAsked} requests asked for`);
+      }
       notes.push(
         "burst: durationSec is the time from each burst's first send to its last answer, pauses excluded",
       );
@@ -593,7 +626,18 @@ async function runSessions(
       rejected: all.ordersRejected + all.businessRejects,
       lost: all.ordersLost,
       durationSec,
-      throughputPerSec: durationSec > 0 ? Math.round((all.ordersAcked / durationSec) * 10) / 10 : 0,
+      throughputPerSec: perSec(all.ordersAcked, durationSec),
+      ordersPerSec: perSec(all.ordersAcked, durationSec),
+      requestsPerSec: perSec(requestsAnswered(all), durationSec),
+      requests: {
+        sent: requestsSent(all),
+        answered: requestsAnswered(all),
+        lost: requestsLost(all),
+        newOrders: all.ordersSent,
+        cancels: all.cancelsSent,
+        replaces: all.replacesSent,
+        marketData: all.mdRequestsSent,
+      },
       timeline,
       latency,
       latencyDistribution,
@@ -601,8 +645,15 @@ async function runSessions(
       processes: [generatorPlacement],
     };
     if (ramp !== undefined) report.ramp = ramp;
+    if (sendLag !== undefined) report.sendLag = sendLag;
     const lostAny = requestsLost(all) > 0;
-    return { report, exitCode: aborted() ? 130 : lostAny ? 1 : 0, histograms, startMs, endMs };
+    return {
+      report,
+      exitCode: aborted() ? 130 : lostAny || shortOfAsked ? 1 : 0,
+      histograms,
+      startMs,
+      endMs,
+    };
   } finally {
     if (housekeeping !== undefined) clearInterval(housekeeping);
     sleeper.close();
@@ -652,6 +703,7 @@ async function runShape(
   sleeper: PreciseSleeper,
   aborted: () => boolean,
   lag: LatencyHistogram | undefined,
+  lag2?: LatencyHistogram,
 ): Promise<void> {
   const startUs = nowUs();
   const endUs = startUs + seconds * 1e6;
@@ -682,7 +734,9 @@ async function runShape(
       const p = sessions[k % n]!.send(due);
       k++;
       sentThisTurn++;
-      lag?.record((nowUs() - due) * 1000);
+      const lateNs = (nowUs() - due) * 1000;
+      lag?.record(lateNs);
+      lag2?.record(lateNs);
       if (p !== undefined) {
         await p;
         now = nowUs();
@@ -730,18 +784,12 @@ async function runBursts(
     if (m > 0 && shape.pauseMs > 0) await sleepMs(shape.pauseMs);
     const t0 = nowUs();
     await Promise.all(sessions.map(async (s) => {
-      // One clock read per batch: a batch reaches the socket in one write when the loop yields, so
-      // every order of it is stamped no later than it really left (latency is never understated).
-      let stampUs = nowUs();
+      // One clock read per message, when it is handed to the session: each latency is its own (a batch
+      // reaches the socket in one write when the loop yields, so a message is stamped no later than it left).
       for (let j = 0; j < shape.size && !aborted(); j++) {
-        const p = s.send(stampUs);
-        if (p !== undefined) {
-          await p;
-          stampUs = nowUs();
-        } else if ((j + 1) % BURST_BATCH === 0) {
-          await yieldToLoop();
-          stampUs = nowUs();
-        }
+        const p = s.send(nowUs());
+        if (p !== undefined) await p;
+        else if ((j + 1) % BURST_BATCH === 0) await yieldToLoop();
       }
     }));
     await Promise.all(sessions.map((s) => s.whenIdle()));

@@ -66,13 +66,20 @@ export function renderBenchJson(report: BenchReport): string {
     lost: report.lost,
     durationSec: report.durationSec,
     throughputPerSec: report.throughputPerSec,
+  };
+  if (report.ordersPerSec !== undefined) ordered.ordersPerSec = report.ordersPerSec;
+  if (report.requestsPerSec !== undefined) ordered.requestsPerSec = report.requestsPerSec;
+  if (report.requests !== undefined) ordered.requests = report.requests;
+  if (report.sendLag !== undefined) ordered.sendLag = report.sendLag;
+  Object.assign(ordered, {
     latency: orderedLatency(report.latency),
     config: report.config,
     effectiveSettings: report.effectiveSettings,
     processes: report.processes,
     perSession: report.perSession.map((s) => ({ ...s, latency: orderedLatency(s.latency) })),
     timeline: report.timeline,
-  };
+  });
+  if (report.floor !== undefined) ordered.floor = report.floor;
   if (report.latencyDistribution !== undefined) ordered.latencyDistribution = report.latencyDistribution;
   if (report.ramp !== undefined) ordered.ramp = report.ramp;
   if (report.notes !== undefined) ordered.notes = report.notes;
@@ -151,6 +158,12 @@ export function parseBenchJson(text: string, source: string): BenchReport {
   }
   if (isObject(raw.ramp)) report.ramp = raw.ramp as unknown as NonNullable<BenchReport["ramp"]>;
   if (Array.isArray(raw.notes)) report.notes = raw.notes.map(String);
+  for (const k of ["ordersPerSec", "requestsPerSec"] as const) {
+    if (typeof raw[k] === "number") report[k] = raw[k] as number;
+  }
+  if (isObject(raw.requests)) report.requests = raw.requests as unknown as NonNullable<BenchReport["requests"]>;
+  if (isObject(raw.sendLag)) report.sendLag = raw.sendLag as unknown as NonNullable<BenchReport["sendLag"]>;
+  if (isObject(raw.floor)) report.floor = raw.floor as unknown as NonNullable<BenchReport["floor"]>;
   return report;
 }
 

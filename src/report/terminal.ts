@@ -1,7 +1,13 @@
 /** The terminal summary `fixg bench` prints at the end of a run: aligned tables, no colour codes. */
 import { formatEffectValue } from "../sys/types.ts";
 import { formatCount, formatMicros, formatTable } from "./format.ts";
-import { type BenchReport, type ConfigValue, LATENCY_MEASURES, MEASURE_LABELS } from "./types.ts";
+import {
+  type BenchReport,
+  type ConfigValue,
+  LATENCY_MEASURES,
+  MEASURE_INCLUDES,
+  MEASURE_LABELS,
+} from "./types.ts";
 
 /** A config value as one short string. */
 export function formatConfigValue(v: ConfigValue): string {
@@ -43,27 +49,85 @@ export function renderTerminalSummary(report: BenchReport): string {
   );
   const config = Object.entries(report.config).map(([k, v]) => `${k}=${formatConfigValue(v)}`);
   if (config.length > 0) out.push(`config: ${config.join("  ")}`);
+  const rate = (n: number) => formatCount(Math.round(n * 10) / 10);
+  if (report.requestsPerSec !== undefined) {
+    out.push(
+      `throughput: ${rate(report.requestsPerSec)} requests/s answered (every kind), ${
+        rate(report.ordersPerSec ?? report.throughputPerSec)
+      } orders/s acknowledged (new orders only)`,
+    );
+  }
+  const q = report.requests;
+  if (q !== undefined) {
+    out.push(
+      `requests: sent ${q.sent} (${q.newOrders} new, ${q.cancels} cancel, ${q.replaces} replace, ${q.marketData} md)` +
+        `  answered ${q.answered}  lost ${q.lost}`,
+    );
+  }
   out.push(
     `orders: sent ${report.sent}  acknowledged ${report.acknowledged}  rejected ${report.rejected}  lost ${report.lost}` +
-      `  throughput ${formatCount(Math.round(report.throughputPerSec * 10) / 10)}/s`,
+      (report.requestsPerSec === undefined ? `  throughput ${rate(report.throughputPerSec)}/s` : ""),
   );
+  if (report.sendLag !== undefined) {
+    const g = report.sendLag;
+    out.push(
+      `generator send lag (actual - intended send time, ${g.method}): p50 ${formatMicros(g.p50Us)} µs  p99 ${
+        formatMicros(g.p99Us)
+      } µs  max ${formatMicros(g.maxUs)} µs: ` +
+        (g.rateHeld
+          ? `rate held (p99 <= ${g.boundUs} µs)`
+          : `RATE NOT HELD: p99 above ${g.boundUs} µs, the generator could not keep its schedule; the latencies below include its lateness`),
+    );
+  }
   out.push("", renderLatencyTable(report));
-  if (report.ramp !== undefined) {
-    const r = report.ramp;
+  const shown = LATENCY_MEASURES.filter((m) => report.latency[m] !== undefined);
+  if (shown.length > 0) {
     out.push(
       "",
-      `ramp: highest rate sustained with p99 <= ${
-        formatMicros(r.latencyBoundUs)
-      } µs: ${r.maxSustainedRatePerSec}/s`,
+      "what each measure includes (from the request's send time, the intended one in paced runs, to the read of the answer):",
+      ...shown.map((m) => `  ${MEASURE_LABELS[m]}: ${MEASURE_INCLUDES[m]}`),
+    );
+  }
+  if (report.floor !== undefined) {
+    const f = report.floor;
+    out.push(
+      "",
+      `floor: raw TCP echo (${f.server === "c" ? "C echo server" : "Deno echo server"}, ${f.bytes} bytes, ${
+        f.mode === "rate" ? `${formatCount(f.ratePerSec ?? 0)}/s` : "ping-pong"
+      }, CPUs ${f.cpus.length > 0 ? f.cpus.join(",") : "any"}, ${f.durationSec} s): p50 ${
+        formatMicros(f.latency.p50Us)
+      } µs  p99 ${formatMicros(f.latency.p99Us)} µs  max ${formatMicros(f.latency.maxUs)} µs`,
+      `fixg order -> ack / floor: p50 ${f.ratioP50.toFixed(1)}x  p99 ${f.ratioP99.toFixed(1)}x`,
+    );
+  }
+  if (report.ramp !== undefined) {
+    const r = report.ramp;
+    const failed = r.steps.find((s) => !s.sustained);
+    const bound = `p99 <= ${formatMicros(r.latencyBoundUs)} µs`;
+    let verdict: string;
+    if (r.steps.length > 0 && failed === r.steps[0]) {
+      verdict = `ramp: no step sustained: the first (${formatCount(failed!.ratePerSec)}/s) failed: ${
+        failed!.reason ?? "not sustained"
+      }`;
+    } else {
+      verdict = `ramp: highest rate sustained with ${bound}: ${r.maxSustainedRatePerSec}/s` +
+        (failed === undefined
+          ? " (every step sustained)"
+          : `; the next step (${formatCount(failed.ratePerSec)}/s) failed: ${failed.reason ?? "not sustained"}`);
+    }
+    out.push(
+      "",
+      verdict,
       formatTable(
-        ["target/s", "achieved/s", "p99 µs", "sustained"],
+        ["target/s", "achieved/s", "p99 µs", "sustained", "why not"],
         r.steps.map((s) => [
           formatCount(s.ratePerSec),
           formatCount(Math.round(s.achievedPerSec)),
           formatMicros(s.p99Us),
           s.sustained ? "yes" : "no",
+          s.reason ?? "",
         ]),
-        ["right", "right", "right", "left"],
+        ["right", "right", "right", "left", "left"],
       ),
     );
   }

@@ -29,6 +29,22 @@ export const MEASURE_LABELS: Readonly<Record<LatencyMeasure, string>> = {
   mdRequestToSnapshot: "md request -> snapshot",
 };
 
+/**
+ * What each measure includes, printed under the latency table (docs/bench.md, "What is measured"). Every
+ * measure runs from the request's send time (the intended one in paced runs) to the answer's read from the
+ * socket.
+ */
+export const MEASURE_INCLUDES: Readonly<Record<LatencyMeasure, string>> = {
+  orderToAck:
+    "NewOrderSingle -> its first ExecutionReport: the generator's send lag, both TCP stacks, the simulator's (counterparty's) matching, our session's parse and validation",
+  orderToFill:
+    "NewOrderSingle -> its first fill: marketable orders fill at once, resting ones when the simulated market moves onto them, so the tail is the simulated market's time to cross a resting order (0.5-3 s), not engine latency",
+  cancelToAck:
+    "OrderCancelRequest -> ExecutionReport Canceled or OrderCancelReject: the same path as order -> ack",
+  mdRequestToSnapshot:
+    "MarketDataRequest -> MarketDataSnapshotFullRefresh: the same path with a larger answer",
+};
+
 /** Summaries per measure; a measure the run did not exercise is absent. */
 export type LatencyByMeasure = Partial<Record<LatencyMeasure, LatencySummary>>;
 
@@ -72,6 +88,52 @@ export interface RampStep {
   p99Us: number;
   /** True when the rate was held and p99 stayed within the bound. */
   sustained: boolean;
+  /** Why a step was not sustained (absent when it was), e.g. "order -> ack p99 2310 µs above the bound 2000 µs". */
+  reason?: string;
+}
+
+/** Requests of every kind during the measured run (the headline counts `sent` etc. are new orders only). */
+export interface RequestCounts {
+  sent: number;
+  answered: number;
+  lost: number;
+  newOrders: number;
+  cancels: number;
+  replaces: number;
+  marketData: number;
+}
+
+/** The generator's own lateness: actual minus intended send time of each request of a paced run. */
+export interface SendLag {
+  p50Us: number;
+  p99Us: number;
+  maxUs: number;
+  count: number;
+  /** Bound on p99 for the schedule to count as held (200 µs). */
+  boundUs: number;
+  /** False when the generator could not keep its schedule: the latencies then include its own lateness. */
+  rateHeld: boolean;
+  /** How the pacer waits (e.g. "usleep+spin"). */
+  method: string;
+}
+
+/** The machine's floor measured in the same run: a raw TCP echo of the same size, pacing and placement. */
+export interface FloorReport {
+  /** "c" (the C echo built with the system compiler) or "deno" (a raw Deno TCP echo when no compiler). */
+  server: "c" | "deno";
+  /** Bytes per request and per echo (the mean size of the run's FIX requests). */
+  bytes: number;
+  /** "rate" at `ratePerSec` or "ping-pong" (one in flight), as the FIX run. */
+  mode: string;
+  ratePerSec?: number;
+  durationSec: number;
+  /** CPUs of the echo server (those of the simulator child). */
+  cpus: number[];
+  /** Round trip from the intended send time (rate) or the send (ping-pong). */
+  latency: LatencySummary;
+  /** fixg's order -> ack p50 and p99 divided by the floor's. */
+  ratioP50: number;
+  ratioP99: number;
 }
 
 /** Outcome of a `--ramp` run: the highest rate sustained within the latency bound. */
@@ -110,8 +172,18 @@ export interface BenchReport {
   lost: number;
   /** Measured duration (after warm-up), seconds. */
   durationSec: number;
-  /** acknowledged / durationSec. */
+  /** acknowledged / durationSec: new orders acknowledged per second. */
   throughputPerSec: number;
+  /** The same as throughputPerSec, under the name the headline prints ("orders/s"). */
+  ordersPerSec?: number;
+  /** Requests of every kind answered per second ("requests/s"). */
+  requestsPerSec?: number;
+  /** Requests of every kind. */
+  requests?: RequestCounts;
+  /** The generator's send lag (paced runs: rate and ramp). */
+  sendLag?: SendLag;
+  /** The machine's floor (a raw TCP echo) and fixg's ratio to it. */
+  floor?: FloorReport;
   /** Throughput over time. */
   timeline: TimelinePoint[];
   /** Latency summaries per measure, microseconds. */

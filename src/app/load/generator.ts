@@ -130,7 +130,7 @@ export interface LoadCounters {
   duplicateResponses: number;
   /** Responses that match no request of ours. */
   unmatchedResponses: number;
-  /** Slots skipped: the session was at its open-order maximum with every order busy. */
+  /** Slots skipped. Always 0: the generator never skips a slot (kept so the counters keep their shape). */
   throttled: number;
 }
 
@@ -295,9 +295,9 @@ export class LoadGenerator {
   }
 
   /**
-   * The next message for `sessionIdx`, stamped with its intended send time; undefined when the
-   * session holds its maximum of open orders and every one already has a request in flight (the
-   * caller skips the slot: it is counted in `throttled`).
+   * The next message for `sessionIdx`, stamped with its intended send time. Always a message: at the
+   * open-order maximum it cancels an order with nothing in flight, or sends a new order when every open
+   * order is busy (`throttled` stays 0; the return type keeps `undefined` for other request sources).
    */
   next(sessionIdx: number, intendedUs: number): FixMessage | undefined {
     const open = this.#open[sessionIdx];
@@ -306,10 +306,9 @@ export class LoadGenerator {
     let kind: number;
     if (open.length >= this.#maxOpen) {
       const target = this.#pickOpen(open, true);
-      if (target < 0) {
-        this.#c.throttled++;
-        return undefined;
-      }
+      // Every open order already has a request in flight (a burst sends faster than answers come back): a
+      // new order instead. The cap is soft and no slot is ever skipped: a burst of N sends N requests.
+      if (target < 0) return this.#newOrder(sessionIdx, intendedUs);
       return this.#cancel(target, intendedUs);
     } else {
       const r = this.#rng.next() * (m.newOrder + m.cancel + m.replace + m.marketData);
