@@ -217,7 +217,7 @@ export function sendResendRequest(
 }
 
 /**
- * Sends a Reject (35=3): RefSeqNum (45, when known), Text (58), and from FIX 4.2 on RefTagID (371),
+ * Sends a Reject (35=3): RefSeqNum (45, when `refSeq` >= 0), Text (58), and from FIX 4.2 on RefTagID (371),
  * RefMsgType (372) and SessionRejectReason (373).
  */
 export function sendReject(
@@ -230,7 +230,7 @@ export function sendReject(
 ): void {
   const seq = nextSeq(s);
   const enc = beginAdmin(s, MsgType.Reject, seq, nowMs);
-  if (refSeq > 0) enc.int(Tag.RefSeqNum, refSeq);
+  if (refSeq >= 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, info.text);
   if (s.fix42Plus) {
     if (info.refTagId !== undefined) enc.int(Tag.RefTagID, info.refTagId);

@@ -28,6 +28,7 @@ import {
   validationProblem,
 } from "./reject.ts";
 import { startResend } from "./resend.ts";
+import { MAX_STORE_SEQ } from "../store/types.ts";
 import { consume, emitEvent, isLoggedOn, type LoggedOnState, type Out, type SessionState } from "./state.ts";
 
 /** An inbound message while logged on (active or logout-sent). */
@@ -39,11 +40,14 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
     return;
   }
   const seq = view.seqNum;
-  if (seq <= 0) {
+  const msgType = view.msgType;
+  // A SequenceReset in Reset mode (123=N or absent) does not take part in sequencing: its MsgSeqNum
+  // is ignored, 0 included (QuickFIX's 11c sends 34=0).
+  const resetMode = msgType === MsgType.SequenceReset && view.getChar(Tag.GapFillFlag) !== "Y";
+  if (seq <= 0 && !resetMode) {
     logoutAndDisconnect(s, out, nowMs, "MsgSeqNum missing or invalid");
     return;
   }
-  const msgType = view.msgType;
   if (s.config.checkCompId) {
     const c = compIdProblem(s, view);
     if (c > 0) {
@@ -57,7 +61,7 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
     logoutAndDisconnect(s, out, nowMs, "SendingTime accuracy problem");
     return;
   }
-  if (msgType === MsgType.SequenceReset && view.getChar(Tag.GapFillFlag) !== "Y") {
+  if (resetMode) {
     onSequenceResetReset(s, out, nowMs, view, seq);
     afterInbound(s, out, nowMs);
     return;
@@ -279,11 +283,11 @@ function onGapFill(s: LoggedOnState, out: Out, nowMs: number, view: MessageView,
       view,
       seq,
       MsgType.SequenceReset,
-      reject(SessionRejectReason.RequiredTagMissing, Tag.NewSeqNo),
+      reject(newSeqNoProblem(view), Tag.NewSeqNo),
     );
     return;
   }
-  if (newSeqNo <= seq) {
+  if (newSeqNo <= seq || newSeqNo > MAX_STORE_SEQ) {
     rejectInbound(
       s,
       out,
@@ -313,8 +317,16 @@ function onSequenceResetReset(
 ): void {
   const newSeqNo = view.getInt(Tag.NewSeqNo);
   const expected = s.nextTargetSeq;
+  // RefSeqNum is the MsgSeqNum as received (0 included), left out when there is none.
+  const refSeq = view.has(Tag.MsgSeqNum) ? seq : -1;
   if (newSeqNo === undefined) {
-    rejectReset(s, out, nowMs, seq, reject(SessionRejectReason.RequiredTagMissing, Tag.NewSeqNo));
+    rejectReset(s, out, nowMs, refSeq, reject(newSeqNoProblem(view), Tag.NewSeqNo));
+    return;
+  }
+  if (newSeqNo > MAX_STORE_SEQ) {
+    // Beyond what the store can hold (u32): out of range, nothing changes.
+    emitEvent(out, "warn", "sequence-reset", `SequenceReset-Reset to ${newSeqNo}: beyond ${MAX_STORE_SEQ}`);
+    rejectReset(s, out, nowMs, refSeq, reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo));
     return;
   }
   if (newSeqNo > expected) {
@@ -344,11 +356,25 @@ function onSequenceResetReset(
       "sequence-reset",
       `SequenceReset-Reset to ${newSeqNo} would lower the expected ${expected}`,
     );
-    rejectReset(s, out, nowMs, seq, reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo));
+    // No RefTagID, as the QuickFIX family answers (its acceptance test 11c expects none).
+    rejectReset(s, out, nowMs, refSeq, reject(SessionRejectReason.ValueIncorrect));
   }
 }
 
-/** A Reject of a SequenceReset-Reset: its number is never consumed (it does not take part in sequencing). */
+/**
+ * Why NewSeqNo (36) could not be read as a number: missing (373=1), digits too many for a number
+ * (beyond the store's range: 373=5), or not a number (373=6).
+ */
+function newSeqNoProblem(view: MessageView): number {
+  const text = view.getString(Tag.NewSeqNo);
+  if (text === undefined) return SessionRejectReason.RequiredTagMissing;
+  return /^\d+$/.test(text) ? SessionRejectReason.ValueIncorrect : SessionRejectReason.IncorrectDataFormat;
+}
+
+/**
+ * A Reject of a SequenceReset-Reset: its number is never consumed (it does not take part in sequencing).
+ * `seq` is the RefSeqNum (-1: none).
+ */
 function rejectReset(s: LoggedOnState, out: Out, nowMs: number, seq: number, info: RejectInfo): void {
   emitEvent(out, "warn", "reject-sent", `Rejected SequenceReset MsgSeqNum ${seq}: ${info.text}`, {
     refSeqNum: seq,

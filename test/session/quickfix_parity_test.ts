@@ -103,3 +103,49 @@ Deno.test("issue 13.2: configured sub and location IDs take their places in the 
     /\|34=2\|49=ISLD\|50=S1\|52=[^|]+\|56=TW\|57=T1\|97=N\|128=DEST\|142=LS\|143=LT\|11=A\|10=/,
   );
 });
+
+Deno.test("issue 13.4: SequenceReset-Reset with MsgSeqNum 0: NewSeqNo lower -> Reject 373=5 (45=0), number unchanged", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor();
+  // 123 absent (Reset mode by default), as QuickFIX's 11c_NewSeqNoLess.
+  assert.deepEqual(t.recv("35=4|34=0|36=1"), [
+    "send admin 35=3|34=2|45=0|58=Value is incorrect (out of range) for this tag|372=4|373=5",
+  ]);
+  assert.equal(t.state.nextTargetSeq, 2);
+  assert.deepEqual(t.recv("35=1|34=2|112=HELLO"), ["persist-inbound 2", "send admin 35=0|34=3|112=HELLO"]);
+  // 123=N said explicitly.
+  assert.deepEqual(t.recv("35=4|34=0|36=1|123=N"), [
+    "send admin 35=3|34=4|45=0|58=Value is incorrect (out of range) for this tag|372=4|373=5",
+  ]);
+  assert.equal(t.state.nextTargetSeq, 3);
+  assert.equal(t.phase, "active");
+});
+
+Deno.test("issue 13.4: SequenceReset-Reset with MsgSeqNum 0 and a higher NewSeqNo moves the expected number", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor();
+  assert.deepEqual(t.recv("35=4|34=0|36=10"), ["store-seq target=10"]);
+  assert.equal(t.state.nextTargetSeq, 10);
+  assert.deepEqual(t.recv("35=1|34=10|112=X"), ["persist-inbound 10", "send admin 35=0|34=2|112=X"]);
+});
+
+Deno.test("issue 14.9: SequenceReset NewSeqNo beyond the store's range (2^32+2, 2^53) -> Reject 373=5, nothing changes", () => {
+  for (const big of [2 ** 32 + 2, 2 ** 53, 2 ** 32]) {
+    const t = new Transcript({ beginString: "FIX.4.4" });
+    t.logonAcceptor();
+    assert.deepEqual(t.recv(`35=4|34=2|36=${big}`), [
+      "send admin 35=3|34=2|45=2|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5",
+    ], String(big));
+    assert.equal(t.state.nextTargetSeq, 2);
+    // GapFill mode too: rejected, its number consumed (the spec's Reject of a message with the expected number).
+    assert.deepEqual(t.recv(`35=4|34=2|123=Y|36=${big}`), [
+      "persist-inbound 2",
+      "send admin 35=3|34=3|45=2|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5",
+    ], String(big));
+    assert.equal(t.state.nextTargetSeq, 3);
+  }
+  // The highest number the store holds is accepted.
+  const t = new Transcript({ beginString: "FIX.4.4" });
+  t.logonAcceptor();
+  assert.deepEqual(t.recv(`35=4|34=2|36=${2 ** 32 - 1}`), [`store-seq target=${2 ** 32 - 1}`]);
+});

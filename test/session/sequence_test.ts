@@ -301,7 +301,7 @@ Deno.test("case 11: SequenceReset-Reset with NewSeqNo equal -> warning only; low
   assert.deepEqual(t.recv("35=4|34=10|36=10"), []);
   assert.deepEqual(t.lastEvents, ["sequence-reset"]);
   assert.deepEqual(t.recv("35=4|34=10|36=5"), [
-    "send admin 35=3|34=2|45=10|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5",
+    "send admin 35=3|34=2|45=10|58=Value is incorrect (out of range) for this tag|372=4|373=5",
   ]);
   assert.equal(t.state.nextTargetSeq, 10);
   assert.deepEqual(t.recv("35=0|34=10"), ["persist-inbound 10"]);
