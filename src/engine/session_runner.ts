@@ -17,7 +17,7 @@ import {
   MessageView,
   Tag,
 } from "../codec/mod.ts";
-import { createValidator, validationOptions } from "../dictionary/validate.ts";
+import { createValidator, validationOptions, type Validator } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
 import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
 import { OutboundQueue, type OutboundQueueOptions, type Priority } from "../ops/flow/outbound_queue.ts";
@@ -326,6 +326,11 @@ export class SessionRunner implements SessionHandle {
   /** The session config in force. */
   get config(): SessionConfig {
     return this.#config;
+  }
+
+  /** The validator in force (replaced by updateConfig); undefined when the session has no dictionary. */
+  get validator(): Validator | undefined {
+    return this.#state.validator;
   }
 
   /**
