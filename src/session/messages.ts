@@ -227,9 +227,11 @@ export function sendReject(
   refSeq: number,
   refMsgType: string,
   info: RejectInfo,
+  rejected?: MessageView,
 ): void {
   const seq = nextSeq(s);
-  const enc = beginAdmin(s, MsgType.Reject, seq, nowMs);
+  const enc = beginMessage(s, MsgType.Reject, seq, nowMs);
+  writeLateHeader(enc, s, undefined, reverseRoute(s, rejected));
   if (refSeq >= 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, info.text);
   if (s.fix42Plus) {
@@ -249,12 +251,45 @@ export function sendBusinessReject(
   refMsgType: string,
   reason: number,
   text: string,
+  rejected?: MessageView,
 ): void {
   const seq = nextSeq(s);
-  const enc = beginAdmin(s, MsgType.BusinessMessageReject, seq, nowMs);
+  const enc = beginMessage(s, MsgType.BusinessMessageReject, seq, nowMs);
+  writeLateHeader(enc, s, undefined, reverseRoute(s, rejected));
   if (refSeq > 0) enc.int(Tag.RefSeqNum, refSeq);
   enc.str(Tag.Text, text).str(Tag.RefMsgType, refMsgType).int(Tag.BusinessRejectReason, reason);
   emitSend(s, out, nowMs, seq, MsgType.BusinessMessageReject, enc.finishOwned(), true, "admin");
+}
+
+/** Routing tags and their reverse: OnBehalfOf* (115, 116, 144) <-> DeliverTo* (128, 129, 145). */
+const REVERSE_ROUTE: ReadonlyArray<readonly [number, number]> = [
+  [115, 128],
+  [116, 129],
+  [144, 145],
+  [128, 115],
+  [129, 116],
+  [145, 144],
+];
+
+/**
+ * The routing header fields of a reply to `view` (a Reject or BusinessMessageReject): each non-empty
+ * OnBehalfOf* becomes DeliverTo* with the same value and the other way round, as the QuickFIX family
+ * does (location IDs from FIX 4.1 on). Undefined when there is nothing to route. Values are subarrays
+ * of the view's buffer: use them before the step ends.
+ */
+export function reverseRoute(s: SessionState, view: MessageView | undefined): Field[] | undefined {
+  if (view === undefined) return undefined;
+  let route: Field[] | undefined;
+  const locations = s.config.id.beginString !== "FIX.4.0";
+  for (let k = 0; k < REVERSE_ROUTE.length; k++) {
+    const [from, to] = REVERSE_ROUTE[k]!;
+    if (!locations && (from === 144 || from === 145)) continue;
+    const i = view.indexOf(from);
+    if (i < 0) continue;
+    const start = view.valueStartAt(i), end = view.valueEndAt(i);
+    if (end > start) (route ??= []).push([to, view.buf.subarray(start, end)]);
+  }
+  return route;
 }
 
 /** Sends a Logout (35=5), with a Text saying why when there is a reason. */

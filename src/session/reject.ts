@@ -92,7 +92,7 @@ export function rejectInbound(
     reason: info.reason,
     ...(info.refTagId === undefined ? {} : { refTagId: info.refTagId }),
   });
-  sendReject(s, out, nowMs, seq, msgType, info);
+  sendReject(s, out, nowMs, seq, msgType, info, view);
 }
 
 /** Answers an application message of a type the application does not support (380=3; Reject before FIX 4.2). */
@@ -110,7 +110,7 @@ export function rejectUnsupported(
     refMsgType: msgType,
   });
   if (s.fix42Plus) {
-    sendBusinessReject(s, out, nowMs, seq, msgType, UNSUPPORTED_MESSAGE_TYPE, UNSUPPORTED_TEXT);
+    sendBusinessReject(s, out, nowMs, seq, msgType, UNSUPPORTED_MESSAGE_TYPE, UNSUPPORTED_TEXT, view);
   } else {
     sendReject(
       s,
@@ -119,6 +119,7 @@ export function rejectUnsupported(
       seq,
       msgType,
       reject(SessionRejectReason.InvalidMsgType, undefined, UNSUPPORTED_TEXT),
+      view,
     );
   }
 }

@@ -320,13 +320,13 @@ function onSequenceResetReset(
   // RefSeqNum is the MsgSeqNum as received (0 included), left out when there is none.
   const refSeq = view.has(Tag.MsgSeqNum) ? seq : -1;
   if (newSeqNo === undefined) {
-    rejectReset(s, out, nowMs, refSeq, reject(newSeqNoProblem(view), Tag.NewSeqNo));
+    rejectReset(s, out, nowMs, view, refSeq, reject(newSeqNoProblem(view), Tag.NewSeqNo));
     return;
   }
   if (newSeqNo > MAX_STORE_SEQ) {
     // Beyond what the store can hold (u32): out of range, nothing changes.
     emitEvent(out, "warn", "sequence-reset", `SequenceReset-Reset to ${newSeqNo}: beyond ${MAX_STORE_SEQ}`);
-    rejectReset(s, out, nowMs, refSeq, reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo));
+    rejectReset(s, out, nowMs, view, refSeq, reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo));
     return;
   }
   if (newSeqNo > expected) {
@@ -357,7 +357,7 @@ function onSequenceResetReset(
       `SequenceReset-Reset to ${newSeqNo} would lower the expected ${expected}`,
     );
     // No RefTagID, as the QuickFIX family answers (its acceptance test 11c expects none).
-    rejectReset(s, out, nowMs, refSeq, reject(SessionRejectReason.ValueIncorrect));
+    rejectReset(s, out, nowMs, view, refSeq, reject(SessionRejectReason.ValueIncorrect));
   }
 }
 
@@ -375,13 +375,20 @@ function newSeqNoProblem(view: MessageView): number {
  * A Reject of a SequenceReset-Reset: its number is never consumed (it does not take part in sequencing).
  * `seq` is the RefSeqNum (-1: none).
  */
-function rejectReset(s: LoggedOnState, out: Out, nowMs: number, seq: number, info: RejectInfo): void {
+function rejectReset(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  info: RejectInfo,
+): void {
   emitEvent(out, "warn", "reject-sent", `Rejected SequenceReset MsgSeqNum ${seq}: ${info.text}`, {
     refSeqNum: seq,
     reason: info.reason,
     ...(info.refTagId === undefined ? {} : { refTagId: info.refTagId }),
   });
-  sendReject(s, out, nowMs, seq, MsgType.SequenceReset, info);
+  sendReject(s, out, nowMs, seq, MsgType.SequenceReset, info, view);
 }
 
 /**

@@ -3,7 +3,10 @@
  * Each test names the item of the issue it covers.
  */
 import assert from "node:assert/strict";
+import { builtinDictionary } from "../../src/dictionary/loader.ts";
 import { readable, T0, Transcript, ts } from "./harness.ts";
+
+const FIX42 = await builtinDictionary("FIX.4.2");
 
 Deno.test("issue 13.1: acceptor with resetOnLogon resets silently: no 141=Y unless the peer's Logon had it", () => {
   const t = new Transcript({ seq: { nextSenderSeq: 5, nextTargetSeq: 9 }, config: { resetOnLogon: true } });
@@ -148,4 +151,58 @@ Deno.test("issue 14.9: SequenceReset NewSeqNo beyond the store's range (2^32+2, 
   const t = new Transcript({ beginString: "FIX.4.4" });
   t.logonAcceptor();
   assert.deepEqual(t.recv(`35=4|34=2|36=${2 ** 32 - 1}`), [`store-seq target=${2 ** 32 - 1}`]);
+});
+
+Deno.test("issue 13.6: session Rejects are reverse-routed (115/116/144 <-> 128/129/145), as QuickFIX's ReverseRoute.def", () => {
+  const t = new Transcript({ beginString: "FIX.4.2", config: { dictionary: FIX42 } });
+  t.logonAcceptor();
+  const order = (seq: number, route: string) =>
+    `35=D|34=${seq}|${route}|11=ID|21=3|38=100|40=w|54=1|55=INTC|60=<TIME>`;
+  const reject = (seq: number, route: string) =>
+    `send admin 35=3|34=${seq}|${route}|45=${seq}|58=Value is incorrect (out of range) for this tag|371=40|372=D|373=5`;
+  const cases: Array<[string, string]> = [
+    ["115=JCD", "128=JCD"],
+    ["128=JCD", "115=JCD"],
+    ["115=JCD|116=CS", "128=JCD|129=CS"],
+    ["128=JCD|129=CS", "115=JCD|116=CS"],
+    ["115=JCD|116=CS|144=CHI", "128=JCD|129=CS|145=CHI"],
+    ["128=JCD|129=CS|145=CHI", "115=JCD|116=CS|144=CHI"],
+  ];
+  let seq = 2;
+  for (const [inbound, reply] of cases) {
+    assert.deepEqual(t.recv(order(seq, inbound)), [`persist-inbound ${seq}`, reject(seq, reply)], inbound);
+    seq++;
+  }
+});
+
+Deno.test("issue 13.6: an empty routing tag is 'Tag specified without a value' and the others are still reverse-routed", () => {
+  const t = new Transcript({ beginString: "FIX.4.2", config: { dictionary: FIX42 } });
+  t.logonAcceptor();
+  const order = (seq: number, route: string) =>
+    `35=D|34=${seq}|${route}|11=ID|21=3|38=100|40=1|54=1|55=INTC|60=<TIME>`;
+  const cases: Array<[string, string, number]> = [
+    ["115=", "", 115],
+    ["115=JCD|116=", "128=JCD|", 116],
+    ["128=JCD|129=CS|145=", "115=JCD|116=CS|", 145],
+  ];
+  let seq = 2;
+  for (const [inbound, reply, tag] of cases) {
+    assert.deepEqual(t.recv(order(seq, inbound)), [
+      `persist-inbound ${seq}`,
+      `send admin 35=3|34=${seq}|${reply}45=${seq}|58=Tag specified without a value|371=${tag}|372=D|373=4`,
+    ], inbound);
+    seq++;
+  }
+});
+
+Deno.test("issue 13.6: BusinessMessageReject and a Reject of a SequenceReset are reverse-routed too", () => {
+  const t = new Transcript({ beginString: "FIX.4.4", config: { supportedMsgTypes: new Set(["D"]) } });
+  t.logonAcceptor();
+  assert.deepEqual(t.recv("35=F|34=2|115=ABC|144=LOC|41=X|11=Y"), [
+    "persist-inbound 2",
+    "send admin 35=j|34=2|128=ABC|145=LOC|45=2|58=Unsupported Message Type|372=F|380=3",
+  ]);
+  assert.deepEqual(t.recv("35=4|34=0|128=DEF|36=1"), [
+    "send admin 35=3|34=3|115=DEF|45=0|58=Value is incorrect (out of range) for this tag|372=4|373=5",
+  ]);
 });
