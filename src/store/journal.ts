@@ -35,6 +35,7 @@ import {
   JOURNAL_FILE_MODE,
   MAX_PAYLOAD_BYTES,
   parseSegmentFileName,
+  readSegmentHeader,
   RECORD_HEADER_BYTES,
   RecordFields,
   RecordType,
@@ -467,8 +468,17 @@ class JournalWriter {
     for (let i = 0; i < segs.length; i++) {
       const n = segs[i]!;
       if (i > 0 && n !== segs[i - 1]! + 1) {
-        this.o.onWarning(
-          `journal "${dir}": segments ${segs[i - 1]! + 1}..${n - 1} are missing (deleted by hand?)`,
+        // Retention deletes from the oldest end only: a hole in the middle is lost records.
+        const a = segs[i - 1]! + 1, b = n - 1;
+        this.#corrupt(
+          a,
+          0,
+          0,
+          `${
+            a === b ? `${segmentFileName(a)} is` : `${segmentFileName(a)} to ${segmentFileName(b)} are`
+          } missing between ${segmentFileName(segs[i - 1]!)} and ${
+            segmentFileName(n)
+          }: their records are lost (deleted by hand?)`,
         );
       }
       // A segment removed as empty does not count: its number is reused, leaving no gap.
@@ -484,12 +494,38 @@ class JournalWriter {
     const idxPath = `${dir}/${indexFileName(n)}`;
     const size = Deno.statSync(segPath).size;
     let why = "missing";
+    /** The segment was sealed with an index: every byte of it was written and synced, none may be missing. */
+    let sealedBytes = -1;
+    let buf: Uint8Array | undefined;
+    let idxBytes: Uint8Array | undefined;
     try {
-      const idx = decodeIndex(Deno.readFileSync(idxPath));
+      idxBytes = Deno.readFileSync(idxPath);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) why = errorText(e);
+    }
+    if (idxBytes !== undefined) {
+      const idx = decodeIndex(idxBytes);
       if (typeof idx === "string") why = idx;
       else if (idx.segment !== n) why = `it describes segment ${idx.segment}`;
-      else if (idx.coveredBytes !== size) {
+      else if (idx.coveredBytes > size) {
+        // A sealed segment is never shortened: the bytes past its end held records.
+        this.#corrupt(
+          n,
+          size,
+          idx.coveredBytes - size,
+          `the segment is ${size} bytes but its index covers ${idx.coveredBytes}: ${
+            countFrom(idx, size)
+          } records from byte ${size} on are missing (cut short?)`,
+        );
         why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+      } else if (idx.coveredBytes !== size) {
+        why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+      } else if (
+        // Start-up relies on these records (sequence numbers, resends): each one's CRC is checked.
+        (buf = Deno.readFileSync(segPath), checkIndexed(buf, idx)) !== undefined
+      ) {
+        sealedBytes = size;
+        why = checkIndexed(buf, idx)!;
       } else {
         this.#replay(n, idx);
         this.#sealed.push({
@@ -500,10 +536,18 @@ class JournalWriter {
         });
         return true;
       }
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) why = errorText(e);
     }
-    const buf = Deno.readFileSync(segPath);
+    buf ??= Deno.readFileSync(segPath);
+    if (size < SEGMENT_HEADER_BYTES && !isLast) {
+      // Only the segment being written when a crash came can be cut short before its header.
+      this.#corrupt(
+        n,
+        0,
+        size,
+        `${size} bytes, shorter than a segment header, but later segments follow: its records are lost`,
+      );
+      return false;
+    }
     if (size < SEGMENT_HEADER_BYTES) {
       // Created but its header never fully written: nothing in it was ever acknowledged.
       this.#quarantine(n, 0, buf, "torn");
@@ -530,8 +574,14 @@ class JournalWriter {
     }
     let covered = size;
     for (const d of scan.damaged) {
-      if (d.kind === "corrupt") {
-        this.#corrupt(n, d.offset, d.length, d.reason);
+      // A torn tail is what a crash leaves at the end of the segment being written, never in a sealed one.
+      if (d.kind === "corrupt" || sealedBytes >= 0 || !isLast) {
+        this.#corrupt(
+          n,
+          d.offset,
+          d.length,
+          d.kind === "corrupt" ? d.reason : `${d.reason}, at the end of a sealed segment`,
+        );
         continue;
       }
       this.#quarantine(n, d.offset, buf.subarray(d.offset), "torn");
@@ -547,6 +597,18 @@ class JournalWriter {
         `journal "${dir}": truncated a torn record at the end of ${
           segmentFileName(n)
         } (${d.length} bytes at offset ${d.offset}: ${d.reason}); the bytes are kept in quarantine/`,
+      );
+    }
+    // Every segment a gateway starts begins with the session table: one holding nothing after its
+    // header, while earlier segments know sessions, was cut to its header (its records are lost).
+    if (scan.records === 0 && scan.damaged.length === 0 && this.#sessionsById.size > 0 && why === "missing") {
+      this.#corrupt(
+        n,
+        SEGMENT_HEADER_BYTES,
+        0,
+        `the segment holds only its header (no session table) although earlier segments know ${this.#sessionsById.size} session${
+          this.#sessionsById.size === 1 ? "" : "s"
+        }: cut to its header?`,
       );
     }
     // The last segment has no index after a crash: rebuilding it is the normal path, not news.
@@ -565,7 +627,9 @@ class JournalWriter {
   }
 
   #corrupt(n: number, offset: number, length: number, reason: string): void {
-    const where = `${segmentFileName(n)} at byte ${offset} (${length} bytes: ${reason})`;
+    const where = length === 0
+      ? `${segmentFileName(n)} at byte ${offset} (${reason})`
+      : `${segmentFileName(n)} at byte ${offset} (${length} bytes: ${reason})`;
     if (this.o.onCorrupt === "skip") {
       this.o.onWarning(
         `journal "${this.o.dir}": skipped a damaged region in ${where}; run "fixg journal repair" to quarantine it`,
@@ -1275,6 +1339,33 @@ function growBatch(b: Batch, need: number): void {
   buf.set(b.buf.subarray(0, b.len));
   b.buf = buf;
   b.dv = dataViewOf(buf);
+}
+
+/**
+ * Checks every record an index lists against the segment's bytes: whole, CRC right, and the header
+ * fields the index recorded. Undefined when all match, otherwise what is wrong with the first bad one.
+ */
+function checkIndexed(buf: Uint8Array, e: IndexEntries): string | undefined {
+  const h = readSegmentHeader(buf);
+  if (typeof h === "string") return h;
+  const dv = dataViewOf(buf);
+  for (let i = 0; i < e.count; i++) {
+    const off = e.offsets[i]!;
+    const len = checkRecord(buf, dv, off, buf.length);
+    if (len !== e.lengths[i]) return `the record at byte ${off} fails its check (CRC or framing)`;
+    if (
+      buf[off + 8]! !== (e.typeDirs[i]! & 0xff) || buf[off + 9]! !== e.typeDirs[i]! >> 8 ||
+      dv.getUint32(off + 12, true) !== e.sessionIds[i] || dv.getUint32(off + 20, true) !== e.seqs[i]
+    ) return `the record at byte ${off} differs from its index entry`;
+  }
+  return undefined;
+}
+
+/** Index entries at or after byte `offset`. */
+function countFrom(e: IndexEntries, offset: number): number {
+  let k = 0;
+  for (let i = 0; i < e.count; i++) if (e.offsets[i]! >= offset) k++;
+  return k;
 }
 
 function lastWallMs(e: IndexEntries, path: string): number {

@@ -10,6 +10,7 @@ import {
   decodeIndex,
   DirCode,
   encodeIndex,
+  IndexBuilder,
   type IndexEntries,
   indexFileName,
   indexFromScan,
@@ -17,6 +18,7 @@ import {
   JOURNAL_FILE_MODE,
   RecordType,
   SEGMENT_HEADER_BYTES,
+  segmentFileName,
   type SegmentHeader,
   writeSegmentHeader,
 } from "./format.ts";
@@ -32,6 +34,7 @@ export interface RepairAction {
     | "rewrite-header"
     | "remove-empty-segment"
     | "quarantine-segment"
+    | "placeholder-segment"
     | "rebuild-index";
   offset: number;
   length: number;
@@ -78,7 +81,15 @@ export function repairJournal(
     for (const s of segments) total += s.bytes;
     let done = 0;
     const order = new SessionOrder();
-    for (const seg of segments) {
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i]!;
+      const isLast = i === segments.length - 1;
+      // Segments missing in the middle (deleted by hand): their records are lost. An empty segment
+      // (header only, indexed) takes each one's place so the journal opens; the numbers come from
+      // the session table of the next segment, and lost outbound messages are gap-filled on resend.
+      for (let m = i > 0 ? segments[i - 1]!.segment + 1 : seg.segment; m < seg.segment; m++) {
+        writePlaceholder(d, m, `${segmentFileName(m)} is missing`, dryRun, report);
+      }
       // A segment whose sessions go back in epoch or sequence numbers (an old segment copied in, a
       // backup restored over newer files) must not be kept: starting from it would hand out numbers
       // the counterparty has already seen. It goes to quarantine whole, before anything else touches it.
@@ -86,7 +97,7 @@ export function repairJournal(
         ? undefined
         : order.check(indexFromScan(Deno.readFileSync(seg.path)).index);
       if (why !== undefined) quarantineSegment(d, seg, why, dryRun, report);
-      else repairSegment(d, seg, dryRun, report);
+      else repairSegment(d, seg, isLast, dryRun, report);
       options.onProgress?.(done += seg.bytes, total);
     }
   } finally {
@@ -209,10 +220,49 @@ function quarantineSegment(
   removeIfExists(`${dir}/${indexFileName(seg.segment)}`);
 }
 
-function repairSegment(dir: string, seg: SegmentInfo, dryRun: boolean, report: RepairReport): void {
+/** Writes an empty segment (header only) and its index in place of segment `n`, whose records are lost. */
+function writePlaceholder(dir: string, n: number, what: string, dryRun: boolean, report: RepairReport): void {
+  report.actions.push({
+    file: segmentFileName(n),
+    kind: "placeholder-segment",
+    offset: 0,
+    length: SEGMENT_HEADER_BYTES,
+    quarantineFile: undefined,
+    message:
+      `${dryRun ? "would write" : "wrote"} an empty ${
+        segmentFileName(n)
+      } (header only) in its place: ${what}, ` +
+      `its records are lost (the next segment's session table keeps the sequence numbers; lost outbound messages are gap-filled on resend)`,
+  });
+  if (dryRun) return;
+  const header = new Uint8Array(SEGMENT_HEADER_BYTES);
+  writeSegmentHeader(header, 0, { segment: n, createdMs: 0, monoOriginMs: 0, pid: 0 });
+  replaceFile(`${dir}/${segmentFileName(n)}`, header);
+  replaceFile(`${dir}/${indexFileName(n)}`, encodeIndex(n, SEGMENT_HEADER_BYTES, new IndexBuilder()));
+}
+
+function repairSegment(
+  dir: string,
+  seg: SegmentInfo,
+  isLast: boolean,
+  dryRun: boolean,
+  report: RepairReport,
+): void {
   const buf = Deno.readFileSync(seg.path);
   const idxPath = `${dir}/${indexFileName(seg.segment)}`;
   const verb = (did: string, would: string) => dryRun ? would : did;
+  if (buf.length < SEGMENT_HEADER_BYTES && !isLast) {
+    // Cut short in the middle of the journal: its records are lost; an empty segment keeps the numbering.
+    const q = quarantine(dir, seg, 0, buf, "torn", dryRun);
+    writePlaceholder(
+      dir,
+      seg.segment,
+      `${seg.file} was ${buf.length} bytes (bytes ${verb("kept in", "to")} ${q})`,
+      dryRun,
+      report,
+    );
+    return;
+  }
   if (buf.length < SEGMENT_HEADER_BYTES) {
     const q = quarantine(dir, seg, 0, buf, "torn", dryRun);
     report.actions.push({

@@ -210,14 +210,15 @@ Deno.test("onCorrupt: skip opens past a damaged region with a warning", async ()
   await again2.journal.close();
 });
 
-Deno.test("a byte flipped in a sealed, indexed segment: resend skips that message with a warning", async () => {
+Deno.test("a byte flipped in a sealed, indexed segment while running: resend skips that message with a warning; the next start refuses", async () => {
   const dir = tempDir();
   const a = await openJournal(dir);
   const s = await a.journal.openSession(KEY, T0);
   await write(s, 1, 5);
   await a.journal.close();
-  flipByte(`${dir}/${segmentFileName(1)}`, SEGMENT_HEADER_BYTES + OPEN_REC + REC + 60);
   const b = await openJournal(dir);
+  // Damage after start-up checked the segment: only the resend can find it.
+  flipByte(`${dir}/${segmentFileName(1)}`, SEGMENT_HEADER_BYTES + OPEN_REC + REC + 60);
   const s2 = await b.journal.openSession(KEY, T0);
   assert.deepEqual(s2.seqNums(), { nextSenderSeq: 6, nextTargetSeq: 1 });
   await assertOutbound(s2, [1, 3, 4, 5]);
@@ -227,8 +228,9 @@ Deno.test("a byte flipped in a sealed, indexed segment: resend skips that messag
     } is damaged; it will be gap-filled`,
   ]);
   await b.journal.close();
-  // The index still lists the damaged record: verify says so too.
+  // The index still lists the damaged record: verify says so too, and start-up refuses it.
   assert.deepEqual(verifyJournal(dir).problems.map((p) => p.kind), ["corrupt", "seq-gap", "index-stale"]);
+  await assert.rejects(() => openJournal(dir), JournalCorruptError);
 });
 
 Deno.test("missing and stale index files are rebuilt from the records", async () => {
