@@ -50,7 +50,8 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
   }
   if (s.config.checkCompId) {
     const c = compIdProblem(s, view);
-    if (c > 0) {
+    // An empty CompID is "Tag specified without a value" (373=4), which comes first: validation reports it.
+    if (c > 0 && !(s.validator?.options.checkFieldsHaveValues === true && view.getString(c) === "")) {
       rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.CompIdProblem, c));
       logoutAndDisconnect(s, out, nowMs, "CompID problem");
       return;
