@@ -2,8 +2,8 @@
  * The bench's clock and its precise waits. Times are epoch microseconds (the generator derives TransactTime
  * from them). Deno's setTimeout wakes 1-2 ms late on this class of machine, too coarse for an open-loop
  * schedule of thousands of sends per second, so waits sleep in libc `usleep` on FFI's blocking thread pool
- * (the event loop keeps reading responses meanwhile) until shortly before the deadline, then yield to the
- * event loop with setImmediate for the last stretch. Without FFI they fall back to setTimeout.
+ * (the event loop keeps reading responses meanwhile) until shortly before the deadline, then spin to the exact
+ * time (PreciseSleeper). Without FFI they fall back to setTimeout.
  */
 import { setImmediate } from "node:timers";
 
@@ -22,42 +22,74 @@ export function sleepMs(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-const USLEEP = { usleep: { parameters: ["u32"], result: "i32", nonblocking: true } } as const;
+const LIBC = {
+  usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
+  sched_yield: { parameters: [], result: "i32" },
+} as const;
 
-/** The part of a wait spent yielding rather than sleeping: the completion of a nonblocking FFI call reaches the event loop 100-200 µs after usleep returns. */
-const SPIN_US = 400;
+/** Bounds of the stretch before a deadline spent yielding instead of sleeping, µs. */
+const MARGIN_MIN_US = 150;
+const MARGIN_MAX_US = 3000;
+/** Below this much time left the spin does not give the CPU away (a sched_yield can cost a time slice). */
+const YIELD_CPU_ABOVE_US = 40;
 
-/** Waits until epoch-µs deadlines with about 10 µs precision, without blocking the event loop. */
+/**
+ * Waits until epoch-µs deadlines precisely, without blocking the event loop: sleep in libc `usleep` on FFI's
+ * blocking thread pool until shortly before the deadline, then spin to the exact time. The spin yields to the
+ * event loop every turn (responses keep being read) and gives the CPU away with `sched_yield` while more
+ * than 40 µs are left, so a counterparty pinned to the same CPU runs. How long before the deadline the
+ * sleep ends (the margin) adapts to how late usleep's completion reaches the event loop on this machine:
+ * the largest recent overshoot plus 50 µs, within 150 µs..3 ms. Without FFI it falls back to setTimeout.
+ */
 export class PreciseSleeper {
-  #lib: Deno.DynamicLibrary<typeof USLEEP> | undefined;
-  /** "usleep" when FFI is available, else "setTimeout" (coarse). */
-  readonly method: "usleep" | "setTimeout";
+  #lib: Deno.DynamicLibrary<typeof LIBC> | undefined;
+  /** "usleep+spin" when FFI is available, else "setTimeout+spin" (coarse). */
+  readonly method: "usleep+spin" | "setTimeout+spin";
+  /** Current margin, µs. */
+  #marginUs = 400;
+  /** Decaying maximum of recent oversleeps of the sleep stage, µs. */
+  #overshootUs = 0;
 
   constructor() {
     try {
       if (Deno.build.os === "linux" && Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
-        this.#lib = Deno.dlopen("libc.so.6", USLEEP);
+        this.#lib = Deno.dlopen("libc.so.6", LIBC);
       }
     } catch {
       this.#lib = undefined;
     }
-    this.method = this.#lib === undefined ? "setTimeout" : "usleep";
+    this.method = this.#lib === undefined ? "setTimeout+spin" : "usleep+spin";
+  }
+
+  /** The current margin before a deadline where sleeping stops and spinning starts, µs. */
+  get marginUs(): number {
+    return this.#marginUs;
   }
 
   /** Resolves at (or just after) `deadlineUs`; returns at once when it has passed. */
   async until(deadlineUs: number): Promise<void> {
     let left = deadlineUs - nowUs();
     if (left <= 0) return;
-    if (left > SPIN_US) {
-      if (this.#lib !== undefined) await this.#lib.symbols.usleep(Math.floor(left - SPIN_US));
-      else if (left > 3000) await sleepMs(Math.floor((left - 2500) / 1000));
+    if (left > this.#marginUs) {
+      const wakeAt = deadlineUs - this.#marginUs;
+      if (this.#lib !== undefined) await this.#lib.symbols.usleep(Math.floor(left - this.#marginUs));
+      else if (left > this.#marginUs + 2000) await sleepMs(Math.floor((left - this.#marginUs - 1500) / 1000));
+      this.#learn(nowUs() - wakeAt);
     }
     left = deadlineUs - nowUs();
-    // The last stretch: give the event loop turns (responses keep flowing) until the deadline.
+    // The last stretch: turns of the event loop (responses keep flowing) until the deadline, giving the CPU
+    // to whoever else is runnable on it while there is time.
     while (left > 0) {
+      if (left > YIELD_CPU_ABOVE_US && this.#lib !== undefined) this.#lib.symbols.sched_yield();
       await yieldToLoop();
       left = deadlineUs - nowUs();
     }
+  }
+
+  /** Adapts the margin to the sleep stage's oversleep (decaying maximum, so one stall does not stick). */
+  #learn(overshootUs: number): void {
+    this.#overshootUs = Math.max(overshootUs, this.#overshootUs * 0.98);
+    this.#marginUs = Math.min(MARGIN_MAX_US, Math.max(MARGIN_MIN_US, this.#overshootUs + 50));
   }
 
   /** Releases the library handle. */

@@ -396,7 +396,9 @@ export function checkOutputFlags(
     out[k] = v;
   }
   if (stdout.length > 1) {
-    throw new ConfigError(`only one of --json, --html, --histogram can be - (stdout); got ${stdout.join(", ")}`);
+    throw new ConfigError(
+      `only one of --json, --html, --histogram can be - (stdout); got ${stdout.join(", ")}`,
+    );
   }
   return out;
 }

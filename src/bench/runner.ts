@@ -49,6 +49,7 @@ import {
   subtractCounters,
   zeroLoadCounters,
 } from "./echo_tracker.ts";
+import { measureFloor } from "./floor.ts";
 import { BenchLink } from "./link.ts";
 import type { SessionCounters } from "../engine/session_runner.ts";
 import { type BenchOptions, formatMix, type LoadShape } from "./options.ts";
@@ -73,6 +74,8 @@ export interface BenchOutcome {
   /** Measured interval, epoch ms. */
   startMs: number;
   endMs: number;
+  /** Mean size of the messages the first session sent, bytes (the floor's echo size). */
+  meanRequestBytes?: number;
 }
 
 const GENERATOR_TO_REPORT: Readonly<Record<GeneratorMeasure, LatencyMeasure | "replaceToAck">> = {
@@ -206,11 +209,62 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       }
     }
     if (childPlacement !== undefined) outcome.report.processes.push(childPlacement);
+    const shape = o.shape;
+    if (
+      o.floor && o.target === undefined && hooks.signal?.aborted !== true &&
+      (shape.kind === "rate" || shape.kind === "ping-pong")
+    ) {
+      await addFloor(outcome, o, shape, notes);
+    }
     placementNote(outcome.report.processes, o, notes);
     if (notes.length > 0) outcome.report.notes = notes;
     return outcome;
   } finally {
     if (child !== undefined) await child.stop(2000);
+  }
+}
+
+/** The floor's measured seconds: the run's duration, at most this. */
+export const FLOOR_MAX_SEC = 2;
+
+/** Measures the raw TCP echo floor at the run's pacing and placement and puts it, with fixg's ratio, in the report. */
+async function addFloor(
+  outcome: BenchOutcome,
+  o: BenchOptions,
+  shape: LoadShape & { kind: "rate" | "ping-pong" },
+  notes: string[],
+): Promise<void> {
+  const sleeper = new PreciseSleeper();
+  try {
+    const seconds = Math.min(o.durationSec, FLOOR_MAX_SEC);
+    const bytes = Math.round(outcome.meanRequestBytes ?? 200);
+    const f = await measureFloor({
+      mode: shape.kind,
+      ...(shape.kind === "rate" ? { ratePerSec: shape.ratePerSec } : {}),
+      seconds,
+      warmupSec: Math.min(0.3, o.warmupSec),
+      bytes,
+      ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
+      sleeper,
+    });
+    const ack = outcome.report.latency.orderToAck;
+    const ratio = (a: number | undefined, b: number) =>
+      a === undefined || !(b > 0) ? 0 : Math.round((a / b) * 100) / 100;
+    outcome.report.floor = {
+      server: f.server,
+      bytes,
+      mode: shape.kind,
+      ...(shape.kind === "rate" ? { ratePerSec: shape.ratePerSec } : {}),
+      durationSec: seconds,
+      cpus: f.cpus,
+      latency: f.latency,
+      ratioP50: ratio(ack?.p50Us, f.latency.p50Us),
+      ratioP99: ratio(ack?.p99Us, f.latency.p99Us),
+    };
+  } catch (e) {
+    notes.push(`floor: not measured: ${e instanceof Error ? e.message : e}`);
+  } finally {
+    sleeper.close();
   }
 }
 
@@ -440,7 +494,15 @@ async function runSessions(
         const stepLag = new LatencyHistogram({ unit: "ns" });
         const before = sessions.reduce((n, s) => n + requestsAnswered(s.source.counters()), 0);
         const t0 = nowUs();
-        await runShape({ kind: "rate", ratePerSec: rate }, r.stepSec, sessions, sleeper, aborted, lag, stepLag);
+        await runShape(
+          { kind: "rate", ratePerSec: rate },
+          r.stepSec,
+          sessions,
+          sleeper,
+          aborted,
+          lag,
+          stepLag,
+        );
         const sec = (nowUs() - t0) / 1e6;
         const answered = sessions.reduce((n, s) => n + requestsAnswered(s.source.counters()), 0) - before;
         const achievedPerSec = answered / sec;
@@ -454,10 +516,14 @@ async function runSessions(
           );
         }
         if (achievedPerSec < rate * 0.95) {
-          why.push(`${formatCount(Math.round(achievedPerSec))} answers/s, below 95% of ${formatCount(rate)}/s`);
+          why.push(
+            `${formatCount(Math.round(achievedPerSec))} answers/s, below 95% of ${formatCount(rate)}/s`,
+          );
         }
         if (why.length > 0 && stepLagP99Us > SEND_LAG_BOUND_US) {
-          why.push(`the generator's send lag p99 was ${formatMicros(stepLagP99Us)} µs (the machine was busy)`);
+          why.push(
+            `the generator's send lag p99 was ${formatMicros(stepLagP99Us)} µs (the machine was busy)`,
+          );
         }
         const sustained = why.length === 0;
         const step: RampStep = {
@@ -521,12 +587,16 @@ async function runSessions(
       pid: Deno.pid,
       cpus: readAllowedCpus() ?? [],
     };
+    const c0 = sessions[0]!.link.runner.counters;
+    const meanRequestBytes = c0.messagesOut > 0 ? c0.bytesOut / c0.messagesOut : undefined;
     linksStopped = true;
     await Promise.all(sessions.map((s) => s.link.stop()));
 
     // Notes: what the figures need next to them.
     if (aborted()) notes.push("interrupted: the figures cover the load sent before the interrupt");
-    if (all.fills > 0) notes.push(`fills: ${all.fills} fill reports for ${all.ordersFilled} orders filled in full`);
+    if (all.fills > 0) {
+      notes.push(`fills: ${all.fills} fill reports for ${all.ordersFilled} orders filled in full`);
+    }
     const lostOther = all.cancelsLost + all.replacesLost + all.mdRequestsLost;
     if (lostOther > 0) {
       notes.push(
@@ -653,6 +723,7 @@ async function runSessions(
       histograms,
       startMs,
       endMs,
+      ...(meanRequestBytes === undefined ? {} : { meanRequestBytes }),
     };
   } finally {
     if (housekeeping !== undefined) clearInterval(housekeeping);
@@ -731,12 +802,13 @@ async function runShape(
     for (;;) {
       const due = t0 + k * intervalUs;
       if (due > now || due >= endUs || sentThisTurn >= RATE_MAX_PER_TURN) break;
-      const p = sessions[k % n]!.send(due);
-      k++;
-      sentThisTurn++;
+      // Lateness is taken as the send starts (the encode belongs to the request's latency, not the pacer's).
       const lateNs = (nowUs() - due) * 1000;
       lag?.record(lateNs);
       lag2?.record(lateNs);
+      const p = sessions[k % n]!.send(due);
+      k++;
+      sentThisTurn++;
       if (p !== undefined) {
         await p;
         now = nowUs();
@@ -747,6 +819,7 @@ async function runShape(
       await sleeper.until(endUs);
       break;
     }
+    // Slots falling due together (high rates, or after a stall) go out in the same turn, one socket write.
     if (next > nowUs()) await sleeper.until(next);
     else await yieldToLoop();
   }

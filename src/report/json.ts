@@ -161,7 +161,9 @@ export function parseBenchJson(text: string, source: string): BenchReport {
   for (const k of ["ordersPerSec", "requestsPerSec"] as const) {
     if (typeof raw[k] === "number") report[k] = raw[k] as number;
   }
-  if (isObject(raw.requests)) report.requests = raw.requests as unknown as NonNullable<BenchReport["requests"]>;
+  if (isObject(raw.requests)) {
+    report.requests = raw.requests as unknown as NonNullable<BenchReport["requests"]>;
+  }
   if (isObject(raw.sendLag)) report.sendLag = raw.sendLag as unknown as NonNullable<BenchReport["sendLag"]>;
   if (isObject(raw.floor)) report.floor = raw.floor as unknown as NonNullable<BenchReport["floor"]>;
   return report;

@@ -113,7 +113,9 @@ export function renderTerminalSummary(report: BenchReport): string {
       verdict = `ramp: highest rate sustained with ${bound}: ${r.maxSustainedRatePerSec}/s` +
         (failed === undefined
           ? " (every step sustained)"
-          : `; the next step (${formatCount(failed.ratePerSec)}/s) failed: ${failed.reason ?? "not sustained"}`);
+          : `; the next step (${formatCount(failed.ratePerSec)}/s) failed: ${
+            failed.reason ?? "not sustained"
+          }`);
     }
     out.push(
       "",

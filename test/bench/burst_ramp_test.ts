@@ -101,7 +101,10 @@ Deno.test("headline: requests/s and orders/s, labelled; the terminal says what e
       text,
       /^throughput: [\d.]+ requests\/s answered \(every kind\), [\d.]+ orders\/s acknowledged \(new orders only\)$/m,
     );
-    assert.match(text, /^requests: sent \d+ \(\d+ new, \d+ cancel, \d+ replace, \d+ md\) {2}answered \d+ {2}lost 0$/m);
+    assert.match(
+      text,
+      /^requests: sent \d+ \(\d+ new, \d+ cancel, \d+ replace, \d+ md\) {2}answered \d+ {2}lost 0$/m,
+    );
     assert.match(text, /^ {2}order -> ack: .*send lag.*TCP.*simulator/m);
     assert.match(text, /^ {2}order -> fill: .*simulated market's time to cross a resting order/m);
   });
