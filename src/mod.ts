@@ -18,7 +18,22 @@ export type { Direction, MessageStore, SeqNums, SessionStore, StoredMessage } fr
 export { MAX_STORE_SEQ } from "./store/types.ts";
 export { MemoryMessageStore } from "./store/memory_store.ts";
 export { FileJournal } from "./store/journal.ts";
-export type { Application, SendResult, SessionHandle } from "./engine/application.ts";
+export type {
+  Application,
+  OutgoingAdmin,
+  RejectedMessage,
+  SendResult,
+  SessionHandle,
+} from "./engine/application.ts";
+export {
+  findForLogon,
+  instantiate,
+  isTemplate,
+  type LogonMatch,
+  matchesTemplate,
+  sameSession,
+  sessionIdFromInbound,
+} from "./session/session_id.ts";
 export { Gateway, type GatewaySession, type ReconnectPolicy } from "./engine/gateway.ts";
 export { SessionRunner, type SessionStatus } from "./engine/session_runner.ts";
 export { Logger } from "./engine/log.ts";

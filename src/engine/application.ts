@@ -24,6 +24,46 @@ export interface SessionHandle {
   logout(text?: string): void;
 }
 
+/** An admin message about to be sent, handed to `toAdmin`: read it, set fields on it. */
+export interface OutgoingAdmin {
+  /** MsgType: 0, 1, 2, 3, 4, 5 or A. */
+  readonly msgType: string;
+  /** The message as the session encoded it (header and CheckSum included), before any `set`. */
+  readonly view: MessageView;
+  /**
+   * Sets a field: a field the message has takes the new value in its place; a new one is added (a
+   * header tag at the end of the header, a body tag before the first body field with a higher tag).
+   * Throws RangeError for the tags the session writes itself (8, 9, 10, 34, 35, 43, 49, 52, 56, 97,
+   * 122), an empty value or one containing SOH.
+   */
+  set(tag: number, value: string | number | boolean): void;
+}
+
+/** A Reject (35=3) or BusinessMessageReject (35=j) of a message the application sent, for `onReject`. */
+export interface RejectedMessage {
+  /** "3": session-level Reject; "j": BusinessMessageReject. */
+  msgType: "3" | "j";
+  /** MsgSeqNum of the rejected message (45). */
+  refSeqNum: number;
+  /** MsgType of the rejected message: RefMsgType (372) when given, else the message as sent. */
+  refMsgType: string;
+  /** RefTagID (371): the tag at fault, when given. */
+  refTagId: number | undefined;
+  /** SessionRejectReason (373) of a 35=3, BusinessRejectReason (380) of a 35=j, when given. */
+  reason: number | undefined;
+  /** Text (58), when given. */
+  text: string | undefined;
+  /** BusinessRejectRefID (379) of a 35=j, when given. */
+  businessRejectRefId: string | undefined;
+  /**
+   * ClOrdID (11) of the rejected message as sent: found among the session's recent sends (the last
+   * 1024 messages), else read from the store; undefined when the message has none or is not stored.
+   */
+  clOrdId: string | undefined;
+  /** The Reject itself; valid during the callback only (`copy()` to keep). */
+  view: MessageView;
+}
+
 /** User code. Every callback is optional. Views are valid only during the callback: `copy()` to keep one. */
 export interface Application {
   onCreate?(session: SessionHandle): void;
@@ -31,4 +71,26 @@ export interface Application {
   onLogout?(session: SessionHandle, reason: string): void;
   /** An application message, in sequence order, after session-level checks and validation. */
   onMessage?(view: MessageView, session: SessionHandle): void;
+  /**
+   * Every inbound admin message (QuickFIX's fromAdmin) the session takes in sequence: Logon,
+   * Heartbeat, TestRequest, ResendRequest, Reject, SequenceReset, Logout (a SequenceReset-Reset, which
+   * takes no number, as it arrives). Not called for messages the session rejects, duplicates it
+   * ignores or a Logon it refuses. Called before the session's own reaction to it is carried out
+   * further (a Logon before `onLogon`, unless it came beyond a gap: then once the gap is filled).
+   */
+  fromAdmin?(view: MessageView, session: SessionHandle): void;
+  /**
+   * Every admin message about to be sent (QuickFIX's toAdmin), Logon included, before it is written
+   * and stored: `message.set(tag, value)` adds or replaces fields (Username/Password, a venue's custom
+   * Logon tags). Must not send. A hook that throws is logged and the message goes out unchanged.
+   */
+  toAdmin?(message: OutgoingAdmin, session: SessionHandle): void;
+  /**
+   * A Reject (35=3) or BusinessMessageReject (35=j) that refers (RefSeqNum, 45) to an application
+   * message this session sent, with the rejected message's ClOrdID where it can be found. A 35=3 is
+   * also handed to `fromAdmin` first; a 35=j to `onMessage` first. Rejects of admin messages are not
+   * passed here. When the rejected message is not among the recent sends, it is read from the store
+   * and the callback comes when the read completes.
+   */
+  onReject?(reject: RejectedMessage, session: SessionHandle): void;
 }

@@ -29,6 +29,7 @@ import type { Action, Input, SessionConfig, SessionId } from "../session/types.t
 import { sessionKey } from "../session/types.ts";
 import type { SessionStore } from "../store/types.ts";
 import type { Connection } from "../transport/types.ts";
+import { isAdminMsgType, OutgoingAdminMessage, RecentSends, rejectedMessage } from "./admin_hooks.ts";
 import type { Application, SendResult, SessionHandle } from "./application.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { Logger } from "./log.ts";
@@ -258,6 +259,12 @@ export class SessionRunner implements SessionHandle {
   #ordersBlocked: string | undefined;
   #killSwitch = false;
   #cancelCount = 0;
+  /** The application has fromAdmin or onReject: inbound admin messages are handed over. */
+  readonly #adminIn: boolean;
+  /** Inbound admin messages handed to the application so far (fromAdmin/onReject). */
+  #adminInCount = 0;
+  /** The recent sends a Reject is matched with (only when the application has onReject). */
+  readonly #recent: RecentSends | undefined;
 
   private constructor(config: SessionConfig, store: SessionStore, app: Application, options: RunnerOptions) {
     this.#config = config;
@@ -265,6 +272,8 @@ export class SessionRunner implements SessionHandle {
     this.key = sessionKey(config.id);
     this.#store = store;
     this.#app = app;
+    this.#adminIn = app.fromAdmin !== undefined || app.onReject !== undefined;
+    this.#recent = app.onReject !== undefined ? new RecentSends() : undefined;
     this.#clock = options.clock ?? systemClock;
     this.logger = options.logger ?? new Logger();
     this.#hwm = options.highWaterMarkBytes ?? 8 * 1024 * 1024;
@@ -799,6 +808,7 @@ export class SessionRunner implements SessionHandle {
       this.#backlog.push(input.kind === "message" ? { kind: "message", view: input.view.copy() } : input);
       return;
     }
+    const adminBefore = this.#adminInCount;
     const depth = this.#depth++;
     // One reusable action list per nesting depth (an application callback run by an action of this
     // step sends through a nested step): no list allocated per message.
@@ -813,6 +823,7 @@ export class SessionRunner implements SessionHandle {
       while (out.length > 0) out.pop();
       this.#depth--;
     }
+    if (input.kind === "message" && this.#adminIn) this.#afterAdminInput(input.view, adminBefore);
     // What the application sent during the step follows the step's own messages on the wire. While
     // a write is in flight it waits, so a later higher-priority message can still go first.
     if (this.#depth === 0 && !this.#draining && !this.#writing && this.#queue.length > 0) this.#drain(false);
@@ -822,19 +833,26 @@ export class SessionRunner implements SessionHandle {
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i]!;
       switch (a.kind) {
-        case "send":
-          if (a.persist) this.#sent(a.seq, a.msgType, a.bytes);
+        case "send": {
+          const bytes = this.#app.toAdmin !== undefined && isAdminMsgType(a.msgType)
+            ? this.#toAdmin(a.bytes)
+            : a.bytes;
+          if (a.persist) this.#sent(a.seq, a.msgType, bytes);
           else {
-            this.#write(a.bytes, a.msgType);
+            this.#write(bytes, a.msgType);
             if (a.seq >= this.#nextSenderSeq) this.#nextSenderSeq = a.seq + 1;
           }
           break;
+        }
         case "persist-inbound":
           this.#nextTargetSeq = a.seq + 1;
           // A store that keeps no inbound bytes gets none (no view cut per message).
           this.#track(
             this.#store.appendInbound(a.seq, this.#store.keepsInbound === false ? NO_BYTES : a.frame.bytes()),
           );
+          if (this.#adminIn && isAdminMsgType(a.frame.msgType) && !rejectedInStep(actions, i, a.seq)) {
+            this.#fromAdmin(a.frame);
+          }
           break;
         case "deliver": {
           // The application's sends follow the messages this step still has to write.
@@ -858,6 +876,7 @@ export class SessionRunner implements SessionHandle {
           }
           break;
         case "store-reset":
+          this.#recent?.clear();
           this.#nextSenderSeq = 1;
           this.#nextTargetSeq = 1;
           this.#track(this.#store.reset(this.#clock.nowMs()));
@@ -914,6 +933,7 @@ export class SessionRunner implements SessionHandle {
 
   /** Writes and stores message `seq`, sent with a new MsgSeqNum (a persisted send action). */
   #sent(seq: number, msgType: string, bytes: Uint8Array): void {
+    if (this.#recent !== undefined) this.#recent.record(seq, bytes);
     this.#write(bytes, msgType);
     this.#nextSenderSeq = seq + 1;
     // The bytes are the sender's own (an encoded frame nothing writes again): no copy needed.
@@ -969,6 +989,55 @@ export class SessionRunner implements SessionHandle {
       // An application bug must not take the session down; it is logged loudly.
       this.logger.error("app-error", e instanceof Error ? (e.stack ?? e.message) : String(e), this.key);
     }
+    if (t === "j" && this.#recent !== undefined) this.#onRejectIn(view);
+  }
+
+  /** toAdmin: the application may set fields on an admin message before it is written and stored. */
+  #toAdmin(bytes: Uint8Array): Uint8Array {
+    const m = new OutgoingAdminMessage(bytes);
+    let out = bytes;
+    this.#guard("toAdmin", () => {
+      this.#app.toAdmin!(m, this);
+      if (m.changed) out = m.build();
+    });
+    return out;
+  }
+
+  /** An inbound admin message the session took in sequence: fromAdmin, then onReject for a 35=3. */
+  #fromAdmin(view: MessageView): void {
+    this.#adminInCount++;
+    if (this.#app.fromAdmin !== undefined) this.#guard("fromAdmin", () => this.#app.fromAdmin!(view, this));
+    if (view.msgType === "3" && this.#recent !== undefined) this.#onRejectIn(view);
+  }
+
+  /** After the step of an inbound admin message that took no number (SequenceReset-Reset): fromAdmin. */
+  #afterAdminInput(view: MessageView, before: number): void {
+    if (this.#adminInCount !== before || view.msgType !== "4" || view.getChar(Tag.GapFillFlag) === "Y") {
+      return;
+    }
+    const p = this.#state.phase;
+    if (p === "active" || p === "logout-sent") this.#fromAdmin(view);
+  }
+
+  /** A Reject or BusinessMessageReject: onReject when it refers to an application message we sent. */
+  #onRejectIn(view: MessageView): void {
+    const ref = view.getInt(Tag.RefSeqNum);
+    if (ref === undefined) return;
+    const sent = this.#recent!.get(ref);
+    if (sent !== undefined) {
+      const r = rejectedMessage(view, sent);
+      if (r !== undefined) this.#guard("onReject", () => this.#app.onReject!(r, this));
+      return;
+    }
+    // Not among the recent sends: the store has it (or says it is gone); the callback comes later.
+    const kept = view.copy();
+    this.#store.getOutbound(ref, ref).then(
+      (m) => m.find((x) => x.seq === ref)?.bytes,
+      () => undefined,
+    ).then((bytes) => {
+      const r = rejectedMessage(kept, bytes);
+      if (r !== undefined) this.#guard("onReject", () => this.#app.onReject!(r, this));
+    });
   }
 
   /** An inbound application message over the limit: not delivered; rejected or the session logged out. */
@@ -1283,6 +1352,21 @@ function countType(m: Map<string, number>, t: string): void {
 /** Requests whose answer the order tracking waits for (NewOrderSingle, replace, cancel). */
 function isTrackedRequest(msgType: string): boolean {
   return msgType === "D" || msgType === "G" || msgType === "F";
+}
+
+/**
+ * True when the step rejects inbound message `seq` (a reject-sent event for it after its
+ * persist-inbound at `i`, before the next inbound message): such a message is not handed to fromAdmin.
+ */
+function rejectedInStep(actions: Action[], i: number, seq: number): boolean {
+  for (let k = i + 1; k < actions.length; k++) {
+    const a = actions[k]!;
+    if (a.kind === "persist-inbound") return false;
+    if (a.kind === "event" && a.event.name === "reject-sent" && a.event.data?.["refSeqNum"] === seq) {
+      return true;
+    }
+  }
+  return false;
 }
 
 /** True when an action after index `i` writes a message: a send made during action `i` must wait for it. */

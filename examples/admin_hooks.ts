@@ -1,0 +1,40 @@
+// Logs on with credentials added to the Logon by toAdmin, sees every inbound admin message through
+// fromAdmin, and learns through onReject that the counterparty rejected the order it sent.
+// Run: ./deno run -A examples/admin_hooks.ts [PORT]   (FIX_PASSWORD in the environment)
+import { startInitiator, Tag } from "../src/mod.ts";
+
+const port = Number(Deno.args[0] ?? 9876);
+const gateway = await startInitiator({ port, senderCompId: "CLIENT", targetCompId: "LP" }, {
+  toAdmin(message) {
+    // Before an admin message is sent and stored: add fields (here Username/Password on the Logon).
+    if (message.msgType === "A") {
+      message.set(Tag.Username, "trader1");
+      message.set(Tag.Password, Deno.env.get("FIX_PASSWORD") ?? "");
+    }
+  },
+  fromAdmin(view) {
+    console.log(`admin in: 35=${view.msgType} 34=${view.seqNum}`);
+  },
+  onLogon(session) {
+    session.send({
+      msgType: "D",
+      fields: [
+        [Tag.ClOrdID, "order-1"],
+        [Tag.Symbol, "EUR/USD"],
+        [Tag.Side, "1"],
+        [Tag.TransactTime, "20260105-12:00:00.000"],
+        [Tag.OrderQty, 1000000],
+        [Tag.OrdType, "2"],
+        [Tag.Price, 1.085],
+      ],
+    });
+  },
+  onReject(reject) {
+    // A Reject (35=3) or BusinessMessageReject (35=j) of a message this application sent.
+    console.log(
+      `rejected ${reject.refMsgType} ClOrdID=${reject.clOrdId} (MsgSeqNum ${reject.refSeqNum}): ` +
+        `reason ${reject.reason}, tag ${reject.refTagId}, ${reject.text}`,
+    );
+    void gateway.stop();
+  },
+});
