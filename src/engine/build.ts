@@ -24,6 +24,7 @@ import {
   Gateway,
   type GatewaySession,
   type LogonHook,
+  type PreLogonLimits,
   type ReconnectPolicy,
 } from "./gateway.ts";
 import { DEFAULT_REDACTION, Logger } from "./log.ts";
@@ -182,6 +183,17 @@ export async function tlsFor(e: SessionEntry, where: string): Promise<TlsMateria
   return await loadTlsMaterial(t, where);
 }
 
+/** The pre-logon limits of a config's `limits:` section (what is absent keeps its default). */
+export function limitsFor(config: FixgConfig): Partial<PreLogonLimits> {
+  const l = config.limits ?? {};
+  const out: Partial<PreLogonLimits> = {};
+  if (l.handshakeTimeoutSec !== undefined) out.handshakeTimeoutMs = Math.round(l.handshakeTimeoutSec * 1000);
+  if (l.logonTimeoutSec !== undefined) out.logonTimeoutMs = Math.round(l.logonTimeoutSec * 1000);
+  if (l.maxPendingConnections !== undefined) out.maxPending = l.maxPendingConnections;
+  if (l.maxPendingPerAddress !== undefined) out.maxPendingPerAddress = l.maxPendingPerAddress;
+  return out;
+}
+
 /** The socket knobs of a config's `tuning:` section. */
 export function socketTuningFor(config: FixgConfig): SocketTuning {
   const t = config.tuning;
@@ -329,6 +341,7 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     verbose: config.log.verbose,
     users,
     socketTuning: socketTuningFor(config),
+    limits: limitsFor(config),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   for (const a of acceptors.values()) gw.addAcceptor(a);

@@ -174,6 +174,14 @@ export const TUNING_FIELDS: Record<string, Schema> = {
   readSpinUs: { type: "int", min: 0, max: 10000000 },
 };
 
+/** The `limits:` section: what a connection that has not logged on may cost (docs/configuration.md). */
+export const LIMITS_FIELDS: Record<string, Schema> = {
+  handshakeTimeoutSec: { type: "number", min: 0.01, max: 3600 },
+  logonTimeoutSec: { type: "number", min: 0.01, max: 3600 },
+  maxPendingConnections: { type: "int", min: 1 },
+  maxPendingPerAddress: { type: "int", min: 1 },
+};
+
 /** The whole file. Sections other helpers' features add (admin, tuning...) are listed here too. */
 export const CONFIG_SCHEMA: Schema = {
   type: "object",
@@ -211,6 +219,7 @@ export const CONFIG_SCHEMA: Schema = {
     },
     tuning: { type: "object", fields: TUNING_FIELDS },
     reload: { type: "object", fields: { watch: { type: "bool" } } },
+    limits: { type: "object", fields: LIMITS_FIELDS },
   },
 };
 
@@ -258,6 +267,13 @@ export interface FixgConfig {
     sndBufBytes?: number;
     busyPollUs?: number;
     readSpinUs?: number;
+  };
+  /** Pre-logon limits as configured (`limits:`); defaults apply to what is absent. */
+  limits: {
+    handshakeTimeoutSec?: number;
+    logonTimeoutSec?: number;
+    maxPendingConnections?: number;
+    maxPendingPerAddress?: number;
   };
   /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
   reload: { watch: boolean };
@@ -394,6 +410,7 @@ export function checkConfig(
     users: (checked.users ?? {}) as FixgConfig["users"],
     tuning: tuningOf(checked.tuning as Record<string, unknown> | undefined, file),
     reload: { watch: ((checked.reload as { watch?: boolean } | undefined)?.watch) ?? true },
+    limits: (checked.limits ?? {}) as FixgConfig["limits"],
     raw: checked,
   };
   const admin = checked.admin as

@@ -142,6 +142,8 @@ export interface GatewayOptions {
   highWaterMarkBytes?: number;
   /** How long an accepted connection may stay silent before its first Logon, ms. Default 10 s. */
   firstLogonTimeoutMs?: number;
+  /** Bounds on connections that have not logged on yet (defaults: DEFAULT_PRELOGON_LIMITS). */
+  limits?: Partial<PreLogonLimits>;
   /** Users for sessions with `authentication: users`. */
   users?: UserDirectory;
   /** Socket knobs applied to every session connection (each reports whether it took effect). */
@@ -181,7 +183,11 @@ export type RefusalReason =
   | "certificate"
   | "already-logged-on"
   | "heartbeat"
-  | "authentication";
+  | "authentication"
+  | "limit"
+  | "timeout"
+  | "handshake"
+  | "throttled";
 
 /** Every refusal reason, in a stable order (metrics list them all, zeros included). */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
@@ -195,7 +201,42 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "already-logged-on",
   "heartbeat",
   "authentication",
+  "limit",
+  "timeout",
+  "handshake",
+  "throttled",
 ];
+
+/** Bounds on connections that have not logged on yet (`limits:` in fixg.yaml). */
+export interface PreLogonLimits {
+  /** TLS: a handshake not complete after this long is dropped, ms. */
+  handshakeTimeoutMs: number;
+  /** A connection that has not sent its Logon after this long (after the handshake) is closed, ms. */
+  logonTimeoutMs: number;
+  /** Connections not logged on yet, all addresses together (TLS handshakes included). */
+  maxPending: number;
+  /** Connections not logged on yet from one source address. */
+  maxPendingPerAddress: number;
+}
+
+/** Default pre-logon limits. */
+export const DEFAULT_PRELOGON_LIMITS: PreLogonLimits = {
+  handshakeTimeoutMs: 5000,
+  logonTimeoutMs: 10_000,
+  maxPending: 256,
+  maxPendingPerAddress: 16,
+};
+
+/** Something that keeps the gateway from working as it should (shown by /health). */
+export interface HealthProblem {
+  what: string;
+  text: string;
+  sinceMs: number;
+}
+
+/** Refusal log lines: a burst of this many, then one per second; what was dropped is counted on the next. */
+const REFUSAL_LOG_BURST = 20;
+const REFUSAL_LOG_PER_SEC = 1;
 
 /** Largest HeartBtInt (108) an acceptor takes from a peer by default, seconds: beyond it liveness is lost. */
 export const DEFAULT_MAX_HEARTBTINT_SEC = 3600;
@@ -233,6 +274,14 @@ export class Gateway {
   readonly #tuning = new Map<string, EffectReport>();
   #socketTuning: SocketTuning | undefined;
   readonly #refusals = new Map<RefusalReason, number>();
+  #limits: PreLogonLimits;
+  #preLogon = 0;
+  readonly #preLogonByHost = new Map<string, number>();
+  readonly #problems = new Map<string, HealthProblem>();
+  #acceptErrors = 0;
+  #logTokens = REFUSAL_LOG_BURST;
+  #logRefillMs = 0;
+  #logDropped = 0;
   readonly #opening = new Map<string, Promise<Entry>>();
 
   constructor(options: GatewayOptions) {
@@ -241,6 +290,102 @@ export class Gateway {
     this.#clock = options.clock ?? systemClock;
     this.startedAtMs = this.#clock.nowMs();
     this.#socketTuning = options.socketTuning;
+    this.#limits = {
+      ...DEFAULT_PRELOGON_LIMITS,
+      ...(options.firstLogonTimeoutMs !== undefined ? { logonTimeoutMs: options.firstLogonTimeoutMs } : {}),
+      ...options.limits,
+    };
+  }
+
+  /** The pre-logon limits in force. */
+  get limits(): PreLogonLimits {
+    return { ...this.#limits };
+  }
+
+  /** New pre-logon limits (hot reload): new connections get them (the TLS handshake timeout at restart). */
+  setLimits(l: Partial<PreLogonLimits>): void {
+    this.#limits = { ...DEFAULT_PRELOGON_LIMITS, ...l };
+  }
+
+  /** Connections accepted that have not logged on (or been closed) yet, TLS handshakes included. */
+  get preLogonConnections(): number {
+    return this.#preLogon;
+  }
+
+  /** Accept failures (too many open files...) since start. */
+  get acceptErrors(): number {
+    return this.#acceptErrors;
+  }
+
+  /** What keeps the gateway from working as it should now (empty when healthy). */
+  problems(): HealthProblem[] {
+    return [...this.#problems.values()];
+  }
+
+  #raise(what: string, text: string): void {
+    const p = this.#problems.get(what);
+    if (p) p.text = text;
+    else this.#problems.set(what, { what, text, sinceMs: this.#clock.nowMs() });
+  }
+
+  #clear(what: string, text: string): void {
+    if (this.#problems.delete(what)) this.logger.info("accept", text);
+  }
+
+  /**
+   * A pre-logon slot for a connection from `host`: a release function (idempotent), or undefined when
+   * the total or per-address limit is reached.
+   */
+  #admit(host: string): (() => void) | undefined {
+    const n = this.#preLogonByHost.get(host) ?? 0;
+    if (this.#preLogon >= this.#limits.maxPending || n >= this.#limits.maxPendingPerAddress) {
+      return undefined;
+    }
+    this.#preLogon++;
+    this.#preLogonByHost.set(host, n + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.#preLogon--;
+      const m = (this.#preLogonByHost.get(host) ?? 1) - 1;
+      if (m <= 0) this.#preLogonByHost.delete(host);
+      else this.#preLogonByHost.set(host, m);
+    };
+  }
+
+  #limitRefused(addr: string): void {
+    this.#countRefusal("limit");
+    this.#refusalLog(
+      "connection-refused",
+      `too many connections not logged on (limits.maxPendingConnections ${this.#limits.maxPending}, per address ${this.#limits.maxPendingPerAddress}): ${addr} closed`,
+    );
+  }
+
+  /**
+   * A refusal log line, rate limited (a burst, then one per second) so that a flood of bad connections
+   * cannot flood the log; the next line written says how many were left out.
+   */
+  #refusalLog(event: string, text: string, session?: string): void {
+    const now = this.#clock.nowMs();
+    if (this.#logRefillMs === 0) this.#logRefillMs = now;
+    const refill = Math.floor(((now - this.#logRefillMs) / 1000) * REFUSAL_LOG_PER_SEC);
+    if (refill > 0) {
+      this.#logTokens = Math.min(REFUSAL_LOG_BURST, this.#logTokens + refill);
+      this.#logRefillMs += (refill / REFUSAL_LOG_PER_SEC) * 1000;
+    }
+    if (this.#logTokens < 1) {
+      this.#logDropped++;
+      return;
+    }
+    this.#logTokens--;
+    const dropped = this.#logDropped;
+    this.#logDropped = 0;
+    this.logger.warn(
+      event,
+      dropped > 0 ? `${text} (${dropped} similar lines not logged: rate limit)` : text,
+      session,
+    );
   }
 
   /** The users sessions with `authentication: users` are checked against. */
@@ -425,14 +570,34 @@ export class Gateway {
     for (const a of this.#acceptors) {
       const m = a.tlsMaterial;
       let l: Listener;
+      const where = `acceptor ${a.host}:${a.port}`;
+      const acceptError = (why: string) => {
+        this.#acceptErrors++;
+        this.#raise(where, `${where} cannot accept connections: ${why}`);
+        this.#refusalLog("accept-failed", `${where}: ${why}`);
+      };
+      const acceptOk = () => this.#clear(where, `${where} accepts connections again`);
       if (m) {
         const tl = await listenTlsNode(a.host, a.port, m, (from, why) => {
-          this.logger.warn("tls-refused", `TLS handshake from ${from} failed: ${why}`);
+          this.#countRefusal("handshake");
+          this.#refusalLog("tls-refused", `TLS handshake from ${from} failed: ${why}`);
+        }, {
+          handshakeTimeoutMs: this.#limits.handshakeTimeoutMs,
+          admit: (host) => this.#admit(host),
+          onLimit: (addr) => this.#limitRefused(addr),
+          onAcceptError: acceptError,
+          onAcceptOk: acceptOk,
         });
         this.#tlsListeners.set(a, tl);
         l = tl;
       } else {
-        l = listenTcp(a.host, a.port, a.tls);
+        l = listenTcp(
+          a.host,
+          a.port,
+          a.tls,
+          (why, retryMs) => acceptError(`${why}; retrying in ${retryMs} ms`),
+          acceptOk,
+        );
       }
       this.#listeners.push(l);
       this.logger.info("listen", `acceptor listening on ${l.hostname}:${l.port}`, undefined, {
@@ -490,8 +655,41 @@ export class Gateway {
     }
   }
 
-  /** Reads until the first frame, finds its session, hands the connection over (or closes it silently). */
+  /**
+   * Holds a pre-logon slot while the connection has not logged on (TLS: taken by the listener before the
+   * handshake), then hands the connection to its session.
+   */
   async #handleAccepted(conn: Connection, acceptor: AcceptorSpec): Promise<void> {
+    let release: (() => void) | undefined;
+    if (conn instanceof TlsConnection) release = conn.release;
+    else {
+      release = this.#admit(conn.remoteHost);
+      if (release === undefined) {
+        this.#limitRefused(conn.remoteAddr);
+        conn.close();
+        return;
+      }
+    }
+    let taken: { entry: Entry; conn: Connection; prefix: Uint8Array } | undefined;
+    try {
+      taken = await this.#identify(conn, acceptor);
+    } finally {
+      release();
+      if (conn instanceof TlsConnection) conn.release = () => {};
+    }
+    if (!taken) return;
+    const { entry } = taken;
+    conn = taken.conn;
+    this.logger.info("connect", `accepted ${conn.remoteAddr}`, entry.runner.key);
+    await entry.runner.attach(conn, taken.prefix);
+    this.logger.info("disconnect", `connection from ${conn.remoteAddr} closed`, entry.runner.key);
+  }
+
+  /** Reads until the first frame, finds its session and checks the peer (or closes it silently). */
+  async #identify(
+    conn: Connection,
+    acceptor: AcceptorSpec,
+  ): Promise<{ entry: Entry; conn: Connection; prefix: Uint8Array } | undefined> {
     this.#pendingConns.add(conn);
     const got: Uint8Array[] = [];
     let total = 0;
@@ -507,9 +705,13 @@ export class Gateway {
       },
     });
     const buf = new Uint8Array(16 * 1024);
-    const timeoutMs = this.#opts.firstLogonTimeoutMs ?? 10_000;
+    const timeoutMs = this.#limits.logonTimeoutMs;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<null>((r) => (timer = setTimeout(() => r(null), timeoutMs)));
+    let expired = false;
+    const timedOut = new Promise<null>((r) => (timer = setTimeout(() => {
+      expired = true;
+      r(null);
+    }, timeoutMs)));
     try {
       while (!first && !garbled && total < 64 * 1024) {
         const n = await Promise.race([conn.read(buf), timedOut]);
@@ -526,23 +728,25 @@ export class Gateway {
     }
     if (!first) {
       // Empty probe (connect then close), silence or junk: close without a word.
-      if (total > 0) this.logger.warn("refused", `no valid message from ${conn.remoteAddr}; closed`);
+      if (expired) this.#countRefusal("timeout");
+      if (total > 0) this.#refusalLog("refused", `no valid message from ${conn.remoteAddr}; closed`);
       conn.close();
       return;
     }
-    const refuse = (why: string, reason: RefusalReason, refusedKey?: string) => {
+    const refuse = (why: string, reason: RefusalReason, refusedKey?: string): undefined => {
       // FIX: a Logon that fails authentication is answered by disconnecting; no Logout is sent, as it would
       // consume a sequence number of a session the peer may not own (test case 1S c). Only sessions that
       // already exist count refusals; every refusal is counted in aggregate by reason.
       this.#countRefusal(reason);
       const refused = refusedKey === undefined ? undefined : this.#entries.get(refusedKey);
       if (refused) refused.runner.counters.logonsRefused++;
-      this.logger.warn(
+      this.#refusalLog(
         "logon-refused",
         `${why} (from ${conn.remoteAddr}); disconnected without sending`,
         refusedKey,
       );
       conn.close();
+      return undefined;
     };
     if (first.msgType !== "A") {
       return refuse(`first message is MsgType ${first.msgType}, not Logon`, "not-logon");
@@ -566,7 +770,9 @@ export class Gateway {
     let spec: GatewaySession;
     if (entry) spec = entry.spec;
     else {
-      const tpl = acceptor.templates?.find((t) => isTemplate(t.config.id) && matchesTemplate(t.config.id, id));
+      const tpl = acceptor.templates?.find((t) =>
+        isTemplate(t.config.id) && matchesTemplate(t.config.id, id)
+      );
       if (!tpl) return refuse(`unknown session ${sessionKey(id)}`, "unknown-session");
       spec = { ...tpl, config: { ...tpl.config, id: instantiate(tpl.config.id, id) } };
     }
@@ -590,7 +796,11 @@ export class Gateway {
       );
     }
     if (entry?.runner.connected) {
-      return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", known);
+      return refuse(
+        `session ${key} is already logged on from another connection`,
+        "already-logged-on",
+        known,
+      );
     }
     const hb = first.getInt(Tag.HeartBtInt);
     const maxHb = spec.maxHeartBtIntSec ?? DEFAULT_MAX_HEARTBTINT_SEC;
@@ -613,11 +823,7 @@ export class Gateway {
     if (entry.runner.connected) {
       return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", key);
     }
-    conn = this.#tune(conn, key);
-    const prefix = concat(got, total);
-    this.logger.info("connect", `accepted ${conn.remoteAddr}`, entry.runner.key);
-    await entry.runner.attach(conn, prefix);
-    this.logger.info("disconnect", `connection from ${conn.remoteAddr} closed`, entry.runner.key);
+    return { entry, conn: this.#tune(conn, key), prefix: concat(got, total) };
   }
 
   async #authenticate(

@@ -172,11 +172,15 @@ export class AdminServer {
     }
     if (path === "/health") {
       if (m !== "GET") return methodNotAllowed("GET");
-      return json(200, {
-        status: "ok",
+      const problems = this.#gw.problems();
+      return json(problems.length === 0 ? 200 : 503, {
+        status: problems.length === 0 ? "ok" : "degraded",
         version: VERSION,
         uptimeSec: Math.round((this.#now() - this.#gw.startedAtMs) / 1000),
         sessions: this.#gw.runners().length,
+        ...(problems.length > 0
+          ? { problems: problems.map((p) => ({ problem: p.text, since: new Date(p.sinceMs).toISOString() })) }
+          : {}),
       });
     }
     if (path === "/ready") {

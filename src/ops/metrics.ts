@@ -249,6 +249,18 @@ export function gatewayFamilies(
     "counter",
     [...gw.refusals()].map(([reason, n]) => ({ labels: { reason }, value: n })),
   ));
+  fams.push(value(
+    "fixg_prelogon_connections",
+    "Connections accepted that have not logged on yet (TLS handshakes included); bounded by limits.maxPendingConnections.",
+    "gauge",
+    [{ labels: {}, value: gw.preLogonConnections }],
+  ));
+  fams.push(value(
+    "fixg_accept_errors_total",
+    "Failed accepts on an acceptor port (too many open files...); the listener backs off and retries.",
+    "counter",
+    [{ labels: {}, value: gw.acceptErrors }],
+  ));
   const statuses = gw.statuses();
   const down = statuses.filter((st) => st.enabled && !st.held && st.inWindow && !st.loggedOn).length;
   fams.push(value("fixg_sessions", "Sessions the gateway runs (configured and dynamic).", "gauge", [

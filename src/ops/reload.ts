@@ -6,7 +6,7 @@
  * certificate files) and what cannot (ports, hosts, CompIDs, TLS settings, store, admin endpoint,
  * process knobs, adding or removing sessions) is reported as "needs restart" and left as it was.
  */
-import { type BuildOptions, loggerFor, sessionSpecFor, socketTuningFor, tlsFor } from "../engine/build.ts";
+import { type BuildOptions, limitsFor, loggerFor, sessionSpecFor, socketTuningFor, tlsFor } from "../engine/build.ts";
 import type { FixgConfig, SessionEntry } from "../engine/config.ts";
 import type { Gateway, GatewaySession } from "../engine/gateway.ts";
 import type { Logger } from "../engine/log.ts";
@@ -167,6 +167,8 @@ export async function reloadGateway(
     logger.configure({ level: nextLogger.level, format: nextLogger.format, redaction: nextLogger.redaction });
     gw.users?.replace(next.users, `${next.file}: users`);
     gw.setSocketTuning(socketTuningFor(effective));
+    gw.setLimits(limitsFor(effective));
+    if (!same(current.limits, next.limits)) applied.push("limits (new connections)");
     for (const u of updates) {
       gw.updateSession(u.spec);
       applied.push(`${u.where}: ${u.changed.join(", ")}`);

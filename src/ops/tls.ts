@@ -100,6 +100,8 @@ export class TlsConnection implements Connection {
   #error: Error | undefined;
   #waiter: (() => void) | undefined;
   #closed = false;
+  /** Gives back the pre-logon slot the listener took for this connection (idempotent). */
+  release: () => void = () => {};
 
   constructor(sock: tls.TLSSocket) {
     this.#sock = sock;
@@ -187,6 +189,7 @@ export class TlsConnection implements Connection {
     if (this.#closed) return;
     this.#closed = true;
     this.#sock.destroy();
+    this.release();
     this.#wake();
   }
 }
@@ -199,6 +202,53 @@ export interface TlsListener extends Listener {
 
 /** Why a TLS client was refused during the handshake (wrong certificate, no certificate...). */
 export type TlsRefusalHandler = (remoteAddr: string, reason: string) => void;
+
+/** Takes a pre-logon slot for a new connection from `host`: a release function, or undefined when full. */
+export type AdmitConnection = (host: string) => (() => void) | undefined;
+
+/** Limits of a TLS listener before the handshake completes. */
+export interface TlsListenOptions {
+  /** A client that has not completed its handshake within this time is disconnected (default 5000 ms). */
+  handshakeTimeoutMs?: number;
+  /**
+   * Called for every TCP connection before the handshake; when it answers undefined the connection is
+   * closed at once. The release function is called when the handshake fails, or handed to the
+   * connection (`TlsConnection.release`) when it succeeds.
+   */
+  admit?: AdmitConnection;
+  /** A connection refused by `admit` (address as host:port). */
+  onLimit?: (remoteAddr: string) => void;
+  /**
+   * How often the watchdog checks that the listener still accepts, when nothing came in meanwhile
+   * (default 5000 ms; 0 = off).
+   */
+  watchdogMs?: number;
+  /** The listener cannot accept (`restarted`: it was replaced by a new one on the same port). */
+  onAcceptError?: (why: string, restarted: boolean) => void;
+  /** The watchdog found the listener accepting again. */
+  onAcceptOk?: () => void;
+}
+
+/** Default TLS handshake timeout, ms. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
+
+/** A readable reason for a TLS handshake failure (node's messages, made plain where they are cryptic). */
+export function handshakeReason(e: Error & { code?: string }): string {
+  const m = e.message;
+  if (/handshake timeout/i.test(m)) return "TLS handshake timed out";
+  if (/wrong version number|InvalidContentType|http request/i.test(m)) return `not a TLS client (${m})`;
+  if (/peer did not return a certificate|certificate required|PeerIncompatible/i.test(m)) {
+    return `no client certificate (${m})`;
+  }
+  if (/unknown ca|UnknownIssuer|unable to get (local )?issuer/i.test(m)) {
+    return `client certificate not signed by the configured CA (${m})`;
+  }
+  if (/expired|CertExpired/i.test(m)) return `client certificate expired (${m})`;
+  if (/ECONNRESET|socket hang up|connection reset/i.test(m)) {
+    return `the client closed the connection during the handshake (${m})`;
+  }
+  return m;
+}
 
 function secureOptions(m: TlsMaterial): tls.SecureContextOptions {
   const o: tls.SecureContextOptions = {};
@@ -214,6 +264,7 @@ export async function listenTlsNode(
   port: number,
   material: TlsMaterial,
   onRefused: TlsRefusalHandler = () => {},
+  options: TlsListenOptions = {},
 ): Promise<TlsListener> {
   if (material.cert === undefined || material.key === undefined) {
     throw new ConfigError(`TLS acceptor on ${hostname}:${port}: tls.cert and tls.key are required`);
@@ -226,38 +277,150 @@ export async function listenTlsNode(
     waiter = undefined;
     w?.();
   };
-  const server = tls.createServer({
-    ...secureOptions(material),
-    requestCert: material.requireClientCert,
-    rejectUnauthorized: material.requireClientCert,
-  }, (sock: tls.TLSSocket) => {
-    if (closed) {
-      sock.destroy();
-      return;
-    }
-    queue.push(new TlsConnection(sock));
-    wake();
-  });
-  server.on("tlsClientError", (e: Error, sock: tls.TLSSocket) => {
-    onRefused(`${(sock.remoteAddress ?? "?").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`, e.message);
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (e: Error & { code?: string }) => {
-      const why = e.code === "EADDRINUSE" ? "address already in use" : e.message;
-      reject(new EnvironmentError(`Cannot listen on ${hostname}:${port}: ${why}`, { cause: e }));
+  // Address and pre-logon slot of each TCP connection, kept from before the handshake: a socket that
+  // fails its handshake may no longer know its peer when the error is reported.
+  const raw = new WeakMap<object, { addr: string; release: () => void; silent: boolean }>();
+  const rawOf = (sock: tls.TLSSocket) => raw.get((sock as unknown as { _parent?: object })._parent ?? sock);
+  let current = material;
+  let lastConnectionMs = Date.now();
+  let probePort = -1;
+  let probeSeen = false;
+  const make = (): tls.Server => {
+    const server = tls.createServer({
+      ...secureOptions(current),
+      requestCert: current.requireClientCert,
+      rejectUnauthorized: current.requireClientCert,
+      handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
+    }, (sock: tls.TLSSocket) => {
+      if (closed) {
+        sock.destroy();
+        return;
+      }
+      const c = new TlsConnection(sock);
+      const r = rawOf(sock);
+      if (r) c.release = r.release;
+      queue.push(c);
+      wake();
     });
-    server.listen(port, hostname, () => resolve());
-  });
+    server.on("connection", (s: RawSocket) => {
+      lastConnectionMs = Date.now();
+      const host = (s.remoteAddress ?? "?").replace(/^::ffff:/, "");
+      const addr = `${host}:${s.remotePort ?? 0}`;
+      if (s.remotePort === probePort) {
+        // Our own liveness probe: the accept loop works.
+        probeSeen = true;
+        raw.set(s, { addr, release: () => {}, silent: true });
+        s.destroy();
+        return;
+      }
+      let release: () => void = () => {};
+      if (options.admit) {
+        const r = options.admit(host);
+        if (r === undefined) {
+          // Refused before any handshake: its handshake error is not a refusal of its own.
+          raw.set(s, { addr, release: () => {}, silent: true });
+          s.destroy();
+          options.onLimit?.(addr);
+          return;
+        }
+        let done = false;
+        release = () => {
+          if (done) return;
+          done = true;
+          r();
+        };
+        s.once("close", release);
+      }
+      raw.set(s, { addr, release, silent: false });
+    });
+    server.on("tlsClientError", (e: Error, sock: tls.TLSSocket) => {
+      const r = rawOf(sock);
+      // node:tls in Deno reports a handshake timeout without closing the socket: close it here.
+      sock.destroy();
+      if (r?.silent) return;
+      r?.release();
+      const addr = r?.addr ??
+        `${(sock.remoteAddress ?? "?").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`;
+      onRefused(addr, handshakeReason(e));
+    });
+    // After the listen: accept errors must not end the process (there is no other "error" listener).
+    server.on("error", (e: Error) => options.onAcceptError?.(e.message, false));
+    return server;
+  };
+  const listen = (server: tls.Server, p: number) =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (e: Error & { code?: string }) => {
+        const why = e.code === "EADDRINUSE" ? "address already in use" : e.message;
+        reject(new EnvironmentError(`Cannot listen on ${hostname}:${p}: ${why}`, { cause: e }));
+      };
+      server.once("error", onError);
+      server.listen(p, hostname, () => {
+        server.off("error", onError);
+        resolve();
+      });
+    });
+  let server = make();
+  await listen(server, port);
   const addr = server.address() as { port: number; address: string };
+  // node:tls under Deno stops accepting for good after an accept error (EMFILE, ENFILE), with no event
+  // and while still "listening". A watchdog connects to the port when nothing came in for a while; when
+  // its own connection is not accepted, the server is replaced (live connections are kept).
+  const probeEveryMs = options.watchdogMs ?? 5000;
+  let probing = false;
+  const probe = async () => {
+    if (closed || probing || Date.now() - lastConnectionMs < probeEveryMs) return;
+    probing = true;
+    let c: Deno.TcpConn | undefined;
+    try {
+      const target = ["0.0.0.0", "::", ""].includes(addr.address) ? "127.0.0.1" : addr.address;
+      try {
+        c = await Deno.connect({ hostname: target, port: addr.port });
+      } catch (e) {
+        options.onAcceptError?.(`watchdog cannot connect: ${e instanceof Error ? e.message : e}`, false);
+        return;
+      }
+      probeSeen = false;
+      probePort = (c.localAddr as Deno.NetAddr).port;
+      const until = Date.now() + 1000;
+      while (!probeSeen && Date.now() < until && !closed) await new Promise((r) => setTimeout(r, 20));
+      if (probeSeen || closed) {
+        options.onAcceptOk?.();
+        return;
+      }
+      options.onAcceptError?.("the listener stopped accepting connections; listening again", true);
+      const old = server;
+      old.close();
+      const next = make();
+      try {
+        await listen(next, addr.port);
+        server = next;
+        lastConnectionMs = 0;
+      } catch (e) {
+        server = old;
+        options.onAcceptError?.(`listening again failed: ${e instanceof Error ? e.message : e}`, false);
+      }
+    } finally {
+      probePort = -1;
+      try {
+        c?.close();
+      } catch {
+        // closed already
+      }
+      probing = false;
+    }
+  };
+  const watchdog = probeEveryMs > 0 ? setInterval(() => void probe(), probeEveryMs) : undefined;
   return {
     port: addr.port,
     hostname: addr.address,
     setMaterial(m: TlsMaterial) {
+      current = m;
       server.setSecureContext(secureOptions(m));
     },
     close() {
       if (closed) return;
       closed = true;
+      clearInterval(watchdog);
       server.close();
       wake();
     },
@@ -271,6 +434,14 @@ export async function listenTlsNode(
       }
     },
   };
+}
+
+/** The TCP socket node:tls hands to its "connection" event, before the handshake. */
+interface RawSocket {
+  remoteAddress?: string;
+  remotePort?: number;
+  destroy(): void;
+  once(event: "close", f: () => void): void;
 }
 
 const IP = /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]+:[0-9a-f:]*)$/i;

@@ -93,8 +93,21 @@ export async function connectTcp(host: string, port: number, tls?: TlsOptions): 
   return new DenoConnection(conn);
 }
 
-/** Listens on TCP (or TLS); accepted connections get TCP_NODELAY. */
-export function listenTcp(hostname: string, port: number, tls?: TlsOptions): Listener {
+/** Accept failures of a listener: why, and the delay before the next attempt (0 after a recovery). */
+export type AcceptErrorHandler = (why: string, retryInMs: number) => void;
+
+/**
+ * Listens on TCP (or TLS); accepted connections get TCP_NODELAY. An accept that fails for the process
+ * (too many open files) backs off from 5 ms to 1 s before trying again, reported to `onAcceptError`;
+ * `onAcceptOk` is called at the first success after a failure.
+ */
+export function listenTcp(
+  hostname: string,
+  port: number,
+  tls?: TlsOptions,
+  onAcceptError: AcceptErrorHandler = () => {},
+  onAcceptOk: () => void = () => {},
+): Listener {
   let l: Deno.Listener;
   try {
     l = tls
@@ -123,14 +136,26 @@ export function listenTcp(hostname: string, port: number, tls?: TlsOptions): Lis
       }
     },
     async *[Symbol.asyncIterator]() {
+      let backoffMs = 0;
       while (true) {
         let c: Deno.Conn;
         try {
           c = await l.accept();
         } catch (e) {
           if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+          const why = e instanceof Error ? e.message : String(e);
+          if (/too many open files|os error 2[34]\b|EMFILE|ENFILE|ENOBUFS|ENOMEM/i.test(why)) {
+            // Out of descriptors: retrying at once would spin; wait, longer each time (as Go's net/http).
+            backoffMs = Math.min(1000, backoffMs === 0 ? 5 : backoffMs * 2);
+            onAcceptError(why, backoffMs);
+            await new Promise((r) => setTimeout(r, backoffMs));
+          }
           // A failed TLS handshake or a reset during accept affects only that client.
           continue;
+        }
+        if (backoffMs > 0) {
+          backoffMs = 0;
+          onAcceptOk();
         }
         if ("setNoDelay" in c && typeof (c as Deno.TcpConn).setNoDelay === "function") {
           try {

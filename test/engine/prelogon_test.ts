@@ -139,3 +139,60 @@ sessions:
     await gw.stop();
   }
 });
+
+Deno.test("connections that have not logged on are capped per address and in total, counted in /metrics, and closed after limits.logonTimeoutSec", async () => {
+  const logs = new LogCapture();
+  const { gw } = await startGateway(
+    `store: { type: memory }
+limits: { maxPendingPerAddress: 3, maxPendingConnections: 10, logonTimeoutSec: 0.3 }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
+`,
+    { logger: logs.logger("info") },
+  );
+  const idle: RawClient[] = [];
+  try {
+    const port = gw.ports[0]!;
+    const reg = gatewayRegistry(gw);
+    for (let i = 0; i < 5; i++) idle.push(await RawClient.connect(port));
+    await waitFor(() => idle.filter((c) => c.closed).length === 2, "the 4th and 5th closed at once");
+    assert.deepEqual(idle.map((c) => c.closed), [false, false, false, true, true]);
+    assert.equal(gw.preLogonConnections, 3);
+    assert.match(reg.render(), /^fixg_prelogon_connections 3$/m);
+    assert.match(reg.render(), /^fixg_prelogon_refused_total\{reason="limit"\} 2$/m);
+    assert.equal(logs.grep(/too many connections not logged on \(limits\.maxPendingConnections 10, per address 3\)/).length, 2);
+    // Silent connections are closed after the pre-logon timeout; their slots come back.
+    await waitFor(() => idle.every((c) => c.closed), "silent connections closed", 3000);
+    await waitFor(() => gw.preLogonConnections === 0, "slots given back");
+    assert.match(reg.render(), /^fixg_prelogon_refused_total\{reason="timeout"\} 3$/m);
+    const ok = await RawClient.connect(port);
+    await ok.send(logon("TW", "ISLD"));
+    await waitFor(() => ok.frames.length === 1, "a Logon still answered");
+    assert.equal(gw.preLogonConnections, 0, "a logged-on connection holds no pre-logon slot");
+    ok.close();
+  } finally {
+    for (const c of idle) c.close();
+    await gw.stop();
+  }
+});
+
+Deno.test("the total pre-logon cap holds across connections", async () => {
+  const { gw } = await startGateway(
+    `store: { type: memory }
+limits: { maxPendingPerAddress: 100, maxPendingConnections: 4 }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
+`,
+    { logger: new LogCapture().logger("error") },
+  );
+  const idle: RawClient[] = [];
+  try {
+    for (let i = 0; i < 20; i++) idle.push(await RawClient.connect(gw.ports[0]!));
+    await waitFor(() => idle.filter((c) => c.closed).length === 16, "16 closed");
+    assert.equal(gw.preLogonConnections, 4);
+    assert.equal(gw.refusals().get("limit"), 16);
+  } finally {
+    for (const c of idle) c.close();
+    await gw.stop();
+  }
+});
