@@ -35,3 +35,11 @@ Deno.test("56= when empty values are not checked (no dictionary, or checkFieldsH
     assert.ok(out.includes("disconnect CompID problem"), out.join("\n"));
   }
 });
+
+Deno.test("a message carrying tag 0: Reject 373=0 Invalid tag number with RefTagID 0 (issue 13.9)", () => {
+  const t = loggedOn();
+  assert.deepEqual(t.recv("35=0|34=2|0=x"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Invalid tag number|371=0|372=0|373=0",
+  ]);
+});
