@@ -2,7 +2,8 @@
  * CI conformance run: ONE `fixg run --acceptor --app echo --store memory` child process, every
  * fixtures/conformance/fix44 and fix42 acceptor scenario played against it (each scenario has its own
  * client CompID, so each gets a fresh dynamic session), then the case 12 scenarios while the child is
- * stopped with SIGTERM, which must log them out and exit 0.
+ * stopped with SIGTERM, which must log them out and exit 0. The regular scenarios are played twice:
+ * a scenario set can run again against the same acceptor (docs/conformance.md says why).
  */
 import assert from "node:assert/strict";
 import { runScenario, type Scenario, type ScenarioResult } from "../../src/conformance/mod.ts";
@@ -61,6 +62,17 @@ Deno.test("every fix44 and fix42 scenario passes against `fixg run --acceptor --
         assert.ok(r.passed, describe(r));
       });
     }
+
+    // The same set again against the same acceptor (its sessions now hold the numbers of the first
+    // run): each scenario's first Logon carries ResetSeqNumFlag=Y, so it starts from 1 again.
+    await t.step("every scenario again, against the same acceptor", async () => {
+      const failed: string[] = [];
+      for (const s of regular) {
+        const r = await runScenario(s, { mode: "acceptor-under-test", port });
+        if (!r.passed) failed.push(`${label(s)}: ${describe(r)}`);
+      }
+      assert.deepEqual(failed, []);
+    });
 
     await t.step("case 12: SIGTERM logs out every session, then fixg exits 0", async () => {
       const loggedOn: Promise<void>[] = [];

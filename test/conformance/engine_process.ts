@@ -66,7 +66,13 @@ export function freePort(): number {
 /** Waits until something accepts connections on `port` (an empty probe is harmless to fixg). */
 export async function waitListening(port: number, timeoutMs: number, proc: FixgProcess): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let exited: number | undefined;
+  proc.child.status.then((s) => (exited = s.code), () => {});
   for (;;) {
+    if (exited !== undefined) {
+      await proc.wait();
+      throw new Error(`fixg exited ${exited} before listening on ${port}:\n${proc.output}`);
+    }
     try {
       const c = await Deno.connect({ hostname: "127.0.0.1", port });
       c.close();
