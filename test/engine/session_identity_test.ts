@@ -133,3 +133,40 @@ Deno.test("a '*' template with sub IDs creates a session per client carrying the
   b.close();
   await gw.stop();
 });
+
+Deno.test("a fixg initiator with sub IDs logs on to a fixg acceptor configured with the mirror sub IDs", async () => {
+  const acc = await gateway([acceptor({ senderSubId: "DESK", targetSubId: "T1" })]);
+  const ini = new Gateway({ store: new MemoryMessageStore(), app: {}, logger: quiet() });
+  ini.addInitiator({
+    config: {
+      ...DEFAULT_SESSION_SETTINGS,
+      id: {
+        beginString: "FIX.4.4",
+        senderCompId: "TW",
+        senderSubId: "T1",
+        targetCompId: "ISLD",
+        targetSubId: "DESK",
+      },
+      role: "initiator",
+    },
+    hosts: [{ host: "127.0.0.1", port: acc.ports[0]! }],
+  });
+  await ini.start();
+  await waitFor(() => ini.runners()[0]!.loggedOn, "initiator logged on");
+  assert.equal(acc.runner("FIX.4.4:ISLD/DESK->TW/T1")!.loggedOn, true);
+  await ini.stop();
+  await acc.stop();
+});
+
+Deno.test("reloading a '*' template with sub IDs updates the live sessions created from it", async () => {
+  const tpl = acceptor({ targetCompId: "*", senderSubId: "DESK", targetSubId: "*" });
+  const gw = await gateway([], [tpl]);
+  const c = await RawClient.connect(gw.ports[0]!);
+  await c.send(logon("49=ALPHA|50=T1|56=ISLD|57=DESK"));
+  await waitFor(() => c.frames.length === 1, "logon reply");
+  assert.equal(gw.updateSession({ config: { ...tpl, heartbeatIntervalSec: 45 } }), true);
+  assert.equal(gw.runner("FIX.4.4:ISLD/DESK->ALPHA/T1")!.config.heartbeatIntervalSec, 45);
+  assert.equal(gw.runner("FIX.4.4:ISLD/DESK->ALPHA/T1")!.config.id.targetSubId, "T1");
+  c.close();
+  await gw.stop();
+});
