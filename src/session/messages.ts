@@ -217,8 +217,9 @@ export function sendResendRequest(
 }
 
 /**
- * Sends a Reject (35=3): RefSeqNum (45, when `refSeq` >= 0), Text (58), and from FIX 4.2 on RefTagID (371),
- * RefMsgType (372) and SessionRejectReason (373).
+ * Sends a Reject (35=3), reverse-routed: RefSeqNum (45, when `refSeq` >= 0), Text (58), and the fields
+ * the session's version has (rejectLayout): RefTagID (371), RefMsgType (372), SessionRejectReason (373,
+ * when the version defines the value).
  */
 export function sendReject(
   s: SessionState,
@@ -233,10 +234,14 @@ export function sendReject(
   const enc = beginMessage(s, MsgType.Reject, seq, nowMs);
   writeLateHeader(enc, s, undefined, reverseRoute(s, rejected));
   if (refSeq >= 0) enc.int(Tag.RefSeqNum, refSeq);
-  enc.str(Tag.Text, info.text);
-  if (s.fix42Plus) {
-    if (info.refTagId !== undefined) enc.int(Tag.RefTagID, info.refTagId);
-    if (refMsgType !== "") enc.str(Tag.RefMsgType, refMsgType);
+  // What the version lacks goes in Text: the tag as "reason (tag)" (FIX 4.0/4.1, as the QuickFIX family
+  // writes it), a reason outside the dictionary's 373 values by its text alone.
+  const l = s.rejectLayout;
+  const tag = info.refTagId;
+  enc.str(Tag.Text, tag !== undefined && !l.refTagId ? `${info.text} (${tag})` : info.text);
+  if (tag !== undefined && l.refTagId) enc.int(Tag.RefTagID, tag);
+  if (refMsgType !== "" && l.refMsgType) enc.str(Tag.RefMsgType, refMsgType);
+  if (l.reason && (l.reasons === undefined || l.reasons.has(info.reason))) {
     enc.int(Tag.SessionRejectReason, info.reason);
   }
   emitSend(s, out, nowMs, seq, MsgType.Reject, enc.finishOwned(), true, "admin");

@@ -10,6 +10,8 @@ import { consume, emitEvent, type Out, type SessionState } from "./state.ts";
 /** BusinessRejectReason (380) 3 and its Text. */
 export const UNSUPPORTED_MESSAGE_TYPE = 3;
 const UNSUPPORTED_TEXT = "Unsupported Message Type";
+/** The Reject's Text for it before FIX 4.2 (no BusinessMessageReject), as the QuickFIX family writes it. */
+const UNSUPPORTED_TEXT_BEFORE_42 = "Unsupported message type";
 
 /** A required standard-header field the session itself reads is missing (373=1): 49, 56, 52. */
 export function missingHeaderField(view: MessageView): RejectInfo | undefined {
@@ -118,7 +120,7 @@ export function rejectUnsupported(
       nowMs,
       seq,
       msgType,
-      reject(SessionRejectReason.InvalidMsgType, undefined, UNSUPPORTED_TEXT),
+      reject(SessionRejectReason.InvalidMsgType, undefined, UNSUPPORTED_TEXT_BEFORE_42),
       view,
     );
   }

@@ -8,7 +8,12 @@
  */
 import { Encoder, MessageView } from "../codec/mod.ts";
 import type { FixMessage } from "../codec/mod.ts";
-import { createValidator, type ValidationOptions, validationOptions, type Validator } from "../dictionary/validate.ts";
+import {
+  createValidator,
+  type ValidationOptions,
+  validationOptions,
+  type Validator,
+} from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
 import type { SeqNums } from "../store/types.ts";
 import type { Action, Phase, SessionConfig, SessionEvent, SessionId } from "./types.ts";
@@ -111,6 +116,37 @@ export interface SessionCore {
   readonly targetCompIdBytes: Uint8Array;
   /** FIX 4.2 and later (and FIXT): 16=0 means infinity, Reject carries 371/372/373, BusinessMessageReject exists. */
   readonly fix42Plus: boolean;
+  /** Which fields a Reject of this session's version has (see rejectLayoutOf). */
+  readonly rejectLayout: RejectLayout;
+}
+
+/**
+ * The fields a Reject (35=3) may carry in the session's version, from the session dictionary's Reject
+ * message and SessionRejectReason (373) values; without a dictionary, 371/372/373 from FIX 4.2 on with
+ * any 373 value.
+ */
+export interface RejectLayout {
+  refTagId: boolean;
+  refMsgType: boolean;
+  reason: boolean;
+  /** The 373 values the version defines; undefined = any. */
+  reasons: ReadonlySet<number> | undefined;
+}
+
+/** The Reject layout of a session (config.dictionary is the session, or FIXT transport, dictionary). */
+export function rejectLayoutOf(config: SessionConfig, fix42Plus: boolean): RejectLayout {
+  const d = config.dictionary;
+  const tags = d?.messagesByType.get("3")?.topLevelTags;
+  if (d === undefined || tags === undefined) {
+    return { refTagId: fix42Plus, refMsgType: fix42Plus, reason: fix42Plus, reasons: undefined };
+  }
+  const enums = d.fieldsByTag.get(373)?.enums;
+  return {
+    refTagId: tags.has(371),
+    refMsgType: tags.has(372),
+    reason: tags.has(373),
+    reasons: enums === undefined || enums.size === 0 ? undefined : new Set([...enums.keys()].map(Number)),
+  };
 }
 
 /** Not connected. */
@@ -159,6 +195,7 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
   if (id.targetSubId) own.add(57);
   if (id.senderLocationId) own.add(142);
   if (id.targetLocationId) own.add(143);
+  const fix42Plus = id.beginString !== "FIX.4.0" && id.beginString !== "FIX.4.1";
   const s: DisconnectedState = {
     phase: "disconnected",
     config,
@@ -185,13 +222,20 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     logonDeadlineMs: 0,
     logoutDeadlineMs: 0,
     encoder: new Encoder(4096),
-    headerPrefixes: { id: undefined, byType: new Map(), sender: new Uint8Array(0), target: new Uint8Array(0), late: [] },
+    headerPrefixes: {
+      id: undefined,
+      byType: new Map(),
+      sender: new Uint8Array(0),
+      target: new Uint8Array(0),
+      late: [],
+    },
     scratch: new MessageView(),
     ownHeaderTags: own,
     beginStringBytes: te.encode(id.beginString),
     senderCompIdBytes: te.encode(id.senderCompId),
     targetCompIdBytes: te.encode(id.targetCompId),
-    fix42Plus: id.beginString !== "FIX.4.0" && id.beginString !== "FIX.4.1",
+    fix42Plus,
+    rejectLayout: rejectLayoutOf(config, fix42Plus),
   };
   return s;
 }

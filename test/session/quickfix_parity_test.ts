@@ -206,3 +206,46 @@ Deno.test("issue 13.6: BusinessMessageReject and a Reject of a SequenceReset are
     "send admin 35=3|34=3|115=DEF|45=0|58=Value is incorrect (out of range) for this tag|372=4|373=5",
   ]);
 });
+
+Deno.test("issue 13.5: a SessionRejectReason outside the dictionary's 373 values goes in Text only (FIX 4.2 14h)", () => {
+  const t = new Transcript({ beginString: "FIX.4.2", config: { dictionary: FIX42 } });
+  t.logonAcceptor();
+  assert.deepEqual(t.recv("35=D|34=2|11=ID|21=1|40=1|40=2|54=1|38=200|55=INTC|60=<TIME>"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Tag appears more than once|371=40|372=D",
+  ]);
+  // A reason 4.2 defines keeps its 373.
+  assert.deepEqual(t.recv("35=D|34=3|11=ID|21=1|40=w|54=1|38=200|55=INTC|60=<TIME>"), [
+    "persist-inbound 3",
+    "send admin 35=3|34=3|45=3|58=Value is incorrect (out of range) for this tag|371=40|372=D|373=5",
+  ]);
+});
+
+Deno.test("issue 13.5: FIX 4.0 and 4.1 Rejects (no 371/372/373 in the dictionary) carry the tag in Text", async () => {
+  for (const v of ["FIX.4.0", "FIX.4.1"]) {
+    const t = new Transcript({ beginString: v, config: { dictionary: await builtinDictionary(v) } });
+    t.logonAcceptor();
+    assert.deepEqual(t.recv("35=D|34=2|11=ID|21=1|40=1|40=2|54=1|38=200|55=INTC"), [
+      "persist-inbound 2",
+      "send admin 35=3|34=2|45=2|58=Tag appears more than once (40)",
+    ], v);
+    assert.deepEqual(t.recv("35=D|34=3|11=ID|21=1|40=1|54=1|38=200|55=INTC|999=X"), [
+      "persist-inbound 3",
+      "send admin 35=3|34=3|45=3|58=Invalid tag number (999)",
+    ], v);
+    // An unsupported type before FIX 4.2 (no BusinessMessageReject): QuickFIX's Text.
+    const u = new Transcript({
+      beginString: v,
+      config: { dictionary: await builtinDictionary(v), supportedMsgTypes: new Set(["F"]) },
+    });
+    u.logonAcceptor();
+    assert.deepEqual(
+      u.recv("35=D|34=2|11=ID|21=1|40=1|54=1|38=200|55=INTC"),
+      [
+        "persist-inbound 2",
+        "send admin 35=3|34=2|45=2|58=Unsupported message type",
+      ],
+      v,
+    );
+  }
+});

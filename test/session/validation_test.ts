@@ -117,12 +117,12 @@ Deno.test("case 2r without a dictionary: any unsupported application type -> Bus
   ]);
 });
 
-Deno.test("FIX 4.1 has no BusinessMessageReject: an unsupported type gets a Reject with the same Text", () => {
+Deno.test("FIX 4.1 has no BusinessMessageReject: an unsupported type gets a Reject (QuickFIX's Text)", () => {
   const t = new Transcript({ beginString: "FIX.4.1", config: { supportedMsgTypes: new Set(["D"]) } });
   t.logonAcceptor();
   assert.deepEqual(t.recv("35=C|34=2|58=?"), [
     "persist-inbound 2",
-    "send admin 35=3|34=2|45=2|58=Unsupported Message Type",
+    "send admin 35=3|34=2|45=2|58=Unsupported message type",
   ]);
 });
 
