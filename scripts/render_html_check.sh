@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Renders a bench HTML report in headless Chromium and checks the screenshot shows the report: the PNG exists,
-# is not blank, and contains the percentile curves' colours.
+# is not blank, contains the percentile curves' colours, and each measure's curve is in a panel of its own
+# (the pixel rows of the curves do not overlap).
 #
 #   scripts/render_html_check.sh [REPORT.html [OUT.png]]
 #
@@ -42,7 +43,7 @@ rm -f "$out"
 # --no-sandbox: Chromium refuses to run as root with its sandbox; the page is our own static file.
 timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --hide-scrollbars \
   --no-first-run --no-default-browser-check --user-data-dir="$work/profile" \
-  --window-size=1000,1400 --screenshot="$out" "file://$html_abs" >"$work/chromium.log" 2>&1 || true
+  --window-size=1000,2200 --screenshot="$out" "file://$html_abs" >"$work/chromium.log" 2>&1 || true
 if [ ! -s "$out" ]; then
   echo "render_html_check: FAILED: chromium wrote no screenshot; its output:" >&2
   tail -20 "$work/chromium.log" >&2
@@ -100,6 +101,7 @@ const curves: Record<string, [number, number, number]> = {
   "cancelToAck (green)": [0x2c, 0xa0, 0x2c],
 };
 const found: Record<string, number> = Object.fromEntries(Object.keys(curves).map((k) => [k, 0]));
+const rows: Record<string, [number, number]> = Object.fromEntries(Object.keys(curves).map((k) => [k, [1e9, -1]]));
 let nonWhite = 0;
 const colours = new Set<number>();
 for (let i = 0; i < px.length; i += bpp) {
@@ -107,7 +109,12 @@ for (let i = 0; i < px.length; i += bpp) {
   if (r < 245 || g < 245 || b < 245) nonWhite++;
   colours.add((r << 16) | (g << 8) | b);
   for (const [name, [cr, cg, cb]] of Object.entries(curves)) {
-    if (Math.abs(r - cr) + Math.abs(g - cg) + Math.abs(b - cb) < 30) found[name]!++;
+    if (Math.abs(r - cr) + Math.abs(g - cg) + Math.abs(b - cb) < 30) {
+      found[name]!++;
+      const y = Math.floor(i / bpp / width);
+      rows[name]![0] = Math.min(rows[name]![0], y);
+      rows[name]![1] = Math.max(rows[name]![1], y);
+    }
   }
 }
 const total = width * height;
@@ -120,6 +127,16 @@ console.log(
 if (pct < 1) throw new Error("the screenshot is blank");
 if (colours.size < 16) throw new Error("the screenshot has almost no colours: nothing rendered");
 if (missing.length > 0) throw new Error(`percentile curve not visible: ${missing.join(", ")}`);
+// One panel per measure: the rows the curves (and their legends) occupy are disjoint, in report order. The
+// throughput timeline below uses blue and green too, so only the upper part is compared: each curve's rows
+// from its first pixel to the next curve's first pixel.
+const firsts = Object.entries(rows).map(([k, [a]]) => [k, a] as const);
+for (let i = 1; i < firsts.length; i++) {
+  if (!(firsts[i]![1] > firsts[i - 1]![1] + 100)) {
+    throw new Error(`the percentile curves share one panel: ${firsts.map(([k, a]) => `${k} from row ${a}`).join(", ")}`);
+  }
+}
+console.log(`panels: ${firsts.map(([k, a]) => `${k} from row ${a}`).join(", ")}`);
 EOF
 if ! summary=$(./deno run --no-config --allow-read="$out" "$work/check_png.ts" "$out" 2>&1); then
   echo "render_html_check: FAILED: $summary" >&2

@@ -6,13 +6,29 @@ import { formatEffectValue } from "../sys/types.ts";
 import { formatCount, formatMicros } from "./format.ts";
 import {
   escapeHtml,
-  percentileChartSvg,
+  formatDurationUs,
+  percentilePanelsSvg,
   type PercentileSeries,
   pointsFromSummary,
   timelineChartSvg,
 } from "./svg.ts";
 import { formatConfigValue } from "./terminal.ts";
-import { type BenchReport, LATENCY_MEASURES, MEASURE_LABELS } from "./types.ts";
+import {
+  type BenchReport,
+  LATENCY_MEASURES,
+  type LatencyMeasure,
+  MEASURE_INCLUDES,
+  MEASURE_LABELS,
+} from "./types.ts";
+
+/** Panel titles of the percentile plot: order -> fill says it includes the simulated market's time. */
+export const PANEL_TITLES: Readonly<Record<LatencyMeasure, string>> = {
+  orderToAck: "order -> ack",
+  orderToFill:
+    "order -> fill (includes the simulated market's time to cross a resting order: not engine latency)",
+  cancelToAck: "cancel -> cancel ack",
+  mdRequestToSnapshot: "md request -> snapshot",
+};
 
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 24px auto; max-width: 960px;
@@ -86,7 +102,15 @@ export function renderHtmlReport(report: BenchReport): string {
       ["acknowledged", formatCount(report.acknowledged)],
       ["rejected", formatCount(report.rejected)],
       ["lost", formatCount(report.lost)],
-      ["throughput", `${formatCount(Math.round(report.throughputPerSec))}/s`],
+      ...(report.requestsPerSec === undefined
+        ? [["throughput", `${formatCount(Math.round(report.throughputPerSec))}/s`]]
+        : [
+          ["requests/s (every kind)", formatCount(Math.round(report.requestsPerSec))],
+          [
+            "orders/s (new, acknowledged)",
+            formatCount(Math.round(report.ordersPerSec ?? report.throughputPerSec)),
+          ],
+        ]),
     ].map(([k, v]) =>
       `<td>${escapeHtml(k!)}<br><b${k === "lost" && report.lost > 0 ? ' class="bad"' : ""}>${
         escapeHtml(v!)
@@ -117,10 +141,54 @@ export function renderHtmlReport(report: BenchReport): string {
       [false, ...Array<boolean>(10).fill(true)],
     ),
   );
+  if (report.sendLag !== undefined) {
+    const g = report.sendLag;
+    parts.push(
+      `<p${g.rateHeld ? "" : ' class="bad"'}>${
+        escapeHtml(
+          `Generator send lag (actual - intended send time, ${g.method}): p50 ${
+            formatDurationUs(g.p50Us)
+          }, p99 ${formatDurationUs(g.p99Us)}, max ${formatDurationUs(g.maxUs)}: ${
+            g.rateHeld
+              ? `rate held (p99 ≤ ${g.boundUs} µs)`
+              : `rate NOT held (p99 above ${g.boundUs} µs): the latencies include the generator's own lateness`
+          }.`,
+        )
+      }</p>`,
+    );
+  }
+  if (report.floor !== undefined) {
+    const f = report.floor;
+    parts.push(
+      `<p>${
+        escapeHtml(
+          `Floor: a raw TCP echo (${f.server === "c" ? "C" : "Deno"} echo server, ${f.bytes} bytes, ${
+            f.mode === "rate" ? `${formatCount(f.ratePerSec ?? 0)}/s` : "ping-pong"
+          }, same placement) measured in the same run: p50 ${formatDurationUs(f.latency.p50Us)}, p99 ${
+            formatDurationUs(f.latency.p99Us)
+          }. fixg order -> ack is ${f.ratioP50.toFixed(1)}x the floor at p50 and ${
+            f.ratioP99.toFixed(1)
+          }x at p99.`,
+        )
+      }</p>`,
+    );
+  }
+  const measured = LATENCY_MEASURES.filter((m) => report.latency[m] !== undefined);
+  if (measured.length > 0) {
+    parts.push(
+      `<p class="sub">What each measure includes (from the request's send time, the intended one in paced runs, to the read of the answer):</p>\n<ul class="sub">${
+        measured.map((m) =>
+          `<li><b>${escapeHtml(MEASURE_LABELS[m])}</b>: ${escapeHtml(MEASURE_INCLUDES[m])}</li>`
+        )
+          .join("")
+      }</ul>`,
+    );
+  }
   const series = percentileSeriesOf(report);
   if (series.length > 0) {
     parts.push(`<h2>Latency by percentile</h2>`);
-    parts.push(percentileChartSvg(series));
+    parts.push(`<p class="sub">One panel per measure, each on its own log scale.</p>`);
+    parts.push(percentilePanelsSvg(series, PANEL_TITLES));
   }
   if (report.timeline.length > 0) {
     parts.push(`<h2>Throughput</h2>`);

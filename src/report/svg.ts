@@ -1,6 +1,7 @@
 /**
- * Inline SVG charts for the HTML report: the HdrHistogram-style percentile distribution (x: 1/(1-p) on a log
- * scale, so 90%, 99%, 99.9%, 99.99% are evenly spaced; y: latency, linear) and the throughput timeline.
+ * Inline SVG charts for the HTML report: the HdrHistogram-style percentile distribution, one panel per measure
+ * (x: 1/(1-p) on a log scale, so 90%, 99%, 99.9%, 99.99% are evenly spaced; y: latency on a log scale in µs, ms
+ * and s) and the throughput timeline.
  */
 import type { LatencySummary, PercentilePoint } from "../metrics/histogram.ts";
 import type { TimelinePoint } from "./types.ts";
@@ -13,6 +14,8 @@ export interface PercentileSeries {
   id: string;
   /** Points in ascending percentile order. */
   points: readonly PercentilePoint[];
+  /** Stroke colour (default: by position). */
+  color?: string;
 }
 
 /** Size of a chart. */
@@ -78,6 +81,8 @@ interface ChartFrame {
   cls: string;
   aria: string;
   size: { width: number; height: number };
+  /** y of the plot's top edge (default MARGIN.top). */
+  top?: number;
   plotW: number;
   plotH: number;
   /** Vertical grid lines: x in pixels and the label under the axis. */
@@ -90,17 +95,18 @@ interface ChartFrame {
 
 function chartFrame(parts: string[], f: ChartFrame): void {
   const { size, plotW, plotH } = f;
+  const top = f.top ?? MARGIN.top;
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" class="${f.cls}" width="${size.width}" height="${size.height}" viewBox="0 0 ${size.width} ${size.height}" role="img" aria-label="${f.aria}">`,
   );
   parts.push(`<rect x="0" y="0" width="${size.width}" height="${size.height}" fill="#ffffff"/>`);
   for (const t of f.xTicks) {
     parts.push(
-      `<line x1="${c(t.x)}" y1="${MARGIN.top}" x2="${c(t.x)}" y2="${MARGIN.top + plotH}" stroke="#e0e0e0"/>`,
+      `<line x1="${c(t.x)}" y1="${top}" x2="${c(t.x)}" y2="${top + plotH}" stroke="#e0e0e0"/>`,
     );
     parts.push(
       `<text x="${c(t.x)}" y="${
-        MARGIN.top + plotH + 18
+        top + plotH + 18
       }" text-anchor="middle" font-size="12" fill="#333">${t.label}</text>`,
     );
   }
@@ -117,7 +123,7 @@ function chartFrame(parts: string[], f: ChartFrame): void {
     );
   }
   parts.push(
-    `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
+    `<rect x="${MARGIN.left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
   );
   parts.push(
     `<text x="${MARGIN.left + plotW / 2}" y="${
@@ -126,58 +132,110 @@ function chartFrame(parts: string[], f: ChartFrame): void {
   );
   parts.push(
     `<text transform="translate(16 ${
-      MARGIN.top + plotH / 2
+      top + plotH / 2
     }) rotate(-90)" text-anchor="middle" font-size="13" fill="#111">${f.yTitle}</text>`,
   );
 }
 
-/** The percentile distribution chart. */
+/** A latency in human units: 850 µs, 2.5 ms, 1.2 s (µs below 1 ms, ms below 1 s). */
+export function formatDurationUs(us: number): string {
+  const trim = (v: number) => String(Math.round(v * 100) / 100);
+  if (!(us > 0)) return "0";
+  if (us < 1) return `${Math.round(us * 1000)} ns`;
+  if (us < 1000) return `${trim(us < 10 ? us : Math.round(us * 10) / 10)} µs`;
+  if (us < 1e6) return `${trim(us / 1000)} ms`;
+  return `${trim(us / 1e6)} s`;
+}
+
+/** Ticks of a log axis from lo to hi (both > 0): 1, 2, 5 x 10^k, thinned to 1 x 10^k over many decades. */
+export function logTicks(lo: number, hi: number): number[] {
+  const d0 = Math.floor(Math.log10(lo));
+  const d1 = Math.ceil(Math.log10(hi));
+  const steps = d1 - d0 <= 3 ? [1, 2, 5] : [1];
+  const out: number[] = [];
+  for (let d = d0; d <= d1; d++) {
+    for (const m of steps) {
+      const v = m * 10 ** d;
+      if (v >= lo * 0.999 && v <= hi * 1.001) out.push(Number(v.toPrecision(3)));
+    }
+  }
+  return out;
+}
+
+/** Options of one percentile panel. */
+export interface PercentileChartOptions {
+  /** Panel title above the plot (e.g. the measure and what it includes). */
+  title?: string;
+}
+
+/**
+ * The percentile distribution chart of one or more series: x is the HdrHistogram percentile axis (1/(1-p) on
+ * a log scale, so 90%, 99%, 99.9% are evenly spaced), y the latency on a log scale with human units (µs, ms,
+ * s), so a p50 of 200 µs and a max of 3 s are both readable.
+ */
 export function percentileChartSvg(
   series: readonly PercentileSeries[],
   size: ChartSize = { width: 900, height: 420 },
+  options: PercentileChartOptions = {},
 ): string {
+  const top = options.title === undefined ? MARGIN.top : MARGIN.top + 18;
   const plotW = size.width - MARGIN.left - MARGIN.right;
-  const plotH = size.height - MARGIN.top - MARGIN.bottom;
+  const plotH = size.height - top - MARGIN.bottom;
   let decades = 4; // always show up to 99.99%
   let maxUs = 0;
+  let minUs = Infinity;
   for (const s of series) {
     for (const p of s.points) {
       if (p.percentile < 100) {
         decades = Math.max(decades, Math.ceil(Math.log10(100 / (100 - p.percentile)) - 1e-9));
       }
       maxUs = Math.max(maxUs, p.valueUs);
+      if (p.valueUs > 0) minUs = Math.min(minUs, p.valueUs);
     }
   }
   decades = Math.min(decades, 7);
-  const y = niceScale(maxUs);
+  if (!Number.isFinite(minUs)) minUs = 1;
+  if (!(maxUs > minUs)) maxUs = minUs * 10;
+  // The y range: the 1-2-5 steps around the data, so the curve never touches the frame.
+  const lo = [1, 2, 5].map((m) => m * 10 ** Math.floor(Math.log10(minUs))).filter((v) => v <= minUs).at(-1)!;
+  const hi = [1, 2, 5, 10].map((m) => m * 10 ** Math.floor(Math.log10(maxUs))).find((v) => v >= maxUs)!;
+  const logLo = Math.log10(lo);
+  const span = Math.max(Math.log10(hi) - logLo, 1e-9);
   const xOf = (p: number) => MARGIN.left + (percentileToDecades(p, decades) / decades) * plotW;
-  const yOf = (v: number) => MARGIN.top + plotH - (v / y.top) * plotH;
+  const yOf = (v: number) => top + plotH - ((Math.log10(Math.max(v, lo)) - logLo) / span) * plotH;
   const parts: string[] = [];
-  const yTicks: Array<{ y: number; label: string }> = [];
-  for (let v = 0; v <= y.top + 1e-9; v += y.step) yTicks.push({ y: yOf(v), label: tickLabel(v) });
+  const sizeWithTitle = { width: size.width, height: size.height };
   chartFrame(parts, {
     cls: "percentile-chart",
-    aria: "Latency by percentile",
-    size,
+    aria: options.title ?? "Latency by percentile",
+    size: sizeWithTitle,
+    top,
     plotW,
     plotH,
     xTicks: Array.from(
       { length: decades + 1 },
       (_, d) => ({ x: MARGIN.left + (d / decades) * plotW, label: decadeLabel(d) }),
     ),
-    yTicks,
-    xTitle: "percentile (log scale of 1/(1-p))",
-    yTitle: "latency (µs)",
+    yTicks: logTicks(lo, hi).map((v) => ({ y: yOf(v), label: formatDurationUs(v) })),
+    xTitle: "percentile (HdrHistogram axis: log scale of 1/(1-p))",
+    yTitle: "latency (log scale)",
   });
+  if (options.title !== undefined) {
+    parts.push(
+      `<text class="panel-title" x="${MARGIN.left}" y="${
+        MARGIN.top + 4
+      }" font-size="14" font-weight="600" fill="#111">${escapeHtml(options.title)}</text>`,
+    );
+  }
   series.forEach((s, i) => {
-    const color = COLORS[i % COLORS.length]!;
+    const color = s.color ?? COLORS[i % COLORS.length]!;
     const pts = s.points.map((p) => `${c(xOf(p.percentile))},${c(yOf(p.valueUs))}`).join(" ");
     parts.push(
       `<polyline class="curve" data-series="${
         escapeHtml(s.id)
       }" fill="none" stroke="${color}" stroke-width="2" points="${pts}"/>`,
     );
-    const ly = MARGIN.top + 14 + i * 18;
+    const ly = top + 14 + i * 18;
     parts.push(
       `<line x1="${MARGIN.left + 12}" y1="${ly - 4}" x2="${MARGIN.left + 36}" y2="${
         ly - 4
@@ -189,6 +247,19 @@ export function percentileChartSvg(
   });
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+/** One panel per series (each measure on its own scale), in the series' colours. */
+export function percentilePanelsSvg(
+  series: readonly PercentileSeries[],
+  titles: Readonly<Record<string, string>> = {},
+  size: ChartSize = { width: 900, height: 260 },
+): string {
+  return series.map((s, i) =>
+    percentileChartSvg([{ ...s, color: s.color ?? COLORS[i % COLORS.length]! }], size, {
+      title: titles[s.id] ?? s.label,
+    })
+  ).join("\n");
 }
 
 /** The throughput timeline: sent and acknowledged per second for each interval. */

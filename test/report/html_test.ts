@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  formatDurationUs,
   niceScale,
   percentileChartSvg,
   percentileToDecades,
@@ -65,4 +66,40 @@ Deno.test("percentile axis: 1/(1-p) decades, 100% at the right edge; nice y scal
   }]);
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg" class="percentile-chart"/);
   assert.match(svg, /points="72,\d+(\.\d+)? 856,16"/);
+});
+
+Deno.test("percentile plot: one panel per measure on a log y-axis in human units; order -> fill says it includes market time", () => {
+  const report = sampleBenchReport();
+  // A fill tail of seconds (the simulated market crossing resting orders) next to acks of tens of µs.
+  report.latencyDistribution!.orderToFill = [
+    { percentile: 0, valueUs: 30 },
+    { percentile: 50, valueUs: 45 },
+    { percentile: 90, valueUs: 800_000 },
+    { percentile: 99, valueUs: 2_500_000 },
+    { percentile: 100, valueUs: 3_000_000 },
+  ];
+  const html = renderHtmlReport(report);
+  const panels = [...html.matchAll(/<svg [^>]*class="percentile-chart"[^>]*>([\s\S]*?)<\/svg>/g)];
+  assert.equal(panels.length, 3);
+  const curvesPerPanel = panels.map((p) => [...p[1]!.matchAll(/data-series="(\w+)"/g)].map((m) => m[1]));
+  assert.deepEqual(curvesPerPanel, [["orderToAck"], ["orderToFill"], ["cancelToAck"]]);
+  const titles = panels.map((p) => /<text class="panel-title"[^>]*>([^<]*)<\/text>/.exec(p[1]!)![1]);
+  assert.deepEqual(titles, [
+    "order -&gt; ack",
+    "order -&gt; fill (includes the simulated market&#39;s time to cross a resting order: not engine latency)",
+    "cancel -&gt; cancel ack",
+  ]);
+  // y labels in µs, ms and s; never raw microsecond counts such as 3000000.
+  const fillLabels = [...panels[1]![1]!.matchAll(/text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  assert.ok(fillLabels.includes("100 µs"), fillLabels.join(" | "));
+  assert.ok(fillLabels.includes("1 ms"), fillLabels.join(" | "));
+  assert.ok(fillLabels.includes("1 s"), fillLabels.join(" | "));
+  for (const p of panels) assert.doesNotMatch(p[1]!, />[\d.]+<\/text>/); // every latency label has a unit
+  // Log scale: 30 µs and 45 µs stay apart (on a linear axis to 3 s they were the same pixel row).
+  const fill = /points="([^"]+)"/.exec(panels[1]![1]!)![1]!.split(" ").map((p) => p.split(",").map(Number));
+  const ys = fill.map((p) => p[1]!);
+  assert.ok(ys[0]! - ys[1]! > 3, `p0 at y ${ys[0]}, p50 at y ${ys[1]}`);
+  assert.equal(formatDurationUs(850), "850 µs");
+  assert.equal(formatDurationUs(2500), "2.5 ms");
+  assert.equal(formatDurationUs(3_000_000), "3 s");
 });

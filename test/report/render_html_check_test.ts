@@ -14,7 +14,7 @@ const chromium = hasChromium();
 
 Deno.test({
   name: chromium
-    ? "scripts/render_html_check.sh renders the sample report in headless Chromium with the curves visible"
+    ? "scripts/render_html_check.sh renders the sample report in headless Chromium: curves visible, one panel per measure"
     : "scripts/render_html_check.sh (skipped: chromium not installed; run scripts/install_chromium.sh)",
   ignore: !chromium,
   async fn() {
@@ -29,7 +29,12 @@ Deno.test({
       }).output();
       const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
       assert.equal(out.code, 0, text);
-      assert.match(text, /render_html_check: OK: .*1000x1400, [\d.]+% non-white pixels/);
+      assert.match(text, /render_html_check: OK: .*1000x2200, [\d.]+% non-white pixels/);
+      // One panel per measure, in report order, each at least 100 pixel rows below the previous one.
+      assert.match(
+        text,
+        /panels: orderToAck \(blue\) from row \d+, orderToFill \(red\) from row \d+, cancelToAck \(green\) from row \d+/,
+      );
       assert.ok(Deno.statSync(png).size > 10_000);
     } finally {
       await Deno.remove(png).catch(() => {});
