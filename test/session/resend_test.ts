@@ -89,7 +89,10 @@ Deno.test("case 8: resent copy keeps the original header fields and body byte fo
   });
   const original = readable(t.store.outbound.get(2)!);
   // Header in ascending tag order (issue 13.2): 34, 49, 52, 56, 97, 115; the body as given.
-  assert.match(original, /\|35=D\|34=2\|49=ISLD\|52=[^|]+\|56=TW\|97=Y\|115=ONBEHALF\|11=X\|95=3\|96=a\|b\|55=Y\|10=/);
+  assert.match(
+    original,
+    /\|35=D\|34=2\|49=ISLD\|52=[^|]+\|56=TW\|97=Y\|115=ONBEHALF\|11=X\|95=3\|96=a\|b\|55=Y\|10=/,
+  );
   t.nowMs = T0 + 9_000;
   assert.deepEqual(t.recv("35=2|34=2|7=2|16=2"), [
     "persist-inbound 2",
