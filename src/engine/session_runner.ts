@@ -809,6 +809,7 @@ export class SessionRunner implements SessionHandle {
       return;
     }
     const adminBefore = this.#adminInCount;
+    const rejectsBefore = this.counters.rejectsSent;
     const depth = this.#depth++;
     // One reusable action list per nesting depth (an application callback run by an action of this
     // step sends through a nested step): no list allocated per message.
@@ -823,7 +824,9 @@ export class SessionRunner implements SessionHandle {
       while (out.length > 0) out.pop();
       this.#depth--;
     }
-    if (input.kind === "message" && this.#adminIn) this.#afterAdminInput(input.view, adminBefore);
+    if (input.kind === "message" && this.#adminIn && this.counters.rejectsSent === rejectsBefore) {
+      this.#afterAdminInput(input.view, adminBefore);
+    }
     // What the application sent during the step follows the step's own messages on the wire. While
     // a write is in flight it waits, so a later higher-priority message can still go first.
     if (this.#depth === 0 && !this.#draining && !this.#writing && this.#queue.length > 0) this.#drain(false);
@@ -1010,7 +1013,10 @@ export class SessionRunner implements SessionHandle {
     if (view.msgType === "3" && this.#recent !== undefined) this.#onRejectIn(view);
   }
 
-  /** After the step of an inbound admin message that took no number (SequenceReset-Reset): fromAdmin. */
+  /**
+   * After the step of an inbound message the session did not reject: fromAdmin for a SequenceReset-Reset,
+   * which takes no number (so no persist-inbound hands it over).
+   */
   #afterAdminInput(view: MessageView, before: number): void {
     if (this.#adminInCount !== before || view.msgType !== "4" || view.getChar(Tag.GapFillFlag) === "Y") {
       return;

@@ -82,6 +82,8 @@ Deno.test("fromAdmin: every inbound admin message taken in sequence, in order; n
   await c.send(msg("B", 5, "148=news|33=1|58=x|"));
   // SequenceReset-Reset takes no number: handed over as it arrives.
   await c.send(msg("4", 6, "36=10|"));
+  // One that would lower the expected number is rejected (373=5): not handed over.
+  await c.send(msg("4", 7, "36=3|"));
   await c.send(msg("5", 10));
   await waitFor(() => c.closed, "logout handshake and disconnect");
   assert.deepEqual(seen, ["A:1", "1:2", "0:3", "app B:5", "4:6", "5:10"]);
