@@ -48,6 +48,13 @@ import {
 import { errorText, JournalLock } from "./lock.ts";
 import { isLogonFrame, redactLogon } from "./secrets.ts";
 import {
+  currentBootId,
+  DEFAULT_SEQ_RESERVE,
+  HighWaterFile,
+  type HighWaterSlot,
+  readHighWater,
+} from "./highwater.ts";
+import {
   MAX_STORE_SEQ,
   type MessageStore,
   type SeqNums,
@@ -108,6 +115,14 @@ export interface FileJournalOptions {
   clock?: JournalClock;
   /** Segment file factory override (tests: simulate a full disk). */
   openSegmentFile?: OpenSegmentFile;
+  /**
+   * Outbound numbers reserved ahead in `HIGHWATER` under `batch` and `none` (default 1024): the most a
+   * start after a power cut or a failed write skips (and gap-fills) so as never to reuse a number
+   * that may have reached the counterparty. See src/store/highwater.ts.
+   */
+  seqReserve?: number;
+  /** This machine's boot id override (tests: simulate a reboot); default /proc/sys/kernel/random/boot_id. */
+  bootId?: string;
 }
 
 /** Default segment size: 64 MiB, about 260k records of 200-byte messages. */
@@ -178,6 +193,17 @@ interface SessionState {
   nextTarget: number;
   out: SeqIndex;
   handle: JournalSessionStore | undefined;
+  /** Its high-water slot (src/store/highwater.ts). */
+  hw: HighWaterSlot | undefined;
+  /** Outbound numbers up to this one, in epoch `reservedEpoch`, are covered by a synced reservation. */
+  reserved: number;
+  reservedEpoch: number;
+  /** An outbound number above this one asks for the next reservation (async, or sync above `reserved`). */
+  reserveAt: number;
+  /** Generation of the newest reservation known synced. */
+  reservedGen: number;
+  /** Highest outbound number appended after the journal failed (the engine may still have sent it). */
+  failedOut: number;
 }
 
 /** Bytes waiting to be written to one segment. */
@@ -229,8 +255,14 @@ export class FileJournal implements MessageStore {
         );
       }
       const w = new JournalWriter(o, lock);
-      w.recover();
-      await w.startSegment();
+      try {
+        w.recover();
+        w.openHighWater();
+        await w.startSegment();
+      } catch (e) {
+        w.closeHighWater();
+        throw e;
+      }
       return new FileJournal(w);
     } catch (e) {
       lock.release();
@@ -344,6 +376,8 @@ interface ResolvedOptions {
   onWarning: (message: string) => void;
   clock: JournalClock;
   openSegmentFile: OpenSegmentFile;
+  seqReserve: number;
+  bootId: string;
 }
 
 function resolveOptions(options: FileJournalOptions): ResolvedOptions {
@@ -371,6 +405,10 @@ function resolveOptions(options: FileJournalOptions): ResolvedOptions {
     throw bad(`retentionBytes must be >= 0`);
   }
   if (options.dir === "") throw bad(`dir must not be empty`);
+  const seqReserve = options.seqReserve ?? DEFAULT_SEQ_RESERVE;
+  if (!Number.isInteger(seqReserve) || seqReserve < 2) {
+    throw bad(`seqReserve must be an integer >= 2 (got ${seqReserve})`);
+  }
   return {
     dir: options.dir.replace(/\/+$/, "") || "/",
     fsync,
@@ -384,6 +422,8 @@ function resolveOptions(options: FileJournalOptions): ResolvedOptions {
     clock: options.clock ?? SYSTEM_JOURNAL_CLOCK,
     openSegmentFile: options.openSegmentFile ??
       ((path) => Deno.openSync(path, { write: true, createNew: true, mode: JOURNAL_FILE_MODE })),
+    seqReserve,
+    bootId: options.bootId ?? currentBootId(),
   };
 }
 
@@ -443,6 +483,10 @@ class JournalWriter {
   #pool: Uint8Array[] = [];
   #failed: EnvironmentError | undefined;
   #closed = false;
+  /** The high-water marks file (src/store/highwater.ts). */
+  #hw: HighWaterFile | undefined;
+  /** Sessions whose next sender number the marks raise at this start: applied after the session table. */
+  #floors: Array<{ s: SessionState; floor: number; why: string }> = [];
 
   constructor(o: ResolvedOptions, lock: JournalLock) {
     this.o = o;
@@ -746,6 +790,112 @@ class JournalWriter {
     }
   }
 
+  // ---------------------------------------------------------------- high-water marks
+
+  /**
+   * Reads the marks the previous run left and opens the file for this one. A number that may have
+   * reached the counterparty but is not in the journal (a failed write, or records lost to a power cut
+   * inside the batch window) raises the session's next sender number above it: those numbers are
+   * gap-filled on resend, never handed out again.
+   */
+  openHighWater(): void {
+    const keys = new Map<number, string>();
+    for (const s of this.#sessionsById.values()) keys.set(s.id, s.key);
+    const read = readHighWater(this.o.dir, keys);
+    const rebooted = read.bootId === "" || this.o.bootId === "" || read.bootId !== this.o.bootId;
+    for (const s of this.#sessionsById.values()) {
+      const m = read.marks.get(s.id);
+      s.hw = HighWaterFile.slot(s.id, s.key, m?.generation ?? 0);
+      if (m === undefined) continue;
+      // Exact marks (clean close, failed write) always count. A reservation counts when the run did not
+      // close cleanly and either its journal failed or the machine restarted: within one boot the
+      // kernel kept every record written before its message reached the socket.
+      const counts = m.exact || read.state === "failed" || read.state === undefined ||
+        (read.state === "running" && rebooted);
+      if (!counts) continue;
+      if (m.epoch > s.epoch) {
+        this.o.onWarning(
+          `journal "${this.o.dir}": session ${s.key} reached epoch ${m.epoch} (outbound up to ${m.mark}) but the journal holds epoch ${s.epoch} only: a sequence reset was lost; agree the numbers with the counterparty`,
+        );
+        continue;
+      }
+      if (m.epoch === s.epoch && m.mark >= s.nextSender) {
+        const why = m.exact
+          ? read.state === "failed"
+            ? "the journal's last write failed"
+            : "they were handed out before the last close"
+          : read.state === "failed"
+          ? "the journal's last write failed"
+          : "the machine restarted before they were synced";
+        this.#floors.push({ s, floor: m.mark + 1, why });
+      }
+    }
+    this.#hw = HighWaterFile.open(this.o.dir, this.o.bootId);
+  }
+
+  closeHighWater(): void {
+    this.#hw?.close();
+    this.#hw = undefined;
+  }
+
+  /** Makes sure outbound `seq` is covered by a synced reservation before its message can leave. */
+  #reserve(s: SessionState, seq: number): void {
+    const hw = this.#hw;
+    if (hw === undefined || this.o.fsync === "always") {
+      // `always` holds every message until its record is durable: nothing to reserve.
+      s.reserveAt = MAX_SEQ;
+      return;
+    }
+    s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
+    const slot = s.hw;
+    const r = this.o.seqReserve;
+    if (s.reservedEpoch !== s.epoch || seq > s.reserved) {
+      // Not covered: wait for a synchronous reservation (rare: the background one was too slow).
+      const mark = Math.min(seq - 1 + r, MAX_SEQ);
+      try {
+        s.reservedGen = hw.writeSync(slot, s.epoch, mark, false);
+      } catch (e) {
+        this.#fail(e);
+        throw this.#failed;
+      }
+      s.reserved = mark;
+      s.reservedEpoch = s.epoch;
+      s.reserveAt = mark - (r >> 1);
+      return;
+    }
+    // Half the block used: reserve the next one in the background.
+    s.reserveAt = s.reserved;
+    if (slot.asyncSlot >= 0) return;
+    const epoch = s.epoch;
+    const mark = Math.min(seq + r, MAX_SEQ);
+    hw.writeAsync(slot, epoch, mark).then((g) => {
+      if (g > s.reservedGen && s.epoch === epoch) {
+        s.reservedGen = g;
+        s.reserved = mark;
+        s.reservedEpoch = epoch;
+        s.reserveAt = mark - (r >> 1);
+      }
+    }, (e) => {
+      // The next number above the reservation tries synchronously, and fails the journal if it must.
+      this.o.onWarning(`journal "${this.o.dir}": could not write ${hw.path} (${errorText(e)})`);
+    });
+  }
+
+  /** Exact marks for every session (what was handed out), then the file's state. */
+  #writeExactMarks(state: "closed" | "failed"): void {
+    const hw = this.#hw;
+    if (hw === undefined) return;
+    try {
+      for (const s of this.#sessionsById.values()) {
+        s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
+        hw.writeSync(s.hw, s.epoch, Math.max(s.nextSender - 1, s.failedOut), true);
+      }
+      hw.writeState(state);
+    } catch (e) {
+      this.o.onWarning(`journal "${this.o.dir}": could not write ${hw.path} (${errorText(e)})`);
+    }
+  }
+
   /** Creates the first segment of this run: header plus a session-open record per session, made durable. */
   async startSegment(): Promise<void> {
     const n = this.#segment + 1;
@@ -759,6 +909,21 @@ class JournalWriter {
     const b = this.#newBatch(n);
     this.#pending.push(b);
     this.#beginSegment(b, n);
+    // After the session table (which repeats what the segments say): the numbers the marks forbid.
+    for (const { s, floor, why } of this.#floors) {
+      this.o.onWarning(
+        `journal "${this.o.dir}": session ${s.key}: outbound MsgSeqNum ${s.nextSender}${
+          floor - 1 > s.nextSender ? `..${floor - 1}` : ""
+        } may have reached the counterparty but ${
+          floor - 1 > s.nextSender ? "are" : "is"
+        } not in the journal (${why}); the session resumes at ${floor} and gap-fills ${
+          floor - 1 > s.nextSender ? "them" : "it"
+        } on resend instead of reusing ${floor - 1 > s.nextSender ? "them" : "it"}`,
+      );
+      s.nextSender = floor;
+      this.#frame(RecordType.SetSeq, DirCode.None, s, s.nextSender, s.nextTarget, -1, EMPTY);
+    }
+    this.#floors = [];
     try {
       await this.#drain();
     } catch (e) {
@@ -837,9 +1002,21 @@ class JournalWriter {
   }
 
   appendMessage(s: SessionState, dir: number, seq: number, bytes: Uint8Array): void | Promise<void> {
-    if (this.#failed) return rejected(this.#failed);
+    if (this.#failed) {
+      if (dir === DirCode.Out) this.#outAfterFailure(s, seq);
+      return rejected(this.#failed);
+    }
     this.#checkOpen(s);
     checkSeq(seq);
+    // The number must be reserved (synced) before the engine can write the message to the socket.
+    if (dir === DirCode.Out && seq > s.reserveAt) {
+      try {
+        this.#reserve(s, seq);
+      } catch (e) {
+        if (e === this.#failed) return rejected(this.#failed!);
+        throw e;
+      }
+    }
     if (bytes.length > MAX_PAYLOAD_BYTES) {
       throw new FixgError(
         "JOURNAL_RECORD_TOO_LARGE",
@@ -877,6 +1054,9 @@ class JournalWriter {
     s.nextSender = 1;
     s.nextTarget = 1;
     s.out.clear();
+    // The new epoch's numbers need a reservation of their own before the first one leaves.
+    s.reserveAt = 0;
+    s.failedOut = 0;
     this.#frame(RecordType.SeqReset, DirCode.None, s, 1, 1, nowMs, EMPTY);
     return this.#schedule();
   }
@@ -1113,6 +1293,18 @@ class JournalWriter {
     }
   }
 
+  /** An outbound message appended after a failure may still reach the wire: its number is recorded. */
+  #outAfterFailure(s: SessionState, seq: number): void {
+    if (!Number.isInteger(seq) || seq <= s.failedOut || seq < s.nextSender || seq > MAX_SEQ) return;
+    s.failedOut = seq;
+    const hw = this.#hw;
+    if (hw === undefined) return;
+    try {
+      s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
+      hw.writeSync(s.hw, s.epoch, Math.max(s.nextSender - 1, seq), true);
+    } catch { /* the failure was reported; the reservation still covers it */ }
+  }
+
   #fail(e: unknown): void {
     if (this.#failed) return;
     const file = `${this.o.dir}/${segmentFileName(this.#fileSegment)}`;
@@ -1132,6 +1324,8 @@ class JournalWriter {
     this.#written = [];
     this.#pending = [this.#newBatch(this.#segment)];
     this.o.onWarning(err.message);
+    // Every number appended so far may have been sent (batch, none): the next start must not reuse one.
+    this.#writeExactMarks("failed");
   }
 
   #newBatch(segment: number): Batch {
@@ -1289,6 +1483,12 @@ class JournalWriter {
     if (this.#failed === undefined && error === undefined) {
       this.#writeIndexSync(this.#segment, this.#segPos, this.#segIndex);
     }
+    // The journal holds every number handed out (or, failed, the marks say which): marks become exact.
+    if (this.#hw !== undefined) {
+      await this.#hw.idle();
+      this.#writeExactMarks(this.#failed === undefined && error === undefined ? "closed" : "failed");
+      this.closeHighWater();
+    }
     for (const s of this.#sessionsById.values()) s.handle = undefined;
     this.#lock.release();
     if (error !== undefined) throw error;
@@ -1305,7 +1505,22 @@ function newState(
   nextSender: number,
   nextTarget: number,
 ): SessionState {
-  return { id, key, epoch, creationMs, nextSender, nextTarget, out: new SeqIndex(), handle: undefined };
+  return {
+    id,
+    key,
+    epoch,
+    creationMs,
+    nextSender,
+    nextTarget,
+    out: new SeqIndex(),
+    handle: undefined,
+    hw: undefined,
+    reserved: 0,
+    reservedEpoch: 0,
+    reserveAt: 0,
+    reservedGen: 0,
+    failedOut: 0,
+  };
 }
 
 function checkSeq(seq: number): void {

@@ -139,7 +139,9 @@ Deno.test("a last segment cut to exactly its header is detected, with and withou
   const dir = await threeRuns();
   cut(`${dir}/${segmentFileName(3)}`, SEGMENT_HEADER_BYTES);
   await refused(dir, "0000000003.seg", /records from byte 64 on are missing/);
-  await repairedOpens(dir, "201/21");
+  // The records of the last run are lost, but its numbers reached the counterparty: the high-water
+  // marks of the clean close keep the session from reusing them.
+  await repairedOpens(dir, "301/21");
 
   // A crash image: no index for the last segment, only the session table tells.
   const live = await threeRuns();
