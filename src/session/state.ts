@@ -63,7 +63,7 @@ export interface SessionCore {
   /** TestReqID of our unanswered TestRequest. */
   testRequestId: string | undefined;
   testRequestSentMs: number;
-  /** TestRequests sent so far (makes TestReqIDs unique within the process's life of the session). */
+  /** TestRequests sent so far (for events; the TestReqID itself is always "TEST"). */
   testRequestCount: number;
   /** The application was told `logon` and not yet `logout`. */
   loggedOn: boolean;

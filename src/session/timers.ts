@@ -34,6 +34,9 @@ export function onTick(s: SessionState, out: Out, nowMs: number): void {
   }
 }
 
+/** The TestReqID (112) of every TestRequest we send. */
+export const TEST_REQ_ID = "TEST";
+
 function heartbeatCheck(s: SessionState, out: Out, nowMs: number): void {
   const hb = s.heartbeatIntervalMs;
   if (hb <= 0) return;
@@ -46,7 +49,9 @@ function heartbeatCheck(s: SessionState, out: Out, nowMs: number): void {
       return;
     }
   } else if (nowMs - s.lastReceivedMs >= delay) {
-    const id = `TEST${++s.testRequestCount}`;
+    // TestReqID "TEST", the QuickFIX family's choice (any text will do: the spec leaves it open).
+    s.testRequestCount++;
+    const id = TEST_REQ_ID;
     emitEvent(
       out,
       "info",

@@ -42,7 +42,7 @@ Deno.test("case 6: silence for HeartBtInt x 1.2 -> TestRequest; unanswered for a
   const t = loggedOn();
   assert.deepEqual(t.tickNext(), ["send admin 35=0|34=2"]);
   assert.equal(t.nowMs, T0 + 30_000);
-  assert.deepEqual(t.tickNext(), ["send admin 35=1|34=3|112=TEST1"]);
+  assert.deepEqual(t.tickNext(), ["send admin 35=1|34=3|112=TEST"]);
   assert.equal(t.nowMs, T0 + 36_000);
   assert.ok(t.lastEvents.includes("test-request"));
   assert.deepEqual(t.tickNext(), ["send admin 35=0|34=4"]);
@@ -56,17 +56,17 @@ Deno.test("case 6: silence for HeartBtInt x 1.2 -> TestRequest; unanswered for a
 Deno.test("case 6: the Heartbeat answering our TestRequest keeps the session", () => {
   const t = loggedOn();
   t.nowMs = T0 + 36_000;
-  assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=2|112=TEST1"]);
+  assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=2|112=TEST"]);
   t.nowMs = T0 + 40_000;
-  assert.deepEqual(t.recv("35=0|34=2|112=TEST1"), ["persist-inbound 2"]);
+  assert.deepEqual(t.recv("35=0|34=2|112=TEST"), ["persist-inbound 2"]);
   assert.equal(t.state.testRequestId, undefined);
   assert.equal(t.nextTickMs, T0 + 66_000, "our heartbeat is next (TestRequest sent at 36 s)");
   t.nowMs = T0 + 71_999;
   assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=0|34=3"]);
   assert.equal(t.phase, "active");
-  // A second silence gets a new TestReqID.
+  // A second silence: another TestRequest (the same TestReqID, as QuickFIX).
   t.nowMs = T0 + 40_000 + 36_000;
-  assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=4|112=TEST2"]);
+  assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=4|112=TEST"]);
 });
 
 Deno.test("testRequestDelayFactor and HeartBtInt=0", () => {
@@ -74,7 +74,7 @@ Deno.test("testRequestDelayFactor and HeartBtInt=0", () => {
   t.nowMs = T0 + 30_000;
   t.input({ kind: "tick" });
   assert.equal(t.nextTickMs, T0 + 45_000);
-  assert.deepEqual(t.tickNext(), ["send admin 35=1|34=3|112=TEST1"]);
+  assert.deepEqual(t.tickNext(), ["send admin 35=1|34=3|112=TEST"]);
   const u = new Transcript();
   u.logonAcceptor("35=A|34=1|98=0|108=0");
   assert.equal(u.nextTickMs, undefined, "no heartbeats at HeartBtInt=0");

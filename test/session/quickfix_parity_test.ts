@@ -249,3 +249,13 @@ Deno.test("issue 13.5: FIX 4.0 and 4.1 Rejects (no 371/372/373 in the dictionary
     );
   }
 });
+
+Deno.test("issue 13.11: the TestReqID of our TestRequest is QuickFIX's 'TEST', every time", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor("35=A|34=1|98=0|108=6");
+  t.nowMs = T0 + 7_200;
+  assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=2|112=TEST"]);
+  assert.deepEqual(t.recv("35=0|34=2|112=TEST"), ["persist-inbound 2"]);
+  t.nowMs += 7_200;
+  assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=3|112=TEST"]);
+});
