@@ -36,10 +36,11 @@ const YIELD_CPU_ABOVE_US = 40;
 /**
  * Waits until epoch-µs deadlines precisely, without blocking the event loop: sleep in libc `usleep` on FFI's
  * blocking thread pool until shortly before the deadline, then spin to the exact time. The spin yields to the
- * event loop every turn (responses keep being read) and gives the CPU away with `sched_yield` while more
- * than 40 µs are left, so a counterparty pinned to the same CPU runs. How long before the deadline the
- * sleep ends (the margin) adapts to how late usleep's completion reaches the event loop on this machine:
- * the largest recent overshoot plus 50 µs, within 150 µs..3 ms. Without FFI it falls back to setTimeout.
+ * event loop every turn (responses keep being read); with `yieldCpu` (the bench sets it when the simulator
+ * child is pinned to the generator's CPUs) it also gives the CPU away with `sched_yield` while more than
+ * 40 µs are left, so the counterparty on the same CPU runs. How long before the deadline the sleep ends (the
+ * margin) adapts to how late usleep's completion reaches the event loop on this machine: the 90th percentile
+ * of the last 64 oversleeps plus 50 µs, within 150 µs..3 ms. Without FFI it falls back to setTimeout.
  */
 export class PreciseSleeper {
   #lib: Deno.DynamicLibrary<typeof LIBC> | undefined;
@@ -47,10 +48,14 @@ export class PreciseSleeper {
   readonly method: "usleep+spin" | "setTimeout+spin";
   /** Current margin, µs. */
   #marginUs = 400;
-  /** Decaying maximum of recent oversleeps of the sleep stage, µs. */
-  #overshootUs = 0;
+  /** Recent oversleeps of the sleep stage, µs (a ring of 64). */
+  #recent = new Float64Array(64);
+  #recentAt = 0;
+  /** Give the CPU away (sched_yield) while spinning with time to spare. */
+  readonly #yieldCpu: boolean;
 
-  constructor() {
+  constructor(options: { yieldCpu?: boolean } = {}) {
+    this.#yieldCpu = options.yieldCpu ?? false;
     try {
       if (Deno.build.os === "linux" && Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
         this.#lib = Deno.dlopen("libc.so.6", LIBC);
@@ -80,16 +85,26 @@ export class PreciseSleeper {
     // The last stretch: turns of the event loop (responses keep flowing) until the deadline, giving the CPU
     // to whoever else is runnable on it while there is time.
     while (left > 0) {
-      if (left > YIELD_CPU_ABOVE_US && this.#lib !== undefined) this.#lib.symbols.sched_yield();
+      if (this.#yieldCpu && left > YIELD_CPU_ABOVE_US && this.#lib !== undefined) {
+        this.#lib.symbols.sched_yield();
+      }
       await yieldToLoop();
       left = deadlineUs - nowUs();
     }
   }
 
-  /** Adapts the margin to the sleep stage's oversleep (decaying maximum, so one stall does not stick). */
+  /**
+   * Adapts the margin to the sleep stage's oversleep: the 90th percentile of the last 64 plus 50 µs, so the
+   * usual lateness of usleep's completion is absorbed while a rare stall (another process took the CPU) does
+   * not turn every wait into a long spin.
+   */
   #learn(overshootUs: number): void {
-    this.#overshootUs = Math.max(overshootUs, this.#overshootUs * 0.98);
-    this.#marginUs = Math.min(MARGIN_MAX_US, Math.max(MARGIN_MIN_US, this.#overshootUs + 50));
+    this.#recent[this.#recentAt++ & 63] = Math.max(0, overshootUs);
+    if ((this.#recentAt & 7) !== 0) return;
+    const n = Math.min(this.#recentAt, 64);
+    const sorted = this.#recent.slice(0, n).sort();
+    const p90 = sorted[Math.min(n - 1, Math.floor(n * 0.9))]!;
+    this.#marginUs = Math.min(MARGIN_MAX_US, Math.max(MARGIN_MIN_US, p90 + 50));
   }
 
   /** Releases the library handle. */

@@ -234,7 +234,7 @@ async function addFloor(
   shape: LoadShape & { kind: "rate" | "ping-pong" },
   notes: string[],
 ): Promise<void> {
-  const sleeper = new PreciseSleeper();
+  const sleeper = new PreciseSleeper({ yieldCpu: o.cpus !== undefined });
   try {
     const seconds = Math.min(o.durationSec, FLOOR_MAX_SEC);
     const bytes = Math.round(outcome.meanRequestBytes ?? 200);
@@ -371,7 +371,8 @@ async function runSessions(
     });
     sessions.push(s);
   }
-  const sleeper = new PreciseSleeper();
+  // Sharing its CPUs with the simulator child, the pacer's spin gives the CPU away while it has time to spare.
+  const sleeper = new PreciseSleeper({ yieldCpu: o.cpus !== undefined && o.target === undefined });
   let housekeeping: ReturnType<typeof setInterval> | undefined;
   let linksStopped = false;
   try {
