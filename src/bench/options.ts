@@ -175,6 +175,7 @@ export const BENCH_FILE_SCHEMA: Schema = {
     rcvbuf: { type: "string" },
     sndbuf: { type: "string" },
     lockBuffers: { type: "bool" },
+    floor: { type: "bool" },
   },
 };
 
@@ -356,6 +357,7 @@ export async function loadBenchFile(
   if (o.echo !== undefined) flags.echo = o.echo as boolean;
   if (o.validate !== undefined) flags.validate = o.validate as boolean;
   if (o.lockBuffers !== undefined) flags.lockBuffers = o.lockBuffers as boolean;
+  if (o.floor !== undefined) flags.floor = o.floor as boolean;
   if (o.noDelay !== undefined) flags.delay = !(o.noDelay as boolean);
   const out: { flags: BenchFlags; mix?: LoadMix; symbols?: LoadSymbol[] } = { flags };
   if (o.mix !== undefined) {
