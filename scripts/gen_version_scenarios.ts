@@ -100,8 +100,9 @@ interface Helpers {
   /** The Logon fields after MsgType/header: 98, 108, [141], [1137]. */
   logonBody: string;
   /** Header for a client message with MsgSeqNum n (34, 49, 52, 56 in ascending order). */
-  ours: (type: string, n: number, extra?: string) => string;
-  theirs: (type: string, n: number, extra?: string) => string;
+  /** A message with MsgSeqNum n: body fields, then extra header fields ("43=Y", "122=<TIME>"). */
+  ours: (type: string, n: number, body?: string, ...extra: string[]) => string;
+  theirs: (type: string, n: number, body?: string, ...extra: string[]) => string;
   order: string;
 }
 
