@@ -191,6 +191,7 @@ export function limitsFor(config: FixgConfig): Partial<PreLogonLimits> {
   if (l.logonTimeoutSec !== undefined) out.logonTimeoutMs = Math.round(l.logonTimeoutSec * 1000);
   if (l.maxPendingConnections !== undefined) out.maxPending = l.maxPendingConnections;
   if (l.maxPendingPerAddress !== undefined) out.maxPendingPerAddress = l.maxPendingPerAddress;
+  if (l.acceptWatchdogSec !== undefined) out.acceptWatchdogMs = Math.round(l.acceptWatchdogSec * 1000);
   return out;
 }
 

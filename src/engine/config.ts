@@ -180,6 +180,7 @@ export const LIMITS_FIELDS: Record<string, Schema> = {
   logonTimeoutSec: { type: "number", min: 0.01, max: 3600 },
   maxPendingConnections: { type: "int", min: 1 },
   maxPendingPerAddress: { type: "int", min: 1 },
+  acceptWatchdogSec: { type: "number", min: 0, max: 3600 },
 };
 
 /** The whole file. Sections other helpers' features add (admin, tuning...) are listed here too. */
@@ -274,6 +275,7 @@ export interface FixgConfig {
     logonTimeoutSec?: number;
     maxPendingConnections?: number;
     maxPendingPerAddress?: number;
+    acceptWatchdogSec?: number;
   };
   /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
   reload: { watch: boolean };

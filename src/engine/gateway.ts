@@ -217,6 +217,8 @@ export interface PreLogonLimits {
   maxPending: number;
   /** Connections not logged on yet from one source address. */
   maxPendingPerAddress: number;
+  /** TLS: how often a listener that took no connection meanwhile is checked to still accept, ms (0 = off). */
+  acceptWatchdogMs: number;
 }
 
 /** Default pre-logon limits. */
@@ -225,6 +227,7 @@ export const DEFAULT_PRELOGON_LIMITS: PreLogonLimits = {
   logonTimeoutMs: 10_000,
   maxPending: 256,
   maxPendingPerAddress: 16,
+  acceptWatchdogMs: 5000,
 };
 
 /** Something that keeps the gateway from working as it should (shown by /health). */
@@ -570,7 +573,7 @@ export class Gateway {
     for (const a of this.#acceptors) {
       const m = a.tlsMaterial;
       let l: Listener;
-      const where = `acceptor ${a.host}:${a.port}`;
+      let where = `acceptor ${a.host}:${a.port}`;
       const acceptError = (why: string) => {
         this.#acceptErrors++;
         this.#raise(where, `${where} cannot accept connections: ${why}`);
@@ -585,6 +588,7 @@ export class Gateway {
           handshakeTimeoutMs: this.#limits.handshakeTimeoutMs,
           admit: (host) => this.#admit(host),
           onLimit: (addr) => this.#limitRefused(addr),
+          watchdogMs: this.#limits.acceptWatchdogMs,
           onAcceptError: acceptError,
           onAcceptOk: acceptOk,
         });
@@ -600,6 +604,7 @@ export class Gateway {
         );
       }
       this.#listeners.push(l);
+      where = `acceptor ${l.hostname}:${l.port}`;
       this.logger.info("listen", `acceptor listening on ${l.hostname}:${l.port}`, undefined, {
         sessions: a.sessions.map((s) => sessionKey(s.config.id)).join(","),
       });

@@ -283,8 +283,8 @@ export async function listenTlsNode(
   const rawOf = (sock: tls.TLSSocket) => raw.get((sock as unknown as { _parent?: object })._parent ?? sock);
   let current = material;
   let lastConnectionMs = Date.now();
-  let probePort = -1;
-  let probeSeen = false;
+  // Loopback connections by client port, for a moment: how the watchdog recognises its own probe.
+  const loopback = new Map<number, RawSocket>();
   const make = (): tls.Server => {
     const server = tls.createServer({
       ...secureOptions(current),
@@ -306,12 +306,12 @@ export async function listenTlsNode(
       lastConnectionMs = Date.now();
       const host = (s.remoteAddress ?? "?").replace(/^::ffff:/, "");
       const addr = `${host}:${s.remotePort ?? 0}`;
-      if (s.remotePort === probePort) {
-        // Our own liveness probe: the accept loop works.
-        probeSeen = true;
-        raw.set(s, { addr, release: () => {}, silent: true });
-        s.destroy();
-        return;
+      if (host === "127.0.0.1" || host === "::1") {
+        const port = s.remotePort ?? 0;
+        loopback.set(port, s);
+        s.once("close", () => {
+          if (loopback.get(port) === s) loopback.delete(port);
+        });
       }
       let release: () => void = () => {};
       if (options.admit) {
@@ -379,11 +379,22 @@ export async function listenTlsNode(
         options.onAcceptError?.(`watchdog cannot connect: ${e instanceof Error ? e.message : e}`, false);
         return;
       }
-      probeSeen = false;
-      probePort = (c.localAddr as Deno.NetAddr).port;
+      const probePort = (c.localAddr as Deno.NetAddr).port;
       const until = Date.now() + 1000;
-      while (!probeSeen && Date.now() < until && !closed) await new Promise((r) => setTimeout(r, 20));
-      if (probeSeen || closed) {
+      while (!loopback.has(probePort) && Date.now() < until && !closed) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const mine = loopback.get(probePort);
+      if (mine || closed) {
+        // Our own connection came through: the listener accepts. It is no client: no slot, no log line.
+        if (mine) {
+          const r = raw.get(mine);
+          if (r) {
+            r.silent = true;
+            r.release();
+          }
+          mine.destroy();
+        }
         options.onAcceptOk?.();
         return;
       }
@@ -400,7 +411,6 @@ export async function listenTlsNode(
         options.onAcceptError?.(`listening again failed: ${e instanceof Error ? e.message : e}`, false);
       }
     } finally {
-      probePort = -1;
       try {
         c?.close();
       } catch {
