@@ -7,3 +7,4 @@ export { FIXG_LAUNCHER, SimulatorChild, type SimulatorChildOptions } from "./chi
 export { BenchLink } from "./link.ts";
 export { EchoTracker, type RequestSource } from "./echo_tracker.ts";
 export { nowUs, PreciseSleeper } from "./clock.ts";
+export { buildCEcho, type FloorOptions, type FloorResult, measureFloor } from "./floor.ts";
