@@ -82,3 +82,36 @@ Deno.test("bench --echo without --target is a usage error", async () => {
     "fixg: --echo needs --target HOST:PORT of an echo acceptor (e.g. `fixg run --acceptor --app echo`): the simulator the bench starts without --target does not echo",
   );
 });
+
+Deno.test("a file that cannot be written after the run does not stop the others; the caller still has the report", async () => {
+  const { defaultLpConfig } = await import("../../src/app/lp/mod.ts");
+  const { startLoopbackSimulator } = await import("../../src/engine/lp_host.ts");
+  const { resolveBenchOptions, runBench, writeBenchOutputs } = await import("../../src/bench/mod.ts");
+  const sim = await startLoopbackSimulator(defaultLpConfig());
+  const dir = await Deno.makeTempDir({ prefix: "fixg-bench-out-" });
+  try {
+    const o = await resolveBenchOptions({
+      target: `127.0.0.1:${sim.port}`,
+      burst: "50",
+      warmup: "0",
+      progress: false,
+      json: `${dir}/gone/r.json`,
+      html: `${dir}/r.html`,
+    });
+    const outcome = await runBench(o);
+    const out = await writeBenchOutputs(outcome, o);
+    assert.deepEqual(out.lines, [`html: ${dir}/r.html`]);
+    assert.equal(out.errors.length, 1);
+    assert.match(out.errors[0]!, /^Cannot write the JSON report ".*\/gone\/r\.json": /);
+    assert.ok((await Deno.stat(`${dir}/r.html`)).size > 1000);
+    const json = await writeBenchOutputs(outcome, {
+      jsonFile: "-",
+      htmlFile: undefined,
+      histogramFile: undefined,
+    });
+    assert.equal(JSON.parse(json.stdout!).requests.sent, 50);
+  } finally {
+    await sim.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
