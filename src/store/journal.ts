@@ -202,6 +202,10 @@ interface SessionState {
   reserveAt: number;
   /** Generation of the newest reservation known synced. */
   reservedGen: number;
+  /** Numbers reserved at a time: seqReserve, doubled (up to 16x) while synchronous bursts outrun the background. */
+  reserveBlock: number;
+  /** performance.now() of the last synchronous reservation. */
+  lastSyncReserveMs: number;
   /** Highest outbound number appended after the journal failed (the engine may still have sent it). */
   failedOut: number;
 }
@@ -848,9 +852,17 @@ class JournalWriter {
     }
     s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
     const slot = s.hw;
-    const r = this.o.seqReserve;
+    if (s.reserveBlock === 0) s.reserveBlock = this.o.seqReserve;
     if (s.reservedEpoch !== s.epoch || seq > s.reserved) {
-      // Not covered: wait for a synchronous reservation (rare: the background one was too slow).
+      // Not covered: wait for a synchronous reservation (rare: the background one was too slow). A
+      // burst that outruns the background reservations (one task appending thousands of messages)
+      // gets larger blocks, so it pays one fdatasync per block, not per seqReserve numbers.
+      const now = performance.now();
+      if (s.reservedEpoch === s.epoch && now - s.lastSyncReserveMs < 1000) {
+        s.reserveBlock = Math.min(s.reserveBlock * 2, this.o.seqReserve * 16);
+      }
+      s.lastSyncReserveMs = now;
+      const r = s.reserveBlock;
       const mark = Math.min(seq - 1 + r, MAX_SEQ);
       try {
         s.reservedGen = hw.writeSync(slot, s.epoch, mark, false);
@@ -866,6 +878,7 @@ class JournalWriter {
     // Half the block used: reserve the next one in the background.
     s.reserveAt = s.reserved;
     if (slot.asyncSlot >= 0) return;
+    const r = s.reserveBlock;
     const epoch = s.epoch;
     const mark = Math.min(seq + r, MAX_SEQ);
     hw.writeAsync(slot, epoch, mark).then((g) => {
@@ -1519,6 +1532,8 @@ function newState(
     reservedEpoch: 0,
     reserveAt: 0,
     reservedGen: 0,
+    reserveBlock: 0,
+    lastSyncReserveMs: -Infinity,
     failedOut: 0,
   };
 }
