@@ -75,6 +75,8 @@ export interface FloorOptions {
   sleeper: PreciseSleeper;
   /** Force the Deno echo (tests). */
   server?: "c" | "deno";
+  /** Record into this histogram (ns) too, e.g. to merge the floor measured before and after the FIX load. */
+  into?: LatencyHistogram;
 }
 
 /** What was measured. */
@@ -201,7 +203,10 @@ export async function measureFloor(o: FloorOptions): Promise<FloorResult> {
         while (received >= bytes && head < stamps.length) {
           received -= bytes;
           const from = stamps[head++]!;
-          if (measuring && from > 0) hist.record((at - from) * 1000);
+          if (measuring && from > 0) {
+            hist.record((at - from) * 1000);
+            o.into?.record((at - from) * 1000);
+          }
         }
         if (head === stamps.length && waiter !== undefined) {
           const w = waiter;

@@ -15,7 +15,9 @@ import {
   type LoadCounters,
   LoadGenerator,
 } from "../app/load/mod.ts";
+import { encodeMessage, Encoder } from "../codec/encoder.ts";
 import type { MessageView } from "../codec/mod.ts";
+import { Tag } from "../codec/tags.ts";
 import { FixgError } from "../errors.ts";
 import { latencyParts, type MeasureHistograms } from "../report/build.ts";
 import { formatCount, formatMicros } from "../report/format.ts";
@@ -196,6 +198,13 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       host = o.target.host;
       port = o.target.port;
     }
+    // The floor is measured in two halves, before and after the FIX load, so a change in the machine's load
+    // during the run weighs on both alike.
+    const floorShape = o.shape.kind === "rate" || o.shape.kind === "ping-pong" ? o.shape : undefined;
+    const floor = o.floor && child !== undefined && floorShape !== undefined
+      ? new FloorRun(o, floorShape)
+      : undefined;
+    await floor?.half(notes);
     const outcome = await runSessions(o, { host, port }, effects, notes, hooks, () => {
       if (child !== undefined) childPlacement = { role: "simulator", pid: child.pid, cpus: child.cpus() };
     });
@@ -209,12 +218,9 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
       }
     }
     if (childPlacement !== undefined) outcome.report.processes.push(childPlacement);
-    const shape = o.shape;
-    if (
-      o.floor && o.target === undefined && hooks.signal?.aborted !== true &&
-      (shape.kind === "rate" || shape.kind === "ping-pong")
-    ) {
-      await addFloor(outcome, o, shape, notes);
+    if (floor !== undefined && hooks.signal?.aborted !== true) {
+      await floor.half(notes);
+      floor.addTo(outcome);
     }
     placementNote(outcome.report.processes, o, notes);
     if (notes.length > 0) outcome.report.notes = notes;
@@ -224,47 +230,101 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
   }
 }
 
-/** The floor's measured seconds: the run's duration, at most this. */
+/** The floor's measured seconds (two halves): the run's duration, at most this. */
 export const FLOOR_MAX_SEC = 2;
 
-/** Measures the raw TCP echo floor at the run's pacing and placement and puts it, with fixg's ratio, in the report. */
-async function addFloor(
-  outcome: BenchOutcome,
-  o: BenchOptions,
-  shape: LoadShape & { kind: "rate" | "ping-pong" },
-  notes: string[],
-): Promise<void> {
-  const sleeper = new PreciseSleeper({ yieldCpu: o.cpus !== undefined });
-  try {
-    const seconds = Math.min(o.durationSec, FLOOR_MAX_SEC);
-    const bytes = Math.round(outcome.meanRequestBytes ?? 200);
-    const f = await measureFloor({
-      mode: shape.kind,
-      ...(shape.kind === "rate" ? { ratePerSec: shape.ratePerSec } : {}),
-      seconds,
-      warmupSec: Math.min(0.3, o.warmupSec),
-      bytes,
-      ...(o.cpus === undefined ? {} : { cpus: o.cpus }),
-      sleeper,
-    });
+/**
+ * The mean encoded size of the requests the run sends, bytes: 256 requests of the same mix, symbols and seed,
+ * with the session header the bench's sessions write (CompIDs, a 4-digit MsgSeqNum, SendingTime).
+ */
+export function meanRequestSize(o: BenchOptions): number {
+  const g = new LoadGenerator({
+    sessions: 1,
+    mix: o.echo ? { newOrder: 1, cancel: 0, replace: 0, marketData: 0 } : o.mix,
+    symbols: o.symbols,
+    seed: o.seed,
+    idPrefix: "abcde0.",
+  });
+  const enc = new Encoder();
+  let total = 0;
+  const n = 256;
+  const t0 = Date.now() * 1000;
+  for (let i = 0; i < n; i++) {
+    const m = g.next(0, t0 + i)!;
+    const header: Array<[number, string]> = [
+      [Tag.SenderCompID, o.senderCompId],
+      [Tag.TargetCompID, o.targetCompId],
+      [Tag.MsgSeqNum, String(1000 + i)],
+      [Tag.SendingTime, "20260101-00:00:00.000"],
+    ];
+    total +=
+      encodeMessage(enc, o.beginString, { msgType: m.msgType, fields: [...header, ...m.fields] }).length;
+  }
+  return Math.round(total / n);
+}
+
+/**
+ * The raw TCP echo floor at the run's pacing and placement, measured in two halves (before and after the FIX
+ * load, each half the floor's seconds), put in the report with fixg's ratio to it.
+ */
+class FloorRun {
+  readonly #o: BenchOptions;
+  readonly #shape: LoadShape & { kind: "rate" | "ping-pong" };
+  readonly #hist = new LatencyHistogram({ unit: "ns" });
+  readonly #seconds: number;
+  #server: "c" | "deno" | undefined;
+  #bytes = 0;
+  #failed = false;
+
+  constructor(o: BenchOptions, shape: LoadShape & { kind: "rate" | "ping-pong" }) {
+    this.#o = o;
+    this.#shape = shape;
+    this.#seconds = Math.min(o.durationSec, FLOOR_MAX_SEC);
+  }
+
+  /** Measures one half (the echo size: the mean encoded size of the run's requests, computed once). */
+  async half(notes: string[]): Promise<void> {
+    if (this.#failed) return;
+    const sleeper = new PreciseSleeper({ yieldCpu: this.#o.cpus !== undefined });
+    try {
+      if (this.#bytes === 0) this.#bytes = meanRequestSize(this.#o);
+      const f = await measureFloor({
+        mode: this.#shape.kind,
+        ...(this.#shape.kind === "rate" ? { ratePerSec: this.#shape.ratePerSec } : {}),
+        seconds: this.#seconds / 2,
+        warmupSec: Math.min(0.2, this.#o.warmupSec),
+        bytes: this.#bytes,
+        ...(this.#o.cpus === undefined ? {} : { cpus: this.#o.cpus }),
+        sleeper,
+        into: this.#hist,
+      });
+      this.#server = f.server;
+    } catch (e) {
+      this.#failed = true;
+      notes.push(`floor: not measured: ${e instanceof Error ? e.message : e}`);
+    } finally {
+      sleeper.close();
+    }
+  }
+
+  /** Puts the floor and fixg's ratio to it in the report. */
+  addTo(outcome: BenchOutcome): void {
+    if (this.#failed || this.#server === undefined || this.#hist.count === 0) return;
+    const latency = this.#hist.summary();
     const ack = outcome.report.latency.orderToAck;
     const ratio = (a: number | undefined, b: number) =>
       a === undefined || !(b > 0) ? 0 : Math.round((a / b) * 100) / 100;
     outcome.report.floor = {
-      server: f.server,
-      bytes,
-      mode: shape.kind,
-      ...(shape.kind === "rate" ? { ratePerSec: shape.ratePerSec } : {}),
-      durationSec: seconds,
-      cpus: f.cpus,
-      latency: f.latency,
-      ratioP50: ratio(ack?.p50Us, f.latency.p50Us),
-      ratioP99: ratio(ack?.p99Us, f.latency.p99Us),
+      server: this.#server,
+      bytes: this.#bytes,
+      mode: this.#shape.kind,
+      ...(this.#shape.kind === "rate" ? { ratePerSec: this.#shape.ratePerSec } : {}),
+      durationSec: this.#seconds,
+      cpus: this.#o.cpus === undefined ? [] : [...this.#o.cpus],
+      latency,
+      ratioP50: ratio(ack?.p50Us, latency.p50Us),
+      ratioP99: ratio(ack?.p99Us, latency.p99Us),
     };
-  } catch (e) {
-    notes.push(`floor: not measured: ${e instanceof Error ? e.message : e}`);
-  } finally {
-    sleeper.close();
   }
 }
 

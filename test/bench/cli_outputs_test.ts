@@ -57,7 +57,7 @@ Deno.test("bench: every output path is checked before the load starts (exit 2, n
   }
 });
 
-Deno.test("bench --json - prints the JSON report alone on stdout; --json FILE still writes the file", async () => {
+Deno.test("bench --json - prints the JSON report alone on stdout and the summary on stderr", async () => {
   const run = await fixg("bench", ...SHORT, "--json", "-");
   assert.equal(run.code, 0, run.stderr);
   const report = JSON.parse(run.stdout);
