@@ -10,7 +10,6 @@
  *   any phase -> (disconnected input, protocol error, timeout) disconnected.
  */
 import type { SeqNums } from "../store/types.ts";
-import { requestResend } from "./gap.ts";
 import { onAcceptorLogon, onConnected, onInitiatorLogonReply, startReset } from "./logon.ts";
 import { startLogout } from "./logout.ts";
 import { emitSend, encodeSequenceReset } from "./messages.ts";
@@ -66,13 +65,6 @@ export function stepInto(s: SessionState, input: Input, nowMs: number, out: Acti
       if (isLoggedOn(s)) {
         onResendMessages(s, out, nowMs, input.begin, input.end, input.messages);
         afterInbound(s, out, nowMs);
-        const ours = s.resendRequested;
-        if (s.reRequestAfterServing && s.pendingResend === undefined) {
-          s.reRequestAfterServing = false;
-          if (ours !== undefined && s.nextTargetSeq <= ours.end) {
-            requestResend(s, out, nowMs, s.nextTargetSeq, ours.end);
-          }
-        }
         flushOutbound(s, out, nowMs);
       } else {
         s.pendingResend = undefined;

@@ -112,9 +112,10 @@ function onTooHigh(
     const begin = view.getInt(Tag.BeginSeqNo);
     const end = view.getInt(Tag.EndSeqNo);
     if (begin !== undefined && begin >= 0 && end !== undefined && end >= 0) {
-      // Serve theirs now; ours goes out once the answer is sent (checkResendProgress after resend-messages),
-      // and an outstanding one of ours is asked again for what is still missing (case 20).
-      if (s.resendRequested !== undefined) s.reRequestAfterServing = true;
+      // Serve theirs now and hold its number as served (consumed once the gap before it is filled).
+      // Without a request of ours, ours goes out once the answer is sent (checkResendProgress after
+      // resend-messages); an outstanding one of ours stays as it is, not sent again (case 20, as the
+      // QuickFIX family: the counterparty answers it after its own request is served).
       queueInbound(s, out, view, seq, true);
       emitEvent(out, "warn", "gap", `MsgSeqNum too high, expecting ${s.nextTargetSeq} but received ${seq}`, {
         expected: s.nextTargetSeq,
@@ -128,7 +129,10 @@ function onTooHigh(
   onSeqTooHigh(s, out, nowMs, view, seq, false);
 }
 
-/** A message below the expected number: a possible duplicate is checked and ignored (2e–2g), else 2c. */
+/**
+ * A message below the expected number: a possible duplicate is checked and ignored (2e–2g); a Logout is
+ * answered whatever its number, as the QuickFIX family does (the session ends either way); else 2c.
+ */
 function onTooLow(
   s: LoggedOnState,
   out: Out,
@@ -154,6 +158,11 @@ function onTooLow(
         expected: s.nextTargetSeq,
       },
     );
+    return;
+  }
+  if (msgType === MsgType.Logout) {
+    emitEvent(out, "warn", "seq-too-low", `Logout with MsgSeqNum ${seq} below the expected ${s.nextTargetSeq}`);
+    onLogoutReceived(s, out, nowMs, view);
     return;
   }
   const text = seqTooLowText(s.nextTargetSeq, seq);

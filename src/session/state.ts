@@ -73,11 +73,6 @@ export interface SessionCore {
   ourLogonSeq: number;
   /** Our outstanding ResendRequest. */
   resendRequested: OutstandingResendRequest | undefined;
-  /**
-   * Case 20: we served the peer's ResendRequest while ours was outstanding; once the resend is out,
-   * ours is sent again for what is still missing (the peer may have dropped it while resending).
-   */
-  reRequestAfterServing: boolean;
   /** Messages beyond a gap, by MsgSeqNum. */
   readonly inboundQueue: Map<number, QueuedInbound>;
   /** A `resend` action is out and the engine's `resend-messages` answer has not come yet. */
@@ -214,7 +209,6 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     resetSent: false,
     ourLogonSeq: 0,
     resendRequested: undefined,
-    reRequestAfterServing: false,
     inboundQueue: new Map(),
     pendingResend: undefined,
     outboundQueue: [],

@@ -259,3 +259,47 @@ Deno.test("issue 13.11: the TestReqID of our TestRequest is QuickFIX's 'TEST', e
   t.nowMs += 7_200;
   assert.deepEqual(t.input({ kind: "tick" }), ["send admin 35=1|34=3|112=TEST"]);
 });
+
+Deno.test("issue 13.7: simultaneous ResendRequests as QuickFIX's 20_SimultaneousResendRequest: ours is not sent again, Logout answered", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor();
+  const order = (clOrdId: string) => ({
+    msgType: "D",
+    fields: [[11, clOrdId], [21, "3"], [40, "1"], [54, "1"], [55, "INTC"], [
+      60,
+      "00000000-00:00:00",
+    ]] as Array<
+      [number, string]
+    >,
+  });
+  for (const seq of [2, 3]) {
+    assert.deepEqual(t.recv(`35=D|34=${seq}|11=ID|21=3|40=1|54=1|55=INTC|60=<TIME>`), [
+      `persist-inbound ${seq}`,
+      `deliver D ${seq}`,
+    ]);
+    t.send(order("ID")); // the echo
+  }
+  // 4..6 lost: we ask from 4.
+  assert.deepEqual(t.recv("35=0|34=7"), ["send admin 35=2|34=4|7=4|16=0"]);
+  // Its own ResendRequest (8) for 2..3, beyond our gap: served at once; ours is not sent again.
+  assert.deepEqual(t.recv("35=2|34=8|7=2|16=3"), [
+    "resend 2-3",
+    `send resend 35=D|34=2|43=Y|122=${ts(T0)}|11=ID|21=3|40=1|54=1|55=INTC|60=00000000-00:00:00`,
+    `send resend 35=D|34=3|43=Y|122=${ts(T0)}|11=ID|21=3|40=1|54=1|55=INTC|60=00000000-00:00:00`,
+  ]);
+  // The gap filled with possible duplicates; the queued Heartbeat (7) and ResendRequest (8) follow.
+  assert.deepEqual(t.recv("35=0|34=4|43=Y|122=<TIME>"), ["persist-inbound 4"]);
+  assert.deepEqual(t.recv("35=0|34=5|43=Y|122=<TIME>"), ["persist-inbound 5"]);
+  assert.deepEqual(t.recv("35=0|34=6|43=Y|122=<TIME>"), [
+    "persist-inbound 6",
+    "persist-inbound 7",
+    "persist-inbound 8",
+  ]);
+  assert.equal(t.state.resendRequested, undefined);
+  // Its Logout (it numbers it 7 again): answered with a Logout, as QuickFIX does for a Logout of any number.
+  assert.deepEqual(t.recv("35=5|34=7"), [
+    "send admin 35=5|34=5",
+    "disconnect Logout received",
+    "logout Logout received",
+  ]);
+});
