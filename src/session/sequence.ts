@@ -161,7 +161,12 @@ function onTooLow(
     return;
   }
   if (msgType === MsgType.Logout) {
-    emitEvent(out, "warn", "seq-too-low", `Logout with MsgSeqNum ${seq} below the expected ${s.nextTargetSeq}`);
+    emitEvent(
+      out,
+      "warn",
+      "seq-too-low",
+      `Logout with MsgSeqNum ${seq} below the expected ${s.nextTargetSeq}`,
+    );
     onLogoutReceived(s, out, nowMs, view);
     return;
   }
