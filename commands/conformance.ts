@@ -55,8 +55,9 @@ export function registerConformance(program: Command): void {
     .option("--quiet <ms>", "quiet period after a scenario in which extra messages are reported", "200")
     .option("--connect-timeout <ms>", "how long iCONNECT may take (initiator mode default 30000)")
     .option(
-      "--with <requirement...>",
-      "also run scenarios that need this outside the conversation (engine-stop: you stop the engine while they wait)",
+      "--with <requirement>",
+      "also run scenarios that need this outside the conversation (engine-stop: you stop the engine when prompted); repeat or comma-separate for several",
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), ...v.split(",").map((r) => r.trim())],
     )
     .option(
       "--strict",
@@ -123,6 +124,14 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
   const where = flags.initiator
     ? hostPort(flags.listen!, "--listen", true)
     : hostPort(flags.target!, "--target", false);
+  const granted = new Set(flags.with ?? []);
+  for (const r of granted) {
+    if (!KNOWN_REQUIREMENTS.has(r)) {
+      throw new ConfigError(
+        `--with: unknown requirement "${r}" (known: ${[...KNOWN_REQUIREMENTS].join(", ")})`,
+      );
+    }
+  }
   const json = flags.json === true;
   const progress = (s: string) => (json ? Deno.stderr : Deno.stdout).writeSync(encoder.encode(s));
 
@@ -146,14 +155,6 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
 
   const toRun: Scenario[] = [];
   const skipped: SkippedScenario[] = [];
-  const granted = new Set(flags.with ?? []);
-  for (const r of granted) {
-    if (!KNOWN_REQUIREMENTS.has(r)) {
-      throw new ConfigError(
-        `--with: unknown requirement "${r}" (known: ${[...KNOWN_REQUIREMENTS].join(", ")})`,
-      );
-    }
-  }
   for (const s of scenarios) {
     const missing = s.requires.filter((r) => !granted.has(r));
     if (missing.length > 0) {
@@ -198,7 +199,15 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
       if (timeoutMs !== undefined) options.timeoutMs = timeoutMs;
       if (quietMs !== undefined) options.quietMs = quietMs;
       if (connectTimeoutMs !== undefined) options.connectTimeoutMs = connectTimeoutMs;
-      if (flags.verbose) options.onTranscript = (e) => progress(transcriptLine(e) + "\n");
+      const prompt = s.requires.includes("engine-stop")
+        ? engineStopPrompt(s.timeoutMs ?? timeoutMs ?? 5000, (line) => progress(line))
+        : undefined;
+      if (flags.verbose || prompt) {
+        options.onTranscript = (e) => {
+          if (flags.verbose) progress(transcriptLine(e) + "\n");
+          prompt?.(e);
+        };
+      }
       const r = await runScenario(s, options);
       results.push(r);
       const verdict = r.passed ? "PASS" : "FAIL";
@@ -224,6 +233,22 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
   }
   if (json) console.log(JSON.stringify(jsonReport(mode, target, results, skipped), null, 2));
   return summary.failed > 0 ? 1 : 0;
+}
+
+/**
+ * For a scenario that needs the engine stopped while it waits: once the session is logged on (the first
+ * message received), one line asks the user to stop the engine under test.
+ */
+function engineStopPrompt(waitMs: number, write: (s: string) => void): (e: TranscriptEntry) => void {
+  let asked = false;
+  return (e) => {
+    if (asked || e.kind !== "received") return;
+    asked = true;
+    const wait = waitMs % 1000 === 0 ? `${waitMs / 1000} s` : `${waitMs} ms`;
+    write(
+      `\n    >>> logged on: stop the engine under test now (SIGTERM, or an operator Logout); waiting up to ${wait} for its Logout\n    `,
+    );
+  };
 }
 
 function transcriptLine(e: TranscriptEntry): string {
