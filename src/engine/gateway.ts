@@ -322,6 +322,16 @@ export class Gateway {
 
   /** What keeps the gateway from working as it should now (empty when healthy). */
   problems(): HealthProblem[] {
+    // A session whose store failed (a full disk) stopped sending for good: the gateway needs an operator.
+    const stopped = this.runners().filter((r) => r.counters.storeErrors > 0).length;
+    if (stopped > 0) {
+      this.#raise(
+        "store",
+        `journal write failed: ${stopped} session${
+          stopped === 1 ? "" : "s"
+        } stopped sending (see the store-error log line); free the disk and restart the gateway`,
+      );
+    }
     return [...this.#problems.values()];
   }
 

@@ -74,6 +74,10 @@ Deno.test("disk full under fsync batch: the gateway stops sending, and after a r
     logs.grep(/store-error.*No space left on device.*session stops sending/).length >= 1,
     logs.lines.join("\n"),
   );
+  // /health reports it (503 "degraded" with this problem).
+  assert.deepEqual(first.gw.problems().map((p) => p.text), [
+    "journal write failed: 1 session stopped sending (see the store-error log line); free the disk and restart the gateway",
+  ]);
   // Stopping reports the journal failure (its flush fails); the gateway is stopped all the same.
   await first.gw.stop().catch((e) => assert.match(String(e), /No space left on device/));
   await store.close();
