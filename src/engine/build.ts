@@ -192,6 +192,9 @@ export function limitsFor(config: FixgConfig): Partial<PreLogonLimits> {
   if (l.maxPendingConnections !== undefined) out.maxPending = l.maxPendingConnections;
   if (l.maxPendingPerAddress !== undefined) out.maxPendingPerAddress = l.maxPendingPerAddress;
   if (l.acceptWatchdogSec !== undefined) out.acceptWatchdogMs = Math.round(l.acceptWatchdogSec * 1000);
+  if (l.authFreeFailures !== undefined) out.authFreeFailures = l.authFreeFailures;
+  if (l.authMaxPenaltySec !== undefined) out.authMaxPenaltyMs = Math.round(l.authMaxPenaltySec * 1000);
+  if (l.maxConcurrentHashes !== undefined) out.maxConcurrentHashes = l.maxConcurrentHashes;
   return out;
 }
 

@@ -181,6 +181,9 @@ export const LIMITS_FIELDS: Record<string, Schema> = {
   maxPendingConnections: { type: "int", min: 1 },
   maxPendingPerAddress: { type: "int", min: 1 },
   acceptWatchdogSec: { type: "number", min: 0, max: 3600 },
+  authFreeFailures: { type: "int", min: 0 },
+  authMaxPenaltySec: { type: "number", min: 0 },
+  maxConcurrentHashes: { type: "int", min: 1, max: 64 },
 };
 
 /** The whole file. Sections other helpers' features add (admin, tuning...) are listed here too. */
@@ -276,6 +279,9 @@ export interface FixgConfig {
     maxPendingConnections?: number;
     maxPendingPerAddress?: number;
     acceptWatchdogSec?: number;
+    authFreeFailures?: number;
+    authMaxPenaltySec?: number;
+    maxConcurrentHashes?: number;
   };
   /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
   reload: { watch: boolean };

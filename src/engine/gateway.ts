@@ -15,6 +15,12 @@ import {
   type TlsListener,
   type TlsMaterial,
 } from "../ops/tls.ts";
+import {
+  AuthThrottle,
+  type AuthThrottleOptions,
+  DEFAULT_AUTH_THROTTLE,
+  HashGate,
+} from "../ops/auth_throttle.ts";
 import type { AuthDecision, UserDirectory } from "../ops/users.ts";
 import {
   findForLogon,
@@ -219,6 +225,12 @@ export interface PreLogonLimits {
   maxPendingPerAddress: number;
   /** TLS: how often a listener that took no connection meanwhile is checked to still accept, ms (0 = off). */
   acceptWatchdogMs: number;
+  /** Failed logons from one address before it is refused for a while (1 s, doubling per failure). */
+  authFreeFailures: number;
+  /** The longest such refusal, ms. */
+  authMaxPenaltyMs: number;
+  /** Password hashes (PBKDF2) computed at the same time at most. */
+  maxConcurrentHashes: number;
 }
 
 /** Default pre-logon limits. */
@@ -228,6 +240,9 @@ export const DEFAULT_PRELOGON_LIMITS: PreLogonLimits = {
   maxPending: 256,
   maxPendingPerAddress: 16,
   acceptWatchdogMs: 5000,
+  authFreeFailures: DEFAULT_AUTH_THROTTLE.freeFailures,
+  authMaxPenaltyMs: DEFAULT_AUTH_THROTTLE.maxPenaltyMs,
+  maxConcurrentHashes: 2,
 };
 
 /** Something that keeps the gateway from working as it should (shown by /health). */
@@ -278,6 +293,8 @@ export class Gateway {
   #socketTuning: SocketTuning | undefined;
   readonly #refusals = new Map<RefusalReason, number>();
   #limits: PreLogonLimits;
+  readonly #authThrottle: AuthThrottle;
+  readonly #hashGate: HashGate;
   #preLogon = 0;
   readonly #preLogonByHost = new Map<string, number>();
   readonly #problems = new Map<string, HealthProblem>();
@@ -298,6 +315,12 @@ export class Gateway {
       ...(options.firstLogonTimeoutMs !== undefined ? { logonTimeoutMs: options.firstLogonTimeoutMs } : {}),
       ...options.limits,
     };
+    this.#authThrottle = new AuthThrottle(this.#throttleOptions());
+    this.#hashGate = new HashGate(this.#limits.maxConcurrentHashes);
+  }
+
+  #throttleOptions(): Partial<AuthThrottleOptions> {
+    return { freeFailures: this.#limits.authFreeFailures, maxPenaltyMs: this.#limits.authMaxPenaltyMs };
   }
 
   /** The pre-logon limits in force. */
@@ -308,6 +331,8 @@ export class Gateway {
   /** New pre-logon limits (hot reload): new connections get them (the TLS handshake timeout at restart). */
   setLimits(l: Partial<PreLogonLimits>): void {
     this.#limits = { ...DEFAULT_PRELOGON_LIMITS, ...l };
+    this.#authThrottle.configure(this.#throttleOptions());
+    this.#hashGate.setMax(this.#limits.maxConcurrentHashes);
   }
 
   /** Connections accepted that have not logged on (or been closed) yet, TLS handshakes included. */
@@ -823,7 +848,13 @@ export class Gateway {
       return refuse(`HeartBtInt (108) ${hb} s is above the maximum ${maxHb} s`, "heartbeat", known);
     }
     const decision = await this.#authenticate(spec, key, first, conn, peer);
-    if (!decision.accept) return refuse(`not authorised: ${decision.reason}`, "authentication", known);
+    if (!decision.accept) {
+      return refuse(
+        `not authorised: ${decision.reason}`,
+        "throttled" in decision ? "throttled" : "authentication",
+        known,
+      );
+    }
     if (this.#stopping) {
       conn.close();
       return;
@@ -847,12 +878,30 @@ export class Gateway {
     logon: MessageView,
     conn: Connection,
     peer: ReturnType<TlsConnection["peerIdentity"]>,
-  ): Promise<AuthDecision> {
+  ): Promise<AuthDecision | { accept: false; reason: string; throttled: true }> {
     if (spec.authentication === "users") {
       const users = this.#opts.users;
       if (!users) return { accept: false, reason: "no users configured" };
-      const d = await users.check(logon, spec.allowedUsers);
-      if (!d.accept) return d;
+      // Failed passwords are throttled per address and per claimed user before any hashing, and the
+      // hashes that do run share a few slots, served round robin by address (src/ops/auth_throttle.ts).
+      const addr = conn.remoteHost.replace(/^::ffff:/, "");
+      const user = logon.getString(Tag.Username);
+      const v = this.#authThrottle.check(addr, user, this.#clock.nowMs());
+      if (!v.allowed) return { accept: false, reason: v.reason, throttled: true };
+      const d = await this.#hashGate.run(addr, () => {
+        // Failures of this address may have used up its allowance while it waited for a slot.
+        const again = this.#authThrottle.check(addr, user, this.#clock.nowMs());
+        if (!again.allowed) {
+          return Promise.resolve({ accept: false as const, reason: again.reason, throttled: true as const });
+        }
+        return users.check(logon, spec.allowedUsers);
+      });
+      if ("throttled" in d) return d;
+      if (!d.accept) {
+        this.#authThrottle.failure(addr, user, this.#clock.nowMs());
+        return d;
+      }
+      this.#authThrottle.success(addr, user, this.#clock.nowMs());
     }
     if (spec.logonHook) {
       const ctx: LogonContext = { key, remoteHost: conn.remoteHost };

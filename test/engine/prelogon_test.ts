@@ -42,8 +42,8 @@ Deno.test("wrong-password Logons on a '*' template create, register, count and j
 users:
   alice: { passwordHash: "${hash}" }
 sessions:
-  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW, authentication: users }
-  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: "*", authentication: users }
+  - { role: acceptor, port: 0, bindHost: "::", senderCompId: ISLD, targetCompId: TW, authentication: users }
+  - { role: acceptor, port: 0, bindHost: "::", senderCompId: ISLD, targetCompId: "*", authentication: users }
 `,
     { store, logger: logs.logger("info") },
   );
@@ -60,15 +60,15 @@ sessions:
     assert.equal(gw.runners().length, before.sessions);
     assert.equal(store.opened.length, before.opened, `journal opened ${store.opened.slice(before.opened)}`);
     assert.deepEqual(sessionLines(reg.render()), before.lines);
-    assert.match(reg.render(), /^fixg_prelogon_refused_total\{reason="authentication"\} 8$/m);
+    // Three failures are free, the fourth is hashed and earns a penalty: the rest are refused unhashed.
+    assert.match(reg.render(), /^fixg_prelogon_refused_total\{reason="authentication"\} 4$/m);
+    assert.match(reg.render(), /^fixg_prelogon_refused_total\{reason="throttled"\} 4$/m);
     assert.equal(logs.grep(/session-created/).length, 0);
-    // The right password creates the session, once.
-    const ok = await RawClient.connect(port);
-    await ok.send(logon("GOOD", "ISLD", `553=alice|554=${PASSWORD}`));
-    await waitFor(() => ok.frames.length === 1, "logon reply");
+    // The right password, from an address that is not being refused (IPv6 loopback), creates the session.
+    const ok = await timedLogon("::1", port, logon("GOOD", "ISLD", `553=alice|554=${PASSWORD}`));
+    assert.equal(ok.answered, true);
     assert.equal(gw.runners().length, before.sessions + 1);
     assert.deepEqual(store.opened.slice(before.opened), ["FIX.4.4:ISLD->GOOD"]);
-    ok.close();
   } finally {
     await gw.stop();
   }
@@ -193,6 +193,59 @@ sessions:
     assert.equal(gw.refusals().get("limit"), 16);
   } finally {
     for (const c of idle) c.close();
+    await gw.stop();
+  }
+});
+
+/** Logs on from `hostname` over raw TCP; resolves with the ms until the first byte of the answer (or null if closed). */
+async function timedLogon(hostname: string, port: number, bytes: Uint8Array): Promise<{ ms: number; answered: boolean }> {
+  const t0 = performance.now();
+  const c = await Deno.connect({ hostname, port });
+  try {
+    await c.write(bytes);
+    const n = await c.read(new Uint8Array(4096)).catch(() => null);
+    return { ms: performance.now() - t0, answered: n !== null && n > 0 };
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test("wrong-password flood from one address: hashes are bounded and served round robin, the address is throttled, a logon from another address answers within 1 s", async () => {
+  const hash = await hashPassword(PASSWORD, 100_000);
+  const logs = new LogCapture();
+  const { gw } = await startGateway(
+    `store: { type: memory }
+users:
+  alice: { passwordHash: "${hash}" }
+limits: { maxPendingPerAddress: 100, maxPendingConnections: 200, maxConcurrentHashes: 2, authFreeFailures: 3 }
+sessions:
+  - { role: acceptor, port: 0, bindHost: "::", senderCompId: ISLD, targetCompId: "*", authentication: users }
+`,
+    { logger: logs.logger("warn") },
+  );
+  try {
+    const port = gw.ports[0]!;
+    const flood = Array.from(
+      { length: 40 },
+      (_, i) => timedLogon("127.0.0.1", port, logon(`BAD${i}`, "ISLD", `553=alice|554=wrong${i}`)),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const legit = await timedLogon("::1", port, logon("GOOD", "ISLD", `553=alice|554=${PASSWORD}`));
+    assert.equal(legit.answered, true, "logged on");
+    assert.ok(legit.ms < 1000, `legitimate logon took ${legit.ms.toFixed(0)} ms`);
+    const bad = await Promise.all(flood);
+    assert.equal(bad.filter((b) => b.answered).length, 0);
+    const r = gw.refusals();
+    assert.equal(r.get("authentication")! + r.get("throttled")!, 40);
+    assert.ok(r.get("throttled")! >= 30, `throttled ${r.get("throttled")}: no hash computed for those`);
+    assert.match(
+      logs.grep(/"reason"|too many failed logons/)[0] ?? "",
+      /not authorised: too many failed logons from 127\.0\.0\.1; refused for 1 s/,
+    );
+    // The address stays refused (without hashing) for now.
+    const again = await timedLogon("127.0.0.1", port, logon("GOOD2", "ISLD", `553=alice|554=${PASSWORD}`));
+    assert.equal(again.answered, false);
+  } finally {
     await gw.stop();
   }
 });
