@@ -51,11 +51,15 @@ export function placeholderProblems(text: string): string[] {
   return out;
 }
 
-/** Replaces every `<TIME±n>` with the UTCTimestamp (milliseconds) of `nowMs` ± n seconds. */
-export function substituteTimes(text: string, nowMs: number): string {
+/**
+ * Replaces every `<TIME±n>` with the UTCTimestamp of `nowMs` ± n seconds: with milliseconds, or in
+ * whole seconds with `precision` "s" (strict mode: QuickFIX's runner writes `%Y%m%d-%H:%M:%S`, and
+ * its definitions' hand-written BodyLengths count on that).
+ */
+export function substituteTimes(text: string, nowMs: number, precision: "ms" | "s" = "ms"): string {
   return text.replace(TIME_PLACEHOLDER, (_m, sign: string | undefined, n: string | undefined) => {
     const offsetMs = n === undefined ? 0 : Number(n) * 1000 * (sign === "-" ? -1 : 1);
-    return formatTimestamp(nowMs + offsetMs, "ms");
+    return formatTimestamp(nowMs + offsetMs, precision);
   });
 }
 

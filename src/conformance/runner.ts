@@ -259,10 +259,11 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | typeof TIM
 
 /**
  * Builds the bytes an I line sends at `nowMs`: placeholders replaced, 9 and 10 filled in unless
- * verbatim (strict: only when the line has none, `completeMessageAsWritten`).
+ * verbatim (strict: times in whole seconds as the reference runner writes them, and 9 and 10 only
+ * when the line has none, `completeMessageAsWritten`).
  */
 export function renderSend(step: Extract<Step, { kind: "send" }>, nowMs: number, strict = false): Uint8Array {
-  const text = substituteTimes(step.text, nowMs);
+  const text = substituteTimes(step.text, nowMs, strict ? "s" : "ms");
   if (step.verbatim) return textBytes(text);
   const split = splitFields(text).fields;
   const fields = strict ? completeMessageAsWritten(split) : completeMessage(split);

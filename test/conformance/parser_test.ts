@@ -223,7 +223,7 @@ Deno.test("strict parsing takes I lines as written: fields that are not tag=valu
   assert.equal(step.kind, "send");
   if (step.kind !== "send") return;
   const out = readable(new TextDecoder("latin1").decode(renderSend(step, NOW, true)));
-  const body = "35=0|34=2|4garbled9=TW|52=20260115-09:30:00.250|56=ISLD|-1=HI|";
+  const body = "35=0|34=2|4garbled9=TW|52=20260115-09:30:00|56=ISLD|-1=HI|";
   assert.ok(out.startsWith(`8=FIX.4.2|9=${body.length}|${body}10=`), out);
   // E lines stay checked: an expected message must be tag=value.
   assert.throws(
@@ -232,10 +232,10 @@ Deno.test("strict parsing takes I lines as written: fields that are not tag=valu
   );
 });
 
-Deno.test("strict sending keeps a BodyLength and CheckSum written in the line (the reference runner's rule)", () => {
+Deno.test("strict sending keeps a BodyLength and CheckSum written in the line and writes <TIME> in seconds (the reference runner's rules)", () => {
   const step = sendStep("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|");
   const asWritten = readable(new TextDecoder("latin1").decode(renderSend(step, NOW, true)));
-  const body = "35=0|34=2|49=TW|52=20260115-09:30:00.250|56=ISLD|";
+  const body = "35=0|34=2|49=TW|52=20260115-09:30:00|56=ISLD|";
   assert.ok(asWritten.startsWith(`8=FIX.4.4|9=30|${body}10=`), asWritten);
   const bytes = new TextEncoder().encode(asWritten.replaceAll("|", "\x01"));
   assert.ok(asWritten.endsWith(`|10=${String(checksum(bytes, 0, bytes.length - 7)).padStart(3, "0")}|`));
@@ -244,7 +244,7 @@ Deno.test("strict sending keeps a BodyLength and CheckSum written in the line (t
     readable(
       new TextDecoder("latin1").decode(renderSend(sendStep("8=FIX.4.4|35=0|52=<TIME>|10=256|"), NOW, true)),
     ),
-    `8=FIX.4.4|9=30|35=0|52=20260115-09:30:00.250|10=256|`,
+    `8=FIX.4.4|9=26|35=0|52=20260115-09:30:00|10=256|`,
   );
   // A line that does not start with BeginString is sent exactly as written (case 2t).
   assert.equal(
@@ -253,8 +253,8 @@ Deno.test("strict sending keeps a BodyLength and CheckSum written in the line (t
     ),
     "35=0|8=FIX.4.4|9=29|34=2|10=121|",
   );
-  // Default mode recomputes them.
+  // Default mode recomputes them, and writes times with milliseconds.
   assert.ok(
-    sentText("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|").startsWith(`8=FIX.4.4|9=${body.length}|`),
+    sentText("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|").startsWith(`8=FIX.4.4|9=${body.length + 4}|`),
   );
 });

@@ -24,11 +24,27 @@ import {
 } from "../../src/conformance/mod.ts";
 import { FixgProcess, freePort, ROOT, waitListening } from "./engine_process.ts";
 
-/** The versions played, with their BeginString. */
-const VERSIONS: ReadonlyArray<{ dir: string; beginString: string }> = [
+/** QuickFIX's server definition directories and their BeginString. */
+const ALL_VERSIONS: ReadonlyArray<{ dir: string; beginString: string }> = [
+  { dir: "fix40", beginString: "FIX.4.0" },
+  { dir: "fix41", beginString: "FIX.4.1" },
   { dir: "fix42", beginString: "FIX.4.2" },
+  { dir: "fix43", beginString: "FIX.4.3" },
   { dir: "fix44", beginString: "FIX.4.4" },
+  { dir: "fix50", beginString: "FIXT.1.1" },
+  { dir: "fix50sp1", beginString: "FIXT.1.1" },
+  { dir: "fix50sp2", beginString: "FIXT.1.1" },
 ];
+
+/**
+ * The versions played: FIX 4.2 and 4.4 (the issue's CI set), or the directories named in
+ * FIXG_REFDEFS_VERSIONS (comma-separated, e.g. "fix40,fix41,fix43") for a look at the others.
+ */
+const VERSIONS = (Deno.env.get("FIXG_REFDEFS_VERSIONS") ?? "fix42,fix44").split(",").map((d) => {
+  const v = ALL_VERSIONS.find((x) => x.dir === d.trim());
+  if (!v) throw new Error(`FIXG_REFDEFS_VERSIONS: unknown "${d}" (known: ${ALL_VERSIONS.map((x) => x.dir)})`);
+  return v;
+});
 
 /** Acceptor processes per version (each plays its share of the definitions one after another). */
 const WORKERS_PER_VERSION = Number(Deno.env.get("FIXG_REFDEFS_WORKERS") ?? 3);
@@ -186,9 +202,9 @@ Deno.test({
     const dir = (SOURCE as { dir: string }).dir;
     const items = await loadItems(dir);
     for (const v of VERSIONS) {
-      // Debian's quickfix 1.15.1 has 58 fix42 and 59 fix44 server definitions.
+      // Debian's quickfix 1.15.1 has 58 fix42 and 59 fix44 server definitions (fewer for the others).
       const n = items.filter((i) => i.version === v).length;
-      assert.ok(n >= 50, `only ${n} ${v.dir} definitions in ${dir}`);
+      assert.ok(n >= 20, `only ${n} ${v.dir} definitions in ${dir}`);
     }
     const docs = await Deno.readTextFile(`${ROOT}docs/conformance.md`);
     for (const [key, heading] of Object.entries(KNOWN_DEVIATIONS)) {
