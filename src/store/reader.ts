@@ -343,6 +343,7 @@ export interface VerifyProblem {
     | "seq-duplicate"
     | "session-table-mismatch"
     | "unknown-session"
+    | "session-table-missing"
     | "index-stale";
   file: string;
   offset: number;
@@ -470,15 +471,30 @@ export function verifyJournal(
     }
     if (idxBytes !== undefined) {
       indexed++;
-      const why = compareIndex(decodeIndex(idxBytes), seg, buf.length, index);
+      const decoded = decodeIndex(idxBytes);
+      const why = compareIndex(decoded, seg, buf.length, index);
       if (why !== undefined) {
+        const shortened = typeof decoded !== "string" && decoded.segment === seg.segment &&
+          decoded.coveredBytes > buf.length;
         report.problems.push({
           kind: "index-stale",
           file: indexFileName(seg.segment),
           offset: 0,
-          message: `${why}; it is rebuilt from the records at the next open (or by repair)`,
+          message: shortened
+            ? `${why}: the segment was cut short and the records past byte ${buf.length} are lost; start-up refuses it until "fixg journal repair" rebuilds the index`
+            : `${why}; it is rebuilt from the records at the next open (or by repair)`,
         });
       }
+    } else if (scan.records === 0 && scan.damaged.length === 0 && sessions.size > 0) {
+      // Every segment a gateway starts begins with the session table.
+      report.problems.push({
+        kind: "session-table-missing",
+        file: seg.file,
+        offset: SEGMENT_HEADER_BYTES,
+        message: `the segment holds only its header although earlier segments know ${sessions.size} session${
+          sessions.size === 1 ? "" : "s"
+        }: cut to its header? Start-up refuses it until "fixg journal repair" writes its index`,
+      });
     }
     done += seg.bytes;
     options.onProgress?.(done, report.bytes);

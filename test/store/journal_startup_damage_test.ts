@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { JournalCorruptError } from "../../src/errors.ts";
 import { indexFileName, SEGMENT_HEADER_BYTES, segmentFileName } from "../../src/store/format.ts";
 import { FileJournal } from "../../src/store/journal.ts";
+import { verifyJournal } from "../../src/store/reader.ts";
 import { repairJournal } from "../../src/store/repair.ts";
 import { crashImage, fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
 
@@ -79,6 +80,13 @@ Deno.test("a middle segment cut to 0, 30 or 64 bytes is refused (not dropped); r
         : /shorter than a segment header, but later segments follow: its records are lost/,
     );
     assert.ok(!m.includes("removed"), m);
+    if (withIndex) {
+      assert.ok(
+        verifyJournal(dir).problems.some((p) =>
+          p.kind === "index-stale" && /the segment was cut short/.test(p.message)
+        ),
+      );
+    }
     // Nothing was deleted by the refused start.
     assert.equal(Deno.statSync(`${dir}/${segmentFileName(2)}`).size, size);
     await repairedOpens(dir);
@@ -154,5 +162,12 @@ Deno.test("a last segment cut to exactly its header is detected, with and withou
   assert.equal((await open(crashImage(image))).numbers, "311/31");
   cut(`${image}/${segmentFileName(4)}`, SEGMENT_HEADER_BYTES);
   await refused(image, "0000000004.seg", /holds only its header \(no session table\)/);
+  // verify, which the refusal points to, shows it too.
+  assert.deepEqual(
+    verifyJournal(image).problems.filter((p) => p.kind === "session-table-missing").map((p) =>
+      `${p.file}@${p.offset}`
+    ),
+    ["0000000004.seg@64"],
+  );
   await repairedOpens(image);
 });
