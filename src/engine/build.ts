@@ -348,6 +348,14 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     limits: limitsFor(config),
     ...(options.clock ? { clock: options.clock } : {}),
   });
+  for (const [i, e] of config.sessions.entries()) {
+    if (e.role === "acceptor" && e.authentication === "users" && e.allowedUsers === undefined) {
+      logger.warn(
+        "config",
+        `sessions[${i}]: authentication: users without allowedUsers: any user in users: can log on as ${e.targetCompId}`,
+      );
+    }
+  }
   for (const a of acceptors.values()) gw.addAcceptor(a);
   for (const s of initiators) gw.addInitiator(s);
   return gw;

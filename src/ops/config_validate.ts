@@ -47,6 +47,13 @@ export async function checkLoadedConfig(config: FixgConfig): Promise<ConfigCheck
     );
   }
   for (const [i, s] of config.sessions.entries()) {
+    if (s.role === "acceptor" && s.authentication === "users" && s.allowedUsers === undefined) {
+      warnings.push(
+        `sessions[${i}]: authentication: users without allowedUsers: ANY of the ${
+          Object.keys(config.users).length
+        } users can log on as ${s.targetCompId === "*" ? "any client CompID" : s.targetCompId}; list who may in allowedUsers`,
+      );
+    }
     if (
       s.role === "acceptor" && s.authentication !== "users" && s.allowedAddresses === undefined &&
       !(s.tls as { requireClientCert?: boolean } | undefined)?.requireClientCert

@@ -50,7 +50,10 @@ export class UserDirectory {
     }
     const stored = this.#users.get(user);
     const ok = await verifyPassword(password ?? "", stored ?? this.#dummy);
-    if (stored === undefined) return { accept: false, reason: `unknown user "${printable(user)}"` };
+    if (stored === undefined) {
+      // Not a user name we know: it may be a password typed into the wrong field, so it is not logged.
+      return { accept: false, reason: `unknown user (name withheld: ${user.length} characters)` };
+    }
     if (password === undefined) {
       return { accept: false, reason: `Password (554) missing for user "${printable(user)}"` };
     }

@@ -131,7 +131,7 @@ Deno.test("passwords: PBKDF2 hash verifies the right password only; bad hash tex
   assert.equal(constantTimeEqual("abc", "abcd"), false);
 });
 
-Deno.test("users: Logon 553/554 checked; reasons name the user, never the password", async () => {
+Deno.test("users: Logon 553/554 checked; reasons name a known user, never the password nor an unknown name (a password typed as the user name)", async () => {
   const users = new UserDirectory({ alice: { passwordHash: await hashPassword("pw-alice", 1000) } });
   const logon = (extra: string) =>
     MessageView.parse(frame("FIX.4.4", "A", `49=T|56=G|34=1|52=<TIME>|98=0|108=30|${extra}`));
@@ -142,8 +142,10 @@ Deno.test("users: Logon 553/554 checked; reasons name the user, never the passwo
   });
   assert.deepEqual(await users.check(logon("553=mallory|554=x|")), {
     accept: false,
-    reason: 'unknown user "mallory"',
+    reason: "unknown user (name withheld: 7 characters)",
   });
+  const typo = await users.check(logon("553=pw-alice-typed-as-name|554=|"));
+  assert.equal(JSON.stringify(typo).includes("pw-alice"), false);
   assert.deepEqual(await users.check(logon("")), { accept: false, reason: "Username (553) missing" });
   assert.deepEqual(await users.check(logon("553=alice|554=pw-alice|"), ["bob"]), {
     accept: false,
