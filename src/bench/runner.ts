@@ -230,6 +230,9 @@ export async function runBench(o: BenchOptions, hooks: BenchHooks = {}): Promise
   }
 }
 
+/** Seconds of the ping-pong reference after a rate run: the run's duration, at most this. */
+export const REFERENCE_MAX_SEC = 2;
+
 /** The floor's measured seconds (two halves): the run's duration, at most this. */
 export const FLOOR_MAX_SEC = 2;
 
@@ -379,12 +382,14 @@ async function runSessions(
   const store = new MemoryMessageStore();
   const runTag = (Date.now() % 60_466_176).toString(36); // 5 base-36 digits: ClOrdIDs differ between runs
   const global = newHistograms();
-  let phase: "warmup" | "run" | "done" = "warmup";
+  let phase: "warmup" | "run" | "reference" | "done" = "warmup";
+  const referenceHist = new LatencyHistogram({ unit: "ns" });
   let stepHist: LatencyHistogram | undefined;
   const sessions: BenchSession[] = [];
   for (let i = 0; i < o.sessions; i++) {
     const s = new BenchSession(i, i === 0 ? o.senderCompId : `${o.senderCompId}${i + 1}`);
     const onLatency = (measure: GeneratorMeasure, latencyUs: number) => {
+      if (phase === "reference" && measure === "order-to-ack") referenceHist.record(latencyUs * 1000);
       if (phase !== "run") return;
       const key = GENERATOR_TO_REPORT[measure];
       const ns = latencyUs * 1000;
@@ -648,6 +653,42 @@ async function runSessions(
       pid: Deno.pid,
       cpus: readAllowedCpus() ?? [],
     };
+    // A rate run's reference: ping-pong on the same sessions right after the load, the round trip with both
+    // sides busy, so the report can say how far the paced figure is from it.
+    let pingPongReference: BenchReport["pingPongReference"];
+    if (o.floor && o.shape.kind === "rate" && !aborted()) {
+      const seconds = Math.min(o.durationSec, REFERENCE_MAX_SEC);
+      phase = "reference";
+      // Its own sweeps (the housekeeping timer has stopped): an unanswered request is lost, not waited for.
+      const sweeper = setInterval(() => {
+        const now = nowUs();
+        for (const s of sessions) {
+          s.source.sweep(now);
+          s.check(now);
+          if (aborted()) s.release();
+        }
+      }, 100);
+      try {
+        await runShape({ kind: "ping-pong" }, seconds, sessions, sleeper, aborted, undefined);
+        await drain();
+      } finally {
+        clearInterval(sweeper);
+        phase = "done";
+      }
+      const ack = global.orderToAck;
+      if (referenceHist.count > 0) {
+        const r = referenceHist.summary();
+        pingPongReference = {
+          durationSec: seconds,
+          count: r.count,
+          p50Us: r.p50Us,
+          p99Us: r.p99Us,
+          ratioP50: ack.count > 0 && r.p50Us > 0
+            ? Math.round((ack.percentile(50) / 1000 / r.p50Us) * 100) / 100
+            : 0,
+        };
+      }
+    }
     const c0 = sessions[0]!.link.runner.counters;
     const meanRequestBytes = c0.messagesOut > 0 ? c0.bytesOut / c0.messagesOut : undefined;
     linksStopped = true;
@@ -777,6 +818,7 @@ async function runSessions(
     };
     if (ramp !== undefined) report.ramp = ramp;
     if (sendLag !== undefined) report.sendLag = sendLag;
+    if (pingPongReference !== undefined) report.pingPongReference = pingPongReference;
     const lostAny = requestsLost(all) > 0;
     return {
       report,

@@ -173,6 +173,18 @@ export function renderHtmlReport(report: BenchReport): string {
       }</p>`,
     );
   }
+  if (report.pingPongReference !== undefined) {
+    const p = report.pingPongReference;
+    parts.push(
+      `<p>${
+        escapeHtml(
+          `Ping-pong reference (same sessions, ${p.durationSec} s right after the load, one request in flight): order -> ack p50 ${
+            formatDurationUs(p.p50Us)
+          }, p99 ${formatDurationUs(p.p99Us)}; this run's order -> ack p50 is ${p.ratioP50.toFixed(1)}x it.`,
+        )
+      }</p>`,
+    );
+  }
   const measured = LATENCY_MEASURES.filter((m) => report.latency[m] !== undefined);
   if (measured.length > 0) {
     parts.push(

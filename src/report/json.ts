@@ -80,6 +80,7 @@ export function renderBenchJson(report: BenchReport): string {
     timeline: report.timeline,
   });
   if (report.floor !== undefined) ordered.floor = report.floor;
+  if (report.pingPongReference !== undefined) ordered.pingPongReference = report.pingPongReference;
   if (report.latencyDistribution !== undefined) ordered.latencyDistribution = report.latencyDistribution;
   if (report.ramp !== undefined) ordered.ramp = report.ramp;
   if (report.notes !== undefined) ordered.notes = report.notes;
@@ -166,6 +167,11 @@ export function parseBenchJson(text: string, source: string): BenchReport {
   }
   if (isObject(raw.sendLag)) report.sendLag = raw.sendLag as unknown as NonNullable<BenchReport["sendLag"]>;
   if (isObject(raw.floor)) report.floor = raw.floor as unknown as NonNullable<BenchReport["floor"]>;
+  if (isObject(raw.pingPongReference)) {
+    report.pingPongReference = raw.pingPongReference as unknown as NonNullable<
+      BenchReport["pingPongReference"]
+    >;
+  }
   return report;
 }
 

@@ -100,6 +100,16 @@ export function renderTerminalSummary(report: BenchReport): string {
       `fixg order -> ack / floor: p50 ${f.ratioP50.toFixed(1)}x  p99 ${f.ratioP99.toFixed(1)}x`,
     );
   }
+  if (report.pingPongReference !== undefined) {
+    const p = report.pingPongReference;
+    out.push(
+      `${
+        report.floor === undefined ? "\n" : ""
+      }ping-pong reference (same sessions, ${p.durationSec} s right after the load, one request in flight): order -> ack p50 ${
+        formatMicros(p.p50Us)
+      } µs  p99 ${formatMicros(p.p99Us)} µs; this run's order -> ack p50 is ${p.ratioP50.toFixed(1)}x it`,
+    );
+  }
   if (report.ramp !== undefined) {
     const r = report.ramp;
     const failed = r.steps.find((s) => !s.sustained);

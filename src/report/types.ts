@@ -184,6 +184,11 @@ export interface BenchReport {
   sendLag?: SendLag;
   /** The machine's floor (a raw TCP echo) and fixg's ratio to it. */
   floor?: FloorReport;
+  /**
+   * Rate runs: ping-pong on the same sessions right after the load (one request in flight), order -> ack, and
+   * this run's order -> ack p50 divided by its p50.
+   */
+  pingPongReference?: { durationSec: number; count: number; p50Us: number; p99Us: number; ratioP50: number };
   /** Throughput over time. */
   timeline: TimelinePoint[];
   /** Latency summaries per measure, microseconds. */

@@ -52,7 +52,7 @@ Deno.test("the terminal report says when the generator did not hold the rate, an
   assert.match(missed, /: RATE NOT HELD: p99 above 200 µs, the generator could not keep its schedule/);
 });
 
-Deno.test("fixg bench at a fixed rate: send lag and the floor with fixg's ratio, in the terminal and the JSON", async () => {
+Deno.test("fixg bench at a fixed rate: send lag, the floor and the ping-pong reference with fixg's ratios", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-bench-floor-" });
   try {
     const json = `${dir}/r.json`;
@@ -85,6 +85,24 @@ Deno.test("fixg bench at a fixed rate: send lag and the floor with fixg's ratio,
     assert.equal(
       r.floor.ratioP50,
       Math.round((r.latency.orderToAck.p50Us / r.floor.latency.p50Us) * 100) / 100,
+    );
+    // The ping-pong reference on the same sessions right after the load, and this run's ratio to it.
+    assert.deepEqual(Object.keys(r.pingPongReference), [
+      "durationSec",
+      "count",
+      "p50Us",
+      "p99Us",
+      "ratioP50",
+    ]);
+    assert.equal(r.pingPongReference.durationSec, 1);
+    assert.ok(r.pingPongReference.count > 20);
+    assert.equal(
+      r.pingPongReference.ratioP50,
+      Math.round((r.latency.orderToAck.p50Us / r.pingPongReference.p50Us) * 100) / 100,
+    );
+    assert.match(
+      stdout,
+      /^ping-pong reference \(same sessions, 1 s right after the load, one request in flight\): order -> ack p50 [\d.]+ µs {2}p99 [\d.]+ µs; this run's order -> ack p50 is [\d.]+x it$/m,
     );
     assert.match(
       stdout,
