@@ -77,7 +77,10 @@ export function registerBench(program: Command): void {
       "spin each socket read up to this many µs before sleeping (needs a CPU of its own; docs/tuning.md)",
     )
     .option("--lock-buffers", "mlock the hot-path buffers (mlockall is not used: V8 aborts under it)")
-    .option("--no-floor", "skip the raw TCP echo floor measured after rate and ping-pong runs")
+    .option(
+      "--no-floor",
+      "skip the references: the raw TCP echo floor (rate and ping-pong runs) and a rate run's ping-pong reference",
+    )
     .option("--json <file>", "write the report as JSON (docs/bench_json_schema.md); - for stdout")
     .option("--html <file>", "write a self-contained HTML page with the percentile plot; - for stdout")
     .option("--histogram <file>", "write the latencies in HdrHistogram's interval log format; - for stdout")
