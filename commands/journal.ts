@@ -10,7 +10,7 @@ import { MessageView } from "../src/codec/view.ts";
 import { describeMessage, renderTable, toJsonObject } from "../src/dictionary/describe.ts";
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary } from "../src/dictionary/loader.ts";
 import type { Dictionary } from "../src/dictionary/model.ts";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError, FixgError } from "../src/errors.ts";
 import {
   beginStringOf,
   JournalReader,
@@ -33,7 +33,7 @@ export interface CommandOutput {
 
 /** Which records inspect and export show. */
 export interface RecordFilter {
-  /** Session id (a number) or session key. */
+  /** Session: its number (`1` or `#1`), its key (`FIX.4.4:ME->THEM`) or both as verify prints them (`#1 FIX.4.4:ME->THEM`). */
   session?: string;
   from?: number;
   to?: number;
@@ -133,10 +133,51 @@ export function parseSince(s: string, nowMs: number): number {
   );
 }
 
-function matches(r: JournalRecord, f: RecordFilter, msgType: string): boolean {
-  if (f.session !== undefined && f.session !== r.sessionKey && f.session !== String(r.sessionId)) {
-    return false;
+/** A --session value: a number (`1`, `#1`), a key, or `#1 KEY` as `fixg journal verify` prints it. */
+function sessionSpecOf(s: string): { id?: number; key?: string } {
+  const t = s.trim();
+  const m = /^#?(\d+)(?:\s+(\S+))?$/.exec(t);
+  if (m === null) return { key: t };
+  return m[2] === undefined ? { id: Number(m[1]) } : { id: Number(m[1]), key: m[2] };
+}
+
+const specCache = new Map<string, { id?: number; key?: string }>();
+
+function sessionMatches(r: JournalRecord, session: string): boolean {
+  let spec = specCache.get(session);
+  if (spec === undefined) specCache.set(session, spec = sessionSpecOf(session));
+  return (spec.id === undefined || spec.id === r.sessionId) &&
+    (spec.key === undefined || spec.key === r.sessionKey);
+}
+
+/** Notes which sessions a journal has and whether a --session filter matched one of them. */
+class SessionFilterCheck {
+  readonly #known = new Map<number, string>();
+  #hit = false;
+  constructor(readonly filter: RecordFilter) {}
+
+  see(r: JournalRecord): void {
+    if (this.filter.session === undefined || this.#hit) return;
+    if (!this.#known.has(r.sessionId)) this.#known.set(r.sessionId, r.sessionKey);
+    if (sessionMatches(r, this.filter.session)) this.#hit = true;
   }
+
+  /** Throws (exit 1) when the filter names a session the journal does not have, listing those it has. */
+  check(dir: string): void {
+    if (this.filter.session === undefined || this.#hit) return;
+    const known = [...this.#known].sort((a, b) => a[0] - b[0]).map(([id, key]) => `#${id} ${key}`);
+    throw new FixgError(
+      "NO_SESSION",
+      `no session matches "${this.filter.session}"; ${
+        known.length === 0 ? `${dir} has no sessions` : `sessions in ${dir}: ${known.join(", ")}`
+      }`,
+      { exitCode: 1 },
+    );
+  }
+}
+
+function matches(r: JournalRecord, f: RecordFilter, msgType: string): boolean {
+  if (f.session !== undefined && !sessionMatches(r, f.session)) return false;
   if (f.sinceMs !== undefined && r.wallMs < f.sinceMs) return false;
   if (r.type !== "message") return f.from === undefined && f.to === undefined && f.types === undefined;
   if (f.from !== undefined && r.seq < f.from) return false;
@@ -172,7 +213,9 @@ export async function inspectJournal(
   const seenOpen = new Map<number, string>();
   const mask = options.maskTags ?? DEFAULT_MASK_TAGS;
   let printed = 0;
+  const sessions = new SessionFilterCheck(options.filter);
   const visit = (r: JournalRecord) => {
+    sessions.see(r);
     const msgType = r.type === "message" ? msgTypeOf(r.payload) : "";
     if (!matches(r, options.filter, msgType)) return;
     if (r.type === "session-open") {
@@ -255,6 +298,7 @@ export async function inspectJournal(
       } else out.text(`${msg}\n\n`);
     },
   });
+  if (options.follow === undefined) sessions.check(dir);
   if (options.follow !== undefined) {
     await reader.follow(visit, { signal: options.follow, pollMs: options.pollMs ?? 200 });
   }
@@ -341,7 +385,9 @@ export function exportJournal(
   const view = new MessageView();
   let n = 0;
   if (format === "csv") out.text("time,session,direction,epoch,seq,msg_type,bytes,message\n");
+  const sessions = new SessionFilterCheck(filter);
   reader.forEach((r) => {
+    sessions.see(r);
     if (r.type !== "message") return;
     const msgType = msgTypeOf(r.payload);
     if (!matches(r, filter, msgType)) return;
@@ -373,6 +419,7 @@ export function exportJournal(
       );
     }
   });
+  sessions.check(dir);
   return n;
 }
 
@@ -488,7 +535,7 @@ export function registerJournal(program: Command): void {
     .argument("<dir>", "journal directory")
     .option(
       "--session <id>",
-      "only this session: its number (#N in verify) or its key, e.g. FIX.4.4:ME->THEM",
+      "only this session: its number (#N or N), its key (FIX.4.4:ME->THEM) or both as verify prints them; no match exits 1",
     )
     .option("--from <seq>", "only messages with MsgSeqNum >= SEQ")
     .option("--to <seq>", "only messages with MsgSeqNum <= SEQ")
