@@ -129,7 +129,8 @@ export interface FileJournalOptions {
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 const BATCH_BUFFER_BYTES = 1024 * 1024;
-const MAX_READ_SPAN = 1024 * 1024;
+/** Largest read of a resend per await: about 1 ms of parsing, so other sessions wait no longer. */
+const READ_SPAN_BYTES = 256 * 1024;
 const MAX_SEQ = MAX_STORE_SEQ;
 
 /** The system clocks: Date.now and performance.now (ns since this process started). */
@@ -213,6 +214,8 @@ interface SessionState {
 /** Bytes waiting to be written to one segment. */
 interface Batch {
   segment: number;
+  /** Offset in its segment of `buf[0]` (reads serve records not yet synced from the batch). */
+  start: number;
   buf: Uint8Array;
   dv: DataView;
   len: number;
@@ -834,7 +837,14 @@ class JournalWriter {
         this.#floors.push({ s, floor: m.mark + 1, why });
       }
     }
-    this.#hw = HighWaterFile.open(this.o.dir, this.o.bootId);
+    try {
+      this.#hw = HighWaterFile.open(this.o.dir, this.o.bootId);
+    } catch (e) {
+      throw new EnvironmentError(
+        `Cannot write the journal's high-water marks "${this.o.dir}/HIGHWATER": ${errorText(e)}`,
+        { cause: e, exitCode: 2 },
+      );
+    }
   }
 
   closeHighWater(): void {
@@ -901,8 +911,9 @@ class JournalWriter {
     try {
       for (const s of this.#sessionsById.values()) {
         s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
-        hw.writeSync(s.hw, s.epoch, Math.max(s.nextSender - 1, s.failedOut), true);
+        hw.writeSync(s.hw, s.epoch, Math.max(s.nextSender - 1, s.failedOut), true, false);
       }
+      // One fdatasync for every slot and the state.
       hw.writeState(state);
     } catch (e) {
       this.o.onWarning(`journal "${this.o.dir}": could not write ${hw.path} (${errorText(e)})`);
@@ -1345,6 +1356,8 @@ class JournalWriter {
     const buf = this.#pool.pop() ?? new Uint8Array(BATCH_BUFFER_BYTES);
     return {
       segment,
+      // A batch of the current segment continues it; a new segment's first batch starts at 0.
+      start: segment === this.#segment ? this.#segPos : 0,
       buf,
       dv: dataViewOf(buf),
       len: 0,
@@ -1358,74 +1371,102 @@ class JournalWriter {
 
   // ---------------------------------------------------------------- reads
 
+  /**
+   * Outbound messages of `s` with seq in [from, to] (to 0: up to the last), ascending. Never forces or
+   * waits for an fdatasync: records still in a batch (not yet written, or written and not yet synced)
+   * are copied from memory at once; the rest is read from the segment files asynchronously, one span
+   * of at most READ_SPAN_BYTES per await, so a large resend leaves the event loop to other sessions.
+   */
   async readOutbound(s: SessionState, from: number, to: number): Promise<StoredMessage[]> {
     if (this.#failed) throw this.#failed;
-    await this.flush();
     const idx = s.out;
     const i0 = idx.lowerBound(Math.max(from, 0));
-    let i1 = idx.length;
-    if (to !== 0) i1 = idx.lowerBound(to + 1);
-    const out: StoredMessage[] = [];
-    let i = i0;
-    while (i < i1) {
-      const seg = idx.segs[i]!;
+    const i1 = to === 0 ? idx.length : idx.lowerBound(to + 1);
+    if (i1 <= i0) return [];
+    // Snapshot what the read needs of the index: later appends or a set-back may change it meanwhile.
+    const n = i1 - i0;
+    const segs = idx.segs.slice(i0, i1), offs = idx.offs.slice(i0, i1);
+    const lens = idx.lens.slice(i0, i1), seqs = idx.seqs.slice(i0, i1);
+    const got: Array<StoredMessage | undefined> = new Array(n);
+    const r = new RecordFields();
+    const check = (
+      buf: Uint8Array,
+      dv: DataView,
+      p: number,
+      avail: number,
+      k: number,
+      where: string,
+    ): void => {
+      const len = checkRecord(buf, dv, p, avail);
+      if (len > 0) r.load(buf, dv, p, len, offs[k]!);
+      if (
+        len <= 0 || r.type !== RecordType.Message || r.dir !== DirCode.Out || r.sessionId !== s.id ||
+        r.seq !== seqs[k]
+      ) {
+        this.o.onWarning(
+          `journal "${this.o.dir}": outbound message ${seqs[k]} of "${s.key}" at ${
+            segmentFileName(segs[k]!)
+          } byte ${offs[k]}${where} is damaged; it will be gap-filled`,
+        );
+        return;
+      }
+      got[k] = { seq: r.seq, bytes: buf.slice(r.payloadStart, r.payloadEnd) };
+    };
+    // The tail still in batches, copied now (a settled batch's buffer is reused by later appends).
+    let fileEnd = n;
+    const inMemory = [...this.#syncingBatches, ...this.#written, ...this.#pending];
+    for (let k = n - 1; k >= 0; k--) {
+      const seg = segs[k]!, off = offs[k]!, len = lens[k]!;
+      const b = inMemory.find((x) => x.segment === seg && off >= x.start && off + len <= x.start + x.len);
+      if (b === undefined) break;
+      check(b.buf, b.dv, off - b.start, b.len, k, " (in memory)");
+      fileEnd = k;
+    }
+    // The rest has been written to its segment file (page cache at least): async reads, span by span.
+    let k = 0;
+    while (k < fileEnd) {
+      const seg = segs[k]!;
       let file: Deno.FsFile;
       try {
-        file = Deno.openSync(`${this.o.dir}/${segmentFileName(seg)}`, { read: true });
+        file = await Deno.open(`${this.o.dir}/${segmentFileName(seg)}`, { read: true });
       } catch (e) {
         this.o.onWarning(
           `journal "${this.o.dir}": cannot read ${segmentFileName(seg)} for a resend (${
             errorText(e)
           }); those messages will be gap-filled`,
         );
-        while (i < i1 && idx.segs[i] === seg) i++;
+        while (k < fileEnd && segs[k] === seg) k++;
         continue;
       }
       try {
-        while (i < i1 && idx.segs[i] === seg) {
+        while (k < fileEnd && segs[k] === seg) {
           // One read per span of nearby records (other sessions' records in between are read and skipped).
-          const start = idx.offs[i]!;
-          let j = i;
-          let end = start + idx.lens[i]!;
+          const start = offs[k]!;
+          let j = k;
+          let end = start + lens[k]!;
           while (
-            j + 1 < i1 && idx.segs[j + 1] === seg &&
-            idx.offs[j + 1]! + idx.lens[j + 1]! - start <= MAX_READ_SPAN
+            j + 1 < fileEnd && segs[j + 1] === seg && offs[j + 1]! + lens[j + 1]! - start <= READ_SPAN_BYTES
           ) {
             j++;
-            end = idx.offs[j]! + idx.lens[j]!;
+            end = offs[j]! + lens[j]!;
           }
           const buf = new Uint8Array(end - start);
-          file.seekSync(start, Deno.SeekMode.Start);
-          let got = 0;
-          while (got < buf.length) {
-            const n = file.readSync(buf.subarray(got));
-            if (n === null || n === 0) break;
-            got += n;
+          await file.seek(start, Deno.SeekMode.Start);
+          let read = 0;
+          while (read < buf.length) {
+            const m = await file.read(buf.subarray(read));
+            if (m === null || m === 0) break;
+            read += m;
           }
           const dv = dataViewOf(buf);
-          const r = new RecordFields();
-          for (; i <= j; i++) {
-            const p = idx.offs[i]! - start;
-            const len = checkRecord(buf, dv, p, got);
-            if (len > 0) r.load(buf, dv, p, len, idx.offs[i]!);
-            if (
-              len <= 0 || r.type !== RecordType.Message || r.dir !== DirCode.Out || r.sessionId !== s.id ||
-              r.seq !== idx.seqs[i]
-            ) {
-              this.o.onWarning(
-                `journal "${this.o.dir}": outbound message ${idx.seqs[i]} of "${s.key}" at ${
-                  segmentFileName(seg)
-                } byte ${idx.offs[i]} is damaged; it will be gap-filled`,
-              );
-              continue;
-            }
-            out.push({ seq: r.seq, bytes: buf.slice(r.payloadStart, r.payloadEnd) });
-          }
+          for (; k <= j; k++) check(buf, dv, offs[k]! - start, read, k, "");
         }
       } finally {
         file.close();
       }
     }
+    const out: StoredMessage[] = [];
+    for (let q = 0; q < n; q++) if (got[q] !== undefined) out.push(got[q]!);
     return out;
   }
 
