@@ -178,13 +178,16 @@ export class HighWaterFile {
     this.#sync.syncDataSync();
   }
 
-  /** Writes `mark` for the slot's session and syncs it before returning. Returns the generation written. */
-  writeSync(slot: HighWaterSlot, epoch: number, mark: number, exact: boolean): number {
+  /**
+   * Writes `mark` for the slot's session and (unless `sync` is false: the caller syncs several at once,
+   * e.g. with writeState) syncs it before returning. Returns the generation written.
+   */
+  writeSync(slot: HighWaterSlot, epoch: number, mark: number, exact: boolean, sync = true): number {
     let g = slot.generation + 1;
     if (g % 2 === slot.asyncSlot) g++;
     slot.generation = g;
     this.#writeAt(slotOffset(slot.id, g), encodeSlot(slot, epoch, mark, exact, g));
-    this.#sync.syncDataSync();
+    if (sync) this.#sync.syncDataSync();
     return g;
   }
 
