@@ -88,7 +88,8 @@ async function dictionaryFor(
   configKey = "dictionary",
 ): Promise<Dictionary | undefined> {
   if (path === "none") return undefined;
-  const key = path ?? `builtin:${beginString}`;
+  // "builtin" names a different file for each version: cached by version.
+  const key = path === undefined || path === "builtin" ? `builtin:${beginString}` : path;
   let d = dictCache.get(key);
   if (!d) {
     try {
@@ -313,7 +314,9 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     const host = (e.bindHost as string | undefined) ?? "0.0.0.0";
     const k = `${host}:${e.port}`;
     // Sessions sharing a port share its listener, so they must agree on TLS.
-    const tlsKey = JSON.stringify(e.tls ?? null);
+    // allowedClientNames belongs to each session (checked once the Logon names the session), not the port.
+    const { allowedClientNames: _names, ...portTls } = (e.tls ?? {}) as Record<string, unknown>;
+    const tlsKey = JSON.stringify(e.tls === undefined ? null : portTls);
     const first = tlsOfPort.get(k);
     if (first && first.tls !== tlsKey) {
       throw new ConfigError(

@@ -74,3 +74,48 @@ sessions:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mutual TLS: allowedClientNames per session on a shared port: a certificate for TW cannot log on as OTHER", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-tls-names-" });
+  const issue = await makeCa(dir, "ca");
+  await issue("server", "fixg-acceptor", "DNS:localhost,IP:127.0.0.1");
+  await issue("tw", "TW", "DNS:tw.client");
+  const logs = new LogCapture();
+  const tls = `cert: ${dir}/server.crt, key: ${dir}/server.key, ca: ${dir}/ca.crt, requireClientCert: true`;
+  const { gw } = await startGateway(
+    `store: { type: memory }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW, tls: { ${tls}, allowedClientNames: [TW] } }
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: OTHER, tls: { ${tls}, allowedClientNames: [other.client] } }
+`,
+    { logger: logs.logger("info") },
+  );
+  const clients: Array<Awaited<ReturnType<typeof startGateway>>> = [];
+  try {
+    const port = gw.ports.length;
+    assert.equal(port, 1, "one shared port");
+    for (const target of ["OTHER", "TW"]) {
+      clients.push(
+        await startGateway(
+          `store: { type: memory }
+sessions:
+  - { role: initiator, host: 127.0.0.1, port: ${gw.ports[0]}, senderCompId: ${target}, targetCompId: ISLD, reconnect: { attempts: 1 }, tls: { cert: ${dir}/tw.crt, key: ${dir}/tw.key, ca: ${dir}/ca.crt, serverName: localhost } }
+`,
+          { logger: new LogCapture().logger("error") },
+        ),
+      );
+    }
+    await waitFor(() => clients[1]!.gw.runners()[0]!.loggedOn, "TW logged on with its certificate");
+    await waitFor(() => logs.grep(/is not allowed for/).length === 1, "OTHER refused");
+    assert.match(
+      JSON.parse(logs.grep(/is not allowed for/)[0]!).msg,
+      /^client certificate TW is not allowed for FIX\.4\.4:ISLD->OTHER \(from 127\.0\.0\.1:\d+\); disconnected without sending$/,
+    );
+    assert.equal(clients[0]!.gw.runners()[0]!.loggedOn, false);
+    assert.equal(gw.runner("FIX.4.4:ISLD->OTHER")!.counters.logonsRefused, 1);
+  } finally {
+    for (const c of clients) await c.gw.stop();
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
