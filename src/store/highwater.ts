@@ -62,6 +62,8 @@ export interface HighWaterRead {
   bootId: string;
   /** Marks by session id (only slots whose key CRC matched). */
   marks: Map<number, HighWaterMark>;
+  /** Highest generation in any valid slot of each session id, whatever its key (new slots continue above it). */
+  generations: Map<number, number>;
 }
 
 /** The boot id of this machine (Linux), or "" when unknown (then every unclean stop counts as a reboot). */
@@ -79,7 +81,7 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
   try {
     buf = Deno.readFileSync(`${dir}/${HIGHWATER_FILE}`);
   } catch {
-    return { state: undefined, bootId: "", marks: new Map() };
+    return { state: undefined, bootId: "", marks: new Map(), generations: new Map() };
   }
   const dv = dataViewOf(buf);
   let state: HighWaterState | undefined;
@@ -93,6 +95,13 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
     bootId = new TextDecoder().decode(buf.subarray(16, 52)).replace(/\0+$/, "");
   }
   const marks = new Map<number, HighWaterMark>();
+  const generations = new Map<number, number>();
+  for (let p = HEADER_BYTES; p + SLOT_BYTES <= buf.length; p += SLOT_BYTES) {
+    if (dv.getUint32(p + 28, true) !== crc32c(buf, p, p + 28)) continue;
+    const id = dv.getUint32(p, true);
+    const g = dv.getUint32(p + 16, true);
+    if (g > (generations.get(id) ?? 0)) generations.set(id, g);
+  }
   for (const [id, key] of keys) {
     const keyCrc = crc32c(new TextEncoder().encode(key));
     for (let k = 0; k < 2; k++) {
@@ -110,7 +119,7 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
       if (old === undefined || m.generation > old.generation) marks.set(id, m);
     }
   }
-  return { state, bootId, marks };
+  return { state, bootId, marks, generations };
 }
 
 /** One session's slot as the writer tracks it. */

@@ -492,6 +492,8 @@ class JournalWriter {
   #closed = false;
   /** The high-water marks file (src/store/highwater.ts). */
   #hw: HighWaterFile | undefined;
+  /** Highest slot generation per session id in HIGHWATER at open: a new session's slots continue above it. */
+  #hwGenerations = new Map<number, number>();
   /** Sessions whose next sender number the marks raise at this start: applied after the session table. */
   #floors: Array<{ s: SessionState; floor: number; why: string }> = [];
 
@@ -810,9 +812,10 @@ class JournalWriter {
     for (const s of this.#sessionsById.values()) keys.set(s.id, s.key);
     const read = readHighWater(this.o.dir, keys);
     const rebooted = read.bootId === "" || this.o.bootId === "" || read.bootId !== this.o.bootId;
+    this.#hwGenerations = read.generations;
     for (const s of this.#sessionsById.values()) {
       const m = read.marks.get(s.id);
-      s.hw = HighWaterFile.slot(s.id, s.key, m?.generation ?? 0);
+      s.hw = HighWaterFile.slot(s.id, s.key, read.generations.get(s.id) ?? 0);
       if (m === undefined) continue;
       // Exact marks (clean close, failed write) always count. A reservation counts when the run did not
       // close cleanly and either its journal failed or the machine restarted: within one boot the
@@ -860,7 +863,7 @@ class JournalWriter {
       s.reserveAt = MAX_SEQ;
       return;
     }
-    s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
+    s.hw ??= HighWaterFile.slot(s.id, s.key, this.#hwGenerations.get(s.id) ?? 0);
     const slot = s.hw;
     if (s.reserveBlock === 0) s.reserveBlock = this.o.seqReserve;
     if (s.reservedEpoch !== s.epoch || seq > s.reserved) {
@@ -910,7 +913,7 @@ class JournalWriter {
     if (hw === undefined) return;
     try {
       for (const s of this.#sessionsById.values()) {
-        s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
+        s.hw ??= HighWaterFile.slot(s.id, s.key, this.#hwGenerations.get(s.id) ?? 0);
         hw.writeSync(s.hw, s.epoch, Math.max(s.nextSender - 1, s.failedOut), true, false);
       }
       // One fdatasync for every slot and the state.
@@ -1324,7 +1327,7 @@ class JournalWriter {
     const hw = this.#hw;
     if (hw === undefined) return;
     try {
-      s.hw ??= HighWaterFile.slot(s.id, s.key, 0);
+      s.hw ??= HighWaterFile.slot(s.id, s.key, this.#hwGenerations.get(s.id) ?? 0);
       hw.writeSync(s.hw, s.epoch, Math.max(s.nextSender - 1, seq), true);
     } catch { /* the failure was reported; the reservation still covers it */ }
   }
