@@ -17,7 +17,7 @@ import { reject, type RejectInfo, SessionRejectReason } from "../dictionary/reje
 import { checkResendProgress, onSeqTooHigh, queueInbound } from "./gap.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_BAD } from "./header.ts";
 import { onResetLogon, seqTooLowText } from "./logon.ts";
-import { logoutAndDisconnect, onLogoutReceived } from "./logout.ts";
+import { logoutAndDisconnect, onLogoutReceived, startLogout } from "./logout.ts";
 import { sendHeartbeat, sendReject } from "./messages.ts";
 import {
   missingHeaderField,
@@ -48,19 +48,21 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
     logoutAndDisconnect(s, out, nowMs, "MsgSeqNum missing or invalid");
     return;
   }
+  // SendingTime, then CompIDs, as the QuickFIX family checks them: a Reject (no RefTagID) and the
+  // Logout process (a Logout without Text, then we wait for the peer's Logout), as it answers (2k, 2o).
+  if (sendingTimeStatus(s, view, nowMs) === TIME_BAD) {
+    rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.SendingTimeAccuracyProblem));
+    logoutAfterReject(s, out, nowMs, "SendingTime accuracy problem");
+    return;
+  }
   if (s.config.checkCompId) {
     const c = compIdProblem(s, view);
     // An empty CompID is "Tag specified without a value" (373=4), which comes first: validation reports it.
     if (c > 0 && !(s.validator?.options.checkFieldsHaveValues === true && view.getString(c) === "")) {
-      rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.CompIdProblem, c));
-      logoutAndDisconnect(s, out, nowMs, "CompID problem");
+      rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.CompIdProblem));
+      logoutAfterReject(s, out, nowMs, `CompID problem (tag ${c})`);
       return;
     }
-  }
-  if (sendingTimeStatus(s, view, nowMs) === TIME_BAD) {
-    rejectInbound(s, out, nowMs, view, seq, msgType, reject(SessionRejectReason.SendingTimeAccuracyProblem));
-    logoutAndDisconnect(s, out, nowMs, "SendingTime accuracy problem");
-    return;
   }
   if (resetMode) {
     onSequenceResetReset(s, out, nowMs, view, seq);
@@ -93,6 +95,16 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
   }
   processInOrder(s, out, nowMs, view, seq, msgType);
   afterInbound(s, out, nowMs);
+}
+
+/**
+ * After a Reject for a problem that ends the session (2f, 2k, 2o): the Logout process, as the QuickFIX
+ * family runs it: a Logout without Text, then the peer's Logout (or the logout timeout) closes. `why`
+ * goes to the event log.
+ */
+function logoutAfterReject(s: LoggedOnState, out: Out, nowMs: number, why: string): void {
+  emitEvent(out, "warn", "logout", `Logout: ${why}`, { nextSenderSeq: s.nextSenderSeq });
+  if (s.phase === "active") startLogout(s, out, nowMs);
 }
 
 /** A message beyond a gap (2b). A Logout or a valid ResendRequest is acted on at once (cases 13, 20). */
@@ -145,7 +157,7 @@ function onTooLow(
     const p = possDupProblem(view, msgType);
     if (p !== undefined) {
       rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
-      if (p.fatal) logoutAndDisconnect(s, out, nowMs, p.info.text);
+      if (p.fatal) logoutAfterReject(s, out, nowMs, p.info.text);
       return;
     }
     emitEvent(
@@ -192,7 +204,7 @@ function processInOrder(
   const p = possDupProblem(view, msgType);
   if (p !== undefined) {
     rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
-    if (p.fatal) logoutAndDisconnect(s, out, nowMs, p.info.text);
+    if (p.fatal) logoutAfterReject(s, out, nowMs, p.info.text);
     return;
   }
   const invalid = validationProblem(s, view, msgType);

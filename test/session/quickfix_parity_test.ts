@@ -303,3 +303,25 @@ Deno.test("issue 13.7: simultaneous ResendRequests as QuickFIX's 20_Simultaneous
     "logout Logout received",
   ]);
 });
+
+Deno.test("issue 13.11: CompID and SendingTime problems as QuickFIX's 2k/2o: Reject without RefTagID, Logout without Text, wait", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor();
+  assert.deepEqual(t.recv("35=D|34=2|49=WT|11=ID|21=3|40=1|54=1|55=INTC|60=<TIME>"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=CompID problem|372=D|373=9",
+    "send admin 35=5|34=3",
+  ]);
+  assert.deepEqual(t.recv("35=5|34=3"), [
+    "persist-inbound 3",
+    "disconnect Logout acknowledged",
+    "logout Logout acknowledged",
+  ]);
+  const u = new Transcript({ beginString: "FIX.4.2" });
+  u.logonAcceptor();
+  assert.deepEqual(u.recv("35=0|34=2|52=<TIME-121>"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=SendingTime accuracy problem|372=0|373=10",
+    "send admin 35=5|34=3",
+  ]);
+});

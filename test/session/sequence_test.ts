@@ -13,6 +13,8 @@ const LOGOUT = (
   seq: number,
   text: string,
 ) => [`send admin 35=5|34=${seq}|58=${text}`, `disconnect ${text}`, `logout ${text}`];
+/** The Logout process after a Reject that ends the session (2f, 2k, 2o), as QuickFIX: no Text, wait for theirs. */
+const LOGOUT_PROCESS = (seq: number) => [`send admin 35=5|34=${seq}`];
 
 Deno.test("case 2a: MsgSeqNum as expected -> accepted and delivered", () => {
   const t = loggedOn();
@@ -118,19 +120,24 @@ Deno.test("case 2e: PossDupFlag=Y below the expected number -> ignored; at the e
   assert.deepEqual(t.recv(peerOrder(4, "ORD4", "|43=Y|122=<TIME>")), ["persist-inbound 4", "deliver D 4"]);
 });
 
-Deno.test("case 2f: PossDupFlag=Y with OrigSendingTime after SendingTime -> Reject 373=10, Logout, disconnect", () => {
+Deno.test("case 2f: PossDupFlag=Y with OrigSendingTime after SendingTime -> Reject 373=10, Logout process", () => {
   const t = loggedOn();
   assert.deepEqual(t.recv(peerOrder(2, "ORD2", "|43=Y|122=<TIME+5>")), [
     "persist-inbound 2",
     "send admin 35=3|34=2|45=2|58=SendingTime accuracy problem|372=D|373=10",
-    ...LOGOUT(3, "SendingTime accuracy problem"),
+    ...LOGOUT_PROCESS(3),
+  ]);
+  assert.deepEqual(t.recv("35=5|34=3"), [
+    "persist-inbound 3",
+    "disconnect Logout acknowledged",
+    "logout Logout acknowledged",
   ]);
   // Below the expected number: rejected too (nothing to consume), then Logout.
   const u = loggedOn();
   u.recv("35=0|34=2");
   assert.deepEqual(u.recv("35=0|34=2|43=Y|122=<TIME+5>"), [
     "send admin 35=3|34=2|45=2|58=SendingTime accuracy problem|372=0|373=10",
-    ...LOGOUT(3, "SendingTime accuracy problem"),
+    ...LOGOUT_PROCESS(3),
   ]);
 });
 
@@ -153,19 +160,22 @@ Deno.test("case 2i: BeginString does not match -> Logout 'Incorrect BeginString'
   assert.equal(t.state.nextTargetSeq, 2);
 });
 
-Deno.test("case 2k: CompIDs do not match -> Reject 373=9 with RefTagID, Logout, disconnect", () => {
+Deno.test("case 2k: CompIDs do not match -> Reject 373=9 (no RefTagID, as QuickFIX), Logout process", () => {
   const t = loggedOn();
   assert.deepEqual(t.recv("35=0|34=2|49=XX"), [
     "persist-inbound 2",
-    "send admin 35=3|34=2|45=2|58=CompID problem|371=49|372=0|373=9",
-    ...LOGOUT(3, "CompID problem"),
+    "send admin 35=3|34=2|45=2|58=CompID problem|372=0|373=9",
+    ...LOGOUT_PROCESS(3),
   ]);
+  assert.equal(t.phase, "logout-sent");
   const u = loggedOn();
   assert.deepEqual(u.recv("35=0|34=2|56=XX"), [
     "persist-inbound 2",
-    "send admin 35=3|34=2|45=2|58=CompID problem|371=56|372=0|373=9",
-    ...LOGOUT(3, "CompID problem"),
+    "send admin 35=3|34=2|45=2|58=CompID problem|372=0|373=9",
+    ...LOGOUT_PROCESS(3),
   ]);
+  // No Logout from the peer: the logout timeout closes.
+  assert.deepEqual(u.advance(2_000), ["disconnect Logout timeout", "logout Logout timeout"]);
 });
 
 Deno.test("checkCompId off: other CompIDs are accepted", () => {
@@ -193,7 +203,7 @@ Deno.test("case 2m: BodyLength wrong -> garbled, ignored, no number consumed", (
   assert.deepEqual(t.lastEvents, ["garbled"]);
 });
 
-Deno.test("case 2o: SendingTime outside the window or not UTC -> Reject 373=10, Logout, disconnect", () => {
+Deno.test("case 2o: SendingTime outside the window or not UTC -> Reject 373=10, Logout process", () => {
   for (
     const sendingTime of ["<TIME-121>", "<TIME+121>", "20240115-13:00:00.000+01:00", "20240115-12:00:00 UTC"]
   ) {
@@ -201,7 +211,7 @@ Deno.test("case 2o: SendingTime outside the window or not UTC -> Reject 373=10, 
     assert.deepEqual(t.recv(`35=0|34=2|52=${sendingTime}`), [
       "persist-inbound 2",
       "send admin 35=3|34=2|45=2|58=SendingTime accuracy problem|372=0|373=10",
-      ...LOGOUT(3, "SendingTime accuracy problem"),
+      ...LOGOUT_PROCESS(3),
     ], sendingTime);
   }
   const t = loggedOn();
