@@ -7,7 +7,10 @@ import type { RiskLimits } from "../app/orders/risk.ts";
 import { Framer, MessageView, Tag } from "../codec/mod.ts";
 import type { OutboundQueueOptions } from "../ops/flow/outbound_queue.ts";
 import {
+  type CertificateInfo,
+  certificateInfo,
   connectTlsNode,
+  expiryWarning,
   identityAllowed,
   listenTlsNode,
   sameMaterial,
@@ -549,6 +552,7 @@ export class Gateway {
       if (sameMaterial(e.spec.tlsMaterial, m)) return false;
       e.spec = { ...e.spec, tlsMaterial: m };
       this.logger.info("tls-reloaded", "new TLS material for the next connection", key);
+      this.#warnExpiry(m, `session ${key}`, key);
       return true;
     }
     for (const a of this.#acceptors) {
@@ -564,9 +568,44 @@ export class Gateway {
         `new certificate on ${a.host}:${a.port} for new connections; live sessions keep theirs`,
         key,
       );
+      this.#warnExpiry(m, `acceptor ${a.host}:${a.port}`);
       return true;
     }
     return false;
+  }
+
+  /** Our certificates (acceptor ports and initiator sessions) with their end of validity. */
+  certificates(): Array<{ acceptor?: string; session?: string; info: CertificateInfo }> {
+    const out: Array<{ acceptor?: string; session?: string; info: CertificateInfo }> = [];
+    for (const [i, a] of this.#acceptors.entries()) {
+      const info = this.#certInfo(a.tlsMaterial);
+      const port = this.#listeners[i]?.port ?? a.port;
+      if (info) out.push({ acceptor: `${a.host}:${port}`, info });
+    }
+    for (const s of this.#initiators) {
+      const key = sessionKey(s.config.id);
+      const info = this.#certInfo(this.#entries.get(key)?.spec.tlsMaterial ?? s.tlsMaterial);
+      if (info) out.push({ session: key, info });
+    }
+    return out;
+  }
+
+  readonly #certCache = new Map<string, CertificateInfo | undefined>();
+
+  #certInfo(m: TlsMaterial | undefined): CertificateInfo | undefined {
+    if (m?.cert === undefined) return undefined;
+    if (!this.#certCache.has(m.cert)) {
+      if (this.#certCache.size > 64) this.#certCache.clear();
+      this.#certCache.set(m.cert, certificateInfo(m.cert));
+    }
+    return this.#certCache.get(m.cert);
+  }
+
+  /** Logs a warning when our certificate has expired or expires soon. */
+  #warnExpiry(m: TlsMaterial | undefined, where: string, session?: string): void {
+    const info = this.#certInfo(m);
+    const w = info && expiryWarning(info, this.#clock.nowMs());
+    if (w) this.logger.warn("tls-certificate", `${where}: ${w}`, session);
   }
 
   /** Adds an acceptor port (before or after start). */
@@ -644,6 +683,12 @@ export class Gateway {
         sessions: a.sessions.map((s) => sessionKey(s.config.id)).join(","),
       });
       this.#tasks.push(this.#acceptLoop(l, a));
+    }
+    for (const [i, a] of this.#acceptors.entries()) {
+      this.#warnExpiry(a.tlsMaterial, `acceptor ${a.host}:${this.#listeners[i]?.port ?? a.port}`);
+    }
+    for (const s of this.#initiators) {
+      this.#warnExpiry(s.tlsMaterial, `session ${sessionKey(s.config.id)}`, sessionKey(s.config.id));
     }
     for (const s of this.#initiators) this.#tasks.push(this.#initiatorLoop(s));
     this.#scheduleTimer = setInterval(() => this.#checkSchedules(), 1000);

@@ -9,6 +9,7 @@ import { Logger } from "../engine/log.ts";
 import { ConfigError } from "../errors.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
+import { certificateInfo, expiryWarning } from "./tls.ts";
 
 /** A valid config: what it holds, and advice that does not make it invalid. */
 export interface ConfigCheckResult {
@@ -31,7 +32,7 @@ export async function checkConfigFile(path: string): Promise<ConfigCheckResult> 
 }
 
 /** Checks a parsed config in depth (builds, never starts, the gateway). */
-export async function checkLoadedConfig(config: FixgConfig): Promise<ConfigCheckResult> {
+export async function checkLoadedConfig(config: FixgConfig, nowMs = Date.now()): Promise<ConfigCheckResult> {
   await buildGateway(config, {
     logger: new Logger({ level: "error", sink: () => {} }),
     store: new MemoryMessageStore(),
@@ -47,11 +48,20 @@ export async function checkLoadedConfig(config: FixgConfig): Promise<ConfigCheck
     );
   }
   for (const [i, s] of config.sessions.entries()) {
+    const cert = (s.tls as { cert?: string } | undefined)?.cert;
+    if (cert !== undefined) {
+      // buildGateway above has read it: it exists and is PEM.
+      const info = certificateInfo(await Deno.readTextFile(cert));
+      const w = info && expiryWarning(info, nowMs);
+      if (w) warnings.push(`sessions[${i}].tls.cert: ${w}`);
+    }
     if (s.role === "acceptor" && s.authentication === "users" && s.allowedUsers === undefined) {
       warnings.push(
         `sessions[${i}]: authentication: users without allowedUsers: ANY of the ${
           Object.keys(config.users).length
-        } users can log on as ${s.targetCompId === "*" ? "any client CompID" : s.targetCompId}; list who may in allowedUsers`,
+        } users can log on as ${
+          s.targetCompId === "*" ? "any client CompID" : s.targetCompId
+        }; list who may in allowedUsers`,
       );
     }
     if (

@@ -261,6 +261,15 @@ export function gatewayFamilies(
     "counter",
     [{ labels: {}, value: gw.acceptErrors }],
   ));
+  fams.push(value(
+    "fixg_tls_certificate_expiry_timestamp_seconds",
+    "When our TLS certificate expires (Unix seconds), per acceptor port (and per initiator session, with the token).",
+    "gauge",
+    gw.certificates().map((c) => ({
+      labels: c.acceptor !== undefined ? { acceptor: c.acceptor } : { session: c.session! },
+      value: c.info.notAfterMs / 1000,
+    })),
+  ));
   const statuses = gw.statuses();
   const down = statuses.filter((st) => st.enabled && !st.held && st.inWindow && !st.loggedOn).length;
   fams.push(value("fixg_sessions", "Sessions the gateway runs (configured and dynamic).", "gauge", [

@@ -9,6 +9,7 @@
  * bytes on, so the engine may reuse its buffer.
  */
 import type { Buffer } from "node:buffer";
+import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { ConfigError, EnvironmentError } from "../errors.ts";
 import type { Connection, Listener } from "../transport/types.ts";
@@ -74,6 +75,46 @@ export async function loadTlsMaterial(files: TlsFiles, where: string): Promise<T
     throw new ConfigError(`${where}.tls.ca: requireClientCert needs the CA that signs client certificates`);
   }
   return m;
+}
+
+/** Our certificate's subject and end of validity. */
+export interface CertificateInfo {
+  subject: string;
+  notAfterMs: number;
+}
+
+/** Warn about a certificate expiring within this many days. */
+export const CERT_EXPIRY_WARNING_DAYS = 30;
+
+/** The first certificate of a PEM chain (ours: the leaf), or undefined when it cannot be parsed. */
+export function certificateInfo(pem: string): CertificateInfo | undefined {
+  const m = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/.exec(pem);
+  if (!m) return undefined;
+  try {
+    const x = new X509Certificate(m[0]);
+    const notAfterMs = Date.parse(x.validTo);
+    if (!Number.isFinite(notAfterMs)) return undefined;
+    return { subject: x.subject.replaceAll("\n", ", "), notAfterMs };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A warning when the certificate has expired or expires within `days` days; undefined otherwise. */
+export function expiryWarning(
+  info: CertificateInfo,
+  nowMs: number,
+  days = CERT_EXPIRY_WARNING_DAYS,
+): string | undefined {
+  const on = new Date(info.notAfterMs).toISOString();
+  if (info.notAfterMs <= nowMs) return `certificate ${info.subject} EXPIRED on ${on}: peers will refuse it`;
+  const left = (info.notAfterMs - nowMs) / 86_400_000;
+  if (left <= days) {
+    const n = Math.floor(left);
+    const when = n < 1 ? "less than a day" : `${n} day${n === 1 ? "" : "s"}`;
+    return `certificate ${info.subject} expires in ${when} (on ${on})`;
+  }
+  return undefined;
 }
 
 /** True when two materials hold the same certificates and keys. */

@@ -50,7 +50,11 @@ sessions:
   try {
     const port = gw.ports[0]!;
     const reg = gatewayRegistry(gw);
-    const before = { sessions: gw.runners().length, lines: sessionLines(reg.render()), opened: store.opened.length };
+    const before = {
+      sessions: gw.runners().length,
+      lines: sessionLines(reg.render()),
+      opened: store.opened.length,
+    };
     for (let i = 0; i < 8; i++) {
       const c = await RawClient.connect(port);
       await c.send(logon(`ATTACKER${i}`, "ISLD", `553=alice|554=wrong${i}`));
@@ -99,7 +103,10 @@ sessions:
     }
     assert.equal(logs.grep(/^2026-01-01T00:00:00.000Z ERROR/).length, 0);
     const [unknown, notLogon] = logs.grep(/logon-refused/);
-    assert.match(unknown!, /unknown session FIX\.4\.4:ISLD->X\\n2026-01-01T00:00:00\.000Z ERROR - kill-switch: ENGAGED \(forged\) \(from/);
+    assert.match(
+      unknown!,
+      /unknown session FIX\.4\.4:ISLD->X\\n2026-01-01T00:00:00\.000Z ERROR - kill-switch: ENGAGED \(forged\) \(from/,
+    );
     assert.match(notLogon!, /first message is MsgType D\\x1b\[31mRED\\r, not Logon/);
   } finally {
     await gw.stop();
@@ -161,7 +168,11 @@ sessions:
     assert.equal(gw.preLogonConnections, 3);
     assert.match(reg.render(), /^fixg_prelogon_connections 3$/m);
     assert.match(reg.render(), /^fixg_prelogon_refused_total\{reason="limit"\} 2$/m);
-    assert.equal(logs.grep(/too many connections not logged on \(limits\.maxPendingConnections 10, per address 3\)/).length, 2);
+    assert.equal(
+      logs.grep(/too many connections not logged on \(limits\.maxPendingConnections 10, per address 3\)/)
+        .length,
+      2,
+    );
     // Silent connections are closed after the pre-logon timeout; their slots come back.
     await waitFor(() => idle.every((c) => c.closed), "silent connections closed", 3000);
     await waitFor(() => gw.preLogonConnections === 0, "slots given back");
@@ -199,7 +210,11 @@ sessions:
 });
 
 /** Logs on from `hostname` over raw TCP; resolves with the ms until the first byte of the answer (or null if closed). */
-async function timedLogon(hostname: string, port: number, bytes: Uint8Array): Promise<{ ms: number; answered: boolean }> {
+async function timedLogon(
+  hostname: string,
+  port: number,
+  bytes: Uint8Array,
+): Promise<{ ms: number; answered: boolean }> {
   const t0 = performance.now();
   const c = await Deno.connect({ hostname, port });
   try {

@@ -19,7 +19,8 @@ function freePort(): number {
 
 async function hasPrlimit(): Promise<boolean> {
   try {
-    return (await new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" }).output())
+    return (await new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
+      .output())
       .success;
   } catch {
     return false;
@@ -27,7 +28,8 @@ async function hasPrlimit(): Promise<boolean> {
 }
 
 Deno.test({
-  name: "EMFILE: the TLS listener survives running out of file descriptors; logged, then a TLS logon succeeds and /health is 200",
+  name:
+    "EMFILE: the TLS listener survives running out of file descriptors; logged, then a TLS logon succeeds and /health is 200",
   ignore: !(await hasPrlimit()),
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "fixg-emfile-" });
@@ -68,7 +70,9 @@ sessions:
     let initiator: Awaited<ReturnType<typeof startGateway>> | undefined;
     try {
       await waitFor(() => grep(/"event":"admin"/).length === 1, "started", 15_000);
-      const ports = grep(/"event":"listen"/).map((l) => Number(/:(\d+)"?,/.exec(JSON.parse(l).msg + ",")![1]));
+      const ports = grep(/"event":"listen"/).map((l) =>
+        Number(/:(\d+)"?,/.exec(JSON.parse(l).msg + ",")![1])
+      );
       const [tlsPort, plainPort] = ports as [number, number];
       const admin = /(http:\/\/[^ ]+)/.exec(JSON.parse(grep(/"event":"admin"/)[0]!).msg)![1]!;
       for (let i = 0; i < 50; i++) {

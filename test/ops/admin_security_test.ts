@@ -9,7 +9,9 @@ const TOKEN = "test-token-0123456789";
 /** One raw HTTP/1.1 request with the given Host header; returns the status line's code. */
 async function withHost(port: number, path: string, host: string): Promise<number> {
   const c = await Deno.connect({ hostname: "127.0.0.1", port });
-  await c.write(new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+  await c.write(
+    new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+  );
   let text = "";
   const buf = new Uint8Array(65536);
   while (true) {
@@ -35,7 +37,9 @@ sessions:
     `store: { type: memory }
 admin: { port: 0, token: ${TOKEN}, allowedHosts: [fixg.internal] }
 sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${lp.gw.ports[0]}, senderCompId: SECRETCLIENT, targetCompId: SECRETVENUE }
+  - { role: initiator, host: 127.0.0.1, port: ${
+      lp.gw.ports[0]
+    }, senderCompId: SECRETCLIENT, targetCompId: SECRETVENUE }
   - { role: initiator, host: 127.0.0.1, port: 1, senderCompId: SECRETCLIENT, targetCompId: OTHERVENUE, reconnect: { initialMs: 20, maxMs: 50 } }
 `,
     { logger: logs.logger("error") },

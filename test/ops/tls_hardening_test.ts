@@ -52,12 +52,17 @@ sessions:
     const closed = await Promise.all(conns.map((c) => closedWithin(c, 3000)));
     assert.deepEqual(closed, [true, true, true, true, true, true]);
     assert.ok(Date.now() - t0 < 2500, `closed after ${Date.now() - t0} ms`);
-    await waitFor(() => gw.refusals().get("handshake") === 4, `four handshake timeouts: ${JSON.stringify([...gw.refusals()])} ${logs.lines.join("\n")}`);
+    await waitFor(
+      () => gw.refusals().get("handshake") === 4,
+      `four handshake timeouts: ${JSON.stringify([...gw.refusals()])} ${logs.lines.join("\n")}`,
+    );
     assert.equal(gw.refusals().get("limit"), 2, "two over the per-address cap, closed before any handshake");
     await waitFor(() => gw.preLogonConnections === 0, "slots given back");
     const refused = logs.grep(/tls-refused/).map((l) => JSON.parse(l).msg as string);
     assert.equal(refused.length, 4);
-    for (const m of refused) assert.match(m, /^TLS handshake from 127\.0\.0\.1:\d{2,5} failed: TLS handshake timed out$/);
+    for (const m of refused) {
+      assert.match(m, /^TLS handshake from 127\.0\.0\.1:\d{2,5} failed: TLS handshake timed out$/);
+    }
 
     // Plain FIX sent to the TLS port: named as such, with the peer's address.
     const plain = await Deno.connect({ hostname: "127.0.0.1", port });
@@ -99,7 +104,9 @@ sessions:
         await startGateway(
           `store: { type: memory }
 sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${gw.ports[0]}, senderCompId: ${target}, targetCompId: ISLD, reconnect: { attempts: 1 }, tls: { cert: ${dir}/tw.crt, key: ${dir}/tw.key, ca: ${dir}/ca.crt, serverName: localhost } }
+  - { role: initiator, host: 127.0.0.1, port: ${
+            gw.ports[0]
+          }, senderCompId: ${target}, targetCompId: ISLD, reconnect: { attempts: 1 }, tls: { cert: ${dir}/tw.crt, key: ${dir}/tw.key, ca: ${dir}/ca.crt, serverName: localhost } }
 `,
           { logger: new LogCapture().logger("error") },
         ),
