@@ -265,3 +265,37 @@ sessions:
     await gw.stop();
   }
 });
+
+Deno.test("refusal log lines are rate limited: a burst of 20, then one per second; the next line says how many were left out", async () => {
+  const { ManualClock } = await import("../../src/engine/clock.ts");
+  const clock = new ManualClock();
+  const logs = new LogCapture();
+  const { gw } = await startGateway(
+    `store: { type: memory }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW }
+`,
+    { logger: logs.logger("info"), clock },
+  );
+  try {
+    const port = gw.ports[0]!;
+    const knock = async (n: number) => {
+      for (let i = 0; i < n; i++) {
+        const c = await RawClient.connect(port);
+        await c.send(logon(`NOBODY${i}`, "ISLD"));
+        await c.finished();
+      }
+    };
+    await knock(30);
+    assert.equal(gw.refusals().get("unknown-session"), 30);
+    assert.equal(logs.grep(/logon-refused/).length, 20);
+    clock.advance(2000);
+    await knock(3);
+    const lines = logs.grep(/logon-refused/).map((l) => JSON.parse(l).msg as string);
+    assert.equal(lines.length, 22);
+    assert.match(lines[20]!, /^unknown session FIX\.4\.4:ISLD->NOBODY0 .* \(10 similar lines not logged: rate limit\)$/);
+    assert.doesNotMatch(lines[21]!, /not logged/);
+  } finally {
+    await gw.stop();
+  }
+});
