@@ -2,8 +2,9 @@
 import type { Command } from "@commander-js/extra-typings";
 import * as jsyaml from "js-yaml";
 import { buildGateway, loggerFor } from "../src/engine/build.ts";
-import { checkConfig, type FixgConfig, loadConfig } from "../src/engine/config.ts";
-import { ConfigError } from "../src/errors.ts";
+import { checkConfig, type FixgConfig, JOURNAL_ROOT, loadConfig } from "../src/engine/config.ts";
+import { ConfigError, EnvironmentError } from "../src/errors.ts";
+import { parseSegmentFileName } from "../src/store/format.ts";
 import { probeKnobs, redactedConfig } from "../src/ops/effective.ts";
 import { Operations } from "../src/ops/operations.ts";
 
@@ -28,6 +29,7 @@ export interface RunFlags {
   verbose?: boolean;
   adminPort?: string;
   adminHost?: string;
+  pidFile?: string;
 }
 
 /** Builds the effective config: the file (if any) with flags on top, or one session from flags alone. */
@@ -120,6 +122,10 @@ export function registerRun(program: Command): void {
       "serve /metrics, /health, /ready and operator actions on this port (0: any free port)",
     )
     .option("--admin-host <host>", "address the admin endpoint binds (default 127.0.0.1)")
+    .option(
+      "--pid-file <file>",
+      "write the process id here while running (default: next to the journal, e.g. ./fixg-journal/ISLD-TW.pid)",
+    )
     .option("--print-effective-config", "print the merged config and what each tuning knob did, then exit")
     .option("--json", "with --print-effective-config: JSON instead of YAML")
     .action(async (flags) => {
@@ -134,7 +140,30 @@ export function registerRun(program: Command): void {
         return;
       }
       const logger = loggerFor(config);
-      const gw = await buildGateway(config, { logger });
+      const explicitDir = flags.store !== undefined ||
+        (config.raw.store as { dir?: unknown } | undefined)?.dir !== undefined;
+      if (config.store.type === "file" && !explicitDir && hasSegments(JOURNAL_ROOT)) {
+        // A journal written by an older fixg at the old default place: keep using it (its sequence numbers).
+        logger.warn(
+          "journal",
+          `${JOURNAL_ROOT} holds a journal (the old default directory): using it; move it to ${config.store.dir} or set --store/store.dir so gateways started here do not share it`,
+        );
+        config.store.dir = JOURNAL_ROOT;
+      }
+      const pidFile = flags.pidFile ?? (config.store.type === "file" ? `${config.store.dir}.pid` : undefined);
+      if (flags.pidFile !== undefined) checkWritable(flags.pidFile);
+      let gw;
+      try {
+        gw = await buildGateway(config, { logger });
+      } catch (e) {
+        if (e instanceof EnvironmentError && / is held by a live /.test(e.message)) {
+          throw new EnvironmentError(
+            `${e.message}, or give this gateway a journal of its own: --store DIR (store.dir in the config)`,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
       await gw.start();
       const ops = await Operations.start(gw, {
         config,
@@ -146,13 +175,58 @@ export function registerRun(program: Command): void {
         if (stopping) return;
         logger.info("shutdown", "signal received: logging out every session");
         stopping = ops.stop().then(() => gw.stop()).then(() => {
+          if (pidFile !== undefined) removePidFile(pidFile);
           logger.info("shutdown", "stopped cleanly");
           Deno.exit(0);
         });
       };
       Deno.addSignalListener("SIGINT", stop);
       Deno.addSignalListener("SIGTERM", stop);
+      // Written once signals are handled (a script may signal as soon as it sees the file); the journal
+      // is ours (locked), so the default pid file next to it belongs to no other live gateway.
+      if (pidFile !== undefined) writePidFile(pidFile);
       // Keep running until a signal arrives.
       await new Promise<never>(() => {});
     });
+}
+
+/** True when `dir` itself holds journal segments. */
+function hasSegments(dir: string): boolean {
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isFile && parseSegmentFileName(e.name) !== undefined) return true;
+    }
+  } catch {
+    // No such directory.
+  }
+  return false;
+}
+
+/** Fails early (exit 2, naming the flag) when the pid file cannot be written. */
+function checkWritable(path: string): void {
+  try {
+    Deno.writeTextFileSync(path, "", { append: true });
+  } catch (e) {
+    throw new ConfigError(`--pid-file: cannot write "${path}": ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** Writes our pid (for `kill -USR1 $(cat FILE)`); the directory is created like the journal's. */
+function writePidFile(path: string): void {
+  try {
+    const slash = path.lastIndexOf("/");
+    if (slash > 0) Deno.mkdirSync(path.slice(0, slash), { recursive: true });
+    Deno.writeTextFileSync(path, `${Deno.pid}\n`);
+  } catch (e) {
+    throw new EnvironmentError(`Cannot write pid file "${path}": ${e instanceof Error ? e.message : e}`);
+  }
+}
+
+/** Removes the pid file at a clean exit, if it is still ours. */
+function removePidFile(path: string): void {
+  try {
+    if (Deno.readTextFileSync(path).trim() === String(Deno.pid)) Deno.removeSync(path);
+  } catch {
+    // Already gone.
+  }
 }

@@ -410,7 +410,7 @@ export function checkConfig(
     store: {
       ...store,
       type: store.type ?? "file",
-      dir: store.dir ?? "./fixg-journal",
+      dir: store.dir ?? defaultJournalDir(sessions, file),
       fsync: store.fsync ?? "batch",
     },
     log: { ...log, level: log.level ?? "info", format: log.format ?? "text", verbose: log.verbose ?? false },
@@ -440,6 +440,36 @@ export function checkConfig(
     }
   }
   return out;
+}
+
+/** Parent of the default journal directories. */
+export const JOURNAL_ROOT = "./fixg-journal";
+
+/**
+ * The journal directory without `store.dir`, one per session set so gateways started from one
+ * directory do not share (and lock each other out of) a journal: for a config file, its name
+ * (`fixg.yaml` -> `./fixg-journal/fixg`: adding a session to the file keeps the journal); for sessions
+ * from flags, their CompIDs (`./fixg-journal/ISLD-TW`; several pairs joined with `+`, long sets
+ * shortened with a hash).
+ */
+export function defaultJournalDir(
+  sessions: readonly { senderCompId: string; targetCompId: string }[],
+  file = "(command line)",
+): string {
+  const clean = (id: string) => id === "*" ? "any" : id.replace(/[^A-Za-z0-9._-]/g, "_");
+  if (file !== "(command line)") {
+    const base = clean(file.slice(file.lastIndexOf("/") + 1).replace(/\.(ya?ml|json)$/i, ""));
+    if (base !== "" && base !== "." && base !== "..") return `${JOURNAL_ROOT}/${base}`;
+  }
+  const pairs = [...new Set(sessions.map((s) => `${clean(s.senderCompId)}-${clean(s.targetCompId)}`))];
+  if (pairs.length === 0) return JOURNAL_ROOT;
+  let name = pairs.join("+");
+  if (name.length > 80) {
+    let h = 0x811c9dc5;
+    for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+    name = `${pairs[0]!.slice(0, 60)}+${pairs.length - 1}-more-${(h >>> 0).toString(16).padStart(8, "0")}`;
+  }
+  return `${JOURNAL_ROOT}/${name}`;
 }
 
 function isMapping(v: unknown): v is Record<string, unknown> {
