@@ -518,10 +518,61 @@ export function connectTlsNode(
       sock.removeAllListeners("error");
       resolve(new TlsConnection(sock));
     });
-    sock.once("error", (e: Error) => {
+    sock.once("error", (e: Error & { code?: string }) => {
       clearTimeout(timer);
       sock.destroy();
-      reject(new Error(`TLS connection to ${host}:${port} failed: ${e.message}`));
+      const fail = (why: string) => reject(new Error(`TLS connection to ${host}:${port} failed: ${why}`));
+      if (!/CERT|VERIFY|SELF_SIGNED|UNABLE_TO/.test(e.code ?? "") && !/certificate/i.test(e.message)) {
+        return fail(e.message);
+      }
+      // The verification error alone can mislead ("unable to verify the first certificate" for an expired
+      // certificate): look at what the server presents, without trusting it, and say what is wrong with it.
+      diagnoseServerCertificate(host, port, material, name).then(
+        (why) => fail(why === undefined ? e.message : `${e.message} (${why})`),
+        () => fail(e.message),
+      );
+    });
+  });
+}
+
+/** What is wrong with the certificate a server presents (fetched without verification), if anything is. */
+export function diagnoseServerCertificate(
+  host: string,
+  port: number,
+  material: TlsMaterial,
+  name: string | undefined,
+  nowMs = Date.now(),
+  timeoutMs = 3000,
+): Promise<string | undefined> {
+  const o: tls.ConnectionOptions = { host, port, rejectUnauthorized: false };
+  if (material.cert !== undefined) o.cert = material.cert;
+  if (material.key !== undefined) o.key = material.key;
+  if (name !== undefined) o.servername = name;
+  return new Promise((resolve) => {
+    const sock = tls.connect(o);
+    const done = (why: string | undefined) => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(why);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs);
+    sock.once("error", () => done(undefined));
+    sock.once("secureConnect", () => {
+      const c = sock.getPeerCertificate();
+      if (!c || Object.keys(c).length === 0) return done("the server presented no certificate");
+      const cn = Array.isArray(c.subject?.CN) ? c.subject.CN[0] : c.subject?.CN;
+      const who = `the server certificate${cn ? ` CN=${cn}` : ""}`;
+      const from = Date.parse(c.valid_from), to = Date.parse(c.valid_to);
+      if (Number.isFinite(to) && to < nowMs) return done(`${who} expired on ${new Date(to).toISOString()}`);
+      if (Number.isFinite(from) && from > nowMs) {
+        return done(`${who} is not valid before ${new Date(from).toISOString()}`);
+      }
+      if (name !== undefined) {
+        const mismatch = tls.checkServerIdentity(name, c);
+        if (mismatch) return done(`${who} does not name ${name}: ${mismatch.message}`);
+      }
+      const issuer = Array.isArray(c.issuer?.CN) ? c.issuer.CN[0] : c.issuer?.CN;
+      done(`${who} is issued by ${issuer ? `CN=${issuer}` : "an unknown issuer"}, not by a CA in tls.ca`);
     });
   });
 }

@@ -126,3 +126,101 @@ sessions:
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A server certificate valid only in January 2020, signed by the CA `ca` in `dir` (openssl ca). */
+async function expiredServerCert(dir: string): Promise<void> {
+  const run = async (...args: string[]) => {
+    const r = await new Deno.Command("openssl", { args, cwd: dir, stdout: "null", stderr: "piped" }).output();
+    if (!r.success) throw new Error(`openssl ${args.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+  };
+  await Deno.mkdir(`${dir}/db`);
+  await Deno.writeTextFile(`${dir}/db/index.txt`, "");
+  await Deno.writeTextFile(`${dir}/db/serial`, "1000\n");
+  await Deno.writeTextFile(
+    `${dir}/ca.cnf`,
+    `[ ca ]\ndefault_ca = d\n[ d ]\ndatabase = ./db/index.txt\nserial = ./db/serial\nnew_certs_dir = .\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\nunique_subject = no\n[ p ]\ncommonName = supplied\n`,
+  );
+  await run(
+    "req",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-keyout",
+    "old.key",
+    "-out",
+    "old.csr",
+    "-subj",
+    "/CN=old-server",
+    "-addext",
+    "subjectAltName=DNS:localhost,IP:127.0.0.1",
+  );
+  await run(
+    "ca",
+    "-batch",
+    "-config",
+    "ca.cnf",
+    "-cert",
+    "ca.crt",
+    "-keyfile",
+    "ca.key",
+    "-in",
+    "old.csr",
+    "-out",
+    "old.crt",
+    "-startdate",
+    "20200101000000Z",
+    "-enddate",
+    "20200201000000Z",
+  );
+}
+
+Deno.test("initiator: a refused server certificate is explained (expired on DATE; issued by another CA), not only 'unable to verify'", async () => {
+  const { listenTlsNode, connectTlsNode } = await import("../../src/ops/tls.ts");
+  const dir = await Deno.makeTempDir({ prefix: "fixg-tls-expired-" });
+  try {
+    await makeCa(dir, "ca");
+    await expiredServerCert(dir);
+    const rogue = await makeCa(dir, "rogue");
+    await rogue("imposter", "imposter", "DNS:localhost");
+    const ca = [await Deno.readTextFile(`${dir}/ca.crt`)];
+    for (
+      const [leaf, expected] of [
+        ["old", /failed: .+ \(the server certificate CN=old-server expired on 2020-02-01T00:00:00\.000Z\)$/],
+        [
+          "imposter",
+          /failed: .+ \(the server certificate CN=imposter is issued by CN=rogue, not by a CA in tls\.ca\)$/,
+        ],
+      ] as const
+    ) {
+      const l = await listenTlsNode(
+        "127.0.0.1",
+        0,
+        {
+          cert: await Deno.readTextFile(`${dir}/${leaf}.crt`),
+          key: await Deno.readTextFile(`${dir}/${leaf}.key`),
+          requireClientCert: false,
+        },
+        () => {},
+        { watchdogMs: 0 },
+      );
+      try {
+        await assert.rejects(
+          () =>
+            connectTlsNode(
+              "127.0.0.1",
+              l.port,
+              { ca, requireClientCert: false, serverName: "localhost" },
+              5000,
+            ),
+          expected,
+        );
+      } finally {
+        l.close();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
