@@ -124,3 +124,30 @@ Deno.test("a run prints PASS/FAIL with the first difference and the summary, wri
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--strict takes I lines as written: a garbled field is sent, not a parse error", async () => {
+  const peer = logonPeer();
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(
+      `${dir}/garbled.def`,
+      [
+        "iCONNECT",
+        "I8=FIX.4.4|35=A|34=1|49=TW|52=<TIME>|56=ISLD|98=0|108=30|4garbled9=X|",
+        "E8=FIX.4.4|35=A|49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|",
+        "iDISCONNECT",
+        "",
+      ].join("\n"),
+    );
+    const target = `127.0.0.1:${peer.port}`;
+    const plain = await fixg(["conformance", "--target", target, `${dir}/garbled.def`]);
+    assert.equal(plain.code, 2, plain.stdout + plain.stderr);
+    assert.match(plain.stderr, /garbled\.def:2: field 9 "4garbled9=X" is not tag=value with a numeric tag/);
+    const strict = await fixg(["conformance", "--strict", "--target", target, `${dir}/garbled.def`]);
+    assert.equal(strict.code, 0, strict.stdout + strict.stderr);
+    assert.match(strict.stdout, /^1 passed, 0 failed$/m);
+  } finally {
+    await peer.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
