@@ -492,6 +492,8 @@ class JournalWriter {
   #closed = false;
   /** The high-water marks file (src/store/highwater.ts). */
   #hw: HighWaterFile | undefined;
+  /** A scanned segment whose index waits for the next segment's session table to agree (recovery). */
+  #rebuilt: { n: number; covered: number; index: IndexEntries } | undefined;
   /** Highest slot generation per session id in HIGHWATER at open: a new session's slots continue above it. */
   #hwGenerations = new Map<number, number>();
   /** Sessions whose next sender number the marks raise at this start: applied after the session table. */
@@ -535,7 +537,16 @@ class JournalWriter {
         );
       }
       // A segment removed as empty does not count: its number is reused, leaving no gap.
+      const pending = this.#rebuilt;
       if (this.#recoverSegment(n, i === segs.length - 1)) this.#segment = n;
+      if (pending !== undefined) {
+        this.#writeIndexSync(pending.n, pending.covered, pending.index);
+        if (this.#rebuilt === pending) this.#rebuilt = undefined;
+      }
+    }
+    if (this.#rebuilt !== undefined) {
+      this.#writeIndexSync(this.#rebuilt.n, this.#rebuilt.covered, this.#rebuilt.index);
+      this.#rebuilt = undefined;
     }
     this.applyRetention(this.o.clock.wallMs());
   }
@@ -669,7 +680,10 @@ class JournalWriter {
       this.o.onWarning(`journal "${dir}": rebuilt the index of ${segmentFileName(n)} (${why})`);
     }
     this.#replay(n, index);
-    this.#writeIndexSync(n, covered, index);
+    // A segment followed by others: its index is written once the next segment's session table
+    // agrees with where its records end (see #replay), or a refused start would leave it trusted.
+    if (isLast) this.#writeIndexSync(n, covered, index);
+    else this.#rebuilt = { n, covered, index };
     this.#sealed.push({
       segment: n,
       bytes: covered,
@@ -732,6 +746,22 @@ class JournalWriter {
               `Journal "${this.o.dir}" is damaged in ${segmentFileName(segment)} at byte ${
                 e.offsets[i]
               }: its sequence numbers go back (${back}); an older segment copied in? Run "fixg journal verify ${this.o.dir}" and "fixg journal repair ${this.o.dir}" (it moves such a segment to quarantine/)`,
+            );
+          }
+          // The previous segment had no usable index (scanned now): if this table is ahead of where
+          // its records end, records were cut from its end at a record boundary.
+          const prev = this.#rebuilt;
+          if (
+            prev !== undefined && prev.n === segment - 1 &&
+            (epoch > s.epoch || (epoch === s.epoch && (seq > s.nextSender || seq2 > s.nextTarget)))
+          ) {
+            this.#corrupt(
+              prev.n,
+              prev.covered,
+              0,
+              `its records end at epoch ${s.epoch}, next out ${s.nextSender}, next in ${s.nextTarget} for session ${k.key}, but ${
+                segmentFileName(segment)
+              } starts at epoch ${epoch}, next out ${seq}, next in ${seq2}: records at its end are lost (cut short, its index missing?)`,
             );
           }
           if (s.epoch !== epoch) s.out.clear();

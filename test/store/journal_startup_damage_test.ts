@@ -93,6 +93,23 @@ Deno.test("a middle segment cut to 0, 30 or 64 bytes is refused (not dropped); r
   }
 });
 
+Deno.test("a middle segment cut at a record boundary with its index gone is refused (the next session table is ahead)", async () => {
+  const dir = await threeRuns();
+  const path = `${dir}/${segmentFileName(2)}`;
+  const size = Deno.statSync(path).size;
+  // The last 5 records (inbound 16..20, 248 bytes each) of segment 2 gone, exactly at a record boundary, and its index too.
+  cut(path, size - 5 * 248);
+  Deno.removeSync(`${dir}/${indexFileName(2)}`);
+  await refused(
+    dir,
+    "0000000002.seg",
+    /its records end at epoch 1, next out 201, next in 16 for session FIX\.4\.4:FIXG->LP, but 0000000003\.seg starts at epoch 1, next out 201, next in 21: records at its end are lost/,
+  );
+  // The refused start left no index behind that would make the next start trust the segment.
+  await refused(dir, "0000000002.seg", /records at its end are lost/);
+  await repairedOpens(dir);
+});
+
 Deno.test("a middle segment deleted is refused; repair puts an empty segment in its place", async () => {
   const dir = await threeRuns();
   Deno.removeSync(`${dir}/${segmentFileName(2)}`);
