@@ -71,7 +71,8 @@ export class Operations {
         host: admin.host,
         port: admin.port,
         token: () => ops.config.admin?.token,
-        allowedHosts: () => ops.config.admin?.allowedHosts ?? [],
+        // The name the endpoint is bound to is allowed as well.
+        allowedHosts: () => [...(ops.config.admin?.allowedHosts ?? []), ops.config.admin?.host ?? ""],
         registry: ops.registry,
         logger: log,
         ...(o.load ? { reload: () => ops.reload("admin request") } : {}),

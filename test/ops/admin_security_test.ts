@@ -24,6 +24,41 @@ async function withHost(port: number, path: string, host: string): Promise<numbe
   return Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
 }
 
+Deno.test("/health answers 503 'degraded' with the problem while an acceptor cannot accept", async () => {
+  const { AdminServer } = await import("../../src/ops/admin.ts");
+  const { MetricsRegistry } = await import("../../src/metrics/registry.ts");
+  const problems = [{
+    what: "acceptor 0.0.0.0:9876",
+    text:
+      "acceptor 0.0.0.0:9876 cannot accept connections: Too many open files (os error 24); retrying in 40 ms",
+    sinceMs: Date.UTC(2026, 0, 5),
+  }];
+  const gw = {
+    startedAtMs: 0,
+    runners: () => [],
+    problems: () => problems,
+  } as unknown as import("../../src/engine/gateway.ts").Gateway;
+  const admin = new AdminServer(gw, {
+    host: "127.0.0.1",
+    port: 0,
+    token: () => undefined,
+    registry: new MetricsRegistry(),
+    logger: new LogCapture().logger("error"),
+    nowMs: () => 1000,
+  });
+  const r = await admin.handle(new Request("http://127.0.0.1/health"));
+  assert.equal(r.status, 503);
+  const body = await r.json();
+  assert.equal(body.status, "degraded");
+  assert.deepEqual(body.problems, [{
+    problem:
+      "acceptor 0.0.0.0:9876 cannot accept connections: Too many open files (os error 24); retrying in 40 ms",
+    since: "2026-01-05T00:00:00.000Z",
+  }]);
+  problems.length = 0;
+  assert.equal((await admin.handle(new Request("http://127.0.0.1/health"))).status, 200);
+});
+
 Deno.test("tokenless /ready and /metrics reveal no CompID, address, sequence number or error; the token shows them; Host is checked", async () => {
   const logs = new LogCapture();
   const lp = await startGateway(
