@@ -40,7 +40,8 @@ const YIELD_CPU_ABOVE_US = 40;
  * child is pinned to the generator's CPUs) it also gives the CPU away with `sched_yield` while more than
  * 40 µs are left, so the counterparty on the same CPU runs. How long before the deadline the sleep ends (the
  * margin) adapts to how late usleep's completion reaches the event loop on this machine: the 90th percentile
- * of the last 64 oversleeps plus 50 µs, within 150 µs..3 ms. Without FFI it falls back to setTimeout.
+ * of the last 64 oversleeps plus 50 µs, within 150 µs..3 ms, and at most half of the wait (a busy machine
+ * favours a waking sleeper over a spinner). Without FFI it falls back to setTimeout.
  */
 export class PreciseSleeper {
   #lib: Deno.DynamicLibrary<typeof LIBC> | undefined;
@@ -75,10 +76,13 @@ export class PreciseSleeper {
   async until(deadlineUs: number): Promise<void> {
     let left = deadlineUs - nowUs();
     if (left <= 0) return;
-    if (left > this.#marginUs) {
-      const wakeAt = deadlineUs - this.#marginUs;
-      if (this.#lib !== undefined) await this.#lib.symbols.usleep(Math.floor(left - this.#marginUs));
-      else if (left > this.#marginUs + 2000) await sleepMs(Math.floor((left - this.#marginUs - 1500) / 1000));
+    // At most half of a wait is spun: on a busy machine a process that spins loses its place to those that
+    // sleep (the scheduler favours a waking sleeper), so spinning longer would make the lag worse, not better.
+    const margin = Math.min(this.#marginUs, Math.max(MARGIN_MIN_US, left / 2));
+    if (left > margin) {
+      const wakeAt = deadlineUs - margin;
+      if (this.#lib !== undefined) await this.#lib.symbols.usleep(Math.floor(left - margin));
+      else if (left > margin + 2000) await sleepMs(Math.floor((left - margin - 1500) / 1000));
       this.#learn(nowUs() - wakeAt);
     }
     left = deadlineUs - nowUs();
