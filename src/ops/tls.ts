@@ -324,8 +324,8 @@ export async function listenTlsNode(
   const rawOf = (sock: tls.TLSSocket) => raw.get((sock as unknown as { _parent?: object })._parent ?? sock);
   let current = material;
   let lastConnectionMs = Date.now();
-  // Loopback connections by client port, for a moment: how the watchdog recognises its own probe.
-  const loopback = new Map<number, RawSocket>();
+  // Open connections by client address: how the watchdog recognises its own probe.
+  const open = new Map<string, RawSocket>();
   const make = (): tls.Server => {
     const server = tls.createServer({
       ...secureOptions(current),
@@ -347,13 +347,10 @@ export async function listenTlsNode(
       lastConnectionMs = Date.now();
       const host = (s.remoteAddress ?? "?").replace(/^::ffff:/, "");
       const addr = `${host}:${s.remotePort ?? 0}`;
-      if (host === "127.0.0.1" || host === "::1") {
-        const port = s.remotePort ?? 0;
-        loopback.set(port, s);
-        s.once("close", () => {
-          if (loopback.get(port) === s) loopback.delete(port);
-        });
-      }
+      open.set(addr, s);
+      s.once("close", () => {
+        if (open.get(addr) === s) open.delete(addr);
+      });
       let release: () => void = () => {};
       if (options.admit) {
         const r = options.admit(host);
@@ -420,12 +417,13 @@ export async function listenTlsNode(
         options.onAcceptError?.(`watchdog cannot connect: ${e instanceof Error ? e.message : e}`, false);
         return;
       }
-      const probePort = (c.localAddr as Deno.NetAddr).port;
+      const local = c.localAddr as Deno.NetAddr;
+      const probeAddr = `${local.hostname.replace(/^::ffff:/, "")}:${local.port}`;
       const until = Date.now() + 1000;
-      while (!loopback.has(probePort) && Date.now() < until && !closed) {
+      while (!open.has(probeAddr) && Date.now() < until && !closed) {
         await new Promise((r) => setTimeout(r, 20));
       }
-      const mine = loopback.get(probePort);
+      const mine = open.get(probeAddr);
       if (mine || closed) {
         // Our own connection came through: the listener accepts. It is no client: no slot, no log line.
         if (mine) {

@@ -224,3 +224,32 @@ Deno.test("initiator: a refused server certificate is explained (expired on DATE
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TLS accept watchdog: an idle listener that accepts is left alone (its probes are neither refusals nor restarts)", async () => {
+  const { listenTlsNode } = await import("../../src/ops/tls.ts");
+  const dir = await tlsDir();
+  const events: string[] = [];
+  let oks = 0;
+  const l = await listenTlsNode(
+    "127.0.0.1",
+    0,
+    {
+      cert: await Deno.readTextFile(`${dir}/server.crt`),
+      key: await Deno.readTextFile(`${dir}/server.key`),
+      requireClientCert: false,
+    },
+    (from, why) => events.push(`refused ${from} ${why}`),
+    {
+      watchdogMs: 50,
+      onAcceptError: (why) => events.push(`error ${why}`),
+      onAcceptOk: () => oks++,
+    },
+  );
+  try {
+    await waitFor(() => oks >= 3, "three probes");
+    assert.deepEqual(events, []);
+  } finally {
+    l.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
