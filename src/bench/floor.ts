@@ -13,7 +13,10 @@ import { toolAvailable } from "./child.ts";
 import { nowUs, type PreciseSleeper, yieldToLoop } from "./clock.ts";
 import { formatCpuList } from "../sys/types.ts";
 
-/** The C echo server: one connection at a time, TCP_NODELAY, blocking read and write back. */
+/**
+ * The C echo server: one connection, TCP_NODELAY, blocking read and write back; it exits when that connection
+ * closes (or when none comes within 30 s), so it never outlives the bench.
+ */
 export const TCP_ECHO_C = `// fixg bench floor: a raw TCP echo (built by src/bench/floor.ts)
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -39,23 +42,23 @@ int main(void) {
   printf("{\\"event\\":\\"listening\\",\\"port\\":%d}\\n", ntohs(a.sin_port));
   fflush(stdout);
   static char buf[65536];
+  /* One client, then exit: if the bench dies, the kernel closes its socket and this process ends too. */
+  alarm(30);
+  int c = accept(ls, NULL, NULL);
+  alarm(0);
+  if (c < 0) return 1;
+  setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   for (;;) {
-    int c = accept(ls, NULL, NULL);
-    if (c < 0) continue;
-    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    for (;;) {
-      ssize_t n = read(c, buf, sizeof buf);
-      if (n <= 0) break;
-      ssize_t off = 0;
-      while (off < n) {
-        ssize_t w = write(c, buf + off, (size_t)(n - off));
-        if (w <= 0) { off = -1; break; }
-        off += w;
-      }
-      if (off < 0) break;
+    ssize_t n = read(c, buf, sizeof buf);
+    if (n <= 0) break;
+    ssize_t off = 0;
+    while (off < n) {
+      ssize_t w = write(c, buf + off, (size_t)(n - off));
+      if (w <= 0) return 0;
+      off += w;
     }
-    close(c);
   }
+  return 0;
 }
 `;
 
