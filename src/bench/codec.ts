@@ -2,7 +2,8 @@
  * `fixg bench codec`: fixg's codec throughput on real messages, per message and operation.
  *
  * - parse: the Framer finds the frame (BodyLength, CheckSum) and the MessageView indexes its fields.
- * - parse+validate: the same plus `validate` against the message's dictionary with every check on.
+ * - parse+validate: the same plus validation against the message's dictionary with every check on,
+ *   through a `Validator` as a session holds one.
  * - encode: the message's fields (everything but 8, 9, 35 and 10, as strings) written again with
  *   `encodeMessage` into a reused Encoder (BodyLength and CheckSum computed).
  *
@@ -13,7 +14,7 @@ import { encodeMessage, Encoder, type Field, type FixMessage, Framer, MessageVie
 import { scanFixInput } from "../dictionary/fix_text.ts";
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
-import { validate } from "../dictionary/validate.ts";
+import { validate, Validator } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
 
 /** The operations measured. */
@@ -80,12 +81,13 @@ export function fixgParser(
   dict: Dictionary | null,
 ): { push: (bytes: Uint8Array) => void; fields: () => number } {
   const view = new MessageView();
+  const validator = dict === null ? null : new Validator({ dictionary: dict });
   let fields = 0;
   const framer = new Framer({
     onFrame(buf, start, end) {
       view.parseInto(buf, start, end);
-      if (dict !== null) {
-        const problem = validate(view, dict);
+      if (validator !== null) {
+        const problem = validator.validate(view);
         if (problem !== undefined) {
           throw new Error(`fixg rejected ${view.msgType}: ${JSON.stringify(problem)}`);
         }
