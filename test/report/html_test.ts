@@ -103,3 +103,59 @@ Deno.test("percentile plot: one panel per measure on a log y-axis in human units
   assert.equal(formatDurationUs(2500), "2.5 ms");
   assert.equal(formatDurationUs(3_000_000), "3 s");
 });
+
+Deno.test("the HTML report shows requests/s and orders/s, the send lag verdict, the floor and the ping-pong reference", () => {
+  const report = {
+    ...sampleBenchReport(),
+    requestsPerSec: 1000,
+    ordersPerSec: 490,
+    sendLag: {
+      p50Us: 3,
+      p99Us: 4200,
+      maxUs: 9000,
+      count: 5000,
+      boundUs: 200,
+      rateHeld: false,
+      method: "usleep+spin",
+    },
+    floor: {
+      server: "c" as const,
+      bytes: 154,
+      mode: "rate",
+      ratePerSec: 1000,
+      durationSec: 2,
+      cpus: [0],
+      latency: {
+        count: 2000,
+        p50Us: 25,
+        p90Us: 30,
+        p99Us: 60,
+        p999Us: 90,
+        p9999Us: 99,
+        maxUs: 100,
+        meanUs: 27,
+        stddevUs: 5,
+      },
+      ratioP50: 2.2,
+      ratioP99: 3.1,
+    },
+    pingPongReference: { durationSec: 2, count: 9000, p50Us: 60, p99Us: 120, ratioP50: 1.8 },
+  };
+  const html = renderHtmlReport(report);
+  assert.match(
+    html,
+    /<td>requests\/s \(every kind\)<br><b>1000<\/b><\/td><td>orders\/s \(new, acknowledged\)<br><b>490<\/b><\/td>/,
+  );
+  assert.match(
+    html,
+    /<p class="bad">Generator send lag \(actual - intended send time, usleep\+spin\): p50 3 µs, p99 4\.2 ms, max 9 ms: rate NOT held/,
+  );
+  assert.match(
+    html,
+    /Floor: a raw TCP echo \(C echo server, 154 bytes, 1000\/s, same placement\) measured in the same run: p50 25 µs, p99 60 µs\. fixg order -&gt; ack is 2\.2x the floor at p50 and 3\.1x at p99\./,
+  );
+  assert.match(
+    html,
+    /Ping-pong reference .*order -&gt; ack p50 60 µs, p99 120 µs; this run&#39;s order -&gt; ack p50 is 1\.8x it\./,
+  );
+});
