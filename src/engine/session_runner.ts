@@ -311,7 +311,7 @@ export class SessionRunner implements SessionHandle {
         const v = this.#view.parseInto(buf, start, end);
         const t = v.msgType;
         if (this.logger.enabled("debug")) {
-          this.logger.debug("in", this.logger.redactedMessage(v), this.key, {
+          this.logger.debug("in", this.logger.loggedMessage(v), this.key, {
             dir: "in",
             seq: v.seqNum,
             msgType: t,
@@ -1258,7 +1258,7 @@ export class SessionRunner implements SessionHandle {
     else if (msgType === "2") this.counters.resendRequestsSent++;
     if (this.logger.enabled("debug")) {
       const v = MessageView.parse(bytes);
-      this.logger.debug("out", this.logger.redactedMessage(v), this.key, {
+      this.logger.debug("out", this.logger.loggedMessage(v), this.key, {
         dir: "out",
         seq: v.seqNum,
         msgType,

@@ -34,6 +34,7 @@ Deno.test("fixg bench (default target: a simulate-lp child) reports every schema
       "0.5",
       "--rate",
       "500",
+      "--no-floor", // the floor and the ping-pong reference: test/bench/pacing_floor_test.ts
       "--no-progress",
       "--json",
       json,
