@@ -2,7 +2,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { MessageView } from "../src/codec/view.ts";
 import { describeMessage, renderTable, toJsonObject } from "../src/dictionary/describe.ts";
-import { looksLikeFix, scanFixInput } from "../src/dictionary/fix_text.ts";
+import { completeLengths, hasLengthFields, looksLikeFix, scanFixInput } from "../src/dictionary/fix_text.ts";
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary, loadDictionary } from "../src/dictionary/loader.ts";
 import type { Dictionary } from "../src/dictionary/model.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
@@ -114,12 +114,28 @@ export function registerDecode(program: Command): void {
       "QuickFIX XML dictionary to use instead of the built-in one for each BeginString",
     )
     .option("--skip-checksum", "accept frames with a wrong CheckSum (hand-edited samples)", false)
+    .option(
+      "--compute-lengths",
+      "compute BodyLength (9) and CheckSum (10) of every message, replacing any it has (hand-typed or edited messages); automatic when the input has neither",
+      false,
+    )
     .action(async (file, opts) => {
       const dict = opts.dict === undefined ? undefined : loadDictionary(opts.dict);
-      const input = await readInput(file);
+      let input = await readInput(file);
       const name = file === "-" ? "stdin" : `"${file}"`;
       if (!looksLikeFix(input)) {
         throw new FixgError("INPUT", `No FIX message (8=FIX...) found in ${name}`, { exitCode: 2 });
+      }
+      if (opts.computeLengths || !hasLengthFields(input)) {
+        const c = completeLengths(input);
+        input = c.input;
+        if (c.completed > 0) {
+          console.error(
+            `fixg: note: BodyLength (9) and CheckSum (10) computed for ${c.completed} message${
+              c.completed === 1 ? "" : "s"
+            } (${opts.computeLengths ? "--compute-lengths" : "the input has neither"})`,
+          );
+        }
       }
       const out = new StdoutWriter();
       const options: DecodeOptions = { json: opts.json, skipChecksum: opts.skipChecksum };

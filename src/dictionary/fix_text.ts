@@ -132,3 +132,82 @@ function frameRegion(
     }
   }
 }
+
+/** What completeLengths did. */
+export interface CompletedInput {
+  /** The input with each message rebuilt as an SOH frame with BodyLength and CheckSum (other text kept). */
+  input: Uint8Array;
+  /** Messages rebuilt. */
+  completed: number;
+}
+
+/** A message found by its `8=FIX` start: its fields up to the first thing that is not `tag=value`. */
+interface FoundMessage {
+  start: number;
+  end: number;
+  fields: [string, string][];
+}
+
+function findMessages(text: string): FoundMessage[] {
+  const out: FoundMessage[] = [];
+  const raw = text.includes("\x01");
+  let from = 0;
+  for (let b = text.indexOf("8=FIX", from); b !== -1; b = text.indexOf("8=FIX", from)) {
+    // A message ends at the line's end (text) or where the next one starts (raw SOH stream).
+    let limit = raw ? text.length : text.indexOf("\n", b);
+    if (limit === -1) limit = text.length;
+    const next = text.indexOf("\x018=FIX", b + 1);
+    if (raw && next !== -1 && next < limit) limit = next + 1;
+    const fields: [string, string][] = [];
+    let pos = b;
+    while (pos < limit) {
+      const rest = text.slice(pos, limit);
+      const m = /^(\d+)=([^\x01|\r\n]*?)(\x01|\||\^A|\s*$)/.exec(rest);
+      if (m === null || m[0].length === 0) break;
+      fields.push([m[1]!, m[2]!]);
+      pos += m[0].length;
+      if (m[3] === "" || /^\s+$/.test(m[3]!)) break;
+    }
+    out.push({ start: b, end: pos, fields });
+    from = Math.max(pos, b + 1);
+  }
+  return out;
+}
+
+/** True when some message in the input carries BodyLength (9) or CheckSum (10). */
+export function hasLengthFields(input: Uint8Array): boolean {
+  return findMessages(latin1(input)).some((m) => m.fields.some(([t]) => t === "9" || t === "10"));
+}
+
+/**
+ * Rebuilds every message of the input (raw, `|` or `^A` delimited, in log lines) as an SOH frame with
+ * BodyLength (9) and CheckSum (10) computed, dropping any it had: for hand-typed messages without them.
+ */
+export function completeLengths(input: Uint8Array): CompletedInput {
+  const text = latin1(input);
+  let out = "";
+  let last = 0;
+  let completed = 0;
+  for (const m of findMessages(text)) {
+    const begin = m.fields[0];
+    if (begin === undefined || m.fields.length < 2) continue;
+    let body = "";
+    for (const [t, v] of m.fields.slice(1)) if (t !== "9" && t !== "10") body += `${t}=${v}\x01`;
+    const head = `8=${begin[1]}\x019=${body.length}\x01`;
+    let sum = 0;
+    for (const s of [head, body]) for (let i = 0; i < s.length; i++) sum += s.charCodeAt(i) & 0xff;
+    out += text.slice(last, m.start) + `${head}${body}10=${String(sum % 256).padStart(3, "0")}\x01`;
+    last = m.end;
+    completed++;
+  }
+  out += text.slice(last);
+  const bytes = new Uint8Array(out.length);
+  for (let i = 0; i < out.length; i++) bytes[i] = out.charCodeAt(i) & 0xff;
+  return { input: bytes, completed };
+}
+
+function latin1(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i += 8192) s += String.fromCharCode(...b.subarray(i, i + 8192));
+  return s;
+}

@@ -126,7 +126,7 @@ export class Logger {
     this.log(withOptional({ level: "debug", event, text }, session, data));
   }
 
-  /** A message as `tag=value|...` with secrets redacted (for DEBUG logs and --verbose). */
+  /** A message as `tag=value|...` with secrets masked and free text truncated, for human renderings (the log app); logs of whole messages use loggedMessage. */
   redactedMessage(view: MessageView): string {
     let s = "";
     for (let i = 0; i < view.count; i++) {
@@ -139,6 +139,41 @@ export class Logger {
       s += `${tag}=${v.replaceAll("\x01", "^A")}|`;
     }
     return s;
+  }
+
+  /**
+   * A whole message for the DEBUG log (every message in and out) and the messages log: `tag=value|...`
+   * with masked tags as "***" and nothing truncated (truncation is for human renderings such as
+   * redactedMessage), so `fixg decode` reads it. When masking changed the message, BodyLength (9) and
+   * CheckSum (10) are those of the masked text: the logged message is a valid frame of what it shows.
+   */
+  loggedMessage(view: MessageView): string {
+    let masked = false;
+    const tags: number[] = [];
+    const values: string[] = [];
+    for (let i = 0; i < view.count; i++) {
+      const tag = view.tagAt(i);
+      let v = latin1String(view.buf, view.valueStartAt(i), view.valueEndAt(i));
+      if (this.#mask.has(tag) && tag !== 8 && tag !== 9 && tag !== 10 && tag !== 35) {
+        v = "***";
+        masked = true;
+      }
+      tags.push(tag);
+      values.push(v);
+    }
+    if (!masked || tags[0] !== 8 || tags[1] !== 9 || tags[tags.length - 1] !== 10) {
+      let s = "";
+      for (let i = 0; i < tags.length; i++) s += `${tags[i]}=${values[i]!.replaceAll("\x01", "^A")}|`;
+      return s;
+    }
+    let body = "";
+    for (let i = 2; i < tags.length - 1; i++) body += `${tags[i]}=${values[i]}\x01`;
+    const head = `8=${values[0]}\x019=${body.length}\x01`;
+    let sum = 0;
+    for (let i = 0; i < head.length; i++) sum += head.charCodeAt(i);
+    for (let i = 0; i < body.length; i++) sum += body.charCodeAt(i);
+    const cs = String(sum % 256).padStart(3, "0");
+    return `${head}${body}10=${cs}\x01`.replaceAll("\x01", "|");
   }
 
   /** Redacts a `|`- or SOH-delimited message string. */
@@ -169,7 +204,9 @@ export function escapeControls(line: string): string {
     if (c === "\r") return "\\r";
     if (c === "\t") return "\\t";
     const code = c.charCodeAt(0);
-    return code > 0xff ? `\\u${code.toString(16).padStart(4, "0")}` : `\\x${code.toString(16).padStart(2, "0")}`;
+    return code > 0xff
+      ? `\\u${code.toString(16).padStart(4, "0")}`
+      : `\\x${code.toString(16).padStart(2, "0")}`;
   });
 }
 

@@ -12,7 +12,7 @@ const ACCOUNT = "ACC-7731";
 const LONG_TEXT =
   "free text that goes on and on and on, well past the truncation limit of thirty-two characters";
 
-Deno.test("logs at DEBUG carry every message decoded, with Password, Account masked and Text truncated; refused logons say why", async () => {
+Deno.test("logs at DEBUG carry every whole message, with Password and Account masked (Text whole: fixg decode reads them); refused logons say why", async () => {
   const hash = await hashPassword(PASSWORD, 1000);
   const accLogs = new LogCapture();
   const acceptor = await startGateway(
@@ -67,7 +67,7 @@ sessions:
 
   const all = [...accLogs.lines, ...iniLogs.lines, ...badLogs.lines];
   for (const l of all) JSON.parse(l); // every line is one JSON object
-  for (const secret of [PASSWORD, ACCOUNT, LONG_TEXT]) {
+  for (const secret of [PASSWORD, ACCOUNT]) {
     assert.deepEqual(
       all.filter((l) => l.includes(secret)),
       [],
@@ -85,7 +85,7 @@ sessions:
   const orderIn = accLogs.lines.map((l) => JSON.parse(l)).find((j) => j.event === "in" && j.msgType === "D")!;
   assert.equal(orderIn.seq, 2);
   assert.match(orderIn.msg, /\|1=\*\*\*\|/);
-  assert.match(orderIn.msg, /\|58=free text that goes on and on an…\|/);
+  assert.ok(orderIn.msg.includes(`|58=${LONG_TEXT}|`), "the debug log writes whole messages");
   assert.ok(
     accLogs.grep(/"event":"out".*"msgType":"8"/).length >= 1,
     "the execution report out is logged too",
