@@ -143,7 +143,8 @@ function onTooHigh(
 
 /**
  * A message below the expected number: a possible duplicate is checked and ignored (2e–2g); a Logout is
- * answered whatever its number, as the QuickFIX family does (the session ends either way); else 2c.
+ * answered and a ResendRequest served whatever its number, as the QuickFIX family does (which checks
+ * neither's number); else 2c.
  */
 function onTooLow(
   s: LoggedOnState,
@@ -171,6 +172,17 @@ function onTooLow(
       },
     );
     return;
+  }
+  if (msgType === MsgType.ResendRequest) {
+    const begin = view.getInt(Tag.BeginSeqNo);
+    const end = view.getInt(Tag.EndSeqNo);
+    if (begin !== undefined && begin >= 0 && end !== undefined && end >= 0) {
+      // Served whatever its number, as the QuickFIX family does; the number is not consumed again.
+      const text = `ResendRequest with MsgSeqNum ${seq} below the expected ${s.nextTargetSeq}`;
+      emitEvent(out, "warn", "seq-too-low", text);
+      startResend(s, out, begin, end);
+      return;
+    }
   }
   if (msgType === MsgType.Logout) {
     emitEvent(

@@ -2,7 +2,7 @@
  * Time in the session, as data: deadlines are fields of the state, a `tick` input checks them, and
  * every step returns the next time the machine wants a tick. No clock is read here.
  *
- *  - Heartbeat after HeartBtInt of our silence (4a).
+ *  - Heartbeat after HeartBtInt of our silence (4a), none while our TestRequest is unanswered.
  *  - TestRequest after HeartBtInt x testRequestDelayFactor of theirs; disconnect when that much more
  *    passes without a message (6).
  *  - Logon timeout (awaiting-logon, logon-sent) and Logout timeout (logout-sent, 12).
@@ -65,7 +65,9 @@ function heartbeatCheck(s: SessionState, out: Out, nowMs: number): void {
     s.testRequestId = id;
     s.testRequestSentMs = nowMs;
   }
-  if (nowMs - s.lastSentMs >= hb) sendHeartbeat(s, out, nowMs);
+  // No Heartbeat while our TestRequest is unanswered, as the QuickFIX family (its heartbeat timer
+  // waits for the answer; the timeout comes at 2.4 x HeartBtInt of silence).
+  if (s.testRequestId === undefined && nowMs - s.lastSentMs >= hb) sendHeartbeat(s, out, nowMs);
 }
 
 /** The next time the machine wants a `tick`, epoch ms, or undefined when no deadline is pending. */
@@ -79,10 +81,9 @@ export function nextTickMs(s: SessionState): number | undefined {
     case "active": {
       const hb = s.heartbeatIntervalMs;
       if (hb <= 0) return undefined;
+      if (s.testRequestId !== undefined) return s.testRequestSentMs + s.testRequestDelayMs;
       const heartbeatDue = s.lastSentMs + hb;
-      const peerDue = s.testRequestId === undefined
-        ? s.lastReceivedMs + s.testRequestDelayMs
-        : s.testRequestSentMs + s.testRequestDelayMs;
+      const peerDue = s.lastReceivedMs + s.testRequestDelayMs;
       return heartbeatDue < peerDue ? heartbeatDue : peerDue;
     }
     case "disconnected":

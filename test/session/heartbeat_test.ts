@@ -38,15 +38,14 @@ Deno.test("case 4b: TestRequest received -> Heartbeat echoing TestReqID", () => 
   ]);
 });
 
-Deno.test("case 6: silence for HeartBtInt x 1.2 -> TestRequest; unanswered for another interval -> disconnect", () => {
+Deno.test("case 6: silence for HeartBtInt x 1.2 -> TestRequest; unanswered for another interval (no Heartbeat meanwhile) -> disconnect", () => {
   const t = loggedOn();
   assert.deepEqual(t.tickNext(), ["send admin 35=0|34=2"]);
   assert.equal(t.nowMs, T0 + 30_000);
   assert.deepEqual(t.tickNext(), ["send admin 35=1|34=3|112=TEST"]);
   assert.equal(t.nowMs, T0 + 36_000);
   assert.ok(t.lastEvents.includes("test-request"));
-  assert.deepEqual(t.tickNext(), ["send admin 35=0|34=4"]);
-  assert.equal(t.nowMs, T0 + 66_000);
+  // No Heartbeat while the TestRequest is unanswered (as the QuickFIX family, issue 13.11).
   assert.deepEqual(t.tickNext(), ["disconnect Heartbeat timeout", "logout Heartbeat timeout"]);
   assert.equal(t.nowMs, T0 + 72_000);
   assert.ok(t.lastEvents.includes("heartbeat-timeout"));

@@ -325,3 +325,40 @@ Deno.test("issue 13.11: CompID and SendingTime problems as QuickFIX's 2k/2o: Rej
     "send admin 35=5|34=3",
   ]);
 });
+
+Deno.test("issue 13.11: no Heartbeat while our TestRequest is unanswered, as QuickFIX's 6_SendTestRequest", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor("35=A|34=1|98=0|108=6");
+  assert.deepEqual(t.tickNext(), ["send admin 35=0|34=2"]);
+  assert.equal(t.nowMs, T0 + 6_000);
+  assert.deepEqual(t.tickNext(), ["send admin 35=1|34=3|112=TEST"]);
+  assert.equal(t.nowMs, T0 + 7_200);
+  // 6 s after the TestRequest no Heartbeat: the next tick is the timeout at 2.4 x HeartBtInt of silence.
+  assert.deepEqual(t.tickNext(), ["disconnect Heartbeat timeout", "logout Heartbeat timeout"]);
+  assert.equal(t.nowMs, T0 + 14_400);
+});
+
+Deno.test("issue 13.11: a ResendRequest below the expected number is served, its number not consumed (8_OnlyAdminMessages)", () => {
+  const t = new Transcript({ beginString: "FIX.4.2" });
+  t.logonAcceptor();
+  for (const seq of [2, 3, 4]) t.recv(`35=1|34=${seq}|112=HELLO`);
+  t.nowMs = T0 + 1000;
+  const now = ts(T0 + 1000);
+  assert.deepEqual(t.recv("35=2|34=5|7=1|16=4"), [
+    "persist-inbound 5",
+    "resend 1-4",
+    `send resend 35=4|34=1|43=Y|122=${now}|36=5|123=Y`,
+  ]);
+  assert.deepEqual(t.recv("35=1|34=6|112=HELLO"), ["persist-inbound 6", "send admin 35=0|34=5|112=HELLO"]);
+  // 34=5 again: below the expected 7, no PossDupFlag: served all the same.
+  assert.deepEqual(t.recv("35=2|34=5|7=1|16=0"), [
+    "resend 1-5",
+    `send resend 35=4|34=1|43=Y|122=${now}|36=6|123=Y`,
+  ]);
+  assert.equal(t.state.nextTargetSeq, 7);
+  assert.deepEqual(t.recv("35=5|34=6"), [
+    "send admin 35=5|34=6",
+    "disconnect Logout received",
+    "logout Logout received",
+  ]);
+});
