@@ -1164,10 +1164,14 @@ export class Gateway {
     for (const l of this.#listeners) l.close();
     for (const c of this.#pendingConns) c.close();
     for (const w of this.#wake.splice(0)) w();
-    await Promise.all(this.runners().map((r) => r.stop()));
+    // Every runner is stopped and the store closed (its lock released) even when a runner's stop fails,
+    // e.g. its final flush after a journal write failure; the first failure is reported afterwards.
+    const stopped = await Promise.allSettled(this.runners().map((r) => r.stop()));
     for (const w of this.#wake.splice(0)) w();
     await Promise.allSettled(this.#tasks);
     await this.#opts.store.close();
+    const failed = stopped.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
 
