@@ -92,6 +92,18 @@ const STOCK_DICTIONARIES: Record<string, string> = {
   "FIXT11.xml": "FIXT.1.1",
 };
 
+/** Application versions (keys of appDictionaries) and the stock QuickFIX file of each. */
+const APP_VERSION_FILES: Record<string, string> = {
+  "FIX.4.0": "FIX40.xml",
+  "FIX.4.1": "FIX41.xml",
+  "FIX.4.2": "FIX42.xml",
+  "FIX.4.3": "FIX43.xml",
+  "FIX.4.4": "FIX44.xml",
+  "FIX.5.0": "FIX50.xml",
+  "FIX.5.0SP1": "FIX50SP1.xml",
+  "FIX.5.0SP2": "FIX50SP2.xml",
+};
+
 const PRECISION: Record<string, string> = {
   SECONDS: "s",
   MILLIS: "ms",
@@ -173,8 +185,14 @@ function convert(key: string, value: string, t: Target, role: () => string | und
     if (!Number.isFinite(n) || n < 0) t.notes.push(`${key}=${value}: not a number, not converted`);
     else set(s, path, n * scale);
   };
-  // QuickFIX/J names per-version application dictionaries AppDataDictionary.FIX.5.0 and so on.
-  if (key.startsWith("AppDataDictionary.")) return convert("AppDataDictionary", value, t, role);
+  // QuickFIX/J names per-version application dictionaries AppDataDictionary.FIX.5.0 and so on:
+  // fixg's appDictionaries by version.
+  if (key.startsWith("AppDataDictionary.")) {
+    const version = key.slice("AppDataDictionary.".length);
+    if (!(version in APP_VERSION_FILES)) return convert("AppDataDictionary", value, t, role);
+    ((s._appDictionaries ??= {}) as Record<string, string>)[version] = value;
+    return true;
+  }
   const hostN = /^SocketConnect(Host|Port)(\d+)$/.exec(key);
   if (hostN) {
     const hosts = (s["_hosts"] ??= []) as Array<{ host?: string; port?: string }>;
@@ -479,6 +497,26 @@ function finish(
       );
     } else {
       s[target] = v;
+      notes.push(`${setting}=${v}: not found here, path kept as written (fix it before fixg config check)`);
+    }
+  }
+  const byVersion = s._appDictionaries as Record<string, string> | undefined;
+  delete s._appDictionaries;
+  for (const [version, v] of Object.entries(byVersion ?? {})) {
+    const base = v.slice(v.lastIndexOf("/") + 1);
+    const setting = `AppDataDictionary.${version}`;
+    const found = locate(v);
+    if (found !== undefined) {
+      set(s, ["appDictionaries", version], found);
+      notes.push(`${setting}=${v}: appDictionaries.${version}, the file the settings name${found === v ? "" : ` (found at ${found})`}`);
+    } else if (APP_VERSION_FILES[version] === base) {
+      set(s, ["appDictionaries", version], "builtin");
+      notes.push(
+        `${setting}=${v}: not found here; QuickFIX's stock ${base} is shipped with fixg (appDictionaries.${version}: builtin). ` +
+          `If your copy is customised, set it to its path`,
+      );
+    } else {
+      set(s, ["appDictionaries", version], v);
       notes.push(`${setting}=${v}: not found here, path kept as written (fix it before fixg config check)`);
     }
   }
