@@ -324,6 +324,12 @@ export async function listenTlsNode(
   const rawOf = (sock: tls.TLSSocket) => raw.get((sock as unknown as { _parent?: object })._parent ?? sock);
   let current = material;
   let lastConnectionMs = Date.now();
+  // Accepting failed (reported to onAcceptError): the next connection accepted reports the recovery.
+  let failing = false;
+  const acceptError = (why: string, restarted: boolean) => {
+    failing = true;
+    options.onAcceptError?.(why, restarted);
+  };
   // Open connections by client address: how the watchdog recognises its own probe.
   const open = new Map<string, RawSocket>();
   const make = (): tls.Server => {
@@ -345,6 +351,10 @@ export async function listenTlsNode(
     });
     server.on("connection", (s: RawSocket) => {
       lastConnectionMs = Date.now();
+      if (failing) {
+        failing = false;
+        options.onAcceptOk?.();
+      }
       const host = (s.remoteAddress ?? "?").replace(/^::ffff:/, "");
       const addr = `${host}:${s.remotePort ?? 0}`;
       open.set(addr, s);
@@ -382,7 +392,7 @@ export async function listenTlsNode(
       onRefused(addr, handshakeReason(e));
     });
     // After the listen: accept errors must not end the process (there is no other "error" listener).
-    server.on("error", (e: Error) => options.onAcceptError?.(e.message, false));
+    server.on("error", (e: Error) => acceptError(e.message, false));
     return server;
   };
   const listen = (server: tls.Server, p: number) =>
@@ -414,7 +424,7 @@ export async function listenTlsNode(
       try {
         c = await Deno.connect({ hostname: target, port: addr.port });
       } catch (e) {
-        options.onAcceptError?.(`watchdog cannot connect: ${e instanceof Error ? e.message : e}`, false);
+        acceptError(`watchdog cannot connect: ${e instanceof Error ? e.message : e}`, false);
         return;
       }
       const local = c.localAddr as Deno.NetAddr;
@@ -437,7 +447,7 @@ export async function listenTlsNode(
         options.onAcceptOk?.();
         return;
       }
-      options.onAcceptError?.("the listener stopped accepting connections; listening again", true);
+      acceptError("the listener stopped accepting connections; listening again", true);
       const old = server;
       old.close();
       const next = make();
@@ -447,7 +457,7 @@ export async function listenTlsNode(
         lastConnectionMs = 0;
       } catch (e) {
         server = old;
-        options.onAcceptError?.(`listening again failed: ${e instanceof Error ? e.message : e}`, false);
+        acceptError(`listening again failed: ${e instanceof Error ? e.message : e}`, false);
       }
     } finally {
       try {
