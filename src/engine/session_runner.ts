@@ -3,12 +3,15 @@
  * application sends, and carries out the actions it returns: writes batched per read, store appends,
  * deliveries, resends from the store, timers, disconnects. Only this layer awaits.
  *
- * Inputs are processed strictly one after another. While a resend is being read from the store,
- * later inputs wait in a backlog (views copied), so the machine sees them in arrival order.
+ * Inputs are processed strictly one after another. While a resend is being answered, later inputs
+ * wait in a backlog (views copied), so the machine sees them in arrival order. A resend streams: the
+ * range is read from the store in chunks as the socket drains, so the session's outbound buffer stays
+ * under `maxOutboundBufferBytes` however large the range and however slow the peer.
  */
 import { RiskGate, type RiskLimits } from "../app/orders/risk.ts";
 import { ordTypeOf, sideOf } from "../app/tags.ts";
 import {
+  ADMIN_MSG_TYPES,
   type FieldSink,
   type FieldValue,
   type FixMessage,
@@ -17,6 +20,7 @@ import {
   MessageView,
   Tag,
 } from "../codec/mod.ts";
+import { setImmediate } from "node:timers";
 import { createValidator, validationOptions, type Validator } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
 import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
@@ -25,9 +29,11 @@ import { type RateLimit, TokenBucket } from "../ops/flow/token_bucket.ts";
 import { createSession, type SessionState, step } from "../session/mod.ts";
 import { stepInto } from "../session/machine.ts";
 import { sendAppNow } from "../session/outbound.ts";
+import { onResendMessages } from "../session/resend.ts";
+import { isResendable } from "../session/state.ts";
 import type { Action, Input, SessionConfig, SessionId } from "../session/types.ts";
 import { sessionKey } from "../session/types.ts";
-import type { SessionStore } from "../store/types.ts";
+import type { SessionStore, StoredMessage } from "../store/types.ts";
 import type { Connection } from "../transport/types.ts";
 import { isAdminMsgType, OutgoingAdminMessage, RecentSends, rejectedMessage } from "./admin_hooks.ts";
 import type { Application, SendResult, SessionHandle } from "./application.ts";
@@ -91,6 +97,17 @@ export interface RunnerOptions {
   clock?: Clock;
   /** Outbound bytes buffered before `send` answers "back-pressure". Default 8 MiB. */
   highWaterMarkBytes?: number;
+  /**
+   * The session's outbound buffer bound, bytes (wins over highWaterMarkBytes): `send` answers
+   * "back-pressure" above it, and a resend reads its next chunk from the store only while less than
+   * half of it is buffered. Default 8 MiB.
+   */
+  maxOutboundBufferBytes?: number;
+  /**
+   * A write the peer has not taken after this long (it does not read) disconnects the session with an
+   * error log line, ms; 0 turns it off. Default 30 s.
+   */
+  writeTimeoutMs?: number;
   /** Kept for compatibility: every message is logged decoded whenever the logger is at DEBUG. */
   verbose?: boolean;
   /** Inbound and outbound message rate limits. */
@@ -197,8 +214,19 @@ export class SessionRunner implements SessionHandle {
   // Input serialisation around async store reads.
   #blocked = false;
   #backlog: Input[] = [];
+  /** The resend being streamed (inputs wait in the backlog meanwhile). */
+  #resend: ResendStream | undefined;
+  /** Backlogged ResendRequests whose range the resend in progress covers, with that range. */
+  readonly #coveredResends = new WeakMap<Input, { begin: number; end: number }>();
+  /** Set while the backlogged input of a covered ResendRequest runs: its resend is not sent again. */
+  #skipResend: { begin: number; end: number } | undefined;
+  readonly #writeTimeoutMs: number;
+  #writeStartedPerfMs = 0;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #readAtPerfMs = 0;
+  /** Parses stored messages of a resend chunk (their types and numbers). */
+  readonly #resendView = new MessageView();
   readonly #messageInput: Input & { kind: "message" } = { kind: "message", view: this.#view };
   /** Clock reads shared by a synchronous run of sends outside a read (#turnClock). */
   #turnNowMs = 0;
@@ -218,6 +246,11 @@ export class SessionRunner implements SessionHandle {
       for (const f of this.#writableWaiters.splice(0)) f();
     }
     this.#flushNow();
+    const r = this.#resend;
+    if (r !== undefined && r.waiting && this.#outLen + this.#inFlight <= this.#hwm / 2) {
+      r.waiting = false;
+      this.#pumpResend();
+    }
   };
   readonly #onWriteFailed = (e: unknown): void => {
     this.#writing = false;
@@ -276,7 +309,9 @@ export class SessionRunner implements SessionHandle {
     this.#recent = app.onReject !== undefined ? new RecentSends() : undefined;
     this.#clock = options.clock ?? systemClock;
     this.logger = options.logger ?? new Logger();
-    this.#hwm = options.highWaterMarkBytes ?? 8 * 1024 * 1024;
+    this.#hwm = options.maxOutboundBufferBytes ?? options.highWaterMarkBytes ??
+      DEFAULT_MAX_OUTBOUND_BUFFER_BYTES;
+    this.#writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     const seq = store.seqNums();
     this.#nextSenderSeq = seq.nextSenderSeq;
     this.#nextTargetSeq = seq.nextTargetSeq;
@@ -392,6 +427,11 @@ export class SessionRunner implements SessionHandle {
   /** Orders sent on this session and their state (open orders, ack latency). */
   get orders(): OpenOrders {
     return this.#orders;
+  }
+
+  /** Outbound bytes buffered in the session: accumulating plus the write in flight. */
+  get outboundBufferedBytes(): number {
+    return this.#outLen + this.#inFlight;
   }
 
   /** Long-lived I/O buffers (the read buffer and both write buffers) for memory locking. */
@@ -612,6 +652,9 @@ export class SessionRunner implements SessionHandle {
     this.#conn = undefined;
     conn.close();
     this.#outLen = 0;
+    this.#clearStallTimer();
+    // A resend waiting for the socket to drain ends now (its read, if one is running, ends it).
+    if (this.#resend !== undefined && !this.#resend.reading) queueMicrotask(this.#pumpResend);
     this.counters.disconnects++;
     this.#input({ kind: "disconnected", reason });
     if (this.#loggedOn) {
@@ -755,6 +798,7 @@ export class SessionRunner implements SessionHandle {
       if (this.#conn) this.#closeNow("logout timed out");
     }
     this.#clearTimer();
+    this.#clearStallTimer();
     if (this.#throttleTimer !== undefined) clearTimeout(this.#throttleTimer);
     this.#throttleTimer = undefined;
     await this.#store.flush();
@@ -805,7 +849,13 @@ export class SessionRunner implements SessionHandle {
   /** Feeds one input to the machine and carries out the actions. */
   #input(input: Input): void {
     if (this.#blocked) {
-      this.#backlog.push(input.kind === "message" ? { kind: "message", view: input.view.copy() } : input);
+      if (input.kind !== "message") {
+        this.#backlog.push(input);
+        return;
+      }
+      const kept: Input = { kind: "message", view: input.view.copy() };
+      this.#backlog.push(kept);
+      if (this.#resend !== undefined && input.view.msgType === "2") this.#markCovered(kept, input.view);
       return;
     }
     const adminBefore = this.#adminInCount;
@@ -1190,6 +1240,12 @@ export class SessionRunner implements SessionHandle {
     if (this.#conn) this.#detach("store failure");
   }
 
+  /**
+   * Answers the machine's `resend` action by streaming: chunks of the range are read from the store as
+   * the socket drains (never more than half the outbound bound buffered before the next read) and fed
+   * to the machine's resend logic; the last chunk goes in as the `resend-messages` input, which ends
+   * the resend. Inputs wait in the backlog until then, as they did while the whole range was read.
+   */
   #startResend(begin: number, end: number, rest: Action[]): void {
     this.#blocked = true;
     // The rest runs after the store answers, when reads may have reused the live view: keep copies.
@@ -1201,24 +1257,192 @@ export class SessionRunner implements SessionHandle {
         ? { ...a, view: live.copy() }
         : a
     );
-    this.#store.getOutbound(begin, end).then(
-      (messages) => this.#finishResend({ kind: "resend-messages", begin, end, messages }, rest),
-      (e) => {
-        this.logger.error("resend-read-failed", e instanceof Error ? e.message : String(e), this.key);
-        this.#finishResend({ kind: "resend-messages", begin, end, messages: [] }, rest);
-      },
-    );
+    const skip = this.#skipResend;
+    this.#skipResend = undefined;
+    if (skip !== undefined && begin >= skip.begin && end <= skip.end) {
+      // Sent by the resend that was in progress when this request came in: no second copy. The machine
+      // gets an empty answer (nothing goes out) and moves on.
+      const r = newStream(begin, end, rest, this.#conn);
+      r.ignored = true;
+      queueMicrotask(() => this.#endResend(r, []));
+      return;
+    }
+    this.#resend = newStream(begin, end, rest, this.#conn);
+    this.#pumpResend();
   }
 
-  #finishResend(input: Input, rest: Action[]): void {
+  /** Reads the resend's next chunk when the socket has room; ends the resend when the connection is gone. */
+  readonly #pumpResend = (): void => {
+    const r = this.#resend;
+    if (r === undefined || r.reading) return;
+    if (this.#conn === undefined || this.#conn !== r.conn || this.#storeError !== undefined) {
+      this.#endResend(r, []);
+      return;
+    }
+    if (this.#outLen + this.#inFlight > this.#hwm / 2) {
+      r.waiting = true; // #onWritten reads on
+      return;
+    }
+    const to = Math.min(r.next + r.chunk - 1, r.end);
+    r.reading = true;
+    this.#store.getOutbound(r.next, to).then(
+      (messages) => {
+        r.reading = false;
+        this.#resendChunk(r, messages, to);
+      },
+      (e) => {
+        r.reading = false;
+        this.logger.error("resend-read-failed", e instanceof Error ? e.message : String(e), this.key);
+        // What was not sent is gap-filled, as when a whole range could not be read.
+        this.#endResend(r, []);
+      },
+    );
+  };
+
+  /** One chunk [r.next, to] read: what can go out without changing the gap fills goes out now. */
+  #resendChunk(r: ResendStream, messages: StoredMessage[], to: number): void {
+    if (r !== this.#resend) return;
+    if (this.#conn === undefined || this.#conn !== r.conn || to >= r.end) {
+      this.#endResend(r, this.#conn === r.conn ? messages : []);
+      return;
+    }
+    r.next = to + 1;
+    let bytes = 0;
+    for (const m of messages) bytes += m.bytes.length;
+    if (messages.length > 0) {
+      r.chunk = Math.max(
+        MIN_RESEND_CHUNK,
+        Math.min(
+          MAX_RESEND_CHUNK,
+          Math.floor(this.#hwm / 4 / (bytes / messages.length + RESEND_OVERHEAD_BYTES)),
+        ),
+      );
+    }
+    // Up to the last message the machine resends as it is: admin messages and gaps after it may join a
+    // gap fill with the next chunk, so they are answered with it (gap fills stay merged as in one read).
+    let j = messages.length - 1;
+    const v = this.#resendView;
+    for (; j >= 0; j--) {
+      const m = messages[j]!;
+      v.parseInto(m.bytes, 0, m.bytes.length);
+      if (!ADMIN_MSG_TYPES.has(v.msgType) && isResendable(this.#state, m.seq) && v.seqNum === m.seq) break;
+    }
+    if (j >= 0) {
+      const last = messages[j]!.seq;
+      const out: Action[] = [];
+      onResendMessages(
+        this.#state,
+        out,
+        this.#clock.nowMs(),
+        r.from,
+        last,
+        j + 1 < messages.length ? messages.slice(0, j + 1) : messages,
+      );
+      // Still answering the request (status, and the machine's view until the final input).
+      (this.#state as { pendingResend: { begin: number; end: number } | undefined }).pendingResend = {
+        begin: r.begin,
+        end: r.end,
+      };
+      r.from = last + 1;
+      for (let k = 0; k < out.length; k++) {
+        const a = out[k]!;
+        if (a.kind === "event" && a.event.name === "resend") {
+          // One summary line for the whole range, when it ends (the counters count it then).
+          r.resent += Number(a.event.data?.["resent"] ?? 0);
+          r.gapFills += Number(a.event.data?.["gapFills"] ?? 0);
+          out.splice(k--, 1);
+        }
+      }
+      this.#execute(out);
+      this.#flushNow();
+    }
+    // The next chunk after other sessions' I/O had a turn (a memory store and socket never yield).
+    setImmediate(this.#pumpResend);
+  }
+
+  /** The last part of a resend (or none when it ends early): the machine's `resend-messages` input. */
+  #endResend(r: ResendStream, messages: StoredMessage[]): void {
+    if (this.#resend === r) this.#resend = undefined;
+    this.#finishResend({
+      kind: "resend-messages",
+      begin: r.ignored ? r.end + 1 : r.from,
+      end: r.end,
+      messages,
+    }, r);
+  }
+
+  /** A ResendRequest that arrived while a resend streams: covered when that resend sends all it asks for. */
+  #markCovered(input: Input, view: MessageView): void {
+    const r = this.#resend!;
+    const begin = view.getInt(Tag.BeginSeqNo);
+    const end = view.getInt(Tag.EndSeqNo);
+    if (begin === undefined || end === undefined || begin < 0 || end < 0) return;
+    const last = this.#state.nextSenderSeq - 1;
+    const b = Math.max(begin, 1);
+    const e = end === 0 || end > last ? last : end;
+    if (b >= r.begin && e <= r.end) this.#coveredResends.set(input, { begin: r.begin, end: r.end });
+  }
+
+  #finishResend(input: Input, r: ResendStream): void {
     this.#blocked = false;
-    const r = step(this.#state, input, this.#clock.nowMs());
-    this.#state = r.state;
-    this.#execute(r.actions);
-    this.#execute(rest);
-    if (r.nextTickMs !== undefined) this.#armTimer(r.nextTickMs);
-    while (!this.#blocked && this.#backlog.length > 0) this.#input(this.#backlog.shift()!);
+    const res = step(this.#state, input, this.#clock.nowMs());
+    this.#state = res.state;
+    for (const a of res.actions) {
+      if (a.kind !== "event" || a.event.name !== "resend") continue;
+      if (r.ignored) {
+        a.event.text = `ResendRequest for ${r.begin} to ${r.end} ignored: that range is already being resent`;
+        a.event.data = { beginSeqNo: r.begin, endSeqNo: r.end, resent: 0, gapFills: 0 };
+      } else if (r.from !== r.begin) {
+        const resent = r.resent + Number(a.event.data?.["resent"] ?? 0);
+        const gapFills = r.gapFills + Number(a.event.data?.["gapFills"] ?? 0);
+        a.event.text = `Resent ${r.begin} to ${r.end}: ${resent} messages, ${gapFills} gap fills`;
+        a.event.data = { beginSeqNo: r.begin, endSeqNo: r.end, resent, gapFills };
+      }
+    }
+    this.#execute(res.actions);
+    this.#execute(r.rest);
+    if (res.nextTickMs !== undefined) this.#armTimer(res.nextTickMs);
+    while (!this.#blocked && this.#backlog.length > 0) {
+      const next = this.#backlog.shift()!;
+      this.#skipResend = this.#coveredResends.get(next);
+      try {
+        this.#input(next);
+      } finally {
+        this.#skipResend = undefined;
+      }
+    }
     this.#flushNow();
+  }
+
+  /** The peer has not taken the write in flight for writeTimeoutMs: it does not read; disconnect. */
+  readonly #checkStall = (): void => {
+    this.#stallTimer = undefined;
+    const conn = this.#conn;
+    if (!this.#writing || conn === undefined || conn !== this.#writeConn) return;
+    const waited = performance.now() - this.#writeStartedPerfMs;
+    if (waited < this.#writeTimeoutMs) {
+      this.#stallTimer = setTimeout(this.#checkStall, Math.max(1, this.#writeTimeoutMs - waited));
+      return;
+    }
+    const pending = this.#inFlight + this.#outLen;
+    const reason = `write timeout: the peer has not read ${pending} bytes for ${
+      this.#writeTimeoutMs / 1000
+    } s`;
+    this.#lastError = reason;
+    this.logger.error(
+      "write-timeout",
+      `the peer has not read ${pending} bytes for ${
+        this.#writeTimeoutMs / 1000
+      } s (outbound.writeTimeoutSec); disconnecting`,
+      this.key,
+      { bytes: pending, timeoutMs: this.#writeTimeoutMs },
+    );
+    this.#detach(reason);
+  };
+
+  #clearStallTimer(): void {
+    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
+    this.#stallTimer = undefined;
   }
 
   #armTimer(atMs: number): void {
@@ -1295,6 +1519,12 @@ export class SessionRunner implements SessionHandle {
     this.#outLen = 0;
     this.#writing = true;
     this.#lastSentMs = this.#clock.nowMs();
+    if (this.#writeTimeoutMs > 0) {
+      this.#writeStartedPerfMs = performance.now();
+      if (this.#stallTimer === undefined) {
+        this.#stallTimer = setTimeout(this.#checkStall, this.#writeTimeoutMs);
+      }
+    }
     const durable = this.#needDurable ? this.#store.flush() : undefined;
     this.#needDurable = false;
     const go = durable ? durable.then(() => conn.write(batch)) : conn.write(batch);
@@ -1303,6 +1533,56 @@ export class SessionRunner implements SessionHandle {
     go.then(this.#onWritten, this.#onWriteFailed);
   }
 }
+
+/** A resend being streamed: the machine's range and how far it got. */
+interface ResendStream {
+  /** The range the machine asked for (end resolved). */
+  readonly begin: number;
+  readonly end: number;
+  /** Where the part not yet answered begins (the `begin` of the next answer to the machine). */
+  from: number;
+  /** The next sequence number to read from the store. */
+  next: number;
+  /** Messages per store read (adapted to their size and the outbound bound). */
+  chunk: number;
+  /** Actions of the step that asked, run when the resend ends. */
+  readonly rest: Action[];
+  readonly conn: Connection | undefined;
+  reading: boolean;
+  /** Waiting for the socket to drain below half the bound. */
+  waiting: boolean;
+  /** A request covered by the resend before it: answered with nothing. */
+  ignored: boolean;
+  resent: number;
+  gapFills: number;
+}
+
+function newStream(begin: number, end: number, rest: Action[], conn: Connection | undefined): ResendStream {
+  return {
+    begin,
+    end,
+    from: begin,
+    next: begin,
+    chunk: MIN_RESEND_CHUNK,
+    rest,
+    conn,
+    reading: false,
+    waiting: false,
+    ignored: false,
+    resent: 0,
+    gapFills: 0,
+  };
+}
+
+/** Default bound of a session's outbound buffer (send back-pressure, resend read-ahead). */
+export const DEFAULT_MAX_OUTBOUND_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Default time a peer may leave a write untaken before the session is disconnected. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+/** Messages per resend read: at least this many, and at most so many that one chunk is about 1 ms of work. */
+const MIN_RESEND_CHUNK = 64;
+const MAX_RESEND_CHUNK = 256;
+/** What a resend adds to a stored message (PossDupFlag, OrigSendingTime), bytes, for chunk sizing. */
+const RESEND_OVERHEAD_BYTES = 48;
 
 /** The order fields a risk check reads, picked from a message as it writes them. */
 class RiskFields implements FieldSink {
