@@ -107,6 +107,10 @@ export interface GatewaySession {
   throttle?: ThrottleSettings;
   /** Outbound priority table and starvation guard. */
   outbound?: OutboundQueueOptions;
+  /** Bound of the session's outbound buffer, bytes (`outbound.maxBufferBytes`; default 8 MiB). */
+  maxOutboundBufferBytes?: number;
+  /** A write the peer does not take within this long disconnects the session, ms (0 off; default 30 s). */
+  writeTimeoutMs?: number;
   /** Pre-send risk limits of the session's order entry (none when absent). */
   risk?: RiskLimits;
   /** Acceptor: check Username/Password of the Logon against the gateway's users. */
@@ -285,6 +289,8 @@ export class Gateway {
   readonly #acceptors: AcceptorSpec[] = [];
   readonly #initiators: GatewaySession[] = [];
   readonly #tasks: Promise<void>[] = [];
+  /** Connections being handled (pre-logon or in session); each leaves the set when it ends. */
+  readonly #connTasks = new Set<Promise<void>>();
   readonly #pendingConns = new Set<Connection>();
   #stopping = false;
   #wake: Array<() => void> = [];
@@ -341,6 +347,11 @@ export class Gateway {
   /** Connections accepted that have not logged on (or been closed) yet, TLS handshakes included. */
   get preLogonConnections(): number {
     return this.#preLogon;
+  }
+
+  /** Accepted connections still being handled (before logon or in their session). */
+  get connectionsHandled(): number {
+    return this.#connTasks.size;
   }
 
   /** Accept failures (too many open files...) since start. */
@@ -717,6 +728,8 @@ export class Gateway {
       highWaterMarkBytes: this.#opts.highWaterMarkBytes ?? 8 * 1024 * 1024,
       ...(spec.throttle ? { throttle: spec.throttle } : {}),
       ...(spec.outbound ? { outbound: spec.outbound } : {}),
+      ...(spec.maxOutboundBufferBytes !== undefined ? { maxOutboundBufferBytes: spec.maxOutboundBufferBytes } : {}),
+      ...(spec.writeTimeoutMs !== undefined ? { writeTimeoutMs: spec.writeTimeoutMs } : {}),
       ...(spec.risk ? { risk: spec.risk } : {}),
     });
     if (this.#kill.engaged) runner.engageKillSwitch(this.#kill.reason ?? "kill switch");
@@ -736,7 +749,9 @@ export class Gateway {
         conn.close();
         break;
       }
-      this.#tasks.push(this.#handleAccepted(conn, spec));
+      // Tracked until it ends, then forgotten: a long-running acceptor keeps nothing per past connection.
+      const t: Promise<void> = this.#handleAccepted(conn, spec).finally(() => this.#connTasks.delete(t));
+      this.#connTasks.add(t);
     }
   }
 
@@ -1122,6 +1137,7 @@ export class Gateway {
     e.runner.updateConfig(spec.config);
     e.runner.setThrottle(spec.throttle ?? {});
     e.runner.configureOutbound(spec.outbound ?? {});
+    e.runner.setOutboundLimits(spec.maxOutboundBufferBytes, spec.writeTimeoutMs);
     e.runner.setRiskLimits(spec.risk);
     if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
     // A session enabled again connects now rather than at its next poll.
@@ -1168,7 +1184,7 @@ export class Gateway {
     // e.g. its final flush after a journal write failure; the first failure is reported afterwards.
     const stopped = await Promise.allSettled(this.runners().map((r) => r.stop()));
     for (const w of this.#wake.splice(0)) w();
-    await Promise.allSettled(this.#tasks);
+    await Promise.allSettled([...this.#tasks, ...this.#connTasks]);
     await this.#opts.store.close();
     const failed = stopped.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;

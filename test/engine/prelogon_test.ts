@@ -203,6 +203,8 @@ sessions:
     await waitFor(() => idle.filter((c) => c.closed).length === 16, "16 closed");
     assert.equal(gw.preLogonConnections, 4);
     assert.equal(gw.refusals().get("limit"), 16);
+    for (const c of idle) c.close();
+    await waitFor(() => gw.connectionsHandled === 0, "nothing kept for connections that ended");
   } finally {
     for (const c of idle) c.close();
     await gw.stop();
