@@ -164,9 +164,13 @@ export class Validator {
     this.#fixt = this.#transport.beginString.startsWith("FIXT.");
     if (parts !== undefined) this.#appDicts.set(parts.app.beginString, parts.app);
     const app = settings.appDictionary;
-    if (app !== undefined) this.#appDicts.set(app.parts?.app.beginString ?? app.beginString, app.parts?.app ?? app);
+    if (app !== undefined) {
+      this.#appDicts.set(app.parts?.app.beginString ?? app.beginString, app.parts?.app ?? app);
+    }
     for (const [version, d] of settings.appDictionaries ?? []) this.#appDicts.set(version, d.parts?.app ?? d);
-    const fallback = app !== undefined ? versionToApplVerId(app.beginString) : parts !== undefined
+    const fallback = app !== undefined
+      ? versionToApplVerId(app.beginString)
+      : parts !== undefined
       ? versionToApplVerId(parts.app.beginString)
       : undefined;
     this.#defaultApplVerId = settings.defaultApplVerId ?? fallback ?? "9";
@@ -223,8 +227,12 @@ export class Validator {
     let b = this.#byVersion.get(version);
     if (b === undefined) {
       const app = this.appDictionaryFor(version);
-      // A version with no dictionary at all: the session's dictionary as given.
-      b = this.#bind(tablesOf(app === undefined ? this.dictionary : combined(this.#transport, app)));
+      // A version with no dictionary at all, or the one the session's dictionary is already combined
+      // with: the session's dictionary as given.
+      const d = app === undefined || app === this.dictionary.parts?.app
+        ? this.dictionary
+        : combined(this.#transport, app);
+      b = this.#bind(tablesOf(d));
       this.#byVersion.set(version, b);
     }
     return b;
@@ -264,9 +272,7 @@ function versionToApplVerId(version: string): string | undefined {
 export function createValidator(
   settings: Omit<ValidatorSettings, "dictionary"> & { readonly dictionary?: Dictionary },
 ): Validator | undefined {
-  return settings.dictionary === undefined
-    ? undefined
-    : new Validator(settings as ValidatorSettings);
+  return settings.dictionary === undefined ? undefined : new Validator(settings as ValidatorSettings);
 }
 
 function check(b: Bound, view: MessageView): RejectInfo | undefined {

@@ -133,7 +133,10 @@ Deno.test("FIXT 1.1: one application dictionary per version, configured ones win
   const byApp = new Validator({ dictionary: builtinDictionary("FIXT.1.1"), appDictionary: venueSp1 });
   assert.equal(byApp.defaultApplVerId, "8");
   assert.equal(byApp.validate(tif9)?.refTagId, 59);
-  assert.equal(byApp.validate(viewOf(NOS_FIXT.replace("|11=o", "|1128=9|11=o") + "|59=9", "FIXT.1.1")), undefined);
+  assert.equal(
+    byApp.validate(viewOf(NOS_FIXT.replace("|11=o", "|1128=9|11=o") + "|59=9", "FIXT.1.1")),
+    undefined,
+  );
   assert.equal(byMap.appDictionaryFor("FIX.5.0SP1"), venueSp1);
   assert.equal(byMap.appDictionaryFor("FIX.5.0"), builtinDictionary("FIX.5.0"));
   assert.equal(byMap.appDictionaryFor("FIX.9.9"), undefined);

@@ -33,8 +33,13 @@ Deno.test("appDictionaries: by version, built into the session config and its va
   assert.equal(c.appDictionaries!.get("FIX.5.0"), builtinDictionary("FIX.5.0"));
   assert.equal(c.appDictionaries!.get("FIX.5.0SP1")!.source, SP1);
   const v = createValidator(c)!;
-  const nos = "35=D|49=TW|56=ISLD|34=2|52=20261122-01:02:03.045|11=o|54=1|55=IBM|60=20261122-01:02:03.045|38=100|40=1|59=8";
-  assert.equal(v.validate(viewOf(nos, "FIXT.1.1"))?.refTagId, 59, "FIX 5.0 (DefaultApplVerID 7) has no TimeInForce 8");
+  const nos =
+    "35=D|49=TW|56=ISLD|34=2|52=20261122-01:02:03.045|11=o|54=1|55=IBM|60=20261122-01:02:03.045|38=100|40=1|59=8";
+  assert.equal(
+    v.validate(viewOf(nos, "FIXT.1.1"))?.refTagId,
+    59,
+    "FIX 5.0 (DefaultApplVerID 7) has no TimeInForce 8",
+  );
   assert.equal(v.validate(viewOf(nos.replace("|11=o", "|1128=8|11=o"), "FIXT.1.1")), undefined);
 });
 
@@ -43,7 +48,8 @@ Deno.test("appDictionaries: an unknown version, a missing file and none are conf
     () => parseConfig(fixtYaml("{ FIX.5.0SP3: builtin }"), "t.yaml", () => undefined),
     (e: Error) =>
       e instanceof ConfigError &&
-      /^t\.yaml: sessions\[0\]\.appDictionaries\.FIX\.5\.0SP3: unknown key \(did you mean "FIX\.5\.0SP\d"\?\)$/.test(e.message),
+      /^t\.yaml: sessions\[0\]\.appDictionaries\.FIX\.5\.0SP3: unknown key \(did you mean "FIX\.5\.0SP\d"\?\)$/
+        .test(e.message),
   );
   const missing = parseConfig(fixtYaml("{ FIX.5.0: /nonexistent/FIX50.xml }"), "t.yaml", () => undefined);
   await assert.rejects(
@@ -68,7 +74,9 @@ sessions:
   const ini = await startGateway(
     `store: { type: memory }
 sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${acc.gw.ports[0]}, beginString: FIXT.1.1, senderCompId: TW, targetCompId: ISLD, defaultApplVerId: "7" }
+  - { role: initiator, host: 127.0.0.1, port: ${
+      acc.gw.ports[0]
+    }, beginString: FIXT.1.1, senderCompId: TW, targetCompId: ISLD, defaultApplVerId: "7" }
 `,
     { logger: new LogCapture().logger("error") },
   );

@@ -20,7 +20,9 @@ sessions:
     const ini = await startGateway(
       `store: { type: memory }
 sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${acc.gw.ports[0]}, beginString: ${beginString}, senderCompId: TW, targetCompId: ISLD }
+  - { role: initiator, host: 127.0.0.1, port: ${
+        acc.gw.ports[0]
+      }, beginString: ${beginString}, senderCompId: TW, targetCompId: ISLD }
 `,
       { logger: logs.logger("warn") },
     );
@@ -31,7 +33,10 @@ sessions:
       assert.notEqual(server.validator, undefined, "the acceptor validates");
       assert.equal(server.validator!.dictionary.beginString, beginString);
       client.send({ msgType: "1", fields: [[112, "HELLO"]] });
-      await waitFor(() => (client.counters.inByType.get("0") ?? 0) >= 1, "the Heartbeat answering the TestRequest");
+      await waitFor(
+        () => (client.counters.inByType.get("0") ?? 0) >= 1,
+        "the Heartbeat answering the TestRequest",
+      );
       assert.equal(client.counters.inByType.get("3") ?? 0, 0, "no Reject to the client");
       assert.equal(server.counters.inByType.get("3") ?? 0, 0, "no Reject to the server");
       assert.deepEqual(logs.grep(/logon-refused|reject-sent/), []);

@@ -24,7 +24,10 @@ AppDataDictionary.FIX.5.0SP1=venue/FIX50SP1.xml
   const e = config.sessions[0]!;
   assert.deepEqual(e.appDictionaries, { "FIX.5.0": "builtin", "FIX.5.0SP1": venue });
   assert.equal(e.appDictionary, "builtin");
-  assert.match(yaml, /AppDataDictionary\.FIX\.5\.0SP1=venue\/FIX50SP1\.xml: appDictionaries\.FIX\.5\.0SP1, the file the settings name \(found at /);
+  assert.match(
+    yaml,
+    /AppDataDictionary\.FIX\.5\.0SP1=venue\/FIX50SP1\.xml: appDictionaries\.FIX\.5\.0SP1, the file the settings name \(found at /,
+  );
   const c = await sessionConfigFor(e, "out.yaml: sessions[0]", undefined);
   assert.deepEqual([...c.appDictionaries!.keys()], ["FIX.5.0", "FIX.5.0SP1"]);
   assert.equal(c.appDictionaries!.get("FIX.5.0SP1")!.source, venue);

@@ -39,7 +39,9 @@ Deno.test("hot reload of validation: a loosened switch applies to the next messa
   const ini = await startGateway(
     `store: { type: memory }
 sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${gw.ports[0]}, senderCompId: TW, targetCompId: ISLD, validation: { enabled: false } }
+  - { role: initiator, host: 127.0.0.1, port: ${
+      gw.ports[0]
+    }, senderCompId: TW, targetCompId: ISLD, validation: { enabled: false } }
 `,
     { logger: new LogCapture().logger("error") },
   );
@@ -68,7 +70,10 @@ sessions:
     assert.equal(before?.options.rejectUndefinedTags, true, "the old validator kept its settings");
 
     client.send(withUndefinedTag("loose-1"));
-    await waitFor(() => client.orders.open().length === 1, "the same kind of order accepted after the reload");
+    await waitFor(
+      () => client.orders.open().length === 1,
+      "the same kind of order accepted after the reload",
+    );
     assert.equal(client.counters.inByType.get("3"), 1, "no second Reject");
     assert.equal(server.loggedOn, true);
   } finally {
