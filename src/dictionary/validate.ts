@@ -173,7 +173,10 @@ export class Validator {
       : parts !== undefined
       ? versionToApplVerId(parts.app.beginString)
       : undefined;
-    this.#defaultApplVerId = settings.defaultApplVerId ?? fallback ?? "9";
+    // The setting is a 1137 value ("9"); a version name ("FIX.5.0SP2", QuickFIX's spelling) is read too.
+    const setting = settings.defaultApplVerId;
+    this.#defaultApplVerId = (setting === undefined ? undefined : versionToApplVerId(setting) ?? setting) ??
+      fallback ?? "9";
     this.#bound = this.#fixt
       ? this.#boundForVersion(APPL_VER_ID_TO_VERSION[this.#defaultApplVerId] ?? "FIX.5.0SP2")
       : this.#bind(tablesOf(settings.dictionary));

@@ -132,6 +132,10 @@ Deno.test("FIXT 1.1: one application dictionary per version, configured ones win
   // appDictionary serves the version it declares; SP2 messages keep the built-in SP2.
   const byApp = new Validator({ dictionary: builtinDictionary("FIXT.1.1"), appDictionary: venueSp1 });
   assert.equal(byApp.defaultApplVerId, "8");
+  assert.equal(
+    new Validator({ dictionary: transport, defaultApplVerId: "FIX.5.0SP1" }).defaultApplVerId,
+    "8",
+  );
   assert.equal(byApp.validate(tif9)?.refTagId, 59);
   assert.equal(
     byApp.validate(viewOf(NOS_FIXT.replace("|11=o", "|1128=9|11=o") + "|59=9", "FIXT.1.1")),
