@@ -283,6 +283,9 @@ export async function sessionSpecFor(
     if (ob.priorities) spec.outbound.priorities = ob.priorities;
     if (ob.starvationMs !== undefined) spec.outbound.starvationMs = ob.starvationMs;
   }
+  const bound = e.outbound as { maxBufferBytes?: number; writeTimeoutSec?: number } | undefined;
+  if (bound?.maxBufferBytes !== undefined) spec.maxOutboundBufferBytes = bound.maxBufferBytes;
+  if (bound?.writeTimeoutSec !== undefined) spec.writeTimeoutMs = Math.round(bound.writeTimeoutSec * 1000);
   if (e.risk !== undefined) spec.risk = riskLimitsOf(e.risk as Record<string, unknown>, config.file, i);
   if (e.authentication === "users") spec.authentication = "users";
   if (Array.isArray(e.allowedUsers)) spec.allowedUsers = e.allowedUsers as string[];

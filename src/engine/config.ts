@@ -123,6 +123,8 @@ export const SESSION_FIELDS: Record<string, Schema> = {
     fields: {
       priorities: { type: "map", of: { type: "string", enum: ["critical", "high", "normal", "low"] } },
       starvationMs: { type: "int", min: 1 },
+      maxBufferBytes: { type: "int", min: 4096 },
+      writeTimeoutSec: { type: "number", min: 0 },
     },
   },
   authentication: { type: "string", enum: ["none", "users"] },

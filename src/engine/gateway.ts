@@ -1137,7 +1137,6 @@ export class Gateway {
     e.runner.updateConfig(spec.config);
     e.runner.setThrottle(spec.throttle ?? {});
     e.runner.configureOutbound(spec.outbound ?? {});
-    e.runner.setOutboundLimits(spec.maxOutboundBufferBytes, spec.writeTimeoutMs);
     e.runner.setRiskLimits(spec.risk);
     if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
     // A session enabled again connects now rather than at its next poll.
