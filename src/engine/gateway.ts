@@ -728,7 +728,9 @@ export class Gateway {
       highWaterMarkBytes: this.#opts.highWaterMarkBytes ?? 8 * 1024 * 1024,
       ...(spec.throttle ? { throttle: spec.throttle } : {}),
       ...(spec.outbound ? { outbound: spec.outbound } : {}),
-      ...(spec.maxOutboundBufferBytes !== undefined ? { maxOutboundBufferBytes: spec.maxOutboundBufferBytes } : {}),
+      ...(spec.maxOutboundBufferBytes !== undefined
+        ? { maxOutboundBufferBytes: spec.maxOutboundBufferBytes }
+        : {}),
       ...(spec.writeTimeoutMs !== undefined ? { writeTimeoutMs: spec.writeTimeoutMs } : {}),
       ...(spec.risk ? { risk: spec.risk } : {}),
     });
@@ -1137,6 +1139,7 @@ export class Gateway {
     e.runner.updateConfig(spec.config);
     e.runner.setThrottle(spec.throttle ?? {});
     e.runner.configureOutbound(spec.outbound ?? {});
+    e.runner.setOutboundLimits(spec.maxOutboundBufferBytes, spec.writeTimeoutMs);
     e.runner.setRiskLimits(spec.risk);
     if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
     // A session enabled again connects now rather than at its next poll.

@@ -195,7 +195,9 @@ export class SessionRunner implements SessionHandle {
   readonly #store: SessionStore;
   readonly #app: Application;
   readonly #clock: Clock;
-  readonly #hwm: number;
+  #hwm: number;
+  /** The bound when no maxOutboundBufferBytes is set (highWaterMarkBytes or the default). */
+  readonly #defaultHwm: number;
   #conn: Connection | undefined;
   #framer: Framer;
   #view = new MessageView();
@@ -220,7 +222,7 @@ export class SessionRunner implements SessionHandle {
   readonly #coveredResends = new WeakMap<Input, { begin: number; end: number }>();
   /** Set while the backlogged input of a covered ResendRequest runs: its resend is not sent again. */
   #skipResend: { begin: number; end: number } | undefined;
-  readonly #writeTimeoutMs: number;
+  #writeTimeoutMs: number;
   #writeStartedPerfMs = 0;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -309,8 +311,8 @@ export class SessionRunner implements SessionHandle {
     this.#recent = app.onReject !== undefined ? new RecentSends() : undefined;
     this.#clock = options.clock ?? systemClock;
     this.logger = options.logger ?? new Logger();
-    this.#hwm = options.maxOutboundBufferBytes ?? options.highWaterMarkBytes ??
-      DEFAULT_MAX_OUTBOUND_BUFFER_BYTES;
+    this.#defaultHwm = options.highWaterMarkBytes ?? DEFAULT_MAX_OUTBOUND_BUFFER_BYTES;
+    this.#hwm = options.maxOutboundBufferBytes ?? this.#defaultHwm;
     this.#writeTimeoutMs = options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
     const seq = store.seqNums();
     this.#nextSenderSeq = seq.nextSenderSeq;
@@ -412,6 +414,20 @@ export class SessionRunner implements SessionHandle {
   /** The throttles in force (rates per second), for status and tests. */
   get throttle(): { inboundPerSec: number | undefined; outboundPerSec: number | undefined } {
     return { inboundPerSec: this.#inThrottle?.perSecond, outboundPerSec: this.#outThrottle?.perSecond };
+  }
+
+  /**
+   * Sets the outbound buffer bound and the write timeout (hot reload); undefined restores the default.
+   * A resend in progress reads its next chunk under the new bound.
+   */
+  setOutboundLimits(maxOutboundBufferBytes: number | undefined, writeTimeoutMs: number | undefined): void {
+    this.#hwm = maxOutboundBufferBytes ?? this.#defaultHwm;
+    this.#writeTimeoutMs = writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+  }
+
+  /** The outbound buffer bound (bytes) and the write timeout (ms, 0 = off) in force. */
+  get outboundLimits(): { maxOutboundBufferBytes: number; writeTimeoutMs: number } {
+    return { maxOutboundBufferBytes: this.#hwm, writeTimeoutMs: this.#writeTimeoutMs };
   }
 
   /** Changes the outbound priority table and starvation guard (hot reload). */

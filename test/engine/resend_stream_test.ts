@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { Framer, toReadable } from "../../src/codec/mod.ts";
+import { buildGateway } from "../../src/engine/build.ts";
+import { parseConfig } from "../../src/engine/config.ts";
 import { Logger } from "../../src/engine/log.ts";
+import { ConfigError } from "../../src/errors.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
@@ -265,4 +268,30 @@ Deno.test("a streamed resend gap-fills as one read would: admin runs and holes a
   assert.equal(runner.counters.gapFillsSent, 3);
   peer.close();
   await attached;
+});
+
+Deno.test("outbound.maxBufferBytes and outbound.writeTimeoutSec in fixg.yaml reach the session; bad values are refused", async () => {
+  const yaml = (outbound: string) =>
+    `store: { type: memory }
+reload: { watch: false }
+sessions:
+  - { role: acceptor, port: 0, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: TW, outbound: ${outbound} }
+`;
+  const config = parseConfig(yaml("{ maxBufferBytes: 1048576, writeTimeoutSec: 2.5 }"), "f.yaml");
+  const gw = await buildGateway(config, { logger: new Logger({ level: "error" }) });
+  await gw.start();
+  try {
+    const [runner] = gw.runners();
+    assert.deepEqual(runner!.outboundLimits, { maxOutboundBufferBytes: 1048576, writeTimeoutMs: 2500 });
+  } finally {
+    await gw.stop();
+  }
+  assert.throws(
+    () => parseConfig(yaml("{ maxBufferBytes: 100 }"), "f.yaml"),
+    (e: unknown) => e instanceof ConfigError && /outbound\.maxBufferBytes/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfig(yaml("{ writeTimeoutSec: -1 }"), "f.yaml"),
+    (e: unknown) => e instanceof ConfigError && /outbound\.writeTimeoutSec/.test(e.message),
+  );
 });
