@@ -1,6 +1,6 @@
 /**
  * The store contract test suite: the same behaviour asserted against every MessageStore (memory store,
- * file journal). A factory gives a fresh store per test; stores that persist also give `reopen`.
+ * file journal, PostgreSQL store). A factory gives a fresh store per test; stores that persist also give `reopen`.
  */
 import assert from "node:assert/strict";
 import type { MessageStore, SessionStore } from "../../src/store/types.ts";
@@ -35,9 +35,9 @@ async function seqsOf(s: SessionStore, from: number, to: number): Promise<number
 }
 
 /** Registers the contract tests for a store named `name`. */
-export function storeContract(name: string, factory: StoreFactory): void {
+export function storeContract(name: string, factory: StoreFactory, opts: { ignore?: boolean } = {}): void {
   const test = (title: string, fn: (u: StoreUnderTest) => Promise<MessageStore | void>) => {
-    Deno.test(`${name}: ${title}`, async () => {
+    Deno.test({ name: `${name}: ${title}`, ignore: opts.ignore === true }, async () => {
       const u = await factory();
       let store = u.store;
       try {
