@@ -176,6 +176,7 @@ export function registerRun(program: Command): void {
         logger.info("shutdown", "signal received: logging out every session");
         stopping = ops.stop().then(() => gw.stop()).then(() => {
           if (pidFile !== undefined) removePidFile(pidFile);
+          logger.files?.close();
           logger.info("shutdown", "stopped cleanly");
           Deno.exit(0);
         });

@@ -162,6 +162,7 @@ function findMessages(text: string): FoundMessage[] {
     let pos = b;
     while (pos < limit) {
       const rest = text.slice(pos, limit);
+      // deno-lint-ignore no-control-regex
       const m = /^(\d+)=([^\x01|\r\n]*?)(\x01|\||\^A|\s*$)/.exec(rest);
       if (m === null || m[0].length === 0) break;
       fields.push([m[1]!, m[2]!]);

@@ -28,6 +28,7 @@ import {
   type ReconnectPolicy,
 } from "./gateway.ts";
 import { DEFAULT_REDACTION, Logger } from "./log.ts";
+import { DEFAULT_LOG_FILES, SessionLogFiles } from "./log_files.ts";
 import { checkSchedule, type Schedule } from "./schedule.ts";
 
 /** What the caller may supply beyond the config. */
@@ -52,6 +53,14 @@ export function loggerFor(config: FixgConfig): Logger {
   return new Logger({
     level: config.log.verbose ? "debug" : config.log.level,
     format: config.log.format,
+    ...(config.log.dir === undefined ? {} : {
+      files: new SessionLogFiles({
+        dir: config.log.dir,
+        rotateBytes: config.log.rotateBytes ?? DEFAULT_LOG_FILES.rotateBytes,
+        rotateDaily: config.log.rotateDaily ?? DEFAULT_LOG_FILES.rotateDaily,
+        keepFiles: config.log.keepFiles ?? DEFAULT_LOG_FILES.keepFiles,
+      }),
+    }),
     redaction: {
       // Passwords are masked whatever the list says: no secret ever reaches a log line.
       maskTags: [

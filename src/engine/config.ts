@@ -214,6 +214,10 @@ export const CONFIG_SCHEMA: Schema = {
         maskTags: { type: "strings" },
         truncateTags: { type: "strings" },
         truncateTo: { type: "int", min: 0 },
+        dir: { type: "string" },
+        rotateBytes: { type: "int", min: 0 },
+        rotateDaily: { type: "bool" },
+        keepFiles: { type: "int", min: 0 },
       },
     },
     defaults: { type: "object", fields: SESSION_FIELDS },
@@ -257,6 +261,11 @@ export interface FixgConfig {
     maskTags?: string[];
     truncateTags?: string[];
     truncateTo?: number;
+    /** Per-session messages and events logs in this directory (src/engine/log_files.ts). */
+    dir?: string;
+    rotateBytes?: number;
+    rotateDaily?: boolean;
+    keepFiles?: number;
   };
   sessions: SessionEntry[];
   /** The admin endpoint; absent when not configured (host defaults to 127.0.0.1). */

@@ -4,6 +4,7 @@
  * Text (58) truncated; the lists are configurable.
  */
 import { latin1String, type MessageView } from "../codec/mod.ts";
+import type { SessionLogFiles } from "./log_files.ts";
 
 /** Log levels, lowest first. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -45,6 +46,11 @@ export interface LoggerOptions {
   sink?: LogSink;
   /** Clock for timestamps (tests pass a fixed one). */
   nowMs?: () => number;
+  /**
+   * Per-session log files (`log.dir`): every message in and out (the DEBUG `in`/`out` records, whatever
+   * the console level) to the session's messages log, its other records from INFO up to its events log.
+   */
+  files?: SessionLogFiles;
 }
 
 const enc = new TextEncoder();
@@ -65,6 +71,7 @@ export class Logger {
   #trunc: Set<number>;
   readonly #sink: LogSink;
   readonly #now: () => number;
+  readonly #files: SessionLogFiles | undefined;
 
   constructor(options: LoggerOptions = {}) {
     this.level = options.level ?? "info";
@@ -74,6 +81,12 @@ export class Logger {
     this.#trunc = new Set(this.redaction.truncateTags);
     this.#sink = options.sink ?? stderrSink;
     this.#now = options.nowMs ?? Date.now;
+    this.#files = options.files;
+  }
+
+  /** The per-session log files, when `log.dir` is set. */
+  get files(): SessionLogFiles | undefined {
+    return this.#files;
   }
 
   /** Changes level, format or redaction (hot reload). */
@@ -87,30 +100,42 @@ export class Logger {
     }
   }
 
-  /** True when records at `level` are written. */
+  /** True when records at `level` are written (every level with log files: they take session records whatever the console level). */
   enabled(level: LogLevel): boolean {
-    return LEVELS[level] >= LEVELS[this.level];
+    return LEVELS[level] >= LEVELS[this.level] || this.#files !== undefined;
   }
 
-  /** Writes a record if its level is enabled. */
+  /** Writes a record if its level is enabled (and a session's to its log files). */
   log(r: LogRecord): void {
-    if (!this.enabled(r.level)) return;
-    const ts = new Date(this.#now()).toISOString();
+    const toConsole = LEVELS[r.level] >= LEVELS[this.level];
+    const files = r.session === undefined ? undefined : this.#files;
+    if (!toConsole && files === undefined) return;
+    const nowMs = this.#now();
+    const ts = new Date(nowMs).toISOString();
+    if (files !== undefined) {
+      if (r.level === "debug" && (r.event === "in" || r.event === "out")) {
+        files.message(r.session!, nowMs, r.event, escapeControls(r.text));
+      } else if (LEVELS[r.level] >= LEVELS.info) files.event(r.session!, nowMs, this.#textLine(ts, r));
+    }
+    if (!toConsole) return;
     if (this.format === "json") {
       const o: Record<string, unknown> = { ts, level: r.level, event: r.event };
       if (r.session !== undefined) o.session = r.session;
       o.msg = r.text;
       if (r.data) { for (const [k, v] of Object.entries(r.data)) if (!(k in o)) o[k] = v; }
       this.#sink(JSON.stringify(o));
-    } else {
-      let line = `${ts} ${r.level.toUpperCase().padEnd(5)} ${r.session ?? "-"} ${r.event}: ${r.text}`;
-      if (r.data && Object.keys(r.data).length > 0) {
-        line += " " +
-          Object.entries(r.data).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
-            .join(" ");
-      }
-      this.#sink(escapeControls(line));
+    } else this.#sink(this.#textLine(ts, r));
+  }
+
+  /** A record as one text line, control characters escaped. */
+  #textLine(ts: string, r: LogRecord): string {
+    let line = `${ts} ${r.level.toUpperCase().padEnd(5)} ${r.session ?? "-"} ${r.event}: ${r.text}`;
+    if (r.data && Object.keys(r.data).length > 0) {
+      line += " " +
+        Object.entries(r.data).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+          .join(" ");
     }
+    return escapeControls(line);
   }
 
   info(event: string, text: string, session?: string, data?: Record<string, unknown>): void {
