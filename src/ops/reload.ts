@@ -6,7 +6,14 @@
  * certificate files) and what cannot (ports, hosts, CompIDs, TLS settings, store, admin endpoint,
  * process knobs, adding or removing sessions) is reported as "needs restart" and left as it was.
  */
-import { type BuildOptions, limitsFor, loggerFor, sessionSpecFor, socketTuningFor, tlsFor } from "../engine/build.ts";
+import {
+  type BuildOptions,
+  limitsFor,
+  loggerFor,
+  sessionSpecFor,
+  socketTuningFor,
+  tlsFor,
+} from "../engine/build.ts";
 import type { FixgConfig, SessionEntry } from "../engine/config.ts";
 import type { Gateway, GatewaySession } from "../engine/gateway.ts";
 import type { Logger } from "../engine/log.ts";
@@ -109,7 +116,19 @@ export async function reloadGateway(
     // Parsed here so a bad hash rejects the reload before anything is applied.
     new UserDirectory(next.users, `${next.file}: users`);
     if (!same(current.users, next.users)) applied.push("users");
-    if (!same(current.log, next.log)) applied.push(`log: ${changedKeys(current.log, next.log).join(", ")}`);
+    // The log files (log.dir and its rotation) are opened at start: a change waits for a restart.
+    const fileKeys = ["dir", "rotateBytes", "rotateDaily", "keepFiles"] as const;
+    const logFiles = (c: FixgConfig) => fileKeys.map((k) => c.log[k]);
+    if (!same(logFiles(current), logFiles(next))) {
+      needsRestart.push("log: dir/rotateBytes/rotateDaily/keepFiles changed");
+      for (const k of fileKeys) {
+        if (current.log[k] === undefined) delete effective.log[k];
+        else (effective.log as Record<string, unknown>)[k] = current.log[k];
+      }
+    }
+    if (!same(current.log, effective.log)) {
+      applied.push(`log: ${changedKeys(current.log, effective.log).join(", ")}`);
+    }
 
     // 2. Sessions, matched by session key.
     const oldByKey = new Map(current.sessions.map((e, i) => [keyOf(e), { e, i }]));
