@@ -6,6 +6,7 @@
 import type { MessageView } from "../codec/view.ts";
 import type { Dictionary, GroupDef } from "./model.ts";
 import type { RejectInfo } from "./reject.ts";
+import { APPL_VER_ID_TO_VERSION, builtinDictionary } from "./loader.ts";
 import { validate, type ValidationOptions } from "./validate.ts";
 
 /** One field of a described message. */
@@ -41,6 +42,24 @@ export interface DescribedMessage {
   notValidated?: string;
 }
 
+/**
+ * Validates against `dict`; a FIXT dictionary combined with one application version (the built-in
+ * "FIXT.1.1" is FIX 5.0 SP2) validates a message whose ApplVerID (1128) names another version against
+ * that version's built-in dictionary.
+ */
+function validateByVersion(
+  view: MessageView,
+  dict: Dictionary,
+  options: ValidationOptions | undefined,
+): RejectInfo | undefined {
+  const parts = dict.parts;
+  const version = parts === undefined ? undefined : APPL_VER_ID_TO_VERSION[view.getString(1128) ?? ""];
+  if (parts === undefined || version === undefined || version === parts.app.beginString) {
+    return validate(view, dict, options);
+  }
+  return validate(view, parts.transport, options, builtinDictionary(version));
+}
+
 /** Describes `view` (frame at `offset` in its input) against `dict` (undefined: names unknown, not validated). */
 export function describeMessage(
   view: MessageView,
@@ -60,7 +79,7 @@ export function describeMessage(
     }
     markGroups(view, groups, depth, entryStart);
   }
-  const reject = dict === undefined ? undefined : validate(view, dict, options);
+  const reject = dict === undefined ? undefined : validateByVersion(view, dict, options);
   const fields: DescribedField[] = [];
   for (let i = 0; i < n; i++) {
     const tag = view.tagAt(i);

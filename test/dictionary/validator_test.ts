@@ -13,6 +13,7 @@ import {
   validationOptions,
   Validator,
 } from "../../src/dictionary/mod.ts";
+import { describeMessage } from "../../src/dictionary/describe.ts";
 import { viewOf } from "../codec/frames.ts";
 
 const T = "52=20261122-01:02:03";
@@ -156,4 +157,11 @@ Deno.test("combineDictionaries on an already combined dictionary takes its trans
   assert.equal(c.messagesByType.get("D"), fix50.messagesByType.get("D"));
   assert.equal(c.messagesByType.get("A"), fixt.messagesByType.get("A"));
   assert.equal(validate(viewOf(`${NOS_FIXT}|59=8`, "FIXT.1.1"), fixt, undefined, fix50)?.refTagId, 59);
+});
+
+Deno.test("describeMessage (fixg decode): a FIXT message is validated against the version its ApplVerID names", () => {
+  const fixt = builtinDictionary("FIXT.1.1");
+  const nos = (ver: string) => viewOf(NOS_FIXT.replace("|11=o", `|1128=${ver}|11=o`) + "|59=8", "FIXT.1.1");
+  assert.equal(describeMessage(nos("9"), fixt, 0).reject, undefined);
+  assert.equal(describeMessage(nos("7"), fixt, 0).reject?.refTagId, 59, "FIX 5.0 has no TimeInForce 8");
 });
