@@ -303,9 +303,35 @@ export class Encoder {
 
   /** Already encoded fields (`tag=value␁...`), e.g. a body copied from another message. */
   raw(fields: Uint8Array): this {
-    this.#ensure(fields.length);
-    this.#buf.set(fields, this.#pos);
-    this.#pos += fields.length;
+    const n = fields.length;
+    this.#ensure(n);
+    const buf = this.#buf;
+    let p = this.#pos;
+    if (n <= 32) {
+      // A short run (a header part): a loop beats TypedArray.set's call overhead.
+      for (let i = 0; i < n; i++) buf[p++] = fields[i]!;
+    } else {
+      buf.set(fields, p);
+      p += n;
+    }
+    this.#pos = p;
+    return this;
+  }
+
+  /**
+   * The digits of a non-negative integer, without tag or SOH: for a value between already encoded
+   * parts (`raw`), e.g. "35=D␁34=" + digits + "␁49=...".
+   */
+  uintDigits(value: number): this {
+    if (this.#pos + 24 > this.#buf.length) this.#grow(24);
+    this.#pos = writeUint(this.#buf, this.#pos, value);
+    return this;
+  }
+
+  /** A UTCTimestamp value without tag or SOH (see uintDigits). */
+  timestampValue(epochMs: number, precision: TimestampPrecision = "ms", subMsNanos = 0): this {
+    this.#ensure(32);
+    this.#pos = writeTimestamp(this.#buf, this.#pos, epochMs, precision, subMsNanos);
     return this;
   }
 

@@ -43,14 +43,22 @@ export function beginMessage(
   senderSubId?: FieldValue,
 ): Encoder {
   const h = headerParts(s);
-  const enc = s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).int(Tag.MsgSeqNum, seq);
+  // "35=<type>␁34=" seq "␁[43=Y␁]49=..␁52=" time "␁56=..␁": three copies of encoded parts and two values.
+  const enc = s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).uintDigits(seq);
+  if (senderSubId === undefined) {
+    enc.raw(possDup ? h.midPossDup : h.mid).timestampValue(nowMs, s.config.timestampPrecision);
+    return enc.raw(h.target);
+  }
+  // The application's own SenderSubID (none configured) goes between 49 and 52.
+  enc.raw(SOH);
   if (possDup) enc.bool(Tag.PossDupFlag, true);
-  enc.raw(h.sender);
-  if (senderSubId !== undefined) enc.field(Tag.SenderSubID, senderSubId);
-  return enc.timestamp(Tag.SendingTime, nowMs, s.config.timestampPrecision).raw(h.target);
+  enc.raw(h.sender).field(Tag.SenderSubID, senderSubId);
+  return enc.timestamp(Tag.SendingTime, nowMs, s.config.timestampPrecision).raw(h.targetFields);
 }
 
-/** Most MsgTypes a session keeps a "35=<type>␁" prefix for (past that, the cache starts again). */
+const SOH = new Uint8Array([1]);
+
+/** Most MsgTypes a session keeps a "35=<type>␁34=" prefix for (past that, the cache starts again). */
 const MAX_HEADER_PREFIXES = 64;
 
 /** The encoded parts of our header for the session's current id (made again when the id object changes). */
@@ -65,7 +73,10 @@ function headerParts(s: SessionState): SessionState["headerPrefixes"] {
     let target = `${Tag.TargetCompID}=${id.targetCompId}\x01`;
     if (id.targetSubId) target += `${Tag.TargetSubID}=${id.targetSubId}\x01`;
     h.sender = asciiBytes(sender);
-    h.target = asciiBytes(target);
+    h.mid = asciiBytes(`\x01${sender}${Tag.SendingTime}=`);
+    h.midPossDup = asciiBytes(`\x01${Tag.PossDupFlag}=Y\x01${sender}${Tag.SendingTime}=`);
+    h.targetFields = asciiBytes(target);
+    h.target = asciiBytes(`\x01${target}`);
     h.late.length = 0;
     if (id.senderLocationId) h.late.push([142, id.senderLocationId]);
     if (id.targetLocationId) h.late.push([143, id.targetLocationId]);
@@ -74,14 +85,14 @@ function headerParts(s: SessionState): SessionState["headerPrefixes"] {
 }
 
 /**
- * "35=<msgType>␁" as bytes (characters above 0xff UTF-8 encoded, as the encoder's str() writes them),
- * encoded once per session and type rather than each time.
+ * "35=<msgType>␁34=" as bytes (characters above 0xff UTF-8 encoded, as the encoder's str() writes
+ * them), encoded once per session and type rather than each time.
  */
 function msgTypePrefix(h: SessionState["headerPrefixes"], msgType: string): Uint8Array {
-  if (h.byType.size >= MAX_HEADER_PREFIXES) h.byType.clear();
   let prefix = h.byType.get(msgType);
   if (prefix === undefined) {
-    prefix = asciiBytes(`35=${msgType}\x01`);
+    if (h.byType.size >= MAX_HEADER_PREFIXES) h.byType.clear();
+    prefix = asciiBytes(`35=${msgType}\x01${Tag.MsgSeqNum}=`);
     h.byType.set(msgType, prefix);
   }
   return prefix;
@@ -341,20 +352,46 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
   const n = f.length;
   let body = false;
   let trailer = false;
-  let header: Field[] | undefined;
+  let headers = 0;
+  // The application's header fields (after 56) are usually given in ascending order: then they are
+  // written where they stand, without a list or a sort.
+  let ascending = true;
+  let lastKey = 0;
   let senderSubId: FieldValue | undefined;
   for (let i = 0; i < n; i++) {
     const field = f[i]!;
     const k = tagKind(field[0]);
     if (k === KIND_HEADER) {
       if (own.has(field[0])) continue;
-      if (field[0] === Tag.SenderSubID) senderSubId = field[1];
-      else (header ??= []).push(field);
+      if (field[0] === Tag.SenderSubID) {
+        senderSubId = field[1];
+        continue;
+      }
+      headers++;
+      const key = headerKey(field[0]);
+      if (key < lastKey) ascending = false;
+      lastKey = key;
     } else if (k === KIND_TRAILER) trailer = true;
     else body = true;
   }
   const enc = beginMessage(s, msg.msgType, seq, nowMs, false, senderSubId);
-  writeLateHeader(enc, s, undefined, header);
+  if (headers === 0) {
+    lateHeader(enc, s);
+  } else if (ascending && s.headerPrefixes.late.length === 0) {
+    for (let i = 0; i < n; i++) {
+      const tag = f[i]![0];
+      if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) {
+        writeField(enc, f, tag, f[i]![1]);
+      }
+    }
+  } else {
+    const header: Field[] = [];
+    for (let i = 0; i < n; i++) {
+      const tag = f[i]![0];
+      if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) header.push(f[i]!);
+    }
+    writeLateHeader(enc, s, undefined, header);
+  }
   if (body) {
     for (let i = 0; i < n; i++) {
       const field = f[i]!;

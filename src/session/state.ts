@@ -91,14 +91,18 @@ export interface SessionCore {
   /** One encoder for every message this session writes (frames cut with finishOwned: never rewritten). */
   readonly encoder: Encoder;
   /**
-   * Our header encoded once for the session's `id` (see beginMessage): "35=<type>␁" by MsgType,
-   * "49=..␁[50=..␁]", "56=..␁[57=..␁]", and the configured 142/143 written after them.
+   * Our header encoded once for the session's `id` (see beginMessage): "35=<type>␁34=" by MsgType,
+   * "␁[43=Y␁]49=..␁[50=..␁]52=" (mid, midPossDup), "49=..␁[50=..␁]" (sender), "␁56=..␁[57=..␁]"
+   * (target; targetFields without the leading SOH), and the configured 142/143 written after them.
    */
   readonly headerPrefixes: {
     id: SessionId | undefined;
     byType: Map<string, Uint8Array>;
     sender: Uint8Array;
+    mid: Uint8Array;
+    midPossDup: Uint8Array;
     target: Uint8Array;
+    targetFields: Uint8Array;
     late: Array<[number, string]>;
   };
   /** A view reused to read stored messages while answering a ResendRequest. */
@@ -220,7 +224,10 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
       id: undefined,
       byType: new Map(),
       sender: new Uint8Array(0),
+      mid: new Uint8Array(0),
+      midPossDup: new Uint8Array(0),
       target: new Uint8Array(0),
+      targetFields: new Uint8Array(0),
       late: [],
     },
     scratch: new MessageView(),
