@@ -8,9 +8,11 @@ import type { Priority } from "../ops/flow/outbound_queue.ts";
 import { InstrumentedStore } from "../ops/store_stats.ts";
 import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../ops/tls.ts";
 import { UserDirectory } from "../ops/users.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig, type SessionId } from "../session/types.ts";
+import { DEFAULT_SESSION_SETTINGS, type SessionConfig, type SessionId, sessionKey } from "../session/types.ts";
 import { FileJournal } from "../store/journal.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
+import { openPostgresStore, PostgresMessageStore } from "../store/postgres.ts";
+import { Cluster } from "./cluster.ts";
 import type { MessageStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
 import type { Application } from "./application.ts";
@@ -76,6 +78,13 @@ export function loggerFor(config: FixgConfig): Logger {
 export async function openStore(config: FixgConfig, logger: Logger): Promise<MessageStore> {
   if (config.store.type === "memory") return new MemoryMessageStore();
   const s = config.store;
+  if (s.type === "postgres") {
+    return await openPostgresStore({
+      url: s.url!,
+      ...(s.schema !== undefined ? { schema: s.schema } : {}),
+      ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}),
+    });
+  }
   const opts: Parameters<typeof FileJournal.open>[0] = {
     dir: s.dir,
     fsync: s.fsync,
@@ -317,8 +326,11 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
   const acceptors = new Map<string, AcceptorSpec>();
   const tlsOfPort = new Map<string, { i: number; tls: string }>();
   const initiators: GatewaySession[] = [];
+  const placed: { key: string; owner?: string }[] = [];
   for (const [i, e] of config.sessions.entries()) {
     const spec = await sessionSpecFor(config, i, logger, options);
+    const key = sessionKey(spec.config.id);
+    placed.push(typeof e.owner === "string" ? { key, owner: e.owner } : { key });
     if (e.role === "initiator") {
       initiators.push(spec);
       continue;
@@ -352,8 +364,17 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(`${config.file}: users: ${e instanceof Error ? e.message : e}`);
   }
-  const store = new InstrumentedStore(options.store ?? await openStore(config, logger));
+  const inner = options.store ?? await openStore(config, logger);
+  const store = new InstrumentedStore(inner);
+  let cluster: Cluster | undefined;
+  if (config.cluster !== undefined) {
+    if (!(inner instanceof PostgresMessageStore)) {
+      throw new ConfigError(`${config.file}: cluster: needs store.type postgres`);
+    }
+    cluster = new Cluster(inner, config.cluster, placed, logger);
+  }
   const gw = new Gateway({
+    ...(cluster ? { cluster } : {}),
     store,
     app: options.app ?? {},
     logger,

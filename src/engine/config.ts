@@ -24,6 +24,7 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   port: { type: "int", min: 0, max: 65535 },
   hosts: { type: "strings" },
   bindHost: { type: "string" },
+  owner: { type: "string" },
   heartbeatIntervalSec: { type: "int", min: 1, max: 3600 },
   resetOnLogon: { type: "bool" },
   resetOnLogout: { type: "bool" },
@@ -195,8 +196,10 @@ export const CONFIG_SCHEMA: Schema = {
     store: {
       type: "object",
       fields: {
-        type: { type: "string", enum: ["file", "memory"] },
+        type: { type: "string", enum: ["file", "memory", "postgres"] },
         dir: { type: "string" },
+        url: { type: "string" },
+        schema: { type: "string" },
         fsync: { type: "string", enum: fsyncEnum },
         batchMessages: { type: "int", min: 1 },
         batchMicros: { type: "int", min: 1 },
@@ -230,6 +233,14 @@ export const CONFIG_SCHEMA: Schema = {
     tuning: { type: "object", fields: TUNING_FIELDS },
     reload: { type: "object", fields: { watch: { type: "bool" } } },
     limits: { type: "object", fields: LIMITS_FIELDS },
+    engine: {
+      type: "object",
+      fields: { socket: { type: "string" }, secret: { type: "string" }, secretEnv: { type: "string" } },
+    },
+    cluster: {
+      type: "object",
+      fields: { nodeId: { type: "string" }, leaseMs: { type: "int", min: 100, max: 600_000 } },
+    },
   },
 };
 
@@ -245,8 +256,11 @@ export type SessionEntry = Record<string, unknown> & {
 export interface FixgConfig {
   file: string;
   store: {
-    type: "file" | "memory";
+    type: "file" | "memory" | "postgres";
     dir: string;
+    /** PostgreSQL store: the URL (may name several hosts) and the schema (default "fixg"). */
+    url?: string;
+    schema?: string;
     fsync: "always" | "batch" | "none";
     batchMessages?: number;
     batchMicros?: number;
@@ -296,6 +310,8 @@ export interface FixgConfig {
   };
   /** Hot reload: watch the file for changes (default true; SIGHUP works either way). */
   reload: { watch: boolean };
+  /** Sessions shared by several gateways over the PostgreSQL store (docs/ha.md). */
+  cluster?: { nodeId: string; leaseMs?: number };
   /** The checked tree as read (sections added by other features live here). */
   raw: Record<string, unknown>;
 }
@@ -415,6 +431,18 @@ export function checkConfig(
     }
   }
   const store = (checked.store ?? {}) as FixgConfig["store"];
+  if (store.type === "postgres" && store.url === undefined) {
+    throw new ConfigError(`${file}: store.url: required with store.type postgres`);
+  }
+  const cluster = checked.cluster as { nodeId?: string; leaseMs?: number } | undefined;
+  if (cluster !== undefined) {
+    if (store.type !== "postgres") {
+      throw new ConfigError(`${file}: cluster: needs store.type postgres (the sessions' leases live there)`);
+    }
+    if (cluster.nodeId === undefined || cluster.nodeId === "") {
+      throw new ConfigError(`${file}: cluster.nodeId: required (a name unique to this gateway)`);
+    }
+  }
   const log = (checked.log ?? {}) as FixgConfig["log"];
   const out: FixgConfig = {
     file,
@@ -432,6 +460,7 @@ export function checkConfig(
     limits: (checked.limits ?? {}) as FixgConfig["limits"],
     raw: checked,
   };
+  if (cluster !== undefined) out.cluster = cluster as { nodeId: string; leaseMs?: number };
   const admin = checked.admin as
     | { host?: string; port?: number; token?: string; allowedHosts?: string[] }
     | undefined;

@@ -34,7 +34,7 @@ import {
   sessionIdFromInbound,
 } from "../session/session_id.ts";
 import { type SessionConfig, sessionKey } from "../session/types.ts";
-import type { MessageStore } from "../store/types.ts";
+import type { MessageStore, SessionStore } from "../store/types.ts";
 import { applySocketTuning, type SocketLike, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
 import { withReadSpin } from "../transport/spin.ts";
@@ -161,11 +161,22 @@ export interface GatewayOptions {
   users?: UserDirectory;
   /** Socket knobs applied to every session connection (each reports whether it took effect). */
   socketTuning?: SocketTuning;
+  /**
+   * Cluster ownership (src/engine/cluster.ts): only sessions this gateway holds the lease of are opened,
+   * connected or accepted; the cluster opens and releases them with acquireSession/releaseSession.
+   */
+  cluster?: {
+    owns(key: string): boolean;
+    start?(host: Gateway): Promise<void>;
+    stop?(): Promise<void>;
+  };
 }
 
 interface Entry {
   spec: GatewaySession;
   runner: SessionRunner;
+  /** The session's store (closed when a cluster releases the session). */
+  store: SessionStore;
   windowStartMs: number | undefined;
   /** An operator logged the session out: it stays down until an operator logs it on. */
   held: boolean;
@@ -200,7 +211,8 @@ export type RefusalReason =
   | "limit"
   | "timeout"
   | "handshake"
-  | "throttled";
+  | "throttled"
+  | "not-owner";
 
 /** Every refusal reason, in a stable order (metrics list them all, zeros included). */
 export const REFUSAL_REASONS: readonly RefusalReason[] = [
@@ -215,6 +227,7 @@ export const REFUSAL_REASONS: readonly RefusalReason[] = [
   "heartbeat",
   "authentication",
   "limit",
+  "not-owner",
   "timeout",
   "handshake",
   "throttled",
@@ -651,10 +664,12 @@ export class Gateway {
 
   /** Opens stores, binds ports and starts initiators. */
   async start(): Promise<void> {
+    await this.#opts.cluster?.start?.(this);
+    const owned = (s: GatewaySession) => this.#opts.cluster?.owns(sessionKey(s.config.id)) ?? true;
     for (const a of this.#acceptors) {
-      for (const s of a.sessions) await this.#open(s);
+      for (const s of a.sessions) if (owned(s)) await this.#open(s);
     }
-    for (const s of this.#initiators) await this.#open(s);
+    for (const s of this.#initiators) if (owned(s)) await this.#open(s);
     for (const a of this.#acceptors) {
       const m = a.tlsMaterial;
       let l: Listener;
@@ -705,6 +720,35 @@ export class Gateway {
     this.#scheduleTimer = setInterval(() => this.#checkSchedules(), 1000);
   }
 
+  /** Configured (static) sessions by key: initiators and acceptors. */
+  configuredSessions(): Map<string, GatewaySession> {
+    const out = new Map<string, GatewaySession>();
+    for (const a of this.#acceptors) for (const s of a.sessions) out.set(sessionKey(s.config.id), s);
+    for (const s of this.#initiators) out.set(sessionKey(s.config.id), s);
+    return out;
+  }
+
+  /** Cluster: this gateway won the session's lease; opens it (its store and numbers from the committed tail). */
+  async acquireSession(key: string): Promise<void> {
+    const spec = this.configuredSessions().get(key);
+    if (spec === undefined || this.#stopping) return;
+    await this.#open(spec);
+    for (const w of this.#wake.splice(0)) w();
+  }
+
+  /** Cluster: the lease is lost; closes the session's socket at once and forgets the session. */
+  async releaseSession(key: string, reason: string): Promise<void> {
+    const e = this.#entries.get(key);
+    if (e === undefined) return;
+    this.#entries.delete(key);
+    this.logger.warn("lease-lost", `${reason}; closing the session's connection`, key);
+    e.runner.disconnect(reason);
+    let t: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([e.runner.whenDisconnected(), new Promise<void>((r) => (t = setTimeout(r, 5000)))]);
+    clearTimeout(t);
+    await e.store.close().catch(() => {});
+  }
+
   /** Opens a session once, even when two connections ask for the same new session at the same time. */
   #open(spec: GatewaySession): Promise<Entry> {
     const key = sessionKey(spec.config.id);
@@ -738,6 +782,7 @@ export class Gateway {
     const entry: Entry = {
       spec,
       runner,
+      store,
       windowStartMs: spec.schedule ? currentWindow(spec.schedule, this.#clock.nowMs())?.startMs : undefined,
       held: false,
     };
@@ -867,6 +912,10 @@ export class Gateway {
       );
     }
     let entry = found.kind === "found" ? found.item : undefined;
+    // Cluster: a configured session this gateway does not own is refused, so the peer tries the next address.
+    if (entry === undefined && this.#opts.cluster && this.configuredSessions().has(sessionKey(id))) {
+      return refuse(`session ${sessionKey(id)} is owned by another gateway of the cluster`, "not-owner");
+    }
     // A dynamic session is only described until its peer is authenticated: nothing is created,
     // registered or journaled for a peer that has not proved who it is.
     let spec: GatewaySession;
@@ -1008,15 +1057,32 @@ export class Gateway {
   }
 
   async #initiatorLoop(spec: GatewaySession): Promise<void> {
-    const entry = this.#entries.get(sessionKey(spec.config.id))!;
-    const r = entry.runner;
+    const key = sessionKey(spec.config.id);
+    let entry = this.#entries.get(key);
+    // Cluster: a session owned elsewhere waits for this gateway to win its lease.
+    while (entry === undefined && !this.#stopping) {
+      await this.#sleep(1000);
+      entry = this.#entries.get(key);
+    }
+    if (entry === undefined) return;
+    let r = entry.runner;
     const policy = spec.reconnect ?? DEFAULT_RECONNECT;
     const hosts = spec.hosts ?? [];
     let attempt = 0;
     let hostIdx = 0;
     let first = true;
     while (!this.#stopping) {
-      const curEntry = this.#entries.get(r.key)!;
+      const curEntry = this.#entries.get(key);
+      if (curEntry === undefined) {
+        // Cluster: the lease was lost; connect again once this gateway owns the session again.
+        await this.#sleep(1000);
+        continue;
+      }
+      if (curEntry.runner !== r) {
+        r = curEntry.runner;
+        first = true;
+        attempt = 0;
+      }
       const cur = curEntry.spec;
       if (cur.enabled === false || curEntry.held) {
         await this.#sleep(1000);
@@ -1185,6 +1251,8 @@ export class Gateway {
     // Every runner is stopped and the store closed (its lock released) even when a runner's stop fails,
     // e.g. its final flush after a journal write failure; the first failure is reported afterwards.
     const stopped = await Promise.allSettled(this.runners().map((r) => r.stop()));
+    // Cluster: the leases are handed back once the sessions are logged out.
+    await this.#opts.cluster?.stop?.().catch(() => {});
     for (const w of this.#wake.splice(0)) w();
     await Promise.allSettled([...this.#tasks, ...this.#connTasks]);
     await this.#opts.store.close();

@@ -115,6 +115,9 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   let sql: Sql;
   try {
     sql = postgres(o.url, {
+      // The client's own read-write test reads default_transaction_read_only only, which a hot standby
+      // leaves off: it would take a standby for a primary. "primary" (not in recovery) is what is meant.
+      ...(/[?&]target_session_attrs=read-write(&|$)/.test(o.url) ? { target_session_attrs: "primary" } : {}),
       max: o.maxConnections ?? 4,
       onnotice: () => {},
       connect_timeout: 5,
@@ -150,6 +153,8 @@ export class PostgresMessageStore implements MessageStore {
   readonly nodeId: string;
   readonly #retryMs: number;
   readonly #open = new Map<string, PgSessionStore>();
+  /** Epochs won by the cluster's leases (src/engine/cluster.ts): openSession opens with them. */
+  readonly #claims = new Map<string, number>();
   /** Sessions with queued writes, in the order they queued. */
   readonly #dirty = new Set<PgSessionStore>();
   #committing: Promise<void> | undefined;
@@ -207,6 +212,7 @@ export class PostgresMessageStore implements MessageStore {
    * already holds that epoch: the open fails with STORE_FENCED when the row has moved on.
    */
   async openSession(sessionKey: string, nowMs: number, epoch?: number): Promise<SessionStore> {
+    epoch ??= this.#claims.get(sessionKey);
     if (this.#closed) throw new FixgError("STORE_CLOSED", "The PostgreSQL store is closed");
     if (this.#open.has(sessionKey)) {
       throw new FixgError("STORE_SESSION_OPEN", `Session "${sessionKey}" is already open in this store`);
@@ -245,6 +251,11 @@ export class PostgresMessageStore implements MessageStore {
     });
     this.#open.set(sessionKey, s);
     return s;
+  }
+
+  /** The cluster won `sessionKey`'s lease with `epoch`: the next openSession opens with it. */
+  claim(sessionKey: string, epoch: number): void {
+    this.#claims.set(sessionKey, epoch);
   }
 
   /** Every session row (for `fixg cluster status`), lease ages in database time. */

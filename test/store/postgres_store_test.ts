@@ -1,6 +1,6 @@
 /** The store contract and the fencing / group-commit behaviour of the PostgreSQL store. */
 import assert from "node:assert/strict";
-import { openPostgresStore } from "../../src/store/postgres.ts";
+import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
 import { msg, storeContract } from "./contract.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
 
@@ -18,3 +18,93 @@ storeContract("postgres store", async () => {
     cleanup: () => dropSchema(schema),
   };
 }, { ignore });
+
+/** Two gateways' stores on one schema (A and B), closed and dropped afterwards. */
+async function pair(fn: (a: PostgresMessageStore, b: PostgresMessageStore) => Promise<void>): Promise<void> {
+  const schema = freshSchema();
+  const a = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A" });
+  const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+  try {
+    await fn(a, b);
+  } finally {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    await dropSchema(schema);
+  }
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+Deno.test({ name: "postgres store: a deposed owner is fenced: its writes reject, nothing of them is committed", ignore }, async () => {
+  await pair(async (a, b) => {
+    const sa = await a.openSession("S1", 1);
+    for (let i = 1; i <= 3; i++) await sa.appendOutbound(i, msg(i, "A"));
+    await sa.appendInbound(1, msg(1, "IN"));
+    // B takes the session over: the epoch moves on, both numbers come from A's committed tail.
+    const sb = await b.openSession("S1", 2);
+    assert.deepEqual(sb.seqNums(), { nextSenderSeq: 4, nextTargetSeq: 2 });
+    const w = Promise.resolve(sa.appendOutbound(4, msg(4, "A-late")));
+    await assert.rejects(w, (e: Error & { code?: string }) => e.code === "STORE_FENCED" && /fenced/.test(e.message));
+    await assert.rejects(sa.flush(), /fenced/);
+    // Sticky: every later write of A is refused at once.
+    await assert.rejects(Promise.resolve(sa.appendOutbound(5, msg(5, "A"))), /fenced/);
+    await sb.appendOutbound(4, msg(4, "B"));
+    const got = await sb.getOutbound(1, 0);
+    assert.deepEqual(got.map((m) => text(m.bytes)), [msg(1, "A"), msg(2, "A"), msg(3, "A"), msg(4, "B")].map(text));
+    assert.equal(a.stats.fenced, 1);
+    const [row] = await b.sessionRows();
+    assert.equal(row!.owner, "B");
+    assert.equal(row!.epoch, 2);
+    assert.equal(row!.nextSenderSeq, 5);
+  });
+});
+
+Deno.test({ name: "postgres store: the other sessions of a fenced session's group commit without it", ignore }, async () => {
+  await pair(async (a, b) => {
+    const x = await a.openSession("X", 1);
+    const y = await a.openSession("Y", 1);
+    await b.openSession("X", 1); // B takes X only
+    // One synchronous run: both writes go in one group.
+    const wx = Promise.resolve(x.appendOutbound(1, msg(1, "X")));
+    const wy = y.appendOutbound(1, msg(1, "Y"));
+    await assert.rejects(wx, /fenced/);
+    await wy;
+    assert.deepEqual((await y.getOutbound(1, 0)).map((m) => text(m.bytes)), [text(msg(1, "Y"))]);
+    const rows = await a.sessionRows();
+    assert.deepEqual(rows.map((r) => [r.sessionKey, r.nextSenderSeq, r.owner]), [["X", 1, "B"], ["Y", 2, "A"]]);
+  });
+});
+
+Deno.test({ name: "postgres store: group commit: writes of many sessions made while a commit is in flight share the next one", ignore }, async () => {
+  await pair(async (a) => {
+    const ss = [];
+    for (let i = 0; i < 10; i++) ss.push(await a.openSession(`G${i}`, 1));
+    const before = a.stats.commits;
+    const all: Promise<void>[] = [];
+    for (let seq = 1; seq <= 50; seq++) {
+      for (const s of ss) all.push(Promise.resolve(s.appendOutbound(seq, msg(seq))));
+      if (seq % 10 === 0) await new Promise((r) => setTimeout(r, 0)); // let a commit start meanwhile
+    }
+    await Promise.all(all);
+    const commits = a.stats.commits - before;
+    // 500 messages in a handful of commits (one per synchronous run at most), never one per message.
+    assert.ok(commits >= 1 && commits <= 5, `commits ${commits}`);
+    for (const s of ss) assert.equal((await s.getOutbound(1, 0)).length, 50);
+  });
+});
+
+Deno.test({ name: "postgres store: a commit whose connection is killed is retried on a new one, committed once", ignore }, async () => {
+  await pair(async (a, b) => {
+    const s = await a.openSession("R", 1);
+    await s.appendOutbound(1, msg(1));
+    const w: Promise<void>[] = [];
+    for (let i = 2; i <= 100; i++) w.push(Promise.resolve(s.appendOutbound(i, msg(i))));
+    // Kill every connection of A's pool (as a primary restart would) while the group commits.
+    await b.sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where application_name = 'fixg' and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+    await Promise.all(w);
+    await s.appendOutbound(101, msg(101));
+    const got = await s.getOutbound(1, 0);
+    assert.deepEqual(got.map((m) => m.seq), Array.from({ length: 101 }, (_, i) => i + 1));
+  });
+});

@@ -1,0 +1,240 @@
+/**
+ * Cluster ownership of sessions over the PostgreSQL store (docs/ha.md).
+ *
+ * - Membership: each gateway (`cluster.nodeId`) heartbeats its row in `members`; a gateway is live while
+ *   its heartbeat is younger than the lease (database time).
+ * - Leases: a session's row carries its owner, epoch and `lease_until` (database `now()`, never a
+ *   gateway's clock). The owner renews every lease/4; a renewal that finds the row moved on (another
+ *   epoch or owner) means the lease is lost: the session's socket is closed at once. A gateway that has
+ *   not renewed for a whole lease (a stall, the database out of reach) gives its sessions up itself.
+ * - Acquisition: a session whose lease is free or expired is taken by its preferred owner — the `owner:`
+ *   pin when that gateway is live, else the rendezvous hash over the live gateways — bumping the epoch
+ *   (every write of the previous owner is fenced from then on) and rebuilding both sequence numbers from
+ *   the committed tail. A session orphaned for a whole further lease is taken by any live gateway.
+ * - No rebalancing of a session that has a live owner: a FIX session cannot move without a reconnect.
+ */
+import type { Logger } from "./log.ts";
+import type { PostgresMessageStore } from "../store/postgres.ts";
+
+/** `cluster:` in fixg.yaml. */
+export interface ClusterOptions {
+  /** This gateway's name in the cluster (unique per gateway). */
+  nodeId: string;
+  /** Lease duration, ms (default 2000). Failover takes about one lease plus a renewal period. */
+  leaseMs?: number;
+}
+
+/** A session the cluster places: its key and optional pinned owner. */
+export interface ClusterSession {
+  key: string;
+  owner?: string;
+}
+
+/** What the cluster drives (the gateway). */
+export interface ClusterHost {
+  acquireSession(key: string): Promise<void>;
+  releaseSession(key: string, reason: string): Promise<void>;
+}
+
+/** Default lease, ms. */
+export const DEFAULT_LEASE_MS = 2000;
+
+/** 32-bit hash of a string (FNV-1a with a murmur finaliser): the rendezvous score of (node, session). */
+export function score(node: string, key: string): number {
+  let h = 0x811c9dc5;
+  const s = `${node}\u0000${key}`;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** The preferred owner of `s` among the live gateways: the pin when live, else the highest score. */
+export function preferredOwner(s: ClusterSession, live: readonly string[]): string | undefined {
+  if (s.owner !== undefined && live.includes(s.owner)) return s.owner;
+  let best: string | undefined, bestScore = -1;
+  for (const n of live) {
+    const v = score(n, s.key);
+    if (v > bestScore || (v === bestScore && best !== undefined && n < best)) [best, bestScore] = [n, v];
+  }
+  return best;
+}
+
+/** One gateway's part of the cluster. */
+export class Cluster {
+  readonly nodeId: string;
+  readonly leaseMs: number;
+  readonly #store: PostgresMessageStore;
+  readonly #sessions: ClusterSession[];
+  readonly #logger: Logger | undefined;
+  #host: ClusterHost | undefined;
+  /** Sessions this gateway holds, with their epoch. */
+  readonly #owned = new Map<string, number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #ticking: Promise<void> | undefined;
+  /** performance.now() when the last successful renewal was sent (the lease runs from there at most). */
+  #renewedAt = 0;
+  #stopped = false;
+  /** Live gateways seen at the last tick. */
+  live: string[] = [];
+  /** Counters for /metrics and tests. */
+  readonly stats = { acquired: 0, lost: 0, renewals: 0, tickErrors: 0 };
+
+  constructor(store: PostgresMessageStore, o: ClusterOptions, sessions: ClusterSession[], logger?: Logger) {
+    this.#store = store;
+    this.nodeId = o.nodeId;
+    this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
+    this.#sessions = sessions;
+    this.#logger = logger;
+  }
+
+  /** True while this gateway holds the session's lease. */
+  owns(key: string): boolean {
+    return this.#owned.has(key);
+  }
+
+  /** The epoch this gateway holds the session with. */
+  epochOf(key: string): number | undefined {
+    return this.#owned.get(key);
+  }
+
+  /** Joins: heartbeats, takes the sessions it is preferred for, then keeps at it every lease/4. */
+  async start(host: ClusterHost): Promise<void> {
+    this.#host = host;
+    await this.tick();
+    this.#timer = setInterval(() => {
+      if (this.#ticking === undefined) this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
+    }, Math.max(50, Math.floor(this.leaseMs / 4)));
+  }
+
+  /**
+   * Leaves: stops renewing, hands the leases back (expired now, so another gateway takes over at its next
+   * tick) and removes the membership row. Call after the sessions were logged out.
+   */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    await this.#ticking;
+    const s = this.#store;
+    try {
+      const keys = [...this.#owned.keys()], epochs = [...this.#owned.values()];
+      await s.sql.unsafe(
+        `update ${s.t("sessions")} x set lease_until = now() - interval '1 millisecond'
+         from unnest($2::text[], $3::int8[]) as v(k, e)
+         where x.session_key = v.k and x.epoch = v.e and x.owner = $1`,
+        [this.nodeId, keys, epochs],
+      );
+      await s.sql.unsafe(`delete from ${s.t("members")} where node_id = $1`, [this.nodeId]);
+    } catch {
+      // The database is gone: the leases expire by themselves.
+    }
+    this.#owned.clear();
+  }
+
+  async #lose(key: string, reason: string): Promise<void> {
+    if (!this.#owned.delete(key)) return;
+    this.stats.lost++;
+    await this.#host?.releaseSession(key, reason);
+  }
+
+  /** One round: heartbeat, renew, give up or take sessions. Exposed for tests. */
+  async tick(): Promise<void> {
+    if (this.#stopped) return;
+    const s = this.#store;
+    const lease = this.leaseMs;
+    // A stall (GC, SIGSTOP, VM pause) or an unreachable database longer than the lease: the leases may
+    // belong to someone else by now. Give the sessions up before anything else runs.
+    if (this.#owned.size > 0 && performance.now() - this.#renewedAt > lease) {
+      for (const k of [...this.#owned.keys()]) {
+        await this.#lose(k, `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`);
+      }
+    }
+    const sentAt = performance.now();
+    try {
+      await s.sql.unsafe(
+        `insert into ${s.t("members")} (node_id, heartbeat, lease_ms) values ($1, now(), $2)
+         on conflict (node_id) do update set heartbeat = now(), lease_ms = $2`,
+        [this.nodeId, lease],
+      );
+      const members = await s.sql.unsafe(
+        `select node_id from ${s.t("members")}
+         where heartbeat > now() - $1::float8 * interval '1 millisecond' order by node_id`,
+        [lease],
+      );
+      this.live = members.map((r) => String(r.node_id));
+      // Renew every lease held, in one statement; the rows that do not match were taken.
+      if (this.#owned.size > 0) {
+        const keys = [...this.#owned.keys()], epochs = [...this.#owned.values()];
+        const kept = await s.sql.unsafe(
+          `update ${s.t("sessions")} x set lease_until = now() + $4::float8 * interval '1 millisecond',
+             lease_renewed = now()
+           from unnest($2::text[], $3::int8[]) as v(k, e)
+           where x.session_key = v.k and x.epoch = v.e and x.owner = $1
+           returning x.session_key`,
+          [this.nodeId, keys, epochs, lease],
+        );
+        this.stats.renewals++;
+        const got = new Set(kept.map((r) => String(r.session_key)));
+        for (const k of keys) {
+          if (!got.has(k)) await this.#lose(k, "lease lost: another gateway owns the session now (fenced)");
+        }
+      }
+      this.#renewedAt = sentAt;
+      if (this.#stopped) return;
+      // Take what is free and ours to take.
+      const rows = await s.sql.unsafe(
+        `select session_key, owner, lease_until is null or lease_until < now() as free,
+           coalesce(lease_until < now() - $1::float8 * interval '1 millisecond', true) as orphaned
+         from ${s.t("sessions")}`,
+        [lease],
+      );
+      const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
+      for (const cs of this.#sessions) {
+        if (this.#owned.has(cs.key)) continue;
+        const r = byKey.get(cs.key);
+        const preferred = preferredOwner(cs, this.live);
+        const free = r === undefined || r.free === true;
+        if (!free) continue;
+        if (preferred !== this.nodeId && !(r !== undefined && r.orphaned === true && r.owner !== null)) continue;
+        await this.#acquire(cs.key);
+      }
+    } catch (e) {
+      this.stats.tickErrors++;
+      this.#logger?.warn("cluster", `cluster round failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  async #acquire(key: string): Promise<void> {
+    const s = this.#store;
+    await s.sql.unsafe(
+      `insert into ${s.t("sessions")} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
+      [key, Date.now()],
+    );
+    const got = await s.sql.unsafe(
+      `update ${s.t("sessions")} set owner = $2, epoch = epoch + 1,
+         lease_until = now() + $3::float8 * interval '1 millisecond', lease_renewed = now()
+       where session_key = $1 and (lease_until is null or lease_until < now())
+       returning epoch`,
+      [key, this.nodeId, this.leaseMs],
+    );
+    const row = got[0];
+    if (row === undefined) return; // another gateway was quicker
+    const epoch = Number(row.epoch);
+    this.#owned.set(key, epoch);
+    s.claim(key, epoch);
+    this.stats.acquired++;
+    this.#logger?.info("lease-acquired", `this gateway (${this.nodeId}) owns the session, epoch ${epoch}`, key);
+    try {
+      await this.#host?.acquireSession(key);
+    } catch (e) {
+      this.#logger?.error("cluster", `cannot open the session: ${e instanceof Error ? e.message : String(e)}`, key);
+      await this.#lose(key, "open failed");
+    }
+  }
+}
