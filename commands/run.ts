@@ -7,6 +7,7 @@ import { ConfigError, EnvironmentError } from "../src/errors.ts";
 import { parseSegmentFileName } from "../src/store/format.ts";
 import { probeKnobs, redactedConfig } from "../src/ops/effective.ts";
 import { Operations } from "../src/ops/operations.ts";
+import { engineServerFor } from "../src/engine/library_server.ts";
 
 /** Flags of `fixg run` that describe a session or override the file. */
 export interface RunFlags {
@@ -30,6 +31,7 @@ export interface RunFlags {
   adminPort?: string;
   adminHost?: string;
   pidFile?: string;
+  engineSocket?: string;
 }
 
 /** Builds the effective config: the file (if any) with flags on top, or one session from flags alone. */
@@ -91,6 +93,9 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
     if (flags.adminHost !== undefined) admin.host = flags.adminHost;
     doc.admin = admin;
   }
+  if (flags.engineSocket !== undefined) {
+    doc.engine = { ...(doc.engine as Record<string, unknown> | undefined), socket: flags.engineSocket };
+  }
   return checkConfig(doc, flags.config ?? "(command line)");
 }
 
@@ -126,6 +131,10 @@ export function registerRun(program: Command): void {
       "--pid-file <file>",
       "write the process id here while running (default: next to the journal, e.g. ./fixg-journal/ISLD-TW.pid)",
     )
+    .option(
+      "--engine-socket <path>",
+      "serve the library protocol on this Unix socket (engine.socket; docs/library_protocol.md)",
+    )
     .option("--print-effective-config", "print the merged config and what each tuning knob did, then exit")
     .option("--json", "with --print-effective-config: JSON instead of YAML")
     .action(async (flags) => {
@@ -152,9 +161,10 @@ export function registerRun(program: Command): void {
       }
       const pidFile = flags.pidFile ?? (config.store.type === "file" ? `${config.store.dir}.pid` : undefined);
       if (flags.pidFile !== undefined) checkWritable(flags.pidFile);
+      const engine = engineServerFor(config, logger);
       let gw;
       try {
-        gw = await buildGateway(config, { logger });
+        gw = await buildGateway(config, { logger, ...(engine ? { app: engine.app } : {}) });
       } catch (e) {
         if (e instanceof EnvironmentError && / is held by a live /.test(e.message)) {
           throw new EnvironmentError(
@@ -164,7 +174,9 @@ export function registerRun(program: Command): void {
         }
         throw e;
       }
+      engine?.attach(gw);
       await gw.start();
+      await engine?.start();
       const ops = await Operations.start(gw, {
         config,
         logger,
@@ -174,6 +186,7 @@ export function registerRun(program: Command): void {
       const stop = () => {
         if (stopping) return;
         logger.info("shutdown", "signal received: logging out every session");
+        engine?.stop();
         stopping = ops.stop().then(() => gw.stop()).then(() => {
           if (pidFile !== undefined) removePidFile(pidFile);
           logger.files?.close();

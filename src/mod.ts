@@ -39,4 +39,13 @@ export { SessionRunner, type SessionStatus } from "./engine/session_runner.ts";
 export { Logger } from "./engine/log.ts";
 export { type QuickSessionOptions, startAcceptor, startInitiator } from "./engine/quick.ts";
 export { buildGateway } from "./engine/build.ts";
+export {
+  connectEngine,
+  type EngineConnectOptions,
+  EngineError,
+  type EngineLibrary,
+  LibrarySession,
+  type SendAnswer,
+  type SessionInfo,
+} from "./engine/library_client.ts";
 export { loadConfig, parseConfig } from "./engine/config.ts";

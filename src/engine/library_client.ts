@@ -1,0 +1,625 @@
+/**
+ * The library side of the engine protocol (docs/library_protocol.md): `connectEngine({ socket })`
+ * attaches to a running `fixg run` over its Unix socket; `claim(key, application)` runs the same
+ * `Application` callbacks an in-process session would, and the handle given to them sends like
+ * `SessionHandle.send`. When the engine goes away the library reconnects with backoff and claims its
+ * sessions again from the last inbound MsgSeqNum its application processed, so nothing is missed.
+ */
+import {
+  type FieldSink,
+  type FieldValue,
+  type FixMessage,
+  forEachField,
+  formatDecimal,
+  formatTimestamp,
+  MessageView,
+} from "../codec/mod.ts";
+import { FixgError } from "../errors.ts";
+import type { SessionId } from "../session/session_id.ts";
+import type { Application, SendResult, SessionHandle } from "./application.ts";
+import {
+  type Command,
+  decodeEvent,
+  encodeCommand,
+  ERROR_NAMES,
+  ErrorCode,
+  type Event,
+  FrameSplitter,
+  PROTOCOL_VERSION,
+  SendStatus,
+  type SessionInfo,
+} from "./protocol.ts";
+
+export type { SessionInfo } from "./protocol.ts";
+
+/** Options of `connectEngine`. */
+export interface EngineConnectOptions {
+  /** Path of the engine's Unix socket (`engine.socket` of its fixg.yaml). */
+  socket: string;
+  /** The engine's shared secret, when it requires one. */
+  secret?: string;
+  /** This library's name, shown as the holder of its sessions (default "library"). */
+  name?: string;
+  /** Reconnect when the engine goes away (default true): backoff from 100 ms doubling to `maxBackoffMs`. */
+  reconnect?: boolean;
+  /** Longest wait between reconnect attempts, ms (default 5000). */
+  maxBackoffMs?: number;
+  /** Sends awaiting their answer before `send` says "back-pressure" (default 1024). */
+  window?: number;
+  /** Called on connection changes and errors that have no caller to go to. */
+  onStatus?: (event: "connected" | "disconnected" | "reconnecting", detail: string) => void;
+}
+
+/** The engine's answer to one send. */
+export interface SendAnswer {
+  requestId: string;
+  status: "accepted" | "queued" | "back-pressure" | "refused";
+  /** MsgSeqNum of an accepted message (0 otherwise). */
+  seq: number;
+  /** Error code of a refusal (docs/library_protocol.md), 0 otherwise. */
+  code: number;
+  text: string;
+}
+
+/** A refusal or error from the engine. */
+export class EngineError extends FixgError {
+  /** The protocol's error code (ErrorCode), 0 for a lost connection. */
+  readonly errorCode: number;
+  /** The library holding the session, for CLAIMED_BY_OTHER. */
+  readonly holder: string;
+  constructor(errorCode: number, message: string, holder = "") {
+    super("ENGINE_REFUSED", message, { exitCode: 1 });
+    this.errorCode = errorCode;
+    this.holder = holder;
+  }
+}
+
+/** A session claimed through the engine: the SessionHandle the application's callbacks receive. */
+export class LibrarySession implements SessionHandle {
+  readonly key: string;
+  readonly id: SessionId;
+  loggedOn = false;
+  /** True while the messages handed to onMessage are replayed from the journal (processed before?). */
+  replaying = false;
+  /** The highest inbound MsgSeqNum handed to onMessage (the position a re-claim replays after). */
+  lastProcessedInSeq: number;
+  /** Sequence numbers as of the claim. */
+  nextSenderSeq = 0;
+  nextTargetSeq = 0;
+  readonly #lib: EngineLibrary;
+  readonly app: Application;
+  #auto = 0;
+  readonly #prefix = crypto.randomUUID().slice(0, 8);
+
+  constructor(lib: EngineLibrary, key: string, app: Application, last: number) {
+    this.#lib = lib;
+    this.key = key;
+    this.id = sessionIdOfKey(key);
+    this.app = app;
+    this.lastProcessedInSeq = last;
+  }
+
+  /**
+   * Sends an application message (header fields are the engine's): returns 0 (the engine numbers it;
+   * `submit` gives the answer) or "back-pressure" when the window of unanswered sends is full or the
+   * engine is not reachable: wait for `whenWritable()` and try again.
+   */
+  send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
+    if (!this.#lib.writable) return "back-pressure";
+    void this.submit(message).catch(() => {});
+    return 0;
+  }
+
+  /**
+   * Sends and resolves with the engine's answer: accepted (journaled, with its MsgSeqNum), queued,
+   * back-pressure or refused. `requestId` defaults to the ClOrdID (11) when the message has one, else a
+   * fresh id: a retried request id is answered with the first answer, never sent twice.
+   */
+  submit(message: FixMessage, options: { requestId?: string } = {}): Promise<SendAnswer> {
+    const requestId = options.requestId ?? clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
+    return this.#lib.submit(this.key, requestId, encodeBody(message));
+  }
+
+  /** Resolves when the window of unanswered sends is half empty and the engine is reachable. */
+  whenWritable(): Promise<void> {
+    return this.#lib.whenWritable();
+  }
+
+  /** Starts the FIX Logout handshake of the session (the engine carries it out). */
+  logout(text?: string): void {
+    this.#lib.command({ type: "logout", key: this.key, text: text ?? "" });
+  }
+}
+
+/** An attached library: what `connectEngine` returns. */
+export interface EngineLibrary {
+  /** The engine's sessions: state, sequence numbers, holder. */
+  sessions(): Promise<SessionInfo[]>;
+  /**
+   * Claims a session for `application`: its onCreate, onLogon (when logged on), then onMessage for
+   * every inbound application message after `lastProcessedInSeq` (replayed: `session.replaying`), then
+   * live ones. Without `lastProcessedInSeq` only live messages come. Rejects with EngineError (holder named).
+   */
+  claim(sessionKey: string, application: Application, options?: { lastProcessedInSeq?: number }): Promise<LibrarySession>;
+  /** Gives the session back to the engine. */
+  release(sessionKey: string): Promise<void>;
+  /** Detaches: every claimed session returns to the engine (no FIX-level effect). */
+  close(): Promise<void>;
+  readonly connected: boolean;
+  /** @internal */
+  readonly writable: boolean;
+  /** @internal */
+  submit(key: string, requestId: string, body: Uint8Array): Promise<SendAnswer>;
+  /** @internal */
+  whenWritable(): Promise<void>;
+  /** @internal */
+  command(c: Command): void;
+}
+
+/** Connects to the engine at `options.socket`, says HELLO and resolves once the engine accepted it. */
+export async function connectEngine(options: EngineConnectOptions): Promise<EngineLibrary> {
+  const lib = new Library(options);
+  await lib.open();
+  return lib;
+}
+
+interface Claim {
+  resolve: (s: LibrarySession) => void;
+  reject: (e: Error) => void;
+}
+
+class Library implements EngineLibrary {
+  readonly #o: EngineConnectOptions;
+  #conn: Deno.UnixConn | undefined;
+  #ready = false;
+  #closed = false;
+  #tag = 0;
+  readonly #lists = new Map<number, (s: SessionInfo[]) => void>();
+  readonly #sessions = new Map<string, LibrarySession>();
+  readonly #claims = new Map<string, Claim>();
+  readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
+  /** Unanswered sends by key + requestId. */
+  readonly #pending = new Map<string, { key: string; body: Uint8Array; resolve: (a: SendAnswer) => void }>();
+  #writers: Array<() => void> = [];
+  #out: Uint8Array[] = [];
+  #writing = false;
+  #hello: { resolve: () => void; reject: (e: Error) => void } | undefined;
+
+  constructor(o: EngineConnectOptions) {
+    this.#o = o;
+  }
+
+  get connected(): boolean {
+    return this.#ready;
+  }
+
+  get writable(): boolean {
+    return this.#ready && this.#pending.size < (this.#o.window ?? 1024);
+  }
+
+  async open(): Promise<void> {
+    let conn: Deno.UnixConn;
+    try {
+      conn = await Deno.connect({ transport: "unix", path: this.#o.socket });
+    } catch (e) {
+      throw new FixgError(
+        "ENGINE_UNREACHABLE",
+        `cannot connect to the engine at ${this.#o.socket}: ${e instanceof Error ? e.message : e}`,
+        { exitCode: 1 },
+      );
+    }
+    this.#conn = conn;
+    this.#out = [];
+    const hello = new Promise<void>((resolve, reject) => this.#hello = { resolve, reject });
+    void this.#read(conn);
+    this.#write(encodeCommand({
+      type: "hello",
+      version: PROTOCOL_VERSION,
+      name: this.#o.name ?? "library",
+      secret: this.#o.secret ?? "",
+    }));
+    await hello;
+  }
+
+  sessions(): Promise<SessionInfo[]> {
+    if (!this.#ready) return Promise.reject(new EngineError(0, "not connected to the engine"));
+    const tag = ++this.#tag;
+    const p = new Promise<SessionInfo[]>((r) => this.#lists.set(tag, r));
+    this.command({ type: "list", tag });
+    return p;
+  }
+
+  claim(key: string, app: Application, options: { lastProcessedInSeq?: number } = {}): Promise<LibrarySession> {
+    if (this.#sessions.has(key) || this.#claims.has(key)) {
+      return Promise.reject(new EngineError(ErrorCode.CLAIMED_BY_OTHER, `${key} is already claimed by this library`));
+    }
+    const s = new LibrarySession(this, key, app, options.lastProcessedInSeq ?? 0);
+    const p = new Promise<LibrarySession>((resolve, reject) => this.#claims.set(key, { resolve, reject }));
+    this.#sessions.set(key, s);
+    this.#sendClaim(s, options.lastProcessedInSeq !== undefined);
+    return p.catch((e) => {
+      this.#sessions.delete(key);
+      throw e;
+    });
+  }
+
+  #sendClaim(s: LibrarySession, replay: boolean): void {
+    this.command({ type: "claim", key: s.key, replay, lastProcessedInSeq: s.lastProcessedInSeq });
+  }
+
+  release(key: string): Promise<void> {
+    if (!this.#sessions.has(key)) return Promise.resolve();
+    this.#sessions.delete(key);
+    if (!this.#ready) return Promise.resolve();
+    const p = new Promise<void>((resolve, reject) => this.#releases.set(key, { resolve, reject }));
+    this.command({ type: "release", key });
+    return p;
+  }
+
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#ready = false;
+    try {
+      this.#conn?.close();
+    } catch {
+      // Already closed.
+    }
+    this.#failAll(new EngineError(0, "library closed"));
+    return Promise.resolve();
+  }
+
+  submit(key: string, requestId: string, body: Uint8Array): Promise<SendAnswer> {
+    const id = `${key}\u0000${requestId}`;
+    const known = this.#pending.get(id);
+    if (known !== undefined) {
+      // Same request again while the first waits: both get the one answer.
+      return new Promise((resolve) => {
+        const first = known.resolve;
+        known.resolve = (a) => {
+          first(a);
+          resolve(a);
+        };
+      });
+    }
+    if (!this.#ready) {
+      return Promise.resolve({ requestId, status: "back-pressure", seq: 0, code: 0, text: "not connected to the engine" });
+    }
+    return new Promise((resolve) => {
+      this.#pending.set(id, { key, body, resolve });
+      this.command({ type: "send", key, requestId, body });
+    });
+  }
+
+  whenWritable(): Promise<void> {
+    if (this.#ready && this.#pending.size <= (this.#o.window ?? 1024) / 2) return Promise.resolve();
+    return new Promise((r) => this.#writers.push(r));
+  }
+
+  command(c: Command): void {
+    if (this.#conn === undefined || (!this.#ready && c.type !== "hello")) return;
+    this.#write(encodeCommand(c));
+  }
+
+  #write(frame: Uint8Array): void {
+    this.#out.push(frame);
+    if (!this.#writing) void this.#pump(this.#conn!);
+  }
+
+  async #pump(conn: Deno.UnixConn): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#out.length > 0 && conn === this.#conn) {
+        const parts = this.#out;
+        this.#out = [];
+        let n = 0;
+        for (const p of parts) n += p.length;
+        const buf = parts.length === 1 ? parts[0]! : new Uint8Array(n);
+        if (parts.length > 1) {
+          let o = 0;
+          for (const p of parts) {
+            buf.set(p, o);
+            o += p.length;
+          }
+        }
+        let off = 0;
+        while (off < buf.length) off += await conn.write(buf.subarray(off));
+      }
+    } catch {
+      try {
+        conn.close();
+      } catch {
+        // Closed.
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  async #read(conn: Deno.UnixConn): Promise<void> {
+    const split = new FrameSplitter();
+    const buf = new Uint8Array(64 * 1024);
+    let why = "the engine closed the connection";
+    try {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        split.push(buf.subarray(0, n));
+        while (split.next()) this.#event(decodeEvent(split.buf, split.start, split.end));
+      }
+    } catch (e) {
+      why = e instanceof Error ? e.message : String(e);
+    }
+    try {
+      conn.close();
+    } catch {
+      // Closed.
+    }
+    if (conn !== this.#conn) return;
+    this.#lost(why);
+  }
+
+  #event(e: Event): void {
+    switch (e.type) {
+      case "hello-ok":
+        this.#ready = true;
+        this.#o.onStatus?.("connected", `${e.engine}, library id ${e.libraryId}`);
+        this.#hello?.resolve();
+        this.#hello = undefined;
+        return;
+      case "error": {
+        const err = new EngineError(e.code, `engine: ${ERROR_NAMES[e.code] ?? e.code}: ${e.text}`);
+        if (this.#hello !== undefined) {
+          this.#hello.reject(err);
+          this.#hello = undefined;
+          this.#closed = true;
+        }
+        this.#o.onStatus?.("disconnected", err.message);
+        return;
+      }
+      case "sessions":
+        this.#lists.get(e.tag)?.(e.sessions);
+        this.#lists.delete(e.tag);
+        return;
+      case "claimed": {
+        const s = this.#sessions.get(e.key);
+        if (s === undefined) return;
+        s.nextSenderSeq = e.nextSenderSeq;
+        s.nextTargetSeq = e.nextTargetSeq;
+        s.replaying = true;
+        const first = this.#claims.has(e.key);
+        if (first) this.#guard(() => s.app.onCreate?.(s));
+        if (e.loggedOn && !s.loggedOn) {
+          s.loggedOn = true;
+          this.#guard(() => s.app.onLogon?.(s));
+        } else if (!e.loggedOn && s.loggedOn) {
+          s.loggedOn = false;
+          this.#guard(() => s.app.onLogout?.(s, "logged out while detached"));
+        }
+        return;
+      }
+      case "message": {
+        const s = this.#sessions.get(e.key);
+        if (s === undefined) return;
+        if (e.seq !== 0 && e.seq <= s.lastProcessedInSeq && e.replayed) return;
+        s.replaying = e.replayed;
+        const view = MessageView.parse(e.raw);
+        this.#guard(() => s.app.onMessage?.(view, s));
+        if (e.seq > s.lastProcessedInSeq) s.lastProcessedInSeq = e.seq;
+        return;
+      }
+      case "live": {
+        const s = this.#sessions.get(e.key);
+        if (s !== undefined) s.replaying = false;
+        const c = this.#claims.get(e.key);
+        this.#claims.delete(e.key);
+        if (c !== undefined && s !== undefined) c.resolve(s);
+        return;
+      }
+      case "refused": {
+        const err = new EngineError(e.code, e.text, e.holder);
+        const c = this.#claims.get(e.key);
+        if (c !== undefined) {
+          this.#claims.delete(e.key);
+          c.reject(err);
+          return;
+        }
+        const r = this.#releases.get(e.key);
+        if (r !== undefined) {
+          this.#releases.delete(e.key);
+          r.resolve();
+          return;
+        }
+        // A re-claim after a reconnect refused (another library took the session meanwhile).
+        if (this.#sessions.has(e.key)) {
+          this.#sessions.delete(e.key);
+          this.#o.onStatus?.("disconnected", `${e.key}: claim refused: ${e.text}`);
+        }
+        return;
+      }
+      case "released": {
+        const r = this.#releases.get(e.key);
+        this.#releases.delete(e.key);
+        r?.resolve();
+        return;
+      }
+      case "logon": {
+        const s = this.#sessions.get(e.key);
+        if (s === undefined) return;
+        s.loggedOn = true;
+        this.#guard(() => s.app.onLogon?.(s));
+        return;
+      }
+      case "logout": {
+        const s = this.#sessions.get(e.key);
+        if (s === undefined) return;
+        s.loggedOn = false;
+        this.#guard(() => s.app.onLogout?.(s, e.reason));
+        return;
+      }
+      case "send-result": {
+        const id = `${e.key}\u0000${e.requestId}`;
+        const p = this.#pending.get(id);
+        if (p === undefined) return;
+        this.#pending.delete(id);
+        p.resolve({
+          requestId: e.requestId,
+          status: e.status === SendStatus.ACCEPTED
+            ? "accepted"
+            : e.status === SendStatus.QUEUED
+            ? "queued"
+            : e.status === SendStatus.BACK_PRESSURE
+            ? "back-pressure"
+            : "refused",
+          seq: e.seq,
+          code: e.code,
+          text: e.text,
+        });
+        this.#wakeWriters();
+        return;
+      }
+    }
+  }
+
+  #wakeWriters(): void {
+    if (this.#writers.length === 0 || !this.#ready) return;
+    if (this.#pending.size > (this.#o.window ?? 1024) / 2) return;
+    const w = this.#writers;
+    this.#writers = [];
+    for (const r of w) r();
+  }
+
+  #guard(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      console.error(`fixg library: application callback failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+    }
+  }
+
+  /** The connection is gone: unanswered sends get "unknown outcome"; reconnect unless closed. */
+  #lost(why: string): void {
+    const wasReady = this.#ready;
+    this.#ready = false;
+    this.#conn = undefined;
+    if (this.#hello !== undefined) {
+      this.#hello.reject(new EngineError(0, `engine closed the connection before HELLO_OK: ${why}`));
+      this.#hello = undefined;
+      return;
+    }
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.resolve({
+        requestId: id.slice(id.indexOf("\u0000") + 1),
+        status: "refused",
+        seq: 0,
+        code: ErrorCode.SHUTTING_DOWN,
+        text: "connection to the engine lost: outcome unknown (submit again with the same requestId)",
+      });
+    }
+    for (const [, c] of this.#claims) c.reject(new EngineError(0, `connection to the engine lost: ${why}`));
+    this.#claims.clear();
+    for (const [, r] of this.#releases) r.resolve();
+    this.#releases.clear();
+    if (this.#closed) return;
+    if (wasReady) this.#o.onStatus?.("disconnected", why);
+    if (this.#o.reconnect === false) {
+      this.#failAll(new EngineError(0, `connection to the engine lost: ${why}`));
+      return;
+    }
+    void this.#reconnect();
+  }
+
+  async #reconnect(): Promise<void> {
+    let delay = 100;
+    while (!this.#closed) {
+      this.#o.onStatus?.("reconnecting", `in ${delay} ms`);
+      await new Promise((r) => setTimeout(r, delay));
+      if (this.#closed) return;
+      try {
+        await this.open();
+      } catch {
+        delay = Math.min(delay * 2, this.#o.maxBackoffMs ?? 5000);
+        continue;
+      }
+      // Claim every session again from where its application got to.
+      for (const s of this.#sessions.values()) this.#sendClaim(s, true);
+      this.#wakeWriters();
+      return;
+    }
+  }
+
+  #failAll(e: Error): void {
+    for (const [, c] of this.#claims) c.reject(e);
+    this.#claims.clear();
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.resolve({
+        requestId: id.slice(id.indexOf("\u0000") + 1),
+        status: "refused",
+        seq: 0,
+        code: 0,
+        text: e.message,
+      });
+    }
+    for (const [, l] of this.#lists) l([]);
+    this.#lists.clear();
+  }
+}
+
+/** The ClOrdID (11) of a message, when it has one. */
+function clOrdIdOf(m: FixMessage): string | undefined {
+  for (const [t, v] of m.fields) if (t === 11) return String(v);
+  return undefined;
+}
+
+const te = new TextEncoder();
+
+/** The body of a FixMessage as SEND carries it: "35=..␁tag=value␁..." (no header fields). */
+export function encodeBody(m: FixMessage): Uint8Array {
+  const parts: Uint8Array[] = [te.encode(`35=${m.msgType}\x01`)];
+  const put = (tag: number, value: FieldValue) => {
+    if (tag === 35) return;
+    if (value instanceof Uint8Array) {
+      parts.push(te.encode(`${tag}=`), value, Uint8Array.of(1));
+      return;
+    }
+    const s = typeof value === "string"
+      ? value
+      : typeof value === "boolean"
+      ? (value ? "Y" : "N")
+      : formatDecimal(value);
+    parts.push(latin1(`${tag}=${s}\x01`));
+  };
+  const sink: FieldSink = {
+    field: put,
+    timestamp: (tag: number, ms: number) => put(tag, formatTimestamp(ms)),
+  };
+  forEachField(m, sink);
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Latin-1 bytes of a string (FIX values are bytes; the codec reads them as Latin-1). */
+function latin1(s: string): Uint8Array {
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
+  return b;
+}
+
+/** "FIX.4.4:TW->ISLD" (sub IDs and qualifier too) as a SessionId. */
+export function sessionIdOfKey(key: string): SessionId {
+  const m = /^([^:]+):([^/>]+)(?:\/([^-]+))?->([^/#]+)(?:\/([^#]+))?(?:#(.+))?$/.exec(key);
+  if (m === null) return { beginString: "", senderCompId: key, targetCompId: "" };
+  const id: SessionId = { beginString: m[1]!, senderCompId: m[2]!, targetCompId: m[4]! };
+  if (m[3]) id.senderSubId = m[3];
+  if (m[5]) id.targetSubId = m[5];
+  if (m[6]) id.qualifier = m[6];
+  return id;
+}

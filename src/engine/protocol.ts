@@ -1,0 +1,485 @@
+/**
+ * The engine/library protocol (docs/library_protocol.md): commands a library sends to a running engine
+ * (`fixg run` with `engine: { socket }`) and the events the engine answers with, as small serialisable
+ * types, and their binary framing over a Unix domain socket.
+ *
+ * Every frame: u32 big-endian length of what follows, u8 frame type, then the type's fields in order.
+ * Field kinds: u8, u16 and u32 (big-endian), str (u16 length + UTF-8), bytes (u32 length + raw). FIX
+ * messages travel as their raw bytes, never re-encoded.
+ */
+
+/** The protocol version this build speaks (HELLO carries the library's; the engine answers with its own). */
+export const PROTOCOL_VERSION = 1;
+/** The largest frame accepted (length field), bytes. */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** Error and refusal codes (ERROR, REFUSED, SEND_RESULT). */
+export const ErrorCode = {
+  /** HELLO named a version the engine does not speak. */
+  UNSUPPORTED_VERSION: 1,
+  /** HELLO's secret is wrong (or missing while the engine requires one). */
+  AUTH_FAILED: 2,
+  /** A command before HELLO. */
+  HELLO_REQUIRED: 3,
+  /** A frame that cannot be decoded (unknown type, truncated fields, too long). */
+  MALFORMED: 4,
+  /** The session key is not one of the engine's sessions. */
+  UNKNOWN_SESSION: 10,
+  /** Another library holds the session (REFUSED names it). */
+  CLAIMED_BY_OTHER: 11,
+  /** The command needs the session claimed by this library. */
+  NOT_CLAIMED: 12,
+  /** The session runs an application inside the engine (app: echo/log) and cannot be claimed. */
+  APP_IN_ENGINE: 13,
+  /** The journal could not be read for the replay. */
+  REPLAY_FAILED: 14,
+  /** SEND's message is not usable (no MsgType, a bad field). */
+  INVALID_MESSAGE: 20,
+  /** The session refused the send (kill switch, risk limit). */
+  SEND_REFUSED: 21,
+  /** The store failed: the message was not journaled. */
+  STORE_FAILED: 22,
+  /** The engine is shutting down. */
+  SHUTTING_DOWN: 23,
+} as const;
+
+/** Names of the error codes, for messages. */
+export const ERROR_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(ErrorCode).map(([k, v]) => [v, k]),
+);
+
+/** SEND_RESULT status. */
+export const SendStatus = {
+  /** Numbered (seq) and journaled. */
+  ACCEPTED: 0,
+  /** Waiting in the session's outbound queue (not logged on, throttled): numbered when it leaves; seq 0. */
+  QUEUED: 1,
+  /** Not taken: the session (or this library's in-flight window) is full; retry later with the same requestId. */
+  BACK_PRESSURE: 2,
+  /** Not taken, for good: code and text say why. */
+  REFUSED: 3,
+} as const;
+
+// ------------------------------------------------------------------ types
+
+/** One session as SESSIONS lists it. */
+export interface SessionInfo {
+  key: string;
+  /** Configured name ("" when none). */
+  name: string;
+  role: string;
+  /** The session's phase (e.g. "logged-on", "disconnected"). */
+  phase: string;
+  connected: boolean;
+  loggedOn: boolean;
+  nextSenderSeq: number;
+  nextTargetSeq: number;
+  /** The holding library's name and id ("name#id"), "" while engine-managed. */
+  claimedBy: string;
+}
+
+/** Library -> engine. */
+export type Command =
+  | { type: "hello"; version: number; name: string; secret: string }
+  | { type: "list"; tag: number }
+  | { type: "claim"; key: string; replay: boolean; lastProcessedInSeq: number }
+  | { type: "release"; key: string }
+  | { type: "send"; key: string; requestId: string; body: Uint8Array }
+  | { type: "logout"; key: string; text: string };
+
+/** Engine -> library. */
+export type Event =
+  | { type: "hello-ok"; version: number; engine: string; libraryId: number }
+  | { type: "sessions"; tag: number; sessions: SessionInfo[] }
+  | { type: "claimed"; key: string; loggedOn: boolean; nextSenderSeq: number; nextTargetSeq: number }
+  | { type: "refused"; key: string; code: number; holder: string; text: string }
+  | { type: "message"; key: string; seq: number; replayed: boolean; raw: Uint8Array }
+  | { type: "live"; key: string; replayed: number }
+  | { type: "logon"; key: string }
+  | { type: "logout"; key: string; reason: string }
+  | {
+    type: "send-result";
+    key: string;
+    requestId: string;
+    status: number;
+    seq: number;
+    code: number;
+    text: string;
+  }
+  | { type: "released"; key: string; reason: string }
+  | { type: "error"; code: number; text: string };
+
+/** Frame type bytes. */
+export const FrameType = {
+  HELLO: 0x01,
+  LIST: 0x02,
+  CLAIM: 0x03,
+  RELEASE: 0x04,
+  SEND: 0x05,
+  LOGOUT: 0x06,
+  HELLO_OK: 0x81,
+  SESSIONS: 0x82,
+  CLAIMED: 0x83,
+  REFUSED: 0x84,
+  MESSAGE: 0x85,
+  LIVE: 0x86,
+  LOGON: 0x87,
+  LOGOUT_EVENT: 0x88,
+  SEND_RESULT: 0x89,
+  RELEASED: 0x8a,
+  ERROR: 0x8f,
+} as const;
+
+/** A protocol violation found while decoding. */
+export class ProtocolError extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+    this.name = "ProtocolError";
+  }
+}
+
+// ------------------------------------------------------------------ writer
+
+const enc = new TextEncoder();
+const dec = new TextDecoder("utf-8", { fatal: true });
+
+/** Builds one frame. */
+class FrameWriter {
+  buf: Uint8Array;
+  dv: DataView;
+  pos = 5;
+
+  constructor(type: number, hint = 64) {
+    this.buf = new Uint8Array(hint);
+    this.dv = new DataView(this.buf.buffer);
+    this.buf[4] = type;
+  }
+
+  #room(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
+    b.set(this.buf.subarray(0, this.pos));
+    this.buf = b;
+    this.dv = new DataView(b.buffer);
+  }
+
+  u8(v: number): this {
+    this.#room(1);
+    this.buf[this.pos++] = v;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.#room(2);
+    this.dv.setUint16(this.pos, v);
+    this.pos += 2;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.#room(4);
+    this.dv.setUint32(this.pos, v >>> 0);
+    this.pos += 4;
+    return this;
+  }
+
+  str(s: string): this {
+    const b = enc.encode(s);
+    if (b.length > 0xffff) throw new RangeError(`string field longer than 65535 bytes`);
+    this.u16(b.length);
+    this.#room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.u32(b.length);
+    this.#room(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+    return this;
+  }
+
+  finish(): Uint8Array {
+    this.dv.setUint32(0, this.pos - 4);
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+// ------------------------------------------------------------------ reader
+
+/** Reads the fields of one frame (after its length and type). */
+class FieldReader {
+  pos: number;
+  readonly dv: DataView;
+
+  constructor(readonly buf: Uint8Array, start: number, readonly end: number) {
+    this.pos = start;
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  #need(n: number): void {
+    if (this.pos + n > this.end) throw new ProtocolError(ErrorCode.MALFORMED, "frame cut short");
+  }
+
+  u8(): number {
+    this.#need(1);
+    return this.buf[this.pos++]!;
+  }
+
+  u16(): number {
+    this.#need(2);
+    const v = this.dv.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.#need(4);
+    const v = this.dv.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  str(): string {
+    const n = this.u16();
+    this.#need(n);
+    let s: string;
+    try {
+      s = dec.decode(this.buf.subarray(this.pos, this.pos + n));
+    } catch {
+      throw new ProtocolError(ErrorCode.MALFORMED, "string field is not UTF-8");
+    }
+    this.pos += n;
+    return s;
+  }
+
+  /** A copy of the bytes (frames are cut from a reused buffer). */
+  bytes(): Uint8Array {
+    const n = this.u32();
+    this.#need(n);
+    const b = this.buf.slice(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  done(): void {
+    if (this.pos !== this.end) throw new ProtocolError(ErrorCode.MALFORMED, "trailing bytes in frame");
+  }
+}
+
+// ------------------------------------------------------------------ commands
+
+/** Encodes a command as one frame. */
+export function encodeCommand(c: Command): Uint8Array {
+  switch (c.type) {
+    case "hello":
+      return new FrameWriter(FrameType.HELLO).u16(c.version).str(c.name).str(c.secret).finish();
+    case "list":
+      return new FrameWriter(FrameType.LIST).u32(c.tag).finish();
+    case "claim":
+      return new FrameWriter(FrameType.CLAIM).str(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq)
+        .finish();
+    case "release":
+      return new FrameWriter(FrameType.RELEASE).str(c.key).finish();
+    case "send":
+      return new FrameWriter(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
+        .str(c.key).str(c.requestId).bytes(c.body).finish();
+    case "logout":
+      return new FrameWriter(FrameType.LOGOUT).str(c.key).str(c.text).finish();
+  }
+}
+
+/** Decodes a command frame: `buf[start, end)` is everything after the length field. */
+export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length): Command {
+  const r = new FieldReader(buf, start + 1, end);
+  if (end <= start) throw new ProtocolError(ErrorCode.MALFORMED, "empty frame");
+  let c: Command;
+  switch (buf[start]) {
+    case FrameType.HELLO:
+      c = { type: "hello", version: r.u16(), name: r.str(), secret: r.str() };
+      break;
+    case FrameType.LIST:
+      c = { type: "list", tag: r.u32() };
+      break;
+    case FrameType.CLAIM:
+      c = { type: "claim", key: r.str(), replay: (r.u8() & 1) === 1, lastProcessedInSeq: r.u32() };
+      break;
+    case FrameType.RELEASE:
+      c = { type: "release", key: r.str() };
+      break;
+    case FrameType.SEND:
+      c = { type: "send", key: r.str(), requestId: r.str(), body: r.bytes() };
+      break;
+    case FrameType.LOGOUT:
+      c = { type: "logout", key: r.str(), text: r.str() };
+      break;
+    default:
+      throw new ProtocolError(ErrorCode.MALFORMED, `unknown command type 0x${buf[start]!.toString(16)}`);
+  }
+  r.done();
+  return c;
+}
+
+// ------------------------------------------------------------------ events
+
+/** Encodes an event as one frame. */
+export function encodeEvent(e: Event): Uint8Array {
+  switch (e.type) {
+    case "hello-ok":
+      return new FrameWriter(FrameType.HELLO_OK).u16(e.version).str(e.engine).u32(e.libraryId).finish();
+    case "sessions": {
+      const w = new FrameWriter(FrameType.SESSIONS, 256).u32(e.tag).u16(e.sessions.length);
+      for (const s of e.sessions) {
+        w.str(s.key).str(s.name).str(s.role).str(s.phase).u8((s.connected ? 1 : 0) | (s.loggedOn ? 2 : 0))
+          .u32(s.nextSenderSeq).u32(s.nextTargetSeq).str(s.claimedBy);
+      }
+      return w.finish();
+    }
+    case "claimed":
+      return new FrameWriter(FrameType.CLAIMED).str(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
+        .u32(e.nextTargetSeq).finish();
+    case "refused":
+      return new FrameWriter(FrameType.REFUSED).str(e.key).u16(e.code).str(e.holder).str(e.text).finish();
+    case "message":
+      return new FrameWriter(FrameType.MESSAGE, 24 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
+        .u8(e.replayed ? 1 : 0).bytes(e.raw).finish();
+    case "live":
+      return new FrameWriter(FrameType.LIVE).str(e.key).u32(e.replayed).finish();
+    case "logon":
+      return new FrameWriter(FrameType.LOGON).str(e.key).finish();
+    case "logout":
+      return new FrameWriter(FrameType.LOGOUT_EVENT).str(e.key).str(e.reason).finish();
+    case "send-result":
+      return new FrameWriter(FrameType.SEND_RESULT).str(e.key).str(e.requestId).u8(e.status).u32(e.seq)
+        .u16(e.code).str(e.text).finish();
+    case "released":
+      return new FrameWriter(FrameType.RELEASED).str(e.key).str(e.reason).finish();
+    case "error":
+      return new FrameWriter(FrameType.ERROR).u16(e.code).str(e.text).finish();
+  }
+}
+
+/** Decodes an event frame: `buf[start, end)` is everything after the length field. */
+export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length): Event {
+  if (end <= start) throw new ProtocolError(ErrorCode.MALFORMED, "empty frame");
+  const r = new FieldReader(buf, start + 1, end);
+  let e: Event;
+  switch (buf[start]) {
+    case FrameType.HELLO_OK:
+      e = { type: "hello-ok", version: r.u16(), engine: r.str(), libraryId: r.u32() };
+      break;
+    case FrameType.SESSIONS: {
+      const tag = r.u32();
+      const n = r.u16();
+      const sessions: SessionInfo[] = [];
+      for (let i = 0; i < n; i++) {
+        const key = r.str(), name = r.str(), role = r.str(), phase = r.str();
+        const f = r.u8();
+        sessions.push({
+          key,
+          name,
+          role,
+          phase,
+          connected: (f & 1) !== 0,
+          loggedOn: (f & 2) !== 0,
+          nextSenderSeq: r.u32(),
+          nextTargetSeq: r.u32(),
+          claimedBy: r.str(),
+        });
+      }
+      e = { type: "sessions", tag, sessions };
+      break;
+    }
+    case FrameType.CLAIMED:
+      e = { type: "claimed", key: r.str(), loggedOn: r.u8() === 1, nextSenderSeq: r.u32(), nextTargetSeq: r.u32() };
+      break;
+    case FrameType.REFUSED:
+      e = { type: "refused", key: r.str(), code: r.u16(), holder: r.str(), text: r.str() };
+      break;
+    case FrameType.MESSAGE:
+      e = { type: "message", key: r.str(), seq: r.u32(), replayed: (r.u8() & 1) === 1, raw: r.bytes() };
+      break;
+    case FrameType.LIVE:
+      e = { type: "live", key: r.str(), replayed: r.u32() };
+      break;
+    case FrameType.LOGON:
+      e = { type: "logon", key: r.str() };
+      break;
+    case FrameType.LOGOUT_EVENT:
+      e = { type: "logout", key: r.str(), reason: r.str() };
+      break;
+    case FrameType.SEND_RESULT:
+      e = {
+        type: "send-result",
+        key: r.str(),
+        requestId: r.str(),
+        status: r.u8(),
+        seq: r.u32(),
+        code: r.u16(),
+        text: r.str(),
+      };
+      break;
+    case FrameType.RELEASED:
+      e = { type: "released", key: r.str(), reason: r.str() };
+      break;
+    case FrameType.ERROR:
+      e = { type: "error", code: r.u16(), text: r.str() };
+      break;
+    default:
+      throw new ProtocolError(ErrorCode.MALFORMED, `unknown event type 0x${buf[start]!.toString(16)}`);
+  }
+  r.done();
+  return e;
+}
+
+// ------------------------------------------------------------------ stream framing
+
+/**
+ * Cuts a byte stream into frames: `push` the bytes read, then `next()` returns each complete frame's
+ * [start, end) (type byte onwards) in `buf` until it returns false. The slice is valid until the next push.
+ */
+export class FrameSplitter {
+  buf = new Uint8Array(64 * 1024);
+  #len = 0;
+  #pos = 0;
+  start = 0;
+  end = 0;
+
+  push(chunk: Uint8Array): void {
+    if (this.#pos > 0) {
+      this.buf.copyWithin(0, this.#pos, this.#len);
+      this.#len -= this.#pos;
+      this.#pos = 0;
+    }
+    if (this.#len + chunk.length > this.buf.length) {
+      const b = new Uint8Array(Math.max(this.buf.length * 2, this.#len + chunk.length));
+      b.set(this.buf.subarray(0, this.#len));
+      this.buf = b;
+    }
+    this.buf.set(chunk, this.#len);
+    this.#len += chunk.length;
+  }
+
+  /** Finds the next complete frame; throws ProtocolError for an impossible length. */
+  next(): boolean {
+    const avail = this.#len - this.#pos;
+    if (avail < 4) return false;
+    const b = this.buf, p = this.#pos;
+    const n = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+    if (n === 0 || n > MAX_FRAME_BYTES) {
+      throw new ProtocolError(ErrorCode.MALFORMED, `frame length ${n} out of range (1..${MAX_FRAME_BYTES})`);
+    }
+    if (avail < 4 + n) return false;
+    this.start = p + 4;
+    this.end = p + 4 + n;
+    this.#pos = this.end;
+    return true;
+  }
+
+  /** Bytes held that do not make a complete frame yet. */
+  get pending(): number {
+    return this.#len - this.#pos;
+  }
+}
