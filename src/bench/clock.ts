@@ -24,21 +24,18 @@ export function sleepMs(ms: number): Promise<void> {
 
 const LIBC = {
   usleep: { parameters: ["u32"], result: "i32", nonblocking: true },
-  sched_yield: { parameters: [], result: "i32" },
 } as const;
 
 /** Bounds of the stretch before a deadline spent yielding instead of sleeping, µs. */
 const MARGIN_MIN_US = 150;
 const MARGIN_MAX_US = 3000;
-/** Below this much time left the spin does not give the CPU away (a sched_yield can cost a time slice). */
-const YIELD_CPU_ABOVE_US = 40;
 
 /**
  * Waits until epoch-µs deadlines precisely, without blocking the event loop: sleep in libc `usleep` on FFI's
  * blocking thread pool until shortly before the deadline, then spin to the exact time. The spin yields to the
- * event loop every turn (responses keep being read); with `yieldCpu` (the bench sets it when the simulator
- * child is pinned to the generator's CPUs) it also gives the CPU away with `sched_yield` while more than
- * 40 µs are left, so the counterparty on the same CPU runs. How long before the deadline the sleep ends (the
+ * event loop every turn (responses keep being read). It does not call sched_yield: a counterparty pinned to
+ * the same CPU preempts a spinner when it wakes (it has slept, the spinner has not), while on a shared machine
+ * sched_yield hands the CPU to whatever else runs there. How long before the deadline the sleep ends (the
  * margin) adapts to how late usleep's completion reaches the event loop on this machine: the 90th percentile
  * of the last 64 oversleeps plus 50 µs, within 150 µs..3 ms, and at most half of the wait (a busy machine
  * favours a waking sleeper over a spinner). Without FFI it falls back to setTimeout.
@@ -52,11 +49,8 @@ export class PreciseSleeper {
   /** Recent oversleeps of the sleep stage, µs (a ring of 64). */
   #recent = new Float64Array(64);
   #recentAt = 0;
-  /** Give the CPU away (sched_yield) while spinning with time to spare. */
-  readonly #yieldCpu: boolean;
 
-  constructor(options: { yieldCpu?: boolean } = {}) {
-    this.#yieldCpu = options.yieldCpu ?? false;
+  constructor() {
     try {
       if (Deno.build.os === "linux" && Deno.permissions.querySync({ name: "ffi" }).state === "granted") {
         this.#lib = Deno.dlopen("libc.so.6", LIBC);
@@ -86,12 +80,8 @@ export class PreciseSleeper {
       this.#learn(nowUs() - wakeAt);
     }
     left = deadlineUs - nowUs();
-    // The last stretch: turns of the event loop (responses keep flowing) until the deadline, giving the CPU
-    // to whoever else is runnable on it while there is time.
+    // The last stretch: turns of the event loop (responses keep flowing) until the deadline.
     while (left > 0) {
-      if (this.#yieldCpu && left > YIELD_CPU_ABOVE_US && this.#lib !== undefined) {
-        this.#lib.symbols.sched_yield();
-      }
       await yieldToLoop();
       left = deadlineUs - nowUs();
     }

@@ -288,7 +288,7 @@ class FloorRun {
   /** Measures one half (the echo size: the mean encoded size of the run's requests, computed once). */
   async half(notes: string[]): Promise<void> {
     if (this.#failed) return;
-    const sleeper = new PreciseSleeper({ yieldCpu: this.#o.cpus !== undefined });
+    const sleeper = new PreciseSleeper();
     try {
       if (this.#bytes === 0) this.#bytes = meanRequestSize(this.#o);
       const f = await measureFloor({
@@ -436,8 +436,7 @@ async function runSessions(
     });
     sessions.push(s);
   }
-  // Sharing its CPUs with the simulator child, the pacer's spin gives the CPU away while it has time to spare.
-  const sleeper = new PreciseSleeper({ yieldCpu: o.cpus !== undefined && o.target === undefined });
+  const sleeper = new PreciseSleeper();
   let housekeeping: ReturnType<typeof setInterval> | undefined;
   let linksStopped = false;
   try {
