@@ -7,6 +7,7 @@
  * includes a Logon the authentication hook refuses (case 1S c): the reason goes to the event log only.
  */
 import { type MessageView, Tag } from "../codec/mod.ts";
+import { MAX_STORE_SEQ } from "../store/types.ts";
 import { onSeqTooHigh } from "./gap.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_MISSING, TIME_OK } from "./header.ts";
 import { logoutAndDisconnect } from "./logout.ts";
@@ -72,7 +73,7 @@ function setHeartbeat(s: SessionState, heartBtIntSec: number): void {
 /** What makes a Logon unusable, or undefined (1S d: BeginString, MsgSeqNum, CompIDs, SendingTime, 108, 98, dictionary). */
 function logonProblem(s: SessionState, view: MessageView, nowMs: number): string | undefined {
   if (!beginStringMatches(s, view)) return "Incorrect BeginString";
-  if (view.seqNum <= 0) return "MsgSeqNum missing or invalid";
+  if (view.seqNum <= 0 || view.seqNum > MAX_STORE_SEQ) return "MsgSeqNum missing or invalid";
   if (s.config.checkCompId && compIdProblem(s, view) !== 0) return "CompID problem";
   const t = sendingTimeStatus(s, view, nowMs);
   if (t !== TIME_OK) return t === TIME_MISSING ? "SendingTime missing" : "SendingTime accuracy problem";

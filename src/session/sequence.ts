@@ -48,6 +48,14 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
     logoutAndDisconnect(s, out, nowMs, "MsgSeqNum missing or invalid");
     return;
   }
+  if (seq > MAX_STORE_SEQ && !resetMode) {
+    // Beyond what the store can hold: out of range, nothing changes (no gap, no number consumed).
+    emitEvent(out, "warn", "reject-sent", `MsgSeqNum ${seq} beyond ${MAX_STORE_SEQ}: rejected`, {
+      refSeqNum: seq,
+    });
+    sendReject(s, out, nowMs, seq, msgType, reject(SessionRejectReason.ValueIncorrect, Tag.MsgSeqNum), view);
+    return;
+  }
   // SendingTime, then CompIDs, as the QuickFIX family checks them: a Reject (no RefTagID) and the
   // Logout process (a Logout without Text, then we wait for the peer's Logout), as it answers (2k, 2o).
   if (sendingTimeStatus(s, view, nowMs) === TIME_BAD) {

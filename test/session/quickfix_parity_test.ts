@@ -362,3 +362,22 @@ Deno.test("issue 13.11: a ResendRequest below the expected number is served, its
     "logout Logout received",
   ]);
 });
+
+Deno.test("issue 14.9: a MsgSeqNum beyond the store's range -> Reject 373=5 (371=34), nothing changes; a Logon with one is refused", () => {
+  const t = new Transcript({ beginString: "FIX.4.4" });
+  t.logonAcceptor();
+  assert.deepEqual(t.recv(`35=0|34=${2 ** 32 + 2}`), [
+    `send admin 35=3|34=2|45=${
+      2 ** 32 + 2
+    }|58=Value is incorrect (out of range) for this tag|371=34|372=0|373=5`,
+  ]);
+  assert.equal(t.state.nextTargetSeq, 2);
+  assert.equal(t.state.inboundQueue.size, 0);
+  assert.equal(t.state.resendRequested, undefined);
+  assert.deepEqual(t.recv("35=0|34=2"), ["persist-inbound 2"]);
+  const u = new Transcript({ beginString: "FIX.4.4" });
+  u.connect();
+  assert.deepEqual(u.recv(`35=A|34=${2 ** 32}|98=0|108=30`), [
+    "disconnect Logon refused: MsgSeqNum missing or invalid",
+  ]);
+});
