@@ -1,0 +1,171 @@
+/**
+ * `fixg send --engine PATH --session KEY MESSAGE`: sends one message through a running gateway (as a
+ * short-lived library: claim, send, wait, release) and prints the answers that reference it by ClOrdID.
+ */
+import type { Command } from "@commander-js/extra-typings";
+import { latin1String } from "../src/codec/ascii.ts";
+import type { MessageView } from "../src/codec/view.ts";
+import { ConfigError, FixgError } from "../src/errors.ts";
+import { EngineError, type LibrarySession, type SendAnswer } from "../src/engine/library_client.ts";
+import { messageFromBody } from "../src/engine/library_server.ts";
+import { ERROR_NAMES } from "../src/engine/protocol.ts";
+import { openEngine } from "./sessions.ts";
+
+/** Tags the session fills in: dropped from the message given. */
+const FILLED_IN = new Set(["8", "9", "10", "34", "49", "52", "56"]);
+
+/** The message as typed ("35=D|11=X|...", SOH or ^A also) -> the SEND body; throws ConfigError. */
+export function bodyOfText(text: string): { body: Uint8Array; msgType: string; clOrdId: string | undefined } {
+  const parts = text.replace(/\^A/g, "|").replace(/\x01/g, "|").split("|").filter((p) => p.trim() !== "");
+  const kept: string[] = [];
+  let msgType: string | undefined;
+  let clOrdId: string | undefined;
+  for (const p of parts) {
+    const eq = p.indexOf("=");
+    const tag = eq < 0 ? "" : p.slice(0, eq).trim();
+    const value = eq < 0 ? "" : p.slice(eq + 1);
+    if (!/^[1-9][0-9]{0,8}$/.test(tag) || value === "") {
+      throw new ConfigError(`MESSAGE: "${p}" is not tag=value`);
+    }
+    if (FILLED_IN.has(tag)) continue;
+    if (tag === "35") {
+      if (msgType !== undefined) throw new ConfigError("MESSAGE: MsgType (35) given twice");
+      msgType = value;
+      continue;
+    }
+    if (tag === "11" && clOrdId === undefined) clOrdId = value;
+    kept.push(`${tag}=${value}`);
+  }
+  if (msgType === undefined) throw new ConfigError("MESSAGE: no MsgType (35=...)");
+  const body = new TextEncoder().encode([`35=${msgType}`, ...kept].map((f) => f + "\x01").join(""));
+  messageFromBody(body); // Same check the engine makes.
+  return { body, msgType, clOrdId };
+}
+
+/** One answer as printed. */
+interface Printed {
+  event: "answer";
+  seq: number;
+  msgType: string;
+  clOrdId?: string;
+  execType?: string;
+  ordStatus?: string;
+  text?: string;
+  reject: boolean;
+  raw: string;
+}
+
+function printable(view: MessageView): Printed {
+  const raw = latin1String(view.buf, view.start, view.end).replace(/\x01/g, "|");
+  const t = view.msgType;
+  const ordStatus = view.getString(39);
+  const execType = view.getString(150);
+  const reject = t === "3" || t === "j" || t === "9" || ordStatus === "8" || execType === "8";
+  const p: Printed = { event: "answer", seq: view.getInt(34) ?? 0, msgType: t, reject, raw };
+  const c = view.getString(11);
+  if (c !== undefined) p.clOrdId = c;
+  if (execType !== undefined) p.execType = execType;
+  if (ordStatus !== undefined) p.ordStatus = ordStatus;
+  const text = view.getString(58);
+  if (text !== undefined) p.text = text;
+  return p;
+}
+
+/** OrdStatus values after which no more answers come to a new order. */
+const TERMINAL = new Set(["2", "3", "4", "8", "C"]);
+
+export function registerSend(program: Command): void {
+  program.command("send")
+    .description(
+      "send one message through a running gateway (fixg run with engine.socket) and print the answers that " +
+        "reference it by ClOrdID (11) until --timeout or a final one (filled, canceled, rejected). The session " +
+        "fills in 8, 9, 10, 34, 49, 52, 56. Exit 0 sent (and not rejected), 1 rejected, refused or engine " +
+        "unreachable, 2 usage or a malformed MESSAGE",
+    )
+    .argument("<message>", "FIX fields with | delimiters, e.g. '35=D|11=ord1|55=EUR/USD|54=1|38=100|40=1'")
+    .option("--engine <path>", "the engine's Unix socket (engine.socket of its fixg.yaml)")
+    .option("--session <key>", "session key (FIX.4.4:CLIENT->LP) or configured name")
+    .option("--secret-env <var>", "environment variable holding the engine's shared secret")
+    .option("--timeout <sec>", "how long to wait for answers, seconds", "5")
+    .option("--json", "print one JSON object per line (the send result, then each answer)", false)
+    .action(async (message, opts) => {
+      if (opts.session === undefined || opts.session === "") throw new ConfigError("give --session KEY");
+      const timeoutSec = Number(opts.timeout);
+      if (!(timeoutSec >= 0) || !Number.isFinite(timeoutSec)) {
+        throw new ConfigError(`--timeout: not a number of seconds: "${opts.timeout}"`);
+      }
+      const { body, msgType, clOrdId } = bodyOfText(message);
+      const lib = await openEngine(opts, "fixg-send");
+      let rejected = false;
+      try {
+        const list = await lib.sessions();
+        const found = list.find((s) => s.key === opts.session) ?? list.find((s) => s.name === opts.session);
+        if (found === undefined) {
+          throw new FixgError(
+            "ENGINE_SESSION",
+            `no session "${opts.session}" in the engine (it has: ${list.map((s) => s.key).join(", ") || "none"})`,
+            { exitCode: 2 },
+          );
+        }
+        let done: () => void = () => {};
+        const finished = new Promise<void>((r) => done = r);
+        let sentSeq = -1;
+        const answers: Printed[] = [];
+        /** Answers that came before the send result (it waits for the journal): printed after it. */
+        const early: Printed[] = [];
+        const print = (p: Printed) => console.log(opts.json ? JSON.stringify(p) : `answer ${p.raw}`);
+        const relevant = (v: MessageView): boolean => {
+          if (clOrdId !== undefined && (v.getString(11) === clOrdId || v.getString(41) === clOrdId)) return true;
+          if (clOrdId !== undefined && v.msgType === "j" && v.getString(379) === clOrdId) return true;
+          return sentSeq > 0 && (v.msgType === "j" || v.msgType === "3") && v.getInt(45) === sentSeq;
+        };
+        let session: LibrarySession;
+        try {
+          session = await lib.claim(found.key, {
+            onMessage(view) {
+              if (!relevant(view)) return;
+              const p = printable(view);
+              answers.push(p);
+              if (p.reject) rejected = true;
+              if (sentSeq < 0) early.push(p);
+              else print(p);
+              if (p.reject || (p.ordStatus !== undefined && TERMINAL.has(p.ordStatus))) done();
+            },
+          });
+        } catch (e) {
+          if (e instanceof EngineError) {
+            throw new FixgError("ENGINE_REFUSED", `claim of ${found.key} refused: ${e.message}`, { exitCode: 1 });
+          }
+          throw e;
+        }
+        const a: SendAnswer = await lib.submit(session.key, clOrdId ?? `fixg-send-${crypto.randomUUID()}`, body);
+        sentSeq = a.seq > 0 ? a.seq : 0;
+        if (opts.json) console.log(JSON.stringify({ event: "sent", msgType, ...a }));
+        else {
+          console.log(
+            a.status === "accepted"
+              ? `sent 35=${msgType}${clOrdId ? ` ClOrdID ${clOrdId}` : ""} as MsgSeqNum ${a.seq} on ${found.key}`
+              : a.status === "queued"
+              ? `queued 35=${msgType} on ${found.key} (not logged on: it goes out at logon)`
+              : `not sent: ${a.status}${a.code ? ` ${ERROR_NAMES[a.code] ?? a.code}` : ""}${a.text ? `: ${a.text}` : ""}`,
+          );
+        }
+        for (const p of early) print(p);
+        if (a.status === "refused" || a.status === "back-pressure") {
+          rejected = true;
+          done();
+        }
+        if (clOrdId === undefined && !rejected) done();
+        const timer = setTimeout(done, timeoutSec * 1000);
+        await finished;
+        clearTimeout(timer);
+        if (!opts.json && answers.length === 0 && clOrdId !== undefined && !rejected) {
+          console.log(`no answer referencing ClOrdID ${clOrdId} within ${timeoutSec} s`);
+        }
+        await lib.release(session.key);
+      } finally {
+        await lib.close();
+      }
+      if (rejected) throw new FixgError("REJECTED", "the message was rejected or refused", { exitCode: 1 });
+    });
+}
