@@ -58,9 +58,18 @@ export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | un
   if (f.goSilent) b.goSilent = true;
   if (f.slowReaderMs !== undefined) b.slowReaderMs = num(String(f.slowReaderMs), "--slow-reader-ms", 0);
   if (f.ackOnly) b.ackOnly = true;
-  if (Object.keys(b).length === 0) return undefined;
+  const window = f.behaviourFromMs !== undefined ? "--behaviour-from-ms" : "--behaviour-to-ms";
+  if (Object.keys(b).length === 0) {
+    if (f.behaviourFromMs !== undefined || f.behaviourToMs !== undefined) {
+      throw new ConfigError(`${window}: needs a behaviour flag (e.g. --reject-fraction) to time`);
+    }
+    return undefined;
+  }
   if (f.behaviourFromMs !== undefined) b.fromMs = num(String(f.behaviourFromMs), "--behaviour-from-ms", 0);
   if (f.behaviourToMs !== undefined) b.toMs = num(String(f.behaviourToMs), "--behaviour-to-ms", 0);
+  if (b.fromMs !== undefined && b.toMs !== undefined && b.toMs <= b.fromMs) {
+    throw new ConfigError(`--behaviour-to-ms: ${b.toMs} must be after --behaviour-from-ms ${b.fromMs}`);
+  }
   return b;
 }
 

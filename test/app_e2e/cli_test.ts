@@ -123,6 +123,35 @@ Deno.test("fixg simulate-lp --reject-fraction 1 --reject-reason: the order rejec
   assert.deepEqual([stats.event, stats.ordersReceived, stats.acks, stats.rejects], ["stopped", 1, 0, 1]);
 });
 
+for (const strict of [false, true]) {
+  Deno.test(`fixg simulate-lp${strict ? " --strict-symbols" : ""}: an order for an unconfigured symbol is ${strict ? "rejected" : "taken"}`, async () => {
+    const lp = await simulateLp(strict ? ["--strict-symbols"] : []);
+    let exit;
+    try {
+      const c = await startClient(lp.port);
+      try {
+        await c.app.loggedOn();
+        const a = c.app.send(
+          c.app.tracker.newOrder({ symbol: "XYZ", side: "buy", orderQty: 10, price: 1 }, Date.now()),
+        );
+        await waitFor(() => c.app.execsOf(a).length > 0, "the answer");
+        const r = c.app.execsOf(a)[0]!;
+        assert.deepEqual(
+          [brief(r), r.text],
+          strict
+            ? ["8/8 cum=0 leaves=0 avg=0", "Unknown symbol XYZ"]
+            : ["0/0 cum=0 leaves=10 avg=0", undefined],
+        );
+      } finally {
+        await c.stop();
+      }
+    } finally {
+      exit = await lp.stop();
+    }
+    assert.equal(exit.code, 0, exit.stderr);
+  });
+}
+
 Deno.test("every fixtures/lp/*.yaml and every lp.yaml example in docs/simulator.md is a valid simulator config", async () => {
   const files = [...Deno.readDirSync(`${root}fixtures/lp`)].map((e) => e.name).filter((n) =>
     n.endsWith(".yaml")

@@ -32,6 +32,9 @@ const cases: [string[], string][] = [
   [["--admin-port", "http"], "--admin-port"],
   [["--begin-string", "FIX.9.9"], "--begin-string"],
   [["--port", "70000"], "--port"],
+  [["--behaviour-from-ms", "100"], "--behaviour-from-ms"],
+  [["--go-silent", "--behaviour-from-ms", "500", "--behaviour-to-ms", "100"], "--behaviour-to-ms"],
+  [["--reject-fraction", "2"], "--reject-fraction"],
 ];
 
 for (const [args, flag] of cases) {
