@@ -1,6 +1,7 @@
 /** Registers every fixg subcommand on the program. Each command module stays thin: flags -> src/ -> output. */
 import type { Command } from "@commander-js/extra-typings";
 import { registerBench } from "./bench.ts";
+import { registerCluster } from "./cluster.ts";
 import { registerConfig } from "./config.ts";
 import { registerConformance } from "./conformance.ts";
 import { registerDecode } from "./decode.ts";
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerConformance(program);
   registerConfig(program);
   registerBench(program);
+  registerCluster(program);
 }

@@ -152,7 +152,10 @@ export class Cluster {
     // belong to someone else by now. Give the sessions up before anything else runs.
     if (this.#owned.size > 0 && performance.now() - this.#renewedAt > lease) {
       for (const k of [...this.#owned.keys()]) {
-        await this.#lose(k, `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`);
+        await this.#lose(
+          k,
+          `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`,
+        );
       }
     }
     const sentAt = performance.now();
@@ -201,7 +204,9 @@ export class Cluster {
         const preferred = preferredOwner(cs, this.live);
         const free = r === undefined || r.free === true;
         if (!free) continue;
-        if (preferred !== this.nodeId && !(r !== undefined && r.orphaned === true && r.owner !== null)) continue;
+        if (preferred !== this.nodeId && !(r !== undefined && r.orphaned === true && r.owner !== null)) {
+          continue;
+        }
         await this.#acquire(cs.key);
       }
     } catch (e) {
@@ -229,11 +234,19 @@ export class Cluster {
     this.#owned.set(key, epoch);
     s.claim(key, epoch);
     this.stats.acquired++;
-    this.#logger?.info("lease-acquired", `this gateway (${this.nodeId}) owns the session, epoch ${epoch}`, key);
+    this.#logger?.info(
+      "lease-acquired",
+      `this gateway (${this.nodeId}) owns the session, epoch ${epoch}`,
+      key,
+    );
     try {
       await this.#host?.acquireSession(key);
     } catch (e) {
-      this.#logger?.error("cluster", `cannot open the session: ${e instanceof Error ? e.message : String(e)}`, key);
+      this.#logger?.error(
+        "cluster",
+        `cannot open the session: ${e instanceof Error ? e.message : String(e)}`,
+        key,
+      );
       await this.#lose(key, "open failed");
     }
   }

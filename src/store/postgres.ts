@@ -68,7 +68,9 @@ export class FencedError extends FixgError {
 /** Errors after which a commit's outcome is unknown and a retry on a new connection may succeed. */
 function retryable(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
-  if (typeof code !== "string") return e instanceof Error && /connect|closed|ECONN|EPIPE|terminat/i.test(e.message);
+  if (typeof code !== "string") {
+    return e instanceof Error && /connect|closed|ECONN|EPIPE|terminat/i.test(e.message);
+  }
   // Connection loss, admin shutdown, read-only transaction (a standby), cannot connect now (recovery).
   return code === "CONNECTION_CLOSED" || code === "CONNECTION_ENDED" || code === "CONNECTION_DESTROYED" ||
     code === "CONNECT_TIMEOUT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
@@ -377,8 +379,13 @@ export class PostgresMessageStore implements MessageStore {
       if (landed.length === group.length) return [];
       if (landed.length > 0) return group.filter((g) => !landed.includes(g)).map((g) => g.s.sessionKey);
     }
-    const keys: string[] = [], epochs: number[] = [], poss: number[] = [], nss: number[] = [],
-      nts: number[] = [], cms: number[] = [], gens: number[] = [];
+    const keys: string[] = [],
+      epochs: number[] = [],
+      poss: number[] = [],
+      nss: number[] = [],
+      nts: number[] = [],
+      cms: number[] = [],
+      gens: number[] = [];
     const dk: string[] = [], dg: number[] = [], ds: number[] = [];
     const ok: string[] = [], og: number[] = [], os: number[] = [], ob: Buffer[] = [];
     const ik: string[] = [], ig: number[] = [], is: number[] = [], ib: Buffer[] = [];
@@ -436,7 +443,9 @@ export class PostgresMessageStore implements MessageStore {
         const qs: Promise<unknown>[] = [];
         if (dk.length > 0) {
           qs.push(tx.unsafe(
-            `delete from ${this.t("outbound")} o using unnest($1::text[], $2::int8[], $3::int8[]) as d(k, g, s)
+            `delete from ${
+              this.t("outbound")
+            } o using unnest($1::text[], $2::int8[], $3::int8[]) as d(k, g, s)
              where o.session_key = d.k and o.gen = d.g and o.seq >= d.s`,
             [dk, dg, ds],
           ));
@@ -534,7 +543,12 @@ class PgSessionStore implements SessionStore {
 
   /** @internal The state the next commit writes into the session's row. */
   queuedState(): { nextSenderSeq: number; nextTargetSeq: number; creationMs: number; gen: number } {
-    return { nextSenderSeq: this.#nss, nextTargetSeq: this.#nts, creationMs: this.#creationMs, gen: this.#gen };
+    return {
+      nextSenderSeq: this.#nss,
+      nextTargetSeq: this.#nts,
+      creationMs: this.#creationMs,
+      gen: this.#gen,
+    };
   }
 
   #p(): Pending {

@@ -35,7 +35,10 @@ async function pair(fn: (a: PostgresMessageStore, b: PostgresMessageStore) => Pr
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-Deno.test({ name: "postgres store: a deposed owner is fenced: its writes reject, nothing of them is committed", ignore }, async () => {
+Deno.test({
+  name: "postgres store: a deposed owner is fenced: its writes reject, nothing of them is committed",
+  ignore,
+}, async () => {
   await pair(async (a, b) => {
     const sa = await a.openSession("S1", 1);
     for (let i = 1; i <= 3; i++) await sa.appendOutbound(i, msg(i, "A"));
@@ -44,13 +47,19 @@ Deno.test({ name: "postgres store: a deposed owner is fenced: its writes reject,
     const sb = await b.openSession("S1", 2);
     assert.deepEqual(sb.seqNums(), { nextSenderSeq: 4, nextTargetSeq: 2 });
     const w = Promise.resolve(sa.appendOutbound(4, msg(4, "A-late")));
-    await assert.rejects(w, (e: Error & { code?: string }) => e.code === "STORE_FENCED" && /fenced/.test(e.message));
+    await assert.rejects(
+      w,
+      (e: Error & { code?: string }) => e.code === "STORE_FENCED" && /fenced/.test(e.message),
+    );
     await assert.rejects(sa.flush(), /fenced/);
     // Sticky: every later write of A is refused at once.
     await assert.rejects(Promise.resolve(sa.appendOutbound(5, msg(5, "A"))), /fenced/);
     await sb.appendOutbound(4, msg(4, "B"));
     const got = await sb.getOutbound(1, 0);
-    assert.deepEqual(got.map((m) => text(m.bytes)), [msg(1, "A"), msg(2, "A"), msg(3, "A"), msg(4, "B")].map(text));
+    assert.deepEqual(
+      got.map((m) => text(m.bytes)),
+      [msg(1, "A"), msg(2, "A"), msg(3, "A"), msg(4, "B")].map(text),
+    );
     assert.equal(a.stats.fenced, 1);
     const [row] = await b.sessionRows();
     assert.equal(row!.owner, "B");
@@ -59,7 +68,10 @@ Deno.test({ name: "postgres store: a deposed owner is fenced: its writes reject,
   });
 });
 
-Deno.test({ name: "postgres store: the other sessions of a fenced session's group commit without it", ignore }, async () => {
+Deno.test({
+  name: "postgres store: the other sessions of a fenced session's group commit without it",
+  ignore,
+}, async () => {
   await pair(async (a, b) => {
     const x = await a.openSession("X", 1);
     const y = await a.openSession("Y", 1);
@@ -71,11 +83,19 @@ Deno.test({ name: "postgres store: the other sessions of a fenced session's grou
     await wy;
     assert.deepEqual((await y.getOutbound(1, 0)).map((m) => text(m.bytes)), [text(msg(1, "Y"))]);
     const rows = await a.sessionRows();
-    assert.deepEqual(rows.map((r) => [r.sessionKey, r.nextSenderSeq, r.owner]), [["X", 1, "B"], ["Y", 2, "A"]]);
+    assert.deepEqual(rows.map((r) => [r.sessionKey, r.nextSenderSeq, r.owner]), [["X", 1, "B"], [
+      "Y",
+      2,
+      "A",
+    ]]);
   });
 });
 
-Deno.test({ name: "postgres store: group commit: writes of many sessions made while a commit is in flight share the next one", ignore }, async () => {
+Deno.test({
+  name:
+    "postgres store: group commit: writes of many sessions made while a commit is in flight share the next one",
+  ignore,
+}, async () => {
   await pair(async (a) => {
     const ss = [];
     for (let i = 0; i < 10; i++) ss.push(await a.openSession(`G${i}`, 1));
@@ -93,7 +113,10 @@ Deno.test({ name: "postgres store: group commit: writes of many sessions made wh
   });
 });
 
-Deno.test({ name: "postgres store: a commit whose connection is killed is retried on a new one, committed once", ignore }, async () => {
+Deno.test({
+  name: "postgres store: a commit whose connection is killed is retried on a new one, committed once",
+  ignore,
+}, async () => {
   await pair(async (a, b) => {
     const s = await a.openSession("R", 1);
     await s.appendOutbound(1, msg(1));

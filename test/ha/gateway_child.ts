@@ -1,0 +1,75 @@
+/**
+ * A gateway process of an HA test: a cluster member on the PostgreSQL store, run from a fixg.yaml
+ * (argument 1). Once its session is logged on it sends NewOrderSingles (ClOrdID `<nodeId>-<n>`) at
+ * `rate`/s until it has sent `orders` (arguments 2 and 3), and prints one JSON line per event on
+ * stdout: {"ev":"logon"|"acked"|"sent-all"|"lease", ...}. SIGTERM: graceful stop, exit 0.
+ */
+import { buildGateway } from "../../src/engine/build.ts";
+import { loadConfig } from "../../src/engine/config.ts";
+import { Tag } from "../../src/mod.ts";
+import type { SessionHandle } from "../../src/engine/application.ts";
+
+const [file, ordersArg, rateArg] = Deno.args;
+const config = await loadConfig(file!);
+const total = Number(ordersArg ?? 0);
+const rate = Number(rateArg ?? 1000);
+const node = config.cluster?.nodeId ?? "solo";
+const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ ...o, node, t: Date.now() }));
+
+let sent = 0;
+let acked = 0;
+let sending = false;
+
+async function sendOrders(s: SessionHandle): Promise<void> {
+  if (sending) return;
+  sending = true;
+  const perTick = Math.max(1, Math.round(rate / 100));
+  while (sent < total && s.loggedOn) {
+    for (let i = 0; i < perTick && sent < total; i++) {
+      const r = s.send({
+        msgType: "D",
+        fields: [
+          [Tag.ClOrdID, `${node}-${sent + 1}`],
+          [Tag.Symbol, "EUR/USD"],
+          [Tag.Side, "1"],
+          [Tag.TransactTime, "20260105-12:00:00.000"],
+          [Tag.OrderQty, 1000],
+          [Tag.OrdType, "2"],
+          [Tag.Price, 1.085],
+          [Tag.TimeInForce, "0"],
+        ],
+      });
+      if (r === "back-pressure") {
+        await s.whenWritable();
+        break;
+      }
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  sending = false;
+  if (sent >= total) out({ ev: "sent-all", sent });
+}
+
+const gw = await buildGateway(config, {
+  app: {
+    onLogon(s) {
+      out({ ev: "logon" });
+      void sendOrders(s);
+    },
+    onMessage(view) {
+      if (view.msgType === "8" && view.getString(Tag.ExecType) === "0") {
+        acked++;
+        if (acked % 100 === 0) out({ ev: "acked", acked });
+      }
+    },
+  },
+});
+await gw.start();
+out({ ev: "started" });
+const stop = async () => {
+  await gw.stop().catch(() => {});
+  out({ ev: "stopped", sent, acked });
+  Deno.exit(0);
+};
+Deno.addSignalListener("SIGTERM", () => void stop());
