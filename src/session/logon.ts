@@ -7,7 +7,7 @@
  * includes a Logon the authentication hook refuses (case 1S c): the reason goes to the event log only.
  */
 import { type MessageView, Tag } from "../codec/mod.ts";
-import { MAX_STORE_SEQ } from "../store/types.ts";
+import { MAX_STORE_SEQ } from "../codec/stored.ts";
 import { onSeqTooHigh } from "./gap.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_MISSING, TIME_OK } from "./header.ts";
 import { logoutAndDisconnect } from "./logout.ts";

@@ -9,7 +9,7 @@
  *   -> (Logon) active -> (logout input) logout-sent -> (Logout, timeout) disconnected;
  *   any phase -> (disconnected input, protocol error, timeout) disconnected.
  */
-import type { SeqNums } from "../store/types.ts";
+import type { SeqNums } from "../codec/stored.ts";
 import { onAcceptorLogon, onConnected, onInitiatorLogonReply, startReset } from "./logon.ts";
 import { startLogout } from "./logout.ts";
 import { emitSend, encodeSequenceReset } from "./messages.ts";

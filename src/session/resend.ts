@@ -5,7 +5,7 @@
  * the store by SequenceReset-GapFill, consecutive ones merged into one.
  */
 import { ADMIN_MSG_TYPES, MsgType } from "../codec/mod.ts";
-import type { StoredMessage } from "../store/types.ts";
+import type { StoredMessage } from "../codec/stored.ts";
 import { emitSend, encodeGapFill, encodeResend } from "./messages.ts";
 import { emitEvent, isResendable, type Out, type SessionState } from "./state.ts";
 

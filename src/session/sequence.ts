@@ -28,7 +28,7 @@ import {
   validationProblem,
 } from "./reject.ts";
 import { startResend } from "./resend.ts";
-import { MAX_STORE_SEQ } from "../store/types.ts";
+import { MAX_STORE_SEQ } from "../codec/stored.ts";
 import { consume, emitEvent, isLoggedOn, type LoggedOnState, type Out, type SessionState } from "./state.ts";
 
 /** An inbound message while logged on (active or logout-sent). */

@@ -15,7 +15,7 @@ import {
   type Validator,
 } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
-import type { SeqNums } from "../store/types.ts";
+import type { SeqNums } from "../codec/stored.ts";
 import type { Action, Phase, SessionConfig, SessionEvent, SessionId } from "./types.ts";
 
 /** Our outstanding ResendRequest: we wait until `end` has been received (or gap-filled). */

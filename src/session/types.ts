@@ -9,7 +9,7 @@
 import type { FixMessage, MessageView, TimestampPrecision } from "../codec/mod.ts";
 import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
-import type { StoredMessage } from "../store/types.ts";
+import type { StoredMessage } from "../codec/stored.ts";
 import type { SessionId } from "./session_id.ts";
 
 // One session identity (key, equality, from a Logon, template matching): src/session/session_id.ts.

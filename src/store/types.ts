@@ -4,29 +4,13 @@
  * (test/store/contract.ts).
  */
 
-/**
- * The highest sequence number a store can hold (the journal's records carry u32 numbers). The session
- * machine rejects a number above it (SequenceReset NewSeqNo, MsgSeqNum) with 373=5 (value out of range)
- * instead of handing it to the store, which refuses it with STORE_BAD_SEQ.
- */
-export const MAX_STORE_SEQ = 0xffffffff;
+// Shared with the session machine (which must not import the store): defined in the codec layer.
+export { MAX_STORE_SEQ } from "../codec/stored.ts";
+export type { SeqNums, StoredMessage } from "../codec/stored.ts";
+import type { SeqNums, StoredMessage } from "../codec/stored.ts";
 
 /** Which way a message went, seen from this engine. */
 export type Direction = "in" | "out";
-
-/** A stored message. `bytes` is owned by the caller of `getOutbound` (a copy or an immutable buffer). */
-export interface StoredMessage {
-  seq: number;
-  bytes: Uint8Array;
-}
-
-/** Both sequence numbers of a session, as the store holds them. */
-export interface SeqNums {
-  /** Next MsgSeqNum we will send. */
-  nextSenderSeq: number;
-  /** Next MsgSeqNum we expect to receive. */
-  nextTargetSeq: number;
-}
 
 /** The store of one session. All writes happen in call order; reads see every earlier write. */
 export interface SessionStore {
