@@ -16,7 +16,7 @@ const FILLED_IN = new Set(["8", "9", "10", "34", "49", "52", "56"]);
 
 /** The message as typed ("35=D|11=X|...", SOH or ^A also) -> the SEND body; throws ConfigError. */
 export function bodyOfText(text: string): { body: Uint8Array; msgType: string; clOrdId: string | undefined } {
-  const parts = text.replace(/\^A/g, "|").replace(/\x01/g, "|").split("|").filter((p) => p.trim() !== "");
+  const parts = text.replace(/\^A/g, "|").replaceAll("\x01", "|").split("|").filter((p) => p.trim() !== "");
   const kept: string[] = [];
   let msgType: string | undefined;
   let clOrdId: string | undefined;
@@ -56,7 +56,7 @@ interface Printed {
 }
 
 function printable(view: MessageView): Printed {
-  const raw = latin1String(view.buf, view.start, view.end).replace(/\x01/g, "|");
+  const raw = latin1String(view.buf, view.start, view.end).replaceAll("\x01", "|");
   const t = view.msgType;
   const ordStatus = view.getString(39);
   const execType = view.getString(150);
@@ -103,7 +103,9 @@ export function registerSend(program: Command): void {
         if (found === undefined) {
           throw new FixgError(
             "ENGINE_SESSION",
-            `no session "${opts.session}" in the engine (it has: ${list.map((s) => s.key).join(", ") || "none"})`,
+            `no session "${opts.session}" in the engine (it has: ${
+              list.map((s) => s.key).join(", ") || "none"
+            })`,
             { exitCode: 2 },
           );
         }
@@ -115,7 +117,9 @@ export function registerSend(program: Command): void {
         const early: Printed[] = [];
         const print = (p: Printed) => console.log(opts.json ? JSON.stringify(p) : `answer ${p.raw}`);
         const relevant = (v: MessageView): boolean => {
-          if (clOrdId !== undefined && (v.getString(11) === clOrdId || v.getString(41) === clOrdId)) return true;
+          if (clOrdId !== undefined && (v.getString(11) === clOrdId || v.getString(41) === clOrdId)) {
+            return true;
+          }
           if (clOrdId !== undefined && v.msgType === "j" && v.getString(379) === clOrdId) return true;
           return sentSeq > 0 && (v.msgType === "j" || v.msgType === "3") && v.getInt(45) === sentSeq;
         };
@@ -134,20 +138,30 @@ export function registerSend(program: Command): void {
           });
         } catch (e) {
           if (e instanceof EngineError) {
-            throw new FixgError("ENGINE_REFUSED", `claim of ${found.key} refused: ${e.message}`, { exitCode: 1 });
+            throw new FixgError("ENGINE_REFUSED", `claim of ${found.key} refused: ${e.message}`, {
+              exitCode: 1,
+            });
           }
           throw e;
         }
-        const a: SendAnswer = await lib.submit(session.key, clOrdId ?? `fixg-send-${crypto.randomUUID()}`, body);
+        const a: SendAnswer = await lib.submit(
+          session.key,
+          clOrdId ?? `fixg-send-${crypto.randomUUID()}`,
+          body,
+        );
         sentSeq = a.seq > 0 ? a.seq : 0;
         if (opts.json) console.log(JSON.stringify({ event: "sent", msgType, ...a }));
         else {
           console.log(
             a.status === "accepted"
-              ? `sent 35=${msgType}${clOrdId ? ` ClOrdID ${clOrdId}` : ""} as MsgSeqNum ${a.seq} on ${found.key}`
+              ? `sent 35=${msgType}${
+                clOrdId ? ` ClOrdID ${clOrdId}` : ""
+              } as MsgSeqNum ${a.seq} on ${found.key}`
               : a.status === "queued"
               ? `queued 35=${msgType} on ${found.key} (not logged on: it goes out at logon)`
-              : `not sent: ${a.status}${a.code ? ` ${ERROR_NAMES[a.code] ?? a.code}` : ""}${a.text ? `: ${a.text}` : ""}`,
+              : `not sent: ${a.status}${a.code ? ` ${ERROR_NAMES[a.code] ?? a.code}` : ""}${
+                a.text ? `: ${a.text}` : ""
+              }`,
           );
         }
         for (const p of early) print(p);

@@ -140,7 +140,11 @@ export interface EngineLibrary {
    * every inbound application message after `lastProcessedInSeq` (replayed: `session.replaying`), then
    * live ones. Without `lastProcessedInSeq` only live messages come. Rejects with EngineError (holder named).
    */
-  claim(sessionKey: string, application: Application, options?: { lastProcessedInSeq?: number }): Promise<LibrarySession>;
+  claim(
+    sessionKey: string,
+    application: Application,
+    options?: { lastProcessedInSeq?: number },
+  ): Promise<LibrarySession>;
   /** Gives the session back to the engine. */
   release(sessionKey: string): Promise<void>;
   /** Detaches: every claimed session returns to the engine (no FIX-level effect). */
@@ -229,9 +233,15 @@ class Library implements EngineLibrary {
     return p;
   }
 
-  claim(key: string, app: Application, options: { lastProcessedInSeq?: number } = {}): Promise<LibrarySession> {
+  claim(
+    key: string,
+    app: Application,
+    options: { lastProcessedInSeq?: number } = {},
+  ): Promise<LibrarySession> {
     if (this.#sessions.has(key) || this.#claims.has(key)) {
-      return Promise.reject(new EngineError(ErrorCode.CLAIMED_BY_OTHER, `${key} is already claimed by this library`));
+      return Promise.reject(
+        new EngineError(ErrorCode.CLAIMED_BY_OTHER, `${key} is already claimed by this library`),
+      );
     }
     const s = new LibrarySession(this, key, app, options.lastProcessedInSeq ?? 0);
     const p = new Promise<LibrarySession>((resolve, reject) => this.#claims.set(key, { resolve, reject }));
@@ -282,7 +292,13 @@ class Library implements EngineLibrary {
       });
     }
     if (!this.#ready) {
-      return Promise.resolve({ requestId, status: "back-pressure", seq: 0, code: 0, text: "not connected to the engine" });
+      return Promise.resolve({
+        requestId,
+        status: "back-pressure",
+        seq: 0,
+        code: 0,
+        text: "not connected to the engine",
+      });
     }
     return new Promise((resolve) => {
       this.#pending.set(id, { key, body, resolve });
@@ -492,7 +508,9 @@ class Library implements EngineLibrary {
     try {
       f();
     } catch (e) {
-      console.error(`fixg library: application callback failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`);
+      console.error(
+        `fixg library: application callback failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`,
+      );
     }
   }
 

@@ -90,7 +90,12 @@ class LibraryConn {
   #queuedBytes = 0;
   #writing = false;
 
-  constructor(readonly conn: Deno.Conn, id: number, readonly maxQueuedBytes: number, readonly onTooSlow: () => void) {
+  constructor(
+    readonly conn: Deno.Conn,
+    id: number,
+    readonly maxQueuedBytes: number,
+    readonly onTooSlow: () => void,
+  ) {
     this.id = id;
   }
 
@@ -173,16 +178,15 @@ export class EngineServer {
 
   constructor(options: EngineServerOptions) {
     this.#o = options;
-    const server = this;
     this.app = {
-      onLogon(session: SessionHandle): void {
-        server.#slot(session.key).holder?.send({ type: "logon", key: session.key });
+      onLogon: (session: SessionHandle): void => {
+        this.#slot(session.key).holder?.send({ type: "logon", key: session.key });
       },
-      onLogout(session: SessionHandle, reason: string): void {
-        server.#slot(session.key).holder?.send({ type: "logout", key: session.key, reason });
+      onLogout: (session: SessionHandle, reason: string): void => {
+        this.#slot(session.key).holder?.send({ type: "logout", key: session.key, reason });
       },
-      onMessage(view: MessageView, session: SessionHandle): void {
-        server.#onMessage(view, session.key);
+      onMessage: (view: MessageView, session: SessionHandle): void => {
+        this.#onMessage(view, session.key);
       },
     };
   }
@@ -230,7 +234,9 @@ export class EngineServer {
       this.#listener = Deno.listen({ transport: "unix", path });
       Deno.chmodSync(path, 0o600);
     } catch (e) {
-      throw new EnvironmentError(`engine.socket: cannot listen on ${path}: ${e instanceof Error ? e.message : e}`);
+      throw new EnvironmentError(
+        `engine.socket: cannot listen on ${path}: ${e instanceof Error ? e.message : e}`,
+      );
     }
     this.#o.logger.info("engine", `library endpoint listening on ${path}`);
     void this.#accept(this.#listener);
@@ -494,7 +500,11 @@ export class EngineServer {
       if (slot?.holder === c) {
         slot.holder = undefined;
         slot.pending = undefined;
-        this.#o.logger.info("engine", `library ${c.label} gone (${why}): the engine manages the session`, key);
+        this.#o.logger.info(
+          "engine",
+          `library ${c.label} gone (${why}): the engine manages the session`,
+          key,
+        );
       }
     }
     c.claims.clear();
@@ -526,7 +536,15 @@ export class EngineServer {
   #send(c: LibraryConn, key: string, requestId: string, body: Uint8Array): void {
     const slot = this.#slots.get(key);
     const answer = (a: Answer) => {
-      c.send({ type: "send-result", key, requestId, status: a.status, seq: a.seq, code: a.code, text: a.text });
+      c.send({
+        type: "send-result",
+        key,
+        requestId,
+        status: a.status,
+        seq: a.seq,
+        code: a.code,
+        text: a.text,
+      });
     };
     if (slot === undefined || slot.holder !== c) {
       return answer({
@@ -552,7 +570,12 @@ export class EngineServer {
     };
     const runner = this.#gw?.runner(key);
     if (runner === undefined) {
-      return answer({ status: SendStatus.REFUSED, seq: 0, code: ErrorCode.UNKNOWN_SESSION, text: "session gone" });
+      return answer({
+        status: SendStatus.REFUSED,
+        seq: 0,
+        code: ErrorCode.UNKNOWN_SESSION,
+        text: "session gone",
+      });
     }
     if (c.inFlight >= (this.#o.maxInFlight ?? 4096)) {
       return answer({ status: SendStatus.BACK_PRESSURE, seq: 0, code: 0, text: "too many sends in flight" });
@@ -584,7 +607,12 @@ export class EngineServer {
       return answer(a);
     }
     if (r === "back-pressure") {
-      return answer({ status: SendStatus.BACK_PRESSURE, seq: 0, code: 0, text: "session outbound buffer full" });
+      return answer({
+        status: SendStatus.BACK_PRESSURE,
+        seq: 0,
+        code: 0,
+        text: "session outbound buffer full",
+      });
     }
     if (r === 0) {
       const a = { status: SendStatus.QUEUED, seq: 0, code: 0, text: "" };
@@ -631,7 +659,9 @@ export function engineServerFor(config: FixgConfig, logger: Logger): EngineServe
   if (e.secretEnv !== undefined) {
     secret = Deno.env.get(e.secretEnv);
     if (secret === undefined || secret === "") {
-      throw new ConfigError(`${config.file}: engine.secretEnv: environment variable ${e.secretEnv} is not set`);
+      throw new ConfigError(
+        `${config.file}: engine.secretEnv: environment variable ${e.secretEnv} is not set`,
+      );
     }
   }
   if (secret !== undefined && secret.length < 16) {
@@ -671,7 +701,11 @@ export function messageFromBody(body: Uint8Array): FixMessage {
 }
 
 /** Inbound application messages of `key` in its newest epoch with MsgSeqNum above `after`, ascending. */
-export function readInbound(dir: string, key: string, after: number): Array<{ seq: number; raw: Uint8Array }> {
+export function readInbound(
+  dir: string,
+  key: string,
+  after: number,
+): Array<{ seq: number; raw: Uint8Array }> {
   const reader = JournalReader.open(dir);
   let epoch = -1;
   let bySeq = new Map<number, Uint8Array>();

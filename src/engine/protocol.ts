@@ -393,7 +393,13 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length): Event
       break;
     }
     case FrameType.CLAIMED:
-      e = { type: "claimed", key: r.str(), loggedOn: r.u8() === 1, nextSenderSeq: r.u32(), nextTargetSeq: r.u32() };
+      e = {
+        type: "claimed",
+        key: r.str(),
+        loggedOn: r.u8() === 1,
+        nextSenderSeq: r.u32(),
+        nextTargetSeq: r.u32(),
+      };
       break;
     case FrameType.REFUSED:
       e = { type: "refused", key: r.str(), code: r.u16(), holder: r.str(), text: r.str() };
