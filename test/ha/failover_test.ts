@@ -90,9 +90,16 @@ Deno.test({
       } ms after the kill`,
     );
     await until(() => b.events.some((e) => e.ev === "sent-all"), "B sent its orders", 30_000);
-    const orders = await storedOrders(sql, schema, KEY);
+    let orders: string[] = [];
+    await until(
+      async () => {
+        orders = await storedOrders(sql, schema, KEY);
+        return orders.filter((o) => o.startsWith("B-")).length === 200;
+      },
+      "B's 200 orders committed",
+      15_000,
+    );
     assert.equal(new Set(orders).size, orders.length, "no ClOrdID stored twice");
-    assert.ok(orders.filter((o) => o.startsWith("B-")).length === 200);
     // B's graceful stop logs out after everything queued (resends included) is written.
     b.child.kill("SIGTERM");
     await b.child.status;
