@@ -5,6 +5,7 @@ import { buildGateway, loggerFor } from "../src/engine/build.ts";
 import { checkConfig, type FixgConfig, JOURNAL_ROOT, loadConfig } from "../src/engine/config.ts";
 import { ConfigError, EnvironmentError } from "../src/errors.ts";
 import { parseSegmentFileName } from "../src/store/format.ts";
+import { JournalReader } from "../src/store/reader.ts";
 import { probeKnobs, redactedConfig } from "../src/ops/effective.ts";
 import { Operations } from "../src/ops/operations.ts";
 import { engineServerFor } from "../src/engine/library_server.ts";
@@ -151,8 +152,9 @@ export function registerRun(program: Command): void {
       const logger = loggerFor(config);
       const explicitDir = flags.store !== undefined ||
         (config.raw.store as { dir?: unknown } | undefined)?.dir !== undefined;
-      if (config.store.type === "file" && !explicitDir && hasSegments(JOURNAL_ROOT)) {
-        // A journal written by an older fixg at the old default place: keep using it (its sequence numbers).
+      if (config.store.type === "file" && !explicitDir && legacyJournalServes(config)) {
+        // A journal an older fixg wrote at the old default place for these sessions: keep using it
+        // (their sequence numbers); another gateway's sessions still get a directory of their own.
         logger.warn(
           "journal",
           `${JOURNAL_ROOT} holds a journal (the old default directory): using it; move it to ${config.store.dir} or set --store/store.dir so gateways started here do not share it`,
@@ -204,16 +206,36 @@ export function registerRun(program: Command): void {
     });
 }
 
-/** True when `dir` itself holds journal segments. */
-function hasSegments(dir: string): boolean {
+/**
+ * True when `root` (the old default journal directory, ./fixg-journal) itself holds a journal with one
+ * of the config's sessions (same SenderCompID and TargetCompID; any TargetCompID for a '*' acceptor).
+ */
+export function legacyJournalServes(config: FixgConfig, root = JOURNAL_ROOT): boolean {
+  let found = false;
   try {
-    for (const e of Deno.readDirSync(dir)) {
-      if (e.isFile && parseSegmentFileName(e.name) !== undefined) return true;
+    for (const e of Deno.readDirSync(root)) {
+      if (e.isFile && parseSegmentFileName(e.name) !== undefined) found = true;
     }
   } catch {
-    // No such directory.
+    return false; // No such directory.
   }
-  return false;
+  if (!found) return false;
+  const pairs: [string, string][] = [];
+  try {
+    // Every segment a gateway starts begins with its session table.
+    JournalReader.open(root).forEach((r) => {
+      if (r.type !== "session-open") return false;
+      const m = /^[^:]*:([^/]+?)(?:\/[^>]*)?->([^/#]+)/.exec(r.sessionKey);
+      if (m !== null) pairs.push([m[1]!, m[2]!]);
+    });
+  } catch {
+    return false; // Unreadable: not ours to guess about.
+  }
+  return config.sessions.some((s) =>
+    pairs.some(([sender, target]) =>
+      sender === s.senderCompId && (s.targetCompId === "*" || target === s.targetCompId)
+    )
+  );
 }
 
 /** Fails early (exit 2, naming the flag) when the pid file cannot be written. */

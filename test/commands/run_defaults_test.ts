@@ -4,7 +4,8 @@
  * it; a second gateway on a journal in use is told what to do; `fixg` works through a symlink on PATH.
  */
 import assert from "node:assert/strict";
-import { effectiveConfig } from "../../commands/run.ts";
+import { effectiveConfig, legacyJournalServes } from "../../commands/run.ts";
+import { FileJournal } from "../../src/store/journal.ts";
 import { waitFor } from "../engine/helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -219,5 +220,34 @@ Deno.test("fixg runs through a symlink on PATH (npm link or ln -s)", async () =>
     assert.deepEqual(pkg.bin, { fixg: "fixg" }, "npm link puts fixg on PATH");
   } finally {
     await Deno.remove(bin, { recursive: true });
+  }
+});
+
+Deno.test("a journal an older fixg left in ./fixg-journal is kept for its own sessions only", async () => {
+  const root = await Deno.makeTempDir({ prefix: "fixg-legacy-" });
+  try {
+    const j = await FileJournal.open({ dir: root, onWarning: () => {} });
+    await j.openSession("FIX.4.4:ISLD->TW", Date.now());
+    await j.close();
+    const acc = await effectiveConfig({
+      acceptor: true,
+      port: "1",
+      senderCompId: "ISLD",
+      targetCompId: "TW",
+    });
+    const ini = await effectiveConfig({
+      initiator: true,
+      host: "127.0.0.1",
+      port: "1",
+      senderCompId: "TW",
+      targetCompId: "ISLD",
+    });
+    const any = await effectiveConfig({ acceptor: true, port: "1", senderCompId: "ISLD", targetCompId: "*" });
+    assert.equal(legacyJournalServes(acc, root), true);
+    assert.equal(legacyJournalServes(any, root), true);
+    assert.equal(legacyJournalServes(ini, root), false, "another gateway's sessions get their own directory");
+    assert.equal(legacyJournalServes(acc, `${root}/none`), false);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
