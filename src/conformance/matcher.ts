@@ -1,7 +1,9 @@
 /**
  * Comparing a received message with an expected (`E`) line: the same fields in the same order;
  * BodyLength (9) and CheckSum (10) are left out on both sides (the framer has already checked them);
- * timestamps are matched by pattern; everything else must be equal byte for byte.
+ * timestamps are matched by pattern; everything else must be equal byte for byte. Strict mode
+ * (`strictExpectedFields` + `compareFields(..., { strict: true })`) compares every field, 9 and 10
+ * by pattern in their places, and only the time fields by pattern.
  */
 import { parseTimestampString } from "../codec/timestamps.ts";
 import { isTimePlaceholder, isTimestampShaped, type TextField } from "./message.ts";
