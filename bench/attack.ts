@@ -13,7 +13,7 @@
  * Peak RSS is sampled from /proc every 10 ms. Prints a markdown table (and writes it with --out).
  *
  * usage: ./deno run -A bench/attack.ts [--seconds 5] [--rate 500] [--idle 5000] [--bad-per-sec 50]
- *        [--messages 100000] [--only NAME,...] [--out FILE]
+ *        [--messages 100000] [--only NAME,...] [--out FILE] [--no-write-timeout]
  */
 import { Encoder, Framer, MessageView } from "../src/codec/mod.ts";
 import { runFixgBenchProcess } from "../src/bench/child.ts";
@@ -30,10 +30,12 @@ interface Plan {
   messages: number;
   only: string[] | undefined;
   out: string | undefined;
+  /** Leave `outbound:` out of the config (to run this script against a build without those keys). */
+  noWriteTimeout: boolean;
 }
 
 const USAGE =
-  "usage: bench/attack.ts [--seconds 5] [--rate 500] [--idle 5000] [--bad-per-sec 50] [--messages 100000] [--only baseline,idle,bad-logons,resend-stalled,resend-reading] [--out FILE]";
+  "usage: bench/attack.ts [--seconds 5] [--rate 500] [--idle 5000] [--bad-per-sec 50] [--messages 100000] [--only baseline,idle,bad-logons,resend-stalled,resend-reading] [--out FILE] [--no-write-timeout]";
 
 function parseArgs(argv: string[]): Plan {
   const plan: Plan = {
@@ -44,9 +46,15 @@ function parseArgs(argv: string[]): Plan {
     messages: 100_000,
     only: undefined,
     out: undefined,
+    noWriteTimeout: false,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [a, v] = [argv[i], argv[i + 1]];
+    if (a === "--no-write-timeout") {
+      plan.noWriteTimeout = true;
+      i--;
+      continue;
+    }
     const n = Number(v);
     if (v === undefined) fail(`attack: ${a} needs a value`);
     else if (a === "--seconds" && n > 0) plan.seconds = n;
@@ -136,7 +144,7 @@ interface Gateway {
   stop(): Promise<void>;
 }
 
-async function startGateway(dir: string, hash: string): Promise<Gateway> {
+async function startGateway(dir: string, hash: string, plan: Plan): Promise<Gateway> {
   const port = freePort();
   const yaml = `store: { type: file, dir: "${dir}/journal", fsync: batch }
 log: { level: warn }
@@ -145,7 +153,9 @@ users:
 reload: { watch: false }
 sessions:
   - { role: acceptor, port: ${port}, bindHost: "::", senderCompId: GW, targetCompId: LEGIT, app: echo, resetOnLogon: true }
-  - { role: acceptor, port: ${port}, bindHost: "::", senderCompId: GW, targetCompId: SLOW, app: echo, outbound: { writeTimeoutSec: 5 } }
+  - { role: acceptor, port: ${port}, bindHost: "::", senderCompId: GW, targetCompId: SLOW, app: echo${
+    plan.noWriteTimeout ? "" : ", outbound: { writeTimeoutSec: 5 }"
+  } }
   - { role: acceptor, port: ${port}, bindHost: "::", senderCompId: GW, targetCompId: READER, app: echo }
   - { role: acceptor, port: ${port}, bindHost: "::", senderCompId: GW, targetCompId: "*", app: echo, authentication: users, allowedUsers: [alice] }
 `;
@@ -464,29 +474,34 @@ async function scenario(
   const rssBefore = rssOf(gw.pid);
   const sampler = rssSampler(gw.pid);
   await attack?.start();
-  let s;
+  let s: { count: number; p50Us: number; p99Us: number; p999Us: number; maxUs: number } | undefined;
+  let failure = "";
   let note = "";
   try {
     s = await measureLegit(gw.port, plan);
+  } catch (e) {
+    // The legitimate session failing is a result (e.g. orders never answered while the gateway is stuck).
+    const m = /ERROR: [^|]*/.exec(String(e instanceof Error ? e.message : e));
+    failure = `**legitimate session failed: ${(m?.[0] ?? String(e)).trim()}**; `;
   } finally {
     note = (await attack?.stop()) ?? "";
   }
   const rssPeak = sampler.stop();
   return {
     scenario: name,
-    count: s.count,
-    p50Us: s.p50Us,
-    p99Us: s.p99Us,
-    p999Us: s.p999Us,
-    maxUs: s.maxUs,
+    count: s?.count ?? NaN,
+    p50Us: s?.p50Us ?? NaN,
+    p99Us: s?.p99Us ?? NaN,
+    p999Us: s?.p999Us ?? NaN,
+    maxUs: s?.maxUs ?? NaN,
     rssBefore,
     rssPeak,
-    notes: note,
+    notes: failure + note,
   };
 }
 
 const mb = (b: number) => (b / 1048576).toFixed(1);
-const us = (n: number) => Math.round(n).toLocaleString("en-US");
+const us = (n: number) => (Number.isNaN(n) ? "—" : Math.round(n).toLocaleString("en-US"));
 
 function table(rows: Row[]): string {
   const lines = [
@@ -495,9 +510,9 @@ function table(rows: Row[]): string {
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.scenario} | ${r.count} | ${us(r.p50Us)} | ${us(r.p99Us)} | ${us(r.p999Us)} | ${us(r.maxUs)} | ${
-        mb(r.rssBefore)
-      } | ${mb(r.rssPeak)} | ${mb(r.rssPeak - r.rssBefore)} | ${r.notes} |`,
+      `| ${r.scenario} | ${us(r.count)} | ${us(r.p50Us)} | ${us(r.p99Us)} | ${us(r.p999Us)} | ${
+        us(r.maxUs)
+      } | ${mb(r.rssBefore)} | ${mb(r.rssPeak)} | ${mb(r.rssPeak - r.rssBefore)} | ${r.notes} |`,
     );
   }
   return lines.join("\n");
@@ -512,7 +527,7 @@ if (import.meta.main) {
     await prefill(`${dir}/journal`, "SLOW", plan.messages);
     await prefill(`${dir}/journal`, "READER", plan.messages);
     const hash = await hashPassword(PASSWORD);
-    const gw = await startGateway(dir, hash);
+    const gw = await startGateway(dir, hash, plan);
     const rows: Row[] = [];
     try {
       if (want("baseline")) rows.push(await scenario("none (baseline)", gw, plan, undefined));
