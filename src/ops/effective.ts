@@ -29,6 +29,11 @@ export function redactedConfig(config: FixgConfig): Record<string, unknown> {
   if (Object.keys(config.users).length > 0) {
     out.users = Object.fromEntries(Object.keys(config.users).map((u) => [u, { passwordHash: MASK }]));
   }
+  const engine = config.raw.engine as Record<string, unknown> | undefined;
+  if (engine !== undefined) {
+    // The library endpoint: its shared secret is never printed (secretEnv names a variable, kept).
+    out.engine = { ...engine, ...(engine.secret !== undefined ? { secret: MASK } : {}) };
+  }
   if (Object.keys(config.tuning).length > 0) out.tuning = config.tuning;
   out.reload = config.reload;
   out.sessions = sessions;
