@@ -1,0 +1,81 @@
+/**
+ * examples/python/fixg_client.py (standard library only) against a real gateway: it attaches over the
+ * engine socket with a shared secret, claims the session, sends an order and prints the answer.
+ */
+import assert from "node:assert/strict";
+import { spawnFixg, waitFor } from "../engine/helpers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const KEY = "FIX.4.4:CLIENT->LP";
+const SECRET = "python-example-secret-0123";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function python(args: string[]) {
+  const out = await new Deno.Command("python3", {
+    args: [`${ROOT}examples/python/fixg_client.py`, ...args],
+    env: { FIXG_TEST_SECRET: SECRET },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    out: new TextDecoder().decode(out.stdout),
+    err: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test("the Python example claims a session of a running gateway, sends an order and prints the answer", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-py-" });
+  const socket = `${dir}/engine.sock`;
+  const port = freePort();
+  await Deno.writeTextFile(
+    `${dir}/fixg.yaml`,
+    `store:\n  dir: ${dir}/journal\nengine:\n  socket: ${socket}\n  secretEnv: FIXG_TEST_SECRET\nsessions:\n` +
+      `  - role: initiator\n    host: 127.0.0.1\n    port: ${port}\n    senderCompId: CLIENT\n    targetCompId: LP\n`,
+  );
+  const lp = spawnFixg(["simulate-lp", "--host", "127.0.0.1", "--port", String(port), "--store", "memory"]);
+  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
+  const gw = new Deno.Command(`${ROOT}fixg`, {
+    args: ["run", "--config", `${dir}/fixg.yaml`],
+    env: { FIXG_TEST_SECRET: SECRET },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let gwErr = "";
+  const gwDone = (async () => {
+    for await (const c of gw.stderr.pipeThrough(new TextDecoderStream())) gwErr += c;
+  })();
+  try {
+    await waitFor(() => /Logged on/.test(gwErr) && /library endpoint listening/.test(gwErr), "logon", 15_000);
+    const ok = await python([socket, KEY, "--secret-env", "FIXG_TEST_SECRET"]);
+    assert.equal(ok.code, 0, ok.out + ok.err);
+    assert.match(ok.out, /^attached to fixg \S+ \(protocol 1\) as library \d+$/m);
+    assert.match(ok.out, /^claimed FIX\.4\.4:CLIENT->LP: logged on True, next out \d+, next in \d+$/m);
+    assert.match(ok.out, /^send py-[0-9a-f]{12}: accepted seq \d+$/m);
+    assert.match(ok.out, /^execution report seq \d+: ExecType 0 OrdStatus 0$/m);
+    assert.match(ok.out, /^execution report seq \d+: ExecType F OrdStatus 2$/m);
+
+    const rejected = await python([socket, KEY, "--secret-env", "FIXG_TEST_SECRET", "--qty", "0"]);
+    assert.equal(rejected.code, 1, rejected.out + rejected.err);
+    assert.match(rejected.out, /ExecType 8 OrdStatus 8 Text OrderQty must be a whole number > 0/);
+
+    const noSecret = await python([socket, KEY]);
+    assert.notEqual(noSecret.code, 0);
+    assert.match(noSecret.err, /engine refused: error 2: authentication failed/);
+    assert.doesNotMatch(gwErr, new RegExp(SECRET));
+  } finally {
+    gw.kill("SIGTERM");
+    await gw.status;
+    await gwDone;
+    lp.child.kill("SIGTERM");
+    await lp.child.status;
+    await lp.done;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
