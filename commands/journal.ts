@@ -135,7 +135,8 @@ export function parseSince(s: string, nowMs: number): number {
 
 /** A --session value: a number (`1`, `#1`), a key, or `#1 KEY` as `fixg journal verify` prints it. */
 function sessionSpecOf(s: string): { id?: number; key?: string } {
-  const t = s.trim();
+  // As copied from verify's output: "#1 KEY", or a key from a problem line with its trailing ":".
+  const t = s.trim().replace(/[:,]$/, "");
   const m = /^#?(\d+)(?:\s+(\S+))?$/.exec(t);
   if (m === null) return { key: t };
   return m[2] === undefined ? { id: Number(m[1]) } : { id: Number(m[1]), key: m[2] };

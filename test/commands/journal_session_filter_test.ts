@@ -13,7 +13,7 @@ Deno.test("inspect --session accepts #N, N, the key and '#N KEY' (verify's forms
   const verifyForm = line.slice(0, line.indexOf("  ")); // "#2 FIX.4.2:FIXG->BROKER"
   assert.equal(verifyForm, "#2 FIX.4.2:FIXG->BROKER");
   const texts: string[] = [];
-  for (const session of ["#2", "2", "FIX.4.2:FIXG->BROKER", verifyForm, " #2 "]) {
+  for (const session of ["#2", "2", "FIX.4.2:FIXG->BROKER", verifyForm, " #2 ", "FIX.4.2:FIXG->BROKER:"]) {
     const c = capture();
     assert.equal(
       await inspectJournal(dir, { filter: parseFilter({ session }, 0), json: false }, c.out),
