@@ -1,0 +1,115 @@
+/** `fixg sessions --engine` and `fixg send --engine` against a running gateway (issue 17). */
+import assert from "node:assert/strict";
+import { spawnFixg, waitFor } from "../engine/helpers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const KEY = "FIX.4.4:CLIENT->LP";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function fixg(args: string[]) {
+  const o = await new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
+  return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
+}
+
+Deno.test("fixg sessions and fixg send through a running gateway: answers by ClOrdID, exit codes 0/1/2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-send-" });
+  const socket = `${dir}/engine.sock`;
+  const port = freePort();
+  const lp = spawnFixg(["simulate-lp", "--host", "127.0.0.1", "--port", String(port), "--store", "memory"]);
+  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
+  const gw = spawnFixg([
+    "run",
+    "--initiator",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "CLIENT",
+    "--target-comp-id",
+    "LP",
+    "--store",
+    `${dir}/journal`,
+    "--engine-socket",
+    socket,
+  ]);
+  try {
+    await waitFor(
+      () => /Logged on/.test(gw.text.err) && /endpoint listening/.test(gw.text.err),
+      "logon",
+      15_000,
+    );
+    const table = await fixg(["sessions", "--engine", socket]);
+    assert.equal(table.code, 0, table.err);
+    assert.match(table.out, /^SESSION\s+NAME\s+ROLE\s+STATE\s+OUT-SEQ\s+IN-SEQ\s+CLAIMED-BY$/m);
+    assert.match(table.out, /^FIX\.4\.4:CLIENT->LP\s+-\s+initiator\s+logged-on\s+2\s+2\s+engine$/m);
+    const json = await fixg(["sessions", "--engine", socket, "--json"]);
+    const list = JSON.parse(json.out);
+    assert.deepEqual(
+      list.map((s: { key: string; loggedOn: boolean; nextSenderSeq: number; claimedBy: string }) => [
+        s.key,
+        s.loggedOn,
+        s.nextSenderSeq,
+        s.claimedBy,
+      ]),
+      [[KEY, true, 2, ""]],
+    );
+
+    const order = "35=D|11=cli-1|55=EUR/USD|54=1|38=100|40=1|60=20260101-00:00:00";
+    const sent = await fixg(["send", "--engine", socket, "--session", KEY, order]);
+    assert.equal(sent.code, 0, sent.err);
+    const lines = sent.out.trim().split("\n");
+    assert.equal(lines[0], `sent 35=D ClOrdID cli-1 as MsgSeqNum 2 on ${KEY}`);
+    assert.match(lines[1]!, /^answer 8=FIX\.4\.4\|9=\d+\|35=8\|34=2\|.*\|11=cli-1\|.*\|150=0\|39=0\|/);
+    assert.match(lines[2]!, /^answer 8=FIX\.4\.4\|9=\d+\|35=8\|34=3\|.*\|11=cli-1\|.*\|39=2\|/);
+    assert.equal(lines.length, 3);
+
+    const rej = await fixg([
+      "send",
+      "--engine",
+      socket,
+      "--session",
+      KEY,
+      "--json",
+      "35=D|11=cli-2|55=EUR/USD|54=1|38=0|40=1|60=20260101-00:00:00",
+    ]);
+    assert.equal(rej.code, 1, rej.err);
+    const events = rej.out.trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual([events[0].event, events[0].status, events[0].seq], ["sent", "accepted", 3]);
+    assert.deepEqual([events[1].event, events[1].ordStatus, events[1].reject], ["answer", "8", true]);
+    assert.match(rej.err, /^fixg: the message was rejected or refused$/m);
+
+    const usage = [
+      [["send", "--engine", socket, order], /give --session KEY/],
+      [["send", "--engine", socket, "--session", KEY, "11=x|55=y"], /MESSAGE: no MsgType/],
+      [["send", "--engine", socket, "--session", KEY, "35=D|garbage"], /MESSAGE: "garbage" is not tag=value/],
+      [
+        ["send", "--engine", socket, "--session", "FIX.4.4:X->Y", order],
+        /no session "FIX\.4\.4:X->Y" in the engine/,
+      ],
+      [["sessions"], /give --engine PATH/],
+    ] as const;
+    for (const [args, re] of usage) {
+      const r = await fixg([...args]);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
+      assert.match(r.err, re);
+    }
+    const gone = await fixg(["sessions", "--engine", `${dir}/nothing.sock`]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.err, /cannot connect to the engine at .*nothing\.sock/);
+  } finally {
+    gw.child.kill("SIGTERM");
+    await gw.child.status;
+    await gw.done;
+    lp.child.kill("SIGTERM");
+    await lp.child.status;
+    await lp.done;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
