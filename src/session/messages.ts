@@ -42,15 +42,26 @@ export function beginMessage(
   possDup = false,
   senderSubId?: FieldValue,
 ): Encoder {
+  if (senderSubId !== undefined) return beginWithSenderSubId(s, msgType, seq, nowMs, possDup, senderSubId);
   const h = headerParts(s);
   // "35=<type>␁34=" seq "␁[43=Y␁]49=..␁52=" time "␁56=..␁": three copies of encoded parts and two values.
-  const enc = s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).uintDigits(seq);
-  if (senderSubId === undefined) {
-    enc.raw(possDup ? h.midPossDup : h.mid).timestampValue(nowMs, s.config.timestampPrecision);
-    return enc.raw(h.target);
-  }
-  // The application's own SenderSubID (none configured) goes between 49 and 52.
-  enc.raw(SOH);
+  return s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).uintDigits(seq)
+    .raw(possDup ? h.midPossDup : h.mid).timestampValue(nowMs, s.config.timestampPrecision).raw(h.target);
+}
+
+/** beginMessage with the application's own SenderSubID (none configured): it goes between 49 and 52. */
+function beginWithSenderSubId(
+  s: SessionState,
+  msgType: string,
+  seq: number,
+  nowMs: number,
+  possDup: boolean,
+  senderSubId: FieldValue,
+): Encoder {
+  const h = headerParts(s);
+  const enc = s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).uintDigits(seq).raw(
+    SOH,
+  );
   if (possDup) enc.bool(Tag.PossDupFlag, true);
   enc.raw(h.sender).field(Tag.SenderSubID, senderSubId);
   return enc.timestamp(Tag.SendingTime, nowMs, s.config.timestampPrecision).raw(h.targetFields);
@@ -348,50 +359,19 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
     if (msg.writeBody(enc)) return enc.finishOwned();
   }
   const f = msg.fields;
-  const own = s.ownHeaderTags;
   const n = f.length;
   let body = false;
   let trailer = false;
-  let headers = 0;
-  // The application's header fields (after 56) are usually given in ascending order: then they are
-  // written where they stand, without a list or a sort.
-  let ascending = true;
-  let lastKey = 0;
-  let senderSubId: FieldValue | undefined;
+  let header = false;
   for (let i = 0; i < n; i++) {
-    const field = f[i]!;
-    const k = tagKind(field[0]);
-    if (k === KIND_HEADER) {
-      if (own.has(field[0])) continue;
-      if (field[0] === Tag.SenderSubID) {
-        senderSubId = field[1];
-        continue;
-      }
-      headers++;
-      const key = headerKey(field[0]);
-      if (key < lastKey) ascending = false;
-      lastKey = key;
-    } else if (k === KIND_TRAILER) trailer = true;
+    const k = tagKind(f[i]![0]);
+    if (k === KIND_HEADER) header = true;
+    else if (k === KIND_TRAILER) trailer = true;
     else body = true;
   }
-  const enc = beginMessage(s, msg.msgType, seq, nowMs, false, senderSubId);
-  if (headers === 0) {
-    lateHeader(enc, s);
-  } else if (ascending && s.headerPrefixes.late.length === 0) {
-    for (let i = 0; i < n; i++) {
-      const tag = f[i]![0];
-      if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) {
-        writeField(enc, f, tag, f[i]![1]);
-      }
-    }
-  } else {
-    const header: Field[] = [];
-    for (let i = 0; i < n; i++) {
-      const tag = f[i]![0];
-      if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) header.push(f[i]!);
-    }
-    writeLateHeader(enc, s, undefined, header);
-  }
+  const enc = header
+    ? beginAppHeader(s, msg, seq, nowMs)
+    : lateHeader(beginMessage(s, msg.msgType, seq, nowMs), s);
   if (body) {
     for (let i = 0; i < n; i++) {
       const field = f[i]!;
@@ -408,6 +388,48 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
     }
   }
   return enc.finishOwned();
+}
+
+/**
+ * The header of an application message that gives header fields of its own: ours, with the
+ * application's merged in by tag (those the session writes itself are left out). Fields usually come
+ * in ascending order: then they are written where they stand, without a list or a sort.
+ */
+function beginAppHeader(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Encoder {
+  const f = msg.fields;
+  const own = s.ownHeaderTags;
+  const n = f.length;
+  let ascending = true;
+  let lastKey = 0;
+  let senderSubId: FieldValue | undefined;
+  for (let i = 0; i < n; i++) {
+    const tag = f[i]![0];
+    if (tagKind(tag) !== KIND_HEADER || own.has(tag)) continue;
+    if (tag === Tag.SenderSubID) {
+      senderSubId = f[i]![1];
+      continue;
+    }
+    const key = headerKey(tag);
+    if (key < lastKey) ascending = false;
+    lastKey = key;
+  }
+  const enc = beginMessage(s, msg.msgType, seq, nowMs, false, senderSubId);
+  if (ascending && s.headerPrefixes.late.length === 0) {
+    for (let i = 0; i < n; i++) {
+      const tag = f[i]![0];
+      if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) {
+        writeField(enc, f, tag, f[i]![1]);
+      }
+    }
+    return enc;
+  }
+  const header: Field[] = [];
+  for (let i = 0; i < n; i++) {
+    const tag = f[i]![0];
+    if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) header.push(f[i]!);
+  }
+  writeLateHeader(enc, s, undefined, header);
+  return enc;
 }
 
 /** A message of ours with no header fields other than our own: beginMessage and lateHeader. */
