@@ -59,6 +59,13 @@ Deno.test("filled, canceled and replaced orders are kept past a minute, until th
   assert.match(ask("f1")[0]!, /-O1 I\/2 f1 0\/10 @100.01$/);
   assert.match(ask("c1")[0]!, /-O2 I\/4 c2 0\/0 @0$/);
   assert.match(ask("p1")[0]!, /-O3 I\/0 p2 20\/0 @0$/);
+  const replaced = messages(sim.onMessage("A", status("p1"), later))[0]!;
+  assert.deepEqual([get(replaced, 11), get(replaced, 41), get(replaced, 38), get(replaced, 44)], [
+    "p2",
+    "p1",
+    "20",
+    "99.01",
+  ]);
   // The day ends at 17:00 UTC: finished orders are forgotten, the open one is kept.
   sim.onTimer(START + 3 * 3600_000 - 1000);
   sim.onTimer(START + 3 * 3600_000 + 1000);

@@ -1313,7 +1313,18 @@ export class LpSimulator {
     if (clOrdId === undefined) return this.#businessReject(s, view, 5, "ClOrdID (11) missing");
     this.#counters.statusReports++;
     const o = s.orders.get(clOrdId);
-    if (o !== undefined) return this.#report(o, "I", { ordStatusReqId: reqId });
+    if (o !== undefined) {
+      // Its identifiers now: OrderID, the ClOrdID in force and (after a replace or cancel) the one before.
+      const prior = o.priorIds?.at(-1);
+      return this.#report(
+        o,
+        "I",
+        prior === undefined ? { ordStatusReqId: reqId } : {
+          ordStatusReqId: reqId,
+          origClOrdId: prior,
+        },
+      );
+    }
     const rejected = s.rejected.size > 0 ? s.rejected.get(clOrdId) : undefined;
     if (rejected !== undefined) return this.#reportRejected(s, rejected, { ordStatusReqId: reqId });
     this.#emit(
