@@ -286,6 +286,8 @@ interface Row {
   maxUs: number;
   rssBefore: number;
   rssPeak: number;
+  /** 2 s after the attack stopped. */
+  rssAfter: number;
   notes: string;
 }
 
@@ -401,7 +403,7 @@ async function logOnResender(port: number, sender: string, onFrame?: (v: Message
   return c2;
 }
 
-function stalledResendAttack(port: number, requests: number): Attack {
+function stalledResendAttack(port: number, requests: number, writeTimeout: string): Attack {
   let conn: Deno.TcpConn | undefined;
   return {
     async start() {
@@ -423,7 +425,7 @@ function stalledResendAttack(port: number, requests: number): Attack {
         conn?.close();
       } catch { /* closed by the gateway */ }
       return Promise.resolve(
-        `${requests} ResendRequests 7=1 16=0, the peer reads nothing after its Logon (write timeout 5 s)`,
+        `${requests} ResendRequests 7=1 16=0, the peer reads nothing after its Logon (write timeout ${writeTimeout})`,
       );
     },
   };
@@ -487,6 +489,8 @@ async function scenario(
     note = (await attack?.stop()) ?? "";
   }
   const rssPeak = sampler.stop();
+  await sleep(2000);
+  const rssAfter = rssOf(gw.pid);
   return {
     scenario: name,
     count: s?.count ?? NaN,
@@ -496,6 +500,7 @@ async function scenario(
     maxUs: s?.maxUs ?? NaN,
     rssBefore,
     rssPeak,
+    rssAfter,
     notes: failure + note,
   };
 }
@@ -505,14 +510,16 @@ const us = (n: number) => (Number.isNaN(n) ? "—" : Math.round(n).toLocaleStrin
 
 function table(rows: Row[]): string {
   const lines = [
-    "| attack | orders | p50 µs | p99 µs | p99.9 µs | max µs | RSS before MB | RSS peak MB | growth MB | notes |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    "| attack | orders | p50 µs | p99 µs | p99.9 µs | max µs | RSS before MB | RSS peak MB | growth MB | RSS 2 s after MB | notes |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
   ];
   for (const r of rows) {
     lines.push(
       `| ${r.scenario} | ${us(r.count)} | ${us(r.p50Us)} | ${us(r.p99Us)} | ${us(r.p999Us)} | ${
         us(r.maxUs)
-      } | ${mb(r.rssBefore)} | ${mb(r.rssPeak)} | ${mb(r.rssPeak - r.rssBefore)} | ${r.notes} |`,
+      } | ${mb(r.rssBefore)} | ${mb(r.rssPeak)} | ${mb(r.rssPeak - r.rssBefore)} | ${
+        mb(r.rssAfter)
+      } | ${r.notes} |`,
     );
   }
   return lines.join("\n");
@@ -552,7 +559,7 @@ if (import.meta.main) {
             `(c) ${plan.messages / 1000}k resend, peer not reading`,
             gw,
             plan,
-            stalledResendAttack(gw.port, 40),
+            stalledResendAttack(gw.port, 40, plan.noWriteTimeout ? "none" : "5 s"),
           ),
         );
       }
