@@ -52,3 +52,52 @@ Deno.test({
     assert.equal(stats.acks, 5);
   },
 });
+
+Deno.test({
+  name:
+    "QuickFIX C++ client trading EURUSD (no slash): the simulator's EUR/USD book takes the orders and the subscription",
+  ignore: QUICKFIX_MISSING !== undefined,
+  fn: async () => {
+    const lp = await startPeer({
+      cmd: `${root}fixg`,
+      args: [
+        "simulate-lp",
+        "--port",
+        String(freePort()),
+        "--host",
+        "127.0.0.1",
+        "--stats-interval",
+        "0",
+        "--json",
+      ],
+    });
+    let exit;
+    try {
+      const run = await runQuickfixInitiator({
+        port: lp.port,
+        orders: 20,
+        symbol: "EURUSD",
+        timeoutSec: 20,
+        lingerMs: 300,
+      });
+      const s = run.summary;
+      assert.deepEqual(s.problems, [], run.stderr);
+      assert.equal(s.ordersAnswered, 20);
+      assert.equal(s.rejectsReceived, 0);
+      assert.equal(s.businessRejectsReceived, 0);
+      assert.equal(s.validationErrors, 0);
+      assert.equal(s.marketData, "acked");
+      assert.ok(s.mdSnapshots >= 1);
+    } finally {
+      exit = await lp.stop();
+    }
+    assert.equal(exit.code, 0, exit.stderr);
+    const stats = exit.summary as {
+      ordersReceived: number;
+      acks: number;
+      rejects: number;
+      mdRejects: number;
+    };
+    assert.deepEqual([stats.ordersReceived, stats.acks, stats.rejects, stats.mdRejects], [20, 20, 0, 0]);
+  },
+});
