@@ -76,10 +76,10 @@ export class Cluster {
   #host: ClusterHost | undefined;
   /** Sessions this gateway holds, with their epoch. */
   readonly #owned = new Map<string, number>();
+  /** performance.now() until which each held lease is certainly valid (sent time of its renewal + lease). */
+  readonly #validUntil = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #ticking: Promise<void> | undefined;
-  /** performance.now() when the last successful renewal was sent (the lease runs from there at most). */
-  #renewedAt = 0;
   #stopped = false;
   /** Live gateways seen at the last tick. */
   live: string[] = [];
@@ -92,6 +92,7 @@ export class Cluster {
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.#sessions = sessions;
     this.#logger = logger;
+    store.leaseValid = (key) => performance.now() < (this.#validUntil.get(key) ?? 0);
   }
 
   /** True while this gateway holds the session's lease. */
@@ -138,6 +139,7 @@ export class Cluster {
   }
 
   async #lose(key: string, reason: string): Promise<void> {
+    this.#validUntil.delete(key);
     if (!this.#owned.delete(key)) return;
     this.stats.lost++;
     await this.#host?.releaseSession(key, reason);
@@ -150,8 +152,9 @@ export class Cluster {
     const lease = this.leaseMs;
     // A stall (GC, SIGSTOP, VM pause) or an unreachable database longer than the lease: the leases may
     // belong to someone else by now. Give the sessions up before anything else runs.
-    if (this.#owned.size > 0 && performance.now() - this.#renewedAt > lease) {
-      for (const k of [...this.#owned.keys()]) {
+    const now = performance.now();
+    for (const k of [...this.#owned.keys()]) {
+      if (now >= (this.#validUntil.get(k) ?? 0)) {
         await this.#lose(
           k,
           `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`,
@@ -184,11 +187,11 @@ export class Cluster {
         );
         this.stats.renewals++;
         const got = new Set(kept.map((r) => String(r.session_key)));
+        for (const k of got) if (this.#owned.has(k)) this.#validUntil.set(k, sentAt + lease);
         for (const k of keys) {
           if (!got.has(k)) await this.#lose(k, "lease lost: another gateway owns the session now (fenced)");
         }
       }
-      this.#renewedAt = sentAt;
       if (this.#stopped) return;
       // Take what is free and ours to take.
       const rows = await s.sql.unsafe(
@@ -221,6 +224,7 @@ export class Cluster {
       `insert into ${s.t("sessions")} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
       [key, Date.now()],
     );
+    const sentAt = performance.now();
     const got = await s.sql.unsafe(
       `update ${s.t("sessions")} set owner = $2, epoch = epoch + 1,
          lease_until = now() + $3::float8 * interval '1 millisecond', lease_renewed = now()
@@ -232,6 +236,7 @@ export class Cluster {
     if (row === undefined) return; // another gateway was quicker
     const epoch = Number(row.epoch);
     this.#owned.set(key, epoch);
+    this.#validUntil.set(key, sentAt + this.leaseMs);
     s.claim(key, epoch);
     this.stats.acquired++;
     this.#logger?.info(

@@ -163,6 +163,12 @@ export class PostgresMessageStore implements MessageStore {
   #closed = false;
   /** Commit statistics: commits, sessions and messages committed, last commit latency (ms). */
   readonly stats = { commits: 0, messages: 0, fenced: 0, retries: 0, lastCommitMs: 0, commitMsTotal: 0 };
+  /**
+   * Cluster: true while this gateway's lease of the session is certainly still valid by its own clock.
+   * A flush (the wait before bytes go to the socket) fails with STORE_FENCED when it is not: bytes
+   * committed just before a stall longer than the lease are never written after it.
+   */
+  leaseValid: ((sessionKey: string) => boolean) | undefined;
   /** Called with each commit's duration (ms) and message count (benchmarks, metrics). */
   onCommit: ((ms: number, messages: number) => void) | undefined;
 
@@ -647,6 +653,13 @@ class PgSessionStore implements SessionStore {
     // A pending group taken after this call started has the writes made before it: wait for it too.
     if (this.#inFlight !== undefined && this.#inFlight !== p) await this.#inFlight.promise;
     if (this.#error !== undefined) throw this.#error;
+    const valid = this.#store.leaseValid;
+    if (valid !== undefined && !valid(this.sessionKey)) {
+      this.#error = new FencedError(
+        `Session "${this.sessionKey}": the lease may have expired (not renewed in time); nothing more is sent`,
+      );
+      throw this.#error;
+    }
   }
 
   /** @internal The store takes the queued writes for a commit. */
