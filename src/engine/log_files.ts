@@ -178,14 +178,34 @@ export class SessionLogFiles {
     return f;
   }
 
+  /** Writes that failed (disk full, directory removed...): logging never stops a session. */
+  failures = 0;
+
   /** One message in or out: `<ISO time> <in|out> <message>`. */
   message(session: string, nowMs: number, direction: string, message: string): void {
-    this.#of(session).messages.write(`${new Date(nowMs).toISOString()} ${direction} ${message}`, nowMs);
+    const f = this.#of(session).messages;
+    this.#guard(f, () => f.write(`${new Date(nowMs).toISOString()} ${direction} ${message}`, nowMs));
   }
 
   /** One event line of the session (formatted as on the console). */
   event(session: string, nowMs: number, line: string): void {
-    this.#of(session).events.write(line, nowMs);
+    const f = this.#of(session).events;
+    this.#guard(f, () => f.write(line, nowMs));
+  }
+
+  /** Runs a write; a failure is counted and reported once on stderr, never thrown at the session. */
+  #guard(f: RotatingFile, write: () => void): void {
+    try {
+      write();
+    } catch (e) {
+      if (this.failures++ === 0) {
+        console.error(
+          `fixg: cannot write log file "${f.currentPath}": ${
+            e instanceof Error ? e.message : e
+          } (later failures are counted, not reported)`,
+        );
+      }
+    }
   }
 
   /** Paths of a session's current files. */

@@ -102,6 +102,21 @@ Deno.test("log files rotate by size and at a new UTC day, keeping keepFiles rota
     files.event("FIX.4.4:A->B", t0, "an event");
     assert.ok(names().includes("FIX.4.4-A-B.event.current.log"));
     files.close();
+    // A write that fails (the directory removed under it) is counted, never thrown at the session.
+    Deno.removeSync(dir, { recursive: true });
+    const err = console.error;
+    const said: string[] = [];
+    console.error = (m: string) => said.push(m);
+    try {
+      files.message("FIX.4.4:C->D", t0, "out", line);
+      files.message("FIX.4.4:C->D", t0, "out", line);
+    } finally {
+      console.error = err;
+    }
+    assert.equal(files.failures, 2);
+    assert.equal(said.length, 1);
+    assert.match(said[0]!, /^fixg: cannot write log file ".*FIX\.4\.4-C-D\.messages\.current\.log": /);
+    Deno.mkdirSync(dir);
     assert.throws(
       () => parseConfig("log: { dir: x, rotateBytes: -1 }\n", "t.yaml", () => undefined),
       /log\.rotateBytes/,
