@@ -69,7 +69,7 @@ sessions:
     assert.equal(d.garbled, 0);
     assert.equal(d.messages, messages.length);
     const events = Deno.readTextFileSync(`${dir}/ini/FIX.4.4-TW-ISLD.event.current.log`);
-    assert.match(events, /INFO  FIX\.4\.4:TW->ISLD logon: Logged on/, events);
+    assert.match(events, /INFO {2}FIX\.4\.4:TW->ISLD logon: Logged on/, events);
     assert.equal(events.includes(" in: "), false, "messages are not in the events log");
     const accMessages = Deno.readTextFileSync(`${dir}/acc/FIX.4.4-ISLD-TW.messages.current.log`);
     assert.match(accMessages, / in 8=FIX\.4\.4\|9=\d+\|35=D\|/);
