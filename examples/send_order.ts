@@ -2,36 +2,44 @@
 // Run: ./deno run -A examples/send_order.ts [PORT]   (against e.g. `./fixg simulate-lp --port 9876`)
 // Every run behaves the same: the memory store keeps nothing between runs, so the Logon asks both sides
 // to start again at MsgSeqNum 1 (ResetSeqNumFlag 141=Y), and each run's ClOrdID is new.
-import { startInitiator, Tag } from "../src/mod.ts";
+// Messages are typed (fix44: builders, views and a cracker generated from the FIX 4.4 dictionary);
+// `session.send({ msgType, fields: [[tag, value], ...] })` remains for anything else.
+import { cracker, fix44, type MessageView, startInitiator, Tag } from "../src/mod.ts";
 
+const { MESSAGES, NewOrderSingle, OrdType, Side, TimeInForce } = fix44;
 const port = Number(Deno.args[0] ?? 9876);
 const clOrdId = `order-${Date.now().toString(36)}`;
+
+function print(view: MessageView, clOrdId: string | undefined, ordStatus: string | undefined): void {
+  // A message sent again (PossDupFlag=Y, e.g. answering a ResendRequest) says so.
+  const resent = view.getBoolean(Tag.PossDupFlag) === true ? " (resent: PossDupFlag=Y)" : "";
+  console.log(`received ${view.msgType}: ClOrdID=${clOrdId} OrdStatus=${ordStatus}${resent}`);
+}
+
+// Routes a received message by MsgType to its typed handler; anything else to the last function.
+const onMessage = cracker(MESSAGES, {
+  ExecutionReport(report, view) {
+    print(view, report.clOrdID, report.ordStatus);
+    if (report.clOrdID === clOrdId) void gateway.stop();
+  },
+}, (view) => print(view, view.getString(Tag.ClOrdID), view.getString(Tag.OrdStatus)));
+
 const gateway = await startInitiator(
   { port, senderCompId: "CLIENT", targetCompId: "LP", resetOnLogon: true },
   {
     onLogon(session) {
-      session.send({
-        msgType: "D",
-        fields: [
-          [Tag.ClOrdID, clOrdId],
-          [Tag.Symbol, "EUR/USD"],
-          [Tag.Side, "1"],
-          [Tag.TransactTime, "20260105-12:00:00.000"],
-          [Tag.OrderQty, 1000000],
-          [Tag.OrdType, "2"],
-          [Tag.Price, 1.085],
-          [Tag.TimeInForce, "0"],
-        ],
-      });
+      // Written straight into the session's encoder; TransactTime is epoch milliseconds.
+      session.send(NewOrderSingle.build({
+        clOrdID: clOrdId,
+        symbol: "EUR/USD",
+        side: Side.Buy,
+        transactTime: Date.now(),
+        orderQty: 1000000,
+        ordType: OrdType.Limit,
+        price: 1.085,
+        timeInForce: TimeInForce.Day,
+      }));
     },
-    onMessage(view) {
-      // A message sent again (PossDupFlag=Y, e.g. answering a ResendRequest) says so.
-      const resent = view.getBoolean(Tag.PossDupFlag) === true ? " (resent: PossDupFlag=Y)" : "";
-      const id = view.getString(Tag.ClOrdID);
-      console.log(
-        `received ${view.msgType}: ClOrdID=${id} OrdStatus=${view.getString(Tag.OrdStatus)}${resent}`,
-      );
-      if (view.msgType === "8" && id === clOrdId) void gateway.stop();
-    },
+    onMessage,
   },
 );

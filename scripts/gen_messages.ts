@@ -1,13 +1,14 @@
 /**
- * Generates src/dictionary/generated/fix44.ts from fixtures/dictionaries/FIX44.xml (`deno task gen`):
- * typed builders (interface -> FixMessage, fields in dictionary order), lazy typed accessors over a
- * MessageView, and `as const` enum tables for the fields of the messages the engine and tools use.
- * test/dictionary/generated_test.ts regenerates in memory and fails when the file is stale.
+ * Generates the typed messages of FIX 4.2, 4.4 and 5.0 SP2 (`deno task gen`) into
+ * src/dictionary/generated/: per version, the builder input interfaces (one line per field), `as const`
+ * enum tables, and compact member tables that the generic runtime (src/dictionary/typed.ts) turns into
+ * builders writing straight into the encoder, typed views and the cracker's routes.
+ * test/dictionary/generated_test.ts regenerates in memory and fails when a file is stale.
  */
 import { builtinDictionary } from "../src/dictionary/loader.ts";
 import type { Dictionary, FieldDef, GroupDef, MemberDef } from "../src/dictionary/model.ts";
 
-/** The messages that get builders and accessors. */
+/** The messages that get builders and views (those a version's dictionary has). */
 export const GENERATED_MESSAGES: readonly string[] = [
   "Heartbeat",
   "TestRequest",
@@ -32,8 +33,17 @@ export const GENERATED_MESSAGES: readonly string[] = [
   "OrderMassStatusRequest",
 ];
 
-/** Where the generated file lives, relative to the repository root. */
-export const GENERATED_PATH = "src/dictionary/generated/fix44.ts";
+/** The generated files: the dictionary (BeginString of builtinDictionary) and the path of each. */
+export const GENERATED_FILES: readonly { beginString: string; xml: string; path: string; title: string }[] = [
+  { beginString: "FIX.4.2", xml: "FIX42.xml", path: "src/dictionary/generated/fix42.ts", title: "FIX 4.2" },
+  { beginString: "FIX.4.4", xml: "FIX44.xml", path: "src/dictionary/generated/fix44.ts", title: "FIX 4.4" },
+  {
+    beginString: "FIX.5.0SP2",
+    xml: "FIX50SP2.xml",
+    path: "src/dictionary/generated/fix50sp2.ts",
+    title: "FIX 5.0 SP2 (application messages; sessions over FIXT.1.1)",
+  },
+];
 
 /** camelCase of a FIX name: a leading run of capitals is lowered as a word ("MDReqID" -> "mdReqID"). */
 export function camelCase(name: string): string {
@@ -88,10 +98,37 @@ function hasEnumTable(f: FieldDef): boolean {
   return k === "string";
 }
 
+/** ValueKind (src/dictionary/typed.ts) of each kind, as the member tables spell it. */
+const KIND_CODE: Readonly<Record<Kind, number>> = {
+  string: 0,
+  int: 1,
+  float: 2,
+  bool: 3,
+  timestamp: 4,
+  data: 5,
+};
+
+/** Packs comma-separated tokens into lines of at most `width` characters, each indented by `indent`. */
+function wrap(tokens: readonly string[], indent: string, width = 108): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const t of tokens) {
+    if (line !== "" && indent.length + line.length + t.length + 2 > width) {
+      lines.push(indent + line.trimEnd());
+      line = "";
+    }
+    line += t + ", ";
+  }
+  if (line !== "") lines.push(indent + line.trimEnd());
+  return lines;
+}
+
 class Generator {
   readonly #dict: Dictionary;
   readonly #out: string[] = [];
   readonly #enumFields = new Map<number, FieldDef>();
+  /** Every field a member table names, by tag. */
+  readonly #usedFields = new Map<number, FieldDef>();
   readonly #groupNames = new Map<GroupDef, string>();
   readonly #nameBySig = new Map<string, string>();
   readonly #groupOrder: GroupDef[] = [];
@@ -121,10 +158,12 @@ class Generator {
     for (const m of members) {
       if (m.kind === "field") {
         const f = this.#field(m.tag);
+        this.#usedFields.set(f.tag, f);
         if (hasEnumTable(f)) this.#enumFields.set(f.tag, f);
         continue;
       }
       const g = m.group;
+      this.#usedFields.set(g.countTag, this.#field(g.countTag));
       const sig = this.#signature(g);
       let name = this.#nameBySig.get(sig);
       if (name === undefined) {
@@ -147,17 +186,17 @@ class Generator {
     this.#out.push(line);
   }
 
+  /** The builder input type of a field (a typed view reads it back as ReadValue of it). */
   #tsIn(f: FieldDef): string {
     if (this.#enumFields.has(f.tag)) return f.name;
     switch (kindOf(f)) {
       case "int":
+      case "timestamp":
         return "number";
       case "float":
-        return "number | string";
+        return "Decimal";
       case "bool":
         return "boolean";
-      case "timestamp":
-        return "number | string";
       case "data":
         return "string | Uint8Array";
       default:
@@ -165,137 +204,97 @@ class Generator {
     }
   }
 
-  #tsOut(f: FieldDef): [type: string, getter: string] {
-    if (this.#enumFields.has(f.tag)) {
-      return [f.name, kindOf(f) === "int" ? "getInt" : "getString"];
-    }
-    switch (kindOf(f)) {
-      case "int":
-        return ["number", "getInt"];
-      case "float":
-        return ["number", "getFloat"];
-      case "bool":
-        return ["boolean", "getBoolean"];
-      case "timestamp":
-        return ["UtcTimestamp", "getTimestamp"];
-      case "data":
-        return ["Uint8Array", "getBytes"];
-      default:
-        return ["string", "getString"];
-    }
-  }
-
-  #doc(f: FieldDef, required: boolean): string {
-    return `/** ${f.name} (${f.tag}), ${f.type}${required ? ", required" : ""}. */`;
-  }
-
-  /** Interface members of a builder input (message or group entry). */
+  /** Interface members of a builder input (message or group entry), one line each. */
   #interfaceBody(members: readonly MemberDef[], forceFirst: boolean): void {
     members.forEach((m, i) => {
       const required = m.required || (forceFirst && i === 0);
+      const opt = required ? "" : "?";
       if (m.kind === "field") {
         const f = this.#field(m.tag);
-        this.#emit(`  ${this.#doc(f, required)}`);
-        this.#emit(`  ${camelCase(f.name)}${required ? "" : "?"}: ${this.#tsIn(f)};`);
+        const unit = kindOf(f) === "timestamp" ? ", epoch ms" : "";
+        const doc = `/** ${f.name} (${f.tag}), ${f.type}${unit}${required ? ", required" : ""} */`;
+        this.#emit(`  ${doc} ${camelCase(f.name)}${opt}: ${this.#tsIn(f)};`);
       } else {
         const f = this.#field(m.group.countTag);
-        this.#emit(`  /** ${f.name} (${f.tag}) repeating group${required ? ", required" : ""}. */`);
-        this.#emit(`  ${camelCase(f.name)}${required ? "" : "?"}: ${this.#groupNames.get(m.group)}[];`);
+        const doc = `/** ${f.name} (${f.tag}) entries${required ? ", required" : ""} */`;
+        this.#emit(`  ${doc} ${camelCase(f.name)}${opt}: ${this.#groupNames.get(m.group)}[];`);
       }
     });
   }
 
-  /** Statements writing members of `src` into `f`. */
-  #writerBody(members: readonly MemberDef[], src: string): void {
-    for (const m of members) {
-      if (m.kind === "field") {
-        const f = this.#field(m.tag);
-        const fn = kindOf(f) === "timestamp" ? "ts" : "put";
-        this.#emit(`  ${fn}(f, ${f.tag}, ${src}.${camelCase(f.name)});`);
-      } else {
-        const f = this.#field(m.group.countTag);
-        const name = this.#groupNames.get(m.group)!;
-        this.#emit(`  grp(f, ${f.tag}, ${src}.${camelCase(f.name)}, write${name}, ${m.required});`);
-      }
-    }
+  /** A member table (typed.ts MemberTable) as source: tags, negative when required; groups nested. */
+  #table(members: readonly MemberDef[], forceFirst = false): string {
+    return "[" + members.map((m, i) => {
+      const required = m.required || (forceFirst && i === 0);
+      if (m.kind === "field") return String(required ? -m.tag : m.tag);
+      const count = required ? -m.group.countTag : m.group.countTag;
+      return `[${count}, ${this.#table(m.group.members, true).slice(1)}`;
+    }).join(", ") + "]";
   }
 
-  /** Getters of an accessor class over `this.r`. */
-  #getters(members: readonly MemberDef[]): void {
-    for (const m of members) {
-      if (m.kind === "field") {
-        const f = this.#field(m.tag);
-        const [type, getter] = this.#tsOut(f);
-        const cast = this.#enumFields.has(f.tag) ? ` as ${type} | undefined` : "";
-        this.#emit(`  ${this.#doc(f, m.required)}`);
-        this.#emit(
-          `  get ${camelCase(f.name)}(): ${type} | undefined { return this.r.${getter}(${f.tag})${cast}; }`,
-        );
-      } else {
-        const f = this.#field(m.group.countTag);
-        const name = this.#groupNames.get(m.group)!;
-        this.#emit(`  /** ${f.name} (${f.tag}) entries (allocates: read once). */`);
-        this.#emit(`  get ${camelCase(f.name)}(): ${name}View[] {`);
-        this.#emit(
-          `    return this.r.group(${f.tag}, ${m.group.delimiterTag}, TAGS_${name}).map((e) => new ${name}View(e));`,
-        );
-        this.#emit(`  }`);
-      }
-    }
-  }
-
-  generate(source: string): string {
+  generate(source: string, title: string): string {
     const dict = this.#dict;
-    const messages = GENERATED_MESSAGES.map((name) => {
-      const def = dict.messagesByName.get(name);
-      if (def === undefined) throw new Error(`gen: message ${name} not in ${dict.source}`);
-      return def;
-    });
+    const messages = GENERATED_MESSAGES.map((name) => dict.messagesByName.get(name)).filter((d) =>
+      d !== undefined
+    );
     for (const def of messages) this.#collect(def.members, def.name);
+    const names = new Set(messages.map((d) => d.name));
     const clash = [...this.#enumFields.values()].find((f) =>
-      GENERATED_MESSAGES.includes(f.name) || this.#typeNames.has(f.name)
+      names.has(f.name) || this.#typeNames.has(f.name) || f.name === "MESSAGES"
     );
     if (clash !== undefined) throw new Error(`gen: enum ${clash.name} clashes with a message or group type`);
 
     this.#emit(`// Generated by scripts/gen_messages.ts from ${source}. Do not edit: run \`deno task gen\`.`);
     this.#emit(`// deno-fmt-ignore-file`);
     this.#emit(`/**`);
-    this.#emit(` * Typed FIX 4.4 builders and accessors for the messages fixg builds and reads.`);
+    this.#emit(` * Typed ${title} messages for the messages fixg builds and reads (runtime: ../typed.ts).`);
     this.#emit(` *`);
     this.#emit(
-      ` * Builders (\`buildNewOrderSingle({...})\`) return a FixMessage whose body fields are in dictionary`,
+      ` * \`NewOrderSingle.build({...})\` makes a message for SessionHandle.send whose body fields (dictionary`,
     );
     this.#emit(
-      ` * order; the session adds the header (49, 56, 34, 52) and the encoder 8, 9 and 10. Accessors`,
+      ` * order) are written straight into the session's encoder; the session adds the header, the encoder`,
     );
     this.#emit(
-      ` * (\`executionReport(view).ordStatus\`) are lazy getters over a MessageView: same lifetime as the view.`,
+      ` * 8, 9 and 10. Timestamps are epoch milliseconds. \`ExecutionReport.read(view)\` reads a received`,
     );
+    this.#emit(
+      ` * message through typed getters (same lifetime as the view); \`cracker(MESSAGES, {...})\` routes views`,
+    );
+    this.#emit(` * by MsgType.`);
     this.#emit(` */`);
-    this.#emit(`import { type Field, type FieldValue, type FixMessage } from "../../codec/encoder.ts";`);
-    this.#emit(`import { formatTimestamp, type UtcTimestamp } from "../../codec/timestamps.ts";`);
-    this.#emit(`import type { FieldReader } from "../../codec/view.ts";`);
+    this.#emit(`import { type Decimal, defineMessage, type FieldTable } from "../typed.ts";`);
     this.#emit();
 
-    // Enum tables.
+    // The field table first: the message definitions below read it as the module loads.
+    this.#emit(`/** The fields the messages below use, by tag: property name and ValueKind. */`);
+    this.#emit(`const F: FieldTable = {`);
+    const entries = [...this.#usedFields.values()].sort((a, b) => a.tag - b.tag).map((f) =>
+      `${f.tag}: [${JSON.stringify(camelCase(f.name))}, ${KIND_CODE[kindOf(f)]}]`
+    );
+    for (const line of wrap(entries, "  ")) this.#emit(line);
+    this.#emit(`};`);
+    this.#emit();
+
+    // Enum tables, one line each.
     for (const f of [...this.#enumFields.values()].sort((a, b) => a.name < b.name ? -1 : 1)) {
       const numeric = kindOf(f) === "int";
       const keys = new Set<string>();
-      this.#emit(`/** ${f.name} (${f.tag}) values. */`);
-      this.#emit(`export const ${f.name} = {`);
+      const pairs: string[] = [];
       for (const [value, description] of f.enums) {
         let key = enumKey(description);
         if (keys.has(key)) key = `${key}_${value.replace(/[^A-Za-z0-9]/g, "_")}`;
         keys.add(key);
-        this.#emit(`  ${key}: ${numeric ? Number(value) : JSON.stringify(value)},`);
+        pairs.push(`${key}: ${numeric ? Number(value) : JSON.stringify(value)}`);
       }
-      this.#emit(`} as const;`);
+      this.#emit(`/** ${f.name} (${f.tag}) values. */`);
+      this.#emit(`export const ${f.name} = { ${pairs.join(", ")} } as const;`);
       this.#emit(`/** A ${f.name} (${f.tag}) value. */`);
       this.#emit(`export type ${f.name} = (typeof ${f.name})[keyof typeof ${f.name}];`);
-      this.#emit();
     }
+    this.#emit();
 
-    // Group entries: builder input types, writers, member tag sets, accessors.
+    // Group entries: builder input types (views read them as ViewOf<entry>).
     for (const g of this.#groupOrder) {
       const name = this.#groupNames.get(g)!;
       const count = this.#field(g.countTag);
@@ -304,88 +303,56 @@ class Generator {
       this.#interfaceBody(g.members, true);
       this.#emit(`}`);
       this.#emit();
-      this.#emit(`function write${name}(f: Field[], e: ${name}): void {`);
-      this.#writerBody(g.members, "e");
-      this.#emit(`}`);
-      this.#emit();
-      this.#emit(`/** Every tag an entry of ${name} may hold (nested groups included). */`);
-      this.#emit(`export const TAGS_${name}: ReadonlySet<number> = new Set([${[...g.allTags].join(", ")}]);`);
-      this.#emit();
-      this.#emit(`/** Typed, lazy read access to one ${count.name} (${count.tag}) entry. */`);
-      this.#emit(`export class ${name}View {`);
-      this.#emit(`  /** The entry's fields. */`);
-      this.#emit(`  constructor(readonly r: FieldReader) {}`);
-      this.#getters(g.members);
-      this.#emit(`}`);
-      this.#emit();
     }
 
     // Messages.
     for (const def of messages) {
-      const fn = camelCase(def.name);
-      this.#emit(`/** ${def.name} (35=${def.msgType}) body fields, as builder input. */`);
+      this.#emit(
+        `/** ${def.name} (35=${def.msgType}) body fields: the builder's input (\`${def.name}.build\`). */`,
+      );
       this.#emit(`export interface ${def.name} {`);
       this.#interfaceBody(def.members, false);
       this.#emit(`}`);
-      this.#emit();
-      this.#emit(`/** Builds a ${def.name} (35=${def.msgType}): body fields in dictionary order. */`);
-      this.#emit(`export function build${def.name}(m: ${def.name}): FixMessage {`);
-      this.#emit(`  const f: Field[] = [];`);
-      this.#writerBody(def.members, "m");
-      this.#emit(`  return { msgType: ${JSON.stringify(def.msgType)}, fields: f };`);
-      this.#emit(`}`);
-      this.#emit();
-      this.#emit(`/** Typed, lazy read access to a ${def.name} (35=${def.msgType}). */`);
-      this.#emit(`export class ${def.name}View {`);
-      this.#emit(`  /** MsgType (35) of ${def.name}. */`);
-      this.#emit(`  static readonly msgType = ${JSON.stringify(def.msgType)};`);
-      this.#emit(`  /** The message (or any FieldReader over it). */`);
-      this.#emit(`  constructor(readonly r: FieldReader) {}`);
-      this.#getters(def.members);
-      this.#emit(`}`);
-      this.#emit();
-      this.#emit(`/** Reads a ${def.name} through typed getters (valid as long as the view is). */`);
-      this.#emit(`export function ${fn}(view: FieldReader): ${def.name}View {`);
-      this.#emit(`  return new ${def.name}View(view);`);
-      this.#emit(`}`);
+      this.#emit(
+        `/** ${def.name} (35=${def.msgType}): \`build\` a message to send, \`read\` a received one. */`,
+      );
+      this.#emit(
+        `export const ${def.name} = defineMessage<${def.name}>(${
+          JSON.stringify(def.msgType)
+        }, "${def.name}", [`,
+      );
+      for (const line of wrap(this.#table(def.members).slice(1, -1).split(", "), "  ")) this.#emit(line);
+      this.#emit(`], F);`);
       this.#emit();
     }
 
-    this.#emit(`function put(f: Field[], tag: number, v: FieldValue | undefined): void {`);
-    this.#emit(`  if (v !== undefined) f.push([tag, v]);`);
-    this.#emit(`}`);
-    this.#emit();
-    this.#emit(`/** A UTCTimestamp given as epoch milliseconds is written with milliseconds. */`);
-    this.#emit(`function ts(f: Field[], tag: number, v: number | string | undefined): void {`);
-    this.#emit(`  if (v !== undefined) f.push([tag, typeof v === "number" ? formatTimestamp(v) : v]);`);
-    this.#emit(`}`);
-    this.#emit();
-    this.#emit(`/** A group: its NumInGroup (omitted when optional and empty), then each entry. */`);
-    this.#emit(`function grp<T>(`);
-    this.#emit(`  f: Field[],`);
-    this.#emit(`  tag: number,`);
-    this.#emit(`  entries: readonly T[] | undefined,`);
-    this.#emit(`  write: (f: Field[], e: T) => void,`);
-    this.#emit(`  required: boolean,`);
-    this.#emit(`): void {`);
-    this.#emit(`  if (entries === undefined || (entries.length === 0 && !required)) return;`);
-    this.#emit(`  f.push([tag, entries.length]);`);
-    this.#emit(`  for (const e of entries) write(f, e);`);
-    this.#emit(`}`);
+    this.#emit(`/** Every message type above by name: the first argument of \`cracker\`. */`);
+    this.#emit(`export const MESSAGES = {`);
+    for (const line of wrap(messages.map((d) => d.name), "  ")) this.#emit(line);
+    this.#emit(`} as const;`);
     return this.#out.join("\n") + "\n";
   }
 }
 
-/** The generated module's source for a FIX 4.4 dictionary (`source` names it in the header). */
-export function generateFix44(dict: Dictionary, source = "fixtures/dictionaries/FIX44.xml"): string {
-  return new Generator(dict).generate(source);
+/** The generated module's source for a dictionary (`source` names it in the header). */
+export function generateTyped(dict: Dictionary, source: string, title: string): string {
+  return new Generator(dict).generate(source, title);
+}
+
+/** Each generated file's path and fresh text. */
+export function generateAll(): { path: string; text: string }[] {
+  return GENERATED_FILES.map((f) => ({
+    path: f.path,
+    text: generateTyped(builtinDictionary(f.beginString), `fixtures/dictionaries/${f.xml}`, f.title),
+  }));
 }
 
 if (import.meta.main) {
   const root = new URL("../", import.meta.url);
-  const text = generateFix44(builtinDictionary("FIX.4.4"));
-  const target = new URL(GENERATED_PATH, root);
-  Deno.mkdirSync(new URL("./", target), { recursive: true });
-  Deno.writeTextFileSync(target, text);
-  console.log(`gen: wrote ${GENERATED_PATH} (${text.split("\n").length} lines)`);
+  for (const { path, text } of generateAll()) {
+    const target = new URL(path, root);
+    Deno.mkdirSync(new URL("./", target), { recursive: true });
+    Deno.writeTextFileSync(target, text);
+    console.log(`gen: wrote ${path} (${text.split("\n").length} lines, ${text.length} bytes)`);
+  }
 }

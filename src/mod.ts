@@ -49,3 +49,17 @@ export {
   type SessionInfo,
 } from "./engine/library_client.ts";
 export { loadConfig, parseConfig } from "./engine/config.ts";
+// Typed messages (generated from the dictionaries; runtime in dictionary/typed.ts): builders that write
+// straight into the session's encoder, typed views, and a cracker routing views by MsgType.
+export * as fix42 from "./dictionary/generated/fix42.ts";
+export * as fix44 from "./dictionary/generated/fix44.ts";
+export * as fix50sp2 from "./dictionary/generated/fix50sp2.ts";
+export {
+  cracker,
+  type CrackerHandlers,
+  type Decimal,
+  type InputOf,
+  type MessageType,
+  type ReadValue,
+  type ViewOf,
+} from "./dictionary/typed.ts";

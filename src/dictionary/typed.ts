@@ -1,0 +1,285 @@
+/**
+ * The runtime of the generated typed messages (src/dictionary/generated/fix42.ts, fix44.ts,
+ * fix50sp2.ts): one generic builder, view and cracker driven by per-version tables, so the generated
+ * files hold only interfaces, enum values and compact member tables.
+ *
+ * - `NewOrderSingle.build({...})` returns a BuiltMessage: sent through `SessionHandle.send`, its body
+ *   fields are written straight into the session's encoder (no `[tag, value]` list is made), in
+ *   dictionary order. Timestamps are epoch milliseconds (written as UTCTimestamp with milliseconds).
+ * - `NewOrderSingle.read(view)` is a lazy typed view over a MessageView (same lifetime as the view).
+ * - `cracker(fix44.MESSAGES, { ExecutionReport(er, view) {...} })` routes a view by MsgType.
+ *
+ * A message type's writer is compiled once, on its first build, to straight-line code (one property
+ * read per member of the message's table): far cheaper per message than walking the table.
+ */
+import { BuiltMessage, type FieldSink } from "../codec/encoder.ts";
+import { asciiLength } from "../codec/ascii.ts";
+import type { FieldReader, GroupEntry, MessageView } from "../codec/view.ts";
+
+/** A decimal (Price, Qty, float): a number, or its exact digits as text ("1.085"). */
+export type Decimal = number | `${number}`;
+
+/** Kinds of values in the field tables. */
+export const ValueKind = {
+  String: 0,
+  Int: 1,
+  Decimal: 2,
+  Bool: 3,
+  /** UTCTimestamp: epoch milliseconds in, epoch milliseconds out. */
+  Timestamp: 4,
+  /** Raw data; its length field is written for it when not given. */
+  Data: 5,
+} as const;
+/** A ValueKind value. */
+export type ValueKind = (typeof ValueKind)[keyof typeof ValueKind];
+
+/** A version's fields by tag: the property name and its kind. */
+export type FieldTable = Readonly<Record<number, readonly [name: string, kind: ValueKind]>>;
+
+/**
+ * Members of a message or group entry in dictionary order: a tag (negative when required), or a group
+ * as `[countTag, ...entry members]` (countTag negative when required; the first member is the delimiter).
+ */
+export type MemberTable = readonly (number | MemberTable)[];
+
+/** How a typed view reads a builder input's value: decimals as numbers, groups as entry views. */
+export type ReadValue<V> = [V] extends [string] ? V
+  : [V] extends [number] ? V
+  : [V] extends [boolean] ? V
+  : [V] extends [Decimal] ? number
+  : [V] extends [readonly (infer E)[]] ? readonly ViewOf<E>[]
+  : Uint8Array;
+
+/** The typed view of a message or entry whose builder input is `T`: every field may be absent. */
+export type ViewOf<T> =
+  & { readonly [K in keyof T]-?: ReadValue<NonNullable<T[K]>> | undefined }
+  & {
+    /** The fields read from (a MessageView or a group entry). */
+    readonly reader: FieldReader;
+  };
+
+/** A generated message type: its MsgType, a builder and a typed view. */
+export interface MessageType<T> {
+  /** MsgType (35). */
+  readonly msgType: string;
+  /** The dictionary's name, e.g. "NewOrderSingle". */
+  readonly name: string;
+  /**
+   * A message to send (SessionHandle.send): keeps a shallow copy of `data`, writes its fields when
+   * sent, straight into the encoder.
+   */
+  build(data: T): BuiltMessage<T>;
+  /** Typed, lazy read access to a received message (valid as long as the view is). */
+  read(reader: FieldReader): ViewOf<T>;
+}
+
+/** The builder input type of a MessageType. */
+export type InputOf<M> = M extends MessageType<infer T> ? T : never;
+
+type Writer = (data: unknown, out: FieldSink) => void;
+
+/** Defines a message type from its tables (called by the generated files). */
+export function defineMessage<T>(
+  msgType: string,
+  name: string,
+  members: MemberTable,
+  fields: FieldTable,
+): MessageType<T> {
+  let writer: Writer | undefined;
+  let View: (new (r: FieldReader) => ViewOf<T>) | undefined;
+  return {
+    msgType,
+    name,
+    build(data: T): BuiltMessage<T> {
+      writer ??= compileWriter(members, fields);
+      return new BuiltMessage<T>(msgType, { ...data }, writer);
+    },
+    read(reader: FieldReader): ViewOf<T> {
+      View ??= viewClass<T>(members, fields);
+      return new View(reader);
+    },
+  };
+}
+
+/** The entry for `tag` in `fields` (the generator makes sure every member has one). */
+function fieldOf(fields: FieldTable, tag: number): readonly [string, ValueKind] {
+  const f = fields[tag];
+  if (f === undefined) throw new Error(`typed messages: tag ${tag} missing from the field table`);
+  return f;
+}
+
+/** The data field a length field gives the size of, when both are members of the same list. */
+function dataOfLength(list: MemberTable, fields: FieldTable, at: number): number | undefined {
+  const next = list[at + 1];
+  if (typeof next !== "number") return undefined;
+  return fieldOf(fields, Math.abs(next))[1] === ValueKind.Data &&
+      fieldOf(fields, Math.abs(list[at] as number))[1] === ValueKind.Int
+    ? Math.abs(next)
+    : undefined;
+}
+
+/**
+ * Compiles a member table into a writer: straight-line property reads and sink calls (property names
+ * come from the generated tables: identifiers, quoted by JSON.stringify all the same).
+ */
+function compileWriter(members: MemberTable, fields: FieldTable): Writer {
+  const groups: Writer[] = [];
+  const body = (list: MemberTable, src: string): string => {
+    let code = "";
+    for (let i = 0; i < list.length; i++) {
+      const m = list[i]!;
+      if (typeof m === "number") {
+        const tag = Math.abs(m);
+        const [name, kind] = fieldOf(fields, tag);
+        const get = `${src}[${JSON.stringify(name)}]`;
+        const dataTag = dataOfLength(list, fields, i);
+        if (dataTag !== undefined) {
+          const dataGet = `${src}[${JSON.stringify(fieldOf(fields, dataTag)[0])}]`;
+          code += `v=${get};if(v===undefined&&${dataGet}!==undefined)v=dataLength(${dataGet});` +
+            `if(v!==undefined)o.field(${tag},v);\n`;
+        } else if (kind === ValueKind.Timestamp) {
+          code +=
+            `v=${get};if(v!==undefined){if(typeof v==="number")o.timestamp(${tag},v);else o.field(${tag},v);}\n`;
+        } else {
+          code += `v=${get};if(v!==undefined)o.field(${tag},v);\n`;
+        }
+      } else {
+        const count = m[0] as number;
+        const tag = Math.abs(count);
+        const [name] = fieldOf(fields, tag);
+        const index = groups.length;
+        groups.push(undefined as unknown as Writer);
+        groups[index] = compile(m.slice(1));
+        const optional = count > 0 ? "&&v.length>0" : "";
+        code += `v=${src}[${JSON.stringify(name)}];if(v!==undefined${optional}){o.field(${tag},v.length);` +
+          `for(let i=0;i<v.length;i++)g[${index}](v[i],o);}\n`;
+      }
+    }
+    return code;
+  };
+  const compile = (list: MemberTable): Writer => {
+    const code = body(list, "d");
+    return new Function("g", "dataLength", `return function write(d,o){let v;\n${code}};`)(
+      groups,
+      dataLength,
+    ) as Writer;
+  };
+  return compile(members);
+}
+
+/** The byte length of a data value as the encoder writes it. */
+function dataLength(value: unknown): number {
+  if (value instanceof Uint8Array) return value.length;
+  return typeof value === "string" ? asciiLength(value) : String(value).length;
+}
+
+/** A class with one getter per member of `members`, reading from `this.reader`. */
+function viewClass<T>(members: MemberTable, fields: FieldTable): new (r: FieldReader) => ViewOf<T> {
+  class View {
+    constructor(readonly reader: FieldReader) {}
+  }
+  for (const m of members) {
+    if (typeof m === "number") {
+      const tag = Math.abs(m);
+      const [name, kind] = fieldOf(fields, tag);
+      Object.defineProperty(View.prototype, name, { get: getter(tag, kind), enumerable: true });
+    } else {
+      const countTag = Math.abs(m[0] as number);
+      const entryMembers = m.slice(1);
+      const first = entryMembers[0]!;
+      const delimiter = Math.abs(typeof first === "number" ? first : first[0] as number);
+      const tags = new Set<number>();
+      collectTags(entryMembers, tags);
+      let Entry: (new (r: FieldReader) => unknown) | undefined;
+      Object.defineProperty(View.prototype, fieldOf(fields, countTag)[0], {
+        get(this: View) {
+          const entries: GroupEntry[] = this.reader.group(countTag, delimiter, tags);
+          if (entries.length === 0 && !this.reader.has(countTag)) return undefined;
+          Entry ??= viewClass(entryMembers, fields);
+          return entries.map((e) => new Entry!(e));
+        },
+        enumerable: true,
+      });
+    }
+  }
+  return View as unknown as new (r: FieldReader) => ViewOf<T>;
+}
+
+function collectTags(members: MemberTable, into: Set<number>): void {
+  for (const m of members) {
+    if (typeof m === "number") into.add(Math.abs(m));
+    else {
+      into.add(Math.abs(m[0] as number));
+      collectTags(m.slice(1), into);
+    }
+  }
+}
+
+function getter(tag: number, kind: ValueKind): (this: { reader: FieldReader }) => unknown {
+  switch (kind) {
+    case ValueKind.Int:
+      return function () {
+        return this.reader.getInt(tag);
+      };
+    case ValueKind.Decimal:
+      return function () {
+        return this.reader.getFloat(tag);
+      };
+    case ValueKind.Bool:
+      return function () {
+        return this.reader.getBoolean(tag);
+      };
+    case ValueKind.Timestamp:
+      return function () {
+        return this.reader.getTimestamp(tag)?.epochMs;
+      };
+    case ValueKind.Data:
+      return function () {
+        return this.reader.getBytes(tag);
+      };
+    default:
+      return function () {
+        return this.reader.getString(tag);
+      };
+  }
+}
+
+/** Handlers by message name, each given the typed view and the message itself. */
+// deno-lint-ignore no-explicit-any
+export type CrackerHandlers<M extends Record<string, MessageType<any>>, V> = {
+  readonly [K in keyof M]?: (message: ViewOf<InputOf<M[K]>>, view: V) => void;
+};
+
+/**
+ * A message cracker: routes a view by its MsgType to the handler of that message type (given its
+ * typed view), or to `otherwise` (e.g. to answer a BusinessMessageReject). Returns whether a handler
+ * of `handlers` ran.
+ */
+export function cracker<
+  // deno-lint-ignore no-explicit-any
+  M extends Record<string, MessageType<any>>,
+  V extends FieldReader & { readonly msgType: string } = MessageView,
+>(
+  types: M,
+  handlers: CrackerHandlers<M, V>,
+  otherwise?: (view: V) => void,
+): (view: V) => boolean {
+  // deno-lint-ignore no-explicit-any
+  const routes = new Map<string, { type: MessageType<any>; handle: (m: any, view: V) => void }>();
+  for (const key of Object.keys(handlers)) {
+    const handle = handlers[key as keyof M];
+    const type = types[key];
+    if (handle === undefined) continue;
+    if (type === undefined) throw new Error(`cracker: no message type named ${key}`);
+    routes.set(type.msgType, { type, handle });
+  }
+  return (view: V) => {
+    const route = routes.get(view.msgType);
+    if (route === undefined) {
+      otherwise?.(view);
+      return false;
+    }
+    route.handle(route.type.read(view), view);
+    return true;
+  };
+}
