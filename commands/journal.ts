@@ -618,7 +618,10 @@ export function registerJournal(program: Command): void {
     .description("write the journal's messages for other tools: raw FIX (one per line), JSON lines or CSV")
     .argument("<dir>", "journal directory")
     .requiredOption("--format <format>", "fix, json or csv")
-    .option("--session <id>", "only this session: its number (#N or N), its key or both as verify prints them; no match exits 1")
+    .option(
+      "--session <id>",
+      "only this session: its number (#N or N), its key or both as verify prints them; no match exits 1",
+    )
     .option("--from <seq>", "only messages with MsgSeqNum >= SEQ")
     .option("--to <seq>", "only messages with MsgSeqNum <= SEQ")
     .option("--since <time>", "only messages from TIME (as for inspect)")
