@@ -114,7 +114,12 @@ Deno.test({
     await new Promise((r) => setTimeout(r, 300)); // A is sending orders
     a.child.kill("SIGSTOP");
     const stoppedAt = performance.now();
-    await until(() => b.events.some((e) => e.ev === "logon"), "B took over and logged on", 20_000);
+    await until(() => b.events.some((e) => e.ev === "logon"), "B took over and logged on", 20_000).catch(
+      async (e) => {
+        const x = await lp.stop();
+        throw new Error(`${e.message}\nB: ${b.stderr().slice(-3000)}\nLP: ${(x.stderr + x.stdout).slice(-3000)}`);
+      },
+    );
     const wait = stoppedAt + 3 * LEASE_MS - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const before = seqsIn(px.chunks);
