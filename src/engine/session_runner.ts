@@ -1596,7 +1596,7 @@ export const DEFAULT_MAX_OUTBOUND_BUFFER_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
 /** Messages per resend read: at least this many, and at most so many that one chunk is about 1 ms of work. */
 const MIN_RESEND_CHUNK = 64;
-const MAX_RESEND_CHUNK = 256;
+const MAX_RESEND_CHUNK = 128;
 /** What a resend adds to a stored message (PossDupFlag, OrigSendingTime), bytes, for chunk sizing. */
 const RESEND_OVERHEAD_BYTES = 48;
 
