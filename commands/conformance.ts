@@ -200,15 +200,20 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
       if (quietMs !== undefined) options.quietMs = quietMs;
       if (connectTimeoutMs !== undefined) options.connectTimeoutMs = connectTimeoutMs;
       const prompt = s.requires.includes("engine-stop")
-        ? engineStopPrompt(s.timeoutMs ?? timeoutMs ?? 5000, (line) => progress(line))
+        ? new EngineStopPrompt(s.timeoutMs ?? timeoutMs ?? 5000, (line) => progress(line))
         : undefined;
       if (flags.verbose || prompt) {
         options.onTranscript = (e) => {
           if (flags.verbose) progress(transcriptLine(e) + "\n");
-          prompt?.(e);
+          prompt?.onEntry(e);
         };
       }
-      const r = await runScenario(s, options);
+      let r: ScenarioResult;
+      try {
+        r = await runScenario(s, options);
+      } finally {
+        prompt?.dispose();
+      }
       results.push(r);
       const verdict = r.passed ? "PASS" : "FAIL";
       progress(
@@ -236,19 +241,40 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
 }
 
 /**
- * For a scenario that needs the engine stopped while it waits: once the session is logged on (the first
- * message received), one line asks the user to stop the engine under test.
+ * For a scenario that needs the engine stopped while it waits: once the session is logged on (a message
+ * received) and the conversation has gone quiet (the runner waits for what only a stop brings), one line
+ * asks the user to stop the engine under test.
  */
-function engineStopPrompt(waitMs: number, write: (s: string) => void): (e: TranscriptEntry) => void {
-  let asked = false;
-  return (e) => {
-    if (asked || e.kind !== "received") return;
-    asked = true;
-    const wait = waitMs % 1000 === 0 ? `${waitMs / 1000} s` : `${waitMs} ms`;
-    write(
+class EngineStopPrompt {
+  /** Quiet time after the last message before asking: the runner is then waiting. */
+  static readonly IDLE_MS = 300;
+  #asked = false;
+  #loggedOn = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(readonly waitMs: number, readonly write: (s: string) => void) {}
+
+  onEntry(e: TranscriptEntry): void {
+    if (this.#asked) return;
+    if (e.kind === "received") this.#loggedOn = true;
+    if (!this.#loggedOn) return;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#ask(), EngineStopPrompt.IDLE_MS);
+  }
+
+  #ask(): void {
+    this.#timer = undefined;
+    this.#asked = true;
+    const wait = this.waitMs % 1000 === 0 ? `${this.waitMs / 1000} s` : `${this.waitMs} ms`;
+    this.write(
       `\n    >>> logged on: stop the engine under test now (SIGTERM, or an operator Logout); waiting up to ${wait} for its Logout\n    `,
     );
-  };
+  }
+
+  dispose(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
 }
 
 function transcriptLine(e: TranscriptEntry): string {
