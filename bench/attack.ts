@@ -388,21 +388,6 @@ function badLogonAttack(port: number, perSec: number): Attack {
   };
 }
 
-/** Logs on `sender` (whose store holds `messages` of ours) and returns the client once our Logon is answered. */
-async function logOnResender(port: number, sender: string, onFrame?: (v: MessageView) => void) {
-  const c = await Client.connect("127.0.0.1", port, false, onFrame);
-  let loggedOn = false;
-  const c2 = new Client(c.conn, false, (v) => {
-    if (v.msgType === "A") loggedOn = true;
-    onFrame?.(v);
-  });
-  c2.startReading();
-  await c2.send(fix("A", sender, "GW", 1, [[98, "0"], [108, "30"]]));
-  if (!(await until(() => loggedOn || c2.closed, 10_000))) throw new Error(`${sender}: no Logon answer`);
-  if (!loggedOn) throw new Error(`${sender}: Logon refused`);
-  return c2;
-}
-
 function stalledResendAttack(port: number, requests: number, writeTimeout: string): Attack {
   let conn: Deno.TcpConn | undefined;
   return {
@@ -432,25 +417,38 @@ function stalledResendAttack(port: number, requests: number, writeTimeout: strin
 }
 
 function readingResendAttack(port: number, messages: number): Attack {
-  let client: Client | undefined;
+  let conn: Deno.TcpConn | undefined;
   let running = true;
   let rounds = 0;
-  let received = 0;
-  let roundDone: (() => void) | undefined;
+  let bytes = 0;
   let loop: Promise<void> | undefined;
-  const lastGapFill = messages + 2; // our Logon (messages + 1) is gap-filled to messages + 2
+  // The end of a round: our Logon (messages + 1) gap-filled to messages + 2. The peer only scans the
+  // bytes for it (parsing 100,000 frames a round would take the CPU the gateway is measured on).
+  const end = `\x0136=${messages + 2}\x01`;
+  const latin1 = new TextDecoder("latin1");
+  const buf = new Uint8Array(256 * 1024);
+  /** Reads until `text` has been seen (across reads); false at end of stream. */
+  const readUntil = async (text: string): Promise<boolean> => {
+    let tail = "";
+    for (;;) {
+      const n = await conn!.read(buf);
+      if (n === null) return false;
+      bytes += n;
+      const t = tail + latin1.decode(buf.subarray(0, n));
+      if (t.includes(text)) return true;
+      tail = t.slice(-32);
+    }
+  };
   return {
     async start() {
-      client = await logOnResender(port, "READER", (v) => {
-        received++;
-        if (v.msgType === "4" && v.getInt(36) === lastGapFill) roundDone?.();
-      });
+      conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      await conn.write(fix("A", "READER", "GW", 1, [[98, "0"], [108, "30"]]));
+      if (!(await readUntil("\x0135=A\x01"))) throw new Error("READER: Logon refused");
       let seq = 2;
       loop = (async () => {
         while (running) {
-          const done = new Promise<void>((r) => (roundDone = r));
-          await client!.send(fix("2", "READER", "GW", seq++, [[7, "1"], [16, "0"]]));
-          await Promise.race([done, sleep(60_000)]);
+          await conn!.write(fix("2", "READER", "GW", seq++, [[7, "1"], [16, "0"]]));
+          if (!(await readUntil(end))) break;
           rounds++;
         }
       })();
@@ -458,9 +456,11 @@ function readingResendAttack(port: number, messages: number): Attack {
     },
     async stop() {
       running = false;
-      await loop;
-      client?.close();
-      return `${rounds} resends of ${messages} messages read by the peer (${received} frames)`;
+      await Promise.race([loop, sleep(30_000)]);
+      conn?.close();
+      return `${rounds} resends of ${messages} messages read by the peer (${
+        (bytes / 1048576).toFixed(0)
+      } MB)`;
     },
   };
 }
