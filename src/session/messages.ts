@@ -393,41 +393,42 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
 /**
  * The header of an application message that gives header fields of its own: ours, with the
  * application's merged in by tag (those the session writes itself are left out). Fields usually come
- * in ascending order: then they are written where they stand, without a list or a sort.
+ * in ascending order, after 56, with no SenderSubID: then they are written where they stand in one
+ * pass; otherwise the message is started again and its header fields sorted (beginAppHeaderSorted).
  */
 function beginAppHeader(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Encoder {
+  if (s.headerPrefixes.late.length === 0) {
+    const f = msg.fields;
+    const own = s.ownHeaderTags;
+    const enc = beginMessage(s, msg.msgType, seq, nowMs);
+    let lastKey = 0;
+    let i = 0;
+    for (; i < f.length; i++) {
+      const tag = f[i]![0];
+      if (tagKind(tag) !== KIND_HEADER || own.has(tag)) continue;
+      const key = headerKey(tag);
+      if (key < lastKey || tag === Tag.SenderSubID) break;
+      lastKey = key;
+      writeField(enc, f, tag, f[i]![1]);
+    }
+    if (i === f.length) return enc;
+  }
+  return beginAppHeaderSorted(s, msg, seq, nowMs);
+}
+
+/** beginAppHeader for header fields out of order, an application SenderSubID, or our own 142/143. */
+function beginAppHeaderSorted(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Encoder {
   const f = msg.fields;
   const own = s.ownHeaderTags;
-  const n = f.length;
-  let ascending = true;
-  let lastKey = 0;
+  const header: Field[] = [];
   let senderSubId: FieldValue | undefined;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < f.length; i++) {
     const tag = f[i]![0];
     if (tagKind(tag) !== KIND_HEADER || own.has(tag)) continue;
-    if (tag === Tag.SenderSubID) {
-      senderSubId = f[i]![1];
-      continue;
-    }
-    const key = headerKey(tag);
-    if (key < lastKey) ascending = false;
-    lastKey = key;
+    if (tag === Tag.SenderSubID) senderSubId = f[i]![1];
+    else header.push(f[i]!);
   }
   const enc = beginMessage(s, msg.msgType, seq, nowMs, false, senderSubId);
-  if (ascending && s.headerPrefixes.late.length === 0) {
-    for (let i = 0; i < n; i++) {
-      const tag = f[i]![0];
-      if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) {
-        writeField(enc, f, tag, f[i]![1]);
-      }
-    }
-    return enc;
-  }
-  const header: Field[] = [];
-  for (let i = 0; i < n; i++) {
-    const tag = f[i]![0];
-    if (tag !== Tag.SenderSubID && tagKind(tag) === KIND_HEADER && !own.has(tag)) header.push(f[i]!);
-  }
   writeLateHeader(enc, s, undefined, header);
   return enc;
 }

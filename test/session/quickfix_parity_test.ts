@@ -53,6 +53,14 @@ Deno.test("issue 13.2: header in ascending tag order after 8, 9, 35, as QuickFIX
       `^8=FIX\\.4\\.4\\|9=\\d+\\|35=D\\|34=2\\|49=ISLD\\|50=DESK\\|52=${time}\\|56=TW\\|97=N\\|115=CLIENT\\|128=DEST\\|11=A\\|55=X\\|10=\\d{3}\\|$`,
     ),
   );
+  // Header fields given in ascending order are written where they stand.
+  t.send({ msgType: "D", fields: [[97, "N"], [115, "CLIENT"], [11, "B"], [128, "DEST"], [55, "X"]] });
+  assert.match(
+    sent(),
+    new RegExp(
+      `^8=FIX\\.4\\.4\\|9=\\d+\\|35=D\\|34=3\\|49=ISLD\\|52=${time}\\|56=TW\\|97=N\\|115=CLIENT\\|128=DEST\\|11=B\\|55=X\\|10=\\d{3}\\|$`,
+    ),
+  );
   // A ResendRequest: the resent copy (43 after 34, 122 among the higher header tags) and a gap fill.
   t.nowMs = T0 + 1000;
   t.recv("35=2|34=2|7=1|16=0");
@@ -60,7 +68,11 @@ Deno.test("issue 13.2: header in ascending tag order after 8, 9, 35, as QuickFIX
     readable((a as { bytes: Uint8Array }).bytes)
   );
   const now = ts(T0 + 1000);
-  assert.equal(frames.length, 2);
+  assert.equal(frames.length, 3);
+  assert.match(
+    frames[2]!,
+    /\|35=D\|34=3\|43=Y\|49=ISLD\|52=[^|]+\|56=TW\|97=N\|115=CLIENT\|122=[^|]+\|128=DEST\|11=B\|55=X\|10=/,
+  );
   assert.match(
     frames[0]!,
     new RegExp(
