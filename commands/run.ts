@@ -161,7 +161,8 @@ export function registerRun(program: Command): void {
         );
         config.store.dir = JOURNAL_ROOT;
       }
-      const pidFile = flags.pidFile ?? (config.store.type === "file" ? `${config.store.dir}.pid` : undefined);
+      const pidFile = flags.pidFile ??
+        (config.store.type === "file" ? `${config.store.dir.replace(/\/+$/, "")}.pid` : undefined);
       if (flags.pidFile !== undefined) checkWritable(flags.pidFile);
       const engine = engineServerFor(config, logger);
       let gw;
