@@ -166,7 +166,9 @@ class SessionFilterCheck {
   /** Throws (exit 1) when the filter names a session the journal does not have, listing those it has. */
   check(dir: string): void {
     if (this.filter.session === undefined || this.#hit) return;
-    const known = [...this.#known].sort((a, b) => a[0] - b[0]).map(([id, key]) => `#${id} ${key}`);
+    const all = [...this.#known].sort((a, b) => a[0] - b[0]).map(([id, key]) => `#${id} ${key}`);
+    // A journal of a busy acceptor can hold hundreds of sessions: name the first 20.
+    const known = all.length > 20 ? [...all.slice(0, 20), `... ${all.length - 20} more`] : all;
     throw new FixgError(
       "NO_SESSION",
       `no session matches "${this.filter.session}"; ${
