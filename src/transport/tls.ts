@@ -12,7 +12,7 @@ import type { Buffer } from "node:buffer";
 import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
 import { ConfigError, EnvironmentError } from "../errors.ts";
-import type { Connection, Listener } from "../transport/types.ts";
+import type { Connection, Listener } from "./types.ts";
 
 /** TLS settings of a session as configured (file paths). */
 export interface TlsFiles {
