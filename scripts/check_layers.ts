@@ -14,6 +14,8 @@
  *   reader and secret masking parse frames with it.
  * - app (order logic, simulator, load generator) sits below engine and the SIDE folders: it never
  *   imports engine or transport.
+ * - The checked code imports nothing of the repository outside src/, commands/ and main.ts (scripts,
+ *   tests, bench scripts, fixtures as modules).
  *
  * Known violations are listed in EXCEPTIONS, each with why it exists and what removes it; any other
  * violating edge fails. An exception that no longer matches an edge is reported (remove it).
@@ -125,7 +127,8 @@ export function layerOf(path: string): Layer | undefined {
 /** Why `edge` breaks the layers, or undefined when it does not (exceptions are not consulted). */
 export function ruleBroken(edge: Edge): string | undefined {
   const a = layerOf(edge.from), b = layerOf(edge.to);
-  if (a === undefined || b === undefined || a === b) return undefined;
+  if (a === undefined || a === b) return undefined;
+  if (b === undefined) return `${a} imports ${edge.to}, outside src/, commands/ and main.ts`;
   const ra = RANKS[a], rb = RANKS[b];
   if (ra === undefined) return `${a} is not a known layer (add it to RANKS in scripts/check_layers.ts)`;
   if (rb === undefined) return `${b} is not a known layer (add it to RANKS in scripts/check_layers.ts)`;

@@ -55,6 +55,10 @@ Deno.test("ruleBroken: imports go down the layers; side folders; app", () => {
   // Inside one folder anything goes; files outside the checked code are ignored.
   assert.equal(ruleBroken(edge("src/engine/a.ts", "src/engine/b.ts")), undefined);
   assert.equal(ruleBroken(edge("test/a.ts", "src/engine/b.ts")), undefined);
+  assert.equal(
+    ruleBroken(edge("src/dictionary/x.ts", "scripts/gen_messages.ts")),
+    "dictionary imports scripts/gen_messages.ts, outside src/, commands/ and main.ts",
+  );
 });
 
 Deno.test("checkLayers fails on a synthetic bad graph, tolerates listed exceptions, reports stale ones", () => {
