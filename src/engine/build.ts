@@ -8,11 +8,16 @@ import type { Priority } from "../ops/flow/outbound_queue.ts";
 import { InstrumentedStore } from "../ops/store_stats.ts";
 import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../ops/tls.ts";
 import { UserDirectory } from "../ops/users.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig, type SessionId, sessionKey } from "../session/types.ts";
+import {
+  DEFAULT_SESSION_SETTINGS,
+  type SessionConfig,
+  type SessionId,
+  sessionKey,
+} from "../session/types.ts";
 import { FileJournal } from "../store/journal.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
 import { openPostgresStore, PostgresMessageStore } from "../store/postgres.ts";
-import { Cluster } from "./cluster.ts";
+import { Cluster, DEFAULT_LEASE_MS } from "./cluster.ts";
 import type { MessageStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
 import type { Application } from "./application.ts";
@@ -82,7 +87,12 @@ export async function openStore(config: FixgConfig, logger: Logger): Promise<Mes
     return await openPostgresStore({
       url: s.url!,
       ...(s.schema !== undefined ? { schema: s.schema } : {}),
-      ...(config.cluster ? { nodeId: config.cluster.nodeId } : {}),
+      ...(config.cluster
+        ? {
+          nodeId: config.cluster.nodeId,
+          idleInTransactionMs: (config.cluster.leaseMs ?? DEFAULT_LEASE_MS) / 2,
+        }
+        : {}),
     });
   }
   const opts: Parameters<typeof FileJournal.open>[0] = {

@@ -81,6 +81,8 @@ export class Cluster {
   #timer: ReturnType<typeof setInterval> | undefined;
   #ticking: Promise<void> | undefined;
   #stopped = false;
+  /** performance.now() at start: for a lease from then on only pinned sessions are taken (joining). */
+  #joinedAt = 0;
   /** Live gateways seen at the last tick. */
   live: string[] = [];
   /** Counters for /metrics and tests. */
@@ -108,6 +110,7 @@ export class Cluster {
   /** Joins: heartbeats, takes the sessions it is preferred for, then keeps at it every lease/4. */
   async start(host: ClusterHost): Promise<void> {
     this.#host = host;
+    this.#joinedAt = performance.now();
     await this.tick();
     this.#timer = setInterval(() => {
       if (this.#ticking === undefined) this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
@@ -201,8 +204,12 @@ export class Cluster {
         [lease],
       );
       const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
+      // Gateways started together see each other within a lease: until then only pinned sessions are
+      // taken, so the first one up does not take everything.
+      const joining = performance.now() - this.#joinedAt < lease;
       for (const cs of this.#sessions) {
         if (this.#owned.has(cs.key)) continue;
+        if (joining && cs.owner !== this.nodeId) continue;
         const r = byKey.get(cs.key);
         const preferred = preferredOwner(cs, this.live);
         const free = r === undefined || r.free === true;

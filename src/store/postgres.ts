@@ -35,6 +35,12 @@ export interface PostgresStoreOptions {
   retryMs?: number;
   /** Connections in the pool. Default 4. */
   maxConnections?: number;
+  /**
+   * The server ends a connection of this store that sits inside a transaction longer than this (ms): a
+   * gateway stalled mid-commit (GC, SIGSTOP, VM pause) must not hold its sessions' row locks, which
+   * would block the gateway taking them over. Default 1000; the cluster uses half its lease.
+   */
+  idleInTransactionMs?: number;
 }
 
 /** A session's row as read from the database. */
@@ -124,7 +130,10 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
       onnotice: () => {},
       connect_timeout: 5,
       idle_timeout: 0,
-      connection: { application_name: "fixg" },
+      connection: {
+        application_name: "fixg",
+        idle_in_transaction_session_timeout: Math.max(1, Math.round(o.idleInTransactionMs ?? 1000)),
+      },
     });
   } catch (e) {
     throw new ConfigError(`store.url: ${e instanceof Error ? e.message : String(e)}`);

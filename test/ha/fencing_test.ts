@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { freePort, startPeer } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import { gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
+import { db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
 
 const LEASE_MS = 1000;
 
@@ -71,7 +71,8 @@ function seqsIn(chunks: { bytes: Uint8Array }[]): number[] {
 }
 
 Deno.test({
-  name: "HA: SIGSTOP of the active gateway for three lease periods: on SIGCONT it is fenced, closes its socket, no new seq on the wire",
+  name:
+    "HA: SIGSTOP of the active gateway for three lease periods: on SIGCONT it is fenced, closes its socket, no new seq on the wire",
   ignore: PG_MISSING !== undefined,
 }, async () => {
   const schema = freshSchema();
@@ -117,7 +118,18 @@ Deno.test({
     await until(() => b.events.some((e) => e.ev === "logon"), "B took over and logged on", 20_000).catch(
       async (e) => {
         const x = await lp.stop();
-        throw new Error(`${e.message}\nB: ${b.stderr().slice(-3000)}\nLP: ${(x.stderr + x.stdout).slice(-3000)}`);
+        const sql = db();
+        const act = await sql.unsafe(
+          `select pid, application_name, state, wait_event_type, wait_event, left(query, 120) as q,
+             now() - xact_start as xact from pg_stat_activity where datname = current_database()`,
+        );
+        const rows = await sql.unsafe(`select * from "${schema}".sessions`);
+        const mem = await sql.unsafe(`select *, now() as now from "${schema}".members`);
+        await sql.end();
+        console.error(JSON.stringify({ act, rows, mem }, null, 1));
+        throw new Error(
+          `${e.message}\nB: ${b.stderr().slice(-3000)}\nLP: ${(x.stderr + x.stdout).slice(-3000)}`,
+        );
       },
     );
     const wait = stoppedAt + 3 * LEASE_MS - performance.now();
@@ -128,7 +140,9 @@ Deno.test({
     await until(() => px.state.clientClosedAt > resumedAt, "A closed its socket", 10_000);
     const after = seqsIn(px.chunks.filter((c) => c.t >= resumedAt));
     console.log(
-      `fencing: A wrote seqs 1..${Math.max(...before)} before SIGSTOP; after SIGCONT it wrote ${after.length} message(s) and closed its socket in ${
+      `fencing: A wrote seqs 1..${
+        Math.max(...before)
+      } before SIGSTOP; after SIGCONT it wrote ${after.length} message(s) and closed its socket in ${
         (px.state.clientClosedAt - resumedAt).toFixed(0)
       } ms`,
     );

@@ -48,7 +48,7 @@ export function gatewayConfig(
   const lines = [
     `store: { type: postgres, url: "${PG_URL}", schema: ${o.schema} }`,
     `cluster: { nodeId: ${o.nodeId}, leaseMs: ${o.leaseMs} }`,
-    `log: { level: warn }`,
+    `log: { level: info }`,
     `sessions:`,
   ];
   for (const s of o.sessions) {

@@ -131,3 +131,36 @@ Deno.test({
     assert.deepEqual(got.map((m) => m.seq), Array.from({ length: 101 }, (_, i) => i + 1));
   });
 });
+
+Deno.test({
+  name:
+    "postgres store: a connection stalled inside a transaction is ended by the server (its row locks freed)",
+  ignore,
+}, async () => {
+  const schema = freshSchema();
+  const a = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A", idleInTransactionMs: 200 });
+  const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+  try {
+    await a.openSession("L", 1);
+    // A stalls holding the session row's lock (as a gateway stopped between UPDATE and COMMIT would).
+    let stalled: Promise<unknown> | undefined;
+    const held = new Promise<void>((locked) => {
+      stalled = a.sql.begin(async (tx) => {
+        await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = 'L'`);
+        locked();
+        await new Promise((r) => setTimeout(r, 2000)); // idle in the transaction
+        await tx`select 1`;
+      }).catch((e) => e);
+    });
+    await held;
+    const t0 = performance.now();
+    await b.openSession("L", 2); // takes the row over: waits for A's lock until the server ends A's connection
+    const waited = performance.now() - t0;
+    assert.ok(waited < 1500, `waited ${waited} ms`);
+    assert.ok((await stalled) instanceof Error, "A's stalled transaction was ended");
+  } finally {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    await dropSchema(schema);
+  }
+});
