@@ -1,7 +1,9 @@
 // Logs on with credentials added to the Logon by toAdmin, sees every inbound admin message through
 // fromAdmin, and learns through onReject that the counterparty rejected the order it sent.
 // Run: ./deno run -A examples/admin_hooks.ts [PORT]   (FIX_PASSWORD in the environment)
-import { startInitiator, Tag } from "../src/mod.ts";
+import { fix44, startInitiator, Tag } from "../src/mod.ts";
+
+const { NewOrderSingle, OrdType, Side } = fix44;
 
 const port = Number(Deno.args[0] ?? 9876);
 const gateway = await startInitiator({ port, senderCompId: "CLIENT", targetCompId: "LP" }, {
@@ -16,18 +18,15 @@ const gateway = await startInitiator({ port, senderCompId: "CLIENT", targetCompI
     console.log(`admin in: 35=${view.msgType} 34=${view.seqNum}`);
   },
   onLogon(session) {
-    session.send({
-      msgType: "D",
-      fields: [
-        [Tag.ClOrdID, "order-1"],
-        [Tag.Symbol, "EUR/USD"],
-        [Tag.Side, "1"],
-        [Tag.TransactTime, "20260105-12:00:00.000"],
-        [Tag.OrderQty, 1000000],
-        [Tag.OrdType, "2"],
-        [Tag.Price, 1.085],
-      ],
-    });
+    session.send(NewOrderSingle.build({
+      clOrdID: "order-1",
+      symbol: "EUR/USD",
+      side: Side.Buy,
+      transactTime: Date.now(),
+      orderQty: 1000000,
+      ordType: OrdType.Limit,
+      price: 1.085,
+    }));
   },
   onReject(reject) {
     // A Reject (35=3) or BusinessMessageReject (35=j) of a message this application sent.
