@@ -12,7 +12,8 @@
 # does nothing. Needs root (or sudo) the first time. Exit 1 with one line on stderr when it cannot.
 set -euo pipefail
 
-cache="${FIXG_QUICKFIX_SRC:-${XDG_CACHE_HOME:-$HOME/.cache}/fixg/quickfix-src}"
+home="${HOME:-$(cd ~ 2>/dev/null && pwd || echo /tmp)}"
+cache="${FIXG_QUICKFIX_SRC:-${XDG_CACHE_HOME:-$home/.cache}/fixg/quickfix-src}"
 fail() {
   echo "fetch_quickfix_defs: $*" >&2
   exit 1
@@ -90,7 +91,7 @@ if ! have_source; then
   have_source || fail "no source package quickfix in $(tr '\n' ' ' <"$list")"
 fi
 
-mkdir -p "$cache"
+mkdir -p "$cache" 2>/dev/null || fail "cannot create the cache directory $cache"
 work="$(mktemp -d "$cache/download.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # apt downloads as the unprivileged _apt user when it can: let it write there.

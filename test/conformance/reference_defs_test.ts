@@ -64,18 +64,9 @@ export const KNOWN_DEVIATIONS: Readonly<Record<string, string>> = {};
 
 /** The unpacked source tree, or the reason it is not available. */
 function locateSource(): { dir: string } | { missing: string } {
-  const home = Deno.env.get("HOME") ?? "";
-  const cache = Deno.env.get("FIXG_QUICKFIX_SRC") ??
-    `${Deno.env.get("XDG_CACHE_HOME") ?? `${home}/.cache`}/fixg/quickfix-src`;
-  const have = (dir: string): boolean => {
-    try {
-      return VERSIONS.every((v) => Deno.statSync(`${dir}/test/definitions/server/${v.dir}`).isDirectory);
-    } catch {
-      return false;
-    }
-  };
-  if (have(`${cache}/source`)) return { dir: `${cache}/source` };
-  // Not fetched yet (scripts/ci_prepare.sh normally does it): try once now.
+  // The script knows the cache (FIXG_QUICKFIX_SRC, XDG_CACHE_HOME, HOME): it prints the unpacked tree
+  // on its last line, at once when it is cached (scripts/ci_prepare.sh normally fetched it), else it
+  // fetches it now.
   try {
     const out = new Deno.Command("bash", {
       args: [`${ROOT}scripts/fetch_quickfix_defs.sh`],
@@ -83,7 +74,15 @@ function locateSource(): { dir: string } | { missing: string } {
       stdout: "piped",
       stderr: "piped",
     }).outputSync();
-    if (out.success && have(`${cache}/source`)) return { dir: `${cache}/source` };
+    const dir = new TextDecoder().decode(out.stdout).trim().split("\n").pop() ?? "";
+    if (out.success && dir !== "") {
+      try {
+        for (const v of ALL_VERSIONS.slice(2, 5)) Deno.statSync(`${dir}/test/definitions/server/${v.dir}`);
+        return { dir };
+      } catch {
+        return { missing: `${dir} has no test/definitions/server/fix42..fix44` };
+      }
+    }
     const err = new TextDecoder().decode(out.stderr).trim().split("\n").filter((l) => l !== "");
     return { missing: err[err.length - 1] ?? `fetch_quickfix_defs.sh exited ${out.code}` };
   } catch (e) {
