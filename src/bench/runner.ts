@@ -235,6 +235,8 @@ export const REFERENCE_MAX_SEC = 2;
 
 /** The floor's measured seconds (two halves): the run's duration, at most this. */
 export const FLOOR_MAX_SEC = 2;
+/** Seconds of the floor's back-to-back echo in rate runs (two halves). */
+export const FLOOR_BACK_TO_BACK_SEC = 1;
 
 /**
  * The mean encoded size of the requests the run sends, bytes: 256 requests of the same mix, symbols and seed,
@@ -274,6 +276,8 @@ class FloorRun {
   readonly #o: BenchOptions;
   readonly #shape: LoadShape & { kind: "rate" | "ping-pong" };
   readonly #hist = new LatencyHistogram({ unit: "ns" });
+  /** Rate runs: the echo back to back, for the machine's own rate-over-ping-pong factor. */
+  readonly #b2b = new LatencyHistogram({ unit: "ns" });
   readonly #seconds: number;
   #server: "c" | "deno" | undefined;
   #bytes = 0;
@@ -302,6 +306,18 @@ class FloorRun {
         into: this.#hist,
       });
       this.#server = f.server;
+      if (this.#shape.kind === "rate") {
+        await measureFloor({
+          mode: "ping-pong",
+          seconds: FLOOR_BACK_TO_BACK_SEC / 2,
+          warmupSec: Math.min(0.1, this.#o.warmupSec),
+          bytes: this.#bytes,
+          ...(this.#o.cpus === undefined ? {} : { cpus: this.#o.cpus }),
+          sleeper,
+          server: f.server,
+          into: this.#b2b,
+        });
+      }
     } catch (e) {
       this.#failed = true;
       notes.push(`floor: not measured: ${e instanceof Error ? e.message : e}`);
@@ -328,6 +344,10 @@ class FloorRun {
       ratioP50: ratio(ack?.p50Us, latency.p50Us),
       ratioP99: ratio(ack?.p99Us, latency.p99Us),
     };
+    if (this.#b2b.count > 0) {
+      const b = this.#b2b.summary();
+      outcome.report.floor.backToBack = { latency: b, rateOverBackToBackP50: ratio(latency.p50Us, b.p50Us) };
+    }
   }
 }
 

@@ -168,7 +168,13 @@ export function renderHtmlReport(report: BenchReport): string {
             formatDurationUs(f.latency.p99Us)
           }. fixg order -> ack is ${f.ratioP50.toFixed(1)}x the floor at p50 and ${
             f.ratioP99.toFixed(1)
-          }x at p99.`,
+          }x at p99.${
+            f.backToBack === undefined
+              ? ""
+              : ` Back to back the echo's p50 is ${
+                formatDurationUs(f.backToBack.latency.p50Us)
+              }: at this rate the machine makes it ${f.backToBack.rateOverBackToBackP50.toFixed(1)}x slower.`
+          }`,
         )
       }</p>`,
     );

@@ -99,6 +99,15 @@ export function renderTerminalSummary(report: BenchReport): string {
       } µs  p99 ${formatMicros(f.latency.p99Us)} µs  max ${formatMicros(f.latency.maxUs)} µs`,
       `fixg order -> ack / floor: p50 ${f.ratioP50.toFixed(1)}x  p99 ${f.ratioP99.toFixed(1)}x`,
     );
+    if (f.backToBack !== undefined) {
+      out.push(
+        `floor back to back (one in flight): p50 ${formatMicros(f.backToBack.latency.p50Us)} µs  p99 ${
+          formatMicros(f.backToBack.latency.p99Us)
+        } µs: at this rate the raw echo's p50 is ${
+          f.backToBack.rateOverBackToBackP50.toFixed(1)
+        }x its back-to-back p50`,
+      );
+    }
   }
   if (report.pingPongReference !== undefined) {
     const p = report.pingPongReference;

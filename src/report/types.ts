@@ -134,6 +134,11 @@ export interface FloorReport {
   /** fixg's order -> ack p50 and p99 divided by the floor's. */
   ratioP50: number;
   ratioP99: number;
+  /**
+   * Rate runs: the same echo back to back (one in flight), and the paced p50 divided by it: how much this
+   * machine slows a raw echo at this rate, to set beside fixg's rate p50 over its ping-pong reference.
+   */
+  backToBack?: { latency: LatencySummary; rateOverBackToBackP50: number };
 }
 
 /** Outcome of a `--ramp` run: the highest rate sustained within the latency bound. */

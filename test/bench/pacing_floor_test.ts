@@ -86,6 +86,19 @@ Deno.test("fixg bench at a fixed rate: send lag, the floor and the ping-pong ref
       r.floor.ratioP50,
       Math.round((r.latency.orderToAck.p50Us / r.floor.latency.p50Us) * 100) / 100,
     );
+    // The echo back to back too: how much this pacing slows a raw echo on this machine.
+    assert.ok(
+      r.floor.backToBack.latency.count > 50,
+      `back-to-back count ${r.floor.backToBack.latency.count}`,
+    );
+    assert.equal(
+      r.floor.backToBack.rateOverBackToBackP50,
+      Math.round((r.floor.latency.p50Us / r.floor.backToBack.latency.p50Us) * 100) / 100,
+    );
+    assert.match(
+      stdout,
+      /^floor back to back \(one in flight\): p50 [\d.]+ µs {2}p99 [\d.]+ µs: at this rate the raw echo's p50 is [\d.]+x its back-to-back p50$/m,
+    );
     // The ping-pong reference on the same sessions right after the load, and this run's ratio to it.
     assert.deepEqual(Object.keys(r.pingPongReference), [
       "durationSec",

@@ -138,6 +138,20 @@ Deno.test("the HTML report shows requests/s and orders/s, the send lag verdict, 
       },
       ratioP50: 2.2,
       ratioP99: 3.1,
+      backToBack: {
+        latency: {
+          count: 9000,
+          p50Us: 14,
+          p90Us: 16,
+          p99Us: 20,
+          p999Us: 30,
+          p9999Us: 40,
+          maxUs: 50,
+          meanUs: 15,
+          stddevUs: 2,
+        },
+        rateOverBackToBackP50: 1.79,
+      },
     },
     pingPongReference: { durationSec: 2, count: 9000, p50Us: 60, p99Us: 120, ratioP50: 1.8 },
   };
@@ -152,7 +166,7 @@ Deno.test("the HTML report shows requests/s and orders/s, the send lag verdict, 
   );
   assert.match(
     html,
-    /Floor: a raw TCP echo \(C echo server, 154 bytes, 1000\/s, same placement\) measured in the same run: p50 25 µs, p99 60 µs\. fixg order -&gt; ack is 2\.2x the floor at p50 and 3\.1x at p99\./,
+    /Floor: a raw TCP echo \(C echo server, 154 bytes, 1000\/s, same placement\) measured in the same run: p50 25 µs, p99 60 µs\. fixg order -&gt; ack is 2\.2x the floor at p50 and 3\.1x at p99\. Back to back the echo&#39;s p50 is 14 µs: at this rate the machine makes it 1\.8x slower\./,
   );
   assert.match(
     html,
