@@ -26,13 +26,18 @@ if [ -d "$cache/source/test/definitions/server/fix42" ] && [ -d "$cache/source/t
 fi
 
 command -v apt-get >/dev/null || fail "apt-get not available (not a Debian-based machine)"
-command -v dpkg-source >/dev/null || fail "dpkg-source not available (apt-get install dpkg-dev)"
 sudo=""
 if [ "$(id -u)" != 0 ]; then
   command -v sudo >/dev/null || fail "needs root to enable source lists (or sudo)"
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
+if ! command -v dpkg-source >/dev/null; then
+  echo "fetch_quickfix_defs: installing dpkg-dev (dpkg-source unpacks the source package)" >&2
+  $sudo apt-get install -y -q dpkg-dev >&2 ||
+    { $sudo apt-get update -q >&2 && $sudo apt-get install -y -q dpkg-dev >&2; } ||
+    fail "dpkg-source not available and apt-get install dpkg-dev failed"
+fi
 
 # Does apt already know a source package `quickfix`?
 have_source() {
