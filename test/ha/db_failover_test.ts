@@ -1,0 +1,154 @@
+/**
+ * Issue 18, proof 3: the PostgreSQL primary is killed (SIGKILL) mid-run and the synchronous standby is
+ * promoted, as Patroni would (pg_ctl promote, then no synchronous standby until one streams again). The
+ * gateway finds the new primary through its two-host URL and continues; nothing the LP received is
+ * missing from the promoted database (else the gateway would reuse its numbers: "too low" at the LP).
+ * Runs on a primary/standby pair of its own (scripts/pg_cluster.sh in a temporary directory).
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { freePort, startPeer } from "../interop/peers.ts";
+import { PG_ENV, PG_MISSING } from "../store/pg_helpers.ts";
+import { type Child, root, spawnGateway, storedOrders, until } from "./ha_helpers.ts";
+
+const KEY = "FIX.4.4:CLIENT->LP";
+const ORDERS = 3000;
+const missing = PG_MISSING ??
+  (PG_ENV["FIXG_PG_BIN"] === undefined
+    ? "no PostgreSQL server binaries recorded by scripts/pg_cluster.sh"
+    : undefined);
+
+async function sh(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command("bash", { args, env, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${args.join(" ")}: ${text}`);
+  return text;
+}
+
+function readEnv(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of Deno.readTextFileSync(path).split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+Deno.test({
+  name:
+    "HA: the PostgreSQL primary is killed and the standby promoted: the gateway continues, nothing received is lost",
+  ignore: missing !== undefined,
+}, async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-dbfo-" });
+  await Deno.chmod(dir, 0o755);
+  const pgDir = `${dir}/pg`;
+  const pgEnv = { FIXG_PG_DIR: pgDir, FIXG_PG_PORT: String(freePort()) };
+  const children: Child[] = [];
+  let lp: Awaited<ReturnType<typeof startPeer>> | undefined;
+  try {
+    await sh([`${root}scripts/pg_cluster.sh`, "start"], pgEnv);
+    const env = readEnv(`${pgDir}/env`);
+    const url = env["FIXG_PG_URL"]!;
+    lp = await startPeer({
+      cmd: `${root}fixg`,
+      args: [
+        "simulate-lp",
+        "--port",
+        String(freePort()),
+        "--host",
+        "127.0.0.1",
+        "--target-comp-id",
+        "CLIENT",
+        "--ack-only",
+        "--stats-interval",
+        "0",
+        "--json",
+      ],
+    });
+    Deno.writeTextFileSync(
+      `${dir}/A.yaml`,
+      [
+        `store: { type: postgres, url: "${url}" }`,
+        `cluster: { nodeId: A, leaseMs: 2000 }`,
+        `log: { level: info }`,
+        `sessions:`,
+        `  - role: initiator`,
+        `    senderCompId: CLIENT`,
+        `    targetCompId: LP`,
+        `    beginString: FIX.4.4`,
+        `    heartbeatIntervalSec: 1`,
+        `    host: 127.0.0.1`,
+        `    port: ${lp.port}`,
+        `    owner: A`,
+        `    reconnect: { initialMs: 100, maxMs: 500 }`,
+      ].join("\n") + "\n",
+    );
+    const a = spawnGateway(`${dir}/A.yaml`, ORDERS, 500);
+    children.push(a);
+    const sql = postgres(url, {
+      max: 1,
+      onnotice: () => {},
+      target_session_attrs: "primary",
+      connect_timeout: 2,
+    });
+    const seq = async () =>
+      Number(
+        (await sql.unsafe(`select next_sender_seq from fixg.sessions where session_key = $1`, [KEY]).catch(
+          () => [],
+        ))[0]
+          ?.next_sender_seq ?? 0,
+      );
+    await until(async () => (await seq()) > ORDERS / 3, "a third of the orders committed", 30_000);
+    await sql.end();
+    // Kill the primary (no shutdown checkpoint, connections cut) and promote the standby.
+    const primaryPid = Number(Deno.readTextFileSync(`${pgDir}/primary.pid`).trim());
+    Deno.kill(primaryPid, "SIGKILL");
+    const killed = performance.now();
+    const runAsPg = (cmd: string) => sh(["-c", Deno.uid() === 0 ? `runuser -u postgres -- ${cmd}` : cmd]);
+    await runAsPg(`${env["FIXG_PG_BIN"]}/pg_ctl promote -w -D ${env["FIXG_PG_STANDBY_DATA"]}`);
+    await runAsPg(
+      `psql -h 127.0.0.1 -p ${
+        env["FIXG_PG_STANDBY_PORT"]
+      } -U postgres -qc "alter system set synchronous_standby_names = ''" -c "select pg_reload_conf()"`,
+    );
+    console.log(`db failover: standby promoted ${(performance.now() - killed).toFixed(0)} ms after the kill`);
+    const sql2 = postgres(url, { max: 1, onnotice: () => {}, target_session_attrs: "primary" });
+    try {
+      await until(() => a.events.some((e) => e.ev === "sent-all"), "all orders sent", 60_000).catch((e) => {
+        throw new Error(`${e.message}\nA: ${a.stderr().slice(-3000)}`);
+      });
+      let orders: string[] = [];
+      await until(
+        async () => {
+          orders = await storedOrders(sql2, "fixg", KEY);
+          return orders.length >= ORDERS;
+        },
+        "every order committed on the new primary",
+        20_000,
+      ).catch((e) => {
+        throw new Error(`${e.message} (${orders.length})\nA: ${a.stderr().slice(-3000)}`);
+      });
+      assert.equal(new Set(orders).size, orders.length, "no order stored twice");
+      a.child.kill("SIGTERM");
+      await a.child.status;
+      const exit = await lp.stop();
+      lp = undefined;
+      const stats = exit.summary as { ordersReceived: number; rejects: number };
+      assert.equal(stats.ordersReceived, orders.length, "the LP received every committed order exactly once");
+      assert.equal(stats.rejects, 0);
+      assert.doesNotMatch(exit.stderr + exit.stdout + a.stderr(), /too low/i);
+    } finally {
+      await sql2.end();
+    }
+  } finally {
+    for (const c of children) {
+      try {
+        c.child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await c.child.status;
+    }
+    await lp?.stop().catch(() => {});
+    await sh([`${root}scripts/pg_cluster.sh`, "stop"], pgEnv).catch(() => "");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
