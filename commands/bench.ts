@@ -21,6 +21,50 @@ import {
   writeBenchOutputs,
 } from "../src/bench/mod.ts";
 import { compareReports, ProgressLine, readBenchJson, renderComparison } from "../src/report/mod.ts";
+import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
+import { ConfigError } from "../src/errors.ts";
+
+/** `fixg bench --engine PATH`: the load generator attached as a library (src/bench/engine_ipc.ts). */
+async function benchEngine(flags: {
+  engine?: string;
+  session?: string;
+  orders?: string;
+  pipelined?: string;
+  target?: string;
+  targetCompId?: string;
+  json?: string;
+}): Promise<void> {
+  const count = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${name}: a positive integer (got "${v}")`);
+    return n;
+  };
+  let target: { host: string; port: number; targetCompId: string } | undefined;
+  if (flags.target !== undefined) {
+    const i = flags.target.lastIndexOf(":");
+    const port = Number(flags.target.slice(i + 1));
+    if (i <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+      throw new ConfigError(`--target: HOST:PORT (got "${flags.target}")`);
+    }
+    target = { host: flags.target.slice(0, i), port, targetCompId: flags.targetCompId ?? "LP" };
+  }
+  const orders = count("orders", flags.orders), pipelined = count("pipelined", flags.pipelined);
+  const report = await runEngineBench({
+    socket: flags.engine!,
+    ...(flags.session !== undefined ? { session: flags.session } : {}),
+    ...(target !== undefined ? { target } : {}),
+    ...(orders !== undefined ? { orders } : {}),
+    ...(pipelined !== undefined ? { pipelined } : {}),
+    log: (l) => writeErr(l + "\n"),
+  });
+  console.log(renderEngineBench(report));
+  if (flags.json !== undefined) {
+    const text = JSON.stringify(report, null, 2) + "\n";
+    if (flags.json === "-") console.log(text.trimEnd());
+    else await Deno.writeTextFile(flags.json, text);
+  }
+}
 
 function writeErr(text: string): void {
   const bytes = new TextEncoder().encode(text);
@@ -85,7 +129,19 @@ export function registerBench(program: Command): void {
     .option("--html <file>", "write a self-contained HTML page with the percentile plot; - for stdout")
     .option("--histogram <file>", "write the latencies in HdrHistogram's interval log format; - for stdout")
     .option("--no-progress", "no live progress line on stderr")
+    .option(
+      "--engine <path>",
+      "attach to a running gateway's engine socket as a library and measure order->ack through it, beside a raw " +
+        "Unix-socket ping-pong (and in-process against --target HOST:PORT, an acceptor taking any SenderCompID)",
+    )
+    .option("--session <key>", "with --engine: the session to claim (default: the first logged-on one)")
+    .option("--orders <n>", "with --engine: measured ping-pong orders per path (default 2000)")
+    .option("--pipelined <n>", "with --engine: orders of the pipelined throughput run (default 5000)")
     .action(async (flags) => {
+      if (flags.engine !== undefined) {
+        await benchEngine(flags);
+        return;
+      }
       const options = await resolveBenchOptions(flags as BenchFlags);
       // A typo in an output path must not cost a whole run: check them all before the load (exit 2).
       await checkOutputPaths(options);

@@ -1,0 +1,121 @@
+// Engine/library IPC benchmark (issue 17), one run, three paths against the same `fixg simulate-lp` child:
+//  - attached library: this process attaches to a `fixg run` child over its engine socket and trades;
+//  - in-process: a gateway session in this process trades with the simulator directly;
+//  - raw Unix-socket ping-pong between this process and a Deno echo child (the IPC floor).
+// Order->ack p50/p99 and pipelined orders/s; the engine's own cost is attached − in-process − raw hop.
+// Run: ./deno run -A bench/engine_ipc.ts [--orders N] [--pipelined N] [--json FILE]
+// Optional pinning: FIXG_BENCH_CPUS="0,1" runs the simulator on the first CPU and the engine on the second
+// (taskset), this process on the last listed.
+import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
+
+const args: Record<string, string> = {};
+for (let i = 0; i < Deno.args.length; i += 2) {
+  const k = Deno.args[i]!, v = Deno.args[i + 1];
+  if (!["--orders", "--pipelined", "--json"].includes(k) || v === undefined) {
+    console.error(`usage: bench/engine_ipc.ts [--orders N] [--pipelined N] [--json FILE|-] (got ${k})`);
+    Deno.exit(2);
+  }
+  args[k.slice(2)] = v;
+}
+const ROOT = new URL("../", import.meta.url).pathname;
+const cpus = (Deno.env.get("FIXG_BENCH_CPUS") ?? "").split(",").filter((c) => c !== "");
+const pinned = (cpu: string | undefined, cmd: string[]) =>
+  cpu === undefined ? cmd : ["taskset", "-c", cpu, ...cmd];
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function spawn(cmd: string[]) {
+  const child = new Deno.Command(cmd[0]!, { args: cmd.slice(1), stdout: "piped", stderr: "piped" }).spawn();
+  const text = { out: "", err: "" };
+  const done = Promise.all([
+    (async () => {
+      for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
+    })(),
+    (async () => {
+      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
+    })(),
+  ]);
+  return { child, text, done };
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+if (cpus.length > 0) {
+  // This process on the last CPU listed.
+  const self = new Deno.Command("taskset", { args: ["-cp", cpus[cpus.length - 1]!, String(Deno.pid)] })
+    .outputSync();
+  if (!self.success) console.error("taskset failed: not pinned");
+}
+const dir = await Deno.makeTempDir({ prefix: "fixg-bench-ipc-" });
+const port = freePort();
+const socket = `${dir}/engine.sock`;
+const lp = spawn(pinned(cpus[0], [
+  `${ROOT}fixg`,
+  "simulate-lp",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "--sender-comp-id",
+  "LP",
+  "--target-comp-id",
+  "*",
+  "--store",
+  "memory",
+]));
+await until(() => /"event":"listening"/.test(lp.text.out), "the simulator");
+const engine = spawn(pinned(cpus[1] ?? cpus[0], [
+  `${ROOT}fixg`,
+  "run",
+  "--initiator",
+  "--host",
+  "127.0.0.1",
+  "--port",
+  String(port),
+  "--sender-comp-id",
+  "CLIENT",
+  "--target-comp-id",
+  "LP",
+  "--store",
+  `${dir}/journal`,
+  "--engine-socket",
+  socket,
+  ...(Deno.env.get("FIXG_BENCH_FSYNC") ? ["--fsync", Deno.env.get("FIXG_BENCH_FSYNC")!] : []),
+]));
+try {
+  await until(
+    () => /Logged on/.test(engine.text.err) && /endpoint listening/.test(engine.text.err),
+    "the engine",
+  );
+  const report = await runEngineBench({
+    socket,
+    target: { host: "127.0.0.1", port, targetCompId: "LP" },
+    ...(args.orders ? { orders: Number(args.orders) } : {}),
+    ...(args.pipelined ? { pipelined: Number(args.pipelined) } : {}),
+    log: (l) => console.error(l),
+  });
+  console.log(renderEngineBench(report));
+  if (args.json) {
+    const text = JSON.stringify({ pinned: cpus.length > 0 ? cpus : false, ...report }, null, 2) + "\n";
+    if (args.json === "-") console.log(text);
+    else await Deno.writeTextFile(args.json, text);
+  }
+} finally {
+  engine.child.kill("SIGTERM");
+  await engine.child.status;
+  lp.child.kill("SIGTERM");
+  await lp.child.status;
+  await Promise.all([engine.done, lp.done]);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
