@@ -78,6 +78,10 @@ export class SessionCounters {
   killSwitchCancels = 0;
   /** Store (journal) failures: the session stopped sending (disk full, I/O error). */
   storeErrors = 0;
+  /** Disconnects because the peer did not read (outbound.writeTimeoutSec). */
+  writeTimeouts = 0;
+  /** ResendRequests answered with nothing: their range was being resent when they came in. */
+  resendRequestsIgnored = 0;
   /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */
   lastHeartbeatInMs = 0;
   lastHeartbeatOutMs = 0;
@@ -1280,6 +1284,7 @@ export class SessionRunner implements SessionHandle {
       // gets an empty answer (nothing goes out) and moves on.
       const r = newStream(begin, end, rest, this.#conn);
       r.ignored = true;
+      this.counters.resendRequestsIgnored++;
       queueMicrotask(() => this.#endResend(r, []));
       return;
     }
@@ -1441,6 +1446,7 @@ export class SessionRunner implements SessionHandle {
       return;
     }
     const pending = this.#inFlight + this.#outLen;
+    this.counters.writeTimeouts++;
     const reason = `write timeout: the peer has not read ${pending} bytes for ${
       this.#writeTimeoutMs / 1000
     } s`;

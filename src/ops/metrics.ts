@@ -95,6 +95,16 @@ const SESSION_COUNTERS: Array<[string, string, Counter]> = [
     (r) => r.counters.storeErrors,
   ],
   [
+    "fixg_write_timeouts_total",
+    "Disconnects because the peer did not read for outbound.writeTimeoutSec.",
+    (r) => r.counters.writeTimeouts,
+  ],
+  [
+    "fixg_resend_requests_ignored_total",
+    "ResendRequests answered with nothing: their range was being resent when they came in.",
+    (r) => r.counters.resendRequestsIgnored,
+  ],
+  [
     "fixg_outbound_starvation_promotions_total",
     "Queued messages sent ahead of higher priorities by the starvation guard.",
     (r) => r.outbound.starvationPromotions,
@@ -106,6 +116,11 @@ const SESSION_GAUGES: Array<[string, string, Counter]> = [
   ["fixg_next_sender_seq_num", "Next MsgSeqNum the session sends.", (r) => r.status().nextSenderSeq],
   ["fixg_next_target_seq_num", "Next MsgSeqNum the session expects.", (r) => r.status().nextTargetSeq],
   ["fixg_session_connected", "1 while a connection is attached.", (r) => (r.connected ? 1 : 0)],
+  [
+    "fixg_outbound_buffered_bytes",
+    "Outbound bytes buffered in the session (bounded by outbound.maxBufferBytes).",
+    (r) => r.outboundBufferedBytes,
+  ],
   ["fixg_session_logged_on", "1 while logged on.", (r) => (r.loggedOn ? 1 : 0)],
   ["fixg_session_in_sync", "1 when no inbound gap is outstanding.", (r) => (r.status().inSync ? 1 : 0)],
   ["fixg_open_orders", "Orders acknowledged and not done.", (r) => r.orders.open().length],

@@ -177,6 +177,7 @@ Deno.test("ResendRequests for a range being resent queue no second copy; every m
   assert.equal(runner.counters.messagesResent, STORED);
   assert.equal(runner.state.nextTargetSeq, 7, "all five ResendRequests were taken in sequence");
   assert.equal(lines.filter((l) => l.includes("already being resent")).length, 4, lines.join("\n"));
+  assert.equal(runner.counters.resendRequestsIgnored, 4);
   peer.close();
   await attached;
 });
@@ -196,6 +197,7 @@ Deno.test("a peer that does not read is disconnected after the write timeout, wi
   const line = lines.find((l) => l.includes("write-timeout"));
   assert.ok(line !== undefined, lines.join("\n"));
   assert.match(line!, /not read .* for 0\.15 s/);
+  assert.equal(runner.counters.writeTimeouts, 1);
   await attached;
 });
 
