@@ -3,7 +3,7 @@
  * graph of main.ts and src/mod.ts from `deno info --json` and fails on any import against the layers
  *
  * ```
- *   errors/version <- codec <- dictionary <- session <- app <- engine <- ops, report, conformance <- bench
+ *   errors/version <- codec, config <- dictionary <- session <- app <- engine <- ops, report, conformance <- bench
  *                                                               ^                                   <- commands, src/mod.ts <- main.ts
  *                         store, transport, metrics, sys ───────┘ (import only errors, version and codec)
  * ```
@@ -31,6 +31,7 @@ export const RANKS: Readonly<Record<Layer, number>> = {
   errors: 0,
   version: 0,
   codec: 1,
+  config: 1,
   dictionary: 2,
   session: 3,
   app: 4,

@@ -1,27 +1,44 @@
 /**
- * A small schema checker for YAML configs: every scalar arrives as a string (js-yaml's failsafe
- * schema keeps CompIDs such as 0012 intact) and is converted here by its declared type. Unknown keys
- * and bad values fail with the file, the key path and the reason.
+ * The one schema checker of fixg's YAML configs (fixg.yaml, lp.yaml, bench.yaml): every scalar arrives
+ * as a string (js-yaml's failsafe schema keeps CompIDs such as 0012 intact) and is converted here by
+ * its declared type; values built in code (numbers, booleans) are accepted as well. Unknown keys and
+ * bad values fail with the file, the key path and the reason (ConfigError). Imports only errors.
  */
 import { ConfigError } from "../errors.ts";
 
 /** A schema node. */
 export type Schema =
-  | { type: "string"; enum?: readonly string[]; default?: string }
-  | { type: "int"; min?: number; max?: number; default?: number }
-  | { type: "number"; min?: number; max?: number; default?: number }
+  | {
+    type: "string";
+    enum?: readonly string[];
+    default?: string;
+    /** A further rule: returns why `s` is refused, or undefined when it is fine. */
+    check?: (s: string) => string | undefined;
+  }
+  /** `above`: an exclusive minimum (a price must be > 0). */
+  | { type: "int"; min?: number; above?: number; max?: number; default?: number }
+  | { type: "number"; min?: number; above?: number; max?: number; default?: number }
   | { type: "bool"; default?: boolean }
   | { type: "array"; of: Schema }
-  | { type: "object"; fields: Record<string, Schema>; required?: readonly string[] }
+  /** `nullable`: an explicit null (`~`, `null` or an empty value) is kept as null (e.g. "no day end"). */
+  | { type: "object"; fields: Record<string, Schema>; required?: readonly string[]; nullable?: boolean }
   | { type: "map"; of: Schema }
   /** A string or a list of strings (a single value becomes a one-element list). */
-  | { type: "strings" };
+  | { type: "strings" }
+  /** A scalar checked by `scalar`, or a mapping checked by `mapping` (`fillLatencyMs: 5` or `{ min, max }`). */
+  | { type: "either"; scalar: Schema; mapping: Schema };
 
 /** Converts and checks `value` against `schema`; `path` is the key path for messages. */
 export function checkValue(schema: Schema, value: unknown, path: string, file: string): unknown {
   const fail = (why: string): never => {
     throw new ConfigError(`${file}: ${path || "(top level)"}: ${why}`);
   };
+  if (
+    schema.type === "object" && schema.nullable === true &&
+    (value === null || value === "~" || value === "null")
+  ) {
+    return null;
+  }
   if (value === null || value === undefined) {
     if ("default" in schema && schema.default !== undefined) return schema.default;
     return undefined;
@@ -33,6 +50,8 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
       }
       const s = String(value);
       if (schema.enum && !schema.enum.includes(s)) fail(`"${s}" is not one of ${schema.enum.join(", ")}`);
+      const why = schema.check?.(s);
+      if (why !== undefined) fail(why);
       return s;
     }
     case "int":
@@ -42,6 +61,7 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
       if (!ok) fail(`"${s}" is not ${schema.type === "int" ? "an integer" : "a number"}`);
       const n = Number(s);
       if (schema.min !== undefined && n < schema.min) fail(`${n} is below the minimum ${schema.min}`);
+      if (schema.above !== undefined && n <= schema.above) fail(`${n} is not above ${schema.above}`);
       if (schema.max !== undefined && n > schema.max) fail(`${n} is above the maximum ${schema.max}`);
       return n;
     }
@@ -57,6 +77,10 @@ export function checkValue(schema: Schema, value: unknown, path: string, file: s
       }
       if (typeof value === "string") return value.split(",").map((x) => x.trim()).filter((x) => x.length > 0);
       return fail("expected a string or a list of strings");
+    }
+    case "either": {
+      const mapping = typeof value === "object" && !Array.isArray(value);
+      return checkValue(mapping ? schema.mapping : schema.scalar, value, path, file);
     }
     case "array": {
       if (!Array.isArray(value)) fail("expected a list");

@@ -6,7 +6,7 @@
 import * as jsyaml from "js-yaml";
 import { ConfigError } from "../errors.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
-import { checkValue, type Schema, substituteEnv } from "./schema.ts";
+import { checkValue, type Schema, substituteEnv } from "../config/schema.ts";
 
 const fsyncEnum = ["always", "batch", "none"] as const;
 

@@ -9,6 +9,7 @@ import {
   PriceProcess,
 } from "../../src/app/lp/mod.ts";
 import { createPrng } from "../../src/app/prng.ts";
+import { loadConfig } from "../../src/engine/config.ts";
 import { msg } from "./helpers.ts";
 import { START } from "./lp_helpers.ts";
 
@@ -140,7 +141,7 @@ Deno.test("bad values are ConfigErrors naming the file and the key", () => {
     ],
     [
       { symbols: [{ symbol: "EUR/USD", tickSize: "abc" }] },
-      'lp.yaml: symbols[0].tickSize: must be a number (got "abc")',
+      'lp.yaml: symbols[0].tickSize: "abc" is not a number',
     ],
     [
       { symbols: [{ symbol: "X", startPrice: 1.001, tickSize: 0.01 }] },
@@ -152,12 +153,26 @@ Deno.test("bad values are ConfigErrors naming the file and the key", () => {
     ],
     [{ symbols: [] }, "lp.yaml: symbols: needs at least one symbol"],
     [
-      { sessions: [{ senderCompId: 12, targetCompId: "C" }] },
-      'lp.yaml: sessions[0].senderCompId: must be a string: quote it, e.g. "12"',
+      { sessions: [{ senderCompId: "", targetCompId: "C" }] },
+      "lp.yaml: sessions[0].senderCompId: must be a non-empty string",
+    ],
+    [{ sessions: [{ senderCompId: "S" }] }, "lp.yaml: sessions[0].targetCompId: required key missing"],
+    [
+      { symbols: [{ symbol: "X", startPrice: 0, tickSize: 0.01 }] },
+      "lp.yaml: symbols[0].startPrice: 0 is not above 0",
+    ],
+    [{ symbols: [{ symbol: "AAPL", depth: 1.5 }] }, 'lp.yaml: symbols[0].depth: "1.5" is not an integer'],
+    [
+      { behaviours: [{ dropHeartbeats: "maybe" }] },
+      'lp.yaml: behaviours[0].dropHeartbeats: "maybe" is not a boolean',
+    ],
+    [
+      { behaviours: [{ sendSequenceReset: {} }] },
+      "lp.yaml: behaviours[0].sendSequenceReset.jump: required key missing",
     ],
     [
       { behaviours: [{ rejectFraction: 1.5 }] },
-      "lp.yaml: behaviours[0].rejectFraction: must be a number <= 1 (got 1.5)",
+      "lp.yaml: behaviours[0].rejectFraction: 1.5 is above the maximum 1",
     ],
     [
       { behaviours: [{ fromMs: 10, toMs: 5 }] },
@@ -178,7 +193,7 @@ Deno.test("bad values are ConfigErrors naming the file and the key", () => {
       'lp.yaml: orders.dayEnd.timeZone: unknown time zone "Atlantis/City"',
     ],
     [{ seeds: 1 }, "lp.yaml: seeds: unknown key"],
-    ["text", 'lp.yaml: (top level): must be a mapping (got "text")'],
+    ["text", "lp.yaml: (top level): expected a mapping"],
   ];
   for (const [obj, message] of bad) {
     assert.throws(() => parseLpConfig(obj, "lp.yaml"), (e: unknown) => {
@@ -210,9 +225,24 @@ Deno.test("loadLpConfig reads YAML and reports bad YAML and unreadable files", a
       loadLpConfig(bad),
       (e: unknown) => e instanceof ConfigError && e.message.startsWith(`${bad}: not valid YAML`),
     );
+    // An unquoted 0012 CompID is the string "0012", as in fixg.yaml (one schema machinery, YAML's
+    // failsafe schema): not the number 12, not refused.
     const unquoted = `${dir}/num.yaml`;
-    await Deno.writeTextFile(unquoted, "sessions:\n  - senderCompId: LP\n    targetCompId: 0012\n");
-    await assert.rejects(loadLpConfig(unquoted), /sessions\[0\]\.targetCompId: must be a string: quote it/);
+    await Deno.writeTextFile(
+      unquoted,
+      "sessions:\n  - senderCompId: LP\n    targetCompId: 0012\nsymbols:\n  - symbol: 0700\n    startPrice: 10.00\n    tickSize: 0.01\n",
+    );
+    const u = await loadLpConfig(unquoted);
+    assert.deepEqual(u.sessions, [{ senderCompId: "LP", targetCompId: "0012" }]);
+    assert.equal(u.symbols[0]!.symbol, "0700");
+    assert.equal(u.symbols[0]!.startPrice, 10);
+    const fixg = `${dir}/fixg.yaml`;
+    await Deno.writeTextFile(
+      fixg,
+      "sessions:\n  - role: acceptor\n    senderCompId: LP\n    targetCompId: 0012\n    port: 0\n",
+    );
+    const g = await loadConfig(fixg);
+    assert.equal(g.sessions[0]!.targetCompId, u.sessions[0]!.targetCompId);
     await assert.rejects(loadLpConfig(`${dir}/missing.yaml`), /Cannot read simulator config/);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -1,20 +1,14 @@
 /**
  * Configuration of the liquidity-provider simulator (lp.yaml): symbols and their price processes,
  * behaviours (fault injection) with time windows, sessions, and a few policies. `parseLpConfig`
- * validates a parsed object and fills in defaults; errors name the file and the key.
+ * validates a parsed object against LP_SCHEMA with the same schema machinery as fixg.yaml
+ * (src/config/schema.ts), then applies the rules across keys and fills in defaults; errors name the
+ * file and the key.
  * docs/simulator.md documents every key.
  */
-import {
-  ConfigPath,
-  readArray,
-  readBoolean,
-  readHhMm,
-  readNumber,
-  readObject,
-  readString,
-  readStringList,
-  readTimeZone,
-} from "../config_check.ts";
+import { ConfigError } from "../../errors.ts";
+import { checkValue, type Schema } from "../../config/schema.ts";
+import { isValidTimeZone, parseHhMm } from "../time_of_day.ts";
 
 /** One simulated instrument. */
 export interface LpSymbolConfig {
@@ -205,251 +199,243 @@ export function tickDecimals(tickSize: number): number | undefined {
   return undefined;
 }
 
-const TOP_KEYS = [
-  "seed",
-  "symbols",
-  "strictSymbols",
-  "otherSymbols",
-  "sessions",
-  "behaviours",
-  "marketData",
-  "orders",
-  "quotes",
-] as const;
-const SYMBOL_KEYS = [
-  "symbol",
-  "startPrice",
-  "tickSize",
-  "volatility",
-  "updatesPerSecond",
-  "spreadTicks",
-  "depth",
-  "levelSpacingTicks",
-  "levelSize",
-] as const;
-const BEHAVIOUR_KEYS = [
-  "fromMs",
-  "toMs",
-  "clients",
-  "rejectFraction",
-  "rejectReason",
-  "fillLatencyMs",
-  "partialFillProbability",
-  "dropHeartbeats",
-  "skipSeqNums",
-  "disconnectAfterMessages",
-  "disconnectProbability",
-  "sendSequenceReset",
-  "goSilent",
-  "slowReaderMs",
-  "ackOnly",
-] as const;
+const nonEmpty = (s: string) => s === "" ? "must be a non-empty string" : undefined;
+const str: Schema = { type: "string", check: nonEmpty };
+const probability: Schema = { type: "number", min: 0, max: 1 };
 
-/** Reads one symbol entry: a default symbol's name fills in what is left out; others need startPrice and tickSize. */
-function parseSymbol(
-  v: unknown,
-  at: ConfigPath,
+/** The keys of a symbol (all optional: a built-in symbol's name fills in what is left out). */
+const SYMBOL_FIELDS: Record<string, Schema> = {
+  symbol: str,
+  startPrice: { type: "number", above: 0 },
+  tickSize: { type: "number", above: 0 },
+  volatility: { type: "number", min: 0, max: 10 },
+  updatesPerSecond: { type: "number", min: 0, max: 1000 },
+  spreadTicks: { type: "int", min: 1 },
+  depth: { type: "int", min: 0, max: 1000 },
+  levelSpacingTicks: { type: "int", min: 1 },
+  levelSize: { type: "int", above: 0 },
+};
+const { symbol: _symbolKey, ...OTHER_SYMBOL_FIELDS } = SYMBOL_FIELDS;
+
+const BEHAVIOUR_SCHEMA: Schema = {
+  type: "object",
+  fields: {
+    fromMs: { type: "number", min: 0 },
+    toMs: { type: "number", min: 0 },
+    clients: { type: "array", of: str },
+    rejectFraction: probability,
+    rejectReason: str,
+    fillLatencyMs: {
+      type: "either",
+      scalar: { type: "number", min: 0 },
+      mapping: {
+        type: "object",
+        fields: { min: { type: "number", min: 0 }, max: { type: "number", min: 0 } },
+        required: ["min", "max"],
+      },
+    },
+    partialFillProbability: probability,
+    dropHeartbeats: { type: "bool" },
+    skipSeqNums: {
+      type: "object",
+      fields: { everyMessages: { type: "int", min: 1 }, probability, count: { type: "int", min: 1 } },
+    },
+    disconnectAfterMessages: { type: "int", min: 1 },
+    disconnectProbability: probability,
+    sendSequenceReset: {
+      type: "either",
+      scalar: { type: "bool" },
+      mapping: { type: "object", fields: { jump: { type: "int", min: 1 } }, required: ["jump"] },
+    },
+    goSilent: { type: "bool" },
+    slowReaderMs: { type: "number", min: 0 },
+    ackOnly: { type: "bool" },
+  },
+};
+
+/** lp.yaml, key by key (docs/simulator.md); rules across keys are applied after it, in parseLpConfig. */
+export const LP_SCHEMA: Schema = {
+  type: "object",
+  fields: {
+    seed: { type: "int", min: 0 },
+    symbols: { type: "array", of: { type: "object", fields: SYMBOL_FIELDS, required: ["symbol"] } },
+    strictSymbols: { type: "bool" },
+    otherSymbols: { type: "object", fields: OTHER_SYMBOL_FIELDS },
+    sessions: {
+      type: "array",
+      of: {
+        type: "object",
+        fields: { senderCompId: str, targetCompId: str },
+        required: ["senderCompId", "targetCompId"],
+      },
+    },
+    behaviours: { type: "array", of: BEHAVIOUR_SCHEMA },
+    marketData: { type: "object", fields: { rptSeq: { type: "bool" } } },
+    orders: {
+      type: "object",
+      fields: {
+        dayEnd: {
+          type: "object",
+          nullable: true,
+          fields: {
+            time: {
+              type: "string",
+              check: (s) =>
+                parseHhMm(s) === undefined
+                  ? `must be a time "HH:MM" from 00:00 to 23:59 (got ${JSON.stringify(s)})`
+                  : undefined,
+            },
+            timeZone: {
+              type: "string",
+              check: (s) =>
+                isValidTimeZone(s)
+                  ? undefined
+                  : `unknown time zone ${
+                    JSON.stringify(s)
+                  } (use an IANA name such as "America/New_York" or "UTC")`,
+            },
+          },
+          required: ["time"],
+        },
+        cancelOnDisconnect: { type: "bool" },
+        forgetDoneAfterMs: { type: "number", min: 0 },
+      },
+    },
+    quotes: { type: "object", fields: { validityMs: { type: "number", above: 0 } } },
+  },
+};
+
+/** Throws a ConfigError naming file and key. */
+function fail(file: string, key: string, why: string): never {
+  throw new ConfigError(`${file}: ${key}: ${why}`);
+}
+
+type Checked = Record<string, unknown>;
+
+/** One checked symbol entry: a default symbol's name fills in what is left out; others need startPrice and tickSize. */
+function symbolOf(
+  o: Checked,
+  file: string,
+  key: string,
   template?: Omit<LpSymbolConfig, "symbol">,
 ): LpSymbolConfig {
-  const o = template === undefined
-    ? readObject(v, at, SYMBOL_KEYS)
-    : { ...readObject(v, at, SYMBOL_KEYS.filter((k) => k !== "symbol")), symbol: "(other symbols)" };
-  const name = readString(o.symbol, at.child("symbol"));
+  const name = template === undefined ? o.symbol as string : "(other symbols)";
   const base = template ?? DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
-  const num = (
-    k: (typeof SYMBOL_KEYS)[number],
-    rule: Parameters<typeof readNumber>[2],
-    dflt: number | undefined,
-  ) => {
-    if (o[k] === undefined) {
-      if (dflt === undefined) {
-        return at.child(k).fail(`is required for a symbol that is not built in (${name})`);
-      }
-      return dflt;
+  const num = (k: keyof Omit<LpSymbolConfig, "symbol">, dflt: number | undefined): number => {
+    const v = o[k] as number | undefined;
+    if (v !== undefined) return v;
+    if (dflt === undefined) {
+      return fail(file, `${key}.${k}`, `is required for a symbol that is not built in (${name})`);
     }
-    return readNumber(o[k], at.child(k), rule);
+    return dflt;
   };
   const s: LpSymbolConfig = {
     symbol: name,
-    startPrice: num("startPrice", { above: 0 }, base?.startPrice),
-    tickSize: num("tickSize", { above: 0 }, base?.tickSize),
-    volatility: num("volatility", { min: 0, max: 10 }, base?.volatility ?? 0.1),
-    updatesPerSecond: num("updatesPerSecond", { min: 0, max: 1000 }, base?.updatesPerSecond ?? 4),
-    spreadTicks: num("spreadTicks", { min: 1, integer: true }, base?.spreadTicks ?? 2),
-    depth: num("depth", { min: 0, max: 1000, integer: true }, base?.depth ?? 5),
-    levelSpacingTicks: num("levelSpacingTicks", { min: 1, integer: true }, base?.levelSpacingTicks ?? 1),
-    levelSize: num("levelSize", { above: 0, integer: true }, base?.levelSize ?? 100),
+    startPrice: num("startPrice", base?.startPrice),
+    tickSize: num("tickSize", base?.tickSize),
+    volatility: num("volatility", base?.volatility ?? 0.1),
+    updatesPerSecond: num("updatesPerSecond", base?.updatesPerSecond ?? 4),
+    spreadTicks: num("spreadTicks", base?.spreadTicks ?? 2),
+    depth: num("depth", base?.depth ?? 5),
+    levelSpacingTicks: num("levelSpacingTicks", base?.levelSpacingTicks ?? 1),
+    levelSize: num("levelSize", base?.levelSize ?? 100),
   };
   if (tickDecimals(s.tickSize) === undefined) {
-    at.child("tickSize").fail(`must have at most 10 decimals (got ${s.tickSize})`);
+    fail(file, `${key}.tickSize`, `must have at most 10 decimals (got ${s.tickSize})`);
   }
   const ticks = s.startPrice / s.tickSize;
   if (Math.abs(ticks - Math.round(ticks)) > 1e-6 * Math.max(1, ticks)) {
-    at.child("startPrice").fail(`must be a multiple of tickSize ${s.tickSize} (got ${s.startPrice})`);
+    fail(file, `${key}.startPrice`, `must be a multiple of tickSize ${s.tickSize} (got ${s.startPrice})`);
   }
   if (Math.round(ticks) <= s.spreadTicks + s.depth * s.levelSpacingTicks) {
-    at.child("startPrice").fail(
+    fail(
+      file,
+      `${key}.startPrice`,
       `is too small for the spread and depth in ticks (${Math.round(ticks)} ticks)`,
     );
   }
   return s;
 }
 
-function probability(v: unknown, at: ConfigPath): number {
-  return readNumber(v, at, { min: 0, max: 1 });
+/** One checked behaviour entry, with the rules across its keys. */
+function behaviourOf(o: Checked, file: string, key: string): LpBehaviour {
+  const b = { ...o } as LpBehaviour & { sendSequenceReset?: boolean | { jump: number } };
+  if (b.fromMs !== undefined && b.toMs !== undefined && b.toMs <= b.fromMs) {
+    fail(file, `${key}.toMs`, `must be after fromMs ${b.fromMs} (got ${b.toMs})`);
+  }
+  const l = b.fillLatencyMs;
+  if (typeof l === "object" && l.max < l.min) {
+    fail(file, `${key}.fillLatencyMs.max`, `must be a number >= ${l.min} (got ${l.max})`);
+  }
+  if (b.skipSeqNums !== undefined) {
+    const k = b.skipSeqNums as Partial<SkipSeqSpec>;
+    if (k.everyMessages === undefined && k.probability === undefined) {
+      fail(file, `${key}.skipSeqNums`, "needs everyMessages or probability");
+    }
+    b.skipSeqNums = { count: 1, ...k };
+  }
+  if (b.sendSequenceReset === true) b.sendSequenceReset = { jump: 10 };
+  else if (b.sendSequenceReset === false) delete b.sendSequenceReset;
+  return b as LpBehaviour;
 }
 
-/** Reads one behaviour entry. */
-export function parseBehaviour(v: unknown, at: ConfigPath): LpBehaviour {
-  const o = readObject(v, at, BEHAVIOUR_KEYS);
-  const b: LpBehaviour = {};
-  if (o.fromMs !== undefined) b.fromMs = readNumber(o.fromMs, at.child("fromMs"), { min: 0 });
-  if (o.toMs !== undefined) b.toMs = readNumber(o.toMs, at.child("toMs"), { min: 0 });
-  if (b.fromMs !== undefined && b.toMs !== undefined && b.toMs <= b.fromMs) {
-    at.child("toMs").fail(`must be after fromMs ${b.fromMs} (got ${b.toMs})`);
-  }
-  if (o.clients !== undefined) b.clients = readStringList(o.clients, at.child("clients"));
-  if (o.rejectFraction !== undefined) {
-    b.rejectFraction = probability(o.rejectFraction, at.child("rejectFraction"));
-  }
-  if (o.rejectReason !== undefined) b.rejectReason = readString(o.rejectReason, at.child("rejectReason"));
-  if (o.fillLatencyMs !== undefined) {
-    const l = at.child("fillLatencyMs");
-    if (typeof o.fillLatencyMs === "number") b.fillLatencyMs = readNumber(o.fillLatencyMs, l, { min: 0 });
-    else {
-      const lo = readObject(o.fillLatencyMs, l, ["min", "max"]);
-      const min = readNumber(lo.min, l.child("min"), { min: 0 });
-      const max = readNumber(lo.max, l.child("max"), { min });
-      b.fillLatencyMs = { min, max };
-    }
-  }
-  if (o.partialFillProbability !== undefined) {
-    b.partialFillProbability = probability(o.partialFillProbability, at.child("partialFillProbability"));
-  }
-  if (o.dropHeartbeats !== undefined) {
-    b.dropHeartbeats = readBoolean(o.dropHeartbeats, at.child("dropHeartbeats"));
-  }
-  if (o.skipSeqNums !== undefined) {
-    const k = at.child("skipSeqNums");
-    const so = readObject(o.skipSeqNums, k, ["everyMessages", "probability", "count"]);
-    const spec: SkipSeqSpec = {
-      count: so.count === undefined ? 1 : readNumber(so.count, k.child("count"), { min: 1, integer: true }),
-    };
-    if (so.everyMessages !== undefined) {
-      spec.everyMessages = readNumber(so.everyMessages, k.child("everyMessages"), { min: 1, integer: true });
-    }
-    if (so.probability !== undefined) spec.probability = probability(so.probability, k.child("probability"));
-    if (spec.everyMessages === undefined && spec.probability === undefined) {
-      k.fail("needs everyMessages or probability");
-    }
-    b.skipSeqNums = spec;
-  }
-  if (o.disconnectAfterMessages !== undefined) {
-    b.disconnectAfterMessages = readNumber(o.disconnectAfterMessages, at.child("disconnectAfterMessages"), {
-      min: 1,
-      integer: true,
-    });
-  }
-  if (o.disconnectProbability !== undefined) {
-    b.disconnectProbability = probability(o.disconnectProbability, at.child("disconnectProbability"));
-  }
-  if (o.sendSequenceReset !== undefined) {
-    const k = at.child("sendSequenceReset");
-    if (o.sendSequenceReset === true) b.sendSequenceReset = { jump: 10 };
-    else if (o.sendSequenceReset !== false) {
-      const so = readObject(o.sendSequenceReset, k, ["jump"]);
-      b.sendSequenceReset = { jump: readNumber(so.jump, k.child("jump"), { min: 1, integer: true }) };
-    }
-  }
-  if (o.goSilent !== undefined) b.goSilent = readBoolean(o.goSilent, at.child("goSilent"));
-  if (o.slowReaderMs !== undefined) {
-    b.slowReaderMs = readNumber(o.slowReaderMs, at.child("slowReaderMs"), { min: 0 });
-  }
-  if (o.ackOnly !== undefined) b.ackOnly = readBoolean(o.ackOnly, at.child("ackOnly"));
-  return b;
+/** Reads one behaviour entry (a parsed object); errors name `at.file` and `at.key`. */
+export function parseBehaviour(v: unknown, at: { file: string; key: string }): LpBehaviour {
+  return behaviourOf(checkValue(BEHAVIOUR_SCHEMA, v, at.key, at.file) as Checked, at.file, at.key);
 }
 
 /**
- * Validates a parsed lp.yaml (any object: YAML, JSON or a literal) and fills in defaults. A missing
- * `symbols` key means the default symbols; a present one replaces them. Throws ConfigError naming
- * `file` and the key.
+ * Validates a parsed lp.yaml (any object: YAML read with the failsafe schema as loadLpConfig does, JSON
+ * or a literal) and fills in defaults. A missing `symbols` key means the default symbols; a present one
+ * replaces them. Throws ConfigError naming `file` and the key.
  */
 export function parseLpConfig(obj: unknown, file: string): LpConfig {
-  const at = new ConfigPath(file, "");
   const cfg = defaultLpConfig();
   if (obj === undefined || obj === null) return cfg;
-  const o = readObject(obj, at, TOP_KEYS);
-  if (o.seed !== undefined) cfg.seed = readNumber(o.seed, at.child("seed"), { integer: true, min: 0 });
+  const o = checkValue(LP_SCHEMA, obj, "", file) as Checked;
+  if (o.seed !== undefined) cfg.seed = o.seed as number;
   if (o.symbols !== undefined) {
-    const list = readArray(o.symbols, at.child("symbols"));
-    if (list.length === 0) at.child("symbols").fail("needs at least one symbol");
-    cfg.symbols = list.map((s, i) => parseSymbol(s, at.child("symbols").child(i)));
+    const list = o.symbols as Checked[];
+    if (list.length === 0) fail(file, "symbols", "needs at least one symbol");
+    cfg.symbols = list.map((s, i) => symbolOf(s, file, `symbols[${i}]`));
     const seen = new Set<string>();
     cfg.symbols.forEach((s, i) => {
-      if (seen.has(s.symbol)) {
-        at.child("symbols").child(i).child("symbol").fail(`duplicate symbol ${s.symbol}`);
-      }
+      if (seen.has(s.symbol)) fail(file, `symbols[${i}].symbol`, `duplicate symbol ${s.symbol}`);
       seen.add(s.symbol);
     });
   }
-  if (o.strictSymbols !== undefined) {
-    cfg.strictSymbols = readBoolean(o.strictSymbols, at.child("strictSymbols"));
-  }
+  if (o.strictSymbols !== undefined) cfg.strictSymbols = o.strictSymbols as boolean;
   if (o.otherSymbols !== undefined) {
-    const { symbol: _name, ...rest } = parseSymbol(
-      o.otherSymbols,
-      at.child("otherSymbols"),
+    const { symbol: _name, ...rest } = symbolOf(
+      o.otherSymbols as Checked,
+      file,
+      "otherSymbols",
       DEFAULT_OTHER_SYMBOLS,
     );
     cfg.otherSymbols = rest;
   }
-  if (o.sessions !== undefined) {
-    cfg.sessions = readArray(o.sessions, at.child("sessions")).map((s, i) => {
-      const k = at.child("sessions").child(i);
-      const so = readObject(s, k, ["senderCompId", "targetCompId"]);
-      return {
-        senderCompId: readString(so.senderCompId, k.child("senderCompId")),
-        targetCompId: readString(so.targetCompId, k.child("targetCompId")),
-      };
-    });
-  }
+  if (o.sessions !== undefined) cfg.sessions = o.sessions as LpSessionConfig[];
   if (o.behaviours !== undefined) {
-    cfg.behaviours = readArray(o.behaviours, at.child("behaviours")).map((b, i) =>
-      parseBehaviour(b, at.child("behaviours").child(i))
-    );
+    cfg.behaviours = (o.behaviours as Checked[]).map((b, i) => behaviourOf(b, file, `behaviours[${i}]`));
   }
-  if (o.marketData !== undefined) {
-    const k = at.child("marketData");
-    const mo = readObject(o.marketData, k, ["rptSeq"]);
-    if (mo.rptSeq !== undefined) cfg.marketData.rptSeq = readBoolean(mo.rptSeq, k.child("rptSeq"));
-  }
-  if (o.orders !== undefined) {
-    const k = at.child("orders");
-    const oo = readObject(o.orders, k, ["dayEnd", "cancelOnDisconnect", "forgetDoneAfterMs"]);
+  const md = o.marketData as { rptSeq?: boolean } | undefined;
+  if (md?.rptSeq !== undefined) cfg.marketData.rptSeq = md.rptSeq;
+  const oo = o.orders as
+    | {
+      dayEnd?: { time: string; timeZone?: string } | null;
+      cancelOnDisconnect?: boolean;
+      forgetDoneAfterMs?: number;
+    }
+    | undefined;
+  if (oo !== undefined) {
     if (oo.dayEnd === null) cfg.orders.dayEnd = undefined;
     else if (oo.dayEnd !== undefined) {
-      const d = k.child("dayEnd");
-      const dd = readObject(oo.dayEnd, d, ["time", "timeZone"]);
-      cfg.orders.dayEnd = {
-        time: readHhMm(dd.time, d.child("time")),
-        timeZone: dd.timeZone === undefined ? "UTC" : readTimeZone(dd.timeZone, d.child("timeZone")),
-      };
+      cfg.orders.dayEnd = { time: oo.dayEnd.time, timeZone: oo.dayEnd.timeZone ?? "UTC" };
     }
-    if (oo.cancelOnDisconnect !== undefined) {
-      cfg.orders.cancelOnDisconnect = readBoolean(oo.cancelOnDisconnect, k.child("cancelOnDisconnect"));
-    }
-    if (oo.forgetDoneAfterMs !== undefined) {
-      cfg.orders.forgetDoneAfterMs = readNumber(oo.forgetDoneAfterMs, k.child("forgetDoneAfterMs"), {
-        min: 0,
-      });
-    }
+    if (oo.cancelOnDisconnect !== undefined) cfg.orders.cancelOnDisconnect = oo.cancelOnDisconnect;
+    if (oo.forgetDoneAfterMs !== undefined) cfg.orders.forgetDoneAfterMs = oo.forgetDoneAfterMs;
   }
-  if (o.quotes !== undefined) {
-    const k = at.child("quotes");
-    const qo = readObject(o.quotes, k, ["validityMs"]);
-    if (qo.validityMs !== undefined) {
-      cfg.quotes.validityMs = readNumber(qo.validityMs, k.child("validityMs"), { above: 0 });
-    }
-  }
+  const q = o.quotes as { validityMs?: number } | undefined;
+  if (q?.validityMs !== undefined) cfg.quotes.validityMs = q.validityMs;
   return cfg;
 }

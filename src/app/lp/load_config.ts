@@ -15,7 +15,9 @@ export async function loadLpConfig(path: string): Promise<LpConfig> {
   }
   let obj: unknown;
   try {
-    obj = jsyaml.load(text, { filename: path });
+    // The failsafe schema, as fixg.yaml: every scalar a string (an unquoted 0012 CompID stays "0012"),
+    // converted by LP_SCHEMA.
+    obj = jsyaml.load(text, { schema: jsyaml.FAILSAFE_SCHEMA, filename: path });
   } catch (e) {
     throw new ConfigError(`${path}: not valid YAML: ${(e as Error).message.split("\n")[0]}`, { cause: e });
   }
