@@ -91,6 +91,7 @@ export async function openStore(config: FixgConfig, logger: Logger): Promise<Mes
         ? {
           nodeId: config.cluster.nodeId,
           idleInTransactionMs: (config.cluster.leaseMs ?? DEFAULT_LEASE_MS) / 2,
+          lockTimeoutMs: (config.cluster.leaseMs ?? DEFAULT_LEASE_MS) / 2,
         }
         : {}),
     });

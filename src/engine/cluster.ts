@@ -107,10 +107,15 @@ export class Cluster {
     return this.#owned.get(key);
   }
 
-  /** Joins: heartbeats, takes the sessions it is preferred for, then keeps at it every lease/4. */
-  async start(host: ClusterHost): Promise<void> {
+  /** Sets what the cluster drives, without starting the rounds (`tick()` runs one; start() runs them all). */
+  attach(host: ClusterHost): void {
     this.#host = host;
     this.#joinedAt = performance.now();
+  }
+
+  /** Joins: heartbeats, takes the sessions it is preferred for, then keeps at it every lease/4. */
+  async start(host: ClusterHost): Promise<void> {
+    this.attach(host);
     await this.tick();
     this.#timer = setInterval(() => {
       if (this.#ticking === undefined) this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
@@ -177,6 +182,16 @@ export class Cluster {
         [lease],
       );
       this.live = members.map((r) => String(r.node_id));
+      // A gateway whose heartbeat stopped may be stalled with a transaction open (SIGSTOP in the middle of
+      // sending a commit: the server waits for the rest of the message, holding the sessions' row locks
+      // forever). Its connections are ended so that the rows can be taken over.
+      await s.sql.unsafe(
+        `select pg_terminate_backend(a.pid) from pg_stat_activity a join ${s.t("members")} m
+           on a.application_name = left('fixg:' || m.node_id, 63)
+         where a.datname = current_database() and m.node_id <> $1
+           and m.heartbeat <= now() - $2::float8 * interval '1 millisecond'`,
+        [this.nodeId, lease],
+      );
       // Renew every lease held, in one statement; the rows that do not match were taken.
       if (this.#owned.size > 0) {
         const keys = [...this.#owned.keys()], epochs = [...this.#owned.values()];

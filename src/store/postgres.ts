@@ -41,6 +41,8 @@ export interface PostgresStoreOptions {
    * would block the gateway taking them over. Default 1000; the cluster uses half its lease.
    */
   idleInTransactionMs?: number;
+  /** Statements of this store give up waiting for a row lock after this long (ms; 0 never). Default 0. */
+  lockTimeoutMs?: number;
 }
 
 /** A session's row as read from the database. */
@@ -77,11 +79,12 @@ function retryable(e: unknown): boolean {
   if (typeof code !== "string") {
     return e instanceof Error && /connect|closed|ECONN|EPIPE|terminat/i.test(e.message);
   }
-  // Connection loss, admin shutdown, read-only transaction (a standby), cannot connect now (recovery).
+  // Connection loss, admin shutdown, read-only transaction (a standby), cannot connect now (recovery),
+  // serialization failure, lock not available (a stalled gateway's connection still holds the row).
   return code === "CONNECTION_CLOSED" || code === "CONNECTION_ENDED" || code === "CONNECTION_DESTROYED" ||
     code === "CONNECT_TIMEOUT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
     code === "57P01" || code === "57P02" || code === "57P03" || code === "25006" || code === "08006" ||
-    code === "08001" || code === "08003" || code === "08004" || code === "40001";
+    code === "08001" || code === "08003" || code === "08004" || code === "40001" || code === "55P03";
 }
 
 function sleep(ms: number): Promise<void> {
@@ -131,7 +134,9 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
       connect_timeout: 5,
       idle_timeout: 0,
       connection: {
-        application_name: "fixg",
+        // fixg:<nodeId>: the cluster ends the connections of a gateway that stopped heartbeating.
+        application_name: o.nodeId === undefined ? "fixg" : `fixg:${o.nodeId}`.slice(0, 63),
+        lock_timeout: Math.max(0, Math.round(o.lockTimeoutMs ?? 0)),
         idle_in_transaction_session_timeout: Math.max(1, Math.round(o.idleInTransactionMs ?? 1000)),
       },
     });

@@ -1,0 +1,141 @@
+/** Leases, takeover and placement of src/engine/cluster.ts against PostgreSQL, rounds driven by hand. */
+import assert from "node:assert/strict";
+import { Cluster, preferredOwner } from "../../src/engine/cluster.ts";
+import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
+import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
+
+const ignore = PG_MISSING !== undefined;
+const LEASE = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A host that records what the cluster asks of it. */
+function host() {
+  const calls: string[] = [];
+  return {
+    calls,
+    acquireSession: (k: string) => (calls.push(`acquire ${k}`), Promise.resolve()),
+    releaseSession: (k: string, why: string) => (calls.push(`release ${k}: ${why}`), Promise.resolve()),
+  };
+}
+
+async function withStores(
+  n: number,
+  fn: (stores: PostgresMessageStore[], schema: string) => Promise<void>,
+  extra: { idleInTransactionMs?: number } = {},
+) {
+  const schema = freshSchema();
+  const stores: PostgresMessageStore[] = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      const nodeId = String.fromCharCode(65 + i);
+      stores.push(
+        await openPostgresStore({ url: PG_URL!, schema, nodeId, lockTimeoutMs: LEASE / 2, ...extra }),
+      );
+    }
+    await fn(stores, schema);
+  } finally {
+    for (const s of stores) await s.close().catch(() => {});
+    await dropSchema(schema);
+  }
+}
+
+Deno.test("cluster: rendezvous placement is stable, balanced, and a live pin wins", () => {
+  const keys = Array.from({ length: 3000 }, (_, i) => `FIX.4.4:C${i}->LP`);
+  const count = (live: string[]) => {
+    const c: Record<string, number> = {};
+    for (const k of keys) {
+      c[preferredOwner({ key: k }, live)!] = (c[preferredOwner({ key: k }, live)!] ?? 0) + 1;
+    }
+    return c;
+  };
+  const three = count(["A", "B", "C"]);
+  for (const n of ["A", "B", "C"]) assert.ok(three[n]! > 900 && three[n]! < 1100, JSON.stringify(three));
+  // Removing C moves only C's sessions.
+  for (const k of keys) {
+    const was = preferredOwner({ key: k }, ["A", "B", "C"]);
+    if (was !== "C") assert.equal(preferredOwner({ key: k }, ["A", "B"]), was);
+  }
+  assert.equal(preferredOwner({ key: "K", owner: "B" }, ["A", "B"]), "B");
+  assert.equal(preferredOwner({ key: "K", owner: "Z" }, ["A"]), "A");
+  assert.equal(preferredOwner({ key: "K" }, []), undefined);
+});
+
+Deno.test({
+  name:
+    "cluster: the lease in database time: renewed while alive, taken with a new epoch once expired, the old owner releases",
+  ignore,
+}, async () => {
+  await withStores(2, async ([sa, sb]) => {
+    const sessions = [{ key: "S", owner: "A" }];
+    const a = new Cluster(sa!, { nodeId: "A", leaseMs: LEASE }, sessions);
+    const b = new Cluster(sb!, { nodeId: "B", leaseMs: LEASE }, sessions);
+    const ha = host(), hb = host();
+    a.attach(ha);
+    b.attach(hb);
+    await a.tick();
+    await b.tick();
+    assert.deepEqual(ha.calls, ["acquire S"]);
+    assert.equal(a.epochOf("S"), 1);
+    assert.ok(a.owns("S") && !b.owns("S"));
+    // Alive: rounds renew the lease; the standby's rounds leave the session alone.
+    for (let i = 0; i < 6; i++) {
+      await sleep(LEASE / 4);
+      await a.tick();
+      await b.tick();
+    }
+    assert.ok(a.owns("S") && !b.owns("S"));
+    assert.deepEqual(hb.calls, []);
+    // A stalls (no rounds). B's rounds take the session once the lease ran out (database time): epoch 2.
+    const t0 = performance.now();
+    while (!b.owns("S")) {
+      await sleep(LEASE / 4);
+      await b.tick();
+    }
+    assert.ok(performance.now() - t0 >= LEASE * 0.5, "not before the lease ran out");
+    assert.equal(b.epochOf("S"), 2);
+    assert.deepEqual(hb.calls, ["acquire S"]);
+    // A's next round: the lease is gone (by its own clock first): it releases the session, not renewing.
+    await a.tick();
+    assert.equal(ha.calls.length, 2);
+    assert.match(ha.calls[1]!, /^release S: lease/);
+    assert.ok(!a.owns("S"));
+    assert.equal(sa!.leaseValid!("S"), false);
+    await b.stop();
+    await a.stop();
+  });
+});
+
+Deno.test({
+  name: "cluster: a stalled owner's connection holding the row lock is ended, so the standby can take over",
+  ignore,
+}, async () => {
+  await withStores(2, async ([sa, sb], schema) => {
+    const sessions = [{ key: "S", owner: "A" }];
+    const a = new Cluster(sa!, { nodeId: "A", leaseMs: LEASE }, sessions);
+    const b = new Cluster(sb!, { nodeId: "B", leaseMs: LEASE }, sessions);
+    a.attach(host());
+    await a.tick();
+    assert.ok(a.owns("S"));
+    // A "stalls" inside a transaction that holds the session's row (as a SIGSTOP mid-commit would).
+    let held!: () => void;
+    let idle: ReturnType<typeof setTimeout> | undefined;
+    const locked = new Promise<void>((r) => (held = r));
+    const stalled = sa!.sql.begin(async (tx) => {
+      await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = 'S'`);
+      held();
+      await new Promise((r) => (idle = setTimeout(r, 20_000)));
+    }).catch((e) => e);
+    await locked;
+    await sleep(LEASE * 1.5); // A's heartbeat and lease go stale
+    b.attach(host());
+    const t0 = performance.now();
+    while (!b.owns("S") && performance.now() - t0 < 5000) {
+      await b.tick();
+      await sleep(LEASE / 4);
+    }
+    assert.ok(b.owns("S"), "B took the session over");
+    clearTimeout(idle);
+    assert.ok((await stalled) instanceof Error, "A's stalled transaction was ended");
+    assert.equal(b.epochOf("S"), 2);
+  }, { idleInTransactionMs: 600_000 }); // only the cluster's termination can free the row here
+});
