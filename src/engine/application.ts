@@ -12,6 +12,12 @@ export interface SessionHandle {
   /** True between Logon and Logout. */
   readonly loggedOn: boolean;
   /**
+   * Attached libraries (`connectEngine`): true while onMessage is handed a message replayed from the
+   * engine's journal after a claim (one processed before, perhaps: de-duplicate by MsgSeqNum). In-process
+   * sessions never replay: absent.
+   */
+  readonly replaying?: boolean;
+  /**
    * Sends an application message (no header fields needed: the session adds 8, 9, 35, 49, 56, 34, 52).
    * Returns its MsgSeqNum, 0 when queued until logon (case 16), or "back-pressure" when the socket is
    * behind by more than the high-water mark: wait for `whenWritable()` and try again.

@@ -213,6 +213,7 @@ export class EngineServer {
 
   /** Listens on the socket (mode 0600). A stale socket file is replaced; a live one is an error. */
   async start(): Promise<void> {
+    this.#stopping = false;
     const path = this.#o.socket;
     try {
       const st = Deno.lstatSync(path);

@@ -1,0 +1,87 @@
+/**
+ * The library side of an engine restart: `connectEngine` reconnects with backoff when the engine's
+ * socket goes away and comes back, claims its sessions again from the last inbound MsgSeqNum its
+ * application processed, and gets what arrived meanwhile from the journal, marked replayed, once.
+ */
+import assert from "node:assert/strict";
+import type { SessionHandle } from "../../src/engine/application.ts";
+import { connectEngine } from "../../src/engine/library_client.ts";
+import { EngineServer } from "../../src/engine/library_server.ts";
+import { Logger } from "../../src/engine/log.ts";
+import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
+import { FileJournal } from "../../src/store/journal.ts";
+import { waitFor } from "./helpers.ts";
+
+const KEY = "FIX.4.4:CLIENT->LP";
+
+Deno.test("library reconnects after an engine restart and re-claims from its last processed MsgSeqNum", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-reconnect-" });
+  let lpSession: SessionHandle | undefined;
+  const report = (id: string) =>
+    lpSession!.send({
+      msgType: "8",
+      fields: [[37, id], [11, id], [17, id], [150, "0"], [39, "0"], [55, "EUR/USD"], [54, "1"], [151, 1], [
+        14,
+        0,
+      ], [
+        6,
+        0,
+      ]],
+    });
+  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
+    onLogon: (s) => lpSession = s,
+  });
+  const store = await FileJournal.open({ dir: `${dir}/journal`, fsync: "none" });
+  const server = new EngineServer({
+    socket: `${dir}/e.sock`,
+    journalDir: `${dir}/journal`,
+    logger: new Logger({ level: "error" }),
+  });
+  const gw = await startInitiator(
+    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", store },
+    server.app,
+  );
+  server.attach(gw);
+  await server.start();
+  const seen: string[] = [];
+  const statuses: string[] = [];
+  const lib = await connectEngine({
+    socket: `${dir}/e.sock`,
+    name: "oms",
+    maxBackoffMs: 50,
+    onStatus: (e) => statuses.push(e),
+  });
+  try {
+    await waitFor(() => gw.runner(KEY)?.loggedOn === true && lpSession?.loggedOn === true, "logon");
+    const session = await lib.claim(KEY, {
+      onMessage: (v, s) =>
+        seen.push(`${v.getInt(34)}:${v.getString(11)}:${s.replaying ? "replayed" : "live"}`),
+    }, { lastProcessedInSeq: 0 });
+    report("r1");
+    report("r2");
+    await waitFor(() => seen.length === 2, "two live reports");
+    assert.deepEqual(seen, ["2:r1:live", "3:r2:live"]);
+    assert.equal(session.lastProcessedInSeq, 3);
+
+    // The engine goes away (its socket too); reports keep coming and are journaled meanwhile.
+    server.stop();
+    await waitFor(() => !lib.connected, "the library sees the engine gone");
+    report("r3");
+    report("r4");
+    await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 6, "reports journaled");
+    await server.start();
+    await waitFor(() => seen.length === 4, "the missed reports replayed");
+    report("r5");
+    await waitFor(() => seen.length === 5, "live again");
+    assert.deepEqual(seen, ["2:r1:live", "3:r2:live", "4:r3:replayed", "5:r4:replayed", "6:r5:live"]);
+    assert.equal(server.holderOf(KEY), "oms#2");
+    assert.ok(statuses.includes("disconnected") && statuses.includes("reconnecting"), statuses.join(","));
+    assert.equal(statuses.filter((s) => s === "connected").length, 2);
+  } finally {
+    await lib.close();
+    server.stop();
+    await gw.stop();
+    await lp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
