@@ -7,6 +7,7 @@
 // Optional pinning: FIXG_BENCH_CPUS="0,1" runs the simulator on the first CPU and the engine on the second
 // (taskset), this process on the last listed.
 import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
+import { FileJournal } from "../src/store/journal.ts";
 
 const args: Record<string, string> = {};
 for (let i = 0; i < Deno.args.length; i += 2) {
@@ -98,8 +99,12 @@ try {
     () => /Logged on/.test(engine.text.err) && /endpoint listening/.test(engine.text.err),
     "the engine",
   );
+  // The in-process session journals like the engine does (same fsync policy), so the paths differ only by the hop.
+  const fsync = (Deno.env.get("FIXG_BENCH_FSYNC") ?? "batch") as "always" | "batch" | "none";
+  const inProcessStore = await FileJournal.open({ dir: `${dir}/inproc-journal`, fsync });
   const report = await runEngineBench({
     socket,
+    inProcessStore,
     target: { host: "127.0.0.1", port, targetCompId: "LP" },
     ...(args.orders ? { orders: Number(args.orders) } : {}),
     ...(args.pipelined ? { pipelined: Number(args.pipelined) } : {}),

@@ -13,6 +13,7 @@ import { connectEngine } from "../engine/library_client.ts";
 import { Logger } from "../engine/log.ts";
 import { startInitiator } from "../engine/quick.ts";
 import { FixgError } from "../errors.ts";
+import type { MessageStore } from "../store/types.ts";
 
 /** Percentiles of one latency sample, µs. */
 export interface LatencySummary {
@@ -54,6 +55,8 @@ export interface EngineBenchOptions {
   secret?: string;
   /** In-process comparison: an acceptor that takes any SenderCompID (simulate-lp --target-comp-id '*'). */
   target?: { host: string; port: number; targetCompId: string };
+  /** Store of the in-process session (default memory; bench/engine_ipc.ts gives it a journal like the engine's). */
+  inProcessStore?: MessageStore;
   /** Measured ping-pong orders per path (default 2000), after `warmup` (default 300). */
   orders?: number;
   warmup?: number;
@@ -241,6 +244,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       targetCompId: options.target.targetCompId,
       resetOnLogon: true,
       logger: new Logger({ level: "error" }),
+      ...(options.inProcessStore !== undefined ? { store: options.inProcessStore } : {}),
     }, {
       onLogon: (s) => handle = s,
       onMessage: (v) => acks.onMessage(v),
