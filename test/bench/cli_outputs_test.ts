@@ -41,19 +41,27 @@ Deno.test("bench: an output flag whose value starts with -- is refused (exit 2),
 });
 
 Deno.test("bench: every output path is checked before the load starts (exit 2, nothing run)", async () => {
-  const cases: Array<[string[], RegExp]> = [
-    [["--json", "/nonexistent/dir/r.json"], /^fixg: --json: cannot write "\/nonexistent\/dir\/r\.json": /],
-    [["--html", "/nonexistent/r.html"], /^fixg: --html: cannot write "\/nonexistent\/r\.html": /],
-    [["--histogram", "/"], /^fixg: --histogram: cannot write "\/": it is a directory/],
-    [["--json", "-", "--html", "-"], /^fixg: only one of --json, --html, --histogram can be - \(stdout\)/],
-  ];
-  for (const [args, message] of cases) {
-    const run = await fixg("bench", ...args, "--no-progress");
-    assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
-    assert.match(run.stderr.trim(), message);
-    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
-    assert.equal(run.stdout, "");
-    assert.ok(run.ms < 4000, `${args.join(" ")} took ${run.ms} ms: the load ran`);
+  const dir = await Deno.makeTempDir({ prefix: "fixg-bench-paths-" });
+  try {
+    const missing = `${dir}/missing/dir`; // a directory that does not exist
+    const cases: Array<[string[], string]> = [
+      [["--json", `${missing}/r.json`], `fixg: --json: cannot write "${missing}/r.json": `],
+      [["--html", `${missing}/r.html`], `fixg: --html: cannot write "${missing}/r.html": `],
+      [["--histogram", dir], `fixg: --histogram: cannot write "${dir}": it is a directory`],
+      [["--json", "-", "--html", "-"], "fixg: only one of --json, --html, --histogram can be - (stdout)"],
+    ];
+    for (const [args, message] of cases) {
+      const run = await fixg("bench", ...args, "--no-progress");
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.ok(run.stderr.startsWith(message), `${args.join(" ")}: ${run.stderr}`);
+      assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+      assert.equal(run.stdout, "");
+      assert.ok(run.ms < 4000, `${args.join(" ")} took ${run.ms} ms: the load ran`);
+    }
+    // The check leaves nothing behind.
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
