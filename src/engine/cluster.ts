@@ -95,6 +95,7 @@ export class Cluster {
     this.#sessions = sessions;
     this.#logger = logger;
     store.leaseValid = (key) => performance.now() < (this.#validUntil.get(key) ?? 0);
+    store.leases = () => new Map(this.#owned);
   }
 
   /** True while this gateway holds the session's lease. */

@@ -8,11 +8,12 @@ import type { Gateway } from "../engine/gateway.ts";
 import type { SessionRunner } from "../engine/session_runner.ts";
 import { EventLoopDelayMonitor, processCollector } from "../metrics/process.ts";
 import type { HistogramSample, Labels, MetricFamily, ValueSample } from "../metrics/prometheus.ts";
-import { type BucketHistogram, MetricsRegistry } from "../metrics/registry.ts";
+import { BucketHistogram, MetricsRegistry } from "../metrics/registry.ts";
 import type { EffectReport } from "../sys/types.ts";
 import { VERSION } from "../version.ts";
 import { PRIORITIES } from "./flow/outbound_queue.ts";
-import { InstrumentedStore } from "./store_stats.ts";
+import { PostgresMessageStore } from "../store/postgres.ts";
+import { FLUSH_BUCKETS_SECONDS, InstrumentedStore } from "./store_stats.ts";
 
 const PHASES = ["disconnected", "awaiting-logon", "logon-sent", "active", "logout-sent"] as const;
 
@@ -337,12 +338,72 @@ export function gatewayFamilies(
       samples: [histo(st.flushSeconds, {})],
     });
   }
+  if (store instanceof InstrumentedStore && store.inner instanceof PostgresMessageStore) {
+    fams.push(...postgresFamilies(store.inner));
+  }
   fams.push(value(
     "fixg_tuning_ok",
     "1 when a tuning knob took effect as requested, 0 when not (see the logs or --print-effective-config).",
     "gauge",
     tuning().map((r) => ({ labels: { knob: r.knob }, value: r.ok ? 1 : 0 })),
   ));
+  return fams;
+}
+
+/** Commit latency per group of each PostgreSQL store, filled from its onCommit hook. */
+const commitHistograms = new WeakMap<PostgresMessageStore, BucketHistogram>();
+
+/** The PostgreSQL store's group commits and, in a cluster, the leases held (docs/ha.md). */
+function postgresFamilies(pg: PostgresMessageStore): MetricFamily[] {
+  let h = commitHistograms.get(pg);
+  if (h === undefined) {
+    const hist = new BucketHistogram(FLUSH_BUCKETS_SECONDS);
+    h = hist;
+    commitHistograms.set(pg, hist);
+    const prev = pg.onCommit;
+    pg.onCommit = (ms, n) => {
+      hist.observe(ms / 1000);
+      prev?.(ms, n);
+    };
+  }
+  const st = pg.stats;
+  const fams: MetricFamily[] = [
+    value("fixg_store_commits_total", "Group commits of the PostgreSQL store.", "counter", [
+      { labels: {}, value: st.commits },
+    ]),
+    value("fixg_store_committed_messages_total", "Messages committed by the PostgreSQL store.", "counter", [
+      { labels: {}, value: st.messages },
+    ]),
+    value(
+      "fixg_store_fenced_total",
+      "Sessions whose commit found another owner's epoch (fenced: they stop sending).",
+      "counter",
+      [{ labels: {}, value: st.fenced }],
+    ),
+    value("fixg_store_commit_retries_total", "Commits retried after a lost connection.", "counter", [
+      { labels: {}, value: st.retries },
+    ]),
+    {
+      name: "fixg_store_commit_seconds",
+      help: "Duration of each group commit of the PostgreSQL store (synchronous replication included).",
+      type: "histogram",
+      samples: [histo(h, {})],
+    },
+  ];
+  const leases = pg.leases?.();
+  if (leases !== undefined) {
+    fams.push(
+      value("fixg_cluster_leases_held", "Sessions whose lease this gateway holds.", "gauge", [
+        { labels: {}, value: leases.size },
+      ]),
+      value(
+        "fixg_cluster_epoch",
+        "The owner epoch this gateway holds each session with (sessions it holds only).",
+        "gauge",
+        [...leases].map(([session, epoch]) => ({ labels: { session }, value: epoch })),
+      ),
+    );
+  }
   return fams;
 }
 

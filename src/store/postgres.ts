@@ -183,6 +183,8 @@ export class PostgresMessageStore implements MessageStore {
    * committed just before a stall longer than the lease are never written after it.
    */
   leaseValid: ((sessionKey: string) => boolean) | undefined;
+  /** Cluster: the sessions whose lease this gateway holds, with their epoch (for /metrics). */
+  leases: (() => Map<string, number>) | undefined;
   /** Called with each commit's duration (ms) and message count (benchmarks, metrics). */
   onCommit: ((ms: number, messages: number) => void) | undefined;
 

@@ -1,6 +1,10 @@
 /** Leases, takeover and placement of src/engine/cluster.ts against PostgreSQL, rounds driven by hand. */
 import assert from "node:assert/strict";
+import { buildGateway } from "../../src/engine/build.ts";
 import { Cluster, preferredOwner } from "../../src/engine/cluster.ts";
+import { loadConfig } from "../../src/engine/config.ts";
+import { gatewayFamilies } from "../../src/ops/metrics.ts";
+import { freePort } from "../interop/peers.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 
@@ -138,4 +142,37 @@ Deno.test({
     assert.ok((await stalled) instanceof Error, "A's stalled transaction was ended");
     assert.equal(b.epochOf("S"), 2);
   }, { idleInTransactionMs: 600_000 }); // only the cluster's termination can free the row here
+});
+
+Deno.test({
+  name: "cluster: /metrics has the leases held, their epochs and the PostgreSQL store's group commits",
+  ignore,
+}, async () => {
+  const schema = freshSchema();
+  const dir = await Deno.makeTempDir({ prefix: "fixg-metrics-" });
+  const port = freePort(); // nothing listens: the session is owned, not connected
+  Deno.writeTextFileSync(
+    `${dir}/gw.yaml`,
+    [
+      `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
+      `cluster: { nodeId: M, leaseMs: ${LEASE} }`,
+      `log: { level: error }`,
+      `sessions:`,
+      `  - { role: initiator, senderCompId: X, targetCompId: Y, beginString: FIX.4.4, host: 127.0.0.1, port: ${port}, owner: M }`,
+    ].join("\n") + "\n",
+  );
+  const gw = await buildGateway(await loadConfig(`${dir}/gw.yaml`));
+  try {
+    await gw.start();
+    const fams = gatewayFamilies(gw);
+    const get = (name: string) => fams.find((f) => f.name === name);
+    assert.deepEqual(get("fixg_cluster_leases_held")?.samples, [{ labels: {}, value: 1 }]);
+    assert.deepEqual(get("fixg_cluster_epoch")?.samples, [{ labels: { session: "FIX.4.4:X->Y" }, value: 1 }]);
+    assert.deepEqual(get("fixg_store_fenced_total")?.samples, [{ labels: {}, value: 0 }]);
+    assert.equal(get("fixg_store_commit_seconds")?.type, "histogram");
+  } finally {
+    await gw.stop();
+    await dropSchema(schema);
+    await Deno.remove(dir, { recursive: true });
+  }
 });
