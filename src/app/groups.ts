@@ -1,5 +1,5 @@
 /** Splitting repeating groups whose entries may carry any tag (MD entries, instruments). */
-import { GroupEntry, type MessageView } from "../codec/view.ts";
+import type { GroupEntry, MessageView } from "../codec/view.ts";
 
 /** Tags that end any body group: the trailer and the two fields that follow MD groups. */
 export const GROUP_STOP_TAGS: ReadonlySet<number> = new Set([10, 89, 93, 813, 814]);
@@ -7,7 +7,8 @@ export const GROUP_STOP_TAGS: ReadonlySet<number> = new Set([10, 89, 93, 813, 81
 /**
  * Entries of the group counted by `countTag`: each starts at `delimiterTag` and runs to the next
  * delimiter; the group ends at the first tag in `stopTags`. Unlike `view.group` no member list is
- * needed, so entries with fields fixg has no table for are kept whole.
+ * needed, so entries with fields fixg has no table for are kept whole. The codec's group reader
+ * (`MessageView.groupUntil`) does the work.
  */
 export function splitGroup(
   view: MessageView,
@@ -15,20 +16,5 @@ export function splitGroup(
   delimiterTag: number,
   stopTags: ReadonlySet<number> = GROUP_STOP_TAGS,
 ): GroupEntry[] {
-  const ci = view.indexOf(countTag);
-  if (ci < 0) return [];
-  const out: GroupEntry[] = [];
-  let i = ci + 1;
-  if (i >= view.count || view.tagAt(i) !== delimiterTag) return out;
-  let start = i;
-  for (i++; i < view.count; i++) {
-    const t = view.tagAt(i);
-    if (stopTags.has(t)) break;
-    if (t === delimiterTag) {
-      out.push(new GroupEntry(view, start, i));
-      start = i;
-    }
-  }
-  out.push(new GroupEntry(view, start, i));
-  return out;
+  return view.groupUntil(countTag, delimiterTag, stopTags);
 }

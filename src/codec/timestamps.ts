@@ -206,65 +206,101 @@ function dig(buf: Uint8Array, p: number, n: number): number {
   return v;
 }
 
-/** Parses a UTCTimestamp in `buf[start, end)`; undefined when malformed or out of range. */
-export function parseTimestamp(buf: Uint8Array, start: number, end: number): UtcTimestamp | undefined {
+const DAYS_IN_MONTH_BYTES = Uint8Array.from([31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]);
+
+/**
+ * YYYYMMDD-HH:MM:SS with no fraction or 3, 6 or 9 fraction digits, a real date and time (seconds
+ * may be 60): the one set of UTCTimestamp rules (the validator's format check, and parseTimestampMs).
+ * Two per message on the validator's hot path: all digits are tested in one go.
+ */
+export function isUtcTimestamp(buf: Uint8Array, start: number, end: number): boolean {
   const len = end - start;
-  if (len !== 17 && len !== 21 && len !== 24 && len !== 27) return undefined;
-  const days = parseDateDigits(buf, start);
-  if (days === undefined || buf[start + 8] !== 0x2d) return undefined;
-  const t = parseTimeDigits(buf, start + 9, end);
-  if (t === undefined) return undefined;
-  return { epochMs: days * MS_PER_DAY + t.msOfDay, subMsNanos: t.subMsNanos, digits: t.digits };
+  if (len !== 17 && len !== 21 && len !== 24 && len !== 27) return false;
+  if (buf[start + 8] !== 0x2d || buf[start + 11] !== 0x3a || buf[start + 14] !== 0x3a) return false;
+  const b = start;
+  const c1 = buf[b]! - 48, c2 = buf[b + 1]! - 48, y1 = buf[b + 2]! - 48, y2 = buf[b + 3]! - 48;
+  const m1 = buf[b + 4]! - 48, m2 = buf[b + 5]! - 48, d1 = buf[b + 6]! - 48, d2 = buf[b + 7]! - 48;
+  const h1 = buf[b + 9]! - 48, h2 = buf[b + 10]! - 48, n1 = buf[b + 12]! - 48;
+  const n2 = buf[b + 13]! - 48, s1 = buf[b + 15]! - 48, s2 = buf[b + 16]! - 48;
+  // x is a digit exactly when x and 9 - x are both non-negative: one sign test for all of them.
+  const signs = c1 | (9 - c1) | c2 | (9 - c2) | y1 | (9 - y1) | y2 | (9 - y2) | m1 | (9 - m1) | m2 |
+    (9 - m2) | d1 | (9 - d1) | d2 | (9 - d2) | h1 | (9 - h1) | h2 | (9 - h2) | n1 | (9 - n1) | n2 |
+    (9 - n2) | s1 | (9 - s1) | s2 | (9 - s2);
+  if (signs < 0) return false;
+  const m = m1 * 10 + m2, d = d1 * 10 + d2;
+  if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH_BYTES[m - 1]!) return false;
+  if (h1 * 10 + h2 > 23 || n1 * 10 + n2 > 59 || s1 * 10 + s2 > 60) return false;
+  if (m === 2 && d === 29) {
+    const y = c1 * 1000 + c2 * 100 + y1 * 10 + y2;
+    if (y % 4 !== 0 || (y % 100 === 0 && y % 400 !== 0)) return false;
+  }
+  if (len === 17) return true;
+  if (buf[start + 17] !== 0x2e) return false;
+  for (let i = start + 18; i < end; i++) if ((buf[i]! - 48) >>> 0 > 9) return false;
+  return true;
 }
 
-/** Parses YYYYMMDD at `p` into a day count, or undefined. */
-function parseDateDigits(buf: Uint8Array, p: number): number | undefined {
+/**
+ * The one UTCTimestamp parser: `YYYYMMDD-HH:MM:SS[.sss|.ssssss|.sssssssss]` in `buf[start, end)` to
+ * epoch milliseconds (digits below the millisecond checked, then dropped); NaN when malformed or out
+ * of range (a zone suffix is not UTC and fails). Allocates nothing: the session's SendingTime check
+ * calls it on every message.
+ */
+export function parseTimestampMs(buf: Uint8Array, start: number, end: number): number {
+  if (!isUtcTimestamp(buf, start, end)) return NaN;
+  const days = daysFromCivil(dig(buf, start, 4), dig(buf, start + 4, 2), dig(buf, start + 6, 2));
+  const msOfDay = ((dig(buf, start + 9, 2) * 60 + dig(buf, start + 12, 2)) * 60 + dig(buf, start + 15, 2)) *
+      1000 + (end - start > 17 ? dig(buf, start + 18, 3) : 0);
+  return days * MS_PER_DAY + msOfDay;
+}
+
+/** Parses a UTCTimestamp in `buf[start, end)` with its sub-millisecond part; undefined when malformed. */
+export function parseTimestamp(buf: Uint8Array, start: number, end: number): UtcTimestamp | undefined {
+  const epochMs = parseTimestampMs(buf, start, end);
+  if (Number.isNaN(epochMs)) return undefined;
+  const digits = end - start > 17 ? end - start - 18 : 0;
+  const subMsNanos = digits > 3 ? dig(buf, start + 21, digits - 3) * (digits === 6 ? 1000 : 1) : 0;
+  return { epochMs, subMsNanos, digits };
+}
+
+/** YYYYMMDD at `p` as days since 1970-01-01 (negative before), or -Infinity when not a date. */
+function dateDays(buf: Uint8Array, p: number): number {
   const y = dig(buf, p, 4), m = dig(buf, p + 4, 2), d = dig(buf, p + 6, 2);
-  if (y < 0 || m < 1 || m > 12 || d < 1 || d > 31) return undefined;
-  const days = daysFromCivil(y, m, d);
-  // Reject dates like 20240231 that roll over into the next month.
-  const [, m2] = civilFromDays(days);
-  return m2 === m ? days : undefined;
+  if (y < 0 || m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH_BYTES[m - 1]!) return -Infinity;
+  if (m === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return -Infinity;
+  return daysFromCivil(y, m, d);
 }
 
-/** Parses HH:MM:SS[.fff...] at `p` up to `end`. Seconds may be 60 (leap second). */
-function parseTimeDigits(
-  buf: Uint8Array,
-  p: number,
-  end: number,
-): { msOfDay: number; subMsNanos: number; digits: number } | undefined {
+/** HH:MM:SS[.fff|.ffffff|.fffffffff] at `p` up to `end` as milliseconds of the day, or -1. Seconds may be 60 (leap second). */
+function timeOfDayMs(buf: Uint8Array, p: number, end: number): number {
   const h = dig(buf, p, 2), mi = dig(buf, p + 3, 2), s = dig(buf, p + 6, 2);
-  if (buf[p + 2] !== 0x3a || buf[p + 5] !== 0x3a) return undefined;
-  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return undefined;
-  let ms = 0, sub = 0, digits = 0;
+  if (buf[p + 2] !== 0x3a || buf[p + 5] !== 0x3a) return -1;
+  if (h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 || s > 60) return -1;
+  let ms = 0;
   const fracLen = end - (p + 8);
   if (fracLen > 0) {
-    if (buf[p + 8] !== 0x2e) return undefined;
-    digits = fracLen - 1;
-    if (digits !== 3 && digits !== 6 && digits !== 9) return undefined;
+    if (buf[p + 8] !== 0x2e) return -1;
+    const digits = fracLen - 1;
+    if (digits !== 3 && digits !== 6 && digits !== 9) return -1;
     ms = dig(buf, p + 9, 3);
-    if (ms < 0) return undefined;
-    if (digits > 3) {
-      const rest = dig(buf, p + 12, digits - 3);
-      if (rest < 0) return undefined;
-      sub = digits === 6 ? rest * 1000 : rest;
-    }
+    if (ms < 0 || (digits > 3 && dig(buf, p + 12, digits - 3) < 0)) return -1;
   }
-  return { msOfDay: ((h * 60 + mi) * 60 + s) * 1000 + ms, subMsNanos: sub, digits };
+  return ((h * 60 + mi) * 60 + s) * 1000 + ms;
 }
 
 /** Parses a UTCDateOnly (YYYYMMDD) into milliseconds since the epoch at midnight UTC. */
 export function parseDateOnly(buf: Uint8Array, start: number, end: number): number | undefined {
   if (end - start !== 8) return undefined;
-  const days = parseDateDigits(buf, start);
-  return days === undefined ? undefined : days * MS_PER_DAY;
+  const days = dateDays(buf, start);
+  return days === -Infinity ? undefined : days * MS_PER_DAY;
 }
 
 /** Parses a UTCTimeOnly (HH:MM:SS[.sss...]) into milliseconds since midnight. */
 export function parseTimeOnly(buf: Uint8Array, start: number, end: number): number | undefined {
   const len = end - start;
   if (len !== 8 && len !== 12 && len !== 15 && len !== 18) return undefined;
-  return parseTimeDigits(buf, start, end)?.msOfDay;
+  const t = timeOfDayMs(buf, start, end);
+  return t < 0 ? undefined : t;
 }
 
 /** Parses a timestamp string (tests, scenario files); undefined when malformed. */

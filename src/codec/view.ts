@@ -286,7 +286,14 @@ export class MessageView implements FieldReader {
     return i < 0 ? undefined : this.buf.subarray(this.valueStartAt(i), this.valueEndAt(i));
   }
   group(countTag: number, delimiterTag: number, memberTags: ReadonlySet<number>): GroupEntry[] {
-    return readGroup(this, 0, this.count, countTag, delimiterTag, memberTags);
+    return readGroup(this, 0, this.count, countTag, delimiterTag, memberTags, false);
+  }
+  /**
+   * Entries of the group counted by `countTag` whose entries may carry any tag: each starts at
+   * `delimiterTag`, and the group ends at the first tag in `stopTags` (no member list needed).
+   */
+  groupUntil(countTag: number, delimiterTag: number, stopTags: ReadonlySet<number>): GroupEntry[] {
+    return readGroup(this, 0, this.count, countTag, delimiterTag, stopTags, true);
   }
 }
 
@@ -334,7 +341,11 @@ export class GroupEntry implements FieldReader {
     return i < 0 ? undefined : this.view.buf.subarray(this.view.valueStartAt(i), this.view.valueEndAt(i));
   }
   group(countTag: number, delimiterTag: number, memberTags: ReadonlySet<number>): GroupEntry[] {
-    return readGroup(this.view, this.from, this.to, countTag, delimiterTag, memberTags);
+    return readGroup(this.view, this.from, this.to, countTag, delimiterTag, memberTags, false);
+  }
+  /** As MessageView.groupUntil, within this entry. */
+  groupUntil(countTag: number, delimiterTag: number, stopTags: ReadonlySet<number>): GroupEntry[] {
+    return readGroup(this.view, this.from, this.to, countTag, delimiterTag, stopTags, true);
   }
 }
 
@@ -444,9 +455,11 @@ function readDecimalScaled(v: MessageView, i: number, scale: number): number | u
 }
 
 /**
- * Splits a repeating group into entries. Entries start at `delimiterTag`; an entry runs while
- * the tags belong to `memberTags` (which must include nested groups' tags); the group ends at the
- * first tag outside it. The count in `countTag` is not trusted here: the validator checks it.
+ * The one group reader: splits a repeating group into entries. Entries start at `delimiterTag`.
+ * With `tagsAreStops` false, an entry runs while the tags belong to `tags` (the members, which must
+ * include nested groups' tags) and the group ends at the first tag outside it; with it true, entries
+ * may carry any tag and the group ends at the first tag in `tags` (stop tags). The count in
+ * `countTag` is not trusted here: the validator checks it.
  */
 function readGroup(
   v: MessageView,
@@ -454,7 +467,8 @@ function readGroup(
   to: number,
   countTag: number,
   delimiterTag: number,
-  memberTags: ReadonlySet<number>,
+  tags: ReadonlySet<number>,
+  tagsAreStops: boolean,
 ): GroupEntry[] {
   const ci = findTag(v.fields, countTag, from, to);
   if (ci < 0) return [];
@@ -468,7 +482,7 @@ function readGroup(
     if (t === delimiterTag) {
       out.push(new GroupEntry(v, entryStart, i));
       entryStart = i;
-    } else if (!memberTags.has(t)) {
+    } else if (tags.has(t) === tagsAreStops) {
       break;
     }
   }

@@ -2,6 +2,7 @@
  * Value formats of FIX field types, checked over bytes without allocating (the validator's hot path).
  * Each checker takes `buf[start, end)` with `end > start` (empty values are the caller's business).
  */
+import { isUtcTimestamp } from "../codec/timestamps.ts";
 
 /** Format classes the validator distinguishes; several FIX types share one (PRICE, QTY, AMT are FLOAT). */
 export const FormatClass = {
@@ -189,38 +190,11 @@ function isTimeWithFraction(buf: Uint8Array, p: number, end: number): boolean {
   return len === 8 || (buf[p + 8] === 0x2e && isDigits(buf, p + 9, end));
 }
 
-const DAYS_IN_MONTH_BYTES = Uint8Array.from(DAYS_IN_MONTH);
-
 /**
- * YYYYMMDD-HH:MM:SS with no fraction or 3, 6 or 9 fraction digits, a real date and time (seconds
- * may be 60). Two per message on the validator's hot path: all digits are tested in one go.
+ * YYYYMMDD-HH:MM:SS with no fraction or 3, 6 or 9 fraction digits, a real date and time: the codec's
+ * one UTCTimestamp check (`parseTimestampMs` parses with the same rules).
  */
-export function isUtcTimestamp(buf: Uint8Array, start: number, end: number): boolean {
-  const len = end - start;
-  if (len !== 17 && len !== 21 && len !== 24 && len !== 27) return false;
-  if (buf[start + 8] !== 0x2d || buf[start + 11] !== 0x3a || buf[start + 14] !== 0x3a) return false;
-  const b = start;
-  const c1 = buf[b]! - 48, c2 = buf[b + 1]! - 48, y1 = buf[b + 2]! - 48, y2 = buf[b + 3]! - 48;
-  const m1 = buf[b + 4]! - 48, m2 = buf[b + 5]! - 48, d1 = buf[b + 6]! - 48, d2 = buf[b + 7]! - 48;
-  const h1 = buf[b + 9]! - 48, h2 = buf[b + 10]! - 48, n1 = buf[b + 12]! - 48;
-  const n2 = buf[b + 13]! - 48, s1 = buf[b + 15]! - 48, s2 = buf[b + 16]! - 48;
-  // x is a digit exactly when x and 9 - x are both non-negative: one sign test for all of them.
-  const signs = c1 | (9 - c1) | c2 | (9 - c2) | y1 | (9 - y1) | y2 | (9 - y2) | m1 | (9 - m1) | m2 |
-    (9 - m2) | d1 | (9 - d1) | d2 | (9 - d2) | h1 | (9 - h1) | h2 | (9 - h2) | n1 | (9 - n1) | n2 |
-    (9 - n2) | s1 | (9 - s1) | s2 | (9 - s2);
-  if (signs < 0) return false;
-  const m = m1 * 10 + m2, d = d1 * 10 + d2;
-  if (m < 1 || m > 12 || d < 1 || d > DAYS_IN_MONTH_BYTES[m - 1]!) return false;
-  if (h1 * 10 + h2 > 23 || n1 * 10 + n2 > 59 || s1 * 10 + s2 > 60) return false;
-  if (m === 2 && d === 29) {
-    const y = c1 * 1000 + c2 * 100 + y1 * 10 + y2;
-    if (y % 4 !== 0 || (y % 100 === 0 && y % 400 !== 0)) return false;
-  }
-  if (len === 17) return true;
-  if (buf[start + 17] !== 0x2e) return false;
-  for (let i = start + 18; i < end; i++) if ((buf[i]! - 48) >>> 0 > 9) return false;
-  return true;
-}
+export { isUtcTimestamp };
 
 function isTimeOnly(buf: Uint8Array, start: number, end: number): boolean {
   return isTimeWithFraction(buf, start, end);
