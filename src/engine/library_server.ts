@@ -9,7 +9,7 @@
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
 import { latin1String } from "../codec/ascii.ts";
-import type { FixMessage, MessageView } from "../codec/mod.ts";
+import { type FixMessage, MessageView } from "../codec/mod.ts";
 import { JournalReader, msgTypeOf } from "../store/reader.ts";
 import type { MessageStore } from "../store/types.ts";
 import { ConfigError, EnvironmentError } from "../errors.ts";
@@ -76,6 +76,13 @@ interface Slot {
   recent: Map<string, Answer | Promise<Answer>>;
   /** Without a journal: recent inbound application messages. */
   ring: Array<{ seq: number; raw: Uint8Array }> | undefined;
+  /**
+   * Set at the first claim (with a journal): resolves once `recent` holds the ClOrdIDs the journal shows
+   * sent in the current epoch (so a request id = ClOrdID retried after an engine restart is not sent
+   * twice). SENDs wait for it.
+   */
+  seeding: Promise<void> | undefined;
+  seeded: boolean;
 }
 
 /** One attached library. */
@@ -387,6 +394,8 @@ export class EngineServer {
         pending: undefined,
         recent: new Map(),
         ring: this.#o.journalDir === undefined ? [] : undefined,
+        seeding: undefined,
+        seeded: false,
       };
       this.#slots.set(key, s);
     }
@@ -439,16 +448,32 @@ export class EngineServer {
       nextSenderSeq: runner.status().nextSenderSeq,
       nextTargetSeq: runner.status().nextTargetSeq,
     });
+    const dir = this.#o.journalDir;
+    let scan: Promise<JournalScan> | undefined;
+    if (dir !== undefined && (replay || !slot.seeded)) {
+      scan = this.flushJournal().then(() => scanJournal(dir, key, replay ? last : 0xffffffff));
+      if (!slot.seeded) {
+        slot.seeded = true;
+        slot.seeding = scan.then((r) => {
+          for (const [clOrdId, seq] of r.sent) {
+            if (!slot.recent.has(clOrdId)) {
+              slot.recent.set(clOrdId, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
+            }
+          }
+          while (slot.recent.size > (this.#o.recentRequests ?? 10_000)) {
+            slot.recent.delete(slot.recent.keys().next().value!);
+          }
+        }, () => {}).finally(() => slot.seeding = undefined);
+      }
+    }
     if (!replay) {
       c.send({ type: "live", key, replayed: 0 });
       return;
     }
     let old: Array<{ seq: number; raw: Uint8Array }>;
     try {
-      if (this.#o.journalDir !== undefined) {
-        await this.flushJournal();
-        old = readInbound(this.#o.journalDir, key, last);
-      } else old = (slot.ring ?? []).filter((m) => m.seq > last);
+      if (scan !== undefined) old = (await scan).inbound;
+      else old = (slot.ring ?? []).filter((m) => m.seq > last);
     } catch (e) {
       if (slot.holder === c) {
         slot.holder = undefined;
@@ -556,6 +581,11 @@ export class EngineServer {
           ? `${key} is claimed by library ${slot.holder.label}`
           : "SEND needs the session claimed by this library",
       });
+    }
+    if (slot.seeding !== undefined) {
+      // The first claim is still reading what the journal shows sent: answer after it, in order.
+      void slot.seeding.then(() => this.#send(c, key, requestId, body));
+      return;
     }
     const known = slot.recent.get(requestId);
     if (known !== undefined) {
@@ -701,26 +731,43 @@ export function messageFromBody(body: Uint8Array): FixMessage {
   return { msgType, fields };
 }
 
-/** Inbound application messages of `key` in its newest epoch with MsgSeqNum above `after`, ascending. */
-export function readInbound(
-  dir: string,
-  key: string,
-  after: number,
-): Array<{ seq: number; raw: Uint8Array }> {
+/** What a claim reads from the journal for one session's newest epoch. */
+export interface JournalScan {
+  /** Inbound application messages with MsgSeqNum above `after`, ascending. */
+  inbound: Array<{ seq: number; raw: Uint8Array }>;
+  /** ClOrdID (11) -> MsgSeqNum of the outbound application messages, in journal order. */
+  sent: Map<string, number>;
+}
+
+/** Reads one session's newest epoch from the journal: inbound application messages after `after`, ClOrdIDs sent. */
+export function scanJournal(dir: string, key: string, after: number): JournalScan {
   const reader = JournalReader.open(dir);
   let epoch = -1;
   let bySeq = new Map<number, Uint8Array>();
+  let sent = new Map<string, number>();
+  const view = new MessageView();
   reader.forEach((r) => {
     if (r.sessionKey !== key) return;
     if (r.epoch > epoch) {
       epoch = r.epoch;
       bySeq = new Map();
+      sent = new Map();
     }
-    if (r.epoch < epoch || r.type !== "message" || r.direction !== "in" || r.seq <= after) return;
-    if (bySeq.has(r.seq) || ADMIN.has(msgTypeOf(r.payload))) return;
+    if (r.epoch < epoch || r.type !== "message") return;
+    const t = msgTypeOf(r.payload);
+    if (ADMIN.has(t)) return;
+    if (r.direction === "out") {
+      const id = view.parseInto(r.payload, 0, r.payload.length).getString(11);
+      if (id !== undefined && !sent.has(id)) sent.set(id, r.seq);
+      return;
+    }
+    if (r.seq <= after || bySeq.has(r.seq)) return;
     bySeq.set(r.seq, r.payload.slice());
   });
-  return [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([seq, raw]) => ({ seq, raw }));
+  return {
+    inbound: [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([seq, raw]) => ({ seq, raw })),
+    sent,
+  };
 }
 
 /** Compares secrets without stopping at the first difference. */

@@ -1,0 +1,110 @@
+/**
+ * An engine restart between two lives of a library (issue 17): the `fixg run` process is stopped and
+ * started again on the same journal; the library resubmits the orders it had sent (request id =
+ * ClOrdID) plus new ones. The engine, reading what its journal shows sent, answers the old ones with
+ * their first MsgSeqNums and sends only the new ones: the counterparty gets each ClOrdID once.
+ */
+import assert from "node:assert/strict";
+import { JournalReader, msgTypeOf } from "../../src/store/reader.ts";
+import { MessageView } from "../../src/codec/mod.ts";
+import { spawnFixg, waitFor } from "./helpers.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const KEY = "FIX.4.4:CLIENT->LP";
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function library(socket: string, log: string, n: number) {
+  const o = await new Deno.Command(`${ROOT}deno`, {
+    args: ["run", "-A", `${ROOT}test/engine/fixtures/ipc_library.ts`, socket, KEY, log, String(n), "0"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(o.stdout);
+  assert.equal(o.code, 0, out + new TextDecoder().decode(o.stderr));
+  return JSON.parse(/answers (.*)/.exec(out)![1]!) as string[];
+}
+
+Deno.test("engine restarted between two library runs: retried ClOrdIDs answered from the journal, not sent twice", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-eng-restart-" });
+  const socket = `${dir}/engine.sock`;
+  const port = freePort();
+  const lp = spawnFixg([
+    "simulate-lp",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "LP",
+    "--target-comp-id",
+    "CLIENT",
+    "--store",
+    `${dir}/lp-journal`,
+  ]);
+  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
+  const gwArgs = [
+    "run",
+    "--initiator",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "CLIENT",
+    "--target-comp-id",
+    "LP",
+    "--store",
+    `${dir}/gw-journal`,
+    "--engine-socket",
+    socket,
+  ];
+  let gw = spawnFixg(gwArgs);
+  const log = `${dir}/processed.log`;
+  try {
+    await waitFor(
+      () => /Logged on/.test(gw.text.err) && /endpoint listening/.test(gw.text.err),
+      "logon",
+      15_000,
+    );
+    const first = await library(socket, log, 5);
+    assert.deepEqual(first, ["accepted:2", "accepted:3", "accepted:4", "accepted:5", "accepted:6"]);
+
+    gw.child.kill("SIGTERM");
+    assert.equal((await gw.child.status).code, 0);
+    await gw.done;
+    gw = spawnFixg(gwArgs);
+    await waitFor(
+      () => /Logged on/.test(gw.text.err) && /endpoint listening/.test(gw.text.err),
+      "logon again",
+      15_000,
+    );
+
+    // ord-1..5 again (their first answers, from the journal) and ord-6..8 new (after the Logout, 7, and the new Logon, 8).
+    const second = await library(socket, log, 8);
+    assert.deepEqual(second.slice(0, 5), first);
+    assert.deepEqual(second.slice(5), ["accepted:9", "accepted:10", "accepted:11"]);
+    const lines = Deno.readTextFileSync(log).trim().split("\n");
+    assert.equal(lines.length, 16);
+  } finally {
+    gw.child.kill("SIGTERM");
+    await gw.child.status;
+    await gw.done;
+    lp.child.kill("SIGTERM");
+    await lp.child.status;
+    await lp.done;
+  }
+  const orders: string[] = [];
+  JournalReader.open(`${dir}/lp-journal`).forEach((r) => {
+    if (r.type === "message" && r.direction === "in" && msgTypeOf(r.payload) === "D") {
+      orders.push(MessageView.parse(r.payload).getString(11)!);
+    }
+  });
+  assert.deepEqual(orders, ["ord-1", "ord-2", "ord-3", "ord-4", "ord-5", "ord-6", "ord-7", "ord-8"]);
+  await Deno.remove(dir, { recursive: true });
+});
