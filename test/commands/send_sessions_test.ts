@@ -1,5 +1,6 @@
 /** `fixg sessions --engine` and `fixg send --engine` against a running gateway (issue 17). */
 import assert from "node:assert/strict";
+import { connectEngine } from "../../src/engine/library_client.ts";
 import { spawnFixg, waitFor } from "../engine/helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -100,6 +101,15 @@ Deno.test("fixg sessions and fixg send through a running gateway: answers by ClO
       assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
       assert.match(r.err, re);
     }
+    // A session another library holds: refused, the holder named; `fixg sessions` shows it.
+    const holder = await connectEngine({ socket, name: "oms", reconnect: false });
+    await holder.claim(KEY, {});
+    const held = await fixg(["send", "--engine", socket, "--session", KEY, order]);
+    assert.equal(held.code, 1);
+    assert.match(held.err, /claim of FIX\.4\.4:CLIENT->LP refused: FIX\.4\.4:CLIENT->LP is claimed by library oms#\d+/);
+    assert.match((await fixg(["sessions", "--engine", socket])).out, /logged-on\s+4\s+5\s+oms#\d+$/m);
+    await holder.close();
+
     const gone = await fixg(["sessions", "--engine", `${dir}/nothing.sock`]);
     assert.equal(gone.code, 1);
     assert.match(gone.err, /cannot connect to the engine at .*nothing\.sock/);
