@@ -393,3 +393,16 @@ Deno.test("issue 14.9: a MsgSeqNum beyond the store's range -> Reject 373=5 (371
     "disconnect Logon refused: MsgSeqNum missing or invalid",
   ]);
 });
+
+Deno.test("issue 13.2: the Hops group stays together at 627 among the ascending header fields", () => {
+  const t = new Transcript();
+  t.logonAcceptor();
+  t.send({
+    msgType: "D",
+    fields: [[627, 2], [628, "H1"], [630, 7], [628, "H2"], [630, 8], [115, "X"], [11, "A"], [1128, "9"]],
+  });
+  assert.match(
+    readable(t.store.outbound.get(2)!),
+    /\|56=TW\|115=X\|627=2\|628=H1\|630=7\|628=H2\|630=8\|1128=9\|11=A\|10=/,
+  );
+});
