@@ -83,6 +83,8 @@ export class LibrarySession implements SessionHandle {
   replaying = false;
   /** The highest inbound MsgSeqNum handed to onMessage (the position a re-claim replays after). */
   lastProcessedInSeq: number;
+  /** @internal Claimed without `lastProcessedInSeq`: live messages only. */
+  liveOnly = false;
   /** Sequence numbers as of the claim. */
   nextSenderSeq = 0;
   nextTargetSeq = 0;
@@ -238,12 +240,14 @@ class Library implements EngineLibrary {
     app: Application,
     options: { lastProcessedInSeq?: number } = {},
   ): Promise<LibrarySession> {
+    if (this.#closed) return Promise.reject(new EngineError(0, "library closed"));
     if (this.#sessions.has(key) || this.#claims.has(key)) {
       return Promise.reject(
         new EngineError(ErrorCode.CLAIMED_BY_OTHER, `${key} is already claimed by this library`),
       );
     }
     const s = new LibrarySession(this, key, app, options.lastProcessedInSeq ?? 0);
+    s.liveOnly = options.lastProcessedInSeq === undefined;
     const p = new Promise<LibrarySession>((resolve, reject) => this.#claims.set(key, { resolve, reject }));
     this.#sessions.set(key, s);
     this.#sendClaim(s, options.lastProcessedInSeq !== undefined);
@@ -403,6 +407,8 @@ class Library implements EngineLibrary {
         s.nextTargetSeq = e.nextTargetSeq;
         s.replaying = true;
         const first = this.#claims.has(e.key);
+        // A claim of live messages only: a re-claim after a reconnect replays from here, not from 0.
+        if (first && s.liveOnly) s.lastProcessedInSeq = Math.max(s.lastProcessedInSeq, e.nextTargetSeq - 1);
         if (first) this.#guard(() => s.app.onCreate?.(s));
         if (e.loggedOn && !s.loggedOn) {
           s.loggedOn = true;

@@ -85,3 +85,60 @@ Deno.test("library reconnects after an engine restart and re-claims from its las
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a live-only claim re-claims after a reconnect from where it started, not from MsgSeqNum 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-reconnect-" });
+  let lpSession: SessionHandle | undefined;
+  const report = (id: string) =>
+    lpSession!.send({
+      msgType: "8",
+      fields: [[37, id], [11, id], [17, id], [150, "0"], [39, "0"], [55, "EUR/USD"], [54, "1"], [151, 1], [
+        14,
+        0,
+      ], [
+        6,
+        0,
+      ]],
+    });
+  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
+    onLogon: (s) => lpSession = s,
+  });
+  const store = await FileJournal.open({ dir: `${dir}/journal`, fsync: "none" });
+  const server = new EngineServer({
+    socket: `${dir}/e.sock`,
+    journalDir: `${dir}/journal`,
+    logger: new Logger({ level: "error" }),
+  });
+  const gw = await startInitiator(
+    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", store },
+    server.app,
+  );
+  server.attach(gw);
+  await server.start();
+  const seen: string[] = [];
+  const lib = await connectEngine({ socket: `${dir}/e.sock`, name: "blotter", maxBackoffMs: 50 });
+  try {
+    await waitFor(() => gw.runner(KEY)?.loggedOn === true && lpSession?.loggedOn === true, "logon");
+    report("before-1");
+    report("before-2");
+    await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 4, "two reports before the claim");
+    const session = await lib.claim(KEY, {
+      onMessage: (v, s) =>
+        seen.push(`${v.getInt(34)}:${v.getString(11)}:${s.replaying ? "replayed" : "live"}`),
+    });
+    assert.equal(session.lastProcessedInSeq, 3);
+    server.stop();
+    await waitFor(() => !lib.connected, "the library sees the engine gone");
+    report("gap");
+    await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 5, "journaled");
+    await server.start();
+    await waitFor(() => seen.length === 1, "the report of the gap");
+    assert.deepEqual(seen, ["4:gap:replayed"]);
+  } finally {
+    await lib.close();
+    server.stop();
+    await gw.stop();
+    await lp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
