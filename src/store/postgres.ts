@@ -66,6 +66,9 @@ type Sql = postgres.Sql<any>;
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** SQLSTATE of the fence function's error (a commit found a session's row moved on). */
+const FENCE_SQLSTATE = "FXF01";
+
 /** Raised (as the rejection of writes and flushes) when another owner took the session. */
 export class FencedError extends FixgError {
   constructor(message: string) {
@@ -224,6 +227,15 @@ export class PostgresMessageStore implements MessageStore {
       await tx.unsafe(`create table if not exists ${this.t("inbound")} (
         session_key text not null, gen bigint not null, seq bigint not null, bytes bytea not null,
         primary key (session_key, gen, seq))`);
+      // Raised inside a commit's single statement when a session's row did not match: undoes all of it.
+      await tx.unsafe(`create or replace function "${s}".fence(expected int, got int) returns int
+        language plpgsql as $f$
+        begin
+          if got <> expected then
+            raise exception using errcode = '${FENCE_SQLSTATE}', message = 'fixg: fenced';
+          end if;
+          return got;
+        end $f$`);
       await tx.unsafe(`create table if not exists ${this.t("members")} (
         node_id text primary key, started timestamptz not null default now(),
         heartbeat timestamptz not null default now(), lease_ms bigint not null default 0)`);
@@ -443,6 +455,49 @@ export class PostgresMessageStore implements MessageStore {
         ig.push(p.gen);
         is.push(seq);
         ib.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      }
+    }
+    if (dk.length === 0) {
+      // The usual group: one statement (one round trip, one autocommit). The fence function raises
+      // when a session's row did not match, which undoes the whole statement.
+      try {
+        await this.sql.unsafe(
+          `with v as (
+             select * from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+               as v(k, e, p, nss, nts, cms, gen)),
+           u as (
+             update ${sessions} s set next_sender_seq = v.nss, next_target_seq = v.nts, creation_ms = v.cms,
+               gen = v.gen, pos = s.pos + 1
+             from v where s.session_key = v.k and s.epoch = v.e and s.pos = v.p
+             returning s.session_key),
+           o as (
+             insert into ${this.t("outbound")} (session_key, gen, seq, bytes)
+             select * from unnest($8::text[], $9::int8[], $10::int8[], $11::bytea[])
+             on conflict (session_key, gen, seq) do update set bytes = excluded.bytes),
+           i as (
+             insert into ${this.t("inbound")} (session_key, gen, seq, bytes)
+             select * from unnest($12::text[], $13::int8[], $14::int8[], $15::bytea[])
+             on conflict (session_key, gen, seq) do update set bytes = excluded.bytes)
+           select "${this.schema}".fence($16::int, (select count(*)::int from u))`,
+          [keys, epochs, poss, nss, nts, cms, gens, ok, og, os, ob, ik, ig, is, ib, keys.length],
+        );
+        return [];
+      } catch (e) {
+        if ((e as { code?: string }).code !== FENCE_SQLSTATE) throw e;
+        const rows = await this.sql.unsafe(
+          `select session_key, epoch, pos from ${sessions} where session_key = any($1::text[])`,
+          [keys],
+        );
+        const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
+        const moved = group.filter((g) => {
+          const r = byKey.get(g.s.sessionKey);
+          return r === undefined || Number(r.epoch) !== g.s.epoch || Number(r.pos) !== g.s.pos;
+        }).map((g) => g.s.sessionKey);
+        // Nothing was committed; with no row moved on by now, the group is simply written again.
+        if (moved.length === 0) {
+          throw Object.assign(new Error("commit raced a takeover; retrying"), { code: "40001" });
+        }
+        return moved;
       }
     }
     const fenced: string[] = [];
