@@ -652,7 +652,9 @@ export class EngineServer {
     }
     const seq = r;
     c.inFlight++;
-    const p = this.flushJournal().then(
+    // The flush starts after the session's own write (queued as a microtask by send): the journal's
+    // write(2) must not delay the order on its way to the counterparty.
+    const p = afterMicrotasks().then(() => this.flushJournal()).then(
       (): Answer => ({ status: SendStatus.ACCEPTED, seq, code: 0, text: "" }),
       (e): Answer => ({
         status: SendStatus.REFUSED,
@@ -768,6 +770,11 @@ export function scanJournal(dir: string, key: string, after: number): JournalSca
     inbound: [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([seq, raw]) => ({ seq, raw })),
     sent,
   };
+}
+
+/** Resolves after the microtasks queued so far (the session runner's write among them). */
+function afterMicrotasks(): Promise<void> {
+  return new Promise((r) => queueMicrotask(r));
 }
 
 /** Compares secrets without stopping at the first difference. */
