@@ -134,7 +134,13 @@ export function onAcceptorLogon(s: AwaitingLogonState, out: Out, nowMs: number, 
   if (seq === active.nextTargetSeq) consume(active, out, view, seq);
   // 141=Y only when the peer asked: our own resetOnLogon resets silently (an unsolicited 141=Y would tell
   // the peer to throw its numbers away), as the QuickFIX family does.
-  const o = { heartBtIntSec: hb, resetSeqNum: reset, credentials: false };
+  // FIXT.1.1: DefaultApplVerID is required on a Logon; without one configured, the peer's is answered.
+  const peerApplVer = s.config.defaultApplVerId === undefined
+    ? view.getString(Tag.DefaultApplVerID)
+    : undefined;
+  const o = peerApplVer === undefined
+    ? { heartBtIntSec: hb, resetSeqNum: reset, credentials: false }
+    : { heartBtIntSec: hb, resetSeqNum: reset, credentials: false, defaultApplVerId: peerApplVer };
   active.ourLogonSeq = sendLogon(
     active,
     out,
@@ -246,7 +252,12 @@ export function onResetLogon(
   resetNumbers(s, out);
   takeResetLogonNumber(s, out, nowMs, view, seq);
   const hbSec = s.heartbeatIntervalMs / 1000;
-  const o = { heartBtIntSec: hbSec, resetSeqNum: true, credentials: false };
+  const peerApplVer = s.config.defaultApplVerId === undefined
+    ? view.getString(Tag.DefaultApplVerID)
+    : undefined;
+  const o = peerApplVer === undefined
+    ? { heartBtIntSec: hbSec, resetSeqNum: true, credentials: false }
+    : { heartBtIntSec: hbSec, resetSeqNum: true, credentials: false, defaultApplVerId: peerApplVer };
   s.ourLogonSeq = sendLogon(
     s,
     out,

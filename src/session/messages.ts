@@ -188,6 +188,8 @@ export interface LogonOptions {
   nextExpected?: number;
   /** Initiator: send Username/Password when configured. */
   credentials: boolean;
+  /** FIXT.1.1 without a configured defaultApplVerId: the DefaultApplVerID to send (the peer's, when answering). */
+  defaultApplVerId?: string;
 }
 
 /** Sends a Logon (35=A): 98=0, 108, 141=Y on reset, 553/554, 789, 1137 (FIXT). Returns its MsgSeqNum. */
@@ -201,9 +203,8 @@ export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOpti
   if (o.credentials && c.username !== undefined) enc.str(Tag.Username, c.username);
   if (o.credentials && c.password !== undefined) enc.str(Tag.Password, c.password);
   if (o.nextExpected !== undefined) enc.int(Tag.NextExpectedMsgSeqNum, o.nextExpected);
-  if (c.defaultApplVerId !== undefined && c.id.beginString === "FIXT.1.1") {
-    enc.str(Tag.DefaultApplVerID, c.defaultApplVerId);
-  }
+  const applVer = c.defaultApplVerId ?? o.defaultApplVerId;
+  if (applVer !== undefined && c.id.beginString === "FIXT.1.1") enc.str(Tag.DefaultApplVerID, applVer);
   emitSend(s, out, nowMs, seq, MsgType.Logon, enc.finishOwned(), true, "admin");
   return seq;
 }

@@ -406,3 +406,20 @@ Deno.test("issue 13.2: the Hops group stays together at 627 among the ascending 
     /\|56=TW\|115=X\|627=2\|628=H1\|630=7\|628=H2\|630=8\|1128=9\|11=A\|10=/,
   );
 });
+
+Deno.test("FIXT.1.1 acceptor: the Logon reply always carries DefaultApplVerID (required): configured, else the peer's", () => {
+  const t = new Transcript({ beginString: "FIXT.1.1" });
+  t.connect();
+  assert.deepEqual(t.recv("35=A|34=1|98=0|108=30|1137=7"), [
+    "persist-inbound 1",
+    "send admin 35=A|34=1|98=0|108=30|1137=7",
+    "logon",
+  ]);
+  const u = new Transcript({ beginString: "FIXT.1.1", config: { defaultApplVerId: "9" } });
+  u.connect();
+  assert.deepEqual(u.recv("35=A|34=1|98=0|108=30|1137=7"), [
+    "persist-inbound 1",
+    "send admin 35=A|34=1|98=0|108=30|1137=9",
+    "logon",
+  ]);
+});
