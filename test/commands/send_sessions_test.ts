@@ -96,10 +96,11 @@ Deno.test("fixg sessions and fixg send through a running gateway: answers by ClO
       ],
       [["sessions"], /give --engine PATH/],
     ] as const;
-    for (const [args, re] of usage) {
-      const r = await fixg([...args]);
-      assert.equal(r.code, 2, `${args.join(" ")}: ${r.err}`);
-      assert.match(r.err, re);
+    // Independent: run at once (each is a process start).
+    const results = await Promise.all(usage.map(([args]) => fixg([...args])));
+    for (const [i, [args, re]] of usage.entries()) {
+      assert.equal(results[i]!.code, 2, `${args.join(" ")}: ${results[i]!.err}`);
+      assert.match(results[i]!.err, re);
     }
     // A session another library holds: refused, the holder named; `fixg sessions` shows it.
     const holder = await connectEngine({ socket, name: "oms", reconnect: false });
