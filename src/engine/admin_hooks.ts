@@ -3,45 +3,8 @@
  * editing an outbound admin frame for `toAdmin`, the recent sends a Reject is matched with for
  * `onReject`, and reading a Reject into a `RejectedMessage`.
  */
-import { ADMIN_MSG_TYPES, MessageView, Tag } from "../codec/mod.ts";
+import { ADMIN_MSG_TYPES, HEADER_TAGS, MessageView, Tag } from "../codec/mod.ts";
 import type { OutgoingAdmin, RejectedMessage } from "./application.ts";
-
-/** Tags of the standard header (FIX 4.0 to FIXT 1.1): a field set by toAdmin with one of these goes in the header. */
-const HEADER_TAGS: ReadonlySet<number> = new Set([
-  8,
-  9,
-  35,
-  49,
-  56,
-  115,
-  128,
-  90,
-  91,
-  34,
-  50,
-  142,
-  57,
-  143,
-  116,
-  144,
-  129,
-  145,
-  43,
-  97,
-  52,
-  122,
-  212,
-  213,
-  347,
-  369,
-  627,
-  628,
-  629,
-  630,
-  1128,
-  1129,
-  1156,
-]);
 
 /** Tags the session writes itself and toAdmin may not set: framing, numbering, CompIDs, time, resend flags. */
 const SESSION_TAGS: ReadonlySet<number> = new Set([8, 9, 10, 34, 35, 43, 49, 52, 56, 97, 122]);
