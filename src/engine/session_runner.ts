@@ -226,6 +226,8 @@ export class SessionRunner implements SessionHandle {
   readonly #coveredResends = new WeakMap<Input, { begin: number; end: number }>();
   /** Set while the backlogged input of a covered ResendRequest runs: its resend is not sent again. */
   #skipResend: { begin: number; end: number } | undefined;
+  /** The last resend that ended, while its bytes are not all written: a request it covers is not resent. */
+  #recentResend: { begin: number; end: number; endBytesOut: number } | undefined;
   #writeTimeoutMs: number;
   #writeStartedPerfMs = 0;
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
@@ -672,6 +674,7 @@ export class SessionRunner implements SessionHandle {
     this.#conn = undefined;
     conn.close();
     this.#outLen = 0;
+    this.#recentResend = undefined;
     this.#clearStallTimer();
     // A resend waiting for the socket to drain ends now (its read, if one is running, ends it).
     if (this.#resend !== undefined && !this.#resend.reading) queueMicrotask(this.#pumpResend);
@@ -1277,7 +1280,7 @@ export class SessionRunner implements SessionHandle {
         ? { ...a, view: live.copy() }
         : a
     );
-    const skip = this.#skipResend;
+    const skip = this.#skipResend ?? this.#unwrittenResend();
     this.#skipResend = undefined;
     if (skip !== undefined && begin >= skip.begin && end <= skip.end) {
       // Sent by the resend that was in progress when this request came in: no second copy. The machine
@@ -1392,6 +1395,17 @@ export class SessionRunner implements SessionHandle {
     }, r);
   }
 
+  /** The range of the last resend while some of its bytes are still buffered here, else undefined. */
+  #unwrittenResend(): { begin: number; end: number } | undefined {
+    const r = this.#recentResend;
+    if (r === undefined) return undefined;
+    if (this.#conn === undefined || this.counters.bytesOut - this.#outLen - this.#inFlight >= r.endBytesOut) {
+      this.#recentResend = undefined;
+      return undefined;
+    }
+    return r;
+  }
+
   /** A ResendRequest that arrived while a resend streams: covered when that resend sends all it asks for. */
   #markCovered(input: Input, view: MessageView): void {
     const r = this.#resend!;
@@ -1421,6 +1435,10 @@ export class SessionRunner implements SessionHandle {
       }
     }
     this.#execute(res.actions);
+    if (!r.ignored && this.#conn !== undefined && this.#conn === r.conn) {
+      // Until its last byte is written, a request this resend covers gets nothing (the bytes are on their way).
+      this.#recentResend = { begin: r.begin, end: r.end, endBytesOut: this.counters.bytesOut };
+    }
     this.#execute(r.rest);
     if (res.nextTickMs !== undefined) this.#armTimer(res.nextTickMs);
     while (!this.#blocked && this.#backlog.length > 0) {

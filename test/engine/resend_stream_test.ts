@@ -297,3 +297,41 @@ sessions:
     (e: unknown) => e instanceof ConfigError && /outbound\.writeTimeoutSec/.test(e.message),
   );
 });
+
+Deno.test("a ResendRequest for a range whose resend is still on its way out (read, not yet written) sends no second copy", async () => {
+  const store = await new MemoryMessageStore().openSession("k", Date.now());
+  for (let seq = 1; seq <= 1000; seq++) {
+    await store.appendOutbound(
+      seq,
+      frame("FIX.4.4", "D", `49=TW|56=ISLD|34=${seq}|52=<TIME>|11=ORD-${seq}|55=IBM|54=1|38=100|40=1|`),
+    );
+  }
+  const peer = new PeerSocket(64 * 1024);
+  const runner = SessionRunner.create(config, store, {}, {
+    logger: new Logger({ level: "error" }),
+    maxOutboundBufferBytes: 1024 * 1024,
+  });
+  const attached = runner.attach(peer);
+  await waitFor(() => peer.buffered > 0, "our Logon");
+  peer.drain();
+  peer.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
+  await waitFor(() => runner.loggedOn, "logon");
+  peer.drain();
+  peer.frames.length = 0;
+  peer.send(resendRequest(2));
+  // The whole range (about 130 KB) fits under half the bound: read and handed over, not yet taken.
+  await waitFor(() => runner.counters.messagesResent === 1000, "the resend read");
+  assert.ok(runner.outboundBufferedBytes > 0 && peer.waitingWrites > 0);
+  peer.send(resendRequest(3));
+  await waitFor(() => runner.state.nextTargetSeq === 4, "the second request taken");
+  await turns(5);
+  for (let i = 0; i < 50 && (peer.buffered > 0 || runner.outboundBufferedBytes > 0); i++) {
+    peer.drain();
+    await turns(2);
+  }
+  const resent = peer.frames.filter((f) => f.includes("|43=Y|") && f.includes("|35=D|"));
+  assert.equal(resent.length, 1000);
+  assert.equal(runner.counters.resendRequestsIgnored, 1);
+  peer.close();
+  await attached;
+});
