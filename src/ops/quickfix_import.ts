@@ -5,6 +5,7 @@
  * entry of `sessions:`. Settings fixg has no equivalent for, and unknown ones, are kept as comments
  * so nothing is lost silently (password values are never copied into comments).
  */
+import { BUILTIN_DICTIONARY_FILES } from "../dictionary/loader.ts";
 import { ConfigError } from "../errors.ts";
 
 /** One section of the settings file. */
@@ -92,17 +93,10 @@ const STOCK_DICTIONARIES: Record<string, string> = {
   "FIXT11.xml": "FIXT.1.1",
 };
 
-/** Application versions (keys of appDictionaries) and the stock QuickFIX file of each. */
-const APP_VERSION_FILES: Record<string, string> = {
-  "FIX.4.0": "FIX40.xml",
-  "FIX.4.1": "FIX41.xml",
-  "FIX.4.2": "FIX42.xml",
-  "FIX.4.3": "FIX43.xml",
-  "FIX.4.4": "FIX44.xml",
-  "FIX.5.0": "FIX50.xml",
-  "FIX.5.0SP1": "FIX50SP1.xml",
-  "FIX.5.0SP2": "FIX50SP2.xml",
-};
+/** Application versions (keys of appDictionaries) and the stock QuickFIX file of each: the shipped files but FIXT11.xml. */
+const APP_VERSION_FILES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(BUILTIN_DICTIONARY_FILES).filter(([version]) => version !== "FIXT.1.1"),
+);
 
 const PRECISION: Record<string, string> = {
   SECONDS: "s",
