@@ -23,6 +23,7 @@ import {
 } from "../src/store/reader.ts";
 import { repairJournal, type RepairReport } from "../src/store/repair.ts";
 import { maskFields, SECRET_TAGS } from "../src/store/secrets.ts";
+import { openPostgresStore, redactUrl } from "../src/store/postgres.ts";
 import { loadConfig } from "../src/engine/config.ts";
 
 /** Where a journal command writes: text (UTF-8) and raw bytes (FIX export keeps bytes as they are). */
@@ -382,8 +383,10 @@ export function exportJournal(
   filter: RecordFilter,
   out: CommandOutput,
   maskTags: ReadonlySet<number> = DEFAULT_MASK_TAGS,
+  /** The records to export instead of reading `dir` (a PostgreSQL store's messages). */
+  records?: readonly JournalRecord[],
 ): number {
-  const reader = JournalReader.open(dir);
+  const reader = records ?? JournalReader.open(dir);
   const nl = new Uint8Array([0x0a]);
   const view = new MessageView();
   let n = 0;
@@ -618,8 +621,9 @@ export function registerJournal(program: Command): void {
 
   journal.command("export")
     .description("write the journal's messages for other tools: raw FIX (one per line), JSON lines or CSV")
-    .argument("<dir>", "journal directory")
+    .argument("<dir>", "journal directory, or the URL of a PostgreSQL store (postgres://...; docs/ha.md)")
     .requiredOption("--format <format>", "fix, json or csv")
+    .option("--schema <name>", "with a PostgreSQL URL: the store's schema", "fixg")
     .option(
       "--session <id>",
       "only this session: its number (#N or N), its key or both as verify prints them; no match exits 1",
@@ -642,7 +646,19 @@ export function registerJournal(program: Command): void {
       const filter = parseFilter(opts, Date.now());
       const maskTags = await parseMaskTags(opts);
       const out = new StdoutOutput();
-      exportJournal(dir, opts.format, filter, out, maskTags);
+      if (/^postgres(ql)?:\/\//.test(dir)) {
+        const store = await openPostgresStore({
+          url: dir,
+          schema: opts.schema,
+          maxConnections: 1,
+          retryMs: 0,
+        });
+        try {
+          exportJournal(redactUrl(dir), opts.format, filter, out, maskTags, await store.records());
+        } finally {
+          await store.close();
+        }
+      } else exportJournal(dir, opts.format, filter, out, maskTags);
       out.flush();
     });
 

@@ -21,6 +21,7 @@
 import postgres from "postgres";
 import { Buffer } from "node:buffer";
 import { ConfigError, FixgError } from "../errors.ts";
+import type { JournalRecord } from "./reader.ts";
 import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
 
 /** Options of the PostgreSQL store. */
@@ -223,10 +224,10 @@ export class PostgresMessageStore implements MessageStore {
       )`);
       await tx.unsafe(`create table if not exists ${this.t("outbound")} (
         session_key text not null, gen bigint not null, seq bigint not null, bytes bytea not null,
-        primary key (session_key, gen, seq))`);
+        at timestamptz not null default now(), primary key (session_key, gen, seq))`);
       await tx.unsafe(`create table if not exists ${this.t("inbound")} (
         session_key text not null, gen bigint not null, seq bigint not null, bytes bytea not null,
-        primary key (session_key, gen, seq))`);
+        at timestamptz not null default now(), primary key (session_key, gen, seq))`);
       // Raised inside a commit's single statement when a session's row did not match: undoes all of it.
       await tx.unsafe(`create or replace function "${s}".fence(expected int, got int) returns int
         language plpgsql as $f$
@@ -287,6 +288,41 @@ export class PostgresMessageStore implements MessageStore {
     });
     this.#open.set(sessionKey, s);
     return s;
+  }
+
+  /**
+   * Every stored message as journal records (`fixg journal export` of a PostgreSQL store), in commit
+   * order: `epoch` is the reset generation, `wallMs` the commit time.
+   */
+  async records(): Promise<JournalRecord[]> {
+    const rows = await this.sql.unsafe(
+      `select * from (
+         select session_key, 'out' as dir, gen, seq, bytes, at from ${this.t("outbound")}
+         union all
+         select session_key, 'in' as dir, gen, seq, bytes, at from ${this.t("inbound")}) m
+       order by at, session_key, gen, dir desc, seq`,
+    );
+    return rows.map((r) => {
+      const b = r.bytes as Uint8Array;
+      const payload = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      return {
+        segment: 0,
+        file: "",
+        offset: 0,
+        length: payload.length,
+        type: "message" as const,
+        direction: r.dir === "in" ? "in" as const : "out" as const,
+        sessionId: 0,
+        sessionKey: String(r.session_key),
+        epoch: Number(r.gen),
+        seq: Number(r.seq),
+        seq2: 0,
+        monoNs: 0,
+        wallMs: (r.at as Date).getTime(),
+        creationMs: undefined,
+        payload,
+      };
+    });
   }
 
   /** The cluster won `sessionKey`'s lease with `epoch`: the next openSession opens with it. */
