@@ -123,19 +123,24 @@ export function registerSend(program: Command): void {
           if (clOrdId !== undefined && v.msgType === "j" && v.getString(379) === clOrdId) return true;
           return sentSeq > 0 && (v.msgType === "j" || v.msgType === "3") && v.getInt(45) === sentSeq;
         };
+        /** Rejects (35=3, 35=j) that came before our MsgSeqNum was known: matched by RefSeqNum after it. */
+        const unmatched: MessageView[] = [];
+        const consider = (view: MessageView) => {
+          if (!relevant(view)) {
+            if (sentSeq < 0 && (view.msgType === "3" || view.msgType === "j")) unmatched.push(view.copy());
+            return;
+          }
+          const p = printable(view);
+          answers.push(p);
+          if (p.reject) rejected = true;
+          if (sentSeq < 0) early.push(p);
+          else print(p);
+          if (p.reject || (p.ordStatus !== undefined && TERMINAL.has(p.ordStatus))) done();
+        };
         let session: LibrarySession;
         try {
-          session = await lib.claim(found.key, {
-            onMessage(view) {
-              if (!relevant(view)) return;
-              const p = printable(view);
-              answers.push(p);
-              if (p.reject) rejected = true;
-              if (sentSeq < 0) early.push(p);
-              else print(p);
-              if (p.reject || (p.ordStatus !== undefined && TERMINAL.has(p.ordStatus))) done();
-            },
-          });
+          // Session-level Rejects (35=3) come to fromAdmin, the rest to onMessage.
+          session = await lib.claim(found.key, { onMessage: consider, fromAdmin: consider });
         } catch (e) {
           if (e instanceof EngineError) {
             throw new FixgError("ENGINE_REFUSED", `claim of ${found.key} refused: ${e.message}`, {
@@ -165,6 +170,7 @@ export function registerSend(program: Command): void {
           );
         }
         for (const p of early) print(p);
+        for (const v of unmatched) consider(v);
         if (a.status === "refused" || a.status === "back-pressure") {
           rejected = true;
           done();

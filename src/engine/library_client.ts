@@ -425,7 +425,9 @@ class Library implements EngineLibrary {
         if (e.seq !== 0 && e.seq <= s.lastProcessedInSeq && e.replayed) return;
         s.replaying = e.replayed;
         const view = MessageView.parse(e.raw);
-        this.#guard(() => s.app.onMessage?.(view, s));
+        // A session-level Reject is an admin message: fromAdmin, as in-process.
+        if (view.msgType === "3") this.#guard(() => s.app.fromAdmin?.(view, s));
+        else this.#guard(() => s.app.onMessage?.(view, s));
         if (e.seq > s.lastProcessedInSeq) s.lastProcessedInSeq = e.seq;
         return;
       }

@@ -53,8 +53,11 @@ export interface EngineServerOptions {
   memoryReplay?: number;
 }
 
-/** Admin MsgTypes: never replayed to libraries. */
-const ADMIN = new Set(["0", "1", "2", "3", "4", "5", "A"]);
+/**
+ * Admin MsgTypes the engine keeps to itself. A session-level Reject (35=3) is the exception: it answers a
+ * message a library sent, so it goes to the holder (live and replayed) like an application message.
+ */
+const ADMIN = new Set(["0", "1", "2", "4", "5", "A"]);
 /** Header and trailer tags the session writes itself: dropped from a SEND body. */
 const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
 
@@ -194,6 +197,9 @@ export class EngineServer {
       },
       onMessage: (view: MessageView, session: SessionHandle): void => {
         this.#onMessage(view, session.key);
+      },
+      fromAdmin: (view: MessageView, session: SessionHandle): void => {
+        if (view.msgType === "3") this.#onMessage(view, session.key);
       },
     };
   }

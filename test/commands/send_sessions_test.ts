@@ -86,6 +86,22 @@ Deno.test("fixg sessions and fixg send through a running gateway: answers by ClO
     assert.deepEqual([events[1].event, events[1].ordStatus, events[1].reject], ["answer", "8", true]);
     assert.match(rej.err, /^fixg: the message was rejected or refused$/m);
 
+    // A session-level Reject (35=3, Side missing) answers it by RefSeqNum: printed, exit 1.
+    const noSide = await fixg([
+      "send",
+      "--engine",
+      socket,
+      "--session",
+      KEY,
+      "35=D|11=cli-3|55=EUR/USD|38=100|40=1|60=20260101-00:00:00",
+    ]);
+    assert.equal(noSide.code, 1, noSide.err);
+    assert.match(noSide.out, /^sent 35=D ClOrdID cli-3 as MsgSeqNum 4 on /m);
+    assert.match(
+      noSide.out,
+      /^answer 8=FIX\.4\.4\|9=\d+\|35=3\|.*\|45=4\|58=Required tag missing\|371=54\|372=D\|373=1\|/m,
+    );
+
     const usage = [
       [["send", "--engine", socket, order], /give --session KEY/],
       [["send", "--engine", socket, "--session", KEY, "11=x|55=y"], /MESSAGE: no MsgType/],
@@ -107,8 +123,11 @@ Deno.test("fixg sessions and fixg send through a running gateway: answers by ClO
     await holder.claim(KEY, {});
     const held = await fixg(["send", "--engine", socket, "--session", KEY, order]);
     assert.equal(held.code, 1);
-    assert.match(held.err, /claim of FIX\.4\.4:CLIENT->LP refused: FIX\.4\.4:CLIENT->LP is claimed by library oms#\d+/);
-    assert.match((await fixg(["sessions", "--engine", socket])).out, /logged-on\s+4\s+5\s+oms#\d+$/m);
+    assert.match(
+      held.err,
+      /claim of FIX\.4\.4:CLIENT->LP refused: FIX\.4\.4:CLIENT->LP is claimed by library oms#\d+/,
+    );
+    assert.match((await fixg(["sessions", "--engine", socket])).out, /logged-on\s+5\s+6\s+oms#\d+$/m);
     await holder.close();
 
     const gone = await fixg(["sessions", "--engine", `${dir}/nothing.sock`]);
