@@ -173,9 +173,9 @@ export class Cluster {
     const sentAt = performance.now();
     try {
       await s.sql.unsafe(
-        `insert into ${s.t("members")} (node_id, heartbeat, lease_ms) values ($1, now(), $2)
-         on conflict (node_id) do update set heartbeat = now(), lease_ms = $2`,
-        [this.nodeId, lease],
+        `insert into ${s.t("members")} (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
+         on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3`,
+        [this.nodeId, lease, s.appName],
       );
       const members = await s.sql.unsafe(
         `select node_id from ${s.t("members")}
@@ -188,7 +188,7 @@ export class Cluster {
       // forever). Its connections are ended so that the rows can be taken over.
       await s.sql.unsafe(
         `select pg_terminate_backend(a.pid) from pg_stat_activity a join ${s.t("members")} m
-           on a.application_name = left('fixg:' || m.node_id, 63)
+           on a.application_name = m.app_name
          where a.datname = current_database() and m.node_id <> $1
            and m.heartbeat <= now() - $2::float8 * interval '1 millisecond'`,
         [this.nodeId, lease],

@@ -127,6 +127,10 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   if (!IDENT.test(schema)) {
     throw new ConfigError(`store.schema: "${schema}" is not a plain lower-case SQL identifier`);
   }
+  // fixg:<nodeId>:<instance>: the cluster ends the connections of a gateway process whose heartbeat
+  // stopped (this process only: a restarted gateway with the same nodeId has another instance).
+  const instance = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const appName = o.nodeId === undefined ? "fixg" : `fixg:${o.nodeId.slice(0, 40)}:${instance}`;
   let sql: Sql;
   try {
     sql = postgres(o.url, {
@@ -139,7 +143,7 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
       idle_timeout: 0,
       connection: {
         // fixg:<nodeId>: the cluster ends the connections of a gateway that stopped heartbeating.
-        application_name: o.nodeId === undefined ? "fixg" : `fixg:${o.nodeId}`.slice(0, 63),
+        application_name: appName,
         lock_timeout: Math.max(0, Math.round(o.lockTimeoutMs ?? 0)),
         idle_in_transaction_session_timeout: Math.max(1, Math.round(o.idleInTransactionMs ?? 1000)),
       },
@@ -147,7 +151,7 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   } catch (e) {
     throw new ConfigError(`store.url: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const store = new PostgresMessageStore(sql, schema, o);
+  const store = new PostgresMessageStore(sql, schema, o, appName);
   try {
     await store.createSchema();
   } catch (e) {
@@ -192,8 +196,12 @@ export class PostgresMessageStore implements MessageStore {
   /** Called with each commit's duration (ms) and message count (benchmarks, metrics). */
   onCommit: ((ms: number, messages: number) => void) | undefined;
 
-  constructor(sql: Sql, schema: string, o: PostgresStoreOptions) {
+  /** The application_name of this store's connections. */
+  readonly appName: string;
+
+  constructor(sql: Sql, schema: string, o: PostgresStoreOptions, appName = "fixg") {
     this.sql = sql;
+    this.appName = appName;
     this.schema = schema;
     this.nodeId = o.nodeId ?? `${Deno.hostname()}:${Deno.pid}`;
     this.#retryMs = o.retryMs ?? 15_000;
@@ -239,7 +247,8 @@ export class PostgresMessageStore implements MessageStore {
         end $f$`);
       await tx.unsafe(`create table if not exists ${this.t("members")} (
         node_id text primary key, started timestamptz not null default now(),
-        heartbeat timestamptz not null default now(), lease_ms bigint not null default 0)`);
+        heartbeat timestamptz not null default now(), lease_ms bigint not null default 0,
+        app_name text)`);
     });
   }
 

@@ -9,7 +9,7 @@ import { openPostgresStore, type PostgresMessageStore } from "../../src/store/po
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 
 const ignore = PG_MISSING !== undefined;
-const LEASE = 300;
+const LEASE = 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A host that records what the cluster asks of it. */

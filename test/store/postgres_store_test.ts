@@ -124,7 +124,7 @@ Deno.test({
     for (let i = 2; i <= 100; i++) w.push(Promise.resolve(s.appendOutbound(i, msg(i))));
     // Kill every connection of A's pool (as a primary restart would) while the group commits.
     await b.sql`select pg_terminate_backend(pid) from pg_stat_activity
-      where application_name = 'fixg:A' and pid <> pg_backend_pid() and backend_type = 'client backend'`;
+      where application_name = ${a.appName} and pid <> pg_backend_pid() and backend_type = 'client backend'`;
     await Promise.all(w);
     await s.appendOutbound(101, msg(101));
     const got = await s.getOutbound(1, 0);
