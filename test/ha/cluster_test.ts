@@ -176,3 +176,26 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name: "cluster: a gateway restarted with the same nodeId is not cut off as its dead predecessor",
+  ignore,
+}, async () => {
+  await withStores(2, async ([sa, sb], schema) => {
+    const a = new Cluster(sa!, { nodeId: "A", leaseMs: LEASE }, []);
+    a.attach(host());
+    await a.tick(); // A registered, then dies: its heartbeat goes stale
+    await sleep(LEASE * 1.2);
+    const restarted = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A" });
+    try {
+      await restarted.sql`select 1`; // the new process's connection is open
+      const b = new Cluster(sb!, { nodeId: "B", leaseMs: LEASE }, []);
+      b.attach(host());
+      await b.tick(); // ends the connections of the dead A process, not the new one's
+      assert.deepEqual([...await restarted.sql`select 1 as one`], [{ one: 1 }]);
+      assert.notEqual(restarted.appName, sa!.appName);
+    } finally {
+      await restarted.close();
+    }
+  });
+});
