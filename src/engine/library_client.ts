@@ -24,6 +24,7 @@ import {
   ERROR_NAMES,
   ErrorCode,
   type Event,
+  EVENT_TYPES,
   FrameSplitter,
   PROTOCOL_VERSION,
   SendStatus,
@@ -83,6 +84,8 @@ export class LibrarySession implements SessionHandle {
   replaying = false;
   /** The highest inbound MsgSeqNum handed to onMessage (the position a re-claim replays after). */
   lastProcessedInSeq: number;
+  /** The session as the engine last reported it (STATE: after the claim, each logon and logout). */
+  state: SessionInfo | undefined;
   /** @internal Claimed without `lastProcessedInSeq`: live messages only. */
   liveOnly = false;
   /** Sequence numbers as of the claim. */
@@ -364,7 +367,10 @@ class Library implements EngineLibrary {
         const n = await conn.read(buf);
         if (n === null) break;
         split.push(buf.subarray(0, n));
-        while (split.next()) this.#event(decodeEvent(split.buf, split.start, split.end));
+        while (split.next()) {
+          if (!EVENT_TYPES.has(split.buf[split.start]!)) continue; // A later version's event.
+          this.#event(decodeEvent(split.buf, split.start, split.end));
+        }
       }
     } catch (e) {
       why = e instanceof Error ? e.message : String(e);
@@ -458,6 +464,11 @@ class Library implements EngineLibrary {
           this.#sessions.delete(e.key);
           this.#o.onStatus?.("disconnected", `${e.key}: claim refused: ${e.text}`);
         }
+        return;
+      }
+      case "state": {
+        const s = this.#sessions.get(e.session.key);
+        if (s !== undefined) s.state = e.session;
         return;
       }
       case "released": {

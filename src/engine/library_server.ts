@@ -15,7 +15,7 @@ import type { MessageStore } from "../store/types.ts";
 import { ConfigError, EnvironmentError } from "../errors.ts";
 import type { FixgConfig } from "./config.ts";
 import type { Application, SessionHandle } from "./application.ts";
-import type { Gateway } from "./gateway.ts";
+import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
 import type { Logger } from "./log.ts";
 import {
   type Command,
@@ -190,10 +190,14 @@ export class EngineServer {
     this.#o = options;
     this.app = {
       onLogon: (session: SessionHandle): void => {
-        this.#slot(session.key).holder?.send({ type: "logon", key: session.key });
+        const h = this.#slot(session.key).holder;
+        h?.send({ type: "logon", key: session.key });
+        this.#sendState(h, session.key);
       },
       onLogout: (session: SessionHandle, reason: string): void => {
-        this.#slot(session.key).holder?.send({ type: "logout", key: session.key, reason });
+        const h = this.#slot(session.key).holder;
+        h?.send({ type: "logout", key: session.key, reason });
+        this.#sendState(h, session.key);
       },
       onMessage: (view: MessageView, session: SessionHandle): void => {
         this.#onMessage(view, session.key);
@@ -374,11 +378,16 @@ export class EngineServer {
     }
   }
 
-  /** Every session of the gateway, with its holder. */
-  sessions(): SessionInfo[] {
-    const gw = this.#gw;
-    if (gw === undefined) return [];
-    return gw.statuses().map((s) => ({
+  /** STATE of one session to its holder. */
+  #sendState(h: LibraryConn | undefined, key: string): void {
+    if (h === undefined) return;
+    const s = this.#gw?.sessionStatus(key);
+    if (s === undefined) return;
+    h.send({ type: "state", session: this.#info(s) });
+  }
+
+  #info(s: GatewaySessionStatus): SessionInfo {
+    return {
       key: s.key,
       name: s.name ?? "",
       role: s.role,
@@ -388,7 +397,14 @@ export class EngineServer {
       nextSenderSeq: s.nextSenderSeq,
       nextTargetSeq: s.nextTargetSeq,
       claimedBy: this.#slots.get(s.key)?.holder?.label ?? "",
-    }));
+    };
+  }
+
+  /** Every session of the gateway, with its holder. */
+  sessions(): SessionInfo[] {
+    const gw = this.#gw;
+    if (gw === undefined) return [];
+    return gw.statuses().map((s) => this.#info(s));
   }
 
   #slot(key: string): Slot {
@@ -454,6 +470,7 @@ export class EngineServer {
       nextSenderSeq: runner.status().nextSenderSeq,
       nextTargetSeq: runner.status().nextTargetSeq,
     });
+    this.#sendState(c, key);
     const dir = this.#o.journalDir;
     let scan: Promise<JournalScan> | undefined;
     if (dir !== undefined && (replay || !slot.seeded)) {

@@ -107,6 +107,7 @@ export type Event =
     text: string;
   }
   | { type: "released"; key: string; reason: string }
+  | { type: "state"; session: SessionInfo }
   | { type: "error"; code: number; text: string };
 
 /** Frame type bytes. */
@@ -127,8 +128,25 @@ export const FrameType = {
   LOGOUT_EVENT: 0x88,
   SEND_RESULT: 0x89,
   RELEASED: 0x8a,
+  STATE: 0x8b,
   ERROR: 0x8f,
 } as const;
+
+/** The event frame types this version knows (a library skips others: later versions may add events). */
+export const EVENT_TYPES: ReadonlySet<number> = new Set([
+  FrameType.HELLO_OK,
+  FrameType.SESSIONS,
+  FrameType.CLAIMED,
+  FrameType.REFUSED,
+  FrameType.MESSAGE,
+  FrameType.LIVE,
+  FrameType.LOGON,
+  FrameType.LOGOUT_EVENT,
+  FrameType.SEND_RESULT,
+  FrameType.RELEASED,
+  FrameType.STATE,
+  FrameType.ERROR,
+]);
 
 /** A protocol violation found while decoding. */
 export class ProtocolError extends Error {
@@ -331,12 +349,11 @@ export function encodeEvent(e: Event): Uint8Array {
       return new FrameWriter(FrameType.HELLO_OK).u16(e.version).str(e.engine).u32(e.libraryId).finish();
     case "sessions": {
       const w = new FrameWriter(FrameType.SESSIONS, 256).u32(e.tag).u16(e.sessions.length);
-      for (const s of e.sessions) {
-        w.str(s.key).str(s.name).str(s.role).str(s.phase).u8((s.connected ? 1 : 0) | (s.loggedOn ? 2 : 0))
-          .u32(s.nextSenderSeq).u32(s.nextTargetSeq).str(s.claimedBy);
-      }
+      for (const s of e.sessions) writeSessionInfo(w, s);
       return w.finish();
     }
+    case "state":
+      return writeSessionInfo(new FrameWriter(FrameType.STATE, 128), e.session).finish();
     case "claimed":
       return new FrameWriter(FrameType.CLAIMED).str(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
         .u32(e.nextTargetSeq).finish();
@@ -374,24 +391,13 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length): Event
       const tag = r.u32();
       const n = r.u16();
       const sessions: SessionInfo[] = [];
-      for (let i = 0; i < n; i++) {
-        const key = r.str(), name = r.str(), role = r.str(), phase = r.str();
-        const f = r.u8();
-        sessions.push({
-          key,
-          name,
-          role,
-          phase,
-          connected: (f & 1) !== 0,
-          loggedOn: (f & 2) !== 0,
-          nextSenderSeq: r.u32(),
-          nextTargetSeq: r.u32(),
-          claimedBy: r.str(),
-        });
-      }
+      for (let i = 0; i < n; i++) sessions.push(readSessionInfo(r));
       e = { type: "sessions", tag, sessions };
       break;
     }
+    case FrameType.STATE:
+      e = { type: "state", session: readSessionInfo(r) };
+      break;
     case FrameType.CLAIMED:
       e = {
         type: "claimed",
@@ -438,6 +444,28 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length): Event
   }
   r.done();
   return e;
+}
+
+/** A SessionInfo's fields (SESSIONS entries, STATE). */
+function writeSessionInfo(w: FrameWriter, s: SessionInfo): FrameWriter {
+  return w.str(s.key).str(s.name).str(s.role).str(s.phase).u8((s.connected ? 1 : 0) | (s.loggedOn ? 2 : 0))
+    .u32(s.nextSenderSeq).u32(s.nextTargetSeq).str(s.claimedBy);
+}
+
+function readSessionInfo(r: FieldReader): SessionInfo {
+  const key = r.str(), name = r.str(), role = r.str(), phase = r.str();
+  const f = r.u8();
+  return {
+    key,
+    name,
+    role,
+    phase,
+    connected: (f & 1) !== 0,
+    loggedOn: (f & 2) !== 0,
+    nextSenderSeq: r.u32(),
+    nextTargetSeq: r.u32(),
+    claimedBy: r.str(),
+  };
 }
 
 // ------------------------------------------------------------------ stream framing

@@ -139,6 +139,20 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
     { type: "logout", key: KEY, reason: "r" },
     { type: "send-result", key: KEY, requestId: "q", status: 2, seq: 0, code: 0, text: "bp" },
     { type: "released", key: KEY, reason: "released" },
+    {
+      type: "state",
+      session: {
+        key: KEY,
+        name: "",
+        role: "acceptor",
+        phase: "logged-out",
+        connected: false,
+        loggedOn: false,
+        nextSenderSeq: 1,
+        nextTargetSeq: 1,
+        claimedBy: "",
+      },
+    },
     { type: "error", code: 4, text: "bad" },
   ];
   for (const e of events) {
@@ -246,6 +260,11 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
       2,
       2,
     ]);
+    const state = await a.next("state");
+    assert.deepEqual(
+      [state.session.key, state.session.loggedOn, state.session.nextSenderSeq, state.session.claimedBy],
+      [KEY, true, 2, `conf#${ok.libraryId}`],
+    );
     assert.equal((await a.next("live")).replayed, 0);
 
     // A second library is refused with the holder named.
