@@ -7,43 +7,8 @@
  */
 import { BUILTIN_DICTIONARY_FILES } from "../dictionary/loader.ts";
 import { ConfigError } from "../errors.ts";
+import { emit, ordered, parseSections, type Setting, type Tree } from "./quickfix_format.ts";
 
-/** One section of the settings file. */
-interface Section {
-  name: "DEFAULT" | "SESSION";
-  line: number;
-  settings: Array<{ key: string; value: string; line: number }>;
-}
-
-/** Parses the .cfg text; `file` names it in errors. */
-function parseSections(text: string, file: string): Section[] {
-  const out: Section[] = [];
-  let cur: Section | undefined;
-  for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#") || line.startsWith(";")) continue;
-    const sec = /^\[\s*([A-Za-z]+)\s*\]$/.exec(line);
-    if (sec) {
-      const name = sec[1]!.toUpperCase();
-      if (name !== "DEFAULT" && name !== "SESSION") {
-        throw new ConfigError(
-          `${file}:${i + 1}: unknown section [${sec[1]}] (expected [DEFAULT] or [SESSION])`,
-        );
-      }
-      cur = { name, line: i + 1, settings: [] };
-      out.push(cur);
-      continue;
-    }
-    const eq = line.indexOf("=");
-    if (eq <= 0) throw new ConfigError(`${file}:${i + 1}: expected Key=Value, got "${line.slice(0, 60)}"`);
-    if (!cur) throw new ConfigError(`${file}:${i + 1}: setting before any [DEFAULT] or [SESSION] section`);
-    cur.settings.push({ key: line.slice(0, eq).trim(), value: line.slice(eq + 1).trim(), line: i + 1 });
-  }
-  if (!out.some((s) => s.name === "SESSION")) throw new ConfigError(`${file}: no [SESSION] section`);
-  return out;
-}
-
-type Tree = Record<string, unknown>;
 
 /** Where converted values go while one section is read. */
 interface Target {
@@ -516,51 +481,10 @@ function finish(
   }
 }
 
-/** Renders a value as YAML (strings double-quoted: CompIDs like 0012 stay strings). */
-function scalar(v: unknown): string {
-  if (typeof v === "string") return JSON.stringify(v);
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) return `[${v.map(scalar).join(", ")}]`;
-  return JSON.stringify(v);
-}
-
-function emit(t: Tree, indent: string, out: string[], firstPrefix?: string): void {
-  let first = true;
-  for (const [k, v] of Object.entries(t)) {
-    const pre = first && firstPrefix !== undefined ? firstPrefix : indent;
-    first = false;
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
-      if (Object.keys(v).length === 0) out.push(`${pre}${k}: {}`);
-      else {
-        out.push(`${pre}${k}:`);
-        emit(v as Tree, indent + "  ", out);
-      }
-    } else out.push(`${pre}${k}: ${scalar(v)}`);
-  }
-}
-
-/** Key order in the output, as in docs/configuration.md. */
-const ORDER = [
-  "name",
-  "role",
-  "beginString",
-  "senderCompId",
-  "targetCompId",
-  "senderSubId",
-  "targetSubId",
-  "qualifier",
-  "host",
-  "port",
-  "hosts",
-  "bindHost",
-  "heartbeatIntervalSec",
-];
-
-function ordered(s: Tree): Tree {
-  const out: Tree = {};
-  for (const k of ORDER) if (k in s) out[k] = s[k];
-  for (const k of Object.keys(s)) if (!(k in out)) out[k] = s[k];
-  return out;
+/** The comment for a setting fixg does not know (a password's value is never copied). */
+function unknownSetting(st: Setting): string {
+  const shown = /password/i.test(st.key) ? st.key : `${st.key}=${st.value}`;
+  return `${shown}: unknown QuickFIX setting (line ${st.line}), not converted`;
 }
 
 /**
@@ -583,11 +507,7 @@ export function importQuickfix(
     const t: Target = { session: defaults, global, notes: defaultNotes, isDefault: true };
     for (const st of sec.settings) {
       if (!convert(st.key, st.value, t, () => defaults.role as string | undefined)) {
-        defaultNotes.push(
-          `${st.key}${
-            /password/i.test(st.key) ? "" : `=${st.value}`
-          }: unknown QuickFIX setting (line ${st.line}), not converted`,
-        );
+        defaultNotes.push(unknownSetting(st));
       }
     }
     defaultRole = defaults.role as string | undefined;
@@ -599,11 +519,7 @@ export function importQuickfix(
     const t: Target = { session: s, global, notes, isDefault: false };
     for (const st of sec.settings) {
       if (!convert(st.key, st.value, t, () => (s.role as string | undefined) ?? defaultRole)) {
-        notes.push(
-          `${st.key}${
-            /password/i.test(st.key) ? "" : `=${st.value}`
-          }: unknown QuickFIX setting (line ${st.line}), not converted`,
-        );
+        notes.push(unknownSetting(st));
       }
     }
     finish(s, notes, (s.beginString ?? defaults.beginString) as string | undefined, locate);
