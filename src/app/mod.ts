@@ -1,5 +1,4 @@
 /** The application layer: orders, market data, the LP simulator core and the load generator core. */
-export * from "./config_check.ts";
 export * from "./load/mod.ts";
 export * from "./lp/mod.ts";
 export * from "./market_data/mod.ts";

@@ -26,6 +26,20 @@ export function isValidTimeZone(timeZone: string): boolean {
   }
 }
 
+/** Why `s` is not an IANA time zone Intl knows, or undefined when it is (a config schema `check`). */
+export function timeZoneProblem(s: string): string | undefined {
+  return isValidTimeZone(s)
+    ? undefined
+    : `unknown time zone ${JSON.stringify(s)} (use an IANA name such as "America/New_York" or "UTC")`;
+}
+
+/** Why `s` is not a time of day "HH:MM", or undefined when it is (a config schema `check`). */
+export function hhMmProblem(s: string): string | undefined {
+  return parseHhMm(s) === undefined
+    ? `must be a time "HH:MM" from 00:00 to 23:59 (got ${JSON.stringify(s)})`
+    : undefined;
+}
+
 /** Minutes since local midnight (0..1439) at `epochMs` in `timeZone`. */
 export function minuteOfDayIn(epochMs: number, timeZone: string): number {
   let h = 0, m = 0;

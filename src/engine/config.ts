@@ -6,6 +6,7 @@
 import * as jsyaml from "js-yaml";
 import { ConfigError } from "../errors.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
+import { RISK_FIELDS } from "../app/orders/risk.ts";
 import { checkValue, type Schema, substituteEnv } from "../config/schema.ts";
 
 const fsyncEnum = ["always", "batch", "none"] as const;
@@ -134,17 +135,15 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   risk: {
     type: "object",
     fields: {
-      allowedSymbols: { type: "strings" },
-      maxOrderQty: { type: "number", min: 0 },
-      maxNotional: { type: "number", min: 0 },
-      maxOpenOrders: { type: "int", min: 1 },
-      ordersPerSecond: { type: "number", min: 0.001 },
-      burst: { type: "int", min: 1 },
-      tradingHours: {
-        type: "object",
-        fields: { start: { type: "string" }, end: { type: "string" }, timeZone: { type: "string" } },
-        required: ["start", "end"],
-      },
+      // The library's risk keys (app/orders/risk.ts), but priceCollar: the gateway has no reference price.
+      allowedSymbols: RISK_FIELDS.allowedSymbols!,
+      maxOrderQty: RISK_FIELDS.maxOrderQty!,
+      maxNotional: RISK_FIELDS.maxNotional!,
+      maxOpenOrders: RISK_FIELDS.maxOpenOrders!,
+      ordersPerSecond: RISK_FIELDS.ordersPerSecond!,
+      burst: RISK_FIELDS.burst!,
+      tradingHours: RISK_FIELDS.tradingHours!,
+      // `enabled: false` where the library says null.
       circuitBreaker: {
         type: "object",
         fields: {

@@ -944,7 +944,10 @@ Deno.test("risk limits from a config object: defaults, validation errors naming 
     },
   );
   const bad: [unknown, string][] = [
-    [{ maxOrderQty: -1 }, "s.yaml: risk.maxOrderQty: must be a number > 0 (got -1)"],
+    [{ maxOrderQty: -1 }, "s.yaml: risk.maxOrderQty: -1 is not above 0"],
+    [{ maxOrderQty: "lots" }, 's.yaml: risk.maxOrderQty: "lots" is not a number'],
+    [{ burst: 1.5, ordersPerSecond: 1 }, 's.yaml: risk.burst: "1.5" is not an integer'],
+    [{ circuitBreaker: { maxRejects: 1 } }, "s.yaml: risk.circuitBreaker.windowMs: required key missing"],
     [{ maxQty: 1 }, "s.yaml: risk.maxQty: unknown key"],
     [
       { tradingHours: { start: "8:00", end: "17:00" } },
@@ -955,7 +958,7 @@ Deno.test("risk limits from a config object: defaults, validation errors naming 
       's.yaml: risk.tradingHours.timeZone: unknown time zone "Mars/Base"',
     ],
     [{ priceCollar: {} }, "s.yaml: risk.priceCollar: needs percent or absolute"],
-    [{ allowedSymbols: [12] }, "s.yaml: risk.allowedSymbols[0]: must be a string"],
+    [{ allowedSymbols: [{}] }, "s.yaml: risk.allowedSymbols[0]: expected a string"],
     [{ burst: 5 }, "s.yaml: risk.burst: needs ordersPerSecond"],
   ];
   for (const [obj, message] of bad) {
@@ -966,6 +969,13 @@ Deno.test("risk limits from a config object: defaults, validation errors naming 
     });
   }
   assert.throws(() => validateRiskLimits({ maxOpenOrders: 0 }), /risk\.maxOpenOrders: must be a number > 0/);
+  // One schema machinery with fixg.yaml: values as YAML's failsafe schema gives them (strings) are converted,
+  // an unquoted 0012 symbol stays "0012", and allowedSymbols may be one comma-separated string.
+  assert.deepEqual(
+    parseRiskLimits({ maxOrderQty: "5", allowedSymbols: ["0012", 12], circuitBreaker: "null" }, "s.yaml"),
+    { maxOrderQty: 5, allowedSymbols: ["0012", "12"] },
+  );
+  assert.deepEqual(parseRiskLimits({ allowedSymbols: "AAPL, MSFT" }).allowedSymbols, ["AAPL", "MSFT"]);
   assert.throws(
     () =>
       new OrderTracker({ risk: { tradingHours: { start: "09:00", end: "10:00", timeZone: "Nowhere/X" } } }),

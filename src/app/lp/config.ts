@@ -8,7 +8,7 @@
  */
 import { ConfigError } from "../../errors.ts";
 import { checkValue, type Schema } from "../../config/schema.ts";
-import { isValidTimeZone, parseHhMm } from "../time_of_day.ts";
+import { hhMmProblem, timeZoneProblem } from "../time_of_day.ts";
 
 /** One simulated instrument. */
 export interface LpSymbolConfig {
@@ -278,22 +278,8 @@ export const LP_SCHEMA: Schema = {
           type: "object",
           nullable: true,
           fields: {
-            time: {
-              type: "string",
-              check: (s) =>
-                parseHhMm(s) === undefined
-                  ? `must be a time "HH:MM" from 00:00 to 23:59 (got ${JSON.stringify(s)})`
-                  : undefined,
-            },
-            timeZone: {
-              type: "string",
-              check: (s) =>
-                isValidTimeZone(s)
-                  ? undefined
-                  : `unknown time zone ${
-                    JSON.stringify(s)
-                  } (use an IANA name such as "America/New_York" or "UTC")`,
-            },
+            time: { type: "string", check: hhMmProblem },
+            timeZone: { type: "string", check: timeZoneProblem },
           },
           required: ["time"],
         },

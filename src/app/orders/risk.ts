@@ -3,16 +3,16 @@
  * Pure: time comes in as `nowMs`, the reference price from a caller-supplied function.
  */
 import { ConfigError } from "../../errors.ts";
-import {
-  ConfigPath,
-  readHhMm,
-  readNumber,
-  readObject,
-  readStringList,
-  readTimeZone,
-} from "../config_check.ts";
+import { checkValue, type Schema } from "../../config/schema.ts";
 import type { OrdTypeName, Side } from "../tags.ts";
-import { inDailyWindow, isValidTimeZone, minuteOfDayIn, parseHhMm } from "../time_of_day.ts";
+import {
+  hhMmProblem,
+  inDailyWindow,
+  isValidTimeZone,
+  minuteOfDayIn,
+  parseHhMm,
+  timeZoneProblem,
+} from "../time_of_day.ts";
 
 /** Allowed distance of a limit price from the reference price; with both, the larger distance applies. */
 export interface PriceCollar {
@@ -63,88 +63,72 @@ export interface RiskLimits {
 /** Defaults: only the circuit breaker (20 rejects in a minute) is on; other limits are opt-in. */
 export const DEFAULT_RISK_LIMITS: RiskLimits = { circuitBreaker: { maxRejects: 20, windowMs: 60_000 } };
 
-const RISK_KEYS = [
-  "allowedSymbols",
-  "priceCollar",
-  "maxOrderQty",
-  "maxNotional",
-  "maxOpenOrders",
-  "ordersPerSecond",
-  "burst",
-  "tradingHours",
-  "circuitBreaker",
-] as const;
+/**
+ * The keys of risk limits, checked by the config schema machinery (src/config/schema.ts) as fixg.yaml's
+ * `risk:` is (engine/config.ts uses these fields, with its own `circuitBreaker`).
+ */
+export const RISK_FIELDS: Readonly<Record<string, Schema>> = {
+  allowedSymbols: { type: "strings" },
+  priceCollar: {
+    type: "object",
+    fields: { percent: { type: "number", above: 0, max: 100 }, absolute: { type: "number", above: 0 } },
+  },
+  maxOrderQty: { type: "number", above: 0 },
+  maxNotional: { type: "number", above: 0 },
+  maxOpenOrders: { type: "int", min: 1 },
+  ordersPerSecond: { type: "number", above: 0 },
+  burst: { type: "int", min: 1 },
+  tradingHours: {
+    type: "object",
+    fields: {
+      start: { type: "string", check: hhMmProblem },
+      end: { type: "string", check: hhMmProblem },
+      timeZone: { type: "string", check: timeZoneProblem },
+    },
+    required: ["start", "end"],
+  },
+  /** null turns the breaker off. */
+  circuitBreaker: {
+    type: "object",
+    nullable: true,
+    fields: { maxRejects: { type: "int", min: 0 }, windowMs: { type: "number", above: 0 } },
+    required: ["maxRejects", "windowMs"],
+  },
+};
+
+const RISK_SCHEMA: Schema = { type: "object", fields: RISK_FIELDS };
 
 /**
  * Reads risk limits from a parsed configuration object (keys as in RiskLimits), on top of the
  * defaults. `circuitBreaker: null` turns the breaker off. Throws ConfigError naming file and key.
  */
 export function parseRiskLimits(obj: unknown, file = "config", key = "risk"): RiskLimits {
-  const at = new ConfigPath(file, key);
   if (obj === undefined || obj === null) return { ...DEFAULT_RISK_LIMITS };
-  const o = readObject(obj, at, RISK_KEYS);
-  const out: RiskLimits = { ...DEFAULT_RISK_LIMITS };
-  if (o.allowedSymbols !== undefined) {
-    out.allowedSymbols = readStringList(o.allowedSymbols, at.child("allowedSymbols"));
+  const o = checkValue(RISK_SCHEMA, obj, key, file) as RiskLimits & {
+    circuitBreaker?: CircuitBreakerConfig | null;
+  };
+  const fail = (k: string, why: string): never => {
+    throw new ConfigError(`${file}: ${key}.${k}: ${why}`);
+  };
+  const out: RiskLimits = { ...DEFAULT_RISK_LIMITS, ...o } as RiskLimits;
+  if (o.circuitBreaker === null) delete out.circuitBreaker;
+  if (
+    o.priceCollar !== undefined && o.priceCollar.percent === undefined && o.priceCollar.absolute === undefined
+  ) {
+    fail("priceCollar", "needs percent or absolute");
   }
-  if (o.priceCollar !== undefined) {
-    const c = at.child("priceCollar");
-    const co = readObject(o.priceCollar, c, ["percent", "absolute"]);
-    const collar: PriceCollar = {};
-    if (co.percent !== undefined) {
-      collar.percent = readNumber(co.percent, c.child("percent"), { above: 0, max: 100 });
-    }
-    if (co.absolute !== undefined) {
-      collar.absolute = readNumber(co.absolute, c.child("absolute"), { above: 0 });
-    }
-    if (collar.percent === undefined && collar.absolute === undefined) c.fail("needs percent or absolute");
-    out.priceCollar = collar;
-  }
-  if (o.maxOrderQty !== undefined) {
-    out.maxOrderQty = readNumber(o.maxOrderQty, at.child("maxOrderQty"), { above: 0 });
-  }
-  if (o.maxNotional !== undefined) {
-    out.maxNotional = readNumber(o.maxNotional, at.child("maxNotional"), { above: 0 });
-  }
-  if (o.maxOpenOrders !== undefined) {
-    out.maxOpenOrders = readNumber(o.maxOpenOrders, at.child("maxOpenOrders"), { min: 1, integer: true });
-  }
-  if (o.ordersPerSecond !== undefined) {
-    out.ordersPerSecond = readNumber(o.ordersPerSecond, at.child("ordersPerSecond"), { above: 0 });
-  }
-  if (o.burst !== undefined) out.burst = readNumber(o.burst, at.child("burst"), { min: 1 });
-  if (o.tradingHours !== undefined) {
-    const h = at.child("tradingHours");
-    const ho = readObject(o.tradingHours, h, ["start", "end", "timeZone"]);
-    out.tradingHours = {
-      start: readHhMm(ho.start, h.child("start")),
-      end: readHhMm(ho.end, h.child("end")),
-      timeZone: ho.timeZone === undefined ? "UTC" : readTimeZone(ho.timeZone, h.child("timeZone")),
-    };
-  }
-  if (o.circuitBreaker === null) {
-    delete out.circuitBreaker;
-  } else if (o.circuitBreaker !== undefined) {
-    const b = at.child("circuitBreaker");
-    const bo = readObject(o.circuitBreaker, b, ["maxRejects", "windowMs"]);
-    out.circuitBreaker = {
-      maxRejects: readNumber(bo.maxRejects, b.child("maxRejects"), { min: 0, integer: true }),
-      windowMs: readNumber(bo.windowMs, b.child("windowMs"), { above: 0 }),
-    };
-  }
-  if (out.burst !== undefined && out.ordersPerSecond === undefined) {
-    at.child("burst").fail("needs ordersPerSecond");
-  }
+  if (o.tradingHours !== undefined) out.tradingHours = { ...o.tradingHours, timeZone: o.tradingHours.timeZone ?? "UTC" };
+  if (out.burst !== undefined && out.ordersPerSecond === undefined) fail("burst", "needs ordersPerSecond");
   return out;
 }
 
 /** Checks limits built in code (not read from a file); throws ConfigError naming the key. */
 export function validateRiskLimits(limits: RiskLimits, where = "risk"): RiskLimits {
-  const at = new ConfigPath("risk limits", where);
+  const fail = (k: string, why: string): never => {
+    throw new ConfigError(`risk limits: ${where}.${k}: ${why}`);
+  };
   const pos = (v: number | undefined, k: string) => {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) {
-      at.child(k).fail(`must be a number > 0 (got ${v})`);
-    }
+    if (v !== undefined && !(Number.isFinite(v) && v > 0)) fail(k, `must be a number > 0 (got ${v})`);
   };
   pos(limits.maxOrderQty, "maxOrderQty");
   pos(limits.maxNotional, "maxNotional");
@@ -157,27 +141,27 @@ export function validateRiskLimits(limits: RiskLimits, where = "risk"): RiskLimi
     limits.priceCollar && limits.priceCollar.percent === undefined &&
     limits.priceCollar.absolute === undefined
   ) {
-    at.child("priceCollar").fail("needs percent or absolute");
+    fail("priceCollar", "needs percent or absolute");
   }
   const h = limits.tradingHours;
   if (h !== undefined) {
     if (parseHhMm(h.start) === undefined) {
-      at.child("tradingHours.start").fail(`must be "HH:MM" (got ${h.start})`);
+      fail("tradingHours.start", `must be "HH:MM" (got ${h.start})`);
     }
-    if (parseHhMm(h.end) === undefined) at.child("tradingHours.end").fail(`must be "HH:MM" (got ${h.end})`);
+    if (parseHhMm(h.end) === undefined) fail("tradingHours.end", `must be "HH:MM" (got ${h.end})`);
     if (!isValidTimeZone(h.timeZone)) {
-      at.child("tradingHours.timeZone").fail(`unknown time zone "${h.timeZone}"`);
+      fail("tradingHours.timeZone", `unknown time zone "${h.timeZone}"`);
     }
   }
   const b = limits.circuitBreaker;
   if (b !== undefined) {
     if (!(Number.isInteger(b.maxRejects) && b.maxRejects >= 0)) {
-      at.child("circuitBreaker.maxRejects").fail(`must be an integer >= 0 (got ${b.maxRejects})`);
+      fail("circuitBreaker.maxRejects", `must be an integer >= 0 (got ${b.maxRejects})`);
     }
     pos(b.windowMs, "circuitBreaker.windowMs");
   }
   for (const s of limits.allowedSymbols ?? []) {
-    if (typeof s !== "string" || s === "") at.child("allowedSymbols").fail("must hold non-empty strings");
+    if (typeof s !== "string" || s === "") fail("allowedSymbols", "must hold non-empty strings");
   }
   if (limits.burst !== undefined && limits.ordersPerSecond === undefined) {
     throw new ConfigError(`risk limits: ${where}.burst: needs ordersPerSecond`);
