@@ -10,7 +10,7 @@
  */
 import { latin1String } from "../codec/ascii.ts";
 import { type FixMessage, MessageView } from "../codec/mod.ts";
-import { JournalReader, msgTypeOf } from "../store/reader.ts";
+import { JournalReader, listSegments, msgTypeOf } from "../store/reader.ts";
 import type { MessageStore } from "../store/types.ts";
 import { ConfigError, EnvironmentError } from "../errors.ts";
 import type { FixgConfig } from "./config.ts";
@@ -474,7 +474,9 @@ export class EngineServer {
     const dir = this.#o.journalDir;
     let scan: Promise<JournalScan> | undefined;
     if (dir !== undefined && (replay || !slot.seeded)) {
-      scan = this.flushJournal().then(() => scanJournal(dir, key, replay ? last : 0xffffffff));
+      scan = this.flushJournal().then(() =>
+        scanJournal(dir, key, replay ? last : 0xffffffff, this.#o.recentRequests ?? 10_000)
+      );
       if (!slot.seeded) {
         slot.seeded = true;
         slot.seeding = scan.then((r) => {
@@ -760,38 +762,94 @@ export function messageFromBody(body: Uint8Array): FixMessage {
 export interface JournalScan {
   /** Inbound application messages with MsgSeqNum above `after`, ascending. */
   inbound: Array<{ seq: number; raw: Uint8Array }>;
-  /** ClOrdID (11) -> MsgSeqNum of the outbound application messages, in journal order. */
+  /** ClOrdID (11) -> MsgSeqNum of the outbound application messages (the first send of each), oldest first. */
   sent: Map<string, number>;
+  /** Segments read (the scan walks back from the newest only as far as it needs). */
+  segmentsRead: number;
 }
 
-/** Reads one session's newest epoch from the journal: inbound application messages after `after`, ClOrdIDs sent. */
-export function scanJournal(dir: string, key: string, after: number): JournalScan {
-  const reader = JournalReader.open(dir);
-  let epoch = -1;
-  let bySeq = new Map<number, Uint8Array>();
-  let sent = new Map<string, number>();
+/**
+ * Reads one session's newest epoch from the journal, walking back from the newest segment: inbound
+ * application messages (and 35=3) after `after`, and the ClOrdIDs of the last `maxSent` outbound ones.
+ * It stops at the segment whose session table shows both covered (every segment starts with one), or
+ * where the epoch or the session began, and yields to the event loop between segments: a long journal
+ * does not stall the sessions.
+ */
+export async function scanJournal(
+  dir: string,
+  key: string,
+  after: number,
+  maxSent = 10_000,
+): Promise<JournalScan> {
+  const segments = listSegments(dir);
   const view = new MessageView();
-  reader.forEach((r) => {
-    if (r.sessionKey !== key) return;
-    if (r.epoch > epoch) {
-      epoch = r.epoch;
-      bySeq = new Map();
-      sent = new Map();
+  let epoch = -1;
+  /** Per segment read, newest first. */
+  const parts: Array<{ inbound: Array<{ seq: number; raw: Uint8Array }>; sent: Array<[string, number]> }> =
+    [];
+  let sentCount = 0;
+  let read = 0;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    if (read > 0) await new Promise((r) => setTimeout(r, 0));
+    read++;
+    const part = {
+      inbound: [] as Array<{ seq: number; raw: Uint8Array }>,
+      sent: [] as Array<[string, number]>,
+    };
+    let open: { epoch: number; nextSender: number; nextTarget: number } | undefined;
+    let reset = false;
+    const records: Array<
+      { epoch: number; type: string; dir: string | undefined; seq: number; raw: Uint8Array }
+    > = [];
+    JournalReader.ofSegments(dir, [segments[i]!]).forEach((r) => {
+      if (r.sessionKey !== key) return;
+      if (r.type === "session-open" && open === undefined) {
+        open = { epoch: r.epoch, nextSender: r.seq, nextTarget: r.seq2 };
+        return;
+      }
+      if (r.type === "seq-reset") reset = true;
+      if (r.type !== "message") return;
+      records.push({
+        epoch: r.epoch,
+        type: msgTypeOf(r.payload),
+        dir: r.direction,
+        seq: r.seq,
+        raw: r.payload.slice(),
+      });
+    });
+    if (epoch < 0) {
+      // The newest segment names the current epoch (its session table, or a reset in it).
+      for (const r of records) epoch = Math.max(epoch, r.epoch);
+      if (open !== undefined) epoch = Math.max(epoch, open.epoch);
+      if (epoch < 0) continue; // The session has nothing here yet.
     }
-    if (r.epoch < epoch || r.type !== "message") return;
-    const t = msgTypeOf(r.payload);
-    if (ADMIN.has(t)) return;
-    if (r.direction === "out") {
-      const id = view.parseInto(r.payload, 0, r.payload.length).getString(11);
-      if (id !== undefined && !sent.has(id)) sent.set(id, r.seq);
-      return;
+    for (const r of records) {
+      if (r.epoch !== epoch || ADMIN.has(r.type)) continue;
+      if (r.dir === "out") {
+        const id = view.parseInto(r.raw, 0, r.raw.length).getString(11);
+        if (id !== undefined) {
+          part.sent.push([id, r.seq]);
+          sentCount++;
+        }
+      } else if (r.seq > after) part.inbound.push({ seq: r.seq, raw: r.raw });
     }
-    if (r.seq <= after || bySeq.has(r.seq)) return;
-    bySeq.set(r.seq, r.payload.slice());
-  });
+    parts.push(part);
+    const o = open as { epoch: number; nextSender: number; nextTarget: number } | undefined;
+    // Done when this segment began in an older epoch or before the session (the epoch started here), or
+    // when its session table shows every inbound message after `after` and enough sends in here or later.
+    if (o === undefined || o.epoch !== epoch || (reset && o.epoch < epoch)) break;
+    if (o.nextTarget <= after + 1 && (o.nextSender <= 1 || sentCount >= maxSent)) break;
+  }
+  const bySeq = new Map<number, Uint8Array>();
+  const sent = new Map<string, number>();
+  for (let k = parts.length - 1; k >= 0; k--) {
+    for (const m of parts[k]!.inbound) if (!bySeq.has(m.seq)) bySeq.set(m.seq, m.raw);
+    for (const [id, seq] of parts[k]!.sent) if (!sent.has(id)) sent.set(id, seq);
+  }
   return {
     inbound: [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([seq, raw]) => ({ seq, raw })),
     sent,
+    segmentsRead: read,
   };
 }
 

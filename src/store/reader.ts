@@ -110,6 +110,14 @@ export class JournalReader {
     return new JournalReader(d, listSegments(d));
   }
 
+  /**
+   * A reader of some of a journal's segments only (from `listSegments`): every segment starts with the
+   * session table, so session keys resolve in any subset. For readers that walk back from the newest.
+   */
+  static ofSegments(dir: string, segments: SegmentInfo[]): JournalReader {
+    return new JournalReader(dir.replace(/\/+$/, "") || "/", segments);
+  }
+
   /** Total bytes of the segments. */
   get totalBytes(): number {
     let n = 0;
