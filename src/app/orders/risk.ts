@@ -117,7 +117,9 @@ export function parseRiskLimits(obj: unknown, file = "config", key = "risk"): Ri
   ) {
     fail("priceCollar", "needs percent or absolute");
   }
-  if (o.tradingHours !== undefined) out.tradingHours = { ...o.tradingHours, timeZone: o.tradingHours.timeZone ?? "UTC" };
+  if (o.tradingHours !== undefined) {
+    out.tradingHours = { ...o.tradingHours, timeZone: o.tradingHours.timeZone ?? "UTC" };
+  }
   if (out.burst !== undefined && out.ordersPerSecond === undefined) fail("burst", "needs ordersPerSecond");
   return out;
 }
