@@ -12,7 +12,7 @@
  *      default lease (2000 ms) unless --lease-ms.
  *
  *   bash scripts/pg_cluster.sh start      # or FIXG_PG_URL=... for your own server
- *   ./deno run -A bench/ha_bench.ts [--only store|orders|failover] [--seconds 5] [--sessions 10]
+ *   ./deno run -A bench/ha_bench.ts [--only store,orders,failover] [--seconds 5] [--sessions 10]
  *       [--rate 5000] [--kills 20] [--lease-ms 2000] [--json]
  */
 import { buildGateway } from "../src/engine/build.ts";
@@ -294,6 +294,7 @@ async function benchFailover(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fixg-ha-bench-" });
   const KEY = "FIX.4.4:CLIENT->LP";
   const sql = postgres(url!, { max: 1, onnotice: () => {} });
+  let spawned = 0;
   const spawn = (node: string) => {
     const f = `${dir}/${node}.yaml`;
     Deno.writeTextFileSync(
@@ -313,11 +314,14 @@ async function benchFailover(): Promise<void> {
         `    reconnect: { initialMs: 100, maxMs: 500 }`,
       ].join("\n") + "\n",
     );
-    return new Deno.Command(`${root}deno`, {
+    const log = Deno.openSync(`${dir}/${node}-${++spawned}.log`, { append: true, create: true });
+    const child = new Deno.Command(`${root}deno`, {
       args: ["run", "-A", `${root}test/ha/gateway_child.ts`, f, "1000000", "100"],
       stdout: "null",
-      stderr: "null",
+      stderr: "piped",
     }).spawn();
+    void child.stderr.pipeTo(log.writable).catch(() => {});
+    return child;
   };
   const row = async () =>
     (await sql.unsafe(`select owner, next_sender_seq from "${schema}".sessions where session_key = $1`, [KEY])
@@ -325,6 +329,7 @@ async function benchFailover(): Promise<void> {
         () => [],
       ))[0];
   const procs = new Map<string, Deno.ChildProcess>();
+  let failed = false;
   const times: number[] = [];
   try {
     procs.set("A", spawn("A"));
@@ -332,7 +337,10 @@ async function benchFailover(): Promise<void> {
     const until = async (f: () => Promise<boolean>, ms: number) => {
       const end = performance.now() + ms;
       while (!(await f())) {
-        if (performance.now() > end) throw new Error("timed out");
+        if (performance.now() > end) {
+          failed = true;
+          throw new Error(`timed out; the gateways' logs are in ${dir}`);
+        }
         await new Promise((r) => setTimeout(r, 5));
       }
     };
@@ -358,6 +366,7 @@ async function benchFailover(): Promise<void> {
         return x !== undefined && x.owner !== owner && Number(x.next_sender_seq) > at;
       }, 30_000);
       times.push(performance.now() - t0);
+      if (!args.json) console.error(`kill ${k + 1}: ${owner} -> ${times[times.length - 1]!.toFixed(0)} ms`);
       procs.set(owner, spawn(owner)); // back as the standby
     }
     report(
@@ -378,11 +387,12 @@ async function benchFailover(): Promise<void> {
     await lp.stop();
     await sql.unsafe(`drop schema if exists "${schema}" cascade`);
     await sql.end();
-    await Deno.remove(dir, { recursive: true });
+    if (!failed) await Deno.remove(dir, { recursive: true });
   }
 }
 
-if (args.only === "" || args.only === "store") await benchStore();
-if (args.only === "" || args.only === "orders") await benchOrders();
-if (args.only === "" || args.only === "failover") await benchFailover();
+const only = args.only === "" ? ["store", "orders", "failover"] : args.only.split(",");
+if (only.includes("store")) await benchStore();
+if (only.includes("orders")) await benchOrders();
+if (only.includes("failover")) await benchFailover();
 if (args.json) console.log(JSON.stringify(results, null, 2));
