@@ -181,6 +181,34 @@ export class Encoder {
     return this.raw(fields);
   }
 
+  /**
+   * Starts a message whose header is `prefix` + digits of `seq` + `mid` + the SendingTime value +
+   * `suffix` (parts already encoded, e.g. "35=D␁34=", "␁49=LP␁52=", "␁56=BENCH␁"): the session's
+   * header in ascending tag order in one call, with one bounds check.
+   */
+  beginHeader(
+    beginString: string,
+    prefix: Uint8Array,
+    seq: number,
+    mid: Uint8Array,
+    epochMs: number,
+    precision: TimestampPrecision,
+    suffix: Uint8Array,
+  ): this {
+    this.#start(beginString);
+    const need = prefix.length + mid.length + suffix.length + 48;
+    if (this.#pos + need + 16 > this.#buf.length) this.#grow(need);
+    const buf = this.#buf;
+    let p = this.#pos;
+    for (let i = 0; i < prefix.length; i++) buf[p++] = prefix[i]!;
+    p = writeUint(buf, p, seq);
+    for (let i = 0; i < mid.length; i++) buf[p++] = mid[i]!;
+    p = writeTimestamp(buf, p, epochMs, precision, 0);
+    for (let i = 0; i < suffix.length; i++) buf[p++] = suffix[i]!;
+    this.#pos = p;
+    return this;
+  }
+
   #start(beginString: string): void {
     if (beginString !== this.#begin) {
       this.#begin = beginString;

@@ -45,8 +45,15 @@ export function beginMessage(
   if (senderSubId !== undefined) return beginWithSenderSubId(s, msgType, seq, nowMs, possDup, senderSubId);
   const h = headerParts(s);
   // "35=<type>␁34=" seq "␁[43=Y␁]49=..␁52=" time "␁56=..␁": three copies of encoded parts and two values.
-  return s.encoder.beginWith(s.config.id.beginString, msgTypePrefix(h, msgType)).uintDigits(seq)
-    .raw(possDup ? h.midPossDup : h.mid).timestampValue(nowMs, s.config.timestampPrecision).raw(h.target);
+  return s.encoder.beginHeader(
+    s.config.id.beginString,
+    msgTypePrefix(h, msgType),
+    seq,
+    possDup ? h.midPossDup : h.mid,
+    nowMs,
+    s.config.timestampPrecision,
+    h.target,
+  );
 }
 
 /** beginMessage with the application's own SenderSubID (none configured): it goes between 49 and 52. */
