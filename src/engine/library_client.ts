@@ -193,6 +193,8 @@ class Library implements EngineLibrary {
   #out: Uint8Array[] = [];
   #writing = false;
   #hello: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  /** The view onMessage gets, re-pointed at each message. */
+  readonly #view = new MessageView();
 
   constructor(o: EngineConnectOptions) {
     this.#o = o;
@@ -369,7 +371,9 @@ class Library implements EngineLibrary {
         split.push(buf.subarray(0, n));
         while (split.next()) {
           if (!EVENT_TYPES.has(split.buf[split.start]!)) continue; // A later version's event.
-          this.#event(decodeEvent(split.buf, split.start, split.end));
+          // MESSAGE bytes stay in the read buffer: the view handed to onMessage is valid during the callback
+          // only, as in-process (`copy()` to keep it).
+          this.#event(decodeEvent(split.buf, split.start, split.end, false));
         }
       }
     } catch (e) {
@@ -430,7 +434,7 @@ class Library implements EngineLibrary {
         if (s === undefined) return;
         if (e.seq !== 0 && e.seq <= s.lastProcessedInSeq && e.replayed) return;
         s.replaying = e.replayed;
-        const view = MessageView.parse(e.raw);
+        const view = this.#view.parseInto(e.raw, 0, e.raw.length);
         // A session-level Reject is an admin message: fromAdmin, as in-process.
         if (view.msgType === "3") this.#guard(() => s.app.fromAdmin?.(view, s));
         else this.#guard(() => s.app.onMessage?.(view, s));
@@ -609,46 +613,67 @@ function clOrdIdOf(m: FixMessage): string | undefined {
   return undefined;
 }
 
-const te = new TextEncoder();
-
 /** The body of a FixMessage as SEND carries it: "35=..␁tag=value␁..." (no header fields). */
 export function encodeBody(m: FixMessage): Uint8Array {
-  const parts: Uint8Array[] = [te.encode(`35=${m.msgType}\x01`)];
-  const put = (tag: number, value: FieldValue) => {
-    if (tag === 35) return;
-    if (value instanceof Uint8Array) {
-      parts.push(te.encode(`${tag}=`), value, Uint8Array.of(1));
-      return;
-    }
-    const s = typeof value === "string"
-      ? value
-      : typeof value === "boolean"
-      ? (value ? "Y" : "N")
-      : formatDecimal(value);
-    parts.push(latin1(`${tag}=${s}\x01`));
-  };
-  const sink: FieldSink = {
-    field: put,
-    timestamp: (tag: number, ms: number) => put(tag, formatTimestamp(ms)),
-  };
-  forEachField(m, sink);
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  body.len = 0;
+  body.text("35=");
+  body.text(m.msgType);
+  body.byte(1);
+  forEachField(m, body);
+  return body.buf.slice(0, body.len);
 }
 
-/** Latin-1 bytes of a string (FIX values are bytes; the codec reads them as Latin-1). */
-function latin1(s: string): Uint8Array {
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff;
-  return b;
+/** Writes fields as `tag=value␁` into a reused buffer (values as Latin-1: the codec reads them so). */
+class BodyWriter implements FieldSink {
+  buf = new Uint8Array(1024);
+  len = 0;
+
+  room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.len++] = c;
+  }
+
+  text(s: string): void {
+    this.room(s.length);
+    const b = this.buf;
+    let p = this.len;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i) & 0xff;
+    this.len = p;
+  }
+
+  field(tag: number, value: FieldValue): void {
+    if (tag === 35) return;
+    this.text(String(tag));
+    this.byte(0x3d);
+    if (value instanceof Uint8Array) {
+      this.room(value.length);
+      this.buf.set(value, this.len);
+      this.len += value.length;
+    } else {
+      this.text(
+        typeof value === "string"
+          ? value
+          : typeof value === "boolean"
+          ? (value ? "Y" : "N")
+          : formatDecimal(value),
+      );
+    }
+    this.byte(1);
+  }
+
+  timestamp(tag: number, ms: number): void {
+    this.field(tag, formatTimestamp(ms));
+  }
 }
+
+const body = new BodyWriter();
 
 /** "FIX.4.4:TW->ISLD" (sub IDs and qualifier too) as a SessionId. */
 export function sessionIdOfKey(key: string): SessionId {

@@ -78,7 +78,7 @@ interface Slot {
   /** Answers (or pending answers) by request id, oldest first. */
   recent: Map<string, Answer | Promise<Answer>>;
   /** Without a journal: recent inbound application messages. */
-  ring: Array<{ seq: number; raw: Uint8Array }> | undefined;
+  ring: Ring | undefined;
   /**
    * Set at the first claim (with a journal): resolves once `recent` holds the ClOrdIDs the journal shows
    * sent in the current epoch (so a request id = ClOrdID retried after an engine restart is not sent
@@ -415,7 +415,7 @@ export class EngineServer {
         holder: undefined,
         pending: undefined,
         recent: new Map(),
-        ring: this.#o.journalDir === undefined ? [] : undefined,
+        ring: this.#o.journalDir === undefined ? new Ring(this.#o.memoryReplay ?? 10_000) : undefined,
         seeding: undefined,
         seeded: false,
       };
@@ -428,10 +428,7 @@ export class EngineServer {
     const slot = this.#slot(key);
     const seq = view.getInt(34) ?? 0;
     const raw = view.buf.subarray(view.start, view.end);
-    if (slot.ring !== undefined) {
-      slot.ring.push({ seq, raw: raw.slice() });
-      if (slot.ring.length > (this.#o.memoryReplay ?? 10_000)) slot.ring.shift();
-    }
+    slot.ring?.push(seq, raw.slice());
     const h = slot.holder;
     if (h === undefined) return;
     if (slot.pending !== undefined) slot.pending.push({ seq, raw: raw.slice() });
@@ -485,9 +482,7 @@ export class EngineServer {
               slot.recent.set(clOrdId, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
             }
           }
-          while (slot.recent.size > (this.#o.recentRequests ?? 10_000)) {
-            slot.recent.delete(slot.recent.keys().next().value!);
-          }
+          trimRecent(slot, this.#o.recentRequests ?? 10_000);
         }, () => {}).finally(() => slot.seeding = undefined);
       }
     }
@@ -498,7 +493,7 @@ export class EngineServer {
     let old: Array<{ seq: number; raw: Uint8Array }>;
     try {
       if (scan !== undefined) old = (await scan).inbound;
-      else old = (slot.ring ?? []).filter((m) => m.seq > last);
+      else old = slot.ring?.after(last) ?? [];
     } catch (e) {
       if (slot.holder === c) {
         slot.holder = undefined;
@@ -620,9 +615,9 @@ export class EngineServer {
     }
     const remember = (a: Answer | Promise<Answer>) => {
       slot.recent.set(requestId, a);
-      if (slot.recent.size > (this.#o.recentRequests ?? 10_000)) {
-        slot.recent.delete(slot.recent.keys().next().value!);
-      }
+      const max = this.#o.recentRequests ?? 10_000;
+      // Trimmed in batches: deleting the oldest one at a time leaves holes every lookup of the oldest skips.
+      if (slot.recent.size > max + (max >> 3)) trimRecent(slot, max);
     };
     const runner = this.#gw?.runner(key);
     if (runner === undefined) {
@@ -851,6 +846,37 @@ export async function scanJournal(
     sent,
     segmentsRead: read,
   };
+}
+
+/** The last `size` inbound messages of a session (memory store replays), oldest overwritten. */
+class Ring {
+  readonly #items: Array<{ seq: number; raw: Uint8Array }> = [];
+  #next = 0;
+  constructor(readonly size: number) {}
+
+  push(seq: number, raw: Uint8Array): void {
+    if (this.#items.length < this.size) this.#items.push({ seq, raw });
+    else this.#items[this.#next] = { seq, raw };
+    this.#next = (this.#next + 1) % this.size;
+  }
+
+  /** Messages with MsgSeqNum above `seq`, oldest first. */
+  after(seq: number): Array<{ seq: number; raw: Uint8Array }> {
+    const n = this.#items.length;
+    const start = n < this.size ? 0 : this.#next;
+    const out: Array<{ seq: number; raw: Uint8Array }> = [];
+    for (let i = 0; i < n; i++) {
+      const m = this.#items[(start + i) % n]!;
+      if (m.seq > seq) out.push(m);
+    }
+    return out;
+  }
+}
+
+/** Keeps the newest `max` answers of a session (a new Map: no holes left). */
+function trimRecent(slot: Slot, max: number): void {
+  if (slot.recent.size <= max) return;
+  slot.recent = new Map([...slot.recent].slice(slot.recent.size - max));
 }
 
 /** Resolves after the microtasks queued so far (the session runner's write among them). */

@@ -7,6 +7,7 @@
  * Field kinds: u8, u16 and u32 (big-endian), str (u16 length + UTF-8), bytes (u32 length + raw). FIX
  * messages travel as their raw bytes, never re-encoded.
  */
+import { latin1String } from "../codec/ascii.ts";
 
 /** The protocol version this build speaks (HELLO carries the library's; the engine answers with its own). */
 export const PROTOCOL_VERSION = 1;
@@ -161,6 +162,10 @@ export class ProtocolError extends Error {
 const enc = new TextEncoder();
 const dec = new TextDecoder("utf-8", { fatal: true });
 
+/** The scratch buffer frames are built in (encoding is synchronous and never nested); `finish` copies out. */
+let scratch = new Uint8Array(64 * 1024);
+let scratchView = new DataView(scratch.buffer);
+
 /** Builds one frame. */
 class FrameWriter {
   buf: Uint8Array;
@@ -168,8 +173,12 @@ class FrameWriter {
   pos = 5;
 
   constructor(type: number, hint = 64) {
-    this.buf = new Uint8Array(hint);
-    this.dv = new DataView(this.buf.buffer);
+    if (hint > scratch.length) {
+      scratch = new Uint8Array(hint * 2);
+      scratchView = new DataView(scratch.buffer);
+    }
+    this.buf = scratch;
+    this.dv = scratchView;
     this.buf[4] = type;
   }
 
@@ -177,8 +186,8 @@ class FrameWriter {
     if (this.pos + n <= this.buf.length) return;
     const b = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
     b.set(this.buf.subarray(0, this.pos));
-    this.buf = b;
-    this.dv = new DataView(b.buffer);
+    this.buf = scratch = b;
+    this.dv = scratchView = new DataView(b.buffer);
   }
 
   u8(v: number): this {
@@ -202,6 +211,24 @@ class FrameWriter {
   }
 
   str(s: string): this {
+    const n = s.length;
+    // ASCII (keys, request ids, most text) is written as it is; anything else goes through UTF-8.
+    if (n <= 0xffff) {
+      this.#room(2 + n);
+      const buf = this.buf;
+      let p = this.pos + 2;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[p++] = c;
+      }
+      if (i === n) {
+        this.dv.setUint16(this.pos, n);
+        this.pos = p;
+        return this;
+      }
+    }
     const b = enc.encode(s);
     if (b.length > 0xffff) throw new RangeError(`string field longer than 65535 bytes`);
     this.u16(b.length);
@@ -221,7 +248,9 @@ class FrameWriter {
 
   finish(): Uint8Array {
     this.dv.setUint32(0, this.pos - 4);
-    return this.buf.subarray(0, this.pos);
+    const out = new Uint8Array(this.pos);
+    out.set(this.buf.subarray(0, this.pos));
+    return out;
   }
 }
 
@@ -232,7 +261,7 @@ class FieldReader {
   pos: number;
   readonly dv: DataView;
 
-  constructor(readonly buf: Uint8Array, start: number, readonly end: number) {
+  constructor(readonly buf: Uint8Array, start: number, readonly end: number, readonly copy = true) {
     this.pos = start;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
@@ -263,6 +292,18 @@ class FieldReader {
   str(): string {
     const n = this.u16();
     this.#need(n);
+    const b = this.buf, p = this.pos;
+    let ascii = true;
+    for (let i = p; i < p + n; i++) {
+      if (b[i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      this.pos += n;
+      return latin1String(b, p, p + n);
+    }
     let s: string;
     try {
       s = dec.decode(this.buf.subarray(this.pos, this.pos + n));
@@ -273,11 +314,11 @@ class FieldReader {
     return s;
   }
 
-  /** A copy of the bytes (frames are cut from a reused buffer). */
+  /** The bytes: a copy (frames are cut from a reused buffer), or a view when the reader was made with copy false. */
   bytes(): Uint8Array {
     const n = this.u32();
     this.#need(n);
-    const b = this.buf.slice(this.pos, this.pos + n);
+    const b = this.copy ? this.buf.slice(this.pos, this.pos + n) : this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
   }
@@ -378,10 +419,13 @@ export function encodeEvent(e: Event): Uint8Array {
   }
 }
 
-/** Decodes an event frame: `buf[start, end)` is everything after the length field. */
-export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length): Event {
+/**
+ * Decodes an event frame: `buf[start, end)` is everything after the length field. With `copy` false a
+ * MESSAGE's `raw` points into `buf` (valid until `buf` is reused).
+ */
+export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy = true): Event {
   if (end <= start) throw new ProtocolError(ErrorCode.MALFORMED, "empty frame");
-  const r = new FieldReader(buf, start + 1, end);
+  const r = new FieldReader(buf, start + 1, end, copy);
   let e: Event;
   switch (buf[start]) {
     case FrameType.HELLO_OK:
