@@ -243,6 +243,7 @@ Deno.test({
     }
     const docs = await Deno.readTextFile(`${ROOT}docs/conformance.md`);
     for (const [key, { section: heading }] of Object.entries(KNOWN_DEVIATIONS)) {
+      if (!VERSIONS.some((v) => key.startsWith(`${v.dir}/`))) continue; // a version not played this time
       assert.ok(items.some((i) => i.key === key), `KNOWN_DEVIATIONS names ${key}, which is not a definition`);
       assert.ok(
         docs.includes(`### ${heading}`),
