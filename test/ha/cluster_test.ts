@@ -199,3 +199,29 @@ Deno.test({
     }
   });
 });
+
+Deno.test({
+  name:
+    "fixg cluster status: exit 1 with a session without a live owner, 2 unreachable (password never printed)",
+  ignore,
+}, async () => {
+  const fixg = new URL("../../fixg", import.meta.url).pathname;
+  const run = async (args: string[]) => {
+    const o = await new Deno.Command(fixg, { args, stdout: "piped", stderr: "piped" }).output();
+    return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
+  };
+  await withStores(1, async ([s], schema) => {
+    await s!.openSession("FIX.4.4:X->Y", 1); // opened without a cluster: no lease
+    const r = await run(["cluster", "status", "--store", PG_URL!, "--schema", schema]);
+    assert.equal(r.code, 1, r.err);
+    assert.match(r.out, /FIX\.4\.4:X->Y\s+A\s+1\s+none/);
+    assert.match(r.out, /1 of 1 sessions without a live owner/);
+  });
+  const bad = await run(["cluster", "status", "--store", "postgres://fixg:hunter2@127.0.0.1:1/x"]);
+  assert.equal(bad.code, 2);
+  assert.equal(bad.err.trim().split("\n").length, 1);
+  assert.doesNotMatch(bad.err + bad.out, /hunter2/);
+  assert.match(bad.err, /fixg:\*\*\*@127\.0\.0\.1:1/);
+  const usage = await run(["cluster", "status"]);
+  assert.equal(usage.code, 2);
+});
