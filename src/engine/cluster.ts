@@ -96,6 +96,10 @@ export class Cluster {
     this.#logger = logger;
     store.leaseValid = (key) => performance.now() < (this.#validUntil.get(key) ?? 0);
     store.leases = () => new Map(this.#owned);
+    store.onSessionFailed = (key, e) =>
+      void this.#lose(key, `store failure (${e.message}); lease given up`).then(
+        () => this.#handBack(key),
+      );
   }
 
   /** True while this gateway holds the session's lease. */
@@ -145,6 +149,16 @@ export class Cluster {
       // The database is gone: the leases expire by themselves.
     }
     this.#owned.clear();
+  }
+
+  /** Expires a lease this gateway gave up, so that a gateway takes the session at its next round. */
+  async #handBack(key: string): Promise<void> {
+    const s = this.#store;
+    await s.sql.unsafe(
+      `update ${s.t("sessions")} set lease_until = now() - interval '1 millisecond'
+       where session_key = $1 and owner = $2`,
+      [key, this.nodeId],
+    ).catch(() => {}); // unreachable: the lease runs out by itself
   }
 
   async #lose(key: string, reason: string): Promise<void> {

@@ -191,6 +191,11 @@ export class PostgresMessageStore implements MessageStore {
    * committed just before a stall longer than the lease are never written after it.
    */
   leaseValid: ((sessionKey: string) => boolean) | undefined;
+  /**
+   * Called when a session's commit failed for good (not fenced): the cluster gives the lease up so that
+   * the session is opened again (here or elsewhere) instead of staying stopped under a live lease.
+   */
+  onSessionFailed: ((sessionKey: string, e: Error) => void) | undefined;
   /** Cluster: the sessions whose lease this gateway holds, with their epoch (for /metrics). */
   leases: (() => Map<string, number>) | undefined;
   /** Called with each commit's duration (ms) and message count (benchmarks, metrics). */
@@ -806,7 +811,9 @@ class PgSessionStore implements SessionStore {
   /** @internal The commit failed for good. */
   fail(p: Pending, e: unknown): void {
     const m = e instanceof Error ? e.message : String(e);
+    const first = this.#error === undefined;
     this.#stop(new FixgError("STORE_FAILED", `PostgreSQL store: ${m}`, { cause: e }), p);
+    if (first) this.#store.onSessionFailed?.(this.sessionKey, this.#error!);
   }
 
   #stop(e: Error, p: Pending): void {

@@ -225,3 +225,35 @@ Deno.test({
   const usage = await run(["cluster", "status"]);
   assert.equal(usage.code, 2);
 });
+
+Deno.test({
+  name: "cluster: a session whose commit fails for good gives its lease up (not stuck under a live lease)",
+  ignore,
+}, async () => {
+  await withStores(1, async ([s], schema) => {
+    const c = new Cluster(s!, { nodeId: "A", leaseMs: LEASE }, [{ key: "S", owner: "A" }]);
+    const h = host();
+    c.attach(h);
+    await c.tick();
+    const st = await s!.openSession("S", 1); // with the epoch the lease won
+    await s!.sql.unsafe(`alter table "${schema}".outbound rename to outbound_gone`);
+    await assert.rejects(
+      Promise.resolve(st.appendOutbound(1, new Uint8Array([65]))),
+      /STORE_FAILED|does not exist/,
+    );
+    await until(() => h.calls.some((x) => x.startsWith("release S: store failure")));
+    assert.ok(!c.owns("S"));
+    await until(async () => {
+      const [r] = await s!.sql.unsafe(`select lease_until < now() as expired from "${schema}".sessions`);
+      return r?.expired === true;
+    });
+  });
+});
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error("timed out");
+    await sleep(20);
+  }
+}
