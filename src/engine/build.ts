@@ -378,10 +378,8 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
   const inner = options.store ?? await openStore(config, logger);
   const store = new InstrumentedStore(inner);
   let cluster: Cluster | undefined;
-  if (config.cluster !== undefined) {
-    if (!(inner instanceof PostgresMessageStore)) {
-      throw new ConfigError(`${config.file}: cluster: needs store.type postgres`);
-    }
+  // (A store given by the caller that is not PostgreSQL, e.g. `fixg config check`'s memory store: no cluster.)
+  if (config.cluster !== undefined && inner instanceof PostgresMessageStore) {
     cluster = new Cluster(inner, config.cluster, placed, logger);
   }
   const gw = new Gateway({

@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { buildGateway } from "../../src/engine/build.ts";
 import { Cluster, preferredOwner } from "../../src/engine/cluster.ts";
-import { loadConfig } from "../../src/engine/config.ts";
+import { loadConfig, parseConfig } from "../../src/engine/config.ts";
+import { ConfigError } from "../../src/errors.ts";
+import { checkLoadedConfig } from "../../src/ops/config_validate.ts";
 import { gatewayFamilies } from "../../src/ops/metrics.ts";
 import { freePort } from "../interop/peers.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
@@ -257,3 +259,28 @@ async function until(cond: () => boolean | Promise<boolean>, ms = 5000): Promise
     await sleep(20);
   }
 }
+
+Deno.test("cluster config: checked without connecting; cluster needs the PostgreSQL store, which needs a URL", async () => {
+  const ok = parseConfig(
+    [
+      `store: { type: postgres, url: "postgres://u:pw@127.0.0.1:1/x?target_session_attrs=read-write", schema: fx }`,
+      `cluster: { nodeId: gw-a, leaseMs: 1500 }`,
+      `sessions:`,
+      `  - { role: initiator, senderCompId: A, targetCompId: B, host: 127.0.0.1, port: 9, owner: gw-b }`,
+    ].join("\n"),
+    "ha.yaml",
+  );
+  assert.deepEqual(ok.cluster, { nodeId: "gw-a", leaseMs: 1500 });
+  assert.equal(ok.store.type, "postgres");
+  assert.equal(ok.store.schema, "fx");
+  assert.equal(ok.sessions[0]!.owner, "gw-b");
+  assert.equal((await checkLoadedConfig(ok)).warnings.length, 0);
+  const bad = (text: string) =>
+    assert.throws(() => parseConfig(text, "ha.yaml"), (e: Error) => e instanceof ConfigError);
+  bad(`store: { type: postgres }\nsessions: []\n`);
+  bad(`cluster: { nodeId: a }\nsessions: []\n`);
+  bad(`store: { type: postgres, url: "postgres://h/x" }\ncluster: { leaseMs: 1000 }\nsessions: []\n`);
+  bad(
+    `store: { type: postgres, url: "postgres://h/x" }\ncluster: { nodeId: a, leaseMs: 10 }\nsessions: []\n`,
+  );
+});
