@@ -47,6 +47,7 @@ const RESTART_KEYS = [
   "port",
   "hosts",
   "bindHost",
+  "owner",
   "tls",
   "app",
 ] as const;
@@ -83,6 +84,11 @@ export async function reloadGateway(
     if (!same(current.store, next.store)) {
       needsRestart.push(`store: ${changedKeys(current.store, next.store).join(", ")} changed`);
       effective.store = current.store;
+    }
+    if (!same(current.cluster, next.cluster)) {
+      needsRestart.push("cluster: changed");
+      if (current.cluster) effective.cluster = current.cluster;
+      else delete effective.cluster;
     }
     const adminWhere = (c: FixgConfig) => ({ host: c.admin?.host, port: c.admin?.port });
     if (!same(adminWhere(current), adminWhere(next))) {
