@@ -165,7 +165,9 @@ export class Cluster {
     this.#validUntil.delete(key);
     if (!this.#owned.delete(key)) return;
     this.stats.lost++;
-    await this.#host?.releaseSession(key, reason);
+    await this.#host?.releaseSession(key, reason).catch((e) =>
+      this.#logger?.error("cluster", `closing the session failed: ${e instanceof Error ? e.message : e}`, key)
+    );
   }
 
   /** One round: heartbeat, renew, give up or take sessions. Exposed for tests. */
@@ -175,14 +177,12 @@ export class Cluster {
     const lease = this.leaseMs;
     // A stall (GC, SIGSTOP, VM pause) or an unreachable database longer than the lease: the leases may
     // belong to someone else by now. Give the sessions up before anything else runs.
+    // The round does not wait for the sockets to close (one may wait for its writes): other leases
+    // must still be renewed in time.
     const now = performance.now();
     for (const k of [...this.#owned.keys()]) {
-      if (now >= (this.#validUntil.get(k) ?? 0)) {
-        await this.#lose(
-          k,
-          `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`,
-        );
-      }
+      if (now < (this.#validUntil.get(k) ?? 0)) continue;
+      void this.#lose(k, `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`);
     }
     const sentAt = performance.now();
     try {
@@ -222,7 +222,7 @@ export class Cluster {
         const got = new Set(kept.map((r) => String(r.session_key)));
         for (const k of got) if (this.#owned.has(k)) this.#validUntil.set(k, sentAt + lease);
         for (const k of keys) {
-          if (!got.has(k)) await this.#lose(k, "lease lost: another gateway owns the session now (fenced)");
+          if (!got.has(k)) void this.#lose(k, "lease lost: another gateway owns the session now (fenced)");
         }
       }
       if (this.#stopped) return;
