@@ -314,3 +314,24 @@ Deno.test({
     await dropSchema(schema);
   }
 });
+
+Deno.test(
+  { name: "cluster: a graceful stop hands the leases back and leaves the membership", ignore },
+  async () => {
+    await withStores(1, async ([sa], schema) => {
+      const a = new Cluster(sa!, { nodeId: "A", leaseMs: 60_000 }, [{ key: "S", owner: "A" }]);
+      a.attach(host());
+      await a.tick();
+      assert.ok(a.owns("S"));
+      await a.stop();
+      assert.ok(!a.owns("S"));
+      const [m] = await sa!.sql.unsafe(
+        `select count(*)::int as n from "${schema}".members where node_id = 'A'`,
+      );
+      assert.equal(m!.n, 0, "A left the membership");
+      const [r] = await sa!.sql.unsafe(`select lease_until < now() as free, owner from "${schema}".sessions`);
+      // Free at once (60 s before the lease would have run out): a standby takes it at its next round.
+      assert.deepEqual({ free: r!.free, owner: r!.owner }, { free: true, owner: "A" });
+    });
+  },
+);
