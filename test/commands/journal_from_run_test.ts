@@ -4,15 +4,7 @@
  * initiator's journal. Timestamps vary per run, so the assertions are on structure and exact numbers.
  */
 import assert from "node:assert/strict";
-import { freePort } from "../interop/peers.ts";
-import { spawnFixg as spawn, waitFor as until } from "../engine/helpers.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-
-async function fixgOut(args: string[]): Promise<{ code: number; stdout: string }> {
-  const o = await new Deno.Command(`${root}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
-  return { code: o.code, stdout: new TextDecoder().decode(o.stdout) };
-}
+import { fixgOutput as fixgOut, freePort, spawnFixg as spawn } from "../_helpers/mod.ts";
 
 Deno.test("fixg journal verify, inspect and stats read a journal that fixg run wrote", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-run-journal-" });
@@ -33,10 +25,11 @@ Deno.test("fixg journal verify, inspect and stats read a journal that fixg run w
     "--store",
     `${dir}/acceptor`,
   ]);
-  await until(() => acc.text.err.includes("listening"), "acceptor listening", 15_000);
+  await acc.waitText("listening", "acceptor listening");
   const ini = spawn([
     "run",
     "--initiator",
+    "-v", // every message logged: the heartbeats are waited for on stderr
     "--host",
     "127.0.0.1",
     "--port",
@@ -52,13 +45,12 @@ Deno.test("fixg journal verify, inspect and stats read a journal that fixg run w
     "--fsync",
     "always",
   ]);
-  await until(() => ini.text.err.includes("Logged on"), "logon", 15_000);
-  await new Promise((r) => setTimeout(r, 1500)); // at least one heartbeat each way at HeartBtInt 1
-  ini.child.kill("SIGTERM");
-  assert.equal((await ini.child.status).code, 0, ini.text.err);
-  acc.child.kill("SIGTERM");
-  assert.equal((await acc.child.status).code, 0, acc.text.err);
-  await Promise.all([ini.done, acc.done]);
+  await ini.waitText("Logged on", "logon");
+  // At least one heartbeat each way at HeartBtInt 1 (about a second), seen in the initiator's log.
+  await ini.waitText(/ out: [^\n]*\|35=0\|/, "a heartbeat sent");
+  await ini.waitText(/ in: [^\n]*\|35=0\|/, "a heartbeat received");
+  assert.equal((await ini.stop()).code, 0, ini.text.err);
+  assert.equal((await acc.stop()).code, 0, acc.text.err);
 
   const verify = await fixgOut(["journal", "verify", `${dir}/initiator`, "--json"]);
   assert.equal(verify.code, 0, verify.stdout);

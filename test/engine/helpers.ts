@@ -1,6 +1,9 @@
 /** Helpers for engine tests: raw FIX clients, frame builders, waiting with a deadline (no fixed sleeps). */
 import { Encoder, Framer, MessageView, toReadable } from "../../src/codec/mod.ts";
 
+/** Waiting with a deadline and the `./fixg` child process: shared with every test folder. */
+export { spawnFixg, waitFor } from "../_helpers/mod.ts";
+
 /** Encodes a message from `|`-delimited body fields (after 35) with a fresh SendingTime. */
 export function frame(begin: string, msgType: string, fields: string): Uint8Array {
   const enc = new Encoder();
@@ -57,31 +60,7 @@ export class RawClient {
   }
 }
 
-/** Polls `cond` every 5 ms until it holds or `timeoutMs` passes (then throws with `what`). */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 /** MsgType of a `|` frame string. */
 export function typeOf(f: string): string {
   return MessageView.parse(new TextEncoder().encode(f.replaceAll("|", "\x01"))).msgType;
-}
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** A `./fixg` child process whose stdout and stderr are collected as text. */
-export function spawnFixg(args: string[]) {
-  const child = new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).spawn();
-  const text = { out: "", err: "" };
-  const out = (async () => {
-    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
-  })();
-  const err = (async () => {
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
-  })();
-  return { child, text, done: Promise.all([out, err]) };
 }

@@ -1,0 +1,173 @@
+/**
+ * `./fixg` (or any command) as a child process with its stdout and stderr captured as text, and waits on
+ * what it prints: a line matching a pattern, a JSON log record, its exit. Waits end on the event, on the
+ * process exiting without it (with its output in the error), or after a bounded timeout.
+ */
+import { startPeer, type RunningPeer } from "../../bench/peers/peer_process.ts";
+import { freePort } from "./net.ts";
+
+/** The repository root (where `./fixg` and `./deno` are). */
+export const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** How a child is started. */
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string>;
+  /** The program (default `./fixg`); e.g. `prlimit` with `./fixg` in `args`. */
+  cmd?: string;
+}
+
+type Stream = "out" | "err";
+
+/** A running child process whose output is collected; `text.out` / `text.err` grow as it prints. */
+export class Child {
+  readonly child: Deno.ChildProcess;
+  readonly text = { out: "", err: "" };
+  /** Resolves when both streams have ended. */
+  readonly done: Promise<void>;
+  /** The exit status once it has exited. */
+  exit: Deno.CommandStatus | undefined;
+  #listeners = new Set<() => void>();
+
+  constructor(args: string[], o: SpawnOptions = {}) {
+    this.child = new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
+      args,
+      ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+      ...(o.env !== undefined ? { env: o.env } : {}),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    this.done = Promise.all([this.#drain(this.child.stdout, "out"), this.#drain(this.child.stderr, "err")])
+      .then(() => {});
+    this.child.status.then((s) => {
+      this.exit = s;
+      this.#notify();
+    }, () => {});
+  }
+
+  async #drain(stream: ReadableStream<Uint8Array>, into: Stream): Promise<void> {
+    for await (const c of stream.pipeThrough(new TextDecoderStream())) {
+      this.text[into] += c;
+      this.#notify();
+    }
+  }
+
+  #notify(): void {
+    for (const l of [...this.#listeners]) l();
+  }
+
+  /** Complete lines of one stream. */
+  lines(stream: Stream = "err"): string[] {
+    const t = this.text[stream];
+    const end = t.lastIndexOf("\n");
+    return end < 0 ? [] : t.slice(0, end).split("\n");
+  }
+
+  /** JSON lines of one stream (non-JSON lines are skipped) matching `pred`. */
+  records(
+    pred: (r: Record<string, unknown>) => boolean = () => true,
+    stream: Stream = "err",
+  ): Array<Record<string, unknown>> {
+    const out: Array<Record<string, unknown>> = [];
+    for (const l of this.lines(stream)) {
+      if (!l.startsWith("{")) continue;
+      try {
+        const r = JSON.parse(l);
+        if (pred(r)) out.push(r);
+      } catch {
+        // Not a record.
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Waits (on output, not on a clock) until `cond()` holds; fails naming `what`, with the output so far,
+   * when the process exits first or `timeoutMs` passes.
+   */
+  until(cond: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+        reject(new Error(`${why} waiting for ${what}\n--- stdout ---\n${this.text.out}\n--- stderr ---\n${this.text.err}`));
+      };
+      const check = () => {
+        if (cond()) {
+          clearTimeout(timer);
+          this.#listeners.delete(check);
+          resolve();
+        } else if (this.exit !== undefined) fail(`process exited ${this.exit.code}`);
+      };
+      const timer = setTimeout(() => fail(`timed out after ${timeoutMs} ms`), timeoutMs);
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  /** Waits until `stream` (stderr by default) matches `pattern`. */
+  waitText(pattern: RegExp | string, what: string, timeoutMs = 15_000, stream: Stream = "err"): Promise<void> {
+    const test = typeof pattern === "string"
+      ? () => this.text[stream].includes(pattern)
+      : () => pattern.test(this.text[stream]);
+    return this.until(test, what, timeoutMs);
+  }
+
+  /** Sends `signal` (SIGTERM by default) unless it has exited; waits for the exit and the end of its output. */
+  async stop(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    if (this.exit === undefined) {
+      try {
+        this.child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    }
+    const s = await this.child.status;
+    await this.done;
+    return s;
+  }
+}
+
+/** Starts `./fixg args` with stdout and stderr captured. */
+export function spawnFixg(args: string[], o: SpawnOptions = {}): Child {
+  return new Child(args, o);
+}
+
+/** Runs `./fixg args` to the end: exit code, stdout and stderr. */
+export async function fixgOutput(
+  args: string[],
+  o: SpawnOptions = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
+    args,
+    ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+    ...(o.env !== undefined ? { env: o.env } : {}),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+}
+
+/**
+ * `fixg simulate-lp --json` on a free loopback port, stats off, started and waited for (its "listening"
+ * line); `extra` flags are appended.
+ */
+export function startSimulateLp(extra: string[] = [], timeoutMs?: number): Promise<RunningPeer> {
+  return startPeer({
+    cmd: `${ROOT}fixg`,
+    args: [
+      "simulate-lp",
+      "--port",
+      String(freePort()),
+      "--host",
+      "127.0.0.1",
+      "--stats-interval",
+      "0",
+      "--json",
+      ...extra,
+    ],
+  }, timeoutMs);
+}
