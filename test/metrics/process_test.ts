@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { EventLoopDelayMonitor, MetricsRegistry, processCollector } from "../../src/metrics/mod.ts";
+import { waitFor } from "../_helpers/mod.ts";
 
 Deno.test("processCollector exposes memory, CPU and start time", () => {
   const registry = new MetricsRegistry();
@@ -44,14 +45,15 @@ Deno.test("EventLoopDelayMonitor records how late each tick fired (manual clock)
 });
 
 Deno.test("EventLoopDelayMonitor start/stop drives a real unref'd timer", async () => {
-  const monitor = new EventLoopDelayMonitor({ resolutionMs: 1 });
+  // The real timer fires the ticks; the clock they read is manual, so the lateness is exact.
+  let now = 1000;
+  const monitor = new EventLoopDelayMonitor({ resolutionMs: 1, nowMs: () => now });
   monitor.start();
   monitor.start(); // idempotent
   assert.equal(monitor.running, true);
-  // Block the loop briefly so the next tick is late, then let a few ticks fire.
-  const until = performance.now() + 20;
-  while (performance.now() < until) { /* busy on purpose */ }
-  await new Promise((resolve) => setTimeout(resolve, 10));
+  // The loop "was blocked" for 21 ms before the next tick: it fires 20 ms late.
+  now += 21;
+  await waitFor(() => monitor.histogram.count >= 1, "a tick of the real timer", 2000);
   monitor.stop();
   assert.equal(monitor.running, false);
   assert.ok(monitor.histogram.count >= 1, "ticks were recorded");
