@@ -63,8 +63,14 @@ const conn = {
     return c.length;
   },
   write(b: Uint8Array): Promise<void> {
-    if (latin1.decode(b.subarray(Math.max(0, b.length - 64))).includes(endMark)) roundDone?.();
-    return new Promise((r) => setTimeout(r, 0));
+    // The peer sees the end of a round once the write holding it is taken (as with a socket).
+    const end = latin1.decode(b.subarray(Math.max(0, b.length - 64))).includes(endMark);
+    return new Promise((r) =>
+      setTimeout(() => {
+        r();
+        if (end) roundDone?.();
+      }, 0)
+    );
   },
   close() {},
 };
@@ -76,6 +82,7 @@ const send = (b: Uint8Array) => {
 const runner = SessionRunner.create(
   {
     ...DEFAULT_SESSION_SETTINGS,
+    heartbeatIntervalSec: 3600, // the measurement is about the resend, not liveness
     id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
     role: "initiator",
   },
