@@ -5,6 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { resolveBenchOptions, runBench, SimulatorChild } from "../../src/bench/mod.ts";
+import { ProgressLine, type ProgressState } from "../../src/report/progress.ts";
+import { waitFor } from "../_helpers/mod.ts";
+
+/** The run's progress hook (fed every 100 ms by the runner), kept instead of printed. */
+class Progress extends ProgressLine {
+  acknowledged = 0;
+  constructor() {
+    super({ isTerminal: false, write: () => {} });
+  }
+  override update(state: ProgressState): void {
+    this.acknowledged = state.acknowledged;
+  }
+}
 
 Deno.test("bench survives a simulator crash and restart: reconnect, resend, every order counted once", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-bench-restart-" });
@@ -25,8 +38,10 @@ Deno.test("bench survives a simulator crash and restart: reconnect, resend, ever
       graceMs: "15000",
       progress: false,
     });
-    const run = runBench(options);
-    await new Promise((r) => setTimeout(r, 1200));
+    const progress = new Progress();
+    const run = runBench(options, { progress });
+    // Killed mid-run, once the session is up and orders are being acknowledged (was: a 1.2 s sleep).
+    await waitFor(() => progress.acknowledged >= 100, "100 orders acknowledged before the crash", 10_000);
     await sim.kill();
     const before = sim;
     sim = undefined;
