@@ -356,13 +356,6 @@ export class Encoder {
     return this;
   }
 
-  /** A UTCTimestamp value without tag or SOH (see uintDigits). */
-  timestampValue(epochMs: number, precision: TimestampPrecision = "ms", subMsNanos = 0): this {
-    this.#ensure(32);
-    this.#pos = writeTimestamp(this.#buf, this.#pos, epochMs, precision, subMsNanos);
-    return this;
-  }
-
   /** A field from a FieldValue, choosing the writer by the value's type. */
   field(tag: number, value: FieldValue): this {
     if (typeof value === "string") return this.str(tag, value);
