@@ -420,36 +420,46 @@ function readingResendAttack(port: number, messages: number): Attack {
   let conn: Deno.TcpConn | undefined;
   let running = true;
   let rounds = 0;
+  let ignored = 0;
   let bytes = 0;
   let loop: Promise<void> | undefined;
+  let reader: Promise<void> | undefined;
   // The end of a round: our Logon (messages + 1) gap-filled to messages + 2. The peer only scans the
   // bytes for it (parsing 100,000 frames a round would take the CPU the gateway is measured on).
   const end = `\x0136=${messages + 2}\x01`;
   const latin1 = new TextDecoder("latin1");
   const buf = new Uint8Array(256 * 1024);
-  /** Reads until `text` has been seen (across reads); false at end of stream. */
-  const readUntil = async (text: string): Promise<boolean> => {
+  let seen = 0; // ends seen
+  let loggedOn = false;
+  const readAll = async (): Promise<void> => {
     let tail = "";
     for (;;) {
-      const n = await conn!.read(buf);
-      if (n === null) return false;
+      const n = await conn!.read(buf).catch(() => null);
+      if (n === null) return;
       bytes += n;
       const t = tail + latin1.decode(buf.subarray(0, n));
-      if (t.includes(text)) return true;
+      if (!loggedOn && t.includes("\x0135=A\x01")) loggedOn = true;
+      for (let i = t.indexOf(end); i >= 0; i = t.indexOf(end, i + 1)) {
+        if (i + end.length > tail.length) seen++;
+      }
       tail = t.slice(-32);
     }
   };
   return {
     async start() {
       conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      reader = readAll();
       await conn.write(fix("A", "READER", "GW", 1, [[98, "0"], [108, "30"]]));
-      if (!(await readUntil("\x0135=A\x01"))) throw new Error("READER: Logon refused");
+      if (!(await until(() => loggedOn, 10_000))) throw new Error("READER: Logon refused");
       let seq = 2;
       loop = (async () => {
         while (running) {
+          const before = seen;
           await conn!.write(fix("2", "READER", "GW", seq++, [[7, "1"], [16, "0"]]));
-          if (!(await readUntil(end))) break;
-          rounds++;
+          // A request that reaches the gateway before it saw its last write taken is answered with
+          // nothing (the range is still on its way): ask again after a while.
+          if (await until(() => seen > before || !running, 3000)) rounds++;
+          else ignored++;
         }
       })();
       await sleep(1000);
@@ -458,9 +468,12 @@ function readingResendAttack(port: number, messages: number): Attack {
       running = false;
       await Promise.race([loop, sleep(30_000)]);
       conn?.close();
+      await reader;
       return `${rounds} resends of ${messages} messages read by the peer (${
         (bytes / 1048576).toFixed(0)
-      } MB)`;
+      } MB)${
+        ignored > 0 ? `; ${ignored} requests answered with nothing (their range still on its way)` : ""
+      }`;
     },
   };
 }
