@@ -99,4 +99,16 @@ export interface Application {
    * and the callback comes when the read completes.
    */
   onReject?(reject: RejectedMessage, session: SessionHandle): void;
+  /**
+   * Resend policy (docs/ha.md): whether a stored application message a ResendRequest asks for is resent
+   * (true) or gap-filled (false); `ageMs` is now minus its SendingTime (52). Without it, the session's
+   * `resendMaxAgeSec` decides (everything is resent when that is not set either).
+   */
+  resendPolicy?(message: MessageView, ageMs: number, session: SessionHandle): boolean;
+  /**
+   * A stored application message (an order...) that a ResendRequest asked for and the resend policy
+   * gap-filled instead: it was not sent again, the counterparty will not act on it. Called once per
+   * message, before the gap fill is written; the view is valid during the callback only.
+   */
+  onNotResent?(seq: number, message: MessageView, session: SessionHandle): void;
 }

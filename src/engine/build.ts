@@ -318,6 +318,7 @@ export async function sessionSpecFor(
   if (e.risk !== undefined) spec.risk = riskLimitsOf(e.risk as Record<string, unknown>, config.file, i);
   if (e.authentication === "users") spec.authentication = "users";
   if (Array.isArray(e.allowedUsers)) spec.allowedUsers = e.allowedUsers as string[];
+  if (typeof e.resendMaxAgeSec === "number") spec.resendMaxAgeSec = e.resendMaxAgeSec;
   if (options.logonHook && e.role === "acceptor") spec.logonHook = options.logonHook;
   if (e.role === "initiator") {
     spec.reconnect = { ...DEFAULT_RECONNECT, ...(e.reconnect as Partial<ReconnectPolicy> | undefined) };

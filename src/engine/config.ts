@@ -26,6 +26,7 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   hosts: { type: "strings" },
   bindHost: { type: "string" },
   owner: { type: "string" },
+  resendMaxAgeSec: { type: "number", min: 0 },
   heartbeatIntervalSec: { type: "int", min: 1, max: 3600 },
   resetOnLogon: { type: "bool" },
   resetOnLogout: { type: "bool" },

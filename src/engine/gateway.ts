@@ -35,6 +35,7 @@ import {
 } from "../session/session_id.ts";
 import { type SessionConfig, sessionKey } from "../session/types.ts";
 import type { MessageStore, SessionStore } from "../store/types.ts";
+import { ResendPolicyStore } from "./resend_policy.ts";
 import { applySocketTuning, type SocketLike, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
 import { withReadSpin } from "../transport/spin.ts";
@@ -125,6 +126,8 @@ export interface GatewaySession {
   allowedAddresses?: string[];
   /** Disabled sessions are not connected and refuse logons. */
   enabled?: boolean;
+  /** Resend policy: stored application messages older than this are gap-filled, not resent (s). */
+  resendMaxAgeSec?: number;
   /** The application for this session (else the gateway's). */
   app?: Application;
 }
@@ -764,8 +767,18 @@ export class Gateway {
 
   async #create(spec: GatewaySession): Promise<Entry> {
     const key = sessionKey(spec.config.id);
-    const store = await this.#opts.store.openSession(key, this.#clock.nowMs());
-    const runner = SessionRunner.create(spec.config, store, spec.app ?? this.#opts.app, {
+    const app = spec.app ?? this.#opts.app;
+    let store = await this.#opts.store.openSession(key, this.#clock.nowMs());
+    let policy: ResendPolicyStore | undefined;
+    if (app.resendPolicy !== undefined || spec.resendMaxAgeSec !== undefined) {
+      const maxMs = (spec.resendMaxAgeSec ?? Infinity) * 1000;
+      store = policy = new ResendPolicyStore(
+        store,
+        (m, age) => app.resendPolicy !== undefined ? app.resendPolicy(m, age, runner) : age <= maxMs,
+        () => this.#clock.nowMs(),
+      );
+    }
+    const runner = SessionRunner.create(spec.config, store, app, {
       logger: this.logger,
       clock: this.#clock,
       verbose: this.#opts.verbose ?? false,
@@ -779,6 +792,23 @@ export class Gateway {
       ...(spec.risk ? { risk: spec.risk } : {}),
     });
     if (this.#kill.engaged) runner.engageKillSwitch(this.#kill.reason ?? "kill switch");
+    if (policy !== undefined) {
+      policy.onOmitted = (seq, m, age) => {
+        this.logger.warn(
+          "not-resent",
+          `MsgSeqNum ${seq} (MsgType ${m.msgType}${m.getString(11) ? `, ClOrdID ${m.getString(11)}` : ""}) sent ${
+            Math.round(age / 1000)
+          } s ago: gap-filled, not resent (resend policy)`,
+          key,
+          { seq, msgType: m.msgType, ageMs: age },
+        );
+        try {
+          app.onNotResent?.(seq, m, runner);
+        } catch (e) {
+          this.logger.error("app-error", `onNotResent: ${e instanceof Error ? e.message : String(e)}`, key);
+        }
+      };
+    }
     const entry: Entry = {
       spec,
       runner,
