@@ -8,7 +8,11 @@
  * median per side and the median of the per-pair ratios (after/before). Running a tree against itself
  * (`--before .`) shows the method's own bias.
  *
- * usage: ./deno run -A bench/session_encode.ts [--before DIR] [--rounds 300] [--n 5000]
+ * With `--codec` the messages are those of `fixg bench codec` (its fixture cases, encoded as its encode cell
+ * does: `engineEncoding` and `encodeApp` with the clock read per message); the other tree must have
+ * `engineEncoding` in src/bench/codec.ts.
+ *
+ * usage: ./deno run -A bench/session_encode.ts [--before DIR] [--codec] [--rounds 300] [--n 5000]
  */
 import { parseArgs } from "node:util";
 
@@ -16,6 +20,7 @@ const { values } = parseArgs({
   args: Deno.args,
   options: {
     before: { type: "string" },
+    codec: { type: "boolean", default: false },
     rounds: { type: "string", default: "300" },
     n: { type: "string", default: "5000" },
   },
@@ -28,6 +33,33 @@ if (!(ROUNDS > 0) || !(N > 0)) {
 }
 
 type Encode = (i: number) => unknown;
+
+/** The cases of `fixg bench codec` this tool measures with --codec. */
+const CODEC_CASES = [
+  "Logon",
+  "NewOrderSingle",
+  "ExecutionReport",
+  "MarketDataSnapshotFullRefresh (20 entries)",
+  "Heartbeat",
+];
+
+/** The encode cells of one tree's `fixg bench codec` (see --codec). */
+async function loadCodec(root: URL): Promise<Encode[]> {
+  const bench = await import(new URL("src/bench/codec.ts", root).href);
+  const messages = await import(new URL("src/session/messages.ts", root).href);
+  if (typeof bench.engineEncoding !== "function") {
+    console.error(`session_encode: ${root.pathname} has no engineEncoding in src/bench/codec.ts (--codec)`);
+    Deno.exit(2);
+  }
+  const cases = await bench.defaultCodecCases();
+  return CODEC_CASES.map((name) => {
+    const { session, body } = bench.engineEncoding(
+      cases.find((c: { name: string }) => c.name === name),
+      Date.now(),
+    );
+    return (i: number) => messages.encodeApp(session, body, i, Date.now());
+  });
+}
 
 /** The three encoders of one tree's session module. */
 async function load(root: URL): Promise<Encode[]> {
@@ -65,12 +97,15 @@ async function load(root: URL): Promise<Encode[]> {
   ];
 }
 
-const NAMES = ["NewOrderSingle", "NewOrderSingle with 115/128", "SequenceReset-GapFill"];
+const NAMES = values.codec
+  ? CODEC_CASES
+  : ["NewOrderSingle", "NewOrderSingle with 115/128", "SequenceReset-GapFill"];
+const loadTree = values.codec ? loadCodec : load;
 const here = new URL("../", import.meta.url);
-const after = await load(here);
+const after = await loadTree(here);
 const before = values.before === undefined
   ? undefined
-  : await load(new URL(`file://${await Deno.realPath(values.before)}/`));
+  : await loadTree(new URL(`file://${await Deno.realPath(values.before)}/`));
 
 function time(f: Encode): number {
   const t0 = performance.now();
