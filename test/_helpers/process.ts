@@ -3,7 +3,7 @@
  * what it prints: a line matching a pattern, a JSON log record, its exit. Waits end on the event, on the
  * process exiting without it (with its output in the error), or after a bounded timeout.
  */
-import { startPeer, type RunningPeer } from "../../bench/peers/peer_process.ts";
+import { type RunningPeer, startPeer } from "../../bench/peers/peer_process.ts";
 import { freePort } from "./net.ts";
 
 /** The repository root (where `./fixg` and `./deno` are). */
@@ -91,7 +91,11 @@ export class Child {
       const fail = (why: string) => {
         clearTimeout(timer);
         this.#listeners.delete(check);
-        reject(new Error(`${why} waiting for ${what}\n--- stdout ---\n${this.text.out}\n--- stderr ---\n${this.text.err}`));
+        reject(
+          new Error(
+            `${why} waiting for ${what}\n--- stdout ---\n${this.text.out}\n--- stderr ---\n${this.text.err}`,
+          ),
+        );
       };
       const check = () => {
         if (cond()) {
@@ -107,7 +111,12 @@ export class Child {
   }
 
   /** Waits until `stream` (stderr by default) matches `pattern`. */
-  waitText(pattern: RegExp | string, what: string, timeoutMs = 15_000, stream: Stream = "err"): Promise<void> {
+  waitText(
+    pattern: RegExp | string,
+    what: string,
+    timeoutMs = 15_000,
+    stream: Stream = "err",
+  ): Promise<void> {
     const test = typeof pattern === "string"
       ? () => this.text[stream].includes(pattern)
       : () => pattern.test(this.text[stream]);

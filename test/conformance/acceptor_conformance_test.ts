@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { runScenario, type Scenario, type ScenarioResult } from "../../src/conformance/mod.ts";
 import { FixgProcess, fixtureScenarios, freePort, waitListening } from "./engine_process.ts";
+import { withTimeout } from "../_helpers/mod.ts";
 
 function describe(r: ScenarioResult): string {
   const f = r.failure;
@@ -87,10 +88,11 @@ Deno.test("every fix44 and fix42 scenario passes against `fixg run --acceptor --
           },
         });
       });
-      // Stop once all four are logged on (or after 15 s, so a session that never logs on fails its scenario).
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([Promise.all(loggedOn), new Promise((r) => (timer = setTimeout(r, 15_000)))]);
-      clearTimeout(timer);
+      // Stop once all four are logged on, or as soon as one scenario ends before that (it cannot pass
+      // without the stop, so it failed): no fixed wait. 15 s stays as the outer bound only.
+      const allLoggedOn = Promise.all(loggedOn).then(() => true);
+      const oneEnded = Promise.race(runs).then(() => false);
+      await withTimeout(Promise.race([allLoggedOn, oneEnded]), "four logons", 15_000).catch(() => false);
       const code = await proc.stop();
       stopped = true;
       const failed = (await Promise.all(runs)).filter((r) => !r.passed).map(describe);

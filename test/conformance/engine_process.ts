@@ -1,5 +1,6 @@
 /** Starting `./fixg run` as a child process for the conformance tests, with its output kept for failure reports. */
 import { loadScenario, type Scenario, scenarioFiles } from "../../src/conformance/mod.ts";
+import { waitForPort } from "../_helpers/mod.ts";
 
 /** Repository root (the tests run `./fixg` from there). */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -55,34 +56,23 @@ export class FixgProcess {
   }
 }
 
-/** A TCP port free right now. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
+/** Free loopback ports: the shared helper. */
+export { freePort } from "../_helpers/mod.ts";
 
 /** Waits until something accepts connections on `port` (an empty probe is harmless to fixg). */
 export async function waitListening(port: number, timeoutMs: number, proc: FixgProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let exited: number | undefined;
   proc.child.status.then((s) => (exited = s.code), () => {});
-  for (;;) {
+  try {
+    await waitForPort(port, { timeoutMs, gone: () => exited === undefined ? undefined : `exited ${exited}` });
+  } catch (e) {
     if (exited !== undefined) {
       await proc.wait();
       throw new Error(`fixg exited ${exited} before listening on ${port}:\n${proc.output}`);
     }
-    try {
-      const c = await Deno.connect({ hostname: "127.0.0.1", port });
-      c.close();
-      return;
-    } catch {
-      if (Date.now() > deadline) {
-        throw new Error(`fixg did not listen on ${port} within ${timeoutMs} ms:\n${proc.output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    throw new Error(
+      `fixg did not listen on ${port} within ${timeoutMs} ms (${(e as Error).message}):\n${proc.output}`,
+    );
   }
 }
 
