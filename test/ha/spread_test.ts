@@ -11,7 +11,7 @@ import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers
 import { type Child, db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
 
 const N = 30;
-const LEASE_MS = 3000; // the join window: three processes started together must see each other within it
+const LEASE_MS = 4000; // the join window: three processes started together must see each other within it
 const NODES = ["A", "B", "C"];
 
 Deno.test({
