@@ -72,12 +72,41 @@ export function newOrder(id: string, account = "ACC-7731"): { msgType: string; f
 /** Log lines captured in memory. */
 export class LogCapture {
   readonly lines: string[] = [];
+  #waiting = new Set<(line: string) => void>();
   logger(level: LogLevel = "info", format: "json" | "text" = "json"): Logger {
-    return new Logger({ level, format, sink: (l) => this.lines.push(l) });
+    return new Logger({
+      level,
+      format,
+      sink: (l) => {
+        this.lines.push(l);
+        for (const w of [...this.#waiting]) w(l);
+      },
+    });
   }
   /** Lines matching a pattern. */
   grep(re: RegExp): string[] {
     return this.lines.filter((l) => re.test(l));
+  }
+  /**
+   * The first line matching `re`, already logged or logged later (resolved by the logger's sink, no
+   * polling); rejects naming `what` after `timeoutMs`.
+   */
+  waitLine(re: RegExp, what: string, timeoutMs = 5000): Promise<string> {
+    const seen = this.lines.find((l) => re.test(l));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const on = (l: string) => {
+        if (!re.test(l)) return;
+        this.#waiting.delete(on);
+        clearTimeout(timer);
+        resolve(l);
+      };
+      const timer = setTimeout(() => {
+        this.#waiting.delete(on);
+        reject(new Error(`timed out waiting for ${what}`));
+      }, timeoutMs);
+      this.#waiting.add(on);
+    });
   }
 }
 
