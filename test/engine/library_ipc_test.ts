@@ -65,6 +65,7 @@ Deno.test("library SIGKILLed mid-flow and restarted: no FIX disconnect, every re
     "--store",
     `${dir}/lp-journal`,
   ]);
+  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
   const gw = spawnFixg([
     "run",
     "--initiator",
