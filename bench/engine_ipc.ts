@@ -93,6 +93,8 @@ const engine = spawn(pinned(cpus[1] ?? cpus[0], [
   "--engine-socket",
   socket,
   ...(Deno.env.get("FIXG_BENCH_FSYNC") ? ["--fsync", Deno.env.get("FIXG_BENCH_FSYNC")!] : []),
+  // Extra `fixg run` flags for experiments (e.g. "--dict none": no inbound validation, like the in-process session).
+  ...(Deno.env.get("FIXG_BENCH_ENGINE_ARGS")?.split(" ").filter((a) => a !== "") ?? []),
 ]));
 try {
   await until(
