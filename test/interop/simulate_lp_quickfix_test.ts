@@ -3,28 +3,15 @@
  * (orders, a cancel, a replace, a market data subscription) and accepts every message it receives.
  */
 import assert from "node:assert/strict";
-import { freePort, QUICKFIX_MISSING, runQuickfixInitiator, startPeer } from "./peers.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { QUICKFIX_MISSING, runQuickfixInitiator } from "./peers.ts";
+import { startSimulateLp } from "../_helpers/mod.ts";
 
 Deno.test({
   name:
     "QuickFIX C++ client (validating) trades and subscribes with fixg simulate-lp: no reject, no validation error",
   ignore: QUICKFIX_MISSING !== undefined,
   fn: async () => {
-    const lp = await startPeer({
-      cmd: `${root}fixg`,
-      args: [
-        "simulate-lp",
-        "--port",
-        String(freePort()),
-        "--host",
-        "127.0.0.1",
-        "--stats-interval",
-        "0",
-        "--json",
-      ],
-    });
+    const lp = await startSimulateLp();
     let exit;
     try {
       const run = await runQuickfixInitiator({ port: lp.port, orders: 5, timeoutSec: 20, lingerMs: 300 });
@@ -58,19 +45,7 @@ Deno.test({
     "QuickFIX C++ client trading EURUSD (no slash): the simulator's EUR/USD book takes the orders and the subscription",
   ignore: QUICKFIX_MISSING !== undefined,
   fn: async () => {
-    const lp = await startPeer({
-      cmd: `${root}fixg`,
-      args: [
-        "simulate-lp",
-        "--port",
-        String(freePort()),
-        "--host",
-        "127.0.0.1",
-        "--stats-interval",
-        "0",
-        "--json",
-      ],
-    });
+    const lp = await startSimulateLp();
     let exit;
     try {
       const run = await runQuickfixInitiator({

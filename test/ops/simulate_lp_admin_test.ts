@@ -1,28 +1,10 @@
 /** `fixg simulate-lp --admin-port` serves the same operations endpoint as `fixg run`. */
 import assert from "node:assert/strict";
-import { freePort, startPeer } from "../interop/peers.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
+import { freePort, startSimulateLp } from "../_helpers/mod.ts";
 
 Deno.test("simulate-lp --admin-port: health, metrics per session, operator actions refused without the token", async () => {
   const admin = freePort();
-  const lp = await startPeer({
-    cmd: `${root}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--stats-interval",
-      "0",
-      "--json",
-      "--admin-port",
-      String(admin),
-      "--admin-token",
-      "0123456789abcdef0123",
-    ],
-  });
+  const lp = await startSimulateLp(["--admin-port", String(admin), "--admin-token", "0123456789abcdef0123"]);
   try {
     const health = await fetch(`http://127.0.0.1:${admin}/health`);
     assert.equal(health.status, 200);
