@@ -28,6 +28,7 @@ export class Child {
   /** The exit status once it has exited. */
   exit: Deno.CommandStatus | undefined;
   #listeners = new Set<() => void>();
+  #ended = { out: false, err: false };
 
   constructor(args: string[], o: SpawnOptions = {}) {
     this.child = new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
@@ -51,15 +52,18 @@ export class Child {
       this.text[into] += c;
       this.#notify();
     }
+    this.#ended[into] = true;
+    this.#notify();
   }
 
   #notify(): void {
     for (const l of [...this.#listeners]) l();
   }
 
-  /** Complete lines of one stream. */
+  /** Complete lines of one stream (and, once the stream has ended, a last line without a newline). */
   lines(stream: Stream = "err"): string[] {
     const t = this.text[stream];
+    if (this.#ended[stream] && t.length > 0 && !t.endsWith("\n")) return t.split("\n");
     const end = t.lastIndexOf("\n");
     return end < 0 ? [] : t.slice(0, end).split("\n");
   }

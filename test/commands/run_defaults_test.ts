@@ -6,47 +6,23 @@
 import assert from "node:assert/strict";
 import { effectiveConfig, legacyJournalServes } from "../../commands/run.ts";
 import { FileJournal } from "../../src/store/journal.ts";
-import { waitFor } from "../engine/helpers.ts";
+import { Child, freePort, ROOT, waitFor } from "../_helpers/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = l.addr.port;
-  l.close();
-  return p;
-}
-
-/** A `fixg run` child with its stderr lines (JSON log records). */
+/** A `fixg run` child with its stderr lines (JSON log records); killed after 20 s whatever happens. */
 function spawnRun(args: string[], cwd: string) {
-  const child = new Deno.Command(`${ROOT}fixg`, {
-    args: ["run", "--log-format", "json", ...args],
-    cwd,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const lines: string[] = [];
-  const reading = (async () => {
-    let buf = "";
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) {
-      buf += c;
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        lines.push(buf.slice(0, nl));
-        buf = buf.slice(nl + 1);
-      }
-    }
-    if (buf) lines.push(buf);
-  })();
-  const kill = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const c = new Child(["run", "--log-format", "json", ...args], { cwd });
+  const kill = setTimeout(() => c.child.kill("SIGKILL"), 20_000);
   return {
-    child,
-    lines,
+    child: c.child,
+    get lines(): string[] {
+      return c.lines("err");
+    },
+    /** Resolves when `cond` holds, checked on each piece of output (no polling). */
+    until: (cond: () => boolean, what: string) => c.until(cond, what, 15_000),
     async status() {
-      const s = await child.status;
+      const s = await c.child.status;
       clearTimeout(kill);
-      await reading;
+      await c.done;
       return s.code;
     },
   };
@@ -123,17 +99,12 @@ Deno.test("the README's two fixg run commands from one directory: both run, each
   const port = freePort();
   const acc = spawnRun(acceptorArgs(port), cwd);
   try {
-    await waitFor(
-      () => acc.lines.some((l) => l.includes('"listen"')),
-      `acceptor listening\n${acc.lines.join("\n")}`,
-      15_000,
-    );
+    await acc.until(() => acc.lines.some((l) => l.includes('"listen"')), "acceptor listening");
     const ini = spawnRun(initiatorArgs(port), cwd);
     try {
-      await waitFor(
+      await ini.until(
         () => ini.lines.some((l) => l.includes('"logon"') && l.includes("Logged on")),
-        `initiator logged on\n${ini.lines.join("\n")}\n--- acceptor ---\n${acc.lines.join("\n")}`,
-        15_000,
+        `initiator logged on\n--- acceptor ---\n${acc.lines.join("\n")}`,
       );
       const accPid = Number((await Deno.readTextFile(`${cwd}/fixg-journal/ISLD-TW.pid`)).trim());
       const iniPid = Number((await Deno.readTextFile(`${cwd}/fixg-journal/TW-ISLD.pid`)).trim());
