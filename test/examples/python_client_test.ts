@@ -3,18 +3,10 @@
  * engine socket with a shared secret, claims the session, sends an order and prints the answer.
  */
 import assert from "node:assert/strict";
-import { spawnFixg, waitFor } from "../engine/helpers.ts";
+import { freePort, ROOT, spawnFixg } from "../_helpers/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
 const SECRET = "python-example-secret-0123";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function python(args: string[]) {
   const out = await new Deno.Command("python3", {
@@ -40,19 +32,13 @@ Deno.test("the Python example claims a session of a running gateway, sends an or
       `  - role: initiator\n    host: 127.0.0.1\n    port: ${port}\n    senderCompId: CLIENT\n    targetCompId: LP\n`,
   );
   const lp = spawnFixg(["simulate-lp", "--host", "127.0.0.1", "--port", String(port), "--store", "memory"]);
-  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
-  const gw = new Deno.Command(`${ROOT}fixg`, {
-    args: ["run", "--config", `${dir}/fixg.yaml`],
-    env: { FIXG_TEST_SECRET: SECRET },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let gwErr = "";
-  const gwDone = (async () => {
-    for await (const c of gw.stderr.pipeThrough(new TextDecoderStream())) gwErr += c;
-  })();
+  await lp.waitText(/"event":"listening"/, "simulator listening", 15_000, "out");
+  const gw = spawnFixg(["run", "--config", `${dir}/fixg.yaml`], { env: { FIXG_TEST_SECRET: SECRET } });
   try {
-    await waitFor(() => /Logged on/.test(gwErr) && /library endpoint listening/.test(gwErr), "logon", 15_000);
+    await gw.until(
+      () => /Logged on/.test(gw.text.err) && /library endpoint listening/.test(gw.text.err),
+      "logon",
+    );
     const ok = await python([socket, KEY, "--secret-env", "FIXG_TEST_SECRET"]);
     assert.equal(ok.code, 0, ok.out + ok.err);
     assert.match(ok.out, /^attached to fixg \S+ \(protocol 1\) as library \d+$/m);
@@ -68,14 +54,10 @@ Deno.test("the Python example claims a session of a running gateway, sends an or
     const noSecret = await python([socket, KEY]);
     assert.notEqual(noSecret.code, 0);
     assert.match(noSecret.err, /engine refused: error 2: authentication failed/);
-    assert.doesNotMatch(gwErr, new RegExp(SECRET));
+    assert.doesNotMatch(gw.text.err, new RegExp(SECRET));
   } finally {
-    gw.kill("SIGTERM");
-    await gw.status;
-    await gwDone;
-    lp.child.kill("SIGTERM");
-    await lp.child.status;
-    await lp.done;
+    await gw.stop();
+    await lp.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
