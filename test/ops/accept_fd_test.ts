@@ -4,18 +4,9 @@
  * good after EMFILE), the failure is logged and /health says so; a legitimate TLS logon then succeeds.
  */
 import assert from "node:assert/strict";
-import { waitFor } from "../engine/helpers.ts";
+import { Child, freePort, ROOT, waitFor } from "../_helpers/mod.ts";
 import { makeCa } from "../tls_ca.ts";
 import { LogCapture, startGateway } from "./helpers.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
-}
 
 async function hasPrlimit(): Promise<boolean> {
   try {
@@ -46,30 +37,15 @@ sessions:
   - { role: acceptor, port: ${freePort()}, bindHost: 127.0.0.1, senderCompId: ISLD, targetCompId: PLAIN }
 `,
     );
-    const child = new Deno.Command("prlimit", {
-      args: ["--nofile=64:64", `${ROOT}fixg`, "run", "-c", "acceptor.yaml"],
+    const child = new Child(["--nofile=64:64", `${ROOT}fixg`, "run", "-c", "acceptor.yaml"], {
+      cmd: "prlimit",
       cwd: dir,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const lines: string[] = [];
-    const reading = (async () => {
-      let buf = "";
-      for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
-        buf += chunk;
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          lines.push(buf.slice(0, nl));
-          buf = buf.slice(nl + 1);
-        }
-      }
-    })();
-    const grep = (re: RegExp) => lines.filter((l) => re.test(l));
+    });
+    const grep = (re: RegExp) => child.lines("err").filter((l) => re.test(l));
     const attackers: Deno.TcpConn[] = [];
     let initiator: Awaited<ReturnType<typeof startGateway>> | undefined;
     try {
-      await waitFor(() => grep(/"event":"admin"/).length === 1, "started", 15_000);
+      await child.until(() => grep(/"event":"admin"/).length === 1, "started", 15_000);
       const ports = grep(/"event":"listen"/).map((l) =>
         Number(/:(\d+)"?,/.exec(JSON.parse(l).msg + ",")![1])
       );
@@ -79,11 +55,11 @@ sessions:
         attackers.push(await Deno.connect({ hostname: "127.0.0.1", port: tlsPort }));
         attackers.push(await Deno.connect({ hostname: "127.0.0.1", port: plainPort }));
       }
-      await waitFor(() => grep(/"event":"accept-failed"/).length > 0, "accept failures logged", 10_000);
+      await child.until(() => grep(/"event":"accept-failed"/).length > 0, "accept failures logged", 10_000);
       assert.match(grep(/"event":"accept-failed"/)[0]!, /Too many open files/);
       for (const c of attackers.splice(0)) c.close();
       // The watchdog finds the TLS listener dead and replaces it; /health shows the problem until then.
-      await waitFor(() => grep(/listening again/).length > 0, "TLS listener replaced", 10_000);
+      await child.until(() => grep(/listening again/).length > 0, "TLS listener replaced", 10_000);
       const logs = new LogCapture();
       initiator = await startGateway(
         `store: { type: memory }
@@ -94,7 +70,7 @@ sessions:
       );
       const r = initiator.gw.runners()[0]!;
       await waitFor(() => r.loggedOn, "legitimate TLS logon after the attack", 10_000);
-      await waitFor(() => grep(/accepts connections again/).length >= 1, "recovery logged", 10_000);
+      await child.until(() => grep(/accepts connections again/).length >= 1, "recovery logged", 10_000);
       // /health is 200 again once every acceptor took a connection (the initiator's, on the TLS port).
       let health = { status: 0, body: "" };
       for (let i = 0; i < 100 && health.status !== 200; i++) {
@@ -106,13 +82,7 @@ sessions:
     } finally {
       for (const c of attackers) c.close();
       await initiator?.gw.stop();
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // gone
-      }
-      await child.status;
-      await reading;
+      await child.stop();
       await Deno.remove(dir, { recursive: true });
     }
   },
