@@ -262,7 +262,7 @@ async function benchOrders(): Promise<void> {
       "postgres (sync standby)",
       [
         `store: { type: postgres, url: "${url}", schema: ${schema} }`,
-        `cluster: { nodeId: bench, leaseMs: 2000 }`,
+        `cluster: { nodeId: bench, leaseMs: ${args.leaseMs} }`,
       ],
       lp.port,
       "PG",

@@ -138,13 +138,13 @@ export class Cluster {
     const s = this.#store;
     try {
       const keys = [...this.#owned.keys()], epochs = [...this.#owned.values()];
-      await s.sql.unsafe(
+      await s.control.unsafe(
         `update ${s.t("sessions")} x set lease_until = now() - interval '1 millisecond'
          from unnest($2::text[], $3::int8[]) as v(k, e)
          where x.session_key = v.k and x.epoch = v.e and x.owner = $1`,
         [this.nodeId, keys, epochs],
       );
-      await s.sql.unsafe(`delete from ${s.t("members")} where node_id = $1`, [this.nodeId]);
+      await s.control.unsafe(`delete from ${s.t("members")} where node_id = $1`, [this.nodeId]);
     } catch {
       // The database is gone: the leases expire by themselves.
     }
@@ -154,7 +154,7 @@ export class Cluster {
   /** Expires a lease this gateway gave up, so that a gateway takes the session at its next round. */
   async #handBack(key: string): Promise<void> {
     const s = this.#store;
-    await s.sql.unsafe(
+    await s.control.unsafe(
       `update ${s.t("sessions")} set lease_until = now() - interval '1 millisecond'
        where session_key = $1 and owner = $2`,
       [key, this.nodeId],
@@ -186,12 +186,12 @@ export class Cluster {
     }
     const sentAt = performance.now();
     try {
-      await s.sql.unsafe(
+      await s.control.unsafe(
         `insert into ${s.t("members")} (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
          on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3`,
         [this.nodeId, lease, s.appName],
       );
-      const members = await s.sql.unsafe(
+      const members = await s.control.unsafe(
         `select node_id from ${s.t("members")}
          where heartbeat > now() - $1::float8 * interval '1 millisecond' order by node_id`,
         [lease],
@@ -200,7 +200,7 @@ export class Cluster {
       // A gateway whose heartbeat stopped may be stalled with a transaction open (SIGSTOP in the middle of
       // sending a commit: the server waits for the rest of the message, holding the sessions' row locks
       // forever). Its connections are ended so that the rows can be taken over.
-      await s.sql.unsafe(
+      await s.control.unsafe(
         `select pg_terminate_backend(a.pid) from pg_stat_activity a join ${s.t("members")} m
            on a.application_name = m.app_name
          where a.datname = current_database() and m.node_id <> $1
@@ -210,7 +210,7 @@ export class Cluster {
       // Renew every lease held, in one statement; the rows that do not match were taken.
       if (this.#owned.size > 0) {
         const keys = [...this.#owned.keys()], epochs = [...this.#owned.values()];
-        const kept = await s.sql.unsafe(
+        const kept = await s.control.unsafe(
           `update ${s.t("sessions")} x set lease_until = now() + $4::float8 * interval '1 millisecond',
              lease_renewed = now()
            from unnest($2::text[], $3::int8[]) as v(k, e)
@@ -227,7 +227,7 @@ export class Cluster {
       }
       if (this.#stopped) return;
       // Take what is free and ours to take.
-      const rows = await s.sql.unsafe(
+      const rows = await s.control.unsafe(
         `select session_key, owner, lease_until is null or lease_until < now() as free,
            coalesce(lease_until < now() - $1::float8 * interval '1 millisecond', true) as orphaned
          from ${s.t("sessions")}`,
@@ -257,12 +257,12 @@ export class Cluster {
 
   async #acquire(key: string): Promise<void> {
     const s = this.#store;
-    await s.sql.unsafe(
+    await s.control.unsafe(
       `insert into ${s.t("sessions")} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
       [key, Date.now()],
     );
     const sentAt = performance.now();
-    const got = await s.sql.unsafe(
+    const got = await s.control.unsafe(
       `update ${s.t("sessions")} set owner = $2, epoch = epoch + 1,
          lease_until = now() + $3::float8 * interval '1 millisecond', lease_renewed = now()
        where session_key = $1 and (lease_until is null or lease_until < now())

@@ -132,30 +132,39 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   const instance = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const appName = o.nodeId === undefined ? "fixg" : `fixg:${o.nodeId.slice(0, 40)}:${instance}`;
   let sql: Sql;
+  let control: Sql;
   try {
-    sql = postgres(o.url, {
-      // The client's own read-write test reads default_transaction_read_only only, which a hot standby
-      // leaves off: it would take a standby for a primary. "primary" (not in recovery) is what is meant.
-      ...(/[?&]target_session_attrs=read-write(&|$)/.test(o.url) ? { target_session_attrs: "primary" } : {}),
-      max: o.maxConnections ?? 4,
-      onnotice: () => {},
-      connect_timeout: 5,
-      idle_timeout: 0,
-      connection: {
-        // fixg:<nodeId>: the cluster ends the connections of a gateway that stopped heartbeating.
-        application_name: appName,
-        lock_timeout: Math.max(0, Math.round(o.lockTimeoutMs ?? 0)),
-        idle_in_transaction_session_timeout: Math.max(1, Math.round(o.idleInTransactionMs ?? 1000)),
-      },
-    });
+    const client = (max: number) =>
+      postgres(o.url, {
+        // The client's own read-write test reads default_transaction_read_only only, which a hot standby
+        // leaves off: it would take a standby for a primary. "primary" (not in recovery) is what is meant.
+        ...(/[?&]target_session_attrs=read-write(&|$)/.test(o.url)
+          ? { target_session_attrs: "primary" }
+          : {}),
+        max,
+        onnotice: () => {},
+        connect_timeout: 5,
+        idle_timeout: 0,
+        connection: {
+          // fixg:<nodeId>: the cluster ends the connections of a gateway that stopped heartbeating.
+          application_name: appName,
+          lock_timeout: Math.max(0, Math.round(o.lockTimeoutMs ?? 0)),
+          idle_in_transaction_session_timeout: Math.max(1, Math.round(o.idleInTransactionMs ?? 1000)),
+        },
+      });
+    sql = client(o.maxConnections ?? 4);
+    // The cluster's heartbeats and lease renewals on a connection of their own: they never wait behind
+    // a large group commit (a renewal that waits too long is a lease lost).
+    control = client(1);
   } catch (e) {
     throw new ConfigError(`store.url: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const store = new PostgresMessageStore(sql, schema, o, appName);
+  const store = new PostgresMessageStore(sql, schema, o, appName, control);
   try {
     await store.createSchema();
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
+    await control.end({ timeout: 1 }).catch(() => {});
     throw new FixgError(
       "STORE_OPEN",
       `PostgreSQL store: ${e instanceof Error ? e.message : String(e)} (${redactUrl(o.url)})`,
@@ -204,8 +213,12 @@ export class PostgresMessageStore implements MessageStore {
   /** The application_name of this store's connections. */
   readonly appName: string;
 
-  constructor(sql: Sql, schema: string, o: PostgresStoreOptions, appName = "fixg") {
+  /** A connection of its own for the cluster's heartbeats and leases (the pool's when not given). */
+  readonly control: Sql;
+
+  constructor(sql: Sql, schema: string, o: PostgresStoreOptions, appName = "fixg", control?: Sql) {
     this.sql = sql;
+    this.control = control ?? sql;
     this.appName = appName;
     this.schema = schema;
     this.nodeId = o.nodeId ?? `${Deno.hostname()}:${Deno.pid}`;
@@ -609,6 +622,7 @@ export class PostgresMessageStore implements MessageStore {
     this.#closed = true;
     for (const s of [...this.#open.values()]) await s.close();
     await this.sql.end({ timeout: 2 });
+    if (this.control !== this.sql) await this.control.end({ timeout: 2 });
   }
 }
 
