@@ -3,6 +3,7 @@
  * nothing within its budget parks in Deno's read and still gets the next bytes, end of stream is null, and
  * what cannot spin (an in-memory connection) is left as it was with a warning. Counts and bytes only.
  */
+import { waitFor } from "../_helpers/mod.ts";
 import assert from "node:assert/strict";
 import { SpinConnection, withReadSpin } from "../../src/transport/spin.ts";
 import { DenoConnection } from "../../src/transport/tcp.ts";
@@ -65,8 +66,8 @@ Deno.test("spinning read: after its budget the read parks and still returns the 
     const spin = withReadSpin(new DenoConnection(server), 1).conn as SpinConnection;
     const buf = new Uint8Array(64);
     const pending = spin.read(buf);
-    // Let the 1 µs budget run out before anything is sent.
-    await new Promise((r) => setTimeout(r, 20));
+    // The 1 µs budget runs out before anything is sent: wait until the read has parked (was a 20 ms sleep).
+    await waitFor(() => spin.stats.parkedReads === 1, "the read to park", 2000, 1);
     await writeAll(client, new Uint8Array([1, 2, 3]));
     assert.equal(await pending, 3);
     assert.deepEqual([...buf.subarray(0, 3)], [1, 2, 3]);
