@@ -8,51 +8,37 @@ import assert from "node:assert/strict";
 import { loadLpConfig, parseLpConfig } from "../../src/app/lp/mod.ts";
 import * as jsyaml from "js-yaml";
 import { brief, startClient, transactMs, waitFor } from "./harness.ts";
+import { Child } from "../_helpers/mod.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 
 /** A running `fixg simulate-lp` child: its ready line, and SIGTERM -> exit code and stdout lines. */
 async function simulateLp(args: string[]) {
-  const child = new Deno.Command(`${root}fixg`, {
-    args: ["simulate-lp", "--port", "0", "--host", "127.0.0.1", "--stats-interval", "0", "--json", ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  const outDone = (async () => {
-    for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) out += c;
-  })();
-  const errDone = (async () => {
-    for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) err += c;
-  })();
-  let exited = false;
-  const status = child.status.then((s) => {
-    exited = true;
-    return s;
-  });
-  const lines = () =>
-    out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
-  try {
-    await waitFor(() => exited || lines().some((l) => l.event === "listening"), "the listening line", 15_000);
-  } catch (e) {
-    child.kill("SIGKILL");
-    await Promise.all([status, outDone, errDone]);
-    throw e;
-  }
-  if (exited) {
-    await Promise.all([outDone, errDone]);
-    throw new Error(`simulate-lp exited before listening: ${err || out}`);
-  }
+  const child = new Child([
+    "simulate-lp",
+    "--port",
+    "0",
+    "--host",
+    "127.0.0.1",
+    "--stats-interval",
+    "0",
+    "--json",
+    ...args,
+  ]);
+  const lines = () => child.records(() => true, "out");
+  // Resolved by its stdout (or its exit: the error then carries what it printed).
+  await child.until(() => lines().some((l) => l.event === "listening"), "the listening line", 15_000)
+    .catch(async (e) => {
+      await child.stop("SIGKILL");
+      throw e;
+    });
   const ready = lines().find((l) => l.event === "listening")!;
   return {
     ready,
     port: Number(ready.port),
     async stop() {
-      child.kill("SIGTERM");
-      const s = await status;
-      await Promise.all([outDone, errDone]);
-      return { code: s.code, lines: lines(), stderr: err };
+      const s = await child.stop("SIGTERM");
+      return { code: s.code, lines: lines(), stderr: child.text.err };
     },
   };
 }
