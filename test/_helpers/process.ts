@@ -19,6 +19,36 @@ export interface SpawnOptions {
 
 type Stream = "out" | "err";
 
+/** The command (stdin closed, stdout and stderr piped). */
+function command(args: string[], o: SpawnOptions): Deno.Command {
+  return new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
+    args,
+    ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
+    ...(o.env !== undefined ? { env: o.env } : {}),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** `fixg run` flags of one session on 127.0.0.1:`port`, ISLD (acceptor) and TW (initiator), then `extra`. */
+export function runArgs(role: "acceptor" | "initiator", port: number, extra: string[] = []): string[] {
+  const [us, them] = role === "acceptor" ? ["ISLD", "TW"] : ["TW", "ISLD"];
+  return [
+    "run",
+    `--${role}`,
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    us,
+    "--target-comp-id",
+    them,
+    ...extra,
+  ];
+}
+
 /** A running child process whose output is collected; `text.out` / `text.err` grow as it prints. */
 export class Child {
   readonly child: Deno.ChildProcess;
@@ -31,14 +61,7 @@ export class Child {
   #ended = { out: false, err: false };
 
   constructor(args: string[], o: SpawnOptions = {}) {
-    this.child = new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
-      args,
-      ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
-      ...(o.env !== undefined ? { env: o.env } : {}),
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
+    this.child = command(args, o).spawn();
     this.done = Promise.all([this.#drain(this.child.stdout, "out"), this.#drain(this.child.stderr, "err")])
       .then(() => {});
     this.child.status.then((s) => {
@@ -152,14 +175,7 @@ export async function fixgOutput(
   args: string[],
   o: SpawnOptions = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
-    args,
-    ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
-    ...(o.env !== undefined ? { env: o.env } : {}),
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const r = await command(args, o).output();
   const dec = new TextDecoder();
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }

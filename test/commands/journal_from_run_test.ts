@@ -4,47 +4,25 @@
  * initiator's journal. Timestamps vary per run, so the assertions are on structure and exact numbers.
  */
 import assert from "node:assert/strict";
-import { fixgOutput as fixgOut, freePort, spawnFixg as spawn } from "../_helpers/mod.ts";
+import { fixgOutput as fixgOut, freePort, runArgs, spawnFixg as spawn } from "../_helpers/mod.ts";
 
 Deno.test("fixg journal verify, inspect and stats read a journal that fixg run wrote", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-run-journal-" });
   const port = freePort();
-  const acc = spawn([
-    "run",
-    "--acceptor",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "ISLD",
-    "--target-comp-id",
-    "TW",
-    "--app",
-    "echo",
-    "--store",
-    `${dir}/acceptor`,
-  ]);
+  const acc = spawn(runArgs("acceptor", port, ["--app", "echo", "--store", `${dir}/acceptor`]));
   await acc.waitText("listening", "acceptor listening");
-  const ini = spawn([
-    "run",
-    "--initiator",
-    "-v", // every message logged: the heartbeats are waited for on stderr
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "TW",
-    "--target-comp-id",
-    "ISLD",
-    "--heartbeat",
-    "1",
-    "--store",
-    `${dir}/initiator`,
-    "--fsync",
-    "always",
-  ]);
+  const ini = spawn(
+    // -v: every message logged, so the heartbeats are waited for on stderr.
+    runArgs("initiator", port, [
+      "-v",
+      "--heartbeat",
+      "1",
+      "--store",
+      `${dir}/initiator`,
+      "--fsync",
+      "always",
+    ]),
+  );
   await ini.waitText("Logged on", "logon");
   // At least one heartbeat each way at HeartBtInt 1 (about a second), seen in the initiator's log.
   await ini.waitText(/ out: [^\n]*\|35=0\|/, "a heartbeat sent");

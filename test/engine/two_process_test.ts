@@ -3,45 +3,13 @@
  * then SIGTERM on the initiator logs out cleanly and both exit 0.
  */
 import assert from "node:assert/strict";
-import { freePort, spawnFixg as fixg } from "../_helpers/mod.ts";
+import { freePort, runArgs, spawnFixg as fixg } from "../_helpers/mod.ts";
 
 Deno.test("two fixg processes: logon, heartbeats both ways, clean stop with exit 0", async () => {
   const port = freePort();
-  const acc = fixg([
-    "run",
-    "--acceptor",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "ISLD",
-    "--target-comp-id",
-    "TW",
-    "--app",
-    "echo",
-    "--store",
-    "memory",
-    "-v",
-  ]);
+  const acc = fixg(runArgs("acceptor", port, ["--app", "echo", "--store", "memory", "-v"]));
   await acc.waitText("listening", "acceptor listening");
-  const ini = fixg([
-    "run",
-    "--initiator",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "TW",
-    "--target-comp-id",
-    "ISLD",
-    "--heartbeat",
-    "1",
-    "--store",
-    "memory",
-    "-v",
-  ]);
+  const ini = fixg(runArgs("initiator", port, ["--heartbeat", "1", "--store", "memory", "-v"]));
   try {
     // Waited for on the initiator's output (each chunk it prints), not by polling.
     await ini.until(
