@@ -4,7 +4,10 @@ import type { Application, SessionHandle } from "../../src/engine/application.ts
 import { buildGateway, type BuildOptions } from "../../src/engine/build.ts";
 import { type FixgConfig, parseConfig } from "../../src/engine/config.ts";
 import type { Gateway } from "../../src/engine/gateway.ts";
+import { loadConfig } from "../../src/engine/config.ts";
 import { Logger, type LogLevel } from "../../src/engine/log.ts";
+import { Operations } from "../../src/ops/operations.ts";
+import { waitFor } from "../_helpers/mod.ts";
 
 /** A liquidity provider in miniature: acknowledges each D (39=0) and confirms each F (39=4). */
 export function lpApp(): Application {
@@ -140,4 +143,51 @@ export async function http(
     // Not JSON (metrics).
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/**
+ * A reloadable acceptor (ISLD, TW) from a fixg.yaml written with `yaml` in a temp dir, its Operations
+ * (no signals; `reload()` rereads the file), and a memory-store initiator (TW) logged on to it;
+ * `initiatorExtra` is added to the initiator's session line (e.g. `, validation: { enabled: false }`).
+ */
+export async function startReloadable(
+  yaml: string,
+  o: { prefix: string; logger: Logger; initiatorExtra?: string },
+) {
+  const dir = await Deno.makeTempDir({ prefix: o.prefix });
+  const file = `${dir}/fixg.yaml`;
+  await Deno.writeTextFile(file, yaml);
+  const config = await loadConfig(file);
+  const gw = await buildGateway(config, { logger: o.logger, app: lpApp() });
+  await gw.start();
+  const ops = await Operations.start(gw, {
+    config,
+    logger: o.logger,
+    load: () => loadConfig(file),
+    signals: false,
+    buildOptions: { app: lpApp() },
+  });
+  const ini = await startGateway(
+    `store: { type: memory }
+sessions:
+  - { role: initiator, host: 127.0.0.1, port: ${gw.ports[0]}, senderCompId: TW, targetCompId: ISLD${
+      o.initiatorExtra ?? ""
+    } }
+`,
+    { logger: new LogCapture().logger("error") },
+  );
+  const client = ini.gw.runners()[0]!;
+  const cleanup = async () => {
+    await ops.stop();
+    await ini.gw.stop();
+    await gw.stop();
+    await Deno.remove(dir, { recursive: true });
+  };
+  try {
+    await waitFor(() => client.loggedOn, "logged on");
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+  return { dir, file, gw, ops, ini, client, server: gw.runners()[0]!, cleanup };
 }

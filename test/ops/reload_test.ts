@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import { buildGateway } from "../../src/engine/build.ts";
-import { loadConfig } from "../../src/engine/config.ts";
-import { Operations } from "../../src/ops/operations.ts";
 import { waitFor } from "../_helpers/mod.ts";
-import { LogCapture, lpApp, newOrder, startGateway } from "./helpers.ts";
+import { LogCapture, newOrder, startReloadable } from "./helpers.ts";
 
 function acceptorYaml(extra: { session?: string; top?: string } = {}): string {
   return `store: { type: memory }
@@ -19,37 +16,12 @@ ${extra.session ?? ""}`;
 }
 
 async function setup(watch: boolean) {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-reload-" });
-  const file = `${dir}/fixg.yaml`;
-  await Deno.writeTextFile(file, acceptorYaml() + `reload: { watch: ${watch} }\n`);
   const logs = new LogCapture();
-  const logger = logs.logger("info");
-  const config = await loadConfig(file);
-  const gw = await buildGateway(config, { logger, app: lpApp() });
-  await gw.start();
-  const ops = await Operations.start(gw, {
-    config,
-    logger,
-    load: () => loadConfig(file),
-    signals: false,
-    buildOptions: { app: lpApp() },
+  const r = await startReloadable(acceptorYaml() + `reload: { watch: ${watch} }\n`, {
+    prefix: "fixg-reload-",
+    logger: logs.logger("info"),
   });
-  const ini = await startGateway(
-    `store: { type: memory }
-sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${gw.ports[0]}, senderCompId: TW, targetCompId: ISLD }
-`,
-    { logger: new LogCapture().logger("error") },
-  );
-  const client = ini.gw.runners()[0]!;
-  await waitFor(() => client.loggedOn, "logged on");
-  const cleanup = async () => {
-    await ops.stop();
-    await ini.gw.stop();
-    await gw.stop();
-    await Deno.remove(dir, { recursive: true });
-  };
-  return { file, gw, ops, logs, client, server: gw.runners()[0]!, cleanup };
+  return { ...r, logs };
 }
 
 Deno.test("hot reload changes a throttle mid-session; port changes need a restart; bad configs are rejected whole", async () => {

@@ -1,10 +1,7 @@
 /** Hot reload of `validation:`: the session's validator is replaced, and the next message sees the new switches. */
 import assert from "node:assert/strict";
-import { buildGateway } from "../../src/engine/build.ts";
-import { loadConfig } from "../../src/engine/config.ts";
-import { Operations } from "../../src/ops/operations.ts";
-import { waitFor } from "../engine/helpers.ts";
-import { LogCapture, lpApp, newOrder, startGateway } from "./helpers.ts";
+import { waitFor } from "../_helpers/mod.ts";
+import { LogCapture, newOrder, startReloadable } from "./helpers.ts";
 
 function acceptorYaml(validation: string): string {
   return `store: { type: memory }
@@ -22,34 +19,16 @@ sessions:
 }
 
 Deno.test("hot reload of validation: a loosened switch applies to the next message of the running session", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-reload-validation-" });
-  const file = `${dir}/fixg.yaml`;
-  await Deno.writeTextFile(file, acceptorYaml("{ rejectUndefinedTags: true }"));
-  const logger = new LogCapture().logger("error");
-  const config = await loadConfig(file);
-  const gw = await buildGateway(config, { logger, app: lpApp() });
-  await gw.start();
-  const ops = await Operations.start(gw, {
-    config,
-    logger,
-    load: () => loadConfig(file),
-    signals: false,
-    buildOptions: { app: lpApp() },
-  });
-  const ini = await startGateway(
-    `store: { type: memory }
-sessions:
-  - { role: initiator, host: 127.0.0.1, port: ${
-      gw.ports[0]
-    }, senderCompId: TW, targetCompId: ISLD, validation: { enabled: false } }
-`,
-    { logger: new LogCapture().logger("error") },
+  const { file, ops, client, server, cleanup } = await startReloadable(
+    acceptorYaml("{ rejectUndefinedTags: true }"),
+    {
+      prefix: "fixg-reload-validation-",
+      logger: new LogCapture().logger("error"),
+      initiatorExtra: ", validation: { enabled: false }",
+    },
   );
   try {
     // Only the acceptor validates: no other session's validation runs in between (which hid the bug).
-    const client = ini.gw.runners()[0]!;
-    const server = gw.runners()[0]!;
-    await waitFor(() => client.loggedOn, "logged on");
     // Tag 4999 is in no dictionary: strict validation rejects the order (373=0).
     const withUndefinedTag = (id: string) => {
       const m = newOrder(id);
@@ -77,9 +56,6 @@ sessions:
     assert.equal(client.counters.inByType.get("3"), 1, "no second Reject");
     assert.equal(server.loggedOn, true);
   } finally {
-    await ops.stop();
-    await ini.gw.stop();
-    await gw.stop();
-    await Deno.remove(dir, { recursive: true });
+    await cleanup();
   }
 });
