@@ -64,7 +64,11 @@ sessions:
     // The counterparty asks for everything from 2 again (as a new owner's counterparty would).
     server.setSequence(undefined, 2);
     client.send(newOrder("new-4"));
-    await waitFor(() => received.some((x) => x.startsWith("new-4")), "the resend and the fourth order", 10_000)
+    await waitFor(
+      () => received.some((x) => x.startsWith("new-4")),
+      "the resend and the fourth order",
+      10_000,
+    )
       .catch((e) => {
         throw new Error(`${e.message}: ${received}; ${logs.lines.slice(-5).join(" | ")}`);
       });
