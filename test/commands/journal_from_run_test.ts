@@ -4,10 +4,11 @@
  * initiator's journal. Timestamps vary per run, so the assertions are on structure and exact numbers.
  */
 import assert from "node:assert/strict";
-import { fixgOutput as fixgOut, freePort, runArgs, spawnFixg as spawn } from "../_helpers/mod.ts";
+import { fixgOutput as fixgOut, freePort, runArgs, spawnFixg as spawn, tempDir } from "../_helpers/mod.ts";
 
 Deno.test("fixg journal verify, inspect and stats read a journal that fixg run wrote", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-run-journal-" });
+  await using tmp = await tempDir("fixg-run-journal-"); // removed at the end, also when an assertion fails
+  const dir = tmp.path;
   const port = freePort();
   const acc = spawn(runArgs("acceptor", port, ["--app", "echo", "--store", `${dir}/acceptor`]));
   await acc.waitText("listening", "acceptor listening");
@@ -59,5 +60,4 @@ Deno.test("fixg journal verify, inspect and stats read a journal that fixg run w
   assert.equal(stats.code, 0);
   assert.match(stats.stdout, /0\s+Heartbeat\s+\d+\s+\d+/);
   assert.match(stats.stdout, /A\s+Logon\s+1\s+1/);
-  await Deno.remove(dir, { recursive: true });
 });
