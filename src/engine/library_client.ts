@@ -547,16 +547,10 @@ class Library implements EngineLibrary {
       this.#hello = undefined;
       return;
     }
-    for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
-      p.resolve({
-        requestId: id.slice(id.indexOf("\u0000") + 1),
-        status: "refused",
-        seq: 0,
-        code: ErrorCode.SHUTTING_DOWN,
-        text: "connection to the engine lost: outcome unknown (submit again with the same requestId)",
-      });
-    }
+    this.#refusePending(
+      ErrorCode.SHUTTING_DOWN,
+      "connection to the engine lost: outcome unknown (submit again with the same requestId)",
+    );
     for (const [, c] of this.#claims) c.reject(new EngineError(0, `connection to the engine lost: ${why}`));
     this.#claims.clear();
     for (const [, r] of this.#releases) r.resolve();
@@ -592,18 +586,17 @@ class Library implements EngineLibrary {
   #failAll(e: Error): void {
     for (const [, c] of this.#claims) c.reject(e);
     this.#claims.clear();
-    for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
-      p.resolve({
-        requestId: id.slice(id.indexOf("\u0000") + 1),
-        status: "refused",
-        seq: 0,
-        code: 0,
-        text: e.message,
-      });
-    }
+    this.#refusePending(0, e.message);
     for (const [, l] of this.#lists) l([]);
     this.#lists.clear();
+  }
+
+  /** Every unanswered send resolves as refused with this code and text. */
+  #refusePending(code: number, text: string): void {
+    for (const [id, p] of this.#pending) {
+      this.#pending.delete(id);
+      p.resolve({ requestId: id.slice(id.indexOf("\u0000") + 1), status: "refused", seq: 0, code, text });
+    }
   }
 }
 
