@@ -7,21 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { runScenario, type Scenario, type ScenarioResult } from "../../src/conformance/mod.ts";
-import { FixgProcess, fixtureScenarios, freePort, waitListening } from "./engine_process.ts";
+import { describeResult, FixgProcess, fixtureScenarios, freePort, waitListening } from "./engine_process.ts";
 import { withTimeout } from "../_helpers/mod.ts";
 
-function describe(r: ScenarioResult): string {
-  const f = r.failure;
-  if (!f) return "passed";
-  const lines = [`${r.file}:${f.line}: ${f.message}`];
-  if (f.expected !== undefined) lines.push(`expected: ${f.expected}`);
-  if (f.received !== undefined) lines.push(`received: ${f.received}`);
-  lines.push(
-    "transcript:",
-    ...r.transcript.map((e) => `  +${e.atMs}ms conn ${e.conn} line ${e.line} ${e.kind} ${e.text}`),
-  );
-  return lines.join("\n");
-}
+const describe = (r: ScenarioResult) => describeResult(r, true);
 
 function label(s: Scenario): string {
   const parts = s.file.split("/");

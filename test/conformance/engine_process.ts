@@ -1,5 +1,10 @@
 /** Starting `./fixg run` as a child process for the conformance tests, with its output kept for failure reports. */
-import { loadScenario, type Scenario, scenarioFiles } from "../../src/conformance/mod.ts";
+import {
+  loadScenario,
+  type Scenario,
+  scenarioFiles,
+  type ScenarioResult,
+} from "../../src/conformance/mod.ts";
 import { waitForPort } from "../_helpers/mod.ts";
 
 /** Repository root (the tests run `./fixg` from there). */
@@ -80,4 +85,23 @@ export async function waitListening(port: number, timeoutMs: number, proc: FixgP
 export async function fixtureScenarios(dir: string): Promise<Scenario[]> {
   const files = await scenarioFiles([`${ROOT}fixtures/conformance/${dir}`]);
   return await Promise.all(files.map((f) => loadScenario(f)));
+}
+
+/**
+ * A scenario's outcome for an assertion message: "passed", or where it failed with what was expected and
+ * received, and (`withTranscript`) every transcript event.
+ */
+export function describeResult(r: ScenarioResult, withTranscript = false): string {
+  const f = r.failure;
+  if (!f) return "passed";
+  const lines = [`${r.file}:${f.line}: ${f.message}`];
+  if (f.expected !== undefined) lines.push(`expected: ${f.expected}`);
+  if (f.received !== undefined) lines.push(`received: ${f.received}`);
+  if (withTranscript) {
+    lines.push(
+      "transcript:",
+      ...r.transcript.map((e) => `  +${e.atMs}ms conn ${e.conn} line ${e.line} ${e.kind} ${e.text}`),
+    );
+  }
+  return lines.join("\n");
 }

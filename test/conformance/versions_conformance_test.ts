@@ -10,17 +10,14 @@
  *   DefaultApplVerID (7 = FIX 5.0, 8 = FIX 5.0 SP1, 9 = FIX 5.0 SP2), which its Logon reply carries.
  */
 import assert from "node:assert/strict";
-import { runScenario, type Scenario, type ScenarioResult } from "../../src/conformance/mod.ts";
-import { FixgProcess, fixtureScenarios, freePort, waitListening } from "./engine_process.ts";
-
-function describe(r: ScenarioResult): string {
-  const f = r.failure;
-  if (!f) return "passed";
-  const lines = [`${r.file}:${f.line}: ${f.message}`];
-  if (f.expected !== undefined) lines.push(`expected: ${f.expected}`);
-  if (f.received !== undefined) lines.push(`received: ${f.received}`);
-  return lines.join("\n");
-}
+import { runScenario, type Scenario } from "../../src/conformance/mod.ts";
+import {
+  describeResult as describe,
+  FixgProcess,
+  fixtureScenarios,
+  freePort,
+  waitListening,
+} from "./engine_process.ts";
 
 const FIXT = [
   { dir: "fixt11_fix50", applVerId: "7" },
