@@ -3,15 +3,18 @@
  * settling, a TCP port accepting, a line appearing in captured output.
  */
 
-/** Polls `cond` (every `intervalMs`, 5 ms by default) until it holds; throws naming `what` after `timeoutMs`. */
+/**
+ * Polls `cond` (every `intervalMs`, 5 ms by default) until it holds; throws naming `what` after `timeoutMs`.
+ * `cond` may be async (e.g. a status fetched over HTTP).
+ */
 export async function waitFor(
-  cond: () => boolean,
+  cond: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 5000,
   intervalMs = 5,
 ): Promise<void> {
   const end = Date.now() + timeoutMs;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }

@@ -73,11 +73,16 @@ sessions:
       await child.until(() => grep(/accepts connections again/).length >= 1, "recovery logged", 10_000);
       // /health is 200 again once every acceptor took a connection (the initiator's, on the TLS port).
       let health = { status: 0, body: "" };
-      for (let i = 0; i < 100 && health.status !== 200; i++) {
-        const r = await fetch(`${admin}/health`);
-        health = { status: r.status, body: await r.text() };
-        if (health.status !== 200) await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(
+        async () => {
+          const r = await fetch(`${admin}/health`);
+          health = { status: r.status, body: await r.text() };
+          return health.status === 200;
+        },
+        "/health 200",
+        10_000,
+        100,
+      ).catch(() => {}); // the assertion below says what it was
       assert.equal(health.status, 200, health.body);
     } finally {
       for (const c of attackers) c.close();
