@@ -306,6 +306,21 @@ export class SessionRunner implements SessionHandle {
   #adminInCount = 0;
   /** The recent sends a Reject is matched with (only when the application has onReject). */
   readonly #recent: RecentSends | undefined;
+  /**
+   * The store's `durableBeforeDeliver` (PostgreSQL): inbound messages reach the application only after
+   * the store's commit of them (see #afterCommit). False for the file and memory stores: delivery is
+   * immediate and none of the fields below is used.
+   */
+  readonly #commitBeforeDeliver: boolean;
+  /** Callbacks of inbound messages appended since the last commit was asked for, in order. */
+  #uncommitted: AfterCommit[] = [];
+  /** Callbacks queued or waiting for their commit: a later callback of any kind waits behind them. */
+  #awaitingCommit = 0;
+  #commitAsked = false;
+  /** The commits asked for, in order: each batch runs after the ones before it. */
+  #commitChain: Promise<void> = Promise.resolve();
+  /** A commit failed: no later inbound message is delivered either. */
+  #commitFailed = false;
 
   private constructor(config: SessionConfig, store: SessionStore, app: Application, options: RunnerOptions) {
     this.#config = config;
@@ -315,6 +330,7 @@ export class SessionRunner implements SessionHandle {
     this.#app = app;
     this.#adminIn = app.fromAdmin !== undefined || app.onReject !== undefined;
     this.#recent = app.onReject !== undefined ? new RecentSends() : undefined;
+    this.#commitBeforeDeliver = store.durableBeforeDeliver === true;
     this.#clock = options.clock ?? systemClock;
     this.logger = options.logger ?? new Logger();
     this.#defaultHwm = options.highWaterMarkBytes ?? DEFAULT_MAX_OUTBOUND_BUFFER_BYTES;
@@ -683,7 +699,7 @@ export class SessionRunner implements SessionHandle {
     if (this.#loggedOn) {
       this.#loggedOn = false;
       this.counters.loggedOnSinceMs = 0;
-      this.#guard("onLogout", () => this.#app.onLogout?.(this, reason));
+      this.#inOrder(() => this.#guard("onLogout", () => this.#app.onLogout?.(this, reason)));
     }
     const w = this.#disconnectWaiters;
     this.#disconnectWaiters = [];
@@ -825,6 +841,8 @@ export class SessionRunner implements SessionHandle {
     if (this.#throttleTimer !== undefined) clearTimeout(this.#throttleTimer);
     this.#throttleTimer = undefined;
     await this.#store.flush();
+    // Inbound messages committed by now are handed over before stop() returns.
+    if (this.#commitBeforeDeliver) await this.#commitChain;
   }
 
   /** Drops the connection at once (tests, kill switch of a transport). */
@@ -931,6 +949,10 @@ export class SessionRunner implements SessionHandle {
           }
           break;
         case "deliver": {
+          if (this.#commitBeforeDeliver) {
+            this.#afterCommit(true, this.#deliverLater(a.view));
+            break;
+          }
           // The application's sends follow the messages this step still has to write.
           const outer = this.#deferSends;
           if (!outer) this.#deferSends = hasSendAfter(actions, i);
@@ -974,7 +996,7 @@ export class SessionRunner implements SessionHandle {
           this.counters.loggedOnSinceMs = this.#clock.nowMs();
           const outer = this.#deferSends;
           if (!outer) this.#deferSends = hasSendAfter(actions, i);
-          this.#guard("onLogon", () => this.#app.onLogon?.(this));
+          this.#inOrder(() => this.#guard("onLogon", () => this.#app.onLogon?.(this)));
           this.#deferSends = outer;
           // Messages queued while not logged on leave now, highest priority first.
           this.#scheduleFlush();
@@ -984,7 +1006,8 @@ export class SessionRunner implements SessionHandle {
           if (this.#loggedOn) {
             this.#loggedOn = false;
             this.counters.loggedOnSinceMs = 0;
-            this.#guard("onLogout", () => this.#app.onLogout?.(this, a.reason));
+            const reason = a.reason;
+            this.#inOrder(() => this.#guard("onLogout", () => this.#app.onLogout?.(this, reason)));
           }
           break;
         case "event":
@@ -1068,6 +1091,79 @@ export class SessionRunner implements SessionHandle {
     if (t === "j" && this.#recent !== undefined) this.#onRejectIn(view);
   }
 
+  /** A delivery run after the commit: a copy of the message, with the time its bytes were read. */
+  #deliverLater(view: MessageView): () => void {
+    const kept = view.copy();
+    const readAt = this.#readAtPerfMs;
+    return () => {
+      const current = this.#readAtPerfMs;
+      this.#readAtPerfMs = readAt;
+      try {
+        this.#deliver(kept);
+      } finally {
+        this.#readAtPerfMs = current;
+      }
+    };
+  }
+
+  /**
+   * `durableBeforeDeliver`: `run` hands an inbound message (message = true) or a logon/logout to the
+   * application once the store committed everything appended so far. The messages of one turn share
+   * one flush (the store's group commit batches it with other sessions'); batches run in order.
+   */
+  #afterCommit(message: boolean, run: () => void): void {
+    this.#uncommitted.push({ message, run });
+    this.#awaitingCommit++;
+    if (this.#commitAsked) return;
+    this.#commitAsked = true;
+    queueMicrotask(this.#askCommit);
+  }
+
+  readonly #askCommit = (): void => {
+    this.#commitAsked = false;
+    const batch = this.#uncommitted;
+    this.#uncommitted = [];
+    let committed: Promise<void>;
+    try {
+      committed = this.#store.flush();
+    } catch (e) {
+      committed = Promise.reject(e);
+    }
+    this.#commitChain = this.#commitChain.then(() => committed).then(
+      () => this.#runCommitted(batch, true, undefined),
+      (e) => this.#runCommitted(batch, false, e),
+    );
+  };
+
+  #runCommitted(batch: AfterCommit[], ok: boolean, error: unknown): void {
+    if (!ok && !this.#commitFailed) {
+      this.#commitFailed = true;
+      this.logger.error(
+        "store-error",
+        `inbound commit failed: ${error instanceof Error ? error.message : String(error)}; ${
+          batch.filter((c) => c.message).length
+        } inbound message(s) not delivered`,
+        this.key,
+      );
+    }
+    const deliver = ok && !this.#commitFailed;
+    for (const c of batch) {
+      this.#awaitingCommit--;
+      // A message whose commit failed is never delivered; logon/logout callbacks still run, in order.
+      if (deliver || !c.message) c.run();
+    }
+    // A failed commit drops the connection (the store's other writes fail alike).
+    if (!ok) {
+      if (this.#storeError === undefined) this.#onStoreError(error);
+    } else this.#flushNow();
+  }
+
+  /** Runs a logon/logout callback now, or after the inbound messages still waiting for their commit. */
+  #inOrder(run: () => void): void {
+    if (this.#awaitingCommit > 0) this.#afterCommit(false, run);
+    else run();
+  }
+
   /** toAdmin: the application may set fields on an admin message before it is written and stored. */
   #toAdmin(bytes: Uint8Array): Uint8Array {
     const m = new OutgoingAdminMessage(bytes);
@@ -1082,6 +1178,15 @@ export class SessionRunner implements SessionHandle {
   /** An inbound admin message the session took in sequence: fromAdmin, then onReject for a 35=3. */
   #fromAdmin(view: MessageView): void {
     this.#adminInCount++;
+    if (this.#commitBeforeDeliver) {
+      const kept = view.copy();
+      this.#afterCommit(true, () => this.#fromAdminNow(kept));
+      return;
+    }
+    this.#fromAdminNow(view);
+  }
+
+  #fromAdminNow(view: MessageView): void {
     if (this.#app.fromAdmin !== undefined) this.#guard("fromAdmin", () => this.#app.fromAdmin!(view, this));
     if (view.msgType === "3" && this.#recent !== undefined) this.#onRejectIn(view);
   }
@@ -1572,6 +1677,13 @@ export class SessionRunner implements SessionHandle {
     this.#writeDurable = durable !== undefined;
     go.then(this.#onWritten, this.#onWriteFailed);
   }
+}
+
+/** A callback waiting for the store's commit (durableBeforeDeliver). */
+interface AfterCommit {
+  /** An inbound message's delivery (dropped when the commit fails), not a logon/logout callback. */
+  readonly message: boolean;
+  readonly run: () => void;
 }
 
 /** A resend being streamed: the machine's range and how far it got. */

@@ -7,6 +7,9 @@
  * - Journal before send: `durableBeforeSend` is true, so the session runner waits for `flush()` (the
  *   commit) before it writes a batch to the socket. With `synchronous_commit = on` and
  *   `synchronous_standby_names` set on the server, a commit is on the standby too.
+ * - Commit before delivery: `durableBeforeDeliver` is true, so the runner hands an inbound message to
+ *   the application only after `flush()` resolved (the message and the advanced expected number are
+ *   committed); a fenced or failed commit means it is never delivered.
  * - Group commit across sessions: writes queue in memory; one transaction commits everything queued
  *   when it starts, and what arrives while it is in flight goes in the next one.
  * - Fencing: every commit updates each of its sessions' rows with `WHERE epoch = <ours> AND pos =
@@ -640,6 +643,7 @@ interface InitialState {
 class PgSessionStore implements SessionStore {
   readonly sessionKey: string;
   readonly durableBeforeSend = true;
+  readonly durableBeforeDeliver = true;
   readonly #store: PostgresMessageStore;
   /** Owner epoch and write position of the last commit (the conditional write's expectations). */
   epoch: number;
