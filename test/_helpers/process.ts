@@ -19,13 +19,13 @@ export interface SpawnOptions {
 
 type Stream = "out" | "err";
 
-/** The command (stdin closed, stdout and stderr piped). */
-function command(args: string[], o: SpawnOptions): Deno.Command {
+/** The command (stdin closed unless piped, stdout and stderr piped). */
+function command(args: string[], o: SpawnOptions, stdin: "null" | "piped" = "null"): Deno.Command {
   return new Deno.Command(o.cmd ?? `${ROOT}fixg`, {
     args,
     ...(o.cwd !== undefined ? { cwd: o.cwd } : {}),
     ...(o.env !== undefined ? { env: o.env } : {}),
-    stdin: "null",
+    stdin,
     stdout: "piped",
     stderr: "piped",
   });
@@ -170,12 +170,20 @@ export function spawnFixg(args: string[], o: SpawnOptions = {}): Child {
   return new Child(args, o);
 }
 
-/** Runs `./fixg args` to the end: exit code, stdout and stderr. */
+/** Runs `./fixg args` to the end (with `stdin` as its input when given): exit code, stdout and stderr. */
 export async function fixgOutput(
   args: string[],
-  o: SpawnOptions = {},
+  o: SpawnOptions & { stdin?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await command(args, o).output();
+  let r: Deno.CommandOutput;
+  if (o.stdin === undefined) r = await command(args, o).output();
+  else {
+    const child = command(args, o, "piped").spawn();
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(o.stdin));
+    await w.close();
+    r = await child.output();
+  }
   const dec = new TextDecoder();
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
 }

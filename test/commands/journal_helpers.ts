@@ -3,8 +3,7 @@ import assert from "node:assert/strict";
 import type { CommandOutput } from "../../commands/journal.ts";
 import { tempDir } from "../store/helpers.ts";
 import { writeFixtureJournal } from "./journal_fixture.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { fixgOutput, ROOT } from "../_helpers/mod.ts";
 
 /** Collects what a command prints. */
 export function capture(): { out: CommandOutput; text: () => string; bytes: () => Uint8Array } {
@@ -57,8 +56,6 @@ export async function fixtureJournal(): Promise<string> {
 }
 
 /** Runs `./fixg ARGS` and returns its exit code and output. */
-export async function fixg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
+export function fixg(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return fixgOutput(args);
 }

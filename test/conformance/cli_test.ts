@@ -1,12 +1,8 @@
 /** `fixg conformance` as a user runs it: exit codes 0/1/2, PASS/FAIL lines, the summary, --junit and --json. */
 import assert from "node:assert/strict";
-import { ROOT } from "./engine_process.ts";
+import { fixgOutput, ROOT } from "../_helpers/mod.ts";
 
-async function fixg(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(`${ROOT}fixg`, { args, cwd: ROOT, stdin: "null" }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const fixg = (args: string[]) => fixgOutput(args, { cwd: ROOT });
 
 /** A peer that answers every Logon with a Logon (HeartBtInt 30) and closes on anything else. */
 function logonPeer() {

@@ -2,29 +2,11 @@ import assert from "node:assert/strict";
 import { parseConfig } from "../../src/engine/config.ts";
 import { parsePasswordHash, verifyPassword } from "../../src/ops/password.ts";
 import { importQuickfix } from "../../src/ops/quickfix_import.ts";
+import { fixgOutput, ROOT } from "../_helpers/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-async function fixg(
-  args: string[],
-  o: { cwd?: string; stdin?: string } = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(`${ROOT}fixg`, {
-    args,
-    cwd: o.cwd ?? ROOT,
-    stdin: o.stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (o.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(o.stdin));
-    await w.close();
-  }
-  const r = await child.output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+/** `./fixg args` run to the end from the repository root (or `cwd`), `stdin` as its input. */
+const fixg = (args: string[], o: { cwd?: string; stdin?: string } = {}) =>
+  fixgOutput(args, { cwd: o.cwd ?? ROOT, ...(o.stdin !== undefined ? { stdin: o.stdin } : {}) });
 
 Deno.test("fixg config check: exit 0 for a valid file, 2 with file, key and reason for an invalid one (--json too)", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-check-" });

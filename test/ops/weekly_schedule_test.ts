@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import { checkSchedule, currentWindow, inWindow, nextWindowStart, type Schedule } from "../../src/engine/schedule.ts";
 import { parseConfig } from "../../src/engine/config.ts";
 import { importQuickfix } from "../../src/ops/quickfix_import.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { fixgOutput, ROOT } from "../_helpers/mod.ts";
 const utc = (s: string) => Date.parse(s + "Z");
 
 // The FX week: Sunday 17:00 to Friday 17:00 New York.
@@ -89,11 +88,7 @@ Deno.test("import-quickfix: Weekdays becomes daily windows on those days; StartD
   });
 });
 
-async function fixg(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await new Deno.Command(`${ROOT}fixg`, { args, cwd, stdout: "piped", stderr: "piped" }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
+const fixg = (args: string[], cwd: string) => fixgOutput(args, { cwd });
 
 Deno.test("import-quickfix: a QuickFIX/J file with weekly sessions and a customised spec/FIX44.xml keeps both; config check accepts it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-weekly-" });
