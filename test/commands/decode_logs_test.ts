@@ -9,8 +9,7 @@ import { decodeInput } from "../../commands/decode.ts";
 import { MessageView } from "../../src/codec/mod.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { frame } from "../engine/helpers.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
+import { fixgOutput } from "../_helpers/mod.ts";
 const LONG_TEXT =
   "Value is incorrect (out of range) for this tag: 44 must be above zero, got -1 from the client";
 
@@ -58,23 +57,8 @@ Deno.test("a logged Logon with its Password masked decodes: 9 and 10 are those o
   assert.match(logger.redactedMessage(r), /\|58=Value is incorrect \(out of range…\|/);
 });
 
-async function fixgDecode(input: string, ...args: string[]) {
-  const child = new Deno.Command(`${ROOT}fixg`, {
-    args: ["decode", "--json", ...args, "-"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const o = await child.output();
-  return {
-    code: o.code,
-    stdout: new TextDecoder().decode(o.stdout),
-    stderr: new TextDecoder().decode(o.stderr),
-  };
-}
+const fixgDecode = (input: string, ...args: string[]) =>
+  fixgOutput(["decode", "--json", ...args, "-"], { stdin: input });
 
 Deno.test("fixg decode: hand-typed messages without 9 and 10 are completed automatically, and it says so", async () => {
   const r = await fixgDecode(
