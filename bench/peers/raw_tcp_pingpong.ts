@@ -16,6 +16,7 @@
  *         {"peer":"raw-tcp","runtime":"deno 2.9.6","mode":..,"count":..,"p50Us":..,"p90Us":..,
  *          "p99Us":..,"p999Us":..,"maxUs":..,"meanUs":..,"msgsPerSec":..}
  */
+import { echoUntilClosed } from "../../src/bench/echo_conn.ts";
 import { summarize } from "./latency_stats.mjs";
 
 /** Options of one run. */
@@ -107,16 +108,9 @@ async function serve(o: Options): Promise<void> {
   for await (const conn of listener) {
     conn.setNoDelay(true);
     (async () => {
-      const buf = new Uint8Array(64 * 1024);
+      // The client closing mid-write ends this connection; the server keeps listening.
       try {
-        for (;;) {
-          const n = await conn.read(buf);
-          if (n === null) break;
-          let off = 0;
-          while (off < n) off += await conn.write(buf.subarray(off, n));
-        }
-      } catch {
-        // The client closing mid-write ends this connection; the server keeps listening.
+        await echoUntilClosed(conn);
       } finally {
         try {
           conn.close();
