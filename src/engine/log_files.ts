@@ -8,6 +8,7 @@
  * kept. Writes are synchronous, like the console's: a line is on disk when the call returns.
  */
 import { EnvironmentError } from "../errors.ts";
+import { existsSync } from "../store/files.ts";
 
 /** Settings of the log directory. */
 export interface LogFilesOptions {
@@ -102,7 +103,7 @@ class RotatingFile {
   #renameCurrent(): void {
     const stamp = new Date(this.#startedMs).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
     let target = `${this.dir}/${this.base}.${stamp}.log`;
-    for (let n = 1; exists(target); n++) target = `${this.dir}/${this.base}.${stamp}-${n}.log`;
+    for (let n = 1; existsSync(target); n++) target = `${this.dir}/${this.base}.${stamp}-${n}.log`;
     Deno.renameSync(this.currentPath, target);
     this.#prune();
   }
@@ -131,15 +132,6 @@ function byStamp(a: string, b: string): number {
   };
   const [sa, na] = key(a), [sb, nb] = key(b);
   return sa < sb ? -1 : sa > sb ? 1 : na - nb;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The file name of a session key: `FIX.4.4:TW->ISLD` -> `FIX.4.4-TW-ISLD`. */

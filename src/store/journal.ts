@@ -45,6 +45,7 @@ import {
   writeRecord,
   writeSegmentHeader,
 } from "./format.ts";
+import { quarantineName } from "./files.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { isLogonFrame, redactLogon } from "./secrets.ts";
 import {
@@ -711,9 +712,8 @@ class JournalWriter {
   #quarantine(n: number, offset: number, bytes: Uint8Array, what: string): void {
     const qdir = `${this.o.dir}/quarantine`;
     Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
-    let path = `${qdir}/${segmentFileName(n)}@${offset}.${what}`;
-    for (let k = 1; existsSync(path); k++) path = `${qdir}/${segmentFileName(n)}@${offset}.${what}.${k}`;
-    Deno.writeFileSync(path, bytes, { mode: JOURNAL_FILE_MODE });
+    const name = quarantineName(this.o.dir, segmentFileName(n), offset, what);
+    Deno.writeFileSync(`${this.o.dir}/${name}`, bytes, { mode: JOURNAL_FILE_MODE });
   }
 
   /** Applies index entries (from an index file or a scan) to the session table. */
@@ -1694,14 +1694,5 @@ function syncDirectory(dir: string): void {
     }
   } catch {
     // Some file systems refuse to sync a directory; the data itself was synced.
-  }
-}
-
-function existsSync(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -22,6 +22,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from "./format.ts";
+import { existsSync } from "./files.ts";
 import { JournalLock, type LockHolder } from "./lock.ts";
 
 /** A segment file of a journal. */
@@ -314,15 +315,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   c.set(a);
   c.set(b, a.length);
   return c;
-}
-
-function existsSync(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

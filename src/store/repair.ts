@@ -22,6 +22,7 @@ import {
   type SegmentHeader,
   writeSegmentHeader,
 } from "./format.ts";
+import { quarantineName, unusedName } from "./files.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./reader.ts";
 
@@ -195,8 +196,7 @@ function quarantineSegment(
   dryRun: boolean,
   report: RepairReport,
 ): void {
-  let name = `quarantine/${seg.file}.out-of-order`;
-  for (let k = 1; exists(`${dir}/${name}`); k++) name = `quarantine/${seg.file}.out-of-order.${k}`;
+  const name = unusedName(dir, `quarantine/${seg.file}.out-of-order`);
   report.actions.push({
     file: seg.file,
     kind: "quarantine-segment",
@@ -415,8 +415,7 @@ function quarantine(
   dryRun: boolean,
 ): string {
   const qdir = `${dir}/quarantine`;
-  let name = `quarantine/${seg.file}@${offset}.${kind}`;
-  for (let k = 1; exists(`${dir}/${name}`); k++) name = `quarantine/${seg.file}@${offset}.${kind}.${k}`;
+  const name = quarantineName(dir, seg.file, offset, kind);
   if (!dryRun) {
     try {
       Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
@@ -451,13 +450,4 @@ function removeIfExists(path: string): void {
   try {
     Deno.removeSync(path);
   } catch { /* not there */ }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
