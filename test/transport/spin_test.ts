@@ -8,6 +8,11 @@ import assert from "node:assert/strict";
 import { SpinConnection, withReadSpin } from "../../src/transport/spin.ts";
 import { DenoConnection } from "../../src/transport/tcp.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
+import { openLibc } from "../../src/sys/libc.ts";
+
+// libc is opened once per process and kept (src/sys/libc.ts): open it before the tests, so that the
+// resource sanitizer (--sanitize-resources) does not count it against the first test that spins.
+openLibc();
 
 async function tcpPair(): Promise<{ client: Deno.TcpConn; server: Deno.TcpConn; close: () => void }> {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
