@@ -103,19 +103,27 @@ async function collect(conn: Connection, into: string[]): Promise<void> {
   }
 }
 
-const news = (seq: number, text: string) => frame("FIX.4.4", "B", `49=ISLD|56=TW|34=${seq}|52=<TIME>|148=${text}|`);
+const news = (seq: number, text: string) =>
+  frame("FIX.4.4", "B", `49=ISLD|56=TW|34=${seq}|52=<TIME>|148=${text}|`);
 
 /** Lets every pending timer, I/O callback and microtask run (no fixed sleep: one macrotask turn). */
 const turn = () => new Promise((r) => setTimeout(r, 0));
 
-async function loggedOn() {
+async function loggedOn(admin = false) {
   const [ours, theirs] = memoryPair();
   const store = new HeldStore(await new MemoryMessageStore().openSession("k", Date.now()));
   const delivered: string[] = [];
   const log: string[] = [];
-  const runner = SessionRunner.create(config, store, {
+  const app = {
     onMessage: (v: MessageView) => delivered.push(`${v.msgType}:${v.seqNum}:${v.getString(148)}`),
-  }, {
+    ...(admin
+      ? {
+        fromAdmin: (v: MessageView) => delivered.push(`admin ${v.msgType}:${v.seqNum}`),
+        onLogout: (_s: unknown, reason: string) => delivered.push(`onLogout ${reason}`),
+      }
+      : {}),
+  };
+  const runner = SessionRunner.create(config, store, app, {
     logger: new Logger({ level: "error", format: "json", sink: (l) => log.push(l) }),
   });
   const wire: string[] = [];
@@ -173,5 +181,33 @@ Deno.test("durableBeforeDeliver: a failed (fenced) inbound commit is never deliv
   assert.deepEqual(events.map((e) => `${e.event}: ${e.msg}`), [
     'store-error: Session "k": fenced, another gateway owns it now; session stops sending',
     'store-error: inbound commit failed: Session "k": fenced, another gateway owns it now; 1 inbound message(s) not delivered',
+  ]);
+});
+
+Deno.test("durableBeforeDeliver: fromAdmin and onLogout keep their place behind messages waiting for the commit", async () => {
+  const { store, theirs, wire, delivered, attached, reading } = await loggedOn(true);
+  assert.deepEqual(delivered, ["admin A:1"], "the Logon (its commit not held)");
+  store.hold = true;
+  await theirs.write(news(2, "a"));
+  await theirs.write(frame("FIX.4.4", "0", "49=ISLD|56=TW|34=3|52=<TIME>|"));
+  await theirs.write(news(4, "b"));
+  await theirs.write(frame("FIX.4.4", "5", "49=ISLD|56=TW|34=5|52=<TIME>|"));
+  // The session answers the Logout and disconnects; the application has seen nothing of it yet.
+  await attached;
+  await reading;
+  assert.deepEqual(store.inbound, [1, 2, 3, 4, 5]);
+  assert.deepEqual(wire, ["A:1", "5:2"]);
+  await turn();
+  assert.deepEqual(delivered, ["admin A:1"]);
+  store.hold = false;
+  store.commit();
+  await waitFor(() => delivered.length === 6, "everything after the commit");
+  assert.deepEqual(delivered, [
+    "admin A:1",
+    "B:2:a",
+    "admin 0:3",
+    "B:4:b",
+    "admin 5:5",
+    "onLogout Logout received",
   ]);
 });
