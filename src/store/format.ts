@@ -562,3 +562,32 @@ export function indexFromScan(buf: Uint8Array): { index: IndexBuilder; scan: Seg
   });
   return { index, scan };
 }
+
+/** Where a session is: its owner epoch and next sequence numbers. */
+export interface SessionPosition {
+  epoch: number;
+  nextSender: number;
+  nextTarget: number;
+}
+
+/**
+ * Why a segment's session-open record for `key` (at `epoch`, next out `seq`, next in `seq2`) goes back from
+ * `reached`, what the segments before it left, or undefined when it does not: an older epoch, or lower
+ * numbers in the same epoch, mean an old segment copied in. The gateway refuses to start on it and
+ * `fixg journal repair` quarantines it, by this one rule.
+ */
+export function sessionGoesBack(
+  key: string,
+  epoch: number,
+  seq: number,
+  seq2: number,
+  reached: SessionPosition,
+): string | undefined {
+  if (epoch < reached.epoch) {
+    return `session ${key} is at epoch ${epoch} here but reached epoch ${reached.epoch} in earlier segments`;
+  }
+  if (epoch === reached.epoch && (seq < reached.nextSender || seq2 < reached.nextTarget)) {
+    return `session ${key} (epoch ${epoch}) starts here at next out ${seq}, next in ${seq2}, but earlier segments reached next out ${reached.nextSender}, next in ${reached.nextTarget}`;
+  }
+  return undefined;
+}

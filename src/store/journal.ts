@@ -41,6 +41,7 @@ import {
   RecordType,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
+  sessionGoesBack,
   sessionOpenPayload,
   writeRecord,
   writeSegmentHeader,
@@ -736,11 +737,7 @@ class JournalWriter {
           // The session table at a segment's head repeats the state the segments before it left. Lower
           // numbers or an older epoch mean an old segment copied in: starting from it would reuse
           // numbers the counterparty has seen. Never skipped (onCorrupt "skip" steps over damaged bytes only).
-          const back = epoch < s.epoch
-            ? `session ${k.key} is at epoch ${epoch} here but reached epoch ${s.epoch} in earlier segments`
-            : epoch === s.epoch && (seq < s.nextSender || seq2 < s.nextTarget)
-            ? `session ${k.key} (epoch ${epoch}) starts here at next out ${seq}, next in ${seq2}, but earlier segments reached next out ${s.nextSender}, next in ${s.nextTarget}`
-            : undefined;
+          const back = sessionGoesBack(k.key, epoch, seq, seq2, s);
           if (back !== undefined) {
             throw new JournalCorruptError(
               `Journal "${this.o.dir}" is damaged in ${segmentFileName(segment)} at byte ${

@@ -20,6 +20,8 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
   type SegmentHeader,
+  sessionGoesBack,
+  type SessionPosition,
   writeSegmentHeader,
 } from "./format.ts";
 import { quarantineName, unusedName } from "./files.ts";
@@ -108,11 +110,7 @@ export function repairJournal(
 }
 
 /** Sequence numbers of one session as the segments so far leave them. */
-interface OrderState {
-  epoch: number;
-  nextSender: number;
-  nextTarget: number;
-}
+type OrderState = SessionPosition;
 
 /**
  * Follows every session's epoch and sequence numbers through the segments in order, and says when
@@ -153,12 +151,8 @@ export class SessionOrder {
           next.set(k.key, { epoch, nextSender: seq, nextTarget: seq2 });
           continue;
         }
-        if (epoch < st.epoch) {
-          return `session ${k.key} is at epoch ${epoch} here but reached epoch ${st.epoch} in earlier segments`;
-        }
-        if (epoch === st.epoch && (seq < st.nextSender || seq2 < st.nextTarget)) {
-          return `session ${k.key} (epoch ${epoch}) starts here at next out ${seq}, next in ${seq2}, but earlier segments reached next out ${st.nextSender}, next in ${st.nextTarget}`;
-        }
+        const back = sessionGoesBack(k.key, epoch, seq, seq2, st);
+        if (back !== undefined) return back;
         st.epoch = epoch;
         st.nextSender = seq;
         st.nextTarget = seq2;
