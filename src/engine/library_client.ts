@@ -14,6 +14,7 @@ import {
   formatTimestamp,
   MessageView,
 } from "../codec/mod.ts";
+import { concatBytes } from "../codec/bytes.ts";
 import { FixgError } from "../errors.ts";
 import type { SessionId } from "../session/session_id.ts";
 import type { Application, SendResult, SessionHandle } from "./application.ts";
@@ -336,16 +337,7 @@ class Library implements EngineLibrary {
       while (this.#out.length > 0 && conn === this.#conn) {
         const parts = this.#out;
         this.#out = [];
-        let n = 0;
-        for (const p of parts) n += p.length;
-        const buf = parts.length === 1 ? parts[0]! : new Uint8Array(n);
-        if (parts.length > 1) {
-          let o = 0;
-          for (const p of parts) {
-            buf.set(p, o);
-            o += p.length;
-          }
-        }
+        const buf = concatBytes(parts);
         let off = 0;
         while (off < buf.length) off += await conn.write(buf.subarray(off));
       }

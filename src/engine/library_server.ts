@@ -9,6 +9,7 @@
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
 import { latin1String } from "../codec/ascii.ts";
+import { concatBytes } from "../codec/bytes.ts";
 import { type FixMessage, MessageView } from "../codec/mod.ts";
 import { JournalReader, listSegments, msgTypeOf } from "../store/reader.ts";
 import type { MessageStore } from "../store/types.ts";
@@ -131,19 +132,8 @@ class LibraryConn {
       while (this.#queue.length > 0 && !this.closed) {
         const parts = this.#queue;
         this.#queue = [];
-        let n = 0;
-        for (const p of parts) n += p.length;
-        this.#queuedBytes -= n;
-        let buf: Uint8Array;
-        if (parts.length === 1) buf = parts[0]!;
-        else {
-          buf = new Uint8Array(n);
-          let o = 0;
-          for (const p of parts) {
-            buf.set(p, o);
-            o += p.length;
-          }
-        }
+        const buf = concatBytes(parts);
+        this.#queuedBytes -= buf.length;
         let off = 0;
         while (off < buf.length) off += await this.conn.write(buf.subarray(off));
       }

@@ -5,6 +5,7 @@
  * finds the dead holder's pid in the file. The file itself is never deleted (deleting it would let
  * two processes lock two different inodes); an empty file means "not held".
  */
+import { concatBytes } from "../codec/bytes.ts";
 import { EnvironmentError } from "../errors.ts";
 
 /** File name of the lock inside the journal directory. */
@@ -127,15 +128,7 @@ function readAll(file: Deno.FsFile): string {
     if (n === null || n === 0) break;
     chunks.push(buf.slice(0, n));
   }
-  let len = 0;
-  for (const c of chunks) len += c.length;
-  const all = new Uint8Array(len);
-  let p = 0;
-  for (const c of chunks) {
-    all.set(c, p);
-    p += c.length;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(concatBytes(chunks));
 }
 
 function writeAll(file: Deno.FsFile, bytes: Uint8Array): void {

@@ -5,6 +5,7 @@
  * others asked for) in every message unless told `--show-secrets`.
  */
 import { checksum } from "../codec/ascii.ts";
+import { concatBytes } from "../codec/bytes.ts";
 import { MessageView } from "../codec/view.ts";
 
 /** Password (554) and NewPassword (925): never written to the journal in a Logon, masked by the tools. */
@@ -65,14 +66,7 @@ export function maskFields(frame: Uint8Array, tags: ReadonlySet<number>): Uint8A
     p = v.valueEndAt(i);
   }
   parts.push(frame.subarray(p));
-  let size = 0;
-  for (const x of parts) size += x.length;
-  const out = new Uint8Array(size);
-  let q = 0;
-  for (const x of parts) {
-    out.set(x, q);
-    q += x.length;
-  }
+  const out = concatBytes(parts);
   if (hasChecksum) {
     // The CheckSum value is the last three digits before the final SOH: recompute it over what precedes "10=".
     const w = MessageView.parse(out);
