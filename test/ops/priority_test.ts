@@ -89,6 +89,7 @@ async function loggedOnRunner(
     theirs.close();
     await attached;
     await reading;
+    await runner.stop(); // clears the session's timer (left armed after the disconnect)
   };
   return { runner, gated, theirs, wire, done };
 }
