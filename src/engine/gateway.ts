@@ -4,6 +4,7 @@
  * session a SessionRunner over a shared MessageStore.
  */
 import type { RiskLimits } from "../app/orders/risk.ts";
+import { concatBytes } from "../codec/bytes.ts";
 import { Framer, MessageView, Tag } from "../codec/mod.ts";
 import type { OutboundQueueOptions } from "../ops/flow/outbound_queue.ts";
 import {
@@ -796,9 +797,9 @@ export class Gateway {
       policy.onOmitted = (seq, m, age) => {
         this.logger.warn(
           "not-resent",
-          `MsgSeqNum ${seq} (MsgType ${m.msgType}${m.getString(11) ? `, ClOrdID ${m.getString(11)}` : ""}) sent ${
-            Math.round(age / 1000)
-          } s ago: gap-filled, not resent (resend policy)`,
+          `MsgSeqNum ${seq} (MsgType ${m.msgType}${
+            m.getString(11) ? `, ClOrdID ${m.getString(11)}` : ""
+          }) sent ${Math.round(age / 1000)} s ago: gap-filled, not resent (resend policy)`,
           key,
           { seq, msgType: m.msgType, ageMs: age },
         );
@@ -1010,7 +1011,7 @@ export class Gateway {
     if (entry.runner.connected) {
       return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", key);
     }
-    return { entry, conn: this.#tune(conn, key), prefix: concat(got, total) };
+    return { entry, conn: this.#tune(conn, key), prefix: concatBytes(got) };
   }
 
   async #authenticate(
@@ -1289,14 +1290,4 @@ export class Gateway {
     const failed = stopped.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
