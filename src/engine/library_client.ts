@@ -39,7 +39,7 @@ export interface EngineConnectOptions {
   /** Path of the engine's Unix socket (`engine.socket` of its fixg.yaml). */
   socket: string;
   /** The engine's shared secret, when it requires one. */
-  secret?: string;
+  secret?: string | undefined;
   /** This library's name, shown as the holder of its sessions (default "library"). */
   name?: string;
   /** Reconnect when the engine goes away (default true): backoff from 100 ms doubling to `maxBackoffMs`. */

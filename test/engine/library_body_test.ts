@@ -1,7 +1,7 @@
 /** What SEND carries: a FixMessage (typed builder or fields) as body bytes, and back on the engine side. */
 import assert from "node:assert/strict";
 import { newOrderSingle } from "../../src/app/messages.ts";
-import { encodeBody, sessionIdOfKey } from "../../src/engine/library_client.ts";
+import { connectEngine, encodeBody, sessionIdOfKey } from "../../src/engine/library_client.ts";
 import { messageFromBody } from "../../src/engine/library_server.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b).replaceAll("\x01", "|");
@@ -53,4 +53,13 @@ Deno.test("sessionIdOfKey: the parts of a session key", () => {
     targetSubId: "T1",
     qualifier: "primary",
   });
+});
+
+Deno.test("connectEngine takes secret: Deno.env.get(...) as docs/engine_library.md writes it (string | undefined)", async () => {
+  const secret: string | undefined = Deno.env.get("FIXG_TEST_NO_SUCH_SECRET_VAR");
+  const path = `/tmp/fixg-no-engine-${Deno.pid}.sock`;
+  await assert.rejects(
+    connectEngine({ socket: path, name: "t", secret, reconnect: false }),
+    /cannot connect to the engine|No such file/,
+  );
 });
