@@ -44,6 +44,7 @@ export class RawClient {
       // reset by peer counts as closed
     }
     this.closed = true;
+    this.close(); // our end too: a connection the peer closed is not left open (resource sanitizer)
   }
   async send(bytes: Uint8Array): Promise<void> {
     await this.conn.write(bytes);
