@@ -134,7 +134,10 @@ export function registerBench(program: Command): void {
       "attach to a running gateway's engine socket as a library and measure order->ack through it, beside a raw " +
         "Unix-socket ping-pong (and in-process against --target HOST:PORT, an acceptor taking any SenderCompID)",
     )
-    .option("--session <key>", "with --engine: the session to claim (default: the first logged-on one no library holds)")
+    .option(
+      "--session <key>",
+      "with --engine: the session to claim (default: the first logged-on one no library holds)",
+    )
     .option("--orders <n>", "with --engine: measured ping-pong orders per path (default 2000)")
     .option("--pipelined <n>", "with --engine: orders of the pipelined throughput run (default 5000)")
     .action(async (flags) => {
