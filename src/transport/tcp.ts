@@ -58,6 +58,20 @@ function isConnReset(e: unknown): boolean {
     e instanceof Deno.errors.ConnectionAborted;
 }
 
+/** Completes a client handshake; a refused one (certificate, name) closes the connection before rethrowing. */
+async function handshakeOrClose(c: Deno.TlsConn): Promise<void> {
+  try {
+    await c.handshake();
+  } catch (e) {
+    try {
+      c.close();
+    } catch {
+      // Already closed.
+    }
+    throw e;
+  }
+}
+
 /** Opens a TCP (or TLS) connection with TCP_NODELAY on. */
 export async function connectTcp(host: string, port: number, tls?: TlsOptions): Promise<DenoConnection> {
   let conn: Deno.Conn;
@@ -76,14 +90,14 @@ export async function connectTcp(host: string, port: number, tls?: TlsOptions): 
       hostname: serverName,
       ...(tls.caCerts ? { caCerts: tls.caCerts } : {}),
     });
-    await c.handshake();
+    await handshakeOrClose(c);
     conn = c;
   } else if (tls) {
     const opts: Deno.ConnectTlsOptions = { hostname: host, port };
     if (tls.caCerts) opts.caCerts = tls.caCerts;
     if (tls.cert && tls.key) Object.assign(opts, { cert: tls.cert, key: tls.key });
     const c = await Deno.connectTls(opts);
-    await c.handshake();
+    await handshakeOrClose(c);
     conn = c;
   } else {
     const c = await Deno.connect({ hostname: host, port, transport: "tcp" });

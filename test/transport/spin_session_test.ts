@@ -11,6 +11,11 @@ import type { Application, SessionHandle } from "../../src/engine/application.ts
 import { startLoopbackSimulator } from "../../src/engine/lp_host.ts";
 import { startInitiator } from "../../src/engine/quick.ts";
 import { Tag } from "../../src/codec/mod.ts";
+import { openLibc } from "../../src/sys/libc.ts";
+
+// libc is opened once per process and kept (src/sys/libc.ts): open it before the test, so that the
+// resource sanitizer (--sanitize-resources) does not count it against the test.
+openLibc();
 
 Deno.test("read spinning on both sides: orders acknowledged through spinning reads, knobs reported", async () => {
   const sim = await startLoopbackSimulator(defaultLpConfig(), { targetCompId: "SPIN", readSpinUs: 1000 });

@@ -17,10 +17,15 @@ Deno.test("connectTcp: TlsOptions.hostname names the certificate to verify; with
     const listener = listenTcp("127.0.0.1", 0, { cert, key });
     const served = (async () => {
       for await (const conn of listener) {
-        const buf = new Uint8Array(16);
-        const n = await conn.read(buf);
-        if (n !== null) await conn.write(buf.subarray(0, n));
-        conn.close();
+        try {
+          const buf = new Uint8Array(16);
+          const n = await conn.read(buf);
+          if (n !== null) await conn.write(buf.subarray(0, n));
+        } catch {
+          // A refused handshake (the rejected connects below).
+        } finally {
+          conn.close();
+        }
       }
     })();
     try {
@@ -44,4 +49,45 @@ Deno.test("connectTcp: TlsOptions.hostname names the certificate to verify; with
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test({
+  name:
+    "connectTcp: a TLS handshake that fails closes its connection (no descriptor left per refused attempt)",
+  sanitizeOps: true,
+  sanitizeResources: true,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const issue = await makeCa(dir, "ca");
+      await issue("server", "venue", "DNS:venue.fixg.test");
+      const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+      const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+      const listener = listenTcp("127.0.0.1", 0, { cert, key });
+      const served = (async () => {
+        for await (const conn of listener) {
+          try {
+            await conn.read(new Uint8Array(16));
+          } catch {
+            // The client refused the certificate.
+          } finally {
+            conn.close();
+          }
+        }
+      })();
+      try {
+        // Connecting to the IP (the certificate names only venue.fixg.test), and through the TCP-then-TLS
+        // path with a name the certificate does not carry: both refused, both closed.
+        await assert.rejects(() => connectTcp("127.0.0.1", listener.port, { caCerts: [ca] }));
+        await assert.rejects(() =>
+          connectTcp("127.0.0.1", listener.port, { caCerts: [ca], hostname: "other.fixg.test" })
+        );
+      } finally {
+        listener.close();
+        await served.catch(() => {});
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });
