@@ -9,7 +9,7 @@
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
 import { latin1String } from "../codec/ascii.ts";
-import { concatBytes } from "../codec/bytes.ts";
+import { concatBytes, constantTimeEqual } from "../codec/bytes.ts";
 import { type FixMessage, MessageView } from "../codec/mod.ts";
 import { JournalReader, listSegments, msgTypeOf } from "../store/reader.ts";
 import type { MessageStore } from "../store/types.ts";
@@ -324,7 +324,7 @@ export class EngineServer {
         });
         return false;
       }
-      if (this.#o.secret !== undefined && !sameSecret(cmd.secret, this.#o.secret)) {
+      if (this.#o.secret !== undefined && !constantTimeEqual(cmd.secret, this.#o.secret)) {
         this.#o.logger.warn("engine", `library "${cmd.name}" refused: wrong secret`);
         c.send({ type: "error", code: ErrorCode.AUTH_FAILED, text: "authentication failed" });
         return false;
@@ -875,9 +875,3 @@ function afterMicrotasks(): Promise<void> {
 }
 
 /** Compares secrets without stopping at the first difference. */
-function sameSecret(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
-  let d = x.length ^ y.length;
-  for (let i = 0; i < Math.max(x.length, y.length); i++) d |= (x[i] ?? 0) ^ (y[i] ?? 0);
-  return d === 0;
-}

@@ -91,12 +91,4 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
 }
 
 /** Compares two strings in time that depends only on their lengths (admin tokens). */
-export function constantTimeEqual(a: string, b: string): boolean {
-  const x = new TextEncoder().encode(a), y = new TextEncoder().encode(b);
-  let diff = x.length ^ y.length;
-  const n = Math.max(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    diff |= (x[i % Math.max(1, x.length)] ?? 0) ^ (y[i % Math.max(1, y.length)] ?? 0);
-  }
-  return diff === 0;
-}
+export { constantTimeEqual } from "../codec/bytes.ts";
