@@ -66,6 +66,7 @@ sessions:
 
     // Plain FIX sent to the TLS port: named as such, with the peer's address.
     const plain = await Deno.connect({ hostname: "127.0.0.1", port });
+    conns.push(plain);
     await plain.write(new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=A\x0110=000\x01"));
     assert.equal(await closedWithin(plain, 3000), true);
     await waitFor(() => logs.grep(/not a TLS client/).length === 1, "the plain client's refusal");
@@ -75,6 +76,13 @@ sessions:
     );
     assert.match(gatewayRegistry(gw).render(), /^fixg_prelogon_refused_total\{reason="handshake"\} 5$/m);
   } finally {
+    for (const c of conns) {
+      try {
+        c.close(); // our end of the connections the gateway dropped
+      } catch {
+        // Already closed.
+      }
+    }
     await gw.stop();
     await Deno.remove(dir, { recursive: true });
   }
