@@ -103,7 +103,9 @@ Deno.test("disk full under fsync batch: the numbers the engine may have sent are
     await s2.appendOutbound(502, fixedMessage(502, "out"));
     assert.deepEqual((await s2.getOutbound(502, 0)).map((m) => m.seq), [502]);
     await b.journal.close();
-    assert.equal((await open(image)).journal.sessions()[0]!.nextSenderSeq, 503);
+    const c = await open(image);
+    assert.equal(c.journal.sessions()[0]!.nextSenderSeq, 503);
+    await c.journal.close();
   }
 });
 
