@@ -321,6 +321,9 @@ export class SessionRunner implements SessionHandle {
   #commitChain: Promise<void> = Promise.resolve();
   /** A commit failed: no later inbound message is delivered either. */
   #commitFailed = false;
+  /** The last inbound message appended (durableBeforeDeliver): its number and the store's promise of its commit. */
+  #lastAppendSeq = 0;
+  #lastAppend: void | Promise<void> = undefined;
 
   private constructor(config: SessionConfig, store: SessionStore, app: Application, options: RunnerOptions) {
     this.#config = config;
@@ -941,16 +944,29 @@ export class SessionRunner implements SessionHandle {
         case "persist-inbound":
           this.#nextTargetSeq = a.seq + 1;
           // A store that keeps no inbound bytes gets none (no view cut per message).
-          this.#track(
-            this.#store.appendInbound(a.seq, this.#store.keepsInbound === false ? NO_BYTES : a.frame.bytes()),
-          );
+          if (this.#commitBeforeDeliver) {
+            const p = this.#store.appendInbound(
+              a.seq,
+              this.#store.keepsInbound === false ? NO_BYTES : a.frame.bytes(),
+            );
+            this.#lastAppendSeq = a.seq;
+            this.#lastAppend = p;
+            this.#track(p);
+          } else {
+            this.#track(
+              this.#store.appendInbound(
+                a.seq,
+                this.#store.keepsInbound === false ? NO_BYTES : a.frame.bytes(),
+              ),
+            );
+          }
           if (this.#adminIn && isAdminMsgType(a.frame.msgType) && !rejectedInStep(actions, i, a.seq)) {
             this.#fromAdmin(a.frame);
           }
           break;
         case "deliver": {
           if (this.#commitBeforeDeliver) {
-            this.#afterCommit(true, this.#deliverLater(a.view));
+            this.#afterCommit(true, this.#deliverLater(a.view), this.#appendOf(a.view));
             break;
           }
           // The application's sends follow the messages this step still has to write.
@@ -1111,8 +1127,8 @@ export class SessionRunner implements SessionHandle {
    * application once the store committed everything appended so far. The messages of one turn share
    * one flush (the store's group commit batches it with other sessions'); batches run in order.
    */
-  #afterCommit(message: boolean, run: () => void): void {
-    this.#uncommitted.push({ message, run });
+  #afterCommit(message: boolean, run: () => void, committed?: void | Promise<void>): void {
+    this.#uncommitted.push({ message, run, committed });
     this.#awaitingCommit++;
     if (this.#commitAsked) return;
     this.#commitAsked = true;
@@ -1123,39 +1139,64 @@ export class SessionRunner implements SessionHandle {
     this.#commitAsked = false;
     const batch = this.#uncommitted;
     this.#uncommitted = [];
-    let committed: Promise<void>;
-    try {
-      committed = this.#store.flush();
-    } catch (e) {
-      committed = Promise.reject(e);
-    }
-    this.#commitChain = this.#commitChain.then(() => committed).then(
-      () => this.#runCommitted(batch, true, undefined),
-      (e) => this.#runCommitted(batch, false, e),
-    );
+    // A message waits for the commit of its own append (a flush would also fail when the lease is no
+    // longer certain, though the message is committed and so counted as received); the rest for a flush.
+    let flushed: Promise<void> | undefined;
+    const waits = batch.map((c) => {
+      if (c.committed instanceof Promise) return c.committed;
+      if (flushed === undefined) {
+        try {
+          flushed = this.#store.flush();
+        } catch (e) {
+          flushed = Promise.reject(e);
+        }
+      }
+      return flushed;
+    });
+    const settled = Promise.allSettled(waits);
+    this.#commitChain = this.#commitChain.then(() => settled).then((r) => this.#runCommitted(batch, r));
   };
 
-  #runCommitted(batch: AfterCommit[], ok: boolean, error: unknown): void {
-    if (!ok && !this.#commitFailed) {
-      this.#commitFailed = true;
-      this.logger.error(
-        "store-error",
-        `inbound commit failed: ${error instanceof Error ? error.message : String(error)}; ${
-          batch.filter((c) => c.message).length
-        } inbound message(s) not delivered`,
-        this.key,
-      );
-    }
-    const deliver = ok && !this.#commitFailed;
-    for (const c of batch) {
+  #runCommitted(batch: AfterCommit[], results: PromiseSettledResult<void>[]): void {
+    let error: unknown;
+    let failed = false;
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i]!;
+      const r = results[i]!;
       this.#awaitingCommit--;
-      // A message whose commit failed is never delivered; logon/logout callbacks still run, in order.
-      if (deliver || !c.message) c.run();
+      if (!c.message) {
+        // Logon/logout callbacks run in order whatever the commit did.
+        c.run();
+        continue;
+      }
+      if (r.status === "rejected" && !this.#commitFailed) {
+        this.#commitFailed = true;
+        failed = true;
+        error = r.reason;
+        const lost = batch.slice(i).filter((x) => x.message).length;
+        this.logger.error(
+          "store-error",
+          `inbound commit failed: ${
+            error instanceof Error ? error.message : String(error)
+          }; ${lost} inbound message(s) not delivered`,
+          this.key,
+        );
+      }
+      // A message whose commit failed is never delivered, nor any after it (the session stops).
+      if (!this.#commitFailed) c.run();
     }
     // A failed commit drops the connection (the store's other writes fail alike).
-    if (!ok) {
+    if (failed) {
       if (this.#storeError === undefined) this.#onStoreError(error);
     } else this.#flushNow();
+  }
+
+  /** The store's promise of the commit of inbound message `view` (appended just before), if it gave one. */
+  #appendOf(view: MessageView): void | Promise<void> {
+    if (this.#lastAppend === undefined || this.#lastAppendSeq !== view.seqNum) return undefined;
+    const p = this.#lastAppend;
+    this.#lastAppend = undefined;
+    return p;
   }
 
   /** Runs a logon/logout callback now, or after the inbound messages still waiting for their commit. */
@@ -1180,7 +1221,7 @@ export class SessionRunner implements SessionHandle {
     this.#adminInCount++;
     if (this.#commitBeforeDeliver) {
       const kept = view.copy();
-      this.#afterCommit(true, () => this.#fromAdminNow(kept));
+      this.#afterCommit(true, () => this.#fromAdminNow(kept), this.#appendOf(view));
       return;
     }
     this.#fromAdminNow(view);
@@ -1684,6 +1725,8 @@ interface AfterCommit {
   /** An inbound message's delivery (dropped when the commit fails), not a logon/logout callback. */
   readonly message: boolean;
   readonly run: () => void;
+  /** The store's promise of the message's commit (its appendInbound); else the batch waits for a flush. */
+  readonly committed: void | Promise<void>;
 }
 
 /** A resend being streamed: the machine's range and how far it got. */

@@ -26,6 +26,8 @@ class HeldStore implements SessionStore {
   readonly durableBeforeDeliver = true;
   /** When true, each inbound write (and every flush after it) waits for the test's `commit`/`fail`. */
   hold = false;
+  /** When set, flush() rejects with it (the PostgreSQL store's lease check) once the held commit landed. */
+  flushError: Error | undefined;
   readonly inbound: number[] = [];
   #gate: { promise: Promise<void>; resolve: () => void; reject: (e: Error) => void } | undefined;
   constructor(readonly inner: SessionStore) {}
@@ -68,8 +70,11 @@ class HeldStore implements SessionStore {
   reset(nowMs: number) {
     return this.inner.reset(nowMs);
   }
-  flush(): Promise<void> {
-    return this.#gate?.promise ?? this.inner.flush();
+  async flush(): Promise<void> {
+    // As the PostgreSQL store: wait for the commit, then check the lease.
+    if (this.#gate !== undefined) await this.#gate.promise;
+    else await this.inner.flush();
+    if (this.flushError !== undefined) throw this.flushError;
   }
   close(): Promise<void> {
     return this.inner.close();
@@ -210,4 +215,23 @@ Deno.test("durableBeforeDeliver: fromAdmin and onLogout keep their place behind 
     "admin 5:5",
     "onLogout Logout received",
   ]);
+});
+
+Deno.test("durableBeforeDeliver: a message whose own commit landed is delivered even when a later flush fails (lease no longer certain)", async () => {
+  const { store, theirs, delivered, attached, reading } = await loggedOn();
+  store.hold = true;
+  await theirs.write(news(2, "committed"));
+  await waitFor(() => store.inbound.includes(2), "message 2 appended");
+  await turn();
+  assert.deepEqual(delivered, []);
+  // The commit lands, then the lease check fails: the message is counted as received in the store,
+  // so the next owner will not ask for it again; it must reach the application here.
+  store.flushError = new FencedError('Session "k": the lease may have expired (not renewed in time)');
+  store.hold = false;
+  store.commit();
+  await waitFor(() => delivered.length === 1, "message 2 delivered");
+  assert.deepEqual(delivered, ["B:2:committed"]);
+  theirs.close();
+  await attached;
+  await reading;
 });
