@@ -8,8 +8,8 @@
  *   commit) before it writes a batch to the socket. With `synchronous_commit = on` and
  *   `synchronous_standby_names` set on the server, a commit is on the standby too.
  * - Commit before delivery: `durableBeforeDeliver` is true, so the runner hands an inbound message to
- *   the application only after `flush()` resolved (the message and the advanced expected number are
- *   committed); a fenced or failed commit means it is never delivered.
+ *   the application only after the commit of its append (the message and the advanced expected number);
+ *   a fenced or failed commit means it is never delivered.
  * - Group commit across sessions: writes queue in memory; one transaction commits everything queued
  *   when it starts, and what arrives while it is in flight goes in the next one.
  * - Fencing: every commit updates each of its sessions' rows with `WHERE epoch = <ours> AND pos =

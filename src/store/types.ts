@@ -24,9 +24,9 @@ export interface SessionStore {
   readonly durableBeforeSend?: boolean;
   /**
    * True when inbound messages must be durable before the application sees them (the PostgreSQL store):
-   * the engine appends an inbound message, waits for `flush()` and only then hands it to the
-   * application (onMessage, fromAdmin), in order; a failed flush means it is never handed over and the
-   * session disconnects. Otherwise delivery follows the append at once (at-least-once across a crash).
+   * the engine appends an inbound message, waits for the promise `appendInbound` returned (its commit;
+   * `flush()` when it returned none) and only then hands it to the application (onMessage, fromAdmin),
+   * in order; a failed commit means it is never handed over and the session disconnects. Otherwise delivery follows the append at once (at-least-once across a crash).
    */
   readonly durableBeforeDeliver?: boolean;
   /** Sequence numbers restored at open (1/1 for a new session). */
