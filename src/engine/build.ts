@@ -275,7 +275,7 @@ export async function sessionSpecFor(
   const appName = e.app as string | undefined;
   const sc = await sessionConfigFor(e, where, appName);
   const app = appName === "echo"
-    ? echoApp()
+    ? echoApp(sc.appDictionary ?? sc.dictionary)
     : appName === "log"
     ? logApp(logger, sc.appDictionary ?? sc.dictionary, options.out)
     : options.app;

@@ -4,12 +4,17 @@
  * and OrigSendingTime (122) are dropped, PossResend (97) is kept. A NewOrderSingle with PossResend=Y
  * whose ClOrdID was already seen in this logon session is not echoed (FIX test case 19).
  *
+ * With the session's dictionary, the body comes back in the QuickFIX family's order (its echo copies
+ * the message into a FieldMap): top-level fields in ascending tag order, each repeating group kept
+ * whole at the place of its NumInGroup tag, entries as received. Without one, the received order.
+ *
  * The ClOrdIDs seen are remembered in two generations of at most SEEN_GENERATION each: at least the
  * last SEEN_GENERATION ClOrdIDs of a session are always known, and memory stays bounded however long
  * the session runs (before, every ClOrdID of the logon was kept).
  */
 import { type Field, type MessageView, Tag } from "../../codec/mod.ts";
 import { DATA_LENGTH_TAGS } from "../../codec/tags.ts";
+import type { Dictionary } from "../../dictionary/model.ts";
 import type { Application, SessionHandle } from "../application.ts";
 
 /** Message types the echo app handles by default: NewOrderSingle, SecurityDefinition, Email. */
@@ -83,8 +88,8 @@ class SeenIds {
   }
 }
 
-/** Creates an echo application. */
-export function echoApp(): Application {
+/** Creates an echo application; with `dictionary`, bodies are echoed in ascending tag order (see above). */
+export function echoApp(dictionary?: Dictionary): Application {
   const seenClOrdIds = new Map<string, SeenIds>();
   // The session of the last message and its set: one Map lookup saved per message.
   let lastKey = "";
@@ -109,20 +114,45 @@ export function echoApp(): Application {
         if (view.getChar(Tag.PossResend) === "Y" && seen.has(id)) return;
         seen.add(id);
       }
-      s.send({ msgType: type, fields: bodyOf(view) });
+      s.send({ msgType: type, fields: bodyOf(view, dictionary) });
     },
   };
 }
 
-/** The fields of a message minus what the session writes itself; data fields keep their bytes. */
-export function bodyOf(view: MessageView): Field[] {
+/**
+ * The fields of a message minus what the session writes itself; data fields keep their bytes. With a
+ * dictionary that knows the message, in ascending tag order with repeating groups kept whole.
+ */
+export function bodyOf(view: MessageView, dictionary?: Dictionary): Field[] {
   const out: Field[] = [];
+  let ascending = true;
+  let last = -1;
   for (let i = 0; i < view.count; i++) {
     const tag = view.tagAt(i);
     const k = tag >= 0 && tag < KIND_LIMIT ? KINDS[tag]! : kindOf(tag);
     if (k === SKIP) continue;
+    if (tag < last) ascending = false;
+    last = tag;
     if (k === DATA) out.push([tag, view.buf.slice(view.valueStartAt(i), view.valueEndAt(i))]);
     else out.push([tag, view.stringAt(i)]);
   }
-  return out;
+  if (ascending || dictionary === undefined) return out;
+  const def = dictionary.messagesByType.get(view.msgType);
+  if (def === undefined) return out;
+  return sortedBody(out, def.groupsByCountTag);
+}
+
+/** Top-level fields by ascending tag; a group (its count tag and every entry) moves as one unit. */
+function sortedBody(fields: Field[], groups: ReadonlyMap<number, { allTags: ReadonlySet<number> }>): Field[] {
+  const units: Array<{ tag: number; at: number; fields: Field[] }> = [];
+  for (let i = 0; i < fields.length;) {
+    const tag = fields[i]![0];
+    const g = groups.get(tag);
+    let j = i + 1;
+    if (g !== undefined) { while (j < fields.length && g.allTags.has(fields[j]![0])) j++; }
+    units.push({ tag, at: i, fields: fields.slice(i, j) });
+    i = j;
+  }
+  units.sort((a, b) => a.tag - b.tag || a.at - b.at);
+  return units.flatMap((u) => u.fields);
 }
