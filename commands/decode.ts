@@ -2,6 +2,10 @@
 import type { Command } from "@commander-js/extra-typings";
 import { MessageView } from "../src/codec/view.ts";
 import { describeMessage, renderTable, toJsonObject } from "../src/dictionary/describe.ts";
+import { STRICT_VALIDATION, type ValidationOptions } from "../src/dictionary/validate.ts";
+
+/** Every check, but a venue's own tags (5000 and up) are not a problem to a decoder. */
+const DECODE_VALIDATION: ValidationOptions = { ...STRICT_VALIDATION, validateUserDefinedFields: false };
 import { completeLengths, hasLengthFields, looksLikeFix, scanFixInput } from "../src/dictionary/fix_text.ts";
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary, loadDictionary } from "../src/dictionary/loader.ts";
 import type { Dictionary } from "../src/dictionary/model.ts";
@@ -41,7 +45,9 @@ export function decodeInput(
   scanFixInput(input, {
     frame: (buf, start, end, offset) => {
       view.parseInto(buf, start, end);
-      const m = describeMessage(view, dictFor(view.getString(8) ?? ""), offset);
+      // A decoder reads captures of venues that carry their own tags (5000 and up): those are named
+      // "?" but not counted as problems, unlike a session's validation (QuickFIX's default rejects them).
+      const m = describeMessage(view, dictFor(view.getString(8) ?? ""), offset, DECODE_VALIDATION);
       summary.messages++;
       if (m.reject !== undefined || m.notValidated !== undefined) summary.invalid++;
       write(

@@ -48,8 +48,8 @@ import {
 } from "./validate_tables.ts";
 
 export function check(b: Bound, view: MessageView): RejectInfo | undefined {
-  rejTag = -1;
-  return run(b, view) ? undefined : reject(rejReason, rejTag < 0 ? undefined : rejTag);
+  rejTag = NO_TAG;
+  return run(b, view) ? undefined : reject(rejReason, rejTag === NO_TAG ? undefined : rejTag);
 }
 
 /** The checks `value()` makes, with the common cases inline; `op` is the tag's opcode (not OP_NONE when s < e). */
@@ -89,13 +89,35 @@ function valueOk(
 // ---- the checks ---------------------------------------------------------------------------------
 
 let rejReason = 0;
-let rejTag = -1;
+/** rejTag when the Reject names no tag (a negative tag number is a RefTagID of its own: 371=-1). */
+const NO_TAG = -0x80000000;
+let rejTag = NO_TAG;
 
 /** Records a reject; `tag` -1 (or any negative) when no tag is at fault. Tag 0 is a tag (RefTagID 0). */
 function fail(reason: number, tag: number): false {
   rejReason = reason;
-  rejTag = tag >= 0 ? tag : -1;
+  rejTag = tag >= 0 ? tag : NO_TAG;
   return false;
+}
+
+/** A Reject without RefTagID (Invalid MsgType: the QuickFIX family names no tag, 2q). */
+function failNoTag(reason: number): false {
+  rejReason = reason;
+  rejTag = NO_TAG;
+  return false;
+}
+
+/**
+ * The tag number written before '=' of a field the splitter could not read, when it is a negative
+ * integer ("-1=HI"): the QuickFIX family answers "Invalid tag number" with 371=-1 (14a). Else NO_TAG.
+ */
+function negativeTagAt(view: MessageView, offset: number): number {
+  const buf = view.buf;
+  let p = view.start + offset;
+  if (buf[p] !== 0x2d) return NO_TAG;
+  let v = 0, digits = 0;
+  for (p++; p < buf.length && buf[p]! >= 48 && buf[p]! <= 57 && digits < 9; p++, digits++) v = v * 10 + buf[p]! - 48;
+  return digits > 0 && buf[p] === 0x3d ? -v : NO_TAG;
 }
 
 const FIRST_THREE = [8, 9, 35];
@@ -108,7 +130,9 @@ function run(b: Bound, view: MessageView): boolean {
       const lenTag = DATA_LENGTH_TAGS.get(view.tagAt(pe.fieldIndex)) ?? -1;
       if (o & O_FORMAT) return fail(R.IncorrectDataFormat, lenTag);
     } else {
-      return fail(R.InvalidTagNumber, -1);
+      rejReason = R.InvalidTagNumber;
+      rejTag = negativeTagAt(view, pe.offset);
+      return false;
     }
   }
   const f = view.fields;
@@ -130,7 +154,7 @@ function run(b: Bound, view: MessageView): boolean {
   }
   let m = mi < 0 ? msgTablesFor(t, "") : msgTablesAt(t, view.buf, f[mi * 3 + 1]!, f[mi * 3 + 2]!);
   if (m === undefined) {
-    if (o & O_MSGTYPE) return fail(R.InvalidMsgType, 35);
+    if (o & O_MSGTYPE) return failNoTag(R.InvalidMsgType);
     m = t.unknownMessage ??= messageTables(t, undefined);
   }
   return fields(b, m, view);

@@ -33,7 +33,9 @@ export interface ValidationOptions {
 export const STRICT_VALIDATION: ValidationOptions = {
   rejectUndefinedTags: true,
   rejectTagsNotInMessage: true,
-  validateUserDefinedFields: false,
+  // On, as in the QuickFIX family (ValidateUserDefinedFields=Y by default; reference definition 14a
+  // expects 5000=HI rejected). A venue's own tags belong in its dictionary, or switch this off.
+  validateUserDefinedFields: true,
   checkRequiredFields: true,
   checkFieldsHaveValues: true,
   checkEnumValues: true,

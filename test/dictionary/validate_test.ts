@@ -61,12 +61,14 @@ Deno.test("373=0 invalid tag number: malformed tag, tag 0, undefined tag", () =>
   expectReject(viewOf(`${NOS_HEADER}|1000=x|${NOS_BODY}`), 0, 1000);
 });
 
-Deno.test("user-defined tags (>= 5000) pass unless validateUserDefinedFields; undefined tags pass when allowed", () => {
-  expectValid(viewOf(`${NOS}|5001=x`));
-  expectReject(viewOf(`${NOS}|5001=x`), 0, 5001, { validateUserDefinedFields: true });
+Deno.test("user-defined tags (>= 5000) not in the dictionary are rejected unless validateUserDefinedFields is off (QuickFIX's default); undefined tags pass when allowed", () => {
+  expectReject(viewOf(`${NOS}|5001=x`), 0, 5001);
+  expectValid(viewOf(`${NOS}|5001=x`), { validateUserDefinedFields: false });
   expectValid(viewOf(`${NOS}|1000=x`), { rejectUndefinedTags: false });
   // Unknown header tags do not move the header/body boundary.
-  expectValid(viewOf(`35=D|49=TW|7777=h|56=ISLD|34=2|52=20261122-01:02:03.045|${NOS_BODY}`));
+  expectValid(viewOf(`35=D|49=TW|7777=h|56=ISLD|34=2|52=20261122-01:02:03.045|${NOS_BODY}`), {
+    validateUserDefinedFields: false,
+  });
 });
 
 Deno.test("373=1 required tag missing: header, body, trailer, group entry, required group", () => {
@@ -243,9 +245,17 @@ Deno.test("373=16 incorrect NumInGroup count: too many, too few, nested", () => 
 });
 
 Deno.test("373=11 invalid MsgType; checkMsgType off validates header and trailer only", () => {
-  expectReject(viewOf(NOS.replace("35=D", "35=ZZ")), 11, 35);
+  // No RefTagID, as the QuickFIX family answers (reference definition 2q).
+  expectReject(viewOf(NOS.replace("35=D", "35=ZZ")), 11, undefined);
   expectValid(viewOf(NOS.replace("35=D", "35=ZZ")), { checkMsgType: false });
   expectReject(viewOf(NOS.replace("35=D", "35=ZZ").replace("|49=TW", "")), 1, 49, { checkMsgType: false });
+});
+
+Deno.test("a negative tag number is 373=0 with that number as RefTagID (371=-1, reference definition 14a)", () => {
+  expectReject(viewOf(NOS + "|-1=HI"), 0, -1);
+  expectReject(viewOf(NOS + "|-25=HI"), 0, -25);
+  // Not a number at all: no RefTagID.
+  expectReject(viewOf(NOS + "|x1=HI"), 0, undefined);
 });
 
 Deno.test("header repeating group (NoHops) is walked in the header", () => {

@@ -188,8 +188,8 @@ export class Fuzzer {
       if (SESSION_REJECT_TEXT[r.reason] === undefined || r.text !== SESSION_REJECT_TEXT[r.reason]) {
         this.#fail(`reject with unknown reason or text: ${JSON.stringify(r)}`, input);
       }
-      // RefTagID 0 is the answer for a field numbered 0 ("Invalid tag number", 371=0; issue 13.9).
-      if (r.refTagId !== undefined && !(Number.isInteger(r.refTagId) && r.refTagId >= 0)) {
+      // RefTagID 0 or a negative number is the answer for a field numbered so ("Invalid tag number", 371=0, 371=-1).
+      if (r.refTagId !== undefined && !Number.isInteger(r.refTagId)) {
         this.#fail(`reject with a bad RefTagID: ${JSON.stringify(r)}`, input);
       }
     }

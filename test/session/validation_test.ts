@@ -92,9 +92,14 @@ Deno.test("cases 14a–i on admin messages too: a malformed TestRequest is rejec
   assert.deepEqual(t.recv("35=1|34=2"), rejected("1", 1, "Required tag missing", 112));
 });
 
+Deno.test("case 14a: a negative tag -> Reject 373=0 with 371=-1", () => {
+  const t = loggedOn();
+  assert.deepEqual(t.recv(`35=D|34=2|${NOS}|-1=HI`), rejected("D", 0, "Invalid tag number", -1));
+});
+
 Deno.test("case 2q: MsgType not valid -> Reject 373=11", () => {
   const t = loggedOn();
-  assert.deepEqual(t.recv("35=ZZ|34=2"), rejected("ZZ", 11, "Invalid MsgType", 35));
+  assert.deepEqual(t.recv("35=ZZ|34=2"), rejected("ZZ", 11, "Invalid MsgType"));
   assert.deepEqual(t.recv("35=0|34=3"), ["persist-inbound 3"]);
 });
 
