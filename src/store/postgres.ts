@@ -177,9 +177,12 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   return store;
 }
 
-/** The URL without its password, for messages. */
+/** The URL without its passwords (user part and password=/sslpassword= parameters), for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@");
+  return url
+    .replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")
+    // libpq also takes the password as a query parameter (password=, sslpassword=).
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, "$1***");
 }
 
 /** The PostgreSQL MessageStore of one gateway. */
