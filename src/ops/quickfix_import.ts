@@ -9,7 +9,6 @@ import { BUILTIN_DICTIONARY_FILES } from "../dictionary/loader.ts";
 import { ConfigError } from "../errors.ts";
 import { emit, ordered, parseSections, type Setting, type Tree } from "./quickfix_format.ts";
 
-
 /** Where converted values go while one section is read. */
 interface Target {
   /** Session keys (defaults: or one session). */
@@ -316,8 +315,8 @@ function convert(key: string, value: string, t: Target, role: () => string | und
       s.username = value;
       return true;
     case "Password":
-      s.password = value;
-      t.notes.push("Password: better read it from the environment, e.g. password: ${VENUE_PASSWORD}");
+      // Never copied into the YAML (no secret written to disk): the output reads it from the environment.
+      s._password = true;
       return true;
     case "AllowedRemoteAddresses":
       s.allowedAddresses = value.split(",").map((x) => x.trim()).filter((x) => x);
@@ -388,6 +387,15 @@ function finish(
   beginString: string | undefined,
   locate: (path: string) => string | undefined,
 ): void {
+  if (s._password === true) {
+    delete s._password;
+    const part = (v: unknown) => String(v ?? "").toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+    const name = s.senderCompId === undefined && s.targetCompId === undefined
+      ? "FIXG_PASSWORD"
+      : `FIXG_PASSWORD_${part(s.senderCompId)}_${part(s.targetCompId)}`;
+    s.password = "${" + name + "}";
+    notes.push(`Password: not copied; set ${name} in the environment (password: \${${name}})`);
+  }
   const hosts = s._hosts as Array<{ host?: string; port?: string }> | undefined;
   delete s._hosts;
   if (hosts) {
@@ -411,7 +419,9 @@ function finish(
       set(s, ["schedule", "startDay"], DAYS[a]!);
       set(s, ["schedule", "endDay"], DAYS[b]!);
       notes.push(
-        `StartDay=${sd} EndDay=${ed}: a weekly session (${DAYS[a]} to ${DAYS[b]}); sequence numbers reset when it opens`,
+        `StartDay=${sd} EndDay=${ed}: a weekly session (${DAYS[a]} to ${
+          DAYS[b]
+        }); sequence numbers reset when it opens`,
       );
     }
   }
@@ -467,7 +477,11 @@ function finish(
     const found = locate(v);
     if (found !== undefined) {
       set(s, ["appDictionaries", version], found);
-      notes.push(`${setting}=${v}: appDictionaries.${version}, the file the settings name${found === v ? "" : ` (found at ${found})`}`);
+      notes.push(
+        `${setting}=${v}: appDictionaries.${version}, the file the settings name${
+          found === v ? "" : ` (found at ${found})`
+        }`,
+      );
     } else if (APP_VERSION_FILES[version] === base) {
       set(s, ["appDictionaries", version], "builtin");
       notes.push(

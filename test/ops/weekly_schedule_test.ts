@@ -1,12 +1,24 @@
 import assert from "node:assert/strict";
-import { checkSchedule, currentWindow, inWindow, nextWindowStart, type Schedule } from "../../src/engine/schedule.ts";
+import {
+  checkSchedule,
+  currentWindow,
+  inWindow,
+  nextWindowStart,
+  type Schedule,
+} from "../../src/engine/schedule.ts";
 import { parseConfig } from "../../src/engine/config.ts";
 import { importQuickfix } from "../../src/ops/quickfix_import.ts";
 import { fixgOutput, ROOT } from "../_helpers/mod.ts";
 const utc = (s: string) => Date.parse(s + "Z");
 
 // The FX week: Sunday 17:00 to Friday 17:00 New York.
-const FX: Schedule = { start: "17:00", end: "17:00", startDay: "sun", endDay: "fri", timezone: "America/New_York" };
+const FX: Schedule = {
+  start: "17:00",
+  end: "17:00",
+  startDay: "sun",
+  endDay: "fri",
+  timezone: "America/New_York",
+};
 
 Deno.test("weekly schedule: the FX week opens Sunday 17:00 and closes Friday 17:00 New York (EST and EDT)", () => {
   // 2026-12-06 is a Sunday; New York is UTC-5 in December.
@@ -33,8 +45,14 @@ Deno.test("weekly schedule: same start and end day with end <= start is a whole 
     endMs: utc("2026-12-14T00:00:00"),
   });
   checkSchedule({ start: "09:00", end: "17:00", startDay: "tu", endDay: "Thurs" }, "s");
-  assert.throws(() => checkSchedule({ start: "09:00", end: "17:00", startDay: "t", endDay: "fri" }, "s"), /s\.startDay: "t" is not a weekday/);
-  assert.throws(() => checkSchedule({ start: "09:00", end: "17:00", startDay: "mon" }, "s"), /s\.endDay: a weekly schedule needs both/);
+  assert.throws(
+    () => checkSchedule({ start: "09:00", end: "17:00", startDay: "t", endDay: "fri" }, "s"),
+    /s\.startDay: "t" is not a weekday/,
+  );
+  assert.throws(
+    () => checkSchedule({ start: "09:00", end: "17:00", startDay: "mon" }, "s"),
+    /s\.endDay: a weekly schedule needs both/,
+  );
   assert.throws(
     () => checkSchedule({ start: "09:00", end: "17:00", startDay: "mon", endDay: "fri", days: ["mon"] }, "s"),
     /s\.days: a weekly schedule/,
@@ -78,7 +96,11 @@ Deno.test("import-quickfix: Weekdays becomes daily windows on those days; StartD
     "w.cfg",
   );
   const c = parseConfig(yaml, "w.yaml", () => undefined);
-  assert.deepEqual(c.sessions[0]!.schedule, { start: "08:00:00", end: "17:00:00", days: ["mon", "tue", "wed"] });
+  assert.deepEqual(c.sessions[0]!.schedule, {
+    start: "08:00:00",
+    end: "17:00:00",
+    days: ["mon", "tue", "wed"],
+  });
   assert.deepEqual(c.sessions[1]!.schedule, {
     start: "08:00:00",
     end: "17:00:00",
@@ -139,4 +161,17 @@ SocketConnectPort=9999
   const check = await fixg(["config", "check", "fx.yaml"], dir);
   assert.equal(check.code, 0, check.stderr + check.stdout);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("import-quickfix: a Password is never copied into the YAML; the session reads it from the environment", () => {
+  const yaml = importQuickfix(
+    `[DEFAULT]\nConnectionType=initiator\nSocketConnectHost=127.0.0.1\nSocketConnectPort=9\n` +
+      `[SESSION]\nBeginString=FIX.4.4\nSenderCompID=TW\nTargetCompID=IS.LD\nUsername=tw\nPassword=hunter2\n`,
+    "p.cfg",
+  );
+  assert.equal(yaml.includes("hunter2"), false, yaml);
+  assert.match(yaml, /Password: not copied; set FIXG_PASSWORD_TW_IS_LD in the environment/);
+  const c = parseConfig(yaml, "p.yaml", (n) => (n === "FIXG_PASSWORD_TW_IS_LD" ? "from-env" : undefined));
+  assert.equal(c.sessions[0]!.password, "from-env");
+  assert.throws(() => parseConfig(yaml, "p.yaml", () => undefined), /FIXG_PASSWORD_TW_IS_LD is not set/);
 });
