@@ -25,7 +25,8 @@ export interface Schedule {
   timezone?: string;
 }
 
-const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+/** Weekday names as fixg writes them (index 0 = Sunday, as Date#getUTCDay). */
+export const DAY_NAMES = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
 const DAY_MS = 86_400_000;
 
 /** Validates a schedule; throws ConfigError naming `where` and the key. */
@@ -48,7 +49,9 @@ export function checkSchedule(s: Schedule, where: string): void {
   }
   if ((s.startDay === undefined) !== (s.endDay === undefined)) {
     throw new ConfigError(
-      `${where}.${s.startDay === undefined ? "startDay" : "endDay"}: a weekly schedule needs both startDay and endDay`,
+      `${where}.${
+        s.startDay === undefined ? "startDay" : "endDay"
+      }: a weekly schedule needs both startDay and endDay`,
     );
   }
   if (s.startDay !== undefined && s.days !== undefined) {

@@ -6,7 +6,7 @@
  * so nothing is lost silently (password values are never copied into comments).
  */
 import { BUILTIN_DICTIONARY_FILES } from "../dictionary/loader.ts";
-import { ConfigError } from "../errors.ts";
+import { DAY_NAMES as DAYS, dayIndex as day } from "../engine/schedule.ts";
 import { emit, ordered, parseSections, type Setting, type Tree } from "./quickfix_format.ts";
 
 /** Where converted values go while one section is read. */
@@ -72,15 +72,6 @@ const PRECISION: Record<string, string> = {
   "6": "us",
   "9": "ns",
 };
-
-const DAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
-function day(v: string): number | undefined {
-  const d = DAYS.indexOf(v.trim().toLowerCase().slice(0, 3));
-  if (d >= 0) return d;
-  const two = DAYS.findIndex((x) => x.startsWith(v.trim().toLowerCase().slice(0, 2)));
-  return two >= 0 ? two : undefined;
-}
 
 /** Settings fixg has no use for, with why (printed as comments). */
 const NOT_CONVERTED: Record<string, string> = {
