@@ -116,7 +116,9 @@ function negativeTagAt(view: MessageView, offset: number): number {
   let p = view.start + offset;
   if (buf[p] !== 0x2d) return NO_TAG;
   let v = 0, digits = 0;
-  for (p++; p < buf.length && buf[p]! >= 48 && buf[p]! <= 57 && digits < 9; p++, digits++) v = v * 10 + buf[p]! - 48;
+  for (p++; p < buf.length && buf[p]! >= 48 && buf[p]! <= 57 && digits < 9; p++, digits++) {
+    v = v * 10 + buf[p]! - 48;
+  }
   return digits > 0 && buf[p] === 0x3d ? -v : NO_TAG;
 }
 

@@ -89,7 +89,13 @@ function fieldMatches(template: string | undefined, value: string | undefined): 
   return template === WILDCARD || (template ?? "") === (value ?? "");
 }
 
-const IDENTITY_FIELDS = ["beginString", "senderCompId", "senderSubId", "targetCompId", "targetSubId"] as const;
+const IDENTITY_FIELDS = [
+  "beginString",
+  "senderCompId",
+  "senderSubId",
+  "targetCompId",
+  "targetSubId",
+] as const;
 
 /**
  * True when an incoming id (from a Logon) matches a template: every identity field of the template

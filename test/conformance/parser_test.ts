@@ -255,6 +255,8 @@ Deno.test("strict sending keeps a BodyLength and CheckSum written in the line an
   );
   // Default mode recomputes them, and writes times with milliseconds.
   assert.ok(
-    sentText("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|").startsWith(`8=FIX.4.4|9=${body.length + 4}|`),
+    sentText("8=FIX.4.4|9=30|35=0|34=2|49=TW|52=<TIME>|56=ISLD|").startsWith(
+      `8=FIX.4.4|9=${body.length + 4}|`,
+    ),
   );
 });

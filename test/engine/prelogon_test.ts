@@ -296,7 +296,10 @@ sessions:
     await knock(3);
     const lines = logs.grep(/logon-refused/).map((l) => JSON.parse(l).msg as string);
     assert.equal(lines.length, 22);
-    assert.match(lines[20]!, /^unknown session FIX\.4\.4:ISLD->NOBODY0 .* \(10 similar lines not logged: rate limit\)$/);
+    assert.match(
+      lines[20]!,
+      /^unknown session FIX\.4\.4:ISLD->NOBODY0 .* \(10 similar lines not logged: rate limit\)$/,
+    );
     assert.doesNotMatch(lines[21]!, /not logged/);
   } finally {
     await gw.stop();

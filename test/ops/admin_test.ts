@@ -47,25 +47,28 @@ sessions:
     assert.equal(r.json.sessions, 2);
   });
 
-  await t.step("GET /ready is 503 while an enabled session is down, with per-session detail (token)", async () => {
-    const r = await http(base, "/ready", { token: TOKEN });
-    assert.equal(r.status, 503);
-    assert.equal(r.json.ready, false);
-    const s = r.json.sessions as Array<Record<string, unknown>>;
-    const v = s.find((x) => x.name === "venue")!;
-    assert.equal(v.id, "FIX.4.4:TW->ISLD");
-    assert.equal(v.connected, true);
-    assert.equal(v.loggedOn, true);
-    assert.equal(v.inSync, true);
-    assert.equal(v.nextSenderSeq, 2);
-    assert.equal(v.nextTargetSeq, 2);
-    assert.equal(v.lastError, null);
-    assert.equal(typeof v.uptimeSec, "number");
-    assert.ok("lastHeartbeatIn" in v && "lastHeartbeatOut" in v);
-    const b = s.find((x) => x.name === "backup")!;
-    assert.equal(b.loggedOn, false);
-    assert.match(String(b.lastError ?? ""), /.*/);
-  });
+  await t.step(
+    "GET /ready is 503 while an enabled session is down, with per-session detail (token)",
+    async () => {
+      const r = await http(base, "/ready", { token: TOKEN });
+      assert.equal(r.status, 503);
+      assert.equal(r.json.ready, false);
+      const s = r.json.sessions as Array<Record<string, unknown>>;
+      const v = s.find((x) => x.name === "venue")!;
+      assert.equal(v.id, "FIX.4.4:TW->ISLD");
+      assert.equal(v.connected, true);
+      assert.equal(v.loggedOn, true);
+      assert.equal(v.inSync, true);
+      assert.equal(v.nextSenderSeq, 2);
+      assert.equal(v.nextTargetSeq, 2);
+      assert.equal(v.lastError, null);
+      assert.equal(typeof v.uptimeSec, "number");
+      assert.ok("lastHeartbeatIn" in v && "lastHeartbeatOut" in v);
+      const b = s.find((x) => x.name === "backup")!;
+      assert.equal(b.loggedOn, false);
+      assert.match(String(b.lastError ?? ""), /.*/);
+    },
+  );
 
   await t.step("operator endpoints refuse a missing or wrong token with 401", async () => {
     for (

@@ -26,14 +26,19 @@ const id = (o: Partial<SessionId> = {}): SessionId => ({
 
 Deno.test("session key: CompIDs, sub IDs and qualifier; equality by key (location IDs are not identity)", () => {
   assert.equal(sessionKey(id()), "FIX.4.4:ISLD->TW");
-  assert.equal(sessionKey(id({ senderSubId: "D", targetSubId: "T", qualifier: "q" })), "FIX.4.4:ISLD/D->TW/T#q");
+  assert.equal(
+    sessionKey(id({ senderSubId: "D", targetSubId: "T", qualifier: "q" })),
+    "FIX.4.4:ISLD/D->TW/T#q",
+  );
   assert.equal(sameSession(id({ senderLocationId: "NY" }), id()), true);
   assert.equal(sameSession(id({ targetSubId: "T" }), id()), false);
   assert.equal(sameSession(id({ qualifier: "a" }), id({ qualifier: "b" })), false);
 });
 
 Deno.test("the id of an inbound Logon is seen from our side: 49/50 theirs, 56/57 ours", () => {
-  const v = MessageView.parse(frame("FIX.4.2", "A", "49=TW|50=T1|56=ISLD|57=DESK|34=1|52=<TIME>|98=0|108=30|"));
+  const v = MessageView.parse(
+    frame("FIX.4.2", "A", "49=TW|50=T1|56=ISLD|57=DESK|34=1|52=<TIME>|98=0|108=30|"),
+  );
   assert.deepEqual(sessionIdFromInbound(v), {
     beginString: "FIX.4.2",
     senderCompId: "ISLD",
@@ -42,7 +47,11 @@ Deno.test("the id of an inbound Logon is seen from our side: 49/50 theirs, 56/57
     targetSubId: "T1",
   });
   const bare = MessageView.parse(frame("FIX.4.2", "A", "49=TW|56=ISLD|57=|34=1|52=<TIME>|98=0|108=30|"));
-  assert.deepEqual(sessionIdFromInbound(bare), { beginString: "FIX.4.2", senderCompId: "ISLD", targetCompId: "TW" });
+  assert.deepEqual(sessionIdFromInbound(bare), {
+    beginString: "FIX.4.2",
+    senderCompId: "ISLD",
+    targetCompId: "TW",
+  });
 });
 
 Deno.test("findForLogon: exact identity first, then a session configured without sub IDs; qualifier-only twins are ambiguous", () => {
