@@ -30,6 +30,7 @@ export type Layer = string;
 export const RANKS: Readonly<Record<Layer, number>> = {
   errors: 0,
   version: 0,
+  clock: 0,
   codec: 1,
   config: 1,
   dictionary: 2,
@@ -51,7 +52,7 @@ export const RANKS: Readonly<Record<Layer, number>> = {
 
 /** Folders at the side of the stack: they import only these layers. */
 export const SIDE: ReadonlySet<Layer> = new Set(["store", "transport", "metrics", "sys"]);
-const SIDE_MAY_IMPORT: ReadonlySet<Layer> = new Set(["errors", "version", "codec"]);
+const SIDE_MAY_IMPORT: ReadonlySet<Layer> = new Set(["errors", "version", "clock", "codec"]);
 
 /** One import: from a file to a file (paths relative to the repository root), type-only or not. */
 export interface Edge {
