@@ -18,7 +18,7 @@
 import { Encoder, Framer, MessageView } from "../src/codec/mod.ts";
 import { runFixgBenchProcess } from "../src/bench/child.ts";
 import { FIXG_LAUNCHER } from "../src/bench/child.ts";
-import { hashPassword } from "../src/ops/password.ts";
+import { hashPassword } from "../src/engine/auth/password.ts";
 import { sessionKey } from "../src/session/session_id.ts";
 import { FileJournal } from "../src/store/journal.ts";
 

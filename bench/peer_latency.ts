@@ -81,7 +81,7 @@ function parseArgs(argv: string[]): Plan {
   return plan;
 }
 
-/** Read spinning (src/transport/spin.ts) in the split placement: the acknowledger only, then both sides. */
+/** Read spinning (src/engine/read_spin.ts) in the split placement: the acknowledger only, then both sides. */
 const SPIN_US = 2000;
 const FIXG_ACK_SPIN = `fixg → fixg simulate-lp --ack-only --read-spin-us ${SPIN_US}`;
 const FIXG_BOTH_SPIN =

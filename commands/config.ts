@@ -2,7 +2,7 @@
 import type { Command } from "@commander-js/extra-typings";
 import { ConfigError } from "../src/errors.ts";
 import { checkConfigFile, describeProblem } from "../src/ops/config_validate.ts";
-import { DEFAULT_PBKDF2_ITERATIONS, hashPassword } from "../src/ops/password.ts";
+import { DEFAULT_PBKDF2_ITERATIONS, hashPassword } from "../src/engine/auth/password.ts";
 import { importQuickfix } from "../src/ops/quickfix_import.ts";
 
 /** Reads a password from stdin: typed without echo on a terminal, or the first line of a pipe. */

@@ -83,38 +83,6 @@ export const EXCEPTIONS: readonly LayerException[] = [
       "of ops/flow as its own fields (engine <-> ops folder cycle)",
     removedBy: "issue 16's policies-as-filters: the flow filters move to src/engine/flow/",
   },
-  {
-    from: "src/engine/",
-    to: "src/ops/tls.ts",
-    why: "gateway.ts and build.ts import the TLS transport by its old path: ops/tls.ts now only re-exports " +
-      "src/transport/tls.ts (moved while other work held those two files)",
-    removedBy:
-      "importing ../transport/tls.ts in engine/gateway.ts and engine/build.ts, then deleting ops/tls.ts",
-  },
-  {
-    from: "src/engine/",
-    to: "src/ops/auth_throttle.ts",
-    why: "the gateway throttles failed Logons per peer address itself",
-    removedBy: "the Logon throttle as an inbound filter composed by the gateway (src/engine/flow/)",
-  },
-  {
-    from: "src/engine/",
-    to: "src/ops/users.ts",
-    why: "the gateway authenticates Logons against the user directory of ops/users.ts",
-    removedBy: "issue 16's single authentication path: users.ts as an engine auth filter",
-  },
-  {
-    from: "src/engine/",
-    to: "src/ops/store_stats.ts",
-    why: "build.ts wraps the store in InstrumentedStore for the store metrics",
-    removedBy: "the store statistics wrapper moving to src/metrics/ (or the store's own counters)",
-  },
-  {
-    from: "src/transport/spin.ts",
-    to: "src/sys/",
-    why: "the read-spin wrapper busy-polls a socket's fd through libc FFI (sys/libc.ts, sys/socket.ts)",
-    removedBy: "moving the spin wrapper to src/sys/ (a socket tuning like the others) or the engine",
-  },
 ];
 
 /** The layer of a repository-relative path, or undefined outside the checked code (tests, npm, ...). */

@@ -15,7 +15,7 @@ import { SessionRunner } from "../engine/session_runner.ts";
 import type { MessageStore } from "../store/types.ts";
 import { applySocketTuning, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
-import { withReadSpin } from "../transport/spin.ts";
+import { withReadSpin } from "../engine/read_spin.ts";
 import { DenoConnection } from "../transport/tcp.ts";
 import type { Connection } from "../transport/types.ts";
 
@@ -39,7 +39,7 @@ export interface BenchLinkOptions {
   validate: boolean;
   store: MessageStore;
   socket: SocketTuning;
-  /** Spin each read up to this many µs before sleeping (0 or absent: off; src/transport/spin.ts). */
+  /** Spin each read up to this many µs before sleeping (0 or absent: off; src/engine/read_spin.ts). */
   readSpinUs?: number;
   /** Called with every application message (the view is valid during the call only). */
   onMessage: (view: MessageView) => void;

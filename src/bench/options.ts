@@ -54,7 +54,7 @@ export interface BenchOptions {
   noDelay: boolean;
   rcvBufBytes: number | undefined;
   sndBufBytes: number | undefined;
-  /** Spin each socket read up to this many µs before sleeping (0: off; src/transport/spin.ts). */
+  /** Spin each socket read up to this many µs before sleeping (0: off; src/engine/read_spin.ts). */
   readSpinUs: number;
   lockBuffers: boolean;
   /** Outputs. */

@@ -5,9 +5,9 @@ import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
 import type { Priority } from "../ops/flow/outbound_queue.ts";
-import { InstrumentedStore } from "../ops/store_stats.ts";
-import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../ops/tls.ts";
-import { UserDirectory } from "../ops/users.ts";
+import { InstrumentedStore } from "./store_stats.ts";
+import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../transport/tls.ts";
+import { UserDirectory } from "./auth/users.ts";
 import {
   DEFAULT_SESSION_SETTINGS,
   type SessionConfig,

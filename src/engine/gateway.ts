@@ -18,14 +18,14 @@ import {
   TlsConnection,
   type TlsListener,
   type TlsMaterial,
-} from "../ops/tls.ts";
+} from "../transport/tls.ts";
 import {
   AuthThrottle,
   type AuthThrottleOptions,
   DEFAULT_AUTH_THROTTLE,
   HashGate,
-} from "../ops/auth_throttle.ts";
-import type { AuthDecision, UserDirectory } from "../ops/users.ts";
+} from "./auth/throttle.ts";
+import type { AuthDecision, UserDirectory } from "./auth/users.ts";
 import {
   findForLogon,
   instantiate,
@@ -39,7 +39,7 @@ import type { MessageStore, SessionStore } from "../store/types.ts";
 import { ResendPolicyStore } from "./resend_policy.ts";
 import { applySocketTuning, type SocketLike, type SocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
-import { withReadSpin } from "../transport/spin.ts";
+import { withReadSpin } from "./read_spin.ts";
 import { connectTcp, DenoConnection, listenTcp, type TlsOptions } from "../transport/tcp.ts";
 import type { Connection, Listener } from "../transport/types.ts";
 import type { Application } from "./application.ts";
@@ -1025,7 +1025,7 @@ export class Gateway {
       const users = this.#opts.users;
       if (!users) return { accept: false, reason: "no users configured" };
       // Failed passwords are throttled per address and per claimed user before any hashing, and the
-      // hashes that do run share a few slots, served round robin by address (src/ops/auth_throttle.ts).
+      // hashes that do run share a few slots, served round robin by address (src/engine/auth/throttle.ts).
       const addr = conn.remoteHost.replace(/^::ffff:/, "");
       const user = logon.getString(Tag.Username);
       const v = this.#authThrottle.check(addr, user, this.#clock.nowMs());

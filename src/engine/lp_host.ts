@@ -174,7 +174,7 @@ export interface SimulatorOptions {
   config: LpConfig;
   logger: Logger;
   heartbeatIntervalSec?: number;
-  /** Spin each read for up to this many µs before parking (src/transport/spin.ts); 0 or absent: off. */
+  /** Spin each read for up to this many µs before parking (src/engine/read_spin.ts); 0 or absent: off. */
   readSpinUs?: number;
 }
 

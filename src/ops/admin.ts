@@ -29,7 +29,7 @@ import {
 } from "../metrics/prometheus.ts";
 import type { MetricsRegistry } from "../metrics/registry.ts";
 import { VERSION } from "../version.ts";
-import { constantTimeEqual } from "./password.ts";
+import { constantTimeEqual } from "../codec/bytes.ts";
 import type { ReloadOutcome } from "./reload.ts";
 
 /** Options of the admin server. */

@@ -9,7 +9,7 @@ import { Logger } from "../engine/log.ts";
 import { ConfigError } from "../errors.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
-import { certificateInfo, expiryWarning } from "./tls.ts";
+import { certificateInfo, expiryWarning } from "../transport/tls.ts";
 
 /** A valid config: what it holds, and advice that does not make it invalid. */
 export interface ConfigCheckResult {

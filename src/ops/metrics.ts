@@ -13,7 +13,7 @@ import type { EffectReport } from "../sys/types.ts";
 import { VERSION } from "../version.ts";
 import { PRIORITIES } from "./flow/outbound_queue.ts";
 import { PostgresMessageStore } from "../store/postgres.ts";
-import { FLUSH_BUCKETS_SECONDS, InstrumentedStore } from "./store_stats.ts";
+import { FLUSH_BUCKETS_SECONDS, InstrumentedStore } from "../engine/store_stats.ts";
 
 const PHASES = ["disconnected", "awaiting-logon", "logon-sent", "active", "logout-sent"] as const;
 

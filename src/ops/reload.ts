@@ -18,8 +18,8 @@ import type { FixgConfig, SessionEntry } from "../engine/config.ts";
 import type { Gateway, GatewaySession } from "../engine/gateway.ts";
 import type { Logger } from "../engine/log.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
-import type { TlsMaterial } from "./tls.ts";
-import { UserDirectory } from "./users.ts";
+import type { TlsMaterial } from "../transport/tls.ts";
+import { UserDirectory } from "../engine/auth/users.ts";
 
 /** What a reload did. */
 export interface ReloadOutcome {

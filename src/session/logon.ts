@@ -105,14 +105,6 @@ export function onAcceptorLogon(s: AwaitingLogonState, out: Out, nowMs: number, 
     refuse(s, out, problem);
     return;
   }
-  const auth = s.config.authenticate;
-  if (auth !== undefined) {
-    const d = auth(view);
-    if (!d.accept) {
-      refuse(s, out, `not authorised: ${d.reason}`);
-      return;
-    }
-  }
   const seq = view.seqNum;
   const reset = view.getChar(Tag.ResetSeqNumFlag) === "Y";
   if (reset || s.config.resetOnLogon) {

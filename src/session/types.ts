@@ -15,9 +15,6 @@ import type { SessionId } from "./session_id.ts";
 // One session identity (key, equality, from a Logon, template matching): src/session/session_id.ts.
 export { type SessionId, sessionKey } from "./session_id.ts";
 
-/** What the authentication hook decides about a Logon. */
-export type LogonDecision = { accept: true } | { accept: false; reason: string };
-
 /** Settings of one session, as production engines name them. */
 export interface SessionConfig {
   id: SessionId;
@@ -66,8 +63,6 @@ export interface SessionConfig {
   validation?: Partial<ValidationOptions>;
   /** Application message types the application supports; others get BusinessMessageReject 380=3. Undefined = all. */
   supportedMsgTypes?: ReadonlySet<string>;
-  /** Authentication hook for an inbound Logon (Username/Password and anything else). */
-  authenticate?: (logon: MessageView) => LogonDecision;
 }
 
 /** Defaults that match QuickFIX and the FIX session test cases. */

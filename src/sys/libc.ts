@@ -21,7 +21,7 @@ const SYMBOLS = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   open: { parameters: ["buffer", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  // Read spinning (src/transport/spin.ts): one call per poll, so a 32-bit length and result (fast path).
+  // Read spinning (src/engine/read_spin.ts): one call per poll, so a 32-bit length and result (fast path).
   recv: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   opendir: { parameters: ["buffer"], result: "pointer" },

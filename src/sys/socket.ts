@@ -258,7 +258,7 @@ export interface SocketTuning {
   /** SO_BUSY_POLL microseconds. */
   busyPollUs?: number;
   /**
-   * Spin reads for up to this many µs before parking (src/transport/spin.ts). Not a socket option: the
+   * Spin reads for up to this many µs before parking (src/engine/read_spin.ts). Not a socket option: the
    * gateway wraps the connection; `applySocketTuning` leaves it alone.
    */
   readSpinUs?: number;

@@ -7,7 +7,7 @@ import { decodeInput } from "../../commands/decode.ts";
 import { Tag } from "../../src/codec/mod.ts";
 import { parseConfig } from "../../src/engine/config.ts";
 import { SessionLogFiles } from "../../src/engine/log_files.ts";
-import { hashPassword } from "../../src/ops/password.ts";
+import { hashPassword } from "../../src/engine/auth/password.ts";
 import { waitFor } from "./helpers.ts";
 import { lpApp, newOrder, startGateway } from "../ops/helpers.ts";
 

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { gatewayRegistry } from "../../src/ops/metrics.ts";
-import { hashPassword } from "../../src/ops/password.ts";
+import { hashPassword } from "../../src/engine/auth/password.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { MessageStore, SessionStore } from "../../src/store/types.ts";
 import { LogCapture, startGateway } from "../ops/helpers.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/engine/config.ts";
-import { parsePasswordHash, verifyPassword } from "../../src/ops/password.ts";
+import { parsePasswordHash, verifyPassword } from "../../src/engine/auth/password.ts";
 import { importQuickfix } from "../../src/ops/quickfix_import.ts";
 import { fixgOutput, ROOT } from "../_helpers/mod.ts";
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/engine/config.ts";
 import { checkLoadedConfig } from "../../src/ops/config_validate.ts";
-import { hashPassword } from "../../src/ops/password.ts";
+import { hashPassword } from "../../src/engine/auth/password.ts";
 
 Deno.test("config check: authentication: users without allowedUsers is warned about loudly", async () => {
   const hash = await hashPassword("pw-0123456789", 1000);

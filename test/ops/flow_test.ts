@@ -8,8 +8,8 @@ import {
   hashPassword,
   parsePasswordHash,
   verifyPassword,
-} from "../../src/ops/password.ts";
-import { UserDirectory } from "../../src/ops/users.ts";
+} from "../../src/engine/auth/password.ts";
+import { UserDirectory } from "../../src/engine/auth/users.ts";
 import { frame } from "../engine/helpers.ts";
 
 const d = (id: string) => ({

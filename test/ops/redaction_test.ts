@@ -3,7 +3,7 @@ import { MessageView, Tag } from "../../src/codec/mod.ts";
 import { loggerFor } from "../../src/engine/build.ts";
 import { parseConfig } from "../../src/engine/config.ts";
 import { gatewayRegistry } from "../../src/ops/metrics.ts";
-import { hashPassword } from "../../src/ops/password.ts";
+import { hashPassword } from "../../src/engine/auth/password.ts";
 import { frame, waitFor } from "../engine/helpers.ts";
 import { LogCapture, lpApp, newOrder, startGateway } from "./helpers.ts";
 

@@ -264,33 +264,6 @@ Deno.test("case 1S c: Logon with unknown CompIDs -> disconnect without sending",
   assert.deepEqual(u.sentLog, []);
 });
 
-Deno.test("case 1S c: Logon refused by the authentication hook -> disconnect without sending", () => {
-  let seen = "";
-  const t = new Transcript({
-    config: {
-      authenticate: (logon) => {
-        seen = `${logon.getString(553)}/${logon.getString(554)}`;
-        return logon.getString(554) === "right"
-          ? { accept: true }
-          : { accept: false, reason: "bad password" };
-      },
-    },
-  });
-  t.connect();
-  assert.deepEqual(t.recv("35=A|34=1|98=0|108=30|553=tw|554=wrong"), [
-    "disconnect Logon refused: not authorised: bad password",
-  ]);
-  assert.equal(seen, "tw/wrong");
-  assert.ok(t.lastEvents.includes("logon-refused"));
-  assert.deepEqual(t.sentLog, []);
-  t.connect();
-  assert.deepEqual(t.recv("35=A|34=1|98=0|108=30|553=tw|554=right"), [
-    "persist-inbound 1",
-    "send admin 35=A|34=1|98=0|108=30",
-    "logon",
-  ]);
-});
-
 Deno.test("case 1S d: invalid Logon (SendingTime, BeginString, BodyLength, HeartBtInt) -> disconnect, nothing sent", () => {
   const cases: Array<[(t: Transcript) => string[], string]> = [
     [

@@ -5,7 +5,7 @@
  */
 import { waitFor } from "../_helpers/mod.ts";
 import assert from "node:assert/strict";
-import { SpinConnection, withReadSpin } from "../../src/transport/spin.ts";
+import { SpinConnection, withReadSpin } from "../../src/engine/read_spin.ts";
 import { DenoConnection } from "../../src/transport/tcp.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
 import { openLibc } from "../../src/sys/libc.ts";

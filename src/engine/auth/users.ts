@@ -3,10 +3,10 @@
  * inbound Logon checked against PBKDF2 hashes. Unknown users cost the same work as known ones, so the
  * answer time does not tell which user names exist. Reasons never contain the password.
  */
-import { type MessageView, Tag } from "../codec/mod.ts";
+import { type MessageView, Tag } from "../../codec/mod.ts";
 import { parsePasswordHash, type PasswordHash, verifyPassword } from "./password.ts";
 
-/** What the authentication decides (the session layer's LogonDecision shape). */
+/** What the authentication decides about a Logon (users check or a logon hook). */
 export type AuthDecision = { accept: true } | { accept: false; reason: string };
 
 /** Users as configured: name -> password hash text. */

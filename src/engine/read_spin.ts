@@ -18,8 +18,8 @@
 import type { EffectReport } from "../sys/types.ts";
 import { findSocketFd } from "../sys/socket.ts";
 import { type Libc, openLibc } from "../sys/libc.ts";
-import { DenoConnection } from "./tcp.ts";
-import type { Connection } from "./types.ts";
+import { DenoConnection } from "../transport/tcp.ts";
+import type { Connection } from "../transport/types.ts";
 
 const MSG_DONTWAIT = 0x40;
 const EAGAIN = 11;

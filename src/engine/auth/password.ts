@@ -3,7 +3,7 @@
  * `pbkdf2-sha256$<iterations>$<salt base64>$<hash base64>` (the shape Django and passlib use), so a
  * config file never holds a password. Verification compares in constant time.
  */
-import { ConfigError } from "../errors.ts";
+import { ConfigError } from "../../errors.ts";
 
 /** Default work factor: OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256. */
 export const DEFAULT_PBKDF2_ITERATIONS = 600_000;
@@ -91,4 +91,4 @@ export async function verifyPassword(password: string, stored: PasswordHash): Pr
 }
 
 /** Compares two strings in time that depends only on their lengths (admin tokens). */
-export { constantTimeEqual } from "../codec/bytes.ts";
+export { constantTimeEqual } from "../../codec/bytes.ts";
