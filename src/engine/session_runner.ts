@@ -37,7 +37,7 @@ import type { SessionStore, StoredMessage } from "../store/types.ts";
 import type { Connection } from "../transport/types.ts";
 import { isAdminMsgType, OutgoingAdminMessage, RecentSends, rejectedMessage } from "./admin_hooks.ts";
 import type { Application, SendResult, SessionHandle } from "./application.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, type Scheduler, systemClock, systemScheduler, type Timer } from "../clock.ts";
 import { Logger } from "./log.ts";
 
 /** Plain-number counters of one session, read at scrape time (never a registry call on the hot path). */
@@ -98,6 +98,12 @@ export class SessionCounters {
 /** Options of a runner beyond the session config. */
 export interface RunnerOptions {
   logger?: Logger;
+  /**
+   * Time and timers of the session (heartbeats, timeouts, throttle waits, write stalls, the read-delay
+   * fault); default the system scheduler. A ManualScheduler drives a session with no real time.
+   */
+  scheduler?: Scheduler;
+  /** Older form of `scheduler`: a Scheduler is used as one; a bare Clock keeps the system timers. */
   clock?: Clock;
   /** Outbound bytes buffered before `send` answers "back-pressure". Default 8 MiB. */
   highWaterMarkBytes?: number;
@@ -198,7 +204,7 @@ export class SessionRunner implements SessionHandle {
   #state: SessionState;
   readonly #store: SessionStore;
   readonly #app: Application;
-  readonly #clock: Clock;
+  readonly #clock: Scheduler;
   #hwm: number;
   /** The bound when no maxOutboundBufferBytes is set (highWaterMarkBytes or the default). */
   readonly #defaultHwm: number;
@@ -229,9 +235,9 @@ export class SessionRunner implements SessionHandle {
   /** The last resend that ended, while its bytes are not all written: a request it covers is not resent. */
   #recentResend: { begin: number; end: number; endBytesOut: number } | undefined;
   #writeTimeoutMs: number;
-  #writeStartedPerfMs = 0;
-  #stallTimer: ReturnType<typeof setTimeout> | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #writeStartedMs = 0;
+  #stallTimer: Timer | undefined;
+  #timer: Timer | undefined;
   #readAtPerfMs = 0;
   /** Parses stored messages of a resend chunk (their types and numbers). */
   readonly #resendView = new MessageView();
@@ -294,7 +300,7 @@ export class SessionRunner implements SessionHandle {
   #inThrottle: TokenBucket | undefined;
   #inThrottleAction: "reject" | "logout" = "reject";
   #outThrottle: TokenBucket | undefined;
-  #throttleTimer: ReturnType<typeof setTimeout> | undefined;
+  #throttleTimer: Timer | undefined;
   #lastThrottleLogMs = 0;
   #throttledSinceLog = 0;
   #ordersBlocked: string | undefined;
@@ -334,7 +340,7 @@ export class SessionRunner implements SessionHandle {
     this.#adminIn = app.fromAdmin !== undefined || app.onReject !== undefined;
     this.#recent = app.onReject !== undefined ? new RecentSends() : undefined;
     this.#commitBeforeDeliver = store.durableBeforeDeliver === true;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = schedulerOf(options);
     this.logger = options.logger ?? new Logger();
     this.#defaultHwm = options.highWaterMarkBytes ?? DEFAULT_MAX_OUTBOUND_BUFFER_BYTES;
     this.#hwm = options.maxOutboundBufferBytes ?? this.#defaultHwm;
@@ -666,7 +672,9 @@ export class SessionRunner implements SessionHandle {
     const buf = this.#readBuf;
     try {
       while (this.#conn === conn) {
-        if (this.faults.readDelayMs > 0) await new Promise((r) => setTimeout(r, this.faults.readDelayMs));
+        if (this.faults.readDelayMs > 0) {
+          await new Promise<void>((r) => this.#clock.after(this.faults.readDelayMs, r));
+        }
         const n = await conn.read(buf);
         if (n === null) break;
         this.#readAtPerfMs = performance.now();
@@ -694,7 +702,7 @@ export class SessionRunner implements SessionHandle {
     conn.close();
     this.#outLen = 0;
     this.#recentResend = undefined;
-    this.#clearStallTimer();
+    this.#cancelTimers();
     // A resend waiting for the socket to drain ends now (its read, if one is running, ends it).
     if (this.#resend !== undefined && !this.#resend.reading) queueMicrotask(this.#pumpResend);
     this.counters.disconnects++;
@@ -834,15 +842,12 @@ export class SessionRunner implements SessionHandle {
       if (this.#loggedOn) this.logout("Session stopped");
       else this.#closeNow("stopped before logon");
       const limit = this.#config.logoutTimeoutMs + 1000;
-      let t: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([gone, new Promise<void>((r) => (t = setTimeout(r, limit)))]);
-      clearTimeout(t);
+      let t: Timer | undefined;
+      await Promise.race([gone, new Promise<void>((r) => (t = this.#clock.after(limit, r)))]);
+      t?.cancel();
       if (this.#conn) this.#closeNow("logout timed out");
     }
-    this.#clearTimer();
-    this.#clearStallTimer();
-    if (this.#throttleTimer !== undefined) clearTimeout(this.#throttleTimer);
-    this.#throttleTimer = undefined;
+    this.#cancelTimers();
     await this.#store.flush();
     // Inbound messages committed by now are handed over before stop() returns.
     if (this.#commitBeforeDeliver) await this.#commitChain;
@@ -871,7 +876,7 @@ export class SessionRunner implements SessionHandle {
    * sends old. Only with the system clock (a test's manual clock is read every time).
    */
   #turnClock(): boolean {
-    if (this.#clock !== systemClock) return false;
+    if (this.#clock !== systemScheduler) return false;
     if (this.#turnUses === 0 || this.#turnUses >= TURN_CLOCK_USES) {
       this.#turnNowMs = this.#clock.nowMs();
       this.#turnPerfMs = performance.now();
@@ -1333,10 +1338,10 @@ export class SessionRunner implements SessionHandle {
 
   #armThrottleTimer(delayMs: number): void {
     if (this.#throttleTimer !== undefined) return;
-    this.#throttleTimer = setTimeout(() => {
+    this.#throttleTimer = this.#clock.after(Math.max(1, delayMs), () => {
       this.#throttleTimer = undefined;
       this.#flushNow();
-    }, Math.max(1, delayMs));
+    });
   }
 
   #onEvent(
@@ -1604,9 +1609,9 @@ export class SessionRunner implements SessionHandle {
     this.#stallTimer = undefined;
     const conn = this.#conn;
     if (!this.#writing || conn === undefined || conn !== this.#writeConn) return;
-    const waited = performance.now() - this.#writeStartedPerfMs;
+    const waited = this.#clock.nowMs() - this.#writeStartedMs;
     if (waited < this.#writeTimeoutMs) {
-      this.#stallTimer = setTimeout(this.#checkStall, Math.max(1, this.#writeTimeoutMs - waited));
+      this.#stallTimer = this.#clock.after(Math.max(1, this.#writeTimeoutMs - waited), this.#checkStall);
       return;
     }
     const pending = this.#inFlight + this.#outLen;
@@ -1627,25 +1632,34 @@ export class SessionRunner implements SessionHandle {
   };
 
   #clearStallTimer(): void {
-    if (this.#stallTimer !== undefined) clearTimeout(this.#stallTimer);
+    this.#stallTimer?.cancel();
     this.#stallTimer = undefined;
+  }
+
+  /** Cancels every timer of the session (on disconnect and stop: none stays armed). */
+  #cancelTimers(): void {
+    this.#clearTimer();
+    this.#clearStallTimer();
+    this.#throttleTimer?.cancel();
+    this.#throttleTimer = undefined;
   }
 
   #armTimer(atMs: number): void {
     if (atMs >= this.#timerAtMs) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAtMs = atMs;
-    const delay = Math.max(0, atMs - this.#clock.nowMs());
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAtMs = Infinity;
-      this.#input({ kind: "tick" });
-      this.#flushNow();
-    }, delay);
+    this.#timer = this.#clock.at(atMs, this.#onTick);
   }
 
+  readonly #onTick = (): void => {
+    this.#timer = undefined;
+    this.#timerAtMs = Infinity;
+    this.#input({ kind: "tick" });
+    this.#flushNow();
+  };
+
   #clearTimer(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     this.#timerAtMs = Infinity;
   }
@@ -1706,9 +1720,9 @@ export class SessionRunner implements SessionHandle {
     this.#writing = true;
     this.#lastSentMs = this.#clock.nowMs();
     if (this.#writeTimeoutMs > 0) {
-      this.#writeStartedPerfMs = performance.now();
+      this.#writeStartedMs = this.#clock.nowMs();
       if (this.#stallTimer === undefined) {
-        this.#stallTimer = setTimeout(this.#checkStall, this.#writeTimeoutMs);
+        this.#stallTimer = this.#clock.after(this.#writeTimeoutMs, this.#checkStall);
       }
     }
     const durable = this.#needDurable ? this.#store.flush() : undefined;
@@ -1766,6 +1780,21 @@ function newStream(begin: number, end: number, rest: Action[], conn: Connection 
     ignored: false,
     resent: 0,
     gapFills: 0,
+  };
+}
+
+/** The scheduler of a runner's options (see RunnerOptions.scheduler). */
+function schedulerOf(options: RunnerOptions): Scheduler {
+  if (options.scheduler !== undefined) return options.scheduler;
+  const c = options.clock;
+  if (c === undefined || c === systemClock) return systemScheduler;
+  const s = c as Partial<Scheduler>;
+  if (typeof s.at === "function" && typeof s.after === "function") return c as Scheduler;
+  // A bare clock: its time, the system's timers (a delay measured on that clock).
+  return {
+    nowMs: () => c.nowMs(),
+    at: (atMs, cb) => systemScheduler.after(atMs - c.nowMs(), cb),
+    after: (ms, cb) => systemScheduler.after(ms, cb),
   };
 }
 
