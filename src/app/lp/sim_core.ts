@@ -14,6 +14,7 @@ import { parseHhMm } from "../time_of_day.ts";
 import { type Knobs, knobsAt, type LpEffect, windowBoundaries } from "./behaviours.ts";
 import { type LpBehaviour, type LpConfig, type LpSymbolConfig, tickDecimals } from "./config.ts";
 import { MatchingBook } from "./matching_book.ts";
+import { isLivePhaseCode, nextPhase, ORD_STATUS_OF_PHASE, PHASES } from "../orders/state_machine.ts";
 import { PriceProcess } from "./price_process.ts";
 import {
   bookKeyOf,
@@ -27,7 +28,6 @@ import {
   RateMeter,
   type ReportExtra,
   type SessionState,
-  STATUS_CODE,
   type Subscription,
   type SymbolState,
 } from "./sim_types.ts";
@@ -310,7 +310,19 @@ export abstract class LpCore {
   }
 
   protected _leaves(o: LpOrder): number {
-    return o.status === "new" || o.status === "partial" ? o.orderQty - o.cumQty : 0;
+    return isLivePhaseCode(o.phase) ? o.orderQty - o.cumQty : 0;
+  }
+
+  /**
+   * Moves an order through the shared order state machine for the ExecutionReport it is about to get
+   * (its CumQty and OrderQty already updated); the simulator only sends reports the machine allows.
+   */
+  protected _advance(o: LpOrder, execType: string): void {
+    const p = nextPhase(o.phase, execType, o.cumQty, o.orderQty);
+    if (p < 0) {
+      throw new Error(`LP order ${o.clOrdId}: ExecType ${execType} cannot follow ${PHASES[o.phase]}`);
+    }
+    o.phase = p;
   }
 
   protected _report(o: LpOrder, execType: string, extra: ReportExtra = NO_EXTRA): void {
@@ -327,7 +339,7 @@ export abstract class LpCore {
         lastRptRequested: extra.lastRptRequested,
         execId: this._nextExecId(),
         execType,
-        ordStatus: STATUS_CODE[o.status],
+        ordStatus: ORD_STATUS_OF_PHASE[o.phase]!,
         symbol: o.symbol,
         side: o.sideCode,
         orderQty: o.orderQty,

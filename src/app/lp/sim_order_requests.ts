@@ -6,7 +6,8 @@ import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { executionReportOf, orderCancelReject } from "../messages.ts";
 import { AppTag, timeInForceOf } from "../tags.ts";
-import { type LpOrder, type SessionState, STATUS_CODE } from "./sim_types.ts";
+import { isLivePhaseCode, ORD_STATUS_OF_PHASE, PHASE_FILLED, PHASES } from "../orders/state_machine.ts";
+import { type LpOrder, type SessionState } from "./sim_types.ts";
 import { LpOrders } from "./sim_orders.ts";
 
 /** Cancel, replace and status requests. */
@@ -27,7 +28,7 @@ export abstract class LpOrderRequests extends LpOrders {
         orderId: o?.orderId ?? "NONE",
         clOrdId,
         origClOrdId,
-        ordStatus: o === undefined ? "8" : STATUS_CODE[o.status],
+        ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
         transactTimeMs: this._now,
         cxlRejResponseTo: responseTo,
         cxlRejReason: reason,
@@ -80,8 +81,8 @@ export abstract class LpOrderRequests extends LpOrders {
       this._cancelReject(s, responseTo, clOrdId, orig, o, 6, `Duplicate ClOrdID ${clOrdId}`);
       return undefined;
     }
-    if (o.status !== "new" && o.status !== "partial") {
-      const state = o.status === "filled" ? "filled" : o.status === "expired" ? "expired" : "canceled";
+    if (!isLivePhaseCode(o.phase)) {
+      const state = PHASES[o.phase]!.toLowerCase();
       this._cancelReject(s, responseTo, clOrdId, orig, o, 0, `Too late to ${what}: order is ${state}`);
       return undefined;
     }
@@ -131,7 +132,7 @@ export abstract class LpOrderRequests extends LpOrders {
     if (t === undefined) return;
     const { o, clOrdId, orig } = t;
     this._unbook(o);
-    o.status = "canceled";
+    this._advance(o, "4");
     (o.priorIds ??= []).push(o.clOrdId);
     o.clOrdId = clOrdId;
     s.orders.set(clOrdId, o);
@@ -174,16 +175,16 @@ export abstract class LpOrderRequests extends LpOrders {
     o.clOrdId = clOrdId;
     s.orders.set(clOrdId, o);
     this._counters.replaces++;
-    if (o.cumQty >= o.orderQty) {
+    this._advance(o, "5");
+    if (o.phase === PHASE_FILLED) {
       this._unbook(o);
-      o.status = "filled";
       this._done(o);
     } else if (wasResting && !losesPriority) {
       o.resting!.qty = o.orderQty - o.cumQty; // a smaller order keeps its place
       st.dirty = true;
     }
     this._report(o, "5", { origClOrdId: orig });
-    if (wasResting && losesPriority && o.status !== "filled") {
+    if (wasResting && losesPriority && o.phase !== PHASE_FILLED) {
       this._unbook(o);
       this._execute(o); // the new price may cross; whatever is left rests at the back of its level
     }

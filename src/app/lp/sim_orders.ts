@@ -10,6 +10,7 @@ import { uniform } from "../prng.ts";
 import { ordTypeOf, sideOf, timeInForceOf } from "../tags.ts";
 import { minuteOfDayIn } from "../time_of_day.ts";
 import { type Knobs, knobsAt, sampleLatency } from "./behaviours.ts";
+import { PHASE_FILLED, PHASE_PENDING_NEW } from "../orders/state_machine.ts";
 import { type LpOrder, type ReportExtra, type SessionState, type SymbolState } from "./sim_types.ts";
 import { LpCore } from "./sim_core.ts";
 
@@ -154,7 +155,7 @@ export abstract class LpOrders extends LpCore {
       orderQty: qty,
       cumQty: 0,
       notionalTicks: 0,
-      status: "new",
+      phase: PHASE_PENDING_NEW,
       resting: undefined,
       deferredDueMs: undefined,
       deferSeq: 0,
@@ -166,6 +167,7 @@ export abstract class LpOrders extends LpCore {
     s.orders.set(clOrdId, o);
     s.open.add(o);
     this._counters.acks++;
+    this._advance(o, "0");
     this._report(o, "0");
     const latency = sampleLatency(k.fillLatencyMs, this._rng);
     if (latency > 0) this._defer(o, latency);
@@ -227,8 +229,8 @@ export abstract class LpOrders extends LpCore {
   protected _fill(o: LpOrder, qty: number, priceTicks: number): void {
     o.cumQty += qty;
     o.notionalTicks += qty * priceTicks;
-    o.status = o.cumQty >= o.orderQty ? "filled" : "partial";
-    if (o.status === "filled") this._done(o);
+    this._advance(o, "F");
+    if (o.phase === PHASE_FILLED) this._done(o);
     this._counters.fills++;
     this._report(o, "F", { lastQty: qty, lastPx: priceTicks });
   }
@@ -288,7 +290,7 @@ export abstract class LpOrders extends LpCore {
   /** Cancels an order on the simulator's own account (IOC/FOK/market remainders, disconnect). */
   protected _cancelOrder(o: LpOrder, text: string): void {
     this._unbook(o);
-    o.status = "canceled";
+    this._advance(o, "4");
     this._done(o);
     this._counters.cancels++;
     this._report(o, "4", { text });
@@ -315,7 +317,7 @@ export abstract class LpOrders extends LpCore {
       for (const o of [...s.open]) {
         if (o.tif !== "day") continue;
         this._unbook(o);
-        o.status = "expired";
+        this._advance(o, "C");
         this._done(o);
         this._counters.expired++;
         this._report(o, "C", { text: `Day order expired at ${de.time} ${de.timeZone}` });

@@ -73,15 +73,6 @@ export interface LpOrderView {
   deferredUntilMs: number | undefined;
 }
 
-export type OrderStatus = "new" | "partial" | "filled" | "canceled" | "expired";
-export const STATUS_CODE: Readonly<Record<OrderStatus, string>> = {
-  new: "0",
-  partial: "1",
-  filled: "2",
-  canceled: "4",
-  expired: "C",
-};
-
 export interface LpOrder {
   orderId: string;
   sessionKey: string;
@@ -98,7 +89,8 @@ export interface LpOrder {
   cumQty: number;
   /** Sum of qty x price in ticks, for AvgPx. */
   notionalTicks: number;
-  status: OrderStatus;
+  /** Phase code of the shared order state machine (app/orders/state_machine.ts: PHASE_NEW...); moved only by `nextPhase`. */
+  phase: number;
   resting: BookOrder<LpOrder> | undefined;
   deferredDueMs: number | undefined;
   /** Arrival order among deferred orders due at the same time. */

@@ -17,13 +17,8 @@ import { ADMIN_MSG_TYPES, MsgType, Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { windowBoundaries } from "./behaviours.ts";
 import { type LpBehaviour, type LpConfig } from "./config.ts";
-import {
-  type LpOrderView,
-  type LpOutput,
-  type LpStats,
-  MAX_CATCH_UP_STEPS,
-  STATUS_CODE,
-} from "./sim_types.ts";
+import { type LpOrderView, type LpOutput, type LpStats, MAX_CATCH_UP_STEPS } from "./sim_types.ts";
+import { isLivePhaseCode, ORD_STATUS_OF_PHASE } from "../orders/state_machine.ts";
 import { LpMarket } from "./sim_market.ts";
 
 export { bookKeyOf, type LpCounters, type LpOrderView, type LpOutput, type LpStats } from "./sim_types.ts";
@@ -142,7 +137,7 @@ export class LpSimulator extends LpMarket {
         due.sort((a, b) => a.deferredDueMs! - b.deferredDueMs! || a.deferSeq - b.deferSeq);
         for (const o of due) {
           o.deferredDueMs = undefined;
-          if (o.status === "new" || o.status === "partial") this._execute(o);
+          if (isLivePhaseCode(o.phase)) this._execute(o);
         }
       }
     }
@@ -235,7 +230,7 @@ export class LpSimulator extends LpMarket {
       orderQty: o.orderQty,
       cumQty: o.cumQty,
       leavesQty: this._leaves(o),
-      ordStatus: STATUS_CODE[o.status],
+      ordStatus: ORD_STATUS_OF_PHASE[o.phase]!,
       resting: o.resting !== undefined,
       deferredUntilMs: o.deferredDueMs,
     };

@@ -133,16 +133,103 @@ export function parseExecutionReport(v: FieldReader): ParsedReport {
   };
 }
 
-const LIVE_PHASES: ReadonlySet<OrderPhase> = new Set(["PendingNew", "New", "PartiallyFilled"]);
+/*
+ * The phases as small integers, for the hot paths that keep order state in typed arrays or plain
+ * fields (the load generator, the LP simulator's orders): PHASES[code] is the name, PHASE_CODE[name]
+ * the code. The live phases are the codes up to PHASE_PARTIALLY_FILLED.
+ */
+export const PHASE_PENDING_NEW = 0;
+export const PHASE_NEW = 1;
+export const PHASE_PARTIALLY_FILLED = 2;
+export const PHASE_FILLED = 3;
+export const PHASE_CANCELED = 4;
+export const PHASE_REJECTED = 5;
+export const PHASE_EXPIRED = 6;
+export const PHASE_DONE_FOR_DAY = 7;
+
+/** Phase names by code. */
+export const PHASES: readonly OrderPhase[] = [
+  "PendingNew",
+  "New",
+  "PartiallyFilled",
+  "Filled",
+  "Canceled",
+  "Rejected",
+  "Expired",
+  "DoneForDay",
+];
+
+/** Phase codes by name. */
+export const PHASE_CODE: Readonly<Record<OrderPhase, number>> = {
+  PendingNew: PHASE_PENDING_NEW,
+  New: PHASE_NEW,
+  PartiallyFilled: PHASE_PARTIALLY_FILLED,
+  Filled: PHASE_FILLED,
+  Canceled: PHASE_CANCELED,
+  Rejected: PHASE_REJECTED,
+  Expired: PHASE_EXPIRED,
+  DoneForDay: PHASE_DONE_FOR_DAY,
+};
+
+/** OrdStatus (39) code of each phase code. */
+export const ORD_STATUS_OF_PHASE: readonly string[] = ["A", "0", "1", "2", "4", "8", "C", "3"];
+
+/** True while a phase code can still trade or be canceled (PendingNew, New, PartiallyFilled). */
+export function isLivePhaseCode(p: number): boolean {
+  return p <= PHASE_PARTIALLY_FILLED;
+}
+
+/**
+ * The one transition table of an order, shared by every side that keeps order state (the tracker
+ * checking a counterparty's reports, the LP simulator writing its own, the load generator following
+ * its orders): the phase code an ExecutionReport of ExecType (150) `execType` moves phase `p` to,
+ * given the order's CumQty and OrderQty after the report (they decide Filled against PartiallyFilled,
+ * and New after a Replace), or -1 when that ExecType cannot follow `p`. Allocation-free.
+ *
+ * Pending Cancel (6), Pending Replace (E) and Restated (D) leave the phase as it is (a Restated
+ * report's OrdStatus says the new phase; the tracker reads it); Order Status (I) follows any phase.
+ * Trade Correct/Cancel, Stopped, Suspended and Calculated are not handled (-1).
+ */
+export function nextPhase(p: number, execType: string | undefined, cumQty: number, orderQty: number): number {
+  const live = p <= PHASE_PARTIALLY_FILLED;
+  switch (execType) {
+    case "A": // Pending New
+      return p === PHASE_PENDING_NEW ? p : -1;
+    case "0": // New
+      return p === PHASE_PENDING_NEW ? PHASE_NEW : -1;
+    case "8": // Rejected
+      return p === PHASE_PENDING_NEW ? PHASE_REJECTED : -1;
+    case "F": // Trade
+      return live ? (qtyEq(cumQty, orderQty) ? PHASE_FILLED : PHASE_PARTIALLY_FILLED) : -1;
+    case "5": // Replaced
+      if (!live) return -1;
+      return qtyEq(cumQty, 0) ? PHASE_NEW : qtyEq(cumQty, orderQty) ? PHASE_FILLED : PHASE_PARTIALLY_FILLED;
+    case "6": // Pending Cancel
+    case "E": // Pending Replace
+      return live ? p : -1;
+    case "4": // Canceled
+      return live || p === PHASE_DONE_FOR_DAY ? PHASE_CANCELED : -1;
+    case "C": // Expired
+      return live || p === PHASE_DONE_FOR_DAY ? PHASE_EXPIRED : -1;
+    case "3": // Done for day
+      return live ? PHASE_DONE_FOR_DAY : -1;
+    case "D": // Restated
+      return live || p === PHASE_DONE_FOR_DAY ? p : -1;
+    case "I": // Order status
+      return p;
+    default:
+      return -1;
+  }
+}
 
 /** True while the order can still trade or be canceled (DoneForDay is done for today). */
 export function isLivePhase(p: OrderPhase): boolean {
-  return LIVE_PHASES.has(p);
+  return PHASE_CODE[p] <= PHASE_PARTIALLY_FILLED;
 }
 
 /** The state a person reads: the phase, or PendingCancel/PendingReplace while our request is in flight. */
 export function stateOf(r: OrderRecord): OrderState {
-  if (r.pending !== undefined && LIVE_PHASES.has(r.phase)) {
+  if (r.pending !== undefined && isLivePhase(r.phase)) {
     return r.pending.kind === "cancel" ? "PendingCancel" : "PendingReplace";
   }
   return r.phase;
@@ -247,7 +334,10 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
   let fill: { lastQty: number; lastPx: number } | undefined;
   let rejected = false;
   const from = stateOf(rec);
-  const live = LIVE_PHASES.has(rec.phase);
+  const live = isLivePhase(rec.phase);
+  const code = PHASE_CODE[rec.phase];
+  // The shared transition table decides which ExecType may follow and the phase it leads to.
+  const np = nextPhase(code, et, cum, rec.orderQty);
   const impossible = () => bad(`impossible transition: ${execTypeLabel(et)} in state ${from}`);
   const statusMust = (allowed: readonly string[]) =>
     allowed.includes(os)
@@ -262,29 +352,29 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
 
   switch (et) {
     case "A": { // Pending New
-      if (rec.phase !== "PendingNew") return impossible();
+      if (np < 0) return impossible();
       const e = statusMust(["A"]) ?? unchangedCum();
       if (e) return e;
       break;
     }
     case "0": { // New
-      if (rec.phase !== "PendingNew") return impossible();
+      if (np < 0) return impossible();
       const e = statusMust(rec.pending ? ["0", rec.pending.kind === "cancel" ? "6" : "E"] : ["0"]) ??
         unchangedCum();
       if (e) return e;
-      d.phase = "New";
+      d.phase = PHASES[np]!;
       break;
     }
     case "8": { // Rejected
-      if (rec.phase !== "PendingNew") return impossible();
+      if (np < 0) return impossible();
       const e = statusMust(["8"]) ?? unchangedCum();
       if (e) return e;
-      d.phase = "Rejected";
+      d.phase = PHASES[np]!;
       rejected = true;
       break;
     }
     case "F": { // Trade
-      if (!live) return impossible();
+      if (np < 0) return impossible();
       if (r.lastQty === undefined || !(r.lastQty > 0)) return bad("Trade without a LastQty (32) > 0");
       if (r.lastPx === undefined) return bad("Trade without a LastPx (31)");
       const allowed = ["1", "2"];
@@ -301,12 +391,12 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       d.cumQty = cum;
       d.lastQty = r.lastQty;
       d.lastPx = r.lastPx;
-      d.phase = qtyEq(cum, rec.orderQty) ? "Filled" : "PartiallyFilled";
+      d.phase = PHASES[np]!;
       fill = { lastQty: r.lastQty, lastPx: r.lastPx };
       break;
     }
     case "4": { // Canceled
-      if (!live && rec.phase !== "DoneForDay") return impossible();
+      if (np < 0) return impossible();
       const e = statusMust(["4"]) ?? unchangedCum();
       if (e) return e;
       const p = pendingOf("cancel");
@@ -315,7 +405,7 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
         finishedRequest = p.clOrdId;
         d.pending = undefined;
       }
-      d.phase = "Canceled";
+      d.phase = PHASES[np]!;
       break;
     }
     case "6": { // Pending Cancel
@@ -362,7 +452,7 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       d.orderQty = r.orderQty ?? p.orderQty ?? rec.orderQty;
       d.price = r.price ?? p.price ?? rec.price;
       if (p.timeInForce !== undefined) d.timeInForce = p.timeInForce;
-      d.phase = qtyEq(cum, 0) ? "New" : qtyEq(cum, d.orderQty) ? "Filled" : "PartiallyFilled";
+      d.phase = PHASES[nextPhase(code, et, cum, d.orderQty)]!;
       newClOrdId = p.clOrdId;
       finishedRequest = p.clOrdId;
       d.clOrdId = p.clOrdId;
@@ -370,21 +460,21 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       break;
     }
     case "C": { // Expired
-      if (!live && rec.phase !== "DoneForDay") return impossible();
+      if (np < 0) return impossible();
       const e = statusMust(["C"]) ?? unchangedCum();
       if (e) return e;
-      d.phase = "Expired";
+      d.phase = PHASES[np]!;
       break;
     }
     case "3": { // Done for day
-      if (!live) return impossible();
+      if (np < 0) return impossible();
       const e = statusMust(["3"]) ?? unchangedCum();
       if (e) return e;
-      d.phase = "DoneForDay";
+      d.phase = PHASES[np]!;
       break;
     }
     case "D": { // Restated: the counterparty changed terms on its own
-      if (!live && rec.phase !== "DoneForDay") return impossible();
+      if (np < 0) return impossible();
       const e = unchangedCum();
       if (e) return e;
       if (r.orderQty !== undefined) d.orderQty = r.orderQty;
@@ -451,7 +541,7 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       return bad(`AvgPx ${r.avgPxText} inconsistent with the fills (average ${computed})`);
     }
   }
-  d.leavesQty = LIVE_PHASES.has(d.phase) ? d.orderQty - d.cumQty : 0;
+  d.leavesQty = isLivePhase(d.phase) ? d.orderQty - d.cumQty : 0;
   if (!qtyEq(cum, 0)) d.avgPx = d.notional / cum;
   return { ok: true, next: d, newClOrdId, finishedRequest, fill, rejected };
 }
