@@ -56,7 +56,8 @@ Deno.test("bench: every output path is checked before the load starts (exit 2, n
       assert.ok(run.stderr.startsWith(message), `${args.join(" ")}: ${run.stderr}`);
       assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
       assert.equal(run.stdout, "");
-      assert.ok(run.ms < 4000, `${args.join(" ")} took ${run.ms} ms: the load ran`);
+      // No load ran: a load prints its summary (the stdout checked empty above); no wall-clock bound,
+      // which a cold start on a loaded machine could exceed.
     }
     // The check leaves nothing behind.
     assert.deepEqual([...Deno.readDirSync(dir)], []);
@@ -79,7 +80,8 @@ Deno.test("bench --target HOST:PORT with nothing listening says connection refus
   const run = await fixg("bench", "--target", "127.0.0.1:1", "--no-progress");
   assert.equal(run.code, 1, run.stderr);
   assert.match(run.stderr.trim(), /^fixg: cannot connect to 127\.0\.0\.1:1: connection refused/);
-  assert.ok(run.ms < 5000, `took ${run.ms} ms`);
+  // At once: not after the 10 s logon timeout (the bound leaves room for a cold start on a loaded machine).
+  assert.ok(run.ms < 9000, `took ${run.ms} ms`);
 });
 
 Deno.test("bench --echo without --target is a usage error", async () => {

@@ -193,7 +193,12 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
   // A journal flush the test opens and closes: sends are answered only once it resolves.
   let gate: () => void = () => {};
   let gateOpen = true;
-  const flush = () => gateOpen ? Promise.resolve() : new Promise<void>((r) => gate = r);
+  let gatedFlushes = 0;
+  const flush = () =>
+    gateOpen ? Promise.resolve() : new Promise<void>((r) => {
+      gatedFlushes++;
+      gate = r;
+    });
   const server = new EngineServer({
     socket,
     secret: SECRET,
@@ -284,7 +289,8 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
     await a.send({ type: "send", key: KEY, requestId: "r3", body: order("C") });
     res = await a.next("send-result");
     assert.deepEqual([res.requestId, res.status, res.seq], ["r3", SendStatus.BACK_PRESSURE, 0]);
-    await new Promise((r) => setTimeout(r, 20));
+    // The journal flush holding r1 and r2 has been asked for (an event, not a sleep).
+    await waitFor(() => gatedFlushes > 0, "the gated journal flush");
     assert.equal(a.events.filter((e) => e.type === "send-result").length, 0, "no answer before the journal");
     gateOpen = true;
     gate();

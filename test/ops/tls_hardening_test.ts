@@ -47,11 +47,11 @@ sessions:
   const conns: Deno.TcpConn[] = [];
   try {
     const port = gw.ports[0]!;
-    const t0 = Date.now();
     for (let i = 0; i < 6; i++) conns.push(await Deno.connect({ hostname: "127.0.0.1", port }));
-    const closed = await Promise.all(conns.map((c) => closedWithin(c, 3000)));
+    // Closed by the 0.2 s handshake timeout (the refusal counts below say which), within a bound for a
+    // loaded machine: no wall-clock assertion.
+    const closed = await Promise.all(conns.map((c) => closedWithin(c, 10_000)));
     assert.deepEqual(closed, [true, true, true, true, true, true]);
-    assert.ok(Date.now() - t0 < 2500, `closed after ${Date.now() - t0} ms`);
     await waitFor(
       () => gw.refusals().get("handshake") === 4,
       `four handshake timeouts: ${JSON.stringify([...gw.refusals()])} ${logs.lines.join("\n")}`,
