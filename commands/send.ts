@@ -8,7 +8,7 @@ import type { MessageView } from "../src/codec/view.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
 import { EngineError, type LibrarySession, type SendAnswer } from "../src/engine/library_client.ts";
 import { messageFromBody } from "../src/engine/library_server.ts";
-import { ERROR_NAMES } from "../src/engine/protocol.ts";
+import { ERROR_NAMES, ErrorCode } from "../src/engine/protocol.ts";
 import { openEngine } from "./sessions.ts";
 
 /** Tags the session fills in: dropped from the message given. */
@@ -79,8 +79,9 @@ export function registerSend(program: Command): void {
     .description(
       "send one message through a running gateway (fixg run with engine.socket) and print the answers that " +
         "reference it by ClOrdID (11) until --timeout or a final one (filled, canceled, rejected). The session " +
-        "fills in 8, 9, 10, 34, 49, 52, 56. Exit 0 sent (and not rejected), 1 rejected, refused or engine " +
-        "unreachable, 2 usage or a malformed MESSAGE",
+        "fills in 8, 9, 10, 34, 49, 52, 56. A session that is not logged on is refused (nothing is queued). " +
+        "Exit 0 sent (and not rejected), 1 rejected, refused, not logged on or engine unreachable, 2 usage or " +
+        "a malformed MESSAGE",
     )
     .argument("<message>", "FIX fields with | delimiters, e.g. '35=D|11=ord1|55=EUR/USD|54=1|38=100|40=1'")
     .option("--engine <path>", "the engine's Unix socket (engine.socket of its fixg.yaml)")
@@ -109,6 +110,12 @@ export function registerSend(program: Command): void {
             { exitCode: 2 },
           );
         }
+        const notLoggedOn = (phase: string) =>
+          new FixgError("NOT_LOGGED_ON", `${found.key} is not logged on (${phase}): nothing sent`, {
+            exitCode: 1,
+          });
+        // Nothing is queued for a later logon: `fixg send` is gone by then.
+        if (!found.loggedOn) throw notLoggedOn(found.phase);
         let done: () => void = () => {};
         const finished = new Promise<void>((r) => done = r);
         let sentSeq = -1;
@@ -153,7 +160,12 @@ export function registerSend(program: Command): void {
           session.key,
           clOrdId ?? `fixg-send-${crypto.randomUUID()}`,
           body,
+          true,
         );
+        if (a.status === "refused" && a.code === ErrorCode.NOT_LOGGED_ON) {
+          // The session went down between the listing and the send: the engine refused it, nothing queued.
+          throw notLoggedOn(session.state?.phase ?? "down");
+        }
         sentSeq = a.seq > 0 ? a.seq : 0;
         if (opts.json) console.log(JSON.stringify({ event: "sent", msgType, ...a }));
         else {
@@ -163,7 +175,7 @@ export function registerSend(program: Command): void {
                 clOrdId ? ` ClOrdID ${clOrdId}` : ""
               } as MsgSeqNum ${a.seq} on ${found.key}`
               : a.status === "queued"
-              ? `queued 35=${msgType} on ${found.key} (not logged on: it goes out at logon)`
+              ? `queued 35=${msgType} on ${found.key} (outbound throttle: numbered when it leaves)`
               : `not sent: ${a.status}${a.code ? ` ${ERROR_NAMES[a.code] ?? a.code}` : ""}${
                 a.text ? `: ${a.text}` : ""
               }`,

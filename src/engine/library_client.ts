@@ -121,9 +121,12 @@ export class LibrarySession implements SessionHandle {
    * back-pressure or refused. `requestId` defaults to the ClOrdID (11) when the message has one, else a
    * fresh id: a retried request id is answered with the first answer, never sent twice.
    */
-  submit(message: FixMessage, options: { requestId?: string } = {}): Promise<SendAnswer> {
+  submit(
+    message: FixMessage,
+    options: { requestId?: string; ifLoggedOn?: boolean } = {},
+  ): Promise<SendAnswer> {
     const requestId = options.requestId ?? clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
-    return this.#lib.submit(this.key, requestId, encodeBody(message));
+    return this.#lib.submit(this.key, requestId, encodeBody(message), options.ifLoggedOn === true);
   }
 
   /** Resolves when the window of unanswered sends is half empty and the engine is reachable. */
@@ -158,8 +161,8 @@ export interface EngineLibrary {
   readonly connected: boolean;
   /** @internal */
   readonly writable: boolean;
-  /** @internal */
-  submit(key: string, requestId: string, body: Uint8Array): Promise<SendAnswer>;
+  /** @internal With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
+  submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn?: boolean): Promise<SendAnswer>;
   /** @internal */
   whenWritable(): Promise<void>;
   /** @internal */
@@ -288,7 +291,7 @@ class Library implements EngineLibrary {
     return Promise.resolve();
   }
 
-  submit(key: string, requestId: string, body: Uint8Array): Promise<SendAnswer> {
+  submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn = false): Promise<SendAnswer> {
     const id = `${key}\u0000${requestId}`;
     const known = this.#pending.get(id);
     if (known !== undefined) {
@@ -312,7 +315,11 @@ class Library implements EngineLibrary {
     }
     return new Promise((resolve) => {
       this.#pending.set(id, { key, body, resolve });
-      this.command({ type: "send", key, requestId, body });
+      this.command(
+        ifLoggedOn
+          ? { type: "send", key, requestId, body, ifLoggedOn }
+          : { type: "send", key, requestId, body },
+      );
     });
   }
 

@@ -349,7 +349,7 @@ export class EngineServer {
         this.#release(c, cmd.key, "released");
         return true;
       case "send":
-        this.#send(c, cmd.key, cmd.requestId, cmd.body);
+        this.#send(c, cmd.key, cmd.requestId, cmd.body, cmd.ifLoggedOn === true);
         return true;
       case "logout": {
         const slot = this.#slots.get(cmd.key);
@@ -436,7 +436,10 @@ export class EngineServer {
     if (this.#stopping) return refuse(ErrorCode.SHUTTING_DOWN, "the engine is stopping");
     const spec = gw.sessionSpec(key);
     if (spec?.app !== undefined && spec.app !== this.app) {
-      return refuse(ErrorCode.APP_IN_ENGINE, `${key} runs an application inside the engine (app:)`);
+      return refuse(
+        ErrorCode.APP_IN_ENGINE,
+        `${key} runs an application inside the engine (app: in its config): only sessions without one can be claimed`,
+      );
     }
     const slot = this.#slot(key);
     if (slot.holder !== undefined && slot.holder !== c) {
@@ -569,7 +572,7 @@ export class EngineServer {
     return this.#flushNext;
   }
 
-  #send(c: LibraryConn, key: string, requestId: string, body: Uint8Array): void {
+  #send(c: LibraryConn, key: string, requestId: string, body: Uint8Array, ifLoggedOn = false): void {
     const slot = this.#slots.get(key);
     const answer = (a: Answer) => {
       c.send({
@@ -594,7 +597,7 @@ export class EngineServer {
     }
     if (slot.seeding !== undefined) {
       // The first claim is still reading what the journal shows sent: answer after it, in order.
-      void slot.seeding.then(() => this.#send(c, key, requestId, body));
+      void slot.seeding.then(() => this.#send(c, key, requestId, body, ifLoggedOn));
       return;
     }
     const known = slot.recent.get(requestId);
@@ -616,6 +619,15 @@ export class EngineServer {
         seq: 0,
         code: ErrorCode.UNKNOWN_SESSION,
         text: "session gone",
+      });
+    }
+    if (ifLoggedOn && !runner.loggedOn) {
+      // Not remembered: the same request id is a new attempt once the session is logged on.
+      return answer({
+        status: SendStatus.REFUSED,
+        seq: 0,
+        code: ErrorCode.NOT_LOGGED_ON,
+        text: `${key} is not logged on: nothing sent`,
       });
     }
     if (c.inFlight >= (this.#o.maxInFlight ?? 4096)) {

@@ -42,6 +42,8 @@ export const ErrorCode = {
   STORE_FAILED: 22,
   /** The engine is shutting down. */
   SHUTTING_DOWN: 23,
+  /** SEND with the if-logged-on flag while the session is not logged on: nothing sent, nothing queued. */
+  NOT_LOGGED_ON: 24,
 } as const;
 
 /** Names of the error codes, for messages. */
@@ -85,7 +87,14 @@ export type Command =
   | { type: "list"; tag: number }
   | { type: "claim"; key: string; replay: boolean; lastProcessedInSeq: number }
   | { type: "release"; key: string }
-  | { type: "send"; key: string; requestId: string; body: Uint8Array }
+  | {
+    type: "send";
+    key: string;
+    requestId: string;
+    body: Uint8Array;
+    /** Refuse (NOT_LOGGED_ON) instead of queueing when the session is not logged on (flags bit 0). */
+    ifLoggedOn?: boolean;
+  }
   | { type: "logout"; key: string; text: string };
 
 /** Engine -> library. */
@@ -342,9 +351,13 @@ export function encodeCommand(c: Command): Uint8Array {
         .finish();
     case "release":
       return new FrameWriter(FrameType.RELEASE).str(c.key).finish();
-    case "send":
-      return new FrameWriter(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
-        .str(c.key).str(c.requestId).bytes(c.body).finish();
+    case "send": {
+      const w = new FrameWriter(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
+        .str(c.key).str(c.requestId).bytes(c.body);
+      // The flags byte is optional (absent: 0), so version-1 SENDs without it stay valid.
+      if (c.ifLoggedOn === true) w.u8(1);
+      return w.finish();
+    }
     case "logout":
       return new FrameWriter(FrameType.LOGOUT).str(c.key).str(c.text).finish();
   }
@@ -368,9 +381,17 @@ export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length): Com
     case FrameType.RELEASE:
       c = { type: "release", key: r.str() };
       break;
-    case FrameType.SEND:
-      c = { type: "send", key: r.str(), requestId: r.str(), body: r.bytes() };
+    case FrameType.SEND: {
+      const send: Extract<Command, { type: "send" }> = {
+        type: "send",
+        key: r.str(),
+        requestId: r.str(),
+        body: r.bytes(),
+      };
+      if (r.pos < end && (r.u8() & 1) === 1) send.ifLoggedOn = true;
+      c = send;
       break;
+    }
     case FrameType.LOGOUT:
       c = { type: "logout", key: r.str(), text: r.str() };
       break;

@@ -143,3 +143,54 @@ Deno.test("fixg sessions and fixg send through a running gateway: answers by ClO
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fixg send to a session that is not logged on: refused with one line, exit 1, nothing left queued", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-send-down-" });
+  const socket = `${dir}/engine.sock`;
+  // Nobody listens on the port: the initiator never logs on.
+  const gw = spawnFixg([
+    "run",
+    "--initiator",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(freePort()),
+    "--sender-comp-id",
+    "CLIENT",
+    "--target-comp-id",
+    "LP",
+    "--store",
+    `${dir}/journal`,
+    "--engine-socket",
+    socket,
+  ]);
+  try {
+    await waitFor(() => /endpoint listening/.test(gw.text.err), "engine endpoint", 15_000);
+    const order = "35=D|11=down-1|55=EUR/USD|54=1|38=100|40=1|60=20260101-00:00:00";
+    for (const json of [false, true]) {
+      const r = await fixg([
+        "send",
+        "--engine",
+        socket,
+        "--session",
+        KEY,
+        ...(json ? ["--json"] : []),
+        order,
+      ]);
+      assert.equal(r.code, 1, r.out + r.err);
+      assert.equal(r.out, "");
+      assert.match(r.err, /^fixg: FIX\.4\.4:CLIENT->LP is not logged on \([a-z-]+\): nothing sent\n$/);
+    }
+    // Still engine-managed, nothing claimed.
+    const list = JSON.parse((await fixg(["sessions", "--engine", socket, "--json"])).out);
+    assert.deepEqual(list.map((s: { loggedOn: boolean; claimedBy: string }) => [s.loggedOn, s.claimedBy]), [[
+      false,
+      "",
+    ]]);
+  } finally {
+    gw.child.kill("SIGTERM");
+    await gw.child.status;
+    await gw.done;
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -9,6 +9,7 @@ import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import {
   type Command,
+  decodeCommand,
   decodeEvent,
   encodeCommand,
   encodeEvent,
@@ -101,6 +102,27 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
   assert.deepEqual(
     [...encodeCommand({ type: "send", key: "K", requestId: "r", body: te.encode("35=0\x01") })],
     [0, 0, 0, 16, 0x05, 0, 1, 0x4b, 0, 1, 0x72, 0, 0, 0, 5, 0x33, 0x35, 0x3d, 0x30, 1],
+  );
+  // SEND's optional flags byte (bit 0: refuse unless logged on); absent, it is 0.
+  const flagged = encodeCommand({
+    type: "send",
+    key: "K",
+    requestId: "r",
+    body: te.encode("35=0\x01"),
+    ifLoggedOn: true,
+  });
+  assert.deepEqual(
+    [...flagged],
+    [0, 0, 0, 17, 0x05, 0, 1, 0x4b, 0, 1, 0x72, 0, 0, 0, 5, 0x33, 0x35, 0x3d, 0x30, 1, 1],
+  );
+  assert.equal((decodeCommand(flagged, 4) as { ifLoggedOn?: boolean }).ifLoggedOn, true);
+  assert.equal(
+    "ifLoggedOn" in
+      decodeCommand(
+        encodeCommand({ type: "send", key: "K", requestId: "r", body: te.encode("35=0\x01") }),
+        4,
+      ),
+    false,
   );
   assert.deepEqual(
     [...encodeEvent({
