@@ -75,15 +75,7 @@ export interface LayerException {
  * Known violations, as of issue 16's partial restructure. Each is a debt: the check fails on any
  * violating edge not listed here.
  */
-export const EXCEPTIONS: readonly LayerException[] = [
-  {
-    from: "src/engine/",
-    to: "src/ops/flow/",
-    why: "the session runner keeps the outbound priority queue, open-order tracking and token buckets " +
-      "of ops/flow as its own fields (engine <-> ops folder cycle)",
-    removedBy: "issue 16's policies-as-filters: the flow filters move to src/engine/flow/",
-  },
-];
+export const EXCEPTIONS: readonly LayerException[] = [];
 
 /** The layer of a repository-relative path, or undefined outside the checked code (tests, npm, ...). */
 export function layerOf(path: string): Layer | undefined {

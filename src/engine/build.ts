@@ -4,7 +4,7 @@ import { builtinDictionary, loadDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
 import { ConfigError } from "../errors.ts";
-import type { Priority } from "../ops/flow/outbound_queue.ts";
+import type { Priority } from "./flow/outbound_queue.ts";
 import { InstrumentedStore } from "./store_stats.ts";
 import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../transport/tls.ts";
 import { UserDirectory } from "./auth/users.ts";

@@ -6,7 +6,7 @@
 import type { RiskLimits } from "../app/orders/risk.ts";
 import { concatBytes } from "../codec/bytes.ts";
 import { Framer, MessageView, Tag } from "../codec/mod.ts";
-import type { OutboundQueueOptions } from "../ops/flow/outbound_queue.ts";
+import type { OutboundQueueOptions } from "./flow/outbound_queue.ts";
 import {
   type CertificateInfo,
   certificateInfo,

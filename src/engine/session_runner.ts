@@ -23,9 +23,9 @@ import {
 import { setImmediate } from "node:timers";
 import { createValidator, validationOptions, type Validator } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
-import { OpenOrders, type TrackedOrder } from "../ops/flow/open_orders.ts";
-import { OutboundQueue, type OutboundQueueOptions, type Priority } from "../ops/flow/outbound_queue.ts";
-import { type RateLimit, TokenBucket } from "../ops/flow/token_bucket.ts";
+import { OpenOrders, type TrackedOrder } from "./flow/open_orders.ts";
+import { OutboundQueue, type OutboundQueueOptions, type Priority } from "./flow/outbound_queue.ts";
+import { type RateLimit, TokenBucket } from "./flow/token_bucket.ts";
 import { createSession, type SessionState, step } from "../session/mod.ts";
 import { stepInto } from "../session/machine.ts";
 import { sendAppNow } from "../session/outbound.ts";

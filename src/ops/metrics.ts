@@ -11,7 +11,7 @@ import type { HistogramSample, Labels, MetricFamily, ValueSample } from "../metr
 import { BucketHistogram, MetricsRegistry } from "../metrics/registry.ts";
 import type { EffectReport } from "../sys/types.ts";
 import { VERSION } from "../version.ts";
-import { PRIORITIES } from "./flow/outbound_queue.ts";
+import { PRIORITIES } from "../engine/flow/outbound_queue.ts";
 import { PostgresMessageStore } from "../store/postgres.ts";
 import { FLUSH_BUCKETS_SECONDS, InstrumentedStore } from "../engine/store_stats.ts";
 

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import { MessageView, Tag } from "../../src/codec/mod.ts";
-import { OpenOrders } from "../../src/ops/flow/open_orders.ts";
-import { OutboundQueue } from "../../src/ops/flow/outbound_queue.ts";
-import { TokenBucket } from "../../src/ops/flow/token_bucket.ts";
+import { MessageView, Tag } from "../../../src/codec/mod.ts";
+import { OpenOrders } from "../../../src/engine/flow/open_orders.ts";
+import { OutboundQueue } from "../../../src/engine/flow/outbound_queue.ts";
+import { TokenBucket } from "../../../src/engine/flow/token_bucket.ts";
 import {
   constantTimeEqual,
   hashPassword,
   parsePasswordHash,
   verifyPassword,
-} from "../../src/engine/auth/password.ts";
-import { UserDirectory } from "../../src/engine/auth/users.ts";
-import { frame } from "../engine/helpers.ts";
+} from "../../../src/engine/auth/password.ts";
+import { UserDirectory } from "../../../src/engine/auth/users.ts";
+import { frame } from "../helpers.ts";
 
 const d = (id: string) => ({
   msgType: "D",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { type FixMessage, MessageView, Tag } from "../../src/codec/mod.ts";
-import { OpenOrders } from "../../src/ops/flow/open_orders.ts";
-import { frame } from "../engine/helpers.ts";
+import { type FixMessage, MessageView, Tag } from "../../../src/codec/mod.ts";
+import { OpenOrders } from "../../../src/engine/flow/open_orders.ts";
+import { frame } from "../helpers.ts";
 
 function d(id: string): FixMessage {
   return {
