@@ -1,4 +1,6 @@
 /** File-system helpers shared by the journal, its reader and repair (and the session log files). */
+import { encodeIndex, type IndexEntries, indexFileName, JOURNAL_FILE_MODE } from "./format.ts";
+import { errorText } from "./lock.ts";
 
 /** True when something exists at `path`. */
 export function existsSync(path: string): boolean {
@@ -24,4 +26,62 @@ export function unusedName(dir: string, name: string): string {
  */
 export function quarantineName(dir: string, file: string, offset: number, kind: string): string {
   return unusedName(dir, `quarantine/${file}@${offset}.${kind}`);
+}
+
+/**
+ * Writes the index file of segment `n` (entries `e`, covering `covered` bytes) through a temporary file
+ * and a rename, so a crash leaves the old one or the new one. An index is derived data: a failure is
+ * a warning (the segment is scanned at the next open), never an error.
+ */
+export function writeIndexSync(
+  dir: string,
+  n: number,
+  covered: number,
+  e: IndexEntries,
+  onWarning: (m: string) => void,
+): void {
+  const path = `${dir}/${indexFileName(n)}`;
+  try {
+    Deno.writeFileSync(`${path}.tmp`, encodeIndex(n, covered, e), { mode: JOURNAL_FILE_MODE });
+    Deno.renameSync(`${path}.tmp`, path);
+  } catch (err) {
+    onWarning(indexNotWritten(dir, n, err));
+  }
+}
+
+/** writeIndexSync without blocking the event loop (a rotation while sessions append). */
+export async function writeIndex(
+  dir: string,
+  n: number,
+  covered: number,
+  e: IndexEntries,
+  onWarning: (m: string) => void,
+): Promise<void> {
+  const path = `${dir}/${indexFileName(n)}`;
+  try {
+    await Deno.writeFile(`${path}.tmp`, encodeIndex(n, covered, e), { mode: JOURNAL_FILE_MODE });
+    await Deno.rename(`${path}.tmp`, path);
+  } catch (err) {
+    onWarning(indexNotWritten(dir, n, err));
+  }
+}
+
+function indexNotWritten(dir: string, n: number, err: unknown): string {
+  return `journal "${dir}": could not write ${indexFileName(n)} (${
+    errorText(err)
+  }); it will be rebuilt at the next open`;
+}
+
+/** fsync of a directory, so a new file's entry survives a power cut; ignored where refused. */
+export function syncDirectory(dir: string): void {
+  try {
+    const d = Deno.openSync(dir, { read: true });
+    try {
+      d.syncSync();
+    } finally {
+      d.close();
+    }
+  } catch {
+    // Some file systems refuse to sync a directory; the data itself was synced.
+  }
 }

@@ -1,0 +1,400 @@
+/**
+ * Start-up of the file journal: rebuilds every session from the segments (index files where valid,
+ * scans otherwise), truncates a torn tail of the segment a crash left (its bytes kept in quarantine/),
+ * and refuses damage that is not a torn tail (JournalCorruptError naming segment and byte; `onCorrupt:
+ * "skip"` warns instead): missing segments, a sealed segment cut short, sequence numbers that go back.
+ */
+import { JournalCorruptError } from "../errors.ts";
+import {
+  checkRecord,
+  dataViewOf,
+  decodeIndex,
+  DirCode,
+  type IndexEntries,
+  indexFileName,
+  indexFromScan,
+  JOURNAL_DIR_MODE,
+  JOURNAL_FILE_MODE,
+  parseSegmentFileName,
+  readSegmentHeader,
+  RecordType,
+  SEGMENT_HEADER_BYTES,
+  segmentFileName,
+  sessionGoesBack,
+} from "./format.ts";
+import { quarantineName, writeIndexSync } from "./files.ts";
+import type { ResolvedOptions } from "./journal_options.ts";
+import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
+import { errorText } from "./lock.ts";
+
+/** What recovery found besides the sessions: the sealed segments, oldest first, and the last segment's number. */
+export interface Recovered {
+  sealed: SealedSegment[];
+  /** The newest segment kept (0 when there is none): this run writes the next one. */
+  lastSegment: number;
+}
+
+/**
+ * Recovers the journal in `o.dir` into `sessions`. Throws JournalCorruptError for damage other than a
+ * torn tail (unless `o.onCorrupt` is "skip").
+ */
+export function recoverJournal(o: ResolvedOptions, sessions: SessionTable): Recovered {
+  return new Recovery(o, sessions).run();
+}
+
+class Recovery {
+  readonly #o: ResolvedOptions;
+  readonly #sessions: SessionTable;
+  readonly #sealed: SealedSegment[] = [];
+  #lastSegment = 0;
+  readonly #unknownWarned = new Set<number>();
+  /** A scanned segment whose index waits for the next segment's session table to agree. */
+  #rebuilt: { n: number; covered: number; index: IndexEntries } | undefined;
+
+  constructor(o: ResolvedOptions, sessions: SessionTable) {
+    this.#o = o;
+    this.#sessions = sessions;
+  }
+
+  /** Rebuilds every session from the segments (index files where valid, scans otherwise). */
+  run(): Recovered {
+    const dir = this.#o.dir;
+    const segs: number[] = [];
+    for (const e of Deno.readDirSync(dir)) {
+      if (!e.isFile) continue;
+      if (e.name.endsWith(".tmp")) {
+        Deno.removeSync(`${dir}/${e.name}`);
+        continue;
+      }
+      const n = parseSegmentFileName(e.name);
+      if (n !== undefined) segs.push(n);
+    }
+    segs.sort((a, b) => a - b);
+    for (let i = 0; i < segs.length; i++) {
+      const n = segs[i]!;
+      if (i > 0 && n !== segs[i - 1]! + 1) {
+        // Retention deletes from the oldest end only: a hole in the middle is lost records.
+        const a = segs[i - 1]! + 1, b = n - 1;
+        this.#corrupt(
+          a,
+          0,
+          0,
+          `${
+            a === b ? `${segmentFileName(a)} is` : `${segmentFileName(a)} to ${segmentFileName(b)} are`
+          } missing between ${segmentFileName(segs[i - 1]!)} and ${
+            segmentFileName(n)
+          }: their records are lost (deleted by hand?)`,
+        );
+      }
+      // A segment removed as empty does not count: its number is reused, leaving no gap.
+      const pending = this.#rebuilt;
+      if (this.#recoverSegment(n, i === segs.length - 1)) this.#lastSegment = n;
+      if (pending !== undefined) {
+        writeIndexSync(this.#o.dir, pending.n, pending.covered, pending.index, this.#o.onWarning);
+        if (this.#rebuilt === pending) this.#rebuilt = undefined;
+      }
+    }
+    if (this.#rebuilt !== undefined) {
+      writeIndexSync(
+        this.#o.dir,
+        this.#rebuilt.n,
+        this.#rebuilt.covered,
+        this.#rebuilt.index,
+        this.#o.onWarning,
+      );
+      this.#rebuilt = undefined;
+    }
+    return { sealed: this.#sealed, lastSegment: this.#lastSegment };
+  }
+
+  /** Recovers one segment; false when it was removed (created by a crash before its header was written). */
+  #recoverSegment(n: number, isLast: boolean): boolean {
+    const dir = this.#o.dir;
+    const segPath = `${dir}/${segmentFileName(n)}`;
+    const idxPath = `${dir}/${indexFileName(n)}`;
+    const size = Deno.statSync(segPath).size;
+    let why = "missing";
+    /** The segment was sealed with an index: every byte of it was written and synced, none may be missing. */
+    let sealedBytes = -1;
+    let buf: Uint8Array | undefined;
+    let idxBytes: Uint8Array | undefined;
+    try {
+      idxBytes = Deno.readFileSync(idxPath);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) why = errorText(e);
+    }
+    if (idxBytes !== undefined) {
+      const idx = decodeIndex(idxBytes);
+      if (typeof idx === "string") why = idx;
+      else if (idx.segment !== n) why = `it describes segment ${idx.segment}`;
+      else if (idx.coveredBytes > size) {
+        // A sealed segment is never shortened: the bytes past its end held records.
+        this.#corrupt(
+          n,
+          size,
+          idx.coveredBytes - size,
+          `the segment is ${size} bytes but its index covers ${idx.coveredBytes}: ${
+            countFrom(idx, size)
+          } records from byte ${size} on are missing (cut short?)`,
+        );
+        why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+      } else if (idx.coveredBytes !== size) {
+        why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+      } else if (
+        // Start-up relies on these records (sequence numbers, resends): each one's CRC is checked.
+        (buf = Deno.readFileSync(segPath), checkIndexed(buf, idx)) !== undefined
+      ) {
+        sealedBytes = size;
+        why = checkIndexed(buf, idx)!;
+      } else {
+        this.#replay(n, idx);
+        this.#sealed.push({
+          segment: n,
+          bytes: size,
+          lastWallMs: lastWallMs(idx, segPath),
+          index: undefined,
+        });
+        return true;
+      }
+    }
+    buf ??= Deno.readFileSync(segPath);
+    if (size < SEGMENT_HEADER_BYTES && !isLast) {
+      // Only the segment being written when a crash came can be cut short before its header.
+      this.#corrupt(
+        n,
+        0,
+        size,
+        `${size} bytes, shorter than a segment header, but later segments follow: its records are lost`,
+      );
+      return false;
+    }
+    if (size < SEGMENT_HEADER_BYTES) {
+      // Created but its header never fully written: nothing in it was ever acknowledged.
+      this.#quarantine(n, 0, buf, "torn");
+      Deno.removeSync(segPath);
+      try {
+        Deno.removeSync(idxPath);
+      } catch { /* no index */ }
+      this.#o.onWarning(
+        `journal "${dir}": removed ${
+          segmentFileName(n)
+        } (${size} bytes, cut short before its header was written)`,
+      );
+      return false;
+    }
+    const { index, scan } = indexFromScan(buf);
+    const h = scan.header;
+    const headerProblem = typeof h === "string"
+      ? h
+      : h.segment !== n
+      ? `header says segment ${h.segment}`
+      : undefined;
+    if (headerProblem !== undefined) {
+      this.#corrupt(n, 0, SEGMENT_HEADER_BYTES, `bad segment header: ${headerProblem}`);
+    }
+    let covered = size;
+    for (const d of scan.damaged) {
+      // A torn tail is what a crash leaves at the end of the segment being written, never in a sealed one.
+      if (d.kind === "corrupt" || sealedBytes >= 0 || !isLast) {
+        this.#corrupt(
+          n,
+          d.offset,
+          d.length,
+          d.kind === "corrupt" ? d.reason : `${d.reason}, at the end of a sealed segment`,
+        );
+        continue;
+      }
+      this.#quarantine(n, d.offset, buf.subarray(d.offset), "torn");
+      const f = Deno.openSync(segPath, { write: true });
+      try {
+        f.truncateSync(d.offset);
+        f.syncDataSync();
+      } finally {
+        f.close();
+      }
+      covered = d.offset;
+      this.#o.onWarning(
+        `journal "${dir}": truncated a torn record at the end of ${
+          segmentFileName(n)
+        } (${d.length} bytes at offset ${d.offset}: ${d.reason}); the bytes are kept in quarantine/`,
+      );
+    }
+    // Every segment a gateway starts begins with the session table: one holding nothing after its
+    // header, while earlier segments know sessions, was cut to its header (its records are lost).
+    if (scan.records === 0 && scan.damaged.length === 0 && this.#sessions.size > 0 && why === "missing") {
+      this.#corrupt(
+        n,
+        SEGMENT_HEADER_BYTES,
+        0,
+        `the segment holds only its header (no session table) although earlier segments know ${this.#sessions.size} session${
+          this.#sessions.size === 1 ? "" : "s"
+        }: cut to its header?`,
+      );
+    }
+    // The last segment has no index after a crash: rebuilding it is the normal path, not news.
+    if (why !== "missing" || !isLast) {
+      this.#o.onWarning(`journal "${dir}": rebuilt the index of ${segmentFileName(n)} (${why})`);
+    }
+    this.#replay(n, index);
+    // A segment followed by others: its index is written once the next segment's session table
+    // agrees with where its records end (see #replay), or a refused start would leave it trusted.
+    if (isLast) writeIndexSync(this.#o.dir, n, covered, index, this.#o.onWarning);
+    else this.#rebuilt = { n, covered, index };
+    this.#sealed.push({
+      segment: n,
+      bytes: covered,
+      lastWallMs: lastWallMs(index, segPath),
+      index: undefined,
+    });
+    return true;
+  }
+
+  #corrupt(n: number, offset: number, length: number, reason: string): void {
+    const where = length === 0
+      ? `${segmentFileName(n)} at byte ${offset} (${reason})`
+      : `${segmentFileName(n)} at byte ${offset} (${length} bytes: ${reason})`;
+    if (this.#o.onCorrupt === "skip") {
+      this.#o.onWarning(
+        `journal "${this.#o.dir}": skipped a damaged region in ${where}; run "fixg journal repair" to quarantine it`,
+      );
+      return;
+    }
+    throw new JournalCorruptError(
+      `Journal "${this.#o.dir}" is damaged in ${where}. Run "fixg journal verify ${this.#o.dir}" for every problem and "fixg journal repair ${this.#o.dir}" to move the damaged bytes to quarantine/ (good records are kept)`,
+    );
+  }
+
+  #quarantine(n: number, offset: number, bytes: Uint8Array, what: string): void {
+    const qdir = `${this.#o.dir}/quarantine`;
+    Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
+    const name = quarantineName(this.#o.dir, segmentFileName(n), offset, what);
+    Deno.writeFileSync(`${this.#o.dir}/${name}`, bytes, { mode: JOURNAL_FILE_MODE });
+  }
+
+  /** Applies index entries (from an index file or a scan) to the session table. */
+  #replay(segment: number, e: IndexEntries): void {
+    for (let i = 0; i < e.count; i++) {
+      const td = e.typeDirs[i]!;
+      const type = td & 0xff;
+      const sid = e.sessionIds[i]!;
+      const epoch = e.epochs[i]!;
+      const seq = e.seqs[i]!;
+      const seq2 = e.seqs2[i]!;
+      if (type === RecordType.SessionOpen) {
+        const k = e.keys.get(sid);
+        if (k === undefined) continue;
+        let s = this.#sessions.byId.get(sid);
+        if (s === undefined) {
+          s = newState(sid, k.key, epoch, k.creationMs, seq, seq2);
+          this.#sessions.register(s);
+        } else {
+          // The session table at a segment's head repeats the state the segments before it left. Lower
+          // numbers or an older epoch mean an old segment copied in: starting from it would reuse
+          // numbers the counterparty has seen. Never skipped (onCorrupt "skip" steps over damaged bytes only).
+          const back = sessionGoesBack(k.key, epoch, seq, seq2, s);
+          if (back !== undefined) {
+            throw new JournalCorruptError(
+              `Journal "${this.#o.dir}" is damaged in ${segmentFileName(segment)} at byte ${
+                e.offsets[i]
+              }: its sequence numbers go back (${back}); an older segment copied in? Run "fixg journal verify ${this.#o.dir}" and "fixg journal repair ${this.#o.dir}" (it moves such a segment to quarantine/)`,
+            );
+          }
+          // The previous segment had no usable index (scanned now): if this table is ahead of where
+          // its records end, records were cut from its end at a record boundary.
+          const prev = this.#rebuilt;
+          if (
+            prev !== undefined && prev.n === segment - 1 &&
+            (epoch > s.epoch || (epoch === s.epoch && (seq > s.nextSender || seq2 > s.nextTarget)))
+          ) {
+            this.#corrupt(
+              prev.n,
+              prev.covered,
+              0,
+              `its records end at epoch ${s.epoch}, next out ${s.nextSender}, next in ${s.nextTarget} for session ${k.key}, but ${
+                segmentFileName(segment)
+              } starts at epoch ${epoch}, next out ${seq}, next in ${seq2}: records at its end are lost (cut short, its index missing?)`,
+            );
+          }
+          if (s.epoch !== epoch) s.out.clear();
+          s.epoch = epoch;
+          s.creationMs = k.creationMs;
+          s.nextSender = seq;
+          s.nextTarget = seq2;
+        }
+        continue;
+      }
+      const s = this.#sessions.byId.get(sid);
+      if (s === undefined) {
+        if (!this.#unknownWarned.has(sid)) {
+          this.#unknownWarned.add(sid);
+          this.#o.onWarning(
+            `journal "${this.#o.dir}": records of session id ${sid} in ${
+              segmentFileName(segment)
+            } have no session-open record; ignored`,
+          );
+        }
+        continue;
+      }
+      if (type === RecordType.SeqReset) {
+        s.epoch = epoch;
+        s.creationMs = e.wallMs[i]!;
+        s.nextSender = seq;
+        s.nextTarget = seq2;
+        s.out.clear();
+      } else if (type === RecordType.SetSeq) {
+        s.nextSender = seq;
+        s.nextTarget = seq2;
+      } else if (type === RecordType.Message) {
+        if (epoch !== s.epoch) {
+          if (epoch < s.epoch) continue;
+          s.epoch = epoch;
+          s.out.clear();
+        }
+        if (td >> 8 === DirCode.Out) {
+          s.nextSender = seq + 1;
+          s.out.add(seq, segment, e.offsets[i]!, e.lengths[i]!);
+        } else {
+          s.nextTarget = seq + 1;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Checks every record an index lists against the segment's bytes: whole, CRC right, and the header
+ * fields the index recorded. Undefined when all match, otherwise what is wrong with the first bad one.
+ */
+function checkIndexed(buf: Uint8Array, e: IndexEntries): string | undefined {
+  const h = readSegmentHeader(buf);
+  if (typeof h === "string") return h;
+  const dv = dataViewOf(buf);
+  for (let i = 0; i < e.count; i++) {
+    const off = e.offsets[i]!;
+    const len = checkRecord(buf, dv, off, buf.length);
+    if (len !== e.lengths[i]) return `the record at byte ${off} fails its check (CRC or framing)`;
+    if (
+      buf[off + 8]! !== (e.typeDirs[i]! & 0xff) || buf[off + 9]! !== e.typeDirs[i]! >> 8 ||
+      dv.getUint32(off + 12, true) !== e.sessionIds[i] || dv.getUint32(off + 20, true) !== e.seqs[i]
+    ) return `the record at byte ${off} differs from its index entry`;
+  }
+  return undefined;
+}
+
+/** Index entries at or after byte `offset`. */
+function countFrom(e: IndexEntries, offset: number): number {
+  let k = 0;
+  for (let i = 0; i < e.count; i++) if (e.offsets[i]! >= offset) k++;
+  return k;
+}
+
+function lastWallMs(e: IndexEntries, path: string): number {
+  let max = 0;
+  for (let i = 0; i < e.count; i++) if (e.wallMs[i]! > max) max = e.wallMs[i]!;
+  if (max > 0) return max;
+  try {
+    return Deno.statSync(path).mtime?.getTime() ?? 0;
+  } catch {
+    return 0;
+  }
+}

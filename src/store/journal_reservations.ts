@@ -1,0 +1,189 @@
+/**
+ * The journal's side of the high-water marks (the file itself is ./highwater.ts): before an outbound
+ * number can reach the socket under `fsync: batch` or `none` it must lie inside a synced reservation;
+ * exact marks at close and when a write fails; and at start-up the numbers the previous run may have
+ * sent without journaling them, which the session then skips (gap-fills) instead of reusing.
+ */
+import { EnvironmentError } from "../errors.ts";
+import { HighWaterFile, type HighWaterSlot, readHighWater } from "./highwater.ts";
+import type { ResolvedOptions } from "./journal_options.ts";
+import { MAX_SEQ, type SessionState, type SessionTable } from "./journal_state.ts";
+import { errorText } from "./lock.ts";
+
+/** A session whose next sender number the marks raise at this start, and why. */
+export interface SeqFloor {
+  s: SessionState;
+  floor: number;
+  why: string;
+}
+
+/** The high-water marks of one open journal. */
+export class SeqReservations {
+  readonly #o: ResolvedOptions;
+  readonly #sessions: SessionTable;
+  /** Fails the journal (a reservation that cannot be synced) and returns the error appends now get. */
+  readonly #fail: (e: unknown) => EnvironmentError;
+  #hw: HighWaterFile | undefined;
+  /** Highest slot generation per session id in HIGHWATER at open: a new session's slots continue above it. */
+  #hwGenerations = new Map<number, number>();
+  /** Sessions whose next sender number the marks raise at this start: applied after the session table. */
+  #floors: SeqFloor[] = [];
+
+  constructor(o: ResolvedOptions, sessions: SessionTable, fail: (e: unknown) => EnvironmentError) {
+    this.#o = o;
+    this.#sessions = sessions;
+    this.#fail = fail;
+  }
+
+  /**
+   * Reads the marks the previous run left and opens the file for this one. A number that may have
+   * reached the counterparty but is not in the journal (a failed write, or records lost to a power cut
+   * inside the batch window) raises the session's next sender number above it: those numbers are
+   * gap-filled on resend, never handed out again.
+   */
+  open(): void {
+    const keys = new Map<number, string>();
+    for (const s of this.#sessions.values()) keys.set(s.id, s.key);
+    const read = readHighWater(this.#o.dir, keys);
+    const rebooted = read.bootId === "" || this.#o.bootId === "" || read.bootId !== this.#o.bootId;
+    this.#hwGenerations = read.generations;
+    for (const s of this.#sessions.values()) {
+      const m = read.marks.get(s.id);
+      s.hw = HighWaterFile.slot(s.id, s.key, read.generations.get(s.id) ?? 0);
+      if (m === undefined) continue;
+      // Exact marks (clean close, failed write) always count. A reservation counts when the run did not
+      // close cleanly and either its journal failed or the machine restarted: within one boot the
+      // kernel kept every record written before its message reached the socket.
+      const counts = m.exact || read.state === "failed" || read.state === undefined ||
+        (read.state === "running" && rebooted);
+      if (!counts) continue;
+      if (m.epoch > s.epoch) {
+        this.#o.onWarning(
+          `journal "${this.#o.dir}": session ${s.key} reached epoch ${m.epoch} (outbound up to ${m.mark}) but the journal holds epoch ${s.epoch} only: a sequence reset was lost; agree the numbers with the counterparty`,
+        );
+        continue;
+      }
+      if (m.epoch === s.epoch && m.mark >= s.nextSender) {
+        const why = m.exact
+          ? read.state === "failed"
+            ? "the journal's last write failed"
+            : "they were handed out before the last close"
+          : read.state === "failed"
+          ? "the journal's last write failed"
+          : "the machine restarted before they were synced";
+        this.#floors.push({ s, floor: m.mark + 1, why });
+      }
+    }
+    try {
+      this.#hw = HighWaterFile.open(this.#o.dir, this.#o.bootId);
+    } catch (e) {
+      throw new EnvironmentError(
+        `Cannot write the journal's high-water marks "${this.#o.dir}/HIGHWATER": ${errorText(e)}`,
+        { cause: e, exitCode: 2 },
+      );
+    }
+  }
+
+  /** Closes the file (no marks written: see writeExactMarks). */
+  close(): void {
+    this.#hw?.close();
+    this.#hw = undefined;
+  }
+
+  /** Makes sure outbound `seq` is covered by a synced reservation before its message can leave. */
+  reserve(s: SessionState, seq: number): void {
+    const hw = this.#hw;
+    if (hw === undefined || this.#o.fsync === "always") {
+      // `always` holds every message until its record is durable: nothing to reserve.
+      s.reserveAt = MAX_SEQ;
+      return;
+    }
+    const slot = this.#slot(s);
+    if (s.reserveBlock === 0) s.reserveBlock = this.#o.seqReserve;
+    if (s.reservedEpoch !== s.epoch || seq > s.reserved) {
+      // Not covered: wait for a synchronous reservation (rare: the background one was too slow). A
+      // burst that outruns the background reservations (one task appending thousands of messages)
+      // gets larger blocks, so it pays one fdatasync per block, not per seqReserve numbers.
+      const now = performance.now();
+      if (s.reservedEpoch === s.epoch && now - s.lastSyncReserveMs < 1000) {
+        s.reserveBlock = Math.min(s.reserveBlock * 2, this.#o.seqReserve * 16);
+      }
+      s.lastSyncReserveMs = now;
+      const r = s.reserveBlock;
+      const mark = Math.min(seq - 1 + r, MAX_SEQ);
+      try {
+        s.reservedGen = hw.writeSync(slot, s.epoch, mark, false);
+      } catch (e) {
+        throw this.#fail(e);
+      }
+      s.reserved = mark;
+      s.reservedEpoch = s.epoch;
+      s.reserveAt = mark - (r >> 1);
+      return;
+    }
+    // Half the block used: reserve the next one in the background.
+    s.reserveAt = s.reserved;
+    if (slot.asyncSlot >= 0) return;
+    const r = s.reserveBlock;
+    const epoch = s.epoch;
+    const mark = Math.min(seq + r, MAX_SEQ);
+    hw.writeAsync(slot, epoch, mark).then((g) => {
+      if (g > s.reservedGen && s.epoch === epoch) {
+        s.reservedGen = g;
+        s.reserved = mark;
+        s.reservedEpoch = epoch;
+        s.reserveAt = mark - (r >> 1);
+      }
+    }, (e) => {
+      // The next number above the reservation tries synchronously, and fails the journal if it must.
+      this.#o.onWarning(`journal "${this.#o.dir}": could not write ${hw.path} (${errorText(e)})`);
+    });
+  }
+
+  /** Exact marks for every session (what was handed out), then the file's state. */
+  writeExactMarks(state: "closed" | "failed"): void {
+    const hw = this.#hw;
+    if (hw === undefined) return;
+    try {
+      for (const s of this.#sessions.values()) {
+        hw.writeSync(this.#slot(s), s.epoch, Math.max(s.nextSender - 1, s.failedOut), true, false);
+      }
+      // One fdatasync for every slot and the state.
+      hw.writeState(state);
+    } catch (e) {
+      this.#o.onWarning(`journal "${this.#o.dir}": could not write ${hw.path} (${errorText(e)})`);
+    }
+  }
+
+  /** An outbound message appended after a failure may still reach the wire: its number is recorded. */
+  outAfterFailure(s: SessionState, seq: number): void {
+    if (!Number.isInteger(seq) || seq <= s.failedOut || seq < s.nextSender || seq > MAX_SEQ) return;
+    s.failedOut = seq;
+    const hw = this.#hw;
+    if (hw === undefined) return;
+    try {
+      hw.writeSync(this.#slot(s), s.epoch, Math.max(s.nextSender - 1, seq), true);
+    } catch { /* the failure was reported; the reservation still covers it */ }
+  }
+
+  /** The sessions the marks raise (once: the writer applies them after the new segment's session table). */
+  takeFloors(): SeqFloor[] {
+    const f = this.#floors;
+    this.#floors = [];
+    return f;
+  }
+
+  /** Resolves when no background reservation is in flight. */
+  idle(): Promise<void> {
+    return this.#hw?.idle() ?? Promise.resolve();
+  }
+
+  /** True while the marks file is open. */
+  get isOpen(): boolean {
+    return this.#hw !== undefined;
+  }
+
+  #slot(s: SessionState): HighWaterSlot {
+    return s.hw ??= HighWaterFile.slot(s.id, s.key, this.#hwGenerations.get(s.id) ?? 0);
+  }
+}
