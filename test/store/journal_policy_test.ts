@@ -1,5 +1,6 @@
 /** What each fsync policy does, observed through an instrumented segment file. */
 import assert from "node:assert/strict";
+import { ManualScheduler } from "../../src/clock.ts";
 import { FileJournal, type FsyncPolicy, type JournalFile } from "../../src/store/journal.ts";
 import { fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
 
@@ -88,6 +89,31 @@ Deno.test("batch: one fdatasync per window unless batchMessages records wait; fl
   void s.appendOutbound(4, fixedMessage(4, "out"));
   await s.flush();
   assert.deepEqual(file.log.slice(4), ["write 248", "sync"]);
+  await j.close();
+});
+
+Deno.test("batch: the fdatasync window is a timer on the injected scheduler (driven by hand, no sleep)", async () => {
+  const file = instrumented();
+  const scheduler = new ManualScheduler(0);
+  const { j, s } = await open("batch", file, { batchMicros: 5000, scheduler });
+  let done = false;
+  const p = s.appendOutbound(1, fixedMessage(1, "out"));
+  assert.ok(p instanceof Promise);
+  void p.then(() => done = true);
+  await turn();
+  // Written at the end of the task; the last fdatasync started at 0 ms: the next one waits for 5 ms.
+  assert.deepEqual(file.log, ["write 248"]);
+  assert.equal(scheduler.pendingCount, 1);
+  assert.equal(scheduler.nextAtMs, 5);
+  scheduler.advance(4);
+  await turn();
+  assert.deepEqual(file.log, ["write 248"]);
+  assert.equal(done, false);
+  scheduler.advance(1);
+  assert.deepEqual(file.log, ["write 248", "sync"]);
+  await p;
+  assert.equal(done, true);
+  assert.equal(scheduler.pendingCount, 0);
   await j.close();
 });
 
