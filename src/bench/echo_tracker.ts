@@ -7,7 +7,10 @@
 import type { FixMessage } from "../codec/encoder.ts";
 import { MsgType, Tag } from "../codec/tags.ts";
 import type { MessageView } from "../codec/view.ts";
-import { type LatencyMeasure, type LoadCounters, LoadGenerator, type LoadSymbol } from "../app/load/mod.ts";
+import type { LatencyMeasure, LoadCounters, LoadSymbol } from "../app/load/types.ts";
+import { RequestLedger } from "../app/load/ledger.ts";
+import { zeroLoadCounters } from "../app/load/types.ts";
+import { nextPhase } from "../app/orders/state_machine.ts";
 import { newOrderSingle } from "../app/messages.ts";
 import { createPrng, type Prng, uniformInt } from "../app/prng.ts";
 import { formatScaled } from "../codec/encoder.ts";
@@ -24,63 +27,25 @@ export interface RequestSource {
   liveCounters(): Readonly<LoadCounters>;
 }
 
-/** Requests of every kind sent. */
-export function requestsSent(c: LoadCounters): number {
-  return c.ordersSent + c.cancelsSent + c.replacesSent + c.mdRequestsSent;
-}
+// The counter arithmetic lives with the counters (app/load/types.ts); re-exported for this path's users.
+export {
+  addCounters,
+  requestsAnswered,
+  requestsInFlight,
+  requestsLost,
+  requestsSent,
+  subtractCounters,
+  zeroLoadCounters,
+} from "../app/load/types.ts";
 
-/** Requests answered (first answer of each, rejects included). */
-export function requestsAnswered(c: LoadCounters): number {
-  return c.ordersAcked + c.ordersRejected + c.cancelsAcked + c.cancelsRejected + c.replacesAcked +
-    c.replacesRejected + c.mdSnapshots + c.mdRejected + c.businessRejects;
-}
-
-/** Requests counted lost. */
-export function requestsLost(c: LoadCounters): number {
-  return c.ordersLost + c.cancelsLost + c.replacesLost + c.mdRequestsLost;
-}
-
-/** Requests neither answered nor lost yet. */
-export function requestsInFlight(c: LoadCounters): number {
-  return Math.max(0, requestsSent(c) - requestsAnswered(c) - requestsLost(c));
-}
-
-/** `counters - base`, field by field (the measured part of a run after its warm-up). */
-export function subtractCounters(c: LoadCounters, base: LoadCounters): LoadCounters {
-  const out = { ...c };
-  for (const k of Object.keys(out) as (keyof LoadCounters)[]) out[k] = c[k] - base[k];
-  return out;
-}
-
-let template: LoadCounters | undefined;
-
-/** All-zero counters (the generator's own shape, so fields it adds later are zeroed too). */
-export function zeroLoadCounters(): LoadCounters {
-  template ??= new LoadGenerator({ sessions: 1 }).counters();
-  const out = { ...template };
-  for (const k of Object.keys(out) as (keyof LoadCounters)[]) out[k] = 0;
-  return out;
-}
-
-/** Adds `b` into `a`. */
-export function addCounters(a: LoadCounters, b: LoadCounters): void {
-  for (const k of Object.keys(a) as (keyof LoadCounters)[]) a[k] += b[k];
-}
-
-const F_ANSWERED = 1, F_LOST = 2;
+const K_ORDER = 1;
 
 /** New orders against an echo acceptor; the echoed NewOrderSingle carrying our ClOrdID acknowledges it. */
 export class EchoTracker implements RequestSource {
-  readonly #prefix: string;
-  readonly #lostAfterUs: number;
-  readonly #onLatency: (measure: LatencyMeasure, latencyUs: number, sessionIdx: number) => void;
   readonly #symbols: Array<LoadSymbol & { decimals: number; units: number; ticks: number }>;
   readonly #rng: Prng;
   #c = zeroLoadCounters();
-  #n = 0;
-  #sweepHead = 0;
-  #sentUs = new Float64Array(1024);
-  #flags = new Uint8Array(1024);
+  readonly #l: RequestLedger;
 
   constructor(o: {
     symbols: readonly LoadSymbol[];
@@ -90,9 +55,7 @@ export class EchoTracker implements RequestSource {
     onLatency?: (measure: LatencyMeasure, latencyUs: number, sessionIdx: number) => void;
   }) {
     if (o.symbols.length === 0) throw new RangeError("at least one symbol is needed");
-    this.#prefix = o.idPrefix;
-    this.#lostAfterUs = o.lostAfterMs * 1000;
-    this.#onLatency = o.onLatency ?? (() => {});
+    this.#l = new RequestLedger(o.idPrefix, o.lostAfterMs, this.#c, o.onLatency);
     this.#rng = createPrng(o.seed);
     this.#symbols = o.symbols.map((s) => {
       const decimals = tickDecimals(s.tickSize) ?? 10;
@@ -105,18 +68,8 @@ export class EchoTracker implements RequestSource {
     });
   }
 
-  next(_sessionIdx: number, intendedUs: number): FixMessage {
-    if (this.#n === this.#sentUs.length) {
-      const s = new Float64Array(this.#n * 2);
-      s.set(this.#sentUs);
-      this.#sentUs = s;
-      const f = new Uint8Array(this.#n * 2);
-      f.set(this.#flags);
-      this.#flags = f;
-    }
-    const i = this.#n++;
-    this.#sentUs[i] = intendedUs;
-    this.#flags[i] = 0;
+  next(sessionIdx: number, intendedUs: number): FixMessage {
+    const i = this.#l.add(K_ORDER, sessionIdx, intendedUs);
     this.#c.ordersSent++;
     const s = this.#symbols[Math.floor(this.#rng.next() * this.#symbols.length)]!;
     const buy = this.#rng.next() < 0.5;
@@ -127,7 +80,7 @@ export class EchoTracker implements RequestSource {
     );
     const ticks = s.ticks + (buy ? -1 : 1) * uniformInt(this.#rng, 10, 60);
     return newOrderSingle({
-      clOrdId: this.#prefix + i.toString(36),
+      clOrdId: this.#l.id(i),
       symbol: s.symbol,
       side: buy ? "1" : "2",
       transactTimeMs: Math.floor(intendedUs / 1000),
@@ -138,42 +91,27 @@ export class EchoTracker implements RequestSource {
     });
   }
 
+  /** The echoed order acknowledges ours: PendingNew -> New in the shared order state machine. */
   onMessage(sessionIdx: number, view: MessageView, nowUs: number): void {
     if (view.msgType !== MsgType.NewOrderSingle) return;
-    const id = view.getString(Tag.ClOrdID);
-    const i = id !== undefined && id.startsWith(this.#prefix)
-      ? parseInt(id.slice(this.#prefix.length), 36)
-      : -1;
-    if (!(i >= 0 && i < this.#n)) {
+    const l = this.#l;
+    const i = l.parse(view.getString(Tag.ClOrdID), sessionIdx);
+    if (i < 0) {
       this.#c.unmatchedResponses++;
       return;
     }
-    const f = this.#flags[i]!;
-    if ((f & F_ANSWERED) !== 0) {
-      this.#c.duplicateResponses++;
-      return;
-    }
-    this.#flags[i] = f | F_ANSWERED;
-    if ((f & F_LOST) !== 0) {
-      this.#c.lateResponses++;
-      return;
-    }
+    if (!l.answer(i, nowUs, "order-to-ack")) return;
+    l.phase[i] = nextPhase(l.phase[i]!, "0", 0, 1);
     this.#c.ordersAcked++;
-    this.#onLatency("order-to-ack", nowUs - this.#sentUs[i]!, sessionIdx);
   }
 
   sweep(nowUs: number): number {
-    let lost = 0;
-    while (this.#sweepHead < this.#n && this.#sentUs[this.#sweepHead]! + this.#lostAfterUs <= nowUs) {
-      const i = this.#sweepHead++;
-      if ((this.#flags[i]! & F_ANSWERED) === 0) {
-        this.#flags[i]! |= F_LOST;
-        this.#c.ordersLost++;
-        lost++;
-      }
-    }
-    return lost;
+    return this.#l.sweep(nowUs, this.#lost);
   }
+
+  readonly #lost = (): void => {
+    this.#c.ordersLost++;
+  };
 
   counters(): LoadCounters {
     return { ...this.#c };
