@@ -1,9 +1,10 @@
 /**
- * Runs a scenario over TCP against the engine under test: an acceptor we connect to, or an
- * initiator that connects to us. Sends I lines, checks E lines against the next frame on their
- * connection, waits for the peer to close on eDISCONNECT, and stops at the first difference.
+ * Runs a scenario against the engine under test: an acceptor we connect to (over TCP, or in-process
+ * over an in-memory connection with a manual clock: a `ScenarioTarget`), or an initiator that connects
+ * to us over TCP. Sends I lines, checks E lines against the next frame on their connection, waits for
+ * the peer to close on eDISCONNECT, and stops at the first difference.
  *
- * The runner talks to Deno's TCP API directly (not src/transport): the tester should share no
+ * Over TCP the runner talks to Deno's TCP API directly (not src/transport): the tester should share no
  * code path with the engine it tests beyond the codec's framer.
  */
 import { Framer } from "../codec/framer.ts";
@@ -18,6 +19,15 @@ import {
   textBytes,
 } from "./message.ts";
 import type { Scenario, ScenarioMode, Step } from "./scenario.ts";
+import {
+  manualWaits,
+  realWaits,
+  type ScenarioConn,
+  type ScenarioTarget,
+  tcpScenarioConn,
+  tcpTarget,
+  type Waits,
+} from "./target.ts";
 
 /** How long E and eDISCONNECT wait when neither the scenario nor the caller says: 5 s. */
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -30,6 +40,11 @@ export const DEFAULT_ACCEPT_TIMEOUT_MS = 30_000;
 export interface RunOptions {
   /** Which side is under test: we connect to an acceptor, or an initiator connects to us. */
   mode: ScenarioMode;
+  /**
+   * Acceptor-under-test: what iCONNECT connects to, and the time the scenario runs in (an in-process
+   * engine over in-memory connections with a manual clock). Default: TCP to `host`:`port`, real time.
+   */
+  target?: ScenarioTarget;
   /** Acceptor-under-test: the host to connect to (default 127.0.0.1). */
   host?: string;
   /** Acceptor-under-test: the acceptor's port. Initiator-under-test: the port to listen on when no `listener` is given. */
@@ -42,7 +57,7 @@ export interface RunOptions {
   connectTimeoutMs?: number;
   /** Initiator-under-test: a listener shared by several scenarios (an initiator reconnects to the same port). */
   listener?: ScenarioListener;
-  /** The clock of `<TIME>` placeholders (epoch ms). Default Date.now. */
+  /** The clock of `<TIME>` placeholders (epoch ms). Default the target's manual clock, else Date.now. */
   nowMs?: () => number;
   /**
    * Strict mode, the rules of the reference's own definitions: E lines are compared field by field,
@@ -104,22 +119,19 @@ type Inbound =
   | { kind: "garbled"; reason: string }
   | { kind: "closed"; reason: string };
 
-/** One TCP connection of a scenario: frames queue up as they arrive until a step takes them. */
+/** One connection of a scenario: frames queue up as they arrive until a step takes them. */
 class Peer {
-  readonly conn: Deno.TcpConn;
+  readonly conn: ScenarioConn;
   readonly done: Promise<void>;
+  readonly #waits: Waits;
   #items: Inbound[] = [];
   #closed: Inbound | undefined;
   #closedByUs = false;
   #wake: (() => void) | undefined;
 
-  constructor(conn: Deno.TcpConn) {
+  constructor(conn: ScenarioConn, waits: Waits) {
     this.conn = conn;
-    try {
-      conn.setNoDelay(true);
-    } catch {
-      // Not every transport has the option; a scenario does not depend on it.
-    }
+    this.#waits = waits;
     this.done = this.#readLoop();
   }
 
@@ -155,25 +167,13 @@ class Peer {
 
   /** The next frame, garbled stretch or the close; undefined when nothing came within `timeoutMs`. */
   async next(timeoutMs: number): Promise<Inbound | undefined> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const item = this.#items.shift();
-      if (item) return item;
-      if (this.#closed) return this.#closed;
-      const left = deadline - performance.now();
-      if (left <= 0) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          this.#wake = undefined;
-          resolve();
-        }, left);
-        this.#wake = () => {
-          clearTimeout(timer);
-          this.#wake = undefined;
-          resolve();
-        };
-      });
-    }
+    await this.#waits.until(() => this.#items.length > 0 || this.#closed !== undefined, timeoutMs, (w) => {
+      this.#wake = w;
+      return () => {
+        if (this.#wake === w) this.#wake = undefined;
+      };
+    });
+    return this.#items.shift() ?? this.#closed;
   }
 
   /** Frames received and not taken by any step. */
@@ -181,9 +181,8 @@ class Peer {
     return this.#items.splice(0).flatMap((i) => (i.kind === "frame" ? [i.text] : []));
   }
 
-  async write(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
+  write(bytes: Uint8Array): Promise<void> {
+    return this.conn.write(bytes);
   }
 
   /** Closes the connection (idempotent) and waits for the read loop to end. */
@@ -274,20 +273,23 @@ export function renderSend(step: Extract<Step, { kind: "send" }>, nowMs: number,
 
 /** Runs one scenario; never throws for what the peer does (that is a failed result). */
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
-  const t0 = performance.now();
+  const initiatorMode = options.mode === "initiator-under-test";
+  const host = options.host ?? "127.0.0.1";
+  const target = initiatorMode ? undefined : options.target ?? tcpTarget(host, options.port ?? 0);
+  const time = target?.time;
+  const waits = time ? manualWaits(time) : realWaits;
+  const t0 = waits.now();
   const timeoutMs = scenario.timeoutMs ?? options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const quietMs = scenario.quietMs ?? options.quietMs ?? DEFAULT_QUIET_MS;
-  const initiatorMode = options.mode === "initiator-under-test";
   const connectTimeoutMs = options.connectTimeoutMs ??
     (initiatorMode ? Math.max(timeoutMs, DEFAULT_ACCEPT_TIMEOUT_MS) : timeoutMs);
-  const nowMs = options.nowMs ?? Date.now;
+  const nowMs = options.nowMs ?? (time ? () => time.nowMs() : Date.now);
   const strict = options.strict === true;
-  const host = options.host ?? "127.0.0.1";
   const peers = new Map<number, Peer>();
   const transcript: TranscriptEntry[] = [];
   const extraMessages: ExtraMessage[] = [];
   const note = (conn: number, line: number, kind: TranscriptEntry["kind"], text: string): void => {
-    const entry = { atMs: Math.round(performance.now() - t0), conn, line, kind, text };
+    const entry = { atMs: Math.round(waits.now() - t0), conn, line, kind, text };
     transcript.push(entry);
     options.onTranscript?.(entry);
   };
@@ -307,35 +309,25 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       const old = peers.get(step.conn);
       if (old) await old.close();
       peers.delete(step.conn);
-      let conn: Deno.TcpConn | undefined;
+      let conn: ScenarioConn;
       if (listener) {
-        conn = await listener.accept(connectTimeoutMs);
-        if (!conn) {
+        const tcp = await listener.accept(connectTimeoutMs);
+        if (!tcp) {
           return failAt(
             step,
             `no initiator connected to port ${listener.port} within ${connectTimeoutMs} ms`,
           );
         }
+        conn = tcpScenarioConn(tcp);
       } else {
-        const pending = Deno.connect({ hostname: host, port: options.port ?? 0, transport: "tcp" });
-        let r: Deno.TcpConn | typeof TIMEOUT;
         try {
-          r = await withTimeout(pending, connectTimeoutMs);
+          conn = await target!.connect(connectTimeoutMs);
         } catch (e) {
-          return failAt(
-            step,
-            `cannot connect to ${host}:${options.port}: ${e instanceof Error ? e.message : e}`,
-          );
+          return failAt(step, e instanceof Error ? e.message : String(e));
         }
-        if (r === TIMEOUT) {
-          pending.then((c) => c.close(), () => {});
-          return failAt(step, `cannot connect to ${host}:${options.port} within ${connectTimeoutMs} ms`);
-        }
-        conn = r;
       }
-      peers.set(step.conn, new Peer(conn));
-      const addr = conn.remoteAddr as Deno.NetAddr;
-      note(step.conn, step.line, "connect", `connected ${addr.hostname}:${addr.port}`);
+      peers.set(step.conn, new Peer(conn, waits));
+      note(step.conn, step.line, "connect", `connected ${conn.label}`);
       return undefined;
     };
 
@@ -429,7 +421,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     }
     if (!failure && peers.size > 0) {
       // QuickFIX semantics: only what is expected is checked; anything more is reported, not failed.
-      await new Promise((r) => setTimeout(r, quietMs));
+      await waits.sleep(quietMs);
       for (const [conn, peer] of peers) {
         for (const text of peer.drainFrames()) {
           extraMessages.push({ conn, text: readable(text) });
@@ -451,7 +443,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     file: scenario.file,
     name: scenario.name,
     passed: failure === undefined,
-    durationMs: Math.round(performance.now() - t0),
+    durationMs: Math.round(waits.now() - t0),
     extraMessages,
     transcript,
   };

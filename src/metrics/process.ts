@@ -1,5 +1,6 @@
 /** Process metrics (memory, CPU, uptime) and an event-loop delay monitor, exported at scrape time. */
 import process from "node:process";
+import type { Scheduler, Timer } from "../clock.ts";
 import { FixgError } from "../errors.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import type { MetricFamily } from "./prometheus.ts";
@@ -50,13 +51,32 @@ function counter(name: string, help: string, value: number): MetricFamily {
 export interface EventLoopDelayOptions {
   /** Sampling interval; default 10 ms. A tick that fires late by d ms means the loop was busy for d ms. */
   resolutionMs?: number;
-  /** Clock in milliseconds; default performance.now (tests pass a manual clock and call observe()). */
+  /** Clock in milliseconds; default the scheduler's (tests pass a manual clock and call observe()). */
   nowMs?: () => number;
+  /**
+   * The timers of the sampling (src/clock.ts); default the system's, unref'd (a running monitor never
+   * keeps the process alive), on performance.now. A ManualScheduler samples as the test moves time.
+   */
+  scheduler?: Scheduler;
 }
 
+/** The system timers, unref'd, on performance.now: the monitor's default scheduler. */
+const unrefSystemScheduler: Scheduler = {
+  nowMs: () => performance.now(),
+  at(atMs: number, callback: () => void): Timer {
+    return unrefSystemScheduler.after(atMs - performance.now(), callback);
+  },
+  after(delayMs: number, callback: () => void): Timer {
+    const id = setTimeout(callback, Math.max(0, delayMs));
+    Deno.unrefTimer(id);
+    return { cancel: () => clearTimeout(id) };
+  },
+};
+
 /**
- * Measures event-loop delay as the drift of a setInterval timer: each tick records how late it fired.
- * The timer is unref'd, so a running monitor never keeps the process alive.
+ * Measures event-loop delay as the drift of a periodic timer (re-armed `resolutionMs` after each tick):
+ * each tick records how late it fired. By default the timer is unref'd, so a running monitor never
+ * keeps the process alive.
  */
 export class EventLoopDelayMonitor {
   /** Delays in microseconds. */
@@ -64,7 +84,8 @@ export class EventLoopDelayMonitor {
   /** Sampling interval. */
   readonly resolutionMs: number;
   private readonly nowMs: () => number;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly scheduler: Scheduler;
+  private timer: Timer | undefined;
   private lastMs: number | undefined;
 
   constructor(options: EventLoopDelayOptions = {}) {
@@ -75,7 +96,9 @@ export class EventLoopDelayMonitor {
         `Event-loop monitor resolution must be >= 1 ms, got ${this.resolutionMs}`,
       );
     }
-    this.nowMs = options.nowMs ?? (() => performance.now());
+    this.scheduler = options.scheduler ?? unrefSystemScheduler;
+    const scheduler = this.scheduler;
+    this.nowMs = options.nowMs ?? (() => scheduler.nowMs());
   }
 
   /** True while the sampling timer runs. */
@@ -87,15 +110,22 @@ export class EventLoopDelayMonitor {
   start(): void {
     if (this.timer !== undefined) return;
     this.lastMs = this.nowMs();
-    const timer = setInterval(() => this.observe(this.nowMs()), this.resolutionMs);
-    Deno.unrefTimer(timer);
-    this.timer = timer;
+    this.#arm();
+  }
+
+  /** The next tick, `resolutionMs` from now (from the previous tick: a late tick delays the next). */
+  #arm(): void {
+    this.timer = this.scheduler.after(this.resolutionMs, () => {
+      if (this.timer === undefined) return;
+      this.observe(this.nowMs());
+      this.#arm();
+    });
   }
 
   /** Stops sampling; the histogram keeps what was recorded. */
   stop(): void {
     if (this.timer === undefined) return;
-    clearInterval(this.timer);
+    this.timer.cancel();
     this.timer = undefined;
     this.lastMs = undefined;
   }

@@ -20,6 +20,7 @@ import type { Logger } from "../engine/log.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import type { TlsMaterial } from "../transport/tls.ts";
 import { UserDirectory } from "../engine/auth/users.ts";
+import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 
 /** What a reload did. */
 export interface ReloadOutcome {
@@ -234,17 +235,21 @@ export function logReload(logger: Logger, o: ReloadOutcome, trigger: string): vo
 /**
  * Triggers reloads on SIGHUP and, when `watch` is on, on changes of the config file or the TLS
  * files (editors replace files: the directories are watched and events filtered by name). Reloads
- * never overlap; changes during one cause one more afterwards.
+ * never overlap; changes during one cause one more afterwards. The debounce runs on `scheduler`
+ * (src/clock.ts; default the system's): a test moves a ManualScheduler instead of waiting.
  */
 export class ReloadTrigger {
   #running = false;
   #again: string | undefined;
   #watchers: Deno.FsWatcher[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
   #signal: (() => void) | undefined;
   #stopped = false;
 
-  constructor(readonly reload: (trigger: string) => Promise<void>) {}
+  constructor(
+    readonly reload: (trigger: string) => Promise<void>,
+    readonly scheduler: Scheduler = systemScheduler,
+  ) {}
 
   /** Calls reload on SIGHUP. */
   listenSignal(): void {
@@ -270,14 +275,23 @@ export class ReloadTrigger {
           for await (const ev of w) {
             if (ev.kind === "access") continue;
             if (!ev.paths.some((p) => names.has(p.slice(p.lastIndexOf("/") + 1)))) continue;
-            clearTimeout(this.#timer);
-            this.#timer = setTimeout(() => this.fire("file change"), debounceMs);
+            this.changed(debounceMs);
           }
         } catch {
           // The watcher was closed.
         }
       })();
     }
+  }
+
+  /** A watched file changed: a reload `debounceMs` after the last change of a burst. */
+  changed(debounceMs = 250): void {
+    if (this.#stopped) return;
+    this.#timer?.cancel();
+    this.#timer = this.scheduler.after(debounceMs, () => {
+      this.#timer = undefined;
+      this.fire("file change");
+    });
   }
 
   /** Runs a reload now (or right after the one running). */
@@ -299,7 +313,8 @@ export class ReloadTrigger {
   /** Stops watching and listening. */
   stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.#timer?.cancel();
+    this.#timer = undefined;
     if (this.#signal) Deno.removeSignalListener("SIGHUP", this.#signal);
     for (const w of this.#watchers) {
       try {

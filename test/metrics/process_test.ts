@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { EventLoopDelayMonitor, MetricsRegistry, processCollector } from "../../src/metrics/mod.ts";
-import { waitFor } from "../_helpers/mod.ts";
+import { ManualScheduler } from "../../src/clock.ts";
 
 Deno.test("processCollector exposes memory, CPU and start time", () => {
   const registry = new MetricsRegistry();
@@ -44,18 +44,34 @@ Deno.test("EventLoopDelayMonitor records how late each tick fired (manual clock)
   assert.equal(monitor.histogram.count, 0);
 });
 
-Deno.test("EventLoopDelayMonitor start/stop drives a real unref'd timer", async () => {
-  // The real timer fires the ticks; the clock they read is manual, so the lateness is exact.
-  let now = 1000;
-  const monitor = new EventLoopDelayMonitor({ resolutionMs: 1, nowMs: () => now });
+Deno.test("EventLoopDelayMonitor start/stop drives its timer on the scheduler (manual: exact lateness, no real time)", () => {
+  const clock = new ManualScheduler(1000);
+  const monitor = new EventLoopDelayMonitor({ resolutionMs: 10, scheduler: clock });
   monitor.start();
-  monitor.start(); // idempotent
+  monitor.start(); // idempotent: one timer
   assert.equal(monitor.running, true);
-  // The loop "was blocked" for 21 ms before the next tick: it fires 20 ms late.
-  now += 21;
-  await waitFor(() => monitor.histogram.count >= 1, "a tick of the real timer", 2000);
+  assert.equal(clock.pendingCount, 1);
+  clock.advance(10); // the tick at 1010: on time
+  assert.equal(monitor.histogram.count, 1);
+  assert.equal(monitor.histogram.max, 0);
+  // The loop "was blocked": the clock is at 1041 when the tick due at 1020 runs, 21 ms late.
+  clock.ms = 1041;
+  clock.runDue();
+  assert.equal(monitor.histogram.count, 2);
+  assert.equal(monitor.histogram.max, 21_000);
+  clock.advance(10); // re-armed from the late tick: due at 1051, on time
+  assert.equal(monitor.histogram.count, 3);
   monitor.stop();
   assert.equal(monitor.running, false);
-  assert.ok(monitor.histogram.count >= 1, "ticks were recorded");
-  assert.ok(monitor.histogram.max >= 10_000, `a blocked loop shows up (max ${monitor.histogram.max} µs)`);
+  assert.equal(clock.pendingCount, 0, "stop cancels the timer");
+  clock.advance(100);
+  assert.equal(monitor.histogram.count, 3, "no tick after stop");
+});
+
+Deno.test("EventLoopDelayMonitor's default timer is the system's, unref'd, and stop cancels it", () => {
+  const monitor = new EventLoopDelayMonitor({ resolutionMs: 1 });
+  monitor.start();
+  assert.equal(monitor.running, true);
+  monitor.stop(); // the test's op sanitizer fails on a timer left behind
+  assert.equal(monitor.running, false);
 });

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { waitFor } from "../_helpers/mod.ts";
+import { ManualScheduler } from "../../src/clock.ts";
+import { ReloadTrigger } from "../../src/ops/reload.ts";
+import { tempDir, waitFor } from "../_helpers/mod.ts";
 import { LogCapture, newOrder, startReloadable } from "./helpers.ts";
 
 function acceptorYaml(extra: { session?: string; top?: string } = {}): string {
@@ -97,4 +99,59 @@ Deno.test("hot reload on file change: the watcher applies a new throttle without
   assert.equal(server.throttle.inboundPerSec, 100);
   assert.ok(logs.grep(/"event":"reload".*"trigger":"file change"/).length >= 1);
   await cleanup();
+});
+
+Deno.test("ReloadTrigger: a burst of changes reloads once, debounce-ms after the last (manual scheduler); reloads never overlap", async () => {
+  const clock = new ManualScheduler();
+  const calls: string[] = [];
+  let finish: (() => void) | undefined;
+  const t = new ReloadTrigger((trigger) => {
+    calls.push(trigger);
+    return new Promise<void>((r) => (finish = r));
+  }, clock);
+  t.changed(250);
+  clock.advance(200);
+  t.changed(250); // a second change within the debounce: the wait starts again
+  clock.advance(249);
+  assert.deepEqual(calls, []);
+  clock.advance(1);
+  assert.deepEqual(calls, ["file change"]);
+  // While that reload runs, a signal and a change: one more reload afterwards, not two at once.
+  t.fire("SIGHUP");
+  t.changed(250);
+  clock.advance(250);
+  assert.deepEqual(calls, ["file change"]);
+  finish!();
+  await waitFor(() => calls.length === 2, "the reload queued behind the running one");
+  assert.deepEqual(calls, ["file change", "file change"]);
+  finish!();
+  t.changed(250);
+  t.stop();
+  assert.equal(clock.pendingCount, 0, "stop cancels the debounce");
+  clock.advance(1000);
+  assert.equal(calls.length, 2);
+});
+
+Deno.test("ReloadTrigger.watch: a write to the watched file arms the debounce, which fires on the scheduler", async () => {
+  await using tmp = await tempDir("fixg-reload-watch-");
+  const file = `${tmp.path}/fixg.yaml`;
+  await Deno.writeTextFile(file, "a: 1\n");
+  const clock = new ManualScheduler();
+  const calls: string[] = [];
+  const t = new ReloadTrigger((trigger) => {
+    calls.push(trigger);
+    return Promise.resolve();
+  }, clock);
+  t.watch([file], 250);
+  try {
+    await Deno.writeTextFile(`${tmp.path}/other.yaml`, "b: 2\n"); // not watched: filtered by name
+    await Deno.writeTextFile(file, "a: 2\n");
+    // The file system's event arms the debounce timer (the event waited for; no sleep).
+    await waitFor(() => clock.pendingCount > 0, "the watcher's event");
+    assert.deepEqual(calls, []);
+    clock.advance(250);
+    assert.deepEqual(calls, ["file change"]);
+  } finally {
+    t.stop();
+  }
 });
