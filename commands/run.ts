@@ -8,7 +8,7 @@ import { parseSegmentFileName } from "../src/store/format.ts";
 import { JournalReader } from "../src/store/reader.ts";
 import { probeKnobs, redactedConfig } from "../src/ops/effective.ts";
 import { Operations } from "../src/ops/operations.ts";
-import { engineServerFor } from "../src/engine/library_server.ts";
+import { engineServerFor } from "../src/engine/library_config.ts";
 
 /** Flags of `fixg run` that describe a session or override the file. */
 export interface RunFlags {

@@ -5,19 +5,10 @@
  * `SessionHandle.send`. When the engine goes away the library reconnects with backoff and claims its
  * sessions again from the last inbound MsgSeqNum its application processed, so nothing is missed.
  */
-import {
-  type FieldSink,
-  type FieldValue,
-  type FixMessage,
-  forEachField,
-  formatDecimal,
-  formatTimestamp,
-  MessageView,
-} from "../codec/mod.ts";
+import { MessageView } from "../codec/mod.ts";
 import { concatBytes } from "../codec/bytes.ts";
 import { FixgError } from "../errors.ts";
-import type { SessionId } from "../session/session_id.ts";
-import type { Application, SendResult, SessionHandle } from "./application.ts";
+import type { Application } from "./application.ts";
 import {
   type Command,
   decodeEvent,
@@ -31,143 +22,18 @@ import {
   SendStatus,
   type SessionInfo,
 } from "./protocol.ts";
+import {
+  type EngineConnectOptions,
+  EngineError,
+  type EngineLibrary,
+  LibrarySession,
+  type SendAnswer,
+} from "./library_session.ts";
 
 export type { SessionInfo } from "./protocol.ts";
-
-/** Options of `connectEngine`. */
-export interface EngineConnectOptions {
-  /** Path of the engine's Unix socket (`engine.socket` of its fixg.yaml). */
-  socket: string;
-  /** The engine's shared secret, when it requires one. */
-  secret?: string | undefined;
-  /** This library's name, shown as the holder of its sessions (default "library"). */
-  name?: string;
-  /** Reconnect when the engine goes away (default true): backoff from 100 ms doubling to `maxBackoffMs`. */
-  reconnect?: boolean;
-  /** Longest wait between reconnect attempts, ms (default 5000). */
-  maxBackoffMs?: number;
-  /** Sends awaiting their answer before `send` says "back-pressure" (default 1024). */
-  window?: number;
-  /** Called on connection changes and errors that have no caller to go to. */
-  onStatus?: (event: "connected" | "disconnected" | "reconnecting", detail: string) => void;
-}
-
-/** The engine's answer to one send. */
-export interface SendAnswer {
-  requestId: string;
-  status: "accepted" | "queued" | "back-pressure" | "refused";
-  /** MsgSeqNum of an accepted message (0 otherwise). */
-  seq: number;
-  /** Error code of a refusal (docs/library_protocol.md), 0 otherwise. */
-  code: number;
-  text: string;
-}
-
-/** A refusal or error from the engine. */
-export class EngineError extends FixgError {
-  /** The protocol's error code (ErrorCode), 0 for a lost connection. */
-  readonly errorCode: number;
-  /** The library holding the session, for CLAIMED_BY_OTHER. */
-  readonly holder: string;
-  constructor(errorCode: number, message: string, holder = "") {
-    super("ENGINE_REFUSED", message, { exitCode: 1 });
-    this.errorCode = errorCode;
-    this.holder = holder;
-  }
-}
-
-/** A session claimed through the engine: the SessionHandle the application's callbacks receive. */
-export class LibrarySession implements SessionHandle {
-  readonly key: string;
-  readonly id: SessionId;
-  loggedOn = false;
-  /** True while the messages handed to onMessage are replayed from the journal (processed before?). */
-  replaying = false;
-  /** The highest inbound MsgSeqNum handed to onMessage (the position a re-claim replays after). */
-  lastProcessedInSeq: number;
-  /** The session as the engine last reported it (STATE: after the claim, each logon and logout). */
-  state: SessionInfo | undefined;
-  /** @internal Claimed without `lastProcessedInSeq`: live messages only. */
-  liveOnly = false;
-  /** Sequence numbers as of the claim. */
-  nextSenderSeq = 0;
-  nextTargetSeq = 0;
-  readonly #lib: EngineLibrary;
-  readonly app: Application;
-  #auto = 0;
-  readonly #prefix = crypto.randomUUID().slice(0, 8);
-
-  constructor(lib: EngineLibrary, key: string, app: Application, last: number) {
-    this.#lib = lib;
-    this.key = key;
-    this.id = sessionIdOfKey(key);
-    this.app = app;
-    this.lastProcessedInSeq = last;
-  }
-
-  /**
-   * Sends an application message (header fields are the engine's): returns 0 (the engine numbers it;
-   * `submit` gives the answer) or "back-pressure" when the window of unanswered sends is full or the
-   * engine is not reachable: wait for `whenWritable()` and try again.
-   */
-  send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
-    if (!this.#lib.writable) return "back-pressure";
-    void this.submit(message).catch(() => {});
-    return 0;
-  }
-
-  /**
-   * Sends and resolves with the engine's answer: accepted (journaled, with its MsgSeqNum), queued,
-   * back-pressure or refused. `requestId` defaults to the ClOrdID (11) when the message has one, else a
-   * fresh id: a retried request id is answered with the first answer, never sent twice.
-   */
-  submit(
-    message: FixMessage,
-    options: { requestId?: string; ifLoggedOn?: boolean } = {},
-  ): Promise<SendAnswer> {
-    const requestId = options.requestId ?? clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
-    return this.#lib.submit(this.key, requestId, encodeBody(message), options.ifLoggedOn === true);
-  }
-
-  /** Resolves when the window of unanswered sends is half empty and the engine is reachable. */
-  whenWritable(): Promise<void> {
-    return this.#lib.whenWritable();
-  }
-
-  /** Starts the FIX Logout handshake of the session (the engine carries it out). */
-  logout(text?: string): void {
-    this.#lib.command({ type: "logout", key: this.key, text: text ?? "" });
-  }
-}
-
-/** An attached library: what `connectEngine` returns. */
-export interface EngineLibrary {
-  /** The engine's sessions: state, sequence numbers, holder. */
-  sessions(): Promise<SessionInfo[]>;
-  /**
-   * Claims a session for `application`: its onCreate, onLogon (when logged on), then onMessage for
-   * every inbound application message after `lastProcessedInSeq` (replayed: `session.replaying`), then
-   * live ones. Without `lastProcessedInSeq` only live messages come. Rejects with EngineError (holder named).
-   */
-  claim(
-    sessionKey: string,
-    application: Application,
-    options?: { lastProcessedInSeq?: number },
-  ): Promise<LibrarySession>;
-  /** Gives the session back to the engine. */
-  release(sessionKey: string): Promise<void>;
-  /** Detaches: every claimed session returns to the engine (no FIX-level effect). */
-  close(): Promise<void>;
-  readonly connected: boolean;
-  /** @internal */
-  readonly writable: boolean;
-  /** @internal With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
-  submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn?: boolean): Promise<SendAnswer>;
-  /** @internal */
-  whenWritable(): Promise<void>;
-  /** @internal */
-  command(c: Command): void;
-}
+// The public types and the body/key helpers live in their own modules; importers use this path.
+export { type EngineConnectOptions, EngineError, type EngineLibrary, LibrarySession, type SendAnswer };
+export { encodeBody, sessionIdOfKey } from "./library_body.ts";
 
 /** Connects to the engine at `options.socket`, says HELLO and resolves once the engine accepted it. */
 export async function connectEngine(options: EngineConnectOptions): Promise<EngineLibrary> {
@@ -597,83 +463,4 @@ class Library implements EngineLibrary {
       p.resolve({ requestId: id.slice(id.indexOf("\u0000") + 1), status: "refused", seq: 0, code, text });
     }
   }
-}
-
-/** The ClOrdID (11) of a message, when it has one. */
-function clOrdIdOf(m: FixMessage): string | undefined {
-  for (const [t, v] of m.fields) if (t === 11) return String(v);
-  return undefined;
-}
-
-/** The body of a FixMessage as SEND carries it: "35=..␁tag=value␁..." (no header fields). */
-export function encodeBody(m: FixMessage): Uint8Array {
-  body.len = 0;
-  body.text("35=");
-  body.text(m.msgType);
-  body.byte(1);
-  forEachField(m, body);
-  return body.buf.slice(0, body.len);
-}
-
-/** Writes fields as `tag=value␁` into a reused buffer (values as Latin-1: the codec reads them so). */
-class BodyWriter implements FieldSink {
-  buf = new Uint8Array(1024);
-  len = 0;
-
-  room(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    b.set(this.buf.subarray(0, this.len));
-    this.buf = b;
-  }
-
-  byte(c: number): void {
-    this.room(1);
-    this.buf[this.len++] = c;
-  }
-
-  text(s: string): void {
-    this.room(s.length);
-    const b = this.buf;
-    let p = this.len;
-    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i) & 0xff;
-    this.len = p;
-  }
-
-  field(tag: number, value: FieldValue): void {
-    if (tag === 35) return;
-    this.text(String(tag));
-    this.byte(0x3d);
-    if (value instanceof Uint8Array) {
-      this.room(value.length);
-      this.buf.set(value, this.len);
-      this.len += value.length;
-    } else {
-      this.text(
-        typeof value === "string"
-          ? value
-          : typeof value === "boolean"
-          ? (value ? "Y" : "N")
-          : formatDecimal(value),
-      );
-    }
-    this.byte(1);
-  }
-
-  timestamp(tag: number, ms: number): void {
-    this.field(tag, formatTimestamp(ms));
-  }
-}
-
-const body = new BodyWriter();
-
-/** "FIX.4.4:TW->ISLD" (sub IDs and qualifier too) as a SessionId. */
-export function sessionIdOfKey(key: string): SessionId {
-  const m = /^([^:]+):([^/>]+)(?:\/([^-]+))?->([^/#]+)(?:\/([^#]+))?(?:#(.+))?$/.exec(key);
-  if (m === null) return { beginString: "", senderCompId: key, targetCompId: "" };
-  const id: SessionId = { beginString: m[1]!, senderCompId: m[2]!, targetCompId: m[4]! };
-  if (m[3]) id.senderSubId = m[3];
-  if (m[5]) id.targetSubId = m[5];
-  if (m[6]) id.qualifier = m[6];
-  return id;
 }

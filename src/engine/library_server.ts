@@ -8,22 +8,17 @@
  * The server is the gateway's Application for the sessions without an application of their own
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
-import { latin1String } from "../codec/ascii.ts";
-import { concatBytes, constantTimeEqual } from "../codec/bytes.ts";
+import { constantTimeEqual } from "../codec/bytes.ts";
 import { type FixMessage, MessageView } from "../codec/mod.ts";
-import { JournalReader, listSegments, msgTypeOf } from "../store/reader.ts";
 import type { MessageStore } from "../store/types.ts";
-import { ConfigError, EnvironmentError } from "../errors.ts";
-import type { FixgConfig } from "./config.ts";
+import { EnvironmentError } from "../errors.ts";
 import type { Application, SessionHandle } from "./application.ts";
 import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
 import type { Logger } from "./log.ts";
 import {
   type Command,
   decodeCommand,
-  encodeEvent,
   ErrorCode,
-  type Event,
   FrameSplitter,
   PROTOCOL_VERSION,
   ProtocolError,
@@ -32,6 +27,13 @@ import {
 } from "./protocol.ts";
 import { SendRefusedError } from "./session_runner.ts";
 import { VERSION } from "../version.ts";
+import { messageFromBody } from "./library_body.ts";
+import { type Answer, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
+import { type JournalScan, Ring, scanJournal } from "./library_journal.ts";
+
+// Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
+export { messageFromBody } from "./library_body.ts";
+export { type JournalScan, scanJournal } from "./library_journal.ts";
 
 /** Options of the engine's library endpoint. */
 export interface EngineServerOptions {
@@ -52,114 +54,6 @@ export interface EngineServerOptions {
   maxQueuedBytes?: number;
   /** Without a journal: inbound application messages kept per session for replays; default 10000. */
   memoryReplay?: number;
-}
-
-/**
- * Admin MsgTypes the engine keeps to itself. A session-level Reject (35=3) is the exception: it answers a
- * message a library sent, so it goes to the holder (live and replayed) like an application message.
- */
-const ADMIN = new Set(["0", "1", "2", "4", "5", "A"]);
-/** Header and trailer tags the session writes itself: dropped from a SEND body. */
-const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
-
-/** The answer to one request id. */
-interface Answer {
-  status: number;
-  seq: number;
-  code: number;
-  text: string;
-}
-
-/** A session's place at the endpoint. */
-interface Slot {
-  key: string;
-  holder: LibraryConn | undefined;
-  /** Live messages held while the holder's replay is read. */
-  pending: Array<{ seq: number; raw: Uint8Array }> | undefined;
-  /** Answers (or pending answers) by request id, oldest first. */
-  recent: Map<string, Answer | Promise<Answer>>;
-  /** Without a journal: recent inbound application messages. */
-  ring: Ring | undefined;
-  /**
-   * Set at the first claim (with a journal): resolves once `recent` holds the ClOrdIDs the journal shows
-   * sent in the current epoch (so a request id = ClOrdID retried after an engine restart is not sent
-   * twice). SENDs wait for it.
-   */
-  seeding: Promise<void> | undefined;
-  seeded: boolean;
-}
-
-/** One attached library. */
-class LibraryConn {
-  id: number;
-  name = "";
-  ready = false;
-  closed = false;
-  inFlight = 0;
-  readonly claims = new Set<string>();
-  #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #writing = false;
-
-  constructor(
-    readonly conn: Deno.Conn,
-    id: number,
-    readonly maxQueuedBytes: number,
-    readonly onTooSlow: () => void,
-  ) {
-    this.id = id;
-  }
-
-  get label(): string {
-    return `${this.name}#${this.id}`;
-  }
-
-  send(e: Event): void {
-    if (this.closed) return;
-    const f = encodeEvent(e);
-    this.#queue.push(f);
-    this.#queuedBytes += f.length;
-    if (this.#queuedBytes > this.maxQueuedBytes) {
-      this.onTooSlow();
-      return;
-    }
-    if (!this.#writing) void this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0 && !this.closed) {
-        const parts = this.#queue;
-        this.#queue = [];
-        const buf = concatBytes(parts);
-        this.#queuedBytes -= buf.length;
-        let off = 0;
-        while (off < buf.length) off += await this.conn.write(buf.subarray(off));
-      }
-    } catch {
-      this.close();
-    } finally {
-      this.#writing = false;
-    }
-  }
-
-  /** Writes what is queued, then closes (for fatal errors). */
-  async closeAfterWrite(): Promise<void> {
-    while (this.#writing) await new Promise((r) => setTimeout(r, 1));
-    if (!this.closed && this.#queue.length > 0) await this.#pump();
-    this.close();
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed.
-    }
-  }
 }
 
 /** The engine's library endpoint. */
@@ -694,196 +588,7 @@ export class EngineServer {
   }
 }
 
-/**
- * The endpoint a config asks for (`engine: { socket, secret | secretEnv }`), or undefined when it has
- * no `engine.socket`. The secret is read here and never printed.
- */
-export function engineServerFor(config: FixgConfig, logger: Logger): EngineServer | undefined {
-  const e = config.raw.engine as { socket?: string; secret?: string; secretEnv?: string } | undefined;
-  if (e?.socket === undefined) {
-    if (e !== undefined && (e.secret !== undefined || e.secretEnv !== undefined)) {
-      throw new ConfigError(`${config.file}: engine: a secret needs engine.socket (or --engine-socket)`);
-    }
-    return undefined;
-  }
-  if (e.socket === "") throw new ConfigError(`${config.file}: engine.socket: empty path`);
-  if (e.secret !== undefined && e.secretEnv !== undefined) {
-    throw new ConfigError(`${config.file}: engine: give secret or secretEnv, not both`);
-  }
-  let secret = e.secret;
-  if (e.secretEnv !== undefined) {
-    secret = Deno.env.get(e.secretEnv);
-    if (secret === undefined || secret === "") {
-      throw new ConfigError(
-        `${config.file}: engine.secretEnv: environment variable ${e.secretEnv} is not set`,
-      );
-    }
-  }
-  if (secret !== undefined && secret.length < 16) {
-    throw new ConfigError(`${config.file}: engine.secret: use at least 16 characters`);
-  }
-  return new EngineServer({
-    socket: e.socket,
-    ...(secret !== undefined ? { secret } : {}),
-    ...(config.store.type === "file" ? { journalDir: config.store.dir } : {}),
-    logger,
-  });
-}
-
-/** A SEND body (`35=D|11=...` with SOH) as a FixMessage; session header/trailer tags are dropped. */
-export function messageFromBody(body: Uint8Array): FixMessage {
-  let msgType = "";
-  const fields: Array<readonly [number, string]> = [];
-  let p = 0;
-  while (p < body.length) {
-    let eq = p;
-    while (eq < body.length && body[eq] !== 0x3d) eq++;
-    let end = eq + 1;
-    while (end < body.length && body[end] !== 1) end++;
-    const tagText = latin1String(body, p, eq);
-    const tag = Number(tagText);
-    if (eq >= body.length || !/^[1-9][0-9]{0,8}$/.test(tagText)) {
-      throw new Error(`bad field at byte ${p}: "${latin1String(body, p, Math.min(end, p + 20))}"`);
-    }
-    const value = latin1String(body, eq + 1, end);
-    if (value === "") throw new Error(`tag ${tag} has an empty value`);
-    if (tag === 35) msgType = value;
-    else if (!SESSION_TAGS.has(tag)) fields.push([tag, value]);
-    p = end + 1;
-  }
-  if (msgType === "") throw new Error("no MsgType (35)");
-  return { msgType, fields };
-}
-
-/** What a claim reads from the journal for one session's newest epoch. */
-export interface JournalScan {
-  /** Inbound application messages with MsgSeqNum above `after`, ascending. */
-  inbound: Array<{ seq: number; raw: Uint8Array }>;
-  /** ClOrdID (11) -> MsgSeqNum of the outbound application messages (the first send of each), oldest first. */
-  sent: Map<string, number>;
-  /** Segments read (the scan walks back from the newest only as far as it needs). */
-  segmentsRead: number;
-}
-
-/**
- * Reads one session's newest epoch from the journal, walking back from the newest segment: inbound
- * application messages (and 35=3) after `after`, and the ClOrdIDs of the last `maxSent` outbound ones.
- * It stops at the segment whose session table shows both covered (every segment starts with one), or
- * where the epoch or the session began, and yields to the event loop between segments: a long journal
- * does not stall the sessions.
- */
-export async function scanJournal(
-  dir: string,
-  key: string,
-  after: number,
-  maxSent = 10_000,
-): Promise<JournalScan> {
-  const segments = listSegments(dir);
-  const view = new MessageView();
-  let epoch = -1;
-  /** Per segment read, newest first. */
-  const parts: Array<{ inbound: Array<{ seq: number; raw: Uint8Array }>; sent: Array<[string, number]> }> =
-    [];
-  let sentCount = 0;
-  let read = 0;
-  for (let i = segments.length - 1; i >= 0; i--) {
-    if (read > 0) await new Promise((r) => setTimeout(r, 0));
-    read++;
-    const part = {
-      inbound: [] as Array<{ seq: number; raw: Uint8Array }>,
-      sent: [] as Array<[string, number]>,
-    };
-    let open: { epoch: number; nextSender: number; nextTarget: number } | undefined;
-    let reset = false;
-    const records: Array<
-      { epoch: number; type: string; dir: string | undefined; seq: number; raw: Uint8Array }
-    > = [];
-    JournalReader.ofSegments(dir, [segments[i]!]).forEach((r) => {
-      if (r.sessionKey !== key) return;
-      if (r.type === "session-open" && open === undefined) {
-        open = { epoch: r.epoch, nextSender: r.seq, nextTarget: r.seq2 };
-        return;
-      }
-      if (r.type === "seq-reset") reset = true;
-      if (r.type !== "message") return;
-      records.push({
-        epoch: r.epoch,
-        type: msgTypeOf(r.payload),
-        dir: r.direction,
-        seq: r.seq,
-        raw: r.payload.slice(),
-      });
-    });
-    if (epoch < 0) {
-      // The newest segment names the current epoch (its session table, or a reset in it).
-      for (const r of records) epoch = Math.max(epoch, r.epoch);
-      if (open !== undefined) epoch = Math.max(epoch, open.epoch);
-      if (epoch < 0) continue; // The session has nothing here yet.
-    }
-    for (const r of records) {
-      if (r.epoch !== epoch || ADMIN.has(r.type)) continue;
-      if (r.dir === "out") {
-        const id = view.parseInto(r.raw, 0, r.raw.length).getString(11);
-        if (id !== undefined) {
-          part.sent.push([id, r.seq]);
-          sentCount++;
-        }
-      } else if (r.seq > after) part.inbound.push({ seq: r.seq, raw: r.raw });
-    }
-    parts.push(part);
-    const o = open as { epoch: number; nextSender: number; nextTarget: number } | undefined;
-    // Done when this segment began in an older epoch or before the session (the epoch started here), or
-    // when its session table shows every inbound message after `after` and enough sends in here or later.
-    if (o === undefined || o.epoch !== epoch || (reset && o.epoch < epoch)) break;
-    if (o.nextTarget <= after + 1 && (o.nextSender <= 1 || sentCount >= maxSent)) break;
-  }
-  const bySeq = new Map<number, Uint8Array>();
-  const sent = new Map<string, number>();
-  for (let k = parts.length - 1; k >= 0; k--) {
-    for (const m of parts[k]!.inbound) if (!bySeq.has(m.seq)) bySeq.set(m.seq, m.raw);
-    for (const [id, seq] of parts[k]!.sent) if (!sent.has(id)) sent.set(id, seq);
-  }
-  return {
-    inbound: [...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([seq, raw]) => ({ seq, raw })),
-    sent,
-    segmentsRead: read,
-  };
-}
-
-/** The last `size` inbound messages of a session (memory store replays), oldest overwritten. */
-class Ring {
-  readonly #items: Array<{ seq: number; raw: Uint8Array }> = [];
-  #next = 0;
-  constructor(readonly size: number) {}
-
-  push(seq: number, raw: Uint8Array): void {
-    if (this.#items.length < this.size) this.#items.push({ seq, raw });
-    else this.#items[this.#next] = { seq, raw };
-    this.#next = (this.#next + 1) % this.size;
-  }
-
-  /** Messages with MsgSeqNum above `seq`, oldest first. */
-  after(seq: number): Array<{ seq: number; raw: Uint8Array }> {
-    const n = this.#items.length;
-    const start = n < this.size ? 0 : this.#next;
-    const out: Array<{ seq: number; raw: Uint8Array }> = [];
-    for (let i = 0; i < n; i++) {
-      const m = this.#items[(start + i) % n]!;
-      if (m.seq > seq) out.push(m);
-    }
-    return out;
-  }
-}
-
-/** Keeps the newest `max` answers of a session (a new Map: no holes left). */
-function trimRecent(slot: Slot, max: number): void {
-  if (slot.recent.size <= max) return;
-  slot.recent = new Map([...slot.recent].slice(slot.recent.size - max));
-}
-
 /** Resolves after the microtasks queued so far (the session runner's write among them). */
 function afterMicrotasks(): Promise<void> {
   return new Promise((r) => queueMicrotask(r));
 }
-
-/** Compares secrets without stopping at the first difference. */

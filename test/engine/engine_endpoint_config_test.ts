@@ -1,7 +1,7 @@
 /** `engine:` in fixg.yaml: the library endpoint's socket and secret (docs/library_protocol.md). */
 import assert from "node:assert/strict";
 import { parseConfig } from "../../src/engine/config.ts";
-import { engineServerFor } from "../../src/engine/library_server.ts";
+import { engineServerFor } from "../../src/engine/library_config.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { redactedConfig } from "../../src/ops/effective.ts";
 import { ConfigError } from "../../src/errors.ts";

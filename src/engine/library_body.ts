@@ -1,0 +1,130 @@
+/**
+ * Message bodies as SEND carries them (`35=D␁11=...␁`, no header or trailer): written from a FixMessage
+ * (library side, encodeBody) and read back into one (engine side, messageFromBody); session keys.
+ */
+import {
+  type FieldSink,
+  type FieldValue,
+  type FixMessage,
+  forEachField,
+  formatDecimal,
+  formatTimestamp,
+} from "../codec/mod.ts";
+import { latin1String } from "../codec/ascii.ts";
+import type { SessionId } from "../session/session_id.ts";
+
+/** Header and trailer tags the session writes itself: dropped from a SEND body. */
+const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
+
+/**
+ * A SEND body (`35=D|11=...` with SOH) as a FixMessage; session header/trailer tags are dropped. Throws
+ * with the reason for a field that is not `tag=value` (tag 1-999999999, no leading zero) or an empty value.
+ */
+export function messageFromBody(body: Uint8Array): FixMessage {
+  let msgType = "";
+  const fields: Array<readonly [number, string]> = [];
+  const n = body.length;
+  let p = 0;
+  while (p < n) {
+    // The tag's digits, read as a number in place (no substring, no regular expression).
+    let tag = 0;
+    let q = p;
+    while (q < n && q - p < 9) {
+      const c = body[q]!;
+      if (c < 0x30 || c > 0x39) break;
+      tag = tag * 10 + c - 0x30;
+      q++;
+    }
+    let end = q;
+    while (end < n && body[end] !== 1) end++;
+    if (q === p || body[p] === 0x30 || q >= n || body[q] !== 0x3d) {
+      throw new Error(`bad field at byte ${p}: "${latin1String(body, p, Math.min(end, p + 20))}"`);
+    }
+    if (end === q + 1) throw new Error(`tag ${tag} has an empty value`);
+    const value = latin1String(body, q + 1, end);
+    if (tag === 35) msgType = value;
+    else if (!SESSION_TAGS.has(tag)) fields.push([tag, value]);
+    p = end + 1;
+  }
+  if (msgType === "") throw new Error("no MsgType (35)");
+  return { msgType, fields };
+}
+
+/** The ClOrdID (11) of a message, when it has one. */
+export function clOrdIdOf(m: FixMessage): string | undefined {
+  for (const [t, v] of m.fields) if (t === 11) return String(v);
+  return undefined;
+}
+
+/** The body of a FixMessage as SEND carries it: "35=..␁tag=value␁..." (no header fields). */
+export function encodeBody(m: FixMessage): Uint8Array {
+  body.len = 0;
+  body.text("35=");
+  body.text(m.msgType);
+  body.byte(1);
+  forEachField(m, body);
+  return body.buf.slice(0, body.len);
+}
+
+/** Writes fields as `tag=value␁` into a reused buffer (values as Latin-1: the codec reads them so). */
+class BodyWriter implements FieldSink {
+  buf = new Uint8Array(1024);
+  len = 0;
+
+  room(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const b = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+
+  byte(c: number): void {
+    this.room(1);
+    this.buf[this.len++] = c;
+  }
+
+  text(s: string): void {
+    this.room(s.length);
+    const b = this.buf;
+    let p = this.len;
+    for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i) & 0xff;
+    this.len = p;
+  }
+
+  field(tag: number, value: FieldValue): void {
+    if (tag === 35) return;
+    this.text(String(tag));
+    this.byte(0x3d);
+    if (value instanceof Uint8Array) {
+      this.room(value.length);
+      this.buf.set(value, this.len);
+      this.len += value.length;
+    } else {
+      this.text(
+        typeof value === "string"
+          ? value
+          : typeof value === "boolean"
+          ? (value ? "Y" : "N")
+          : formatDecimal(value),
+      );
+    }
+    this.byte(1);
+  }
+
+  timestamp(tag: number, ms: number): void {
+    this.field(tag, formatTimestamp(ms));
+  }
+}
+
+const body = new BodyWriter();
+
+/** "FIX.4.4:TW->ISLD" (sub IDs and qualifier too) as a SessionId. */
+export function sessionIdOfKey(key: string): SessionId {
+  const m = /^([^:]+):([^/>]+)(?:\/([^-]+))?->([^/#]+)(?:\/([^#]+))?(?:#(.+))?$/.exec(key);
+  if (m === null) return { beginString: "", senderCompId: key, targetCompId: "" };
+  const id: SessionId = { beginString: m[1]!, senderCompId: m[2]!, targetCompId: m[4]! };
+  if (m[3]) id.senderSubId = m[3];
+  if (m[5]) id.targetSubId = m[5];
+  if (m[6]) id.qualifier = m[6];
+  return id;
+}

@@ -1,0 +1,41 @@
+/** The engine endpoint a fixg.yaml asks for (`engine: { socket, secret | secretEnv }`). */
+import { ConfigError } from "../errors.ts";
+import type { FixgConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import { EngineServer } from "./library_server.ts";
+
+/**
+ * The endpoint a config asks for (`engine: { socket, secret | secretEnv }`), or undefined when it has
+ * no `engine.socket`. The secret is read here and never printed.
+ */
+export function engineServerFor(config: FixgConfig, logger: Logger): EngineServer | undefined {
+  const e = config.raw.engine as { socket?: string; secret?: string; secretEnv?: string } | undefined;
+  if (e?.socket === undefined) {
+    if (e !== undefined && (e.secret !== undefined || e.secretEnv !== undefined)) {
+      throw new ConfigError(`${config.file}: engine: a secret needs engine.socket (or --engine-socket)`);
+    }
+    return undefined;
+  }
+  if (e.socket === "") throw new ConfigError(`${config.file}: engine.socket: empty path`);
+  if (e.secret !== undefined && e.secretEnv !== undefined) {
+    throw new ConfigError(`${config.file}: engine: give secret or secretEnv, not both`);
+  }
+  let secret = e.secret;
+  if (e.secretEnv !== undefined) {
+    secret = Deno.env.get(e.secretEnv);
+    if (secret === undefined || secret === "") {
+      throw new ConfigError(
+        `${config.file}: engine.secretEnv: environment variable ${e.secretEnv} is not set`,
+      );
+    }
+  }
+  if (secret !== undefined && secret.length < 16) {
+    throw new ConfigError(`${config.file}: engine.secret: use at least 16 characters`);
+  }
+  return new EngineServer({
+    socket: e.socket,
+    ...(secret !== undefined ? { secret } : {}),
+    ...(config.store.type === "file" ? { journalDir: config.store.dir } : {}),
+    logger,
+  });
+}

@@ -1,0 +1,113 @@
+/**
+ * One library attached to the engine's endpoint (its connection and the events queued for it) and a
+ * session's place at the endpoint (holder, replay hold-back, the answers of recent request ids).
+ */
+import { concatBytes } from "../codec/bytes.ts";
+import { encodeEvent, type Event } from "./protocol.ts";
+import type { Ring } from "./library_journal.ts";
+
+/** The answer to one request id. */
+export interface Answer {
+  status: number;
+  seq: number;
+  code: number;
+  text: string;
+}
+
+/** A session's place at the endpoint. */
+export interface Slot {
+  key: string;
+  holder: LibraryConn | undefined;
+  /** Live messages held while the holder's replay is read. */
+  pending: Array<{ seq: number; raw: Uint8Array }> | undefined;
+  /** Answers (or pending answers) by request id, oldest first. */
+  recent: Map<string, Answer | Promise<Answer>>;
+  /** Without a journal: recent inbound application messages. */
+  ring: Ring | undefined;
+  /**
+   * Set at the first claim (with a journal): resolves once `recent` holds the ClOrdIDs the journal shows
+   * sent in the current epoch (so a request id = ClOrdID retried after an engine restart is not sent
+   * twice). SENDs wait for it.
+   */
+  seeding: Promise<void> | undefined;
+  seeded: boolean;
+}
+
+/** One attached library. */
+export class LibraryConn {
+  id: number;
+  name = "";
+  ready = false;
+  closed = false;
+  inFlight = 0;
+  readonly claims = new Set<string>();
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+
+  constructor(
+    readonly conn: Deno.Conn,
+    id: number,
+    readonly maxQueuedBytes: number,
+    readonly onTooSlow: () => void,
+  ) {
+    this.id = id;
+  }
+
+  get label(): string {
+    return `${this.name}#${this.id}`;
+  }
+
+  send(e: Event): void {
+    if (this.closed) return;
+    const f = encodeEvent(e);
+    this.#queue.push(f);
+    this.#queuedBytes += f.length;
+    if (this.#queuedBytes > this.maxQueuedBytes) {
+      this.onTooSlow();
+      return;
+    }
+    if (!this.#writing) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.closed) {
+        const parts = this.#queue;
+        this.#queue = [];
+        const buf = concatBytes(parts);
+        this.#queuedBytes -= buf.length;
+        let off = 0;
+        while (off < buf.length) off += await this.conn.write(buf.subarray(off));
+      }
+    } catch {
+      this.close();
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Writes what is queued, then closes (for fatal errors). */
+  async closeAfterWrite(): Promise<void> {
+    while (this.#writing) await new Promise((r) => setTimeout(r, 1));
+    if (!this.closed && this.#queue.length > 0) await this.#pump();
+    this.close();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.conn.close();
+    } catch {
+      // Already closed.
+    }
+  }
+}
+
+/** Keeps the newest `max` answers of a session (a new Map: no holes left). */
+export function trimRecent(slot: Slot, max: number): void {
+  if (slot.recent.size <= max) return;
+  slot.recent = new Map([...slot.recent].slice(slot.recent.size - max));
+}
