@@ -111,4 +111,23 @@ export interface Application {
    * message, before the gap fill is written; the view is valid during the callback only.
    */
   onNotResent?(seq: number, message: MessageView, session: SessionHandle): void;
+  /**
+   * An application message that `send` gave a MsgSeqNum but that the store could not commit, so it
+   * never reached the wire and never will from this gateway (journal before send; docs/ha.md): the
+   * session was fenced (another gateway owns it now) or the database stayed unreachable past the
+   * store's retry time. Called once per message; never a silent loss. Admin messages are not reported.
+   */
+  onSendFailed?(info: SendFailure, session: SessionHandle): void;
+}
+
+/** An application message that was numbered but never sent (Application.onSendFailed). */
+export interface SendFailure {
+  /** The MsgSeqNum it was given; 0 when it was still queued (never numbered) as the session closed. */
+  seq: number;
+  /** MsgType (35). */
+  msgType: string;
+  /** ClOrdID (11) when the message has one. */
+  clOrdId?: string;
+  /** Why: fenced, or the database unreachable. */
+  reason: string;
 }

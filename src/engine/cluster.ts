@@ -76,6 +76,12 @@ export class Cluster {
   #host: ClusterHost | undefined;
   /** Sessions this gateway holds, with their epoch. */
   readonly #owned = new Map<string, number>();
+  /**
+   * Sessions being closed after their lease was lost: not taken again until the close is done, as the
+   * old store session may still be retrying a commit (the database failing over) that taking the lease
+   * again (a new epoch) would fence, and its messages were already numbered.
+   */
+  readonly #releasing = new Map<string, Promise<void>>();
   /** performance.now() until which each held lease is certainly valid (sent time of its renewal + lease). */
   readonly #validUntil = new Map<string, number>();
   #timer: ReturnType<typeof setInterval> | undefined;
@@ -165,9 +171,13 @@ export class Cluster {
     this.#validUntil.delete(key);
     if (!this.#owned.delete(key)) return;
     this.stats.lost++;
-    await this.#host?.releaseSession(key, reason).catch((e) =>
+    const done = (this.#host?.releaseSession(key, reason) ?? Promise.resolve()).catch((e) =>
       this.#logger?.error("cluster", `closing the session failed: ${e instanceof Error ? e.message : e}`, key)
-    );
+    ).finally(() => {
+      if (this.#releasing.get(key) === done) this.#releasing.delete(key);
+    });
+    this.#releasing.set(key, done);
+    await done;
   }
 
   /** One round: heartbeat, renew, give up or take sessions. Exposed for tests. */
@@ -238,7 +248,7 @@ export class Cluster {
       // taken, so the first one up does not take everything.
       const joining = performance.now() - this.#joinedAt < lease;
       for (const cs of this.#sessions) {
-        if (this.#owned.has(cs.key)) continue;
+        if (this.#owned.has(cs.key) || this.#releasing.has(cs.key)) continue;
         if (joining && cs.owner !== this.nodeId) continue;
         const r = byKey.get(cs.key);
         const preferred = preferredOwner(cs, this.live);

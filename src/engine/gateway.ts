@@ -39,6 +39,7 @@ import {
 import { Logger } from "./log.ts";
 import { ResendPolicyStore } from "./resend_policy.ts";
 import { currentWindow, inWindow } from "./schedule.ts";
+import { reportNotCommitted, reportWithdrawn } from "./send_failed.ts";
 import { SessionRunner } from "./session_runner.ts";
 
 export * from "./gateway_types.ts";
@@ -372,6 +373,8 @@ export class Gateway {
       new Promise<void>((r) => (t = this.scheduler.after(5000, r))),
     ]);
     t?.cancel();
+    // Orders the application handed over that were still waiting to be numbered: never sent, said so.
+    reportWithdrawn(e.runner.withdrawQueued(), reason, e.spec.app ?? this.#opts.app, e.runner, this.logger, key);
     await e.store.close().catch(() => {});
   }
 
@@ -392,6 +395,7 @@ export class Gateway {
     const key = sessionKey(spec.config.id);
     const app = spec.app ?? this.#opts.app;
     let store = await this.#opts.store.openSession(key, this.scheduler.nowMs());
+    const raw = store;
     let policy: ResendPolicyStore | undefined;
     if (app.resendPolicy !== undefined || spec.resendMaxAgeSec !== undefined) {
       const maxMs = (spec.resendMaxAgeSec ?? Infinity) * 1000;
@@ -415,6 +419,7 @@ export class Gateway {
       ...(spec.risk ? { risk: spec.risk } : {}),
     });
     if (this.#kill.engaged) runner.engageKillSwitch(this.#kill.reason ?? "kill switch");
+    reportNotCommitted(raw, app, runner, this.logger, key);
     if (policy !== undefined) {
       policy.onOmitted = (seq, m, age) => {
         this.logger.warn(

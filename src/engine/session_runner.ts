@@ -718,6 +718,14 @@ export class SessionRunner implements SessionHandle {
     for (const f of this.#writableWaiters.splice(0)) f();
   }
 
+  /**
+   * Takes every application message still waiting to be numbered out of the queue (the gateway closes
+   * the session for good: a cluster lease lost) and returns them, so they can be reported as not sent.
+   */
+  withdrawQueued(): FixMessage[] {
+    return this.#queue.remove(() => true).map((m) => m.message);
+  }
+
   /** Resolves when the current connection (if any) is gone. */
   whenDisconnected(): Promise<void> {
     if (!this.#conn) return Promise.resolve();

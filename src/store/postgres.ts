@@ -124,6 +124,13 @@ function newPending(gen: number): Pending {
   return { out: new Map(), inb: new Map(), gen, older: [], deletes: [], resolve, reject, promise };
 }
 
+/** The outbound messages of a pending group, oldest generation first, in MsgSeqNum order. */
+function outboundOf(p: Pending): { gen: number; seq: number; bytes: Uint8Array }[] {
+  const out = p.older.filter((m) => m.dir === "out");
+  for (const [seq, bytes] of p.out) out.push({ dir: "out", gen: p.gen, seq, bytes });
+  return out.map(({ gen, seq, bytes }) => ({ gen, seq, bytes }));
+}
+
 /** Opens the PostgreSQL store and creates its schema when missing. */
 export async function openPostgresStore(o: PostgresStoreOptions): Promise<PostgresMessageStore> {
   const schema = o.schema ?? "fixg";
@@ -430,7 +437,9 @@ export class PostgresMessageStore implements MessageStore {
         const fenced = await this.#tryCommit(group, attempt > 1);
         if (fenced.length === 0) break;
         const set = new Set(fenced);
-        for (const g of group) if (set.has(g.s.sessionKey)) g.s.fence(g.p);
+        for (const g of group) {
+          if (set.has(g.s.sessionKey)) g.s.fence(g.p, await this.#stored(g.s.sessionKey, g.p));
+        }
         this.stats.fenced += fenced.length;
         group = group.filter((g) => !set.has(g.s.sessionKey));
         continue;
@@ -445,7 +454,8 @@ export class PostgresMessageStore implements MessageStore {
           return;
         }
         this.stats.retries++;
-        await sleep(100);
+        // Backoff: 25 ms doubling to 500 ms (a promoted standby is found within half a second of it).
+        await sleep(Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
       }
     }
     let n = 0;
@@ -459,6 +469,36 @@ export class PostgresMessageStore implements MessageStore {
     this.stats.lastCommitMs = ms;
     this.stats.commitMsTotal += ms;
     this.onCommit?.(ms, n);
+  }
+
+  /**
+   * The outbound messages of `p` that are in the database with the same bytes: a lost commit landed
+   * before the session was taken over, so the new owner has them (and resends or gap-fills them).
+   * Empty when that cannot be read.
+   */
+  async #stored(key: string, p: Pending): Promise<Set<string>> {
+    const gens: number[] = [], seqs: number[] = [], want = new Map<string, Uint8Array>();
+    for (const m of outboundOf(p)) {
+      gens.push(m.gen);
+      seqs.push(m.seq);
+      want.set(`${m.gen}:${m.seq}`, m.bytes);
+    }
+    const out = new Set<string>();
+    if (gens.length === 0) return out;
+    try {
+      const rows = await this.sql.unsafe(
+        `select o.gen, o.seq, o.bytes from ${this.t("outbound")} o
+         join unnest($2::int8[], $3::int8[]) as w(g, s) on o.gen = w.g and o.seq = w.s
+         where o.session_key = $1`,
+        [key, gens, seqs],
+      );
+      for (const r of rows) {
+        const k = `${Number(r.gen)}:${Number(r.seq)}`;
+        const b = r.bytes as Uint8Array, w = want.get(k);
+        if (w !== undefined && w.length === b.length && w.every((x, i) => x === b[i])) out.add(k);
+      }
+    } catch { /* unreadable: every message counts as not committed */ }
+    return out;
   }
 
   /**
@@ -663,6 +703,9 @@ class PgSessionStore implements SessionStore {
   #inFlight: Pending | undefined;
   #error: Error | undefined;
   #open = true;
+  /** Set by the engine: numbered outbound messages this store will never commit (SessionStore). */
+  onNotCommitted: ((messages: { seq: number; bytes: Uint8Array }[], reason: string) => void) | undefined =
+    undefined;
 
   constructor(store: PostgresMessageStore, key: string, st: InitialState) {
     this.#store = store;
@@ -723,7 +766,10 @@ class PgSessionStore implements SessionStore {
   }
 
   #out(seq: number, bytes: Uint8Array): Promise<void> {
-    if (this.#error !== undefined) return this.#rejected();
+    if (this.#error !== undefined) {
+      this.#report([{ seq, bytes }], this.#error.message);
+      return this.#rejected();
+    }
     const p = this.#p();
     if (seq <= this.#lastOut) {
       // Numbers set back: the stored messages from `seq` on are superseded (as in the other stores).
@@ -819,13 +865,17 @@ class PgSessionStore implements SessionStore {
     p.resolve();
   }
 
-  /** @internal Another owner took the session. */
-  fence(p: Pending): void {
+  /**
+   * @internal Another owner took the session. `stored` ("gen:seq") are messages of `p` whose lost
+   * commit had landed before: the new owner has them; the rest is reported as never sent.
+   */
+  fence(p: Pending, stored: Set<string> = new Set()): void {
     this.#stop(
       new FencedError(
         `Session "${this.sessionKey}": fenced, another gateway owns it now (our epoch ${this.epoch} is stale); nothing more is committed or sent`,
       ),
       p,
+      stored,
     );
   }
 
@@ -837,13 +887,24 @@ class PgSessionStore implements SessionStore {
     if (first) this.#store.onSessionFailed?.(this.sessionKey, this.#error!);
   }
 
-  #stop(e: Error, p: Pending): void {
+  #stop(e: Error, p: Pending, stored: Set<string> = new Set()): void {
     this.#error ??= e;
     if (this.#inFlight === p) this.#inFlight = undefined;
     p.reject(this.#error);
     const q = this.#pending;
     this.#pending = undefined;
     q?.reject(this.#error);
+    // Numbered but never committed, so never on the wire: said so, never a silent loss.
+    const lost = outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
+    if (q !== undefined) lost.push(...outboundOf(q));
+    this.#report(lost, e.message);
+  }
+
+  #report(messages: { seq: number; bytes: Uint8Array }[], reason: string): void {
+    if (messages.length === 0) return;
+    try {
+      this.onNotCommitted?.(messages.map(({ seq, bytes }) => ({ seq, bytes })), reason);
+    } catch { /* the engine logs its application's errors */ }
   }
 
   async close(): Promise<void> {
@@ -851,6 +912,11 @@ class PgSessionStore implements SessionStore {
     try {
       if (this.#error === undefined) await this.flush();
     } finally {
+      // Commits still in flight (retried while the database fails over) settle first: a session opened
+      // again after this close bumps the epoch, which would fence them, and their messages were numbered.
+      for (let p = this.#inFlight ?? this.#pending; p !== undefined; p = this.#inFlight ?? this.#pending) {
+        await p.promise.catch(() => {});
+      }
       this.#open = false;
       this.#store.forget(this);
     }

@@ -29,6 +29,13 @@ export interface SessionStore {
    * in order; a failed commit means it is never handed over and the session disconnects. Otherwise delivery follows the append at once (at-least-once across a crash).
    */
   readonly durableBeforeDeliver?: boolean;
+  /**
+   * Set by the engine where the store can lose numbered outbound messages before they are durable (the
+   * PostgreSQL store: fenced, or the database unreachable past its retry time): the store calls it once
+   * with the messages it will never commit, which therefore never reach the wire. The engine reports
+   * the application messages among them to the application (Application.onSendFailed).
+   */
+  onNotCommitted?: ((messages: { seq: number; bytes: Uint8Array }[], reason: string) => void) | undefined;
   /** Sequence numbers restored at open (1/1 for a new session). */
   seqNums(): SeqNums;
   /** When the current sequence-number epoch began (creation or last reset), epoch ms. */

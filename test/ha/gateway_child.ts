@@ -2,7 +2,9 @@
  * A gateway process of an HA test: a cluster member on the PostgreSQL store, run from a fixg.yaml
  * (argument 1). Once its session is logged on it sends NewOrderSingles (ClOrdID `<nodeId>-<n>`) at
  * `rate`/s until it has sent `orders` (arguments 2 and 3), and prints one JSON line per event on
- * stdout: {"ev":"logon"|"acked"|"sent-all"|"lease", ...}. SIGTERM: graceful stop, exit 0.
+ * stdout: {"ev":"logon"|"acked"|"sent-all"|"lease"|"not-sent"|"settled", ...}. SIGTERM: graceful stop,
+ * exit 0; the last line ("stopped") lists the ClOrdIDs handed to the session (`given`), acknowledged
+ * (`ackedIds`, one entry per ack) and reported not sent (`notSent`, Application.onSendFailed).
  */
 import { buildGateway } from "../../src/engine/build.ts";
 import { loadConfig } from "../../src/engine/config.ts";
@@ -19,6 +21,20 @@ const out = (o: Record<string, unknown>) => console.log(JSON.stringify({ ...o, n
 let sent = 0;
 let acked = 0;
 let sending = false;
+/** ClOrdIDs that send() took (numbered or queued), acknowledged (once per ack), reported not sent. */
+const given: string[] = [];
+const ackedIds: string[] = [];
+const notSent: string[] = [];
+/** "settled": every order handed to the session was acknowledged or reported not sent (after sent-all). */
+let settled = false;
+const settle = () => {
+  if (
+    !settled && sent >= total && given.length > 0 && new Set([...ackedIds, ...notSent]).size >= given.length
+  ) {
+    settled = true;
+    out({ ev: "settled", acked, notSent: notSent.length });
+  }
+};
 
 async function sendOrders(s: SessionHandle): Promise<void> {
   if (sending) return;
@@ -26,10 +42,11 @@ async function sendOrders(s: SessionHandle): Promise<void> {
   const perTick = Math.max(1, Math.round(rate / 100));
   while (sent < total && s.loggedOn) {
     for (let i = 0; i < perTick && sent < total; i++) {
+      const id = `${node}-${sent + 1}`;
       const r = s.send({
         msgType: "D",
         fields: [
-          [Tag.ClOrdID, `${node}-${sent + 1}`],
+          [Tag.ClOrdID, id],
           [Tag.Symbol, "EUR/USD"],
           [Tag.Side, "1"],
           [Tag.TransactTime, "20260105-12:00:00.000"],
@@ -43,12 +60,17 @@ async function sendOrders(s: SessionHandle): Promise<void> {
         await s.whenWritable();
         break;
       }
+      // Handed to the session: numbered now (r > 0) or queued to be numbered when it leaves (0).
+      if (typeof r === "number") given.push(id);
       sent++;
     }
     await new Promise((r) => setTimeout(r, 10));
   }
   sending = false;
-  if (sent >= total) out({ ev: "sent-all", sent });
+  if (sent >= total) {
+    out({ ev: "sent-all", sent, given: given.length });
+    settle();
+  }
 }
 
 const gw = await buildGateway(config, {
@@ -60,8 +82,21 @@ const gw = await buildGateway(config, {
     onMessage(view) {
       if (view.msgType === "8" && view.getString(Tag.ExecType) === "0") {
         acked++;
+        ackedIds.push(view.getString(Tag.ClOrdID) ?? "");
         if (acked % 100 === 0) out({ ev: "acked", acked });
+        settle();
       }
+    },
+    onSendFailed(info) {
+      if (info.clOrdId !== undefined) notSent.push(info.clOrdId);
+      out({
+        ev: "not-sent",
+        seq: info.seq,
+        msgType: info.msgType,
+        clOrdId: info.clOrdId,
+        reason: info.reason,
+      });
+      settle();
     },
   },
 });
@@ -69,7 +104,7 @@ await gw.start();
 out({ ev: "started" });
 const stop = async () => {
   await gw.stop().catch(() => {});
-  out({ ev: "stopped", sent, acked });
+  out({ ev: "stopped", sent, acked, given, ackedIds, notSent });
   Deno.exit(0);
 };
 Deno.addSignalListener("SIGTERM", () => void stop());
