@@ -3,6 +3,9 @@
 //  - in-process: a gateway session in this process trades with the simulator directly;
 //  - raw Unix-socket ping-pong between this process and a Deno echo child (the IPC floor).
 // Order->ack p50/p99 and pipelined orders/s; the engine's own cost is attached − in-process − raw hop.
+// The paths are interleaved (10 rounds of ping-pong blocks, rotating; 3 alternating pipelined blocks), and the
+// in-process session validates inbound messages with the FIX 4.4 dictionary as `fixg run` does by default.
+// FIXG_BENCH_FSYNC=none|batch|always sets both journals' fsync (default batch).
 // Run: ./deno run -A bench/engine_ipc.ts [--orders N] [--pipelined N] [--json FILE]
 // Optional pinning: FIXG_BENCH_CPUS="0,1" runs the simulator on the first CPU and the engine on the second
 // (taskset), this process on the last listed.

@@ -6,9 +6,12 @@
  *
  * Order->ack: a NewOrderSingle sent, until its first ExecutionReport (ExecType 0) is handed to
  * onMessage. The engine's cost is what the attached path adds beyond in-process and the raw IPC hop.
+ * The paths run interleaved in blocks (see runEngineBench), so a machine whose load drifts shifts them alike.
  */
 import type { MessageView } from "../codec/mod.ts";
-import type { Application, SessionHandle } from "../engine/application.ts";
+import { builtinDictionary } from "../dictionary/loader.ts";
+import type { Dictionary } from "../dictionary/model.ts";
+import type { SessionHandle } from "../engine/application.ts";
 import { connectEngine } from "../engine/library_client.ts";
 import { Logger } from "../engine/log.ts";
 import { startInitiator } from "../engine/quick.ts";
@@ -62,8 +65,13 @@ export interface EngineBenchOptions {
   warmup?: number;
   /** Orders of the pipelined run (default 5000). */
   pipelined?: number;
-  /** Raw round trips (default: orders). */
-  rawRoundTrips?: number;
+  /** Ping-pong blocks per path, interleaved (default 10). */
+  rounds?: number;
+  /**
+   * Dictionary the in-process session validates inbound messages with, as the engine does (default: the
+   * built-in FIX 4.4 one, `fixg run`'s default; "none" for none).
+   */
+  inProcessDictionary?: Dictionary | "none";
   log?: (line: string) => void;
 }
 
@@ -114,96 +122,147 @@ async function sendWhenWritable(h: SessionHandle, id: string): Promise<void> {
   while (h.send(order(id)) === "back-pressure") await h.whenWritable();
 }
 
-/** Ping-pong (one order in flight) then pipelined, through any SessionHandle. */
-async function drive(
+/** `n` ping-pong orders (one in flight) through any SessionHandle; latencies of the last `n - skip`, µs. */
+async function pingPong(
   h: SessionHandle,
   acks: Acks,
   prefix: string,
-  o: Required<Pick<EngineBenchOptions, "orders" | "warmup" | "pipelined">>,
-): Promise<{ samples: number[]; perSec: number }> {
+  n: number,
+  skip = 0,
+): Promise<number[]> {
   const samples: number[] = [];
-  for (let i = 0; i < o.warmup + o.orders; i++) {
+  for (let i = 0; i < n; i++) {
     const id = `${prefix}-${i}`;
     const acked = acks.wait(id);
     const t0 = performance.now();
     await sendWhenWritable(h, id);
     await acked;
-    if (i >= o.warmup) samples.push((performance.now() - t0) * 1000);
+    if (i >= skip) samples.push((performance.now() - t0) * 1000);
   }
+  return samples;
+}
+
+/** `n` orders sent as fast as the handle takes them; ms until every one is acknowledged. */
+async function pipelined(h: SessionHandle, acks: Acks, prefix: string, n: number): Promise<number> {
   const all: Promise<void>[] = [];
   const t0 = performance.now();
-  for (let i = 0; i < o.pipelined; i++) {
+  for (let i = 0; i < n; i++) {
     const id = `${prefix}-p${i}`;
     all.push(acks.wait(id));
     await sendWhenWritable(h, id);
   }
   await Promise.all(all);
-  return { samples, perSec: o.pipelined / ((performance.now() - t0) / 1000) };
+  return performance.now() - t0;
+}
+
+/** A Deno echo child on a Unix socket: `roundTrips(n)` times n round trips of `size` bytes, µs each. */
+export class UnixEcho {
+  readonly #msg: Uint8Array;
+  readonly #buf: Uint8Array;
+  private constructor(
+    readonly child: Deno.ChildProcess,
+    readonly conn: Deno.UnixConn,
+    readonly dir: string,
+    size: number,
+  ) {
+    this.#msg = new Uint8Array(size).fill(0x41);
+    this.#buf = new Uint8Array(size);
+  }
+
+  static async start(size = 200): Promise<UnixEcho> {
+    const dir = await Deno.makeTempDir({ prefix: "fixg-uds-" });
+    const path = `${dir}/echo.sock`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-net",
+        new URL("./uds_echo_server.ts", import.meta.url).pathname,
+        path,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    await reader.read(); // {"event":"listening"}
+    reader.releaseLock();
+    return new UnixEcho(child, await Deno.connect({ transport: "unix", path }), dir, size);
+  }
+
+  async roundTrips(n: number): Promise<number[]> {
+    const size = this.#msg.length;
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      let off = 0;
+      while (off < size) off += await this.conn.write(this.#msg.subarray(off));
+      let got = 0;
+      while (got < size) {
+        const r = await this.conn.read(this.#buf.subarray(got));
+        if (r === null) throw new Error("echo closed");
+        got += r;
+      }
+      samples.push((performance.now() - t0) * 1000);
+    }
+    return samples;
+  }
+
+  async close(): Promise<void> {
+    this.conn.close();
+    await this.child.status;
+    await Deno.remove(this.dir, { recursive: true }).catch(() => {});
+  }
 }
 
 /** Round trips of `size` bytes over a Unix socket to an echo in another Deno process. */
 export async function rawUnixPingPong(n: number, size = 200): Promise<PathResult> {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-uds-" });
-  const path = `${dir}/echo.sock`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read",
-      "--allow-write",
-      "--allow-net",
-      new URL("./uds_echo_server.ts", import.meta.url).pathname,
-      path,
-    ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.getReader();
-  await reader.read(); // {"event":"listening"}
-  reader.releaseLock();
-  const conn = await Deno.connect({ transport: "unix", path });
-  const msg = new Uint8Array(size).fill(0x41);
-  const buf = new Uint8Array(size);
-  const samples: number[] = [];
-  const warm = Math.min(300, n);
-  for (let i = 0; i < warm + n; i++) {
-    const t0 = performance.now();
-    let off = 0;
-    while (off < size) off += await conn.write(msg.subarray(off));
-    let got = 0;
-    while (got < size) {
-      const r = await conn.read(buf.subarray(got));
-      if (r === null) throw new Error("echo closed");
-      got += r;
-    }
-    if (i >= warm) samples.push((performance.now() - t0) * 1000);
+  const echo = await UnixEcho.start(size);
+  try {
+    await echo.roundTrips(Math.min(300, n));
+    const latency = summarize(await echo.roundTrips(n));
+    return { path: "raw-unix-ping-pong", latency, throughputPerSec: 1e6 / Math.max(latency.mean, 0.001) };
+  } finally {
+    await echo.close();
   }
-  conn.close();
-  await child.status;
-  await Deno.remove(dir, { recursive: true }).catch(() => {});
-  const latency = summarize(samples);
-  return { path: "raw-unix-ping-pong", latency, throughputPerSec: 1e6 / Math.max(latency.mean, 0.001) };
 }
 
-/** Runs the paths and returns the report. */
+interface Path {
+  result: PathResult["path"];
+  /** One measured block: ping-pong samples, µs. */
+  block(n: number, round: number): Promise<number[]>;
+  /** One pipelined block (order paths only): ms for n orders. */
+  burst?(n: number, round: number): Promise<number>;
+  samples: number[];
+  burstMs: number;
+  burstOrders: number;
+}
+
+/**
+ * Runs the paths and returns the report. The paths are interleaved: after a warm-up of each, `rounds`
+ * blocks of ping-pong orders per path (the order of the paths rotating each round), then three pipelined
+ * blocks per order path, alternating: a machine whose load drifts during the run shifts every path alike.
+ */
 export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchReport> {
   const o = {
     orders: options.orders ?? 2000,
     warmup: options.warmup ?? 300,
     pipelined: options.pipelined ?? 5000,
+    rounds: Math.max(1, options.rounds ?? 10),
   };
   const log = options.log ?? (() => {});
-  const results: PathResult[] = [];
   const tag = Date.now().toString(36);
-
-  // Attached: this process is the library; the engine is the process behind the socket.
-  log(`attached library: ${o.warmup} warm-up + ${o.orders} ping-pong orders, ${o.pipelined} pipelined`);
-  const lib = await connectEngine({
-    socket: options.socket,
-    name: "fixg-bench",
-    reconnect: false,
-    ...(options.secret !== undefined ? { secret: options.secret } : {}),
-  });
+  const paths: Path[] = [];
+  const cleanups: Array<() => Promise<void>> = [];
   try {
+    // Attached: this process is the library; the engine is the process behind the socket.
+    const lib = await connectEngine({
+      socket: options.socket,
+      name: "fixg-bench",
+      reconnect: false,
+      ...(options.secret !== undefined ? { secret: options.secret } : {}),
+    });
+    cleanups.push(() => lib.close());
     const list = await lib.sessions();
     const key = options.session ?? list.find((s) => s.loggedOn && s.claimedBy === "")?.key;
     const info = list.find((s) => s.key === key || s.name === key);
@@ -218,38 +277,39 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         { exitCode: 2 },
       );
     }
-    const acks = new Acks();
-    const app: Application = { onMessage: (v) => acks.onMessage(v) };
-    const session = await lib.claim(info.key, app);
+    const attachedAcks = new Acks();
+    const session = await lib.claim(info.key, { onMessage: (v) => attachedAcks.onMessage(v) });
+    cleanups.unshift(() => lib.release(info.key));
     if (!session.loggedOn) {
       throw new FixgError("BENCH_ENGINE", `${info.key} is not logged on`, { exitCode: 1 });
     }
-    const r = await drive(session, acks, `a${tag}`, o);
-    results.push({ path: "attached-library", latency: summarize(r.samples), throughputPerSec: r.perSec });
-    await lib.release(info.key);
-  } finally {
-    await lib.close();
-  }
-
-  if (options.target !== undefined) {
-    log(
-      `in-process: the same load from a session in this process to ${options.target.host}:${options.target.port}`,
-    );
-    const acks = new Acks();
-    let handle: SessionHandle | undefined;
-    const gw = await startInitiator({
-      host: options.target.host,
-      port: options.target.port,
-      senderCompId: `INPROC${tag.slice(-4).toUpperCase()}`,
-      targetCompId: options.target.targetCompId,
-      resetOnLogon: true,
-      logger: new Logger({ level: "error" }),
-      ...(options.inProcessStore !== undefined ? { store: options.inProcessStore } : {}),
-    }, {
-      onLogon: (s) => handle = s,
-      onMessage: (v) => acks.onMessage(v),
+    paths.push({
+      result: "attached-library",
+      block: (n, r) => pingPong(session, attachedAcks, `a${tag}-${r}`, n),
+      burst: (n, r) => pipelined(session, attachedAcks, `a${tag}-b${r}`, n),
+      samples: [],
+      burstMs: 0,
+      burstOrders: 0,
     });
-    try {
+
+    if (options.target !== undefined) {
+      const acks = new Acks();
+      let handle: SessionHandle | undefined;
+      const dictionary = options.inProcessDictionary ?? builtinDictionary("FIX.4.4");
+      const gw = await startInitiator({
+        host: options.target.host,
+        port: options.target.port,
+        senderCompId: `INPROC${tag.slice(-4).toUpperCase()}`,
+        targetCompId: options.target.targetCompId,
+        resetOnLogon: true,
+        logger: new Logger({ level: "error" }),
+        ...(dictionary !== "none" ? { dictionary } : {}),
+        ...(options.inProcessStore !== undefined ? { store: options.inProcessStore } : {}),
+      }, {
+        onLogon: (s) => handle = s,
+        onMessage: (v) => acks.onMessage(v),
+      });
+      cleanups.unshift(() => gw.stop());
       const end = Date.now() + 10_000;
       while (handle === undefined || !handle.loggedOn) {
         if (Date.now() > end) {
@@ -257,18 +317,67 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         }
         await new Promise((r) => setTimeout(r, 5));
       }
-      const r = await drive(handle, acks, `i${tag}`, o);
-      results.push({ path: "in-process", latency: summarize(r.samples), throughputPerSec: r.perSec });
-    } finally {
-      await gw.stop();
+      const h = handle;
+      paths.push({
+        result: "in-process",
+        block: (n, r) => pingPong(h, acks, `i${tag}-${r}`, n),
+        burst: (n, r) => pipelined(h, acks, `i${tag}-b${r}`, n),
+        samples: [],
+        burstMs: 0,
+        burstOrders: 0,
+      });
     }
+
+    const echo = await UnixEcho.start();
+    cleanups.unshift(() => echo.close());
+    paths.push({
+      result: "raw-unix-ping-pong",
+      block: (n) => echo.roundTrips(n),
+      samples: [],
+      burstMs: 0,
+      burstOrders: 0,
+    });
+
+    log(
+      `${
+        paths.map((p) => p.result).join(", ")
+      }: ${o.warmup} warm-up each, then ${o.rounds} interleaved rounds ` +
+        `of ${
+          Math.ceil(o.orders / o.rounds)
+        } ping-pong orders per path, then 3 alternating pipelined blocks ` +
+        `of ${Math.ceil(o.pipelined / 3)} orders per order path`,
+    );
+    for (const p of paths) await p.block(o.warmup, -1);
+    for (let r = 0; r < o.rounds; r++) {
+      const n = Math.ceil(o.orders / o.rounds);
+      for (let k = 0; k < paths.length; k++) {
+        const p = paths[(k + r) % paths.length]!;
+        p.samples.push(...await p.block(n, r));
+      }
+    }
+    const bursts = paths.filter((p) => p.burst !== undefined);
+    for (let r = 0; r < 3; r++) {
+      const n = Math.ceil(o.pipelined / 3);
+      for (let k = 0; k < bursts.length; k++) {
+        const p = bursts[(k + r) % bursts.length]!;
+        p.burstMs += await p.burst!(n, r);
+        p.burstOrders += n;
+      }
+    }
+  } finally {
+    for (const c of cleanups) await c().catch(() => {});
   }
 
-  log(
-    `raw Unix-socket ping-pong between two Deno processes: ${options.rawRoundTrips ?? o.orders} round trips`,
-  );
-  results.push(await rawUnixPingPong(options.rawRoundTrips ?? o.orders));
-
+  const results: PathResult[] = paths.map((p) => {
+    const latency = summarize(p.samples);
+    return {
+      path: p.result,
+      latency,
+      throughputPerSec: p.burst !== undefined
+        ? p.burstOrders / (p.burstMs / 1000)
+        : 1e6 / Math.max(latency.mean, 0.001),
+    };
+  });
   const report: EngineBenchReport = { orders: o.orders, pipelined: o.pipelined, results };
   const by = (p: PathResult["path"]) => results.find((r) => r.path === p);
   const att = by("attached-library"), inp = by("in-process"), raw = by("raw-unix-ping-pong");
