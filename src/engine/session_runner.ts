@@ -8,24 +8,19 @@
  * range is read from the store in chunks as the socket drains, so the session's outbound buffer stays
  * under `maxOutboundBufferBytes` however large the range and however slow the peer.
  */
-import { RiskGate, type RiskLimits } from "../app/orders/risk.ts";
-import { ordTypeOf, sideOf } from "../app/tags.ts";
-import {
-  ADMIN_MSG_TYPES,
-  type FieldSink,
-  type FieldValue,
-  type FixMessage,
-  forEachField,
-  Framer,
-  MessageView,
-  Tag,
-} from "../codec/mod.ts";
+import type { RiskLimits } from "../app/orders/risk.ts";
+import { ADMIN_MSG_TYPES, type FixMessage, Framer, MessageView, Tag } from "../codec/mod.ts";
 import { setImmediate } from "node:timers";
 import { createValidator, validationOptions, type Validator } from "../dictionary/validate.ts";
 import { FixgError } from "../errors.ts";
-import { OpenOrders, type TrackedOrder } from "./flow/open_orders.ts";
+import { Faults } from "./flow/faults.ts";
+import type { FlowContext, InboundFilter, OutboundFilter } from "./flow/filter.ts";
+import { OpenOrders } from "./flow/open_orders.ts";
+import { OrderTracking } from "./flow/order_tracking.ts";
 import { OutboundQueue, type OutboundQueueOptions, type Priority } from "./flow/outbound_queue.ts";
-import { type RateLimit, TokenBucket } from "./flow/token_bucket.ts";
+import { OrderGate } from "./flow/risk_gate.ts";
+import { type ThrottleSettings, Throttles } from "./flow/throttle.ts";
+import { countEvent, countType, SessionCounters } from "./session/counters.ts";
 import { createSession, type SessionState, step } from "../session/mod.ts";
 import { stepInto } from "../session/machine.ts";
 import { sendAppNow } from "../session/outbound.ts";
@@ -40,60 +35,10 @@ import type { Application, SendResult, SessionHandle } from "./application.ts";
 import { type Clock, type Scheduler, systemClock, systemScheduler, type Timer } from "../clock.ts";
 import { Logger } from "./log.ts";
 
-/** Plain-number counters of one session, read at scrape time (never a registry call on the hot path). */
-export class SessionCounters {
-  messagesIn = 0;
-  messagesOut = 0;
-  bytesIn = 0;
-  bytesOut = 0;
-  garbled = 0;
-  rejectsSent = 0;
-  rejectsReceived = 0;
-  businessRejectsSent = 0;
-  resendRequestsSent = 0;
-  resendRequestsReceived = 0;
-  gapFillsSent = 0;
-  /** Messages resent (PossDupFlag=Y) in answer to ResendRequests. */
-  messagesResent = 0;
-  /** Gaps detected in inbound sequence numbers. */
-  gapsDetected = 0;
-  heartbeatsMissed = 0;
-  reconnects = 0;
-  logons = 0;
-  /** Logons refused (authentication, address, schedule, validation). */
-  logonsRefused = 0;
-  disconnects = 0;
-  backPressureEvents = 0;
-  /** Inbound application messages over the inbound throttle (not delivered). */
-  throttledIn = 0;
-  /** Times the outbound throttle held messages back. */
-  throttledOutWaits = 0;
-  /** Order-entry sends refused: orders blocked (kill switch) or a risk limit. */
-  ordersRefused = 0;
-  /** Of those, refused by a risk limit (a tripped circuit breaker included). */
-  riskRefusals = 0;
-  /** Order rejects (ExecutionReport 150=8) counted by the risk circuit breaker. */
-  riskRejectsSeen = 0;
-  /** OrderCancelRequests queued by the kill switch. */
-  killSwitchCancels = 0;
-  /** Store (journal) failures: the session stopped sending (disk full, I/O error). */
-  storeErrors = 0;
-  /** Disconnects because the peer did not read (outbound.writeTimeoutSec). */
-  writeTimeouts = 0;
-  /** ResendRequests answered with nothing: their range was being resent when they came in. */
-  resendRequestsIgnored = 0;
-  /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */
-  lastHeartbeatInMs = 0;
-  lastHeartbeatOutMs = 0;
-  /** When the current logon began, epoch ms (0 while not logged on). */
-  loggedOnSinceMs = 0;
-  /** Messages in by MsgType. */
-  readonly inByType = new Map<string, number>();
-  /** Messages out by MsgType. */
-  readonly outByType = new Map<string, number>();
-  /** Rejects sent by SessionRejectReason. */
-  readonly rejectsByReason = new Map<string, number>();
-}
+export { SessionCounters } from "./session/counters.ts";
+export { ORDER_ENTRY_MSG_TYPES } from "./flow/risk_gate.ts";
+export type { ThrottleSettings } from "./flow/throttle.ts";
+export type { FlowContext, InboundFilter, OutboundFilter } from "./flow/filter.ts";
 
 /** Options of a runner beyond the session config. */
 export interface RunnerOptions {
@@ -134,21 +79,12 @@ export interface RunnerOptions {
   trackOrders?: boolean;
   /** Pre-send risk limits of order entry (NewOrderSingle, replace); none when absent. */
   risk?: RiskLimits;
-}
-
-/** Message rate limits of a session. */
-export interface ThrottleSettings {
   /**
-   * Inbound application messages per second. Over the limit a message is not delivered and is
-   * answered with a BusinessMessageReject (`reject`, the default) or the session is logged out.
+   * Filters added after the session's own (kill switch and risk, order tracking, inbound throttle):
+   * outbound ones see every application send, inbound ones every in-sequence application message.
    */
-  inbound?: RateLimit & { action?: "reject" | "logout" };
-  /** Outbound application messages per second: excess waits in the priority queues (never dropped). */
-  outbound?: RateLimit;
+  filters?: { inbound?: InboundFilter[]; outbound?: OutboundFilter[] };
 }
-
-/** MsgTypes of order entry: refused while orders are blocked (kill switch). */
-export const ORDER_ENTRY_MSG_TYPES: ReadonlySet<string> = new Set(["D", "E", "G", "s", "AB", "AC"]);
 
 /** A send the runner refuses for a reason the application must see (orders blocked by the kill switch). */
 export class SendRefusedError extends FixgError {
@@ -156,9 +92,6 @@ export class SendRefusedError extends FixgError {
     super("SEND_REFUSED", message);
   }
 }
-
-/** Most distinct MsgType labels counted per direction; beyond that, types count as "other". */
-const MAX_MSG_TYPE_LABELS = 128;
 
 /** Status of a session for health endpoints and tools. */
 export interface SessionStatus {
@@ -198,7 +131,7 @@ export class SessionRunner implements SessionHandle {
    * Fault injection (the LP simulator's behaviours): drop outbound heartbeats, send nothing at all
    * (messages are still numbered and stored), or wait before each read (a slow reader).
    */
-  readonly faults = { dropHeartbeats: false, silent: false, readDelayMs: 0 };
+  readonly faults = new Faults();
   readonly logger: Logger;
   #config: SessionConfig;
   #state: SessionState;
@@ -274,10 +207,20 @@ export class SessionRunner implements SessionHandle {
       else this.#detach(`write failed: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
-  readonly #trackOrders: boolean;
-  #risk: RiskGate | undefined;
-  /** The limits `#risk` was made from, as JSON: a reload with the same limits keeps the gate's state. */
-  #riskJson = "";
+  /** The kill switch and risk limits (an outbound and inbound filter). */
+  readonly #gate: OrderGate;
+  /** Open-order tracking, unless turned off (trackOrders: false). */
+  readonly #tracking: OrderTracking | undefined;
+  readonly #throttles = new Throttles();
+  /** Filters of the options, after the session's own. */
+  readonly #extraIn: InboundFilter[];
+  readonly #extraOut: OutboundFilter[];
+  /** The composed pipeline (#compose): checks of sends, observers of leaving messages, inbound filters. */
+  #checks: OutboundFilter[] = [];
+  #leaving: OutboundFilter[] = [];
+  #inbound: InboundFilter[] = [];
+  /** What the filters see of the session. */
+  readonly #ctx: FlowContext;
   /** Depth of nested #input calls: queued messages are drained when the outermost step is done. */
   #depth = 0;
   /** Action lists reused by #input, by nesting depth. */
@@ -297,15 +240,7 @@ export class SessionRunner implements SessionHandle {
   readonly #queue: OutboundQueue;
   readonly #orders = new OpenOrders();
   #maxBatchBytes: number;
-  #inThrottle: TokenBucket | undefined;
-  #inThrottleAction: "reject" | "logout" = "reject";
-  #outThrottle: TokenBucket | undefined;
   #throttleTimer: Timer | undefined;
-  #lastThrottleLogMs = 0;
-  #throttledSinceLog = 0;
-  #ordersBlocked: string | undefined;
-  #killSwitch = false;
-  #cancelCount = 0;
   /** The application has fromAdmin or onReject: inbound admin messages are handed over. */
   readonly #adminIn: boolean;
   /** Inbound admin messages handed to the application so far (fromAdmin/onReject). */
@@ -352,9 +287,42 @@ export class SessionRunner implements SessionHandle {
     this.#framer = this.#newFramer();
     this.#queue = new OutboundQueue(options.outbound);
     this.#maxBatchBytes = options.maxBatchBytes ?? 256 * 1024;
-    this.#trackOrders = options.trackOrders !== false;
+    const tracking = options.trackOrders !== false;
+    this.#gate = new OrderGate(this.#orders, tracking, this.#queue);
+    this.#tracking = tracking ? new OrderTracking(this.#orders, this.#gate) : undefined;
+    this.#extraIn = options.filters?.inbound ?? [];
+    this.#extraOut = options.filters?.outbound ?? [];
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    this.#ctx = {
+      key: this.key,
+      logger: this.logger,
+      counters: this.counters,
+      nowMs: () => self.#now(),
+      get readAtPerfMs() {
+        return self.#readAtPerfMs;
+      },
+      get fix42Plus() {
+        return self.#state.fix42Plus;
+      },
+      get active() {
+        return self.#state.phase === "active";
+      },
+      enqueue: (message, priority) => self.#queue.push(message, true, priority, performance.now()),
+      logout: (text) => self.#input({ kind: "logout", text }),
+    };
     this.setRiskLimits(options.risk);
     if (options.throttle) this.setThrottle(options.throttle);
+    else this.#compose();
+  }
+
+  /** Composes the filter pipeline: the session's own filters in force, then those of the options. */
+  #compose(): void {
+    const t = this.#tracking;
+    this.#checks = [this.#gate, ...this.#extraOut.filter((f) => f.check !== undefined)];
+    this.#leaving = [...(t ? [t] : []), ...this.#extraOut.filter((f) => f.onLeave !== undefined)];
+    const inThrottle = this.#throttles.inbound;
+    this.#inbound = [this.#gate, ...(t ? [t] : []), ...(inThrottle ? [inThrottle] : []), ...this.#extraIn];
   }
 
   /** Creates a runner for a session whose store is open. */
@@ -429,22 +397,14 @@ export class SessionRunner implements SessionHandle {
 
   /** Sets (or removes, with {}) the inbound and outbound throttles; tokens earned so far are kept. */
   setThrottle(t: ThrottleSettings): void {
-    const now = this.#clock.nowMs();
-    if (t.inbound) {
-      if (this.#inThrottle) this.#inThrottle.reconfigure(t.inbound, now);
-      else this.#inThrottle = new TokenBucket(t.inbound, now);
-      this.#inThrottleAction = t.inbound.action ?? "reject";
-    } else this.#inThrottle = undefined;
-    if (t.outbound) {
-      if (this.#outThrottle) this.#outThrottle.reconfigure(t.outbound, now);
-      else this.#outThrottle = new TokenBucket(t.outbound, now);
-    } else this.#outThrottle = undefined;
+    this.#throttles.configure(t, this.#clock.nowMs());
+    this.#compose();
     this.#scheduleFlush();
   }
 
   /** The throttles in force (rates per second), for status and tests. */
   get throttle(): { inboundPerSec: number | undefined; outboundPerSec: number | undefined } {
-    return { inboundPerSec: this.#inThrottle?.perSecond, outboundPerSec: this.#outThrottle?.perSecond };
+    return this.#throttles.rates;
   }
 
   /**
@@ -488,7 +448,7 @@ export class SessionRunner implements SessionHandle {
 
   /** Why order entry is refused now (kill switch), or undefined. */
   get ordersBlocked(): string | undefined {
-    return this.#ordersBlocked;
+    return this.#gate.ordersBlocked;
   }
 
   /**
@@ -497,37 +457,14 @@ export class SessionRunner implements SessionHandle {
    * cancelled as their acknowledgement arrives. Returns the counts.
    */
   engageKillSwitch(reason: string): { cancels: number; withdrawn: number } {
-    this.#ordersBlocked = reason;
-    this.#killSwitch = true;
-    const withdrawn = this.#queue.remove((m) => ORDER_ENTRY_MSG_TYPES.has(m.message.msgType)).length;
-    let cancels = 0;
-    for (const o of this.#orders.open()) {
-      if (o.cancelPending === undefined) {
-        this.#queueCancel(o);
-        cancels++;
-      }
-    }
-    this.logger.warn(
-      "kill-switch",
-      `engaged (${reason}): ${cancels} cancels queued, ${withdrawn} queued orders withdrawn`,
-      this.key,
-      {
-        cancels,
-        withdrawn,
-        openOrders: this.#orders.open().length,
-      },
-    );
+    const r = this.#gate.engage(reason, this.#ctx);
     this.#scheduleFlush();
-    return { cancels, withdrawn };
+    return r;
   }
 
   /** Lifts the kill switch: order entry allowed again. Also closes a tripped risk circuit breaker. */
   releaseKillSwitch(): void {
-    this.resetRiskBreaker();
-    if (!this.#killSwitch) return;
-    this.#killSwitch = false;
-    this.#ordersBlocked = undefined;
-    this.logger.warn("kill-switch", "released: order entry allowed again", this.key);
+    this.#gate.release(this.#ctx);
   }
 
   /**
@@ -535,69 +472,17 @@ export class SessionRunner implements SessionHandle {
    * its circuit breaker closed); the same limits again keep the running gate and its state.
    */
   setRiskLimits(limits: RiskLimits | undefined): void {
-    const json = limits === undefined ? "" : JSON.stringify(limits);
-    if (json === this.#riskJson) return;
-    this.#risk = limits === undefined ? undefined : new RiskGate(limits);
-    this.#riskJson = json;
+    this.#gate.setRiskLimits(limits);
   }
 
   /** The risk limits in force, or undefined. */
   get riskLimits(): RiskLimits | undefined {
-    return this.#risk?.limits;
+    return this.#gate.riskLimits;
   }
 
   /** Closes a tripped risk circuit breaker (orders may be sent again). */
   resetRiskBreaker(): void {
-    const b = this.#risk?.breaker;
-    if (b?.open) {
-      b.reset();
-      this.logger.warn("risk", "circuit breaker reset: order entry allowed again", this.key);
-    }
-  }
-
-  /** Refuses an order entry message that breaks a risk limit (throws SendRefusedError). */
-  #checkRisk(gate: RiskGate, message: FixMessage): void {
-    const t = message.msgType;
-    if (t !== "D" && t !== "G") return;
-    const o = RISK_FIELDS.reset();
-    forEachField(message, o);
-    const { clOrdId, symbol, side, ordType, qty, price } = o;
-    const decision = gate.check(
-      {
-        clOrdId,
-        symbol,
-        side: sideOf(side) ?? "buy",
-        // Only market (1) and limit (2) are told apart; other types are checked like limit orders.
-        ordType: ordTypeOf(ordType) ?? "limit",
-        orderQty: qty,
-        price,
-        isReplace: t === "G",
-      },
-      {
-        // Counting open orders walks the unanswered requests: only when a limit needs the count.
-        openOrders: this.#trackOrders && gate.limits.maxOpenOrders !== undefined ? this.#orders.size : 0,
-        clOrdIdUsed: this.#trackOrders && this.#orders.get(clOrdId) !== undefined,
-      },
-      this.#now(),
-    );
-    if (decision.ok) return;
-    this.counters.ordersRefused++;
-    this.counters.riskRefusals++;
-    this.logger.warn("risk", `35=${t} ${clOrdId} refused (${decision.check}): ${decision.reason}`, this.key, {
-      check: decision.check,
-      clOrdId,
-    });
-    throw new SendRefusedError(
-      `35=${t} refused on ${this.key}: risk check ${decision.check}: ${decision.reason}`,
-    );
-  }
-
-  #queueCancel(o: TrackedOrder): void {
-    const now = this.#clock.nowMs();
-    const id = `KS${now.toString(36).toUpperCase()}${(++this.#cancelCount).toString(36).toUpperCase()}`;
-    o.cancelPending = id;
-    this.#queue.push(this.#orders.cancelRequest(o, id, now), true, "critical", performance.now());
-    this.counters.killSwitchCancels++;
+    this.#gate.resetBreaker(this.#ctx);
   }
 
   /**
@@ -643,7 +528,7 @@ export class SessionRunner implements SessionHandle {
         this.#state.pendingResend === undefined,
       queued: this.#queue.length,
       openOrders: this.#orders.open().length,
-      ordersBlocked: this.#ordersBlocked,
+      ordersBlocked: this.#gate.ordersBlocked,
     };
   }
 
@@ -743,22 +628,20 @@ export class SessionRunner implements SessionHandle {
    */
   send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
     if (this.#storeError) throw this.#storeError;
-    if (this.#ordersBlocked !== undefined && ORDER_ENTRY_MSG_TYPES.has(message.msgType)) {
-      this.counters.ordersRefused++;
-      throw new SendRefusedError(
-        `35=${message.msgType} refused on ${this.key}: order entry blocked (${this.#ordersBlocked})`,
-      );
+    const checks = this.#checks;
+    for (let i = 0; i < checks.length; i++) {
+      const refused = checks[i]!.check!(message, this.#ctx);
+      if (refused !== undefined) {
+        throw new SendRefusedError(`35=${message.msgType} refused on ${this.key}: ${refused}`);
+      }
     }
-    if (this.#risk !== undefined) this.#checkRisk(this.#risk, message);
     if (this.#outLen + this.#inFlight + this.#queue.bytes > this.#hwm) {
       this.counters.backPressureEvents++;
       return "back-pressure";
     }
     const resend = options?.resend !== false;
     if (this.#canSendNow()) {
-      if (this.#trackOrders && isTrackedRequest(message.msgType)) {
-        this.#orders.onSent(message, performance.now());
-      }
+      if (this.#leaving.length > 0) this.#leave(message, performance.now());
       const before = this.#nextSenderSeq;
       const seq = this.#sendDirect(message, resend, this.#now());
       if (seq > 0) {
@@ -783,7 +666,14 @@ export class SessionRunner implements SessionHandle {
     if (this.#queue.length > 0 || this.#storeError !== undefined || this.#closeAfterFlush !== undefined) {
       return false;
     }
-    return this.#outThrottle === undefined || this.#outThrottle.tryTake(this.#clock.nowMs());
+    const limit = this.#throttles.outbound;
+    return limit === undefined || limit.tryTake(this.#clock.nowMs());
+  }
+
+  /** A message leaves the queue for the machine: the filters that watch (order tracking) see it. */
+  #leave(message: FixMessage, perfMs: number): void {
+    const l = this.#leaving;
+    for (let i = 0; i < l.length; i++) l[i]!.onLeave!(message, perfMs);
   }
 
   whenWritable(): Promise<void> {
@@ -1087,37 +977,15 @@ export class SessionRunner implements SessionHandle {
   }
 
   #deliver(view: MessageView): void {
-    const t = view.msgType;
-    // Only reports (8, 9) concern the order tracking: no clock read for other messages.
-    if (t === "8" && this.#risk?.breaker !== undefined && view.getChar(Tag.ExecType) === "8") {
-      this.counters.riskRejectsSeen++;
-      if (this.#risk.recordReject(this.#now())) {
-        this.logger.error(
-          "risk",
-          `circuit breaker tripped: ${
-            this.#risk.breaker!.reason
-          }; new orders refused until reset (kill-switch reset or a risk reload)`,
-          this.key,
-        );
-      }
-    }
-    if ((t === "8" || t === "9") && this.#trackOrders) {
-      const acked = this.#orders.onReceived(view, this.#readAtPerfMs);
-      if (acked !== undefined && this.#killSwitch && acked.cancelPending === undefined) {
-        this.#queueCancel(acked);
-      }
-    }
-    if (this.#inThrottle !== undefined && !this.#inThrottle.tryTake(this.#clock.nowMs())) {
-      this.#onThrottled(view);
-      return;
-    }
+    const filters = this.#inbound;
+    for (let i = 0; i < filters.length; i++) if (!filters[i]!.onMessage(view, this.#ctx)) return;
     try {
       this.#app.onMessage?.(view, this);
     } catch (e) {
       // An application bug must not take the session down; it is logged loudly.
       this.logger.error("app-error", e instanceof Error ? (e.stack ?? e.message) : String(e), this.key);
     }
-    if (t === "j" && this.#recent !== undefined) this.#onRejectIn(view);
+    if (view.msgType === "j" && this.#recent !== undefined) this.#onRejectIn(view);
   }
 
   /** A delivery run after the commit: a copy of the message, with the time its bytes were read. */
@@ -1278,37 +1146,6 @@ export class SessionRunner implements SessionHandle {
     });
   }
 
-  /** An inbound application message over the limit: not delivered; rejected or the session logged out. */
-  #onThrottled(view: MessageView): void {
-    this.counters.throttledIn++;
-    this.#throttledSinceLog++;
-    const rate = this.#inThrottle!.perSecond;
-    const now = this.#clock.nowMs();
-    const text = `Throttle limit exceeded: more than ${rate} messages per second`;
-    const logout = this.#inThrottleAction === "logout" || !this.#state.fix42Plus;
-    if (now - this.#lastThrottleLogMs >= 1000) {
-      this.logger.warn(
-        "throttled",
-        `${this.#throttledSinceLog} inbound message(s) over ${rate}/s ${
-          logout ? "(logging out)" : "rejected (35=j)"
-        }`,
-        this.key,
-        { seq: view.seqNum, msgType: view.msgType, count: this.#throttledSinceLog },
-      );
-      this.#lastThrottleLogMs = now;
-      this.#throttledSinceLog = 0;
-    }
-    if (logout) {
-      if (this.#state.phase === "active") this.#input({ kind: "logout", text });
-      return;
-    }
-    const fields: Array<[number, string | number]> = [[Tag.RefSeqNum, view.seqNum], [372, view.msgType]];
-    const ref = view.getString(Tag.ClOrdID);
-    if (ref !== undefined) fields.push([Tag.BusinessRejectRefID, ref]);
-    fields.push([Tag.BusinessRejectReason, 0], [Tag.Text, text]);
-    this.#queue.push({ msgType: "j", fields }, true, "normal", performance.now());
-  }
-
   /**
    * Moves queued application messages into the machine (which gives each its MsgSeqNum), highest
    * priority first, while the session is logged on: up to the batch size and the outbound throttle,
@@ -1319,7 +1156,7 @@ export class SessionRunner implements SessionHandle {
     if (this.#storeError !== undefined || this.#closeAfterFlush !== undefined) return;
     const perf = this.#perfNow();
     const now = this.#now();
-    const limit = this.#outThrottle;
+    const limit = this.#throttles.outbound;
     this.#draining = true;
     try {
       while (this.#queue.length > 0 && (all || this.#outLen < this.#maxBatchBytes)) {
@@ -1329,7 +1166,7 @@ export class SessionRunner implements SessionHandle {
           break;
         }
         const m = this.#queue.take(perf)!;
-        if (this.#trackOrders && isTrackedRequest(m.message.msgType)) this.#orders.onSent(m.message, perf);
+        if (this.#leaving.length > 0) this.#leave(m.message, perf);
         if (this.#sendDirect(m.message, m.resend, now) === 0) {
           this.#input(
             m.resend
@@ -1360,39 +1197,7 @@ export class SessionRunner implements SessionHandle {
       data?: Record<string, string | number | boolean>;
     },
   ): void {
-    const c = this.counters;
-    switch (ev.name) {
-      case "reject-sent": {
-        c.rejectsSent++;
-        const reason = String(ev.data?.["reason"] ?? ev.data?.["373"] ?? "?");
-        c.rejectsByReason.set(reason, (c.rejectsByReason.get(reason) ?? 0) + 1);
-        break;
-      }
-      case "reject-received":
-        c.rejectsReceived++;
-        break;
-      case "business-reject-sent":
-        c.businessRejectsSent++;
-        break;
-      case "gap":
-        c.gapsDetected++;
-        break;
-      case "resend": {
-        // ResendRequests sent and received are counted from the messages themselves (35=2).
-        const resent = ev.data?.["resent"];
-        if (typeof resent === "number") c.messagesResent += resent;
-        break;
-      }
-      case "gap-fill":
-        c.gapFillsSent++;
-        break;
-      case "heartbeat-timeout":
-        c.heartbeatsMissed++;
-        break;
-      case "logon-refused":
-        c.logonsRefused++;
-        break;
-    }
+    countEvent(this.counters, ev);
     if (ev.level === "error" || ev.level === "warn") this.#lastError = ev.text;
     if (this.logger.enabled(ev.level)) {
       this.logger.log(
@@ -1674,7 +1479,7 @@ export class SessionRunner implements SessionHandle {
 
   #write(bytes: Uint8Array, msgType: string): void {
     if (!this.#conn || this.#storeError) return;
-    if (this.faults.silent || (this.faults.dropHeartbeats && msgType === "0")) return;
+    if (this.faults.suppresses(msgType)) return;
     const need = this.#outLen + bytes.length;
     if (need > this.#out.length) {
       const g = new Uint8Array(Math.max(need, this.#out.length * 2));
@@ -1816,61 +1621,11 @@ const MAX_RESEND_CHUNK = 128;
 /** What a resend adds to a stored message (PossDupFlag, OrigSendingTime), bytes, for chunk sizing. */
 const RESEND_OVERHEAD_BYTES = 48;
 
-/** The order fields a risk check reads, picked from a message as it writes them. */
-class RiskFields implements FieldSink {
-  clOrdId = "";
-  symbol = "";
-  side = "";
-  ordType = "";
-  qty = NaN;
-  price: number | undefined;
-
-  reset(): this {
-    this.clOrdId =
-      this.symbol =
-      this.side =
-      this.ordType =
-        "";
-    this.qty = NaN;
-    this.price = undefined;
-    return this;
-  }
-
-  field(tag: number, v: FieldValue): void {
-    if (tag === Tag.ClOrdID) this.clOrdId = String(v);
-    else if (tag === Tag.Symbol) this.symbol = String(v);
-    else if (tag === Tag.Side) this.side = String(v);
-    else if (tag === Tag.OrdType) this.ordType = String(v);
-    else if (tag === Tag.OrderQty) this.qty = Number(v);
-    else if (tag === Tag.Price) this.price = Number(v);
-  }
-
-  timestamp(): void {}
-}
-
-const RISK_FIELDS = new RiskFields();
-
 /** Uses of one pair of clock reads outside a read (see #turnClock). */
 const TURN_CLOCK_USES = 32;
 
 /** The bytes handed to a store that keeps no inbound bytes. */
 const NO_BYTES = new Uint8Array(0);
-
-/** Counts one message by MsgType, keeping the label set bounded whatever a counterparty sends. */
-function countType(m: Map<string, number>, t: string): void {
-  const c = m.get(t);
-  if (c !== undefined) {
-    m.set(t, c + 1);
-    return;
-  }
-  const key = m.size < MAX_MSG_TYPE_LABELS && /^[0-9A-Za-z]{1,3}$/.test(t) ? t : "other";
-  m.set(key, (m.get(key) ?? 0) + 1);
-}
-
-/** Requests whose answer the order tracking waits for (NewOrderSingle, replace, cancel). */
-function isTrackedRequest(msgType: string): boolean {
-  return msgType === "D" || msgType === "G" || msgType === "F";
-}
 
 /**
  * True when the step rejects inbound message `seq` (a reject-sent event for it after its

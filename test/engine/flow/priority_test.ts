@@ -2,7 +2,11 @@ import assert from "node:assert/strict";
 import { Framer, type MessageView, Tag, toReadable } from "../../../src/codec/mod.ts";
 import { ManualClock } from "../../../src/engine/clock.ts";
 import { Logger } from "../../../src/engine/log.ts";
-import { SendRefusedError, SessionRunner, type ThrottleSettings } from "../../../src/engine/session_runner.ts";
+import {
+  SendRefusedError,
+  SessionRunner,
+  type ThrottleSettings,
+} from "../../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../../src/session/types.ts";
 import { MemoryMessageStore } from "../../../src/store/memory_store.ts";
 import { memoryPair } from "../../../src/transport/memory.ts";

@@ -1,0 +1,110 @@
+/**
+ * The plain-number counters of one session (read at scrape time: never a registry call on the hot
+ * path) and how the machine's events and the messages in and out move them.
+ */
+import type { SessionEvent } from "../../session/types.ts";
+
+/** Plain-number counters of one session, read at scrape time (never a registry call on the hot path). */
+export class SessionCounters {
+  messagesIn = 0;
+  messagesOut = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  garbled = 0;
+  rejectsSent = 0;
+  rejectsReceived = 0;
+  businessRejectsSent = 0;
+  resendRequestsSent = 0;
+  resendRequestsReceived = 0;
+  gapFillsSent = 0;
+  /** Messages resent (PossDupFlag=Y) in answer to ResendRequests. */
+  messagesResent = 0;
+  /** Gaps detected in inbound sequence numbers. */
+  gapsDetected = 0;
+  heartbeatsMissed = 0;
+  reconnects = 0;
+  logons = 0;
+  /** Logons refused (authentication, address, schedule, validation). */
+  logonsRefused = 0;
+  disconnects = 0;
+  backPressureEvents = 0;
+  /** Inbound application messages over the inbound throttle (not delivered). */
+  throttledIn = 0;
+  /** Times the outbound throttle held messages back. */
+  throttledOutWaits = 0;
+  /** Order-entry sends refused: orders blocked (kill switch) or a risk limit. */
+  ordersRefused = 0;
+  /** Of those, refused by a risk limit (a tripped circuit breaker included). */
+  riskRefusals = 0;
+  /** Order rejects (ExecutionReport 150=8) counted by the risk circuit breaker. */
+  riskRejectsSeen = 0;
+  /** OrderCancelRequests queued by the kill switch. */
+  killSwitchCancels = 0;
+  /** Store (journal) failures: the session stopped sending (disk full, I/O error). */
+  storeErrors = 0;
+  /** Disconnects because the peer did not read (outbound.writeTimeoutSec). */
+  writeTimeouts = 0;
+  /** ResendRequests answered with nothing: their range was being resent when they came in. */
+  resendRequestsIgnored = 0;
+  /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */
+  lastHeartbeatInMs = 0;
+  lastHeartbeatOutMs = 0;
+  /** When the current logon began, epoch ms (0 while not logged on). */
+  loggedOnSinceMs = 0;
+  /** Messages in by MsgType. */
+  readonly inByType = new Map<string, number>();
+  /** Messages out by MsgType. */
+  readonly outByType = new Map<string, number>();
+  /** Rejects sent by SessionRejectReason. */
+  readonly rejectsByReason = new Map<string, number>();
+}
+
+/** Most distinct MsgType labels counted per direction; beyond that, types count as "other". */
+const MAX_MSG_TYPE_LABELS = 128;
+
+/** Counts one message by MsgType, keeping the label set bounded whatever a counterparty sends. */
+export function countType(m: Map<string, number>, t: string): void {
+  const c = m.get(t);
+  if (c !== undefined) {
+    m.set(t, c + 1);
+    return;
+  }
+  const key = m.size < MAX_MSG_TYPE_LABELS && /^[0-9A-Za-z]{1,3}$/.test(t) ? t : "other";
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
+
+/** Moves the counters an event of the machine stands for (rejects, gaps, resends, timeouts...). */
+export function countEvent(c: SessionCounters, ev: SessionEvent): void {
+  switch (ev.name) {
+    case "reject-sent": {
+      c.rejectsSent++;
+      const reason = String(ev.data?.["reason"] ?? ev.data?.["373"] ?? "?");
+      c.rejectsByReason.set(reason, (c.rejectsByReason.get(reason) ?? 0) + 1);
+      break;
+    }
+    case "reject-received":
+      c.rejectsReceived++;
+      break;
+    case "business-reject-sent":
+      c.businessRejectsSent++;
+      break;
+    case "gap":
+      c.gapsDetected++;
+      break;
+    case "resend": {
+      // ResendRequests sent and received are counted from the messages themselves (35=2).
+      const resent = ev.data?.["resent"];
+      if (typeof resent === "number") c.messagesResent += resent;
+      break;
+    }
+    case "gap-fill":
+      c.gapFillsSent++;
+      break;
+    case "heartbeat-timeout":
+      c.heartbeatsMissed++;
+      break;
+    case "logon-refused":
+      c.logonsRefused++;
+      break;
+  }
+}
