@@ -31,14 +31,13 @@ export class Sleeper {
   /** Resolves after `ms` on the scheduler, or at the next `wakeAll()`. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      let timer: Timer | undefined;
       const done = () => {
-        timer?.cancel();
+        timer.cancel();
         this.#waiting.delete(done);
         resolve();
       };
       this.#waiting.add(done);
-      timer = this.#scheduler.after(ms, done);
+      const timer: Timer = this.#scheduler.after(ms, done);
     });
   }
 

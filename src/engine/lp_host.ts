@@ -12,7 +12,7 @@ import { sessionConfigFor } from "./build.ts";
 import type { SessionEntry } from "./config.ts";
 import { Gateway, type GatewaySession } from "./gateway.ts";
 import type { Application, SessionHandle } from "./application.ts";
-import { type Clock, systemClock } from "./clock.ts";
+import { type Clock, type Scheduler, systemClock, systemScheduler, type Timer } from "../clock.ts";
 import { Logger } from "./log.ts";
 import type { SessionRunner } from "./session_runner.ts";
 
@@ -23,20 +23,28 @@ export type RunnerLookup = (sessionKey: string) => SessionRunner | undefined;
 export class LpHost implements Application {
   readonly #sim: LpSimulator;
   readonly #lookup: RunnerLookup;
-  readonly #clock: Clock;
+  readonly #clock: Scheduler;
   readonly #logger: Logger | undefined;
   /** Outputs not yet due, in due order (stable for equal times). */
   #pending: LpOutput[] = [];
   /** Messages a session could not take (back-pressure), per session, in order. */
   #blocked = new Map<string, LpOutput[]>();
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: Timer | undefined;
   #timerAtMs = Infinity;
   #stopped = false;
 
-  constructor(sim: LpSimulator, lookup: RunnerLookup, options: { clock?: Clock; logger?: Logger } = {}) {
+  /**
+   * `scheduler`: time and the one timer (default the system scheduler); a bare `clock` (older form) gives
+   * the time, with the system's timers.
+   */
+  constructor(
+    sim: LpSimulator,
+    lookup: RunnerLookup,
+    options: { scheduler?: Scheduler; clock?: Clock; logger?: Logger } = {},
+  ) {
     this.#sim = sim;
     this.#lookup = lookup;
-    this.#clock = options.clock ?? systemClock;
+    this.#clock = options.scheduler ?? withSystemTimers(options.clock);
     this.#logger = options.logger;
   }
 
@@ -48,7 +56,7 @@ export class LpHost implements Application {
   /** Stops the timer; outputs still pending are dropped. */
   stop(): void {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
   }
 
@@ -145,9 +153,9 @@ export class LpHost implements Application {
     const pendNext = this.#pending[0]?.dueMs ?? Infinity;
     const at = Math.min(simNext, pendNext);
     if (at === Infinity || at >= this.#timerAtMs) return;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer?.cancel();
     this.#timerAtMs = at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, at - this.#clock.nowMs()));
+    this.#timer = this.#clock.at(at, () => this.#onTimer());
   }
 
   #onTimer(): void {
@@ -158,6 +166,18 @@ export class LpHost implements Application {
     this.#drainDue(now);
     this.#run(this.#sim.onTimer(now));
   }
+}
+
+/** A scheduler from a bare clock: its time, the system's timers (a delay measured on that clock). */
+function withSystemTimers(c: Clock | undefined): Scheduler {
+  if (c === undefined || c === systemClock) return systemScheduler;
+  const s = c as Partial<Scheduler>;
+  if (typeof s.at === "function" && typeof s.after === "function") return c as Scheduler;
+  return {
+    nowMs: () => c.nowMs(),
+    at: (atMs, cb) => systemScheduler.after(atMs - c.nowMs(), cb),
+    after: (ms, cb) => systemScheduler.after(ms, cb),
+  };
 }
 
 /** Message types the simulator answers; others get BusinessMessageReject 380=3. */
@@ -176,6 +196,8 @@ export interface SimulatorOptions {
   heartbeatIntervalSec?: number;
   /** Spin each read for up to this many µs before parking (src/engine/read_spin.ts); 0 or absent: off. */
   readSpinUs?: number;
+  /** Time and timers of the simulator, its gateway and sessions (default the system scheduler). */
+  scheduler?: Scheduler;
 }
 
 /** A running simulator: the gateway, the core, and a stop function. */
@@ -209,19 +231,22 @@ export function startLoopbackSimulator(
 
 /** Starts the simulator (used by the command and by `fixg bench` in-process tests). */
 export async function startSimulator(o: SimulatorOptions): Promise<RunningSimulator> {
+  const scheduler = o.scheduler ?? systemScheduler;
   const store: MessageStore = o.store === "memory" ? new MemoryMessageStore() : await FileJournal.open({
     dir: o.store,
     fsync: "batch",
     onWarning: (m: string) => o.logger.warn("journal", m),
+    scheduler,
   });
-  const sim = new LpSimulator(o.config, Date.now());
+  const sim = new LpSimulator(o.config, scheduler.nowMs());
   // The host needs the gateway's runners and the gateway needs the host: tie the knot through a holder.
   const ref: { gateway: Gateway | undefined } = { gateway: undefined };
-  const host = new LpHost(sim, (k) => ref.gateway?.runner(k), { logger: o.logger });
+  const host = new LpHost(sim, (k) => ref.gateway?.runner(k), { logger: o.logger, scheduler });
   const gw = new Gateway({
     store,
     app: host,
     logger: o.logger,
+    scheduler,
     ...(o.readSpinUs !== undefined && o.readSpinUs > 0 ? { socketTuning: { readSpinUs: o.readSpinUs } } : {}),
   });
   ref.gateway = gw;
