@@ -7,6 +7,7 @@ import { ConfigError } from "../errors.ts";
 import type { Priority } from "./flow/outbound_queue.ts";
 import { InstrumentedStore } from "./store_stats.ts";
 import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../transport/tls.ts";
+import type { Listener } from "../transport/types.ts";
 import { UserDirectory } from "./auth/users.ts";
 import {
   DEFAULT_SESSION_SETTINGS,
@@ -50,6 +51,11 @@ export interface BuildOptions {
   out?: (line: string) => void;
   /** A custom Logon check for every acceptor session (library use). */
   logonHook?: LogonHook;
+  /**
+   * A listener already open for an acceptor's `host`:`port` (in-memory connections: the in-process
+   * conformance runs), used instead of binding it; undefined binds as usual.
+   */
+  listenerFor?: (host: string, port: number) => Listener | undefined;
 }
 
 /** Password (554) and NewPassword (925): masked in logs even when `log.maskTags` leaves them out. */
@@ -363,6 +369,8 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     let a = acceptors.get(k);
     if (!a) {
       a = { host, port: Number(e.port), sessions: [], templates: [] };
+      const listener = options.listenerFor?.(host, a.port);
+      if (listener) a.listener = listener;
       if (spec.tlsMaterial) a.tlsMaterial = spec.tlsMaterial;
       acceptors.set(k, a);
     }

@@ -138,7 +138,8 @@ export class Acceptors {
         this.#refusalLog("accept-failed", `${where}: ${why}`);
       };
       const acceptOk = () => this.#host.clear(where, `${where} accepts connections again`);
-      if (m) {
+      if (a.listener) l = a.listener;
+      else if (m) {
         const tl = await listenTlsNode(a.host, a.port, m, (from, why) => {
           this.#countRefusal("handshake");
           this.#refusalLog("tls-refused", `TLS handshake from ${from} failed: ${why}`);

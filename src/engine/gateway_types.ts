@@ -11,6 +11,7 @@ import type { MessageStore, SessionStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
 import type { TlsOptions } from "../transport/tcp.ts";
 import type { TlsMaterial } from "../transport/tls.ts";
+import type { Listener } from "../transport/types.ts";
 import type { Application } from "./application.ts";
 import { DEFAULT_AUTH_THROTTLE } from "./auth/throttle.ts";
 import type { AuthDecision, UserDirectory } from "./auth/users.ts";
@@ -118,6 +119,11 @@ export interface AcceptorSpec {
    * senderCompId; a session is created per client on first logon.
    */
   templates?: GatewaySession[];
+  /**
+   * A listener already open (e.g. in-memory connections: the in-process conformance runs), used
+   * instead of binding `host`:`port`; closed with the gateway.
+   */
+  listener?: Listener;
 }
 
 /** Gateway options. */
