@@ -5,14 +5,8 @@
  */
 import type { BenchReport } from "../report/types.ts";
 
-/** One measured configuration. */
-export interface LatencyRow {
-  /** Who talks to whom, e.g. "fixg → QuickFIX acceptor". */
-  pair: string;
-  /** "pinned, CPU 0" or "split, CPUs 0/1". */
-  placement: string;
-  /** "ping-pong" or "burst N". */
-  mode: string;
+/** The peers' client result line (bench/peers/latency_stats.mjs), and the figures of every row. */
+export interface PeerLatencyResult {
   count: number;
   p50Us: number;
   p90Us: number;
@@ -23,15 +17,14 @@ export interface LatencyRow {
   msgsPerSec: number;
 }
 
-/** The peers' client result line (bench/peers/latency_stats.mjs). */
-export interface PeerLatencyResult {
-  count: number;
-  p50Us: number;
-  p90Us: number;
-  p99Us: number;
-  p999Us: number;
-  maxUs: number;
-  msgsPerSec: number;
+/** One measured configuration. */
+export interface LatencyRow extends PeerLatencyResult {
+  /** Who talks to whom, e.g. "fixg → QuickFIX acceptor". */
+  pair: string;
+  /** "pinned, CPU 0" or "split, CPUs 0/1". */
+  placement: string;
+  /** "ping-pong" or "burst N". */
+  mode: string;
 }
 
 /** A row from a `fixg bench --json` report (its order-to-ack latency and throughput). */

@@ -213,9 +213,15 @@ export class LoadGenerator {
     });
   }
 
-  #cancel(root: number, intendedUs: number): FixMessage {
-    const i = this.#newRequest(K_CANCEL, this.#l.session[root]!, intendedUs, root);
+  /** A cancel or replace of order `root`: the order is busy until it is answered. */
+  #amend(kind: number, root: number, intendedUs: number): number {
+    const i = this.#newRequest(kind, this.#l.session[root]!, intendedUs, root);
     this.#l.flags[root]! |= F_BUSY;
+    return i;
+  }
+
+  #cancel(root: number, intendedUs: number): FixMessage {
+    const i = this.#amend(K_CANCEL, root, intendedUs);
     this.#c.cancelsSent++;
     const s = this.#symbols[this.#symbolIdx[root]!]!;
     return orderCancelRequest({
@@ -229,8 +235,7 @@ export class LoadGenerator {
   }
 
   #replace(root: number, intendedUs: number): FixMessage {
-    const i = this.#newRequest(K_REPLACE, this.#l.session[root]!, intendedUs, root);
-    this.#l.flags[root]! |= F_BUSY;
+    const i = this.#amend(K_REPLACE, root, intendedUs);
     this.#c.replacesSent++;
     const s = this.#symbols[this.#symbolIdx[root]!]!;
     const move = uniformInt(this.#rng, 1, 5) * (this.#rng.next() < 0.5 ? -1 : 1);

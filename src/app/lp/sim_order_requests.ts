@@ -20,12 +20,14 @@ export abstract class LpOrderRequests extends LpOrders {
     o: LpOrder | undefined,
     reason: number,
     text: string,
+    /** OrderID of a rejected order (`o` undefined: OrdStatus 8). */
+    rejectedOrderId?: string,
   ): void {
     this._counters.cancelRejects++;
     this._emit(
       s.key,
       orderCancelReject({
-        orderId: o?.orderId ?? "NONE",
+        orderId: o?.orderId ?? rejectedOrderId ?? "NONE",
         clOrdId,
         origClOrdId,
         ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
@@ -57,72 +59,33 @@ export abstract class LpOrderRequests extends LpOrders {
     }
     const what = responseTo === "1" ? "cancel" : "replace";
     const o = s.orders.get(orig);
+    const refuse = (reason: number, text: string, rejectedOrderId?: string) => {
+      this._cancelReject(s, responseTo, clOrdId, orig, o, reason, text, rejectedOrderId);
+      return undefined;
+    };
     if (o === undefined) {
       const rejected = s.rejected.size > 0 ? s.rejected.get(orig) : undefined;
       if (rejected !== undefined) {
-        this._counters.cancelRejects++;
-        this._emit(
-          s.key,
-          orderCancelReject({
-            orderId: rejected.orderId,
-            clOrdId,
-            origClOrdId: orig,
-            ordStatus: "8",
-            transactTimeMs: this._now,
-            cxlRejResponseTo: responseTo,
-            cxlRejReason: 0,
-            text: `Too late to ${what}: order was rejected`,
-          }),
-        );
-      } else this._cancelReject(s, responseTo, clOrdId, orig, undefined, 1, `Unknown order ${orig}`);
-      return undefined;
+        return refuse(0, `Too late to ${what}: order was rejected`, rejected.orderId);
+      }
+      return refuse(1, `Unknown order ${orig}`);
     }
     if (s.orders.has(clOrdId) || (s.rejected.size > 0 && s.rejected.has(clOrdId))) {
-      this._cancelReject(s, responseTo, clOrdId, orig, o, 6, `Duplicate ClOrdID ${clOrdId}`);
-      return undefined;
+      return refuse(6, `Duplicate ClOrdID ${clOrdId}`);
     }
     if (!isLivePhaseCode(o.phase)) {
-      const state = PHASES[o.phase]!.toLowerCase();
-      this._cancelReject(s, responseTo, clOrdId, orig, o, 0, `Too late to ${what}: order is ${state}`);
-      return undefined;
+      return refuse(0, `Too late to ${what}: order is ${PHASES[o.phase]!.toLowerCase()}`);
     }
     if (orig !== o.clOrdId) {
-      this._cancelReject(
-        s,
-        responseTo,
-        clOrdId,
-        orig,
-        o,
-        99,
-        `OrigClOrdID ${orig} was replaced: the order is now ${o.clOrdId}`,
-      );
-      return undefined;
+      return refuse(99, `OrigClOrdID ${orig} was replaced: the order is now ${o.clOrdId}`);
     }
     const side = view.getString(Tag.Side);
     if (side !== undefined && side !== o.sideCode) {
-      this._cancelReject(
-        s,
-        responseTo,
-        clOrdId,
-        orig,
-        o,
-        99,
-        `Side ${side} differs from the order's ${o.sideCode}`,
-      );
-      return undefined;
+      return refuse(99, `Side ${side} differs from the order's ${o.sideCode}`);
     }
     const symbol = view.getString(Tag.Symbol);
     if (symbol !== undefined && symbol !== o.symbol && this._symbol(symbol) !== this._symbol(o.symbol)) {
-      this._cancelReject(
-        s,
-        responseTo,
-        clOrdId,
-        orig,
-        o,
-        99,
-        `Symbol ${symbol} differs from the order's ${o.symbol}`,
-      );
-      return undefined;
+      return refuse(99, `Symbol ${symbol} differs from the order's ${o.symbol}`);
     }
     return { o, clOrdId, orig };
   }

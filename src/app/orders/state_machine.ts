@@ -408,28 +408,17 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       d.phase = PHASES[np]!;
       break;
     }
-    case "6": { // Pending Cancel
-      const p = pendingOf("cancel");
-      if (!live || p === undefined) {
-        return bad(`${execTypeLabel(et)} without a cancel request in flight (state ${from})`);
-      }
-      if (r.clOrdId !== p.clOrdId && r.clOrdId !== rec.clOrdId) {
-        return bad(`${execTypeLabel(et)} for ClOrdID ${r.clOrdId}, but the cancel request is ${p.clOrdId}`);
-      }
-      const e = statusMust(["6"]) ?? unchangedCum();
-      if (e) return e;
-      d.pending = { ...p, acknowledged: true };
-      break;
-    }
+    case "6": // Pending Cancel
     case "E": { // Pending Replace
-      const p = pendingOf("replace");
+      const kind = et === "6" ? "cancel" : "replace";
+      const p = pendingOf(kind);
       if (!live || p === undefined) {
-        return bad(`${execTypeLabel(et)} without a replace request in flight (state ${from})`);
+        return bad(`${execTypeLabel(et)} without a ${kind} request in flight (state ${from})`);
       }
       if (r.clOrdId !== p.clOrdId && r.clOrdId !== rec.clOrdId) {
-        return bad(`${execTypeLabel(et)} for ClOrdID ${r.clOrdId}, but the replace request is ${p.clOrdId}`);
+        return bad(`${execTypeLabel(et)} for ClOrdID ${r.clOrdId}, but the ${kind} request is ${p.clOrdId}`);
       }
-      const e = statusMust(["E"]) ?? unchangedCum();
+      const e = statusMust([et]) ?? unchangedCum();
       if (e) return e;
       d.pending = { ...p, acknowledged: true };
       break;

@@ -29,7 +29,6 @@ import {
   type OrderRecord,
   type OrderState,
   parseExecutionReport,
-  type PendingRequest,
   PHASE_ORD_STATUS,
   stateOf,
 } from "./state_machine.ts";
@@ -68,32 +67,35 @@ export type SendResult =
   | { ok: false; check: RefusalKind; reason: string };
 
 /** A read-only copy of an order. */
-export interface OrderSnapshot {
+export interface OrderSnapshot extends
+  Pick<
+    OrderRecord,
+    | "orderId"
+    | "symbol"
+    | "side"
+    | "ordType"
+    | "price"
+    | "timeInForce"
+    | "account"
+    | "orderQty"
+    | "cumQty"
+    | "leavesQty"
+    | "avgPx"
+    | "lastQty"
+    | "lastPx"
+    | "pending"
+    | "text"
+    | "sentMs"
+    | "updatedMs"
+  > {
   /** The ClOrdID asked for with `get` (the current one elsewhere). */
   clOrdId: string;
   /** The ClOrdID in force. */
   currentClOrdId: string;
   /** ClOrdIDs of the chain, oldest first. */
   chain: readonly string[];
-  orderId: string | undefined;
-  symbol: string;
-  side: Side;
-  ordType: OrdTypeName;
-  price: number | undefined;
-  timeInForce: TimeInForceName;
-  account: string | undefined;
-  orderQty: number;
-  cumQty: number;
-  leavesQty: number;
-  avgPx: number;
-  lastQty: number | undefined;
-  lastPx: number | undefined;
   /** State of this ClOrdID: "Replaced" for an earlier ClOrdID of a replaced chain. */
   state: OrderState;
-  pending: PendingRequest | undefined;
-  text: string | undefined;
-  sentMs: number;
-  updatedMs: number;
 }
 
 /** What an OrderCancelReject said. */
