@@ -6,8 +6,6 @@
  */
 import { JournalCorruptError } from "../errors.ts";
 import {
-  checkRecord,
-  dataViewOf,
   decodeIndex,
   DirCode,
   type IndexEntries,
@@ -16,13 +14,13 @@ import {
   JOURNAL_DIR_MODE,
   JOURNAL_FILE_MODE,
   parseSegmentFileName,
-  readSegmentHeader,
   RecordType,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
   sessionGoesBack,
 } from "./format.ts";
 import { quarantineName, writeIndexSync } from "./files.ts";
+import { checkIndexed, IndexEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
 import { errorText } from "./lock.ts";
@@ -148,12 +146,7 @@ class Recovery {
         why = checkIndexed(buf, idx)!;
       } else {
         this.#replay(n, idx);
-        this.#sealed.push({
-          segment: n,
-          bytes: size,
-          lastWallMs: lastWallMs(idx, segPath),
-          index: undefined,
-        });
+        this.#sealed.push(sealedSegment(n, size, idx, segPath));
         return true;
       }
     }
@@ -240,12 +233,7 @@ class Recovery {
     // agrees with where its records end (see #replay), or a refused start would leave it trusted.
     if (isLast) writeIndexSync(this.#o.dir, n, covered, index, this.#o.onWarning);
     else this.#rebuilt = { n, covered, index };
-    this.#sealed.push({
-      segment: n,
-      bytes: covered,
-      lastWallMs: lastWallMs(index, segPath),
-      index: undefined,
-    });
+    this.#sealed.push(sealedSegment(n, covered, index, segPath));
     return true;
   }
 
@@ -273,13 +261,9 @@ class Recovery {
 
   /** Applies index entries (from an index file or a scan) to the session table. */
   #replay(segment: number, e: IndexEntries): void {
+    const entry = new IndexEntry();
     for (let i = 0; i < e.count; i++) {
-      const td = e.typeDirs[i]!;
-      const type = td & 0xff;
-      const sid = e.sessionIds[i]!;
-      const epoch = e.epochs[i]!;
-      const seq = e.seqs[i]!;
-      const seq2 = e.seqs2[i]!;
+      const { type, dir, sessionId: sid, epoch, seq, seq2 } = entry.load(e, i);
       if (type === RecordType.SessionOpen) {
         const k = e.keys.get(sid);
         if (k === undefined) continue;
@@ -350,7 +334,7 @@ class Recovery {
           s.epoch = epoch;
           s.out.clear();
         }
-        if (td >> 8 === DirCode.Out) {
+        if (dir === DirCode.Out) {
           s.nextSender = seq + 1;
           s.out.add(seq, segment, e.offsets[i]!, e.lengths[i]!);
         } else {
@@ -361,31 +345,16 @@ class Recovery {
   }
 }
 
-/**
- * Checks every record an index lists against the segment's bytes: whole, CRC right, and the header
- * fields the index recorded. Undefined when all match, otherwise what is wrong with the first bad one.
- */
-function checkIndexed(buf: Uint8Array, e: IndexEntries): string | undefined {
-  const h = readSegmentHeader(buf);
-  if (typeof h === "string") return h;
-  const dv = dataViewOf(buf);
-  for (let i = 0; i < e.count; i++) {
-    const off = e.offsets[i]!;
-    const len = checkRecord(buf, dv, off, buf.length);
-    if (len !== e.lengths[i]) return `the record at byte ${off} fails its check (CRC or framing)`;
-    if (
-      buf[off + 8]! !== (e.typeDirs[i]! & 0xff) || buf[off + 9]! !== e.typeDirs[i]! >> 8 ||
-      dv.getUint32(off + 12, true) !== e.sessionIds[i] || dv.getUint32(off + 20, true) !== e.seqs[i]
-    ) return `the record at byte ${off} differs from its index entry`;
-  }
-  return undefined;
-}
-
 /** Index entries at or after byte `offset`. */
 function countFrom(e: IndexEntries, offset: number): number {
   let k = 0;
   for (let i = 0; i < e.count; i++) if (e.offsets[i]! >= offset) k++;
   return k;
+}
+
+/** A recovered segment of `bytes` bytes with entries `e`: its age is its newest record's time (else the file's). */
+function sealedSegment(n: number, bytes: number, e: IndexEntries, path: string): SealedSegment {
+  return { segment: n, bytes, lastWallMs: lastWallMs(e, path), index: undefined };
 }
 
 function lastWallMs(e: IndexEntries, path: string): number {

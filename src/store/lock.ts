@@ -74,6 +74,22 @@ export class JournalLock {
 
   /** Who holds the lock of `dir` now, or undefined when nobody does (checked without taking it). */
   static holder(dir: string): LockHolder | undefined {
+    const p = JournalLock.#peek(dir);
+    if (p === undefined || !p.held) return undefined;
+    return p.named ?? { pid: 0, host: "?", sinceIso: "?", purpose: "process" };
+  }
+
+  /**
+   * The holder named in the lock file when nobody holds the lock: a process that stopped without
+   * closing the journal (crash, kill -9). Undefined when the lock is held or the file is empty.
+   */
+  static deadHolder(dir: string): LockHolder | undefined {
+    const p = JournalLock.#peek(dir);
+    return p === undefined || p.held ? undefined : p.named;
+  }
+
+  /** Looks at the lock of `dir` without taking it: whether a process holds it, and whom the file names. */
+  static #peek(dir: string): { held: boolean; named: LockHolder | undefined } | undefined {
     let file: Deno.FsFile;
     try {
       file = Deno.openSync(`${dir}/${LOCK_FILE}`, { read: true });
@@ -82,27 +98,8 @@ export class JournalLock {
     }
     try {
       // A shared lock is refused exactly when someone holds the exclusive one.
-      if (file.tryLockSync(false)) return undefined;
-      return parseHolder(readAll(file)) ?? { pid: 0, host: "?", sinceIso: "?", purpose: "process" };
-    } finally {
-      file.close();
-    }
-  }
-
-  /**
-   * The holder named in the lock file when nobody holds the lock: a process that stopped without
-   * closing the journal (crash, kill -9). Undefined when the lock is held or the file is empty.
-   */
-  static deadHolder(dir: string): LockHolder | undefined {
-    let file: Deno.FsFile;
-    try {
-      file = Deno.openSync(`${dir}/${LOCK_FILE}`, { read: true });
-    } catch {
-      return undefined;
-    }
-    try {
-      if (!file.tryLockSync(false)) return undefined;
-      return parseHolder(readAll(file));
+      const held = !file.tryLockSync(false);
+      return { held, named: parseHolder(readAll(file)) };
     } finally {
       file.close();
     }

@@ -25,6 +25,7 @@ import {
   writeSegmentHeader,
 } from "./format.ts";
 import { quarantineName, unusedName } from "./files.ts";
+import { IndexEntry, indexMismatch } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./reader.ts";
 
@@ -135,13 +136,9 @@ export class SessionOrder {
       }
       return st;
     };
+    const entry = new IndexEntry();
     for (let i = 0; i < e.count; i++) {
-      const type = e.typeDirs[i]! & 0xff;
-      const dir = e.typeDirs[i]! >> 8;
-      const sid = e.sessionIds[i]!;
-      const epoch = e.epochs[i]!;
-      const seq = e.seqs[i]!;
-      const seq2 = e.seqs2[i]!;
+      const { type, dir, sessionId: sid, epoch, seq, seq2 } = entry.load(e, i);
       if (type === RecordType.SessionOpen) {
         const k = e.keys.get(sid);
         if (k === undefined) continue;
@@ -375,17 +372,8 @@ function repairSegment(
     const idx = decodeIndex(existing);
     if (typeof idx === "string") why = idx;
     else if (changed) why = "the segment was rewritten";
-    else if (
-      idx.coveredBytes !== content.length || idx.count !== fresh.count || idx.segment !== seg.segment
-    ) why = "stale";
-    else {
-      for (let i = 0; i < idx.count && why === undefined; i++) {
-        if (
-          idx.offsets[i] !== fresh.offsets[i] || idx.seqs[i] !== fresh.seqs[i] ||
-          idx.typeDirs[i] !== fresh.typeDirs[i]
-        ) why = "stale";
-      }
-    }
+    // Verify's rule: an index that differs from the records in any field is rebuilt.
+    else why = indexMismatch(idx, seg.segment, content.length, fresh);
   }
   if (why !== undefined) {
     report.actions.push({

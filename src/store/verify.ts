@@ -5,11 +5,13 @@
 import {
   decodeIndex,
   DirCode,
+  type IndexEntries,
   indexFileName,
   indexFromScan,
   RecordType,
   SEGMENT_HEADER_BYTES,
 } from "./format.ts";
+import { IndexEntry, indexMismatch } from "./index_check.ts";
 import { JournalLock, type LockHolder } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./record_reader.ts";
 
@@ -102,6 +104,7 @@ export function verifyJournal(
   let done = 0;
   let indexed = 0;
   let prev: number | undefined;
+  const entry = new IndexEntry();
   for (const seg of segments) {
     if (prev !== undefined && seg.segment !== prev + 1) {
       report.problems.push({
@@ -127,7 +130,7 @@ export function verifyJournal(
     }
     // Sequence checks walk the index entries (same fields as the records, in order).
     for (let i = 0; i < index.count; i++) {
-      checkSequence(sessions, index, i, seg, report);
+      checkSequence(sessions, index, entry.load(index, i), i, seg, report);
     }
     for (const dmg of scan.damaged) {
       if (dmg.kind === "torn-tail" && isLast && heldBy !== undefined) {
@@ -153,7 +156,7 @@ export function verifyJournal(
     if (idxBytes !== undefined) {
       indexed++;
       const decoded = decodeIndex(idxBytes);
-      const why = compareIndex(decoded, seg, buf.length, index);
+      const why = indexMismatch(decoded, seg.segment, buf.length, index);
       if (why !== undefined) {
         const shortened = typeof decoded !== "string" && decoded.segment === seg.segment &&
           decoded.coveredBytes > buf.length;
@@ -217,43 +220,15 @@ export function verifyJournal(
   return report;
 }
 
-function compareIndex(
-  idx: ReturnType<typeof decodeIndex>,
-  seg: SegmentInfo,
-  size: number,
-  scanned: ReturnType<typeof indexFromScan>["index"],
-): string | undefined {
-  if (typeof idx === "string") return idx;
-  if (idx.segment !== seg.segment) return `it describes segment ${idx.segment}`;
-  if (idx.coveredBytes !== size) return `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
-  if (idx.count !== scanned.count) return `it lists ${idx.count} records, the segment has ${scanned.count}`;
-  for (let i = 0; i < idx.count; i++) {
-    if (
-      idx.offsets[i] !== scanned.offsets[i] || idx.lengths[i] !== scanned.lengths[i] ||
-      idx.sessionIds[i] !== scanned.sessionIds[i] || idx.epochs[i] !== scanned.epochs[i] ||
-      idx.seqs[i] !== scanned.seqs[i] || idx.seqs2[i] !== scanned.seqs2[i] ||
-      idx.typeDirs[i] !== scanned.typeDirs[i]
-    ) {
-      return `entry ${i} (record at byte ${scanned.offsets[i] ?? idx.offsets[i]}) differs from the record`;
-    }
-  }
-  return undefined;
-}
-
 function checkSequence(
   sessions: Map<number, VerifySession>,
-  e: ReturnType<typeof indexFromScan>["index"],
+  e: IndexEntries,
+  x: IndexEntry,
   i: number,
   seg: SegmentInfo,
   report: VerifyReport,
 ): void {
-  const td = e.typeDirs[i]!;
-  const type = td & 0xff;
-  const sid = e.sessionIds[i]!;
-  const epoch = e.epochs[i]!;
-  const seq = e.seqs[i]!;
-  const seq2 = e.seqs2[i]!;
-  const offset = e.offsets[i]!;
+  const { type, dir, sessionId: sid, epoch, seq, seq2, offset } = x;
   let s = sessions.get(sid);
   if (type === RecordType.SessionOpen) {
     const k = e.keys.get(sid);
@@ -309,7 +284,7 @@ function checkSequence(
     s.nextIn = seq2;
     return;
   }
-  const out = td >> 8 === DirCode.Out;
+  const out = dir === DirCode.Out;
   const expected = out ? s.nextOut : s.nextIn;
   const dirName = out ? "out" : "in";
   if (seq > expected) {

@@ -1,0 +1,84 @@
+/**
+ * Index files against their segments: whether an index describes a segment's records exactly (verify
+ * and repair judge it by one rule), whether a segment's bytes still match its index (start-up), and
+ * the fields of one index entry.
+ */
+import {
+  checkRecord,
+  dataViewOf,
+  type DecodedIndex,
+  type IndexEntries,
+  readSegmentHeader,
+} from "./format.ts";
+
+/**
+ * Why index file `idx` (decoded, or why it could not be) does not describe segment `segment` of `size`
+ * bytes whose records a scan found as `scanned`, or undefined when it does, entry for entry and field
+ * for field. `fixg journal verify` reports such an index as stale and `fixg journal repair` rebuilds it.
+ */
+export function indexMismatch(
+  idx: DecodedIndex | string,
+  segment: number,
+  size: number,
+  scanned: IndexEntries,
+): string | undefined {
+  if (typeof idx === "string") return idx;
+  if (idx.segment !== segment) return `it describes segment ${idx.segment}`;
+  if (idx.coveredBytes !== size) return `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
+  if (idx.count !== scanned.count) return `it lists ${idx.count} records, the segment has ${scanned.count}`;
+  for (let i = 0; i < idx.count; i++) {
+    if (
+      idx.offsets[i] !== scanned.offsets[i] || idx.lengths[i] !== scanned.lengths[i] ||
+      idx.sessionIds[i] !== scanned.sessionIds[i] || idx.epochs[i] !== scanned.epochs[i] ||
+      idx.seqs[i] !== scanned.seqs[i] || idx.seqs2[i] !== scanned.seqs2[i] ||
+      idx.typeDirs[i] !== scanned.typeDirs[i]
+    ) {
+      return `entry ${i} (record at byte ${scanned.offsets[i] ?? idx.offsets[i]}) differs from the record`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks every record an index lists against the segment's bytes: whole, CRC right, and the header
+ * fields the index recorded. Undefined when all match, otherwise what is wrong with the first bad one.
+ */
+export function checkIndexed(buf: Uint8Array, e: IndexEntries): string | undefined {
+  const h = readSegmentHeader(buf);
+  if (typeof h === "string") return h;
+  const dv = dataViewOf(buf);
+  for (let i = 0; i < e.count; i++) {
+    const off = e.offsets[i]!;
+    const len = checkRecord(buf, dv, off, buf.length);
+    if (len !== e.lengths[i]) return `the record at byte ${off} fails its check (CRC or framing)`;
+    if (
+      buf[off + 8]! !== (e.typeDirs[i]! & 0xff) || buf[off + 9]! !== e.typeDirs[i]! >> 8 ||
+      dv.getUint32(off + 12, true) !== e.sessionIds[i] || dv.getUint32(off + 20, true) !== e.seqs[i]
+    ) return `the record at byte ${off} differs from its index entry`;
+  }
+  return undefined;
+}
+
+/** The fields of one index entry, loaded by position (one object reused for a whole walk). */
+export class IndexEntry {
+  type = 0;
+  dir = 0;
+  sessionId = 0;
+  epoch = 0;
+  seq = 0;
+  seq2 = 0;
+  offset = 0;
+
+  /** Loads entry `i` of `e`. */
+  load(e: IndexEntries, i: number): this {
+    const td = e.typeDirs[i]!;
+    this.type = td & 0xff;
+    this.dir = td >> 8;
+    this.sessionId = e.sessionIds[i]!;
+    this.epoch = e.epochs[i]!;
+    this.seq = e.seqs[i]!;
+    this.seq2 = e.seqs2[i]!;
+    this.offset = e.offsets[i]!;
+    return this;
+  }
+}
