@@ -69,6 +69,80 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "postgres store: a fenced session reports each numbered outbound message it will never commit, once (onNotCommitted)",
+  ignore,
+}, async () => {
+  await pair(async (a, b) => {
+    const sa = await a.openSession("N", 1);
+    const reported: { seq: number; text: string; reason: string }[] = [];
+    sa.onNotCommitted = (ms, reason) => {
+      for (const m of ms) reported.push({ seq: m.seq, text: text(m.bytes), reason });
+    };
+    await sa.appendOutbound(1, msg(1, "A"));
+    await b.openSession("N", 2); // B takes the session over
+    // One group: outbound 2 and 3 and an inbound message; the commit is fenced.
+    const w = Promise.resolve(sa.appendOutbound(2, msg(2, "A")));
+    void sa.appendInbound(1, msg(1, "IN"));
+    void sa.appendOutbound(3, msg(3, "A"));
+    await assert.rejects(w, /fenced/);
+    // Refused at once afterwards: reported too.
+    await assert.rejects(Promise.resolve(sa.appendOutbound(4, msg(4, "A"))), /fenced/);
+    assert.deepEqual(reported.map((r) => [r.seq, r.text]), [[2, text(msg(2, "A"))], [3, text(msg(3, "A"))], [
+      4,
+      text(msg(4, "A")),
+    ]]);
+    assert.ok(reported.every((r) => /fenced/.test(r.reason)));
+  });
+});
+
+Deno.test({
+  name:
+    "postgres store: close waits for a commit still being retried (the cluster opens the session again only after it, so its new epoch cannot fence that commit)",
+  ignore,
+}, async () => {
+  const schema = freshSchema();
+  const a = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A", lockTimeoutMs: 50 });
+  const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+  try {
+    const s = await a.openSession("W", 1);
+    await s.appendOutbound(1, msg(1));
+    // Another connection holds the session row: A's commit of 2 fails (lock timeout) and is retried.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let locked!: () => void;
+    const held = new Promise<void>((r) => (locked = r));
+    const holder = b.sql.begin(async (tx) => {
+      await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = 'W'`);
+      locked();
+      await gate;
+    });
+    await held;
+    const reported: number[] = [];
+    s.onNotCommitted = (ms) => reported.push(...ms.map((m) => m.seq));
+    void s.appendOutbound(2, msg(2));
+    let closed = false;
+    const closing = s.close().then(() => (closed = true));
+    const t0 = Date.now();
+    while (Date.now() - t0 < 300) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(closed, false, "close returned while the commit of 2 was still being retried");
+    assert.ok(a.stats.retries > 0);
+    release();
+    await holder;
+    await closing;
+    // The commit landed before close returned: reopening (a new epoch) finds 2 committed.
+    const again = await a.openSession("W", 2);
+    assert.deepEqual(again.seqNums().nextSenderSeq, 3);
+    assert.deepEqual((await again.getOutbound(1, 0)).map((m) => m.seq), [1, 2]);
+    assert.deepEqual(reported, []);
+  } finally {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    await dropSchema(schema);
+  }
+});
+
+Deno.test({
   name: "postgres store: the other sessions of a fenced session's group commit without it",
   ignore,
 }, async () => {

@@ -1,0 +1,250 @@
+/**
+ * The PostgreSQL store's group commit (docs/ha.md "Journal before send, group commit"): what a session
+ * queued for the next commit, and the commit of a group of sessions — usually one statement (one round
+ * trip), the sessions' conditional updates and both message inserts as CTEs of it; a `fence()` call
+ * undoes it all when a session's row moved on (another owner).
+ */
+import { Buffer } from "node:buffer";
+import { FENCE_SQLSTATE, FencedError, type Sql, table } from "./postgres_schema.ts";
+
+/** What the group commit reads of a session: its key, epoch, write position and queued numbers. */
+export interface CommitSession {
+  readonly sessionKey: string;
+  readonly epoch: number;
+  readonly pos: number;
+  queuedState(): { nextSenderSeq: number; nextTargetSeq: number; creationMs: number; gen: number };
+}
+
+/** One session's part of a group: the session and the writes taken from it. */
+export interface CommitItem {
+  s: CommitSession;
+  p: Pending;
+}
+
+/** What one session queued for the next commit. */
+export interface Pending {
+  /** Outbound messages of generation `gen` by MsgSeqNum (a later one with the same number replaces it). */
+  out: Map<number, Uint8Array>;
+  inb: Map<number, Uint8Array>;
+  /** Generation of `out` and `inb`. */
+  gen: number;
+  /** Messages of earlier generations (a reset came after them in the same group). */
+  older: { dir: "out" | "in"; gen: number; seq: number; bytes: Uint8Array }[];
+  /** Stored outbound rows of generation `gen` from `from` on are deleted first (numbers set back). */
+  deletes: { gen: number; from: number }[];
+  resolve: () => void;
+  reject: (e: Error) => void;
+  promise: Promise<void>;
+}
+
+export function newPending(gen: number): Pending {
+  let resolve!: () => void, reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => {}); // callers that ignore a write's promise must not see an unhandled rejection
+  return { out: new Map(), inb: new Map(), gen, older: [], deletes: [], resolve, reject, promise };
+}
+
+/** The outbound messages of a pending group, oldest generation first, in MsgSeqNum order. */
+export function outboundOf(p: Pending): { gen: number; seq: number; bytes: Uint8Array }[] {
+  const out = p.older.filter((m) => m.dir === "out");
+  for (const [seq, bytes] of p.out) out.push({ dir: "out", gen: p.gen, seq, bytes });
+  return out.map(({ gen, seq, bytes }) => ({ gen, seq, bytes }));
+}
+
+/**
+ * The outbound messages of `p` that are in the database with the same bytes: a lost commit landed
+ * before the session was taken over, so the new owner has them (and resends or gap-fills them).
+ * Empty when that cannot be read.
+ */
+export async function storedOf(sql: Sql, schema: string, key: string, p: Pending): Promise<Set<string>> {
+  const gens: number[] = [], seqs: number[] = [], want = new Map<string, Uint8Array>();
+  for (const m of outboundOf(p)) {
+    gens.push(m.gen);
+    seqs.push(m.seq);
+    want.set(`${m.gen}:${m.seq}`, m.bytes);
+  }
+  const out = new Set<string>();
+  if (gens.length === 0) return out;
+  try {
+    const rows = await sql.unsafe(
+      `select o.gen, o.seq, o.bytes from ${table(schema, "outbound")} o
+       join unnest($2::int8[], $3::int8[]) as w(g, s) on o.gen = w.g and o.seq = w.s
+       where o.session_key = $1`,
+      [key, gens, seqs],
+    );
+    for (const r of rows) {
+      const k = `${Number(r.gen)}:${Number(r.seq)}`;
+      const b = r.bytes as Uint8Array, w = want.get(k);
+      if (w !== undefined && w.length === b.length && w.every((x, i) => x === b[i])) out.add(k);
+    }
+  } catch { /* unreadable: every message counts as not committed */ }
+  return out;
+}
+
+/**
+ * One transaction for the group. Returns the keys of fenced sessions (then nothing was committed).
+ * After a failed attempt (`retry`), sessions whose position already moved one past ours with our
+ * epoch had that lost commit land: they count as committed, not fenced.
+ */
+export async function tryCommit(
+  sql: Sql,
+  schema: string,
+  group: CommitItem[],
+  retry: boolean,
+): Promise<string[]> {
+  const sessions = table(schema, "sessions");
+  if (retry) {
+    const keys = group.map((g) => g.s.sessionKey);
+    const rows = await sql.unsafe(
+      `select session_key, epoch, pos from ${sessions} where session_key = any($1::text[])`,
+      [keys],
+    );
+    const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
+    const landed = group.filter((g) => {
+      const r = byKey.get(g.s.sessionKey);
+      return r !== undefined && Number(r.epoch) === g.s.epoch && Number(r.pos) === g.s.pos + 1;
+    });
+    if (landed.length === group.length) return [];
+    if (landed.length > 0) return group.filter((g) => !landed.includes(g)).map((g) => g.s.sessionKey);
+  }
+  const keys: string[] = [],
+    epochs: number[] = [],
+    poss: number[] = [],
+    nss: number[] = [],
+    nts: number[] = [],
+    cms: number[] = [],
+    gens: number[] = [];
+  const dk: string[] = [], dg: number[] = [], ds: number[] = [];
+  const ok: string[] = [], og: number[] = [], os: number[] = [], ob: Buffer[] = [];
+  const ik: string[] = [], ig: number[] = [], is: number[] = [], ib: Buffer[] = [];
+  for (const { s, p } of group) {
+    const st = s.queuedState();
+    keys.push(s.sessionKey);
+    epochs.push(s.epoch);
+    poss.push(s.pos);
+    nss.push(st.nextSenderSeq);
+    nts.push(st.nextTargetSeq);
+    cms.push(st.creationMs);
+    gens.push(st.gen);
+    for (const d of p.deletes) {
+      dk.push(s.sessionKey);
+      dg.push(d.gen);
+      ds.push(d.from);
+    }
+    for (const m of p.older) {
+      const [k, g, q, b] = m.dir === "out" ? [ok, og, os, ob] : [ik, ig, is, ib];
+      k.push(s.sessionKey);
+      g.push(m.gen);
+      q.push(m.seq);
+      b.push(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
+    }
+    for (const [seq, b] of p.out) {
+      ok.push(s.sessionKey);
+      og.push(p.gen);
+      os.push(seq);
+      ob.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    }
+    for (const [seq, b] of p.inb) {
+      ik.push(s.sessionKey);
+      ig.push(p.gen);
+      is.push(seq);
+      ib.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+    }
+  }
+  if (dk.length === 0) {
+    // The usual group: one statement (one round trip, one autocommit). The fence function raises
+    // when a session's row did not match, which undoes the whole statement.
+    try {
+      await sql.unsafe(
+        `with v as (
+           select * from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+             as v(k, e, p, nss, nts, cms, gen)),
+         u as (
+           update ${sessions} s set next_sender_seq = v.nss, next_target_seq = v.nts, creation_ms = v.cms,
+             gen = v.gen, pos = s.pos + 1
+           from v where s.session_key = v.k and s.epoch = v.e and s.pos = v.p
+           returning s.session_key),
+         o as (
+           insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes)
+           select * from unnest($8::text[], $9::int8[], $10::int8[], $11::bytea[])
+           on conflict (session_key, gen, seq) do update set bytes = excluded.bytes),
+         i as (
+           insert into ${table(schema, "inbound")} (session_key, gen, seq, bytes)
+           select * from unnest($12::text[], $13::int8[], $14::int8[], $15::bytea[])
+           on conflict (session_key, gen, seq) do update set bytes = excluded.bytes)
+         select "${schema}".fence($16::int, (select count(*)::int from u))`,
+        [keys, epochs, poss, nss, nts, cms, gens, ok, og, os, ob, ik, ig, is, ib, keys.length],
+      );
+      return [];
+    } catch (e) {
+      if ((e as { code?: string }).code !== FENCE_SQLSTATE) throw e;
+      const rows = await sql.unsafe(
+        `select session_key, epoch, pos from ${sessions} where session_key = any($1::text[])`,
+        [keys],
+      );
+      const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
+      const moved = group.filter((g) => {
+        const r = byKey.get(g.s.sessionKey);
+        return r === undefined || Number(r.epoch) !== g.s.epoch || Number(r.pos) !== g.s.pos;
+      }).map((g) => g.s.sessionKey);
+      // Nothing was committed; with no row moved on by now, the group is simply written again.
+      if (moved.length === 0) {
+        throw Object.assign(new Error("commit raced a takeover; retrying"), { code: "40001" });
+      }
+      return moved;
+    }
+  }
+  const fenced: string[] = [];
+  try {
+    await sql.begin(async (tx) => {
+      const updated = await tx.unsafe(
+        `update ${sessions} s set next_sender_seq = v.nss, next_target_seq = v.nts, creation_ms = v.cms,
+           gen = v.gen, pos = s.pos + 1
+         from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+           as v(k, e, p, nss, nts, cms, gen)
+         where s.session_key = v.k and s.epoch = v.e and s.pos = v.p
+         returning s.session_key`,
+        [keys, epochs, poss, nss, nts, cms, gens],
+      );
+      if (updated.length !== keys.length) {
+        const got = new Set(updated.map((r) => String(r.session_key)));
+        for (const k of keys) if (!got.has(k)) fenced.push(k);
+        throw new FencedError("fenced"); // rolls the whole transaction back
+      }
+      const qs: Promise<unknown>[] = [];
+      if (dk.length > 0) {
+        qs.push(tx.unsafe(
+          `delete from ${
+            table(schema, "outbound")
+          } o using unnest($1::text[], $2::int8[], $3::int8[]) as d(k, g, s)
+           where o.session_key = d.k and o.gen = d.g and o.seq >= d.s`,
+          [dk, dg, ds],
+        ));
+      }
+      if (ok.length > 0) {
+        qs.push(tx.unsafe(
+          `insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes)
+           select * from unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[])
+           on conflict (session_key, gen, seq) do update set bytes = excluded.bytes`,
+          [ok, og, os, ob],
+        ));
+      }
+      if (ik.length > 0) {
+        qs.push(tx.unsafe(
+          `insert into ${table(schema, "inbound")} (session_key, gen, seq, bytes)
+           select * from unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[])
+           on conflict (session_key, gen, seq) do update set bytes = excluded.bytes`,
+          [ik, ig, is, ib],
+        ));
+      }
+      await Promise.all(qs);
+    });
+  } catch (e) {
+    if (e instanceof FencedError && fenced.length > 0) return fenced;
+    throw e;
+  }
+  return [];
+}

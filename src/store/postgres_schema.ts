@@ -1,0 +1,90 @@
+/**
+ * The PostgreSQL store's schema and errors (docs/ha.md "Tables"): the tables, the fence function a
+ * group commit calls, the error a fenced session's writes reject with, and which errors leave a
+ * commit's outcome unknown (retried on a new connection).
+ */
+import type postgres from "postgres";
+import { FixgError } from "../errors.ts";
+
+// deno-lint-ignore no-explicit-any
+export type Sql = postgres.Sql<any>;
+
+/** A plain lower-case SQL identifier (store.schema). */
+export const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** SQLSTATE of the fence function's error (a commit found a session's row moved on). */
+export const FENCE_SQLSTATE = "FXF01";
+
+/** `schema.table`, quoted. */
+export function table(schema: string, name: string): string {
+  return `"${schema}"."${name}"`;
+}
+
+/** Raised (as the rejection of writes and flushes) when another owner took the session. */
+export class FencedError extends FixgError {
+  constructor(message: string) {
+    super("STORE_FENCED", message);
+  }
+}
+
+/** Errors after which a commit's outcome is unknown and a retry on a new connection may succeed. */
+export function retryable(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== "string") {
+    return e instanceof Error && /connect|closed|ECONN|EPIPE|terminat/i.test(e.message);
+  }
+  // Connection loss, admin shutdown, read-only transaction (a standby), cannot connect now (recovery),
+  // serialization failure, lock not available (a stalled gateway's connection still holds the row).
+  return code === "CONNECTION_CLOSED" || code === "CONNECTION_ENDED" || code === "CONNECTION_DESTROYED" ||
+    code === "CONNECT_TIMEOUT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
+    code === "57P01" || code === "57P02" || code === "57P03" || code === "25006" || code === "08006" ||
+    code === "08001" || code === "08003" || code === "08004" || code === "40001" || code === "55P03";
+}
+
+/** The URL without its passwords (user part and password=/sslpassword= parameters), for messages. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")
+    // libpq also takes the password as a query parameter (password=, sslpassword=).
+    .replace(/([?&](?:ssl)?password=)[^&#]*/gi, "$1***");
+}
+
+/** Creates the schema and tables when missing (idempotent; concurrent gateways serialise on a lock). */
+export async function createSchema(sql: Sql, s: string): Promise<void> {
+  const t = (name: string) => table(s, name);
+  await sql.begin(async (tx) => {
+    await tx`select pg_advisory_xact_lock(hashtext(${"fixg-schema:" + s}))`;
+    await tx.unsafe(`create schema if not exists "${s}"`);
+    await tx.unsafe(`create table if not exists ${t("sessions")} (
+      session_key text primary key,
+      epoch bigint not null default 0,
+      owner text,
+      lease_until timestamptz,
+      lease_renewed timestamptz,
+      next_sender_seq bigint not null default 1,
+      next_target_seq bigint not null default 1,
+      creation_ms bigint not null,
+      gen bigint not null default 0,
+      pos bigint not null default 0
+    )`);
+    await tx.unsafe(`create table if not exists ${t("outbound")} (
+      session_key text not null, gen bigint not null, seq bigint not null, bytes bytea not null,
+      at timestamptz not null default now(), primary key (session_key, gen, seq))`);
+    await tx.unsafe(`create table if not exists ${t("inbound")} (
+      session_key text not null, gen bigint not null, seq bigint not null, bytes bytea not null,
+      at timestamptz not null default now(), primary key (session_key, gen, seq))`);
+    // Raised inside a commit's single statement when a session's row did not match: undoes all of it.
+    await tx.unsafe(`create or replace function "${s}".fence(expected int, got int) returns int
+      language plpgsql as $f$
+      begin
+        if got <> expected then
+          raise exception using errcode = '${FENCE_SQLSTATE}', message = 'fixg: fenced';
+        end if;
+        return got;
+      end $f$`);
+    await tx.unsafe(`create table if not exists ${t("members")} (
+      node_id text primary key, started timestamptz not null default now(),
+      heartbeat timestamptz not null default now(), lease_ms bigint not null default 0,
+      app_name text)`);
+  });
+}

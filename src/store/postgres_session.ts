@@ -1,0 +1,275 @@
+/**
+ * One session's view of the PostgreSQL store: its writes queue in memory for the store's next group
+ * commit; `flush()` waits for the commit (journal before send) and, in a cluster, fails once the lease
+ * is no longer certainly valid. A session fenced or failed for good reports the numbered messages it
+ * will never commit (`onNotCommitted`): never a silent loss.
+ */
+import { FixgError } from "../errors.ts";
+import { newPending, outboundOf, type Pending } from "./postgres_commit.ts";
+import { FencedError, type Sql } from "./postgres_schema.ts";
+import type { SeqNums, SessionStore, StoredMessage } from "./types.ts";
+
+/** What a session needs of its store (PostgresMessageStore). */
+export interface SessionHost {
+  readonly sql: Sql;
+  t(table: string): string;
+  /** The session queued a write: commit it with the next group. */
+  queue(s: PgSessionStore): void;
+  /** The session is closed. */
+  forget(s: PgSessionStore): void;
+  /** Cluster: false once the session's lease may have expired (a flush then fails). */
+  readonly leaseValid: ((sessionKey: string) => boolean) | undefined;
+  /** A session's commit failed for good (not fenced). */
+  readonly onSessionFailed: ((sessionKey: string, e: Error) => void) | undefined;
+}
+
+export interface InitialState {
+  epoch: number;
+  pos: number;
+  nextSenderSeq: number;
+  nextTargetSeq: number;
+  creationMs: number;
+  gen: number;
+  lastOut: number;
+}
+
+/** One session's view of the PostgreSQL store. */
+export class PgSessionStore implements SessionStore {
+  readonly sessionKey: string;
+  readonly durableBeforeSend = true;
+  readonly durableBeforeDeliver = true;
+  readonly #store: SessionHost;
+  /** Owner epoch and write position of the last commit (the conditional write's expectations). */
+  epoch: number;
+  pos: number;
+  // The session's state as queued (what seqNums() gives; committed with the next group).
+  #nss: number;
+  #nts: number;
+  #creationMs: number;
+  #gen: number;
+  /** Highest outbound MsgSeqNum stored in this generation (queued or committed). */
+  #lastOut: number;
+  #pending: Pending | undefined;
+  /** Commits in flight for this session (taken, not yet answered). */
+  #inFlight: Pending | undefined;
+  #error: Error | undefined;
+  #open = true;
+  /** Set by the engine: numbered outbound messages this store will never commit (SessionStore). */
+  onNotCommitted: ((messages: { seq: number; bytes: Uint8Array }[], reason: string) => void) | undefined =
+    undefined;
+
+  constructor(store: SessionHost, key: string, st: InitialState) {
+    this.#store = store;
+    this.sessionKey = key;
+    this.epoch = st.epoch;
+    this.pos = st.pos;
+    this.#nss = st.nextSenderSeq;
+    this.#nts = st.nextTargetSeq;
+    this.#creationMs = st.creationMs;
+    this.#gen = st.gen;
+    this.#lastOut = st.lastOut;
+  }
+
+  /** Why this session stopped (fenced, database gone), if it did. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
+  seqNums(): SeqNums {
+    return { nextSenderSeq: this.#nss, nextTargetSeq: this.#nts };
+  }
+
+  creationTimeMs(): number {
+    return this.#creationMs;
+  }
+
+  /** @internal The state the next commit writes into the session's row. */
+  queuedState(): { nextSenderSeq: number; nextTargetSeq: number; creationMs: number; gen: number } {
+    return {
+      nextSenderSeq: this.#nss,
+      nextTargetSeq: this.#nts,
+      creationMs: this.#creationMs,
+      gen: this.#gen,
+    };
+  }
+
+  #p(): Pending {
+    if (!this.#open) throw new FixgError("STORE_CLOSED", `Session "${this.sessionKey}" is closed`);
+    if (this.#pending === undefined) {
+      this.#pending = newPending(this.#gen);
+      this.#store.queue(this);
+    }
+    return this.#pending;
+  }
+
+  #rejected(): Promise<void> {
+    const p = Promise.reject(this.#error);
+    p.catch(() => {});
+    return p;
+  }
+
+  appendOutbound(seq: number, bytes: Uint8Array): Promise<void> {
+    return this.#out(seq, bytes.slice());
+  }
+
+  appendOutboundOwned(seq: number, bytes: Uint8Array): Promise<void> {
+    return this.#out(seq, bytes);
+  }
+
+  #out(seq: number, bytes: Uint8Array): Promise<void> {
+    if (this.#error !== undefined) {
+      this.#report([{ seq, bytes }], this.#error.message);
+      return this.#rejected();
+    }
+    const p = this.#p();
+    if (seq <= this.#lastOut) {
+      // Numbers set back: the stored messages from `seq` on are superseded (as in the other stores).
+      p.deletes.push({ gen: this.#gen, from: seq });
+      for (const k of [...p.out.keys()]) if (k >= seq) p.out.delete(k);
+    }
+    p.out.set(seq, bytes);
+    this.#lastOut = seq;
+    this.#nss = seq + 1;
+    return p.promise;
+  }
+
+  appendInbound(seq: number, bytes: Uint8Array): Promise<void> {
+    if (this.#error !== undefined) return this.#rejected();
+    const p = this.#p();
+    p.inb.set(seq, bytes.slice());
+    this.#nts = seq + 1;
+    return p.promise;
+  }
+
+  setNextTargetSeq(seq: number): Promise<void> {
+    if (this.#error !== undefined) return this.#rejected();
+    const p = this.#p();
+    this.#nts = seq;
+    return p.promise;
+  }
+
+  setNextSenderSeq(seq: number): Promise<void> {
+    if (this.#error !== undefined) return this.#rejected();
+    const p = this.#p();
+    this.#nss = seq;
+    return p.promise;
+  }
+
+  async getOutbound(from: number, to: number): Promise<StoredMessage[]> {
+    await this.flush();
+    const rows = await this.#store.sql.unsafe(
+      `select seq, bytes from ${this.#store.t("outbound")}
+       where session_key = $1 and gen = $2 and seq >= $3 and ($4::int8 = 0 or seq <= $4::int8) order by seq`,
+      [this.sessionKey, this.#gen, from, to],
+    );
+    return rows.map((r) => {
+      const b = r.bytes as Uint8Array;
+      return { seq: Number(r.seq), bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength).slice() };
+    });
+  }
+
+  reset(nowMs: number): Promise<void> {
+    if (this.#error !== undefined) return this.#rejected();
+    const p = this.#p();
+    // Messages queued for the old generation keep it; the history stays in the tables.
+    for (const [seq, bytes] of p.out) p.older.push({ dir: "out", gen: p.gen, seq, bytes });
+    for (const [seq, bytes] of p.inb) p.older.push({ dir: "in", gen: p.gen, seq, bytes });
+    p.out.clear();
+    p.inb.clear();
+    this.#gen++;
+    p.gen = this.#gen;
+    this.#nss = 1;
+    this.#nts = 1;
+    this.#creationMs = nowMs;
+    this.#lastOut = 0;
+    return p.promise;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#error !== undefined) throw this.#error;
+    const p = this.#pending ?? this.#inFlight;
+    if (p !== undefined) await p.promise;
+    // A pending group taken after this call started has the writes made before it: wait for it too.
+    if (this.#inFlight !== undefined && this.#inFlight !== p) await this.#inFlight.promise;
+    if (this.#error !== undefined) throw this.#error;
+    const valid = this.#store.leaseValid;
+    if (valid !== undefined && !valid(this.sessionKey)) {
+      this.#error = new FencedError(
+        `Session "${this.sessionKey}": the lease may have expired (not renewed in time); nothing more is sent`,
+      );
+      throw this.#error;
+    }
+  }
+
+  /** @internal The store takes the queued writes for a commit. */
+  take(): Pending | undefined {
+    const p = this.#pending;
+    this.#pending = undefined;
+    this.#inFlight = p;
+    return p;
+  }
+
+  /** @internal The commit with `p` landed. */
+  committed(p: Pending): void {
+    this.pos++;
+    if (this.#inFlight === p) this.#inFlight = undefined;
+    p.resolve();
+  }
+
+  /**
+   * @internal Another owner took the session. `stored` ("gen:seq") are messages of `p` whose lost
+   * commit had landed before: the new owner has them; the rest is reported as never sent.
+   */
+  fence(p: Pending, stored: Set<string> = new Set()): void {
+    this.#stop(
+      new FencedError(
+        `Session "${this.sessionKey}": fenced, another gateway owns it now (our epoch ${this.epoch} is stale); nothing more is committed or sent`,
+      ),
+      p,
+      stored,
+    );
+  }
+
+  /** @internal The commit failed for good. */
+  fail(p: Pending, e: unknown): void {
+    const m = e instanceof Error ? e.message : String(e);
+    const first = this.#error === undefined;
+    this.#stop(new FixgError("STORE_FAILED", `PostgreSQL store: ${m}`, { cause: e }), p);
+    if (first) this.#store.onSessionFailed?.(this.sessionKey, this.#error!);
+  }
+
+  #stop(e: Error, p: Pending, stored: Set<string> = new Set()): void {
+    this.#error ??= e;
+    if (this.#inFlight === p) this.#inFlight = undefined;
+    p.reject(this.#error);
+    const q = this.#pending;
+    this.#pending = undefined;
+    q?.reject(this.#error);
+    // Numbered but never committed, so never on the wire: said so, never a silent loss.
+    const lost = outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
+    if (q !== undefined) lost.push(...outboundOf(q));
+    this.#report(lost, e.message);
+  }
+
+  #report(messages: { seq: number; bytes: Uint8Array }[], reason: string): void {
+    if (messages.length === 0) return;
+    try {
+      this.onNotCommitted?.(messages.map(({ seq, bytes }) => ({ seq, bytes })), reason);
+    } catch { /* the engine logs its application's errors */ }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    try {
+      if (this.#error === undefined) await this.flush();
+    } finally {
+      // Commits still in flight (retried while the database fails over) settle first: a session opened
+      // again after this close bumps the epoch, which would fence them, and their messages were numbered.
+      for (let p = this.#inFlight ?? this.#pending; p !== undefined; p = this.#inFlight ?? this.#pending) {
+        await p.promise.catch(() => {});
+      }
+      this.#open = false;
+      this.#store.forget(this);
+    }
+  }
+}
