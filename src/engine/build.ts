@@ -24,8 +24,8 @@ import type { SocketTuning } from "../sys/socket.ts";
 import type { Application } from "./application.ts";
 import { ECHO_DEFAULT_MSG_TYPES, echoApp } from "./apps/echo.ts";
 import { logApp } from "./apps/log_app.ts";
-import type { Clock } from "./clock.ts";
-import type { FixgConfig, SessionEntry } from "./config.ts";
+import type { Clock, Scheduler } from "./clock.ts";
+import { type FixgConfig, loadConfig, type SessionEntry } from "./config.ts";
 import {
   type AcceptorSpec,
   DEFAULT_RECONNECT,
@@ -44,6 +44,9 @@ export interface BuildOptions {
   /** Application for sessions whose `app` is none or unset (library use). */
   app?: Application;
   logger?: Logger;
+  /** Time and timers of the gateway and its sessions (default the system scheduler). */
+  scheduler?: Scheduler;
+  /** Older form of `scheduler` (a Scheduler passed here is used as one). */
   clock?: Clock;
   /** Use this store instead of the configured one. */
   store?: MessageStore;
@@ -400,6 +403,7 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     users,
     socketTuning: socketTuningFor(config),
     limits: limitsFor(config),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
   for (const [i, e] of config.sessions.entries()) {
@@ -412,5 +416,19 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
   }
   for (const a of acceptors.values()) gw.addAcceptor(a);
   for (const s of initiators) gw.addInitiator(s);
+  return gw;
+}
+
+/**
+ * Loads a fixg.yaml (a path, or a config already parsed), builds its gateway and starts it: every
+ * session of the file runs until `stop()`. Library use; `fixg run` does the same plus signals and ops.
+ */
+export async function startGateway(
+  config: FixgConfig | string,
+  options: BuildOptions = {},
+): Promise<Gateway> {
+  const c = typeof config === "string" ? await loadConfig(config) : config;
+  const gw = await buildGateway(c, options);
+  await gw.start();
   return gw;
 }
