@@ -5,58 +5,37 @@ import {
   scenarioFiles,
   type ScenarioResult,
 } from "../../src/conformance/mod.ts";
-import { waitForPort } from "../_helpers/mod.ts";
+import { Child, ROOT, waitForPort } from "../_helpers/mod.ts";
 
 /** Repository root (the tests run `./fixg` from there). */
-export const ROOT = new URL("../../", import.meta.url).pathname;
+export { ROOT };
 
-/** A running `fixg` child process. */
+/** A running `fixg` child process (the shared test/_helpers Child, run from the repository root). */
 export class FixgProcess {
-  readonly child: Deno.ChildProcess;
-  #output = "";
-  readonly #drained: Promise<void>;
+  readonly #proc: Child;
 
   constructor(args: string[]) {
-    this.child = new Deno.Command(`${ROOT}fixg`, {
-      args,
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    this.#drained = Promise.all([this.#drain(this.child.stdout), this.#drain(this.child.stderr)]).then(
-      () => {},
-    );
+    this.#proc = new Child(args, { cwd: ROOT });
   }
 
-  async #drain(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) {
-      this.#output += dec.decode(chunk, { stream: true });
-      // Keep the tail only: a long run logs a line per session event.
-      if (this.#output.length > 200_000) this.#output = this.#output.slice(-100_000);
-    }
+  get child(): Deno.ChildProcess {
+    return this.#proc.child;
   }
 
-  /** What the process printed so far (the last 100-200 kB). */
+  /** What the process printed so far, stdout then stderr (the last 100 kB). */
   get output(): string {
-    return this.#output;
+    return (this.#proc.text.out + this.#proc.text.err).slice(-100_000);
   }
 
   /** Sends SIGTERM and waits for the exit; returns the exit code. */
   async stop(): Promise<number> {
-    try {
-      this.child.kill("SIGTERM");
-    } catch {
-      // Already gone.
-    }
-    return await this.wait();
+    return (await this.#proc.stop()).code;
   }
 
   /** Waits for the exit (and the end of its output); returns the exit code. */
   async wait(): Promise<number> {
-    const status = await this.child.status;
-    await this.#drained;
+    const status = await this.#proc.child.status;
+    await this.#proc.done;
     return status.code;
   }
 }
