@@ -9,6 +9,7 @@ import {
   type DecodedIndex,
   type IndexEntries,
   readSegmentHeader,
+  type RecordFields,
 } from "./format.ts";
 
 /**
@@ -59,26 +60,17 @@ export function checkIndexed(buf: Uint8Array, e: IndexEntries): string | undefin
   return undefined;
 }
 
-/** The fields of one index entry, loaded by position (one object reused for a whole walk). */
-export class IndexEntry {
-  type = 0;
-  dir = 0;
-  sessionId = 0;
-  epoch = 0;
-  seq = 0;
-  seq2 = 0;
-  offset = 0;
-
-  /** Loads entry `i` of `e`. */
-  load(e: IndexEntries, i: number): this {
-    const td = e.typeDirs[i]!;
-    this.type = td & 0xff;
-    this.dir = td >> 8;
-    this.sessionId = e.sessionIds[i]!;
-    this.epoch = e.epochs[i]!;
-    this.seq = e.seqs[i]!;
-    this.seq2 = e.seqs2[i]!;
-    this.offset = e.offsets[i]!;
-    return this;
-  }
+/** Loads index entry `i` of `e` into `r`: the fields an index keeps (no payload, no monotonic time). */
+export function loadEntry(r: RecordFields, e: IndexEntries, i: number): RecordFields {
+  const td = e.typeDirs[i]!;
+  r.offset = e.offsets[i]!;
+  r.length = e.lengths[i]!;
+  r.type = td & 0xff;
+  r.dir = td >> 8;
+  r.sessionId = e.sessionIds[i]!;
+  r.epoch = e.epochs[i]!;
+  r.seq = e.seqs[i]!;
+  r.seq2 = e.seqs2[i]!;
+  r.wallMs = e.wallMs[i]!;
+  return r;
 }

@@ -14,13 +14,14 @@ import {
   JOURNAL_DIR_MODE,
   JOURNAL_FILE_MODE,
   parseSegmentFileName,
+  RecordFields,
   RecordType,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
   sessionGoesBack,
 } from "./format.ts";
 import { quarantineName, writeIndexSync } from "./files.ts";
-import { checkIndexed, IndexEntry } from "./index_check.ts";
+import { checkIndexed, loadEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
 import { errorText } from "./lock.ts";
@@ -261,9 +262,9 @@ class Recovery {
 
   /** Applies index entries (from an index file or a scan) to the session table. */
   #replay(segment: number, e: IndexEntries): void {
-    const entry = new IndexEntry();
+    const entry = new RecordFields();
     for (let i = 0; i < e.count; i++) {
-      const { type, dir, sessionId: sid, epoch, seq, seq2 } = entry.load(e, i);
+      const { type, dir, sessionId: sid, epoch, seq, seq2 } = loadEntry(entry, e, i);
       if (type === RecordType.SessionOpen) {
         const k = e.keys.get(sid);
         if (k === undefined) continue;

@@ -16,6 +16,7 @@ import {
   indexFromScan,
   JOURNAL_DIR_MODE,
   JOURNAL_FILE_MODE,
+  RecordFields,
   RecordType,
   SEGMENT_HEADER_BYTES,
   segmentFileName,
@@ -25,7 +26,7 @@ import {
   writeSegmentHeader,
 } from "./format.ts";
 import { quarantineName, unusedName } from "./files.ts";
-import { IndexEntry, indexMismatch } from "./index_check.ts";
+import { indexMismatch, loadEntry } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./reader.ts";
 
@@ -136,9 +137,9 @@ export class SessionOrder {
       }
       return st;
     };
-    const entry = new IndexEntry();
+    const entry = new RecordFields();
     for (let i = 0; i < e.count; i++) {
-      const { type, dir, sessionId: sid, epoch, seq, seq2 } = entry.load(e, i);
+      const { type, dir, sessionId: sid, epoch, seq, seq2 } = loadEntry(entry, e, i);
       if (type === RecordType.SessionOpen) {
         const k = e.keys.get(sid);
         if (k === undefined) continue;

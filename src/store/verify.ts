@@ -8,10 +8,11 @@ import {
   type IndexEntries,
   indexFileName,
   indexFromScan,
+  RecordFields,
   RecordType,
   SEGMENT_HEADER_BYTES,
 } from "./format.ts";
-import { IndexEntry, indexMismatch } from "./index_check.ts";
+import { indexMismatch, loadEntry } from "./index_check.ts";
 import { JournalLock, type LockHolder } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./record_reader.ts";
 
@@ -104,7 +105,7 @@ export function verifyJournal(
   let done = 0;
   let indexed = 0;
   let prev: number | undefined;
-  const entry = new IndexEntry();
+  const entry = new RecordFields();
   for (const seg of segments) {
     if (prev !== undefined && seg.segment !== prev + 1) {
       report.problems.push({
@@ -130,7 +131,7 @@ export function verifyJournal(
     }
     // Sequence checks walk the index entries (same fields as the records, in order).
     for (let i = 0; i < index.count; i++) {
-      checkSequence(sessions, index, entry.load(index, i), i, seg, report);
+      checkSequence(sessions, index, loadEntry(entry, index, i), i, seg, report);
     }
     for (const dmg of scan.damaged) {
       if (dmg.kind === "torn-tail" && isLast && heldBy !== undefined) {
@@ -223,7 +224,7 @@ export function verifyJournal(
 function checkSequence(
   sessions: Map<number, VerifySession>,
   e: IndexEntries,
-  x: IndexEntry,
+  x: RecordFields,
   i: number,
   seg: SegmentInfo,
   report: VerifyReport,
