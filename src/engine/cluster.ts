@@ -13,6 +13,7 @@
  *   the committed tail. A session orphaned for a whole further lease is taken by any live gateway.
  * - No rebalancing of a session that has a live owner: a FIX session cannot move without a reconnect.
  */
+import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import type { Logger } from "./log.ts";
 import type { PostgresMessageStore } from "../store/postgres.ts";
 
@@ -82,25 +83,42 @@ export class Cluster {
    * again (a new epoch) would fence, and its messages were already numbered.
    */
   readonly #releasing = new Map<string, Promise<void>>();
-  /** performance.now() until which each held lease is certainly valid (sent time of its renewal + lease). */
+  /** Time (#now) until which each held lease is certainly valid (sent time of its renewal + lease). */
   readonly #validUntil = new Map<string, number>();
-  #timer: ReturnType<typeof setInterval> | undefined;
+  #timer: Timer | undefined;
+  /** Runs the rounds (default the system's). */
+  readonly #scheduler: Scheduler;
+  /** Monotonic time of the lease arithmetic, ms: the scheduler's when given, else performance.now(). */
+  readonly #now: () => number;
   #ticking: Promise<void> | undefined;
   #stopped = false;
-  /** performance.now() at start: for a lease from then on only pinned sessions are taken (joining). */
+  /** Time (#now) at start: for a lease from then on only pinned sessions are taken (joining). */
   #joinedAt = 0;
   /** Live gateways seen at the last tick. */
   live: string[] = [];
   /** Counters for /metrics and tests. */
   readonly stats = { acquired: 0, lost: 0, renewals: 0, tickErrors: 0 };
 
-  constructor(store: PostgresMessageStore, o: ClusterOptions, sessions: ClusterSession[], logger?: Logger) {
+  /**
+   * `scheduler` (tests: a ManualScheduler) runs the rounds and is the clock of the leases' local
+   * validity; without it the rounds run on the system scheduler and validity uses the monotonic
+   * performance.now() (a wall-clock step must not stretch a lease).
+   */
+  constructor(
+    store: PostgresMessageStore,
+    o: ClusterOptions,
+    sessions: ClusterSession[],
+    logger?: Logger,
+    scheduler?: Scheduler,
+  ) {
     this.#store = store;
+    this.#scheduler = scheduler ?? systemScheduler;
+    this.#now = scheduler !== undefined ? () => scheduler.nowMs() : () => performance.now();
     this.nodeId = o.nodeId;
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.#sessions = sessions;
     this.#logger = logger;
-    store.leaseValid = (key) => performance.now() < (this.#validUntil.get(key) ?? 0);
+    store.leaseValid = (key) => this.#now() < (this.#validUntil.get(key) ?? 0);
     store.leases = () => new Map(this.#owned);
     store.onSessionFailed = (key, e) =>
       void this.#lose(key, `store failure (${e.message}); lease given up`).then(
@@ -121,16 +139,25 @@ export class Cluster {
   /** Sets what the cluster drives, without starting the rounds (`tick()` runs one; start() runs them all). */
   attach(host: ClusterHost): void {
     this.#host = host;
-    this.#joinedAt = performance.now();
+    this.#joinedAt = this.#now();
   }
 
   /** Joins: heartbeats, takes the sessions it is preferred for, then keeps at it every lease/4. */
   async start(host: ClusterHost): Promise<void> {
     this.attach(host);
     await this.tick();
-    this.#timer = setInterval(() => {
+    this.#schedule();
+  }
+
+  /** The next round in lease/4 (a round still running when it is due is not started twice). */
+  #schedule(): void {
+    if (this.#stopped) return;
+    const period = Math.max(50, Math.floor(this.leaseMs / 4));
+    const run = () => {
       if (this.#ticking === undefined) this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
-    }, Math.max(50, Math.floor(this.leaseMs / 4)));
+      this.#schedule();
+    };
+    this.#timer = this.#scheduler.after(period, run);
   }
 
   /**
@@ -139,7 +166,7 @@ export class Cluster {
    */
   async stop(): Promise<void> {
     this.#stopped = true;
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
     await this.#ticking;
     const s = this.#store;
     try {
@@ -189,12 +216,12 @@ export class Cluster {
     // belong to someone else by now. Give the sessions up before anything else runs.
     // The round does not wait for the sockets to close (one may wait for its writes): other leases
     // must still be renewed in time.
-    const now = performance.now();
+    const now = this.#now();
     for (const k of [...this.#owned.keys()]) {
       if (now < (this.#validUntil.get(k) ?? 0)) continue;
       void this.#lose(k, `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`);
     }
-    const sentAt = performance.now();
+    const sentAt = this.#now();
     try {
       await s.control.unsafe(
         `insert into ${s.t("members")} (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
@@ -246,7 +273,7 @@ export class Cluster {
       const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
       // Gateways started together see each other within a lease: until then only pinned sessions are
       // taken, so the first one up does not take everything.
-      const joining = performance.now() - this.#joinedAt < lease;
+      const joining = this.#now() - this.#joinedAt < lease;
       for (const cs of this.#sessions) {
         if (this.#owned.has(cs.key) || this.#releasing.has(cs.key)) continue;
         if (joining && cs.owner !== this.nodeId) continue;
@@ -269,9 +296,9 @@ export class Cluster {
     const s = this.#store;
     await s.control.unsafe(
       `insert into ${s.t("sessions")} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
-      [key, Date.now()],
+      [key, Math.round(this.#scheduler.nowMs())],
     );
-    const sentAt = performance.now();
+    const sentAt = this.#now();
     const got = await s.control.unsafe(
       `update ${s.t("sessions")} set owner = $2, epoch = epoch + 1,
          lease_until = now() + $3::float8 * interval '1 millisecond', lease_renewed = now()

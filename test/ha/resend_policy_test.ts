@@ -42,7 +42,9 @@ sessions:
 `,
     {
       logger: logs.logger("warn", "text"),
-      clock,
+      // The clock's time only (the system's timers): advancing it ages the stored orders without
+      // running ten minutes of the session's heartbeat timers.
+      clock: { nowMs: () => clock.nowMs() },
       app: {
         ...app,
         onNotResent(seq, m) {
