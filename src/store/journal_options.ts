@@ -57,12 +57,12 @@ export interface FileJournalOptions {
   onCorrupt?: "fail" | "skip";
   /** Warnings and notices (torn tails truncated, indexes rebuilt, segments deleted); default stderr. */
   onWarning?: (message: string) => void;
-  /** Clock override (tests). */
+  /** Clock override (tests); default SYSTEM_JOURNAL_CLOCK, or the scheduler's time when `scheduler` is not the system one. */
   clock?: JournalClock;
   /**
-   * Runs the journal's timer (the `batch` fdatasync window) and times that window (default
+   * Runs the journal's timer (the `batch` fdatasync window) and keeps its time (default
    * systemScheduler, timed with performance.now(); any other is timed with its own nowMs(), so a
-   * ManualScheduler drives the window by hand). See src/clock.ts.
+   * ManualScheduler drives the window and the records' times by hand). See src/clock.ts.
    */
   scheduler?: Scheduler;
   /** Segment file factory override (tests: simulate a full disk). */
@@ -87,6 +87,16 @@ export const SYSTEM_JOURNAL_CLOCK: JournalClock = {
   monoOriginMs: performance.timeOrigin,
 };
 
+/** The journal clock of a scheduler other than the system one: wall and monotonic time both its nowMs(). */
+function schedulerClock(scheduler: Scheduler): JournalClock {
+  const origin = scheduler.nowMs();
+  return {
+    wallMs: () => scheduler.nowMs(),
+    monoNs: () => (scheduler.nowMs() - origin) * 1e6,
+    monoOriginMs: origin,
+  };
+}
+
 /** Options with defaults applied. */
 export interface ResolvedOptions {
   dir: string;
@@ -100,7 +110,7 @@ export interface ResolvedOptions {
   onWarning: (message: string) => void;
   clock: JournalClock;
   scheduler: Scheduler;
-  /** Microseconds on the scheduler's clock (performance.now() for the system one): times the batch window. */
+  /** Microseconds on the scheduler's clock (performance.now() for the system one): times the batch window and reservations. */
   nowUs: () => number;
   openSegmentFile: OpenSegmentFile;
   seqReserve: number;
@@ -148,7 +158,8 @@ export function resolveOptions(options: FileJournalOptions): ResolvedOptions {
     retentionBytes: options.retentionBytes,
     onCorrupt: options.onCorrupt ?? "fail",
     onWarning: options.onWarning ?? ((m) => console.error(`fixg: warning: ${m}`)),
-    clock: options.clock ?? SYSTEM_JOURNAL_CLOCK,
+    clock: options.clock ??
+      (scheduler === systemScheduler ? SYSTEM_JOURNAL_CLOCK : schedulerClock(scheduler)),
     scheduler,
     nowUs: scheduler === systemScheduler ? () => performance.now() * 1000 : () => scheduler.nowMs() * 1000,
     openSegmentFile: options.openSegmentFile ??

@@ -104,7 +104,7 @@ export class SeqReservations {
       // Not covered: wait for a synchronous reservation (rare: the background one was too slow). A
       // burst that outruns the background reservations (one task appending thousands of messages)
       // gets larger blocks, so it pays one fdatasync per block, not per seqReserve numbers.
-      const now = performance.now();
+      const now = this.#o.nowUs() / 1000;
       if (s.reservedEpoch === s.epoch && now - s.lastSyncReserveMs < 1000) {
         s.reserveBlock = Math.min(s.reserveBlock * 2, this.#o.seqReserve * 16);
       }

@@ -77,7 +77,7 @@ export interface SessionState {
   reservedGen: number;
   /** Numbers reserved at a time: seqReserve, doubled (up to 16x) while synchronous bursts outrun the background. */
   reserveBlock: number;
-  /** performance.now() of the last synchronous reservation. */
+  /** When the last synchronous reservation was taken (ms on the options' nowUs clock). */
   lastSyncReserveMs: number;
   /** Highest outbound number appended after the journal failed (the engine may still have sent it). */
   failedOut: number;

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
 import { FileJournal, type FsyncPolicy, type JournalFile } from "../../src/store/journal.ts";
+import { JournalReader } from "../../src/store/reader.ts";
 import { fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
 
 /** A segment file that logs writes and syncs; syncs wait for `release()` when gated. */
@@ -115,6 +116,22 @@ Deno.test("batch: the fdatasync window is a timer on the injected scheduler (dri
   assert.equal(done, true);
   assert.equal(scheduler.pendingCount, 0);
   await j.close();
+});
+
+Deno.test("a manual scheduler also keeps the records' times (no clock option)", async () => {
+  const dir = tempDir();
+  const scheduler = new ManualScheduler(Date.UTC(2026, 0, 5, 12, 0, 0));
+  const j = await FileJournal.open({ dir, fsync: "none", scheduler, onWarning: () => {} });
+  const s = await j.openSession(KEY, scheduler.nowMs());
+  void s.appendOutbound(1, fixedMessage(1, "out"));
+  await turn();
+  scheduler.advance(1500);
+  void s.appendOutbound(2, fixedMessage(2, "out"));
+  await j.close();
+  const times: Array<[string, number, number]> = [];
+  JournalReader.open(dir).forEach((r) => void times.push([r.type, r.wallMs, r.monoNs]));
+  const t0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+  assert.deepEqual(times, [["session-open", t0, 0], ["message", t0, 0], ["message", t0 + 1500, 1500e6]]);
 });
 
 Deno.test("none: appends return nothing, are written at the end of the task, synced only at close", async () => {
