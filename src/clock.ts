@@ -51,6 +51,21 @@ export const systemScheduler: Scheduler = {
   },
 };
 
+/**
+ * A Scheduler for a component given an older `clock` option: a Scheduler is used as one; a bare Clock
+ * gives the time, with the system's timers (a delay measured on that clock); none: the system scheduler.
+ */
+export function asScheduler(clock: Clock | undefined): Scheduler {
+  if (clock === undefined || clock === systemClock) return systemScheduler;
+  const s = clock as Partial<Scheduler>;
+  if (typeof s.at === "function" && typeof s.after === "function") return clock as Scheduler;
+  return {
+    nowMs: () => clock.nowMs(),
+    at: (atMs, cb) => systemScheduler.after(atMs - clock.nowMs(), cb),
+    after: (ms, cb) => systemScheduler.after(ms, cb),
+  };
+}
+
 interface Pending {
   atMs: number;
   order: number;

@@ -11,7 +11,7 @@
  * gateway_tune.ts (socket knobs). Every timer runs on the gateway's Scheduler (option `scheduler`),
  * passed down to the sessions it creates; `stop()` cancels every timer it set.
  */
-import { type Clock, type Scheduler, systemClock, systemScheduler, type Timer } from "../clock.ts";
+import { asScheduler, type Scheduler, type Timer } from "../clock.ts";
 import { isTemplate, matchesTemplate, sameSession } from "../session/session_id.ts";
 import { sessionKey } from "../session/types.ts";
 import type { MessageStore } from "../store/types.ts";
@@ -44,21 +44,6 @@ import { SessionRunner } from "./session_runner.ts";
 
 export * from "./gateway_types.ts";
 
-/** The gateway's scheduler from its options: `scheduler`, else a Scheduler passed as `clock`, else the system's. */
-function schedulerOf(options: GatewayOptions): Scheduler {
-  if (options.scheduler !== undefined) return options.scheduler;
-  const c: Clock | undefined = options.clock;
-  if (c === undefined || c === systemClock) return systemScheduler;
-  const s = c as Partial<Scheduler>;
-  if (typeof s.at === "function" && typeof s.after === "function") return c as Scheduler;
-  // A bare clock: its time, the system's timers (a delay measured on that clock).
-  return {
-    nowMs: () => c.nowMs(),
-    at: (atMs, cb) => systemScheduler.after(atMs - c.nowMs(), cb),
-    after: (ms, cb) => systemScheduler.after(ms, cb),
-  };
-}
-
 /** Runs acceptors and initiators until `stop()`. */
 export class Gateway {
   readonly logger: Logger;
@@ -82,7 +67,7 @@ export class Gateway {
   constructor(options: GatewayOptions) {
     this.#opts = options;
     this.logger = options.logger ?? new Logger();
-    this.scheduler = schedulerOf(options);
+    this.scheduler = options.scheduler ?? asScheduler(options.clock);
     this.startedAtMs = this.scheduler.nowMs();
     this.#tuner = new ConnectionTuner(this.logger, options.socketTuning);
     this.#sleeper = new Sleeper(this.scheduler);
@@ -374,7 +359,14 @@ export class Gateway {
     ]);
     t?.cancel();
     // Orders the application handed over that were still waiting to be numbered: never sent, said so.
-    reportWithdrawn(e.runner.withdrawQueued(), reason, e.spec.app ?? this.#opts.app, e.runner, this.logger, key);
+    reportWithdrawn(
+      e.runner.withdrawQueued(),
+      reason,
+      e.spec.app ?? this.#opts.app,
+      e.runner,
+      this.logger,
+      key,
+    );
     await e.store.close().catch(() => {});
   }
 
@@ -441,7 +433,9 @@ export class Gateway {
       spec,
       runner,
       store,
-      windowStartMs: spec.schedule ? currentWindow(spec.schedule, this.scheduler.nowMs())?.startMs : undefined,
+      windowStartMs: spec.schedule
+        ? currentWindow(spec.schedule, this.scheduler.nowMs())?.startMs
+        : undefined,
       held: false,
     };
     this.#entries.set(key, entry);

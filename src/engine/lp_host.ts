@@ -12,7 +12,7 @@ import { sessionConfigFor } from "./build.ts";
 import type { SessionEntry } from "./config.ts";
 import { Gateway, type GatewaySession } from "./gateway.ts";
 import type { Application, SessionHandle } from "./application.ts";
-import { type Clock, type Scheduler, systemClock, systemScheduler, type Timer } from "../clock.ts";
+import { asScheduler, type Clock, type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import { Logger } from "./log.ts";
 import type { SessionRunner } from "./session_runner.ts";
 
@@ -44,7 +44,7 @@ export class LpHost implements Application {
   ) {
     this.#sim = sim;
     this.#lookup = lookup;
-    this.#clock = options.scheduler ?? withSystemTimers(options.clock);
+    this.#clock = options.scheduler ?? asScheduler(options.clock);
     this.#logger = options.logger;
   }
 
@@ -166,18 +166,6 @@ export class LpHost implements Application {
     this.#drainDue(now);
     this.#run(this.#sim.onTimer(now));
   }
-}
-
-/** A scheduler from a bare clock: its time, the system's timers (a delay measured on that clock). */
-function withSystemTimers(c: Clock | undefined): Scheduler {
-  if (c === undefined || c === systemClock) return systemScheduler;
-  const s = c as Partial<Scheduler>;
-  if (typeof s.at === "function" && typeof s.after === "function") return c as Scheduler;
-  return {
-    nowMs: () => c.nowMs(),
-    at: (atMs, cb) => systemScheduler.after(atMs - c.nowMs(), cb),
-    after: (ms, cb) => systemScheduler.after(ms, cb),
-  };
 }
 
 /** Message types the simulator answers; others get BusinessMessageReject 380=3. */

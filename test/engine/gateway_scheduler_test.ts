@@ -176,3 +176,14 @@ Deno.test("stop() closes the per-session log files the gateway's sessions wrote 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the older clock option: a Scheduler given as clock is the gateway's scheduler; a bare clock gives the time only", () => {
+  const manual = new ManualScheduler(1_000);
+  const a = new Gateway({ store: new MemoryMessageStore(), app: {}, clock: manual });
+  assert.equal(a.scheduler, manual);
+  const b = new Gateway({ store: new MemoryMessageStore(), app: {}, clock: { nowMs: () => 42 } });
+  assert.equal(b.scheduler.nowMs(), 42);
+  assert.equal(b.startedAtMs, 42);
+  const timer = b.scheduler.after(60_000, () => {}); // the system's timers
+  timer.cancel();
+});
