@@ -268,8 +268,6 @@ export function describeFailure(r: ScenarioResult): string {
 Deno.test({
   name: "QuickFIX's FIX 4.2 and 4.4 server definitions pass in strict mode against `fixg run --acceptor`",
   ignore: MISSING !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async (t) => {
     const dir = (SOURCE as { dir: string }).dir;
     const items = await loadItems(dir);
@@ -353,8 +351,6 @@ Deno.test({
   name:
     "the strict runner agrees with the reference: QuickFIX's own acceptor passes its session-level FIX 4.4 definitions",
   ignore: MISSING !== undefined || QUICKFIX_MISSING !== undefined,
-  sanitizeResources: false,
-  sanitizeOps: false,
   fn: async () => {
     const dir = (SOURCE as { dir: string }).dir;
     const fix44 = ALL_VERSIONS.find((v) => v.dir === "fix44")!;
