@@ -10,6 +10,7 @@
  * with a FlowContext of its own.
  */
 import type { FixMessage, MessageView } from "../../codec/mod.ts";
+import { FixgError } from "../../errors.ts";
 import type { SessionCounters } from "../session/counters.ts";
 import type { Logger } from "../log.ts";
 import type { Priority } from "./outbound_queue.ts";
@@ -41,12 +42,22 @@ export interface OutboundFilter {
    * switch)") refuses it and nothing is sent; undefined lets it pass.
    */
   check?(message: FixMessage, ctx: FlowContext): string | undefined;
-  /** The message leaves its queue for the machine, which numbers it now; `perfMs` is performance.now(). */
-  onLeave?(message: FixMessage, perfMs: number): void;
+  /**
+   * The message leaves its queue for the machine, which numbers it now; `perfNow()` is the time it
+   * left on performance.now()'s clock (called only by a filter that needs it: no clock read per message).
+   */
+  onLeave?(message: FixMessage, perfNow: () => number): void;
 }
 
 /** A filter on the way in: in-sequence application messages, before the application sees them. */
 export interface InboundFilter {
   /** Returns false to keep the message from the application (a filter answering it itself). */
   onMessage(view: MessageView, ctx: FlowContext): boolean;
+}
+
+/** A send a filter refused (order entry blocked by the kill switch, a risk limit): the reason is in the message. */
+export class SendRefusedError extends FixgError {
+  constructor(message: string) {
+    super("SEND_REFUSED", message);
+  }
 }

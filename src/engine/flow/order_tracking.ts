@@ -12,8 +12,8 @@ import type { OrderGate } from "./risk_gate.ts";
 export class OrderTracking implements OutboundFilter, InboundFilter {
   constructor(readonly orders: OpenOrders, readonly gate: OrderGate) {}
 
-  onLeave(message: FixMessage, perfMs: number): void {
-    if (isTrackedRequest(message.msgType)) this.orders.onSent(message, perfMs);
+  onLeave(message: FixMessage, perfNow: () => number): void {
+    if (isTrackedRequest(message.msgType)) this.orders.onSent(message, perfNow());
   }
 
   onMessage(view: MessageView, ctx: FlowContext): boolean {

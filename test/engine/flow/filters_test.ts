@@ -83,7 +83,7 @@ Deno.test("OrderGate alone: kill switch refuses order entry, withdraws queued or
   const gate = new OrderGate(orders, true, queue);
   const tracking = new OrderTracking(orders, gate);
   assert.equal(gate.check(order("o1"), ctx), undefined);
-  tracking.onLeave(order("o1"), 0);
+  tracking.onLeave(order("o1"), () => 0);
   tracking.onMessage(
     view("8", "49=A|56=B|34=2|52=<TIME>|37=X1|11=o1|17=e1|150=0|39=0|55=IBM|54=1|38=100|"),
     ctx,
@@ -101,7 +101,7 @@ Deno.test("OrderGate alone: kill switch refuses order entry, withdraws queued or
   assert.equal(ctx.counters.ordersRefused, 1);
   assert.equal(ctx.counters.killSwitchCancels, 1);
   // An order acknowledged while the switch is engaged is cancelled as its ack arrives.
-  tracking.onLeave(order("o4"), 0);
+  tracking.onLeave(order("o4"), () => 0);
   tracking.onMessage(
     view("8", "49=A|56=B|34=3|52=<TIME>|37=X4|11=o4|17=e4|150=0|39=0|55=IBM|54=1|38=100|"),
     ctx,

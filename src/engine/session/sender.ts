@@ -1,0 +1,145 @@
+/**
+ * The way out of a session: application sends (refused by a filter, back-pressure above the bound,
+ * numbered and written at once through the machine's pure fast path when nothing waits, else queued by
+ * priority), the drain of the priority queues into the machine, and the writing and storing of every
+ * numbered message (journal before send: a store failure stops the session).
+ */
+import type { FixMessage } from "../../codec/mod.ts";
+import { sendAppNow } from "../../session/outbound.ts";
+import type { SendResult } from "../application.ts";
+import { SendRefusedError } from "../flow/filter.ts";
+import type { Priority } from "../flow/outbound_queue.ts";
+import type { SessionActor } from "./actor.ts";
+
+const PERF_NOW = (): number => performance.now();
+
+export class Sender {
+  constructor(readonly a: SessionActor) {}
+
+  /**
+   * An application send: refused by a filter (throws SendRefusedError), "back-pressure" above the
+   * bound, numbered and written at once when nothing waits (its MsgSeqNum), else queued (0).
+   */
+  send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
+    const a = this.a;
+    if (a.storeError) throw a.storeError;
+    const refused = a.pipeline.check(message);
+    if (refused !== undefined) {
+      throw new SendRefusedError(`35=${message.msgType} refused on ${a.key}: ${refused}`);
+    }
+    if (a.writer.buffered + a.queue.bytes > a.writer.hwm) {
+      a.counters.backPressureEvents++;
+      return "back-pressure";
+    }
+    const resend = options?.resend !== false;
+    const priority = options?.priority;
+    if (a.busy && a.mailboxSize > 0) {
+      // A command this callback asked for earlier runs after the step: this send follows it.
+      a.command(() => this.#dispatch(message, resend, priority));
+      return 0;
+    }
+    return this.#dispatch(message, resend, priority);
+  }
+
+  /** Numbers and writes a message now when nothing waits, else queues it by priority (0). */
+  #dispatch(message: FixMessage, resend: boolean, priority: Priority | undefined): number {
+    const a = this.a;
+    if (this.#canSendNow()) {
+      a.pipeline.leave(message, PERF_NOW);
+      const seq = this.#sendDirect(message, resend, a.clock.now());
+      if (seq > 0) {
+        a.writer.scheduleFlush();
+        return seq;
+      }
+      const before = a.state.nextSenderSeq;
+      a.input(resend ? { kind: "send", message } : { kind: "send", message, resend: false });
+      a.writer.scheduleFlush();
+      return a.state.nextSenderSeq > before ? a.state.nextSenderSeq - 1 : 0;
+    }
+    const p = priority ?? a.queue.priorityOf(message.msgType);
+    a.queue.push(message, resend, p, a.clock.perfNow());
+    if (!a.busy) a.writer.scheduleFlush();
+    return 0;
+  }
+
+  /** True when a message can be numbered and written now without overtaking anything. */
+  #canSendNow(): boolean {
+    const a = this.a;
+    if (!a.state.loggedOn || !a.conn || a.writer.writing || a.blocked || a.sendsAhead > 0) {
+      return false;
+    }
+    if (a.queue.length > 0 || a.storeError !== undefined || a.closeAfterFlush !== undefined) {
+      return false;
+    }
+    const limit = a.pipeline.throttles.outbound;
+    return limit === undefined || limit.tryTake(a.scheduler.nowMs());
+  }
+
+  /** The usual send: straight through the machine's pure fast path; its MsgSeqNum, or 0 when it needs an input. */
+  #sendDirect(message: FixMessage, resend: boolean, nowMs: number): number {
+    const a = this.a;
+    const seq = a.state.nextSenderSeq;
+    const bytes = sendAppNow(a.state, message, nowMs, resend);
+    if (bytes === undefined) return 0;
+    this.sent(seq, message.msgType, bytes);
+    return seq;
+  }
+
+  /** Writes and stores message `seq`, sent with a new MsgSeqNum. */
+  sent(seq: number, msgType: string, bytes: Uint8Array): void {
+    const a = this.a;
+    a.admin.recent?.record(seq, bytes);
+    this.write(bytes, msgType);
+    // The bytes are the sender's own (an encoded frame nothing writes again): no copy needed.
+    const s = a.store;
+    this.track(
+      s.appendOutboundOwned !== undefined ? s.appendOutboundOwned(seq, bytes) : s.appendOutbound(seq, bytes),
+    );
+  }
+
+  write(bytes: Uint8Array, msgType: string): void {
+    const a = this.a;
+    if (a.conn !== undefined && a.storeError === undefined) a.writer.append(bytes, msgType);
+  }
+
+  /**
+   * Moves queued application messages into the machine (which gives each its MsgSeqNum), highest
+   * priority first, while the session is logged on: up to the batch size and the outbound throttle,
+   * or everything (`all`, before a Logout or a reset).
+   */
+  drain(all: boolean): void {
+    const a = this.a;
+    if (a.busy || a.queue.length === 0 || !a.state.loggedOn || a.blocked || !a.conn) return;
+    if (a.storeError !== undefined || a.closeAfterFlush !== undefined) return;
+    const perf = a.clock.perfNow();
+    const perfNow = () => perf;
+    const now = a.clock.now();
+    const limit = a.pipeline.throttles.outbound;
+    while (a.queue.length > 0 && (all || a.writer.pending < a.maxBatchBytes)) {
+      if (!all && limit !== undefined && !limit.tryTake(now)) {
+        a.counters.throttledOutWaits++;
+        a.timers.throttleWait(limit.nextTokenAtMs(now) - now);
+        break;
+      }
+      const m = a.queue.take(perf)!;
+      a.pipeline.leave(m.message, perfNow);
+      if (this.#sendDirect(m.message, m.resend, now) === 0) {
+        a.step(
+          m.resend
+            ? { kind: "send", message: m.message }
+            : { kind: "send", message: m.message, resend: false },
+        );
+      }
+      if (a.blocked || !a.conn || !a.state.loggedOn || a.closeAfterFlush !== undefined) break;
+    }
+  }
+
+  track(p: void | Promise<void>): void {
+    const a = this.a;
+    if (p instanceof Promise) {
+      // Only `fsync: always` holds the bytes back until durable; `batch` commits in the background.
+      if (a.store.durableBeforeSend === true) a.writer.needDurable = true;
+      p.catch((e) => a.onStoreError(e));
+    }
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The session's outbound buffer: messages accumulate in one buffer while the previous batch is being
+ * written from the other (one write in flight), so a burst leaves in few large writes. It also keeps
+ * the bound the session's back-pressure and resend read-ahead use (`maxOutboundBufferBytes`), the
+ * write timeout (a peer that does not read is disconnected), the store flush a write waits for when
+ * the store is `durableBeforeSend`, the `whenWritable` waiters, and the outbound counters.
+ */
+import { MessageView } from "../../codec/mod.ts";
+import type { Scheduler, Timer } from "../../clock.ts";
+import type { SessionStore } from "../../store/types.ts";
+import type { Connection } from "../../transport/types.ts";
+import type { Faults } from "../flow/faults.ts";
+import type { Logger } from "../log.ts";
+import { countType, type SessionCounters } from "./counters.ts";
+
+/** Default bound of a session's outbound buffer (send back-pressure, resend read-ahead). */
+export const DEFAULT_MAX_OUTBOUND_BUFFER_BYTES = 8 * 1024 * 1024;
+/** Default time a peer may leave a write untaken before the session is disconnected. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+
+/** What the writer needs of its session. */
+export interface WriterHost {
+  readonly key: string;
+  readonly logger: Logger;
+  readonly counters: SessionCounters;
+  readonly faults: Faults;
+  readonly scheduler: Scheduler;
+  readonly store: SessionStore;
+  /** The session's connection now (a failed or stalled write of an earlier one is ignored). */
+  readonly conn: Connection | undefined;
+  /** Bytes of application messages waiting in the priority queues. */
+  queuedBytes(): number;
+  /** Writes what accumulated (drains the queues first): the scheduled flush and the end of a write. */
+  flush(): void;
+  /** A batch reached the socket (before the next flush). */
+  written(): void;
+  /** The store's flush a durable write waited for failed. */
+  onStoreError(e: unknown): void;
+  /** Disconnects: a write failed, or the peer does not read (`error`: the reason is the last error too). */
+  drop(reason: string, error: boolean): void;
+}
+
+export class OutboundWriter {
+  #out = new Uint8Array(64 * 1024);
+  #spare = new Uint8Array(64 * 1024);
+  #outLen = 0;
+  #inFlight = 0;
+  #writing = false;
+  #flushScheduled = false;
+  /** A store append returned a promise that must settle before the next write (fsync: always). */
+  needDurable = false;
+  #writableWaiters: Array<() => void> = [];
+  /** The connection and durability wait of the write in flight. */
+  #writeConn: Connection | undefined;
+  #writeDurable = false;
+  #writeStartedMs = 0;
+  #stallTimer: Timer | undefined;
+  /** When the last batch was handed to the socket, epoch ms. */
+  lastSentMs = 0;
+  hwm: number;
+  writeTimeoutMs: number;
+
+  constructor(
+    readonly host: WriterHost,
+    /** The bound when no maxOutboundBufferBytes is set (highWaterMarkBytes or the default). */
+    readonly defaultHwm: number,
+    maxOutboundBufferBytes: number | undefined,
+    writeTimeoutMs: number | undefined,
+  ) {
+    this.hwm = maxOutboundBufferBytes ?? defaultHwm;
+    this.writeTimeoutMs = writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
+  }
+
+  /** A write is in flight. */
+  get writing(): boolean {
+    return this.#writing;
+  }
+
+  /** Bytes accumulated for the next write. */
+  get pending(): number {
+    return this.#outLen;
+  }
+
+  /** Bytes buffered: accumulating plus the write in flight. */
+  get buffered(): number {
+    return this.#outLen + this.#inFlight;
+  }
+
+  /** The long-lived write buffers (memory locking). */
+  buffers(): Uint8Array<ArrayBuffer>[] {
+    return [this.#out, this.#spare];
+  }
+
+  /** Appends one encoded message (unless a fault suppresses it) and counts it. */
+  append(bytes: Uint8Array, msgType: string): void {
+    if (this.host.faults.suppresses(msgType)) return;
+    const need = this.#outLen + bytes.length;
+    if (need > this.#out.length) {
+      const g = new Uint8Array(Math.max(need, this.#out.length * 2));
+      g.set(this.#out.subarray(0, this.#outLen));
+      this.#out = g;
+    }
+    this.#out.set(bytes, this.#outLen);
+    this.#outLen = need;
+    const c = this.host.counters;
+    c.messagesOut++;
+    c.bytesOut += bytes.length;
+    countType(c.outByType, msgType);
+    if (msgType === "0") c.lastHeartbeatOutMs = this.host.scheduler.nowMs();
+    else if (msgType === "2") c.resendRequestsSent++;
+    const log = this.host.logger;
+    if (log.enabled("debug")) {
+      const v = MessageView.parse(bytes);
+      log.debug("out", log.loggedMessage(v), this.host.key, { dir: "out", seq: v.seqNum, msgType });
+    }
+  }
+
+  /** Drops what accumulated (a new connection, a disconnect, a store failure). */
+  discard(): void {
+    this.#outLen = 0;
+  }
+
+  /** Flushes at the end of the current synchronous run (a microtask). */
+  scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(this.#scheduledFlush);
+  }
+
+  readonly #scheduledFlush = (): void => {
+    this.#flushScheduled = false;
+    this.host.flush();
+  };
+
+  /** Hands what accumulated to `conn` (after the store's flush when a durable write is needed). */
+  startWrite(conn: Connection): void {
+    const batch = this.#out.subarray(0, this.#outLen);
+    // Hand the batch to the socket and accumulate in the spare buffer: the batch must not change mid-write.
+    const spare = this.#spare;
+    this.#spare = this.#out;
+    this.#out = spare;
+    this.#inFlight = batch.length;
+    this.#outLen = 0;
+    this.#writing = true;
+    const sched = this.host.scheduler;
+    this.lastSentMs = sched.nowMs();
+    if (this.writeTimeoutMs > 0) {
+      this.#writeStartedMs = this.lastSentMs;
+      this.#stallTimer ??= sched.after(this.writeTimeoutMs, this.#checkStall);
+    }
+    const durable = this.needDurable ? this.host.store.flush() : undefined;
+    this.needDurable = false;
+    const go = durable ? durable.then(() => conn.write(batch)) : conn.write(batch);
+    this.#writeConn = conn;
+    this.#writeDurable = durable !== undefined;
+    go.then(this.#onWritten, this.#onWriteFailed);
+  }
+
+  /** A batch reached the socket: write what accumulated meanwhile (one handler for every write). */
+  readonly #onWritten = (): void => {
+    this.#writing = false;
+    this.#inFlight = 0;
+    if (this.#writableWaiters.length > 0 && this.#outLen + this.host.queuedBytes() <= this.hwm / 2) {
+      for (const f of this.#writableWaiters.splice(0)) f();
+    }
+    this.host.flush();
+    this.host.written();
+  };
+
+  readonly #onWriteFailed = (e: unknown): void => {
+    this.#writing = false;
+    this.#inFlight = 0;
+    if (this.host.conn === this.#writeConn) {
+      if (this.#writeDurable && !(e instanceof Deno.errors.BrokenPipe)) this.host.onStoreError(e);
+      else this.host.drop(`write failed: ${e instanceof Error ? e.message : String(e)}`, false);
+    }
+  };
+
+  /** Resolves when the buffered and queued bytes are below half the bound. */
+  whenWritable(): Promise<void> {
+    if (this.buffered + this.host.queuedBytes() <= this.hwm / 2) return Promise.resolve();
+    return new Promise((r) => this.#writableWaiters.push(r));
+  }
+
+  /** Wakes every `whenWritable` waiter (the connection is gone). */
+  wakeAll(): void {
+    for (const f of this.#writableWaiters.splice(0)) f();
+  }
+
+  /** The peer has not taken the write in flight for writeTimeoutMs: it does not read; disconnect. */
+  readonly #checkStall = (): void => {
+    this.#stallTimer = undefined;
+    const conn = this.host.conn;
+    if (!this.#writing || conn === undefined || conn !== this.#writeConn) return;
+    const waited = this.host.scheduler.nowMs() - this.#writeStartedMs;
+    if (waited < this.writeTimeoutMs) {
+      this.#stallTimer = this.host.scheduler.after(
+        Math.max(1, this.writeTimeoutMs - waited),
+        this.#checkStall,
+      );
+      return;
+    }
+    const pending = this.#inFlight + this.#outLen;
+    this.host.counters.writeTimeouts++;
+    const s = this.writeTimeoutMs / 1000;
+    this.host.logger.error(
+      "write-timeout",
+      `the peer has not read ${pending} bytes for ${s} s (outbound.writeTimeoutSec); disconnecting`,
+      this.host.key,
+      { bytes: pending, timeoutMs: this.writeTimeoutMs },
+    );
+    this.host.drop(`write timeout: the peer has not read ${pending} bytes for ${s} s`, true);
+  };
+
+  /** Cancels the write-timeout timer. */
+  cancelTimer(): void {
+    this.#stallTimer?.cancel();
+    this.#stallTimer = undefined;
+  }
+}
