@@ -1,9 +1,10 @@
 /**
  * The engine under test in-process: a Gateway built from a fixg config exactly as `fixg run` builds it,
- * whose acceptor ports are in-memory listeners (src/transport/memory.ts pairs) and whose every timer runs
- * on a ManualScheduler. Each iCONNECT of a scenario hands the gateway one end of a new pair; the runner
- * moves the manual clock to the engine's next timer whenever it waits (src/conformance/target.ts), so
- * a whole scenario set runs in milliseconds of real time.
+ * whose acceptor ports are in-memory listeners and whose initiators connect over in-memory pairs too
+ * (src/transport/memory.ts), every timer on a ManualScheduler. Each iCONNECT of an acceptor scenario
+ * hands the gateway one end of a new pair; an initiator scenario takes the next pair the gateway's
+ * initiator opened. The runner moves the manual clock to the engine's next timer whenever it waits
+ * (src/conformance/target.ts), so a whole scenario set runs in milliseconds of real time.
  */
 import type { ManualScheduler } from "../clock.ts";
 import { buildGateway } from "../engine/build.ts";
@@ -12,7 +13,7 @@ import type { Gateway } from "../engine/gateway.ts";
 import { Logger } from "../engine/log.ts";
 import { memoryPair } from "../transport/memory.ts";
 import type { Connection, Listener } from "../transport/types.ts";
-import type { ScenarioConn, ScenarioTarget } from "./target.ts";
+import type { IncomingConns, ScenarioConn, ScenarioTarget } from "./target.ts";
 
 /** A listener whose connections are handed to it (`offer`), not accepted from a socket. */
 export class MemoryListener implements Listener {
@@ -57,10 +58,50 @@ export class MemoryListener implements Listener {
   }
 }
 
+/** One end of an in-memory pair as the tester's connection. */
+function scenarioConn(conn: Connection, label: string): ScenarioConn {
+  return {
+    label,
+    read: (buf) => conn.read(buf),
+    // As over TCP, where writing to a peer that has just closed succeeds (the bytes are lost):
+    // a scenario answers a Logout after which the engine disconnected at once (2i).
+    write: (bytes) => conn.write(bytes).catch(() => {}),
+    close: () => conn.close(),
+  };
+}
+
+/** The connections the gateway's initiators open, queued for the runner's iCONNECT. */
+class Incoming implements IncomingConns {
+  readonly #queue: ScenarioConn[] = [];
+  readonly #wakes = new Set<() => void>();
+
+  push(c: ScenarioConn): void {
+    this.#queue.push(c);
+    for (const w of [...this.#wakes]) w();
+  }
+
+  take(): ScenarioConn | undefined {
+    return this.#queue.shift();
+  }
+
+  subscribe = (wake: () => void): () => void => {
+    this.#wakes.add(wake);
+    return () => this.#wakes.delete(wake);
+  };
+
+  /** Closes what was never taken. */
+  close(): void {
+    for (const c of this.#queue.splice(0)) c.close();
+  }
+}
+
 /** A running in-process engine: its gateway, the target scenarios connect to, its log. */
 export interface InProcessEngine {
   readonly gateway: Gateway;
-  /** iCONNECT: a new in-memory connection to the (first) acceptor; time: the manual scheduler. */
+  /**
+   * iCONNECT: a new in-memory connection to the (first) acceptor, or the next one an initiator opened;
+   * time: the manual scheduler.
+   */
   readonly target: ScenarioTarget;
   /** The engine's log lines (JSON, the last 2,000), for failure reports. */
   readonly log: string[];
@@ -70,7 +111,8 @@ export interface InProcessEngine {
 
 /**
  * Builds and starts `config`'s gateway in-process on `scheduler`, every acceptor on an in-memory
- * listener (the first is the target's). The log goes to `log` (level `logLevel`, default info).
+ * listener (the first is the target's), every initiator connecting to the target's `incoming`. The log
+ * goes to `log` (level `logLevel`, default info).
  */
 export async function startInProcess(
   config: FixgConfig,
@@ -88,6 +130,8 @@ export async function startInProcess(
     },
   });
   const listeners = new Map<string, MemoryListener>();
+  const incoming = new Incoming();
+  let n = 0;
   const gateway = await buildGateway(config, {
     logger,
     clock: scheduler,
@@ -97,25 +141,31 @@ export async function startInProcess(
       if (!l) listeners.set(k, l = new MemoryListener(host, port));
       return l;
     },
+    connect: (host, port) => {
+      const [ours, theirs] = memoryPair();
+      incoming.push(scenarioConn(ours, `memory:${host}:${port}#${++n}`));
+      return Promise.resolve(theirs);
+    },
   });
   const first = [...listeners.values()][0];
-  if (first === undefined) throw new Error("startInProcess: the config has no acceptor");
   await gateway.start();
-  let n = 0;
   const target: ScenarioTarget = {
     time: scheduler,
+    incoming,
     connect(): Promise<ScenarioConn> {
+      if (first === undefined) return Promise.reject(new Error("the engine in-process has no acceptor"));
       const [ours, theirs] = memoryPair();
       first.offer(theirs);
-      return Promise.resolve({
-        label: `memory:${first.port}#${++n}`,
-        read: (buf) => ours.read(buf),
-        // As over TCP, where writing to a peer that has just closed succeeds (the bytes are lost):
-        // a scenario answers a Logout after which the engine disconnected at once (2i).
-        write: (bytes) => ours.write(bytes).catch(() => {}),
-        close: () => ours.close(),
-      });
+      return Promise.resolve(scenarioConn(ours, `memory:${first.port}#${++n}`));
     },
   };
-  return { gateway, target, log, stop: () => gateway.stop() };
+  return {
+    gateway,
+    target,
+    log,
+    stop: async () => {
+      await gateway.stop();
+      incoming.close();
+    },
+  };
 }

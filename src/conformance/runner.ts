@@ -275,7 +275,8 @@ export function renderSend(step: Extract<Step, { kind: "send" }>, nowMs: number,
 export async function runScenario(scenario: Scenario, options: RunOptions): Promise<ScenarioResult> {
   const initiatorMode = options.mode === "initiator-under-test";
   const host = options.host ?? "127.0.0.1";
-  const target = initiatorMode ? undefined : options.target ?? tcpTarget(host, options.port ?? 0);
+  const target = options.target ?? (initiatorMode ? undefined : tcpTarget(host, options.port ?? 0));
+  const incoming = initiatorMode ? target?.incoming : undefined;
   const time = target?.time;
   const waits = time ? manualWaits(time) : realWaits;
   const t0 = waits.now();
@@ -297,7 +298,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let ownListener: ScenarioListener | undefined;
   let failure: ScenarioFailure | undefined;
   try {
-    if (initiatorMode && !options.listener) {
+    if (initiatorMode && !options.listener && !incoming) {
       if (options.port === undefined) {
         throw new Error("runScenario: initiator-under-test needs a port or a listener");
       }
@@ -310,7 +311,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       if (old) await old.close();
       peers.delete(step.conn);
       let conn: ScenarioConn;
-      if (listener) {
+      if (incoming) {
+        // In-process: the initiator's next connection; waiting moves the manual clock (its backoff).
+        let got: ScenarioConn | undefined;
+        await waits.until(
+          () => (got ??= incoming.take()) !== undefined,
+          connectTimeoutMs,
+          incoming.subscribe,
+        );
+        if (got === undefined) {
+          return failAt(step, `no initiator connected within ${connectTimeoutMs} ms`);
+        }
+        conn = got;
+      } else if (listener) {
         const tcp = await listener.accept(connectTimeoutMs);
         if (!tcp) {
           return failAt(

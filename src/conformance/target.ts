@@ -28,10 +28,23 @@ export interface ManualTime {
   advanceTo(atMs: number): number;
 }
 
-/** The engine under test as the runner sees it in acceptor-under-test mode. */
+/** Connections an initiator under test opened to the tester, taken one per iCONNECT. */
+export interface IncomingConns {
+  /** The oldest connection not taken yet, or undefined. */
+  take(): ScenarioConn | undefined;
+  /** Calls `wake` when a connection arrives; returns its removal. */
+  subscribe(wake: () => void): () => void;
+}
+
+/** The engine under test as the runner sees it. */
 export interface ScenarioTarget {
-  /** A new connection to the engine (an iCONNECT); throws with a one-line reason when there is none. */
+  /**
+   * Acceptor under test: a new connection to the engine (an iCONNECT); throws with a one-line reason
+   * when there is none.
+   */
   connect(timeoutMs: number): Promise<ScenarioConn>;
+  /** Initiator under test (in-process): the connections it opens; absent: a TCP listener is used. */
+  readonly incoming?: IncomingConns;
   /** The time the engine runs in; absent: real time. */
   readonly time?: ManualTime;
 }

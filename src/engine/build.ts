@@ -7,7 +7,7 @@ import { ConfigError } from "../errors.ts";
 import type { Priority } from "./flow/outbound_queue.ts";
 import { InstrumentedStore } from "./store_stats.ts";
 import { loadTlsMaterial, type TlsFiles, type TlsMaterial } from "../transport/tls.ts";
-import type { Listener } from "../transport/types.ts";
+import type { Connection, Listener } from "../transport/types.ts";
 import { UserDirectory } from "./auth/users.ts";
 import {
   DEFAULT_SESSION_SETTINGS,
@@ -59,6 +59,8 @@ export interface BuildOptions {
    * conformance runs), used instead of binding it; undefined binds as usual.
    */
   listenerFor?: (host: string, port: number) => Listener | undefined;
+  /** Opens the initiators' connections instead of TCP/TLS (in-memory connections: in-process runs). */
+  connect?: (host: string, port: number) => Promise<Connection>;
 }
 
 /** Password (554) and NewPassword (925): masked in logs even when `log.maskTags` leaves them out. */
@@ -405,6 +407,7 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     limits: limitsFor(config),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.connect ? { connect: options.connect } : {}),
   });
   for (const [i, e] of config.sessions.entries()) {
     if (e.role === "acceptor" && e.authentication === "users" && e.allowedUsers === undefined) {

@@ -311,6 +311,7 @@ export class Gateway {
       scheduler: this.scheduler,
       sleeper: this.#sleeper,
       random: this.#opts.random ?? Math.random,
+      connect: this.#opts.connect,
       stopping: () => this.#stopping,
       entry: (key: string) => this.#entries.get(key),
       tune: (conn: Parameters<ConnectionTuner["tune"]>[0], key: string) => this.#tuner.tune(conn, key),

@@ -56,6 +56,8 @@ export interface InitiateHost {
   readonly sleeper: Sleeper;
   /** Source of the reconnect jitter, in [0, 1). */
   readonly random: () => number;
+  /** Opens connections instead of TCP/TLS (GatewayOptions.connect). */
+  readonly connect?: ((host: string, port: number) => Promise<Connection>) | undefined;
   stopping(): boolean;
   entry(key: string): GatewayEntry | undefined;
   tune(conn: Connection, key: string): Connection;
@@ -115,7 +117,9 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
     }
     let conn: Connection;
     try {
-      conn = cur.tlsMaterial
+      conn = host.connect
+        ? await host.connect(h.host, h.port)
+        : cur.tlsMaterial
         ? await connectTlsNode(h.host, h.port, cur.tlsMaterial)
         : await connectTcp(h.host, h.port, cur.tls);
     } catch (e) {

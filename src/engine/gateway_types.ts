@@ -11,7 +11,7 @@ import type { MessageStore, SessionStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
 import type { TlsOptions } from "../transport/tcp.ts";
 import type { TlsMaterial } from "../transport/tls.ts";
-import type { Listener } from "../transport/types.ts";
+import type { Connection, Listener } from "../transport/types.ts";
 import type { Application } from "./application.ts";
 import { DEFAULT_AUTH_THROTTLE } from "./auth/throttle.ts";
 import type { AuthDecision, UserDirectory } from "./auth/users.ts";
@@ -140,6 +140,11 @@ export interface GatewayOptions {
   clock?: Clock;
   /** Source of the reconnect jitter, in [0, 1) (default Math.random). */
   random?: () => number;
+  /**
+   * Opens the initiators' connections instead of TCP/TLS (in-memory connections: the in-process
+   * conformance runs); a rejection is a failed attempt, as a refused TCP connection.
+   */
+  connect?: (host: string, port: number) => Promise<Connection>;
   verbose?: boolean;
   highWaterMarkBytes?: number;
   /** How long an accepted connection may stay silent before its first Logon, ms. Default 10 s. */

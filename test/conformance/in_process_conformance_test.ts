@@ -198,3 +198,38 @@ Deno.test("in-process, manual clock: FIX 4.0, 4.1, 4.3 and FIXT 1.1 (5.0, 5.0 SP
   }
   assert.equal(clock.pendingCount, 0, "the stopped gateways left no timer");
 });
+
+for (const [dir, beginString] of [["fix44", "FIX.4.4"], ["fix42", "FIX.4.2"]] as const) {
+  Deno.test(`in-process, manual clock: ${dir} initiator scenarios (1B), the initiator reconnecting after each`, async () => {
+    const scenarios = (await fixtureScenarios(dir)).filter((s) => s.mode === "initiator-under-test");
+    assert.equal(scenarios.length, 3);
+    // As `fixg run --initiator --sender-comp-id TW --target-comp-id ISLD --begin-string ... --reset-on-logon
+    // --heartbeat 30 --store memory` (initiator_conformance_test.ts runs that child over TCP).
+    const config = await effectiveConfig({
+      initiator: true,
+      host: "127.0.0.1",
+      port: PORT,
+      senderCompId: "TW",
+      targetCompId: "ISLD",
+      beginString,
+      resetOnLogon: true,
+      heartbeat: "30",
+      store: "memory",
+    });
+    const clock = new ManualScheduler(Date.now());
+    const engine = await startInProcess(config, clock);
+    try {
+      const failed: string[] = [];
+      for (const s of scenarios) {
+        const r = await runScenario(s, { mode: "initiator-under-test", target: engine.target });
+        if (!r.passed) {
+          failed.push(`${describe(r)}\n--- engine log (tail) ---\n${engine.log.slice(-30).join("\n")}`);
+        }
+      }
+      assert.deepEqual(failed, []);
+    } finally {
+      await engine.stop();
+    }
+    assert.equal(clock.pendingCount, 0, "the stopped gateway left no timer");
+  });
+}
