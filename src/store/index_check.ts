@@ -7,9 +7,12 @@ import {
   checkRecord,
   dataViewOf,
   type DecodedIndex,
+  DirCode,
   type IndexEntries,
   readSegmentHeader,
   type RecordFields,
+  RecordType,
+  type SessionPosition,
 } from "./format.ts";
 
 /**
@@ -73,4 +76,32 @@ export function loadEntry(r: RecordFields, e: IndexEntries, i: number): RecordFi
   r.seq2 = e.seqs2[i]!;
   r.wallMs = e.wallMs[i]!;
   return r;
+}
+
+/**
+ * Moves a session's position past its record `r` (a reset, a set-seq or a message; session-open records
+ * are the caller's): a reset starts epoch `r.epoch` at `r.seq`/`r.seq2`, a set-seq sets both numbers, a
+ * message takes its epoch and advances its direction's number. "stale": a message of an older epoch than
+ * the position's, left unchanged; "new-epoch": the position's earlier outbound messages no longer count
+ * (a reset, or a message of a newer epoch). Start-up and repair follow sessions by these rules.
+ */
+export function advancePosition(pos: SessionPosition, r: RecordFields): "stale" | "new-epoch" | undefined {
+  if (r.type === RecordType.SeqReset) {
+    pos.epoch = r.epoch;
+    pos.nextSender = r.seq;
+    pos.nextTarget = r.seq2;
+    return "new-epoch";
+  }
+  if (r.type === RecordType.SetSeq) {
+    pos.nextSender = r.seq;
+    pos.nextTarget = r.seq2;
+    return undefined;
+  }
+  if (r.type !== RecordType.Message) return undefined;
+  if (r.epoch < pos.epoch) return "stale";
+  const newer = r.epoch > pos.epoch;
+  pos.epoch = r.epoch;
+  if (r.dir === DirCode.Out) pos.nextSender = r.seq + 1;
+  else pos.nextTarget = r.seq + 1;
+  return newer ? "new-epoch" : undefined;
 }

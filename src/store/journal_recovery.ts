@@ -21,7 +21,7 @@ import {
   sessionGoesBack,
 } from "./format.ts";
 import { quarantineName, writeIndexSync } from "./files.ts";
-import { checkIndexed, loadEntry } from "./index_check.ts";
+import { advancePosition, checkIndexed, loadEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
 import { errorText } from "./lock.ts";
@@ -320,27 +320,12 @@ class Recovery {
         }
         continue;
       }
-      if (type === RecordType.SeqReset) {
-        s.epoch = epoch;
-        s.creationMs = e.wallMs[i]!;
-        s.nextSender = seq;
-        s.nextTarget = seq2;
-        s.out.clear();
-      } else if (type === RecordType.SetSeq) {
-        s.nextSender = seq;
-        s.nextTarget = seq2;
-      } else if (type === RecordType.Message) {
-        if (epoch !== s.epoch) {
-          if (epoch < s.epoch) continue;
-          s.epoch = epoch;
-          s.out.clear();
-        }
-        if (dir === DirCode.Out) {
-          s.nextSender = seq + 1;
-          s.out.add(seq, segment, e.offsets[i]!, e.lengths[i]!);
-        } else {
-          s.nextTarget = seq + 1;
-        }
+      const change = advancePosition(s, entry);
+      if (change === "stale") continue;
+      if (change === "new-epoch") s.out.clear();
+      if (type === RecordType.SeqReset) s.creationMs = entry.wallMs;
+      else if (type === RecordType.Message && dir === DirCode.Out) {
+        s.out.add(seq, segment, entry.offset, entry.length);
       }
     }
   }

@@ -8,7 +8,6 @@
 import { EnvironmentError, FixgError } from "../errors.ts";
 import {
   decodeIndex,
-  DirCode,
   encodeIndex,
   IndexBuilder,
   type IndexEntries,
@@ -26,7 +25,7 @@ import {
   writeSegmentHeader,
 } from "./format.ts";
 import { quarantineName, unusedName } from "./files.ts";
-import { indexMismatch, loadEntry } from "./index_check.ts";
+import { advancePosition, indexMismatch, loadEntry } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./reader.ts";
 
@@ -139,7 +138,7 @@ export class SessionOrder {
     };
     const entry = new RecordFields();
     for (let i = 0; i < e.count; i++) {
-      const { type, dir, sessionId: sid, epoch, seq, seq2 } = loadEntry(entry, e, i);
+      const { type, sessionId: sid, epoch, seq, seq2 } = loadEntry(entry, e, i);
       if (type === RecordType.SessionOpen) {
         const k = e.keys.get(sid);
         if (k === undefined) continue;
@@ -159,20 +158,8 @@ export class SessionOrder {
       const key = keyOf.get(sid);
       const st = key === undefined ? undefined : stateOf(key);
       if (st === undefined) continue;
-      if (type === RecordType.SeqReset) {
-        st.epoch = epoch;
-        st.nextSender = seq;
-        st.nextTarget = seq2;
-      } else if (type === RecordType.SetSeq) {
-        st.nextSender = seq;
-        st.nextTarget = seq2;
-      } else if (type === RecordType.Message) {
-        if (epoch < st.epoch) {
-          return `a message of session ${key} (seq ${seq}) belongs to epoch ${epoch}, but earlier records reached epoch ${st.epoch}`;
-        }
-        st.epoch = epoch;
-        if (dir === DirCode.Out) st.nextSender = seq + 1;
-        else st.nextTarget = seq + 1;
+      if (advancePosition(st, entry) === "stale") {
+        return `a message of session ${key} (seq ${seq}) belongs to epoch ${epoch}, but earlier records reached epoch ${st.epoch}`;
       }
     }
     for (const [k, st] of next) this.#byKey.set(k, st);
