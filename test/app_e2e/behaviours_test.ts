@@ -81,7 +81,9 @@ Deno.test("fillLatencyMs: acked at once, filled no sooner than the latency after
       `${ack!.transactTime} -> ${fill!.transactTime}`,
     );
 
-    // A cancel sent inside the latency cancels the order before any fill.
+    // A cancel sent inside the latency cancels the order before any fill. The latency is 2 s for B: the
+    // cancel leaves once the ack is seen, and 150 ms was not always enough for that on a loaded machine.
+    lp.simulator.setBehaviours([{ fillLatencyMs: 2000 }]);
     const b = buy(c, 10, 100.01);
     await waitFor(() => c.app.tracker.get(b)?.state === "New", "the ack of B");
     const b2 = c.app.send(c.app.tracker.cancel(b, Date.now()));

@@ -78,11 +78,26 @@ Deno.test("ramp: each failed step says why; the report lists every step's verdic
     const easy = await runBench(
       await resolveBenchOptions(base(port, { ramp: "100:200:100:0.5", rampP99Us: "10000000" })),
     );
-    assert.deepEqual(easy.report.ramp!.steps.map((s) => [s.ratePerSec, s.sustained, s.reason]), [
-      [100, true, undefined],
-      [200, true, undefined],
-    ]);
-    assert.equal(easy.report.ramp!.maxSustainedRatePerSec, 200);
+    // Sustained, unless the machine running the test was too busy to hold even these rates for 0.5 s:
+    // then the verdict says so and the ramp stops there (a loaded CI run failed "100/s" here with a
+    // 23 ms send lag p99).
+    const ramp = easy.report.ramp!;
+    const failed = ramp.steps.filter((s) => !s.sustained);
+    for (const s of failed) {
+      // The p99 bound (10 s) cannot trip: only the rate, held too briefly on a starved machine.
+      assert.match(s.reason!, /^[\d,]+ answers\/s, below 95% of [12]00\/s(; the generator's send lag .*)?$/);
+    }
+    if (failed.length === 0) {
+      assert.deepEqual(ramp.steps.map((s) => [s.ratePerSec, s.sustained, s.reason]), [
+        [100, true, undefined],
+        [200, true, undefined],
+      ]);
+      assert.equal(ramp.maxSustainedRatePerSec, 200);
+    } else {
+      assert.equal(failed.length, 1);
+      assert.equal(ramp.steps.at(-1), failed[0], "the ramp stops at the first failed step");
+      assert.equal(ramp.maxSustainedRatePerSec, ramp.steps.length === 1 ? 0 : 100);
+    }
   });
 });
 
