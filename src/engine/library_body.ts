@@ -58,12 +58,17 @@ export function clOrdIdOf(m: FixMessage): string | undefined {
 
 /** The body of a FixMessage as SEND carries it: "35=..␁tag=value␁..." (no header fields). */
 export function encodeBody(m: FixMessage): Uint8Array {
+  return bodyView(m).slice();
+}
+
+/** encodeBody's bytes in a reused buffer: valid until the next call (SEND frames copy them at once). */
+export function bodyView(m: FixMessage): Uint8Array {
   body.len = 0;
   body.text("35=");
   body.text(m.msgType);
   body.byte(1);
   forEachField(m, body);
-  return body.buf.slice(0, body.len);
+  return body.buf.subarray(0, body.len);
 }
 
 /** Writes fields as `tag=value␁` into a reused buffer (values as Latin-1: the codec reads them so). */

@@ -6,22 +6,21 @@
  * sessions again from the last inbound MsgSeqNum its application processed, so nothing is missed.
  */
 import { MessageView } from "../codec/mod.ts";
-import { concatBytes } from "../codec/bytes.ts";
 import { FixgError } from "../errors.ts";
 import type { Application } from "./application.ts";
 import {
   type Command,
+  commandFrameView,
   decodeEvent,
-  encodeCommand,
   ERROR_NAMES,
   ErrorCode,
   type Event,
   EVENT_TYPES,
-  FrameSplitter,
   PROTOCOL_VERSION,
   SendStatus,
   type SessionInfo,
 } from "./protocol.ts";
+import { FrameOut, FrameSplitter } from "./protocol_stream.ts";
 import {
   type EngineConnectOptions,
   EngineError,
@@ -58,10 +57,10 @@ class Library implements EngineLibrary {
   readonly #claims = new Map<string, Claim>();
   readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   /** Unanswered sends by key + requestId. */
-  readonly #pending = new Map<string, { key: string; body: Uint8Array; resolve: (a: SendAnswer) => void }>();
+  readonly #pending = new Map<string, { key: string; resolve: (a: SendAnswer) => void }>();
   #writers: Array<() => void> = [];
-  #out: Uint8Array[] = [];
-  #writing = false;
+  /** Frames to the engine: those of one turn go out in one write at its end. */
+  #out: FrameOut | undefined;
   #hello: { resolve: () => void; reject: (e: Error) => void } | undefined;
   /** The view onMessage gets, re-pointed at each message. */
   readonly #view = new MessageView();
@@ -90,10 +89,16 @@ class Library implements EngineLibrary {
       );
     }
     this.#conn = conn;
-    this.#out = [];
+    this.#out = new FrameOut(conn, () => {
+      try {
+        conn.close(); // The read loop sees it and reconnects.
+      } catch {
+        // Closed.
+      }
+    });
     const hello = new Promise<void>((resolve, reject) => this.#hello = { resolve, reject });
     void this.#read(conn);
-    this.#write(encodeCommand({
+    this.#out.push(commandFrameView({
       type: "hello",
       version: PROTOCOL_VERSION,
       name: this.#o.name ?? "library",
@@ -180,7 +185,7 @@ class Library implements EngineLibrary {
       });
     }
     return new Promise((resolve) => {
-      this.#pending.set(id, { key, body, resolve });
+      this.#pending.set(id, { key, resolve });
       this.command(
         ifLoggedOn
           ? { type: "send", key, requestId, body, ifLoggedOn }
@@ -196,33 +201,7 @@ class Library implements EngineLibrary {
 
   command(c: Command): void {
     if (this.#conn === undefined || (!this.#ready && c.type !== "hello")) return;
-    this.#write(encodeCommand(c));
-  }
-
-  #write(frame: Uint8Array): void {
-    this.#out.push(frame);
-    if (!this.#writing) void this.#pump(this.#conn!);
-  }
-
-  async #pump(conn: Deno.UnixConn): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#out.length > 0 && conn === this.#conn) {
-        const parts = this.#out;
-        this.#out = [];
-        const buf = concatBytes(parts);
-        let off = 0;
-        while (off < buf.length) off += await conn.write(buf.subarray(off));
-      }
-    } catch {
-      try {
-        conn.close();
-      } catch {
-        // Closed.
-      }
-    } finally {
-      this.#writing = false;
-    }
+    this.#out?.push(commandFrameView(c));
   }
 
   async #read(conn: Deno.UnixConn): Promise<void> {

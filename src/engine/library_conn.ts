@@ -2,8 +2,8 @@
  * One library attached to the engine's endpoint (its connection and the events queued for it) and a
  * session's place at the endpoint (holder, replay hold-back, the answers of recent request ids).
  */
-import { concatBytes } from "../codec/bytes.ts";
-import { encodeEvent, type Event } from "./protocol.ts";
+import { type Event, eventFrameView } from "./protocol.ts";
+import { FrameOut } from "./protocol_stream.ts";
 import type { Ring } from "./library_journal.ts";
 
 /** The answer to one request id. */
@@ -41,9 +41,7 @@ export class LibraryConn {
   closed = false;
   inFlight = 0;
   readonly claims = new Set<string>();
-  #queue: Uint8Array[] = [];
-  #queuedBytes = 0;
-  #writing = false;
+  readonly #out: FrameOut;
 
   constructor(
     readonly conn: Deno.Conn,
@@ -52,52 +50,30 @@ export class LibraryConn {
     readonly onTooSlow: () => void,
   ) {
     this.id = id;
+    this.#out = new FrameOut(conn, () => this.close());
   }
 
   get label(): string {
     return `${this.name}#${this.id}`;
   }
 
+  /** Queues one event; the events of one turn go out in one write at its end. */
   send(e: Event): void {
     if (this.closed) return;
-    const f = encodeEvent(e);
-    this.#queue.push(f);
-    this.#queuedBytes += f.length;
-    if (this.#queuedBytes > this.maxQueuedBytes) {
-      this.onTooSlow();
-      return;
-    }
-    if (!this.#writing) void this.#pump();
-  }
-
-  async #pump(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (this.#queue.length > 0 && !this.closed) {
-        const parts = this.#queue;
-        this.#queue = [];
-        const buf = concatBytes(parts);
-        this.#queuedBytes -= buf.length;
-        let off = 0;
-        while (off < buf.length) off += await this.conn.write(buf.subarray(off));
-      }
-    } catch {
-      this.close();
-    } finally {
-      this.#writing = false;
-    }
+    this.#out.push(eventFrameView(e));
+    if (this.#out.queuedBytes > this.maxQueuedBytes) this.onTooSlow();
   }
 
   /** Writes what is queued, then closes (for fatal errors). */
   async closeAfterWrite(): Promise<void> {
-    while (this.#writing) await new Promise((r) => setTimeout(r, 1));
-    if (!this.closed && this.#queue.length > 0) await this.#pump();
+    await this.#out.drained();
     this.close();
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.#out.close();
     try {
       this.conn.close();
     } catch {

@@ -19,7 +19,6 @@ import {
   type Command,
   decodeCommand,
   ErrorCode,
-  FrameSplitter,
   PROTOCOL_VERSION,
   ProtocolError,
   SendStatus,
@@ -27,6 +26,7 @@ import {
 } from "./protocol.ts";
 import { SendRefusedError } from "./session_runner.ts";
 import { VERSION } from "../version.ts";
+import { FrameSplitter } from "./protocol_stream.ts";
 import { messageFromBody } from "./library_body.ts";
 import { type Answer, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal } from "./library_journal.ts";
@@ -186,7 +186,8 @@ export class EngineServer {
         if (n === null) break;
         split.push(buf.subarray(0, n));
         while (split.next()) {
-          const cmd = decodeCommand(split.buf, split.start, split.end);
+          // A SEND's body stays in the read buffer: #send parses it at once (and copies it to wait).
+          const cmd = decodeCommand(split.buf, split.start, split.end, false);
           if (!this.#command(c, cmd)) {
             await c.closeAfterWrite();
             break;
@@ -491,7 +492,8 @@ export class EngineServer {
     }
     if (slot.seeding !== undefined) {
       // The first claim is still reading what the journal shows sent: answer after it, in order.
-      void slot.seeding.then(() => this.#send(c, key, requestId, body, ifLoggedOn));
+      const kept = body.slice();
+      void slot.seeding.then(() => this.#send(c, key, requestId, kept, ifLoggedOn));
       return;
     }
     const known = slot.recent.get(requestId);

@@ -7,7 +7,7 @@ import { FixgError } from "../errors.ts";
 import type { SessionId } from "../session/session_id.ts";
 import type { Application, SendResult, SessionHandle } from "./application.ts";
 import type { Command, SessionInfo } from "./protocol.ts";
-import { clOrdIdOf, encodeBody, sessionIdOfKey } from "./library_body.ts";
+import { bodyView, clOrdIdOf, sessionIdOfKey } from "./library_body.ts";
 
 /** Options of `connectEngine`. */
 export interface EngineConnectOptions {
@@ -101,7 +101,7 @@ export class LibrarySession implements SessionHandle {
     options: { requestId?: string; ifLoggedOn?: boolean } = {},
   ): Promise<SendAnswer> {
     const requestId = options.requestId ?? clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
-    return this.#lib.submit(this.key, requestId, encodeBody(message), options.ifLoggedOn === true);
+    return this.#lib.submit(this.key, requestId, bodyView(message), options.ifLoggedOn === true);
   }
 
   /** Resolves when the window of unanswered sends is half empty and the engine is reachable. */

@@ -256,10 +256,13 @@ class FrameWriter {
   }
 
   finish(): Uint8Array {
+    return this.view().slice();
+  }
+
+  /** The frame in the scratch buffer: valid until the next frame is encoded (copy it before). */
+  view(): Uint8Array {
     this.dv.setUint32(0, this.pos - 4);
-    const out = new Uint8Array(this.pos);
-    out.set(this.buf.subarray(0, this.pos));
-    return out;
+    return this.buf.subarray(0, this.pos);
   }
 }
 
@@ -341,31 +344,42 @@ class FieldReader {
 
 /** Encodes a command as one frame. */
 export function encodeCommand(c: Command): Uint8Array {
+  return writeCommand(c).view().slice();
+}
+
+/** A command's frame in the scratch buffer: valid until the next frame is encoded (write or copy it first). */
+export function commandFrameView(c: Command): Uint8Array {
+  return writeCommand(c).view();
+}
+
+function writeCommand(c: Command): FrameWriter {
   switch (c.type) {
     case "hello":
-      return new FrameWriter(FrameType.HELLO).u16(c.version).str(c.name).str(c.secret).finish();
+      return new FrameWriter(FrameType.HELLO).u16(c.version).str(c.name).str(c.secret);
     case "list":
-      return new FrameWriter(FrameType.LIST).u32(c.tag).finish();
+      return new FrameWriter(FrameType.LIST).u32(c.tag);
     case "claim":
-      return new FrameWriter(FrameType.CLAIM).str(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq)
-        .finish();
+      return new FrameWriter(FrameType.CLAIM).str(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq);
     case "release":
-      return new FrameWriter(FrameType.RELEASE).str(c.key).finish();
+      return new FrameWriter(FrameType.RELEASE).str(c.key);
     case "send": {
       const w = new FrameWriter(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
         .str(c.key).str(c.requestId).bytes(c.body);
       // The flags byte is optional (absent: 0), so version-1 SENDs without it stay valid.
       if (c.ifLoggedOn === true) w.u8(1);
-      return w.finish();
+      return w;
     }
     case "logout":
-      return new FrameWriter(FrameType.LOGOUT).str(c.key).str(c.text).finish();
+      return new FrameWriter(FrameType.LOGOUT).str(c.key).str(c.text);
   }
 }
 
-/** Decodes a command frame: `buf[start, end)` is everything after the length field. */
-export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length): Command {
-  const r = new FieldReader(buf, start + 1, end);
+/**
+ * Decodes a command frame: `buf[start, end)` is everything after the length field. With `copy` false a
+ * SEND's `body` points into `buf` (valid until `buf` is reused).
+ */
+export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length, copy = true): Command {
+  const r = new FieldReader(buf, start + 1, end, copy);
   if (end <= start) throw new ProtocolError(ErrorCode.MALFORMED, "empty frame");
   let c: Command;
   switch (buf[start]) {
@@ -406,37 +420,46 @@ export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length): Com
 
 /** Encodes an event as one frame. */
 export function encodeEvent(e: Event): Uint8Array {
+  return writeEvent(e).view().slice();
+}
+
+/** An event's frame in the scratch buffer: valid until the next frame is encoded (write or copy it first). */
+export function eventFrameView(e: Event): Uint8Array {
+  return writeEvent(e).view();
+}
+
+function writeEvent(e: Event): FrameWriter {
   switch (e.type) {
     case "hello-ok":
-      return new FrameWriter(FrameType.HELLO_OK).u16(e.version).str(e.engine).u32(e.libraryId).finish();
+      return new FrameWriter(FrameType.HELLO_OK).u16(e.version).str(e.engine).u32(e.libraryId);
     case "sessions": {
       const w = new FrameWriter(FrameType.SESSIONS, 256).u32(e.tag).u16(e.sessions.length);
       for (const s of e.sessions) writeSessionInfo(w, s);
-      return w.finish();
+      return w;
     }
     case "state":
-      return writeSessionInfo(new FrameWriter(FrameType.STATE, 128), e.session).finish();
+      return writeSessionInfo(new FrameWriter(FrameType.STATE, 128), e.session);
     case "claimed":
       return new FrameWriter(FrameType.CLAIMED).str(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
-        .u32(e.nextTargetSeq).finish();
+        .u32(e.nextTargetSeq);
     case "refused":
-      return new FrameWriter(FrameType.REFUSED).str(e.key).u16(e.code).str(e.holder).str(e.text).finish();
+      return new FrameWriter(FrameType.REFUSED).str(e.key).u16(e.code).str(e.holder).str(e.text);
     case "message":
       return new FrameWriter(FrameType.MESSAGE, 24 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
-        .u8(e.replayed ? 1 : 0).bytes(e.raw).finish();
+        .u8(e.replayed ? 1 : 0).bytes(e.raw);
     case "live":
-      return new FrameWriter(FrameType.LIVE).str(e.key).u32(e.replayed).finish();
+      return new FrameWriter(FrameType.LIVE).str(e.key).u32(e.replayed);
     case "logon":
-      return new FrameWriter(FrameType.LOGON).str(e.key).finish();
+      return new FrameWriter(FrameType.LOGON).str(e.key);
     case "logout":
-      return new FrameWriter(FrameType.LOGOUT_EVENT).str(e.key).str(e.reason).finish();
+      return new FrameWriter(FrameType.LOGOUT_EVENT).str(e.key).str(e.reason);
     case "send-result":
       return new FrameWriter(FrameType.SEND_RESULT).str(e.key).str(e.requestId).u8(e.status).u32(e.seq)
-        .u16(e.code).str(e.text).finish();
+        .u16(e.code).str(e.text);
     case "released":
-      return new FrameWriter(FrameType.RELEASED).str(e.key).str(e.reason).finish();
+      return new FrameWriter(FrameType.RELEASED).str(e.key).str(e.reason);
     case "error":
-      return new FrameWriter(FrameType.ERROR).u16(e.code).str(e.text).finish();
+      return new FrameWriter(FrameType.ERROR).u16(e.code).str(e.text);
   }
 }
 
@@ -531,54 +554,4 @@ function readSessionInfo(r: FieldReader): SessionInfo {
     nextTargetSeq: r.u32(),
     claimedBy: r.str(),
   };
-}
-
-// ------------------------------------------------------------------ stream framing
-
-/**
- * Cuts a byte stream into frames: `push` the bytes read, then `next()` returns each complete frame's
- * [start, end) (type byte onwards) in `buf` until it returns false. The slice is valid until the next push.
- */
-export class FrameSplitter {
-  buf = new Uint8Array(64 * 1024);
-  #len = 0;
-  #pos = 0;
-  start = 0;
-  end = 0;
-
-  push(chunk: Uint8Array): void {
-    if (this.#pos > 0) {
-      this.buf.copyWithin(0, this.#pos, this.#len);
-      this.#len -= this.#pos;
-      this.#pos = 0;
-    }
-    if (this.#len + chunk.length > this.buf.length) {
-      const b = new Uint8Array(Math.max(this.buf.length * 2, this.#len + chunk.length));
-      b.set(this.buf.subarray(0, this.#len));
-      this.buf = b;
-    }
-    this.buf.set(chunk, this.#len);
-    this.#len += chunk.length;
-  }
-
-  /** Finds the next complete frame; throws ProtocolError for an impossible length. */
-  next(): boolean {
-    const avail = this.#len - this.#pos;
-    if (avail < 4) return false;
-    const b = this.buf, p = this.#pos;
-    const n = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-    if (n === 0 || n > MAX_FRAME_BYTES) {
-      throw new ProtocolError(ErrorCode.MALFORMED, `frame length ${n} out of range (1..${MAX_FRAME_BYTES})`);
-    }
-    if (avail < 4 + n) return false;
-    this.start = p + 4;
-    this.end = p + 4 + n;
-    this.#pos = this.end;
-    return true;
-  }
-
-  /** Bytes held that do not make a complete frame yet. */
-  get pending(): number {
-    return this.#len - this.#pos;
-  }
 }

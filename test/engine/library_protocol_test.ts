@@ -15,9 +15,9 @@ import {
   encodeEvent,
   ErrorCode,
   type Event,
-  FrameSplitter,
   SendStatus,
 } from "../../src/engine/protocol.ts";
+import { FrameSplitter } from "../../src/engine/protocol_stream.ts";
 import { waitFor } from "./helpers.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
