@@ -156,7 +156,13 @@ async function startLp() {
 }
 
 /** Order->ack through a gateway with `storeYaml`: max orders/s (pipelined) and paced latency. */
-async function ordersRun(name: string, storeYaml: string[], port: number, sender: string): Promise<void> {
+async function ordersRun(
+  name: string,
+  storeYaml: string[],
+  port: number,
+  sender: string,
+  pg?: { schema: string; nodeId: string },
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fixg-ha-bench-" });
   const file = `${dir}/gw.yaml`;
   Deno.writeTextFileSync(
@@ -180,7 +186,18 @@ async function ordersRun(name: string, storeYaml: string[], port: number, sender
   let session: SessionHandle | undefined;
   let logon!: () => void;
   const loggedOn = new Promise<void>((r) => (logon = r));
+  // The PostgreSQL store is opened here (as build.ts would) so that its group commits can be watched.
+  const store = pg === undefined ? undefined : await openPostgresStore({
+    url: url!,
+    schema: pg.schema,
+    nodeId: pg.nodeId,
+    idleInTransactionMs: args.leaseMs / 2,
+    lockTimeoutMs: args.leaseMs / 2,
+  });
+  const groups: { ms: number; n: number }[] = [];
+  if (store !== undefined) store.onCommit = (ms, n) => groups.push({ ms, n });
   const gw = await buildGateway(await loadConfig(file), {
+    ...(store !== undefined ? { store } : {}),
     app: {
       onLogon(s) {
         session = s;
@@ -202,20 +219,32 @@ async function ordersRun(name: string, storeYaml: string[], port: number, sender
   await loggedOn;
   const s = session!;
   let n = 0;
+  // A session that stopped (its store failed: on an overloaded machine a commit can outlast the lease)
+  // refuses sends: the run ends there and says so.
+  let stopped: string | undefined;
   const order = (track: boolean) => {
+    if (stopped !== undefined) return "back-pressure";
     const id = `${sender}-${++n}`;
-    const r = s.send({
-      msgType: "D",
-      fields: [
-        [Tag.ClOrdID, id],
-        [Tag.Symbol, "EUR/USD"],
-        [Tag.Side, "1"],
-        [Tag.TransactTime, "20260105-12:00:00.000"],
-        [Tag.OrderQty, 1000],
-        [Tag.OrdType, "2"],
-        [Tag.Price, 1.085],
-      ],
-    });
+    let r;
+    try {
+      r = s.send({
+        msgType: "D",
+        fields: [
+          [Tag.ClOrdID, id],
+          [Tag.Symbol, "EUR/USD"],
+          [Tag.Side, "1"],
+          [Tag.TransactTime, "20260105-12:00:00.000"],
+          [Tag.OrderQty, 1000],
+          [Tag.OrdType, "2"],
+          [Tag.Price, 1.085],
+        ],
+      });
+    } catch (e) {
+      stopped = e instanceof Error ? e.message : String(e);
+      console.error(`${name}: the session stopped: ${stopped}`);
+      n--;
+      return "back-pressure";
+    }
     if (track) sent.set(id, performance.now());
     return r;
   };
@@ -236,6 +265,13 @@ async function ordersRun(name: string, storeYaml: string[], port: number, sender
     (acked - a0) / Math.max(took, (performance.now() - t0) / 1000),
     "orders/s",
   );
+  if (store !== undefined) {
+    const ms = groups.map((g) => g.ms), n = groups.reduce((a, g) => a + g.n, 0);
+    report(`${name}: pipelined: commit per group p50`, pct(ms, 50), "ms", `${groups.length} groups`);
+    report(`${name}: pipelined: commit per group p99`, pct(ms, 99), "ms");
+    report(`${name}: pipelined: messages per group (mean)`, n / Math.max(1, groups.length), "msg");
+    groups.length = 0;
+  }
   // Latency at a paced rate.
   lat.length = 0;
   const perTick = Math.max(1, Math.round(args.rate / 1000));
@@ -250,7 +286,13 @@ async function ordersRun(name: string, storeYaml: string[], port: number, sender
   await new Promise((r) => setTimeout(r, 500));
   report(`${name}: order->ack p50 at ${args.rate}/s`, pct(lat, 50) * 1000, "µs", `${lat.length} orders`);
   report(`${name}: order->ack p99 at ${args.rate}/s`, pct(lat, 99) * 1000, "µs");
+  if (store !== undefined) {
+    const ms = groups.map((g) => g.ms);
+    report(`${name}: paced: commit per group p50`, pct(ms, 50), "ms", `${groups.length} groups`);
+    report(`${name}: paced: commit per group p99`, pct(ms, 99), "ms");
+  }
   await gw.stop();
+  await store?.close().catch(() => {});
   await Deno.remove(dir, { recursive: true });
 }
 
@@ -266,6 +308,7 @@ async function benchOrders(): Promise<void> {
       ],
       lp.port,
       "PG",
+      { schema, nodeId: "bench" },
     );
     await ordersRun(
       "file journal (fsync batch)",

@@ -7,6 +7,18 @@
 import { Buffer } from "node:buffer";
 import { FENCE_SQLSTATE, FencedError, type Sql, table } from "./postgres_schema.ts";
 
+/** Messages as one buffer with each one's offset and length (cut apart by `substring` on the server). */
+function pack(list: Buffer[]): { blob: Buffer; offs: number[]; lens: number[] } {
+  const offs: number[] = [], lens: number[] = [];
+  let at = 0;
+  for (const b of list) {
+    offs.push(at);
+    lens.push(b.length);
+    at += b.length;
+  }
+  return { blob: Buffer.concat(list, at), offs, lens };
+}
+
 /** What the group commit reads of a session: its key, epoch, write position and queued numbers. */
 export interface CommitSession {
   readonly sessionKey: string;
@@ -155,6 +167,7 @@ export async function tryCommit(
     }
   }
   if (dk.length === 0) {
+    const outB = pack(ob), inB = pack(ib);
     // The usual group: one statement (one round trip, one autocommit). The fence function raises
     // when a session's row did not match, which undoes the whole statement.
     try {
@@ -169,14 +182,39 @@ export async function tryCommit(
            returning s.session_key),
          o as (
            insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes)
-           select * from unnest($8::text[], $9::int8[], $10::int8[], $11::bytea[])
+           select k, g, q, substring($11::bytea from x.o + 1 for x.n)
+           from unnest($8::text[], $9::int8[], $10::int8[], $17::int4[], $18::int4[]) as x(k, g, q, o, n)
            on conflict (session_key, gen, seq) do update set bytes = excluded.bytes),
          i as (
            insert into ${table(schema, "inbound")} (session_key, gen, seq, bytes)
-           select * from unnest($12::text[], $13::int8[], $14::int8[], $15::bytea[])
+           select k, g, q, substring($15::bytea from x.o + 1 for x.n)
+           from unnest($12::text[], $13::int8[], $14::int8[], $19::int4[], $20::int4[]) as x(k, g, q, o, n)
            on conflict (session_key, gen, seq) do update set bytes = excluded.bytes)
          select "${schema}".fence($16::int, (select count(*)::int from u))`,
-        [keys, epochs, poss, nss, nts, cms, gens, ok, og, os, ob, ik, ig, is, ib, keys.length],
+        // The messages' bytes travel as one bytea each way, cut by offset and length on the server:
+        // about half the transfer and parse time of a bytea[] of the same messages.
+        [
+          keys,
+          epochs,
+          poss,
+          nss,
+          nts,
+          cms,
+          gens,
+          ok,
+          og,
+          os,
+          outB.blob,
+          ik,
+          ig,
+          is,
+          inB.blob,
+          keys.length,
+          outB.offs,
+          outB.lens,
+          inB.offs,
+          inB.lens,
+        ],
       );
       return [];
     } catch (e) {
