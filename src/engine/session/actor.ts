@@ -24,7 +24,7 @@ import type { Pipeline } from "../flow/pipeline.ts";
 import type { Logger } from "../log.ts";
 import { AdminHooks } from "./admin.ts";
 import { CommitGate } from "./commit.ts";
-import { countEvent, type SessionCounters } from "./counters.ts";
+import { recordEvent, type SessionCounters } from "./counters.ts";
 import { Delivery } from "./delivery.ts";
 import { type ResendStream, ResendStreamer } from "./resend_stream.ts";
 import { Sender } from "./sender.ts";
@@ -121,29 +121,8 @@ export class SessionActor {
   }
 
   // The collaborators' host interfaces (WriterHost, CommitHost, AdminHost, ResendHost, DeliveryHost).
-  get phase(): string {
-    return this.state.phase;
-  }
-  get hwm(): number {
-    return this.writer.hwm;
-  }
-  get buffered(): number {
-    return this.writer.buffered;
-  }
-  get liveView(): MessageView {
-    return this.view;
-  }
-  nowMs(): number {
-    return this.scheduler.nowMs();
-  }
-  guard(name: string, f: () => void): void {
-    this.delivery.guard(name, f);
-  }
   get storeFailed(): boolean {
     return this.storeError !== undefined;
-  }
-  queuedBytes(): number {
-    return this.queue.bytes;
   }
   written(): void {
     this.resends.written();
@@ -324,16 +303,7 @@ export class SessionActor {
           break;
         }
         case "event":
-          countEvent(this.counters, a.event);
-          if (a.event.level === "error" || a.event.level === "warn") this.lastError = a.event.text;
-          if (this.logger.enabled(a.event.level)) {
-            const { level, name, text, data } = a.event;
-            this.logger.log(
-              data
-                ? { level, event: name, text, session: this.key, data }
-                : { level, event: name, text, session: this.key },
-            );
-          }
+          if (recordEvent(this.counters, this.logger, this.key, a.event)) this.lastError = a.event.text;
           break;
       }
     }

@@ -18,10 +18,10 @@ export interface AdminHost {
   readonly store: SessionStore;
   /** Commit before deliver, when the store asks for it (fromAdmin waits for the commit too). */
   readonly commits: CommitGate | undefined;
-  /** The machine's phase now. */
-  readonly phase: string;
-  /** Runs an application callback; a bug in it is logged and does not take the session down. */
-  guard(name: string, f: () => void): void;
+  /** The machine's state (its phase). */
+  readonly state: { readonly phase: string };
+  /** Runs application callbacks guarded (a bug in one is logged and does not take the session down). */
+  readonly delivery: { guard(name: string, f: () => void): void };
 }
 
 export class AdminHooks {
@@ -45,7 +45,7 @@ export class AdminHooks {
     if (!this.#toAdmin || !isAdminMsgType(msgType)) return bytes;
     const m = new OutgoingAdminMessage(bytes);
     let out = bytes;
-    this.host.guard("toAdmin", () => {
+    this.host.delivery.guard("toAdmin", () => {
       this.host.app.toAdmin!(m, this.host.handle);
       if (m.changed) out = m.build();
     });
@@ -65,7 +65,7 @@ export class AdminHooks {
    */
   afterInput(view: MessageView, before: number): void {
     if (this.count !== before || view.msgType !== "4" || view.getChar(Tag.GapFillFlag) === "Y") return;
-    const p = this.host.phase;
+    const p = this.host.state.phase;
     if (p === "active" || p === "logout-sent") this.#fromAdmin(view);
   }
 
@@ -84,7 +84,7 @@ export class AdminHooks {
   #fromAdminNow(view: MessageView): void {
     const app = this.host.app;
     if (app.fromAdmin !== undefined) {
-      this.host.guard("fromAdmin", () => app.fromAdmin!(view, this.host.handle));
+      this.host.delivery.guard("fromAdmin", () => app.fromAdmin!(view, this.host.handle));
     }
     if (view.msgType === "3" && this.recent !== undefined) this.rejectIn(view);
   }
@@ -97,7 +97,7 @@ export class AdminHooks {
     const sent = this.recent!.get(ref);
     if (sent !== undefined) {
       const r = rejectedMessage(view, sent);
-      if (r !== undefined) this.host.guard("onReject", () => app.onReject!(r, handle));
+      if (r !== undefined) this.host.delivery.guard("onReject", () => app.onReject!(r, handle));
       return;
     }
     // Not among the recent sends: the store has it (or says it is gone); the callback comes later.
@@ -107,7 +107,7 @@ export class AdminHooks {
       () => undefined,
     ).then((bytes) => {
       const r = rejectedMessage(kept, bytes);
-      if (r !== undefined) this.host.guard("onReject", () => app.onReject!(r, handle));
+      if (r !== undefined) this.host.delivery.guard("onReject", () => app.onReject!(r, handle));
     });
   }
 }

@@ -3,6 +3,7 @@
  * path) and how the machine's events and the messages in and out move them.
  */
 import type { SessionEvent } from "../../session/types.ts";
+import type { Logger } from "../log.ts";
 
 /** Plain-number counters of one session, read at scrape time (never a registry call on the hot path). */
 export class SessionCounters {
@@ -107,4 +108,16 @@ export function countEvent(c: SessionCounters, ev: SessionEvent): void {
       c.logonsRefused++;
       break;
   }
+}
+
+/** An event of the machine: counted and logged; true when it is a warning or error (the session's last error). */
+export function recordEvent(c: SessionCounters, logger: Logger, key: string, ev: SessionEvent): boolean {
+  countEvent(c, ev);
+  const { level, name, text, data } = ev;
+  if (logger.enabled(level)) {
+    logger.log(
+      data ? { level, event: name, text, session: key, data } : { level, event: name, text, session: key },
+    );
+  }
+  return level === "error" || level === "warn";
 }

@@ -11,6 +11,7 @@ import { isResendable, type SessionState } from "../../session/state.ts";
 import type { Action, Input } from "../../session/types.ts";
 import type { SessionStore, StoredMessage } from "../../store/types.ts";
 import type { Connection } from "../../transport/types.ts";
+import type { Clock } from "../../clock.ts";
 import type { Logger } from "../log.ts";
 import { setImmediate } from "node:timers";
 import type { SessionCounters } from "./counters.ts";
@@ -31,11 +32,10 @@ export interface ResendHost {
   readonly conn: Connection | undefined;
   readonly storeFailed: boolean;
   /** The outbound bound and what is buffered now, bytes. */
-  readonly hwm: number;
-  readonly buffered: number;
+  readonly writer: { readonly hwm: number; readonly buffered: number };
   /** The view the framer parses into: actions that hold it are copied before they wait. */
-  readonly liveView: MessageView;
-  nowMs(): number;
+  readonly view: MessageView;
+  readonly scheduler: Clock;
   /** Carries out actions of a chunk. */
   carryOut(actions: Action[]): void;
   flush(): void;
@@ -95,7 +95,7 @@ export class ResendStreamer {
   /** Starts answering the machine's `resend` action; `rest` holds the actions after it. */
   start(begin: number, end: number, rest: Action[]): void {
     // The rest runs after the store answers, when reads may have reused the live view: keep copies.
-    const live = this.host.liveView;
+    const live = this.host.view;
     rest = rest.map((a) =>
       a.kind === "persist-inbound" && a.frame === live
         ? { ...a, frame: live.copy() }
@@ -121,7 +121,7 @@ export class ResendStreamer {
   /** A write completed: a resend waiting for the socket reads on once half the bound is free. */
   written(): void {
     const r = this.#resend;
-    if (r !== undefined && r.waiting && this.host.buffered <= this.host.hwm / 2) {
+    if (r !== undefined && r.waiting && this.host.writer.buffered <= this.host.writer.hwm / 2) {
       r.waiting = false;
       this.#pump();
     }
@@ -142,7 +142,7 @@ export class ResendStreamer {
       this.#end(r, []);
       return;
     }
-    if (h.buffered > h.hwm / 2) {
+    if (h.writer.buffered > h.writer.hwm / 2) {
       r.waiting = true; // written() reads on
       return;
     }
@@ -176,7 +176,10 @@ export class ResendStreamer {
     if (messages.length > 0) {
       r.chunk = Math.max(
         MIN_RESEND_CHUNK,
-        Math.min(MAX_RESEND_CHUNK, Math.floor(h.hwm / 4 / (bytes / messages.length + RESEND_OVERHEAD_BYTES))),
+        Math.min(
+          MAX_RESEND_CHUNK,
+          Math.floor(h.writer.hwm / 4 / (bytes / messages.length + RESEND_OVERHEAD_BYTES)),
+        ),
       );
     }
     // Up to the last message the machine resends as it is: admin messages and gaps after it may join a
@@ -193,7 +196,7 @@ export class ResendStreamer {
       const last = messages[j]!.seq;
       const out: Action[] = [];
       const sent = j + 1 < messages.length ? messages.slice(0, j + 1) : messages;
-      onResendMessages(state, out, h.nowMs(), r.from, last, sent);
+      onResendMessages(state, out, h.scheduler.nowMs(), r.from, last, sent);
       // Still answering the request (status, and the machine's view until the final input).
       (state as { pendingResend: Range | undefined }).pendingResend = { begin: r.begin, end: r.end };
       r.from = last + 1;
@@ -248,7 +251,9 @@ export class ResendStreamer {
   #unwritten(): Range | undefined {
     const r = this.#recent;
     if (r === undefined) return undefined;
-    if (this.host.conn === undefined || this.host.counters.bytesOut - this.host.buffered >= r.endBytesOut) {
+    if (
+      this.host.conn === undefined || this.host.counters.bytesOut - this.host.writer.buffered >= r.endBytesOut
+    ) {
       this.#recent = undefined;
       return undefined;
     }

@@ -28,8 +28,8 @@ export interface WriterHost {
   readonly store: SessionStore;
   /** The session's connection now (a failed or stalled write of an earlier one is ignored). */
   readonly conn: Connection | undefined;
-  /** Bytes of application messages waiting in the priority queues. */
-  queuedBytes(): number;
+  /** The priority queues (their bytes count against the bound). */
+  readonly queue: { readonly bytes: number };
   /** Writes what accumulated (drains the queues first): the scheduled flush and the end of a write. */
   flush(): void;
   /** A batch reached the socket (before the next flush). */
@@ -160,7 +160,7 @@ export class OutboundWriter {
   readonly #onWritten = (): void => {
     this.#writing = false;
     this.#inFlight = 0;
-    if (this.#writableWaiters.length > 0 && this.#outLen + this.host.queuedBytes() <= this.hwm / 2) {
+    if (this.#writableWaiters.length > 0 && this.#outLen + this.host.queue.bytes <= this.hwm / 2) {
       for (const f of this.#writableWaiters.splice(0)) f();
     }
     this.host.flush();
@@ -178,7 +178,7 @@ export class OutboundWriter {
 
   /** Resolves when the buffered and queued bytes are below half the bound. */
   whenWritable(): Promise<void> {
-    if (this.buffered + this.host.queuedBytes() <= this.hwm / 2) return Promise.resolve();
+    if (this.buffered + this.host.queue.bytes <= this.hwm / 2) return Promise.resolve();
     return new Promise((r) => this.#writableWaiters.push(r));
   }
 
