@@ -168,9 +168,12 @@ Deno.test("stop() closes the per-session log files the gateway's sessions wrote 
     await waitFor(() => c.frames.length === 1, "logon reply");
     assert.ok(Deno.readTextFileSync(files.paths("FIX.4.4:ISLD->TW").messages).includes("35=A"));
     assert.equal(openIn(dir).length, 2, "the session's messages and events logs are open");
-    await gw.stop();
+    // The peer goes first (stop() need not wait for its Logout); the files stay open until stop().
     c.close();
     await c.finished();
+    await waitFor(() => !gw.runner("FIX.4.4:ISLD->TW")!.connected, "the session disconnected");
+    assert.equal(openIn(dir).length, 2, "still open after the disconnect");
+    await gw.stop();
     assert.deepEqual(openIn(dir), [], "both log files closed by stop()");
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -186,4 +189,69 @@ Deno.test("the older clock option: a Scheduler given as clock is the gateway's s
   assert.equal(b.startedAtMs, 42);
   const timer = b.scheduler.after(60_000, () => {}); // the system's timers
   timer.cancel();
+});
+
+Deno.test("logon timeout on the gateway's scheduler: a silent connection is closed when time reaches limits.logonTimeoutMs, not before", async () => {
+  const clock = new ManualScheduler(Date.now());
+  const gw = new Gateway({
+    store: new MemoryMessageStore(),
+    app: {},
+    logger: new Logger({ level: "error" }),
+    scheduler: clock,
+    limits: { logonTimeoutMs: 2000 },
+  });
+  gw.addAcceptor({ host: "127.0.0.1", port: 0, sessions: [{ config: config("acceptor", "ISLD", "TW") }] });
+  await gw.start();
+  const c = await RawClient.connect(gw.ports[0]!);
+  await waitFor(() => gw.preLogonConnections === 1, "the connection accepted");
+  clock.advance(1999);
+  for (let i = 0; i < 3; i++) await turn();
+  assert.equal(c.closed, false);
+  assert.equal(gw.preLogonConnections, 1);
+  clock.advance(1);
+  await c.finished();
+  assert.equal(c.bytesReceived, 0);
+  await waitFor(() => gw.preLogonConnections === 0, "the slot released");
+  assert.equal(gw.refusals().get("timeout"), 1);
+  await gw.stop();
+  assert.equal(clock.pendingCount, 0);
+});
+
+Deno.test("initiator failover: the first host refuses, the next one is tried after the backoff (scheduler time) and logs on", async () => {
+  const acceptor = new Gateway({
+    store: new MemoryMessageStore(),
+    app: echoApp(),
+    logger: new Logger({ level: "error" }),
+  });
+  acceptor.addAcceptor({
+    host: "127.0.0.1",
+    port: 0,
+    sessions: [{ config: config("acceptor", "ISLD", "TW") }],
+  });
+  await acceptor.start();
+  const clock = new ManualScheduler(Date.now());
+  const logs = new LogCapture();
+  const gw = new Gateway({
+    store: new MemoryMessageStore(),
+    app: {},
+    logger: logs.logger("info", "text"),
+    scheduler: clock,
+    random: () => 0.5,
+  });
+  const down = closedPort();
+  gw.addInitiator({
+    config: config("initiator", "TW", "ISLD"),
+    hosts: [{ host: "127.0.0.1", port: down }, { host: "127.0.0.1", port: acceptor.ports[0]! }],
+    reconnect: { initialMs: 1000, maxMs: 8000, factor: 2, jitter: 0.2, attempts: 0 },
+  });
+  await gw.start();
+  await logs.waitLine(/reconnecting in 2000 ms/, "the wait after the first host");
+  assert.equal(logs.grep(new RegExp(`connect-failed: 127\\.0\\.0\\.1:${down}`)).length, 1);
+  assert.equal(gw.runner("FIX.4.4:TW->ISLD")!.loggedOn, false);
+  clock.advance(2000);
+  await waitFor(() => gw.runner("FIX.4.4:TW->ISLD")!.loggedOn, "logged on at the second host");
+  assert.equal(logs.grep(new RegExp(`connected to 127\\.0\\.0\\.1:${acceptor.ports[0]}`)).length, 1);
+  await gw.stop();
+  await acceptor.stop();
+  assert.equal(clock.pendingCount, 0);
 });
