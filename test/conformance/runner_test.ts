@@ -5,9 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { Framer } from "../../src/codec/framer.ts";
+import { ManualScheduler } from "../../src/clock.ts";
 import {
   completeMessage,
   joinFields,
+  manualWaits,
   parseScenario,
   runScenario,
   ScenarioListener,
@@ -319,4 +321,35 @@ Deno.test("strict runs send 9 as written and compare 9 and 10 in place", async (
   // The reply matched (9 and 10 by pattern); the second E line waits in vain.
   assert.equal(r.failure?.line, 4);
   assert.equal(r.failure?.message, "no message on connection 1 within 300 ms");
+});
+
+Deno.test("manualWaits: a wait moves the manual clock to each next timer, never past its end; sleep runs what falls due", async () => {
+  const clock = new ManualScheduler(1_000);
+  const waits = manualWaits(clock);
+  const fired: number[] = [];
+  clock.after(2_000, () => fired.push(clock.nowMs()));
+  clock.after(2_500, () => fired.push(clock.nowMs()));
+  // Ready once the second timer ran: the clock stops there, at 3500, not at the end (1000 + 5000).
+  assert.equal(await waits.until(() => fired.length === 2, 5_000, () => () => {}), true);
+  assert.deepEqual(fired, [3_000, 3_500]);
+  assert.equal(clock.nowMs(), 3_500);
+  // Nothing due and never ready: false, the clock at the end of the wait.
+  assert.equal(await waits.until(() => false, 1_000, () => () => {}), false);
+  assert.equal(clock.nowMs(), 4_500);
+  // A timer beyond the end of a wait does not run.
+  clock.after(2_000, () => fired.push(clock.nowMs()));
+  assert.equal(await waits.until(() => fired.length === 3, 1_000, () => () => {}), false);
+  assert.equal(clock.nowMs(), 5_500);
+  // Ready at once: no time passes.
+  assert.equal(await waits.until(() => true, 1_000, () => () => {}), true);
+  assert.equal(clock.nowMs(), 5_500);
+  // Something the engine does without a timer (a promise chain) is waited for before the clock moves.
+  let done = false;
+  Promise.resolve().then(() => Promise.resolve()).then(() => (done = true));
+  assert.equal(await waits.until(() => done, 1_000, () => () => {}), true);
+  assert.equal(clock.nowMs(), 5_500);
+  await waits.sleep(1_000);
+  assert.deepEqual(fired, [3_000, 3_500, 6_500]);
+  assert.equal(clock.nowMs(), 6_500);
+  assert.equal(clock.pendingCount, 0);
 });
