@@ -1,4 +1,5 @@
 /** One-call helpers for library users: start one initiator or acceptor session with a memory store or a journal. */
+import type { Scheduler } from "../clock.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../session/types.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
 import type { MessageStore } from "../store/types.ts";
@@ -19,6 +20,8 @@ export interface QuickSessionOptions extends Partial<Omit<SessionConfig, "id" | 
   reconnect?: ReconnectPolicy;
   /** Socket knobs of the session's connections (TCP_NODELAY, buffers, read spinning: docs/tuning.md). */
   socketTuning?: SocketTuning;
+  /** Time and timers of the gateway and the session (tests: a ManualScheduler); default the system's. */
+  scheduler?: Scheduler;
 }
 
 function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): SessionConfig {
@@ -32,6 +35,7 @@ function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): 
     logger: _l,
     reconnect: _r,
     socketTuning: _t,
+    scheduler: _c,
     ...settings
   } = o;
   return {
@@ -49,6 +53,7 @@ export async function startInitiator(options: QuickSessionOptions, app: Applicat
     app,
     logger: options.logger ?? new Logger({ level: "warn" }),
     ...(options.socketTuning ? { socketTuning: options.socketTuning } : {}),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
   gw.addInitiator({
     config: sessionConfig(options, "initiator"),
@@ -66,6 +71,7 @@ export async function startAcceptor(options: QuickSessionOptions, app: Applicati
     app,
     logger: options.logger ?? new Logger({ level: "warn" }),
     ...(options.socketTuning ? { socketTuning: options.socketTuning } : {}),
+    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
   const spec = { config: sessionConfig(options, "acceptor") };
   gw.addAcceptor({
