@@ -86,9 +86,10 @@ export class Operations {
       );
     }
     if (o.load) {
+      // The debounce of file changes runs on the gateway's scheduler (a test's manual one too).
       ops.#trigger = new ReloadTrigger(async (trigger) => {
         await ops.reload(trigger);
-      });
+      }, gw.scheduler);
       if (o.signals !== false) ops.#trigger.listenSignal();
       if (o.config.reload.watch) {
         const files = watchedFiles(o.config);
