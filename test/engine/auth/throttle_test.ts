@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { AuthThrottle, HashGate } from "../../src/engine/auth/throttle.ts";
+import { AuthThrottle, HashGate } from "../../../src/engine/auth/throttle.ts";
 
 Deno.test("AuthThrottle: free failures, then refusals doubling per failure up to the maximum; forgotten after a quiet period", () => {
   const t = new AuthThrottle({ freeFailures: 3, basePenaltyMs: 1000, maxPenaltyMs: 8000, forgetMs: 60_000 });
