@@ -2,7 +2,10 @@
  * One library attached to the engine's endpoint (its connection and the events queued for it) and a
  * session's place at the endpoint (holder, replay hold-back, the answers of recent request ids).
  */
-import { type Event, eventFrameView } from "./protocol.ts";
+import { constantTimeEqual } from "../codec/bytes.ts";
+import { VERSION } from "../version.ts";
+import type { Logger } from "./log.ts";
+import { type Command, ErrorCode, type Event, eventFrameView, PROTOCOL_VERSION } from "./protocol.ts";
 import { FrameOut } from "./protocol_stream.ts";
 import type { Ring } from "./library_journal.ts";
 
@@ -62,6 +65,32 @@ export class LibraryConn {
     if (this.closed) return;
     this.#out.push(eventFrameView(e));
     if (this.#out.queuedBytes > this.maxQueuedBytes) this.onTooSlow();
+  }
+
+  /** The handshake: the first command must be HELLO with this version and secret; false closes. */
+  hello(cmd: Command, secret: string | undefined, logger: Logger): boolean {
+    if (cmd.type !== "hello") {
+      this.send({ type: "error", code: ErrorCode.HELLO_REQUIRED, text: "the first frame must be HELLO" });
+      return false;
+    }
+    if (cmd.version !== PROTOCOL_VERSION) {
+      this.send({
+        type: "error",
+        code: ErrorCode.UNSUPPORTED_VERSION,
+        text: `protocol version ${cmd.version} not supported (this engine speaks ${PROTOCOL_VERSION})`,
+      });
+      return false;
+    }
+    if (secret !== undefined && !constantTimeEqual(cmd.secret, secret)) {
+      logger.warn("engine", `library "${cmd.name}" refused: wrong secret`);
+      this.send({ type: "error", code: ErrorCode.AUTH_FAILED, text: "authentication failed" });
+      return false;
+    }
+    this.name = cmd.name.replace(/[^\x20-\x7e]/g, "?").slice(0, 64) || "library";
+    this.ready = true;
+    this.send({ type: "hello-ok", version: PROTOCOL_VERSION, engine: `fixg ${VERSION}`, libraryId: this.id });
+    logger.info("engine", `library ${this.label} attached`);
+    return true;
   }
 
   /** Writes what is queued, then closes (for fatal errors). */

@@ -8,7 +8,6 @@
  * The server is the gateway's Application for the sessions without an application of their own
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
-import { constantTimeEqual } from "../codec/bytes.ts";
 import { type FixMessage, MessageView } from "../codec/mod.ts";
 import type { MessageStore } from "../store/types.ts";
 import { EnvironmentError } from "../errors.ts";
@@ -19,13 +18,11 @@ import {
   type Command,
   decodeCommand,
   ErrorCode,
-  PROTOCOL_VERSION,
   ProtocolError,
   SendStatus,
   type SessionInfo,
 } from "./protocol.ts";
 import { SendRefusedError } from "./session_runner.ts";
-import { VERSION } from "../version.ts";
 import { FrameSplitter } from "./protocol_stream.ts";
 import { messageFromBody } from "./library_body.ts";
 import { type Answer, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
@@ -206,30 +203,7 @@ export class EngineServer {
 
   /** Carries out one command; false when the connection must close. */
   #command(c: LibraryConn, cmd: Command): boolean {
-    if (!c.ready) {
-      if (cmd.type !== "hello") {
-        c.send({ type: "error", code: ErrorCode.HELLO_REQUIRED, text: "the first frame must be HELLO" });
-        return false;
-      }
-      if (cmd.version !== PROTOCOL_VERSION) {
-        c.send({
-          type: "error",
-          code: ErrorCode.UNSUPPORTED_VERSION,
-          text: `protocol version ${cmd.version} not supported (this engine speaks ${PROTOCOL_VERSION})`,
-        });
-        return false;
-      }
-      if (this.#o.secret !== undefined && !constantTimeEqual(cmd.secret, this.#o.secret)) {
-        this.#o.logger.warn("engine", `library "${cmd.name}" refused: wrong secret`);
-        c.send({ type: "error", code: ErrorCode.AUTH_FAILED, text: "authentication failed" });
-        return false;
-      }
-      c.name = cmd.name.replace(/[^\x20-\x7e]/g, "?").slice(0, 64) || "library";
-      c.ready = true;
-      c.send({ type: "hello-ok", version: PROTOCOL_VERSION, engine: `fixg ${VERSION}`, libraryId: c.id });
-      this.#o.logger.info("engine", `library ${c.label} attached`);
-      return true;
-    }
+    if (!c.ready) return c.hello(cmd, this.#o.secret, this.#o.logger);
     switch (cmd.type) {
       case "hello":
         c.send({ type: "error", code: ErrorCode.MALFORMED, text: "HELLO sent twice" });
