@@ -58,6 +58,16 @@ class InstrumentedSessionStore implements SessionStore {
   get durableBeforeSend(): boolean {
     return this.inner.durableBeforeSend === true;
   }
+  get durableBeforeDeliver(): boolean {
+    return this.inner.durableBeforeDeliver === true;
+  }
+  /** Forwarded: the engine's report of messages the store will never commit (the PostgreSQL store). */
+  get onNotCommitted(): SessionStore["onNotCommitted"] {
+    return this.inner.onNotCommitted;
+  }
+  set onNotCommitted(f: SessionStore["onNotCommitted"]) {
+    this.inner.onNotCommitted = f;
+  }
   seqNums(): SeqNums {
     return this.inner.seqNums();
   }

@@ -1,5 +1,6 @@
 /** The store contract and the fencing / group-commit behaviour of the PostgreSQL store. */
 import assert from "node:assert/strict";
+import { InstrumentedStore } from "../../src/engine/store_stats.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
 import { msg, storeContract } from "./contract.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
@@ -93,6 +94,24 @@ Deno.test({
       text(msg(4, "A")),
     ]]);
     assert.ok(reported.every((r) => /fenced/.test(r.reason)));
+  });
+});
+
+Deno.test({
+  name:
+    "postgres store behind the gateway's statistics wrapper: commit before delivery and the not-committed report still hold",
+  ignore,
+}, async () => {
+  await pair(async (a, b) => {
+    const s = await new InstrumentedStore(a).openSession("I", 1);
+    assert.equal(s.durableBeforeSend, true);
+    assert.equal(s.durableBeforeDeliver, true);
+    const reported: number[] = [];
+    s.onNotCommitted = (ms) => reported.push(...ms.map((m) => m.seq));
+    await s.appendOutbound(1, msg(1));
+    await b.openSession("I", 2); // B takes the session over
+    await assert.rejects(Promise.resolve(s.appendOutbound(2, msg(2))), /fenced/);
+    assert.deepEqual(reported, [2]);
   });
 });
 
