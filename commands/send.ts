@@ -175,7 +175,7 @@ export function registerSend(program: Command): void {
                 clOrdId ? ` ClOrdID ${clOrdId}` : ""
               } as MsgSeqNum ${a.seq} on ${found.key}`
               : a.status === "queued"
-              ? `queued 35=${msgType} on ${found.key} (outbound throttle: numbered when it leaves)`
+              ? `queued 35=${msgType} on ${found.key} (the session's outbound queue: numbered when it leaves)`
               : `not sent: ${a.status}${a.code ? ` ${ERROR_NAMES[a.code] ?? a.code}` : ""}${
                 a.text ? `: ${a.text}` : ""
               }`,
