@@ -42,6 +42,7 @@ export interface AdminOptions {
   logger: Logger;
   /** Reloads the config (POST /reload). */
   reload?: () => Promise<ReloadOutcome>;
+  /** The time (default: the gateway's scheduler). */
   nowMs?: () => number;
   /** Host names (besides IP addresses and localhost) the Host header may carry; read at each request. */
   allowedHosts?: () => readonly string[];
@@ -103,7 +104,8 @@ export class AdminServer {
   constructor(gw: Gateway, options: AdminOptions) {
     this.#gw = gw;
     this.#o = options;
-    this.#now = options.nowMs ?? Date.now;
+    // The gateway's clock by default: uptimes and ages agree with the sessions' own times.
+    this.#now = options.nowMs ?? (() => gw.scheduler.nowMs());
   }
 
   /** Starts listening; resolves once the port is bound. */
