@@ -34,6 +34,9 @@ export type { SessionInfo } from "./protocol.ts";
 export { type EngineConnectOptions, EngineError, type EngineLibrary, LibrarySession, type SendAnswer };
 export { encodeBody, sessionIdOfKey } from "./library_body.ts";
 
+/** The answer to a `send` (no one waits for it). */
+const IGNORED = (_a: SendAnswer): void => {};
+
 /** Connects to the engine at `options.socket`, says HELLO and resolves once the engine accepted it. */
 export async function connectEngine(options: EngineConnectOptions): Promise<EngineLibrary> {
   const lib = new Library(options);
@@ -160,6 +163,13 @@ class Library implements EngineLibrary {
     }
     this.#failAll(new EngineError(0, "library closed"));
     return Promise.resolve();
+  }
+
+  post(key: string, requestId: string, body: Uint8Array): void {
+    const id = `${key}\u0000${requestId}`;
+    if (!this.#ready || this.#pending.has(id)) return; // The first one's answer stands for both.
+    this.#pending.set(id, { key, resolve: IGNORED });
+    this.command({ type: "send", key, requestId, body });
   }
 
   submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn = false): Promise<SendAnswer> {
@@ -344,6 +354,10 @@ class Library implements EngineLibrary {
         const p = this.#pending.get(id);
         if (p === undefined) return;
         this.#pending.delete(id);
+        if (p.resolve === IGNORED) {
+          this.#wakeWriters();
+          return;
+        }
         p.resolve({
           requestId: e.requestId,
           status: e.status === SendStatus.ACCEPTED

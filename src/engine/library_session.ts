@@ -87,7 +87,8 @@ export class LibrarySession implements SessionHandle {
    */
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
     if (!this.#lib.writable) return "back-pressure";
-    void this.submit(message).catch(() => {});
+    const requestId = clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
+    this.#lib.post(this.key, requestId, bodyView(message));
     return 0;
   }
 
@@ -138,6 +139,8 @@ export interface EngineLibrary {
   readonly writable: boolean;
   /** @internal With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
   submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn?: boolean): Promise<SendAnswer>;
+  /** @internal `submit` without waiting for the answer (SessionHandle.send): no promise per message. */
+  post(key: string, requestId: string, body: Uint8Array): void;
   /** @internal */
   whenWritable(): Promise<void>;
   /** @internal */
