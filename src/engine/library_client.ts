@@ -7,7 +7,7 @@
  */
 import { MessageView } from "../codec/mod.ts";
 import { FixgError } from "../errors.ts";
-import type { Application } from "./application.ts";
+import type { Application, SendFailure } from "./application.ts";
 import {
   type Command,
   commandFrameView,
@@ -60,7 +60,15 @@ class Library implements EngineLibrary {
   readonly #claims = new Map<string, Claim>();
   readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   /** Unanswered sends by key + requestId. */
-  readonly #pending = new Map<string, { key: string; resolve: (a: SendAnswer) => void }>();
+  readonly #pending = new Map<
+    string,
+    {
+      key: string;
+      resolve: (a: SendAnswer) => void;
+      /** A `send` (no one awaits the answer): a refusal goes to the application's onSendFailed. */
+      posted?: { msgType: string; clOrdId: string | undefined };
+    }
+  >();
   #writers: Array<() => void> = [];
   /** Frames to the engine: those of one turn go out in one write at its end. */
   #out: FrameOut | undefined;
@@ -165,10 +173,10 @@ class Library implements EngineLibrary {
     return Promise.resolve();
   }
 
-  post(key: string, requestId: string, body: Uint8Array): void {
+  post(key: string, requestId: string, body: Uint8Array, msgType: string, clOrdId: string | undefined): void {
     const id = `${key}\u0000${requestId}`;
     if (!this.#ready || this.#pending.has(id)) return; // The first one's answer stands for both.
-    this.#pending.set(id, { key, resolve: IGNORED });
+    this.#pending.set(id, { key, resolve: IGNORED, posted: { msgType, clOrdId } });
     this.command({ type: "send", key, requestId, body });
   }
 
@@ -354,7 +362,10 @@ class Library implements EngineLibrary {
         const p = this.#pending.get(id);
         if (p === undefined) return;
         this.#pending.delete(id);
-        if (p.resolve === IGNORED) {
+        if (p.posted !== undefined) {
+          if (e.status === SendStatus.BACK_PRESSURE || e.status === SendStatus.REFUSED) {
+            this.#sendFailed(e.key, e.seq, p.posted, e.status, e.code, e.text);
+          }
           this.#wakeWriters();
           return;
         }
@@ -375,6 +386,25 @@ class Library implements EngineLibrary {
         return;
       }
     }
+  }
+
+  /** A `send` the engine did not take: the application hears it (as in-process, never a silent loss). */
+  #sendFailed(
+    key: string,
+    seq: number,
+    posted: { msgType: string; clOrdId: string | undefined },
+    status: number,
+    code: number,
+    text: string,
+  ): void {
+    const s = this.#sessions.get(key);
+    if (s === undefined) return;
+    const reason = status === SendStatus.BACK_PRESSURE
+      ? `back-pressure: ${text}`
+      : `refused (${ERROR_NAMES[code] ?? code}): ${text}`;
+    const info: SendFailure = { seq, msgType: posted.msgType, reason };
+    if (posted.clOrdId !== undefined) info.clOrdId = posted.clOrdId;
+    this.#guard(() => s.app.onSendFailed?.(info, s));
   }
 
   #wakeWriters(): void {

@@ -87,8 +87,9 @@ export class LibrarySession implements SessionHandle {
    */
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
     if (!this.#lib.writable) return "back-pressure";
-    const requestId = clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
-    this.#lib.post(this.key, requestId, bodyView(message));
+    const clOrdId = clOrdIdOf(message);
+    const requestId = clOrdId ?? `${this.#prefix}-${++this.#auto}`;
+    this.#lib.post(this.key, requestId, bodyView(message), message.msgType, clOrdId);
     return 0;
   }
 
@@ -140,7 +141,7 @@ export interface EngineLibrary {
   /** @internal With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
   submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn?: boolean): Promise<SendAnswer>;
   /** @internal `submit` without waiting for the answer (SessionHandle.send): no promise per message. */
-  post(key: string, requestId: string, body: Uint8Array): void;
+  post(key: string, requestId: string, body: Uint8Array, msgType: string, clOrdId: string | undefined): void;
   /** @internal */
   whenWritable(): Promise<void>;
   /** @internal */

@@ -234,3 +234,45 @@ Deno.test("a claim of a session whose application runs inside the engine is refu
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SessionHandle.send through the engine: a send the engine refuses reaches onSendFailed, never a silent loss", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-gaps-" });
+  const socket = `${dir}/e.sock`;
+  const seen: string[] = [];
+  const lp = await startAcceptor(
+    { port: 0, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
+    ackingLp(seen),
+  );
+  const server = new EngineServer({ socket, logger: logger() });
+  const gw = await startInitiator(
+    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", logger: logger() },
+    server.app,
+  );
+  server.attach(gw);
+  await server.start();
+  const lib = await connectEngine({ socket, name: "t", reconnect: false });
+  try {
+    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    const failed: Array<[number, string, string | undefined, string]> = [];
+    const acked: string[] = [];
+    const session = await lib.claim(KEY, {
+      onSendFailed(info) {
+        failed.push([info.seq, info.msgType, info.clOrdId, info.reason]);
+      },
+      onMessage(v) {
+        if (v.msgType === "8") acked.push(v.getString(11)!);
+      },
+    });
+    assert.equal(session.send({ msgType: "D", fields: [[11, "bad"], [55, ""]] }), 0);
+    assert.equal(session.send(order("good")), 0);
+    await waitFor(() => failed.length === 1 && acked.length === 1, "the refusal and the ack");
+    assert.deepEqual(failed, [[0, "D", "bad", "refused (INVALID_MESSAGE): tag 55 has an empty value"]]);
+    assert.deepEqual([seen, acked], [["good"], ["good"]]);
+  } finally {
+    await lib.close();
+    server.stop();
+    await gw.stop();
+    await lp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
