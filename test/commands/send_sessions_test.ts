@@ -1,17 +1,10 @@
 /** `fixg sessions --engine` and `fixg send --engine` against a running gateway (issue 17). */
 import assert from "node:assert/strict";
 import { connectEngine } from "../../src/engine/library_client.ts";
-import { spawnFixg, waitFor } from "../engine/helpers.ts";
+import { freePort, spawnFixg, waitFor } from "../_helpers/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function fixg(args: string[]) {
   const o = await new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).output();

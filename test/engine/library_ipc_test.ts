@@ -9,17 +9,10 @@ import assert from "node:assert/strict";
 import { connectEngine } from "../../src/mod.ts";
 import { JournalReader, msgTypeOf } from "../../src/store/reader.ts";
 import { MessageView } from "../../src/codec/mod.ts";
-import { spawnFixg, waitFor } from "./helpers.ts";
+import { freePort, spawnFixg, waitFor } from "../_helpers/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 function library(socket: string, log: string, n: number, killAfter: number) {
   return new Deno.Command(`${ROOT}deno`, {
