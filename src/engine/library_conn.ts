@@ -17,6 +17,19 @@ export interface Answer {
   text: string;
 }
 
+/** A send the session took (numbered), waiting for the journal flush that covers it. */
+export class Journaling {
+  /** Connections that sent the same request id meanwhile: they get the same answer. */
+  waiters: LibraryConn[] | undefined;
+  constructor(
+    readonly c: LibraryConn,
+    readonly slot: Slot,
+    readonly key: string,
+    readonly requestId: string,
+    readonly seq: number,
+  ) {}
+}
+
 /** A session's place at the endpoint. */
 export interface Slot {
   key: string;
@@ -24,7 +37,7 @@ export interface Slot {
   /** Live messages held while the holder's replay is read. */
   pending: Array<{ seq: number; raw: Uint8Array }> | undefined;
   /** Answers (or pending answers) by request id, oldest first. */
-  recent: Map<string, Answer | Promise<Answer>>;
+  recent: Map<string, Answer | Journaling>;
   /** Without a journal: recent inbound application messages. */
   ring: Ring | undefined;
   /**

@@ -25,7 +25,7 @@ import {
 import { SendRefusedError } from "./session_runner.ts";
 import { FrameSplitter } from "./protocol_stream.ts";
 import { messageFromBody } from "./library_body.ts";
-import { type Answer, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
+import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal } from "./library_journal.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
@@ -65,6 +65,8 @@ export class EngineServer {
   #nextId = 1;
   #flushRunning: Promise<void> | undefined;
   #flushNext: Promise<void> | undefined;
+  /** Sends of this turn the session took, for the next journal flush. */
+  #journaling: Journaling[] = [];
   #stopping = false;
 
   constructor(options: EngineServerOptions) {
@@ -472,11 +474,11 @@ export class EngineServer {
     }
     const known = slot.recent.get(requestId);
     if (known !== undefined) {
-      if (known instanceof Promise) void known.then(answer);
+      if (known instanceof Journaling) (known.waiters ??= []).push(c);
       else answer(known);
       return;
     }
-    const remember = (a: Answer | Promise<Answer>) => {
+    const remember = (a: Answer | Journaling) => {
       slot.recent.set(requestId, a);
       const max = this.#o.recentRequests ?? 10_000;
       // Trimmed in batches: deleting the oldest one at a time leaves holes every lookup of the oldest skips.
@@ -542,29 +544,38 @@ export class EngineServer {
       remember(a);
       return answer(a);
     }
-    const seq = r;
     c.inFlight++;
-    // The flush starts after the session's own write (queued as a microtask by send): the journal's
-    // write(2) must not delay the order on its way to the counterparty.
-    const p = afterMicrotasks().then(() => this.flushJournal()).then(
-      (): Answer => ({ status: SendStatus.ACCEPTED, seq, code: 0, text: "" }),
-      (e): Answer => ({
-        status: SendStatus.REFUSED,
-        seq,
-        code: ErrorCode.STORE_FAILED,
-        text: `sent as ${seq} but the journal failed: ${e instanceof Error ? e.message : e}`,
-      }),
-    );
-    remember(p);
-    void p.then((a) => {
-      c.inFlight--;
-      if (slot.recent.get(requestId) === p) slot.recent.set(requestId, a);
-      answer(a);
-    });
+    const j = new Journaling(c, slot, key, requestId, r);
+    remember(j);
+    this.#journaling.push(j);
+    if (this.#journaling.length === 1) {
+      // One flush for the sends of this turn, started after the session's own write (queued as a
+      // microtask by send, so it runs first): the journal's write(2) must not delay the order on its way.
+      queueMicrotask(() => {
+        const batch = this.#journaling;
+        this.#journaling = [];
+        void this.flushJournal().then(
+          () => this.#journaled(batch, undefined),
+          (e) => this.#journaled(batch, e),
+        );
+      });
+    }
   }
-}
 
-/** Resolves after the microtasks queued so far (the session runner's write among them). */
-function afterMicrotasks(): Promise<void> {
-  return new Promise((r) => queueMicrotask(r));
+  /** The flush covering `batch` is done (or failed: `e`): each send gets its answer, and is remembered. */
+  #journaled(batch: Journaling[], e: unknown): void {
+    for (const j of batch) {
+      const a: Answer = e === undefined ? { status: SendStatus.ACCEPTED, seq: j.seq, code: 0, text: "" } : {
+        status: SendStatus.REFUSED,
+        seq: j.seq,
+        code: ErrorCode.STORE_FAILED,
+        text: `sent as ${j.seq} but the journal failed: ${e instanceof Error ? e.message : e}`,
+      };
+      if (j.slot.recent.get(j.requestId) === j) j.slot.recent.set(j.requestId, a);
+      j.c.inFlight--;
+      const result = { type: "send-result" as const, key: j.key, requestId: j.requestId, ...a };
+      j.c.send(result);
+      for (const w of j.waiters ?? []) w.send(result);
+    }
+  }
 }

@@ -311,6 +311,8 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
     await a.send({ type: "send", key: KEY, requestId: "r3", body: order("C") });
     res = await a.next("send-result");
     assert.deepEqual([res.requestId, res.status, res.seq], ["r3", SendStatus.BACK_PRESSURE, 0]);
+    // r1 again while its first send waits for the journal: not sent again, answered when the first is.
+    await a.send({ type: "send", key: KEY, requestId: "r1", body: order("A") });
     // The journal flush holding r1 and r2 has been asked for (an event, not a sleep).
     await waitFor(() => gatedFlushes > 0, "the gated journal flush");
     assert.equal(a.events.filter((e) => e.type === "send-result").length, 0, "no answer before the journal");
@@ -318,6 +320,8 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
     gate();
     const r1 = await a.next("send-result", (e) => e.requestId === "r1");
     const r2 = await a.next("send-result", (e) => e.requestId === "r2");
+    const r1again = await a.next("send-result", (e) => e.requestId === "r1");
+    assert.deepEqual([r1again.status, r1again.seq], [SendStatus.ACCEPTED, 2]);
     assert.deepEqual([r1.status, r1.seq, r2.status, r2.seq], [
       SendStatus.ACCEPTED,
       2,
