@@ -35,6 +35,8 @@ export interface ClusterSession {
 export interface ClusterHost {
   acquireSession(key: string): Promise<void>;
   releaseSession(key: string, reason: string): Promise<void>;
+  /** Another gateway holds the session's lease (called each round while it does). */
+  ownedElsewhere?(key: string): void;
 }
 
 /** Default lease, ms. */
@@ -280,7 +282,10 @@ export class Cluster {
         const r = byKey.get(cs.key);
         const preferred = preferredOwner(cs, this.live);
         const free = r === undefined || r.free === true;
-        if (!free) continue;
+        if (!free) {
+          if (r.owner !== null && r.owner !== this.nodeId) this.#host?.ownedElsewhere?.(cs.key);
+          continue;
+        }
         if (preferred !== this.nodeId && !(r !== undefined && r.orphaned === true && r.owner !== null)) {
           continue;
         }

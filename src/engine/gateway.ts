@@ -39,7 +39,7 @@ import {
 import { Logger } from "./log.ts";
 import { ResendPolicyStore } from "./resend_policy.ts";
 import { currentWindow, inWindow } from "./schedule.ts";
-import { reportNotCommitted, reportWithdrawn } from "./send_failed.ts";
+import { CarriedOrders, reportNotCommitted } from "./send_failed.ts";
 import { SessionRunner } from "./session_runner.ts";
 
 export * from "./gateway_types.ts";
@@ -59,6 +59,8 @@ export class Gateway {
   readonly #certs: Certificates;
   readonly #tuner: ConnectionTuner;
   readonly #sleeper: Sleeper;
+  /** Orders of sessions closed on a lost lease before they were numbered: sent when reopened here. */
+  readonly #carried: CarriedOrders;
   #stopping = false;
   #scheduleTimer: Timer | undefined;
   #kill: KillSwitchState = { engaged: false, reason: undefined, sinceMs: undefined };
@@ -71,6 +73,7 @@ export class Gateway {
     this.startedAtMs = this.scheduler.nowMs();
     this.#tuner = new ConnectionTuner(this.logger, options.socketTuning);
     this.#sleeper = new Sleeper(this.scheduler);
+    this.#carried = new CarriedOrders(this.logger, this.scheduler);
     const limits: PreLogonLimits = {
       ...DEFAULT_PRELOGON_LIMITS,
       ...(options.firstLogonTimeoutMs !== undefined ? { logonTimeoutMs: options.firstLogonTimeoutMs } : {}),
@@ -359,16 +362,14 @@ export class Gateway {
       new Promise<void>((r) => (t = this.scheduler.after(5000, r))),
     ]);
     t?.cancel();
-    // Orders the application handed over that were still waiting to be numbered: never sent, said so.
-    reportWithdrawn(
-      e.runner.withdrawQueued(),
-      reason,
-      e.spec.app ?? this.#opts.app,
-      e.runner,
-      this.logger,
-      key,
-    );
+    // Orders handed over but not numbered yet: sent when the session opens here again, else reported.
+    this.#carried.hold(key, e.runner.withdrawQueued(), reason, e.spec.app ?? this.#opts.app, e.runner);
     await e.store.close().catch(() => {});
+  }
+
+  /** Cluster: another gateway owns the session now: orders held for it here are reported not sent. */
+  ownedElsewhere(key: string): void {
+    this.#carried.report(key, "another gateway owns the session now");
   }
 
   /** Opens a session once, even when two connections ask for the same new session at the same time. */
@@ -440,6 +441,7 @@ export class Gateway {
       held: false,
     };
     this.#entries.set(key, entry);
+    this.#carried.sendHeld(key, runner);
     return entry;
   }
 
@@ -539,6 +541,7 @@ export class Gateway {
     // Every runner is stopped and the store closed (its lock released) even when a runner's stop fails,
     // e.g. its final flush after a journal write failure; the first failure is reported afterwards.
     const stopped = await Promise.allSettled(this.runners().map((r) => r.stop()));
+    this.#carried.reportAll("the gateway stopped");
     // Cluster: the leases are handed back once the sessions are logged out.
     await this.#opts.cluster?.stop?.().catch(() => {});
     this.#sleeper.wakeAll();

@@ -2,7 +2,10 @@
  * Numbered messages a store could not commit (the PostgreSQL store: fenced, or the database unreachable
  * past its retry time) never reach the wire. The engine reports each application message among them to
  * the application (`Application.onSendFailed`) and logs it (`send-failed`): never a silent loss.
+ * Orders still queued (not numbered) in a session closed on a lost lease are carried over to the
+ * session's next opening on this gateway (`CarriedOrders`), and reported only when that does not come.
  */
+import type { Scheduler, Timer } from "../clock.ts";
 import { ADMIN_MSG_TYPES, type FixMessage, MessageView, Tag } from "../codec/mod.ts";
 import type { SessionStore } from "../store/types.ts";
 import type { Application, SendFailure, SessionHandle } from "./application.ts";
@@ -87,4 +90,94 @@ export function reportNotCommitted(
       report(info, app, session, logger, key);
     }
   };
+}
+
+/** How long orders withdrawn from a session closed on a lost lease wait for it to open here again. */
+export const CARRY_MS = 60_000;
+
+interface Held {
+  messages: FixMessage[];
+  reason: string;
+  app: Application;
+  session: SessionHandle;
+  timer: Timer;
+}
+
+/**
+ * Orders the application handed to a session that was then closed on a lost lease before they were
+ * numbered (the database out of reach for longer than the lease, say). They are sent by the session when
+ * this gateway opens it again (they wait for its Logon, ahead of newer sends), or reported not sent
+ * (`onSendFailed`, seq 0) when another gateway owns the session now, when the gateway stops, or after
+ * `holdMs`.
+ */
+export class CarriedOrders {
+  readonly #held = new Map<string, Held>();
+  /** After reportAll (the gateway stops): nothing is held any more, it is reported at once. */
+  #closed = false;
+
+  constructor(
+    readonly logger: Logger,
+    readonly scheduler: Scheduler,
+    readonly holdMs: number = CARRY_MS,
+  ) {}
+
+  /** Keeps `messages` of session `key` (closed: `reason`) for its next opening here. */
+  hold(key: string, messages: FixMessage[], reason: string, app: Application, session: SessionHandle): void {
+    if (messages.length === 0) return;
+    if (this.#closed) {
+      reportWithdrawn(messages, `${reason}; the gateway stopped`, app, session, this.logger, key);
+      return;
+    }
+    const prev = this.#held.get(key);
+    prev?.timer.cancel();
+    const all = prev === undefined ? messages : [...prev.messages, ...messages];
+    const timer = this.scheduler.after(
+      this.holdMs,
+      () =>
+        this.report(key, `the session was not opened again here within ${Math.round(this.holdMs / 1000)} s`),
+    );
+    this.#held.set(key, { messages: all, reason, app, session, timer });
+    this.logger.warn(
+      "orders-held",
+      `${all.length} order(s) not yet numbered when the session closed (${reason}): sent when it opens here again`,
+      key,
+    );
+  }
+
+  /** Session `key` is open again here: its held orders go to `session.send` (queued until Logon). */
+  sendHeld(key: string, session: SessionHandle): void {
+    const h = this.#held.get(key);
+    if (h === undefined) return;
+    this.#held.delete(key);
+    h.timer.cancel();
+    const refused: FixMessage[] = [];
+    let why = "";
+    for (const m of h.messages) {
+      try {
+        if (session.send(m) === "back-pressure") {
+          refused.push(m);
+          why = "back-pressure when the session opened again";
+        }
+      } catch (e) {
+        refused.push(m);
+        why = e instanceof Error ? e.message : String(e);
+      }
+    }
+    reportWithdrawn(refused, why, h.app, session, this.logger, key);
+  }
+
+  /** Reports session `key`'s held orders as not sent (another gateway owns it, ...). */
+  report(key: string, why: string): void {
+    const h = this.#held.get(key);
+    if (h === undefined) return;
+    this.#held.delete(key);
+    h.timer.cancel();
+    reportWithdrawn(h.messages, `${h.reason}; ${why}`, h.app, h.session, this.logger, key);
+  }
+
+  /** Reports every held order as not sent (the gateway stops). */
+  reportAll(why: string): void {
+    this.#closed = true;
+    for (const key of [...this.#held.keys()]) this.report(key, why);
+  }
 }

@@ -8,7 +8,8 @@
  * the LP exactly once or reported not sent (Application.onSendFailed): zero silent losses. Orders
  * numbered before the outage are committed to the promoted standby by the store's retries (no other
  * gateway took the session, so the epoch is still this gateway's) and reach the LP through the resend
- * the LP asks for when the session logs on again.
+ * the LP asks for when the session logs on again; orders not numbered yet when the session closed are
+ * carried over to its next opening.
  * Runs on a primary/standby pair of its own (scripts/pg_cluster.sh in a temporary directory).
  */
 import assert from "node:assert/strict";

@@ -43,19 +43,24 @@ async function sendOrders(s: SessionHandle): Promise<void> {
   while (sent < total && s.loggedOn) {
     for (let i = 0; i < perTick && sent < total; i++) {
       const id = `${node}-${sent + 1}`;
-      const r = s.send({
-        msgType: "D",
-        fields: [
-          [Tag.ClOrdID, id],
-          [Tag.Symbol, "EUR/USD"],
-          [Tag.Side, "1"],
-          [Tag.TransactTime, "20260105-12:00:00.000"],
-          [Tag.OrderQty, 1000],
-          [Tag.OrdType, "2"],
-          [Tag.Price, 1.085],
-          [Tag.TimeInForce, "0"],
-        ],
-      });
+      let r;
+      try {
+        r = s.send({
+          msgType: "D",
+          fields: [
+            [Tag.ClOrdID, id],
+            [Tag.Symbol, "EUR/USD"],
+            [Tag.Side, "1"],
+            [Tag.TransactTime, "20260105-12:00:00.000"],
+            [Tag.OrderQty, 1000],
+            [Tag.OrdType, "2"],
+            [Tag.Price, 1.085],
+            [Tag.TimeInForce, "0"],
+          ],
+        });
+      } catch {
+        break; // the session stopped (its store failed): not handed over
+      }
       if (r === "back-pressure") {
         await s.whenWritable();
         break;
