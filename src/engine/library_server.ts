@@ -555,17 +555,17 @@ export class EngineServer {
         const batch = this.#journaling;
         this.#journaling = [];
         void this.flushJournal().then(
-          () => this.#journaled(batch, undefined),
-          (e) => this.#journaled(batch, e),
+          () => this.#journaled(batch, false, undefined),
+          (e) => this.#journaled(batch, true, e),
         );
       });
     }
   }
 
-  /** The flush covering `batch` is done (or failed: `e`): each send gets its answer, and is remembered. */
-  #journaled(batch: Journaling[], e: unknown): void {
+  /** The flush covering `batch` is done (or failed with `e`): each send gets its answer, and is remembered. */
+  #journaled(batch: Journaling[], failed: boolean, e: unknown): void {
     for (const j of batch) {
-      const a: Answer = e === undefined ? { status: SendStatus.ACCEPTED, seq: j.seq, code: 0, text: "" } : {
+      const a: Answer = !failed ? { status: SendStatus.ACCEPTED, seq: j.seq, code: 0, text: "" } : {
         status: SendStatus.REFUSED,
         seq: j.seq,
         code: ErrorCode.STORE_FAILED,
