@@ -276,3 +276,53 @@ Deno.test("SessionHandle.send through the engine: a send the engine refuses reac
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a journal flush that fails answers its sends refused STORE_FAILED, with the MsgSeqNum it was given", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-gaps-" });
+  const socket = `${dir}/e.sock`;
+  const seen: string[] = [];
+  const lp = await startAcceptor(
+    { port: 0, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
+    ackingLp(seen),
+  );
+  let flushes = 0;
+  const server = new EngineServer({
+    socket,
+    logger: logger(),
+    flush: () => {
+      flushes++;
+      return Promise.reject(new Error("disk full"));
+    },
+  });
+  const gw = await startInitiator(
+    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", logger: logger() },
+    server.app,
+  );
+  server.attach(gw);
+  await server.start();
+  const lib = await connectEngine({ socket, name: "t", reconnect: false });
+  try {
+    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    const session = await lib.claim(KEY, {});
+    const [a, b] = await Promise.all([session.submit(order("f1")), session.submit(order("f2"))]);
+    assert.deepEqual(
+      [a, b].map((x) => [x.requestId, x.status, x.seq, x.code, x.text]),
+      [
+        ["f1", "refused", 2, ErrorCode.STORE_FAILED, "sent as 2 but the journal failed: disk full"],
+        ["f2", "refused", 3, ErrorCode.STORE_FAILED, "sent as 3 but the journal failed: disk full"],
+      ],
+    );
+    assert.ok(flushes >= 1);
+    // The answer is remembered: a retry is not sent again.
+    const again = await session.submit(order("f1"));
+    assert.deepEqual([again.status, again.seq], ["refused", 2]);
+    await waitFor(() => seen.length === 2, "both orders at the LP");
+    assert.deepEqual(seen, ["f1", "f2"]);
+  } finally {
+    await lib.close();
+    server.stop();
+    await gw.stop();
+    await lp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
