@@ -117,6 +117,27 @@ Deno.test({
 
 Deno.test({
   name:
+    "postgres store: an inbound number received again after the expected number was set back replaces the stored row (plain insert, then upsert)",
+  ignore,
+}, async () => {
+  await pair(async (a) => {
+    const s = await a.openSession("U", 1);
+    for (let i = 1; i <= 3; i++) await s.appendInbound(i, msg(i, "first"));
+    await s.setNextTargetSeq(2);
+    await s.appendInbound(2, msg(2, "again"));
+    await s.appendOutbound(1, msg(1, "out"));
+    assert.deepEqual(s.seqNums(), { nextSenderSeq: 2, nextTargetSeq: 3 });
+    const inbound = (await a.records()).filter((r) => r.sessionKey === "U" && r.direction === "in");
+    assert.deepEqual(
+      inbound.map((r) => [r.seq, text(r.payload)]).sort((x, y) => Number(x[0]) - Number(y[0])),
+      [[1, text(msg(1, "first"))], [2, text(msg(2, "again"))], [3, text(msg(3, "first"))]],
+    );
+    assert.equal(a.stats.retries, 0);
+  });
+});
+
+Deno.test({
+  name:
     "postgres store: close waits for a commit still being retried (the cluster opens the session again only after it, so its new epoch cannot fence that commit)",
   ignore,
 }, async () => {
