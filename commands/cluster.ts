@@ -3,10 +3,28 @@
  * owner, epoch, lease age and sequence numbers, and the live gateways (docs/ha.md).
  * Exit 0: every session has an owner with a live lease; 1: some session has none (orphaned, expired,
  * or never placed) or there are no sessions; 2: usage, or the database cannot be reached.
+ *
+ * `fixg cluster move --store URL --session KEY --to NODE` and `fixg cluster rebalance --store URL
+ * [--dry-run]`: operator moves of live sessions (src/engine/cluster_ops.ts). Exit 0 done, 1 a move failed
+ * or timed out, 2 usage (unknown session or gateway) or the database cannot be reached.
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FixgError } from "../src/errors.ts";
-import { openPostgresStore, redactUrl, type SessionRow } from "../src/store/postgres.ts";
+import {
+  openPostgresStore,
+  type PostgresMessageStore,
+  redactUrl,
+  type SessionRow,
+} from "../src/store/postgres.ts";
+import {
+  awaitMoves,
+  type MoveResult,
+  MoveUsageError,
+  type PlannedMove,
+  readPlacement,
+  rebalancePlan,
+  requestMove,
+} from "../src/engine/cluster_ops.ts";
 
 /** What `cluster status` reports. */
 export interface ClusterStatus {
@@ -89,6 +107,80 @@ export function renderClusterStatus(s: ClusterStatus): string {
   return out.join("\n");
 }
 
+/** Opens the store for an operator command; an unreachable database is exit 2 (password never shown). */
+async function withStore<T>(
+  url: string,
+  schema: string,
+  fn: (s: PostgresMessageStore) => Promise<T>,
+): Promise<T> {
+  let store: PostgresMessageStore;
+  try {
+    store = await openPostgresStore({ url, schema, maxConnections: 1, retryMs: 0 });
+  } catch (e) {
+    if (e instanceof FixgError) throw new FixgError(e.code, e.message, { exitCode: 2 });
+    throw new FixgError(
+      "STORE_OPEN",
+      `cannot read ${redactUrl(url)}: ${e instanceof Error ? e.message : String(e)}`,
+      { exitCode: 2 },
+    );
+  }
+  try {
+    return await fn(store);
+  } catch (e) {
+    if (e instanceof MoveUsageError) throw new FixgError("USAGE", e.message, { exitCode: 2 });
+    throw e;
+  } finally {
+    await store.close();
+  }
+}
+
+function timeoutOf(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new FixgError("USAGE", `--timeout-ms must be a positive integer (got "${v}")`, { exitCode: 2 });
+  }
+  return n;
+}
+
+/** One line per move result. */
+export function renderMoveResult(r: MoveResult): string {
+  return r.state === "already"
+    ? `${r.session}: already owned by ${r.to} (epoch ${r.fromEpoch})`
+    : r.ok
+    ? `${r.session}: moved ${
+      r.from ?? "(no owner)"
+    } -> ${r.to}, epoch ${r.fromEpoch} -> ${r.epoch} in ${r.ms} ms`
+    : `${r.session}: move ${r.from ?? "(no owner)"} -> ${r.to} ${r.state}: ${r.error ?? ""}`;
+}
+
+/** Requests and awaits a set of moves (all asked at once; each session moved at most once). */
+async function runMoves(
+  store: PostgresMessageStore,
+  wanted: { session: string; to: string }[],
+  timeoutMs: number,
+): Promise<MoveResult[]> {
+  const asked: { session: string; from: string | null; to: string; fromEpoch: number }[] = [];
+  const already: MoveResult[] = [];
+  for (const w of wanted) {
+    const r = await requestMove(store, w.session, w.to);
+    if (r === undefined) {
+      const p = (await readPlacement(store)).sessions.find((s) => s.sessionKey === w.session);
+      already.push({
+        session: w.session,
+        from: w.to,
+        to: w.to,
+        fromEpoch: p?.epoch ?? 0,
+        epoch: p?.epoch ?? 0,
+        ok: true,
+        state: "already",
+        ms: 0,
+      });
+    } else asked.push({ session: w.session, to: w.to, ...r });
+  }
+  const done = await awaitMoves(store, asked, timeoutMs, (line) => console.error(line));
+  return [...already, ...done];
+}
+
 /** Registers `fixg cluster`. */
 export function registerCluster(program: Command): void {
   const cluster = program.command("cluster").description(
@@ -119,5 +211,77 @@ export function registerCluster(program: Command): void {
       }
       console.log(opts.json ? JSON.stringify(s, null, 2) : renderClusterStatus(s));
       if (s.unowned > 0 || s.sessions.length === 0) Deno.exitCode = 1;
+    });
+  const storeHelp =
+    "PostgreSQL URL (several hosts allowed: postgres://u@h1,h2/db?target_session_attrs=read-write)";
+  cluster.command("move")
+    .description(
+      "move a live session to another gateway: its owner logs it out (Logout, commits settled) and gives " +
+        "the lease back; the target takes it (epoch + 1) and logs on with the next sequence numbers. " +
+        "Exit 0 done (or already there), 1 failed or timed out, 2 usage (unknown session or gateway)",
+    )
+    .requiredOption("--store <url>", storeHelp)
+    .requiredOption("--session <key>", "the session's key as `fixg cluster status` shows it")
+    .requiredOption("--to <node>", "the nodeId of a live gateway")
+    .option("--schema <name>", "schema of the store's tables", "fixg")
+    .option("--timeout-ms <ms>", "give up (and withdraw the request) after this long", "30000")
+    .option("--json", "print one JSON object", false)
+    .action(async (opts) => {
+      const timeoutMs = timeoutOf(opts.timeoutMs);
+      const [r] = await withStore(
+        opts.store,
+        opts.schema,
+        (store) => runMoves(store, [{ session: opts.session, to: opts.to }], timeoutMs),
+      );
+      console.log(opts.json ? JSON.stringify(r, null, 2) : renderMoveResult(r!));
+      if (!r!.ok) Deno.exitCode = 1;
+    });
+  cluster.command("rebalance")
+    .description(
+      "move every session whose owner is not its preferred live gateway (owner: pin, else rendezvous " +
+        "hash) there, one move per session. Exit 0 done, 1 some move failed or timed out, 2 usage",
+    )
+    .requiredOption("--store <url>", storeHelp)
+    .option("--schema <name>", "schema of the store's tables", "fixg")
+    .option("--dry-run", "print the moves without making them", false)
+    .option("--timeout-ms <ms>", "give up on the moves not done after this long", "60000")
+    .option("--json", "print one JSON object", false)
+    .action(async (opts) => {
+      const timeoutMs = timeoutOf(opts.timeoutMs);
+      const out = await withStore(opts.store, opts.schema, async (store) => {
+        const placement = await readPlacement(store);
+        const plan: PlannedMove[] = rebalancePlan(placement);
+        if (opts.dryRun) return { live: placement.live, plan, results: undefined };
+        if (plan.length > 0) {
+          console.error(`rebalance: ${plan.length} move(s) over ${placement.live.join(", ")}`);
+        }
+        const results = await runMoves(
+          store,
+          plan.map((m) => ({ session: m.sessionKey, to: m.to })),
+          timeoutMs,
+        );
+        return { live: placement.live, plan, results };
+      });
+      if (opts.json) console.log(JSON.stringify(out, null, 2));
+      else if (out.results === undefined) {
+        console.log(
+          out.plan.length === 0
+            ? `balanced: no move needed (live: ${out.live.join(", ") || "none"})`
+            : out.plan.map((m) => `${m.sessionKey}: ${m.from} -> ${m.to} (epoch ${m.epoch})`).join("\n"),
+        );
+      } else {
+        console.log(
+          out.results.length === 0
+            ? "balanced: no move needed"
+            : out.results.map(renderMoveResult).join("\n"),
+        );
+      }
+      const failed = out.results?.filter((r) => !r.ok) ?? [];
+      if (failed.length > 0) {
+        console.error(
+          `rebalance: ${failed.length} move(s) not done: ${failed.map((r) => r.session).join(", ")}`,
+        );
+        Deno.exitCode = 1;
+      }
     });
 }

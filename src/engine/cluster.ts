@@ -11,11 +11,14 @@
  *   pin when that gateway is live, else the rendezvous hash over the live gateways — bumping the epoch
  *   (every write of the previous owner is fenced from then on) and rebuilding both sequence numbers from
  *   the committed tail. A session orphaned for a whole further lease is taken by any live gateway.
- * - No rebalancing of a session that has a live owner: a FIX session cannot move without a reconnect.
+ * - No rebalancing of a session that has a live owner on its own: a FIX session cannot move without a
+ *   reconnect. An operator moves one (`fixg cluster move`, `rebalance`: a row of `moves`, see
+ *   cluster_ops.ts): the owner logs it out and gives the lease back, the target takes it.
  */
 import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import type { Logger } from "./log.ts";
 import type { PostgresMessageStore } from "../store/postgres.ts";
+import { MOVE_OPEN, type MoveRow, readMoves, setMoveState } from "./cluster_ops.ts";
 
 /** `cluster:` in fixg.yaml. */
 export interface ClusterOptions {
@@ -37,6 +40,11 @@ export interface ClusterHost {
   releaseSession(key: string, reason: string): Promise<void>;
   /** Another gateway holds the session's lease (called each round while it does). */
   ownedElsewhere?(key: string): void;
+  /**
+   * Operator move: log the session out cleanly (Logout, its commits settled, socket closed) and forget it;
+   * the cluster then gives the lease back. Without it, `releaseSession` is used.
+   */
+  handOverSession?(key: string, reason: string): Promise<void>;
 }
 
 /** Default lease, ms. */
@@ -85,6 +93,8 @@ export class Cluster {
    * again (a new epoch) would fence, and its messages were already numbered.
    */
   readonly #releasing = new Map<string, Promise<void>>();
+  /** Sessions being logged out for an operator move (still held: their lease is renewed meanwhile). */
+  readonly #handingOver = new Set<string>();
   /** Time (#now) until which each held lease is certainly valid (sent time of its renewal + lease). */
   readonly #validUntil = new Map<string, number>();
   #timer: Timer | undefined;
@@ -99,7 +109,7 @@ export class Cluster {
   /** Live gateways seen at the last tick. */
   live: string[] = [];
   /** Counters for /metrics and tests. */
-  readonly stats = { acquired: 0, lost: 0, renewals: 0, tickErrors: 0 };
+  readonly stats = { acquired: 0, lost: 0, renewals: 0, tickErrors: 0, movedOut: 0, movedIn: 0 };
 
   /**
    * `scheduler` (tests: a ManualScheduler) runs the rounds and is the clock of the leases' local
@@ -265,6 +275,13 @@ export class Cluster {
         }
       }
       if (this.#stopped) return;
+      // Operator moves: hand over what is asked of this gateway; a move under way decides who takes.
+      const moves = await readMoves(s);
+      for (const m of moves.values()) {
+        if (m.state !== "requested" || m.fromOwner !== this.nodeId) continue;
+        if (this.#owned.get(m.sessionKey) !== m.fromEpoch || this.#handingOver.has(m.sessionKey)) continue;
+        void this.#handOver(m);
+      }
       // Take what is free and ours to take.
       const rows = await s.control.unsafe(
         `select session_key, owner, lease_until is null or lease_until < now() as free,
@@ -278,8 +295,22 @@ export class Cluster {
       const joining = this.#now() - this.#joinedAt < lease;
       for (const cs of this.#sessions) {
         if (this.#owned.has(cs.key) || this.#releasing.has(cs.key)) continue;
-        if (joining && cs.owner !== this.nodeId) continue;
         const r = byKey.get(cs.key);
+        const move = moves.get(cs.key);
+        if (move !== undefined && MOVE_OPEN.has(move.state) && this.live.includes(move.target)) {
+          // Only the move's target takes the session, once its owner gave it up.
+          if (
+            move.target === this.nodeId && move.state === "released" && (r === undefined || r.free === true)
+          ) {
+            const epoch = await this.#acquire(cs.key, cs.owner);
+            if (epoch !== undefined) {
+              this.stats.movedIn++;
+              await setMoveState(s, cs.key, move.fromEpoch, "done", { epoch });
+            }
+          }
+          continue;
+        }
+        if (joining && cs.owner !== this.nodeId) continue;
         const preferred = preferredOwner(cs, this.live);
         const free = r === undefined || r.free === true;
         if (!free) {
@@ -289,7 +320,7 @@ export class Cluster {
         if (preferred !== this.nodeId && !(r !== undefined && r.orphaned === true && r.owner !== null)) {
           continue;
         }
-        await this.#acquire(cs.key);
+        await this.#acquire(cs.key, cs.owner);
       }
     } catch (e) {
       this.stats.tickErrors++;
@@ -297,7 +328,39 @@ export class Cluster {
     }
   }
 
-  async #acquire(key: string): Promise<void> {
+  /**
+   * Operator move out: the session is logged out (its lease still renewed meanwhile), then the lease is
+   * given back (expired at once) and the move marked `released` for its target to take.
+   */
+  async #handOver(m: MoveRow): Promise<void> {
+    const s = this.#store, key = m.sessionKey, epoch = m.fromEpoch;
+    this.#handingOver.add(key);
+    const reason = `moved to ${m.target} by an operator`;
+    this.#logger?.info("cluster-move", `handing the session over to ${m.target}: logging out`, key);
+    try {
+      const h = this.#host;
+      await (h?.handOverSession?.(key, reason) ?? h?.releaseSession(key, reason));
+      this.#validUntil.delete(key);
+      if (this.#owned.get(key) === epoch) this.#owned.delete(key);
+      await s.control.unsafe(
+        `update ${s.t("sessions")} set lease_until = now() - interval '1 millisecond'
+         where session_key = $1 and owner = $2 and epoch = $3`,
+        [key, this.nodeId, epoch],
+      );
+      await setMoveState(s, key, epoch, "released");
+      this.stats.movedOut++;
+      this.#logger?.info("cluster-move", `session logged out and lease given back for ${m.target}`, key);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.#logger?.error("cluster-move", `handing the session over failed: ${msg}`, key);
+      await setMoveState(s, key, epoch, "failed", { error: `${this.nodeId}: ${msg}` }).catch(() => {});
+    } finally {
+      this.#handingOver.delete(key);
+    }
+  }
+
+  /** Takes a free session's lease (epoch + 1) and opens it; returns the epoch, undefined when not won. */
+  async #acquire(key: string, pin?: string): Promise<number | undefined> {
     const s = this.#store;
     await s.control.unsafe(
       `insert into ${s.t("sessions")} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
@@ -306,13 +369,13 @@ export class Cluster {
     const sentAt = this.#now();
     const got = await s.control.unsafe(
       `update ${s.t("sessions")} set owner = $2, epoch = epoch + 1,
-         lease_until = now() + $3::float8 * interval '1 millisecond', lease_renewed = now()
+         lease_until = now() + $3::float8 * interval '1 millisecond', lease_renewed = now(), pin = $4
        where session_key = $1 and (lease_until is null or lease_until < now())
        returning epoch`,
-      [key, this.nodeId, this.leaseMs],
+      [key, this.nodeId, this.leaseMs, pin ?? null],
     );
     const row = got[0];
-    if (row === undefined) return; // another gateway was quicker
+    if (row === undefined) return undefined; // another gateway was quicker
     const epoch = Number(row.epoch);
     this.#owned.set(key, epoch);
     this.#validUntil.set(key, sentAt + this.leaseMs);
@@ -332,6 +395,8 @@ export class Cluster {
         key,
       );
       await this.#lose(key, "open failed");
+      return undefined;
     }
+    return epoch;
   }
 }

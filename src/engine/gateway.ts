@@ -367,6 +367,25 @@ export class Gateway {
     await e.store.close().catch(() => {});
   }
 
+  /**
+   * Cluster, operator move: logs the session out cleanly (what was queued goes first, then Logout; the
+   * peer's Logout awaited up to the logout timeout), waits for its commits, closes its store and forgets
+   * it. The entry is held first, so the initiator does not reconnect and an acceptor refuses Logons.
+   */
+  async handOverSession(key: string, reason: string): Promise<void> {
+    const e = this.#entries.get(key);
+    if (e === undefined) return;
+    e.held = true;
+    this.logger.warn("session-move", `${reason}: logging out`, key);
+    try {
+      await e.runner.stop();
+    } finally {
+      if (this.#entries.get(key) === e) this.#entries.delete(key);
+      this.#carried.hold(key, e.runner.withdrawQueued(), reason, e.spec.app ?? this.#opts.app, e.runner);
+      await e.store.close();
+    }
+  }
+
   /** Cluster: another gateway owns the session now: orders held for it here are reported not sent. */
   ownedElsewhere(key: string): void {
     this.#carried.report(key, "another gateway owns the session now");

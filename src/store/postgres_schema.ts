@@ -86,5 +86,14 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
       node_id text primary key, started timestamptz not null default now(),
       heartbeat timestamptz not null default now(), lease_ms bigint not null default 0,
       app_name text)`);
+    // The session's `owner:` pin as configured on the gateways (for `fixg cluster rebalance`).
+    await tx.unsafe(`alter table ${t("sessions")} add column if not exists pin text`);
+    // Operator moves (`fixg cluster move`, src/engine/cluster_ops.ts): one row per session, read by the
+    // cluster rounds. state: requested -> released (the owner logged it out and gave the lease back) ->
+    // done (the target took it); or failed / timed-out.
+    await tx.unsafe(`create table if not exists ${t("moves")} (
+      session_key text primary key, target text not null, from_owner text, from_epoch bigint not null,
+      state text not null, error text, epoch bigint,
+      requested timestamptz not null default now(), updated timestamptz not null default now())`);
   });
 }

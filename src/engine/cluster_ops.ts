@@ -1,0 +1,241 @@
+/**
+ * Operator moves of live sessions between the gateways of a cluster (`fixg cluster move`, `fixg cluster
+ * rebalance`; docs/ha.md "Moving a session").
+ *
+ * A move is a row of the `moves` table, the only channel: the cluster rounds read it (no new network
+ * path). The owner's round sees `requested`, logs the session out (Logout, its commits settled, socket
+ * closed), gives the lease back and sets `released`; the target's round takes the free session (epoch + 1,
+ * numbers from the committed tail), logs on and sets `done`. While a move is `requested` or `released`
+ * and its target is live, no other gateway takes the session.
+ */
+import type { PostgresMessageStore } from "../store/postgres.ts";
+import { preferredOwner } from "./cluster.ts";
+
+/** A row of `moves`. */
+export interface MoveRow {
+  sessionKey: string;
+  target: string;
+  fromOwner: string | null;
+  fromEpoch: number;
+  state: "requested" | "released" | "done" | "failed" | "timed-out";
+  error: string | null;
+  epoch: number | null;
+}
+
+/** States of a move still under way. */
+export const MOVE_OPEN = new Set(["requested", "released"]);
+
+/** Every move row by session key. */
+export async function readMoves(store: PostgresMessageStore): Promise<Map<string, MoveRow>> {
+  const rows = await store.control.unsafe(`select * from ${store.t("moves")}`);
+  const out = new Map<string, MoveRow>();
+  for (const r of rows) {
+    out.set(String(r.session_key), {
+      sessionKey: String(r.session_key),
+      target: String(r.target),
+      fromOwner: r.from_owner === null ? null : String(r.from_owner),
+      fromEpoch: Number(r.from_epoch),
+      state: String(r.state) as MoveRow["state"],
+      error: r.error === null ? null : String(r.error),
+      epoch: r.epoch === null ? null : Number(r.epoch),
+    });
+  }
+  return out;
+}
+
+/** Sets a move's state (only while it is still the move from `fromEpoch` and open). */
+export async function setMoveState(
+  store: PostgresMessageStore,
+  key: string,
+  fromEpoch: number,
+  state: MoveRow["state"],
+  extra: { error?: string; epoch?: number } = {},
+): Promise<void> {
+  await store.control.unsafe(
+    `update ${store.t("moves")} set state = $3, error = $4, epoch = coalesce($5, epoch), updated = now()
+     where session_key = $1 and from_epoch = $2 and state in ('requested', 'released')`,
+    [key, fromEpoch, state, extra.error ?? null, extra.epoch ?? null],
+  );
+}
+
+/** One session's place in the cluster as the operator commands see it. */
+export interface Placement {
+  sessionKey: string;
+  owner: string | null;
+  epoch: number;
+  /** The owner holds a live lease. */
+  live: boolean;
+  pin: string | null;
+}
+
+/** The live gateways (heartbeat younger than their lease) and every session's owner, in database time. */
+export async function readPlacement(
+  store: PostgresMessageStore,
+): Promise<{ live: string[]; members: string[]; sessions: Placement[] }> {
+  const m = await store.control.unsafe(
+    `select node_id, heartbeat > now() - lease_ms::float8 * interval '1 millisecond' as live
+     from ${store.t("members")} order by node_id`,
+  );
+  const s = await store.control.unsafe(
+    `select session_key, owner, epoch, pin, coalesce(lease_until > now(), false) as live
+     from ${store.t("sessions")} order by session_key`,
+  );
+  return {
+    members: m.map((r) => String(r.node_id)),
+    live: m.filter((r) => r.live === true).map((r) => String(r.node_id)),
+    sessions: s.map((r) => ({
+      sessionKey: String(r.session_key),
+      owner: r.owner === null ? null : String(r.owner),
+      epoch: Number(r.epoch),
+      live: r.live === true && r.owner !== null,
+      pin: r.pin === null ? null : String(r.pin),
+    })),
+  };
+}
+
+/** A planned move. */
+export interface PlannedMove {
+  sessionKey: string;
+  from: string;
+  to: string;
+  epoch: number;
+}
+
+/**
+ * The moves of a rebalance: every session with a live owner that is not its preferred owner over the
+ * live gateways (the `owner:` pin when that gateway is live, else the rendezvous hash), one per session.
+ */
+export function rebalancePlan(p: { live: string[]; sessions: Placement[] }): PlannedMove[] {
+  const out: PlannedMove[] = [];
+  for (const s of p.sessions) {
+    if (!s.live || s.owner === null || !p.live.includes(s.owner)) continue;
+    const to = preferredOwner({ key: s.sessionKey, ...(s.pin !== null ? { owner: s.pin } : {}) }, p.live);
+    if (to !== undefined && to !== s.owner) {
+      out.push({ sessionKey: s.sessionKey, from: s.owner, to, epoch: s.epoch });
+    }
+  }
+  return out;
+}
+
+/** Why a move cannot be asked for (exit 2): unknown session or target. */
+export class MoveUsageError extends Error {}
+
+/** The outcome of one move. */
+export interface MoveResult {
+  session: string;
+  from: string | null;
+  to: string;
+  fromEpoch: number;
+  /** The epoch the target holds the session with (done). */
+  epoch: number | null;
+  ok: boolean;
+  /** "done", "already" (the target owned it), "failed", "timed-out". */
+  state: string;
+  error?: string;
+  ms: number;
+}
+
+/**
+ * Asks for a move: checks the session exists and the target is a live gateway (MoveUsageError
+ * otherwise), then writes the request (`released` at once when the session has no live owner).
+ * Returns the epoch the move starts from, or undefined when the target already owns the session.
+ */
+export async function requestMove(
+  store: PostgresMessageStore,
+  key: string,
+  to: string,
+): Promise<{ from: string | null; fromEpoch: number } | undefined> {
+  const p = await readPlacement(store);
+  const s = p.sessions.find((x) => x.sessionKey === key);
+  if (s === undefined) {
+    const known = p.sessions.map((x) => x.sessionKey);
+    throw new MoveUsageError(
+      `unknown session "${key}" (the store has ${known.length === 0 ? "none" : known.join(", ")})`,
+    );
+  }
+  if (!p.live.includes(to)) {
+    throw new MoveUsageError(
+      `"${to}" is not a live gateway of the cluster (live: ${
+        p.live.length === 0 ? "none" : p.live.join(", ")
+      })`,
+    );
+  }
+  if (s.live && s.owner === to) return undefined;
+  const state = s.live ? "requested" : "released";
+  await store.control.unsafe(
+    `insert into ${store.t("moves")} (session_key, target, from_owner, from_epoch, state)
+     values ($1, $2, $3, $4, $5)
+     on conflict (session_key) do update set target = $2, from_owner = $3, from_epoch = $4, state = $5,
+       error = null, epoch = null, requested = now(), updated = now()`,
+    [key, to, s.live ? s.owner : null, s.epoch, state],
+  );
+  return { from: s.live ? s.owner : null, fromEpoch: s.epoch };
+}
+
+/**
+ * Waits for the moves asked for by `requestMove` to end: done (the target holds a live lease with a
+ * newer epoch), failed (the owner could not log the session out), the target gone, or `timeoutMs`; a move
+ * that did not finish in time is withdrawn (state timed-out: placement takes the session as usual).
+ * `progress` gets one line per change of state.
+ */
+export async function awaitMoves(
+  store: PostgresMessageStore,
+  moves: { session: string; from: string | null; to: string; fromEpoch: number }[],
+  timeoutMs: number,
+  progress: (line: string) => void = () => {},
+  pollMs = 50,
+): Promise<MoveResult[]> {
+  const t0 = performance.now();
+  const results = new Map<string, MoveResult>();
+  const seen = new Map<string, string>();
+  while (results.size < moves.length) {
+    const rows = await readMoves(store);
+    const p = await readPlacement(store);
+    const elapsed = Math.round(performance.now() - t0);
+    for (const m of moves) {
+      if (results.has(m.session)) continue;
+      const r = rows.get(m.session);
+      const s = p.sessions.find((x) => x.sessionKey === m.session);
+      const end = (state: string, ok: boolean, error?: string) =>
+        results.set(m.session, {
+          session: m.session,
+          from: m.from,
+          to: m.to,
+          fromEpoch: m.fromEpoch,
+          epoch: ok ? s!.epoch : null,
+          ok,
+          state,
+          ...(error !== undefined ? { error } : {}),
+          ms: elapsed,
+        });
+      if (r !== undefined && r.fromEpoch === m.fromEpoch && seen.get(m.session) !== r.state) {
+        seen.set(m.session, r.state);
+        const what: Record<string, string> = {
+          requested: `asked ${m.from ?? "-"} to log it out`,
+          released: `${m.from ?? "no owner"} gave it up; waiting for ${m.to}`,
+          done: `${m.to} took it (epoch ${r.epoch ?? "?"})`,
+          failed: `failed: ${r.error ?? "?"}`,
+          "timed-out": "timed out",
+        };
+        progress(`move ${m.session}: ${what[r.state] ?? r.state} (${elapsed} ms)`);
+      }
+      if (r === undefined || r.fromEpoch !== m.fromEpoch) {
+        end("failed", false, "the move request was replaced by another one");
+      } else if (r.state === "done" && s !== undefined && s.owner === m.to && s.epoch > m.fromEpoch) {
+        end("done", true);
+      } else if (r.state === "failed") {
+        end("failed", false, r.error ?? "failed");
+      } else if (!p.live.includes(m.to)) {
+        await setMoveState(store, m.session, m.fromEpoch, "failed", { error: `${m.to} is no longer live` });
+        end("failed", false, `${m.to} is no longer live`);
+      } else if (elapsed > timeoutMs) {
+        await setMoveState(store, m.session, m.fromEpoch, "timed-out", {
+          error: `not done within ${timeoutMs} ms`,
+        });
+        end("timed-out", false, `not done within ${timeoutMs} ms (state ${r.state})`);
+      }
+    }
+    if (results.size < moves.length) await new Promise((r) => setTimeout(r, pollMs));
+  }
+  return moves.map((m) => results.get(m.session)!);
+}
