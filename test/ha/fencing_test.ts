@@ -149,12 +149,46 @@ Deno.test({
     assert.deepEqual(after, [], "no message with a sequence number after SIGCONT");
     assert.match(a.stderr(), /lease|fenced/);
     await until(() => b.events.some((e) => e.ev === "sent-all"), "B sent its orders", 20_000);
+    // A stops gracefully: its last line lists the orders it was handed and those it reported not sent.
+    a.child.kill("SIGTERM");
+    await until(() => a.events.some((e) => e.ev === "stopped"), "A stopped", 10_000);
     b.child.kill("SIGTERM");
     await b.child.status;
     const exit = await lp.stop();
     const stats = exit.summary as { rejects: number };
     assert.equal(stats.rejects, 0, "no duplicate ClOrdID at the LP");
     assert.doesNotMatch(exit.stderr + exit.stdout, /too low/i);
+    // Every order handed to A reached the LP (sent by A, or resent by B from what A committed) or was
+    // reported not sent by A (its commit fenced, or still queued when its session closed): none lost
+    // without a word, none both.
+    const out = await new Deno.Command(`${root}fixg`, {
+      args: ["journal", "export", `${dir}/lp`, "--format", "fix", "--type", "D"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const received = new Set<string>();
+    for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+      const m = /(?:^|\x01|\|)11=(A-\d+)/.exec(line);
+      if (m) received.add(m[1]!);
+    }
+    const end = a.events.find((e) => e.ev === "stopped") as { given: string[]; notSent: string[] };
+    const notSent = new Set(end.notSent);
+    const silent = end.given.filter((id) => !received.has(id) && !notSent.has(id));
+    console.log(
+      `fencing: A was handed ${end.given.length} orders: ${
+        end.given.filter((id) => received.has(id)).length
+      } reached the LP, ${notSent.size} reported not sent, ${silent.length} lost silently`,
+    );
+    assert.ok(
+      received.size > 0,
+      `no order of A in the LP's journal: ${new TextDecoder().decode(out.stderr)}`,
+    );
+    assert.deepEqual(
+      silent.slice(0, 10),
+      [],
+      `${silent.length} of A's orders neither at the LP nor reported`,
+    );
+    assert.deepEqual(end.notSent.filter((id) => received.has(id)), [], "reported not sent but received");
   } finally {
     for (const c of children) {
       try {
