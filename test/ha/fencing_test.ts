@@ -168,7 +168,7 @@ Deno.test({
     }).output();
     const received = new Set<string>();
     for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-      const m = /(?:^|\x01|\|)11=(A-\d+)/.exec(line);
+      const m = /(?:^|[^0-9])11=(A-\d+)/.exec(line);
       if (m) received.add(m[1]!);
     }
     const end = a.events.find((e) => e.ev === "stopped") as { given: string[]; notSent: string[] };
