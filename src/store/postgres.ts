@@ -19,7 +19,12 @@
  *   never writes the bytes), and the other sessions of the batch commit without it.
  * - A commit whose outcome is unknown (connection lost: the primary died) is retried on a new
  *   connection (a multi-host URL with target_session_attrs=read-write finds the promoted standby)
- *   until `retryMs`; the write position tells whether the lost commit had landed.
+ *   with a backoff of 25 ms doubling to 500 ms until `retryMs`; the write position tells whether the
+ *   lost commit had landed. Numbered outbound messages that will never be committed (fenced, failed
+ *   for good, written after the session stopped) are reported through `onNotCommitted`, which the
+ *   engine turns into `Application.onSendFailed` (docs/ha.md "Orders are never lost silently").
+ * - Parts: postgres_schema.ts (tables, errors), postgres_commit.ts (the group statement),
+ *   postgres_session.ts (a session's view), postgres_reads.ts (export, cluster status).
  */
 import postgres from "postgres";
 import { type Scheduler, systemScheduler } from "../clock.ts";
