@@ -354,6 +354,11 @@ export class Cluster {
       const msg = e instanceof Error ? e.message : String(e);
       this.#logger?.error("cluster-move", `handing the session over failed: ${msg}`, key);
       await setMoveState(s, key, epoch, "failed", { error: `${this.nodeId}: ${msg}` }).catch(() => {});
+      // The session may be half closed: give it up so that placement opens it again (here or elsewhere).
+      if (this.#owned.get(key) === epoch) {
+        await this.#lose(key, `hand-over failed (${msg}); lease given up`);
+        await this.#handBack(key);
+      }
     } finally {
       this.#handingOver.delete(key);
     }

@@ -11,6 +11,9 @@ import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers
 import { JournalReader } from "../../src/store/record_reader.ts";
 import { msgTypeOf } from "../../src/store/reader.ts";
 import { gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
+import { Cluster } from "../../src/engine/cluster.ts";
+import { awaitMoves, readMoves, requestMove } from "../../src/engine/cluster_ops.ts";
+import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const ORDERS = 20;
@@ -101,6 +104,19 @@ Deno.test({
     const again = await fixg(["cluster", "move", ...store, "--session", KEY, "--to", "B"]);
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, /already owned by B \(epoch 2\)/);
+    // The rebalance itself: back to A, epoch 3.
+    const rb = await fixg(["cluster", "rebalance", ...store, "--json"]);
+    assert.equal(rb.code, 0, rb.err + rb.out);
+    const res = JSON.parse(rb.out).results;
+    assert.equal(res.length, 1);
+    assert.deepEqual(
+      { from: res[0].from, to: res[0].to, epoch: res[0].epoch, ok: res[0].ok },
+      { from: "B", to: "A", epoch: 3, ok: true },
+    );
+    assert.match(rb.err, /rebalance: 1 move\(s\) over A, B/);
+    const balanced = await fixg(["cluster", "rebalance", ...store]);
+    assert.equal(balanced.code, 0, balanced.err);
+    assert.equal(balanced.out.trim(), "balanced: no move needed");
 
     for (const c of children) {
       c.child.kill("SIGTERM");
@@ -123,11 +139,16 @@ Deno.test({
     inbound.forEach((m, i) => assert.equal(m.seq, i + 1, `inbound ${i}: ${m.text}`));
     assert.ok(inbound.every((m) => !m.text.includes("\x0143=Y\x01")), "nothing resent");
     const logouts = inbound.filter((m) => m.type === "5");
-    assert.equal(logouts.length, 2, "A's Logout at the move, B's at its stop");
-    const i = inbound.indexOf(logouts[0]!);
-    assert.equal(inbound[i + 1]!.type, "A", "B's Logon right after A's Logout");
+    assert.equal(logouts.length, 3, "A's Logout at the move, B's at the rebalance, A's at its stop");
+    for (const l of logouts.slice(0, 2)) {
+      assert.equal(
+        inbound[inbound.indexOf(l) + 1]!.type,
+        "A",
+        "the next owner's Logon right after the Logout",
+      );
+    }
     assert.ok(!outTypes.includes("2"), "the LP never asked for a resend (no gap)");
-    assert.equal(inbound.filter((m) => m.type === "A").length, 2);
+    assert.equal(inbound.filter((m) => m.type === "A").length, 3);
   } finally {
     for (const c of children) {
       try {
@@ -138,5 +159,118 @@ Deno.test({
     await lp.stop().catch(() => {});
     await dropSchema(schema);
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A host that records what the cluster asks of it; `failHandOver` makes the logout fail. */
+function host(failHandOver = false) {
+  const calls: string[] = [];
+  return {
+    calls,
+    acquireSession: (k: string) => (calls.push(`acquire ${k}`), Promise.resolve()),
+    releaseSession: (k: string, why: string) => (calls.push(`release ${k}: ${why}`), Promise.resolve()),
+    handOverSession: (k: string, why: string) => {
+      calls.push(`hand over ${k}: ${why}`);
+      return failHandOver ? Promise.reject(new Error("logout failed")) : Promise.resolve();
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "cluster move, rounds by hand: requested -> owner hands over -> released -> target takes (epoch + 1) -> done; a failed hand-over and a timeout end the move (exit 1)",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const stores: PostgresMessageStore[] = [];
+  try {
+    for (const n of ["A", "B"]) stores.push(await openPostgresStore({ url: PG_URL!, schema, nodeId: n }));
+    const [sa, sb] = stores as [PostgresMessageStore, PostgresMessageStore];
+    const sessions = [{ key: "S", owner: "A" }, { key: "T", owner: "A" }];
+    const a = new Cluster(sa, { nodeId: "A", leaseMs: 60_000 }, sessions);
+    const b = new Cluster(sb, { nodeId: "B", leaseMs: 60_000 }, sessions);
+    const ha = host(), hb = host();
+    a.attach(ha);
+    b.attach(hb);
+    await a.tick();
+    await b.tick();
+    assert.ok(a.owns("S") && a.owns("T"));
+    // Asked: nothing happens until the owner's round.
+    assert.deepEqual(await requestMove(sa, "S", "B"), { from: "A", fromEpoch: 1 });
+    await b.tick();
+    assert.deepEqual(hb.calls, []);
+    await a.tick();
+    await until(async () => (await readMoves(sa)).get("S")?.state === "released", "released");
+    assert.deepEqual(ha.calls.slice(-1), ["hand over S: moved to B by an operator"]);
+    assert.ok(!a.owns("S"));
+    await a.tick(); // the old owner (also the pinned one) leaves it to the target
+    assert.ok(!a.owns("S"));
+    await b.tick();
+    assert.equal(b.epochOf("S"), 2);
+    assert.deepEqual(hb.calls, ["acquire S"]);
+    const done = await awaitMoves(sa, [{ session: "S", from: "A", to: "B", fromEpoch: 1 }], 5000);
+    assert.deepEqual(
+      { ok: done[0]!.ok, state: done[0]!.state, epoch: done[0]!.epoch },
+      { ok: true, state: "done", epoch: 2 },
+    );
+    // Timed out (no round ran): the request is withdrawn and the owner keeps the session.
+    const lines: string[] = [];
+    await requestMove(sa, "T", "B");
+    const late = await awaitMoves(
+      sa,
+      [{ session: "T", from: "A", to: "B", fromEpoch: 1 }],
+      100,
+      (l) => lines.push(l),
+    );
+    assert.equal(late[0]!.state, "timed-out");
+    assert.match(lines[0]!, /^move T: asked A to log it out \(\d+ ms\)$/);
+    assert.equal(lines.length, 1);
+    await a.tick();
+    assert.ok(a.owns("T"), "a withdrawn move is not carried out");
+    assert.ok(!ha.calls.some((c) => c.startsWith("hand over T")));
+    // The CLI: exit 1 when the move times out, saying which.
+    const cli = await fixg([
+      "cluster",
+      "move",
+      "--store",
+      PG_URL!,
+      "--schema",
+      schema,
+      "--session",
+      "T",
+      "--to",
+      "B",
+      "--timeout-ms",
+      "100",
+    ]);
+    assert.equal(cli.code, 1, cli.err);
+    assert.match(cli.out, /^T: move A -> B timed-out: not done within 100 ms/);
+    // A hand-over that fails: the move is failed with the owner's reason.
+    const fa = new Cluster(sa, { nodeId: "A", leaseMs: 60_000 }, sessions);
+    const bad = host(true);
+    fa.attach(bad);
+    await a.stop(); // A "restarts" with a host whose logout fails
+    await fa.tick();
+    const fromEpoch = fa.epochOf("T")!;
+    await requestMove(sa, "T", "B");
+    await fa.tick();
+    const failed = await awaitMoves(sa, [{ session: "T", from: "A", to: "B", fromEpoch }], 5000);
+    assert.deepEqual(
+      { ok: failed[0]!.ok, state: failed[0]!.state, error: failed[0]!.error },
+      { ok: false, state: "failed", error: "A: logout failed" },
+    );
+    // The half-closed session was given up and is placed again as usual (pinned to A: A takes it).
+    assert.ok(!fa.owns("T"));
+    assert.ok(
+      bad.calls.includes("release T: hand-over failed (logout failed); lease given up"),
+      bad.calls.join(),
+    );
+    await fa.tick();
+    assert.equal(fa.epochOf("T"), fromEpoch + 1);
+    await fa.stop();
+    await b.stop();
+  } finally {
+    for (const s of stores) await s.close().catch(() => {});
+    await dropSchema(schema);
   }
 });
