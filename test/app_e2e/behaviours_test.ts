@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { LpBehaviour } from "../../src/app/lp/mod.ts";
+import { ManualScheduler, type Scheduler } from "../../src/clock.ts";
 import {
   brief,
   type Client,
@@ -25,9 +26,9 @@ type Lp = Awaited<ReturnType<typeof startLp>>;
 async function withSession(
   behaviours: LpBehaviour[],
   body: (lp: Lp, c: Client) => Promise<void>,
-  opts: { heartbeatIntervalSec?: number } = {},
+  opts: { heartbeatIntervalSec?: number; scheduler?: Scheduler } = {},
 ): Promise<void> {
-  const lp = await startLp(lpConfig(behaviours));
+  const lp = await startLp(lpConfig(behaviours), undefined, opts.scheduler);
   const c = await startClient(lp.port, opts);
   try {
     await c.app.loggedOn();
@@ -267,24 +268,24 @@ Deno.test("slowReaderMs: every read waits the delay, so each ack comes at least 
   });
 });
 
-Deno.test("a time window: rejectFraction 1 only in [from, from + 500 ms) after start: acked before, rejected inside, acked after", async () => {
+Deno.test("a time window: rejectFraction 1 only in [400 ms, 900 ms) after start: acked before, rejected inside, acked after (manual clock)", async () => {
+  // The simulator and the client run on one manual clock: the window opens and closes when the test
+  // moves it, however long anything takes in real time (a fixed real-time window failed when logon and
+  // the first ack took longer than 400 ms on a loaded machine).
+  const clock = new ManualScheduler(Date.now());
   await withSession(
-    [],
+    [{ fromMs: 400, toMs: 900, rejectFraction: 1, rejectReason: "Window closed" }],
     async (lp, c) => {
-      const elapsed = () => Date.now() - lp.simulator.startMs;
+      const elapsed = () => clock.nowMs() - lp.simulator.startMs;
       const before = buy(c, 10, 99.9);
       await waitFor(() => c.app.tracker.get(before)?.state === "New", "ack before the window");
-      // The window is set once the first order is acknowledged, 200 ms ahead: however long the setup
-      // took on a loaded machine, the first order was answered before it (a fixed [400, 900) window
-      // failed when logon and the first ack took longer than 400 ms).
-      const fromMs = elapsed() + 200;
-      const toMs = fromMs + 500;
-      lp.simulator.setBehaviours([{ fromMs, toMs, rejectFraction: 1, rejectReason: "Window closed" }]);
-      await waitFor(() => elapsed() >= fromMs + 50, "the window to open", 2000);
+      assert.equal(elapsed(), 0);
+      clock.advance(450); // inside the window
       const inside = buy(c, 10, 99.9);
       await waitFor(() => c.app.tracker.get(inside)?.state === "Rejected", "reject inside the window");
       assert.equal(c.app.tracker.get(inside)!.text, "Window closed");
-      await waitFor(() => elapsed() >= toMs, "the window to close", 2000);
+      clock.advance(450); // 900 ms: the window has closed
+      assert.equal(elapsed(), 900);
       const after = buy(c, 10, 99.9);
       await waitFor(() => c.app.tracker.get(after)?.state === "New", "ack after the window");
       assert.deepEqual([before, inside, after].map((id) => c.app.execsOf(id).map(brief).join()), [
@@ -294,5 +295,6 @@ Deno.test("a time window: rejectFraction 1 only in [from, from + 500 ms) after s
       ]);
       assert.deepEqual(c.app.anomalies, []);
     },
+    { scheduler: clock },
   );
 });

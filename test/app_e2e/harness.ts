@@ -14,6 +14,7 @@ import { Logger } from "../../src/engine/log.ts";
 import { type RunningSimulator, startLoopbackSimulator } from "../../src/engine/lp_host.ts";
 import { startInitiator } from "../../src/engine/quick.ts";
 import type { SessionRunner } from "../../src/engine/session_runner.ts";
+import type { Scheduler } from "../../src/clock.ts";
 
 export { frame, RawClient, waitFor } from "../engine/helpers.ts";
 
@@ -59,12 +60,20 @@ export class LogCapture {
   }
 }
 
-/** Starts the simulator on a free loopback port: acceptor LP for client CLIENT, memory store. */
+/**
+ * Starts the simulator on a free loopback port: acceptor LP for client CLIENT, memory store; its time
+ * and timers on `scheduler` (default the system's).
+ */
 export async function startLp(
   config: LpConfig,
   log = new LogCapture(),
+  scheduler?: Scheduler,
 ): Promise<RunningSimulator & { log: LogCapture }> {
-  const sim = await startLoopbackSimulator(config, { targetCompId: "CLIENT", logger: log.logger });
+  const sim = await startLoopbackSimulator(config, {
+    targetCompId: "CLIENT",
+    logger: log.logger,
+    ...(scheduler ? { scheduler } : {}),
+  });
   return { ...sim, log };
 }
 
@@ -216,7 +225,12 @@ export interface Client {
 /** Starts a fixg initiator against `port` with a TradingClient; HeartBtInt 5 s unless given. */
 export async function startClient(
   port: number,
-  opts: { heartbeatIntervalSec?: number; reconnect?: ReconnectPolicy; app?: TradingClient } = {},
+  opts: {
+    heartbeatIntervalSec?: number;
+    reconnect?: ReconnectPolicy;
+    app?: TradingClient;
+    scheduler?: Scheduler;
+  } = {},
 ): Promise<Client> {
   const log = new LogCapture("debug");
   const app = opts.app ?? new TradingClient();
@@ -229,6 +243,7 @@ export async function startClient(
       logger: log.logger,
       // Reconnects would muddle what a test asserts about one connection: wait long enough that none happens.
       reconnect: opts.reconnect ?? { initialMs: 60_000, maxMs: 60_000, factor: 1, jitter: 0, attempts: 0 },
+      ...(opts.scheduler ? { scheduler: opts.scheduler } : {}),
     },
     app,
   );
