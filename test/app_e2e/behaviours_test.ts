@@ -67,35 +67,43 @@ Deno.test("rejectFraction: every order rejected with ExecType 8, OrdRejReason 0 
   });
 });
 
-Deno.test("fillLatencyMs: acked at once, filled no sooner than the latency after the ack; a cancel meanwhile beats the fill", async () => {
+Deno.test("fillLatencyMs: acked at once, filled exactly the latency after the ack; a cancel meanwhile beats the fill (manual clock)", async () => {
+  // One manual clock for the simulator and the client: the fill is due 150 ms after the ack and
+  // happens only when the test moves the clock there, however slow the machine.
+  const clock = new ManualScheduler(Date.now());
   await withSession([{ fillLatencyMs: 150 }], async (lp, c) => {
     const a = buy(c, 10, 100.01);
+    await waitFor(() => c.app.tracker.get(a)?.state === "New", "the ack");
+    clock.advance(149);
+    assert.equal(c.app.execsOf(a).length, 1, "no fill before the latency");
+    clock.advance(1);
     await waitFor(() => c.app.tracker.get(a)?.state === "Filled", "the fill");
     const [ack, fill] = c.app.execsOf(a);
     assert.deepEqual([ack, fill].map((e) => brief(e!)), [
       "0/0 cum=0 leaves=10 avg=0",
       "F/2 cum=10 leaves=0 avg=100.01 last=10@100.01",
     ]);
-    // The simulator stamps TransactTime when it acts: the fill is at least 150 ms after the ack.
-    assert.ok(
-      transactMs(fill!.transactTime) - transactMs(ack!.transactTime) >= 150,
+    // The simulator stamps TransactTime when it acts: the fill 150 ms after the ack.
+    assert.equal(
+      transactMs(fill!.transactTime) - transactMs(ack!.transactTime),
+      150,
       `${ack!.transactTime} -> ${fill!.transactTime}`,
     );
 
-    // A cancel sent inside the latency cancels the order before any fill. The latency is 2 s for B: the
-    // cancel leaves once the ack is seen, and 150 ms was not always enough for that on a loaded machine.
-    lp.simulator.setBehaviours([{ fillLatencyMs: 2000 }]);
+    // A cancel sent inside the latency cancels the order before any fill.
     const b = buy(c, 10, 100.01);
     await waitFor(() => c.app.tracker.get(b)?.state === "New", "the ack of B");
-    const b2 = c.app.send(c.app.tracker.cancel(b, Date.now()));
+    clock.advance(100);
+    const b2 = c.app.send(c.app.tracker.cancel(b, clock.nowMs()));
     await waitFor(() => c.app.tracker.get(b2)?.state === "Canceled", "the cancel of B");
+    clock.advance(1000); // past B's fill time: nothing left to fill
     assert.deepEqual(c.app.execsOf(b, b2).map(brief), [
       "0/0 cum=0 leaves=10 avg=0",
       "4/4 cum=0 leaves=0 avg=0",
     ]);
     assert.deepEqual(c.app.anomalies, []);
-    assert.equal(lp.simulator.stats(Date.now()).fills, 1);
-  });
+    assert.equal(lp.simulator.stats(clock.nowMs()).fills, 1);
+  }, { scheduler: clock });
 });
 
 Deno.test("ackOnly: a marketable order is acknowledged and left working, never filled; a cancel still cancels it", async () => {
