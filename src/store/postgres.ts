@@ -194,6 +194,11 @@ export class PostgresMessageStore implements MessageStore {
    * and both numbers are read from the committed tail. With `epoch`, the caller (the cluster's lease)
    * already holds that epoch: the open fails with STORE_FENCED when the row has moved on.
    */
+  /** The open session store of `sessionKey`, if any (library request ids: postgres_requests.ts). */
+  openedSession(sessionKey: string): PgSessionStore | undefined {
+    return this.#open.get(sessionKey);
+  }
+
   async openSession(sessionKey: string, nowMs: number, epoch?: number): Promise<SessionStore> {
     epoch ??= this.#claims.get(sessionKey);
     if (this.#closed) throw new FixgError("STORE_CLOSED", "The PostgreSQL store is closed");

@@ -44,6 +44,8 @@ export interface Pending {
   older: { dir: "out" | "in"; gen: number; seq: number; bytes: Uint8Array }[];
   /** Stored outbound rows of generation `gen` from `from` on are deleted first (numbers set back). */
   deletes: { gen: number; from: number }[];
+  /** Library request ids of messages in `out`, by MsgSeqNum (outbound.req_id; postgres_requests.ts). */
+  reqs?: Map<number, string>;
   resolve: () => void;
   reject: (e: Error) => void;
   promise: Promise<void>;
@@ -131,6 +133,8 @@ export async function tryCommit(
     gens: number[] = [];
   const dk: string[] = [], dg: number[] = [], ds: number[] = [];
   const ok: string[] = [], og: number[] = [], os: number[] = [], ob: Buffer[] = [];
+  /** Request ids aligned with `ok` (null when none); stays null for a group without any. */
+  let orq: (string | null)[] | null = null;
   const ik: string[] = [], ig: number[] = [], is: number[] = [], ib: Buffer[] = [];
   for (const { s, p } of group) {
     const st = s.queuedState();
@@ -154,6 +158,8 @@ export async function tryCommit(
       b.push(Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength));
     }
     for (const [seq, b] of p.out) {
+      const rq = p.reqs?.get(seq);
+      if (rq !== undefined) (orq ??= [])[ok.length] = rq;
       ok.push(s.sessionKey);
       og.push(p.gen);
       os.push(seq);
@@ -165,6 +171,10 @@ export async function tryCommit(
       is.push(seq);
       ib.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     }
+  }
+  if (orq !== null) {
+    const r = orq;
+    orq = ok.map((_, i) => r[i] ?? null); // aligned with `ok`, older generations' messages included
   }
   if (dk.length === 0) {
     const outB = pack(ob), inB = pack(ib);
@@ -191,9 +201,10 @@ export async function tryCommit(
            from v where s.session_key = v.k and s.epoch = v.e and s.pos = v.p
            returning s.session_key),
          o as (
-           insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes)
-           select k, g, q, substring($11::bytea from x.o + 1 for x.n)
-           from unnest($8::text[], $9::int8[], $10::int8[], $17::int4[], $18::int4[]) as x(k, g, q, o, n)
+           insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes, req_id)
+           select k, g, q, substring($11::bytea from x.o + 1 for x.n), r
+           from unnest($8::text[], $9::int8[], $10::int8[], $17::int4[], $18::int4[], $21::text[])
+             as x(k, g, q, o, n, r)
            ${conflict}),
          i as (
            insert into ${table(schema, "inbound")} (session_key, gen, seq, bytes)
@@ -224,6 +235,7 @@ export async function tryCommit(
             outB.lens,
             inB.offs,
             inB.lens,
+            orq, // null: no request ids (unnest pads the missing column with nulls)
           ],
         );
         return [];
@@ -280,10 +292,10 @@ export async function tryCommit(
       }
       if (ok.length > 0) {
         qs.push(tx.unsafe(
-          `insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes)
-           select * from unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[])
-           on conflict (session_key, gen, seq) do update set bytes = excluded.bytes`,
-          [ok, og, os, ob],
+          `insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes, req_id)
+           select * from unnest($1::text[], $2::int8[], $3::int8[], $4::bytea[], $5::text[])
+           on conflict (session_key, gen, seq) do update set bytes = excluded.bytes, req_id = excluded.req_id`,
+          [ok, og, os, ob, orq],
         ));
       }
       if (ik.length > 0) {

@@ -86,6 +86,14 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
       node_id text primary key, started timestamptz not null default now(),
       heartbeat timestamptz not null default now(), lease_ms bigint not null default 0,
       app_name text)`);
+    // The library request id a sent message answers (engine endpoint, postgres_requests.ts): written in
+    // the commit of the message, read back by the owner after a takeover so that a retried id is not sent twice.
+    await tx.unsafe(`alter table ${t("outbound")} add column if not exists req_id text`);
+    await tx.unsafe(
+      `create index if not exists outbound_req_id on ${
+        t("outbound")
+      } (session_key, gen, seq) where req_id is not null`,
+    );
     // The session's `owner:` pin as configured on the gateways (for `fixg cluster rebalance`).
     await tx.unsafe(`alter table ${t("sessions")} add column if not exists pin text`);
     // Operator moves (`fixg cluster move`, src/engine/cluster_ops.ts): one row per session, read by the

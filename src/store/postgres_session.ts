@@ -54,6 +54,8 @@ export class PgSessionStore implements SessionStore {
   #inFlight: Pending | undefined;
   #error: Error | undefined;
   #open = true;
+  /** Request ids noted before their message was appended (the runner appends in a microtask). */
+  readonly #early = new Map<number, string>();
   /** Set by the engine: numbered outbound messages this store will never commit (SessionStore). */
   onNotCommitted: ((messages: { seq: number; bytes: Uint8Array }[], reason: string) => void) | undefined =
     undefined;
@@ -126,11 +128,36 @@ export class PgSessionStore implements SessionStore {
       // Numbers set back: the stored messages from `seq` on are superseded (as in the other stores).
       p.deletes.push({ gen: this.#gen, from: seq });
       for (const k of [...p.out.keys()]) if (k >= seq) p.out.delete(k);
+      if (p.reqs !== undefined) { for (const k of [...p.reqs.keys()]) if (k >= seq) p.reqs.delete(k); }
     }
     p.out.set(seq, bytes);
+    if (this.#early.size > 0) this.#takeEarly(p, seq);
     this.#lastOut = seq;
     this.#nss = seq + 1;
     return p.promise;
+  }
+
+  /**
+   * The outbound message `seq` (appended now or next) answers library request `id`: the id is written
+   * with the message, in the same commit (outbound.req_id; postgres_requests.ts). False when the
+   * message's commit has already started (the id is then not stored).
+   */
+  noteRequest(seq: number, id: string): boolean {
+    const p = this.#pending;
+    if (p !== undefined && p.out.has(seq)) {
+      (p.reqs ??= new Map()).set(seq, id);
+      return true;
+    }
+    if (seq <= this.#lastOut || this.#error !== undefined || !this.#open) return false;
+    this.#early.set(seq, id);
+    return true;
+  }
+
+  #takeEarly(p: Pending, seq: number): void {
+    const id = this.#early.get(seq);
+    if (id !== undefined) (p.reqs ??= new Map()).set(seq, id);
+    // Ids of numbers at or below this one can no longer be appended with their message.
+    for (const k of this.#early.keys()) if (k <= seq) this.#early.delete(k);
   }
 
   appendInbound(seq: number, bytes: Uint8Array): Promise<void> {
