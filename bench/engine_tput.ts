@@ -28,7 +28,7 @@ const ini = await startInitiator({ port: acc.ports[0]!, senderCompId: "TW", targ
           [Tag.OrderQty, 100],
         ],
       });
-      if (r === "back-pressure") {
+      if (r.kind === "back-pressure") {
         await s.whenWritable();
         continue;
       }

@@ -225,23 +225,23 @@ async function ordersRun(
   const order = (track: boolean) => {
     if (stopped !== undefined) return "back-pressure";
     const id = `${sender}-${++n}`;
-    let r;
-    try {
-      r = s.send({
-        msgType: "D",
-        fields: [
-          [Tag.ClOrdID, id],
-          [Tag.Symbol, "EUR/USD"],
-          [Tag.Side, "1"],
-          [Tag.TransactTime, "20260105-12:00:00.000"],
-          [Tag.OrderQty, 1000],
-          [Tag.OrdType, "2"],
-          [Tag.Price, 1.085],
-        ],
-      });
-    } catch (e) {
-      stopped = e instanceof Error ? e.message : String(e);
-      console.error(`${name}: the session stopped: ${stopped}`);
+    const r = s.send({
+      msgType: "D",
+      fields: [
+        [Tag.ClOrdID, id],
+        [Tag.Symbol, "EUR/USD"],
+        [Tag.Side, "1"],
+        [Tag.TransactTime, "20260105-12:00:00.000"],
+        [Tag.OrderQty, 1000],
+        [Tag.OrdType, "2"],
+        [Tag.Price, 1.085],
+      ],
+    });
+    if (r.kind === "refused" || r.kind === "back-pressure") {
+      if (r.kind === "refused") {
+        stopped = r.reason;
+        console.error(`${name}: the session stopped: ${stopped}`);
+      }
       n--;
       return "back-pressure";
     }

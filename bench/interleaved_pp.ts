@@ -120,7 +120,7 @@ class Target {
   async roundTrip(): Promise<void> {
     const msg = this.gen.next(0, nowUs())!;
     const answered = new Promise<void>((r) => (this.#waiter = r));
-    while (this.link.runner.send(msg) === "back-pressure") await this.link.runner.whenWritable();
+    while (this.link.runner.send(msg).kind === "back-pressure") await this.link.runner.whenWritable();
     await answered;
   }
 

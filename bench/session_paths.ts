@@ -76,7 +76,8 @@ export async function load(root: string, N: number) {
     const t0 = cpu();
     for (let i = 0; i < N; i++) {
       const r = runner.send(order);
-      if (r === "back-pressure") {
+      // Builds before the SendResult union answered the string "back-pressure".
+      if (r === "back-pressure" || r.kind === "back-pressure") {
         await runner.whenWritable();
         i--;
       } else if ((i & 1023) === 0) await new Promise((r) => queueMicrotask(r as () => void));

@@ -119,7 +119,7 @@ function order(id: string) {
 }
 
 async function sendWhenWritable(h: SessionHandle, id: string): Promise<void> {
-  while (h.send(order(id)) === "back-pressure") await h.whenWritable();
+  while (h.send(order(id)).kind === "back-pressure") await h.whenWritable();
 }
 
 /** `n` ping-pong orders (one in flight) through any SessionHandle; latencies of the last `n - skip`, µs. */

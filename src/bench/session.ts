@@ -81,9 +81,9 @@ export class BenchSession {
   /** Sends one request (none when the source skips the slot); awaits the socket on back-pressure. */
   send(intendedUs: number): void | Promise<void> {
     const msg = this.source.next(0, intendedUs);
-    if (msg === undefined || this.link.runner.send(msg) !== "back-pressure") return;
+    if (msg === undefined || this.link.runner.send(msg).kind !== "back-pressure") return;
     return (async () => {
-      do await this.link.runner.whenWritable(); while (this.link.runner.send(msg) === "back-pressure");
+      do await this.link.runner.whenWritable(); while (this.link.runner.send(msg).kind === "back-pressure");
     })();
   }
 }

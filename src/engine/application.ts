@@ -2,8 +2,20 @@
 import type { FixMessage, MessageView } from "../codec/mod.ts";
 import type { SessionId } from "../session/types.ts";
 
-/** Result of `send`: the MsgSeqNum assigned (0 when queued until the session is logged on), or back-pressure. */
-export type SendResult = number | "back-pressure";
+/**
+ * The outcome of `send`, one discriminated union (an expected outcome is never a throw):
+ * - `sent`: numbered (its MsgSeqNum, `seq`), stored and handed to the connection;
+ * - `queued`: waiting (a write in flight, messages ahead of it, not logged on, the outbound throttle, a
+ *   callback whose step still has messages to write); it gets its MsgSeqNum when it leaves, by priority;
+ * - `refused`: nothing is sent; `reason` says why. `cause` "filter": a filter refused it (order entry while
+ *   the kill switch is engaged, a risk limit); "store": the session's store failed and it stopped sending;
+ * - `back-pressure`: more than the outbound bound waits: await `whenWritable()` and send again.
+ */
+export type SendResult =
+  | { readonly kind: "sent"; readonly seq: number }
+  | { readonly kind: "queued" }
+  | { readonly kind: "refused"; readonly reason: string; readonly cause: "filter" | "store" }
+  | { readonly kind: "back-pressure" };
 
 /** What the application sees of a session. */
 export interface SessionHandle {
@@ -19,9 +31,10 @@ export interface SessionHandle {
   readonly replaying?: boolean;
   /**
    * Sends an application message (no header fields needed: the session adds 8, 9, 35, 49, 56, 34, 52).
-   * Returns its MsgSeqNum, 0 when queued until logon (case 16), or "back-pressure" when the socket is
-   * behind by more than the high-water mark: wait for `whenWritable()` and try again.
-   * `resend: false` marks a message that must be gap-filled rather than resent.
+   * Returns `{ kind: "sent", seq }`, `{ kind: "queued" }` (e.g. until logon, case 16), `{ kind: "refused",
+   * reason }` or `{ kind: "back-pressure" }` when the socket is behind by more than the high-water mark:
+   * wait for `whenWritable()` and try again. `resend: false` marks a message that must be gap-filled
+   * rather than resent.
    */
   send(message: FixMessage, options?: { resend?: boolean }): SendResult;
   /** Resolves when the outbound buffer is below the low-water mark. */

@@ -22,11 +22,11 @@ import {
   SendStatus,
   type SessionInfo,
 } from "./protocol.ts";
-import { SendRefusedError } from "./session_runner.ts";
 import { FrameSplitter } from "./protocol_stream.ts";
 import { messageFromBody } from "./library_body.ts";
 import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal } from "./library_journal.ts";
+import { type EndpointRequests, seedRequests, storeRequestsOf } from "./library_requests.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -68,6 +68,8 @@ export class EngineServer {
   /** Sends of this turn the session took, for the next journal flush. */
   #journaling: Journaling[] = [];
   #stopping = false;
+  /** PostgreSQL store: request ids kept with their messages (library_requests.ts). */
+  #requests: EndpointRequests | undefined;
 
   constructor(options: EngineServerOptions) {
     this.#o = options;
@@ -99,6 +101,9 @@ export class EngineServer {
       const inner = (outer.inner ?? outer) as MessageStore & { flush?: () => Promise<void> };
       if (typeof inner.flush === "function") this.#o.flush = () => inner.flush!();
     }
+    this.#requests = storeRequestsOf(gw.store, () => gw.runners().map((r) => r.key));
+    // Sends are answered once their commit is done (the PostgreSQL store has no store-wide flush).
+    if (this.#requests !== undefined) this.#o.flush ??= this.#requests.flush;
   }
 
   /** The socket path. */
@@ -350,6 +355,9 @@ export class EngineServer {
         }, () => {}).finally(() => slot.seeding = undefined);
       }
     }
+    if (this.#requests !== undefined) {
+      seedRequests(slot, this.#requests.log, key, this.#o.recentRequests ?? 10_000, this.#o.logger);
+    }
     if (!replay) {
       c.send({ type: "live", key, replayed: 0 });
       return;
@@ -518,20 +526,18 @@ export class EngineServer {
       remember(a);
       return answer(a);
     }
-    let r;
-    try {
-      r = runner.send(message);
-    } catch (e) {
+    const r = runner.send(message);
+    if (r.kind === "refused") {
       const a = {
         status: SendStatus.REFUSED,
         seq: 0,
-        code: e instanceof SendRefusedError ? ErrorCode.SEND_REFUSED : ErrorCode.STORE_FAILED,
-        text: e instanceof Error ? e.message : String(e),
+        code: r.cause === "filter" ? ErrorCode.SEND_REFUSED : ErrorCode.STORE_FAILED,
+        text: r.reason,
       };
       remember(a);
       return answer(a);
     }
-    if (r === "back-pressure") {
+    if (r.kind === "back-pressure") {
       return answer({
         status: SendStatus.BACK_PRESSURE,
         seq: 0,
@@ -539,15 +545,17 @@ export class EngineServer {
         text: "session outbound buffer full",
       });
     }
-    if (r === 0) {
+    if (r.kind === "queued") {
       const a = { status: SendStatus.QUEUED, seq: 0, code: 0, text: "" };
       remember(a);
       return answer(a);
     }
     c.inFlight++;
-    const j = new Journaling(c, slot, key, requestId, r);
+    const j = new Journaling(c, slot, key, requestId, r.seq);
     remember(j);
     this.#journaling.push(j);
+    // Its request id goes into the same commit as the message (PostgreSQL store).
+    this.#requests?.log.note(key, j.seq, requestId);
     if (this.#journaling.length === 1) {
       // One flush for the sends of this turn, started after the session's own write (queued as a
       // microtask by send, so it runs first): the journal's write(2) must not delay the order on its way.

@@ -81,16 +81,16 @@ export class LibrarySession implements SessionHandle {
   }
 
   /**
-   * Sends an application message (header fields are the engine's): returns 0 (the engine numbers it;
-   * `submit` gives the answer) or "back-pressure" when the window of unanswered sends is full or the
-   * engine is not reachable: wait for `whenWritable()` and try again.
+   * Sends an application message (header fields are the engine's): returns `{ kind: "queued" }` (the
+   * engine numbers it; `submit` gives the answer) or `{ kind: "back-pressure" }` when the window of
+   * unanswered sends is full or the engine is not reachable: wait for `whenWritable()` and try again.
    */
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
-    if (!this.#lib.writable) return "back-pressure";
+    if (!this.#lib.writable) return { kind: "back-pressure" };
     const clOrdId = clOrdIdOf(message);
     const requestId = clOrdId ?? `${this.#prefix}-${++this.#auto}`;
     this.#lib.post(this.key, requestId, bodyView(message), message.msgType, clOrdId);
-    return 0;
+    return { kind: "queued" };
   }
 
   /**

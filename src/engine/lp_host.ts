@@ -111,7 +111,7 @@ export class LpHost implements Application {
       queued.push(o);
       return;
     }
-    if (r.send(o.message) === "back-pressure") {
+    if (r.send(o.message).kind === "back-pressure") {
       this.#blocked.set(o.sessionKey, [o]);
       void r.whenWritable().then(() => this.#unblock(o.sessionKey));
     }

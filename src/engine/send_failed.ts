@@ -154,9 +154,13 @@ export class CarriedOrders {
     let why = "";
     for (const m of h.messages) {
       try {
-        if (session.send(m) === "back-pressure") {
+        const r = session.send(m);
+        if (r.kind === "back-pressure") {
           refused.push(m);
           why = "back-pressure when the session opened again";
+        } else if (r.kind === "refused") {
+          refused.push(m);
+          why = r.reason;
         }
       } catch (e) {
         refused.push(m);

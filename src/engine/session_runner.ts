@@ -44,12 +44,7 @@ import {
 export { SessionCounters } from "./session/counters.ts";
 export { ORDER_ENTRY_MSG_TYPES } from "./flow/risk_gate.ts";
 export type { ThrottleSettings } from "./flow/throttle.ts";
-export {
-  type FlowContext,
-  type InboundFilter,
-  type OutboundFilter,
-  SendRefusedError,
-} from "./flow/filter.ts";
+export type { FlowContext, InboundFilter, OutboundFilter } from "./flow/filter.ts";
 export { DEFAULT_MAX_OUTBOUND_BUFFER_BYTES, DEFAULT_WRITE_TIMEOUT_MS } from "./session/writer.ts";
 
 /** Options of a runner beyond the session config. */
@@ -458,12 +453,12 @@ export class SessionRunner implements SessionHandle {
 
   /**
    * Sends an application message. When the socket is free and nothing waits, it is numbered and
-   * written at once and this returns its MsgSeqNum. Otherwise (a write in flight, messages waiting,
-   * not logged on, the outbound throttle, or a callback whose step still has messages to write) it
-   * waits in its priority queue (by MsgType, or `options.priority`) and gets its MsgSeqNum when it
-   * leaves, highest priority first; this then returns 0. "back-pressure" when more than the
-   * high-water mark waits. Throws SendRefusedError when a filter refuses it (order entry while the
-   * kill switch blocks orders, a risk limit).
+   * written at once: `{ kind: "sent", seq }`. Otherwise (a write in flight, messages waiting, not logged
+   * on, the outbound throttle, or a callback whose step still has messages to write) it waits in its
+   * priority queue (by MsgType, or `options.priority`) and gets its MsgSeqNum when it leaves, highest
+   * priority first: `{ kind: "queued" }`. `{ kind: "back-pressure" }` when more than the high-water mark
+   * waits; `{ kind: "refused", reason, cause }` when a filter refuses it (order entry while the kill switch
+   * blocks orders, a risk limit) or the store failed. Never throws for these.
    */
   send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
     return this.#actor.sender.send(message, options);

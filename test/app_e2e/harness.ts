@@ -182,8 +182,10 @@ export class TradingClient implements Application {
     if (!r.ok) throw new Error(`order refused before the wire (${r.check}): ${r.reason}`);
     const s = this.session;
     if (s === undefined) throw new Error("not logged on");
-    const seq = s.send(r.message);
-    if (seq === "back-pressure") throw new Error("back-pressure on a test session");
+    const sent = s.send(r.message);
+    if (sent.kind === "back-pressure" || sent.kind === "refused") {
+      throw new Error(`${sent.kind} on a test session`);
+    }
     return r.clOrdId;
   }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Tag } from "../../src/codec/mod.ts";
-import type { SessionHandle } from "../../src/engine/application.ts";
+import type { SendResult, SessionHandle } from "../../src/engine/application.ts";
 import { echoApp } from "../../src/engine/apps/echo.ts";
 import { backoffDelayMs, Gateway } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
@@ -185,14 +185,14 @@ Deno.test("back-pressure: a peer that stops reading makes send() answer 'back-pr
   });
   await waitFor(() => handle !== undefined, "logon");
   const body = "x".repeat(1000);
-  let result: number | "back-pressure" = 0;
+  let result: SendResult = { kind: "queued" };
   let sent = 0;
   for (; sent < 100_000; sent++) {
     result = handle!.send({ msgType: "D", fields: [[Tag.ClOrdID, `o${sent}`], [Tag.Text, body]] });
-    if (result === "back-pressure") break;
+    if (result.kind === "back-pressure") break;
     if (sent % 1000 === 0) await new Promise((r) => setTimeout(r, 0));
   }
-  assert.equal(result, "back-pressure");
+  assert.equal(result.kind, "back-pressure");
   assert.ok(sent < 100_000, "send stopped before the loop ended");
   const c = await serverSide;
   c.close();
@@ -206,8 +206,11 @@ Deno.test("send(…, { resend: false }) on the direct send path: a ResendRequest
     {
       onLogon(s: SessionHandle) {
         // Sent while logged on with nothing queued: both take the runner's direct path (no send input).
-        assert.equal(s.send({ msgType: "B", fields: [[148, "not again"]] }, { resend: false }), 2);
-        assert.equal(s.send({ msgType: "B", fields: [[148, "again"]] }), 3);
+        assert.deepEqual(s.send({ msgType: "B", fields: [[148, "not again"]] }, { resend: false }), {
+          kind: "sent",
+          seq: 2,
+        });
+        assert.deepEqual(s.send({ msgType: "B", fields: [[148, "again"]] }), { kind: "sent", seq: 3 });
       },
     },
   );

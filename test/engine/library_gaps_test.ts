@@ -263,8 +263,8 @@ Deno.test("SessionHandle.send through the engine: a send the engine refuses reac
         if (v.msgType === "8") acked.push(v.getString(11)!);
       },
     });
-    assert.equal(session.send({ msgType: "D", fields: [[11, "bad"], [55, ""]] }), 0);
-    assert.equal(session.send(order("good")), 0);
+    assert.deepEqual(session.send({ msgType: "D", fields: [[11, "bad"], [55, ""]] }), { kind: "queued" });
+    assert.deepEqual(session.send(order("good")), { kind: "queued" });
     await waitFor(() => failed.length === 1 && acked.length === 1, "the refusal and the ack");
     assert.deepEqual(failed, [[0, "D", "bad", "refused (INVALID_MESSAGE): tag 55 has an empty value"]]);
     assert.deepEqual([seen, acked], [["good"], ["good"]]);

@@ -43,30 +43,26 @@ async function sendOrders(s: SessionHandle): Promise<void> {
   while (sent < total && s.loggedOn) {
     for (let i = 0; i < perTick && sent < total; i++) {
       const id = `${node}-${sent + 1}`;
-      let r;
-      try {
-        r = s.send({
-          msgType: "D",
-          fields: [
-            [Tag.ClOrdID, id],
-            [Tag.Symbol, "EUR/USD"],
-            [Tag.Side, "1"],
-            [Tag.TransactTime, "20260105-12:00:00.000"],
-            [Tag.OrderQty, 1000],
-            [Tag.OrdType, "2"],
-            [Tag.Price, 1.085],
-            [Tag.TimeInForce, "0"],
-          ],
-        });
-      } catch {
-        break; // the session stopped (its store failed): not handed over
-      }
-      if (r === "back-pressure") {
+      const r = s.send({
+        msgType: "D",
+        fields: [
+          [Tag.ClOrdID, id],
+          [Tag.Symbol, "EUR/USD"],
+          [Tag.Side, "1"],
+          [Tag.TransactTime, "20260105-12:00:00.000"],
+          [Tag.OrderQty, 1000],
+          [Tag.OrdType, "2"],
+          [Tag.Price, 1.085],
+          [Tag.TimeInForce, "0"],
+        ],
+      });
+      if (r.kind === "refused") break; // the session stopped (its store failed): not handed over
+      if (r.kind === "back-pressure") {
         await s.whenWritable();
         break;
       }
-      // Handed to the session: numbered now (r > 0) or queued to be numbered when it leaves (0).
-      if (typeof r === "number") given.push(id);
+      // Handed to the session: numbered now (sent) or queued to be numbered when it leaves.
+      given.push(id);
       sent++;
     }
     await new Promise((r) => setTimeout(r, 10));

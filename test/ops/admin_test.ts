@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { Gateway } from "../../src/engine/gateway.ts";
-import { SendRefusedError } from "../../src/engine/session_runner.ts";
 import { AdminServer } from "../../src/ops/admin.ts";
 import { Operations } from "../../src/ops/operations.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
@@ -138,7 +137,9 @@ sessions:
     assert.equal(k.json.reason, "test drill");
     assert.equal(k.json.cancelsSent, 2);
     await waitFor(() => venue.orders.size === 0, "both cancels confirmed");
-    assert.throws(() => venue.send(newOrder("o3")), SendRefusedError);
+    const refused = venue.send(newOrder("o3"));
+    assert.equal(refused.kind, "refused");
+    assert.match(refused.kind === "refused" ? refused.reason : "", /order entry blocked \(test drill\)/);
     const st = await http(base, "/kill-switch", { token: TOKEN });
     assert.equal(st.json.engaged, true);
     const s = await http(base, "/sessions/venue", { token: TOKEN });

@@ -10,7 +10,6 @@
  * with a FlowContext of its own.
  */
 import type { FixMessage, MessageView } from "../../codec/mod.ts";
-import { FixgError } from "../../errors.ts";
 import type { SessionCounters } from "../session/counters.ts";
 import type { Logger } from "../log.ts";
 import type { Priority } from "./outbound_queue.ts";
@@ -39,7 +38,7 @@ export interface FlowContext {
 export interface OutboundFilter {
   /**
    * An application send before it is queued or numbered: a reason (e.g. "order entry blocked (kill
-   * switch)") refuses it and nothing is sent; undefined lets it pass.
+   * switch)") refuses it (`send` answers `{ kind: "refused" }`) and nothing is sent; undefined lets it pass.
    */
   check?(message: FixMessage, ctx: FlowContext): string | undefined;
   /**
@@ -53,11 +52,4 @@ export interface OutboundFilter {
 export interface InboundFilter {
   /** Returns false to keep the message from the application (a filter answering it itself). */
   onMessage(view: MessageView, ctx: FlowContext): boolean;
-}
-
-/** A send a filter refused (order entry blocked by the kill switch, a risk limit): the reason is in the message. */
-export class SendRefusedError extends FixgError {
-  constructor(message: string) {
-    super("SEND_REFUSED", message);
-  }
 }

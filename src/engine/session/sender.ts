@@ -7,59 +7,71 @@
 import type { FixMessage } from "../../codec/mod.ts";
 import { sendAppNow } from "../../session/outbound.ts";
 import type { SendResult } from "../application.ts";
-import { SendRefusedError } from "../flow/filter.ts";
 import type { Priority } from "../flow/outbound_queue.ts";
 import type { SessionActor } from "./actor.ts";
 
 const PERF_NOW = (): number => performance.now();
+const QUEUED: SendResult = Object.freeze({ kind: "queued" });
+const BACK_PRESSURE: SendResult = Object.freeze({ kind: "back-pressure" });
 
 export class Sender {
   constructor(readonly a: SessionActor) {}
 
   /**
-   * An application send: refused by a filter (throws SendRefusedError), "back-pressure" above the
-   * bound, numbered and written at once when nothing waits (its MsgSeqNum), else queued (0).
+   * An application send: refused (a filter, a failed store), back-pressure above the bound, sent (numbered
+   * and written at once through the fast path when nothing waits), else queued.
    */
   send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
     const a = this.a;
-    if (a.storeError) throw a.storeError;
+    if (a.storeError) {
+      return {
+        kind: "refused",
+        reason: a.storeError.message,
+        cause: "store",
+      };
+    }
     const refused = a.pipeline.check(message);
     if (refused !== undefined) {
-      throw new SendRefusedError(`35=${message.msgType} refused on ${a.key}: ${refused}`);
+      return {
+        kind: "refused",
+        reason: `35=${message.msgType} refused on ${a.key}: ${refused}`,
+        cause: "filter",
+      };
     }
     if (a.writer.buffered + a.queue.bytes > a.writer.hwm) {
       a.counters.backPressureEvents++;
-      return "back-pressure";
+      return BACK_PRESSURE;
     }
     const resend = options?.resend !== false;
     const priority = options?.priority;
     if (a.busy && a.mailboxSize > 0) {
       // A command this callback asked for earlier runs after the step: this send follows it.
       a.command(() => this.#dispatch(message, resend, priority));
-      return 0;
+      return QUEUED;
     }
     return this.#dispatch(message, resend, priority);
   }
 
-  /** Numbers and writes a message now when nothing waits, else queues it by priority (0). */
-  #dispatch(message: FixMessage, resend: boolean, priority: Priority | undefined): number {
+  /** Numbers and writes a message now when nothing waits, else queues it by priority. */
+  #dispatch(message: FixMessage, resend: boolean, priority: Priority | undefined): SendResult {
     const a = this.a;
     if (this.#canSendNow()) {
       a.pipeline.leave(message, PERF_NOW);
       const seq = this.#sendDirect(message, resend, a.clock.now());
       if (seq > 0) {
         a.writer.scheduleFlush();
-        return seq;
+        return { kind: "sent", seq };
       }
       const before = a.state.nextSenderSeq;
       a.input(resend ? { kind: "send", message } : { kind: "send", message, resend: false });
       a.writer.scheduleFlush();
-      return a.state.nextSenderSeq > before ? a.state.nextSenderSeq - 1 : 0;
+      const next = a.state.nextSenderSeq;
+      return next > before ? { kind: "sent", seq: next - 1 } : QUEUED;
     }
     const p = priority ?? a.queue.priorityOf(message.msgType);
     a.queue.push(message, resend, p, a.clock.perfNow());
     if (!a.busy) a.writer.scheduleFlush();
-    return 0;
+    return QUEUED;
   }
 
   /** True when a message can be numbered and written now without overtaking anything. */

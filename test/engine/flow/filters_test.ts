@@ -15,7 +15,7 @@ import { InboundThrottle } from "../../../src/engine/flow/throttle.ts";
 import { Faults } from "../../../src/engine/flow/faults.ts";
 import { Logger } from "../../../src/engine/log.ts";
 import { SessionCounters } from "../../../src/engine/session/counters.ts";
-import { SendRefusedError, SessionRunner } from "../../../src/engine/session_runner.ts";
+import { SessionRunner } from "../../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../../src/session/types.ts";
 import { MemoryMessageStore } from "../../../src/store/memory_store.ts";
 import { memoryPair } from "../../../src/transport/memory.ts";
@@ -212,11 +212,12 @@ Deno.test("pipeline: filters from the options run after the session's own, in an
   }
   await settle();
   assert.deepEqual(got, ["n2", "n4"]);
-  assert.equal(runner.send(order("small")), 2);
-  assert.throws(
-    () => runner.send(order("big", [[Tag.OrderQty, 5000]])),
-    (e) => e instanceof SendRefusedError && e.message === "35=D refused on FIX.4.4:TW->ISLD: too big",
-  );
+  assert.deepEqual(runner.send(order("small")), { kind: "sent", seq: 2 });
+  assert.deepEqual(runner.send(order("big", [[Tag.OrderQty, 5000]])), {
+    kind: "refused",
+    reason: "35=D refused on FIX.4.4:TW->ISLD: too big",
+    cause: "filter",
+  });
   assert.deepEqual(seen, ["in:2", "in:3", "in:4", "leave:D"]);
   assert.equal(runner.status().nextSenderSeq, 3);
   await done();

@@ -2,11 +2,7 @@ import assert from "node:assert/strict";
 import { Framer, type MessageView, Tag, toReadable } from "../../../src/codec/mod.ts";
 import { ManualClock } from "../../../src/engine/clock.ts";
 import { Logger } from "../../../src/engine/log.ts";
-import {
-  SendRefusedError,
-  SessionRunner,
-  type ThrottleSettings,
-} from "../../../src/engine/session_runner.ts";
+import { SessionRunner, type ThrottleSettings } from "../../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../../src/session/types.ts";
 import { MemoryMessageStore } from "../../../src/store/memory_store.ts";
 import { memoryPair } from "../../../src/transport/memory.ts";
@@ -114,9 +110,9 @@ const cancel = (id: string, orig: string) => ({
 Deno.test("priority: with the socket free, send() numbers at once and returns the MsgSeqNum", async () => {
   const { runner, wire, done } = await loggedOnRunner();
   assert.deepEqual([runner.send(order("o1")), runner.send(order("o2")), runner.send(cancel("c1", "o0"))], [
-    2,
-    3,
-    4,
+    { kind: "sent", seq: 2 },
+    { kind: "sent", seq: 3 },
+    { kind: "sent", seq: 4 },
   ]);
   await waitFor(() => wire.length === 4, "three messages");
   assert.deepEqual(wire, ["A:1", "D:2:o1", "D:3:o2", "F:4:c1"]);
@@ -127,10 +123,10 @@ Deno.test("priority: with the socket free, send() numbers at once and returns th
 Deno.test("priority: a cancel overtakes orders queued behind a busy socket; numbers follow the wire order", async () => {
   const { runner, gated, wire, done } = await loggedOnRunner();
   gated.hold();
-  assert.equal(runner.send(order("o1")), 2);
+  assert.deepEqual(runner.send(order("o1")), { kind: "sent", seq: 2 });
   await new Promise((r) => setTimeout(r, 0));
   for (const id of ["o2", "o3", "o4"]) {
-    assert.equal(runner.send(order(id)), 0, "queued: the number comes as it leaves");
+    assert.deepEqual(runner.send(order(id)), { kind: "queued" }, "queued: the number comes as it leaves");
   }
   runner.send(cancel("c1", "o1"));
   await new Promise((r) => setTimeout(r, 0));
@@ -199,10 +195,11 @@ Deno.test("kill switch on a runner: queued orders withdrawn, open orders cancell
   assert.deepEqual(r, { cancels: 1, withdrawn: 0 });
   await waitFor(() => wire.length === 4, "the cancel");
   assert.match(wire[3]!, /^F:4:KS/);
-  assert.throws(
-    () => runner.send(order("o3")),
-    (e) => e instanceof SendRefusedError && /order entry blocked \(test\)/.test(e.message),
-  );
+  assert.deepEqual(runner.send(order("o3")), {
+    kind: "refused",
+    reason: "35=D refused on FIX.4.4:TW->ISLD: order entry blocked (test)",
+    cause: "filter",
+  });
   assert.equal(runner.counters.ordersRefused, 1);
   // o2 is acknowledged after the switch: it is cancelled as its ack arrives.
   await theirs.write(
