@@ -7,6 +7,8 @@
  * one JSON result line and exits. Acceptors are started with `--exit-on-eof` and a piped stdin, so
  * they also stop if the Deno process that started them dies.
  */
+import { waitForListening } from "../../src/bench/child.ts";
+import type { PeerLatencyResult } from "../../src/bench/table.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -235,18 +237,11 @@ export function rawTcpCommand(
 }
 
 /** The result line of a latency client (jspurefix, QuickFIX, raw TCP). */
-export interface LatencyResult {
+export interface LatencyResult extends PeerLatencyResult {
   peer: string;
   runtime: string;
   mode: string;
-  count: number;
-  p50Us: number;
-  p90Us: number;
-  p99Us: number;
-  p999Us: number;
-  maxUs: number;
   meanUs: number;
-  msgsPerSec: number;
 }
 
 /** How a peer process ended. */
@@ -311,28 +306,19 @@ export async function startPeer(command: PeerCommand, timeoutMs = 15_000): Promi
       // already exited
     }
   };
-  const deadline = Date.now() + timeoutMs;
-  let ready: Record<string, unknown> | undefined;
   let exited = false;
   child.status.then(() => exited = true);
-  while (ready === undefined) {
-    const line = out.text.split("\n").find((l) => l.includes('"event":"listening"'));
-    if (line !== undefined) {
-      ready = JSON.parse(line) as Record<string, unknown>;
-      break;
-    }
-    if (exited || Date.now() > deadline) {
-      kill("SIGKILL");
-      await child.status;
-      await Promise.all([stdoutDone, stderrDone]);
-      await child.stdin.close().catch(() => {});
-      throw new Error(
-        `${command.cmd} ${command.args.join(" ")} did not start listening${exited ? " (it exited)" : ""}: ${
-          err.text.trim() || out.text.trim()
-        }`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 10));
+  const ready = await waitForListening(out, () => exited, Date.now() + timeoutMs);
+  if (ready === undefined) {
+    kill("SIGKILL");
+    await child.status;
+    await Promise.all([stdoutDone, stderrDone]);
+    await child.stdin.close().catch(() => {});
+    throw new Error(
+      `${command.cmd} ${command.args.join(" ")} did not start listening${exited ? " (it exited)" : ""}: ${
+        err.text.trim() || out.text.trim()
+      }`,
+    );
   }
   const port = Number(ready.port);
   return {

@@ -208,31 +208,22 @@ export class SimulatorChild {
     ]).then(() => {});
     let exited = false;
     child.status.then(() => (exited = true));
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 30_000);
-    let ready: Record<string, unknown> | undefined;
-    while (ready === undefined) {
-      const line = out.text.split("\n").find((l) => l.includes('"event":"listening"'));
-      if (line !== undefined) {
-        ready = JSON.parse(line) as Record<string, unknown>;
-        break;
+    const ready = await waitForListening(out, () => exited, Date.now() + (o.readyTimeoutMs ?? 30_000));
+    if (ready === undefined) {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // exited already
       }
-      if (exited || Date.now() > deadline) {
-        try {
-          child.kill("SIGKILL");
-        } catch {
-          // exited already
-        }
-        await child.status;
-        await done;
-        const why = (err.text.trim() || out.text.trim()).split("\n").slice(-3).join(" | ");
-        throw new EnvironmentError(
-          `The simulator (${FIXG_LAUNCHER} simulate-lp) did not start listening${
-            exited ? " (it exited)" : " within the timeout"
-          }${why ? `: ${why}` : ""}`,
-          { exitCode: 1 },
-        );
-      }
-      await new Promise((r) => setTimeout(r, 10));
+      await child.status;
+      await done;
+      const why = (err.text.trim() || out.text.trim()).split("\n").slice(-3).join(" | ");
+      throw new EnvironmentError(
+        `The simulator (${FIXG_LAUNCHER} simulate-lp) did not start listening${
+          exited ? " (it exited)" : " within the timeout"
+        }${why ? `: ${why}` : ""}`,
+        { exitCode: 1 },
+      );
     }
     let pin: { method: PinMethod; report: EffectReport | undefined } = { method: "none", report: undefined };
     if (o.cpus !== undefined && o.cpus.length > 0) {
@@ -333,5 +324,23 @@ export async function runFixgBenchProcess(args: readonly string[], cpus?: string
     return parseBenchJson(await Deno.readTextFile(file), file);
   } finally {
     await Deno.remove(file).catch(() => {});
+  }
+}
+
+/**
+ * Waits (polling every 10 ms) for the `{"event":"listening",...}` line a child (the simulator, a bench
+ * peer) prints on stdout, collected into `out.text`: its JSON, or undefined once the child has exited or
+ * `deadlineMs` (epoch) has passed.
+ */
+export async function waitForListening(
+  out: { text: string },
+  exited: () => boolean,
+  deadlineMs: number,
+): Promise<Record<string, unknown> | undefined> {
+  for (;;) {
+    const line = out.text.split("\n").find((l) => l.includes('"event":"listening"'));
+    if (line !== undefined) return JSON.parse(line) as Record<string, unknown>;
+    if (exited() || Date.now() > deadlineMs) return undefined;
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
