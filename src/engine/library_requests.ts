@@ -1,0 +1,52 @@
+/**
+ * The engine endpoint on a PostgreSQL store (docs/engine_library.md, docs/ha.md): the request id of each
+ * accepted send is written with its message (outbound.req_id, same commit), and every claim reads the
+ * session's ids back into the answers of retried request ids. So a library that retries a request id
+ * against the gateway that owns the session now — after a takeover or an operator move — gets the
+ * original answer (accepted, same MsgSeqNum) and the message is not sent twice.
+ */
+import type { MessageStore } from "../store/types.ts";
+import { PostgresMessageStore } from "../store/postgres.ts";
+import { pgRequestLog, type RequestLog } from "../store/postgres_requests.ts";
+import { type Slot, trimRecent } from "./library_conn.ts";
+import type { Logger } from "./log.ts";
+import { SendStatus } from "./protocol.ts";
+
+/** What the endpoint uses of a store that keeps request ids. */
+export interface EndpointRequests {
+  log: RequestLog;
+  /** Resolves once every write the open sessions queued so far is committed (or failed). */
+  flush: () => Promise<void>;
+}
+
+/** The request log of the gateway's store when it keeps request ids (PostgreSQL), else undefined. */
+export function storeRequestsOf(store: MessageStore, keys: () => string[]): EndpointRequests | undefined {
+  const inner = (store as MessageStore & { inner?: MessageStore }).inner ?? store;
+  if (!(inner instanceof PostgresMessageStore)) return undefined;
+  return {
+    log: pgRequestLog(inner),
+    // Each session's own flush: bounded (what was queued when it was called), unlike waiting for the
+    // commit loop to go idle. A failed commit is reported by onNotCommitted -> onSendFailed.
+    flush: async () => {
+      await Promise.allSettled(keys().map((k) => inner.openedSession(k)?.flush()));
+    },
+  };
+}
+
+/**
+ * Reads the session's request ids (the newest `max`) into `slot.recent` as accepted answers; SENDs wait
+ * for it (`slot.seeding`). Run at every claim: the session may have been sent on by another gateway
+ * since this one last held it.
+ */
+export function seedRequests(slot: Slot, log: RequestLog, key: string, max: number, logger: Logger): void {
+  if (slot.seeding !== undefined) return;
+  slot.seeded = true;
+  slot.seeding = log.read(key, max).then((ids) => {
+    for (const [id, seq] of ids) {
+      if (!slot.recent.has(id)) slot.recent.set(id, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
+    }
+    trimRecent(slot, max);
+  }, (e) => {
+    logger.warn("engine", `request ids not read from the store: ${e instanceof Error ? e.message : e}`, key);
+  }).finally(() => slot.seeding = undefined);
+}

@@ -1,0 +1,148 @@
+/**
+ * Library request ids survive a move between gateways (issue 18: the PostgreSQL store keeps "the library
+ * request ids of accepted sends"): a library sends through gateway A's engine endpoint, the session is
+ * moved to gateway B, and the library retries its request id through B's endpoint: the answer is the
+ * original one (accepted, same MsgSeqNum) and the LP receives the order once.
+ */
+import assert from "node:assert/strict";
+import { buildGateway } from "../../src/engine/build.ts";
+import { parseConfig } from "../../src/engine/config.ts";
+import { startAcceptor } from "../../src/engine/quick.ts";
+import { connectEngine } from "../../src/engine/library_client.ts";
+import { EngineServer } from "../../src/engine/library_server.ts";
+import { Logger } from "../../src/engine/log.ts";
+import type { Application } from "../../src/engine/application.ts";
+import type { Gateway } from "../../src/engine/gateway.ts";
+import { awaitMoves, requestMove } from "../../src/engine/cluster_ops.ts";
+import { openPostgresStore } from "../../src/store/postgres.ts";
+import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
+import { freePort } from "../interop/peers.ts";
+import { waitFor } from "../engine/helpers.ts";
+
+const KEY = "FIX.4.4:CLIENT->LP";
+const logger = () => new Logger({ level: "error" });
+
+const order = (id: string) => ({
+  msgType: "D",
+  fields: [[11, id], [55, "EUR/USD"], [54, "1"], [38, 100], [40, "1"], [60, "20260101-00:00:00"]] as Array<
+    [number, string | number]
+  >,
+});
+
+/** An LP that acknowledges every NewOrderSingle and records its ClOrdID. */
+function ackingLp(seen: string[]): Application {
+  return {
+    onMessage(v, s) {
+      if (v.msgType !== "D") return;
+      const id = v.getString(11)!;
+      seen.push(id);
+      s.send({
+        msgType: "8",
+        fields: [
+          [37, `o-${id}`],
+          [11, id],
+          [17, `e-${id}`],
+          [150, "0"],
+          [39, "0"],
+          [55, "EUR/USD"],
+          [54, "1"],
+          [
+            151,
+            100,
+          ],
+          [14, 0],
+          [6, 0],
+        ],
+      });
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "library request ids in PostgreSQL: a retried id through the new owner after a move gets the original answer, sent once",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const dir = await Deno.makeTempDir({ prefix: "fixg-reqids-" });
+  const port = freePort();
+  const seen: string[] = [];
+  const lp = await startAcceptor(
+    { port, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
+    ackingLp(seen),
+  );
+  const gws: Gateway[] = [];
+  const servers: EngineServer[] = [];
+  const ops = await openPostgresStore({ url: PG_URL!, schema, maxConnections: 1, retryMs: 0 });
+  const gateway = async (node: string) => {
+    const yaml = [
+      `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
+      `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
+      `log: { level: error }`,
+      `sessions:`,
+      `  - { role: initiator, senderCompId: CLIENT, targetCompId: LP, beginString: FIX.4.4, host: 127.0.0.1, port: ${port}, owner: A, reconnect: { initialMs: 50, maxMs: 100 } }`,
+    ].join("\n") + "\n";
+    const server = new EngineServer({ socket: `${dir}/${node}.sock`, logger: logger() });
+    const gw = await buildGateway(parseConfig(yaml, `${node}.yaml`), { app: server.app, logger: logger() });
+    server.attach(gw);
+    gws.push(gw);
+    servers.push(server);
+    await gw.start();
+    await server.start();
+    return gw;
+  };
+  try {
+    const a = await gateway("A");
+    await waitFor(() => a.runner(KEY)?.loggedOn === true, "A logged on", 10_000);
+    const b = await gateway("B");
+    const libA = await connectEngine({ socket: `${dir}/A.sock`, name: "t", reconnect: false });
+    const sa = await libA.claim(KEY, {});
+    const r1 = await sa.submit(order("C1"), { requestId: "req-1" });
+    const r2 = await sa.submit(order("C2")); // request id = ClOrdID
+    assert.deepEqual([r1.status, r2.status], ["accepted", "accepted"]);
+    assert.equal(r2.seq, r1.seq + 1);
+    await libA.close();
+    await waitFor(() => seen.length === 2, "the LP has both orders");
+
+    // Wait until B is a live member, then move the session to it.
+    await waitFor(
+      async () => {
+        const [m] = await ops.sql.unsafe(
+          `select count(*)::int as n from "${schema}".members where node_id = 'B'`,
+        );
+        return m!.n === 1;
+      },
+      "B registered",
+      10_000,
+    );
+    const asked = await requestMove(ops, KEY, "B");
+    assert.ok(asked !== undefined);
+    const [moved] = await awaitMoves(ops, [{ session: KEY, to: "B", ...asked }], 20_000);
+    assert.equal(moved!.ok, true, moved!.error);
+    await waitFor(() => b.runner(KEY)?.loggedOn === true, "B logged on", 10_000);
+
+    // The library, now attached to B, retries both: the original answers, nothing sent again.
+    const libB = await connectEngine({ socket: `${dir}/B.sock`, name: "t", reconnect: false });
+    try {
+      const sb = await libB.claim(KEY, {});
+      const again1 = await sb.submit(order("C1"), { requestId: "req-1" });
+      const again2 = await sb.submit(order("C2"));
+      assert.deepEqual([again1.status, again1.seq], ["accepted", r1.seq]);
+      assert.deepEqual([again2.status, again2.seq], ["accepted", r2.seq]);
+      const r3 = await sb.submit(order("C3"), { requestId: "req-3" });
+      assert.equal(r3.status, "accepted");
+      assert.ok(r3.seq > r2.seq + 2, "after A's Logout and B's Logon");
+      await waitFor(() => seen.includes("C3"), "C3 at the LP");
+      assert.deepEqual(seen, ["C1", "C2", "C3"], "each order once");
+    } finally {
+      await libB.close();
+    }
+  } finally {
+    for (const s of servers) s.stop();
+    for (const g of gws) await g.stop().catch(() => {});
+    await lp.stop();
+    await ops.close();
+    await dropSchema(schema);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
