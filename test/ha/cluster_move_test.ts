@@ -86,6 +86,7 @@ Deno.test({
       { session: KEY, from: "A", to: "B", fromEpoch: 1, epoch: 2, ok: true },
     );
     assert.match(moved.err, /move FIX\.4\.4:CLIENT->LP: B took it \(epoch 2\)/);
+    console.log(`move A -> B: ${r.ms} ms from the request to B holding the lease (lease 1000 ms)`);
 
     const st = await fixg(["cluster", "status", ...store, "--json"]);
     assert.equal(st.code, 0, st.err);
