@@ -18,9 +18,11 @@ import {
 } from "../src/store/postgres.ts";
 import {
   awaitMoves,
+  MOVE_OPEN,
   type MoveResult,
   MoveUsageError,
   type PlannedMove,
+  readMoves,
   readPlacement,
   rebalancePlan,
   requestMove,
@@ -32,6 +34,8 @@ export interface ClusterStatus {
   sessions: (SessionRow & { live: boolean })[];
   /** Sessions without a live lease. */
   unowned: number;
+  /** Operator moves under way (`fixg cluster move`, `rebalance`). */
+  moves: { sessionKey: string; from: string | null; to: string; state: string }[];
 }
 
 /** Reads the status from the store at `url`. */
@@ -57,7 +61,13 @@ export async function clusterStatus(url: string, schema: string): Promise<Cluste
         sessions: sessions.filter((s) => s.live && s.owner === nodeId).length,
       };
     });
-    return { members, sessions, unowned: sessions.filter((s) => !s.live).length };
+    const moves = [...(await readMoves(store)).values()].filter((m) => MOVE_OPEN.has(m.state)).map((m) => ({
+      sessionKey: m.sessionKey,
+      from: m.fromOwner,
+      to: m.target,
+      state: m.state,
+    }));
+    return { members, sessions, unowned: sessions.filter((s) => !s.live).length, moves };
   } finally {
     await store.close();
   }
@@ -99,6 +109,10 @@ export function renderClusterStatus(s: ClusterStatus): string {
     ]),
   );
   out.push("");
+  for (const m of s.moves) {
+    out.push(`moving: ${m.sessionKey} ${m.from ?? "(no owner)"} -> ${m.to} (${m.state})`);
+  }
+  if (s.moves.length > 0) out.push("");
   out.push(
     s.unowned === 0 && s.sessions.length > 0
       ? `all ${s.sessions.length} sessions have a live owner`

@@ -200,6 +200,11 @@ Deno.test({
     assert.deepEqual(await requestMove(sa, "S", "B"), { from: "A", fromEpoch: 1 });
     await b.tick();
     assert.deepEqual(hb.calls, []);
+    const st = await fixg(["cluster", "status", "--store", PG_URL!, "--schema", schema]);
+    assert.equal(st.code, 0, st.err);
+    assert.match(st.out, /^moving: S A -> B \(requested\)$/m);
+    const sj = await fixg(["cluster", "status", "--store", PG_URL!, "--schema", schema, "--json"]);
+    assert.deepEqual(JSON.parse(sj.out).moves, [{ sessionKey: "S", from: "A", to: "B", state: "requested" }]);
     await a.tick();
     await until(async () => (await readMoves(sa)).get("S")?.state === "released", "released");
     assert.deepEqual(ha.calls.slice(-1), ["hand over S: moved to B by an operator"]);
