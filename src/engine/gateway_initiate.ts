@@ -143,8 +143,11 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
     logger.info("disconnect", `disconnected from ${h.host}:${h.port}`, r.key);
     if (loggedOn) attempt = 0;
     else {
-      // A connection closed before logon (refused Logon, failed TLS client verification) counts as a failed attempt.
+      // A connection closed before logon (refused Logon, failed TLS client verification) counts as a failed attempt,
+      // and the next attempt goes to the next address: a gateway of a cluster that does not own the session
+      // refuses its Logon so that the counterparty moves on (docs/ha.md).
       attempt++;
+      hostIdx++;
       const limit = (cur.reconnect ?? policy).attempts;
       if (limit > 0 && attempt >= limit) {
         logger.error("gave-up", `not logged on after ${attempt} attempts`, r.key);

@@ -10,7 +10,7 @@ import { freePort, startPeer } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { JournalReader } from "../../src/store/record_reader.ts";
 import { msgTypeOf } from "../../src/store/reader.ts";
-import { gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
+import { type Child, db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
 import { awaitMoves, readMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
@@ -278,5 +278,111 @@ Deno.test({
   } finally {
     for (const s of stores) await s.close().catch(() => {});
     await dropSchema(schema);
+  }
+});
+
+/** fixg.yaml of a cluster member with one acceptor session (GW <- CLIENT) on `port`, pinned to A. */
+function acceptorConfig(node: string, schema: string, port: number): string {
+  return [
+    `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
+    `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
+    `log: { level: info }`,
+    `sessions:`,
+    `  - { role: acceptor, senderCompId: GW, targetCompId: CLIENT, beginString: FIX.4.4, bindHost: 127.0.0.1, port: ${port}, owner: A, validation: { enabled: false } }`,
+  ].join("\n") + "\n";
+}
+
+Deno.test({
+  name:
+    "cluster move of an acceptor session: the counterparty (two addresses) is logged out by A and logs on to B; every order stored once, in order, none too low",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const dir = await Deno.makeTempDir({ prefix: "fixg-move-acc-" });
+  const sql = db();
+  const children: Child[] = [];
+  const key = "FIX.4.4:GW->CLIENT";
+  try {
+    const [pa, pb] = [freePort(), freePort()];
+    Deno.writeTextFileSync(`${dir}/A.yaml`, acceptorConfig("A", schema, pa));
+    Deno.writeTextFileSync(`${dir}/B.yaml`, acceptorConfig("B", schema, pb));
+    Deno.writeTextFileSync(
+      `${dir}/client.yaml`,
+      [
+        `store: { type: file, dir: ${dir}/client-journal }`,
+        `log: { level: info }`,
+        `sessions:`,
+        `  - { role: initiator, senderCompId: CLIENT, targetCompId: GW, beginString: FIX.4.4, heartbeatIntervalSec: 1, hosts: ["127.0.0.1:${pa}", "127.0.0.1:${pb}"], reconnect: { initialMs: 100, maxMs: 300 } }`,
+      ].join("\n") + "\n",
+    );
+    const a = spawnGateway(`${dir}/A.yaml`, 0, 1);
+    children.push(a);
+    await until(() => a.events.some((e) => e.ev === "started"), "A started", 30_000);
+    const b = spawnGateway(`${dir}/B.yaml`, 0, 1);
+    children.push(b);
+    await until(() => b.events.some((e) => e.ev === "started"), "B started", 30_000);
+    const client = spawnGateway(`${dir}/client.yaml`, 300, 200);
+    children.push(client);
+    const orders = async () => {
+      const rows = await sql.unsafe(
+        `select seq, bytes from "${schema}".inbound where session_key = $1 order by seq`,
+        [
+          key,
+        ],
+      );
+      const seqs = rows.map((r) => Number(r.seq));
+      const ids = rows.map((r) => new TextDecoder().decode(r.bytes as Uint8Array))
+        .filter((t) => t.includes("\x0135=D\x01"))
+        .map((t) => t.slice(t.indexOf("\x0111=") + 4, t.indexOf("\x01", t.indexOf("\x0111=") + 4)));
+      return { seqs, ids };
+    };
+    await until(
+      async () => (await orders().catch(() => ({ ids: [] }))).ids.length >= 50,
+      "50 orders in",
+      30_000,
+    );
+    const moved = await fixg([
+      "cluster",
+      "move",
+      "--store",
+      PG_URL!,
+      "--schema",
+      schema,
+      "--session",
+      key,
+      "--to",
+      "B",
+    ]);
+    assert.equal(moved.code, 0, moved.err + moved.out);
+    assert.match(moved.out, /moved A -> B, epoch 1 -> 2/);
+    await until(() => client.events.filter((e) => e.ev === "logon").length >= 2, "logged on to B", 20_000)
+      .catch((e) => {
+        throw new Error(
+          `${e.message}\nclient: ${client.stderr().slice(-3000)}\nA: ${a.stderr().slice(-2000)}\nB: ${
+            b.stderr().slice(-2000)
+          }`,
+        );
+      });
+    await until(() => client.events.some((e) => e.ev === "sent-all"), "client sent its orders", 20_000);
+    let got = { seqs: [] as number[], ids: [] as string[] };
+    await until(async () => (got = await orders()).ids.length >= 300, "300 orders in the store", 15_000);
+    assert.deepEqual(
+      got.ids,
+      Array.from({ length: 300 }, (_, i) => `solo-${i + 1}`),
+      "each order once, in order",
+    );
+    got.seqs.forEach((q, i) => i === 0 || assert.ok(q > got.seqs[i - 1]!, `inbound numbers increase (${q})`));
+    assert.match(a.stderr(), /session-move/);
+    for (const c of [client, a, b]) assert.doesNotMatch(c.stderr(), /too low/i);
+  } finally {
+    for (const c of children) {
+      try {
+        c.child.kill("SIGKILL");
+      } catch { /* gone */ }
+      await c.child.status;
+    }
+    await sql.end();
+    await dropSchema(schema);
+    await Deno.remove(dir, { recursive: true });
   }
 });
