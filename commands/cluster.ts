@@ -18,6 +18,7 @@ import {
 } from "../src/store/postgres.ts";
 import {
   awaitMoves,
+  MOVE_EXPIRY_MS,
   MOVE_OPEN,
   type MoveResult,
   MoveUsageError,
@@ -61,7 +62,9 @@ export async function clusterStatus(url: string, schema: string): Promise<Cluste
         sessions: sessions.filter((s) => s.live && s.owner === nodeId).length,
       };
     });
-    const moves = [...(await readMoves(store)).values()].filter((m) => MOVE_OPEN.has(m.state)).map((m) => ({
+    const moves = [...(await readMoves(store)).values()].filter((m) =>
+      MOVE_OPEN.has(m.state) && m.ageMs < MOVE_EXPIRY_MS
+    ).map((m) => ({
       sessionKey: m.sessionKey,
       from: m.fromOwner,
       to: m.target,

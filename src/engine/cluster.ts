@@ -18,7 +18,7 @@
 import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import type { Logger } from "./log.ts";
 import type { PostgresMessageStore } from "../store/postgres.ts";
-import { MOVE_OPEN, type MoveRow, readMoves, setMoveState } from "./cluster_ops.ts";
+import { type MoveRow, moveUnderWay, readMoves, setMoveState } from "./cluster_ops.ts";
 
 /** `cluster:` in fixg.yaml. */
 export interface ClusterOptions {
@@ -278,7 +278,7 @@ export class Cluster {
       // Operator moves: hand over what is asked of this gateway; a move under way decides who takes.
       const moves = await readMoves(s);
       for (const m of moves.values()) {
-        if (m.state !== "requested" || m.fromOwner !== this.nodeId) continue;
+        if (m.state !== "requested" || m.fromOwner !== this.nodeId || !moveUnderWay(m, this.live)) continue;
         if (this.#owned.get(m.sessionKey) !== m.fromEpoch || this.#handingOver.has(m.sessionKey)) continue;
         void this.#handOver(m);
       }
@@ -297,7 +297,7 @@ export class Cluster {
         if (this.#owned.has(cs.key) || this.#releasing.has(cs.key)) continue;
         const r = byKey.get(cs.key);
         const move = moves.get(cs.key);
-        if (move !== undefined && MOVE_OPEN.has(move.state) && this.live.includes(move.target)) {
+        if (moveUnderWay(move, this.live)) {
           // Only the move's target takes the session, once its owner gave it up.
           if (
             move.target === this.nodeId && move.state === "released" && (r === undefined || r.free === true)

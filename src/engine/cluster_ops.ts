@@ -20,14 +20,30 @@ export interface MoveRow {
   state: "requested" | "released" | "done" | "failed" | "timed-out";
   error: string | null;
   epoch: number | null;
+  /** Milliseconds since the move's last step (database time). */
+  ageMs: number;
 }
 
 /** States of a move still under way. */
 export const MOVE_OPEN = new Set(["requested", "released"]);
 
+/**
+ * A move whose last step is older than this is ignored by the cluster rounds (placement as usual): a
+ * `released` session whose target never takes it (the command was killed, the target lacks the session)
+ * must not stay down.
+ */
+export const MOVE_EXPIRY_MS = 120_000;
+
+/** The move is under way: open, not expired, and its target live. */
+export function moveUnderWay(m: MoveRow | undefined, live: readonly string[]): m is MoveRow {
+  return m !== undefined && MOVE_OPEN.has(m.state) && m.ageMs < MOVE_EXPIRY_MS && live.includes(m.target);
+}
+
 /** Every move row by session key. */
 export async function readMoves(store: PostgresMessageStore): Promise<Map<string, MoveRow>> {
-  const rows = await store.control.unsafe(`select * from ${store.t("moves")}`);
+  const rows = await store.control.unsafe(
+    `select *, (extract(epoch from (now() - updated)) * 1000)::float8 as age from ${store.t("moves")}`,
+  );
   const out = new Map<string, MoveRow>();
   for (const r of rows) {
     out.set(String(r.session_key), {
@@ -38,6 +54,7 @@ export async function readMoves(store: PostgresMessageStore): Promise<Map<string
       state: String(r.state) as MoveRow["state"],
       error: r.error === null ? null : String(r.error),
       epoch: r.epoch === null ? null : Number(r.epoch),
+      ageMs: Number(r.age),
     });
   }
   return out;

@@ -12,7 +12,7 @@ import { JournalReader } from "../../src/store/record_reader.ts";
 import { msgTypeOf } from "../../src/store/reader.ts";
 import { type Child, db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
-import { awaitMoves, readMoves, requestMove } from "../../src/engine/cluster_ops.ts";
+import { awaitMoves, MOVE_EXPIRY_MS, readMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -384,5 +384,44 @@ Deno.test({
     await sql.end();
     await dropSchema(schema);
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name:
+    "cluster move: a released move nobody carries out expires after MOVE_EXPIRY_MS and placement takes the session again",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const stores: PostgresMessageStore[] = [];
+  try {
+    for (const n of ["A", "B"]) stores.push(await openPostgresStore({ url: PG_URL!, schema, nodeId: n }));
+    const [sa, sb] = stores as [PostgresMessageStore, PostgresMessageStore];
+    const a = new Cluster(sa, { nodeId: "A", leaseMs: 60_000 }, [{ key: "S", owner: "A" }]);
+    // B is live but has no session S in its config: it never takes S.
+    const b = new Cluster(sb, { nodeId: "B", leaseMs: 60_000 }, []);
+    const ha = host();
+    a.attach(ha);
+    b.attach(host());
+    await a.tick();
+    await b.tick();
+    await requestMove(sa, "S", "B");
+    await a.tick();
+    await until(async () => (await readMoves(sa)).get("S")?.state === "released", "released");
+    await a.tick();
+    await b.tick();
+    assert.ok(!a.owns("S"), "left to the move's target while the move is under way");
+    // The move's last step ages past the expiry (as if the command was killed and B never took it).
+    await sa.sql.unsafe(
+      `update "${schema}".moves set updated = now() - $1::float8 * interval '1 millisecond'`,
+      [MOVE_EXPIRY_MS + 1000],
+    );
+    await a.tick();
+    assert.equal(a.epochOf("S"), 2, "the pinned owner took it again");
+    await a.stop();
+    await b.stop();
+  } finally {
+    for (const s of stores) await s.close().catch(() => {});
+    await dropSchema(schema);
   }
 });
