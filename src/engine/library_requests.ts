@@ -20,15 +20,26 @@ export interface EndpointRequests {
 }
 
 /** The request log of the gateway's store when it keeps request ids (PostgreSQL), else undefined. */
-export function storeRequestsOf(store: MessageStore, keys: () => string[]): EndpointRequests | undefined {
+export function storeRequestsOf(store: MessageStore): EndpointRequests | undefined {
   const inner = (store as MessageStore & { inner?: MessageStore }).inner ?? store;
   if (!(inner instanceof PostgresMessageStore)) return undefined;
+  const log = pgRequestLog(inner);
+  /** Sessions sent on since the last flush. */
+  let sent = new Set<string>();
   return {
-    log: pgRequestLog(inner),
-    // Each session's own flush: bounded (what was queued when it was called), unlike waiting for the
-    // commit loop to go idle. A failed commit is reported by onNotCommitted -> onSendFailed.
+    log: {
+      note: (key, seq, id) => {
+        sent.add(key);
+        return log.note(key, seq, id);
+      },
+      read: log.read,
+    },
+    // The flush of each session sent on: bounded (what was queued when it was called), unlike waiting
+    // for the commit loop to go idle. A failed commit is reported by onNotCommitted -> onSendFailed.
     flush: async () => {
-      await Promise.allSettled(keys().map((k) => inner.openedSession(k)?.flush()));
+      const keys = sent;
+      sent = new Set();
+      await Promise.allSettled([...keys].map((k) => inner.openedSession(k)?.flush()));
     },
   };
 }

@@ -101,7 +101,7 @@ export class EngineServer {
       const inner = (outer.inner ?? outer) as MessageStore & { flush?: () => Promise<void> };
       if (typeof inner.flush === "function") this.#o.flush = () => inner.flush!();
     }
-    this.#requests = storeRequestsOf(gw.store, () => gw.runners().map((r) => r.key));
+    this.#requests = storeRequestsOf(gw.store);
     // Sends are answered once their commit is done (the PostgreSQL store has no store-wide flush).
     if (this.#requests !== undefined) this.#o.flush ??= this.#requests.flush;
   }

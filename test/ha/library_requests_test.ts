@@ -101,6 +101,11 @@ Deno.test({
     const r2 = await sa.submit(order("C2")); // request id = ClOrdID
     assert.deepEqual([r1.status, r2.status], ["accepted", "accepted"]);
     assert.equal(r2.seq, r1.seq + 1);
+    // Answered once committed: the rows (with their request ids) are there when the answer arrives.
+    const rows = await ops.sql.unsafe(
+      `select req_id, seq from "${schema}".outbound where req_id is not null order by seq`,
+    );
+    assert.deepEqual(rows.map((r) => [r.req_id, Number(r.seq)]), [["req-1", r1.seq], ["C2", r2.seq]]);
     await libA.close();
     await waitFor(() => seen.length === 2, "the LP has both orders");
 
