@@ -25,7 +25,7 @@ for (let r = 0; r < ROUNDS * 2; r++) {
   await s.flush();
   res[ids ? "ids" : "plain"]!.push(performance.now() - t0);
 }
-const med = (a: number[]) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]!.toFixed(1);
+const med = (a: number[] = []) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)]!.toFixed(1);
 console.log(
   `group of ${N} outbound messages, one commit each, ${ROUNDS} alternating runs: median without ids ${
     med(res.plain)
