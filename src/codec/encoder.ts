@@ -505,18 +505,33 @@ export function formatScaled(scaled: number, scale: number): string {
 export function encodeMessage(enc: Encoder, beginString: string, msg: FixMessage): Uint8Array {
   enc.begin(beginString, msg.msgType);
   for (const [tag, value] of msg.fields) {
-    if (HEADER_TAGS.has(tag) && tag !== 8 && tag !== 9 && tag !== 35) writeField(enc, msg, tag, value);
+    if (HEADER_TAGS.has(tag) && tag !== 8 && tag !== 9 && tag !== 35) {
+      writeFieldWithLength(enc, msg.fields, tag, value);
+    }
   }
   for (const [tag, value] of msg.fields) {
-    if (!HEADER_TAGS.has(tag) && tag !== 10 && tag !== 93 && tag !== 89) writeField(enc, msg, tag, value);
+    if (!HEADER_TAGS.has(tag) && tag !== 10 && tag !== 93 && tag !== 89) {
+      writeFieldWithLength(enc, msg.fields, tag, value);
+    }
   }
-  for (const [tag, value] of msg.fields) if (tag === 93 || tag === 89) writeField(enc, msg, tag, value);
+  for (const [tag, value] of msg.fields) {
+    if (tag === 93 || tag === 89) writeFieldWithLength(enc, msg.fields, tag, value);
+  }
   return enc.finish();
 }
 
-function writeField(enc: Encoder, msg: FixMessage, tag: number, value: FieldValue): void {
+/**
+ * Writes one field of `fields`; for a data field (DATA_LENGTH_TAGS) whose length field is not among
+ * `fields`, writes that length field first. Used by encodeMessage and the session's message writer.
+ */
+export function writeFieldWithLength(
+  enc: Encoder,
+  fields: readonly Field[],
+  tag: number,
+  value: FieldValue,
+): void {
   const lenTag = DATA_LENGTH_TAGS.get(tag);
-  if (lenTag !== undefined && !msg.fields.some(([t]) => t === lenTag)) {
+  if (lenTag !== undefined && !fields.some(([t]) => t === lenTag)) {
     enc.int(
       lenTag,
       typeof value === "string"

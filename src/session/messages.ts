@@ -22,6 +22,7 @@ import {
   Tag,
   TRAILER_TAGS,
   writeAscii,
+  writeFieldWithLength,
 } from "../codec/mod.ts";
 import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
 import type { RejectInfo } from "../dictionary/reject.ts";
@@ -164,7 +165,7 @@ export function writeLateHeader(
     }
     all[j + 1] = f;
   }
-  for (let i = 0; i < all.length; i++) writeField(enc, all, all[i]![0], all[i]![1]);
+  for (let i = 0; i < all.length; i++) writeFieldWithLength(enc, all, all[i]![0], all[i]![1]);
 }
 
 /** Pushes a send action and notes the time for the heartbeat timer. */
@@ -386,13 +387,13 @@ export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: 
       const k = tagKind(field[0]);
       if (k === KIND_BODY) {
         enc.field(field[0], field[1]);
-      } else if (k === KIND_DATA) writeField(enc, f, field[0], field[1]);
+      } else if (k === KIND_DATA) writeFieldWithLength(enc, f, field[0], field[1]);
     }
   }
   if (trailer) {
     for (let i = 0; i < n; i++) {
       const tag = f[i]![0];
-      if (tag === 93 || tag === 89) writeField(enc, f, tag, f[i]![1]);
+      if (tag === 93 || tag === 89) writeFieldWithLength(enc, f, tag, f[i]![1]);
     }
   }
   return enc.finishOwned();
@@ -417,7 +418,7 @@ function beginAppHeader(s: SessionState, msg: FixMessage, seq: number, nowMs: nu
       const key = headerKey(tag);
       if (key < lastKey || tag === Tag.SenderSubID) break;
       lastKey = key;
-      writeField(enc, f, tag, f[i]![1]);
+      writeFieldWithLength(enc, f, tag, f[i]![1]);
     }
     if (i === f.length) return enc;
   }
@@ -471,21 +472,6 @@ function classifyTag(tag: number): number {
 
 function tagKind(tag: number): number {
   return tag >= 0 && tag < TAG_KIND_LIMIT ? TAG_KINDS[tag]! : classifyTag(tag);
-}
-
-function writeField(enc: Encoder, fields: readonly Field[], tag: number, value: FieldValue): void {
-  const lenTag = DATA_LENGTH_TAGS.get(tag);
-  if (lenTag !== undefined && !fields.some(([t]) => t === lenTag)) {
-    enc.int(
-      lenTag,
-      typeof value === "string"
-        ? asciiLength(value)
-        : value instanceof Uint8Array
-        ? value.length
-        : String(value).length,
-    );
-  }
-  enc.field(tag, value);
 }
 
 /**
