@@ -3,25 +3,15 @@
  * engine waits for `flush()` (the durable write: with fsync batch/always it includes fdatasync). The
  * stores expose no statistics of their own, so the wrapper measures what the engine sees.
  */
-import { BucketHistogram } from "../metrics/registry.ts";
+import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../metrics/registry.ts";
 import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "../store/types.ts";
 
-/** Flush latency buckets, seconds: 50 µs to 5 s (a disk in trouble shows in the top buckets). */
+/**
+ * Flush latency buckets, seconds: the latency scale (LATENCY_BUCKETS_SECONDS) from 50 µs, plus 5 s (a
+ * disk in trouble shows in the top buckets).
+ */
 export const FLUSH_BUCKETS_SECONDS: readonly number[] = [
-  0.00005,
-  0.0001,
-  0.00025,
-  0.0005,
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
+  ...LATENCY_BUCKETS_SECONDS.filter((b) => b >= 0.00005),
   5,
 ];
 

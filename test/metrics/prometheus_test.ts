@@ -131,3 +131,24 @@ Deno.test("bucket helpers", () => {
   assert.deepEqual(linearBuckets(0, 5, 3), [0, 5, 10]);
   assert.throws(() => exponentialBuckets(0, 2, 3), FixgError);
 });
+
+Deno.test("store flush buckets: the latency scale from 50 µs plus 5 s", async () => {
+  const { FLUSH_BUCKETS_SECONDS } = await import("../../src/engine/store_stats.ts");
+  assert.deepEqual(FLUSH_BUCKETS_SECONDS, [
+    0.00005,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1,
+    5,
+  ]);
+});
