@@ -11,6 +11,24 @@ import { checkValue, type Schema, substituteEnv } from "../config/schema.ts";
 
 const fsyncEnum = ["always", "batch", "none"] as const;
 
+/**
+ * Session keys of identity and address (in the order of docs/configuration.md): a change to any needs
+ * a restart (ops/reload.ts), and `fixg import-quickfix` writes them first (ops/quickfix_format.ts).
+ */
+export const SESSION_ADDRESS_KEYS = [
+  "role",
+  "beginString",
+  "senderCompId",
+  "targetCompId",
+  "senderSubId",
+  "targetSubId",
+  "qualifier",
+  "host",
+  "port",
+  "hosts",
+  "bindHost",
+] as const;
+
 /** Keys a session may have (also allowed under `defaults:`). */
 export const SESSION_FIELDS: Record<string, Schema> = {
   name: { type: "string" },

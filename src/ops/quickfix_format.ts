@@ -3,6 +3,7 @@
  * settings file in ([DEFAULT] and [SESSION] sections of Key=Value lines), fixg's YAML out.
  */
 import { ConfigError } from "../errors.ts";
+import { SESSION_ADDRESS_KEYS } from "../engine/config.ts";
 
 /** A YAML mapping being built. */
 export type Tree = Record<string, unknown>;
@@ -74,21 +75,7 @@ export function emit(t: Tree, indent: string, out: string[], firstPrefix?: strin
 }
 
 /** Key order in the output, as in docs/configuration.md. */
-const ORDER = [
-  "name",
-  "role",
-  "beginString",
-  "senderCompId",
-  "targetCompId",
-  "senderSubId",
-  "targetSubId",
-  "qualifier",
-  "host",
-  "port",
-  "hosts",
-  "bindHost",
-  "heartbeatIntervalSec",
-];
+const ORDER = ["name", ...SESSION_ADDRESS_KEYS, "heartbeatIntervalSec"];
 
 /** The keys of a session in ORDER, then the others as they come. */
 export function ordered(s: Tree): Tree {

@@ -14,7 +14,7 @@ import {
   socketTuningFor,
   tlsFor,
 } from "../engine/build.ts";
-import type { FixgConfig, SessionEntry } from "../engine/config.ts";
+import { type FixgConfig, SESSION_ADDRESS_KEYS, type SessionEntry } from "../engine/config.ts";
 import type { Gateway, GatewaySession } from "../engine/gateway.ts";
 import type { Logger } from "../engine/log.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
@@ -37,17 +37,7 @@ export interface ReloadOutcome {
 
 /** Session keys whose change needs a restart: they decide sockets, identity or the application. */
 const RESTART_KEYS = [
-  "role",
-  "beginString",
-  "senderCompId",
-  "targetCompId",
-  "senderSubId",
-  "targetSubId",
-  "qualifier",
-  "host",
-  "port",
-  "hosts",
-  "bindHost",
+  ...SESSION_ADDRESS_KEYS,
   "owner",
   "tls",
   "app",
