@@ -357,6 +357,23 @@ class Library implements EngineLibrary {
         this.#guard(() => s.app.onLogout?.(s, e.reason));
         return;
       }
+      case "send-failed": {
+        // The engine will never send it (not committed; withdrawn): onSendFailed, as in-process. A
+        // fire-and-forget send's refusal that follows is then not reported a second time.
+        if (e.requestId !== "") {
+          const id = `${e.key}\u0000${e.requestId}`;
+          if (this.#pending.get(id)?.posted !== undefined) {
+            this.#pending.delete(id);
+            this.#wakeWriters();
+          }
+        }
+        const s = this.#sessions.get(e.key);
+        if (s === undefined) return;
+        const info: SendFailure = { seq: e.seq, msgType: e.msgType, reason: e.reason };
+        if (e.clOrdId !== "") info.clOrdId = e.clOrdId;
+        this.#guard(() => s.app.onSendFailed?.(info, s));
+        return;
+      }
       case "send-result": {
         const id = `${e.key}\u0000${e.requestId}`;
         const p = this.#pending.get(id);

@@ -21,6 +21,8 @@ export interface Answer {
 export class Journaling {
   /** Connections that sent the same request id meanwhile: they get the same answer. */
   waiters: LibraryConn[] | undefined;
+  /** The store reported it will never commit it (onSendFailed): answered REFUSED STORE_FAILED. */
+  failed: string | undefined;
   constructor(
     readonly c: LibraryConn,
     readonly slot: Slot,
@@ -40,6 +42,10 @@ export interface Slot {
   recent: Map<string, Answer | Journaling>;
   /** Without a journal: recent inbound application messages. */
   ring: Ring | undefined;
+  /** Sends numbered and waiting for their journal flush, by MsgSeqNum (to name a failed one's request id). */
+  journaling: Map<number, Journaling>;
+  /** SEND_FAILED events that came while no library held the session: given to the next holder (bounded). */
+  unreported: Array<Extract<Event, { type: "send-failed" }>>;
   /**
    * Set at the first claim (with a journal): resolves once `recent` holds the ClOrdIDs the journal shows
    * sent in the current epoch (so a request id = ClOrdID retried after an engine restart is not sent

@@ -4,12 +4,13 @@
  */
 import { MessageView } from "../codec/mod.ts";
 import { JournalReader, listSegments, msgTypeOf } from "../store/reader.ts";
+import type { LibraryConn } from "./library_conn.ts";
 
 /**
  * Admin MsgTypes the engine keeps to itself. A session-level Reject (35=3) is the exception: it answers a
  * message a library sent, so it goes to the holder (live and replayed) like an application message.
  */
-const ADMIN = new Set(["0", "1", "2", "4", "5", "A"]);
+export const ADMIN: ReadonlySet<string> = new Set(["0", "1", "2", "4", "5", "A"]);
 
 /** What a claim reads from the journal for one session's newest epoch. */
 export interface JournalScan {
@@ -128,5 +129,31 @@ export class Ring {
       if (m.seq > seq) out.push(m);
     }
     return out;
+  }
+}
+
+/**
+ * A claim's replay to its library: `old` (read back, ascending) above `last` as replayed MESSAGEs, LIVE,
+ * then the live messages `held` meanwhile, none twice.
+ */
+export function sendReplay(
+  c: LibraryConn,
+  key: string,
+  last: number,
+  old: Array<{ seq: number; raw: Uint8Array }>,
+  held: Array<{ seq: number; raw: Uint8Array }>,
+): void {
+  let top = last;
+  let count = 0;
+  for (const m of old) {
+    if (m.seq <= top) continue;
+    c.send({ type: "message", key, seq: m.seq, replayed: true, raw: m.raw });
+    top = m.seq;
+    count++;
+  }
+  c.send({ type: "live", key, replayed: count });
+  for (const m of held) {
+    if (m.seq <= top) continue;
+    c.send({ type: "message", key, seq: m.seq, replayed: false, raw: m.raw });
   }
 }

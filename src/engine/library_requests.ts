@@ -8,6 +8,9 @@
 import type { MessageStore } from "../store/types.ts";
 import { PostgresMessageStore } from "../store/postgres.ts";
 import { pgRequestLog, type RequestLog } from "../store/postgres_requests.ts";
+import { readInboundAfter } from "../store/postgres_reads.ts";
+import { msgTypeOf } from "../store/reader.ts";
+import { ADMIN, type JournalScan } from "./library_journal.ts";
 import { type Slot, trimRecent } from "./library_conn.ts";
 import type { Logger } from "./log.ts";
 import { SendStatus } from "./protocol.ts";
@@ -17,6 +20,11 @@ export interface EndpointRequests {
   log: RequestLog;
   /** Resolves once every write the open sessions queued so far is committed (or failed). */
   flush: () => Promise<void>;
+  /**
+   * A claim's replay from the store of record: the committed inbound application messages (and 35=3)
+   * of the session's current generation above `after`, ascending, whichever gateway received them.
+   */
+  inbound: (key: string, after: number) => Promise<Array<{ seq: number; raw: Uint8Array }>>;
 }
 
 /** The request log of the gateway's store when it keeps request ids (PostgreSQL), else undefined. */
@@ -41,6 +49,12 @@ export function storeRequestsOf(store: MessageStore): EndpointRequests | undefin
       sent = new Set();
       await Promise.allSettled([...keys].map((k) => inner.openedSession(k)?.flush()));
     },
+    inbound: async (key, after) => {
+      // What this gateway delivered is committed already (commit before delivery); its queued writes too.
+      await inner.openedSession(key)?.flush().catch(() => {});
+      const rows = await readInboundAfter(inner.sql, inner.schema, key, after);
+      return rows.filter((m) => !ADMIN.has(msgTypeOf(m.raw)));
+    },
   };
 }
 
@@ -60,4 +74,20 @@ export function seedRequests(slot: Slot, log: RequestLog, key: string, max: numb
   }, (e) => {
     logger.warn("engine", `request ids not read from the store: ${e instanceof Error ? e.message : e}`, key);
   }).finally(() => slot.seeding = undefined);
+}
+
+/**
+ * File journal: the first claim's scan gives the ClOrdIDs sent in the current epoch, as accepted answers of
+ * those request ids (a request id = ClOrdID retried across engine restarts is not sent twice). SENDs wait
+ * for the returned promise (`slot.seeding`).
+ */
+export function seedFromScan(slot: Slot, scan: Promise<JournalScan>, max: number): Promise<void> {
+  return scan.then((r) => {
+    for (const [clOrdId, seq] of r.sent) {
+      if (!slot.recent.has(clOrdId)) {
+        slot.recent.set(clOrdId, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
+      }
+    }
+    trimRecent(slot, max);
+  }, () => {}).finally(() => slot.seeding = undefined);
 }

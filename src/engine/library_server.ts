@@ -11,7 +11,7 @@
 import { type FixMessage, MessageView } from "../codec/mod.ts";
 import type { MessageStore } from "../store/types.ts";
 import { EnvironmentError } from "../errors.ts";
-import type { Application, SessionHandle } from "./application.ts";
+import type { Application, SendFailure, SessionHandle } from "./application.ts";
 import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -25,8 +25,9 @@ import {
 import { FrameSplitter } from "./protocol_stream.ts";
 import { messageFromBody } from "./library_body.ts";
 import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
-import { type JournalScan, Ring, scanJournal } from "./library_journal.ts";
-import { type EndpointRequests, seedRequests, storeRequestsOf } from "./library_requests.ts";
+import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
+import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
+import { journaledAnswer, sendFailedEvent } from "./library_answers.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -89,6 +90,9 @@ export class EngineServer {
       },
       fromAdmin: (view: MessageView, session: SessionHandle): void => {
         if (view.msgType === "3") this.#onMessage(view, session.key);
+      },
+      onSendFailed: (info: SendFailure, session: SessionHandle): void => {
+        this.#onSendFailed(info, session.key);
       },
     };
   }
@@ -281,7 +285,12 @@ export class EngineServer {
         holder: undefined,
         pending: undefined,
         recent: new Map(),
-        ring: this.#o.journalDir === undefined ? new Ring(this.#o.memoryReplay ?? 10_000) : undefined,
+        // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
+        ring: this.#o.journalDir === undefined && this.#requests === undefined
+          ? new Ring(this.#o.memoryReplay ?? 10_000)
+          : undefined,
+        journaling: new Map(),
+        unreported: [],
         seeding: undefined,
         seeded: false,
       };
@@ -299,6 +308,17 @@ export class EngineServer {
     if (h === undefined) return;
     if (slot.pending !== undefined) slot.pending.push({ seq, raw: raw.slice() });
     else h.send({ type: "message", key, seq, replayed: false, raw });
+  }
+
+  /** A message of the session will never be sent: SEND_FAILED to the holder (library_answers.ts). */
+  #onSendFailed(info: SendFailure, key: string): void {
+    const slot = this.#slot(key);
+    const e = sendFailedEvent(slot, info, key);
+    if (slot.holder !== undefined) slot.holder.send(e);
+    else {
+      slot.unreported.push(e);
+      if (slot.unreported.length > 10_000) slot.unreported.shift();
+    }
   }
 
   async #claim(c: LibraryConn, key: string, replay: boolean, last: number): Promise<void> {
@@ -345,14 +365,7 @@ export class EngineServer {
       );
       if (!slot.seeded) {
         slot.seeded = true;
-        slot.seeding = scan.then((r) => {
-          for (const [clOrdId, seq] of r.sent) {
-            if (!slot.recent.has(clOrdId)) {
-              slot.recent.set(clOrdId, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
-            }
-          }
-          trimRecent(slot, this.#o.recentRequests ?? 10_000);
-        }, () => {}).finally(() => slot.seeding = undefined);
+        slot.seeding = seedFromScan(slot, scan, this.#o.recentRequests ?? 10_000);
       }
     }
     if (this.#requests !== undefined) {
@@ -360,11 +373,13 @@ export class EngineServer {
     }
     if (!replay) {
       c.send({ type: "live", key, replayed: 0 });
+      this.#sendUnreported(c, slot);
       return;
     }
     let old: Array<{ seq: number; raw: Uint8Array }>;
     try {
       if (scan !== undefined) old = (await scan).inbound;
+      else if (this.#requests !== undefined) old = await this.#requests.inbound(key, last);
       else old = slot.ring?.after(last) ?? [];
     } catch (e) {
       if (slot.holder === c) {
@@ -375,21 +390,18 @@ export class EngineServer {
       return refuse(ErrorCode.REPLAY_FAILED, `replay failed: ${e instanceof Error ? e.message : e}`);
     }
     if (slot.holder !== c) return; // Released or gone meanwhile.
-    let top = last;
-    let count = 0;
-    for (const m of old) {
-      if (m.seq <= top) continue;
-      c.send({ type: "message", key, seq: m.seq, replayed: true, raw: m.raw });
-      top = m.seq;
-      count++;
-    }
     const held = slot.pending ?? [];
     slot.pending = undefined;
-    c.send({ type: "live", key, replayed: count });
-    for (const m of held) {
-      if (m.seq <= top) continue;
-      c.send({ type: "message", key, seq: m.seq, replayed: false, raw: m.raw });
-    }
+    sendReplay(c, key, last, old, held);
+    this.#sendUnreported(c, slot);
+  }
+
+  /** SEND_FAILED events that came while no library held the session, to its new holder. */
+  #sendUnreported(c: LibraryConn, slot: Slot): void {
+    const u = slot.unreported;
+    if (u.length === 0) return;
+    slot.unreported = [];
+    for (const e of u) c.send(e);
   }
 
   #release(c: LibraryConn, key: string, reason: string): void {
@@ -553,6 +565,7 @@ export class EngineServer {
     c.inFlight++;
     const j = new Journaling(c, slot, key, requestId, r.seq);
     remember(j);
+    slot.journaling.set(j.seq, j);
     this.#journaling.push(j);
     // Its request id goes into the same commit as the message (PostgreSQL store).
     this.#requests?.log.note(key, j.seq, requestId);
@@ -573,13 +586,7 @@ export class EngineServer {
   /** The flush covering `batch` is done (or failed with `e`): each send gets its answer, and is remembered. */
   #journaled(batch: Journaling[], failed: boolean, e: unknown): void {
     for (const j of batch) {
-      const a: Answer = !failed ? { status: SendStatus.ACCEPTED, seq: j.seq, code: 0, text: "" } : {
-        status: SendStatus.REFUSED,
-        seq: j.seq,
-        code: ErrorCode.STORE_FAILED,
-        text: `sent as ${j.seq} but the journal failed: ${e instanceof Error ? e.message : e}`,
-      };
-      if (j.slot.recent.get(j.requestId) === j) j.slot.recent.set(j.requestId, a);
+      const a = journaledAnswer(j, failed, e);
       j.c.inFlight--;
       const result = { type: "send-result" as const, key: j.key, requestId: j.requestId, ...a };
       j.c.send(result);

@@ -118,6 +118,21 @@ export type Event =
   }
   | { type: "released"; key: string; reason: string }
   | { type: "state"; session: SessionInfo }
+  | {
+    /**
+     * A numbered (or queued) message the engine will never send: its store could not commit it (fenced,
+     * the database gone past its retry time), or it was withdrawn from a session closed for good (seq 0).
+     */
+    type: "send-failed";
+    key: string;
+    /** The SEND's request id when the engine knows it, else "". */
+    requestId: string;
+    seq: number;
+    msgType: string;
+    /** ClOrdID (11), "" when the message has none. */
+    clOrdId: string;
+    reason: string;
+  }
   | { type: "error"; code: number; text: string };
 
 /** Frame type bytes. */
@@ -139,6 +154,7 @@ export const FrameType = {
   SEND_RESULT: 0x89,
   RELEASED: 0x8a,
   STATE: 0x8b,
+  SEND_FAILED: 0x8c,
   ERROR: 0x8f,
 } as const;
 
@@ -155,6 +171,7 @@ export const EVENT_TYPES: ReadonlySet<number> = new Set([
   FrameType.SEND_RESULT,
   FrameType.RELEASED,
   FrameType.STATE,
+  FrameType.SEND_FAILED,
   FrameType.ERROR,
 ]);
 
@@ -458,6 +475,9 @@ function writeEvent(e: Event): FrameWriter {
         .u16(e.code).str(e.text);
     case "released":
       return new FrameWriter(FrameType.RELEASED).str(e.key).str(e.reason);
+    case "send-failed":
+      return new FrameWriter(FrameType.SEND_FAILED, 64 + e.reason.length).str(e.key).str(e.requestId)
+        .u32(e.seq).str(e.msgType).str(e.clOrdId).str(e.reason);
     case "error":
       return new FrameWriter(FrameType.ERROR).u16(e.code).str(e.text);
   }
@@ -523,6 +543,17 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
       break;
     case FrameType.RELEASED:
       e = { type: "released", key: r.str(), reason: r.str() };
+      break;
+    case FrameType.SEND_FAILED:
+      e = {
+        type: "send-failed",
+        key: r.str(),
+        requestId: r.str(),
+        seq: r.u32(),
+        msgType: r.str(),
+        clOrdId: r.str(),
+        reason: r.str(),
+      };
       break;
     case FrameType.ERROR:
       e = { type: "error", code: r.u16(), text: r.str() };

@@ -76,3 +76,27 @@ export async function readSessionRows(sql: Sql, schema: string): Promise<Session
     pos: Number(r.pos),
   }));
 }
+
+/**
+ * The committed inbound messages of `sessionKey`'s current sequence generation with MsgSeqNum above
+ * `after`, ascending (a library's replay on claim, from the store of record: the messages every gateway
+ * that owned the session received). At most `limit` (the newest are dropped: the caller claims again).
+ */
+export async function readInboundAfter(
+  sql: Sql,
+  schema: string,
+  sessionKey: string,
+  after: number,
+  limit = 1_000_000,
+): Promise<Array<{ seq: number; raw: Uint8Array }>> {
+  const rows = await sql.unsafe(
+    `select i.seq, i.bytes from ${table(schema, "inbound")} i join ${table(schema, "sessions")} s
+       on s.session_key = i.session_key and s.gen = i.gen
+     where i.session_key = $1 and i.seq > $2 order by i.seq limit $3`,
+    [sessionKey, after, limit],
+  );
+  return rows.map((r) => {
+    const b = r.bytes as Uint8Array;
+    return { seq: Number(r.seq), raw: new Uint8Array(b.buffer, b.byteOffset, b.byteLength) };
+  });
+}

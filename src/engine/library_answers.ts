@@ -1,0 +1,72 @@
+/**
+ * What the engine's endpoint answers for a send once its fate is known: ACCEPTED after the journal flush
+ * that covers it, REFUSED STORE_FAILED when that flush failed or the store reported the message will never
+ * be committed; and SEND_FAILED (docs/library_protocol.md) for a message the engine will never send.
+ */
+import type { SendFailure } from "./application.ts";
+import { type Answer, Journaling, type Slot } from "./library_conn.ts";
+import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
+
+/** The answer of a send whose journal flush is done (or failed with `e`); it replaces the pending one. */
+export function journaledAnswer(j: Journaling, failed: boolean, e: unknown): Answer {
+  if (j.slot.journaling.get(j.seq) === j) j.slot.journaling.delete(j.seq);
+  const a: Answer = j.failed !== undefined
+    ? {
+      status: SendStatus.REFUSED,
+      seq: j.seq,
+      code: ErrorCode.STORE_FAILED,
+      text: `numbered ${j.seq}, never committed, not sent: ${j.failed}`,
+    }
+    : !failed
+    ? { status: SendStatus.ACCEPTED, seq: j.seq, code: 0, text: "" }
+    : {
+      status: SendStatus.REFUSED,
+      seq: j.seq,
+      code: ErrorCode.STORE_FAILED,
+      text: `sent as ${j.seq} but the journal failed: ${e instanceof Error ? e.message : e}`,
+    };
+  if (j.slot.recent.get(j.requestId) === j) j.slot.recent.set(j.requestId, a);
+  return a;
+}
+
+/**
+ * The SEND_FAILED event of a message of session `key` that will never be sent (its store will not commit
+ * it, or it was withdrawn from a session closed for good), with the request id when known: a send still
+ * waiting for its journal flush is marked failed (answered REFUSED STORE_FAILED, never ACCEPTED); a queued
+ * or withdrawn one is found by its ClOrdID (the TypeScript library's default request id). A retry of that
+ * request id is answered REFUSED from then on.
+ */
+export function sendFailedEvent(
+  slot: Slot,
+  info: SendFailure,
+  key: string,
+): Extract<Event, { type: "send-failed" }> {
+  let requestId = "";
+  const j = info.seq > 0 ? slot.journaling.get(info.seq) : undefined;
+  if (j !== undefined) {
+    j.failed = info.reason;
+    requestId = j.requestId;
+  } else if (info.clOrdId !== undefined && slot.recent.has(info.clOrdId)) {
+    requestId = info.clOrdId;
+  }
+  if (requestId !== "") {
+    const known = slot.recent.get(requestId);
+    if (known !== undefined && !(known instanceof Journaling)) {
+      slot.recent.set(requestId, {
+        status: SendStatus.REFUSED,
+        seq: info.seq,
+        code: ErrorCode.STORE_FAILED,
+        text: `not sent: ${info.reason}`,
+      });
+    }
+  }
+  return {
+    type: "send-failed",
+    key,
+    requestId,
+    seq: info.seq,
+    msgType: info.msgType,
+    clOrdId: info.clOrdId ?? "",
+    reason: info.reason,
+  };
+}

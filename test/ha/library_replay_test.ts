@@ -1,0 +1,154 @@
+/**
+ * Replay after takeover from PostgreSQL (issue 17: on claim "the engine replays every inbound application
+ * message after [lastProcessedInSeq] from the journal"; issue 18: the store of record is PostgreSQL): a
+ * library claims on gateway A and gets ExecutionReports; the session moves to gateway B; the library
+ * claims on B with an earlier position and receives exactly the inbound application messages after it —
+ * those A received included — in order, once each, marked replayed.
+ */
+import assert from "node:assert/strict";
+import { buildGateway } from "../../src/engine/build.ts";
+import { parseConfig } from "../../src/engine/config.ts";
+import { startAcceptor } from "../../src/engine/quick.ts";
+import { connectEngine } from "../../src/engine/library_client.ts";
+import { EngineServer } from "../../src/engine/library_server.ts";
+import { Logger } from "../../src/engine/log.ts";
+import type { Application } from "../../src/engine/application.ts";
+import type { Gateway } from "../../src/engine/gateway.ts";
+import { awaitMoves, requestMove } from "../../src/engine/cluster_ops.ts";
+import { openPostgresStore } from "../../src/store/postgres.ts";
+import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
+import { freePort } from "../interop/peers.ts";
+import { waitFor } from "../engine/helpers.ts";
+
+const KEY = "FIX.4.4:CLIENT->LP";
+const logger = () => new Logger({ level: "error" });
+
+const order = (id: string) => ({
+  msgType: "D",
+  fields: [[11, id], [55, "EUR/USD"], [54, "1"], [38, 100], [40, "1"], [60, "20260101-00:00:00"]] as Array<
+    [number, string | number]
+  >,
+});
+
+/** An LP that acknowledges every NewOrderSingle. */
+const ackingLp: Application = {
+  onMessage(v, s) {
+    if (v.msgType !== "D") return;
+    const id = v.getString(11)!;
+    s.send({
+      msgType: "8",
+      fields: [
+        [37, `o-${id}`],
+        [11, id],
+        [17, `e-${id}`],
+        [150, "0"],
+        [39, "0"],
+        [55, "EUR/USD"],
+        [54, "1"],
+        [
+          151,
+          100,
+        ],
+        [14, 0],
+        [6, 0],
+      ],
+    });
+  },
+};
+
+/** What a library's application saw: [MsgSeqNum, MsgType, ClOrdID, replayed]. */
+function recorder(out: Array<[number, string, string, boolean]>): Application {
+  return {
+    onMessage(v, s) {
+      out.push([
+        v.getInt(34)!,
+        v.msgType,
+        v.getString(11) ?? "",
+        (s as { replaying?: boolean }).replaying === true,
+      ]);
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "PostgreSQL store: a claim on the new owner after a move replays the inbound messages the old owner received, once each, marked replayed",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const dir = await Deno.makeTempDir({ prefix: "fixg-pgreplay-" });
+  const port = freePort();
+  const lp = await startAcceptor(
+    { port, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
+    ackingLp,
+  );
+  const gws: Gateway[] = [];
+  const servers: EngineServer[] = [];
+  const ops = await openPostgresStore({ url: PG_URL!, schema, maxConnections: 1, retryMs: 0 });
+  const gateway = async (node: string) => {
+    const yaml = [
+      `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
+      `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
+      `log: { level: error }`,
+      `sessions:`,
+      `  - { role: initiator, senderCompId: CLIENT, targetCompId: LP, beginString: FIX.4.4, host: 127.0.0.1, port: ${port}, owner: A, reconnect: { initialMs: 50, maxMs: 100 } }`,
+    ].join("\n") + "\n";
+    const server = new EngineServer({ socket: `${dir}/${node}.sock`, logger: logger() });
+    const gw = await buildGateway(parseConfig(yaml, `${node}.yaml`), { app: server.app, logger: logger() });
+    server.attach(gw);
+    gws.push(gw);
+    servers.push(server);
+    await gw.start();
+    await server.start();
+    return gw;
+  };
+  try {
+    const a = await gateway("A");
+    await waitFor(() => a.runner(KEY)?.loggedOn === true, "A logged on", 10_000);
+    const b = await gateway("B");
+    const libA = await connectEngine({ socket: `${dir}/A.sock`, name: "t", reconnect: false });
+    const onA: Array<[number, string, string, boolean]> = [];
+    const sa = await libA.claim(KEY, recorder(onA));
+    for (const id of ["C1", "C2", "C3"]) assert.equal((await sa.submit(order(id))).status, "accepted");
+    await waitFor(() => onA.length === 3, "3 ExecutionReports on A");
+    assert.deepEqual(onA.map((m) => [m[1], m[2], m[3]]), [["8", "C1", false], ["8", "C2", false], [
+      "8",
+      "C3",
+      false,
+    ]]);
+    await libA.close();
+
+    await waitFor(
+      async () => {
+        const [m] = await ops.sql.unsafe(
+          `select count(*)::int as n from "${schema}".members where node_id = 'B'`,
+        );
+        return m!.n === 1;
+      },
+      "B registered",
+      10_000,
+    );
+    const asked = await requestMove(ops, KEY, "B");
+    assert.ok(asked !== undefined);
+    const [moved] = await awaitMoves(ops, [{ session: KEY, to: "B", ...asked }], 20_000);
+    assert.equal(moved!.ok, true, moved!.error);
+    await waitFor(() => b.runner(KEY)?.loggedOn === true, "B logged on", 10_000);
+
+    // The library processed C1's report only: it claims on B from there.
+    const libB = await connectEngine({ socket: `${dir}/B.sock`, name: "t", reconnect: false });
+    try {
+      const onB: Array<[number, string, string, boolean]> = [];
+      await libB.claim(KEY, recorder(onB), { lastProcessedInSeq: onA[0]![0] });
+      assert.deepEqual(onB, [[onA[1]![0], "8", "C2", true], [onA[2]![0], "8", "C3", true]]);
+    } finally {
+      await libB.close();
+    }
+  } finally {
+    for (const s of servers) s.stop();
+    for (const g of gws) await g.stop().catch(() => {});
+    await lp.stop();
+    await ops.close();
+    await dropSchema(schema);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+});
