@@ -126,19 +126,7 @@ export function onAcceptorLogon(s: AwaitingLogonState, out: Out, nowMs: number, 
   if (seq === active.nextTargetSeq) consume(active, out, view, seq);
   // 141=Y only when the peer asked: our own resetOnLogon resets silently (an unsolicited 141=Y would tell
   // the peer to throw its numbers away), as the QuickFIX family does.
-  // FIXT.1.1: DefaultApplVerID is required on a Logon; without one configured, the peer's is answered.
-  const peerApplVer = s.config.defaultApplVerId === undefined
-    ? view.getString(Tag.DefaultApplVerID)
-    : undefined;
-  const o = peerApplVer === undefined
-    ? { heartBtIntSec: hb, resetSeqNum: reset, credentials: false }
-    : { heartBtIntSec: hb, resetSeqNum: reset, credentials: false, defaultApplVerId: peerApplVer };
-  active.ourLogonSeq = sendLogon(
-    active,
-    out,
-    nowMs,
-    s.config.enableNextExpectedMsgSeqNum ? { ...o, nextExpected: active.nextTargetSeq } : o,
-  );
+  answerLogon(active, out, nowMs, view, hb, reset);
   completeLogon(active, out, nowMs, view, seq, peerExpects);
 }
 
@@ -243,13 +231,27 @@ export function onResetLogon(
   emitEvent(out, "info", "sequence-reset", "The peer reset sequence numbers (Logon 141=Y)");
   resetNumbers(s, out);
   takeResetLogonNumber(s, out, nowMs, view, seq);
-  const hbSec = s.heartbeatIntervalMs / 1000;
+  answerLogon(s, out, nowMs, view, s.heartbeatIntervalMs / 1000, true);
+}
+
+/**
+ * Our Logon answering the peer's (acceptor logon, or a reset Logon of theirs): no credentials; FIXT.1.1
+ * needs DefaultApplVerID on a Logon, so without one configured the peer's is answered; 789 when enabled.
+ */
+function answerLogon(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  heartBtIntSec: number,
+  resetSeqNum: boolean,
+): void {
   const peerApplVer = s.config.defaultApplVerId === undefined
     ? view.getString(Tag.DefaultApplVerID)
     : undefined;
   const o = peerApplVer === undefined
-    ? { heartBtIntSec: hbSec, resetSeqNum: true, credentials: false }
-    : { heartBtIntSec: hbSec, resetSeqNum: true, credentials: false, defaultApplVerId: peerApplVer };
+    ? { heartBtIntSec, resetSeqNum, credentials: false }
+    : { heartBtIntSec, resetSeqNum, credentials: false, defaultApplVerId: peerApplVer };
   s.ourLogonSeq = sendLogon(
     s,
     out,

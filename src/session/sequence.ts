@@ -322,28 +322,9 @@ function processAdmin(
 /** SequenceReset-GapFill with the expected number (case 10): the expected number becomes NewSeqNo. */
 function onGapFill(s: LoggedOnState, out: Out, nowMs: number, view: MessageView, seq: number): void {
   const newSeqNo = view.getInt(Tag.NewSeqNo);
-  if (newSeqNo === undefined) {
-    rejectInbound(
-      s,
-      out,
-      nowMs,
-      view,
-      seq,
-      MsgType.SequenceReset,
-      reject(newSeqNoProblem(view), Tag.NewSeqNo),
-    );
-    return;
-  }
-  if (newSeqNo <= seq || newSeqNo > MAX_STORE_SEQ) {
-    rejectInbound(
-      s,
-      out,
-      nowMs,
-      view,
-      seq,
-      MsgType.SequenceReset,
-      reject(SessionRejectReason.ValueIncorrect, Tag.NewSeqNo),
-    );
+  if (newSeqNo === undefined || newSeqNo <= seq || newSeqNo > MAX_STORE_SEQ) {
+    const reason = newSeqNo === undefined ? newSeqNoProblem(view) : SessionRejectReason.ValueIncorrect;
+    rejectInbound(s, out, nowMs, view, seq, MsgType.SequenceReset, reject(reason, Tag.NewSeqNo));
     return;
   }
   consume(s, out, view, seq);

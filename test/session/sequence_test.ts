@@ -296,6 +296,15 @@ Deno.test("case 10: SequenceReset-GapFill with NewSeqNo not above MsgSeqNum -> R
   assert.deepEqual(t.recv("35=0|34=3"), ["persist-inbound 3"]);
 });
 
+Deno.test("case 10: SequenceReset-GapFill without NewSeqNo -> Reject 373=1, the number consumed", () => {
+  const t = loggedOn();
+  assert.deepEqual(t.recv("35=4|34=2|123=Y"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Required tag missing|371=36|372=4|373=1",
+  ]);
+  assert.deepEqual(t.recv("35=0|34=3"), ["persist-inbound 3"]);
+});
+
 Deno.test("case 11: SequenceReset-Reset ignores MsgSeqNum: NewSeqNo higher -> set", () => {
   const t = loggedOn();
   assert.deepEqual(t.recv("35=4|34=1|36=20"), ["store-seq target=20"]);
