@@ -85,19 +85,10 @@ export function writeTimestamp(
   const day = Math.floor(epochMs / MS_PER_DAY);
   let msOfDay = epochMs - day * MS_PER_DAY;
   if (!(msOfDay >= 0 && msOfDay < MS_PER_DAY)) {
-    return writeTimestampAnyTime(buf, pos, epochMs, precision, subMsNanos);
-  }
-  if (day !== cachedDay) {
-    const [y, m, d] = civilFromDays(day);
-    const ymd = new Uint8Array(8);
-    putN(ymd, 0, y, 4);
-    put2(ymd, 4, m);
-    put2(ymd, 6, d);
-    cachedYmd = ymd;
-    cachedDay = day;
+    return writeTimestampAnyTime(buf, pos, day, msOfDay, precision, subMsNanos);
   }
   // Eight stores beat a native set() call for eight bytes.
-  const ymd = cachedYmd;
+  const ymd = day === cachedDay ? cachedYmd : ymdOf(day);
   buf[pos] = ymd[0]!;
   buf[pos + 1] = ymd[1]!;
   buf[pos + 2] = ymd[2]!;
@@ -125,7 +116,30 @@ export function writeTimestamp(
   buf[pos + 18] = 48 + ms1;
   buf[pos + 19] = 48 + ms2;
   buf[pos + 20] = 48 + ms - ms1 * 100 - ms2 * 10;
-  if (precision === "ms") return pos + 21;
+  return precision === "ms" ? pos + 21 : writeBelowMs(buf, pos, precision, subMsNanos);
+}
+
+/** YYYYMMDD of a day since the epoch, kept for the next call of the same day. */
+function ymdOf(day: number): Uint8Array {
+  if (day !== cachedDay) {
+    const [y, m, d] = civilFromDays(day);
+    const ymd = new Uint8Array(8);
+    putN(ymd, 0, y, 4);
+    put2(ymd, 4, m);
+    put2(ymd, 6, d);
+    cachedYmd = ymd;
+    cachedDay = day;
+  }
+  return cachedYmd;
+}
+
+/** The digits below the millisecond ("us": 3, "ns": 6) of a timestamp at `pos`; returns its end. */
+function writeBelowMs(
+  buf: Uint8Array,
+  pos: number,
+  precision: TimestampPrecision,
+  subMsNanos: number,
+): number {
   if (precision === "us") {
     putN(buf, pos + 21, Math.floor(subMsNanos / 1000), 3);
     return pos + 24;
@@ -142,23 +156,12 @@ export function writeTimestamp(
 function writeTimestampAnyTime(
   buf: Uint8Array,
   pos: number,
-  epochMs: number,
-  precision: TimestampPrecision = "ms",
-  subMsNanos = 0,
+  day: number,
+  msOfDay: number,
+  precision: TimestampPrecision,
+  subMsNanos: number,
 ): number {
-  epochMs = Math.floor(epochMs);
-  const day = Math.floor(epochMs / MS_PER_DAY);
-  let msOfDay = epochMs - day * MS_PER_DAY;
-  if (day !== cachedDay) {
-    const [y, m, d] = civilFromDays(day);
-    const ymd = new Uint8Array(8);
-    putN(ymd, 0, y, 4);
-    put2(ymd, 4, m);
-    put2(ymd, 6, d);
-    cachedYmd = ymd;
-    cachedDay = day;
-  }
-  buf.set(cachedYmd, pos);
+  buf.set(ymdOf(day), pos);
   buf[pos + 8] = 0x2d; // '-'
   const h = Math.floor(msOfDay / 3_600_000);
   msOfDay -= h * 3_600_000;
@@ -174,13 +177,7 @@ function writeTimestampAnyTime(
   if (precision === "s") return pos + 17;
   buf[pos + 17] = 0x2e;
   putN(buf, pos + 18, ms, 3);
-  if (precision === "ms") return pos + 21;
-  if (precision === "us") {
-    putN(buf, pos + 21, Math.floor(subMsNanos / 1000), 3);
-    return pos + 24;
-  }
-  putN(buf, pos + 21, subMsNanos, 6);
-  return pos + 27;
+  return precision === "ms" ? pos + 21 : writeBelowMs(buf, pos, precision, subMsNanos);
 }
 
 /** Formats a UTCTimestamp as a string (for logs, tests and scenario files). */
