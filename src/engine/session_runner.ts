@@ -34,6 +34,7 @@ import type { ThrottleSettings } from "./flow/throttle.ts";
 import { Logger } from "./log.ts";
 import { SessionActor } from "./session/actor.ts";
 import { countType, SessionCounters } from "./session/counters.ts";
+import type { Sender } from "./session/sender.ts";
 import { TurnClock } from "./session/turn_clock.ts";
 import {
   DEFAULT_MAX_OUTBOUND_BUFFER_BYTES,
@@ -135,6 +136,7 @@ export class SessionRunner implements SessionHandle {
   readonly logger: Logger;
   #config: SessionConfig;
   readonly #actor: SessionActor;
+  readonly #sender: Sender;
   readonly #pipeline: Pipeline;
   readonly #ctx: FlowContext;
   readonly #framer: Framer;
@@ -182,6 +184,7 @@ export class SessionRunner implements SessionHandle {
       logout: (text) => a.input({ kind: "logout", text }),
     };
     this.#pipeline = a.pipeline = new Pipeline(queue, this.#ctx, options, scheduler.nowMs());
+    this.#sender = a.sender;
     this.#framer = this.#newFramer();
   }
 
@@ -333,7 +336,7 @@ export class SessionRunner implements SessionHandle {
    * its circuit breaker closed); the same limits again keep the running gate and its state.
    */
   setRiskLimits(limits: RiskLimits | undefined): void {
-    this.#pipeline.gate.setRiskLimits(limits);
+    this.#pipeline.setRiskLimits(limits);
   }
 
   /** The risk limits in force, or undefined. */
@@ -461,7 +464,7 @@ export class SessionRunner implements SessionHandle {
    * blocks orders, a risk limit) or the store failed. Never throws for these.
    */
   send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
-    return this.#actor.sender.send(message, options);
+    return this.#sender.send(message, options);
   }
 
   whenWritable(): Promise<void> {

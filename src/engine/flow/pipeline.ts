@@ -49,11 +49,27 @@ export class Pipeline {
   /** Sets (or removes, with {}) the throttles; tokens earned so far are kept. */
   setThrottle(t: ThrottleSettings, nowMs: number): void {
     this.throttles.configure(t, nowMs);
+    this.#compose();
+  }
+
+  /** Sets the risk limits (see OrderGate.setRiskLimits). */
+  setRiskLimits(limits: RiskLimits | undefined): void {
+    this.gate.setRiskLimits(limits);
+    this.#compose();
+  }
+
+  #compose(): void {
     const tr = this.#tracking;
+    const inThrottle = this.throttles.inbound;
     this.#checks = [this.gate, ...this.#extraOut.filter((f) => f.check !== undefined)];
     this.#leaving = [...(tr ? [tr] : []), ...this.#extraOut.filter((f) => f.onLeave !== undefined)];
-    const inThrottle = this.throttles.inbound;
-    this.#inbound = [this.gate, ...(tr ? [tr] : []), ...(inThrottle ? [inThrottle] : []), ...this.#extraIn];
+    // The gate reads inbound messages only for a circuit breaker (order rejects).
+    this.#inbound = [
+      ...(this.gate.watchesRejects ? [this.gate] : []),
+      ...(tr ? [tr] : []),
+      ...(inThrottle ? [inThrottle] : []),
+      ...this.#extraIn,
+    ];
   }
 
   /** An application send: the first refusal's reason, or undefined when every filter lets it pass. */

@@ -45,6 +45,11 @@ export class OrderGate implements OutboundFilter, InboundFilter {
     return this.#blocked;
   }
 
+  /** A risk circuit breaker is set: order rejects (35=8 150=8) coming in count towards it. */
+  get watchesRejects(): boolean {
+    return this.#risk?.breaker !== undefined;
+  }
+
   /** True while the kill switch is engaged: orders acknowledged from now on are cancelled too. */
   get killSwitchEngaged(): boolean {
     return this.#killSwitch;

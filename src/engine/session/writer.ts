@@ -59,6 +59,10 @@ export class OutboundWriter {
   lastSentMs = 0;
   hwm: number;
   writeTimeoutMs: number;
+  // The host's parts the hot path uses, read once.
+  readonly #counters: SessionCounters;
+  readonly #faults: Faults;
+  readonly #logger: Logger;
 
   constructor(
     readonly host: WriterHost,
@@ -67,6 +71,9 @@ export class OutboundWriter {
     maxOutboundBufferBytes: number | undefined,
     writeTimeoutMs: number | undefined,
   ) {
+    this.#counters = host.counters;
+    this.#faults = host.faults;
+    this.#logger = host.logger;
     this.hwm = maxOutboundBufferBytes ?? defaultHwm;
     this.writeTimeoutMs = writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS;
   }
@@ -93,7 +100,7 @@ export class OutboundWriter {
 
   /** Appends one encoded message (unless a fault suppresses it) and counts it. */
   append(bytes: Uint8Array, msgType: string): void {
-    if (this.host.faults.suppresses(msgType)) return;
+    if (this.#faults.suppresses(msgType)) return;
     const need = this.#outLen + bytes.length;
     if (need > this.#out.length) {
       const g = new Uint8Array(Math.max(need, this.#out.length * 2));
@@ -102,13 +109,13 @@ export class OutboundWriter {
     }
     this.#out.set(bytes, this.#outLen);
     this.#outLen = need;
-    const c = this.host.counters;
+    const c = this.#counters;
     c.messagesOut++;
     c.bytesOut += bytes.length;
     countType(c.outByType, msgType);
     if (msgType === "0") c.lastHeartbeatOutMs = this.host.scheduler.nowMs();
     else if (msgType === "2") c.resendRequestsSent++;
-    const log = this.host.logger;
+    const log = this.#logger;
     if (log.enabled("debug")) {
       const v = MessageView.parse(bytes);
       log.debug("out", log.loggedMessage(v), this.host.key, { dir: "out", seq: v.seqNum, msgType });
