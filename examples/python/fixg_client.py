@@ -20,7 +20,7 @@ import uuid
 PROTOCOL_VERSION = 1
 HELLO, LIST, CLAIM, RELEASE, SEND, LOGOUT = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 HELLO_OK, SESSIONS, CLAIMED, REFUSED, MESSAGE, LIVE = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
-LOGON_EV, LOGOUT_EV, SEND_RESULT, RELEASED, ERROR = 0x87, 0x88, 0x89, 0x8A, 0x8F
+LOGON_EV, LOGOUT_EV, SEND_RESULT, RELEASED, SEND_FAILED, ERROR = 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8F
 STATUS = {0: "accepted", 1: "queued", 2: "back-pressure", 3: "refused"}
 SOH = b"\x01"
 
@@ -155,7 +155,8 @@ def main():
     ) + SOH
     eng.send(frame(SEND, s(args.session), s(clordid), struct.pack(">I", len(body)) + body))
 
-    # The answer to SEND comes once the message is journaled; reports may come before it.
+    # The answer to SEND comes once the message is journaled; reports may come before it. Event types this
+    # client does not know are skipped (later engines may add some).
     accepted, rejected, done, answered = False, False, False, False
     deadline = time.monotonic() + args.timeout
     while not (done and answered) and time.monotonic() < deadline:
@@ -168,6 +169,12 @@ def main():
             accepted, answered = status in (0, 1), True
             if not accepted:
                 rejected = done = True
+        elif ftype == SEND_FAILED:
+            # The engine will never send it (its store did not commit it): never a silent loss.
+            key, rid, seq, msg_type, cl_ord_id, reason = r.str(), r.str(), r.u32(), r.str(), r.str(), r.str()
+            print(f"send {rid or cl_ord_id}: NOT SENT (seq {seq}, MsgType {msg_type}): {reason}")
+            if cl_ord_id == clordid or rid == clordid:
+                accepted, rejected, done, answered = False, True, True, True
         elif ftype == MESSAGE:
             key, seq, flags, raw = r.str(), r.u32(), r.u8(), r.bytes()
             f = dict(fields_of(raw))

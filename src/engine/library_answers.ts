@@ -25,7 +25,11 @@ export function journaledAnswer(j: Journaling, failed: boolean, e: unknown): Ans
       code: ErrorCode.STORE_FAILED,
       text: `sent as ${j.seq} but the journal failed: ${e instanceof Error ? e.message : e}`,
     };
-  if (j.slot.recent.get(j.requestId) === j) j.slot.recent.set(j.requestId, a);
+  if (j.slot.recent.get(j.requestId) === j) {
+    // Never committed, so never sent: its request id is forgotten (a retry is a new attempt).
+    if (j.failed !== undefined) j.slot.recent.delete(j.requestId);
+    else j.slot.recent.set(j.requestId, a);
+  }
   return a;
 }
 
@@ -33,8 +37,8 @@ export function journaledAnswer(j: Journaling, failed: boolean, e: unknown): Ans
  * The SEND_FAILED event of a message of session `key` that will never be sent (its store will not commit
  * it, or it was withdrawn from a session closed for good), with the request id when known: a send still
  * waiting for its journal flush is marked failed (answered REFUSED STORE_FAILED, never ACCEPTED); a queued
- * or withdrawn one is found by its ClOrdID (the TypeScript library's default request id). A retry of that
- * request id is answered REFUSED from then on.
+ * or withdrawn one is found by its ClOrdID (the TypeScript library's default request id). The request id
+ * is forgotten: the message was never sent, so a retry is a new attempt.
  */
 export function sendFailedEvent(
   slot: Slot,
@@ -49,17 +53,8 @@ export function sendFailedEvent(
   } else if (info.clOrdId !== undefined && slot.recent.has(info.clOrdId)) {
     requestId = info.clOrdId;
   }
-  if (requestId !== "") {
-    const known = slot.recent.get(requestId);
-    if (known !== undefined && !(known instanceof Journaling)) {
-      slot.recent.set(requestId, {
-        status: SendStatus.REFUSED,
-        seq: info.seq,
-        code: ErrorCode.STORE_FAILED,
-        text: `not sent: ${info.reason}`,
-      });
-    }
-  }
+  // Never sent: a retry of the request id is a new attempt, not answered "queued" again.
+  if (requestId !== "" && !(slot.recent.get(requestId) instanceof Journaling)) slot.recent.delete(requestId);
   return {
     type: "send-failed",
     key,

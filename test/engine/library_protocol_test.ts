@@ -136,6 +136,19 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
     })],
     [0, 0, 0, 16, 0x89, 0, 1, 0x4b, 0, 1, 0x72, 0, 0, 0, 1, 2, 0, 0, 0, 0],
   );
+  // SEND_FAILED (0x8c): key, request id, seq, MsgType, ClOrdID, reason.
+  assert.deepEqual(
+    [...encodeEvent({
+      type: "send-failed",
+      key: "K",
+      requestId: "r",
+      seq: 7,
+      msgType: "D",
+      clOrdId: "c",
+      reason: "x",
+    })],
+    [0, 0, 0, 20, 0x8c, 0, 1, 0x4b, 0, 1, 0x72, 0, 0, 0, 7, 0, 1, 0x44, 0, 1, 0x63, 0, 1, 0x78],
+  );
   const events: Event[] = [
     { type: "hello-ok", version: 1, engine: "fixg", libraryId: 7 },
     {
@@ -174,6 +187,15 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
         nextTargetSeq: 1,
         claimedBy: "",
       },
+    },
+    {
+      type: "send-failed",
+      key: KEY,
+      requestId: "q",
+      seq: 9,
+      msgType: "D",
+      clOrdId: "c1",
+      reason: "fenced",
     },
     { type: "error", code: 4, text: "bad" },
   ];
