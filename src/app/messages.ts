@@ -104,39 +104,24 @@ export function orderCancelRequest(f: OrderCancelRequestFields): FixMessage {
   return { msgType: MsgType.OrderCancelRequest, fields };
 }
 
-/** Fields of an OrderCancelReplaceRequest (G). */
-export interface OrderCancelReplaceRequestFields {
+/**
+ * Fields of an OrderCancelReplaceRequest (G): the order's new terms, as on a NewOrderSingle, with the
+ * order they replace.
+ */
+export interface OrderCancelReplaceRequestFields extends NewOrderSingleFields {
   orderId?: string | undefined;
   origClOrdId: string;
-  clOrdId: string;
-  account?: string | undefined;
-  symbol: string;
-  side: string;
-  transactTimeMs: number;
-  orderQty: FieldValue;
-  ordType: string;
-  price?: FieldValue | undefined;
-  timeInForce?: string | undefined;
-  text?: string | undefined;
 }
 
-/** OrderCancelReplaceRequest (G). */
+/** OrderCancelReplaceRequest (G): 37, 41, then the order's fields as a NewOrderSingle writes them. */
 export function orderCancelReplaceRequest(f: OrderCancelReplaceRequestFields): FixMessage {
-  const fields: Field[] = [];
-  put(fields, Tag.OrderID, f.orderId);
-  fields.push([Tag.OrigClOrdID, f.origClOrdId], [Tag.ClOrdID, f.clOrdId]);
-  put(fields, Tag.Account, f.account);
-  fields.push(
-    [Tag.Symbol, f.symbol],
-    [Tag.Side, f.side],
-    [Tag.TransactTime, stamp(f.transactTimeMs)],
-    [Tag.OrderQty, f.orderQty],
-    [Tag.OrdType, f.ordType],
-  );
-  put(fields, Tag.Price, f.price);
-  put(fields, Tag.TimeInForce, f.timeInForce);
-  put(fields, Tag.Text, f.text);
-  return { msgType: MsgType.OrderCancelReplaceRequest, fields };
+  return new BuiltMessage(MsgType.OrderCancelReplaceRequest, { ...f }, writeOrderCancelReplaceRequest);
+}
+
+function writeOrderCancelReplaceRequest(f: OrderCancelReplaceRequestFields, out: FieldSink): void {
+  if (f.orderId !== undefined) out.field(Tag.OrderID, f.orderId);
+  out.field(Tag.OrigClOrdID, f.origClOrdId);
+  writeNewOrderSingle(f, out);
 }
 
 /** Fields of an OrderStatusRequest (H). */
