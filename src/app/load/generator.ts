@@ -23,6 +23,7 @@ import {
   newOrderSingleOf,
   orderCancelReplaceRequest,
   orderCancelRequest,
+  type OrderCancelRequestFields,
 } from "../messages.ts";
 import { isLivePhaseCode, nextPhase, PHASE_FILLED } from "../orders/state_machine.ts";
 import { PriceText } from "../price_text.ts";
@@ -223,15 +224,19 @@ export class LoadGenerator {
   #cancel(root: number, intendedUs: number): FixMessage {
     const i = this.#amend(K_CANCEL, root, intendedUs);
     this.#c.cancelsSent++;
-    const s = this.#symbols[this.#symbolIdx[root]!]!;
-    return orderCancelRequest({
+    return orderCancelRequest(this.#amendFields(root, i, intendedUs));
+  }
+
+  /** The fields a cancel and a replace (request `i`) of order `root` share. */
+  #amendFields(root: number, i: number, intendedUs: number): OrderCancelRequestFields {
+    return {
       origClOrdId: this.#id(this.#current[root]!),
       clOrdId: this.#id(i),
-      symbol: s.symbol,
+      symbol: this.#symbols[this.#symbolIdx[root]!]!.symbol,
       side: String(this.#side[root]),
       transactTimeMs: Math.floor(intendedUs / 1000),
       orderQty: this.#orderQty[root]!,
-    });
+    };
   }
 
   #replace(root: number, intendedUs: number): FixMessage {
@@ -243,12 +248,7 @@ export class LoadGenerator {
     this.#priceTicks[i] = ticks; // the new terms, applied to the order when the replace is accepted
     this.#orderQty[i] = this.#orderQty[root]!;
     return orderCancelReplaceRequest({
-      origClOrdId: this.#id(this.#current[root]!),
-      clOrdId: this.#id(i),
-      symbol: s.symbol,
-      side: String(this.#side[root]),
-      transactTimeMs: Math.floor(intendedUs / 1000),
-      orderQty: this.#orderQty[root]!,
+      ...this.#amendFields(root, i, intendedUs),
       ordType: "2",
       price: this.#fmt(s, ticks),
     });
