@@ -167,7 +167,11 @@ export class SessionActor {
     this.#afterTurn();
   }
 
-  /** Runs an operator or application command now, or after the step or resend under way. */
+  /**
+   * Runs an operator or application command now, or after the step or resend under way. (The mailbox is
+   * only ever non-empty while a step or a resend is under way, or while #afterTurn empties it: an input
+   * or command a mailbox item makes runs inside that item, in its place.)
+   */
   command(run: () => void): void {
     if (this.#busy || this.#blocked) this.#mailbox.push(run);
     else run();

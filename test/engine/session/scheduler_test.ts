@@ -168,3 +168,41 @@ Deno.test("scheduler: the peer closing a logged-on session leaves no timer armed
   sched.advance(120_000);
   assert.equal(runner.status().nextSenderSeq, 2);
 });
+
+Deno.test("scheduler: a peer that does not read is disconnected at writeTimeoutMs on the manual clock", async () => {
+  const sched = new ManualScheduler(Date.now());
+  const [ours, theirs] = memoryPair();
+  // Our writes never complete (the peer does not read); reads pass through.
+  let writes = 0;
+  const stuck: Connection = {
+    remoteAddr: "memory:stuck",
+    remoteHost: "memory",
+    read: (b) => ours.read(b),
+    write: () => {
+      writes++;
+      return new Promise<void>(() => {});
+    },
+    close: () => ours.close(),
+  };
+  const store = await new MemoryMessageStore().openSession("k", sched.nowMs());
+  const runner = SessionRunner.create(initiator, store, {}, {
+    logger: new Logger({ level: "error" }),
+    scheduler: sched,
+    writeTimeoutMs: 5_000,
+  });
+  const attached = runner.attach(stuck);
+  await settle();
+  assert.equal(writes, 1, "our Logon is in flight");
+  sched.advance(4_999);
+  await settle();
+  assert.equal(runner.connected, true);
+  sched.advance(1);
+  await settle();
+  await attached;
+  assert.equal(runner.connected, false);
+  assert.equal(runner.counters.writeTimeouts, 1);
+  assert.equal(runner.status().lastError, "write timeout: the peer has not read 83 bytes for 5 s");
+  assert.equal(sched.pendingCount, 0);
+  theirs.close();
+  await runner.stop();
+});
