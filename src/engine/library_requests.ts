@@ -52,8 +52,14 @@ export function storeRequestsOf(store: MessageStore): EndpointRequests | undefin
     inbound: async (key, after) => {
       // What this gateway delivered is committed already (commit before delivery); its queued writes too.
       await inner.openedSession(key)?.flush().catch(() => {});
-      const rows = await readInboundAfter(inner.sql, inner.schema, key, after);
-      return rows.filter((m) => !ADMIN.has(msgTypeOf(m.raw)));
+      // Read in pages of 10 000 rows, in MsgSeqNum order, to the end.
+      const out: Array<{ seq: number; raw: Uint8Array }> = [];
+      for (let from = after;;) {
+        const rows = await readInboundAfter(inner.sql, inner.schema, key, from, 10_000);
+        for (const m of rows) if (!ADMIN.has(msgTypeOf(m.raw))) out.push(m);
+        if (rows.length < 10_000) return out;
+        from = rows[rows.length - 1]!.seq;
+      }
     },
   };
 }

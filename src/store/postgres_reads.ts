@@ -80,14 +80,14 @@ export async function readSessionRows(sql: Sql, schema: string): Promise<Session
 /**
  * The committed inbound messages of `sessionKey`'s current sequence generation with MsgSeqNum above
  * `after`, ascending (a library's replay on claim, from the store of record: the messages every gateway
- * that owned the session received). At most `limit` (the newest are dropped: the caller claims again).
+ * that owned the session received). At most `limit`, the lowest numbers: page with the last one read.
  */
 export async function readInboundAfter(
   sql: Sql,
   schema: string,
   sessionKey: string,
   after: number,
-  limit = 1_000_000,
+  limit: number,
 ): Promise<Array<{ seq: number; raw: Uint8Array }>> {
   const rows = await sql.unsafe(
     `select i.seq, i.bytes from ${table(schema, "inbound")} i join ${table(schema, "sessions")} s
