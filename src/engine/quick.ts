@@ -46,15 +46,20 @@ function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): 
   };
 }
 
-/** Starts an initiator that connects, logs on and reconnects; returns the running gateway (call `stop()`). */
-export async function startInitiator(options: QuickSessionOptions, app: Application): Promise<Gateway> {
-  const gw = new Gateway({
+/** The gateway of a quick session: memory store and a warn-level logger unless given. */
+function gatewayFor(options: QuickSessionOptions, app: Application): Gateway {
+  return new Gateway({
     store: options.store ?? new MemoryMessageStore(),
     app,
     logger: options.logger ?? new Logger({ level: "warn" }),
     ...(options.socketTuning ? { socketTuning: options.socketTuning } : {}),
     ...(options.scheduler ? { scheduler: options.scheduler } : {}),
   });
+}
+
+/** Starts an initiator that connects, logs on and reconnects; returns the running gateway (call `stop()`). */
+export async function startInitiator(options: QuickSessionOptions, app: Application): Promise<Gateway> {
+  const gw = gatewayFor(options, app);
   gw.addInitiator({
     config: sessionConfig(options, "initiator"),
     hosts: [{ host: options.host ?? "127.0.0.1", port: options.port }],
@@ -66,13 +71,7 @@ export async function startInitiator(options: QuickSessionOptions, app: Applicat
 
 /** Starts an acceptor for one session on `port` (0 picks a free port: read `gateway.ports[0]`). */
 export async function startAcceptor(options: QuickSessionOptions, app: Application): Promise<Gateway> {
-  const gw = new Gateway({
-    store: options.store ?? new MemoryMessageStore(),
-    app,
-    logger: options.logger ?? new Logger({ level: "warn" }),
-    ...(options.socketTuning ? { socketTuning: options.socketTuning } : {}),
-    ...(options.scheduler ? { scheduler: options.scheduler } : {}),
-  });
+  const gw = gatewayFor(options, app);
   const spec = { config: sessionConfig(options, "acceptor") };
   gw.addAcceptor({
     host: options.host ?? "127.0.0.1",
