@@ -921,7 +921,7 @@ Deno.test("circuit breaker: more than N rejects within the window stops new orde
 });
 
 Deno.test("TokenBucket and CircuitBreaker on their own", () => {
-  const b = new TokenBucket(10, 1);
+  const b = new TokenBucket({ perSecond: 10, burst: 1 });
   assert.equal(b.tryTake(0), true);
   assert.equal(b.tryTake(50), false);
   assert.equal(b.tryTake(100), true);

@@ -5,6 +5,9 @@
 import { ConfigError } from "../../errors.ts";
 import { checkValue, type Schema } from "../../config/schema.ts";
 import type { OrdTypeName, Side } from "../tags.ts";
+import { TokenBucket } from "../token_bucket.ts";
+
+export { TokenBucket };
 import {
   hhMmProblem,
   inDailyWindow,
@@ -171,36 +174,6 @@ export function validateRiskLimits(limits: RiskLimits, where = "risk"): RiskLimi
   return limits;
 }
 
-/** A token bucket driven by `nowMs`: `ratePerSec` tokens a second, at most `capacity` stored. */
-export class TokenBucket {
-  #tokens: number;
-  #lastMs: number | undefined = undefined;
-  constructor(readonly ratePerSec: number, readonly capacity: number) {
-    this.#tokens = capacity;
-  }
-  #refill(nowMs: number): void {
-    if (this.#lastMs !== undefined && nowMs > this.#lastMs) {
-      this.#tokens = Math.min(
-        this.capacity,
-        this.#tokens + ((nowMs - this.#lastMs) * this.ratePerSec) / 1000,
-      );
-    }
-    if (this.#lastMs === undefined || nowMs > this.#lastMs) this.#lastMs = nowMs;
-  }
-  /** Tokens available at `nowMs`. */
-  available(nowMs: number): number {
-    this.#refill(nowMs);
-    return this.#tokens;
-  }
-  /** Takes one token if there is one. */
-  tryTake(nowMs: number): boolean {
-    this.#refill(nowMs);
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-}
-
 /** Counts rejects in a sliding window; trips when more than `maxRejects` fall within `windowMs`. */
 export class CircuitBreaker {
   #times: number[] = [];
@@ -294,7 +267,7 @@ export class RiskGate {
       : new CircuitBreaker(limits.circuitBreaker);
     this.#bucket = limits.ordersPerSecond === undefined
       ? undefined
-      : new TokenBucket(limits.ordersPerSecond, limits.burst ?? Math.max(1, limits.ordersPerSecond));
+      : new TokenBucket({ perSecond: limits.ordersPerSecond, burst: limits.burst });
     if (limits.tradingHours !== undefined) {
       this.#startMinute = parseHhMm(limits.tradingHours.start);
       this.#endMinute = parseHhMm(limits.tradingHours.end);
