@@ -374,6 +374,14 @@ class Library implements EngineLibrary {
         this.#guard(() => s.app.onSendFailed?.(info, s));
         return;
       }
+      case "not-resent": {
+        // The resend policy gap-filled a stored message instead of resending it: onNotResent, as in-process.
+        const s = this.#sessions.get(e.key);
+        if (s === undefined) return;
+        const view = this.#view.parseInto(e.raw, 0, e.raw.length);
+        this.#guard(() => s.app.onNotResent?.(e.seq, view, s));
+        return;
+      }
       case "send-result": {
         const id = `${e.key}\u0000${e.requestId}`;
         const p = this.#pending.get(id);

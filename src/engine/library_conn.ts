@@ -44,8 +44,8 @@ export interface Slot {
   ring: Ring | undefined;
   /** Sends numbered and waiting for their journal flush, by MsgSeqNum (to name a failed one's request id). */
   journaling: Map<number, Journaling>;
-  /** SEND_FAILED events that came while no library held the session: given to the next holder (bounded). */
-  unreported: Array<Extract<Event, { type: "send-failed" }>>;
+  /** SEND_FAILED and NOT_RESENT events that came while no library held the session: for the next holder (bounded). */
+  unreported: Array<Extract<Event, { type: "send-failed" | "not-resent" }>>;
   /**
    * Set at the first claim (with a journal): resolves once `recent` holds the ClOrdIDs the journal shows
    * sent in the current epoch (so a request id = ClOrdID retried after an engine restart is not sent

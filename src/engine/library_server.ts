@@ -18,6 +18,7 @@ import {
   type Command,
   decodeCommand,
   ErrorCode,
+  type Event,
   ProtocolError,
   SendStatus,
   type SessionInfo,
@@ -92,7 +93,10 @@ export class EngineServer {
         if (view.msgType === "3") this.#onMessage(view, session.key);
       },
       onSendFailed: (info: SendFailure, session: SessionHandle): void => {
-        this.#onSendFailed(info, session.key);
+        this.#report(sendFailedEvent(this.#slot(session.key), info, session.key));
+      },
+      onNotResent: (seq: number, m: MessageView, session: SessionHandle): void => {
+        this.#report({ type: "not-resent", key: session.key, seq, raw: m.buf.slice(m.start, m.end) });
       },
     };
   }
@@ -310,15 +314,12 @@ export class EngineServer {
     else h.send({ type: "message", key, seq, replayed: false, raw });
   }
 
-  /** A message of the session will never be sent: SEND_FAILED to the holder (library_answers.ts). */
-  #onSendFailed(info: SendFailure, key: string): void {
-    const slot = this.#slot(key);
-    const e = sendFailedEvent(slot, info, key);
-    if (slot.holder !== undefined) slot.holder.send(e);
-    else {
-      slot.unreported.push(e);
-      if (slot.unreported.length > 10_000) slot.unreported.shift();
-    }
+  /** SEND_FAILED, NOT_RESENT (library_answers.ts) to the holder, or kept for the next one (the newest 10 000). */
+  #report(e: Extract<Event, { type: "send-failed" | "not-resent" }>): void {
+    const slot = this.#slot(e.key);
+    if (slot.holder !== undefined) return slot.holder.send(e);
+    slot.unreported.push(e);
+    if (slot.unreported.length > 10_000) slot.unreported.shift();
   }
 
   async #claim(c: LibraryConn, key: string, replay: boolean, last: number): Promise<void> {

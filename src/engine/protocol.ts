@@ -119,19 +119,21 @@ export type Event =
   | { type: "released"; key: string; reason: string }
   | { type: "state"; session: SessionInfo }
   | {
-    /**
-     * A numbered (or queued) message the engine will never send: its store could not commit it (fenced,
-     * the database gone past its retry time), or it was withdrawn from a session closed for good (seq 0).
-     */
+    /** A message the engine will never send: not committed (fenced, database gone), or withdrawn (seq 0). */
     type: "send-failed";
     key: string;
-    /** The SEND's request id when the engine knows it, else "". */
-    requestId: string;
+    requestId: string; // The SEND's when the engine knows it, else "".
     seq: number;
     msgType: string;
-    /** ClOrdID (11), "" when the message has none. */
-    clOrdId: string;
+    clOrdId: string; // "" when the message has none.
     reason: string;
+  }
+  | {
+    /** A stored application message a ResendRequest asked for that the resend policy gap-filled instead. */
+    type: "not-resent";
+    key: string;
+    seq: number;
+    raw: Uint8Array;
   }
   | { type: "error"; code: number; text: string };
 
@@ -155,6 +157,7 @@ export const FrameType = {
   RELEASED: 0x8a,
   STATE: 0x8b,
   SEND_FAILED: 0x8c,
+  NOT_RESENT: 0x8d,
   ERROR: 0x8f,
 } as const;
 
@@ -172,6 +175,7 @@ export const EVENT_TYPES: ReadonlySet<number> = new Set([
   FrameType.RELEASED,
   FrameType.STATE,
   FrameType.SEND_FAILED,
+  FrameType.NOT_RESENT,
   FrameType.ERROR,
 ]);
 
@@ -478,6 +482,9 @@ function writeEvent(e: Event): FrameWriter {
     case "send-failed":
       return new FrameWriter(FrameType.SEND_FAILED, 64 + e.reason.length).str(e.key).str(e.requestId)
         .u32(e.seq).str(e.msgType).str(e.clOrdId).str(e.reason);
+    case "not-resent":
+      return new FrameWriter(FrameType.NOT_RESENT, 16 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
+        .bytes(e.raw);
     case "error":
       return new FrameWriter(FrameType.ERROR).u16(e.code).str(e.text);
   }
@@ -554,6 +561,9 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
         clOrdId: r.str(),
         reason: r.str(),
       };
+      break;
+    case FrameType.NOT_RESENT:
+      e = { type: "not-resent", key: r.str(), seq: r.u32(), raw: r.bytes() };
       break;
     case FrameType.ERROR:
       e = { type: "error", code: r.u16(), text: r.str() };

@@ -136,6 +136,11 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
     })],
     [0, 0, 0, 16, 0x89, 0, 1, 0x4b, 0, 1, 0x72, 0, 0, 0, 1, 2, 0, 0, 0, 0],
   );
+  // NOT_RESENT (0x8d): key, seq, raw.
+  assert.deepEqual(
+    [...encodeEvent({ type: "not-resent", key: "K", seq: 3, raw: te.encode("35=D\x01") })],
+    [0, 0, 0, 17, 0x8d, 0, 1, 0x4b, 0, 0, 0, 3, 0, 0, 0, 5, 0x33, 0x35, 0x3d, 0x44, 1],
+  );
   // SEND_FAILED (0x8c): key, request id, seq, MsgType, ClOrdID, reason.
   assert.deepEqual(
     [...encodeEvent({
@@ -197,6 +202,7 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
       clOrdId: "c1",
       reason: "fenced",
     },
+    { type: "not-resent", key: KEY, seq: 12, raw: te.encode("8=FIX.4.4\x01") },
     { type: "error", code: 4, text: "bad" },
   ];
   for (const e of events) {
