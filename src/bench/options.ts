@@ -5,7 +5,7 @@
  */
 import * as jsyaml from "js-yaml";
 import { DEFAULT_LOAD_MIX, DEFAULT_LOAD_SYMBOLS, type LoadMix, type LoadSymbol } from "../app/load/mod.ts";
-import { checkValue, type Schema } from "../engine/schema.ts";
+import { checkValue, numberOrDefault, type Schema } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { parseCpuList } from "../sys/affinity.ts";
 
@@ -289,14 +289,10 @@ function fileSymbols(list: Record<string, unknown>[], file: string): LoadSymbol[
   return list.map((o, i) => {
     const name = String(o.symbol);
     const base = DEFAULT_LOAD_SYMBOLS.find((x) => x.symbol === name);
-    const get = (k: keyof LoadSymbol, dflt: number | undefined): number => {
-      const v = o[k] as number | undefined;
-      if (v !== undefined) return v;
-      if (dflt === undefined) {
+    const get = (k: keyof LoadSymbol, dflt: number | undefined): number =>
+      numberOrDefault(o, k, dflt, () => {
         throw new ConfigError(`${file}: symbols[${i}].${k}: required for "${name}" (not built in)`);
-      }
-      return dflt;
-    };
+      });
     const s: LoadSymbol = {
       symbol: name,
       price: get("price", base?.price),

@@ -28,6 +28,21 @@ export type Schema =
   /** A scalar checked by `scalar`, or a mapping checked by `mapping` (`fillLatencyMs: 5` or `{ min, max }`). */
   | { type: "either"; scalar: Schema; mapping: Schema };
 
+/**
+ * A number of a checked entry whose defaults come from a built-in table (lp.yaml's and bench.yaml's
+ * symbols): `o[k]` when given, else `dflt`; with neither, `missing()`, which throws the caller's error.
+ */
+export function numberOrDefault(
+  o: Record<string, unknown>,
+  k: string,
+  dflt: number | undefined,
+  missing: () => never,
+): number {
+  const v = o[k] as number | undefined;
+  if (v !== undefined) return v;
+  return dflt === undefined ? missing() : dflt;
+}
+
 /** Converts and checks `value` against `schema`; `path` is the key path for messages. */
 export function checkValue(schema: Schema, value: unknown, path: string, file: string): unknown {
   const fail = (why: string): never => {

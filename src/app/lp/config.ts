@@ -7,7 +7,7 @@
  * docs/simulator.md documents every key.
  */
 import { ConfigError } from "../../errors.ts";
-import { checkValue, type Schema } from "../../config/schema.ts";
+import { checkValue, numberOrDefault, type Schema } from "../../config/schema.ts";
 import { hhMmProblem, timeZoneProblem } from "../time_of_day.ts";
 
 /** One simulated instrument. */
@@ -307,14 +307,13 @@ function symbolOf(
 ): LpSymbolConfig {
   const name = template === undefined ? o.symbol as string : "(other symbols)";
   const base = template ?? DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
-  const num = (k: keyof Omit<LpSymbolConfig, "symbol">, dflt: number | undefined): number => {
-    const v = o[k] as number | undefined;
-    if (v !== undefined) return v;
-    if (dflt === undefined) {
-      return fail(file, `${key}.${k}`, `is required for a symbol that is not built in (${name})`);
-    }
-    return dflt;
-  };
+  const num = (k: keyof Omit<LpSymbolConfig, "symbol">, dflt: number | undefined): number =>
+    numberOrDefault(
+      o,
+      k,
+      dflt,
+      () => fail(file, `${key}.${k}`, `is required for a symbol that is not built in (${name})`),
+    );
   const s: LpSymbolConfig = {
     symbol: name,
     startPrice: num("startPrice", base?.startPrice),
