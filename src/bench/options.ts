@@ -5,7 +5,7 @@
  */
 import * as jsyaml from "js-yaml";
 import { DEFAULT_LOAD_MIX, DEFAULT_LOAD_SYMBOLS, type LoadMix, type LoadSymbol } from "../app/load/mod.ts";
-import { checkValue, numberOrDefault, type Schema } from "../config/schema.ts";
+import { checkValue, numbersWithDefaults, type Schema } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { parseCpuList } from "../sys/affinity.ts";
 
@@ -289,17 +289,17 @@ function fileSymbols(list: Record<string, unknown>[], file: string): LoadSymbol[
   return list.map((o, i) => {
     const name = String(o.symbol);
     const base = DEFAULT_LOAD_SYMBOLS.find((x) => x.symbol === name);
-    const get = (k: keyof LoadSymbol, dflt: number | undefined): number =>
-      numberOrDefault(o, k, dflt, () => {
-        throw new ConfigError(`${file}: symbols[${i}].${k}: required for "${name}" (not built in)`);
-      });
     const s: LoadSymbol = {
       symbol: name,
-      price: get("price", base?.price),
-      tickSize: get("tickSize", base?.tickSize),
-      minQty: get("minQty", base?.minQty ?? 1),
-      maxQty: get("maxQty", base?.maxQty ?? 100),
-      lotSize: get("lotSize", base?.lotSize ?? 1),
+      ...numbersWithDefaults(o, base, {
+        price: undefined,
+        tickSize: undefined,
+        minQty: 1,
+        maxQty: 100,
+        lotSize: 1,
+      }, (k) => {
+        throw new ConfigError(`${file}: symbols[${i}].${k}: required for "${name}" (not built in)`);
+      }),
     };
     if (!(s.price > 0) || !(s.tickSize > 0) || !(s.lotSize > 0) || s.maxQty < s.minQty) {
       throw new ConfigError(

@@ -29,18 +29,23 @@ export type Schema =
   | { type: "either"; scalar: Schema; mapping: Schema };
 
 /**
- * A number of a checked entry whose defaults come from a built-in table (lp.yaml's and bench.yaml's
- * symbols): `o[k]` when given, else `dflt`; with neither, `missing()`, which throws the caller's error.
+ * The numbers of a checked entry whose defaults come from a built-in table (lp.yaml's and bench.yaml's
+ * symbols): for each key of `defaults` (in its order), `o[k]` when given, else `base[k]` (the built-in
+ * entry of that name, if any), else `defaults[k]`; with none of them, `missing(k)`, which throws the
+ * caller's error.
  */
-export function numberOrDefault(
+export function numbersWithDefaults<K extends string>(
   o: Record<string, unknown>,
-  k: string,
-  dflt: number | undefined,
-  missing: () => never,
-): number {
-  const v = o[k] as number | undefined;
-  if (v !== undefined) return v;
-  return dflt === undefined ? missing() : dflt;
+  base: Readonly<Record<NoInfer<K>, number>> | undefined,
+  defaults: Readonly<Record<K, number | undefined>>,
+  missing: (k: K) => never,
+): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of Object.keys(defaults) as K[]) {
+    const v = (o[k] as number | undefined) ?? base?.[k] ?? defaults[k];
+    out[k] = v === undefined ? missing(k) : v;
+  }
+  return out;
 }
 
 /** Converts and checks `value` against `schema`; `path` is the key path for messages. */

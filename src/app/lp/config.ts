@@ -7,7 +7,7 @@
  * docs/simulator.md documents every key.
  */
 import { ConfigError } from "../../errors.ts";
-import { checkValue, numberOrDefault, type Schema } from "../../config/schema.ts";
+import { checkValue, numbersWithDefaults, type Schema } from "../../config/schema.ts";
 import { hhMmProblem, timeZoneProblem } from "../time_of_day.ts";
 
 /** One simulated instrument. */
@@ -307,23 +307,18 @@ function symbolOf(
 ): LpSymbolConfig {
   const name = template === undefined ? o.symbol as string : "(other symbols)";
   const base = template ?? DEFAULT_LP_SYMBOLS.find((s) => s.symbol === name);
-  const num = (k: keyof Omit<LpSymbolConfig, "symbol">, dflt: number | undefined): number =>
-    numberOrDefault(
-      o,
-      k,
-      dflt,
-      () => fail(file, `${key}.${k}`, `is required for a symbol that is not built in (${name})`),
-    );
   const s: LpSymbolConfig = {
     symbol: name,
-    startPrice: num("startPrice", base?.startPrice),
-    tickSize: num("tickSize", base?.tickSize),
-    volatility: num("volatility", base?.volatility ?? 0.1),
-    updatesPerSecond: num("updatesPerSecond", base?.updatesPerSecond ?? 4),
-    spreadTicks: num("spreadTicks", base?.spreadTicks ?? 2),
-    depth: num("depth", base?.depth ?? 5),
-    levelSpacingTicks: num("levelSpacingTicks", base?.levelSpacingTicks ?? 1),
-    levelSize: num("levelSize", base?.levelSize ?? 100),
+    ...numbersWithDefaults(o, base, {
+      startPrice: undefined,
+      tickSize: undefined,
+      volatility: 0.1,
+      updatesPerSecond: 4,
+      spreadTicks: 2,
+      depth: 5,
+      levelSpacingTicks: 1,
+      levelSize: 100,
+    }, (k) => fail(file, `${key}.${k}`, `is required for a symbol that is not built in (${name})`)),
   };
   if (tickDecimals(s.tickSize) === undefined) {
     fail(file, `${key}.tickSize`, `must have at most 10 decimals (got ${s.tickSize})`);
