@@ -12,7 +12,7 @@ import {
   pointsFromSummary,
   timelineChartSvg,
 } from "./svg.ts";
-import { formatConfigValue } from "./terminal.ts";
+import { formatConfigValue, sessionCells } from "./terminal.ts";
 import {
   type BenchReport,
   LATENCY_MEASURES,
@@ -235,15 +235,11 @@ export function renderHtmlReport(report: BenchReport): string {
     parts.push(`<h2>Sessions</h2>`);
     parts.push(table(
       ["session", "sent", "acknowledged", "rejected", "lost", "ack p50 µs", "ack p99 µs"],
-      report.perSession.map((s) => [
-        s.sessionId,
-        formatCount(s.sent),
-        formatCount(s.acknowledged),
-        formatCount(s.rejected),
-        s.lost > 0 ? [formatCount(s.lost), "bad"] : formatCount(s.lost),
-        s.latency.orderToAck === undefined ? "-" : formatMicros(s.latency.orderToAck.p50Us),
-        s.latency.orderToAck === undefined ? "-" : formatMicros(s.latency.orderToAck.p99Us),
-      ]),
+      report.perSession.map((s) => {
+        const row: (string | [string, "bad"])[] = sessionCells(s);
+        if (s.lost > 0) row[4] = [formatCount(s.lost), "bad"];
+        return row;
+      }),
       [false, true, true, true, true, true, true],
     ));
   }

@@ -7,6 +7,7 @@ import {
   LATENCY_MEASURES,
   MEASURE_INCLUDES,
   MEASURE_LABELS,
+  type SessionReport,
 } from "./types.ts";
 
 /** A config value as one short string. */
@@ -157,15 +158,7 @@ export function renderTerminalSummary(report: BenchReport): string {
       "",
       formatTable(
         ["session", "sent", "acked", "rejected", "lost", "ack p50 µs", "ack p99 µs"],
-        report.perSession.map((s) => [
-          s.sessionId,
-          formatCount(s.sent),
-          formatCount(s.acknowledged),
-          formatCount(s.rejected),
-          formatCount(s.lost),
-          s.latency.orderToAck === undefined ? "-" : formatMicros(s.latency.orderToAck.p50Us),
-          s.latency.orderToAck === undefined ? "-" : formatMicros(s.latency.orderToAck.p99Us),
-        ]),
+        report.perSession.map(sessionCells),
         ["left", "right", "right", "right", "right", "right", "right"],
       ),
     );
@@ -203,4 +196,18 @@ export function renderTerminalSummary(report: BenchReport): string {
     out.push("", `ERROR: ${report.lost} order(s) lost (never answered after the grace period)`);
   }
   return out.join("\n") + "\n";
+}
+
+/** A session's row as both renderers show it: session, sent, acked, rejected, lost, ack p50 µs, ack p99 µs. */
+export function sessionCells(s: SessionReport): string[] {
+  const ack = s.latency.orderToAck;
+  return [
+    s.sessionId,
+    formatCount(s.sent),
+    formatCount(s.acknowledged),
+    formatCount(s.rejected),
+    formatCount(s.lost),
+    ack === undefined ? "-" : formatMicros(ack.p50Us),
+    ack === undefined ? "-" : formatMicros(ack.p99Us),
+  ];
 }

@@ -173,3 +173,20 @@ Deno.test("the HTML report shows requests/s and orders/s, the send lag verdict, 
     /Ping-pong reference .*order -&gt; ack p50 60 µs, p99 120 µs; this run&#39;s order -&gt; ack p50 is 1\.8x it\./,
   );
 });
+
+Deno.test("per-session rows: the same cells in the terminal and the HTML report, lost > 0 marked bad in HTML", async () => {
+  const { renderTerminalSummary } = await import("../../src/report/mod.ts");
+  const report = sampleBenchReport();
+  const s0 = report.perSession[0]!;
+  report.perSession.push({ ...s0, sessionId: "S2", lost: 3 }, { ...s0, sessionId: "S3", latency: {} });
+  const html = renderHtmlReport(report);
+  assert.ok(
+    html.includes(
+      `<tr><td>S2</td><td class="num">50000</td><td class="num">50000</td><td class="num">0</td><td class="bad">3</td><td class="num">27.0</td><td class="num">61.9</td></tr>`,
+    ),
+  );
+  assert.ok(html.includes(`<td class="num">0</td><td class="num">-</td><td class="num">-</td></tr>`));
+  const text = renderTerminalSummary(report).split("\n");
+  assert.ok(text.some((l) => /^S2 +50000 +50000 +0 +3 +27\.0 +61\.9$/.test(l)), text.join("\n"));
+  assert.ok(text.some((l) => /^S3 +50000 +50000 +0 +0 +- +-$/.test(l)));
+});
