@@ -17,34 +17,37 @@ export type MemberDef =
   | { readonly kind: "field"; readonly tag: number; readonly required: boolean }
   | { readonly kind: "group"; readonly group: GroupDef; readonly required: boolean };
 
+/** What a message body and a group entry have alike: members in order and their checks at that level. */
+export interface MemberList {
+  /** Members in dictionary order (components flattened). */
+  readonly members: readonly MemberDef[];
+  /**
+   * Tags required at this level: for a message, its top-level required tags; for a group, the tags every
+   * entry must carry (the delimiter included). Count tags of required nested groups included.
+   */
+  readonly requiredTags: ReadonlySet<number>;
+  /** Repeating groups directly at this level, by their NumInGroup tag. */
+  readonly groupsByCountTag: ReadonlyMap<number, GroupDef>;
+}
+
 /** A repeating group: its NumInGroup field, its delimiter (first field) and its members (components flattened). */
-export interface GroupDef {
+export interface GroupDef extends MemberList {
   readonly countTag: number;
   readonly delimiterTag: number;
-  readonly members: readonly MemberDef[];
   /** Every tag that may appear inside an entry, nested groups included. */
   readonly allTags: ReadonlySet<number>;
   /** Name of the NumInGroup field, e.g. "NoPartyIDs". */
   readonly name: string;
-  /** Tags every entry must carry (the delimiter included, and count tags of required nested groups). */
-  readonly requiredTags: ReadonlySet<number>;
-  /** Nested groups directly inside an entry, by their NumInGroup tag. */
-  readonly groupsByCountTag: ReadonlyMap<number, GroupDef>;
 }
 
 /** A message type: members in order (components flattened), required tags, and a tag lookup. */
-export interface MessageDef {
+export interface MessageDef extends MemberList {
   readonly msgType: string;
   readonly name: string;
   /** "admin" or "app". */
   readonly category: string;
-  readonly members: readonly MemberDef[];
   /** Tags allowed at the top level of the body (group members are reached through their group). */
   readonly topLevelTags: ReadonlySet<number>;
-  /** Top-level required tags (count tags of required groups included). */
-  readonly requiredTags: ReadonlySet<number>;
-  /** Top-level repeating groups by their NumInGroup tag. */
-  readonly groupsByCountTag: ReadonlyMap<number, GroupDef>;
 }
 
 /** A loaded dictionary. */
