@@ -10,12 +10,17 @@ import type { SendResult } from "../application.ts";
 import type { Priority } from "../flow/outbound_queue.ts";
 import type { SessionActor } from "./actor.ts";
 
-const PERF_NOW = (): number => performance.now();
 const QUEUED: SendResult = Object.freeze({ kind: "queued" });
 const BACK_PRESSURE: SendResult = Object.freeze({ kind: "back-pressure" });
 
 export class Sender {
   constructor(readonly a: SessionActor) {}
+
+  /**
+   * When a message leaves, on performance.now()'s clock: the turn clock's (one read per read, or per
+   * run of sends outside a read), as for messages leaving the queue.
+   */
+  readonly #perfNow = (): number => this.a.clock.perfNow();
 
   /**
    * An application send: refused (a filter, a failed store), back-pressure above the bound, sent (numbered
@@ -56,7 +61,7 @@ export class Sender {
   #dispatch(message: FixMessage, resend: boolean, priority: Priority | undefined): SendResult {
     const a = this.a;
     if (this.#canSendNow()) {
-      a.pipeline.leave(message, PERF_NOW);
+      a.pipeline.leave(message, this.#perfNow);
       const seq = this.#sendDirect(message, resend, a.clock.now());
       if (seq > 0) {
         a.writer.scheduleFlush();
