@@ -6,6 +6,7 @@ import {
   OrderTracker,
   parseRiskLimits,
   type ReportResult,
+  type RiskLimits,
   TokenBucket,
   validateRiskLimits,
 } from "../../src/app/orders/mod.ts";
@@ -968,7 +969,32 @@ Deno.test("risk limits from a config object: defaults, validation errors naming 
       return true;
     });
   }
-  assert.throws(() => validateRiskLimits({ maxOpenOrders: 0 }), /risk\.maxOpenOrders: must be a number > 0/);
+  // Limits built in code: the same schema and rules, the same reasons.
+  const badInCode: [RiskLimits, string][] = [
+    [{ maxOpenOrders: 0 }, "risk limits: risk.maxOpenOrders: 0 is below the minimum 1"],
+    [{ maxOrderQty: -1 }, "risk limits: risk.maxOrderQty: -1 is not above 0"],
+    [{ maxNotional: Infinity }, 'risk limits: risk.maxNotional: "Infinity" is not a number'],
+    [{ burst: 1.5, ordersPerSecond: 1 }, 'risk limits: risk.burst: "1.5" is not an integer'],
+    [
+      { tradingHours: { start: "8:00", end: "17:00", timeZone: "UTC" } },
+      'risk limits: risk.tradingHours.start: must be a time "HH:MM"',
+    ],
+    [
+      { tradingHours: { start: "08:00", end: "17:00", timeZone: "Mars/Base" } },
+      'risk limits: risk.tradingHours.timeZone: unknown time zone "Mars/Base"',
+    ],
+    [{ priceCollar: {} }, "risk limits: risk.priceCollar: needs percent or absolute"],
+    [{ burst: 5 }, "risk limits: risk.burst: needs ordersPerSecond"],
+  ];
+  for (const [limits, message] of badInCode) {
+    assert.throws(() => validateRiskLimits(limits), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.ok(e.message.startsWith(message), `${e.message} should start with ${message}`);
+      return true;
+    });
+  }
+  const ok: RiskLimits = { maxOrderQty: 5, tradingHours: { start: "08:00", end: "17:00", timeZone: "UTC" } };
+  assert.equal(validateRiskLimits(ok), ok);
   // One schema machinery with fixg.yaml: values as YAML's failsafe schema gives them (strings) are converted,
   // an unquoted 0012 symbol stays "0012", and allowedSymbols may be one comma-separated string.
   assert.deepEqual(

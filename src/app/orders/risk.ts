@@ -6,16 +6,9 @@ import { ConfigError } from "../../errors.ts";
 import { checkValue, type Schema } from "../../config/schema.ts";
 import type { OrdTypeName, Side } from "../tags.ts";
 import { TokenBucket } from "../token_bucket.ts";
+import { hhMmProblem, inDailyWindow, minuteOfDayIn, parseHhMm, timeZoneProblem } from "../time_of_day.ts";
 
 export { TokenBucket };
-import {
-  hhMmProblem,
-  inDailyWindow,
-  isValidTimeZone,
-  minuteOfDayIn,
-  parseHhMm,
-  timeZoneProblem,
-} from "../time_of_day.ts";
 
 /** Allowed distance of a limit price from the reference price; with both, the larger distance applies. */
 export interface PriceCollar {
@@ -115,63 +108,35 @@ export function parseRiskLimits(obj: unknown, file = "config", key = "risk"): Ri
   };
   const out: RiskLimits = { ...DEFAULT_RISK_LIMITS, ...o } as RiskLimits;
   if (o.circuitBreaker === null) delete out.circuitBreaker;
-  if (
-    o.priceCollar !== undefined && o.priceCollar.percent === undefined && o.priceCollar.absolute === undefined
-  ) {
-    fail("priceCollar", "needs percent or absolute");
-  }
+  const p = crossKeyProblem(out);
+  if (p !== undefined) fail(p[0], p[1]);
   if (o.tradingHours !== undefined) {
     out.tradingHours = { ...o.tradingHours, timeZone: o.tradingHours.timeZone ?? "UTC" };
   }
-  if (out.burst !== undefined && out.ordersPerSecond === undefined) fail("burst", "needs ordersPerSecond");
   return out;
 }
 
-/** Checks limits built in code (not read from a file); throws ConfigError naming the key. */
+/**
+ * Checks limits built in code (not read from a file) by the same schema as the file's `risk:` (RISK_FIELDS)
+ * and the same rules across keys; throws ConfigError naming the key ("risk limits: risk.burst: ...").
+ */
 export function validateRiskLimits(limits: RiskLimits, where = "risk"): RiskLimits {
-  const fail = (k: string, why: string): never => {
-    throw new ConfigError(`risk limits: ${where}.${k}: ${why}`);
-  };
-  const pos = (v: number | undefined, k: string) => {
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) fail(k, `must be a number > 0 (got ${v})`);
-  };
-  pos(limits.maxOrderQty, "maxOrderQty");
-  pos(limits.maxNotional, "maxNotional");
-  pos(limits.maxOpenOrders, "maxOpenOrders");
-  pos(limits.ordersPerSecond, "ordersPerSecond");
-  pos(limits.burst, "burst");
-  pos(limits.priceCollar?.percent, "priceCollar.percent");
-  pos(limits.priceCollar?.absolute, "priceCollar.absolute");
-  if (
-    limits.priceCollar && limits.priceCollar.percent === undefined &&
-    limits.priceCollar.absolute === undefined
-  ) {
-    fail("priceCollar", "needs percent or absolute");
-  }
-  const h = limits.tradingHours;
-  if (h !== undefined) {
-    if (parseHhMm(h.start) === undefined) {
-      fail("tradingHours.start", `must be "HH:MM" (got ${h.start})`);
-    }
-    if (parseHhMm(h.end) === undefined) fail("tradingHours.end", `must be "HH:MM" (got ${h.end})`);
-    if (!isValidTimeZone(h.timeZone)) {
-      fail("tradingHours.timeZone", `unknown time zone "${h.timeZone}"`);
-    }
-  }
-  const b = limits.circuitBreaker;
-  if (b !== undefined) {
-    if (!(Number.isInteger(b.maxRejects) && b.maxRejects >= 0)) {
-      fail("circuitBreaker.maxRejects", `must be an integer >= 0 (got ${b.maxRejects})`);
-    }
-    pos(b.windowMs, "circuitBreaker.windowMs");
-  }
-  for (const s of limits.allowedSymbols ?? []) {
-    if (typeof s !== "string" || s === "") fail("allowedSymbols", "must hold non-empty strings");
+  checkValue(RISK_SCHEMA, limits, where, "risk limits");
+  const p = crossKeyProblem(limits);
+  if (p !== undefined) throw new ConfigError(`risk limits: ${where}.${p[0]}: ${p[1]}`);
+  return limits;
+}
+
+/** The rules across keys of risk limits, from a file or built in code: [key, why] of the first broken. */
+function crossKeyProblem(limits: RiskLimits): [string, string] | undefined {
+  const c = limits.priceCollar;
+  if (c !== undefined && c.percent === undefined && c.absolute === undefined) {
+    return ["priceCollar", "needs percent or absolute"];
   }
   if (limits.burst !== undefined && limits.ordersPerSecond === undefined) {
-    throw new ConfigError(`risk limits: ${where}.burst: needs ordersPerSecond`);
+    return ["burst", "needs ordersPerSecond"];
   }
-  return limits;
+  return undefined;
 }
 
 /** Counts rejects in a sliding window; trips when more than `maxRejects` fall within `windowMs`. */
