@@ -174,6 +174,34 @@ export const PHASE_CODE: Readonly<Record<OrderPhase, number>> = {
 /** OrdStatus (39) code of each phase code. */
 export const ORD_STATUS_OF_PHASE: readonly string[] = ["A", "0", "1", "2", "4", "8", "C", "3"];
 
+/**
+ * The phase code an OrdStatus (39) names, or -1 (Pending Cancel, Pending Replace and others name no phase
+ * of their own). For what carries no ExecType to follow (an OrderCancelReject) or says the phase itself
+ * (a Restated report). Allocation-free.
+ */
+export function phaseOfOrdStatus(os: string | undefined): number {
+  switch (os) {
+    case "A":
+      return PHASE_PENDING_NEW;
+    case "0":
+      return PHASE_NEW;
+    case "1":
+      return PHASE_PARTIALLY_FILLED;
+    case "2":
+      return PHASE_FILLED;
+    case "4":
+      return PHASE_CANCELED;
+    case "8":
+      return PHASE_REJECTED;
+    case "C":
+      return PHASE_EXPIRED;
+    case "3":
+      return PHASE_DONE_FOR_DAY;
+    default:
+      return -1;
+  }
+}
+
 /** True while a phase code can still trade or be canceled (PendingNew, New, PartiallyFilled). */
 export function isLivePhaseCode(p: number): boolean {
   return p <= PHASE_PARTIALLY_FILLED;
@@ -468,15 +496,13 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       if (e) return e;
       if (r.orderQty !== undefined) d.orderQty = r.orderQty;
       if (r.price !== undefined) d.price = r.price;
-      const phaseByStatus: Record<string, OrderPhase> = {
-        "0": "New",
-        "1": "PartiallyFilled",
-        "2": "Filled",
-        "3": "DoneForDay",
-        "4": "Canceled",
-        "C": "Expired",
-      };
-      const ph = phaseByStatus[os] ?? (os === "6" || os === "E" ? rec.phase : undefined);
+      // OrdStatus names the phase (not back to PendingNew, not Rejected); Pending Cancel/Replace keep it.
+      const s = phaseOfOrdStatus(os);
+      const ph = s > PHASE_PENDING_NEW && s !== PHASE_REJECTED
+        ? PHASES[s]
+        : os === "6" || os === "E"
+        ? rec.phase
+        : undefined;
       if (ph === undefined) return bad(`OrdStatus ${os} does not fit ${execTypeLabel(et)}`);
       d.phase = ph;
       break;

@@ -3,9 +3,13 @@
  * and the order-to-ack latency need: NewOrderSingle (D), OrderCancelReplaceRequest (G) and
  * OrderCancelRequest (F) going out; ExecutionReport (8) and OrderCancelReject (9) coming in.
  *
- * An order is open once acknowledged (any ExecutionReport other than a reject) and until a report
- * says it is done (filled, cancelled, done for day, expired, rejected). Latency is measured from the
- * moment a request leaves its queue to the first ExecutionReport for its ClOrdID.
+ * Each order moves through the one order model (`nextPhase` of app/orders/state_machine.ts) by the
+ * ExecType (150) of each ExecutionReport: it starts PendingNew, is acknowledged once its phase is past
+ * PendingNew (New, a fill, a replace), and is open while its phase is live (PendingNew, New,
+ * PartiallyFilled); a report the table refuses (a duplicate, one that arrives after the order ended)
+ * changes nothing. An OrderCancelReject carries no ExecType: its OrdStatus (39), when it names a done
+ * phase, ends the order. Latency is measured from the moment a request leaves its queue to the first
+ * ExecutionReport for its ClOrdID.
  */
 import {
   type Field,
@@ -18,6 +22,13 @@ import {
   Tag,
 } from "../../codec/mod.ts";
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../../metrics/registry.ts";
+import {
+  isLivePhaseCode,
+  nextPhase,
+  PHASE_PENDING_NEW,
+  PHASE_REJECTED,
+  phaseOfOrdStatus,
+} from "../../app/orders/state_machine.ts";
 
 /** Fields of the original order copied into a cancel: Account and the instrument. */
 const CANCEL_COPY_TAGS: readonly number[] = [Tag.Account, Tag.Symbol, 65, 48, 22, 207, 167, 200, 541];
@@ -30,8 +41,6 @@ for (const t of CANCEL_COPY_TAGS) IS_CANCEL_COPY_TAG[t] = 1;
  * echo peer, a dead link under a burst) must not make the tracking grow without bound.
  */
 export const DEFAULT_MAX_PENDING_REQUESTS = 65_536;
-/** OrdStatus (39) values after which an order is finished. */
-const DONE_STATUS = new Set(["2", "3", "4", "8", "C"]);
 
 /** One order we sent. */
 export interface TrackedOrder {
@@ -42,12 +51,13 @@ export interface TrackedOrder {
   orderQty: FieldValue;
   /** Account and instrument fields of the order, copied into a cancel. */
   copyFields: Field[];
-  /** A report other than a reject came back. */
-  acked: boolean;
+  /**
+   * Its phase code in the order model (`PHASE_*` of app/orders/state_machine.ts): PendingNew until
+   * acknowledged; open while `isLivePhaseCode(phase)`.
+   */
+  phase: number;
   /** ClOrdID of our cancel request awaiting an answer. */
   cancelPending: string | undefined;
-  /** Finished before it was acknowledged (its cancel answered first, a reject): never open. */
-  finishedUnacked: boolean;
 }
 
 /** Request kinds whose ack latency is measured. */
@@ -59,6 +69,8 @@ const SCAN_WINDOW = 16;
 const INITIAL_SLOTS = 1024;
 /** Request kinds by their number in the ring's kinds array. */
 const KIND_NAMES: readonly AckRequestKind[] = ["D", "G", "F"];
+/** The ring's kind number of an OrderCancelRequest. */
+const KIND_CANCEL = 2;
 
 /** What order tracking reads of a request sent, picked as the message writes its fields. */
 class SentFields implements FieldSink {
@@ -160,7 +172,7 @@ export class OpenOrders {
 
   /** Acknowledged orders not done: what a kill switch cancels. */
   open(): TrackedOrder[] {
-    return [...this.#byClOrdId.values()].filter((o) => o.acked);
+    return [...this.#byClOrdId.values()].filter((o) => o.phase !== PHASE_PENDING_NEW);
   }
 
   /** An order by its current ClOrdID. */
@@ -211,21 +223,19 @@ export class OpenOrders {
       side: side === undefined ? "1" : asString(side),
       orderQty: this.#qtys[k] ?? 0,
       copyFields: copy === undefined ? [] : isFieldList(copy) ? copy : [copy],
-      acked: false,
+      phase: PHASE_PENDING_NEW,
       cancelPending: undefined,
-      finishedUnacked: false,
     };
     this.#orders[k] = order;
     return order;
   }
 
-  /** Entry `e` is a NewOrderSingle whose order is neither acknowledged nor finished. */
+  /** Entry `e` is a NewOrderSingle whose order is neither answered nor finished. */
   #isUnackedNew(e: number): boolean {
     const k = e & this.#mask;
     if (this.#ids[k] === undefined || this.#kinds[k] !== 0) return false;
     const o = this.#orders[k];
-    return o === undefined ||
-      (!o.acked && !o.finishedUnacked && this.#byClOrdId.get(o.clOrdId) !== o);
+    return o === undefined || (o.phase === PHASE_PENDING_NEW && this.#byClOrdId.get(o.clOrdId) !== o);
   }
 
   /** The not yet acknowledged order whose NewOrderSingle had ClOrdID `clOrdId`, if still known. */
@@ -349,57 +359,83 @@ export class OpenOrders {
     if (t !== "8" && t !== "9") return undefined;
     const clOrdId = v.getString(Tag.ClOrdID);
     if (clOrdId === undefined) return undefined;
-    const status = v.getString(Tag.OrdStatus) ?? "";
     // A ClOrdID of an acknowledged order is no request awaiting its answer (fills, later reports).
-    let kind: AckRequestKind | undefined;
+    let kind = -1;
     let reqOrder: TrackedOrder | undefined;
     let sentAtMs = 0;
     if (this.#live > 0 && !this.#byClOrdId.has(clOrdId)) {
       const e = this.#find(clOrdId);
       if (e >= 0) {
         const k = e & this.#mask;
-        kind = KIND_NAMES[this.#kinds[k]!];
+        kind = this.#kinds[k]!;
         sentAtMs = this.#sentAt[k]!;
         reqOrder = this.#orderAt(e);
         this.#remove(e);
       }
     }
     if (t === "9") {
-      if (reqOrder === undefined) return undefined;
-      if (reqOrder.cancelPending === clOrdId) reqOrder.cancelPending = undefined;
-      if (DONE_STATUS.has(status)) this.#done(reqOrder);
+      this.#cancelRejected(v, clOrdId, reqOrder);
       return undefined;
     }
-    const order = reqOrder ?? this.#byClOrdId.get(clOrdId) ??
-      this.#byClOrdId.get(v.getString(Tag.OrigClOrdID) ?? "");
+    const map = this.#byClOrdId;
+    const order = reqOrder ?? map.get(clOrdId) ?? map.get(v.getString(Tag.OrigClOrdID) ?? "");
     if (order === undefined) return undefined;
-    if (kind !== undefined) this.ackSeconds[kind].observe(Math.max(0, perfMs - sentAtMs) / 1000);
+    if (kind >= 0) this.ackSeconds[KIND_NAMES[kind]!].observe(Math.max(0, perfMs - sentAtMs) / 1000);
     const orderId = v.getString(Tag.OrderID);
     if (orderId !== undefined && orderId !== "NONE") order.orderId = orderId;
-    if (kind === "G" && status !== "8") {
-      // Accepted replace (or pending replace): the order answers to the new ClOrdID from now on.
-      this.#byClOrdId.delete(order.clOrdId);
-      order.clOrdId = clOrdId;
-      if (!order.finishedUnacked) this.#byClOrdId.set(clOrdId, order);
+    const et = v.getString(Tag.ExecType);
+    // Any answer to our cancel other than Pending Cancel or Canceled (a reject) ends that request.
+    if (kind === KIND_CANCEL && et !== "4" && et !== "6") order.cancelPending = undefined;
+    const from = order.phase;
+    let np: number;
+    if (et === "F" || et === "5") {
+      // Only a Trade and a Replaced need the quantities (Filled or not); a missing LeavesQty keeps it open.
+      const cum = v.getFloat(Tag.CumQty) ?? 0;
+      np = nextPhase(from, et, cum, cum + (v.getFloat(Tag.LeavesQty) ?? NaN));
+    } else {
+      np = nextPhase(from, et, 0, 0);
+      if (et === "D" && np >= 0) {
+        // Restated: the OrdStatus says the phase (not back to PendingNew, never Rejected).
+        const s = phaseOfOrdStatus(v.getString(Tag.OrdStatus));
+        if (s > PHASE_PENDING_NEW && s !== PHASE_REJECTED) np = s;
+      }
+    }
+    if (np < 0) return undefined; // cannot follow: a duplicate, a late report, a reject of our request
+    let index = reqOrder !== undefined;
+    if ((et === "5" || et === "D") && np >= 0) {
       const qty = v.getString(Tag.OrderQty);
       if (qty !== undefined) order.orderQty = qty;
+      if (et === "5" && order.clOrdId !== clOrdId) {
+        // Replaced: the order answers to the replace's ClOrdID from now on.
+        if (map.get(order.clOrdId) === order) map.delete(order.clOrdId);
+        order.clOrdId = clOrdId;
+        index = true;
+      }
     }
-    if (kind === "F" && status !== "4" && status !== "6") order.cancelPending = undefined;
-    if (DONE_STATUS.has(status) && !(kind === "G" && status === "8") && !(kind === "F" && status === "8")) {
-      this.#done(order);
+    order.phase = np;
+    if (!isLivePhaseCode(np)) {
+      if (map.get(order.clOrdId) === order) map.delete(order.clOrdId);
       return undefined;
     }
-    if (!order.acked) {
-      order.acked = true;
-      if (!order.finishedUnacked) this.#byClOrdId.set(order.clOrdId, order);
-      return order;
-    }
-    return undefined;
+    if (index) map.set(order.clOrdId, order);
+    return from === PHASE_PENDING_NEW && np !== PHASE_PENDING_NEW ? order : undefined;
   }
 
-  #done(order: TrackedOrder): void {
-    if (!order.acked) order.finishedUnacked = true;
-    this.#byClOrdId.delete(order.clOrdId);
+  /**
+   * An OrderCancelReject for request `clOrdId` (found as `reqOrder` while it awaited its answer, else
+   * the order of its OrigClOrdID): that cancel is no longer pending; an OrdStatus naming a done phase
+   * (filled meanwhile, unknown order) ends the order.
+   */
+  #cancelRejected(v: MessageView, clOrdId: string, reqOrder: TrackedOrder | undefined): void {
+    const map = this.#byClOrdId;
+    const order = reqOrder ?? map.get(v.getString(Tag.OrigClOrdID) ?? "");
+    if (order === undefined) return;
+    if (order.cancelPending === clOrdId) order.cancelPending = undefined;
+    const s = phaseOfOrdStatus(v.getString(Tag.OrdStatus));
+    if (s >= 0 && !isLivePhaseCode(s) && isLivePhaseCode(order.phase)) {
+      order.phase = s;
+      if (map.get(order.clOrdId) === order) map.delete(order.clOrdId);
+    }
   }
 
   /** An OrderCancelRequest (F) for an order, with ClOrdID `clOrdId`. */
