@@ -3,9 +3,14 @@
  * BeginString and BodyLength just before the body and appends CheckSum, so nothing is copied.
  *
  * ```
- *  0            headStart          BODY (=32)                         pos
- *  │  reserved  │ 8=FIX.4.4␁9=NNN␁ │ 35=D␁49=...␁...                   │ 10=ccc␁
+ *  base             body                               pos
+ *  │ 8=FIX.4.4␁9=NNN␁ │ 35=D␁49=...␁...                   │ 10=ccc␁
  * ```
+ *
+ * The head's room is reserved at `begin()` with the BodyLength digits of the last frame (the body is
+ * moved by the difference in the rare frame where that guess is wrong), so a frame starts exactly at
+ * `base` and the frames `finishOwned()` cuts lie back to back: a run of them is one contiguous range of
+ * the buffer, which the session's writer hands to the socket as it is (no copy).
  *
  * The bytes returned by `finish()` stay valid until the next `begin()` on this encoder. Those returned
  * by `finishOwned()` stay valid for good: the encoder writes the next messages after them (from
@@ -15,6 +20,7 @@ import { asciiLength, checksumWords, digitCount, writeAscii, writeInt, writeUint
 import { formatTimestamp, type TimestampPrecision, writeTimestamp } from "./timestamps.ts";
 import { DATA_LENGTH_TAGS, HEADER_TAGS } from "./tags.ts";
 
+/** Room reserved before the body until the first frame says how many BodyLength digits to expect. */
 const BODY = 32;
 /** After `finishOwned()`, a buffer with less room than this left is replaced rather than filled up. */
 const OWNED_ROOM = 2048;
@@ -155,6 +161,10 @@ export class Encoder {
   #pos = BODY;
   /** Where the current message's area starts: 0, or after the last finishOwned() frame. */
   #base = 0;
+  /** Where the current message's body starts: `base` + the head's reserved room. */
+  #body = BODY;
+  /** BodyLength digits of the last frame: the guess for the next one's head. */
+  #digits = 3;
   /** End of the frame the last #finishFrame() completed. */
   #end = 0;
   #begin = "FIX.4.4";
@@ -219,7 +229,8 @@ export class Encoder {
       this.#words = new Uint32Array(this.#buf.buffer, 0, OWNED_BUFFER >>> 2);
       this.#base = 0;
     }
-    this.#pos = this.#base + BODY;
+    this.#body = this.#base + this.#head.length + this.#digits + 1;
+    this.#pos = this.#body;
   }
 
   #ensure(n: number): void {
@@ -236,6 +247,7 @@ export class Encoder {
     this.#buf = grown;
     this.#words = new Uint32Array(grown.buffer, 0, grown.length >>> 2);
     this.#pos = used;
+    this.#body -= base;
     this.#base = 0;
   }
 
@@ -366,7 +378,7 @@ export class Encoder {
 
   /** Bytes written to the body so far (for tests of reuse). */
   get bodyLength(): number {
-    return this.#pos - this.#base - BODY;
+    return this.#pos - this.#body;
   }
 
   /** Writes 8=, 9= before the body and 10= after it; returns the whole frame (valid until the next begin). */
@@ -389,12 +401,22 @@ export class Encoder {
 
   /** Completes the frame: head before the body, CheckSum after it; returns its start (its end in #end). */
   #finishFrame(): number {
-    this.#ensure(8);
+    this.#ensure(16);
     const b = this.#buf;
-    const body = this.#base + BODY;
+    let body = this.#body;
     const bodyLen = this.#pos - body;
     const head = this.#head;
-    const headStart = body - (head.length + digitCount(bodyLen) + 1);
+    const digits = digitCount(bodyLen);
+    const headStart = this.#base;
+    const shift = headStart + head.length + digits + 1 - body;
+    if (shift !== 0) {
+      // The guess of BodyLength's digits was wrong: move the body so the frame starts at `base`.
+      b.copyWithin(body + shift, body, this.#pos);
+      body += shift;
+      this.#pos += shift;
+      this.#body = body;
+      this.#digits = digits;
+    }
     let p = headStart;
     for (let i = 0; i < head.length; i++) b[p++] = head[i]!;
     p = writeUint(b, p, bodyLen);

@@ -106,8 +106,9 @@ export class Sender {
   sent(seq: number, msgType: string, bytes: Uint8Array): void {
     const a = this.a;
     a.admin.recent?.record(seq, bytes);
-    this.write(bytes, msgType);
-    // The bytes are the sender's own (an encoded frame nothing writes again): no copy needed.
+    // The bytes are the sender's own (an encoded frame nothing writes again): the writer sends them
+    // from the encoder's buffer and the store may keep them as they are; neither needs a copy.
+    if (a.conn !== undefined && a.storeError === undefined) a.writer.appendOwned(bytes, msgType);
     const s = a.store;
     this.track(
       s.appendOutboundOwned !== undefined ? s.appendOutboundOwned(seq, bytes) : s.appendOutbound(seq, bytes),

@@ -4,6 +4,11 @@
  * the bound the session's back-pressure and resend read-ahead use (`maxOutboundBufferBytes`), the
  * write timeout (a peer that does not read is disconnected), the store flush a write waits for when
  * the store is `durableBeforeSend`, the `whenWritable` waiters, and the outbound counters.
+ *
+ * The session's own frames (`appendOwned`: cut by the encoder's finishOwned, never written again) are
+ * not copied: the encoder lays them back to back, so a run of them is one range of its buffer, and that
+ * range is what goes to the socket. Anything else (resent copies, a frame after a gap) is copied into
+ * the writer's buffer, after the range if one is pending.
  */
 import { MessageView } from "../../codec/mod.ts";
 import type { Scheduler, Timer } from "../../clock.ts";
@@ -44,6 +49,13 @@ export class OutboundWriter {
   #out = new Uint8Array(64 * 1024);
   #spare = new Uint8Array(64 * 1024);
   #outLen = 0;
+  /**
+   * The pending run of owned frames, written without a copy: `#run` (a whole buffer of the encoder's)
+   * from `#runStart` to `#runEnd`. Only while nothing is in `#out` (`#outLen` 0): else they are copied.
+   */
+  #run: Uint8Array | undefined;
+  #runStart = 0;
+  #runEnd = 0;
   #inFlight = 0;
   #writing = false;
   #flushScheduled = false;
@@ -85,12 +97,12 @@ export class OutboundWriter {
 
   /** Bytes accumulated for the next write. */
   get pending(): number {
-    return this.#outLen;
+    return this.#outLen + this.#runEnd - this.#runStart;
   }
 
   /** Bytes buffered: accumulating plus the write in flight. */
   get buffered(): number {
-    return this.#outLen + this.#inFlight;
+    return this.#outLen + this.#runEnd - this.#runStart + this.#inFlight;
   }
 
   /** The long-lived write buffers (memory locking). */
@@ -98,9 +110,51 @@ export class OutboundWriter {
     return [this.#out, this.#spare];
   }
 
-  /** Appends one encoded message (unless a fault suppresses it) and counts it. */
+  /**
+   * Appends one of the session's own frames (bytes nothing writes again: the encoder's finishOwned)
+   * without copying it when it follows the pending run of such frames in the encoder's buffer (or
+   * starts one); else as `append`.
+   */
+  appendOwned(bytes: Uint8Array, msgType: string): void {
+    if (this.#faults.suppresses(msgType)) return;
+    if (this.#outLen === 0) {
+      const run = this.#run;
+      const start = bytes.byteOffset;
+      if (run === undefined) {
+        this.#run = new Uint8Array(bytes.buffer);
+        this.#runStart = start;
+        this.#runEnd = start + bytes.length;
+        this.#count(bytes, msgType);
+        return;
+      }
+      if (run.buffer === bytes.buffer && start === this.#runEnd) {
+        this.#runEnd = start + bytes.length;
+        this.#count(bytes, msgType);
+        return;
+      }
+    }
+    this.#copy(bytes, msgType);
+  }
+
+  /** Appends one encoded message (unless a fault suppresses it), copied, and counts it. */
   append(bytes: Uint8Array, msgType: string): void {
     if (this.#faults.suppresses(msgType)) return;
+    this.#copy(bytes, msgType);
+  }
+
+  /** Copies a message after what is pending (the pending run first, so the order stays). */
+  #copy(bytes: Uint8Array, msgType: string): void {
+    const run = this.#run;
+    if (run !== undefined) {
+      this.#run = undefined;
+      this.#put(run.subarray(this.#runStart, this.#runEnd));
+      this.#runStart = this.#runEnd = 0;
+    }
+    this.#put(bytes);
+    this.#count(bytes, msgType);
+  }
+
+  #put(bytes: Uint8Array): void {
     const need = this.#outLen + bytes.length;
     if (need > this.#out.length) {
       const g = new Uint8Array(Math.max(need, this.#out.length * 2));
@@ -109,6 +163,9 @@ export class OutboundWriter {
     }
     this.#out.set(bytes, this.#outLen);
     this.#outLen = need;
+  }
+
+  #count(bytes: Uint8Array, msgType: string): void {
     const c = this.#counters;
     c.messagesOut++;
     c.bytesOut += bytes.length;
@@ -125,6 +182,8 @@ export class OutboundWriter {
   /** Drops what accumulated (a new connection, a disconnect, a store failure). */
   discard(): void {
     this.#outLen = 0;
+    this.#run = undefined;
+    this.#runStart = this.#runEnd = 0;
   }
 
   /** Flushes at the end of the current synchronous run (a microtask). */
@@ -141,11 +200,20 @@ export class OutboundWriter {
 
   /** Hands what accumulated to `conn` (after the store's flush when a durable write is needed). */
   startWrite(conn: Connection): void {
-    const batch = this.#out.subarray(0, this.#outLen);
-    // Hand the batch to the socket and accumulate in the spare buffer: the batch must not change mid-write.
-    const spare = this.#spare;
-    this.#spare = this.#out;
-    this.#out = spare;
+    let batch: Uint8Array;
+    const run = this.#run;
+    if (run !== undefined) {
+      // Owned frames only: their range of the encoder's buffer, which nothing writes again.
+      batch = run.subarray(this.#runStart, this.#runEnd);
+      this.#run = undefined;
+      this.#runStart = this.#runEnd = 0;
+    } else {
+      batch = this.#out.subarray(0, this.#outLen);
+      // Hand the batch to the socket and accumulate in the spare buffer: the batch must not change mid-write.
+      const spare = this.#spare;
+      this.#spare = this.#out;
+      this.#out = spare;
+    }
     this.#inFlight = batch.length;
     this.#outLen = 0;
     this.#writing = true;
@@ -167,7 +235,7 @@ export class OutboundWriter {
   readonly #onWritten = (): void => {
     this.#writing = false;
     this.#inFlight = 0;
-    if (this.#writableWaiters.length > 0 && this.#outLen + this.host.queue.bytes <= this.hwm / 2) {
+    if (this.#writableWaiters.length > 0 && this.pending + this.host.queue.bytes <= this.hwm / 2) {
       for (const f of this.#writableWaiters.splice(0)) f();
     }
     this.host.flush();
@@ -207,7 +275,7 @@ export class OutboundWriter {
       );
       return;
     }
-    const pending = this.#inFlight + this.#outLen;
+    const pending = this.#inFlight + this.pending;
     this.host.counters.writeTimeouts++;
     const s = this.writeTimeoutMs / 1000;
     this.host.logger.error(
