@@ -4,6 +4,7 @@
  * be committed; and SEND_FAILED (docs/library_protocol.md) for a message the engine will never send.
  */
 import type { SendFailure } from "./application.ts";
+import type { CommandOutcome } from "./boundary.ts";
 import { type Answer, Journaling, type Slot } from "./library_conn.ts";
 import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
 
@@ -64,4 +65,53 @@ export function sendFailedEvent(
     clOrdId: info.clOrdId ?? "",
     reason: info.reason,
   };
+}
+
+/**
+ * The SEND_RESULT answer of what a SEND did to the session (boundary.ts commandTarget), other than `sent`
+ * (answered once journaled) and `done`; `remember`: kept under the request id (a retry gets it again).
+ */
+export function outcomeAnswer(
+  r: Exclude<CommandOutcome, { kind: "sent" | "done" }>,
+  key: string,
+): { answer: Answer; remember: boolean } {
+  switch (r.kind) {
+    case "not-logged-on":
+      return {
+        answer: {
+          status: SendStatus.REFUSED,
+          seq: 0,
+          code: ErrorCode.NOT_LOGGED_ON,
+          text: `${key} is not logged on: nothing sent`,
+        },
+        remember: false,
+      };
+    case "busy":
+      return {
+        answer: { status: SendStatus.BACK_PRESSURE, seq: 0, code: 0, text: "too many sends in flight" },
+        remember: false,
+      };
+    case "invalid":
+      return {
+        answer: { status: SendStatus.REFUSED, seq: 0, code: ErrorCode.INVALID_MESSAGE, text: r.reason },
+        remember: true,
+      };
+    case "refused":
+      return {
+        answer: {
+          status: SendStatus.REFUSED,
+          seq: 0,
+          code: r.cause === "filter" ? ErrorCode.SEND_REFUSED : ErrorCode.STORE_FAILED,
+          text: r.reason,
+        },
+        remember: true,
+      };
+    case "back-pressure":
+      return {
+        answer: { status: SendStatus.BACK_PRESSURE, seq: 0, code: 0, text: "session outbound buffer full" },
+        remember: false,
+      };
+    case "queued":
+      return { answer: { status: SendStatus.QUEUED, seq: 0, code: 0, text: "" }, remember: true };
+  }
 }

@@ -8,10 +8,16 @@
  * The server is the gateway's Application for the sessions without an application of their own
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
-import { type FixMessage, MessageView } from "../codec/mod.ts";
 import type { MessageStore } from "../store/types.ts";
 import { EnvironmentError } from "../errors.ts";
-import type { Application, SendFailure, SessionHandle } from "./application.ts";
+import type { Application, SessionHandle } from "./application.ts";
+import {
+  type CommandTarget,
+  commandTarget,
+  type EngineEvent,
+  sendFailureOf,
+  sinkApplication,
+} from "./boundary.ts";
 import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
 import type { Logger } from "./log.ts";
 import {
@@ -24,11 +30,10 @@ import {
   type SessionInfo,
 } from "./protocol.ts";
 import { FrameSplitter } from "./protocol_stream.ts";
-import { messageFromBody } from "./library_body.ts";
 import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
-import { journaledAnswer, sendFailedEvent } from "./library_answers.ts";
+import { journaledAnswer, outcomeAnswer, sendFailedEvent } from "./library_answers.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -53,6 +58,8 @@ export interface EngineServerOptions {
   maxQueuedBytes?: number;
   /** Without a journal: inbound application messages kept per session for replays; default 10000. */
   memoryReplay?: number;
+  /** Sees every session event (boundary.ts) the endpoint gets, before it is written (valid during the call). */
+  observe?: (e: EngineEvent) => void;
 }
 
 /** The engine's library endpoint. */
@@ -70,35 +77,38 @@ export class EngineServer {
   /** Sends of this turn the session took, for the next journal flush. */
   #journaling: Journaling[] = [];
   #stopping = false;
+  readonly #targets = new WeakMap<SessionHandle, CommandTarget>();
   /** PostgreSQL store: request ids kept with their messages (library_requests.ts). */
   #requests: EndpointRequests | undefined;
 
   constructor(options: EngineServerOptions) {
     this.#o = options;
-    this.app = {
-      onLogon: (session: SessionHandle): void => {
-        const h = this.#slot(session.key).holder;
-        h?.send({ type: "logon", key: session.key });
-        this.#sendState(h, session.key);
-      },
-      onLogout: (session: SessionHandle, reason: string): void => {
-        const h = this.#slot(session.key).holder;
-        h?.send({ type: "logout", key: session.key, reason });
-        this.#sendState(h, session.key);
-      },
-      onMessage: (view: MessageView, session: SessionHandle): void => {
-        this.#onMessage(view, session.key);
-      },
-      fromAdmin: (view: MessageView, session: SessionHandle): void => {
-        if (view.msgType === "3") this.#onMessage(view, session.key);
-      },
-      onSendFailed: (info: SendFailure, session: SessionHandle): void => {
-        this.#report(sendFailedEvent(this.#slot(session.key), info, session.key));
-      },
-      onNotResent: (seq: number, m: MessageView, session: SessionHandle): void => {
-        this.#report({ type: "not-resent", key: session.key, seq, raw: m.buf.slice(m.start, m.end) });
-      },
-    };
+    this.app = sinkApplication(
+      { emit: (e) => this.#emit(e) },
+      ["logon", "logout", "message", "admin", "send-failed", "not-resent"],
+    );
+  }
+
+  /** The sessions' events (boundary.ts) to the holder's socket, as the protocol's frames. */
+  #emit(e: EngineEvent): void {
+    this.#o.observe?.(e);
+    switch (e.type) {
+      case "logon":
+      case "logout": {
+        const h = this.#slot(e.key).holder;
+        h?.send(e);
+        return this.#sendState(h, e.key);
+      }
+      case "message":
+        return this.#onMessage(e.seq, e.raw, e.key);
+      case "admin":
+        if (e.msgType === "3") this.#onMessage(e.seq, e.raw, e.key);
+        return;
+      case "send-failed":
+        return this.#report(sendFailedEvent(this.#slot(e.key), sendFailureOf(e), e.key));
+      case "not-resent":
+        return this.#report({ type: "not-resent", key: e.key, seq: e.seq, raw: e.raw.slice() });
+    }
   }
 
   /** The gateway whose sessions are served (set before `start`); its store's flush journals sends. */
@@ -233,7 +243,7 @@ export class EngineServer {
         this.#release(c, cmd.key, "released");
         return true;
       case "send":
-        this.#send(c, cmd.key, cmd.requestId, cmd.body, cmd.ifLoggedOn === true);
+        this.#send(c, cmd);
         return true;
       case "logout": {
         const slot = this.#slots.get(cmd.key);
@@ -246,7 +256,7 @@ export class EngineServer {
             holder: slot?.holder?.label ?? "",
             text: "LOGOUT needs the session claimed",
           });
-        } else r.logout(cmd.text === "" ? undefined : cmd.text);
+        } else this.#target(r).apply(cmd);
         return true;
       }
     }
@@ -303,10 +313,8 @@ export class EngineServer {
     return s;
   }
 
-  #onMessage(view: MessageView, key: string): void {
+  #onMessage(seq: number, raw: Uint8Array, key: string): void {
     const slot = this.#slot(key);
-    const seq = view.getInt(34) ?? 0;
-    const raw = view.buf.subarray(view.start, view.end);
     slot.ring?.push(seq, raw.slice());
     const h = slot.holder;
     if (h === undefined) return;
@@ -464,7 +472,15 @@ export class EngineServer {
     return this.#flushNext;
   }
 
-  #send(c: LibraryConn, key: string, requestId: string, body: Uint8Array, ifLoggedOn = false): void {
+  /** The command target of a session (boundary.ts), one per runner. */
+  #target(runner: SessionHandle): CommandTarget {
+    let t = this.#targets.get(runner);
+    if (t === undefined) this.#targets.set(runner, t = commandTarget(runner));
+    return t;
+  }
+
+  #send(c: LibraryConn, cmd: Extract<Command, { type: "send" }>): void {
+    const { key, requestId } = cmd;
     const slot = this.#slots.get(key);
     const answer = (a: Answer) => {
       c.send({
@@ -489,8 +505,8 @@ export class EngineServer {
     }
     if (slot.seeding !== undefined) {
       // The first claim is still reading what the journal shows sent: answer after it, in order.
-      const kept = body.slice();
-      void slot.seeding.then(() => this.#send(c, key, requestId, kept, ifLoggedOn));
+      const kept = { ...cmd, body: cmd.body.slice() };
+      void slot.seeding.then(() => this.#send(c, kept));
       return;
     }
     const known = slot.recent.get(requestId);
@@ -514,54 +530,13 @@ export class EngineServer {
         text: "session gone",
       });
     }
-    if (ifLoggedOn && !runner.loggedOn) {
-      // Not remembered: the same request id is a new attempt once the session is logged on.
-      return answer({
-        status: SendStatus.REFUSED,
-        seq: 0,
-        code: ErrorCode.NOT_LOGGED_ON,
-        text: `${key} is not logged on: nothing sent`,
-      });
-    }
-    if (c.inFlight >= (this.#o.maxInFlight ?? 4096)) {
-      return answer({ status: SendStatus.BACK_PRESSURE, seq: 0, code: 0, text: "too many sends in flight" });
-    }
-    let message: FixMessage;
-    try {
-      message = messageFromBody(body);
-    } catch (e) {
-      const a = {
-        status: SendStatus.REFUSED,
-        seq: 0,
-        code: ErrorCode.INVALID_MESSAGE,
-        text: e instanceof Error ? e.message : String(e),
-      };
-      remember(a);
-      return answer(a);
-    }
-    const r = runner.send(message);
-    if (r.kind === "refused") {
-      const a = {
-        status: SendStatus.REFUSED,
-        seq: 0,
-        code: r.cause === "filter" ? ErrorCode.SEND_REFUSED : ErrorCode.STORE_FAILED,
-        text: r.reason,
-      };
-      remember(a);
-      return answer(a);
-    }
-    if (r.kind === "back-pressure") {
-      return answer({
-        status: SendStatus.BACK_PRESSURE,
-        seq: 0,
-        code: 0,
-        text: "session outbound buffer full",
-      });
-    }
-    if (r.kind === "queued") {
-      const a = { status: SendStatus.QUEUED, seq: 0, code: 0, text: "" };
-      remember(a);
-      return answer(a);
+    const r = this.#target(runner).apply(cmd, c.inFlight >= (this.#o.maxInFlight ?? 4096));
+    if (r.kind !== "sent") {
+      if (r.kind === "done") return;
+      const a = outcomeAnswer(r, key);
+      // Back-pressure and "not logged on" are not remembered: the same request id is a new attempt later.
+      if (a.remember) remember(a.answer);
+      return answer(a.answer);
     }
     c.inFlight++;
     const j = new Journaling(c, slot, key, requestId, r.seq);

@@ -10,6 +10,7 @@ import { ADMIN_MSG_TYPES, type FixMessage, MessageView, Tag } from "../codec/mod
 import type { SessionStore } from "../store/types.ts";
 import type { Application, SendFailure, SessionHandle } from "./application.ts";
 import type { Logger } from "./log.ts";
+import { applicationSink, sendFailedEvent } from "./boundary.ts";
 
 /** Logs one message not sent and tells the application. */
 function report(
@@ -28,7 +29,7 @@ function report(
     { seq: info.seq, msgType: info.msgType },
   );
   try {
-    app.onSendFailed?.(info, session);
+    if (app.onSendFailed !== undefined) applicationSink(app, session).emit(sendFailedEvent(key, info));
   } catch (e) {
     logger.error("app-error", `onSendFailed: ${e instanceof Error ? e.message : String(e)}`, key);
   }

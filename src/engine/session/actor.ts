@@ -296,14 +296,13 @@ export class SessionActor {
           this.loggedOnThisConnection = true;
           this.counters.logons++;
           this.counters.loggedOnSinceMs = this.scheduler.nowMs();
-          this.delivery.inOrder("onLogon", () => this.app.onLogon?.(this.handle));
+          this.delivery.logon();
           // Messages queued while not logged on leave now, highest priority first.
           this.writer.scheduleFlush();
           break;
         case "logout": {
           this.counters.loggedOnSinceMs = 0;
-          const reason = a.reason;
-          this.delivery.inOrder("onLogout", () => this.app.onLogout?.(this.handle, reason));
+          this.delivery.logout(a.reason);
           break;
         }
         case "event":

@@ -9,10 +9,12 @@ import type { Action } from "../../session/types.ts";
 import type { SessionStore } from "../../store/types.ts";
 import { isAdminMsgType, OutgoingAdminMessage, RecentSends, rejectedMessage } from "../admin_hooks.ts";
 import type { Application, SessionHandle } from "../application.ts";
+import { type EventSink, rejectEvent } from "../boundary.ts";
 import type { CommitGate } from "./commit.ts";
 
 /** What the admin hooks need of their session. */
 export interface AdminHost {
+  readonly key: string;
   readonly app: Application;
   readonly handle: SessionHandle;
   readonly store: SessionStore;
@@ -21,7 +23,7 @@ export interface AdminHost {
   /** The machine's state (its phase). */
   readonly state: { readonly phase: string };
   /** Runs application callbacks guarded (a bug in one is logged and does not take the session down). */
-  readonly delivery: { guard(name: string, f: () => void): void };
+  readonly delivery: { guard(name: string, f: () => void): void; readonly sink: EventSink };
 }
 
 export class AdminHooks {
@@ -82,9 +84,14 @@ export class AdminHooks {
   }
 
   #fromAdminNow(view: MessageView): void {
-    const app = this.host.app;
+    const { app, delivery, key } = this.host;
     if (app.fromAdmin !== undefined) {
-      this.host.delivery.guard("fromAdmin", () => app.fromAdmin!(view, this.host.handle));
+      const raw = view.buf.subarray(view.start, view.end);
+      const seq = view.getInt(Tag.MsgSeqNum) ?? 0;
+      delivery.guard(
+        "fromAdmin",
+        () => delivery.sink.emit({ type: "admin", key, msgType: view.msgType, seq, raw, view }),
+      );
     }
     if (view.msgType === "3" && this.recent !== undefined) this.rejectIn(view);
   }
@@ -93,11 +100,11 @@ export class AdminHooks {
   rejectIn(view: MessageView): void {
     const ref = view.getInt(Tag.RefSeqNum);
     if (ref === undefined) return;
-    const { app, handle } = this.host;
+    const { delivery, key } = this.host;
     const sent = this.recent!.get(ref);
     if (sent !== undefined) {
       const r = rejectedMessage(view, sent);
-      if (r !== undefined) this.host.delivery.guard("onReject", () => app.onReject!(r, handle));
+      if (r !== undefined) delivery.guard("onReject", () => delivery.sink.emit(rejectEvent(key, r)));
       return;
     }
     // Not among the recent sends: the store has it (or says it is gone); the callback comes later.
@@ -107,7 +114,7 @@ export class AdminHooks {
       () => undefined,
     ).then((bytes) => {
       const r = rejectedMessage(kept, bytes);
-      if (r !== undefined) this.host.delivery.guard("onReject", () => app.onReject!(r, handle));
+      if (r !== undefined) delivery.guard("onReject", () => delivery.sink.emit(rejectEvent(key, r)));
     });
   }
 }

@@ -5,6 +5,7 @@
  */
 import type { MessageView } from "../../codec/mod.ts";
 import type { Application, SessionHandle } from "../application.ts";
+import { applicationSink, type EventSink, ViewMessageEvent } from "../boundary.ts";
 import type { Pipeline } from "../flow/pipeline.ts";
 import type { Logger } from "../log.ts";
 import type { AdminHooks } from "./admin.ts";
@@ -24,7 +25,27 @@ export interface DeliveryHost {
 }
 
 export class Delivery {
+  /** The session's events go here (boundary.ts): the application's callbacks, or the library endpoint. */
+  #sink: EventSink | undefined;
+  /** The one message event this session emits, reused (the view is valid during emit only). */
+  #event: ViewMessageEvent | undefined;
+
   constructor(readonly host: DeliveryHost) {}
+
+  /** Where the session's events go (made on first use: the host's app and handle are set by then). */
+  get sink(): EventSink {
+    return this.#sink ??= applicationSink(this.host.app, this.host.handle);
+  }
+
+  /** onLogon, in order with the messages before it (see inOrder). */
+  logon(): void {
+    this.inOrder("onLogon", () => this.sink.emit({ type: "logon", key: this.host.key }));
+  }
+
+  /** onLogout, in order with the messages before it (see inOrder). */
+  logout(reason: string): void {
+    this.inOrder("onLogout", () => this.sink.emit({ type: "logout", key: this.host.key, reason }));
+  }
 
   /** An in-sequence application message: now, or after the store's commit of it. */
   message(view: MessageView): void {
@@ -53,11 +74,16 @@ export class Delivery {
   #deliver(view: MessageView): void {
     const h = this.host;
     if (!h.pipeline.admit(view)) return;
+    const ev = this.#event ??= new ViewMessageEvent(h.key);
+    const outer = ev.view;
+    ev.view = view;
     try {
-      h.app.onMessage?.(view, h.handle);
+      this.sink.emit(ev);
     } catch (e) {
       // An application bug must not take the session down; it is logged loudly.
       h.logger.error("app-error", e instanceof Error ? (e.stack ?? e.message) : String(e), h.key);
+    } finally {
+      ev.view = outer;
     }
     if (view.msgType === "j" && h.admin.recent !== undefined) h.admin.rejectIn(view);
   }
