@@ -40,6 +40,7 @@ import { Logger } from "./log.ts";
 import { ResendPolicyStore } from "./resend_policy.ts";
 import { currentWindow, inWindow } from "./schedule.ts";
 import { CarriedOrders, reportNotCommitted } from "./send_failed.ts";
+import { applicationSink } from "./boundary.ts";
 import { SessionRunner } from "./session_runner.ts";
 
 export * from "./gateway_types.ts";
@@ -444,7 +445,8 @@ export class Gateway {
           { seq, msgType: m.msgType, ageMs: age },
         );
         try {
-          app.onNotResent?.(seq, m, runner);
+          const ev = { type: "not-resent", key, seq, raw: m.buf.subarray(m.start, m.end), view: m } as const;
+          if (app.onNotResent !== undefined) applicationSink(app, runner).emit(ev);
         } catch (e) {
           this.logger.error("app-error", `onNotResent: ${e instanceof Error ? e.message : String(e)}`, key);
         }

@@ -36,6 +36,7 @@ import { SessionActor } from "./session/actor.ts";
 import { countType, SessionCounters } from "./session/counters.ts";
 import type { Sender } from "./session/sender.ts";
 import { TurnClock } from "./session/turn_clock.ts";
+import { applicationSink } from "./boundary.ts";
 import {
   DEFAULT_MAX_OUTBOUND_BUFFER_BYTES,
   DEFAULT_WRITE_TIMEOUT_MS,
@@ -196,7 +197,7 @@ export class SessionRunner implements SessionHandle {
     options: RunnerOptions = {},
   ): SessionRunner {
     const r = new SessionRunner(config, store, app, options);
-    app.onCreate?.(r);
+    if (app.onCreate !== undefined) applicationSink(app, r).emit({ type: "create", key: r.key });
     return r;
   }
 
