@@ -7,8 +7,9 @@
  *
  * The session's own frames (`appendOwned`: cut by the encoder's finishOwned, never written again) are
  * not copied: the encoder lays them back to back, so a run of them is one range of its buffer, and that
- * range is what goes to the socket. Anything else (resent copies, a frame after a gap) is copied into
- * the writer's buffer, after the range if one is pending.
+ * range is what goes to the socket (a run per encoder buffer: one write each). Anything else (resent
+ * copies, a frame after a gap) is copied into the writer's buffer, after the pending runs (copied
+ * there first, so the order stays), and so is everything after it until that buffer is written.
  */
 import { MessageView } from "../../codec/mod.ts";
 import type { Scheduler, Timer } from "../../clock.ts";
@@ -50,10 +51,13 @@ export class OutboundWriter {
   #spare = new Uint8Array(64 * 1024);
   #outLen = 0;
   /**
-   * The pending run of owned frames, written without a copy: `#run` (a whole buffer of the encoder's)
-   * from `#runStart` to `#runEnd`. Only while nothing is in `#out` (`#outLen` 0): else they are copied.
+   * Pending runs of owned frames, written without a copy, oldest first: `#runs` (complete: an encoder
+   * buffer's range each, `#runsBytes` in all), then the run still growing, in the encoder buffer
+   * `#runBuf` from `#runStart` to `#runEnd`. Only while nothing is in `#out` (`#outLen` 0).
    */
-  #run: Uint8Array | undefined;
+  #runs: Uint8Array[] = [];
+  #runsBytes = 0;
+  #runBuf: ArrayBufferLike | undefined;
   #runStart = 0;
   #runEnd = 0;
   #inFlight = 0;
@@ -97,12 +101,12 @@ export class OutboundWriter {
 
   /** Bytes accumulated for the next write. */
   get pending(): number {
-    return this.#outLen + this.#runEnd - this.#runStart;
+    return this.#outLen + this.#runsBytes + this.#runEnd - this.#runStart;
   }
 
   /** Bytes buffered: accumulating plus the write in flight. */
   get buffered(): number {
-    return this.#outLen + this.#runEnd - this.#runStart + this.#inFlight;
+    return this.#outLen + this.#runsBytes + this.#runEnd - this.#runStart + this.#inFlight;
   }
 
   /** The long-lived write buffers (memory locking). */
@@ -112,28 +116,34 @@ export class OutboundWriter {
 
   /**
    * Appends one of the session's own frames (bytes nothing writes again: the encoder's finishOwned)
-   * without copying it when it follows the pending run of such frames in the encoder's buffer (or
-   * starts one); else as `append`.
+   * without copying it: it extends the growing run when it follows it in the same encoder buffer, else
+   * starts the next run. Copied as by `append` while copied bytes are pending.
    */
   appendOwned(bytes: Uint8Array, msgType: string): void {
     if (this.#faults.suppresses(msgType)) return;
-    if (this.#outLen === 0) {
-      const run = this.#run;
-      const start = bytes.byteOffset;
-      if (run === undefined) {
-        this.#run = new Uint8Array(bytes.buffer);
-        this.#runStart = start;
-        this.#runEnd = start + bytes.length;
-        this.#count(bytes, msgType);
-        return;
-      }
-      if (run.buffer === bytes.buffer && start === this.#runEnd) {
-        this.#runEnd = start + bytes.length;
-        this.#count(bytes, msgType);
-        return;
-      }
+    if (this.#outLen > 0) {
+      this.#copy(bytes, msgType);
+      return;
     }
-    this.#copy(bytes, msgType);
+    const start = bytes.byteOffset;
+    if (bytes.buffer !== this.#runBuf || start !== this.#runEnd) {
+      this.#closeRun();
+      this.#runBuf = bytes.buffer;
+      this.#runStart = start;
+    }
+    this.#runEnd = start + bytes.length;
+    this.#count(bytes, msgType);
+  }
+
+  /** Moves the growing run (if any) to the complete ones. */
+  #closeRun(): void {
+    const buf = this.#runBuf;
+    if (buf === undefined) return;
+    const len = this.#runEnd - this.#runStart;
+    this.#runs.push(new Uint8Array(buf, this.#runStart, len));
+    this.#runsBytes += len;
+    this.#runBuf = undefined;
+    this.#runStart = this.#runEnd = 0;
   }
 
   /** Appends one encoded message (unless a fault suppresses it), copied, and counts it. */
@@ -142,13 +152,13 @@ export class OutboundWriter {
     this.#copy(bytes, msgType);
   }
 
-  /** Copies a message after what is pending (the pending run first, so the order stays). */
+  /** Copies a message after what is pending (the pending runs copied first, so the order stays). */
   #copy(bytes: Uint8Array, msgType: string): void {
-    const run = this.#run;
-    if (run !== undefined) {
-      this.#run = undefined;
-      this.#put(run.subarray(this.#runStart, this.#runEnd));
-      this.#runStart = this.#runEnd = 0;
+    if (this.#runBuf !== undefined || this.#runs.length > 0) {
+      this.#closeRun();
+      for (const run of this.#runs) this.#put(run);
+      this.#runs.length = 0;
+      this.#runsBytes = 0;
     }
     this.#put(bytes);
     this.#count(bytes, msgType);
@@ -182,7 +192,9 @@ export class OutboundWriter {
   /** Drops what accumulated (a new connection, a disconnect, a store failure). */
   discard(): void {
     this.#outLen = 0;
-    this.#run = undefined;
+    this.#runs.length = 0;
+    this.#runsBytes = 0;
+    this.#runBuf = undefined;
     this.#runStart = this.#runEnd = 0;
   }
 
@@ -201,12 +213,12 @@ export class OutboundWriter {
   /** Hands what accumulated to `conn` (after the store's flush when a durable write is needed). */
   startWrite(conn: Connection): void {
     let batch: Uint8Array;
-    const run = this.#run;
-    if (run !== undefined) {
-      // Owned frames only: their range of the encoder's buffer, which nothing writes again.
-      batch = run.subarray(this.#runStart, this.#runEnd);
-      this.#run = undefined;
-      this.#runStart = this.#runEnd = 0;
+    if (this.#outLen === 0 && (this.#runBuf !== undefined || this.#runs.length > 0)) {
+      // Owned frames only: the oldest run, a range of an encoder buffer nothing writes again. The
+      // runs after it (later encoder buffers) go in the next writes.
+      if (this.#runs.length === 0) this.#closeRun();
+      batch = this.#runs.shift()!;
+      this.#runsBytes -= batch.length;
     } else {
       batch = this.#out.subarray(0, this.#outLen);
       // Hand the batch to the socket and accumulate in the spare buffer: the batch must not change mid-write.
