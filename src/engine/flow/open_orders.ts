@@ -359,11 +359,13 @@ export class OpenOrders {
     if (t !== "8" && t !== "9") return undefined;
     const clOrdId = v.getString(Tag.ClOrdID);
     if (clOrdId === undefined) return undefined;
-    // A ClOrdID of an acknowledged order is no request awaiting its answer (fills, later reports).
+    const map = this.#byClOrdId;
+    // A ClOrdID of an answered order is no request awaiting its answer (fills, later reports).
+    const known = map.get(clOrdId);
     let kind = -1;
     let reqOrder: TrackedOrder | undefined;
     let sentAtMs = 0;
-    if (this.#live > 0 && !this.#byClOrdId.has(clOrdId)) {
+    if (known === undefined && this.#live > 0) {
       const e = this.#find(clOrdId);
       if (e >= 0) {
         const k = e & this.#mask;
@@ -377,8 +379,7 @@ export class OpenOrders {
       this.#cancelRejected(v, clOrdId, reqOrder);
       return undefined;
     }
-    const map = this.#byClOrdId;
-    const order = reqOrder ?? map.get(clOrdId) ?? map.get(v.getString(Tag.OrigClOrdID) ?? "");
+    const order = reqOrder ?? known ?? map.get(v.getString(Tag.OrigClOrdID) ?? "");
     if (order === undefined) return undefined;
     if (kind >= 0) this.ackSeconds[KIND_NAMES[kind]!].observe(Math.max(0, perfMs - sentAtMs) / 1000);
     const orderId = v.getString(Tag.OrderID);
@@ -388,8 +389,12 @@ export class OpenOrders {
     if (kind === KIND_CANCEL && et !== "4" && et !== "6") order.cancelPending = undefined;
     const from = order.phase;
     let np: number;
-    if (et === "F" || et === "5") {
-      // Only a Trade and a Replaced need the quantities (Filled or not); a missing LeavesQty keeps it open.
+    if (et === "F") {
+      // A Trade is Filled when CumQty = OrderQty = CumQty + LeavesQty, i.e. when LeavesQty is 0: the
+      // CumQty cancels out and is not read (one field less per fill). A missing LeavesQty keeps it open.
+      np = nextPhase(from, et, 0, v.getFloat(Tag.LeavesQty) ?? NaN);
+    } else if (et === "5") {
+      // A Replaced report: New while nothing is filled, else by CumQty against the new OrderQty.
       const cum = v.getFloat(Tag.CumQty) ?? 0;
       np = nextPhase(from, et, cum, cum + (v.getFloat(Tag.LeavesQty) ?? NaN));
     } else {
@@ -414,7 +419,7 @@ export class OpenOrders {
     }
     order.phase = np;
     if (!isLivePhaseCode(np)) {
-      if (map.get(order.clOrdId) === order) map.delete(order.clOrdId);
+      map.delete(order.clOrdId);
       return undefined;
     }
     if (index) map.set(order.clOrdId, order);
