@@ -47,8 +47,10 @@ export interface WriterHost {
 }
 
 export class OutboundWriter {
-  #out = new Uint8Array(64 * 1024);
-  #spare = new Uint8Array(64 * 1024);
+  // For copies only (resent copies, a frame after a gap; the session's own frames are written from
+  // the encoder's buffers): small at first, grown when needed.
+  #out = new Uint8Array(8 * 1024);
+  #spare = new Uint8Array(8 * 1024);
   #outLen = 0;
   /**
    * Pending runs of owned frames, written without a copy, oldest first: `#runs` (complete: an encoder

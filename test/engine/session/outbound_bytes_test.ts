@@ -28,7 +28,7 @@ const config: SessionConfig = {
 /** Orders of three sizes in turn: BodyLength of 2, 3 and 4 digits. */
 function order(i: number): FixMessage {
   if (i % 3 === 0) return { msgType: "D", fields: [[Tag.ClOrdID, `o${i}`]] };
-  const text = i % 3 === 1 ? "t".repeat(40) : "x".repeat(1200);
+  const text = i % 3 === 1 ? "t".repeat(40) : "x".repeat(3000);
   return {
     msgType: "D",
     fields: [[Tag.ClOrdID, `o${i}`], [Tag.Symbol, "IBM"], [Tag.Side, "1"], [Tag.OrderQty, 100], [
@@ -69,7 +69,7 @@ async function burstMatchesStore(messageStore: MessageStore): Promise<void> {
   await theirs.write(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
   await settle();
   assert.equal(runner.loggedOn, true);
-  // Three bursts of 300 (about 170 kB each: several of the encoder's 64 kB buffers), the first write
+  // Three bursts of 300 (about 300 kB each: several of the encoder's 256 kB buffers), the first write
   // of each leaving at once and the rest accumulating behind it; a ResendRequest for 2-3 between the
   // first two, so resent copies (which the writer copies) come in the middle of owned frames.
   let i = 0;

@@ -54,7 +54,7 @@ Deno.test("writer: owned frames are written from the encoder's buffers, a run pe
   };
   own(0);
   writer.startWrite(conn); // one write in flight; the rest accumulates
-  for (let i = 1; i <= 300; i++) own(i); // about 160 kB: three encoder buffers
+  for (let i = 1; i <= 1200; i++) own(i); // about 670 kB: three encoder buffers
   const buffers = new Set(sent.slice(1).map((b) => b.buffer));
   assert.ok(buffers.size >= 3, `${buffers.size} encoder buffers`);
   assert.equal(writer.pending, sent.slice(1).reduce((n, b) => n + b.length, 0));
@@ -68,9 +68,9 @@ Deno.test("writer: owned frames are written from the encoder's buffers, a run pe
   for (const w of writes) assert.ok(buffers.has(w.buffer) || w.buffer === sent[0]!.buffer);
   // A copied message in the middle: the runs before it are copied first, then everything after it.
   const copy = new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=4\x0110=000\x01");
-  own(301);
+  own(1201);
   writer.append(copy, "4");
-  own(302);
+  own(1202);
   sent.push(sent.splice(-1, 1, copy)[0]!);
   release();
   await Promise.resolve();
@@ -84,6 +84,6 @@ Deno.test("writer: owned frames are written from the encoder's buffers, a run pe
     return out;
   };
   assert.deepEqual(joined(writes), joined(sent));
-  assert.equal(host.counters.messagesOut, 304);
+  assert.equal(host.counters.messagesOut, 1204);
   release();
 });
