@@ -11,10 +11,10 @@ import {
   PHASE_EXPIRED,
   PHASE_FILLED,
   PHASE_NEW,
-  PHASE_ORD_STATUS,
   PHASE_PARTIALLY_FILLED,
   PHASE_PENDING_NEW,
   PHASE_REJECTED,
+  phaseOfOrdStatus,
   PHASES,
 } from "../../src/app/orders/mod.ts";
 
@@ -22,8 +22,10 @@ Deno.test("phase codes: names, codes and OrdStatus agree", () => {
   assert.equal(PHASES.length, 8);
   PHASES.forEach((name, code) => {
     assert.equal(PHASE_CODE[name], code);
-    assert.equal(ORD_STATUS_OF_PHASE[code], PHASE_ORD_STATUS[name]);
+    assert.equal(phaseOfOrdStatus(ORD_STATUS_OF_PHASE[code]), code);
   });
+  assert.deepEqual(ORD_STATUS_OF_PHASE, ["A", "0", "1", "2", "4", "8", "C", "3"]);
+  for (const os of ["6", "E", "9", "", undefined]) assert.equal(phaseOfOrdStatus(os), -1, String(os));
   assert.deepEqual(
     PHASES.map((_, c) => isLivePhaseCode(c)),
     [true, true, true, false, false, false, false, false],

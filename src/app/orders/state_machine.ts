@@ -263,18 +263,6 @@ export function stateOf(r: OrderRecord): OrderState {
   return r.phase;
 }
 
-/** OrdStatus (39) code of each phase. */
-export const PHASE_ORD_STATUS: Readonly<Record<OrderPhase, string>> = {
-  PendingNew: "A",
-  New: "0",
-  PartiallyFilled: "1",
-  Filled: "2",
-  Canceled: "4",
-  Rejected: "8",
-  Expired: "C",
-  DoneForDay: "3",
-};
-
 /** OrdStatus values of an order that still has leaves (CumQty + LeavesQty = OrderQty must hold). */
 const LIVE_ORD_STATUS: ReadonlySet<string> = new Set(["0", "1", "6", "A", "E"]);
 /** OrdStatus values of an order that is done (LeavesQty = 0 must hold). */
@@ -508,7 +496,7 @@ export function applyReport(rec: OrderRecord, r: ParsedReport, nowMs: number): T
       break;
     }
     case "I": { // Order status: must agree with what we hold; changes nothing
-      const expected = [PHASE_ORD_STATUS[rec.phase]];
+      const expected = [ORD_STATUS_OF_PHASE[code]!];
       if (rec.pending !== undefined && live) expected.push(rec.pending.kind === "cancel" ? "6" : "E");
       if (!expected.includes(os)) {
         return bad(

@@ -26,10 +26,11 @@ import { DEFAULT_RISK_LIMITS, type RiskCheck, RiskGate, type RiskLimits } from "
 import {
   applyReport,
   isLivePhase,
+  ORD_STATUS_OF_PHASE,
   type OrderRecord,
   type OrderState,
   parseExecutionReport,
-  PHASE_ORD_STATUS,
+  PHASE_CODE,
   stateOf,
 } from "./state_machine.ts";
 
@@ -476,7 +477,7 @@ export class OrderTracker {
         snap,
       );
     }
-    const expected = [PHASE_ORD_STATUS[rec.phase], p.kind === "cancel" ? "6" : "E"];
+    const expected = [ORD_STATUS_OF_PHASE[PHASE_CODE[rec.phase]]!, p.kind === "cancel" ? "6" : "E"];
     if (os === undefined || !expected.includes(os)) {
       return anomaly(
         `OrderCancelReject says OrdStatus ${os ?? "(none)"}, but the order is ${rec.phase} (expected ${
