@@ -222,3 +222,44 @@ Deno.test("pipeline: filters from the options run after the session's own, in an
   assert.equal(runner.status().nextSenderSeq, 3);
   await done();
 });
+
+Deno.test("kill switch: a replace rejected after Pending Replace is cancelled by its ClOrdID; a cancel the venue rejects is sent again on the next engage", () => {
+  const { ctx, queued } = context();
+  const orders = new OpenOrders();
+  const gate = new OrderGate(orders, true, new OutboundQueue());
+  const tracking = new OrderTracking(orders, gate);
+  tracking.onLeave(order("o1"), () => 0);
+  tracking.onMessage(
+    view("8", "49=A|56=B|34=2|52=<TIME>|37=X1|11=o1|17=e1|150=0|39=0|55=IBM|54=1|38=100|"),
+    ctx,
+  );
+  tracking.onLeave({ msgType: "G", fields: [[41, "o1"], [11, "o1r"], [54, "1"], [38, 50]] }, () => 0);
+  tracking.onMessage(
+    view(
+      "8",
+      "49=A|56=B|34=3|52=<TIME>|37=X1|11=o1r|41=o1|17=e2|150=E|39=E|55=IBM|54=1|38=100|151=100|14=0|6=0|",
+    ),
+    ctx,
+  );
+  tracking.onMessage(view("9", "49=A|56=B|34=4|52=<TIME>|37=X1|11=o1r|41=o1|39=0|434=2|"), ctx);
+  assert.deepEqual(gate.engage("desk halt", ctx), { cancels: 1, withdrawn: 0 });
+  const cancel1 = queued[0]!.message;
+  assert.equal(cancel1.msgType, "F");
+  assert.deepEqual(cancel1.fields.slice(0, 3), [[41, "o1"], [11, cancel1.fields[1]![1]], [37, "X1"]]);
+  const ks1 = String(cancel1.fields[1]![1]);
+  tracking.onLeave(cancel1, () => 0);
+  assert.deepEqual(gate.engage("again", ctx), { cancels: 0, withdrawn: 0 }, "its cancel is in flight");
+  tracking.onMessage(
+    view(
+      "8",
+      `49=A|56=B|34=5|52=<TIME>|37=X1|11=${ks1}|41=o1|17=e3|150=6|39=6|55=IBM|54=1|151=100|14=0|6=0|`,
+    ),
+    ctx,
+  );
+  tracking.onMessage(view("9", `49=A|56=B|34=6|52=<TIME>|37=X1|11=${ks1}|41=o1|39=0|434=1|102=0|`), ctx);
+  assert.equal(orders.open().length, 1, "still open at the venue");
+  assert.deepEqual(gate.engage("again", ctx), { cancels: 1, withdrawn: 0 }, "rejected cancel: sent again");
+  assert.equal(queued.length, 2);
+  assert.deepEqual(queued[1]!.message.fields[0], [41, "o1"]);
+  assert.equal(ctx.counters.killSwitchCancels, 2);
+});
