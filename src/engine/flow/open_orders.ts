@@ -407,7 +407,7 @@ export class OpenOrders {
     }
     if (np < 0) return undefined; // cannot follow: a duplicate, a late report, a reject of our request
     let index = reqOrder !== undefined;
-    if ((et === "5" || et === "D") && np >= 0) {
+    if (et === "5" || et === "D") {
       const qty = v.getString(Tag.OrderQty);
       if (qty !== undefined) order.orderQty = qty;
       if (et === "5" && order.clOrdId !== clOrdId) {
