@@ -17,6 +17,9 @@ Deno.test("examples/, bench/ and scripts/ type-check", async () => {
     stderr: "piped",
   })
     .output();
-  const err = new TextDecoder().decode(out.stderr).replace(/\x1b\[[0-9;]*m/g, "");
+  const err = new TextDecoder().decode(out.stderr).replaceAll(String.fromCharCode(27), "").replace(
+    /\[[0-9;]*m/g,
+    "",
+  );
   assert.equal(out.code, 0, err.split("\n").filter((l) => /ERROR|at file/.test(l)).slice(0, 20).join("\n"));
 });

@@ -27,7 +27,6 @@ Deno.test("writer: owned frames are written from the encoder's buffers, a run pe
     close() {},
   };
   const store = await new MemoryMessageStore().openSession("k", 0);
-  let writer: OutboundWriter;
   const host: WriterHost = {
     key: "k",
     logger: new Logger({ level: "error" }),
@@ -44,7 +43,7 @@ Deno.test("writer: owned frames are written from the encoder's buffers, a run pe
     onStoreError() {},
     drop() {},
   };
-  writer = new OutboundWriter(host, 1 << 20, undefined, 0);
+  const writer = new OutboundWriter(host, 1 << 20, undefined, 0);
   const enc = new Encoder();
   const sent: Uint8Array[] = [];
   const own = (i: number) => {
