@@ -4,7 +4,7 @@
  * be committed; and SEND_FAILED (docs/library_protocol.md) for a message the engine will never send.
  */
 import type { SendFailure } from "./application.ts";
-import type { CommandOutcome } from "./boundary.ts";
+import { type CommandOutcome, sendFailedEvent as eventOfFailure } from "./boundary.ts";
 import { type Answer, Journaling, type Slot } from "./library_conn.ts";
 import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
 
@@ -56,15 +56,7 @@ export function sendFailedEvent(
   }
   // Never sent: a retry of the request id is a new attempt, not answered "queued" again.
   if (requestId !== "" && !(slot.recent.get(requestId) instanceof Journaling)) slot.recent.delete(requestId);
-  return {
-    type: "send-failed",
-    key,
-    requestId,
-    seq: info.seq,
-    msgType: info.msgType,
-    clOrdId: info.clOrdId ?? "",
-    reason: info.reason,
-  };
+  return eventOfFailure(key, info, requestId);
 }
 
 /**
