@@ -20,7 +20,7 @@ import uuid
 PROTOCOL_VERSION = 1
 HELLO, LIST, CLAIM, RELEASE, SEND, LOGOUT = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
 HELLO_OK, SESSIONS, CLAIMED, REFUSED, MESSAGE, LIVE = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
-LOGON_EV, LOGOUT_EV, SEND_RESULT, RELEASED, SEND_FAILED, ERROR = 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8F
+LOGON_EV, LOGOUT_EV, SEND_RESULT, RELEASED, SEND_FAILED, NOT_RESENT, ERROR = 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8D, 0x8F
 STATUS = {0: "accepted", 1: "queued", 2: "back-pressure", 3: "refused"}
 SOH = b"\x01"
 
@@ -175,6 +175,11 @@ def main():
             print(f"send {rid or cl_ord_id}: NOT SENT (seq {seq}, MsgType {msg_type}): {reason}")
             if cl_ord_id == clordid or rid == clordid:
                 accepted, rejected, done, answered = False, True, True, True
+        elif ftype == NOT_RESENT:
+            # Asked for again by the counterparty and gap-filled by the resend policy: it will not act on it.
+            key, seq, raw = r.str(), r.u32(), r.bytes()
+            f = dict(fields_of(raw))
+            print(f"not resent: seq {seq} MsgType {f.get(35)} ClOrdID {f.get(11)} (gap-filled)")
         elif ftype == MESSAGE:
             key, seq, flags, raw = r.str(), r.u32(), r.u8(), r.bytes()
             f = dict(fields_of(raw))
