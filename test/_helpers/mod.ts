@@ -6,3 +6,4 @@ export * from "./net.ts";
 export * from "./process.ts";
 export * from "./tmp.ts";
 export * from "./wait.ts";
+export * from "./orders.ts";

@@ -11,55 +11,13 @@ import { connectEngine, EngineError } from "../../src/engine/library_client.ts";
 import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { encodeCommand, ErrorCode } from "../../src/engine/protocol.ts";
-import type { Application } from "../../src/engine/application.ts";
 import { waitFor } from "./helpers.ts";
+import { ackingLp, order } from "../_helpers/orders.ts";
+import { freePort } from "../_helpers/net.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const te = new TextEncoder();
 const logger = () => new Logger({ level: "error" });
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
-const order = (id: string) => ({
-  msgType: "D",
-  fields: [[11, id], [55, "EUR/USD"], [54, "1"], [38, 100], [40, "1"], [60, "20260101-00:00:00"]] as Array<
-    [number, string | number]
-  >,
-});
-
-/** An LP that acknowledges every NewOrderSingle and counts them by ClOrdID. */
-function ackingLp(seen: string[]): Application {
-  return {
-    onMessage(v, s) {
-      if (v.msgType !== "D") return;
-      const id = v.getString(11)!;
-      seen.push(id);
-      s.send({
-        msgType: "8",
-        fields: [
-          [37, `o-${id}`],
-          [11, id],
-          [17, `e-${id}`],
-          [150, "0"],
-          [39, "0"],
-          [55, "EUR/USD"],
-          [54, "1"],
-          [
-            151,
-            100,
-          ],
-          [14, 0],
-          [6, 0],
-        ],
-      });
-    },
-  };
-}
 
 Deno.test("a send with ifLoggedOn while the session is down is refused NOT_LOGGED_ON and nothing is left queued", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-gaps-" });

@@ -19,42 +19,10 @@ import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { freePort } from "../interop/peers.ts";
 import { waitFor } from "../engine/helpers.ts";
+import { ackingLp, order } from "../_helpers/orders.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const logger = () => new Logger({ level: "error" });
-
-const order = (id: string) => ({
-  msgType: "D",
-  fields: [[11, id], [55, "EUR/USD"], [54, "1"], [38, 100], [40, "1"], [60, "20260101-00:00:00"]] as Array<
-    [number, string | number]
-  >,
-});
-
-/** An LP that acknowledges every NewOrderSingle. */
-const ackingLp: Application = {
-  onMessage(v, s) {
-    if (v.msgType !== "D") return;
-    const id = v.getString(11)!;
-    s.send({
-      msgType: "8",
-      fields: [
-        [37, `o-${id}`],
-        [11, id],
-        [17, `e-${id}`],
-        [150, "0"],
-        [39, "0"],
-        [55, "EUR/USD"],
-        [54, "1"],
-        [
-          151,
-          100,
-        ],
-        [14, 0],
-        [6, 0],
-      ],
-    });
-  },
-};
 
 /** What a library's application saw: [MsgSeqNum, MsgType, ClOrdID, replayed]. */
 function recorder(out: Array<[number, string, string, boolean]>): Application {
@@ -80,7 +48,7 @@ Deno.test({
   const port = freePort();
   const lp = await startAcceptor(
     { port, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
-    ackingLp,
+    ackingLp(),
   );
   const gws: Gateway[] = [];
   const servers: EngineServer[] = [];

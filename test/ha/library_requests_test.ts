@@ -11,52 +11,16 @@ import { startAcceptor } from "../../src/engine/quick.ts";
 import { connectEngine } from "../../src/engine/library_client.ts";
 import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
-import type { Application } from "../../src/engine/application.ts";
 import type { Gateway } from "../../src/engine/gateway.ts";
 import { awaitMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { freePort } from "../interop/peers.ts";
 import { waitFor } from "../engine/helpers.ts";
+import { ackingLp, order } from "../_helpers/orders.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const logger = () => new Logger({ level: "error" });
-
-const order = (id: string) => ({
-  msgType: "D",
-  fields: [[11, id], [55, "EUR/USD"], [54, "1"], [38, 100], [40, "1"], [60, "20260101-00:00:00"]] as Array<
-    [number, string | number]
-  >,
-});
-
-/** An LP that acknowledges every NewOrderSingle and records its ClOrdID. */
-function ackingLp(seen: string[]): Application {
-  return {
-    onMessage(v, s) {
-      if (v.msgType !== "D") return;
-      const id = v.getString(11)!;
-      seen.push(id);
-      s.send({
-        msgType: "8",
-        fields: [
-          [37, `o-${id}`],
-          [11, id],
-          [17, `e-${id}`],
-          [150, "0"],
-          [39, "0"],
-          [55, "EUR/USD"],
-          [54, "1"],
-          [
-            151,
-            100,
-          ],
-          [14, 0],
-          [6, 0],
-        ],
-      });
-    },
-  };
-}
 
 Deno.test({
   name:

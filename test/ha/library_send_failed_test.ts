@@ -18,16 +18,10 @@ import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { freePort } from "../interop/peers.ts";
 import { waitFor } from "../engine/helpers.ts";
+import { order } from "../_helpers/orders.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const logger = () => new Logger({ level: "error" });
-
-const order = (id: string) => ({
-  msgType: "D",
-  fields: [[11, id], [55, "EUR/USD"], [54, "1"], [38, 100], [40, "1"], [60, "20260101-00:00:00"]] as Array<
-    [number, string | number]
-  >,
-});
 
 Deno.test({
   name: "PostgreSQL store fenced: the attached library's onSendFailed gets the exact MsgSeqNum and ClOrdID",
