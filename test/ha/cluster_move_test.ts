@@ -6,11 +6,11 @@
  * --dry-run` lists the move back to the pinned owner.
  */
 import assert from "node:assert/strict";
-import { freePort, startPeer } from "../interop/peers.ts";
+import { freePort } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { JournalReader } from "../../src/store/record_reader.ts";
 import { msgTypeOf } from "../../src/store/reader.ts";
-import { type Child, db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
+import { type Child, db, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
 import { awaitMoves, MOVE_EXPIRY_MS, readMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
@@ -30,24 +30,7 @@ Deno.test({
 }, async () => {
   const schema = freshSchema();
   const dir = await Deno.makeTempDir({ prefix: "fixg-move-" });
-  const lp = await startPeer({
-    cmd: `${root}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--target-comp-id",
-      "CLIENT",
-      "--store",
-      `${dir}/lp`,
-      "--ack-only",
-      "--stats-interval",
-      "0",
-      "--json",
-    ],
-  });
+  const lp = await startLp({ journalDir: `${dir}/lp` });
   const children = [];
   const store = ["--store", PG_URL!, "--schema", schema];
   try {

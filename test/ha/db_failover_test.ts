@@ -16,7 +16,7 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { freePort, startPeer } from "../interop/peers.ts";
 import { PG_ENV, PG_MISSING } from "../store/pg_helpers.ts";
-import { type Child, root, spawnGateway, storedOrders, until } from "./ha_helpers.ts";
+import { type Child, root, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const ORDERS = 3000;
@@ -56,22 +56,7 @@ Deno.test({
     await sh([`${root}scripts/pg_cluster.sh`, "start"], pgEnv);
     const env = readEnv(`${pgDir}/env`);
     const url = env["FIXG_PG_URL"]!;
-    lp = await startPeer({
-      cmd: `${root}fixg`,
-      args: [
-        "simulate-lp",
-        "--port",
-        String(freePort()),
-        "--host",
-        "127.0.0.1",
-        "--target-comp-id",
-        "CLIENT",
-        "--ack-only",
-        "--stats-interval",
-        "0",
-        "--json",
-      ],
-    });
+    lp = await startLp();
     Deno.writeTextFileSync(
       `${dir}/A.yaml`,
       [

@@ -7,9 +7,8 @@
  * from the kill to B's first message is reported.
  */
 import assert from "node:assert/strict";
-import { freePort, startPeer } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import { db, gatewayConfig, root, spawnGateway, storedOrders, until } from "./ha_helpers.ts";
+import { db, gatewayConfig, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
 
 const TOTAL = 5000;
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -21,24 +20,7 @@ Deno.test({
   const schema = freshSchema();
   const dir = await Deno.makeTempDir({ prefix: "fixg-ha-" });
   const sql = db();
-  const lp = await startPeer({
-    cmd: `${root}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--target-comp-id",
-      "CLIENT",
-      "--store",
-      `${dir}/lp`,
-      "--ack-only",
-      "--stats-interval",
-      "0",
-      "--json",
-    ],
-  });
+  const lp = await startLp({ journalDir: `${dir}/lp` });
   const children = [];
   try {
     const cfg = (node: string) => {

@@ -5,9 +5,8 @@
  * its socket itself, and never writes a new sequence number: checked on the bytes it wrote after SIGCONT.
  */
 import assert from "node:assert/strict";
-import { freePort, startPeer } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import { db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
+import { db, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
 
 const LEASE_MS = 1000;
 
@@ -77,24 +76,7 @@ Deno.test({
 }, async () => {
   const schema = freshSchema();
   const dir = await Deno.makeTempDir({ prefix: "fixg-fence-" });
-  const lp = await startPeer({
-    cmd: `${root}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--target-comp-id",
-      "CLIENT",
-      "--store",
-      `${dir}/lp`,
-      "--ack-only",
-      "--stats-interval",
-      "0",
-      "--json",
-    ],
-  });
+  const lp = await startLp({ journalDir: `${dir}/lp` });
   const px = proxy(lp.port);
   const children = [];
   try {

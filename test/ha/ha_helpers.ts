@@ -1,6 +1,7 @@
 /** Processes and configs of the HA tests: gateway children on a PostgreSQL store, the LP, the database. */
 import postgres from "postgres";
 import { PG_URL } from "../store/pg_helpers.ts";
+import { freePort, type RunningPeer, startPeer } from "../interop/peers.ts";
 
 export const root = new URL("../../", import.meta.url).pathname;
 
@@ -99,4 +100,16 @@ export async function storedOrders(sql: postgres.Sql, schema: string, key: strin
     out.push(t.slice(i, t.indexOf("\x01", i)));
   }
   return out;
+}
+
+/**
+ * The counterparty of the HA tests: `fixg simulate-lp --ack-only` on a free loopback port, acknowledging
+ * `targetCompId` ("CLIENT" by default, "*" for any), with its own file journal in `journalDir` when given.
+ */
+export function startLp(o: { journalDir?: string; targetCompId?: string } = {}): Promise<RunningPeer> {
+  const args = ["simulate-lp", "--port", String(freePort()), "--host", "127.0.0.1"];
+  args.push("--target-comp-id", o.targetCompId ?? "CLIENT");
+  if (o.journalDir !== undefined) args.push("--store", o.journalDir);
+  args.push("--ack-only", "--stats-interval", "0", "--json");
+  return startPeer({ cmd: `${root}fixg`, args });
 }

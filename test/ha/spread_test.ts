@@ -6,9 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { preferredOwner } from "../../src/engine/cluster.ts";
-import { freePort, startPeer } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
-import { type Child, db, gatewayConfig, root, spawnGateway, until } from "./ha_helpers.ts";
+import { type Child, db, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
 
 const N = 30;
 const LEASE_MS = 4000; // the join window: three processes started together must see each other within it
@@ -22,22 +21,7 @@ Deno.test({
   const schema = freshSchema();
   const dir = await Deno.makeTempDir({ prefix: "fixg-spread-" });
   const sql = db();
-  const lp = await startPeer({
-    cmd: `${root}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--target-comp-id",
-      "*",
-      "--ack-only",
-      "--stats-interval",
-      "0",
-      "--json",
-    ],
-  });
+  const lp = await startLp({ targetCompId: "*" });
   const children: Child[] = [];
   const senders = Array.from({ length: N }, (_, i) => `C${String(i + 1).padStart(2, "0")}`);
   const keys = senders.map((s) => `FIX.4.4:${s}->LP`);
