@@ -18,7 +18,7 @@
 import type { RiskLimits } from "../app/orders/risk.ts";
 import { type FixMessage, Framer } from "../codec/mod.ts";
 import { createValidator, validationOptions, type Validator } from "../dictionary/validate.ts";
-import { type Clock, type Scheduler, systemClock, systemScheduler, type Timer } from "../clock.ts";
+import { asScheduler, type Clock, type Scheduler, type Timer } from "../clock.ts";
 import { createSession, type SessionState } from "../session/mod.ts";
 import type { SessionConfig, SessionId } from "../session/types.ts";
 import { sessionKey } from "../session/types.ts";
@@ -148,7 +148,7 @@ export class SessionRunner implements SessionHandle {
     this.id = config.id;
     this.key = sessionKey(config.id);
     this.logger = options.logger ?? new Logger();
-    const scheduler = schedulerOf(options);
+    const scheduler = options.scheduler ?? asScheduler(options.clock);
     const clock = new TurnClock(scheduler);
     const queue = new OutboundQueue(options.outbound);
     const defaultHwm = options.highWaterMarkBytes ?? DEFAULT_MAX_OUTBOUND_BUFFER_BYTES;
@@ -553,19 +553,4 @@ export class SessionRunner implements SessionHandle {
     // Inbound messages committed by now are handed over before stop() returns.
     if (a.commits !== undefined) await a.commits.settled;
   }
-}
-
-/** The scheduler of a runner's options (see RunnerOptions.scheduler). */
-function schedulerOf(options: RunnerOptions): Scheduler {
-  if (options.scheduler !== undefined) return options.scheduler;
-  const c = options.clock;
-  if (c === undefined || c === systemClock) return systemScheduler;
-  const s = c as Partial<Scheduler>;
-  if (typeof s.at === "function" && typeof s.after === "function") return c as Scheduler;
-  // A bare clock: its time, the system's timers (a delay measured on that clock).
-  return {
-    nowMs: () => c.nowMs(),
-    at: (atMs, cb) => systemScheduler.after(atMs - c.nowMs(), cb),
-    after: (ms, cb) => systemScheduler.after(ms, cb),
-  };
 }
