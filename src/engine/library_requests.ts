@@ -6,6 +6,7 @@
  * original answer (accepted, same MsgSeqNum) and the message is not sent twice.
  */
 import type { MessageStore } from "../store/types.ts";
+import { storeBehind } from "./store_stats.ts";
 import { PostgresMessageStore } from "../store/postgres.ts";
 import { pgRequestLog, type RequestLog } from "../store/postgres_requests.ts";
 import { readInboundAfter } from "../store/postgres_reads.ts";
@@ -29,7 +30,7 @@ export interface EndpointRequests {
 
 /** The request log of the gateway's store when it keeps request ids (PostgreSQL), else undefined. */
 export function storeRequestsOf(store: MessageStore): EndpointRequests | undefined {
-  const inner = (store as MessageStore & { inner?: MessageStore }).inner ?? store;
+  const inner = storeBehind(store);
   if (!(inner instanceof PostgresMessageStore)) return undefined;
   const log = pgRequestLog(inner);
   /** Sessions sent on since the last flush. */

@@ -9,6 +9,7 @@
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
 import type { MessageStore } from "../store/types.ts";
+import { storeBehind } from "./store_stats.ts";
 import { EnvironmentError } from "../errors.ts";
 import type { Application, SessionHandle } from "./application.ts";
 import {
@@ -115,8 +116,7 @@ export class EngineServer {
   attach(gw: Gateway): void {
     this.#gw = gw;
     if (this.#o.flush === undefined) {
-      const outer = gw.store as MessageStore & { inner?: MessageStore };
-      const inner = (outer.inner ?? outer) as MessageStore & { flush?: () => Promise<void> };
+      const inner = storeBehind(gw.store) as MessageStore & { flush?: () => Promise<void> };
       if (typeof inner.flush === "function") this.#o.flush = () => inner.flush!();
     }
     this.#requests = storeRequestsOf(gw.store);

@@ -26,6 +26,14 @@ export class StoreStats {
   readonly flushSeconds = new BucketHistogram(FLUSH_BUCKETS_SECONDS);
 }
 
+/**
+ * The store behind the statistics wrapper (the store itself when it is not wrapped): for the engine parts
+ * that use a store's own capabilities (the file journal's store-wide flush, PostgreSQL's request ids).
+ */
+export function storeBehind(store: MessageStore): MessageStore {
+  return store instanceof InstrumentedStore ? store.inner : store;
+}
+
 /** A MessageStore that counts what goes through it. */
 export class InstrumentedStore implements MessageStore {
   readonly stats = new StoreStats();

@@ -13,7 +13,7 @@ import type { EffectReport } from "../sys/types.ts";
 import { VERSION } from "../version.ts";
 import { PRIORITIES } from "../engine/flow/outbound_queue.ts";
 import { PostgresMessageStore } from "../store/postgres.ts";
-import { FLUSH_BUCKETS_SECONDS, InstrumentedStore } from "../engine/store_stats.ts";
+import { FLUSH_BUCKETS_SECONDS, InstrumentedStore, storeBehind } from "../engine/store_stats.ts";
 
 const PHASES = ["disconnected", "awaiting-logon", "logon-sent", "active", "logout-sent"] as const;
 
@@ -338,9 +338,8 @@ export function gatewayFamilies(
       samples: [histo(st.flushSeconds, {})],
     });
   }
-  if (store instanceof InstrumentedStore && store.inner instanceof PostgresMessageStore) {
-    fams.push(...postgresFamilies(store.inner));
-  }
+  const behind = storeBehind(store);
+  if (behind instanceof PostgresMessageStore) fams.push(...postgresFamilies(behind));
   fams.push(value(
     "fixg_tuning_ok",
     "1 when a tuning knob took effect as requested, 0 when not (see the logs or --print-effective-config).",
