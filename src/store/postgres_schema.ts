@@ -49,11 +49,34 @@ export function redactUrl(url: string): string {
     .replace(/([?&](?:ssl)?password=)[^&#]*/gi, "$1***");
 }
 
-/** Creates the schema and tables when missing (idempotent; concurrent gateways serialise on a lock). */
+/**
+ * The version of the tables below, kept as the schema's comment. Raise it with every change to
+ * createSchema's statements so that existing databases run them once.
+ */
+export const SCHEMA_VERSION = "fixg schema 3";
+
+/** The version marker of schema `s` (its comment), or undefined when the schema or marker is missing. */
+async function schemaVersion(sql: Sql, s: string): Promise<string | undefined> {
+  const rows = await sql.unsafe(
+    `select obj_description(oid, 'pg_namespace') as v from pg_namespace where nspname = $1`,
+    [s],
+  );
+  return (rows[0]?.v as string | null | undefined) ?? undefined;
+}
+
+/**
+ * Creates the schema and tables when missing (idempotent; concurrent gateways serialise on a lock).
+ * A schema already at SCHEMA_VERSION is left alone without taking any lock: the DDL below (`alter table
+ * ... add column if not exists`, `create index if not exists`) takes ACCESS EXCLUSIVE / SHARE locks even
+ * when there is nothing to do, which queued a starting gateway behind an active one's commits and those
+ * commits behind it.
+ */
 export async function createSchema(sql: Sql, s: string): Promise<void> {
+  if (await schemaVersion(sql, s) === SCHEMA_VERSION) return;
   const t = (name: string) => table(s, name);
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtext(${"fixg-schema:" + s}))`;
+    if (await schemaVersion(tx as unknown as Sql, s) === SCHEMA_VERSION) return;
     await tx.unsafe(`create schema if not exists "${s}"`);
     await tx.unsafe(`create table if not exists ${t("sessions")} (
       session_key text primary key,
@@ -103,5 +126,6 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
       session_key text primary key, target text not null, from_owner text, from_epoch bigint not null,
       state text not null, error text, epoch bigint,
       requested timestamptz not null default now(), updated timestamptz not null default now())`);
+    await tx.unsafe(`comment on schema "${s}" is '${SCHEMA_VERSION}'`);
   });
 }

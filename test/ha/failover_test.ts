@@ -33,10 +33,10 @@ Deno.test({
     };
     const a = spawnGateway(cfg("A"), TOTAL, 2500);
     children.push(a);
-    await until(() => a.events.some((e) => e.ev === "logon"), "A logged on", 30_000);
+    await until(() => a.events.some((e) => e.ev === "logon"), "A logged on", 30_000, [a]);
     const b = spawnGateway(cfg("B"), 200, 1000);
     children.push(b);
-    await until(() => b.events.some((e) => e.ev === "started"), "B started", 30_000);
+    await until(() => b.events.some((e) => e.ev === "started"), "B started", 30_000, [a, b]);
     const killAt = Math.floor(TOTAL * (0.1 + 0.8 * Math.random()));
     const seq = async () =>
       Number(

@@ -73,15 +73,24 @@ export function db(): postgres.Sql {
   return postgres(PG_URL!, { max: 1, onnotice: () => {} });
 }
 
-/** Polls until `cond` holds (every 10 ms), or throws after `ms`. */
+/**
+ * Polls until `cond` holds (every 10 ms), or throws after `ms`; the error carries the last lines of the
+ * stderr of `children` (why a gateway did not get there).
+ */
 export async function until(
   cond: () => boolean | Promise<boolean>,
   what: string,
   ms = 20_000,
+  children: Child[] = [],
 ): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      const tails = children.map((c) => c.stderr().split("\n").slice(-15).join("\n")).filter((t) => t.trim());
+      throw new Error(
+        `timed out waiting for ${what}${tails.length ? `; stderr:\n${tails.join("\n--\n")}` : ""}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }
