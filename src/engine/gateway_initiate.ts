@@ -137,6 +137,14 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
       conn.close();
       break;
     }
+    // While connecting, the session may have been released (cluster lease lost), handed over (operator
+    // move) or reopened with a new runner: never attach to a runner this gateway no longer runs.
+    const now = host.entry(key);
+    if (now === undefined || now.runner !== r || now.held) {
+      logger.info("connect-dropped", `${h.host}:${h.port}: the session changed while connecting`, r.key);
+      conn.close();
+      continue;
+    }
     logger.info("connect", `connected to ${h.host}:${h.port}`, r.key);
     conn = host.tune(conn, r.key);
     const loggedOn = await r.attach(conn);
