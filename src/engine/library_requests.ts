@@ -5,11 +5,7 @@
  * against the gateway that owns the session now — after a takeover or an operator move — gets the
  * original answer (accepted, same MsgSeqNum) and the message is not sent twice.
  */
-import type { MessageStore } from "../store/types.ts";
-import { storeBehind } from "./store_stats.ts";
-import { PostgresMessageStore } from "../store/postgres.ts";
-import { pgRequestLog, type RequestLog } from "../store/postgres_requests.ts";
-import { readInboundAfter } from "../store/postgres_reads.ts";
+import type { MessageStore, RequestIdStore } from "../store/types.ts";
 import { msgTypeOf } from "../store/reader.ts";
 import { ADMIN, type JournalScan } from "./library_journal.ts";
 import { type Slot, trimRecent } from "./library_conn.ts";
@@ -18,7 +14,7 @@ import { SendStatus } from "./protocol.ts";
 
 /** What the endpoint uses of a store that keeps request ids. */
 export interface EndpointRequests {
-  log: RequestLog;
+  log: Pick<RequestIdStore, "note" | "read">;
   /** Resolves once every write the open sessions queued so far is committed (or failed). */
   flush: () => Promise<void>;
   /**
@@ -28,35 +24,37 @@ export interface EndpointRequests {
   inbound: (key: string, after: number) => Promise<Array<{ seq: number; raw: Uint8Array }>>;
 }
 
-/** The request log of the gateway's store when it keeps request ids (PostgreSQL), else undefined. */
+/**
+ * What the endpoint uses of the gateway's store when it declares the `requestIds` capability (the
+ * PostgreSQL store), else undefined.
+ */
 export function storeRequestsOf(store: MessageStore): EndpointRequests | undefined {
-  const inner = storeBehind(store);
-  if (!(inner instanceof PostgresMessageStore)) return undefined;
-  const log = pgRequestLog(inner);
+  const ids = store.requestIds;
+  if (ids === undefined) return undefined;
   /** Sessions sent on since the last flush. */
   let sent = new Set<string>();
   return {
     log: {
       note: (key, seq, id) => {
         sent.add(key);
-        return log.note(key, seq, id);
+        return ids.note(key, seq, id);
       },
-      read: log.read,
+      read: (key, max) => ids.read(key, max),
     },
     // The flush of each session sent on: bounded (what was queued when it was called), unlike waiting
     // for the commit loop to go idle. A failed commit is reported by onNotCommitted -> onSendFailed.
     flush: async () => {
       const keys = sent;
       sent = new Set();
-      await Promise.allSettled([...keys].map((k) => inner.openedSession(k)?.flush()));
+      await Promise.allSettled([...keys].map((k) => ids.flushSession(k)));
     },
     inbound: async (key, after) => {
       // What this gateway delivered is committed already (commit before delivery); its queued writes too.
-      await inner.openedSession(key)?.flush().catch(() => {});
+      await ids.flushSession(key).catch(() => {});
       // Read in pages of 10 000 rows, in MsgSeqNum order, to the end.
       const out: Array<{ seq: number; raw: Uint8Array }> = [];
       for (let from = after;;) {
-        const rows = await readInboundAfter(inner.sql, inner.schema, key, from, 10_000);
+        const rows = await ids.inboundAfter(key, from, 10_000);
         for (const m of rows) if (!ADMIN.has(msgTypeOf(m.raw))) out.push(m);
         if (rows.length < 10_000) return out;
         from = rows[rows.length - 1]!.seq;
@@ -70,7 +68,13 @@ export function storeRequestsOf(store: MessageStore): EndpointRequests | undefin
  * for it (`slot.seeding`). Run at every claim: the session may have been sent on by another gateway
  * since this one last held it.
  */
-export function seedRequests(slot: Slot, log: RequestLog, key: string, max: number, logger: Logger): void {
+export function seedRequests(
+  slot: Slot,
+  log: Pick<RequestIdStore, "read">,
+  key: string,
+  max: number,
+  logger: Logger,
+): void {
   if (slot.seeding !== undefined) return;
   slot.seeded = true;
   slot.seeding = log.read(key, max).then((ids) => {

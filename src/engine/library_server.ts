@@ -8,8 +8,6 @@
  * The server is the gateway's Application for the sessions without an application of their own
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
-import type { MessageStore } from "../store/types.ts";
-import { storeBehind } from "./store_stats.ts";
 import { EnvironmentError } from "../errors.ts";
 import type { Application, SessionHandle } from "./application.ts";
 import {
@@ -115,11 +113,10 @@ export class EngineServer {
   /** The gateway whose sessions are served (set before `start`); its store's flush journals sends. */
   attach(gw: Gateway): void {
     this.#gw = gw;
-    if (this.#o.flush === undefined) {
-      const inner = storeBehind(gw.store) as MessageStore & { flush?: () => Promise<void> };
-      if (typeof inner.flush === "function") this.#o.flush = () => inner.flush!();
-    }
-    this.#requests = storeRequestsOf(gw.store);
+    // The store's capabilities (store/types.ts): a store-wide flush (the file journal), request ids.
+    const store = gw.store;
+    if (this.#o.flush === undefined && store.flush !== undefined) this.#o.flush = () => store.flush!();
+    this.#requests = storeRequestsOf(store);
     // Sends are answered once their commit is done (the PostgreSQL store has no store-wide flush).
     if (this.#requests !== undefined) this.#o.flush ??= this.#requests.flush;
   }
@@ -479,22 +476,24 @@ export class EngineServer {
     return t;
   }
 
+  /** The SEND_RESULT of `a` to `c`. */
+  #answer(c: LibraryConn, key: string, requestId: string, a: Answer): void {
+    c.send({ type: "send-result", key, requestId, status: a.status, seq: a.seq, code: a.code, text: a.text });
+  }
+
+  /** Remembers the answer (or pending answer) of a request id; the oldest are trimmed in batches. */
+  #remember(slot: Slot, requestId: string, a: Answer | Journaling): void {
+    slot.recent.set(requestId, a);
+    const max = this.#o.recentRequests ?? 10_000;
+    // Trimmed in batches: deleting the oldest one at a time leaves holes every lookup of the oldest skips.
+    if (slot.recent.size > max + (max >> 3)) trimRecent(slot, max);
+  }
+
   #send(c: LibraryConn, cmd: Extract<Command, { type: "send" }>): void {
     const { key, requestId } = cmd;
     const slot = this.#slots.get(key);
-    const answer = (a: Answer) => {
-      c.send({
-        type: "send-result",
-        key,
-        requestId,
-        status: a.status,
-        seq: a.seq,
-        code: a.code,
-        text: a.text,
-      });
-    };
     if (slot === undefined || slot.holder !== c) {
-      return answer({
+      return this.#answer(c, key, requestId, {
         status: SendStatus.REFUSED,
         seq: 0,
         code: this.#gw?.runner(key) === undefined ? ErrorCode.UNKNOWN_SESSION : ErrorCode.NOT_CLAIMED,
@@ -512,18 +511,12 @@ export class EngineServer {
     const known = slot.recent.get(requestId);
     if (known !== undefined) {
       if (known instanceof Journaling) (known.waiters ??= []).push(c);
-      else answer(known);
+      else this.#answer(c, key, requestId, known);
       return;
     }
-    const remember = (a: Answer | Journaling) => {
-      slot.recent.set(requestId, a);
-      const max = this.#o.recentRequests ?? 10_000;
-      // Trimmed in batches: deleting the oldest one at a time leaves holes every lookup of the oldest skips.
-      if (slot.recent.size > max + (max >> 3)) trimRecent(slot, max);
-    };
     const runner = this.#gw?.runner(key);
     if (runner === undefined) {
-      return answer({
+      return this.#answer(c, key, requestId, {
         status: SendStatus.REFUSED,
         seq: 0,
         code: ErrorCode.UNKNOWN_SESSION,
@@ -535,12 +528,12 @@ export class EngineServer {
       if (r.kind === "done") return;
       const a = outcomeAnswer(r, key);
       // Back-pressure and "not logged on" are not remembered: the same request id is a new attempt later.
-      if (a.remember) remember(a.answer);
-      return answer(a.answer);
+      if (a.remember) this.#remember(slot, requestId, a.answer);
+      return this.#answer(c, key, requestId, a.answer);
     }
     c.inFlight++;
     const j = new Journaling(c, slot, key, requestId, r.seq);
-    remember(j);
+    this.#remember(slot, requestId, j);
     slot.journaling.set(j.seq, j);
     this.#journaling.push(j);
     // Its request id goes into the same commit as the message (PostgreSQL store).

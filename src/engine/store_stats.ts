@@ -4,7 +4,14 @@
  * stores expose no statistics of their own, so the wrapper measures what the engine sees.
  */
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../metrics/registry.ts";
-import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "../store/types.ts";
+import type {
+  CommitMetrics,
+  MessageStore,
+  RequestIdStore,
+  SeqNums,
+  SessionStore,
+  StoredMessage,
+} from "../store/types.ts";
 
 /**
  * Flush latency buckets, seconds: the latency scale (LATENCY_BUCKETS_SECONDS) from 50 µs, plus 5 s (a
@@ -27,17 +34,23 @@ export class StoreStats {
 }
 
 /**
- * The store behind the statistics wrapper (the store itself when it is not wrapped): for the engine parts
- * that use a store's own capabilities (the file journal's store-wide flush, PostgreSQL's request ids).
+ * A MessageStore that counts what goes through it. It forwards the capabilities the store behind it
+ * declares (store/types.ts: `flush`, `requestIds`, `commitMetrics`, `observeCommits`), so the engine uses
+ * them through it without knowing that store's class.
  */
-export function storeBehind(store: MessageStore): MessageStore {
-  return store instanceof InstrumentedStore ? store.inner : store;
-}
-
-/** A MessageStore that counts what goes through it. */
 export class InstrumentedStore implements MessageStore {
   readonly stats = new StoreStats();
-  constructor(readonly inner: MessageStore) {}
+  readonly flush?: () => Promise<void>;
+  readonly requestIds?: RequestIdStore;
+  readonly commitMetrics?: () => CommitMetrics;
+  readonly observeCommits?: (f: (ms: number, messages: number) => void) => void;
+
+  constructor(readonly inner: MessageStore) {
+    if (inner.flush !== undefined) this.flush = () => inner.flush!();
+    if (inner.requestIds !== undefined) this.requestIds = inner.requestIds;
+    if (inner.commitMetrics !== undefined) this.commitMetrics = () => inner.commitMetrics!();
+    if (inner.observeCommits !== undefined) this.observeCommits = (f) => inner.observeCommits!(f);
+  }
 
   async openSession(sessionKey: string, nowMs: number): Promise<SessionStore> {
     return new InstrumentedSessionStore(await this.inner.openSession(sessionKey, nowMs), this.stats);

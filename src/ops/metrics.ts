@@ -12,8 +12,8 @@ import { BucketHistogram, MetricsRegistry } from "../metrics/registry.ts";
 import type { EffectReport } from "../sys/types.ts";
 import { VERSION } from "../version.ts";
 import { PRIORITIES } from "../engine/flow/outbound_queue.ts";
-import { PostgresMessageStore } from "../store/postgres.ts";
-import { FLUSH_BUCKETS_SECONDS, InstrumentedStore, storeBehind } from "../engine/store_stats.ts";
+import type { CommitMetrics, MessageStore } from "../store/types.ts";
+import { FLUSH_BUCKETS_SECONDS, InstrumentedStore } from "../engine/store_stats.ts";
 
 const PHASES = ["disconnected", "awaiting-logon", "logon-sent", "active", "logout-sent"] as const;
 
@@ -338,8 +338,7 @@ export function gatewayFamilies(
       samples: [histo(st.flushSeconds, {})],
     });
   }
-  const behind = storeBehind(store);
-  if (behind instanceof PostgresMessageStore) fams.push(...postgresFamilies(behind));
+  if (store.commitMetrics !== undefined) fams.push(...commitFamilies(store, store.commitMetrics()));
   fams.push(value(
     "fixg_tuning_ok",
     "1 when a tuning knob took effect as requested, 0 when not (see the logs or --print-effective-config).",
@@ -349,23 +348,18 @@ export function gatewayFamilies(
   return fams;
 }
 
-/** Commit latency per group of each PostgreSQL store, filled from its onCommit hook. */
-const commitHistograms = new WeakMap<PostgresMessageStore, BucketHistogram>();
+/** Commit latency per group of each store with commit metrics, filled through its observeCommits. */
+const commitHistograms = new WeakMap<MessageStore, BucketHistogram>();
 
-/** The PostgreSQL store's group commits and, in a cluster, the leases held (docs/ha.md). */
-function postgresFamilies(pg: PostgresMessageStore): MetricFamily[] {
-  let h = commitHistograms.get(pg);
+/** The group commits of a store with the commitMetrics capability (PostgreSQL) and, in a cluster, the leases held (docs/ha.md). */
+function commitFamilies(store: MessageStore, st: CommitMetrics): MetricFamily[] {
+  let h = commitHistograms.get(store);
   if (h === undefined) {
     const hist = new BucketHistogram(FLUSH_BUCKETS_SECONDS);
     h = hist;
-    commitHistograms.set(pg, hist);
-    const prev = pg.onCommit;
-    pg.onCommit = (ms, n) => {
-      hist.observe(ms / 1000);
-      prev?.(ms, n);
-    };
+    commitHistograms.set(store, hist);
+    store.observeCommits?.((ms) => hist.observe(ms / 1000));
   }
-  const st = pg.stats;
   const fams: MetricFamily[] = [
     value("fixg_store_commits_total", "Group commits of the PostgreSQL store.", "counter", [
       { labels: {}, value: st.commits },
@@ -389,7 +383,7 @@ function postgresFamilies(pg: PostgresMessageStore): MetricFamily[] {
       samples: [histo(h, {})],
     },
   ];
-  const leases = pg.leases?.();
+  const leases = st.leases;
   if (leases !== undefined) {
     fams.push(
       value("fixg_cluster_leases_held", "Sessions whose lease this gateway holds.", "gauge", [

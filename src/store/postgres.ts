@@ -42,7 +42,8 @@ import {
   table,
 } from "./postgres_schema.ts";
 import { PgSessionStore } from "./postgres_session.ts";
-import type { MessageStore, SessionStore } from "./types.ts";
+import { pgRequestLog } from "./postgres_requests.ts";
+import type { CommitMetrics, MessageStore, RequestIdStore, SessionStore } from "./types.ts";
 
 export { FencedError, redactUrl } from "./postgres_schema.ts";
 export type { SessionRow } from "./postgres_reads.ts";
@@ -162,6 +163,27 @@ export class PostgresMessageStore implements MessageStore {
   leases: (() => Map<string, number>) | undefined;
   /** Called with each commit's duration (ms) and message count (benchmarks, metrics). */
   onCommit: ((ms: number, messages: number) => void) | undefined;
+  /** Capability (types.ts): request ids with the outbound messages, inbound of record (postgres_requests.ts). */
+  readonly requestIds: RequestIdStore = pgRequestLog(this);
+  /** Capability (types.ts): the commit counters for /metrics. */
+  commitMetrics(): CommitMetrics {
+    const st = this.stats;
+    return {
+      commits: st.commits,
+      messages: st.messages,
+      fenced: st.fenced,
+      retries: st.retries,
+      leases: this.leases?.(),
+    };
+  }
+  /** Capability (types.ts): `f` after each commit, besides `onCommit`'s earlier observers. */
+  observeCommits(f: (ms: number, messages: number) => void): void {
+    const prev = this.onCommit;
+    this.onCommit = (ms, n) => {
+      prev?.(ms, n);
+      f(ms, n);
+    };
+  }
 
   /** The application_name of this store's connections. */
   readonly appName: string;

@@ -7,20 +7,21 @@
  * is not sent twice. The file journal gets the same effect from the ClOrdIDs it holds (scanJournal).
  */
 import type { PostgresMessageStore } from "./postgres.ts";
+import { readInboundAfter } from "./postgres_reads.ts";
+import type { RequestIdStore } from "./types.ts";
 
-/** What the engine endpoint needs of a store that keeps request ids. */
-export interface RequestLog {
-  /** Outbound message `seq` of `key` answers request `id` (written with the message). False if too late. */
-  note(key: string, seq: number, id: string): boolean;
-  /** Request id -> MsgSeqNum of the session's current sequence generation, the newest `max`. */
-  read(key: string, max: number): Promise<Map<string, number>>;
-}
+/** What the engine endpoint needs of a store that keeps request ids (the store's `requestIds` capability). */
+export type RequestLog = RequestIdStore;
 
-/** The request log of a PostgreSQL store. */
+/** The request log of a PostgreSQL store (its `requestIds`). */
 export function pgRequestLog(store: PostgresMessageStore): RequestLog {
   return {
     note: (key, seq, id) => store.openedSession(key)?.noteRequest(seq, id) ?? false,
     read: (key, max) => readRequestIds(store, key, max),
+    flushSession: async (key) => {
+      await store.openedSession(key)?.flush();
+    },
+    inboundAfter: (key, after, limit) => readInboundAfter(store.sql, store.schema, key, after, limit),
   };
 }
 

@@ -72,10 +72,58 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
-/** A store for many sessions (one per gateway). */
+/**
+ * A store for many sessions (one per gateway). Besides opening sessions a store may declare
+ * capabilities, optional members the engine uses where present without knowing the store's class (a
+ * wrapper such as the engine's InstrumentedStore forwards them): `flush` (store-wide), `requestIds`,
+ * `commitMetrics` and `observeCommits`.
+ */
 export interface MessageStore {
   /** Opens (creating if needed) the store of one session. */
   openSession(sessionKey: string, nowMs: number): Promise<SessionStore>;
   /** Flushes and closes everything. */
   close(): Promise<void>;
+  /**
+   * Capability (the file journal): resolves when every write of every session made so far is durable;
+   * the library endpoint answers sends after it.
+   */
+  flush?(): Promise<void>;
+  /**
+   * Capability (the PostgreSQL store): request ids kept with the outbound messages, and the inbound
+   * messages of record, shared by every gateway of the store.
+   */
+  readonly requestIds?: RequestIdStore | undefined;
+  /** Capability (the PostgreSQL store): its group-commit counters, read at scrape time. */
+  commitMetrics?(): CommitMetrics;
+  /** Capability (the PostgreSQL store): `f` is called after each group commit with its duration and size. */
+  observeCommits?(f: (ms: number, messages: number) => void): void;
+}
+
+/** The `requestIds` capability of a store (docs/engine_library.md: request ids across gateways). */
+export interface RequestIdStore {
+  /** Outbound message `seq` of `key` answers request `id` (written with the message). False if too late. */
+  note(key: string, seq: number, id: string): boolean;
+  /** Request id -> MsgSeqNum of the session's current sequence generation, the newest `max`. */
+  read(key: string, max: number): Promise<Map<string, number>>;
+  /** Resolves once every write session `key` queued so far is committed (or failed); at once when not open. */
+  flushSession(key: string): Promise<void>;
+  /**
+   * The committed inbound messages of `key`'s current generation with MsgSeqNum above `after`, ascending,
+   * at most `limit`, whichever gateway received them.
+   */
+  inboundAfter(key: string, after: number, limit: number): Promise<Array<{ seq: number; raw: Uint8Array }>>;
+}
+
+/** The `commitMetrics` capability's counters. */
+export interface CommitMetrics {
+  /** Group commits. */
+  commits: number;
+  /** Messages committed. */
+  messages: number;
+  /** Sessions whose commit found another owner's epoch. */
+  fenced: number;
+  /** Commits retried after a lost connection. */
+  retries: number;
+  /** A cluster: each session whose lease this gateway holds, with its epoch; undefined otherwise. */
+  leases: ReadonlyMap<string, number> | undefined;
 }
