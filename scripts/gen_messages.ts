@@ -29,6 +29,7 @@ export const GENERATED_MESSAGES: readonly string[] = [
   "QuoteRequest",
   "Quote",
   "BusinessMessageReject",
+  "QuoteRequestReject",
   "OrderStatusRequest",
   "OrderMassStatusRequest",
 ];
@@ -209,15 +210,17 @@ class Generator {
     members.forEach((m, i) => {
       const required = m.required || (forceFirst && i === 0);
       const opt = required ? "" : "?";
+      // An optional member may be given as undefined (left out), so callers can pass `x: maybe`.
+      const orUndefined = required ? "" : " | undefined";
       if (m.kind === "field") {
         const f = this.#field(m.tag);
         const unit = kindOf(f) === "timestamp" ? ", epoch ms" : "";
         const doc = `/** ${f.name} (${f.tag}), ${f.type}${unit}${required ? ", required" : ""} */`;
-        this.#emit(`  ${doc} ${camelCase(f.name)}${opt}: ${this.#tsIn(f)};`);
+        this.#emit(`  ${doc} ${camelCase(f.name)}${opt}: ${this.#tsIn(f)}${orUndefined};`);
       } else {
         const f = this.#field(m.group.countTag);
         const doc = `/** ${f.name} (${f.tag}) entries${required ? ", required" : ""} */`;
-        this.#emit(`  ${doc} ${camelCase(f.name)}${opt}: ${this.#groupNames.get(m.group)}[];`);
+        this.#emit(`  ${doc} ${camelCase(f.name)}${opt}: ${this.#groupNames.get(m.group)}[]${orUndefined};`);
       }
     });
   }

@@ -236,13 +236,13 @@ export type TimeInForce = (typeof TimeInForce)[keyof typeof TimeInForce];
 /** One entry of the NoMsgTypes (384) repeating group. */
 export interface NoMsgTypesEntry {
   /** RefMsgType (372), STRING, required */ refMsgType: string;
-  /** MsgDirection (385), CHAR */ msgDirection?: MsgDirection;
+  /** MsgDirection (385), CHAR */ msgDirection?: MsgDirection | undefined;
 }
 
 /** One entry of the NoAllocs (78) repeating group. */
 export interface NoAllocsEntry {
   /** AllocAccount (79), STRING, required */ allocAccount: string;
-  /** AllocShares (80), QTY */ allocShares?: Decimal;
+  /** AllocShares (80), QTY */ allocShares?: Decimal | undefined;
 }
 
 /** One entry of the NoTradingSessions (386) repeating group. */
@@ -253,9 +253,9 @@ export interface NoTradingSessionsEntry {
 /** One entry of the NoContraBrokers (382) repeating group. */
 export interface NoContraBrokersEntry {
   /** ContraBroker (375), STRING, required */ contraBroker: string;
-  /** ContraTrader (337), STRING */ contraTrader?: string;
-  /** ContraTradeQty (437), QTY */ contraTradeQty?: Decimal;
-  /** ContraTradeTime (438), UTCTIMESTAMP, epoch ms */ contraTradeTime?: number;
+  /** ContraTrader (337), STRING */ contraTrader?: string | undefined;
+  /** ContraTradeQty (437), QTY */ contraTradeQty?: Decimal | undefined;
+  /** ContraTradeTime (438), UTCTIMESTAMP, epoch ms */ contraTradeTime?: number | undefined;
 }
 
 /** One entry of the NoMDEntryTypes (267) repeating group. */
@@ -266,159 +266,159 @@ export interface NoMDEntryTypesEntry {
 /** One entry of the NoRelatedSym (146) repeating group. */
 export interface NoRelatedSymEntry {
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
-  /** TradingSessionID (336), STRING */ tradingSessionID?: string;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
+  /** TradingSessionID (336), STRING */ tradingSessionID?: string | undefined;
 }
 
 /** One entry of the NoMDEntries (268) repeating group. */
 export interface NoMDEntriesEntry {
   /** MDEntryType (269), CHAR, required */ mdEntryType: MDEntryType;
   /** MDEntryPx (270), PRICE, required */ mdEntryPx: Decimal;
-  /** Currency (15), CURRENCY */ currency?: string;
-  /** MDEntrySize (271), QTY */ mdEntrySize?: Decimal;
-  /** MDEntryDate (272), UTCDATE */ mdEntryDate?: string;
-  /** MDEntryTime (273), UTCTIMEONLY */ mdEntryTime?: string;
-  /** TickDirection (274), CHAR */ tickDirection?: TickDirection;
-  /** MDMkt (275), EXCHANGE */ mdMkt?: string;
-  /** TradingSessionID (336), STRING */ tradingSessionID?: string;
-  /** QuoteCondition (276), MULTIPLEVALUESTRING */ quoteCondition?: string;
-  /** TradeCondition (277), MULTIPLEVALUESTRING */ tradeCondition?: string;
-  /** MDEntryOriginator (282), STRING */ mdEntryOriginator?: string;
-  /** LocationID (283), STRING */ locationID?: string;
-  /** DeskID (284), STRING */ deskID?: string;
-  /** OpenCloseSettleFlag (286), CHAR */ openCloseSettleFlag?: OpenCloseSettleFlag;
-  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce;
-  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string;
-  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number;
-  /** MinQty (110), QTY */ minQty?: Decimal;
-  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string;
-  /** SellerDays (287), INT */ sellerDays?: number;
-  /** OrderID (37), STRING */ orderID?: string;
-  /** QuoteEntryID (299), STRING */ quoteEntryID?: string;
-  /** MDEntryBuyer (288), STRING */ mdEntryBuyer?: string;
-  /** MDEntrySeller (289), STRING */ mdEntrySeller?: string;
-  /** NumberOfOrders (346), INT */ numberOfOrders?: number;
-  /** MDEntryPositionNo (290), INT */ mdEntryPositionNo?: number;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
+  /** MDEntrySize (271), QTY */ mdEntrySize?: Decimal | undefined;
+  /** MDEntryDate (272), UTCDATE */ mdEntryDate?: string | undefined;
+  /** MDEntryTime (273), UTCTIMEONLY */ mdEntryTime?: string | undefined;
+  /** TickDirection (274), CHAR */ tickDirection?: TickDirection | undefined;
+  /** MDMkt (275), EXCHANGE */ mdMkt?: string | undefined;
+  /** TradingSessionID (336), STRING */ tradingSessionID?: string | undefined;
+  /** QuoteCondition (276), MULTIPLEVALUESTRING */ quoteCondition?: string | undefined;
+  /** TradeCondition (277), MULTIPLEVALUESTRING */ tradeCondition?: string | undefined;
+  /** MDEntryOriginator (282), STRING */ mdEntryOriginator?: string | undefined;
+  /** LocationID (283), STRING */ locationID?: string | undefined;
+  /** DeskID (284), STRING */ deskID?: string | undefined;
+  /** OpenCloseSettleFlag (286), CHAR */ openCloseSettleFlag?: OpenCloseSettleFlag | undefined;
+  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce | undefined;
+  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string | undefined;
+  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number | undefined;
+  /** MinQty (110), QTY */ minQty?: Decimal | undefined;
+  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string | undefined;
+  /** SellerDays (287), INT */ sellerDays?: number | undefined;
+  /** OrderID (37), STRING */ orderID?: string | undefined;
+  /** QuoteEntryID (299), STRING */ quoteEntryID?: string | undefined;
+  /** MDEntryBuyer (288), STRING */ mdEntryBuyer?: string | undefined;
+  /** MDEntrySeller (289), STRING */ mdEntrySeller?: string | undefined;
+  /** NumberOfOrders (346), INT */ numberOfOrders?: number | undefined;
+  /** MDEntryPositionNo (290), INT */ mdEntryPositionNo?: number | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 
 /** One entry of the NoMDEntries (268) repeating group. */
 export interface MarketDataIncrementalRefreshNoMDEntriesEntry {
   /** MDUpdateAction (279), CHAR, required */ mdUpdateAction: MDUpdateAction;
-  /** DeleteReason (285), CHAR */ deleteReason?: DeleteReason;
-  /** MDEntryType (269), CHAR */ mdEntryType?: MDEntryType;
-  /** MDEntryID (278), STRING */ mdEntryID?: string;
-  /** MDEntryRefID (280), STRING */ mdEntryRefID?: string;
-  /** Symbol (55), STRING */ symbol?: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
-  /** FinancialStatus (291), CHAR */ financialStatus?: FinancialStatus;
-  /** CorporateAction (292), CHAR */ corporateAction?: CorporateAction;
-  /** MDEntryPx (270), PRICE */ mdEntryPx?: Decimal;
-  /** Currency (15), CURRENCY */ currency?: string;
-  /** MDEntrySize (271), QTY */ mdEntrySize?: Decimal;
-  /** MDEntryDate (272), UTCDATE */ mdEntryDate?: string;
-  /** MDEntryTime (273), UTCTIMEONLY */ mdEntryTime?: string;
-  /** TickDirection (274), CHAR */ tickDirection?: TickDirection;
-  /** MDMkt (275), EXCHANGE */ mdMkt?: string;
-  /** TradingSessionID (336), STRING */ tradingSessionID?: string;
-  /** QuoteCondition (276), MULTIPLEVALUESTRING */ quoteCondition?: string;
-  /** TradeCondition (277), MULTIPLEVALUESTRING */ tradeCondition?: string;
-  /** MDEntryOriginator (282), STRING */ mdEntryOriginator?: string;
-  /** LocationID (283), STRING */ locationID?: string;
-  /** DeskID (284), STRING */ deskID?: string;
-  /** OpenCloseSettleFlag (286), CHAR */ openCloseSettleFlag?: OpenCloseSettleFlag;
-  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce;
-  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string;
-  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number;
-  /** MinQty (110), QTY */ minQty?: Decimal;
-  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string;
-  /** SellerDays (287), INT */ sellerDays?: number;
-  /** OrderID (37), STRING */ orderID?: string;
-  /** QuoteEntryID (299), STRING */ quoteEntryID?: string;
-  /** MDEntryBuyer (288), STRING */ mdEntryBuyer?: string;
-  /** MDEntrySeller (289), STRING */ mdEntrySeller?: string;
-  /** NumberOfOrders (346), INT */ numberOfOrders?: number;
-  /** MDEntryPositionNo (290), INT */ mdEntryPositionNo?: number;
-  /** TotalVolumeTraded (387), QTY */ totalVolumeTraded?: Decimal;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** DeleteReason (285), CHAR */ deleteReason?: DeleteReason | undefined;
+  /** MDEntryType (269), CHAR */ mdEntryType?: MDEntryType | undefined;
+  /** MDEntryID (278), STRING */ mdEntryID?: string | undefined;
+  /** MDEntryRefID (280), STRING */ mdEntryRefID?: string | undefined;
+  /** Symbol (55), STRING */ symbol?: string | undefined;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
+  /** FinancialStatus (291), CHAR */ financialStatus?: FinancialStatus | undefined;
+  /** CorporateAction (292), CHAR */ corporateAction?: CorporateAction | undefined;
+  /** MDEntryPx (270), PRICE */ mdEntryPx?: Decimal | undefined;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
+  /** MDEntrySize (271), QTY */ mdEntrySize?: Decimal | undefined;
+  /** MDEntryDate (272), UTCDATE */ mdEntryDate?: string | undefined;
+  /** MDEntryTime (273), UTCTIMEONLY */ mdEntryTime?: string | undefined;
+  /** TickDirection (274), CHAR */ tickDirection?: TickDirection | undefined;
+  /** MDMkt (275), EXCHANGE */ mdMkt?: string | undefined;
+  /** TradingSessionID (336), STRING */ tradingSessionID?: string | undefined;
+  /** QuoteCondition (276), MULTIPLEVALUESTRING */ quoteCondition?: string | undefined;
+  /** TradeCondition (277), MULTIPLEVALUESTRING */ tradeCondition?: string | undefined;
+  /** MDEntryOriginator (282), STRING */ mdEntryOriginator?: string | undefined;
+  /** LocationID (283), STRING */ locationID?: string | undefined;
+  /** DeskID (284), STRING */ deskID?: string | undefined;
+  /** OpenCloseSettleFlag (286), CHAR */ openCloseSettleFlag?: OpenCloseSettleFlag | undefined;
+  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce | undefined;
+  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string | undefined;
+  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number | undefined;
+  /** MinQty (110), QTY */ minQty?: Decimal | undefined;
+  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string | undefined;
+  /** SellerDays (287), INT */ sellerDays?: number | undefined;
+  /** OrderID (37), STRING */ orderID?: string | undefined;
+  /** QuoteEntryID (299), STRING */ quoteEntryID?: string | undefined;
+  /** MDEntryBuyer (288), STRING */ mdEntryBuyer?: string | undefined;
+  /** MDEntrySeller (289), STRING */ mdEntrySeller?: string | undefined;
+  /** NumberOfOrders (346), INT */ numberOfOrders?: number | undefined;
+  /** MDEntryPositionNo (290), INT */ mdEntryPositionNo?: number | undefined;
+  /** TotalVolumeTraded (387), QTY */ totalVolumeTraded?: Decimal | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 
 /** One entry of the NoRelatedSym (146) repeating group. */
 export interface QuoteRequestNoRelatedSymEntry {
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
-  /** PrevClosePx (140), PRICE */ prevClosePx?: Decimal;
-  /** QuoteRequestType (303), INT */ quoteRequestType?: QuoteRequestType;
-  /** TradingSessionID (336), STRING */ tradingSessionID?: string;
-  /** Side (54), CHAR */ side?: Side;
-  /** OrderQty (38), QTY */ orderQty?: Decimal;
-  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string;
-  /** OrdType (40), CHAR */ ordType?: OrdType;
-  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string;
-  /** OrderQty2 (192), QTY */ orderQty2?: Decimal;
-  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number;
-  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number;
-  /** Currency (15), CURRENCY */ currency?: string;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
+  /** PrevClosePx (140), PRICE */ prevClosePx?: Decimal | undefined;
+  /** QuoteRequestType (303), INT */ quoteRequestType?: QuoteRequestType | undefined;
+  /** TradingSessionID (336), STRING */ tradingSessionID?: string | undefined;
+  /** Side (54), CHAR */ side?: Side | undefined;
+  /** OrderQty (38), QTY */ orderQty?: Decimal | undefined;
+  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string | undefined;
+  /** OrdType (40), CHAR */ ordType?: OrdType | undefined;
+  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string | undefined;
+  /** OrderQty2 (192), QTY */ orderQty2?: Decimal | undefined;
+  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number | undefined;
+  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number | undefined;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
 }
 
 /** Heartbeat (35=0) body fields: the builder's input (`Heartbeat.build`). */
 export interface Heartbeat {
-  /** TestReqID (112), STRING */ testReqID?: string;
+  /** TestReqID (112), STRING */ testReqID?: string | undefined;
 }
 /** Heartbeat (35=0): `build` a message to send, `read` a received one. */
 export const Heartbeat = defineMessage<Heartbeat>("0", "Heartbeat", [
@@ -447,12 +447,12 @@ export const ResendRequest = defineMessage<ResendRequest>("2", "ResendRequest", 
 /** Reject (35=3) body fields: the builder's input (`Reject.build`). */
 export interface Reject {
   /** RefSeqNum (45), INT, required */ refSeqNum: number;
-  /** RefTagID (371), INT */ refTagID?: number;
-  /** RefMsgType (372), STRING */ refMsgType?: string;
-  /** SessionRejectReason (373), INT */ sessionRejectReason?: SessionRejectReason;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** RefTagID (371), INT */ refTagID?: number | undefined;
+  /** RefMsgType (372), STRING */ refMsgType?: string | undefined;
+  /** SessionRejectReason (373), INT */ sessionRejectReason?: SessionRejectReason | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 /** Reject (35=3): `build` a message to send, `read` a received one. */
 export const Reject = defineMessage<Reject>("3", "Reject", [
@@ -461,7 +461,7 @@ export const Reject = defineMessage<Reject>("3", "Reject", [
 
 /** SequenceReset (35=4) body fields: the builder's input (`SequenceReset.build`). */
 export interface SequenceReset {
-  /** GapFillFlag (123), BOOLEAN */ gapFillFlag?: boolean;
+  /** GapFillFlag (123), BOOLEAN */ gapFillFlag?: boolean | undefined;
   /** NewSeqNo (36), INT, required */ newSeqNo: number;
 }
 /** SequenceReset (35=4): `build` a message to send, `read` a received one. */
@@ -471,9 +471,9 @@ export const SequenceReset = defineMessage<SequenceReset>("4", "SequenceReset", 
 
 /** Logout (35=5) body fields: the builder's input (`Logout.build`). */
 export interface Logout {
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 /** Logout (35=5): `build` a message to send, `read` a received one. */
 export const Logout = defineMessage<Logout>("5", "Logout", [
@@ -484,11 +484,11 @@ export const Logout = defineMessage<Logout>("5", "Logout", [
 export interface Logon {
   /** EncryptMethod (98), INT, required */ encryptMethod: EncryptMethod;
   /** HeartBtInt (108), INT, required */ heartBtInt: number;
-  /** RawDataLength (95), LENGTH */ rawDataLength?: number;
-  /** RawData (96), DATA */ rawData?: string | Uint8Array;
-  /** ResetSeqNumFlag (141), BOOLEAN */ resetSeqNumFlag?: boolean;
-  /** MaxMessageSize (383), INT */ maxMessageSize?: number;
-  /** NoMsgTypes (384) entries */ noMsgTypes?: NoMsgTypesEntry[];
+  /** RawDataLength (95), LENGTH */ rawDataLength?: number | undefined;
+  /** RawData (96), DATA */ rawData?: string | Uint8Array | undefined;
+  /** ResetSeqNumFlag (141), BOOLEAN */ resetSeqNumFlag?: boolean | undefined;
+  /** MaxMessageSize (383), INT */ maxMessageSize?: number | undefined;
+  /** NoMsgTypes (384) entries */ noMsgTypes?: NoMsgTypesEntry[] | undefined;
 }
 /** Logon (35=A): `build` a message to send, `read` a received one. */
 export const Logon = defineMessage<Logon>("A", "Logon", [
@@ -498,76 +498,76 @@ export const Logon = defineMessage<Logon>("A", "Logon", [
 /** NewOrderSingle (35=D) body fields: the builder's input (`NewOrderSingle.build`). */
 export interface NewOrderSingle {
   /** ClOrdID (11), STRING, required */ clOrdID: string;
-  /** ClientID (109), STRING */ clientID?: string;
-  /** ExecBroker (76), STRING */ execBroker?: string;
-  /** Account (1), STRING */ account?: string;
-  /** NoAllocs (78) entries */ noAllocs?: NoAllocsEntry[];
-  /** SettlmntTyp (63), CHAR */ settlmntTyp?: SettlmntTyp;
-  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string;
+  /** ClientID (109), STRING */ clientID?: string | undefined;
+  /** ExecBroker (76), STRING */ execBroker?: string | undefined;
+  /** Account (1), STRING */ account?: string | undefined;
+  /** NoAllocs (78) entries */ noAllocs?: NoAllocsEntry[] | undefined;
+  /** SettlmntTyp (63), CHAR */ settlmntTyp?: SettlmntTyp | undefined;
+  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string | undefined;
   /** HandlInst (21), CHAR, required */ handlInst: HandlInst;
-  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string;
-  /** MinQty (110), QTY */ minQty?: Decimal;
-  /** MaxFloor (111), QTY */ maxFloor?: Decimal;
-  /** ExDestination (100), EXCHANGE */ exDestination?: string;
-  /** NoTradingSessions (386) entries */ noTradingSessions?: NoTradingSessionsEntry[];
-  /** ProcessCode (81), CHAR */ processCode?: ProcessCode;
+  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string | undefined;
+  /** MinQty (110), QTY */ minQty?: Decimal | undefined;
+  /** MaxFloor (111), QTY */ maxFloor?: Decimal | undefined;
+  /** ExDestination (100), EXCHANGE */ exDestination?: string | undefined;
+  /** NoTradingSessions (386) entries */ noTradingSessions?: NoTradingSessionsEntry[] | undefined;
+  /** ProcessCode (81), CHAR */ processCode?: ProcessCode | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
-  /** PrevClosePx (140), PRICE */ prevClosePx?: Decimal;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
+  /** PrevClosePx (140), PRICE */ prevClosePx?: Decimal | undefined;
   /** Side (54), CHAR, required */ side: Side;
-  /** LocateReqd (114), BOOLEAN */ locateReqd?: boolean;
+  /** LocateReqd (114), BOOLEAN */ locateReqd?: boolean | undefined;
   /** TransactTime (60), UTCTIMESTAMP, epoch ms, required */ transactTime: number;
-  /** OrderQty (38), QTY */ orderQty?: Decimal;
-  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal;
+  /** OrderQty (38), QTY */ orderQty?: Decimal | undefined;
+  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal | undefined;
   /** OrdType (40), CHAR, required */ ordType: OrdType;
-  /** Price (44), PRICE */ price?: Decimal;
-  /** StopPx (99), PRICE */ stopPx?: Decimal;
-  /** Currency (15), CURRENCY */ currency?: string;
-  /** ComplianceID (376), STRING */ complianceID?: string;
-  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean;
-  /** IOIid (23), STRING */ ioIid?: string;
-  /** QuoteID (117), STRING */ quoteID?: string;
-  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce;
-  /** EffectiveTime (168), UTCTIMESTAMP, epoch ms */ effectiveTime?: number;
-  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string;
-  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number;
-  /** GTBookingInst (427), INT */ gtBookingInst?: GTBookingInst;
-  /** Commission (12), AMT */ commission?: Decimal;
-  /** CommType (13), CHAR */ commType?: CommType;
-  /** Rule80A (47), CHAR */ rule80A?: Rule80A;
-  /** ForexReq (121), BOOLEAN */ forexReq?: boolean;
-  /** SettlCurrency (120), CURRENCY */ settlCurrency?: string;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
-  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string;
-  /** OrderQty2 (192), QTY */ orderQty2?: Decimal;
-  /** OpenClose (77), CHAR */ openClose?: OpenClose;
-  /** CoveredOrUncovered (203), INT */ coveredOrUncovered?: CoveredOrUncovered;
-  /** CustomerOrFirm (204), INT */ customerOrFirm?: CustomerOrFirm;
-  /** MaxShow (210), QTY */ maxShow?: Decimal;
-  /** PegDifference (211), PRICEOFFSET */ pegDifference?: Decimal;
-  /** DiscretionInst (388), CHAR */ discretionInst?: DiscretionInst;
-  /** DiscretionOffset (389), PRICEOFFSET */ discretionOffset?: Decimal;
-  /** ClearingFirm (439), STRING */ clearingFirm?: string;
-  /** ClearingAccount (440), STRING */ clearingAccount?: string;
+  /** Price (44), PRICE */ price?: Decimal | undefined;
+  /** StopPx (99), PRICE */ stopPx?: Decimal | undefined;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
+  /** ComplianceID (376), STRING */ complianceID?: string | undefined;
+  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean | undefined;
+  /** IOIid (23), STRING */ ioIid?: string | undefined;
+  /** QuoteID (117), STRING */ quoteID?: string | undefined;
+  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce | undefined;
+  /** EffectiveTime (168), UTCTIMESTAMP, epoch ms */ effectiveTime?: number | undefined;
+  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string | undefined;
+  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number | undefined;
+  /** GTBookingInst (427), INT */ gtBookingInst?: GTBookingInst | undefined;
+  /** Commission (12), AMT */ commission?: Decimal | undefined;
+  /** CommType (13), CHAR */ commType?: CommType | undefined;
+  /** Rule80A (47), CHAR */ rule80A?: Rule80A | undefined;
+  /** ForexReq (121), BOOLEAN */ forexReq?: boolean | undefined;
+  /** SettlCurrency (120), CURRENCY */ settlCurrency?: string | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
+  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string | undefined;
+  /** OrderQty2 (192), QTY */ orderQty2?: Decimal | undefined;
+  /** OpenClose (77), CHAR */ openClose?: OpenClose | undefined;
+  /** CoveredOrUncovered (203), INT */ coveredOrUncovered?: CoveredOrUncovered | undefined;
+  /** CustomerOrFirm (204), INT */ customerOrFirm?: CustomerOrFirm | undefined;
+  /** MaxShow (210), QTY */ maxShow?: Decimal | undefined;
+  /** PegDifference (211), PRICEOFFSET */ pegDifference?: Decimal | undefined;
+  /** DiscretionInst (388), CHAR */ discretionInst?: DiscretionInst | undefined;
+  /** DiscretionOffset (389), PRICEOFFSET */ discretionOffset?: Decimal | undefined;
+  /** ClearingFirm (439), STRING */ clearingFirm?: string | undefined;
+  /** ClearingAccount (440), STRING */ clearingAccount?: string | undefined;
 }
 /** NewOrderSingle (35=D): `build` a message to send, `read` a received one. */
 export const NewOrderSingle = defineMessage<NewOrderSingle>("D", "NewOrderSingle", [
@@ -580,40 +580,40 @@ export const NewOrderSingle = defineMessage<NewOrderSingle>("D", "NewOrderSingle
 /** OrderCancelRequest (35=F) body fields: the builder's input (`OrderCancelRequest.build`). */
 export interface OrderCancelRequest {
   /** OrigClOrdID (41), STRING, required */ origClOrdID: string;
-  /** OrderID (37), STRING */ orderID?: string;
+  /** OrderID (37), STRING */ orderID?: string | undefined;
   /** ClOrdID (11), STRING, required */ clOrdID: string;
-  /** ListID (66), STRING */ listID?: string;
-  /** Account (1), STRING */ account?: string;
-  /** ClientID (109), STRING */ clientID?: string;
-  /** ExecBroker (76), STRING */ execBroker?: string;
+  /** ListID (66), STRING */ listID?: string | undefined;
+  /** Account (1), STRING */ account?: string | undefined;
+  /** ClientID (109), STRING */ clientID?: string | undefined;
+  /** ExecBroker (76), STRING */ execBroker?: string | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
   /** Side (54), CHAR, required */ side: Side;
   /** TransactTime (60), UTCTIMESTAMP, epoch ms, required */ transactTime: number;
-  /** OrderQty (38), QTY */ orderQty?: Decimal;
-  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal;
-  /** ComplianceID (376), STRING */ complianceID?: string;
-  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** OrderQty (38), QTY */ orderQty?: Decimal | undefined;
+  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal | undefined;
+  /** ComplianceID (376), STRING */ complianceID?: string | undefined;
+  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 /** OrderCancelRequest (35=F): `build` a message to send, `read` a received one. */
 export const OrderCancelRequest = defineMessage<OrderCancelRequest>("F", "OrderCancelRequest", [
@@ -623,76 +623,76 @@ export const OrderCancelRequest = defineMessage<OrderCancelRequest>("F", "OrderC
 
 /** OrderCancelReplaceRequest (35=G) body fields: the builder's input (`OrderCancelReplaceRequest.build`). */
 export interface OrderCancelReplaceRequest {
-  /** OrderID (37), STRING */ orderID?: string;
-  /** ClientID (109), STRING */ clientID?: string;
-  /** ExecBroker (76), STRING */ execBroker?: string;
+  /** OrderID (37), STRING */ orderID?: string | undefined;
+  /** ClientID (109), STRING */ clientID?: string | undefined;
+  /** ExecBroker (76), STRING */ execBroker?: string | undefined;
   /** OrigClOrdID (41), STRING, required */ origClOrdID: string;
   /** ClOrdID (11), STRING, required */ clOrdID: string;
-  /** ListID (66), STRING */ listID?: string;
-  /** Account (1), STRING */ account?: string;
-  /** NoAllocs (78) entries */ noAllocs?: NoAllocsEntry[];
-  /** SettlmntTyp (63), CHAR */ settlmntTyp?: SettlmntTyp;
-  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string;
+  /** ListID (66), STRING */ listID?: string | undefined;
+  /** Account (1), STRING */ account?: string | undefined;
+  /** NoAllocs (78) entries */ noAllocs?: NoAllocsEntry[] | undefined;
+  /** SettlmntTyp (63), CHAR */ settlmntTyp?: SettlmntTyp | undefined;
+  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string | undefined;
   /** HandlInst (21), CHAR, required */ handlInst: HandlInst;
-  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string;
-  /** MinQty (110), QTY */ minQty?: Decimal;
-  /** MaxFloor (111), QTY */ maxFloor?: Decimal;
-  /** ExDestination (100), EXCHANGE */ exDestination?: string;
-  /** NoTradingSessions (386) entries */ noTradingSessions?: NoTradingSessionsEntry[];
+  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string | undefined;
+  /** MinQty (110), QTY */ minQty?: Decimal | undefined;
+  /** MaxFloor (111), QTY */ maxFloor?: Decimal | undefined;
+  /** ExDestination (100), EXCHANGE */ exDestination?: string | undefined;
+  /** NoTradingSessions (386) entries */ noTradingSessions?: NoTradingSessionsEntry[] | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
   /** Side (54), CHAR, required */ side: Side;
   /** TransactTime (60), UTCTIMESTAMP, epoch ms, required */ transactTime: number;
-  /** OrderQty (38), QTY */ orderQty?: Decimal;
-  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal;
+  /** OrderQty (38), QTY */ orderQty?: Decimal | undefined;
+  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal | undefined;
   /** OrdType (40), CHAR, required */ ordType: OrdType;
-  /** Price (44), PRICE */ price?: Decimal;
-  /** StopPx (99), PRICE */ stopPx?: Decimal;
-  /** PegDifference (211), PRICEOFFSET */ pegDifference?: Decimal;
-  /** DiscretionInst (388), CHAR */ discretionInst?: DiscretionInst;
-  /** DiscretionOffset (389), PRICEOFFSET */ discretionOffset?: Decimal;
-  /** ComplianceID (376), STRING */ complianceID?: string;
-  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean;
-  /** Currency (15), CURRENCY */ currency?: string;
-  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce;
-  /** EffectiveTime (168), UTCTIMESTAMP, epoch ms */ effectiveTime?: number;
-  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string;
-  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number;
-  /** GTBookingInst (427), INT */ gtBookingInst?: GTBookingInst;
-  /** Commission (12), AMT */ commission?: Decimal;
-  /** CommType (13), CHAR */ commType?: CommType;
-  /** Rule80A (47), CHAR */ rule80A?: Rule80A;
-  /** ForexReq (121), BOOLEAN */ forexReq?: boolean;
-  /** SettlCurrency (120), CURRENCY */ settlCurrency?: string;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
-  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string;
-  /** OrderQty2 (192), QTY */ orderQty2?: Decimal;
-  /** OpenClose (77), CHAR */ openClose?: OpenClose;
-  /** CoveredOrUncovered (203), INT */ coveredOrUncovered?: CoveredOrUncovered;
-  /** CustomerOrFirm (204), INT */ customerOrFirm?: CustomerOrFirm;
-  /** MaxShow (210), QTY */ maxShow?: Decimal;
-  /** LocateReqd (114), BOOLEAN */ locateReqd?: boolean;
-  /** ClearingFirm (439), STRING */ clearingFirm?: string;
-  /** ClearingAccount (440), STRING */ clearingAccount?: string;
+  /** Price (44), PRICE */ price?: Decimal | undefined;
+  /** StopPx (99), PRICE */ stopPx?: Decimal | undefined;
+  /** PegDifference (211), PRICEOFFSET */ pegDifference?: Decimal | undefined;
+  /** DiscretionInst (388), CHAR */ discretionInst?: DiscretionInst | undefined;
+  /** DiscretionOffset (389), PRICEOFFSET */ discretionOffset?: Decimal | undefined;
+  /** ComplianceID (376), STRING */ complianceID?: string | undefined;
+  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean | undefined;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
+  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce | undefined;
+  /** EffectiveTime (168), UTCTIMESTAMP, epoch ms */ effectiveTime?: number | undefined;
+  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string | undefined;
+  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number | undefined;
+  /** GTBookingInst (427), INT */ gtBookingInst?: GTBookingInst | undefined;
+  /** Commission (12), AMT */ commission?: Decimal | undefined;
+  /** CommType (13), CHAR */ commType?: CommType | undefined;
+  /** Rule80A (47), CHAR */ rule80A?: Rule80A | undefined;
+  /** ForexReq (121), BOOLEAN */ forexReq?: boolean | undefined;
+  /** SettlCurrency (120), CURRENCY */ settlCurrency?: string | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
+  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string | undefined;
+  /** OrderQty2 (192), QTY */ orderQty2?: Decimal | undefined;
+  /** OpenClose (77), CHAR */ openClose?: OpenClose | undefined;
+  /** CoveredOrUncovered (203), INT */ coveredOrUncovered?: CoveredOrUncovered | undefined;
+  /** CustomerOrFirm (204), INT */ customerOrFirm?: CustomerOrFirm | undefined;
+  /** MaxShow (210), QTY */ maxShow?: Decimal | undefined;
+  /** LocateReqd (114), BOOLEAN */ locateReqd?: boolean | undefined;
+  /** ClearingFirm (439), STRING */ clearingFirm?: string | undefined;
+  /** ClearingAccount (440), STRING */ clearingAccount?: string | undefined;
 }
 /** OrderCancelReplaceRequest (35=G): `build` a message to send, `read` a received one. */
 export const OrderCancelReplaceRequest = defineMessage<OrderCancelReplaceRequest>("G", "OrderCancelReplaceRequest", [
@@ -705,97 +705,97 @@ export const OrderCancelReplaceRequest = defineMessage<OrderCancelReplaceRequest
 /** ExecutionReport (35=8) body fields: the builder's input (`ExecutionReport.build`). */
 export interface ExecutionReport {
   /** OrderID (37), STRING, required */ orderID: string;
-  /** SecondaryOrderID (198), STRING */ secondaryOrderID?: string;
-  /** ClOrdID (11), STRING */ clOrdID?: string;
-  /** OrigClOrdID (41), STRING */ origClOrdID?: string;
-  /** ClientID (109), STRING */ clientID?: string;
-  /** ExecBroker (76), STRING */ execBroker?: string;
-  /** NoContraBrokers (382) entries */ noContraBrokers?: NoContraBrokersEntry[];
-  /** ListID (66), STRING */ listID?: string;
+  /** SecondaryOrderID (198), STRING */ secondaryOrderID?: string | undefined;
+  /** ClOrdID (11), STRING */ clOrdID?: string | undefined;
+  /** OrigClOrdID (41), STRING */ origClOrdID?: string | undefined;
+  /** ClientID (109), STRING */ clientID?: string | undefined;
+  /** ExecBroker (76), STRING */ execBroker?: string | undefined;
+  /** NoContraBrokers (382) entries */ noContraBrokers?: NoContraBrokersEntry[] | undefined;
+  /** ListID (66), STRING */ listID?: string | undefined;
   /** ExecID (17), STRING, required */ execID: string;
   /** ExecTransType (20), CHAR, required */ execTransType: ExecTransType;
-  /** ExecRefID (19), STRING */ execRefID?: string;
+  /** ExecRefID (19), STRING */ execRefID?: string | undefined;
   /** ExecType (150), CHAR, required */ execType: ExecType;
   /** OrdStatus (39), CHAR, required */ ordStatus: OrdStatus;
-  /** OrdRejReason (103), INT */ ordRejReason?: OrdRejReason;
-  /** ExecRestatementReason (378), INT */ execRestatementReason?: ExecRestatementReason;
-  /** Account (1), STRING */ account?: string;
-  /** SettlmntTyp (63), CHAR */ settlmntTyp?: SettlmntTyp;
-  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string;
+  /** OrdRejReason (103), INT */ ordRejReason?: OrdRejReason | undefined;
+  /** ExecRestatementReason (378), INT */ execRestatementReason?: ExecRestatementReason | undefined;
+  /** Account (1), STRING */ account?: string | undefined;
+  /** SettlmntTyp (63), CHAR */ settlmntTyp?: SettlmntTyp | undefined;
+  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
   /** Side (54), CHAR, required */ side: Side;
-  /** OrderQty (38), QTY */ orderQty?: Decimal;
-  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal;
-  /** OrdType (40), CHAR */ ordType?: OrdType;
-  /** Price (44), PRICE */ price?: Decimal;
-  /** StopPx (99), PRICE */ stopPx?: Decimal;
-  /** PegDifference (211), PRICEOFFSET */ pegDifference?: Decimal;
-  /** DiscretionInst (388), CHAR */ discretionInst?: DiscretionInst;
-  /** DiscretionOffset (389), PRICEOFFSET */ discretionOffset?: Decimal;
-  /** Currency (15), CURRENCY */ currency?: string;
-  /** ComplianceID (376), STRING */ complianceID?: string;
-  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean;
-  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce;
-  /** EffectiveTime (168), UTCTIMESTAMP, epoch ms */ effectiveTime?: number;
-  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string;
-  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number;
-  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string;
-  /** Rule80A (47), CHAR */ rule80A?: Rule80A;
-  /** LastShares (32), QTY */ lastShares?: Decimal;
-  /** LastPx (31), PRICE */ lastPx?: Decimal;
-  /** LastSpotRate (194), PRICE */ lastSpotRate?: Decimal;
-  /** LastForwardPoints (195), PRICEOFFSET */ lastForwardPoints?: Decimal;
-  /** LastMkt (30), EXCHANGE */ lastMkt?: string;
-  /** TradingSessionID (336), STRING */ tradingSessionID?: string;
-  /** LastCapacity (29), CHAR */ lastCapacity?: LastCapacity;
+  /** OrderQty (38), QTY */ orderQty?: Decimal | undefined;
+  /** CashOrderQty (152), QTY */ cashOrderQty?: Decimal | undefined;
+  /** OrdType (40), CHAR */ ordType?: OrdType | undefined;
+  /** Price (44), PRICE */ price?: Decimal | undefined;
+  /** StopPx (99), PRICE */ stopPx?: Decimal | undefined;
+  /** PegDifference (211), PRICEOFFSET */ pegDifference?: Decimal | undefined;
+  /** DiscretionInst (388), CHAR */ discretionInst?: DiscretionInst | undefined;
+  /** DiscretionOffset (389), PRICEOFFSET */ discretionOffset?: Decimal | undefined;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
+  /** ComplianceID (376), STRING */ complianceID?: string | undefined;
+  /** SolicitedFlag (377), BOOLEAN */ solicitedFlag?: boolean | undefined;
+  /** TimeInForce (59), CHAR */ timeInForce?: TimeInForce | undefined;
+  /** EffectiveTime (168), UTCTIMESTAMP, epoch ms */ effectiveTime?: number | undefined;
+  /** ExpireDate (432), LOCALMKTDATE */ expireDate?: string | undefined;
+  /** ExpireTime (126), UTCTIMESTAMP, epoch ms */ expireTime?: number | undefined;
+  /** ExecInst (18), MULTIPLEVALUESTRING */ execInst?: string | undefined;
+  /** Rule80A (47), CHAR */ rule80A?: Rule80A | undefined;
+  /** LastShares (32), QTY */ lastShares?: Decimal | undefined;
+  /** LastPx (31), PRICE */ lastPx?: Decimal | undefined;
+  /** LastSpotRate (194), PRICE */ lastSpotRate?: Decimal | undefined;
+  /** LastForwardPoints (195), PRICEOFFSET */ lastForwardPoints?: Decimal | undefined;
+  /** LastMkt (30), EXCHANGE */ lastMkt?: string | undefined;
+  /** TradingSessionID (336), STRING */ tradingSessionID?: string | undefined;
+  /** LastCapacity (29), CHAR */ lastCapacity?: LastCapacity | undefined;
   /** LeavesQty (151), QTY, required */ leavesQty: Decimal;
   /** CumQty (14), QTY, required */ cumQty: Decimal;
   /** AvgPx (6), PRICE, required */ avgPx: Decimal;
-  /** DayOrderQty (424), QTY */ dayOrderQty?: Decimal;
-  /** DayCumQty (425), QTY */ dayCumQty?: Decimal;
-  /** DayAvgPx (426), PRICE */ dayAvgPx?: Decimal;
-  /** GTBookingInst (427), INT */ gtBookingInst?: GTBookingInst;
-  /** TradeDate (75), LOCALMKTDATE */ tradeDate?: string;
-  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number;
-  /** ReportToExch (113), BOOLEAN */ reportToExch?: boolean;
-  /** Commission (12), AMT */ commission?: Decimal;
-  /** CommType (13), CHAR */ commType?: CommType;
-  /** GrossTradeAmt (381), AMT */ grossTradeAmt?: Decimal;
-  /** SettlCurrAmt (119), AMT */ settlCurrAmt?: Decimal;
-  /** SettlCurrency (120), CURRENCY */ settlCurrency?: string;
-  /** SettlCurrFxRate (155), FLOAT */ settlCurrFxRate?: Decimal;
-  /** SettlCurrFxRateCalc (156), CHAR */ settlCurrFxRateCalc?: SettlCurrFxRateCalc;
-  /** HandlInst (21), CHAR */ handlInst?: HandlInst;
-  /** MinQty (110), QTY */ minQty?: Decimal;
-  /** MaxFloor (111), QTY */ maxFloor?: Decimal;
-  /** OpenClose (77), CHAR */ openClose?: OpenClose;
-  /** MaxShow (210), QTY */ maxShow?: Decimal;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
-  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string;
-  /** OrderQty2 (192), QTY */ orderQty2?: Decimal;
-  /** ClearingFirm (439), STRING */ clearingFirm?: string;
-  /** ClearingAccount (440), STRING */ clearingAccount?: string;
-  /** MultiLegReportingType (442), CHAR */ multiLegReportingType?: MultiLegReportingType;
+  /** DayOrderQty (424), QTY */ dayOrderQty?: Decimal | undefined;
+  /** DayCumQty (425), QTY */ dayCumQty?: Decimal | undefined;
+  /** DayAvgPx (426), PRICE */ dayAvgPx?: Decimal | undefined;
+  /** GTBookingInst (427), INT */ gtBookingInst?: GTBookingInst | undefined;
+  /** TradeDate (75), LOCALMKTDATE */ tradeDate?: string | undefined;
+  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number | undefined;
+  /** ReportToExch (113), BOOLEAN */ reportToExch?: boolean | undefined;
+  /** Commission (12), AMT */ commission?: Decimal | undefined;
+  /** CommType (13), CHAR */ commType?: CommType | undefined;
+  /** GrossTradeAmt (381), AMT */ grossTradeAmt?: Decimal | undefined;
+  /** SettlCurrAmt (119), AMT */ settlCurrAmt?: Decimal | undefined;
+  /** SettlCurrency (120), CURRENCY */ settlCurrency?: string | undefined;
+  /** SettlCurrFxRate (155), FLOAT */ settlCurrFxRate?: Decimal | undefined;
+  /** SettlCurrFxRateCalc (156), CHAR */ settlCurrFxRateCalc?: SettlCurrFxRateCalc | undefined;
+  /** HandlInst (21), CHAR */ handlInst?: HandlInst | undefined;
+  /** MinQty (110), QTY */ minQty?: Decimal | undefined;
+  /** MaxFloor (111), QTY */ maxFloor?: Decimal | undefined;
+  /** OpenClose (77), CHAR */ openClose?: OpenClose | undefined;
+  /** MaxShow (210), QTY */ maxShow?: Decimal | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
+  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string | undefined;
+  /** OrderQty2 (192), QTY */ orderQty2?: Decimal | undefined;
+  /** ClearingFirm (439), STRING */ clearingFirm?: string | undefined;
+  /** ClearingAccount (440), STRING */ clearingAccount?: string | undefined;
+  /** MultiLegReportingType (442), CHAR */ multiLegReportingType?: MultiLegReportingType | undefined;
 }
 /** ExecutionReport (35=8): `build` a message to send, `read` a received one. */
 export const ExecutionReport = defineMessage<ExecutionReport>("8", "ExecutionReport", [
@@ -809,20 +809,20 @@ export const ExecutionReport = defineMessage<ExecutionReport>("8", "ExecutionRep
 /** OrderCancelReject (35=9) body fields: the builder's input (`OrderCancelReject.build`). */
 export interface OrderCancelReject {
   /** OrderID (37), STRING, required */ orderID: string;
-  /** SecondaryOrderID (198), STRING */ secondaryOrderID?: string;
+  /** SecondaryOrderID (198), STRING */ secondaryOrderID?: string | undefined;
   /** ClOrdID (11), STRING, required */ clOrdID: string;
   /** OrigClOrdID (41), STRING, required */ origClOrdID: string;
   /** OrdStatus (39), CHAR, required */ ordStatus: OrdStatus;
-  /** ClientID (109), STRING */ clientID?: string;
-  /** ExecBroker (76), STRING */ execBroker?: string;
-  /** ListID (66), STRING */ listID?: string;
-  /** Account (1), STRING */ account?: string;
-  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number;
+  /** ClientID (109), STRING */ clientID?: string | undefined;
+  /** ExecBroker (76), STRING */ execBroker?: string | undefined;
+  /** ListID (66), STRING */ listID?: string | undefined;
+  /** Account (1), STRING */ account?: string | undefined;
+  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number | undefined;
   /** CxlRejResponseTo (434), CHAR, required */ cxlRejResponseTo: CxlRejResponseTo;
-  /** CxlRejReason (102), INT */ cxlRejReason?: CxlRejReason;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** CxlRejReason (102), INT */ cxlRejReason?: CxlRejReason | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 /** OrderCancelReject (35=9): `build` a message to send, `read` a received one. */
 export const OrderCancelReject = defineMessage<OrderCancelReject>("9", "OrderCancelReject", [
@@ -834,8 +834,8 @@ export interface MarketDataRequest {
   /** MDReqID (262), STRING, required */ mdReqID: string;
   /** SubscriptionRequestType (263), CHAR, required */ subscriptionRequestType: SubscriptionRequestType;
   /** MarketDepth (264), INT, required */ marketDepth: number;
-  /** MDUpdateType (265), INT */ mdUpdateType?: MDUpdateType;
-  /** AggregatedBook (266), BOOLEAN */ aggregatedBook?: boolean;
+  /** MDUpdateType (265), INT */ mdUpdateType?: MDUpdateType | undefined;
+  /** AggregatedBook (266), BOOLEAN */ aggregatedBook?: boolean | undefined;
   /** NoMDEntryTypes (267) entries, required */ noMDEntryTypes: NoMDEntryTypesEntry[];
   /** NoRelatedSym (146) entries, required */ noRelatedSym: NoRelatedSymEntry[];
 }
@@ -847,29 +847,29 @@ export const MarketDataRequest = defineMessage<MarketDataRequest>("V", "MarketDa
 
 /** MarketDataSnapshotFullRefresh (35=W) body fields: the builder's input (`MarketDataSnapshotFullRefresh.build`). */
 export interface MarketDataSnapshotFullRefresh {
-  /** MDReqID (262), STRING */ mdReqID?: string;
+  /** MDReqID (262), STRING */ mdReqID?: string | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
-  /** FinancialStatus (291), CHAR */ financialStatus?: FinancialStatus;
-  /** CorporateAction (292), CHAR */ corporateAction?: CorporateAction;
-  /** TotalVolumeTraded (387), QTY */ totalVolumeTraded?: Decimal;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
+  /** FinancialStatus (291), CHAR */ financialStatus?: FinancialStatus | undefined;
+  /** CorporateAction (292), CHAR */ corporateAction?: CorporateAction | undefined;
+  /** TotalVolumeTraded (387), QTY */ totalVolumeTraded?: Decimal | undefined;
   /** NoMDEntries (268) entries, required */ noMDEntries: NoMDEntriesEntry[];
 }
 /** MarketDataSnapshotFullRefresh (35=W): `build` a message to send, `read` a received one. */
@@ -881,7 +881,7 @@ export const MarketDataSnapshotFullRefresh = defineMessage<MarketDataSnapshotFul
 
 /** MarketDataIncrementalRefresh (35=X) body fields: the builder's input (`MarketDataIncrementalRefresh.build`). */
 export interface MarketDataIncrementalRefresh {
-  /** MDReqID (262), STRING */ mdReqID?: string;
+  /** MDReqID (262), STRING */ mdReqID?: string | undefined;
   /** NoMDEntries (268) entries, required */ noMDEntries: MarketDataIncrementalRefreshNoMDEntriesEntry[];
 }
 /** MarketDataIncrementalRefresh (35=X): `build` a message to send, `read` a received one. */
@@ -894,10 +894,10 @@ export const MarketDataIncrementalRefresh = defineMessage<MarketDataIncrementalR
 /** MarketDataRequestReject (35=Y) body fields: the builder's input (`MarketDataRequestReject.build`). */
 export interface MarketDataRequestReject {
   /** MDReqID (262), STRING, required */ mdReqID: string;
-  /** MDReqRejReason (281), CHAR */ mdReqRejReason?: MDReqRejReason;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** MDReqRejReason (281), CHAR */ mdReqRejReason?: MDReqRejReason | undefined;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 /** MarketDataRequestReject (35=Y): `build` a message to send, `read` a received one. */
 export const MarketDataRequestReject = defineMessage<MarketDataRequestReject>("Y", "MarketDataRequestReject", [
@@ -917,44 +917,44 @@ export const QuoteRequest = defineMessage<QuoteRequest>("R", "QuoteRequest", [
 
 /** Quote (35=S) body fields: the builder's input (`Quote.build`). */
 export interface Quote {
-  /** QuoteReqID (131), STRING */ quoteReqID?: string;
+  /** QuoteReqID (131), STRING */ quoteReqID?: string | undefined;
   /** QuoteID (117), STRING, required */ quoteID: string;
-  /** QuoteResponseLevel (301), INT */ quoteResponseLevel?: QuoteResponseLevel;
-  /** TradingSessionID (336), STRING */ tradingSessionID?: string;
+  /** QuoteResponseLevel (301), INT */ quoteResponseLevel?: QuoteResponseLevel | undefined;
+  /** TradingSessionID (336), STRING */ tradingSessionID?: string | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
-  /** BidPx (132), PRICE */ bidPx?: Decimal;
-  /** OfferPx (133), PRICE */ offerPx?: Decimal;
-  /** BidSize (134), QTY */ bidSize?: Decimal;
-  /** OfferSize (135), QTY */ offerSize?: Decimal;
-  /** ValidUntilTime (62), UTCTIMESTAMP, epoch ms */ validUntilTime?: number;
-  /** BidSpotRate (188), PRICE */ bidSpotRate?: Decimal;
-  /** OfferSpotRate (190), PRICE */ offerSpotRate?: Decimal;
-  /** BidForwardPoints (189), PRICEOFFSET */ bidForwardPoints?: Decimal;
-  /** OfferForwardPoints (191), PRICEOFFSET */ offerForwardPoints?: Decimal;
-  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number;
-  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string;
-  /** OrdType (40), CHAR */ ordType?: OrdType;
-  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string;
-  /** OrderQty2 (192), QTY */ orderQty2?: Decimal;
-  /** Currency (15), CURRENCY */ currency?: string;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
+  /** BidPx (132), PRICE */ bidPx?: Decimal | undefined;
+  /** OfferPx (133), PRICE */ offerPx?: Decimal | undefined;
+  /** BidSize (134), QTY */ bidSize?: Decimal | undefined;
+  /** OfferSize (135), QTY */ offerSize?: Decimal | undefined;
+  /** ValidUntilTime (62), UTCTIMESTAMP, epoch ms */ validUntilTime?: number | undefined;
+  /** BidSpotRate (188), PRICE */ bidSpotRate?: Decimal | undefined;
+  /** OfferSpotRate (190), PRICE */ offerSpotRate?: Decimal | undefined;
+  /** BidForwardPoints (189), PRICEOFFSET */ bidForwardPoints?: Decimal | undefined;
+  /** OfferForwardPoints (191), PRICEOFFSET */ offerForwardPoints?: Decimal | undefined;
+  /** TransactTime (60), UTCTIMESTAMP, epoch ms */ transactTime?: number | undefined;
+  /** FutSettDate (64), LOCALMKTDATE */ futSettDate?: string | undefined;
+  /** OrdType (40), CHAR */ ordType?: OrdType | undefined;
+  /** FutSettDate2 (193), LOCALMKTDATE */ futSettDate2?: string | undefined;
+  /** OrderQty2 (192), QTY */ orderQty2?: Decimal | undefined;
+  /** Currency (15), CURRENCY */ currency?: string | undefined;
 }
 /** Quote (35=S): `build` a message to send, `read` a received one. */
 export const Quote = defineMessage<Quote>("S", "Quote", [
@@ -964,13 +964,13 @@ export const Quote = defineMessage<Quote>("S", "Quote", [
 
 /** BusinessMessageReject (35=j) body fields: the builder's input (`BusinessMessageReject.build`). */
 export interface BusinessMessageReject {
-  /** RefSeqNum (45), INT */ refSeqNum?: number;
+  /** RefSeqNum (45), INT */ refSeqNum?: number | undefined;
   /** RefMsgType (372), STRING, required */ refMsgType: string;
-  /** BusinessRejectRefID (379), STRING */ businessRejectRefID?: string;
+  /** BusinessRejectRefID (379), STRING */ businessRejectRefID?: string | undefined;
   /** BusinessRejectReason (380), INT, required */ businessRejectReason: BusinessRejectReason;
-  /** Text (58), STRING */ text?: string;
-  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number;
-  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array;
+  /** Text (58), STRING */ text?: string | undefined;
+  /** EncodedTextLen (354), LENGTH */ encodedTextLen?: number | undefined;
+  /** EncodedText (355), DATA */ encodedText?: string | Uint8Array | undefined;
 }
 /** BusinessMessageReject (35=j): `build` a message to send, `read` a received one. */
 export const BusinessMessageReject = defineMessage<BusinessMessageReject>("j", "BusinessMessageReject", [
@@ -979,30 +979,30 @@ export const BusinessMessageReject = defineMessage<BusinessMessageReject>("j", "
 
 /** OrderStatusRequest (35=H) body fields: the builder's input (`OrderStatusRequest.build`). */
 export interface OrderStatusRequest {
-  /** OrderID (37), STRING */ orderID?: string;
+  /** OrderID (37), STRING */ orderID?: string | undefined;
   /** ClOrdID (11), STRING, required */ clOrdID: string;
-  /** ClientID (109), STRING */ clientID?: string;
-  /** Account (1), STRING */ account?: string;
-  /** ExecBroker (76), STRING */ execBroker?: string;
+  /** ClientID (109), STRING */ clientID?: string | undefined;
+  /** Account (1), STRING */ account?: string | undefined;
+  /** ExecBroker (76), STRING */ execBroker?: string | undefined;
   /** Symbol (55), STRING, required */ symbol: string;
-  /** SymbolSfx (65), STRING */ symbolSfx?: string;
-  /** SecurityID (48), STRING */ securityID?: string;
-  /** IDSource (22), STRING */ idSource?: IDSource;
-  /** SecurityType (167), STRING */ securityType?: SecurityType;
-  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string;
-  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number;
-  /** PutOrCall (201), INT */ putOrCall?: PutOrCall;
-  /** StrikePrice (202), PRICE */ strikePrice?: Decimal;
-  /** OptAttribute (206), CHAR */ optAttribute?: string;
-  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal;
-  /** CouponRate (223), FLOAT */ couponRate?: Decimal;
-  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string;
-  /** Issuer (106), STRING */ issuer?: string;
-  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number;
-  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array;
-  /** SecurityDesc (107), STRING */ securityDesc?: string;
-  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number;
-  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array;
+  /** SymbolSfx (65), STRING */ symbolSfx?: string | undefined;
+  /** SecurityID (48), STRING */ securityID?: string | undefined;
+  /** IDSource (22), STRING */ idSource?: IDSource | undefined;
+  /** SecurityType (167), STRING */ securityType?: SecurityType | undefined;
+  /** MaturityMonthYear (200), MONTHYEAR */ maturityMonthYear?: string | undefined;
+  /** MaturityDay (205), DAYOFMONTH */ maturityDay?: number | undefined;
+  /** PutOrCall (201), INT */ putOrCall?: PutOrCall | undefined;
+  /** StrikePrice (202), PRICE */ strikePrice?: Decimal | undefined;
+  /** OptAttribute (206), CHAR */ optAttribute?: string | undefined;
+  /** ContractMultiplier (231), FLOAT */ contractMultiplier?: Decimal | undefined;
+  /** CouponRate (223), FLOAT */ couponRate?: Decimal | undefined;
+  /** SecurityExchange (207), EXCHANGE */ securityExchange?: string | undefined;
+  /** Issuer (106), STRING */ issuer?: string | undefined;
+  /** EncodedIssuerLen (348), LENGTH */ encodedIssuerLen?: number | undefined;
+  /** EncodedIssuer (349), DATA */ encodedIssuer?: string | Uint8Array | undefined;
+  /** SecurityDesc (107), STRING */ securityDesc?: string | undefined;
+  /** EncodedSecurityDescLen (350), LENGTH */ encodedSecurityDescLen?: number | undefined;
+  /** EncodedSecurityDesc (351), DATA */ encodedSecurityDesc?: string | Uint8Array | undefined;
   /** Side (54), CHAR, required */ side: Side;
 }
 /** OrderStatusRequest (35=H): `build` a message to send, `read` a received one. */
