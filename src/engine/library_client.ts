@@ -49,6 +49,55 @@ interface Claim {
   reject: (e: Error) => void;
 }
 
+/** An unanswered send. */
+interface Pending {
+  resolve: (a: SendAnswer) => void;
+  /** A `send` (no one awaits the answer): a refusal goes to the application's onSendFailed. */
+  posted?: { msgType: string; clOrdId: string | undefined };
+}
+
+/** Unanswered sends by session key, then request id; `size` counts them all (the window). */
+class PendingSends {
+  readonly #byKey = new Map<string, Map<string, Pending>>();
+  size = 0;
+
+  get(key: string, requestId: string): Pending | undefined {
+    return this.#byKey.get(key)?.get(requestId);
+  }
+
+  set(key: string, requestId: string, p: Pending): void {
+    let m = this.#byKey.get(key);
+    if (m === undefined) this.#byKey.set(key, m = new Map());
+    const n = m.size;
+    m.set(requestId, p);
+    this.size += m.size - n;
+  }
+
+  /** Removes and returns the pending send. */
+  take(key: string, requestId: string): Pending | undefined {
+    const m = this.#byKey.get(key);
+    const p = m?.get(requestId);
+    if (p !== undefined) {
+      m!.delete(requestId);
+      this.size--;
+    }
+    return p;
+  }
+
+  delete(key: string, requestId: string): void {
+    this.take(key, requestId);
+  }
+
+  /** Every pending send (request id, send), removed. */
+  drain(): Array<[string, Pending]> {
+    const all: Array<[string, Pending]> = [];
+    for (const m of this.#byKey.values()) all.push(...m);
+    this.#byKey.clear();
+    this.size = 0;
+    return all;
+  }
+}
+
 class Library implements EngineLibrary {
   readonly #o: EngineConnectOptions;
   #conn: Deno.UnixConn | undefined;
@@ -59,16 +108,8 @@ class Library implements EngineLibrary {
   readonly #sessions = new Map<string, LibrarySession>();
   readonly #claims = new Map<string, Claim>();
   readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
-  /** Unanswered sends by key + requestId. */
-  readonly #pending = new Map<
-    string,
-    {
-      key: string;
-      resolve: (a: SendAnswer) => void;
-      /** A `send` (no one awaits the answer): a refusal goes to the application's onSendFailed. */
-      posted?: { msgType: string; clOrdId: string | undefined };
-    }
-  >();
+  /** Unanswered sends by key, then requestId (no key string built per send). */
+  readonly #pending = new PendingSends();
   #writers: Array<() => void> = [];
   /** Frames to the engine: those of one turn go out in one write at its end. */
   #out: FrameOut | undefined;
@@ -106,7 +147,7 @@ class Library implements EngineLibrary {
       } catch {
         // Closed.
       }
-    });
+    }, { afterTurn: true });
     const hello = new Promise<void>((resolve, reject) => this.#hello = { resolve, reject });
     void this.#read(conn);
     this.#out.push(commandFrameView({
@@ -174,15 +215,13 @@ class Library implements EngineLibrary {
   }
 
   post(key: string, requestId: string, body: Uint8Array, msgType: string, clOrdId: string | undefined): void {
-    const id = `${key}\u0000${requestId}`;
-    if (!this.#ready || this.#pending.has(id)) return; // The first one's answer stands for both.
-    this.#pending.set(id, { key, resolve: IGNORED, posted: { msgType, clOrdId } });
+    if (!this.#ready || this.#pending.get(key, requestId) !== undefined) return; // The first one's answer stands for both.
+    this.#pending.set(key, requestId, { resolve: IGNORED, posted: { msgType, clOrdId } });
     this.command({ type: "send", key, requestId, body });
   }
 
   submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn = false): Promise<SendAnswer> {
-    const id = `${key}\u0000${requestId}`;
-    const known = this.#pending.get(id);
+    const known = this.#pending.get(key, requestId);
     if (known !== undefined) {
       // Same request again while the first waits: both get the one answer.
       return new Promise((resolve) => {
@@ -203,7 +242,7 @@ class Library implements EngineLibrary {
       });
     }
     return new Promise((resolve) => {
-      this.#pending.set(id, { key, resolve });
+      this.#pending.set(key, requestId, { resolve });
       this.command(
         ifLoggedOn
           ? { type: "send", key, requestId, body, ifLoggedOn }
@@ -361,9 +400,8 @@ class Library implements EngineLibrary {
         // The engine will never send it (not committed; withdrawn): onSendFailed, as in-process. A
         // fire-and-forget send's refusal that follows is then not reported a second time.
         if (e.requestId !== "") {
-          const id = `${e.key}\u0000${e.requestId}`;
-          if (this.#pending.get(id)?.posted !== undefined) {
-            this.#pending.delete(id);
+          if (this.#pending.get(e.key, e.requestId)?.posted !== undefined) {
+            this.#pending.delete(e.key, e.requestId);
             this.#wakeWriters();
           }
         }
@@ -383,10 +421,8 @@ class Library implements EngineLibrary {
         return;
       }
       case "send-result": {
-        const id = `${e.key}\u0000${e.requestId}`;
-        const p = this.#pending.get(id);
+        const p = this.#pending.take(e.key, e.requestId);
         if (p === undefined) return;
-        this.#pending.delete(id);
         if (p.posted !== undefined) {
           if (e.status === SendStatus.BACK_PRESSURE || e.status === SendStatus.REFUSED) {
             this.#sendFailed(e.key, e.seq, p.posted, e.status, e.code, e.text);
@@ -506,9 +542,8 @@ class Library implements EngineLibrary {
 
   /** Every unanswered send resolves as refused with this code and text. */
   #refusePending(code: number, text: string): void {
-    for (const [id, p] of this.#pending) {
-      this.#pending.delete(id);
-      p.resolve({ requestId: id.slice(id.indexOf("\u0000") + 1), status: "refused", seq: 0, code, text });
+    for (const [requestId, p] of this.#pending.drain()) {
+      p.resolve({ requestId, status: "refused", seq: 0, code, text });
     }
   }
 }

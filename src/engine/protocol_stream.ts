@@ -6,6 +6,7 @@
  * a write is in progress gather in a second buffer and go out together as soon as it completes. One copy
  * per frame, no allocation per frame.
  */
+import { setImmediate } from "node:timers";
 import { ErrorCode, MAX_FRAME_BYTES, ProtocolError } from "./protocol.ts";
 
 /**
@@ -67,8 +68,22 @@ export class FrameOut {
   #writing = false;
   #closed = false;
   #idle: Array<() => void> = [];
+  readonly #afterTurn: boolean;
 
-  constructor(readonly conn: Deno.Conn, readonly onError: (e: unknown) => void) {}
+  /**
+   * `afterTurn`: frames gathered while a write was in progress go out at the end of the event-loop turn
+   * its completion falls in (setImmediate), not at once: a sender that pushes a frame per microtask (an
+   * application's `await` per send) then writes its frames in one write instead of one every few frames
+   * (measured pipelined: 1 write(2) per 4 SENDs before). A frame pushed while the socket is idle is still
+   * written at once.
+   */
+  constructor(
+    readonly conn: Deno.Conn,
+    readonly onError: (e: unknown) => void,
+    options: { afterTurn?: boolean } = {},
+  ) {
+    this.#afterTurn = options.afterTurn === true;
+  }
 
   /** Bytes pushed and not yet written (gathering plus the write in progress). */
   get queuedBytes(): number {
@@ -112,14 +127,26 @@ export class FrameOut {
       this.onError(e);
       return;
     }
-    this.#writing = false;
     this.#inFlight = 0;
     // The written buffer becomes the spare one (a large one is dropped).
     const whole = new Uint8Array(batch.buffer, batch.byteOffset, batch.buffer.byteLength - batch.byteOffset);
     this.#spare = whole.length > KEEP_BYTES ? new Uint8Array(64 * 1024) : whole;
+    if (this.#len > 0 && this.#afterTurn) {
+      // Still "writing": what is pushed until then gathers too.
+      setImmediate(this.#next);
+      return;
+    }
+    this.#writing = false;
     if (this.#len > 0) this.#flush();
     else this.#wakeIdle();
   }
+
+  /** The deferred write of what gathered (afterTurn). */
+  readonly #next = (): void => {
+    this.#writing = false;
+    if (this.#len > 0) this.#flush();
+    else this.#wakeIdle();
+  };
 
   #wakeIdle(): void {
     const w = this.#idle;

@@ -84,3 +84,27 @@ Deno.test("FrameSplitter: frames cut across pushes; an impossible length is MALF
   s.push(Uint8Array.of(0, 0, 0, 0));
   assert.throws(() => s.next(), /frame length 0 out of range/);
 });
+
+Deno.test("FrameOut afterTurn: frames pushed one per microtask after a write completes go out in one write at the turn's end", async () => {
+  const conn = new FakeConn();
+  const out = new FrameOut(conn as unknown as Deno.Conn, () => assert.fail("no error"), { afterTurn: true });
+  out.push(Uint8Array.of(1));
+  assert.deepEqual(conn.writes, [[1]], "idle: written at once");
+  out.push(Uint8Array.of(2));
+  conn.complete();
+  // An application that sends with an await between sends: one frame per microtask.
+  for (let i = 3; i <= 6; i++) {
+    await Promise.resolve();
+    out.push(Uint8Array.of(i));
+  }
+  assert.deepEqual(conn.writes, [[1]], "nothing before the end of the turn");
+  await tick();
+  assert.deepEqual(conn.writes, [[1], [2, 3, 4, 5, 6]], "one write for everything gathered");
+  conn.complete();
+  await tick();
+  await out.drained();
+  out.push(Uint8Array.of(7));
+  assert.deepEqual(conn.writes[2], [7], "idle again: written at once");
+  conn.complete();
+  await out.drained();
+});
