@@ -125,7 +125,7 @@ const CASES: Case[] = [
 
 /**
  * TransactTime as text for the list form: formatted per message (`--cached-time`: once per millisecond,
- * as src/app/messages.ts does, which leaves the list's own cost).
+ * as the hand-written app builders did before the typed ones replaced them; leaves the list's own cost).
  */
 const CACHED = Deno.args.includes("--cached-time");
 let stampMs = NaN, stampText = "";

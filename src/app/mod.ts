@@ -2,7 +2,6 @@
 export * from "./load/mod.ts";
 export * from "./lp/mod.ts";
 export * from "./market_data/mod.ts";
-export * from "./messages.ts";
 export * from "./orders/mod.ts";
 export * from "./prng.ts";
 export * from "./tags.ts";

@@ -11,7 +11,7 @@ import type { LatencyMeasure, LoadCounters, LoadSymbol } from "../app/load/types
 import { RequestLedger } from "../app/load/ledger.ts";
 import { zeroLoadCounters } from "../app/load/types.ts";
 import { nextPhase } from "../app/orders/state_machine.ts";
-import { newOrderSingle } from "../app/messages.ts";
+import * as fix44 from "../dictionary/generated/fix44.ts";
 import { createPrng, type Prng, uniformInt } from "../app/prng.ts";
 import { formatScaled } from "../codec/encoder.ts";
 import { tickDecimals } from "../app/lp/config.ts";
@@ -79,14 +79,15 @@ export class EchoTracker implements RequestSource {
       Math.max(1, Math.floor(s.maxQty / s.lotSize)),
     );
     const ticks = s.ticks + (buy ? -1 : 1) * uniformInt(this.#rng, 10, 60);
-    return newOrderSingle({
-      clOrdId: this.#l.id(i),
+    // FIX 4.4's typed builder: the same body for every session version.
+    return fix44.NewOrderSingle.adopt({
+      clOrdID: this.#l.id(i),
       symbol: s.symbol,
       side: buy ? "1" : "2",
-      transactTimeMs: Math.floor(intendedUs / 1000),
+      transactTime: Math.floor(intendedUs / 1000),
       orderQty: lots * s.lotSize,
       ordType: "2",
-      price: formatScaled(ticks * s.units, s.decimals),
+      price: formatScaled(ticks * s.units, s.decimals) as `${number}`,
       timeInForce: "0",
     });
   }

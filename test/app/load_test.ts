@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { type LatencyMeasure, LoadGenerator } from "../../src/app/load/mod.ts";
 import { defaultLpConfig, LpSimulator } from "../../src/app/lp/mod.ts";
-import { executionReport } from "../../src/app/messages.ts";
+import { ExecutionReport } from "../../src/dictionary/generated/fix44.ts";
+import { loose } from "../../src/dictionary/typed.ts";
 import { get, msg, toView } from "./helpers.ts";
 
 const US0 = Date.UTC(2026, 2, 10, 14, 0, 0) * 1000;
@@ -13,10 +14,10 @@ function recorder() {
 
 /** An ExecutionReport for request `cl` as the counterparty would send it. */
 function er(cl: string, et: string, os: string, cum: number, leaves: number, possDup = false) {
-  const m = executionReport({
-    orderId: "O",
-    clOrdId: cl,
-    execId: `E-${cl}-${et}-${cum}`,
+  const m = loose(ExecutionReport).build({
+    orderID: "O",
+    clOrdID: cl,
+    execID: `E-${cl}-${et}-${cum}`,
     execType: et,
     ordStatus: os,
     symbol: "AAPL",
@@ -26,7 +27,7 @@ function er(cl: string, et: string, os: string, cum: number, leaves: number, pos
     avgPx: cum > 0 ? 190 : 0,
     lastQty: et === "F" ? 1 : undefined,
     lastPx: et === "F" ? 190 : undefined,
-    transactTimeMs: 0,
+    transactTime: 0,
   });
   return toView(m, possDup ? [[49, "LP"], [56, "C"], [34, 7], [43, true]] : [[49, "LP"], [56, "C"], [34, 7]]);
 }

@@ -78,7 +78,10 @@ export function rpl(cl: string, orig: string, side: "1" | "2", qty: number, pric
 export function messages(out: LpOutput[], sessionKey?: string): FixMessage[] {
   const r: FixMessage[] = [];
   for (const o of out) {
-    if ("message" in o && (sessionKey === undefined || o.sessionKey === sessionKey)) r.push(o.message);
+    // As plain {msgType, fields} (a typed builder's message makes its field list when read).
+    if ("message" in o && (sessionKey === undefined || o.sessionKey === sessionKey)) {
+      r.push({ msgType: o.message.msgType, fields: o.message.fields });
+    }
   }
   return r;
 }

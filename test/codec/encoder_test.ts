@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { encodeMessage, Encoder, toReadable } from "../../src/codec/mod.ts";
-import { executionReport, newOrderSingle } from "../../src/app/messages.ts";
+import { ExecutionReport, NewOrderSingle } from "../../src/dictionary/generated/fix44.ts";
 
 Deno.test("BuiltMessage: the encoder fast path writes exactly the bytes of its field list; once the list is read, the list is what counts", () => {
-  const m = executionReport({
-    orderId: "O1",
-    clOrdId: "C1",
-    execId: "E1",
+  const m = ExecutionReport.build({
+    orderID: "O1",
+    clOrdID: "C1",
+    execID: "E1",
     execType: "0",
     ordStatus: "0",
     symbol: "EUR/USD",
@@ -18,7 +18,7 @@ Deno.test("BuiltMessage: the encoder fast path writes exactly the bytes of its f
     leavesQty: 1000,
     cumQty: 0,
     avgPx: 0,
-    transactTimeMs: Date.UTC(2026, 10, 22, 5, 0, 0, 123),
+    transactTime: Date.UTC(2026, 10, 22, 5, 0, 0, 123),
   });
   const enc = new Encoder();
   enc.begin("FIX.4.4", "8");
@@ -34,9 +34,10 @@ Deno.test("BuiltMessage: the encoder fast path writes exactly the bytes of its f
   m.fields.push([58, "changed"]);
   assert.equal(m.writeBody!(new Encoder()), false);
   // The builder copied its input: changing the caller's object later changes nothing.
-  const input = { clOrdId: "A", symbol: "X", side: "1", transactTimeMs: 0, orderQty: 1, ordType: "1" };
-  const nos = newOrderSingle(input);
-  input.clOrdId = "B";
+  const input = { clOrdID: "A", symbol: "X", side: "1", transactTime: 0, orderQty: 1, ordType: "1" } as const;
+  const copy: NewOrderSingle = { ...input };
+  const nos = NewOrderSingle.build(copy);
+  copy.clOrdID = "B";
   assert.deepEqual(nos.fields[0], [11, "A"]);
 });
 

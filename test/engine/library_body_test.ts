@@ -1,6 +1,6 @@
 /** What SEND carries: a FixMessage (typed builder or fields) as body bytes, and back on the engine side. */
 import assert from "node:assert/strict";
-import { newOrderSingle } from "../../src/app/messages.ts";
+import { NewOrderSingle } from "../../src/dictionary/generated/fix44.ts";
 import { connectEngine, encodeBody, sessionIdOfKey } from "../../src/engine/library_client.ts";
 import { messageFromBody } from "../../src/engine/library_server.ts";
 
@@ -11,11 +11,11 @@ Deno.test("encodeBody: fields and typed builders as SOH-delimited body, MsgType 
     text(encodeBody({ msgType: "D", fields: [[11, "a"], [38, 100], [44, 1.25], [1, "x y"], [114, true]] })),
     "35=D|11=a|38=100|44=1.25|1=x y|114=Y|",
   );
-  const built = newOrderSingle({
-    clOrdId: "o1",
+  const built = NewOrderSingle.build({
+    clOrdID: "o1",
     symbol: "EUR/USD",
     side: "1",
-    transactTimeMs: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
+    transactTime: Date.UTC(2026, 0, 2, 3, 4, 5, 6),
     orderQty: 100,
     ordType: "2",
     price: 1.0845,

@@ -8,7 +8,7 @@ import { type Field, type MessageView, Tag } from "../../src/codec/mod.ts";
 import type { Application, SendResult, SessionHandle } from "../../src/engine/application.ts";
 import { buildGateway } from "../../src/engine/build.ts";
 import { loadConfig } from "../../src/engine/config.ts";
-import { newOrderSingle } from "../../src/app/messages.ts";
+import { NewOrderSingle } from "../../src/dictionary/generated/fix44.ts";
 import { Operations } from "../../src/ops/operations.ts";
 import { waitFor } from "../engine/helpers.ts";
 import { LogCapture, lpApp, startGateway } from "./helpers.ts";
@@ -205,11 +205,11 @@ Deno.test("risk limits and order tracking read a builder's message without makin
   await gw.start();
   const client = gw.runners()[0]!;
   const nos = (clOrdId: string, orderQty: number) =>
-    newOrderSingle({
-      clOrdId,
+    NewOrderSingle.build({
+      clOrdID: clOrdId,
       symbol: "IBM",
       side: "1",
-      transactTimeMs: 0,
+      transactTime: 0,
       orderQty,
       ordType: "2",
       price: 10,

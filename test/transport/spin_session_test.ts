@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import type { MessageView } from "../../src/codec/mod.ts";
 import { defaultLpConfig } from "../../src/app/lp/mod.ts";
-import { newOrderSingle } from "../../src/app/messages.ts";
+import { NewOrderSingle } from "../../src/dictionary/generated/fix44.ts";
 import type { Application, SessionHandle } from "../../src/engine/application.ts";
 import { startLoopbackSimulator } from "../../src/engine/lp_host.ts";
 import { startInitiator } from "../../src/engine/quick.ts";
@@ -45,11 +45,11 @@ Deno.test("read spinning on both sides: orders acknowledged through spinning rea
   try {
     await logon;
     for (const id of ["S1", "S2", "S3"]) {
-      session!.send(newOrderSingle({
-        clOrdId: id,
+      session!.send(NewOrderSingle.build({
+        clOrdID: id,
         symbol: "EUR/USD",
         side: "1",
-        transactTimeMs: Date.now(),
+        transactTime: Date.now(),
         orderQty: 100000,
         ordType: "2",
         price: "1.0001",

@@ -18,13 +18,8 @@ import { MsgType, Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
 import { tickDecimals } from "../lp/config.ts";
-import {
-  marketDataRequest,
-  newOrderSingleOf,
-  orderCancelReplaceRequest,
-  orderCancelRequest,
-  type OrderCancelRequestFields,
-} from "../messages.ts";
+import * as fix44 from "../../dictionary/generated/fix44.ts";
+import { loose, type LooseInput } from "../../dictionary/typed.ts";
 import { isLivePhaseCode, nextPhase, PHASE_FILLED } from "../orders/state_machine.ts";
 import { PriceText } from "../price_text.ts";
 import { createPrng, type Prng, uniformInt } from "../prng.ts";
@@ -51,6 +46,14 @@ interface SymbolInfo extends LoadSymbol {
   refTicks: number;
   priceText: PriceText;
 }
+
+/**
+ * The generator's messages: FIX 4.4's typed builders (the same body for every session version), prices
+ * as the text PriceText formats and sides as codes, so codes and decimals are taken as any text.
+ */
+const NewOrderSingle = loose(fix44.NewOrderSingle);
+const OrderCancelRequest = loose(fix44.OrderCancelRequest);
+const OrderCancelReplaceRequest = loose(fix44.OrderCancelReplaceRequest);
 
 /** The generator. One instance drives every session of a bench run. */
 export class LoadGenerator {
@@ -202,11 +205,11 @@ export class LoadGenerator {
     this.#openPos[i] = open.length;
     open.push(i);
     this.#c.ordersSent++;
-    return newOrderSingleOf({
-      clOrdId: this.#id(i),
+    return NewOrderSingle.adopt({
+      clOrdID: this.#id(i),
       symbol: s.symbol,
       side: buy ? "1" : "2",
-      transactTimeMs: Math.floor(intendedUs / 1000),
+      transactTime: Math.floor(intendedUs / 1000),
       orderQty: qty,
       ordType: "2",
       price: this.#fmt(s, ticks),
@@ -224,17 +227,17 @@ export class LoadGenerator {
   #cancel(root: number, intendedUs: number): FixMessage {
     const i = this.#amend(K_CANCEL, root, intendedUs);
     this.#c.cancelsSent++;
-    return orderCancelRequest(this.#amendFields(root, i, intendedUs));
+    return OrderCancelRequest.adopt(this.#amendFields(root, i, intendedUs));
   }
 
   /** The fields a cancel and a replace (request `i`) of order `root` share. */
-  #amendFields(root: number, i: number, intendedUs: number): OrderCancelRequestFields {
+  #amendFields(root: number, i: number, intendedUs: number): LooseInput<fix44.OrderCancelRequest> {
     return {
-      origClOrdId: this.#id(this.#current[root]!),
-      clOrdId: this.#id(i),
+      origClOrdID: this.#id(this.#current[root]!),
+      clOrdID: this.#id(i),
       symbol: this.#symbols[this.#symbolIdx[root]!]!.symbol,
       side: String(this.#side[root]),
-      transactTimeMs: Math.floor(intendedUs / 1000),
+      transactTime: Math.floor(intendedUs / 1000),
       orderQty: this.#orderQty[root]!,
     };
   }
@@ -247,7 +250,7 @@ export class LoadGenerator {
     const ticks = Math.max(1, this.#priceTicks[root]! + move);
     this.#priceTicks[i] = ticks; // the new terms, applied to the order when the replace is accepted
     this.#orderQty[i] = this.#orderQty[root]!;
-    return orderCancelReplaceRequest({
+    return OrderCancelReplaceRequest.adopt({
       ...this.#amendFields(root, i, intendedUs),
       ordType: "2",
       price: this.#fmt(s, ticks),
@@ -259,12 +262,12 @@ export class LoadGenerator {
     const i = this.#newRequest(K_MD, sessionIdx, intendedUs, -1);
     this.#symbolIdx[i] = si;
     this.#c.mdRequestsSent++;
-    return marketDataRequest({
-      mdReqId: this.#id(i),
+    return fix44.MarketDataRequest.adopt({
+      mdReqID: this.#id(i),
       subscriptionRequestType: "0",
       marketDepth: 1,
-      entryTypes: ["0", "1"],
-      symbols: [this.#symbols[si]!.symbol],
+      noMDEntryTypes: [{ mdEntryType: "0" }, { mdEntryType: "1" }],
+      noRelatedSym: [{ symbol: this.#symbols[si]!.symbol }],
     });
   }
 

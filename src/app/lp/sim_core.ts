@@ -8,7 +8,7 @@ import { formatScaled } from "../../codec/encoder.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { IdMap } from "../id_map.ts";
 import { PriceText } from "../price_text.ts";
-import { businessMessageReject, type ExecutionReportFields, executionReportOf } from "../messages.ts";
+import { BusinessMessageReject, ExecutionReport, type ExecutionReportFields } from "./sim_messages.ts";
 import { createPrng, deriveSeed, type Prng } from "../prng.ts";
 import { parseHhMm } from "../time_of_day.ts";
 import { type Knobs, knobsAt, type LpEffect, windowBoundaries } from "./behaviours.ts";
@@ -278,11 +278,11 @@ export abstract class LpCore {
     const seq = view.seqNum;
     this._emit(
       s.key,
-      businessMessageReject({
+      BusinessMessageReject.adopt({
         refSeqNum: seq > 0 ? seq : undefined,
         refMsgType: view.msgType,
-        businessRejectRefId: refId,
-        reason,
+        businessRejectRefID: refId,
+        businessRejectReason: reason,
         text,
       }),
     );
@@ -329,15 +329,15 @@ export abstract class LpCore {
     const st = this._symbol(o.symbol)!;
     this._emit(
       o.sessionKey,
-      executionReportOf({
-        orderId: o.orderId,
-        clOrdId: o.clOrdId,
-        origClOrdId: extra.origClOrdId,
-        ordStatusReqId: extra.ordStatusReqId,
-        massStatusReqId: extra.massStatusReqId,
+      ExecutionReport.adopt({
+        orderID: o.orderId,
+        clOrdID: o.clOrdId,
+        origClOrdID: extra.origClOrdId,
+        ordStatusReqID: extra.ordStatusReqId,
+        massStatusReqID: extra.massStatusReqId,
         totNumReports: extra.totNumReports,
         lastRptRequested: extra.lastRptRequested,
-        execId: this._nextExecId(),
+        execID: this._nextExecId(),
         execType,
         ordStatus: ORD_STATUS_OF_PHASE[o.phase]!,
         symbol: o.symbol,
@@ -351,7 +351,7 @@ export abstract class LpCore {
         leavesQty: this._leaves(o),
         cumQty: o.cumQty,
         avgPx: this._fmtAvg(st, o),
-        transactTimeMs: this._now,
+        transactTime: this._now,
         text: extra.text,
       }),
     );

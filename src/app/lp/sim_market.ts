@@ -6,15 +6,20 @@ import type { FixMessage } from "../../codec/encoder.ts";
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
+import type * as fix44 from "../../dictionary/generated/fix44.ts";
 import {
-  type IncrementalEntryFields,
-  marketDataIncremental,
-  marketDataRequestReject,
-  marketDataSnapshot,
-  quote,
-  quoteRequestReject,
-  type SnapshotEntryFields,
-} from "../messages.ts";
+  type IncrementalEntry,
+  IncrementalWithRptSeq,
+  type SnapshotEntry,
+  SnapshotWithRptSeq,
+} from "../market_data/rpt_seq.ts";
+import {
+  MarketDataIncrementalRefresh,
+  MarketDataRequestReject,
+  MarketDataSnapshotFullRefresh,
+  Quote,
+  QuoteRequestReject,
+} from "./sim_messages.ts";
 import { type Side } from "../tags.ts";
 import {
   INSTRUMENT_STOP,
@@ -29,7 +34,7 @@ import { LpOrderRequests } from "./sim_order_requests.ts";
 export abstract class LpMarket extends LpOrderRequests {
   protected _mdReject(s: SessionState, mdReqId: string, reason: string | undefined, text: string): void {
     this._counters.mdRejects++;
-    this._emit(s.key, marketDataRequestReject({ mdReqId, reason, text }));
+    this._emit(s.key, MarketDataRequestReject.adopt({ mdReqID: mdReqId, mdReqRejReason: reason, text }));
   }
 
   protected _onMarketDataRequest(s: SessionState, view: MessageView): void {
@@ -134,17 +139,24 @@ export abstract class LpMarket extends LpOrderRequests {
   }
 
   protected _snapshot(st: SymbolState, sub: Subscription, cur: SideLevels, streaming: boolean): FixMessage {
-    const entries: SnapshotEntryFields[] = [];
-    for (const [px, size] of cur.bids) entries.push({ type: "0", px: this._fmt(st, px), size });
-    for (const [px, size] of cur.offers) entries.push({ type: "1", px: this._fmt(st, px), size });
-    if (sub.trade && st.lastTrade !== undefined) {
-      entries.push({ type: "2", px: this._fmt(st, st.lastTrade.priceTicks), size: st.lastTrade.qty });
+    const entries: SnapshotEntry[] = [];
+    for (const [px, size] of cur.bids) {
+      entries.push({ mdEntryType: "0", mdEntryPx: this._fmt(st, px), mdEntrySize: size });
     }
-    const rptSeq = streaming && this.config.marketData.rptSeq
-      ? sub.rptSeq.get(st.cfg.symbol) ?? 0
-      : undefined;
+    for (const [px, size] of cur.offers) {
+      entries.push({ mdEntryType: "1", mdEntryPx: this._fmt(st, px), mdEntrySize: size });
+    }
+    if (sub.trade && st.lastTrade !== undefined) {
+      const px = this._fmt(st, st.lastTrade.priceTicks);
+      entries.push({ mdEntryType: "2", mdEntryPx: px, mdEntrySize: st.lastTrade.qty });
+    }
     const symbol = sub.names?.get(st.cfg.symbol) ?? st.cfg.symbol;
-    return marketDataSnapshot({ mdReqId: sub.mdReqId, symbol, rptSeq, entries });
+    const data = { mdReqID: sub.mdReqId, symbol, noMDEntries: entries };
+    // RptSeq (83) after Symbol: a layout no dictionary has (rpt_seq.ts); without it, FIX 4.4's W.
+    if (streaming && this.config.marketData.rptSeq) {
+      return SnapshotWithRptSeq.adopt({ ...data, rptSeq: sub.rptSeq.get(st.cfg.symbol) ?? 0 });
+    }
+    return MarketDataSnapshotFullRefresh.adopt(data);
   }
 
   /** Sends what changed in every dirty symbol to its subscribers. */
@@ -171,10 +183,16 @@ export abstract class LpMarket extends LpOrderRequests {
           sub.last.set(symbol, cur);
           continue;
         }
-        const entries: IncrementalEntryFields[] = [];
+        const entries: IncrementalEntry[] = [];
         const name = sub.names?.get(symbol) ?? symbol;
-        const add = (action: string, type: string, px: number, size: number | undefined) => {
-          const e: IncrementalEntryFields = { action, type, symbol: name, px: this._fmt(st, px), size };
+        const add = (action: Action, type: EntryType, px: number, size: number | undefined) => {
+          const e: IncrementalEntry = {
+            mdUpdateAction: action,
+            mdEntryType: type,
+            symbol: name,
+            mdEntryPx: this._fmt(st, px),
+            mdEntrySize: size,
+          };
           if (this.config.marketData.rptSeq) {
             const n = (sub.rptSeq.get(symbol) ?? 0) + 1;
             sub.rptSeq.set(symbol, n);
@@ -182,7 +200,7 @@ export abstract class LpMarket extends LpOrderRequests {
           }
           entries.push(e);
         };
-        const sides: [Map<number, number>, Map<number, number>, string][] = [
+        const sides: [Map<number, number>, Map<number, number>, EntryType][] = [
           [last.bids, cur.bids, "0"],
           [last.offers, cur.offers, "1"],
         ];
@@ -199,7 +217,14 @@ export abstract class LpMarket extends LpOrderRequests {
         sub.last.set(symbol, cur);
         if (entries.length > 0) {
           this._counters.mdUpdates++;
-          this._emit(sub.sessionKey, marketDataIncremental({ mdReqId: sub.mdReqId, entries }));
+          // RptSeq (83) in the entries after Symbol: a layout no dictionary has (rpt_seq.ts).
+          const data = { mdReqID: sub.mdReqId, noMDEntries: entries };
+          this._emit(
+            sub.sessionKey,
+            this.config.marketData.rptSeq
+              ? IncrementalWithRptSeq.adopt(data)
+              : MarketDataIncrementalRefresh.adopt(data),
+          );
         }
       }
     }
@@ -240,7 +265,12 @@ export abstract class LpMarket extends LpOrderRequests {
         this._counters.quoteRejects++;
         this._emit(
           s.key,
-          quoteRequestReject({ quoteReqId, reason: 1, symbol, text: `Unknown symbol ${symbol}` }),
+          QuoteRequestReject.adopt({
+            quoteReqID: quoteReqId,
+            quoteRequestRejectReason: 1,
+            noRelatedSym: [{ symbol }],
+            text: `Unknown symbol ${symbol}`,
+          }),
         );
         continue;
       }
@@ -262,21 +292,26 @@ export abstract class LpMarket extends LpOrderRequests {
       this._counters.quotes++;
       this._emit(
         s.key,
-        quote({
-          quoteReqId,
-          quoteId: `${this._idPrefix}-Q${++this._quoteSeq}`,
+        Quote.adopt({
+          quoteReqID: quoteReqId,
+          quoteID: `${this._idPrefix}-Q${++this._quoteSeq}`,
           symbol,
           bidPx: bidTicks === undefined ? undefined : this._fmt(st, bidTicks),
           offerPx: offerTicks === undefined ? undefined : this._fmt(st, offerTicks),
           bidSize: bidTicks === undefined ? undefined : qty ?? bestBid?.size,
           offerSize: offerTicks === undefined ? undefined : qty ?? bestOffer?.size,
-          validUntilMs: this._now + this.config.quotes.validityMs,
-          transactTimeMs: this._now,
+          validUntilTime: this._now + this.config.quotes.validityMs,
+          transactTime: this._now,
         }),
       );
     }
   }
 }
+
+/** MDUpdateAction (279) codes the simulator sends: new, change, delete. */
+type Action = fix44.MDUpdateAction;
+/** MDEntryType (269) codes the simulator sends: bid, offer, trade. */
+type EntryType = "0" | "1" | "2";
 
 function sameLevels(a: SideLevels, b: SideLevels): boolean {
   const eq = (x: Map<number, number>, y: Map<number, number>) => {

@@ -4,7 +4,7 @@
  */
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
-import { executionReportOf, orderCancelReject } from "../messages.ts";
+import { ExecutionReport, OrderCancelReject } from "./sim_messages.ts";
 import { AppTag, timeInForceOf } from "../tags.ts";
 import { isLivePhaseCode, ORD_STATUS_OF_PHASE, PHASE_FILLED, PHASES } from "../orders/state_machine.ts";
 import { type LpOrder, type SessionState } from "./sim_types.ts";
@@ -26,12 +26,12 @@ export abstract class LpOrderRequests extends LpOrders {
     this._counters.cancelRejects++;
     this._emit(
       s.key,
-      orderCancelReject({
-        orderId: o?.orderId ?? rejectedOrderId ?? "NONE",
-        clOrdId,
-        origClOrdId,
+      OrderCancelReject.adopt({
+        orderID: o?.orderId ?? rejectedOrderId ?? "NONE",
+        clOrdID: clOrdId,
+        origClOrdID: origClOrdId,
         ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
-        transactTimeMs: this._now,
+        transactTime: this._now,
         cxlRejResponseTo: responseTo,
         cxlRejReason: reason,
         text,
@@ -66,7 +66,7 @@ export abstract class LpOrderRequests extends LpOrders {
     if (o === undefined) {
       const rejected = s.rejected.size > 0 ? s.rejected.get(orig) : undefined;
       if (rejected !== undefined) {
-        return refuse(0, `Too late to ${what}: order was rejected`, rejected.orderId);
+        return refuse(0, `Too late to ${what}: order was rejected`, rejected.orderID);
       }
       return refuse(1, `Unknown order ${orig}`);
     }
@@ -175,11 +175,11 @@ export abstract class LpOrderRequests extends LpOrders {
     if (rejected !== undefined) return this._reportRejected(s, rejected, { ordStatusReqId: reqId });
     this._emit(
       s.key,
-      executionReportOf({
-        orderId: "NONE",
-        clOrdId,
-        ordStatusReqId: reqId,
-        execId: this._nextExecId(),
+      ExecutionReport.adopt({
+        orderID: "NONE",
+        clOrdID: clOrdId,
+        ordStatusReqID: reqId,
+        execID: this._nextExecId(),
         execType: "I",
         ordStatus: "8",
         symbol: view.getString(Tag.Symbol) ?? "[N/A]",
@@ -187,7 +187,7 @@ export abstract class LpOrderRequests extends LpOrders {
         leavesQty: 0,
         cumQty: 0,
         avgPx: 0,
-        transactTimeMs: this._now,
+        transactTime: this._now,
         text: `Unknown order ${clOrdId}`,
       }),
     );

@@ -5,7 +5,7 @@
  */
 import { Tag } from "../../codec/tags.ts";
 import type { FieldReader, MessageView } from "../../codec/view.ts";
-import { type ExecutionReportFields, executionReportOf } from "../messages.ts";
+import { ExecutionReport, type ExecutionReportFields } from "./sim_messages.ts";
 import { uniform } from "../prng.ts";
 import { ordTypeOf, sideOf, timeInForceOf } from "../tags.ts";
 import { minuteOfDayIn } from "../time_of_day.ts";
@@ -29,9 +29,9 @@ export abstract class LpOrders extends LpCore {
   ): void {
     this._counters.rejects++;
     const fields: ExecutionReportFields = {
-      orderId: this._nextOrderId(),
-      clOrdId,
-      execId: this._nextExecId(),
+      orderID: this._nextOrderId(),
+      clOrdID: clOrdId,
+      execID: this._nextExecId(),
       execType: "8",
       ordStatus: "8",
       ordRejReason,
@@ -44,7 +44,7 @@ export abstract class LpOrders extends LpCore {
       leavesQty: 0,
       cumQty: 0,
       avgPx: 0,
-      transactTimeMs: this._now,
+      transactTime: this._now,
       text,
     };
     // Kept for the trading day (a status request gets its OrderID and state), unless it repeats a ClOrdID.
@@ -52,20 +52,20 @@ export abstract class LpOrders extends LpCore {
       s.rejected.set(clOrdId, fields);
       this._doneQueue.push({ atMs: this._now, order: undefined, rejected: { s, clOrdId, fields } });
     }
-    this._emit(s.key, executionReportOf({ ...fields }));
+    this._emit(s.key, ExecutionReport.build(fields));
   }
 
   /** A status report (150=I) of a rejected order, from the fields of its reject. */
   protected _reportRejected(s: SessionState, f: ExecutionReportFields, extra: ReportExtra): void {
     this._emit(
       s.key,
-      executionReportOf({
+      ExecutionReport.adopt({
         ...f,
         ordRejReason: undefined,
-        ordStatusReqId: extra.ordStatusReqId,
-        execId: this._nextExecId(),
+        ordStatusReqID: extra.ordStatusReqId,
+        execID: this._nextExecId(),
         execType: "I",
-        transactTimeMs: this._now,
+        transactTime: this._now,
         text: extra.text ?? f.text,
       }),
     );

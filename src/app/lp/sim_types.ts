@@ -7,7 +7,7 @@
 import type { FixMessage } from "../../codec/encoder.ts";
 import { IdMap } from "../id_map.ts";
 import { PriceText } from "../price_text.ts";
-import { type ExecutionReportFields } from "../messages.ts";
+import { type ExecutionReportFields } from "./sim_messages.ts";
 import { type OrdTypeName, type Side, type TimeInForceName } from "../tags.ts";
 import { type LpEffect } from "./behaviours.ts";
 import { type LpSymbolConfig } from "./config.ts";

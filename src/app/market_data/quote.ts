@@ -2,7 +2,7 @@
 import type { FixMessage } from "../../codec/encoder.ts";
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
-import { quoteRequest } from "../messages.ts";
+import * as fix44 from "../../dictionary/generated/fix44.ts";
 import { AppTag, type Side, SIDE_CODE } from "../tags.ts";
 
 /** A request for a quote on one symbol. */
@@ -15,11 +15,14 @@ export interface QuoteRequestParams {
 
 /** Builds a QuoteRequest (R). */
 export function buildQuoteRequest(p: QuoteRequestParams): FixMessage {
-  return quoteRequest({
-    quoteReqId: p.quoteReqId,
-    symbol: p.symbol,
-    ...(p.side !== undefined ? { side: SIDE_CODE[p.side] } : {}),
-    ...(p.orderQty !== undefined ? { orderQty: p.orderQty } : {}),
+  // FIX 4.4's typed builder: the same body for every session version.
+  return fix44.QuoteRequest.adopt({
+    quoteReqID: p.quoteReqId,
+    noRelatedSym: [{
+      symbol: p.symbol,
+      side: p.side === undefined ? undefined : SIDE_CODE[p.side] as fix44.Side,
+      orderQty: p.orderQty,
+    }],
   });
 }
 

@@ -3,7 +3,7 @@ import type { FixMessage } from "../../codec/encoder.ts";
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
-import { marketDataRequest } from "../messages.ts";
+import * as fix44 from "../../dictionary/generated/fix44.ts";
 import { AppTag, MD_ENTRY_TYPE_CODE, type MdEntryTypeName, type MdUpdateAction } from "../tags.ts";
 
 /** What to ask for. */
@@ -31,14 +31,15 @@ export function buildMarketDataRequest(p: MarketDataRequestParams): FixMessage {
   }
   const types = p.entryTypes ?? ["bid", "offer"];
   if (types.length === 0) throw new RangeError("MarketDataRequest needs at least one entry type");
-  return marketDataRequest({
-    mdReqId: p.mdReqId,
+  // FIX 4.4's typed builder: the same body for every session version.
+  return fix44.MarketDataRequest.adopt({
+    mdReqID: p.mdReqId,
     subscriptionRequestType: p.subscription === "snapshot" ? "0" : p.subscription === "subscribe" ? "1" : "2",
     marketDepth: depth,
-    ...(p.subscription === "subscribe" ? { mdUpdateType: p.updateType === "full" ? 0 : 1 } : {}),
-    ...(p.aggregatedBook !== undefined ? { aggregatedBook: p.aggregatedBook } : {}),
-    entryTypes: types.map((t) => MD_ENTRY_TYPE_CODE[t]),
-    symbols: p.symbols,
+    mdUpdateType: p.subscription === "subscribe" ? (p.updateType === "full" ? 0 : 1) : undefined,
+    aggregatedBook: p.aggregatedBook,
+    noMDEntryTypes: types.map((t) => ({ mdEntryType: MD_ENTRY_TYPE_CODE[t] as fix44.MDEntryType })),
+    noRelatedSym: p.symbols.map((symbol) => ({ symbol })),
   });
 }
 

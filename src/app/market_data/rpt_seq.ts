@@ -10,7 +10,7 @@
  * same bytes for the same fields.
  */
 import type * as fix44 from "../../dictionary/generated/fix44.ts";
-import { defineMessage, type FieldTable, ValueKind } from "../../dictionary/typed.ts";
+import { defineMessage, type FieldTable, type LooseInput, ValueKind } from "../../dictionary/typed.ts";
 
 /** The fields of the two layouts, by tag. */
 const FIELDS: FieldTable = {
@@ -26,10 +26,9 @@ const FIELDS: FieldTable = {
   290: ["mdEntryPositionNo", ValueKind.Int],
 };
 
-/** A W entry: the FIX 4.4 entry's fields the simulator writes. */
-export type SnapshotEntry = Pick<
-  fix44.NoMDEntriesEntry,
-  "mdEntryType" | "mdEntryPx" | "mdEntrySize" | "mdEntryPositionNo"
+/** A W entry: the FIX 4.4 entry's fields the simulator writes (prices as the text it formats). */
+export type SnapshotEntry = LooseInput<
+  Pick<fix44.NoMDEntriesEntry, "mdEntryType" | "mdEntryPx" | "mdEntrySize" | "mdEntryPositionNo">
 >;
 
 /** A W with RptSeq (83) after Symbol. */
@@ -50,9 +49,11 @@ export const SnapshotWithRptSeq = defineMessage<SnapshotWithRptSeq>(
 
 /** An X entry: the FIX 4.4 entry's fields the simulator writes, with RptSeq (83) after Symbol. */
 export type IncrementalEntry =
-  & Pick<
-    fix44.MarketDataIncrementalRefreshNoMDEntriesEntry,
-    "mdUpdateAction" | "mdEntryType" | "mdEntryID" | "symbol" | "mdEntryPx" | "mdEntrySize"
+  & LooseInput<
+    Pick<
+      fix44.MarketDataIncrementalRefreshNoMDEntriesEntry,
+      "mdUpdateAction" | "mdEntryType" | "mdEntryID" | "symbol" | "mdEntryPx" | "mdEntrySize"
+    >
   >
   & { rptSeq?: number | undefined };
 

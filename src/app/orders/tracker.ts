@@ -7,13 +7,8 @@
 import type { FixMessage } from "../../codec/encoder.ts";
 import { MsgType, Tag } from "../../codec/tags.ts";
 import type { FieldReader, MessageView } from "../../codec/view.ts";
-import {
-  newOrderSingle,
-  orderCancelReplaceRequest,
-  orderCancelRequest,
-  orderMassStatusRequest,
-  orderStatusRequest,
-} from "../messages.ts";
+import * as fix44 from "../../dictionary/generated/fix44.ts";
+import { loose } from "../../dictionary/typed.ts";
 import {
   ORD_TYPE_CODE,
   type OrdTypeName,
@@ -33,6 +28,15 @@ import {
   PHASE_CODE,
   stateOf,
 } from "./state_machine.ts";
+
+/**
+ * The tracker's messages: FIX 4.4's typed builders (the same body for every session version), with
+ * the FIX codes of tags.ts's tables (typed as plain strings there).
+ */
+const NewOrderSingle = loose(fix44.NewOrderSingle);
+const OrderCancelRequest = loose(fix44.OrderCancelRequest);
+const OrderCancelReplaceRequest = loose(fix44.OrderCancelReplaceRequest);
+const OrderStatusRequest = loose(fix44.OrderStatusRequest);
 
 /** A new order as the application asks for it. */
 export interface NewOrderRequest {
@@ -216,18 +220,18 @@ export class OrderTracker {
     this.#byClOrdId.set(clOrdId, rec);
     this.#orders.set(clOrdId, rec);
     this.#open.add(rec);
-    const message = newOrderSingle({
-      clOrdId,
-      ...(req.account !== undefined ? { account: req.account } : {}),
+    const message = NewOrderSingle.adopt({
+      clOrdID: clOrdId,
+      account: req.account,
       symbol: req.symbol,
       side: SIDE_CODE[req.side],
-      transactTimeMs: nowMs,
+      transactTime: nowMs,
       orderQty: req.orderQty,
       ordType: ORD_TYPE_CODE[ordType],
-      ...(req.price !== undefined ? { price: req.price } : {}),
-      ...(req.currency !== undefined ? { currency: req.currency } : {}),
+      price: req.price,
+      currency: req.currency,
       timeInForce: TIF_CODE[tif],
-      ...(req.text !== undefined ? { text: req.text } : {}),
+      text: req.text,
     });
     return { ok: true, clOrdId, message };
   }
@@ -277,15 +281,15 @@ export class OrderTracker {
     rec.updatedMs = nowMs;
     this.#used.add(newId);
     this.#byClOrdId.set(newId, rec);
-    const message = orderCancelRequest({
-      origClOrdId: rec.clOrdId,
-      ...(rec.orderId !== undefined ? { orderId: rec.orderId } : {}),
-      clOrdId: newId,
+    const message = OrderCancelRequest.adopt({
+      origClOrdID: rec.clOrdId,
+      orderID: rec.orderId,
+      clOrdID: newId,
       symbol: rec.symbol,
       side: SIDE_CODE[rec.side],
-      transactTimeMs: nowMs,
+      transactTime: nowMs,
       orderQty: rec.orderQty,
-      ...(opts.text !== undefined ? { text: opts.text } : {}),
+      text: opts.text,
     });
     return { ok: true, clOrdId: newId, message };
   }
@@ -330,17 +334,17 @@ export class OrderTracker {
     rec.updatedMs = nowMs;
     this.#used.add(newId);
     this.#byClOrdId.set(newId, rec);
-    const message = orderCancelReplaceRequest({
-      ...(rec.orderId !== undefined ? { orderId: rec.orderId } : {}),
-      origClOrdId: rec.clOrdId,
-      clOrdId: newId,
-      ...(rec.account !== undefined ? { account: rec.account } : {}),
+    const message = OrderCancelReplaceRequest.adopt({
+      orderID: rec.orderId,
+      origClOrdID: rec.clOrdId,
+      clOrdID: newId,
+      account: rec.account,
       symbol: rec.symbol,
       side: SIDE_CODE[rec.side],
-      transactTimeMs: nowMs,
+      transactTime: nowMs,
       orderQty: qty,
       ordType: ORD_TYPE_CODE[rec.ordType],
-      ...(price !== undefined ? { price } : {}),
+      price,
       timeInForce: TIF_CODE[tif],
     });
     return { ok: true, clOrdId: newId, message };
@@ -350,10 +354,10 @@ export class OrderTracker {
   status(clOrdId: string, opts: { ordStatusReqId?: string } = {}): SendResult {
     const rec = this.#byClOrdId.get(clOrdId);
     if (rec === undefined) return { ok: false, check: "unknown-order", reason: `unknown ClOrdID ${clOrdId}` };
-    const message = orderStatusRequest({
-      ...(rec.orderId !== undefined ? { orderId: rec.orderId } : {}),
-      clOrdId: rec.clOrdId,
-      ...(opts.ordStatusReqId !== undefined ? { ordStatusReqId: opts.ordStatusReqId } : {}),
+    const message = OrderStatusRequest.adopt({
+      orderID: rec.orderId,
+      clOrdID: rec.clOrdId,
+      ordStatusReqID: opts.ordStatusReqId,
       symbol: rec.symbol,
       side: SIDE_CODE[rec.side],
     });
@@ -363,10 +367,10 @@ export class OrderTracker {
   /** Builds an OrderMassStatusRequest: all orders (type 7), or those of `symbol` (type 1). */
   massStatus(nowMs: number, opts: { massStatusReqId?: string; symbol?: string } = {}): FixMessage {
     const id = opts.massStatusReqId ?? `${this.#nextId(nowMs)}-MS`;
-    return orderMassStatusRequest({
-      massStatusReqId: id,
+    return fix44.OrderMassStatusRequest.adopt({
+      massStatusReqID: id,
       massStatusReqType: opts.symbol !== undefined ? 1 : 7,
-      ...(opts.symbol !== undefined ? { symbol: opts.symbol } : {}),
+      symbol: opts.symbol,
     });
   }
 
