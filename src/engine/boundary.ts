@@ -339,8 +339,13 @@ export function stateEvent(session: SessionInfo): StateEvent {
 
 // ------------------------------------------------------------------ commands (application -> engine)
 
-/** A command addressed to one session: the library protocol's CLAIM, RELEASE, SEND, LOGOUT. */
-export type SessionCommand = Extract<Command, { type: "claim" | "release" | "send" | "logout" }>;
+/** A command addressed to one session: the library protocol's CLAIM, RELEASE, SEND, LOGOUT, RESET, SET_SEQ. */
+export type SessionCommand = Extract<
+  Command,
+  { type: "claim" | "release" | "send" | "logout" | "reset" | "set-seq" }
+>;
+/** RESET and SET_SEQ: the operator's sequence-number commands (also the admin endpoint's). */
+export type SequenceCommand = Extract<Command, { type: "reset" | "set-seq" }>;
 /** Every command into the engine: the session commands and the endpoint's own (HELLO, LIST). */
 export type EngineCommand = Command;
 
@@ -368,15 +373,100 @@ export type CommandOutcome =
   | { readonly kind: "invalid"; readonly reason: string }
   | { readonly kind: "done" };
 
-/** Carries out SEND and LOGOUT against one session. */
+/**
+ * What RESET or SET_SEQ did: `done`, or `refused` with the protocol's code (`ErrorCode.SEQ_BELOW_SENT`,
+ * `INVALID_SEQ`) and why, nothing changed; with the session's numbers after it (SEQ_RESULT's).
+ */
+export type SequenceOutcome =
+  | { readonly kind: "done"; readonly nextSenderSeq: number; readonly nextTargetSeq: number }
+  | {
+    readonly kind: "refused";
+    readonly code: number;
+    readonly reason: string;
+    readonly nextSenderSeq: number;
+    readonly nextTargetSeq: number;
+  };
+
+/** What a session offers for RESET and SET_SEQ (the SessionRunner: both go through its mailbox). */
+export interface SequenceControl {
+  /** Both numbers back to 1: a Logon with ResetSeqNumFlag (141=Y) when logged on, else at the next logon. */
+  resetSequence(): Promise<SequenceOutcome>;
+  /**
+   * Sets the next numbers (undefined: that one stays), after what was queued before it. Refused by
+   * `setSequenceRefusal` (checked when it runs, against the numbers of that moment).
+   */
+  setSequence(nextSenderSeq?: number, nextTargetSeq?: number): Promise<SequenceOutcome>;
+}
+
+/** The largest sequence number SET_SEQ (and the admin endpoint's set-seq) takes. */
+export const MAX_SET_SEQ = 2 ** 31;
+
+/**
+ * Why a set-seq must not be carried out on a session whose numbers are `now`, or undefined when it may:
+ * neither number given, one out of 1..2^31 (`INVALID_SEQ`), or a next sender number below the session's
+ * (`SEQ_BELOW_SENT`): every number below it was used and may have reached the wire, and no path may
+ * send a MsgSeqNum twice (a reset starts numbering again instead). The target side may go back (the
+ * session then takes a repeated number again).
+ */
+export function setSequenceRefusal(
+  now: { readonly nextSenderSeq: number; readonly nextTargetSeq: number },
+  nextSenderSeq: number | undefined,
+  nextTargetSeq: number | undefined,
+): Extract<SequenceOutcome, { kind: "refused" }> | undefined {
+  const refuse = (code: number, reason: string): Extract<SequenceOutcome, { kind: "refused" }> => ({
+    kind: "refused",
+    code,
+    reason,
+    nextSenderSeq: now.nextSenderSeq,
+    nextTargetSeq: now.nextTargetSeq,
+  });
+  if (nextSenderSeq === undefined && nextTargetSeq === undefined) {
+    return refuse(ErrorCode.INVALID_SEQ, "give nextSenderSeq and/or nextTargetSeq");
+  }
+  for (const [name, v] of [["nextSenderSeq", nextSenderSeq], ["nextTargetSeq", nextTargetSeq]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= MAX_SET_SEQ)) {
+      return refuse(ErrorCode.INVALID_SEQ, `${name} must be a whole number from 1 to ${MAX_SET_SEQ}`);
+    }
+  }
+  if (nextSenderSeq !== undefined && nextSenderSeq < now.nextSenderSeq) {
+    return refuse(
+      ErrorCode.SEQ_BELOW_SENT,
+      `nextSenderSeq ${nextSenderSeq} is below the next number ${now.nextSenderSeq}: MsgSeqNum ${
+        now.nextSenderSeq - 1
+      } was used already (reset to start again at 1)`,
+    );
+  }
+  return undefined;
+}
+
+/** The done outcome with the numbers of `s`. */
+export function sequenceDone(
+  s: { readonly nextSenderSeq: number; readonly nextTargetSeq: number },
+): SequenceOutcome {
+  return { kind: "done", nextSenderSeq: s.nextSenderSeq, nextTargetSeq: s.nextTargetSeq };
+}
+
+/** Carries out SEND, LOGOUT, RESET and SET_SEQ against one session. */
 export interface CommandTarget {
   /** `busy`: the sender's own limit is reached (checked after "if logged on", before the body is read). */
   apply(c: Extract<SessionCommand, { type: "send" | "logout" }>, busy?: boolean): CommandOutcome;
+  /** RESET, SET_SEQ (a number 0: that one stays); resolves once the session's mailbox carried it out. */
+  sequence(c: SequenceCommand): Promise<SequenceOutcome>;
 }
 
-/** The target that applies commands to `session` (what the library endpoint's SEND and LOGOUT do). */
-export function commandTarget(session: SessionHandle): CommandTarget {
+/**
+ * The target that applies commands to `session`: what the library endpoint's SEND, LOGOUT, RESET and
+ * SET_SEQ do, and the admin endpoint's reset and set-seq.
+ */
+export function commandTarget(session: SessionHandle & SequenceControl): CommandTarget {
   return {
+    sequence(c): Promise<SequenceOutcome> {
+      if (c.type === "reset") return session.resetSequence();
+      return session.setSequence(
+        c.nextSenderSeq === 0 ? undefined : c.nextSenderSeq,
+        c.nextTargetSeq === 0 ? undefined : c.nextTargetSeq,
+      );
+    },
     apply(c, busy = false): CommandOutcome {
       if (c.type === "logout") {
         session.logout(c.text === "" ? undefined : c.text);

@@ -2,9 +2,15 @@
  * What the engine's endpoint answers for a send once its fate is known: ACCEPTED after the journal flush
  * that covers it, REFUSED STORE_FAILED when that flush failed or the store reported the message will never
  * be committed; and SEND_FAILED (docs/library_protocol.md) for a message the engine will never send.
+ * Also the SEQ_RESULT of a RESET or SET_SEQ.
  */
 import type { SendFailure } from "./application.ts";
-import { type CommandOutcome, sendFailedEvent as eventOfFailure } from "./boundary.ts";
+import {
+  type CommandOutcome,
+  type CommandTarget,
+  sendFailedEvent as eventOfFailure,
+  type SequenceCommand,
+} from "./boundary.ts";
 import { type Answer, Journaling, type Slot } from "./library_conn.ts";
 import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
 
@@ -106,4 +112,40 @@ export function outcomeAnswer(
     case "queued":
       return { answer: { status: SendStatus.QUEUED, seq: 0, code: 0, text: "" }, remember: true };
   }
+}
+
+/**
+ * The SEQ_RESULT of a library's RESET or SET_SEQ: carried out through the session's target (boundary.ts)
+ * only when that library holds the session (`holds`; `holder` the one that does, if any); `target`
+ * undefined: no such session. Refusals before the session: code UNKNOWN_SESSION or NOT_CLAIMED, numbers 0.
+ */
+export async function sequenceResult(
+  cmd: SequenceCommand,
+  target: CommandTarget | undefined,
+  holds: boolean,
+  holder: string | undefined,
+): Promise<Extract<Event, { type: "seq-result" }>> {
+  const { key, tag } = cmd;
+  const name = cmd.type === "reset" ? "RESET" : "SET_SEQ";
+  const refused = (code: number, text: string) =>
+    ({ type: "seq-result", key, tag, code, text, nextSenderSeq: 0, nextTargetSeq: 0 }) as const;
+  if (target === undefined) return refused(ErrorCode.UNKNOWN_SESSION, `no session "${key}" in this engine`);
+  if (!holds) {
+    return refused(
+      ErrorCode.NOT_CLAIMED,
+      holder !== undefined
+        ? `${name} needs the session claimed: ${key} is claimed by library ${holder}`
+        : `${name} needs the session claimed by this library`,
+    );
+  }
+  const o = await target.sequence(cmd);
+  return {
+    type: "seq-result",
+    key,
+    tag,
+    code: o.kind === "done" ? 0 : o.code,
+    text: o.kind === "done" ? "" : o.reason,
+    nextSenderSeq: o.nextSenderSeq,
+    nextTargetSeq: o.nextTargetSeq,
+  };
 }

@@ -9,12 +9,13 @@
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
 import { EnvironmentError } from "../errors.ts";
-import type { Application, SessionHandle } from "./application.ts";
+import type { Application } from "./application.ts";
 import {
   type CommandTarget,
   commandTarget,
   type EngineEvent,
   sendFailureOf,
+  type SequenceCommand,
   sinkApplication,
 } from "./boundary.ts";
 import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
@@ -32,7 +33,8 @@ import { FrameSplitter } from "./protocol_stream.ts";
 import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
-import { journaledAnswer, outcomeAnswer, sendFailedEvent } from "./library_answers.ts";
+import { journaledAnswer, outcomeAnswer, sendFailedEvent, sequenceResult } from "./library_answers.ts";
+import type { SessionRunner } from "./session_runner.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -76,7 +78,7 @@ export class EngineServer {
   /** Sends of this turn the session took, for the next journal flush. */
   #journaling: Journaling[] = [];
   #stopping = false;
-  readonly #targets = new WeakMap<SessionHandle, CommandTarget>();
+  readonly #targets = new WeakMap<SessionRunner, CommandTarget>();
   /** PostgreSQL store: request ids kept with their messages (library_requests.ts). */
   #requests: EndpointRequests | undefined;
 
@@ -256,7 +258,20 @@ export class EngineServer {
         } else this.#target(r).apply(cmd);
         return true;
       }
+      case "reset":
+      case "set-seq":
+        void this.#sequence(c, cmd);
+        return true;
     }
+  }
+
+  /** RESET, SET_SEQ: SEQ_RESULT with the command's tag (library_answers.ts), then STATE when carried out. */
+  async #sequence(c: LibraryConn, cmd: SequenceCommand): Promise<void> {
+    const holder = this.#slots.get(cmd.key)?.holder;
+    const r = this.#gw?.runner(cmd.key);
+    const result = await sequenceResult(cmd, r && this.#target(r), holder === c, holder?.label);
+    c.send(result);
+    if (result.code === 0) this.#sendState(c, cmd.key);
   }
 
   /** STATE of one session to its holder. */
@@ -470,7 +485,7 @@ export class EngineServer {
   }
 
   /** The command target of a session (boundary.ts), one per runner. */
-  #target(runner: SessionHandle): CommandTarget {
+  #target(runner: SessionRunner): CommandTarget {
     let t = this.#targets.get(runner);
     if (t === undefined) this.#targets.set(runner, t = commandTarget(runner));
     return t;

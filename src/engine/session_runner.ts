@@ -36,7 +36,13 @@ import { SessionActor } from "./session/actor.ts";
 import { countType, SessionCounters } from "./session/counters.ts";
 import type { Sender } from "./session/sender.ts";
 import { TurnClock } from "./session/turn_clock.ts";
-import { applicationSink } from "./boundary.ts";
+import {
+  applicationSink,
+  type SequenceControl,
+  sequenceDone,
+  type SequenceOutcome,
+  setSequenceRefusal,
+} from "./boundary.ts";
 import {
   DEFAULT_MAX_OUTBOUND_BUFFER_BYTES,
   DEFAULT_WRITE_TIMEOUT_MS,
@@ -125,7 +131,7 @@ export interface SessionStatus {
 const READ_BUFFER_BYTES = 64 * 1024;
 
 /** One session bound to a store and, while connected, a connection. */
-export class SessionRunner implements SessionHandle {
+export class SessionRunner implements SessionHandle, SequenceControl {
   readonly key: string;
   readonly id: SessionId;
   readonly counters = new SessionCounters();
@@ -482,20 +488,39 @@ export class SessionRunner implements SessionHandle {
     );
   }
 
-  /** Operator: reset both sequence numbers (Logon 141=Y when logged on). */
-  resetSequence(): void {
-    this.#command(() => this.#actor.input({ kind: "reset" }));
+  /**
+   * Operator (RESET, boundary.ts): reset both sequence numbers (Logon 141=Y when logged on); resolves
+   * with the numbers after it.
+   */
+  resetSequence(): Promise<SequenceOutcome> {
+    return new Promise((done) =>
+      this.#command(() => {
+        const a = this.#actor;
+        a.input({ kind: "reset" });
+        a.command(() => done(sequenceDone(a.state)));
+      })
+    );
   }
 
-  /** Operator: set the next sequence numbers. */
-  setSequence(nextSenderSeq?: number, nextTargetSeq?: number): void {
-    this.#command(() => {
-      this.#actor.input({
-        kind: "set-seq",
-        ...(nextSenderSeq !== undefined ? { nextSenderSeq } : {}),
-        ...(nextTargetSeq !== undefined ? { nextTargetSeq } : {}),
-      });
-    });
+  /**
+   * Operator (SET_SEQ, boundary.ts): set the next sequence numbers, after what was queued before it;
+   * refused, nothing changed, by setSequenceRefusal against the numbers of that moment (never a next
+   * sender number below one already used).
+   */
+  setSequence(nextSenderSeq?: number, nextTargetSeq?: number): Promise<SequenceOutcome> {
+    return new Promise((done) =>
+      this.#command(() => {
+        const a = this.#actor;
+        const refused = setSequenceRefusal(a.state, nextSenderSeq, nextTargetSeq);
+        if (refused !== undefined) return done(refused);
+        a.input({
+          kind: "set-seq",
+          ...(nextSenderSeq !== undefined ? { nextSenderSeq } : {}),
+          ...(nextTargetSeq !== undefined ? { nextTargetSeq } : {}),
+        });
+        a.command(() => done(sequenceDone(a.state)));
+      })
+    );
   }
 
   /** Closes the connection after writing what is already queued (no Logout): fault injection and operators. */

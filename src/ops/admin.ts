@@ -18,7 +18,9 @@
  * Every request's Host header must name an IP address, localhost or one of `admin.allowedHosts` (400
  * otherwise): a web page whose DNS name was rebound to 127.0.0.1 cannot read the endpoint.
  */
+import { commandTarget } from "../engine/boundary.ts";
 import type { Gateway, GatewaySessionStatus } from "../engine/gateway.ts";
+import { ErrorCode } from "../engine/protocol.ts";
 import { EnvironmentError } from "../errors.ts";
 import type { Logger } from "../engine/log.ts";
 import {
@@ -327,10 +329,13 @@ export class AdminServer {
         log("logon");
         this.#gw.operatorLogon(key);
         break;
-      case "reset":
+      case "reset": {
+        // The library protocol's RESET, through the same command target (boundary.ts).
         log("reset of sequence numbers");
-        runner.resetSequence();
+        const o = await commandTarget(runner).sequence({ type: "reset", key, tag: 0 });
+        if (o.kind === "refused") return json(409, { error: o.reason });
         break;
+      }
       case "set-seq": {
         const body = await readJson(req);
         if (body instanceof Response) return body;
@@ -348,12 +353,27 @@ export class AdminServer {
         if (s === undefined && t === undefined) {
           return json(400, { error: "give nextSenderSeq and/or nextTargetSeq" });
         }
-        log(
-          `set-seq${s === undefined ? "" : ` nextSenderSeq=${s}`}${
-            t === undefined ? "" : ` nextTargetSeq=${t}`
-          }`,
-        );
-        runner.setSequence(s, t);
+        const what = `set-seq${s === undefined ? "" : ` nextSenderSeq=${s}`}${
+          t === undefined ? "" : ` nextTargetSeq=${t}`
+        }`;
+        // The library protocol's SET_SEQ, through the same command target and rule (boundary.ts): never a
+        // next sender number below one already used (409).
+        const o = await commandTarget(runner).sequence({
+          type: "set-seq",
+          key,
+          tag: 0,
+          nextSenderSeq: s ?? 0,
+          nextTargetSeq: t ?? 0,
+        });
+        if (o.kind === "refused") {
+          log(`${what} refused: ${o.reason}`);
+          return json(o.code === ErrorCode.INVALID_SEQ ? 400 : 409, {
+            error: o.reason,
+            nextSenderSeq: o.nextSenderSeq,
+            nextTargetSeq: o.nextTargetSeq,
+          });
+        }
+        log(what);
         break;
       }
       default:

@@ -12,6 +12,12 @@
  *   a fenced or failed commit means it is never delivered.
  * - Group commit across sessions: writes queue in memory; one transaction commits everything queued
  *   when it starts, and what arrives while it is in flight goes in the next one.
+ * - Overlapping group commits (docs/ha.md): up to `pipeline` groups' statements are in flight at once,
+ *   on different connections of the pool. A statement commits locally (`synchronous_commit = local`:
+ *   the sessions' row locks are held for the local WAL flush only) and a barrier then waits for the
+ *   standby (postgres_commit.ts `syncBarrier`); writes are released only after it, in order per session.
+ *   A session has one statement in flight at a time: its next one expects the position the landed one
+ *   left, so a commit whose predecessor did not land fails (retried), never leaves a gap.
  * - Fencing: every commit updates each of its sessions' rows with `WHERE epoch = <ours> AND pos =
  *   <expected>` in the same transaction as the messages. A session whose row does not match (another
  *   gateway took it and bumped the epoch) is fenced: the transaction is rolled back, the session's
@@ -20,7 +26,8 @@
  * - A commit whose outcome is unknown (connection lost: the primary died) is retried on a new
  *   connection (a multi-host URL with target_session_attrs=read-write finds the promoted standby)
  *   with a backoff of 25 ms doubling to 500 ms until `retryMs`; the write position tells whether the
- *   lost commit had landed. Numbered outbound messages that will never be committed (fenced, failed
+ *   lost commit had landed. A barrier that failed is run again, after the landed statements are checked
+ *   (and the ones lost with a failed primary written again, oldest first). Numbered outbound messages that will never be committed (fenced, failed
  *   for good, written after the session stopped) are reported through `onNotCommitted`, which the
  *   engine turns into `Application.onSendFailed` (docs/ha.md "Orders are never lost silently").
  * - Parts: postgres_schema.ts (tables, errors), postgres_commit.ts (the group statement),
@@ -30,7 +37,7 @@ import postgres from "postgres";
 import { type Scheduler, systemScheduler } from "../clock.ts";
 import { ConfigError, FixgError } from "../errors.ts";
 import type { JournalRecord } from "./reader.ts";
-import { type Pending, storedOf, tryCommit } from "./postgres_commit.ts";
+import { type Pending, storedOf, syncBarrier, tryCommit } from "./postgres_commit.ts";
 import { readRecords, readSessionRows, type SessionRow } from "./postgres_reads.ts";
 import {
   createSchema,
@@ -63,6 +70,11 @@ export interface PostgresStoreOptions {
   scheduler?: Scheduler;
   /** Connections in the pool. Default 4. */
   maxConnections?: number;
+  /**
+   * Group statements in flight at once (overlapping group commits; each waits for the standby after
+   * it). Default 2, at most `maxConnections` - 1 (a connection stays free for the barriers and reads).
+   */
+  pipeline?: number;
   /**
    * The server ends a connection of this store that sits inside a transaction longer than this (ms): a
    * gateway stalled mid-commit (GC, SIGSTOP, VM pause) must not hold its sessions' row locks, which
@@ -144,7 +156,12 @@ export class PostgresMessageStore implements MessageStore {
   readonly #claims = new Map<string, number>();
   /** Sessions with queued writes, in the order they queued. */
   readonly #dirty = new Set<PgSessionStore>();
-  #committing: Promise<void> | undefined;
+  /** Groups whose statement or barrier is in flight (drain waits for them). */
+  readonly #runs = new Set<Promise<void>>();
+  /** Group statements in flight, and how many may be. */
+  #writing = 0;
+  readonly #pipeline: number;
+  #pumpQueued = false;
   #closed = false;
   /** Commit statistics: commits, sessions and messages committed, last commit latency (ms). */
   readonly stats = { commits: 0, messages: 0, fenced: 0, retries: 0, lastCommitMs: 0, commitMsTotal: 0 };
@@ -199,6 +216,8 @@ export class PostgresMessageStore implements MessageStore {
     this.nodeId = o.nodeId ?? `${Deno.hostname()}:${Deno.pid}`;
     this.#retryMs = o.retryMs ?? 15_000;
     this.#scheduler = o.scheduler ?? systemScheduler;
+    const conns = Math.max(1, Math.floor(o.maxConnections ?? 4));
+    this.#pipeline = Math.max(1, Math.min(Math.floor(o.pipeline ?? 2), Math.max(1, conns - 1)));
   }
 
   /** `schema.table`, quoted. */
@@ -282,8 +301,12 @@ export class PostgresMessageStore implements MessageStore {
   queue(s: PgSessionStore): void {
     this.#dirty.add(s);
     // The commit starts after the current synchronous run: the writes it makes go in together.
-    if (this.#committing === undefined) {
-      this.#committing = Promise.resolve().then(() => this.#commitLoop());
+    if (!this.#pumpQueued) {
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
     }
   }
 
@@ -294,35 +317,99 @@ export class PostgresMessageStore implements MessageStore {
 
   /** Resolves when every write queued so far is committed (or has failed). */
   async drain(): Promise<void> {
-    while (this.#committing !== undefined) await this.#committing;
+    while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
   }
 
-  async #commitLoop(): Promise<void> {
-    try {
-      while (this.#dirty.size > 0) {
-        const batch = [...this.#dirty];
-        this.#dirty.clear();
-        const taken = batch.map((s) => ({ s, p: s.take() })).filter((x) => x.p !== undefined) as {
-          s: PgSessionStore;
-          p: Pending;
-        }[];
-        await this.#commitGroup(taken);
+  /** Starts groups while a statement slot is free: each takes every dirty session not busy. */
+  #pump(): void {
+    while (this.#writing < this.#pipeline && this.#dirty.size > 0) {
+      const group: { s: PgSessionStore; p: Pending }[] = [];
+      for (const s of this.#dirty) {
+        if (s.busy) continue; // its statement in flight: queued again when it lands
+        this.#dirty.delete(s);
+        const p = s.take();
+        if (p !== undefined) group.push({ s, p });
       }
-    } finally {
-      this.#committing = undefined;
+      if (group.length === 0) return;
+      this.#writing++;
+      const started = performance.now();
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        this.#writing--;
+        this.#pump();
+      };
+      const run: Promise<void> = this.#commitGroup(group, started, release).finally(() => {
+        release();
+        this.#runs.delete(run);
+      });
+      this.#runs.add(run);
     }
   }
 
-  /** Commits one group; fenced sessions drop out and the rest is committed without them. */
-  async #commitGroup(group: { s: PgSessionStore; p: Pending }[]): Promise<void> {
-    const started = performance.now();
+  /**
+   * Commits one group: its statement (fenced sessions drop out and the rest is committed without
+   * them), then `release` (the next group may start) and the barrier that waits for the standby.
+   */
+  async #commitGroup(group: { s: PgSessionStore; p: Pending }[], started: number, release: () => void) {
+    group = await this.#write(group, false);
+    for (const g of group) g.s.landed(g.p);
+    release();
+    if (group.length === 0) return;
+    // The standby: a barrier after the statement. When it fails, the landed statements are checked
+    // (a failed primary may have lost them: written again) and the barrier runs again.
+    let deadline = 0, attempt = 0;
+    for (;;) {
+      try {
+        if (attempt > 0) group = await this.#write(group, true);
+        if (group.length === 0) return;
+        await syncBarrier(this.sql);
+        break;
+      } catch (e) {
+        attempt++;
+        if (!retryable(e)) return this.#failAll(group, e);
+        const now = this.#scheduler.nowMs();
+        if (deadline === 0) deadline = now + this.#retryMs;
+        if (now > deadline || this.#closed) return this.#failAll(group, e);
+        this.stats.retries++;
+        await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
+      }
+    }
+    let n = 0;
+    for (const g of group) {
+      n += g.p.out.size + g.p.inb.size + g.p.older.length;
+      g.s.synced(g.p);
+    }
+    const ms = performance.now() - started;
+    this.stats.commits++;
+    this.stats.messages += n;
+    this.stats.lastCommitMs = ms;
+    this.stats.commitMsTotal += ms;
+    this.onCommit?.(ms, n);
+  }
+
+  #failAll(group: { s: PgSessionStore; p: Pending }[], e: unknown): void {
+    for (const g of group) g.s.fail(g.p, e);
+  }
+
+  /**
+   * Runs the group's statement until it lands (`recheck`: it may have landed already). Returns the
+   * items that landed; fenced ones are fenced, failed ones failed; sessions stopped meanwhile drop out.
+   */
+  async #write(
+    group: { s: PgSessionStore; p: Pending }[],
+    recheck: boolean,
+  ): Promise<{ s: PgSessionStore; p: Pending }[]> {
     let deadline = 0;
-    let attempt = 0;
-    while (group.length > 0) {
+    let attempt = recheck ? 1 : 0;
+    for (;;) {
+      group = group.filter((g) => !g.p.settled);
+      if (group.length === 0) return group;
       attempt++;
       try {
         const fenced = await tryCommit(this.sql, this.schema, group, attempt > 1);
-        if (fenced.length === 0) break;
+        if (fenced.length === 0) return group;
         const set = new Set(fenced);
         for (const g of group) {
           if (set.has(g.s.sessionKey)) {
@@ -331,34 +418,22 @@ export class PostgresMessageStore implements MessageStore {
         }
         this.stats.fenced += fenced.length;
         group = group.filter((g) => !set.has(g.s.sessionKey));
-        continue;
       } catch (e) {
         if (!retryable(e)) {
-          for (const g of group) g.s.fail(g.p, e);
-          return;
+          this.#failAll(group, e);
+          return [];
         }
         const now = this.#scheduler.nowMs();
         if (deadline === 0) deadline = now + this.#retryMs;
         if (now > deadline || this.#closed) {
-          for (const g of group) g.s.fail(g.p, e);
-          return;
+          this.#failAll(group, e);
+          return [];
         }
         this.stats.retries++;
         // Backoff: 25 ms doubling to 500 ms (a promoted standby is found within half a second of it).
         await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
       }
     }
-    let n = 0;
-    for (const g of group) {
-      n += g.p.out.size + g.p.inb.size + g.p.older.length;
-      g.s.committed(g.p);
-    }
-    const ms = performance.now() - started;
-    this.stats.commits++;
-    this.stats.messages += n;
-    this.stats.lastCommitMs = ms;
-    this.stats.commitMsTotal += ms;
-    this.onCommit?.(ms, n);
   }
 
   /** Commits what is queued, ends the pool. */

@@ -2,7 +2,10 @@
  * The PostgreSQL store's group commit (docs/ha.md "Journal before send, group commit"): what a session
  * queued for the next commit, and the commit of a group of sessions — usually one statement (one round
  * trip), the sessions' conditional updates and both message inserts as CTEs of it; a `fence()` call
- * undoes it all when a session's row moved on (another owner).
+ * undoes it all when a session's row moved on (another owner). The statement commits locally
+ * (`synchronous_commit = local`, so the sessions' row locks are held only for the local WAL flush); the
+ * store then waits for the standby with a barrier (`syncBarrier`) before anything is released
+ * (docs/ha.md "Overlapping group commits").
  */
 import { Buffer } from "node:buffer";
 import { FENCE_SQLSTATE, FencedError, type Sql, table } from "./postgres_schema.ts";
@@ -19,12 +22,18 @@ function pack(list: Buffer[]): { blob: Buffer; offs: number[]; lens: number[] } 
   return { blob: Buffer.concat(list, at), offs, lens };
 }
 
-/** What the group commit reads of a session: its key, epoch, write position and queued numbers. */
+/** The numbers a commit writes into a session's row (taken when the group is taken). */
+export interface RowState {
+  nextSenderSeq: number;
+  nextTargetSeq: number;
+  creationMs: number;
+  gen: number;
+}
+
+/** What the group commit reads of a session: its key and owner epoch. */
 export interface CommitSession {
   readonly sessionKey: string;
   readonly epoch: number;
-  readonly pos: number;
-  queuedState(): { nextSenderSeq: number; nextTargetSeq: number; creationMs: number; gen: number };
 }
 
 /** One session's part of a group: the session and the writes taken from it. */
@@ -46,6 +55,14 @@ export interface Pending {
   deletes: { gen: number; from: number }[];
   /** Library request ids of messages in `out`, by MsgSeqNum (outbound.req_id; postgres_requests.ts). */
   reqs?: Map<number, string>;
+  /** The row's write position this commit expects (the predecessor's resulting position). */
+  expect: number;
+  /** The session's numbers as of the take (what this commit writes into the row). */
+  state: RowState | undefined;
+  /** Replicated (the barrier after its statement returned); released once every earlier one is too. */
+  synced: boolean;
+  /** Resolved or rejected (released, or reported). */
+  settled: boolean;
   resolve: () => void;
   reject: (e: Error) => void;
   promise: Promise<void>;
@@ -58,7 +75,20 @@ export function newPending(gen: number): Pending {
     reject = rej;
   });
   promise.catch(() => {}); // callers that ignore a write's promise must not see an unhandled rejection
-  return { out: new Map(), inb: new Map(), gen, older: [], deletes: [], resolve, reject, promise };
+  return {
+    out: new Map(),
+    inb: new Map(),
+    gen,
+    older: [],
+    deletes: [],
+    expect: 0,
+    state: undefined,
+    synced: false,
+    settled: false,
+    resolve,
+    reject,
+    promise,
+  };
 }
 
 /** The outbound messages of a pending group, oldest generation first, in MsgSeqNum order. */
@@ -99,9 +129,30 @@ export async function storedOf(sql: Sql, schema: string, key: string, p: Pending
 }
 
 /**
- * One transaction for the group. Returns the keys of fenced sessions (then nothing was committed).
- * After a failed attempt (`retry`), sessions whose position already moved one past ours with our
- * epoch had that lost commit land: they count as committed, not fenced.
+ * Waits until everything this store committed before the call is on the synchronous standby: a
+ * transaction with a transaction id commits with the server's `synchronous_commit` (on), so its commit
+ * waits for the standby's flush of the WAL up to its commit record, which follows every commit that
+ * returned before it (the WAL is one sequence; a standby holds a prefix of it).
+ */
+export async function syncBarrier(sql: Sql): Promise<void> {
+  await sql.unsafe(`select txid_current()`);
+}
+
+/** A commit must wait for an earlier commit of one of its sessions (its row is behind); retried. */
+function behind(): Error {
+  return Object.assign(new Error("an earlier commit of the session has not landed yet; retrying"), {
+    code: "40001",
+  });
+}
+
+/**
+ * One transaction for the group, committed locally (the caller's barrier waits for the standby).
+ * Returns the keys of fenced sessions (then nothing was committed; the caller runs the others again).
+ * Each session's row must be at the position its commit expects (`Pending.expect`, the predecessor's
+ * resulting position) with our epoch: a row that is behind (an earlier commit of ours did not land,
+ * e.g. lost with a failed primary) fails the statement with a retryable error, never leaves a gap.
+ * After a failed attempt (`retry`), sessions whose position already moved past the expected one with
+ * our epoch had that lost commit land: they count as committed, not fenced.
  */
 export async function tryCommit(
   sql: Sql,
@@ -111,18 +162,20 @@ export async function tryCommit(
 ): Promise<string[]> {
   const sessions = table(schema, "sessions");
   if (retry) {
-    const keys = group.map((g) => g.s.sessionKey);
     const rows = await sql.unsafe(
       `select session_key, epoch, pos from ${sessions} where session_key = any($1::text[])`,
-      [keys],
+      [group.map((g) => g.s.sessionKey)],
     );
     const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
-    const landed = group.filter((g) => {
+    const fenced: string[] = [], todo: CommitItem[] = [];
+    for (const g of group) {
       const r = byKey.get(g.s.sessionKey);
-      return r !== undefined && Number(r.epoch) === g.s.epoch && Number(r.pos) === g.s.pos + 1;
-    });
-    if (landed.length === group.length) return [];
-    if (landed.length > 0) return group.filter((g) => !landed.includes(g)).map((g) => g.s.sessionKey);
+      if (r === undefined || Number(r.epoch) !== g.s.epoch) fenced.push(g.s.sessionKey);
+      else if (Number(r.pos) <= g.p.expect) todo.push(g); // else: landed
+    }
+    if (fenced.length > 0) return fenced;
+    if (todo.length === 0) return [];
+    group = todo;
   }
   const keys: string[] = [],
     epochs: number[] = [],
@@ -137,10 +190,10 @@ export async function tryCommit(
   let orq: (string | null)[] | null = null;
   const ik: string[] = [], ig: number[] = [], is: number[] = [], ib: Buffer[] = [];
   for (const { s, p } of group) {
-    const st = s.queuedState();
+    const st = p.state!;
     keys.push(s.sessionKey);
     epochs.push(s.epoch);
-    poss.push(s.pos);
+    poss.push(p.expect);
     nss.push(st.nextSenderSeq);
     nts.push(st.nextTargetSeq);
     cms.push(st.creationMs);
@@ -189,7 +242,8 @@ export async function tryCommit(
         ? "on conflict (session_key, gen, seq) do update set bytes = excluded.bytes"
         : "";
       // The usual group: one statement (one round trip, one autocommit). The fence function raises
-      // when a session's row did not match, which undoes the whole statement.
+      // when a session's row did not match, which undoes the whole statement. It commits locally: the
+      // rows' locks are released after the local WAL flush, not after the standby's (syncBarrier).
       try {
         await sql.unsafe(
           `with v as (
@@ -211,7 +265,8 @@ export async function tryCommit(
            select k, g, q, substring($15::bytea from x.o + 1 for x.n)
            from unnest($12::text[], $13::int8[], $14::int8[], $19::int4[], $20::int4[]) as x(k, g, q, o, n)
            ${conflict})
-         select "${schema}".fence($16::int, (select count(*)::int from u))`,
+         select "${schema}".fence($16::int, (select count(*)::int from u)),
+           set_config('synchronous_commit', 'local', true)`,
           // The messages' bytes travel as one bytea each way, cut by offset and length on the server:
           // about half the transfer and parse time of a bytea[] of the same messages.
           [
@@ -251,15 +306,17 @@ export async function tryCommit(
           [keys],
         );
         const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
-        const moved = group.filter((g) => {
+        const moved: string[] = [];
+        let late = false;
+        for (const g of group) {
           const r = byKey.get(g.s.sessionKey);
-          return r === undefined || Number(r.epoch) !== g.s.epoch || Number(r.pos) !== g.s.pos;
-        }).map((g) => g.s.sessionKey);
-        // Nothing was committed; with no row moved on by now, the group is simply written again.
-        if (moved.length === 0) {
-          throw Object.assign(new Error("commit raced a takeover; retrying"), { code: "40001" });
+          if (r === undefined || Number(r.epoch) !== g.s.epoch) moved.push(g.s.sessionKey);
+          else if (Number(r.pos) < g.p.expect) late = true;
         }
-        return moved;
+        if (moved.length > 0) return moved;
+        if (late) throw behind();
+        // Nothing was committed; with no row moved on by now, the group is simply written again.
+        throw Object.assign(new Error("commit raced a takeover; retrying"), { code: "40001" });
       }
     }
   }
@@ -277,8 +334,16 @@ export async function tryCommit(
       );
       if (updated.length !== keys.length) {
         const got = new Set(updated.map((r) => String(r.session_key)));
-        for (const k of keys) if (!got.has(k)) fenced.push(k);
-        throw new FencedError("fenced"); // rolls the whole transaction back
+        const rows = await tx.unsafe(
+          `select session_key, epoch from ${sessions} where session_key = any($1::text[])`,
+          [keys.filter((k) => !got.has(k))],
+        );
+        const epoch = new Map(rows.map((r) => [String(r.session_key), Number(r.epoch)]));
+        for (const { s } of group) {
+          if (!got.has(s.sessionKey) && epoch.get(s.sessionKey) !== s.epoch) fenced.push(s.sessionKey);
+        }
+        // Our epoch but another position: an earlier commit of ours has not landed (retried).
+        throw fenced.length > 0 ? new FencedError("fenced") : behind(); // rolls the whole transaction back
       }
       const qs: Promise<unknown>[] = [];
       if (dk.length > 0) {

@@ -3,9 +3,14 @@
  * commit; `flush()` waits for the commit (journal before send) and, in a cluster, fails once the lease
  * is no longer certainly valid. A session fenced or failed for good reports the numbered messages it
  * will never commit (`onNotCommitted`): never a silent loss.
+ *
+ * Overlapping commits (docs/ha.md): a session has at most one group statement in flight (`#writing`);
+ * once it has landed (committed locally) the session's next writes may go in the next group, expecting
+ * the position after it, while the landed ones wait for the standby (`#syncing`). Writes are released
+ * (their promises resolve) in order: a later commit replicated first waits for the earlier ones.
  */
 import { FixgError } from "../errors.ts";
-import { newPending, outboundOf, type Pending } from "./postgres_commit.ts";
+import { newPending, outboundOf, type Pending, type RowState } from "./postgres_commit.ts";
 import { FencedError, type Sql } from "./postgres_schema.ts";
 import type { SeqNums, SessionStore, StoredMessage } from "./types.ts";
 
@@ -39,7 +44,7 @@ export class PgSessionStore implements SessionStore {
   readonly durableBeforeSend = true;
   readonly durableBeforeDeliver = true;
   readonly #store: SessionHost;
-  /** Owner epoch and write position of the last commit (the conditional write's expectations). */
+  /** Owner epoch and write position after the last commit that landed (the next one expects it). */
   epoch: number;
   pos: number;
   // The session's state as queued (what seqNums() gives; committed with the next group).
@@ -50,8 +55,10 @@ export class PgSessionStore implements SessionStore {
   /** Highest outbound MsgSeqNum stored in this generation (queued or committed). */
   #lastOut: number;
   #pending: Pending | undefined;
-  /** Commits in flight for this session (taken, not yet answered). */
-  #inFlight: Pending | undefined;
+  /** The commit whose statement is in flight (taken, not yet landed). */
+  #writing: Pending | undefined;
+  /** Commits that landed and wait for the standby (and for the ones before them), oldest first. */
+  #syncing: Pending[] = [];
   #error: Error | undefined;
   #open = true;
   /** Request ids noted before their message was appended (the runner appends in a microtask). */
@@ -86,7 +93,7 @@ export class PgSessionStore implements SessionStore {
   }
 
   /** @internal The state the next commit writes into the session's row. */
-  queuedState(): { nextSenderSeq: number; nextTargetSeq: number; creationMs: number; gen: number } {
+  queuedState(): RowState {
     return {
       nextSenderSeq: this.#nss,
       nextTargetSeq: this.#nts,
@@ -214,10 +221,9 @@ export class PgSessionStore implements SessionStore {
 
   async flush(): Promise<void> {
     if (this.#error !== undefined) throw this.#error;
-    const p = this.#pending ?? this.#inFlight;
+    // Writes are released in order: the newest one's release means every earlier one's.
+    const p = this.#last();
     if (p !== undefined) await p.promise;
-    // A pending group taken after this call started has the writes made before it: wait for it too.
-    if (this.#inFlight !== undefined && this.#inFlight !== p) await this.#inFlight.promise;
     if (this.#error !== undefined) throw this.#error;
     const valid = this.#store.leaseValid;
     if (valid !== undefined && !valid(this.sessionKey)) {
@@ -228,19 +234,42 @@ export class PgSessionStore implements SessionStore {
     }
   }
 
-  /** @internal The store takes the queued writes for a commit. */
+  /** @internal A statement of this session is in flight: its next writes wait for it to land. */
+  get busy(): boolean {
+    return this.#writing !== undefined;
+  }
+
+  /**
+   * @internal The store takes the queued writes for a commit (none while a statement of this session is
+   * in flight): it expects the position the last landed commit left, and writes the numbers as of now.
+   */
   take(): Pending | undefined {
     const p = this.#pending;
+    if (p === undefined || this.#writing !== undefined) return undefined;
     this.#pending = undefined;
-    this.#inFlight = p;
+    p.expect = this.pos;
+    p.state = this.queuedState();
+    this.#writing = p;
     return p;
   }
 
-  /** @internal The commit with `p` landed. */
-  committed(p: Pending): void {
-    this.pos++;
-    if (this.#inFlight === p) this.#inFlight = undefined;
-    p.resolve();
+  /** @internal The statement with `p` landed (committed locally): the next commit may start. */
+  landed(p: Pending): void {
+    if (this.#writing !== p) return; // the session stopped meanwhile
+    this.#writing = undefined;
+    this.pos = p.expect + 1;
+    this.#syncing.push(p);
+    if (this.#pending !== undefined) this.#store.queue(this);
+  }
+
+  /** @internal `p` is on the standby: released with every earlier one that is. */
+  synced(p: Pending): void {
+    p.synced = true;
+    while (this.#syncing.length > 0 && this.#syncing[0]!.synced) {
+      const q = this.#syncing.shift()!;
+      q.settled = true;
+      q.resolve();
+    }
   }
 
   /**
@@ -254,6 +283,7 @@ export class PgSessionStore implements SessionStore {
       ),
       p,
       stored,
+      true,
     );
   }
 
@@ -265,16 +295,29 @@ export class PgSessionStore implements SessionStore {
     if (first) this.#store.onSessionFailed?.(this.sessionKey, this.#error!);
   }
 
-  #stop(e: Error, p: Pending, stored: Set<string> = new Set()): void {
+  /**
+   * Stops the session at `p`'s failure: `p` and every write not yet released reject (their bytes never
+   * reach the socket). Reported as never committed: `p`'s messages except `stored`, the later ones, and
+   * — unless fenced (the new owner's takeover came after them in the WAL, so they are stored and the new
+   * owner resends them) — the landed ones still waiting for the standby.
+   */
+  #stop(e: Error, p: Pending, stored: Set<string> = new Set(), fenced = false): void {
     this.#error ??= e;
-    if (this.#inFlight === p) this.#inFlight = undefined;
-    p.reject(this.#error);
-    const q = this.#pending;
+    if (p.settled) return; // rejected and reported when the session stopped
+    const landed = this.#syncing.filter((q) => q !== p && !q.settled);
+    const later = [this.#writing, this.#pending].filter((q): q is Pending =>
+      q !== undefined && q !== p && !q.settled
+    );
+    this.#syncing = [];
+    this.#writing = undefined;
     this.#pending = undefined;
-    q?.reject(this.#error);
-    // Numbered but never committed, so never on the wire: said so, never a silent loss.
     const lost = outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
-    if (q !== undefined) lost.push(...outboundOf(q));
+    for (const q of [...(fenced ? [] : landed), ...later]) lost.push(...outboundOf(q));
+    for (const q of [p, ...landed, ...later]) {
+      q.settled = true;
+      q.reject(this.#error);
+    }
+    // Numbered but never committed, so never on the wire: said so, never a silent loss.
     this.#report(lost, e.message);
   }
 
@@ -285,6 +328,10 @@ export class PgSessionStore implements SessionStore {
     } catch { /* the engine logs its application's errors */ }
   }
 
+  #last(): Pending | undefined {
+    return this.#pending ?? this.#writing ?? this.#syncing[this.#syncing.length - 1];
+  }
+
   async close(): Promise<void> {
     if (!this.#open) return;
     try {
@@ -292,9 +339,7 @@ export class PgSessionStore implements SessionStore {
     } finally {
       // Commits still in flight (retried while the database fails over) settle first: a session opened
       // again after this close bumps the epoch, which would fence them, and their messages were numbered.
-      for (let p = this.#inFlight ?? this.#pending; p !== undefined; p = this.#inFlight ?? this.#pending) {
-        await p.promise.catch(() => {});
-      }
+      for (let p = this.#last(); p !== undefined; p = this.#last()) await p.promise.catch(() => {});
       this.#open = false;
       this.#store.forget(this);
     }

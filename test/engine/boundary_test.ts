@@ -16,6 +16,8 @@ import {
   type EngineEvent,
   eventFromFrame,
   eventToFrame,
+  type SequenceControl,
+  type SequenceOutcome,
   sinkApplication,
   ViewMessageEvent,
 } from "../../src/engine/boundary.ts";
@@ -132,11 +134,14 @@ Deno.test("boundary: every command is the library protocol's exact bytes, and ba
   assert.throws(() => commandFromFrame(Uint8Array.of(0, 0, 0, 9, 0x04, ...K)), ProtocolError);
 });
 
-/** A SessionHandle that records what it is asked to do. */
+/** A SessionHandle (with the sequence commands) that records what it is asked to do. */
 function fakeHandle(loggedOn: boolean, result: SendResult) {
   const done: string[] = [];
   const sent: FixMessage[] = [];
-  const h: SessionHandle = {
+  const seq: SequenceOutcome = { kind: "done", nextSenderSeq: 1, nextTargetSeq: 1 };
+  const h: SessionHandle & SequenceControl = {
+    resetSequence: () => (done.push("reset"), Promise.resolve(seq)),
+    setSequence: (s, t) => (done.push(`set-seq ${s} ${t}`), Promise.resolve(seq)),
     key: "K",
     id: { beginString: "FIX.4.4", senderCompId: "A", targetCompId: "B" },
     loggedOn,
