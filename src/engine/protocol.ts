@@ -122,14 +122,19 @@ class FrameWriter {
 
 // ------------------------------------------------------------------ reader
 
+/**
+ * Session keys decoded lately (a frame's first str is its session key in most frames): a key read again
+ * is the same string (its hash computed once, no allocation), found by comparing its bytes.
+ */
+const KEYS: string[] = [];
+const KEYS_MAX = 8;
+
 /** Reads the fields of one frame (after its length and type). */
 class FieldReader {
   pos: number;
-  readonly dv: DataView;
 
   constructor(readonly buf: Uint8Array, start: number, readonly end: number, readonly copy = true) {
     this.pos = start;
-    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   }
 
   #need(n: number): void {
@@ -143,16 +148,44 @@ class FieldReader {
 
   u16(): number {
     this.#need(2);
-    const v = this.dv.getUint16(this.pos);
-    this.pos += 2;
-    return v;
+    const b = this.buf, p = this.pos;
+    this.pos = p + 2;
+    return (b[p]! << 8) | b[p + 1]!;
   }
 
   u32(): number {
     this.#need(4);
-    const v = this.dv.getUint32(this.pos);
-    this.pos += 4;
-    return v;
+    const b = this.buf, p = this.pos;
+    this.pos = p + 4;
+    return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
+  }
+
+  /** A str field that names a session: the string of an earlier frame when its bytes are the same. */
+  key(): string {
+    const b = this.buf, p = this.pos;
+    if (p + 2 <= this.end) {
+      const n = (b[p]! << 8) | b[p + 1]!;
+      if (p + 2 + n <= this.end) {
+        for (let k = 0; k < KEYS.length; k++) {
+          const s = KEYS[k]!;
+          if (s.length !== n) continue;
+          let i = 0;
+          while (i < n && s.charCodeAt(i) === b[p + 2 + i]) i++;
+          if (i === n) {
+            this.pos = p + 2 + n;
+            return s;
+          }
+        }
+      }
+    }
+    const start = this.pos;
+    const s = this.str();
+    // ASCII only (as many chars as bytes): the comparison above is byte for char.
+    if (s.length === this.pos - start - 2) {
+      if (KEYS.length === KEYS_MAX) KEYS.pop();
+      KEYS.unshift(s);
+    }
+    return s;
   }
 
   str(): string {
@@ -249,15 +282,15 @@ export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length, copy
       c = { type: "list", tag: r.u32() };
       break;
     case FrameType.CLAIM:
-      c = { type: "claim", key: r.str(), replay: (r.u8() & 1) === 1, lastProcessedInSeq: r.u32() };
+      c = { type: "claim", key: r.key(), replay: (r.u8() & 1) === 1, lastProcessedInSeq: r.u32() };
       break;
     case FrameType.RELEASE:
-      c = { type: "release", key: r.str() };
+      c = { type: "release", key: r.key() };
       break;
     case FrameType.SEND: {
       const send: Extract<Command, { type: "send" }> = {
         type: "send",
-        key: r.str(),
+        key: r.key(),
         requestId: r.str(),
         body: r.bytes(),
       };
@@ -266,7 +299,7 @@ export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length, copy
       break;
     }
     case FrameType.LOGOUT:
-      c = { type: "logout", key: r.str(), text: r.str() };
+      c = { type: "logout", key: r.key(), text: r.str() };
       break;
     case FrameType.RESET:
       c = { type: "reset", key: r.str(), tag: r.u32() };
@@ -363,31 +396,31 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
     case FrameType.CLAIMED:
       e = {
         type: "claimed",
-        key: r.str(),
+        key: r.key(),
         loggedOn: r.u8() === 1,
         nextSenderSeq: r.u32(),
         nextTargetSeq: r.u32(),
       };
       break;
     case FrameType.REFUSED:
-      e = { type: "refused", key: r.str(), code: r.u16(), holder: r.str(), text: r.str() };
+      e = { type: "refused", key: r.key(), code: r.u16(), holder: r.str(), text: r.str() };
       break;
     case FrameType.MESSAGE:
-      e = { type: "message", key: r.str(), seq: r.u32(), replayed: (r.u8() & 1) === 1, raw: r.bytes() };
+      e = { type: "message", key: r.key(), seq: r.u32(), replayed: (r.u8() & 1) === 1, raw: r.bytes() };
       break;
     case FrameType.LIVE:
-      e = { type: "live", key: r.str(), replayed: r.u32() };
+      e = { type: "live", key: r.key(), replayed: r.u32() };
       break;
     case FrameType.LOGON:
-      e = { type: "logon", key: r.str() };
+      e = { type: "logon", key: r.key() };
       break;
     case FrameType.LOGOUT_EVENT:
-      e = { type: "logout", key: r.str(), reason: r.str() };
+      e = { type: "logout", key: r.key(), reason: r.str() };
       break;
     case FrameType.SEND_RESULT:
       e = {
         type: "send-result",
-        key: r.str(),
+        key: r.key(),
         requestId: r.str(),
         status: r.u8(),
         seq: r.u32(),
@@ -396,12 +429,12 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
       };
       break;
     case FrameType.RELEASED:
-      e = { type: "released", key: r.str(), reason: r.str() };
+      e = { type: "released", key: r.key(), reason: r.str() };
       break;
     case FrameType.SEND_FAILED:
       e = {
         type: "send-failed",
-        key: r.str(),
+        key: r.key(),
         requestId: r.str(),
         seq: r.u32(),
         msgType: r.str(),
@@ -410,7 +443,7 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
       };
       break;
     case FrameType.NOT_RESENT:
-      e = { type: "not-resent", key: r.str(), seq: r.u32(), raw: r.bytes() };
+      e = { type: "not-resent", key: r.key(), seq: r.u32(), raw: r.bytes() };
       break;
     case FrameType.SEQ_RESULT:
       e = {
