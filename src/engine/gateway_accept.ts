@@ -18,7 +18,8 @@ import {
 } from "../session/session_id.ts";
 import { sessionKey } from "../session/types.ts";
 import { listenTcp } from "../transport/tcp.ts";
-import { identityAllowed, listenTlsNode, TlsConnection, type TlsListener } from "../transport/tls.ts";
+import { identityAllowed, TlsConnection } from "../transport/tls.ts";
+import { listenTlsNode, type TlsListener } from "../transport/tls_listen.ts";
 import type { Connection, Listener } from "../transport/types.ts";
 import { AuthThrottle, type AuthThrottleOptions, HashGate } from "./auth/throttle.ts";
 import type { AuthDecision, UserDirectory } from "./auth/users.ts";
@@ -150,6 +151,7 @@ export class Acceptors {
           watchdogMs: this.#limits.acceptWatchdogMs,
           onAcceptError: acceptError,
           onAcceptOk: acceptOk,
+          scheduler: this.#host.scheduler,
         });
         this.tlsListeners.set(a, tl);
         l = tl;
@@ -160,6 +162,7 @@ export class Acceptors {
           a.tls,
           (why, retryMs) => acceptError(`${why}; retrying in ${retryMs} ms`),
           acceptOk,
+          this.#host.scheduler,
         );
       }
       this.listeners.push(l);

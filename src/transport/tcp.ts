@@ -1,4 +1,5 @@
 /** TCP and TLS connections over Deno's APIs: `conn.read` into the caller's buffer (fastest style measured). */
+import { type Scheduler, systemScheduler } from "../clock.ts";
 import { ConfigError, EnvironmentError } from "../errors.ts";
 import type { Connection, Listener } from "./types.ts";
 
@@ -113,7 +114,7 @@ export type AcceptErrorHandler = (why: string, retryInMs: number) => void;
 /**
  * Listens on TCP (or TLS); accepted connections get TCP_NODELAY. An accept that fails for the process
  * (too many open files) backs off from 5 ms to 1 s before trying again, reported to `onAcceptError`;
- * `onAcceptOk` is called at the first success after a failure.
+ * `onAcceptOk` is called at the first success after a failure. The back-off waits on `scheduler`.
  */
 export function listenTcp(
   hostname: string,
@@ -121,6 +122,7 @@ export function listenTcp(
   tls?: TlsOptions,
   onAcceptError: AcceptErrorHandler = () => {},
   onAcceptOk: () => void = () => {},
+  scheduler: Scheduler = systemScheduler,
 ): Listener {
   let l: Deno.Listener;
   try {
@@ -149,37 +151,60 @@ export function listenTcp(
         // Closed already.
       }
     },
-    async *[Symbol.asyncIterator]() {
-      let backoffMs = 0;
-      while (true) {
-        let c: Deno.Conn;
-        try {
-          c = await l.accept();
-        } catch (e) {
-          if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
-          const why = e instanceof Error ? e.message : String(e);
-          if (/too many open files|os error 2[34]\b|EMFILE|ENFILE|ENOBUFS|ENOMEM/i.test(why)) {
-            // Out of descriptors: retrying at once would spin; wait, longer each time (as Go's net/http).
-            backoffMs = Math.min(1000, backoffMs === 0 ? 5 : backoffMs * 2);
-            onAcceptError(why, backoffMs);
-            await new Promise((r) => setTimeout(r, backoffMs));
-          }
-          // A failed TLS handshake or a reset during accept affects only that client.
-          continue;
-        }
-        if (backoffMs > 0) {
-          backoffMs = 0;
-          onAcceptOk();
-        }
-        if ("setNoDelay" in c && typeof (c as Deno.TcpConn).setNoDelay === "function") {
-          try {
-            (c as Deno.TcpConn).setNoDelay(true);
-          } catch {
-            // TLS connections expose no socket option before the handshake.
-          }
-        }
-        yield new DenoConnection(c);
-      }
+    [Symbol.asyncIterator]() {
+      return acceptLoop(() => l.accept(), onAcceptError, onAcceptOk, scheduler);
     },
   };
+}
+
+/** The first back-off after an accept failed for the process, and the longest, ms. */
+export const ACCEPT_BACKOFF_FIRST_MS = 5;
+export const ACCEPT_BACKOFF_MAX_MS = 1000;
+
+/**
+ * listenTcp's accept loop over `accept` (tests pass one that fails): yields each accepted connection
+ * (TCP_NODELAY set). An accept failing for the process (out of descriptors or memory) is reported with
+ * the wait before the next try — 5 ms, doubling up to 1 s, as Go's net/http — and waited out on
+ * `scheduler`; the first success after that calls `onAcceptOk`. Other accept errors (a failed TLS
+ * handshake, a reset) affect only that client: the next accept follows at once. Ends when the
+ * listener is closed.
+ */
+export async function* acceptLoop(
+  accept: () => Promise<Deno.Conn>,
+  onAcceptError: AcceptErrorHandler,
+  onAcceptOk: () => void,
+  scheduler: Scheduler,
+): AsyncGenerator<Connection> {
+  let backoffMs = 0;
+  while (true) {
+    let c: Deno.Conn;
+    try {
+      c = await accept();
+    } catch (e) {
+      if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+      const why = e instanceof Error ? e.message : String(e);
+      if (/too many open files|os error 2[34]\b|EMFILE|ENFILE|ENOBUFS|ENOMEM/i.test(why)) {
+        // Out of descriptors: retrying at once would spin; wait, longer each time.
+        backoffMs = Math.min(
+          ACCEPT_BACKOFF_MAX_MS,
+          backoffMs === 0 ? ACCEPT_BACKOFF_FIRST_MS : backoffMs * 2,
+        );
+        onAcceptError(why, backoffMs);
+        await new Promise<void>((r) => scheduler.after(backoffMs, r));
+      }
+      continue;
+    }
+    if (backoffMs > 0) {
+      backoffMs = 0;
+      onAcceptOk();
+    }
+    if ("setNoDelay" in c && typeof (c as Deno.TcpConn).setNoDelay === "function") {
+      try {
+        (c as Deno.TcpConn).setNoDelay(true);
+      } catch {
+        // TLS connections expose no socket option before the handshake.
+      }
+    }
+    yield new DenoConnection(c);
+  }
 }

@@ -4,6 +4,8 @@
  * server (setSecureContext: new connections get the new material, live sessions keep theirs), and a
  * client can verify a server name other than the host it connects to.
  *
+ * The listener (handshake timeout, accept watchdog) is in tls_listen.ts.
+ *
  * The sockets are wrapped as fixg Connections: `read` copies from the chunks node hands over (the
  * socket is paused while more than a megabyte waits), `write` resolves once node has passed the
  * bytes on, so the engine may reuse its buffer.
@@ -11,8 +13,8 @@
 import type { Buffer } from "node:buffer";
 import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
-import { ConfigError, EnvironmentError } from "../errors.ts";
-import type { Connection, Listener } from "./types.ts";
+import { ConfigError } from "../errors.ts";
+import type { Connection } from "./types.ts";
 
 /** TLS settings of a session as configured (file paths). */
 export interface TlsFiles {
@@ -235,272 +237,13 @@ export class TlsConnection implements Connection {
   }
 }
 
-/** A TLS listener whose certificate can be replaced while it runs. */
-export interface TlsListener extends Listener {
-  /** New connections use this material from now on (cert, key, CA); live connections are untouched. */
-  setMaterial(m: TlsMaterial): void;
-}
-
-/** Why a TLS client was refused during the handshake (wrong certificate, no certificate...). */
-export type TlsRefusalHandler = (remoteAddr: string, reason: string) => void;
-
-/** Takes a pre-logon slot for a new connection from `host`: a release function, or undefined when full. */
-export type AdmitConnection = (host: string) => (() => void) | undefined;
-
-/** Limits of a TLS listener before the handshake completes. */
-export interface TlsListenOptions {
-  /** A client that has not completed its handshake within this time is disconnected (default 5000 ms). */
-  handshakeTimeoutMs?: number;
-  /**
-   * Called for every TCP connection before the handshake; when it answers undefined the connection is
-   * closed at once. The release function is called when the handshake fails, or handed to the
-   * connection (`TlsConnection.release`) when it succeeds.
-   */
-  admit?: AdmitConnection;
-  /** A connection refused by `admit` (address as host:port). */
-  onLimit?: (remoteAddr: string) => void;
-  /**
-   * How often the watchdog checks that the listener still accepts, when nothing came in meanwhile
-   * (default 5000 ms; 0 = off).
-   */
-  watchdogMs?: number;
-  /** The listener cannot accept (`restarted`: it was replaced by a new one on the same port). */
-  onAcceptError?: (why: string, restarted: boolean) => void;
-  /** The watchdog found the listener accepting again. */
-  onAcceptOk?: () => void;
-}
-
-/** Default TLS handshake timeout, ms. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5000;
-
-/** A readable reason for a TLS handshake failure (node's messages, made plain where they are cryptic). */
-export function handshakeReason(e: Error & { code?: string }): string {
-  const m = e.message;
-  if (/handshake timeout/i.test(m)) return "TLS handshake timed out";
-  if (/wrong version number|InvalidContentType|http request/i.test(m)) return `not a TLS client (${m})`;
-  if (/peer did not return a certificate|certificate required|PeerIncompatible/i.test(m)) {
-    return `no client certificate (${m})`;
-  }
-  if (/unknown ca|UnknownIssuer|unable to get (local )?issuer/i.test(m)) {
-    return `client certificate not signed by the configured CA (${m})`;
-  }
-  if (/expired|CertExpired/i.test(m)) return `client certificate expired (${m})`;
-  if (/ECONNRESET|socket hang up|connection reset/i.test(m)) {
-    return `the client closed the connection during the handshake (${m})`;
-  }
-  return m;
-}
-
-function secureOptions(m: TlsMaterial): tls.SecureContextOptions {
+/** node:tls options of a certificate, key and CA. */
+export function secureOptions(m: TlsMaterial): tls.SecureContextOptions {
   const o: tls.SecureContextOptions = {};
   if (m.cert !== undefined) o.cert = m.cert;
   if (m.key !== undefined) o.key = m.key;
   if (m.ca !== undefined) o.ca = m.ca;
   return o;
-}
-
-/** Listens with TLS on host:port; client certificates are required when the material says so. */
-export async function listenTlsNode(
-  hostname: string,
-  port: number,
-  material: TlsMaterial,
-  onRefused: TlsRefusalHandler = () => {},
-  options: TlsListenOptions = {},
-): Promise<TlsListener> {
-  if (material.cert === undefined || material.key === undefined) {
-    throw new ConfigError(`TLS acceptor on ${hostname}:${port}: tls.cert and tls.key are required`);
-  }
-  const queue: TlsConnection[] = [];
-  let waiter: (() => void) | undefined;
-  let closed = false;
-  const wake = () => {
-    const w = waiter;
-    waiter = undefined;
-    w?.();
-  };
-  // Address and pre-logon slot of each TCP connection, kept from before the handshake: a socket that
-  // fails its handshake may no longer know its peer when the error is reported.
-  const raw = new WeakMap<object, { addr: string; release: () => void; silent: boolean }>();
-  const rawOf = (sock: tls.TLSSocket) => raw.get((sock as unknown as { _parent?: object })._parent ?? sock);
-  let current = material;
-  let lastConnectionMs = Date.now();
-  // Accepting failed (reported to onAcceptError): the next connection accepted reports the recovery.
-  let failing = false;
-  const acceptError = (why: string, restarted: boolean) => {
-    failing = true;
-    options.onAcceptError?.(why, restarted);
-  };
-  // Open connections by client address: how the watchdog recognises its own probe.
-  const open = new Map<string, RawSocket>();
-  const make = (): tls.Server => {
-    const server = tls.createServer({
-      ...secureOptions(current),
-      requestCert: current.requireClientCert,
-      rejectUnauthorized: current.requireClientCert,
-      handshakeTimeout: options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS,
-    }, (sock: tls.TLSSocket) => {
-      if (closed) {
-        sock.destroy();
-        return;
-      }
-      const c = new TlsConnection(sock);
-      const r = rawOf(sock);
-      if (r) c.release = r.release;
-      queue.push(c);
-      wake();
-    });
-    server.on("connection", (s: RawSocket) => {
-      lastConnectionMs = Date.now();
-      if (failing) {
-        failing = false;
-        options.onAcceptOk?.();
-      }
-      const host = (s.remoteAddress ?? "?").replace(/^::ffff:/, "");
-      const addr = `${host}:${s.remotePort ?? 0}`;
-      open.set(addr, s);
-      s.once("close", () => {
-        if (open.get(addr) === s) open.delete(addr);
-      });
-      let release: () => void = () => {};
-      if (options.admit) {
-        const r = options.admit(host);
-        if (r === undefined) {
-          // Refused before any handshake: its handshake error is not a refusal of its own.
-          raw.set(s, { addr, release: () => {}, silent: true });
-          s.destroy();
-          options.onLimit?.(addr);
-          return;
-        }
-        let done = false;
-        release = () => {
-          if (done) return;
-          done = true;
-          r();
-        };
-        s.once("close", release);
-      }
-      raw.set(s, { addr, release, silent: false });
-    });
-    server.on("tlsClientError", (e: Error, sock: tls.TLSSocket) => {
-      const r = rawOf(sock);
-      // node:tls in Deno reports a handshake timeout without closing the socket: close it here.
-      sock.destroy();
-      if (r?.silent) return;
-      r?.release();
-      const addr = r?.addr ??
-        `${(sock.remoteAddress ?? "?").replace(/^::ffff:/, "")}:${sock.remotePort ?? 0}`;
-      onRefused(addr, handshakeReason(e));
-    });
-    // After the listen: accept errors must not end the process (there is no other "error" listener).
-    server.on("error", (e: Error) => acceptError(e.message, false));
-    return server;
-  };
-  const listen = (server: tls.Server, p: number) =>
-    new Promise<void>((resolve, reject) => {
-      const onError = (e: Error & { code?: string }) => {
-        const why = e.code === "EADDRINUSE" ? "address already in use" : e.message;
-        reject(new EnvironmentError(`Cannot listen on ${hostname}:${p}: ${why}`, { cause: e }));
-      };
-      server.once("error", onError);
-      server.listen(p, hostname, () => {
-        server.off("error", onError);
-        resolve();
-      });
-    });
-  let server = make();
-  await listen(server, port);
-  const addr = server.address() as { port: number; address: string };
-  // node:tls under Deno stops accepting for good after an accept error (EMFILE, ENFILE), with no event
-  // and while still "listening". A watchdog connects to the port when nothing came in for a while; when
-  // its own connection is not accepted, the server is replaced (live connections are kept).
-  const probeEveryMs = options.watchdogMs ?? 5000;
-  let probing = false;
-  const probe = async () => {
-    if (closed || probing || Date.now() - lastConnectionMs < probeEveryMs) return;
-    probing = true;
-    let c: Deno.TcpConn | undefined;
-    try {
-      const target = ["0.0.0.0", "::", ""].includes(addr.address) ? "127.0.0.1" : addr.address;
-      try {
-        c = await Deno.connect({ hostname: target, port: addr.port });
-      } catch (e) {
-        acceptError(`watchdog cannot connect: ${e instanceof Error ? e.message : e}`, false);
-        return;
-      }
-      const local = c.localAddr as Deno.NetAddr;
-      const probeAddr = `${local.hostname.replace(/^::ffff:/, "")}:${local.port}`;
-      const until = Date.now() + 1000;
-      while (!open.has(probeAddr) && Date.now() < until && !closed) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const mine = open.get(probeAddr);
-      if (mine || closed) {
-        // Our own connection came through: the listener accepts. It is no client: no slot, no log line.
-        if (mine) {
-          const r = raw.get(mine);
-          if (r) {
-            r.silent = true;
-            r.release();
-          }
-          mine.destroy();
-        }
-        options.onAcceptOk?.();
-        return;
-      }
-      acceptError("the listener stopped accepting connections; listening again", true);
-      const old = server;
-      old.close();
-      const next = make();
-      try {
-        await listen(next, addr.port);
-        server = next;
-        lastConnectionMs = 0;
-      } catch (e) {
-        server = old;
-        acceptError(`listening again failed: ${e instanceof Error ? e.message : e}`, false);
-      }
-    } finally {
-      try {
-        c?.close();
-      } catch {
-        // closed already
-      }
-      probing = false;
-    }
-  };
-  const watchdog = probeEveryMs > 0 ? setInterval(() => void probe(), probeEveryMs) : undefined;
-  return {
-    port: addr.port,
-    hostname: addr.address,
-    setMaterial(m: TlsMaterial) {
-      current = m;
-      server.setSecureContext(secureOptions(m));
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      clearInterval(watchdog);
-      server.close();
-      wake();
-    },
-    async *[Symbol.asyncIterator]() {
-      while (true) {
-        while (queue.length === 0) {
-          if (closed) return;
-          await new Promise<void>((r) => (waiter = r));
-        }
-        yield queue.shift()!;
-      }
-    },
-  };
-}
-
-/** The TCP socket node:tls hands to its "connection" event, before the handshake. */
-interface RawSocket {
-  remoteAddress?: string;
-  remotePort?: number;
-  destroy(): void;
-  once(event: "close", f: () => void): void;
 }
 
 const IP = /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]+:[0-9a-f:]*)$/i;

@@ -185,7 +185,8 @@ async function expiredServerCert(dir: string): Promise<void> {
 }
 
 Deno.test("initiator: a refused server certificate is explained (expired on DATE; issued by another CA), not only 'unable to verify'", async () => {
-  const { listenTlsNode, connectTlsNode } = await import("../../src/transport/tls.ts");
+  const { connectTlsNode } = await import("../../src/transport/tls.ts");
+  const { listenTlsNode } = await import("../../src/transport/tls_listen.ts");
   const dir = await Deno.makeTempDir({ prefix: "fixg-tls-expired-" });
   try {
     await makeCa(dir, "ca");
@@ -234,7 +235,7 @@ Deno.test("initiator: a refused server certificate is explained (expired on DATE
 });
 
 Deno.test("TLS accept watchdog: an idle listener that accepts is left alone (its probes are neither refusals nor restarts)", async () => {
-  const { listenTlsNode } = await import("../../src/transport/tls.ts");
+  const { listenTlsNode } = await import("../../src/transport/tls_listen.ts");
   const dir = await tlsDir();
   const events: string[] = [];
   let oks = 0;
