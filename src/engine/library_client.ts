@@ -27,7 +27,14 @@ import {
   type EngineLibrary,
   LibrarySession,
   type SendAnswer,
+  type SequenceRequest,
 } from "./library_session.ts";
+import type { SequenceOutcome } from "./boundary.ts";
+
+/** A RESET or SET_SEQ that did not reach the engine (code 0). */
+function seqRefused(code: number, reason: string): SequenceOutcome {
+  return { kind: "refused", code, reason, nextSenderSeq: 0, nextTargetSeq: 0 };
+}
 
 export type { SessionInfo } from "./protocol.ts";
 // The public types and the body/key helpers live in their own modules; importers use this path.
@@ -105,6 +112,8 @@ class Library implements EngineLibrary {
   #closed = false;
   #tag = 0;
   readonly #lists = new Map<number, (s: SessionInfo[]) => void>();
+  /** RESET / SET_SEQ awaiting their SEQ_RESULT, by tag. */
+  readonly #seqs = new Map<number, (o: SequenceOutcome) => void>();
   readonly #sessions = new Map<string, LibrarySession>();
   readonly #claims = new Map<string, Claim>();
   readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
@@ -164,6 +173,14 @@ class Library implements EngineLibrary {
     const tag = ++this.#tag;
     const p = new Promise<SessionInfo[]>((r) => this.#lists.set(tag, r));
     this.command({ type: "list", tag });
+    return p;
+  }
+
+  sequence(c: SequenceRequest): Promise<SequenceOutcome> {
+    if (!this.#ready) return Promise.resolve(seqRefused(0, "not connected to the engine"));
+    const tag = ++this.#tag;
+    const p = new Promise<SequenceOutcome>((r) => this.#seqs.set(tag, r));
+    this.command({ ...c, tag });
     return p;
   }
 
@@ -371,6 +388,17 @@ class Library implements EngineLibrary {
         }
         return;
       }
+      case "seq-result": {
+        const r = this.#seqs.get(e.tag);
+        this.#seqs.delete(e.tag);
+        const { nextSenderSeq, nextTargetSeq } = e;
+        r?.(
+          e.code === 0
+            ? { kind: "done", nextSenderSeq, nextTargetSeq }
+            : { kind: "refused", code: e.code, reason: e.text, nextSenderSeq, nextTargetSeq },
+        );
+        return;
+      }
       case "state": {
         const s = this.#sessions.get(e.session.key);
         if (s !== undefined) s.state = e.session;
@@ -538,6 +566,8 @@ class Library implements EngineLibrary {
     this.#refusePending(0, e.message);
     for (const [, l] of this.#lists) l([]);
     this.#lists.clear();
+    for (const [, r] of this.#seqs) r(seqRefused(0, e.message));
+    this.#seqs.clear();
   }
 
   /** Every unanswered send resolves as refused with this code and text. */

@@ -6,7 +6,8 @@ import type { FixMessage } from "../codec/mod.ts";
 import { FixgError } from "../errors.ts";
 import type { SessionId } from "../session/session_id.ts";
 import type { Application, SendResult, SessionHandle } from "./application.ts";
-import type { Command, SessionInfo } from "./protocol.ts";
+import { MAX_SET_SEQ, type SequenceControl, type SequenceOutcome } from "./boundary.ts";
+import { type Command, ErrorCode, type SessionInfo } from "./protocol.ts";
 import { bodyView, clOrdIdOf, sessionIdOfKey } from "./library_body.ts";
 
 /** Options of `connectEngine`. */
@@ -51,8 +52,16 @@ export class EngineError extends FixgError {
   }
 }
 
-/** A session claimed through the engine: the SessionHandle the application's callbacks receive. */
-export class LibrarySession implements SessionHandle {
+/** RESET or SET_SEQ of one session, before its tag (library_client.ts adds it). */
+export type SequenceRequest =
+  | { type: "reset"; key: string }
+  | { type: "set-seq"; key: string; nextSenderSeq: number; nextTargetSeq: number };
+
+/**
+ * A session claimed through the engine: the SessionHandle the application's callbacks receive, with the
+ * sequence commands (RESET, SET_SEQ) an in-process SessionRunner has.
+ */
+export class LibrarySession implements SessionHandle, SequenceControl {
   readonly key: string;
   readonly id: SessionId;
   loggedOn = false;
@@ -115,6 +124,40 @@ export class LibrarySession implements SessionHandle {
   logout(text?: string): void {
     this.#lib.command({ type: "logout", key: this.key, text: text ?? "" });
   }
+
+  /**
+   * RESET (docs/library_protocol.md): both numbers back to 1, Logon 141=Y when logged on. Resolves with
+   * the engine's SEQ_RESULT: done with the numbers after it, or refused with its code (code 0: the engine
+   * was not reached).
+   */
+  resetSequence(): Promise<SequenceOutcome> {
+    return this.#lib.sequence({ type: "reset", key: this.key });
+  }
+
+  /**
+   * SET_SEQ: the next numbers (undefined: that one stays). Refused with SEQ_BELOW_SENT for a next sender
+   * number below the session's (that number was used already), INVALID_SEQ without a number.
+   */
+  setSequence(nextSenderSeq?: number, nextTargetSeq?: number): Promise<SequenceOutcome> {
+    for (const [name, v] of [["nextSenderSeq", nextSenderSeq], ["nextTargetSeq", nextTargetSeq]] as const) {
+      if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= MAX_SET_SEQ)) {
+        const reason = `${name} must be a whole number from 1 to ${MAX_SET_SEQ}`;
+        return Promise.resolve({
+          kind: "refused",
+          code: ErrorCode.INVALID_SEQ,
+          reason,
+          nextSenderSeq: 0,
+          nextTargetSeq: 0,
+        });
+      }
+    }
+    return this.#lib.sequence({
+      type: "set-seq",
+      key: this.key,
+      nextSenderSeq: nextSenderSeq ?? 0,
+      nextTargetSeq: nextTargetSeq ?? 0,
+    });
+  }
 }
 
 /** An attached library: what `connectEngine` returns. */
@@ -146,4 +189,6 @@ export interface EngineLibrary {
   whenWritable(): Promise<void>;
   /** @internal */
   command(c: Command): void;
+  /** @internal RESET / SET_SEQ with a tag of its own; resolves with the SEQ_RESULT. */
+  sequence(c: SequenceRequest): Promise<SequenceOutcome>;
 }

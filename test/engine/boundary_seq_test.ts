@@ -14,6 +14,7 @@ import {
   type SequenceOutcome,
   setSequenceRefusal,
 } from "../../src/engine/boundary.ts";
+import { connectEngine } from "../../src/engine/library_client.ts";
 import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { decodeEvent, encodeEvent, ErrorCode, type Event, ProtocolError } from "../../src/engine/protocol.ts";
@@ -372,3 +373,44 @@ async function attach(path: string, name: string): Promise<Lib> {
   await lib.next("hello-ok");
   return lib;
 }
+
+Deno.test("connectEngine: a claimed LibrarySession resets and sets its numbers as an in-process runner does", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-seq-lib-" });
+  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {});
+  const server = new EngineServer({ socket: `${dir}/e.sock`, logger: new Logger({ level: "error" }) });
+  const gw = await startInitiator(
+    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP" },
+    server.app,
+  );
+  server.attach(gw);
+  await server.start();
+  const lib = await connectEngine({ socket: `${dir}/e.sock`, name: "ts", reconnect: false });
+  try {
+    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    const s = await lib.claim(KEY, {});
+    assert.deepEqual(await s.setSequence(1), {
+      kind: "refused",
+      code: ErrorCode.SEQ_BELOW_SENT,
+      reason:
+        "nextSenderSeq 1 is below the next number 2: MsgSeqNum 1 was used already (reset to start again at 1)",
+      nextSenderSeq: 2,
+      nextTargetSeq: 2,
+    });
+    assert.equal(
+      (await s.setSequence(0)).kind,
+      "refused",
+      "0 is not a number to set (checked before the engine)",
+    );
+    assert.equal((await s.setSequence(2 ** 32 + 5)).kind, "refused", "not cut to 32 bits");
+    assert.deepEqual(await s.setSequence(7), { kind: "done", nextSenderSeq: 7, nextTargetSeq: 2 });
+    assert.equal(gw.runner(KEY)!.status().nextSenderSeq, 7);
+    assert.deepEqual(await s.resetSequence(), { kind: "done", nextSenderSeq: 2, nextTargetSeq: 1 });
+    await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 2, "the LP's Logon 141=Y");
+  } finally {
+    await lib.close();
+    server.stop();
+    await gw.stop();
+    await lp.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
