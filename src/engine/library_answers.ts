@@ -14,7 +14,11 @@ import {
 import { type Answer, Journaling, type Slot } from "./library_conn.ts";
 import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
 
-/** The answer of a send whose journal flush is done (or failed with `e`); it replaces the pending one. */
+/**
+ * The answer of a send whose journal flush is done (or failed with `e`): kept on the pending entry itself
+ * (`j.answer`), which stays in `recent` and answers a retry from then on (no second lookup in `recent` per
+ * send: each is a cache miss in a map of 10,000 request ids, about 1 µs pipelined).
+ */
 export function journaledAnswer(j: Journaling, failed: boolean, e: unknown): Answer {
   if (j.slot.journaling.get(j.seq) === j) j.slot.journaling.delete(j.seq);
   const a: Answer = j.failed !== undefined
@@ -32,12 +36,16 @@ export function journaledAnswer(j: Journaling, failed: boolean, e: unknown): Ans
       code: ErrorCode.STORE_FAILED,
       text: `sent as ${j.seq} but the journal failed: ${e instanceof Error ? e.message : e}`,
     };
-  if (j.slot.recent.get(j.requestId) === j) {
-    // Never committed, so never sent: its request id is forgotten (a retry is a new attempt).
-    if (j.failed !== undefined) j.slot.recent.delete(j.requestId);
-    else j.slot.recent.set(j.requestId, a);
-  }
+  // Never committed, so never sent: its request id is forgotten (a retry is a new attempt).
+  if (j.failed !== undefined) {
+    if (j.slot.recent.get(j.requestId) === j) j.slot.recent.delete(j.requestId);
+  } else j.answer = a;
   return a;
+}
+
+/** A send still waiting for its journal flush (not answered yet). */
+function pending(v: Answer | Journaling | undefined): boolean {
+  return v instanceof Journaling && v.answer === undefined;
 }
 
 /**
@@ -61,7 +69,7 @@ export function sendFailedEvent(
     requestId = info.clOrdId;
   }
   // Never sent: a retry of the request id is a new attempt, not answered "queued" again.
-  if (requestId !== "" && !(slot.recent.get(requestId) instanceof Journaling)) slot.recent.delete(requestId);
+  if (requestId !== "" && !pending(slot.recent.get(requestId))) slot.recent.delete(requestId);
   return eventOfFailure(key, info, requestId);
 }
 

@@ -23,6 +23,8 @@ export class Journaling {
   waiters: LibraryConn[] | undefined;
   /** The store reported it will never commit it (onSendFailed): answered REFUSED STORE_FAILED. */
   failed: string | undefined;
+  /** Its answer once the flush is done: a retry of the request id gets it (journaledAnswer). */
+  answer: Answer | undefined;
   constructor(
     readonly c: LibraryConn,
     readonly slot: Slot,

@@ -525,8 +525,9 @@ export class EngineServer {
     }
     const known = slot.recent.get(requestId);
     if (known !== undefined) {
-      if (known instanceof Journaling) (known.waiters ??= []).push(c);
-      else this.#answer(c, key, requestId, known);
+      if (!(known instanceof Journaling)) this.#answer(c, key, requestId, known);
+      else if (known.answer !== undefined) this.#answer(c, key, requestId, known.answer);
+      else (known.waiters ??= []).push(c);
       return;
     }
     const runner = this.#gw?.runner(key);
@@ -572,9 +573,17 @@ export class EngineServer {
     for (const j of batch) {
       const a = journaledAnswer(j, failed, e);
       j.c.inFlight--;
-      const result = { type: "send-result" as const, key: j.key, requestId: j.requestId, ...a };
+      const result: Event = {
+        type: "send-result",
+        key: j.key,
+        requestId: j.requestId,
+        status: a.status,
+        seq: a.seq,
+        code: a.code,
+        text: a.text,
+      };
       j.c.send(result);
-      for (const w of j.waiters ?? []) w.send(result);
+      if (j.waiters !== undefined) { for (const w of j.waiters) w.send(result); }
     }
   }
 }

@@ -29,20 +29,22 @@ const dec = new TextDecoder("utf-8", { fatal: true });
 let scratch = new Uint8Array(64 * 1024);
 let scratchView = new DataView(scratch.buffer);
 
-/** Builds one frame. */
+/** Builds one frame (one writer, reused: `frame()` starts the next). */
 class FrameWriter {
-  buf: Uint8Array;
-  dv: DataView;
+  buf: Uint8Array = scratch;
+  dv: DataView = scratchView;
   pos = 5;
 
-  constructor(type: number, hint = 64) {
+  begin(type: number, hint: number): this {
     if (hint > scratch.length) {
       scratch = new Uint8Array(hint * 2);
       scratchView = new DataView(scratch.buffer);
     }
     this.buf = scratch;
     this.dv = scratchView;
+    this.pos = 5;
     this.buf[4] = type;
+    return this;
   }
 
   #room(n: number): void {
@@ -120,6 +122,13 @@ class FrameWriter {
   }
 }
 
+const writer = new FrameWriter();
+
+/** Starts a frame of `type` in the scratch buffer (room for `hint` bytes). */
+function frame(type: number, hint = 64): FrameWriter {
+  return writer.begin(type, hint);
+}
+
 // ------------------------------------------------------------------ reader
 
 /**
@@ -131,10 +140,18 @@ const KEYS_MAX = 8;
 
 /** Reads the fields of one frame (after its length and type). */
 class FieldReader {
-  pos: number;
+  buf: Uint8Array = new Uint8Array(0);
+  end = 0;
+  copy = true;
+  pos = 0;
 
-  constructor(readonly buf: Uint8Array, start: number, readonly end: number, readonly copy = true) {
+  /** Points the reader at `buf[start, end)` (one reader, reused: decoding is synchronous and never nested). */
+  at(buf: Uint8Array, start: number, end: number, copy: boolean): this {
+    this.buf = buf;
     this.pos = start;
+    this.end = end;
+    this.copy = copy;
+    return this;
   }
 
   #need(n: number): void {
@@ -227,6 +244,8 @@ class FieldReader {
   }
 }
 
+const reader = new FieldReader();
+
 // ------------------------------------------------------------------ commands
 
 /** Encodes a command as one frame. */
@@ -242,26 +261,26 @@ export function commandFrameView(c: Command): Uint8Array {
 function writeCommand(c: Command): FrameWriter {
   switch (c.type) {
     case "hello":
-      return new FrameWriter(FrameType.HELLO).u16(c.version).str(c.name).str(c.secret);
+      return frame(FrameType.HELLO).u16(c.version).str(c.name).str(c.secret);
     case "list":
-      return new FrameWriter(FrameType.LIST).u32(c.tag);
+      return frame(FrameType.LIST).u32(c.tag);
     case "claim":
-      return new FrameWriter(FrameType.CLAIM).str(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq);
+      return frame(FrameType.CLAIM).str(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq);
     case "release":
-      return new FrameWriter(FrameType.RELEASE).str(c.key);
+      return frame(FrameType.RELEASE).str(c.key);
     case "send": {
-      const w = new FrameWriter(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
+      const w = frame(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
         .str(c.key).str(c.requestId).bytes(c.body);
       // The flags byte is optional (absent: 0), so version-1 SENDs without it stay valid.
       if (c.ifLoggedOn === true) w.u8(1);
       return w;
     }
     case "logout":
-      return new FrameWriter(FrameType.LOGOUT).str(c.key).str(c.text);
+      return frame(FrameType.LOGOUT).str(c.key).str(c.text);
     case "reset":
-      return new FrameWriter(FrameType.RESET).str(c.key).u32(c.tag);
+      return frame(FrameType.RESET).str(c.key).u32(c.tag);
     case "set-seq":
-      return new FrameWriter(FrameType.SET_SEQ).str(c.key).u32(c.tag).u32(c.nextSenderSeq)
+      return frame(FrameType.SET_SEQ).str(c.key).u32(c.tag).u32(c.nextSenderSeq)
         .u32(c.nextTargetSeq);
   }
 }
@@ -271,7 +290,7 @@ function writeCommand(c: Command): FrameWriter {
  * SEND's `body` points into `buf` (valid until `buf` is reused).
  */
 export function decodeCommand(buf: Uint8Array, start = 0, end = buf.length, copy = true): Command {
-  const r = new FieldReader(buf, start + 1, end, copy);
+  const r = reader.at(buf, start + 1, end, copy);
   if (end <= start) throw new ProtocolError(ErrorCode.MALFORMED, "empty frame");
   let c: Command;
   switch (buf[start]) {
@@ -329,44 +348,44 @@ export function eventFrameView(e: Event): Uint8Array {
 function writeEvent(e: Event): FrameWriter {
   switch (e.type) {
     case "hello-ok":
-      return new FrameWriter(FrameType.HELLO_OK).u16(e.version).str(e.engine).u32(e.libraryId);
+      return frame(FrameType.HELLO_OK).u16(e.version).str(e.engine).u32(e.libraryId);
     case "sessions": {
-      const w = new FrameWriter(FrameType.SESSIONS, 256).u32(e.tag).u16(e.sessions.length);
+      const w = frame(FrameType.SESSIONS, 256).u32(e.tag).u16(e.sessions.length);
       for (const s of e.sessions) writeSessionInfo(w, s);
       return w;
     }
     case "state":
-      return writeSessionInfo(new FrameWriter(FrameType.STATE, 128), e.session);
+      return writeSessionInfo(frame(FrameType.STATE, 128), e.session);
     case "claimed":
-      return new FrameWriter(FrameType.CLAIMED).str(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
+      return frame(FrameType.CLAIMED).str(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
         .u32(e.nextTargetSeq);
     case "refused":
-      return new FrameWriter(FrameType.REFUSED).str(e.key).u16(e.code).str(e.holder).str(e.text);
+      return frame(FrameType.REFUSED).str(e.key).u16(e.code).str(e.holder).str(e.text);
     case "message":
-      return new FrameWriter(FrameType.MESSAGE, 24 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
+      return frame(FrameType.MESSAGE, 24 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
         .u8(e.replayed ? 1 : 0).bytes(e.raw);
     case "live":
-      return new FrameWriter(FrameType.LIVE).str(e.key).u32(e.replayed);
+      return frame(FrameType.LIVE).str(e.key).u32(e.replayed);
     case "logon":
-      return new FrameWriter(FrameType.LOGON).str(e.key);
+      return frame(FrameType.LOGON).str(e.key);
     case "logout":
-      return new FrameWriter(FrameType.LOGOUT_EVENT).str(e.key).str(e.reason);
+      return frame(FrameType.LOGOUT_EVENT).str(e.key).str(e.reason);
     case "send-result":
-      return new FrameWriter(FrameType.SEND_RESULT).str(e.key).str(e.requestId).u8(e.status).u32(e.seq)
+      return frame(FrameType.SEND_RESULT).str(e.key).str(e.requestId).u8(e.status).u32(e.seq)
         .u16(e.code).str(e.text);
     case "released":
-      return new FrameWriter(FrameType.RELEASED).str(e.key).str(e.reason);
+      return frame(FrameType.RELEASED).str(e.key).str(e.reason);
     case "send-failed":
-      return new FrameWriter(FrameType.SEND_FAILED, 64 + e.reason.length).str(e.key).str(e.requestId)
+      return frame(FrameType.SEND_FAILED, 64 + e.reason.length).str(e.key).str(e.requestId)
         .u32(e.seq).str(e.msgType).str(e.clOrdId).str(e.reason);
     case "not-resent":
-      return new FrameWriter(FrameType.NOT_RESENT, 16 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
+      return frame(FrameType.NOT_RESENT, 16 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
         .bytes(e.raw);
     case "seq-result":
-      return new FrameWriter(FrameType.SEQ_RESULT).str(e.key).u32(e.tag).u16(e.code).str(e.text)
+      return frame(FrameType.SEQ_RESULT).str(e.key).u32(e.tag).u16(e.code).str(e.text)
         .u32(e.nextSenderSeq).u32(e.nextTargetSeq);
     case "error":
-      return new FrameWriter(FrameType.ERROR).u16(e.code).str(e.text);
+      return frame(FrameType.ERROR).u16(e.code).str(e.text);
   }
 }
 
@@ -376,7 +395,7 @@ function writeEvent(e: Event): FrameWriter {
  */
 export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy = true): Event {
   if (end <= start) throw new ProtocolError(ErrorCode.MALFORMED, "empty frame");
-  const r = new FieldReader(buf, start + 1, end, copy);
+  const r = reader.at(buf, start + 1, end, copy);
   let e: Event;
   switch (buf[start]) {
     case FrameType.HELLO_OK:
