@@ -532,6 +532,11 @@ class Library implements EngineLibrary {
     this.#claims.clear();
     for (const [, r] of this.#releases) r.resolve();
     this.#releases.clear();
+    // A RESET or SET_SEQ whose answer was lost: not repeated (its outcome is unknown: LIST to see the numbers).
+    for (const [, r] of this.#seqs) {
+      r(seqRefused(0, `connection to the engine lost: ${why}: outcome unknown`));
+    }
+    this.#seqs.clear();
     if (this.#closed) return;
     if (wasReady) this.#o.onStatus?.("disconnected", why);
     if (this.#o.reconnect === false) {

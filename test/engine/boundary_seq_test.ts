@@ -414,3 +414,57 @@ Deno.test("connectEngine: a claimed LibrarySession resets and sets its numbers a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("connectEngine: a SET_SEQ whose answer is lost with the connection resolves refused (code 0), not never", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-seq-lost-" });
+  const path = `${dir}/e.sock`;
+  // An engine that answers HELLO and CLAIM, then drops the connection on SET_SEQ.
+  const listener = Deno.listen({ transport: "unix", path });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      const split = new FrameSplitter();
+      const buf = new Uint8Array(4096);
+      for (;;) {
+        const n = await conn.read(buf).catch(() => null);
+        if (n === null) break;
+        split.push(buf.subarray(0, n));
+        while (split.next()) {
+          const c = commandFromFrame(split.buf.slice(split.start - 4, split.end));
+          const answer = (e: Event) => conn.write(encodeEvent(e));
+          if (c.type === "hello") {
+            await answer({ type: "hello-ok", version: 1, engine: "fake", libraryId: 1 });
+          }
+          if (c.type === "claim") {
+            await answer({
+              type: "claimed",
+              key: c.key,
+              loggedOn: false,
+              nextSenderSeq: 5,
+              nextTargetSeq: 5,
+            });
+            await answer({ type: "live", key: c.key, replayed: 0 });
+          }
+          if (c.type === "set-seq") conn.close();
+        }
+      }
+    }
+  })();
+  const lib = await connectEngine({ socket: path, name: "t", maxBackoffMs: 50 });
+  try {
+    const s = await lib.claim(KEY, {});
+    let timer = 0;
+    const never = new Promise<"no answer">((r) => timer = setTimeout(() => r("no answer"), 5000));
+    const o = await Promise.race([s.setSequence(9), never]);
+    clearTimeout(timer);
+    assert.notEqual(o, "no answer");
+    if (o === "no answer") return;
+    assert.equal(o.kind, "refused");
+    assert.equal(o.kind === "refused" && o.code, 0);
+    assert.match(o.kind === "refused" ? o.reason : "", /connection to the engine lost: .*: outcome unknown$/);
+  } finally {
+    await lib.close();
+    listener.close();
+    await serving.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
