@@ -452,7 +452,7 @@ Deno.test("connectEngine: a SET_SEQ whose answer is lost with the connection res
   const lib = await connectEngine({ socket: path, name: "t", maxBackoffMs: 50 });
   try {
     const s = await lib.claim(KEY, {});
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const never = new Promise<"no answer">((r) => timer = setTimeout(() => r("no answer"), 5000));
     const o = await Promise.race([s.setSequence(9), never]);
     clearTimeout(timer);
