@@ -76,6 +76,9 @@ export interface MessageType<T> {
   adopt(data: T): BuiltMessage<T>;
   /** Typed, lazy read access to a received message (valid as long as the view is). */
   read(reader: FieldReader): ViewOf<T>;
+  /** Its members in dictionary order (tags, groups nested) and its fields by tag. */
+  readonly members: MemberTable;
+  readonly fields: FieldTable;
 }
 
 /** The builder input type of a MessageType. */
@@ -99,6 +102,43 @@ export function loose<T>(type: MessageType<T>): MessageType<LooseInput<T>> {
   return type as unknown as MessageType<LooseInput<T>>;
 }
 
+/**
+ * The same message type writing only the fields named in `names` (message and group-entry members
+ * alike, in the dictionary's order; a group is kept when its NumInGroup field is named, with the named
+ * members of its entries). Its writer reads only those: a message with a few hundred members in its
+ * dictionary (ExecutionReport, an X entry with the Instrument component) costs what its few fields
+ * cost. Fields not named are not written, so the input type is narrowed to them.
+ */
+export function pick<T, K extends keyof T & string>(
+  type: MessageType<T>,
+  names: readonly (K | (string & Record<never, never>))[],
+): MessageType<Pick<T, K>> {
+  const keep = new Set<string>(names);
+  const filter = (list: MemberTable): MemberTable => {
+    const out: (number | MemberTable)[] = [];
+    for (const m of list) {
+      if (typeof m === "number") {
+        if (keep.has(fieldOf(type.fields, Math.abs(m))[0])) out.push(m);
+      } else if (keep.has(fieldOf(type.fields, Math.abs(m[0] as number))[0])) {
+        out.push([m[0] as number, ...filter(m.slice(1))]);
+      }
+    }
+    return out;
+  };
+  const missing = names.filter((n) => !hasName(type.members, type.fields, n));
+  if (missing.length > 0) throw new Error(`pick ${type.name}: no member ${missing.join(", ")}`);
+  return defineMessage<Pick<T, K>>(type.msgType, type.name, filter(type.members), type.fields);
+}
+
+/** True when `name` is a member of `members` or of one of its groups' entries. */
+function hasName(members: MemberTable, fields: FieldTable, name: string): boolean {
+  return members.some((m) =>
+    typeof m === "number"
+      ? fieldOf(fields, Math.abs(m))[0] === name
+      : fieldOf(fields, Math.abs(m[0] as number))[0] === name || hasName(m.slice(1), fields, name)
+  );
+}
+
 type Writer = (data: unknown, out: FieldSink) => void;
 
 /** Defines a message type from its tables (called by the generated files). */
@@ -113,6 +153,8 @@ export function defineMessage<T>(
   return {
     msgType,
     name,
+    members,
+    fields,
     build(data: T): BuiltMessage<T> {
       writer ??= compileWriter(members, fields);
       return new BuiltMessage<T>(msgType, { ...data }, writer);

@@ -9,6 +9,8 @@ import assert from "node:assert/strict";
 import type { Field, FixMessage } from "../../src/codec/encoder.ts";
 import * as fix44 from "../../src/dictionary/generated/fix44.ts";
 import { IncrementalWithRptSeq, SnapshotWithRptSeq } from "../../src/app/market_data/rpt_seq.ts";
+import * as sim from "../../src/app/lp/sim_messages.ts";
+import { pick } from "../../src/dictionary/typed.ts";
 import { encodeApp } from "../../src/session/messages.ts";
 import { createSession, DEFAULT_SESSION_SETTINGS } from "../../src/session/mod.ts";
 
@@ -398,6 +400,127 @@ const CASES: [string, FixMessage, string][] = [
     "372=U1|380=3|",
   ],
 ];
+
+// The LP simulator's own builders (sim_messages.ts: FIX 4.4's, picked to the fields it fills).
+CASES.push(
+  [
+    "8 full, the simulator's",
+    sim.ExecutionReport.adopt({
+      orderID: "O1",
+      clOrdID: "C1",
+      origClOrdID: "C0",
+      ordStatusReqID: "S1",
+      massStatusReqID: "M1",
+      totNumReports: 3,
+      lastRptRequested: true,
+      execID: "E1",
+      execType: "F",
+      ordStatus: "1",
+      ordRejReason: 99,
+      symbol: "EUR/USD",
+      side: "1",
+      orderQty: 1000000,
+      ordType: "2",
+      price: "1.08525",
+      timeInForce: "0",
+      lastQty: 400000,
+      lastPx: "1.08520",
+      leavesQty: 600000,
+      cumQty: 400000,
+      avgPx: "1.0852",
+      transactTime: T,
+      text: "fill",
+    }),
+    CASES.find(([n]) => n === "8 full")![2],
+  ],
+  [
+    "9 full, the simulator's",
+    sim.OrderCancelReject.adopt({
+      orderID: "O1",
+      clOrdID: "C3",
+      origClOrdID: "C1",
+      ordStatus: "2",
+      transactTime: T,
+      cxlRejResponseTo: "1",
+      cxlRejReason: 0,
+      text: "too late",
+    }),
+    CASES.find(([n]) => n === "9 full")![2],
+  ],
+  [
+    "W, the simulator's",
+    sim.MarketDataSnapshotFullRefresh.adopt({
+      mdReqID: "R1",
+      symbol: "EUR/USD",
+      noMDEntries: [
+        { mdEntryType: "0", mdEntryPx: "1.08520", mdEntrySize: 1000000 },
+        { mdEntryType: "1", mdEntryPx: "1.08530", mdEntrySize: 2000000 },
+      ],
+    }),
+    CASES.find(([n]) => n === "W")![2],
+  ],
+  [
+    "X, the simulator's",
+    sim.MarketDataIncrementalRefresh.adopt({
+      mdReqID: "R1",
+      noMDEntries: [
+        { mdUpdateAction: "1", mdEntryType: "0", symbol: "EUR/USD", mdEntryPx: "1.08510", mdEntrySize: 700 },
+        { mdUpdateAction: "2", mdEntryType: "1", symbol: "EUR/USD", mdEntryPx: "1.08530" },
+      ],
+    }),
+    CASES.find(([n]) => n === "X")![2],
+  ],
+  [
+    "S full, the simulator's",
+    sim.Quote.adopt({
+      quoteReqID: "Q1",
+      quoteID: "L-Q1",
+      symbol: "EUR/USD",
+      bidPx: "1.08520",
+      offerPx: "1.08530",
+      bidSize: 1000000,
+      offerSize: 1000000,
+      validUntilTime: T2,
+      transactTime: T,
+    }),
+    CASES.find(([n]) => n === "S full")![2],
+  ],
+  [
+    "AG full, the simulator's",
+    sim.QuoteRequestReject.adopt({
+      quoteReqID: "Q3",
+      quoteRequestRejectReason: 1,
+      noRelatedSym: [{ symbol: "XXX" }],
+      text: "Unknown symbol XXX",
+    }),
+    CASES.find(([n]) => n === "AG full")![2],
+  ],
+  [
+    "j full, the simulator's",
+    sim.BusinessMessageReject.adopt({
+      refSeqNum: 9,
+      refMsgType: "D",
+      businessRejectRefID: "C1",
+      businessRejectReason: 5,
+      text: "ClOrdID (11) missing",
+    }),
+    CASES.find(([n]) => n === "j full")![2],
+  ],
+  [
+    "Y full, the simulator's",
+    sim.MarketDataRequestReject.adopt({ mdReqID: "R1", mdReqRejReason: "0", text: "Unknown symbol" }),
+    CASES.find(([n]) => n === "Y full")![2],
+  ],
+);
+
+Deno.test("pick: only the named fields, in the dictionary's order, group entries included; an unknown name throws", () => {
+  const members = pick(fix44.MarketDataRequest, ["mdReqID", "noRelatedSym", "symbol"]).members;
+  assert.deepEqual(members, [-262, [-146, -55]]);
+  assert.throws(
+    () => pick(fix44.NewOrderSingle, ["clOrdID", "clOrdId"]),
+    /pick NewOrderSingle: no member clOrdId/,
+  );
+});
 
 const VERSIONS = ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"];
 

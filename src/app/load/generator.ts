@@ -19,7 +19,7 @@ import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
 import { tickDecimals } from "../lp/config.ts";
 import * as fix44 from "../../dictionary/generated/fix44.ts";
-import { loose, type LooseInput } from "../../dictionary/typed.ts";
+import { loose, type LooseInput, pick } from "../../dictionary/typed.ts";
 import { isLivePhaseCode, nextPhase, PHASE_FILLED } from "../orders/state_machine.ts";
 import { PriceText } from "../price_text.ts";
 import { createPrng, type Prng, uniformInt } from "../prng.ts";
@@ -48,12 +48,36 @@ interface SymbolInfo extends LoadSymbol {
 }
 
 /**
- * The generator's messages: FIX 4.4's typed builders (the same body for every session version), prices
- * as the text PriceText formats and sides as codes, so codes and decimals are taken as any text.
+ * The generator's messages: FIX 4.4's typed builders (the same body for every session version), each
+ * writing only the fields the generator fills (`pick`: a few property reads, not one per member of the
+ * dictionary's message); prices as the text PriceText formats and sides as codes (`loose`).
  */
-const NewOrderSingle = loose(fix44.NewOrderSingle);
-const OrderCancelRequest = loose(fix44.OrderCancelRequest);
-const OrderCancelReplaceRequest = loose(fix44.OrderCancelReplaceRequest);
+const ORDER_FIELDS = [
+  "clOrdID",
+  "symbol",
+  "side",
+  "transactTime",
+  "orderQty",
+  "ordType",
+  "price",
+  "timeInForce",
+] as const;
+const NewOrderSingle = loose(pick(fix44.NewOrderSingle, ORDER_FIELDS));
+const OrderCancelRequest = loose(
+  pick(fix44.OrderCancelRequest, ["origClOrdID", "clOrdID", "symbol", "side", "transactTime", "orderQty"]),
+);
+const OrderCancelReplaceRequest = loose(
+  pick(fix44.OrderCancelReplaceRequest, ["origClOrdID", ...ORDER_FIELDS]),
+);
+const MarketDataRequest = pick(fix44.MarketDataRequest, [
+  "mdReqID",
+  "subscriptionRequestType",
+  "marketDepth",
+  "noMDEntryTypes",
+  "mdEntryType",
+  "noRelatedSym",
+  "symbol",
+]);
 
 /** The generator. One instance drives every session of a bench run. */
 export class LoadGenerator {
@@ -231,7 +255,16 @@ export class LoadGenerator {
   }
 
   /** The fields a cancel and a replace (request `i`) of order `root` share. */
-  #amendFields(root: number, i: number, intendedUs: number): LooseInput<fix44.OrderCancelRequest> {
+  #amendFields(
+    root: number,
+    i: number,
+    intendedUs: number,
+  ): LooseInput<
+    Pick<
+      fix44.OrderCancelRequest,
+      "origClOrdID" | "clOrdID" | "symbol" | "side" | "transactTime" | "orderQty"
+    >
+  > {
     return {
       origClOrdID: this.#id(this.#current[root]!),
       clOrdID: this.#id(i),
@@ -262,7 +295,7 @@ export class LoadGenerator {
     const i = this.#newRequest(K_MD, sessionIdx, intendedUs, -1);
     this.#symbolIdx[i] = si;
     this.#c.mdRequestsSent++;
-    return fix44.MarketDataRequest.adopt({
+    return MarketDataRequest.adopt({
       mdReqID: this.#id(i),
       subscriptionRequestType: "0",
       marketDepth: 1,
