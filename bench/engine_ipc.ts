@@ -6,7 +6,7 @@
 // The paths are interleaved (10 rounds of ping-pong blocks, rotating; 3 alternating pipelined blocks), and the
 // in-process session validates inbound messages with the FIX 4.4 dictionary as `fixg run` does by default.
 // FIXG_BENCH_FSYNC=none|batch|always sets both journals' fsync (default batch).
-// Run: ./deno run -A bench/engine_ipc.ts [--orders N] [--pipelined N] [--json FILE]
+// Run: ./deno run -A bench/engine_ipc.ts [--orders N] [--pipelined N] [--pipelined-rounds N] [--json FILE]
 // Optional pinning: FIXG_BENCH_CPUS="0,1" runs the simulator on the first CPU and the engine on the second
 // (taskset), this process on the last listed.
 import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
@@ -15,8 +15,14 @@ import { FileJournal } from "../src/store/journal.ts";
 const args: Record<string, string> = {};
 for (let i = 0; i < Deno.args.length; i += 2) {
   const k = Deno.args[i]!, v = Deno.args[i + 1];
-  if (!["--orders", "--pipelined", "--json"].includes(k) || v === undefined) {
-    console.error(`usage: bench/engine_ipc.ts [--orders N] [--pipelined N] [--json FILE|-] (got ${k})`);
+  if (!["--orders", "--pipelined", "--pipelined-rounds", "--json"].includes(k) || v === undefined) {
+    console.error(
+      `usage: bench/engine_ipc.ts [--orders N] [--pipelined N] [--pipelined-rounds N] [--json FILE|-] (got ${k})`,
+    );
+    Deno.exit(2);
+  }
+  if (k !== "--json" && !(Number.isInteger(Number(v)) && Number(v) > 0)) {
+    console.error(`bench/engine_ipc.ts: ${k} takes a positive integer (got "${v}")`);
     Deno.exit(2);
   }
   args[k.slice(2)] = v;
@@ -113,6 +119,7 @@ try {
     target: { host: "127.0.0.1", port, targetCompId: "LP" },
     ...(args.orders ? { orders: Number(args.orders) } : {}),
     ...(args.pipelined ? { pipelined: Number(args.pipelined) } : {}),
+    ...(args["pipelined-rounds"] ? { pipelinedRounds: Number(args["pipelined-rounds"]) } : {}),
     log: (l) => console.error(l),
   });
   console.log(renderEngineBench(report));

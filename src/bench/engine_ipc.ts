@@ -47,6 +47,12 @@ export interface EngineBenchReport {
   engineAddedP50Us?: number;
   /** attached pipelined throughput / in-process, % (when both ran). */
   pipelinedRatioPct?: number;
+  /**
+   * The same ratio block by block: attached/in-process orders/s of the two blocks of each pipelined round
+   * (run back to back), % — its median and range. Less moved by the machine's load drifting between
+   * blocks than the overall ratio.
+   */
+  pipelinedRoundRatiosPct?: { median: number; min: number; max: number; rounds: number };
 }
 
 /** Options of a run. */
@@ -63,8 +69,9 @@ export interface EngineBenchOptions {
   /** Measured ping-pong orders per path (default 2000), after `warmup` (default 300). */
   orders?: number;
   warmup?: number;
-  /** Orders of the pipelined run (default 5000). */
+  /** Orders of the pipelined run (default 5000), in `pipelinedRounds` alternating blocks per path (default 3). */
   pipelined?: number;
+  pipelinedRounds?: number;
   /** Ping-pong blocks per path, interleaved (default 10). */
   rounds?: number;
   /**
@@ -236,6 +243,8 @@ interface Path {
   samples: number[];
   burstMs: number;
   burstOrders: number;
+  /** Orders/s of each pipelined block, by round. */
+  burstRates: number[];
 }
 
 /**
@@ -248,6 +257,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     orders: options.orders ?? 2000,
     warmup: options.warmup ?? 300,
     pipelined: options.pipelined ?? 5000,
+    pipelinedRounds: Math.max(1, options.pipelinedRounds ?? 3),
     rounds: Math.max(1, options.rounds ?? 10),
   };
   const log = options.log ?? (() => {});
@@ -290,6 +300,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       samples: [],
       burstMs: 0,
       burstOrders: 0,
+      burstRates: [],
     });
 
     if (options.target !== undefined) {
@@ -325,6 +336,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         samples: [],
         burstMs: 0,
         burstOrders: 0,
+        burstRates: [],
       });
     }
 
@@ -336,6 +348,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       samples: [],
       burstMs: 0,
       burstOrders: 0,
+      burstRates: [],
     });
 
     log(
@@ -344,8 +357,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       }: ${o.warmup} warm-up each, then ${o.rounds} interleaved rounds ` +
         `of ${
           Math.ceil(o.orders / o.rounds)
-        } ping-pong orders per path, then 3 alternating pipelined blocks ` +
-        `of ${Math.ceil(o.pipelined / 3)} orders per order path`,
+        } ping-pong orders per path, then ${o.pipelinedRounds} alternating pipelined blocks ` +
+        `of ${Math.ceil(o.pipelined / o.pipelinedRounds)} orders per order path`,
     );
     for (const p of paths) await p.block(o.warmup, -1);
     for (let r = 0; r < o.rounds; r++) {
@@ -356,12 +369,14 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       }
     }
     const bursts = paths.filter((p) => p.burst !== undefined);
-    for (let r = 0; r < 3; r++) {
-      const n = Math.ceil(o.pipelined / 3);
+    for (let r = 0; r < o.pipelinedRounds; r++) {
+      const n = Math.ceil(o.pipelined / o.pipelinedRounds);
       for (let k = 0; k < bursts.length; k++) {
         const p = bursts[(k + r) % bursts.length]!;
-        p.burstMs += await p.burst!(n, r);
+        const ms = await p.burst!(n, r);
+        p.burstMs += ms;
         p.burstOrders += n;
+        p.burstRates.push(n / (ms / 1000));
       }
     }
   } finally {
@@ -386,6 +401,17 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
   }
   if (att && inp) {
     report.pipelinedRatioPct = Math.round((att.throughputPerSec / inp.throughputPerSec) * 1000) / 10;
+    const a = paths.find((p) => p.result === "attached-library")!.burstRates;
+    const i = paths.find((p) => p.result === "in-process")!.burstRates;
+    const ratios = a.map((v, k) => Math.round(v / i[k]! * 1000) / 10).sort((x, y) => x - y);
+    if (ratios.length > 0) {
+      report.pipelinedRoundRatiosPct = {
+        median: ratios[(ratios.length - 1) >> 1]!,
+        min: ratios[0]!,
+        max: ratios[ratios.length - 1]!,
+        rounds: ratios.length,
+      };
+    }
   }
   return report;
 }
@@ -412,7 +438,13 @@ export function renderEngineBench(r: EngineBenchReport): string {
     lines.push(`engine adds ${r.engineAddedP50Us} µs p50 (attached − in-process − raw IPC round trip)`);
   }
   if (r.pipelinedRatioPct !== undefined) {
-    lines.push(`pipelined through the library: ${r.pipelinedRatioPct}% of in-process`);
+    const q = r.pipelinedRoundRatiosPct;
+    lines.push(
+      `pipelined through the library: ${r.pipelinedRatioPct}% of in-process` +
+        (q !== undefined && q.rounds > 1
+          ? ` (round by round: median ${q.median}%, ${q.min}–${q.max}% over ${q.rounds} rounds)`
+          : ""),
+    );
   }
   return lines.join("\n");
 }

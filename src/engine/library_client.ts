@@ -56,11 +56,19 @@ interface Claim {
   reject: (e: Error) => void;
 }
 
-/** An unanswered send. */
+/** A `send` no one awaits the answer of: what onSendFailed needs if it is refused. */
+interface Posted {
+  msgType: string;
+  clOrdId: string | undefined;
+}
+
+/**
+ * An unanswered send: `submit`'s (resolve) or `send`'s (`posted`: itself, so one object per send).
+ */
 interface Pending {
   resolve: (a: SendAnswer) => void;
   /** A `send` (no one awaits the answer): a refusal goes to the application's onSendFailed. */
-  posted?: { msgType: string; clOrdId: string | undefined };
+  posted?: Posted | undefined;
 }
 
 /** Unanswered sends by session key, then request id; `size` counts them all (the window). */
@@ -233,7 +241,9 @@ class Library implements EngineLibrary {
 
   post(key: string, requestId: string, body: Uint8Array, msgType: string, clOrdId: string | undefined): void {
     if (!this.#ready || this.#pending.get(key, requestId) !== undefined) return; // The first one's answer stands for both.
-    this.#pending.set(key, requestId, { resolve: IGNORED, posted: { msgType, clOrdId } });
+    const p: Pending & Posted = { resolve: IGNORED, posted: undefined, msgType, clOrdId };
+    p.posted = p;
+    this.#pending.set(key, requestId, p);
     this.command({ type: "send", key, requestId, body });
   }
 
@@ -481,7 +491,7 @@ class Library implements EngineLibrary {
   #sendFailed(
     key: string,
     seq: number,
-    posted: { msgType: string; clOrdId: string | undefined },
+    posted: Posted,
     status: number,
     code: number,
     text: string,

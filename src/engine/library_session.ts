@@ -10,6 +10,10 @@ import { MAX_SET_SEQ, type SequenceControl, type SequenceOutcome } from "./bound
 import { type Command, ErrorCode, type SessionInfo } from "./protocol.ts";
 import { bodyView, clOrdIdOf, sessionIdOfKey } from "./library_body.ts";
 
+/** `send`'s answers (frozen, one each: no allocation per send, as in-process). */
+const QUEUED: SendResult = Object.freeze({ kind: "queued" });
+const BACK_PRESSURE: SendResult = Object.freeze({ kind: "back-pressure" });
+
 /** Options of `connectEngine`. */
 export interface EngineConnectOptions {
   /** Path of the engine's Unix socket (`engine.socket` of its fixg.yaml). */
@@ -95,11 +99,11 @@ export class LibrarySession implements SessionHandle, SequenceControl {
    * unanswered sends is full or the engine is not reachable: wait for `whenWritable()` and try again.
    */
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
-    if (!this.#lib.writable) return { kind: "back-pressure" };
+    if (!this.#lib.writable) return BACK_PRESSURE;
     const clOrdId = clOrdIdOf(message);
     const requestId = clOrdId ?? `${this.#prefix}-${++this.#auto}`;
     this.#lib.post(this.key, requestId, bodyView(message), message.msgType, clOrdId);
-    return { kind: "queued" };
+    return QUEUED;
   }
 
   /**
