@@ -7,12 +7,17 @@
  *   2. orders: order->ack through a gateway (in this process) and `fixg simulate-lp --ack-only`: the
  *      highest sustained orders/s (pipelined, back-pressure), and order->ack p50/p99 at a paced rate,
  *      with the PostgreSQL store (cluster member, journal before send) and with the file journal.
+ *   2b. path: the store's part of an order's round trip, without the gateway and the simulator: one
+ *      session at a paced rate (--rate), written the way a session runner does (one batch at a time: what
+ *      was sent meanwhile, appended, then the flush before the bytes go out); each order's
+ *      acknowledgement is appended as inbound at once after its batch and waited for as the runner does
+ *      before delivery. order -> ack p50/p99 and commit per group, PostgreSQL beside the file journal.
  *   3. failover: two gateway processes share an initiator session; the owner is killed (SIGKILL) and the
  *      time to the new owner's first message is measured, `--kills` times (default 20), with the
  *      default lease (2000 ms) unless --lease-ms.
  *
  *   bash scripts/pg_cluster.sh start      # or FIXG_PG_URL=... for your own server
- *   ./deno run -A bench/ha_bench.ts [--only store,orders,failover] [--seconds 5] [--sessions 10]
+ *   ./deno run -A bench/ha_bench.ts [--only store,orders,path,failover] [--seconds 5] [--sessions 10]
  *       [--rate 5000] [--kills 20] [--lease-ms 2000] [--json]
  */
 import { buildGateway } from "../src/engine/build.ts";
@@ -132,6 +137,72 @@ async function benchStore(): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "fixg-ha-bench-" });
   const fj = await FileJournal.open({ dir, fsync: "always" });
   await storeRun("file journal (fsync always)", fj, undefined);
+  await fj.close();
+  await Deno.remove(dir, { recursive: true });
+}
+
+/** The store's part of order -> ack at a paced rate, one session (see the header: 2b). */
+async function pathRun(name: string, store: MessageStore, commitMs: number[] | undefined): Promise<void> {
+  const s = await store.openSession("FIX.4.4:PATH->LP", Date.now());
+  const deliverAfterCommit = s.durableBeforeDeliver === true;
+  let seq = 1, inSeq = 1;
+  const lat: number[] = [];
+  const queued: number[] = []; // send times of orders not written yet
+  let writing = false;
+  const acks: Promise<void>[] = [];
+  // The runner: one batch at a time; the acknowledgements of a written batch come back at once.
+  const write = async () => {
+    writing = true;
+    while (queued.length > 0) {
+      const batch = queued.splice(0);
+      for (let i = 0; i < batch.length; i++) void s.appendOutbound(seq, message(seq++));
+      await s.flush();
+      for (const t0 of batch) {
+        const p = s.appendInbound(inSeq, message(inSeq++));
+        const done = () => {
+          lat.push(performance.now() - t0);
+        };
+        acks.push(deliverAfterCommit && p !== undefined ? p.then(done) : Promise.resolve(done()));
+      }
+    }
+    writing = false;
+  };
+  const perTick = Math.max(1, Math.round(args.rate / 1000));
+  const t1 = performance.now();
+  let due = t1;
+  while (performance.now() - t1 < args.seconds * 1000) {
+    for (let i = 0; i < perTick; i++) queued.push(performance.now());
+    if (!writing) void write();
+    due += 1;
+    await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+  }
+  while (writing) await new Promise((r) => setTimeout(r, 1));
+  await Promise.all(acks);
+  report(
+    `${name}: path: order->ack p50 at ${args.rate}/s`,
+    pct(lat, 50) * 1000,
+    "µs",
+    `${lat.length} orders`,
+  );
+  report(`${name}: path: order->ack p99 at ${args.rate}/s`, pct(lat, 99) * 1000, "µs");
+  if (commitMs !== undefined) {
+    report(`${name}: path: commit per group p50`, pct(commitMs, 50), "ms", `${commitMs.length} groups`);
+    report(`${name}: path: commit per group p99`, pct(commitMs, 99), "ms");
+  }
+  await s.close();
+}
+
+async function benchPath(): Promise<void> {
+  const schema = `bench_${Date.now().toString(36)}`;
+  const pg = await openPostgresStore({ url: url!, schema });
+  const commitMs: number[] = [];
+  pg.onCommit = (ms) => commitMs.push(ms);
+  await pathRun("postgres (sync standby)", pg, commitMs);
+  await pg.sql.unsafe(`drop schema "${schema}" cascade`);
+  await pg.close();
+  const dir = await Deno.makeTempDir({ prefix: "fixg-ha-bench-" });
+  const fj = await FileJournal.open({ dir, fsync: "always" });
+  await pathRun("file journal (fsync always)", fj, undefined);
   await fj.close();
   await Deno.remove(dir, { recursive: true });
 }
@@ -434,8 +505,9 @@ async function benchFailover(): Promise<void> {
   }
 }
 
-const only = args.only === "" ? ["store", "orders", "failover"] : args.only.split(",");
+const only = args.only === "" ? ["store", "orders", "path", "failover"] : args.only.split(",");
 if (only.includes("store")) await benchStore();
 if (only.includes("orders")) await benchOrders();
+if (only.includes("path")) await benchPath();
 if (only.includes("failover")) await benchFailover();
 if (args.json) console.log(JSON.stringify(results, null, 2));
