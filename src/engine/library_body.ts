@@ -96,9 +96,21 @@ class BodyWriter implements FieldSink {
     this.len = p;
   }
 
+  /** A tag's decimal digits (no string made for it). */
+  tag(tag: number): void {
+    if (!(tag > 0 && tag < 1e9 && Number.isInteger(tag))) return this.text(String(tag));
+    let n = 1;
+    for (let t = tag; t >= 10; t = Math.floor(t / 10)) n++;
+    this.room(n);
+    const b = this.buf;
+    let p = this.len + n;
+    for (let t = tag; p > this.len; t = Math.floor(t / 10)) b[--p] = 0x30 + (t % 10);
+    this.len += n;
+  }
+
   field(tag: number, value: FieldValue): void {
     if (tag === 35) return;
-    this.text(String(tag));
+    this.tag(tag);
     this.byte(0x3d);
     if (value instanceof Uint8Array) {
       this.room(value.length);

@@ -63,3 +63,14 @@ Deno.test("connectEngine takes secret: Deno.env.get(...) as docs/engine_library.
     /cannot connect to the engine|No such file/,
   );
 });
+
+Deno.test("encodeBody: tags of 1 to 9 digits written as their decimal digits, exact bytes", () => {
+  const body = encodeBody({
+    msgType: "D",
+    fields: [[1, "a"], [9, "x"], [10, "y"], [11, "b"], [99, "c"], [100, "d"], [12345, "e"], [999999999, "f"]],
+  });
+  assert.equal(
+    new TextDecoder().decode(body),
+    "35=D\x011=a\x019=x\x0110=y\x0111=b\x0199=c\x01100=d\x0112345=e\x01999999999=f\x01",
+  );
+});
