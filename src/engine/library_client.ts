@@ -16,6 +16,8 @@ import {
   ErrorCode,
   type Event,
   EVENT_TYPES,
+  FrameType,
+  messageFrame,
   PROTOCOL_VERSION,
   SendStatus,
   type SessionInfo,
@@ -298,7 +300,14 @@ class Library implements EngineLibrary {
         if (n === null) break;
         split.push(buf.subarray(0, n));
         while (split.next()) {
-          if (!EVENT_TYPES.has(split.buf[split.start]!)) continue; // A later version's event.
+          const type = split.buf[split.start]!;
+          if (type === FrameType.MESSAGE) {
+            // The hot path: no event object, the view parsed where the frame was read.
+            const m = messageFrame(split.buf, split.start, split.end);
+            this.#message(m.key, m.seq, m.replayed, split.buf, m.rawStart, m.rawEnd);
+            continue;
+          }
+          if (!EVENT_TYPES.has(type)) continue; // A later version's event.
           // MESSAGE bytes stay in the read buffer: the view handed to onMessage is valid during the callback
           // only, as in-process (`copy()` to keep it).
           this.#event(decodeEvent(split.buf, split.start, split.end, false));
@@ -357,18 +366,8 @@ class Library implements EngineLibrary {
         }
         return;
       }
-      case "message": {
-        const s = this.#sessions.get(e.key);
-        if (s === undefined) return;
-        if (e.seq !== 0 && e.seq <= s.lastProcessedInSeq && e.replayed) return;
-        s.replaying = e.replayed;
-        const view = this.#view.parseInto(e.raw, 0, e.raw.length);
-        // A session-level Reject is an admin message: fromAdmin, as in-process.
-        if (view.msgType === "3") this.#guard(() => s.app.fromAdmin?.(view, s));
-        else this.#guard(() => s.app.onMessage?.(view, s));
-        if (e.seq > s.lastProcessedInSeq) s.lastProcessedInSeq = e.seq;
-        return;
-      }
+      case "message":
+        return this.#message(e.key, e.seq, e.replayed, e.raw, 0, e.raw.length);
       case "live": {
         const s = this.#sessions.get(e.key);
         if (s !== undefined) s.replaying = false;
@@ -487,6 +486,23 @@ class Library implements EngineLibrary {
     }
   }
 
+  /** A MESSAGE: the application's onMessage (fromAdmin for a session-level Reject), with `buf[start, end)` parsed. */
+  #message(key: string, seq: number, replayed: boolean, buf: Uint8Array, start: number, end: number): void {
+    const s = this.#sessions.get(key);
+    if (s === undefined) return;
+    if (seq !== 0 && seq <= s.lastProcessedInSeq && replayed) return;
+    s.replaying = replayed;
+    const view = this.#view.parseInto(buf, start, end);
+    try {
+      // A session-level Reject is an admin message: fromAdmin, as in-process.
+      if (view.msgType === "3") s.app.fromAdmin?.(view, s);
+      else s.app.onMessage?.(view, s);
+    } catch (e) {
+      this.#failed(e);
+    }
+    if (seq > s.lastProcessedInSeq) s.lastProcessedInSeq = seq;
+  }
+
   /** A `send` the engine did not take: the application hears it (as in-process, never a silent loss). */
   #sendFailed(
     key: string,
@@ -518,10 +534,14 @@ class Library implements EngineLibrary {
     try {
       f();
     } catch (e) {
-      console.error(
-        `fixg library: application callback failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`,
-      );
+      this.#failed(e);
     }
+  }
+
+  #failed(e: unknown): void {
+    console.error(
+      `fixg library: application callback failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`,
+    );
   }
 
   /** The connection is gone: unanswered sends get "unknown outcome"; reconnect unless closed. */

@@ -485,6 +485,36 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
   return e;
 }
 
+/** A MESSAGE frame's fields, its FIX message as a range of the frame's buffer (messageFrame). */
+export interface MessageFrame {
+  key: string;
+  seq: number;
+  replayed: boolean;
+  /** The FIX message: `buf[rawStart, rawEnd)`. */
+  rawStart: number;
+  rawEnd: number;
+}
+
+const messageOut: MessageFrame = { key: "", seq: 0, replayed: false, rawStart: 0, rawEnd: 0 };
+
+/**
+ * Decodes a MESSAGE frame (`buf[start]` is its type byte) without an event object or a view of its bytes:
+ * the answer is one object, reused by the next call. Throws ProtocolError as decodeEvent does.
+ */
+export function messageFrame(buf: Uint8Array, start: number, end: number): MessageFrame {
+  if (buf[start] !== FrameType.MESSAGE) throw new ProtocolError(ErrorCode.MALFORMED, "not a MESSAGE frame");
+  const r = reader.at(buf, start + 1, end, false);
+  messageOut.key = r.key();
+  messageOut.seq = r.u32();
+  messageOut.replayed = (r.u8() & 1) === 1;
+  const n = r.u32();
+  if (r.pos + n > end) throw new ProtocolError(ErrorCode.MALFORMED, "frame cut short");
+  messageOut.rawStart = r.pos;
+  messageOut.rawEnd = r.pos = r.pos + n;
+  r.done();
+  return messageOut;
+}
+
 /** A SessionInfo's fields (SESSIONS entries, STATE). */
 function writeSessionInfo(w: FrameWriter, s: SessionInfo): FrameWriter {
   return w.str(s.key).str(s.name).str(s.role).str(s.phase).u8((s.connected ? 1 : 0) | (s.loggedOn ? 2 : 0))

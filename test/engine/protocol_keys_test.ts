@@ -1,6 +1,6 @@
 /** Session keys decoded from frames: a key seen lately is the same string; non-ASCII keys decode as UTF-8 every time. */
 import assert from "node:assert/strict";
-import { decodeEvent, encodeEvent } from "../../src/engine/protocol.ts";
+import { decodeEvent, encodeEvent, messageFrame, ProtocolError } from "../../src/engine/protocol.ts";
 
 Deno.test("decodeEvent: a session key read again is the same string; other keys and non-ASCII keys decode exactly", () => {
   const frame = (key: string, seq: number) =>
@@ -32,4 +32,26 @@ Deno.test("decodeEvent: a session key read again is the same string; other keys 
     assert.equal(e.type === "message" && e.key, k);
   }
   assert.equal((decodeEvent(frame("FIX.4.4:CLIENT->LP", 9), 4) as { key: string }).key, "FIX.4.4:CLIENT->LP");
+});
+
+Deno.test("messageFrame: a MESSAGE's key, seq, replayed and its FIX bytes as a range of the buffer; a cut frame is MALFORMED", () => {
+  const raw = new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01");
+  const f = encodeEvent({ type: "message", key: "FIX.4.4:A->B", seq: 77, replayed: true, raw });
+  // Frame: u32 length, type 0x85, str key, u32 seq, u8 replayed, bytes raw.
+  assert.deepEqual([...f.subarray(0, 5)], [0, 0, 0, f.length - 4, 0x85]);
+  const m = messageFrame(f, 4, f.length);
+  assert.deepEqual({ ...m }, {
+    key: "FIX.4.4:A->B",
+    seq: 77,
+    replayed: true,
+    rawStart: 4 + 1 + 2 + 12 + 4 + 1 + 4,
+    rawEnd: f.length,
+  });
+  assert.deepEqual(f.subarray(m.rawStart, m.rawEnd), raw);
+  assert.throws(
+    () => messageFrame(f, 4, f.length - 1),
+    (e: unknown) => e instanceof ProtocolError && e.code === 4,
+  );
+  const other = encodeEvent({ type: "logon", key: "k" });
+  assert.throws(() => messageFrame(other, 4, other.length), ProtocolError);
 });
