@@ -3,6 +3,7 @@
  * short-lived library: claim, send, wait, release) and prints the answers that reference it by ClOrdID.
  */
 import type { Command } from "@commander-js/extra-typings";
+import { isFinalOrdStatus } from "../src/app/orders/state_machine.ts";
 import { latin1String } from "../src/codec/ascii.ts";
 import type { MessageView } from "../src/codec/view.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
@@ -70,9 +71,6 @@ function printable(view: MessageView): Printed {
   if (text !== undefined) p.text = text;
   return p;
 }
-
-/** OrdStatus values after which no more answers come to a new order. */
-const TERMINAL = new Set(["2", "3", "4", "8", "C"]);
 
 export function registerSend(program: Command): void {
   program.command("send")
@@ -142,7 +140,8 @@ export function registerSend(program: Command): void {
           if (p.reject) rejected = true;
           if (sentSeq < 0) early.push(p);
           else print(p);
-          if (p.reject || (p.ordStatus !== undefined && TERMINAL.has(p.ordStatus))) done();
+          // No more answers come after a final OrdStatus (the order model's done phases).
+          if (p.reject || isFinalOrdStatus(p.ordStatus)) done();
         };
         let session: LibrarySession;
         try {

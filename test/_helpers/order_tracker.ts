@@ -3,12 +3,13 @@
  * follows every order through the ExecutionReports and OrderCancelRejects that come back. A report
  * that contradicts what the tracker holds is returned as an anomaly with a reason and changes
  * nothing: the caller decides (log it, ask for a status, stop trading).
+ * Test code: the strict client the simulator's tests trade through (docs/architecture.md, order model).
  */
-import type { FixMessage } from "../../codec/encoder.ts";
-import { MsgType, Tag } from "../../codec/tags.ts";
-import type { FieldReader, MessageView } from "../../codec/view.ts";
-import * as fix44 from "../../dictionary/generated/fix44.ts";
-import { loose } from "../../dictionary/typed.ts";
+import type { FixMessage } from "../../src/codec/encoder.ts";
+import { MsgType, Tag } from "../../src/codec/tags.ts";
+import type { FieldReader, MessageView } from "../../src/codec/view.ts";
+import * as fix44 from "../../src/dictionary/generated/fix44.ts";
+import { loose } from "../../src/dictionary/typed.ts";
 import {
   ORD_TYPE_CODE,
   type OrdTypeName,
@@ -16,23 +17,19 @@ import {
   SIDE_CODE,
   TIF_CODE,
   type TimeInForceName,
-} from "../tags.ts";
-import { DEFAULT_RISK_LIMITS, type RiskCheck, RiskGate, type RiskLimits } from "./risk.ts";
+} from "../../src/app/tags.ts";
+import { DEFAULT_RISK_LIMITS, type RiskCheck, RiskGate, type RiskLimits } from "../../src/app/orders/risk.ts";
+import { ORD_STATUS_OF_PHASE, PHASE_CODE } from "../../src/app/orders/state_machine.ts";
 import {
   applyReport,
   isLivePhase,
-  ORD_STATUS_OF_PHASE,
   type OrderRecord,
   type OrderState,
   parseExecutionReport,
-  PHASE_CODE,
   stateOf,
-} from "./state_machine.ts";
+} from "./order_reports.ts";
 
-/**
- * The tracker's messages: FIX 4.4's typed builders (the same body for every session version), with
- * the FIX codes of tags.ts's tables (typed as plain strings there).
- */
+/** FIX 4.4's typed builders (one body for every version); tags.ts's codes are plain strings: loose. */
 const NewOrderSingle = loose(fix44.NewOrderSingle);
 const OrderCancelRequest = loose(fix44.OrderCancelRequest);
 const OrderCancelReplaceRequest = loose(fix44.OrderCancelReplaceRequest);

@@ -1,6 +1,6 @@
 /**
  * The application messages fixg's own tools send (LP simulator, market data and quote requests, load
- * generator, order tracker, bench echo tracker) on the generated typed builders, byte for byte as the
+ * generator, bench echo tracker; the tests' OrderTracker) on the generated typed builders, byte for byte as the
  * hand-written builders of src/app/messages.ts wrote them before they were removed (bodies captured
  * from that code at 7f7fd18). The bodies are version-neutral (FIX 4.4 layout): the same for every
  * session version, checked here on the engine's encoder for FIX 4.0 through FIXT.1.1.

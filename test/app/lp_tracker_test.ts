@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { FixMessage } from "../../src/codec/mod.ts";
 import { MarketDataClient } from "../../src/app/market_data/mod.ts";
 import { defaultLpConfig, type LpOutput, LpSimulator } from "../../src/app/lp/mod.ts";
-import { OrderTracker, type ReportResult } from "../../src/app/orders/mod.ts";
+import { OrderTracker, type ReportResult } from "../_helpers/order_tracker.ts";
 import { createPrng, uniformInt } from "../../src/app/prng.ts";
 import { toView } from "./helpers.ts";
 import { START } from "./lp_helpers.ts";

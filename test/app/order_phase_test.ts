@@ -2,6 +2,7 @@
 // generator all move their orders with.
 import assert from "node:assert/strict";
 import {
+  isFinalOrdStatus,
   isLivePhaseCode,
   nextPhase,
   ORD_STATUS_OF_PHASE,
@@ -65,4 +66,10 @@ Deno.test("nextPhase: quantities decide Filled, PartiallyFilled and New after a 
   assert.equal(nextPhase(PHASE_PARTIALLY_FILLED, "5", 0, 100), PHASE_NEW);
   assert.equal(nextPhase(PHASE_PARTIALLY_FILLED, "5", 40, 40), PHASE_FILLED);
   assert.equal(nextPhase(PHASE_NEW, "5", 0, 100), PHASE_NEW);
+});
+
+Deno.test("isFinalOrdStatus: the OrdStatus values after which no answer comes (fixg send stops), from the order model", () => {
+  const codes = "0123456789ABCDE".split("");
+  assert.deepEqual(codes.filter((c) => isFinalOrdStatus(c)), ["2", "3", "4", "8", "C"]);
+  assert.equal(isFinalOrdStatus(undefined), false);
 });

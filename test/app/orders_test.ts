@@ -3,13 +3,12 @@ import type { Field } from "../../src/codec/mod.ts";
 import { ConfigError } from "../../src/errors.ts";
 import {
   CircuitBreaker,
-  OrderTracker,
   parseRiskLimits,
-  type ReportResult,
   type RiskLimits,
   TokenBucket,
   validateRiskLimits,
 } from "../../src/app/orders/mod.ts";
+import { OrderTracker, type ReportResult } from "../_helpers/order_tracker.ts";
 import { get, msg } from "./helpers.ts";
 
 const T0 = Date.UTC(2026, 2, 10, 14, 0, 0); // a Tuesday, 14:00 UTC

@@ -7,7 +7,7 @@
 import { type MessageView, parseTimestampString, Tag } from "../../src/codec/mod.ts";
 import { type LpBehaviour, type LpConfig, type LpSymbolConfig, parseLpConfig } from "../../src/app/lp/mod.ts";
 import { MarketDataClient, type MdEvent } from "../../src/app/market_data/mod.ts";
-import { OrderTracker, type ReportResult, type SendResult } from "../../src/app/orders/mod.ts";
+import { OrderTracker, type ReportResult, type SendResult } from "../_helpers/order_tracker.ts";
 import type { Application, SessionHandle } from "../../src/engine/application.ts";
 import type { Gateway, ReconnectPolicy } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
