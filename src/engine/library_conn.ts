@@ -83,8 +83,13 @@ export class LibraryConn {
 
   /** Queues one event; the events of one turn go out in one write at its end. */
   send(e: Event): void {
+    this.sendFrame(eventFrameView(e));
+  }
+
+  /** Queues one encoded event frame (copied at once). */
+  sendFrame(frame: Uint8Array): void {
     if (this.closed) return;
-    this.#out.push(eventFrameView(e));
+    this.#out.push(frame);
     if (this.#out.queuedBytes > this.maxQueuedBytes) this.onTooSlow();
   }
 

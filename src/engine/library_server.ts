@@ -25,6 +25,7 @@ import {
   decodeCommand,
   ErrorCode,
   type Event,
+  messageEventView,
   ProtocolError,
   SendStatus,
   type SessionInfo,
@@ -100,10 +101,14 @@ export class EngineServer {
         h?.send(e);
         return this.#sendState(h, e.key);
       }
-      case "message":
-        return this.#onMessage(e.seq, e.raw, e.key);
+      case "message": {
+        // The session's parsed message: its bytes are read where they are (no view of them made).
+        const v = e.view;
+        if (v !== undefined) return this.#onMessage(e.seq, e.key, v.buf, v.start, v.end);
+        return this.#onMessage(e.seq, e.key, e.raw, 0, e.raw.length);
+      }
       case "admin":
-        if (e.msgType === "3") this.#onMessage(e.seq, e.raw, e.key);
+        if (e.msgType === "3") this.#onMessage(e.seq, e.key, e.raw, 0, e.raw.length);
         return;
       case "send-failed":
         return this.#report(sendFailedEvent(this.#slot(e.key), sendFailureOf(e), e.key));
@@ -325,13 +330,14 @@ export class EngineServer {
     return s;
   }
 
-  #onMessage(seq: number, raw: Uint8Array, key: string): void {
+  /** An inbound application message, `buf[start, end)`: to the holder (or held while its replay is read). */
+  #onMessage(seq: number, key: string, buf: Uint8Array, start: number, end: number): void {
     const slot = this.#slot(key);
-    slot.ring?.push(seq, raw.slice());
+    slot.ring?.push(seq, buf.slice(start, end));
     const h = slot.holder;
     if (h === undefined) return;
-    if (slot.pending !== undefined) slot.pending.push({ seq, raw: raw.slice() });
-    else h.send({ type: "message", key, seq, replayed: false, raw });
+    if (slot.pending !== undefined) slot.pending.push({ seq, raw: buf.slice(start, end) });
+    else h.sendFrame(messageEventView(key, seq, false, buf, start, end));
   }
 
   /** SEND_FAILED, NOT_RESENT (library_answers.ts) to the holder, or kept for the next one (the newest 10 000). */

@@ -111,6 +111,19 @@ class FrameWriter {
     return this;
   }
 
+  /** `src[start, end)` as they are (no length: `bytes` is u32 length + this). */
+  raw(src: Uint8Array, start: number, end: number): this {
+    const n = end - start;
+    this.#room(n);
+    const b = this.buf;
+    let p = this.pos;
+    // Short copies byte by byte: a subarray per copy would cost more than the copy.
+    if (n <= 512) { for (let i = start; i < end; i++) b[p++] = src[i]!; }
+    else b.set(src.subarray(start, end), p);
+    this.pos += n;
+    return this;
+  }
+
   finish(): Uint8Array {
     return this.view().slice();
   }
@@ -483,6 +496,24 @@ export function decodeEvent(buf: Uint8Array, start = 0, end = buf.length, copy =
   }
   r.done();
   return e;
+}
+
+/**
+ * A MESSAGE event's frame in the scratch buffer, its FIX message `buf[start, end)` (no event object, no view
+ * of the bytes): the same bytes as `eventFrameView` of the event. Valid until the next frame is encoded.
+ */
+export function messageEventView(
+  key: string,
+  seq: number,
+  replayed: boolean,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+): Uint8Array {
+  const w = frame(FrameType.MESSAGE, 24 + key.length + end - start).str(key).u32(seq).u8(replayed ? 1 : 0)
+    .u32(end - start);
+  w.raw(buf, start, end);
+  return w.view();
 }
 
 /** A MESSAGE frame's fields, its FIX message as a range of the frame's buffer (messageFrame). */

@@ -1,6 +1,12 @@
 /** Session keys decoded from frames: a key seen lately is the same string; non-ASCII keys decode as UTF-8 every time. */
 import assert from "node:assert/strict";
-import { decodeEvent, encodeEvent, messageFrame, ProtocolError } from "../../src/engine/protocol.ts";
+import {
+  decodeEvent,
+  encodeEvent,
+  messageEventView,
+  messageFrame,
+  ProtocolError,
+} from "../../src/engine/protocol.ts";
 
 Deno.test("decodeEvent: a session key read again is the same string; other keys and non-ASCII keys decode exactly", () => {
   const frame = (key: string, seq: number) =>
@@ -54,4 +60,13 @@ Deno.test("messageFrame: a MESSAGE's key, seq, replayed and its FIX bytes as a r
   );
   const other = encodeEvent({ type: "logon", key: "k" });
   assert.throws(() => messageFrame(other, 4, other.length), ProtocolError);
+});
+
+Deno.test("messageEventView: the same bytes as the MESSAGE event's frame, for short and long messages", () => {
+  for (const size of [1, 200, 513, 5000]) {
+    const buf = new Uint8Array(size + 20).map((_, i) => 0x30 + (i % 40));
+    const raw = buf.subarray(7, 7 + size);
+    const want = encodeEvent({ type: "message", key: "FIX.4.4:A->B", seq: 9, replayed: false, raw });
+    assert.deepEqual(messageEventView("FIX.4.4:A->B", 9, false, buf, 7, 7 + size), want);
+  }
 });
