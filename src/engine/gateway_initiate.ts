@@ -120,7 +120,7 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
       conn = host.connect
         ? await host.connect(h.host, h.port)
         : cur.tlsMaterial
-        ? await connectTlsNode(h.host, h.port, cur.tlsMaterial)
+        ? await connectTlsNode(h.host, h.port, cur.tlsMaterial, undefined, host.scheduler)
         : await connectTcp(h.host, h.port, cur.tls);
     } catch (e) {
       logger.warn("connect-failed", `${h.host}:${h.port}: ${e instanceof Error ? e.message : e}`, r.key);

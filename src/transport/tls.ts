@@ -13,6 +13,7 @@
 import type { Buffer } from "node:buffer";
 import { X509Certificate } from "node:crypto";
 import tls from "node:tls";
+import { type Scheduler, systemScheduler } from "../clock.ts";
 import { ConfigError } from "../errors.ts";
 import type { Connection } from "./types.ts";
 
@@ -248,29 +249,33 @@ export function secureOptions(m: TlsMaterial): tls.SecureContextOptions {
 
 const IP = /^(\d+\.\d+\.\d+\.\d+|[0-9a-f:]+:[0-9a-f:]*)$/i;
 
-/** Connects with TLS, verifying the server against `material.ca` (or the system roots) and its name. */
+/**
+ * Connects with TLS, verifying the server against `material.ca` (or the system roots) and its name. A
+ * handshake not done within `timeoutMs` (on `scheduler`) fails the attempt.
+ */
 export function connectTlsNode(
   host: string,
   port: number,
   material: TlsMaterial,
   timeoutMs = 10_000,
+  scheduler: Scheduler = systemScheduler,
 ): Promise<TlsConnection> {
   const o: tls.ConnectionOptions = { host, port, ...secureOptions(material), rejectUnauthorized: true };
   const name = material.serverName ?? (IP.test(host) ? undefined : host);
   if (name !== undefined) o.servername = name;
   return new Promise((resolve, reject) => {
     const sock = tls.connect(o);
-    const timer = setTimeout(() => {
+    const timer = scheduler.after(timeoutMs, () => {
       sock.destroy();
       reject(new Error(`TLS handshake with ${host}:${port} timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
+    });
     sock.once("secureConnect", () => {
-      clearTimeout(timer);
+      timer.cancel();
       sock.removeAllListeners("error");
       resolve(new TlsConnection(sock));
     });
     sock.once("error", (e: Error & { code?: string }) => {
-      clearTimeout(timer);
+      timer.cancel();
       sock.destroy();
       const fail = (why: string) => reject(new Error(`TLS connection to ${host}:${port} failed: ${why}`));
       if (!/CERT|VERIFY|SELF_SIGNED|UNABLE_TO/.test(e.code ?? "") && !/certificate/i.test(e.message)) {
@@ -278,7 +283,7 @@ export function connectTlsNode(
       }
       // The verification error alone can mislead ("unable to verify the first certificate" for an expired
       // certificate): look at what the server presents, without trusting it, and say what is wrong with it.
-      diagnoseServerCertificate(host, port, material, name).then(
+      diagnoseServerCertificate(host, port, material, name, undefined, 3000, scheduler).then(
         (why) => fail(why === undefined ? e.message : `${e.message} (${why})`),
         () => fail(e.message),
       );
@@ -294,6 +299,7 @@ export function diagnoseServerCertificate(
   name: string | undefined,
   nowMs = Date.now(),
   timeoutMs = 3000,
+  scheduler: Scheduler = systemScheduler,
 ): Promise<string | undefined> {
   const o: tls.ConnectionOptions = { host, port, rejectUnauthorized: false };
   if (material.cert !== undefined) o.cert = material.cert;
@@ -302,11 +308,11 @@ export function diagnoseServerCertificate(
   return new Promise((resolve) => {
     const sock = tls.connect(o);
     const done = (why: string | undefined) => {
-      clearTimeout(timer);
+      timer.cancel();
       sock.destroy();
       resolve(why);
     };
-    const timer = setTimeout(() => done(undefined), timeoutMs);
+    const timer = scheduler.after(timeoutMs, () => done(undefined));
     sock.once("error", () => done(undefined));
     sock.once("secureConnect", () => {
       const c = sock.getPeerCertificate();

@@ -225,3 +225,38 @@ Deno.test("TLS accept watchdog on the scheduler: a listener that stopped accepti
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("TLS connect timeout on the scheduler: a server that never answers the handshake fails the attempt at exactly the limit", async () => {
+  const clock = new ManualScheduler();
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = server.accept();
+  let outcome = "pending";
+  const attempt = connectTlsNode(
+    "127.0.0.1",
+    (server.addr as Deno.NetAddr).port,
+    {
+      requireClientCert: false,
+    },
+    10_000,
+    clock,
+  ).then(
+    () => outcome = "connected",
+    (e: Error) => outcome = e.message,
+  );
+  const silent = await accepted; // takes the connection, answers nothing
+  try {
+    clock.advance(9_999);
+    await settle();
+    assert.equal(outcome, "pending");
+    clock.advance(1);
+    await attempt;
+    assert.equal(
+      outcome,
+      `TLS handshake with 127.0.0.1:${(server.addr as Deno.NetAddr).port} timed out after 10000 ms`,
+    );
+    assert.equal(clock.pendingCount, 0);
+  } finally {
+    silent.close();
+    server.close();
+  }
+});
