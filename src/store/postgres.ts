@@ -13,8 +13,9 @@
  * - Group commit across sessions: writes queue in memory; one transaction commits everything queued
  *   when it starts, and what arrives while it is in flight goes in the next one.
  * - Overlapping group commits (docs/ha.md): up to `pipeline` groups' statements are in flight at once,
- *   on different connections of the pool. A statement commits locally (`synchronous_commit = local`:
- *   the sessions' row locks are held for the local WAL flush only) and a barrier then waits for the
+ *   on different connections of the pool. A statement commits without waiting for any flush
+ *   (`synchronous_commit = off` for its transaction: the sessions' row locks are held for the statement
+ *   only) and a barrier then flushes the WAL and waits for the
  *   standby (postgres_commit.ts `syncBarrier`); writes are released only after it, in order per session.
  *   A session has one statement in flight at a time: its next one expects the position the landed one
  *   left, so a commit whose predecessor did not land fails (retried), never leaves a gap.

@@ -2,8 +2,9 @@
  * The PostgreSQL store's group commit (docs/ha.md "Journal before send, group commit"): what a session
  * queued for the next commit, and the commit of a group of sessions — usually one statement (one round
  * trip), the sessions' conditional updates and both message inserts as CTEs of it; a `fence()` call
- * undoes it all when a session's row moved on (another owner). The statement commits locally
- * (`synchronous_commit = local`, so the sessions' row locks are held only for the local WAL flush); the
+ * undoes it all when a session's row moved on (another owner). The statement commits without waiting
+ * for a flush (`synchronous_commit = off` for its transaction, so the sessions' row locks are held for
+ * the statement only; nothing is durable yet); the
  * store then waits for the standby with a barrier (`syncBarrier`) before anything is released
  * (docs/ha.md "Overlapping group commits").
  */
@@ -129,13 +130,17 @@ export async function storedOf(sql: Sql, schema: string, key: string, p: Pending
 }
 
 /**
- * Waits until everything this store committed before the call is on the synchronous standby: a
- * transaction with a transaction id commits with the server's `synchronous_commit` (on), so its commit
- * waits for the standby's flush of the WAL up to its commit record, which follows every commit that
- * returned before it (the WAL is one sequence; a standby holds a prefix of it).
+ * Waits until everything committed before the call is flushed on the primary and on the synchronous
+ * standby: a transaction that writes WAL (a transactional logical-decoding message of no content, no
+ * table touched: nothing to lock, nothing to clean up) commits with the server's `synchronous_commit`
+ * (on), so its commit flushes the WAL up to its commit record and waits for the standby's flush of it,
+ * and that record follows every commit that returned before the call (the WAL is one sequence, flushed
+ * in order; a standby holds a prefix of it). A transaction that only takes a transaction id
+ * (`txid_current()`) is no barrier: PostgreSQL commits a transaction that wrote no WAL of its own
+ * asynchronously, without waiting for the standby (test/store/pg_pipeline_test.ts).
  */
 export async function syncBarrier(sql: Sql): Promise<void> {
-  await sql.unsafe(`select txid_current()`);
+  await sql.unsafe(`select pg_logical_emit_message(true, 'fixg', '')`);
 }
 
 /** A commit must wait for an earlier commit of one of its sessions (its row is behind); retried. */
@@ -146,7 +151,8 @@ function behind(): Error {
 }
 
 /**
- * One transaction for the group, committed locally (the caller's barrier waits for the standby).
+ * One transaction for the group, committed without a flush (the caller's barrier flushes the WAL and
+ * waits for the standby before anything of it is released).
  * Returns the keys of fenced sessions (then nothing was committed; the caller runs the others again).
  * Each session's row must be at the position its commit expects (`Pending.expect`, the predecessor's
  * resulting position) with our epoch: a row that is behind (an earlier commit of ours did not land,
@@ -242,8 +248,9 @@ export async function tryCommit(
         ? "on conflict (session_key, gen, seq) do update set bytes = excluded.bytes"
         : "";
       // The usual group: one statement (one round trip, one autocommit). The fence function raises
-      // when a session's row did not match, which undoes the whole statement. It commits locally: the
-      // rows' locks are released after the local WAL flush, not after the standby's (syncBarrier).
+      // when a session's row did not match, which undoes the whole statement. It commits without waiting
+      // for the WAL flush: the rows' locks are released at once; the barrier (syncBarrier) makes it
+      // durable on both servers before anything of it is released.
       try {
         await sql.unsafe(
           `with v as (
@@ -266,7 +273,7 @@ export async function tryCommit(
            from unnest($12::text[], $13::int8[], $14::int8[], $19::int4[], $20::int4[]) as x(k, g, q, o, n)
            ${conflict})
          select "${schema}".fence($16::int, (select count(*)::int from u)),
-           set_config('synchronous_commit', 'local', true)`,
+           set_config('synchronous_commit', 'off', true)`,
           // The messages' bytes travel as one bytea each way, cut by offset and length on the server:
           // about half the transfer and parse time of a bytea[] of the same messages.
           [

@@ -5,7 +5,7 @@
  * will never commit (`onNotCommitted`): never a silent loss.
  *
  * Overlapping commits (docs/ha.md): a session has at most one group statement in flight (`#writing`);
- * once it has landed (committed locally) the session's next writes may go in the next group, expecting
+ * once it has landed (committed, not yet durable) the session's next writes may go in the next group, expecting
  * the position after it, while the landed ones wait for the standby (`#syncing`). Writes are released
  * (their promises resolve) in order: a later commit replicated first waits for the earlier ones.
  */
@@ -253,7 +253,7 @@ export class PgSessionStore implements SessionStore {
     return p;
   }
 
-  /** @internal The statement with `p` landed (committed locally): the next commit may start. */
+  /** @internal The statement with `p` landed (committed, not durable yet): the next commit may start. */
   landed(p: Pending): void {
     if (this.#writing !== p) return; // the session stopped meanwhile
     this.#writing = undefined;

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { PostgresMessageStore } from "../../src/store/postgres.ts";
+import { syncBarrier } from "../../src/store/postgres_commit.ts";
 import type { PgSessionStore } from "../../src/store/postgres_session.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import type { Sql } from "../../src/store/postgres_schema.ts";
@@ -22,7 +23,7 @@ interface BarrierPlan {
   fail?: unknown;
 }
 
-/** A pool whose barriers (`select txid_current()`) follow `plan`; counts barriers started and done. */
+/** A pool whose barriers (`pg_logical_emit_message`, syncBarrier) follow `plan`; counts barriers started and done. */
 function hookedPool(real: Sql, plan: Map<number, BarrierPlan>) {
   const count = { started: 0, done: 0 };
   const sql = new Proxy(real, {
@@ -30,7 +31,7 @@ function hookedPool(real: Sql, plan: Map<number, BarrierPlan>) {
       if (k !== "unsafe") return Reflect.get(t, k);
       // deno-lint-ignore no-explicit-any
       return (q: string, params?: any[]) => {
-        if (!/txid_current/.test(q)) return t.unsafe(q, params);
+        if (!/pg_logical_emit_message/.test(q)) return t.unsafe(q, params);
         const n = ++count.started;
         return (async () => {
           const p = plan.get(n);
@@ -240,4 +241,47 @@ Deno.test({
       await b.close();
     }
   });
+});
+
+Deno.test({
+  name:
+    "postgres pipeline: the barrier returns only once the synchronous standby has flushed every commit made before it",
+  ignore,
+}, async () => {
+  const sql = postgres(PG_URL!, { max: 2, onnotice: () => {}, target_session_attrs: "primary" });
+  const schema = freshSchema();
+  try {
+    const sync = await sql.unsafe(`select 1 from pg_stat_replication where sync_state = 'sync'`);
+    if (sync.length === 0) {
+      console.warn("no synchronous standby streaming: nothing to check");
+      return;
+    }
+    await sql.unsafe(`create schema "${schema}"`);
+    await sql.unsafe(`create table "${schema}".w (n int8, b text)`);
+    let behindStandby = 0;
+    for (let i = 0; i < 40; i++) {
+      // A commit that does not wait for any flush, as a group statement's.
+      await sql.unsafe(
+        `with x as (insert into "${schema}".w values ($1, repeat('x', 2000)))
+         select set_config('synchronous_commit', 'off', true)`,
+        [i],
+      );
+      const lsn = String((await sql.unsafe(`select pg_current_wal_insert_lsn()::text as lsn`))[0]!.lsn);
+      await syncBarrier(sql);
+      const r = await sql.unsafe(
+        `select coalesce(bool_and(flush_lsn >= $1::pg_lsn), false) as ok from pg_stat_replication
+         where sync_state = 'sync'`,
+        [lsn],
+      );
+      if (r[0]!.ok !== true) behindStandby++;
+    }
+    assert.equal(
+      behindStandby,
+      0,
+      `${behindStandby} of 40 barriers returned before the standby had the commit`,
+    );
+  } finally {
+    await sql.unsafe(`drop schema if exists "${schema}" cascade`);
+    await sql.end({ timeout: 1 });
+  }
 });
