@@ -117,6 +117,7 @@ try {
     socket,
     inProcessStore,
     target: { host: "127.0.0.1", port, targetCompId: "LP" },
+    enginePid: engine.child.pid,
     ...(args.orders ? { orders: Number(args.orders) } : {}),
     ...(args.pipelined ? { pipelined: Number(args.pipelined) } : {}),
     ...(args["pipelined-rounds"] ? { pipelinedRounds: Number(args["pipelined-rounds"]) } : {}),

@@ -53,6 +53,12 @@ export interface EngineBenchReport {
    * blocks than the overall ratio.
    */
   pipelinedRoundRatiosPct?: { median: number; min: number; max: number; rounds: number };
+  /**
+   * CPU time per pipelined order, µs (Linux: the processes' threads' on-CPU time from /proc), whole run:
+   * this process (the library, or the in-process session) and the engine (when its pid was given). Unlike
+   * the throughput, barely moved by other work on the machine: the cost of each path, not its speed.
+   */
+  cpuPerOrderUs?: { attached: { library: number; engine?: number }; inProcess?: number };
 }
 
 /** Options of a run. */
@@ -79,7 +85,26 @@ export interface EngineBenchOptions {
    * built-in FIX 4.4 one, `fixg run`'s default; "none" for none).
    */
   inProcessDictionary?: Dictionary | "none";
+  /** The engine's process id (bench/engine_ipc.ts starts it): its CPU time per pipelined order is reported. */
+  enginePid?: number;
   log?: (line: string) => void;
+}
+
+/** On-CPU time of every thread of a process, µs (Linux /proc/PID/task/TID/schedstat); undefined elsewhere. */
+export function processCpuUs(pid: number | "self"): number | undefined {
+  try {
+    let t = 0;
+    for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        t += Number(Deno.readTextFileSync(`/proc/${pid}/task/${e.name}/schedstat`).split(" ")[0]) / 1000;
+      } catch {
+        // A thread that ended meanwhile.
+      }
+    }
+    return t;
+  } catch {
+    return undefined;
+  }
 }
 
 export function summarize(samplesUs: number[]): LatencySummary {
@@ -245,6 +270,9 @@ interface Path {
   burstOrders: number;
   /** Orders/s of each pipelined block, by round. */
   burstRates: number[];
+  /** CPU µs of this process and of the engine during this path's pipelined blocks. */
+  cpuSelfUs: number;
+  cpuEngineUs: number;
 }
 
 /**
@@ -261,6 +289,7 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     rounds: Math.max(1, options.rounds ?? 10),
   };
   const log = options.log ?? (() => {});
+  const enginePid = options.enginePid;
   const tag = Date.now().toString(36);
   const paths: Path[] = [];
   const cleanups: Array<() => Promise<void>> = [];
@@ -301,6 +330,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       burstMs: 0,
       burstOrders: 0,
       burstRates: [],
+      cpuSelfUs: 0,
+      cpuEngineUs: 0,
     });
 
     if (options.target !== undefined) {
@@ -337,6 +368,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         burstMs: 0,
         burstOrders: 0,
         burstRates: [],
+        cpuSelfUs: 0,
+        cpuEngineUs: 0,
       });
     }
 
@@ -349,6 +382,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       burstMs: 0,
       burstOrders: 0,
       burstRates: [],
+      cpuSelfUs: 0,
+      cpuEngineUs: 0,
     });
 
     log(
@@ -373,7 +408,11 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       const n = Math.ceil(o.pipelined / o.pipelinedRounds);
       for (let k = 0; k < bursts.length; k++) {
         const p = bursts[(k + r) % bursts.length]!;
+        const self0 = processCpuUs("self"), engine0 = enginePid && processCpuUs(enginePid);
         const ms = await p.burst!(n, r);
+        const self1 = processCpuUs("self"), engine1 = enginePid && processCpuUs(enginePid);
+        if (self0 !== undefined && self1 !== undefined) p.cpuSelfUs += self1 - self0;
+        if (engine0 && engine1) p.cpuEngineUs += engine1 - engine0;
         p.burstMs += ms;
         p.burstOrders += n;
         p.burstRates.push(n / (ms / 1000));
@@ -404,6 +443,18 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     const a = paths.find((p) => p.result === "attached-library")!.burstRates;
     const i = paths.find((p) => p.result === "in-process")!.burstRates;
     const ratios = a.map((v, k) => Math.round(v / i[k]! * 1000) / 10).sort((x, y) => x - y);
+    const round = (v: number) => Math.round(v * 10) / 10;
+    const pa = paths.find((p) => p.result === "attached-library")!;
+    const pi = paths.find((p) => p.result === "in-process")!;
+    if (pa.cpuSelfUs > 0 && pi.cpuSelfUs > 0) {
+      report.cpuPerOrderUs = {
+        attached: {
+          library: round(pa.cpuSelfUs / pa.burstOrders),
+          ...(pa.cpuEngineUs > 0 ? { engine: round(pa.cpuEngineUs / pa.burstOrders) } : {}),
+        },
+        inProcess: round(pi.cpuSelfUs / pi.burstOrders),
+      };
+    }
     if (ratios.length > 0) {
       report.pipelinedRoundRatiosPct = {
         median: ratios[(ratios.length - 1) >> 1]!,
@@ -438,6 +489,18 @@ export function renderEngineBench(r: EngineBenchReport): string {
     lines.push(`engine adds ${r.engineAddedP50Us} µs p50 (attached − in-process − raw IPC round trip)`);
   }
   if (r.pipelinedRatioPct !== undefined) {
+    const c = r.cpuPerOrderUs;
+    if (c !== undefined) {
+      const sum = c.attached.library + (c.attached.engine ?? 0);
+      lines.push(
+        `CPU per pipelined order: attached ${
+          c.attached.engine !== undefined ? `engine ${c.attached.engine} + ` : ""
+        }library ${c.attached.library}${
+          c.attached.engine !== undefined ? ` = ${Math.round(sum * 10) / 10}` : ""
+        } µs` +
+          (c.inProcess !== undefined ? `, in-process ${c.inProcess} µs` : ""),
+      );
+    }
     const q = r.pipelinedRoundRatiosPct;
     lines.push(
       `pipelined through the library: ${r.pipelinedRatioPct}% of in-process` +
