@@ -18,7 +18,10 @@
  *
  *   bash scripts/pg_cluster.sh start      # or FIXG_PG_URL=... for your own server
  *   ./deno run -A bench/ha_bench.ts [--only store,orders,path,failover] [--seconds 5] [--sessions 10]
- *       [--rate 5000] [--kills 20] [--lease-ms 2000] [--json]
+ *       [--rate 5000] [--kills 20] [--lease-ms 2000] [--pipeline-sessions] [--json]
+ *
+ *   --pipeline-sessions: the PostgreSQL store's `pipelineSessions` (a session's next group starts before
+ *   its previous one is on the standby; docs/ha.md "Overlapping group commits").
  */
 import { buildGateway } from "../src/engine/build.ts";
 import { loadConfig } from "../src/engine/config.ts";
@@ -67,6 +70,7 @@ function parseArgs(a: string[]) {
     kills: Number(get("--kills", "20")),
     leaseMs: Number(get("--lease-ms", "2000")),
     json: a.includes("--json"),
+    pipelineSessions: a.includes("--pipeline-sessions"),
   };
 }
 
@@ -123,7 +127,12 @@ async function storeRun(name: string, store: MessageStore, commitMs: number[] | 
 
 async function benchStore(): Promise<void> {
   const schema = `bench_${Date.now().toString(36)}`;
-  const pg = await openPostgresStore({ url: url!, schema, maxConnections: 4 });
+  const pg = await openPostgresStore({
+    url: url!,
+    schema,
+    maxConnections: 4,
+    pipelineSessions: args.pipelineSessions,
+  });
   const commitMs: number[] = [];
   let msgs = 0;
   pg.onCommit = (ms, n) => {
@@ -194,7 +203,7 @@ async function pathRun(name: string, store: MessageStore, commitMs: number[] | u
 
 async function benchPath(): Promise<void> {
   const schema = `bench_${Date.now().toString(36)}`;
-  const pg = await openPostgresStore({ url: url!, schema });
+  const pg = await openPostgresStore({ url: url!, schema, pipelineSessions: args.pipelineSessions });
   const commitMs: number[] = [];
   pg.onCommit = (ms) => commitMs.push(ms);
   await pathRun("postgres (sync standby)", pg, commitMs);
@@ -264,6 +273,7 @@ async function ordersRun(
     nodeId: pg.nodeId,
     idleInTransactionMs: args.leaseMs / 2,
     lockTimeoutMs: args.leaseMs / 2,
+    pipelineSessions: args.pipelineSessions,
   });
   const groups: { ms: number; n: number }[] = [];
   if (store !== undefined) store.onCommit = (ms, n) => groups.push({ ms, n });

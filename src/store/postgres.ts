@@ -72,10 +72,17 @@ export interface PostgresStoreOptions {
   /** Connections in the pool. Default 4. */
   maxConnections?: number;
   /**
-   * Group statements in flight at once (overlapping group commits; each waits for the standby after
-   * it). Default 2, at most `maxConnections` - 1 (a connection stays free for the barriers and reads).
+   * Group statements in flight at once (overlapping group commits of different sessions). Default 2, at
+   * most `maxConnections` - 1 (a connection stays free for the barriers and reads).
    */
   pipeline?: number;
+  /**
+   * A session's next group may start before its previous one is on the standby: group statements
+   * commit without a flush (`synchronous_commit = off`) and a barrier (syncBarrier) then waits for the
+   * standby before anything is released. Default false: each statement is a synchronous commit, and a
+   * session's next group waits for it (docs/ha.md "Overlapping group commits").
+   */
+  pipelineSessions?: boolean;
   /**
    * The server ends a connection of this store that sits inside a transaction longer than this (ms): a
    * gateway stalled mid-commit (GC, SIGSTOP, VM pause) must not hold its sessions' row locks, which
@@ -162,6 +169,7 @@ export class PostgresMessageStore implements MessageStore {
   /** Group statements in flight, and how many may be. */
   #writing = 0;
   readonly #pipeline: number;
+  readonly #barrier: boolean;
   #pumpQueued = false;
   #closed = false;
   /** Commit statistics: commits, sessions and messages committed, last commit latency (ms). */
@@ -219,6 +227,7 @@ export class PostgresMessageStore implements MessageStore {
     this.#scheduler = o.scheduler ?? systemScheduler;
     const conns = Math.max(1, Math.floor(o.maxConnections ?? 4));
     this.#pipeline = Math.max(1, Math.min(Math.floor(o.pipeline ?? 2), Math.max(1, conns - 1)));
+    this.#barrier = o.pipelineSessions === true;
   }
 
   /** `schema.table`, quoted. */
@@ -356,6 +365,13 @@ export class PostgresMessageStore implements MessageStore {
   async #commitGroup(group: { s: PgSessionStore; p: Pending }[], started: number, release: () => void) {
     group = await this.#write(group, false);
     for (const g of group) g.s.landed(g.p);
+    if (!this.#barrier) {
+      // A synchronous commit: landed is on the standby. Released before the next group of these
+      // sessions starts (their writes are released in order).
+      for (const g of group) g.s.synced(g.p);
+      release();
+      return this.#counted(group, started);
+    }
     release();
     if (group.length === 0) return;
     // The standby: a barrier after the statement. When it fails, the landed statements are checked
@@ -377,11 +393,15 @@ export class PostgresMessageStore implements MessageStore {
         await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
       }
     }
+    for (const g of group) g.s.synced(g.p);
+    this.#counted(group, started);
+  }
+
+  /** Commit statistics and `onCommit` for a group released now. */
+  #counted(group: { s: PgSessionStore; p: Pending }[], started: number): void {
+    if (group.length === 0) return;
     let n = 0;
-    for (const g of group) {
-      n += g.p.out.size + g.p.inb.size + g.p.older.length;
-      g.s.synced(g.p);
-    }
+    for (const g of group) n += g.p.out.size + g.p.inb.size + g.p.older.length;
     const ms = performance.now() - started;
     this.stats.commits++;
     this.stats.messages += n;
@@ -409,7 +429,13 @@ export class PostgresMessageStore implements MessageStore {
       if (group.length === 0) return group;
       attempt++;
       try {
-        const fenced = await tryCommit(this.sql, this.schema, group, attempt > 1);
+        const fenced = await tryCommit(
+          this.sql,
+          this.schema,
+          group,
+          attempt > 1,
+          this.#barrier ? "off" : "on",
+        );
         if (fenced.length === 0) return group;
         const set = new Set(fenced);
         for (const g of group) {

@@ -165,6 +165,8 @@ export async function tryCommit(
   schema: string,
   group: CommitItem[],
   retry: boolean,
+  /** "off": the statement commits without a flush (a barrier follows); "on": the server's setting. */
+  syncCommit: "off" | "on" = "on",
 ): Promise<string[]> {
   const sessions = table(schema, "sessions");
   if (retry) {
@@ -273,7 +275,7 @@ export async function tryCommit(
            from unnest($12::text[], $13::int8[], $14::int8[], $19::int4[], $20::int4[]) as x(k, g, q, o, n)
            ${conflict})
          select "${schema}".fence($16::int, (select count(*)::int from u)),
-           set_config('synchronous_commit', 'off', true)`,
+           ${syncCommit === "off" ? "set_config('synchronous_commit', 'off', true)" : "1"}`,
           // The messages' bytes travel as one bytea each way, cut by offset and length on the server:
           // about half the transfer and parse time of a bytea[] of the same messages.
           [

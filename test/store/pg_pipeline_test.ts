@@ -79,7 +79,12 @@ async function withStore(
   const real = postgres(PG_URL!, { max: 4, onnotice: () => {}, target_session_attrs: "primary" });
   const db = postgres(PG_URL!, { max: 1, onnotice: () => {}, target_session_attrs: "primary" });
   const { sql, count } = hookedPool(real, plan);
-  const store = new PostgresMessageStore(sql, schema, { url: PG_URL!, nodeId: "A", retryMs: 3000 });
+  const store = new PostgresMessageStore(sql, schema, {
+    url: PG_URL!,
+    nodeId: "A",
+    retryMs: 3000,
+    pipelineSessions: true,
+  });
   await store.createSchema();
   try {
     await fn(store, count, db, schema);
