@@ -58,7 +58,7 @@ Deno.test("library SIGKILLed mid-flow and restarted: no FIX disconnect, every re
     "--store",
     `${dir}/lp-journal`,
   ]);
-  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
+  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 30_000);
   const gw = spawnFixg([
     "run",
     "--initiator",
@@ -76,7 +76,7 @@ Deno.test("library SIGKILLed mid-flow and restarted: no FIX disconnect, every re
     socket,
   ]);
   try {
-    await waitFor(() => /Logged on/.test(gw.text.err), "the gateway logged on", 15_000);
+    await waitFor(() => /Logged on/.test(gw.text.err), "the gateway logged on", 30_000);
     // The socket is the owner's only.
     assert.equal(Deno.statSync(socket).mode! & 0o777, 0o600);
 
