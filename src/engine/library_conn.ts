@@ -34,52 +34,6 @@ export class Journaling {
   ) {}
 }
 
-/**
- * The answers of a session's recent request ids: a Map with a small counting filter in front, so a
- * request id never seen (every new send) is known absent from one Uint16Array cell, without the Map's
- * hash chains (10,000 ids: a lookup that misses was about 1 µs of cache misses per send, pipelined).
- */
-export class RecentRequests extends Map<string, Answer | Journaling> {
-  /** Keys per hash cell (a cell at 0xffff stays there: never wrongly 0). */
-  readonly #cells = new Uint16Array(1 << 16);
-
-  override get(id: string): Answer | Journaling | undefined {
-    if (this.#cells[cellOf(id)] === 0) return undefined;
-    return super.get(id);
-  }
-
-  override has(id: string): boolean {
-    return this.#cells[cellOf(id)] !== 0 && super.has(id);
-  }
-
-  override set(id: string, v: Answer | Journaling): this {
-    const c = cellOf(id);
-    const n = this.#cells[c]!;
-    // A new id (an empty cell says so without the Map) counts in its cell.
-    if (n < 0xffff && (n === 0 || !super.has(id))) this.#cells[c] = n + 1;
-    return super.set(id, v);
-  }
-
-  override delete(id: string): boolean {
-    if (!super.delete(id)) return false;
-    const c = cellOf(id);
-    if (this.#cells[c]! < 0xffff) this.#cells[c]!--;
-    return true;
-  }
-
-  override clear(): void {
-    super.clear();
-    this.#cells.fill(0);
-  }
-}
-
-/** FNV-1a of a request id's chars, folded to 16 bits. */
-function cellOf(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h ^ (h >>> 16)) & 0xffff;
-}
-
 /** A session's place at the endpoint. */
 export interface Slot {
   key: string;
@@ -87,7 +41,7 @@ export interface Slot {
   /** Live messages held while the holder's replay is read. */
   pending: Array<{ seq: number; raw: Uint8Array }> | undefined;
   /** Answers (or pending answers) by request id, oldest first. */
-  recent: RecentRequests;
+  recent: Map<string, Answer | Journaling>;
   /** Without a journal: recent inbound application messages. */
   ring: Ring | undefined;
   /** Sends numbered and waiting for their journal flush, by MsgSeqNum (to name a failed one's request id). */

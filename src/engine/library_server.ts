@@ -31,14 +31,7 @@ import {
   type SessionInfo,
 } from "./protocol.ts";
 import { FrameSplitter } from "./protocol_stream.ts";
-import {
-  type Answer,
-  Journaling,
-  LibraryConn,
-  RecentRequests,
-  type Slot,
-  trimRecent,
-} from "./library_conn.ts";
+import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
 import { journaledAnswer, outcomeAnswer, sendFailedEvent, sequenceResult } from "./library_answers.ts";
@@ -322,7 +315,7 @@ export class EngineServer {
         key,
         holder: undefined,
         pending: undefined,
-        recent: new RecentRequests(),
+        recent: new Map(),
         // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
         ring: this.#o.journalDir === undefined && this.#requests === undefined
           ? new Ring(this.#o.memoryReplay ?? 10_000)
