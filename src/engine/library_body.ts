@@ -71,6 +71,9 @@ export function bodyView(m: FixMessage): Uint8Array {
   return body.buf.subarray(0, body.len);
 }
 
+/** The digits of tags below 2048 as char codes, filled as tags are first written. */
+const TAG_DIGITS: Array<number[] | undefined> = [];
+
 /** Writes fields as `tag=value␁` into a reused buffer (values as Latin-1: the codec reads them so). */
 class BodyWriter implements FieldSink {
   buf = new Uint8Array(1024);
@@ -96,9 +99,19 @@ class BodyWriter implements FieldSink {
     this.len = p;
   }
 
-  /** A tag's decimal digits (no string made for it). */
+  /** A tag's decimal digits (no string made for it; those of tags below 2048 kept). */
   tag(tag: number): void {
+    const d = tag < 2048 ? TAG_DIGITS[tag] : undefined;
+    if (d !== undefined) {
+      this.room(d.length);
+      const b = this.buf;
+      let p = this.len;
+      for (let i = 0; i < d.length; i++) b[p++] = d[i]!;
+      this.len = p;
+      return;
+    }
     if (!(tag > 0 && tag < 1e9 && Number.isInteger(tag))) return this.text(String(tag));
+    if (tag < 2048) TAG_DIGITS[tag] = Array.from(String(tag), (c) => c.charCodeAt(0));
     let n = 1;
     for (let t = tag; t >= 10; t = Math.floor(t / 10)) n++;
     this.room(n);

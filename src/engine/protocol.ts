@@ -75,6 +75,26 @@ class FrameWriter {
     return this;
   }
 
+  /** The last session key written, and its field's bytes (u16 length + text): a key is written as a copy of them. */
+  #keyText = "";
+  #keyField = new Uint8Array(0);
+
+  /** A str field that names a session (most frames' first): the same key again is copied, not re-encoded. */
+  key(s: string): this {
+    if (s !== this.#keyText) {
+      const start = this.pos;
+      this.str(s);
+      this.#keyText = s;
+      this.#keyField = this.buf.slice(start, this.pos);
+      return this;
+    }
+    const f = this.#keyField;
+    this.#room(f.length);
+    this.buf.set(f, this.pos);
+    this.pos += f.length;
+    return this;
+  }
+
   str(s: string): this {
     const n = s.length;
     // ASCII (keys, request ids, most text) is written as it is; anything else goes through UTF-8.
@@ -278,22 +298,22 @@ function writeCommand(c: Command): FrameWriter {
     case "list":
       return frame(FrameType.LIST).u32(c.tag);
     case "claim":
-      return frame(FrameType.CLAIM).str(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq);
+      return frame(FrameType.CLAIM).key(c.key).u8(c.replay ? 1 : 0).u32(c.lastProcessedInSeq);
     case "release":
-      return frame(FrameType.RELEASE).str(c.key);
+      return frame(FrameType.RELEASE).key(c.key);
     case "send": {
       const w = frame(FrameType.SEND, 32 + c.key.length + c.requestId.length + c.body.length)
-        .str(c.key).str(c.requestId).bytes(c.body);
+        .key(c.key).str(c.requestId).bytes(c.body);
       // The flags byte is optional (absent: 0), so version-1 SENDs without it stay valid.
       if (c.ifLoggedOn === true) w.u8(1);
       return w;
     }
     case "logout":
-      return frame(FrameType.LOGOUT).str(c.key).str(c.text);
+      return frame(FrameType.LOGOUT).key(c.key).str(c.text);
     case "reset":
-      return frame(FrameType.RESET).str(c.key).u32(c.tag);
+      return frame(FrameType.RESET).key(c.key).u32(c.tag);
     case "set-seq":
-      return frame(FrameType.SET_SEQ).str(c.key).u32(c.tag).u32(c.nextSenderSeq)
+      return frame(FrameType.SET_SEQ).key(c.key).u32(c.tag).u32(c.nextSenderSeq)
         .u32(c.nextTargetSeq);
   }
 }
@@ -370,32 +390,32 @@ function writeEvent(e: Event): FrameWriter {
     case "state":
       return writeSessionInfo(frame(FrameType.STATE, 128), e.session);
     case "claimed":
-      return frame(FrameType.CLAIMED).str(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
+      return frame(FrameType.CLAIMED).key(e.key).u8(e.loggedOn ? 1 : 0).u32(e.nextSenderSeq)
         .u32(e.nextTargetSeq);
     case "refused":
-      return frame(FrameType.REFUSED).str(e.key).u16(e.code).str(e.holder).str(e.text);
+      return frame(FrameType.REFUSED).key(e.key).u16(e.code).str(e.holder).str(e.text);
     case "message":
-      return frame(FrameType.MESSAGE, 24 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
+      return frame(FrameType.MESSAGE, 24 + e.key.length + e.raw.length).key(e.key).u32(e.seq)
         .u8(e.replayed ? 1 : 0).bytes(e.raw);
     case "live":
-      return frame(FrameType.LIVE).str(e.key).u32(e.replayed);
+      return frame(FrameType.LIVE).key(e.key).u32(e.replayed);
     case "logon":
-      return frame(FrameType.LOGON).str(e.key);
+      return frame(FrameType.LOGON).key(e.key);
     case "logout":
-      return frame(FrameType.LOGOUT_EVENT).str(e.key).str(e.reason);
+      return frame(FrameType.LOGOUT_EVENT).key(e.key).str(e.reason);
     case "send-result":
-      return frame(FrameType.SEND_RESULT).str(e.key).str(e.requestId).u8(e.status).u32(e.seq)
+      return frame(FrameType.SEND_RESULT).key(e.key).str(e.requestId).u8(e.status).u32(e.seq)
         .u16(e.code).str(e.text);
     case "released":
-      return frame(FrameType.RELEASED).str(e.key).str(e.reason);
+      return frame(FrameType.RELEASED).key(e.key).str(e.reason);
     case "send-failed":
-      return frame(FrameType.SEND_FAILED, 64 + e.reason.length).str(e.key).str(e.requestId)
+      return frame(FrameType.SEND_FAILED, 64 + e.reason.length).key(e.key).str(e.requestId)
         .u32(e.seq).str(e.msgType).str(e.clOrdId).str(e.reason);
     case "not-resent":
-      return frame(FrameType.NOT_RESENT, 16 + e.key.length + e.raw.length).str(e.key).u32(e.seq)
+      return frame(FrameType.NOT_RESENT, 16 + e.key.length + e.raw.length).key(e.key).u32(e.seq)
         .bytes(e.raw);
     case "seq-result":
-      return frame(FrameType.SEQ_RESULT).str(e.key).u32(e.tag).u16(e.code).str(e.text)
+      return frame(FrameType.SEQ_RESULT).key(e.key).u32(e.tag).u16(e.code).str(e.text)
         .u32(e.nextSenderSeq).u32(e.nextTargetSeq);
     case "error":
       return frame(FrameType.ERROR).u16(e.code).str(e.text);
@@ -510,7 +530,7 @@ export function messageEventView(
   start: number,
   end: number,
 ): Uint8Array {
-  const w = frame(FrameType.MESSAGE, 24 + key.length + end - start).str(key).u32(seq).u8(replayed ? 1 : 0)
+  const w = frame(FrameType.MESSAGE, 24 + key.length + end - start).key(key).u32(seq).u8(replayed ? 1 : 0)
     .u32(end - start);
   w.raw(buf, start, end);
   return w.view();

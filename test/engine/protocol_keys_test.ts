@@ -1,7 +1,9 @@
 /** Session keys decoded from frames: a key seen lately is the same string; non-ASCII keys decode as UTF-8 every time. */
 import assert from "node:assert/strict";
 import {
+  decodeCommand,
   decodeEvent,
+  encodeCommand,
   encodeEvent,
   messageEventView,
   messageFrame,
@@ -69,4 +71,22 @@ Deno.test("messageEventView: the same bytes as the MESSAGE event's frame, for sh
     const want = encodeEvent({ type: "message", key: "FIX.4.4:A->B", seq: 9, replayed: false, raw });
     assert.deepEqual(messageEventView("FIX.4.4:A->B", 9, false, buf, 7, 7 + size), want);
   }
+});
+
+Deno.test("encodeEvent/encodeCommand: a session key written again (same or equal string, another key between) encodes the same bytes", () => {
+  const k1 = "FIX.4.4:CLIENT->LP", k2 = "FIX.4.4:é->LP";
+  const equal = ["FIX.4.4:", "CLIENT->LP"].join(""); // equal to k1, another string
+  const frames = [k1, k1, k2, equal, k1, k2].map((key) => encodeEvent({ type: "logon", key }));
+  const want = (key: string) => {
+    const b = new TextEncoder().encode(key);
+    return [0, 0, 0, 1 + 2 + b.length, 0x87, b.length >> 8, b.length & 0xff, ...b];
+  };
+  assert.deepEqual(frames.map((f) => [...f]), [k1, k1, k2, k1, k1, k2].map(want));
+  const send = encodeCommand({ type: "send", key: k2, requestId: "r1", body: Uint8Array.of(0x33, 0x35) });
+  assert.deepEqual(decodeCommand(send, 4), {
+    type: "send",
+    key: k2,
+    requestId: "r1",
+    body: Uint8Array.of(0x33, 0x35),
+  });
 });
