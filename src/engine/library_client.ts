@@ -23,6 +23,7 @@ import {
   type SessionInfo,
 } from "./protocol.ts";
 import { FrameOut, FrameSplitter } from "./protocol_stream.ts";
+import { type Pending, PendingSends, type Posted } from "./library_pending.ts";
 import {
   type EngineConnectOptions,
   EngineError,
@@ -56,63 +57,6 @@ export async function connectEngine(options: EngineConnectOptions): Promise<Engi
 interface Claim {
   resolve: (s: LibrarySession) => void;
   reject: (e: Error) => void;
-}
-
-/** A `send` no one awaits the answer of: what onSendFailed needs if it is refused. */
-interface Posted {
-  msgType: string;
-  clOrdId: string | undefined;
-}
-
-/**
- * An unanswered send: `submit`'s (resolve) or `send`'s (`posted`: itself, so one object per send).
- */
-interface Pending {
-  resolve: (a: SendAnswer) => void;
-  /** A `send` (no one awaits the answer): a refusal goes to the application's onSendFailed. */
-  posted?: Posted | undefined;
-}
-
-/** Unanswered sends by session key, then request id; `size` counts them all (the window). */
-class PendingSends {
-  readonly #byKey = new Map<string, Map<string, Pending>>();
-  size = 0;
-
-  get(key: string, requestId: string): Pending | undefined {
-    return this.#byKey.get(key)?.get(requestId);
-  }
-
-  set(key: string, requestId: string, p: Pending): void {
-    let m = this.#byKey.get(key);
-    if (m === undefined) this.#byKey.set(key, m = new Map());
-    const n = m.size;
-    m.set(requestId, p);
-    this.size += m.size - n;
-  }
-
-  /** Removes and returns the pending send. */
-  take(key: string, requestId: string): Pending | undefined {
-    const m = this.#byKey.get(key);
-    const p = m?.get(requestId);
-    if (p !== undefined) {
-      m!.delete(requestId);
-      this.size--;
-    }
-    return p;
-  }
-
-  delete(key: string, requestId: string): void {
-    this.take(key, requestId);
-  }
-
-  /** Every pending send (request id, send), removed. */
-  drain(): Array<[string, Pending]> {
-    const all: Array<[string, Pending]> = [];
-    for (const m of this.#byKey.values()) all.push(...m);
-    this.#byKey.clear();
-    this.size = 0;
-    return all;
-  }
 }
 
 class Library implements EngineLibrary {
