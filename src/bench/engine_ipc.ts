@@ -8,6 +8,7 @@
  * onMessage. The engine's cost is what the attached path adds beyond in-process and the raw IPC hop.
  * The paths run interleaved in blocks (see runEngineBench), so a machine whose load drifts shifts them alike.
  */
+import process from "node:process";
 import type { MessageView } from "../codec/mod.ts";
 import { builtinDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
@@ -54,8 +55,8 @@ export interface EngineBenchReport {
    */
   pipelinedRoundRatiosPct?: { median: number; min: number; max: number; rounds: number };
   /**
-   * CPU time per pipelined order, µs (Linux: the processes' threads' on-CPU time from /proc), whole run:
-   * this process (the library, or the in-process session) and the engine (when its pid was given). Unlike
+   * CPU time per pipelined order, µs, whole run: this process (the library, or the in-process session;
+   * getrusage) and the engine (when its pid was given and /proc is readable: Linux, --allow-all). Unlike
    * the throughput, barely moved by other work on the machine: the cost of each path, not its speed.
    */
   cpuPerOrderUs?: { attached: { library: number; engine?: number }; inProcess?: number };
@@ -90,8 +91,15 @@ export interface EngineBenchOptions {
   log?: (line: string) => void;
 }
 
-/** On-CPU time of every thread of a process, µs (Linux /proc/PID/task/TID/schedstat); undefined elsewhere. */
+/**
+ * CPU time of a process, µs: this one's from getrusage (`process.cpuUsage`, every thread), another's from
+ * Linux's /proc/PID/task/TID/schedstat (Deno lets only --allow-all read /proc); undefined when unreadable.
+ */
 export function processCpuUs(pid: number | "self"): number | undefined {
+  if (pid === "self") {
+    const u = process.cpuUsage();
+    return u.user + u.system;
+  }
   try {
     let t = 0;
     for (const e of Deno.readDirSync(`/proc/${pid}/task`)) {
