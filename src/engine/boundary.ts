@@ -14,7 +14,7 @@
  */
 import { type FixMessage, MessageView } from "../codec/mod.ts";
 import type { Application, RejectedMessage, SendFailure, SendResult, SessionHandle } from "./application.ts";
-import { messageFromBody } from "./library_body.ts";
+import { PreEncodedMessage } from "../session/pre_encoded.ts";
 import {
   type Command,
   decodeCommand,
@@ -476,7 +476,8 @@ export function commandTarget(session: SessionHandle & SequenceControl): Command
       if (busy) return BUSY;
       let message: FixMessage;
       try {
-        message = messageFromBody(c.body);
+        // The body's bytes go into the frame as they are when it holds plain body fields only.
+        message = PreEncodedMessage.fromBody(c.body);
       } catch (e) {
         return { kind: "invalid", reason: e instanceof Error ? e.message : String(e) };
       }

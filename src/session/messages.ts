@@ -27,6 +27,7 @@ import {
 import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
 import type { RejectInfo } from "../dictionary/reject.ts";
 import type { SendReason } from "./types.ts";
+import { PreEncodedMessage } from "./pre_encoded.ts";
 import type { Out, SessionState } from "./state.ts";
 
 /**
@@ -362,6 +363,14 @@ export function encodeSequenceReset(
  * trailer fields (93/89). A data field's length field is written for it when the caller left it out.
  */
 export function encodeApp(s: SessionState, msg: FixMessage, seq: number, nowMs: number): Uint8Array {
+  // A body that came encoded (the library protocol's SEND) and holds plain body fields only: our header,
+  // then its bytes as they are (the same bytes as encoding its field list).
+  if (msg instanceof PreEncodedMessage) {
+    const raw = msg.rawFields();
+    if (raw !== undefined) {
+      return lateHeader(beginMessage(s, msg.msgType, seq, nowMs), s).raw(raw).finishOwned();
+    }
+  }
   // A builder's message writes its body fields straight into the encoder (they are body fields only).
   if (msg.writeBody !== undefined) {
     const enc = lateHeader(beginMessage(s, msg.msgType, seq, nowMs), s);
@@ -468,6 +477,11 @@ function classifyTag(tag: number): number {
   if (HEADER_TAGS.has(tag)) return KIND_HEADER;
   if (TRAILER_TAGS.has(tag)) return KIND_TRAILER;
   return DATA_LENGTH_TAGS.has(tag) ? KIND_DATA : KIND_BODY;
+}
+
+/** A body field the session writes where it stands and as given: not header, trailer or data. */
+export function isPlainBodyTag(tag: number): boolean {
+  return tagKind(tag) === KIND_BODY;
 }
 
 function tagKind(tag: number): number {

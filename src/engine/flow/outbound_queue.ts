@@ -8,6 +8,7 @@
  */
 import { BuiltMessage, type FixMessage } from "../../codec/mod.ts";
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../../metrics/registry.ts";
+import { PreEncodedMessage } from "../../session/pre_encoded.ts";
 
 /** Outbound priorities, highest first. */
 export const PRIORITIES = ["critical", "high", "normal", "low"] as const;
@@ -83,6 +84,7 @@ class Fifo {
 /** Approximate encoded size of a message: each field's value plus "tag=" and SOH. */
 export function estimateBytes(m: FixMessage): number {
   // A builder's message counts its fields without making the field list (which would end its fast path).
+  if (m instanceof PreEncodedMessage && m.rawFields() !== undefined) return 40 + m.estimateBytes();
   if (m instanceof BuiltMessage) {
     const body = m.estimateBytes();
     if (body >= 0) return 40 + body;

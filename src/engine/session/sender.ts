@@ -6,9 +6,15 @@
  */
 import type { FixMessage } from "../../codec/mod.ts";
 import { sendAppNow } from "../../session/outbound.ts";
+import { PreEncodedMessage } from "../../session/pre_encoded.ts";
 import type { SendResult } from "../application.ts";
 import type { Priority } from "../flow/outbound_queue.ts";
 import type { SessionActor } from "./actor.ts";
+
+/** A message that waits: a pre-encoded body gets its own copy of its bytes (they lie in a read buffer). */
+function keep(message: FixMessage): FixMessage {
+  return message instanceof PreEncodedMessage ? message.detach() : message;
+}
 
 const QUEUED: SendResult = Object.freeze({ kind: "queued" });
 const BACK_PRESSURE: SendResult = Object.freeze({ kind: "back-pressure" });
@@ -51,7 +57,8 @@ export class Sender {
     const priority = options?.priority;
     if (a.busy && a.mailboxSize > 0) {
       // A command this callback asked for earlier runs after the step: this send follows it.
-      a.command(() => this.#dispatch(message, resend, priority));
+      const kept = keep(message);
+      a.command(() => this.#dispatch(kept, resend, priority));
       return QUEUED;
     }
     return this.#dispatch(message, resend, priority);
@@ -74,7 +81,7 @@ export class Sender {
       return next > before ? { kind: "sent", seq: next - 1 } : QUEUED;
     }
     const p = priority ?? a.queue.priorityOf(message.msgType);
-    a.queue.push(message, resend, p, a.clock.perfNow());
+    a.queue.push(keep(message), resend, p, a.clock.perfNow());
     if (!a.busy) a.writer.scheduleFlush();
     return QUEUED;
   }
