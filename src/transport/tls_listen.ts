@@ -253,6 +253,8 @@ export async function listenTlsNode(
       const next = make();
       try {
         await listen(next, addr.port);
+        // Closed while the replacement was being bound: close() saw only the old server.
+        if (closed) next.close();
         server = next;
         lastConnectionMs = 0;
       } catch (e) {

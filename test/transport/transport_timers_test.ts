@@ -260,3 +260,68 @@ Deno.test("TLS connect timeout on the scheduler: a server that never answers the
     server.close();
   }
 });
+
+Deno.test("TLS accept watchdog: a listener closed while its replacement is being bound leaves nothing listening", async () => {
+  const dir = await tlsDir();
+  const clock = new ManualScheduler();
+  const servers: tls.Server[] = [];
+  // deno-lint-ignore prefer-const -- read by the fake server's listen, assigned once listenTlsNode returns
+  let l: TlsListener | undefined;
+  l = await listenTlsNode(
+    "127.0.0.1",
+    0,
+    {
+      cert: await Deno.readTextFile(`${dir}/server.crt`),
+      key: await Deno.readTextFile(`${dir}/server.key`),
+      requireClientCert: false,
+    },
+    () => {},
+    {
+      watchdogMs: 5000,
+      scheduler: clock,
+      createServer: (options, onSecure) => {
+        const s = tls.createServer(options, onSecure);
+        if (servers.length === 0) {
+          // Dead from the start: listening, accepting nothing (node:tls under Deno after EMFILE).
+          const emit = s.emit.bind(s);
+          s.emit = ((event: string, ...args: unknown[]) => {
+            if (event !== "connection") return emit(event, ...args);
+            (args[0] as { destroy(): void }).destroy();
+            return true;
+          }) as typeof s.emit;
+        } else {
+          // The replacement: the listener is closed (gateway stop) while it is being bound.
+          const listen = s.listen.bind(s) as (...a: unknown[]) => tls.Server;
+          s.listen = ((...a: unknown[]) => {
+            l!.close();
+            return listen(...a);
+          }) as typeof s.listen;
+        }
+        servers.push(s);
+        return s;
+      },
+    },
+  );
+  const start = clock.nowMs();
+  try {
+    clock.advance(5000);
+    // The probe's connection is dropped; after its 1 s wait the server is replaced.
+    await until(() => clock.nextAtMs === start + 6000, "the probe waiting");
+    clock.advance(1000);
+    // The replacement was made while the listener closed: it must not be left holding the port.
+    const portFree = () => {
+      try {
+        Deno.listen({ hostname: "127.0.0.1", port: l!.port }).close();
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(() => servers.length === 2 && portFree(), "the port free after close");
+    assert.equal(servers[1]!.listening, false);
+  } finally {
+    l.close();
+    for (const s of servers) s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
