@@ -13,8 +13,12 @@ import type { Field, FieldSink, FixMessage } from "../codec/mod.ts";
 import { latin1String } from "../codec/ascii.ts";
 import { isPlainBodyTag } from "./messages.ts";
 
-/** Header and trailer tags the session writes itself: dropped from a body's field list. */
-const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
+/** Header and trailer tags the session writes itself (8, 9, 10, 34, 35, 49, 52, 56): dropped from a body's field list. */
+function isSessionTag(tag: number): boolean {
+  return tag <= 56 &&
+    (tag === 8 || tag === 9 || tag === 10 || tag === 34 || tag === 35 || tag === 49 || tag === 52 ||
+      tag === 56);
+}
 
 export class PreEncodedMessage implements FixMessage {
   #fields: Field[] | undefined;
@@ -75,9 +79,7 @@ export class PreEncodedMessage implements FixMessage {
   get fields(): Field[] {
     if (this.#fields === undefined) {
       const list: Field[] = [];
-      this.#each((tag, value) => {
-        if (!SESSION_TAGS.has(tag)) list.push([tag, value]);
-      });
+      this.#each({ field: (tag, value) => list.push([tag, value]), timestamp: () => {} });
       this.#fields = list;
     }
     return this.#fields;
@@ -102,9 +104,7 @@ export class PreEncodedMessage implements FixMessage {
    */
   writeBody(out: FieldSink): boolean {
     if (this.#fields !== undefined || this.rawFrom < 0) return false;
-    this.#each((tag, value) => {
-      if (!SESSION_TAGS.has(tag)) out.field(tag, value);
-    });
+    this.#each(out);
     return true;
   }
 
@@ -120,8 +120,8 @@ export class PreEncodedMessage implements FixMessage {
     return this;
   }
 
-  /** Every field of the (validated) body, 35 included, values as Latin-1 strings. */
-  #each(f: (tag: number, value: string) => void): void {
+  /** The (validated) body's fields other than the session's own, values as Latin-1 strings, into `out`. */
+  #each(out: FieldSink): void {
     const b = this.#body;
     const n = b.length;
     let p = 0;
@@ -131,7 +131,7 @@ export class PreEncodedMessage implements FixMessage {
       while (b[q] !== 0x3d) tag = tag * 10 + b[q++]! - 0x30;
       let end = q + 1;
       while (end < n && b[end] !== 1) end++;
-      if (tag !== 35) f(tag, latin1String(b, q + 1, end));
+      if (!isSessionTag(tag)) out.field(tag, latin1String(b, q + 1, end));
       p = end + 1;
     }
   }
