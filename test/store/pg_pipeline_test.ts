@@ -23,14 +23,27 @@ interface BarrierPlan {
   fail?: unknown;
 }
 
-/** A pool whose barriers (`pg_logical_emit_message`, syncBarrier) follow `plan`; counts barriers started and done. */
-function hookedPool(real: Sql, plan: Map<number, BarrierPlan>) {
-  const count = { started: 0, done: 0 };
+/**
+ * A pool whose barriers (`pg_logical_emit_message`, syncBarrier) follow `plan` and whose group
+ * statements follow `statements` (by the same numbering); counts barriers started and done, and group
+ * statements started.
+ */
+function hookedPool(real: Sql, plan: Map<number, BarrierPlan>, statements = new Map<number, BarrierPlan>()) {
+  const count = { started: 0, done: 0, statements: 0 };
   const sql = new Proxy(real, {
     get(t, k) {
       if (k !== "unsafe") return Reflect.get(t, k);
       // deno-lint-ignore no-explicit-any
       return (q: string, params?: any[]) => {
+        if (/^with v as/.test(q.trim())) {
+          const p = statements.get(++count.statements);
+          if (p === undefined) return t.unsafe(q, params);
+          return (async () => {
+            if (p.gate !== undefined) await p.gate;
+            if (p.fail !== undefined) throw p.fail;
+            return await t.unsafe(q, params);
+          })();
+        }
         if (!/pg_logical_emit_message/.test(q)) return t.unsafe(q, params);
         const n = ++count.started;
         return (async () => {
@@ -70,20 +83,21 @@ async function withStore(
   plan: Map<number, BarrierPlan>,
   fn: (
     store: PostgresMessageStore,
-    count: { started: number; done: number },
+    count: { started: number; done: number; statements: number },
     db: Sql,
     schema: string,
   ) => Promise<void>,
+  o: { pipelineSessions?: boolean; statements?: Map<number, BarrierPlan> } = {},
 ): Promise<void> {
   const schema = freshSchema();
   const real = postgres(PG_URL!, { max: 4, onnotice: () => {}, target_session_attrs: "primary" });
   const db = postgres(PG_URL!, { max: 1, onnotice: () => {}, target_session_attrs: "primary" });
-  const { sql, count } = hookedPool(real, plan);
+  const { sql, count } = hookedPool(real, plan, o.statements);
   const store = new PostgresMessageStore(sql, schema, {
     url: PG_URL!,
     nodeId: "A",
     retryMs: 3000,
-    pipelineSessions: true,
+    pipelineSessions: o.pipelineSessions ?? true,
   });
   await store.createSchema();
   try {
@@ -246,6 +260,38 @@ Deno.test({
       await b.close();
     }
   });
+});
+
+Deno.test({
+  name:
+    "postgres pipeline (default): a group in flight does not hold up other sessions' groups; its session's next write waits for it",
+  ignore,
+}, async () => {
+  const g1 = gate();
+  await withStore(new Map(), async (store, count, db, schema) => {
+    const s = await store.openSession("S", 1) as PgSessionStore;
+    const t = await store.openSession("T", 1) as PgSessionStore;
+    const order: string[] = [];
+    const s1 = Promise.resolve(s.appendOutbound(1, msg(1, "s"))).then(() => order.push("S1"));
+    await until(() => count.statements === 1, "S's statement");
+    // S's group is in flight (held): T's group starts beside it and is released first.
+    void Promise.resolve(t.appendOutbound(1, msg(1, "t"))).then(() => order.push("T1"));
+    await until(() => order.includes("T1"), "T's commit beside S's");
+    assert.deepEqual(order, ["T1"]);
+    assert.equal(count.statements, 2);
+    // S's next write waits for S's group in flight (one statement per session at a time).
+    const s2 = Promise.resolve(s.appendOutbound(2, msg(2, "s"))).then(() => order.push("S2"));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(count.statements, 2);
+    assert.deepEqual(await rows(db, schema, "S"), []);
+    g1.open();
+    await Promise.all([s1, s2]);
+    assert.deepEqual(order, ["T1", "S1", "S2"]);
+    assert.equal(count.statements, 3);
+    assert.equal(count.started, 0); // synchronous commits: no barrier
+    assert.deepEqual(await rows(db, schema, "S"), [`1:${text(msg(1, "s"))}`, `2:${text(msg(2, "s"))}`]);
+    assert.equal(await pos(db, schema, "S"), 2);
+  }, { pipelineSessions: false, statements: new Map([[1, { gate: g1.promise }]]) });
 });
 
 Deno.test({
