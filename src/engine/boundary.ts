@@ -389,7 +389,10 @@ export type SequenceOutcome =
 
 /** What a session offers for RESET and SET_SEQ (the SessionRunner: both go through its mailbox). */
 export interface SequenceControl {
-  /** Both numbers back to 1: a Logon with ResetSeqNumFlag (141=Y) when logged on, else at the next logon. */
+  /**
+   * Both numbers back to 1: a Logon with ResetSeqNumFlag (141=Y) when logged on, else at once (a
+   * connection with our Logon or Logout out is closed: its old numbers reached the counterparty).
+   */
   resetSequence(): Promise<SequenceOutcome>;
   /**
    * Sets the next numbers (undefined: that one stays), after what was queued before it. Refused by

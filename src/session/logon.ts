@@ -271,9 +271,18 @@ function takeResetLogonNumber(
   else if (seq > s.nextTargetSeq) onSeqTooHigh(s, out, nowMs, view, seq, true);
 }
 
-/** Operator reset (`reset` input): Logon 141=Y when active (case 9), else both numbers to 1 at once. */
+/**
+ * Operator reset (`reset` input): Logon 141=Y when active (case 9), else both numbers to 1 at once. With
+ * our Logon or Logout out on the connection (logon-sent, logout-sent), its old numbers reached the
+ * counterparty and no Logon 141=Y can follow there: that connection is closed (the next Logon is 1).
+ */
 export function startReset(s: SessionState, out: Out, nowMs: number): void {
   resetNumbers(s, out);
+  if (s.phase === "logon-sent" || s.phase === "logout-sent") {
+    emitEvent(out, "info", "sequence-reset", "Sequence numbers reset to 1: closing the connection");
+    disconnect(s, out, "sequence numbers reset while our Logon or Logout was out");
+    return;
+  }
   if (s.phase !== "active") {
     emitEvent(out, "info", "sequence-reset", "Sequence numbers reset to 1");
     return;
