@@ -98,6 +98,9 @@ export async function openStore(config: FixgConfig, logger: Logger): Promise<Mes
     return await openPostgresStore({
       url: s.url!,
       ...(s.schema !== undefined ? { schema: s.schema } : {}),
+      ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
+      ...(s.pipeline !== undefined ? { pipeline: s.pipeline } : {}),
+      ...(s.pipelineSessions !== undefined ? { pipelineSessions: s.pipelineSessions } : {}),
       ...(config.cluster
         ? {
           nodeId: config.cluster.nodeId,

@@ -218,6 +218,9 @@ export const CONFIG_SCHEMA: Schema = {
         dir: { type: "string" },
         url: { type: "string" },
         schema: { type: "string" },
+        maxConnections: { type: "int", min: 2, max: 64 },
+        pipeline: { type: "int", min: 1, max: 63 },
+        pipelineSessions: { type: "bool" },
         fsync: { type: "string", enum: fsyncEnum },
         batchMessages: { type: "int", min: 1 },
         batchMicros: { type: "int", min: 1 },
@@ -279,6 +282,10 @@ export interface FixgConfig {
     /** PostgreSQL store: the URL (may name several hosts) and the schema (default "fixg"). */
     url?: string;
     schema?: string;
+    /** PostgreSQL store: connections in the pool, group statements in flight, per-session pipelining. */
+    maxConnections?: number;
+    pipeline?: number;
+    pipelineSessions?: boolean;
     fsync: "always" | "batch" | "none";
     batchMessages?: number;
     batchMicros?: number;
@@ -451,6 +458,18 @@ export function checkConfig(
   const store = (checked.store ?? {}) as FixgConfig["store"];
   if (store.type === "postgres" && store.url === undefined) {
     throw new ConfigError(`${file}: store.url: required with store.type postgres`);
+  }
+  for (const k of ["maxConnections", "pipeline", "pipelineSessions"] as const) {
+    if (store[k] !== undefined && store.type !== "postgres") {
+      throw new ConfigError(`${file}: store.${k}: only for store.type postgres`);
+    }
+  }
+  if (store.pipeline !== undefined && store.pipeline > (store.maxConnections ?? 4) - 1) {
+    throw new ConfigError(
+      `${file}: store.pipeline: at most store.maxConnections - 1 (${
+        (store.maxConnections ?? 4) - 1
+      }): one connection stays free for the barriers and reads`,
+    );
   }
   const cluster = checked.cluster as { nodeId?: string; leaseMs?: number } | undefined;
   if (cluster !== undefined) {
