@@ -128,7 +128,7 @@ export class PreEncodedMessage implements FixMessage {
     while (p < n) {
       let tag = 0;
       let q = p;
-      while (b[q] !== 0x3d) tag = tag * 10 + b[q++]! - 0x30;
+      while (q < n && b[q] !== 0x3d) tag = tag * 10 + b[q++]! - 0x30;
       let end = q + 1;
       while (end < n && b[end] !== 1) end++;
       if (!isSessionTag(tag)) out.field(tag, latin1String(b, q + 1, end));
