@@ -65,7 +65,7 @@ class Library implements EngineLibrary {
   #ready = false;
   #closed = false;
   #tag = 0;
-  readonly #lists = new Map<number, (s: SessionInfo[]) => void>();
+  readonly #lists = new Map<number, { resolve: (s: SessionInfo[]) => void; reject: (e: Error) => void }>();
   /** RESET / SET_SEQ awaiting their SEQ_RESULT, by tag. */
   readonly #seqs = new Map<number, (o: SequenceOutcome) => void>();
   readonly #sessions = new Map<string, LibrarySession>();
@@ -125,7 +125,7 @@ class Library implements EngineLibrary {
   sessions(): Promise<SessionInfo[]> {
     if (!this.#ready) return Promise.reject(new EngineError(0, "not connected to the engine"));
     const tag = ++this.#tag;
-    const p = new Promise<SessionInfo[]>((r) => this.#lists.set(tag, r));
+    const p = new Promise<SessionInfo[]>((resolve, reject) => this.#lists.set(tag, { resolve, reject }));
     this.command({ type: "list", tag });
     return p;
   }
@@ -288,7 +288,7 @@ class Library implements EngineLibrary {
         return;
       }
       case "sessions":
-        this.#lists.get(e.tag)?.(e.sessions);
+        this.#lists.get(e.tag)?.resolve(e.sessions);
         this.#lists.delete(e.tag);
         return;
       case "claimed": {
@@ -506,6 +506,9 @@ class Library implements EngineLibrary {
     this.#claims.clear();
     for (const [, r] of this.#releases) r.resolve();
     this.#releases.clear();
+    // A LIST whose answer was lost: rejected (the caller may ask again once reconnected).
+    for (const [, l] of this.#lists) l.reject(new EngineError(0, `connection to the engine lost: ${why}`));
+    this.#lists.clear();
     // A RESET or SET_SEQ whose answer was lost: not repeated (its outcome is unknown: LIST to see the numbers).
     for (const [, r] of this.#seqs) {
       r(seqRefused(0, `connection to the engine lost: ${why}: outcome unknown`));
@@ -543,7 +546,7 @@ class Library implements EngineLibrary {
     for (const [, c] of this.#claims) c.reject(e);
     this.#claims.clear();
     this.#refusePending(0, e.message);
-    for (const [, l] of this.#lists) l([]);
+    for (const [, l] of this.#lists) l.reject(e);
     this.#lists.clear();
     for (const [, r] of this.#seqs) r(seqRefused(0, e.message));
     this.#seqs.clear();
