@@ -10,6 +10,7 @@ import {
   type CommandTarget,
   sendFailedEvent as eventOfFailure,
   type SequenceCommand,
+  type SequenceOutcome,
 } from "./boundary.ts";
 import { type Answer, Journaling, type Slot } from "./library_conn.ts";
 import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
@@ -146,7 +147,13 @@ export async function sequenceResult(
         : `${name} needs the session claimed by this library`,
     );
   }
-  const o = await target.sequence(cmd);
+  let o: SequenceOutcome;
+  try {
+    o = await target.sequence(cmd);
+  } catch (e) {
+    // The session's store failed or closed under the command: answered, never left without an answer.
+    return refused(ErrorCode.STORE_FAILED, `${name} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
   return {
     type: "seq-result",
     key,

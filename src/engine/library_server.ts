@@ -272,6 +272,9 @@ export class EngineServer {
 
   /** RESET, SET_SEQ: SEQ_RESULT with the command's tag (library_answers.ts), then STATE when carried out. */
   async #sequence(c: LibraryConn, cmd: SequenceCommand): Promise<void> {
+    // SENDs read before it wait for the first claim's seeding (#send): the command follows them.
+    const seeding = this.#slots.get(cmd.key)?.seeding;
+    if (seeding !== undefined) await seeding.catch(() => {});
     const holder = this.#slots.get(cmd.key)?.holder;
     const r = this.#gw?.runner(cmd.key);
     const result = await sequenceResult(cmd, r && this.#target(r), holder === c, holder?.label);
