@@ -301,6 +301,11 @@ export async function tryCommit(
             inB.lens,
             orq, // null: no request ids (unnest pads the missing column with nulls)
           ],
+          // A named prepared statement (its text is fixed per schema, conflict clause and commit mode):
+          // parsed and planned once per connection instead of per group. Measured: commit per group p50
+          // 1.8-2.0 -> 1.1-1.2 ms, the store's part of order->ack p50 3.8-4.6 -> 2.5-2.6 ms at 2,000/s
+          // (docs/performance.md).
+          { prepare: true },
         );
         return [];
       } catch (e) {
