@@ -10,44 +10,17 @@ import {
   formatDecimal,
   formatTimestamp,
 } from "../codec/mod.ts";
-import { latin1String } from "../codec/ascii.ts";
+import { PreEncodedMessage } from "../session/pre_encoded.ts";
 import type { SessionId } from "../session/session_id.ts";
-
-/** Header and trailer tags the session writes itself: dropped from a SEND body. */
-const SESSION_TAGS = new Set([8, 9, 10, 34, 35, 49, 52, 56]);
 
 /**
  * A SEND body (`35=D|11=...` with SOH) as a FixMessage; session header/trailer tags are dropped. Throws
  * with the reason for a field that is not `tag=value` (tag 1-999999999, no leading zero) or an empty value.
  */
 export function messageFromBody(body: Uint8Array): FixMessage {
-  let msgType = "";
-  const fields: Array<readonly [number, string]> = [];
-  const n = body.length;
-  let p = 0;
-  while (p < n) {
-    // The tag's digits, read as a number in place (no substring, no regular expression).
-    let tag = 0;
-    let q = p;
-    while (q < n && q - p < 9) {
-      const c = body[q]!;
-      if (c < 0x30 || c > 0x39) break;
-      tag = tag * 10 + c - 0x30;
-      q++;
-    }
-    let end = q;
-    while (end < n && body[end] !== 1) end++;
-    if (q === p || body[p] === 0x30 || q >= n || body[q] !== 0x3d) {
-      throw new Error(`bad field at byte ${p}: "${latin1String(body, p, Math.min(end, p + 20))}"`);
-    }
-    if (end === q + 1) throw new Error(`tag ${tag} has an empty value`);
-    const value = latin1String(body, q + 1, end);
-    if (tag === 35) msgType = value;
-    else if (!SESSION_TAGS.has(tag)) fields.push([tag, value]);
-    p = end + 1;
-  }
-  if (msgType === "") throw new Error("no MsgType (35)");
-  return { msgType, fields };
+  // One parser of SEND bodies: the engine's (PreEncodedMessage), over a copy the caller may keep.
+  const m = PreEncodedMessage.fromBody(body.slice());
+  return { msgType: m.msgType, fields: m.fields };
 }
 
 /** The ClOrdID (11) of a message, when it has one. */
