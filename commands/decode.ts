@@ -10,6 +10,7 @@ import { completeLengths, hasLengthFields, looksLikeFix, scanFixInput } from "..
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary, loadDictionary } from "../src/dictionary/loader.ts";
 import type { Dictionary } from "../src/dictionary/model.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
+import { writeAllStdout } from "./stdout.ts";
 
 /** Options of a decode run. */
 export interface DecodeOptions {
@@ -96,12 +97,7 @@ class StdoutWriter {
     const bytes = this.#enc.encode(this.#parts.join(""));
     this.#parts = [];
     this.#size = 0;
-    try {
-      for (let off = 0; off < bytes.length;) off += Deno.stdout.writeSync(bytes.subarray(off));
-    } catch (e) {
-      if (e instanceof Deno.errors.BrokenPipe) this.#closed = true;
-      else throw e;
-    }
+    if (!writeAllStdout(bytes)) this.#closed = true;
   }
 }
 

@@ -1,6 +1,7 @@
 /** What the `fixg journal` subcommands share: where they write, timestamps, dictionaries, progress. */
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary } from "../../src/dictionary/loader.ts";
 import type { Dictionary } from "../../src/dictionary/model.ts";
+import { writeAllStdout } from "../stdout.ts";
 
 /** Where a journal command writes: text (UTF-8) and raw bytes (FIX export keeps bytes as they are). */
 export interface CommandOutput {
@@ -65,12 +66,7 @@ export class StdoutOutput implements CommandOutput {
     }
     this.#parts = [];
     this.#size = 0;
-    try {
-      for (let off = 0; off < all.length;) off += Deno.stdout.writeSync(all.subarray(off));
-    } catch (e) {
-      if (e instanceof Deno.errors.BrokenPipe) this.#closed = true;
-      else throw e;
-    }
+    if (!writeAllStdout(all)) this.#closed = true;
   }
 }
 

@@ -7,14 +7,8 @@ import { openPostgresStore, redactUrl } from "../../src/store/postgres.ts";
 import { JournalReader, type JournalRecord, msgTypeOf } from "../../src/store/reader.ts";
 import { maskFields } from "../../src/store/secrets.ts";
 import { type CommandOutput, iso, StdoutOutput } from "./common.ts";
-import {
-  DEFAULT_MASK_TAGS,
-  matches,
-  parseFilter,
-  parseMaskTags,
-  type RecordFilter,
-  SessionFilterCheck,
-} from "./filter.ts";
+import type { RecordFilter } from "./filter.ts";
+import { DEFAULT_MASK_TAGS, matches, parseFilter, parseMaskTags, SessionFilterCheck } from "./filter.ts";
 
 /** Writes the messages of a journal for other tools: raw FIX lines, JSON lines or CSV. Returns how many. */
 export function exportJournal(

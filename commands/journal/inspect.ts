@@ -5,14 +5,8 @@ import { describeMessage, renderTable, toJsonObject } from "../../src/dictionary
 import { beginStringOf, JournalReader, type JournalRecord, msgTypeOf } from "../../src/store/reader.ts";
 import { maskFields } from "../../src/store/secrets.ts";
 import { type CommandOutput, dictionaries, iso, StdoutOutput } from "./common.ts";
-import {
-  DEFAULT_MASK_TAGS,
-  matches,
-  parseFilter,
-  parseMaskTags,
-  type RecordFilter,
-  SessionFilterCheck,
-} from "./filter.ts";
+import type { RecordFilter } from "./filter.ts";
+import { DEFAULT_MASK_TAGS, matches, parseFilter, parseMaskTags, SessionFilterCheck } from "./filter.ts";
 
 /** Options of `inspect`. */
 export interface InspectOptions {
@@ -23,6 +17,20 @@ export interface InspectOptions {
   /** Keep tailing until this signal aborts. */
   follow?: AbortSignal;
   pollMs?: number;
+}
+
+/** The fields every `--json` record of inspect starts with (where, when, what, which session). */
+function jsonHead(r: JournalRecord): Record<string, unknown> {
+  return {
+    segment: r.file,
+    offset: r.offset,
+    time: iso(r.wallMs),
+    monoNs: r.monoNs,
+    type: r.type,
+    session: r.sessionKey,
+    sessionId: r.sessionId,
+    epoch: r.epoch,
+  };
 }
 
 /** Prints the records of a journal (decoded with field names); returns how many were printed. */
@@ -55,14 +63,7 @@ export async function inspectJournal(
     if (r.type !== "message") {
       if (options.json) {
         const o: Record<string, unknown> = {
-          segment: r.file,
-          offset: r.offset,
-          time: iso(r.wallMs),
-          monoNs: r.monoNs,
-          type: r.type,
-          session: r.sessionKey,
-          sessionId: r.sessionId,
-          epoch: r.epoch,
+          ...jsonHead(r),
           nextSenderSeq: r.seq,
           nextTargetSeq: r.seq2,
         };
@@ -84,14 +85,7 @@ export async function inspectJournal(
     const m = describeMessage(view, dictFor(beginStringOf(payload)), 0);
     if (options.json) {
       const o: Record<string, unknown> = {
-        segment: r.file,
-        offset: r.offset,
-        time: iso(r.wallMs),
-        monoNs: r.monoNs,
-        type: "message",
-        session: r.sessionKey,
-        sessionId: r.sessionId,
-        epoch: r.epoch,
+        ...jsonHead(r),
         direction: r.direction,
         seq: r.seq,
         message: toJsonObject(m),
