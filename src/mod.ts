@@ -6,8 +6,9 @@
  *   `startAcceptor` (one session), or attach to a running engine with `connectEngine`.
  * - Your code: `Application` callbacks and `SessionHandle.send`.
  * - Messages: typed builders, views and a cracker per FIX version (`fix42`, `fix44`, `fix50sp2`,
- *   `cracker`), `MessageView` for what arrives, and `FixMessage` (`{ msgType, fields: [[tag, value]] }`)
- *   as the escape hatch, with `Tag` and `MsgType` names.
+ *   `cracker`; `pick`/`loose` narrow a type to some fields or widen its codes), `MessageView` for
+ *   what arrives, and `FixMessage` (`{ msgType, fields: [[tag, value]] }`) as the escape hatch, with
+ *   `Tag` and `MsgType` names.
  * - Tests: the pure session machine (`createSession`, `step`) and `ManualScheduler` (alias `ManualClock`)
  *   to drive a gateway or a session with no real time.
  */
@@ -65,7 +66,10 @@ export {
   type CrackerHandlers,
   type Decimal,
   type InputOf,
+  loose,
+  type LooseInput,
   type MessageType,
+  pick,
   type ReadValue,
   type ViewOf,
 } from "./dictionary/typed.ts";

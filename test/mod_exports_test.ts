@@ -10,8 +10,10 @@ import {
   type Application,
   fix44,
   type FixMessage,
+  loose,
   ManualScheduler,
   parseConfig,
+  pick,
   type SessionHandle,
   startGateway,
   Tag,
@@ -48,7 +50,9 @@ const CURATED = [
   "formatTimestamp",
   "loadConfig",
   "loadDictionary",
+  "loose",
   "parseConfig",
+  "pick",
   "sessionKey",
   "startAcceptor",
   "startGateway",
@@ -95,4 +99,21 @@ sessions:
   c.close();
   await gw.stop();
   assert.equal(clock.pendingCount, 0);
+});
+
+Deno.test("pick, loose and adopt from the library entry: a narrowed type writes only its fields", () => {
+  const Order = loose(pick(fix44.NewOrderSingle, ["clOrdID", "side", "orderQty"]));
+  assert.equal(Order.msgType, "D");
+  assert.equal(Order.name, "NewOrderSingle");
+  const data = { clOrdID: "ord-1", side: "1", orderQty: 100 };
+  const built = Order.adopt(data);
+  assert.equal(built.msgType, "D");
+  // adopt keeps the caller's object (build copies it); only the picked fields are written, in dictionary order.
+  assert.equal(built.data, data);
+  assert.notEqual(Order.build(data).data, data);
+  assert.deepEqual(built.fields, [[11, "ord-1"], [54, "1"], [38, 100]]);
+  assert.throws(
+    () => pick(fix44.NewOrderSingle, ["noSuchField"]),
+    /pick NewOrderSingle: no member noSuchField/,
+  );
 });
