@@ -15,9 +15,8 @@ import {
   type SessionId,
   sessionKey,
 } from "../session/types.ts";
-import { FileJournal } from "../store/journal.ts";
-import { MemoryMessageStore } from "../store/memory_store.ts";
-import { openPostgresStore, PostgresMessageStore } from "../store/postgres.ts";
+import { clusterStoreOf } from "../store/cluster_store.ts";
+import { openStoreOf, type StoreSpec } from "../store/open.ts";
 import { Cluster, DEFAULT_LEASE_MS } from "./cluster.ts";
 import type { MessageStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
@@ -90,37 +89,43 @@ export function loggerFor(config: FixgConfig): Logger {
   });
 }
 
-/** Opens the configured store. */
-export async function openStore(config: FixgConfig, logger: Logger): Promise<MessageStore> {
-  if (config.store.type === "memory") return new MemoryMessageStore();
+/** The store options of a config (`store:`, and the cluster's lease timings for a shared store). */
+export function storeSpecOf(config: FixgConfig, logger: Logger): StoreSpec {
   const s = config.store;
+  if (s.type === "memory") return { type: "memory" };
   if (s.type === "postgres") {
-    return await openPostgresStore({
+    const lease = config.cluster ? config.cluster.leaseMs ?? DEFAULT_LEASE_MS : undefined;
+    return {
+      type: "postgres",
       url: s.url!,
-      ...(s.schema !== undefined ? { schema: s.schema } : {}),
-      ...(s.maxConnections !== undefined ? { maxConnections: s.maxConnections } : {}),
-      ...(s.pipeline !== undefined ? { pipeline: s.pipeline } : {}),
-      ...(s.pipelineSessions !== undefined ? { pipelineSessions: s.pipelineSessions } : {}),
-      ...(config.cluster
-        ? {
-          nodeId: config.cluster.nodeId,
-          idleInTransactionMs: (config.cluster.leaseMs ?? DEFAULT_LEASE_MS) / 2,
-          lockTimeoutMs: (config.cluster.leaseMs ?? DEFAULT_LEASE_MS) / 2,
-        }
+      ...definedOf(s, ["schema", "maxConnections", "pipeline", "pipelineSessions"]),
+      ...(config.cluster && lease !== undefined
+        ? { nodeId: config.cluster.nodeId, idleInTransactionMs: lease / 2, lockTimeoutMs: lease / 2 }
         : {}),
-    });
+    };
   }
-  const opts: Parameters<typeof FileJournal.open>[0] = {
+  return {
+    type: "file",
     dir: s.dir,
     fsync: s.fsync,
     onWarning: (m: string) => logger.warn("journal", m),
+    ...definedOf(s, ["batchMessages", "batchMicros", "segmentBytes", "retentionDays", "retentionBytes"]),
   };
-  if (s.batchMessages !== undefined) opts.batchMessages = s.batchMessages;
-  if (s.batchMicros !== undefined) opts.batchMicros = s.batchMicros;
-  if (s.segmentBytes !== undefined) opts.segmentBytes = s.segmentBytes;
-  if (s.retentionDays !== undefined) opts.retentionDays = s.retentionDays;
-  if (s.retentionBytes !== undefined) opts.retentionBytes = s.retentionBytes;
-  return await FileJournal.open(opts);
+}
+
+/** The members `keys` of `from` that are defined (spread into options under exactOptionalPropertyTypes). */
+function definedOf<T extends object, K extends keyof T>(
+  from: T,
+  keys: readonly K[],
+): { [P in K]?: Exclude<T[P], undefined> } {
+  const out: { [P in K]?: Exclude<T[P], undefined> } = {};
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k] as Exclude<T[K], undefined>;
+  return out;
+}
+
+/** Opens the configured store. */
+export function openStore(config: FixgConfig, logger: Logger): Promise<MessageStore> {
+  return openStoreOf(storeSpecOf(config, logger));
 }
 
 const dictCache = new Map<string, Dictionary>();
@@ -244,14 +249,7 @@ export function limitsFor(config: FixgConfig): Partial<PreLogonLimits> {
 
 /** The socket knobs of a config's `tuning:` section. */
 export function socketTuningFor(config: FixgConfig): SocketTuning {
-  const t = config.tuning;
-  const s: SocketTuning = {};
-  if (t.noDelay !== undefined) s.noDelay = t.noDelay;
-  if (t.rcvBufBytes !== undefined) s.rcvBufBytes = t.rcvBufBytes;
-  if (t.sndBufBytes !== undefined) s.sndBufBytes = t.sndBufBytes;
-  if (t.busyPollUs !== undefined) s.busyPollUs = t.busyPollUs;
-  if (t.readSpinUs !== undefined) s.readSpinUs = t.readSpinUs;
-  return s;
+  return definedOf(config.tuning, ["noDelay", "rcvBufBytes", "sndBufBytes", "busyPollUs", "readSpinUs"]);
 }
 
 /**
@@ -395,9 +393,10 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
   const inner = options.store ?? await openStore(config, logger);
   const store = new InstrumentedStore(inner);
   let cluster: Cluster | undefined;
-  // (A store given by the caller that is not PostgreSQL, e.g. `fixg config check`'s memory store: no cluster.)
-  if (config.cluster !== undefined && inner instanceof PostgresMessageStore) {
-    cluster = new Cluster(inner, config.cluster, placed, logger);
+  // (A store given by the caller that cannot be shared, e.g. `fixg config check`'s memory store: no cluster.)
+  const shared = config.cluster !== undefined ? clusterStoreOf(inner) : undefined;
+  if (config.cluster !== undefined && shared !== undefined) {
+    cluster = new Cluster(shared, config.cluster, placed, logger);
   }
   const gw = new Gateway({
     ...(cluster ? { cluster } : {}),

@@ -1,5 +1,6 @@
 /**
- * Cluster ownership of sessions over the PostgreSQL store (docs/ha.md).
+ * Cluster ownership of sessions over a shared store: the PostgreSQL store, through its ClusterStore
+ * interface (src/store/cluster_store.ts; docs/ha.md).
  *
  * - Membership: each gateway (`cluster.nodeId`) heartbeats its row in `members`; a gateway is live while
  *   its heartbeat is younger than the lease (database time).
@@ -17,7 +18,7 @@
  */
 import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import type { Logger } from "./log.ts";
-import type { PostgresMessageStore } from "../store/postgres.ts";
+import type { ClusterStore } from "../store/cluster_store.ts";
 import { type MoveRow, moveUnderWay, readMoves, setMoveState } from "./cluster_ops.ts";
 
 /** `cluster:` in fixg.yaml. */
@@ -81,7 +82,7 @@ export function preferredOwner(s: ClusterSession, live: readonly string[]): stri
 export class Cluster {
   readonly nodeId: string;
   readonly leaseMs: number;
-  readonly #store: PostgresMessageStore;
+  readonly #store: ClusterStore;
   readonly #sessions: ClusterSession[];
   readonly #logger: Logger | undefined;
   #host: ClusterHost | undefined;
@@ -117,7 +118,7 @@ export class Cluster {
    * performance.now() (a wall-clock step must not stretch a lease).
    */
   constructor(
-    store: PostgresMessageStore,
+    store: ClusterStore,
     o: ClusterOptions,
     sessions: ClusterSession[],
     logger?: Logger,

@@ -8,7 +8,7 @@
  * numbers from the committed tail), logs on and sets `done`. While a move is `requested` or `released`
  * and its target is live, no other gateway takes the session.
  */
-import type { PostgresMessageStore } from "../store/postgres.ts";
+import type { ClusterControl } from "../store/cluster_store.ts";
 import { preferredOwner } from "./cluster.ts";
 
 /** A row of `moves`. */
@@ -40,7 +40,7 @@ export function moveUnderWay(m: MoveRow | undefined, live: readonly string[]): m
 }
 
 /** Every move row by session key. */
-export async function readMoves(store: PostgresMessageStore): Promise<Map<string, MoveRow>> {
+export async function readMoves(store: ClusterControl): Promise<Map<string, MoveRow>> {
   const rows = await store.control.unsafe(
     `select *, (extract(epoch from (now() - updated)) * 1000)::float8 as age from ${store.t("moves")}`,
   );
@@ -62,7 +62,7 @@ export async function readMoves(store: PostgresMessageStore): Promise<Map<string
 
 /** Sets a move's state (only while it is still the move from `fromEpoch` and open). */
 export async function setMoveState(
-  store: PostgresMessageStore,
+  store: ClusterControl,
   key: string,
   fromEpoch: number,
   state: MoveRow["state"],
@@ -87,7 +87,7 @@ export interface Placement {
 
 /** The live gateways (heartbeat younger than their lease) and every session's owner, in database time. */
 export async function readPlacement(
-  store: PostgresMessageStore,
+  store: ClusterControl,
 ): Promise<{ live: string[]; members: string[]; sessions: Placement[] }> {
   const m = await store.control.unsafe(
     `select node_id, heartbeat > now() - lease_ms::float8 * interval '1 millisecond' as live
@@ -158,7 +158,7 @@ export interface MoveResult {
  * Returns the epoch the move starts from, or undefined when the target already owns the session.
  */
 export async function requestMove(
-  store: PostgresMessageStore,
+  store: ClusterControl,
   key: string,
   to: string,
 ): Promise<{ from: string | null; fromEpoch: number } | undefined> {
@@ -196,7 +196,7 @@ export async function requestMove(
  * `progress` gets one line per change of state.
  */
 export async function awaitMoves(
-  store: PostgresMessageStore,
+  store: ClusterControl,
   moves: { session: string; from: string | null; to: string; fromEpoch: number }[],
   timeoutMs: number,
   progress: (line: string) => void = () => {},
