@@ -40,6 +40,7 @@ Deno.test("defaults: FX and equity symbols, no behaviours, Day orders expire 17:
     dayEnd: { time: "17:00", timeZone: "America/New_York" },
     cancelOnDisconnect: false,
     forgetDoneAfterMs: undefined,
+    ackOnlyWindow: 10_000,
   });
   assert.equal(c.strictSymbols, false);
   assert.deepEqual(c.otherSymbols, {
@@ -89,6 +90,7 @@ Deno.test("a full config: built-in symbols take defaults for what is left out, b
       dayEnd: { time: "16:30", timeZone: "Europe/London" },
       cancelOnDisconnect: true,
       forgetDoneAfterMs: 5000,
+      ackOnlyWindow: 500,
     },
     quotes: { validityMs: 1000 },
   }, "lp.yaml");
@@ -128,6 +130,7 @@ Deno.test("a full config: built-in symbols take defaults for what is left out, b
     dayEnd: { time: "16:30", timeZone: "Europe/London" },
     cancelOnDisconnect: true,
     forgetDoneAfterMs: 5000,
+    ackOnlyWindow: 500,
   });
   assert.equal(c.quotes.validityMs, 1000);
   assert.equal(parseLpConfig({ orders: { dayEnd: null } }, "x").orders.dayEnd, undefined);

@@ -118,6 +118,13 @@ export interface LpConfig {
      * long heavy runs): a cancel for a forgotten order gets "Unknown order" rather than "Too late".
      */
     forgetDoneAfterMs: number | undefined;
+    /**
+     * In ackOnly mode a session remembers its last this many acknowledged orders that are still working
+     * (never filled, they would otherwise be kept until canceled: memory and garbage-collection work
+     * grow with every order). An older one is forgotten without a message: a cancel, replace or status
+     * request for it gets "Unknown order", and its ClOrdID is no longer a duplicate.
+     */
+    ackOnlyWindow: number;
   };
   quotes: {
     /** ValidUntilTime of a quote = now + this. */
@@ -172,6 +179,9 @@ export const DEFAULT_OTHER_SYMBOLS: Readonly<Omit<LpSymbolConfig, "symbol">> = {
 };
 
 /** A configuration with every default: the default symbols, no behaviours, Day orders expiring 17:00 New York. */
+/** orders.ackOnlyWindow's default: acknowledged orders a session remembers in ackOnly mode. */
+export const DEFAULT_ACK_ONLY_WINDOW = 10_000;
+
 export function defaultLpConfig(): LpConfig {
   return {
     seed: 1,
@@ -185,6 +195,7 @@ export function defaultLpConfig(): LpConfig {
       dayEnd: { time: "17:00", timeZone: "America/New_York" },
       cancelOnDisconnect: false,
       forgetDoneAfterMs: undefined,
+      ackOnlyWindow: DEFAULT_ACK_ONLY_WINDOW,
     },
     quotes: { validityMs: 5_000 },
   };
@@ -285,6 +296,7 @@ export const LP_SCHEMA: Schema = {
         },
         cancelOnDisconnect: { type: "bool" },
         forgetDoneAfterMs: { type: "number", min: 0 },
+        ackOnlyWindow: { type: "int", min: 1 },
       },
     },
     quotes: { type: "object", fields: { validityMs: { type: "number", above: 0 } } },
@@ -405,6 +417,7 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
       dayEnd?: { time: string; timeZone?: string } | null;
       cancelOnDisconnect?: boolean;
       forgetDoneAfterMs?: number;
+      ackOnlyWindow?: number;
     }
     | undefined;
   if (oo !== undefined) {
@@ -414,6 +427,7 @@ export function parseLpConfig(obj: unknown, file: string): LpConfig {
     }
     if (oo.cancelOnDisconnect !== undefined) cfg.orders.cancelOnDisconnect = oo.cancelOnDisconnect;
     if (oo.forgetDoneAfterMs !== undefined) cfg.orders.forgetDoneAfterMs = oo.forgetDoneAfterMs;
+    if (oo.ackOnlyWindow !== undefined) cfg.orders.ackOnlyWindow = oo.ackOnlyWindow;
   }
   const q = o.quotes as { validityMs?: number } | undefined;
   if (q?.validityMs !== undefined) cfg.quotes.validityMs = q.validityMs;

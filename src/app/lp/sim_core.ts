@@ -194,6 +194,8 @@ export abstract class LpCore {
         loggedOn: true,
         orders: new IdMap(),
         open: new OpenList(),
+        ackOnly: [],
+        ackOnlyNext: 0,
         rejected: new Map(),
         inbound: 0,
         outbound: 0,

@@ -169,9 +169,41 @@ export abstract class LpOrders extends LpCore {
     this._counters.acks++;
     this._advance(o, "0");
     this._report(o, "0");
+    if (k.ackOnly) this._keepAckOnly(s, o);
     const latency = sampleLatency(k.fillLatencyMs, this._rng);
     if (latency > 0) this._defer(o, latency);
     else this._execute(o);
+  }
+
+  /**
+   * Remembers an order acknowledged in ackOnly mode in its session's window of the last
+   * `orders.ackOnlyWindow`; the one it displaces is forgotten if still working (a finished one is
+   * forgotten with the finished orders).
+   */
+  protected _keepAckOnly(s: SessionState, o: LpOrder): void {
+    const ring = s.ackOnly;
+    const n = this.config.orders.ackOnlyWindow;
+    if (ring.length < n) {
+      ring.push(o);
+      return;
+    }
+    const i = s.ackOnlyNext;
+    const old = ring[i]!;
+    ring[i] = o;
+    s.ackOnlyNext = i + 1 === n ? 0 : i + 1;
+    if (old.inOpen) {
+      this._unbook(old);
+      s.open.delete(old);
+      this._forgetIds(s, old);
+    }
+  }
+
+  /** Removes an order's ClOrdIDs (its current one and its chain's) from its session. */
+  protected _forgetIds(s: SessionState, o: LpOrder): void {
+    if (s.orders.get(o.clOrdId) === o) s.orders.delete(o.clOrdId);
+    if (o.priorIds !== undefined) {
+      for (const id of o.priorIds) if (s.orders.get(id) === o) s.orders.delete(id);
+    }
   }
 
   protected _defer(o: LpOrder, delayMs: number): void {
@@ -260,12 +292,7 @@ export abstract class LpOrders extends LpCore {
       const o = e.order;
       if (o === undefined) continue;
       const s = this._sessions.get(o.sessionKey);
-      if (s !== undefined) {
-        if (s.orders.get(o.clOrdId) === o) s.orders.delete(o.clOrdId);
-        if (o.priorIds !== undefined) {
-          for (const id of o.priorIds) if (s.orders.get(id) === o) s.orders.delete(id);
-        }
-      }
+      if (s !== undefined) this._forgetIds(s, o);
     }
     if (this._doneHead > 1024 && this._doneHead * 2 > q.length) {
       this._doneQueue = q.slice(this._doneHead);

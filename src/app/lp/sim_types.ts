@@ -192,6 +192,12 @@ export interface SessionState {
   orders: IdMap<LpOrder>;
   /** Open orders in arrival order. */
   open: OpenList;
+  /**
+   * Orders acknowledged in ackOnly mode, a ring of at most `orders.ackOnlyWindow` (the oldest at
+   * `ackOnlyNext` once full): one still working when its slot is reused is forgotten.
+   */
+  ackOnly: LpOrder[];
+  ackOnlyNext: number;
   /** Rejected orders of the trading day by ClOrdID: the reject's fields, to answer a status request. */
   rejected: Map<string, ExecutionReportFields>;
   inbound: number;

@@ -1,0 +1,106 @@
+/**
+ * ackOnly mode remembers a bounded window of working orders (orders.ackOnlyWindow): before it, every
+ * acknowledged order stayed open (and its ClOrdID in the session's map) until canceled, so a client that
+ * never cancels grew the simulator by every order (the ping-pong benchmark's garbage-collection work).
+ */
+import assert from "node:assert/strict";
+import { DEFAULT_ACK_ONLY_WINDOW, type LpConfig, LpSimulator } from "../../src/app/lp/mod.ts";
+import { get } from "./helpers.ts";
+import { cxl, messages, nos, rpl, START, sumER, testConfig } from "./lp_helpers.ts";
+
+const T = START + 10;
+
+function ackOnly(window?: number): LpConfig {
+  return testConfig((c) => {
+    c.behaviours = [{ ackOnly: true }];
+    if (window !== undefined) c.orders.ackOnlyWindow = window;
+  });
+}
+
+function client(cfg: LpConfig): LpSimulator {
+  const sim = new LpSimulator(cfg, START);
+  sim.onLogon("A", "CLIENT_A", START);
+  return sim;
+}
+
+Deno.test("ackOnly: a session keeps its last ackOnlyWindow working orders; older ones are forgotten", () => {
+  const sim = client(ackOnly(3));
+  for (let i = 1; i <= 5; i++) {
+    assert.deepEqual(messages(sim.onMessage("A", nos(`a${i}`, "1", 10, "100.01"), T)).map(sumER), [
+      `0/0 a${i} 10/0 @0`,
+    ]);
+  }
+  assert.equal(sim.stats(T).openOrders, 3); // 5 before the window
+  assert.equal(sim.order("A", "a1"), undefined);
+  assert.equal(sim.order("A", "a2"), undefined);
+  assert.deepEqual(["a3", "a4", "a5"].map((id) => sim.order("A", id)?.ordStatus), ["0", "0", "0"]);
+  // A forgotten order is unknown to a cancel; one in the window is canceled.
+  const unknown = messages(sim.onMessage("A", cxl("c1", "a1"), T))[0]!;
+  assert.equal(unknown.msgType, "9");
+  assert.equal(get(unknown, 102), "1");
+  assert.equal(get(unknown, 58), "Unknown order a1");
+  assert.deepEqual(messages(sim.onMessage("A", cxl("c3", "a3"), T)).map(sumER), ["4/4 c3 0/0 @0"]);
+  assert.equal(sim.stats(T).openOrders, 2);
+});
+
+Deno.test("ackOnly: duplicate ClOrdIDs are refused within the window and accepted again after it", () => {
+  const sim = client(ackOnly(2));
+  sim.onMessage("A", nos("d1", "1", 10, "100.01"), T);
+  const dup = messages(sim.onMessage("A", nos("d1", "1", 10, "100.01"), T))[0]!;
+  assert.equal(sumER(dup), "8/8 d1 0/0 @0");
+  assert.equal(get(dup, 103), "6");
+  assert.equal(get(dup, 58), "Duplicate ClOrdID d1");
+  sim.onMessage("A", nos("d2", "1", 10, "100.01"), T);
+  assert.equal(get(messages(sim.onMessage("A", nos("d1", "1", 10, "100.01"), T))[0]!, 103), "6");
+  sim.onMessage("A", nos("d3", "1", 10, "100.01"), T); // d1 leaves the window
+  assert.deepEqual(messages(sim.onMessage("A", nos("d1", "1", 10, "100.01"), T)).map(sumER), [
+    "0/0 d1 10/0 @0",
+  ]);
+  assert.equal(sim.stats(T).openOrders, 2);
+});
+
+Deno.test("ackOnly: a replaced order leaves the window with every ClOrdID of its chain", () => {
+  const sim = client(ackOnly(2));
+  sim.onMessage("A", nos("r1", "1", 10, "99.00"), T);
+  assert.deepEqual(messages(sim.onMessage("A", rpl("r1b", "r1", "1", 20, "99.50"), T)).map(sumER), [
+    "5/0 r1b 20/0 @0",
+  ]);
+  assert.equal(sim.order("A", "r1")?.clOrdId, "r1b");
+  sim.onMessage("A", nos("x2", "1", 10, "99.00"), T);
+  sim.onMessage("A", nos("x3", "1", 10, "99.00"), T); // displaces r1b
+  assert.equal(sim.order("A", "r1"), undefined);
+  assert.equal(sim.order("A", "r1b"), undefined);
+  assert.equal(sim.stats(T).openOrders, 2);
+});
+
+Deno.test("ackOnly: a finished order in the window is not forgotten early, and frees no slot", () => {
+  const sim = client(ackOnly(2));
+  sim.onMessage("A", nos("f1", "1", 10, "100.01"), T);
+  sim.onMessage("A", cxl("f1c", "f1"), T); // finished (canceled): kept for the trading day
+  sim.onMessage("A", nos("f2", "1", 10, "100.01"), T);
+  sim.onMessage("A", nos("f3", "1", 10, "100.01"), T); // reuses f1's slot: f1 is finished, stays known
+  assert.equal(sim.order("A", "f1c")?.ordStatus, "4");
+  const late = messages(sim.onMessage("A", cxl("f1d", "f1c"), T))[0]!;
+  assert.equal(get(late, 102), "0"); // too late, not unknown
+  assert.equal(sim.stats(T).openOrders, 2);
+});
+
+Deno.test("ackOnly: the answers (OrderIDs, ExecIDs, every field) are those of an unbounded window", () => {
+  const small = client(ackOnly(4));
+  const large = client(ackOnly(1_000_000));
+  for (let i = 0; i < 50; i++) {
+    const m = i % 7 === 6
+      ? cxl(`c${i}`, `o${i - 1}`)
+      : nos(`o${i}`, i % 2 === 0 ? "1" : "2", 10 + i, "100.01");
+    assert.deepEqual(messages(small.onMessage("A", m, T + i)), messages(large.onMessage("A", m, T + i)));
+  }
+});
+
+Deno.test("ackOnly: memory is bounded by default: 25,000 orders leave the default window open", () => {
+  const sim = client(ackOnly());
+  assert.equal(DEFAULT_ACK_ONLY_WINDOW, 10_000);
+  for (let i = 0; i < 25_000; i++) sim.onMessage("A", nos(`b${i}`, "1", 1, "100.01"), T);
+  assert.equal(sim.stats(T).openOrders, DEFAULT_ACK_ONLY_WINDOW); // 25,000 before the window
+  assert.equal(sim.order("A", "b14999"), undefined);
+  assert.equal(sim.order("A", "b15000")?.ordStatus, "0");
+});
