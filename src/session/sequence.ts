@@ -115,6 +115,13 @@ function logoutAfterReject(s: LoggedOnState, out: Out, nowMs: number, why: strin
   if (s.phase === "active") startLogout(s, out, nowMs);
 }
 
+/** A ResendRequest's BeginSeqNo (7) and EndSeqNo (16) when both are there and not negative. */
+function resendRange(view: MessageView): readonly [begin: number, end: number] | undefined {
+  const begin = view.getInt(Tag.BeginSeqNo);
+  const end = view.getInt(Tag.EndSeqNo);
+  return begin !== undefined && begin >= 0 && end !== undefined && end >= 0 ? [begin, end] : undefined;
+}
+
 /** A message beyond a gap (2b). A Logout or a valid ResendRequest is acted on at once (cases 13, 20). */
 function onTooHigh(
   s: LoggedOnState,
@@ -129,9 +136,8 @@ function onTooHigh(
     return;
   }
   if (msgType === MsgType.ResendRequest) {
-    const begin = view.getInt(Tag.BeginSeqNo);
-    const end = view.getInt(Tag.EndSeqNo);
-    if (begin !== undefined && begin >= 0 && end !== undefined && end >= 0) {
+    const range = resendRange(view);
+    if (range !== undefined) {
       // Serve theirs now and hold its number as served (consumed once the gap before it is filled).
       // Without a request of ours, ours goes out once the answer is sent (checkResendProgress after
       // resend-messages); an outstanding one of ours stays as it is, not sent again (case 20, as the
@@ -141,7 +147,7 @@ function onTooHigh(
         expected: s.nextTargetSeq,
         received: seq,
       });
-      startResend(s, out, begin, end);
+      startResend(s, out, range[0], range[1]);
       if (s.pendingResend === undefined) checkResendProgress(s, out, nowMs);
       return;
     }
@@ -182,13 +188,12 @@ function onTooLow(
     return;
   }
   if (msgType === MsgType.ResendRequest) {
-    const begin = view.getInt(Tag.BeginSeqNo);
-    const end = view.getInt(Tag.EndSeqNo);
-    if (begin !== undefined && begin >= 0 && end !== undefined && end >= 0) {
+    const range = resendRange(view);
+    if (range !== undefined) {
       // Served whatever its number, as the QuickFIX family does; the number is not consumed again.
       const text = `ResendRequest with MsgSeqNum ${seq} below the expected ${s.nextTargetSeq}`;
       emitEvent(out, "warn", "seq-too-low", text);
-      startResend(s, out, begin, end);
+      startResend(s, out, range[0], range[1]);
       return;
     }
   }
@@ -275,9 +280,9 @@ function processAdmin(
       return;
     }
     case MsgType.ResendRequest: {
-      const begin = view.getInt(Tag.BeginSeqNo);
-      const end = view.getInt(Tag.EndSeqNo);
-      if (begin === undefined || begin < 0 || end === undefined || end < 0) {
+      const range = resendRange(view);
+      if (range === undefined) {
+        const begin = view.getInt(Tag.BeginSeqNo);
         const tag = begin === undefined || begin < 0 ? Tag.BeginSeqNo : Tag.EndSeqNo;
         const reason = view.has(tag)
           ? SessionRejectReason.IncorrectDataFormat
@@ -286,7 +291,7 @@ function processAdmin(
         return;
       }
       consume(s, out, view, seq);
-      startResend(s, out, begin, end);
+      startResend(s, out, range[0], range[1]);
       return;
     }
     case MsgType.Reject: {
