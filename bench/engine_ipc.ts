@@ -9,7 +9,7 @@
 // Run: ./deno run -A bench/engine_ipc.ts [--orders N] [--pipelined N] [--pipelined-rounds N] [--json FILE]
 // Optional pinning: FIXG_BENCH_CPUS="0,1" runs the simulator on the first CPU and the engine on the second
 // (taskset), this process on the last listed.
-import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
+import { engineRunArgs, renderEngineBench, runEngineBench, simulatorArgs } from "../src/bench/engine_ipc.ts";
 import { FileJournal } from "../src/store/journal.ts";
 
 const args: Record<string, string> = {};
@@ -70,40 +70,15 @@ if (cpus.length > 0) {
 const dir = await Deno.makeTempDir({ prefix: "fixg-bench-ipc-" });
 const port = freePort();
 const socket = `${dir}/engine.sock`;
-const lp = spawn(pinned(cpus[0], [
-  `${ROOT}fixg`,
-  "simulate-lp",
-  "--host",
-  "127.0.0.1",
-  "--port",
-  String(port),
-  "--sender-comp-id",
-  "LP",
-  "--target-comp-id",
-  "*",
-  "--store",
-  "memory",
-]));
+const lp = spawn(pinned(cpus[0], [`${ROOT}fixg`, ...simulatorArgs(port, "memory")]));
 await until(() => /"event":"listening"/.test(lp.text.out), "the simulator");
 const engine = spawn(pinned(cpus[1] ?? cpus[0], [
   `${ROOT}fixg`,
-  "run",
-  "--initiator",
-  "--host",
-  "127.0.0.1",
-  "--port",
-  String(port),
-  "--sender-comp-id",
-  "CLIENT",
-  "--target-comp-id",
-  "LP",
-  "--store",
-  `${dir}/journal`,
-  "--engine-socket",
-  socket,
-  ...(Deno.env.get("FIXG_BENCH_FSYNC") ? ["--fsync", Deno.env.get("FIXG_BENCH_FSYNC")!] : []),
-  // Extra `fixg run` flags for experiments (e.g. "--dict none": no inbound validation, like the in-process session).
-  ...(Deno.env.get("FIXG_BENCH_ENGINE_ARGS")?.split(" ").filter((a) => a !== "") ?? []),
+  ...engineRunArgs(port, `${dir}/journal`, socket, [
+    ...(Deno.env.get("FIXG_BENCH_FSYNC") ? ["--fsync", Deno.env.get("FIXG_BENCH_FSYNC")!] : []),
+    // Extra `fixg run` flags for experiments (e.g. "--dict none": no inbound validation, like the in-process session).
+    ...(Deno.env.get("FIXG_BENCH_ENGINE_ARGS")?.split(" ").filter((a) => a !== "") ?? []),
+  ]),
 ]));
 try {
   await until(

@@ -284,6 +284,69 @@ interface Path {
 }
 
 /**
+ * `fixg simulate-lp` flags of the counterparty of an engine run: the simulator LP on 127.0.0.1:`port`,
+ * accepting `client` ("*": any), its store `store` ("memory" or a journal directory).
+ */
+export function simulatorArgs(port: number, store: string, client = "*"): string[] {
+  return [
+    "simulate-lp",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "LP",
+    "--target-comp-id",
+    client,
+    "--store",
+    store,
+  ];
+}
+
+/**
+ * `fixg run` flags of an engine: the initiator CLIENT -> LP on 127.0.0.1:`port`, journal `store`, serving
+ * the engine socket `socket` (the attached library's side), then `extra`.
+ */
+export function engineRunArgs(port: number, store: string, socket: string, extra: string[] = []): string[] {
+  return [
+    "run",
+    "--initiator",
+    "--host",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "CLIENT",
+    "--target-comp-id",
+    "LP",
+    "--store",
+    store,
+    "--engine-socket",
+    socket,
+    ...extra,
+  ];
+}
+
+/** A path to measure, its tallies at zero. */
+function newPath(
+  result: Path["result"],
+  block: Path["block"],
+  burst?: NonNullable<Path["burst"]>,
+): Path {
+  return {
+    result,
+    block,
+    ...(burst !== undefined ? { burst } : {}),
+    samples: [],
+    burstMs: 0,
+    burstOrders: 0,
+    burstRates: [],
+    cpuSelfUs: 0,
+    cpuEngineUs: 0,
+  };
+}
+
+/**
  * Runs the paths and returns the report. The paths are interleaved: after a warm-up of each, `rounds`
  * blocks of ping-pong orders per path (the order of the paths rotating each round), then three pipelined
  * blocks per order path, alternating: a machine whose load drifts during the run shifts every path alike.
@@ -330,17 +393,11 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     if (!session.loggedOn) {
       throw new FixgError("BENCH_ENGINE", `${info.key} is not logged on`, { exitCode: 1 });
     }
-    paths.push({
-      result: "attached-library",
-      block: (n, r) => pingPong(session, attachedAcks, `a${tag}-${r}`, n),
-      burst: (n, r) => pipelined(session, attachedAcks, `a${tag}-b${r}`, n),
-      samples: [],
-      burstMs: 0,
-      burstOrders: 0,
-      burstRates: [],
-      cpuSelfUs: 0,
-      cpuEngineUs: 0,
-    });
+    paths.push(newPath(
+      "attached-library",
+      (n, r) => pingPong(session, attachedAcks, `a${tag}-${r}`, n),
+      (n, r) => pipelined(session, attachedAcks, `a${tag}-b${r}`, n),
+    ));
 
     if (options.target !== undefined) {
       const acks = new Acks();
@@ -368,31 +425,16 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
         await new Promise((r) => setTimeout(r, 5));
       }
       const h = handle;
-      paths.push({
-        result: "in-process",
-        block: (n, r) => pingPong(h, acks, `i${tag}-${r}`, n),
-        burst: (n, r) => pipelined(h, acks, `i${tag}-b${r}`, n),
-        samples: [],
-        burstMs: 0,
-        burstOrders: 0,
-        burstRates: [],
-        cpuSelfUs: 0,
-        cpuEngineUs: 0,
-      });
+      paths.push(newPath(
+        "in-process",
+        (n, r) => pingPong(h, acks, `i${tag}-${r}`, n),
+        (n, r) => pipelined(h, acks, `i${tag}-b${r}`, n),
+      ));
     }
 
     const echo = await UnixEcho.start();
     cleanups.unshift(() => echo.close());
-    paths.push({
-      result: "raw-unix-ping-pong",
-      block: (n) => echo.roundTrips(n),
-      samples: [],
-      burstMs: 0,
-      burstOrders: 0,
-      burstRates: [],
-      cpuSelfUs: 0,
-      cpuEngineUs: 0,
-    });
+    paths.push(newPath("raw-unix-ping-pong", (n) => echo.roundTrips(n)));
 
     log(
       `${

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { effectiveConfig, legacyJournalServes } from "../../commands/run.ts";
 import { FileJournal } from "../../src/store/journal.ts";
-import { Child, freePort, ROOT, waitFor } from "../_helpers/mod.ts";
+import { Child, freePort, ROOT, runArgs, waitFor } from "../_helpers/mod.ts";
 
 /** A `fixg run` child with its stderr lines (JSON log records); killed after 20 s whatever happens. */
 function spawnRun(args: string[], cwd: string) {
@@ -39,17 +39,8 @@ const acceptorArgs = (port: number) => [
   "--app",
   "echo",
 ];
-const initiatorArgs = (port: number) => [
-  "--initiator",
-  "--host",
-  "127.0.0.1",
-  "--port",
-  String(port),
-  "--sender-comp-id",
-  "TW",
-  "--target-comp-id",
-  "ISLD",
-];
+// runArgs without its leading "run": --initiator --host 127.0.0.1 --port PORT --sender-comp-id TW --target-comp-id ISLD
+const initiatorArgs = (port: number) => runArgs("initiator", port).slice(1);
 
 Deno.test("the default journal directory is per session set", async () => {
   const a = await effectiveConfig({

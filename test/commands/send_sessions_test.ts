@@ -1,44 +1,21 @@
 /** `fixg sessions --engine` and `fixg send --engine` against a running gateway (issue 17). */
 import assert from "node:assert/strict";
 import { connectEngine } from "../../src/engine/library_client.ts";
-import { freePort, spawnFixg, waitFor } from "../_helpers/mod.ts";
+import { engineRunArgs, startLpAndEngine } from "../_helpers/engine.ts";
+import { fixgOutput, freePort, spawnFixg } from "../_helpers/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
 
 async function fixg(args: string[]) {
-  const o = await new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
-  return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
+  const o = await fixgOutput(args);
+  return { code: o.code, out: o.stdout, err: o.stderr };
 }
 
 Deno.test("fixg sessions and fixg send through a running gateway: answers by ClOrdID, exit codes 0/1/2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-send-" });
-  const socket = `${dir}/engine.sock`;
-  const port = freePort();
-  const lp = spawnFixg(["simulate-lp", "--host", "127.0.0.1", "--port", String(port), "--store", "memory"]);
-  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
-  const gw = spawnFixg([
-    "run",
-    "--initiator",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "CLIENT",
-    "--target-comp-id",
-    "LP",
-    "--store",
-    `${dir}/journal`,
-    "--engine-socket",
-    socket,
-  ]);
+  const env = await startLpAndEngine({ dir });
+  const socket = env.socket;
   try {
-    await waitFor(
-      () => /Logged on/.test(gw.text.err) && /endpoint listening/.test(gw.text.err),
-      "logon",
-      15_000,
-    );
     const table = await fixg(["sessions", "--engine", socket]);
     assert.equal(table.code, 0, table.err);
     assert.match(table.out, /^SESSION\s+NAME\s+ROLE\s+STATE\s+OUT-SEQ\s+IN-SEQ\s+CLAIMED-BY$/m);
@@ -127,12 +104,7 @@ Deno.test("fixg sessions and fixg send through a running gateway: answers by ClO
     assert.equal(gone.code, 1);
     assert.match(gone.err, /cannot connect to the engine at .*nothing\.sock/);
   } finally {
-    gw.child.kill("SIGTERM");
-    await gw.child.status;
-    await gw.done;
-    lp.child.kill("SIGTERM");
-    await lp.child.status;
-    await lp.done;
+    await env.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -141,24 +113,9 @@ Deno.test("fixg send to a session that is not logged on: refused with one line, 
   const dir = await Deno.makeTempDir({ prefix: "fixg-send-down-" });
   const socket = `${dir}/engine.sock`;
   // Nobody listens on the port: the initiator never logs on.
-  const gw = spawnFixg([
-    "run",
-    "--initiator",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(freePort()),
-    "--sender-comp-id",
-    "CLIENT",
-    "--target-comp-id",
-    "LP",
-    "--store",
-    `${dir}/journal`,
-    "--engine-socket",
-    socket,
-  ]);
+  const gw = spawnFixg(engineRunArgs(freePort(), `${dir}/journal`, socket));
   try {
-    await waitFor(() => /endpoint listening/.test(gw.text.err), "engine endpoint", 15_000);
+    await gw.waitText(/endpoint listening/, "engine endpoint", 15_000);
     const order = "35=D|11=down-1|55=EUR/USD|54=1|38=100|40=1|60=20260101-00:00:00";
     for (const json of [false, true]) {
       const r = await fixg([
@@ -181,9 +138,7 @@ Deno.test("fixg send to a session that is not logged on: refused with one line, 
       "",
     ]]);
   } finally {
-    gw.child.kill("SIGTERM");
-    await gw.child.status;
-    await gw.done;
+    await gw.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -7,17 +7,13 @@
 import assert from "node:assert/strict";
 import { JournalReader, msgTypeOf } from "../../src/store/reader.ts";
 import { MessageView } from "../../src/codec/mod.ts";
-import { freePort, spawnFixg, waitFor } from "../_helpers/mod.ts";
+import { engineReady, runIpcLibrary, startLpAndEngine } from "../_helpers/engine.ts";
+import { spawnFixg } from "../_helpers/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
 
 async function library(socket: string, log: string, n: number) {
-  const o = await new Deno.Command(`${ROOT}deno`, {
-    args: ["run", "-A", `${ROOT}test/engine/fixtures/ipc_library.ts`, socket, KEY, log, String(n), "0"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const o = await runIpcLibrary(socket, KEY, log, n, 0);
   const out = new TextDecoder().decode(o.stdout);
   assert.equal(o.code, 0, out + new TextDecoder().decode(o.stderr));
   return JSON.parse(/answers (.*)/.exec(out)![1]!) as string[];
@@ -25,58 +21,16 @@ async function library(socket: string, log: string, n: number) {
 
 Deno.test("engine restarted between two library runs: retried ClOrdIDs answered from the journal, not sent twice", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-eng-restart-" });
-  const socket = `${dir}/engine.sock`;
-  const port = freePort();
-  const lp = spawnFixg([
-    "simulate-lp",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "LP",
-    "--target-comp-id",
-    "CLIENT",
-    "--store",
-    `${dir}/lp-journal`,
-  ]);
-  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 15_000);
-  const gwArgs = [
-    "run",
-    "--initiator",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "CLIENT",
-    "--target-comp-id",
-    "LP",
-    "--store",
-    `${dir}/gw-journal`,
-    "--engine-socket",
-    socket,
-  ];
-  let gw = spawnFixg(gwArgs);
+  const env = await startLpAndEngine({ dir, lpStore: `${dir}/lp-journal`, gwStore: `${dir}/gw-journal` });
+  const socket = env.socket;
   const log = `${dir}/processed.log`;
   try {
-    await waitFor(
-      () => /Logged on/.test(gw.text.err) && /endpoint listening/.test(gw.text.err),
-      "logon",
-      15_000,
-    );
     const first = await library(socket, log, 5);
     assert.deepEqual(first, ["accepted:2", "accepted:3", "accepted:4", "accepted:5", "accepted:6"]);
 
-    gw.child.kill("SIGTERM");
-    assert.equal((await gw.child.status).code, 0);
-    await gw.done;
-    gw = spawnFixg(gwArgs);
-    await waitFor(
-      () => /Logged on/.test(gw.text.err) && /endpoint listening/.test(gw.text.err),
-      "logon again",
-      15_000,
-    );
+    assert.equal((await env.gw.stop()).code, 0);
+    env.gw = spawnFixg(env.gwArgs);
+    await engineReady(env.gw, "logon again");
 
     // ord-1..5 again (their first answers, from the journal) and ord-6..8 new (after the Logout, 7, and the new Logon, 8).
     const second = await library(socket, log, 8);
@@ -85,12 +39,7 @@ Deno.test("engine restarted between two library runs: retried ClOrdIDs answered 
     const lines = Deno.readTextFileSync(log).trim().split("\n");
     assert.equal(lines.length, 16);
   } finally {
-    gw.child.kill("SIGTERM");
-    await gw.child.status;
-    await gw.done;
-    lp.child.kill("SIGTERM");
-    await lp.child.status;
-    await lp.done;
+    await env.stop();
   }
   const orders: string[] = [];
   JournalReader.open(`${dir}/lp-journal`).forEach((r) => {

@@ -9,26 +9,12 @@ import assert from "node:assert/strict";
 import { connectEngine } from "../../src/mod.ts";
 import { JournalReader, msgTypeOf } from "../../src/store/reader.ts";
 import { MessageView } from "../../src/codec/mod.ts";
-import { freePort, spawnFixg, waitFor } from "../_helpers/mod.ts";
+import { runIpcLibrary, startLpAndEngine } from "../_helpers/engine.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
 
 function library(socket: string, log: string, n: number, killAfter: number) {
-  return new Deno.Command(`${ROOT}deno`, {
-    args: [
-      "run",
-      "-A",
-      `${ROOT}test/engine/fixtures/ipc_library.ts`,
-      socket,
-      KEY,
-      log,
-      String(n),
-      String(killAfter),
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  return runIpcLibrary(socket, KEY, log, n, killAfter);
 }
 
 /** Inbound messages of a journal (the counterparty's view): MsgType and ClOrdID. */
@@ -43,40 +29,14 @@ function inbound(dir: string): Array<{ type: string; clOrdId: string | undefined
 
 Deno.test("library SIGKILLed mid-flow and restarted: no FIX disconnect, every report once, no order twice", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-ipc-" });
-  const socket = `${dir}/engine.sock`;
-  const port = freePort();
-  const lp = spawnFixg([
-    "simulate-lp",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "LP",
-    "--target-comp-id",
-    "CLIENT",
-    "--store",
-    `${dir}/lp-journal`,
-  ]);
-  await waitFor(() => /"event":"listening"/.test(lp.text.out), "simulator listening", 30_000);
-  const gw = spawnFixg([
-    "run",
-    "--initiator",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "CLIENT",
-    "--target-comp-id",
-    "LP",
-    "--store",
-    `${dir}/gw-journal`,
-    "--engine-socket",
-    socket,
-  ]);
+  const env = await startLpAndEngine({
+    dir,
+    lpStore: `${dir}/lp-journal`,
+    gwStore: `${dir}/gw-journal`,
+    timeoutMs: 30_000,
+  });
+  const { socket, gw } = env;
   try {
-    await waitFor(() => /Logged on/.test(gw.text.err), "the gateway logged on", 30_000);
     // The socket is the owner's only.
     assert.equal(Deno.statSync(socket).mode! & 0o777, 0o600);
 
@@ -117,12 +77,7 @@ Deno.test("library SIGKILLed mid-flow and restarted: no FIX disconnect, every re
     assert.ok(answers.every((a) => a.startsWith("accepted:")), out);
     assert.equal(new Set(answers).size, n);
   } finally {
-    gw.child.kill("SIGTERM");
-    await gw.child.status;
-    await gw.done;
-    lp.child.kill("SIGTERM");
-    await lp.child.status;
-    await lp.done;
+    await env.stop();
   }
   // The counterparty's journal: one Logon (no disconnect, no new logon), no ResendRequest, each order once.
   const seen = inbound(`${dir}/lp-journal`);
