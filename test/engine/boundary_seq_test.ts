@@ -18,7 +18,7 @@ import { connectEngine } from "../../src/engine/library_client.ts";
 import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { decodeEvent, encodeEvent, ErrorCode, type Event, ProtocolError } from "../../src/engine/protocol.ts";
-import { FrameSplitter } from "../../src/engine/protocol_stream.ts";
+import { RawEngineClient, serveCommands } from "../_helpers/engine_protocol.ts";
 import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { Operations } from "../../src/ops/operations.ts";
@@ -153,10 +153,10 @@ Deno.test("library endpoint: RESET and SET_SEQ from the holder only, answered by
   );
   server.attach(gw);
   await server.start();
-  const lib = await attach(`${dir}/e.sock`, "t");
-  const other = await attach(`${dir}/e.sock`, "other");
-  const seqResult = async (l: Lib, c: EngineCommand & { tag: number }) => {
-    await l.write(c);
+  const lib = await RawEngineClient.attach(`${dir}/e.sock`, "t");
+  const other = await RawEngineClient.attach(`${dir}/e.sock`, "other");
+  const seqResult = async (l: RawEngineClient, c: EngineCommand & { tag: number }) => {
+    await l.send(c);
     return await l.next("seq-result", (e) => e.tag === c.tag);
   };
   const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
@@ -189,9 +189,9 @@ Deno.test("library endpoint: RESET and SET_SEQ from the holder only, answered by
         nextTargetSeq: 0,
       },
     );
-    await lib.write({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
     await lib.next("live");
-    await lib.write({ type: "send", key: KEY, requestId: "c1", body: order("c1") });
+    await lib.send({ type: "send", key: KEY, requestId: "c1", body: order("c1") });
     assert.equal((await lib.next("send-result")).seq, 2);
     // Below the next sender number (3): refused, nothing changed.
     const below = await seqResult(lib, {
@@ -247,7 +247,7 @@ Deno.test("library endpoint: RESET and SET_SEQ from the holder only, answered by
     );
     assert.equal((await lib.next("state")).session.nextSenderSeq, 2, "the STATE after CLAIMED");
     assert.equal((await lib.next("state")).session.nextSenderSeq, 10, "the STATE after SEQ_RESULT");
-    await lib.write({ type: "send", key: KEY, requestId: "c2", body: order("c2") });
+    await lib.send({ type: "send", key: KEY, requestId: "c2", body: order("c2") });
     assert.equal((await lib.next("send-result")).seq, 10);
     await waitFor(() => atLp.includes("D:10:c2"), "c2 at the LP as 10");
     // RESET while logged on: Logon 141=Y as 1, both numbers start again.
@@ -328,52 +328,6 @@ sessions:
   }
 });
 
-/** A raw library connection: HELLO sent, events read into a queue. */
-interface Lib {
-  write(c: EngineCommand): Promise<void>;
-  /** The first event of `type` not taken yet that matches (waits for it; 5 s at most). */
-  next<T extends Event["type"]>(
-    type: T,
-    match?: (e: Extract<Event, { type: T }>) => boolean,
-  ): Promise<Extract<Event, { type: T }>>;
-  close(): void;
-  done: Promise<void>;
-}
-
-async function attach(path: string, name: string): Promise<Lib> {
-  const conn = await Deno.connect({ transport: "unix", path });
-  const events: Event[] = [];
-  const done = (async () => {
-    const split = new FrameSplitter();
-    const buf = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        split.push(buf.subarray(0, n));
-        while (split.next()) events.push(decodeEvent(split.buf, split.start, split.end));
-      }
-    } catch {
-      // Closed by the test.
-    }
-  })();
-  const lib: Lib = {
-    write: async (c) => void await conn.write(commandToFrame(c)),
-    async next<T extends Event["type"]>(type: T, match?: (e: Extract<Event, { type: T }>) => boolean) {
-      const ok = (e: Event): e is Extract<Event, { type: T }> =>
-        e.type === type && (match === undefined || match(e as Extract<Event, { type: T }>));
-      let i = -1;
-      await waitFor(() => (i = events.findIndex(ok)) >= 0, `a ${type} event`, 5000);
-      return events.splice(i, 1)[0] as Extract<Event, { type: T }>;
-    },
-    close: () => conn.close(),
-    done,
-  };
-  await lib.write({ type: "hello", version: 1, name, secret: "" });
-  await lib.next("hello-ok");
-  return lib;
-}
-
 Deno.test("connectEngine: a claimed LibrarySession resets and sets its numbers as an in-process runner does", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-seq-lib-" });
   const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {});
@@ -420,35 +374,22 @@ Deno.test("connectEngine: a SET_SEQ whose answer is lost with the connection res
   const path = `${dir}/e.sock`;
   // An engine that answers HELLO and CLAIM, then drops the connection on SET_SEQ.
   const listener = Deno.listen({ transport: "unix", path });
-  const serving = (async () => {
-    for await (const conn of listener) {
-      const split = new FrameSplitter();
-      const buf = new Uint8Array(4096);
-      for (;;) {
-        const n = await conn.read(buf).catch(() => null);
-        if (n === null) break;
-        split.push(buf.subarray(0, n));
-        while (split.next()) {
-          const c = commandFromFrame(split.buf.slice(split.start - 4, split.end));
-          const answer = (e: Event) => conn.write(encodeEvent(e));
-          if (c.type === "hello") {
-            await answer({ type: "hello-ok", version: 1, engine: "fake", libraryId: 1 });
-          }
-          if (c.type === "claim") {
-            await answer({
-              type: "claimed",
-              key: c.key,
-              loggedOn: false,
-              nextSenderSeq: 5,
-              nextTargetSeq: 5,
-            });
-            await answer({ type: "live", key: c.key, replayed: 0 });
-          }
-          if (c.type === "set-seq") conn.close();
-        }
-      }
+  const serving = serveCommands(listener, async (c, answer, conn) => {
+    if (c.type === "hello") {
+      await answer({ type: "hello-ok", version: 1, engine: "fake", libraryId: 1 });
     }
-  })();
+    if (c.type === "claim") {
+      await answer({
+        type: "claimed",
+        key: c.key,
+        loggedOn: false,
+        nextSenderSeq: 5,
+        nextTargetSeq: 5,
+      });
+      await answer({ type: "live", key: c.key, replayed: 0 });
+    }
+    if (c.type === "set-seq") conn.close();
+  });
   const lib = await connectEngine({ socket: path, name: "t", maxBackoffMs: 50 });
   try {
     const s = await lib.claim(KEY, {});

@@ -17,73 +17,12 @@ import {
   type Event,
   SendStatus,
 } from "../../src/engine/protocol.ts";
-import { FrameSplitter } from "../../src/engine/protocol_stream.ts";
+import { RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { waitFor } from "./helpers.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const SECRET = "0123456789abcdef-secret";
 const te = new TextEncoder();
-
-/** A raw protocol client: frames in, events out. */
-class Raw {
-  readonly events: Event[] = [];
-  closed = false;
-  readonly #split = new FrameSplitter();
-  private constructor(readonly conn: Deno.UnixConn) {
-    void this.#read();
-  }
-  static async open(path: string): Promise<Raw> {
-    return new Raw(await Deno.connect({ transport: "unix", path }));
-  }
-  async #read(): Promise<void> {
-    const buf = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const n = await this.conn.read(buf);
-        if (n === null) break;
-        this.#split.push(buf.subarray(0, n));
-        while (this.#split.next()) {
-          this.events.push(decodeEvent(this.#split.buf, this.#split.start, this.#split.end));
-        }
-      }
-    } catch {
-      // Closed by the test.
-    }
-    this.closed = true;
-  }
-  async write(bytes: Uint8Array): Promise<void> {
-    let off = 0;
-    while (off < bytes.length) off += await this.conn.write(bytes.subarray(off));
-  }
-  send(c: Command): Promise<void> {
-    return this.write(encodeCommand(c));
-  }
-  /** Waits for the first event matching `pred` and removes it from the list. */
-  async next<T extends Event["type"]>(
-    type: T,
-    pred: (e: Extract<Event, { type: T }>) => boolean = () => true,
-  ) {
-    let found: Extract<Event, { type: T }> | undefined;
-    await waitFor(
-      () => {
-        const i = this.events.findIndex((e) => e.type === type && pred(e as Extract<Event, { type: T }>));
-        if (i < 0) return false;
-        found = this.events.splice(i, 1)[0] as Extract<Event, { type: T }>;
-        return true;
-      },
-      `event ${type}`,
-      3000,
-    );
-    return found!;
-  }
-  close(): void {
-    try {
-      this.conn.close();
-    } catch {
-      // Closed.
-    }
-  }
-}
 
 const hello = (name = "conf", secret = SECRET, version = 1): Command => ({
   type: "hello",
@@ -262,7 +201,7 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
   );
   server.attach(gw);
   await server.start();
-  const open: Raw[] = [];
+  const open: RawEngineClient[] = [];
   try {
     assert.equal(Deno.statSync(socket).mode! & 0o777, 0o600);
     await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
@@ -277,7 +216,7 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
         [Uint8Array.of(0, 0, 0, 1, 0x7f), ErrorCode.MALFORMED],
       ] as const
     ) {
-      const r = await Raw.open(socket);
+      const r = await RawEngineClient.connect(socket);
       await r.write(first);
       const e = await r.next("error");
       assert.equal(e.code, code);
@@ -285,7 +224,7 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
       r.close();
     }
 
-    const a = await Raw.open(socket);
+    const a = await RawEngineClient.connect(socket);
     open.push(a);
     await a.send(hello("conf"));
     const ok = await a.next("hello-ok");
@@ -323,7 +262,7 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
     assert.equal((await a.next("live")).replayed, 0);
 
     // A second library is refused with the holder named.
-    const b = await Raw.open(socket);
+    const b = await RawEngineClient.connect(socket);
     open.push(b);
     await b.send(hello("other"));
     await b.next("hello-ok");

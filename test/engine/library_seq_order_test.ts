@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { type EngineCommand } from "../../src/engine/boundary.ts";
 import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
-import { decodeEvent, encodeCommand, type Event } from "../../src/engine/protocol.ts";
-import { FrameSplitter } from "../../src/engine/protocol_stream.ts";
+import { RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { RequestIdStore } from "../../src/store/types.ts";
@@ -43,23 +42,9 @@ Deno.test("library endpoint: SET_SEQ after SENDs held by the first claim's seedi
   );
   server.attach(gw);
   await server.start();
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/e.sock` });
-  const events: Event[] = [];
-  const reading = (async () => {
-    const split = new FrameSplitter();
-    const buf = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        split.push(buf.subarray(0, n));
-        while (split.next()) events.push(decodeEvent(split.buf, split.start, split.end));
-      }
-    } catch {
-      // Closed by the test.
-    }
-  })();
-  const write = async (c: EngineCommand) => void await conn.write(encodeCommand(c));
+  const raw = await RawEngineClient.connect(`${dir}/e.sock`);
+  const events = raw.events;
+  const write = (c: EngineCommand) => raw.send(c);
   const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
   try {
     await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
@@ -82,8 +67,8 @@ Deno.test("library endpoint: SET_SEQ after SENDs held by the first claim's seedi
     assert.equal(r?.type === "seq-result" && r.code, 0);
     assert.equal(gw.runner(KEY)!.status().nextSenderSeq, 20);
   } finally {
-    conn.close();
-    await reading;
+    raw.close();
+    await raw.done;
     server.stop();
     await gw.stop();
     await lp.stop();

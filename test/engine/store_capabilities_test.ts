@@ -10,8 +10,8 @@ import { type EngineCommand } from "../../src/engine/boundary.ts";
 import { Gateway } from "../../src/engine/gateway.ts";
 import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
-import { decodeEvent, encodeCommand, type Event, SendStatus } from "../../src/engine/protocol.ts";
-import { FrameSplitter } from "../../src/engine/protocol_stream.ts";
+import { SendStatus } from "../../src/engine/protocol.ts";
+import { RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { InstrumentedStore } from "../../src/engine/store_stats.ts";
 import { gatewayFamilies } from "../../src/ops/metrics.ts";
@@ -76,23 +76,9 @@ Deno.test("store capabilities: the endpoint uses a store's requestIds (notes, se
   );
   server.attach(gw);
   await server.start();
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/e.sock` });
-  const events: Event[] = [];
-  const reading = (async () => {
-    const split = new FrameSplitter();
-    const buf = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const n = await conn.read(buf);
-        if (n === null) return;
-        split.push(buf.subarray(0, n));
-        while (split.next()) events.push(decodeEvent(split.buf, split.start, split.end));
-      }
-    } catch {
-      // Closed by the test.
-    }
-  })();
-  const write = async (c: EngineCommand) => void await conn.write(encodeCommand(c));
+  const raw = await RawEngineClient.connect(`${dir}/e.sock`);
+  const events = raw.events;
+  const write = (c: EngineCommand) => raw.send(c);
   const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
   try {
     await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
@@ -133,8 +119,8 @@ Deno.test("store capabilities: the endpoint uses a store's requestIds (notes, se
       `flushSession ${KEY}`,
     ]);
   } finally {
-    conn.close();
-    await reading;
+    raw.close();
+    await raw.done;
     server.stop();
     await gw.stop();
     await lp.stop();
