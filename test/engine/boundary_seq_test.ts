@@ -15,9 +15,9 @@ import {
   setSequenceRefusal,
 } from "../../src/engine/boundary.ts";
 import { connectEngine } from "../../src/engine/library_client.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { decodeEvent, encodeEvent, ErrorCode, type Event, ProtocolError } from "../../src/engine/protocol.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { RawEngineClient, serveCommands } from "../_helpers/engine_protocol.ts";
 import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
@@ -140,21 +140,18 @@ Deno.test("set-seq is checked when it runs: sends queued before it are numbered 
 Deno.test("library endpoint: RESET and SET_SEQ from the holder only, answered by SEQ_RESULT with the tag", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-seq-" });
   const atLp: string[] = [];
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
-    onMessage: (v) => void atLp.push(`${v.msgType}:${v.seqNum}:${v.getString(11)}`),
-    fromAdmin: (v) => {
-      if (v.msgType === "A") atLp.push(`A:${v.seqNum}:${v.getString(141) ?? "-"}`);
+  const engine = await startEngineOverLp({
+    dir,
+    lpApp: {
+      onMessage: (v) => void atLp.push(`${v.msgType}:${v.seqNum}:${v.getString(11)}`),
+      fromAdmin: (v) => {
+        if (v.msgType === "A") atLp.push(`A:${v.seqNum}:${v.getString(141) ?? "-"}`);
+      },
     },
   });
-  const server = new EngineServer({ socket: `${dir}/e.sock`, logger: new Logger({ level: "error" }) });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP" },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
-  const lib = await RawEngineClient.attach(`${dir}/e.sock`, "t");
-  const other = await RawEngineClient.attach(`${dir}/e.sock`, "other");
+  const { gw } = engine;
+  const lib = await RawEngineClient.attach(engine.socket, "t");
+  const other = await RawEngineClient.attach(engine.socket, "other");
   const seqResult = async (l: RawEngineClient, c: EngineCommand & { tag: number }) => {
     await l.send(c);
     return await l.next("seq-result", (e) => e.tag === c.tag);
@@ -266,9 +263,7 @@ Deno.test("library endpoint: RESET and SET_SEQ from the holder only, answered by
     lib.close();
     other.close();
     await Promise.all([lib.done, other.done]);
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -330,17 +325,11 @@ sessions:
 
 Deno.test("connectEngine: a claimed LibrarySession resets and sets its numbers as an in-process runner does", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-seq-lib-" });
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {});
-  const server = new EngineServer({ socket: `${dir}/e.sock`, logger: new Logger({ level: "error" }) });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP" },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
-  const lib = await connectEngine({ socket: `${dir}/e.sock`, name: "ts", reconnect: false });
+  const engine = await startEngineOverLp({ dir });
+  const { gw } = engine;
+  const lib = await connectEngine({ socket: engine.socket, name: "ts", reconnect: false });
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     const s = await lib.claim(KEY, {});
     assert.deepEqual(await s.setSequence(1), {
       kind: "refused",
@@ -362,9 +351,7 @@ Deno.test("connectEngine: a claimed LibrarySession resets and sets its numbers a
     await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 2, "the LP's Logon 141=Y");
   } finally {
     await lib.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -12,6 +12,7 @@ import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { encodeCommand, ErrorCode } from "../../src/engine/protocol.ts";
 import { waitFor } from "./helpers.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { ackingLp, order } from "../_helpers/orders.ts";
 import { freePort } from "../_helpers/net.ts";
 
@@ -67,22 +68,12 @@ Deno.test("a send with ifLoggedOn while the session is down is refused NOT_LOGGE
 
 Deno.test("a library dies with sends in flight: each went out once; on re-claim the replay and the retried ids tell it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-gaps-" });
-  const socket = `${dir}/e.sock`;
   const seen: string[] = [];
-  const lp = await startAcceptor(
-    { port: 0, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
-    ackingLp(seen),
-  );
-  const server = new EngineServer({ socket, logger: logger() });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", logger: logger() },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const engine = await startEngineOverLp({ dir, lpApp: ackingLp(seen) });
+  const { socket, server, gw } = engine;
   const lib2 = { lib: undefined as Awaited<ReturnType<typeof connectEngine>> | undefined };
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     // The first library: HELLO, CLAIM and five SENDs in one write, then it dies before reading any answer.
     const conn = await Deno.connect({ transport: "unix", path: socket });
     const frames = [
@@ -143,9 +134,7 @@ Deno.test("a library dies with sends in flight: each went out once; on re-claim 
     assert.deepEqual(seen, ["o1", "o2", "o3", "o4", "o5", "o6"], "each order once at the counterparty");
   } finally {
     await lib2.lib?.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -195,22 +184,12 @@ Deno.test("a claim of a session whose application runs inside the engine is refu
 
 Deno.test("SessionHandle.send through the engine: a send the engine refuses reaches onSendFailed, never a silent loss", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-gaps-" });
-  const socket = `${dir}/e.sock`;
   const seen: string[] = [];
-  const lp = await startAcceptor(
-    { port: 0, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
-    ackingLp(seen),
-  );
-  const server = new EngineServer({ socket, logger: logger() });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", logger: logger() },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const engine = await startEngineOverLp({ dir, lpApp: ackingLp(seen) });
+  const { socket } = engine;
   const lib = await connectEngine({ socket, name: "t", reconnect: false });
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     const failed: Array<[number, string, string | undefined, string]> = [];
     const acked: string[] = [];
     const session = await lib.claim(KEY, {
@@ -228,39 +207,24 @@ Deno.test("SessionHandle.send through the engine: a send the engine refuses reac
     assert.deepEqual([seen, acked], [["good"], ["good"]]);
   } finally {
     await lib.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a journal flush that fails answers its sends refused STORE_FAILED, with the MsgSeqNum it was given", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-gaps-" });
-  const socket = `${dir}/e.sock`;
   const seen: string[] = [];
-  const lp = await startAcceptor(
-    { port: 0, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
-    ackingLp(seen),
-  );
   let flushes = 0;
-  const server = new EngineServer({
-    socket,
-    logger: logger(),
-    flush: () => {
-      flushes++;
-      return Promise.reject(new Error("disk full"));
-    },
-  });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", logger: logger() },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const flush = () => {
+    flushes++;
+    return Promise.reject(new Error("disk full"));
+  };
+  const engine = await startEngineOverLp({ dir, lpApp: ackingLp(seen), server: { flush } });
+  const { socket } = engine;
   const lib = await connectEngine({ socket, name: "t", reconnect: false });
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     const session = await lib.claim(KEY, {});
     const [a, b] = await Promise.all([session.submit(order("f1")), session.submit(order("f2"))]);
     assert.deepEqual(
@@ -278,9 +242,7 @@ Deno.test("a journal flush that fails answers its sends refused STORE_FAILED, wi
     assert.deepEqual(seen, ["f1", "f2"]);
   } finally {
     await lib.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

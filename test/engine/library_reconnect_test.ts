@@ -6,17 +6,25 @@
 import assert from "node:assert/strict";
 import type { SessionHandle } from "../../src/engine/application.ts";
 import { connectEngine } from "../../src/engine/library_client.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
-import { Logger } from "../../src/engine/log.ts";
-import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { FileJournal } from "../../src/store/journal.ts";
 import { waitFor } from "./helpers.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 
-Deno.test("library reconnects after an engine restart and re-claims from its last processed MsgSeqNum", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-reconnect-" });
+/**
+ * The engine over a file journal (replays read it) and an LP whose ExecutionReports the test sends by
+ * hand (`report(id)`); `loggedOn()` waits for both sides' logon.
+ */
+async function reconnectRig(dir: string) {
   let lpSession: SessionHandle | undefined;
+  const store = await FileJournal.open({ dir: `${dir}/journal`, fsync: "none" });
+  const engine = await startEngineOverLp({
+    dir,
+    store,
+    lpApp: { onLogon: (s) => lpSession = s },
+    server: { journalDir: `${dir}/journal` },
+  });
   const report = (id: string) =>
     lpSession!.send({
       msgType: "8",
@@ -28,31 +36,25 @@ Deno.test("library reconnects after an engine restart and re-claims from its las
         0,
       ]],
     });
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
-    onLogon: (s) => lpSession = s,
-  });
-  const store = await FileJournal.open({ dir: `${dir}/journal`, fsync: "none" });
-  const server = new EngineServer({
-    socket: `${dir}/e.sock`,
-    journalDir: `${dir}/journal`,
-    logger: new Logger({ level: "error" }),
-  });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", store },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const loggedOn = () =>
+    waitFor(() => engine.gw.runner(KEY)?.loggedOn === true && lpSession?.loggedOn === true, "logon");
+  return { engine, report, loggedOn };
+}
+
+Deno.test("library reconnects after an engine restart and re-claims from its last processed MsgSeqNum", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-reconnect-" });
+  const { engine, report, loggedOn } = await reconnectRig(dir);
+  const { server, gw } = engine;
   const seen: string[] = [];
   const statuses: string[] = [];
   const lib = await connectEngine({
-    socket: `${dir}/e.sock`,
+    socket: engine.socket,
     name: "oms",
     maxBackoffMs: 50,
     onStatus: (e) => statuses.push(e),
   });
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true && lpSession?.loggedOn === true, "logon");
+    await loggedOn();
     const session = await lib.claim(KEY, {
       onMessage: (v, s) =>
         seen.push(`${v.getInt(34)}:${v.getString(11)}:${s.replaying ? "replayed" : "live"}`),
@@ -79,46 +81,19 @@ Deno.test("library reconnects after an engine restart and re-claims from its las
     assert.equal(statuses.filter((s) => s === "connected").length, 2);
   } finally {
     await lib.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("a live-only claim re-claims after a reconnect from where it started, not from MsgSeqNum 1", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-reconnect-" });
-  let lpSession: SessionHandle | undefined;
-  const report = (id: string) =>
-    lpSession!.send({
-      msgType: "8",
-      fields: [[37, id], [11, id], [17, id], [150, "0"], [39, "0"], [55, "EUR/USD"], [54, "1"], [151, 1], [
-        14,
-        0,
-      ], [
-        6,
-        0,
-      ]],
-    });
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
-    onLogon: (s) => lpSession = s,
-  });
-  const store = await FileJournal.open({ dir: `${dir}/journal`, fsync: "none" });
-  const server = new EngineServer({
-    socket: `${dir}/e.sock`,
-    journalDir: `${dir}/journal`,
-    logger: new Logger({ level: "error" }),
-  });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", store },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const { engine, report, loggedOn } = await reconnectRig(dir);
+  const { server, gw } = engine;
   const seen: string[] = [];
-  const lib = await connectEngine({ socket: `${dir}/e.sock`, name: "blotter", maxBackoffMs: 50 });
+  const lib = await connectEngine({ socket: engine.socket, name: "blotter", maxBackoffMs: 50 });
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true && lpSession?.loggedOn === true, "logon");
+    await loggedOn();
     report("before-1");
     report("before-2");
     await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 4, "two reports before the claim");
@@ -136,9 +111,7 @@ Deno.test("a live-only claim re-claims after a reconnect from where it started, 
     assert.deepEqual(seen, ["4:gap:replayed"]);
   } finally {
     await lib.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -6,10 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { type EngineCommand } from "../../src/engine/boundary.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
-import { Logger } from "../../src/engine/log.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { RawEngineClient } from "../_helpers/engine_protocol.ts";
-import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { RequestIdStore } from "../../src/store/types.ts";
 import { waitFor } from "./helpers.ts";
@@ -31,18 +29,14 @@ class SlowSeedStore extends MemoryMessageStore {
 Deno.test("library endpoint: SET_SEQ after SENDs held by the first claim's seeding runs after them", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-seq-order-" });
   const lpSeqs: string[] = [];
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
-    onMessage: (v) => void lpSeqs.push(`${v.getString(11)}@${v.getString(34)}`),
-  });
   const store = new SlowSeedStore();
-  const server = new EngineServer({ socket: `${dir}/e.sock`, logger: new Logger({ level: "error" }) });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", store },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
-  const raw = await RawEngineClient.connect(`${dir}/e.sock`);
+  const engine = await startEngineOverLp({
+    dir,
+    store,
+    lpApp: { onMessage: (v) => void lpSeqs.push(`${v.getString(11)}@${v.getString(34)}`) },
+  });
+  const { gw } = engine;
+  const raw = await RawEngineClient.connect(engine.socket);
   const events = raw.events;
   const write = (c: EngineCommand) => raw.send(c);
   const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
@@ -69,9 +63,7 @@ Deno.test("library endpoint: SET_SEQ after SENDs held by the first claim's seedi
   } finally {
     raw.close();
     await raw.done;
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

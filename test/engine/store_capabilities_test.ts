@@ -8,11 +8,10 @@
 import assert from "node:assert/strict";
 import { type EngineCommand } from "../../src/engine/boundary.ts";
 import { Gateway } from "../../src/engine/gateway.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SendStatus } from "../../src/engine/protocol.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { RawEngineClient } from "../_helpers/engine_protocol.ts";
-import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
 import { InstrumentedStore } from "../../src/engine/store_stats.ts";
 import { gatewayFamilies } from "../../src/ops/metrics.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
@@ -64,19 +63,15 @@ class CapableStore extends MemoryMessageStore {
 Deno.test("store capabilities: the endpoint uses a store's requestIds (notes, seeds, replays) through the wrapper", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-capable-" });
   const lpGot: string[] = [];
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
-    onMessage: (v) => void lpGot.push(v.getString(11) ?? ""),
-  });
   const fake = new CapableStore();
-  const server = new EngineServer({ socket: `${dir}/e.sock`, logger: new Logger({ level: "error" }) });
   // As build.ts does: the gateway's store is the statistics wrapper around the configured store.
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP", store: new InstrumentedStore(fake) },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
-  const raw = await RawEngineClient.connect(`${dir}/e.sock`);
+  const engine = await startEngineOverLp({
+    dir,
+    store: new InstrumentedStore(fake),
+    lpApp: { onMessage: (v) => void lpGot.push(v.getString(11) ?? "") },
+  });
+  const { gw } = engine;
+  const raw = await RawEngineClient.connect(engine.socket);
   const events = raw.events;
   const write = (c: EngineCommand) => raw.send(c);
   const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
@@ -121,9 +116,7 @@ Deno.test("store capabilities: the endpoint uses a store's requestIds (notes, se
   } finally {
     raw.close();
     await raw.done;
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
