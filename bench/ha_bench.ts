@@ -32,6 +32,7 @@ import { openPostgresStore } from "../src/store/postgres.ts";
 import type { MessageStore } from "../src/store/types.ts";
 import postgres from "postgres";
 import { freePort, startPeer } from "./peers/peer_process.ts";
+import { haOrder, memberConfig } from "./_lib/ha.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const args = parseArgs(Deno.args);
@@ -308,18 +309,7 @@ async function ordersRun(
   const order = (track: boolean) => {
     if (stopped !== undefined) return "back-pressure";
     const id = `${sender}-${++n}`;
-    const r = s.send({
-      msgType: "D",
-      fields: [
-        [Tag.ClOrdID, id],
-        [Tag.Symbol, "EUR/USD"],
-        [Tag.Side, "1"],
-        [Tag.TransactTime, "20260105-12:00:00.000"],
-        [Tag.OrderQty, 1000],
-        [Tag.OrdType, "2"],
-        [Tag.Price, 1.085],
-      ],
-    });
+    const r = s.send(haOrder(id));
     if (r.kind === "refused" || r.kind === "back-pressure") {
       if (r.kind === "refused") {
         stopped = r.reason;
@@ -425,20 +415,14 @@ async function benchFailover(): Promise<void> {
     const f = `${dir}/${node}.yaml`;
     Deno.writeTextFileSync(
       f,
-      [
-        `store: { type: postgres, url: "${url}", schema: ${schema} }`,
-        `cluster: { nodeId: ${node}, leaseMs: ${args.leaseMs} }`,
-        `log: { level: warn }`,
-        `sessions:`,
-        `  - role: initiator`,
-        `    senderCompId: CLIENT`,
-        `    targetCompId: LP`,
-        `    beginString: FIX.4.4`,
-        `    heartbeatIntervalSec: 1`,
-        `    host: 127.0.0.1`,
-        `    port: ${lp.port}`,
-        `    reconnect: { initialMs: 100, maxMs: 500 }`,
-      ].join("\n") + "\n",
+      memberConfig({
+        url: url!,
+        schema,
+        nodeId: node,
+        leaseMs: args.leaseMs,
+        logLevel: "warn",
+        sessions: [{ port: lp.port }],
+      }),
     );
     const log = Deno.openSync(`${dir}/${node}-${++spawned}.log`, { append: true, create: true });
     const child = new Deno.Command(`${root}deno`, {

@@ -7,27 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "../interop/peers.ts";
-import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
-import { type Child, db, spawnGateway, until } from "./ha_helpers.ts";
+import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
+import { acceptorConfig, type Child, db, killChildren, spawnGateway, until } from "./ha_helpers.ts";
 
 const KEY = "FIX.4.4:GW->CLIENT";
-
-function acceptorConfig(node: string, schema: string, port: number): string {
-  return [
-    `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
-    `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
-    `log: { level: info }`,
-    `sessions:`,
-    `  - role: acceptor`,
-    `    senderCompId: GW`,
-    `    targetCompId: CLIENT`,
-    `    beginString: FIX.4.4`,
-    `    bindHost: 127.0.0.1`,
-    `    port: ${port}`,
-    `    owner: A`,
-    `    validation: { enabled: false }`,
-  ].join("\n") + "\n";
-}
 
 Deno.test({
   name:
@@ -109,12 +92,7 @@ Deno.test({
     assert.match(b.stderr(), /not-owner|owned by another gateway|lease-acquired/);
     for (const c of [client, b]) assert.doesNotMatch(c.stderr(), /too low/i);
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children);
     await sql.end();
     await dropSchema(schema);
     await Deno.remove(dir, { recursive: true });

@@ -10,7 +10,17 @@ import { freePort } from "../interop/peers.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { JournalReader } from "../../src/store/record_reader.ts";
 import { msgTypeOf } from "../../src/store/reader.ts";
-import { type Child, db, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
+import {
+  acceptorConfig,
+  type Child,
+  db,
+  killChildren,
+  root,
+  spawnGateway,
+  startLp,
+  until,
+  writeMemberConfig,
+} from "./ha_helpers.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
 import { awaitMoves, MOVE_EXPIRY_MS, readMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
@@ -34,14 +44,7 @@ Deno.test({
   const children = [];
   const store = ["--store", PG_URL!, "--schema", schema];
   try {
-    const cfg = (node: string) => {
-      const f = `${dir}/${node}.yaml`;
-      Deno.writeTextFileSync(
-        f,
-        gatewayConfig({ nodeId: node, schema, leaseMs: 1000, sessions: [{ port: lp.port, owner: "A" }] }),
-      );
-      return f;
-    };
+    const cfg = (node: string) => writeMemberConfig(dir, node, schema, lp.port);
     const a = spawnGateway(cfg("A"), ORDERS, 500);
     children.push(a);
     await until(() => a.events.some((e) => e.ev === "settled"), "A's orders acknowledged", 30_000);
@@ -134,12 +137,7 @@ Deno.test({
     assert.ok(!outTypes.includes("2"), "the LP never asked for a resend (no gap)");
     assert.equal(inbound.filter((m) => m.type === "A").length, 3);
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children);
     await lp.stop().catch(() => {});
     await dropSchema(schema);
     await Deno.remove(dir, { recursive: true });
@@ -264,17 +262,6 @@ Deno.test({
   }
 });
 
-/** fixg.yaml of a cluster member with one acceptor session (GW <- CLIENT) on `port`, pinned to A. */
-function acceptorConfig(node: string, schema: string, port: number): string {
-  return [
-    `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
-    `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
-    `log: { level: info }`,
-    `sessions:`,
-    `  - { role: acceptor, senderCompId: GW, targetCompId: CLIENT, beginString: FIX.4.4, bindHost: 127.0.0.1, port: ${port}, owner: A, validation: { enabled: false } }`,
-  ].join("\n") + "\n";
-}
-
 Deno.test({
   name:
     "cluster move of an acceptor session: the counterparty (two addresses) is logged out by A and logs on to B; every order stored once, in order, none too low",
@@ -358,12 +345,7 @@ Deno.test({
     assert.match(a.stderr(), /session-move/);
     for (const c of [client, a, b]) assert.doesNotMatch(c.stderr(), /too low/i);
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children);
     await sql.end();
     await dropSchema(schema);
     await Deno.remove(dir, { recursive: true });

@@ -16,7 +16,8 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { freePort, startPeer } from "../interop/peers.ts";
 import { PG_ENV, PG_MISSING } from "../store/pg_helpers.ts";
-import { type Child, root, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
+import { type Child, killChildren, root, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
+import { memberConfig } from "../../bench/_lib/ha.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const ORDERS = 3000;
@@ -59,21 +60,7 @@ Deno.test({
     lp = await startLp();
     Deno.writeTextFileSync(
       `${dir}/A.yaml`,
-      [
-        `store: { type: postgres, url: "${url}" }`,
-        `cluster: { nodeId: A, leaseMs: 2000 }`,
-        `log: { level: info }`,
-        `sessions:`,
-        `  - role: initiator`,
-        `    senderCompId: CLIENT`,
-        `    targetCompId: LP`,
-        `    beginString: FIX.4.4`,
-        `    heartbeatIntervalSec: 1`,
-        `    host: 127.0.0.1`,
-        `    port: ${lp.port}`,
-        `    owner: A`,
-        `    reconnect: { initialMs: 100, maxMs: 500 }`,
-      ].join("\n") + "\n",
+      memberConfig({ url, nodeId: "A", leaseMs: 2000, sessions: [{ port: lp.port, owner: "A" }] }),
     );
     const a = spawnGateway(`${dir}/A.yaml`, ORDERS, 500);
     children.push(a);
@@ -169,12 +156,7 @@ Deno.test({
       await sql2.end();
     }
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children);
     await lp?.stop().catch(() => {});
     await sh([`${root}scripts/pg_cluster.sh`, "stop"], pgEnv).catch(() => "");
     await Deno.remove(dir, { recursive: true });

@@ -8,7 +8,15 @@
  */
 import assert from "node:assert/strict";
 import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import { db, gatewayConfig, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
+import {
+  db,
+  killChildren,
+  spawnGateway,
+  startLp,
+  storedOrders,
+  until,
+  writeMemberConfig,
+} from "./ha_helpers.ts";
 
 const TOTAL = 5000;
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -23,14 +31,7 @@ Deno.test({
   const lp = await startLp({ journalDir: `${dir}/lp` });
   const children = [];
   try {
-    const cfg = (node: string) => {
-      const f = `${dir}/${node}.yaml`;
-      Deno.writeTextFileSync(
-        f,
-        gatewayConfig({ nodeId: node, schema, leaseMs: 1000, sessions: [{ port: lp.port, owner: "A" }] }),
-      );
-      return f;
-    };
+    const cfg = (node: string) => writeMemberConfig(dir, node, schema, lp.port);
     const a = spawnGateway(cfg("A"), TOTAL, 2500);
     children.push(a);
     await until(() => a.events.some((e) => e.ev === "logon"), "A logged on", 30_000, [a]);
@@ -93,12 +94,7 @@ Deno.test({
     assert.doesNotMatch(exit.stderr + exit.stdout, /too low/i);
     assert.ok(firstMs < 5000, `failover took ${firstMs} ms`);
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children);
     await lp.stop().catch(() => {});
     await sql.end();
     await dropSchema(schema);

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import { db, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
+import { db, gatewayConfig, killChildren, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
 
 const LEASE_MS = 1000;
 
@@ -172,13 +172,7 @@ Deno.test({
     );
     assert.deepEqual(end.notSent.filter((id) => received.has(id)), [], "reported not sent but received");
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGCONT");
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children, ["SIGCONT", "SIGKILL"]);
     px.close();
     await lp.stop().catch(() => {});
     await dropSchema(schema);

@@ -10,6 +10,7 @@ import { buildGateway } from "../../src/engine/build.ts";
 import { loadConfig } from "../../src/engine/config.ts";
 import { Tag } from "../../src/mod.ts";
 import type { SessionHandle } from "../../src/engine/application.ts";
+import { haOrder } from "../../bench/_lib/ha.ts";
 
 const [file, ordersArg, rateArg] = Deno.args;
 const config = await loadConfig(file!);
@@ -43,19 +44,7 @@ async function sendOrders(s: SessionHandle): Promise<void> {
   while (sent < total && s.loggedOn) {
     for (let i = 0; i < perTick && sent < total; i++) {
       const id = `${node}-${sent + 1}`;
-      const r = s.send({
-        msgType: "D",
-        fields: [
-          [Tag.ClOrdID, id],
-          [Tag.Symbol, "EUR/USD"],
-          [Tag.Side, "1"],
-          [Tag.TransactTime, "20260105-12:00:00.000"],
-          [Tag.OrderQty, 1000],
-          [Tag.OrdType, "2"],
-          [Tag.Price, 1.085],
-          [Tag.TimeInForce, "0"],
-        ],
-      });
+      const r = s.send(haOrder(id, true));
       if (r.kind === "refused") break; // the session stopped (its store failed): not handed over
       if (r.kind === "back-pressure") {
         await s.whenWritable();

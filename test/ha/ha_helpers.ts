@@ -1,6 +1,7 @@
 /** Processes and configs of the HA tests: gateway children on a PostgreSQL store, the LP, the database. */
 import postgres from "postgres";
 import { PG_URL } from "../store/pg_helpers.ts";
+import { memberConfig, type MemberSession } from "../../bench/_lib/ha.ts";
 import { freePort, type RunningPeer, startPeer } from "../interop/peers.ts";
 
 export const root = new URL("../../", import.meta.url).pathname;
@@ -37,35 +38,45 @@ export function spawnGateway(config: string, orders: number, rate: number): Chil
   return { child, events, stderr: () => err, done };
 }
 
-/** fixg.yaml of one cluster member with one initiator session to 127.0.0.1:`port`. */
+/** fixg.yaml of one cluster member on the test database (log level info). */
 export function gatewayConfig(
-  o: {
-    nodeId: string;
-    schema: string;
-    leaseMs: number;
-    sessions: { port: number | number[]; owner?: string; sender?: string }[];
-  },
+  o: { nodeId: string; schema: string; leaseMs: number; sessions: MemberSession[] },
 ): string {
-  const lines = [
-    `store: { type: postgres, url: "${PG_URL}", schema: ${o.schema} }`,
-    `cluster: { nodeId: ${o.nodeId}, leaseMs: ${o.leaseMs} }`,
+  return memberConfig({ url: PG_URL!, ...o });
+}
+
+/** Writes DIR/NODE.yaml: a cluster member (lease 1000 ms) with the one initiator session to the LP on `lpPort`, pinned to A. */
+export function writeMemberConfig(dir: string, node: string, schema: string, lpPort: number): string {
+  const f = `${dir}/${node}.yaml`;
+  Deno.writeTextFileSync(
+    f,
+    gatewayConfig({ nodeId: node, schema, leaseMs: 1000, sessions: [{ port: lpPort, owner: "A" }] }),
+  );
+  return f;
+}
+
+/** fixg.yaml of a cluster member with one acceptor session (GW <- CLIENT) on `port`, pinned to A. */
+export function acceptorConfig(node: string, schema: string, port: number): string {
+  return [
+    `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
+    `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
     `log: { level: info }`,
     `sessions:`,
-  ];
-  for (const s of o.sessions) {
-    lines.push(
-      `  - role: initiator`,
-      `    senderCompId: ${s.sender ?? "CLIENT"}`,
-      `    targetCompId: LP`,
-      `    beginString: FIX.4.4`,
-      `    heartbeatIntervalSec: 1`,
-      `    reconnect: { initialMs: 100, maxMs: 500 }`,
-    );
-    if (Array.isArray(s.port)) lines.push(`    hosts: [${s.port.map((p) => `"127.0.0.1:${p}"`).join(", ")}]`);
-    else lines.push(`    host: 127.0.0.1`, `    port: ${s.port}`);
-    if (s.owner !== undefined) lines.push(`    owner: ${s.owner}`);
+    `  - { role: acceptor, senderCompId: GW, targetCompId: CLIENT, beginString: FIX.4.4, bindHost: 127.0.0.1, port: ${port}, owner: A, validation: { enabled: false } }`,
+  ].join("\n") + "\n";
+}
+
+/** Sends each child `signals` in turn (SIGKILL by default; one already gone is skipped) and waits for its exit. */
+export async function killChildren(
+  children: readonly { child: Deno.ChildProcess }[],
+  signals: readonly Deno.Signal[] = ["SIGKILL"],
+): Promise<void> {
+  for (const c of children) {
+    try {
+      for (const sig of signals) c.child.kill(sig);
+    } catch { /* gone */ }
+    await c.child.status;
   }
-  return lines.join("\n") + "\n";
 }
 
 /** A connection to the test database for polling the store's rows. */

@@ -6,19 +6,16 @@
  * those A received included — in order, once each, marked replayed.
  */
 import assert from "node:assert/strict";
-import { buildGateway } from "../../src/engine/build.ts";
-import { parseConfig } from "../../src/engine/config.ts";
 import { startAcceptor } from "../../src/engine/quick.ts";
 import { connectEngine } from "../../src/engine/library_client.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import type { Application } from "../../src/engine/application.ts";
-import type { Gateway } from "../../src/engine/gateway.ts";
 import { awaitMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { freePort } from "../interop/peers.ts";
 import { waitFor } from "../engine/helpers.ts";
+import { clusterEngines } from "./cluster_engines.ts";
 import { ackingLp, order } from "../_helpers/orders.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -50,26 +47,9 @@ Deno.test({
     { port, senderCompId: "LP", targetCompId: "CLIENT", logger: logger() },
     ackingLp(),
   );
-  const gws: Gateway[] = [];
-  const servers: EngineServer[] = [];
   const ops = await openPostgresStore({ url: PG_URL!, schema, maxConnections: 1, retryMs: 0 });
-  const gateway = async (node: string) => {
-    const yaml = [
-      `store: { type: postgres, url: "${PG_URL}", schema: ${schema} }`,
-      `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
-      `log: { level: error }`,
-      `sessions:`,
-      `  - { role: initiator, senderCompId: CLIENT, targetCompId: LP, beginString: FIX.4.4, host: 127.0.0.1, port: ${port}, owner: A, reconnect: { initialMs: 50, maxMs: 100 } }`,
-    ].join("\n") + "\n";
-    const server = new EngineServer({ socket: `${dir}/${node}.sock`, logger: logger() });
-    const gw = await buildGateway(parseConfig(yaml, `${node}.yaml`), { app: server.app, logger: logger() });
-    server.attach(gw);
-    gws.push(gw);
-    servers.push(server);
-    await gw.start();
-    await server.start();
-    return gw;
-  };
+  const engines = clusterEngines({ dir, schema, port });
+  const gateway = engines.gateway;
   try {
     const a = await gateway("A");
     await waitFor(() => a.runner(KEY)?.loggedOn === true, "A logged on", 10_000);
@@ -112,8 +92,7 @@ Deno.test({
       await libB.close();
     }
   } finally {
-    for (const s of servers) s.stop();
-    for (const g of gws) await g.stop().catch(() => {});
+    await engines.stop();
     await lp.stop();
     await ops.close();
     await dropSchema(schema);

@@ -7,7 +7,16 @@
 import assert from "node:assert/strict";
 import { preferredOwner } from "../../src/engine/cluster.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
-import { type Child, db, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
+import {
+  type Child,
+  db,
+  gatewayConfig,
+  killChildren,
+  root,
+  spawnGateway,
+  startLp,
+  until,
+} from "./ha_helpers.ts";
 
 const N = 30;
 const LEASE_MS = 4000; // the join window: three processes started together must see each other within it
@@ -92,12 +101,7 @@ Deno.test({
       [["A", count(after, "A")], ["B", count(after, "B")]],
     );
   } finally {
-    for (const c of children) {
-      try {
-        c.child.kill("SIGKILL");
-      } catch { /* gone */ }
-      await c.child.status;
-    }
+    await killChildren(children);
     await lp.stop().catch(() => {});
     await sql.end();
     await dropSchema(schema);

@@ -1,0 +1,48 @@
+/**
+ * Engines of one cluster for the library tests over PostgreSQL: each `gateway(node)` builds a gateway of
+ * the cluster (store `schema`, lease 1000 ms) with its library endpoint on DIR/NODE.sock, for the one
+ * session CLIENT -> LP on 127.0.0.1:`port`, pinned to A.
+ */
+import { buildGateway } from "../../src/engine/build.ts";
+import { parseConfig } from "../../src/engine/config.ts";
+import type { Gateway } from "../../src/engine/gateway.ts";
+import { EngineServer } from "../../src/engine/library_server.ts";
+import { Logger } from "../../src/engine/log.ts";
+import { PG_URL } from "../store/pg_helpers.ts";
+
+/** The cluster's gateways and endpoints started so far. */
+export interface ClusterEngines {
+  /** Builds and starts gateway `node` and its endpoint. */
+  gateway(node: string): Promise<Gateway>;
+  /** Stops every endpoint, then every gateway (a failing stop is ignored: the test's own checks count). */
+  stop(): Promise<void>;
+}
+
+export function clusterEngines(o: { dir: string; schema: string; port: number }): ClusterEngines {
+  const gws: Gateway[] = [];
+  const servers: EngineServer[] = [];
+  const logger = () => new Logger({ level: "error" });
+  return {
+    async gateway(node: string): Promise<Gateway> {
+      const yaml = [
+        `store: { type: postgres, url: "${PG_URL}", schema: ${o.schema} }`,
+        `cluster: { nodeId: ${node}, leaseMs: 1000 }`,
+        `log: { level: error }`,
+        `sessions:`,
+        `  - { role: initiator, senderCompId: CLIENT, targetCompId: LP, beginString: FIX.4.4, host: 127.0.0.1, port: ${o.port}, owner: A, reconnect: { initialMs: 50, maxMs: 100 } }`,
+      ].join("\n") + "\n";
+      const server = new EngineServer({ socket: `${o.dir}/${node}.sock`, logger: logger() });
+      const gw = await buildGateway(parseConfig(yaml, `${node}.yaml`), { app: server.app, logger: logger() });
+      server.attach(gw);
+      gws.push(gw);
+      servers.push(server);
+      await gw.start();
+      await server.start();
+      return gw;
+    },
+    async stop(): Promise<void> {
+      for (const s of servers) s.stop();
+      for (const g of gws) await g.stop().catch(() => {});
+    },
+  };
+}
