@@ -5,19 +5,8 @@
 // usage: node bench/peers/jspurefix/acceptor.mjs --port N [--sender-comp-id LP]
 //          [--target-comp-id CLIENT] [--dict PATH] [--fill] [--exit-on-eof] [--verbose]
 // stdout: {"event":"listening",...} once bound; {"event":"stopped",...} on SIGINT/SIGTERM.
-import {
-  DEFAULT_DICTIONARY,
-  emit,
-  jspurefix,
-  logFactory,
-  parseArgs,
-  PeerLauncher,
-  runMain,
-  sessionDescription,
-  UsageError,
-} from "./common.mjs";
-
-const { AsciiSession } = jspurefix;
+import { emit, logFactory, runMain } from "./common.mjs";
+import { peerArgs, PeerLauncher, PeerSession, sessionFromArgs } from "./common.mjs";
 
 const USAGE = "usage: node bench/peers/jspurefix/acceptor.mjs --port N [--sender-comp-id LP]\n" +
   "         [--target-comp-id CLIENT] [--dict PATH] [--fill] [--exit-on-eof] [--verbose]\n";
@@ -25,7 +14,7 @@ const USAGE = "usage: node bench/peers/jspurefix/acceptor.mjs --port N [--sender
 const counts = { logons: 0, orders: 0, reportsSent: 0, otherAppMessages: 0 };
 
 /** Acknowledges orders; reads fields through the view's getters (no object materialisation). */
-class AckSession extends AsciiSession {
+class AckSession extends PeerSession {
   /**
    * @param {object} config jspurefix IJsFixConfig for this connection
    * @param {boolean} fill also send an immediate full fill
@@ -91,45 +80,20 @@ class AckSession extends AsciiSession {
   }
 
   onReady() {}
-  onStopped() {}
-  onDecoded() {}
-  onEncoded() {}
 }
 
 runMain(USAGE, async () => {
-  const args = parseArgs(process.argv.slice(2), {
-    port: "int",
-    "sender-comp-id": "string",
-    "target-comp-id": "string",
-    dict: "string",
+  const args = peerArgs(process.argv.slice(2), {
     fill: "flag",
     "exit-on-eof": "flag",
-    verbose: "flag",
-    help: "flag",
   }, {
     "sender-comp-id": "LP",
     "target-comp-id": "CLIENT",
-    dict: DEFAULT_DICTIONARY,
     fill: false,
     "exit-on-eof": false,
-    verbose: false,
-    help: false,
-  });
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (typeof args.port !== "number" || args.port < 1 || args.port > 65535) {
-    throw new UsageError("--port must be from 1 to 65535");
-  }
-  const description = sessionDescription({
-    type: "acceptor",
-    host: "127.0.0.1",
-    port: args.port,
-    sender: String(args["sender-comp-id"]),
-    target: String(args["target-comp-id"]),
-    dict: String(args.dict),
-  });
+  }, USAGE);
+  if (args === undefined) return;
+  const description = sessionFromArgs("acceptor", "127.0.0.1", args);
   const fill = Boolean(args.fill);
   const launcher = new PeerLauncher(
     null,

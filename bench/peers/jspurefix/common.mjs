@@ -21,6 +21,13 @@ export const DEFAULT_DICTIONARY = path.resolve(
 /** Thrown for a bad command line: the caller prints it and the usage and exits 2. */
 export class UsageError extends Error {}
 
+/** A jspurefix ASCII session with the callbacks the peers do not use left empty. */
+export class PeerSession extends jspurefix.AsciiSession {
+  onStopped() {}
+  onDecoded() {}
+  onEncoded() {}
+}
+
 /**
  * Parses `--name value`, `--name=value` and `--flag` arguments.
  * @param {string[]} argv
@@ -62,6 +69,57 @@ export function parseArgs(argv, spec, defaults) {
     }
   }
   return out;
+}
+
+/**
+ * The arguments of a peer: `spec` and `defaults` as for parseArgs, plus `--port` (required, 1 to 65535),
+ * `--sender-comp-id`, `--target-comp-id`, `--dict`, `--verbose` and `--help`. With --help it prints
+ * `usage` and returns undefined (nothing to run).
+ * @param {string[]} argv
+ * @param {Record<string, "string" | "int" | "flag">} spec
+ * @param {Record<string, string | number | boolean>} defaults
+ * @param {string} usage
+ * @returns {Record<string, string | number | boolean> | undefined}
+ */
+export function peerArgs(argv, spec, defaults, usage) {
+  const args = parseArgs(
+    argv,
+    {
+      ...spec,
+      port: "int",
+      "sender-comp-id": "string",
+      "target-comp-id": "string",
+      dict: "string",
+      verbose: "flag",
+      help: "flag",
+    },
+    { dict: DEFAULT_DICTIONARY, ...defaults, verbose: false, help: false },
+  );
+  if (args.help) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  if (typeof args.port !== "number" || args.port < 1 || args.port > 65535) {
+    throw new UsageError("--port must be from 1 to 65535");
+  }
+  return args;
+}
+
+/**
+ * The session description of a peer from its arguments (peerArgs): its CompIDs, port and dictionary.
+ * @param {"acceptor" | "initiator"} type
+ * @param {string} host
+ * @param {Record<string, string | number | boolean>} args
+ */
+export function sessionFromArgs(type, host, args) {
+  return sessionDescription({
+    type,
+    host,
+    port: Number(args.port),
+    sender: String(args["sender-comp-id"]),
+    target: String(args["target-comp-id"]),
+    dict: String(args.dict),
+  });
 }
 
 /**

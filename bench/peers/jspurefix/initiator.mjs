@@ -11,20 +11,8 @@
 // stdout: {"peer":"jspurefix","runtime":"node v20...","mode":"pingpong","count":N,"p50Us":..,
 //          "p90Us":..,"p99Us":..,"p999Us":..,"maxUs":..,"meanUs":..,"msgsPerSec":..}
 import { summarize } from "../latency_stats.mjs";
-import {
-  DEFAULT_DICTIONARY,
-  emit,
-  jspurefix,
-  logFactory,
-  parseArgs,
-  PeerLauncher,
-  runMain,
-  runtimeName,
-  sessionDescription,
-  UsageError,
-} from "./common.mjs";
-
-const { AsciiSession } = jspurefix;
+import { emit, logFactory, runMain, runtimeName, UsageError } from "./common.mjs";
+import { peerArgs, PeerLauncher, PeerSession, sessionFromArgs } from "./common.mjs";
 
 const USAGE = "usage: node bench/peers/jspurefix/initiator.mjs --port N [--host 127.0.0.1]\n" +
   "         [--mode pingpong|burst] [--count 10000] [--warmup 2000] [--sender-comp-id CLIENT]\n" +
@@ -33,7 +21,7 @@ const USAGE = "usage: node bench/peers/jspurefix/initiator.mjs --port N [--host 
 const now = () => Number(process.hrtime.bigint());
 
 /** Sends orders and times their acknowledgements; `result` is set once the measured run is done. */
-class OrderClient extends AsciiSession {
+class OrderClient extends PeerSession {
   /**
    * @param {object} config jspurefix IJsFixConfig
    * @param {{mode: string, count: number, warmup: number, symbol: string}} plan
@@ -112,26 +100,16 @@ class OrderClient extends AsciiSession {
   onLogon() {
     return true;
   }
-
-  onStopped() {}
-  onDecoded() {}
-  onEncoded() {}
 }
 
 runMain(USAGE, async () => {
-  const args = parseArgs(process.argv.slice(2), {
+  const args = peerArgs(process.argv.slice(2), {
     host: "string",
-    port: "int",
     mode: "string",
     count: "int",
     warmup: "int",
-    "sender-comp-id": "string",
-    "target-comp-id": "string",
     symbol: "string",
-    dict: "string",
     "timeout-sec": "int",
-    verbose: "flag",
-    help: "flag",
   }, {
     host: "127.0.0.1",
     mode: "pingpong",
@@ -140,18 +118,9 @@ runMain(USAGE, async () => {
     "sender-comp-id": "CLIENT",
     "target-comp-id": "LP",
     symbol: "EUR/USD",
-    dict: DEFAULT_DICTIONARY,
     "timeout-sec": 120,
-    verbose: false,
-    help: false,
-  });
-  if (args.help) {
-    process.stdout.write(USAGE);
-    return;
-  }
-  if (typeof args.port !== "number" || args.port < 1 || args.port > 65535) {
-    throw new UsageError("--port must be from 1 to 65535");
-  }
+  }, USAGE);
+  if (args === undefined) return;
   if (args.mode !== "pingpong" && args.mode !== "burst") {
     throw new UsageError("--mode must be pingpong or burst");
   }
@@ -162,14 +131,7 @@ runMain(USAGE, async () => {
     warmup: Number(args.warmup),
     symbol: String(args.symbol),
   };
-  const description = sessionDescription({
-    type: "initiator",
-    host: String(args.host),
-    port: args.port,
-    sender: String(args["sender-comp-id"]),
-    target: String(args["target-comp-id"]),
-    dict: String(args.dict),
-  });
+  const description = sessionFromArgs("initiator", String(args.host), args);
   /** @type {OrderClient | null} */
   let client = null;
   const launcher = new PeerLauncher(description, null, (config) => {
