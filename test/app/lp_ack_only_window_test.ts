@@ -67,10 +67,34 @@ Deno.test("ackOnly: a replaced order leaves the window with every ClOrdID of its
   ]);
   assert.equal(sim.order("A", "r1")?.clOrdId, "r1b");
   sim.onMessage("A", nos("x2", "1", 10, "99.00"), T);
-  sim.onMessage("A", nos("x3", "1", 10, "99.00"), T); // displaces r1b
+  sim.onMessage("A", nos("x3", "2", 30, "101.00"), T); // displaces r1b (and takes its object)
   assert.equal(sim.order("A", "r1"), undefined);
   assert.equal(sim.order("A", "r1b"), undefined);
   assert.equal(sim.stats(T).openOrders, 2);
+  const x3 = sim.order("A", "x3")!;
+  assert.deepEqual([x3.clOrdId, x3.side, x3.orderQty, x3.price, x3.cumQty, x3.ordStatus], [
+    "x3",
+    "sell",
+    30,
+    "101.00",
+    0,
+    "0",
+  ]);
+  assert.deepEqual(messages(sim.onMessage("A", cxl("x3c", "x3", "2"), T)).map(sumER), ["4/4 x3c 0/0 @0"]);
+  assert.deepEqual(messages(sim.onMessage("A", cxl("x2c", "x2"), T)).map(sumER), ["4/4 x2c 0/0 @0"]);
+  assert.equal(sim.stats(T).openOrders, 0);
+});
+
+Deno.test("ackOnly with fillLatencyMs: a displaced order waiting for its latency is forgotten, not matched", () => {
+  const sim = client(testConfig((c) => {
+    c.behaviours = [{ ackOnly: true, fillLatencyMs: 50 }];
+    c.orders.ackOnlyWindow = 2;
+  }));
+  for (const id of ["l1", "l2", "l3"]) sim.onMessage("A", nos(id, "1", 10, "100.01"), T);
+  assert.equal(sim.order("A", "l1"), undefined);
+  assert.deepEqual(messages(sim.onTimer(T + 60)), []);
+  assert.deepEqual(["l2", "l3"].map((id) => sim.order("A", id)?.ordStatus), ["0", "0"]);
+  assert.equal(sim.stats(T + 60).openOrders, 2);
 });
 
 Deno.test("ackOnly: a finished order in the window is not forgotten early, and frees no slot", () => {
@@ -96,11 +120,11 @@ Deno.test("ackOnly: the answers (OrderIDs, ExecIDs, every field) are those of an
   }
 });
 
-Deno.test("ackOnly: memory is bounded by default: 25,000 orders leave the default window open", () => {
+Deno.test("ackOnly: memory is bounded by default: 2,500 orders leave the default window open", () => {
   const sim = client(ackOnly());
-  assert.equal(DEFAULT_ACK_ONLY_WINDOW, 10_000);
-  for (let i = 0; i < 25_000; i++) sim.onMessage("A", nos(`b${i}`, "1", 1, "100.01"), T);
-  assert.equal(sim.stats(T).openOrders, DEFAULT_ACK_ONLY_WINDOW); // 25,000 before the window
-  assert.equal(sim.order("A", "b14999"), undefined);
-  assert.equal(sim.order("A", "b15000")?.ordStatus, "0");
+  assert.equal(DEFAULT_ACK_ONLY_WINDOW, 1_000);
+  for (let i = 0; i < 2_500; i++) sim.onMessage("A", nos(`b${i}`, "1", 1, "100.01"), T);
+  assert.equal(sim.stats(T).openOrders, DEFAULT_ACK_ONLY_WINDOW); // 2,500 before the window
+  assert.equal(sim.order("A", "b1499"), undefined);
+  assert.equal(sim.order("A", "b1500")?.ordStatus, "0");
 });

@@ -40,7 +40,7 @@ Deno.test("defaults: FX and equity symbols, no behaviours, Day orders expire 17:
     dayEnd: { time: "17:00", timeZone: "America/New_York" },
     cancelOnDisconnect: false,
     forgetDoneAfterMs: undefined,
-    ackOnlyWindow: 10_000,
+    ackOnlyWindow: 1_000,
   });
   assert.equal(c.strictSymbols, false);
   assert.deepEqual(c.otherSymbols, {

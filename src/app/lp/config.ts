@@ -122,7 +122,9 @@ export interface LpConfig {
      * In ackOnly mode a session remembers its last this many acknowledged orders that are still working
      * (never filled, they would otherwise be kept until canceled: memory and garbage-collection work
      * grow with every order). An older one is forgotten without a message: a cancel, replace or status
-     * request for it gets "Unknown order", and its ClOrdID is no longer a duplicate.
+     * request for it gets "Unknown order", and its ClOrdID is no longer a duplicate. Its object is
+     * reused for the next order: with a window smaller than the orders taken between two scavenges,
+     * the orders die young and the collector copies almost nothing.
      */
     ackOnlyWindow: number;
   };
@@ -180,7 +182,7 @@ export const DEFAULT_OTHER_SYMBOLS: Readonly<Omit<LpSymbolConfig, "symbol">> = {
 
 /** A configuration with every default: the default symbols, no behaviours, Day orders expiring 17:00 New York. */
 /** orders.ackOnlyWindow's default: acknowledged orders a session remembers in ackOnly mode. */
-export const DEFAULT_ACK_ONLY_WINDOW = 10_000;
+export const DEFAULT_ACK_ONLY_WINDOW = 1_000;
 
 export function defaultLpConfig(): LpConfig {
   return {

@@ -140,30 +140,31 @@ export abstract class LpOrders extends LpCore {
       priceTicks = t;
     }
     if (k.rejectFraction > 0 && this._rng.next() < k.rejectFraction) return reject(0, k.rejectReason);
-    const o: LpOrder = {
-      orderId: this._nextOrderId(),
-      sessionKey: s.key,
-      clOrdId,
-      symbol: ref.name, // the client's name, one string kept per name (not this message's copy)
-      side,
-      sideCode,
-      ordType,
-      ordTypeCode: ordTypeCode!,
-      priceTicks,
-      tif,
-      tifCode: tifCode ?? "0",
-      orderQty: qty,
-      cumQty: 0,
-      notionalTicks: 0,
-      phase: PHASE_PENDING_NEW,
-      resting: undefined,
-      deferredDueMs: undefined,
-      deferSeq: 0,
-      priorIds: undefined,
-      openPrev: undefined,
-      openNext: undefined,
-      inOpen: false,
-    };
+    // In ackOnly mode the order the window displaces (forgotten) lends this one its object: a long run
+    // allocates no order objects once the window is full (they would die in the old generation).
+    const o = (k.ackOnly ? this._displaceAckOnly(s) : undefined) ?? blankOrder();
+    o.orderId = this._nextOrderId();
+    o.sessionKey = s.key;
+    o.clOrdId = clOrdId;
+    o.symbol = ref.name; // the client's name, one string kept per name (not this message's copy)
+    o.side = side;
+    o.sideCode = sideCode;
+    o.ordType = ordType;
+    o.ordTypeCode = ordTypeCode!;
+    o.priceTicks = priceTicks;
+    o.tif = tif;
+    o.tifCode = tifCode ?? "0";
+    o.orderQty = qty;
+    o.cumQty = 0;
+    o.notionalTicks = 0;
+    o.phase = PHASE_PENDING_NEW;
+    o.resting = undefined;
+    o.deferredDueMs = undefined;
+    o.deferSeq = 0;
+    o.priorIds = undefined;
+    o.openPrev = undefined;
+    o.openNext = undefined;
+    o.inOpen = false;
     s.orders.set(clOrdId, o);
     s.open.add(o);
     this._counters.acks++;
@@ -176,10 +177,22 @@ export abstract class LpOrders extends LpCore {
   }
 
   /**
-   * Remembers an order acknowledged in ackOnly mode in its session's window of the last
-   * `orders.ackOnlyWindow`; the one it displaces is forgotten if still working (a finished one is
-   * forgotten with the finished orders).
+   * Makes room in the session's ackOnly window (the last `orders.ackOnlyWindow` acknowledged orders)
+   * for the next order: when it is full, the oldest is forgotten if still working (off the open list,
+   * its ClOrdIDs out of the map) and returned for the next order to reuse; a finished one is left to
+   * the finished-order rules (it is still in the queue of finished orders).
    */
+  protected _displaceAckOnly(s: SessionState): LpOrder | undefined {
+    if (s.ackOnly.length < this.config.orders.ackOnlyWindow) return undefined;
+    const old = s.ackOnly[s.ackOnlyNext]!;
+    if (!old.inOpen) return undefined;
+    this._unbook(old);
+    s.open.delete(old);
+    this._forgetIds(s, old);
+    return old;
+  }
+
+  /** Puts an order acknowledged in ackOnly mode in its session's window (where `_displaceAckOnly` made room). */
   protected _keepAckOnly(s: SessionState, o: LpOrder): void {
     const ring = s.ackOnly;
     const n = this.config.orders.ackOnlyWindow;
@@ -188,14 +201,8 @@ export abstract class LpOrders extends LpCore {
       return;
     }
     const i = s.ackOnlyNext;
-    const old = ring[i]!;
     ring[i] = o;
     s.ackOnlyNext = i + 1 === n ? 0 : i + 1;
-    if (old.inOpen) {
-      this._unbook(old);
-      s.open.delete(old);
-      this._forgetIds(s, old);
-    }
   }
 
   /** Removes an order's ClOrdIDs (its current one and its chain's) from its session. */
@@ -351,4 +358,32 @@ export abstract class LpOrders extends LpCore {
       }
     }
   }
+}
+
+/** An order object before its fields are set (every field present: one shape for all orders). */
+function blankOrder(): LpOrder {
+  return {
+    orderId: "",
+    sessionKey: "",
+    clOrdId: "",
+    symbol: "",
+    side: "buy",
+    sideCode: "",
+    ordType: "limit",
+    ordTypeCode: "",
+    priceTicks: undefined,
+    tif: "day",
+    tifCode: "",
+    orderQty: 0,
+    cumQty: 0,
+    notionalTicks: 0,
+    phase: PHASE_PENDING_NEW,
+    resting: undefined,
+    deferredDueMs: undefined,
+    deferSeq: 0,
+    priorIds: undefined,
+    openPrev: undefined,
+    openNext: undefined,
+    inOpen: false,
+  };
 }
