@@ -27,6 +27,11 @@ export async function forEachFrame(
   }
 }
 
+/** A SEND body: a minimal NewOrderSingle (ClOrdID `id`, symbol X, buy 1 at market), tag=value with SOH. */
+export function orderBody(id: string): Uint8Array {
+  return new TextEncoder().encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
+}
+
 /** A raw library connection: commands out, every event decoded into `events` as it arrives. */
 export class RawEngineClient {
   readonly events: Event[] = [];

@@ -7,13 +7,12 @@
 import assert from "node:assert/strict";
 import { type EngineCommand } from "../../src/engine/boundary.ts";
 import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
-import { RawEngineClient } from "../_helpers/engine_protocol.ts";
+import { orderBody, RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { RequestIdStore } from "../../src/store/types.ts";
 import { waitFor } from "./helpers.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
-const te = new TextEncoder();
 
 /** A memory store whose request-id read (the first claim's seeding) ends when the test says. */
 class SlowSeedStore extends MemoryMessageStore {
@@ -39,9 +38,9 @@ Deno.test("library endpoint: SET_SEQ after SENDs held by the first claim's seedi
   const raw = await RawEngineClient.connect(engine.socket);
   const events = raw.events;
   const write = (c: EngineCommand) => raw.send(c);
-  const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
+  const order = orderBody;
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     await write({ type: "hello", version: 1, name: "t", secret: "" });
     await write({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
     await waitFor(() => store.release !== undefined, "the seeding read started");

@@ -11,7 +11,7 @@ import { Gateway } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SendStatus } from "../../src/engine/protocol.ts";
 import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
-import { RawEngineClient } from "../_helpers/engine_protocol.ts";
+import { orderBody, RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { InstrumentedStore } from "../../src/engine/store_stats.ts";
 import { gatewayFamilies } from "../../src/ops/metrics.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
@@ -19,7 +19,6 @@ import type { CommitMetrics, RequestIdStore } from "../../src/store/types.ts";
 import { frame, waitFor } from "./helpers.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
-const te = new TextEncoder();
 
 /** A memory store declaring the PostgreSQL store's capabilities, recording what the engine asks of them. */
 class CapableStore extends MemoryMessageStore {
@@ -70,13 +69,12 @@ Deno.test("store capabilities: the endpoint uses a store's requestIds (notes, se
     store: new InstrumentedStore(fake),
     lpApp: { onMessage: (v) => void lpGot.push(v.getString(11) ?? "") },
   });
-  const { gw } = engine;
   const raw = await RawEngineClient.connect(engine.socket);
   const events = raw.events;
   const write = (c: EngineCommand) => raw.send(c);
-  const order = (id: string) => te.encode(`35=D\x0111=${id}\x0155=X\x0154=1\x0138=1\x0140=1\x01`);
+  const order = orderBody;
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     await write({ type: "hello", version: 1, name: "t", secret: "" });
     await write({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: 0 });
     await waitFor(() => events.some((e) => e.type === "live"), "LIVE");

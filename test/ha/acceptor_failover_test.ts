@@ -7,8 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { freePort } from "../interop/peers.ts";
-import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import { acceptorConfig, type Child, db, killChildren, spawnGateway, until } from "./ha_helpers.ts";
+import { freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
+import {
+  acceptorClientConfig,
+  acceptorConfig,
+  type Child,
+  db,
+  endRun,
+  spawnGateway,
+  until,
+} from "./ha_helpers.ts";
 
 const KEY = "FIX.4.4:GW->CLIENT";
 
@@ -25,21 +33,7 @@ Deno.test({
     const [pa, pb] = [freePort(), freePort()];
     Deno.writeTextFileSync(`${dir}/A.yaml`, acceptorConfig("A", schema, pa));
     Deno.writeTextFileSync(`${dir}/B.yaml`, acceptorConfig("B", schema, pb));
-    Deno.writeTextFileSync(
-      `${dir}/client.yaml`,
-      [
-        `store: { type: file, dir: ${dir}/client-journal }`,
-        `log: { level: info }`,
-        `sessions:`,
-        `  - role: initiator`,
-        `    senderCompId: CLIENT`,
-        `    targetCompId: GW`,
-        `    beginString: FIX.4.4`,
-        `    heartbeatIntervalSec: 1`,
-        `    hosts: ["127.0.0.1:${pa}", "127.0.0.1:${pb}"]`,
-        `    reconnect: { initialMs: 100, maxMs: 300 }`,
-      ].join("\n") + "\n",
-    );
+    Deno.writeTextFileSync(`${dir}/client.yaml`, acceptorClientConfig(dir, [pa, pb]));
     const a = spawnGateway(`${dir}/A.yaml`, 0, 1);
     children.push(a);
     await until(() => a.events.some((e) => e.ev === "started"), "A started", 30_000);
@@ -92,9 +86,6 @@ Deno.test({
     assert.match(b.stderr(), /not-owner|owned by another gateway|lease-acquired/);
     for (const c of [client, b]) assert.doesNotMatch(c.stderr(), /too low/i);
   } finally {
-    await killChildren(children);
-    await sql.end();
-    await dropSchema(schema);
-    await Deno.remove(dir, { recursive: true });
+    await endRun({ children, sql, schema, dir });
   }
 });

@@ -11,10 +11,11 @@ import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers
 import { JournalReader } from "../../src/store/record_reader.ts";
 import { msgTypeOf } from "../../src/store/reader.ts";
 import {
+  acceptorClientConfig,
   acceptorConfig,
   type Child,
   db,
-  killChildren,
+  endRun,
   root,
   spawnGateway,
   startLp,
@@ -137,12 +138,26 @@ Deno.test({
     assert.ok(!outTypes.includes("2"), "the LP never asked for a resend (no gap)");
     assert.equal(inbound.filter((m) => m.type === "A").length, 3);
   } finally {
-    await killChildren(children);
-    await lp.stop().catch(() => {});
-    await dropSchema(schema);
-    await Deno.remove(dir, { recursive: true });
+    await endRun({ children, lp, schema, dir });
   }
 });
+
+/** The stores of gateways A and B on a fresh schema; `close()` closes both and drops the schema. */
+async function nodeStores() {
+  const schema = freshSchema();
+  const stores: PostgresMessageStore[] = [];
+  const close = async () => {
+    for (const s of stores) await s.close().catch(() => {});
+    await dropSchema(schema);
+  };
+  try {
+    for (const n of ["A", "B"]) stores.push(await openPostgresStore({ url: PG_URL!, schema, nodeId: n }));
+  } catch (e) {
+    await close();
+    throw e;
+  }
+  return { schema, sa: stores[0]!, sb: stores[1]!, close };
+}
 
 /** A host that records what the cluster asks of it; `failHandOver` makes the logout fail. */
 function host(failHandOver = false) {
@@ -163,11 +178,8 @@ Deno.test({
     "cluster move, rounds by hand: requested -> owner hands over -> released -> target takes (epoch + 1) -> done; a failed hand-over and a timeout end the move (exit 1)",
   ignore: PG_MISSING !== undefined,
 }, async () => {
-  const schema = freshSchema();
-  const stores: PostgresMessageStore[] = [];
+  const { schema, sa, sb, close } = await nodeStores();
   try {
-    for (const n of ["A", "B"]) stores.push(await openPostgresStore({ url: PG_URL!, schema, nodeId: n }));
-    const [sa, sb] = stores as [PostgresMessageStore, PostgresMessageStore];
     const sessions = [{ key: "S", owner: "A" }, { key: "T", owner: "A" }];
     const a = new Cluster(sa, { nodeId: "A", leaseMs: 60_000 }, sessions);
     const b = new Cluster(sb, { nodeId: "B", leaseMs: 60_000 }, sessions);
@@ -257,8 +269,7 @@ Deno.test({
     await fa.stop();
     await b.stop();
   } finally {
-    for (const s of stores) await s.close().catch(() => {});
-    await dropSchema(schema);
+    await close();
   }
 });
 
@@ -276,15 +287,7 @@ Deno.test({
     const [pa, pb] = [freePort(), freePort()];
     Deno.writeTextFileSync(`${dir}/A.yaml`, acceptorConfig("A", schema, pa));
     Deno.writeTextFileSync(`${dir}/B.yaml`, acceptorConfig("B", schema, pb));
-    Deno.writeTextFileSync(
-      `${dir}/client.yaml`,
-      [
-        `store: { type: file, dir: ${dir}/client-journal }`,
-        `log: { level: info }`,
-        `sessions:`,
-        `  - { role: initiator, senderCompId: CLIENT, targetCompId: GW, beginString: FIX.4.4, heartbeatIntervalSec: 1, hosts: ["127.0.0.1:${pa}", "127.0.0.1:${pb}"], reconnect: { initialMs: 100, maxMs: 300 } }`,
-      ].join("\n") + "\n",
-    );
+    Deno.writeTextFileSync(`${dir}/client.yaml`, acceptorClientConfig(dir, [pa, pb]));
     const a = spawnGateway(`${dir}/A.yaml`, 0, 1);
     children.push(a);
     await until(() => a.events.some((e) => e.ev === "started"), "A started", 30_000);
@@ -345,10 +348,7 @@ Deno.test({
     assert.match(a.stderr(), /session-move/);
     for (const c of [client, a, b]) assert.doesNotMatch(c.stderr(), /too low/i);
   } finally {
-    await killChildren(children);
-    await sql.end();
-    await dropSchema(schema);
-    await Deno.remove(dir, { recursive: true });
+    await endRun({ children, sql, schema, dir });
   }
 });
 
@@ -357,11 +357,8 @@ Deno.test({
     "cluster move: a released move nobody carries out expires after MOVE_EXPIRY_MS and placement takes the session again",
   ignore: PG_MISSING !== undefined,
 }, async () => {
-  const schema = freshSchema();
-  const stores: PostgresMessageStore[] = [];
+  const { schema, sa, sb, close } = await nodeStores();
   try {
-    for (const n of ["A", "B"]) stores.push(await openPostgresStore({ url: PG_URL!, schema, nodeId: n }));
-    const [sa, sb] = stores as [PostgresMessageStore, PostgresMessageStore];
     const a = new Cluster(sa, { nodeId: "A", leaseMs: 60_000 }, [{ key: "S", owner: "A" }]);
     // B is live but has no session S in its config: it never takes S.
     const b = new Cluster(sb, { nodeId: "B", leaseMs: 60_000 }, []);
@@ -386,7 +383,6 @@ Deno.test({
     await a.stop();
     await b.stop();
   } finally {
-    for (const s of stores) await s.close().catch(() => {});
-    await dropSchema(schema);
+    await close();
   }
 });

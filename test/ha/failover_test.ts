@@ -7,16 +7,8 @@
  * from the kill to B's first message is reported.
  */
 import assert from "node:assert/strict";
-import { dropSchema, freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
-import {
-  db,
-  killChildren,
-  spawnGateway,
-  startLp,
-  storedOrders,
-  until,
-  writeMemberConfig,
-} from "./ha_helpers.ts";
+import { freshSchema, PG_MISSING } from "../store/pg_helpers.ts";
+import { db, endRun, spawnGateway, startLp, storedOrders, until, writeMemberConfig } from "./ha_helpers.ts";
 
 const TOTAL = 5000;
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -94,10 +86,6 @@ Deno.test({
     assert.doesNotMatch(exit.stderr + exit.stdout, /too low/i);
     assert.ok(firstMs < 5000, `failover took ${firstMs} ms`);
   } finally {
-    await killChildren(children);
-    await lp.stop().catch(() => {});
-    await sql.end();
-    await dropSchema(schema);
-    await Deno.remove(dir, { recursive: true });
+    await endRun({ children, lp, sql, schema, dir });
   }
 });

@@ -1,6 +1,6 @@
 /** Processes and configs of the HA tests: gateway children on a PostgreSQL store, the LP, the database. */
 import postgres from "postgres";
-import { PG_URL } from "../store/pg_helpers.ts";
+import { dropSchema, PG_URL } from "../store/pg_helpers.ts";
 import { memberConfig, type MemberSession } from "../../bench/_lib/ha.ts";
 import { freePort, type RunningPeer, startPeer } from "../interop/peers.ts";
 
@@ -77,6 +77,36 @@ export async function killChildren(
     } catch { /* gone */ }
     await c.child.status;
   }
+}
+
+/**
+ * fixg.yaml of the counterparty of a shared acceptor session: the initiator CLIENT -> GW with both
+ * gateways' addresses (127.0.0.1:`ports`), its own file journal under `dir`.
+ */
+export function acceptorClientConfig(dir: string, ports: readonly number[]): string {
+  return [
+    `store: { type: file, dir: ${dir}/client-journal }`,
+    `log: { level: info }`,
+    `sessions:`,
+    `  - { role: initiator, senderCompId: CLIENT, targetCompId: GW, beginString: FIX.4.4, heartbeatIntervalSec: 1, hosts: [${
+      ports.map((p) => `"127.0.0.1:${p}"`).join(", ")
+    }], reconnect: { initialMs: 100, maxMs: 300 } }`,
+  ].join("\n") + "\n";
+}
+
+/** The end of a run with gateway children: kills them, stops the LP, closes `sql`, drops the schema and removes `dir`. */
+export async function endRun(o: {
+  children: readonly { child: Deno.ChildProcess }[];
+  lp?: { stop(): Promise<unknown> };
+  sql?: postgres.Sql;
+  schema: string;
+  dir: string;
+}): Promise<void> {
+  await killChildren(o.children);
+  await o.lp?.stop().catch(() => {});
+  await o.sql?.end();
+  await dropSchema(o.schema);
+  await Deno.remove(o.dir, { recursive: true });
 }
 
 /** A connection to the test database for polling the store's rows. */

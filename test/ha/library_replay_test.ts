@@ -10,12 +10,11 @@ import { startAcceptor } from "../../src/engine/quick.ts";
 import { connectEngine } from "../../src/engine/library_client.ts";
 import { Logger } from "../../src/engine/log.ts";
 import type { Application } from "../../src/engine/application.ts";
-import { awaitMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { freePort } from "../interop/peers.ts";
 import { waitFor } from "../engine/helpers.ts";
-import { clusterEngines } from "./cluster_engines.ts";
+import { clusterEngines, moveSession } from "./cluster_engines.ts";
 import { ackingLp, order } from "../_helpers/orders.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -66,21 +65,7 @@ Deno.test({
     ]]);
     await libA.close();
 
-    await waitFor(
-      async () => {
-        const [m] = await ops.sql.unsafe(
-          `select count(*)::int as n from "${schema}".members where node_id = 'B'`,
-        );
-        return m!.n === 1;
-      },
-      "B registered",
-      10_000,
-    );
-    const asked = await requestMove(ops, KEY, "B");
-    assert.ok(asked !== undefined);
-    const [moved] = await awaitMoves(ops, [{ session: KEY, to: "B", ...asked }], 20_000);
-    assert.equal(moved!.ok, true, moved!.error);
-    await waitFor(() => b.runner(KEY)?.loggedOn === true, "B logged on", 10_000);
+    await moveSession(ops, KEY, { node: "B", gw: b });
 
     // The library processed C1's report only: it claims on B from there.
     const libB = await connectEngine({ socket: `${dir}/B.sock`, name: "t", reconnect: false });

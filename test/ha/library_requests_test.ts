@@ -8,12 +8,11 @@ import assert from "node:assert/strict";
 import { startAcceptor } from "../../src/engine/quick.ts";
 import { connectEngine } from "../../src/engine/library_client.ts";
 import { Logger } from "../../src/engine/log.ts";
-import { awaitMoves, requestMove } from "../../src/engine/cluster_ops.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
 import { freePort } from "../interop/peers.ts";
 import { waitFor } from "../engine/helpers.ts";
-import { clusterEngines } from "./cluster_engines.ts";
+import { clusterEngines, moveSession } from "./cluster_engines.ts";
 import { ackingLp, order } from "../_helpers/orders.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -54,21 +53,7 @@ Deno.test({
     await waitFor(() => seen.length === 2, "the LP has both orders");
 
     // Wait until B is a live member, then move the session to it.
-    await waitFor(
-      async () => {
-        const [m] = await ops.sql.unsafe(
-          `select count(*)::int as n from "${schema}".members where node_id = 'B'`,
-        );
-        return m!.n === 1;
-      },
-      "B registered",
-      10_000,
-    );
-    const asked = await requestMove(ops, KEY, "B");
-    assert.ok(asked !== undefined);
-    const [moved] = await awaitMoves(ops, [{ session: KEY, to: "B", ...asked }], 20_000);
-    assert.equal(moved!.ok, true, moved!.error);
-    await waitFor(() => b.runner(KEY)?.loggedOn === true, "B logged on", 10_000);
+    await moveSession(ops, KEY, { node: "B", gw: b });
 
     // The library, now attached to B, retries both: the original answers, nothing sent again.
     const libB = await connectEngine({ socket: `${dir}/B.sock`, name: "t", reconnect: false });

@@ -6,17 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { preferredOwner } from "../../src/engine/cluster.ts";
-import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
-import {
-  type Child,
-  db,
-  gatewayConfig,
-  killChildren,
-  root,
-  spawnGateway,
-  startLp,
-  until,
-} from "./ha_helpers.ts";
+import { freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
+import { type Child, db, endRun, gatewayConfig, root, spawnGateway, startLp, until } from "./ha_helpers.ts";
 
 const N = 30;
 const LEASE_MS = 4000; // the join window: three processes started together must see each other within it
@@ -101,10 +92,6 @@ Deno.test({
       [["A", count(after, "A")], ["B", count(after, "B")]],
     );
   } finally {
-    await killChildren(children);
-    await lp.stop().catch(() => {});
-    await sql.end();
-    await dropSchema(schema);
-    await Deno.remove(dir, { recursive: true });
+    await endRun({ children, lp, sql, schema, dir });
   }
 });
