@@ -4,32 +4,22 @@
  */
 import assert from "node:assert/strict";
 import { connectEngine } from "../../src/engine/library_client.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
-import { Logger } from "../../src/engine/log.ts";
-import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
-import { waitFor } from "../_helpers/mod.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
+import { fixgOutput, waitFor } from "../_helpers/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
 const KEY = "FIX.4.4:CLIENT->LP";
 
 async function fixg(args: string[]) {
-  const o = await new Deno.Command(`${ROOT}fixg`, { args, stdout: "piped", stderr: "piped" }).output();
-  return { code: o.code, out: new TextDecoder().decode(o.stdout), err: new TextDecoder().decode(o.stderr) };
+  const o = await fixgOutput(args);
+  return { code: o.code, out: o.stdout, err: o.stderr };
 }
 
 Deno.test("fixg sessions --session KEY --reset / --next-sender-seq: done 0, refused 1 (never below the sender number), usage 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-seq-cli-" });
-  const socket = `${dir}/e.sock`;
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {});
-  const server = new EngineServer({ socket, logger: new Logger({ level: "error" }) });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP" },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const engine = await startEngineOverLp({ dir });
+  const { socket, server, gw } = engine;
   try {
-    await waitFor(() => gw.runner(KEY)?.loggedOn === true, "logon");
+    await engine.loggedOn();
     const seq = (...args: string[]) => fixg(["sessions", "--engine", socket, "--session", KEY, ...args]);
     const below = await seq("--next-sender-seq", "1");
     const forward = await seq("--next-sender-seq", "9", "--json");
@@ -67,9 +57,7 @@ Deno.test("fixg sessions --session KEY --reset / --next-sender-seq: done 0, refu
     assert.equal(reset.out.trim(), `reset ${KEY}: next out 2, next in 1`);
     await waitFor(() => gw.runner(KEY)!.status().nextTargetSeq === 2, "the LP's Logon 141=Y");
   } finally {
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -22,11 +22,10 @@ import {
   ViewMessageEvent,
 } from "../../src/engine/boundary.ts";
 import { Gateway } from "../../src/engine/gateway.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { encodeCommand, ProtocolError } from "../../src/engine/protocol.ts";
-import { FrameSplitter } from "../../src/engine/protocol_stream.ts";
-import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
+import { forEachFrame } from "../_helpers/engine_protocol.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import type { FixMessage } from "../../src/codec/mod.ts";
 import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
@@ -320,25 +319,14 @@ Deno.test("boundary: an in-process Application sees the scripted session's callb
 });
 
 /** Reads every event frame from a Unix socket, whole (length prefix included). */
-async function readFrames(conn: Deno.UnixConn, out: Uint8Array[]): Promise<void> {
-  const split = new FrameSplitter();
-  const buf = new Uint8Array(65536);
-  try {
-    for (;;) {
-      const n = await conn.read(buf);
-      if (n === null) return;
-      split.push(buf.subarray(0, n));
-      while (split.next()) out.push(split.buf.slice(split.start - 4, split.end));
-    }
-  } catch {
-    // Closed by the test.
-  }
+function readFrames(conn: Deno.UnixConn, out: Uint8Array[]): Promise<void> {
+  return forEachFrame(conn, (buf, start, end) => void out.push(buf.slice(start - 4, end)));
 }
 
 Deno.test("boundary: the endpoint's sink gets the same session events as the library reads from its socket", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-boundary-" });
   const KEY = "FIX.4.4:CLIENT->LP";
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
+  const lpApp: Application = {
     onMessage(v, s) {
       if (v.msgType !== "D") return;
       const id = v.getString(11)!;
@@ -351,24 +339,16 @@ Deno.test("boundary: the endpoint's sink gets the same session events as the lib
       });
       if (id === "c2") s.logout("done");
     },
-  });
+  };
   const observed: Uint8Array[] = [];
   let watching = false;
-  const server = new EngineServer({
-    socket: `${dir}/e.sock`,
-    logger: new Logger({ level: "error" }),
-    observe: (e) => {
-      const f = watching ? eventToFrame(e) : undefined;
-      if (f !== undefined) observed.push(f);
-    },
-  });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP" },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
-  const conn = await Deno.connect({ transport: "unix", path: `${dir}/e.sock` });
+  const observe = (e: EngineEvent) => {
+    const f = watching ? eventToFrame(e) : undefined;
+    if (f !== undefined) observed.push(f);
+  };
+  const engine = await startEngineOverLp({ dir, lpApp, server: { observe } });
+  const { gw } = engine;
+  const conn = await Deno.connect({ transport: "unix", path: engine.socket });
   const frames: Uint8Array[] = [];
   const reading = readFrames(conn, frames);
   const write = async (c: EngineCommand) => void await conn.write(commandToFrame(c));
@@ -399,9 +379,7 @@ Deno.test("boundary: the endpoint's sink gets the same session events as the lib
   } finally {
     conn.close();
     await reading;
-    await server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

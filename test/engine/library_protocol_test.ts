@@ -4,9 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { MessageView } from "../../src/codec/mod.ts";
-import { startAcceptor, startInitiator } from "../../src/engine/quick.ts";
-import { EngineServer } from "../../src/engine/library_server.ts";
-import { Logger } from "../../src/engine/log.ts";
 import {
   type Command,
   decodeCommand,
@@ -18,6 +15,8 @@ import {
   SendStatus,
 } from "../../src/engine/protocol.ts";
 import { RawEngineClient } from "../_helpers/engine_protocol.ts";
+import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
+import type { Application } from "../../src/engine/application.ts";
 import { waitFor } from "./helpers.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
@@ -153,9 +152,8 @@ Deno.test("protocol frames: exact bytes of HELLO and SEND, every command and eve
 
 Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, idempotent sends, back-pressure, replay", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-proto-" });
-  const socket = `${dir}/e.sock`;
   let ordersAtLp = 0;
-  const lp = await startAcceptor({ port: 0, senderCompId: "LP", targetCompId: "CLIENT" }, {
+  const lpApp: Application = {
     onMessage(v, s) {
       if (v.msgType !== "D") return;
       ordersAtLp++;
@@ -178,7 +176,7 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
         ],
       });
     },
-  });
+  };
   // A journal flush the test opens and closes: sends are answered only once it resolves.
   let gate: () => void = () => {};
   let gateOpen = true;
@@ -188,19 +186,8 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
       gatedFlushes++;
       gate = r;
     });
-  const server = new EngineServer({
-    socket,
-    secret: SECRET,
-    logger: new Logger({ level: "error" }),
-    maxInFlight: 2,
-    flush,
-  });
-  const gw = await startInitiator(
-    { port: lp.ports[0]!, senderCompId: "CLIENT", targetCompId: "LP" },
-    server.app,
-  );
-  server.attach(gw);
-  await server.start();
+  const engine = await startEngineOverLp({ dir, lpApp, server: { secret: SECRET, maxInFlight: 2, flush } });
+  const { socket, server, gw } = engine;
   const open: RawEngineClient[] = [];
   try {
     assert.equal(Deno.statSync(socket).mode! & 0o777, 0o600);
@@ -328,9 +315,7 @@ Deno.test("engine endpoint conformance: handshake errors, list, claim/refuse, id
     assert.equal((await b.next("refused")).code, ErrorCode.NOT_CLAIMED);
   } finally {
     for (const r of open) r.close();
-    server.stop();
-    await gw.stop();
-    await lp.stop();
+    await engine.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
