@@ -20,6 +20,29 @@ function isSessionTag(tag: number): boolean {
       tag === 56);
 }
 
+/** Block size of ownedCopy; bodies above a quarter of it get a buffer of their own. */
+const BLOCK_BYTES = 64 * 1024;
+let block = new Uint8Array(0);
+let blockPos = 0;
+
+/**
+ * A copy of `bytes` that nothing else writes: a range of a shared block, handed out once (a `slice()` per
+ * body allocated an ArrayBuffer each, with its backing store and its GC bookkeeping). A block stays in
+ * memory while any copy in it is referenced: at most one block per message still kept.
+ */
+function ownedCopy(bytes: Uint8Array): Uint8Array {
+  const n = bytes.length;
+  if (n > BLOCK_BYTES >> 2) return bytes.slice();
+  if (blockPos + n > block.length) {
+    block = new Uint8Array(BLOCK_BYTES);
+    blockPos = 0;
+  }
+  const copy = block.subarray(blockPos, blockPos + n);
+  copy.set(bytes);
+  blockPos += n;
+  return copy;
+}
+
 export class PreEncodedMessage implements FixMessage {
   #fields: Field[] | undefined;
   #body: Uint8Array;
@@ -113,9 +136,12 @@ export class PreEncodedMessage implements FixMessage {
     return this.#body.length;
   }
 
-  /** Makes the message own its bytes (a copy), for a message kept after the buffer it came in is reused. */
+  /**
+   * Makes the message own its bytes (a copy), for a message kept after the buffer it came in is reused.
+   * The copy is carved out of a shared block (ownedCopy): a pipelining library has every body copied.
+   */
   detach(): this {
-    if (!this.#owned) this.#body = this.#body.slice();
+    if (!this.#owned) this.#body = ownedCopy(this.#body);
     this.#owned = true;
     return this;
   }
