@@ -128,3 +128,27 @@ Deno.test("ackOnly: memory is bounded by default: 2,500 orders leave the default
   assert.equal(sim.order("A", "b1499"), undefined);
   assert.equal(sim.order("A", "b1500")?.ordStatus, "0");
 });
+
+Deno.test("ackOnly: the window counts working orders: a resting order outlives any number of canceled ones", () => {
+  // A client keeps one order working and trades around it (new, cancel): two orders at most are working,
+  // so with a window of 2 nothing is forgotten however many orders came after the first one.
+  const sim = client(ackOnly(2));
+  sim.onMessage("A", nos("w1", "1", 10, "99.00"), T);
+  for (let i = 0; i < 5_000; i++) {
+    assert.deepEqual(messages(sim.onMessage("A", nos(`n${i}`, "2", 1, "101.00"), T)).map(sumER), [
+      `0/0 n${i} 1/0 @0`,
+    ]);
+    assert.deepEqual(messages(sim.onMessage("A", cxl(`x${i}`, `n${i}`, "2"), T)).map(sumER), [
+      `4/4 x${i} 0/0 @0`,
+    ]);
+  }
+  assert.equal(sim.order("A", "w1")?.ordStatus, "0");
+  assert.deepEqual(messages(sim.onMessage("A", cxl("w1c", "w1"), T)).map(sumER), ["4/4 w1c 0/0 @0"]);
+  // What the session holds for its window stays bounded by the window, not by the orders taken.
+  const s = (sim as unknown as { _sessions: Map<string, { ackOnly: unknown[] }> })._sessions.get("A")!;
+  assert.equal(s.ackOnly.length, 4); // a ring of twice the window
+  // Three working orders in a window of 2: the oldest working one is forgotten.
+  for (const id of ["k1", "k2", "k3"]) sim.onMessage("A", nos(id, "1", 10, "99.00"), T);
+  assert.deepEqual(["k1", "k2", "k3"].map((id) => sim.order("A", id)?.ordStatus), [undefined, "0", "0"]);
+  assert.equal(sim.stats(T).openOrders, 2);
+});

@@ -196,6 +196,8 @@ export abstract class LpCore {
         open: new OpenList(),
         ackOnly: [],
         ackOnlyNext: 0,
+        ackOnlyLength: 0,
+        ackOnlyWorking: 0,
         rejected: new Map(),
         inbound: 0,
         outbound: 0,

@@ -165,6 +165,7 @@ export abstract class LpOrders extends LpCore {
     o.openPrev = undefined;
     o.openNext = undefined;
     o.inOpen = false;
+    o.inAckOnlyWindow = false;
     s.orders.set(clOrdId, o);
     s.open.add(o);
     this._counters.acks++;
@@ -177,32 +178,64 @@ export abstract class LpOrders extends LpCore {
   }
 
   /**
-   * Makes room in the session's ackOnly window (the last `orders.ackOnlyWindow` acknowledged orders)
-   * for the next order: when it is full, the oldest is forgotten if still working (off the open list,
-   * its ClOrdIDs out of the map) and returned for the next order to reuse; a finished one is left to
-   * the finished-order rules (it is still in the queue of finished orders).
+   * Makes room in the session's ackOnly window (its `orders.ackOnlyWindow` acknowledged orders that are
+   * still working) for the next order: when it is full, the oldest working one is forgotten (off the
+   * open list, its ClOrdIDs out of the map) and returned for the next order to reuse. Finished orders
+   * take no room: they are left to the finished-order rules (they are in the queue of finished orders).
    */
   protected _displaceAckOnly(s: SessionState): LpOrder | undefined {
-    if (s.ackOnly.length < this.config.orders.ackOnlyWindow) return undefined;
-    const old = s.ackOnly[s.ackOnlyNext]!;
-    if (!old.inOpen) return undefined;
-    this._unbook(old);
-    s.open.delete(old);
-    this._forgetIds(s, old);
-    return old;
+    if (s.ackOnlyWorking < this.config.orders.ackOnlyWindow) return undefined;
+    const q = s.ackOnly;
+    for (;;) {
+      // ackOnlyWorking > 0: a working one is ahead.
+      const old = q[s.ackOnlyNext]!;
+      s.ackOnlyNext = s.ackOnlyNext + 1 === q.length ? 0 : s.ackOnlyNext + 1;
+      s.ackOnlyLength--;
+      if (!old.inAckOnlyWindow) continue; // finished since
+      this._leaveAckOnly(s, old);
+      this._unbook(old);
+      s.open.delete(old);
+      this._forgetIds(s, old);
+      return old;
+    }
   }
 
-  /** Puts an order acknowledged in ackOnly mode in its session's window (where `_displaceAckOnly` made room). */
+  /**
+   * Puts an order acknowledged in ackOnly mode at the end of its session's window (where
+   * `_displaceAckOnly` made room). The queue is a ring of at most twice the window: when it is full,
+   * the finished orders in it are dropped (a working order kept among many canceled ones holds no more).
+   */
   protected _keepAckOnly(s: SessionState, o: LpOrder): void {
-    const ring = s.ackOnly;
-    const n = this.config.orders.ackOnlyWindow;
-    if (ring.length < n) {
-      ring.push(o);
-      return;
+    o.inAckOnlyWindow = true;
+    s.ackOnlyWorking++;
+    let q = s.ackOnly;
+    if (s.ackOnlyLength === q.length) {
+      const n = s.ackOnlyLength, head = s.ackOnlyNext;
+      const cap = 2 * this.config.orders.ackOnlyWindow;
+      if (q.length < cap) {
+        // Grows (in order, from 0) up to its capacity: only while the first orders come in.
+        const grown: LpOrder[] = new Array(Math.min(cap, Math.max(16, 2 * q.length)));
+        for (let i = 0; i < n; i++) grown[i] = q[(head + i) % q.length]!;
+        q = s.ackOnly = grown;
+        s.ackOnlyNext = 0;
+      } else {
+        // Full: keep the working ones, in order (at most the window less the one being added).
+        let w = 0;
+        for (let i = 0; i < n; i++) {
+          const e = q[(head + i) % q.length]!;
+          if (e.inAckOnlyWindow) q[(head + w++) % q.length] = e;
+        }
+        s.ackOnlyLength = w;
+      }
     }
-    const i = s.ackOnlyNext;
-    ring[i] = o;
-    s.ackOnlyNext = i + 1 === n ? 0 : i + 1;
+    q[(s.ackOnlyNext + s.ackOnlyLength++) % q.length] = o;
+  }
+
+  /** An order leaves its session's ackOnly window (finished, or forgotten). */
+  protected _leaveAckOnly(s: SessionState | undefined, o: LpOrder): void {
+    if (!o.inAckOnlyWindow) return;
+    o.inAckOnlyWindow = false;
+    if (s !== undefined) s.ackOnlyWorking--;
   }
 
   /** Removes an order's ClOrdIDs (its current one and its chain's) from its session. */
@@ -282,7 +315,9 @@ export abstract class LpOrders extends LpCore {
 
   /** An order finished: it leaves the open set and will be forgotten after `forgetDoneAfterMs`. */
   protected _done(o: LpOrder): void {
-    this._sessions.get(o.sessionKey)?.open.delete(o);
+    const s = this._sessions.get(o.sessionKey);
+    s?.open.delete(o);
+    this._leaveAckOnly(s, o);
     this._doneQueue.push({ atMs: this._now, order: o });
   }
 
@@ -385,5 +420,6 @@ function blankOrder(): LpOrder {
     openPrev: undefined,
     openNext: undefined,
     inOpen: false,
+    inAckOnlyWindow: false,
   };
 }

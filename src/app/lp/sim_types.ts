@@ -101,6 +101,8 @@ export interface LpOrder {
   openPrev: LpOrder | undefined;
   openNext: LpOrder | undefined;
   inOpen: boolean;
+  /** Acknowledged in ackOnly mode and still working: counted in its session's `ackOnlyWorking`. */
+  inAckOnlyWindow: boolean;
 }
 
 /**
@@ -193,11 +195,15 @@ export interface SessionState {
   /** Open orders in arrival order. */
   open: OpenList;
   /**
-   * Orders acknowledged in ackOnly mode, a ring of at most `orders.ackOnlyWindow` (the oldest at
-   * `ackOnlyNext` once full): one still working when its slot is reused is forgotten.
+   * Orders acknowledged in ackOnly mode: a ring (at most twice `orders.ackOnlyWindow`) of
+   * `ackOnlyLength` of them, oldest at `ackOnlyNext`. Finished ones are skipped when read and dropped
+   * when the ring is full. When `ackOnlyWorking` of them are still working and that is the window, the
+   * oldest working one is forgotten for the next order.
    */
   ackOnly: LpOrder[];
   ackOnlyNext: number;
+  ackOnlyLength: number;
+  ackOnlyWorking: number;
   /** Rejected orders of the trading day by ClOrdID: the reject's fields, to answer a status request. */
   rejected: Map<string, ExecutionReportFields>;
   inbound: number;
