@@ -4,28 +4,16 @@
  */
 import { LatencyHistogram } from "../metrics/histogram.ts";
 import { VERSION } from "../version.ts";
+import { createPrng, normalSample, type Prng } from "../app/prng.ts";
 import { latencyParts } from "./build.ts";
 import { BENCH_SCHEMA_VERSION, type BenchReport, type TimelinePoint } from "./types.ts";
 
-/** mulberry32: small seeded PRNG so the sample is identical on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Log-normal latencies around `medianNs` with rare stalls, recorded into a new histogram. */
-function syntheticHistogram(rnd: () => number, n: number, medianNs: number): LatencyHistogram {
+function syntheticHistogram(rnd: Prng, n: number, medianNs: number): LatencyHistogram {
   const h = new LatencyHistogram({ unit: "ns" });
   for (let i = 0; i < n; i++) {
-    const normal = Math.sqrt(-2 * Math.log(Math.max(rnd(), 1e-12))) * Math.cos(2 * Math.PI * rnd());
-    let ns = medianNs * Math.exp(0.35 * normal);
-    if (rnd() < 0.002) ns *= 5 + 20 * rnd();
+    let ns = medianNs * Math.exp(0.35 * normalSample(rnd));
+    if (rnd.next() < 0.002) ns *= 5 + 20 * rnd.next();
     h.record(ns);
   }
   return h;
@@ -33,7 +21,7 @@ function syntheticHistogram(rnd: () => number, n: number, medianNs: number): Lat
 
 /** The sample report; `seed` varies the figures, `scale` multiplies every latency (to fake a regression). */
 export function sampleBenchReport(options: { seed?: number; latencyScale?: number } = {}): BenchReport {
-  const rnd = prng(options.seed ?? 42);
+  const rnd = createPrng(options.seed ?? 42);
   const scale = options.latencyScale ?? 1;
   const acks = syntheticHistogram(rnd, 50_000, 27_000 * scale);
   const fills = syntheticHistogram(rnd, 20_000, 41_000 * scale);
@@ -47,7 +35,7 @@ export function sampleBenchReport(options: { seed?: number; latencyScale?: numbe
   let sent = 0;
   let acked = 0;
   for (let t = 1; t <= 10; t++) {
-    const s = Math.round(5000 + 400 * Math.sin(t) + 100 * rnd());
+    const s = Math.round(5000 + 400 * Math.sin(t) + 100 * rnd.next());
     const a = t === 10 ? 50_000 - acked : Math.min(s, 50_000 - acked);
     timeline.push({ tSec: t, sent: t === 10 ? 50_000 - sent : s, acked: a });
     sent += t === 10 ? 50_000 - sent : s;

@@ -10,23 +10,21 @@ import {
   LENGTH_TO_DATA_TAG,
 } from "../../src/codec/mod.ts";
 import type { Dictionary, MemberDef, MessageDef } from "../../src/dictionary/model.ts";
+import { createPrng, type Prng as AppPrng } from "../../src/app/prng.ts";
 
-/** A small, fast, seeded PRNG (mulberry32): tests must be reproducible from their seed. */
+/** A seeded PRNG (the product's mulberry32, src/app/prng.ts): tests must be reproducible from their seed. */
 export class Prng {
-  #s: number;
+  #p: AppPrng;
   constructor(seed: number) {
-    this.#s = seed >>> 0;
+    this.#p = createPrng(seed);
   }
-  /** A uniform 32-bit unsigned integer. */
+  /** A uniform 32-bit unsigned integer (the float times 2^32: exact, the float is that integer / 2^32). */
   next(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.#p.next() * 4294967296;
   }
   /** A float in [0, 1). */
   float(): number {
-    return this.next() / 4294967296;
+    return this.#p.next();
   }
   /** An integer in [lo, hi]. */
   int(lo: number, hi: number): number {

@@ -1,29 +1,15 @@
 import assert from "node:assert/strict";
 import * as hdr from "hdr-histogram-js";
 import { initHdrWasm, LatencyHistogram } from "../../src/metrics/mod.ts";
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createPrng, normalSample } from "../../src/app/prng.ts";
 
 /** Latency-like values in ns: a log-normal body around 30 µs with a long tail up to seconds. */
 function latencies(n: number, seed: number): number[] {
-  const rnd = prng(seed);
+  const rnd = createPrng(seed);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
-    const u = Math.max(rnd(), 1e-12);
-    const v = rnd();
-    const normal = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    let ns = Math.exp(Math.log(30_000) + 0.6 * normal);
-    if (rnd() < 0.001) ns *= 1000; // rare stalls: tens of milliseconds to seconds
+    let ns = Math.exp(Math.log(30_000) + 0.6 * normalSample(rnd));
+    if (rnd.next() < 0.001) ns *= 1000; // rare stalls: tens of milliseconds to seconds
     out.push(Math.round(ns));
   }
   return out;
