@@ -9,6 +9,7 @@ import { MsgType, Tag } from "../codec/tags.ts";
 import type { MessageView } from "../codec/view.ts";
 import type { LatencyMeasure, LoadCounters, LoadSymbol } from "../app/load/types.ts";
 import { RequestLedger } from "../app/load/ledger.ts";
+import { ORDER_FIELDS } from "../app/load/generator.ts";
 import { zeroLoadCounters } from "../app/load/types.ts";
 import { nextPhase } from "../app/orders/state_machine.ts";
 import * as fix44 from "../dictionary/generated/fix44.ts";
@@ -17,17 +18,8 @@ import { createPrng, type Prng, uniformInt } from "../app/prng.ts";
 import { formatScaled } from "../codec/encoder.ts";
 import { tickDecimals } from "../app/lp/config.ts";
 
-/** The orders sent: FIX 4.4's NewOrderSingle writing only these fields (a few property reads). */
-const NewOrderSingle = pick(fix44.NewOrderSingle, [
-  "clOrdID",
-  "symbol",
-  "side",
-  "transactTime",
-  "orderQty",
-  "ordType",
-  "price",
-  "timeInForce",
-]);
+/** The orders sent: FIX 4.4's NewOrderSingle writing only the load generator's fields (a few property reads). */
+const NewOrderSingle = pick(fix44.NewOrderSingle, ORDER_FIELDS);
 
 /** What the bench runner needs of a request source (LoadGenerator has this shape). */
 export interface RequestSource {

@@ -47,12 +47,8 @@ interface SymbolInfo extends LoadSymbol {
   priceText: PriceText;
 }
 
-/**
- * The generator's messages: FIX 4.4's typed builders (the same body for every session version), each
- * writing only the fields the generator fills (`pick`: a few property reads, not one per member of the
- * dictionary's message); prices as the text PriceText formats and sides as codes (`loose`).
- */
-const ORDER_FIELDS = [
+/** The fields of a new order the generator fills (the bench's echo orders too: src/bench/echo_tracker.ts). */
+export const ORDER_FIELDS = [
   "clOrdID",
   "symbol",
   "side",
@@ -62,6 +58,12 @@ const ORDER_FIELDS = [
   "price",
   "timeInForce",
 ] as const;
+
+/**
+ * The generator's messages: FIX 4.4's typed builders (the same body for every session version), each
+ * writing only the fields the generator fills (`pick`: a few property reads, not one per member of the
+ * dictionary's message); prices as the text PriceText formats and sides as codes (`loose`).
+ */
 const NewOrderSingle = loose(pick(fix44.NewOrderSingle, ORDER_FIELDS));
 const OrderCancelRequest = loose(
   pick(fix44.OrderCancelRequest, ["origClOrdID", "clOrdID", "symbol", "side", "transactTime", "orderQty"]),
