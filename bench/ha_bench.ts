@@ -31,8 +31,8 @@ import { FileJournal } from "../src/store/journal.ts";
 import { openPostgresStore } from "../src/store/postgres.ts";
 import type { MessageStore } from "../src/store/types.ts";
 import postgres from "postgres";
-import { freePort, startPeer } from "./peers/peer_process.ts";
 import { haOrder, memberConfig } from "./_lib/ha.ts";
+import { startSimulateLp } from "./_lib/simulate_lp.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const args = parseArgs(Deno.args);
@@ -219,23 +219,9 @@ async function benchPath(): Promise<void> {
   await Deno.remove(dir, { recursive: true });
 }
 
-async function startLp() {
-  return await startPeer({
-    cmd: `${root}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--target-comp-id",
-      "*",
-      "--ack-only",
-      "--stats-interval",
-      "0",
-      "--json",
-    ],
-  });
+/** The LP: acks only, any CompID. */
+function startLp() {
+  return startSimulateLp(["--target-comp-id", "*", "--ack-only"]);
 }
 
 /** Order->ack through a gateway with `storeYaml`: max orders/s (pipelined) and paced latency. */

@@ -3,8 +3,7 @@
  * what it prints: a line matching a pattern, a JSON log record, its exit. Waits end on the event, on the
  * process exiting without it (with its output in the error), or after a bounded timeout.
  */
-import { type RunningPeer, startPeer } from "../../bench/peers/peer_process.ts";
-import { freePort } from "./net.ts";
+export { startSimulateLp } from "../../bench/_lib/simulate_lp.ts";
 
 /** The repository root (where `./fixg` and `./deno` are). */
 export const ROOT = new URL("../../", import.meta.url).pathname;
@@ -186,25 +185,4 @@ export async function fixgOutput(
   }
   const dec = new TextDecoder();
   return { code: r.code, stdout: dec.decode(r.stdout), stderr: dec.decode(r.stderr) };
-}
-
-/**
- * `fixg simulate-lp --json` on a free loopback port, stats off, started and waited for (its "listening"
- * line); `extra` flags are appended.
- */
-export function startSimulateLp(extra: string[] = [], timeoutMs?: number): Promise<RunningPeer> {
-  return startPeer({
-    cmd: `${ROOT}fixg`,
-    args: [
-      "simulate-lp",
-      "--port",
-      String(freePort()),
-      "--host",
-      "127.0.0.1",
-      "--stats-interval",
-      "0",
-      "--json",
-      ...extra,
-    ],
-  }, timeoutMs);
 }
