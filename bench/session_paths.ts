@@ -10,6 +10,7 @@
  * minimums of both are printed.
  */
 import process from "node:process";
+import { concatBytes } from "../src/codec/bytes.ts";
 
 const cpu = () => {
   const u = process.cpuUsage();
@@ -106,26 +107,12 @@ export async function load(root: string, N: number) {
       cur.push(f);
       len += f.length;
       if (len > 60000) {
-        const c = new Uint8Array(len);
-        let o = 0;
-        for (const x of cur) {
-          c.set(x, o);
-          o += x.length;
-        }
-        chunks.push(c);
+        chunks.push(concatBytes(cur));
         cur = [];
         len = 0;
       }
     }
-    if (cur.length) {
-      const c = new Uint8Array(len);
-      let o = 0;
-      for (const x of cur) {
-        c.set(x, o);
-        o += x.length;
-      }
-      chunks.push(c);
-    }
+    if (cur.length) chunks.push(concatBytes(cur));
     const t1 = cpu();
     for (const c of chunks) await theirs.write(c);
     await inDone;
