@@ -113,13 +113,8 @@ export function onAcceptorLogon(s: AwaitingLogonState, out: Out, nowMs: number, 
     logoutAndDisconnect(s, out, nowMs, seqTooLowText(s.nextTargetSeq, seq));
     return;
   }
-  const peerExpects = s.config.enableNextExpectedMsgSeqNum
-    ? view.getInt(Tag.NextExpectedMsgSeqNum)
-    : undefined;
-  if (peerExpects !== undefined && peerExpects > s.nextSenderSeq) {
-    logoutAndDisconnect(s, out, nowMs, nextExpectedTooHighText(s.nextSenderSeq, peerExpects));
-    return;
-  }
+  const peerExpects = peerExpected(s, out, nowMs, view, s.nextSenderSeq);
+  if (peerExpects === null) return;
   const hb = view.getInt(Tag.HeartBtInt)!;
   setHeartbeat(s, hb);
   const active = toActive(s);
@@ -164,20 +159,34 @@ export function onInitiatorLogonReply(s: LogonSentState, out: Out, nowMs: number
     logoutAndDisconnect(s, out, nowMs, seqTooLowText(s.nextTargetSeq, seq));
     return;
   }
-  const peerExpects = s.config.enableNextExpectedMsgSeqNum
-    ? view.getInt(Tag.NextExpectedMsgSeqNum)
-    : undefined;
-  if (peerExpects !== undefined && peerExpects > s.ourLogonSeq + 1) {
-    logoutAndDisconnect(s, out, nowMs, nextExpectedTooHighText(s.ourLogonSeq + 1, peerExpects));
-    return;
-  }
+  const peerExpects = peerExpected(s, out, nowMs, view, s.ourLogonSeq + 1);
+  if (peerExpects === null) return;
   const active = toActive(s);
   if (seq === active.nextTargetSeq) consume(active, out, view, seq);
   completeLogon(active, out, nowMs, view, seq, peerExpects);
 }
 
-function nextExpectedTooHighText(most: number, received: number): string {
-  return `NextExpectedMsgSeqNum too high, expecting at most ${most} but received ${received}`;
+/**
+ * The peer's NextExpectedMsgSeqNum (789) in its Logon when the session uses it (else undefined), or null
+ * when it is above `most`, the next number we can have sent: the session then logs out and disconnects.
+ */
+function peerExpected(
+  s: SessionState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  most: number,
+): number | undefined | null {
+  if (!s.config.enableNextExpectedMsgSeqNum) return undefined;
+  const received = view.getInt(Tag.NextExpectedMsgSeqNum);
+  if (received === undefined || received <= most) return received;
+  logoutAndDisconnect(
+    s,
+    out,
+    nowMs,
+    `NextExpectedMsgSeqNum too high, expecting at most ${most} but received ${received}`,
+  );
+  return null;
 }
 
 /** Logged on: tell the application, ask for a gap, resend what 789 says the peer missed, flush the queue. */
