@@ -192,7 +192,8 @@ export abstract class LpOrders extends LpCore {
       s.ackOnlyNext = s.ackOnlyNext + 1 === q.length ? 0 : s.ackOnlyNext + 1;
       s.ackOnlyLength--;
       if (!old.inAckOnlyWindow) continue; // finished since
-      this._leaveAckOnly(s, old);
+      old.inAckOnlyWindow = false;
+      s.ackOnlyWorking--;
       this._unbook(old);
       s.open.delete(old);
       this._forgetIds(s, old);
@@ -213,9 +214,12 @@ export abstract class LpOrders extends LpCore {
       const n = s.ackOnlyLength, head = s.ackOnlyNext;
       const cap = 2 * this.config.orders.ackOnlyWindow;
       if (q.length < cap) {
-        // Grows (in order, from 0) up to its capacity: only while the first orders come in.
-        const grown: LpOrder[] = new Array(Math.min(cap, Math.max(16, 2 * q.length)));
-        for (let i = 0; i < n; i++) grown[i] = q[(head + i) % q.length]!;
+        // Grows (in order, from 0) up to its capacity: only while the first orders come in. The slots
+        // past the orders hold `o` (never read): the array stays packed.
+        const size = Math.min(cap, Math.max(16, 2 * q.length));
+        const grown: LpOrder[] = [];
+        for (let i = 0; i < n; i++) grown.push(q[(head + i) % q.length]!);
+        while (grown.length < size) grown.push(o);
         q = s.ackOnly = grown;
         s.ackOnlyNext = 0;
       } else {
@@ -228,7 +232,8 @@ export abstract class LpOrders extends LpCore {
         s.ackOnlyLength = w;
       }
     }
-    q[(s.ackOnlyNext + s.ackOnlyLength++) % q.length] = o;
+    const at = s.ackOnlyNext + s.ackOnlyLength++;
+    q[at < q.length ? at : at - q.length] = o;
   }
 
   /** An order leaves its session's ackOnly window (finished, or forgotten). */
