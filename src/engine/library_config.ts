@@ -36,6 +36,9 @@ export function engineServerFor(config: FixgConfig, logger: Logger): EngineServe
     socket: e.socket,
     ...(secret !== undefined ? { secret } : {}),
     ...(config.store.type === "file" ? { journalDir: config.store.dir } : {}),
+    // tuning.readSpinUs spins the engine socket's reads too (library_spin.ts: a spinning FIX socket
+    // alone kept the event loop from seeing the library's frames in time).
+    ...((config.tuning.readSpinUs ?? 0) > 0 ? { readSpinUs: config.tuning.readSpinUs } : {}),
     logger,
   });
 }

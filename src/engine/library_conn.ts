@@ -8,6 +8,7 @@ import type { Logger } from "./log.ts";
 import { type Command, ErrorCode, type Event, eventFrameView, PROTOCOL_VERSION } from "./protocol.ts";
 import { FrameOut } from "./protocol_stream.ts";
 import type { Ring } from "./library_journal.ts";
+import type { LibraryReader } from "./library_spin.ts";
 
 /** The answer to one request id. */
 export interface Answer {
@@ -66,6 +67,8 @@ export class LibraryConn {
   inFlight = 0;
   readonly claims = new Set<string>();
   readonly #out: FrameOut;
+  /** Its reads: Deno's, or spinning ones (library_spin.ts, `tuning.readSpinUs`). */
+  reader: LibraryReader;
 
   constructor(
     readonly conn: Deno.Conn,
@@ -75,10 +78,17 @@ export class LibraryConn {
   ) {
     this.id = id;
     this.#out = new FrameOut(conn, () => this.close());
+    this.reader = { read: (buf) => conn.read(buf), close: () => {} };
   }
 
   get label(): string {
     return `${this.name}#${this.id}`;
+  }
+
+  /** Reads (and writes at once) through a spinning reader (library_spin.ts). */
+  spin(reader: LibraryReader): void {
+    this.reader = reader;
+    this.#out.send = reader.send;
   }
 
   /** Queues one event; the events of one turn go out in one write at its end. */
@@ -129,6 +139,7 @@ export class LibraryConn {
     if (this.closed) return;
     this.closed = true;
     this.#out.close();
+    this.reader.close();
     try {
       this.conn.close();
     } catch {

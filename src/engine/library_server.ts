@@ -36,6 +36,7 @@ import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journ
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
 import { journaledAnswer, outcomeAnswer, sendFailedEvent, sequenceResult } from "./library_answers.ts";
 import type { SessionRunner } from "./session_runner.ts";
+import { spinningReader } from "./library_spin.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -62,6 +63,11 @@ export interface EngineServerOptions {
   memoryReplay?: number;
   /** Sees every session event (boundary.ts) the endpoint gets, before it is written (valid during the call). */
   observe?: (e: EngineEvent) => void;
+  /**
+   * Library connections' reads spin for up to this many µs before parking (library_spin.ts; `fixg run`
+   * sets it from `tuning.readSpinUs`, with the FIX sockets'). A CPU per spinning process. Default: off.
+   */
+  readSpinUs?: number;
 }
 
 /** The engine's library endpoint. */
@@ -196,6 +202,13 @@ export class EngineServer {
           () => this.#drop(c, "too slow: its event queue passed the limit"),
         );
         this.#conns.add(c);
+        const spinUs = this.#o.readSpinUs ?? 0;
+        if (spinUs > 0) {
+          // Found now, before the next accept (library_spin.ts): the one accepted socket not yet taken.
+          const r = spinningReader(conn, this.#o.socket, spinUs);
+          if ("reader" in r) c.spin(r.reader);
+          else this.#o.logger.warn("engine", `library #${c.id}: reads do not spin: ${r.reason}`);
+        }
         void this.#read(c);
       }
     } catch {
@@ -208,7 +221,7 @@ export class EngineServer {
     const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
-        const n = await c.conn.read(buf);
+        const n = await c.reader.read(buf);
         if (n === null) break;
         split.push(buf.subarray(0, n));
         while (split.next()) {

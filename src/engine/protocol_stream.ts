@@ -104,8 +104,26 @@ export class FrameOut {
     if (!this.#writing) this.#flush();
   }
 
+  /**
+   * A synchronous write (library_spin.ts: `send(MSG_DONTWAIT)` on a spinning connection): the bytes it
+   * took, or -1; what it does not take goes through Deno's write as usual.
+   */
+  send: ((bytes: Uint8Array) => number) | undefined;
+
   #flush(): void {
     if (this.#writing || this.#len === 0 || this.#closed) return;
+    if (this.send !== undefined) {
+      const n = this.send(this.#buf.subarray(0, this.#len));
+      if (n === this.#len) {
+        this.#len = 0;
+        this.#wakeIdle();
+        return;
+      }
+      if (n > 0) {
+        this.#buf.copyWithin(0, n, this.#len);
+        this.#len -= n;
+      }
+    }
     const batch = this.#buf.subarray(0, this.#len);
     // Gather in the spare buffer meanwhile; the batch's buffer is the spare one once written.
     this.#buf = this.#spare;

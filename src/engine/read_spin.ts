@@ -22,11 +22,40 @@ import { DenoConnection } from "../transport/tcp.ts";
 import type { Connection } from "../transport/types.ts";
 
 const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
 const EAGAIN = 11;
 const EINTR = 4;
 
+/**
+ * Spinning sockets of this process whose read has parked in Deno's read. While any read spins, the event loop
+ * never sleeps and Deno polls its reactor only every few dozen turns, so a parked read is seen late (4 ms in a
+ * measured case). A spinning read therefore peeks at these sockets between its polls and parks too as soon as
+ * one of them has bytes waiting: with no read spinning, the event loop sleeps and the reactor serves them.
+ */
+const parked = new Set<number>();
+const peekByte = new Uint8Array(1);
+const MSG_PEEK = 0x2;
+
+/** True when a socket whose read is parked has bytes waiting (its read is starved while this one spins). */
+export function parkedHasBytes(libc: Libc): boolean {
+  for (const fd of parked) {
+    if (libc.recv(fd, peekByte, 1, MSG_PEEK | MSG_DONTWAIT) > 0) return true;
+  }
+  return false;
+}
+
+/** Deno's read of spinning socket `fd`, registered as parked while it waits. */
+export async function parkedRead(fd: number, read: () => Promise<number | null>): Promise<number | null> {
+  parked.add(fd);
+  try {
+    return await read();
+  } finally {
+    parked.delete(fd);
+  }
+}
+
 /** One turn of the event loop (timers, I/O completions), without the 1 ms floor of setTimeout(0). */
-class LoopYield {
+export class LoopYield {
   readonly #channel = new MessageChannel();
   #resolve: (() => void) | undefined;
 
@@ -62,6 +91,8 @@ export class SpinConnection implements Connection {
   readonly raw: Deno.Conn;
   /** Reads answered by polling, and reads that parked after the budget ran out. */
   readonly stats = { spinReads: 0, parkedReads: 0 };
+  /** Writes that went out whole through send() (the rest went through Deno's write). */
+  sentWrites = 0;
   readonly #inner: DenoConnection;
   readonly #fd: number;
   readonly #spinMs: number;
@@ -69,6 +100,8 @@ export class SpinConnection implements Connection {
   readonly #errno: Deno.UnsafePointerView;
   #yield: LoopYield | undefined = new LoopYield();
   #closed = false;
+  /** Deno writes in flight: a send() now would overtake them. */
+  #denoWrites = 0;
 
   constructor(inner: DenoConnection, fd: number, spinUs: number, libc: Libc) {
     this.#inner = inner;
@@ -93,16 +126,31 @@ export class SpinConnection implements Connection {
       if (n === 0) return null; // end of stream
       const errno = this.#errno.getInt32();
       if (errno !== EAGAIN && errno !== EINTR) return this.#inner.read(buf); // let Deno's read report it
-      if (performance.now() >= until) break;
+      if (performance.now() >= until || parkedHasBytes(this.#libc)) break;
       await this.#yield!.next();
     }
     if (this.#closed) return null;
     this.stats.parkedReads++;
-    return this.#inner.read(buf);
+    return parkedRead(this.#fd, () => this.#inner.read(buf));
   }
 
+  /**
+   * Written with `send(MSG_DONTWAIT)` at once when no Deno write is in flight: while this connection spins,
+   * the event loop never sleeps and a Deno write's completion is seen only when the reactor is next polled
+   * (a spinning echo answered in 140 µs p50 with Deno's write, 9.5 µs with send). What the socket does not
+   * take at once, and any error, goes through Deno's write.
+   */
   write(bytes: Uint8Array): Promise<void> {
-    return this.#inner.write(bytes);
+    if (!this.#closed && this.#denoWrites === 0) {
+      const n = this.#libc.send(this.#fd, bytes, bytes.length, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n === bytes.length) {
+        this.sentWrites++;
+        return Promise.resolve();
+      }
+      if (n > 0) bytes = bytes.subarray(n);
+    }
+    this.#denoWrites++;
+    return this.#inner.write(bytes).finally(() => this.#denoWrites--);
   }
 
   close(): void {

@@ -23,6 +23,9 @@ const SYMBOLS = {
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   // Read spinning (src/engine/read_spin.ts): one call per poll, so a 32-bit length and result (fast path).
   recv: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
+  // Writes of a spinning connection (a Deno write's completion waits for the reactor, which a spinning
+  // event loop polls only every few dozen turns).
+  send: { parameters: ["i32", "buffer", "u32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   opendir: { parameters: ["buffer"], result: "pointer" },
   readdir: { parameters: ["pointer"], result: "pointer" },
