@@ -97,15 +97,16 @@ Deno.test("ackOnly with fillLatencyMs: a displaced order waiting for its latency
   assert.equal(sim.stats(T + 60).openOrders, 2);
 });
 
-Deno.test("ackOnly: a finished order in the window is not forgotten early, and frees no slot", () => {
+Deno.test("ackOnly: a finished order is not forgotten early, and takes no room in the window", () => {
   const sim = client(ackOnly(2));
   sim.onMessage("A", nos("f1", "1", 10, "100.01"), T);
   sim.onMessage("A", cxl("f1c", "f1"), T); // finished (canceled): kept for the trading day
   sim.onMessage("A", nos("f2", "1", 10, "100.01"), T);
-  sim.onMessage("A", nos("f3", "1", 10, "100.01"), T); // reuses f1's slot: f1 is finished, stays known
+  sim.onMessage("A", nos("f3", "1", 10, "100.01"), T); // two working: nothing forgotten; f1 stays known
   assert.equal(sim.order("A", "f1c")?.ordStatus, "4");
   const late = messages(sim.onMessage("A", cxl("f1d", "f1c"), T))[0]!;
   assert.equal(get(late, 102), "0"); // too late, not unknown
+  assert.deepEqual(["f2", "f3"].map((id) => sim.order("A", id)?.ordStatus), ["0", "0"]);
   assert.equal(sim.stats(T).openOrders, 2);
 });
 
