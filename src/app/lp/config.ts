@@ -180,10 +180,10 @@ export const DEFAULT_OTHER_SYMBOLS: Readonly<Omit<LpSymbolConfig, "symbol">> = {
   levelSize: 100,
 };
 
-/** A configuration with every default: the default symbols, no behaviours, Day orders expiring 17:00 New York. */
-/** orders.ackOnlyWindow's default: acknowledged orders a session remembers in ackOnly mode. */
+/** orders.ackOnlyWindow's default: acknowledged, still working orders a session remembers in ackOnly mode. */
 export const DEFAULT_ACK_ONLY_WINDOW = 1_000;
 
+/** A configuration with every default: the default symbols, no behaviours, Day orders expiring 17:00 New York. */
 export function defaultLpConfig(): LpConfig {
   return {
     seed: 1,
