@@ -2,7 +2,7 @@
  * What the engine's endpoint answers for a send once its fate is known: ACCEPTED after the journal flush
  * that covers it, REFUSED STORE_FAILED when that flush failed or the store reported the message will never
  * be committed; and SEND_FAILED (docs/library_protocol.md) for a message the engine will never send.
- * Also the SEQ_RESULT of a RESET or SET_SEQ.
+ * Also the SEQ_RESULT of a RESET or SET_SEQ, and a session's row in SESSIONS and STATE.
  */
 import type { SendFailure } from "./application.ts";
 import {
@@ -13,7 +13,8 @@ import {
   type SequenceOutcome,
 } from "./boundary.ts";
 import { type Answer, Journaling, type Slot } from "./library_conn.ts";
-import { ErrorCode, type Event, SendStatus } from "./protocol.ts";
+import { ErrorCode, type Event, SendStatus, type SessionInfo } from "./protocol.ts";
+import type { GatewaySessionStatus } from "./gateway.ts";
 
 /**
  * The answer of a send whose journal flush is done (or failed with `e`): kept on the pending entry itself
@@ -162,5 +163,20 @@ export async function sequenceResult(
     text: o.kind === "done" ? "" : o.reason,
     nextSenderSeq: o.nextSenderSeq,
     nextTargetSeq: o.nextTargetSeq,
+  };
+}
+
+/** A session's row in SESSIONS and STATE: its status and the label of the library holding it ("" for none). */
+export function sessionInfo(s: GatewaySessionStatus, claimedBy: string): SessionInfo {
+  return {
+    key: s.key,
+    name: s.name ?? "",
+    role: s.role,
+    phase: s.phase,
+    connected: s.connected,
+    loggedOn: s.loggedOn,
+    nextSenderSeq: s.nextSenderSeq,
+    nextTargetSeq: s.nextTargetSeq,
+    claimedBy,
   };
 }

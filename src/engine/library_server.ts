@@ -19,7 +19,6 @@ import {
   sinkApplication,
 } from "./boundary.ts";
 import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
-import type { Logger } from "./log.ts";
 import {
   type Command,
   decodeCommand,
@@ -34,41 +33,21 @@ import { FrameSplitter } from "./protocol_stream.ts";
 import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
 import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
-import { journaledAnswer, outcomeAnswer, sendFailedEvent, sequenceResult } from "./library_answers.ts";
+import {
+  journaledAnswer,
+  outcomeAnswer,
+  sendFailedEvent,
+  sequenceResult,
+  sessionInfo,
+} from "./library_answers.ts";
 import type { SessionRunner } from "./session_runner.ts";
-import { spinningReader } from "./library_spin.ts";
+import { spinLibrary } from "./library_spin.ts";
+import type { EngineServerOptions } from "./library_options.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
 export { type JournalScan, scanJournal } from "./library_journal.ts";
-
-/** Options of the engine's library endpoint. */
-export interface EngineServerOptions {
-  /** Path of the Unix domain socket (created with mode 0600; a stale socket file is replaced). */
-  socket: string;
-  /** Shared secret libraries must present in HELLO (none when absent). Never logged. */
-  secret?: string;
-  /** Journal directory (file store): replays read the inbound messages from it. */
-  journalDir?: string;
-  /** Resolves when everything appended to the store so far is journaled (the store's flush). */
-  flush?: () => Promise<void>;
-  logger: Logger;
-  /** Sends of one library awaiting their answer (journaling) before back-pressure answers; default 4096. */
-  maxInFlight?: number;
-  /** Answers kept per session for retried request ids; default 10000. */
-  recentRequests?: number;
-  /** Bytes waiting to be written to one library before it is dropped as too slow; default 64 MiB. */
-  maxQueuedBytes?: number;
-  /** Without a journal: inbound application messages kept per session for replays; default 10000. */
-  memoryReplay?: number;
-  /** Sees every session event (boundary.ts) the endpoint gets, before it is written (valid during the call). */
-  observe?: (e: EngineEvent) => void;
-  /**
-   * Library connections' reads spin for up to this many µs before parking (library_spin.ts; `fixg run`
-   * sets it from `tuning.readSpinUs`, with the FIX sockets'). A CPU per spinning process. Default: off.
-   */
-  readSpinUs?: number;
-}
+export type { EngineServerOptions } from "./library_options.ts";
 
 /** The engine's library endpoint. */
 export class EngineServer {
@@ -202,12 +181,9 @@ export class EngineServer {
           () => this.#drop(c, "too slow: its event queue passed the limit"),
         );
         this.#conns.add(c);
-        const spinUs = this.#o.readSpinUs ?? 0;
-        if (spinUs > 0) {
-          // Found now, before the next accept (library_spin.ts): the one accepted socket not yet taken.
-          const r = spinningReader(conn, this.#o.socket, spinUs);
-          if ("reader" in r) c.spin(r.reader);
-          else this.#o.logger.warn("engine", `library #${c.id}: reads do not spin: ${r.reason}`);
+        // Found now, before the next accept (library_spin.ts): the one accepted socket not yet taken.
+        if ((this.#o.readSpinUs ?? 0) > 0) {
+          spinLibrary(c, conn, this.#o.socket, this.#o.readSpinUs!, this.#o.logger);
         }
         void this.#read(c);
       }
@@ -304,17 +280,7 @@ export class EngineServer {
   }
 
   #info(s: GatewaySessionStatus): SessionInfo {
-    return {
-      key: s.key,
-      name: s.name ?? "",
-      role: s.role,
-      phase: s.phase,
-      connected: s.connected,
-      loggedOn: s.loggedOn,
-      nextSenderSeq: s.nextSenderSeq,
-      nextTargetSeq: s.nextTargetSeq,
-      claimedBy: this.#slots.get(s.key)?.holder?.label ?? "",
-    };
+    return sessionInfo(s, this.#slots.get(s.key)?.holder?.label ?? "");
   }
 
   /** Every session of the gateway, with its holder. */
