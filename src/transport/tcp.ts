@@ -114,7 +114,7 @@ export type AcceptErrorHandler = (why: string, retryInMs: number) => void;
 /**
  * Listens on TCP (or TLS); accepted connections get TCP_NODELAY. An accept that fails for the process
  * (too many open files) backs off from 5 ms to 1 s before trying again, reported to `onAcceptError`;
- * `onAcceptOk` is called at the first success after a failure. The back-off waits on `scheduler`.
+ * `onAcceptOk` is called at the first success after a failure, or when an accept then waits ACCEPT_QUIET_MS without failing. The back-off waits on `scheduler`.
  */
 export function listenTcp(
   hostname: string,
@@ -160,12 +160,19 @@ export function listenTcp(
 /** The first back-off after an accept failed for the process, and the longest, ms. */
 export const ACCEPT_BACKOFF_FIRST_MS = 5;
 export const ACCEPT_BACKOFF_MAX_MS = 1000;
+/**
+ * After an out-of-descriptors failure, an accept that then waits this long without failing counts as
+ * recovery: accept(2) reserves the descriptor before it looks at the queue, so the failure can come
+ * with no connection waiting, and the next success would otherwise wait for the next client.
+ */
+export const ACCEPT_QUIET_MS = 100;
 
 /**
  * listenTcp's accept loop over `accept` (tests pass one that fails): yields each accepted connection
  * (TCP_NODELAY set). An accept failing for the process (out of descriptors or memory) is reported with
  * the wait before the next try — 5 ms, doubling up to 1 s, as Go's net/http — and waited out on
- * `scheduler`; the first success after that calls `onAcceptOk`. Other accept errors (a failed TLS
+ * `scheduler`; the first success after that, or an accept that then waits ACCEPT_QUIET_MS without
+ * failing, calls `onAcceptOk`. Other accept errors (a failed TLS
  * handshake, a reset) affect only that client: the next accept follows at once. Ends when the
  * listener is closed.
  */
@@ -179,7 +186,20 @@ export async function* acceptLoop(
   while (true) {
     let c: Deno.Conn;
     try {
-      c = await accept();
+      const next = accept();
+      if (backoffMs > 0) {
+        // Recovering: an accept that waits ACCEPT_QUIET_MS without failing is recovery too.
+        let timer: { cancel(): void } | undefined;
+        const quiet = new Promise<undefined>((r) => {
+          timer = scheduler.after(ACCEPT_QUIET_MS, () => r(undefined));
+        });
+        const first = await Promise.race([next, quiet]).finally(() => timer?.cancel());
+        if (first === undefined) {
+          backoffMs = 0;
+          onAcceptOk();
+        }
+      }
+      c = await next;
     } catch (e) {
       if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
       const why = e instanceof Error ? e.message : String(e);

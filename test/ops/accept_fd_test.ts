@@ -71,7 +71,9 @@ sessions:
       const r = initiator.gw.runners()[0]!;
       await waitFor(() => r.loggedOn, "legitimate TLS logon after the attack", 10_000);
       await child.until(() => grep(/accepts connections again/).length >= 1, "recovery logged", 10_000);
-      // /health is 200 again once every acceptor took a connection (the initiator's, on the TLS port).
+      // /health is 200 again once every acceptor accepts again: the TLS one took the initiator's connection, the
+      // plain one, with nothing left in its queue, waited ACCEPT_QUIET_MS without failing (before, it stayed
+      // 503 until a client connected: the CI flake).
       let health = { status: 0, body: "" };
       await waitFor(
         async () => {

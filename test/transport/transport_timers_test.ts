@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import tls from "node:tls";
 import { ManualScheduler } from "../../src/clock.ts";
-import { acceptLoop } from "../../src/transport/tcp.ts";
+import { ACCEPT_QUIET_MS, acceptLoop } from "../../src/transport/tcp.ts";
 import { connectTlsNode } from "../../src/transport/tls.ts";
 import { listenTlsNode, type TlsListener } from "../../src/transport/tls_listen.ts";
 import { makeCa } from "../tls_ca.ts";
@@ -70,6 +70,39 @@ Deno.test("accept back-off: out of descriptors waits 5 ms, doubling up to 1 s, r
   assert.equal(oks, 1);
   assert.equal(clock.pendingCount, 0);
   await it.return(undefined);
+});
+
+Deno.test("accept back-off: when nothing is waiting after the failure (the queue drained while out of descriptors), recovery is reported after ACCEPT_QUIET_MS of quiet", async () => {
+  // CI flake of test/ops/accept_fd_test.ts: accept(2) reserves the descriptor before it looks at the
+  // queue, so it fails with EMFILE even when no connection is waiting; the retry then waits for the next
+  // client and, before this, /health stayed 503 until someone connected.
+  const clock = new ManualScheduler();
+  let oks = 0;
+  let calls = 0;
+  const reported: number[] = [];
+  const accept = () => {
+    calls++;
+    if (calls === 1) return Promise.reject(new Error("Too many open files (os error 24)"));
+    return new Promise<Deno.Conn>(() => {}); // no connection waiting
+  };
+  const it = acceptLoop(accept, (_why, ms) => reported.push(ms), () => oks++, clock);
+  void it.next();
+  await settle();
+  assert.deepEqual(reported, [5]);
+  clock.advance(5);
+  await settle();
+  assert.equal(calls, 2);
+  clock.advance(ACCEPT_QUIET_MS - 1);
+  await settle();
+  assert.equal(oks, 0, "not before the quiet period");
+  clock.advance(1);
+  await settle();
+  assert.equal(oks, 1, "recovered: accept waits without failing");
+  assert.equal(calls, 2, "the pending accept is kept, not abandoned");
+  clock.advance(10 * ACCEPT_QUIET_MS);
+  await settle();
+  assert.equal(oks, 1, "reported once");
+  assert.equal(clock.pendingCount, 0);
 });
 
 async function tlsDir(): Promise<string> {
