@@ -94,14 +94,13 @@ export function storeSpecOf(config: FixgConfig, logger: Logger): StoreSpec {
   const s = config.store;
   if (s.type === "memory") return { type: "memory" };
   if (s.type === "postgres") {
-    const lease = config.cluster ? config.cluster.leaseMs ?? DEFAULT_LEASE_MS : undefined;
+    const c = config.cluster;
+    const half = (c?.leaseMs ?? DEFAULT_LEASE_MS) / 2;
     return {
       type: "postgres",
       url: s.url!,
       ...definedOf(s, ["schema", "maxConnections", "pipeline", "pipelineSessions"]),
-      ...(config.cluster && lease !== undefined
-        ? { nodeId: config.cluster.nodeId, idleInTransactionMs: lease / 2, lockTimeoutMs: lease / 2 }
-        : {}),
+      ...(c ? { nodeId: c.nodeId, idleInTransactionMs: half, lockTimeoutMs: half } : {}),
     };
   }
   return {

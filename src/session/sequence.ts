@@ -156,6 +156,25 @@ function onTooHigh(
 }
 
 /**
+ * Rejects a message whose PossDupFlag rules fail (reject.ts possDupProblem: OrigSendingTime missing, 2g;
+ * after SendingTime, 2f, which also ends the session); true when it did.
+ */
+function rejectedPossDup(
+  s: LoggedOnState,
+  out: Out,
+  nowMs: number,
+  view: MessageView,
+  seq: number,
+  msgType: string,
+): boolean {
+  const p = possDupProblem(view, msgType);
+  if (p === undefined) return false;
+  rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
+  if (p.fatal) logoutAfterReject(s, out, nowMs, p.info.text);
+  return true;
+}
+
+/**
  * A message below the expected number: a possible duplicate is checked and ignored (2e–2g); a Logout is
  * answered and a ResendRequest served whatever its number, as the QuickFIX family does (which checks
  * neither's number); else 2c.
@@ -169,12 +188,7 @@ function onTooLow(
   msgType: string,
 ): void {
   if (view.getChar(Tag.PossDupFlag) === "Y") {
-    const p = possDupProblem(view, msgType);
-    if (p !== undefined) {
-      rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
-      if (p.fatal) logoutAfterReject(s, out, nowMs, p.info.text);
-      return;
-    }
+    if (rejectedPossDup(s, out, nowMs, view, seq, msgType)) return;
     emitEvent(
       out,
       "debug",
@@ -226,12 +240,7 @@ function processInOrder(
     rejectInbound(s, out, nowMs, view, seq, msgType, missing);
     return;
   }
-  const p = possDupProblem(view, msgType);
-  if (p !== undefined) {
-    rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
-    if (p.fatal) logoutAfterReject(s, out, nowMs, p.info.text);
-    return;
-  }
+  if (rejectedPossDup(s, out, nowMs, view, seq, msgType)) return;
   const invalid = validationProblem(s, view, msgType);
   if (invalid !== undefined) {
     rejectInbound(s, out, nowMs, view, seq, msgType, invalid);
