@@ -7,7 +7,11 @@ stays logged on: the engine manages it again).
 
     python3 examples/python/fixg_client.py SOCKET SESSION_KEY [--secret-env VAR] [--timeout SEC]
 
-Exit 0 when the order was accepted and not rejected, 1 otherwise, 2 on usage errors.
+With --reset, --next-sender-seq N or --next-target-seq N it sends no order: it carries out that
+sequence-number command on the claimed session (RESET / SET_SEQ) and prints the engine's SEQ_RESULT.
+
+Exit 0 when the order was accepted and not rejected (or the command carried out), 1 otherwise, 2 on
+usage errors.
 """
 import argparse
 import os
@@ -18,9 +22,10 @@ import time
 import uuid
 
 PROTOCOL_VERSION = 1
-HELLO, LIST, CLAIM, RELEASE, SEND, LOGOUT = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06
+HELLO, LIST, CLAIM, RELEASE, SEND, LOGOUT, RESET, SET_SEQ = 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08
 HELLO_OK, SESSIONS, CLAIMED, REFUSED, MESSAGE, LIVE = 0x81, 0x82, 0x83, 0x84, 0x85, 0x86
-LOGON_EV, LOGOUT_EV, SEND_RESULT, RELEASED, SEND_FAILED, NOT_RESENT, ERROR = 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8D, 0x8F
+LOGON_EV, LOGOUT_EV, SEND_RESULT, RELEASED, SEND_FAILED, NOT_RESENT, SEQ_RESULT, ERROR = (
+    0x87, 0x88, 0x89, 0x8A, 0x8C, 0x8D, 0x8E, 0x8F)
 STATUS = {0: "accepted", 1: "queued", 2: "back-pressure", 3: "refused"}
 SOH = b"\x01"
 
@@ -124,7 +129,12 @@ def main():
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--symbol", default="EUR/USD")
     ap.add_argument("--qty", default="100")
+    ap.add_argument("--reset", action="store_true", help="reset both sequence numbers to 1 instead of sending")
+    ap.add_argument("--next-sender-seq", type=int, default=0, help="set the next MsgSeqNum sent (never lower)")
+    ap.add_argument("--next-target-seq", type=int, default=0, help="set the next MsgSeqNum expected")
     args = ap.parse_args()
+    if args.reset and (args.next_sender_seq or args.next_target_seq):
+        ap.error("--reset cannot go with --next-sender-seq / --next-target-seq")
     secret = os.environ.get(args.secret_env, "") if args.secret_env else ""
 
     eng = Engine(args.socket, "python-example", secret)
@@ -145,6 +155,9 @@ def main():
             print(f"claimed {key}: logged on {bool(logged_on)}, next out {next_out}, next in {next_in}")
         if ftype == LIVE:
             break
+
+    if args.reset or args.next_sender_seq or args.next_target_seq:
+        return sequence_command(eng, args)
 
     clordid = "py-" + uuid.uuid4().hex[:12]
     body = SOH.join(
@@ -193,6 +206,33 @@ def main():
 
     eng.send(frame(RELEASE, s(args.session)))
     return 0 if accepted and not rejected else 1
+
+
+def sequence_command(eng, args):
+    """RESET or SET_SEQ on the claimed session; prints the SEQ_RESULT (matched by its tag)."""
+    tag = 1
+    if args.reset:
+        eng.send(frame(RESET, s(args.session), struct.pack(">I", tag)))
+    else:
+        eng.send(frame(SET_SEQ, s(args.session), struct.pack(">III", tag, args.next_sender_seq, args.next_target_seq)))
+    code = None
+    deadline = time.monotonic() + args.timeout
+    while code is None and time.monotonic() < deadline:
+        ftype, r = eng.next_event(max(0.0, deadline - time.monotonic()))
+        if ftype is None:
+            break
+        if ftype == SEQ_RESULT:
+            key, got, code, text = r.str(), r.u32(), r.u16(), r.str()
+            next_out, next_in = r.u32(), r.u32()
+            if got != tag:
+                code = None
+                continue
+            print(f"seq result: " + ("carried out" if code == 0 else f"code {code} {text}")
+                  + f", next out {next_out}, next in {next_in}")
+    if code is None:
+        print("no answer to the sequence command", file=sys.stderr)
+    eng.send(frame(RELEASE, s(args.session)))
+    return 0 if code == 0 else 1
 
 
 if __name__ == "__main__":

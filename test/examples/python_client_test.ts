@@ -51,6 +51,26 @@ Deno.test("the Python example claims a session of a running gateway, sends an or
     assert.equal(rejected.code, 1, rejected.out + rejected.err);
     assert.match(rejected.out, /ExecType 8 OrdStatus 8 Text OrderQty must be a whole number > 0/);
 
+    // The sequence-number commands (RESET / SET_SEQ, SEQ_RESULT), as `fixg sessions --reset / --next-*-seq`.
+    const args = [socket, KEY, "--secret-env", "FIXG_TEST_SECRET"];
+    const below = await python([...args, "--next-sender-seq", "2"]);
+    assert.equal(below.code, 1, below.out + below.err);
+    assert.match(below.out, /^seq result: code 25 .+, next out \d+, next in \d+$/m);
+    const forward = await python([...args, "--next-sender-seq", "100"]);
+    assert.equal(forward.code, 0, forward.out + forward.err);
+    assert.match(forward.out, /^seq result: carried out, next out 100, next in \d+$/m);
+    const after = await python(args);
+    assert.equal(after.code, 0, after.out + after.err);
+    const seqAfter = Number(/^send py-[0-9a-f]{12}: accepted seq (\d+)$/m.exec(after.out)?.[1]);
+    assert.equal(seqAfter, 100, after.out); // the gap 3..99 is the counterparty's to fill (ResendRequest)
+    const reset = await python([...args, "--reset"]);
+    assert.equal(reset.code, 0, reset.out + reset.err);
+    assert.match(reset.out, /^seq result: carried out, next out 2, next in \d+$/m);
+    const afterReset = await python(args);
+    assert.equal(afterReset.code, 0, afterReset.out + afterReset.err);
+    const seqReset = Number(/^send py-[0-9a-f]{12}: accepted seq (\d+)$/m.exec(afterReset.out)?.[1]);
+    assert.equal(seqReset, 2, afterReset.out); // after the Logon 141=Y, MsgSeqNum 1
+
     const noSecret = await python([socket, KEY]);
     assert.notEqual(noSecret.code, 0);
     assert.match(noSecret.err, /engine refused: error 2: authentication failed/);
