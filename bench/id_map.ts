@@ -2,8 +2,12 @@
 // 400,000 ClOrdIDs, then time what a new order does (a duplicate check that misses, then an insertion)
 // for 100,000 more, and lookups of keys that are absent. Keys are decoded from bytes, as inbound
 // ClOrdIDs are (fresh strings, never hashed before).
-// Run: ./deno run -A bench/id_map.ts
+// Then the engine's request-id window (src/engine/library_ids.ts, RecentIds) against the string-keyed Map
+// it replaced (trimmed to the newest 10,000 in batches past 11,250): what each SEND does in the steady
+// state, a lookup that misses and an insertion that evicts, for 200,000 fresh request ids.
+// Run: ./deno run -A bench/id_map.ts [--request-ids]   (--request-ids: only the second part)
 import { IdMap } from "../src/app/id_map.ts";
+import { RecentIds } from "../src/engine/library_ids.ts";
 
 const FILL = 400_000;
 const NEW = 100_000;
@@ -37,8 +41,53 @@ function run(name: string, make: () => StringMap): void {
   );
 }
 
-for (let r = 1; r <= 3; r++) {
+/** The Map and its batch trim as library_server.ts had them before RecentIds. */
+class TrimmedMap {
+  readonly m = new Map<string, unknown>();
+  get(k: string): unknown {
+    return this.m.get(k);
+  }
+  set(k: string, v: unknown): void {
+    this.m.set(k, v);
+    if (this.m.size > 11_250) {
+      let drop = this.m.size - 10_000;
+      for (const key of this.m.keys()) {
+        this.m.delete(key);
+        if (--drop === 0) break;
+      }
+    }
+  }
+}
+
+function runIds(name: string, make: () => StringMap): void {
+  const m = make();
+  const warm = fresh("ord-", 20_000, 1_000_000);
+  for (const k of warm) if (m.get(k) === undefined) m.set(k, 1);
+  const ids = fresh("ord-", 200_000, 2_000_000);
+  const t0 = performance.now();
+  let misses = 0;
+  for (let i = 0; i < ids.length; i++) {
+    if (m.get(ids[i]!) === undefined) {
+      misses++;
+      m.set(ids[i]!, i);
+    }
+  }
+  const ns = ((performance.now() - t0) / ids.length) * 1e6;
+  console.log(
+    `${name.padEnd(10)} miss + insert (window 10,000) ${ns.toFixed(0).padStart(4)} ns   (${
+      misses === ids.length && m.get(ids.at(-1)!) === ids.length - 1 ? "ok" : "WRONG"
+    })`,
+  );
+}
+
+const onlyIds = Deno.args.includes("--request-ids");
+for (let r = 1; r <= 3 && !onlyIds; r++) {
   console.log(`round ${r}, ${FILL.toLocaleString("en-US")} keys`);
   run("IdMap", () => new IdMap<unknown>());
   run("Map", () => new Map<string, unknown>());
+}
+for (let r = 1; r <= 5; r++) {
+  console.log(`request ids, round ${r}`);
+  runIds("RecentIds", () => new RecentIds<unknown>(10_000));
+  runIds("Map+trim", () => new TrimmedMap());
 }

@@ -9,6 +9,7 @@ import { type Command, ErrorCode, type Event, eventFrameView, PROTOCOL_VERSION }
 import { FrameOut } from "./protocol_stream.ts";
 import type { Ring } from "./library_journal.ts";
 import type { LibraryReader } from "./library_spin.ts";
+import type { RecentIds } from "./library_ids.ts";
 
 /** The answer to one request id. */
 export interface Answer {
@@ -41,8 +42,8 @@ export interface Slot {
   holder: LibraryConn | undefined;
   /** Live messages held while the holder's replay is read. */
   pending: Array<{ seq: number; raw: Uint8Array }> | undefined;
-  /** Answers (or pending answers) by request id, oldest first. */
-  recent: Map<string, Answer | Journaling>;
+  /** Answers (or pending answers) by request id, the newest kept (library_ids.ts). */
+  recent: RecentIds<Answer | Journaling>;
   /** Without a journal: recent inbound application messages. */
   ring: Ring | undefined;
   /** Sends numbered and waiting for their journal flush, by MsgSeqNum (to name a failed one's request id). */
@@ -145,18 +146,5 @@ export class LibraryConn {
     } catch {
       // Already closed.
     }
-  }
-}
-
-/**
- * Keeps the newest `max` answers of a session: the oldest are deleted in place (insertion order), without
- * copying the ones kept (a copy of the whole map per trim was 3% of the engine's CPU, pipelined).
- */
-export function trimRecent(slot: Slot, max: number): void {
-  let drop = slot.recent.size - max;
-  if (drop <= 0) return;
-  for (const k of slot.recent.keys()) {
-    slot.recent.delete(k);
-    if (--drop === 0) break;
   }
 }

@@ -8,7 +8,7 @@
 import type { MessageStore, RequestIdStore } from "../store/types.ts";
 import { msgTypeOf } from "../store/reader.ts";
 import { ADMIN, type JournalScan } from "./library_journal.ts";
-import { type Slot, trimRecent } from "./library_conn.ts";
+import type { Slot } from "./library_conn.ts";
 import type { Logger } from "./log.ts";
 import { SendStatus } from "./protocol.ts";
 
@@ -81,7 +81,6 @@ export function seedRequests(
     for (const [id, seq] of ids) {
       if (!slot.recent.has(id)) slot.recent.set(id, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
     }
-    trimRecent(slot, max);
   }, (e) => {
     logger.warn("engine", `request ids not read from the store: ${e instanceof Error ? e.message : e}`, key);
   }).finally(() => slot.seeding = undefined);
@@ -90,15 +89,14 @@ export function seedRequests(
 /**
  * File journal: the first claim's scan gives the ClOrdIDs sent in the current epoch, as accepted answers of
  * those request ids (a request id = ClOrdID retried across engine restarts is not sent twice). SENDs wait
- * for the returned promise (`slot.seeding`).
+ * for the returned promise (`slot.seeding`). The scan keeps the newest ones (its `max`); so does `recent`.
  */
-export function seedFromScan(slot: Slot, scan: Promise<JournalScan>, max: number): Promise<void> {
+export function seedFromScan(slot: Slot, scan: Promise<JournalScan>): Promise<void> {
   return scan.then((r) => {
     for (const [clOrdId, seq] of r.sent) {
       if (!slot.recent.has(clOrdId)) {
         slot.recent.set(clOrdId, { status: SendStatus.ACCEPTED, seq, code: 0, text: "" });
       }
     }
-    trimRecent(slot, max);
   }, () => {}).finally(() => slot.seeding = undefined);
 }

@@ -30,7 +30,8 @@ import {
   type SessionInfo,
 } from "./protocol.ts";
 import { FrameSplitter } from "./protocol_stream.ts";
-import { type Answer, Journaling, LibraryConn, type Slot, trimRecent } from "./library_conn.ts";
+import { type Answer, Journaling, LibraryConn, type Slot } from "./library_conn.ts";
+import { RecentIds } from "./library_ids.ts";
 import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
 import {
@@ -297,7 +298,7 @@ export class EngineServer {
         key,
         holder: undefined,
         pending: undefined,
-        recent: new Map(),
+        recent: new RecentIds(this.#o.recentRequests ?? 10_000),
         // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
         ring: this.#o.journalDir === undefined && this.#requests === undefined
           ? new Ring(this.#o.memoryReplay ?? 10_000)
@@ -374,7 +375,7 @@ export class EngineServer {
       );
       if (!slot.seeded) {
         slot.seeded = true;
-        slot.seeding = seedFromScan(slot, scan, this.#o.recentRequests ?? 10_000);
+        slot.seeding = seedFromScan(slot, scan);
       }
     }
     if (this.#requests !== undefined) {
@@ -484,12 +485,9 @@ export class EngineServer {
     c.send({ type: "send-result", key, requestId, status: a.status, seq: a.seq, code: a.code, text: a.text });
   }
 
-  /** Remembers the answer (or pending answer) of a request id; the oldest are trimmed in batches. */
+  /** Remembers the answer (or pending answer) of a request id (the oldest go: library_ids.ts). */
   #remember(slot: Slot, requestId: string, a: Answer | Journaling): void {
     slot.recent.set(requestId, a);
-    const max = this.#o.recentRequests ?? 10_000;
-    // Trimmed in batches: deleting the oldest one at a time leaves holes every lookup of the oldest skips.
-    if (slot.recent.size > max + (max >> 3)) trimRecent(slot, max);
   }
 
   #send(c: LibraryConn, cmd: Extract<Command, { type: "send" }>): void {
