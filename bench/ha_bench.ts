@@ -420,7 +420,11 @@ async function benchFailover(): Promise<void> {
     return child;
   };
   const row = async () =>
-    (await sql.unsafe(`select owner, next_sender_seq from "${schema}".sessions where session_key = $1`, [KEY])
+    (await sql.unsafe(
+      `select owner, next_seq as next_sender_seq from "${schema}".sessions x join "${schema}".positions p
+       on p.session_key = x.session_key and p.dir = 'out' where x.session_key = $1`,
+      [KEY],
+    )
       .catch(
         () => [],
       ))[0];

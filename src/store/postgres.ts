@@ -2,8 +2,12 @@
  * The PostgreSQL store (`store: { type: postgres, url: ... }`): the store of record for gateways that
  * fail over to each other (docs/ha.md).
  *
- * - Per session one row in `sessions` (both sequence numbers, creation time, reset generation, owner,
- *   owner epoch, lease, write position) and its messages in `outbound` / `inbound`.
+ * - Per session one row in `sessions` (owner, owner epoch, lease), two rows in `positions` (schema 4:
+ *   the outbound one with the next MsgSeqNum sent, the inbound one with the next expected, each with the
+ *   owner epoch, its own write position, the reset generation and creation time) and its messages in
+ *   `outbound` / `inbound`. The two directions are two commit chains: an inbound commit of a session may
+ *   be in flight beside its outbound one (other row, other connection), so an order's commit does not
+ *   wait for the acknowledgement of the previous one (docs/ha.md "What an order waits for").
  * - Journal before send: `durableBeforeSend` is true, so the session runner waits for `flush()` (the
  *   commit) before it writes a batch to the socket. With `synchronous_commit = on` and
  *   `synchronous_standby_names` set on the server, a commit is on the standby too.
@@ -14,14 +18,15 @@
  *   when it starts, and what arrives while it is in flight goes in the next one.
  * - Overlapping group commits (docs/ha.md): up to `pipeline` groups' statements are in flight at once,
  *   on different connections of the pool. A statement commits without waiting for any flush
- *   (`synchronous_commit = off` for its transaction: the sessions' row locks are held for the statement
+ *   (`synchronous_commit = off` for its transaction: the position rows' locks are held for the statement
  *   only) and a barrier then flushes the WAL and waits for the
- *   standby (postgres_commit.ts `syncBarrier`); writes are released only after it, in order per session.
- *   A session has one statement in flight at a time: its next one expects the position the landed one
+ *   standby (postgres_commit.ts `syncBarrier`); writes are released only after it, in order per chain.
+ *   A chain has one statement in flight at a time: its next one expects the position the landed one
  *   left, so a commit whose predecessor did not land fails (retried), never leaves a gap.
- * - Fencing: every commit updates each of its sessions' rows with `WHERE epoch = <ours> AND pos =
- *   <expected>` in the same transaction as the messages. A session whose row does not match (another
- *   gateway took it and bumped the epoch) is fenced: the transaction is rolled back, the session's
+ * - Fencing: every commit updates each position row it writes with `WHERE epoch = <ours> AND pos =
+ *   <expected>` in the same transaction as the messages. A takeover bumps the epoch of the `sessions`
+ *   row, and a trigger writes it into both position rows in the same transaction (taking their locks:
+ *   postgres_schema.ts). A session whose row does not match (another gateway took it) is fenced: the transaction is rolled back, the session's
  *   writes and flushes reject with STORE_FENCED from then on (the runner drops the connection and
  *   never writes the bytes), and the other sessions of the batch commit without it.
  * - A commit whose outcome is unknown (connection lost: the primary died) is retried on a new
@@ -240,15 +245,16 @@ export class PostgresMessageStore implements MessageStore {
     return createSchema(this.sql, this.schema);
   }
 
-  /**
-   * Opens a session and takes it over: its epoch is bumped (any earlier owner is fenced from now on)
-   * and both numbers are read from the committed tail. With `epoch`, the caller (the cluster's lease)
-   * already holds that epoch: the open fails with STORE_FENCED when the row has moved on.
-   */
   /** The open session store of `sessionKey`, if any (library request ids: postgres_requests.ts). */
   openedSession(sessionKey: string): PgSessionStore | undefined {
     return this.#open.get(sessionKey);
   }
+
+  /**
+   * Opens a session and takes it over: its epoch is bumped (any earlier owner is fenced from now on)
+   * and both numbers are read from the committed tail. With `epoch`, the caller (the cluster's lease)
+   * already holds that epoch: the open fails with STORE_FENCED when the rows have moved on.
+   */
 
   async openSession(sessionKey: string, nowMs: number, epoch?: number): Promise<SessionStore> {
     epoch ??= this.#claims.get(sessionKey);
@@ -257,34 +263,41 @@ export class PostgresMessageStore implements MessageStore {
       throw new FixgError("STORE_SESSION_OPEN", `Session "${sessionKey}" is already open in this store`);
     }
     const sessions = this.t("sessions");
+    // A new session's row (a trigger adds its two position rows).
     await this.sql.unsafe(
       `insert into ${sessions} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
       [sessionKey, nowMs],
     );
-    const rows = epoch === undefined
-      ? await this.sql.unsafe(
-        `update ${sessions} set epoch = epoch + 1, owner = $2 where session_key = $1 returning *`,
+    if (epoch === undefined) {
+      // The takeover: the epoch moves on in `sessions` and (the trigger) in both position rows, which
+      // waits for a commit of the earlier owner in flight on either; none of its lands after this.
+      const rows = await this.sql.unsafe(
+        `update ${sessions} set epoch = epoch + 1, owner = $2 where session_key = $1 returning epoch`,
         [sessionKey, this.nodeId],
-      )
-      : await this.sql.unsafe(`select * from ${sessions} where session_key = $1 and epoch = $2`, [
-        sessionKey,
-        epoch,
-      ]);
-    const row = rows[0];
-    if (row === undefined) {
+      );
+      epoch = Number(rows[0]!.epoch);
+    }
+    // The committed tail: both position rows, with the epoch (ours, or the cluster's lease's).
+    const rows = await this.sql.unsafe(
+      `select dir, pos, next_seq, gen, creation_ms from ${this.t("positions")}
+       where session_key = $1 and epoch = $2`,
+      [sessionKey, epoch],
+    );
+    const out = rows.find((r) => r.dir === "out"), inb = rows.find((r) => r.dir === "in");
+    if (out === undefined || inb === undefined) {
       throw new FencedError(`Session "${sessionKey}": epoch ${epoch} is no longer this gateway's (fenced)`);
     }
-    const gen = Number(row.gen);
+    const gen = Number(out.gen);
     const last = await this.sql.unsafe(
       `select coalesce(max(seq), 0) as m from ${this.t("outbound")} where session_key = $1 and gen = $2`,
       [sessionKey, gen],
     );
     const s = new PgSessionStore(this, sessionKey, {
-      epoch: Number(row.epoch),
-      pos: Number(row.pos),
-      nextSenderSeq: Number(row.next_sender_seq),
-      nextTargetSeq: Number(row.next_target_seq),
-      creationMs: Number(row.creation_ms),
+      epoch,
+      pos: { out: Number(out.pos), in: Number(inb.pos) },
+      nextSenderSeq: Number(out.next_seq),
+      nextTargetSeq: Number(inb.next_seq),
+      creationMs: Number(out.creation_ms),
       gen,
       lastOut: Number(last[0]!.m),
     });
@@ -330,15 +343,17 @@ export class PostgresMessageStore implements MessageStore {
     while (this.#runs.size > 0) await Promise.allSettled([...this.#runs]);
   }
 
-  /** Starts groups while a statement slot is free: each takes every dirty session not busy. */
+  /**
+   * Starts groups while a statement slot is free: each takes the queued writes of every dirty session's
+   * chains whose statement is not in flight (a session's outbound and inbound ones may go together).
+   */
   #pump(): void {
     while (this.#writing < this.#pipeline && this.#dirty.size > 0) {
       const group: { s: PgSessionStore; p: Pending }[] = [];
       for (const s of this.#dirty) {
-        if (s.busy) continue; // its statement in flight: queued again when it lands
-        this.#dirty.delete(s);
-        const p = s.take();
-        if (p !== undefined) group.push({ s, p });
+        for (const p of s.take()) group.push({ s, p });
+        // A chain's writes still queued behind its statement in flight: queued again when it lands.
+        if (!s.busy) this.#dirty.delete(s);
       }
       if (group.length === 0) return;
       this.#writing++;
@@ -439,7 +454,8 @@ export class PostgresMessageStore implements MessageStore {
         if (fenced.length === 0) return group;
         const set = new Set(fenced);
         for (const g of group) {
-          if (set.has(g.s.sessionKey)) {
+          // A session twice in the group (both chains): the first fence stops it and settles both.
+          if (set.has(g.s.sessionKey) && !g.p.settled) {
             g.s.fence(g.p, await storedOf(this.sql, this.schema, g.s.sessionKey, g.p));
           }
         }

@@ -1,8 +1,9 @@
 /**
  * The PostgreSQL store's group commit (docs/ha.md "Journal before send, group commit"): what a session
- * queued for the next commit, and the commit of a group of sessions — usually one statement (one round
- * trip), the sessions' conditional updates and both message inserts as CTEs of it; a `fence()` call
- * undoes it all when a session's row moved on (another owner). The statement commits without waiting
+ * queued for the next commit of one of its directions (or of both: a reset), and the commit of a group
+ * — usually one statement (one round trip), the conditional updates of the position rows it writes
+ * (`positions`, one row per session and direction) and both message inserts as CTEs of it; a `fence()`
+ * call undoes it all when a row moved on (another owner). The statement commits without waiting
  * for a flush (`synchronous_commit = off` for its transaction, so the sessions' row locks are held for
  * the statement only; nothing is durable yet); the
  * store then waits for the standby with a barrier (`syncBarrier`) before anything is released
@@ -23,7 +24,10 @@ function pack(list: Buffer[]): { blob: Buffer; offs: number[]; lens: number[] } 
   return { blob: Buffer.concat(list, at), offs, lens };
 }
 
-/** The numbers a commit writes into a session's row (taken when the group is taken). */
+/** A session's direction: its outbound or inbound commit chain and position row. */
+export type Dir = "out" | "in";
+
+/** The numbers a commit writes into a session's position rows (taken when the group is taken). */
 export interface RowState {
   nextSenderSeq: number;
   nextTargetSeq: number;
@@ -43,8 +47,14 @@ export interface CommitItem {
   p: Pending;
 }
 
-/** What one session queued for the next commit. */
+/** What one session queued for the next commit of a direction (or of both). */
 export interface Pending {
+  /**
+   * The position rows this commit writes: ["out"] (outbound messages, deletes, nextSenderSeq), ["in"]
+   * (inbound messages, nextTargetSeq), or both (a reset: the generation and creation time of both rows
+   * change together, after every earlier commit of either direction).
+   */
+  dirs: Dir[];
   /** Outbound messages of generation `gen` by MsgSeqNum (a later one with the same number replaces it). */
   out: Map<number, Uint8Array>;
   inb: Map<number, Uint8Array>;
@@ -56,8 +66,8 @@ export interface Pending {
   deletes: { gen: number; from: number }[];
   /** Library request ids of messages in `out`, by MsgSeqNum (outbound.req_id; postgres_requests.ts). */
   reqs?: Map<number, string>;
-  /** The row's write position this commit expects (the predecessor's resulting position). */
-  expect: number;
+  /** Each row's write position this commit expects (its predecessor's in that chain's resulting one). */
+  expect: Record<Dir, number>;
   /** The session's numbers as of the take (what this commit writes into the row). */
   state: RowState | undefined;
   /** Replicated (the barrier after its statement returned); released once every earlier one is too. */
@@ -69,7 +79,7 @@ export interface Pending {
   promise: Promise<void>;
 }
 
-export function newPending(gen: number): Pending {
+export function newPending(gen: number, dirs: Dir[]): Pending {
   let resolve!: () => void, reject!: (e: Error) => void;
   const promise = new Promise<void>((res, rej) => {
     resolve = res;
@@ -77,12 +87,13 @@ export function newPending(gen: number): Pending {
   });
   promise.catch(() => {}); // callers that ignore a write's promise must not see an unhandled rejection
   return {
+    dirs,
     out: new Map(),
     inb: new Map(),
     gen,
     older: [],
     deletes: [],
-    expect: 0,
+    expect: { out: 0, in: 0 },
     state: undefined,
     synced: false,
     settled: false,
@@ -150,15 +161,52 @@ function behind(): Error {
   });
 }
 
+/** The position rows of `keys` by "key dir" (epoch and position). */
+async function positionsOf(
+  sql: Sql,
+  schema: string,
+  keys: string[],
+): Promise<Map<string, { epoch: number; pos: number }>> {
+  const rows = await sql.unsafe(
+    `select session_key, dir, epoch, pos from ${
+      table(schema, "positions")
+    } where session_key = any($1::text[])`,
+    [keys],
+  );
+  return new Map(
+    rows.map((r) => [`${r.session_key} ${r.dir}`, { epoch: Number(r.epoch), pos: Number(r.pos) }]),
+  );
+}
+
+/**
+ * Where an item's rows are: "moved" (a row's epoch is not ours: fenced), "landed" (every row past the
+ * position the item expects with our epoch: its lost commit landed), "behind" (a row before it: an
+ * earlier commit of that chain has not landed), or "ready" (every row where the item expects it).
+ */
+function where(
+  rows: Map<string, { epoch: number; pos: number }>,
+  g: CommitItem,
+): "moved" | "landed" | "behind" | "ready" {
+  let past = 0, before = 0;
+  for (const d of g.p.dirs) {
+    const r = rows.get(`${g.s.sessionKey} ${d}`);
+    if (r === undefined || r.epoch !== g.s.epoch) return "moved";
+    if (r.pos > g.p.expect[d]) past++;
+    else if (r.pos < g.p.expect[d]) before++;
+  }
+  return past === g.p.dirs.length ? "landed" : before > 0 ? "behind" : "ready";
+}
+
 /**
  * One transaction for the group, committed without a flush (the caller's barrier flushes the WAL and
  * waits for the standby before anything of it is released).
  * Returns the keys of fenced sessions (then nothing was committed; the caller runs the others again).
- * Each session's row must be at the position its commit expects (`Pending.expect`, the predecessor's
- * resulting position) with our epoch: a row that is behind (an earlier commit of ours did not land,
- * e.g. lost with a failed primary) fails the statement with a retryable error, never leaves a gap.
- * After a failed attempt (`retry`), sessions whose position already moved past the expected one with
- * our epoch had that lost commit land: they count as committed, not fenced.
+ * Each position row an item writes must be at the position the item expects (`Pending.expect`, its
+ * predecessor's in that chain's resulting position) with our epoch: a row that is behind (an earlier
+ * commit of that chain did not land, e.g. lost with a failed primary) fails the statement with a
+ * retryable error, never leaves a gap. After a failed attempt (`retry`), items whose rows already moved
+ * past the expected positions with our epoch had that lost commit land: they count as committed, not
+ * fenced. A group may hold a session twice (its outbound and its inbound commit: different rows).
  */
 export async function tryCommit(
   sql: Sql,
@@ -168,44 +216,50 @@ export async function tryCommit(
   /** "off": the statement commits without a flush (a barrier follows); "on": the server's setting. */
   syncCommit: "off" | "on" = "on",
 ): Promise<string[]> {
-  const sessions = table(schema, "sessions");
+  const positions = table(schema, "positions");
   if (retry) {
-    const rows = await sql.unsafe(
-      `select session_key, epoch, pos from ${sessions} where session_key = any($1::text[])`,
-      [group.map((g) => g.s.sessionKey)],
-    );
-    const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
-    const fenced: string[] = [], todo: CommitItem[] = [];
+    const rows = await positionsOf(sql, schema, [...new Set(group.map((g) => g.s.sessionKey))]);
+    const fenced = new Set<string>(), todo: CommitItem[] = [];
     for (const g of group) {
-      const r = byKey.get(g.s.sessionKey);
-      if (r === undefined || Number(r.epoch) !== g.s.epoch) fenced.push(g.s.sessionKey);
-      else if (Number(r.pos) <= g.p.expect) todo.push(g); // else: landed
+      const w = where(rows, g);
+      if (w === "moved") fenced.add(g.s.sessionKey);
+      else if (w !== "landed") todo.push(g);
     }
-    if (fenced.length > 0) return fenced;
+    if (fenced.size > 0) return [...fenced];
     if (todo.length === 0) return [];
     group = todo;
   }
-  const keys: string[] = [],
-    epochs: number[] = [],
-    poss: number[] = [],
-    nss: number[] = [],
-    nts: number[] = [],
-    cms: number[] = [],
-    gens: number[] = [];
+  // The position rows, in (key, dir) order: every writer locks a session's rows in that order (the
+  // takeover's trigger too), so two statements never wait for each other in a cycle.
+  const upd: { k: string; d: Dir; e: number; p: number; n: number; c: number; g: number }[] = [];
+  for (const { s, p } of group) {
+    const st = p.state!;
+    for (const d of p.dirs) {
+      upd.push({
+        k: s.sessionKey,
+        d,
+        e: s.epoch,
+        p: p.expect[d],
+        n: d === "out" ? st.nextSenderSeq : st.nextTargetSeq,
+        c: st.creationMs,
+        g: st.gen,
+      });
+    }
+  }
+  upd.sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.d < b.d ? -1 : a.d > b.d ? 1 : 0));
+  const keys = upd.map((u) => u.k),
+    dirs = upd.map((u) => u.d),
+    epochs = upd.map((u) => u.e),
+    poss = upd.map((u) => u.p),
+    nexts = upd.map((u) => u.n),
+    cms = upd.map((u) => u.c),
+    gens = upd.map((u) => u.g);
   const dk: string[] = [], dg: number[] = [], ds: number[] = [];
   const ok: string[] = [], og: number[] = [], os: number[] = [], ob: Buffer[] = [];
   /** Request ids aligned with `ok` (null when none); stays null for a group without any. */
   let orq: (string | null)[] | null = null;
   const ik: string[] = [], ig: number[] = [], is: number[] = [], ib: Buffer[] = [];
   for (const { s, p } of group) {
-    const st = p.state!;
-    keys.push(s.sessionKey);
-    epochs.push(s.epoch);
-    poss.push(p.expect);
-    nss.push(st.nextSenderSeq);
-    nts.push(st.nextTargetSeq);
-    cms.push(st.creationMs);
-    gens.push(st.gen);
     for (const d of p.deletes) {
       dk.push(s.sessionKey);
       dg.push(d.gen);
@@ -250,18 +304,17 @@ export async function tryCommit(
         ? "on conflict (session_key, gen, seq) do update set bytes = excluded.bytes"
         : "";
       // The usual group: one statement (one round trip, one autocommit). The fence function raises
-      // when a session's row did not match, which undoes the whole statement. It commits without waiting
+      // when a position row did not match, which undoes the whole statement. It commits without waiting
       // for the WAL flush: the rows' locks are released at once; the barrier (syncBarrier) makes it
       // durable on both servers before anything of it is released.
       try {
         await sql.unsafe(
           `with v as (
-           select * from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
-             as v(k, e, p, nss, nts, cms, gen)),
+           select * from unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+             as v(k, d, e, p, n, cms, gen)),
          u as (
-           update ${sessions} s set next_sender_seq = v.nss, next_target_seq = v.nts, creation_ms = v.cms,
-             gen = v.gen, pos = s.pos + 1
-           from v where s.session_key = v.k and s.epoch = v.e and s.pos = v.p
+           update ${positions} s set next_seq = v.n, creation_ms = v.cms, gen = v.gen, pos = s.pos + 1
+           from v where s.session_key = v.k and s.dir = v.d and s.epoch = v.e and s.pos = v.p
            returning s.session_key),
          o as (
            insert into ${table(schema, "outbound")} (session_key, gen, seq, bytes, req_id)
@@ -280,10 +333,10 @@ export async function tryCommit(
           // about half the transfer and parse time of a bytea[] of the same messages.
           [
             keys,
+            dirs,
             epochs,
             poss,
-            nss,
-            nts,
+            nexts,
             cms,
             gens,
             ok,
@@ -315,19 +368,15 @@ export async function tryCommit(
           continue;
         }
         if (code !== FENCE_SQLSTATE) throw e;
-        const rows = await sql.unsafe(
-          `select session_key, epoch, pos from ${sessions} where session_key = any($1::text[])`,
-          [keys],
-        );
-        const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
-        const moved: string[] = [];
+        const rows = await positionsOf(sql, schema, [...new Set(keys)]);
+        const moved = new Set<string>();
         let late = false;
         for (const g of group) {
-          const r = byKey.get(g.s.sessionKey);
-          if (r === undefined || Number(r.epoch) !== g.s.epoch) moved.push(g.s.sessionKey);
-          else if (Number(r.pos) < g.p.expect) late = true;
+          const w = where(rows, g);
+          if (w === "moved") moved.add(g.s.sessionKey);
+          else if (w === "behind") late = true;
         }
-        if (moved.length > 0) return moved;
+        if (moved.size > 0) return [...moved];
         if (late) throw behind();
         // Nothing was committed; with no row moved on by now, the group is simply written again.
         throw Object.assign(new Error("commit raced a takeover; retrying"), { code: "40001" });
@@ -338,24 +387,16 @@ export async function tryCommit(
   try {
     await sql.begin(async (tx) => {
       const updated = await tx.unsafe(
-        `update ${sessions} s set next_sender_seq = v.nss, next_target_seq = v.nts, creation_ms = v.cms,
-           gen = v.gen, pos = s.pos + 1
-         from unnest($1::text[], $2::int8[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
-           as v(k, e, p, nss, nts, cms, gen)
-         where s.session_key = v.k and s.epoch = v.e and s.pos = v.p
-         returning s.session_key`,
-        [keys, epochs, poss, nss, nts, cms, gens],
+        `update ${positions} s set next_seq = v.n, creation_ms = v.cms, gen = v.gen, pos = s.pos + 1
+         from unnest($1::text[], $2::text[], $3::int8[], $4::int8[], $5::int8[], $6::int8[], $7::int8[])
+           as v(k, d, e, p, n, cms, gen)
+         where s.session_key = v.k and s.dir = v.d and s.epoch = v.e and s.pos = v.p
+         returning s.session_key, s.dir`,
+        [keys, dirs, epochs, poss, nexts, cms, gens],
       );
       if (updated.length !== keys.length) {
-        const got = new Set(updated.map((r) => String(r.session_key)));
-        const rows = await tx.unsafe(
-          `select session_key, epoch from ${sessions} where session_key = any($1::text[])`,
-          [keys.filter((k) => !got.has(k))],
-        );
-        const epoch = new Map(rows.map((r) => [String(r.session_key), Number(r.epoch)]));
-        for (const { s } of group) {
-          if (!got.has(s.sessionKey) && epoch.get(s.sessionKey) !== s.epoch) fenced.push(s.sessionKey);
-        }
+        const rows = await positionsOf(tx as unknown as Sql, schema, [...new Set(keys)]);
+        for (const g of group) if (where(rows, g) === "moved") fenced.push(g.s.sessionKey);
         // Our epoch but another position: an earlier commit of ours has not landed (retried).
         throw fenced.length > 0 ? new FencedError("fenced") : behind(); // rolls the whole transaction back
       }
@@ -388,7 +429,7 @@ export async function tryCommit(
       await Promise.all(qs);
     });
   } catch (e) {
-    if (e instanceof FencedError && fenced.length > 0) return fenced;
+    if (e instanceof FencedError && fenced.length > 0) return [...new Set(fenced)];
     throw e;
   }
   return [];

@@ -5,7 +5,7 @@
 import type { JournalRecord } from "./reader.ts";
 import { type Sql, table } from "./postgres_schema.ts";
 
-/** A session's row as read from the database. */
+/** A session's row and its two position rows as read from the database. */
 export interface SessionRow {
   sessionKey: string;
   epoch: number;
@@ -18,7 +18,9 @@ export interface SessionRow {
   nextTargetSeq: number;
   creationMs: number;
   gen: number;
-  pos: number;
+  /** Write positions of the outbound and the inbound position row. */
+  posOut: number;
+  posIn: number;
 }
 
 /**
@@ -59,9 +61,15 @@ export async function readRecords(sql: Sql, schema: string): Promise<JournalReco
 /** Every session row (for `fixg cluster status`), lease ages in database time. */
 export async function readSessionRows(sql: Sql, schema: string): Promise<SessionRow[]> {
   const rows = await sql.unsafe(
-    `select *, (extract(epoch from (now() - lease_renewed)) * 1000)::float8 as lease_age,
-      (extract(epoch from (lease_until - now())) * 1000)::float8 as lease_left
-      from ${table(schema, "sessions")} order by session_key`,
+    `select x.session_key, x.epoch, x.owner,
+      (extract(epoch from (now() - x.lease_renewed)) * 1000)::float8 as lease_age,
+      (extract(epoch from (x.lease_until - now())) * 1000)::float8 as lease_left,
+      o.next_seq as next_sender_seq, i.next_seq as next_target_seq, o.creation_ms, o.gen,
+      o.pos as pos_out, i.pos as pos_in
+      from ${table(schema, "sessions")} x
+      join ${table(schema, "positions")} o on o.session_key = x.session_key and o.dir = 'out'
+      join ${table(schema, "positions")} i on i.session_key = x.session_key and i.dir = 'in'
+      order by x.session_key`,
   );
   return rows.map((r) => ({
     sessionKey: String(r.session_key),
@@ -73,7 +81,8 @@ export async function readSessionRows(sql: Sql, schema: string): Promise<Session
     nextTargetSeq: Number(r.next_target_seq),
     creationMs: Number(r.creation_ms),
     gen: Number(r.gen),
-    pos: Number(r.pos),
+    posOut: Number(r.pos_out),
+    posIn: Number(r.pos_in),
   }));
 }
 
@@ -90,8 +99,8 @@ export async function readInboundAfter(
   limit: number,
 ): Promise<Array<{ seq: number; raw: Uint8Array }>> {
   const rows = await sql.unsafe(
-    `select i.seq, i.bytes from ${table(schema, "inbound")} i join ${table(schema, "sessions")} s
-       on s.session_key = i.session_key and s.gen = i.gen
+    `select i.seq, i.bytes from ${table(schema, "inbound")} i join ${table(schema, "positions")} s
+       on s.session_key = i.session_key and s.dir = 'in' and s.gen = i.gen
      where i.session_key = $1 and i.seq > $2 order by i.seq limit $3`,
     [sessionKey, after, limit],
   );

@@ -32,8 +32,8 @@ export async function readRequestIds(
   max: number,
 ): Promise<Map<string, number>> {
   const rows = await store.sql.unsafe(
-    `select o.req_id, o.seq from ${store.t("outbound")} o join ${store.t("sessions")} s
-       on s.session_key = o.session_key and s.gen = o.gen
+    `select o.req_id, o.seq from ${store.t("outbound")} o join ${store.t("positions")} s
+       on s.session_key = o.session_key and s.dir = 'out' and s.gen = o.gen
      where o.session_key = $1 and o.req_id is not null
      order by o.seq desc limit $2`,
     [key, max],

@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL store's schema and errors (docs/ha.md "Tables"): the tables, the fence function a
- * group commit calls, the error a fenced session's writes reject with, and which errors leave a
- * commit's outcome unknown (retried on a new connection).
+ * group commit calls, the triggers that keep a session's two position rows beside its `sessions` row,
+ * the error a fenced session's writes reject with, and which errors leave a commit's outcome unknown
+ * (retried on a new connection).
  */
 import type postgres from "postgres";
 import { FixgError } from "../errors.ts";
@@ -34,11 +35,14 @@ export function retryable(e: unknown): boolean {
     return e instanceof Error && /connect|closed|ECONN|EPIPE|terminat/i.test(e.message);
   }
   // Connection loss, admin shutdown, read-only transaction (a standby), cannot connect now (recovery),
-  // serialization failure, lock not available (a stalled gateway's connection still holds the row).
+  // serialization failure, lock not available (a stalled gateway's connection still holds the row),
+  // deadlock (the victim's transaction is rolled back whole: two takeovers, each locking a session's two
+  // position rows, against group statements holding one chain of each).
   return code === "CONNECTION_CLOSED" || code === "CONNECTION_ENDED" || code === "CONNECTION_DESTROYED" ||
     code === "CONNECT_TIMEOUT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
     code === "57P01" || code === "57P02" || code === "57P03" || code === "25006" || code === "08006" ||
-    code === "08001" || code === "08003" || code === "08004" || code === "40001" || code === "55P03";
+    code === "08001" || code === "08003" || code === "08004" || code === "40001" || code === "55P03" ||
+    code === "40P01";
 }
 
 /** The URL without its passwords (user part and password=/sslpassword= parameters), for messages. */
@@ -53,7 +57,7 @@ export function redactUrl(url: string): string {
  * The version of the tables below, kept as the schema's comment. Raise it with every change to
  * createSchema's statements so that existing databases run them once.
  */
-export const SCHEMA_VERSION = "fixg schema 3";
+export const SCHEMA_VERSION = "fixg schema 4";
 
 /** The version marker of schema `s` (its comment), or undefined when the schema or marker is missing. */
 async function schemaVersion(sql: Sql, s: string): Promise<string | undefined> {
@@ -78,17 +82,15 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
     await tx`select pg_advisory_xact_lock(hashtext(${"fixg-schema:" + s}))`;
     if (await schemaVersion(tx as unknown as Sql, s) === SCHEMA_VERSION) return;
     await tx.unsafe(`create schema if not exists "${s}"`);
+    // The session's owner and lease (the cluster's, src/engine/cluster.ts) and owner epoch. Its numbers
+    // and write positions are in `positions` (schema 4; before, in this row: see below).
     await tx.unsafe(`create table if not exists ${t("sessions")} (
       session_key text primary key,
       epoch bigint not null default 0,
       owner text,
       lease_until timestamptz,
       lease_renewed timestamptz,
-      next_sender_seq bigint not null default 1,
-      next_target_seq bigint not null default 1,
-      creation_ms bigint not null,
-      gen bigint not null default 0,
-      pos bigint not null default 0
+      creation_ms bigint not null
     )`);
     await tx.unsafe(`create table if not exists ${t("outbound")} (
       session_key text not null, gen bigint not null, seq bigint not null, bytes bytea not null,
@@ -126,6 +128,85 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
       session_key text primary key, target text not null, from_owner text, from_epoch bigint not null,
       state text not null, error text, epoch bigint,
       requested timestamptz not null default now(), updated timestamptz not null default now())`);
+    await positions(tx as unknown as Sql, s);
     await tx.unsafe(`comment on schema "${s}" is '${SCHEMA_VERSION}'`);
   });
+}
+
+/**
+ * Schema 4 (issue 18): a session's inbound and outbound directions commit on rows of their own, so
+ * that an inbound commit does not queue behind the session's outbound one on a shared row lock.
+ * `positions` has two rows per session, `dir` 'out' (next_seq: the next MsgSeqNum we send) and 'in'
+ * (next_seq: the next one we expect), each with the owner epoch and its own write position `pos`; both
+ * carry the reset generation and creation time, changed together (in one transaction) by a reset.
+ * Every commit updates the rows it writes `WHERE epoch = <ours> AND pos = <expected>`.
+ *
+ * The rows follow the session's `sessions` row by triggers, so that every writer of `sessions` (the
+ * store's openSession, the cluster's lease acquisition) keeps them without knowing of them: a new
+ * `sessions` row gets its two position rows, and a changed epoch is written into both in the same
+ * transaction (which takes their row locks: it waits for a commit in flight on either, and one that
+ * waited re-checks its epoch after it and finds it moved on).
+ *
+ * A schema-3 database (numbers, `gen` and `pos` in the `sessions` row) is migrated here: each row's
+ * values go into its two position rows and the columns are dropped (a gateway of an earlier version
+ * still writing them then fails loudly instead of committing numbers nobody reads).
+ */
+async function positions(tx: Sql, s: string): Promise<void> {
+  const t = (name: string) => table(s, name);
+  await tx.unsafe(`create table if not exists ${t("positions")} (
+    session_key text not null,
+    dir text not null,
+    epoch bigint not null,
+    pos bigint not null default 0,
+    next_seq bigint not null default 1,
+    gen bigint not null default 0,
+    creation_ms bigint not null,
+    primary key (session_key, dir))`);
+  const v3 = await tx.unsafe(
+    `select 1 from information_schema.columns
+     where table_schema = $1 and table_name = 'sessions' and column_name = 'pos'`,
+    [s],
+  );
+  if (v3.length > 0) {
+    // Commits of an earlier gateway still running finish first; none starts until the columns are gone.
+    await tx.unsafe(`lock table ${t("sessions")} in exclusive mode`);
+    await tx.unsafe(
+      `insert into ${t("positions")} (session_key, dir, epoch, pos, next_seq, gen, creation_ms)
+       select x.session_key, d.dir, x.epoch, x.pos,
+         case d.dir when 'out' then x.next_sender_seq else x.next_target_seq end, x.gen, x.creation_ms
+       from ${t("sessions")} x cross join (values ('out'), ('in')) as d(dir)
+       on conflict do nothing`,
+    );
+    await tx.unsafe(`alter table ${t("sessions")} drop column if exists next_sender_seq,
+      drop column if exists next_target_seq, drop column if exists gen, drop column if exists pos`);
+  }
+  await tx.unsafe(`create or replace function "${s}".positions_new() returns trigger
+    language plpgsql as $f$
+    begin
+      insert into ${t("positions")} (session_key, dir, epoch, creation_ms)
+        values (new.session_key, 'in', new.epoch, new.creation_ms),
+               (new.session_key, 'out', new.epoch, new.creation_ms)
+        on conflict do nothing;
+      return null;
+    end $f$`);
+  // The rows in key order ('in' before 'out', as the primary key's index gives them).
+  await tx.unsafe(`create or replace function "${s}".positions_epoch() returns trigger
+    language plpgsql as $f$
+    begin
+      update ${t("positions")} set epoch = new.epoch where session_key = new.session_key;
+      return null;
+    end $f$`);
+  await tx.unsafe(`drop trigger if exists positions_new on ${t("sessions")}`);
+  await tx.unsafe(`create trigger positions_new after insert on ${t("sessions")}
+    for each row execute function "${s}".positions_new()`);
+  await tx.unsafe(`drop trigger if exists positions_epoch on ${t("sessions")}`);
+  await tx.unsafe(`create trigger positions_epoch after update of epoch on ${t("sessions")}
+    for each row when (new.epoch is distinct from old.epoch) execute function "${s}".positions_epoch()`);
+  // Sessions without position rows (none after the above; cheap to make sure).
+  await tx.unsafe(
+    `insert into ${t("positions")} (session_key, dir, epoch, creation_ms)
+     select x.session_key, d.dir, x.epoch, x.creation_ms
+     from ${t("sessions")} x cross join (values ('out'), ('in')) as d(dir)
+     on conflict do nothing`,
+  );
 }

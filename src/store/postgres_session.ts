@@ -4,13 +4,19 @@
  * is no longer certainly valid. A session fenced or failed for good reports the numbered messages it
  * will never commit (`onNotCommitted`): never a silent loss.
  *
- * Overlapping commits (docs/ha.md): a session has at most one group statement in flight (`#writing`);
- * once it has landed (committed, not yet durable) the session's next writes may go in the next group, expecting
- * the position after it, while the landed ones wait for the standby (`#syncing`). Writes are released
- * (their promises resolve) in order: a later commit replicated first waits for the earlier ones.
+ * Two commit chains (docs/ha.md "What an order waits for"): the session's outbound writes (messages,
+ * nextSenderSeq) and its inbound writes (messages, nextTargetSeq) commit on position rows of their own,
+ * each chain with at most one group statement in flight (`Chain.writing`), so an inbound commit may be
+ * in flight beside the session's outbound one. A reset writes both rows in one commit, taken when neither
+ * chain has a statement in flight (a joint pending, both chains' queued writes merged into it).
+ *
+ * Overlapping commits (docs/ha.md): once a chain's statement has landed (committed, not yet durable)
+ * its next writes may go in the next group, expecting the position after it, while the landed ones
+ * wait for the standby (`#syncing`). Writes are released (their promises resolve) in order per chain:
+ * a later commit replicated first waits for the earlier ones of its chain (of both, for a reset).
  */
 import { FixgError } from "../errors.ts";
-import { newPending, outboundOf, type Pending, type RowState } from "./postgres_commit.ts";
+import { type Dir, newPending, outboundOf, type Pending, type RowState } from "./postgres_commit.ts";
 import { FencedError, type Sql } from "./postgres_schema.ts";
 import type { SeqNums, SessionStore, StoredMessage } from "./types.ts";
 
@@ -30,7 +36,8 @@ export interface SessionHost {
 
 export interface InitialState {
   epoch: number;
-  pos: number;
+  /** The position rows' write positions. */
+  pos: Record<Dir, number>;
   nextSenderSeq: number;
   nextTargetSeq: number;
   creationMs: number;
@@ -38,15 +45,29 @@ export interface InitialState {
   lastOut: number;
 }
 
+/** One direction's commit chain. */
+interface Chain {
+  /** Write position of the row after the last commit of the chain that landed (the next one expects it). */
+  pos: number;
+  /** Queued writes of the chain (a joint pending is both chains'). */
+  pending: Pending | undefined;
+  /** The commit whose statement is in flight (taken, not yet landed). */
+  writing: Pending | undefined;
+}
+
+const DIRS: Dir[] = ["out", "in"];
+const BOTH: Dir[] = ["out", "in"];
+
 /** One session's view of the PostgreSQL store. */
 export class PgSessionStore implements SessionStore {
   readonly sessionKey: string;
   readonly durableBeforeSend = true;
   readonly durableBeforeDeliver = true;
   readonly #store: SessionHost;
-  /** Owner epoch and write position after the last commit that landed (the next one expects it). */
+  /** Owner epoch. */
   epoch: number;
-  pos: number;
+  /** The outbound and inbound chains. */
+  readonly #chains: Record<Dir, Chain>;
   // The session's state as queued (what seqNums() gives; committed with the next group).
   #nss: number;
   #nts: number;
@@ -54,9 +75,6 @@ export class PgSessionStore implements SessionStore {
   #gen: number;
   /** Highest outbound MsgSeqNum stored in this generation (queued or committed). */
   #lastOut: number;
-  #pending: Pending | undefined;
-  /** The commit whose statement is in flight (taken, not yet landed). */
-  #writing: Pending | undefined;
   /** Commits that landed and wait for the standby (and for the ones before them), oldest first. */
   #syncing: Pending[] = [];
   #error: Error | undefined;
@@ -71,7 +89,10 @@ export class PgSessionStore implements SessionStore {
     this.#store = store;
     this.sessionKey = key;
     this.epoch = st.epoch;
-    this.pos = st.pos;
+    this.#chains = {
+      out: { pos: st.pos.out, pending: undefined, writing: undefined },
+      in: { pos: st.pos.in, pending: undefined, writing: undefined },
+    };
     this.#nss = st.nextSenderSeq;
     this.#nts = st.nextTargetSeq;
     this.#creationMs = st.creationMs;
@@ -92,7 +113,12 @@ export class PgSessionStore implements SessionStore {
     return this.#creationMs;
   }
 
-  /** @internal The state the next commit writes into the session's row. */
+  /** The write positions after the last commits that landed (out, in). */
+  get pos(): Record<Dir, number> {
+    return { out: this.#chains.out.pos, in: this.#chains.in.pos };
+  }
+
+  /** @internal The state the next commit writes into the session's position rows. */
   queuedState(): RowState {
     return {
       nextSenderSeq: this.#nss,
@@ -102,13 +128,30 @@ export class PgSessionStore implements SessionStore {
     };
   }
 
-  #p(): Pending {
+  /** The queued writes of chain `d` (a new pending when none is). */
+  #p(d: Dir): Pending {
     if (!this.#open) throw new FixgError("STORE_CLOSED", `Session "${this.sessionKey}" is closed`);
-    if (this.#pending === undefined) {
-      this.#pending = newPending(this.#gen);
+    const c = this.#chains[d];
+    if (c.pending === undefined) {
+      c.pending = newPending(this.#gen, [d]);
       this.#store.queue(this);
     }
-    return this.#pending;
+    return c.pending;
+  }
+
+  /**
+   * The joint pending of both chains (a reset): the queued writes of both merged into one commit that
+   * writes both rows (the promises of the merged one follow it).
+   */
+  #joint(): Pending {
+    const o = this.#p("out"), i = this.#p("in");
+    if (o === i) return o;
+    o.dirs = BOTH;
+    for (const [seq, bytes] of i.inb) o.inb.set(seq, bytes);
+    o.older.push(...i.older);
+    o.promise.then(i.resolve, i.reject);
+    this.#chains.in.pending = o;
+    return o;
   }
 
   #rejected(): Promise<void> {
@@ -130,7 +173,7 @@ export class PgSessionStore implements SessionStore {
       this.#report([{ seq, bytes }], this.#error.message);
       return this.#rejected();
     }
-    const p = this.#p();
+    const p = this.#p("out");
     if (seq <= this.#lastOut) {
       // Numbers set back: the stored messages from `seq` on are superseded (as in the other stores).
       p.deletes.push({ gen: this.#gen, from: seq });
@@ -150,7 +193,7 @@ export class PgSessionStore implements SessionStore {
    * message's commit has already started (the id is then not stored).
    */
   noteRequest(seq: number, id: string): boolean {
-    const p = this.#pending;
+    const p = this.#chains.out.pending;
     if (p !== undefined && p.out.has(seq)) {
       (p.reqs ??= new Map()).set(seq, id);
       return true;
@@ -169,7 +212,7 @@ export class PgSessionStore implements SessionStore {
 
   appendInbound(seq: number, bytes: Uint8Array): Promise<void> {
     if (this.#error !== undefined) return this.#rejected();
-    const p = this.#p();
+    const p = this.#p("in");
     p.inb.set(seq, bytes.slice());
     this.#nts = seq + 1;
     return p.promise;
@@ -177,14 +220,14 @@ export class PgSessionStore implements SessionStore {
 
   setNextTargetSeq(seq: number): Promise<void> {
     if (this.#error !== undefined) return this.#rejected();
-    const p = this.#p();
+    const p = this.#p("in");
     this.#nts = seq;
     return p.promise;
   }
 
   setNextSenderSeq(seq: number): Promise<void> {
     if (this.#error !== undefined) return this.#rejected();
-    const p = this.#p();
+    const p = this.#p("out");
     this.#nss = seq;
     return p.promise;
   }
@@ -204,7 +247,7 @@ export class PgSessionStore implements SessionStore {
 
   reset(nowMs: number): Promise<void> {
     if (this.#error !== undefined) return this.#rejected();
-    const p = this.#p();
+    const p = this.#joint();
     // Messages queued for the old generation keep it; the history stays in the tables.
     for (const [seq, bytes] of p.out) p.older.push({ dir: "out", gen: p.gen, seq, bytes });
     for (const [seq, bytes] of p.inb) p.older.push({ dir: "in", gen: p.gen, seq, bytes });
@@ -221,9 +264,8 @@ export class PgSessionStore implements SessionStore {
 
   async flush(): Promise<void> {
     if (this.#error !== undefined) throw this.#error;
-    // Writes are released in order: the newest one's release means every earlier one's.
-    const p = this.#last();
-    if (p !== undefined) await p.promise;
+    // Writes are released in order per chain: the newest one's release means every earlier one's.
+    for (const p of this.#last()) await p.promise;
     if (this.#error !== undefined) throw this.#error;
     const valid = this.#store.leaseValid;
     if (valid !== undefined && !valid(this.sessionKey)) {
@@ -234,42 +276,60 @@ export class PgSessionStore implements SessionStore {
     }
   }
 
-  /** @internal A statement of this session is in flight: its next writes wait for it to land. */
+  /** @internal Writes are queued that cannot be taken now (their chain's statement is in flight). */
   get busy(): boolean {
-    return this.#writing !== undefined;
+    return DIRS.some((d) => this.#chains[d].pending !== undefined);
   }
 
   /**
-   * @internal The store takes the queued writes for a commit (none while a statement of this session is
-   * in flight): it expects the position the last landed commit left, and writes the numbers as of now.
+   * @internal The store takes the queued writes for a commit: of each chain whose statement is not in
+   * flight (a joint pending: when neither chain's is). Each expects the position its chain's last landed
+   * commit left, and writes the numbers as of now. Both chains' may go in the same group (other rows).
    */
-  take(): Pending | undefined {
-    const p = this.#pending;
-    if (p === undefined || this.#writing !== undefined) return undefined;
-    this.#pending = undefined;
-    p.expect = this.pos;
-    p.state = this.queuedState();
-    this.#writing = p;
-    return p;
+  take(): Pending[] {
+    const out: Pending[] = [];
+    const state = this.queuedState();
+    for (const d of DIRS) {
+      const c = this.#chains[d], p = c.pending;
+      if (p === undefined || out.includes(p)) continue;
+      if (p.dirs.some((x) => this.#chains[x].writing !== undefined)) continue;
+      for (const x of p.dirs) {
+        const cx = this.#chains[x];
+        cx.pending = undefined;
+        cx.writing = p;
+        p.expect[x] = cx.pos;
+      }
+      p.state = state;
+      out.push(p);
+    }
+    return out;
   }
 
-  /** @internal The statement with `p` landed (committed, not durable yet): the next commit may start. */
+  /** @internal The statement with `p` landed (committed, not durable yet): its chains' next commit may start. */
   landed(p: Pending): void {
-    if (this.#writing !== p) return; // the session stopped meanwhile
-    this.#writing = undefined;
-    this.pos = p.expect + 1;
+    if (p.dirs.some((d) => this.#chains[d].writing !== p)) return; // the session stopped meanwhile
+    for (const d of p.dirs) {
+      const c = this.#chains[d];
+      c.writing = undefined;
+      c.pos = p.expect[d] + 1;
+    }
     this.#syncing.push(p);
-    if (this.#pending !== undefined) this.#store.queue(this);
+    if (this.busy) this.#store.queue(this);
   }
 
-  /** @internal `p` is on the standby: released with every earlier one that is. */
+  /** @internal `p` is on the standby: released with every earlier one of its chains that is. */
   synced(p: Pending): void {
     p.synced = true;
-    while (this.#syncing.length > 0 && this.#syncing[0]!.synced) {
-      const q = this.#syncing.shift()!;
-      q.settled = true;
-      q.resolve();
-    }
+    const blocked = new Set<Dir>();
+    this.#syncing = this.#syncing.filter((q) => {
+      if (q.synced && !q.dirs.some((d) => blocked.has(d))) {
+        q.settled = true;
+        q.resolve();
+        return false;
+      }
+      for (const d of q.dirs) blocked.add(d);
+      return true;
+    });
   }
 
   /**
@@ -305,12 +365,16 @@ export class PgSessionStore implements SessionStore {
     this.#error ??= e;
     if (p.settled) return; // rejected and reported when the session stopped
     const landed = this.#syncing.filter((q) => q !== p && !q.settled);
-    const later = [this.#writing, this.#pending].filter((q): q is Pending =>
-      q !== undefined && q !== p && !q.settled
-    );
+    const later: Pending[] = [];
+    for (const d of DIRS) {
+      const c = this.#chains[d];
+      for (const q of [c.writing, c.pending]) {
+        if (q !== undefined && q !== p && !q.settled && !later.includes(q)) later.push(q);
+      }
+      c.writing = undefined;
+      c.pending = undefined;
+    }
     this.#syncing = [];
-    this.#writing = undefined;
-    this.#pending = undefined;
     const lost = outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
     for (const q of [...(fenced ? [] : landed), ...later]) lost.push(...outboundOf(q));
     for (const q of [p, ...landed, ...later]) {
@@ -328,8 +392,15 @@ export class PgSessionStore implements SessionStore {
     } catch { /* the engine logs its application's errors */ }
   }
 
-  #last(): Pending | undefined {
-    return this.#pending ?? this.#writing ?? this.#syncing[this.#syncing.length - 1];
+  /** The newest unreleased write of each chain (releasing it means releasing the chain's earlier ones). */
+  #last(): Pending[] {
+    const out: Pending[] = [];
+    for (const d of DIRS) {
+      const c = this.#chains[d];
+      const p = c.pending ?? c.writing ?? this.#syncing.findLast((q) => q.dirs.includes(d));
+      if (p !== undefined && !out.includes(p)) out.push(p);
+    }
+    return out;
   }
 
   async close(): Promise<void> {
@@ -339,7 +410,9 @@ export class PgSessionStore implements SessionStore {
     } finally {
       // Commits still in flight (retried while the database fails over) settle first: a session opened
       // again after this close bumps the epoch, which would fence them, and their messages were numbered.
-      for (let p = this.#last(); p !== undefined; p = this.#last()) await p.promise.catch(() => {});
+      for (let ps = this.#last(); ps.length > 0; ps = this.#last()) {
+        for (const p of ps) await p.promise.catch(() => {});
+      }
       this.#open = false;
       this.#store.forget(this);
     }

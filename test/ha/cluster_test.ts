@@ -129,7 +129,7 @@ Deno.test({
     let idle: ReturnType<typeof setTimeout> | undefined;
     const locked = new Promise<void>((r) => (held = r));
     const stalled = sa!.sql.begin(async (tx) => {
-      await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = 'S'`);
+      await tx.unsafe(`update "${schema}".positions set pos = pos where session_key = 'S'`);
       held();
       await new Promise((r) => (idle = setTimeout(r, 20_000)));
     }).catch((e) => e);

@@ -72,7 +72,10 @@ Deno.test({
     });
     const seq = async () =>
       Number(
-        (await sql.unsafe(`select next_sender_seq from fixg.sessions where session_key = $1`, [KEY]).catch(
+        (await sql.unsafe(
+          `select next_seq as next_sender_seq from fixg.positions where session_key = $1 and dir = 'out'`,
+          [KEY],
+        ).catch(
           () => [],
         ))[0]
           ?.next_sender_seq ?? 0,

@@ -33,7 +33,10 @@ Deno.test({
     const killAt = Math.floor(TOTAL * (0.1 + 0.8 * Math.random()));
     const seq = async () =>
       Number(
-        (await sql.unsafe(`select next_sender_seq from "${schema}".sessions where session_key = $1`, [KEY]))[
+        (await sql.unsafe(
+          `select next_seq as next_sender_seq from "${schema}".positions where session_key = $1 and dir = 'out'`,
+          [KEY],
+        ))[
           0
         ]?.next_sender_seq ?? 0,
       );
@@ -47,7 +50,8 @@ Deno.test({
     await until(
       async () => {
         const r = (await sql.unsafe(
-          `select owner, next_sender_seq from "${schema}".sessions where session_key = $1`,
+          `select owner, next_seq as next_sender_seq from "${schema}".sessions x join "${schema}".positions p
+             on p.session_key = x.session_key and p.dir = 'out' where x.session_key = $1`,
           [KEY],
         ))[0];
         if (r?.owner === "B" && Number(r.next_sender_seq) > atKill) {

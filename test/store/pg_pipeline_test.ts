@@ -122,7 +122,9 @@ async function rows(db: Sql, schema: string, key: string): Promise<string[]> {
 }
 
 async function pos(db: Sql, schema: string, key: string): Promise<number> {
-  const r = await db.unsafe(`select pos from "${schema}".sessions where session_key = $1`, [key]);
+  const r = await db.unsafe(`select pos from "${schema}".positions where session_key = $1 and dir = 'out'`, [
+    key,
+  ]);
   return Number(r[0]!.pos);
 }
 
@@ -139,7 +141,7 @@ Deno.test({
     const w1 = Promise.resolve(s.appendOutbound(1, msg(1, "one"))).then(() => order.push("S1"));
     // The first group's statement landed (committed locally): its barrier is held.
     await until(() => count.started === 1, "the first barrier");
-    assert.equal(s.pos, 1);
+    assert.equal(s.pos.out, 1);
     // The session's next write goes in the next group, expecting the position the first one left.
     const w2 = Promise.resolve(s.appendOutbound(2, msg(2, "two"))).then(() => order.push("S2"));
     const wt = Promise.resolve(other.appendOutbound(1, msg(1, "t"))).then(() => order.push("T1"));
@@ -177,7 +179,9 @@ Deno.test({
     await until(() => count.started === 1, "the first barrier");
     // As if the primary died before the standby had it: the promoted one lacks the first commit.
     await db.unsafe(`delete from "${schema}".outbound where session_key = 'S'`);
-    await db.unsafe(`update "${schema}".sessions set pos = 0, next_sender_seq = 1 where session_key = 'S'`);
+    await db.unsafe(
+      `update "${schema}".positions set pos = 0, next_seq = 1 where session_key = 'S' and dir = 'out'`,
+    );
     const w2 = Promise.resolve(s.appendOutbound(2, msg(2, "two"))).then(() => order.push(2));
     // The second statement expects position 1: the row is behind, so it cannot land (retried).
     await new Promise((r) => setTimeout(r, 60));
@@ -206,7 +210,9 @@ Deno.test({
     const w1 = Promise.resolve(s.appendOutbound(1, msg(1, "one")));
     await until(() => count.started === 1, "the first barrier");
     await db.unsafe(`delete from "${schema}".outbound where session_key = 'S'`);
-    await db.unsafe(`update "${schema}".sessions set pos = 0, next_sender_seq = 1 where session_key = 'S'`);
+    await db.unsafe(
+      `update "${schema}".positions set pos = 0, next_seq = 1 where session_key = 'S' and dir = 'out'`,
+    );
     const w2 = Promise.resolve(s.appendOutbound(2, msg(2, "two")));
     await new Promise((r) => setTimeout(r, 40));
     g1.open();

@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
+import { openPostgresStore } from "../../src/store/postgres.ts";
 import { createSchema } from "../../src/store/postgres_schema.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
 
@@ -88,6 +89,113 @@ Deno.test({
     assert.equal(moves[0]?.n, 0);
     // And a second call is a no-op that still succeeds.
     await createSchema(sql, schema);
+  } finally {
+    await sql.end();
+    await dropSchema(schema);
+  }
+});
+
+Deno.test({
+  name:
+    "postgres schema: a schema-3 database with a session mid-sequence opens under schema 4 with the same numbers and continues (migration idempotent)",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const sql = postgres(PG_URL!, { max: 1, onnotice: () => {}, target_session_attrs: "primary" });
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  try {
+    // Schema 3's tables (as fixg before issue 18 created them), with a session of generation 1 that has
+    // sent 4 and received 6 messages, owned by a gateway at epoch 3.
+    await sql.unsafe(`create schema "${schema}"`);
+    await sql.unsafe(
+      `create table "${schema}".sessions (session_key text primary key, epoch bigint not null default 0,
+      owner text, lease_until timestamptz, lease_renewed timestamptz, next_sender_seq bigint not null default 1,
+      next_target_seq bigint not null default 1, creation_ms bigint not null, gen bigint not null default 0,
+      pos bigint not null default 0, pin text)`,
+    );
+    for (const t of ["outbound", "inbound"]) {
+      await sql.unsafe(`create table "${schema}".${t} (session_key text not null, gen bigint not null,
+        seq bigint not null, bytes bytea not null, at timestamptz not null default now(),
+        primary key (session_key, gen, seq))`);
+    }
+    await sql.unsafe(`alter table "${schema}".outbound add column req_id text`);
+    await sql.unsafe(`comment on schema "${schema}" is 'fixg schema 3'`);
+    await sql.unsafe(
+      `insert into "${schema}".sessions (session_key, epoch, owner, next_sender_seq, next_target_seq,
+        creation_ms, gen, pos) values ('M', 3, 'old', 5, 7, 1234, 1, 9)`,
+    );
+    await sql.unsafe(
+      `insert into "${schema}".outbound (session_key, gen, seq, bytes, req_id)
+       select 'M', g, s, convert_to('out ' || g || ':' || s, 'UTF8'), case when g = 1 and s = 3 then 'r3' end
+       from (values (0), (1)) as x(g), generate_series(1, 4) as s where g = 1 or s <= 2`,
+    );
+    await sql.unsafe(
+      `insert into "${schema}".inbound (session_key, gen, seq, bytes)
+       select 'M', 1, s, convert_to('in ' || s, 'UTF8') from generate_series(1, 6) as s`,
+    );
+    const a = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A" });
+    try {
+      const s = await a.openSession("M", 9999);
+      assert.deepEqual(s.seqNums(), { nextSenderSeq: 5, nextTargetSeq: 7 });
+      assert.equal(s.creationTimeMs(), 1234);
+      const out = await s.getOutbound(1, 0);
+      assert.deepEqual(out.map((m) => new TextDecoder().decode(m.bytes)), [
+        "out 1:1",
+        "out 1:2",
+        "out 1:3",
+        "out 1:4",
+      ]);
+      assert.deepEqual([...(await a.requestIds.read("M", 10))], [["r3", 3]]);
+      await s.appendOutbound(5, bytes("out 1:5"));
+      await s.appendInbound(7, bytes("in 7"));
+      await s.close();
+    } finally {
+      await a.close();
+    }
+    const v = await sql.unsafe(
+      `select obj_description(oid, 'pg_namespace') as v from pg_namespace where nspname = $1`,
+      [
+        schema,
+      ],
+    );
+    assert.equal(v[0]!.v, "fixg schema 4");
+    const cols = await sql.unsafe(
+      `select column_name from information_schema.columns where table_schema = $1 and table_name = 'sessions'
+       order by ordinal_position`,
+      [schema],
+    );
+    assert.deepEqual(cols.map((r) => r.column_name), [
+      "session_key",
+      "epoch",
+      "owner",
+      "lease_until",
+      "lease_renewed",
+      "creation_ms",
+      "pin",
+    ]);
+    const positions = async () =>
+      (await sql.unsafe(
+        `select dir, epoch, pos, next_seq, gen, creation_ms from "${schema}".positions order by dir`,
+      )).map((
+        r,
+      ) => [r.dir, Number(r.epoch), Number(r.pos), Number(r.next_seq), Number(r.gen), Number(r.creation_ms)]);
+    // The migrated rows: schema 3's position 9, one commit each since (epoch 3, then A's takeover: 4).
+    assert.deepEqual(await positions(), [["in", 4, 10, 8, 1, 1234], ["out", 4, 10, 6, 1, 1234]]);
+    // Run again (as a second gateway finding the old marker would): nothing changes.
+    await sql.unsafe(`comment on schema "${schema}" is 'fixg schema 3'`);
+    await createSchema(sql, schema);
+    assert.deepEqual(await positions(), [["in", 4, 10, 8, 1, 1234], ["out", 4, 10, 6, 1, 1234]]);
+    // The next owner continues from there.
+    const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+    try {
+      const s = await b.openSession("M", 10_000);
+      assert.deepEqual(s.seqNums(), { nextSenderSeq: 6, nextTargetSeq: 8 });
+      assert.deepEqual((await s.getOutbound(5, 0)).map((m) => new TextDecoder().decode(m.bytes)), [
+        "out 1:5",
+      ]);
+    } finally {
+      await b.close();
+    }
   } finally {
     await sql.end();
     await dropSchema(schema);

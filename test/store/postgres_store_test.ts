@@ -153,7 +153,7 @@ Deno.test({
     let locked!: () => void;
     const held = new Promise<void>((r) => (locked = r));
     const holder = b.sql.begin(async (tx) => {
-      await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = 'W'`);
+      await tx.unsafe(`update "${schema}".positions set pos = pos where session_key = 'W'`);
       locked();
       await gate;
     });
@@ -260,7 +260,7 @@ Deno.test({
     let stalled: Promise<unknown> | undefined;
     const held = new Promise<void>((locked) => {
       stalled = a.sql.begin(async (tx) => {
-        await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = 'L'`);
+        await tx.unsafe(`update "${schema}".positions set pos = pos where session_key = 'L'`);
         locked();
         await new Promise((r) => setTimeout(r, 2000)); // idle in the transaction
         await tx`select 1`;

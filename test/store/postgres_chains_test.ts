@@ -1,0 +1,260 @@
+/**
+ * A session's two commit chains in the PostgreSQL store (issue 18, schema 4, docs/ha.md "What an order
+ * waits for"): the inbound direction commits on a position row of its own, beside the session's
+ * outbound commit in flight, and each chain is fenced by the epoch in its own row.
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
+import type { Sql } from "../../src/store/postgres_schema.ts";
+import type { SessionStore } from "../../src/store/types.ts";
+import { msg } from "./contract.ts";
+import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
+
+const ignore = PG_MISSING !== undefined;
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Gateways A and B on one schema, plus plain connections (`db`: one holds a lock, one reads). */
+async function withStores(
+  fn: (a: PostgresMessageStore, b: PostgresMessageStore, db: Sql, schema: string) => Promise<void>,
+): Promise<void> {
+  const schema = freshSchema();
+  const a = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A" });
+  const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+  const db = postgres(PG_URL!, { max: 2, onnotice: () => {}, target_session_attrs: "primary" });
+  try {
+    await fn(a, b, db, schema);
+  } finally {
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    await db.end({ timeout: 1 });
+    await dropSchema(schema);
+  }
+}
+
+/** A transaction of `db` that holds what `lock` locks until `release()`. */
+function hold(
+  db: Sql,
+  lock: (tx: Sql) => Promise<unknown>,
+): { held: Promise<void>; release: () => void; done: Promise<unknown> } {
+  let release!: () => void, locked!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const held = new Promise<void>((r) => (locked = r));
+  const done = db.begin(async (tx) => {
+    await lock(tx as unknown as Sql);
+    locked();
+    await gate;
+  });
+  return { held, release, done };
+}
+
+/** Settled within `ms`: "ok", "rejected: <code>", or "pending". */
+async function within(p: Promise<unknown>, ms: number): Promise<string> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const r = await Promise.race([
+    p.then(() => "ok", (e: { code?: string }) => `rejected: ${e.code}`),
+    new Promise<string>((res) => (t = setTimeout(() => res("pending"), ms))),
+  ]);
+  clearTimeout(t);
+  return r;
+}
+
+async function stored(db: Sql, schema: string, table: string, key: string): Promise<string[]> {
+  const r = await db.unsafe(
+    `select seq, bytes from "${schema}"."${table}" where session_key = $1 order by gen, seq`,
+    [key],
+  );
+  return r.map((x) => `${Number(x.seq)}:${text(x.bytes as Uint8Array)}`);
+}
+
+/**
+ * Locks the row(s) the session's outbound commit updates: its outbound position row (schema 4), or —
+ * before it — the session's one row (which carried both directions: the inbound commit then waits too).
+ */
+async function lockOutbound(tx: Sql, schema: string, key: string): Promise<void> {
+  const v4 = await tx.unsafe(`select to_regclass($1) is not null as x`, [`"${schema}".positions`]);
+  if (v4[0]!.x === true) {
+    await tx.unsafe(`update "${schema}".positions set pos = pos where session_key = $1 and dir = 'out'`, [
+      key,
+    ]);
+  } else {
+    await tx.unsafe(`update "${schema}".sessions set pos = pos where session_key = $1`, [key]);
+  }
+}
+
+Deno.test({
+  name:
+    "postgres chains: an inbound commit lands while the session's outbound commit waits for its row (held by another connection)",
+  ignore,
+}, async () => {
+  await withStores(async (a, b, db, schema) => {
+    const s: SessionStore = await a.openSession("S", 1);
+    await s.appendOutbound(1, msg(1, "out"));
+    await s.appendInbound(1, msg(1, "in"));
+    const h = hold(db, (tx) => lockOutbound(tx, schema, "S"));
+    await h.held;
+    // The outbound commit's statement is sent and waits for the row lock.
+    const out2 = Promise.resolve(s.appendOutbound(2, msg(2, "out")));
+    await new Promise((r) => setTimeout(r, 50));
+    // The inbound commit of the same session does not queue behind it: it lands on its own row.
+    const in2 = Promise.resolve(s.appendInbound(2, msg(2, "in")));
+    let landed: string;
+    try {
+      assert.equal(await within(out2, 0), "pending");
+      landed = await within(in2, 2000);
+    } finally {
+      if (await within(in2, 0) === "pending") h.release(); // before: it waited (the store closes then)
+    }
+    assert.equal(landed, "ok", "the inbound commit waited for the outbound one");
+    assert.equal(await within(out2, 0), "pending");
+    assert.deepEqual(await stored(db, schema, "inbound", "S"), [
+      `1:${text(msg(1, "in"))}`,
+      `2:${text(msg(2, "in"))}`,
+    ]);
+    assert.deepEqual(await stored(db, schema, "outbound", "S"), [`1:${text(msg(1, "out"))}`]);
+    h.release();
+    await h.done;
+    await out2;
+    await s.flush();
+    assert.deepEqual(await stored(db, schema, "outbound", "S"), [
+      `1:${text(msg(1, "out"))}`,
+      `2:${text(msg(2, "out"))}`,
+    ]);
+    // Both chains' numbers are the committed tail for the next owner.
+    const t = await b.openSession("S", 2);
+    assert.deepEqual(t.seqNums(), { nextSenderSeq: 3, nextTargetSeq: 3 });
+    assert.deepEqual((await t.getOutbound(1, 0)).map((m) => m.seq), [1, 2]);
+    assert.equal(a.stats.retries, 0);
+  });
+});
+
+Deno.test({
+  name:
+    "postgres chains: a deposed owner's inbound-only commit and outbound-only commit after a takeover are fenced: no row written, STORE_FENCED",
+  ignore,
+}, async () => {
+  await withStores(async (a, b, db, schema) => {
+    const si = await a.openSession("I", 1);
+    const so = await a.openSession("O", 1);
+    for (const s of [si, so]) {
+      await s.appendOutbound(1, msg(1, "A"));
+      await s.appendInbound(1, msg(1, "A"));
+    }
+    const ti = await b.openSession("I", 2);
+    const to = await b.openSession("O", 2);
+    const rowsBefore = await db.unsafe(
+      `select session_key, dir, epoch, pos, next_seq from "${schema}".positions order by 1, 2`,
+    );
+    const fenced = (e: Error & { code?: string }) => e.code === "STORE_FENCED" && /fenced/.test(e.message);
+    await assert.rejects(Promise.resolve(si.appendInbound(2, msg(2, "A-late"))), fenced);
+    await assert.rejects(Promise.resolve(so.appendOutbound(2, msg(2, "A-late"))), fenced);
+    assert.equal(a.stats.fenced, 2);
+    // Nothing of either commit: the position rows are as B's takeover left them, no message rows.
+    assert.deepEqual(
+      await db.unsafe(
+        `select session_key, dir, epoch, pos, next_seq from "${schema}".positions order by 1, 2`,
+      ),
+      rowsBefore,
+    );
+    assert.deepEqual(rowsBefore.map((r) => [r.session_key, r.dir, Number(r.epoch), Number(r.next_seq)]), [
+      ["I", "in", 2, 2],
+      ["I", "out", 2, 2],
+      ["O", "in", 2, 2],
+      ["O", "out", 2, 2],
+    ]);
+    for (const k of ["I", "O"]) {
+      assert.deepEqual(await stored(db, schema, "inbound", k), [`1:${text(msg(1, "A"))}`]);
+      assert.deepEqual(await stored(db, schema, "outbound", k), [`1:${text(msg(1, "A"))}`]);
+    }
+    // The new owner continues both chains.
+    await ti.appendInbound(2, msg(2, "B"));
+    await to.appendOutbound(2, msg(2, "B"));
+    assert.deepEqual(await stored(db, schema, "inbound", "I"), [
+      `1:${text(msg(1, "A"))}`,
+      `2:${text(msg(2, "B"))}`,
+    ]);
+    assert.deepEqual(await stored(db, schema, "outbound", "O"), [
+      `1:${text(msg(1, "A"))}`,
+      `2:${text(msg(2, "B"))}`,
+    ]);
+  });
+});
+
+Deno.test({
+  name:
+    "postgres chains: commits of both chains waiting for their rows behind a takeover re-check the epoch after the wait and are fenced",
+  ignore,
+}, async () => {
+  await withStores(async (a, _b, db, schema) => {
+    const s = await a.openSession("S", 1);
+    await s.appendOutbound(1, msg(1, "A"));
+    await s.appendInbound(1, msg(1, "A"));
+    // A takeover in progress (as the cluster's lease acquisition: the epoch of the sessions row; the
+    // trigger writes it into both position rows and holds them until its commit).
+    const h = hold(
+      db,
+      (tx) =>
+        tx.unsafe(`update "${schema}".sessions set epoch = epoch + 1, owner = 'B' where session_key = 'S'`),
+    );
+    await h.held;
+    const w = [
+      Promise.resolve(s.appendOutbound(2, msg(2, "A"))),
+      Promise.resolve(s.appendInbound(2, msg(2, "A"))),
+    ];
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await Promise.all(w.map((p) => within(p, 0))), ["pending", "pending"]);
+    h.release();
+    await h.done;
+    assert.deepEqual(await Promise.all(w.map((p) => within(p, 3000))), [
+      "rejected: STORE_FENCED",
+      "rejected: STORE_FENCED",
+    ]);
+    assert.deepEqual(await stored(db, schema, "inbound", "S"), [`1:${text(msg(1, "A"))}`]);
+    assert.deepEqual(await stored(db, schema, "outbound", "S"), [`1:${text(msg(1, "A"))}`]);
+    const r = await db.unsafe(
+      `select dir, epoch, pos from "${schema}".positions where session_key = 'S' order by dir`,
+    );
+    assert.deepEqual(r.map((x) => [x.dir, Number(x.epoch), Number(x.pos)]), [["in", 2, 1], ["out", 2, 1]]);
+  });
+});
+
+Deno.test({
+  name:
+    "postgres chains: a reset waits for both chains, writes both rows in one commit (same generation and creation time), and the chains continue",
+  ignore,
+}, async () => {
+  await withStores(async (a, b, db, schema) => {
+    const s = await a.openSession("R", 1);
+    await s.appendOutbound(1, msg(1, "g0"));
+    await s.appendInbound(1, msg(1, "g0"));
+    // Queued in one synchronous run: out 2, in 2, the reset, then the new generation's first messages.
+    const w = [
+      s.appendOutbound(2, msg(2, "g0")),
+      s.appendInbound(2, msg(2, "g0")),
+      s.reset(5000),
+      s.appendOutbound(1, msg(1, "g1")),
+      s.appendInbound(1, msg(1, "g1")),
+    ];
+    await Promise.all(w);
+    const r = await db.unsafe(
+      `select dir, pos, next_seq, gen, creation_ms from "${schema}".positions where session_key = 'R' order by dir`,
+    );
+    assert.deepEqual(
+      r.map((x) => [x.dir, Number(x.pos), Number(x.next_seq), Number(x.gen), Number(x.creation_ms)]),
+      [
+        ["in", 2, 2, 1, 5000],
+        ["out", 2, 2, 1, 5000],
+      ],
+    );
+    await s.appendInbound(2, msg(2, "g1"));
+    const t = await b.openSession("R", 2);
+    assert.deepEqual(t.seqNums(), { nextSenderSeq: 2, nextTargetSeq: 3 });
+    assert.equal(t.creationTimeMs(), 5000);
+    assert.deepEqual((await t.getOutbound(1, 0)).map((m) => text(m.bytes)), [text(msg(1, "g1"))]);
+    assert.deepEqual(await stored(db, schema, "outbound", "R"), [
+      `1:${text(msg(1, "g0"))}`,
+      `2:${text(msg(2, "g0"))}`,
+      `1:${text(msg(1, "g1"))}`,
+    ]);
+  });
+});
