@@ -2,6 +2,14 @@
  * The memory store: outbound messages and both sequence numbers held in process memory. Nothing
  * survives the process; sessions reopened in the same process find their state again. Used for tests,
  * simulators and gateways configured with `store: memory`.
+ *
+ * Every outbound message is copied into the store's slabs, which are SharedArrayBuffers: V8 counts an
+ * ArrayBuffer's bytes (`new ArrayBuffer(n)`, `new Uint8Array(n)`, a resizable buffer's growth) as the
+ * isolate's external memory and starts a mark-compact each time heap + external memory passes its limit,
+ * but not a SharedArrayBuffer's. The slabs stay live until reset() or close() (every message must stay
+ * resendable), so those mark-compacts could never free them: at 40,000 messages/s they were most of a
+ * simulator's mark-compacts (docs/performance.md, "Session 9"). The encoder's buffers are not adopted
+ * (no appendOutboundOwned): they then die young and the scavenger frees them.
  */
 import { FixgError } from "../errors.ts";
 import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
@@ -13,39 +21,36 @@ interface MemorySessionState {
   creationMs: number;
   /**
    * Outbound messages of the current epoch, seq strictly ascending: for message i, at 4*i, its
-   * MsgSeqNum, slab index, start offset and length (a typed array: nothing for the GC to trace).
+   * MsgSeqNum, slab index, start offset and length (a typed array: nothing for the GC to trace; on a
+   * SharedArrayBuffer, like the slabs).
    */
   index: Float64Array;
   /** Messages in `index`. */
   count: number;
   /** The message bytes, copied back to back into large slabs (one allocation per slab, not per message). */
   slabs: Uint8Array[];
-  /** Bytes used in the last slab we copy into (`copySlab`). */
+  /** Bytes used in the last slab (the one copies go into). */
   slabUsed: number;
-  /** Index in `slabs` of the slab copies go into; -1 before the first copy. */
-  copySlab: number;
-  /** The buffer of the last adopted message (appendOutboundOwned) and its index in `slabs`. */
-  adopted: ArrayBufferLike | undefined;
-  adoptedSlab: number;
   open: boolean;
 }
 
 /** Size of a slab of message bytes; a larger message gets a slab of its own. */
-const SLAB_BYTES = 1 << 20;
+export const SLAB_BYTES = 1 << 20;
 
-function emptyEpoch(): Pick<
-  MemorySessionState,
-  "index" | "count" | "slabs" | "slabUsed" | "copySlab" | "adopted" | "adoptedSlab"
-> {
-  return {
-    index: new Float64Array(4 * 1024),
-    count: 0,
-    slabs: [],
-    slabUsed: SLAB_BYTES,
-    copySlab: -1,
-    adopted: undefined,
-    adoptedSlab: -1,
-  };
+/** Messages the index holds before it first grows (it doubles). */
+const INDEX_MESSAGES = 1024;
+
+/** `n` zeroed bytes outside V8's external-memory accounting (see the module comment). */
+function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
+}
+
+function sharedIndex(messages: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(messages * 4 * Float64Array.BYTES_PER_ELEMENT));
+}
+
+function emptyEpoch(): Pick<MemorySessionState, "index" | "count" | "slabs" | "slabUsed"> {
+  return { index: sharedIndex(INDEX_MESSAGES), count: 0, slabs: [], slabUsed: 0 };
 }
 
 /** A MessageStore in memory for any number of sessions. */
@@ -101,31 +106,19 @@ class MemorySessionStore implements SessionStore {
   appendOutbound(seq: number, bytes: Uint8Array): void {
     const s = this.#s;
     this.#supersede(seq);
-    // The store keeps a copy (callers may reuse their buffers): into the current slab, so the hot
-    // path allocates nothing per message. Space of superseded messages is reclaimed by reset().
+    // The store keeps a copy (callers may reuse their buffers): into the last slab, so the hot path
+    // allocates nothing per message. Space of superseded messages is reclaimed by reset().
     const len = bytes.length;
-    let slab = s.copySlab < 0 ? undefined : s.slabs[s.copySlab];
+    const slabs = s.slabs;
+    let slab = slabs[slabs.length - 1];
     if (slab === undefined || s.slabUsed + len > slab.length) {
-      slab = new Uint8Array(Math.max(SLAB_BYTES, len));
-      s.copySlab = s.slabs.length;
-      s.slabs.push(slab);
+      slab = sharedBytes(Math.max(SLAB_BYTES, len));
+      slabs.push(slab);
       s.slabUsed = 0;
     }
     slab.set(bytes, s.slabUsed);
-    this.#record(seq, s.copySlab, s.slabUsed, len);
+    this.#record(seq, slabs.length - 1, s.slabUsed, len);
     s.slabUsed += len;
-  }
-
-  /** Keeps the session's own frames where they are: they are cut from buffers nothing writes again. */
-  appendOutboundOwned(seq: number, bytes: Uint8Array): void {
-    const s = this.#s;
-    this.#supersede(seq);
-    if (bytes.buffer !== s.adopted) {
-      s.adopted = bytes.buffer;
-      s.adoptedSlab = s.slabs.length;
-      s.slabs.push(new Uint8Array(bytes.buffer));
-    }
-    this.#record(seq, s.adoptedSlab, bytes.byteOffset, bytes.length);
   }
 
   /** A number at or below the last stored one means the numbers were set back: the old messages
@@ -141,7 +134,7 @@ class MemorySessionStore implements SessionStore {
     let index = s.index;
     const k = 4 * s.count;
     if (k + 4 > index.length) {
-      const grown = new Float64Array(index.length * 2);
+      const grown = sharedIndex(index.length / 2);
       grown.set(index);
       s.index = index = grown;
     }

@@ -1,5 +1,5 @@
 /** The store contract against the memory store. */
-import { MemoryMessageStore } from "../../src/store/memory_store.ts";
+import { MemoryMessageStore, SLAB_BYTES } from "../../src/store/memory_store.ts";
 import assert from "node:assert/strict";
 import { storeContract } from "./contract.ts";
 
@@ -8,37 +8,70 @@ storeContract(
   () => Promise.resolve({ store: new MemoryMessageStore(), cleanup: () => Promise.resolve() }),
 );
 
-Deno.test("memory store: owned frames are kept where they are, mixed with copies, and read back exactly", async () => {
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Message `seq` of exactly `len` bytes (len >= 40), its bytes naming its number. */
+function sized(seq: number, len: number): Uint8Array {
+  const head = `8=FIX.4.4\x0135=D\x0134=${seq}\x0158=`;
+  return new TextEncoder().encode(head + String(seq % 10).repeat(len - head.length - 1) + "\x01");
+}
+
+Deno.test("memory store: copies every message (the caller may rewrite its buffer); numbers set back supersede", async () => {
   const store = new MemoryMessageStore();
   const s = await store.openSession("FIX.4.4:A->B", 0);
-  // Two "slabs" of owned frames back to back, as the session encoder's finishOwned() cuts them.
   const enc = (seq: number) => new TextEncoder().encode(`8=FIX.4.4\x0135=D\x0134=${seq}\x0111=O${seq}\x01`);
-  const slabs = [new Uint8Array(256), new Uint8Array(256)];
-  let used = 0, slab = 0;
-  const owned = (seq: number) => {
-    const b = enc(seq);
-    if (used + b.length > 256) [slab, used] = [slab + 1, 0];
-    slabs[slab]!.set(b, used);
-    const view = new Uint8Array(slabs[slab]!.buffer, used, b.length);
-    used += b.length;
-    return view;
-  };
-  const reused = new Uint8Array(64); // a caller buffer reused for every copy
+  const reused = new Uint8Array(64); // a caller buffer reused for every message, as an encoder's is
   for (let seq = 1; seq <= 12; seq++) {
-    if (seq % 4 === 0) {
-      const b = enc(seq);
-      reused.set(b);
-      s.appendOutbound(seq, reused.subarray(0, b.length));
-      reused.fill(0x58); // the store made its copy
-    } else s.appendOutboundOwned!(seq, owned(seq));
+    const b = enc(seq);
+    reused.set(b);
+    s.appendOutbound(seq, reused.subarray(0, b.length));
+    reused.fill(0x58);
   }
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  assert.equal(s.appendOutboundOwned, undefined, "the store never adopts a caller's buffer");
   const got = await s.getOutbound(1, 0);
   assert.deepEqual(got.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   assert.deepEqual(got.map((m) => text(m.bytes)), got.map((m) => text(enc(m.seq))));
-  // Numbers set back: from there on the old messages are superseded, owned or copied alike.
-  s.appendOutboundOwned!(6, owned(6));
+  // Numbers set back: from there on the old messages are superseded.
+  s.appendOutbound(6, enc(6));
   assert.deepEqual((await s.getOutbound(1, 0)).map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
   assert.equal(s.seqNums().nextSenderSeq, 7);
+  await store.close();
+});
+
+Deno.test("memory store: many slabs, a message larger than a slab, reads across slab boundaries give exact bytes", async () => {
+  const store = new MemoryMessageStore();
+  const s = await store.openSession("FIX.4.4:A->B", 0);
+  // 2,000 messages of 1,000 bytes (a 1 MiB slab holds 1,048 of them: 1,049 starts the second), then one
+  // of a slab and a half (a slab of its own), then 2,000 more: five slabs, the index grown twice.
+  const lens = new Map<number, number>();
+  let seq = 1;
+  for (; seq <= 2000; seq++) lens.set(seq, 1000);
+  lens.set(seq++, SLAB_BYTES + SLAB_BYTES / 2);
+  for (; seq <= 4001; seq++) lens.set(seq, 1000);
+  for (const [n, len] of lens) s.appendOutbound(n, sized(n, len));
+  assert.equal(s.seqNums().nextSenderSeq, 4002);
+  const all = await s.getOutbound(1, 0);
+  assert.equal(all.length, 4001);
+  for (const m of all) {
+    assert.deepEqual(m.bytes, sized(m.seq, lens.get(m.seq)!), `message ${m.seq}`);
+    // Plain copies: nothing a reader does reaches the store's slabs.
+    assert.ok(m.bytes.buffer instanceof ArrayBuffer);
+    m.bytes.fill(0);
+  }
+  // Across the first slab boundary, and the large message with its neighbours.
+  const near = await s.getOutbound(1047, 1050);
+  assert.deepEqual(near.map((m) => m.seq), [1047, 1048, 1049, 1050]);
+  for (const m of near) assert.deepEqual(m.bytes, sized(m.seq, 1000));
+  const big = await s.getOutbound(2000, 2002);
+  assert.deepEqual(big.map((m) => [m.seq, m.bytes.length]), [[2000, 1000], [2001, SLAB_BYTES * 1.5], [
+    2002,
+    1000,
+  ]]);
+  for (const m of big) assert.deepEqual(m.bytes, sized(m.seq, lens.get(m.seq)!));
+  // A reset starts an empty epoch; the new messages are read back from fresh slabs.
+  s.reset(1);
+  assert.deepEqual(await s.getOutbound(1, 0), []);
+  s.appendOutbound(1, sized(1, 500));
+  assert.deepEqual((await s.getOutbound(1, 0)).map((m) => text(m.bytes)), [text(sized(1, 500))]);
   await store.close();
 });
