@@ -276,7 +276,7 @@ export class PgSessionStore implements SessionStore {
     }
   }
 
-  /** @internal Writes are queued that cannot be taken now (their chain's statement is in flight). */
+  /** @internal Writes are queued, not yet taken by a group (after `take()`: their chain's statement is in flight). */
   get busy(): boolean {
     return DIRS.some((d) => this.#chains[d].pending !== undefined);
   }
