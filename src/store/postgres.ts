@@ -456,7 +456,14 @@ export class PostgresMessageStore implements MessageStore {
         for (const g of group) {
           // A session twice in the group (both chains): the first fence stops it and settles both.
           if (set.has(g.s.sessionKey) && !g.p.settled) {
-            g.s.fence(g.p, await storedOf(this.sql, this.schema, g.s.sessionKey, g.p));
+            // What of it landed before the takeover, and of the session's other chain's commit in flight
+            // (in this group or another): the takeover locked both rows, so that one's outcome is known.
+            const stored = new Set<string>();
+            for (const q of new Set([g.p, ...g.s.inFlight()])) {
+              if (q !== g.p && q.settled) continue;
+              for (const k of await storedOf(this.sql, this.schema, g.s.sessionKey, q)) stored.add(k);
+            }
+            g.s.fence(g.p, stored);
           }
         }
         this.stats.fenced += fenced.length;

@@ -332,9 +332,20 @@ export class PgSessionStore implements SessionStore {
     });
   }
 
+  /** @internal The commits whose statement is in flight (taken, not landed), of either chain. */
+  inFlight(): Pending[] {
+    const out: Pending[] = [];
+    for (const d of DIRS) {
+      const w = this.#chains[d].writing;
+      if (w !== undefined && !out.includes(w)) out.push(w);
+    }
+    return out;
+  }
+
   /**
-   * @internal Another owner took the session. `stored` ("gen:seq") are messages of `p` whose lost
-   * commit had landed before: the new owner has them; the rest is reported as never sent.
+   * @internal Another owner took the session. `stored` ("gen:seq") are messages of `p` and of the
+   * session's other commits in flight (`inFlight()`) that had landed before the takeover: the new owner
+   * has them; the rest is reported as never sent.
    */
   fence(p: Pending, stored: Set<string> = new Set()): void {
     this.#stop(
@@ -359,25 +370,28 @@ export class PgSessionStore implements SessionStore {
    * Stops the session at `p`'s failure: `p` and every write not yet released reject (their bytes never
    * reach the socket). Reported as never committed: `p`'s messages except `stored`, the later ones, and
    * — unless fenced (the new owner's takeover came after them in the WAL, so they are stored and the new
-   * owner resends them) — the landed ones still waiting for the standby.
+   * owner resends them) — the landed ones still waiting for the standby. Fenced, the other chain's
+   * commit in flight is settled by the takeover too (the takeover took its row's lock: that commit landed
+   * before it or never will), so its messages in `stored` are not reported either.
    */
   #stop(e: Error, p: Pending, stored: Set<string> = new Set(), fenced = false): void {
     this.#error ??= e;
     if (p.settled) return; // rejected and reported when the session stopped
     const landed = this.#syncing.filter((q) => q !== p && !q.settled);
-    const later: Pending[] = [];
+    const later: Pending[] = [], flying: Pending[] = [];
     for (const d of DIRS) {
       const c = this.#chains[d];
       for (const q of [c.writing, c.pending]) {
-        if (q !== undefined && q !== p && !q.settled && !later.includes(q)) later.push(q);
+        if (q === undefined || q === p || q.settled || later.includes(q) || flying.includes(q)) continue;
+        (fenced && q === c.writing ? flying : later).push(q);
       }
       c.writing = undefined;
       c.pending = undefined;
     }
     this.#syncing = [];
-    const lost = outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
+    const lost = [p, ...flying].flatMap(outboundOf).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
     for (const q of [...(fenced ? [] : landed), ...later]) lost.push(...outboundOf(q));
-    for (const q of [p, ...landed, ...later]) {
+    for (const q of [p, ...landed, ...flying, ...later]) {
       q.settled = true;
       q.reject(this.#error);
     }

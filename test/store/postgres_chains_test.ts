@@ -5,7 +5,9 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
+import { ManualScheduler } from "../../src/clock.ts";
+import { openPostgresStore, PostgresMessageStore } from "../../src/store/postgres.ts";
+import type { PgSessionStore } from "../../src/store/postgres_session.ts";
 import type { Sql } from "../../src/store/postgres_schema.ts";
 import type { SessionStore } from "../../src/store/types.ts";
 import { msg } from "./contract.ts";
@@ -257,4 +259,89 @@ Deno.test({
       `1:${text(msg(1, "g1"))}`,
     ]);
   });
+});
+
+/**
+ * Session S of gateway A with its outbound commit of message 2 in flight, outcome unknown: its
+ * statement committed (`landed`) or not, then its connection was "lost" before the answer (retried
+ * after a backoff on the manual clock, so still in flight); B takes S over; A's next inbound commit is
+ * fenced. Returns what A reported as never committed, and what B's tail has.
+ */
+async function fencedBesideLostCommit(landed: boolean): Promise<{ reported: number[]; tail: string[] }> {
+  const schema = freshSchema();
+  const real = postgres(PG_URL!, { max: 4, onnotice: () => {}, target_session_attrs: "primary" });
+  let lose = false, lost = 0;
+  const sql = new Proxy(real, {
+    get(t, k) {
+      if (k !== "unsafe") return Reflect.get(t, k);
+      // deno-lint-ignore no-explicit-any
+      return (...args: any[]) => {
+        if (!lose || !/^with v as/.test(String(args[0]).trim()) || args[1][7].length === 0) {
+          return t.unsafe(...(args as Parameters<Sql["unsafe"]>));
+        }
+        lose = false;
+        return (async () => {
+          if (landed) await t.unsafe(...(args as Parameters<Sql["unsafe"]>));
+          lost++;
+          throw Object.assign(new Error("connection lost (test)"), { code: "CONNECTION_CLOSED" });
+        })();
+      };
+    },
+  }) as Sql;
+  const clock = new ManualScheduler();
+  const a = new PostgresMessageStore(sql, schema, { url: PG_URL!, nodeId: "A", scheduler: clock });
+  await a.createSchema();
+  const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+  try {
+    const s = await a.openSession("S", 1) as PgSessionStore;
+    const reported: number[] = [];
+    s.onNotCommitted = (ms) => reported.push(...ms.map((m) => m.seq));
+    await s.appendOutbound(1, msg(1, "A1"));
+    await s.appendInbound(1, msg(1, "in1"));
+    lose = true;
+    const w2 = Promise.resolve(s.appendOutbound(2, msg(2, "A2")));
+    const end = performance.now() + 3000;
+    while (lost === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(lost, 1);
+    assert.equal(await within(w2, 0), "pending");
+    const t = await b.openSession("S", 2);
+    assert.deepEqual(t.seqNums(), { nextSenderSeq: landed ? 3 : 2, nextTargetSeq: 2 });
+    const tail = (await t.getOutbound(1, 0)).map((m) => text(m.bytes));
+    // A's next inbound commit is fenced; the outbound one still in flight is stopped with it.
+    const w3 = Promise.resolve(s.appendInbound(2, msg(2, "in2")));
+    const fenced = (e: Error & { code?: string }) => e.code === "STORE_FENCED";
+    await assert.rejects(w3, fenced);
+    await assert.rejects(w2, fenced);
+    assert.equal(a.stats.fenced, 1);
+    clock.advance(1000); // the retry of the lost statement: the session stopped, nothing more is written
+    await a.drain();
+    assert.deepEqual(await stored(b.sql, schema, "inbound", "S"), [`1:${text(msg(1, "in1"))}`]);
+    assert.deepEqual((await t.getOutbound(1, 0)).map((m) => text(m.bytes)), tail);
+    return { reported, tail };
+  } finally {
+    clock.advance(60_000);
+    await a.close().catch(() => {});
+    await b.close().catch(() => {});
+    await dropSchema(schema);
+  }
+}
+
+Deno.test({
+  name:
+    "postgres chains: a fence found by the inbound chain does not report the outbound commit in flight as never committed when it had landed (the new owner resends it)",
+  ignore,
+}, async () => {
+  const r = await fencedBesideLostCommit(true);
+  assert.deepEqual(r.tail, [msg(1, "A1"), msg(2, "A2")].map(text));
+  assert.deepEqual(r.reported, []);
+});
+
+Deno.test({
+  name:
+    "postgres chains: a fence found by the inbound chain reports the outbound commit in flight that had not landed (never sent by anyone)",
+  ignore,
+}, async () => {
+  const r = await fencedBesideLostCommit(false);
+  assert.deepEqual(r.tail, [msg(1, "A1")].map(text));
+  assert.deepEqual(r.reported, [2]);
 });
