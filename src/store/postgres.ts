@@ -271,11 +271,20 @@ export class PostgresMessageStore implements MessageStore {
     if (epoch === undefined) {
       // The takeover: the epoch moves on in `sessions` and (the trigger) in both position rows, which
       // waits for a commit of the earlier owner in flight on either; none of its lands after this.
-      const rows = await this.sql.unsafe(
-        `update ${sessions} set epoch = epoch + 1, owner = $2 where session_key = $1 returning epoch`,
-        [sessionKey, this.nodeId],
-      );
-      epoch = Number(rows[0]!.epoch);
+      // Holding one of the two rows, it can be a deadlock's victim (a group statement of the earlier
+      // owner holding the other and waiting for the first): rolled back whole, it is run again.
+      for (let attempt = 1;; attempt++) {
+        try {
+          const rows = await this.sql.unsafe(
+            `update ${sessions} set epoch = epoch + 1, owner = $2 where session_key = $1 returning epoch`,
+            [sessionKey, this.nodeId],
+          );
+          epoch = Number(rows[0]!.epoch);
+          break;
+        } catch (e) {
+          if ((e as { code?: unknown })?.code !== "40P01" || attempt >= 5) throw e;
+        }
+      }
     }
     // The committed tail: both position rows, with the epoch (ours, or the cluster's lease's).
     const rows = await this.sql.unsafe(

@@ -229,8 +229,9 @@ export async function tryCommit(
     if (todo.length === 0) return [];
     group = todo;
   }
-  // The position rows, in (key, dir) order: every writer locks a session's rows in that order (the
-  // takeover's trigger too), so two statements never wait for each other in a cycle.
+  // The position rows, in (key, dir) order. The order the statement locks them in is its plan's (a
+  // nested loop over these arrays on a large table, table order on a small one), as is the takeover
+  // trigger's (table order): a cycle is possible, PostgreSQL ends one of them (40P01, retried).
   const upd: { k: string; d: Dir; e: number; p: number; n: number; c: number; g: number }[] = [];
   for (const { s, p } of group) {
     const st = p.state!;

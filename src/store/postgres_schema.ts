@@ -189,7 +189,8 @@ async function positions(tx: Sql, s: string): Promise<void> {
         on conflict do nothing;
       return null;
     end $f$`);
-  // The rows in key order ('in' before 'out', as the primary key's index gives them).
+  // The rows in the order its scan finds them (table order: a sequential or bitmap heap scan), not
+  // necessarily key order; a deadlock with a group statement is possible (40P01: both sides retry).
   await tx.unsafe(`create or replace function "${s}".positions_epoch() returns trigger
     language plpgsql as $f$
     begin
