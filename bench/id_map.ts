@@ -5,9 +5,13 @@
 // Then the engine's request-id window (src/engine/library_ids.ts, RecentIds) against the string-keyed Map
 // it replaced (trimmed to the newest 10,000 in batches past 11,250): what each SEND does in the steady
 // state, a lookup that misses and an insertion that evicts, for 200,000 fresh request ids.
-// Run: ./deno run -A bench/id_map.ts [--request-ids]   (--request-ids: only the second part)
+// Last, the library's unanswered sends (src/engine/library_pending.ts, PendingSends on IdMap) against the
+// Map-based one it replaced: a send's set and its SEND_RESULT's take (a request id decoded from the frame),
+// 1,000 in flight, 200,000 sends.
+// Run: ./deno run -A bench/id_map.ts [--request-ids | --pending]   (only that part)
 import { IdMap } from "../src/app/id_map.ts";
 import { RecentIds } from "../src/engine/library_ids.ts";
+import { type Pending, PendingSends } from "../src/engine/library_pending.ts";
 
 const FILL = 400_000;
 const NEW = 100_000;
@@ -80,14 +84,62 @@ function runIds(name: string, make: () => StringMap): void {
   );
 }
 
-const onlyIds = Deno.args.includes("--request-ids");
-for (let r = 1; r <= 3 && !onlyIds; r++) {
+/** PendingSends as it was before IdMap: a Map per session key. */
+class MapPendingSends {
+  readonly #byKey = new Map<string, Map<string, Pending>>();
+  size = 0;
+  set(key: string, p: Pending): void {
+    let m = this.#byKey.get(key);
+    if (m === undefined) this.#byKey.set(key, m = new Map());
+    const n = m.size;
+    m.set(p.requestId, p);
+    this.size += m.size - n;
+  }
+  take(key: string, requestId: string): Pending | undefined {
+    const m = this.#byKey.get(key);
+    const p = m?.get(requestId);
+    if (p !== undefined) {
+      m!.delete(requestId);
+      this.size--;
+    }
+    return p;
+  }
+}
+
+function runPending(name: string, make: () => Pick<MapPendingSends, "set" | "take" | "size">): void {
+  const N = 200_000, W = 1_000, KEY = "FIX.4.4:CLIENT->LP";
+  // ClOrdIDs made by a template (as an application makes them), request ids decoded from SEND_RESULT frames.
+  const sent = Array.from({ length: N }, (_, i) => `a1-b3-p${i}`);
+  const back = fresh("a1-b3-p", N, 0);
+  const resolve = () => {};
+  const m = make();
+  const t0 = performance.now();
+  let ok = 0;
+  for (let i = 0; i < N; i++) {
+    m.set(KEY, { requestId: sent[i]!, resolve });
+    if (i >= W && m.take(KEY, back[i - W]!) !== undefined) ok++;
+  }
+  const ns = ((performance.now() - t0) / N) * 1e6;
+  console.log(
+    `${name.padEnd(10)} set + take, ${W} in flight ${ns.toFixed(0).padStart(4)} ns   (${
+      ok === N - W && m.size === W ? "ok" : "WRONG"
+    })`,
+  );
+}
+
+const only = Deno.args.find((a) => a === "--request-ids" || a === "--pending");
+for (let r = 1; r <= 3 && only === undefined; r++) {
   console.log(`round ${r}, ${FILL.toLocaleString("en-US")} keys`);
   run("IdMap", () => new IdMap<unknown>());
   run("Map", () => new Map<string, unknown>());
 }
-for (let r = 1; r <= 5; r++) {
+for (let r = 1; r <= 5 && only !== "--pending"; r++) {
   console.log(`request ids, round ${r}`);
   runIds("RecentIds", () => new RecentIds<unknown>(10_000));
   runIds("Map+trim", () => new TrimmedMap());
+}
+for (let r = 1; r <= 5 && only !== "--request-ids"; r++) {
+  console.log(`pending sends, round ${r}`);
+  runPending("IdMap", () => new PendingSends());
+  runPending("Map", () => new MapPendingSends());
 }

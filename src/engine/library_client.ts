@@ -187,9 +187,9 @@ class Library implements EngineLibrary {
 
   post(key: string, requestId: string, body: Uint8Array, msgType: string, clOrdId: string | undefined): void {
     if (!this.#ready || this.#pending.get(key, requestId) !== undefined) return; // The first one's answer stands for both.
-    const p: Pending & Posted = { resolve: IGNORED, posted: undefined, msgType, clOrdId };
+    const p: Pending & Posted = { requestId, resolve: IGNORED, posted: undefined, msgType, clOrdId };
     p.posted = p;
-    this.#pending.set(key, requestId, p);
+    this.#pending.set(key, p);
     this.command({ type: "send", key, requestId, body });
   }
 
@@ -215,7 +215,7 @@ class Library implements EngineLibrary {
       });
     }
     return new Promise((resolve) => {
-      this.#pending.set(key, requestId, { resolve });
+      this.#pending.set(key, { requestId, resolve });
       this.command(
         ifLoggedOn
           ? { type: "send", key, requestId, body, ifLoggedOn }
@@ -554,8 +554,8 @@ class Library implements EngineLibrary {
 
   /** Every unanswered send resolves as refused with this code and text. */
   #refusePending(code: number, text: string): void {
-    for (const [requestId, p] of this.#pending.drain()) {
-      p.resolve({ requestId, status: "refused", seq: 0, code, text });
+    for (const p of this.#pending.drain()) {
+      p.resolve({ requestId: p.requestId, status: "refused", seq: 0, code, text });
     }
   }
 }
