@@ -449,7 +449,8 @@ export class PostgresMessageStore implements MessageStore {
     let deadline = 0;
     let attempt = recheck ? 1 : 0;
     for (;;) {
-      group = group.filter((g) => !g.p.settled);
+      // (An `unsure` commit was rejected when its session stopped; its outcome decides its report.)
+      group = group.filter((g) => !g.p.settled || g.p.unsure);
       if (group.length === 0) return group;
       attempt++;
       try {
@@ -464,7 +465,7 @@ export class PostgresMessageStore implements MessageStore {
         const set = new Set(fenced);
         for (const g of group) {
           // A session twice in the group (both chains): the first fence stops it and settles both.
-          if (set.has(g.s.sessionKey) && !g.p.settled) {
+          if (set.has(g.s.sessionKey) && (!g.p.settled || g.p.unsure)) {
             // What of it landed before the takeover, and of the session's other chain's commit in flight
             // (in this group or another): the takeover locked both rows, so that one's outcome is known.
             const stored = new Set<string>();

@@ -74,6 +74,11 @@ export interface Pending {
   synced: boolean;
   /** Resolved or rejected (released, or reported). */
   settled: boolean;
+  /**
+   * Rejected when its session stopped on another chain's failure while its statement was in flight: its
+   * messages are reported by that statement's outcome (landed: not reported, the next owner has them).
+   */
+  unsure: boolean;
   resolve: () => void;
   reject: (e: Error) => void;
   promise: Promise<void>;
@@ -97,6 +102,7 @@ export function newPending(gen: number, dirs: Dir[]): Pending {
     state: undefined,
     synced: false,
     settled: false,
+    unsure: false,
     resolve,
     reject,
     promise,

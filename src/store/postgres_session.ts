@@ -319,6 +319,10 @@ export class PgSessionStore implements SessionStore {
 
   /** @internal `p` is on the standby: released with every earlier one of its chains that is. */
   synced(p: Pending): void {
+    if (p.unsure) {
+      p.unsure = false; // rejected when the session stopped; committed, so not reported
+      return;
+    }
     p.synced = true;
     const blocked = new Set<Dir>();
     this.#syncing = this.#syncing.filter((q) => {
@@ -372,18 +376,28 @@ export class PgSessionStore implements SessionStore {
    * — unless fenced (the new owner's takeover came after them in the WAL, so they are stored and the new
    * owner resends them) — the landed ones still waiting for the standby. Fenced, the other chain's
    * commit in flight is settled by the takeover too (the takeover took its row's lock: that commit landed
-   * before it or never will), so its messages in `stored` are not reported either.
+   * before it or never will), so its messages in `stored` are not reported either. Failed, the other
+   * chain's commit in flight may still land: it is rejected now and reported by its own outcome
+   * (`unsure`: landed, it is not reported; fenced or failed, it is).
    */
   #stop(e: Error, p: Pending, stored: Set<string> = new Set(), fenced = false): void {
     this.#error ??= e;
+    if (p.unsure) {
+      // Rejected when the session stopped; its statement did not land: reported now.
+      p.unsure = false;
+      this.#report(outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`)), e.message);
+      return;
+    }
     if (p.settled) return; // rejected and reported when the session stopped
     const landed = this.#syncing.filter((q) => q !== p && !q.settled);
-    const later: Pending[] = [], flying: Pending[] = [];
+    const later: Pending[] = [], flying: Pending[] = [], unsure: Pending[] = [];
     for (const d of DIRS) {
       const c = this.#chains[d];
       for (const q of [c.writing, c.pending]) {
-        if (q === undefined || q === p || q.settled || later.includes(q) || flying.includes(q)) continue;
-        (fenced && q === c.writing ? flying : later).push(q);
+        if (q === undefined || q === p || q.settled) continue;
+        if (later.includes(q) || flying.includes(q) || unsure.includes(q)) continue;
+        if (q !== c.writing) later.push(q);
+        else (fenced ? flying : p.dirs.includes(d) ? later : unsure).push(q);
       }
       c.writing = undefined;
       c.pending = undefined;
@@ -391,7 +405,8 @@ export class PgSessionStore implements SessionStore {
     this.#syncing = [];
     const lost = [p, ...flying].flatMap(outboundOf).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
     for (const q of [...(fenced ? [] : landed), ...later]) lost.push(...outboundOf(q));
-    for (const q of [p, ...landed, ...flying, ...later]) {
+    for (const q of unsure) q.unsure = true;
+    for (const q of [p, ...landed, ...flying, ...unsure, ...later]) {
       q.settled = true;
       q.reject(this.#error);
     }

@@ -264,19 +264,29 @@ Deno.test({
 /**
  * Session S of gateway A with its outbound commit of message 2 in flight, outcome unknown: its
  * statement committed (`landed`) or not, then its connection was "lost" before the answer (retried
- * after a backoff on the manual clock, so still in flight); B takes S over; A's next inbound commit is
- * fenced. Returns what A reported as never committed, and what B's tail has.
+ * after a backoff on the manual clock, so still in flight). Then A's next inbound commit is fenced (B
+ * took S over first) or fails for good (B takes S over after it). Returns what A reported as never
+ * committed when the inbound commit was rejected (`early`) and after the lost statement's retry
+ * (`reported`), and the outbound messages of B's tail.
  */
-async function fencedBesideLostCommit(landed: boolean): Promise<{ reported: number[]; tail: string[] }> {
+async function lostOutboundBeside(
+  landed: boolean,
+  inbound: "fenced" | "fails",
+): Promise<{ early: number[]; reported: number[]; tail: string[] }> {
   const schema = freshSchema();
   const real = postgres(PG_URL!, { max: 4, onnotice: () => {}, target_session_attrs: "primary" });
-  let lose = false, lost = 0;
+  let lose = false, lost = 0, failIn = false;
   const sql = new Proxy(real, {
     get(t, k) {
       if (k !== "unsafe") return Reflect.get(t, k);
       // deno-lint-ignore no-explicit-any
       return (...args: any[]) => {
-        if (!lose || !/^with v as/.test(String(args[0]).trim()) || args[1][7].length === 0) {
+        const group = /^with v as/.test(String(args[0]).trim());
+        if (group && failIn && args[1][11].length > 0) {
+          failIn = false;
+          return Promise.reject(Object.assign(new Error("disk full (test)"), { code: "53100" }));
+        }
+        if (!lose || !group || args[1][7].length === 0) {
           return t.unsafe(...(args as Parameters<Sql["unsafe"]>));
         }
         lose = false;
@@ -304,20 +314,24 @@ async function fencedBesideLostCommit(landed: boolean): Promise<{ reported: numb
     while (lost === 0 && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
     assert.equal(lost, 1);
     assert.equal(await within(w2, 0), "pending");
-    const t = await b.openSession("S", 2);
-    assert.deepEqual(t.seqNums(), { nextSenderSeq: landed ? 3 : 2, nextTargetSeq: 2 });
-    const tail = (await t.getOutbound(1, 0)).map((m) => text(m.bytes));
-    // A's next inbound commit is fenced; the outbound one still in flight is stopped with it.
+    if (inbound === "fenced") await b.openSession("S", 2);
+    failIn = inbound === "fails";
+    // A's next inbound commit is fenced or fails; the outbound one still in flight is stopped with it.
     const w3 = Promise.resolve(s.appendInbound(2, msg(2, "in2")));
-    const fenced = (e: Error & { code?: string }) => e.code === "STORE_FENCED";
-    await assert.rejects(w3, fenced);
-    await assert.rejects(w2, fenced);
-    assert.equal(a.stats.fenced, 1);
-    clock.advance(1000); // the retry of the lost statement: the session stopped, nothing more is written
+    const code = inbound === "fenced" ? "STORE_FENCED" : "STORE_FAILED";
+    const stopped = (e: Error & { code?: string }) => e.code === code;
+    await assert.rejects(w3, stopped);
+    await assert.rejects(w2, stopped);
+    await assert.rejects(s.flush(), stopped);
+    assert.equal(a.stats.fenced, inbound === "fenced" ? 1 : 0);
+    const early = [...reported];
+    const t = inbound === "fenced" ? b.openedSession("S")! : await b.openSession("S", 2);
+    assert.deepEqual(t.seqNums(), { nextSenderSeq: landed ? 3 : 2, nextTargetSeq: 2 });
+    clock.advance(1000); // the retry of the lost statement (fenced when it had not landed)
     await a.drain();
     assert.deepEqual(await stored(b.sql, schema, "inbound", "S"), [`1:${text(msg(1, "in1"))}`]);
-    assert.deepEqual((await t.getOutbound(1, 0)).map((m) => text(m.bytes)), tail);
-    return { reported, tail };
+    const tail = (await t.getOutbound(1, 0)).map((m) => text(m.bytes));
+    return { early, reported, tail };
   } finally {
     clock.advance(60_000);
     await a.close().catch(() => {});
@@ -331,9 +345,9 @@ Deno.test({
     "postgres chains: a fence found by the inbound chain does not report the outbound commit in flight as never committed when it had landed (the new owner resends it)",
   ignore,
 }, async () => {
-  const r = await fencedBesideLostCommit(true);
+  const r = await lostOutboundBeside(true, "fenced");
   assert.deepEqual(r.tail, [msg(1, "A1"), msg(2, "A2")].map(text));
-  assert.deepEqual(r.reported, []);
+  assert.deepEqual([r.early, r.reported], [[], []]);
 });
 
 Deno.test({
@@ -341,9 +355,29 @@ Deno.test({
     "postgres chains: a fence found by the inbound chain reports the outbound commit in flight that had not landed (never sent by anyone)",
   ignore,
 }, async () => {
-  const r = await fencedBesideLostCommit(false);
+  const r = await lostOutboundBeside(false, "fenced");
   assert.deepEqual(r.tail, [msg(1, "A1")].map(text));
-  assert.deepEqual(r.reported, [2]);
+  assert.deepEqual([r.early, r.reported], [[2], [2]]);
+});
+
+Deno.test({
+  name:
+    "postgres chains: an inbound commit failing for good does not report the outbound commit in flight before its outcome: landed, never reported (the next owner resends it)",
+  ignore,
+}, async () => {
+  const r = await lostOutboundBeside(true, "fails");
+  assert.deepEqual(r.tail, [msg(1, "A1"), msg(2, "A2")].map(text));
+  assert.deepEqual([r.early, r.reported], [[], []]);
+});
+
+Deno.test({
+  name:
+    "postgres chains: an inbound commit failing for good: the outbound commit in flight that had not landed is reported once its retry is fenced",
+  ignore,
+}, async () => {
+  const r = await lostOutboundBeside(false, "fails");
+  assert.deepEqual(r.tail, [msg(1, "A1")].map(text));
+  assert.deepEqual([r.early, r.reported], [[], [2]]);
 });
 
 Deno.test({
