@@ -103,6 +103,7 @@ export function registerExport(journal: Command): void {
           schema: opts.schema,
           maxConnections: 1,
           retryMs: 0,
+          upgrade: false,
         });
         try {
           exportJournal(redactUrl(dir), opts.format, filter, out, maskTags, await store.records());

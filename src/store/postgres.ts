@@ -96,6 +96,12 @@ export interface PostgresStoreOptions {
   idleInTransactionMs?: number;
   /** Statements of this store give up waiting for a row lock after this long (ms; 0 never). Default 0. */
   lockTimeoutMs?: number;
+  /**
+   * Whether opening may migrate older tables whose migration stops gateways of that version still running
+   * on them (schema 3 -> 4 drops columns they write). Default true (a gateway); operator commands that
+   * only read or steer (`fixg cluster ...`, `fixg journal export`) pass false and fail instead.
+   */
+  upgrade?: boolean;
 }
 
 function sleep(scheduler: Scheduler, ms: number): Promise<void> {
@@ -175,6 +181,7 @@ export class PostgresMessageStore implements MessageStore {
   #writing = 0;
   readonly #pipeline: number;
   readonly #barrier: boolean;
+  readonly #upgrade: boolean;
   #pumpQueued = false;
   #closed = false;
   /** Commit statistics: commits, sessions and messages committed, last commit latency (ms). */
@@ -233,6 +240,7 @@ export class PostgresMessageStore implements MessageStore {
     const conns = Math.max(1, Math.floor(o.maxConnections ?? 4));
     this.#pipeline = Math.max(1, Math.min(Math.floor(o.pipeline ?? 2), Math.max(1, conns - 1)));
     this.#barrier = o.pipelineSessions === true;
+    this.#upgrade = o.upgrade ?? true;
   }
 
   /** `schema.table`, quoted. */
@@ -242,7 +250,7 @@ export class PostgresMessageStore implements MessageStore {
 
   /** Creates the schema and tables when missing (idempotent; concurrent gateways serialise on a lock). */
   createSchema(): Promise<void> {
-    return createSchema(this.sql, this.schema);
+    return createSchema(this.sql, this.schema, this.#upgrade);
   }
 
   /** The open session store of `sessionKey`, if any (library request ids: postgres_requests.ts). */

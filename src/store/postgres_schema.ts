@@ -75,7 +75,7 @@ async function schemaVersion(sql: Sql, s: string): Promise<string | undefined> {
  * when there is nothing to do, which queued a starting gateway behind an active one's commits and those
  * commits behind it.
  */
-export async function createSchema(sql: Sql, s: string): Promise<void> {
+export async function createSchema(sql: Sql, s: string, upgrade = true): Promise<void> {
   if (await schemaVersion(sql, s) === SCHEMA_VERSION) return;
   const t = (name: string) => table(s, name);
   await sql.begin(async (tx) => {
@@ -128,7 +128,7 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
       session_key text primary key, target text not null, from_owner text, from_epoch bigint not null,
       state text not null, error text, epoch bigint,
       requested timestamptz not null default now(), updated timestamptz not null default now())`);
-    await positions(tx as unknown as Sql, s);
+    await positions(tx as unknown as Sql, s, upgrade);
     await tx.unsafe(`comment on schema "${s}" is '${SCHEMA_VERSION}'`);
   });
 }
@@ -149,9 +149,11 @@ export async function createSchema(sql: Sql, s: string): Promise<void> {
  *
  * A schema-3 database (numbers, `gen` and `pos` in the `sessions` row) is migrated here: each row's
  * values go into its two position rows and the columns are dropped (a gateway of an earlier version
- * still writing them then fails loudly instead of committing numbers nobody reads).
+ * still writing them then fails loudly instead of committing numbers nobody reads). Without `upgrade`
+ * (an operator command: `fixg cluster status` must not stop the gateways it looks at) a schema-3
+ * database is left as it is and the open fails (the whole transaction rolled back).
  */
-async function positions(tx: Sql, s: string): Promise<void> {
+async function positions(tx: Sql, s: string, upgrade: boolean): Promise<void> {
   const t = (name: string) => table(s, name);
   await tx.unsafe(`create table if not exists ${t("positions")} (
     session_key text not null,
@@ -167,6 +169,13 @@ async function positions(tx: Sql, s: string): Promise<void> {
      where table_schema = $1 and table_name = 'sessions' and column_name = 'pos'`,
     [s],
   );
+  if (v3.length > 0 && !upgrade) {
+    throw new Error(
+      `schema "${s}" holds fixg schema 3 tables, which gateways of an earlier fixg may be using: this ` +
+        `command does not upgrade them (that would stop those gateways); use the fixg version of the ` +
+        `gateways, or upgrade the gateways (the first of this version migrates the tables: docs/ha.md)`,
+    );
+  }
   if (v3.length > 0) {
     // Commits of an earlier gateway still running finish first; none starts until the columns are gone.
     await tx.unsafe(`lock table ${t("sessions")} in exclusive mode`);

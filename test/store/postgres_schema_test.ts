@@ -201,3 +201,95 @@ Deno.test({
     await dropSchema(schema);
   }
 });
+
+Deno.test({
+  name:
+    "postgres schema: `fixg cluster status` and `fixg journal export` on schema-3 tables fail without migrating them (gateways of that version keep committing)",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const schema = freshSchema();
+  const sql = postgres(PG_URL!, { max: 1, onnotice: () => {}, target_session_attrs: "primary" });
+  const v3cols = [
+    "session_key",
+    "epoch",
+    "owner",
+    "lease_until",
+    "lease_renewed",
+    "next_sender_seq",
+    "next_target_seq",
+    "creation_ms",
+    "gen",
+    "pos",
+    "pin",
+  ];
+  const state = async () => ({
+    marker: (await sql.unsafe(
+      `select obj_description(oid, 'pg_namespace') as v from pg_namespace where nspname = $1`,
+      [schema],
+    ))[0]!.v,
+    cols: (await sql.unsafe(
+      `select column_name from information_schema.columns where table_schema = $1 and table_name = 'sessions'
+       order by ordinal_position`,
+      [schema],
+    )).map((r) => r.column_name),
+    positions: (await sql.unsafe(`select to_regclass($1) is not null as x`, [`"${schema}".positions`]))[0]!.x,
+  });
+  try {
+    // Schema 3's tables with a session a gateway of that version is using.
+    await sql.unsafe(`create schema "${schema}"`);
+    await sql.unsafe(
+      `create table "${schema}".sessions (session_key text primary key, epoch bigint not null default 0,
+      owner text, lease_until timestamptz, lease_renewed timestamptz, next_sender_seq bigint not null default 1,
+      next_target_seq bigint not null default 1, creation_ms bigint not null, gen bigint not null default 0,
+      pos bigint not null default 0, pin text)`,
+    );
+    for (const t of ["outbound", "inbound"]) {
+      await sql.unsafe(`create table "${schema}".${t} (session_key text not null, gen bigint not null,
+        seq bigint not null, bytes bytea not null, at timestamptz not null default now(),
+        primary key (session_key, gen, seq))`);
+    }
+    await sql.unsafe(`alter table "${schema}".outbound add column req_id text`);
+    await sql.unsafe(`comment on schema "${schema}" is 'fixg schema 3'`);
+    await sql.unsafe(
+      `insert into "${schema}".sessions (session_key, epoch, owner, next_sender_seq, next_target_seq,
+        creation_ms, gen, pos) values ('M', 3, 'old', 5, 7, 1234, 1, 9)`,
+    );
+    const before = await state();
+    assert.deepEqual(before, { marker: "fixg schema 3", cols: v3cols, positions: false });
+    for (
+      const args of [
+        ["cluster", "status", "--store", PG_URL!, "--schema", schema],
+        ["journal", "export", PG_URL!, "--schema", schema, "--format", "csv"],
+      ]
+    ) {
+      const out = await new Deno.Command(new URL("../../fixg", import.meta.url).pathname, {
+        args,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 2, `${args.slice(0, 2).join(" ")}: exit ${out.code}: ${err}`);
+      assert.match(err, /fixg schema 3 tables.*does not upgrade them/s);
+      assert.deepEqual(await state(), before, args.slice(0, 2).join(" "));
+    }
+    // The schema-3 gateway's commit still works (as before the commands).
+    const r = await sql.unsafe(
+      `update "${schema}".sessions set next_sender_seq = 6, pos = pos + 1 where session_key = 'M' and epoch = 3
+       and pos = 9 returning pos`,
+    );
+    assert.equal(Number(r[0]!.pos), 10);
+    // A gateway of this version migrates them.
+    const a = await openPostgresStore({ url: PG_URL!, schema, nodeId: "A" });
+    try {
+      const s = await a.openSession("M", 9999);
+      assert.deepEqual(s.seqNums(), { nextSenderSeq: 6, nextTargetSeq: 7 });
+      await s.close();
+    } finally {
+      await a.close();
+    }
+    assert.equal((await state()).marker, "fixg schema 4");
+  } finally {
+    await sql.end();
+    await dropSchema(schema);
+  }
+});
