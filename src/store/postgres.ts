@@ -474,10 +474,11 @@ export class PostgresMessageStore implements MessageStore {
         for (const g of group) {
           // A session twice in the group (both chains): the first fence stops it and settles both.
           if (set.has(g.s.sessionKey) && (!g.p.settled || g.p.unsure)) {
-            // What of it landed before the takeover, and of the session's other chain's commit in flight
-            // (in this group or another): the takeover locked both rows, so that one's outcome is known.
+            // What of it is in the database, and of the session's other commits not released: the other
+            // chain's in flight (in this group or another; the takeover locked both rows, so its outcome
+            // is known) and the landed ones waiting for the standby (a failed primary may have lost them).
             const stored = new Set<string>();
-            for (const q of new Set([g.p, ...g.s.inFlight()])) {
+            for (const q of new Set([g.p, ...g.s.unreleased()])) {
               if (q !== g.p && q.settled) continue;
               for (const k of await storedOf(this.sql, this.schema, g.s.sessionKey, q)) stored.add(k);
             }

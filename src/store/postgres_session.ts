@@ -336,9 +336,12 @@ export class PgSessionStore implements SessionStore {
     });
   }
 
-  /** @internal The commits whose statement is in flight (taken, not landed), of either chain. */
-  inFlight(): Pending[] {
-    const out: Pending[] = [];
+  /**
+   * @internal The commits sent to the database and not released, of either chain: in flight (taken,
+   * not landed), or landed and waiting for the standby.
+   */
+  unreleased(): Pending[] {
+    const out = this.#syncing.filter((q) => !q.settled);
     for (const d of DIRS) {
       const w = this.#chains[d].writing;
       if (w !== undefined && !out.includes(w)) out.push(w);
@@ -348,8 +351,8 @@ export class PgSessionStore implements SessionStore {
 
   /**
    * @internal Another owner took the session. `stored` ("gen:seq") are messages of `p` and of the
-   * session's other commits in flight (`inFlight()`) that had landed before the takeover: the new owner
-   * has them; the rest is reported as never sent.
+   * session's other unreleased commits (`unreleased()`) that are in the database after the takeover:
+   * the new owner has them; the rest is reported as never sent.
    */
   fence(p: Pending, stored: Set<string> = new Set()): void {
     this.#stop(
@@ -373,8 +376,8 @@ export class PgSessionStore implements SessionStore {
   /**
    * Stops the session at `p`'s failure: `p` and every write not yet released reject (their bytes never
    * reach the socket). Reported as never committed: `p`'s messages except `stored`, the later ones, and
-   * — unless fenced (the new owner's takeover came after them in the WAL, so they are stored and the new
-   * owner resends them) — the landed ones still waiting for the standby. Fenced, the other chain's
+   * the landed ones still waiting for the standby — fenced, except `stored` ones (the new owner's takeover
+   * came after them: it has them, unless a failed primary lost them). Fenced, the other chain's
    * commit in flight is settled by the takeover too (the takeover took its row's lock: that commit landed
    * before it or never will), so its messages in `stored` are not reported either. Failed, the other
    * chain's commit in flight may still land: it is rejected now and reported by its own outcome
@@ -403,7 +406,8 @@ export class PgSessionStore implements SessionStore {
       c.pending = undefined;
     }
     this.#syncing = [];
-    const lost = [p, ...flying].flatMap(outboundOf).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
+    const checked = fenced ? [p, ...landed, ...flying] : [p];
+    const lost = checked.flatMap(outboundOf).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
     for (const q of [...(fenced ? [] : landed), ...later]) lost.push(...outboundOf(q));
     for (const q of unsure) q.unsure = true;
     for (const q of [p, ...landed, ...flying, ...unsure, ...later]) {

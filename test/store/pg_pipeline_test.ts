@@ -342,3 +342,40 @@ Deno.test({
     await sql.end({ timeout: 1 });
   }
 });
+
+Deno.test({
+  name:
+    "postgres pipeline: fenced while a landed commit waits for the standby and that commit was lost with the primary: it is reported, not dropped silently",
+  ignore,
+}, async () => {
+  const g1 = gate();
+  await withStore(new Map([[1, { gate: g1.promise }]]), async (store, count, db, schema) => {
+    const s = await store.openSession("S", 1) as PgSessionStore;
+    const reported: number[] = [];
+    s.onNotCommitted = (ms) => reported.push(...ms.map((m) => m.seq));
+    const w1 = Promise.resolve(s.appendOutbound(1, msg(1, "A1")));
+    await until(() => count.started === 1, "the first barrier");
+    // The primary fails before the standby had it, and the promoted standby does not have it either.
+    await db.unsafe(`delete from "${schema}".outbound where session_key = 'S'`);
+    await db.unsafe(
+      `update "${schema}".positions set pos = 0, next_seq = 1 where session_key = 'S' and dir = 'out'`,
+    );
+    const b = await openPostgresStore({ url: PG_URL!, schema, nodeId: "B" });
+    try {
+      const sb = await b.openSession("S", 2);
+      assert.deepEqual(sb.seqNums(), { nextSenderSeq: 1, nextTargetSeq: 1 });
+      // A's next commit (its inbound chain) is fenced: message 1 is nowhere, so it is reported.
+      const w2 = Promise.resolve(s.appendInbound(1, msg(1, "in")));
+      const fenced = (e: Error & { code?: string }) => e.code === "STORE_FENCED";
+      await assert.rejects(w2, fenced);
+      await assert.rejects(w1, fenced);
+      assert.deepEqual(reported, [1]);
+      g1.open();
+      await store.drain();
+      assert.deepEqual(reported, [1]);
+      assert.deepEqual(await rows(db, schema, "S"), []);
+    } finally {
+      await b.close();
+    }
+  });
+});
