@@ -74,6 +74,19 @@ const unrefSystemScheduler: Scheduler = {
 };
 
 /**
+ * The default monitor's ticks: one unref'd system interval (re-armed by the runtime `intervalMs` after each
+ * tick fires), not a timer created per tick. A `setTimeout` per tick (a Node-compatible Timeout object, its
+ * async id, unref, insertion, all in cold code at 100 ticks a second) cost the engine's main thread 2.5–4.7 µs
+ * of CPU per attached ping-pong order more than the interval (docs/performance.md, "Session 9: the engine's
+ * CPU per ping-pong order").
+ */
+function unrefSystemInterval(intervalMs: number, callback: () => void): Timer {
+  const id = setInterval(callback, intervalMs);
+  Deno.unrefTimer(id);
+  return { cancel: () => clearInterval(id) };
+}
+
+/**
  * Measures event-loop delay as the drift of a periodic timer (re-armed `resolutionMs` after each tick):
  * each tick records how late it fired. By default the timer is unref'd, so a running monitor never
  * keeps the process alive.
@@ -113,8 +126,17 @@ export class EventLoopDelayMonitor {
     this.#arm();
   }
 
-  /** The next tick, `resolutionMs` from now (from the previous tick: a late tick delays the next). */
+  /**
+   * The ticks, each `resolutionMs` after the previous one fired (a late tick delays the next): on the default
+   * scheduler one system interval, on another scheduler a timer re-armed at each tick.
+   */
   #arm(): void {
+    if (this.scheduler === unrefSystemScheduler) {
+      this.timer = unrefSystemInterval(this.resolutionMs, () => {
+        if (this.timer !== undefined) this.observe(this.nowMs());
+      });
+      return;
+    }
     this.timer = this.scheduler.after(this.resolutionMs, () => {
       if (this.timer === undefined) return;
       this.observe(this.nowMs());

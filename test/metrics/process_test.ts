@@ -75,3 +75,16 @@ Deno.test("EventLoopDelayMonitor's default timer is the system's, unref'd, and s
   monitor.stop(); // the test's op sanitizer fails on a timer left behind
   assert.equal(monitor.running, false);
 });
+
+Deno.test("EventLoopDelayMonitor's default timer keeps ticking (one interval, not one timer per tick)", async () => {
+  const monitor = new EventLoopDelayMonitor({ resolutionMs: 1 });
+  monitor.start();
+  const end = performance.now() + 2000;
+  while (monitor.histogram.count < 3 && performance.now() < end) await new Promise((r) => setTimeout(r, 5));
+  monitor.stop();
+  assert.equal(monitor.running, false);
+  assert.ok(monitor.histogram.count >= 3, `ticks recorded: ${monitor.histogram.count}`);
+  const n = monitor.histogram.count;
+  await new Promise((r) => setTimeout(r, 10));
+  assert.equal(monitor.histogram.count, n, "no tick after stop");
+});
