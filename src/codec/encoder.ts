@@ -31,6 +31,17 @@ const OWNED_ROOM = 2048;
  */
 const OWNED_BUFFER = 256 * 1024;
 
+/**
+ * `n` zeroed bytes on a SharedArrayBuffer, for the buffers `finishOwned()` frames are cut from: a store
+ * that keeps those frames (the memory store adopts them) keeps their buffers live, and V8 counts an
+ * ordinary ArrayBuffer's bytes as external memory, starting mark-compacts that cannot free them; a
+ * SharedArrayBuffer's bytes it does not count (docs/performance.md, Session 9, issue 16). Every consumer
+ * of the frames accepts such views (test/codec/shared_bytes_test.ts).
+ */
+function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(n));
+}
+
 /** A field value as callers give it: strings as they are, numbers as integers or decimals, booleans as Y/N, bytes as data. */
 export type FieldValue = string | number | boolean | Uint8Array;
 
@@ -229,7 +240,7 @@ export class Encoder {
       this.#head = headBytes(beginString);
     }
     if (this.#base > 0 && this.#buf.length - this.#base < OWNED_ROOM) {
-      this.#buf = new Uint8Array(OWNED_BUFFER);
+      this.#buf = sharedBytes(OWNED_BUFFER);
       this.#words = new Uint32Array(this.#buf.buffer, 0, OWNED_BUFFER >>> 2);
       this.#base = 0;
     }
@@ -246,7 +257,9 @@ export class Encoder {
   #grow(n: number): void {
     const base = this.#base;
     const used = this.#pos - base;
-    const grown = new Uint8Array(Math.max(this.#buf.length * 2, used + n + 64));
+    const size = Math.max(this.#buf.length * 2, used + n + 64);
+    // A buffer owned frames are cut from stays on a SharedArrayBuffer when it grows.
+    const grown = this.#buf.buffer instanceof SharedArrayBuffer ? sharedBytes(size) : new Uint8Array(size);
     grown.set(this.#buf.subarray(base, this.#pos));
     this.#buf = grown;
     this.#words = new Uint32Array(grown.buffer, 0, grown.length >>> 2);

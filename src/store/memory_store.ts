@@ -3,13 +3,15 @@
  * survives the process; sessions reopened in the same process find their state again. Used for tests,
  * simulators and gateways configured with `store: memory`.
  *
- * Every outbound message is copied into the store's slabs, which are SharedArrayBuffers: V8 counts an
- * ArrayBuffer's bytes (`new ArrayBuffer(n)`, `new Uint8Array(n)`, a resizable buffer's growth) as the
- * isolate's external memory and starts a mark-compact each time heap + external memory passes its limit,
- * but not a SharedArrayBuffer's. The slabs stay live until reset() or close() (every message must stay
- * resendable), so those mark-compacts could never free them: at 40,000 messages/s they were most of a
- * simulator's mark-compacts (docs/performance.md, "Session 9"). The encoder's buffers are not adopted
- * (no appendOutboundOwned): they then die young and the scavenger frees them.
+ * The store's bytes live on SharedArrayBuffers: V8 counts an ArrayBuffer's bytes (`new ArrayBuffer(n)`,
+ * `new Uint8Array(n)`, a resizable buffer's growth) as the isolate's external memory and starts a
+ * mark-compact each time heap + external memory passes its limit, but not a SharedArrayBuffer's. What
+ * the store holds stays live until reset() or close() (every message must stay resendable), so those
+ * mark-compacts could never free it: at 40,000 messages/s they were most of a simulator's mark-compacts
+ * (docs/performance.md, "Session 9", issue 16). The session's own frames (appendOutboundOwned) are
+ * adopted where they are, in the encoder's owned buffers, which the encoder allocates on
+ * SharedArrayBuffers for this reason; other messages are copied into the store's slabs, also
+ * SharedArrayBuffers.
  */
 import { FixgError } from "../errors.ts";
 import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
@@ -27,10 +29,18 @@ interface MemorySessionState {
   index: Float64Array;
   /** Messages in `index`. */
   count: number;
-  /** The message bytes, copied back to back into large slabs (one allocation per slab, not per message). */
+  /**
+   * The message bytes: copies back to back in large slabs (one allocation per slab, not per message),
+   * and the encoder buffers adopted messages lie in.
+   */
   slabs: Uint8Array[];
-  /** Bytes used in the last slab (the one copies go into). */
+  /** Bytes used in the slab we copy into (`copySlab`). */
   slabUsed: number;
+  /** Index in `slabs` of the slab copies go into; -1 before the first copy. */
+  copySlab: number;
+  /** The buffer of the last adopted message (appendOutboundOwned) and its index in `slabs`. */
+  adopted: ArrayBufferLike | undefined;
+  adoptedSlab: number;
   open: boolean;
 }
 
@@ -49,8 +59,19 @@ function sharedIndex(messages: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(messages * 4 * Float64Array.BYTES_PER_ELEMENT));
 }
 
-function emptyEpoch(): Pick<MemorySessionState, "index" | "count" | "slabs" | "slabUsed"> {
-  return { index: sharedIndex(INDEX_MESSAGES), count: 0, slabs: [], slabUsed: 0 };
+function emptyEpoch(): Pick<
+  MemorySessionState,
+  "index" | "count" | "slabs" | "slabUsed" | "copySlab" | "adopted" | "adoptedSlab"
+> {
+  return {
+    index: sharedIndex(INDEX_MESSAGES),
+    count: 0,
+    slabs: [],
+    slabUsed: 0,
+    copySlab: -1,
+    adopted: undefined,
+    adoptedSlab: -1,
+  };
 }
 
 /** A MessageStore in memory for any number of sessions. */
@@ -106,19 +127,34 @@ class MemorySessionStore implements SessionStore {
   appendOutbound(seq: number, bytes: Uint8Array): void {
     const s = this.#s;
     this.#supersede(seq);
-    // The store keeps a copy (callers may reuse their buffers): into the last slab, so the hot path
-    // allocates nothing per message. Space of superseded messages is reclaimed by reset().
+    // The store keeps a copy (callers may reuse their buffers): into the current slab, so the hot
+    // path allocates nothing per message. Space of superseded messages is reclaimed by reset().
     const len = bytes.length;
-    const slabs = s.slabs;
-    let slab = slabs[slabs.length - 1];
+    let slab = s.copySlab < 0 ? undefined : s.slabs[s.copySlab];
     if (slab === undefined || s.slabUsed + len > slab.length) {
       slab = sharedBytes(Math.max(SLAB_BYTES, len));
-      slabs.push(slab);
+      s.copySlab = s.slabs.length;
+      s.slabs.push(slab);
       s.slabUsed = 0;
     }
     slab.set(bytes, s.slabUsed);
-    this.#record(seq, slabs.length - 1, s.slabUsed, len);
+    this.#record(seq, s.copySlab, s.slabUsed, len);
     s.slabUsed += len;
+  }
+
+  /**
+   * Keeps the session's own frames where they are: they are cut from buffers nothing writes again
+   * (the encoder's finishOwned, on SharedArrayBuffers: see the module comment).
+   */
+  appendOutboundOwned(seq: number, bytes: Uint8Array): void {
+    const s = this.#s;
+    this.#supersede(seq);
+    if (bytes.buffer !== s.adopted) {
+      s.adopted = bytes.buffer;
+      s.adoptedSlab = s.slabs.length;
+      s.slabs.push(new Uint8Array(bytes.buffer));
+    }
+    this.#record(seq, s.adoptedSlab, bytes.byteOffset, bytes.length);
   }
 
   /** A number at or below the last stored one means the numbers were set back: the old messages

@@ -1,5 +1,6 @@
 /** The store contract against the memory store. */
 import { MemoryMessageStore, SLAB_BYTES } from "../../src/store/memory_store.ts";
+import { Encoder } from "../../src/codec/encoder.ts";
 import assert from "node:assert/strict";
 import { storeContract } from "./contract.ts";
 
@@ -16,25 +17,52 @@ function sized(seq: number, len: number): Uint8Array {
   return new TextEncoder().encode(head + String(seq % 10).repeat(len - head.length - 1) + "\x01");
 }
 
-Deno.test("memory store: copies every message (the caller may rewrite its buffer); numbers set back supersede", async () => {
+Deno.test("memory store: owned frames are kept where they are, mixed with copies, and read back exactly", async () => {
   const store = new MemoryMessageStore();
   const s = await store.openSession("FIX.4.4:A->B", 0);
+  // The session encoder's finishOwned() frames: 3,000 of them cross several of its owned buffers
+  // (SharedArrayBuffers); every 4th message is a copy from a caller buffer reused for every message.
+  const encoder = new Encoder(1024);
   const enc = (seq: number) => new TextEncoder().encode(`8=FIX.4.4\x0135=D\x0134=${seq}\x0111=O${seq}\x01`);
-  const reused = new Uint8Array(64); // a caller buffer reused for every message, as an encoder's is
-  for (let seq = 1; seq <= 12; seq++) {
-    const b = enc(seq);
-    reused.set(b);
-    s.appendOutbound(seq, reused.subarray(0, b.length));
-    reused.fill(0x58);
+  const reused = new Uint8Array(64);
+  const owned = new Map<number, Uint8Array>();
+  const buffers = new Set<ArrayBufferLike>();
+  for (let seq = 1; seq <= 3000; seq++) {
+    if (seq % 4 === 0) {
+      const b = enc(seq);
+      reused.set(b);
+      s.appendOutbound(seq, reused.subarray(0, b.length));
+      reused.fill(0x58); // the store made its copy
+    } else {
+      const frame = encoder.begin("FIX.4.4", "D").int(34, seq).str(11, `O${seq}`).str(58, "x".repeat(100))
+        .finishOwned();
+      owned.set(seq, frame);
+      buffers.add(frame.buffer);
+      s.appendOutboundOwned!(seq, frame);
+    }
   }
-  assert.equal(s.appendOutboundOwned, undefined, "the store never adopts a caller's buffer");
+  assert.ok(buffers.size >= 3, `owned frames in ${buffers.size} encoder buffers`);
   const got = await s.getOutbound(1, 0);
-  assert.deepEqual(got.map((m) => m.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-  assert.deepEqual(got.map((m) => text(m.bytes)), got.map((m) => text(enc(m.seq))));
-  // Numbers set back: from there on the old messages are superseded.
-  s.appendOutbound(6, enc(6));
+  assert.deepEqual(got.map((m) => m.seq), Array.from({ length: 3000 }, (_, i) => i + 1));
+  for (const m of got) {
+    const want = m.seq % 4 === 0 ? enc(m.seq) : owned.get(m.seq)!;
+    assert.equal(text(m.bytes), text(want), `message ${m.seq}`);
+  }
+  // Adopted, not copied: the store reads the encoder's bytes where they are.
+  const frame = owned.get(2999)!;
+  frame[frame.length - 2] = 0x39;
+  assert.equal(text((await s.getOutbound(2999, 2999))[0]!.bytes), text(frame));
+  // Numbers set back: from there on the old messages are superseded, owned or copied alike.
+  const six = encoder.begin("FIX.4.4", "D").int(34, 6).str(11, "NEW6").finishOwned();
+  s.appendOutboundOwned!(6, six);
   assert.deepEqual((await s.getOutbound(1, 0)).map((m) => m.seq), [1, 2, 3, 4, 5, 6]);
   assert.equal(s.seqNums().nextSenderSeq, 7);
+  s.appendOutbound(7, enc(7));
+  assert.deepEqual((await s.getOutbound(5, 0)).map((m) => text(m.bytes)), [
+    text(owned.get(5)!),
+    text(six),
+    text(enc(7)),
+  ]);
   await store.close();
 });
 
