@@ -8,6 +8,7 @@
 //   STRACE=T          strace -T -ttt of the engine's main thread into /tmp/engine_wakeups.strace (one line per syscall)
 //   PERF=stat         perf stat --per-thread (PERF_EVENTS, default task-clock,context-switches,...)
 //   PERF=record       perf record (PERF_ARGS, default -g) into PERF_OUT (default /tmp/engine_wakeups.perf.data)
+//   PERF=record-all   the same system-wide (-a), e.g. PERF_ARGS="-g -e sched:sched_wakeup" (who wakes whom)
 //   ENGINE_DENO_FLAGS runs the engine as `deno run FLAGS -A main.ts` (e.g. --cpu-prof, --v8-flags=--perf-basic-prof)
 //   EXTRA             more `fixg run` arguments (e.g. --config FILE); PER_THREAD=1 one line per thread.
 // Run: CPUS=0,1,0 N=2000 PIPE=10000 ./deno run -A bench/engine_wakeups.ts
@@ -139,6 +140,7 @@ async function pingPong(prefix: string, n: number): Promise<number[]> {
 }
 await pingPong("w", 300);
 const pids = { engine: engine.child.pid, simulator: lp.child.pid, library: Deno.pid };
+console.log(`pids: ${Object.entries(pids).map(([k, p]) => `${k} ${p}`).join(", ")}`);
 const s0 = Object.fromEntries(Object.entries(pids).map(([k, p]) => [k, snap(p)]));
 let strace: Deno.ChildProcess | undefined;
 let perf: Deno.ChildProcess | undefined;
@@ -158,8 +160,7 @@ if (PERF) {
       ...(Deno.env.get("PERF_ARGS")?.split(" ").filter((x) => x) ?? ["-g"]),
       "-o",
       Deno.env.get("PERF_OUT") ?? "/tmp/engine_wakeups.perf.data",
-      "-p",
-      String(engine.child.pid),
+      ...(PERF === "record-all" ? ["-a"] : ["-p", String(engine.child.pid)]),
     ];
   perf = new Deno.Command("perf", { args: a, stderr: "piped", stdout: "piped" }).spawn();
   await new Promise((r) => setTimeout(r, 500));
