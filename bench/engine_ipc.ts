@@ -11,6 +11,7 @@
 // (taskset), this process on the last listed.
 import { engineRunArgs, renderEngineBench, runEngineBench, simulatorArgs } from "../src/bench/engine_ipc.ts";
 import { FileJournal } from "../src/store/journal.ts";
+import { spawn, until } from "./_lib/child.ts";
 
 const args: Record<string, string> = {};
 for (let i = 0; i < Deno.args.length; i += 2) {
@@ -37,28 +38,6 @@ function freePort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-function spawn(cmd: string[]) {
-  const child = new Deno.Command(cmd[0]!, { args: cmd.slice(1), stdout: "piped", stderr: "piped" }).spawn();
-  const text = { out: "", err: "" };
-  const done = Promise.all([
-    (async () => {
-      for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
-    })(),
-    (async () => {
-      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
-    })(),
-  ]);
-  return { child, text, done };
-}
-
-async function until(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 20_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 if (cpus.length > 0) {

@@ -16,28 +16,13 @@ import { engineRunArgs, simulatorArgs } from "../src/bench/engine_ipc.ts";
 import { connectEngine } from "../src/engine/library_client.ts";
 import type { MessageView } from "../src/codec/mod.ts";
 import type { SessionHandle } from "../src/engine/application.ts";
+import { spawn, until } from "./_lib/child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const cpus = (Deno.env.get("CPUS") ?? "0,1,0").split(",");
 const N = Number(Deno.env.get("N") ?? 2000);
 const PIPE = Number(Deno.env.get("PIPE") ?? 10000);
 const pinned = (cpu: string, cmd: string[]) => ["taskset", "-c", cpu, ...cmd];
-function spawn(cmd: string[]) {
-  const child = new Deno.Command(cmd[0]!, { args: cmd.slice(1), stdout: "piped", stderr: "piped" }).spawn();
-  const text = { out: "", err: "" };
-  const done = Promise.all([
-    (async () => {
-      for await (const c of child.stdout.pipeThrough(new TextDecoderStream())) text.out += c;
-    })(),
-    (async () => {
-      for await (const c of child.stderr.pipeThrough(new TextDecoderStream())) text.err += c;
-    })(),
-  ]);
-  return { child, text, done };
-}
-async function until(cond: () => boolean) {
-  while (!cond()) await new Promise((r) => setTimeout(r, 10));
-}
 new Deno.Command("taskset", { args: ["-cp", cpus[2]!, String(Deno.pid)] }).outputSync();
 const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const port = (l.addr as Deno.NetAddr).port;
@@ -45,7 +30,7 @@ l.close();
 const dir = await Deno.makeTempDir({ prefix: "fixg-wake-" });
 const socket = `${dir}/e.sock`;
 const lp = spawn(pinned(cpus[0]!, [`${ROOT}fixg`, ...simulatorArgs(port, "memory")]));
-await until(() => /"event":"listening"/.test(lp.text.out));
+await until(() => /"event":"listening"/.test(lp.text.out), "the simulator");
 const denoFlags = Deno.env.get("ENGINE_DENO_FLAGS")?.split(" ").filter((a) => a);
 const launcher = denoFlags ? [`${ROOT}deno`, "run", ...denoFlags, "-A", `${ROOT}main.ts`] : [`${ROOT}fixg`];
 const engine = spawn(
@@ -58,7 +43,10 @@ const engine = spawn(
     ]),
   ]),
 );
-await until(() => /Logged on/.test(engine.text.err) && /endpoint listening/.test(engine.text.err));
+await until(
+  () => /Logged on/.test(engine.text.err) && /endpoint listening/.test(engine.text.err),
+  "the engine",
+);
 
 type Snap = Map<
   string,
