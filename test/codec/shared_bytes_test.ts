@@ -11,6 +11,8 @@ import { crc32c } from "../../src/store/crc32c.ts";
 import { openLibc } from "../../src/sys/libc.ts";
 import { findSocketFd } from "../../src/sys/socket.ts";
 import { connectTcp, listenTcp } from "../../src/transport/tcp.ts";
+import { connectTlsNode } from "../../src/transport/tls.ts";
+import { listenTlsNode } from "../../src/transport/tls_listen.ts";
 import { makeCa } from "../tls_ca.ts";
 
 const TEXT = "8=FIX.4.4\x019=5\x0135=0\x0110=161\x01";
@@ -155,6 +157,50 @@ Deno.test("TLS write (node:tls through connectTcp) of a SAB-backed view", async 
       c.close();
     } finally {
       listener.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("node:tls TlsConnection write (listenTlsNode and connectTlsNode, both ways) of a SAB-backed view", async () => {
+  const { shared } = sharedView();
+  const dir = await Deno.makeTempDir();
+  try {
+    const issue = await makeCa(dir, "ca");
+    await issue("server", "venue", "DNS:venue.fixg.test");
+    const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+    const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+    const l = await listenTlsNode("127.0.0.1", 0, { cert, key, requireClientCert: false }, undefined, {
+      watchdogMs: 0,
+    });
+    try {
+      const accepted = l[Symbol.asyncIterator]().next();
+      const client = await connectTlsNode("127.0.0.1", l.port, {
+        ca: [ca],
+        requireClientCert: false,
+        serverName: "venue.fixg.test",
+      });
+      const server = (await accepted).value!;
+      const readN = async (c: typeof server) => {
+        const got = new Uint8Array(TEXT.length);
+        let at = 0;
+        while (at < got.length) {
+          const n = await c.read(got.subarray(at));
+          if (n === null) break;
+          at += n;
+        }
+        return new TextDecoder().decode(got.subarray(0, at));
+      };
+      await client.write(shared.subarray(0, 5));
+      await client.write(shared.subarray(5));
+      assert.deepEqual(await readN(server), TEXT);
+      await server.write(shared);
+      assert.deepEqual(await readN(client), TEXT);
+      client.close();
+      server.close();
+    } finally {
+      l.close();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
