@@ -126,7 +126,7 @@ Deno.test("libc send (FFI buffer parameter) of a SAB-backed view", async () => {
   listener.close();
 });
 
-Deno.test("TLS write (node:tls through connectTcp) of a SAB-backed view", async () => {
+Deno.test("TLS write (Deno.connectTls and Deno.listenTls: connectTcp, listenTcp with TLS) of a SAB-backed view", async () => {
   const { shared } = sharedView();
   const dir = await Deno.makeTempDir();
   try {
