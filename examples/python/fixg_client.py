@@ -135,6 +135,9 @@ def main():
     args = ap.parse_args()
     if args.reset and (args.next_sender_seq or args.next_target_seq):
         ap.error("--reset cannot go with --next-sender-seq / --next-target-seq")
+    for name, n in (("--next-sender-seq", args.next_sender_seq), ("--next-target-seq", args.next_target_seq)):
+        if not 0 <= n <= 2147483648:  # SET_SEQ's u32 fields; the engine's limit (0: not given)
+            ap.error(f"{name} must be between 1 and 2147483648")
     secret = os.environ.get(args.secret_env, "") if args.secret_env else ""
 
     eng = Engine(args.socket, "python-example", secret)

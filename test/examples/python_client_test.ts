@@ -81,3 +81,18 @@ Deno.test("the Python example claims a session of a running gateway, sends an or
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the Python example: a --next-*-seq out of SET_SEQ's range is a usage error (exit 2), before it connects", async () => {
+  // A u32 cannot carry them: before, struct.pack raised after the claim (a traceback, exit 1).
+  for (
+    const bad of [["--next-sender-seq", "-1"], ["--next-target-seq", "2147483649"], [
+      "--next-sender-seq",
+      "4294967296",
+    ]]
+  ) {
+    const r = await python(["/nonexistent/engine.sock", KEY, ...bad]);
+    assert.equal(r.code, 2, r.out + r.err);
+    assert.match(r.err, new RegExp(`${bad[0]} must be between 1 and 2147483648`));
+    assert.doesNotMatch(r.err, /Traceback/);
+  }
+});
