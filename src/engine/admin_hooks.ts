@@ -32,7 +32,10 @@ export class OutgoingAdminMessage implements OutgoingAdmin {
   readonly #sets = new Map<number, Uint8Array>();
 
   constructor(frame: Uint8Array) {
-    this.view = MessageView.parse(frame);
+    // The session's frames lie on SharedArrayBuffers (the encoder's owned buffers), whose views Web APIs
+    // taking a BufferSource refuse (crypto.subtle, Blob, Response): the application reads a copy. An
+    // unchanged message still goes out (and is stored) as the session's frame.
+    this.view = MessageView.parse(frame.buffer instanceof SharedArrayBuffer ? frame.slice() : frame);
   }
 
   get msgType(): string {

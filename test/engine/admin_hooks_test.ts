@@ -1,6 +1,7 @@
 /** The application's admin-message hooks: fromAdmin, toAdmin and onReject (src/engine/application.ts). */
 import assert from "node:assert/strict";
 import { MessageView, Tag } from "../../src/codec/mod.ts";
+import { Encoder } from "../../src/codec/encoder.ts";
 import { OutgoingAdminMessage } from "../../src/engine/admin_hooks.ts";
 import type { Application, RejectedMessage, SessionHandle } from "../../src/engine/application.ts";
 import { Gateway } from "../../src/engine/gateway.ts";
@@ -267,4 +268,22 @@ Deno.test("onReject: a message no longer among the recent sends is read from the
   assert.equal(rejects[0]!.reason, 99);
   c.close();
   await gw.stop();
+});
+
+Deno.test("toAdmin's view is of an ordinary ArrayBuffer even when the session's frame lies on a SharedArrayBuffer: Web APIs taking a BufferSource (Blob, crypto.subtle) accept its bytes", async () => {
+  // The session's frames are the encoder's finishOwned() frames: past its first buffer, on SharedArrayBuffers.
+  const enc = new Encoder(256);
+  let f = enc.begin("FIX.4.4", "0").str(49, "A").str(56, "B").int(34, 1).finishOwned();
+  for (let seq = 2; !(f.buffer instanceof SharedArrayBuffer); seq++) {
+    f = enc.begin("FIX.4.4", "0").str(49, "A").str(56, "B").int(34, seq).finishOwned();
+  }
+  const m = new OutgoingAdminMessage(f);
+  const bytes = m.view.bytes();
+  assert.deepEqual(bytes, f.slice());
+  assert.equal(new Blob([bytes]).size, f.length);
+  const digest = async (b: Uint8Array) =>
+    new Uint8Array(await crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>));
+  assert.deepEqual(await digest(bytes), await digest(f.slice()));
+  // Unchanged, the session's own frame goes out (no copy written or stored).
+  assert.equal(m.changed, false);
 });
