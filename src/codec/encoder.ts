@@ -406,7 +406,9 @@ export class Encoder {
 
   /**
    * `finish()` for a frame the caller keeps: its bytes are never written again (the next message
-   * starts after it), so it needs no copy. For an engine that stores what it sends.
+   * starts after it), so it needs no copy. For an engine that stores what it sends. Past the encoder's
+   * first buffer the frame lies on a SharedArrayBuffer (`sharedBytes`), whose views Blob, Response and
+   * crypto.subtle refuse: copy it (`slice()`) for those.
    */
   finishOwned(): Uint8Array {
     const start = this.#finishFrame();

@@ -10,8 +10,8 @@
  * mark-compacts could never free it: at 40,000 messages/s they were most of a simulator's mark-compacts
  * (docs/performance.md, "Session 9", issue 16). The session's own frames (appendOutboundOwned) are
  * adopted where they are, in the encoder's owned buffers, which the encoder allocates on
- * SharedArrayBuffers for this reason; other messages are copied into the store's slabs, also
- * SharedArrayBuffers.
+ * SharedArrayBuffers for this reason (all but its first, ordinary buffer); other messages are copied
+ * into the store's slabs, also SharedArrayBuffers.
  */
 import { FixgError } from "../errors.ts";
 import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
