@@ -95,6 +95,31 @@ Deno.test({
   }
 });
 
+/**
+ * Schema 3's tables as fixg before issue 18 created them, with session `M` of generation 1 owned by `old` at
+ * epoch 3: next sender 5, next target 7, write position 9.
+ */
+async function createSchema3(sql: postgres.Sql, schema: string): Promise<void> {
+  await sql.unsafe(`create schema "${schema}"`);
+  await sql.unsafe(
+    `create table "${schema}".sessions (session_key text primary key, epoch bigint not null default 0,
+    owner text, lease_until timestamptz, lease_renewed timestamptz, next_sender_seq bigint not null default 1,
+    next_target_seq bigint not null default 1, creation_ms bigint not null, gen bigint not null default 0,
+    pos bigint not null default 0, pin text)`,
+  );
+  for (const t of ["outbound", "inbound"]) {
+    await sql.unsafe(`create table "${schema}".${t} (session_key text not null, gen bigint not null,
+      seq bigint not null, bytes bytea not null, at timestamptz not null default now(),
+      primary key (session_key, gen, seq))`);
+  }
+  await sql.unsafe(`alter table "${schema}".outbound add column req_id text`);
+  await sql.unsafe(`comment on schema "${schema}" is 'fixg schema 3'`);
+  await sql.unsafe(
+    `insert into "${schema}".sessions (session_key, epoch, owner, next_sender_seq, next_target_seq,
+      creation_ms, gen, pos) values ('M', 3, 'old', 5, 7, 1234, 1, 9)`,
+  );
+}
+
 Deno.test({
   name:
     "postgres schema: a schema-3 database with a session mid-sequence opens under schema 4 with the same numbers and continues (migration idempotent)",
@@ -106,24 +131,7 @@ Deno.test({
   try {
     // Schema 3's tables (as fixg before issue 18 created them), with a session of generation 1 that has
     // sent 4 and received 6 messages, owned by a gateway at epoch 3.
-    await sql.unsafe(`create schema "${schema}"`);
-    await sql.unsafe(
-      `create table "${schema}".sessions (session_key text primary key, epoch bigint not null default 0,
-      owner text, lease_until timestamptz, lease_renewed timestamptz, next_sender_seq bigint not null default 1,
-      next_target_seq bigint not null default 1, creation_ms bigint not null, gen bigint not null default 0,
-      pos bigint not null default 0, pin text)`,
-    );
-    for (const t of ["outbound", "inbound"]) {
-      await sql.unsafe(`create table "${schema}".${t} (session_key text not null, gen bigint not null,
-        seq bigint not null, bytes bytea not null, at timestamptz not null default now(),
-        primary key (session_key, gen, seq))`);
-    }
-    await sql.unsafe(`alter table "${schema}".outbound add column req_id text`);
-    await sql.unsafe(`comment on schema "${schema}" is 'fixg schema 3'`);
-    await sql.unsafe(
-      `insert into "${schema}".sessions (session_key, epoch, owner, next_sender_seq, next_target_seq,
-        creation_ms, gen, pos) values ('M', 3, 'old', 5, 7, 1234, 1, 9)`,
-    );
+    await createSchema3(sql, schema);
     await sql.unsafe(
       `insert into "${schema}".outbound (session_key, gen, seq, bytes, req_id)
        select 'M', g, s, convert_to('out ' || g || ':' || s, 'UTF8'), case when g = 1 and s = 3 then 'r3' end
@@ -236,24 +244,7 @@ Deno.test({
   });
   try {
     // Schema 3's tables with a session a gateway of that version is using.
-    await sql.unsafe(`create schema "${schema}"`);
-    await sql.unsafe(
-      `create table "${schema}".sessions (session_key text primary key, epoch bigint not null default 0,
-      owner text, lease_until timestamptz, lease_renewed timestamptz, next_sender_seq bigint not null default 1,
-      next_target_seq bigint not null default 1, creation_ms bigint not null, gen bigint not null default 0,
-      pos bigint not null default 0, pin text)`,
-    );
-    for (const t of ["outbound", "inbound"]) {
-      await sql.unsafe(`create table "${schema}".${t} (session_key text not null, gen bigint not null,
-        seq bigint not null, bytes bytea not null, at timestamptz not null default now(),
-        primary key (session_key, gen, seq))`);
-    }
-    await sql.unsafe(`alter table "${schema}".outbound add column req_id text`);
-    await sql.unsafe(`comment on schema "${schema}" is 'fixg schema 3'`);
-    await sql.unsafe(
-      `insert into "${schema}".sessions (session_key, epoch, owner, next_sender_seq, next_target_seq,
-        creation_ms, gen, pos) values ('M', 3, 'old', 5, 7, 1234, 1, 9)`,
-    );
+    await createSchema3(sql, schema);
     const before = await state();
     assert.deepEqual(before, { marker: "fixg schema 3", cols: v3cols, positions: false });
     for (
