@@ -263,7 +263,6 @@ export class PostgresMessageStore implements MessageStore {
    * and both numbers are read from the committed tail. With `epoch`, the caller (the cluster's lease)
    * already holds that epoch: the open fails with STORE_FENCED when the rows have moved on.
    */
-
   async openSession(sessionKey: string, nowMs: number, epoch?: number): Promise<SessionStore> {
     epoch ??= this.#claims.get(sessionKey);
     if (this.#closed) throw new FixgError("STORE_CLOSED", "The PostgreSQL store is closed");
@@ -477,12 +476,8 @@ export class PostgresMessageStore implements MessageStore {
             // What of it is in the database, and of the session's other commits not released: the other
             // chain's in flight (in this group or another; the takeover locked both rows, so its outcome
             // is known) and the landed ones waiting for the standby (a failed primary may have lost them).
-            const stored = new Set<string>();
-            for (const q of new Set([g.p, ...g.s.unreleased()])) {
-              if (q !== g.p && q.settled) continue;
-              for (const k of await storedOf(this.sql, this.schema, g.s.sessionKey, q)) stored.add(k);
-            }
-            g.s.fence(g.p, stored);
+            const asked = [...new Set([g.p, ...g.s.unreleased()])].filter((q) => q === g.p || !q.settled);
+            g.s.fence(g.p, await storedOf(this.sql, this.schema, g.s.sessionKey, asked));
           }
         }
         this.stats.fenced += fenced.length;

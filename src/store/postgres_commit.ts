@@ -54,7 +54,7 @@ export interface Pending {
    * (inbound messages, nextTargetSeq), or both (a reset: the generation and creation time of both rows
    * change together, after every earlier commit of either direction).
    */
-  dirs: Dir[];
+  dirs: readonly Dir[];
   /** Outbound messages of generation `gen` by MsgSeqNum (a later one with the same number replaces it). */
   out: Map<number, Uint8Array>;
   inb: Map<number, Uint8Array>;
@@ -84,7 +84,7 @@ export interface Pending {
   promise: Promise<void>;
 }
 
-export function newPending(gen: number, dirs: Dir[]): Pending {
+export function newPending(gen: number, dirs: readonly Dir[]): Pending {
   let resolve!: () => void, reject!: (e: Error) => void;
   const promise = new Promise<void>((res, rej) => {
     resolve = res;
@@ -117,16 +117,28 @@ export function outboundOf(p: Pending): { gen: number; seq: number; bytes: Uint8
 }
 
 /**
- * The outbound messages of `p` that are in the database with the same bytes: a lost commit landed
- * before the session was taken over, so the new owner has them (and resends or gap-fills them).
- * Empty when that cannot be read.
+ * The outbound messages of `ps` (one session's commits) that are in the database with the same bytes: a
+ * lost commit landed before the session was taken over, so the new owner has them (and resends or
+ * gap-fills them). One query for all of them. Empty when that cannot be read.
  */
-export async function storedOf(sql: Sql, schema: string, key: string, p: Pending): Promise<Set<string>> {
-  const gens: number[] = [], seqs: number[] = [], want = new Map<string, Uint8Array>();
-  for (const m of outboundOf(p)) {
-    gens.push(m.gen);
-    seqs.push(m.seq);
-    want.set(`${m.gen}:${m.seq}`, m.bytes);
+export async function storedOf(
+  sql: Sql,
+  schema: string,
+  key: string,
+  ps: Iterable<Pending>,
+): Promise<Set<string>> {
+  const gens: number[] = [], seqs: number[] = [], want = new Map<string, Uint8Array[]>();
+  for (const p of ps) {
+    for (const m of outboundOf(p)) {
+      const k = `${m.gen}:${m.seq}`, w = want.get(k);
+      if (w !== undefined) {
+        w.push(m.bytes); // the same number in two commits (numbers set back): either may be the stored one
+        continue;
+      }
+      gens.push(m.gen);
+      seqs.push(m.seq);
+      want.set(k, [m.bytes]);
+    }
   }
   const out = new Set<string>();
   if (gens.length === 0) return out;
@@ -139,8 +151,8 @@ export async function storedOf(sql: Sql, schema: string, key: string, p: Pending
     );
     for (const r of rows) {
       const k = `${Number(r.gen)}:${Number(r.seq)}`;
-      const b = r.bytes as Uint8Array, w = want.get(k);
-      if (w !== undefined && w.length === b.length && w.every((x, i) => x === b[i])) out.add(k);
+      const b = r.bytes as Uint8Array;
+      if (want.get(k)?.some((w) => w.length === b.length && w.every((x, i) => x === b[i]))) out.add(k);
     }
   } catch { /* unreadable: every message counts as not committed */ }
   return out;
