@@ -38,7 +38,7 @@ const OWNED_BUFFER = 256 * 1024;
  * SharedArrayBuffer's bytes it does not count (docs/performance.md, Session 9, issue 16). Every consumer
  * of the frames accepts such views (test/codec/shared_bytes_test.ts).
  */
-function sharedBytes(n: number): Uint8Array {
+export function sharedBytes(n: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(n));
 }
 

@@ -13,6 +13,7 @@
  * SharedArrayBuffers for this reason (all but its first, ordinary buffer); other messages are copied
  * into the store's slabs, also SharedArrayBuffers.
  */
+import { sharedBytes } from "../codec/encoder.ts";
 import { FixgError } from "../errors.ts";
 import type { MessageStore, SeqNums, SessionStore, StoredMessage } from "./types.ts";
 
@@ -49,11 +50,6 @@ export const SLAB_BYTES = 1 << 20;
 
 /** Messages the index holds before it first grows (it doubles). */
 const INDEX_MESSAGES = 1024;
-
-/** `n` zeroed bytes outside V8's external-memory accounting (see the module comment). */
-function sharedBytes(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(n));
-}
 
 function sharedIndex(messages: number): Float64Array {
   return new Float64Array(new SharedArrayBuffer(messages * 4 * Float64Array.BYTES_PER_ELEMENT));
@@ -170,7 +166,7 @@ class MemorySessionStore implements SessionStore {
     let index = s.index;
     const k = 4 * s.count;
     if (k + 4 > index.length) {
-      const grown = sharedIndex(index.length / 2);
+      const grown = sharedIndex(2 * (index.length / 4)); // twice the messages
       grown.set(index);
       s.index = index = grown;
     }

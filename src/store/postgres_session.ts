@@ -55,8 +55,8 @@ interface Chain {
   writing: Pending | undefined;
 }
 
-const DIRS: Dir[] = ["out", "in"];
-const BOTH: Dir[] = ["out", "in"];
+/** Both chains (a reset's joint pending writes both rows). */
+const DIRS: readonly Dir[] = ["out", "in"];
 
 /** One session's view of the PostgreSQL store. */
 export class PgSessionStore implements SessionStore {
@@ -146,7 +146,7 @@ export class PgSessionStore implements SessionStore {
   #joint(): Pending {
     const o = this.#p("out"), i = this.#p("in");
     if (o === i) return o;
-    o.dirs = BOTH;
+    o.dirs = DIRS;
     for (const [seq, bytes] of i.inb) o.inb.set(seq, bytes);
     o.older.push(...i.older);
     o.promise.then(i.resolve, i.reject);
