@@ -11,7 +11,7 @@
 // (taskset), this process on the last listed.
 import { engineRunArgs, renderEngineBench, runEngineBench, simulatorArgs } from "../src/bench/engine_ipc.ts";
 import { FileJournal } from "../src/store/journal.ts";
-import { spawn, until } from "./_lib/child.ts";
+import { spawn, stopAll, until } from "./_lib/child.ts";
 
 const args: Record<string, string> = {};
 for (let i = 0; i < Deno.args.length; i += 2) {
@@ -84,10 +84,6 @@ try {
     else await Deno.writeTextFile(args.json, text);
   }
 } finally {
-  engine.child.kill("SIGTERM");
-  await engine.child.status;
-  lp.child.kill("SIGTERM");
-  await lp.child.status;
-  await Promise.all([engine.done, lp.done]);
+  await stopAll([engine, lp]);
   await Deno.remove(dir, { recursive: true }).catch(() => {});
 }

@@ -16,7 +16,7 @@ import { engineRunArgs, simulatorArgs } from "../src/bench/engine_ipc.ts";
 import { connectEngine } from "../src/engine/library_client.ts";
 import type { MessageView } from "../src/codec/mod.ts";
 import type { SessionHandle } from "../src/engine/application.ts";
-import { spawn, until } from "./_lib/child.ts";
+import { spawn, stopAll, until } from "./_lib/child.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const cpus = (Deno.env.get("CPUS") ?? "0,1,0").split(",");
@@ -210,9 +210,5 @@ if (PIPE > 0) {
   for (const k of Object.keys(pids)) diff(k, s1[k]!, s2[k]!, PIPE);
 }
 await lib.close();
-engine.child.kill("SIGTERM");
-await engine.child.status;
-lp.child.kill("SIGTERM");
-await lp.child.status;
-await Promise.all([engine.done, lp.done]);
+await stopAll([engine, lp]);
 await Deno.remove(dir, { recursive: true }).catch(() => {});

@@ -26,3 +26,12 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 20_00
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Stops `children` in order (SIGTERM, then its exit) and waits for their output to end. */
+export async function stopAll(children: ReturnType<typeof spawn>[]): Promise<void> {
+  for (const c of children) {
+    c.child.kill("SIGTERM");
+    await c.child.status;
+  }
+  await Promise.all(children.map((c) => c.done));
+}
