@@ -69,3 +69,18 @@ export async function makeCa(dir: string, name: string) {
     );
   };
 }
+
+/**
+ * A CA and a server certificate for `san` (e.g. "DNS:venue.fixg.test") issued in `dir`, read back as PEM
+ * text: `ca` to verify with, `cert` and `key` to serve.
+ */
+export async function serverPems(
+  dir: string,
+  san: string,
+): Promise<{ ca: string; cert: string; key: string }> {
+  const issue = await makeCa(dir, "ca");
+  await issue("server", "venue", san);
+  const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
+  const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+  return { ca, cert, key };
+}

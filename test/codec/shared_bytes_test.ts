@@ -13,7 +13,7 @@ import { findSocketFd } from "../../src/sys/socket.ts";
 import { connectTcp, listenTcp } from "../../src/transport/tcp.ts";
 import { connectTlsNode } from "../../src/transport/tls.ts";
 import { listenTlsNode } from "../../src/transport/tls_listen.ts";
-import { makeCa } from "../tls_ca.ts";
+import { serverPems } from "../tls_ca.ts";
 
 const TEXT = "8=FIX.4.4\x019=5\x0135=0\x0110=161\x01";
 
@@ -130,10 +130,7 @@ Deno.test("TLS write (Deno.connectTls and Deno.listenTls: connectTcp, listenTcp 
   const { shared } = sharedView();
   const dir = await Deno.makeTempDir();
   try {
-    const issue = await makeCa(dir, "ca");
-    await issue("server", "venue", "DNS:venue.fixg.test");
-    const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
-    const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+    const { ca, cert, key } = await serverPems(dir, "DNS:venue.fixg.test");
     const listener = listenTcp("127.0.0.1", 0, { cert, key });
     const served = (async () => {
       for await (const conn of listener) {
@@ -167,10 +164,7 @@ Deno.test("node:tls TlsConnection write (listenTlsNode and connectTlsNode, both 
   const { shared } = sharedView();
   const dir = await Deno.makeTempDir();
   try {
-    const issue = await makeCa(dir, "ca");
-    await issue("server", "venue", "DNS:venue.fixg.test");
-    const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
-    const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+    const { ca, cert, key } = await serverPems(dir, "DNS:venue.fixg.test");
     const l = await listenTlsNode("127.0.0.1", 0, { cert, key, requireClientCert: false }, undefined, {
       watchdogMs: 0,
     });

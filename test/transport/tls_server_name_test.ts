@@ -5,15 +5,12 @@
 import assert from "node:assert/strict";
 import { connectTcp, listenTcp } from "../../src/transport/tcp.ts";
 import { ConfigError } from "../../src/errors.ts";
-import { makeCa } from "../tls_ca.ts";
+import { serverPems } from "../tls_ca.ts";
 
 Deno.test("connectTcp: TlsOptions.hostname names the certificate to verify; without it an IP the certificate does not name fails", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const issue = await makeCa(dir, "ca");
-    await issue("server", "venue", "DNS:venue.fixg.test");
-    const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
-    const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+    const { ca, cert, key } = await serverPems(dir, "DNS:venue.fixg.test");
     const listener = listenTcp("127.0.0.1", 0, { cert, key });
     const served = (async () => {
       for await (const conn of listener) {
@@ -59,10 +56,7 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
-      const issue = await makeCa(dir, "ca");
-      await issue("server", "venue", "DNS:venue.fixg.test");
-      const read = (f: string) => Deno.readTextFile(`${dir}/${f}`);
-      const [ca, cert, key] = await Promise.all([read("ca.crt"), read("server.crt"), read("server.key")]);
+      const { ca, cert, key } = await serverPems(dir, "DNS:venue.fixg.test");
       const listener = listenTcp("127.0.0.1", 0, { cert, key });
       const served = (async () => {
         for await (const conn of listener) {
