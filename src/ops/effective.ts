@@ -8,6 +8,7 @@ import { lockBuffer, unlockBuffer } from "../sys/memory_lock.ts";
 import { applySocketTuning } from "../sys/socket.ts";
 import type { EffectReport } from "../sys/types.ts";
 import { socketTuningFor } from "../engine/build.ts";
+import { redactUrl } from "../store/postgres_schema.ts";
 
 const MASK = "***";
 
@@ -20,7 +21,10 @@ export function redactedConfig(config: FixgConfig): Record<string, unknown> {
   });
   const out: Record<string, unknown> = {
     file: config.file,
-    store: config.store,
+    // A PostgreSQL URL may carry the database password (user part, password=, sslpassword=).
+    store: config.store.url !== undefined
+      ? { ...config.store, url: redactUrl(config.store.url) }
+      : config.store,
     log: config.log,
   };
   if (config.admin) {

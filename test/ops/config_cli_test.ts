@@ -179,6 +179,33 @@ sessions:
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("fixg run --print-effective-config: a PostgreSQL store URL is printed without its passwords", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-eff-pg-" });
+  // Nothing is opened: the port is never connected to.
+  await Deno.writeTextFile(
+    `${dir}/f.yaml`,
+    `store:
+  type: postgres
+  url: "postgres://fixg:pg-user-secret@127.0.0.1:9,127.0.0.1:10/fixg?target_session_attrs=read-write&sslpassword=pg-ssl-secret"
+sessions:
+  - { role: initiator, host: 127.0.0.1, port: 9, senderCompId: TW, targetCompId: ISLD }
+`,
+  );
+  const json = await fixg(["run", "-c", "f.yaml", "--print-effective-config", "--json"], { cwd: dir });
+  assert.equal(json.code, 0, json.stderr);
+  assert.equal(
+    JSON.parse(json.stdout).config.store.url,
+    "postgres://fixg:***@127.0.0.1:9,127.0.0.1:10/fixg?target_session_attrs=read-write&sslpassword=***",
+  );
+  const yaml = await fixg(["run", "-c", "f.yaml", "--print-effective-config"], { cwd: dir });
+  assert.equal(yaml.code, 0, yaml.stderr);
+  for (const out of [json.stdout, yaml.stdout]) {
+    assert.equal(out.includes("pg-user-secret"), false);
+    assert.equal(out.includes("pg-ssl-secret"), false);
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("fixg config hash-password reads the password from stdin and prints a PBKDF2 hash that verifies", async () => {
   const r = await fixg(["config", "hash-password", "--iterations", "1000"], { stdin: "correct horse\n" });
   assert.equal(r.code, 0, r.stderr);
