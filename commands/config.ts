@@ -94,7 +94,13 @@ export function registerConfig(program: Command): void {
       };
       const yaml = importQuickfix(text, file, locate);
       if (flags.output) {
-        await Deno.writeTextFile(flags.output, yaml);
+        try {
+          await Deno.writeTextFile(flags.output, yaml);
+        } catch (e) {
+          throw new ConfigError(
+            `--output: cannot write "${flags.output}": ${e instanceof Error ? e.message : e}`,
+          );
+        }
         console.error(`wrote ${flags.output}; check it with: fixg config check ${flags.output}`);
       } else console.log(yaml.trimEnd());
     });
