@@ -22,7 +22,7 @@ import {
 } from "../src/bench/mod.ts";
 import { compareReports, ProgressLine, readBenchJson, renderComparison } from "../src/report/mod.ts";
 import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
-import { ConfigError } from "../src/errors.ts";
+import { ConfigError, EnvironmentError } from "../src/errors.ts";
 
 /** `fixg bench --engine PATH`: the load generator attached as a library (src/bench/engine_ipc.ts). */
 async function benchEngine(flags: {
@@ -50,6 +50,10 @@ async function benchEngine(flags: {
     target = { host: flags.target.slice(0, i), port, targetCompId: flags.targetCompId ?? "LP" };
   }
   const orders = count("orders", flags.orders), pipelined = count("pipelined", flags.pipelined);
+  // A typo in the output path must not cost the run (exit 2 before attaching, as without --engine).
+  if (flags.json !== undefined) {
+    await checkOutputPaths({ jsonFile: flags.json, htmlFile: undefined, histogramFile: undefined });
+  }
   const report = await runEngineBench({
     socket: flags.engine!,
     ...(flags.session !== undefined ? { session: flags.session } : {}),
@@ -62,7 +66,18 @@ async function benchEngine(flags: {
   if (flags.json !== undefined) {
     const text = JSON.stringify(report, null, 2) + "\n";
     if (flags.json === "-") console.log(text.trimEnd());
-    else await Deno.writeTextFile(flags.json, text);
+    else {
+      try {
+        await Deno.writeTextFile(flags.json, text);
+      } catch (e) {
+        throw new EnvironmentError(
+          `Cannot write the JSON report "${flags.json}": ${e instanceof Error ? e.message : e}`,
+          {
+            exitCode: 1,
+          },
+        );
+      }
+    }
   }
 }
 

@@ -20,3 +20,13 @@ Deno.test("fixg config import-quickfix -o into a missing directory: one line nam
   assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
   assert.equal(r.stdout, "");
 });
+
+Deno.test("fixg bench --engine with an unwritable --json FILE: exit 2 before attaching to the engine", async () => {
+  await using dir = await tempDir("fixg-out-");
+  const r = await fixgOutput(
+    ["bench", "--engine", `${dir.path}/no-engine.sock`, "--json", `${dir.path}/no/such/dir/r.json`],
+  );
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^fixg: --json: cannot write ".*\/no\/such\/dir\/r\.json"/);
+  assert.doesNotMatch(r.stderr, /engine/, "the engine is not contacted");
+});
