@@ -14,6 +14,7 @@ import { parseHhMm } from "../time_of_day.ts";
 import { type Knobs, knobsAt, type LpEffect, windowBoundaries } from "./behaviours.ts";
 import { type LpBehaviour, type LpConfig, type LpSymbolConfig, tickDecimals } from "./config.ts";
 import { MatchingBook } from "./matching_book.ts";
+import { decimalText } from "./decimal_text.ts";
 import { isLivePhaseCode, nextPhase, ORD_STATUS_OF_PHASE, PHASES } from "../orders/state_machine.ts";
 import { PriceProcess } from "./price_process.ts";
 import {
@@ -361,12 +362,14 @@ export abstract class LpCore {
     );
   }
 
+  // IDs: decimalText, not `${n}` (V8's number-string cache would keep every number's digits alive for
+  // 16,384 more conversions: promoted, see decimal_text.ts).
   protected _nextExecId(): string {
-    return `${this._idPrefix}-E${++this._execSeq}`;
+    return this._idPrefix + "-E" + decimalText(++this._execSeq);
   }
 
   protected _nextOrderId(): string {
-    return `${this._idPrefix}-O${++this._orderSeq}`;
+    return this._idPrefix + "-O" + decimalText(++this._orderSeq);
   }
 
   /** Sends what changed in every dirty symbol to its subscribers (sim_market). */

@@ -29,6 +29,7 @@ import {
   type SymbolState,
 } from "./sim_types.ts";
 import { LpOrderRequests } from "./sim_order_requests.ts";
+import { decimalText } from "./decimal_text.ts";
 
 /** Market data and quotes. */
 export abstract class LpMarket extends LpOrderRequests {
@@ -294,7 +295,7 @@ export abstract class LpMarket extends LpOrderRequests {
         s.key,
         Quote.adopt({
           quoteReqID: quoteReqId,
-          quoteID: `${this._idPrefix}-Q${++this._quoteSeq}`,
+          quoteID: this._idPrefix + "-Q" + decimalText(++this._quoteSeq),
           symbol,
           bidPx: bidTicks === undefined ? undefined : this._fmt(st, bidTicks),
           offerPx: offerTicks === undefined ? undefined : this._fmt(st, offerTicks),
