@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { DEFAULT_ACK_ONLY_WINDOW, type LpConfig, LpSimulator } from "../../src/app/lp/mod.ts";
-import { get } from "./helpers.ts";
+import type { FixMessage } from "../../src/codec/mod.ts";
+import { get, msg } from "./helpers.ts";
 import { cxl, messages, nos, rpl, START, sumER, testConfig } from "./lp_helpers.ts";
 
 const T = START + 10;
@@ -153,3 +154,112 @@ Deno.test("ackOnly: the window counts working orders: a resting order outlives a
   assert.deepEqual(["k1", "k2", "k3"].map((id) => sim.order("A", id)?.ordStatus), [undefined, "0", "0"]);
   assert.equal(sim.stats(T).openOrders, 2);
 });
+
+const status = (cl: string, req = "S1") => msg("H", [[11, cl], [790, req], [55, "TEST"], [54, "1"]]);
+
+Deno.test("ackOnly: ClOrdIDs kept as bytes (up to 40 characters) and as strings (longer) answer alike", () => {
+  const sim = client(ackOnly(3));
+  const short = "s1", slot = "K".repeat(40), long = "L".repeat(41);
+  const acks = [short, slot, long].map((id) =>
+    messages(sim.onMessage("A", nos(id, "1", 10, "100.01"), T))[0]!
+  );
+  assert.deepEqual(acks.map((m) => [get(m, 11), get(m, 37)]), [
+    [short, `${prefix(acks[0]!)}-O1`],
+    [slot, `${prefix(acks[0]!)}-O2`],
+    [long, `${prefix(acks[0]!)}-O3`],
+  ]);
+  for (const [i, id] of [short, slot, long].entries()) {
+    const dup = messages(sim.onMessage("A", nos(id, "2", 5, "100.02"), T))[0]!;
+    assert.deepEqual([sumER(dup), get(dup, 103), get(dup, 58)], [
+      `8/8 ${id} 0/0 @0`,
+      "6",
+      `Duplicate ClOrdID ${id}`,
+    ]);
+    const st = messages(sim.onMessage("A", status(id), T))[0]!;
+    assert.deepEqual([sumER(st), get(st, 37), get(st, 790), get(st, 41)], [
+      `I/0 ${id} 10/0 @0`,
+      get(acks[i]!, 37),
+      "S1",
+      undefined,
+    ]);
+    assert.equal(sim.order("A", id)?.clOrdId, id);
+  }
+  // A cancel of each kind, and a cancel whose ClOrdID is one of them (a duplicate).
+  assert.equal(get(messages(sim.onMessage("A", cxl(slot, short), T))[0]!, 58), `Duplicate ClOrdID ${slot}`);
+  assert.deepEqual(messages(sim.onMessage("A", cxl("c-long", long), T)).map(sumER), ["4/4 c-long 0/0 @0"]);
+  assert.deepEqual(messages(sim.onMessage("A", cxl("c-slot", slot), T)).map(sumER), ["4/4 c-slot 0/0 @0"]);
+  // Finished orders keep every ClOrdID of their chain until forgotten: still duplicates.
+  for (const id of [slot, long, "c-slot", "c-long"]) {
+    assert.equal(get(messages(sim.onMessage("A", nos(id, "1", 1, "100.01"), T))[0]!, 103), "6");
+  }
+  // Displacement forgets the oldest working order whichever way its ClOrdID is kept.
+  const long2 = "M".repeat(50);
+  for (const id of ["s2", long2, "s3"]) sim.onMessage("A", nos(id, "1", 10, "100.01"), T);
+  assert.equal(sim.order("A", short), undefined); // displaced by s3
+  assert.deepEqual(["s2", long2, "s3"].map((id) => sim.order("A", id)?.ordStatus), ["0", "0", "0"]);
+  sim.onMessage("A", nos("s4", "1", 10, "100.01"), T); // displaces s2
+  sim.onMessage("A", nos("s5", "1", 10, "100.01"), T); // displaces the 50-character one
+  assert.deepEqual([short, "s2", long2].map((id) => sim.order("A", id)), [undefined, undefined, undefined]);
+  assert.deepEqual(messages(sim.onMessage("A", nos(long2, "1", 10, "100.01"), T)).map(sumER), [
+    `0/0 ${long2} 10/0 @0`,
+  ]);
+  assert.equal(sim.stats(T).openOrders, 3);
+});
+
+Deno.test("ackOnly: a window order's status, replace chain and duplicates once its ClOrdID changed", () => {
+  const sim = client(ackOnly(1));
+  const ack = messages(sim.onMessage("A", nos("w1", "1", 10, "99.00"), T))[0]!;
+  const orderId = get(ack, 37);
+  assert.deepEqual(messages(sim.onMessage("A", rpl("w1b", "w1", "1", 20, "99.50"), T)).map(sumER), [
+    "5/0 w1b 20/0 @0",
+  ]);
+  for (const id of ["w1", "w1b"]) {
+    const st = messages(sim.onMessage("A", status(id), T))[0]!;
+    assert.deepEqual([sumER(st), get(st, 37), get(st, 41)], ["I/0 w1b 20/0 @0", orderId, "w1"]);
+    assert.equal(get(messages(sim.onMessage("A", nos(id, "1", 1, "99.00"), T))[0]!, 103), "6");
+  }
+  // A cancel naming the replaced ClOrdID is refused as such.
+  assert.equal(
+    get(messages(sim.onMessage("A", cxl("w1c", "w1"), T))[0]!, 58),
+    "OrigClOrdID w1 was replaced: the order is now w1b",
+  );
+  sim.onMessage("A", nos("w2", "1", 10, "99.00"), T); // the window of 1 forgets w1b's whole chain
+  for (const id of ["w1", "w1b"]) assert.equal(sim.order("A", id), undefined);
+  assert.deepEqual(messages(sim.onMessage("A", nos("w1", "1", 10, "99.00"), T)).map(sumER), [
+    "0/0 w1 10/0 @0",
+  ]);
+  assert.equal(sim.order("A", "w2"), undefined); // displaced by the new w1
+  assert.equal(sim.order("A", "w1")?.orderQty, 10);
+});
+
+Deno.test("ackOnly ending: an order acknowledged with its ClOrdID as bytes is filled later under that ClOrdID", () => {
+  const sim = client(testConfig((c) => {
+    c.behaviours = [{ ackOnly: true, toMs: 1000, fillLatencyMs: 50 }];
+    c.orders.ackOnlyWindow = 4;
+  }));
+  const ack = messages(sim.onMessage("A", nos("f1", "1", 10, "100.01"), T))[0]!;
+  // Due at T + 50, first looked at after the behaviour ended: matched then.
+  const fills = messages(sim.onTimer(START + 1500));
+  assert.deepEqual(fills.map(sumER), ["F/2 f1 0/10 @100.01 last 10@100.01"]);
+  assert.equal(get(fills[0]!, 37), get(ack, 37));
+  const st = messages(sim.onMessage("A", status("f1"), START + 1500))[0]!;
+  assert.deepEqual([sumER(st), get(st, 37)], ["I/2 f1 0/10 @100.01", get(ack, 37)]);
+  assert.equal(get(messages(sim.onMessage("A", nos("f1", "1", 1, "100.01"), START + 1500))[0]!, 103), "6");
+});
+
+Deno.test("OrderIDs and ExecIDs: the simulator's prefix, -O and -E, counting from 1", () => {
+  const sim = client(ackOnly(2));
+  const out = [1, 2, 3].map((i) => messages(sim.onMessage("A", nos(`e${i}`, "1", 10, "100.01"), T))[0]!);
+  const p = prefix(out[0]!);
+  assert.match(p, /^[0-9A-Z]+$/);
+  assert.deepEqual(out.map((m) => [get(m, 37), get(m, 17)]), [
+    [`${p}-O1`, `${p}-E1`],
+    [`${p}-O2`, `${p}-E2`],
+    [`${p}-O3`, `${p}-E3`],
+  ]);
+});
+
+/** The simulator's ID prefix, from an ExecutionReport's OrderID. */
+function prefix(m: FixMessage): string {
+  return get(m, 37)!.replace(/-O\d+$/, "");
+}

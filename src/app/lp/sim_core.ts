@@ -15,6 +15,7 @@ import { type Knobs, knobsAt, type LpEffect, windowBoundaries } from "./behaviou
 import { type LpBehaviour, type LpConfig, type LpSymbolConfig, tickDecimals } from "./config.ts";
 import { MatchingBook } from "./matching_book.ts";
 import { decimalText } from "./decimal_text.ts";
+import { WindowIds } from "./window_ids.ts";
 import { isLivePhaseCode, nextPhase, ORD_STATUS_OF_PHASE, PHASES } from "../orders/state_machine.ts";
 import { PriceProcess } from "./price_process.ts";
 import {
@@ -194,6 +195,7 @@ export abstract class LpCore {
         clientCompId,
         loggedOn: true,
         orders: new IdMap(),
+        windowIds: new WindowIds(this.config.orders.ackOnlyWindow),
         open: new OpenList(),
         ackOnly: [],
         ackOnlyNext: 0,
@@ -325,18 +327,26 @@ export abstract class LpCore {
   protected _advance(o: LpOrder, execType: string): void {
     const p = nextPhase(o.phase, execType, o.cumQty, o.orderQty);
     if (p < 0) {
-      throw new Error(`LP order ${o.clOrdId}: ExecType ${execType} cannot follow ${PHASES[o.phase]}`);
+      throw new Error(
+        `LP order ${this._clOrdIdOf(o)}: ExecType ${execType} cannot follow ${PHASES[o.phase]}`,
+      );
     }
     o.phase = p;
   }
 
-  protected _report(o: LpOrder, execType: string, extra: ReportExtra = NO_EXTRA): void {
+  /** An ExecutionReport of `o`; `clOrdId` when the caller has it (else read from the order). */
+  protected _report(
+    o: LpOrder,
+    execType: string,
+    extra: ReportExtra = NO_EXTRA,
+    clOrdId: string = this._clOrdIdOf(o),
+  ): void {
     const st = this._symbol(o.symbol)!;
     this._emit(
       o.sessionKey,
       ExecutionReport.adopt({
-        orderID: o.orderId,
-        clOrdID: o.clOrdId,
+        orderID: this._orderIdOf(o),
+        clOrdID: clOrdId,
         origClOrdID: extra.origClOrdId,
         ordStatusReqID: extra.ordStatusReqId,
         massStatusReqID: extra.massStatusReqId,
@@ -370,6 +380,32 @@ export abstract class LpCore {
 
   protected _nextOrderId(): string {
     return this._idPrefix + "-O" + decimalText(++this._orderSeq);
+  }
+
+  /** An order's OrderID (made when needed: the order keeps its number). */
+  protected _orderIdOf(o: LpOrder): string {
+    return this._idPrefix + "-O" + decimalText(o.orderNo);
+  }
+
+  /** An order's ClOrdID now (from its session's windowIds while it is kept there). */
+  protected _clOrdIdOf(o: LpOrder): string {
+    if (o.idSlot < 0) return o.clOrdId;
+    return this._sessions.get(o.sessionKey)!.windowIds.text(o.idSlot);
+  }
+
+  /** A session's order by any ClOrdID of its chain (or a cancel request's), or undefined. */
+  protected _orderById(s: SessionState, clOrdId: string): LpOrder | undefined {
+    const o = s.orders.size > 0 ? s.orders.get(clOrdId) : undefined;
+    return o !== undefined || s.windowIds.size === 0 ? o : s.windowIds.get(clOrdId);
+  }
+
+  /** Moves an order's ClOrdID from the session's windowIds to its `orders` (before it changes or is kept). */
+  protected _idToMap(s: SessionState, o: LpOrder): void {
+    if (o.idSlot < 0) return;
+    o.clOrdId = s.windowIds.text(o.idSlot);
+    s.windowIds.remove(o.idSlot);
+    o.idSlot = -1;
+    s.orders.set(o.clOrdId, o);
   }
 
   /** Sends what changed in every dirty symbol to its subscribers (sim_market). */

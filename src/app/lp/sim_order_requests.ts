@@ -27,7 +27,7 @@ export abstract class LpOrderRequests extends LpOrders {
     this._emit(
       s.key,
       OrderCancelReject.adopt({
-        orderID: o?.orderId ?? rejectedOrderId ?? "NONE",
+        orderID: o !== undefined ? this._orderIdOf(o) : rejectedOrderId ?? "NONE",
         clOrdID: clOrdId,
         origClOrdID: origClOrdId,
         ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
@@ -58,7 +58,7 @@ export abstract class LpOrderRequests extends LpOrders {
       return undefined;
     }
     const what = responseTo === "1" ? "cancel" : "replace";
-    const o = s.orders.get(orig);
+    const o = this._orderById(s, orig);
     const refuse = (reason: number, text: string, rejectedOrderId?: string) => {
       this._cancelReject(s, responseTo, clOrdId, orig, o, reason, text, rejectedOrderId);
       return undefined;
@@ -70,14 +70,15 @@ export abstract class LpOrderRequests extends LpOrders {
       }
       return refuse(1, `Unknown order ${orig}`);
     }
-    if (s.orders.has(clOrdId) || (s.rejected.size > 0 && s.rejected.has(clOrdId))) {
+    if (this._orderById(s, clOrdId) !== undefined || (s.rejected.size > 0 && s.rejected.has(clOrdId))) {
       return refuse(6, `Duplicate ClOrdID ${clOrdId}`);
     }
     if (!isLivePhaseCode(o.phase)) {
       return refuse(0, `Too late to ${what}: order is ${PHASES[o.phase]!.toLowerCase()}`);
     }
-    if (orig !== o.clOrdId) {
-      return refuse(99, `OrigClOrdID ${orig} was replaced: the order is now ${o.clOrdId}`);
+    const current = this._clOrdIdOf(o);
+    if (orig !== current) {
+      return refuse(99, `OrigClOrdID ${orig} was replaced: the order is now ${current}`);
     }
     const side = view.getString(Tag.Side);
     if (side !== undefined && side !== o.sideCode) {
@@ -96,6 +97,7 @@ export abstract class LpOrderRequests extends LpOrders {
     const { o, clOrdId, orig } = t;
     this._unbook(o);
     this._advance(o, "4");
+    this._idToMap(s, o);
     (o.priorIds ??= []).push(o.clOrdId);
     o.clOrdId = clOrdId;
     s.orders.set(clOrdId, o);
@@ -134,6 +136,7 @@ export abstract class LpOrderRequests extends LpOrders {
     o.priceTicks = priceTicks;
     o.tif = tif;
     if (tifCode !== undefined) o.tifCode = tifCode;
+    this._idToMap(s, o);
     (o.priorIds ??= []).push(o.clOrdId);
     o.clOrdId = clOrdId;
     s.orders.set(clOrdId, o);
@@ -158,7 +161,7 @@ export abstract class LpOrderRequests extends LpOrders {
     const reqId = view.getString(AppTag.OrdStatusReqID);
     if (clOrdId === undefined) return this._businessReject(s, view, 5, "ClOrdID (11) missing");
     this._counters.statusReports++;
-    const o = s.orders.get(clOrdId);
+    const o = this._orderById(s, clOrdId);
     if (o !== undefined) {
       // Its identifiers now: OrderID, the ClOrdID in force and (after a replace or cancel) the one before.
       const prior = o.priorIds?.at(-1);

@@ -11,7 +11,13 @@ import { ordTypeOf, sideOf, timeInForceOf } from "../tags.ts";
 import { minuteOfDayIn } from "../time_of_day.ts";
 import { type Knobs, knobsAt, sampleLatency } from "./behaviours.ts";
 import { PHASE_FILLED, PHASE_PENDING_NEW } from "../orders/state_machine.ts";
-import { type LpOrder, type ReportExtra, type SessionState, type SymbolState } from "./sim_types.ts";
+import {
+  type LpOrder,
+  NO_EXTRA,
+  type ReportExtra,
+  type SessionState,
+  type SymbolState,
+} from "./sim_types.ts";
 import { LpCore } from "./sim_core.ts";
 
 /** Order entry and matching. */
@@ -87,7 +93,7 @@ export abstract class LpOrders extends LpCore {
     this._counters.ordersReceived++;
     const reject = (code: number, text: string) =>
       this._rejectOrder(s, clOrdId, symbol, sideCode, view, code, text);
-    const existing = s.orders.get(clOrdId);
+    const existing = this._orderById(s, clOrdId);
     const rejected = existing === undefined && s.rejected.size > 0 ? s.rejected.get(clOrdId) : undefined;
     if (existing !== undefined || rejected !== undefined) {
       // A resent order (PossDup) we already have: answer with its status rather than a duplicate reject.
@@ -143,9 +149,8 @@ export abstract class LpOrders extends LpCore {
     // In ackOnly mode the order the window displaces (forgotten) lends this one its object: a long run
     // allocates no order objects once the window is full (they would die in the old generation).
     const o = (k.ackOnly ? this._displaceAckOnly(s) : undefined) ?? blankOrder();
-    o.orderId = this._nextOrderId();
+    o.orderNo = ++this._orderSeq;
     o.sessionKey = s.key;
-    o.clOrdId = clOrdId;
     o.symbol = ref.name; // the client's name, one string kept per name (not this message's copy)
     o.side = side;
     o.sideCode = sideCode;
@@ -166,11 +171,17 @@ export abstract class LpOrders extends LpCore {
     o.openNext = undefined;
     o.inOpen = false;
     o.inAckOnlyWindow = false;
-    s.orders.set(clOrdId, o);
+    // In ackOnly mode the ClOrdID is kept as bytes (the string dies young: window_ids.ts).
+    o.clOrdId = "";
+    o.idSlot = k.ackOnly ? s.windowIds.add(clOrdId, o) : -1;
+    if (o.idSlot < 0) {
+      o.clOrdId = clOrdId;
+      s.orders.set(clOrdId, o);
+    }
     s.open.add(o);
     this._counters.acks++;
     this._advance(o, "0");
-    this._report(o, "0");
+    this._report(o, "0", NO_EXTRA, clOrdId);
     if (k.ackOnly) this._keepAckOnly(s, o);
     const latency = sampleLatency(k.fillLatencyMs, this._rng);
     if (latency > 0) this._defer(o, latency);
@@ -236,8 +247,9 @@ export abstract class LpOrders extends LpCore {
     q[at < q.length ? at : at - q.length] = o;
   }
 
-  /** An order leaves its session's ackOnly window (finished, or forgotten). */
+  /** An order finished: it leaves its session's ackOnly window, its ClOrdID kept as a string until forgotten. */
   protected _leaveAckOnly(s: SessionState | undefined, o: LpOrder): void {
+    if (s !== undefined) this._idToMap(s, o);
     if (!o.inAckOnlyWindow) return;
     o.inAckOnlyWindow = false;
     if (s !== undefined) s.ackOnlyWorking--;
@@ -245,7 +257,10 @@ export abstract class LpOrders extends LpCore {
 
   /** Removes an order's ClOrdIDs (its current one and its chain's) from its session. */
   protected _forgetIds(s: SessionState, o: LpOrder): void {
-    if (s.orders.get(o.clOrdId) === o) s.orders.delete(o.clOrdId);
+    if (o.idSlot >= 0) {
+      s.windowIds.remove(o.idSlot);
+      o.idSlot = -1;
+    } else if (s.orders.get(o.clOrdId) === o) s.orders.delete(o.clOrdId);
     if (o.priorIds !== undefined) {
       for (const id of o.priorIds) if (s.orders.get(id) === o) s.orders.delete(id);
     }
@@ -403,9 +418,10 @@ export abstract class LpOrders extends LpCore {
 /** An order object before its fields are set (every field present: one shape for all orders). */
 function blankOrder(): LpOrder {
   return {
-    orderId: "",
+    orderNo: 0,
     sessionKey: "",
     clOrdId: "",
+    idSlot: -1,
     symbol: "",
     side: "buy",
     sideCode: "",

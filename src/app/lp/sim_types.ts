@@ -6,6 +6,7 @@
  */
 import type { FixMessage } from "../../codec/encoder.ts";
 import { IdMap } from "../id_map.ts";
+import { WindowIds } from "./window_ids.ts";
 import { PriceText } from "../price_text.ts";
 import { type ExecutionReportFields } from "./sim_messages.ts";
 import { type OrdTypeName, type Side, type TimeInForceName } from "../tags.ts";
@@ -74,9 +75,16 @@ export interface LpOrderView {
 }
 
 export interface LpOrder {
-  orderId: string;
+  /** The number of its OrderID (`${prefix}-O${orderNo}`: LpCore._orderIdOf); a number, so nothing young is kept. */
+  orderNo: number;
   sessionKey: string;
+  /** Its ClOrdID, unless `idSlot` >= 0 (then ""): read it with LpCore._clOrdIdOf. */
   clOrdId: string;
+  /**
+   * The slot of its ClOrdID's bytes in its session's `windowIds` (an order in the ackOnly window that
+   * never changed its ClOrdID), or -1: the ClOrdID is `clOrdId`, kept in the session's `orders`.
+   */
+  idSlot: number;
   symbol: string;
   side: Side;
   sideCode: string;
@@ -189,9 +197,18 @@ export interface SessionState {
   key: string;
   clientCompId: string;
   loggedOn: boolean;
-  /** Orders by every ClOrdID they had (and by cancel request ClOrdIDs), until forgotten. */
-  /** Orders by every ClOrdID of their chain (IdMap: inbound ClOrdIDs are fresh strings, see id_map.ts). */
+  /**
+   * Orders by every ClOrdID of their chain (and by cancel request ClOrdIDs), until forgotten (IdMap:
+   * inbound ClOrdIDs are fresh strings, see id_map.ts), except the ClOrdIDs in `windowIds`. A ClOrdID is
+   * in one of the two at most.
+   */
   orders: IdMap<LpOrder>;
+  /**
+   * Orders of the ackOnly window by their ClOrdID, kept as bytes (window_ids.ts): an order's ClOrdID
+   * moves to `orders` when it changes (cancel, replace) or the order finishes, and leaves when the
+   * window forgets the order.
+   */
+  windowIds: WindowIds<LpOrder>;
   /** Open orders in arrival order. */
   open: OpenList;
   /**

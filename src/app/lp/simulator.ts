@@ -216,12 +216,13 @@ export class LpSimulator extends LpMarket {
 
   /** An order of a session by any of its ClOrdIDs. */
   order(sessionKey: string, clOrdId: string): LpOrderView | undefined {
-    const o = this._sessions.get(sessionKey)?.orders.get(clOrdId);
+    const s = this._sessions.get(sessionKey);
+    const o = s === undefined ? undefined : this._orderById(s, clOrdId);
     if (o === undefined) return undefined;
     const st = this._symbol(o.symbol)!;
     return {
-      orderId: o.orderId,
-      clOrdId: o.clOrdId,
+      orderId: this._orderIdOf(o),
+      clOrdId: this._clOrdIdOf(o),
       symbol: o.symbol,
       side: o.side,
       ordType: o.ordType,
