@@ -1,4 +1,5 @@
 /** The options of the engine's library endpoint (EngineServer, library_server.ts). */
+import type { Scheduler } from "../clock.ts";
 import type { EngineEvent } from "./boundary.ts";
 import type { Logger } from "./log.ts";
 
@@ -19,6 +20,15 @@ export interface EngineServerOptions {
   recentRequests?: number;
   /** Bytes waiting to be written to one library before it is dropped as too slow; default 64 MiB. */
   maxQueuedBytes?: number;
+  /**
+   * A connection that has not completed its HELLO within this many ms gets ERROR HELLO_REQUIRED and is
+   * closed; default 10000.
+   */
+  helloTimeoutMs?: number;
+  /** Connections without a completed HELLO at once; one more is closed at once, without a word. Default 64. */
+  maxPendingLibraries?: number;
+  /** Time and timers (the HELLO timeout); default the attached gateway's scheduler (tests: a ManualScheduler). */
+  scheduler?: Scheduler;
   /** Without a journal: inbound application messages kept per session for replays; default 10000. */
   memoryReplay?: number;
   /** Sees every session event (boundary.ts) the endpoint gets, before it is written (valid during the call). */

@@ -8,6 +8,7 @@
  * The server is the gateway's Application for the sessions without an application of their own
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
+import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import { EnvironmentError } from "../errors.ts";
 import type { Application } from "./application.ts";
 import {
@@ -24,6 +25,8 @@ import {
   decodeCommand,
   ErrorCode,
   type Event,
+  MAX_FRAME_BYTES,
+  MAX_HELLO_BYTES,
   messageEventView,
   ProtocolError,
   SendStatus,
@@ -57,6 +60,11 @@ export class EngineServer {
   readonly #o: EngineServerOptions;
   readonly #slots = new Map<string, Slot>();
   readonly #conns = new Set<LibraryConn>();
+  /** Connections that have not completed their HELLO, with their HELLO timeout. */
+  readonly #pending = new Map<LibraryConn, Timer>();
+  /** Connections closed over maxPendingLibraries since the last log line about it, and that line's time. */
+  #overLimit = 0;
+  #overLimitLoggedMs = -Infinity;
   #gw: Gateway | undefined;
   #listener: Deno.Listener | undefined;
   #nextId = 1;
@@ -119,6 +127,15 @@ export class EngineServer {
     return this.#o.socket;
   }
 
+  /** Connections that have not completed their HELLO (at most `maxPendingLibraries`). */
+  get pendingLibraries(): number {
+    return this.#pending.size;
+  }
+
+  #scheduler(): Scheduler {
+    return this.#o.scheduler ?? this.#gw?.scheduler ?? systemScheduler;
+  }
+
   /** Which library holds a session ("name#id"), or undefined while engine-managed. */
   holderOf(key: string): string | undefined {
     return this.#slots.get(key)?.holder?.label;
@@ -175,6 +192,10 @@ export class EngineServer {
   async #accept(l: Deno.Listener): Promise<void> {
     try {
       for await (const conn of l) {
+        if (this.#pending.size >= (this.#o.maxPendingLibraries ?? 64)) {
+          this.#refuseOverLimit(conn);
+          continue;
+        }
         const c = new LibraryConn(
           conn,
           this.#nextId++,
@@ -182,6 +203,8 @@ export class EngineServer {
           () => this.#drop(c, "too slow: its event queue passed the limit"),
         );
         this.#conns.add(c);
+        const ms = this.#o.helloTimeoutMs ?? 10_000;
+        this.#pending.set(c, this.#scheduler().after(ms, () => this.#helloTimedOut(c, ms)));
         // Found now, before the next accept (library_spin.ts): the one accepted socket not yet taken.
         if ((this.#o.readSpinUs ?? 0) > 0) {
           spinLibrary(c, conn, this.#o.socket, this.#o.readSpinUs!, this.#o.logger);
@@ -193,8 +216,38 @@ export class EngineServer {
     }
   }
 
+  /**
+   * A connection over maxPendingLibraries: closed at once, without a word (an ERROR would end a library's
+   * reconnection; closed, it retries with backoff). Logged at most once a minute, with the count.
+   */
+  #refuseOverLimit(conn: Deno.Conn): void {
+    try {
+      conn.close();
+    } catch {
+      // Gone already.
+    }
+    this.#overLimit++;
+    const now = this.#scheduler().nowMs();
+    if (now - this.#overLimitLoggedMs < 60_000) return;
+    this.#o.logger.warn(
+      "engine",
+      `${this.#overLimit} library connection(s) closed at once: ${this.#pending.size} connections have not completed their HELLO (the limit)`,
+    );
+    this.#overLimit = 0;
+    this.#overLimitLoggedMs = now;
+  }
+
+  /** No HELLO within the timeout: ERROR HELLO_REQUIRED, closed. */
+  #helloTimedOut(c: LibraryConn, ms: number): void {
+    if (!this.#pending.delete(c) || c.closed) return;
+    c.send({ type: "error", code: ErrorCode.HELLO_REQUIRED, text: `no HELLO within ${ms} ms` });
+    void c.closeAfterWrite().then(() => this.#drop(c, "no HELLO in time"));
+  }
+
   async #read(c: LibraryConn): Promise<void> {
     const split = new FrameSplitter();
+    // Before HELLO no frame is longer than a HELLO: a longer length is refused at once, not buffered.
+    split.maxLength = MAX_HELLO_BYTES;
     const buf = new Uint8Array(64 * 1024);
     try {
       for (;;) {
@@ -208,6 +261,7 @@ export class EngineServer {
             await c.closeAfterWrite();
             break;
           }
+          if (c.ready) split.maxLength = MAX_FRAME_BYTES;
         }
         if (c.closed) break;
       }
@@ -222,7 +276,12 @@ export class EngineServer {
 
   /** Carries out one command; false when the connection must close. */
   #command(c: LibraryConn, cmd: Command): boolean {
-    if (!c.ready) return c.hello(cmd, this.#o.secret, this.#o.logger);
+    if (!c.ready) {
+      if (!c.hello(cmd, this.#o.secret, this.#o.logger)) return false;
+      this.#pending.get(c)?.cancel();
+      this.#pending.delete(c);
+      return true;
+    }
     switch (cmd.type) {
       case "hello":
         c.send({ type: "error", code: ErrorCode.MALFORMED, text: "HELLO sent twice" });
@@ -435,6 +494,8 @@ export class EngineServer {
 
   #drop(c: LibraryConn, why: string): void {
     if (!this.#conns.delete(c)) return;
+    this.#pending.get(c)?.cancel();
+    this.#pending.delete(c);
     for (const key of c.claims) {
       const slot = this.#slots.get(key);
       if (slot?.holder === c) {

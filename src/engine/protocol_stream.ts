@@ -19,6 +19,8 @@ export class FrameSplitter {
   #pos = 0;
   start = 0;
   end = 0;
+  /** The longest frame accepted (its length field): MAX_FRAME_BYTES, or less (the engine before HELLO). */
+  maxLength = MAX_FRAME_BYTES;
 
   push(chunk: Uint8Array): void {
     if (this.#pos > 0) {
@@ -41,8 +43,8 @@ export class FrameSplitter {
     if (avail < 4) return false;
     const b = this.buf, p = this.#pos;
     const n = ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
-    if (n === 0 || n > MAX_FRAME_BYTES) {
-      throw new ProtocolError(ErrorCode.MALFORMED, `frame length ${n} out of range (1..${MAX_FRAME_BYTES})`);
+    if (n === 0 || n > this.maxLength) {
+      throw new ProtocolError(ErrorCode.MALFORMED, `frame length ${n} out of range (1..${this.maxLength})`);
     }
     if (avail < 4 + n) return false;
     this.start = p + 4;

@@ -7,6 +7,11 @@
 export const PROTOCOL_VERSION = 1;
 /** The largest frame accepted (length field), bytes. */
 export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * The largest HELLO (type, u16 version, two str fields of 65535 bytes): before its handshake a connection
+ * sends no longer frame, so the engine refuses one at its length instead of buffering it (up to 16 MiB).
+ */
+export const MAX_HELLO_BYTES = 1 + 2 + 2 * (2 + 0xffff);
 
 /** Error and refusal codes (ERROR, REFUSED, SEND_RESULT, SEQ_RESULT). */
 export const ErrorCode = {
