@@ -5,10 +5,10 @@ import type { Logger } from "./log.ts";
 import { EngineServer } from "./library_server.ts";
 
 /**
- * The endpoint a config asks for (`engine: { socket, secret | secretEnv }`), or undefined when it has
- * no `engine.socket`. The secret is read here and never printed.
+ * The socket and secret a config's `engine:` section asks for, checked (`fixg config check` refuses what
+ * `fixg run` would), or undefined when it has no `engine.socket`. The secret is read here and never printed.
  */
-export function engineServerFor(config: FixgConfig, logger: Logger): EngineServer | undefined {
+export function engineEndpointOf(config: FixgConfig): { socket: string; secret?: string } | undefined {
   const e = config.raw.engine as { socket?: string; secret?: string; secretEnv?: string } | undefined;
   if (e?.socket === undefined) {
     if (e !== undefined && (e.secret !== undefined || e.secretEnv !== undefined)) {
@@ -32,8 +32,16 @@ export function engineServerFor(config: FixgConfig, logger: Logger): EngineServe
   if (secret !== undefined && secret.length < 16) {
     throw new ConfigError(`${config.file}: engine.secret: use at least 16 characters`);
   }
+  return { socket: e.socket, ...(secret !== undefined ? { secret } : {}) };
+}
+
+/** The endpoint a config asks for (engineEndpointOf), or undefined when it has no `engine.socket`. */
+export function engineServerFor(config: FixgConfig, logger: Logger): EngineServer | undefined {
+  const endpoint = engineEndpointOf(config);
+  if (endpoint === undefined) return undefined;
+  const { socket, secret } = endpoint;
   return new EngineServer({
-    socket: e.socket,
+    socket,
     ...(secret !== undefined ? { secret } : {}),
     ...(config.store.type === "file" ? { journalDir: config.store.dir } : {}),
     // tuning.readSpinUs spins the engine socket's reads too (library_spin.ts: a spinning FIX socket

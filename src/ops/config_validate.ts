@@ -5,6 +5,7 @@
  */
 import { buildGateway } from "../engine/build.ts";
 import { type FixgConfig, loadConfig } from "../engine/config.ts";
+import { engineEndpointOf } from "../engine/library_config.ts";
 import { Logger } from "../engine/log.ts";
 import { ConfigError } from "../errors.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
@@ -37,6 +38,8 @@ export async function checkLoadedConfig(config: FixgConfig, nowMs = Date.now()):
     logger: new Logger({ level: "error", sink: () => {} }),
     store: new MemoryMessageStore(),
   });
+  // The engine endpoint's section (secret length, secretEnv set), as fixg run checks it at start.
+  engineEndpointOf(config);
   const warnings: string[] = [];
   if (config.sessions.length === 0) warnings.push("no sessions: fixg run would have nothing to run");
   if (config.admin?.port !== undefined && config.admin.token === undefined) {

@@ -146,6 +146,38 @@ Deno.test("import-quickfix: tradeclient.cfg settings map key by key; what has no
   assert.throws(() => importQuickfix("[SESSION]\nnot a setting\n", "y.cfg"), /y\.cfg:2: expected Key=Value/);
 });
 
+Deno.test("fixg config check refuses the engine sections fixg run refuses: a short secret, an unset secretEnv", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-check-engine-" });
+  const session = "sessions: [{ role: acceptor, port: 9, senderCompId: A, targetCompId: B }]\n";
+  await Deno.writeTextFile(
+    `${dir}/short.yaml`,
+    `store: { type: memory }\nengine: { socket: ${dir}/e.sock, secret: short-secret-1 }\n${session}`,
+  );
+  await Deno.writeTextFile(
+    `${dir}/unset.yaml`,
+    `store: { type: memory }\nengine: { socket: ${dir}/e.sock, secretEnv: FIXG_TEST_UNSET_ENGINE_SECRET }\n${session}`,
+  );
+  const short = await fixg(["config", "check", "short.yaml"], { cwd: dir });
+  assert.equal(short.code, 2, short.stdout);
+  assert.equal(short.stderr, "fixg: short.yaml: engine.secret: use at least 16 characters\n");
+  const shortJson = await fixg(["config", "check", "short.yaml", "--json"], { cwd: dir });
+  assert.equal(shortJson.code, 2);
+  assert.deepEqual(JSON.parse(shortJson.stdout), {
+    valid: false,
+    file: "short.yaml",
+    key: "engine.secret",
+    reason: "use at least 16 characters",
+  });
+  assert.equal(shortJson.stdout.includes("short-secret-1"), false);
+  const unset = await fixg(["config", "check", "unset.yaml"], { cwd: dir });
+  assert.equal(unset.code, 2, unset.stdout);
+  assert.equal(
+    unset.stderr,
+    "fixg: unset.yaml: engine.secretEnv: environment variable FIXG_TEST_UNSET_ENGINE_SECRET is not set\n",
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("fixg run --print-effective-config: the merged config with secrets masked and each knob's report; exit 0", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-eff-" });
   await Deno.writeTextFile(
