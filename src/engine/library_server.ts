@@ -27,6 +27,7 @@ import {
   type Event,
   MAX_FRAME_BYTES,
   MAX_HELLO_BYTES,
+  MAX_REQUEST_ID_BYTES,
   messageEventView,
   ProtocolError,
   SendStatus,
@@ -553,6 +554,15 @@ export class EngineServer {
 
   #send(c: LibraryConn, cmd: Extract<Command, { type: "send" }>): void {
     const { key, requestId } = cmd;
+    if (requestId.length > MAX_REQUEST_ID_BYTES / 3 && utf8Length(requestId) > MAX_REQUEST_ID_BYTES) {
+      // Remembered 10 000 per session: a long one would pin memory. Not remembered itself.
+      return this.#answer(c, key, requestId, {
+        status: SendStatus.REFUSED,
+        seq: 0,
+        code: ErrorCode.INVALID_MESSAGE,
+        text: `request id longer than ${MAX_REQUEST_ID_BYTES} bytes`,
+      });
+    }
     const slot = this.#slots.get(key);
     if (slot === undefined || slot.holder !== c) {
       return this.#answer(c, key, requestId, {
@@ -633,4 +643,12 @@ export class EngineServer {
       if (j.waiters !== undefined) { for (const w of j.waiters) w.send(result); }
     }
   }
+}
+
+const utf8 = new TextEncoder();
+
+/** The UTF-8 byte length of `s` (its length when ASCII). */
+function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return utf8.encode(s).length;
+  return s.length;
 }

@@ -12,6 +12,11 @@ export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
  * sends no longer frame, so the engine refuses one at its length instead of buffering it (up to 16 MiB).
  */
 export const MAX_HELLO_BYTES = 1 + 2 + 2 * (2 + 0xffff);
+/**
+ * The longest request id a SEND may carry, UTF-8 bytes: the engine keeps 10 000 of them per session
+ * (a 65 535-byte one each would pin 640 MiB); a longer one is refused INVALID_MESSAGE.
+ */
+export const MAX_REQUEST_ID_BYTES = 256;
 
 /** Error and refusal codes (ERROR, REFUSED, SEND_RESULT, SEQ_RESULT). */
 export const ErrorCode = {

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
-import { encodeCommand, ErrorCode, MAX_HELLO_BYTES } from "../../src/engine/protocol.ts";
-import { RawEngineClient } from "../_helpers/engine_protocol.ts";
+import { encodeCommand, ErrorCode, MAX_HELLO_BYTES, SendStatus } from "../../src/engine/protocol.ts";
+import { orderBody, RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { ENGINE_SESSION_KEY as KEY, startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { waitFor } from "./helpers.ts";
 
@@ -68,6 +68,42 @@ Deno.test("before HELLO: pending connections capped (the next closed without a w
     await lib.next("live");
     assert.equal(lib.closed, false);
     assert.equal(lib.events.filter((e) => e.type === "error").length, 0);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a request id longer than 256 bytes is refused INVALID_MESSAGE, not sent and not remembered (10 000 kept per session would pin up to 640 MiB)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const engine = await startEngineOverLp({ dir });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lib = await RawEngineClient.attach(engine.socket, "ids");
+    open.push(lib);
+    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await lib.next("live");
+    const next = () => engine.gw.sessionStatus(KEY)!.nextSenderSeq;
+    const before = next();
+    for (const id of ["x".repeat(257), "é".repeat(129), "y".repeat(65535)]) {
+      await lib.send({ type: "send", key: KEY, requestId: id, body: orderBody("big") });
+      const r = await lib.next("send-result");
+      assert.deepEqual([r.requestId === id, r.status, r.seq, r.code], [
+        true,
+        SendStatus.REFUSED,
+        0,
+        ErrorCode.INVALID_MESSAGE,
+      ]);
+      assert.equal(r.text, "request id longer than 256 bytes");
+    }
+    assert.equal(next(), before, "nothing numbered");
+    // 256 bytes is the most: sent.
+    const longest = "z".repeat(256);
+    await lib.send({ type: "send", key: KEY, requestId: longest, body: orderBody("ok") });
+    const ok = await lib.next("send-result");
+    assert.deepEqual([ok.requestId === longest, ok.status, ok.seq], [true, SendStatus.ACCEPTED, before]);
   } finally {
     for (const c of open) c.close();
     await engine.stop();
