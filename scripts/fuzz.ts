@@ -19,6 +19,17 @@ if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
   console.log("usage: deno task fuzz -- [--seed N] [--iterations N] [--iteration K]");
   Deno.exit(0);
 }
+// A misspelt flag (--seeds 42) must not run a long fuzz with other settings than asked for.
+for (let i = 0; i < Deno.args.length; i += 2) {
+  if (!["--seed", "--iterations", "--iteration"].includes(Deno.args[i]!)) {
+    console.error(
+      `fuzz: unknown argument "${
+        Deno.args[i]
+      }"; usage: deno task fuzz -- [--seed N] [--iterations N] [--iteration K]`,
+    );
+    Deno.exit(2);
+  }
+}
 const seed = arg("seed", Date.now() % 1_000_000);
 const only = arg("iteration", -1);
 const iterations = arg("iterations", 100_000);
