@@ -186,12 +186,16 @@ export function registerSend(program: Command): void {
           rejected = true;
           done();
         }
-        if (clOrdId === undefined && !rejected) done();
+        // A message without a ClOrdID is answered only by a reject (35=3, 35=j by RefSeqNum): waited for too.
         const timer = setTimeout(done, timeoutSec * 1000);
         await finished;
         clearTimeout(timer);
-        if (!opts.json && answers.length === 0 && clOrdId !== undefined && !rejected) {
-          console.log(`no answer referencing ClOrdID ${clOrdId} within ${timeoutSec} s`);
+        if (!opts.json && answers.length === 0 && !rejected) {
+          console.log(
+            clOrdId !== undefined
+              ? `no answer referencing ClOrdID ${clOrdId} within ${timeoutSec} s`
+              : `no reject of MsgSeqNum ${a.seq} within ${timeoutSec} s`,
+          );
         }
         await lib.release(session.key);
       } finally {
