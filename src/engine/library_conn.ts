@@ -40,8 +40,12 @@ export class Journaling {
 export interface Slot {
   key: string;
   holder: LibraryConn | undefined;
-  /** Live messages held while the holder's replay is read. */
+  /** Live messages held while the holder's replay is read and sent. */
   pending: Array<{ seq: number; raw: Uint8Array }> | undefined;
+  /** Their bytes: they count towards the holder's `maxQueuedBytes` (a held message is an event waiting). */
+  pendingBytes: number;
+  /** The claim whose replay is being sent (a new claim or a release ends an older one's). */
+  replaying: object | undefined;
   /** Answers (or pending answers) by request id, the newest kept (library_ids.ts). */
   recent: RecentIds<Answer | Journaling>;
   /** Without a journal: recent inbound application messages. */
@@ -90,6 +94,16 @@ export class LibraryConn {
   spin(reader: LibraryReader): void {
     this.reader = reader;
     this.#out.send = reader.send;
+  }
+
+  /** Bytes queued and not written yet. */
+  get queuedBytes(): number {
+    return this.#out.queuedBytes;
+  }
+
+  /** Resolves once everything queued so far is written (or the connection closed). */
+  drained(): Promise<void> {
+    return this.#out.drained();
   }
 
   /** Queues one event; the events of one turn go out in one write at its end. */

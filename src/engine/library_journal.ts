@@ -4,7 +4,7 @@
  */
 import { MessageView } from "../codec/mod.ts";
 import { JournalReader, listSegments, msgTypeOf } from "../store/reader.ts";
-import type { LibraryConn } from "./library_conn.ts";
+import type { LibraryConn, Slot } from "./library_conn.ts";
 
 /**
  * Admin MsgTypes the engine keeps to itself. A session-level Reject (35=3) is the exception: it answers a
@@ -134,26 +134,54 @@ export class Ring {
 
 /**
  * A claim's replay to its library: `old` (read back, ascending) above `last` as replayed MESSAGEs, LIVE,
- * then the live messages `held` meanwhile, none twice.
+ * then the live messages held in `slot.pending` meanwhile (more arrive while this runs), none twice; then
+ * `slot.pending` is cleared and live messages go straight to the library. Paced: whenever more than
+ * `paceBytes` wait to be written to the library it waits for them to be written, so a replay larger than
+ * the library's `maxQueuedBytes` does not get a library that reads drop as too slow (held messages count
+ * towards that limit: library_server.ts #onMessage). Ends early when the library goes, releases the session,
+ * or claims it again (`slot.replaying` is no longer `token`).
  */
-export function sendReplay(
+export async function sendReplay(
   c: LibraryConn,
-  key: string,
+  slot: Slot,
+  token: object,
   last: number,
   old: Array<{ seq: number; raw: Uint8Array }>,
-  held: Array<{ seq: number; raw: Uint8Array }>,
-): void {
+  paceBytes: number,
+): Promise<void> {
+  const key = slot.key;
+  const gone = () => c.closed || slot.holder !== c || slot.replaying !== token;
+  /** False when the replay must end. */
+  const pace = async (): Promise<boolean> => {
+    if (c.queuedBytes <= paceBytes) return true;
+    await c.drained();
+    return !gone();
+  };
   let top = last;
   let count = 0;
   for (const m of old) {
     if (m.seq <= top) continue;
+    if (!(await pace())) return;
     c.send({ type: "message", key, seq: m.seq, replayed: true, raw: m.raw });
     top = m.seq;
     count++;
   }
   c.send({ type: "live", key, replayed: count });
-  for (const m of held) {
-    if (m.seq <= top) continue;
-    c.send({ type: "message", key, seq: m.seq, replayed: false, raw: m.raw });
+  for (;;) {
+    const held = slot.pending;
+    if (held === undefined || gone()) return;
+    if (held.length === 0) {
+      slot.pending = undefined;
+      slot.replaying = undefined;
+      return;
+    }
+    slot.pending = [];
+    slot.pendingBytes = 0;
+    for (const m of held) {
+      if (m.seq <= top) continue;
+      if (!(await pace())) return;
+      c.send({ type: "message", key, seq: m.seq, replayed: false, raw: m.raw });
+      top = m.seq;
+    }
   }
 }

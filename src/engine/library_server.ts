@@ -358,6 +358,8 @@ export class EngineServer {
         key,
         holder: undefined,
         pending: undefined,
+        pendingBytes: 0,
+        replaying: undefined,
         recent: new RecentIds(this.#o.recentRequests ?? 10_000),
         // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
         ring: this.#o.journalDir === undefined && this.#requests === undefined
@@ -379,8 +381,11 @@ export class EngineServer {
     slot.ring?.push(seq, buf.slice(start, end));
     const h = slot.holder;
     if (h === undefined) return;
-    if (slot.pending !== undefined) slot.pending.push({ seq, raw: buf.slice(start, end) });
-    else h.sendFrame(messageEventView(key, seq, false, buf, start, end));
+    if (slot.pending !== undefined) {
+      slot.pending.push({ seq, raw: buf.slice(start, end) });
+      slot.pendingBytes += end - start;
+      if (slot.pendingBytes + h.queuedBytes > h.maxQueuedBytes) h.onTooSlow();
+    } else h.sendFrame(messageEventView(key, seq, false, buf, start, end));
   }
 
   /** SEND_FAILED, NOT_RESENT (library_answers.ts) to the holder, or kept for the next one (the newest 10 000). */
@@ -418,6 +423,9 @@ export class EngineServer {
     slot.holder = c;
     c.claims.add(key);
     slot.pending = replay ? [] : undefined;
+    slot.pendingBytes = 0;
+    const token = {};
+    slot.replaying = replay ? token : undefined;
     this.#o.logger.info("engine", `library ${c.label} claimed the session`, key);
     c.send({
       type: "claimed",
@@ -455,15 +463,15 @@ export class EngineServer {
       if (slot.holder === c) {
         slot.holder = undefined;
         slot.pending = undefined;
+        slot.replaying = undefined;
         c.claims.delete(key);
       }
       return refuse(ErrorCode.REPLAY_FAILED, `replay failed: ${e instanceof Error ? e.message : e}`);
     }
-    if (slot.holder !== c) return; // Released or gone meanwhile.
-    const held = slot.pending ?? [];
-    slot.pending = undefined;
-    sendReplay(c, key, last, old, held);
-    this.#sendUnreported(c, slot);
+    if (slot.holder !== c || slot.replaying !== token) return; // Released, gone or claimed again meanwhile.
+    const max = c.maxQueuedBytes;
+    await sendReplay(c, slot, token, last, old, Math.min(1024 * 1024, max >> 2));
+    if (slot.holder === c && !c.closed) this.#sendUnreported(c, slot);
   }
 
   /** SEND_FAILED events that came while no library held the session, to its new holder. */
@@ -488,6 +496,7 @@ export class EngineServer {
     }
     slot.holder = undefined;
     slot.pending = undefined;
+    slot.replaying = undefined;
     c.claims.delete(key);
     c.send({ type: "released", key, reason });
     this.#o.logger.info("engine", `library ${c.label} released the session`, key);
@@ -502,6 +511,7 @@ export class EngineServer {
       if (slot?.holder === c) {
         slot.holder = undefined;
         slot.pending = undefined;
+        slot.replaying = undefined;
         this.#o.logger.info(
           "engine",
           `library ${c.label} gone (${why}): the engine manages the session`,

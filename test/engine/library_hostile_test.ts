@@ -110,3 +110,109 @@ Deno.test("a request id longer than 256 bytes is refused INVALID_MESSAGE, not se
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a library that claims a busy session and stops reading: dropped once maxQueuedBytes wait, the session returns to the engine with no FIX-level disconnect, a claim from its position replays all", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  let lpLogouts = 0;
+  const engine = await startEngineOverLp({
+    dir,
+    lpApp: { onLogout: () => void lpLogouts++ },
+    server: { maxQueuedBytes: 64 * 1024 },
+  });
+  let stuck: Deno.UnixConn | undefined;
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lp = engine.lp.runner("FIX.4.4:LP->CLIENT")!;
+    const status = () => engine.gw.sessionStatus(KEY)!;
+    const firstIn = status().nextTargetSeq;
+    // HELLO and CLAIM, then never a read.
+    stuck = await Deno.connect({ transport: "unix", path: engine.socket });
+    for (
+      const c of [
+        { type: "hello", version: 1, name: "stuck", secret: "" },
+        { type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 },
+      ] as const
+    ) {
+      const f = encodeCommand(c);
+      let off = 0;
+      while (off < f.length) off += await stuck.write(f.subarray(off));
+    }
+    await waitFor(() => engine.server.holderOf(KEY) === "stuck#1", "claimed by the stuck library");
+    // Execution reports of about 1 KB, 100 at a time, until the engine drops the library (at most 5000).
+    const text = "t".repeat(1000);
+    let sent = 0;
+    while (engine.server.holderOf(KEY) !== undefined) {
+      assert.ok(sent < 5000, "dropped within 5000 messages");
+      for (let i = 0; i < 100; i++) {
+        sent++;
+        const r = lp.send({ msgType: "8", fields: [[37, `o${sent}`], [17, `e${sent}`], [58, text]] });
+        assert.notEqual(r.kind, "back-pressure");
+      }
+      await waitFor(() => status().nextTargetSeq === firstIn + sent, `${sent} messages in`);
+    }
+    // Dropped: the engine closed its socket; the FIX session never went down.
+    assert.equal(engine.gw.runner(KEY)!.loggedOn, true);
+    assert.equal(lpLogouts, 0);
+    assert.equal(status().connected, true);
+    // The replay is larger than maxQueuedBytes: paced, it does not get a library that reads dropped.
+    assert.ok(sent * 1000 > 64 * 1024, `${sent} messages of 1 KB`);
+    // Another library claims from the first: every message replayed, once, in order; 50 more that come
+    // meanwhile follow LIVE as live messages.
+    const next = await RawEngineClient.attach(engine.socket, "next");
+    open.push(next);
+    await next.send({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: firstIn - 1 });
+    await next.next("claimed");
+    for (let i = 0; i < 50; i++) {
+      lp.send({ msgType: "8", fields: [[37, `live${i}`], [17, `l${i}`], [58, text]] });
+    }
+    const live = await next.next("live", () => true, 10_000);
+    await waitFor(
+      () => next.events.filter((e) => e.type === "message").length === sent + 50,
+      "every message",
+    );
+    const got = next.events.filter((e) => e.type === "message");
+    assert.deepEqual(got.map((e) => e.seq), Array.from({ length: sent + 50 }, (_, i) => firstIn + i));
+    const replayed = got.filter((e) => e.replayed).length;
+    assert.equal(live.replayed, replayed);
+    assert.ok(replayed >= sent, `${replayed} replayed`);
+    assert.equal(next.closed, false);
+    await next.send({ type: "release", key: KEY });
+    await next.next("released");
+
+    // A library that claims with a replay and does not read: dropped too once the replay and the live
+    // messages held behind it pass maxQueuedBytes (not held for ever).
+    const stuck2 = await Deno.connect({ transport: "unix", path: engine.socket });
+    const cmds = [
+      encodeCommand({ type: "hello", version: 1, name: "stuck2", secret: "" }),
+      encodeCommand({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: firstIn - 1 }),
+    ];
+    for (const f of cmds) {
+      let off = 0;
+      while (off < f.length) off += await stuck2.write(f.subarray(off));
+    }
+    await waitFor(() => engine.server.holderOf(KEY) !== undefined, "claimed by stuck2");
+    let more = 0;
+    while (engine.server.holderOf(KEY) !== undefined) {
+      assert.ok(more < 5000, "dropped within 5000 more messages");
+      const base = status().nextTargetSeq;
+      for (let i = 0; i < 100; i++) {
+        more++;
+        lp.send({ msgType: "8", fields: [[37, `m${more}`], [17, `f${more}`], [58, text]] });
+      }
+      await waitFor(() => status().nextTargetSeq === base + 100, `${more} more messages in`);
+    }
+    stuck2.close();
+    assert.equal(engine.gw.runner(KEY)!.loggedOn, true);
+    assert.equal(lpLogouts, 0);
+  } finally {
+    try {
+      stuck?.close();
+    } catch {
+      // Closed by the engine.
+    }
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
