@@ -364,7 +364,7 @@ function convert(key: string, value: string, t: Target, role: () => string | und
   }
   const why = NOT_CONVERTED[key];
   if (why !== undefined) {
-    const secret = /password/i.test(key);
+    const secret = secretSetting(key, value);
     t.notes.push(`${key}${secret ? "" : `=${value}`}: not converted: ${why}`);
     return true;
   }
@@ -486,9 +486,18 @@ function finish(
   }
 }
 
+/**
+ * Whether a setting's value must not be copied into a comment: a password (or secret, passphrase) key, or
+ * a value carrying credentials (QuickFIX/J's JdbcURL `jdbc:mysql://user:pw@host/db`, `...?password=pw`).
+ */
+function secretSetting(key: string, value: string): boolean {
+  return /password|passphrase|secret|credential/i.test(key) ||
+    /\/\/[^/@\s]*:[^/@\s]*@|passw(or)?d=/i.test(value);
+}
+
 /** The comment for a setting fixg does not know (a password's value is never copied). */
 function unknownSetting(st: Setting): string {
-  const shown = /password/i.test(st.key) ? st.key : `${st.key}=${st.value}`;
+  const shown = secretSetting(st.key, st.value) ? st.key : `${st.key}=${st.value}`;
   return `${shown}: unknown QuickFIX setting (line ${st.line}), not converted`;
 }
 
