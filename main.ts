@@ -25,9 +25,9 @@ try {
 function exitCodeFor(e: unknown): number {
   if (e instanceof CommanderError) {
     // Commander already printed help, version or the usage error.
-    if (
-      e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help"
-    ) return 0;
+    if (e.code === "commander.helpDisplayed" || e.code === "commander.version") return 0;
+    // `fixg help` is 0; help shown for a missing subcommand (`fixg journal`) is a usage error.
+    if (e.code === "commander.help") return e.exitCode === 0 ? 0 : 2;
     return e.exitCode === 0 ? 0 : 2;
   }
   if (e instanceof FixgError) {
