@@ -585,9 +585,26 @@ export class EngineServer {
       });
     }
     if (slot.seeding !== undefined) {
-      // The first claim is still reading what the journal shows sent: answer after it, in order.
+      // The first claim is still reading what the journal shows sent: answer after it, in order. Those
+      // waiting count as in flight, and their bodies (copies) towards maxQueuedBytes: beyond either,
+      // BACK_PRESSURE now instead of a queue without bound.
+      const max = this.#o.maxInFlight ?? 4096;
+      if (c.inFlight >= max || c.waitingBytes + cmd.body.length > c.maxQueuedBytes) {
+        return this.#answer(c, key, requestId, {
+          status: SendStatus.BACK_PRESSURE,
+          seq: 0,
+          code: 0,
+          text: "too many sends in flight",
+        });
+      }
       const kept = { ...cmd, body: cmd.body.slice() };
-      void slot.seeding.then(() => this.#send(c, kept));
+      c.inFlight++;
+      c.waitingBytes += kept.body.length;
+      void slot.seeding.then(() => {
+        c.inFlight--;
+        c.waitingBytes -= kept.body.length;
+        this.#send(c, kept);
+      });
       return;
     }
     const known = slot.recent.get(requestId);

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
+import { FileJournal } from "../../src/store/journal.ts";
 import { encodeCommand, ErrorCode, MAX_HELLO_BYTES, SendStatus } from "../../src/engine/protocol.ts";
 import { orderBody, RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { ENGINE_SESSION_KEY as KEY, startEngineOverLp } from "../_helpers/engine_in_process.ts";
@@ -214,5 +215,72 @@ Deno.test("a library that claims a busy session and stops reading: dropped once 
     for (const c of open) c.close();
     await engine.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * A file journal whose flush the test opens: everything waiting on it (a claim's journal read, the
+ * answers of sends) waits until then.
+ */
+async function gatedJournal(dir: string) {
+  const store = await FileJournal.open({ dir, fsync: "none" });
+  let isOpen = false;
+  let asked = 0;
+  const waiting: Array<() => void> = [];
+  return {
+    store,
+    flush: async () => {
+      asked++;
+      if (!isOpen) await new Promise<void>((r) => waiting.push(r));
+      await store.flush();
+    },
+    open() {
+      isOpen = true;
+      for (const r of waiting.splice(0)) r();
+    },
+    asked: () => asked,
+  };
+}
+
+Deno.test("SENDs while a session's first claim reads the journal wait within maxInFlight: the rest are answered BACK_PRESSURE at once, not kept without bound", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
+  const gate = await gatedJournal(journal);
+  const engine = await startEngineOverLp({
+    dir,
+    store: gate.store,
+    server: { journalDir: journal, flush: gate.flush, maxInFlight: 4 },
+  });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lib = await RawEngineClient.attach(engine.socket, "eager");
+    open.push(lib);
+    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await lib.next("live");
+    await waitFor(() => gate.asked() > 0, "the claim's journal read waiting");
+    for (let i = 0; i < 10; i++) {
+      await lib.send({ type: "send", key: KEY, requestId: `s${i}`, body: orderBody(`s${i}`) });
+    }
+    for (let i = 4; i < 10; i++) {
+      const r = await lib.next("send-result", (e) => e.requestId === `s${i}`);
+      assert.deepEqual([r.status, r.seq], [SendStatus.BACK_PRESSURE, 0]);
+    }
+    assert.equal(lib.events.filter((e) => e.type === "send-result").length, 0);
+    const first = engine.gw.sessionStatus(KEY)!.nextSenderSeq;
+    gate.open();
+    for (let i = 0; i < 4; i++) {
+      const r = await lib.next("send-result", (e) => e.requestId === `s${i}`);
+      assert.deepEqual([r.status, r.seq], [SendStatus.ACCEPTED, first + i]);
+    }
+    // Nothing waits any more: the next SEND is taken.
+    await lib.send({ type: "send", key: KEY, requestId: "after", body: orderBody("after") });
+    const r = await lib.next("send-result", (e) => e.requestId === "after");
+    assert.deepEqual([r.status, r.seq], [SendStatus.ACCEPTED, first + 4]);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(journal, { recursive: true });
   }
 });
