@@ -46,6 +46,8 @@ export interface Slot {
   pendingBytes: number;
   /** The claim whose replay is being sent (a new claim or a release ends an older one's). */
   replaying: object | undefined;
+  /** Settles when the replay read running (journal or database) is done: one at a time per session. */
+  reading: Promise<void> | undefined;
   /** Answers (or pending answers) by request id, the newest kept (library_ids.ts). */
   recent: RecentIds<Answer | Journaling>;
   /** Without a journal: recent inbound application messages. */

@@ -153,6 +153,7 @@ export async function sendReplay(
   const gone = () => c.closed || slot.holder !== c || slot.replaying !== token;
   /** False when the replay must end. */
   const pace = async (): Promise<boolean> => {
+    if (gone()) return false;
     if (c.queuedBytes <= paceBytes) return true;
     await c.drained();
     return !gone();

@@ -74,6 +74,7 @@ export class EngineServer {
   /** Sends of this turn the session took, for the next journal flush. */
   #journaling: Journaling[] = [];
   #stopping = false;
+  #replayReads = 0;
   readonly #targets = new WeakMap<SessionRunner, CommandTarget>();
   /** PostgreSQL store: request ids kept with their messages (library_requests.ts). */
   #requests: EndpointRequests | undefined;
@@ -126,6 +127,11 @@ export class EngineServer {
   /** The socket path. */
   get socket(): string {
     return this.#o.socket;
+  }
+
+  /** Journal (or database) reads for claims since the start: one per session at a time (#claim). */
+  get replayReads(): number {
+    return this.#replayReads;
   }
 
   /** Connections that have not completed their HELLO (at most `maxPendingLibraries`). */
@@ -360,6 +366,7 @@ export class EngineServer {
         pending: undefined,
         pendingBytes: 0,
         replaying: undefined,
+        reading: undefined,
         recent: new RecentIds(this.#o.recentRequests ?? 10_000),
         // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
         ring: this.#o.journalDir === undefined && this.#requests === undefined
@@ -435,12 +442,20 @@ export class EngineServer {
       nextTargetSeq: runner.status().nextTargetSeq,
     });
     this.#sendState(c, key);
+    // One replay read of a session at a time (a library can send CLAIMs faster than the journal is read,
+    // each read holding what it read): a claim superseded while it waits (a newer CLAIM of the session, a
+    // RELEASE, a disconnect) reads nothing.
+    while (replay && slot.reading !== undefined) {
+      await slot.reading;
+      if (slot.holder !== c || slot.replaying !== token) return;
+    }
     const dir = this.#o.journalDir;
     let scan: Promise<JournalScan> | undefined;
     if (dir !== undefined && (replay || !slot.seeded)) {
-      scan = this.flushJournal().then(() =>
-        scanJournal(dir, key, replay ? last : 0xffffffff, this.#o.recentRequests ?? 10_000)
-      );
+      scan = this.flushJournal().then(() => {
+        this.#replayReads++;
+        return scanJournal(dir, key, replay ? last : 0xffffffff, this.#o.recentRequests ?? 10_000);
+      });
       if (!slot.seeded) {
         slot.seeded = true;
         slot.seeding = seedFromScan(slot, scan);
@@ -456,10 +471,19 @@ export class EngineServer {
     }
     let old: Array<{ seq: number; raw: Uint8Array }>;
     try {
-      if (scan !== undefined) old = (await scan).inbound;
-      else if (this.#requests !== undefined) old = await this.#requests.inbound(key, last);
-      else old = slot.ring?.after(last) ?? [];
+      if (scan !== undefined || this.#requests !== undefined) {
+        if (scan === undefined) this.#replayReads++;
+        const read = scan !== undefined ? scan.then((s) => s.inbound) : this.#requests!.inbound(key, last);
+        const done = read.then(() => {}, () => {});
+        slot.reading = done;
+        try {
+          old = await read;
+        } finally {
+          if (slot.reading === done) slot.reading = undefined;
+        }
+      } else old = slot.ring?.after(last) ?? [];
     } catch (e) {
+      if (slot.replaying !== token) return; // Superseded: the newer claim reads for itself.
       if (slot.holder === c) {
         slot.holder = undefined;
         slot.pending = undefined;

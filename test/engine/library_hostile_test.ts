@@ -284,3 +284,35 @@ Deno.test("SENDs while a session's first claim reads the journal wait within max
     await Deno.remove(journal, { recursive: true });
   }
 });
+
+Deno.test("50 CLAIMs of one session sent at once read the journal twice (the running read and the newest claim's), not 50 times; one LIVE", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
+  const gate = await gatedJournal(journal);
+  const engine = await startEngineOverLp({
+    dir,
+    store: gate.store,
+    server: { journalDir: journal, flush: gate.flush },
+  });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lib = await RawEngineClient.attach(engine.socket, "flood");
+    open.push(lib);
+    for (let i = 0; i < 50; i++) {
+      await lib.send({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: 0 });
+    }
+    await waitFor(() => lib.events.filter((e) => e.type === "claimed").length === 50, "50 CLAIMED");
+    gate.open();
+    await lib.next("live");
+    await lib.send({ type: "list", tag: 1 });
+    await lib.next("sessions");
+    assert.equal(lib.events.filter((e) => e.type === "live").length, 0, "one LIVE");
+    assert.equal(engine.server.replayReads, 2);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(journal, { recursive: true });
+  }
+});
