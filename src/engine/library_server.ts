@@ -134,6 +134,11 @@ export class EngineServer {
     return this.#replayReads;
   }
 
+  /** Library connections open (with a HELLO or waiting for one). */
+  get libraries(): number {
+    return this.#conns.size;
+  }
+
   /** Connections that have not completed their HELLO (at most `maxPendingLibraries`). */
   get pendingLibraries(): number {
     return this.#pending.size;

@@ -316,3 +316,41 @@ Deno.test("50 CLAIMs of one session sent at once read the journal twice (the run
     await Deno.remove(journal, { recursive: true });
   }
 });
+
+Deno.test("200 libraries attach, claim and go (closed, released, or gone without HELLO): no descriptor, connection or timer left", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const engine = await startEngineOverLp({ dir });
+  const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+  try {
+    await engine.loggedOn();
+    // One round first: whatever is made once (buffers, the listener's first accept) is made before counting.
+    (await RawEngineClient.attach(engine.socket, "warm")).close();
+    await waitFor(() => engine.server.libraries === 0, "warm-up gone");
+    const before = fds();
+    for (let i = 0; i < 200; i++) {
+      if (i % 4 === 3) {
+        // Connects and goes without a word.
+        const r = await RawEngineClient.connect(engine.socket);
+        r.close();
+        await r.done;
+        continue;
+      }
+      const lib = await RawEngineClient.attach(engine.socket, `lib${i}`);
+      await lib.send({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: 0 });
+      await lib.next("live");
+      if (i % 4 === 1) {
+        await lib.send({ type: "release", key: KEY });
+        await lib.next("released");
+      }
+      lib.close();
+      await lib.done;
+      await waitFor(() => engine.server.holderOf(KEY) === undefined, `lib${i} gone`);
+    }
+    await waitFor(() => engine.server.libraries === 0 && engine.server.pendingLibraries === 0, "all gone");
+    assert.equal(fds(), before);
+    assert.equal(engine.gw.runner(KEY)!.loggedOn, true);
+  } finally {
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
