@@ -122,8 +122,11 @@ export class LibraryConn {
     if (this.#out.queuedBytes > this.maxQueuedBytes) this.onTooSlow();
   }
 
-  /** The handshake: the first command must be HELLO with this version and secret; false closes. */
-  hello(cmd: Command, secret: string | undefined, logger: Logger): boolean {
+  /**
+   * The handshake: the first command must be HELLO with this version and secret; false closes. A wrong
+   * secret is logged through `refused` (rate limited by the caller), the name cut to 64 characters.
+   */
+  hello(cmd: Command, secret: string | undefined, logger: Logger, refused: (text: string) => void): boolean {
     if (cmd.type !== "hello") {
       this.send({ type: "error", code: ErrorCode.HELLO_REQUIRED, text: "the first frame must be HELLO" });
       return false;
@@ -137,7 +140,7 @@ export class LibraryConn {
       return false;
     }
     if (secret !== undefined && !constantTimeEqual(cmd.secret, secret)) {
-      logger.warn("engine", `library "${cmd.name}" refused: wrong secret`);
+      refused(`library "${cmd.name.slice(0, 64)}" refused: wrong secret`);
       this.send({ type: "error", code: ErrorCode.AUTH_FAILED, text: "authentication failed" });
       return false;
     }

@@ -48,6 +48,7 @@ import {
 import type { SessionRunner } from "./session_runner.ts";
 import { spinLibrary } from "./library_spin.ts";
 import type { EngineServerOptions } from "./library_options.ts";
+import { RefusalLog } from "./refusal_log.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -63,9 +64,8 @@ export class EngineServer {
   readonly #conns = new Set<LibraryConn>();
   /** Connections that have not completed their HELLO, with their HELLO timeout. */
   readonly #pending = new Map<LibraryConn, Timer>();
-  /** Connections closed over maxPendingLibraries since the last log line about it, and that line's time. */
-  #overLimit = 0;
-  #overLimitLoggedMs = -Infinity;
+  /** Refusals (wrong secret, too many connections without HELLO): rate limited. */
+  readonly #refusals: RefusalLog;
   #gw: Gateway | undefined;
   #listener: Deno.Listener | undefined;
   #nextId = 1;
@@ -81,6 +81,7 @@ export class EngineServer {
 
   constructor(options: EngineServerOptions) {
     this.#o = options;
+    this.#refusals = new RefusalLog(options.logger, () => this.#scheduler());
     this.app = sinkApplication(
       { emit: (e) => this.#emit(e) },
       ["logon", "logout", "message", "admin", "send-failed", "not-resent"],
@@ -230,7 +231,7 @@ export class EngineServer {
 
   /**
    * A connection over maxPendingLibraries: closed at once, without a word (an ERROR would end a library's
-   * reconnection; closed, it retries with backoff). Logged at most once a minute, with the count.
+   * reconnection; closed, it retries with backoff). Logged, rate limited.
    */
   #refuseOverLimit(conn: Deno.Conn): void {
     try {
@@ -238,15 +239,10 @@ export class EngineServer {
     } catch {
       // Gone already.
     }
-    this.#overLimit++;
-    const now = this.#scheduler().nowMs();
-    if (now - this.#overLimitLoggedMs < 60_000) return;
-    this.#o.logger.warn(
+    this.#refusals.warn(
       "engine",
-      `${this.#overLimit} library connection(s) closed at once: ${this.#pending.size} connections have not completed their HELLO (the limit)`,
+      `library connection closed at once: ${this.#pending.size} connections have not completed their HELLO (the limit)`,
     );
-    this.#overLimit = 0;
-    this.#overLimitLoggedMs = now;
   }
 
   /** No HELLO within the timeout: ERROR HELLO_REQUIRED, closed. */
@@ -289,7 +285,9 @@ export class EngineServer {
   /** Carries out one command; false when the connection must close. */
   #command(c: LibraryConn, cmd: Command): boolean {
     if (!c.ready) {
-      if (!c.hello(cmd, this.#o.secret, this.#o.logger)) return false;
+      if (!c.hello(cmd, this.#o.secret, this.#o.logger, (t) => this.#refusals.warn("engine", t))) {
+        return false;
+      }
       this.#pending.get(c)?.cancel();
       this.#pending.delete(c);
       return true;

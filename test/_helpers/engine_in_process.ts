@@ -38,6 +38,8 @@ export interface EngineOverLpOptions {
   store?: MessageStore;
   /** More options of the endpoint (journal directory, flush, limits...). */
   server?: Omit<Partial<EngineServerOptions>, "socket" | "logger">;
+  /** The endpoint's logger (default: errors only, discarded). */
+  serverLogger?: Logger;
 }
 
 const quiet = () => new Logger({ level: "error" });
@@ -49,7 +51,7 @@ export async function startEngineOverLp(o: EngineOverLpOptions): Promise<EngineO
     o.lpApp ?? {},
   );
   const socket = `${o.dir}/e.sock`;
-  const server = new EngineServer({ ...o.server, socket, logger: quiet() });
+  const server = new EngineServer({ ...o.server, socket, logger: o.serverLogger ?? quiet() });
   const gw = await startInitiator({
     port: lp.ports[0]!,
     senderCompId: "CLIENT",

@@ -10,6 +10,9 @@ import { encodeCommand, ErrorCode, MAX_HELLO_BYTES, SendStatus } from "../../src
 import { orderBody, RawEngineClient } from "../_helpers/engine_protocol.ts";
 import { ENGINE_SESSION_KEY as KEY, startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { waitFor } from "./helpers.ts";
+import { LogCapture } from "../ops/helpers.ts";
+
+const SECRET = "0123456789abcdef-secret";
 
 Deno.test("before HELLO: pending connections capped (the next closed without a word), timed out after helloTimeoutMs with ERROR HELLO_REQUIRED, a frame longer than any HELLO refused at its length; a library still attaches", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
@@ -349,6 +352,51 @@ Deno.test("200 libraries attach, claim and go (closed, released, or gone without
     await waitFor(() => engine.server.libraries === 0 && engine.server.pendingLibraries === 0, "all gone");
     assert.equal(fds(), before);
     assert.equal(engine.gw.runner(KEY)!.loggedOn, true);
+  } finally {
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("wrong-secret HELLOs: ERROR AUTH_FAILED and closed; the secret never echoed or logged; the refusal lines rate limited (20, then one a second saying how many were left out), the name cut to 64 characters", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const clock = new ManualScheduler();
+  const logs = new LogCapture();
+  const engine = await startEngineOverLp({
+    dir,
+    server: { secret: SECRET, scheduler: clock },
+    serverLogger: logs.logger("info"),
+  });
+  try {
+    await engine.loggedOn();
+    const knock = async (n: number, name: string) => {
+      for (let i = 0; i < n; i++) {
+        const r = await RawEngineClient.connect(engine.socket);
+        await r.send({ type: "hello", version: 1, name, secret: `${SECRET.slice(0, -1)}X` });
+        const e = await r.next("error");
+        assert.deepEqual([e.code, e.text], [ErrorCode.AUTH_FAILED, "authentication failed"]);
+        await r.done;
+        r.close();
+      }
+    };
+    await knock(30, "n".repeat(1000));
+    const msgs = () => logs.grep(/refused: wrong secret/).map((l) => JSON.parse(l).msg as string);
+    let refused = msgs();
+    assert.equal(refused.length, 20);
+    assert.ok(refused.every((l) => l === `library "${"n".repeat(64)}" refused: wrong secret`), refused[0]);
+    clock.advance(2000);
+    await knock(1, "again");
+    refused = msgs();
+    assert.equal(refused.length, 21);
+    assert.match(
+      refused[20]!,
+      /library "again" refused: wrong secret \(10 similar lines not logged: rate limit\)/,
+    );
+    // The right secret: attached.
+    const ok = await RawEngineClient.attach(engine.socket, "right", SECRET);
+    ok.close();
+    await ok.done;
+    assert.equal(logs.lines.filter((l) => l.includes(SECRET) || l.includes(SECRET.slice(0, -1))).length, 0);
   } finally {
     await engine.stop();
     await Deno.remove(dir, { recursive: true });
