@@ -45,7 +45,8 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   }
   if (flags.acceptor) session.role = "acceptor";
   if (flags.initiator) session.role = "initiator";
-  if (flags.host !== undefined) session[flags.acceptor ? "bindHost" : "host"] = flags.host;
+  // --host is where an initiator connects and where an acceptor binds: decided per session below.
+  const hostKey = (role: unknown) => role === "acceptor" ? "bindHost" : "host";
   if (flags.port !== undefined) session.port = flags.port;
   if (flags.senderCompId !== undefined) session.senderCompId = flags.senderCompId;
   if (flags.targetCompId !== undefined) session.targetCompId = flags.targetCompId;
@@ -62,6 +63,7 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
       );
     }
     if (!session.role) throw new ConfigError("give --acceptor or --initiator");
+    if (flags.host !== undefined) session[hostKey(session.role)] = flags.host;
     // An acceptor for any client ('*') without --begin-string serves every FIX 4.x version on its port.
     doc.sessions =
       session.role === "acceptor" && session.targetCompId === "*" && flags.beginString === undefined
@@ -71,7 +73,12 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
         }))
         : [session];
   } else {
-    doc.sessions = sessions.map((s) => ({ ...s, ...session }));
+    const defaultRole = (doc.defaults as Record<string, unknown> | undefined)?.role;
+    doc.sessions = sessions.map((s) => {
+      const merged: Record<string, unknown> = { ...s, ...session };
+      if (flags.host !== undefined) merged[hostKey(merged.role ?? defaultRole)] = flags.host;
+      return merged;
+    });
   }
   const store = { ...(doc.store as Record<string, unknown> | undefined) };
   if (flags.store !== undefined) {

@@ -1,0 +1,50 @@
+/** `fixg run --config FILE --host H`: an acceptor of the file binds H, an initiator connects to H (the flag's help). */
+import assert from "node:assert/strict";
+import { fixgOutput, tempDir } from "../_helpers/mod.ts";
+
+Deno.test("fixg run --config with --host: acceptors get bindHost, initiators host (a defaults: role counts)", async () => {
+  await using dir = await tempDir("fixg-host-");
+  await Deno.writeTextFile(
+    `${dir.path}/f.yaml`,
+    `store: { type: memory }
+defaults: { role: acceptor }
+sessions:
+  - { port: 9, senderCompId: A, targetCompId: B }
+  - { role: initiator, host: 10.1.2.3, port: 9, senderCompId: A, targetCompId: C }
+`,
+  );
+  const r = await fixgOutput(
+    ["run", "-c", "f.yaml", "--host", "127.0.0.1", "--print-effective-config", "--json"],
+    { cwd: dir.path },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const [acceptor, initiator] = JSON.parse(r.stdout).config.sessions;
+  assert.deepEqual([acceptor.role, acceptor.bindHost, acceptor.host], ["acceptor", "127.0.0.1", undefined]);
+  assert.deepEqual([initiator.role, initiator.host, initiator.bindHost], [
+    "initiator",
+    "127.0.0.1",
+    undefined,
+  ]);
+  // From flags alone, as before.
+  const flagsOnly = await fixgOutput(
+    [
+      "run",
+      "--acceptor",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "9",
+      "--sender-comp-id",
+      "A",
+      "--target-comp-id",
+      "B",
+      "--store",
+      "memory",
+      "--print-effective-config",
+      "--json",
+    ],
+    { cwd: dir.path },
+  );
+  assert.equal(flagsOnly.code, 0, flagsOnly.stderr);
+  assert.equal(JSON.parse(flagsOnly.stdout).config.sessions[0].bindHost, "127.0.0.1");
+});
