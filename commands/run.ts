@@ -146,6 +146,11 @@ export function registerRun(program: Command): void {
     .option("--print-effective-config", "print the merged config and what each tuning knob did, then exit")
     .option("--json", "with --print-effective-config: JSON instead of YAML")
     .action(async (flags) => {
+      if (flags.json && !flags.printEffectiveConfig) {
+        throw new ConfigError(
+          "--json goes with --print-effective-config (JSON log lines: --log-format json)",
+        );
+      }
       const config = await effectiveConfig(flags);
       if (flags.printEffectiveConfig) {
         const out = { config: redactedConfig(config), tuning: await probeKnobs(config) };

@@ -1,4 +1,7 @@
-/** `fixg run --config FILE --host H`: an acceptor of the file binds H, an initiator connects to H (the flag's help). */
+/**
+ * `fixg run` flags: `--config FILE --host H` (an acceptor of the file binds H, an initiator connects to H, as
+ * the flag's help says); `--json` only with `--print-effective-config`.
+ */
 import assert from "node:assert/strict";
 import { fixgOutput, tempDir } from "../_helpers/mod.ts";
 
@@ -47,4 +50,23 @@ sessions:
   );
   assert.equal(flagsOnly.code, 0, flagsOnly.stderr);
   assert.equal(JSON.parse(flagsOnly.stdout).config.sessions[0].bindHost, "127.0.0.1");
+});
+
+Deno.test("fixg run --json without --print-effective-config: refused with one line, exit 2 (it was ignored)", async () => {
+  const r = await fixgOutput([
+    "run",
+    "--acceptor",
+    "--port",
+    "9",
+    "--sender-comp-id",
+    "A",
+    "--target-comp-id",
+    "B",
+    "--json",
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr,
+    "fixg: --json goes with --print-effective-config (JSON log lines: --log-format json)\n",
+  );
 });
