@@ -39,7 +39,7 @@ export interface SessionHandle {
   send(message: FixMessage, options?: { resend?: boolean }): SendResult;
   /** Resolves when the outbound buffer is below the low-water mark. */
   whenWritable(): Promise<void>;
-  /** Starts the Logout handshake. */
+  /** Starts the Logout handshake; `text` is its Text (58), an SOH in it sent as a space. */
   logout(text?: string): void;
 }
 

@@ -329,11 +329,17 @@ export function reverseRoute(s: SessionState, view: MessageView | undefined): Fi
   return route;
 }
 
-/** Sends a Logout (35=5), with a Text saying why when there is a reason. */
+/**
+ * Sends a Logout (35=5), with a Text saying why when there is a reason. An SOH in the text (an
+ * application's or a library's LOGOUT text) is sent as a space: written as it is, it would end the field
+ * and make the rest of the text fields of their own.
+ */
 export function sendLogout(s: SessionState, out: Out, nowMs: number, text?: string): void {
   const seq = nextSeq(s);
   const enc = beginAdmin(s, MsgType.Logout, seq, nowMs);
-  if (text !== undefined && text !== "") enc.str(Tag.Text, text);
+  if (text !== undefined && text !== "") {
+    enc.str(Tag.Text, text.includes("\x01") ? text.replaceAll("\x01", " ") : text);
+  }
   emitSend(s, out, nowMs, seq, MsgType.Logout, enc.finishOwned(), true, "admin");
 }
 

@@ -402,3 +402,27 @@ Deno.test("wrong-secret HELLOs: ERROR AUTH_FAILED and closed; the secret never e
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("LOGOUT with a Text carrying SOH: the Logout's 58 keeps it as one field (SOH sent as a space), no field injected", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const reasons: string[] = [];
+  const engine = await startEngineOverLp({
+    dir,
+    lpApp: { onLogout: (_s, reason) => void reasons.push(reason) },
+  });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lib = await RawEngineClient.attach(engine.socket, "bye");
+    open.push(lib);
+    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await lib.next("live");
+    await lib.send({ type: "logout", key: KEY, text: "bye\x0158=forged\x01" });
+    await waitFor(() => reasons.length > 0, "the LP's logout");
+    assert.deepEqual(reasons, ["Logout received: bye 58=forged "]);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
