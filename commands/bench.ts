@@ -81,6 +81,33 @@ async function benchEngine(flags: {
   }
 }
 
+/** The flags `fixg bench --engine` takes; `--session`, `--orders` and `--pipelined` only go with it. */
+const ENGINE_FLAGS = new Set(["engine", "session", "orders", "pipelined", "target", "targetCompId", "json"]);
+const ENGINE_ONLY = new Set(["session", "orders", "pipelined"]);
+
+/**
+ * A flag given on the command line that the chosen mode does not use is a usage error (exit 2), never
+ * ignored: `--html` with `--engine` would otherwise write nothing, `--orders` without it measure the default.
+ */
+function checkModeFlags(
+  cmd: { opts(): Record<string, unknown>; getOptionValueSource(key: string): string | undefined },
+  engine: boolean,
+): void {
+  const opts = cmd.opts();
+  const given = Object.keys(opts).filter((k) => cmd.getOptionValueSource(k) === "cli");
+  const flag = (k: string) =>
+    `--${opts[k] === false ? "no-" : ""}${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`;
+  const bad = given.find((k) => engine ? !ENGINE_FLAGS.has(k) : ENGINE_ONLY.has(k));
+  if (bad === undefined) return;
+  throw new ConfigError(
+    engine
+      ? `${
+        flag(bad)
+      } does not apply to --engine (it takes --session, --orders, --pipelined, --target, --target-comp-id, --json)`
+      : `${flag(bad)} needs --engine`,
+  );
+}
+
 function writeErr(text: string): void {
   const bytes = new TextEncoder().encode(text);
   let at = 0;
@@ -155,7 +182,8 @@ export function registerBench(program: Command): void {
     )
     .option("--orders <n>", "with --engine: measured ping-pong orders per path (default 2000)")
     .option("--pipelined <n>", "with --engine: orders of the pipelined throughput run (default 5000)")
-    .action(async (flags) => {
+    .action(async (flags, cmd) => {
+      checkModeFlags(cmd, flags.engine !== undefined);
       if (flags.engine !== undefined) {
         await benchEngine(flags);
         return;

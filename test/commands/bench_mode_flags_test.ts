@@ -1,0 +1,24 @@
+/** `fixg bench`: a flag the chosen mode does not use is refused (exit 2) before any work, never ignored. */
+import assert from "node:assert/strict";
+import { fixgOutput } from "../_helpers/mod.ts";
+
+Deno.test("fixg bench --engine with a load flag, or an --engine flag without --engine: one line, exit 2", async () => {
+  const cases: Array<[string[], string]> = [
+    [
+      ["--engine", "/nonexistent/engine.sock", "--html", "report.html"],
+      "fixg: --html does not apply to --engine (it takes --session, --orders, --pipelined, --target, --target-comp-id, --json)\n",
+    ],
+    [
+      ["--engine", "/nonexistent/engine.sock", "--no-floor"],
+      "fixg: --no-floor does not apply to --engine (it takes --session, --orders, --pipelined, --target, --target-comp-id, --json)\n",
+    ],
+    [["--orders", "5"], "fixg: --orders needs --engine\n"],
+    [["--pipelined", "5", "--rate", "10"], "fixg: --pipelined needs --engine\n"],
+  ];
+  const results = await Promise.all(cases.map(([args]) => fixgOutput(["bench", ...args])));
+  for (const [i, [args, stderr]] of cases.entries()) {
+    assert.equal(results[i]!.code, 2, `${args.join(" ")}: ${results[i]!.stderr}`);
+    assert.equal(results[i]!.stderr, stderr, args.join(" "));
+    assert.equal(results[i]!.stdout, "");
+  }
+});
