@@ -426,3 +426,87 @@ Deno.test("LOGOUT with a Text carrying SOH: the Logout's 58 keeps it as one fiel
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("after HELLO: a bad length, an unknown command, fields cut short: ERROR MALFORMED and closed; a frame cut by a close: dropped; another library's session unaffected", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const engine = await startEngineOverLp({ dir });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const holder = await RawEngineClient.attach(engine.socket, "holder");
+    open.push(holder);
+    await holder.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await holder.next("live");
+    const u32 = (n: number) => {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, n);
+      return b;
+    };
+    const bad: Array<[string, Uint8Array]> = [
+      ["length 2^31", Uint8Array.of(...u32(2 ** 31), 0x05)],
+      ["length above 16 MiB", Uint8Array.of(...u32(16 * 1024 * 1024 + 1), 0x05)],
+      ["length 0", u32(0)],
+      ["unknown command", Uint8Array.of(...u32(1), 0x7f)],
+      ["an event type", Uint8Array.of(...u32(1), 0x81)],
+      ["CLAIM cut short", Uint8Array.of(...u32(4), 0x03, 0x00, 0x05, 0x41)],
+      ["SEND body length past the frame", Uint8Array.of(...u32(9), 0x05, 0, 1, 0x4b, 0, 0, 0xff, 0xff, 0xff)],
+      ["trailing bytes", Uint8Array.of(...u32(6), 0x02, 0, 0, 0, 1, 9)],
+    ];
+    for (const [what, bytes] of bad) {
+      const r = await RawEngineClient.attach(engine.socket, "bad");
+      await r.write(bytes);
+      const e = await r.next("error");
+      assert.equal(e.code, ErrorCode.MALFORMED, what);
+      await waitFor(() => r.closed, `closed after ${what}`);
+      r.close();
+    }
+    // Half a frame (a SEND of 1 MiB announced, 10 bytes sent), then gone.
+    const cut = await RawEngineClient.attach(engine.socket, "cut");
+    await cut.write(Uint8Array.of(...u32(1 << 20), 0x05, 0, 1, 0x4b, 0, 1, 0x72, 0, 0x10));
+    cut.close();
+    await cut.done;
+    await waitFor(() => engine.server.libraries === 1, "only the holder left");
+    // The holder still holds and sends.
+    assert.equal(engine.server.holderOf(KEY), "holder#1");
+    await holder.send({ type: "send", key: KEY, requestId: "still", body: orderBody("still") });
+    const r = await holder.next("send-result", (e) => e.requestId === "still");
+    assert.equal(r.status, SendStatus.ACCEPTED);
+    assert.equal(holder.events.filter((e) => e.type === "error").length, 0);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SENDs while the session is not logged on: QUEUED up to its outbound bound (8 MiB), then BACK_PRESSURE; never an unbounded queue", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const engine = await startEngineOverLp({ dir });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lib = await RawEngineClient.attach(engine.socket, "fast");
+    open.push(lib);
+    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await lib.next("live");
+    await engine.lp.stop();
+    await waitFor(() => engine.gw.runner(KEY)!.loggedOn === false, "logged off");
+    const text = "q".repeat(16 * 1024);
+    const body = new TextEncoder().encode(`35=D\x0111=x\x0155=X\x0154=1\x0138=1\x0140=1\x0158=${text}\x01`);
+    const n = 1000;
+    for (let i = 0; i < n; i++) await lib.send({ type: "send", key: KEY, requestId: `q${i}`, body });
+    await waitFor(() => lib.events.filter((e) => e.type === "send-result").length === n, `${n} answers`);
+    const answers = lib.events.filter((e) => e.type === "send-result");
+    const queued = answers.filter((e) => e.status === SendStatus.QUEUED).length;
+    const pressed = answers.filter((e) => e.status === SendStatus.BACK_PRESSURE).length;
+    assert.equal(queued + pressed, n);
+    assert.ok(pressed > 0, "back-pressure answered");
+    // Queued bodies stay within the session's bound (8 MiB) plus one message.
+    assert.ok(queued * body.length <= 8 * 1024 * 1024 + body.length, `${queued} queued`);
+    assert.ok(queued * body.length > 7 * 1024 * 1024, `${queued} queued: the bound is used`);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
