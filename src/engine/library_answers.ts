@@ -139,7 +139,11 @@ export async function sequenceResult(
   const name = cmd.type === "reset" ? "RESET" : "SET_SEQ";
   const refused = (code: number, text: string) =>
     ({ type: "seq-result", key, tag, code, text, nextSenderSeq: 0, nextTargetSeq: 0 }) as const;
-  if (target === undefined) return refused(ErrorCode.UNKNOWN_SESSION, `no session "${key}" in this engine`);
+  if (target === undefined) {
+    // The key as the library sent it: up to 65535 bytes, more than the text field holds with the words.
+    const shown = key.length > 64 ? `${key.slice(0, 64)}...` : key;
+    return refused(ErrorCode.UNKNOWN_SESSION, `no session "${shown}" in this engine`);
+  }
   if (!holds) {
     return refused(
       ErrorCode.NOT_CLAIMED,

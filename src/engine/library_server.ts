@@ -265,7 +265,14 @@ export class EngineServer {
         while (split.next()) {
           // A SEND's body stays in the read buffer: #send parses it at once (and copies it to wait).
           const cmd = decodeCommand(split.buf, split.start, split.end, false);
-          if (!this.#command(c, cmd)) {
+          let ok: boolean;
+          try {
+            ok = this.#command(c, cmd);
+          } catch (e) {
+            this.#internalError(c, e);
+            break;
+          }
+          if (!ok) {
             await c.closeAfterWrite();
             break;
           }
@@ -280,6 +287,20 @@ export class EngineServer {
       }
     }
     this.#drop(c, "disconnected");
+  }
+
+  /** Work of a command that goes on after it was read: a failure drops that library (logged), never the engine. */
+  #guard(c: LibraryConn, p: Promise<void>): void {
+    p.catch((e) => this.#internalError(c, e));
+  }
+
+  /** A command failed inside the engine: logged, and that library dropped (its sessions return to the engine). */
+  #internalError(c: LibraryConn, e: unknown): void {
+    this.#o.logger.error(
+      "engine",
+      `library ${c.label}: internal error, disconnected: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    this.#drop(c, "internal error");
   }
 
   /** Carries out one command; false when the connection must close. */
@@ -300,7 +321,7 @@ export class EngineServer {
         c.send({ type: "sessions", tag: cmd.tag, sessions: this.sessions() });
         return true;
       case "claim":
-        void this.#claim(c, cmd.key, cmd.replay, cmd.lastProcessedInSeq);
+        this.#guard(c, this.#claim(c, cmd.key, cmd.replay, cmd.lastProcessedInSeq));
         return true;
       case "release":
         this.#release(c, cmd.key, "released");
@@ -324,7 +345,7 @@ export class EngineServer {
       }
       case "reset":
       case "set-seq":
-        void this.#sequence(c, cmd);
+        this.#guard(c, this.#sequence(c, cmd));
         return true;
     }
   }
@@ -412,7 +433,7 @@ export class EngineServer {
     const refuse = (code: number, text: string, holder = "") =>
       c.send({ type: "refused", key, code, holder, text });
     if (gw === undefined || runner === undefined) {
-      return refuse(ErrorCode.UNKNOWN_SESSION, `no session "${key}" in this engine`);
+      return refuse(ErrorCode.UNKNOWN_SESSION, `no session "${shownKey(key)}" in this engine`);
     }
     if (this.#stopping) return refuse(ErrorCode.SHUTTING_DOWN, "the engine is stopping");
     const spec = gw.sessionSpec(key);
@@ -627,11 +648,14 @@ export class EngineServer {
       const kept = { ...cmd, body: cmd.body.slice() };
       c.inFlight++;
       c.waitingBytes += kept.body.length;
-      void slot.seeding.then(() => {
-        c.inFlight--;
-        c.waitingBytes -= kept.body.length;
-        this.#send(c, kept);
-      });
+      this.#guard(
+        c,
+        slot.seeding.then(() => {
+          c.inFlight--;
+          c.waitingBytes -= kept.body.length;
+          this.#send(c, kept);
+        }),
+      );
       return;
     }
     const known = slot.recent.get(requestId);
@@ -697,6 +721,11 @@ export class EngineServer {
       if (j.waiters !== undefined) { for (const w of j.waiters) w.send(result); }
     }
   }
+}
+
+/** A session key a library sent, as quoted in a text: its first 64 characters (a str field holds 65535 bytes). */
+export function shownKey(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}...` : key;
 }
 
 const utf8 = new TextEncoder();

@@ -510,3 +510,42 @@ Deno.test("SENDs while the session is not logged on: QUEUED up to its outbound b
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a 65535-byte session key in CLAIM, RESET, SET_SEQ, RELEASE, LOGOUT and SEND: refused with the key cut in the text; the engine does not fail", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const engine = await startEngineOverLp({ dir });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lib = await RawEngineClient.attach(engine.socket, "longkey");
+    open.push(lib);
+    const long = "K".repeat(65535);
+    await lib.send({ type: "claim", key: long, replay: true, lastProcessedInSeq: 0 });
+    const refused = await lib.next("refused");
+    assert.deepEqual([refused.key === long, refused.code], [true, ErrorCode.UNKNOWN_SESSION]);
+    assert.equal(refused.text, `no session "${"K".repeat(64)}..." in this engine`);
+    await lib.send({ type: "reset", key: long, tag: 1 });
+    const reset = await lib.next("seq-result");
+    assert.deepEqual([reset.key === long, reset.code, reset.text], [
+      true,
+      ErrorCode.UNKNOWN_SESSION,
+      `no session "${"K".repeat(64)}..." in this engine`,
+    ]);
+    await lib.send({ type: "set-seq", key: long, tag: 2, nextSenderSeq: 5, nextTargetSeq: 0 });
+    assert.equal((await lib.next("seq-result")).code, ErrorCode.UNKNOWN_SESSION);
+    await lib.send({ type: "release", key: long });
+    assert.equal((await lib.next("refused")).code, ErrorCode.NOT_CLAIMED);
+    await lib.send({ type: "logout", key: long, text: "x".repeat(65535) });
+    assert.equal((await lib.next("refused")).code, ErrorCode.NOT_CLAIMED);
+    await lib.send({ type: "send", key: long, requestId: "r", body: orderBody("r") });
+    assert.equal((await lib.next("send-result")).code, ErrorCode.UNKNOWN_SESSION);
+    // Still attached and working.
+    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await lib.next("live");
+    assert.equal(lib.closed, false);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
