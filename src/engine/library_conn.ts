@@ -74,6 +74,8 @@ export class LibraryConn {
   inFlight = 0;
   /** Bytes of SEND bodies kept while a session's first claim reads the journal (library_server.ts #send). */
   waitingBytes = 0;
+  /** RESET and SET_SEQ commands waiting for that read (library_server.ts #sequence). */
+  waitingCommands = 0;
   readonly claims = new Set<string>();
   readonly #out: FrameOut;
   /** Its reads: Deno's, or spinning ones (library_spin.ts, `tuning.readSpinUs`). */

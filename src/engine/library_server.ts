@@ -354,7 +354,20 @@ export class EngineServer {
   async #sequence(c: LibraryConn, cmd: SequenceCommand): Promise<void> {
     // SENDs read before it wait for the first claim's seeding (#send): the command follows them.
     const seeding = this.#slots.get(cmd.key)?.seeding;
-    if (seeding !== undefined) await seeding.catch(() => {});
+    if (seeding !== undefined) {
+      // Bounded: a library with more than MAX_WAITING_COMMANDS waiting is disconnected.
+      if (c.waitingCommands >= MAX_WAITING_COMMANDS) {
+        this.#refusals.warn(
+          "engine",
+          `library ${c.label} disconnected: more than ${MAX_WAITING_COMMANDS} RESET/SET_SEQ waiting for a session's first journal read`,
+        );
+        return this.#drop(c, "too many commands waiting");
+      }
+      c.waitingCommands++;
+      await seeding.catch(() => {});
+      c.waitingCommands--;
+      if (c.closed) return;
+    }
     const holder = this.#slots.get(cmd.key)?.holder;
     const r = this.#gw?.runner(cmd.key);
     const result = await sequenceResult(cmd, r && this.#target(r), holder === c, holder?.label);
@@ -722,6 +735,9 @@ export class EngineServer {
     }
   }
 }
+
+/** RESET and SET_SEQ of one library waiting for a session's first journal read (#sequence), at most. */
+const MAX_WAITING_COMMANDS = 1024;
 
 /** A session key a library sent, as quoted in a text: its first 64 characters (a str field holds 65535 bytes). */
 export function shownKey(key: string): string {

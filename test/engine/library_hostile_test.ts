@@ -549,3 +549,42 @@ Deno.test("a 65535-byte session key in CLAIM, RESET, SET_SEQ, RELEASE, LOGOUT an
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("RESET/SET_SEQ flood while a session's first claim reads the journal: past 1024 waiting the library is disconnected, not kept without bound", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
+  const gate = await gatedJournal(journal);
+  const engine = await startEngineOverLp({
+    dir,
+    store: gate.store,
+    server: { journalDir: journal, flush: gate.flush },
+  });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const holder = await RawEngineClient.attach(engine.socket, "holder");
+    open.push(holder);
+    await holder.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await holder.next("live");
+    await waitFor(() => gate.asked() > 0, "the claim's journal read waiting");
+    const flood = await RawEngineClient.attach(engine.socket, "flood");
+    open.push(flood);
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 1100; i++) {
+      frames.push(encodeCommand({ type: "set-seq", key: KEY, tag: i, nextSenderSeq: 0, nextTargetSeq: 5 }));
+    }
+    await flood.write(new Uint8Array(frames.flatMap((f) => [...f])));
+    await waitFor(() => flood.closed, "the flooding library disconnected");
+    assert.equal(engine.server.holderOf(KEY), "holder#1");
+    gate.open();
+    // The holder's own SET_SEQ is carried out once the read is done.
+    await holder.send({ type: "set-seq", key: KEY, tag: 7, nextSenderSeq: 0, nextTargetSeq: 9 });
+    const r = await holder.next("seq-result", (e) => e.tag === 7);
+    assert.deepEqual([r.code, r.nextTargetSeq], [0, 9]);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(journal, { recursive: true });
+  }
+});
