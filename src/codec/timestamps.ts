@@ -71,6 +71,14 @@ let cachedDay = -1;
 let cachedYmd = new Uint8Array(8);
 
 /**
+ * The last millisecond written, as its `YYYYMMDD-HH:MM:SS.sss` (21 bytes): in a burst many messages
+ * (and a message's SendingTime and TransactTime) fall in one millisecond, and a copy of 21 bytes is
+ * cheaper than formatting them again. NaN until the first write (NaN equals no time).
+ */
+let lastMs = NaN;
+const lastText = new Uint8Array(21);
+
+/**
  * Writes `YYYYMMDD-HH:MM:SS[.sss[sss[sss]]]` at `pos`; returns the position after it.
  * `subMsNanos` (0..999999) supplies the digits below the millisecond for "us" and "ns".
  */
@@ -82,22 +90,56 @@ export function writeTimestamp(
   subMsNanos = 0,
 ): number {
   epochMs = Math.floor(epochMs);
-  const day = Math.floor(epochMs / MS_PER_DAY);
-  let msOfDay = epochMs - day * MS_PER_DAY;
-  if (!(msOfDay >= 0 && msOfDay < MS_PER_DAY)) {
-    return writeTimestampAnyTime(buf, pos, day, msOfDay, precision, subMsNanos);
+  if (epochMs !== lastMs) {
+    const day = Math.floor(epochMs / MS_PER_DAY);
+    const msOfDay = epochMs - day * MS_PER_DAY;
+    if (!(msOfDay >= 0 && msOfDay < MS_PER_DAY)) {
+      return writeTimestampAnyTime(buf, pos, day, msOfDay, precision, subMsNanos);
+    }
+    formatMs(day, msOfDay);
+    lastMs = epochMs;
   }
+  const t = lastText;
+  // Seventeen stores (and four), unrolled: a loop of them was slower than formatting.
+  buf[pos] = t[0]!;
+  buf[pos + 1] = t[1]!;
+  buf[pos + 2] = t[2]!;
+  buf[pos + 3] = t[3]!;
+  buf[pos + 4] = t[4]!;
+  buf[pos + 5] = t[5]!;
+  buf[pos + 6] = t[6]!;
+  buf[pos + 7] = t[7]!;
+  buf[pos + 8] = t[8]!;
+  buf[pos + 9] = t[9]!;
+  buf[pos + 10] = t[10]!;
+  buf[pos + 11] = t[11]!;
+  buf[pos + 12] = t[12]!;
+  buf[pos + 13] = t[13]!;
+  buf[pos + 14] = t[14]!;
+  buf[pos + 15] = t[15]!;
+  buf[pos + 16] = t[16]!;
+  if (precision === "s") return pos + 17;
+  buf[pos + 17] = t[17]!;
+  buf[pos + 18] = t[18]!;
+  buf[pos + 19] = t[19]!;
+  buf[pos + 20] = t[20]!;
+  return precision === "ms" ? pos + 21 : writeBelowMs(buf, pos, precision, subMsNanos);
+}
+
+/** `lastText` := the day's date and the millisecond of the day (in range) as `YYYYMMDD-HH:MM:SS.sss`. */
+function formatMs(day: number, msOfDay: number): void {
+  const buf = lastText;
   // Eight stores beat a native set() call for eight bytes.
   const ymd = day === cachedDay ? cachedYmd : ymdOf(day);
-  buf[pos] = ymd[0]!;
-  buf[pos + 1] = ymd[1]!;
-  buf[pos + 2] = ymd[2]!;
-  buf[pos + 3] = ymd[3]!;
-  buf[pos + 4] = ymd[4]!;
-  buf[pos + 5] = ymd[5]!;
-  buf[pos + 6] = ymd[6]!;
-  buf[pos + 7] = ymd[7]!;
-  buf[pos + 8] = 0x2d; // '-'
+  buf[0] = ymd[0]!;
+  buf[1] = ymd[1]!;
+  buf[2] = ymd[2]!;
+  buf[3] = ymd[3]!;
+  buf[4] = ymd[4]!;
+  buf[5] = ymd[5]!;
+  buf[6] = ymd[6]!;
+  buf[7] = ymd[7]!;
+  buf[8] = 0x2d; // '-'
   // msOfDay fits in int32: `| 0` divisions by constants are multiplies.
   const h = (msOfDay / 3_600_000) | 0;
   msOfDay -= h * 3_600_000;
@@ -105,18 +147,16 @@ export function writeTimestamp(
   msOfDay -= mi * 60_000;
   const s = (msOfDay / 1000) | 0;
   const ms = msOfDay - s * 1000;
-  put2Int(buf, pos + 9, h);
-  buf[pos + 11] = 0x3a;
-  put2Int(buf, pos + 12, mi);
-  buf[pos + 14] = 0x3a;
-  put2Int(buf, pos + 15, s);
-  if (precision === "s") return pos + 17;
-  buf[pos + 17] = 0x2e;
+  put2Int(buf, 9, h);
+  buf[11] = 0x3a;
+  put2Int(buf, 12, mi);
+  buf[14] = 0x3a;
+  put2Int(buf, 15, s);
+  buf[17] = 0x2e;
   const ms1 = (ms / 100) | 0, ms2 = ((ms - ms1 * 100) / 10) | 0;
-  buf[pos + 18] = 48 + ms1;
-  buf[pos + 19] = 48 + ms2;
-  buf[pos + 20] = 48 + ms - ms1 * 100 - ms2 * 10;
-  return precision === "ms" ? pos + 21 : writeBelowMs(buf, pos, precision, subMsNanos);
+  buf[18] = 48 + ms1;
+  buf[19] = 48 + ms2;
+  buf[20] = 48 + ms - ms1 * 100 - ms2 * 10;
 }
 
 /** YYYYMMDD of a day since the epoch, kept for the next call of the same day. */

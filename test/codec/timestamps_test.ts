@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatTimestamp } from "../../src/codec/timestamps.ts";
+import { formatTimestamp, writeTimestamp } from "../../src/codec/timestamps.ts";
 
 // Every precision through both writers: the fast one (a millisecond of the day in range) and the any-time
 // one (NaN, infinities, times so far out that the day's milliseconds are lost: what it wrote stays as is).
@@ -79,4 +79,36 @@ Deno.test("formatTimestamp at every precision, in range and out of it, byte for 
       texts,
     );
   }
+});
+
+// writeTimestamp keeps the last millisecond's text: the same millisecond again (at any precision, and
+// after a time out of range in between) is the same bytes, and "s" writes 17 bytes, not the cached 21.
+Deno.test("writeTimestamp: repeated and alternating milliseconds at every precision, byte for byte", () => {
+  const text = (b: Uint8Array, end: number) => String.fromCharCode(...b.subarray(2, end));
+  const times = [
+    1_700_000_000_123,
+    1_700_000_000_123.9,
+    1_700_000_000_124,
+    NaN,
+    1_700_000_000_124,
+    0,
+    1e20,
+    0,
+  ];
+  for (const epochMs of times) {
+    for (const p of ["ns", "s", "ms", "us", "s"] as const) {
+      const b = new Uint8Array(40).fill(0x7e);
+      const end = writeTimestamp(b, 2, epochMs, p, 987654);
+      assert.equal(text(b, end), formatTimestamp(epochMs, p, 987654));
+      assert.equal(end, 2 + (p === "s" ? 17 : p === "ms" ? 21 : p === "us" ? 24 : 27));
+      assert.deepEqual([...b.subarray(0, 2), ...b.subarray(end)], new Array(40 - end + 2).fill(0x7e));
+    }
+  }
+  const b = new Uint8Array(27);
+  writeTimestamp(b, 0, 1_700_000_000_123, "ms");
+  assert.equal(text(new Uint8Array([0, 0, ...b]), 23), "20231114-22:13:20.123");
+  writeTimestamp(b, 0, 1_700_000_000_123, "s");
+  assert.equal(text(new Uint8Array([0, 0, ...b]), 23), "20231114-22:13:20.123");
+  writeTimestamp(b, 0, 1_700_000_060_000, "us", 1000);
+  assert.equal(text(new Uint8Array([0, 0, ...b]), 26), "20231114-22:14:20.000001");
 });
