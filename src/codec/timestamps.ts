@@ -285,11 +285,27 @@ export function isUtcTimestamp(buf: Uint8Array, start: number, end: number): boo
  */
 export function parseTimestampMs(buf: Uint8Array, start: number, end: number): number {
   if (!isUtcTimestamp(buf, start, end)) return NaN;
-  const days = daysFromCivil(dig(buf, start, 4), dig(buf, start + 4, 2), dig(buf, start + 6, 2));
-  const msOfDay = ((dig(buf, start + 9, 2) * 60 + dig(buf, start + 12, 2)) * 60 + dig(buf, start + 15, 2)) *
-      1000 + (end - start > 17 ? dig(buf, start + 18, 3) : 0);
-  return days * MS_PER_DAY + msOfDay;
+  // Every digit is checked: plain arithmetic, and the date's day number from the last call when the
+  // date is the same (one date for nearly every message of a day).
+  const b = start;
+  const y = (buf[b]! - 48) * 1000 + (buf[b + 1]! - 48) * 100 + (buf[b + 2]! - 48) * 10 + buf[b + 3]! - 48;
+  const m = (buf[b + 4]! - 48) * 10 + buf[b + 5]! - 48;
+  const d = (buf[b + 6]! - 48) * 10 + buf[b + 7]! - 48;
+  const ymd = y * 10000 + m * 100 + d;
+  if (ymd !== parsedYmd) {
+    parsedDays = daysFromCivil(y, m, d);
+    parsedYmd = ymd;
+  }
+  const h = (buf[b + 9]! - 48) * 10 + buf[b + 10]! - 48;
+  const mi = (buf[b + 12]! - 48) * 10 + buf[b + 13]! - 48;
+  const sec = (buf[b + 15]! - 48) * 10 + buf[b + 16]! - 48;
+  const ms = end - start > 17 ? (buf[b + 18]! - 48) * 100 + (buf[b + 19]! - 48) * 10 + buf[b + 20]! - 48 : 0;
+  return parsedDays * MS_PER_DAY + ((h * 60 + mi) * 60 + sec) * 1000 + ms;
 }
+
+/** The date (YYYYMMDD as a number) parseTimestampMs read last, and its day since 1970-01-01. */
+let parsedYmd = -1;
+let parsedDays = 0;
 
 /** Parses a UTCTimestamp in `buf[start, end)` with its sub-millisecond part; undefined when malformed. */
 export function parseTimestamp(buf: Uint8Array, start: number, end: number): UtcTimestamp | undefined {
