@@ -196,26 +196,39 @@ let walkedLength = 0;
 
 /**
  * A message with the layout of `shape`: only its values are checked, in wire order as allFields
- * would (so the first problem is the same one). SHAPE_DIFFERS when the layout is not the same.
+ * would (so the first problem is the same one). SHAPE_DIFFERS when the layout is not the same. One
+ * pass: each field's tag compared, then its value checked; after a wrong value, the rest of the layout
+ * still decides between SHAPE_INVALID and SHAPE_DIFFERS.
  */
 function sameShape(t: DictTables, shape: Shape, view: MessageView, o: number): number {
   const f = view.fields;
   const tags = shape.tags;
   const n = shape.length;
-  for (let i = 0, i3 = 0; i < n; i++, i3 += 3) if (f[i3] !== tags[i]) return SHAPE_DIFFERS;
   const buf = view.buf;
+  // The group counts first: their indexes are the shape's, below `n` (the caller checked the count).
   const counts = shape.counts;
   for (let k = 0; k < shape.countsLength; k += 2) {
     const i3 = counts[k]! * 3;
     if (parseUint(buf, f[i3 + 1]!, f[i3 + 2]!) !== counts[k + 1]) return SHAPE_DIFFERS;
   }
   const ops = shape.ops;
-  for (let i = 0, i3 = 0; i < n; i++, i3 += 3) {
+  let i = 0, i3 = 0;
+  for (; i < n; i++, i3 += 3) {
+    const tag = tags[i]!;
+    if (f[i3] !== tag) return SHAPE_DIFFERS;
     const op = ops[i]!;
     const vs = f[i3 + 1]!, ve = f[i3 + 2]!;
-    if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tags[i]!, o)) return SHAPE_INVALID;
+    if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) break;
   }
-  return SHAPE_VALID;
+  if (i === n) return SHAPE_VALID;
+  for (i++, i3 += 3; i < n; i++, i3 += 3) {
+    if (f[i3] !== tags[i]) {
+      // Not this layout: the full check decides, from the state check() left.
+      rejTag = NO_TAG;
+      return SHAPE_DIFFERS;
+    }
+  }
+  return SHAPE_INVALID;
 }
 
 /** Remembers the layout of a valid message; a layout with tags outside the dictionary is not kept. */

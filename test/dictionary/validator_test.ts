@@ -165,3 +165,37 @@ Deno.test("describeMessage (fixg decode): a FIXT message is validated against th
   assert.equal(describeMessage(nos("9"), fixt, 0).reject, undefined);
   assert.equal(describeMessage(nos("7"), fixt, 0).reject?.refTagId, 59, "FIX 5.0 has no TimeInForce 8");
 });
+
+// A message with the remembered layout is checked in one pass (tag, then value, field by field): a bad
+// value with a different layout after it is judged by the full check, as a first message would be.
+Deno.test("remembered layouts: a bad value followed by a different layout is judged as a fresh validator judges it", () => {
+  const dict = builtinDictionary("FIX.4.4");
+  const nos = (side: string, qty: string, tail: string) =>
+    viewOf(
+      `35=D|34=2|49=ABC|${T}|56=ISLD|11=ord-1|55=IBM|54=${side}|${T.replace("52", "60")}|38=${qty}|${tail}`,
+    );
+  const cases = [
+    nos("1", "100", "40=1"), // the layout learnt
+    nos("Q", "100", "40=1"), // same layout, bad enum
+    nos("Q", "100", "44=1"), // bad enum, then another tag: Price without OrdType
+    nos("1", "1x0", "44=1"), // bad format, then another tag
+    nos("1", "1x0", "40=1"), // same layout, bad format
+    nos("Q", "1x0", "58=x"), // two bad values, then an undefined-for-message tag
+    nos("1", "100", "40=1"),
+  ];
+  const learnt = new Validator({ dictionary: dict });
+  for (const v of cases) {
+    const fresh = new Validator({ dictionary: dict }).validate(v);
+    assert.deepEqual(learnt.validate(v), fresh);
+  }
+  assert.deepEqual(learnt.validate(cases[2]!), {
+    reason: 5,
+    refTagId: 54,
+    text: "Value is incorrect (out of range) for this tag",
+  });
+  assert.deepEqual(learnt.validate(cases[3]!), {
+    reason: 6,
+    refTagId: 38,
+    text: "Incorrect data format for value",
+  });
+});
