@@ -588,3 +588,32 @@ Deno.test("RESET/SET_SEQ flood while a session's first claim reads the journal: 
     await Deno.remove(journal, { recursive: true });
   }
 });
+
+Deno.test("a CLAIM with lastProcessedInSeq far past the journal's end (2^32-1): LIVE with 0 replayed, the claim holds, live messages follow", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
+  const store = await FileJournal.open({ dir: journal, fsync: "none" });
+  const engine = await startEngineOverLp({ dir, store, server: { journalDir: journal } });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    const lp = engine.lp.runner("FIX.4.4:LP->CLIENT")!;
+    const firstIn = engine.gw.sessionStatus(KEY)!.nextTargetSeq;
+    lp.send({ msgType: "8", fields: [[37, "o1"], [17, "e1"]] });
+    await waitFor(() => engine.gw.sessionStatus(KEY)!.nextTargetSeq === firstIn + 1, "one message in");
+    const lib = await RawEngineClient.attach(engine.socket, "far");
+    open.push(lib);
+    await lib.send({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: 0xffffffff });
+    assert.equal((await lib.next("live")).replayed, 0);
+    assert.equal(lib.events.filter((e) => e.type === "message").length, 0);
+    assert.equal(engine.server.holderOf(KEY), "far#1");
+    lp.send({ msgType: "8", fields: [[37, "o2"], [17, "e2"]] });
+    const m = await lib.next("message");
+    assert.equal(m.replayed, false);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(journal, { recursive: true });
+  }
+});
