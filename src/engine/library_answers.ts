@@ -45,6 +45,14 @@ export function journaledAnswer(j: Journaling, failed: boolean, e: unknown): Ans
   return a;
 }
 
+/**
+ * A session key a library sent, as quoted in a text: its first 64 characters. The key may be 65535 bytes,
+ * more than a str field holds with the words around it (encoding that text threw).
+ */
+export function shownKey(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 64)}...` : key;
+}
+
 /** A send still waiting for its journal flush (not answered yet). */
 function pending(v: Answer | Journaling | undefined): boolean {
   return v instanceof Journaling && v.answer === undefined;
@@ -140,9 +148,7 @@ export async function sequenceResult(
   const refused = (code: number, text: string) =>
     ({ type: "seq-result", key, tag, code, text, nextSenderSeq: 0, nextTargetSeq: 0 }) as const;
   if (target === undefined) {
-    // The key as the library sent it: up to 65535 bytes, more than the text field holds with the words.
-    const shown = key.length > 64 ? `${key.slice(0, 64)}...` : key;
-    return refused(ErrorCode.UNKNOWN_SESSION, `no session "${shown}" in this engine`);
+    return refused(ErrorCode.UNKNOWN_SESSION, `no session "${shownKey(key)}" in this engine`);
   }
   if (!holds) {
     return refused(

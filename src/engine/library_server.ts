@@ -44,6 +44,7 @@ import {
   sendFailedEvent,
   sequenceResult,
   sessionInfo,
+  shownKey,
 } from "./library_answers.ts";
 import type { SessionRunner } from "./session_runner.ts";
 import { spinLibrary } from "./library_spin.ts";
@@ -738,11 +739,6 @@ export class EngineServer {
 
 /** RESET and SET_SEQ of one library waiting for a session's first journal read (#sequence), at most. */
 const MAX_WAITING_COMMANDS = 1024;
-
-/** A session key a library sent, as quoted in a text: its first 64 characters (a str field holds 65535 bytes). */
-export function shownKey(key: string): string {
-  return key.length > 64 ? `${key.slice(0, 64)}...` : key;
-}
 
 const utf8 = new TextEncoder();
 
