@@ -3,7 +3,7 @@
  * error rejects it whole and the running config stays. Then what can change safely is applied (log
  * level and redaction, users, schedules, throttles, priorities, enabling and disabling sessions,
  * reconnect policy, session settings for the next logon, socket knobs for new connections, renewed
- * certificate files) and what cannot (ports, hosts, CompIDs, TLS settings, store, admin endpoint,
+ * certificate files) and what cannot (ports, hosts, CompIDs, TLS settings, store, engine, admin endpoint,
  * process knobs, adding or removing sessions) is reported as "needs restart" and left as it was.
  */
 import {
@@ -105,6 +105,12 @@ export async function reloadGateway(
     }
     if (!same(socketTuningFor(current), socketTuningFor(next))) {
       applied.push("tuning: socket knobs (new connections)");
+    }
+    // The library endpoint (engine.socket, its secret) is opened at start (configuration.md: not hot-reloaded).
+    if (!same(current.raw.engine, next.raw.engine)) {
+      needsRestart.push("engine: changed");
+      const { engine: _next, ...raw } = next.raw;
+      effective.raw = current.raw.engine === undefined ? raw : { ...raw, engine: current.raw.engine };
     }
     if (current.reload.watch !== next.reload.watch) {
       needsRestart.push("reload.watch changed");
