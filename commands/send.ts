@@ -93,6 +93,12 @@ export function registerSend(program: Command): void {
       if (!(timeoutSec >= 0) || !Number.isFinite(timeoutSec)) {
         throw new ConfigError(`--timeout: not a number of seconds: "${opts.timeout}"`);
       }
+      // A timer longer than 2^31 - 1 ms fires at once: say so rather than stop waiting immediately.
+      if (timeoutSec * 1000 > 2 ** 31 - 1) {
+        throw new ConfigError(
+          `--timeout: at most ${Math.floor((2 ** 31 - 1) / 1000)} seconds (got "${opts.timeout}")`,
+        );
+      }
       const { body, msgType, clOrdId } = bodyOfText(message);
       const lib = await openEngine(opts, "fixg-send");
       let rejected = false;

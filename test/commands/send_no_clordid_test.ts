@@ -2,6 +2,7 @@
  * `fixg send` of a message without a ClOrdID (11): its only answer is a reject by RefSeqNum (45), which
  * is waited for like any answer (until --timeout) and exits 1. The counterparty reads slowly here
  * (`--slow-reader-ms`), so the reject comes well after the send's result, as it does on a real link.
+ * Also: a --timeout longer than a timer holds is refused.
  */
 import assert from "node:assert/strict";
 import { engineReady, engineRunArgs, simulatorArgs } from "../_helpers/engine.ts";
@@ -40,4 +41,12 @@ Deno.test("fixg send without a ClOrdID: a session-level Reject arriving after th
     await gw.stop();
     await lp.stop();
   }
+});
+
+Deno.test("fixg send --timeout beyond what a timer holds (1e7 s): refused, exit 2, before connecting", async () => {
+  const r = await fixgOutput(
+    ["send", "--engine", "/nonexistent/engine.sock", "--session", "K", "--timeout", "1e7", "35=D|11=x"],
+  );
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, 'fixg: --timeout: at most 2147483 seconds (got "1e7")\n');
 });
