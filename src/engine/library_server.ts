@@ -176,7 +176,14 @@ export class EngineServer {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
     try {
-      this.#listener = Deno.listen({ transport: "unix", path });
+      // Created under umask 0177 (mode 0600 from the start: with the process's umask, e.g. 002, another
+      // user could connect between the listen and a chmod); the umask is the process's, restored at once.
+      const umask = Deno.umask(0o177);
+      try {
+        this.#listener = Deno.listen({ transport: "unix", path });
+      } finally {
+        Deno.umask(umask);
+      }
       Deno.chmodSync(path, 0o600);
     } catch (e) {
       throw new EnvironmentError(
