@@ -27,6 +27,11 @@ export interface EngineServerOptions {
   helloTimeoutMs?: number;
   /** Connections without a completed HELLO at once; one more is closed at once, without a word. Default 64. */
   maxPendingLibraries?: number;
+  /**
+   * Library connections at once (with or without their HELLO); one more is closed at once, without a word.
+   * Default 256.
+   */
+  maxLibraries?: number;
   /** Time and timers (the HELLO timeout); default the attached gateway's scheduler (tests: a ManualScheduler). */
   scheduler?: Scheduler;
   /** Without a journal: inbound application messages kept per session for replays; default 10000. */

@@ -214,7 +214,11 @@ export class EngineServer {
     try {
       for await (const conn of l) {
         if (this.#pending.size >= (this.#o.maxPendingLibraries ?? 64)) {
-          this.#refuseOverLimit(conn);
+          this.#refuseOverLimit(conn, `${this.#pending.size} connections have not completed their HELLO`);
+          continue;
+        }
+        if (this.#conns.size >= (this.#o.maxLibraries ?? 256)) {
+          this.#refuseOverLimit(conn, `${this.#conns.size} libraries are connected`);
           continue;
         }
         const c = new LibraryConn(
@@ -238,10 +242,10 @@ export class EngineServer {
   }
 
   /**
-   * A connection over maxPendingLibraries: closed at once, without a word (an ERROR would end a library's
-   * reconnection; closed, it retries with backoff). Logged, rate limited.
+   * A connection over maxPendingLibraries or maxLibraries: closed at once, without a word (an ERROR would
+   * end a library's reconnection; closed, it retries with backoff). Logged, rate limited.
    */
-  #refuseOverLimit(conn: Deno.Conn): void {
+  #refuseOverLimit(conn: Deno.Conn, why: string): void {
     try {
       conn.close();
     } catch {
@@ -249,7 +253,7 @@ export class EngineServer {
     }
     this.#refusals.warn(
       "engine",
-      `library connection closed at once: ${this.#pending.size} connections have not completed their HELLO (the limit)`,
+      `library connection closed at once: ${why} (the limit)`,
     );
   }
 

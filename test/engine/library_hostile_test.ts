@@ -617,3 +617,32 @@ Deno.test("a CLAIM with lastProcessedInSeq far past the journal's end (2^32-1): 
     await Deno.remove(journal, { recursive: true });
   }
 });
+
+Deno.test("libraries that said HELLO are capped too (maxLibraries): one more is closed at once without a word; a place freed is taken again", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
+  const engine = await startEngineOverLp({ dir, server: { maxLibraries: 3 } });
+  const open: RawEngineClient[] = [];
+  try {
+    await engine.loggedOn();
+    for (let i = 0; i < 3; i++) open.push(await RawEngineClient.attach(engine.socket, `lib${i}`));
+    assert.equal(engine.server.libraries, 3);
+    // Before: a fourth (and any number more) attached.
+    const fourth = await RawEngineClient.connect(engine.socket);
+    open.push(fourth);
+    await waitFor(() => fourth.closed, "the fourth closed");
+    assert.deepEqual(fourth.events, []);
+    assert.equal(engine.server.libraries, 3);
+    // One leaves: the next one attaches and works.
+    open[0]!.close();
+    await waitFor(() => engine.server.libraries === 2, "a place freed");
+    const next = await RawEngineClient.attach(engine.socket, "next");
+    open.push(next);
+    await next.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+    await next.next("live");
+    assert.equal(engine.server.libraries, 3);
+  } finally {
+    for (const c of open) c.close();
+    await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
