@@ -25,6 +25,9 @@ export interface Scheduler extends Clock {
   after(delayMs: number, callback: () => void): Timer;
 }
 
+/** The longest delay setTimeout holds (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The system clock alone. */
 export const systemClock: Clock = { nowMs: () => Date.now() };
 
@@ -38,10 +41,17 @@ export const systemScheduler: Scheduler = {
     return systemScheduler.after(atMs - Date.now(), callback);
   },
   after(delayMs: number, callback: () => void): Timer {
-    let id: ReturnType<typeof setTimeout> | undefined = setTimeout(() => {
-      id = undefined;
-      callback();
-    }, Math.max(0, delayMs));
+    let id: ReturnType<typeof setTimeout> | undefined;
+    // setTimeout holds at most 2^31 - 1 ms (~24.8 days); a longer delay would fire at once (a config's
+    // logonTimeoutSec: 3000000 re-armed every millisecond), so it is waited for in steps.
+    const arm = (ms: number) => {
+      id = setTimeout(() => {
+        if (ms > MAX_TIMER_MS) return arm(ms - MAX_TIMER_MS);
+        id = undefined;
+        callback();
+      }, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
+    };
+    arm(delayMs);
     return {
       cancel() {
         if (id !== undefined) clearTimeout(id);

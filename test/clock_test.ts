@@ -47,3 +47,15 @@ Deno.test("system scheduler: cancel before it fires leaves no timer behind", () 
   t.cancel();
   t.cancel();
 });
+
+Deno.test("system scheduler: a delay beyond setTimeout's 2^31 - 1 ms waits instead of firing at once", async () => {
+  // 35 days: setTimeout alone fires such a timer after 1 ms (Node's TimeoutOverflowWarning), which made a
+  // session with logonTimeoutSec: 3000000 re-arm its timer every millisecond.
+  let ran = 0;
+  const long = systemScheduler.after(35 * 86_400_000, () => ran++);
+  const atLong = systemScheduler.at(Date.now() + 2 ** 31 + 5, () => ran++);
+  await new Promise<void>((r) => systemScheduler.after(30, r));
+  assert.equal(ran, 0);
+  long.cancel();
+  atLong.cancel();
+});
