@@ -153,8 +153,11 @@ async function withStore<T>(
 
 function timeoutOf(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) {
-    throw new FixgError("USAGE", `--timeout-ms must be a positive integer (got "${v}")`, { exitCode: 2 });
+  // A timer holds at most 2^31 - 1 ms: a longer one would fire at once.
+  if (!Number.isInteger(n) || n <= 0 || n > 2 ** 31 - 1) {
+    throw new FixgError("USAGE", `--timeout-ms must be a positive integer up to 2147483647 (got "${v}")`, {
+      exitCode: 2,
+    });
   }
   return n;
 }

@@ -73,8 +73,9 @@ export function registerConformance(program: Command): void {
 
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw new ConfigError(`${flag} must be a whole number of milliseconds, got "${value}"`);
+  // A timer holds at most 2^31 - 1 ms: a longer one would fire at once.
+  if (!/^\d+$/.test(value) || Number(value) > 2 ** 31 - 1) {
+    throw new ConfigError(`${flag} must be a whole number of milliseconds up to 2147483647, got "${value}"`);
   }
   return Number(value);
 }

@@ -153,7 +153,7 @@ export function registerSimulateLp(program: Command): void {
     .action(async (f) => {
       // Every flag is checked before anything starts: a bad one exits 2 naming it, before "listening".
       const port = int(f.port, "--port", 0, 65535);
-      const intervalSec = num(f.statsInterval, "--stats-interval", 0);
+      const intervalSec = num(f.statsInterval, "--stats-interval", 0, 2_147_483); // a timer holds 2^31 - 1 ms
       if (f.logFormat !== "text" && f.logFormat !== "json") {
         throw new ConfigError(`--log-format: "${f.logFormat}" must be text or json`);
       }
