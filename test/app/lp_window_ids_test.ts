@@ -88,3 +88,20 @@ Deno.test("WindowIds: a ring of ids in and out (the window's use) keeps exactly 
     assert.equal(ids.get(`C${i}`), i >= 19_000 ? i : undefined);
   }
 });
+
+Deno.test("WindowIds: add after a lookup of the same id hashes it once; after another id's lookup, its own hash", () => {
+  const hashed: string[] = [];
+  const ids = new WindowIds<number>(8, { hash: (id) => (hashed.push(id), id.length * 7 + id.charCodeAt(0)) });
+  assert.equal(ids.get("C1"), undefined);
+  assert.equal(ids.add("C1", 1), 0);
+  assert.deepEqual(hashed, ["C1"]);
+  assert.equal(ids.get("D22"), undefined);
+  assert.equal(ids.add("E333", 2), 1); // not the id looked up: hashed for itself
+  assert.deepEqual(hashed, ["C1", "D22", "E333"]);
+  assert.deepEqual([ids.get("C1"), ids.get("E333"), ids.get("D22")], [1, 2, undefined]);
+  // The same characters in another string object: the same hash, found.
+  const again = ["F", "4"].join("");
+  assert.equal(ids.get("F4"), undefined);
+  assert.equal(ids.add(again, 3), 2);
+  assert.equal(ids.get("F4"), 3);
+});

@@ -44,6 +44,9 @@ export class WindowIds<V> {
   #free: Int32Array;
   #freeCount: number;
   #size = 0;
+  /** The id the last lookup hashed, and its hash: `add` after a lookup that missed hashes it once. */
+  #lastId: string | undefined = undefined;
+  #lastHash = 0;
 
   constructor(maxSlots: number, options: WindowIdsOptions = {}) {
     this.maxSlots = Math.max(1, Math.floor(maxSlots));
@@ -98,7 +101,7 @@ export class WindowIds<V> {
       }
       bytes[at + i] = c;
     }
-    const h = this.#hash(id) | 0;
+    const h = id === this.#lastId ? this.#lastHash : this.#hash(id) | 0;
     this.#lengths[slot] = n;
     this.#hashes[slot] = h;
     this.#values[slot] = value;
@@ -132,6 +135,8 @@ export class WindowIds<V> {
 
   #find(id: string): number {
     const h = this.#hash(id) | 0;
+    this.#lastId = id;
+    this.#lastHash = h;
     const n = id.length, bytes = this.#bytes, lengths = this.#lengths, hashes = this.#hashes;
     const next = this.#next;
     for (let q = this.#heads[h & this.#mask]!; q !== 0; q = next[q - 1]!) {
