@@ -71,12 +71,18 @@ let cachedDay = -1;
 let cachedYmd = new Uint8Array(8);
 
 /**
- * The last millisecond written, as its `YYYYMMDD-HH:MM:SS.sss` (21 bytes): in a burst many messages
- * (and a message's SendingTime and TransactTime) fall in one millisecond, and a copy of 21 bytes is
- * cheaper than formatting them again. NaN until the first write (NaN equals no time).
+ * Two milliseconds written lately, each as its `YYYYMMDD-HH:MM:SS.sss` (21 bytes): in a burst many
+ * messages (and a message's SendingTime and TransactTime) fall in one millisecond, and a copy of 21
+ * bytes is cheaper than formatting them again. Two: a session stamps the messages it sends while
+ * handling a read with the read's time, and its application may stamp theirs with a clock read per
+ * message, so two times alternate once a millisecond has passed during the read. A new millisecond
+ * replaces the one formatted before the other. NaN until written (NaN equals no time).
  */
-let lastMs = NaN;
-const lastText = new Uint8Array(21);
+let msA = NaN;
+let msB = NaN;
+const textA = new Uint8Array(21);
+const textB = new Uint8Array(21);
+let replaceA = true;
 
 /**
  * Writes `YYYYMMDD-HH:MM:SS[.sss[sss[sss]]]` at `pos`; returns the position after it.
@@ -90,16 +96,25 @@ export function writeTimestamp(
   subMsNanos = 0,
 ): number {
   epochMs = Math.floor(epochMs);
-  if (epochMs !== lastMs) {
+  let t: Uint8Array;
+  if (epochMs === msA) t = textA;
+  else if (epochMs === msB) t = textB;
+  else {
     const day = Math.floor(epochMs / MS_PER_DAY);
     const msOfDay = epochMs - day * MS_PER_DAY;
     if (!(msOfDay >= 0 && msOfDay < MS_PER_DAY)) {
       return writeTimestampAnyTime(buf, pos, day, msOfDay, precision, subMsNanos);
     }
-    formatMs(day, msOfDay);
-    lastMs = epochMs;
+    if (replaceA) {
+      t = textA;
+      msA = epochMs;
+    } else {
+      t = textB;
+      msB = epochMs;
+    }
+    replaceA = !replaceA;
+    formatMs(t, day, msOfDay);
   }
-  const t = lastText;
   // Seventeen stores (and four), unrolled: a loop of them was slower than formatting.
   buf[pos] = t[0]!;
   buf[pos + 1] = t[1]!;
@@ -126,9 +141,8 @@ export function writeTimestamp(
   return precision === "ms" ? pos + 21 : writeBelowMs(buf, pos, precision, subMsNanos);
 }
 
-/** `lastText` := the day's date and the millisecond of the day (in range) as `YYYYMMDD-HH:MM:SS.sss`. */
-function formatMs(day: number, msOfDay: number): void {
-  const buf = lastText;
+/** `buf` := the day's date and the millisecond of the day (in range) as `YYYYMMDD-HH:MM:SS.sss`. */
+function formatMs(buf: Uint8Array, day: number, msOfDay: number): void {
   // Eight stores beat a native set() call for eight bytes.
   const ymd = day === cachedDay ? cachedYmd : ymdOf(day);
   buf[0] = ymd[0]!;

@@ -81,8 +81,9 @@ Deno.test("formatTimestamp at every precision, in range and out of it, byte for 
   }
 });
 
-// writeTimestamp keeps the last millisecond's text: the same millisecond again (at any precision, and
-// after a time out of range in between) is the same bytes, and "s" writes 17 bytes, not the cached 21.
+// writeTimestamp keeps the text of two recent milliseconds: the same millisecond again (at any precision,
+// alternating with another, after a time out of range in between) is the same bytes, and "s" writes 17
+// bytes, not the cached 21.
 Deno.test("writeTimestamp: repeated and alternating milliseconds at every precision, byte for byte", () => {
   const text = (b: Uint8Array, end: number) => String.fromCharCode(...b.subarray(2, end));
   const times = [
