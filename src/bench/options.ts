@@ -8,6 +8,7 @@ import { DEFAULT_LOAD_MIX, DEFAULT_LOAD_SYMBOLS, type LoadMix, type LoadSymbol }
 import { checkValue, numbersWithDefaults, type Schema } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { parseCpuList } from "../sys/affinity.ts";
+import { readProcText } from "../sys/procfs.ts";
 
 /** How requests are paced. */
 export type LoadShape =
@@ -433,11 +434,23 @@ export async function checkOutputPaths(o: Pick<BenchOptions, "jsonFile" | "htmlF
 
 /** A CPU list flag; the parser's message gets the flag name in front. */
 function cpuList(text: string): number[] {
+  let cpus: number[];
   try {
-    return parseCpuList(text);
+    cpus = parseCpuList(text);
   } catch (e) {
     throw new ConfigError(`--cpu: ${e instanceof Error ? e.message : e}`);
   }
+  // A CPU the machine does not have is a usage error, found before the simulator child is started.
+  // Not Linux (or no FFI): pinning reports its own failure later.
+  const online = readProcText("/sys/devices/system/cpu/online")?.trim();
+  if (online !== undefined && online !== "") {
+    const have = parseCpuList(online);
+    const missing = cpus.find((c) => !have.includes(c));
+    if (missing !== undefined) {
+      throw new ConfigError(`--cpu: CPU ${missing} is not online (online: ${online})`);
+    }
+  }
+  return cpus;
 }
 
 /** Checks flags (over bench.yaml when `--config` names one) into the options of a run. */

@@ -1,4 +1,4 @@
-/** `fixg bench`: a flag the chosen mode does not use is refused (exit 2) before any work, never ignored. */
+/** `fixg bench`: a flag the chosen mode does not use, or a CPU the machine lacks, is refused (exit 2) before any work. */
 import assert from "node:assert/strict";
 import { fixgOutput } from "../_helpers/mod.ts";
 
@@ -21,4 +21,10 @@ Deno.test("fixg bench --engine with a load flag, or an --engine flag without --e
     assert.equal(results[i]!.stderr, stderr, args.join(" "));
     assert.equal(results[i]!.stdout, "");
   }
+});
+
+Deno.test("fixg bench --cpu naming a CPU the machine does not have: exit 2 before the simulator starts", async () => {
+  const r = await fixgOutput(["bench", "--cpu", "1023"]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /^fixg: --cpu: CPU 1023 is not online \(online: [0-9,-]+\)\n$/);
 });
