@@ -83,7 +83,8 @@ class RotatingFile {
       startedMs = nowMs;
     }
     try {
-      this.#file = Deno.openSync(path, { append: true, create: true });
+      // 0600 (applied when created): the messages carry account numbers and personal data, as in the journal.
+      this.#file = Deno.openSync(path, { append: true, create: true, mode: 0o600 });
     } catch (e) {
       throw new EnvironmentError(`Cannot open log file "${path}": ${e instanceof Error ? e.message : e}`, {
         cause: e,
@@ -148,7 +149,7 @@ export class SessionLogFiles {
   constructor(options: LogFilesOptions) {
     this.options = options;
     try {
-      Deno.mkdirSync(options.dir, { recursive: true });
+      Deno.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
     } catch (e) {
       throw new EnvironmentError(
         `Cannot create log directory "${options.dir}": ${e instanceof Error ? e.message : e}`,

@@ -125,3 +125,22 @@ Deno.test("log files rotate by size and at a new UTC day, keeping keepFiles rota
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("log.dir: a directory it creates is 0700 and its files 0600, as the journal's (messages carry personal data)", () => {
+  const parent = Deno.makeTempDirSync({ prefix: "fixg-logmode-" });
+  const umask = Deno.umask(0o022);
+  try {
+    const dir = `${parent}/logs`;
+    const files = new SessionLogFiles({ dir, rotateBytes: 0, rotateDaily: false, keepFiles: 0 });
+    files.message("FIX.4.4:A->B", Date.UTC(2026, 0, 5), "out", "8=FIX.4.4|35=D|1=ACC-7|");
+    files.event("FIX.4.4:A->B", Date.UTC(2026, 0, 5), "an event");
+    files.close();
+    assert.equal(Deno.statSync(dir).mode! & 0o777, 0o700);
+    for (const e of Deno.readDirSync(dir)) {
+      assert.equal(Deno.statSync(`${dir}/${e.name}`).mode! & 0o777, 0o600, e.name);
+    }
+  } finally {
+    Deno.umask(umask);
+    Deno.removeSync(parent, { recursive: true });
+  }
+});
