@@ -8,6 +8,7 @@ import { ConfigError } from "../errors.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
 import { RISK_FIELDS } from "../app/orders/risk.ts";
 import { checkValue, type Schema, substituteEnv } from "../config/schema.ts";
+import { IDENT } from "../store/postgres_schema.ts";
 
 const fsyncEnum = ["always", "batch", "none"] as const;
 
@@ -216,8 +217,16 @@ export const CONFIG_SCHEMA: Schema = {
       fields: {
         type: { type: "string", enum: ["file", "memory", "postgres"] },
         dir: { type: "string" },
-        url: { type: "string" },
-        schema: { type: "string" },
+        // Checked here so that `fixg config check` refuses what opening the store would (the URL never echoed).
+        url: {
+          type: "string",
+          check: (u) =>
+            /^postgres(ql)?:\/\//.test(u) ? undefined : "must be a postgres:// (or postgresql://) URL",
+        },
+        schema: {
+          type: "string",
+          check: (v) => IDENT.test(v) ? undefined : `"${v}" is not a plain lower-case SQL identifier`,
+        },
         maxConnections: { type: "int", min: 2, max: 64 },
         pipeline: { type: "int", min: 1, max: 63 },
         pipelineSessions: { type: "bool" },

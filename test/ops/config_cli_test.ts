@@ -178,6 +178,26 @@ Deno.test("fixg config check refuses the engine sections fixg run refuses: a sho
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("fixg config check refuses a store.url that is not a postgres:// URL and a store.schema fixg cannot use", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-check-pg-" });
+  const session = "sessions: [{ role: acceptor, port: 9, senderCompId: A, targetCompId: B }]\n";
+  await Deno.writeTextFile(`${dir}/url.yaml`, `store: { type: postgres, url: "db1:5432/fixg" }\n${session}`);
+  await Deno.writeTextFile(
+    `${dir}/schema.yaml`,
+    `store: { type: postgres, url: "postgres://fixg:pw-1@db1/fixg", schema: Fix-Prod }\n${session}`,
+  );
+  const url = await fixg(["config", "check", "url.yaml"], { cwd: dir });
+  assert.equal(url.code, 2, url.stdout);
+  assert.equal(url.stderr, "fixg: url.yaml: store.url: must be a postgres:// (or postgresql://) URL\n");
+  const schema = await fixg(["config", "check", "schema.yaml"], { cwd: dir });
+  assert.equal(schema.code, 2, schema.stdout);
+  assert.equal(
+    schema.stderr,
+    'fixg: schema.yaml: store.schema: "Fix-Prod" is not a plain lower-case SQL identifier\n',
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("fixg run --print-effective-config: the merged config with secrets masked and each knob's report; exit 0", async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-eff-" });
   await Deno.writeTextFile(
