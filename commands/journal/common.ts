@@ -1,6 +1,7 @@
 /** What the `fixg journal` subcommands share: where they write, timestamps, dictionaries, progress. */
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary } from "../../src/dictionary/loader.ts";
 import type { Dictionary } from "../../src/dictionary/model.ts";
+import { ConfigError } from "../../src/errors.ts";
 import { writeAllStdout } from "../stdout.ts";
 
 /** Where a journal command writes: text (UTF-8) and raw bytes (FIX export keeps bytes as they are). */
@@ -73,4 +74,18 @@ export class StdoutOutput implements CommandOutput {
 /** `{ [key]: value }` when value is defined, `{}` otherwise (exactOptionalPropertyTypes-friendly spreading). */
 export function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/**
+ * The journal directory a command reads; a PostgreSQL URL is refused without being echoed (it may carry a
+ * password): only `fixg journal export` reads a PostgreSQL store.
+ */
+export function journalDir(dir: string, command: string): string {
+  if (/^postgres(ql)?:\/\//i.test(dir)) {
+    throw new ConfigError(
+      `journal ${command} reads a journal directory; a PostgreSQL store is read by fixg journal export URL ` +
+        `(and fixg cluster status --store URL)`,
+    );
+  }
+  return dir;
 }

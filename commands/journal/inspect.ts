@@ -4,7 +4,7 @@ import { MessageView } from "../../src/codec/view.ts";
 import { describeMessage, renderTable, toJsonObject } from "../../src/dictionary/describe.ts";
 import { beginStringOf, JournalReader, type JournalRecord, msgTypeOf } from "../../src/store/reader.ts";
 import { maskFields } from "../../src/store/secrets.ts";
-import { type CommandOutput, dictionaries, iso, StdoutOutput } from "./common.ts";
+import { type CommandOutput, dictionaries, iso, journalDir, StdoutOutput } from "./common.ts";
 import type { RecordFilter } from "./filter.ts";
 import { DEFAULT_MASK_TAGS, matches, parseFilter, parseMaskTags, SessionFilterCheck } from "./filter.ts";
 
@@ -155,6 +155,7 @@ export function registerInspect(journal: Command): void {
       false,
     )
     .action(async (dir, opts) => {
+      journalDir(dir, "inspect");
       const filter = parseFilter(opts, Date.now());
       const out = new StdoutOutput();
       const maskTags = await parseMaskTags(opts);

@@ -1,7 +1,7 @@
 /** `fixg journal repair`: repairs a journal and prints what was done. */
 import type { Command } from "@commander-js/extra-typings";
 import { repairJournal, type RepairReport } from "../../src/store/repair.ts";
-import { type CommandOutput, optional, progress, StdoutOutput } from "./common.ts";
+import { type CommandOutput, journalDir, optional, progress, StdoutOutput } from "./common.ts";
 
 /** Prints what repair did. */
 export function printRepair(report: RepairReport, json: boolean, out: CommandOutput): void {
@@ -32,7 +32,7 @@ export function registerRepair(journal: Command): void {
     .option("--dry-run", "print what would be done, change nothing", false)
     .option("--json", "print the report as JSON", false)
     .action((dir, opts) => {
-      const report = repairJournal(dir, {
+      const report = repairJournal(journalDir(dir, "repair"), {
         dryRun: opts.dryRun,
         ...optional("onProgress", progress("repair")),
       });

@@ -1,7 +1,15 @@
 /** `fixg journal stats`: messages per type and session, sizes and rates of a journal. */
 import type { Command } from "@commander-js/extra-typings";
 import { type JournalStats, journalStats } from "../../src/store/reader.ts";
-import { type CommandOutput, dictionaries, iso, optional, progress, StdoutOutput } from "./common.ts";
+import {
+  type CommandOutput,
+  dictionaries,
+  iso,
+  journalDir,
+  optional,
+  progress,
+  StdoutOutput,
+} from "./common.ts";
 
 /** Prints the stats report. */
 export function printStats(st: JournalStats, json: boolean, out: CommandOutput): void {
@@ -54,7 +62,7 @@ export function registerStats(journal: Command): void {
     .argument("<dir>", "journal directory")
     .option("--json", "print the report as JSON", false)
     .action((dir, opts) => {
-      const st = journalStats(dir, { ...optional("onProgress", progress("stats")) });
+      const st = journalStats(journalDir(dir, "stats"), { ...optional("onProgress", progress("stats")) });
       const out = new StdoutOutput();
       printStats(st, opts.json, out);
       out.flush();

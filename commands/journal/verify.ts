@@ -1,7 +1,7 @@
 /** `fixg journal verify`: checks a journal and prints the report. */
 import type { Command } from "@commander-js/extra-typings";
 import { verifyJournal, type VerifyReport } from "../../src/store/reader.ts";
-import { type CommandOutput, iso, optional, progress, StdoutOutput } from "./common.ts";
+import { type CommandOutput, iso, journalDir, optional, progress, StdoutOutput } from "./common.ts";
 
 /** Prints the verify report; returns the exit code (0 clean, 1 problems). */
 export function printVerify(report: VerifyReport, json: boolean, out: CommandOutput): number {
@@ -62,7 +62,9 @@ export function registerVerify(journal: Command): void {
     .argument("<dir>", "journal directory")
     .option("--json", "print the report as JSON", false)
     .action((dir, opts) => {
-      const report = verifyJournal(dir, { ...optional("onProgress", progress("verify")) });
+      const report = verifyJournal(journalDir(dir, "verify"), {
+        ...optional("onProgress", progress("verify")),
+      });
       const out = new StdoutOutput();
       const code = printVerify(report, opts.json, out);
       out.flush();
