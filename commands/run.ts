@@ -82,6 +82,13 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   }
   const store = { ...(doc.store as Record<string, unknown> | undefined) };
   if (flags.store !== undefined) {
+    // A URL is not a directory: it would become one, its password in the path (never echoed here).
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(flags.store)) {
+      throw new ConfigError(
+        "--store takes memory or a journal directory; a PostgreSQL store goes in the config: " +
+          "store: { type: postgres, url: ... } (docs/ha.md)",
+      );
+    }
     if (flags.store === "memory") store.type = "memory";
     else {
       store.type = "file";

@@ -153,6 +153,12 @@ export function registerSimulateLp(program: Command): void {
     .action(async (f) => {
       // Every flag is checked before anything starts: a bad one exits 2 naming it, before "listening".
       const port = int(f.port, "--port", 0, 65535);
+      // A URL is not a directory: it would become one, a password in it written into the path.
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.store)) {
+        throw new ConfigError(
+          "--store takes memory or a journal directory (the simulator has no database store)",
+        );
+      }
       const intervalSec = num(f.statsInterval, "--stats-interval", 0, 2_147_483); // a timer holds 2^31 - 1 ms
       if (f.logFormat !== "text" && f.logFormat !== "json") {
         throw new ConfigError(`--log-format: "${f.logFormat}" must be text or json`);
