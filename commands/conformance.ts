@@ -71,6 +71,25 @@ export function registerConformance(program: Command): void {
     });
 }
 
+/** A --junit path that cannot be written is found before the run, not after it (exit 2). */
+async function checkWritable(path: string): Promise<void> {
+  let existed = true;
+  try {
+    if ((await Deno.stat(path)).isDirectory) {
+      throw new ConfigError(`--junit: cannot write "${path}": it is a directory`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    existed = false;
+  }
+  try {
+    (await Deno.open(path, { write: true, create: true })).close();
+    if (!existed) await Deno.remove(path);
+  } catch (e) {
+    throw new ConfigError(`--junit: cannot write "${path}": ${e instanceof Error ? e.message : e}`);
+  }
+}
+
 function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   // A timer holds at most 2^31 - 1 ms: a longer one would fire at once.
@@ -133,6 +152,7 @@ export async function conformance(paths: string[], flags: ConformanceFlags): Pro
       );
     }
   }
+  if (flags.junit !== undefined) await checkWritable(flags.junit);
   const json = flags.json === true;
   const progress = (s: string) => (json ? Deno.stderr : Deno.stdout).writeSync(encoder.encode(s));
 

@@ -30,3 +30,24 @@ Deno.test("fixg bench --engine with an unwritable --json FILE: exit 2 before att
   assert.match(r.stderr, /^fixg: --json: cannot write ".*\/no\/such\/dir\/r\.json"/);
   assert.doesNotMatch(r.stderr, /engine/, "the engine is not contacted");
 });
+
+Deno.test("fixg conformance --junit FILE that cannot be written: exit 2 before any scenario runs", async () => {
+  await using dir = await tempDir("fixg-out-");
+  const scenario = `${dir.path}/one.def`;
+  await Deno.writeTextFile(scenario, "iCONNECT\n");
+  const r = await fixgOutput([
+    "conformance",
+    "--target",
+    "127.0.0.1:1",
+    "--json",
+    "--junit",
+    `${dir.path}/no/such/dir/r.xml`,
+    scenario,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /^fixg: --junit: cannot write ".*\/no\/such\/dir\/r\.xml": No such file or directory/,
+  );
+  assert.equal(r.stdout, "", "nothing ran");
+});
