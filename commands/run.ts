@@ -57,6 +57,9 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   if (flags.dict !== undefined) session.dictionary = flags.dict;
   const sessions = (doc.sessions as Record<string, unknown>[] | undefined) ?? [];
   if (sessions.length === 0) {
+    if (Object.keys(session).length === 0 && flags.config !== undefined) {
+      throw new ConfigError(`${flags.config}: sessions: none to run (the list is empty or missing)`);
+    }
     if (Object.keys(session).length === 0) {
       throw new ConfigError(
         "nothing to run: give --config FILE or --acceptor/--initiator with --port, --sender-comp-id and --target-comp-id",

@@ -1,6 +1,6 @@
 /**
  * `fixg run` flags: `--config FILE --host H` (an acceptor of the file binds H, an initiator connects to H, as
- * the flag's help says); `--json` only with `--print-effective-config`.
+ * the flag's help says); `--json` only with `--print-effective-config`; a file without sessions.
  */
 import assert from "node:assert/strict";
 import { fixgOutput, tempDir } from "../_helpers/mod.ts";
@@ -69,4 +69,12 @@ Deno.test("fixg run --json without --print-effective-config: refused with one li
     r.stderr,
     "fixg: --json goes with --print-effective-config (JSON log lines: --log-format json)\n",
   );
+});
+
+Deno.test("fixg run --config FILE without sessions: the file is named, exit 2", async () => {
+  await using dir = await tempDir("fixg-nosessions-");
+  await Deno.writeTextFile(`${dir.path}/empty.yaml`, "store: { type: memory }\nsessions: []\n");
+  const r = await fixgOutput(["run", "-c", "empty.yaml"], { cwd: dir.path });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, "fixg: empty.yaml: sessions: none to run (the list is empty or missing)\n");
 });
