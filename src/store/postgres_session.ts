@@ -15,6 +15,7 @@
  * wait for the standby (`#syncing`). Writes are released (their promises resolve) in order per chain:
  * a later commit replicated first waits for the earlier ones of its chain (of both, for a reset).
  */
+import { isLogonFrame, redactLogon } from "./secrets.ts";
 import { FixgError } from "../errors.ts";
 import { type Dir, newPending, outboundOf, type Pending, type RowState } from "./postgres_commit.ts";
 import { FencedError, type Sql } from "./postgres_schema.ts";
@@ -169,6 +170,8 @@ export class PgSessionStore implements SessionStore {
   }
 
   #out(seq: number, bytes: Uint8Array): Promise<void> {
+    // A Logon never reaches the database with its Password/NewPassword (never resent: nothing is lost).
+    if (isLogonFrame(bytes)) bytes = redactLogon(bytes);
     if (this.#error !== undefined) {
       this.#report([{ seq, bytes }], this.#error.message);
       return this.#rejected();
@@ -213,7 +216,7 @@ export class PgSessionStore implements SessionStore {
   appendInbound(seq: number, bytes: Uint8Array): Promise<void> {
     if (this.#error !== undefined) return this.#rejected();
     const p = this.#p("in");
-    p.inb.set(seq, bytes.slice());
+    p.inb.set(seq, isLogonFrame(bytes) ? redactLogon(bytes) : bytes.slice());
     this.#nts = seq + 1;
     return p.promise;
   }
