@@ -48,7 +48,8 @@ export function retryable(e: unknown): boolean {
 /** The URL without its passwords (user part and password=/sslpassword= parameters), for messages. */
 export function redactUrl(url: string): string {
   return url
-    .replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:***@")
+    // Up to the last @ of the authority: a password may hold @ or / written unencoded (the client takes it).
+    .replace(/\/\/([^:@/?#]*):[^?#]*@/, "//$1:***@")
     // libpq also takes the password as a query parameter (password=, sslpassword=).
     .replace(/([?&](?:ssl)?password=)[^&#]*/gi, "$1***");
 }

@@ -18,3 +18,12 @@ Deno.test("redactUrl hides a password in the user part and in the query string (
     "postgres://db1/fixg?passfile=/etc/pgpass",
   );
 });
+
+Deno.test("redactUrl hides a password holding @ or / written unencoded, whole", () => {
+  assert.equal(redactUrl("postgres://u:Pw@Secret4@127.0.0.1:1/db"), "postgres://u:***@127.0.0.1:1/db");
+  assert.equal(redactUrl("postgres://u:Pw/Secret3@127.0.0.1:1/db"), "postgres://u:***@127.0.0.1:1/db");
+  assert.equal(
+    redactUrl("postgres://u:a@b@h1,h2/db?target_session_attrs=read-write"),
+    "postgres://u:***@h1,h2/db?target_session_attrs=read-write",
+  );
+});
