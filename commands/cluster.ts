@@ -41,7 +41,14 @@ export interface ClusterStatus {
 
 /** Reads the status from the store at `url`. */
 export async function clusterStatus(url: string, schema: string): Promise<ClusterStatus> {
-  const store = await openPostgresStore({ url, schema, maxConnections: 1, retryMs: 0, upgrade: false });
+  const store = await openPostgresStore({
+    url,
+    schema,
+    maxConnections: 1,
+    retryMs: 0,
+    upgrade: false,
+    create: false,
+  });
   try {
     const rows = await store.sessionRows();
     const m = await store.sql.unsafe(
@@ -132,7 +139,14 @@ async function withStore<T>(
 ): Promise<T> {
   let store: PostgresMessageStore;
   try {
-    store = await openPostgresStore({ url, schema, maxConnections: 1, retryMs: 0, upgrade: false });
+    store = await openPostgresStore({
+      url,
+      schema,
+      maxConnections: 1,
+      retryMs: 0,
+      upgrade: false,
+      create: false,
+    });
   } catch (e) {
     if (e instanceof FixgError) throw new FixgError(e.code, e.message, { exitCode: 2 });
     throw new FixgError(

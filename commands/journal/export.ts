@@ -104,6 +104,7 @@ export function registerExport(journal: Command): void {
           maxConnections: 1,
           retryMs: 0,
           upgrade: false,
+          create: false,
         });
         try {
           exportJournal(redactUrl(dir), opts.format, filter, out, maskTags, await store.records());

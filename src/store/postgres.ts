@@ -102,6 +102,11 @@ export interface PostgresStoreOptions {
    * only read or steer (`fixg cluster ...`, `fixg journal export`) pass false and fail instead.
    */
   upgrade?: boolean;
+  /**
+   * Whether opening may create the schema and its tables when missing. Default true (a gateway); operator
+   * commands that only read or steer pass false: a mistyped --schema is an error, not a new empty schema.
+   */
+  create?: boolean;
 }
 
 function sleep(scheduler: Scheduler, ms: number): Promise<void> {
@@ -150,6 +155,12 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   }
   const store = new PostgresMessageStore(sql, schema, o, appName, control);
   try {
+    if (o.create === false) {
+      const [row] = await sql`select to_regclass(${`"${schema}".sessions`}) is not null as found`;
+      if (row?.found !== true) {
+        throw new Error(`no fixg tables in schema "${schema}" (a gateway creates them; check --schema)`);
+      }
+    }
     await store.createSchema();
   } catch (e) {
     await sql.end({ timeout: 1 }).catch(() => {});
