@@ -8,7 +8,8 @@ import type { SessionId } from "../session/types.ts";
  * - `queued`: waiting (a write in flight, messages ahead of it, not logged on, the outbound throttle, a
  *   callback whose step still has messages to write); it gets its MsgSeqNum when it leaves, by priority;
  * - `refused`: nothing is sent; `reason` says why. `cause` "filter": a filter refused it (order entry while
- *   the kill switch is engaged, a risk limit); "store": the session's store failed and it stopped sending;
+ *   the kill switch is engaged, a risk limit; a MsgType the session sends itself: Logon, ResendRequest,
+ *   SequenceReset, Logout); "store": the session's store failed and it stopped sending;
  * - `back-pressure`: more than the outbound bound waits: await `whenWritable()` and send again.
  */
 export type SendResult =

@@ -16,6 +16,27 @@ function keep(message: FixMessage): FixMessage {
   return message instanceof PreEncodedMessage ? message.detach() : message;
 }
 
+/**
+ * Why an application cannot send a session-level message of this MsgType, or undefined: the session
+ * sends its own Logon, ResendRequest, SequenceReset and Logout (an application's would be numbered as an
+ * application message: a SequenceReset moving the counterparty's expected number, a Logon mid-session).
+ * Heartbeat, TestRequest and Reject may be sent.
+ */
+export function sessionOwned(msgType: string): string | undefined {
+  if (msgType.length !== 1) return undefined;
+  switch (msgType) {
+    case "A":
+      return "the session sends its own Logon";
+    case "2":
+      return "the session sends its own ResendRequests";
+    case "4":
+      return "the session's sequence numbers are its own (resetSequence/setSequence; RESET, SET_SEQ on the engine socket)";
+    case "5":
+      return "the session sends its own Logout (logout(); LOGOUT on the engine socket)";
+  }
+  return undefined;
+}
+
 const QUEUED: SendResult = Object.freeze({ kind: "queued" });
 const BACK_PRESSURE: SendResult = Object.freeze({ kind: "back-pressure" });
 
@@ -41,7 +62,7 @@ export class Sender {
         cause: "store",
       };
     }
-    const refused = a.pipeline.check(message);
+    const refused = sessionOwned(message.msgType) ?? a.pipeline.check(message);
     if (refused !== undefined) {
       return {
         kind: "refused",
