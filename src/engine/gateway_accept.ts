@@ -35,11 +35,10 @@ import {
   type RefusalReason,
 } from "./gateway_types.ts";
 import type { Logger } from "./log.ts";
+import { RefusalLog } from "./refusal_log.ts";
 import { inWindow } from "./schedule.ts";
 
 /** Refusal log lines: a burst of this many, then one per second; what was dropped is counted on the next. */
-const REFUSAL_LOG_BURST = 20;
-const REFUSAL_LOG_PER_SEC = 1;
 
 /** What the acceptor side needs of the gateway. */
 export interface AcceptHost {
@@ -85,15 +84,15 @@ export class Acceptors {
   #preLogon = 0;
   readonly #preLogonByHost = new Map<string, number>();
   #acceptErrors = 0;
-  #logTokens = REFUSAL_LOG_BURST;
-  #logRefillMs = 0;
-  #logDropped = 0;
+  /** Refusal log lines, rate limited (a burst, then one per second): a flood cannot flood the log. */
+  readonly #refusalLines: RefusalLog;
 
   constructor(host: AcceptHost, limits: PreLogonLimits) {
     this.#host = host;
     this.#limits = limits;
     this.#authThrottle = new AuthThrottle(this.#throttleOptions());
     this.#hashGate = new HashGate(this.#limits.maxConcurrentHashes);
+    this.#refusalLines = new RefusalLog(host.logger, () => host.scheduler);
   }
 
   #throttleOptions(): Partial<AuthThrottleOptions> {
@@ -210,30 +209,9 @@ export class Acceptors {
     );
   }
 
-  /**
-   * A refusal log line, rate limited (a burst, then one per second) so that a flood of bad connections
-   * cannot flood the log; the next line written says how many were left out.
-   */
+  /** A refusal log line, rate limited (refusal_log.ts); the next line written says how many were left out. */
   #refusalLog(event: string, text: string, session?: string): void {
-    const now = this.#host.scheduler.nowMs();
-    if (this.#logRefillMs === 0) this.#logRefillMs = now;
-    const refill = Math.floor(((now - this.#logRefillMs) / 1000) * REFUSAL_LOG_PER_SEC);
-    if (refill > 0) {
-      this.#logTokens = Math.min(REFUSAL_LOG_BURST, this.#logTokens + refill);
-      this.#logRefillMs += (refill / REFUSAL_LOG_PER_SEC) * 1000;
-    }
-    if (this.#logTokens < 1) {
-      this.#logDropped++;
-      return;
-    }
-    this.#logTokens--;
-    const dropped = this.#logDropped;
-    this.#logDropped = 0;
-    this.#host.logger.warn(
-      event,
-      dropped > 0 ? `${text} (${dropped} similar lines not logged: rate limit)` : text,
-      session,
-    );
+    this.#refusalLines.warn(event, text, session);
   }
 
   async #acceptLoop(l: Listener, spec: AcceptorSpec): Promise<void> {

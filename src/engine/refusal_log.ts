@@ -1,8 +1,8 @@
 /**
- * Refusal log lines, rate limited: a burst of 20, then one per second (the FIX acceptor's rule,
- * gateway_accept.ts), so that a flood of bad connections cannot flood the log; the next line written says
- * how many were left out. The engine's library endpoint logs its refusals (wrong secret, too many
- * connections without HELLO) through one.
+ * Refusal log lines, rate limited: a burst of 20, then one per second, so that a flood of bad connections
+ * cannot flood the log; the next line written says how many were left out. The FIX acceptor
+ * (gateway_accept.ts: refused, TLS and accept failures, pre-logon limits) and the engine's library endpoint
+ * (wrong secret, too many connections) log their refusals through one each.
  */
 import type { Clock } from "../clock.ts";
 import type { Logger } from "./log.ts";
@@ -18,7 +18,7 @@ export class RefusalLog {
   constructor(readonly logger: Logger, readonly clock: () => Clock) {}
 
   /** Logs `text` as a warning of `event`, unless over the rate (then counted for the next line). */
-  warn(event: string, text: string): void {
+  warn(event: string, text: string, session?: string): void {
     const now = this.clock().nowMs();
     this.#refillMs ??= now;
     const refill = Math.floor(((now - this.#refillMs) / 1000) * PER_SEC);
@@ -33,6 +33,10 @@ export class RefusalLog {
     this.#tokens--;
     const dropped = this.#dropped;
     this.#dropped = 0;
-    this.logger.warn(event, dropped > 0 ? `${text} (${dropped} similar lines not logged: rate limit)` : text);
+    this.logger.warn(
+      event,
+      dropped > 0 ? `${text} (${dropped} similar lines not logged: rate limit)` : text,
+      session,
+    );
   }
 }
