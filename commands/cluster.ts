@@ -39,16 +39,17 @@ export interface ClusterStatus {
   moves: { sessionKey: string; from: string | null; to: string; state: string }[];
 }
 
+/**
+ * How the operator commands open the store: one connection, no retries, never migrating (gateways of
+ * the running version keep their tables) nor creating (a mistyped --schema is an error).
+ */
+function operatorStore(url: string, schema: string) {
+  return { url, schema, maxConnections: 1, retryMs: 0, upgrade: false, create: false };
+}
+
 /** Reads the status from the store at `url`. */
 export async function clusterStatus(url: string, schema: string): Promise<ClusterStatus> {
-  const store = await openPostgresStore({
-    url,
-    schema,
-    maxConnections: 1,
-    retryMs: 0,
-    upgrade: false,
-    create: false,
-  });
+  const store = await openPostgresStore(operatorStore(url, schema));
   try {
     const rows = await store.sessionRows();
     const m = await store.sql.unsafe(
@@ -139,14 +140,7 @@ async function withStore<T>(
 ): Promise<T> {
   let store: PostgresMessageStore;
   try {
-    store = await openPostgresStore({
-      url,
-      schema,
-      maxConnections: 1,
-      retryMs: 0,
-      upgrade: false,
-      create: false,
-    });
+    store = await openPostgresStore(operatorStore(url, schema));
   } catch (e) {
     if (e instanceof FixgError) throw new FixgError(e.code, e.message, { exitCode: 2 });
     throw new FixgError(
