@@ -14,76 +14,104 @@ import { LogCapture } from "../ops/helpers.ts";
 
 const SECRET = "0123456789abcdef-secret";
 
-Deno.test("before HELLO: pending connections capped (the next closed without a word), timed out after helloTimeoutMs with ERROR HELLO_REQUIRED, a frame longer than any HELLO refused at its length; a library still attaches", async () => {
+type Engine = Awaited<ReturnType<typeof startEngineOverLp>>;
+type Gate = Awaited<ReturnType<typeof gatedJournal>>;
+
+/**
+ * An engine over a simulated LP in a temporary directory (`journal`: on a file journal, "gated": one whose
+ * flush the test opens); afterwards the connections in `open` are closed, the engine stopped and the
+ * directories removed.
+ */
+async function withEngine(
+  o: Omit<Parameters<typeof startEngineOverLp>[0], "dir"> & { journal?: "gated" | "file" },
+  fn: (t: { engine: Engine; open: RawEngineClient[]; gate: Gate | undefined }) => Promise<void>,
+): Promise<void> {
+  const { journal: kind, ...options } = o;
   const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const clock = new ManualScheduler();
+  const journal = kind ? await Deno.makeTempDir({ prefix: "fixg-hostile-j-" }) : undefined;
+  const gate = kind === "gated" ? await gatedJournal(journal!) : undefined;
+  const store = kind === "file" ? await FileJournal.open({ dir: journal!, fsync: "none" }) : gate?.store;
   const engine = await startEngineOverLp({
+    ...options,
     dir,
-    server: { helloTimeoutMs: 1000, maxPendingLibraries: 4, scheduler: clock },
+    ...(store !== undefined ? { store } : {}),
+    server: {
+      ...options.server,
+      ...(journal !== undefined ? { journalDir: journal } : {}),
+      ...(gate !== undefined ? { flush: gate.flush } : {}),
+    },
   });
   const open: RawEngineClient[] = [];
   try {
-    await engine.loggedOn();
-    // Four that never speak (one of them one byte of a HELLO: slow, not finished).
-    const silent: RawEngineClient[] = [];
-    for (let i = 0; i < 4; i++) silent.push(await RawEngineClient.connect(engine.socket));
-    open.push(...silent);
-    await silent[0]!.write(
-      encodeCommand({ type: "hello", version: 1, name: "slow", secret: "" }).subarray(0, 1),
-    );
-    await waitFor(() => engine.server.pendingLibraries === 4, "4 pending connections");
-    // The fifth is over the limit: closed at once, no ERROR (a library's reconnection retries).
-    const fifth = await RawEngineClient.connect(engine.socket);
-    open.push(fifth);
-    await waitFor(() => fifth.closed, "the fifth closed");
-    assert.deepEqual(fifth.events, []);
-    assert.equal(engine.server.pendingLibraries, 4);
-    // The time passes: each pending one gets ERROR HELLO_REQUIRED and is closed.
-    clock.advance(999);
-    assert.equal(engine.server.pendingLibraries, 4);
-    clock.advance(1);
-    for (const c of silent) {
-      const e = await c.next("error");
-      assert.equal(e.code, ErrorCode.HELLO_REQUIRED);
-      assert.equal(e.text, "no HELLO within 1000 ms");
-      await waitFor(() => c.closed, "closed after the HELLO timeout");
-    }
-    assert.equal(engine.server.pendingLibraries, 0);
-
-    // A frame whose length no HELLO can have: refused when its length arrives (not buffered up to 16 MiB).
-    for (const n of [MAX_HELLO_BYTES + 1, 1 << 20, 2 ** 31, 0xffffffff]) {
-      const r = await RawEngineClient.connect(engine.socket);
-      const head = new Uint8Array(5);
-      new DataView(head.buffer).setUint32(0, n);
-      head[4] = 0x01;
-      await r.write(head);
-      const e = await r.next("error");
-      assert.equal(e.code, ErrorCode.MALFORMED, `length ${n}`);
-      await waitFor(() => r.closed, "closed after MALFORMED");
-      r.close();
-    }
-
-    // A legitimate library attaches, claims and is not timed out once it said HELLO.
-    const lib = await RawEngineClient.attach(engine.socket, "legit");
-    open.push(lib);
-    assert.equal(engine.server.pendingLibraries, 0);
-    clock.advance(5000);
-    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
-    await lib.next("live");
-    assert.equal(lib.closed, false);
-    assert.equal(lib.events.filter((e) => e.type === "error").length, 0);
+    await fn({ engine, open, gate });
   } finally {
     for (const c of open) c.close();
     await engine.stop();
     await Deno.remove(dir, { recursive: true });
+    if (journal !== undefined) await Deno.remove(journal, { recursive: true });
   }
+}
+
+Deno.test("before HELLO: pending connections capped (the next closed without a word), timed out after helloTimeoutMs with ERROR HELLO_REQUIRED, a frame longer than any HELLO refused at its length; a library still attaches", async () => {
+  const clock = new ManualScheduler();
+  await withEngine(
+    { server: { helloTimeoutMs: 1000, maxPendingLibraries: 4, scheduler: clock } },
+    async ({ engine, open }) => {
+      await engine.loggedOn();
+      // Four that never speak (one of them one byte of a HELLO: slow, not finished).
+      const silent: RawEngineClient[] = [];
+      for (let i = 0; i < 4; i++) silent.push(await RawEngineClient.connect(engine.socket));
+      open.push(...silent);
+      await silent[0]!.write(
+        encodeCommand({ type: "hello", version: 1, name: "slow", secret: "" }).subarray(0, 1),
+      );
+      await waitFor(() => engine.server.pendingLibraries === 4, "4 pending connections");
+      // The fifth is over the limit: closed at once, no ERROR (a library's reconnection retries).
+      const fifth = await RawEngineClient.connect(engine.socket);
+      open.push(fifth);
+      await waitFor(() => fifth.closed, "the fifth closed");
+      assert.deepEqual(fifth.events, []);
+      assert.equal(engine.server.pendingLibraries, 4);
+      // The time passes: each pending one gets ERROR HELLO_REQUIRED and is closed.
+      clock.advance(999);
+      assert.equal(engine.server.pendingLibraries, 4);
+      clock.advance(1);
+      for (const c of silent) {
+        const e = await c.next("error");
+        assert.equal(e.code, ErrorCode.HELLO_REQUIRED);
+        assert.equal(e.text, "no HELLO within 1000 ms");
+        await waitFor(() => c.closed, "closed after the HELLO timeout");
+      }
+      assert.equal(engine.server.pendingLibraries, 0);
+
+      // A frame whose length no HELLO can have: refused when its length arrives (not buffered up to 16 MiB).
+      for (const n of [MAX_HELLO_BYTES + 1, 1 << 20, 2 ** 31, 0xffffffff]) {
+        const r = await RawEngineClient.connect(engine.socket);
+        const head = new Uint8Array(5);
+        new DataView(head.buffer).setUint32(0, n);
+        head[4] = 0x01;
+        await r.write(head);
+        const e = await r.next("error");
+        assert.equal(e.code, ErrorCode.MALFORMED, `length ${n}`);
+        await waitFor(() => r.closed, "closed after MALFORMED");
+        r.close();
+      }
+
+      // A legitimate library attaches, claims and is not timed out once it said HELLO.
+      const lib = await RawEngineClient.attach(engine.socket, "legit");
+      open.push(lib);
+      assert.equal(engine.server.pendingLibraries, 0);
+      clock.advance(5000);
+      await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+      await lib.next("live");
+      assert.equal(lib.closed, false);
+      assert.equal(lib.events.filter((e) => e.type === "error").length, 0);
+    },
+  );
 });
 
 Deno.test("a request id longer than 256 bytes is refused INVALID_MESSAGE, not sent and not remembered (10 000 kept per session would pin up to 640 MiB)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const engine = await startEngineOverLp({ dir });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({}, async ({ engine, open }) => {
     await engine.loggedOn();
     const lib = await RawEngineClient.attach(engine.socket, "ids");
     open.push(lib);
@@ -108,11 +136,7 @@ Deno.test("a request id longer than 256 bytes is refused INVALID_MESSAGE, not se
     await lib.send({ type: "send", key: KEY, requestId: longest, body: orderBody("ok") });
     const ok = await lib.next("send-result");
     assert.deepEqual([ok.requestId === longest, ok.status, ok.seq], [true, SendStatus.ACCEPTED, before]);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a library that claims a busy session and stops reading: dropped once maxQueuedBytes wait, the session returns to the engine with no FIX-level disconnect, a claim from its position replays all", async () => {
@@ -246,22 +270,13 @@ async function gatedJournal(dir: string) {
 }
 
 Deno.test("SENDs while a session's first claim reads the journal wait within maxInFlight: the rest are answered BACK_PRESSURE at once, not kept without bound", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
-  const gate = await gatedJournal(journal);
-  const engine = await startEngineOverLp({
-    dir,
-    store: gate.store,
-    server: { journalDir: journal, flush: gate.flush, maxInFlight: 4 },
-  });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({ journal: "gated", server: { maxInFlight: 4 } }, async ({ engine, open, gate }) => {
     await engine.loggedOn();
     const lib = await RawEngineClient.attach(engine.socket, "eager");
     open.push(lib);
     await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
     await lib.next("live");
-    await waitFor(() => gate.asked() > 0, "the claim's journal read waiting");
+    await waitFor(() => gate!.asked() > 0, "the claim's journal read waiting");
     for (let i = 0; i < 10; i++) {
       await lib.send({ type: "send", key: KEY, requestId: `s${i}`, body: orderBody(`s${i}`) });
     }
@@ -271,7 +286,7 @@ Deno.test("SENDs while a session's first claim reads the journal wait within max
     }
     assert.equal(lib.events.filter((e) => e.type === "send-result").length, 0);
     const first = engine.gw.sessionStatus(KEY)!.nextSenderSeq;
-    gate.open();
+    gate!.open();
     for (let i = 0; i < 4; i++) {
       const r = await lib.next("send-result", (e) => e.requestId === `s${i}`);
       assert.deepEqual([r.status, r.seq], [SendStatus.ACCEPTED, first + i]);
@@ -280,25 +295,11 @@ Deno.test("SENDs while a session's first claim reads the journal wait within max
     await lib.send({ type: "send", key: KEY, requestId: "after", body: orderBody("after") });
     const r = await lib.next("send-result", (e) => e.requestId === "after");
     assert.deepEqual([r.status, r.seq], [SendStatus.ACCEPTED, first + 4]);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(journal, { recursive: true });
-  }
+  });
 });
 
 Deno.test("50 CLAIMs of one session sent at once read the journal twice (the running read and the newest claim's), not 50 times; one LIVE", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
-  const gate = await gatedJournal(journal);
-  const engine = await startEngineOverLp({
-    dir,
-    store: gate.store,
-    server: { journalDir: journal, flush: gate.flush },
-  });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({ journal: "gated" }, async ({ engine, open, gate }) => {
     await engine.loggedOn();
     const lib = await RawEngineClient.attach(engine.socket, "flood");
     open.push(lib);
@@ -306,18 +307,13 @@ Deno.test("50 CLAIMs of one session sent at once read the journal twice (the run
       await lib.send({ type: "claim", key: KEY, replay: true, lastProcessedInSeq: 0 });
     }
     await waitFor(() => lib.events.filter((e) => e.type === "claimed").length === 50, "50 CLAIMED");
-    gate.open();
+    gate!.open();
     await lib.next("live");
     await lib.send({ type: "list", tag: 1 });
     await lib.next("sessions");
     assert.equal(lib.events.filter((e) => e.type === "live").length, 0, "one LIVE");
     assert.equal(engine.server.replayReads, 2);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(journal, { recursive: true });
-  }
+  });
 });
 
 Deno.test("200 libraries attach, claim and go (closed, released, or gone without HELLO): no descriptor, connection or timer left", async () => {
@@ -404,34 +400,24 @@ Deno.test("wrong-secret HELLOs: ERROR AUTH_FAILED and closed; the secret never e
 });
 
 Deno.test("LOGOUT with a Text carrying SOH: the Logout's 58 keeps it as one field (SOH sent as a space), no field injected", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
   const reasons: string[] = [];
-  const engine = await startEngineOverLp({
-    dir,
-    lpApp: { onLogout: (_s, reason) => void reasons.push(reason) },
-  });
-  const open: RawEngineClient[] = [];
-  try {
-    await engine.loggedOn();
-    const lib = await RawEngineClient.attach(engine.socket, "bye");
-    open.push(lib);
-    await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
-    await lib.next("live");
-    await lib.send({ type: "logout", key: KEY, text: "bye\x0158=forged\x01" });
-    await waitFor(() => reasons.length > 0, "the LP's logout");
-    assert.deepEqual(reasons, ["Logout received: bye 58=forged "]);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  await withEngine(
+    { lpApp: { onLogout: (_s, reason) => void reasons.push(reason) } },
+    async ({ engine, open }) => {
+      await engine.loggedOn();
+      const lib = await RawEngineClient.attach(engine.socket, "bye");
+      open.push(lib);
+      await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
+      await lib.next("live");
+      await lib.send({ type: "logout", key: KEY, text: "bye\x0158=forged\x01" });
+      await waitFor(() => reasons.length > 0, "the LP's logout");
+      assert.deepEqual(reasons, ["Logout received: bye 58=forged "]);
+    },
+  );
 });
 
 Deno.test("after HELLO: a bad length, an unknown command, fields cut short: ERROR MALFORMED and closed; a frame cut by a close: dropped; another library's session unaffected", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const engine = await startEngineOverLp({ dir });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({}, async ({ engine, open }) => {
     await engine.loggedOn();
     const holder = await RawEngineClient.attach(engine.socket, "holder");
     open.push(holder);
@@ -472,18 +458,11 @@ Deno.test("after HELLO: a bad length, an unknown command, fields cut short: ERRO
     const r = await holder.next("send-result", (e) => e.requestId === "still");
     assert.equal(r.status, SendStatus.ACCEPTED);
     assert.equal(holder.events.filter((e) => e.type === "error").length, 0);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SENDs while the session is not logged on: QUEUED up to its outbound bound (8 MiB), then BACK_PRESSURE; never an unbounded queue", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const engine = await startEngineOverLp({ dir });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({}, async ({ engine, open }) => {
     await engine.loggedOn();
     const lib = await RawEngineClient.attach(engine.socket, "fast");
     open.push(lib);
@@ -504,18 +483,11 @@ Deno.test("SENDs while the session is not logged on: QUEUED up to its outbound b
     // Queued bodies stay within the session's bound (8 MiB) plus one message.
     assert.ok(queued * body.length <= 8 * 1024 * 1024 + body.length, `${queued} queued`);
     assert.ok(queued * body.length > 7 * 1024 * 1024, `${queued} queued: the bound is used`);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a 65535-byte session key in CLAIM, RESET, SET_SEQ, RELEASE, LOGOUT and SEND: refused with the key cut in the text; the engine does not fail", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const engine = await startEngineOverLp({ dir });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({}, async ({ engine, open }) => {
     await engine.loggedOn();
     const lib = await RawEngineClient.attach(engine.socket, "longkey");
     open.push(lib);
@@ -543,30 +515,17 @@ Deno.test("a 65535-byte session key in CLAIM, RESET, SET_SEQ, RELEASE, LOGOUT an
     await lib.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
     await lib.next("live");
     assert.equal(lib.closed, false);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("RESET/SET_SEQ flood while a session's first claim reads the journal: past 1024 waiting the library is disconnected, not kept without bound", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
-  const gate = await gatedJournal(journal);
-  const engine = await startEngineOverLp({
-    dir,
-    store: gate.store,
-    server: { journalDir: journal, flush: gate.flush },
-  });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({ journal: "gated" }, async ({ engine, open, gate }) => {
     await engine.loggedOn();
     const holder = await RawEngineClient.attach(engine.socket, "holder");
     open.push(holder);
     await holder.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
     await holder.next("live");
-    await waitFor(() => gate.asked() > 0, "the claim's journal read waiting");
+    await waitFor(() => gate!.asked() > 0, "the claim's journal read waiting");
     const flood = await RawEngineClient.attach(engine.socket, "flood");
     open.push(flood);
     const frames: Uint8Array[] = [];
@@ -576,26 +535,16 @@ Deno.test("RESET/SET_SEQ flood while a session's first claim reads the journal: 
     await flood.write(new Uint8Array(frames.flatMap((f) => [...f])));
     await waitFor(() => flood.closed, "the flooding library disconnected");
     assert.equal(engine.server.holderOf(KEY), "holder#1");
-    gate.open();
+    gate!.open();
     // The holder's own SET_SEQ is carried out once the read is done.
     await holder.send({ type: "set-seq", key: KEY, tag: 7, nextSenderSeq: 0, nextTargetSeq: 9 });
     const r = await holder.next("seq-result", (e) => e.tag === 7);
     assert.deepEqual([r.code, r.nextTargetSeq], [0, 9]);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(journal, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a CLAIM with lastProcessedInSeq far past the journal's end (2^32-1): LIVE with 0 replayed, the claim holds, live messages follow", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const journal = await Deno.makeTempDir({ prefix: "fixg-hostile-j-" });
-  const store = await FileJournal.open({ dir: journal, fsync: "none" });
-  const engine = await startEngineOverLp({ dir, store, server: { journalDir: journal } });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({ journal: "file" }, async ({ engine, open }) => {
     await engine.loggedOn();
     const lp = engine.lp.runner("FIX.4.4:LP->CLIENT")!;
     const firstIn = engine.gw.sessionStatus(KEY)!.nextTargetSeq;
@@ -610,19 +559,11 @@ Deno.test("a CLAIM with lastProcessedInSeq far past the journal's end (2^32-1): 
     lp.send({ msgType: "8", fields: [[37, "o2"], [17, "e2"]] });
     const m = await lib.next("message");
     assert.equal(m.replayed, false);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-    await Deno.remove(journal, { recursive: true });
-  }
+  });
 });
 
 Deno.test("libraries that said HELLO are capped too (maxLibraries): one more is closed at once without a word; a place freed is taken again", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "fixg-hostile-" });
-  const engine = await startEngineOverLp({ dir, server: { maxLibraries: 3 } });
-  const open: RawEngineClient[] = [];
-  try {
+  await withEngine({ server: { maxLibraries: 3 } }, async ({ engine, open }) => {
     await engine.loggedOn();
     for (let i = 0; i < 3; i++) open.push(await RawEngineClient.attach(engine.socket, `lib${i}`));
     assert.equal(engine.server.libraries, 3);
@@ -640,9 +581,5 @@ Deno.test("libraries that said HELLO are capped too (maxLibraries): one more is 
     await next.send({ type: "claim", key: KEY, replay: false, lastProcessedInSeq: 0 });
     await next.next("live");
     assert.equal(engine.server.libraries, 3);
-  } finally {
-    for (const c of open) c.close();
-    await engine.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
