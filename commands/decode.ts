@@ -10,6 +10,7 @@ import { completeLengths, hasLengthFields, looksLikeFix, scanFixInput } from "..
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary, loadDictionary } from "../src/dictionary/loader.ts";
 import type { Dictionary } from "../src/dictionary/model.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
+import { MASKED_VALUE, SECRET_TAGS } from "../src/store/secrets.ts";
 import { writeAllStdout } from "./stdout.ts";
 
 /** Options of a decode run. */
@@ -20,6 +21,8 @@ export interface DecodeOptions {
   dict?: Dictionary;
   /** Accept frames whose CheckSum is wrong (hand-edited samples). */
   skipChecksum?: boolean;
+  /** Print Password (554) and NewPassword (925) as they are; by default they read "***". */
+  showSecrets?: boolean;
 }
 
 /** What a decode run found. */
@@ -50,6 +53,11 @@ export function decodeInput(
       // "?" but not counted as problems, unlike a session's validation (QuickFIX's default rejects them).
       const m = describeMessage(view, dictFor(view.getString(8) ?? ""), offset, DECODE_VALIDATION);
       summary.messages++;
+      // As `fixg journal inspect`: a Logon's password is not printed unless asked for (the frame's own
+      // BodyLength and CheckSum are shown as they are: only the value printed changes).
+      if (options.showSecrets !== true) {
+        for (const f of m.fields) if (SECRET_TAGS.includes(f.tag)) f.value = MASKED_VALUE;
+      }
       if (m.reject !== undefined || m.notValidated !== undefined) summary.invalid++;
       write(
         options.json ? JSON.stringify(toJsonObject(m)) + "\n" : renderTable(m, summary.messages) + "\n\n",
@@ -116,6 +124,7 @@ export function registerDecode(program: Command): void {
       "QuickFIX XML dictionary to use instead of the built-in one for each BeginString",
     )
     .option("--skip-checksum", "accept frames with a wrong CheckSum (hand-edited samples)", false)
+    .option("--show-secrets", "print Password (554) and NewPassword (925) as they are (default: ***)", false)
     .option(
       "--compute-lengths",
       "compute BodyLength (9) and CheckSum (10) of every message, replacing any it has (hand-typed or edited messages); automatic when the input has neither",
@@ -140,7 +149,11 @@ export function registerDecode(program: Command): void {
         }
       }
       const out = new StdoutWriter();
-      const options: DecodeOptions = { json: opts.json, skipChecksum: opts.skipChecksum };
+      const options: DecodeOptions = {
+        json: opts.json,
+        skipChecksum: opts.skipChecksum,
+        showSecrets: opts.showSecrets,
+      };
       if (dict !== undefined) options.dict = dict;
       const summary = decodeInput(input, options, (t) => out.write(t));
       out.flush();
