@@ -1,5 +1,5 @@
 /** `fixg simulate-lp`: an acceptor that behaves like a liquidity provider (src/app/lp on the engine). */
-import type { Command } from "@commander-js/extra-typings";
+import { type Command, Option } from "@commander-js/extra-typings";
 import { defaultLpConfig, loadLpConfig, type LpBehaviour, type LpSimulator } from "../src/app/lp/mod.ts";
 import { Logger } from "../src/engine/log.ts";
 import { startSimulator } from "../src/engine/lp_host.ts";
@@ -149,7 +149,13 @@ export function registerSimulateLp(program: Command): void {
       "serve /metrics, /health, /ready and /sessions on this port (docs/operations.md)",
     )
     .option("--admin-host <host>", "address of the admin endpoint", "127.0.0.1")
-    .option("--admin-token <token>", "bearer token for operator actions (POST /sessions/..., kill switch)")
+    .addOption(
+      // From the environment too: a token on the command line is visible to every local user (ps).
+      new Option(
+        "--admin-token <token>",
+        "bearer token for operator actions (POST /sessions/..., kill switch); better from the environment",
+      ).env("FIXG_ADMIN_TOKEN"),
+    )
     .action(async (f) => {
       // Every flag is checked before anything starts: a bad one exits 2 naming it, before "listening".
       const port = int(f.port, "--port", 0, 65535);
