@@ -190,3 +190,16 @@ export function sessionInfo(s: GatewaySessionStatus, claimedBy: string): Session
     claimedBy,
   };
 }
+
+const utf8 = new TextEncoder();
+
+/** The UTF-8 byte length of `s` (its length when ASCII). */
+export function utf8Length(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return utf8.encode(s).length;
+  return s.length;
+}
+
+/** REFUSED NOT_CLAIMED of a command that needs the session claimed, naming its holder if any. */
+export function notClaimed(key: string, holder: { label: string } | undefined, text: string): Event {
+  return { type: "refused", key, code: ErrorCode.NOT_CLAIMED, holder: holder?.label ?? "", text };
+}

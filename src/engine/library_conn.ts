@@ -65,6 +65,24 @@ export interface Slot {
   seeded: boolean;
 }
 
+/** A session's slot before any claim: no holder, nothing held, `recent` and `ring` as given. */
+export function newSlot(key: string, recent: RecentIds<Answer | Journaling>, ring: Ring | undefined): Slot {
+  return {
+    key,
+    holder: undefined,
+    pending: undefined,
+    pendingBytes: 0,
+    replaying: undefined,
+    reading: undefined,
+    recent,
+    ring,
+    journaling: new Map(),
+    unreported: [],
+    seeding: undefined,
+    seeded: false,
+  };
+}
+
 /** One attached library. */
 export class LibraryConn {
   id: number;

@@ -8,8 +8,7 @@
  * The server is the gateway's Application for the sessions without an application of their own
  * (`app: none`): `server.app` is passed to buildGateway, and events reach the holder from there.
  */
-import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
-import { EnvironmentError } from "../errors.ts";
+import { type Scheduler, systemScheduler } from "../clock.ts";
 import type { Application } from "./application.ts";
 import {
   type CommandTarget,
@@ -22,34 +21,31 @@ import {
 import type { Gateway, GatewaySessionStatus } from "./gateway.ts";
 import {
   type Command,
-  decodeCommand,
   ErrorCode,
   type Event,
-  MAX_FRAME_BYTES,
-  MAX_HELLO_BYTES,
   MAX_REQUEST_ID_BYTES,
   messageEventView,
-  ProtocolError,
   SendStatus,
   type SessionInfo,
 } from "./protocol.ts";
-import { FrameSplitter } from "./protocol_stream.ts";
-import { type Answer, Journaling, LibraryConn, type Slot } from "./library_conn.ts";
+import { type Answer, Journaling, LibraryConn, newSlot, type Slot } from "./library_conn.ts";
 import { RecentIds } from "./library_ids.ts";
 import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
 import {
   journaledAnswer,
+  notClaimed,
   outcomeAnswer,
   sendFailedEvent,
   sequenceResult,
   sessionInfo,
   shownKey,
+  utf8Length,
 } from "./library_answers.ts";
 import type { SessionRunner } from "./session_runner.ts";
-import { spinLibrary } from "./library_spin.ts";
 import type { EngineServerOptions } from "./library_options.ts";
 import { RefusalLog } from "./refusal_log.ts";
+import { LibraryIntake } from "./library_intake.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
@@ -63,13 +59,11 @@ export class EngineServer {
   readonly #o: EngineServerOptions;
   readonly #slots = new Map<string, Slot>();
   readonly #conns = new Set<LibraryConn>();
-  /** Connections that have not completed their HELLO, with their HELLO timeout. */
-  readonly #pending = new Map<LibraryConn, Timer>();
   /** Refusals (wrong secret, too many connections without HELLO): rate limited. */
   readonly #refusals: RefusalLog;
   #gw: Gateway | undefined;
-  #listener: Deno.Listener | undefined;
-  #nextId = 1;
+  /** The socket, its accept loop with the connection limits, HELLO timeouts and reads (library_intake.ts). */
+  readonly #intake: LibraryIntake;
   #flushRunning: Promise<void> | undefined;
   #flushNext: Promise<void> | undefined;
   /** Sends of this turn the session took, for the next journal flush. */
@@ -83,6 +77,15 @@ export class EngineServer {
   constructor(options: EngineServerOptions) {
     this.#o = options;
     this.#refusals = new RefusalLog(options.logger, () => this.#scheduler());
+    this.#intake = new LibraryIntake({
+      options,
+      conns: this.#conns,
+      scheduler: () => this.#scheduler(),
+      refusals: this.#refusals,
+      command: (c, cmd) => this.#command(c, cmd),
+      internalError: (c, e) => this.#internalError(c, e),
+      drop: (c, why) => this.#drop(c, why),
+    });
     this.app = sinkApplication(
       { emit: (e) => this.#emit(e) },
       ["logon", "logout", "message", "admin", "send-failed", "not-resent"],
@@ -143,7 +146,7 @@ export class EngineServer {
 
   /** Connections that have not completed their HELLO (at most `maxPendingLibraries`). */
   get pendingLibraries(): number {
-    return this.#pending.size;
+    return this.#intake.pending;
   }
 
   #scheduler(): Scheduler {
@@ -158,147 +161,15 @@ export class EngineServer {
   /** Listens on the socket (mode 0600). A stale socket file is replaced; a live one is an error. */
   async start(): Promise<void> {
     this.#stopping = false;
-    const path = this.#o.socket;
-    try {
-      const st = Deno.lstatSync(path);
-      if (!st.isSocket) throw new EnvironmentError(`engine.socket: ${path} exists and is not a socket`);
-      let live = false;
-      try {
-        const c = await Deno.connect({ transport: "unix", path });
-        c.close();
-        live = true;
-      } catch {
-        // Nobody listens: a socket left by an engine that died.
-      }
-      if (live) throw new EnvironmentError(`engine.socket: ${path}: another engine is listening on it`);
-      Deno.removeSync(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    try {
-      // Created under umask 0177 (mode 0600 from the start: with the process's umask, e.g. 002, another
-      // user could connect between the listen and a chmod); the umask is the process's, restored at once.
-      const umask = Deno.umask(0o177);
-      try {
-        this.#listener = Deno.listen({ transport: "unix", path });
-      } finally {
-        Deno.umask(umask);
-      }
-      Deno.chmodSync(path, 0o600);
-    } catch (e) {
-      throw new EnvironmentError(
-        `engine.socket: cannot listen on ${path}: ${e instanceof Error ? e.message : e}`,
-      );
-    }
-    this.#o.logger.info("engine", `library endpoint listening on ${path}`);
-    void this.#accept(this.#listener);
+    await this.#intake.listen();
   }
 
   /** Stops listening, drops every library (their sessions return to the engine) and removes the socket. */
   stop(): void {
     this.#stopping = true;
-    try {
-      this.#listener?.close();
-    } catch {
-      // Already closed.
-    }
+    this.#intake.close();
     for (const c of [...this.#conns]) this.#drop(c, "engine stopping");
-    try {
-      Deno.removeSync(this.#o.socket);
-    } catch {
-      // Gone already.
-    }
-  }
-
-  async #accept(l: Deno.Listener): Promise<void> {
-    try {
-      for await (const conn of l) {
-        if (this.#pending.size >= (this.#o.maxPendingLibraries ?? 64)) {
-          this.#refuseOverLimit(conn, `${this.#pending.size} connections have not completed their HELLO`);
-          continue;
-        }
-        if (this.#conns.size >= (this.#o.maxLibraries ?? 256)) {
-          this.#refuseOverLimit(conn, `${this.#conns.size} libraries are connected`);
-          continue;
-        }
-        const c = new LibraryConn(
-          conn,
-          this.#nextId++,
-          this.#o.maxQueuedBytes ?? 64 * 1024 * 1024,
-          () => this.#drop(c, "too slow: its event queue passed the limit"),
-        );
-        this.#conns.add(c);
-        const ms = this.#o.helloTimeoutMs ?? 10_000;
-        this.#pending.set(c, this.#scheduler().after(ms, () => this.#helloTimedOut(c, ms)));
-        // Found now, before the next accept (library_spin.ts): the one accepted socket not yet taken.
-        if ((this.#o.readSpinUs ?? 0) > 0) {
-          spinLibrary(c, conn, this.#o.socket, this.#o.readSpinUs!, this.#o.logger);
-        }
-        void this.#read(c);
-      }
-    } catch {
-      // Listener closed.
-    }
-  }
-
-  /**
-   * A connection over maxPendingLibraries or maxLibraries: closed at once, without a word (an ERROR would
-   * end a library's reconnection; closed, it retries with backoff). Logged, rate limited.
-   */
-  #refuseOverLimit(conn: Deno.Conn, why: string): void {
-    try {
-      conn.close();
-    } catch {
-      // Gone already.
-    }
-    this.#refusals.warn(
-      "engine",
-      `library connection closed at once: ${why} (the limit)`,
-    );
-  }
-
-  /** No HELLO within the timeout: ERROR HELLO_REQUIRED, closed. */
-  #helloTimedOut(c: LibraryConn, ms: number): void {
-    if (!this.#pending.delete(c) || c.closed) return;
-    c.send({ type: "error", code: ErrorCode.HELLO_REQUIRED, text: `no HELLO within ${ms} ms` });
-    void c.closeAfterWrite().then(() => this.#drop(c, "no HELLO in time"));
-  }
-
-  async #read(c: LibraryConn): Promise<void> {
-    const split = new FrameSplitter();
-    // Before HELLO no frame is longer than a HELLO: a longer length is refused at once, not buffered.
-    split.maxLength = MAX_HELLO_BYTES;
-    const buf = new Uint8Array(64 * 1024);
-    try {
-      for (;;) {
-        const n = await c.reader.read(buf);
-        if (n === null) break;
-        split.push(buf.subarray(0, n));
-        while (split.next()) {
-          // A SEND's body stays in the read buffer: #send parses it at once (and copies it to wait).
-          const cmd = decodeCommand(split.buf, split.start, split.end, false);
-          let ok: boolean;
-          try {
-            ok = this.#command(c, cmd);
-          } catch (e) {
-            this.#internalError(c, e);
-            break;
-          }
-          if (!ok) {
-            await c.closeAfterWrite();
-            break;
-          }
-          if (c.ready) split.maxLength = MAX_FRAME_BYTES;
-        }
-        if (c.closed) break;
-      }
-    } catch (e) {
-      if (e instanceof ProtocolError && !c.closed) {
-        c.send({ type: "error", code: e.code, text: e.message });
-        await c.closeAfterWrite();
-      }
-    }
-    this.#drop(c, "disconnected");
+    this.#intake.removeSocket();
   }
 
   /** Work of a command that goes on after it was read: a failure drops that library (logged), never the engine. */
@@ -321,8 +192,7 @@ export class EngineServer {
       if (!c.hello(cmd, this.#o.secret, this.#o.logger, (t) => this.#refusals.warn("engine", t))) {
         return false;
       }
-      this.#pending.get(c)?.cancel();
-      this.#pending.delete(c);
+      this.#intake.helloDone(c);
       return true;
     }
     switch (cmd.type) {
@@ -345,13 +215,7 @@ export class EngineServer {
         const slot = this.#slots.get(cmd.key);
         const r = this.#gw?.runner(cmd.key);
         if (slot?.holder !== c || r === undefined) {
-          c.send({
-            type: "refused",
-            key: cmd.key,
-            code: ErrorCode.NOT_CLAIMED,
-            holder: slot?.holder?.label ?? "",
-            text: "LOGOUT needs the session claimed",
-          });
+          c.send(notClaimed(cmd.key, slot?.holder, "LOGOUT needs the session claimed"));
         } else this.#target(r).apply(cmd);
         return true;
       }
@@ -409,23 +273,11 @@ export class EngineServer {
   #slot(key: string): Slot {
     let s = this.#slots.get(key);
     if (s === undefined) {
-      s = {
-        key,
-        holder: undefined,
-        pending: undefined,
-        pendingBytes: 0,
-        replaying: undefined,
-        reading: undefined,
-        recent: new RecentIds(this.#o.recentRequests ?? 10_000),
-        // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
-        ring: this.#o.journalDir === undefined && this.#requests === undefined
-          ? new Ring(this.#o.memoryReplay ?? 10_000)
-          : undefined,
-        journaling: new Map(),
-        unreported: [],
-        seeding: undefined,
-        seeded: false,
-      };
+      // Replays read the file journal or PostgreSQL; the memory store keeps a ring.
+      const ring = this.#o.journalDir === undefined && this.#requests === undefined
+        ? new Ring(this.#o.memoryReplay ?? 10_000)
+        : undefined;
+      s = newSlot(key, new RecentIds(this.#o.recentRequests ?? 10_000), ring);
       this.#slots.set(key, s);
     }
     return s;
@@ -558,13 +410,7 @@ export class EngineServer {
   #release(c: LibraryConn, key: string, reason: string): void {
     const slot = this.#slots.get(key);
     if (slot === undefined || slot.holder !== c) {
-      c.send({
-        type: "refused",
-        key,
-        code: ErrorCode.NOT_CLAIMED,
-        holder: slot?.holder?.label ?? "",
-        text: "not claimed by this library",
-      });
+      c.send(notClaimed(key, slot?.holder, "not claimed by this library"));
       return;
     }
     slot.holder = undefined;
@@ -577,8 +423,7 @@ export class EngineServer {
 
   #drop(c: LibraryConn, why: string): void {
     if (!this.#conns.delete(c)) return;
-    this.#pending.get(c)?.cancel();
-    this.#pending.delete(c);
+    this.#intake.helloDone(c);
     for (const key of c.claims) {
       const slot = this.#slots.get(key);
       if (slot?.holder === c) {
@@ -750,11 +595,3 @@ export class EngineServer {
 
 /** RESET and SET_SEQ of one library waiting for a session's first journal read (#sequence), at most. */
 const MAX_WAITING_COMMANDS = 1024;
-
-const utf8 = new TextEncoder();
-
-/** The UTF-8 byte length of `s` (its length when ASCII). */
-function utf8Length(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return utf8.encode(s).length;
-  return s.length;
-}
