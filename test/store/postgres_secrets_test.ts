@@ -6,18 +6,8 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { openPostgresStore } from "../../src/store/postgres.ts";
+import { frame } from "../engine/helpers.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
-
-const enc = new TextEncoder();
-
-/** A valid FIX 4.4 frame (BodyLength and CheckSum right) with these body fields after 8 and 9. */
-function frame(body: string): Uint8Array {
-  const b = body.replaceAll("|", "\x01");
-  const head = `8=FIX.4.4\x019=${b.length}\x01`;
-  let sum = 0;
-  for (const c of enc.encode(head + b)) sum += c;
-  return enc.encode(`${head}${b}10=${String(sum & 0xff).padStart(3, "0")}\x01`);
-}
 
 Deno.test({
   name: "postgres store: a Logon sent or received is stored without its Password (554) and NewPassword (925)",
@@ -31,12 +21,18 @@ Deno.test({
     await s.appendOutbound(
       1,
       frame(
-        "35=A|34=1|49=FIXG|56=LP|52=20240102-09:30:00.000|98=0|108=30|553=me|554=pg-s3cr3t-out|925=pg-n3w|",
+        "FIX.4.4",
+        "A",
+        "34=1|49=FIXG|56=LP|52=20240102-09:30:00.000|98=0|108=30|553=me|554=pg-s3cr3t-out|925=pg-n3w|",
       ),
     );
     await s.appendInbound(
       1,
-      frame("35=A|34=1|49=LP|56=FIXG|52=20240102-09:30:00.000|98=0|108=30|553=lp|554=pg-s3cr3t-in|"),
+      frame(
+        "FIX.4.4",
+        "A",
+        "34=1|49=LP|56=FIXG|52=20240102-09:30:00.000|98=0|108=30|553=lp|554=pg-s3cr3t-in|",
+      ),
     );
     await s.flush();
     const rows = await sql.unsafe(
