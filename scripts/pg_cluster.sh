@@ -6,7 +6,9 @@
 #   bash scripts/pg_cluster.sh status
 #
 # Environment: FIXG_PG_DIR (default /tmp/fixg-pg: data directories, logs, PIDs and the `env` file),
-# FIXG_PG_PORT (default 55432: the primary; the standby listens on the next port).
+# FIXG_PG_PORT (default 55432: the primary; the standby listens on the next port, or FIXG_PG_STANDBY_PORT).
+# A port found taken when a server starts (another process listening there) is replaced by a free one the
+# kernel names, up to 8 times; the `env` file says which ports were used.
 # `start` writes $FIXG_PG_DIR/env, which tests read (or source it for FIXG_PG_URL):
 #   FIXG_PG_URL=postgres://postgres@127.0.0.1:P,127.0.0.1:P+1/fixg?target_session_attrs=read-write
 # The servers run as the `postgres` user (PostgreSQL refuses root), listen on 127.0.0.1 only and trust
@@ -14,7 +16,7 @@
 set -uo pipefail
 dir=${FIXG_PG_DIR:-/tmp/fixg-pg}
 port=${FIXG_PG_PORT:-55432}
-sport=$((port + 1))
+sport=${FIXG_PG_STANDBY_PORT:-$((port + 1))}
 
 log() { echo "pg_cluster: $*" >&2; }
 
@@ -28,6 +30,39 @@ find_bin() {
 
 as_pg() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# A TCP port on 127.0.0.1 free at this moment, other than $1.
+free_port() {
+  local p
+  for _ in $(seq 1 20); do
+    p=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null) ||
+      p=$((20000 + RANDOM % 40000))
+    [ "$p" != "${1:-}" ] && { echo "$p"; return 0; }
+  done
+  return 1
+}
+
+# start_server NAME DATADIR: starts it on port $cur (as the last `port` of its postgresql.auto.conf); when
+# the port is taken, on another one, up to 8 attempts. Sets $cur to the port it listens on.
+start_server() {
+  local name=$1 data=$2 other=${3:-} attempt
+  for attempt in $(seq 1 8); do
+    echo "port = $cur" >>"$data/postgresql.auto.conf"
+    if as_pg "$bin/pg_ctl" -D "$data" -l "$dir/$name.log" -w -t 60 start >/dev/null; then
+      head -1 "$data/postmaster.pid" >"$dir/$name.pid"
+      return 0
+    fi
+    grep -q "Address already in use" "$dir/$name.log" 2>/dev/null || break
+    [ "$attempt" = 8 ] && break
+    local was=$cur
+    cur=$(free_port "$other") || break
+    log "$name: port $was is taken; trying $cur"
+    mv "$dir/$name.log" "$dir/$name.$attempt.log"
+  done
+  log "$name did not start (see $dir/$name.log)"
+  tail -20 "$dir/$name.log" >&2
+  return 1
 }
 
 stop() {
@@ -63,7 +98,6 @@ start() {
     { log "initdb failed (see $dir/initdb.log)"; cat "$dir/initdb.log" >&2; return 1; }
   cat >>"$p/postgresql.conf" <<EOF
 listen_addresses = '127.0.0.1'
-port = $port
 unix_socket_directories = '$dir'
 wal_level = replica
 max_wal_senders = 10
@@ -77,16 +111,16 @@ wal_keep_size = 256MB
 EOF
   echo "host all all 127.0.0.1/32 trust" >>"$p/pg_hba.conf"
   echo "host replication all 127.0.0.1/32 trust" >>"$p/pg_hba.conf"
-  as_pg "$bin/pg_ctl" -D "$p" -l "$dir/primary.log" -w -t 60 start >/dev/null ||
-    { log "primary did not start (see $dir/primary.log)"; tail -20 "$dir/primary.log" >&2; return 1; }
-  head -1 "$p/postmaster.pid" >"$dir/primary.pid"
+  local cur=$port
+  start_server primary "$p" || return 1
+  port=$cur
+  [ "$sport" = "$port" ] && { sport=$(free_port "$port") || return 1; }
   as_pg "$bin/pg_basebackup" -D "$s" -R -X stream \
     -d "host=127.0.0.1 port=$port user=postgres application_name=standby1" >"$dir/basebackup.log" 2>&1 ||
     { log "pg_basebackup failed (see $dir/basebackup.log)"; return 1; }
-  echo "port = $sport" >>"$s/postgresql.auto.conf"
-  as_pg "$bin/pg_ctl" -D "$s" -l "$dir/standby.log" -w -t 60 start >/dev/null ||
-    { log "standby did not start (see $dir/standby.log)"; tail -20 "$dir/standby.log" >&2; return 1; }
-  head -1 "$s/postmaster.pid" >"$dir/standby.pid"
+  cur=$sport
+  start_server standby "$s" "$port" || return 1
+  sport=$cur
   # The standby is synchronous once it streams: wait for it (commits on the primary wait for it anyway).
   local st=""
   for _ in $(seq 1 100); do
