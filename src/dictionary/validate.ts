@@ -90,7 +90,7 @@ export interface ValidatorSettings {
  *
  * FIXT 1.1 (the dictionary's BeginString is FIXT.*): each message is validated against the transport
  * dictionary combined with the application dictionary of its ApplVerID (1128) or, without one, of the
- * session's DefaultApplVerID: the `defaultApplVerId` setting until a Logon carrying 1137 is validated,
+ * session's DefaultApplVerID: the `defaultApplVerId` setting until a Logon carrying 1137 passes validation,
  * then that Logon's value (the counterparty's default, as the spec has it).
  */
 export class Validator {
@@ -173,7 +173,26 @@ export class Validator {
 
   /** Undefined when `view` is valid, else the first problem as a RejectInfo. */
   validate(view: MessageView): RejectInfo | undefined {
-    return check(this.#fixt ? this.#fixtBound(view) : this.#bound, view);
+    if (!this.#fixt) return check(this.#bound, view);
+    const logon = this.#logonOf(view);
+    if (logon === undefined) return check(this.#fixtBound(view), view);
+    // A Logon's 1137 becomes the default only when the Logon is valid: a rejected one leaves it as it was.
+    const was = [this.#logonApplVerId, this.#defaultApplVerId, this.#bound] as const;
+    this.logonDefaultApplVerId = logon;
+    const problem = check(this.#fixtBound(view), view);
+    if (problem !== undefined) [this.#logonApplVerId, this.#defaultApplVerId, this.#bound] = was;
+    return problem;
+  }
+
+  /** A FIXT Logon's DefaultApplVerID (1137), else undefined (not a Logon, or none). */
+  #logonOf(view: MessageView): string | undefined {
+    const f = view.fields;
+    // MsgType is the third field of a well-formed message.
+    if (view.count > 2 && f[6] === 35 && f[8]! - f[7]! === 1 && view.buf[f[7]!] === 0x41) {
+      const d = view.indexOf(1137);
+      if (d >= 0) return view.stringAt(d);
+    }
+    return undefined;
   }
 
   #bind(t: DictTables): Bound {
@@ -197,14 +216,9 @@ export class Validator {
     return b;
   }
 
-  /** The tables for a FIXT message: its ApplVerID's, else the default's; a Logon's 1137 sets the default. */
+  /** The tables for a FIXT message: its ApplVerID's, else the default's. */
   #fixtBound(view: MessageView): Bound {
     const f = view.fields;
-    // MsgType is the third field of a well-formed message; A Logon names the counterparty's default.
-    if (view.count > 2 && f[6] === 35 && f[8]! - f[7]! === 1 && view.buf[f[7]!] === 0x41) {
-      const d = view.indexOf(1137);
-      if (d >= 0) this.logonDefaultApplVerId = view.stringAt(d);
-    }
     const i = view.indexOf(1128);
     if (i < 0) return this.#bound;
     // ApplVerIDs are one character ("2" to "9"): read without making a string.

@@ -113,6 +113,29 @@ Deno.test("FIXT 1.1: application messages are validated against the dictionary o
   assert.equal(v.validate(viewOf("35=0|49=TW|56=ISLD|34=3|52=20261122-01:02:03.045", "FIXT.1.1")), undefined);
 });
 
+Deno.test("FIXT 1.1: a rejected Logon's DefaultApplVerID (1137) does not become the session's default", () => {
+  const v = new Validator({ dictionary: builtinDictionary("FIXT.1.1"), defaultApplVerId: "7" });
+  const tif8 = viewOf(`${NOS_FIXT}|59=8`, "FIXT.1.1");
+  const r59 = { reason: 5, refTagId: 59, text: "Value is incorrect (out of range) for this tag" };
+  // A Logon naming SP2 (9) without HeartBtInt (108, required): rejected, the default stays FIX 5.0 (7).
+  const bad = viewOf("35=A|49=TW|56=ISLD|34=1|52=20261122-01:02:03.045|98=0|1137=9", "FIXT.1.1");
+  assert.deepEqual(v.validate(bad), { reason: 1, refTagId: 108, text: "Required tag missing" });
+  assert.equal(v.defaultApplVerId, "7");
+  assert.equal(v.logonDefaultApplVerId, undefined);
+  assert.deepEqual(v.validate(tif8), r59, "still validated as FIX 5.0");
+  // The same Logon, valid: SP2 from then on; a later rejected Logon naming 7 leaves SP2.
+  const good = viewOf("35=A|49=TW|56=ISLD|34=1|52=20261122-01:02:03.045|98=0|108=30|1137=9", "FIXT.1.1");
+  assert.equal(v.validate(good), undefined);
+  assert.equal(v.defaultApplVerId, "9");
+  assert.equal(v.validate(tif8), undefined);
+  assert.equal(
+    v.validate(viewOf("35=A|49=TW|56=ISLD|34=1|52=20261122-01:02:03.045|98=0|1137=7", "FIXT.1.1"))?.refTagId,
+    108,
+  );
+  assert.equal(v.logonDefaultApplVerId, "9");
+  assert.equal(v.validate(tif8), undefined);
+});
+
 Deno.test("FIXT 1.1: one application dictionary per version, configured ones win over the built-in", () => {
   // A venue's FIX 5.0 SP1 dictionary without TimeInForce 9.
   const xml = Deno.readTextFileSync(new URL("../../fixtures/dictionaries/FIX50SP1.xml", import.meta.url))
