@@ -312,6 +312,11 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     return this.#actor.writer.buffered;
   }
 
+  /** Bytes of inbound messages waiting to be processed (copied while a resend streams). */
+  get inboundHeldBytes(): number {
+    return this.#actor.mailboxBytes;
+  }
+
   /** Long-lived I/O buffers (the read buffer and both write buffers) for memory locking. */
   ioBuffers(): Uint8Array<ArrayBuffer>[] {
     return [this.#readBuf, ...this.#actor.writer.buffers()];
@@ -428,6 +433,13 @@ export class SessionRunner implements SessionHandle, SequenceControl {
       while (a.conn === conn) {
         if (this.faults.readDelayMs > 0) {
           await new Promise<void>((r) => a.scheduler.after(this.faults.readDelayMs, r));
+        }
+        if (a.holdsTooMuch) {
+          // The peer does not take what it asks for (a TestRequest flood, a resend it does not read):
+          // read nothing more until the session holds half the bound; the write timeout still runs.
+          this.counters.readPauses++;
+          await a.whenReadable();
+          if (a.conn !== conn) break;
         }
         const n = await conn.read(buf);
         if (n === null) break;

@@ -101,6 +101,11 @@ const SESSION_COUNTERS: Array<[string, string, Counter]> = [
     (r) => r.counters.writeTimeouts,
   ],
   [
+    "fixg_read_pauses_total",
+    "Times the session stopped reading: more than outbound.maxBufferBytes held for or from the peer.",
+    (r) => r.counters.readPauses,
+  ],
+  [
     "fixg_resend_requests_ignored_total",
     "ResendRequests answered with nothing: their range was being resent when they came in.",
     (r) => r.counters.resendRequestsIgnored,

@@ -92,6 +92,10 @@ export class SessionActor {
   #busy = false;
   /** Messages the step being carried out still has to write (a callback's send waits for them). */
   #sendsAhead = 0;
+  /** Bytes of the inbound messages copied into the mailbox (the read loop's bound, with the writer's). */
+  #mailboxBytes = 0;
+  /** The read loop, waiting until less is held for and from the peer (`whenReadable`). */
+  #readWaiter: (() => void) | undefined;
   /** A resend streams: every input waits in the mailbox. */
   #blocked = false;
   /** The action list every step reuses (steps never nest: what a step causes waits in the mailbox). */
@@ -126,6 +130,7 @@ export class SessionActor {
   }
   written(): void {
     this.resends.written();
+    this.#checkReadable();
   }
   drop(reason: string, error: boolean): void {
     if (error) this.lastError = reason;
@@ -160,6 +165,7 @@ export class SessionActor {
       }
       const kept: Input = { kind: "message", view: input.view.copy() };
       this.#mailbox.push(kept);
+      this.#mailboxBytes += kept.view.end - kept.view.start;
       if (this.resends.active && input.view.msgType === "2") this.resends.markCovered(kept, input.view);
       return;
     }
@@ -187,6 +193,37 @@ export class SessionActor {
   /** Inputs and commands waiting in the mailbox. */
   get mailboxSize(): number {
     return this.#mailbox.length;
+  }
+  /** Bytes of the inbound messages waiting in the mailbox. */
+  get mailboxBytes(): number {
+    return this.#mailboxBytes;
+  }
+
+  /**
+   * The read loop's bound: more than the outbound bound (`hwm`) is buffered for the peer, or waits in
+   * the mailbox from it (a resend streams to a peer that does not read). Reading then stops, so the peer
+   * meets TCP back-pressure instead of growing our memory, until both are down to half the bound.
+   */
+  get holdsTooMuch(): boolean {
+    const hwm = this.writer.hwm;
+    return this.writer.buffered > hwm || this.#mailboxBytes > hwm;
+  }
+
+  /** Resolves when both are down to half the bound, or the connection is gone. */
+  whenReadable(): Promise<void> {
+    return new Promise((r) => {
+      this.#readWaiter = r;
+      this.#checkReadable();
+    });
+  }
+
+  #checkReadable(): void {
+    const r = this.#readWaiter;
+    if (r === undefined) return;
+    const half = this.writer.hwm / 2;
+    if (this.conn !== undefined && (this.writer.buffered > half || this.#mailboxBytes > half)) return;
+    this.#readWaiter = undefined;
+    r();
   }
   /** Messages the step being carried out still has to write. */
   get sendsAhead(): number {
@@ -221,6 +258,7 @@ export class SessionActor {
         next();
         continue;
       }
+      if (next.kind === "message") this.#mailboxBytes -= next.view.end - next.view.start;
       this.resends.skip = this.resends.coverOf(next);
       try {
         this.step(next);
@@ -231,6 +269,7 @@ export class SessionActor {
     // What the application sent during the step follows the step's own messages on the wire. While
     // a write is in flight it waits, so a later higher-priority message can still go first.
     if (!this.#blocked && !this.writer.writing && this.queue.length > 0) this.sender.drain(false);
+    this.#checkReadable();
   }
 
   /** Carries out a step's actions (a callback's sends wait while the step still has messages to write). */
@@ -360,6 +399,7 @@ export class SessionActor {
     this.#disconnectWaiters = [];
     for (const f of w) f();
     this.writer.wakeAll();
+    this.#checkReadable();
   }
 
   /** Resolves when the current connection (if any) is gone. */

@@ -45,6 +45,8 @@ export class SessionCounters {
   storeErrors = 0;
   /** Disconnects because the peer did not read (outbound.writeTimeoutSec). */
   writeTimeouts = 0;
+  /** Times the read loop stopped reading: too much held for or from a peer that does not read. */
+  readPauses = 0;
   /** ResendRequests answered with nothing: their range was being resent when they came in. */
   resendRequestsIgnored = 0;
   /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */

@@ -1,0 +1,217 @@
+/**
+ * A counterparty that has logged on and then misbehaves (brief R10): floods, resend and SequenceReset
+ * abuse, a peer that stops reading. Each test drives a real SessionRunner over an in-memory connection
+ * whose peer reads only when the test says so (as a full TCP send buffer), bounded in count and time.
+ */
+import assert from "node:assert/strict";
+import { Framer, toReadable } from "../../src/codec/mod.ts";
+import { Logger } from "../../src/engine/log.ts";
+import { SessionRunner } from "../../src/engine/session_runner.ts";
+import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
+import { MemoryMessageStore } from "../../src/store/memory_store.ts";
+import type { Connection } from "../../src/transport/types.ts";
+import { frame, waitFor } from "./helpers.ts";
+
+const config: SessionConfig = {
+  ...DEFAULT_SESSION_SETTINGS,
+  id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
+  role: "initiator",
+};
+
+/**
+ * A connection whose peer reads only on `drain()`: our writes land in a socket buffer of `capacity`
+ * bytes and then wait, as on a full TCP send buffer. What the peer sends waits in `inbound` until the
+ * session reads it (one chunk per read, as a socket hands over what arrived).
+ */
+class PeerSocket implements Connection {
+  readonly remoteAddr = "peer:1";
+  readonly remoteHost = "peer";
+  readonly frames: string[] = [];
+  buffered = 0;
+  waitingWrites = 0;
+  closed = false;
+  /** Chunks the peer sent that the session has not read yet. */
+  readonly inbound: Uint8Array[] = [];
+  #chunks: Uint8Array[] = [];
+  #writers: Array<{ bytes: Uint8Array; resolve: () => void; reject: (e: Error) => void }> = [];
+  #reader: (() => void) | undefined;
+  #framer = new Framer({ onFrame: (b, s, e) => this.frames.push(toReadable(b, s, e)), onGarbled: () => {} });
+  constructor(readonly capacity: number) {}
+
+  async read(buf: Uint8Array): Promise<number | null> {
+    while (this.inbound.length === 0) {
+      if (this.closed) return null;
+      await new Promise<void>((r) => (this.#reader = r));
+    }
+    if (this.closed) return null;
+    const c = this.inbound.shift()!;
+    buf.set(c);
+    return c.length;
+  }
+  write(bytes: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new Deno.errors.BrokenPipe("closed"));
+    const copy = bytes.slice();
+    if (this.buffered + copy.length <= this.capacity || this.buffered === 0) {
+      this.#chunks.push(copy);
+      this.buffered += copy.length;
+      return Promise.resolve();
+    }
+    this.waitingWrites++;
+    return new Promise((resolve, reject) => this.#writers.push({ bytes: copy, resolve, reject }));
+  }
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const w of this.#writers.splice(0)) w.reject(new Deno.errors.BrokenPipe("closed"));
+    this.#reader?.();
+  }
+  /** The peer sends bytes to us. */
+  send(bytes: Uint8Array): void {
+    this.inbound.push(bytes);
+    const r = this.#reader;
+    this.#reader = undefined;
+    r?.();
+  }
+  /** The peer reads everything buffered (and the waiting writes, which then complete). */
+  drain(): void {
+    for (;;) {
+      for (const c of this.#chunks.splice(0)) this.#framer.push(c);
+      this.buffered = 0;
+      const w = this.#writers.shift();
+      if (w === undefined) return;
+      this.waitingWrites--;
+      this.#chunks.push(w.bytes);
+      this.buffered += w.bytes.length;
+      w.resolve();
+    }
+  }
+}
+
+async function loggedOn(options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number } = {}) {
+  const store = await new MemoryMessageStore().openSession("k", Date.now());
+  const peer = new PeerSocket(16 * 1024);
+  const lines: string[] = [];
+  const runner = SessionRunner.create(config, store, {}, {
+    logger: new Logger({ level: "info", sink: (l) => lines.push(l) }),
+    ...options,
+  });
+  const attached = runner.attach(peer);
+  await waitFor(() => peer.buffered > 0, "our Logon");
+  peer.drain();
+  peer.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
+  await waitFor(() => runner.loggedOn, "logon");
+  peer.frames.length = 0;
+  return { runner, peer, attached, lines, store };
+}
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
+};
+
+/** `count` messages from the peer, numbered from `first`, in chunks of about 60 KB (one read each). */
+function sendMany(peer: PeerSocket, first: number, count: number, body: (seq: number) => [string, string]) {
+  let chunk: Uint8Array[] = [];
+  let size = 0;
+  const push = () => {
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunk) {
+      all.set(c, at);
+      at += c.length;
+    }
+    peer.send(all);
+    chunk = [];
+    size = 0;
+  };
+  for (let seq = first; seq < first + count; seq++) {
+    const [type, fields] = body(seq);
+    const f = frame("FIX.4.4", type, `49=ISLD|56=TW|34=${seq}|52=<TIME>|${fields}`);
+    if (size + f.length > 60_000) push();
+    chunk.push(f);
+    size += f.length;
+  }
+  if (size > 0) push();
+}
+
+Deno.test("a TestRequest flood from a peer that does not read: the session stops reading once its outbound bound is reached; every one answered once it reads", async () => {
+  const bound = 64 * 1024;
+  const { runner, peer, attached } = await loggedOn({ maxOutboundBufferBytes: bound, writeTimeoutMs: 0 });
+  const N = 20_000;
+  sendMany(peer, 2, N, (seq) => ["1", `112=T${seq}|`]);
+  await waitFor(() => peer.waitingWrites > 0, "the peer's socket buffer to fill");
+  await turns(50);
+  // 20,000 Heartbeats of about 80 bytes: 1.6 MB if every TestRequest were read while nothing is taken.
+  // One read (64 KiB of TestRequests, about 1,000) may be answered beyond the bound.
+  const oneRead = 1_100 * 90;
+  assert.ok(
+    runner.outboundBufferedBytes <= bound + oneRead,
+    `${runner.outboundBufferedBytes} bytes buffered for a peer that does not read, bound ${bound}`,
+  );
+  assert.ok(peer.inbound.length > 0, "what the peer sent beyond that waits in its socket");
+  // The peer reads again: every TestRequest is answered, in order, exactly once.
+  for (let i = 0; i < 10_000 && runner.state.nextTargetSeq < N + 2; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  peer.drain();
+  await turns(5);
+  peer.drain();
+  const ids = peer.frames.filter((f) => f.includes("|35=0|")).map((f) => /\|112=(T\d+)\|/.exec(f)?.[1]);
+  assert.equal(runner.state.nextTargetSeq, N + 2);
+  assert.equal(ids.length, N);
+  assert.deepEqual(ids, Array.from({ length: N }, (_, i) => `T${i + 2}`));
+  peer.close();
+  await attached;
+});
+
+Deno.test("a flood while a resend streams to a peer that does not read: the session stops reading once the waiting messages reach its bound; all processed in order once it reads", async () => {
+  const bound = 64 * 1024;
+  const { runner, peer, attached, store } = await loggedOn({
+    maxOutboundBufferBytes: bound,
+    writeTimeoutMs: 0,
+  });
+  // 3,000 application messages sent (about 600 KB): a resend of them waits on the peer's socket.
+  for (let i = 0; i < 3_000; i++) {
+    runner.send({
+      msgType: "D",
+      fields: [[11, `O${i}`], [55, "IBM"], [54, "1"], [38, 100], [40, "1"], [58, "x".repeat(100)]],
+    });
+    if (i % 100 === 99) {
+      peer.drain();
+      await turns(1);
+    }
+  }
+  for (let i = 0; i < 200 && store.seqNums().nextSenderSeq < 3_002; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  assert.equal(store.seqNums().nextSenderSeq, 3_002);
+  peer.drain();
+  peer.frames.length = 0;
+  peer.send(frame("FIX.4.4", "2", "49=ISLD|56=TW|34=2|52=<TIME>|7=1|16=0|"));
+  await waitFor(() => peer.waitingWrites > 0, "the peer's socket buffer to fill");
+  const N = 20_000;
+  sendMany(peer, 3, N, () => ["0", ""]);
+  await turns(50);
+  // 20,000 Heartbeats of about 60 bytes (1.2 MB) would wait in the mailbox, copied, were they all read.
+  const oneRead = 64 * 1024;
+  assert.ok(
+    runner.inboundHeldBytes <= bound + oneRead,
+    `${runner.inboundHeldBytes} bytes of inbound messages held while the resend waits, bound ${bound}`,
+  );
+  assert.ok(peer.inbound.length > 0, "what the peer sent beyond that waits in its socket");
+  for (let i = 0; i < 10_000 && runner.state.nextTargetSeq < N + 3; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  assert.equal(runner.state.nextTargetSeq, N + 3);
+  assert.equal(runner.inboundHeldBytes, 0);
+  for (let i = 0; i < 1_000 && (runner.outboundBufferedBytes > 0 || peer.buffered > 0); i++) {
+    peer.drain();
+    await turns(1);
+  }
+  const resent = peer.frames.filter((f) => f.includes("|35=D|") && f.includes("|43=Y|"));
+  assert.equal(resent.length, 3_000);
+  peer.close();
+  await attached;
+});
