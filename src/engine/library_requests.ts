@@ -19,9 +19,10 @@ export interface EndpointRequests {
   flush: () => Promise<void>;
   /**
    * A claim's replay from the store of record: the committed inbound application messages (and 35=3)
-   * of the session's current generation above `after`, ascending, whichever gateway received them.
+   * of the session's current generation above `after`, ascending, whichever gateway received them; read
+   * a page of 10 000 rows at a time, each when the one before is sent.
    */
-  inbound: (key: string, after: number) => Promise<Array<{ seq: number; raw: Uint8Array }>>;
+  inbound: (key: string, after: number) => AsyncIterable<ReadonlyArray<{ seq: number; raw: Uint8Array }>>;
 }
 
 /**
@@ -48,15 +49,14 @@ export function storeRequestsOf(store: MessageStore): EndpointRequests | undefin
       sent = new Set();
       await Promise.allSettled([...keys].map((k) => ids.flushSession(k)));
     },
-    inbound: async (key, after) => {
+    inbound: async function* (key, after) {
       // What this gateway delivered is committed already (commit before delivery); its queued writes too.
       await ids.flushSession(key).catch(() => {});
-      // Read in pages of 10 000 rows, in MsgSeqNum order, to the end.
-      const out: Array<{ seq: number; raw: Uint8Array }> = [];
+      // Pages of 10 000 rows, in MsgSeqNum order, to the end.
       for (let from = after;;) {
         const rows = await ids.inboundAfter(key, from, 10_000);
-        for (const m of rows) if (!ADMIN.has(msgTypeOf(m.raw))) out.push(m);
-        if (rows.length < 10_000) return out;
+        yield rows.filter((m) => !ADMIN.has(msgTypeOf(m.raw)));
+        if (rows.length < 10_000) return;
         from = rows[rows.length - 1]!.seq;
       }
     },

@@ -30,7 +30,8 @@ import {
 } from "./protocol.ts";
 import { type Answer, Journaling, LibraryConn, newSlot, type Slot } from "./library_conn.ts";
 import { RecentIds } from "./library_ids.ts";
-import { type JournalScan, Ring, scanJournal, sendReplay } from "./library_journal.ts";
+import { type JournalScan, type ReplayBatches, Ring, scanJournal, sendReplay } from "./library_journal.ts";
+export { type JournalScan, scanJournal };
 import { type EndpointRequests, seedFromScan, seedRequests, storeRequestsOf } from "./library_requests.ts";
 import {
   journaledAnswer,
@@ -49,7 +50,6 @@ import { LibraryIntake } from "./library_intake.ts";
 
 // Split out of this module; importers keep using this path (engineServerFor: ./library_config.ts).
 export { messageFromBody } from "./library_body.ts";
-export { type JournalScan, scanJournal } from "./library_journal.ts";
 export type { EngineServerOptions } from "./library_options.ts";
 
 /** The engine's library endpoint. */
@@ -343,9 +343,8 @@ export class EngineServer {
       nextTargetSeq: runner.status().nextTargetSeq,
     });
     this.#sendState(c, key);
-    // One replay read of a session at a time (a library can send CLAIMs faster than the journal is read,
-    // each read holding what it read): a claim superseded while it waits (a newer CLAIM of the session, a
-    // RELEASE, a disconnect) reads nothing.
+    // One replay scan of a session at a time (CLAIMs can come faster than the journal is read): a claim
+    // superseded while it waits (a newer CLAIM of the session, a RELEASE, a disconnect) reads nothing.
     while (replay && slot.reading !== undefined) {
       await slot.reading;
       if (slot.holder !== c || slot.replaying !== token) return;
@@ -370,19 +369,26 @@ export class EngineServer {
       this.#sendUnreported(c, slot);
       return;
     }
-    let old: Array<{ seq: number; raw: Uint8Array }>;
+    // The scan is one read at a time; the replay then reads and sends a batch at a time, and a newer
+    // claim does not wait for that (a superseded replay ends at its next message, holding one batch).
+    let finish!: () => void;
+    const done = new Promise<void>((r) => finish = r);
+    slot.reading = done;
     try {
-      if (scan !== undefined || this.#requests !== undefined) {
-        if (scan === undefined) this.#replayReads++;
-        const read = scan !== undefined ? scan.then((s) => s.inbound) : this.#requests!.inbound(key, last);
-        const done = read.then(() => {}, () => {});
-        slot.reading = done;
-        try {
-          old = await read;
-        } finally {
-          if (slot.reading === done) slot.reading = undefined;
-        }
-      } else old = slot.ring?.after(last) ?? [];
+      let old: ReplayBatches;
+      try {
+        if (scan !== undefined) old = (await scan).inbound();
+        else if (this.#requests !== undefined) {
+          this.#replayReads++;
+          old = this.#requests.inbound(key, last);
+        } else old = [slot.ring?.after(last) ?? []];
+      } finally {
+        if (slot.reading === done) slot.reading = undefined;
+        finish();
+      }
+      if (slot.holder !== c || slot.replaying !== token) return; // Released, gone or claimed again meanwhile.
+      const max = c.maxQueuedBytes;
+      await sendReplay(c, slot, token, last, old, Math.min(1024 * 1024, max >> 2));
     } catch (e) {
       if (slot.replaying !== token) return; // Superseded: the newer claim reads for itself.
       if (slot.holder === c) {
@@ -393,9 +399,6 @@ export class EngineServer {
       }
       return refuse(ErrorCode.REPLAY_FAILED, `replay failed: ${e instanceof Error ? e.message : e}`);
     }
-    if (slot.holder !== c || slot.replaying !== token) return; // Released, gone or claimed again meanwhile.
-    const max = c.maxQueuedBytes;
-    await sendReplay(c, slot, token, last, old, Math.min(1024 * 1024, max >> 2));
     if (slot.holder === c && !c.closed) this.#sendUnreported(c, slot);
   }
 

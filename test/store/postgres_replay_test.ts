@@ -13,7 +13,13 @@ import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
 const KEY = "FIX.4.4:A->B";
 const msg = (type: string, seq: number) =>
   new TextEncoder().encode(`8=FIX.4.4\x019=5\x0135=${type}\x0134=${seq}\x0110=000\x01`);
-const seqsOf = (rows: Array<{ seq: number }>) => rows.map((r) => r.seq);
+const seqsOf = (rows: ReadonlyArray<{ seq: number }>) => rows.map((r) => r.seq);
+/** The replay's pages, as read. */
+async function pagesOf(pages: AsyncIterable<ReadonlyArray<{ seq: number; raw: Uint8Array }>>) {
+  const out: Array<Array<{ seq: number; raw: Uint8Array }>> = [];
+  for await (const p of pages) out.push([...p]);
+  return out;
+}
 
 Deno.test({
   name:
@@ -36,13 +42,18 @@ Deno.test({
     assert.deepEqual(seqsOf(await readInboundAfter(st.sql, schema, KEY, 0, 5)), [1, 2, 3, 4, 5]);
     assert.deepEqual(seqsOf(await readInboundAfter(st.sql, schema, KEY, 3, 3)), [4, 5, 6]);
     const ep = storeRequestsOf(st)!;
-    const all = await ep.inbound(KEY, 0);
+    const pages = await pagesOf(ep.inbound(KEY, 0));
+    // A page of 10 000 rows (application messages and 35=3 of them), then the rest.
+    assert.deepEqual(pages.map((p) => p.length), [10_000 - 6, 11]);
+    const all = pages.flat();
     assert.deepEqual(seqsOf(all.slice(0, 5)), [2, 4, 5, 10, 11]);
     assert.equal(all.length, 4 + 10_001);
     assert.equal(all[all.length - 1]!.seq, types.length + 10_001);
     assert.ok(all.every((m, i) => i === 0 || m.seq > all[i - 1]!.seq), "ascending, none twice");
     assert.equal(new TextDecoder().decode(all[1]!.raw), new TextDecoder().decode(msg("3", 4)));
-    assert.deepEqual(seqsOf(await ep.inbound(KEY, types.length + 10_000)), [types.length + 10_001]);
+    assert.deepEqual(seqsOf((await pagesOf(ep.inbound(KEY, types.length + 10_000))).flat()), [
+      types.length + 10_001,
+    ]);
   } finally {
     await st.close();
     await dropSchema(schema);
