@@ -18,7 +18,7 @@ import { FrameSplitter } from "./protocol_stream.ts";
 import { LibraryConn } from "./library_conn.ts";
 import { spinLibrary } from "./library_spin.ts";
 import type { EngineServerOptions } from "./library_options.ts";
-import type { RefusalLog } from "./refusal_log.ts";
+import { RefusalLog } from "./refusal_log.ts";
 
 /** What the intake needs of the server. */
 export interface IntakeHost {
@@ -38,10 +38,14 @@ export interface IntakeHost {
 export class LibraryIntake {
   /** Connections that have not completed their HELLO, with their HELLO timeout. */
   readonly #pending = new Map<LibraryConn, Timer>();
+  /** "reads do not spin" warnings, rate limited (one per connection accepted, before HELLO). */
+  readonly #spinWarnings: RefusalLog;
   #listener: Deno.Listener | undefined;
   #nextId = 1;
 
-  constructor(readonly host: IntakeHost) {}
+  constructor(readonly host: IntakeHost) {
+    this.#spinWarnings = new RefusalLog(host.options.logger, () => host.scheduler());
+  }
 
   /** Connections that have not completed their HELLO. */
   get pending(): number {
@@ -137,7 +141,7 @@ export class LibraryIntake {
             conn,
             this.host.options.socket,
             this.host.options.readSpinUs!,
-            this.host.options.logger,
+            this.#spinWarnings,
           );
         }
         void this.#read(c);

@@ -18,7 +18,7 @@ import { openLibc } from "../sys/libc.ts";
 import { listProcDir } from "../sys/procfs.ts";
 import { LoopYield, parkedHasBytes, parkedRead } from "./read_spin.ts";
 import type { LibraryConn } from "./library_conn.ts";
-import type { Logger } from "./log.ts";
+import type { RefusalLog } from "./refusal_log.ts";
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -145,15 +145,18 @@ export function spinningReader(
   };
 }
 
-/** Makes library connection `c` (accepted on `path`) read by spinning, or logs why its reads cannot spin. */
+/**
+ * Makes library connection `c` (accepted on `path`) read by spinning, or warns why its reads cannot spin
+ * (through a rate limiter: this runs for every connection accepted, before any HELLO).
+ */
 export function spinLibrary(
   c: LibraryConn,
   conn: Deno.Conn,
   path: string,
   spinUs: number,
-  logger: Logger,
+  warnings: Pick<RefusalLog, "warn">,
 ): void {
   const r = spinningReader(conn, path, spinUs);
   if ("reader" in r) c.spin(r.reader);
-  else logger.warn("engine", `library #${c.id}: reads do not spin: ${r.reason}`);
+  else warnings.warn("engine", `library #${c.id}: reads do not spin: ${r.reason}`);
 }

@@ -8,6 +8,9 @@ import { acceptedUnixFd, spinningReader } from "../../src/engine/library_spin.ts
 import { connectEngine } from "../../src/engine/library_client.ts";
 import { ENGINE_SESSION_KEY, startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import { waitFor } from "../_helpers/wait.ts";
+import { ManualScheduler } from "../../src/clock.ts";
+import { RawEngineClient } from "../_helpers/engine_protocol.ts";
+import { LogCapture } from "../ops/helpers.ts";
 
 const te = new TextEncoder();
 
@@ -138,6 +141,46 @@ Deno.test("engine with readSpinUs: a library's orders and their reports go throu
   } finally {
     await lib.close();
     await engine.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("engine with readSpinUs whose reads cannot spin: the 'reads do not spin' warning is rate limited (20, then one a second with the count left out)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-spin-warn-" });
+  // A socket accepted on the engine's path before the engine bound it (a stale one): every connection the
+  // engine accepts then has two candidate fds, so none of its reads can spin.
+  const path = `${dir}/e.sock`;
+  const l = Deno.listen({ transport: "unix", path });
+  const client = await Deno.connect({ transport: "unix", path });
+  const stale = await l.accept();
+  l.close();
+  const clock = new ManualScheduler();
+  const logs = new LogCapture();
+  const engine = await startEngineOverLp({
+    dir,
+    server: { readSpinUs: 1000, scheduler: clock },
+    serverLogger: logs.logger("info"),
+  });
+  const lines = () => logs.grep(/reads do not spin/).map((x) => JSON.parse(x).msg as string);
+  try {
+    await engine.loggedOn();
+    for (let i = 0; i < 40; i++) {
+      const r = await RawEngineClient.attach(engine.socket, `lib${i}`);
+      r.close();
+      await r.done;
+    }
+    await waitFor(() => engine.server.libraries === 0, "every library gone");
+    assert.equal(lines().length, 20);
+    clock.advance(1000);
+    const r = await RawEngineClient.attach(engine.socket, "again");
+    r.close();
+    await r.done;
+    assert.equal(lines().length, 21);
+    assert.match(lines()[20]!, /reads do not spin: .* \(20 similar lines not logged: rate limit\)$/);
+  } finally {
+    await engine.stop();
+    client.close();
+    stale.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
