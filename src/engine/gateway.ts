@@ -38,7 +38,8 @@ import {
 } from "./gateway_types.ts";
 import { Logger } from "./log.ts";
 import { ResendPolicyStore } from "./resend_policy.ts";
-import { currentWindow, inWindow } from "./schedule.ts";
+import { inWindow } from "./schedule.ts";
+import { checkSchedules, scheduleReloaded, windowReset } from "./gateway_schedule.ts";
 import { CarriedOrders, reportNotCommitted } from "./send_failed.ts";
 import { applicationSink } from "./boundary.ts";
 import { SessionRunner } from "./session_runner.ts";
@@ -90,6 +91,7 @@ export class Gateway {
       entries: () => this.#entries.values(),
       entry: (key) => this.#entries.get(key),
       open: (spec) => this.#open(spec),
+      windowReset: (e) => this.#windowReset(e),
       configuredSessions: () => this.configuredSessions(),
       tune,
       raise: (what, text) => this.#raise(what, text),
@@ -318,6 +320,7 @@ export class Gateway {
       connect: this.#opts.connect,
       stopping: () => this.#stopping,
       entry: (key: string) => this.#entries.get(key),
+      windowReset: (e: Entry) => this.#windowReset(e),
       tune: (conn: Parameters<ConnectionTuner["tune"]>[0], key: string) => this.#tuner.tune(conn, key),
     };
     for (const s of this.#initiators) this.#initiatorTasks.push(runInitiator(host, s));
@@ -456,9 +459,9 @@ export class Gateway {
       spec,
       runner,
       store,
-      windowStartMs: spec.schedule
-        ? currentWindow(spec.schedule, this.scheduler.nowMs())?.startMs
-        : undefined,
+      windowReset: undefined,
+      windowLogoutMs: undefined,
+      windowKeptMs: undefined,
       held: false,
     };
     this.#entries.set(key, entry);
@@ -466,29 +469,14 @@ export class Gateway {
     return entry;
   }
 
-  /** Every second: log out sessions whose window closed; reset sequence numbers when a new window opens. */
+  /** Every second (gateway_schedule.ts): window ends log out, new windows reset numbers. */
   #checkSchedules(): void {
-    const now = this.scheduler.nowMs();
-    for (const e of this.#entries.values()) {
-      const s = e.spec.schedule;
-      if (!s) continue;
-      const w = currentWindow(s, now);
-      if (!w) {
-        if (e.runner.loggedOn) {
-          this.logger.info("schedule", "session window closed: logging out", e.runner.key);
-          e.runner.logout("End of session window");
-        }
-        continue;
-      }
-      if (e.windowStartMs !== w.startMs) {
-        const prev = e.windowStartMs;
-        e.windowStartMs = w.startMs;
-        if (prev !== undefined && !e.runner.connected) {
-          this.logger.info("schedule", "new session window: sequence numbers reset", e.runner.key);
-          e.runner.resetSequence();
-        }
-      }
-    }
+    checkSchedules(this.#entries.values(), this.scheduler.nowMs(), this.logger);
+  }
+
+  /** The schedule's reset of a session, when due, before a connection is attached (gateway_schedule.ts). */
+  #windowReset(e: Entry): Promise<void> {
+    return windowReset(e, this.scheduler.nowMs(), this.logger);
   }
 
   /**
@@ -509,6 +497,7 @@ export class Gateway {
     if (e.spec.tls) kept.tls = e.spec.tls;
     else delete kept.tls;
     if (e.spec.app) kept.app = e.spec.app;
+    scheduleReloaded(e, spec, this.scheduler.nowMs());
     e.spec = kept;
     e.runner.updateConfig(spec.config);
     e.runner.setThrottle(spec.throttle ?? {});

@@ -52,6 +52,8 @@ export interface AcceptHost {
   entries(): Iterable<GatewayEntry>;
   entry(key: string): GatewayEntry | undefined;
   open(spec: GatewaySession): Promise<GatewayEntry>;
+  /** The schedule's reset, when due, before a Logon is taken (numbers of an earlier window start at 1). */
+  windowReset(entry: GatewayEntry): Promise<void>;
   configuredSessions(): Map<string, GatewaySession>;
   /** The socket knobs applied; the connection to use (maybe wrapped for spinning reads). */
   tune(conn: Connection, key: string): Connection;
@@ -252,6 +254,7 @@ export class Acceptors {
     const { entry } = taken;
     conn = taken.conn;
     this.#host.logger.info("connect", `accepted ${conn.remoteAddr}`, entry.runner.key);
+    await this.#host.windowReset(entry);
     await entry.runner.attach(conn, taken.prefix);
     this.#host.logger.info("disconnect", `connection from ${conn.remoteAddr} closed`, entry.runner.key);
   }

@@ -60,6 +60,8 @@ export interface InitiateHost {
   readonly connect?: ((host: string, port: number) => Promise<Connection>) | undefined;
   stopping(): boolean;
   entry(key: string): GatewayEntry | undefined;
+  /** The schedule's reset, when due, before the Logon goes out (numbers of an earlier window start at 1). */
+  windowReset(entry: GatewayEntry): Promise<void>;
   tune(conn: Connection, key: string): Connection;
 }
 
@@ -147,6 +149,7 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
     }
     logger.info("connect", `connected to ${h.host}:${h.port}`, r.key);
     conn = host.tune(conn, r.key);
+    await host.windowReset(now);
     const loggedOn = await r.attach(conn);
     logger.info("disconnect", `disconnected from ${h.host}:${h.port}`, r.key);
     if (loggedOn) attempt = 0;

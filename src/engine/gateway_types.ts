@@ -278,7 +278,12 @@ export interface GatewayEntry {
   runner: SessionRunner;
   /** The session's store (closed when a cluster releases the session). */
   store: SessionStore;
-  windowStartMs: number | undefined;
+  /** The schedule's reset under way (Gateway#windowReset), so that it is asked once. */
+  windowReset: Promise<void> | undefined;
+  /** Start of the window whose reset made the gateway log the session out (asked once per window). */
+  windowLogoutMs: number | undefined;
+  /** Start of the window a reload changed the schedule in: its reset is waived (the counterparty's did not move). */
+  windowKeptMs: number | undefined;
   /** An operator logged the session out: it stays down until an operator logs it on. */
   held: boolean;
 }

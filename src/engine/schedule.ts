@@ -170,6 +170,18 @@ export function currentWindow(s: Schedule, nowMs: number): { startMs: number; en
   return undefined;
 }
 
+/**
+ * The schedule's sequence reset, QuickFIX's rule (its session time check on the creation time): a
+ * session whose current numbers were created (`creationMs`: the epoch's creation, i.e. the session's
+ * first open or its last reset) before the window containing `nowMs` opened starts that window at 1.
+ * Returns that window's start when a reset is due, undefined otherwise (outside every window, or the
+ * numbers belong to this window: a restart in the middle of the window keeps them).
+ */
+export function windowResetDue(s: Schedule, creationMs: number, nowMs: number): number | undefined {
+  const w = currentWindow(s, nowMs);
+  return w !== undefined && creationMs < w.startMs ? w.startMs : undefined;
+}
+
 /** True when `nowMs` is inside the schedule (always true without a schedule). */
 export function inWindow(s: Schedule | undefined, nowMs: number): boolean {
   return s === undefined || currentWindow(s, nowMs) !== undefined;

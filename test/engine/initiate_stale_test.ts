@@ -59,6 +59,7 @@ for (const how of ["released", "handed over"] as const) {
       },
       stopping: () => stopping,
       entry: () => entry,
+      windowReset: () => Promise.resolve(),
       tune: (c) => c,
     };
     const loop = runInitiator(host, spec);
