@@ -9,6 +9,17 @@ import { emitEvent, type Out, type SessionState } from "./state.ts";
 
 /** Most messages held back beyond a gap; more are dropped (and requested again once the gap is filled). */
 export const MAX_INBOUND_QUEUE = 100_000;
+/**
+ * Most bytes held back beyond a gap (the copies' frames and field tables, `queuedBytes`): a peer's
+ * messages may be up to the framer's limit (1 MiB) each, so the count alone would let it make the
+ * session hold 100 GB. Beyond it, dropped as above.
+ */
+export const MAX_INBOUND_QUEUE_BYTES = 64 * 1024 * 1024;
+
+/** What a queued copy of `view` holds: its frame and its field table (three 32-bit ints a field). */
+export function queuedBytes(view: MessageView): number {
+  return view.end - view.start + 12 * view.count;
+}
 
 /** Holds message `seq` (beyond the expected number) until the gap before it is filled. */
 export function queueInbound(
@@ -19,7 +30,8 @@ export function queueInbound(
   served: boolean,
 ): void {
   if (s.inboundQueue.has(seq)) return;
-  if (s.inboundQueue.size >= MAX_INBOUND_QUEUE) {
+  const bytes = queuedBytes(view);
+  if (s.inboundQueue.size >= MAX_INBOUND_QUEUE || s.inboundQueueBytes + bytes > MAX_INBOUND_QUEUE_BYTES) {
     emitEvent(
       out,
       "warn",
@@ -32,6 +44,7 @@ export function queueInbound(
     return;
   }
   s.inboundQueue.set(seq, { view: view.copy(), served });
+  s.inboundQueueBytes += bytes;
 }
 
 /**

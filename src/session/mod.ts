@@ -18,4 +18,4 @@ export { isLoggedOn } from "./state.ts";
 export { nextTickMs } from "./timers.ts";
 export { parseUtcTimestampMs } from "./header.ts";
 export { seqTooLowText } from "./logon.ts";
-export { MAX_INBOUND_QUEUE } from "./gap.ts";
+export { MAX_INBOUND_QUEUE, MAX_INBOUND_QUEUE_BYTES } from "./gap.ts";

@@ -14,7 +14,7 @@
  */
 import { ADMIN_MSG_TYPES, type MessageView, MsgType, Tag } from "../codec/mod.ts";
 import { reject, type RejectInfo, SessionRejectReason } from "../dictionary/reject.ts";
-import { checkResendProgress, onSeqTooHigh, queueInbound } from "./gap.ts";
+import { checkResendProgress, onSeqTooHigh, queuedBytes, queueInbound } from "./gap.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_BAD } from "./header.ts";
 import { onResetLogon, seqTooLowText } from "./logon.ts";
 import { logoutAndDisconnect, onLogoutReceived, startLogout } from "./logout.ts";
@@ -444,10 +444,16 @@ export function afterInbound(s: SessionState, out: Out, nowMs: number): void {
     const next = s.nextTargetSeq;
     const item = q.get(next);
     if (item === undefined) {
-      for (const k of q.keys()) if (k < next) q.delete(k);
+      for (const [k, v] of q) {
+        if (k < next) {
+          q.delete(k);
+          s.inboundQueueBytes -= queuedBytes(v.view);
+        }
+      }
       break;
     }
     q.delete(next);
+    s.inboundQueueBytes -= queuedBytes(item.view);
     if (item.served) {
       consume(s, out, item.view, next);
       continue;

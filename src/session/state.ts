@@ -75,6 +75,8 @@ export interface SessionCore {
   resendRequested: OutstandingResendRequest | undefined;
   /** Messages beyond a gap, by MsgSeqNum. */
   readonly inboundQueue: Map<number, QueuedInbound>;
+  /** Bytes the inbound queue's copies hold (gap.ts queuedBytes), bounded by MAX_INBOUND_QUEUE_BYTES. */
+  inboundQueueBytes: number;
   /** A `resend` action is out and the engine's `resend-messages` answer has not come yet. */
   pendingResend: { begin: number; end: number } | undefined;
   /** Application messages sent while not logged on (case 16). */
@@ -214,6 +216,7 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     ourLogonSeq: 0,
     resendRequested: undefined,
     inboundQueue: new Map(),
+    inboundQueueBytes: 0,
     pendingResend: undefined,
     outboundQueue: [],
     notResendable: [],
@@ -310,6 +313,7 @@ export function resetNumbers(s: SessionState, out: Out): void {
   s.nextTargetSeq = 1;
   s.notResendable.length = 0;
   s.inboundQueue.clear();
+  s.inboundQueueBytes = 0;
   s.resendRequested = undefined;
   out.push({ kind: "store-reset" });
 }
@@ -317,6 +321,7 @@ export function resetNumbers(s: SessionState, out: Out): void {
 /** Forgets what belongs to one connection (the outbound queue stays: case 16). */
 export function clearConnection(s: SessionState): void {
   s.inboundQueue.clear();
+  s.inboundQueueBytes = 0;
   s.resendRequested = undefined;
   s.pendingResend = undefined;
   s.testRequestId = undefined;
