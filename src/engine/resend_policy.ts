@@ -69,6 +69,9 @@ export class ResendPolicyStore implements SessionStore {
   flush(): Promise<void> {
     return this.#inner.flush();
   }
+  writeAppended(): Promise<void> | undefined {
+    return this.#inner.writeAppended?.();
+  }
   close(): Promise<void> {
     return this.#inner.close();
   }

@@ -118,6 +118,9 @@ class InstrumentedSessionStore implements SessionStore {
   reset(nowMs: number): void | Promise<void> {
     return this.inner.reset(nowMs);
   }
+  writeAppended(): Promise<void> | undefined {
+    return this.inner.writeAppended?.();
+  }
   flush(): Promise<void> {
     const t0 = performance.now();
     return this.inner.flush().then(

@@ -107,6 +107,19 @@ export class GroupCommit {
     return p;
   }
 
+  /**
+   * Hands every pending batch to the file now (write(2)): undefined when every record appended so far
+   * is in the OS (a process crash keeps it), else a promise that resolves when it is: a segment switch
+   * in progress waits for the old file's fdatasync first. Rejects when the journal has failed.
+   */
+  writeNow(): Promise<void> | undefined {
+    if (this.failed) return rejected(this.failed);
+    this.write();
+    if (this.failed) return rejected(this.failed);
+    if (!this.#switching) return undefined;
+    return this.#switchDone.then(() => this.writeNow());
+  }
+
   /** Flushes until nothing is pending, written-but-unsynced or in flight. Throws the failure if any. */
   async drain(): Promise<void> {
     for (;;) {

@@ -90,6 +90,10 @@ export class JournalSessionStore implements SessionStore {
     return this.#w.flush();
   }
 
+  writeAppended(): Promise<void> | undefined {
+    return this.#w.writeAppended();
+  }
+
   close(): Promise<void> {
     if (this.#s.handle === this) this.#s.handle = undefined;
     return Promise.resolve();
@@ -400,6 +404,11 @@ export class JournalWriter implements CommitHost {
   /** Resolves when everything appended so far is durable under the policy (written, for none). */
   flush(): Promise<void> {
     return this.#commit.flush();
+  }
+
+  /** Every record appended so far to the OS now (undefined), or a promise for when it is (a segment switch). */
+  writeAppended(): Promise<void> | undefined {
+    return this.#commit.writeNow();
   }
 
   /** Outbound messages of `s` with seq in [from, to] (to 0: up to the last): see ./journal_resend.ts. */

@@ -68,6 +68,13 @@ export interface SessionStore {
   reset(nowMs: number): void | Promise<void>;
   /** Waits until every earlier write is durable under the store's policy. */
   flush(): Promise<void>;
+  /**
+   * Optional (the file journal): called before the engine writes outbound bytes to the socket. Hands
+   * every record appended so far to the OS now, so a process killed after the socket write still has
+   * them (its restart, which trusts the journal, never hands their numbers out again). Returns
+   * undefined when that is done, or a promise the socket write waits for (a segment switch in progress).
+   */
+  writeAppended?(): Promise<void> | undefined;
   /** Releases the session (the store itself stays open). */
   close(): Promise<void>;
 }

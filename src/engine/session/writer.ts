@@ -237,7 +237,10 @@ export class OutboundWriter {
       this.#writeStartedMs = this.lastSentMs;
       this.#stallTimer ??= sched.after(this.writeTimeoutMs, this.#checkStall);
     }
-    const durable = this.needDurable ? this.host.store.flush() : undefined;
+    // Journal, then the socket: a durable write waits for the store's flush (fsync: always); otherwise
+    // the records of what goes out are handed to the OS first (a wait only while the journal switches
+    // segment files), so a process killed after this write has them.
+    const durable = this.needDurable ? this.host.store.flush() : this.host.store.writeAppended?.();
     this.needDurable = false;
     const go = durable ? durable.then(() => conn.write(batch)) : conn.write(batch);
     this.#writeConn = conn;
