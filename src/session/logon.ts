@@ -10,7 +10,7 @@ import { type MessageView, Tag } from "../codec/mod.ts";
 import { MAX_STORE_SEQ } from "../codec/stored.ts";
 import { onSeqTooHigh } from "./gap.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_MISSING, TIME_OK } from "./header.ts";
-import { logoutAndDisconnect } from "./logout.ts";
+import { logoutAndDisconnect, tooLowHint } from "./logout.ts";
 import { sendLogon } from "./messages.ts";
 import { flushOutbound } from "./outbound.ts";
 import { validationProblem } from "./reject.ts";
@@ -87,8 +87,8 @@ function logonProblem(s: SessionState, view: MessageView, nowMs: number): string
   return undefined;
 }
 
-function refuse(s: SessionState, out: Out, why: string): void {
-  emitEvent(out, "warn", "logon-refused", why);
+function refuse(s: SessionState, out: Out, why: string, hint = ""): void {
+  emitEvent(out, "warn", "logon-refused", why + hint);
   disconnect(s, out, `Logon refused: ${why}`);
 }
 
@@ -137,6 +137,7 @@ export function onInitiatorLogonReply(s: LogonSentState, out: Out, nowMs: number
       msgType === "5"
         ? `peer answered our Logon with a Logout${text ? `: ${text}` : ""}`
         : `first reply is not a Logon (35=${msgType})`,
+      tooLowHint(text),
     );
     return;
   }
