@@ -48,6 +48,31 @@ export function queueInbound(
 }
 
 /**
+ * The expected number jumped from `from` to `to` (a gap fill, a SequenceReset-Reset, set-seq): the
+ * queued messages in [from, to) will never be processed; let them go. O(min(to - from, queue size)):
+ * the queue holds nothing below the expected number (it is pruned at every jump), so the in-order
+ * path never scans it (before, every message after a hole scanned the whole queue: quadratic).
+ */
+export function dropQueuedBelow(s: SessionState, from: number, to: number): void {
+  const q = s.inboundQueue;
+  if (q.size === 0 || to <= from) return;
+  if (to - from <= q.size) {
+    for (let k = from; k < to; k++) {
+      const item = q.get(k);
+      if (item === undefined) continue;
+      q.delete(k);
+      s.inboundQueueBytes -= queuedBytes(item.view);
+    }
+    return;
+  }
+  for (const [k, item] of q) {
+    if (k >= to) continue;
+    q.delete(k);
+    s.inboundQueueBytes -= queuedBytes(item.view);
+  }
+}
+
+/**
  * Sends a ResendRequest from `begin` for what is missing up to `upTo`: 16=0 (FIX 4.0/4.1: 999999)
  * when not chunked, else at most resendRequestChunkSize numbers.
  */

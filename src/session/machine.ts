@@ -15,6 +15,7 @@ import { startLogout } from "./logout.ts";
 import { emitSend, encodeSequenceReset } from "./messages.ts";
 import { canSendNow, flushOutbound, queueOutbound, sendApp } from "./outbound.ts";
 import { onResendMessages } from "./resend.ts";
+import { dropQueuedBelow } from "./gap.ts";
 import { afterInbound, onSessionMessage } from "./sequence.ts";
 import {
   createState,
@@ -172,6 +173,7 @@ function onSetSeq(
   }
   if (nextTargetSeq !== undefined) {
     checkSeq("nextTargetSeq", nextTargetSeq);
+    dropQueuedBelow(s, s.nextTargetSeq, nextTargetSeq);
     s.nextTargetSeq = nextTargetSeq;
     a.nextTargetSeq = nextTargetSeq;
   }

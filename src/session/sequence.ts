@@ -14,7 +14,7 @@
  */
 import { ADMIN_MSG_TYPES, type MessageView, MsgType, Tag } from "../codec/mod.ts";
 import { reject, type RejectInfo, SessionRejectReason } from "../dictionary/reject.ts";
-import { checkResendProgress, onSeqTooHigh, queuedBytes, queueInbound } from "./gap.ts";
+import { checkResendProgress, dropQueuedBelow, onSeqTooHigh, queuedBytes, queueInbound } from "./gap.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_BAD } from "./header.ts";
 import { onResetLogon, seqTooLowText } from "./logon.ts";
 import { logoutAndDisconnect, onLogoutReceived, startLogout } from "./logout.ts";
@@ -343,6 +343,7 @@ function onGapFill(s: LoggedOnState, out: Out, nowMs: number, view: MessageView,
   }
   consume(s, out, view, seq);
   if (newSeqNo > seq + 1) {
+    dropQueuedBelow(s, seq + 1, newSeqNo);
     s.nextTargetSeq = newSeqNo;
     out.push({ kind: "store-seq", nextTargetSeq: newSeqNo });
   }
@@ -372,6 +373,7 @@ function onSequenceResetReset(
     return;
   }
   if (newSeqNo > expected) {
+    dropQueuedBelow(s, expected, newSeqNo);
     s.nextTargetSeq = newSeqNo;
     out.push({ kind: "store-seq", nextTargetSeq: newSeqNo });
     emitEvent(
@@ -443,15 +445,8 @@ export function afterInbound(s: SessionState, out: Out, nowMs: number): void {
   while (q.size > 0 && s.pendingResend === undefined && isLoggedOn(s)) {
     const next = s.nextTargetSeq;
     const item = q.get(next);
-    if (item === undefined) {
-      for (const [k, v] of q) {
-        if (k < next) {
-          q.delete(k);
-          s.inboundQueueBytes -= queuedBytes(v.view);
-        }
-      }
-      break;
-    }
+    // Nothing below `next` is queued (dropQueuedBelow at every jump): a hole, wait for it.
+    if (item === undefined) break;
     q.delete(next);
     s.inboundQueueBytes -= queuedBytes(item.view);
     if (item.served) {

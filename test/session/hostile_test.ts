@@ -66,3 +66,65 @@ Deno.test("the inbound queue's bytes are let go as its messages are processed in
   ]);
   assert.equal(t.state.inboundQueueBytes, 0);
 });
+
+/** Counts the queue entries the machine visits by iterating the inbound queue. */
+function countVisits(t: Transcript): { visited: number } {
+  const q = t.state.inboundQueue;
+  const c = { visited: 0 };
+  const wrap = <I extends Iterator<unknown>>(it: I): I => {
+    const next = it.next.bind(it);
+    it.next = () => {
+      const r = next();
+      if (!r.done) c.visited++;
+      return r;
+    };
+    return it;
+  };
+  const keys = q.keys.bind(q), entries = q.entries.bind(q), values = q.values.bind(q);
+  q.keys = () => wrap(keys());
+  q.entries = () => wrap(entries());
+  q.values = () => wrap(values());
+  q[Symbol.iterator] = () => wrap(entries());
+  return c;
+}
+
+Deno.test("holes below queued messages filled one by one: the queue is not scanned per message (linear, not quadratic)", () => {
+  const t = loggedOn();
+  const N = 2_000;
+  // Queued: 3, 5, 7, ... (holes at 2, 4, 6, ...), as a peer may send them.
+  for (let i = 0; i < N; i++) t.recv(`35=0|34=${3 + 2 * i}`);
+  assert.equal(t.state.inboundQueue.size, N);
+  const c = countVisits(t);
+  for (let i = 0; i < N; i++) t.recv(`35=0|34=${2 + 2 * i}`);
+  assert.equal(t.state.nextTargetSeq, 2 * N + 2);
+  assert.equal(t.state.inboundQueue.size, 0);
+  assert.equal(t.state.inboundQueueBytes, 0);
+  // A scan of the queue after each hole visits about N * N / 2 = 2,000,000 entries.
+  assert.ok(c.visited <= 4 * N, `${c.visited} queue entries visited to fill ${N} holes`);
+});
+
+Deno.test("a jump of the expected number (gap fill, SequenceReset-Reset, set-seq) lets the queued messages it passes go; those beyond it stay and are processed in order", () => {
+  const t = loggedOn();
+  for (const seq of [4, 5, 7, 9, 12]) t.recv(`35=0|34=${seq}`);
+  assert.deepEqual([...t.state.inboundQueue.keys()], [4, 5, 7, 9, 12]);
+  // GapFill 2 -> 5: 4 is passed over; 5 is processed at once; our request (2 to 3) is satisfied, the
+  // hole at 6 asked for.
+  assert.deepEqual(t.recv("35=4|34=2|43=Y|122=<TIME>|36=5|123=Y"), [
+    "persist-inbound 2",
+    "store-seq target=5",
+    "persist-inbound 5",
+    "send admin 35=2|34=3|7=6|16=0",
+  ]);
+  assert.deepEqual([...t.state.inboundQueue.keys()], [7, 9, 12]);
+  // SequenceReset-Reset to 8: 7 is passed over.
+  t.recv("35=4|34=6|36=8");
+  assert.equal(t.state.nextTargetSeq, 8);
+  assert.deepEqual([...t.state.inboundQueue.keys()], [9, 12]);
+  // set-seq to 10: 9 is passed over.
+  t.input({ kind: "set-seq", nextTargetSeq: 10 });
+  assert.deepEqual([...t.state.inboundQueue.keys()], [12]);
+  assert.deepEqual(t.recv("35=0|34=10"), ["persist-inbound 10"]);
+  assert.deepEqual(t.recv("35=0|34=11"), ["persist-inbound 11", "persist-inbound 12"]);
+  assert.equal(t.state.inboundQueue.size, 0);
+  assert.equal(t.state.inboundQueueBytes, 0);
+});
