@@ -23,12 +23,10 @@ export function startResend(s: SessionState, out: Out, begin: number, end: numbe
     lastSent: last,
   });
   if (b > e) {
-    emitEvent(
-      out,
-      "warn",
-      "resend",
-      `Nothing to resend: ${begin} is beyond the last MsgSeqNum sent (${last})`,
-    );
+    const why = b > last
+      ? `${begin} is beyond the last MsgSeqNum sent (${last})`
+      : `EndSeqNo ${end} is below ${begin}`;
+    emitEvent(out, "warn", "resend", `Nothing to resend: ${why}`);
     return;
   }
   s.pendingResend = { begin: b, end: e };

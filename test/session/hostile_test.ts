@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Encoder } from "../../src/codec/mod.ts";
 import { MAX_INBOUND_QUEUE_BYTES } from "../../src/session/mod.ts";
-import { peerOrder, Transcript } from "./harness.ts";
+import { order, peerOrder, Transcript } from "./harness.ts";
 
 /** An acceptor logged on: we sent Logon 1, we expect 2 next. */
 function loggedOn(o: ConstructorParameters<typeof Transcript>[0] = {}): Transcript {
@@ -127,4 +127,48 @@ Deno.test("a jump of the expected number (gap fill, SequenceReset-Reset, set-seq
   assert.deepEqual(t.recv("35=0|34=11"), ["persist-inbound 11", "persist-inbound 12"]);
   assert.equal(t.state.inboundQueue.size, 0);
   assert.equal(t.state.inboundQueueBytes, 0);
+});
+
+Deno.test("ResendRequest ranges a peer may send: reversed, 0, negative, beyond 2^53, beyond the store, not numbers", () => {
+  const reject = (
+    tag: number,
+  ) => [
+    "persist-inbound 2",
+    `send admin 35=3|34=4|45=2|58=Incorrect data format for value|371=${tag}|372=2|373=6`,
+  ];
+  const cases: Array<[string, string, string[]]> = [
+    // Reversed or beyond what we sent: nothing to resend, the number taken.
+    ["3", "2", ["persist-inbound 2"]],
+    ["5", "3", ["persist-inbound 2"]],
+    ["4294967296", "0", ["persist-inbound 2"]],
+    // 0 is the first number: everything (our Logon gap-filled).
+    ["0", "0", [
+      "persist-inbound 2",
+      "resend 1-3",
+      "send resend 35=4|34=1|43=Y|36=2|123=Y",
+      "send resend 35=D|34=2|43=Y",
+      "send resend 35=D|34=3|43=Y",
+    ]],
+    ["-1", "0", reject(7)],
+    ["1", "-1", reject(16)],
+    ["9007199254740992", "0", reject(7)],
+    ["1", "9007199254740993", reject(16)],
+    ["99999999999999999999999", "0", reject(7)],
+    ["abc", "0", reject(7)],
+    ["1", "x", reject(16)],
+    ["", "0", reject(7)],
+  ];
+  for (const [b, e, want] of cases) {
+    const t = loggedOn();
+    t.send(order("A"));
+    t.send(order("B"));
+    const got = t.recv(`35=2|34=2|7=${b}|16=${e}`).map((l) => l.replace(/\|122=[^|]*|\|11=.*$/g, ""));
+    assert.deepEqual(got, want, `7=${b} 16=${e}`);
+    assert.equal(t.state.nextTargetSeq, 3, `7=${b} 16=${e}`);
+    assert.equal(t.state.pendingResend, undefined);
+    if (b === "3") {
+      const texts = t.lastActions.flatMap((a) => a.kind === "event" ? [a.event.text] : []);
+      assert.ok(texts.includes("Nothing to resend: EndSeqNo 2 is below 3"), texts.join("\n"));
+    }
+  }
 });
