@@ -301,6 +301,12 @@ export interface DamagedRegion {
   length: number;
   /** What was wrong with the first bytes of the region. */
   reason: string;
+  /**
+   * The region is a prefix of a record, the file ending inside it (what a write cut short leaves): its
+   * bytes are right as far as they go. False when its bytes are wrong (a CRC mismatch, an implausible
+   * length or type): damage that may hit a record whose message was sent.
+   */
+  cutShort: boolean;
 }
 
 /** Result of scanning a segment's bytes. */
@@ -341,13 +347,27 @@ export function scanSegment(
     const reason = describeInvalid(buf, dv, pos, end, len);
     const next = findNextRecord(buf, dv, pos + 1, end);
     if (next < 0) {
-      damaged.push({ kind: "torn-tail", offset: pos, length: end - pos, reason });
+      damaged.push({
+        kind: "torn-tail",
+        offset: pos,
+        length: end - pos,
+        reason,
+        cutShort: isCutShort(dv, pos, end, len),
+      });
       break;
     }
-    damaged.push({ kind: "corrupt", offset: pos, length: next - pos, reason });
+    damaged.push({ kind: "corrupt", offset: pos, length: next - pos, reason, cutShort: false });
     pos = next;
   }
   return { header, records, validEnd, damaged };
+}
+
+/** The invalid bytes at `pos` are a record's true prefix: fewer than a header, or a plausible header whose record runs past `end`. */
+function isCutShort(dv: DataView, pos: number, end: number, code: number): boolean {
+  if (end - pos < RECORD_HEADER_BYTES) return true;
+  const type = dv.getUint8(pos + 8);
+  return code === RECORD_INCOMPLETE && plausibleLength(dv.getUint32(pos, true)) &&
+    validTypeDir(type, dv.getUint8(pos + 9));
 }
 
 function describeInvalid(buf: Uint8Array, dv: DataView, pos: number, end: number, code: number): string {

@@ -21,7 +21,7 @@
  *
  * Layout (little-endian):
  * ```
- *  header, 64 bytes: "FIXGJHWM", u16 version (1), u16 state (1 running, 2 closed, 3 failed),
+ *  header, 64 bytes: "FIXGJHWM", u16 version (1), u16 state (1 running, 2 closed, 3 failed, 4 repaired),
  *                    u32 0, 36 bytes boot id (ASCII, 0-padded), 12 bytes 0, u32 CRC32C of bytes 0..60
  *  per session id i (1, 2, ...): two 32-byte slots at 64 + (i - 1) * 64 + k * 32:
  *                    u32 session id, u32 CRC32C of the session key, u32 epoch, u32 mark, u32 generation,
@@ -44,9 +44,12 @@ const HEADER_BYTES = 64;
 const SLOT_BYTES = 32;
 const FLAG_EXACT = 1;
 
-/** How the previous run ended, as the file says. */
-export type HighWaterState = "running" | "closed" | "failed";
-const STATE_CODES: Record<HighWaterState, number> = { running: 1, closed: 2, failed: 3 };
+/**
+ * How the previous run ended, as the file says; "repaired": `fixg journal repair` removed damaged
+ * records since (their numbers may have been sent: the reservations count at the next start).
+ */
+export type HighWaterState = "running" | "closed" | "failed" | "repaired";
+const STATE_CODES: Record<HighWaterState, number> = { running: 1, closed: 2, failed: 3, repaired: 4 };
 
 /** A session's mark as read back. */
 export interface HighWaterMark {
@@ -120,6 +123,40 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
     }
   }
   return { state, bootId, marks, generations };
+}
+
+/**
+ * `fixg journal repair` removed records: the file's state becomes "repaired" (boot id and marks kept,
+ * synced), so the next start counts the reservations as after a failure. No file, or an unreadable
+ * header: nothing to do (the next start counts every mark it can read anyway).
+ */
+export function markRepaired(dir: string): void {
+  const path = `${dir}/${HIGHWATER_FILE}`;
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path, { read: true, write: true });
+  } catch {
+    return;
+  }
+  try {
+    const h = new Uint8Array(HEADER_BYTES);
+    let n = 0;
+    while (n < HEADER_BYTES) {
+      const r = f.readSync(h.subarray(n));
+      if (r === null || r === 0) return;
+      n += r;
+    }
+    const dv = dataViewOf(h);
+    if (!MAGIC.every((b, i) => h[i] === b) || dv.getUint32(60, true) !== crc32c(h, 0, 60)) return;
+    dv.setUint16(10, STATE_CODES.repaired, true);
+    dv.setUint32(60, crc32c(h, 0, 60), true);
+    f.seekSync(0, Deno.SeekMode.Start);
+    let p = 0;
+    while (p < HEADER_BYTES) p += f.writeSync(h.subarray(p));
+    f.syncDataSync();
+  } finally {
+    f.close();
+  }
 }
 
 /** One session's slot as the writer tracks it. */

@@ -31,6 +31,11 @@ export interface Recovered {
   sealed: SealedSegment[];
   /** The newest segment kept (0 when there is none): this run writes the next one. */
   lastSegment: number;
+  /**
+   * Records were dropped at this start (a damaged tail truncated, a damaged region skipped): their
+   * messages may have reached the counterparty, so the high-water reservations count.
+   */
+  droppedRecords: boolean;
 }
 
 /**
@@ -46,6 +51,7 @@ class Recovery {
   readonly #sessions: SessionTable;
   readonly #sealed: SealedSegment[] = [];
   #lastSegment = 0;
+  #dropped = false;
   readonly #unknownWarned = new Set<number>();
   /** A scanned segment whose index waits for the next segment's session table to agree. */
   #rebuilt: { n: number; covered: number; index: IndexEntries } | undefined;
@@ -103,7 +109,7 @@ class Recovery {
       );
       this.#rebuilt = undefined;
     }
-    return { sealed: this.#sealed, lastSegment: this.#lastSegment };
+    return { sealed: this.#sealed, lastSegment: this.#lastSegment, droppedRecords: this.#dropped };
   }
 
   /** Recovers one segment; false when it was removed (created by a crash before its header was written). */
@@ -207,6 +213,9 @@ class Recovery {
         f.close();
       }
       covered = d.offset;
+      // A record cut short was being written when the process died: its message never left (the
+      // engine writes to the socket only after the record's write(2)). Damaged bytes may have been sent.
+      if (!d.cutShort) this.#dropped = true;
       this.#o.onWarning(
         `journal "${dir}": truncated a torn record at the end of ${
           segmentFileName(n)
@@ -243,6 +252,7 @@ class Recovery {
       ? `${segmentFileName(n)} at byte ${offset} (${reason})`
       : `${segmentFileName(n)} at byte ${offset} (${length} bytes: ${reason})`;
     if (this.#o.onCorrupt === "skip") {
+      this.#dropped = true;
       this.#o.onWarning(
         `journal "${this.#o.dir}": skipped a damaged region in ${where}; run "fixg journal repair" to quarantine it`,
       );

@@ -41,7 +41,7 @@ export class SeqReservations {
    * inside the batch window) raises the session's next sender number above it: those numbers are
    * gap-filled on resend, never handed out again.
    */
-  open(): void {
+  open(droppedRecords = false): void {
     const keys = new Map<number, string>();
     for (const s of this.#sessions.values()) keys.set(s.id, s.key);
     const read = readHighWater(this.#o.dir, keys);
@@ -53,9 +53,12 @@ export class SeqReservations {
       if (m === undefined) continue;
       // Exact marks (clean close, failed write) always count. A reservation counts when the run did not
       // close cleanly and either its journal failed or the machine restarted: within one boot the
-      // kernel kept every record written before its message reached the socket.
-      const counts = m.exact || read.state === "failed" || read.state === undefined ||
-        (read.state === "running" && rebooted);
+      // kernel kept every record written before its message reached the socket. It counts too when
+      // records were dropped since (a damaged tail truncated at this start, a region skipped, or
+      // `fixg journal repair`): what they held may have been sent.
+      const repaired = read.state === "repaired";
+      const counts = m.exact || read.state === "failed" || read.state === undefined || repaired ||
+        droppedRecords || (read.state === "running" && rebooted);
       if (!counts) continue;
       if (m.epoch > s.epoch) {
         this.#o.onWarning(
@@ -70,6 +73,10 @@ export class SeqReservations {
             : "they were handed out before the last close"
           : read.state === "failed"
           ? "the journal's last write failed"
+          : repaired
+          ? "fixg journal repair removed damaged records"
+          : droppedRecords
+          ? "damaged records were dropped at this start"
           : "the machine restarted before they were synced";
         this.#floors.push({ s, floor: m.mark + 1, why });
       }

@@ -139,17 +139,21 @@ export class JournalWriter implements CommitHost {
     return this.#segPos;
   }
 
+  /** Recovery dropped records (a damaged tail, a skipped region): the marks' reservations count. */
+  #droppedAtOpen = false;
+
   /** Rebuilds every session from the segments (./journal_recovery.ts), then applies retention. */
   recover(): void {
     const r = recoverJournal(this.o, this.#sessions);
     this.#sealed = r.sealed;
     this.#segment = r.lastSegment;
+    this.#droppedAtOpen = r.droppedRecords;
     this.applyRetention(this.o.clock.wallMs());
   }
 
   /** Reads the marks the previous run left and opens the marks file for this one. */
   openHighWater(): void {
-    this.#marks.open();
+    this.#marks.open(this.#droppedAtOpen);
   }
 
   closeHighWater(): void {

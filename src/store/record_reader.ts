@@ -167,6 +167,7 @@ export class JournalReader {
           offset: pos,
           length: (next < 0 ? buf.length : next) - pos,
           reason: len === -1 ? "record cut short" : "invalid record (bad length, type or CRC)",
+          cutShort: next < 0 && len === -1,
         };
         options.onDamage?.(d);
         if (next < 0) break;

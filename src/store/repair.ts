@@ -27,6 +27,7 @@ import {
 import { quarantineName, unusedName } from "./files.ts";
 import { advancePosition, indexMismatch, loadEntry } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";
+import { markRepaired } from "./highwater.ts";
 import { listSegments, type SegmentInfo } from "./reader.ts";
 
 /** One thing repair did (or, with dryRun, would do). */
@@ -46,6 +47,14 @@ export interface RepairAction {
   quarantineFile: string | undefined;
   message: string;
 }
+
+/** Actions that remove records (their numbers may have been sent). */
+const DROPS_RECORDS = new Set<RepairAction["kind"]>([
+  "quarantine-corrupt",
+  "truncate-torn-tail",
+  "placeholder-segment",
+  "quarantine-segment",
+]);
 
 /** What repair did. */
 export interface RepairReport {
@@ -104,6 +113,9 @@ export function repairJournal(
       else repairSegment(d, seg, isLast, dryRun, report);
       options.onProgress?.(done += seg.bytes, total);
     }
+    // Records removed may have reached the counterparty: the next start counts the high-water
+    // reservations (which cover every number appended) instead of trusting the shortened journal.
+    if (!dryRun && report.actions.some((a) => DROPS_RECORDS.has(a.kind))) markRepaired(d);
   } finally {
     lock?.release();
   }

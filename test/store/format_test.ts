@@ -139,8 +139,14 @@ Deno.test("segment header round trip; a scan finds records, a corrupt region and
   });
   assert.deepEqual(seqs, [1, 3, 4, 5]);
   assert.deepEqual(scan.damaged, [
-    { kind: "corrupt", offset: firstMsg + 60, length: 60, reason: "CRC mismatch" },
-    { kind: "torn-tail", offset: seg.length, length: 30, reason: "30 bytes, less than a record header" },
+    { kind: "corrupt", offset: firstMsg + 60, length: 60, reason: "CRC mismatch", cutShort: false },
+    {
+      kind: "torn-tail",
+      offset: seg.length,
+      length: 30,
+      reason: "30 bytes, less than a record header",
+      cutShort: true,
+    },
   ]);
   assert.equal(scan.validEnd, seg.length);
   const dv = dataViewOf(damaged);
