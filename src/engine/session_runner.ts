@@ -312,9 +312,12 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     return this.#actor.writer.buffered;
   }
 
-  /** Bytes of inbound messages waiting to be processed (copied while a resend streams). */
+  /**
+   * Bytes of inbound messages held: waiting to be processed (copied while a resend streams) or for the
+   * store's commit before delivery (durableBeforeDeliver).
+   */
   get inboundHeldBytes(): number {
-    return this.#actor.mailboxBytes;
+    return this.#actor.inboundHeldBytes;
   }
 
   /** Long-lived I/O buffers (the read buffer and both write buffers) for memory locking. */

@@ -5,10 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { Framer, toReadable } from "../../src/codec/mod.ts";
+import type { Application } from "../../src/engine/application.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
+import type { SessionStore } from "../../src/store/types.ts";
 import type { Connection } from "../../src/transport/types.ts";
 import { frame, waitFor } from "./helpers.ts";
 
@@ -87,11 +89,15 @@ class PeerSocket implements Connection {
   }
 }
 
-async function loggedOn(options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number } = {}) {
-  const store = await new MemoryMessageStore().openSession("k", Date.now());
+async function loggedOn(
+  options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number } = {},
+  wrap: (s: SessionStore) => SessionStore = (s) => s,
+  app: Application = {},
+) {
+  const store = wrap(await new MemoryMessageStore().openSession("k", Date.now()));
   const peer = new PeerSocket(16 * 1024);
   const lines: string[] = [];
-  const runner = SessionRunner.create(config, store, {}, {
+  const runner = SessionRunner.create(config, store, app, {
     logger: new Logger({ level: "info", sink: (l) => lines.push(l) }),
     ...options,
   });
@@ -212,6 +218,77 @@ Deno.test("a flood while a resend streams to a peer that does not read: the sess
   }
   const resent = peer.frames.filter((f) => f.includes("|35=D|") && f.includes("|43=Y|"));
   assert.equal(resent.length, 3_000);
+  peer.close();
+  await attached;
+});
+
+/**
+ * A store that delivers only after commit (as the PostgreSQL store) and whose commits wait until the
+ * test releases them: a database that stalls (a sync standby that does not answer).
+ */
+class StallingStore {
+  stalled = true;
+  #waiting: Array<() => void> = [];
+  wrap(inner: SessionStore): SessionStore {
+    const commit = (): Promise<void> => {
+      if (!this.stalled) return Promise.resolve();
+      return new Promise((r) => this.#waiting.push(r));
+    };
+    const own: Record<PropertyKey, unknown> = {
+      durableBeforeDeliver: true,
+      appendInbound: (seq: number, bytes: Uint8Array) => {
+        inner.appendInbound(seq, bytes);
+        return commit();
+      },
+      flush: () => commit(),
+    };
+    return new Proxy(inner, {
+      get(target, key) {
+        if (key in own) return own[key];
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+  }
+  release(): void {
+    this.stalled = false;
+    for (const r of this.#waiting.splice(0)) r();
+  }
+}
+
+Deno.test("a flood while the store's commits stall (durableBeforeDeliver): the session stops reading once the messages waiting for their commit reach its bound; all delivered in order after", async () => {
+  const bound = 64 * 1024;
+  const db = new StallingStore();
+  const delivered: string[] = [];
+  const { runner, peer, attached } = await loggedOn(
+    { maxOutboundBufferBytes: bound },
+    (s) => db.wrap(s),
+    { onMessage: (m) => delivered.push(m.getString(11)!) },
+  );
+  const N = 10_000;
+  sendMany(
+    peer,
+    2,
+    N,
+    (seq) => ["D", `11=O${seq}|21=1|55=IBM|54=1|60=<TIME>|38=100|40=1|58=${"x".repeat(60)}|`],
+  );
+  await turns(50);
+  // 10,000 orders of about 180 bytes (1.8 MB) would be held, copied, were they all read.
+  const oneRead = 64 * 1024;
+  assert.ok(
+    runner.inboundHeldBytes <= bound + oneRead,
+    `${runner.inboundHeldBytes} bytes of inbound messages held while the store stalls, bound ${bound}`,
+  );
+  assert.ok(peer.inbound.length > 0, "what the peer sent beyond that waits in its socket");
+  db.release();
+  for (let i = 0; i < 2_000 && runner.state.nextTargetSeq < N + 2; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  await turns(5);
+  assert.equal(runner.state.nextTargetSeq, N + 2);
+  assert.equal(runner.inboundHeldBytes, 0);
+  assert.deepEqual(delivered, Array.from({ length: N }, (_, i) => `O${i + 2}`));
   peer.close();
   await attached;
 });

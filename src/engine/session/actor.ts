@@ -206,7 +206,12 @@ export class SessionActor {
    */
   get holdsTooMuch(): boolean {
     const hwm = this.writer.hwm;
-    return this.writer.buffered > hwm || this.#mailboxBytes > hwm;
+    return this.writer.buffered > hwm || this.inboundHeldBytes > hwm;
+  }
+
+  /** Bytes of inbound messages held: waiting in the mailbox, or for their commit (durableBeforeDeliver). */
+  get inboundHeldBytes(): number {
+    return this.#mailboxBytes + (this.commits?.heldBytes ?? 0);
   }
 
   /** Resolves when both are down to half the bound, or the connection is gone. */
@@ -221,7 +226,7 @@ export class SessionActor {
     const r = this.#readWaiter;
     if (r === undefined) return;
     const half = this.writer.hwm / 2;
-    if (this.conn !== undefined && (this.writer.buffered > half || this.#mailboxBytes > half)) return;
+    if (this.conn !== undefined && (this.writer.buffered > half || this.inboundHeldBytes > half)) return;
     this.#readWaiter = undefined;
     r();
   }
@@ -353,6 +358,7 @@ export class SessionActor {
 
   /** Writes what accumulated, after moving queued messages in; closes when asked and nothing is left. */
   flush(): void {
+    this.#checkReadable(); // a commit that ran its callbacks ends here (CommitGate), as do writes
     if (this.writer.writing) return;
     const conn = this.conn;
     if (!conn) return;

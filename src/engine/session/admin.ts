@@ -77,7 +77,7 @@ export class AdminHooks {
     const commits = this.host.commits;
     if (commits !== undefined) {
       const kept = view.copy();
-      commits.after(true, () => this.#fromAdminNow(kept), commits.appendOf(view));
+      commits.after(true, () => this.#fromAdminNow(kept), commits.appendOf(view), kept.end - kept.start);
       return;
     }
     this.#fromAdminNow(view);

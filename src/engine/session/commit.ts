@@ -29,6 +29,8 @@ interface AfterCommit {
   readonly run: () => void;
   /** The store's promise of the message's commit (its appendInbound); else the batch waits for a flush. */
   readonly committed: void | Promise<void>;
+  /** Bytes of the message copy the callback keeps. */
+  readonly bytes: number;
 }
 
 export class CommitGate {
@@ -44,8 +46,15 @@ export class CommitGate {
   /** The last inbound message appended: its number and the store's promise of its commit. */
   #lastAppendSeq = 0;
   #lastAppend: void | Promise<void> = undefined;
+  /** Bytes of the message copies waiting for their commit (the read loop's bound, with the mailbox's). */
+  #heldBytes = 0;
 
   constructor(readonly host: CommitHost) {}
+
+  /** Bytes of the inbound message copies waiting for their commit. */
+  get heldBytes(): number {
+    return this.#heldBytes;
+  }
 
   /** Settles when every commit asked for so far has run its callbacks (stop()). */
   get settled(): Promise<void> {
@@ -70,8 +79,9 @@ export class CommitGate {
    * `run` hands an inbound message (message = true) or a logon/logout to the application once the
    * store committed everything appended so far.
    */
-  after(message: boolean, run: () => void, committed?: void | Promise<void>): void {
-    this.#uncommitted.push({ message, run, committed });
+  after(message: boolean, run: () => void, committed?: void | Promise<void>, bytes = 0): void {
+    this.#uncommitted.push({ message, run, committed, bytes });
+    this.#heldBytes += bytes;
     this.#awaiting++;
     if (this.#asked) return;
     this.#asked = true;
@@ -113,6 +123,7 @@ export class CommitGate {
       const c = batch[i]!;
       const r = results[i]!;
       this.#awaiting--;
+      this.#heldBytes -= c.bytes;
       if (!c.message) {
         // Logon/logout callbacks run in order whatever the commit did.
         c.run();

@@ -50,8 +50,9 @@ export class Delivery {
   /** An in-sequence application message: now, or after the store's commit of it. */
   message(view: MessageView): void {
     const commits = this.host.commits;
-    if (commits !== undefined) commits.after(true, this.#later(view), commits.appendOf(view));
-    else this.#deliver(view);
+    if (commits !== undefined) {
+      commits.after(true, this.#later(view), commits.appendOf(view), view.end - view.start);
+    } else this.#deliver(view);
   }
 
   /** Runs a logon/logout callback now, or after inbound messages still waiting for their commit. */
