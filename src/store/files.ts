@@ -1,5 +1,14 @@
 /** File-system helpers shared by the journal, its reader and repair (and the session log files). */
-import { encodeIndex, type IndexEntries, indexFileName, JOURNAL_FILE_MODE } from "./format.ts";
+import { FixgError } from "../errors.ts";
+import {
+  encodeIndex,
+  formatVersionText,
+  type IndexEntries,
+  indexFileName,
+  JOURNAL_FILE_MODE,
+  otherFormatVersion,
+  SEGMENT_HEADER_BYTES,
+} from "./format.ts";
 import { errorText } from "./lock.ts";
 
 /** True when something exists at `path`. */
@@ -83,5 +92,34 @@ export function syncDirectory(dir: string): void {
     }
   } catch {
     // Some file systems refuse to sync a directory; the data itself was synced.
+  }
+}
+
+/**
+ * Refuses a journal holding a segment of another format version (FixgError JOURNAL_FORMAT, exit 2):
+ * written by another fixg, it is not damage; start-up and repair must not treat it as such.
+ */
+export function refuseOtherFormat(dir: string, files: string[]): void {
+  const head = new Uint8Array(SEGMENT_HEADER_BYTES);
+  for (const file of files) {
+    let n = 0;
+    try {
+      const f = Deno.openSync(`${dir}/${file}`);
+      try {
+        while (n < head.length) {
+          const r = f.readSync(head.subarray(n));
+          if (r === null || r === 0) break;
+          n += r;
+        }
+      } finally {
+        f.close();
+      }
+    } catch {
+      continue; // unreadable: the caller's own checks report it
+    }
+    const v = otherFormatVersion(head.subarray(0, n));
+    if (v !== undefined) {
+      throw new FixgError("JOURNAL_FORMAT", formatVersionText(dir, file, v), { exitCode: 2 });
+    }
   }
 }

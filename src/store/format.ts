@@ -130,6 +130,26 @@ export function writeSegmentHeader(buf: Uint8Array, pos: number, h: SegmentHeade
   dv.setUint32(pos + 60, crc32c(buf, pos, pos + 60), true);
 }
 
+/**
+ * The format version of a segment whose header is sound (magic and CRC right) but not FORMAT_VERSION:
+ * written by another fixg, not damaged. Undefined otherwise (this version, or not a sound header).
+ */
+export function otherFormatVersion(head: Uint8Array): number | undefined {
+  if (head.length < SEGMENT_HEADER_BYTES) return undefined;
+  for (let i = 0; i < SEGMENT_MAGIC.length; i++) if (head[i] !== SEGMENT_MAGIC[i]) return undefined;
+  const dv = dataViewOf(head);
+  if (dv.getUint32(60, true) !== crc32c(head, 0, 60)) return undefined;
+  const version = dv.getUint16(8, true);
+  return version === FORMAT_VERSION ? undefined : version;
+}
+
+/** Why a journal of another format version is refused (start and repair): it is not damage to repair. */
+export function formatVersionText(dir: string, file: string, version: number): string {
+  return `Journal "${dir}": ${file} is in journal format version ${version}; this fixg reads version ${FORMAT_VERSION} (written by a ${
+    version > FORMAT_VERSION ? "newer" : "different"
+  } fixg?). Run the fixg that wrote it; do not repair it (repair would quarantine its records, and the sequence numbers they hold)`;
+}
+
 /** Reads a segment header; a string says why it is not one. */
 export function readSegmentHeader(buf: Uint8Array): SegmentHeader | string {
   if (buf.length < SEGMENT_HEADER_BYTES) return `file too short for a segment header (${buf.length} bytes)`;

@@ -20,7 +20,7 @@ import {
   segmentFileName,
   sessionGoesBack,
 } from "./format.ts";
-import { quarantineName, writeIndexSync } from "./files.ts";
+import { quarantineName, refuseOtherFormat, writeIndexSync } from "./files.ts";
 import { advancePosition, checkIndexed, loadEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
@@ -75,6 +75,7 @@ class Recovery {
       if (n !== undefined) segs.push(n);
     }
     segs.sort((a, b) => a - b);
+    refuseOtherFormat(dir, segs.map(segmentFileName));
     for (let i = 0; i < segs.length; i++) {
       const n = segs[i]!;
       if (i > 0 && n !== segs[i - 1]! + 1) {

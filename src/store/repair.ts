@@ -24,7 +24,7 @@ import {
   type SessionPosition,
   writeSegmentHeader,
 } from "./format.ts";
-import { quarantineName, unusedName } from "./files.ts";
+import { quarantineName, refuseOtherFormat, unusedName } from "./files.ts";
 import { advancePosition, indexMismatch, loadEntry } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { markRepaired } from "./highwater.ts";
@@ -90,6 +90,8 @@ export function repairJournal(
   }
   const report: RepairReport = { dir: d, dryRun, segments: segments.length, records: 0, actions: [] };
   try {
+    // Another fixg's format is not damage: refused before anything is changed.
+    refuseOtherFormat(d, segments.map((s) => s.file));
     let total = 0;
     for (const s of segments) total += s.bytes;
     let done = 0;
