@@ -35,6 +35,7 @@ import {
   type KillSwitchState,
   type PreLogonLimits,
   type RefusalReason,
+  sessionConfigOf,
 } from "./gateway_types.ts";
 import { Logger } from "./log.ts";
 import { ResendPolicyStore } from "./resend_policy.ts";
@@ -422,7 +423,7 @@ export class Gateway {
         () => this.scheduler.nowMs(),
       );
     }
-    const runner = SessionRunner.create(spec.config, store, app, {
+    const runner = SessionRunner.create(sessionConfigOf(spec), store, app, {
       logger: this.logger,
       scheduler: this.scheduler,
       verbose: this.#opts.verbose ?? false,
@@ -499,7 +500,7 @@ export class Gateway {
     if (e.spec.app) kept.app = e.spec.app;
     scheduleReloaded(e, spec, this.scheduler.nowMs());
     e.spec = kept;
-    e.runner.updateConfig(spec.config);
+    e.runner.updateConfig(sessionConfigOf(spec));
     e.runner.setThrottle(spec.throttle ?? {});
     e.runner.configureOutbound(spec.outbound ?? {});
     e.runner.setOutboundLimits(spec.maxOutboundBufferBytes, spec.writeTimeoutMs);

@@ -259,6 +259,18 @@ export interface HealthProblem {
 /** Largest HeartBtInt (108) an acceptor takes from a peer by default, seconds: beyond it liveness is lost. */
 export const DEFAULT_MAX_HEARTBTINT_SEC = 3600;
 
+/**
+ * The session machine's config of a gateway session. An acceptor checks the silence of a peer whose
+ * Logon asks for HeartBtInt 0 (no heartbeats) at maxHeartBtIntSec: 108=0 would otherwise turn off the
+ * liveness a huge 108 is refused for (a dead peer would hold the session, and refuse its reconnection,
+ * for ever).
+ */
+export function sessionConfigOf(spec: GatewaySession): SessionConfig {
+  const c = spec.config;
+  if (c.role !== "acceptor" || c.zeroHeartBtIntCheckSec !== undefined) return c;
+  return { ...c, zeroHeartBtIntCheckSec: spec.maxHeartBtIntSec ?? DEFAULT_MAX_HEARTBTINT_SEC };
+}
+
 /** Kill switch state. */
 export interface KillSwitchState {
   engaged: boolean;

@@ -67,7 +67,9 @@ export function onConnected(s: SessionState, out: Out, nowMs: number): void {
 
 function setHeartbeat(s: SessionState, heartBtIntSec: number): void {
   s.heartbeatIntervalMs = heartBtIntSec * 1000;
-  s.testRequestDelayMs = Math.ceil(heartBtIntSec * 1000 * s.config.testRequestDelayFactor);
+  // HeartBtInt 0: no heartbeats of ours, the peer's silence checked at zeroHeartBtIntCheckSec (if set).
+  const checkSec = heartBtIntSec === 0 ? (s.config.zeroHeartBtIntCheckSec ?? 0) : heartBtIntSec;
+  s.testRequestDelayMs = Math.ceil(checkSec * 1000 * s.config.testRequestDelayFactor);
 }
 
 /** What makes a Logon unusable, or undefined (1S d: BeginString, MsgSeqNum, CompIDs, SendingTime, 108, 98, dictionary). */

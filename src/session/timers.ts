@@ -39,8 +39,9 @@ export const TEST_REQ_ID = "TEST";
 
 function heartbeatCheck(s: SessionState, out: Out, nowMs: number): void {
   const hb = s.heartbeatIntervalMs;
-  if (hb <= 0) return;
   const delay = s.testRequestDelayMs;
+  // HeartBtInt 0: no heartbeats; the peer's silence only when zeroHeartBtIntCheckSec gave a delay.
+  if (delay <= 0) return;
   if (s.testRequestId !== undefined) {
     if (nowMs - s.testRequestSentMs >= delay) {
       const text = `No message for ${nowMs - s.lastReceivedMs} ms, TestRequest ${s.testRequestId} unanswered`;
@@ -67,7 +68,7 @@ function heartbeatCheck(s: SessionState, out: Out, nowMs: number): void {
   }
   // No Heartbeat while our TestRequest is unanswered, as the QuickFIX family (its heartbeat timer
   // waits for the answer; the timeout comes at 2.4 x HeartBtInt of silence).
-  if (s.testRequestId === undefined && nowMs - s.lastSentMs >= hb) sendHeartbeat(s, out, nowMs);
+  if (hb > 0 && s.testRequestId === undefined && nowMs - s.lastSentMs >= hb) sendHeartbeat(s, out, nowMs);
 }
 
 /** The next time the machine wants a `tick`, epoch ms, or undefined when no deadline is pending. */
@@ -80,10 +81,11 @@ export function nextTickMs(s: SessionState): number | undefined {
       return s.logoutDeadlineMs;
     case "active": {
       const hb = s.heartbeatIntervalMs;
-      if (hb <= 0) return undefined;
+      if (s.testRequestDelayMs <= 0) return undefined;
       if (s.testRequestId !== undefined) return s.testRequestSentMs + s.testRequestDelayMs;
-      const heartbeatDue = s.lastSentMs + hb;
       const peerDue = s.lastReceivedMs + s.testRequestDelayMs;
+      if (hb <= 0) return peerDue;
+      const heartbeatDue = s.lastSentMs + hb;
       return heartbeatDue < peerDue ? heartbeatDue : peerDue;
     }
     case "disconnected":

@@ -44,6 +44,13 @@ export interface SessionConfig {
   logoutTimeoutMs: number;
   /** TestRequest after heartbeat interval x this factor of silence (default 1.2). */
   testRequestDelayFactor: number;
+  /**
+   * When the peer's Logon asks for HeartBtInt 0 (no heartbeats): the interval, seconds, at which its
+   * silence is still checked (TestRequest after this x testRequestDelayFactor, then disconnect as at any
+   * interval); we send no heartbeats. Undefined or 0: no check at all. The gateway's acceptor sets it to
+   * maxHeartBtIntSec, so a peer cannot turn liveness off with 108=0 where a huge 108 is refused.
+   */
+  zeroHeartBtIntCheckSec?: number;
   /** Digits of SendingTime we write. */
   timestampPrecision: TimestampPrecision;
   /** Send NextExpectedMsgSeqNum (789) on Logon and honour it when received. */

@@ -4,7 +4,9 @@
  * whose peer reads only when the test says so (as a full TCP send buffer), bounded in count and time.
  */
 import assert from "node:assert/strict";
+import { ManualScheduler } from "../../src/clock.ts";
 import { Framer, toReadable } from "../../src/codec/mod.ts";
+import { Gateway } from "../../src/engine/gateway.ts";
 import type { Application } from "../../src/engine/application.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
@@ -12,7 +14,7 @@ import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
 import type { Connection } from "../../src/transport/types.ts";
-import { frame, waitFor } from "./helpers.ts";
+import { frame, RawClient, waitFor } from "./helpers.ts";
 
 const config: SessionConfig = {
   ...DEFAULT_SESSION_SETTINGS,
@@ -291,4 +293,43 @@ Deno.test("a flood while the store's commits stall (durableBeforeDeliver): the s
   assert.deepEqual(delivered, Array.from({ length: N }, (_, i) => `O${i + 2}`));
   peer.close();
   await attached;
+});
+
+Deno.test("fixg's acceptor: a peer logged on with HeartBtInt 0 that goes silent gets a TestRequest after maxHeartBtIntSec x 1.2 and is disconnected as much later (manual clock)", async () => {
+  const clock = new ManualScheduler(Date.now());
+  const gw = new Gateway({
+    store: new MemoryMessageStore(),
+    app: {},
+    logger: new Logger({ level: "error" }),
+    scheduler: clock,
+  });
+  gw.addAcceptor({
+    host: "127.0.0.1",
+    port: 0,
+    sessions: [{
+      config: {
+        ...DEFAULT_SESSION_SETTINGS,
+        id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
+        role: "acceptor",
+        checkLatency: false,
+      },
+      maxHeartBtIntSec: 100,
+    }],
+  });
+  await gw.start();
+  const c = await RawClient.connect(gw.ports[0]!);
+  await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=0|"));
+  await waitFor(() => c.frames.length === 1, "the Logon reply");
+  assert.match(c.frames[0]!, /\|35=A\|.*\|108=0\|/);
+  clock.advance(119_999);
+  await turns(5);
+  assert.equal(c.frames.length, 1, "no heartbeat, no TestRequest before 120 s of silence");
+  clock.advance(1);
+  await waitFor(() => c.frames.length === 2, "the TestRequest");
+  assert.match(c.frames[1]!, /\|35=1\|34=2\|.*\|112=TEST\|/);
+  clock.advance(120_000);
+  await c.finished();
+  assert.equal(c.frames.length, 2);
+  assert.equal(gw.runner("FIX.4.4:ISLD->TW")!.connected, false);
+  await gw.stop();
 });

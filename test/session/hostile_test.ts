@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { Encoder } from "../../src/codec/mod.ts";
 import { MAX_INBOUND_QUEUE_BYTES } from "../../src/session/mod.ts";
-import { order, peerOrder, Transcript } from "./harness.ts";
+import { order, peerOrder, T0, Transcript } from "./harness.ts";
 
 /** An acceptor logged on: we sent Logon 1, we expect 2 next. */
 function loggedOn(o: ConstructorParameters<typeof Transcript>[0] = {}): Transcript {
@@ -171,4 +171,23 @@ Deno.test("ResendRequest ranges a peer may send: reversed, 0, negative, beyond 2
       assert.ok(texts.includes("Nothing to resend: EndSeqNo 2 is below 3"), texts.join("\n"));
     }
   }
+});
+
+Deno.test("a Logon with HeartBtInt 0: no heartbeats; with zeroHeartBtIntCheckSec its silence is still checked (TestRequest, then disconnect)", () => {
+  // The gateway's acceptor sets zeroHeartBtIntCheckSec to maxHeartBtIntSec (default 3600).
+  const t = new Transcript({ config: { zeroHeartBtIntCheckSec: 60 } });
+  t.logonAcceptor("35=A|34=1|98=0|108=0");
+  // Our Logon answers with 108=0; we send no heartbeats. After 60 s x 1.2 of silence: a TestRequest.
+  assert.equal(t.nextTickMs, T0 + 72_000);
+  assert.deepEqual(t.advance(71_999), []);
+  assert.deepEqual(t.advance(1), ["send admin 35=1|34=2|112=TEST"]);
+  // Answered: the check starts again, still without heartbeats of ours.
+  assert.deepEqual(t.recv("35=0|34=2|112=TEST"), ["persist-inbound 2"]);
+  assert.equal(t.nextTickMs, t.nowMs + 72_000);
+  assert.deepEqual(t.advance(72_000), ["send admin 35=1|34=3|112=TEST"]);
+  // Unanswered: disconnected 72 s later.
+  assert.deepEqual(t.advance(71_999), []);
+  const lines = t.advance(1);
+  assert.ok(lines.includes("disconnect Heartbeat timeout"), lines.join("\n"));
+  // Without the setting (the machine's default), HeartBtInt 0 means no checks at all (heartbeat_test).
 });
