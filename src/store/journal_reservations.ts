@@ -15,6 +15,8 @@ export interface SeqFloor {
   s: SessionState;
   floor: number;
   why: string;
+  /** A sequence reset the journal lost: the session starts this epoch at the floor (see open()). */
+  epoch?: number;
 }
 
 /** The high-water marks of one open journal. */
@@ -61,9 +63,13 @@ export class SeqReservations {
         droppedRecords || (read.state === "running" && rebooted);
       if (!counts) continue;
       if (m.epoch > s.epoch) {
-        this.#o.onWarning(
-          `journal "${this.#o.dir}": session ${s.key} reached epoch ${m.epoch} (outbound up to ${m.mark}) but the journal holds epoch ${s.epoch} only: a sequence reset was lost; agree the numbers with the counterparty`,
-        );
+        // A reset lost with its batch (power cut) after the new epoch's numbers were reserved: going on
+        // in the old epoch would hand the counterparty (which reset with us) old-epoch messages as
+        // PossDup resends under numbers it has seen in the new one. The writer starts the new epoch.
+        const why = read.state === "failed"
+          ? "the journal's last write failed"
+          : "the machine restarted before it was synced";
+        this.#floors.push({ s, floor: m.mark + 1, why, epoch: m.epoch });
         continue;
       }
       if (m.epoch === s.epoch && m.mark >= s.nextSender) {

@@ -180,7 +180,27 @@ export class JournalWriter implements CommitHost {
     this.#commit.openFirst(n);
     this.#beginSegment(this.#commit.pending[0]!, n);
     // After the session table (which repeats what the segments say): the numbers the marks forbid.
-    for (const { s, floor, why } of this.#marks.takeFloors()) {
+    for (const { s, floor, why, epoch } of this.#marks.takeFloors()) {
+      if (epoch !== undefined) {
+        this.o.onWarning(
+          `journal "${this.o.dir}": session ${s.key} reached epoch ${epoch} (outbound MsgSeqNum up to ${
+            floor - 1
+          } may have reached the counterparty) but the journal holds epoch ${s.epoch} only: a sequence reset was lost (${why}); ` +
+            `the session starts epoch ${epoch} itself and resumes at ${floor} (those numbers are gap-filled on resend, nothing of epoch ${s.epoch} is resent; inbound starts again at 1)`,
+        );
+        const wall = this.o.clock.wallMs();
+        s.epoch = epoch;
+        s.creationMs = wall;
+        s.nextSender = 1;
+        s.nextTarget = 1;
+        s.out.clear();
+        s.reserveAt = 0;
+        s.failedOut = 0;
+        this.#frame(RecordType.SeqReset, DirCode.None, s, 1, 1, wall, EMPTY);
+        s.nextSender = floor;
+        this.#frame(RecordType.SetSeq, DirCode.None, s, s.nextSender, s.nextTarget, -1, EMPTY);
+        continue;
+      }
       this.o.onWarning(
         `journal "${this.o.dir}": session ${s.key}: outbound MsgSeqNum ${s.nextSender}${
           floor - 1 > s.nextSender ? `..${floor - 1}` : ""

@@ -1,0 +1,78 @@
+/**
+ * A sequence reset lost to a power cut (its seq-reset record was in the batch window, but the new
+ * epoch's first numbers were reserved in HIGHWATER and may have reached the counterparty): the next start
+ * must not go on in the old epoch, whose stored messages a ResendRequest of the counterparty (which
+ * reset with us) would replay as PossDup under numbers it has already seen in the new epoch, nor hand
+ * out a number of the new epoch again. It starts the new epoch itself, above the reservation.
+ */
+import assert from "node:assert/strict";
+import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from "../../src/store/format.ts";
+import { readHighWater } from "../../src/store/highwater.ts";
+import { FileJournal, type FileJournalOptions } from "../../src/store/journal.ts";
+import { crashImage, fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
+
+const T0 = 1_700_000_000_000;
+const MSG = 200;
+const REC = RECORD_HEADER_BYTES + MSG;
+const OPEN_REC = RECORD_HEADER_BYTES + 8 + KEY.length;
+
+async function open(dir: string, extra: Partial<FileJournalOptions> = {}) {
+  const warnings: string[] = [];
+  const journal = await FileJournal.open({
+    dir,
+    clock: manualClock(T0),
+    onWarning: (m) => warnings.push(m),
+    bootId: "boot-a",
+    fsync: "batch",
+    seqReserve: 100,
+    ...extra,
+  });
+  return { journal, warnings };
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+}
+
+Deno.test("a reset lost to a power cut: the next start begins the new epoch above its reservation, nothing of the old epoch to resend", async () => {
+  const dir = tempDir();
+  const a = await open(dir);
+  const s = await a.journal.openSession(KEY, T0);
+  for (let seq = 1; seq <= 30; seq++) void s.appendOutbound(seq, fixedMessage(seq, "out", MSG));
+  await s.flush();
+  await settle();
+  // The reset (Logon 141=Y) and the new epoch's first messages: reserved, then lost with the batch.
+  await s.reset(T0 + 1000);
+  for (let seq = 1; seq <= 5; seq++) void s.appendOutbound(seq, fixedMessage(seq, "out", MSG));
+  await s.flush();
+  await settle();
+  const image = crashImage(dir);
+  await a.journal.close();
+  const seg = `${image}/${segmentFileName(1)}`;
+  Deno.writeFileSync(seg, Deno.readFileSync(seg).subarray(0, SEGMENT_HEADER_BYTES + OPEN_REC + 30 * REC));
+  const hw = readHighWater(image, new Map([[1, KEY]])).marks.get(1)!;
+  assert.equal(hw.epoch, 2);
+  assert.ok(hw.mark >= 5, `reserved up to ${hw.mark}`);
+
+  const b = await open(image, { bootId: "boot-b" });
+  const st = b.journal.sessions().find((x) => x.sessionKey === KEY)!;
+  assert.equal(st.epoch, 2, "the new epoch, not the old one");
+  assert.equal(st.nextSenderSeq, hw.mark + 1);
+  assert.equal(st.nextTargetSeq, 1);
+  const s2 = await b.journal.openSession(KEY, T0);
+  assert.deepEqual(await s2.getOutbound(1, 0), [], "no message of the old epoch to resend");
+  assert.ok(
+    b.warnings.some((w) =>
+      w.includes("a sequence reset was lost") && w.includes(`epoch 2`) &&
+      w.includes(`resumes at ${hw.mark + 1}`)
+    ),
+    b.warnings.join("\n"),
+  );
+  await b.journal.close();
+  // And it stays so at the next start.
+  const c = await open(image, { bootId: "boot-b" });
+  const st2 = c.journal.sessions().find((x) => x.sessionKey === KEY)!;
+  assert.equal(st2.epoch, 2);
+  assert.equal(st2.nextSenderSeq, hw.mark + 1);
+  await c.journal.close();
+});
