@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
 import { Framer, toReadable } from "../../src/codec/mod.ts";
 import { Gateway } from "../../src/engine/gateway.ts";
+import { EVENT_LINES_BURST } from "../../src/engine/session/counters.ts";
 import type { Application } from "../../src/engine/application.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
@@ -92,7 +93,7 @@ class PeerSocket implements Connection {
 }
 
 async function loggedOn(
-  options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number } = {},
+  options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number; scheduler?: ManualScheduler } = {},
   wrap: (s: SessionStore) => SessionStore = (s) => s,
   app: Application = {},
 ) {
@@ -332,4 +333,31 @@ Deno.test("fixg's acceptor: a peer logged on with HeartBtInt 0 that goes silent 
   assert.equal(c.frames.length, 2);
   assert.equal(gw.runner("FIX.4.4:ISLD->TW")!.connected, false);
   await gw.stop();
+});
+
+Deno.test("a logged-on peer's flood of garbled frames and ignored Logons is counted whole but logged at a bounded rate; the next line says how many were left out", async () => {
+  const clock = new ManualScheduler(Date.now());
+  const { runner, peer, attached, lines } = await loggedOn({ scheduler: clock });
+  const before = lines.length;
+  // 5,000 frames with a wrong CheckSum, then 5,000 Logons while logged on (each a warn line before).
+  const bad = new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01");
+  for (let n = 0; n < 5_000; n += 1_000) {
+    const chunk = new Uint8Array(bad.length * 1_000); // one read each
+    for (let i = 0; i < 1_000; i++) chunk.set(bad, i * bad.length);
+    peer.send(chunk);
+  }
+  sendMany(peer, 2, 5_000, () => ["A", "98=0|108=30|"]);
+  await waitFor(() => runner.state.nextTargetSeq === 5_002, "the Logons taken");
+  assert.equal(runner.counters.garbled, 5_000);
+  const logged = lines.slice(before);
+  assert.equal(logged.length, EVENT_LINES_BURST, `${logged.length} lines for 10,000 messages`);
+  // A second later 20 more may be written; the first says how many were left out.
+  clock.advance(1_000);
+  sendMany(peer, 5_002, 1, () => ["A", "98=0|108=30|"]);
+  await waitFor(() => runner.state.nextTargetSeq === 5_003, "one more");
+  const next = lines.slice(before + EVENT_LINES_BURST);
+  assert.equal(next.length, 1, next.join("\n"));
+  assert.match(next[0]!, /\(9800 event lines of this session not logged: rate limit\)/);
+  peer.close();
+  await attached;
 });

@@ -24,7 +24,7 @@ import type { Pipeline } from "../flow/pipeline.ts";
 import type { Logger } from "../log.ts";
 import { AdminHooks } from "./admin.ts";
 import { CommitGate } from "./commit.ts";
-import { recordEvent, type SessionCounters } from "./counters.ts";
+import { EventLineLimit, recordEvent, type SessionCounters } from "./counters.ts";
 import { Delivery } from "./delivery.ts";
 import { type ResendStream, ResendStreamer } from "./resend_stream.ts";
 import { Sender } from "./sender.ts";
@@ -98,6 +98,8 @@ export class SessionActor {
   #readWaiter: (() => void) | undefined;
   /** A resend streams: every input waits in the mailbox. */
   #blocked = false;
+  /** The rate limit of this session's event lines (a peer's messages must not flood the log). */
+  readonly #lines = new EventLineLimit();
   /** The action list every step reuses (steps never nest: what a step causes waits in the mailbox). */
   readonly #actions: Action[] = [];
   #disconnectWaiters: Array<() => void> = [];
@@ -350,7 +352,11 @@ export class SessionActor {
           break;
         }
         case "event":
-          if (recordEvent(this.counters, this.logger, this.key, a.event)) this.lastError = a.event.text;
+          if (
+            recordEvent(this.counters, this.logger, this.key, a.event, this.#lines, this.scheduler.nowMs())
+          ) {
+            this.lastError = a.event.text;
+          }
           break;
       }
     }

@@ -112,11 +112,70 @@ export function countEvent(c: SessionCounters, ev: SessionEvent): void {
   }
 }
 
+/**
+ * Events a session logs whatever their rate: its life (logon, logout, disconnect, timeouts), which a
+ * peer cannot repeat faster than it connects. Every other event's line is one a logged-on peer can
+ * cause per message it sends (garbled frames, gaps, rejects, ignored Logons, ResendRequests).
+ */
+const ALWAYS_LOGGED: ReadonlySet<string> = new Set([
+  "logon",
+  "logout",
+  "disconnect",
+  "heartbeat-timeout",
+  "logon-timeout",
+  "logout-timeout",
+  "logon-refused",
+  "test-request",
+]);
+/** Event lines of one session beyond ALWAYS_LOGGED: a burst of this many, then EVENT_LINES_PER_SEC. */
+export const EVENT_LINES_BURST = 200;
+export const EVENT_LINES_PER_SEC = 20;
+
+/**
+ * The per-session rate limit of event lines (counting is never limited: metrics see every event), so a
+ * peer cannot turn its messages into log lines without bound (a line is several times the frame that
+ * causes it); the next line written says how many were left out.
+ */
+export class EventLineLimit {
+  #tokens = EVENT_LINES_BURST;
+  #refillMs: number | undefined;
+  /** Lines left out since the last one written. */
+  dropped = 0;
+
+  /** True when a line may be written at `nowMs` (and takes it). */
+  take(nowMs: number): boolean {
+    this.#refillMs ??= nowMs;
+    const refill = Math.floor(((nowMs - this.#refillMs) / 1000) * EVENT_LINES_PER_SEC);
+    if (refill > 0) {
+      this.#tokens = Math.min(EVENT_LINES_BURST, this.#tokens + refill);
+      this.#refillMs += (refill / EVENT_LINES_PER_SEC) * 1000;
+    }
+    if (this.#tokens < 1) {
+      this.dropped++;
+      return false;
+    }
+    this.#tokens--;
+    return true;
+  }
+}
+
 /** An event of the machine: counted and logged; true when it is a warning or error (the session's last error). */
-export function recordEvent(c: SessionCounters, logger: Logger, key: string, ev: SessionEvent): boolean {
+export function recordEvent(
+  c: SessionCounters,
+  logger: Logger,
+  key: string,
+  ev: SessionEvent,
+  limit?: EventLineLimit,
+  nowMs = 0,
+): boolean {
   countEvent(c, ev);
-  const { level, name, text, data } = ev;
-  if (logger.enabled(level)) {
+  const { level, name, data } = ev;
+  if (logger.enabled(level) && (limit === undefined || ALWAYS_LOGGED.has(name) || limit.take(nowMs))) {
+    let text = ev.text;
+    if (limit !== undefined && limit.dropped > 0) {
+      text += ` (${limit.dropped} event lines of this session not logged: rate limit)`;
+      limit.dropped = 0;
+    }
     logger.log(
       data ? { level, event: name, text, session: key, data } : { level, event: name, text, session: key },
     );
