@@ -191,3 +191,36 @@ Deno.test("a Logon with HeartBtInt 0: no heartbeats; with zeroHeartBtIntCheckSec
   assert.ok(lines.includes("disconnect Heartbeat timeout"), lines.join("\n"));
   // Without the setting (the machine's default), HeartBtInt 0 means no checks at all (heartbeat_test).
 });
+
+Deno.test("SequenceReset abuse: GapFill to 2^31 and the session goes on; Resets lower, repeated, never move the expected number back; NewSeqNo beyond the store rejected", () => {
+  const t = loggedOn();
+  assert.deepEqual(t.recv("35=4|34=2|43=Y|122=<TIME>|36=2147483648|123=Y"), [
+    "persist-inbound 2",
+    "store-seq target=2147483648",
+  ]);
+  assert.deepEqual(t.recv("35=0|34=2147483648"), ["persist-inbound 2147483648"]);
+  assert.deepEqual(t.recv(peerOrder(2147483649)), ["persist-inbound 2147483649", "deliver D 2147483649"]);
+  for (let i = 0; i < 100; i++) {
+    const lines = t.recv("35=4|34=2147483650|36=3");
+    assert.deepEqual(lines, [
+      `send admin 35=3|34=${
+        2 + i
+      }|45=2147483650|58=Value is incorrect (out of range) for this tag|372=4|373=5`,
+    ]);
+  }
+  assert.equal(t.state.nextTargetSeq, 2147483650);
+  // GapFill (in sequence) lower than its own number, or beyond what the store holds: Reject, number taken.
+  assert.deepEqual(t.recv("35=4|34=2147483650|43=Y|122=<TIME>|36=2147483650|123=Y"), [
+    "persist-inbound 2147483650",
+    "send admin 35=3|34=102|45=2147483650|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5",
+  ]);
+  assert.deepEqual(t.recv("35=4|34=2147483651|43=Y|122=<TIME>|36=9007199254740992|123=Y"), [
+    "persist-inbound 2147483651",
+    "send admin 35=3|34=103|45=2147483651|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5",
+  ]);
+  // SequenceReset-Reset beyond the store: rejected, nothing changes; the session still works.
+  assert.deepEqual(t.recv("35=4|34=0|36=4294967296"), [
+    "send admin 35=3|34=104|45=0|58=Value is incorrect (out of range) for this tag|371=36|372=4|373=5",
+  ]);
+  assert.deepEqual(t.recv("35=0|34=2147483652"), ["persist-inbound 2147483652"]);
+});
