@@ -330,6 +330,16 @@ export class JournalWriter implements CommitHost {
     this.#checkOpen(s);
     checkSeq(nextSender);
     checkSeq(nextTarget);
+    // Moved forward, the counterparty is told (SequenceReset-Reset 36=N) once this record is written,
+    // before it is synced: a reservation up to N-1 makes a start after a power cut resume at N or above.
+    if (nextSender - 1 > s.reserveAt) {
+      try {
+        this.#marks.reserve(s, nextSender - 1);
+      } catch (e) {
+        if (e instanceof Error && e === this.#commit.failed) return rejected(e);
+        throw e;
+      }
+    }
     s.nextSender = nextSender;
     s.nextTarget = nextTarget;
     this.#frame(RecordType.SetSeq, DirCode.None, s, nextSender, nextTarget, -1, EMPTY);

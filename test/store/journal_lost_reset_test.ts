@@ -3,7 +3,9 @@
  * epoch's first numbers were reserved in HIGHWATER and may have reached the counterparty): the next start
  * must not go on in the old epoch, whose stored messages a ResendRequest of the counterparty (which
  * reset with us) would replay as PossDup under numbers it has already seen in the new epoch, nor hand
- * out a number of the new epoch again. It starts the new epoch itself, above the reservation.
+ * out a number of the new epoch again. It starts the new epoch itself, above the reservation. And a
+ * forward set-seq lost the same way (the counterparty was told N by SequenceReset-Reset): the start
+ * resumes at N or above, its reservation taken before the record could be written.
  */
 import assert from "node:assert/strict";
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from "../../src/store/format.ts";
@@ -75,4 +77,28 @@ Deno.test("a reset lost to a power cut: the next start begins the new epoch abov
   assert.equal(st2.epoch, 2);
   assert.equal(st2.nextSenderSeq, hw.mark + 1);
   await c.journal.close();
+});
+
+Deno.test("a forward set-seq lost to a power cut: the next start resumes at or above it (the counterparty was told by SequenceReset-Reset)", async () => {
+  const dir = tempDir();
+  const a = await open(dir);
+  const s = await a.journal.openSession(KEY, T0);
+  for (let seq = 1; seq <= 10; seq++) void s.appendOutbound(seq, fixedMessage(seq, "out", MSG));
+  await s.flush();
+  await settle();
+  // Operator set-seq to 5000 while logged on: our SequenceReset-Reset 36=5000 goes out after the record
+  // is written to the OS, before it is synced; then the power cut loses it.
+  await s.setNextSenderSeq(5000);
+  await settle();
+  const image = crashImage(dir);
+  await a.journal.close();
+  const seg = `${image}/${segmentFileName(1)}`;
+  Deno.writeFileSync(seg, Deno.readFileSync(seg).subarray(0, SEGMENT_HEADER_BYTES + OPEN_REC + 10 * REC));
+  const b = await open(image, { bootId: "boot-b" });
+  const st = b.journal.sessions().find((x) => x.sessionKey === KEY)!;
+  assert.ok(
+    st.nextSenderSeq >= 5000,
+    `resumes at ${st.nextSenderSeq}, below the 5000 the counterparty expects`,
+  );
+  await b.journal.close();
 });
