@@ -25,6 +25,12 @@ export interface SessionHandle {
   /** True between Logon and Logout. */
   readonly loggedOn: boolean;
   /**
+   * The session's time (ms since the epoch), engine sessions only: while a read is handled, the read's
+   * time (what the session stamps the answers' SendingTime with; one clock read per read, not per
+   * message), else the clock's. Absent on attached libraries' handles: read your own clock.
+   */
+  nowMs?(): number;
+  /**
    * Attached libraries (`connectEngine`): true while onMessage is handed a message replayed from the
    * engine's journal after a claim (one processed before, perhaps: de-duplicate by MsgSeqNum). In-process
    * sessions never replay: absent.

@@ -35,7 +35,9 @@ export class LpHost implements Application {
 
   /**
    * `scheduler`: time and the one timer (default the system scheduler); a bare `clock` (older form) gives
-   * the time, with the system's timers.
+   * the time, with the system's timers. An inbound message is handled at its session's time
+   * (`SessionHandle.nowMs`, the read's), so the sessions' gateway must run on the same scheduler (as
+   * `startSimulator`'s does).
    */
   constructor(
     sim: LpSimulator,
@@ -71,7 +73,8 @@ export class LpHost implements Application {
   }
 
   onMessage(view: MessageView, s: SessionHandle): void {
-    const now = this.#clock.nowMs();
+    // The session's time (the read's: no clock read per message; SendingTime and TransactTime agree).
+    const now = s.nowMs !== undefined ? s.nowMs() : this.#clock.nowMs();
     this.#run(this.#sim.onMessage(s.key, view, now), now);
   }
 

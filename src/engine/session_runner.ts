@@ -372,6 +372,11 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     return this.#actor.clock.readAtPerfMs;
   }
 
+  /** The session's time: the read's while a read is handled (SessionHandle.nowMs). */
+  nowMs(): number {
+    return this.#actor.clock.now();
+  }
+
   /** True while the session is logged on (the machine says so and the connection is there). */
   get loggedOn(): boolean {
     return this.#actor.conn !== undefined && this.#actor.state.loggedOn;
