@@ -283,6 +283,31 @@ export class Encoder {
     return this;
   }
 
+  /**
+   * A string field whose value is `prefix` followed by the lower-case base-36 digits of `n` (a
+   * non-negative integer below 2^53), as `prefix + n.toString(36)` would give, with no string made: the
+   * load generator's ClOrdIDs (src/app/load/order_message.ts).
+   */
+  strBase36(tag: number, prefix: string, n: number): this {
+    if (this.#pos + prefix.length * 3 + 48 > this.#buf.length) this.#grow(prefix.length * 3 + 32);
+    const buf = this.#buf;
+    let p = writeTag(buf, this.#pos, tag);
+    p = writeAscii(buf, p, prefix);
+    let digits = 1;
+    for (let q = Math.floor(n / 36); q > 0; q = Math.floor(q / 36)) digits++;
+    let v = n;
+    for (let i = p + digits - 1; i >= p; i--) {
+      const q = Math.floor(v / 36);
+      const d = v - q * 36;
+      buf[i] = d < 10 ? 48 + d : 87 + d;
+      v = q;
+    }
+    p += digits;
+    buf[p] = 1;
+    this.#pos = p + 1;
+    return this;
+  }
+
   /** An integer field. */
   int(tag: number, value: number): this {
     if (this.#pos + 48 > this.#buf.length) this.#grow(32);

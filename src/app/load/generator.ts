@@ -24,6 +24,7 @@ import { isLivePhaseCode, nextPhase, PHASE_FILLED } from "../orders/state_machin
 import { PriceText } from "../price_text.ts";
 import { createPrng, type Prng, uniformInt } from "../prng.ts";
 import { F_ANSWERED, F_FIRST_FREE, F_LOST, grown, RequestLedger } from "./ledger.ts";
+import { LoadOrder } from "./order_message.ts";
 import {
   DEFAULT_LOAD_MIX,
   DEFAULT_LOAD_SYMBOLS,
@@ -60,11 +61,11 @@ export const ORDER_FIELDS = [
 ] as const;
 
 /**
- * The generator's messages: FIX 4.4's typed builders (the same body for every session version), each
+ * The generator's messages other than new orders (LoadOrder, order_message.ts): FIX 4.4's typed
+ * builders (the same body for every session version), each
  * writing only the fields the generator fills (`pick`: a few property reads, not one per member of the
  * dictionary's message); prices as the text PriceText formats and sides as codes (`loose`).
  */
-const NewOrderSingle = loose(pick(fix44.NewOrderSingle, ORDER_FIELDS));
 const OrderCancelRequest = loose(
   pick(fix44.OrderCancelRequest, ["origClOrdID", "clOrdID", "symbol", "side", "transactTime", "orderQty"]),
 );
@@ -231,16 +232,17 @@ export class LoadGenerator {
     this.#openPos[i] = open.length;
     open.push(i);
     this.#c.ordersSent++;
-    return NewOrderSingle.adopt({
-      clOrdID: this.#id(i),
-      symbol: s.symbol,
-      side: buy ? "1" : "2",
-      transactTime: Math.floor(intendedUs / 1000),
-      orderQty: qty,
-      ordType: "2",
-      price: this.#fmt(s, ticks),
-      timeInForce: marketable ? "3" : "0",
-    });
+    // One object per order (not a builder's two plus the ClOrdID string): they wait in the session's
+    // queue during a burst. Fields and bytes as NewOrderSingle.adopt's (order_message.ts).
+    return new LoadOrder(
+      this.#l,
+      i,
+      s.symbol,
+      buy ? "1" : "2",
+      qty,
+      this.#fmt(s, ticks),
+      marketable ? "3" : "0",
+    );
   }
 
   /** A cancel or replace of order `root`: the order is busy until it is answered. */
