@@ -294,13 +294,25 @@ export class Encoder {
     let p = writeTag(buf, this.#pos, tag);
     p = writeAscii(buf, p, prefix);
     let digits = 1;
-    for (let q = Math.floor(n / 36); q > 0; q = Math.floor(q / 36)) digits++;
-    let v = n;
-    for (let i = p + digits - 1; i >= p; i--) {
-      const q = Math.floor(v / 36);
-      const d = v - q * 36;
-      buf[i] = d < 10 ? 48 + d : 87 + d;
-      v = q;
+    if (n < 0x80000000) {
+      // Int32 arithmetic (every request number of a run).
+      for (let q = (n / 36) | 0; q > 0; q = (q / 36) | 0) digits++;
+      let v = n | 0;
+      for (let i = p + digits - 1; i >= p; i--) {
+        const q = (v / 36) | 0;
+        const d = v - q * 36;
+        buf[i] = d < 10 ? 48 + d : 87 + d;
+        v = q;
+      }
+    } else {
+      for (let q = Math.floor(n / 36); q > 0; q = Math.floor(q / 36)) digits++;
+      let v = n;
+      for (let i = p + digits - 1; i >= p; i--) {
+        const q = Math.floor(v / 36);
+        const d = v - q * 36;
+        buf[i] = d < 10 ? 48 + d : 87 + d;
+        v = q;
+      }
     }
     p += digits;
     buf[p] = 1;
