@@ -361,3 +361,29 @@ Deno.test("a logged-on peer's flood of garbled frames and ignored Logons is coun
   peer.close();
   await attached;
 });
+
+Deno.test("a peer that is only behind (the application's sends at the bound, back-pressure) is still read from: its TestRequest is answered", async () => {
+  const bound = 64 * 1024;
+  const { runner, peer, attached } = await loggedOn({ maxOutboundBufferBytes: bound, writeTimeoutMs: 0 });
+  let sent = 0;
+  for (; sent < 10_000; sent++) {
+    const r = runner.send({
+      msgType: "D",
+      fields: [[11, `O${sent}`], [55, "IBM"], [54, "1"], [38, 100], [40, "1"], [58, "x".repeat(200)]],
+    });
+    if (r.kind === "back-pressure") break;
+    if (sent % 50 === 0) await turns(1);
+  }
+  await turns(5);
+  assert.ok(sent < 10_000, "the application met back-pressure");
+  peer.send(frame("FIX.4.4", "1", "49=ISLD|56=TW|34=2|52=<TIME>|112=STILL-THERE|"));
+  await waitFor(() => runner.state.nextTargetSeq === 3, "the TestRequest read");
+  assert.equal(runner.counters.readPauses, 0);
+  for (let i = 0; i < 1_000 && !peer.frames.some((f) => f.includes("|112=STILL-THERE|")); i++) {
+    peer.drain();
+    await turns(1);
+  }
+  assert.ok(peer.frames.some((f) => /\|35=0\|.*\|112=STILL-THERE\|/.test(f)), "the Heartbeat answer");
+  peer.close();
+  await attached;
+});
