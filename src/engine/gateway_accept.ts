@@ -253,8 +253,20 @@ export class Acceptors {
     if (!taken) return;
     const { entry } = taken;
     conn = taken.conn;
+    if (entry.runner.connected) {
+      // Another connection took the session after #identify's last check (both waited on the same
+      // schedule reset, or their checks ended in the same turn): checked again where attach follows at once.
+      this.#countRefusal("already-logged-on");
+      entry.runner.counters.logonsRefused++;
+      this.#refusalLog(
+        "logon-refused",
+        `session ${entry.runner.key} is already logged on from another connection (from ${conn.remoteAddr}); disconnected without sending`,
+        entry.runner.key,
+      );
+      conn.close();
+      return;
+    }
     this.#host.logger.info("connect", `accepted ${conn.remoteAddr}`, entry.runner.key);
-    await this.#host.windowReset(entry);
     await entry.runner.attach(conn, taken.prefix);
     this.#host.logger.info("disconnect", `connection from ${conn.remoteAddr} closed`, entry.runner.key);
   }
@@ -409,7 +421,9 @@ export class Acceptors {
         host.logger.info("session-created", `dynamic session ${key} from template`, key);
       }
     }
-    // Another connection may have logged on while the credentials were being checked.
+    // The schedule's reset, when due, before the Logon is taken (numbers of an earlier window start at 1).
+    await host.windowReset(entry);
+    // Another connection may have logged on while the credentials were being checked (or the reset ran).
     if (entry.runner.connected) {
       return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", key);
     }

@@ -139,6 +139,9 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
       conn.close();
       break;
     }
+    // The schedule's reset, when due, before the Logon goes out (numbers of an earlier window start at 1).
+    const before = host.entry(key);
+    if (before !== undefined && before.runner === r) await host.windowReset(before);
     // While connecting, the session may have been released (cluster lease lost), handed over (operator
     // move) or reopened with a new runner: never attach to a runner this gateway no longer runs.
     const now = host.entry(key);
@@ -149,7 +152,6 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
     }
     logger.info("connect", `connected to ${h.host}:${h.port}`, r.key);
     conn = host.tune(conn, r.key);
-    await host.windowReset(now);
     const loggedOn = await r.attach(conn);
     logger.info("disconnect", `disconnected from ${h.host}:${h.port}`, r.key);
     if (loggedOn) attempt = 0;

@@ -255,3 +255,29 @@ Deno.test("schedule reset: a reload that moves the window's start past the numbe
     await stop(gw);
   }
 });
+
+Deno.test("schedule reset: two Logons at once while the reset is due: one session logs on at 1, the other connection is refused", async () => {
+  const t0 = Math.floor(Date.now() / 1000) * 1000;
+  const store = await storeWithHistory(KEY, t0 - 48 * HOUR);
+  const { gw, logs } = await acceptorGateway(t0, store, {
+    start: timeOfDay(t0 - 60_000),
+    end: timeOfDay(t0 + 60_000),
+  });
+  try {
+    const a = await connect(gw), b = await connect(gw);
+    const logon = frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|");
+    await Promise.all([a.send(logon), b.send(logon)]);
+    await waitFor(
+      () => (a.frames.length === 1 || a.closed) && (b.frames.length === 1 || b.closed),
+      "both answered",
+    );
+    const answered = [a, b].filter((c) => c.frames.length === 1);
+    assert.equal(answered.length, 1, "one connection logged on");
+    assert.match(answered[0]!.frames[0]!, /\|35=A\|34=1\|/);
+    await waitFor(() => [a, b].some((c) => c.closed), "the other connection closed");
+    assert.equal(gw.refusals().get("already-logged-on"), 1);
+    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+  } finally {
+    await stop(gw);
+  }
+});
