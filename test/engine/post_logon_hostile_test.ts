@@ -387,3 +387,69 @@ Deno.test("a peer that is only behind (the application's sends at the bound, bac
   peer.close();
   await attached;
 });
+
+Deno.test("fixg's acceptor over loopback TCP: a logged-on client that floods TestRequests and never reads is no longer read once the bound is reached; the session holds about the bound", async () => {
+  const bound = 64 * 1024;
+  const gw = new Gateway({
+    store: new MemoryMessageStore(),
+    app: {},
+    logger: new Logger({ level: "error" }),
+  });
+  gw.addAcceptor({
+    host: "127.0.0.1",
+    port: 0,
+    sessions: [{
+      config: {
+        ...DEFAULT_SESSION_SETTINGS,
+        id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
+        role: "acceptor",
+      },
+      maxOutboundBufferBytes: bound,
+      writeTimeoutMs: 0,
+    }],
+  });
+  await gw.start();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.ports[0]! });
+  await conn.write(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
+  const runner = gw.runner("FIX.4.4:ISLD->TW")!;
+  await waitFor(() => runner.loggedOn, "logon");
+  // TestRequests in 60 KB writes until the gateway stops taking them (a write blocked for 2 s) or 40 MB;
+  // nothing is read on this side.
+  let seq = 2, written = 0, blocked = false;
+  while (written < 40_000_000 && !blocked) {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    while (size < 60_000) {
+      const f = frame("FIX.4.4", "1", `49=TW|56=ISLD|34=${seq++}|52=<TIME>|112=T|`);
+      parts.push(f);
+      size += f.length;
+    }
+    const chunk = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      chunk.set(p, at);
+      at += p.length;
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const done = writeAll(conn, chunk).then(() => true);
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), 2_000)));
+    blocked = !(await Promise.race([done, late]));
+    clearTimeout(timer);
+    if (!blocked) written += size;
+  }
+  assert.ok(blocked, `the gateway took all ${written} bytes`);
+  const heartbeats = runner.counters.outByType.get("0") ?? 0;
+  assert.ok(runner.counters.readPauses >= 1, "the read loop paused");
+  // The kernel's socket buffers hold the rest; the session holds the bound and one read's answers.
+  assert.ok(
+    runner.outboundBufferedBytes <= bound + 1_100 * 90,
+    `${runner.outboundBufferedBytes} bytes buffered for ${heartbeats} Heartbeats, bound ${bound}`,
+  );
+  conn.close();
+  await waitFor(() => !runner.connected, "the disconnect");
+  await gw.stop();
+});
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+}
