@@ -453,3 +453,59 @@ Deno.test("fixg's acceptor over loopback TCP: a logged-on client that floods Tes
 async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
   for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
 }
+
+Deno.test("500 ResendRequests for distinct ranges at once: the store is read for one resend at a time, each range answered once, in order", async () => {
+  let inFlight = 0, most = 0, reads = 0;
+  const { runner, peer, attached, store } = await loggedOn({}, (inner) =>
+    new Proxy(inner, {
+      get(target, key) {
+        if (key === "getOutbound") {
+          return async (from: number, to: number) => {
+            reads++;
+            most = Math.max(most, ++inFlight);
+            await new Promise((r) => setTimeout(r, 0)); // a database round trip
+            try {
+              return await target.getOutbound(from, to);
+            } finally {
+              inFlight--;
+            }
+          };
+        }
+        const v = Reflect.get(target, key, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    }));
+  for (let i = 0; i < 500; i++) {
+    runner.send({ msgType: "D", fields: [[11, `O${i}`], [55, "IBM"], [54, "1"], [38, 100], [40, "1"]] });
+    if (i % 50 === 49) {
+      peer.drain();
+      await turns(1);
+    }
+  }
+  for (let i = 0; i < 100 && store.seqNums().nextSenderSeq < 502; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  assert.equal(store.seqNums().nextSenderSeq, 502);
+  peer.drain();
+  peer.frames.length = 0;
+  // Our numbers 2..501 are the orders: the peer asks for each alone, 500 requests in one read.
+  sendMany(peer, 2, 500, (seq) => ["2", `7=${seq}|16=${seq}|`]);
+  for (let i = 0; i < 2_000 && runner.state.nextTargetSeq < 502; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  for (let i = 0; i < 200 && runner.counters.messagesResent < 500; i++) {
+    peer.drain();
+    await turns(1);
+  }
+  peer.drain();
+  assert.equal(most, 1, "one store read at a time");
+  assert.equal(reads, 500);
+  const resent = peer.frames.filter((f) => f.includes("|43=Y|")).map((f) =>
+    Number(/\|34=(\d+)\|/.exec(f)![1])
+  );
+  assert.deepEqual(resent, Array.from({ length: 500 }, (_, i) => i + 2));
+  peer.close();
+  await attached;
+});
