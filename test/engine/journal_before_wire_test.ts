@@ -14,6 +14,8 @@ import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { FileJournal, type FsyncPolicy } from "../../src/store/journal.ts";
+import { MemoryMessageStore } from "../../src/store/memory_store.ts";
+import type { SessionStore } from "../../src/store/types.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
 import type { Connection } from "../../src/transport/types.ts";
 import { frame } from "./helpers.ts";
@@ -136,3 +138,72 @@ for (const fsync of ["batch", "none"] as const) {
     await run(fsync, "resend");
   });
 }
+
+/** `target` with some members replaced (its own methods still run on it: private fields work). */
+function overriding<T extends object>(target: T, members: Record<string, unknown>): T {
+  return new Proxy(target, {
+    get(t, p) {
+      if (typeof p === "string" && p in members) return members[p];
+      const v = Reflect.get(t, p, t);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+    set(t, p, v) {
+      return Reflect.set(t, p, v, t);
+    },
+  });
+}
+
+/**
+ * A store whose writeAppended makes every socket write wait (as during a segment switch), failing with
+ * `storeFails` when given; the connection's writes fail with `socketFails` once logged on, when given.
+ */
+async function waitOutcome(storeFails: Error | undefined, socketFails: Error | undefined) {
+  const sched = new ManualScheduler(Date.now());
+  const [ours, theirs] = memoryPair();
+  const inner = await new MemoryMessageStore().openSession("k", sched.nowMs());
+  let loggedOn = false;
+  const store = overriding<SessionStore>(inner, {
+    writeAppended: () => (loggedOn && storeFails ? Promise.reject(storeFails) : Promise.resolve()),
+  });
+  const conn = overriding<Connection>(ours, {
+    write: (b: Uint8Array) => (loggedOn && socketFails ? Promise.reject(socketFails) : ours.write(b)),
+  });
+  const runner = SessionRunner.create(config, store, {}, {
+    logger: new Logger({ level: "error" }),
+    scheduler: sched,
+  });
+  const reading = (async () => {
+    const buf = new Uint8Array(65536);
+    while ((await theirs.read(buf)) !== null) { /* drained */ }
+  })();
+  const attached = runner.attach(conn);
+  await settle();
+  await theirs.write(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
+  await settle();
+  assert.equal(runner.loggedOn, true);
+  loggedOn = true;
+  runner.send(order(1));
+  await settle();
+  const out = {
+    storeErrors: runner.counters.storeErrors,
+    connected: runner.connected,
+    lastError: runner.status().lastError,
+  };
+  theirs.close();
+  await attached;
+  await reading;
+  await runner.stop();
+  return out;
+}
+
+Deno.test("journal before the wire: a failed store wait stops the session's sending; a socket error after it only ends the connection", async () => {
+  const store = await waitOutcome(new Error("Journal write failed: disk full"), undefined);
+  assert.equal(store.storeErrors, 1);
+  assert.equal(store.connected, false);
+  assert.match(store.lastError ?? "", /^store: Journal write failed: disk full/);
+  // The store was fine; the peer reset the connection: not a store error (the session may log on again).
+  const socket = await waitOutcome(undefined, new Deno.errors.ConnectionReset("connection reset by peer"));
+  assert.equal(socket.storeErrors, 0);
+  assert.equal(socket.connected, false);
+  assert.doesNotMatch(socket.lastError ?? "", /^store:/);
+});

@@ -70,7 +70,6 @@ export class OutboundWriter {
   #writableWaiters: Array<() => void> = [];
   /** The connection and durability wait of the write in flight. */
   #writeConn: Connection | undefined;
-  #writeDurable = false;
   #writeStartedMs = 0;
   #stallTimer: Timer | undefined;
   /** When the last batch was handed to the socket, epoch ms. */
@@ -242,9 +241,8 @@ export class OutboundWriter {
     // segment files), so a process killed after this write has them.
     const durable = this.needDurable ? this.host.store.flush() : this.host.store.writeAppended?.();
     this.needDurable = false;
-    const go = durable ? durable.then(() => conn.write(batch)) : conn.write(batch);
+    const go = durable ? durable.then(() => conn.write(batch), storeWaitFailed) : conn.write(batch);
     this.#writeConn = conn;
-    this.#writeDurable = durable !== undefined;
     go.then(this.#onWritten, this.#onWriteFailed);
   }
 
@@ -263,7 +261,8 @@ export class OutboundWriter {
     this.#writing = false;
     this.#inFlight = 0;
     if (this.host.conn === this.#writeConn) {
-      if (this.#writeDurable && !(e instanceof Deno.errors.BrokenPipe)) this.host.onStoreError(e);
+      // The store's failure stops the session's sending; the socket's only ends the connection.
+      if (e instanceof StoreWaitFailed) this.host.onStoreError(e.cause);
       else this.host.drop(`write failed: ${e instanceof Error ? e.message : String(e)}`, false);
     }
   };
@@ -309,4 +308,15 @@ export class OutboundWriter {
     this.#stallTimer?.cancel();
     this.#stallTimer = undefined;
   }
+}
+
+/** A write's wait on the store (its flush, or writeAppended) failed: the store's error, not the socket's. */
+class StoreWaitFailed extends Error {
+  constructor(override readonly cause: unknown) {
+    super("store wait failed");
+  }
+}
+
+function storeWaitFailed(e: unknown): never {
+  throw new StoreWaitFailed(e);
 }
