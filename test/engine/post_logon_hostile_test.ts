@@ -509,3 +509,22 @@ Deno.test("500 ResendRequests for distinct ranges at once: the store is read for
   peer.close();
   await attached;
 });
+
+Deno.test("orders that make the application throw: every one still taken, the app-error lines (a stack each) within the session's line rate", async () => {
+  const clock = new ManualScheduler(Date.now());
+  let calls = 0;
+  const { runner, peer, attached, lines } = await loggedOn({ scheduler: clock }, undefined, {
+    onMessage: () => {
+      calls++;
+      throw new Error("the application cannot handle this order");
+    },
+  });
+  const before = lines.length;
+  sendMany(peer, 2, 1_000, (seq) => ["D", `11=O${seq}|21=1|55=IBM|54=1|60=<TIME>|38=100|40=1|`]);
+  await waitFor(() => runner.state.nextTargetSeq === 1_002, "the orders taken");
+  assert.equal(calls, 1_000);
+  const errors = lines.slice(before).filter((l) => l.includes("app-error"));
+  assert.equal(errors.length, EVENT_LINES_BURST, `${errors.length} app-error lines for 1,000 orders`);
+  peer.close();
+  await attached;
+});

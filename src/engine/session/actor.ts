@@ -99,7 +99,7 @@ export class SessionActor {
   /** A resend streams: every input waits in the mailbox. */
   #blocked = false;
   /** The rate limit of this session's event lines (a peer's messages must not flood the log). */
-  readonly #lines = new EventLineLimit();
+  readonly lines = new EventLineLimit();
   /** The action list every step reuses (steps never nest: what a step causes waits in the mailbox). */
   readonly #actions: Action[] = [];
   #disconnectWaiters: Array<() => void> = [];
@@ -353,7 +353,7 @@ export class SessionActor {
         }
         case "event":
           if (
-            recordEvent(this.counters, this.logger, this.key, a.event, this.#lines, this.scheduler.nowMs())
+            recordEvent(this.counters, this.logger, this.key, a.event, this.lines, this.scheduler.nowMs())
           ) {
             this.lastError = a.event.text;
           }

@@ -157,6 +157,14 @@ export class EventLineLimit {
     this.#tokens--;
     return true;
   }
+
+  /** What the line written now appends: how many were left out before it (and the count restarts). */
+  suffix(): string {
+    if (this.dropped === 0) return "";
+    const n = this.dropped;
+    this.dropped = 0;
+    return ` (${n} event lines of this session not logged: rate limit)`;
+  }
 }
 
 /** An event of the machine: counted and logged; true when it is a warning or error (the session's last error). */
@@ -171,11 +179,7 @@ export function recordEvent(
   countEvent(c, ev);
   const { level, name, data } = ev;
   if (logger.enabled(level) && (limit === undefined || ALWAYS_LOGGED.has(name) || limit.take(nowMs))) {
-    let text = ev.text;
-    if (limit !== undefined && limit.dropped > 0) {
-      text += ` (${limit.dropped} event lines of this session not logged: rate limit)`;
-      limit.dropped = 0;
-    }
+    const text = limit === undefined ? ev.text : ev.text + limit.suffix();
     logger.log(
       data ? { level, event: name, text, session: key, data } : { level, event: name, text, session: key },
     );

@@ -10,6 +10,7 @@ import type { Pipeline } from "../flow/pipeline.ts";
 import type { Logger } from "../log.ts";
 import type { AdminHooks } from "./admin.ts";
 import type { CommitGate } from "./commit.ts";
+import type { EventLineLimit } from "./counters.ts";
 import type { TurnClock } from "./turn_clock.ts";
 
 /** What delivery needs of its session. */
@@ -22,6 +23,9 @@ export interface DeliveryHost {
   readonly pipeline: Pipeline;
   readonly admin: AdminHooks;
   readonly commits: CommitGate | undefined;
+  /** The session's event-line rate limit: an application error per message is a line per message. */
+  readonly lines: EventLineLimit;
+  readonly scheduler: { nowMs(): number };
 }
 
 export class Delivery {
@@ -68,7 +72,7 @@ export class Delivery {
       f();
     } catch (e) {
       const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      this.host.logger.error("app-error", `${name}: ${text}`, this.host.key);
+      this.#appError(`${name}: ${text}`);
     }
   }
 
@@ -82,11 +86,20 @@ export class Delivery {
       this.sink.emit(ev);
     } catch (e) {
       // An application bug must not take the session down; it is logged loudly.
-      h.logger.error("app-error", e instanceof Error ? (e.stack ?? e.message) : String(e), h.key);
+      this.#appError(e instanceof Error ? (e.stack ?? e.message) : String(e));
     } finally {
       ev.view = outer;
     }
     if (view.msgType === "j" && h.admin.recent !== undefined) h.admin.rejectIn(view);
+  }
+
+  /**
+   * An application callback failed: logged loudly, within the session's line rate (a peer's messages
+   * that make the application throw must not become a stack trace each without bound).
+   */
+  #appError(text: string): void {
+    const h = this.host;
+    if (h.lines.take(h.scheduler.nowMs())) h.logger.error("app-error", text + h.lines.suffix(), h.key);
   }
 
   /** A delivery run after the commit: a copy of the message, with the time its bytes were read. */
