@@ -6,8 +6,9 @@
 
 /**
  * The highest sequence number a store can hold (the journal's records carry u32 numbers). The session
- * machine rejects a number above it (SequenceReset NewSeqNo, MsgSeqNum) with 373=5 (value out of range)
- * instead of handing it to the store, which refuses it with STORE_BAD_SEQ.
+ * machine rejects a number above it (SequenceReset NewSeqNo) or a message at it or above (MsgSeqNum: the
+ * next number, its + 1, would be beyond) with 373=5 (value out of range) instead of handing it to the
+ * store, which refuses it with STORE_BAD_SEQ.
  */
 export const MAX_STORE_SEQ = 0xffffffff;
 

@@ -75,7 +75,7 @@ function setHeartbeat(s: SessionState, heartBtIntSec: number): void {
 /** What makes a Logon unusable, or undefined (1S d: BeginString, MsgSeqNum, CompIDs, SendingTime, 108, 98, dictionary). */
 function logonProblem(s: SessionState, view: MessageView, nowMs: number): string | undefined {
   if (!beginStringMatches(s, view)) return "Incorrect BeginString";
-  if (view.seqNum <= 0 || view.seqNum > MAX_STORE_SEQ) return "MsgSeqNum missing or invalid";
+  if (view.seqNum <= 0 || view.seqNum >= MAX_STORE_SEQ) return "MsgSeqNum missing or invalid";
   if (s.config.checkCompId && compIdProblem(s, view) !== 0) return "CompID problem";
   const t = sendingTimeStatus(s, view, nowMs);
   if (t !== TIME_OK) return t === TIME_MISSING ? "SendingTime missing" : "SendingTime accuracy problem";

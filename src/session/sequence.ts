@@ -48,9 +48,10 @@ export function onSessionMessage(s: LoggedOnState, out: Out, nowMs: number, view
     logoutAndDisconnect(s, out, nowMs, "MsgSeqNum missing or invalid");
     return;
   }
-  if (seq > MAX_STORE_SEQ && !resetMode) {
-    // Beyond what the store can hold: out of range, nothing changes (no gap, no number consumed).
-    emitEvent(out, "warn", "reject-sent", `MsgSeqNum ${seq} beyond ${MAX_STORE_SEQ}: rejected`, {
+  if (seq >= MAX_STORE_SEQ && !resetMode) {
+    // Beyond what the store can hold (its next expected number, seq + 1, too): out of range, nothing
+    // changes (no gap, no number consumed).
+    emitEvent(out, "warn", "reject-sent", `MsgSeqNum ${seq} beyond ${MAX_STORE_SEQ - 1}: rejected`, {
       refSeqNum: seq,
     });
     sendReject(s, out, nowMs, seq, msgType, reject(SessionRejectReason.ValueIncorrect, Tag.MsgSeqNum), view);

@@ -297,7 +297,8 @@ export class JournalWriter implements CommitHost {
       return rejected(failed);
     }
     this.#checkOpen(s);
-    checkSeq(seq);
+    // The number after it is the session's next one (its session table at the next segment's head).
+    checkSeq(seq + 1);
     // The number must be reserved (synced) before the engine can write the message to the socket.
     if (dir === DirCode.Out && seq > s.reserveAt) {
       try {

@@ -224,3 +224,20 @@ Deno.test("SequenceReset abuse: GapFill to 2^31 and the session goes on; Resets 
   ]);
   assert.deepEqual(t.recv("35=0|34=2147483652"), ["persist-inbound 2147483652"]);
 });
+
+Deno.test("the last number a store holds (2^32-1) can be the expected one but no message takes it: its next number, 2^32, would not be journaled", () => {
+  const t = loggedOn();
+  // A GapFill to 2^32-1 is accepted (the expected number is storable) ...
+  assert.deepEqual(t.recv(`35=4|34=2|43=Y|122=<TIME>|36=${2 ** 32 - 1}|123=Y`), [
+    "persist-inbound 2",
+    `store-seq target=${2 ** 32 - 1}`,
+  ]);
+  // ... a message at it is out of range: Reject 373=5 on MsgSeqNum, nothing journaled, nothing consumed.
+  assert.deepEqual(t.recv(`35=0|34=${2 ** 32 - 1}`), [
+    `send admin 35=3|34=2|45=${
+      2 ** 32 - 1
+    }|58=Value is incorrect (out of range) for this tag|371=34|372=0|373=5`,
+  ]);
+  assert.deepEqual(t.recv(peerOrder(2 ** 32 - 1)).filter((l) => l.startsWith("persist")), []);
+  assert.equal(t.state.nextTargetSeq, 2 ** 32 - 1);
+});
