@@ -4,6 +4,7 @@
  */
 import type { SessionEvent } from "../../session/types.ts";
 import type { Logger } from "../log.ts";
+import { LineRateLimit } from "../refusal_log.ts";
 
 /** Plain-number counters of one session, read at scrape time (never a registry call on the hot path). */
 export class SessionCounters {
@@ -136,34 +137,15 @@ export const EVENT_LINES_PER_SEC = 20;
  * peer cannot turn its messages into log lines without bound (a line is several times the frame that
  * causes it); the next line written says how many were left out.
  */
-export class EventLineLimit {
-  #tokens = EVENT_LINES_BURST;
-  #refillMs: number | undefined;
-  /** Lines left out since the last one written. */
-  dropped = 0;
-
-  /** True when a line may be written at `nowMs` (and takes it). */
-  take(nowMs: number): boolean {
-    this.#refillMs ??= nowMs;
-    const refill = Math.floor(((nowMs - this.#refillMs) / 1000) * EVENT_LINES_PER_SEC);
-    if (refill > 0) {
-      this.#tokens = Math.min(EVENT_LINES_BURST, this.#tokens + refill);
-      this.#refillMs += (refill / EVENT_LINES_PER_SEC) * 1000;
-    }
-    if (this.#tokens < 1) {
-      this.dropped++;
-      return false;
-    }
-    this.#tokens--;
-    return true;
+export class EventLineLimit extends LineRateLimit {
+  constructor() {
+    super(EVENT_LINES_BURST, EVENT_LINES_PER_SEC);
   }
 
   /** What the line written now appends: how many were left out before it (and the count restarts). */
   suffix(): string {
-    if (this.dropped === 0) return "";
-    const n = this.dropped;
-    this.dropped = 0;
-    return ` (${n} event lines of this session not logged: rate limit)`;
+    const n = this.takeDropped();
+    return n === 0 ? "" : ` (${n} event lines of this session not logged: rate limit)`;
   }
 }
 
