@@ -96,19 +96,23 @@ async function loggedOn(
   options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number; scheduler?: ManualScheduler } = {},
   wrap: (s: SessionStore) => SessionStore = (s) => s,
   app: Application = {},
+  role: SessionConfig["role"] = "initiator",
 ) {
   const store = wrap(await new MemoryMessageStore().openSession("k", Date.now()));
   const peer = new PeerSocket(16 * 1024);
   const lines: string[] = [];
-  const runner = SessionRunner.create(config, store, app, {
+  const runner = SessionRunner.create({ ...config, role }, store, app, {
     logger: new Logger({ level: "info", sink: (l) => lines.push(l) }),
     ...options,
   });
   const attached = runner.attach(peer);
-  await waitFor(() => peer.buffered > 0, "our Logon");
-  peer.drain();
+  if (role === "initiator") {
+    await waitFor(() => peer.buffered > 0, "our Logon");
+    peer.drain();
+  }
   peer.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
   await waitFor(() => runner.loggedOn, "logon");
+  peer.drain();
   peer.frames.length = 0;
   return { runner, peer, attached, lines, store };
 }
@@ -173,12 +177,18 @@ Deno.test("a TestRequest flood from a peer that does not read: the session stops
   await attached;
 });
 
-Deno.test("a flood while a resend streams to a peer that does not read: the session stops reading once the waiting messages reach its bound; all processed in order once it reads", async () => {
+Deno.test("a flood while a resend streams to a peer that does not read: the acceptor stops reading once the waiting messages reach its bound; all processed in order once it reads", async () => {
   const bound = 64 * 1024;
-  const { runner, peer, attached, store } = await loggedOn({
-    maxOutboundBufferBytes: bound,
-    writeTimeoutMs: 0,
-  });
+  // The acceptor's bound (an initiator does not count its mailbox: test/engine/mutual_resend_test.ts).
+  const { runner, peer, attached, store } = await loggedOn(
+    {
+      maxOutboundBufferBytes: bound,
+      writeTimeoutMs: 0,
+    },
+    undefined,
+    undefined,
+    "acceptor",
+  );
   // 3,000 application messages sent (about 600 KB): a resend of them waits on the peer's socket.
   for (let i = 0; i < 3_000; i++) {
     runner.send({

@@ -203,12 +203,25 @@ export class SessionActor {
 
   /**
    * The read loop's bound: more than the outbound bound (`hwm`) is buffered for the peer, or waits in
-   * the mailbox from it (a resend streams to a peer that does not read). Reading then stops, so the peer
-   * meets TCP back-pressure instead of growing our memory, until both are down to half the bound.
+   * the mailbox from it (a resend streams to a peer that does not read), or waits for its commit.
+   * Reading then stops, so the peer meets TCP back-pressure instead of growing our memory, until both
+   * are down to half the bound.
    */
   get holdsTooMuch(): boolean {
     const hwm = this.writer.hwm;
-    return this.writer.buffered > hwm || this.inboundHeldBytes > hwm;
+    return this.writer.buffered > hwm || this.#boundedInboundBytes > hwm;
+  }
+
+  /**
+   * The inbound bytes the read loop's bound counts. An initiator does not count its mailbox: when two
+   * sessions resend to each other at once, each one's messages wait in the other's mailbox until its
+   * own resend has been read; were both to stop reading, neither resend would finish (until the write
+   * timeout, and again after every reconnection). The acceptor, which faces peers that connect to it,
+   * keeps the bound, so one side always reads (test/engine/mutual_resend_test.ts).
+   */
+  get #boundedInboundBytes(): number {
+    const commits = this.commits?.heldBytes ?? 0;
+    return this.state.config.role === "acceptor" ? this.#mailboxBytes + commits : commits;
   }
 
   /** Bytes of inbound messages held: waiting in the mailbox, or for their commit (durableBeforeDeliver). */
@@ -228,7 +241,7 @@ export class SessionActor {
     const r = this.#readWaiter;
     if (r === undefined) return;
     const half = this.writer.hwm / 2;
-    if (this.conn !== undefined && (this.writer.buffered > half || this.inboundHeldBytes > half)) return;
+    if (this.conn !== undefined && (this.writer.buffered > half || this.#boundedInboundBytes > half)) return;
     this.#readWaiter = undefined;
     r();
   }
