@@ -188,15 +188,7 @@ export class JournalWriter implements CommitHost {
           } may have reached the counterparty) but the journal holds epoch ${s.epoch} only: a sequence reset was lost (${why}); ` +
             `the session starts epoch ${epoch} itself and resumes at ${floor} (those numbers are gap-filled on resend, nothing of epoch ${s.epoch} is resent; inbound starts again at 1)`,
         );
-        const wall = this.o.clock.wallMs();
-        s.epoch = epoch;
-        s.creationMs = wall;
-        s.nextSender = 1;
-        s.nextTarget = 1;
-        s.out.clear();
-        s.reserveAt = 0;
-        s.failedOut = 0;
-        this.#frame(RecordType.SeqReset, DirCode.None, s, 1, 1, wall, EMPTY);
+        this.#beginEpoch(s, epoch, this.o.clock.wallMs());
         s.nextSender = floor;
         this.#frame(RecordType.SetSeq, DirCode.None, s, s.nextSender, s.nextTarget, -1, EMPTY);
         continue;
@@ -350,16 +342,21 @@ export class JournalWriter implements CommitHost {
   reset(s: SessionState, nowMs: number): void | Promise<void> {
     if (this.#commit.failed) return rejected(this.#commit.failed);
     this.#checkOpen(s);
-    s.epoch++;
-    s.creationMs = nowMs;
+    this.#beginEpoch(s, s.epoch + 1, nowMs);
+    return this.#schedule();
+  }
+
+  /** Starts `epoch` of a session at `wallMs`: both numbers back to 1, nothing held; frames its SeqReset record. */
+  #beginEpoch(s: SessionState, epoch: number, wallMs: number): void {
+    s.epoch = epoch;
+    s.creationMs = wallMs;
     s.nextSender = 1;
     s.nextTarget = 1;
     s.out.clear();
     // The new epoch's numbers need a reservation of their own before the first one leaves.
     s.reserveAt = 0;
     s.failedOut = 0;
-    this.#frame(RecordType.SeqReset, DirCode.None, s, 1, 1, nowMs, EMPTY);
-    return this.#schedule();
+    this.#frame(RecordType.SeqReset, DirCode.None, s, 1, 1, wallMs, EMPTY);
   }
 
   #checkOpen(s: SessionState): void {
