@@ -5,8 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
-import { Framer, toReadable } from "../../src/codec/mod.ts";
-import { Gateway } from "../../src/engine/gateway.ts";
 import { EVENT_LINES_BURST } from "../../src/engine/session/counters.ts";
 import type { Application } from "../../src/engine/application.ts";
 import { Logger } from "../../src/engine/log.ts";
@@ -14,83 +12,13 @@ import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import type { Connection } from "../../src/transport/types.ts";
-import { frame, RawClient, waitFor } from "./helpers.ts";
+import { frame, PeerSocket, RawClient, startAcceptor, turns, waitFor } from "./helpers.ts";
 
 const config: SessionConfig = {
   ...DEFAULT_SESSION_SETTINGS,
   id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
   role: "initiator",
 };
-
-/**
- * A connection whose peer reads only on `drain()`: our writes land in a socket buffer of `capacity`
- * bytes and then wait, as on a full TCP send buffer. What the peer sends waits in `inbound` until the
- * session reads it (one chunk per read, as a socket hands over what arrived).
- */
-class PeerSocket implements Connection {
-  readonly remoteAddr = "peer:1";
-  readonly remoteHost = "peer";
-  readonly frames: string[] = [];
-  buffered = 0;
-  waitingWrites = 0;
-  closed = false;
-  /** Chunks the peer sent that the session has not read yet. */
-  readonly inbound: Uint8Array[] = [];
-  #chunks: Uint8Array[] = [];
-  #writers: Array<{ bytes: Uint8Array; resolve: () => void; reject: (e: Error) => void }> = [];
-  #reader: (() => void) | undefined;
-  #framer = new Framer({ onFrame: (b, s, e) => this.frames.push(toReadable(b, s, e)), onGarbled: () => {} });
-  constructor(readonly capacity: number) {}
-
-  async read(buf: Uint8Array): Promise<number | null> {
-    while (this.inbound.length === 0) {
-      if (this.closed) return null;
-      await new Promise<void>((r) => (this.#reader = r));
-    }
-    if (this.closed) return null;
-    const c = this.inbound.shift()!;
-    buf.set(c);
-    return c.length;
-  }
-  write(bytes: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.reject(new Deno.errors.BrokenPipe("closed"));
-    const copy = bytes.slice();
-    if (this.buffered + copy.length <= this.capacity || this.buffered === 0) {
-      this.#chunks.push(copy);
-      this.buffered += copy.length;
-      return Promise.resolve();
-    }
-    this.waitingWrites++;
-    return new Promise((resolve, reject) => this.#writers.push({ bytes: copy, resolve, reject }));
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const w of this.#writers.splice(0)) w.reject(new Deno.errors.BrokenPipe("closed"));
-    this.#reader?.();
-  }
-  /** The peer sends bytes to us. */
-  send(bytes: Uint8Array): void {
-    this.inbound.push(bytes);
-    const r = this.#reader;
-    this.#reader = undefined;
-    r?.();
-  }
-  /** The peer reads everything buffered (and the waiting writes, which then complete). */
-  drain(): void {
-    for (;;) {
-      for (const c of this.#chunks.splice(0)) this.#framer.push(c);
-      this.buffered = 0;
-      const w = this.#writers.shift();
-      if (w === undefined) return;
-      this.waitingWrites--;
-      this.#chunks.push(w.bytes);
-      this.buffered += w.bytes.length;
-      w.resolve();
-    }
-  }
-}
 
 async function loggedOn(
   options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number; scheduler?: ManualScheduler } = {},
@@ -116,10 +44,6 @@ async function loggedOn(
   peer.frames.length = 0;
   return { runner, peer, attached, lines, store };
 }
-
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
-};
 
 /** `count` messages from the peer, numbered from `first`, in chunks of about 60 KB (one read each). */
 function sendMany(peer: PeerSocket, first: number, count: number, body: (seq: number) => [string, string]) {
@@ -308,26 +232,11 @@ Deno.test("a flood while the store's commits stall (durableBeforeDeliver): the s
 
 Deno.test("fixg's acceptor: a peer logged on with HeartBtInt 0 that goes silent gets a TestRequest after maxHeartBtIntSec x 1.2 and is disconnected as much later (manual clock)", async () => {
   const clock = new ManualScheduler(Date.now());
-  const gw = new Gateway({
-    store: new MemoryMessageStore(),
-    app: {},
-    logger: new Logger({ level: "error" }),
-    scheduler: clock,
+  const gw = await startAcceptor({
+    gateway: { scheduler: clock },
+    config: { checkLatency: false },
+    session: { maxHeartBtIntSec: 100 },
   });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
-        role: "acceptor",
-        checkLatency: false,
-      },
-      maxHeartBtIntSec: 100,
-    }],
-  });
-  await gw.start();
   const c = await RawClient.connect(gw.ports[0]!);
   await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=0|"));
   await waitFor(() => c.frames.length === 1, "the Logon reply");
@@ -400,25 +309,7 @@ Deno.test("a peer that is only behind (the application's sends at the bound, bac
 
 Deno.test("fixg's acceptor over loopback TCP: a logged-on client that floods TestRequests and never reads is no longer read once the bound is reached; the session holds about the bound", async () => {
   const bound = 64 * 1024;
-  const gw = new Gateway({
-    store: new MemoryMessageStore(),
-    app: {},
-    logger: new Logger({ level: "error" }),
-  });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
-        role: "acceptor",
-      },
-      maxOutboundBufferBytes: bound,
-      writeTimeoutMs: 0,
-    }],
-  });
-  await gw.start();
+  const gw = await startAcceptor({ session: { maxOutboundBufferBytes: bound, writeTimeoutMs: 0 } });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.ports[0]! });
   await conn.write(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
   const runner = gw.runner("FIX.4.4:ISLD->TW")!;

@@ -4,7 +4,6 @@
  * second copy, and a peer that does not read is disconnected after the write timeout.
  */
 import assert from "node:assert/strict";
-import { Framer, toReadable } from "../../src/codec/mod.ts";
 import { buildGateway } from "../../src/engine/build.ts";
 import { parseConfig } from "../../src/engine/config.ts";
 import { Logger } from "../../src/engine/log.ts";
@@ -13,81 +12,13 @@ import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import type { Connection } from "../../src/transport/types.ts";
-import { frame, waitFor } from "./helpers.ts";
+import { frame, PeerSocket, turns, waitFor } from "./helpers.ts";
 
 const config: SessionConfig = {
   ...DEFAULT_SESSION_SETTINGS,
   id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
   role: "initiator",
 };
-
-/**
- * A connection to a peer that reads only when the test says so: writes land in a socket buffer of
- * `capacity` bytes and wait (as a full TCP send buffer does) until `drain()` makes room.
- */
-class PeerSocket implements Connection {
-  readonly remoteAddr = "peer:1";
-  readonly remoteHost = "peer";
-  /** Frames the peer has read, as `|` strings. */
-  readonly frames: string[] = [];
-  buffered = 0;
-  waitingWrites = 0;
-  closed = false;
-  #chunks: Uint8Array[] = [];
-  #writers: Array<{ bytes: Uint8Array; resolve: () => void; reject: (e: Error) => void }> = [];
-  #inbound: Uint8Array[] = [];
-  #reader: (() => void) | undefined;
-  #framer = new Framer({ onFrame: (b, s, e) => this.frames.push(toReadable(b, s, e)), onGarbled: () => {} });
-  constructor(readonly capacity: number) {}
-
-  async read(buf: Uint8Array): Promise<number | null> {
-    while (this.#inbound.length === 0) {
-      if (this.closed) return null;
-      await new Promise<void>((r) => (this.#reader = r));
-    }
-    const c = this.#inbound.shift()!;
-    buf.set(c);
-    return c.length;
-  }
-  write(bytes: Uint8Array): Promise<void> {
-    if (this.closed) return Promise.reject(new Deno.errors.BrokenPipe("closed"));
-    const copy = bytes.slice();
-    if (this.buffered + copy.length <= this.capacity || this.buffered === 0) {
-      this.#chunks.push(copy);
-      this.buffered += copy.length;
-      return Promise.resolve();
-    }
-    this.waitingWrites++;
-    return new Promise((resolve, reject) => this.#writers.push({ bytes: copy, resolve, reject }));
-  }
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    for (const w of this.#writers.splice(0)) w.reject(new Deno.errors.BrokenPipe("closed"));
-    this.#reader?.();
-  }
-  /** The peer sends bytes to us. */
-  send(bytes: Uint8Array): void {
-    this.#inbound.push(bytes);
-    const r = this.#reader;
-    this.#reader = undefined;
-    r?.();
-  }
-  /** The peer reads everything buffered (and the waiting writes, which then complete). */
-  drain(): void {
-    for (;;) {
-      for (const c of this.#chunks.splice(0)) this.#framer.push(c);
-      this.buffered = 0;
-      const w = this.#writers.shift();
-      if (w === undefined) return;
-      this.waitingWrites--;
-      this.#chunks.push(w.bytes);
-      this.buffered += w.bytes.length;
-      w.resolve();
-    }
-  }
-}
 
 const STORED = 10_000;
 
@@ -129,9 +60,6 @@ async function loggedOn(
 }
 
 const resendRequest = (seq: number) => frame("FIX.4.4", "2", `49=ISLD|56=TW|34=${seq}|52=<TIME>|7=1|16=0|`);
-const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));
-};
 
 Deno.test("a resend to a peer that does not read keeps the session's outbound buffer under its bound", async () => {
   const bound = 256 * 1024;
