@@ -129,6 +129,17 @@ function localMidnight(tz: string, ms: number): number {
   return localToUtc(tz, midnightLocal);
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Local midnight of the day before (`step` -1) or after (+1) the one starting at local midnight `m`.
+ * Not `m -/+ DAY_MS`: a local day lasts 23 to 25 hours, and 24-hour steps from an instant skip the
+ * 23-hour day of a DST change. 12 hours before a midnight is in the day before; 36 after, the next.
+ */
+function stepDay(tz: string, m: number, step: -1 | 1): number {
+  return localMidnight(tz, step < 0 ? m - 12 * HOUR_MS : m + 36 * HOUR_MS);
+}
+
 /** Converts a local wall-clock time (as ms on a UTC scale) to the UTC instant. */
 function localToUtc(tz: string, localMs: number): number {
   let guess = localMs - offsetMs(tz, localMs);
@@ -145,8 +156,8 @@ export function currentWindow(s: Schedule, nowMs: number): { startMs: number; en
     const sd = dayIndex(s.startDay)!, ed = dayIndex(s.endDay)!;
     let span = (ed - sd + 7) % 7;
     if (span === 0 && endT <= startT) span = 7;
-    for (let back = 0; back <= 7; back++) {
-      const midnight = localMidnight(tz, nowMs - back * DAY_MS);
+    let midnight = localMidnight(tz, nowMs);
+    for (let back = 0; back <= 7; back++, midnight = stepDay(tz, midnight, -1)) {
       const local = midnight + offsetMs(tz, midnight);
       if (new Date(local).getUTCDay() !== sd) continue;
       const startMs = localToUtc(tz, local + startT);
@@ -157,8 +168,8 @@ export function currentWindow(s: Schedule, nowMs: number): { startMs: number; en
   }
   const days = s.days?.map((d) => dayIndex(d)!);
   // A window started today or yesterday (when it crosses midnight) may contain now.
-  for (const back of [0, 1]) {
-    const midnight = localMidnight(tz, nowMs - back * DAY_MS);
+  let midnight = localMidnight(tz, nowMs);
+  for (let back = 0; back <= 1; back++, midnight = stepDay(tz, midnight, -1)) {
     const localDay = new Date(midnight + offsetMs(tz, midnight)).getUTCDay();
     if (days && !days.includes(localDay)) continue;
     const startLocal = midnight + offsetMs(tz, midnight) + startT;
@@ -192,8 +203,8 @@ export function nextWindowStart(s: Schedule, nowMs: number): number | undefined 
   const tz = s.timezone ?? "UTC";
   const startT = parseTimeOfDay(s.start)!;
   const days = s.startDay !== undefined ? [dayIndex(s.startDay)!] : s.days?.map((d) => dayIndex(d)!);
-  for (let k = 0; k <= 8; k++) {
-    const midnight = localMidnight(tz, nowMs + k * DAY_MS);
+  let midnight = localMidnight(tz, nowMs);
+  for (let k = 0; k <= 8; k++, midnight = stepDay(tz, midnight, 1)) {
     const localDay = new Date(midnight + offsetMs(tz, midnight)).getUTCDay();
     if (days && !days.includes(localDay)) continue;
     const startMs = localToUtc(tz, midnight + offsetMs(tz, midnight) + startT);
