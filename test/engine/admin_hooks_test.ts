@@ -7,10 +7,9 @@ import type { Application, RejectedMessage, SessionHandle } from "../../src/engi
 import { Gateway } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { startInitiator } from "../../src/engine/quick.ts";
-import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { MessageStore, SessionStore } from "../../src/store/types.ts";
-import { frame, RawClient, waitFor } from "./helpers.ts";
+import { frame, RawClient, startAcceptor, waitFor } from "./helpers.ts";
 
 const quiet = () => new Logger({ level: "error" });
 
@@ -28,30 +27,17 @@ class PeekStore implements MessageStore {
   }
 }
 
-async function acceptor(
+function acceptor(
   app: Application,
   logonHook?: (v: MessageView) => boolean,
   store: MessageStore = new MemoryMessageStore(),
 ): Promise<Gateway> {
-  const gw = new Gateway({ store, app, logger: quiet() });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
-        role: "acceptor",
-      },
-      ...(logonHook
-        ? {
-          logonHook: (v: MessageView) => logonHook(v) ? { accept: true } : { accept: false, reason: "bad" },
-        }
-        : {}),
-    }],
+  return startAcceptor({
+    gateway: { store, app },
+    session: logonHook
+      ? { logonHook: (v: MessageView) => logonHook(v) ? { accept: true } : { accept: false, reason: "bad" } }
+      : {},
   });
-  await gw.start();
-  return gw;
 }
 
 const msg = (type: string, seq: number, fields = "") =>

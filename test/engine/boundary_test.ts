@@ -21,15 +21,11 @@ import {
   sinkApplication,
   ViewMessageEvent,
 } from "../../src/engine/boundary.ts";
-import { Gateway } from "../../src/engine/gateway.ts";
-import { Logger } from "../../src/engine/log.ts";
 import { encodeCommand, ProtocolError } from "../../src/engine/protocol.ts";
 import { forEachFrame } from "../_helpers/engine_protocol.ts";
 import { startEngineOverLp } from "../_helpers/engine_in_process.ts";
 import type { FixMessage } from "../../src/codec/mod.ts";
-import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
-import { MemoryMessageStore } from "../../src/store/memory_store.ts";
-import { frame, RawClient, waitFor } from "./helpers.ts";
+import { frame, RawClient, startAcceptor, waitFor } from "./helpers.ts";
 
 const te = new TextEncoder();
 const K = [0, 1, 0x4b]; // str "K"
@@ -273,19 +269,7 @@ Deno.test("boundary: an in-process Application sees the scripted session's callb
     onReject: (r) =>
       seen.push(`reject ${r.msgType} ref ${r.refSeqNum} ${r.refMsgType} ${r.clOrdId} ${r.text}`),
   };
-  const gw = new Gateway({ store: new MemoryMessageStore(), app, logger: new Logger({ level: "error" }) });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
-        role: "acceptor",
-      },
-    }],
-  });
-  await gw.start();
+  const gw = await startAcceptor({ gateway: { app } });
   const msg = (type: string, seq: number, fields = "") =>
     frame("FIX.4.4", type, `49=TW|56=ISLD|34=${seq}|52=<TIME>|${fields}`);
   const c = await RawClient.connect(gw.ports[0]!);
