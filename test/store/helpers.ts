@@ -1,4 +1,5 @@
 /** Shared helpers of the store tests: fixed-size messages, fixed clocks, crash images of a journal. */
+import { FileJournal, type FileJournalOptions } from "../../src/store/journal.ts";
 
 const made: string[] = [];
 addEventListener("unload", () => {
@@ -21,6 +22,9 @@ export const KEY = "FIX.4.4:FIXG->LP";
 /** A second session. */
 export const KEY2 = "FIX.4.2:FIXG->BROKER";
 
+/** The wall time manualClock starts at by default. */
+export const T0 = 1_700_000_000_000;
+
 /**
  * A FIX-looking message of exactly `size` bytes (Text (58) pads it), so record positions are
  * predictable. The bytes depend only on the arguments: a test can check any stored copy exactly.
@@ -35,8 +39,29 @@ export function fixedMessage(seq: number, dir: "in" | "out", size = 200): Uint8A
   return new TextEncoder().encode(head + "x".repeat(pad) + tail);
 }
 
+/**
+ * Opens a file journal on `dir` as a crash-recovery test wants it: the manual clock at `T0` (that of
+ * manualClock), boot "boot-a", its warnings collected; `extra` adds or overrides options.
+ */
+export async function openJournal(dir: string, extra: Partial<FileJournalOptions> = {}) {
+  const warnings: string[] = [];
+  const journal = await FileJournal.open({
+    dir,
+    clock: manualClock(T0),
+    onWarning: (m) => warnings.push(m),
+    bootId: "boot-a",
+    ...extra,
+  });
+  return { journal, warnings };
+}
+
+/** Lets background work (the asynchronous reservations, the batch's write) finish: 20 timers of 1 ms. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+}
+
 /** A clock that returns a fixed wall time (settable) and a counting monotonic clock. */
-export function manualClock(startMs = 1_700_000_000_000) {
+export function manualClock(startMs = T0) {
   let wall = startMs;
   let mono = 0;
   return {

@@ -8,15 +8,9 @@ import assert from "node:assert/strict";
 import { EnvironmentError } from "../../src/errors.ts";
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from "../../src/store/format.ts";
 import { HIGHWATER_FILE, readHighWater } from "../../src/store/highwater.ts";
-import {
-  FileJournal,
-  type FileJournalOptions,
-  type JournalFile,
-  type OpenSegmentFile,
-} from "../../src/store/journal.ts";
-import { crashImage, fixedMessage, KEY, KEY2, manualClock, tempDir } from "./helpers.ts";
+import type { JournalFile, OpenSegmentFile } from "../../src/store/journal.ts";
+import { crashImage, fixedMessage, KEY, KEY2, openJournal, settle, T0, tempDir } from "./helpers.ts";
 
-const T0 = 1_700_000_000_000;
 const MSG = 200;
 const REC = RECORD_HEADER_BYTES + MSG;
 const OPEN_REC = RECORD_HEADER_BYTES + 8 + KEY.length;
@@ -39,22 +33,7 @@ function fullDiskAfter(limitBytes: number): OpenSegmentFile {
   };
 }
 
-async function open(dir: string, extra: Partial<FileJournalOptions> = {}) {
-  const warnings: string[] = [];
-  const journal = await FileJournal.open({
-    dir,
-    clock: manualClock(T0),
-    onWarning: (m) => warnings.push(m),
-    bootId: "boot-a",
-    ...extra,
-  });
-  return { journal, warnings };
-}
-
-/** Lets background work (the asynchronous reservations) finish. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
-}
+const open = openJournal;
 
 Deno.test("disk full under fsync batch: the numbers the engine may have sent are never reused after a restart", async () => {
   for (const ending of ["closed", "crashed"] as const) {

@@ -10,31 +10,16 @@
 import assert from "node:assert/strict";
 import { RECORD_HEADER_BYTES, SEGMENT_HEADER_BYTES, segmentFileName } from "../../src/store/format.ts";
 import { readHighWater } from "../../src/store/highwater.ts";
-import { FileJournal, type FileJournalOptions } from "../../src/store/journal.ts";
-import { crashImage, fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
+import type { FileJournalOptions } from "../../src/store/journal.ts";
+import { crashImage, fixedMessage, KEY, openJournal, settle, T0, tempDir } from "./helpers.ts";
 
-const T0 = 1_700_000_000_000;
 const MSG = 200;
 const REC = RECORD_HEADER_BYTES + MSG;
 const OPEN_REC = RECORD_HEADER_BYTES + 8 + KEY.length;
 
-async function open(dir: string, extra: Partial<FileJournalOptions> = {}) {
-  const warnings: string[] = [];
-  const journal = await FileJournal.open({
-    dir,
-    clock: manualClock(T0),
-    onWarning: (m) => warnings.push(m),
-    bootId: "boot-a",
-    fsync: "batch",
-    seqReserve: 100,
-    ...extra,
-  });
-  return { journal, warnings };
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
-}
+/** The journal as these tests open it: fsync batch, a reservation of 100 numbers. */
+const open = (dir: string, extra: Partial<FileJournalOptions> = {}) =>
+  openJournal(dir, { fsync: "batch", seqReserve: 100, ...extra });
 
 Deno.test("a reset lost to a power cut: the next start begins the new epoch above its reservation, nothing of the old epoch to resend", async () => {
   const dir = tempDir();
