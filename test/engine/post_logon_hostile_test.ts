@@ -281,6 +281,32 @@ Deno.test("a logged-on peer's flood of garbled frames and ignored Logons is coun
   await attached;
 });
 
+Deno.test("an operator's sequence change is logged while a peer's flood has used up the session's event lines", async () => {
+  const clock = new ManualScheduler(Date.now());
+  const { runner, peer, attached, lines } = await loggedOn({ scheduler: clock });
+  const bad = new TextEncoder().encode("8=FIX.4.4\x019=5\x0135=0\x0110=000\x01");
+  const chunk = new Uint8Array(bad.length * 1_000);
+  for (let i = 0; i < 1_000; i++) chunk.set(bad, i * bad.length);
+  peer.send(chunk);
+  await waitFor(() => runner.counters.garbled === 1_000, "the flood taken");
+  const before = lines.length;
+  // The same instant: no line left in the bucket. The operator's set-seq and reset are not the peer's doing.
+  await runner.setSequence(500, undefined);
+  await runner.resetSequence();
+  const logged = lines.slice(before);
+  assert.equal(logged.filter((l) => l.includes("sequence-reset")).length, 2, logged.join("\n"));
+  assert.ok(
+    logged.some((l) => l.includes("Sequence numbers set: next sent 500, next expected 2")),
+    logged.join("\n"),
+  );
+  assert.ok(
+    logged.some((l) => l.includes("Resetting sequence numbers: Logon 141=Y sent")),
+    logged.join("\n"),
+  );
+  peer.close();
+  await attached;
+});
+
 Deno.test("a peer that is only behind (the application's sends at the bound, back-pressure) is still read from: its TestRequest is answered", async () => {
   const bound = 64 * 1024;
   const { runner, peer, attached } = await loggedOn({ maxOutboundBufferBytes: bound, writeTimeoutMs: 0 });

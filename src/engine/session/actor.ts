@@ -52,6 +52,9 @@ export interface ActorParts {
 /** The bytes handed to a store that keeps no inbound bytes. */
 const NO_BYTES = new Uint8Array(0);
 
+/** Inputs only an operator (or the gateway on its behalf: a schedule's reset) gives the machine. */
+const OPERATOR_INPUTS: ReadonlySet<Input["kind"]> = new Set(["reset", "set-seq", "sequence-reset", "logout"]);
+
 export class SessionActor {
   readonly key: string;
   readonly handle: SessionHandle;
@@ -96,6 +99,8 @@ export class SessionActor {
   #mailboxBytes = 0;
   /** The read loop, waiting until less is held for and from the peer (`whenReadable`). */
   #readWaiter: (() => void) | undefined;
+  /** False while an operator's command is stepped: its event lines are not rate limited. */
+  #linesLimited = true;
   /** A resend streams: every input waits in the mailbox. */
   #blocked = false;
   /** The rate limit of this session's event lines (a peer's messages must not flood the log). */
@@ -255,11 +260,16 @@ export class SessionActor {
     const adminBefore = this.admin.count;
     const rejectsBefore = this.counters.rejectsSent;
     const out = this.#actions;
+    const limited = this.#linesLimited;
+    // An operator's command (set-seq, reset, SequenceReset, logout) is not a peer's to repeat: its
+    // lines are written whatever a peer's flood left of the session's event lines.
+    this.#linesLimited = !OPERATOR_INPUTS.has(input.kind);
     try {
       const next = stepInto(this.state, input, this.clock.now(), out);
       this.carryOut(out);
       if (next !== undefined) this.timers.tickAt(next);
     } finally {
+      this.#linesLimited = limited;
       // pop() keeps the list's backing store; `length = 0` would drop it, and the next step's first
       // push would allocate a new one (about 150 bytes per message, measured).
       while (out.length > 0) out.pop();
@@ -366,7 +376,14 @@ export class SessionActor {
         }
         case "event":
           if (
-            recordEvent(this.counters, this.logger, this.key, a.event, this.lines, this.scheduler.nowMs())
+            recordEvent(
+              this.counters,
+              this.logger,
+              this.key,
+              a.event,
+              this.#linesLimited ? this.lines : undefined,
+              this.scheduler.nowMs(),
+            )
           ) {
             this.lastError = a.event.text;
           }
