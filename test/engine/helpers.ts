@@ -72,6 +72,27 @@ export function typeOf(f: string): string {
   return MessageView.parse(new TextEncoder().encode(f.replaceAll("|", "\x01"))).msgType;
 }
 
+/** A FIX.4.4 session config: TW->ISLD as initiator, ISLD->TW as acceptor; `extra` on top. */
+export function sessionConfig(
+  role: "initiator" | "acceptor",
+  extra: Partial<SessionConfig> = {},
+): SessionConfig {
+  return {
+    ...DEFAULT_SESSION_SETTINGS,
+    id: role === "initiator"
+      ? { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" }
+      : { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
+    role,
+    ...extra,
+  };
+}
+
+/** Reads and discards what `conn` receives until it closes (a counterparty that always reads). */
+export async function discardAll(conn: Pick<Connection, "read">): Promise<void> {
+  const buf = new Uint8Array(65536);
+  while ((await conn.read(buf)) !== null) { /* drained */ }
+}
+
 /** `n` turns of the event loop (each a macrotask: timers of 0 ms, I/O callbacks and promises run). */
 export async function turns(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setTimeout(r, 0));

@@ -9,21 +9,13 @@ import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { FileJournal, type JournalFile } from "../../src/store/journal.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
-import { frame } from "./helpers.ts";
+import { discardAll, frame, sessionConfig, turns } from "./helpers.ts";
 
-const config: SessionConfig = {
-  ...DEFAULT_SESSION_SETTINGS,
-  id: { beginString: "FIX.4.4", senderCompId: "ISLD", targetCompId: "TW" },
-  role: "acceptor",
-  checkLatency: false,
-};
+const config = sessionConfig("acceptor", { checkLatency: false });
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
-}
+const settle = () => turns(5);
 
 const latin1 = new TextDecoder("latin1");
 
@@ -63,10 +55,7 @@ Deno.test("inbound at-least-once: no inbound record reaches the journal's file b
   const runner = SessionRunner.create(config, store, {
     onMessage: (view) => delivered.add(view.seqNum),
   }, { logger: new Logger({ level: "error" }), scheduler: sched });
-  const reading = (async () => {
-    const buf = new Uint8Array(65536);
-    while ((await theirs.read(buf)) !== null) { /* drained */ }
-  })();
+  const reading = discardAll(theirs);
   const attached = runner.attach(ours);
   const send = async (seq: number, extra = "") => {
     const b = frame(

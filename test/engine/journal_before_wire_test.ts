@@ -12,28 +12,20 @@ import { type FixMessage, Framer, MessageView, Tag } from "../../src/codec/mod.t
 import { ManualScheduler } from "../../src/clock.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { FileJournal, type FsyncPolicy } from "../../src/store/journal.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
 import { memoryPair } from "../../src/transport/memory.ts";
 import type { Connection } from "../../src/transport/types.ts";
-import { frame } from "./helpers.ts";
+import { discardAll, frame, sessionConfig, turns } from "./helpers.ts";
 
-const config: SessionConfig = {
-  ...DEFAULT_SESSION_SETTINGS,
-  id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-  role: "initiator",
-  checkLatency: false,
-};
+const config = sessionConfig("initiator", { checkLatency: false });
 
 function order(i: number): FixMessage {
   return { msgType: "D", fields: [[Tag.ClOrdID, `o${i}`], [Tag.Symbol, "IBM"], [Tag.Text, "t".repeat(60)]] };
 }
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
-}
+const settle = () => turns(5);
 
 const latin1 = new TextDecoder("latin1");
 
@@ -87,10 +79,7 @@ async function run(fsync: FsyncPolicy, scenario: "rotation" | "resend"): Promise
     scheduler: sched,
   });
   const check = checking(ours, dir);
-  const reading = (async () => {
-    const buf = new Uint8Array(65536);
-    while ((await theirs.read(buf)) !== null) { /* drained */ }
-  })();
+  const reading = discardAll(theirs);
   const attached = runner.attach(check.conn);
   try {
     await settle();
@@ -172,10 +161,7 @@ async function waitOutcome(storeFails: Error | undefined, socketFails: Error | u
     logger: new Logger({ level: "error" }),
     scheduler: sched,
   });
-  const reading = (async () => {
-    const buf = new Uint8Array(65536);
-    while ((await theirs.read(buf)) !== null) { /* drained */ }
-  })();
+  const reading = discardAll(theirs);
   const attached = runner.attach(conn);
   await settle();
   await theirs.write(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));

@@ -9,16 +9,12 @@ import { EVENT_LINES_BURST } from "../../src/engine/session/counters.ts";
 import type { Application } from "../../src/engine/application.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
+import type { SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import { frame, PeerSocket, RawClient, startAcceptor, turns, waitFor } from "./helpers.ts";
+import { frame, PeerSocket, RawClient, sessionConfig, startAcceptor, turns, waitFor } from "./helpers.ts";
 
-const config: SessionConfig = {
-  ...DEFAULT_SESSION_SETTINGS,
-  id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-  role: "initiator",
-};
+const config = sessionConfig("initiator");
 
 async function loggedOn(
   options: { maxOutboundBufferBytes?: number; writeTimeoutMs?: number; scheduler?: ManualScheduler } = {},

@@ -9,16 +9,11 @@ import { parseConfig } from "../../src/engine/config.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import { frame, PeerSocket, turns, waitFor } from "./helpers.ts";
+import { frame, PeerSocket, sessionConfig, turns, waitFor } from "./helpers.ts";
 
-const config: SessionConfig = {
-  ...DEFAULT_SESSION_SETTINGS,
-  id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-  role: "initiator",
-};
+const config = sessionConfig("initiator");
 
 const STORED = 10_000;
 

@@ -11,19 +11,13 @@ import { type FixMessage, Framer, MessageView, Tag } from "../../../src/codec/mo
 import { ManualScheduler } from "../../../src/clock.ts";
 import { Logger } from "../../../src/engine/log.ts";
 import { SessionRunner } from "../../../src/engine/session_runner.ts";
-import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../../src/session/types.ts";
 import { FileJournal } from "../../../src/store/journal.ts";
 import { MemoryMessageStore } from "../../../src/store/memory_store.ts";
 import type { MessageStore } from "../../../src/store/types.ts";
 import { memoryPair } from "../../../src/transport/memory.ts";
-import { frame } from "../helpers.ts";
+import { frame, sessionConfig, turns } from "../helpers.ts";
 
-const config: SessionConfig = {
-  ...DEFAULT_SESSION_SETTINGS,
-  id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-  role: "initiator",
-  checkLatency: false,
-};
+const config = sessionConfig("initiator", { checkLatency: false });
 
 /** Orders of three sizes in turn: BodyLength of 2, 3 and 4 digits. */
 function order(i: number): FixMessage {
@@ -38,9 +32,7 @@ function order(i: number): FixMessage {
   };
 }
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
-}
+const settle = () => turns(5);
 
 async function burstMatchesStore(messageStore: MessageStore): Promise<void> {
   const sched = new ManualScheduler(Date.now());
