@@ -9,12 +9,8 @@
  * Each ROOT is a checkout of fixg (`.` for this one; a worktree of another build for before/after): with
  * two, their rounds alternate in one process (A B, B A, ...) and the medians and minimums are printed.
  */
-import process from "node:process";
+import { alternate, cpuMs, rootArgs } from "./_lib/ab.ts";
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const tick = () => new Promise((r) => setTimeout(r, 1));
 
 async function load(root: string, n: number): Promise<() => Promise<number>> {
@@ -121,26 +117,13 @@ async function load(root: string, n: number): Promise<() => Promise<number>> {
   };
 }
 
-const args = [...Deno.args];
-let n = 100_000, rounds = 11;
-const roots: string[] = [];
-for (let k = 0; k < args.length; k++) {
-  if (args[k] === "--n") n = Number(args[++k]);
-  else if (args[k] === "--rounds") rounds = Number(args[++k]);
-  else {roots.push(
-      new URL(args[k]!.endsWith("/") ? args[k]! : `${args[k]}/`, `file://${Deno.cwd()}/`).pathname,
-    );}
-}
-if (roots.length === 0 || roots.length > 2 || !(n > 0) || !(rounds > 0)) {
-  console.error("usage: ./deno run -A bench/lp_host_path.ts [--n N] [--rounds R] ROOT [ROOT2]");
-  Deno.exit(2);
-}
+const { n, rounds, roots } = rootArgs(
+  Deno.args,
+  { n: 100_000, rounds: 11 },
+  "usage: ./deno run -A bench/lp_host_path.ts [--n N] [--rounds R] ROOT [ROOT2]",
+);
 const runs = await Promise.all(roots.map((r) => load(r.replace(/\/$/, ""), n)));
-const res: number[][] = roots.map(() => []);
-for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? runs.map((_, i) => i) : runs.map((_, i) => runs.length - 1 - i);
-  for (const i of order) res[i]!.push(await runs[i]!());
-}
+const res = await alternate(runs, rounds);
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 roots.forEach((root, i) => {
   const r = res[i]!;

@@ -9,13 +9,8 @@
  * two, their runs alternate in one process (same JIT, same moment of the machine's load) and the medians and
  * minimums of both are printed.
  */
-import process from "node:process";
 import { concatBytes } from "../src/codec/bytes.ts";
-
-const cpu = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+import { alternate, cpuMs as cpu, rootArgs } from "./_lib/ab.ts";
 
 export async function load(root: string, N: number) {
   const { SessionRunner } = await import(`${root}/src/engine/session_runner.ts`);
@@ -126,30 +121,16 @@ export async function load(root: string, N: number) {
   return run;
 }
 
-const args = [...Deno.args];
-let n = 100_000, rounds = 8;
-const roots: string[] = [];
-for (let k = 0; k < args.length; k++) {
-  if (args[k] === "--n") n = Number(args[++k]);
-  else if (args[k] === "--rounds") rounds = Number(args[++k]);
-  else {roots.push(
-      new URL(args[k]!.endsWith("/") ? args[k]! : `${args[k]}/`, `file://${Deno.cwd()}/`).pathname,
-    );}
-}
-if (roots.length === 0 || roots.length > 2 || !(n > 0) || !(rounds > 0)) {
-  console.error("usage: ./deno run -A bench/session_paths.ts [--n N] [--rounds R] ROOT [ROOT2]");
-  Deno.exit(2);
-}
+const { n, rounds, roots } = rootArgs(
+  Deno.args,
+  { n: 100_000, rounds: 8 },
+  "usage: ./deno run -A bench/session_paths.ts [--n N] [--rounds R] ROOT [ROOT2]",
+);
 const runs = await Promise.all(roots.map((r) => load(r.replace(/\/$/, ""), n)));
-const res = roots.map(() => ({ out: [] as number[], in: [] as number[] }));
-for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? runs.map((_, i) => i) : runs.map((_, i) => runs.length - 1 - i);
-  for (const i of order) {
-    const x = await runs[i]!();
-    res[i]!.out.push(x.outMs);
-    res[i]!.in.push(x.inMs);
-  }
-}
+const res = (await alternate(runs, rounds)).map((xs) => ({
+  out: xs.map((x) => x.outMs),
+  in: xs.map((x) => x.inMs),
+}));
 const med = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!.toFixed(0);
 const min = (a: number[]) => Math.min(...a).toFixed(0);
 roots.forEach((root, i) => {
