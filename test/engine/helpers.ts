@@ -3,9 +3,11 @@ import { Encoder, Framer, MessageView, toReadable } from "../../src/codec/mod.ts
 import { Gateway } from "../../src/engine/gateway.ts";
 import type { GatewayOptions, GatewaySession } from "../../src/engine/gateway_types.ts";
 import { Logger } from "../../src/engine/log.ts";
+import type { SessionRunner } from "../../src/engine/session_runner.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { Connection } from "../../src/transport/types.ts";
+import { waitFor } from "../_helpers/mod.ts";
 
 /** Waiting with a deadline and the `./fixg` child process: shared with every test folder. */
 export { spawnFixg, waitFor } from "../_helpers/mod.ts";
@@ -134,6 +136,28 @@ export async function startAcceptor(
 }
 
 /**
+ * Attaches `runner` (the TW side of sessionConfig) to `peer` and logs on: an initiator's Logon read by
+ * the peer, then ISLD's Logon (34=1, HeartBtInt 30); what the peer read up to the logon is dropped.
+ * Returns the attach's promise (in an object: a promise returned bare would be awaited here).
+ */
+export async function attachLoggedOn(
+  runner: SessionRunner,
+  peer: PeerSocket,
+  role: "initiator" | "acceptor" = "initiator",
+): Promise<{ attached: Promise<boolean> }> {
+  const attached = runner.attach(peer);
+  if (role === "initiator") {
+    await waitFor(() => peer.buffered > 0, "our Logon");
+    peer.drain();
+  }
+  peer.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
+  await waitFor(() => runner.loggedOn, "logon");
+  peer.drain();
+  peer.frames.length = 0;
+  return { attached };
+}
+
+/**
  * A connection whose peer reads only on `drain()`: our writes land in a socket buffer of `capacity`
  * bytes and then wait, as on a full TCP send buffer. What the peer sends waits in `inbound` until the
  * session reads it (one chunk per read, as a socket hands over what arrived).
@@ -187,6 +211,13 @@ export class PeerSocket implements Connection {
     const r = this.#reader;
     this.#reader = undefined;
     r?.();
+  }
+  /** The peer reads, one turn of the event loop at a time, while `busy()`, for at most `maxTurns` turns. */
+  async drainWhile(busy: () => boolean, maxTurns: number): Promise<void> {
+    for (let i = 0; i < maxTurns && busy(); i++) {
+      this.drain();
+      await turns(1);
+    }
   }
   /** The peer reads everything buffered (and the waiting writes, which then complete). */
   drain(): void {

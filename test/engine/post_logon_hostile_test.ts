@@ -12,7 +12,16 @@ import { SessionRunner } from "../../src/engine/session_runner.ts";
 import type { SessionConfig } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import { frame, PeerSocket, RawClient, sessionConfig, startAcceptor, turns, waitFor } from "./helpers.ts";
+import {
+  attachLoggedOn,
+  frame,
+  PeerSocket,
+  RawClient,
+  sessionConfig,
+  startAcceptor,
+  turns,
+  waitFor,
+} from "./helpers.ts";
 
 const config = sessionConfig("initiator");
 
@@ -29,15 +38,7 @@ async function loggedOn(
     logger: new Logger({ level: "info", sink: (l) => lines.push(l) }),
     ...options,
   });
-  const attached = runner.attach(peer);
-  if (role === "initiator") {
-    await waitFor(() => peer.buffered > 0, "our Logon");
-    peer.drain();
-  }
-  peer.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
-  await waitFor(() => runner.loggedOn, "logon");
-  peer.drain();
-  peer.frames.length = 0;
+  const { attached } = await attachLoggedOn(runner, peer, role);
   return { runner, peer, attached, lines, store };
 }
 
@@ -82,10 +83,7 @@ Deno.test("a TestRequest flood from a peer that does not read: the session stops
   );
   assert.ok(peer.inbound.length > 0, "what the peer sent beyond that waits in its socket");
   // The peer reads again: every TestRequest is answered, in order, exactly once.
-  for (let i = 0; i < 10_000 && runner.state.nextTargetSeq < N + 2; i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => runner.state.nextTargetSeq < N + 2, 10_000);
   peer.drain();
   await turns(5);
   peer.drain();
@@ -120,10 +118,7 @@ Deno.test("a flood while a resend streams to a peer that does not read: the acce
       await turns(1);
     }
   }
-  for (let i = 0; i < 200 && store.seqNums().nextSenderSeq < 3_002; i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => store.seqNums().nextSenderSeq < 3_002, 200);
   assert.equal(store.seqNums().nextSenderSeq, 3_002);
   peer.drain();
   peer.frames.length = 0;
@@ -139,16 +134,10 @@ Deno.test("a flood while a resend streams to a peer that does not read: the acce
     `${runner.inboundHeldBytes} bytes of inbound messages held while the resend waits, bound ${bound}`,
   );
   assert.ok(peer.inbound.length > 0, "what the peer sent beyond that waits in its socket");
-  for (let i = 0; i < 10_000 && runner.state.nextTargetSeq < N + 3; i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => runner.state.nextTargetSeq < N + 3, 10_000);
   assert.equal(runner.state.nextTargetSeq, N + 3);
   assert.equal(runner.inboundHeldBytes, 0);
-  for (let i = 0; i < 1_000 && (runner.outboundBufferedBytes > 0 || peer.buffered > 0); i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => runner.outboundBufferedBytes > 0 || peer.buffered > 0, 1_000);
   const resent = peer.frames.filter((f) => f.includes("|35=D|") && f.includes("|43=Y|"));
   assert.equal(resent.length, 3_000);
   peer.close();
@@ -214,10 +203,7 @@ Deno.test("a flood while the store's commits stall (durableBeforeDeliver): the s
   );
   assert.ok(peer.inbound.length > 0, "what the peer sent beyond that waits in its socket");
   db.release();
-  for (let i = 0; i < 2_000 && runner.state.nextTargetSeq < N + 2; i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => runner.state.nextTargetSeq < N + 2, 2_000);
   await turns(5);
   assert.equal(runner.state.nextTargetSeq, N + 2);
   assert.equal(runner.inboundHeldBytes, 0);
@@ -320,10 +306,7 @@ Deno.test("a peer that is only behind (the application's sends at the bound, bac
   peer.send(frame("FIX.4.4", "1", "49=ISLD|56=TW|34=2|52=<TIME>|112=STILL-THERE|"));
   await waitFor(() => runner.state.nextTargetSeq === 3, "the TestRequest read");
   assert.equal(runner.counters.readPauses, 0);
-  for (let i = 0; i < 1_000 && !peer.frames.some((f) => f.includes("|112=STILL-THERE|")); i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => !peer.frames.some((f) => f.includes("|112=STILL-THERE|")), 1_000);
   assert.ok(peer.frames.some((f) => /\|35=0\|.*\|112=STILL-THERE\|/.test(f)), "the Heartbeat answer");
   peer.close();
   await attached;
@@ -405,23 +388,14 @@ Deno.test("500 ResendRequests for distinct ranges at once: the store is read for
       await turns(1);
     }
   }
-  for (let i = 0; i < 100 && store.seqNums().nextSenderSeq < 502; i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => store.seqNums().nextSenderSeq < 502, 100);
   assert.equal(store.seqNums().nextSenderSeq, 502);
   peer.drain();
   peer.frames.length = 0;
   // Our numbers 2..501 are the orders: the peer asks for each alone, 500 requests in one read.
   sendMany(peer, 2, 500, (seq) => ["2", `7=${seq}|16=${seq}|`]);
-  for (let i = 0; i < 2_000 && runner.state.nextTargetSeq < 502; i++) {
-    peer.drain();
-    await turns(1);
-  }
-  for (let i = 0; i < 200 && runner.counters.messagesResent < 500; i++) {
-    peer.drain();
-    await turns(1);
-  }
+  await peer.drainWhile(() => runner.state.nextTargetSeq < 502, 2_000);
+  await peer.drainWhile(() => runner.counters.messagesResent < 500, 200);
   peer.drain();
   assert.equal(most, 1, "one store read at a time");
   assert.equal(reads, 500);

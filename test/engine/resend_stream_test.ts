@@ -11,7 +11,7 @@ import { ConfigError } from "../../src/errors.ts";
 import { SessionRunner } from "../../src/engine/session_runner.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { SessionStore } from "../../src/store/types.ts";
-import { frame, PeerSocket, sessionConfig, turns, waitFor } from "./helpers.ts";
+import { attachLoggedOn, frame, PeerSocket, sessionConfig, turns, waitFor } from "./helpers.ts";
 
 const config = sessionConfig("initiator");
 
@@ -233,13 +233,7 @@ Deno.test("a ResendRequest for a range whose resend is still on its way out (rea
     logger: new Logger({ level: "error" }),
     maxOutboundBufferBytes: 1024 * 1024,
   });
-  const attached = runner.attach(peer);
-  await waitFor(() => peer.buffered > 0, "our Logon");
-  peer.drain();
-  peer.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=1|52=<TIME>|98=0|108=30|"));
-  await waitFor(() => runner.loggedOn, "logon");
-  peer.drain();
-  peer.frames.length = 0;
+  const { attached } = await attachLoggedOn(runner, peer);
   peer.send(resendRequest(2));
   // The whole range (about 130 KB) fits under half the bound: read and handed over, not yet taken.
   await waitFor(() => runner.counters.messagesResent === 1000, "the resend read");
