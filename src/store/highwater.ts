@@ -67,6 +67,11 @@ export interface HighWaterRead {
   marks: Map<number, HighWaterMark>;
   /** Highest generation in any valid slot of each session id, whatever its key (new slots continue above it). */
   generations: Map<number, number>;
+  /**
+   * The newest valid slot of each session id not in `keys`, with its key's CRC: a session the journal
+   * lost whole (its session-open record was in the batch a power cut lost) whose numbers were reserved.
+   */
+  others: Map<number, HighWaterMark & { keyCrc: number }>;
 }
 
 /** The boot id of this machine (Linux), or "" when unknown (then every unclean stop counts as a reboot). */
@@ -84,7 +89,7 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
   try {
     buf = Deno.readFileSync(`${dir}/${HIGHWATER_FILE}`);
   } catch {
-    return { state: undefined, bootId: "", marks: new Map(), generations: new Map() };
+    return { state: undefined, bootId: "", marks: new Map(), generations: new Map(), others: new Map() };
   }
   const dv = dataViewOf(buf);
   let state: HighWaterState | undefined;
@@ -99,11 +104,21 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
   }
   const marks = new Map<number, HighWaterMark>();
   const generations = new Map<number, number>();
+  const others = new Map<number, HighWaterMark & { keyCrc: number }>();
   for (let p = HEADER_BYTES; p + SLOT_BYTES <= buf.length; p += SLOT_BYTES) {
     if (dv.getUint32(p + 28, true) !== crc32c(buf, p, p + 28)) continue;
     const id = dv.getUint32(p, true);
     const g = dv.getUint32(p + 16, true);
     if (g > (generations.get(id) ?? 0)) generations.set(id, g);
+    if (!keys.has(id) && g > (others.get(id)?.generation ?? -1)) {
+      others.set(id, {
+        epoch: dv.getUint32(p + 8, true),
+        mark: dv.getUint32(p + 12, true),
+        generation: g,
+        exact: (dv.getUint32(p + 20, true) & FLAG_EXACT) !== 0,
+        keyCrc: dv.getUint32(p + 4, true),
+      });
+    }
   }
   for (const [id, key] of keys) {
     const keyCrc = crc32c(new TextEncoder().encode(key));
@@ -122,7 +137,7 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
       if (old === undefined || m.generation > old.generation) marks.set(id, m);
     }
   }
-  return { state, bootId, marks, generations };
+  return { state, bootId, marks, generations, others };
 }
 
 /**

@@ -5,7 +5,8 @@
  * sent without journaling them, which the session then skips (gap-fills) instead of reusing.
  */
 import { EnvironmentError } from "../errors.ts";
-import { HighWaterFile, type HighWaterSlot, readHighWater } from "./highwater.ts";
+import { crc32c } from "./crc32c.ts";
+import { HighWaterFile, type HighWaterMark, type HighWaterSlot, readHighWater } from "./highwater.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { MAX_SEQ, type SessionState, type SessionTable } from "./journal_state.ts";
 import { errorText } from "./lock.ts";
@@ -30,6 +31,8 @@ export class SeqReservations {
   #hwGenerations = new Map<number, number>();
   /** Sessions whose next sender number the marks raise at this start: applied after the session table. */
   #floors: SeqFloor[] = [];
+  /** Reservations of sessions the journal does not know (lost whole), for `lostSession`. */
+  #others = new Map<number, HighWaterMark & { keyCrc: number }>();
 
   constructor(o: ResolvedOptions, sessions: SessionTable, fail: (e: unknown) => EnvironmentError) {
     this.#o = o;
@@ -49,6 +52,7 @@ export class SeqReservations {
     const read = readHighWater(this.#o.dir, keys);
     const rebooted = read.bootId === "" || this.#o.bootId === "" || read.bootId !== this.#o.bootId;
     this.#hwGenerations = read.generations;
+    this.#others = read.others;
     for (const s of this.#sessions.values()) {
       const m = read.marks.get(s.id);
       s.hw = HighWaterFile.slot(s.id, s.key, read.generations.get(s.id) ?? 0);
@@ -95,6 +99,21 @@ export class SeqReservations {
         { cause: e, exitCode: 2 },
       );
     }
+  }
+
+  /**
+   * A session new to the journal that HIGHWATER knows under its key: the journal lost it whole (its
+   * session-open record and first messages were in the batch a power cut lost), and numbers up to the
+   * mark may have reached the counterparty. Returns that slot's epoch and mark (once), or undefined.
+   */
+  lostSession(key: string): { epoch: number; mark: number } | undefined {
+    const keyCrc = crc32c(new TextEncoder().encode(key));
+    for (const [id, m] of this.#others) {
+      if (m.keyCrc !== keyCrc || m.mark < 1) continue;
+      this.#others.delete(id);
+      return { epoch: Math.max(1, m.epoch), mark: Math.min(m.mark, MAX_SEQ - 1) };
+    }
+    return undefined;
   }
 
   /** Closes the file (no marks written: see writeExactMarks). */

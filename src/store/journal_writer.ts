@@ -257,9 +257,21 @@ export class JournalWriter implements CommitHost {
     let s = this.#sessions.byKey.get(key);
     if (s === undefined) {
       if (this.#commit.failed) throw this.#commit.failed;
-      s = newState(this.#sessions.nextId, key, 1, nowMs, 1, 1);
+      const lost = this.#marks.lostSession(key);
+      s = newState(this.#sessions.nextId, key, lost?.epoch ?? 1, nowMs, 1, 1);
       this.#sessions.register(s);
       this.#frameSessionOpen(s, this.o.clock.wallMs());
+      if (lost !== undefined) {
+        // Its numbers up to the mark may have reached the counterparty: never handed out again.
+        this.o.onWarning(
+          `journal "${this.o.dir}": session ${key} is not in the journal but HIGHWATER reserved outbound MsgSeqNum up to ${lost.mark} for it ` +
+            `(its first records were lost: the machine restarted before they were synced); the session starts at ${
+              lost.mark + 1
+            } (those numbers are gap-filled on resend) instead of at 1`,
+        );
+        s.nextSender = lost.mark + 1;
+        this.#frame(RecordType.SetSeq, DirCode.None, s, s.nextSender, s.nextTarget, -1, EMPTY);
+      }
       this.#schedule();
     }
     if (s.handle !== undefined) {
