@@ -32,8 +32,20 @@ function timeOfDay(ms: number): string {
   return new Date(ms).toISOString().slice(11, 19);
 }
 
+/** The daily window from `t0` + `fromMs` to `t0` + `toMs` (times of day, UTC). */
+function daily(t0: number, fromMs: number, toMs: number): Schedule {
+  return { start: timeOfDay(t0 + fromMs), end: timeOfDay(t0 + toMs) };
+}
+
 /** Settles the promise jobs and I/O callbacks already due (one macrotask turn), without waiting on time. */
 const turn = () => new Promise<void>((r) => queueMicrotask(() => setTimeout(r, 0)));
+/** Three turns: what the last move of the clock made due has run. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await turn();
+}
+
+/** How many times the schedule's reset was logged. */
+const resets = (logs: LogCapture) => logs.grep(/new session window: sequence numbers reset/).length;
 
 /** A memory store holding session `key` with numbers 5 out / 7 in, its epoch created at `createdMs`. */
 async function storeWithHistory(key: string, createdMs: number): Promise<MemoryMessageStore> {
@@ -70,6 +82,13 @@ async function connect(gw: Gateway): Promise<RawClient> {
   clients.push(c);
   return c;
 }
+/** A connection of TW that has sent its Logon (34=`seq`) and read the reply. */
+async function logOn(gw: Gateway, seq = 1): Promise<RawClient> {
+  const c = await connect(gw);
+  await c.send(frame("FIX.4.4", "A", `49=TW|56=ISLD|34=${seq}|52=<TIME>|98=0|108=30|`));
+  await waitFor(() => c.frames.length === 1, "logon reply");
+  return c;
+}
 async function stop(gw: Gateway): Promise<void> {
   for (const c of clients.splice(0)) {
     c.close();
@@ -87,10 +106,7 @@ Deno.test("schedule reset: a gateway started before the window opens resets the 
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   // Yesterday's session: numbers 5/7. Today's window opens 10 s after the start, for 10 s.
   const store = await storeWithHistory(KEY, t0 - 3 * HOUR);
-  const { gw, clock, logs } = await acceptorGateway(t0, store, {
-    start: timeOfDay(t0 + 10_000),
-    end: timeOfDay(t0 + 20_000),
-  });
+  const { gw, clock, logs } = await acceptorGateway(t0, store, daily(t0, 10_000, 20_000));
   try {
     assert.equal(gw.sessionStatus(KEY)!.inWindow, false);
     clock.advanceTo(t0 + 9000);
@@ -98,16 +114,14 @@ Deno.test("schedule reset: a gateway started before the window opens resets the 
     clock.advanceTo(t0 + 10_000);
     await waitFor(() => seqs(gw)[0] === 1, "the reset at the window's open");
     assert.deepEqual(seqs(gw), [1, 1]);
-    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+    assert.equal(resets(logs), 1);
     // Once per window: later checks of the same window leave the numbers alone.
-    const c = await connect(gw);
-    await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
-    await waitFor(() => c.frames.length === 1, "logon reply");
+    const c = await logOn(gw);
     assert.match(c.frames[0]!, /\|35=A\|34=1\|/);
     clock.advanceTo(t0 + 15_000);
-    for (let i = 0; i < 3; i++) await turn();
+    await settle();
     assert.deepEqual(seqs(gw), [2, 2]);
-    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+    assert.equal(resets(logs), 1);
   } finally {
     await stop(gw);
   }
@@ -117,19 +131,14 @@ Deno.test("schedule reset: down at the reset time, the session starts today's wi
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   // The numbers date from two days ago; today's window opened a minute ago; the process was down then.
   const store = await storeWithHistory(KEY, t0 - 48 * HOUR);
-  const { gw, logs } = await acceptorGateway(t0, store, {
-    start: timeOfDay(t0 - 60_000),
-    end: timeOfDay(t0 + 60_000),
-  });
+  const { gw, logs } = await acceptorGateway(t0, store, daily(t0, -60_000, 60_000));
   try {
     // The counterparty reset at the window's open: its Logon is 34=1. No schedule check has run yet.
-    const c = await connect(gw);
-    await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
-    await waitFor(() => c.frames.length === 1, "logon reply");
+    const c = await logOn(gw);
     assert.equal(typeOf(c.frames[0]!), "A", c.frames[0]);
     assert.match(c.frames[0]!, /\|35=A\|34=1\|/);
     assert.deepEqual(seqs(gw), [2, 2]);
-    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+    assert.equal(resets(logs), 1);
   } finally {
     await stop(gw);
   }
@@ -139,17 +148,12 @@ Deno.test("schedule reset: restarted in the middle of the window, the session ke
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   // The epoch began inside today's window (which opened a minute ago): no reset, now or at later checks.
   const store = await storeWithHistory(KEY, t0 - 30_000);
-  const { gw, clock, logs } = await acceptorGateway(t0, store, {
-    start: timeOfDay(t0 - 60_000),
-    end: timeOfDay(t0 + 60_000),
-  });
+  const { gw, clock, logs } = await acceptorGateway(t0, store, daily(t0, -60_000, 60_000));
   try {
-    const c = await connect(gw);
-    await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=7|52=<TIME>|98=0|108=30|"));
-    await waitFor(() => c.frames.length === 1, "logon reply");
+    const c = await logOn(gw, 7);
     assert.match(c.frames[0]!, /\|35=A\|34=5\|/);
     clock.advanceTo(t0 + 5000);
-    for (let i = 0; i < 3; i++) await turn();
+    await settle();
     assert.deepEqual(seqs(gw), [6, 8]);
     assert.equal(logs.grep(/sequence numbers reset/).length, 0);
   } finally {
@@ -160,16 +164,11 @@ Deno.test("schedule reset: restarted in the middle of the window, the session ke
 Deno.test("schedule reset: back-to-back windows (24 h daily) while logged on: Logout at the boundary, then the numbers reset", async () => {
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   // start == end: each window lasts 24 h and the next opens as it closes, 5 s after t0.
-  const { gw, clock, logs } = await acceptorGateway(t0, new MemoryMessageStore(), {
-    start: timeOfDay(t0 + 5000),
-    end: timeOfDay(t0 + 5000),
-  });
+  const { gw, clock, logs } = await acceptorGateway(t0, new MemoryMessageStore(), daily(t0, 5000, 5000));
   try {
-    const c = await connect(gw);
-    await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
-    await waitFor(() => c.frames.length === 1, "logon reply");
+    const c = await logOn(gw);
     clock.advanceTo(t0 + 4000);
-    for (let i = 0; i < 3; i++) await turn();
+    await settle();
     assert.equal(c.frames.length, 1, "nothing before the boundary");
     clock.advanceTo(t0 + 5000);
     await waitFor(() => c.frames.length === 2, "the Logout at the boundary");
@@ -180,11 +179,9 @@ Deno.test("schedule reset: back-to-back windows (24 h daily) while logged on: Lo
     clock.advanceTo(t0 + 6000);
     await waitFor(() => seqs(gw)[0] === 1, "the reset after the disconnect");
     assert.deepEqual(seqs(gw), [1, 1]);
-    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+    assert.equal(resets(logs), 1);
     // The new window's first Logon is 1 both ways.
-    const d = await connect(gw);
-    await d.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
-    await waitFor(() => d.frames.length === 1, "logon reply");
+    const d = await logOn(gw);
     assert.match(d.frames[0]!, /\|35=A\|34=1\|/);
   } finally {
     await stop(gw);
@@ -202,7 +199,7 @@ Deno.test("schedule reset: an initiator whose numbers predate the window sends i
   gw.addInitiator({
     config: config("initiator", "TW", "ISLD"),
     hosts: [{ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port }],
-    schedule: { start: timeOfDay(t0 - 60_000), end: timeOfDay(t0 + 60_000) },
+    schedule: daily(t0, -60_000, 60_000),
   });
   try {
     await gw.start();
@@ -220,7 +217,7 @@ Deno.test("schedule reset: an initiator whose numbers predate the window sends i
     }
     assert.equal(frames.length, 1);
     assert.match(frames[0]!, /\|35=A\|34=1\|/);
-    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+    assert.equal(resets(logs), 1);
     conn.close();
   } finally {
     listener.close();
@@ -232,22 +229,20 @@ Deno.test("schedule reset: a reload that moves the window's start past the numbe
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   const spec = {
     config: config("acceptor", "ISLD", "TW"),
-    schedule: { start: timeOfDay(t0 - 60_000), end: timeOfDay(t0 + 60_000) },
+    schedule: daily(t0, -60_000, 60_000),
   };
   const { gw, clock, logs } = await acceptorGateway(t0, new MemoryMessageStore(), spec.schedule);
   try {
-    const c = await connect(gw);
-    await c.send(frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|"));
-    await waitFor(() => c.frames.length === 1, "logon reply");
+    const c = await logOn(gw);
     clock.advanceTo(t0 + 10_000);
     // Today's window now opens at t0 + 5 s, after the numbers were created (t0): the counterparty's did not
     // move, so neither do ours (no Logout, no reset) until the next window.
     assert.equal(
-      gw.updateSession({ ...spec, schedule: { start: timeOfDay(t0 + 5000), end: timeOfDay(t0 + 60_000) } }),
+      gw.updateSession({ ...spec, schedule: daily(t0, 5000, 60_000) }),
       true,
     );
     clock.advanceTo(t0 + 13_000);
-    for (let i = 0; i < 3; i++) await turn();
+    await settle();
     assert.equal(c.frames.length, 1, "no Logout");
     assert.deepEqual(seqs(gw), [2, 2]);
     assert.equal(logs.grep(/sequence numbers reset/).length, 0);
@@ -259,10 +254,7 @@ Deno.test("schedule reset: a reload that moves the window's start past the numbe
 Deno.test("schedule reset: two Logons at once while the reset is due: one session logs on at 1, the other connection is refused", async () => {
   const t0 = Math.floor(Date.now() / 1000) * 1000;
   const store = await storeWithHistory(KEY, t0 - 48 * HOUR);
-  const { gw, logs } = await acceptorGateway(t0, store, {
-    start: timeOfDay(t0 - 60_000),
-    end: timeOfDay(t0 + 60_000),
-  });
+  const { gw, logs } = await acceptorGateway(t0, store, daily(t0, -60_000, 60_000));
   try {
     const a = await connect(gw), b = await connect(gw);
     const logon = frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=<TIME>|98=0|108=30|");
@@ -276,7 +268,7 @@ Deno.test("schedule reset: two Logons at once while the reset is due: one sessio
     assert.match(answered[0]!.frames[0]!, /\|35=A\|34=1\|/);
     await waitFor(() => [a, b].some((c) => c.closed), "the other connection closed");
     assert.equal(gw.refusals().get("already-logged-on"), 1);
-    assert.equal(logs.grep(/new session window: sequence numbers reset/).length, 1);
+    assert.equal(resets(logs), 1);
   } finally {
     await stop(gw);
   }
