@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
 import { type MessageView, Tag } from "../../src/codec/mod.ts";
 import type { SessionHandle } from "../../src/engine/application.ts";
-import { Gateway } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { startAcceptor } from "../../src/engine/quick.ts";
-import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
-import { MemoryMessageStore } from "../../src/store/memory_store.ts";
+import { startAcceptor as startTestAcceptor } from "../engine/helpers.ts";
 
 const root = new URL("../../", import.meta.url);
 
@@ -61,20 +59,9 @@ Deno.test("the README shows examples/admin_hooks.ts verbatim", async () => {
 
 Deno.test("examples/admin_hooks.ts logs on with credentials set by toAdmin and hears of its rejected order", async () => {
   // An LP that checks Username/Password on the Logon and rejects every NewOrderSingle with a session Reject.
-  const gw = new Gateway({
-    store: new MemoryMessageStore(),
-    app: {},
-    logger: new Logger({ level: "error" }),
-  });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "LP", targetCompId: "CLIENT" },
-        role: "acceptor",
-      },
+  const gw = await startTestAcceptor({
+    config: { id: { beginString: "FIX.4.4", senderCompId: "LP", targetCompId: "CLIENT" } },
+    session: {
       logonHook: (logon) =>
         logon.getString(Tag.Username) === "trader1" && logon.getString(Tag.Password) === "s3cret"
           ? { accept: true }
@@ -91,9 +78,8 @@ Deno.test("examples/admin_hooks.ts logs on with credentials set by toAdmin and h
           });
         },
       },
-    }],
+    },
   });
-  await gw.start();
   const out = await new Deno.Command(new URL("deno", root).pathname, {
     args: ["run", "-A", new URL("examples/admin_hooks.ts", root).pathname, String(gw.ports[0])],
     env: { FIX_PASSWORD: "s3cret" },
