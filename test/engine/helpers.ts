@@ -16,11 +16,14 @@ export { spawnFixg, waitFor } from "../_helpers/mod.ts";
 export function frame(begin: string, msgType: string, fields: string): Uint8Array {
   const enc = new Encoder();
   enc.begin(begin, msgType);
+  // One time for every <TIME> of the frame: OrigSendingTime (122) must not come out a millisecond after
+  // SendingTime (52) when the clock ticks between them (a Reject, and the message not delivered).
+  const now = Date.now();
   for (const f of fields.split("|").filter((x) => x.length > 0)) {
     const eq = f.indexOf("=");
     const tag = Number(f.slice(0, eq));
     const v = f.slice(eq + 1);
-    if (v === "<TIME>") enc.timestamp(tag, Date.now());
+    if (v === "<TIME>") enc.timestamp(tag, now);
     else enc.str(tag, v);
   }
   return enc.finish().slice();

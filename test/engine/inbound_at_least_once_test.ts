@@ -92,3 +92,17 @@ Deno.test("inbound at-least-once: no inbound record reaches the journal's file b
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("frame(): every <TIME> of one frame is the same instant (OrigSendingTime never after SendingTime)", () => {
+  // The clock ticks between the fields: before, 52 and 122 got two readings (the test above, under load,
+  // saw a PossDup resend rejected for OrigSendingTime after SendingTime and the message not delivered).
+  const real = Date.now;
+  let t = real();
+  Date.now = () => t++;
+  try {
+    const text = latin1.decode(frame("FIX.4.4", "D", "49=TW|56=ISLD|34=2|52=<TIME>|43=Y|122=<TIME>|11=o"));
+    assert.equal(/\x0152=([^\x01]+)/.exec(text)![1], /\x01122=([^\x01]+)/.exec(text)![1]);
+  } finally {
+    Date.now = real;
+  }
+});
