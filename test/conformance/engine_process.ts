@@ -5,7 +5,7 @@ import {
   scenarioFiles,
   type ScenarioResult,
 } from "../../src/conformance/mod.ts";
-import { Child, ROOT, waitForPort } from "../_helpers/mod.ts";
+import { Child, ROOT, waitFor, waitForPort } from "../_helpers/mod.ts";
 
 /** Repository root (the tests run `./fixg` from there). */
 export { ROOT };
@@ -49,15 +49,51 @@ export async function waitListening(port: number, timeoutMs: number, proc: FixgP
   proc.child.status.then((s) => (exited = s.code), () => {});
   try {
     await waitForPort(port, { timeoutMs, gone: () => exited === undefined ? undefined : `exited ${exited}` });
+    // Something listens: it must be this child (another process may hold a port chosen free a moment
+    // ago, and then the scenarios would talk to it): its own "listening on ...:PORT" line.
+    await waitFor(
+      () => exited !== undefined || listeningOn(proc.output).includes(port),
+      `fixg's "acceptor listening on ...:${port}" line`,
+      timeoutMs,
+      20,
+    );
+    if (exited !== undefined) throw new Error(`exited ${exited}`);
   } catch (e) {
     if (exited !== undefined) {
       await proc.wait();
-      throw new Error(`fixg exited ${exited} before listening on ${port}:\n${proc.output}`);
+      throw new Error(
+        `fixg exited ${exited} before listening on ${port} (taken by another process?):\n${proc.output}`,
+      );
     }
     throw new Error(
       `fixg did not listen on ${port} within ${timeoutMs} ms (${(e as Error).message}):\n${proc.output}`,
     );
   }
+}
+
+/** The ports of the "acceptor listening on HOST:PORT" lines in a fixg's output. */
+function listeningOn(output: string): number[] {
+  return [...output.matchAll(/acceptor listening on \S+:(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/**
+ * Waits for the first "acceptor listening on HOST:PORT" line of a fixg started with `--port 0` and returns
+ * the port the kernel gave it (no port chosen beforehand that another process could take meanwhile).
+ */
+export async function listeningPort(proc: FixgProcess, timeoutMs: number): Promise<number> {
+  let exited: number | undefined;
+  proc.child.status.then((s) => (exited = s.code), () => {});
+  await waitFor(
+    () => exited !== undefined || listeningOn(proc.output).length > 0,
+    "fixg to listen",
+    timeoutMs,
+    20,
+  )
+    .catch((e) => {
+      throw new Error(`${(e as Error).message}:\n${proc.output}`);
+    });
+  if (exited !== undefined) throw new Error(`fixg exited ${exited} before listening:\n${proc.output}`);
+  return listeningOn(proc.output)[0]!;
 }
 
 /** The scenarios of fixtures/conformance/<dir>, parsed, in name order. */

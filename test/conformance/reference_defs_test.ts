@@ -27,7 +27,7 @@ import {
 import { effectiveConfig } from "../../commands/run.ts";
 import { ManualScheduler } from "../../src/clock.ts";
 import { startInProcess } from "../../src/conformance/in_process.ts";
-import { FixgProcess, freePort, ROOT, waitListening } from "./engine_process.ts";
+import { FixgProcess, freePort, listeningPort, ROOT } from "./engine_process.ts";
 import { QUICKFIX_MISSING, quickfixAcceptorCommand, startPeer } from "../interop/peers.ts";
 
 /** QuickFIX's server definition directories and their BeginString. */
@@ -171,10 +171,12 @@ interface Acceptor {
 
 /** fixg as the reference's `at` acceptor is configured: ISLD, TW, echo, ResetOnLogon, memory store. */
 async function fixgAcceptor(beginString: string): Promise<Acceptor> {
-  const port = freePort();
-  const proc = startAcceptor(beginString, port);
+  // Port 0: the kernel's choice, read from its log line (several acceptors start at once: ports chosen
+  // free beforehand could meet, and one acceptor's scenarios would then run on the other's).
+  const proc = startAcceptor(beginString, 0);
+  let port: number;
   try {
-    await waitListening(port, 30_000, proc);
+    port = await listeningPort(proc, 30_000);
   } catch (e) {
     await proc.stop();
     throw e;
@@ -239,6 +241,8 @@ async function playAll(
             }
             if (!r.passed && target !== undefined) {
               r.failure!.message += `\nengine log (tail):\n${output()}`;
+            } else if (!r.passed && !r.failure!.message.includes("acceptor output:")) {
+              r.failure!.message += `\nacceptor output (tail):\n${output().slice(-3000)}`;
             }
             results.set(item.key, r);
             if (target?.time !== undefined) await manualWaits(target.time).sleep(GAP_MS);
