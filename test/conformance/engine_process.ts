@@ -120,3 +120,24 @@ export function describeResult(r: ScenarioResult, withTranscript = false): strin
   }
   return lines.join("\n");
 }
+
+/** `fixg run --acceptor` as the reference's `at` acceptor is configured: ISLD, TW, echo, ResetOnLogon, memory store. */
+export function startAcceptor(beginString: string, port: number): FixgProcess {
+  return new FixgProcess([
+    "run",
+    "--acceptor",
+    "--port",
+    String(port),
+    "--sender-comp-id",
+    "ISLD",
+    "--target-comp-id",
+    "TW",
+    "--begin-string",
+    beginString,
+    "--app",
+    "echo",
+    "--reset-on-logon",
+    "--store",
+    "memory",
+  ]);
+}

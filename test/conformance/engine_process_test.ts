@@ -5,23 +5,9 @@
  * definitions failed with "connection closed by the peer" when two acceptors met on one port).
  */
 import assert from "node:assert/strict";
-import { FixgProcess, listeningPort, waitListening } from "./engine_process.ts";
+import { type FixgProcess, listeningPort, startAcceptor, waitListening } from "./engine_process.ts";
 
-const acceptor = (port: number) =>
-  new FixgProcess([
-    "run",
-    "--acceptor",
-    "--host",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "ISLD",
-    "--target-comp-id",
-    "TW",
-    "--store",
-    "memory",
-  ]);
+const acceptor = (port: number) => startAcceptor("FIX.4.4", port);
 
 Deno.test("waitListening: another process on the port is not taken for the child; listeningPort reads the kernel's port", async () => {
   const first = acceptor(0);

@@ -27,7 +27,7 @@ import {
 import { effectiveConfig } from "../../commands/run.ts";
 import { ManualScheduler } from "../../src/clock.ts";
 import { startInProcess } from "../../src/conformance/in_process.ts";
-import { FixgProcess, freePort, listeningPort, ROOT } from "./engine_process.ts";
+import { freePort, listeningPort, ROOT, startAcceptor } from "./engine_process.ts";
 import { QUICKFIX_MISSING, quickfixAcceptorCommand, startPeer } from "../interop/peers.ts";
 
 /** QuickFIX's server definition directories and their BeginString. */
@@ -138,26 +138,6 @@ async function loadItems(dir: string): Promise<Item[]> {
     }
   }
   return items;
-}
-
-function startAcceptor(beginString: string, port: number): FixgProcess {
-  return new FixgProcess([
-    "run",
-    "--acceptor",
-    "--port",
-    String(port),
-    "--sender-comp-id",
-    "ISLD",
-    "--target-comp-id",
-    "TW",
-    "--begin-string",
-    beginString,
-    "--app",
-    "echo",
-    "--reset-on-logon",
-    "--store",
-    "memory",
-  ]);
 }
 
 /** An acceptor under test, started for one version: where it listens, its output, how to stop it. */
