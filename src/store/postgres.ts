@@ -127,8 +127,11 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
   const appName = o.nodeId === undefined ? "fixg" : `fixg:${o.nodeId.slice(0, 40)}:${instance}`;
   let sql: Sql;
   let control: Sql;
+  // WARNINGs the pool's connections received: a synchronous commit whose wait for the standby was
+  // cancelled answers success with one (the store then waits for the standby with a barrier).
+  const warnings = { n: 0 };
   try {
-    const client = (max: number) =>
+    const client = (max: number, onnotice: (n: postgres.Notice) => void = () => {}) =>
       postgres(o.url, {
         // The client's own read-write test reads default_transaction_read_only only, which a hot standby
         // leaves off: it would take a standby for a primary. "primary" (not in recovery) is what is meant.
@@ -136,7 +139,7 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
           ? { target_session_attrs: "primary" }
           : {}),
         max,
-        onnotice: () => {},
+        onnotice,
         connect_timeout: 5,
         idle_timeout: 0,
         connection: {
@@ -146,14 +149,16 @@ export async function openPostgresStore(o: PostgresStoreOptions): Promise<Postgr
           idle_in_transaction_session_timeout: Math.max(1, Math.round(o.idleInTransactionMs ?? 1000)),
         },
       });
-    sql = client(o.maxConnections ?? 4);
+    sql = client(o.maxConnections ?? 4, (n) => {
+      if (n.severity === "WARNING" || n.severity === undefined) warnings.n++;
+    });
     // The cluster's heartbeats and lease renewals on a connection of their own: they never wait behind
     // a large group commit (a renewal that waits too long is a lease lost).
     control = client(1);
   } catch (e) {
     throw new ConfigError(`store.url: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const store = new PostgresMessageStore(sql, schema, o, appName, control);
+  const store = new PostgresMessageStore(sql, schema, o, appName, control, warnings);
   try {
     if (o.create === false) {
       const [row] = await sql`select to_regclass(${`"${schema}".sessions`}) is not null as found`;
@@ -240,8 +245,19 @@ export class PostgresMessageStore implements MessageStore {
   /** A connection of its own for the cluster's heartbeats and leases (the pool's when not given). */
   readonly control: Sql;
 
-  constructor(sql: Sql, schema: string, o: PostgresStoreOptions, appName = "fixg", control?: Sql) {
+  /** WARNINGs received by the pool's connections so far (openPostgresStore counts them). */
+  readonly #warnings: { readonly n: number };
+
+  constructor(
+    sql: Sql,
+    schema: string,
+    o: PostgresStoreOptions,
+    appName = "fixg",
+    control?: Sql,
+    warnings: { readonly n: number } = { n: 0 },
+  ) {
     this.sql = sql;
+    this.#warnings = warnings;
     this.control = control ?? sql;
     this.appName = appName;
     this.schema = schema;
@@ -405,11 +421,17 @@ export class PostgresMessageStore implements MessageStore {
    * them), then `release` (the next group may start) and the barrier that waits for the standby.
    */
   async #commitGroup(group: { s: PgSessionStore; p: Pending }[], started: number, release: () => void) {
-    group = await this.#write(group, false);
+    const warned = this.#warnings.n;
+    const first = await this.#write(group, false);
+    group = first.group;
     for (const g of group) g.s.landed(g.p);
-    if (!this.#barrier) {
-      // A synchronous commit: landed is on the standby. Released before the next group of these
-      // sessions starts (their writes are released in order).
+    // A synchronous commit is on the standby when it answered without a WARNING on its first attempt.
+    // Not when its wait for the standby was cancelled (pg_cancel_backend, statement_timeout: success
+    // with a WARNING, "committed locally, but might not have been replicated"), nor when its connection
+    // was lost and the retry found it landed (pg_terminate_backend during the wait, a primary that
+    // restarted): on the primary only, a failover would lose it. Those wait for a barrier.
+    if (!this.#barrier && !first.retried && this.#warnings.n === warned) {
+      // Released before the next group of these sessions starts (their writes are released in order).
       for (const g of group) g.s.synced(g.p);
       release();
       return this.#counted(group, started);
@@ -417,14 +439,21 @@ export class PostgresMessageStore implements MessageStore {
     release();
     if (group.length === 0) return;
     // The standby: a barrier after the statement. When it fails, the landed statements are checked
-    // (a failed primary may have lost them: written again) and the barrier runs again.
+    // (a failed primary may have lost them: written again) and the barrier runs again. A barrier whose
+    // wait was cancelled (a WARNING meanwhile) runs again too, for as long as it takes: its group is
+    // on the primary, so it is never reported not sent, and nothing of it is released before the
+    // standby has it.
     let deadline = 0, attempt = 0;
     for (;;) {
       try {
-        if (attempt > 0) group = await this.#write(group, true);
+        if (attempt > 0) group = (await this.#write(group, true)).group;
         if (group.length === 0) return;
+        const w = this.#warnings.n;
         await syncBarrier(this.sql);
-        break;
+        if (this.#warnings.n === w) break;
+        attempt++;
+        this.stats.retries++;
+        await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
       } catch (e) {
         attempt++;
         if (!retryable(e)) return this.#failAll(group, e);
@@ -463,13 +492,13 @@ export class PostgresMessageStore implements MessageStore {
   async #write(
     group: { s: PgSessionStore; p: Pending }[],
     recheck: boolean,
-  ): Promise<{ s: PgSessionStore; p: Pending }[]> {
+  ): Promise<{ group: { s: PgSessionStore; p: Pending }[]; retried: boolean }> {
     let deadline = 0;
     let attempt = recheck ? 1 : 0;
     for (;;) {
       // (An `unsure` commit was rejected when its session stopped; its outcome decides its report.)
       group = group.filter((g) => !g.p.settled || g.p.unsure);
-      if (group.length === 0) return group;
+      if (group.length === 0) return { group, retried: attempt > 0 };
       attempt++;
       try {
         const fenced = await tryCommit(
@@ -479,7 +508,7 @@ export class PostgresMessageStore implements MessageStore {
           attempt > 1,
           this.#barrier ? "off" : "on",
         );
-        if (fenced.length === 0) return group;
+        if (fenced.length === 0) return { group, retried: attempt > 1 };
         const set = new Set(fenced);
         for (const g of group) {
           // A session twice in the group (both chains): the first fence stops it and settles both.
@@ -496,13 +525,13 @@ export class PostgresMessageStore implements MessageStore {
       } catch (e) {
         if (!retryable(e)) {
           this.#failAll(group, e);
-          return [];
+          return { group: [], retried: true };
         }
         const now = this.#scheduler.nowMs();
         if (deadline === 0) deadline = now + this.#retryMs;
         if (now > deadline || this.#closed) {
           this.#failAll(group, e);
-          return [];
+          return { group: [], retried: true };
         }
         this.stats.retries++;
         // Backoff: 25 ms doubling to 500 ms (a promoted standby is found within half a second of it).

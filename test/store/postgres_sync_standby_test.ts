@@ -1,0 +1,183 @@
+/**
+ * A synchronous standby that is gone (docs/ha.md "A commit the standby may not have"): with
+ * `synchronous_standby_names` naming a standby that is not streaming, a commit waits. A cancel of that
+ * wait (pg_cancel_backend, a client's cancel request) makes PostgreSQL answer success with a WARNING ("the
+ * transaction has already committed locally, but might not have been replicated to the standby"); a
+ * terminate (pg_terminate_backend, a pooler, an operator) ends the connection after the local commit, and
+ * the store's retry finds the statement landed. In both cases the commit is on the primary only: a
+ * failover now would lose it. The store must not release the write (its bytes must not reach the wire)
+ * until a synchronous commit after it returned without such a warning (a barrier); the write is released
+ * once the standby is back.
+ *
+ * Runs on a primary/standby pair of its own (scripts/pg_cluster.sh in a temporary directory): "the
+ * standby is gone" is `synchronous_standby_names = 'gone'` (no standby of that name; the real one keeps
+ * streaming asynchronously), "back" is the standby's own name again.
+ */
+import assert from "node:assert/strict";
+import postgres from "postgres";
+import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
+import type { PgSessionStore } from "../../src/store/postgres_session.ts";
+import { freePort } from "../_helpers/net.ts";
+import { msg } from "./contract.ts";
+import { PG_ENV, PG_MISSING } from "./pg_helpers.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+const missing = PG_MISSING ??
+  (PG_ENV["FIXG_PG_BIN"] === undefined
+    ? "no PostgreSQL server binaries recorded by scripts/pg_cluster.sh"
+    : undefined);
+
+async function sh(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const out = await new Deno.Command("bash", { args, env, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${args.join(" ")}: ${text}`);
+  return text;
+}
+
+function readEnv(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of Deno.readTextFileSync(path).split("\n")) {
+    const i = line.indexOf("=");
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** Polls `f` (every 20 ms, up to `ms`) until it returns a value other than undefined. */
+async function poll<T>(f: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A write's promise, and whether it settled (and how). */
+function watch(p: Promise<void>): { state: () => string; p: Promise<void> } {
+  let state = "pending";
+  p.then(() => state = "released", (e) => state = `rejected: ${e instanceof Error ? e.message : e}`);
+  return { state: () => state, p };
+}
+
+Deno.test({
+  name:
+    "PostgreSQL store: a commit the synchronous standby may not have (wait cancelled, connection terminated) is not released until the standby has it",
+  ignore: missing !== undefined,
+  sanitizeResources: false,
+  sanitizeOps: false,
+}, async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-syncsb-" });
+  await Deno.chmod(dir, 0o755);
+  const pgEnv = { FIXG_PG_DIR: `${dir}/pg`, FIXG_PG_PORT: String(freePort()) };
+  let admin: postgres.Sql | undefined, standby: postgres.Sql | undefined;
+  try {
+    await sh([`${root}scripts/pg_cluster.sh`, "start"], pgEnv);
+    const env = readEnv(`${dir}/pg/env`);
+    const url = env["FIXG_PG_URL"]!;
+    const opts = { max: 1, onnotice: () => {}, connect_timeout: 5 };
+    admin = postgres(`postgres://postgres@127.0.0.1:${env["FIXG_PG_PRIMARY_PORT"]}/fixg`, opts);
+    standby = postgres(`postgres://postgres@127.0.0.1:${env["FIXG_PG_STANDBY_PORT"]}/fixg`, opts);
+    const a = admin, sb = standby;
+    const names = async (v: string) => {
+      await a.unsafe(`alter system set synchronous_standby_names = '${v}'`);
+      await a`select pg_reload_conf()`;
+      // The walsender takes the new setting: the real standby is (a)synchronous from then on.
+      const want = v === "standby1" ? "sync" : "async";
+      await poll(async () => {
+        const [r] = await a`select sync_state from pg_stat_replication where application_name = 'standby1'`;
+        return r?.sync_state === want ? true : undefined;
+      }, `standby1 ${want}`);
+    };
+    /** The backend of `store` waiting for the synchronous standby (its pid and query). */
+    const waiter = (store: PostgresMessageStore) =>
+      poll(async () => {
+        const [r] = await a`select pid, query, query_start::text as qs from pg_stat_activity
+          where application_name = ${store.appName} and wait_event = 'SyncRep'`;
+        return r === undefined ? undefined : { pid: Number(r.pid), query: String(r.query), qs: String(r.qs) };
+      }, "a commit waiting for the synchronous standby");
+    /** Whether the standby has message `seq` of `key` in `schema`. */
+    const onStandby = async (schema: string, key: string, seq: number) =>
+      (await sb.unsafe(`select 1 from "${schema}".outbound where session_key = $1 and seq = $2`, [key, seq]))
+        .length === 1;
+
+    const scenario = async (
+      name: string,
+      stop: "cancel" | "terminate",
+      pipelineSessions: boolean,
+      statementShape: RegExp,
+    ) => {
+      await t.step(name, async () => {
+        const schema = `s_${stop}_${pipelineSessions ? "p" : "d"}_${Deno.pid}`;
+        const store = await openPostgresStore({
+          url,
+          schema,
+          nodeId: "sb",
+          pipelineSessions,
+          retryMs: 30_000,
+        });
+        try {
+          const key = "FIX.4.4:TW->LP";
+          const s = await store.openSession(key, 0) as PgSessionStore;
+          await s.appendOutbound(1, msg(1));
+          await s.flush();
+          await names("gone");
+          const w = watch(s.appendOutbound(2, msg(2)));
+          const first = await waiter(store);
+          assert.match(first.query, statementShape);
+          const [r] = await a`select ${
+            stop === "cancel" ? a`pg_cancel_backend(${first.pid})` : a`pg_terminate_backend(${first.pid})`
+          } as ok`;
+          assert.equal(r!.ok, true);
+          // The wait was ended: the commit is on the primary only. The store waits for the standby again
+          // (a barrier, another backend waiting) instead of releasing the write.
+          const again = await poll(async () => {
+            if (w.state() !== "pending") return { pid: 0, query: w.state() };
+            const [x] = await a`select pid, query from pg_stat_activity
+              where application_name = ${store.appName} and wait_event = 'SyncRep'
+                and (pid <> ${first.pid} or query_start > ${first.qs}::timestamptz)`;
+            return x === undefined ? undefined : { pid: Number(x.pid), query: String(x.query) };
+          }, "the write released, or a barrier waiting for the standby");
+          assert.equal(w.state(), "pending", "the write was released while only the primary had it");
+          assert.match(again.query, /pg_logical_emit_message/);
+          // The standby is back: the barrier returns, the write is released.
+          await names("standby1");
+          await a`select pg_logical_emit_message(false, 'nudge', '')`; // WAL, so the standby answers
+          await w.p;
+          assert.equal(await onStandby(schema, key, 2), true);
+          await s.appendOutbound(3, msg(3));
+          await s.flush();
+          assert.deepEqual((await s.getOutbound(1, 0)).map((m) => m.seq), [1, 2, 3]);
+        } finally {
+          await names("standby1").catch(() => {});
+          await store.close().catch(() => {});
+          await a.unsafe(`drop schema if exists "${schema}" cascade`);
+        }
+      });
+    };
+    await scenario(
+      "default mode, the commit's wait cancelled (success with a WARNING)",
+      "cancel",
+      false,
+      /^with v as/,
+    );
+    await scenario(
+      "default mode, the commit's connection terminated (the retry finds it landed)",
+      "terminate",
+      false,
+      /^with v as/,
+    );
+    await scenario(
+      "pipelineSessions, the barrier's wait cancelled (success with a WARNING)",
+      "cancel",
+      true,
+      /pg_logical_emit_message/,
+    );
+  } finally {
+    await admin?.end({ timeout: 1 }).catch(() => {});
+    await standby?.end({ timeout: 1 }).catch(() => {});
+    await sh([`${root}scripts/pg_cluster.sh`, "stop"], pgEnv).catch(() => "");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
