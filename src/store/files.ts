@@ -1,14 +1,13 @@
 /** File-system helpers shared by the journal, its reader and repair (and the session log files). */
 import { FixgError } from "../errors.ts";
 import {
-  encodeIndex,
   formatVersionText,
-  type IndexEntries,
   indexFileName,
   JOURNAL_FILE_MODE,
   otherFormatVersion,
   SEGMENT_HEADER_BYTES,
 } from "./format.ts";
+import { encodeIndex, type IndexEntries } from "./index_format.ts";
 import { errorText } from "./lock.ts";
 
 /** True when something exists at `path`. */

@@ -6,14 +6,13 @@
 import {
   checkRecord,
   dataViewOf,
-  type DecodedIndex,
   DirCode,
-  type IndexEntries,
   readSegmentHeader,
   type RecordFields,
   RecordType,
   type SessionPosition,
 } from "./format.ts";
+import { type DecodedIndex, type IndexEntries } from "./index_format.ts";
 
 /**
  * Why index file `idx` (decoded, or why it could not be) does not describe segment `segment` of `size`

@@ -6,11 +6,8 @@
  */
 import { JournalCorruptError } from "../errors.ts";
 import {
-  decodeIndex,
   DirCode,
-  type IndexEntries,
   indexFileName,
-  indexFromScan,
   JOURNAL_DIR_MODE,
   JOURNAL_FILE_MODE,
   parseSegmentFileName,
@@ -20,6 +17,7 @@ import {
   segmentFileName,
   sessionGoesBack,
 } from "./format.ts";
+import { decodeIndex, type IndexEntries, indexFromScan } from "./index_format.ts";
 import { quarantineName, refuseOtherFormat, writeIndexSync } from "./files.ts";
 import { advancePosition, checkIndexed, loadEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";

@@ -4,7 +4,7 @@
  * recovery (./journal_recovery.ts), the writer (./journal_writer.ts) and resend reads.
  */
 import { FixgError } from "../errors.ts";
-import type { IndexEntries } from "./format.ts";
+import type { IndexEntries } from "./index_format.ts";
 import type { HighWaterSlot } from "./highwater.ts";
 import { MAX_STORE_SEQ, type SessionStore } from "./types.ts";
 

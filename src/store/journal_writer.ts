@@ -7,7 +7,6 @@
 import { EnvironmentError, FixgError } from "../errors.ts";
 import {
   DirCode,
-  IndexBuilder,
   indexFileName,
   MAX_PAYLOAD_BYTES,
   RECORD_HEADER_BYTES,
@@ -18,6 +17,7 @@ import {
   writeRecord,
   writeSegmentHeader,
 } from "./format.ts";
+import { IndexBuilder } from "./index_format.ts";
 import { syncDirectory, writeIndex, writeIndexSync } from "./files.ts";
 import {
   type Batch,

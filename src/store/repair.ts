@@ -7,12 +7,7 @@
  */
 import { EnvironmentError, FixgError } from "../errors.ts";
 import {
-  decodeIndex,
-  encodeIndex,
-  IndexBuilder,
-  type IndexEntries,
   indexFileName,
-  indexFromScan,
   JOURNAL_DIR_MODE,
   JOURNAL_FILE_MODE,
   RecordFields,
@@ -24,6 +19,7 @@ import {
   type SessionPosition,
   writeSegmentHeader,
 } from "./format.ts";
+import { decodeIndex, encodeIndex, IndexBuilder, type IndexEntries, indexFromScan } from "./index_format.ts";
 import { quarantineName, refuseOtherFormat, unusedName } from "./files.ts";
 import { advancePosition, indexMismatch, loadEntry } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";

@@ -2,16 +2,8 @@
  * `fixg journal verify`: every record's framing and CRC, sequence continuity per session and
  * direction, the session tables at segment heads and the derived index files. Read-only.
  */
-import {
-  decodeIndex,
-  DirCode,
-  type IndexEntries,
-  indexFileName,
-  indexFromScan,
-  RecordFields,
-  RecordType,
-  SEGMENT_HEADER_BYTES,
-} from "./format.ts";
+import { DirCode, indexFileName, RecordFields, RecordType, SEGMENT_HEADER_BYTES } from "./format.ts";
+import { decodeIndex, type IndexEntries, indexFromScan } from "./index_format.ts";
 import { indexMismatch, loadEntry } from "./index_check.ts";
 import { JournalLock, type LockHolder } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./record_reader.ts";

@@ -1,23 +1,19 @@
-/** The on-disk format: CRC32C vectors, exact record bytes, damage detection, index round trip. */
+/** The on-disk format: CRC32C vectors, exact record bytes, damage detection (the index: index_format_test.ts). */
 import assert from "node:assert/strict";
 import { crc32c } from "../../src/store/crc32c.ts";
 import {
   checkRecord,
   dataViewOf,
-  decodeIndex,
-  encodeIndex,
   findNextRecord,
-  indexFromScan,
   readSegmentHeader,
   RECORD_INCOMPLETE,
   RECORD_INVALID,
   RecordType,
   scanSegment,
   SEGMENT_HEADER_BYTES,
-  sessionOpenPayload,
   writeRecord,
-  writeSegmentHeader,
 } from "../../src/store/format.ts";
+import { segmentWith } from "./segments.ts";
 
 Deno.test("CRC32C matches the RFC 3720 (iSCSI) test vectors and the check value", () => {
   assert.equal(crc32c(new Uint8Array(32)), 0x8a9136aa);
@@ -96,30 +92,6 @@ Deno.test("a record is framed exactly as documented", () => {
   assert.equal(checkRecord(buf, dv, 0, end), RECORD_INVALID);
 });
 
-function segmentWith(n: number): Uint8Array {
-  const buf = new Uint8Array(SEGMENT_HEADER_BYTES + n * 60 + 200);
-  const dv = dataViewOf(buf);
-  writeSegmentHeader(buf, 0, { segment: 3, createdMs: 1000, monoOriginMs: 999.5, pid: 42 });
-  let p = writeRecord(
-    buf,
-    dv,
-    SEGMENT_HEADER_BYTES,
-    RecordType.SessionOpen,
-    0,
-    1,
-    1,
-    1,
-    1,
-    0,
-    1000,
-    sessionOpenPayload(1000, "K"),
-  );
-  for (let i = 1; i <= n; i++) {
-    p = writeRecord(buf, dv, p, RecordType.Message, 2, 1, 1, i, 0, i, 1000 + i, new Uint8Array(12).fill(i));
-  }
-  return buf.slice(0, p);
-}
-
 Deno.test("segment header round trip; a scan finds records, a corrupt region and a torn tail", () => {
   const seg = segmentWith(5);
   assert.deepEqual(readSegmentHeader(seg), { segment: 3, createdMs: 1000, monoOriginMs: 999.5, pid: 42 });
@@ -152,21 +124,4 @@ Deno.test("segment header round trip; a scan finds records, a corrupt region and
   const dv = dataViewOf(damaged);
   assert.equal(findNextRecord(damaged, dv, firstMsg + 61, damaged.length), firstMsg + 120);
   assert.equal(findNextRecord(damaged, dv, seg.length - 10, damaged.length), -1);
-});
-
-Deno.test("an index round-trips and describes its segment exactly", () => {
-  const seg = segmentWith(4);
-  const { index } = indexFromScan(seg);
-  const bytes = encodeIndex(3, seg.length, index);
-  const d = decodeIndex(bytes);
-  assert.ok(typeof d !== "string");
-  assert.equal(d.segment, 3);
-  assert.equal(d.coveredBytes, seg.length);
-  assert.equal(d.count, 5);
-  assert.deepEqual([...d.seqs], [1, 1, 2, 3, 4]);
-  assert.deepEqual([...d.offsets], [64, 121, 181, 241, 301]);
-  assert.deepEqual([...d.typeDirs], [4, 1 | (2 << 8), 1 | (2 << 8), 1 | (2 << 8), 1 | (2 << 8)]);
-  assert.deepEqual([...d.keys], [[1, { key: "K", creationMs: 1000 }]]);
-  bytes[40] = bytes[40]! ^ 1;
-  assert.equal(decodeIndex(bytes), "index CRC mismatch");
 });

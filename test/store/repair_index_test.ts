@@ -1,6 +1,7 @@
 /** Repair rebuilds every index file verify calls stale: both judge an index by the same comparison. */
 import assert from "node:assert/strict";
-import { decodeIndex, encodeIndex, indexFileName } from "../../src/store/format.ts";
+import { indexFileName } from "../../src/store/format.ts";
+import { decodeIndex, encodeIndex } from "../../src/store/index_format.ts";
 import { FileJournal } from "../../src/store/journal.ts";
 import { verifyJournal } from "../../src/store/reader.ts";
 import { repairJournal } from "../../src/store/repair.ts";
