@@ -1,7 +1,8 @@
 /**
  * Runs one session: the facade applications, the gateway and operators use (`SessionRunner`, a
- * SessionHandle). It binds a connection and runs its read loop (frames into the session's mailbox),
- * and hands everything else to the parts under src/engine/session/ and src/engine/flow/:
+ * SessionHandle). It binds a connection, whose read loop (frames into the session's mailbox) is
+ * session_reader.ts's, and hands everything else to the parts under src/engine/session/ and
+ * src/engine/flow/:
  *
  * - session/actor.ts: the mailbox, the step loop and the action executor (the machine's state is the
  *   only copy of sequence numbers and the logged-on flag);
@@ -16,7 +17,7 @@
  * under `maxOutboundBufferBytes` however large the range and however slow the peer.
  */
 import type { RiskLimits } from "../app/orders/risk.ts";
-import { type FixMessage, Framer } from "../codec/mod.ts";
+import type { FixMessage } from "../codec/mod.ts";
 import { createValidator, validationOptions, type Validator } from "../dictionary/validate.ts";
 import { asScheduler, type Clock, type Scheduler, type Timer } from "../clock.ts";
 import { createSession, type SessionState } from "../session/mod.ts";
@@ -33,7 +34,8 @@ import { Pipeline } from "./flow/pipeline.ts";
 import type { ThrottleSettings } from "./flow/throttle.ts";
 import { Logger } from "./log.ts";
 import { SessionActor } from "./session/actor.ts";
-import { countType, SessionCounters } from "./session/counters.ts";
+import { SessionCounters } from "./session/counters.ts";
+import { SessionReader } from "./session_reader.ts";
 import type { Sender } from "./session/sender.ts";
 import { TurnClock } from "./session/turn_clock.ts";
 import {
@@ -128,8 +130,6 @@ export interface SessionStatus {
   ordersBlocked: string | undefined;
 }
 
-const READ_BUFFER_BYTES = 64 * 1024;
-
 /** One session bound to a store and, while connected, a connection. */
 export class SessionRunner implements SessionHandle, SequenceControl {
   readonly key: string;
@@ -146,8 +146,7 @@ export class SessionRunner implements SessionHandle, SequenceControl {
   readonly #sender: Sender;
   readonly #pipeline: Pipeline;
   readonly #ctx: FlowContext;
-  readonly #framer: Framer;
-  readonly #readBuf = new Uint8Array(READ_BUFFER_BYTES);
+  readonly #reader: SessionReader;
 
   private constructor(config: SessionConfig, store: SessionStore, app: Application, options: RunnerOptions) {
     this.#config = config;
@@ -192,7 +191,7 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     };
     this.#pipeline = a.pipeline = new Pipeline(queue, this.#ctx, options, scheduler.nowMs());
     this.#sender = a.sender;
-    this.#framer = this.#newFramer();
+    this.#reader = new SessionReader(a, this.counters, this.faults, this.logger, this.key);
   }
 
   /** Creates a runner for a session whose store is open. */
@@ -205,36 +204,6 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     const r = new SessionRunner(config, store, app, options);
     if (app.onCreate !== undefined) applicationSink(app, r).emit({ type: "create", key: r.key });
     return r;
-  }
-
-  #newFramer(): Framer {
-    const a = this.#actor;
-    const c = this.counters;
-    return new Framer({
-      onFrame: (buf, start, end) => {
-        c.messagesIn++;
-        c.bytesIn += end - start;
-        const now = a.clock.now();
-        a.lastReceivedMs = now;
-        const v = a.view.parseInto(buf, start, end);
-        const t = v.msgType;
-        if (this.logger.enabled("debug")) {
-          this.logger.debug("in", this.logger.loggedMessage(v), this.key, {
-            dir: "in",
-            seq: v.seqNum,
-            msgType: t,
-          });
-        }
-        countType(c.inByType, t);
-        if (t === "0") c.lastHeartbeatInMs = now;
-        else if (t === "2") c.resendRequestsReceived++;
-        a.frame();
-      },
-      onGarbled: (g) => {
-        c.garbled++;
-        a.input({ kind: "garbled", reason: g.reason, offset: g.offset });
-      },
-    });
   }
 
   /** The session config in force. */
@@ -322,7 +291,7 @@ export class SessionRunner implements SessionHandle, SequenceControl {
 
   /** Long-lived I/O buffers (the read buffer and both write buffers) for memory locking. */
   ioBuffers(): Uint8Array<ArrayBuffer>[] {
-    return [this.#readBuf, ...this.#actor.writer.buffers()];
+    return [this.#reader.buffer, ...this.#actor.writer.buffers()];
   }
 
   /** Why order entry is refused now (kill switch), or undefined. */
@@ -426,46 +395,13 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     const a = this.#actor;
     if (this.connected) throw new Error(`Session ${this.key} already has a connection`);
     a.connect(conn);
-    this.#framer.reset();
     if (this.#config.refreshOnLogon) {
       // RefreshOnLogon: another process may have moved the numbers (shared store); start from the store's.
       const s = a.store.seqNums();
       a.input({ kind: "set-seq", nextSenderSeq: s.nextSenderSeq, nextTargetSeq: s.nextTargetSeq });
     }
     a.input({ kind: "connected" });
-    a.clock.readAtPerfMs = performance.now();
-    if (prefix && prefix.length > 0) this.#framer.push(prefix);
-    a.writer.scheduleFlush();
-    const buf = this.#readBuf;
-    try {
-      while (a.conn === conn) {
-        if (this.faults.readDelayMs > 0) {
-          await new Promise<void>((r) => a.scheduler.after(this.faults.readDelayMs, r));
-        }
-        if (a.holdsTooMuch) {
-          // The peer does not take what it asks for (a TestRequest flood, a resend it does not read):
-          // read nothing more until the session holds half the bound; the write timeout still runs.
-          this.counters.readPauses++;
-          await a.whenReadable();
-          if (a.conn !== conn) break;
-        }
-        const n = await conn.read(buf);
-        if (n === null) break;
-        // One wall-clock read for everything this read brings (the messages arrived together):
-        // each message and each answer sent while handling them uses it.
-        a.clock.beginRead();
-        try {
-          this.#framer.push(buf.subarray(0, n));
-        } finally {
-          a.clock.endRead();
-        }
-        a.flush();
-      }
-    } catch (e) {
-      a.lastError = e instanceof Error ? e.message : String(e);
-    }
-    a.detach(a.closeAfterFlush ?? "connection closed by peer");
-    return a.loggedOnThisConnection;
+    return await this.#reader.run(conn, prefix);
   }
 
   /**
