@@ -24,10 +24,25 @@ export interface Pending {
   posted?: Posted | undefined;
 }
 
+/** What PendingSends keeps a session's unanswered sends in: an IdMap (bench/id_map.ts also runs it on a Map). */
+export interface RequestIdMap<V> {
+  readonly size: number;
+  get(requestId: string): V | undefined;
+  set(requestId: string, value: V): unknown;
+  delete(requestId: string): unknown;
+  values(): IterableIterator<V>;
+}
+
 /** Unanswered sends by session key, then request id; `size` counts them all (the window). */
 export class PendingSends {
-  readonly #byKey = new Map<string, IdMap<Pending>>();
+  readonly #byKey = new Map<string, RequestIdMap<Pending>>();
+  readonly #newMap: () => RequestIdMap<Pending>;
   size = 0;
+
+  /** `newMap` makes a session's map (default an IdMap: the engine's). */
+  constructor(newMap: () => RequestIdMap<Pending> = () => new IdMap<Pending>()) {
+    this.#newMap = newMap;
+  }
 
   get(key: string, requestId: string): Pending | undefined {
     return this.#byKey.get(key)?.get(requestId);
@@ -36,7 +51,7 @@ export class PendingSends {
   /** Adds `p` under its request id. */
   set(key: string, p: Pending): void {
     let m = this.#byKey.get(key);
-    if (m === undefined) this.#byKey.set(key, m = new IdMap());
+    if (m === undefined) this.#byKey.set(key, m = this.#newMap());
     const n = m.size;
     m.set(p.requestId, p);
     this.size += m.size - n;
