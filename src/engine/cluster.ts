@@ -167,6 +167,9 @@ export class Cluster {
     if (this.#stopped) return;
     const period = Math.max(50, Math.floor(this.leaseMs / 4));
     const run = () => {
+      // The leases run out by this gateway's clock even while a round waits on the database (a partition
+      // can hold a statement for minutes): the sessions are given up without waiting for it.
+      this.#expire();
       if (this.#ticking === undefined) this.#ticking = this.tick().finally(() => (this.#ticking = undefined));
       this.#schedule();
     };
@@ -220,6 +223,21 @@ export class Cluster {
     await done;
   }
 
+  /**
+   * Gives up the sessions whose lease is no longer certainly valid (not renewed for a whole lease). The
+   * round does not wait for the sockets to close (one may wait for its writes).
+   */
+  #expire(): void {
+    const now = this.#now();
+    for (const k of [...this.#owned.keys()]) {
+      if (now < (this.#validUntil.get(k) ?? 0)) continue;
+      void this.#lose(
+        k,
+        `lease of ${this.leaseMs} ms not renewed in time (stalled or the database out of reach)`,
+      );
+    }
+  }
+
   /** One round: heartbeat, renew, give up or take sessions. Exposed for tests. */
   async tick(): Promise<void> {
     if (this.#stopped) return;
@@ -229,11 +247,7 @@ export class Cluster {
     // belong to someone else by now. Give the sessions up before anything else runs.
     // The round does not wait for the sockets to close (one may wait for its writes): other leases
     // must still be renewed in time.
-    const now = this.#now();
-    for (const k of [...this.#owned.keys()]) {
-      if (now < (this.#validUntil.get(k) ?? 0)) continue;
-      void this.#lose(k, `lease of ${lease} ms not renewed in time (stalled or the database out of reach)`);
-    }
+    this.#expire();
     const sentAt = this.#now();
     try {
       await s.control.unsafe(
