@@ -21,8 +21,14 @@
  *     defined but not for this message (373=2); empty value (373=4); bad format (373=6); SOH in a
  *     non-data value (373=17); value not in the enum (373=5); then, for a NumInGroup field, its
  *     entries: delimiter not first (373=15), member repeated within an entry (373=13), required
- *     member missing (373=1), entry count differs from NumInGroup (373=16)
+ *     member missing (373=1), entry count differs from NumInGroup (373=16); a bad value inside the
+ *     entries (373=4/5/6/17) is reported after the count, at the end of the group
  *  5. required fields missing: header, body, trailer (373=1, RefTagID the missing tag)
+ * As the QuickFIX family orders them (structure, then required fields, then each field): when step 4
+ * finds a problem other than 373=14/15 or a required group member, a field out of order anywhere in the
+ * message (373=14) and then a required field missing (373=1) win over it. That runs on rejects only.
+ * FIXT 1.1: session-level messages (admin MsgTypes) are validated against the transport dictionary
+ * alone, application messages against it combined with their version's application dictionary.
  *
  * A session validates through a `Validator`: one object per session, built from its dictionary (FIXT:
  * the transport dictionary and an application dictionary per ApplVerID) and its validation options,
@@ -110,6 +116,10 @@ export class Validator {
   #logonApplVerId: string | undefined;
   /** Non-FIXT: the tables; FIXT: the tables of the default version. */
   #bound: Bound;
+  /** FIXT: the transport dictionary's tables alone, for session-level messages (bound when first used). */
+  #transportBound: Bound | undefined;
+  /** FIXT: 1 at the byte of each one-character MsgType the transport dictionary files as admin. */
+  readonly #adminBytes = new Uint8Array(256);
 
   constructor(settings: ValidatorSettings) {
     this.dictionary = settings.dictionary;
@@ -118,6 +128,9 @@ export class Validator {
     const parts = settings.dictionary.parts;
     this.#transport = parts?.transport ?? settings.dictionary;
     this.#fixt = this.#transport.beginString.startsWith("FIXT.");
+    for (const [type, def] of this.#transport.messagesByType) {
+      if (type.length === 1 && def.category === "admin") this.#adminBytes[type.charCodeAt(0) & 0xff] = 1;
+    }
     if (parts !== undefined) this.#appDicts.set(parts.app.beginString, parts.app);
     const app = settings.appDictionary;
     if (app !== undefined) {
@@ -174,14 +187,21 @@ export class Validator {
   /** Undefined when `view` is valid, else the first problem as a RejectInfo. */
   validate(view: MessageView): RejectInfo | undefined {
     if (!this.#fixt) return check(this.#bound, view);
-    const logon = this.#logonOf(view);
-    if (logon === undefined) return check(this.#fixtBound(view), view);
+    if (!this.#isAdmin(view)) return check(this.#fixtBound(view), view);
+    // A session-level message is the transport's alone: a tag only an application dictionary defines
+    // is not a tag of the session layer (373=0, QuickFIX's fix50* definition 14a).
+    const problem = check(this.#transportBound ??= this.#bind(tablesOf(this.#transport)), view);
     // A Logon's 1137 becomes the default only when the Logon is valid: a rejected one leaves it as it was.
-    const was = [this.#logonApplVerId, this.#defaultApplVerId, this.#bound] as const;
-    this.logonDefaultApplVerId = logon;
-    const problem = check(this.#fixtBound(view), view);
-    if (problem !== undefined) [this.#logonApplVerId, this.#defaultApplVerId, this.#bound] = was;
+    const logon = problem === undefined ? this.#logonOf(view) : undefined;
+    if (logon !== undefined) this.logonDefaultApplVerId = logon;
     return problem;
+  }
+
+  /** FIXT: a session-level message (a one-character MsgType the transport dictionary files as admin). */
+  #isAdmin(view: MessageView): boolean {
+    const f = view.fields;
+    // MsgType is the third field of a well-formed message; a malformed one is left to the full check.
+    return view.count > 2 && f[6] === 35 && f[8]! - f[7]! === 1 && this.#adminBytes[view.buf[f[7]!]!] === 1;
   }
 
   /** A FIXT Logon's DefaultApplVerID (1137), else undefined (not a Logon, or none). */

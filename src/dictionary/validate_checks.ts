@@ -30,6 +30,7 @@ import {
   ENUM_BYTE,
   ENUM_INT,
   ENUM_SET,
+  GROUP_MEMBER,
   type GroupTables,
   HEADER,
   MEMBER,
@@ -183,10 +184,80 @@ function fields(b: Bound, m: MsgTables, view: MessageView): boolean {
     if (r !== SHAPE_DIFFERS) return r === SHAPE_VALID;
   }
   walkedLength = 0;
-  if (!allFields(b, m, view)) return false;
+  deferredReason = -1;
+  if (!allFields(b, m, view)) return FOUND_LATER[rejReason] === 1 ? earlierProblem(b, m, view) : false;
   keepShape(b, shape, view);
   return true;
 }
+
+/**
+ * Reasons the QuickFIX family finds only while it iterates a message's fields, after it has checked the
+ * message's structure (its ValidateFieldsOutOfOrder) and its required fields: a message with one of
+ * these and also a field out of order or a required field missing is rejected for the latter (FIX 4.0
+ * and 4.1 definitions 14b and 14g: a NewOrderSingle without Symbol, or with its header after the body,
+ * that also carries TransactTime, which those versions' NewOrderSingle does not define).
+ */
+const FOUND_LATER: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (
+    const r of [
+      R.InvalidTagNumber,
+      R.TagNotDefinedForMessageType,
+      R.TagSpecifiedWithoutValue,
+      R.ValueIncorrect,
+      R.IncorrectDataFormat,
+      R.TagAppearsMoreThanOnce,
+      R.IncorrectNumInGroupCount,
+      R.NonDataValueIncludesFieldDelimiter,
+    ]
+  ) t[r] = 1;
+  return t;
+})();
+
+/**
+ * After allFields found a problem of FOUND_LATER: a problem the QuickFIX family looks for first, if the
+ * message has one: a header field after the body or a body field after the trailer (373=14, the first
+ * such field; group members move no boundary), then a required field missing (373=1, in the order of
+ * the final check). Else the problem found stands. Runs on rejected messages only.
+ */
+function earlierProblem(b: Bound, m: MsgTables, view: MessageView): false {
+  const o = b.o;
+  const f = view.fields;
+  const n = view.count;
+  if (o & O_ORDER) {
+    const roles = m.roles;
+    const maxTag = b.t.maxTag;
+    let phase = 0; // 0 header, 1 body, 2 trailer
+    for (let i = 0; i < n; i++) {
+      const tag = f[i * 3]!;
+      const role = tag > 0 && tag <= maxTag ? roles[tag]! : 0;
+      if (role & HEADER) {
+        if (phase !== 0) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
+      } else if (role & TRAILER) {
+        phase = 2;
+      } else if ((role & BODY) !== 0 || (role & GROUP_MEMBER) === 0) {
+        if (phase === 2) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
+        phase = 1;
+      }
+    }
+  }
+  if (o & O_REQUIRED) {
+    const req = m.required;
+    for (let k = 0; k < req.length; k++) {
+      if (view.indexOf(req[k]!) < 0) return fail(R.RequiredTagMissing, req[k]!);
+    }
+  }
+  return false;
+}
+
+/**
+ * The first problem with a value inside a group's entries, held back (-1: none) until the group's
+ * entries are counted: an entry count that differs from NumInGroup wins (fix50sp1 definition 14i:
+ * NoTradingSessions 3 with two entries whose TradingSessionID is not in FIX 5.0 SP1's enum). Required
+ * members, repeated members and the groups' own structure are not held back.
+ */
+let deferredReason = -1;
+let deferredTag = NO_TAG;
 
 const SHAPE_DIFFERS = -1, SHAPE_INVALID = 0, SHAPE_VALID = 1;
 
@@ -318,6 +389,11 @@ function allFields(b: Bound, m: MsgTables, view: MessageView): boolean {
     if ((role & COUNT) !== 0 && (o & O_GROUPS) !== 0) {
       const j = walkGroup(b, m.groups.get(tag)!, view, i3 / 3, 1);
       if (j < 0) return false;
+      if (deferredReason >= 0) {
+        rejReason = deferredReason;
+        rejTag = deferredTag;
+        return false;
+      }
       i3 = j * 3;
     } else {
       i3 += 3;
@@ -380,7 +456,10 @@ function walkGroup(b: Bound, g: GroupTables, view: MessageView, ci: number, dept
       }
       const vs = f[j * 3 + 1]!, ve = f[j * 3 + 2]!;
       const op = ops[tag]!;
-      if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o)) return -1;
+      if ((vs === ve || op !== OP_NONE) && !valueOk(t, op, buf, vs, ve, tag, o) && deferredReason < 0) {
+        deferredReason = rejReason;
+        deferredTag = rejTag;
+      }
       if ((r & (MEMBER | NESTED_COUNT)) === NESTED_COUNT) {
         j = walkGroup(b, g.nested.get(tag)!, view, j, depth + 1);
         if (j < 0) return -1;

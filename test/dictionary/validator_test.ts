@@ -200,8 +200,9 @@ Deno.test("remembered layouts: a bad value followed by a different layout is jud
   const cases = [
     nos("1", "100", "40=1"), // the layout learnt
     nos("Q", "100", "40=1"), // same layout, bad enum
-    nos("Q", "100", "44=1"), // bad enum, then another tag: Price without OrdType
-    nos("1", "1x0", "44=1"), // bad format, then another tag
+    nos("Q", "100", "40=2|44=1"), // bad enum, then another tag
+    nos("1", "1x0", "40=2|44=1"), // bad format, then another tag
+    nos("Q", "100", "44=1"), // bad enum, Price without OrdType: the missing field wins (QuickFIX's order)
     nos("1", "1x0", "40=1"), // same layout, bad format
     nos("Q", "1x0", "58=x"), // two bad values, then an undefined-for-message tag
     nos("1", "100", "40=1"),
@@ -221,4 +222,5 @@ Deno.test("remembered layouts: a bad value followed by a different layout is jud
     refTagId: 38,
     text: "Incorrect data format for value",
   });
+  assert.deepEqual(learnt.validate(cases[4]!), { reason: 1, refTagId: 40, text: "Required tag missing" });
 });

@@ -201,3 +201,75 @@ Deno.test("FIXT.1.1: validated against transport plus application dictionary", (
     "send admin 35=3|34=2|45=3|58=Value is incorrect (out of range) for this tag|371=54|372=D|373=5",
   );
 });
+
+// QuickFIX's order of checks (its DataDictionary::validate): the structure (ValidateFieldsOutOfOrder),
+// the MsgType, the required fields, then each field. A message with two problems is rejected for the
+// one found first in that order, as QuickFIX's fix40/fix41/fix50* definitions expect.
+
+Deno.test("FIX 4.0 14b: a NewOrderSingle without Symbol that carries TransactTime -> Required tag missing (55)", () => {
+  // TransactTime (60) is not a field of the FIX 4.0 NewOrderSingle: a second problem, found later.
+  const t = new Transcript({ beginString: "FIX.4.0", config: { dictionary: builtinDictionary("FIX.4.0") } });
+  t.logonAcceptor("35=A|34=1|98=0|108=2");
+  assert.deepEqual(t.recv("35=D|34=2|40=1|60=<TIME>|54=1|38=100|21=3|11=id"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Required tag missing (55)",
+  ]);
+  // Symbol given: then TransactTime is the problem.
+  assert.deepEqual(t.recv("35=D|34=3|40=1|60=<TIME>|54=1|38=100|21=3|11=id|55=INTC"), [
+    "persist-inbound 3",
+    "send admin 35=3|34=3|45=3|58=Tag not defined for this message type (60)",
+  ]);
+});
+
+Deno.test("FIX 4.1 14g: body first, then the header, with TransactTime -> Tag specified out of required order (34)", () => {
+  const t = new Transcript({ beginString: "FIX.4.1", config: { dictionary: builtinDictionary("FIX.4.1") } });
+  t.logonAcceptor("35=A|34=1|98=0|108=2");
+  assert.deepEqual(
+    t.recvRaw("8=FIX.4.1|35=D|11=id|21=3|40=1|54=1|55=MSFT|60=<TIME>|34=2|49=TW|52=<TIME>|56=ISLD"),
+    ["persist-inbound 2", "send admin 35=3|34=2|45=2|58=Tag specified out of required order (34)"],
+  );
+});
+
+Deno.test("FIXT.1.1 14a: a session-level message is the transport's: a tag only FIX 5.0 defines -> Invalid tag number", () => {
+  const t = new Transcript({
+    beginString: "FIXT.1.1",
+    config: { dictionary: builtinDictionary("FIXT.1.1"), defaultApplVerId: "7" },
+  });
+  t.connect();
+  assert.deepEqual(t.recv("35=A|34=1|98=0|108=2|1137=7"), [
+    "persist-inbound 1",
+    "send admin 35=A|34=1|98=0|108=2|1137=7",
+    "logon",
+  ]);
+  // 999 is a FIX 5.0 field (not FIXT 1.1's): in a Heartbeat it is no tag at all.
+  assert.deepEqual(t.recv("35=0|34=2|999=HI"), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Invalid tag number|371=999|372=0|373=0",
+  ]);
+  // In an application message it is a tag of the dictionary, just not of this message.
+  assert.deepEqual(t.recv(`35=D|34=3|${NOS}|999=HI`), [
+    "persist-inbound 3",
+    "send admin 35=3|34=3|45=3|58=Tag not defined for this message type|371=999|372=D|373=2",
+  ]);
+});
+
+Deno.test("FIX 5.0 SP1 14i: a NumInGroup count wrong wins over a value inside the group's entries", () => {
+  const t = new Transcript({
+    beginString: "FIXT.1.1",
+    config: { dictionary: builtinDictionary("FIXT.1.1"), defaultApplVerId: "8" },
+  });
+  t.connect();
+  t.recv("35=A|34=1|98=0|108=2|1137=8");
+  // TradingSessionID (336) has an enum in FIX 5.0 SP1: PRE-OPEN is not in it.
+  const nos = (count: number, seq: number) =>
+    `35=D|34=${seq}|11=ID|21=1|40=1|54=1|38=200.00|55=INTC|386=${count}|336=PRE-OPEN|336=AFTER-HOURS|60=<TIME>`;
+  assert.deepEqual(t.recv(nos(3, 2)), [
+    "persist-inbound 2",
+    "send admin 35=3|34=2|45=2|58=Incorrect NumInGroup count for repeating group|371=386|372=D|373=16",
+  ]);
+  // The count right: the value is the problem.
+  assert.deepEqual(t.recv(nos(2, 3)), [
+    "persist-inbound 3",
+    "send admin 35=3|34=3|45=3|58=Value is incorrect (out of range) for this tag|371=336|372=D|373=5",
+  ]);
+});
