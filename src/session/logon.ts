@@ -9,6 +9,7 @@
 import { type MessageView, Tag } from "../codec/mod.ts";
 import { MAX_STORE_SEQ } from "../codec/stored.ts";
 import { onSeqTooHigh } from "./gap.ts";
+import type { SeqStep } from "./inbound_step.ts";
 import { beginStringMatches, compIdProblem, sendingTimeStatus, TIME_MISSING, TIME_OK } from "./header.ts";
 import { logoutAndDisconnect, tooLowHint } from "./logout.ts";
 import { sendLogon } from "./messages.ts";
@@ -227,13 +228,7 @@ function completeLogon(
  * A Logon with 141=Y while logged on (case 9): the answer to our reset, or the peer resetting, which
  * we answer with our own Logon 141=Y. Both sides restart at 1.
  */
-export function onResetLogon(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-): void {
+export const onResetLogon: SeqStep = (s, out, nowMs, view, seq) => {
   if (s.resetSent) {
     s.resetSent = false;
     emitEvent(out, "info", "sequence-reset", "Sequence numbers reset: the peer answered our Logon 141=Y");
@@ -244,7 +239,7 @@ export function onResetLogon(
   resetNumbers(s, out);
   takeResetLogonNumber(s, out, nowMs, view, seq);
   answerLogon(s, out, nowMs, view, s.heartbeatIntervalMs / 1000, true);
-}
+};
 
 /**
  * Our Logon answering the peer's (acceptor logon, or a reset Logon of theirs): no credentials; FIXT.1.1
@@ -272,16 +267,10 @@ function answerLogon(
   );
 }
 
-function takeResetLogonNumber(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-): void {
+const takeResetLogonNumber: SeqStep = (s, out, nowMs, view, seq) => {
   if (seq === s.nextTargetSeq) consume(s, out, view, seq);
   else if (seq > s.nextTargetSeq) onSeqTooHigh(s, out, nowMs, view, seq, true);
-}
+};
 
 /**
  * Operator reset (`reset` input): Logon 141=Y when active (case 9), else both numbers to 1 at once. With

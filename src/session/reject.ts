@@ -4,6 +4,7 @@
  */
 import { type MessageView, Tag } from "../codec/mod.ts";
 import { reject, type RejectInfo, SessionRejectReason } from "../dictionary/reject.ts";
+import type { InboundStep } from "./inbound_step.ts";
 import { sendBusinessReject, sendReject } from "./messages.ts";
 import { consume, emitEvent, type Out, type SessionState } from "./state.ts";
 
@@ -98,14 +99,7 @@ export function rejectInbound(
 }
 
 /** Answers an application message of a type the application does not support (380=3; Reject before FIX 4.2). */
-export function rejectUnsupported(
-  s: SessionState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-  msgType: string,
-): void {
+export const rejectUnsupported: InboundStep<SessionState> = (s, out, nowMs, view, seq, msgType) => {
   consume(s, out, view, seq);
   emitEvent(out, "warn", "business-reject-sent", `${UNSUPPORTED_TEXT}: 35=${msgType} (MsgSeqNum ${seq})`, {
     refSeqNum: seq,
@@ -124,4 +118,4 @@ export function rejectUnsupported(
       view,
     );
   }
-}
+};

@@ -27,6 +27,7 @@ import {
   unsupported,
   validationProblem,
 } from "./reject.ts";
+import type { InboundStep, SeqStep } from "./inbound_step.ts";
 import { startResend } from "./resend.ts";
 import { MAX_STORE_SEQ } from "../codec/stored.ts";
 import { consume, emitEvent, isLoggedOn, type LoggedOnState, type Out, type SessionState } from "./state.ts";
@@ -124,14 +125,7 @@ function resendRange(view: MessageView): readonly [begin: number, end: number] |
 }
 
 /** A message beyond a gap (2b). A Logout or a valid ResendRequest is acted on at once (cases 13, 20). */
-function onTooHigh(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-  msgType: string,
-): void {
+const onTooHigh: InboundStep = (s, out, nowMs, view, seq, msgType) => {
   if (msgType === MsgType.Logout) {
     onLogoutReceived(s, out, nowMs, view);
     return;
@@ -154,40 +148,26 @@ function onTooHigh(
     }
   }
   onSeqTooHigh(s, out, nowMs, view, seq, false);
-}
+};
 
 /**
  * Rejects a message whose PossDupFlag rules fail (reject.ts possDupProblem: OrigSendingTime missing, 2g;
  * after SendingTime, 2f, which also ends the session); true when it did.
  */
-function rejectedPossDup(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-  msgType: string,
-): boolean {
+const rejectedPossDup: InboundStep<LoggedOnState, boolean> = (s, out, nowMs, view, seq, msgType) => {
   const p = possDupProblem(view, msgType);
   if (p === undefined) return false;
   rejectInbound(s, out, nowMs, view, seq, msgType, p.info);
   if (p.fatal) logoutAfterReject(s, out, nowMs, p.info.text);
   return true;
-}
+};
 
 /**
  * A message below the expected number: a possible duplicate is checked and ignored (2e–2g); a Logout is
  * answered and a ResendRequest served whatever its number, as the QuickFIX family does (which checks
  * neither's number); else 2c.
  */
-function onTooLow(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-  msgType: string,
-): void {
+const onTooLow: InboundStep = (s, out, nowMs, view, seq, msgType) => {
   if (view.getChar(Tag.PossDupFlag) === "Y") {
     if (rejectedPossDup(s, out, nowMs, view, seq, msgType)) return;
     emitEvent(
@@ -225,17 +205,10 @@ function onTooLow(
   const text = seqTooLowText(s.nextTargetSeq, seq);
   emitEvent(out, "error", "seq-too-low", text, { expected: s.nextTargetSeq, received: seq });
   logoutAndDisconnect(s, out, nowMs, text);
-}
+};
 
 /** The message with the expected number (live, or from the queue once the gap before it is filled). */
-function processInOrder(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-  msgType: string,
-): void {
+const processInOrder: InboundStep = (s, out, nowMs, view, seq, msgType) => {
   const missing = missingHeaderField(view);
   if (missing !== undefined) {
     rejectInbound(s, out, nowMs, view, seq, msgType, missing);
@@ -257,16 +230,9 @@ function processInOrder(
   }
   consume(s, out, view, seq);
   out.push({ kind: "deliver", view });
-}
+};
 
-function processAdmin(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-  msgType: string,
-): void {
+const processAdmin: InboundStep = (s, out, nowMs, view, seq, msgType) => {
   switch (msgType) {
     case MsgType.Heartbeat:
       consume(s, out, view, seq);
@@ -332,7 +298,7 @@ function processAdmin(
       emitEvent(out, "warn", "message-ignored", `Logon received while logged on (MsgSeqNum ${seq}): ignored`);
       return;
   }
-}
+};
 
 /** SequenceReset-GapFill with the expected number (case 10): the expected number becomes NewSeqNo. */
 function onGapFill(s: LoggedOnState, out: Out, nowMs: number, view: MessageView, seq: number): void {
@@ -352,13 +318,7 @@ function onGapFill(s: LoggedOnState, out: Out, nowMs: number, view: MessageView,
 }
 
 /** SequenceReset-Reset (case 11): MsgSeqNum ignored; NewSeqNo higher: set; equal: warn; lower: Reject 373=5. */
-function onSequenceResetReset(
-  s: LoggedOnState,
-  out: Out,
-  nowMs: number,
-  view: MessageView,
-  seq: number,
-): void {
+const onSequenceResetReset: SeqStep = (s, out, nowMs, view, seq) => {
   const newSeqNo = view.getInt(Tag.NewSeqNo);
   const expected = s.nextTargetSeq;
   // RefSeqNum is the MsgSeqNum as received (0 included), left out when there is none.
@@ -404,7 +364,7 @@ function onSequenceResetReset(
     // No RefTagID, as the QuickFIX family answers (its acceptance test 11c expects none).
     rejectReset(s, out, nowMs, view, refSeq, reject(SessionRejectReason.ValueIncorrect));
   }
-}
+};
 
 /**
  * Why NewSeqNo (36) could not be read as a number: missing (373=1), digits too many for a number
