@@ -10,7 +10,6 @@
 // Stops on SIGINT/SIGTERM (and on stdin EOF with --exit-on-eof).
 #include "common.h"
 
-#include <quickfix/FileLog.h>
 #include <quickfix/MessageCracker.h>
 #include <quickfix/MessageStore.h>
 #include <quickfix/Session.h>
@@ -396,8 +395,7 @@ int main(int argc, char** argv) {
       return peers::EXIT_OK;
     }
   } catch (const peers::UsageError& e) {
-    std::cerr << "qf_acceptor: " << e.message << "\n" << USAGE;
-    return peers::EXIT_USAGE;
+    return peers::usageFailed("qf_acceptor", e, USAGE);
   }
 
   // Signals are taken by sigwait in main only: block them before QuickFIX starts its thread.
@@ -412,10 +410,8 @@ int main(int argc, char** argv) {
   try {
     FIX::SessionSettings settings = peers::settingsFromText(settingsText);
     FIX::MemoryStoreFactory store;
-    std::unique_ptr<FIX::FileLogFactory> fileLogs;
-    if (!logDir.empty()) fileLogs.reset(new FIX::FileLogFactory(logDir));
-    FIX::LogFactory& logs = fileLogs ? static_cast<FIX::LogFactory&>(*fileLogs) : eventLogs;
-    FIX::SocketAcceptor acceptor(app, store, settings, logs);
+    peers::PeerLogs logs(logDir, eventLogs);
+    FIX::SocketAcceptor acceptor(app, store, settings, logs.factory());
     acceptor.start();
     std::string targetsJson = peers::jsonList(targets);
     peers::emitLine("{\"event\":\"listening\",\"port\":" + std::to_string(port) + ",\"senderCompId\":" +
@@ -433,12 +429,8 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&stopSignals, &sig);
     acceptor.stop();
-  } catch (const FIX::ConfigError& e) {
-    std::cerr << "qf_acceptor: configuration error: " << e.what() << "\n";
-    return peers::EXIT_USAGE;
   } catch (const std::exception& e) {
-    std::cerr << "qf_acceptor: " << e.what() << "\n";
-    return peers::EXIT_FAILURE_RUN;
+    return peers::runFailed("qf_acceptor", e);
   }
   peers::emitLine(app.summary(eventLogs));
   return peers::EXIT_OK;

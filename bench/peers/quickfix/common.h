@@ -1,8 +1,11 @@
-// Shared pieces of fixg's QuickFIX peers (acceptor.cpp, initiator.cpp): argv parsing, the generated
-// session settings, JSON output and a Log that keeps QuickFIX's session events for the summary.
+// Shared pieces of fixg's QuickFIX peers (acceptor.cpp, initiator.cpp, latency.cpp): argv parsing and its
+// errors, the generated session settings, JSON output, a Log that keeps QuickFIX's session events for the
+// summary (or QuickFIX's file logs with --log-dir), and how a failed run is reported.
 // Written by the fixg project against the QuickFIX C++ API (Debian libquickfix-dev 1.15).
 #pragma once
 
+#include <quickfix/Exceptions.h>
+#include <quickfix/FileLog.h>
 #include <quickfix/Log.h>
 #include <quickfix/Message.h>
 #include <quickfix/SessionID.h>
@@ -13,7 +16,9 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -26,10 +31,27 @@ const int EXIT_OK = 0;
 const int EXIT_FAILURE_RUN = 1;
 const int EXIT_USAGE = 2;
 
-/// Thrown for a bad command line; main prints the message and the usage and exits 2.
+/// Thrown for a bad command line; main prints the message and the usage and exits 2 (usageFailed).
 struct UsageError {
   std::string message;
 };
+
+/// Reports a bad command line of `program` (the message, then `usage`) on stderr; returns the exit code, 2.
+inline int usageFailed(const char* program, const UsageError& e, const char* usage) {
+  std::cerr << program << ": " << e.message << "\n" << usage;
+  return EXIT_USAGE;
+}
+
+/// Reports an exception out of `program`'s QuickFIX run on stderr; returns the exit code: 2 for a
+/// configuration error (QuickFIX refused the settings or the dictionary), else 1.
+inline int runFailed(const char* program, const std::exception& e) {
+  if (dynamic_cast<const FIX::ConfigError*>(&e) != nullptr) {
+    std::cerr << program << ": configuration error: " << e.what() << "\n";
+    return EXIT_USAGE;
+  }
+  std::cerr << program << ": " << e.what() << "\n";
+  return EXIT_FAILURE_RUN;
+}
 
 /// `--name value` and `--flag` options plus positional arguments.
 class Args {
@@ -246,6 +268,19 @@ public:
 
 private:
   bool m_echo;
+};
+
+/// The log factory a peer's engine runs with: QuickFIX's FileLogFactory under `logDir` (--log-dir) when
+/// one is given, else `events` (the session events the JSON summary reports).
+class PeerLogs {
+public:
+  PeerLogs(const std::string& logDir, EventLogFactory& events)
+      : m_files(logDir.empty() ? nullptr : new FIX::FileLogFactory(logDir)), m_events(events) {}
+  FIX::LogFactory& factory() { return m_files ? static_cast<FIX::LogFactory&>(*m_files) : m_events; }
+
+private:
+  std::unique_ptr<FIX::FileLogFactory> m_files;
+  EventLogFactory& m_events;
 };
 
 }  // namespace peers

@@ -10,7 +10,6 @@
 //                     [--no-reset-seq-num] [--dict PATH] [--log-dir DIR] [--verbose]
 #include "common.h"
 
-#include <quickfix/FileLog.h>
 #include <quickfix/MessageCracker.h>
 #include <quickfix/MessageStore.h>
 #include <quickfix/Session.h>
@@ -482,8 +481,7 @@ int main(int argc, char** argv) {
       return peers::EXIT_OK;
     }
   } catch (const peers::UsageError& e) {
-    std::cerr << "qf_initiator: " << e.message << "\n" << USAGE;
-    return peers::EXIT_USAGE;
+    return peers::usageFailed("qf_initiator", e, USAGE);
   }
 
   InitiatorApp app;
@@ -495,10 +493,8 @@ int main(int argc, char** argv) {
   try {
     FIX::SessionSettings settings = peers::settingsFromText(settingsText);
     FIX::MemoryStoreFactory store;
-    std::unique_ptr<FIX::FileLogFactory> fileLogs;
-    if (!logDir.empty()) fileLogs.reset(new FIX::FileLogFactory(logDir));
-    FIX::LogFactory& logs = fileLogs ? static_cast<FIX::LogFactory&>(*fileLogs) : eventLogs;
-    FIX::SocketInitiator initiator(app, store, settings, logs);
+    peers::PeerLogs logs(logDir, eventLogs);
+    FIX::SocketInitiator initiator(app, store, settings, logs.factory());
     initiator.start();
     {
       std::unique_lock<std::mutex> lock(app.mutex);
@@ -506,12 +502,8 @@ int main(int argc, char** argv) {
     }
     if (logon) runPlan(app, plan, deadline, ordersDone);
     initiator.stop();
-  } catch (const FIX::ConfigError& e) {
-    std::cerr << "qf_initiator: configuration error: " << e.what() << "\n";
-    return peers::EXIT_USAGE;
   } catch (const std::exception& e) {
-    std::cerr << "qf_initiator: " << e.what() << "\n";
-    return peers::EXIT_FAILURE_RUN;
+    return peers::runFailed("qf_initiator", e);
   }
 
   std::lock_guard<std::mutex> lock(app.mutex);

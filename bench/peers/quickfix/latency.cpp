@@ -188,8 +188,7 @@ int main(int argc, char** argv) {
                    "SenderCompID=" + args.str("sender-comp-id", "BENCH") + "\nTargetCompID=" +
                    args.str("target-comp-id", "LP") + "\n";
   } catch (const peers::UsageError& e) {
-    std::cerr << "qf_latency: " << e.message << "\n" << USAGE;
-    return peers::EXIT_USAGE;
+    return peers::usageFailed("qf_latency", e, USAGE);
   }
 
   LatencyApp app;
