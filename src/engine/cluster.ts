@@ -110,7 +110,16 @@ export class Cluster {
   /** Live gateways seen at the last tick. */
   live: string[] = [];
   /** Counters for /metrics and tests. */
-  readonly stats = { acquired: 0, lost: 0, renewals: 0, tickErrors: 0, movedOut: 0, movedIn: 0 };
+  readonly stats = {
+    acquired: 0,
+    lost: 0,
+    renewals: 0,
+    tickErrors: 0,
+    movedOut: 0,
+    movedIn: 0,
+    /** Rounds skipped because another live process holds this nodeId. */
+    duplicateRounds: 0,
+  };
 
   /**
    * `scheduler` (tests: a ManualScheduler) runs the rounds and is the clock of the leases' local
@@ -133,10 +142,13 @@ export class Cluster {
     this.#logger = logger;
     store.leaseValid = (key) => this.#now() < (this.#validUntil.get(key) ?? 0);
     store.leases = () => new Map(this.#owned);
-    store.onSessionFailed = (key, e) =>
-      void this.#lose(key, `store failure (${e.message}); lease given up`).then(
-        () => this.#handBack(key),
+    store.onSessionFailed = (key, e) => {
+      const epoch = this.#owned.get(key);
+      if (epoch === undefined) return;
+      void this.#lose(key, `store failure (${e.message}); lease given up`).then(() =>
+        this.#handBack(key, epoch)
       );
+    };
   }
 
   /** True while this gateway holds the session's lease. */
@@ -193,7 +205,11 @@ export class Cluster {
          where x.session_key = v.k and x.epoch = v.e and x.owner = $1`,
         [this.nodeId, keys, epochs],
       );
-      await s.control.unsafe(`delete from ${s.t("members")} where node_id = $1`, [this.nodeId]);
+      // Our row only (another process with this nodeId keeps its own).
+      await s.control.unsafe(`delete from ${s.t("members")} where node_id = $1 and app_name = $2`, [
+        this.nodeId,
+        s.appName,
+      ]);
     } catch {
       // The database is gone: the leases expire by themselves.
     }
@@ -201,12 +217,13 @@ export class Cluster {
   }
 
   /** Expires a lease this gateway gave up, so that a gateway takes the session at its next round. */
-  async #handBack(key: string): Promise<void> {
+  async #handBack(key: string, epoch: number): Promise<void> {
     const s = this.#store;
+    // With its epoch: a lease taken since (by any gateway, one with the same nodeId included) stays.
     await s.control.unsafe(
       `update ${s.t("sessions")} set lease_until = now() - interval '1 millisecond'
-       where session_key = $1 and owner = $2`,
-      [key, this.nodeId],
+       where session_key = $1 and owner = $2 and epoch = $3`,
+      [key, this.nodeId, epoch],
     ).catch(() => {}); // unreachable: the lease runs out by itself
   }
 
@@ -250,11 +267,7 @@ export class Cluster {
     this.#expire();
     const sentAt = this.#now();
     try {
-      await s.control.unsafe(
-        `insert into ${s.t("members")} (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
-         on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3`,
-        [this.nodeId, lease, s.appName],
-      );
+      if (!await this.#heartbeat()) return;
       const members = await s.control.unsafe(
         `select node_id from ${s.t("members")}
          where heartbeat > now() - $1::float8 * interval '1 millisecond' order by node_id`,
@@ -344,6 +357,63 @@ export class Cluster {
   }
 
   /**
+   * Heartbeats this gateway's `members` row; false when another live process holds it (the same nodeId
+   * twice): this gateway then takes and renews nothing, and says so. The row of a predecessor with this
+   * nodeId that stopped heartbeating (a gateway restarted while the old process is stalled, SIGSTOP or a
+   * VM pause) is taken over only after that process's connections were ended: otherwise its name
+   * (`app_name`, which the rounds end stalled gateways' connections by) would be gone from the table,
+   * and a statement it stalled in the middle of would hold its sessions' rows for good.
+   */
+  async #heartbeat(): Promise<boolean> {
+    const s = this.#store, lease = this.leaseMs;
+    const [row] = await s.control.unsafe(
+      `select app_name, heartbeat <= now() - $2::float8 * interval '1 millisecond' as stale
+       from ${s.t("members")} where node_id = $1`,
+      [this.nodeId, lease],
+    );
+    const prev = row?.app_name === null || row?.app_name === undefined ? undefined : String(row.app_name);
+    if (row !== undefined && prev !== s.appName) {
+      if (row.stale !== true) return this.#duplicate(prev);
+      await s.control.unsafe(
+        `select pg_terminate_backend(pid) from pg_stat_activity
+         where datname = current_database() and application_name = $1`,
+        [prev],
+      );
+    }
+    const mine = await s.control.unsafe(
+      `insert into ${s.t("members")} as m (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
+       on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3
+         where m.app_name is not distinct from $3 or m.app_name is null
+           or m.heartbeat <= now() - $2::float8 * interval '1 millisecond'
+       returning node_id`,
+      [this.nodeId, lease, s.appName],
+    );
+    if (mine.length === 0) return this.#duplicate(prev);
+    if (this.#duplicateOf !== undefined) {
+      this.#logger?.info("cluster", `nodeId ${this.nodeId} is this gateway's now`);
+      this.#duplicateOf = undefined;
+    }
+    return true;
+  }
+
+  /** Connections (application_name) of another live gateway with this nodeId, while there is one. */
+  #duplicateOf: string | undefined;
+
+  #duplicate(other: string | undefined): false {
+    if (this.#duplicateOf !== other) {
+      this.#duplicateOf = other;
+      this.#logger?.error(
+        "cluster",
+        `nodeId ${this.nodeId} is held by another gateway that heartbeated within the lease (connections ` +
+          `${other}: a second gateway with this nodeId, or this gateway's previous process): this one takes ` +
+          `no session until that one stops heartbeating; every gateway needs a nodeId of its own`,
+      );
+    }
+    this.stats.duplicateRounds++;
+    return false;
+  }
+
+  /**
    * Operator move out: the session is logged out (its lease still renewed meanwhile), then the lease is
    * given back (expired at once) and the move marked `released` for its target to take.
    */
@@ -372,7 +442,7 @@ export class Cluster {
       // The session may be half closed: give it up so that placement opens it again (here or elsewhere).
       if (this.#owned.get(key) === epoch) {
         await this.#lose(key, `hand-over failed (${msg}); lease given up`);
-        await this.#handBack(key);
+        await this.#handBack(key, epoch);
       }
     } finally {
       this.#handingOver.delete(key);

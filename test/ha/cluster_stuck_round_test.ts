@@ -31,7 +31,9 @@ function fakeStore() {
         state.statements++;
         if (state.hang) return never;
         const s = q.replace(/\s+/g, " ").trim();
-        if (s.startsWith("select node_id from members")) return Promise.resolve([{ node_id: "A" }]);
+        if (s.startsWith("select node_id from members") || s.startsWith("insert into members")) {
+          return Promise.resolve([{ node_id: "A" }]); // the live members; the heartbeat's own row
+        }
         if (s.startsWith("update sessions x set lease_until = now() +")) {
           return Promise.resolve((p[1] as string[]).map((k) => ({ session_key: k })));
         }
@@ -43,7 +45,7 @@ function fakeStore() {
           state.owner = String(p[1]);
           return Promise.resolve([{ epoch: ++state.epoch }]);
         }
-        return Promise.resolve([]); // heartbeat, terminate, moves, the row's insert
+        return Promise.resolve([]); // no members row yet, terminate, moves, the session row's insert
       },
     },
   } as unknown as ClusterStore;
