@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs QuickFIX C++ from Debian (libquickfix-dev, g++, make) when its headers are missing, then
-# builds fixg's QuickFIX peers (bench/peers/quickfix/build/qf_acceptor, qf_initiator, qf_latency).
+# builds fixg's QuickFIX peers (bench/peers/quickfix/build/qf_acceptor, qf_initiator, qf_latency, qf_session).
 # Idempotent: a second run installs nothing and rebuilds only what changed. Needs root for apt-get.
 # Debian's package ships no data dictionaries; the peers use fixtures/dictionaries/FIX44.xml.
 set -euo pipefail
