@@ -200,6 +200,8 @@ export class PostgresMessageStore implements MessageStore {
   readonly #upgrade: boolean;
   #pumpQueued = false;
   #closed = false;
+  /** close() was called: commits whose outcome stays unknown past retryMs fail (are reported) now. */
+  #closing = false;
   /** Commit statistics: commits, sessions and messages committed, last commit latency (ms). */
   readonly stats = { commits: 0, messages: 0, fenced: 0, retries: 0, lastCommitMs: 0, commitMsTotal: 0 };
   /**
@@ -422,7 +424,7 @@ export class PostgresMessageStore implements MessageStore {
    */
   async #commitGroup(group: { s: PgSessionStore; p: Pending }[], started: number, release: () => void) {
     const warned = this.#warnings.n;
-    const first = await this.#write(group, false);
+    const first = await this.#write(group, false, release);
     group = first.group;
     for (const g of group) g.s.landed(g.p);
     // A synchronous commit is on the standby when it answered without a WARNING on its first attempt.
@@ -447,6 +449,7 @@ export class PostgresMessageStore implements MessageStore {
     for (;;) {
       try {
         if (attempt > 0) group = (await this.#write(group, true)).group;
+        group = group.filter((g) => !g.p.settled || g.p.unsure);
         if (group.length === 0) return;
         const w = this.#warnings.n;
         await syncBarrier(this.sql);
@@ -459,7 +462,7 @@ export class PostgresMessageStore implements MessageStore {
         if (!retryable(e)) return this.#failAll(group, e);
         const now = this.#scheduler.nowMs();
         if (deadline === 0) deadline = now + this.#retryMs;
-        if (now > deadline || this.#closed) return this.#failAll(group, e);
+        if (this.#giveUp(group, e, now > deadline)) return this.#failAll(group, e);
         this.stats.retries++;
         await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
       }
@@ -492,6 +495,7 @@ export class PostgresMessageStore implements MessageStore {
   async #write(
     group: { s: PgSessionStore; p: Pending }[],
     recheck: boolean,
+    onUnknown?: () => void,
   ): Promise<{ group: { s: PgSessionStore; p: Pending }[]; retried: boolean }> {
     let deadline = 0;
     let attempt = recheck ? 1 : 0;
@@ -529,10 +533,11 @@ export class PostgresMessageStore implements MessageStore {
         }
         const now = this.#scheduler.nowMs();
         if (deadline === 0) deadline = now + this.#retryMs;
-        if (now > deadline || this.#closed) {
+        if (this.#giveUp(group, e, now > deadline)) {
           this.#failAll(group, e);
           return { group: [], retried: true };
         }
+        if (now > deadline) onUnknown?.(); // the statement slot: other sessions' groups go on
         this.stats.retries++;
         // Backoff: 25 ms doubling to 500 ms (a promoted standby is found within half a second of it).
         await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
@@ -540,9 +545,22 @@ export class PostgresMessageStore implements MessageStore {
     }
   }
 
+  /**
+   * A commit whose outcome is unknown (its connection lost) is retried. Past `retryMs` its sessions stop
+   * (`failUnknown`: nothing more of them is sent) and it is still retried, so that what it wrote is
+   * reported by its outcome (committed: not reported; the next owner resends it) rather than as never
+   * committed; true (fail it for good, report it) only once the store is closing.
+   */
+  #giveUp(group: { s: PgSessionStore; p: Pending }[], e: unknown, late: boolean): boolean {
+    if (this.#closed || (late && this.#closing)) return true;
+    if (late) { for (const g of group) if (!g.p.settled) g.s.failUnknown(g.p, e); }
+    return false;
+  }
+
   /** Commits what is queued, ends the pool. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closing = true;
     await this.drain();
     this.#closed = true;
     for (const s of [...this.#open.values()]) await s.close();

@@ -377,6 +377,26 @@ export class PgSessionStore implements SessionStore {
   }
 
   /**
+   * @internal The outcome of `p` (its statement sent, the connection lost) is still unknown after the
+   * store's `retryMs`: the session stops as for a failure (nothing more of it reaches the wire), but `p`
+   * — and the session's landed commits still waiting for the standby — are reported by their outcome,
+   * which the store keeps finding out (it retries them): committed, they are not reported (the next
+   * owner has them and resends them); fenced, those the database does not have are.
+   */
+  failUnknown(p: Pending, e: unknown): void {
+    const m = e instanceof Error ? e.message : String(e);
+    const first = this.#error === undefined;
+    this.#stop(
+      new FixgError("STORE_FAILED", `PostgreSQL store: ${m} (commit outcome unknown)`, { cause: e }),
+      p,
+      new Set(),
+      false,
+      true,
+    );
+    if (first) this.#store.onSessionFailed?.(this.sessionKey, this.#error!);
+  }
+
+  /**
    * Stops the session at `p`'s failure: `p` and every write not yet released reject (their bytes never
    * reach the socket). Reported as never committed: `p`'s messages except `stored`, the later ones, and
    * the landed ones still waiting for the standby — fenced, except `stored` ones (the new owner's takeover
@@ -386,9 +406,10 @@ export class PgSessionStore implements SessionStore {
    * chain's commit in flight may still land: it is rejected now and reported by its own outcome
    * (`unsure`: landed, it is not reported; fenced or failed, it is).
    */
-  #stop(e: Error, p: Pending, stored: Set<string> = new Set(), fenced = false): void {
+  #stop(e: Error, p: Pending, stored: Set<string> = new Set(), fenced = false, unknown = false): void {
     this.#error ??= e;
     if (p.unsure) {
+      if (unknown) return; // rejected already; still retried, reported by its outcome
       // Rejected when the session stopped; its statement did not land: reported now.
       p.unsure = false;
       this.#report(outboundOf(p).filter((m) => !stored.has(`${m.gen}:${m.seq}`)), e.message);
@@ -409,10 +430,11 @@ export class PgSessionStore implements SessionStore {
       c.pending = undefined;
     }
     this.#syncing = [];
-    const checked = fenced ? [p, ...landed, ...flying] : [p];
+    const checked = fenced ? [p, ...landed, ...flying] : unknown ? [] : [p];
     const lost = checked.flatMap(outboundOf).filter((m) => !stored.has(`${m.gen}:${m.seq}`));
-    for (const q of [...(fenced ? [] : landed), ...later]) lost.push(...outboundOf(q));
+    for (const q of [...(fenced || unknown ? [] : landed), ...later]) lost.push(...outboundOf(q));
     for (const q of unsure) q.unsure = true;
+    if (unknown) { for (const q of [p, ...landed]) q.unsure = true; }
     for (const q of [p, ...landed, ...flying, ...unsure, ...later]) {
       q.settled = true;
       q.reject(this.#error);
