@@ -29,7 +29,7 @@ import { effectiveConfig } from "../../commands/run.ts";
 import { ManualScheduler } from "../../src/clock.ts";
 import { startInProcess } from "../../src/conformance/in_process.ts";
 import { freePort, listeningPort, ROOT, startAcceptor } from "./engine_process.ts";
-import { QUICKFIX_MISSING, quickfixAcceptorCommand, startPeer } from "../interop/peers.ts";
+import { startPeer } from "../interop/peers.ts";
 
 /** QuickFIX's server definition directories and their BeginString. */
 const ALL_VERSIONS: ReadonlyArray<{ dir: string; beginString: string }> = [
@@ -324,47 +324,39 @@ Deno.test({
   },
 });
 
-/** A message the reference's `at` echo application sends (its echo of D and d): QuickFIX's acceptor below acknowledges instead. */
-function expectsApplicationReply(s: Scenario): boolean {
-  return s.steps.some((step) =>
-    step.kind === "expect" && step.fields.some((f) => f.tag === "35" && !/^[0-5A]$/.test(f.value))
-  );
-}
-
 /** Heartbeat-timing definitions (HeartBtInt below 30 s) take tens of seconds: the check below leaves them out. */
 function slow(s: Scenario): boolean {
   return weight(s) >= 1;
 }
 
+/** bench/peers/quickfix/session.cpp: QuickFIX C++ answering as the reference's `at` application. */
+const QF_SESSION = `${ROOT}bench/peers/quickfix/build/qf_session`;
+const QF_SESSION_MISSING = (() => {
+  try {
+    Deno.statSync(QF_SESSION);
+    return undefined;
+  } catch {
+    return `${QF_SESSION} is not built (run scripts/install_quickfix.sh)`;
+  }
+})();
+
 Deno.test({
   name:
-    "the strict runner agrees with the reference: QuickFIX's own acceptor passes its session-level FIX 4.4 definitions",
-  ignore: MISSING !== undefined || QUICKFIX_MISSING !== undefined,
+    "the strict runner agrees with the reference: QuickFIX C++ as `at` passes its definitions of every version (no heartbeat waits)",
+  ignore: MISSING !== undefined || QF_SESSION_MISSING !== undefined,
   fn: async () => {
-    const dir = (SOURCE as { dir: string }).dir;
-    const fix44 = ALL_VERSIONS.find((v) => v.dir === "fix44")!;
-    const files = await scenarioFiles([`${dir}/test/definitions/server/fix44`]);
-    const items: Item[] = [];
-    for (const f of files) {
-      const scenario = await loadScenario(f, { strict: true });
-      if (!expectsApplicationReply(scenario) && !slow(scenario)) {
-        items.push({ version: fix44, key: `fix44/${scenario.name}`, scenario });
-      }
-    }
-    // bench/peers/quickfix: QuickFIX C++ 1.15 (Debian's libquickfix), FIX 4.4, memory store, ResetOnLogon.
-    const quickfix = async (): Promise<Acceptor> => {
-      const peer = await startPeer(
-        quickfixAcceptorCommand({
-          port: freePort(),
-          senderCompId: "ISLD",
-          targetCompIds: ["TW"],
-          resetOnLogon: true,
-        }),
-      );
+    const items = (await loadItems((SOURCE as { dir: string }).dir)).filter((i) => !slow(i.scenario));
+    // qf_session --role acceptor: QuickFIX C++ 1.15 (Debian's libquickfix), memory store, ResetOnLogon,
+    // ISLD/TW, validating (FIXT: the FIXT 1.1 transport dictionary, FIX 5.0, SP1 and SP2 application
+    // dictionaries, the DefaultApplVerID the definition's Logon names). It answers as `at`: orders and security
+    // definitions echoed, other application messages with a BusinessMessageReject.
+    const quickfix = async (beginString: string): Promise<Acceptor> => {
+      const args = ["--role", "acceptor", "--port", String(freePort()), "--begin-string", beginString];
+      const peer = await startPeer({ cmd: QF_SESSION, args: [...args, "--exit-on-eof"] });
       return { port: peer.port, output: () => "", stop: () => peer.stop() };
     };
     const results = await playAll(items, quickfix, 2);
-    assert.ok(items.length >= 30, `only ${items.length} session-level fix44 definitions`);
+    assert.ok(items.length >= 300, `only ${items.length} definitions without heartbeat waits`);
     const failed = items.filter((i) => !results.get(i.key)?.passed).map((i) =>
       `${i.key}: ${describeFailure(results.get(i.key)!)}`
     );

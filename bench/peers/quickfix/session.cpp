@@ -7,9 +7,11 @@
 // As an initiator it logs on, sends --orders NewOrderSingles and one TestRequest (112=QF-TEST), waits
 // for every order to come back echoed (35=D, as fixg's echo application sends it) and for the Heartbeat
 // answering the TestRequest, logs out, prints one JSON summary line and exits 0 when nothing went wrong
-// (1 with "problems" saying what). As an acceptor it echoes every NewOrderSingle (the reference's `at`
-// application does the same), prints {"event":"listening",...} once it accepts and a summary on
-// SIGINT/SIGTERM (or stdin EOF with --exit-on-eof).
+// (1 with "problems" saying what). As an acceptor it answers as the reference's `at` application
+// (QuickFIX's src/at_application.h): NewOrderSingle echoed (once per ClOrdID when PossResend=Y),
+// SecurityDefinition echoed, other application messages unsupported (a BusinessMessageReject), a
+// Logon's DefaultApplVerID taken as its own; it prints {"event":"listening",...} once it accepts and
+// a summary on SIGINT/SIGTERM (or stdin EOF with --exit-on-eof).
 //
 // usage: qf_session --role initiator|acceptor --port N --begin-string B [--default-appl-ver-id 7|8|9]
 //                   [--sender-comp-id ID] [--target-comp-id ID] [--orders N] [--heartbeat S]
@@ -26,6 +28,7 @@
 #include <functional>
 #include <csignal>
 #include <iostream>
+#include <set>
 #include <thread>
 
 namespace {
@@ -77,6 +80,7 @@ public:
   void onLogout(const FIX::SessionID&) override {
     std::lock_guard<std::mutex> lock(mutex);
     ++logouts;
+    m_orderIds.clear();
   }
   void toAdmin(FIX::Message& m, const FIX::SessionID&) override {
     std::lock_guard<std::mutex> lock(mutex);
@@ -97,20 +101,25 @@ public:
     ++sent[t];
     if (t == "j") ++rejectsSent;
   }
-  void fromAdmin(const FIX::Message& m, const FIX::SessionID&) throw(
+  void fromAdmin(const FIX::Message& m, const FIX::SessionID& id) throw(
       FIX::FieldNotFound, FIX::IncorrectDataFormat, FIX::IncorrectTagValue, FIX::RejectLogon) override {
     std::lock_guard<std::mutex> lock(mutex);
     std::string t = peers::msgTypeOf(m);
     ++received[t];
-    FIX::TestReqID id;
-    if (t == "0" && m.getFieldIfSet(id) && id.getValue() == TEST_REQ_ID) testHeartbeat = true;
+    FIX::TestReqID testReqId;
+    if (t == "0" && m.getFieldIfSet(testReqId) && testReqId.getValue() == TEST_REQ_ID) testHeartbeat = true;
     if (t == "3") {
       ++rejectsReceived;
       if (rejectTexts.size() < 20) rejectTexts.push_back("received: " + m.toString());
     }
     if (t == "A") {
       FIX::DefaultApplVerID v;
-      if (m.getFieldIfSet(v)) logonApplVerId = v.getValue();
+      if (m.getFieldIfSet(v)) {
+        logonApplVerId = v.getValue();
+        // As `at`: the acceptor's own DefaultApplVerID becomes the one the initiator named.
+        FIX::Session* session = m_acceptor ? FIX::Session::lookupSession(id) : nullptr;
+        if (session != nullptr) session->setSenderDefaultApplVerID(v.getValue());
+      }
     }
   }
   void fromApp(const FIX::Message& m, const FIX::SessionID& id) throw(
@@ -126,13 +135,25 @@ public:
       }
       if (t == "D" && !m_acceptor) ++echoes;
     }
-    if (t == "D" && m_acceptor) {
-      // The reference's echo: the same message back, header filled in again by the session.
-      FIX::Message echo = m;
-      echo.getHeader().removeField(FIX::FIELD::PossDupFlag);
-      echo.getHeader().removeField(FIX::FIELD::OrigSendingTime);
-      FIX::Session::sendToTarget(echo, id);
+    if (!m_acceptor) return;
+    // What the reference's `at` application (QuickFIX's src/at_application.h) does: a NewOrderSingle
+    // echoed once per ClOrdID (a PossResend=Y one whose ClOrdID was seen is dropped), a
+    // SecurityDefinition echoed, any other type unsupported (QuickFIX answers 35=j 380=3).
+    if (t == "D") {
+      FIX::PossResend possResend(false);
+      m.getHeader().getFieldIfSet(possResend);
+      FIX::ClOrdID clOrdId;
+      m.getField(clOrdId);
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (possResend.getValue() && m_orderIds.count(clOrdId.getValue()) > 0) return;
+        m_orderIds.insert(clOrdId.getValue());
+      }
+    } else if (t != "d") {
+      throw FIX::UnsupportedMessageType();
     }
+    FIX::Message echo = m;
+    FIX::Session::sendToTarget(echo, id);
   }
 
   /// A NewOrderSingle with the fields of its version's dictionary: TransactTime from FIX 4.2 on,
@@ -200,6 +221,7 @@ public:
 private:
   bool m_acceptor;
   std::string m_appVersion;
+  std::set<std::string> m_orderIds;
 };
 
 struct Options {
@@ -228,6 +250,10 @@ std::string buildSettings(const Options& o) {
     std::string app = versionOfApplVerId(o.applVerId);
     s += "TransportDataDictionary=" + dictionary("FIXT11.xml") + "\nAppDataDictionary=" +
          dictionary(fileOf(app)) + "\nDefaultApplVerID=" + app + "\n";
+    // A message (or a Logon's DefaultApplVerID) may name another version: each has its dictionary.
+    for (const char* v : {"FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2"}) {
+      s += std::string("AppDataDictionary.") + v + "=" + dictionary(fileOf(v)) + "\n";
+    }
   } else {
     s += "DataDictionary=" + dictionary(fileOf(o.beginString)) + "\n";
   }
