@@ -38,6 +38,8 @@ export interface ResendHost {
   readonly scheduler: Clock;
   /** Carries out actions of a chunk. */
   carryOut(actions: Action[]): void;
+  /** Ends the connection (`error`: recorded as the session's last error). */
+  drop(reason: string, error: boolean): void;
   flush(): void;
   /** The resend ended: feed `input` to the machine, then the rest of the step that asked, then the mailbox. */
   finish(input: Input, r: ResendStream): void;
@@ -155,8 +157,11 @@ export class ResendStreamer {
       },
       (e) => {
         r.reading = false;
-        h.logger.error("resend-read-failed", e instanceof Error ? e.message : String(e), h.key);
-        // What was not sent is gap-filled, as when a whole range could not be read.
+        const why = e instanceof Error ? e.message : String(e);
+        h.logger.error("resend-read-failed", `${why}; ending the connection (no gap fill)`, h.key);
+        // The messages are stored, only not read now (a database failing over): a gap fill over them would
+        // tell the counterparty to skip them. The connection ends; it asks again after reconnecting.
+        if (h.conn === r.conn) h.drop(`resend read failed: ${why}`, true);
         this.#end(r, []);
       },
     );
