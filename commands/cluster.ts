@@ -132,6 +132,17 @@ export function renderClusterStatus(s: ClusterStatus): string {
   return out.join("\n");
 }
 
+/**
+ * `--store` names a PostgreSQL URL (the scheme in any case); anything else is refused without being echoed:
+ * its password is masked after `//` only, so a URL whose scheme was forgotten would be printed whole.
+ */
+function storeUrl(url: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new FixgError("USAGE", "--store: must be a postgres:// (or postgresql://) URL", { exitCode: 2 });
+  }
+  return url;
+}
+
 /** Opens the store for an operator command; an unreachable database is exit 2 (password never shown). */
 async function withStore<T>(
   url: string,
@@ -140,7 +151,7 @@ async function withStore<T>(
 ): Promise<T> {
   let store: PostgresMessageStore;
   try {
-    store = await openPostgresStore(operatorStore(url, schema));
+    store = await openPostgresStore(operatorStore(storeUrl(url), schema));
   } catch (e) {
     if (e instanceof FixgError) throw new FixgError(e.code, e.message, { exitCode: 2 });
     throw new FixgError(
@@ -227,8 +238,9 @@ export function registerCluster(program: Command): void {
     .option("--json", "print one JSON object", false)
     .action(async (opts) => {
       let s: ClusterStatus;
+      const url = storeUrl(opts.store);
       try {
-        s = await clusterStatus(opts.store, opts.schema);
+        s = await clusterStatus(url, opts.schema);
       } catch (e) {
         if (e instanceof FixgError) throw new FixgError(e.code, e.message, { exitCode: 2 });
         throw new FixgError(

@@ -97,7 +97,8 @@ export function registerExport(journal: Command): void {
       const filter = parseFilter(opts, Date.now());
       const maskTags = await parseMaskTags(opts);
       const out = new StdoutOutput();
-      if (/^postgres(ql)?:\/\//.test(dir)) {
+      // URL schemes are case-insensitive (journalDir of the other commands takes them so too).
+      if (/^postgres(ql)?:\/\//i.test(dir)) {
         const store = await openPostgresStore({
           url: dir,
           schema: opts.schema,
