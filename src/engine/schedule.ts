@@ -36,6 +36,12 @@ export function checkSchedule(s: Schedule, where: string): void {
       throw new ConfigError(`${where}.${k}: "${s[k]}" is not a time of day (HH:MM or HH:MM:SS)`);
     }
   }
+  if (s.days !== undefined && s.days.length === 0) {
+    throw new ConfigError(
+      `${where}.days: no weekday given, the window would never open ` +
+        `(leave days out for every day; enabled: false stops a session)`,
+    );
+  }
   for (const d of s.days ?? []) {
     if (dayIndex(d) === undefined) {
       throw new ConfigError(`${where}.days: "${d}" is not a weekday`);
