@@ -109,7 +109,11 @@ export function registerConfig(program: Command): void {
     .description("hash a Logon password for the users: section (PBKDF2-SHA256); reads it from stdin")
     .option("--iterations <n>", "PBKDF2 iterations", String(DEFAULT_PBKDF2_ITERATIONS))
     .action(async (flags) => {
+      // Checked before the password is read (a terminal would prompt first), quoting what was given.
       const n = Number(flags.iterations);
+      if (!/^\d+$/.test(flags.iterations) || !Number.isSafeInteger(n) || n < 1000) {
+        throw new ConfigError(`--iterations must be a whole number >= 1000 (got "${flags.iterations}")`);
+      }
       const password = await readPassword();
       if (password === "") throw new ConfigError("empty password");
       console.log(await hashPassword(password, n));
