@@ -238,12 +238,31 @@ export async function tryCommit(
   if (retry) {
     const rows = await positionsOf(sql, schema, [...new Set(group.map((g) => g.s.sessionKey))]);
     const fenced = new Set<string>(), todo: CommitItem[] = [];
+    const stopped = new Map<string, number>();
     for (const g of group) {
       const w = where(rows, g);
       if (w === "moved") fenced.add(g.s.sessionKey);
-      else if (w !== "landed") todo.push(g);
+      else if (w === "landed") continue;
+      // A commit of a session that stopped (`unsure`: its outcome decides its report) is never written
+      // again: its session sends and delivers nothing more, so inbound messages written now would be
+      // counted as received and never delivered, outbound ones resent by the next owner after the
+      // application was told... nothing yet. Its session is fenced instead (epoch + 1: the trigger waits
+      // for the first attempt's transaction if the server still runs it), which makes the outcome final.
+      else if (g.p.unsure) stopped.set(g.s.sessionKey, g.s.epoch);
+      else todo.push(g);
     }
     if (fenced.size > 0) return [...fenced];
+    if (stopped.size > 0) {
+      await sql.unsafe(
+        `update ${table(schema, "sessions")} x set epoch = x.epoch + 1
+         from unnest($1::text[], $2::int8[]) as v(k, e) where x.session_key = v.k and x.epoch = v.e`,
+        [[...stopped.keys()], [...stopped.values()]],
+      );
+      // The next attempt finds those sessions moved (fenced): reported by what the database has.
+      throw Object.assign(new Error("a stopped session's commit did not land: fenced; checking again"), {
+        code: "40001",
+      });
+    }
     if (todo.length === 0) return [];
     group = todo;
   }

@@ -129,3 +129,43 @@ Deno.test({
     assert.deepEqual(await seqs(db, schema), [1]);
   });
 });
+
+Deno.test({
+  name:
+    "postgres store: a stopped session's commit that did not land is not written when the database answers again: its session is fenced, the message reported not sent",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  await withStore(async (store, s, db, schema, state, reports) => {
+    state.down = true;
+    await assert.rejects(s.appendOutbound(2, msg(2)));
+    assert.deepEqual(reports, []);
+    state.down = false;
+    await store.drain();
+    // Not written after the session stopped (the next owner would resend an order its application may
+    // send again); the session's epoch moved on, so the first attempt can never land either.
+    assert.deepEqual(await seqs(db, schema), [1]);
+    assert.deepEqual(reports, [[2]]);
+    const [row] = await db.unsafe(`select epoch from "${schema}".sessions where session_key = 'S'`);
+    assert.equal(Number(row!.epoch), s.epoch + 1);
+  });
+});
+
+Deno.test({
+  name:
+    "postgres store: an inbound commit of a stopped session is never written later (its messages were not delivered: the next owner must ask for them again)",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  await withStore(async (store, s, db, schema, state) => {
+    await s.appendInbound(1, msg(1, "IN"));
+    state.down = true;
+    await assert.rejects(s.appendInbound(2, msg(2, "IN")));
+    state.down = false;
+    await store.drain();
+    const rows = await db.unsafe(`select seq from "${schema}".inbound where session_key = 'S' order by seq`);
+    assert.deepEqual(rows.map((r) => Number(r.seq)), [1]);
+    const [pos] = await db.unsafe(
+      `select next_seq from "${schema}".positions where session_key = 'S' and dir = 'in'`,
+    );
+    assert.equal(Number(pos!.next_seq), 2, "the expected number moved past a message never delivered");
+  });
+});
