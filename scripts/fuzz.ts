@@ -4,10 +4,13 @@
  */
 import { Fuzzer, FuzzFailure } from "../test/fuzz/fuzzer.ts";
 
+// `deno task fuzz -- --seed N` hands the `--` to the script: skip it.
+const args = Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args;
+
 function arg(name: string, fallback: number): number {
-  const i = Deno.args.indexOf(`--${name}`);
+  const i = args.indexOf(`--${name}`);
   if (i < 0) return fallback;
-  const v = Number(Deno.args[i + 1]);
+  const v = Number(args[i + 1]);
   if (!Number.isInteger(v) || v < 0) {
     console.error(`fuzz: --${name} needs a non-negative integer`);
     Deno.exit(2);
@@ -15,16 +18,16 @@ function arg(name: string, fallback: number): number {
   return v;
 }
 
-if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+if (args.includes("--help") || args.includes("-h")) {
   console.log("usage: deno task fuzz -- [--seed N] [--iterations N] [--iteration K]");
   Deno.exit(0);
 }
 // A misspelt flag (--seeds 42) must not run a long fuzz with other settings than asked for.
-for (let i = 0; i < Deno.args.length; i += 2) {
-  if (!["--seed", "--iterations", "--iteration"].includes(Deno.args[i]!)) {
+for (let i = 0; i < args.length; i += 2) {
+  if (!["--seed", "--iterations", "--iteration"].includes(args[i]!)) {
     console.error(
       `fuzz: unknown argument "${
-        Deno.args[i]
+        args[i]
       }"; usage: deno task fuzz -- [--seed N] [--iterations N] [--iteration K]`,
     );
     Deno.exit(2);
