@@ -353,7 +353,8 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
   for (const [i, e] of config.sessions.entries()) {
     const spec = await sessionSpecFor(config, i, logger, options);
     const key = sessionKey(spec.config.id);
-    placed.push(typeof e.owner === "string" ? { key, owner: e.owner } : { key });
+    // A template is no session of its own: its dynamic sessions' leases are taken on their Logons.
+    if (e.targetCompId !== "*") placed.push(typeof e.owner === "string" ? { key, owner: e.owner } : { key });
     if (e.role === "initiator") {
       initiators.push(spec);
       continue;

@@ -161,6 +161,22 @@ export class Cluster {
     return this.#owned.get(key);
   }
 
+  /**
+   * A dynamic session (an acceptor template's, not in the configured list): its lease is taken when its
+   * counterparty logs on here (epoch + 1; free or expired only), then renewed with the others. True when
+   * this gateway holds it.
+   */
+  async claim(key: string): Promise<boolean> {
+    if (this.#owned.has(key)) return true;
+    if (this.#stopped || this.#releasing.has(key)) return false;
+    try {
+      return await this.#acquire(key) !== undefined;
+    } catch (e) {
+      this.#logger?.warn("cluster", `lease not taken: ${e instanceof Error ? e.message : String(e)}`, key);
+      return false;
+    }
+  }
+
   /** Sets what the cluster drives, without starting the rounds (`tick()` runs one; start() runs them all). */
   attach(host: ClusterHost): void {
     this.#host = host;

@@ -92,6 +92,7 @@ export class Gateway {
       entries: () => this.#entries.values(),
       entry: (key) => this.#entries.get(key),
       open: (spec) => this.#open(spec),
+      claim: (key) => this.#opts.cluster?.claim?.(key) ?? Promise.resolve(true),
       windowReset: (e) => this.#windowReset(e),
       configuredSessions: () => this.configuredSessions(),
       tune,

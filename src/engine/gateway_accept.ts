@@ -52,6 +52,11 @@ export interface AcceptHost {
   entries(): Iterable<GatewayEntry>;
   entry(key: string): GatewayEntry | undefined;
   open(spec: GatewaySession): Promise<GatewayEntry>;
+  /**
+   * Cluster: takes the lease of a dynamic session (from a template) on its Logon, or finds it held here;
+   * false when another gateway holds it (the Logon is refused, the peer tries the next address).
+   */
+  claim(key: string): Promise<boolean>;
   /** The schedule's reset, when due, before a Logon is taken (numbers of an earlier window start at 1). */
   windowReset(entry: GatewayEntry): Promise<void>;
   configuredSessions(): Map<string, GatewaySession>;
@@ -416,6 +421,12 @@ export class Acceptors {
       return;
     }
     if (!entry) {
+      // Cluster: a dynamic session has a lease like a configured one, taken by the gateway its peer
+      // reaches first (epoch + 1, numbers from the committed tail), renewed while it lives, and fenced
+      // the same way; without it no commit would be certain (the Logon's answer never went out).
+      if (host.clustered && host.entry(key) === undefined && !await host.claim(key)) {
+        return refuse(`session ${key} is owned by another gateway of the cluster`, "not-owner");
+      }
       entry = host.entry(key) ?? await host.open(spec);
       if (entry.spec === spec) {
         host.logger.info("session-created", `dynamic session ${key} from template`, key);

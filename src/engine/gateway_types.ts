@@ -161,6 +161,8 @@ export interface GatewayOptions {
    */
   cluster?: {
     owns(key: string): boolean;
+    /** A dynamic session's lease, taken on its Logon (true: held here now). */
+    claim?(key: string): Promise<boolean>;
     start?(host: Gateway): Promise<void>;
     stop?(): Promise<void>;
   };
