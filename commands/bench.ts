@@ -23,6 +23,7 @@ import {
 import { compareReports, ProgressLine, readBenchJson, renderComparison } from "../src/report/mod.ts";
 import { renderEngineBench, runEngineBench } from "../src/bench/engine_ipc.ts";
 import { ConfigError, EnvironmentError } from "../src/errors.ts";
+import { engineSecret } from "./sessions.ts";
 
 /** `fixg bench --engine PATH`: the load generator attached as a library (src/bench/engine_ipc.ts). */
 async function benchEngine(flags: {
@@ -33,6 +34,7 @@ async function benchEngine(flags: {
   target?: string;
   targetCompId?: string;
   json?: string;
+  secretEnv?: string;
 }): Promise<void> {
   const count = (name: string, v: string | undefined) => {
     if (v === undefined) return undefined;
@@ -50,6 +52,7 @@ async function benchEngine(flags: {
     target = { host: flags.target.slice(0, i), port, targetCompId: flags.targetCompId ?? "LP" };
   }
   const orders = count("orders", flags.orders), pipelined = count("pipelined", flags.pipelined);
+  const secret = engineSecret(flags);
   // A typo in the output path must not cost the run (exit 2 before attaching, as without --engine).
   if (flags.json !== undefined) {
     await checkOutputPaths({ jsonFile: flags.json, htmlFile: undefined, histogramFile: undefined });
@@ -60,6 +63,7 @@ async function benchEngine(flags: {
     ...(target !== undefined ? { target } : {}),
     ...(orders !== undefined ? { orders } : {}),
     ...(pipelined !== undefined ? { pipelined } : {}),
+    ...(secret !== undefined ? { secret } : {}),
     log: (l) => writeErr(l + "\n"),
   });
   console.log(renderEngineBench(report));
@@ -81,9 +85,18 @@ async function benchEngine(flags: {
   }
 }
 
-/** The flags `fixg bench --engine` takes; `--session`, `--orders` and `--pipelined` only go with it. */
-const ENGINE_FLAGS = new Set(["engine", "session", "orders", "pipelined", "target", "targetCompId", "json"]);
-const ENGINE_ONLY = new Set(["session", "orders", "pipelined"]);
+/** The flags `fixg bench --engine` takes; `--session`, `--orders`, `--pipelined`, `--secret-env` only go with it. */
+const ENGINE_FLAGS = new Set([
+  "engine",
+  "session",
+  "orders",
+  "pipelined",
+  "secretEnv",
+  "target",
+  "targetCompId",
+  "json",
+]);
+const ENGINE_ONLY = new Set(["session", "orders", "pipelined", "secretEnv"]);
 
 /**
  * A flag given on the command line that the chosen mode does not use is a usage error (exit 2), never
@@ -103,7 +116,7 @@ function checkModeFlags(
     engine
       ? `${
         flag(bad)
-      } does not apply to --engine (it takes --session, --orders, --pipelined, --target, --target-comp-id, --json)`
+      } does not apply to --engine (it takes --session, --orders, --pipelined, --secret-env, --target, --target-comp-id, --json)`
       : `${flag(bad)} needs --engine`,
   );
 }
@@ -182,6 +195,7 @@ export function registerBench(program: Command): void {
     )
     .option("--orders <n>", "with --engine: measured ping-pong orders per path (default 2000)")
     .option("--pipelined <n>", "with --engine: orders of the pipelined throughput run (default 5000)")
+    .option("--secret-env <var>", "with --engine: environment variable holding the engine's shared secret")
     .action(async (flags, cmd) => {
       checkModeFlags(cmd, flags.engine !== undefined);
       if (flags.engine !== undefined) {

@@ -16,18 +16,22 @@ export interface EngineFlags {
   secretEnv?: string;
 }
 
+/** The engine's shared secret from the environment variable `--secret-env VAR` names, if given. */
+export function engineSecret(flags: EngineFlags): string | undefined {
+  if (flags.secretEnv === undefined) return undefined;
+  const secret = Deno.env.get(flags.secretEnv);
+  if (secret === undefined || secret === "") {
+    throw new ConfigError(`--secret-env: environment variable ${flags.secretEnv} is not set`);
+  }
+  return secret;
+}
+
 /** Connects to `--engine PATH` (secret from `--secret-env VAR`), without reconnecting. */
 export async function openEngine(flags: EngineFlags, name: string): Promise<EngineLibrary> {
   if (flags.engine === undefined || flags.engine === "") {
     throw new ConfigError("give --engine PATH: the Unix socket of a running fixg run (engine.socket)");
   }
-  let secret: string | undefined;
-  if (flags.secretEnv !== undefined) {
-    secret = Deno.env.get(flags.secretEnv);
-    if (secret === undefined || secret === "") {
-      throw new ConfigError(`--secret-env: environment variable ${flags.secretEnv} is not set`);
-    }
-  }
+  const secret = engineSecret(flags);
   return await connectEngine({
     socket: flags.engine,
     name,

@@ -6,11 +6,11 @@ Deno.test("fixg bench --engine with a load flag, or an --engine flag without --e
   const cases: Array<[string[], string]> = [
     [
       ["--engine", "/nonexistent/engine.sock", "--html", "report.html"],
-      "fixg: --html does not apply to --engine (it takes --session, --orders, --pipelined, --target, --target-comp-id, --json)\n",
+      "fixg: --html does not apply to --engine (it takes --session, --orders, --pipelined, --secret-env, --target, --target-comp-id, --json)\n",
     ],
     [
       ["--engine", "/nonexistent/engine.sock", "--no-floor"],
-      "fixg: --no-floor does not apply to --engine (it takes --session, --orders, --pipelined, --target, --target-comp-id, --json)\n",
+      "fixg: --no-floor does not apply to --engine (it takes --session, --orders, --pipelined, --secret-env, --target, --target-comp-id, --json)\n",
     ],
     [["--orders", "5"], "fixg: --orders needs --engine\n"],
     [["--pipelined", "5", "--rate", "10"], "fixg: --pipelined needs --engine\n"],
