@@ -284,9 +284,10 @@ export class Cluster {
     const sentAt = this.#now();
     try {
       if (!await this.#heartbeat()) return;
+      // Each member by the longer of its own lease (it heartbeats every quarter of it) and ours.
       const members = await s.control.unsafe(
         `select node_id from ${s.t("members")}
-         where heartbeat > now() - $1::float8 * interval '1 millisecond' order by node_id`,
+         where heartbeat > now() - greatest(lease_ms, $1)::float8 * interval '1 millisecond' order by node_id`,
         [lease],
       );
       this.live = members.map((r) => String(r.node_id));
@@ -297,7 +298,7 @@ export class Cluster {
         `select pg_terminate_backend(a.pid) from pg_stat_activity a join ${s.t("members")} m
            on a.application_name = m.app_name
          where a.datname = current_database() and m.node_id <> $1
-           and m.heartbeat <= now() - $2::float8 * interval '1 millisecond'`,
+           and m.heartbeat <= now() - greatest(m.lease_ms, $2)::float8 * interval '1 millisecond'`,
         [this.nodeId, lease],
       );
       // Renew every lease held, in one statement; the rows that do not match were taken.
@@ -383,7 +384,7 @@ export class Cluster {
   async #heartbeat(): Promise<boolean> {
     const s = this.#store, lease = this.leaseMs;
     const [row] = await s.control.unsafe(
-      `select app_name, heartbeat <= now() - $2::float8 * interval '1 millisecond' as stale
+      `select app_name, heartbeat <= now() - greatest(lease_ms, $2)::float8 * interval '1 millisecond' as stale
        from ${s.t("members")} where node_id = $1`,
       [this.nodeId, lease],
     );
@@ -400,7 +401,7 @@ export class Cluster {
       `insert into ${s.t("members")} as m (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
        on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3
          where m.app_name is not distinct from $3 or m.app_name is null
-           or m.heartbeat <= now() - $2::float8 * interval '1 millisecond'
+           or m.heartbeat <= now() - greatest(m.lease_ms, $2)::float8 * interval '1 millisecond'
        returning node_id`,
       [this.nodeId, lease, s.appName],
     );
