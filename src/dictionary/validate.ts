@@ -23,10 +23,11 @@
  *     entries: delimiter not first (373=15), member repeated within an entry (373=13), required
  *     member missing (373=1), entry count differs from NumInGroup (373=16); a bad value inside the
  *     entries (373=4/5/6/17) is reported after the count, at the end of the group
- *  5. required fields missing: header, body, trailer (373=1, RefTagID the missing tag)
+ *  5. required fields missing: header, body (by tag number, as QuickFIX), trailer (373=1, RefTagID the
+ *     missing tag)
  * As the QuickFIX family orders them (structure, then required fields, then each field): when step 4
- * finds a problem other than 373=14/15 or a required group member, a field out of order anywhere in the
- * message (373=14) and then a required field missing (373=1) win over it. That runs on rejects only.
+ * finds a problem other than 373=14, a field out of order anywhere in the message (373=14) and then a
+ * required field of the message missing (373=1) win over it. That runs on rejects only.
  * FIXT 1.1: session-level messages (admin MsgTypes) are validated against the transport dictionary
  * alone, application messages against it combined with their version's application dictionary.
  *

@@ -195,7 +195,10 @@ function fields(b: Bound, m: MsgTables, view: MessageView): boolean {
  * message's structure (its ValidateFieldsOutOfOrder) and its required fields: a message with one of
  * these and also a field out of order or a required field missing is rejected for the latter (FIX 4.0
  * and 4.1 definitions 14b and 14g: a NewOrderSingle without Symbol, or with its header after the body,
- * that also carries TransactTime, which those versions' NewOrderSingle does not define).
+ * that also carries TransactTime, which those versions' NewOrderSingle does not define). A group's
+ * problems too: QuickFIX checks a message's required fields before its groups' entries (a required
+ * member missing, 373=1 on the member) and has no 373=15 (a group member outside its entries).
+ * Every reason allFields reports but 373=14.
  */
 const FOUND_LATER: Uint8Array = (() => {
   const t = new Uint8Array(256);
@@ -209,6 +212,8 @@ const FOUND_LATER: Uint8Array = (() => {
       R.TagAppearsMoreThanOnce,
       R.IncorrectNumInGroupCount,
       R.NonDataValueIncludesFieldDelimiter,
+      R.RequiredTagMissing,
+      R.RepeatingGroupFieldsOutOfOrder,
     ]
   ) t[r] = 1;
   return t;

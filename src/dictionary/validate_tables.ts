@@ -276,7 +276,10 @@ export function messageTables(t: DictTables, def: MessageDef | undefined): MsgTa
         }
       }
     }
-    for (const r of m.requiredTags) required.push(r);
+    // A message's required fields by tag number, as QuickFIX checks them (a std::set<int>): with two
+    // missing, the lower tag is reported. The header's stay in dictionary order.
+    const tags = m === dict.header ? m.requiredTags : [...m.requiredTags].sort((a, b) => a - b);
+    for (const r of tags) required.push(r);
   };
   add(dict.header, HEADER);
   if (def !== undefined) add(def, BODY);

@@ -1,0 +1,55 @@
+/**
+ * Which problem a message with two is rejected for: QuickFIX's (DataDictionary::validate checks the
+ * structure, then the message's required fields, by tag number, then its groups' entries, then each
+ * field). Every expected Reject here is the one QuickFIX C++ 1.15 answers (bench/peers/quickfix/
+ * validate.cpp, qf_validate, run on the same bytes), for a full validator and for a remembered layout.
+ */
+import assert from "node:assert/strict";
+import { builtinDictionary, Validator } from "../../src/dictionary/mod.ts";
+import { viewOf } from "../codec/frames.ts";
+
+const H = "49=A|56=B|34=2|52=20261207-10:00:00";
+const NOS = (body: string) => `35=D|${H}|11=X|21=1|${body}`;
+const LIST_STATUS = (body: string) => `35=N|${H}|66=L|429=1|82=1|431=1|83=1|${body}`;
+
+/** [body, RefTagID of the 373=1 QuickFIX answers] */
+const CASES: Array<[string, number]> = [
+  // Two required fields missing: the lower tag (Side 54 before Symbol 55; OrdType 40 before Side 54).
+  [NOS("60=20261207-10:00:00|40=1"), 54],
+  [NOS("55=IBM|60=20261207-10:00:00"), 40],
+  [NOS("60=20261207-10:00:00|40=1|78=1|79=A|79=B"), 54],
+  // A required field missing and a group member outside its entry (no delimiter): the required field.
+  [NOS("55=IBM|60=20261207-10:00:00|40=1|78=1|80=1"), 54],
+  // A required field missing and a required member missing from an entry: the message's field.
+  [LIST_STATUS("73=1|11=C|39=0|151=0|84=0|6=0"), 68],
+  // An undefined tag inside an entry ends it (CumQty after it is outside): TotNoOrders still wins.
+  [LIST_STATUS("73=1|11=C|14=0|39=0|4999=X|151=0|84=0|6=0"), 68],
+];
+
+Deno.test("a message with a required field missing and another problem is rejected for the field QuickFIX names", () => {
+  const dict = builtinDictionary("FIX.4.2");
+  for (const [body, tag] of CASES) {
+    const expected = { reason: 1, refTagId: tag, text: "Required tag missing" };
+    assert.deepEqual(new Validator({ dictionary: dict }).validate(viewOf(body, "FIX.4.2")), expected, body);
+  }
+  // The same with the layout of a valid message of the type remembered (a different layout: full check).
+  const learnt = new Validator({ dictionary: dict });
+  assert.equal(learnt.validate(viewOf(NOS("55=IBM|54=1|60=20261207-10:00:00|40=1"), "FIX.4.2")), undefined);
+  assert.deepEqual(learnt.validate(viewOf(CASES[0]![0], "FIX.4.2"))?.refTagId, 54);
+});
+
+Deno.test("the second look leaves a message with one problem as it was", () => {
+  const dict = builtinDictionary("FIX.4.2");
+  const v = new Validator({ dictionary: dict });
+  // Only a required member missing: the member (QuickFIX: 373=1 on CumQty 14).
+  assert.deepEqual(v.validate(viewOf(LIST_STATUS("68=1|73=1|11=C|39=0|151=0|84=0|6=0"), "FIX.4.2")), {
+    reason: 1,
+    refTagId: 14,
+    text: "Required tag missing",
+  });
+  // Only a wrong count (QuickFIX: 373=16 on NoAllocs 78).
+  assert.deepEqual(
+    v.validate(viewOf(NOS("55=IBM|54=1|60=20261207-10:00:00|40=1|78=1|79=A|79=B"), "FIX.4.2")),
+    { reason: 16, refTagId: 78, text: "Incorrect NumInGroup count for repeating group" },
+  );
+});
