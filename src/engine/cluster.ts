@@ -211,6 +211,19 @@ export class Cluster {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer?.cancel();
+    // Bounded by a lease: a round or the hand-back waiting on a database out of reach (a partition holds
+    // a statement until TCP gives up, minutes) must not hold the gateway's stop; the leases run out.
+    let t: Timer | undefined;
+    await Promise.race([
+      this.#leave(),
+      new Promise<void>((r) => (t = this.#scheduler.after(this.leaseMs, r))),
+    ]);
+    t?.cancel();
+    this.#owned.clear();
+  }
+
+  /** Hands the leases back and removes the membership row, after the round in progress. */
+  async #leave(): Promise<void> {
     await this.#ticking;
     const s = this.#store;
     try {
@@ -229,7 +242,6 @@ export class Cluster {
     } catch {
       // The database is gone: the leases expire by themselves.
     }
-    this.#owned.clear();
   }
 
   /** Expires a lease this gateway gave up, so that a gateway takes the session at its next round. */

@@ -95,3 +95,24 @@ Deno.test("cluster (manual clock): a round stuck on the database does not keep a
   assert.equal(c.owns("S"), false);
   assert.equal(state.statements, stuckAt, "no second round started beside the stuck one");
 });
+
+Deno.test("cluster (manual clock): stop() waits at most a lease for a round stuck on the database", async () => {
+  const { store, state } = fakeStore();
+  const clock = new ManualScheduler(1_000_000);
+  const c = new Cluster(store, { nodeId: "A", leaseMs: LEASE }, [{ key: "S", owner: "A" }], undefined, clock);
+  await c.start({ acquireSession: () => Promise.resolve(), releaseSession: () => Promise.resolve() });
+  state.hang = true;
+  clock.advance(LEASE / 4); // a round starts and waits for good
+  await settle();
+  let stopped = false;
+  void c.stop().then(() => (stopped = true));
+  await settle();
+  assert.equal(stopped, false);
+  clock.advance(LEASE - 1);
+  await settle();
+  assert.equal(stopped, false);
+  clock.advance(1);
+  await settle();
+  assert.equal(stopped, true, "the gateway's stop waits on the stuck round");
+  assert.equal(c.owns("S"), false);
+});
