@@ -428,8 +428,9 @@ export class PostgresMessageStore implements MessageStore {
     group = first.group;
     for (const g of group) g.s.landed(g.p);
     // A synchronous commit is on the standby when it answered without a WARNING on its first attempt.
-    // Not when its wait for the standby was cancelled (pg_cancel_backend, statement_timeout: success
-    // with a WARNING, "committed locally, but might not have been replicated"), nor when its connection
+    // Not when its wait for the standby was cancelled (pg_cancel_backend, a client's cancel request:
+    // success with a WARNING, "committed locally, but might not have been replicated"; statement_timeout
+    // is disarmed before the commit and does not cut it), nor when its connection
     // was lost and the retry found it landed (pg_terminate_backend during the wait, a primary that
     // restarted): on the primary only, a failover would lose it. Those wait for a barrier.
     if (!this.#barrier && !first.retried && this.#warnings.n === warned) {
