@@ -187,7 +187,7 @@ export function parseNumber(
   rule: { min?: number; max?: number; integer?: boolean; above?: number } = {},
 ): number {
   const t = text.trim();
-  const n = /^[+]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+  const n = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
   const what = rule.integer === true ? "a whole number" : "a number";
   if (!Number.isFinite(n) || (rule.integer === true && !Number.isInteger(n))) {
     throw new ConfigError(`${flag}: "${text}" is not ${what}`);

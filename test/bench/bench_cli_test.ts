@@ -163,7 +163,7 @@ Deno.test("fixg bench: usage errors exit 2 with one line", async () => {
       ["bench", "compare", "/nonexistent/a.json", "/nonexistent/b.json"],
       'fixg: Cannot read bench report "/nonexistent/a.json": ',
     ],
-    [["bench", "codec", "--iterations", "-5"], 'fixg: --iterations: "-5" is not a whole number'],
+    [["bench", "codec", "--iterations", "-5"], "fixg: --iterations: -5 is below the minimum 1"],
   ];
   const runs = await Promise.all(cases.map(([args]) => fixg(...args)));
   for (const [i, run] of runs.entries()) {
