@@ -98,8 +98,8 @@ Deno.test({
         return r === undefined ? undefined : { pid: Number(r.pid), query: String(r.query), qs: String(r.qs) };
       }, "a commit waiting for the synchronous standby");
     /** Whether the standby has message `seq` of `key` in `schema`. */
-    const onStandby = async (schema: string, key: string, seq: number) =>
-      (await sb.unsafe(`select 1 from "${schema}".outbound where session_key = $1 and seq = $2`, [key, seq]))
+    const onStandby = async (schema: string, key: string, seq: number, dir = "outbound") =>
+      (await sb.unsafe(`select 1 from "${schema}".${dir} where session_key = $1 and seq = $2`, [key, seq]))
         .length === 1;
 
     const scenario = async (
@@ -107,9 +107,10 @@ Deno.test({
       stop: "cancel" | "terminate",
       pipelineSessions: boolean,
       statementShape: RegExp,
+      dir: "outbound" | "inbound" = "outbound",
     ) => {
       await t.step(name, async () => {
-        const schema = `s_${stop}_${pipelineSessions ? "p" : "d"}_${Deno.pid}`;
+        const schema = `s_${stop}_${pipelineSessions ? "p" : "d"}_${dir}_${Deno.pid}`;
         const store = await openPostgresStore({
           url,
           schema,
@@ -123,7 +124,11 @@ Deno.test({
           await s.appendOutbound(1, msg(1));
           await s.flush();
           await names("gone");
-          const w = watch(s.appendOutbound(2, msg(2)));
+          // An inbound message is handed to the application once this promise resolves (commit before
+          // delivery): the same rule.
+          const w = watch(
+            dir === "outbound" ? s.appendOutbound(2, msg(2)) : s.appendInbound(2, msg(2, "IN")),
+          );
           const first = await waiter(store);
           assert.match(first.query, statementShape);
           const [r] = await a`select ${
@@ -145,7 +150,8 @@ Deno.test({
           await names("standby1");
           await a`select pg_logical_emit_message(false, 'nudge', '')`; // WAL, so the standby answers
           await w.p;
-          assert.equal(await onStandby(schema, key, 2), true);
+          assert.equal(await onStandby(schema, key, 2, dir), true);
+          if (dir === "inbound") return;
           await s.appendOutbound(3, msg(3));
           await s.flush();
           assert.deepEqual((await s.getOutbound(1, 0)).map((m) => m.seq), [1, 2, 3]);
@@ -167,6 +173,13 @@ Deno.test({
       "terminate",
       false,
       /^with v as/,
+    );
+    await scenario(
+      "default mode, an inbound commit's wait cancelled: the message is not delivered before the standby has it",
+      "cancel",
+      false,
+      /^with v as/,
+      "inbound",
     );
     await scenario(
       "pipelineSessions, the barrier's wait cancelled (success with a WARNING)",
