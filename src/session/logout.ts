@@ -19,7 +19,7 @@ export function tooLowHint(text: string | undefined): string {
     n !== undefined ? `MsgSeqNum ${n}` : "a higher MsgSeqNum"
   }: our outbound numbers are behind what it has seen (a new or reset store?). Agree the numbers with it, ` +
     `then set ours: POST /sessions/{id}/set-seq {"nextSenderSeq": ${seq}} or ` +
-    `fixg sessions --session KEY --next-sender-seq ${seq} (docs/operations.md, "Sequence number mismatch")`;
+    `fixg sessions --engine PATH --session KEY --next-sender-seq ${seq} (docs/operations.md, "Sequence number mismatch")`;
 }
 
 /** Sends a Logout with the reason as Text and disconnects at once (protocol errors). */

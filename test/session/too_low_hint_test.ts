@@ -15,7 +15,7 @@ function eventTexts(actions: Action[]): string[] {
 }
 
 const FIX =
-  'set ours: POST /sessions/{id}/set-seq {"nextSenderSeq": 120} or fixg sessions --session KEY --next-sender-seq 120 (docs/operations.md, "Sequence number mismatch")';
+  'set ours: POST /sessions/{id}/set-seq {"nextSenderSeq": 120} or fixg sessions --engine PATH --session KEY --next-sender-seq 120 (docs/operations.md, "Sequence number mismatch")';
 
 Deno.test("too low: the counterparty's Logout answering our Logon names the fix and the number it expects", () => {
   const t = new Transcript({ role: "initiator" });
