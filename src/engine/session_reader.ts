@@ -6,6 +6,8 @@
  * The loop reads into one buffer for the session's life; one wall-clock reading stands for everything
  * a read brings. It pauses while the session holds too much for and from the peer (`holdsTooMuch`:
  * the write timeout still runs) and waits `faults.readDelayMs` before each read (the slow-reader fault).
+ * A loop whose connection was dropped while it waited ends without touching the connection attached
+ * since (its bytes, its detach).
  */
 import { Framer } from "../codec/mod.ts";
 import type { Connection } from "../transport/types.ts";
@@ -74,6 +76,8 @@ export class SessionReader {
       while (a.conn === conn) {
         if (this.#faults.readDelayMs > 0) {
           await new Promise<void>((r) => a.scheduler.after(this.#faults.readDelayMs, r));
+          // Dropped while waiting (and maybe another connection attached since): this loop is done.
+          if (a.conn !== conn) break;
         }
         if (a.holdsTooMuch) {
           // The peer does not take what it asks for (a TestRequest flood, a resend it does not read):
@@ -83,7 +87,8 @@ export class SessionReader {
           if (a.conn !== conn) break;
         }
         const n = await conn.read(buf);
-        if (n === null) break;
+        // Bytes of a connection no longer attached are not the next connection's (the framer is shared).
+        if (n === null || a.conn !== conn) break;
         // One wall-clock read for everything this read brings (the messages arrived together):
         // each message and each answer sent while handling them uses it.
         a.clock.beginRead();
@@ -97,7 +102,8 @@ export class SessionReader {
     } catch (e) {
       a.lastError = e instanceof Error ? e.message : String(e);
     }
-    a.detach(a.closeAfterFlush ?? "connection closed by peer");
+    // Only this loop's connection: another one may have been attached since this one was dropped.
+    if (a.conn === conn) a.detach(a.closeAfterFlush ?? "connection closed by peer");
     return a.loggedOnThisConnection;
   }
 }

@@ -1,6 +1,8 @@
 /**
  * The read loop (src/engine/session_reader.ts) across connections: the bytes of a frame the last
- * connection left unfinished do not reach the next one. Memory transport, manual scheduler, no sleeps.
+ * connection left unfinished do not reach the next one, and a loop still waiting on the slow-reader
+ * fault when its connection is dropped and a new one attached leaves the new one alone. Memory
+ * transport, manual scheduler, no sleeps.
  */
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
@@ -58,6 +60,37 @@ Deno.test("read loop: half a frame on a connection that closes does not reach th
   assert.equal(runner.loggedOn, true);
   assert.equal(runner.state.nextTargetSeq, 2);
   second.theirs.close();
+  assert.equal(await second.attached, true);
+  await second.drained;
+  await runner.stop();
+});
+
+Deno.test("read loop: a loop waiting on the slow-reader fault when its connection goes leaves the next connection alone", async () => {
+  const { sched, runner } = await initiator();
+  runner.faults.readDelayMs = 100;
+  const first = connect(runner);
+  await turns(2);
+  // The first loop waits its 100 ms before reading; meanwhile the connection is dropped and another attached.
+  runner.disconnect("test drop");
+  await turns(2);
+  assert.equal(runner.connected, false);
+  await first.drained;
+  const second = connect(runner);
+  await turns(2);
+  assert.equal(runner.connected, true);
+  // Both loops' delays end: the first finds its connection gone, the second reads.
+  sched.advance(100);
+  await turns(3);
+  assert.equal(await first.attached, false);
+  assert.equal(runner.connected, true, "the second connection is still attached");
+  await second.theirs.write(logonAnswer(1));
+  sched.advance(100);
+  await turns(3);
+  assert.equal(runner.loggedOn, true);
+  runner.faults.readDelayMs = 0;
+  second.theirs.close();
+  sched.advance(100);
+  await turns(3);
   assert.equal(await second.attached, true);
   await second.drained;
   await runner.stop();
