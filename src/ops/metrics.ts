@@ -111,6 +111,11 @@ const SESSION_COUNTERS: Array<[string, string, Counter]> = [
     (r) => r.counters.resendRequestsIgnored,
   ],
   [
+    "fixg_resend_read_failures_total",
+    "Resends whose store read failed: the connection ended instead of a gap fill; the peer asks again.",
+    (r) => r.counters.resendReadFailures,
+  ],
+  [
     "fixg_outbound_starvation_promotions_total",
     "Queued messages sent ahead of higher priorities by the starvation guard.",
     (r) => r.outbound.starvationPromotions,

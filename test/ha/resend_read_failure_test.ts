@@ -27,8 +27,10 @@ Deno.test("a resend whose store read fails ends the connection instead of gap-fi
   const store = new Proxy(inner, {
     get(t, k) {
       if (k === "getOutbound") {
-        return () => {
+        return (from: number, to: number) => {
           reads++;
+          // The first read fails (the database failing over); the store reads again afterwards.
+          if (reads > 1) return t.getOutbound(from, to);
           return Promise.reject(Object.assign(new Error("read: connection terminated"), { code: "57P01" }));
         };
       }
@@ -59,5 +61,37 @@ Deno.test("a resend whose store read fails ends the connection instead of gap-fi
   assert.deepEqual(gapFills, [], "stored orders gap-filled: the counterparty skips them");
   assert.ok(peer.closed, "the connection stays up after the failed read");
   assert.ok(lines.some((l) => l.includes("resend-read-failed")), lines.join("\n"));
+  // Counted (fixg_resend_read_failures_total): a read that keeps failing shows as a rising count, one a
+  // reconnect, not only as log lines.
+  assert.equal(runner.counters.resendReadFailures, 1);
   await attached;
+
+  // The counterparty reconnects and asks again: the orders come, resent as they are (PossDupFlag=Y),
+  // and only our two Logons (11, 12: admin) are gap-filled.
+  const peer2 = new PeerSocket(64 * 1024);
+  const again = runner.attach(peer2);
+  await waitFor(() => peer2.buffered > 0, "our second Logon");
+  peer2.drain();
+  assert.ok(peer2.frames[0]!.includes("|35=A|") && peer2.frames[0]!.includes("|34=12|"), peer2.frames[0]);
+  peer2.frames.length = 0;
+  peer2.send(frame("FIX.4.4", "A", "49=ISLD|56=TW|34=3|52=<TIME>|98=0|108=30|"));
+  await waitFor(() => runner.loggedOn, "second logon");
+  peer2.send(frame("FIX.4.4", "2", "49=ISLD|56=TW|34=4|52=<TIME>|7=2|16=0|"));
+  for (let i = 0; i < 50 && peer2.frames.filter((f) => f.includes("|35=4|")).length === 0; i++) {
+    peer2.drain();
+    await turns(1);
+  }
+  peer2.drain();
+  assert.equal(reads, 2);
+  const resent = peer2.frames.filter((f) => f.includes("|35=D|"));
+  assert.deepEqual(
+    resent.map((f) => [/\|34=(\d+)\|/.exec(f)![1], /\|43=(\w)\|/.exec(f)?.[1], /\|11=([^|]+)\|/.exec(f)![1]]),
+    Array.from({ length: 9 }, (_, i) => [String(i + 2), "Y", `ORD-${i + 2}`]),
+  );
+  const fills = peer2.frames.filter((f) => f.includes("|35=4|"));
+  assert.equal(fills.length, 1, fills.join("\n"));
+  assert.match(fills[0]!, /\|34=11\|.*\|36=13\|/);
+  assert.equal(runner.counters.resendReadFailures, 1);
+  peer2.close();
+  await again;
 });

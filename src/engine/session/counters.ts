@@ -50,6 +50,8 @@ export class SessionCounters {
   readPauses = 0;
   /** ResendRequests answered with nothing: their range was being resent when they came in. */
   resendRequestsIgnored = 0;
+  /** Resends whose store read failed: the connection ended (no gap fill), the peer asks again. */
+  resendReadFailures = 0;
   /** When the last Heartbeat (35=0) came in / went out, epoch ms (0 = never). */
   lastHeartbeatInMs = 0;
   lastHeartbeatOutMs = 0;

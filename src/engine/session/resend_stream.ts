@@ -158,6 +158,7 @@ export class ResendStreamer {
       (e) => {
         r.reading = false;
         const why = e instanceof Error ? e.message : String(e);
+        h.counters.resendReadFailures++;
         h.logger.error("resend-read-failed", `${why}; ending the connection (no gap fill)`, h.key);
         // The messages are stored, only not read now (a database failing over): a gap fill over them would
         // tell the counterparty to skip them. The connection ends; it asks again after reconnecting.
