@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds fixg's QuickFIX peers (qf_acceptor, qf_initiator, qf_latency, qf_session) into bench/peers/quickfix/build/ with g++
+# Builds fixg's QuickFIX peers (qf_acceptor, qf_initiator, qf_latency, qf_session, qf_validate) into bench/peers/quickfix/build/ with g++
 # against Debian's libquickfix-dev. Rebuilds only what changed. Exit non-zero with a message on failure.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +12,7 @@ command -v g++ >/dev/null || { echo "build.sh: g++ not found; run scripts/instal
 mkdir -p "$out"
 # QuickFIX 1.15's headers use dynamic exception specifications, removed in C++17: build as C++14.
 flags=(-std=c++14 -O2 -Wall -Wno-deprecated -Wno-deprecated-declarations -pthread)
-for name in acceptor initiator latency session; do
+for name in acceptor initiator latency session validate; do
   src="$here/$name.cpp"
   bin="$out/qf_$name"
   if [ -x "$bin" ] && [ "$bin" -nt "$src" ] && [ "$bin" -nt "$here/common.h" ] && [ "$bin" -nt "$0" ]; then
