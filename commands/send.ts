@@ -172,8 +172,16 @@ export function registerSend(program: Command): void {
           throw notLoggedOn(session.state?.phase ?? "down");
         }
         sentSeq = a.seq > 0 ? a.seq : 0;
-        if (opts.json) console.log(JSON.stringify({ event: "sent", msgType, ...a }));
-        else {
+        // A request id answered before (the ClOrdID of an order sent earlier in this epoch) gets its first
+        // answer and nothing is sent: its MsgSeqNum is below the session's next one at the listing.
+        const alreadySent = a.status === "accepted" && a.seq > 0 && a.seq < found.nextSenderSeq;
+        if (opts.json) console.log(JSON.stringify({ event: "sent", msgType, ...a, alreadySent }));
+        else if (alreadySent) {
+          console.log(
+            `already sent 35=${msgType} ClOrdID ${clOrdId} as MsgSeqNum ${a.seq} on ${found.key}: its ClOrdID is ` +
+              `its request id, answered with the first answer; nothing sent now (a new order needs a new ClOrdID)`,
+          );
+        } else {
           console.log(
             a.status === "accepted"
               ? `sent 35=${msgType}${
@@ -192,11 +200,13 @@ export function registerSend(program: Command): void {
           rejected = true;
           done();
         }
+        // Its answers came when it was sent: none is waited for.
+        if (alreadySent) done();
         // A message without a ClOrdID is answered only by a reject (35=3, 35=j by RefSeqNum): waited for too.
         const timer = setTimeout(done, timeoutSec * 1000);
         await finished;
         clearTimeout(timer);
-        if (!opts.json && answers.length === 0 && !rejected) {
+        if (!opts.json && answers.length === 0 && !rejected && !alreadySent) {
           console.log(
             clOrdId !== undefined
               ? `no answer referencing ClOrdID ${clOrdId} within ${timeoutSec} s`
