@@ -44,7 +44,8 @@ export interface DescribedMessage {
 
 /**
  * Validates against `dict`; a FIXT dictionary combined with one application version (the built-in
- * "FIXT.1.1" is FIX 5.0 SP2) validates a message whose ApplVerID (1128) names another version against
+ * "FIXT.1.1" is FIX 5.0 SP2) validates a session-level message against the transport dictionary alone,
+ * as a session's Validator does, and a message whose ApplVerID (1128) names another version against
  * that version's built-in dictionary.
  */
 function validateByVersion(
@@ -53,6 +54,10 @@ function validateByVersion(
   options: ValidationOptions | undefined,
 ): RejectInfo | undefined {
   const parts = dict.parts;
+  const t = view.msgType;
+  if (parts !== undefined && t.length === 1 && parts.transport.messagesByType.get(t)?.category === "admin") {
+    return validate(view, parts.transport, options);
+  }
   const version = parts === undefined ? undefined : APPL_VER_ID_TO_VERSION[view.getString(1128) ?? ""];
   if (parts === undefined || version === undefined || version === parts.app.beginString) {
     return validate(view, dict, options);

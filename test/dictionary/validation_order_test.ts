@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { builtinDictionary, Validator } from "../../src/dictionary/mod.ts";
+import { describeMessage } from "../../src/dictionary/describe.ts";
 import { viewOf } from "../codec/frames.ts";
 
 const H = "49=A|56=B|34=2|52=20261207-10:00:00";
@@ -52,4 +53,16 @@ Deno.test("the second look leaves a message with one problem as it was", () => {
     v.validate(viewOf(NOS("55=IBM|54=1|60=20261207-10:00:00|40=1|78=1|79=A|79=B"), "FIX.4.2")),
     { reason: 16, refTagId: 78, text: "Incorrect NumInGroup count for repeating group" },
   );
+});
+
+Deno.test("fixg decode judges a FIXT session-level message as a session does: against FIXT 1.1 alone", () => {
+  const fixt = builtinDictionary("FIXT.1.1");
+  // 999 is a FIX 5.0 field, not a FIXT 1.1 one: in a Heartbeat an invalid tag (QuickFIX's fix50* 14a).
+  const heartbeat = viewOf(`35=0|${H}|112=X|999=HI`, "FIXT.1.1");
+  const session = new Validator({ dictionary: fixt }).validate(heartbeat);
+  assert.deepEqual(session, { reason: 0, refTagId: 999, text: "Invalid tag number" });
+  assert.deepEqual(describeMessage(heartbeat, fixt, 0).reject, session);
+  // An application message: its version's dictionary, as before.
+  const nos = viewOf(`35=D|${H}|11=X|55=IBM|54=1|60=20261207-10:00:00|38=1|40=1|999=HI`, "FIXT.1.1");
+  assert.deepEqual(describeMessage(nos, fixt, 0).reject, new Validator({ dictionary: fixt }).validate(nos));
 });
