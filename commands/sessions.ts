@@ -95,6 +95,18 @@ async function sequenceCommand(
     session = await lib.claim(found.key, {});
   } catch (e) {
     if (!(e instanceof EngineError)) throw e;
+    // The same result object as a refused command, so that a script reading --json sees every refusal.
+    if (json) {
+      console.log(JSON.stringify({
+        session: found.key,
+        command,
+        result: "refused",
+        code: e.errorCode,
+        reason: e.message,
+        nextSenderSeq: found.nextSenderSeq,
+        nextTargetSeq: found.nextTargetSeq,
+      }));
+    }
     throw new FixgError("ENGINE_REFUSED", `${command} of ${found.key}: claim refused: ${e.message}`, {
       exitCode: 1,
     });
