@@ -351,7 +351,24 @@ export class Gateway {
   async acquireSession(key: string): Promise<void> {
     const spec = this.configuredSessions().get(key);
     if (spec === undefined || this.#stopping) return;
-    await this.#open(spec);
+    const had = this.#entries.has(key);
+    const e = await this.#open(spec);
+    if (this.#stopping && !had && this.#entries.get(key) === e) {
+      // The gateway began stopping while the session opened: stop() took its list of runners before this
+      // one existed. Stopped here; what it was handed to send (orders held from a lost lease) is reported
+      // (at once once stop() reported the held orders, else by it).
+      this.#entries.delete(key);
+      await e.runner.stop().catch(() => {});
+      this.#carried.hold(
+        key,
+        e.runner.withdrawQueued(),
+        "the gateway stopped",
+        e.spec.app ?? this.#opts.app,
+        e.runner,
+      );
+      await e.store.close().catch(() => {});
+      return;
+    }
     this.#sleeper.wakeAll();
   }
 
