@@ -66,3 +66,24 @@ Deno.test("fixg decode judges a FIXT session-level message as a session does: ag
   const nos = viewOf(`35=D|${H}|11=X|55=IBM|54=1|60=20261207-10:00:00|38=1|40=1|999=HI`, "FIXT.1.1");
   assert.deepEqual(describeMessage(nos, fixt, 0).reject, new Validator({ dictionary: fixt }).validate(nos));
 });
+
+Deno.test("FIXT: a Logon's session fields are the transport's (384 group, 789, 1137, 553/554 valid); another field is not", () => {
+  const v = new Validator({ dictionary: builtinDictionary("FIXT.1.1") });
+  const logon = (extra: string) =>
+    viewOf(`35=A|${H}|98=0|108=30|141=Y|789=5|553=u|554=p|464=N|383=4096|${extra}1137=9`, "FIXT.1.1");
+  // QuickFIX (qf_validate, FIXT11.xml): ok, ok, then "reject 2 58" and "reject 0 1409".
+  assert.equal(v.validate(logon("384=2|372=D|385=S|372=8|385=R|")), undefined);
+  assert.equal(v.validate(logon("")), undefined);
+  assert.deepEqual(v.validate(logon("58=hello|")), {
+    reason: 2,
+    refTagId: 58,
+    text: "Tag not defined for this message type",
+  });
+  // SessionStatus (1409) is a FIX 5.0 SP2 field, not a FIXT 1.1 one.
+  assert.deepEqual(v.validate(logon("1409=0|")), { reason: 0, refTagId: 1409, text: "Invalid tag number" });
+  // A NewOrderSingle still has its version's fields: FIX 5.0 SP2 by default, FIX 5.0 by its ApplVerID.
+  const nos = (applVerId: string, extra: string) =>
+    viewOf(`35=D|${H}|${applVerId}11=X|55=IBM|54=1|60=20261207-10:00:00|38=1|40=1${extra}`, "FIXT.1.1");
+  assert.equal(v.validate(nos("", "|59=8")), undefined);
+  assert.deepEqual(v.validate(nos("1128=7|", "|59=8"))?.refTagId, 59);
+});
