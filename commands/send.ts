@@ -114,10 +114,25 @@ export function registerSend(program: Command): void {
             { exitCode: 2 },
           );
         }
-        const notLoggedOn = (phase: string) =>
-          new FixgError("NOT_LOGGED_ON", `${found.key} is not logged on (${phase}): nothing sent`, {
-            exitCode: 1,
-          });
+        // With --json, nothing sent still gets its result line (status refused, the protocol's code).
+        const refusedLine = (code: number, text: string) => {
+          if (!opts.json) return;
+          console.log(JSON.stringify({
+            event: "sent",
+            msgType,
+            requestId: clOrdId ?? "",
+            status: "refused",
+            seq: 0,
+            code,
+            text,
+            alreadySent: false,
+          }));
+        };
+        const notLoggedOn = (phase: string) => {
+          const text = `${found.key} is not logged on (${phase}): nothing sent`;
+          refusedLine(ErrorCode.NOT_LOGGED_ON, text);
+          return new FixgError("NOT_LOGGED_ON", text, { exitCode: 1 });
+        };
         // Nothing is queued for a later logon: `fixg send` is gone by then.
         if (!found.loggedOn) throw notLoggedOn(found.phase);
         let done: () => void = () => {};
@@ -155,6 +170,7 @@ export function registerSend(program: Command): void {
           session = await lib.claim(found.key, { onMessage: consider, fromAdmin: consider });
         } catch (e) {
           if (e instanceof EngineError) {
+            refusedLine(e.errorCode, e.message);
             throw new FixgError("ENGINE_REFUSED", `claim of ${found.key} refused: ${e.message}`, {
               exitCode: 1,
             });

@@ -128,7 +128,9 @@ Deno.test("fixg send to a session that is not logged on: refused with one line, 
         order,
       ]);
       assert.equal(r.code, 1, r.out + r.err);
-      assert.equal(r.out, "");
+      // --json: the send result line says refused (NOT_LOGGED_ON, 24); text: nothing on stdout.
+      if (json) assert.deepEqual([JSON.parse(r.out).status, JSON.parse(r.out).code], ["refused", 24]);
+      else assert.equal(r.out, "");
       assert.match(r.err, /^fixg: FIX\.4\.4:CLIENT->LP is not logged on \([a-z-]+\): nothing sent\n$/);
     }
     // Still engine-managed, nothing claimed.
