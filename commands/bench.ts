@@ -66,7 +66,9 @@ async function benchEngine(flags: {
     ...(secret !== undefined ? { secret } : {}),
     log: (l) => writeErr(l + "\n"),
   });
-  console.log(renderEngineBench(report));
+  // With --json - the report is alone on stdout (parseable) and the table goes to stderr, as for fixg bench.
+  if (flags.json === "-") writeErr(renderEngineBench(report).trimEnd() + "\n");
+  else console.log(renderEngineBench(report));
   if (flags.json !== undefined) {
     const text = JSON.stringify(report, null, 2) + "\n";
     if (flags.json === "-") console.log(text.trimEnd());

@@ -2,6 +2,7 @@
  * `fixg bench --engine PATH --secret-env VAR` attaches to an engine that has a shared secret
  * (engine.secret / secretEnv), as `fixg send` and `fixg sessions` do: bench had no way to give one, so
  * against such an engine (the setup docs/engine_library.md recommends) it could only fail AUTH_FAILED.
+ * With `--json -` the report is alone on stdout (the table went to stdout before it: not parseable).
  */
 import assert from "node:assert/strict";
 import { engineReady, simulatorArgs } from "../_helpers/engine.ts";
@@ -42,6 +43,27 @@ Deno.test("fixg bench --engine --secret-env: attaches to an engine with a shared
     assert.ok(
       !r.stdout.includes(env.FIXG_TEST_ENGINE_SECRET) && !r.stderr.includes(env.FIXG_TEST_ENGINE_SECRET),
     );
+    // --json -: the report alone on stdout (parseable), the table on stderr, as fixg bench --json - does.
+    const json = await fixgOutput(
+      [
+        "bench",
+        "--engine",
+        socket,
+        "--secret-env",
+        "FIXG_TEST_ENGINE_SECRET",
+        "--orders",
+        "20",
+        "--pipelined",
+        "20",
+        "--json",
+        "-",
+      ],
+      { env },
+    );
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(typeof report, "object");
+    assert.match(json.stderr, /^attached-library +\d/m);
     // Without the secret the engine refuses the library (exit 1); an unset variable is a usage error (2).
     const without = await fixgOutput(["bench", "--engine", socket, "--orders", "20", "--pipelined", "20"]);
     assert.equal(without.code, 1, without.stderr);
