@@ -434,6 +434,12 @@ export class Acceptors {
     }
     // The schedule's reset, when due, before the Logon is taken (numbers of an earlier window start at 1).
     await host.windowReset(entry);
+    // The gateway began stopping while the lease was claimed or the session opened: its sessions were
+    // stopped already, so one logged on now would stay connected, stopped by nobody (and stop() waits for it).
+    if (host.stopping()) {
+      conn.close();
+      return;
+    }
     // Another connection may have logged on while the credentials were being checked (or the reset ran).
     if (entry.runner.connected) {
       return refuse(`session ${key} is already logged on from another connection`, "already-logged-on", key);

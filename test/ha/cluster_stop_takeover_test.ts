@@ -14,6 +14,7 @@ import { Logger } from "../../src/engine/log.ts";
 import { Tag } from "../../src/mod.ts";
 import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
+import { frame, RawClient, waitFor } from "../engine/helpers.ts";
 
 const KEY = "FIX.4.4:TW->ISLD";
 const order = (id: string): FixMessage => ({ msgType: "D", fields: [[Tag.ClOrdID, id], [Tag.Symbol, "X"]] });
@@ -55,4 +56,47 @@ Deno.test("cluster: a session opened by a takeover while the gateway stops is st
   // The order is reported, once, with seq 0 (never numbered): never left queued in a session nobody stops.
   assert.deepEqual(failed.map((f) => [f.seq, f.msgType, f.clOrdId]), [[0, "D", "c1"]]);
   assert.equal(gw.runner(KEY), undefined, "a session left open after the gateway stopped");
+});
+
+Deno.test("cluster: a dynamic session's Logon whose lease is won while the gateway stops is not taken: the connection closes, stop() ends", async () => {
+  let claimed: ((v: boolean) => void) | undefined;
+  const gw = new Gateway({
+    store: new MemoryMessageStore(),
+    app: {},
+    logger: new Logger({ level: "error" }),
+    cluster: { owns: () => false, claim: () => new Promise<boolean>((r) => (claimed = r)) },
+  });
+  gw.addAcceptor({
+    host: "127.0.0.1",
+    port: 0,
+    sessions: [],
+    templates: [{
+      config: {
+        ...DEFAULT_SESSION_SETTINGS,
+        id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "*" },
+        role: "acceptor",
+      },
+    }],
+  });
+  await gw.start();
+  const client = await RawClient.connect(gw.ports[0]!);
+  try {
+    await client.send(frame("FIX.4.4", "A", "49=CLIENT1|56=TW|34=1|52=<TIME>|98=0|108=30|"));
+    await waitFor(() => claimed !== undefined, "the Logon's lease claim");
+    // The gateway stops (SIGTERM) while the claim waits on the database; then the lease is won.
+    let stopped = false;
+    const stopping = gw.stop().then(() => (stopped = true));
+    claimed!(true);
+    await waitFor(() => client.closed || stopped, "the connection closed or the stop done", 2000);
+    await waitFor(() => client.closed, "the connection closed", 2000);
+    // No Logon answer from a gateway that stops: the session would stay logged on, stopped by nobody,
+    // and stop() would wait for its connection for as long as the counterparty keeps it.
+    assert.deepEqual(client.frames, []);
+    await stopping;
+    assert.equal(gw.runners().some((r) => r.connected), false);
+  } finally {
+    client.close();
+    await client.finished();
+    await gw.stop();
+  }
 });
