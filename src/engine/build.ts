@@ -418,6 +418,8 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
         `sessions[${i}]: authentication: users without allowedUsers: any user in users: can log on as ${e.targetCompId}`,
       );
     }
+    const ignored = acceptorHostWarning(e, i);
+    if (ignored !== undefined) logger.warn("config", ignored);
   }
   for (const a of acceptors.values()) gw.addAcceptor(a);
   for (const s of initiators) gw.addInitiator(s);
@@ -436,4 +438,15 @@ export async function startGateway(
   const gw = await buildGateway(c, options);
   await gw.start();
   return gw;
+}
+
+/**
+ * An acceptor listens on `bindHost`; `host` (where an initiator connects) is ignored by it. Written on an
+ * acceptor without `bindHost`, it most likely meant the bind address (QuickFIX's SocketAcceptAddress),
+ * while the acceptor listens on every interface: said by the start-up log and `fixg config check`.
+ */
+export function acceptorHostWarning(e: Record<string, unknown>, i: number): string | undefined {
+  if (e.role !== "acceptor" || e.host === undefined || e.bindHost !== undefined) return undefined;
+  return `sessions[${i}].host: not used by an acceptor, which listens on bindHost (not set: every interface, ` +
+    `0.0.0.0); set bindHost: ${String(e.host)} to listen there only`;
 }

@@ -3,7 +3,7 @@
  * schema, then each session built in full (dictionaries loaded, schedules, TLS files read, users'
  * hashes parsed, acceptor ports' TLS settings consistent). The journal is not opened.
  */
-import { buildGateway } from "../engine/build.ts";
+import { acceptorHostWarning, buildGateway } from "../engine/build.ts";
 import { type FixgConfig, loadConfig } from "../engine/config.ts";
 import { engineEndpointOf } from "../engine/library_config.ts";
 import { Logger } from "../engine/log.ts";
@@ -67,6 +67,8 @@ export async function checkLoadedConfig(config: FixgConfig, nowMs = Date.now()):
         }; list who may in allowedUsers`,
       );
     }
+    const ignored = acceptorHostWarning(s, i);
+    if (ignored !== undefined) warnings.push(ignored);
     if (
       s.role === "acceptor" && s.authentication !== "users" && s.allowedAddresses === undefined &&
       !(s.tls as { requireClientCert?: boolean } | undefined)?.requireClientCert
