@@ -167,6 +167,8 @@ export class Cluster {
    * this gateway holds it.
    */
   async claim(key: string): Promise<boolean> {
+    // Being handed over (an operator move): closed here, its lease given back next; not taken again.
+    if (this.#handingOver.has(key)) return false;
     if (this.#owned.has(key)) return true;
     if (this.#stopped || this.#releasing.has(key)) return false;
     try {
