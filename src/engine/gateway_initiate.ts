@@ -82,6 +82,8 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
   let attempt = 0;
   let hostIdx = 0;
   let first = true;
+  /** The window start the last "outside its schedule window" line named (said once per closed period). */
+  let waitLogged: number | undefined | null = null;
   while (!host.stopping()) {
     const curEntry = host.entry(key);
     if (curEntry === undefined) {
@@ -101,6 +103,16 @@ export async function runInitiator(host: InitiateHost, spec: GatewaySession): Pr
     }
     if (cur.schedule && !inWindow(cur.schedule, scheduler.nowMs())) {
       const next = nextWindowStart(cur.schedule, scheduler.nowMs());
+      if (next !== waitLogged) {
+        waitLogged = next;
+        logger.info(
+          "schedule",
+          `outside its schedule window: not connecting until ${
+            next === undefined ? "a window opens (none within 8 days)" : new Date(next).toISOString()
+          }`,
+          r.key,
+        );
+      }
       await sleeper.sleep(Math.min(60_000, Math.max(100, (next ?? Infinity) - scheduler.nowMs())));
       continue;
     }
