@@ -73,7 +73,7 @@ export function registerConfig(program: Command): void {
   config.command("import-quickfix")
     .description("convert a QuickFIX / QuickFIX/J session settings file (.cfg) to fixg YAML")
     .argument("<file>", "QuickFIX settings file ([DEFAULT] and [SESSION] sections)")
-    .option("-o, --output <file>", "write the YAML here instead of stdout")
+    .option("-o, --output <file>", "write the YAML here instead of stdout (- is stdout)")
     .action(async (file, flags) => {
       let text: string;
       try {
@@ -93,7 +93,8 @@ export function registerConfig(program: Command): void {
         return undefined;
       };
       const yaml = importQuickfix(text, file, locate);
-      if (flags.output) {
+      // `-o -` is stdout, as `-` is for fixg's other output flags (a file named - is never meant).
+      if (flags.output && flags.output !== "-") {
         try {
           await Deno.writeTextFile(flags.output, yaml);
         } catch (e) {

@@ -73,6 +73,11 @@ export function registerConformance(program: Command): void {
 
 /** A --junit path that cannot be written is found before the run, not after it (exit 2). */
 async function checkWritable(path: string): Promise<void> {
+  if (path === "-") {
+    throw new ConfigError(
+      "--junit: give a file name (- is not stdout here: the run's progress goes there; --json prints a report on stdout)",
+    );
+  }
   let existed = true;
   try {
     if ((await Deno.stat(path)).isDirectory) {
