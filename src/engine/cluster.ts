@@ -172,7 +172,16 @@ export class Cluster {
     if (this.#owned.has(key)) return true;
     if (this.#stopped || this.#releasing.has(key)) return false;
     try {
-      return await this.#acquire(key) !== undefined;
+      const epoch = await this.#acquire(key);
+      if (epoch === undefined) return false;
+      if (this.#stopped) {
+        // stop() began while the lease was taken: it gave back what it held then, this one too (now,
+        // not after a lease: the counterparty's next gateway takes it at once).
+        await this.#lose(key, "the gateway stops");
+        await this.#handBack(key, epoch);
+        return false;
+      }
+      return true;
     } catch (e) {
       this.#logger?.warn("cluster", `lease not taken: ${e instanceof Error ? e.message : String(e)}`, key);
       return false;

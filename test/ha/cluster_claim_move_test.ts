@@ -85,3 +85,39 @@ Deno.test("cluster (manual clock): a dynamic session handed over by a move is no
   assert.equal(c.owns("D"), false);
   await c.stop();
 });
+
+Deno.test("cluster (manual clock): a dynamic session's lease won after stop() began is given back at once", async () => {
+  const { store } = fakeStore();
+  const statements: { s: string; p: unknown[] }[] = [];
+  let won: ((rows: ControlRow[]) => void) | undefined;
+  const inner = store.control.unsafe.bind(store.control);
+  (store as { control: unknown }).control = {
+    unsafe(q: string, p: unknown[] = []): Promise<ControlRow[]> {
+      const s = q.replace(/\s+/g, " ").trim();
+      statements.push({ s, p });
+      // The Logon's lease: the database answers once the gateway's stop has begun.
+      if (s.startsWith("update sessions set owner = $2, epoch = epoch + 1")) {
+        return new Promise<ControlRow[]>((r) => (won = r));
+      }
+      return inner(q, p);
+    },
+  };
+  const clock = new ManualScheduler(1_000_000);
+  const c = new Cluster(store, { nodeId: "A", leaseMs: LEASE }, [], undefined, clock);
+  await c.start({ acquireSession: () => Promise.resolve(), releaseSession: () => Promise.resolve() });
+  const claim = c.claim("D");
+  await settle();
+  assert.ok(won !== undefined, "the claim's statement was sent");
+  await c.stop();
+  statements.length = 0;
+  won!([{ epoch: 7 }]);
+  assert.equal(await claim, false, "a gateway that stopped took the session");
+  assert.equal(c.owns("D"), false);
+  // Given back (expired) with its epoch: the other gateways take it at once instead of after a lease.
+  assert.deepEqual(
+    statements.filter((x) => x.s.startsWith("update sessions set lease_until = now() - interval")).map((x) =>
+      x.p
+    ),
+    [["D", "A", 7]],
+  );
+});
