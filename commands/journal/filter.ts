@@ -1,6 +1,7 @@
 /** The record filter and secret masking flags of `fixg journal inspect` and `export`. */
 import { parseTimestampString } from "../../src/codec/timestamps.ts";
-import { loadConfig } from "../../src/engine/config.ts";
+import jsyaml from "js-yaml";
+import { checkConfig } from "../../src/engine/config.ts";
 import { ConfigError, FixgError } from "../../src/errors.ts";
 import type { JournalRecord } from "../../src/store/reader.ts";
 import { SECRET_TAGS } from "../../src/store/secrets.ts";
@@ -63,8 +64,7 @@ export async function parseMaskTags(
     }
   }
   if (flags.config !== undefined) {
-    const config = await loadConfig(flags.config);
-    for (const t of config.log.maskTags ?? []) {
+    for (const t of await configMaskTags(flags.config)) {
       const n = Number(t);
       if (Number.isInteger(n) && n > 0) tags.add(n);
     }
@@ -150,4 +150,26 @@ export function matches(r: JournalRecord, f: RecordFilter, msgType: string): boo
   if (f.to !== undefined && r.seq > f.to) return false;
   if (f.types !== undefined && !f.types.has(msgType)) return false;
   return true;
+}
+
+/**
+ * `log.maskTags` of a fixg config, checked as `fixg run` checks it. Only the `log` section is read: the
+ * rest of the file (its `${VAR}`s: passwords, tokens, set in the gateway's environment) need not be set
+ * in the shell that reads a journal.
+ */
+async function configMaskTags(path: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    throw new ConfigError(`Cannot read config "${path}": ${e instanceof Error ? e.message : e}`);
+  }
+  let doc: unknown;
+  try {
+    doc = jsyaml.load(text, { schema: jsyaml.FAILSAFE_SCHEMA, filename: path });
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML: ${e instanceof Error ? e.message.split("\n")[0] : e}`);
+  }
+  const log = doc !== null && typeof doc === "object" ? (doc as Record<string, unknown>).log : undefined;
+  return checkConfig(log === undefined ? {} : { log }, path).log.maskTags ?? [];
 }
