@@ -374,8 +374,10 @@ export class Gateway {
 
   /** Cluster: the lease is lost; closes the session's socket at once and forgets the session. */
   async releaseSession(key: string, reason: string): Promise<void> {
-    const e = this.#entries.get(key);
-    if (e === undefined) return;
+    // A session still opening (its store's statements waiting on a slow database) is released once open:
+    // left, it would stay open under no lease and be reused, with its old epoch, at the next lease here.
+    const e = this.#entries.get(key) ?? await this.#opening.get(key)?.catch(() => undefined);
+    if (e === undefined || this.#entries.get(key) !== e) return;
     this.#entries.delete(key);
     this.logger.warn("lease-lost", `${reason}; closing the session's connection`, key);
     e.runner.disconnect(reason);

@@ -100,3 +100,53 @@ Deno.test("cluster: a dynamic session's Logon whose lease is won while the gatew
     await gw.stop();
   }
 });
+
+Deno.test("cluster: a lease lost while its session was still opening (the database slow) leaves no session open under no lease", async () => {
+  const inner = new MemoryMessageStore();
+  let opened: (() => void) | undefined;
+  const store = new Proxy(inner, {
+    get(t, k) {
+      if (k === "openSession") {
+        return async (key: string, nowMs: number) => {
+          await new Promise<void>((r) => (opened = r)); // the statements wait on a slow database
+          return await t.openSession(key, nowMs);
+        };
+      }
+      const v = Reflect.get(t, k);
+      return typeof v === "function" ? v.bind(t) : v;
+    },
+  });
+  const gw = new Gateway({
+    store,
+    app: {},
+    logger: new Logger({ level: "error" }),
+    cluster: { owns: () => false },
+  });
+  gw.addAcceptor({
+    host: "127.0.0.1",
+    port: 0,
+    sessions: [{
+      config: {
+        ...DEFAULT_SESSION_SETTINGS,
+        id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
+        role: "acceptor",
+      },
+    }],
+  });
+  await gw.start();
+  try {
+    // The cluster won the lease; the session's store is opening...
+    const opening = gw.acquireSession(KEY);
+    await waitFor(() => opened !== undefined, "the store's opening");
+    // ...when the lease is lost (not renewed in time: the same slow database).
+    const released = gw.releaseSession(KEY, "lease of 1000 ms not renewed in time");
+    opened!();
+    await opening;
+    await released;
+    // Nothing of it stays: a session kept open here would be reused by this gateway's next lease of it
+    // (with the store of the old epoch: fenced at its first commit, stopped under a live lease).
+    assert.equal(gw.runner(KEY), undefined, "a session open under no lease");
+  } finally {
+    await gw.stop();
+  }
+});
