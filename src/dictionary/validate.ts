@@ -27,7 +27,9 @@
  *     missing tag)
  * As the QuickFIX family orders them (structure, then required fields, then each field): when step 4
  * finds a problem other than 373=14, a field out of order anywhere in the message (373=14) and then a
- * required field of the message missing (373=1) win over it. That runs on rejects only.
+ * required field of the message missing (373=1) win over it; failing those, a per-field problem gives
+ * way to the one QuickFIX meets first (header, trailer, then body fields, each by tag number, not inside
+ * a group's entries). That runs on rejects only.
  * FIXT 1.1: session-level messages (admin MsgTypes) are validated against the transport dictionary
  * alone, application messages against it combined with their version's application dictionary.
  *

@@ -181,7 +181,7 @@ function fields(b: Bound, m: MsgTables, view: MessageView): boolean {
     shapes[k] = shape;
   } else if (shape.length === view.count) {
     const r = sameShape(b.t, shape, view, b.o);
-    if (r !== SHAPE_DIFFERS) return r === SHAPE_VALID;
+    if (r !== SHAPE_DIFFERS) return r === SHAPE_VALID || shapeInvalid(b, m, view);
   }
   walkedLength = 0;
   deferredReason = -1;
@@ -252,7 +252,96 @@ function earlierProblem(b: Bound, m: MsgTables, view: MessageView): false {
       if (view.indexOf(req[k]!) < 0) return fail(R.RequiredTagMissing, req[k]!);
     }
   }
+  if (FIELD_PROBLEM[rejReason] === 1) firstFieldProblem(b, m, view);
   return false;
+}
+
+/** A remembered layout with a bad value: the one QuickFIX finds first, as the full check reports it. */
+function shapeInvalid(b: Bound, m: MsgTables, view: MessageView): false {
+  if (FIELD_PROBLEM[rejReason] === 1) firstFieldProblem(b, m, view);
+  return false;
+}
+
+/** Reasons QuickFIX finds field by field (DataDictionary::iterate), in its order of the fields. */
+const FIELD_PROBLEM: Uint8Array = (() => {
+  const t = new Uint8Array(256);
+  for (
+    const r of [
+      R.InvalidTagNumber,
+      R.TagNotDefinedForMessageType,
+      R.TagSpecifiedWithoutValue,
+      R.ValueIncorrect,
+      R.IncorrectDataFormat,
+      R.TagAppearsMoreThanOnce,
+      R.IncorrectNumInGroupCount,
+      R.NonDataValueIncludesFieldDelimiter,
+    ]
+  ) t[r] = 1;
+  return t;
+})();
+
+/**
+ * QuickFIX's own header and trailer tags (Message::isHeaderField, isTrailerField), whatever the
+ * dictionary: 1 header, 2 trailer. A FIX 4.0 message's OnBehalfOfLocationID (144) is a header field there.
+ */
+const QUICKFIX_SECTION: Uint8Array = (() => {
+  const t = new Uint8Array(1130);
+  const header = [8, 9, 35, 49, 56, 115, 128, 90, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122];
+  for (const tag of [...header, 212, 213, 347, 369, 370, 1128, 1129, 627]) t[tag] = 1;
+  for (const tag of [93, 89, 10]) t[tag] = 2;
+  return t;
+})();
+
+/** A field's place in QuickFIX's iteration: header fields, then trailer, then body, each by tag number. */
+function quickfixKey(role: number, tag: number): number {
+  const known = tag < QUICKFIX_SECTION.length ? QUICKFIX_SECTION[tag]! : 0;
+  const section = (role & HEADER) !== 0 || known === 1 ? 0 : (role & TRAILER) !== 0 || known === 2 ? 1 : 2;
+  return section * 0x80000000 + tag;
+}
+
+/**
+ * The problem found stands unless a field QuickFIX looks at earlier has one of its own: QuickFIX checks
+ * the header's fields, the trailer's, then the body's (not the fields inside a group's entries), each by
+ * tag number; per field its value (373=4, 6, 5), then its tag (373=0, 2). Two bad values: the lower
+ * tag. Runs on rejected messages only.
+ */
+function firstFieldProblem(b: Bound, m: MsgTables, view: MessageView): void {
+  const t = b.t, o = b.o;
+  const f = view.fields;
+  const n = view.count;
+  const roles = m.roles;
+  const maxTag = t.maxTag;
+  const buf = view.buf;
+  let bestReason = rejReason, bestTag = rejTag;
+  let bestKey = bestTag === NO_TAG
+    ? Infinity
+    : quickfixKey(bestTag > 0 && bestTag <= maxTag ? roles[bestTag]! : 0, bestTag);
+  for (let i = 0; i < n; i++) {
+    const tag = f[i * 3]!;
+    if (tag <= 0) continue;
+    const role = tag <= maxTag ? roles[tag]! : 0;
+    // A member of one of the message's groups is inside an entry (or out of place: 373=15, fixg's own).
+    if ((role & (HEADER | BODY | TRAILER)) === 0 && (role & GROUP_MEMBER) !== 0) continue;
+    const key = quickfixKey(role, tag);
+    if (key >= bestKey) continue;
+    let r = -1;
+    if (!value(t, buf, f[i * 3 + 1]!, f[i * 3 + 2]!, tag, o)) {
+      r = rejReason;
+    } else if (role === 0) {
+      if (tag > maxTag || t.formats[tag] === FormatClass.Undefined) {
+        if (o & (tag >= 5000 ? O_USER_DEF : O_UNDEF)) r = R.InvalidTagNumber;
+      } else if (m.known && (o & O_NOT_IN_MSG)) {
+        r = R.TagNotDefinedForMessageType;
+      }
+    }
+    if (r >= 0) {
+      bestKey = key;
+      bestReason = r;
+      bestTag = tag;
+    }
+  }
+  rejReason = bestReason;
+  rejTag = bestTag;
 }
 
 /**

@@ -87,3 +87,25 @@ Deno.test("FIXT: a Logon's session fields are the transport's (384 group, 789, 1
   assert.equal(v.validate(nos("", "|59=8")), undefined);
   assert.deepEqual(v.validate(nos("1128=7|", "|59=8"))?.refTagId, 59);
 });
+
+Deno.test("two bad values: the lower tag, as QuickFIX iterates the body by tag number; none inside a group's entries counts first", () => {
+  const dict = builtinDictionary("FIX.4.2");
+  const nos = (side: string, ordType: string, extra = "") =>
+    viewOf(NOS(`55=IBM|54=${side}|60=20261207-10:00:00|40=${ordType}${extra}`), "FIX.4.2");
+  const value = (tag: number) => ({
+    reason: 5,
+    refTagId: tag,
+    text: "Value is incorrect (out of range) for this tag",
+  });
+  // QuickFIX (qf_validate): 373=5 on OrdType 40, not on Side 54 before it on the wire.
+  assert.deepEqual(new Validator({ dictionary: dict }).validate(nos("#", "#")), value(40));
+  // The same through a remembered layout (a valid message of the same layout first).
+  const learnt = new Validator({ dictionary: dict });
+  assert.equal(learnt.validate(nos("1", "1")), undefined);
+  assert.deepEqual(learnt.validate(nos("#", "#")), value(40));
+  // A bad value inside an entry (QuickFIX checks none there) and one outside: the one outside.
+  assert.deepEqual(
+    new Validator({ dictionary: dict }).validate(nos("1", "1", "|78=1|79=A|80=x|59=#")),
+    value(59),
+  );
+});
