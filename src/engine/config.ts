@@ -221,7 +221,9 @@ export const CONFIG_SCHEMA: Schema = {
         url: {
           type: "string",
           check: (u) =>
-            /^postgres(ql)?:\/\//.test(u) ? undefined : "must be a postgres:// (or postgresql://) URL",
+            /^postgres(ql)?:\/\//.test(u)
+              ? postgresPortProblem(u)
+              : "must be a postgres:// (or postgresql://) URL",
         },
         schema: {
           type: "string",
@@ -595,4 +597,28 @@ export async function loadConfig(path: string, schema?: Schema): Promise<FixgCon
     throw new ConfigError(`Cannot read config "${path}": ${e instanceof Error ? e.message : e}`);
   }
   return parseConfig(text, path, undefined, schema);
+}
+
+/**
+ * Why a PostgreSQL URL's hosts cannot be connected to, split as the client (npm postgres) splits them: the
+ * authority up to the first / or ?, after its last @, hosts by comma, each `host[:port]` or
+ * `[v6]:port`: a port that is not 1..65535. The URL itself is never quoted (it may carry the password).
+ */
+function postgresPortProblem(u: string): string | undefined {
+  const rest = u.slice(u.indexOf("://") + 3);
+  const end = rest.search(/[/?]/);
+  const authority = end === -1 ? rest : rest.slice(0, end);
+  for (const h of authority.slice(authority.lastIndexOf("@") + 1).split(",").filter(Boolean)) {
+    const m = /^\[[^\]]*\](?::(\d*))?$/.exec(h) ?? /^[^:]*(?::(\d*))?$/.exec(h);
+    const port = m
+      ? m[1] ?? ""
+      : h.startsWith("[")
+      ? h.slice(h.indexOf("]") + 2)
+      : h.slice(h.indexOf(":") + 1);
+    if (port === "") continue;
+    if (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535) {
+      return `"${port}" is not a port (1-65535)`;
+    }
+  }
+  return undefined;
 }
