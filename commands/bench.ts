@@ -251,7 +251,8 @@ export function registerBench(program: Command): void {
     .description("fixg's codec throughput per message: parse, parse+validate, encode (msgs/s and ns/msg)")
     .option(
       "--message <file>",
-      "FIX messages to measure, one per line ('|', '^A' or SOH); default: the fixtures",
+      "FIX messages to measure, one per line ('|', '^A' or SOH; 9 and 10 computed when the file has neither); " +
+        "default: the fixtures",
     )
     .option("--iterations <n>", "messages per timed round instead of calibrating to ~80 ms")
     .option("--json", "print a JSON array of {message, op, msgsPerSec, nsPerMsg}")

@@ -15,7 +15,7 @@
  * median of `rounds` rounds is reported. bench/codec_peers.ts measures fixg with the same functions.
  */
 import { type Field, type FixMessage, Framer, MessageView } from "../codec/mod.ts";
-import { scanFixInput } from "../dictionary/fix_text.ts";
+import { completeLengths, hasLengthFields, scanFixInput } from "../dictionary/fix_text.ts";
 import { BUILTIN_DICTIONARY_FILES, builtinDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
 import { validate, Validator } from "../dictionary/validate.ts";
@@ -185,6 +185,8 @@ export async function loadCodecCases(path: string): Promise<CodecCase[]> {
   } catch (e) {
     throw new ConfigError(`Cannot read message file "${path}": ${e instanceof Error ? e.message : e}`);
   }
+  // Hand-typed messages without BodyLength and CheckSum get them, as fixg decode does (the input has neither).
+  if (!hasLengthFields(bytes)) bytes = completeLengths(bytes).input;
   return codecCasesFromText(bytes, path);
 }
 
