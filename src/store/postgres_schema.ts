@@ -37,12 +37,16 @@ export function retryable(e: unknown): boolean {
   // Connection loss, admin shutdown, read-only transaction (a standby), cannot connect now (recovery),
   // serialization failure, lock not available (a stalled gateway's connection still holds the row),
   // deadlock (the victim's transaction is rolled back whole: two takeovers, each locking a session's two
-  // position rows, against group statements holding one chain of each).
+  // position rows, against group statements holding one chain of each), query canceled (57014:
+  // pg_cancel_backend, statement_timeout; as an error it ended a statement before its commit, which
+  // rolled the transaction back; a cancel of a commit's wait for the standby answers success with a
+  // WARNING instead. The retry reads the position rows first, so a commit that landed all the same
+  // counts as landed and waits for a barrier).
   return code === "CONNECTION_CLOSED" || code === "CONNECTION_ENDED" || code === "CONNECTION_DESTROYED" ||
     code === "CONNECT_TIMEOUT" || code === "ECONNREFUSED" || code === "ECONNRESET" || code === "EPIPE" ||
     code === "57P01" || code === "57P02" || code === "57P03" || code === "25006" || code === "08006" ||
     code === "08001" || code === "08003" || code === "08004" || code === "40001" || code === "55P03" ||
-    code === "40P01";
+    code === "40P01" || code === "57014";
 }
 
 /** The URL without its passwords (user part and password=/sslpassword= parameters), for messages. */
