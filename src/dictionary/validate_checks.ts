@@ -1,7 +1,9 @@
 /**
  * The validator's checks over the compiled tables (see validate.ts for the list and their order): one
- * pass over a message's fields, groups walked as they come, values by opcode, and the remembered
- * layout of the last valid message per type. `check` returns the first problem as a RejectInfo.
+ * pass over a message's fields, groups walked as they come, and the remembered layout of the last
+ * valid message per type. `check` returns the first problem as a RejectInfo. Which problem a rejected
+ * message is reported for (QuickFIX's order) is in validate_order.ts, which runs only on messages found
+ * wrong here.
  */
 import { latin1String, parseUint } from "../codec/ascii.ts";
 import { DATA_LENGTH_TAGS } from "../codec/tags.ts";
@@ -30,7 +32,6 @@ import {
   ENUM_BYTE,
   ENUM_INT,
   ENUM_SET,
-  GROUP_MEMBER,
   type GroupTables,
   HEADER,
   MEMBER,
@@ -47,6 +48,7 @@ import {
   type Shape,
   TRAILER,
 } from "./validate_tables.ts";
+import { earlierProblem, FOUND_LATER, shapeInvalid } from "./validate_order.ts";
 
 export function check(b: Bound, view: MessageView): RejectInfo | undefined {
   rejTag = NO_TAG;
@@ -91,11 +93,11 @@ function valueOk(
 
 let rejReason = 0;
 /** rejTag when the Reject names no tag (a negative tag number is a RefTagID of its own: 371=-1). */
-const NO_TAG = -0x80000000;
+export const NO_TAG = -0x80000000;
 let rejTag = NO_TAG;
 
 /** Records a reject; `tag` -1 (or any negative) when no tag is at fault. Tag 0 is a tag (RefTagID 0). */
-function fail(reason: number, tag: number): false {
+export function fail(reason: number, tag: number): false {
   rejReason = reason;
   rejTag = tag >= 0 ? tag : NO_TAG;
   return false;
@@ -105,6 +107,23 @@ function fail(reason: number, tag: number): false {
 function failNoTag(reason: number): false {
   rejReason = reason;
   rejTag = NO_TAG;
+  return false;
+}
+
+/** The reason of the problem found last (a SessionRejectReason), for validate_order.ts. */
+export function rejectReason(): number {
+  return rejReason;
+}
+
+/** The tag of the problem found last (NO_TAG when none is at fault), for validate_order.ts. */
+export function rejectTag(): number {
+  return rejTag;
+}
+
+/** Records a reject as found (validate_order.ts): `tag` as given (NO_TAG, or a negative tag number of its own: 371=-1). */
+export function setReject(reason: number, tag: number): false {
+  rejReason = reason;
+  rejTag = tag;
   return false;
 }
 
@@ -188,160 +207,6 @@ function fields(b: Bound, m: MsgTables, view: MessageView): boolean {
   if (!allFields(b, m, view)) return FOUND_LATER[rejReason] === 1 ? earlierProblem(b, m, view) : false;
   keepShape(b, shape, view);
   return true;
-}
-
-/**
- * Reasons the QuickFIX family finds only while it iterates a message's fields, after it has checked the
- * message's structure (its ValidateFieldsOutOfOrder) and its required fields: a message with one of
- * these and also a field out of order or a required field missing is rejected for the latter (FIX 4.0
- * and 4.1 definitions 14b and 14g: a NewOrderSingle without Symbol, or with its header after the body,
- * that also carries TransactTime, which those versions' NewOrderSingle does not define). A group's
- * problems too: QuickFIX checks a message's required fields before its groups' entries (a required
- * member missing, 373=1 on the member) and has no 373=15 (a group member outside its entries).
- * Every reason allFields reports but 373=14.
- */
-const FOUND_LATER: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (
-    const r of [
-      R.InvalidTagNumber,
-      R.TagNotDefinedForMessageType,
-      R.TagSpecifiedWithoutValue,
-      R.ValueIncorrect,
-      R.IncorrectDataFormat,
-      R.TagAppearsMoreThanOnce,
-      R.IncorrectNumInGroupCount,
-      R.NonDataValueIncludesFieldDelimiter,
-      R.RequiredTagMissing,
-      R.RepeatingGroupFieldsOutOfOrder,
-    ]
-  ) t[r] = 1;
-  return t;
-})();
-
-/**
- * After allFields found a problem of FOUND_LATER: a problem the QuickFIX family looks for first, if the
- * message has one: a header field after the body or a body field after the trailer (373=14, the first
- * such field; group members move no boundary), then a required field missing (373=1, in the order of
- * the final check). Else the problem found stands. Runs on rejected messages only.
- */
-function earlierProblem(b: Bound, m: MsgTables, view: MessageView): false {
-  const o = b.o;
-  const f = view.fields;
-  const n = view.count;
-  if (o & O_ORDER) {
-    const roles = m.roles;
-    const maxTag = b.t.maxTag;
-    let phase = 0; // 0 header, 1 body, 2 trailer
-    for (let i = 0; i < n; i++) {
-      const tag = f[i * 3]!;
-      const role = tag > 0 && tag <= maxTag ? roles[tag]! : 0;
-      if (role & HEADER) {
-        if (phase !== 0) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
-      } else if (role & TRAILER) {
-        phase = 2;
-      } else if ((role & BODY) !== 0 || (role & GROUP_MEMBER) === 0) {
-        if (phase === 2) return fail(R.TagSpecifiedOutOfRequiredOrder, tag);
-        phase = 1;
-      }
-    }
-  }
-  if (o & O_REQUIRED) {
-    const req = m.required;
-    for (let k = 0; k < req.length; k++) {
-      if (view.indexOf(req[k]!) < 0) return fail(R.RequiredTagMissing, req[k]!);
-    }
-  }
-  if (FIELD_PROBLEM[rejReason] === 1) firstFieldProblem(b, m, view);
-  return false;
-}
-
-/** A remembered layout with a bad value: the one QuickFIX finds first, as the full check reports it. */
-function shapeInvalid(b: Bound, m: MsgTables, view: MessageView): false {
-  if (FIELD_PROBLEM[rejReason] === 1) firstFieldProblem(b, m, view);
-  return false;
-}
-
-/** Reasons QuickFIX finds field by field (DataDictionary::iterate), in its order of the fields. */
-const FIELD_PROBLEM: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (
-    const r of [
-      R.InvalidTagNumber,
-      R.TagNotDefinedForMessageType,
-      R.TagSpecifiedWithoutValue,
-      R.ValueIncorrect,
-      R.IncorrectDataFormat,
-      R.TagAppearsMoreThanOnce,
-      R.IncorrectNumInGroupCount,
-      R.NonDataValueIncludesFieldDelimiter,
-    ]
-  ) t[r] = 1;
-  return t;
-})();
-
-/**
- * QuickFIX's own header and trailer tags (Message::isHeaderField, isTrailerField), whatever the
- * dictionary: 1 header, 2 trailer. A FIX 4.0 message's OnBehalfOfLocationID (144) is a header field there.
- */
-const QUICKFIX_SECTION: Uint8Array = (() => {
-  const t = new Uint8Array(1130);
-  const header = [8, 9, 35, 49, 56, 115, 128, 90, 34, 50, 142, 57, 143, 116, 144, 129, 145, 43, 97, 52, 122];
-  for (const tag of [...header, 212, 213, 347, 369, 370, 1128, 1129, 627]) t[tag] = 1;
-  for (const tag of [93, 89, 10]) t[tag] = 2;
-  return t;
-})();
-
-/** A field's place in QuickFIX's iteration: header fields, then trailer, then body, each by tag number. */
-function quickfixKey(role: number, tag: number): number {
-  const known = tag < QUICKFIX_SECTION.length ? QUICKFIX_SECTION[tag]! : 0;
-  const section = (role & HEADER) !== 0 || known === 1 ? 0 : (role & TRAILER) !== 0 || known === 2 ? 1 : 2;
-  return section * 0x80000000 + tag;
-}
-
-/**
- * The problem found stands unless a field QuickFIX looks at earlier has one of its own: QuickFIX checks
- * the header's fields, the trailer's, then the body's (not the fields inside a group's entries), each by
- * tag number; per field its value (373=4, 6, 5), then its tag (373=0, 2). Two bad values: the lower
- * tag. Runs on rejected messages only.
- */
-function firstFieldProblem(b: Bound, m: MsgTables, view: MessageView): void {
-  const t = b.t, o = b.o;
-  const f = view.fields;
-  const n = view.count;
-  const roles = m.roles;
-  const maxTag = t.maxTag;
-  const buf = view.buf;
-  let bestReason = rejReason, bestTag = rejTag;
-  let bestKey = bestTag === NO_TAG
-    ? Infinity
-    : quickfixKey(bestTag > 0 && bestTag <= maxTag ? roles[bestTag]! : 0, bestTag);
-  for (let i = 0; i < n; i++) {
-    const tag = f[i * 3]!;
-    if (tag <= 0) continue;
-    const role = tag <= maxTag ? roles[tag]! : 0;
-    // A member of one of the message's groups is inside an entry (or out of place: 373=15, fixg's own).
-    if ((role & (HEADER | BODY | TRAILER)) === 0 && (role & GROUP_MEMBER) !== 0) continue;
-    const key = quickfixKey(role, tag);
-    if (key >= bestKey) continue;
-    let r = -1;
-    if (!value(t, buf, f[i * 3 + 1]!, f[i * 3 + 2]!, tag, o)) {
-      r = rejReason;
-    } else if (role === 0) {
-      if (tag > maxTag || t.formats[tag] === FormatClass.Undefined) {
-        if (o & (tag >= 5000 ? O_USER_DEF : O_UNDEF)) r = R.InvalidTagNumber;
-      } else if (m.known && (o & O_NOT_IN_MSG)) {
-        r = R.TagNotDefinedForMessageType;
-      }
-    }
-    if (r >= 0) {
-      bestKey = key;
-      bestReason = r;
-      bestTag = tag;
-    }
-  }
-  rejReason = bestReason;
-  rejTag = bestTag;
 }
 
 /**
@@ -589,7 +454,7 @@ function walkGroup(b: Bound, g: GroupTables, view: MessageView, ci: number, dept
  * Value checks of a field whose value is `buf[s, e)`: empty (4), format (6), SOH in non-data (17),
  * enum (5). The commonest formats are checked inline: a call per field is a measurable share here.
  */
-function value(t: DictTables, buf: Uint8Array, s: number, e: number, tag: number, o: number): boolean {
+export function value(t: DictTables, buf: Uint8Array, s: number, e: number, tag: number, o: number): boolean {
   if (s === e) return (o & O_HAS_VALUE) ? fail(R.TagSpecifiedWithoutValue, tag) : true;
   const todo = t.checks[tag]! & o;
   if (todo & O_FORMAT) {
