@@ -101,6 +101,7 @@ export function storeSpecOf(config: FixgConfig, logger: Logger): StoreSpec {
       url: s.url!,
       ...definedOf(s, ["schema", "maxConnections", "pipeline", "pipelineSessions"]),
       ...(c ? { nodeId: c.nodeId, idleInTransactionMs: half, lockTimeoutMs: half } : {}),
+      onWarning: (m: string) => logger.warn("store", m),
     };
   }
   return {

@@ -40,7 +40,7 @@
  *   postgres_session.ts (a session's view), postgres_reads.ts (export, cluster status).
  */
 import postgres from "postgres";
-import { type Scheduler, systemScheduler } from "../clock.ts";
+import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import { ConfigError, FixgError } from "../errors.ts";
 import type { JournalRecord } from "./reader.ts";
 import { type Pending, storedOf, syncBarrier, tryCommit } from "./postgres_commit.ts";
@@ -70,8 +70,14 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** This gateway's name, recorded as the owner of the sessions it opens. Default the host name + pid. */
   nodeId?: string;
-  /** How long a commit whose connection failed is retried before the sessions stop. Default 15000 ms. */
+  /**
+   * How long a commit whose connection failed is retried before the sessions stop. Default 15000 ms.
+   * Also how long `close()` waits for the commits in flight (a synchronous standby gone: they wait for
+   * ever) before it reports them outcome unknown and returns.
+   */
   retryMs?: number;
+  /** Warnings (a close that gave up on unconfirmed commits). Default: a line on stderr. */
+  onWarning?: (message: string) => void;
   /** Timers and time of the commit retries (default the system's). */
   scheduler?: Scheduler;
   /** Connections in the pool. Default 4. */
@@ -198,6 +204,7 @@ export class PostgresMessageStore implements MessageStore {
   readonly #pipeline: number;
   readonly #barrier: boolean;
   readonly #upgrade: boolean;
+  readonly #onWarning: (message: string) => void;
   #pumpQueued = false;
   #closed = false;
   /** close() was called: commits whose outcome stays unknown past retryMs fail (are reported) now. */
@@ -270,6 +277,7 @@ export class PostgresMessageStore implements MessageStore {
     this.#pipeline = Math.max(1, Math.min(Math.floor(o.pipeline ?? 2), Math.max(1, conns - 1)));
     this.#barrier = o.pipelineSessions === true;
     this.#upgrade = o.upgrade ?? true;
+    this.#onWarning = o.onWarning ?? ((m) => console.error(`fixg: warning: ${m}`));
   }
 
   /** `schema.table`, quoted. */
@@ -463,7 +471,7 @@ export class PostgresMessageStore implements MessageStore {
         if (!retryable(e)) return this.#failAll(group, e);
         const now = this.#scheduler.nowMs();
         if (deadline === 0) deadline = now + this.#retryMs;
-        if (this.#giveUp(group, e, now > deadline)) return this.#failAll(group, e);
+        if (this.#giveUp(group, e, now > deadline)) return;
         this.stats.retries++;
         await sleep(this.#scheduler, Math.min(500, 25 * 2 ** Math.min(attempt - 1, 5)));
       }
@@ -534,10 +542,7 @@ export class PostgresMessageStore implements MessageStore {
         }
         const now = this.#scheduler.nowMs();
         if (deadline === 0) deadline = now + this.#retryMs;
-        if (this.#giveUp(group, e, now > deadline)) {
-          this.#failAll(group, e);
-          return { group: [], retried: true };
-        }
+        if (this.#giveUp(group, e, now > deadline)) return { group: [], retried: true };
         if (now > deadline) onUnknown?.(); // the statement slot: other sessions' groups go on
         this.stats.retries++;
         // Backoff: 25 ms doubling to 500 ms (a promoted standby is found within half a second of it).
@@ -550,22 +555,57 @@ export class PostgresMessageStore implements MessageStore {
    * A commit whose outcome is unknown (its connection lost) is retried. Past `retryMs` its sessions stop
    * (`failUnknown`: nothing more of them is sent) and it is still retried, so that what it wrote is
    * reported by its outcome (committed: not reported; the next owner resends it) rather than as never
-   * committed; true (fail it for good, report it) only once the store is closing.
+   * committed. Once the store is closing (past `retryMs`) or closed, true: no more retries, and the
+   * outcome stays unknown — the writes reject with STORE_FAILED "(commit outcome unknown)", never
+   * reported not sent (landed, the next owner resends them).
    */
   #giveUp(group: { s: PgSessionStore; p: Pending }[], e: unknown, late: boolean): boolean {
-    if (this.#closed || (late && this.#closing)) return true;
-    if (late) { for (const g of group) if (!g.p.settled) g.s.failUnknown(g.p, e); }
-    return false;
+    const done = this.#closed || (late && this.#closing);
+    if (late || done) { for (const g of group) if (!g.p.settled) g.s.failUnknown(g.p, e); }
+    return done;
   }
 
-  /** Commits what is queued, ends the pool. */
+  /**
+   * Commits what is queued, ends the pool. Waits at most `retryMs` for the commits in flight (with the
+   * synchronous standby gone a commit or barrier waits for ever, and a gateway's SIGTERM must end the
+   * process): what is then still not confirmed (its statement unanswered, or landed and not known to be
+   * on the standby) is given up as outcome unknown — its writes reject with STORE_FAILED "(commit
+   * outcome unknown)", so none of it is ever sent, and it is not reported not sent (it may be in the
+   * database: the next owner resends it) — and one warning names the count. Writes queued behind them,
+   * never sent to the database, are reported not sent.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closing = true;
-    await this.drain();
+    let timer: Timer | undefined, late = false;
+    await Promise.race([
+      this.drain(),
+      new Promise<void>((r) => (timer = this.#scheduler.after(this.#retryMs, () => (late = true, r())))),
+    ]);
+    timer?.cancel();
+    const cut = late && this.#runs.size > 0;
+    if (cut) {
+      const e = new Error(
+        `the store closed with the commit not confirmed after ${this.#retryMs} ms (the database or its synchronous standby did not answer)`,
+      );
+      let commits = 0, messages = 0, sessions = 0;
+      for (const s of [...this.#open.values()]) {
+        const n = s.abandon(e);
+        if (n.commits === 0) continue;
+        sessions++;
+        commits += n.commits;
+        messages += n.messages;
+      }
+      if (commits > 0) {
+        this.#onWarning(
+          `PostgreSQL store closed after waiting ${this.#retryMs} ms: ${messages} message(s) in ${commits} commit(s) of ${sessions} session(s) not confirmed by the database and its synchronous standby; not sent, their outcome unknown (STORE_FAILED; if they landed, the session's next owner has them)`,
+        );
+      }
+    }
     this.#closed = true;
     for (const s of [...this.#open.values()]) await s.close();
-    await this.sql.end({ timeout: 2 });
-    if (this.control !== this.sql) await this.control.end({ timeout: 2 });
+    // Given up: the statements still waiting are cut off now (their outcome is unknown anyway).
+    await this.sql.end({ timeout: cut ? 0 : 2 });
+    if (this.control !== this.sql) await this.control.end({ timeout: cut ? 0 : 2 });
   }
 }

@@ -397,6 +397,31 @@ export class PgSessionStore implements SessionStore {
   }
 
   /**
+   * @internal The store closes without waiting any longer (its bound passed): the commits sent to the
+   * database and not released are given up with their outcome unknown — rejected, nothing of them ever
+   * sent, and not reported not sent (they may be in the database: the next owner resends them) — and
+   * the writes queued behind them, never sent to the database, are reported not sent. Returns how many
+   * commits and messages were given up as unknown.
+   */
+  abandon(e: unknown): { commits: number; messages: number } {
+    const sent = this.unreleased().filter((q) => !q.settled);
+    let messages = 0;
+    for (const q of sent) messages += q.out.size + q.inb.size + q.older.length;
+    // A commit in flight first: failUnknown takes the other chain's in flight and the landed ones with it.
+    const p = DIRS.map((d) => this.#chains[d].writing).find((q) => q !== undefined && !q.settled) ??
+      sent[0];
+    if (p !== undefined) this.failUnknown(p, e);
+    else {
+      const q = DIRS.map((d) => this.#chains[d].pending).find((x) => x !== undefined && !x.settled);
+      const m = e instanceof Error ? e.message : String(e);
+      if (q !== undefined) {
+        this.#stop(new FixgError("STORE_FAILED", `PostgreSQL store: ${m}`, { cause: e }), q);
+      }
+    }
+    return { commits: sent.length, messages };
+  }
+
+  /**
    * Stops the session at `p`'s failure: `p` and every write not yet released reject (their bytes never
    * reach the socket). Reported as never committed: `p`'s messages except `stored`, the later ones, and
    * the landed ones still waiting for the standby — fenced, except `stored` ones (the new owner's takeover

@@ -12,6 +12,10 @@
  * Runs on a primary/standby pair of its own (scripts/pg_cluster.sh in a temporary directory): "the
  * standby is gone" is `synchronous_standby_names = 'gone'` (no standby of that name; the real one keeps
  * streaming asynchronously), "back" is the standby's own name again.
+ *
+ * A gateway stopped (SIGTERM) while the standby is gone: `close()` waits at most `retryMs` for the
+ * commits in flight, then gives them up with their outcome unknown (never released, never reported not
+ * sent: they are on the primary) and returns (before, it waited for ever).
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
@@ -162,6 +166,88 @@ Deno.test({
         }
       });
     };
+    /**
+     * The gateway stops (SIGTERM) while the standby is gone: close() waits at most retryMs for the commit
+     * in flight, then gives it up as outcome unknown (rejected STORE_FAILED, never reported not sent: it
+     * is on the primary), reports a write queued behind it not sent (never written), logs one line with
+     * the count and returns. `cancel`: the commit's wait is cancelled first, so a barrier runs again and
+     * again.
+     */
+    const closeScenario = async (name: string, pipelineSessions: boolean, cancel: boolean) => {
+      await t.step(name, async () => {
+        const schema = `s_close_${pipelineSessions ? "p" : "d"}_${cancel ? "c" : "w"}_${Deno.pid}`;
+        const warnings: string[] = [];
+        const retryMs = 1000;
+        const store = await openPostgresStore({
+          url,
+          schema,
+          nodeId: "sbclose",
+          pipelineSessions,
+          retryMs,
+          onWarning: (m) => warnings.push(m),
+        });
+        let closed: Promise<string> | undefined;
+        try {
+          const key = "FIX.4.4:TW->LP";
+          const s = await store.openSession(key, 0) as PgSessionStore;
+          const reports: number[][] = [];
+          s.onNotCommitted = (ms) => reports.push(ms.map((m) => m.seq));
+          await s.appendOutbound(1, msg(1));
+          await s.flush();
+          await names("gone");
+          const w = watch(s.appendOutbound(2, msg(2)));
+          const first = await waiter(store);
+          if (cancel) {
+            await a`select pg_cancel_backend(${first.pid})`;
+            await poll(async () => {
+              const [x] = await a`select pid from pg_stat_activity
+                where application_name = ${store.appName} and wait_event = 'SyncRep'
+                  and query like '%pg_logical_emit_message%'`;
+              return x === undefined ? undefined : true;
+            }, "a barrier waiting for the standby");
+          }
+          // Queued behind message 2 (its chain has a statement in flight): never written.
+          const w3 = watch(s.appendOutbound(3, msg(3)));
+          const t0 = performance.now();
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          closed = Promise.race([
+            store.close().then(() => "closed"),
+            new Promise<string>((
+              r,
+            ) => (timer = setTimeout(() => r("close() did not return"), retryMs + 4000))),
+          ]);
+          const how = await closed;
+          clearTimeout(timer);
+          const ms = performance.now() - t0;
+          assert.equal(how, "closed");
+          assert.ok(ms >= retryMs - 50 && ms < retryMs + 2000, `close() took ${ms} ms`);
+          // Nothing of it released (sent), its outcome unknown (not reported not sent). Message 3: queued
+          // behind 2 (default mode, 2's statement in flight: never written, reported not sent), or sent to
+          // the database after 2 landed (a cancelled wait; pipelineSessions): outcome unknown too.
+          const queued = !pipelineSessions && !cancel;
+          assert.match(w.state(), /^rejected: .*outcome unknown/);
+          assert.match(w3.state(), queued ? /^rejected: / : /^rejected: .*outcome unknown/);
+          assert.deepEqual(reports, queued ? [[3]] : []);
+          assert.equal(warnings.length, 1);
+          assert.match(
+            warnings[0]!,
+            queued
+              ? /: 1 message\(s\) in 1 commit\(s\) of 1 session\(s\) not confirmed/
+              : /: 2 message\(s\) in 2 commit\(s\) of 1 session\(s\) not confirmed/,
+          );
+        } finally {
+          await names("standby1").catch(() => {});
+          // WAL, so the standby answers (the backends left waiting for it end, the drop takes their locks).
+          await a`select pg_logical_emit_message(false, 'nudge', '')`;
+          await closed?.catch(() => {});
+          await store.close().catch(() => {});
+          await a.unsafe(`drop schema if exists "${schema}" cascade`);
+        }
+      });
+    };
+    await closeScenario("close() with the standby gone, default mode: a commit waiting", false, false);
+    await closeScenario("close() with the standby gone, default mode: a barrier run again", false, true);
+    await closeScenario("close() with the standby gone, pipelineSessions: a barrier waiting", true, false);
     await scenario(
       "default mode, the commit's wait cancelled (success with a WARNING)",
       "cancel",
