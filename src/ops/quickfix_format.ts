@@ -3,7 +3,7 @@
  * settings file in ([DEFAULT] and [SESSION] sections of Key=Value lines), fixg's YAML out.
  */
 import { ConfigError } from "../errors.ts";
-import { SESSION_ADDRESS_KEYS } from "../engine/config.ts";
+import { SESSION_ADDRESS_KEYS } from "../engine/config_schema.ts";
 
 /** A YAML mapping being built. */
 export type Tree = Record<string, unknown>;

@@ -14,7 +14,8 @@ import {
   socketTuningFor,
   tlsFor,
 } from "../engine/build.ts";
-import { type FixgConfig, SESSION_ADDRESS_KEYS, type SessionEntry } from "../engine/config.ts";
+import { type FixgConfig, type SessionEntry } from "../engine/config.ts";
+import { SESSION_ADDRESS_KEYS } from "../engine/config_schema.ts";
 import type { Gateway, GatewaySession } from "../engine/gateway.ts";
 import type { Logger } from "../engine/log.ts";
 import { sessionIdOf, sessionKey } from "../session/session_id.ts";
