@@ -13,6 +13,28 @@ import { BODY, type Bound, GROUP_MEMBER, HEADER, type MsgTables, TRAILER } from 
 // while the modules load but the tables built from reject.ts's reasons.
 import { fail, NO_TAG, rejectReason, rejectTag, setReject, value } from "./validate_checks.ts";
 
+/** Reasons QuickFIX finds field by field (DataDictionary::iterate), in its order of the fields. */
+const FIELD_REASONS = [
+  R.InvalidTagNumber,
+  R.TagNotDefinedForMessageType,
+  R.TagSpecifiedWithoutValue,
+  R.ValueIncorrect,
+  R.IncorrectDataFormat,
+  R.TagAppearsMoreThanOnce,
+  R.IncorrectNumInGroupCount,
+  R.NonDataValueIncludesFieldDelimiter,
+];
+
+/** A lookup by reason: 1 for each of reasons. */
+function reasonTable(reasons: readonly number[]): Uint8Array {
+  const t = new Uint8Array(256);
+  for (const r of reasons) t[r] = 1;
+  return t;
+}
+
+/** FIELD_REASONS as a lookup. */
+const FIELD_PROBLEM: Uint8Array = reasonTable(FIELD_REASONS);
+
 /**
  * Reasons the QuickFIX family finds only while it iterates a message's fields, after it has checked the
  * message's structure (its ValidateFieldsOutOfOrder) and its required fields: a message with one of
@@ -23,24 +45,11 @@ import { fail, NO_TAG, rejectReason, rejectTag, setReject, value } from "./valid
  * member missing, 373=1 on the member) and has no 373=15 (a group member outside its entries).
  * Every reason allFields reports but 373=14.
  */
-export const FOUND_LATER: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (
-    const r of [
-      R.InvalidTagNumber,
-      R.TagNotDefinedForMessageType,
-      R.TagSpecifiedWithoutValue,
-      R.ValueIncorrect,
-      R.IncorrectDataFormat,
-      R.TagAppearsMoreThanOnce,
-      R.IncorrectNumInGroupCount,
-      R.NonDataValueIncludesFieldDelimiter,
-      R.RequiredTagMissing,
-      R.RepeatingGroupFieldsOutOfOrder,
-    ]
-  ) t[r] = 1;
-  return t;
-})();
+export const FOUND_LATER: Uint8Array = reasonTable([
+  ...FIELD_REASONS,
+  R.RequiredTagMissing,
+  R.RepeatingGroupFieldsOutOfOrder,
+]);
 
 /**
  * After allFields found a problem of FOUND_LATER: a problem the QuickFIX family looks for first, if the
@@ -84,24 +93,6 @@ export function shapeInvalid(b: Bound, m: MsgTables, view: MessageView): false {
   if (FIELD_PROBLEM[rejectReason()] === 1) firstFieldProblem(b, m, view);
   return false;
 }
-
-/** Reasons QuickFIX finds field by field (DataDictionary::iterate), in its order of the fields. */
-const FIELD_PROBLEM: Uint8Array = (() => {
-  const t = new Uint8Array(256);
-  for (
-    const r of [
-      R.InvalidTagNumber,
-      R.TagNotDefinedForMessageType,
-      R.TagSpecifiedWithoutValue,
-      R.ValueIncorrect,
-      R.IncorrectDataFormat,
-      R.TagAppearsMoreThanOnce,
-      R.IncorrectNumInGroupCount,
-      R.NonDataValueIncludesFieldDelimiter,
-    ]
-  ) t[r] = 1;
-  return t;
-})();
 
 /**
  * QuickFIX's own header and trailer tags (Message::isHeaderField, isTrailerField), whatever the
