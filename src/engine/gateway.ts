@@ -571,7 +571,21 @@ export class Gateway {
     this.#sleeper.wakeAll();
     // Every runner is stopped and the store closed (its lock released) even when a runner's stop fails,
     // e.g. its final flush after a journal write failure; the first failure is reported afterwards.
-    const stopped = await Promise.allSettled(this.runners().map((r) => r.stop()));
+    const runners = this.runners();
+    const stops = Promise.allSettled(runners.map((r) => r.stop()));
+    // A runner's stop ends with its session's last flush, which a store that cannot confirm it holds for
+    // ever (PostgreSQL with its synchronous standby gone). Past the Logouts' time and 3 s more, the store
+    // is closed: its close gives up what it cannot confirm within its own bound (outcome unknown;
+    // docs/ha.md "A commit the standby may not have"), which ends those flushes.
+    const limit = Math.max(0, ...runners.map((r) => r.config.logoutTimeoutMs)) + 1000 + 3000;
+    let t: Timer | undefined, late = false;
+    await Promise.race([
+      stops,
+      new Promise<void>((r) => (t = this.scheduler.after(limit, () => (late = true, r())))),
+    ]);
+    t?.cancel();
+    if (late) await this.#opts.store.close().catch(() => {});
+    const stopped = await stops;
     this.#carried.reportAll("the gateway stopped");
     // Cluster: the leases are handed back once the sessions are logged out.
     await this.#opts.cluster?.stop?.().catch(() => {});
