@@ -398,12 +398,8 @@ int main(int argc, char** argv) {
     return peers::usageFailed("qf_acceptor", e, USAGE);
   }
 
-  // Signals are taken by sigwait in main only: block them before QuickFIX starts its thread.
-  sigset_t stopSignals;
-  sigemptyset(&stopSignals);
-  sigaddset(&stopSignals, SIGINT);
-  sigaddset(&stopSignals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  // Signals are taken by waitForStop in main only: block them before QuickFIX starts its thread.
+  sigset_t stopSignals = peers::blockStopSignals();
 
   AcceptorApp app(fill);
   peers::EventLogFactory eventLogs(verbose);
@@ -417,17 +413,7 @@ int main(int argc, char** argv) {
     peers::emitLine("{\"event\":\"listening\",\"port\":" + std::to_string(port) + ",\"senderCompId\":" +
                     peers::jsonString(sender) + ",\"targetCompIds\":" + targetsJson +
                     ",\"fill\":" + (fill ? "true" : "false") + ",\"pid\":" + std::to_string(getpid()) + "}");
-    if (exitOnEof) {
-      // The parent holding our stdin died or closed it: stop rather than linger as an orphan.
-      std::thread([] {
-        char buf[256];
-        while (read(0, buf, sizeof(buf)) > 0) {
-        }
-        kill(getpid(), SIGTERM);
-      }).detach();
-    }
-    int sig = 0;
-    sigwait(&stopSignals, &sig);
+    peers::waitForStop(stopSignals, exitOnEof);
     acceptor.stop();
   } catch (const std::exception& e) {
     return peers::runFailed("qf_acceptor", e);

@@ -1,6 +1,7 @@
-// Shared pieces of fixg's QuickFIX peers (acceptor.cpp, initiator.cpp, latency.cpp): argv parsing and its
-// errors, the generated session settings, JSON output, a Log that keeps QuickFIX's session events for the
-// summary (or QuickFIX's file logs with --log-dir), and how a failed run is reported.
+// Shared pieces of fixg's QuickFIX peers (acceptor.cpp, initiator.cpp, latency.cpp, session.cpp,
+// validate.cpp): argv parsing and its errors, the generated session settings, the dictionary file of a FIX
+// version, JSON output, a Log that keeps QuickFIX's session events for the summary (or QuickFIX's file
+// logs with --log-dir), waiting for SIGINT/SIGTERM, and how a failed run is reported.
 // Written by the fixg project against the QuickFIX C++ API (Debian libquickfix-dev 1.15).
 #pragma once
 
@@ -11,7 +12,9 @@
 #include <quickfix/SessionID.h>
 #include <quickfix/SessionSettings.h>
 
+#include <pthread.h>
 #include <unistd.h>
+#include <csignal>
 #include <climits>
 #include <cstdlib>
 #include <cstdio>
@@ -22,6 +25,7 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace peers {
@@ -162,6 +166,30 @@ inline void requireReadable(const std::string& path) {
   if (!f.good()) throw UsageError{"cannot read data dictionary \"" + path + "\" (use --dict PATH)"};
 }
 
+/// The file name of a version's dictionary in fixtures/dictionaries: FIX.4.0 -> FIX40.xml,
+/// FIX.5.0SP2 -> FIX50SP2.xml.
+inline std::string dictionaryFileOf(const std::string& version) {
+  std::string out;
+  for (char c : version.substr(4)) {
+    if (c != '.') out += c;
+  }
+  return "FIX" + out + ".xml";
+}
+
+/// The version an ApplVerID (1128) or DefaultApplVerID (1137) names (2 FIX.4.0 to 9 FIX.5.0SP2), or ""
+/// for any other value.
+inline std::string versionOfApplVerId(const std::string& id) {
+  if (id == "2") return "FIX.4.0";
+  if (id == "3") return "FIX.4.1";
+  if (id == "4") return "FIX.4.2";
+  if (id == "5") return "FIX.4.3";
+  if (id == "6") return "FIX.4.4";
+  if (id == "7") return "FIX.5.0";
+  if (id == "8") return "FIX.5.0SP1";
+  if (id == "9") return "FIX.5.0SP2";
+  return "";
+}
+
 /// Parses generated settings text; QuickFIX reads the same format from a .cfg file.
 inline FIX::SessionSettings settingsFromText(const std::string& text) {
   std::istringstream in(text);
@@ -219,6 +247,32 @@ inline void emitLine(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
+}
+
+/// SIGINT and SIGTERM, blocked in the calling thread (and the threads it starts after): call before
+/// QuickFIX starts its threads, so that only waitForStop takes them.
+inline sigset_t blockStopSignals() {
+  sigset_t stopSignals;
+  sigemptyset(&stopSignals);
+  sigaddset(&stopSignals, SIGINT);
+  sigaddset(&stopSignals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  return stopSignals;
+}
+
+/// Returns on SIGINT or SIGTERM (blocked by blockStopSignals), or with `exitOnEof` once stdin ends: the
+/// parent holding our stdin died or closed it, stop rather than linger as an orphan.
+inline void waitForStop(const sigset_t& stopSignals, bool exitOnEof) {
+  if (exitOnEof) {
+    std::thread([] {
+      char buf[256];
+      while (read(0, buf, sizeof(buf)) > 0) {
+      }
+      kill(getpid(), SIGTERM);
+    }).detach();
+  }
+  int sig = 0;
+  sigwait(&stopSignals, &sig);
 }
 
 /// The MsgType (35) of a message, or "?" when it has none.

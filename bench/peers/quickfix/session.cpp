@@ -50,21 +50,12 @@ std::string dictionary(const std::string& file) {
   return path;
 }
 
-/// FIX.4.0 -> FIX40.xml; FIX.5.0SP2 -> FIX50SP2.xml.
-std::string fileOf(const std::string& version) {
-  std::string out;
-  for (char c : version.substr(4)) {
-    if (c != '.') out += c;
+/// The application version a DefaultApplVerID (1137) names: FIX 5.0, SP1 or SP2.
+std::string appVersionOf(const std::string& id) {
+  if (id != "7" && id != "8" && id != "9") {
+    throw peers::UsageError{"--default-appl-ver-id must be 7, 8 or 9, got \"" + id + "\""};
   }
-  return "FIX" + out + ".xml";
-}
-
-/// The application version a DefaultApplVerID (1137) names.
-std::string versionOfApplVerId(const std::string& id) {
-  if (id == "7") return "FIX.5.0";
-  if (id == "8") return "FIX.5.0SP1";
-  if (id == "9") return "FIX.5.0SP2";
-  throw peers::UsageError{"--default-appl-ver-id must be 7, 8 or 9, got \"" + id + "\""};
+  return peers::versionOfApplVerId(id);
 }
 
 class SessionApp : public FIX::Application {
@@ -247,15 +238,15 @@ std::string buildSettings(const Options& o) {
   s += "SocketNodelay=Y\nStartTime=00:00:00\nEndTime=00:00:00\nUseDataDictionary=Y\n"
        "ResetOnLogon=Y\nResetOnLogout=N\nResetOnDisconnect=N\n";
   if (o.beginString == "FIXT.1.1") {
-    std::string app = versionOfApplVerId(o.applVerId);
+    std::string app = appVersionOf(o.applVerId);
     s += "TransportDataDictionary=" + dictionary("FIXT11.xml") + "\nAppDataDictionary=" +
-         dictionary(fileOf(app)) + "\nDefaultApplVerID=" + app + "\n";
+         dictionary(peers::dictionaryFileOf(app)) + "\nDefaultApplVerID=" + app + "\n";
     // A message (or a Logon's DefaultApplVerID) may name another version: each has its dictionary.
     for (const char* v : {"FIX.5.0", "FIX.5.0SP1", "FIX.5.0SP2"}) {
-      s += std::string("AppDataDictionary.") + v + "=" + dictionary(fileOf(v)) + "\n";
+      s += std::string("AppDataDictionary.") + v + "=" + dictionary(peers::dictionaryFileOf(v)) + "\n";
     }
   } else {
-    s += "DataDictionary=" + dictionary(fileOf(o.beginString)) + "\n";
+    s += "DataDictionary=" + dictionary(peers::dictionaryFileOf(o.beginString)) + "\n";
   }
   s += "\n[SESSION]\nBeginString=" + o.beginString + "\nSenderCompID=" + o.sender + "\nTargetCompID=" +
        o.target + "\n";
@@ -304,17 +295,13 @@ int main(int argc, char** argv) {
       return peers::EXIT_OK;
     }
   } catch (const peers::UsageError& e) {
-    std::cerr << "qf_session: " << e.message << "\n" << USAGE;
-    return peers::EXIT_USAGE;
+    return peers::usageFailed("qf_session", e, USAGE);
   }
 
-  sigset_t stopSignals;
-  sigemptyset(&stopSignals);
-  sigaddset(&stopSignals, SIGINT);
-  sigaddset(&stopSignals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stopSignals, nullptr);
+  // Signals are taken by waitForStop in main only: block them before QuickFIX starts its threads.
+  sigset_t stopSignals = peers::blockStopSignals();
 
-  SessionApp app(o.acceptor, o.beginString == "FIXT.1.1" ? versionOfApplVerId(o.applVerId) : "");
+  SessionApp app(o.acceptor, o.beginString == "FIXT.1.1" ? appVersionOf(o.applVerId) : "");
   peers::EventLogFactory eventLogs(verbose);
   auto t0 = std::chrono::steady_clock::now();
   auto seconds = [&] {
@@ -328,16 +315,7 @@ int main(int argc, char** argv) {
       acceptor.start();
       peers::emitLine("{\"event\":\"listening\",\"port\":" + std::to_string(o.port) + ",\"beginString\":" +
                       peers::jsonString(o.beginString) + ",\"pid\":" + std::to_string(getpid()) + "}");
-      if (exitOnEof) {
-        std::thread([] {
-          char buf[256];
-          while (read(0, buf, sizeof(buf)) > 0) {
-          }
-          kill(getpid(), SIGTERM);
-        }).detach();
-      }
-      int sig = 0;
-      sigwait(&stopSignals, &sig);
+      peers::waitForStop(stopSignals, exitOnEof);
       acceptor.stop();
       peers::emitLine(app.summary(eventLogs, 0, seconds()));
       return peers::EXIT_OK;
@@ -376,12 +354,8 @@ int main(int argc, char** argv) {
       waitFor([&] { return app.logouts > 0; });
     }
     initiator.stop();
-  } catch (const FIX::ConfigError& e) {
-    std::cerr << "qf_session: configuration error: " << e.what() << "\n";
-    return peers::EXIT_USAGE;
   } catch (const std::exception& e) {
-    std::cerr << "qf_session: " << e.what() << "\n";
-    return peers::EXIT_FAILURE_RUN;
+    return peers::runFailed("qf_session", e);
   }
   std::string line = app.summary(eventLogs, o.orders, seconds());
   peers::emitLine(line);

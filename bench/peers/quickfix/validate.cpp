@@ -14,6 +14,8 @@
 // QuickFIX's.
 //
 // usage: qf_validate --begin-string B [--default-appl-ver-id 7|8|9] [--dict-dir DIR]
+#include "common.h"
+
 #include <quickfix/DataDictionary.h>
 #include <quickfix/Exceptions.h>
 #include <quickfix/Message.h>
@@ -25,26 +27,6 @@
 #include <string>
 
 namespace {
-
-std::string fileOf(const std::string& version) {
-  std::string out;
-  for (char c : version.substr(4)) {
-    if (c != '.') out += c;
-  }
-  return "FIX" + out + ".xml";
-}
-
-std::string versionOfApplVerId(const std::string& id) {
-  if (id == "2") return "FIX.4.0";
-  if (id == "3") return "FIX.4.1";
-  if (id == "4") return "FIX.4.2";
-  if (id == "5") return "FIX.4.3";
-  if (id == "6") return "FIX.4.4";
-  if (id == "7") return "FIX.5.0";
-  if (id == "8") return "FIX.5.0SP1";
-  if (id == "9") return "FIX.5.0SP2";
-  return "";
-}
 
 std::string reject(int reason, int field) {
   return "reject " + std::to_string(reason) + (field != 0 ? " " + std::to_string(field) : "");
@@ -70,14 +52,14 @@ int main(int argc, char** argv) {
   }
   try {
     const bool fixt = begin == "FIXT.1.1";
-    FIX::DataDictionary sessionDD(dir + "/" + (fixt ? std::string("FIXT11.xml") : fileOf(begin)));
+    FIX::DataDictionary sessionDD(dir + "/" + (fixt ? std::string("FIXT11.xml") : peers::dictionaryFileOf(begin)));
     std::map<std::string, std::unique_ptr<FIX::DataDictionary>> apps;
     auto appDD = [&](const std::string& id) -> const FIX::DataDictionary& {
       auto it = apps.find(id);
       if (it != apps.end()) return *it->second;
-      std::string v = versionOfApplVerId(id);
+      std::string v = peers::versionOfApplVerId(id);
       if (v.empty()) throw FIX::UnsupportedMessageType();
-      auto dd = std::unique_ptr<FIX::DataDictionary>(new FIX::DataDictionary(dir + "/" + fileOf(v)));
+      auto dd = std::unique_ptr<FIX::DataDictionary>(new FIX::DataDictionary(dir + "/" + peers::dictionaryFileOf(v)));
       const FIX::DataDictionary& ref = *dd;
       apps[id] = std::move(dd);
       return ref;
