@@ -9,42 +9,26 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
-import type { ClusterStore, ControlRow } from "../../src/store/cluster_store.ts";
+import type { ControlRow } from "../../src/store/cluster_store.ts";
+import { fakeClusterStore, settle } from "./fake_cluster_store.ts";
 
 const LEASE = 1000;
 
+/** Node A of A and B; the moves of `state.moves`; a claim's lease won with the next epoch. */
 function fakeStore() {
   const state = { moves: [] as ControlRow[], epoch: 0 };
-  const store = {
-    appName: "fixg:A:test",
-    leaseValid: undefined,
-    leases: undefined,
-    onSessionFailed: undefined,
-    t: (name: string) => name,
-    claim: () => {},
-    control: {
-      unsafe(q: string, p: unknown[] = []): Promise<ControlRow[]> {
-        const s = q.replace(/\s+/g, " ").trim();
-        if (s.startsWith("select node_id from members")) {
-          return Promise.resolve([{ node_id: "A" }, { node_id: "B" }]);
-        }
-        if (s.startsWith("insert into members")) return Promise.resolve([{ node_id: "A" }]);
-        if (s.startsWith("update sessions x set lease_until = now() +")) {
-          return Promise.resolve((p[1] as string[]).map((k) => ({ session_key: k })));
-        }
-        if (s.startsWith("select *,") && s.includes("from moves")) return Promise.resolve(state.moves);
-        if (s.startsWith("update sessions set owner = $2, epoch = epoch + 1")) {
-          return Promise.resolve([{ epoch: ++state.epoch }]);
-        }
-        return Promise.resolve([]);
-      },
-    },
-  } as unknown as ClusterStore;
+  const store = fakeClusterStore((s) => {
+    if (s.startsWith("select node_id from members")) {
+      return Promise.resolve([{ node_id: "A" }, { node_id: "B" }]);
+    }
+    if (s.startsWith("insert into members")) return Promise.resolve([{ node_id: "A" }]);
+    if (s.startsWith("select *,") && s.includes("from moves")) return Promise.resolve(state.moves);
+    if (s.startsWith("update sessions set owner = $2, epoch = epoch + 1")) {
+      return Promise.resolve([{ epoch: ++state.epoch }]);
+    }
+    return undefined;
+  });
   return { store, state };
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
 Deno.test("cluster (manual clock): a dynamic session handed over by a move is not claimed again here meanwhile", async () => {

@@ -11,6 +11,7 @@ import { ManualScheduler } from "../../src/clock.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
+import { untilSleeping } from "./ha_helpers.ts";
 
 Deno.test({
   name:
@@ -34,15 +35,7 @@ Deno.test({
     );
     // (A query of the npm client runs once it is awaited or then'd.)
     const busy = a.sql.unsafe(`select pg_sleep(1.5)`).then(() => "done", (e: Error) => e.message);
-    for (let i = 0;; i++) {
-      const rows = await b.sql.unsafe(
-        `select 1 from pg_stat_activity where application_name = $1 and query like '%pg_sleep%'`,
-        [a.appName],
-      );
-      if (rows.length > 0) break;
-      assert.ok(i < 250, "A's statement did not start");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilSleeping(b.sql, a.appName, "A's statement did not start");
     await cb.tick();
     assert.deepEqual(cb.live, ["A", "B"]);
     assert.equal(await busy, "done", "A's connection was ended by B's round");

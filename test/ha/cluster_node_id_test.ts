@@ -14,6 +14,7 @@ import { ManualScheduler } from "../../src/clock.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "../store/pg_helpers.ts";
+import { untilSleeping } from "./ha_helpers.ts";
 
 const LEASE = 1000;
 
@@ -77,15 +78,7 @@ Deno.test({
       await tx.unsafe(`select pg_sleep(30)`);
     });
     stalled.catch(() => {});
-    for (let i = 0;; i++) {
-      const rows = await second.sql.unsafe(
-        `select 1 from pg_stat_activity where application_name = $1 and query like '%pg_sleep%'`,
-        [first.appName],
-      );
-      if (rows.length > 0) break;
-      assert.ok(i < 250, "the stalled statement did not start");
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await untilSleeping(second.sql, first.appName, "the stalled statement did not start");
     await second.sql.unsafe(
       `update "${schema}".members set heartbeat = now() - interval '10 seconds' where node_id = 'A'`,
     );

@@ -14,31 +14,19 @@ import { Logger } from "../../src/engine/log.ts";
 import { Tag } from "../../src/mod.ts";
 import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
-import { frame, RawClient, waitFor } from "../engine/helpers.ts";
+import { frame, RawClient, startAcceptor, waitFor } from "../engine/helpers.ts";
 
+/** The acceptor's session: TW (this gateway) -> ISLD. */
+const TW_ISLD = { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" };
 const KEY = "FIX.4.4:TW->ISLD";
 const order = (id: string): FixMessage => ({ msgType: "D", fields: [[Tag.ClOrdID, id], [Tag.Symbol, "X"]] });
 
 Deno.test("cluster: a session opened by a takeover while the gateway stops is stopped, its held orders reported not sent", async () => {
   const failed: SendFailure[] = [];
-  const gw = new Gateway({
-    store: new MemoryMessageStore(),
-    app: { onSendFailed: (f) => void failed.push(f) },
-    logger: new Logger({ level: "error" }),
-    cluster: { owns: () => false },
+  const gw = await startAcceptor({
+    config: { id: TW_ISLD },
+    gateway: { app: { onSendFailed: (f) => void failed.push(f) }, cluster: { owns: () => false } },
   });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-        role: "acceptor",
-      },
-    }],
-  });
-  await gw.start();
   assert.equal(gw.runner(KEY), undefined, "owned by nobody yet: not opened");
   // The cluster wins the lease: the session opens; an order waits for its Logon.
   await gw.acquireSession(KEY);
@@ -116,24 +104,10 @@ Deno.test("cluster: a lease lost while its session was still opening (the databa
       return typeof v === "function" ? v.bind(t) : v;
     },
   });
-  const gw = new Gateway({
-    store,
-    app: {},
-    logger: new Logger({ level: "error" }),
-    cluster: { owns: () => false },
+  const gw = await startAcceptor({
+    config: { id: TW_ISLD },
+    gateway: { store, cluster: { owns: () => false } },
   });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-        role: "acceptor",
-      },
-    }],
-  });
-  await gw.start();
   try {
     // The cluster won the lease; the session's store is opening...
     const opening = gw.acquireSession(KEY);

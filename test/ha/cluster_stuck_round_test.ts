@@ -11,7 +11,8 @@
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
 import { Cluster } from "../../src/engine/cluster.ts";
-import type { ClusterStore, ControlRow } from "../../src/store/cluster_store.ts";
+import type { ControlRow } from "../../src/store/cluster_store.ts";
+import { fakeClusterStore, settle } from "./fake_cluster_store.ts";
 
 const LEASE = 1000;
 
@@ -19,42 +20,23 @@ const LEASE = 1000;
 function fakeStore() {
   const state = { hang: false, owner: null as string | null, epoch: 0, statements: 0 };
   const never = new Promise<ControlRow[]>(() => {});
-  const store = {
-    appName: "fixg:A:test",
-    leaseValid: undefined,
-    leases: undefined,
-    onSessionFailed: undefined,
-    t: (name: string) => name,
-    claim: () => {},
-    control: {
-      unsafe(q: string, p: unknown[] = []): Promise<ControlRow[]> {
-        state.statements++;
-        if (state.hang) return never;
-        const s = q.replace(/\s+/g, " ").trim();
-        if (s.startsWith("select node_id from members") || s.startsWith("insert into members")) {
-          return Promise.resolve([{ node_id: "A" }]); // the live members; the heartbeat's own row
-        }
-        if (s.startsWith("update sessions x set lease_until = now() +")) {
-          return Promise.resolve((p[1] as string[]).map((k) => ({ session_key: k })));
-        }
-        if (s.startsWith("select session_key, owner")) {
-          const free = state.owner === null;
-          return Promise.resolve([{ session_key: "S", owner: state.owner, free, orphaned: free }]);
-        }
-        if (s.startsWith("update sessions set owner = $2, epoch = epoch + 1")) {
-          state.owner = String(p[1]);
-          return Promise.resolve([{ epoch: ++state.epoch }]);
-        }
-        return Promise.resolve([]); // no members row yet, terminate, moves, the session row's insert
-      },
-    },
-  } as unknown as ClusterStore;
+  const store = fakeClusterStore((s, p) => {
+    state.statements++;
+    if (state.hang) return never;
+    if (s.startsWith("select node_id from members") || s.startsWith("insert into members")) {
+      return Promise.resolve([{ node_id: "A" }]); // the live members; the heartbeat's own row
+    }
+    if (s.startsWith("select session_key, owner")) {
+      const free = state.owner === null;
+      return Promise.resolve([{ session_key: "S", owner: state.owner, free, orphaned: free }]);
+    }
+    if (s.startsWith("update sessions set owner = $2, epoch = epoch + 1")) {
+      state.owner = String(p[1]);
+      return Promise.resolve([{ epoch: ++state.epoch }]);
+    }
+    return undefined; // a renewal; no members row yet, terminate, moves, the session row's insert
+  });
   return { store, state };
-}
-
-/** Lets the promise callbacks of the rounds run. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
 }
 
 Deno.test("cluster (manual clock): a round stuck on the database does not keep a session past its lease", async () => {

@@ -136,6 +136,26 @@ export async function until(
   }
 }
 
+/**
+ * Waits until a statement calling pg_sleep runs on a connection named `appName` (its application_name),
+ * seen from `sql` (another connection): polls every 20 ms, fails with `what` after 250 waits (5 s).
+ */
+export async function untilSleeping(
+  sql: Pick<postgres.Sql, "unsafe">,
+  appName: string,
+  what: string,
+): Promise<void> {
+  for (let i = 0;; i++) {
+    const rows = await sql.unsafe(
+      `select 1 from pg_stat_activity where application_name = $1 and query like '%pg_sleep%'`,
+      [appName],
+    );
+    if (rows.length > 0) return;
+    if (i >= 250) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** The ClOrdIDs of the NewOrderSingles in a session's stored outbound messages. */
 export async function storedOrders(sql: postgres.Sql, schema: string, key: string): Promise<string[]> {
   const rows = await sql.unsafe(
