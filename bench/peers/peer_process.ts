@@ -17,6 +17,8 @@ export const PEER_PATHS = {
   quickfixAcceptor: `${ROOT}bench/peers/quickfix/build/qf_acceptor`,
   quickfixInitiator: `${ROOT}bench/peers/quickfix/build/qf_initiator`,
   quickfixLatency: `${ROOT}bench/peers/quickfix/build/qf_latency`,
+  quickfixSession: `${ROOT}bench/peers/quickfix/build/qf_session`,
+  quickfixValidate: `${ROOT}bench/peers/quickfix/build/qf_validate`,
   jspurefixAcceptor: `${ROOT}bench/peers/jspurefix/acceptor.mjs`,
   jspurefixInitiator: `${ROOT}bench/peers/jspurefix/initiator.mjs`,
   rawTcp: `${ROOT}bench/peers/raw_tcp_pingpong.ts`,
@@ -31,9 +33,16 @@ export interface PeerCommand {
 
 /** Why the QuickFIX peers cannot run here, or undefined when they are built. */
 export function quickfixUnavailable(): string | undefined {
-  for (
-    const path of [PEER_PATHS.quickfixAcceptor, PEER_PATHS.quickfixInitiator, PEER_PATHS.quickfixLatency]
-  ) {
+  return quickfixNotBuilt(
+    PEER_PATHS.quickfixAcceptor,
+    PEER_PATHS.quickfixInitiator,
+    PEER_PATHS.quickfixLatency,
+  );
+}
+
+/** Which of the QuickFIX peer programs `paths` is not built (the first), or undefined when all are. */
+export function quickfixNotBuilt(...paths: string[]): string | undefined {
+  for (const path of paths) {
     try {
       Deno.statSync(path);
     } catch {

@@ -29,7 +29,7 @@ import { effectiveConfig } from "../../commands/run.ts";
 import { ManualScheduler } from "../../src/clock.ts";
 import { startInProcess } from "../../src/conformance/in_process.ts";
 import { freePort, listeningPort, ROOT, startAcceptor } from "./engine_process.ts";
-import { startPeer } from "../interop/peers.ts";
+import { PEER_PATHS, quickfixNotBuilt, startPeer } from "../interop/peers.ts";
 
 /** QuickFIX's server definition directories and their BeginString. */
 const ALL_VERSIONS: ReadonlyArray<{ dir: string; beginString: string }> = [
@@ -330,15 +330,8 @@ function slow(s: Scenario): boolean {
 }
 
 /** bench/peers/quickfix/session.cpp: QuickFIX C++ answering as the reference's `at` application. */
-const QF_SESSION = `${ROOT}bench/peers/quickfix/build/qf_session`;
-const QF_SESSION_MISSING = (() => {
-  try {
-    Deno.statSync(QF_SESSION);
-    return undefined;
-  } catch {
-    return `${QF_SESSION} is not built (run scripts/install_quickfix.sh)`;
-  }
-})();
+const QF_SESSION = PEER_PATHS.quickfixSession;
+const QF_SESSION_MISSING = quickfixNotBuilt(QF_SESSION);
 
 Deno.test({
   name:

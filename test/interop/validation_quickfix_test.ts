@@ -15,17 +15,11 @@ import { checksum, MessageView } from "../../src/codec/mod.ts";
 import { builtinDictionary, type Dictionary, type MessageDef, Validator } from "../../src/dictionary/mod.ts";
 import { Prng, randomMessage, wireText } from "../codec/random_messages.ts";
 import { ROOT } from "../_helpers/process.ts";
+import { PEER_PATHS, quickfixNotBuilt } from "../../bench/peers/peer_process.ts";
 
-const QF_VALIDATE = `${ROOT}bench/peers/quickfix/build/qf_validate`;
+const QF_VALIDATE = PEER_PATHS.quickfixValidate;
 
-const QF_VALIDATE_MISSING = (() => {
-  try {
-    Deno.statSync(QF_VALIDATE);
-    return undefined;
-  } catch {
-    return `${QF_VALIDATE} is not built (run scripts/install_quickfix.sh)`;
-  }
-})();
+const QF_VALIDATE_MISSING = quickfixNotBuilt(QF_VALIDATE);
 if (QF_VALIDATE_MISSING !== undefined) {
   console.warn(`interop: QuickFIX validation order skipped: ${QF_VALIDATE_MISSING}`);
 }

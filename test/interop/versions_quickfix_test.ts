@@ -7,22 +7,15 @@
  * exchange. Neither side may reject anything, and the FIXT Logon exchange carries DefaultApplVerID.
  */
 import assert from "node:assert/strict";
-import { freePort, startPeer } from "./peers.ts";
-import { ROOT, waitFor } from "../_helpers/mod.ts";
+import { freePort, PEER_PATHS, quickfixNotBuilt, startPeer } from "./peers.ts";
+import { waitFor } from "../_helpers/mod.ts";
 import { listeningPort, startAcceptor } from "../conformance/engine_process.ts";
 import { LogCapture, startGateway } from "../ops/helpers.ts";
 
-const QF_SESSION = `${ROOT}bench/peers/quickfix/build/qf_session`;
+const QF_SESSION = PEER_PATHS.quickfixSession;
 
 /** Why qf_session cannot run here, or undefined when it is built. */
-const QF_SESSION_MISSING = (() => {
-  try {
-    Deno.statSync(QF_SESSION);
-    return undefined;
-  } catch {
-    return `${QF_SESSION} is not built (run scripts/install_quickfix.sh)`;
-  }
-})();
+const QF_SESSION_MISSING = quickfixNotBuilt(QF_SESSION);
 if (QF_SESSION_MISSING !== undefined) {
   console.warn(`interop: QuickFIX version tests skipped: ${QF_SESSION_MISSING}`);
 }
