@@ -14,48 +14,25 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { freePort, startPeer } from "../interop/peers.ts";
-import { PG_ENV, PG_MISSING } from "../store/pg_helpers.ts";
-import { type Child, killChildren, root, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
+import { startPeer } from "../interop/peers.ts";
+import { ownPair, PAIR_MISSING, sh } from "../store/pg_helpers.ts";
+import { type Child, killChildren, spawnGateway, startLp, storedOrders, until } from "./ha_helpers.ts";
 import { memberConfig } from "../../bench/_lib/ha.ts";
 
 const KEY = "FIX.4.4:CLIENT->LP";
 const ORDERS = 3000;
-const missing = PG_MISSING ??
-  (PG_ENV["FIXG_PG_BIN"] === undefined
-    ? "no PostgreSQL server binaries recorded by scripts/pg_cluster.sh"
-    : undefined);
-
-async function sh(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const out = await new Deno.Command("bash", { args, env, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${args.join(" ")}: ${text}`);
-  return text;
-}
-
-function readEnv(path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of Deno.readTextFileSync(path).split("\n")) {
-    const i = line.indexOf("=");
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
 Deno.test({
   name:
     "HA: the PostgreSQL primary is killed and the standby promoted: the gateway continues, every numbered order is acknowledged once or reported not sent",
-  ignore: missing !== undefined,
+  ignore: PAIR_MISSING !== undefined,
 }, async () => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-dbfo-" });
   await Deno.chmod(dir, 0o755);
-  const pgDir = `${dir}/pg`;
-  const pgEnv = { FIXG_PG_DIR: pgDir, FIXG_PG_PORT: String(freePort()) };
+  const pair = ownPair(dir);
   const children: Child[] = [];
   let lp: Awaited<ReturnType<typeof startPeer>> | undefined;
   try {
-    await sh([`${root}scripts/pg_cluster.sh`, "start"], pgEnv);
-    const env = readEnv(`${pgDir}/env`);
+    const env = await pair.start();
     const url = env["FIXG_PG_URL"]!;
     lp = await startLp();
     Deno.writeTextFileSync(
@@ -83,7 +60,7 @@ Deno.test({
     await until(async () => (await seq()) > ORDERS / 3, "a third of the orders committed", 30_000);
     await sql.end();
     // Kill the primary (no shutdown checkpoint, connections cut) and promote the standby.
-    const primaryPid = Number(Deno.readTextFileSync(`${pgDir}/primary.pid`).trim());
+    const primaryPid = Number(Deno.readTextFileSync(`${pair.pgDir}/primary.pid`).trim());
     Deno.kill(primaryPid, "SIGKILL");
     const killed = performance.now();
     const killedAt = Date.now();
@@ -161,7 +138,7 @@ Deno.test({
   } finally {
     await killChildren(children);
     await lp?.stop().catch(() => {});
-    await sh([`${root}scripts/pg_cluster.sh`, "stop"], pgEnv).catch(() => "");
+    await pair.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -60,6 +60,24 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
 }
 
+/** Polls `f` (every 10 ms, up to `ms`) until it returns a value other than undefined, and returns that. */
+export async function poll<T>(f: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
+  const end = performance.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** A write's promise, and whether it settled (and how): "pending", "released" or "rejected: <why>". */
+export function watch(p: Promise<void>): { state: () => string; p: Promise<void> } {
+  let state = "pending";
+  p.then(() => state = "released", (e) => state = `rejected: ${e instanceof Error ? e.message : e}`);
+  return { state: () => state, p };
+}
+
 /** A clock that returns a fixed wall time (settable) and a counting monotonic clock. */
 export function manualClock(startMs = T0) {
   let wall = startMs;

@@ -16,25 +16,8 @@ import postgres from "postgres";
 import { openPostgresStore } from "../../src/store/postgres.ts";
 import type { PgSessionStore } from "../../src/store/postgres_session.ts";
 import { msg } from "./contract.ts";
+import { poll, watch } from "./helpers.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
-
-/** Polls `f` (every 10 ms, up to `ms`) until it returns a value other than undefined. */
-async function poll<T>(f: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** A write's promise, and whether it settled (and how). */
-function watch(p: Promise<void>): { state: () => string; p: Promise<void> } {
-  let state = "pending";
-  p.then(() => state = "released", (e) => state = `rejected: ${e instanceof Error ? e.message : e}`);
-  return { state: () => state, p };
-}
 
 type Shape = "outbound" | "inbound" | "set-back" | "pipelineSessions";
 

@@ -13,6 +13,7 @@ import postgres from "postgres";
 import { PostgresMessageStore } from "../../src/store/postgres.ts";
 import type { PgSessionStore } from "../../src/store/postgres_session.ts";
 import type { Sql } from "../../src/store/postgres_schema.ts";
+import { waitFor } from "../_helpers/wait.ts";
 import { msg } from "./contract.ts";
 import { dropSchema, freshSchema, PG_MISSING, PG_URL } from "./pg_helpers.ts";
 
@@ -44,14 +45,6 @@ function flakyPool(real: Sql) {
     },
   }) as Sql;
   return { sql, state };
-}
-
-async function until(f: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const end = performance.now() + ms;
-  while (!(await f())) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 async function withStore(
@@ -103,7 +96,7 @@ Deno.test({
     assert.deepEqual(await seqs(db, schema), [1, 2]);
     // The database answers again: the retry finds it landed. Still not reported.
     const before = state.attempts;
-    await until(() => state.attempts > before, "a retry after the give-up");
+    await waitFor(() => state.attempts > before, "a retry after the give-up", 10_000, 10);
     state.down = false;
     await store.drain();
     assert.deepEqual(reports, []);

@@ -21,64 +21,23 @@ import assert from "node:assert/strict";
 import postgres from "postgres";
 import { openPostgresStore, type PostgresMessageStore } from "../../src/store/postgres.ts";
 import type { PgSessionStore } from "../../src/store/postgres_session.ts";
-import { freePort } from "../_helpers/net.ts";
 import { msg } from "./contract.ts";
-import { PG_ENV, PG_MISSING } from "./pg_helpers.ts";
-
-const root = new URL("../../", import.meta.url).pathname;
-const missing = PG_MISSING ??
-  (PG_ENV["FIXG_PG_BIN"] === undefined
-    ? "no PostgreSQL server binaries recorded by scripts/pg_cluster.sh"
-    : undefined);
-
-async function sh(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const out = await new Deno.Command("bash", { args, env, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${args.join(" ")}: ${text}`);
-  return text;
-}
-
-function readEnv(path: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of Deno.readTextFileSync(path).split("\n")) {
-    const i = line.indexOf("=");
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
-
-/** Polls `f` (every 20 ms, up to `ms`) until it returns a value other than undefined. */
-async function poll<T>(f: () => Promise<T | undefined>, what: string, ms = 10_000): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** A write's promise, and whether it settled (and how). */
-function watch(p: Promise<void>): { state: () => string; p: Promise<void> } {
-  let state = "pending";
-  p.then(() => state = "released", (e) => state = `rejected: ${e instanceof Error ? e.message : e}`);
-  return { state: () => state, p };
-}
+import { poll, watch } from "./helpers.ts";
+import { ownPair, PAIR_MISSING } from "./pg_helpers.ts";
 
 Deno.test({
   name:
     "PostgreSQL store: a commit the synchronous standby may not have (wait cancelled, connection terminated) is not released until the standby has it",
-  ignore: missing !== undefined,
+  ignore: PAIR_MISSING !== undefined,
   sanitizeResources: false,
   sanitizeOps: false,
 }, async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "fixg-syncsb-" });
   await Deno.chmod(dir, 0o755);
-  const pgEnv = { FIXG_PG_DIR: `${dir}/pg`, FIXG_PG_PORT: String(freePort()) };
+  const pair = ownPair(dir);
   let admin: postgres.Sql | undefined, standby: postgres.Sql | undefined;
   try {
-    await sh([`${root}scripts/pg_cluster.sh`, "start"], pgEnv);
-    const env = readEnv(`${dir}/pg/env`);
+    const env = await pair.start();
     const url = env["FIXG_PG_URL"]!;
     const opts = { max: 1, onnotice: () => {}, connect_timeout: 5 };
     admin = postgres(`postgres://postgres@127.0.0.1:${env["FIXG_PG_PRIMARY_PORT"]}/fixg`, opts);
@@ -276,7 +235,7 @@ Deno.test({
   } finally {
     await admin?.end({ timeout: 1 }).catch(() => {});
     await standby?.end({ timeout: 1 }).catch(() => {});
-    await sh([`${root}scripts/pg_cluster.sh`, "stop"], pgEnv).catch(() => "");
+    await pair.stop();
     await Deno.remove(dir, { recursive: true });
   }
 });
