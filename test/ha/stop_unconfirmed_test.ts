@@ -12,12 +12,10 @@
  */
 import assert from "node:assert/strict";
 import { ManualScheduler } from "../../src/clock.ts";
-import { Gateway } from "../../src/engine/gateway.ts";
-import { Logger } from "../../src/engine/log.ts";
 import { FixgError } from "../../src/errors.ts";
-import { DEFAULT_SESSION_SETTINGS } from "../../src/session/types.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import type { MessageStore, SessionStore } from "../../src/store/types.ts";
+import { startAcceptor } from "../engine/helpers.ts";
 
 /** A memory store whose session flushes hang (once `hold` is set) until close(). */
 function holdingStore() {
@@ -62,20 +60,13 @@ const turn = () => new Promise<void>((r) => queueMicrotask(() => setTimeout(r, 0
 Deno.test("gateway: stop() with a store that cannot confirm the sessions' last commits ends: the store is closed after the Logouts' time", async () => {
   const { store, state } = holdingStore();
   const clock = new ManualScheduler(Date.now());
-  const gw = new Gateway({ store, app: {}, logger: new Logger({ level: "error" }), scheduler: clock });
-  gw.addAcceptor({
-    host: "127.0.0.1",
-    port: 0,
-    sessions: [{
-      config: {
-        ...DEFAULT_SESSION_SETTINGS,
-        id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
-        role: "acceptor",
-        logoutTimeoutMs: 100,
-      },
-    }],
+  const gw = await startAcceptor({
+    config: {
+      id: { beginString: "FIX.4.4", senderCompId: "TW", targetCompId: "ISLD" },
+      logoutTimeoutMs: 100,
+    },
+    gateway: { store, scheduler: clock },
   });
-  await gw.start();
   assert.equal(gw.runners().length, 1);
   state.hold = true;
   let how: string | undefined;
