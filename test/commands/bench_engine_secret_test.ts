@@ -24,42 +24,17 @@ Deno.test("fixg bench --engine --secret-env: attaches to an engine with a shared
   try {
     await lp.until(() => /"event":"listening"/.test(lp.text.out), "simulator listening");
     await engineReady(gw);
-    const r = await fixgOutput(
-      [
-        "bench",
-        "--engine",
-        socket,
-        "--secret-env",
-        "FIXG_TEST_ENGINE_SECRET",
-        "--orders",
-        "20",
-        "--pipelined",
-        "20",
-      ],
-      { env },
-    );
+    // 20 orders, 20 in flight, through the engine with the secret from FIXG_TEST_ENGINE_SECRET.
+    const secret = ["--secret-env", "FIXG_TEST_ENGINE_SECRET"];
+    const bench = ["bench", "--engine", socket, ...secret, "--orders", "20", "--pipelined", "20"];
+    const r = await fixgOutput(bench, { env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^attached-library +\d/m);
     assert.ok(
       !r.stdout.includes(env.FIXG_TEST_ENGINE_SECRET) && !r.stderr.includes(env.FIXG_TEST_ENGINE_SECRET),
     );
     // --json -: the report alone on stdout (parseable), the table on stderr, as fixg bench --json - does.
-    const json = await fixgOutput(
-      [
-        "bench",
-        "--engine",
-        socket,
-        "--secret-env",
-        "FIXG_TEST_ENGINE_SECRET",
-        "--orders",
-        "20",
-        "--pipelined",
-        "20",
-        "--json",
-        "-",
-      ],
-      { env },
-    );
+    const json = await fixgOutput([...bench, "--json", "-"], { env });
     assert.equal(json.code, 0, json.stderr);
     const report = JSON.parse(json.stdout);
     assert.equal(typeof report, "object");
