@@ -21,6 +21,7 @@ import type { CertificateInfo, TlsMaterial } from "../transport/tls.ts";
 import type { UserDirectory } from "./auth/users.ts";
 import { Acceptors } from "./gateway_accept.ts";
 import { Certificates } from "./gateway_certs.ts";
+import { stopRunners } from "./gateway_stop.ts";
 import { runInitiator, Sleeper } from "./gateway_initiate.ts";
 import { ConnectionTuner } from "./gateway_tune.ts";
 import {
@@ -570,22 +571,9 @@ export class Gateway {
     this.#acceptors.close();
     this.#sleeper.wakeAll();
     // Every runner is stopped and the store closed (its lock released) even when a runner's stop fails,
-    // e.g. its final flush after a journal write failure; the first failure is reported afterwards.
-    const runners = this.runners();
-    const stops = Promise.allSettled(runners.map((r) => r.stop()));
-    // A runner's stop ends with its session's last flush, which a store that cannot confirm it holds for
-    // ever (PostgreSQL with its synchronous standby gone). Past the Logouts' time and 3 s more, the store
-    // is closed: its close gives up what it cannot confirm within its own bound (outcome unknown;
-    // docs/ha.md "A commit the standby may not have"), which ends those flushes.
-    const limit = Math.max(0, ...runners.map((r) => r.config.logoutTimeoutMs)) + 1000 + 3000;
-    let t: Timer | undefined, late = false;
-    await Promise.race([
-      stops,
-      new Promise<void>((r) => (t = this.scheduler.after(limit, () => (late = true, r())))),
-    ]);
-    t?.cancel();
-    if (late) await this.#opts.store.close().catch(() => {});
-    const stopped = await stops;
+    // e.g. its final flush after a journal write failure; the first failure is reported afterwards. A store
+    // that cannot confirm the last flushes is closed after the Logouts' time (gateway_stop.ts).
+    const stopped = await stopRunners(this.runners(), this.#opts.store, this.scheduler);
     this.#carried.reportAll("the gateway stopped");
     // Cluster: the leases are handed back once the sessions are logged out.
     await this.#opts.cluster?.stop?.().catch(() => {});
