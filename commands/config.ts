@@ -4,8 +4,13 @@ import { ConfigError } from "../src/errors.ts";
 import { checkConfigFile, describeProblem } from "../src/ops/config_validate.ts";
 import { DEFAULT_PBKDF2_ITERATIONS, hashPassword } from "../src/engine/auth/password.ts";
 import { importQuickfix } from "../src/ops/quickfix_import.ts";
+import { latin1String } from "../src/codec/ascii.ts";
 
-/** Reads a password from stdin: typed without echo on a terminal, or the first line of a pipe. */
+/**
+ * Reads a password from stdin: typed without echo on a terminal, or the first line of a pipe. Either way
+ * the result has one character per input byte (Latin-1), the string the gateway compares: it reads a
+ * Logon's Password (554) byte by byte the same way.
+ */
 async function readPassword(): Promise<string> {
   if (Deno.stdin.isTerminal()) {
     Deno.stderr.writeSync(new TextEncoder().encode("Password: "));
@@ -28,8 +33,13 @@ async function readPassword(): Promise<string> {
     }
     return s;
   }
-  const text = await new Response(Deno.stdin.readable).text();
-  return text.split(/\r?\n/)[0] ?? "";
+  // Piped: the first line's bytes, one character per byte (Latin-1), as the terminal path reads them and
+  // as the gateway reads Password (554) off the wire (codec latin1String). A UTF-8 "é" is the two bytes
+  // C3 A9 in a Logon, so it must be hashed as those two characters, not decoded to one.
+  const bytes = new Uint8Array(await new Response(Deno.stdin.readable).arrayBuffer());
+  const nl = bytes.indexOf(10);
+  const end = nl < 0 ? bytes.length : nl > 0 && bytes[nl - 1] === 13 ? nl - 1 : nl;
+  return latin1String(bytes, 0, end);
 }
 
 /** Registers `fixg config` and its subcommands. */
