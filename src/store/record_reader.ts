@@ -20,7 +20,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from "./format.ts";
-import { existsSync } from "./files.ts";
+import { existsSync, refuseOtherFormat } from "./files.ts";
 
 /** A segment file of a journal. */
 export interface SegmentInfo {
@@ -102,10 +102,15 @@ export class JournalReader {
     this.segments = segments;
   }
 
-  /** Opens a journal directory for reading (throws FixgError exit code 2 when it is not one). */
+  /**
+   * Opens a journal directory for reading (throws FixgError exit code 2 when it is not one, and
+   * JOURNAL_FORMAT when a segment is of another format version: its records are not this version's).
+   */
   static open(dir: string): JournalReader {
     const d = dir.replace(/\/+$/, "") || "/";
-    return new JournalReader(d, listSegments(d));
+    const segments = listSegments(d);
+    refuseOtherFormat(d, segments.map((s) => s.file));
+    return new JournalReader(d, segments);
   }
 
   /**

@@ -1,4 +1,6 @@
 /** Shared helpers of the store tests: fixed-size messages, fixed clocks, crash images of a journal. */
+import { crc32c } from "../../src/store/crc32c.ts";
+import { segmentFileName } from "../../src/store/format.ts";
 import { FileJournal, type FileJournalOptions } from "../../src/store/journal.ts";
 
 const made: string[] = [];
@@ -118,4 +120,31 @@ export function appendBytes(path: string, bytes: Uint8Array): void {
   const f = Deno.openSync(path, { append: true });
   f.writeSync(bytes);
   f.close();
+}
+
+/** A journal whose session sent 1..5, closed; then its first segment's header says format `version`. */
+export async function journalOfVersion(version: number): Promise<string> {
+  const dir = tempDir();
+  const j = await FileJournal.open({ dir, clock: manualClock(T0), onWarning: () => {}, bootId: "boot-a" });
+  const s = await j.openSession(KEY, T0);
+  for (let seq = 1; seq <= 5; seq++) void s.appendOutbound(seq, fixedMessage(seq, "out"));
+  await s.flush();
+  await j.close();
+  const path = `${dir}/${segmentFileName(1)}`;
+  const b = Deno.readFileSync(path);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(8, version, true);
+  dv.setUint32(60, crc32c(b, 0, 60), true);
+  Deno.writeFileSync(path, b);
+  return dir;
+}
+
+/** Every file of a directory and its bytes (to show that nothing changed). */
+export function snapshot(dir: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const f of filesOf(dir)) {
+    const st = Deno.statSync(`${dir}/${f}`);
+    m.set(f, st.isFile ? Array.from(Deno.readFileSync(`${dir}/${f}`)).join(",") : "dir");
+  }
+  return m;
 }

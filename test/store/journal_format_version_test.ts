@@ -6,39 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { FixgError } from "../../src/errors.ts";
-import { crc32c } from "../../src/store/crc32c.ts";
-import { segmentFileName } from "../../src/store/format.ts";
 import { FileJournal } from "../../src/store/journal.ts";
 import { repairJournal } from "../../src/store/repair.ts";
-import { filesOf, fixedMessage, KEY, manualClock, tempDir } from "./helpers.ts";
-
-const T0 = 1_700_000_000_000;
-
-/** A journal whose session sent 1..5, closed; then its first segment's header says format `version`. */
-async function journalOfVersion(version: number): Promise<string> {
-  const dir = tempDir();
-  const j = await FileJournal.open({ dir, clock: manualClock(T0), onWarning: () => {}, bootId: "boot-a" });
-  const s = await j.openSession(KEY, T0);
-  for (let seq = 1; seq <= 5; seq++) void s.appendOutbound(seq, fixedMessage(seq, "out"));
-  await s.flush();
-  await j.close();
-  const path = `${dir}/${segmentFileName(1)}`;
-  const b = Deno.readFileSync(path);
-  const dv = new DataView(b.buffer);
-  dv.setUint16(8, version, true);
-  dv.setUint32(60, crc32c(b, 0, 60), true);
-  Deno.writeFileSync(path, b);
-  return dir;
-}
-
-function snapshot(dir: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const f of filesOf(dir)) {
-    const st = Deno.statSync(`${dir}/${f}`);
-    m.set(f, st.isFile ? Array.from(Deno.readFileSync(`${dir}/${f}`)).join(",") : "dir");
-  }
-  return m;
-}
+import { journalOfVersion, manualClock, snapshot, T0 } from "./helpers.ts";
 
 Deno.test("a segment of another format version: the start refuses it without sending the operator to repair", async () => {
   const dir = await journalOfVersion(2);
