@@ -19,6 +19,7 @@ import { clusterStoreOf } from "../store/cluster_store.ts";
 import { openStoreOf, type StoreSpec } from "../store/open.ts";
 import { Cluster, DEFAULT_LEASE_MS } from "./cluster.ts";
 import type { MessageStore } from "../store/types.ts";
+import { isTemplate } from "../session/session_id.ts";
 import type { SocketTuning } from "../sys/socket.ts";
 import type { Application } from "./application.ts";
 import { ECHO_DEFAULT_MSG_TYPES, echoApp } from "./apps/echo.ts";
@@ -355,7 +356,9 @@ export async function buildGateway(config: FixgConfig, options: BuildOptions = {
     const spec = await sessionSpecFor(config, i, logger, options);
     const key = sessionKey(spec.config.id);
     // A template is no session of its own: its dynamic sessions' leases are taken on their Logons.
-    if (e.targetCompId !== "*") placed.push(typeof e.owner === "string" ? { key, owner: e.owner } : { key });
+    if (!isTemplate(spec.config.id)) {
+      placed.push(typeof e.owner === "string" ? { key, owner: e.owner } : { key });
+    }
     if (e.role === "initiator") {
       initiators.push(spec);
       continue;
