@@ -4,7 +4,7 @@
  */
 import type { SessionEvent } from "../../session/types.ts";
 import type { Logger } from "../log.ts";
-import { LineRateLimit } from "../refusal_log.ts";
+import { LineRateLimit } from "../line_rate_limit.ts";
 
 /** Plain-number counters of one session, read at scrape time (never a registry call on the hot path). */
 export class SessionCounters {
