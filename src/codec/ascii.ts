@@ -217,6 +217,21 @@ function writeUtf8Tail(buf: Uint8Array, pos: number, s: string, from: number): n
   return pos + r.written;
 }
 
+/**
+ * `s` as its UTF-8 bytes, one character per byte: the string `writeAscii` writes as exactly those bytes and
+ * `latin1String` reads them back as. Logon credentials (553/554) go out this way, so `é` is C3 A9 on the
+ * wire whatever the codec's rule for other values (which would write it as the one byte E9).
+ */
+export function utf8ByteString(s: string): string {
+  let i = 0;
+  while (i < s.length && s.charCodeAt(i) < 0x80) i++;
+  if (i === s.length) return s;
+  const b = encoderUtf8.encode(s);
+  let out = "";
+  for (let k = 0; k < b.length; k++) out += String.fromCharCode(b[k]!);
+  return out;
+}
+
 /** Byte length `writeAscii` will use for `s`. */
 export function asciiLength(s: string): number {
   for (let i = 0; i < s.length; i++) {

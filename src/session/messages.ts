@@ -21,6 +21,7 @@ import {
   MsgType,
   Tag,
   TRAILER_TAGS,
+  utf8ByteString,
   writeAscii,
   writeFieldWithLength,
 } from "../codec/mod.ts";
@@ -201,7 +202,7 @@ export interface LogonOptions {
   defaultApplVerId?: string;
 }
 
-/** Sends a Logon (35=A): 98=0, 108, 141=Y on reset, 553/554, 789, 1137 (FIXT). Returns its MsgSeqNum. */
+/** Sends a Logon (35=A): 98=0, 108, 141=Y on reset, 553/554 (UTF-8), 789, 1137 (FIXT). Returns its MsgSeqNum. */
 export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOptions): number {
   const seq = nextSeq(s);
   const c = s.config;
@@ -209,8 +210,10 @@ export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOpti
     .int(Tag.EncryptMethod, 0)
     .int(Tag.HeartBtInt, o.heartBtIntSec);
   if (o.resetSeqNum) enc.bool(Tag.ResetSeqNumFlag, true);
-  if (o.credentials && c.username !== undefined) enc.str(Tag.Username, c.username);
-  if (o.credentials && c.password !== undefined) enc.str(Tag.Password, c.password);
+  // Credentials go out as their UTF-8 bytes (`é` is C3 A9), the bytes `fixg config hash-password` hashes
+  // and a UTF-8 peer compares, not as the codec writes other values (`é` the one byte E9).
+  if (o.credentials && c.username !== undefined) enc.str(Tag.Username, utf8ByteString(c.username));
+  if (o.credentials && c.password !== undefined) enc.str(Tag.Password, utf8ByteString(c.password));
   if (o.nextExpected !== undefined) enc.int(Tag.NextExpectedMsgSeqNum, o.nextExpected);
   const applVer = c.defaultApplVerId ?? o.defaultApplVerId;
   if (applVer !== undefined && c.id.beginString === "FIXT.1.1") enc.str(Tag.DefaultApplVerID, applVer);

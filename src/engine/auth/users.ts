@@ -3,7 +3,7 @@
  * inbound Logon checked against PBKDF2 hashes. Unknown users cost the same work as known ones, so the
  * answer time does not tell which user names exist. Reasons never contain the password.
  */
-import { type MessageView, Tag } from "../../codec/mod.ts";
+import { type MessageView, Tag, utf8ByteString } from "../../codec/mod.ts";
 import { parsePasswordHash, type PasswordHash, verifyPassword } from "./password.ts";
 
 /** What the authentication decides about a Logon (users check or a logon hook). */
@@ -12,9 +12,14 @@ export type AuthDecision = { accept: true } | { accept: false; reason: string };
 /** Users as configured: name -> password hash text. */
 export type UserTable = Readonly<Record<string, { passwordHash: string }>>;
 
-/** The users fixg knows; replaced whole on reload. */
+/**
+ * The users fixg knows; replaced whole on reload. Names are kept as their UTF-8 bytes, one character per
+ * byte (codec utf8ByteString): the Username (553) a Logon carries is read byte by byte, and a fixg
+ * initiator (or any UTF-8 peer) sends `josé` as 6A 6F 73 C3 A9.
+ */
 export class UserDirectory {
   #users = new Map<string, PasswordHash>();
+  #names: string[] = [];
   readonly #dummy: PasswordHash;
 
   constructor(users: UserTable = {}, where = "users") {
@@ -28,16 +33,17 @@ export class UserDirectory {
     let maxIterations = 1000;
     for (const [name, u] of Object.entries(users)) {
       const h = parsePasswordHash(u.passwordHash, `${where}.${name}.passwordHash`);
-      next.set(name, h);
+      next.set(utf8ByteString(name), h);
       maxIterations = Math.max(maxIterations, h.iterations);
     }
     this.#users = next;
+    this.#names = Object.keys(users);
     this.#dummy.iterations = maxIterations;
   }
 
   /** Names of the users. */
   names(): string[] {
-    return [...this.#users.keys()];
+    return [...this.#names];
   }
 
   /** Checks the Logon's 553/554; `allowed` restricts which users may use the session. */
@@ -58,7 +64,7 @@ export class UserDirectory {
       return { accept: false, reason: `Password (554) missing for user "${printable(user)}"` };
     }
     if (!ok) return { accept: false, reason: `wrong password for user "${printable(user)}"` };
-    if (allowed !== undefined && !allowed.includes(user)) {
+    if (allowed !== undefined && !allowed.some((a) => utf8ByteString(a) === user)) {
       return { accept: false, reason: `user "${printable(user)}" may not use this session` };
     }
     return { accept: true };
