@@ -35,7 +35,28 @@ export interface RunFlags {
   engineSocket?: string;
 }
 
-/** Builds the effective config: the file (if any) with flags on top, or one session from flags alone. */
+/**
+ * The flags that describe one session: [RunFlags key, flag, config key]. With a config file they override
+ * its session when it has exactly one, and are refused when it has more (which one would they mean?).
+ */
+const SESSION_FLAGS: ReadonlyArray<readonly [keyof RunFlags, string, string]> = [
+  ["acceptor", "--acceptor", "role"],
+  ["initiator", "--initiator", "role"],
+  ["host", "--host", "host or bindHost"],
+  ["port", "--port", "port"],
+  ["senderCompId", "--sender-comp-id", "senderCompId"],
+  ["targetCompId", "--target-comp-id", "targetCompId"],
+  ["beginString", "--begin-string", "beginString"],
+  ["app", "--app", "app"],
+  ["resetOnLogon", "--reset-on-logon", "resetOnLogon"],
+  ["heartbeat", "--heartbeat", "heartbeatIntervalSec"],
+  ["dict", "--dict", "dictionary"],
+];
+
+/**
+ * Builds the effective config: the file (if any) with flags on top, or one session from flags alone. The
+ * session flags override the session of a file that has one, and are a usage error with a file of more.
+ */
 export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
   const base: Record<string, unknown> = flags.config ? (await loadConfig(flags.config)).raw : {};
   const doc = structuredClone(base) as Record<string, unknown>;
@@ -76,6 +97,20 @@ export async function effectiveConfig(flags: RunFlags): Promise<FixgConfig> {
         }))
         : [session];
   } else {
+    const given = SESSION_FLAGS.filter(([flag]) => flags[flag] !== undefined && flags[flag] !== false);
+    if (sessions.length > 1 && given.length > 0) {
+      // Which session a flag means is not said: it used to go to every one (--port 9999: all on one port,
+      // --initiator: every role flipped). Only a file of one session takes them.
+      const names = given.map(([, name]) => name);
+      const keys = [...new Set(given.map(([, , key]) => key))];
+      throw new ConfigError(
+        `${names.join(", ")}: ${flags.config} has ${sessions.length} sessions and ${
+          names.length === 1 ? "this flag sets" : "these flags set"
+        } one session's ${keys.join(", ")}; set ${
+          keys.length === 1 ? "it" : "them"
+        } in the file (on the session, or under defaults: for every session)`,
+      );
+    }
     const defaultRole = (doc.defaults as Record<string, unknown> | undefined)?.role;
     doc.sessions = sessions.map((s) => {
       const merged: Record<string, unknown> = { ...s, ...session };

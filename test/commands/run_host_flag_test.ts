@@ -5,23 +5,34 @@
 import assert from "node:assert/strict";
 import { fixgOutput, tempDir } from "../_helpers/mod.ts";
 
-Deno.test("fixg run --config with --host: acceptors get bindHost, initiators host (a defaults: role counts)", async () => {
+Deno.test("fixg run --config with --host: an acceptor gets bindHost, an initiator host (a defaults: role counts)", async () => {
   await using dir = await tempDir("fixg-host-");
+  // One session per file: with more, --host is refused (test/commands/run_session_flags_test.ts).
   await Deno.writeTextFile(
-    `${dir.path}/f.yaml`,
+    `${dir.path}/a.yaml`,
     `store: { type: memory }
 defaults: { role: acceptor }
 sessions:
   - { port: 9, senderCompId: A, targetCompId: B }
+`,
+  );
+  await Deno.writeTextFile(
+    `${dir.path}/i.yaml`,
+    `store: { type: memory }
+sessions:
   - { role: initiator, host: 10.1.2.3, port: 9, senderCompId: A, targetCompId: C }
 `,
   );
-  const r = await fixgOutput(
-    ["run", "-c", "f.yaml", "--host", "127.0.0.1", "--print-effective-config", "--json"],
-    { cwd: dir.path },
-  );
-  assert.equal(r.code, 0, r.stderr);
-  const [acceptor, initiator] = JSON.parse(r.stdout).config.sessions;
+  const effective = async (file: string) => {
+    const r = await fixgOutput(
+      ["run", "-c", file, "--host", "127.0.0.1", "--print-effective-config", "--json"],
+      { cwd: dir.path },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout).config.sessions[0];
+  };
+  const acceptor = await effective("a.yaml");
+  const initiator = await effective("i.yaml");
   assert.deepEqual([acceptor.role, acceptor.bindHost, acceptor.host], ["acceptor", "127.0.0.1", undefined]);
   assert.deepEqual([initiator.role, initiator.host, initiator.bindHost], [
     "initiator",
