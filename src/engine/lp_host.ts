@@ -63,7 +63,7 @@ export class LpHost implements Application {
   }
 
   onLogon(s: SessionHandle): void {
-    this.#run(this.#sim.onLogon(s.key, s.id.targetCompId, this.#clock.nowMs()));
+    this.#run(this.#sim.onLogon(s.key, s.id.targetCompId, this.#clock.nowMs(), s.id.beginString));
   }
 
   onLogout(s: SessionHandle): void {

@@ -8,7 +8,13 @@ import { formatScaled } from "../../codec/encoder.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { IdMap } from "../id_map.ts";
 import { PriceText } from "../price_text.ts";
-import { BusinessMessageReject, ExecutionReport, type ExecutionReportFields } from "./sim_messages.ts";
+import {
+  BusinessMessageReject,
+  ExecutionReport,
+  ExecutionReport42,
+  type ExecutionReportFields,
+  fix42Report,
+} from "./sim_messages.ts";
 import { createPrng, deriveSeed, type Prng } from "../prng.ts";
 import { parseHhMm } from "../time_of_day.ts";
 import { type Knobs, knobsAt, type LpEffect, windowBoundaries } from "./behaviours.ts";
@@ -33,6 +39,11 @@ import {
   type Subscription,
   type SymbolState,
 } from "./sim_types.ts";
+
+/** True for a session version that answers in FIX 4.2's shape: FIX.4.0, FIX.4.1, FIX.4.2. */
+export function isFix42(beginString: string): boolean {
+  return beginString === "FIX.4.2" || beginString === "FIX.4.1" || beginString === "FIX.4.0";
+}
 
 /** The simulator's state and the plumbing every part uses. */
 export abstract class LpCore {
@@ -187,12 +198,13 @@ export abstract class LpCore {
     return out;
   }
 
-  protected _session(key: string, clientCompId: string): SessionState {
+  protected _session(key: string, clientCompId: string, beginString = "FIX.4.4"): SessionState {
     let s = this._sessions.get(key);
     if (s === undefined) {
       s = {
         key,
         clientCompId,
+        fix42: isFix42(beginString),
         loggedOn: true,
         orders: new IdMap(),
         windowIds: new WindowIds(this.config.orders.ackOnlyWindow),
@@ -258,7 +270,25 @@ export abstract class LpCore {
 
   /** Queues a message; a skip-seq behaviour may put a gap before it. */
   protected _emit(sessionKey: string, message: FixMessage): void {
+    this._emitOn(this._sessions.get(sessionKey), sessionKey, message);
+  }
+
+  /**
+   * Queues an ExecutionReport in the shape of the session's version (FIX 4.2's on a FIX 4.0 to 4.2
+   * session). `keep`: the fields are kept (a rejected order's), so the message copies them.
+   */
+  protected _emitReport(sessionKey: string, fields: ExecutionReportFields, keep = false): void {
     const s = this._sessions.get(sessionKey);
+    const message = s !== undefined && s.fix42
+      ? ExecutionReport42.adopt(fix42Report(fields))
+      : keep
+      ? ExecutionReport.build(fields)
+      : ExecutionReport.adopt(fields);
+    this._emitOn(s, sessionKey, message);
+  }
+
+  /** `_emit` with the session already looked up. */
+  protected _emitOn(s: SessionState | undefined, sessionKey: string, message: FixMessage): void {
     if (s !== undefined && s.loggedOn) {
       s.outbound++;
       const sk = this._knobs(s).skipSeqNums;
@@ -342,9 +372,9 @@ export abstract class LpCore {
     clOrdId: string = this._clOrdIdOf(o),
   ): void {
     const st = this._symbol(o.symbol)!;
-    this._emit(
+    this._emitReport(
       o.sessionKey,
-      ExecutionReport.adopt({
+      {
         orderID: this._orderIdOf(o),
         clOrdID: clOrdId,
         origClOrdID: extra.origClOrdId,
@@ -368,7 +398,7 @@ export abstract class LpCore {
         avgPx: this._fmtAvg(st, o),
         transactTime: this._now,
         text: extra.text,
-      }),
+      },
     );
   }
 

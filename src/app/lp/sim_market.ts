@@ -263,6 +263,11 @@ export abstract class LpMarket extends LpOrderRequests {
       const symbol = e.getString(Tag.Symbol)!;
       const st = this._symbolFor(symbol)?.st;
       if (st === undefined) {
+        // FIX 4.2 has no QuoteRequestReject: a BusinessMessageReject, Unknown security.
+        if (s.fix42) {
+          this._businessReject(s, view, 2, `Unknown symbol ${symbol}`, quoteReqId);
+          continue;
+        }
         this._counters.quoteRejects++;
         this._emit(
           s.key,

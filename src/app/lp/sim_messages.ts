@@ -1,11 +1,13 @@
 /**
- * The messages the LP simulator sends, on the generated FIX 4.4 typed builders (one body layout for
- * every session version, FIX 4.0 to FIXT.1.1/5.0, as the simulator always wrote). `pick`: each writes
+ * The messages the LP simulator sends, on the generated FIX 4.4 typed builders (the body of every
+ * session version, FIX 4.3 to FIXT.1.1/5.0 SP2), and the ExecutionReport of a FIX 4.0 to 4.2 session on
+ * FIX 4.2's (`ExecutionReport42`, filled by `fix42Report`; docs/simulator.md, "FIX versions"). `pick`: each writes
  * only the fields the simulator fills (in the dictionary's order), so a message with hundreds of
  * members in the dictionary costs what its few fields cost. `loose`: the simulator echoes a client's
  * codes and quantities as text and formats its own prices, so codes and decimals are taken as any
  * string or number. W and X with RptSeq: app/market_data/rpt_seq.ts.
  */
+import * as fix42 from "../../dictionary/generated/fix42.ts";
 import * as fix44 from "../../dictionary/generated/fix44.ts";
 import { loose, pick } from "../../dictionary/typed.ts";
 
@@ -38,6 +40,84 @@ export const ExecutionReport = loose(pick(fix44.ExecutionReport, [
 ]));
 /** ExecutionReport's fields as the simulator fills them. */
 export type ExecutionReportFields = typeof ExecutionReport extends { adopt(d: infer D): unknown } ? D : never;
+/**
+ * ExecutionReport (8) of a FIX 4.0 to 4.2 session: FIX 4.2's layout, with ExecTransType (20, required
+ * there) and without the FIX 4.4 fields FIX 4.2 does not define (OrdStatusReqID, MassStatusReqID,
+ * TotNumReports, LastRptRequested). Filled from the FIX 4.4 fields by `fix42Report`.
+ */
+export const ExecutionReport42 = loose(pick(fix42.ExecutionReport, [
+  "orderID",
+  "clOrdID",
+  "origClOrdID",
+  "execID",
+  "execTransType",
+  "execType",
+  "ordStatus",
+  "ordRejReason",
+  "symbol",
+  "side",
+  "orderQty",
+  "ordType",
+  "price",
+  "timeInForce",
+  "lastShares",
+  "lastPx",
+  "leavesQty",
+  "cumQty",
+  "avgPx",
+  "transactTime",
+  "text",
+]));
+
+/** ExecutionReport42's fields. */
+export type ExecutionReport42Fields = typeof ExecutionReport42 extends { adopt(d: infer D): unknown } ? D
+  : never;
+
+/** OrdRejReason (103) codes FIX 4.2 defines (0 to 8): others are sent as 0, Broker option (Text says why). */
+const ORD_REJ_REASONS_42 = 8;
+
+/**
+ * A FIX 4.4 ExecutionReport's fields as FIX 4.2 says them: ExecTransType 0 (New), or 3 (Status) for an
+ * order status report, whose ExecType is then the OrdStatus (FIX 4.2 has no ExecType I); a fill's
+ * ExecType 1 (Partial fill) or 2 (Fill) instead of F (Trade, FIX 4.3 on); a replace of an order with
+ * nothing filled OrdStatus 5 (Replaced: FIX 4.4 dropped it, FIX 4.2's matrices use it); an OrdRejReason
+ * FIX 4.2 does not define (11, 13, 99) as 0, Broker option.
+ */
+export function fix42Report(f: ExecutionReportFields): ExecutionReport42Fields {
+  const execType = String(f.execType);
+  const ordStatus = String(f.ordStatus);
+  const status = execType === "I";
+  const rej = f.ordRejReason === undefined ? undefined : Number(f.ordRejReason);
+  return {
+    orderID: f.orderID,
+    clOrdID: f.clOrdID,
+    origClOrdID: f.origClOrdID,
+    execID: f.execID,
+    execTransType: status ? "3" : "0",
+    execType: status ? ordStatus : execType === "F" ? (ordStatus === "2" ? "2" : "1") : execType,
+    ordStatus: execType === "5" && ordStatus === "0" ? "5" : ordStatus,
+    ordRejReason: rej === undefined ? undefined : rej >= 0 && rej <= ORD_REJ_REASONS_42 ? rej : 0,
+    symbol: f.symbol ?? "[N/A]",
+    side: f.side,
+    orderQty: f.orderQty,
+    ordType: f.ordType,
+    price: f.price,
+    timeInForce: f.timeInForce,
+    lastShares: f.lastQty,
+    lastPx: f.lastPx,
+    leavesQty: f.leavesQty,
+    cumQty: f.cumQty,
+    avgPx: f.avgPx,
+    transactTime: f.transactTime,
+    text: f.text,
+  };
+}
+
+/** CxlRejReason (102) in FIX 4.2 (0 to 3): 6 (duplicate ClOrdID) and 99 (other), FIX 4.3 on, are 2, Broker option. */
+export function fix42CxlRejReason(reason: number): number {
+  return reason >= 0 && reason <= 3 ? reason : 2;
+}
+
 /** OrderCancelReject (9). */
 export const OrderCancelReject = loose(pick(fix44.OrderCancelReject, [
   "orderID",

@@ -4,7 +4,7 @@
  */
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
-import { ExecutionReport, OrderCancelReject } from "./sim_messages.ts";
+import { fix42CxlRejReason, OrderCancelReject } from "./sim_messages.ts";
 import { AppTag, timeInForceOf } from "../tags.ts";
 import { isLivePhaseCode, ORD_STATUS_OF_PHASE, PHASE_FILLED, PHASES } from "../orders/state_machine.ts";
 import { type LpOrder, type SessionState } from "./sim_types.ts";
@@ -33,7 +33,7 @@ export abstract class LpOrderRequests extends LpOrders {
         ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
         transactTime: this._now,
         cxlRejResponseTo: responseTo,
-        cxlRejReason: reason,
+        cxlRejReason: s.fix42 ? fix42CxlRejReason(reason) : reason,
         text,
       }),
     );
@@ -176,9 +176,9 @@ export abstract class LpOrderRequests extends LpOrders {
     }
     const rejected = s.rejected.size > 0 ? s.rejected.get(clOrdId) : undefined;
     if (rejected !== undefined) return this._reportRejected(s, rejected, { ordStatusReqId: reqId });
-    this._emit(
+    this._emitReport(
       s.key,
-      ExecutionReport.adopt({
+      {
         orderID: "NONE",
         clOrdID: clOrdId,
         ordStatusReqID: reqId,
@@ -192,7 +192,7 @@ export abstract class LpOrderRequests extends LpOrders {
         avgPx: 0,
         transactTime: this._now,
         text: `Unknown order ${clOrdId}`,
-      }),
+      },
     );
   }
 

@@ -5,7 +5,7 @@
  */
 import { Tag } from "../../codec/tags.ts";
 import type { FieldReader, MessageView } from "../../codec/view.ts";
-import { ExecutionReport, type ExecutionReportFields } from "./sim_messages.ts";
+import { type ExecutionReportFields } from "./sim_messages.ts";
 import { uniform } from "../prng.ts";
 import { ordTypeOf, sideOf, timeInForceOf } from "../tags.ts";
 import { minuteOfDayIn } from "../time_of_day.ts";
@@ -58,23 +58,20 @@ export abstract class LpOrders extends LpCore {
       s.rejected.set(clOrdId, fields);
       this._doneQueue.push({ atMs: this._now, order: undefined, rejected: { s, clOrdId, fields } });
     }
-    this._emit(s.key, ExecutionReport.build(fields));
+    this._emitReport(s.key, fields, true);
   }
 
   /** A status report (150=I) of a rejected order, from the fields of its reject. */
   protected _reportRejected(s: SessionState, f: ExecutionReportFields, extra: ReportExtra): void {
-    this._emit(
-      s.key,
-      ExecutionReport.adopt({
-        ...f,
-        ordRejReason: undefined,
-        ordStatusReqID: extra.ordStatusReqId,
-        execID: this._nextExecId(),
-        execType: "I",
-        transactTime: this._now,
-        text: extra.text ?? f.text,
-      }),
-    );
+    this._emitReport(s.key, {
+      ...f,
+      ordRejReason: undefined,
+      ordStatusReqID: extra.ordStatusReqId,
+      execID: this._nextExecId(),
+      execType: "I",
+      transactTime: this._now,
+      text: extra.text ?? f.text,
+    });
   }
 
   protected _onNewOrder(s: SessionState, view: MessageView, k: Knobs): void {

@@ -196,6 +196,12 @@ export interface Subscription {
 export interface SessionState {
   key: string;
   clientCompId: string;
+  /**
+   * A FIX 4.0 to 4.2 session (its BeginString): ExecutionReports in FIX 4.2's shape (sim_messages.ts
+   * fix42Report), FIX 4.2's reject codes, no message FIX 4.2 does not define. Else FIX 4.4's (FIX 4.3,
+   * FIX 4.4, FIXT 1.1 with FIX 5.0 SP2).
+   */
+  fix42: boolean;
   loggedOn: boolean;
   /**
    * Orders by every ClOrdID of their chain (and by cancel request ClOrdIDs), until forgotten (IdMap:

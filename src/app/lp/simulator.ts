@@ -20,6 +20,7 @@ import { type LpBehaviour, type LpConfig } from "./config.ts";
 import { type LpOrderView, type LpOutput, type LpStats, MAX_CATCH_UP_STEPS } from "./sim_types.ts";
 import { isLivePhaseCode, ORD_STATUS_OF_PHASE } from "../orders/state_machine.ts";
 import { LpMarket } from "./sim_market.ts";
+import { isFix42 } from "./sim_core.ts";
 
 export { bookKeyOf, type LpCounters, type LpOrderView, type LpOutput, type LpStats } from "./sim_types.ts";
 
@@ -34,11 +35,15 @@ export class LpSimulator extends LpMarket {
     for (const cfg of config.symbols) this._addSymbol(cfg);
   }
 
-  /** A session logged on: its counters restart and active behaviours take effect on it. */
-  onLogon(sessionKey: string, clientCompId: string, nowMs: number): LpOutput[] {
+  /**
+   * A session logged on: its counters restart and active behaviours take effect on it. `beginString`:
+   * the session's version (default FIX.4.4); FIX.4.0 to FIX.4.2 sessions get FIX 4.2's messages.
+   */
+  onLogon(sessionKey: string, clientCompId: string, nowMs: number, beginString?: string): LpOutput[] {
     this._begin(nowMs);
-    const s = this._session(sessionKey, clientCompId);
+    const s = this._session(sessionKey, clientCompId, beginString);
     s.clientCompId = clientCompId;
+    if (beginString !== undefined) s.fix42 = isFix42(beginString);
     s.loggedOn = true;
     s.inbound = 0;
     s.outbound = 0;
@@ -68,7 +73,7 @@ export class LpSimulator extends LpMarket {
     if (ADMIN_MSG_TYPES.has(view.msgType)) return []; // the session layer's business, not ours
     this._begin(nowMs);
     const s = this._sessions.get(sessionKey) ??
-      this._session(sessionKey, view.getString(Tag.SenderCompID) ?? "");
+      this._session(sessionKey, view.getString(Tag.SenderCompID) ?? "", view.getString(Tag.BeginString));
     if (!s.loggedOn) s.loggedOn = true;
     this._counters.messagesIn++;
     this._inRate.record(nowMs);
@@ -89,7 +94,10 @@ export class LpSimulator extends LpMarket {
         this._onStatus(s, view);
         break;
       case MsgType.OrderMassStatusRequest:
-        this._onMassStatus(s, view);
+        // FIX 4.2 defines no OrderMassStatusRequest (nor the fields of its answers).
+        if (s.fix42) {
+          this._businessReject(s, view, 3, `MsgType ${view.msgType} is not supported by the simulator`);
+        } else this._onMassStatus(s, view);
         break;
       case MsgType.MarketDataRequest:
         this._onMarketDataRequest(s, view);
