@@ -92,7 +92,7 @@ export class Gateway {
       stopping: () => this.#stopping,
       entries: () => this.#entries.values(),
       entry: (key) => this.#entries.get(key),
-      open: (spec) => this.#open(spec),
+      open: (spec) => this.#openForLogon(spec),
       claim: (key) => this.#opts.cluster?.claim?.(key) ?? Promise.resolve(true),
       windowReset: (e) => this.#windowReset(e),
       configuredSessions: () => this.configuredSessions(),
@@ -355,22 +355,42 @@ export class Gateway {
     const had = this.#entries.has(key);
     const e = await this.#open(spec);
     if (this.#stopping && !had && this.#entries.get(key) === e) {
-      // The gateway began stopping while the session opened: stop() took its list of runners before this
-      // one existed. Stopped here; what it was handed to send (orders held from a lost lease) is reported
-      // (at once once stop() reported the held orders, else by it).
-      this.#entries.delete(key);
-      await e.runner.stop().catch(() => {});
-      this.#carried.hold(
-        key,
-        e.runner.withdrawQueued(),
-        "the gateway stopped",
-        e.spec.app ?? this.#opts.app,
-        e.runner,
-      );
-      await e.store.close().catch(() => {});
-      return;
+      return await this.#closeOpenedWhileStopping(key, e);
     }
     this.#sleeper.wakeAll();
+  }
+
+  /**
+   * Acceptors: opens the session a Logon asks for (a dynamic one from its template). Undefined once the
+   * gateway is stopping: a session that finished opening after stop() began is stopped and forgotten
+   * here, not left as an idle runner nobody stops.
+   */
+  async #openForLogon(spec: GatewaySession): Promise<Entry | undefined> {
+    if (this.#stopping) return undefined;
+    const key = sessionKey(spec.config.id);
+    const had = this.#entries.has(key);
+    const e = await this.#open(spec);
+    if (!this.#stopping) return e;
+    if (!had && this.#entries.get(key) === e) await this.#closeOpenedWhileStopping(key, e);
+    return undefined;
+  }
+
+  /**
+   * A session that finished opening after the gateway began stopping: stop() took its list of runners
+   * before this one existed. Stopped here and forgotten, its store closed; what it was handed to send
+   * (orders held from a lost lease) is reported (at once once stop() reported the held orders, else by it).
+   */
+  async #closeOpenedWhileStopping(key: string, e: Entry): Promise<void> {
+    this.#entries.delete(key);
+    await e.runner.stop().catch(() => {});
+    this.#carried.hold(
+      key,
+      e.runner.withdrawQueued(),
+      "the gateway stopped",
+      e.spec.app ?? this.#opts.app,
+      e.runner,
+    );
+    await e.store.close().catch(() => {});
   }
 
   /** Cluster: the lease is lost; closes the session's socket at once and forgets the session. */

@@ -51,7 +51,8 @@ export interface AcceptHost {
   stopping(): boolean;
   entries(): Iterable<GatewayEntry>;
   entry(key: string): GatewayEntry | undefined;
-  open(spec: GatewaySession): Promise<GatewayEntry>;
+  /** Opens a session for a Logon; undefined when the gateway began stopping (nothing is left open). */
+  open(spec: GatewaySession): Promise<GatewayEntry | undefined>;
   /**
    * Cluster: takes the lease of a dynamic session (from a template) on its Logon, or finds it held here;
    * false when another gateway holds it (the Logon is refused, the peer tries the next address).
@@ -427,7 +428,13 @@ export class Acceptors {
       if (host.clustered && host.entry(key) === undefined && !await host.claim(key)) {
         return refuse(`session ${key} is owned by another gateway of the cluster`, "not-owner");
       }
+      // The gateway may have begun stopping while the lease was claimed, or while the session opens: no
+      // session is opened, or one opened meanwhile is closed (stop() took its list of runners already).
       entry = host.entry(key) ?? await host.open(spec);
+      if (entry === undefined) {
+        conn.close();
+        return;
+      }
       if (entry.spec === spec) {
         host.logger.info("session-created", `dynamic session ${key} from template`, key);
       }
