@@ -1,5 +1,5 @@
 /** File-system helpers shared by the journal, its reader and repair (and the session log files). */
-import { FixgError } from "../errors.ts";
+import { EnvironmentError, FixgError } from "../errors.ts";
 import {
   formatVersionText,
   indexFileName,
@@ -17,6 +17,24 @@ export function existsSync(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/**
+ * The bytes of a journal file. One this process may not read (another user's, mode 000: EACCES) or that
+ * cannot be read (EIO, a directory) is an EnvironmentError (exit 2) naming it, so the gateway and the
+ * `fixg journal` tools say so in one line instead of failing with an internal error; NotFound is rethrown
+ * as it is (callers treat a file gone since the listing themselves).
+ */
+export function readJournalFile(path: string): Uint8Array {
+  try {
+    return Deno.readFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw e;
+    throw new EnvironmentError(
+      `Cannot read journal file "${path}": ${errorText(e).replace(/: [a-z]+ '.*'$/, "")}`,
+      { cause: e },
+    );
   }
 }
 

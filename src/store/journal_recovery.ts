@@ -18,7 +18,7 @@ import {
   sessionGoesBack,
 } from "./format.ts";
 import { decodeIndex, type IndexEntries, indexFromScan } from "./index_format.ts";
-import { quarantineName, refuseOtherFormat, writeIndexSync } from "./files.ts";
+import { quarantineName, readJournalFile, refuseOtherFormat, writeIndexSync } from "./files.ts";
 import { advancePosition, checkIndexed, loadEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
@@ -146,7 +146,7 @@ class Recovery {
         why = `it covers ${idx.coveredBytes} bytes, the segment has ${size}`;
       } else if (
         // Start-up relies on these records (sequence numbers, resends): each one's CRC is checked.
-        (buf = Deno.readFileSync(segPath), checkIndexed(buf, idx)) !== undefined
+        (buf = readJournalFile(segPath), checkIndexed(buf, idx)) !== undefined
       ) {
         sealedBytes = size;
         why = checkIndexed(buf, idx)!;
@@ -156,7 +156,7 @@ class Recovery {
         return true;
       }
     }
-    buf ??= Deno.readFileSync(segPath);
+    buf ??= readJournalFile(segPath);
     if (size < SEGMENT_HEADER_BYTES && !isLast) {
       // Only the segment being written when a crash came can be cut short before its header.
       this.#corrupt(

@@ -20,7 +20,7 @@ import {
   SEGMENT_HEADER_BYTES,
   segmentFileName,
 } from "./format.ts";
-import { existsSync, refuseOtherFormat } from "./files.ts";
+import { existsSync, readJournalFile, refuseOtherFormat } from "./files.ts";
 
 /** A segment file of a journal. */
 export interface SegmentInfo {
@@ -144,7 +144,7 @@ export class JournalReader {
     for (const seg of this.segments) {
       let buf: Uint8Array;
       try {
-        buf = Deno.readFileSync(seg.path);
+        buf = readJournalFile(seg.path);
       } catch (e) {
         // Deleted by retention since the listing: skip it like the gateway would.
         if (e instanceof Deno.errors.NotFound) continue;

@@ -20,7 +20,7 @@ import {
   writeSegmentHeader,
 } from "./format.ts";
 import { decodeIndex, encodeIndex, IndexBuilder, type IndexEntries, indexFromScan } from "./index_format.ts";
-import { quarantineName, refuseOtherFormat, unusedName } from "./files.ts";
+import { quarantineName, readJournalFile, refuseOtherFormat, unusedName } from "./files.ts";
 import { advancePosition, indexMismatch, loadEntry } from "./index_check.ts";
 import { errorText, JournalLock } from "./lock.ts";
 import { markRepaired } from "./highwater.ts";
@@ -106,7 +106,7 @@ export function repairJournal(
       // the counterparty has already seen. It goes to quarantine whole, before anything else touches it.
       const why = seg.bytes < SEGMENT_HEADER_BYTES
         ? undefined
-        : order.check(indexFromScan(Deno.readFileSync(seg.path)).index);
+        : order.check(indexFromScan(readJournalFile(seg.path)).index);
       if (why !== undefined) quarantineSegment(d, seg, why, dryRun, report);
       else repairSegment(d, seg, isLast, dryRun, report);
       options.onProgress?.(done += seg.bytes, total);
@@ -237,7 +237,7 @@ function repairSegment(
   dryRun: boolean,
   report: RepairReport,
 ): void {
-  const buf = Deno.readFileSync(seg.path);
+  const buf = readJournalFile(seg.path);
   const idxPath = `${dir}/${indexFileName(seg.segment)}`;
   const verb = (did: string, would: string) => dryRun ? would : did;
   if (buf.length < SEGMENT_HEADER_BYTES && !isLast) {

@@ -7,6 +7,7 @@ import { decodeIndex, type IndexEntries, indexFromScan } from "./index_format.ts
 import { indexMismatch, loadEntry } from "./index_check.ts";
 import { JournalLock, type LockHolder } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./record_reader.ts";
+import { readJournalFile } from "./files.ts";
 
 /** A problem verify found, located by segment file and byte offset. */
 export interface VerifyProblem {
@@ -108,7 +109,7 @@ export function verifyJournal(
       });
     }
     prev = seg.segment;
-    const buf = Deno.readFileSync(seg.path);
+    const buf = readJournalFile(seg.path);
     const isLast = seg === segments[segments.length - 1];
     const { index, scan } = indexFromScan(buf);
     report.records += scan.records;
