@@ -16,6 +16,12 @@ export function isAdminMsgType(msgType: string): boolean {
 
 const te = new TextEncoder();
 
+/**
+ * Username (553), Password (554), NewPassword (925): set as their UTF-8 bytes, as the session sends a
+ * configured username/password (`é` is C3 A9), the bytes `fixg config hash-password` hashes.
+ */
+const CREDENTIAL_TAGS: ReadonlySet<number> = new Set([553, 554, 925]);
+
 /** A value's bytes as the encoder writes them: Latin-1 when every character fits, else UTF-8. */
 function valueBytes(v: string): Uint8Array {
   let latin1 = true;
@@ -50,7 +56,7 @@ export class OutgoingAdminMessage implements OutgoingAdmin {
     const s = typeof value === "boolean" ? (value ? "Y" : "N") : String(value);
     if (s.length === 0) throw new RangeError(`toAdmin: tag ${tag} needs a value`);
     if (s.includes("\x01")) throw new RangeError(`toAdmin: the value of tag ${tag} contains SOH`);
-    this.#sets.set(tag, valueBytes(s));
+    this.#sets.set(tag, CREDENTIAL_TAGS.has(tag) ? te.encode(s) : valueBytes(s));
   }
 
   /** True when `set` was called. */

@@ -7,13 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { latin1String, toReadable, utf8ByteString } from "../../src/codec/mod.ts";
+import { OutgoingAdminMessage } from "../../src/engine/admin_hooks.ts";
 import { UserDirectory } from "../../src/engine/auth/users.ts";
 import { Gateway } from "../../src/engine/gateway.ts";
 import { Logger } from "../../src/engine/log.ts";
 import { connectTcp, DenoConnection } from "../../src/transport/tcp.ts";
 import { MemoryMessageStore } from "../../src/store/memory_store.ts";
 import { fixgOutput } from "../_helpers/mod.ts";
-import { sessionConfig, waitFor } from "./helpers.ts";
+import { frame, sessionConfig, waitFor } from "./helpers.ts";
 
 /** A TCP connection that keeps a copy of everything written to it. */
 class RecordingConnection extends DenoConnection {
@@ -100,4 +101,21 @@ Deno.test("utf8ByteString: the UTF-8 bytes one character per byte; ASCII unchang
   assert.equal(utf8ByteString("€Ω"), "\xe2\x82\xac\xce\xa9");
   const bytes = new TextEncoder().encode("pässwörd-€😀");
   assert.equal(utf8ByteString("pässwörd-€😀"), latin1String(bytes, 0, bytes.length));
+});
+
+Deno.test("toAdmin: Username/Password/NewPassword set on a Logon go out as UTF-8 bytes; other fields as the codec writes them", () => {
+  const m = new OutgoingAdminMessage(
+    frame("FIX.4.4", "A", "49=TW|56=ISLD|34=1|52=20260101-00:00:00.000|98=0|108=30|"),
+  );
+  m.set(553, "josé");
+  m.set(554, "café");
+  m.set(925, "ñ€");
+  m.set(58, "é");
+  const out = m.build();
+  const bytes = (...parts: Array<string | number>) =>
+    parts.flatMap((p) => typeof p === "number" ? [p] : [...p].map((c) => c.charCodeAt(0)));
+  assert.notEqual(indexOfBytes(out, bytes("553=jos", 0xc3, 0xa9, 1)), -1, toReadable(out));
+  assert.notEqual(indexOfBytes(out, bytes("554=caf", 0xc3, 0xa9, 1)), -1, toReadable(out));
+  assert.notEqual(indexOfBytes(out, bytes("925=", 0xc3, 0xb1, 0xe2, 0x82, 0xac, 1)), -1, toReadable(out));
+  assert.notEqual(indexOfBytes(out, bytes("58=", 0xe9, 1)), -1, "Text keeps the codec's rule (E9)");
 });
