@@ -48,7 +48,7 @@ Deno.test("ackOnly: duplicate ClOrdIDs are refused within the window and accepte
   const sim = client(ackOnly(2));
   sim.onMessage("A", nos("d1", "1", 10, "100.01"), T);
   const dup = messages(sim.onMessage("A", nos("d1", "1", 10, "100.01"), T))[0]!;
-  assert.equal(sumER(dup), "8/8 d1 0/0 @0");
+  assert.equal(sumER(dup), "8/0 d1 10/0 @0"); // the working order's status (FIX 4.4 matrix F.1.b)
   assert.equal(get(dup, 103), "6");
   assert.equal(get(dup, 58), "Duplicate ClOrdID d1");
   sim.onMessage("A", nos("d2", "1", 10, "100.01"), T);
@@ -171,7 +171,7 @@ Deno.test("ackOnly: ClOrdIDs kept as bytes (up to 40 characters) and as strings 
   for (const [i, id] of [short, slot, long].entries()) {
     const dup = messages(sim.onMessage("A", nos(id, "2", 5, "100.02"), T))[0]!;
     assert.deepEqual([sumER(dup), get(dup, 103), get(dup, 58)], [
-      `8/8 ${id} 0/0 @0`,
+      `8/0 ${id} 10/0 @0`,
       "6",
       `Duplicate ClOrdID ${id}`,
     ]);

@@ -10,7 +10,7 @@ import { uniform } from "../prng.ts";
 import { ordTypeOf, sideOf, timeInForceOf } from "../tags.ts";
 import { minuteOfDayIn } from "../time_of_day.ts";
 import { type Knobs, knobsAt, sampleLatency } from "./behaviours.ts";
-import { PHASE_FILLED, PHASE_PENDING_NEW } from "../orders/state_machine.ts";
+import { ORD_STATUS_OF_PHASE, PHASE_FILLED, PHASE_PENDING_NEW } from "../orders/state_machine.ts";
 import {
   type LpOrder,
   NO_EXTRA,
@@ -31,7 +31,6 @@ export abstract class LpOrders extends LpCore {
     view: FieldReader,
     ordRejReason: number,
     text: string,
-    keep = true,
   ): void {
     this._counters.rejects++;
     const fields: ExecutionReportFields = {
@@ -53,12 +52,55 @@ export abstract class LpOrders extends LpCore {
       transactTime: this._now,
       text,
     };
-    // Kept for the trading day (a status request gets its OrderID and state), unless it repeats a ClOrdID.
-    if (keep) {
-      s.rejected.set(clOrdId, fields);
-      this._doneQueue.push({ atMs: this._now, order: undefined, rejected: { s, clOrdId, fields } });
-    }
+    // Kept for the trading day (a status request gets its OrderID and state).
+    s.rejected.set(clOrdId, fields);
+    this._doneQueue.push({ atMs: this._now, order: undefined, rejected: { s, clOrdId, fields } });
     this._emitReport(s.key, fields, true);
+  }
+
+  /**
+   * ExecType 8, OrdRejReason 6 for a new order whose ClOrdID the session used today. The new order is
+   * not taken; the report carries the order that has the ClOrdID (its OrderID, OrdStatus and quantities),
+   * as FIX 4.4's matrix F.1.b does ("a reject of the second order with a status on the first"), so a
+   * client does not take its working order for rejected.
+   */
+  protected _rejectDuplicate(
+    s: SessionState,
+    clOrdId: string,
+    existing: LpOrder | undefined,
+    rejected: ExecutionReportFields | undefined,
+  ): void {
+    this._counters.rejects++;
+    const text = `Duplicate ClOrdID ${clOrdId}`;
+    if (existing !== undefined) {
+      const o = existing, st = this._symbol(o.symbol)!;
+      return this._emitReport(s.key, {
+        orderID: this._orderIdOf(o),
+        clOrdID: clOrdId,
+        execID: this._nextExecId(),
+        execType: "8",
+        ordStatus: ORD_STATUS_OF_PHASE[o.phase]!,
+        ordRejReason: 6,
+        symbol: o.symbol,
+        side: o.sideCode,
+        orderQty: o.orderQty,
+        ordType: o.ordTypeCode,
+        price: o.priceTicks === undefined ? undefined : this._fmt(st, o.priceTicks),
+        timeInForce: o.tifCode,
+        leavesQty: this._leaves(o),
+        cumQty: o.cumQty,
+        avgPx: this._fmtAvg(st, o),
+        transactTime: this._now,
+        text,
+      });
+    }
+    this._emitReport(s.key, {
+      ...rejected!,
+      execID: this._nextExecId(),
+      ordRejReason: 6,
+      transactTime: this._now,
+      text,
+    });
   }
 
   /** A status report (150=I) of a rejected order, from the fields of its reject. */
@@ -99,7 +141,7 @@ export abstract class LpOrders extends LpCore {
         const text = "PossDup order already received";
         if (existing !== undefined) this._report(existing, "I", { text });
         else this._reportRejected(s, rejected!, { text });
-      } else this._rejectOrder(s, clOrdId, symbol, sideCode, view, 6, `Duplicate ClOrdID ${clOrdId}`, false);
+      } else this._rejectDuplicate(s, clOrdId, existing, rejected);
       return;
     }
     const side = sideOf(sideCode);
