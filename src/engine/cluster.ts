@@ -14,12 +14,14 @@
  *   the committed tail. A session orphaned for a whole further lease is taken by any live gateway.
  * - No rebalancing of a session that has a live owner on its own: a FIX session cannot move without a
  *   reconnect. An operator moves one (`fixg cluster move`, `rebalance`: a row of `moves`, see
- *   cluster_ops.ts): the owner logs it out and gives the lease back, the target takes it.
+ *   cluster_ops.ts): the owner logs it out and gives the lease back, the target takes it — a dynamic
+ *   session too, when one of the target's templates makes it; a target that can take the session neither
+ *   way fails the move at its next round.
  */
 import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import type { Logger } from "./log.ts";
-import type { ClusterStore } from "../store/cluster_store.ts";
-import { type MoveRow, moveUnderWay, readMoves, setMoveState } from "./cluster_ops.ts";
+import type { ClusterStore, ControlRow } from "../store/cluster_store.ts";
+import { type MoveRow, moveUnderWay, readMove, readMoves, setMoveState } from "./cluster_ops.ts";
 
 /** `cluster:` in fixg.yaml. */
 export interface ClusterOptions {
@@ -37,7 +39,13 @@ export interface ClusterSession {
 
 /** What the cluster drives (the gateway). */
 export interface ClusterHost {
-  acquireSession(key: string): Promise<void>;
+  /**
+   * This gateway won the session's lease: open it. `fromTemplate`: a dynamic session moved here by an
+   * operator, opened from the template that makes it (`hasTemplateFor`) to wait for its counterparty.
+   */
+  acquireSession(key: string, fromTemplate?: boolean): Promise<void>;
+  /** A dynamic-session template of this gateway makes the session `key` (docs/ha.md "Moving a session"). */
+  hasTemplateFor?(key: string): boolean;
   releaseSession(key: string, reason: string): Promise<void>;
   /** Another gateway holds the session's lease (called each round while it does). */
   ownedElsewhere?(key: string): void;
@@ -172,6 +180,11 @@ export class Cluster {
     if (this.#owned.has(key)) return true;
     if (this.#stopped || this.#releasing.has(key)) return false;
     try {
+      // An operator move of the session to another gateway is under way: that gateway takes it (the
+      // counterparty moves on to its address), not this one, nor the gateway handing it over once the
+      // lease is back.
+      const move = await readMove(this.#store, key);
+      if (moveUnderWay(move, this.live) && move.target !== this.nodeId) return false;
       const epoch = await this.#acquire(key);
       if (epoch === undefined) return false;
       if (this.#stopped) {
@@ -358,6 +371,7 @@ export class Cluster {
         [lease],
       );
       const byKey = new Map(rows.map((r) => [String(r.session_key), r]));
+      await this.#movesIn(moves, byKey);
       // Gateways started together see each other within a lease: until then only pinned sessions are
       // taken, so the first one up does not take everything.
       const joining = this.#now() - this.#joinedAt < lease;
@@ -393,6 +407,48 @@ export class Cluster {
     } catch (e) {
       this.stats.tickErrors++;
       this.#logger?.warn("cluster", `cluster round failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  /**
+   * Operator moves to this gateway of sessions it has no configured entry for (dynamic sessions): taken
+   * from the template that makes them once their owner gave them up (epoch + 1, numbers from the
+   * committed tail; an acceptor then waits for the counterparty's Logon), `done` also when the
+   * counterparty's Logon took the lease here first (`claim`). A move of a session this gateway can take
+   * neither way is failed at once with that reason (the command's exit 1), instead of waiting for the
+   * move's expiry; when the owner had already logged it out, it is free (taken as before the move).
+   */
+  async #movesIn(moves: Map<string, MoveRow>, byKey: Map<string, ControlRow>): Promise<void> {
+    const s = this.#store;
+    const configured = new Set(this.#sessions.map((x) => x.key));
+    for (const m of moves.values()) {
+      const key = m.sessionKey;
+      if (m.target !== this.nodeId || configured.has(key) || !moveUnderWay(m, this.live)) continue;
+      if (this.#host?.hasTemplateFor?.(key) !== true) {
+        this.#logger?.warn(
+          "cluster-move",
+          `move to this gateway (${this.nodeId}) refused: neither the session nor a template that makes it ` +
+            `is in its configuration`,
+          key,
+        );
+        await setMoveState(s, key, m.fromEpoch, "failed", {
+          error: `${this.nodeId} has no template for session ${key} (nor the session) in its configuration`,
+        });
+        continue;
+      }
+      const held = this.#owned.get(key);
+      if (held !== undefined) {
+        if (held > m.fromEpoch) await setMoveState(s, key, m.fromEpoch, "done", { epoch: held });
+        continue;
+      }
+      if (m.state !== "released" || this.#releasing.has(key) || this.#stopped) continue;
+      const r = byKey.get(key);
+      if (r !== undefined && r.free !== true) continue;
+      const epoch = await this.#acquire(key, undefined, true);
+      if (epoch !== undefined) {
+        this.stats.movedIn++;
+        await setMoveState(s, key, m.fromEpoch, "done", { epoch });
+      }
     }
   }
 
@@ -489,8 +545,11 @@ export class Cluster {
     }
   }
 
-  /** Takes a free session's lease (epoch + 1) and opens it; returns the epoch, undefined when not won. */
-  async #acquire(key: string, pin?: string): Promise<number | undefined> {
+  /**
+   * Takes a free session's lease (epoch + 1) and opens it (`fromTemplate`: a dynamic session, from the
+   * template that makes it); returns the epoch, undefined when not won.
+   */
+  async #acquire(key: string, pin?: string, fromTemplate = false): Promise<number | undefined> {
     const s = this.#store;
     await s.control.unsafe(
       `insert into ${s.t("sessions")} (session_key, creation_ms) values ($1, $2) on conflict do nothing`,
@@ -517,7 +576,7 @@ export class Cluster {
       key,
     );
     try {
-      await this.#host?.acquireSession(key);
+      await this.#host?.acquireSession(key, fromTemplate);
     } catch (e) {
       this.#logger?.error(
         "cluster",

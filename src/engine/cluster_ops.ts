@@ -5,10 +5,11 @@
  * A move is a row of the `moves` table, the only channel: the cluster rounds read it (no new network
  * path). The owner's round sees `requested`, logs the session out (Logout, its commits settled, socket
  * closed), gives the lease back and sets `released`; the target's round takes the free session (epoch + 1,
- * numbers from the committed tail), logs on and sets `done`. While a move is `requested` or `released`
- * and its target is live, no other gateway takes the session.
+ * numbers from the committed tail; a dynamic session from its template that makes it), logs on and sets
+ * `done`, or fails the move when it can take the session neither way. While a move is `requested` or
+ * `released` and its target is live, no other gateway takes the session (nor a dynamic one on its Logon).
  */
-import type { ClusterControl } from "../store/cluster_store.ts";
+import type { ClusterControl, ControlRow } from "../store/cluster_store.ts";
 import { preferredOwner } from "./cluster.ts";
 
 /** A row of `moves`. */
@@ -44,20 +45,30 @@ export async function readMoves(store: ClusterControl): Promise<Map<string, Move
   const rows = await store.control.unsafe(
     `select *, (extract(epoch from (now() - updated)) * 1000)::float8 as age from ${store.t("moves")}`,
   );
-  const out = new Map<string, MoveRow>();
-  for (const r of rows) {
-    out.set(String(r.session_key), {
-      sessionKey: String(r.session_key),
-      target: String(r.target),
-      fromOwner: r.from_owner === null ? null : String(r.from_owner),
-      fromEpoch: Number(r.from_epoch),
-      state: String(r.state) as MoveRow["state"],
-      error: r.error === null ? null : String(r.error),
-      epoch: r.epoch === null ? null : Number(r.epoch),
-      ageMs: Number(r.age),
-    });
-  }
-  return out;
+  return new Map(rows.map((r) => [String(r.session_key), moveRowOf(r)]));
+}
+
+/** The move row of one session, if any. */
+export async function readMove(store: ClusterControl, key: string): Promise<MoveRow | undefined> {
+  const [r] = await store.control.unsafe(
+    `select *, (extract(epoch from (now() - updated)) * 1000)::float8 as age from ${store.t("moves")}
+     where session_key = $1`,
+    [key],
+  );
+  return r === undefined ? undefined : moveRowOf(r);
+}
+
+function moveRowOf(r: ControlRow): MoveRow {
+  return {
+    sessionKey: String(r.session_key),
+    target: String(r.target),
+    fromOwner: r.from_owner === null ? null : String(r.from_owner),
+    fromEpoch: Number(r.from_epoch),
+    state: String(r.state) as MoveRow["state"],
+    error: r.error === null ? null : String(r.error),
+    epoch: r.epoch === null ? null : Number(r.epoch),
+    ageMs: Number(r.age),
+  };
 }
 
 /** Sets a move's state (only while it is still the move from `fromEpoch` and open). */

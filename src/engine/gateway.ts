@@ -12,7 +12,7 @@
  * passed down to the sessions it creates; `stop()` cancels every timer it set.
  */
 import { asScheduler, type Scheduler, type Timer } from "../clock.ts";
-import { isTemplate, matchesTemplate, sameSession } from "../session/session_id.ts";
+import { isTemplate, matchesTemplate, sameSession, templateMaking } from "../session/session_id.ts";
 import { sessionKey } from "../session/types.ts";
 import type { MessageStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
@@ -348,10 +348,17 @@ export class Gateway {
     return out;
   }
 
-  /** Cluster: this gateway won the session's lease; opens it (its store and numbers from the committed tail). */
-  async acquireSession(key: string): Promise<void> {
-    const spec = this.configuredSessions().get(key);
+  /**
+   * Cluster: this gateway won the session's lease; opens it (its store and numbers from the committed
+   * tail). `fromTemplate`: a dynamic session moved here by an operator, opened from the template that
+   * makes it (an acceptor: it waits for its counterparty's Logon, as a configured one does).
+   */
+  async acquireSession(key: string, fromTemplate = false): Promise<void> {
+    const spec = this.configuredSessions().get(key) ?? (fromTemplate ? this.#templateSpec(key) : undefined);
     if (spec === undefined || this.#stopping) return;
+    if (fromTemplate && !this.#entries.has(key)) {
+      this.logger.info("session-created", `dynamic session ${key} from template (moved here)`, key);
+    }
     const had = this.#entries.has(key);
     const e = await this.#open(spec);
     if (this.#stopping && !had && this.#entries.get(key) === e) {
@@ -391,6 +398,19 @@ export class Gateway {
       e.runner,
     );
     await e.store.close().catch(() => {});
+  }
+
+  /** Cluster: a template of this gateway's acceptors makes the dynamic session `key`. */
+  hasTemplateFor(key: string): boolean {
+    return this.#templateSpec(key) !== undefined;
+  }
+
+  /** The spec of the dynamic session `key` from the first acceptor template that makes it. */
+  #templateSpec(key: string): GatewaySession | undefined {
+    const templates = this.#acceptors.specs.flatMap((a) => a.templates ?? []);
+    const found = templateMaking(templates, (t) => t.config.id, key);
+    if (found === undefined) return undefined;
+    return { ...found.template, config: { ...found.template.config, id: found.id } };
   }
 
   /** Cluster: the lease is lost; closes the session's socket at once and forgets the session. */

@@ -125,6 +125,43 @@ export function instantiate(template: SessionId, incoming: SessionId): SessionId
   return id;
 }
 
+/**
+ * The session id a key (`sessionKey`) stands for, or undefined when the text is no such key. A key is
+ * read as `BEGIN:SENDER[/SUB]->TARGET[/SUB][#QUALIFIER]`; one whose CompIDs hold "/", "->" or "#"
+ * reads ambiguously, and only a reading that gives the same key back is returned.
+ */
+export function sessionIdOfKey(key: string): SessionId | undefined {
+  const m = /^([^:]+):([^/]*?)(?:\/(.+?))?->([^/#]*)(?:\/([^#]+))?(?:#(.+))?$/.exec(key);
+  if (m === null) return undefined;
+  const id: SessionId = { beginString: m[1]!, senderCompId: m[2]!, targetCompId: m[4]! };
+  if (m[3] !== undefined) id.senderSubId = m[3];
+  if (m[5] !== undefined) id.targetSubId = m[5];
+  if (m[6] !== undefined) id.qualifier = m[6];
+  return sessionKey(id) === key ? id : undefined;
+}
+
+/**
+ * The first of `templates` that makes the dynamic session `key` (the session a Logon matching it
+ * would create has that key), with the id of that session; undefined when none does. A cluster's
+ * gateway takes a dynamic session moved to it by an operator from such a template (docs/ha.md).
+ */
+export function templateMaking<T>(
+  templates: Iterable<T>,
+  idOf: (t: T) => SessionId,
+  key: string,
+): { template: T; id: SessionId } | undefined {
+  const wanted = sessionIdOfKey(key);
+  if (wanted === undefined) return undefined;
+  const { qualifier: _q, ...incoming } = wanted;
+  for (const t of templates) {
+    const tid = idOf(t);
+    if (!isTemplate(tid) || !matchesTemplate(tid, incoming)) continue;
+    const id = instantiate(tid, incoming);
+    if (sessionKey(id) === key) return { template: t, id };
+  }
+  return undefined;
+}
+
 /** What `findForLogon` decided. */
 export type LogonMatch<T> =
   | { kind: "found"; item: T }

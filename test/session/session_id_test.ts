@@ -13,7 +13,9 @@ import {
   sameSession,
   type SessionId,
   sessionIdFromInbound,
+  sessionIdOfKey,
   sessionKey,
+  templateMaking,
 } from "../../src/session/session_id.ts";
 import { frame } from "../engine/helpers.ts";
 
@@ -85,6 +87,44 @@ Deno.test("templates: '*' matches any value; set fields must match; sub IDs igno
   const plain = id({ targetCompId: "*" });
   assert.equal(matchesTemplate(plain, inc), true);
   assert.deepEqual(instantiate(plain, inc), id({ targetCompId: "ALPHA" }));
+});
+
+Deno.test("a session key read back into its id; the template that makes a dynamic session's key (cluster move)", () => {
+  for (
+    const x of [
+      id(),
+      id({ senderSubId: "D", targetSubId: "T", qualifier: "q" }),
+      id({ targetSubId: "T" }),
+      id({ qualifier: "dyn" }),
+      id({ beginString: "FIXT.1.1", targetCompId: "A-B>C" }),
+    ]
+  ) {
+    assert.deepEqual(sessionIdOfKey(sessionKey(x)), x, sessionKey(x));
+  }
+  assert.equal(sessionIdOfKey("no key"), undefined);
+  assert.equal(sessionIdOfKey("FIX.4.4:ISLD"), undefined);
+  const plain = id({ targetCompId: "*" });
+  const subs = id({ targetCompId: "*", senderSubId: "DESK", targetSubId: "*", qualifier: "dyn" });
+  const fix42 = id({ beginString: "FIX.4.2", targetCompId: "*" });
+  const all = [fix42, plain, subs];
+  const make = (key: string) => templateMaking(all, (t) => t, key);
+  assert.deepEqual(make("FIX.4.4:ISLD->ALPHA"), { template: plain, id: id({ targetCompId: "ALPHA" }) });
+  assert.deepEqual(make("FIX.4.2:ISLD->ALPHA"), {
+    template: fix42,
+    id: id({ beginString: "FIX.4.2", targetCompId: "ALPHA" }),
+  });
+  assert.deepEqual(make("FIX.4.4:ISLD/DESK->ALPHA/T1#dyn"), {
+    template: subs,
+    id: id({ targetCompId: "ALPHA", senderSubId: "DESK", targetSubId: "T1", qualifier: "dyn" }),
+  });
+  // Not made by any: another sender, a qualifier no template carries, sub IDs a template without any
+  // never puts in a key, another version.
+  assert.equal(make("FIX.4.4:OTHER->ALPHA"), undefined);
+  assert.equal(make("FIX.4.4:ISLD->ALPHA#x"), undefined);
+  assert.equal(make("FIX.4.4:ISLD->ALPHA/T1"), undefined);
+  assert.equal(make("FIX.4.3:ISLD->ALPHA"), undefined);
+  // A configured (static) session is no template.
+  assert.equal(templateMaking([id({ targetCompId: "ALPHA" })], (t) => t, "FIX.4.4:ISLD->ALPHA"), undefined);
 });
 
 const twoSubSessions = (hb2 = 30) =>
