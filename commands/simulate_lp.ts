@@ -74,7 +74,7 @@ export function behaviourFromFlags(f: Record<string, unknown>): LpBehaviour | un
 }
 
 /** BeginStrings the simulator serves. */
-const SIM_BEGIN_STRINGS = ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4"];
+const SIM_BEGIN_STRINGS = ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"];
 
 /** The admin endpoint's config from the flags; a bad port or token is a ConfigError naming the flag. */
 function adminConfigOf(f: { adminPort?: string; adminHost: string; adminToken?: string }) {
@@ -105,7 +105,7 @@ export function registerSimulateLp(program: Command): void {
     .option("--target-comp-id <id>", "the client's CompID; '*' accepts any client", "CLIENT")
     .option(
       "--begin-string <v>",
-      "FIX.4.0 to FIX.4.4 (the simulator speaks FIX.4.2 and FIX.4.4 messages)",
+      "FIX.4.0 to FIX.4.4, or FIXT.1.1 (FIX 5.0 SP2): answers in FIX 4.2's messages to 4.0-4.2, FIX 4.4's to the others",
       "FIX.4.4",
     )
     .option("--store <memory|DIR>", "message store: memory or a journal directory", "memory")

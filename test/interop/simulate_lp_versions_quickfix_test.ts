@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { encodeMessage, Encoder, type FixMessage } from "../../src/codec/mod.ts";
 import { LpSimulator } from "../../src/app/lp/mod.ts";
 import { PEER_PATHS, quickfixNotBuilt } from "../../bench/peers/peer_process.ts";
-import { ROOT } from "../_helpers/process.ts";
+import { ROOT, startSimulateLp } from "../_helpers/process.ts";
 import { waitFor } from "../_helpers/wait.ts";
 import { frame as wireFrame, RawClient } from "../engine/helpers.ts";
 import { lpConfig } from "../app_e2e/harness.ts";
@@ -194,6 +194,40 @@ Deno.test({
         /^8=FIX\.4\.2\|.*\|35=8\|.*\|11=o1\|.*\|20=0\|150=2\|39=2\|.*\|32=100\|31=100\.01\|151=0\|14=100\|6=100\.01\|/,
       );
       assert.deepEqual(await qfValidate("FIX.4.2", c.frames.slice(0, 3)), ["ok", "ok", "ok"]);
+    } finally {
+      c.close();
+      await lp.stop();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "fixg simulate-lp --begin-string FIXT.1.1 (FIX 5.0 SP2) over TCP: Logon with DefaultApplVerID 9, the ack and the fill valid for QuickFIX",
+  ignore: QF_VALIDATE_MISSING !== undefined,
+  fn: async () => {
+    const lp = await startSimulateLp([
+      "--begin-string",
+      "FIXT.1.1",
+      "--config",
+      `${ROOT}fixtures/lp/fixed_price.yaml`,
+    ]);
+    const c = await RawClient.connect(lp.port);
+    try {
+      const h = "49=CLIENT|56=LP|52=<TIME>|";
+      await c.send(wireFrame("FIXT.1.1", "A", `34=1|${h}98=0|108=30|1137=9|`));
+      await c.send(
+        wireFrame("FIXT.1.1", "D", `34=2|${h}11=o1|55=FIXD|54=1|60=<TIME>|38=100|40=2|44=100.01|`),
+      );
+      await waitFor(() => c.frames.length >= 3, "logon answer, ack and fill");
+      const [logon, ack, fill] = c.frames as [string, string, string];
+      assert.match(logon, /^8=FIXT\.1\.1\|.*\|35=A\|.*\|1137=9\|/);
+      assert.match(ack, /^8=FIXT\.1\.1\|.*\|35=8\|.*\|11=o1\|.*\|150=0\|39=0\|/);
+      assert.match(
+        fill,
+        /^8=FIXT\.1\.1\|.*\|35=8\|.*\|11=o1\|.*\|150=F\|39=2\|.*\|32=100\|31=100\.01\|151=0\|14=100\|6=100\.01\|/,
+      );
+      assert.deepEqual(await qfValidate("FIXT.1.1", c.frames.slice(0, 3)), ["ok", "ok", "ok"]);
     } finally {
       c.close();
       await lp.stop();
