@@ -200,8 +200,12 @@ export class HighWaterFile {
     this.#bootId = bootId;
   }
 
-  /** Opens (creating) the file and marks it "running" for this boot, durably. Throws on an I/O error. */
-  static open(dir: string, bootId: string): HighWaterFile {
+  /**
+   * Opens (creating) the file and marks it "running" for this boot, durably. `before` runs first, on the
+   * open file, while the header still says how the previous run ended (see SeqReservations.open). Throws
+   * on an I/O error.
+   */
+  static open(dir: string, bootId: string, before?: (f: HighWaterFile) => void): HighWaterFile {
     const path = `${dir}/${HIGHWATER_FILE}`;
     const sync = Deno.openSync(path, { read: true, write: true, create: true, mode: JOURNAL_FILE_MODE });
     let async: Deno.FsFile;
@@ -213,6 +217,7 @@ export class HighWaterFile {
     }
     const f = new HighWaterFile(path, sync, async, bootId);
     try {
+      before?.(f);
       f.writeState("running");
     } catch (e) {
       f.close();

@@ -92,7 +92,16 @@ export class SeqReservations {
       }
     }
     try {
-      this.#hw = HighWaterFile.open(this.#o.dir, this.#o.bootId);
+      // The floors are known from what the header is about to lose (the previous run's boot id, "failed",
+      // "repaired") or from records this start dropped (gone from the segment once truncated): they become
+      // exact marks, synced, before the header says "running" for this boot. A start that fails after
+      // this (a full disk when the new segment is created) leaves them for the next start, which would
+      // otherwise take the reservations for a process crash in this boot and hand their numbers out again.
+      this.#hw = HighWaterFile.open(this.#o.dir, this.#o.bootId, (f) => {
+        for (const { s, floor, epoch } of this.#floors) {
+          f.writeSync(this.#slot(s), epoch ?? s.epoch, floor - 1, true);
+        }
+      });
     } catch (e) {
       throw new EnvironmentError(
         `Cannot write the journal's high-water marks "${this.#o.dir}/HIGHWATER": ${errorText(e)}`,
