@@ -4,7 +4,7 @@
  * counters, the DEBUG log line). `SessionRunner.attach` binds a connection and hands it here.
  *
  * The loop reads into one buffer for the session's life; one wall-clock reading stands for everything
- * a read brings. It pauses while the session holds too much for and from the peer (`holdsTooMuch`:
+ * a read brings. It pauses while the session holds too much for and from the peer (`ReadBound.holdsTooMuch`:
  * the write timeout still runs) and waits `faults.readDelayMs` before each read (the slow-reader fault).
  * A loop whose connection was dropped while it waited ends without touching the connection attached
  * since (its bytes, its detach).
@@ -79,11 +79,11 @@ export class SessionReader {
           // Dropped while waiting (and maybe another connection attached since): this loop is done.
           if (a.conn !== conn) break;
         }
-        if (a.holdsTooMuch) {
+        if (a.bound.holdsTooMuch) {
           // The peer does not take what it asks for (a TestRequest flood, a resend it does not read):
           // read nothing more until the session holds half the bound; the write timeout still runs.
           this.#counters.readPauses++;
-          await a.whenReadable();
+          await a.bound.whenReadable();
           if (a.conn !== conn) break;
         }
         const n = await conn.read(buf);

@@ -4,8 +4,9 @@
  * session_reader.ts's, and hands everything else to the parts under src/engine/session/ and
  * src/engine/flow/:
  *
- * - session/actor.ts: the mailbox, the step loop and the action executor (the machine's state is the
- *   only copy of sequence numbers and the logged-on flag);
+ * - session/actor.ts: the mailbox, the step loop and the connection's lifecycle (the machine's state is
+ *   the only copy of sequence numbers and the logged-on flag); session/execute.ts, the action executor;
+ *   session/read_bound.ts, the read loop's bound;
  * - session/sender.ts, writer.ts: application sends (fast path, priority queues, back-pressure) and the
  *   outbound buffer (one write in flight, write timeout, durable writes);
  * - session/resend_stream.ts, commit.ts, admin.ts, delivery.ts, timers.ts, counters.ts;
@@ -286,7 +287,7 @@ export class SessionRunner implements SessionHandle, SequenceControl {
    * store's commit before delivery (durableBeforeDeliver).
    */
   get inboundHeldBytes(): number {
-    return this.#actor.inboundHeldBytes;
+    return this.#actor.bound.inboundHeldBytes;
   }
 
   /** Long-lived I/O buffers (the read buffer and both write buffers) for memory locking. */

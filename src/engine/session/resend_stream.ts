@@ -37,7 +37,7 @@ export interface ResendHost {
   readonly view: MessageView;
   readonly scheduler: Clock;
   /** Carries out actions of a chunk. */
-  carryOut(actions: Action[]): void;
+  readonly executor: { carryOut(actions: Action[]): void };
   /** Ends the connection (`error`: recorded as the session's last error). */
   drop(reason: string, error: boolean): void;
   flush(): void;
@@ -215,7 +215,7 @@ export class ResendStreamer {
           out.splice(k--, 1);
         }
       }
-      h.carryOut(out);
+      h.executor.carryOut(out);
       h.flush();
     }
     // The next chunk after other sessions' I/O had a turn (a memory store and socket never yield).

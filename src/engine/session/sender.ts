@@ -76,7 +76,7 @@ export class Sender {
     }
     const resend = options?.resend !== false;
     const priority = options?.priority;
-    if (a.busy && a.mailboxSize > 0) {
+    if (a.executor.busy && a.mailboxSize > 0) {
       // A command this callback asked for earlier runs after the step: this send follows it.
       const kept = keep(message);
       a.command(() => this.#dispatch(kept, resend, priority));
@@ -103,14 +103,14 @@ export class Sender {
     }
     const p = priority ?? a.queue.priorityOf(message.msgType);
     a.queue.push(keep(message), resend, p, a.clock.perfNow());
-    if (!a.busy) a.writer.scheduleFlush();
+    if (!a.executor.busy) a.writer.scheduleFlush();
     return QUEUED;
   }
 
   /** True when a message can be numbered and written now without overtaking anything. */
   #canSendNow(): boolean {
     const a = this.a;
-    if (!a.state.loggedOn || !a.conn || a.writer.writing || a.blocked || a.sendsAhead > 0) {
+    if (!a.state.loggedOn || !a.conn || a.writer.writing || a.blocked || a.executor.sendsAhead > 0) {
       return false;
     }
     if (a.queue.length > 0 || a.storeError !== undefined || a.closeAfterFlush !== undefined) {
@@ -155,7 +155,7 @@ export class Sender {
    */
   drain(all: boolean): void {
     const a = this.a;
-    if (a.busy || a.queue.length === 0 || !a.state.loggedOn || a.blocked || !a.conn) return;
+    if (a.executor.busy || a.queue.length === 0 || !a.state.loggedOn || a.blocked || !a.conn) return;
     if (a.storeError !== undefined || a.closeAfterFlush !== undefined) return;
     const perf = a.clock.perfNow();
     const perfNow = () => perf;
