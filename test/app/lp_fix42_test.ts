@@ -126,3 +126,25 @@ Deno.test("FIX 4.2 session: OrdRejReason and CxlRejReason FIX 4.2 does not defin
     "9 c2 - - 8 - - - - 1 -",
   ]);
 });
+
+Deno.test("FIX 4.3 session: FIX 4.4's messages without OrdStatusReqID and mass status fields, 103 and 102 codes FIX 4.3 defines", () => {
+  const sim = new LpSimulator(testConfig(), START);
+  sim.onLogon("A43", "CLIENT43", START, "FIX.4.3");
+  let t = T;
+  const send = (v: ReturnType<typeof msg>) => messages(sim.onMessage("A43", v, t++), "A43");
+  send(nos("r1", "2", 10, "101.00"));
+  const status = send(msg("H", [[11, "r1"], [790, "S1"], [55, "TEST"], [54, "2"]]));
+  assert.deepEqual(status.map((m) => [row(m), get(m, 790)]), [["8 r1 - I 0 10 0 - - - -", undefined]]);
+  const mass = send(msg("AF", [[584, "M1"], [585, 7]]));
+  assert.deepEqual(mass.map((m) => [row(m), get(m, 584), get(m, 911), get(m, 912)]), [[
+    "8 r1 - I 0 10 0 - - - -",
+    undefined,
+    undefined,
+    undefined,
+  ]]);
+  assert.deepEqual(
+    [nos("b1", "1", 0, "100.01"), nos("b2", "1", 1, "100.001"), cxl("c1", "r1", "1"), cxl("r1", "r1", "2")]
+      .flatMap((v) => send(v).map(row)),
+    ["8 b1 - 8 8 0 0 - 0 - -", "8 b2 - 8 8 0 0 - 0 - -", "9 c1 - - 0 - - - - 2 -", "9 r1 - - 0 - - - - 6 -"],
+  );
+});

@@ -146,7 +146,7 @@ async function qfValidate(beginString: string, lines: string[]): Promise<string[
   return new TextDecoder().decode(out.stdout).trim().split("\n");
 }
 
-for (const beginString of ["FIX.4.2", "FIX.4.4", "FIXT.1.1"]) {
+for (const beginString of ["FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"]) {
   Deno.test({
     name:
       `simulate-lp on ${beginString}: every message it sends is valid for a QuickFIX client of that version`,

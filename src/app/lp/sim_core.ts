@@ -14,6 +14,7 @@ import {
   ExecutionReport42,
   type ExecutionReportFields,
   fix42Report,
+  fix43Report,
 } from "./sim_messages.ts";
 import { createPrng, deriveSeed, type Prng } from "../prng.ts";
 import { parseHhMm } from "../time_of_day.ts";
@@ -40,9 +41,21 @@ import {
   type SymbolState,
 } from "./sim_types.ts";
 
-/** True for a session version that answers in FIX 4.2's shape: FIX.4.0, FIX.4.1, FIX.4.2. */
-export function isFix42(beginString: string): boolean {
-  return beginString === "FIX.4.2" || beginString === "FIX.4.1" || beginString === "FIX.4.0";
+/**
+ * The shape of a session's messages by its BeginString: 42 for FIX.4.0 to FIX.4.2, 43 for FIX.4.3, 44
+ * for FIX.4.4 and FIXT.1.1 (and anything else).
+ */
+export function fixVersionOf(beginString: string): number {
+  switch (beginString) {
+    case "FIX.4.0":
+    case "FIX.4.1":
+    case "FIX.4.2":
+      return 42;
+    case "FIX.4.3":
+      return 43;
+    default:
+      return 44;
+  }
 }
 
 /** The simulator's state and the plumbing every part uses. */
@@ -204,7 +217,7 @@ export abstract class LpCore {
       s = {
         key,
         clientCompId,
-        fix42: isFix42(beginString),
+        fixVersion: fixVersionOf(beginString),
         loggedOn: true,
         orders: new IdMap(),
         windowIds: new WindowIds(this.config.orders.ackOnlyWindow),
@@ -275,12 +288,13 @@ export abstract class LpCore {
 
   /**
    * Queues an ExecutionReport in the shape of the session's version (FIX 4.2's on a FIX 4.0 to 4.2
-   * session). `keep`: the fields are kept (a rejected order's), so the message copies them.
+   * session, without what FIX 4.3 lacks on a FIX 4.3 one). `keep`: the fields are kept (a rejected order's), so the message copies them.
    */
   protected _emitReport(sessionKey: string, fields: ExecutionReportFields, keep = false): void {
     const s = this._sessions.get(sessionKey);
-    const message = s !== undefined && s.fix42
-      ? ExecutionReport42.adopt(fix42Report(fields))
+    const v = s !== undefined ? s.fixVersion : 44;
+    const message = v < 44
+      ? v === 43 ? ExecutionReport.adopt(fix43Report(fields)) : ExecutionReport42.adopt(fix42Report(fields))
       : keep
       ? ExecutionReport.build(fields)
       : ExecutionReport.adopt(fields);

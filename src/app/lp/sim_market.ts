@@ -264,7 +264,7 @@ export abstract class LpMarket extends LpOrderRequests {
       const st = this._symbolFor(symbol)?.st;
       if (st === undefined) {
         // FIX 4.2 has no QuoteRequestReject: a BusinessMessageReject, Unknown security.
-        if (s.fix42) {
+        if (s.fixVersion === 42) {
           this._businessReject(s, view, 2, `Unknown symbol ${symbol}`, quoteReqId);
           continue;
         }

@@ -113,9 +113,28 @@ export function fix42Report(f: ExecutionReportFields): ExecutionReport42Fields {
   };
 }
 
-/** CxlRejReason (102) in FIX 4.2 (0 to 3): 6 (duplicate ClOrdID) and 99 (other), FIX 4.3 on, are 2, Broker option. */
-export function fix42CxlRejReason(reason: number): number {
-  return reason >= 0 && reason <= 3 ? reason : 2;
+/**
+ * A FIX 4.4 ExecutionReport's fields as FIX 4.3 says them: without OrdStatusReqID, MassStatusReqID,
+ * TotNumReports and LastRptRequested (FIX 4.4's), OrdRejReason 13 and 99 (FIX 4.4's) as 0, Broker option.
+ */
+export function fix43Report(f: ExecutionReportFields): ExecutionReportFields {
+  const rej = f.ordRejReason === undefined ? undefined : Number(f.ordRejReason);
+  return {
+    ...f,
+    ordStatusReqID: undefined,
+    massStatusReqID: undefined,
+    totNumReports: undefined,
+    lastRptRequested: undefined,
+    ordRejReason: rej === undefined ? undefined : rej >= 0 && rej <= 12 ? rej : 0,
+  };
+}
+
+/**
+ * CxlRejReason (102) in FIX 4.2 (0 to 3) and FIX 4.3 (0 to 6): 6 (duplicate ClOrdID, FIX 4.3 on) and 99
+ * (other, FIX 4.4 on) are 2, Broker option, where the version lacks them.
+ */
+export function cxlRejReasonIn(fixVersion: number, reason: number): number {
+  return reason >= 0 && reason <= (fixVersion === 42 ? 3 : 6) ? reason : 2;
 }
 
 /** OrderCancelReject (9). */

@@ -4,7 +4,7 @@
  */
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
-import { fix42CxlRejReason, OrderCancelReject } from "./sim_messages.ts";
+import { cxlRejReasonIn, OrderCancelReject } from "./sim_messages.ts";
 import { AppTag, timeInForceOf } from "../tags.ts";
 import { isLivePhaseCode, ORD_STATUS_OF_PHASE, PHASE_FILLED, PHASES } from "../orders/state_machine.ts";
 import { type LpOrder, type SessionState } from "./sim_types.ts";
@@ -33,7 +33,7 @@ export abstract class LpOrderRequests extends LpOrders {
         ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
         transactTime: this._now,
         cxlRejResponseTo: responseTo,
-        cxlRejReason: s.fix42 ? fix42CxlRejReason(reason) : reason,
+        cxlRejReason: s.fixVersion < 44 ? cxlRejReasonIn(s.fixVersion, reason) : reason,
         text,
       }),
     );

@@ -197,11 +197,12 @@ export interface SessionState {
   key: string;
   clientCompId: string;
   /**
-   * A FIX 4.0 to 4.2 session (its BeginString): ExecutionReports in FIX 4.2's shape (sim_messages.ts
-   * fix42Report), FIX 4.2's reject codes, no message FIX 4.2 does not define. Else FIX 4.4's (FIX 4.3,
-   * FIX 4.4, FIXT 1.1 with FIX 5.0 SP2).
+   * The version the session's messages are in (sim_core.ts fixVersionOf): 42 (FIX 4.0 to 4.2:
+   * ExecutionReports in FIX 4.2's shape, sim_messages.ts fix42Report, FIX 4.2's reject codes, no message
+   * FIX 4.2 does not define), 43 (FIX 4.4's without the fields and codes FIX 4.3 lacks: fix43Report) or
+   * 44 (FIX 4.4, and FIXT 1.1 with FIX 5.0 SP2).
    */
-  fix42: boolean;
+  fixVersion: number;
   loggedOn: boolean;
   /**
    * Orders by every ClOrdID of their chain (and by cancel request ClOrdIDs), until forgotten (IdMap:

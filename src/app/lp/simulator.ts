@@ -20,7 +20,7 @@ import { type LpBehaviour, type LpConfig } from "./config.ts";
 import { type LpOrderView, type LpOutput, type LpStats, MAX_CATCH_UP_STEPS } from "./sim_types.ts";
 import { isLivePhaseCode, ORD_STATUS_OF_PHASE } from "../orders/state_machine.ts";
 import { LpMarket } from "./sim_market.ts";
-import { isFix42 } from "./sim_core.ts";
+import { fixVersionOf } from "./sim_core.ts";
 
 export { bookKeyOf, type LpCounters, type LpOrderView, type LpOutput, type LpStats } from "./sim_types.ts";
 
@@ -43,7 +43,7 @@ export class LpSimulator extends LpMarket {
     this._begin(nowMs);
     const s = this._session(sessionKey, clientCompId, beginString);
     s.clientCompId = clientCompId;
-    if (beginString !== undefined) s.fix42 = isFix42(beginString);
+    if (beginString !== undefined) s.fixVersion = fixVersionOf(beginString);
     s.loggedOn = true;
     s.inbound = 0;
     s.outbound = 0;
@@ -95,7 +95,7 @@ export class LpSimulator extends LpMarket {
         break;
       case MsgType.OrderMassStatusRequest:
         // FIX 4.2 defines no OrderMassStatusRequest (nor the fields of its answers).
-        if (s.fix42) {
+        if (s.fixVersion === 42) {
           this._businessReject(s, view, 3, `MsgType ${view.msgType} is not supported by the simulator`);
         } else this._onMassStatus(s, view);
         break;
