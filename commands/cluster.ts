@@ -5,8 +5,9 @@
  * or never placed) or there are no sessions; 2: usage, or the database cannot be reached.
  *
  * `fixg cluster move --store URL --session KEY --to NODE` and `fixg cluster rebalance --store URL
- * [--dry-run]`: operator moves of live sessions (src/engine/cluster_ops.ts). Exit 0 done, 1 a move failed
- * or timed out, 2 usage (unknown session or gateway) or the database cannot be reached.
+ * [--dry-run]`: operator moves of live sessions, dynamic ones included (src/engine/cluster_ops.ts). Exit 0
+ * done, 1 a move failed or timed out, 2 usage (unknown session or gateway, a target without the session or
+ * a template for it) or the database cannot be reached.
  */
 import type { Command } from "@commander-js/extra-typings";
 import { FixgError } from "../src/errors.ts";
@@ -258,7 +259,8 @@ export function registerCluster(program: Command): void {
     .description(
       "move a live session to another gateway: its owner logs it out (Logout, commits settled) and gives " +
         "the lease back; the target takes it (epoch + 1) and logs on with the next sequence numbers. " +
-        "Exit 0 done (or already there), 1 failed or timed out, 2 usage (unknown session or gateway)",
+        "A dynamic session is taken from the target's template. Exit 0 done (or already there), 1 failed or " +
+        "timed out, 2 usage (unknown session or gateway, or a target without the session or a template for it)",
     )
     .requiredOption("--store <url>", storeHelp)
     .requiredOption("--session <key>", "the session's key as `fixg cluster status` shows it")
@@ -279,7 +281,8 @@ export function registerCluster(program: Command): void {
   cluster.command("rebalance")
     .description(
       "move every session whose owner is not its preferred live gateway (owner: pin, else rendezvous " +
-        "hash) there, one move per session. Exit 0 done, 1 some move failed or timed out, 2 usage",
+        "hash over the gateways that can take it; dynamic sessions too) there, one move per session. " +
+        "Exit 0 done, 1 some move failed or timed out, 2 usage",
     )
     .requiredOption("--store <url>", storeHelp)
     .option("--schema <name>", "schema of the store's tables", "fixg")

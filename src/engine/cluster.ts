@@ -46,6 +46,11 @@ export interface ClusterHost {
   acquireSession(key: string, fromTemplate?: boolean): Promise<void>;
   /** A dynamic-session template of this gateway makes the session `key` (docs/ha.md "Moving a session"). */
   hasTemplateFor?(key: string): boolean;
+  /**
+   * The keys of this gateway's dynamic-session templates (`FIX.4.4:GW->*`), recorded with the configured
+   * sessions' in its `members` row for `fixg cluster move`'s check. Without it nothing is recorded.
+   */
+  templateKeys?(): string[];
   releaseSession(key: string, reason: string): Promise<void>;
   /** Another gateway holds the session's lease (called each round while it does). */
   ownedElsewhere?(key: string): void;
@@ -476,21 +481,30 @@ export class Cluster {
         [prev],
       );
     }
+    // What this gateway can take, written by its first heartbeat (then kept: null leaves the columns).
+    const templates = this.#recorded ? undefined : this.#host?.templateKeys?.();
+    const record = templates === undefined ? [null, null] : [this.#sessions.map((x) => x.key), templates];
     const mine = await s.control.unsafe(
-      `insert into ${s.t("members")} as m (node_id, heartbeat, lease_ms, app_name) values ($1, now(), $2, $3)
-       on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3
+      `insert into ${s.t("members")} as m (node_id, heartbeat, lease_ms, app_name, sessions, templates)
+       values ($1, now(), $2, $3, $4::text[], $5::text[])
+       on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3,
+         sessions = coalesce($4::text[], m.sessions), templates = coalesce($5::text[], m.templates)
          where m.app_name is not distinct from $3 or m.app_name is null
            or m.heartbeat <= now() - greatest(m.lease_ms, $2)::float8 * interval '1 millisecond'
        returning node_id`,
-      [this.nodeId, lease, s.appName],
+      [this.nodeId, lease, s.appName, ...record],
     );
     if (mine.length === 0) return this.#duplicate(prev);
+    if (templates !== undefined) this.#recorded = true;
     if (this.#duplicateOf !== undefined) {
       this.#logger?.info("cluster", `nodeId ${this.nodeId} is this gateway's now`);
       this.#duplicateOf = undefined;
     }
     return true;
   }
+
+  /** This process wrote its sessions and templates into its `members` row. */
+  #recorded = false;
 
   /** Connections (application_name) of another live gateway with this nodeId, while there is one. */
   #duplicateOf: string | undefined;

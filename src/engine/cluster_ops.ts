@@ -11,6 +11,7 @@
  */
 import type { ClusterControl, ControlRow } from "../store/cluster_store.ts";
 import { preferredOwner } from "./cluster.ts";
+import { type SessionId, sessionIdOfKey, templateMaking } from "../session/session_id.ts";
 
 /** A row of `moves`. */
 export interface MoveRow {
@@ -96,14 +97,52 @@ export interface Placement {
   pin: string | null;
 }
 
-/** The live gateways (heartbeat younger than their lease) and every session's owner, in database time. */
+/** What a gateway recorded it can take (schema 5): its configured sessions' keys and its templates'. */
+export interface Takes {
+  sessions: string[];
+  templates: string[];
+}
+
+/**
+ * True when a gateway that recorded `takes` can take the session `key`: configured there, or made by
+ * one of its templates; undefined when that cannot be told (a template key that does not read back).
+ */
+export function canTake(takes: Takes, key: string): boolean | undefined {
+  if (takes.sessions.includes(key)) return true;
+  const ids = takes.templates.map(sessionIdOfKey);
+  if (ids.some((x) => x === undefined)) return undefined;
+  return templateMaking(ids as SessionId[], (x) => x, key) !== undefined;
+}
+
+/** The gateways among `nodes` that can take `key` (a gateway that recorded nothing may). */
+function takers(nodes: readonly string[], takes: ReadonlyMap<string, Takes>, key: string): string[] {
+  return nodes.filter((n) => {
+    const t = takes.get(n);
+    return t === undefined || canTake(t, key) !== false;
+  });
+}
+
+/**
+ * The live gateways (heartbeat younger than their lease), every session's owner, in database time, and
+ * what each gateway recorded it can take (none from a gateway of an earlier version or on schema-4 tables).
+ */
 export async function readPlacement(
   store: ClusterControl,
-): Promise<{ live: string[]; members: string[]; sessions: Placement[] }> {
+): Promise<{ live: string[]; members: string[]; sessions: Placement[]; takes: Map<string, Takes> }> {
+  // The columns through to_jsonb: schema-4 tables (read as they are by the operator commands) lack them.
   const m = await store.control.unsafe(
-    `select node_id, heartbeat > now() - lease_ms::float8 * interval '1 millisecond' as live
-     from ${store.t("members")} order by node_id`,
+    `select node_id, heartbeat > now() - lease_ms::float8 * interval '1 millisecond' as live,
+       (to_jsonb(m) -> 'sessions')::text as sessions, (to_jsonb(m) -> 'templates')::text as templates
+     from ${store.t("members")} m order by node_id`,
   );
+  const takes = new Map<string, Takes>();
+  for (const r of m) {
+    const sessions = JSON.parse(String(r.sessions ?? "null")),
+      templates = JSON.parse(String(r.templates ?? "null"));
+    if (Array.isArray(sessions) && Array.isArray(templates)) {
+      takes.set(String(r.node_id), { sessions: sessions.map(String), templates: templates.map(String) });
+    }
+  }
   const s = await store.control.unsafe(
     `select session_key, owner, epoch, pin, coalesce(lease_until > now(), false) as live
      from ${store.t("sessions")} order by session_key`,
@@ -118,6 +157,7 @@ export async function readPlacement(
       live: r.live === true && r.owner !== null,
       pin: r.pin === null ? null : String(r.pin),
     })),
+    takes,
   };
 }
 
@@ -131,13 +171,18 @@ export interface PlannedMove {
 
 /**
  * The moves of a rebalance: every session with a live owner that is not its preferred owner over the
- * live gateways (the `owner:` pin when that gateway is live, else the rendezvous hash), one per session.
+ * live gateways that can take it (the `owner:` pin when that gateway is live, else the rendezvous hash),
+ * one per session. A dynamic session is placed the same way, over the live gateways with a template that
+ * makes it (`takes`; a gateway that recorded nothing counts as able).
  */
-export function rebalancePlan(p: { live: string[]; sessions: Placement[] }): PlannedMove[] {
+export function rebalancePlan(
+  p: { live: string[]; sessions: Placement[]; takes?: ReadonlyMap<string, Takes> },
+): PlannedMove[] {
   const out: PlannedMove[] = [];
   for (const s of p.sessions) {
     if (!s.live || s.owner === null || !p.live.includes(s.owner)) continue;
-    const to = preferredOwner({ key: s.sessionKey, ...(s.pin !== null ? { owner: s.pin } : {}) }, p.live);
+    const able = takers(p.live, p.takes ?? new Map(), s.sessionKey);
+    const to = preferredOwner({ key: s.sessionKey, ...(s.pin !== null ? { owner: s.pin } : {}) }, able);
     if (to !== undefined && to !== s.owner) {
       out.push({ sessionKey: s.sessionKey, from: s.owner, to, epoch: s.epoch });
     }
@@ -164,8 +209,9 @@ export interface MoveResult {
 }
 
 /**
- * Asks for a move: checks the session exists and the target is a live gateway (MoveUsageError
- * otherwise), then writes the request (`released` at once when the session has no live owner).
+ * Asks for a move: checks the session exists, the target is a live gateway and, when the target recorded
+ * what it can take, that it can take this session (MoveUsageError otherwise), then writes the request
+ * (`released` at once when the session has no live owner).
  * Returns the epoch the move starts from, or undefined when the target already owns the session.
  */
 export async function requestMove(
@@ -189,6 +235,14 @@ export async function requestMove(
     );
   }
   if (s.live && s.owner === to) return undefined;
+  const takes = p.takes.get(to);
+  if (takes !== undefined && canTake(takes, key) === false) {
+    throw new MoveUsageError(
+      `"${to}" has no template for session "${key}" (nor the session) in its configuration (its templates: ${
+        takes.templates.length === 0 ? "none" : takes.templates.join(", ")
+      })`,
+    );
+  }
   const state = s.live ? "requested" : "released";
   await store.control.unsafe(
     `insert into ${store.t("moves")} (session_key, target, from_owner, from_epoch, state)

@@ -400,6 +400,11 @@ export class Gateway {
     await e.store.close().catch(() => {});
   }
 
+  /** Cluster: the keys of this gateway's acceptor templates (`FIX.4.4:GW->*`). */
+  templateKeys(): string[] {
+    return this.#acceptors.specs.flatMap((a) => (a.templates ?? []).map((t) => sessionKey(t.config.id)));
+  }
+
   /** Cluster: a template of this gateway's acceptors makes the dynamic session `key`. */
   hasTemplateFor(key: string): boolean {
     return this.#templateSpec(key) !== undefined;

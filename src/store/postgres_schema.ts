@@ -62,7 +62,13 @@ export function redactUrl(url: string): string {
  * The version of the tables below, kept as the schema's comment. Raise it with every change to
  * createSchema's statements so that existing databases run them once.
  */
-export const SCHEMA_VERSION = "fixg schema 4";
+export const SCHEMA_VERSION = "fixg schema 5";
+
+/**
+ * Schema 4 differs from 5 only by two columns of `members` that schema-4 gateways never read or write:
+ * an operator command (no `upgrade`) uses such tables as they are, without DDL (docs/ha.md).
+ */
+const SCHEMA_4 = "fixg schema 4";
 
 /** The version marker of schema `s` (its comment), or undefined when the schema or marker is missing. */
 async function schemaVersion(sql: Sql, s: string): Promise<string | undefined> {
@@ -81,7 +87,8 @@ async function schemaVersion(sql: Sql, s: string): Promise<string | undefined> {
  * commits behind it.
  */
 export async function createSchema(sql: Sql, s: string, upgrade = true): Promise<void> {
-  if (await schemaVersion(sql, s) === SCHEMA_VERSION) return;
+  const found = await schemaVersion(sql, s);
+  if (found === SCHEMA_VERSION || (!upgrade && found === SCHEMA_4)) return;
   const t = (name: string) => table(s, name);
   await sql.begin(async (tx) => {
     await tx`select pg_advisory_xact_lock(hashtext(${"fixg-schema:" + s}))`;
@@ -116,6 +123,11 @@ export async function createSchema(sql: Sql, s: string, upgrade = true): Promise
       node_id text primary key, started timestamptz not null default now(),
       heartbeat timestamptz not null default now(), lease_ms bigint not null default 0,
       app_name text)`);
+    // What the gateway can take (schema 5): the keys of its configured sessions and of its dynamic-session
+    // templates (`FIX.4.4:GW->*`), written at its first heartbeat; null from a gateway of an earlier
+    // version. `fixg cluster move` refuses a target that can take the session neither way.
+    await tx.unsafe(`alter table ${t("members")} add column if not exists sessions text[],
+      add column if not exists templates text[]`);
     // The library request id a sent message answers (engine endpoint, postgres_requests.ts): written in
     // the commit of the message, read back by the owner after a takeover so that a retried id is not sent twice.
     await tx.unsafe(`alter table ${t("outbound")} add column if not exists req_id text`);

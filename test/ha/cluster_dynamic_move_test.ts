@@ -42,8 +42,11 @@ async function nodeStores(nodes: string[]) {
   return { schema, stores, close };
 }
 
-/** A host that records what the cluster asks of it; `template`: it has a template making KEY. */
-function host(template: boolean) {
+/**
+ * A host that records what the cluster asks of it; `template`: it has the template `FIX.4.4:GW->*`
+ * (making KEY); `record`: it tells the cluster its template keys (a gateway of an earlier version does not).
+ */
+function host(template: boolean, record = true) {
   const calls: string[] = [];
   const h: ClusterHost & { calls: string[] } = {
     calls,
@@ -53,8 +56,9 @@ function host(template: boolean) {
     ) => (calls.push(`acquire ${k}${fromTemplate ? " (template)" : ""}`), Promise.resolve()),
     releaseSession: (k, why) => (calls.push(`release ${k}: ${why}`), Promise.resolve()),
     handOverSession: (k, why) => (calls.push(`hand over ${k}: ${why}`), Promise.resolve()),
-    hasTemplateFor: (k) => template && k === KEY,
+    hasTemplateFor: (k) => template && k.startsWith("FIX.4.4:GW->"),
   };
+  if (record) h.templateKeys = () => template ? ["FIX.4.4:GW->*"] : [];
   return h;
 }
 
@@ -112,14 +116,14 @@ Deno.test({
 
 Deno.test({
   name:
-    "cluster move of a dynamic session to a gateway without a template for it: failed at the target's round with that reason, not timed out; the owner keeps it",
+    "cluster move of a dynamic session to a gateway without a template for it that recorded nothing (an earlier version): failed at the target's round with that reason, not timed out; the owner keeps it",
   ignore: PG_MISSING !== undefined,
 }, async () => {
   const { stores: [sa, sb], close } = await nodeStores(["A", "B"]);
   try {
     const a = new Cluster(sa!, { nodeId: "A", leaseMs: 60_000 }, []);
     const b = new Cluster(sb!, { nodeId: "B", leaseMs: 60_000 }, []);
-    const [ha, hb] = [host(true), host(false)];
+    const [ha, hb] = [host(true), host(false, false)];
     a.attach(ha);
     b.attach(hb);
     await a.tick();
@@ -145,6 +149,78 @@ Deno.test({
     assert.deepEqual(hb.calls, []);
     await a.stop();
     await b.stop();
+  } finally {
+    await close();
+  }
+});
+
+Deno.test({
+  name:
+    "cluster move of a dynamic session to a gateway without a template for it: exit 2 at once, one line, nothing asked; rebalance plans it over the gateways with one",
+  ignore: PG_MISSING !== undefined,
+}, async () => {
+  const { schema, stores: [sa, sb, sc], close } = await nodeStores(["A", "B", "C"]);
+  // Over A, B and C the rendezvous hash prefers B for this session, over A and C it prefers C.
+  const key = "FIX.4.4:GW->CLIENT2";
+  const store = ["--store", PG_URL!, "--schema", schema];
+  try {
+    const a = new Cluster(sa!, { nodeId: "A", leaseMs: 60_000 }, []);
+    const b = new Cluster(sb!, { nodeId: "B", leaseMs: 60_000 }, [{ key: "FIX.4.4:GW->STATIC" }]);
+    const c = new Cluster(sc!, { nodeId: "C", leaseMs: 60_000 }, []);
+    const [ha, hb, hc] = [host(true), host(false), host(true)];
+    a.attach(ha);
+    b.attach(hb);
+    c.attach(hc);
+    for (const x of [a, b, c]) await x.tick();
+    // What each gateway recorded it can take.
+    const rows = await sa!.control.unsafe(
+      `select node_id, sessions, templates from "${schema}".members order by node_id`,
+    );
+    assert.deepEqual(rows.map((r) => [r.node_id, r.sessions, r.templates]), [
+      ["A", [], ["FIX.4.4:GW->*"]],
+      ["B", ["FIX.4.4:GW->STATIC"], []],
+      ["C", [], ["FIX.4.4:GW->*"]],
+    ]);
+    assert.equal(await a.claim(key), true);
+    const t0 = performance.now();
+    const refused = await fixg(["cluster", "move", ...store, "--session", key, "--to", "B"]);
+    assert.ok(performance.now() - t0 < 10_000);
+    assert.equal(refused.code, 2, refused.err);
+    assert.equal(refused.out, "");
+    assert.equal(
+      refused.err.trim(),
+      `fixg: "B" has no template for session "${key}" (nor the session) in its configuration (its templates: none)`,
+    );
+    assert.equal((await sa!.control.unsafe(`select * from "${schema}".moves`)).length, 0, "nothing asked");
+    await a.tick();
+    assert.deepEqual(ha.calls, [`acquire ${key}`], "the owner keeps it, logged on");
+    // The rebalance places it over A and C (B has no template): C; never B.
+    const plan = await fixg(["cluster", "rebalance", ...store, "--dry-run", "--json"]);
+    assert.equal(plan.code, 0, plan.err);
+    assert.deepEqual(JSON.parse(plan.out).plan, [{ sessionKey: key, from: "A", to: "C", epoch: 1 }]);
+    // And carries it out (the gateways' rounds run while the command waits).
+    const cmd = new Deno.Command(`${root}fixg`, {
+      args: ["cluster", "rebalance", ...store, "--json"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let ended = false;
+    const out = cmd.output().finally(() => (ended = true));
+    const deadline = performance.now() + 20_000;
+    while (!ended && performance.now() < deadline) {
+      for (const x of [a, b, c]) await x.tick();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const o = await out;
+    const res = JSON.parse(new TextDecoder().decode(o.stdout)).results;
+    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+    assert.deepEqual(
+      res.map((r: Record<string, unknown>) => [r.session, r.from, r.to, r.epoch, r.ok]),
+      [[key, "A", "C", 2, true]],
+    );
+    assert.equal(c.epochOf(key), 2);
+    assert.deepEqual(hc.calls, [`acquire ${key} (template)`]);
+    for (const x of [a, b, c]) await x.stop();
   } finally {
     await close();
   }
@@ -221,6 +297,14 @@ Deno.test({
     assert.equal(st.code, 0, st.err);
     const row = JSON.parse(st.out).sessions.find((s: { sessionKey: string }) => s.sessionKey === KEY);
     assert.deepEqual({ owner: row.owner, epoch: row.epoch }, { owner: "B", epoch: 2 });
+    // What the gateways recorded they can take (`fixg cluster move` checks a target against it).
+    const takes = await sql.unsafe(
+      `select node_id, sessions, templates from "${schema}".members order by node_id`,
+    );
+    assert.deepEqual(takes.map((x) => [x.node_id, x.sessions, x.templates]), [
+      ["A", [], ["FIX.4.4:GW->*"]],
+      ["B", [], ["FIX.4.4:GW->*"]],
+    ]);
     client.child.kill("SIGTERM");
     await client.child.status;
     assert.deepEqual(got.ids, Array.from({ length: 300 }, (_, i) => `solo-${i + 1}`), "each order once");
