@@ -4,7 +4,7 @@ import { latin1String } from "../../src/codec/ascii.ts";
 import { MessageView } from "../../src/codec/view.ts";
 import { ConfigError } from "../../src/errors.ts";
 import { openPostgresStore, redactUrl } from "../../src/store/postgres.ts";
-import { JournalReader, type JournalRecord, msgTypeOf } from "../../src/store/reader.ts";
+import { JournalReader, type JournalRecord, msgTypeOf, type SegmentDamage } from "../../src/store/reader.ts";
 import { maskFields } from "../../src/store/secrets.ts";
 import { type CommandOutput, iso, StdoutOutput } from "./common.ts";
 import type { RecordFilter } from "./filter.ts";
@@ -19,6 +19,8 @@ export function exportJournal(
   maskTags: ReadonlySet<number> = DEFAULT_MASK_TAGS,
   /** The records to export instead of reading `dir` (a PostgreSQL store's messages). */
   records?: readonly JournalRecord[],
+  /** Called for every damaged region that is a problem (see JournalReader.isProblem): its messages are not exported. */
+  onProblem?: (d: SegmentDamage) => void,
 ): number {
   const reader = records ?? JournalReader.open(dir);
   const nl = new Uint8Array([0x0a]);
@@ -58,6 +60,10 @@ export function exportJournal(
         ).join(",") + "\n",
       );
     }
+  }, {
+    onDamage: (d) => {
+      if (reader instanceof JournalReader && reader.isProblem(d)) onProblem?.(d);
+    },
   });
   sessions.check(dir);
   return n;
@@ -112,7 +118,16 @@ export function registerExport(journal: Command): void {
         } finally {
           await store.close();
         }
-      } else exportJournal(dir, opts.format, filter, out, maskTags);
+      } else {
+        // Damaged bytes are not messages: each region is named on stderr (stdout stays the export) and
+        // the exit code is 1 (problems found), as for verify.
+        exportJournal(dir, opts.format, filter, out, maskTags, undefined, (d) => {
+          console.error(
+            `fixg: ${d.file}@${d.offset}: ${d.length} damaged bytes (${d.kind}: ${d.reason}) not exported; run "fixg journal verify"`,
+          );
+          Deno.exitCode = 1;
+        });
+      }
       out.flush();
     });
 }

@@ -2,7 +2,13 @@
 import type { Command } from "@commander-js/extra-typings";
 import { MessageView } from "../../src/codec/view.ts";
 import { describeMessage, renderTable, toJsonObject } from "../../src/dictionary/describe.ts";
-import { beginStringOf, JournalReader, type JournalRecord, msgTypeOf } from "../../src/store/reader.ts";
+import {
+  beginStringOf,
+  JournalReader,
+  type JournalRecord,
+  msgTypeOf,
+  type SegmentDamage,
+} from "../../src/store/reader.ts";
 import { maskFields } from "../../src/store/secrets.ts";
 import { type CommandOutput, dictionaries, iso, journalDir, StdoutOutput } from "./common.ts";
 import type { RecordFilter } from "./filter.ts";
@@ -14,6 +20,8 @@ export interface InspectOptions {
   json: boolean;
   /** Tags whose values are printed as "***" (default: Password 554 and NewPassword 925); empty shows everything. */
   maskTags?: ReadonlySet<number>;
+  /** Called for every damaged region that is a problem (the command exits 1: see JournalReader.isProblem). */
+  onProblem?: (d: SegmentDamage) => void;
   /** Keep tailing until this signal aborts. */
   follow?: AbortSignal;
   pollMs?: number;
@@ -101,6 +109,7 @@ export async function inspectJournal(
   };
   reader.forEach(visit, {
     onDamage: (d) => {
+      if (reader.isProblem(d)) options.onProblem?.(d);
       const msg =
         `${d.file}@${d.offset}: ${d.length} damaged bytes (${d.kind}: ${d.reason}); run "fixg journal verify"`;
       if (options.json) {
@@ -159,7 +168,13 @@ export function registerInspect(journal: Command): void {
       const filter = parseFilter(opts, Date.now());
       const out = new StdoutOutput();
       const maskTags = await parseMaskTags(opts);
-      const options: InspectOptions = { filter, json: opts.json, maskTags };
+      const options: InspectOptions = {
+        filter,
+        json: opts.json,
+        maskTags,
+        // Damage is printed in place; the exit code says it was met (0 ok, 1 problems found).
+        onProblem: () => Deno.exitCode = 1,
+      };
       let stop: (() => void) | undefined;
       if (opts.follow) {
         const ac = new AbortController();

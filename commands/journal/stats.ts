@@ -66,5 +66,7 @@ export function registerStats(journal: Command): void {
       const out = new StdoutOutput();
       printStats(st, opts.json, out);
       out.flush();
+      // Damaged regions are counted in the report; the exit code says they were met (0 ok, 1 problems found).
+      if (st.damagedRegions > 0) Deno.exitCode = 1;
     });
 }

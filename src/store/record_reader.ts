@@ -21,6 +21,7 @@ import {
   segmentFileName,
 } from "./format.ts";
 import { existsSync, readJournalFile, refuseOtherFormat } from "./files.ts";
+import { JournalLock } from "./lock.ts";
 
 /** A segment file of a journal. */
 export interface SegmentInfo {
@@ -119,6 +120,19 @@ export class JournalReader {
    */
   static ofSegments(dir: string, segments: SegmentInfo[]): JournalReader {
     return new JournalReader(dir.replace(/\/+$/, "") || "/", segments);
+  }
+
+  #live: boolean | undefined;
+
+  /**
+   * Damage that is a problem, as `fixg journal verify` counts it: anything but a torn tail at the end of
+   * the last segment while a live gateway holds the journal (a write in progress; verify notes it).
+   * The journal tools exit 1 when they met one (docs/journal.md, "Operator commands").
+   */
+  isProblem(d: SegmentDamage): boolean {
+    if (d.kind !== "torn-tail" || d.segment !== this.segments[this.segments.length - 1]?.segment) return true;
+    this.#live ??= JournalLock.holder(this.dir) !== undefined;
+    return !this.#live;
   }
 
   /** Total bytes of the segments. */

@@ -81,7 +81,9 @@ export function journalStats(
       peakAt = sec * 1000;
     }
   }, {
-    onDamage: () => damaged++,
+    onDamage: (d) => {
+      if (reader.isProblem(d)) damaged++;
+    },
     onSegmentDone: (s) => options.onProgress?.(done += s.bytes, reader.totalBytes),
   });
   const count = records.message;
