@@ -64,6 +64,11 @@ class Library implements EngineLibrary {
   #conn: Deno.UnixConn | undefined;
   #ready = false;
   #closed = false;
+  /** Why the library is done for good (close(), or the connection lost with `reconnect: false`). */
+  #ended = "library closed";
+  /** The backoff wait of a reconnection (cleared by close()). */
+  #backoff: ReturnType<typeof setTimeout> | undefined;
+  #wakeBackoff: (() => void) | undefined;
   #tag = 0;
   readonly #lists = new Map<number, { resolve: (s: SessionInfo[]) => void; reject: (e: Error) => void }>();
   /** RESET / SET_SEQ awaiting their SEQ_RESULT, by tag. */
@@ -73,7 +78,8 @@ class Library implements EngineLibrary {
   readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   /** Unanswered sends by key, then requestId (no key string built per send). */
   readonly #pending = new PendingSends();
-  #writers: Array<() => void> = [];
+  /** whenWritable() callers waiting: resolved when writable, rejected when the library is done. */
+  #writers: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Frames to the engine: those of one turn go out in one write at its end. */
   #out: FrameOut | undefined;
   #hello: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -103,6 +109,11 @@ class Library implements EngineLibrary {
         { exitCode: 1 },
       );
     }
+    if (this.#closed) {
+      // close() came while connecting (a reconnection): this connection is not kept.
+      conn.close();
+      throw new EngineError(0, this.#ended);
+    }
     this.#conn = conn;
     this.#out = new FrameOut(conn, () => {
       try {
@@ -119,7 +130,30 @@ class Library implements EngineLibrary {
       name: this.#o.name ?? "library",
       secret: this.#o.secret ?? "",
     }));
-    await hello;
+    // An engine that accepted the connection but does not answer (a stopped process) is not waited for
+    // forever: the connection is closed and connectEngine rejects (a reconnection tries again).
+    const ms = this.#o.helloTimeoutMs ?? 10_000;
+    const timer = setTimeout(() => {
+      if (this.#conn !== conn || this.#hello === undefined) return;
+      this.#hello.reject(
+        new EngineError(
+          0,
+          `no HELLO_OK from the engine at ${this.#o.socket} within ${ms} ms: is it running (not stopped), and is this its engine.socket?`,
+        ),
+      );
+      this.#hello = undefined;
+      this.#conn = undefined; // Its read loop ends without #lost: nothing was connected.
+      try {
+        conn.close();
+      } catch {
+        // Closed.
+      }
+    }, ms);
+    try {
+      await hello;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   sessions(): Promise<SessionInfo[]> {
@@ -143,7 +177,7 @@ class Library implements EngineLibrary {
     app: Application,
     options: { lastProcessedInSeq?: number } = {},
   ): Promise<LibrarySession> {
-    if (this.#closed) return Promise.reject(new EngineError(0, "library closed"));
+    if (this.#closed) return Promise.reject(new EngineError(0, this.#ended));
     if (this.#sessions.has(key) || this.#claims.has(key)) {
       return Promise.reject(
         new EngineError(ErrorCode.CLAIMED_BY_OTHER, `${key} is already claimed by this library`),
@@ -174,6 +208,7 @@ class Library implements EngineLibrary {
   }
 
   close(): Promise<void> {
+    if (!this.#closed) this.#ended = "library closed";
     this.#closed = true;
     this.#ready = false;
     try {
@@ -181,7 +216,10 @@ class Library implements EngineLibrary {
     } catch {
       // Already closed.
     }
-    this.#failAll(new EngineError(0, "library closed"));
+    // A reconnection waiting out its backoff stops now (no timer left behind).
+    clearTimeout(this.#backoff);
+    this.#wakeBackoff?.();
+    this.#failAll(new EngineError(0, this.#ended));
     return Promise.resolve();
   }
 
@@ -225,8 +263,9 @@ class Library implements EngineLibrary {
   }
 
   whenWritable(): Promise<void> {
+    if (this.#closed) return Promise.reject(new EngineError(0, this.#ended));
     if (this.#ready && this.#pending.size <= (this.#o.window ?? 1024) / 2) return Promise.resolve();
-    return new Promise((r) => this.#writers.push(r));
+    return new Promise((resolve, reject) => this.#writers.push({ resolve, reject }));
   }
 
   command(c: Command): void {
@@ -280,9 +319,12 @@ class Library implements EngineLibrary {
       case "error": {
         const err = new EngineError(e.code, `engine: ${ERROR_NAMES[e.code] ?? e.code}: ${e.text}`);
         if (this.#hello !== undefined) {
+          // Refused at HELLO (a wrong secret, a version it does not speak): done for good, every call says why.
           this.#hello.reject(err);
           this.#hello = undefined;
+          this.#ended = err.message;
           this.#closed = true;
+          this.#failAll(err);
         }
         this.#o.onStatus?.("disconnected", err.message);
         return;
@@ -471,7 +513,7 @@ class Library implements EngineLibrary {
     if (this.#pending.size > (this.#o.window ?? 1024) / 2) return;
     const w = this.#writers;
     this.#writers = [];
-    for (const r of w) r();
+    for (const r of w) r.resolve();
   }
 
   #guard(f: () => void): void {
@@ -517,7 +559,11 @@ class Library implements EngineLibrary {
     if (this.#closed) return;
     if (wasReady) this.#o.onStatus?.("disconnected", why);
     if (this.#o.reconnect === false) {
-      this.#failAll(new EngineError(0, `connection to the engine lost: ${why}`));
+      // Done for good: every later call (claim, whenWritable...) rejects with this instead of waiting.
+      this.#ended =
+        `connection to the engine lost: ${why} (reconnect: false): connectEngine again to attach to the engine`;
+      this.#closed = true;
+      this.#failAll(new EngineError(0, this.#ended));
       return;
     }
     void this.#reconnect();
@@ -527,7 +573,12 @@ class Library implements EngineLibrary {
     let delay = 100;
     while (!this.#closed) {
       this.#o.onStatus?.("reconnecting", `in ${delay} ms`);
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((r) => {
+        this.#wakeBackoff = r;
+        this.#backoff = setTimeout(r, delay);
+      });
+      this.#backoff = undefined;
+      this.#wakeBackoff = undefined;
       if (this.#closed) return;
       try {
         await this.open();
@@ -550,6 +601,9 @@ class Library implements EngineLibrary {
     this.#lists.clear();
     for (const [, r] of this.#seqs) r(seqRefused(0, e.message));
     this.#seqs.clear();
+    const w = this.#writers;
+    this.#writers = [];
+    for (const r of w) r.reject(e);
   }
 
   /** Every unanswered send resolves as refused with this code and text. */

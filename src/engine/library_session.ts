@@ -26,6 +26,12 @@ export interface EngineConnectOptions {
   reconnect?: boolean;
   /** Longest wait between reconnect attempts, ms (default 5000). */
   maxBackoffMs?: number;
+  /**
+   * How long a connection waits for the engine's HELLO_OK, ms (default 10000, the engine's own HELLO
+   * timeout): an engine that accepted the connection but does not answer (a stopped process) fails
+   * connectEngine with an EngineError saying so, and a reconnection tries again.
+   */
+  helloTimeoutMs?: number;
   /** Sends awaiting their answer before `send` says "back-pressure" (default 1024). */
   window?: number;
   /** Called on connection changes and errors that have no caller to go to. */
