@@ -34,6 +34,11 @@ export interface Recovered {
    * messages may have reached the counterparty, so the high-water reservations count.
    */
   droppedRecords: boolean;
+  /**
+   * The newest segment kept was sealed before this start (its index file valid and complete): the run
+   * that wrote it either closed cleanly or went on to a newer segment, which is then missing.
+   */
+  lastSealed: boolean;
 }
 
 /**
@@ -50,6 +55,9 @@ class Recovery {
   readonly #sealed: SealedSegment[] = [];
   #lastSegment = 0;
   #dropped = false;
+  /** The segment #recoverSegment just kept was recovered from its valid index (sealed before this start). */
+  #fromIndex = false;
+  #lastSealed = false;
   readonly #unknownWarned = new Set<number>();
   /** A scanned segment whose index waits for the next segment's session table to agree. */
   #rebuilt: { n: number; covered: number; index: IndexEntries } | undefined;
@@ -92,7 +100,10 @@ class Recovery {
       }
       // A segment removed as empty does not count: its number is reused, leaving no gap.
       const pending = this.#rebuilt;
-      if (this.#recoverSegment(n, i === segs.length - 1)) this.#lastSegment = n;
+      if (this.#recoverSegment(n, i === segs.length - 1)) {
+        this.#lastSegment = n;
+        this.#lastSealed = this.#fromIndex;
+      }
       if (pending !== undefined) {
         writeIndexSync(this.#o.dir, pending.n, pending.covered, pending.index, this.#o.onWarning);
         if (this.#rebuilt === pending) this.#rebuilt = undefined;
@@ -108,7 +119,12 @@ class Recovery {
       );
       this.#rebuilt = undefined;
     }
-    return { sealed: this.#sealed, lastSegment: this.#lastSegment, droppedRecords: this.#dropped };
+    return {
+      sealed: this.#sealed,
+      lastSegment: this.#lastSegment,
+      droppedRecords: this.#dropped,
+      lastSealed: this.#lastSealed,
+    };
   }
 
   /** Recovers one segment; false when it was removed (created by a crash before its header was written). */
@@ -153,6 +169,7 @@ class Recovery {
       } else {
         this.#replay(n, idx);
         this.#sealed.push(sealedSegment(n, size, idx, segPath));
+        this.#fromIndex = true;
         return true;
       }
     }
@@ -181,6 +198,7 @@ class Recovery {
       );
       return false;
     }
+    this.#fromIndex = false;
     const { index, scan } = indexFromScan(buf);
     const h = scan.header;
     const headerProblem = typeof h === "string"

@@ -46,7 +46,7 @@ export class SeqReservations {
    * inside the batch window) raises the session's next sender number above it: those numbers are
    * gap-filled on resend, never handed out again.
    */
-  open(droppedRecords = false): void {
+  open(droppedRecords = false, lastSealed = false): void {
     const keys = new Map<number, string>();
     for (const s of this.#sessions.values()) keys.set(s.id, s.key);
     const read = readHighWater(this.#o.dir, keys);
@@ -63,8 +63,12 @@ export class SeqReservations {
       // records were dropped since (a damaged tail truncated at this start, a region skipped, or
       // `fixg journal repair`): what they held may have been sent.
       const repaired = read.state === "repaired";
+      // A run that did not close writes its newest segment without an index (sealing happens at rotation,
+      // after the next segment's file exists, and at a clean close): a sealed newest segment after such a
+      // run means the segment it was writing is gone (deleted by hand), and its numbers with it.
+      const lostNewest = lastSealed && read.state === "running";
       const counts = m.exact || read.state === "failed" || read.state === undefined || repaired ||
-        droppedRecords || (read.state === "running" && rebooted);
+        droppedRecords || lostNewest || (read.state === "running" && rebooted);
       if (!counts) continue;
       if (m.epoch > s.epoch) {
         // A reset lost with its batch (power cut) after the new epoch's numbers were reserved: going on
@@ -87,6 +91,8 @@ export class SeqReservations {
           ? "fixg journal repair removed damaged records"
           : droppedRecords
           ? "damaged records were dropped at this start"
+          : lostNewest && !rebooted
+          ? "the last run did not close, yet its newest segment is sealed: the segment it was writing is missing"
           : "the machine restarted before they were synced";
         this.#floors.push({ s, floor: m.mark + 1, why });
       }

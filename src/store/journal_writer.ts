@@ -141,6 +141,8 @@ export class JournalWriter implements CommitHost {
 
   /** Recovery dropped records (a damaged tail, a skipped region): the marks' reservations count. */
   #droppedAtOpen = false;
+  /** The newest segment was sealed before this start (see Recovered.lastSealed). */
+  #lastSealedAtOpen = false;
 
   /** Rebuilds every session from the segments (./journal_recovery.ts), then applies retention. */
   recover(): void {
@@ -148,12 +150,13 @@ export class JournalWriter implements CommitHost {
     this.#sealed = r.sealed;
     this.#segment = r.lastSegment;
     this.#droppedAtOpen = r.droppedRecords;
+    this.#lastSealedAtOpen = r.lastSealed;
     this.applyRetention(this.o.clock.wallMs());
   }
 
   /** Reads the marks the previous run left and opens the marks file for this one. */
   openHighWater(): void {
-    this.#marks.open(this.#droppedAtOpen);
+    this.#marks.open(this.#droppedAtOpen, this.#lastSealedAtOpen);
   }
 
   closeHighWater(): void {

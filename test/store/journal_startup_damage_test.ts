@@ -186,5 +186,8 @@ Deno.test("a last segment cut to exactly its header is detected, with and withou
     ),
     ["0000000004.seg@64"],
   );
-  await repairedOpens(image);
+  // 301..310 were written before the crash (so may have been sent) and are lost with the segment's
+  // records: the run's reservation (301 + 1024 - 1) counts, since the newest segment left is sealed
+  // although that run never closed. Before: 301, reusing them.
+  await repairedOpens(image, "1325/31");
 });
