@@ -148,3 +148,32 @@ Deno.test("FIX 4.3 session: FIX 4.4's messages without OrdStatusReqID and mass s
     ["8 b1 - 8 8 0 0 - 0 - -", "8 b2 - 8 8 0 0 - 0 - -", "9 c1 - - 0 - - - - 2 -", "9 r1 - - 0 - - - - 6 -"],
   );
 });
+
+Deno.test("FIX 4.1 and 4.0 sessions: LastShares/LastPx always, no CxlRejResponseTo or TransactTime in a cancel reject, no j or AG", () => {
+  const sim = new LpSimulator(testConfig((c) => (c.strictSymbols = true)), START);
+  sim.onLogon("A41", "CLIENT41", START, "FIX.4.1");
+  sim.onLogon("A40", "CLIENT40", START, "FIX.4.0");
+  const tags = (m: FixMessage) => m.fields.map(([t]) => t).join(",");
+  for (const [key, v] of [["A41", 41], ["A40", 40]] as const) {
+    let t = T;
+    const send = (m: ReturnType<typeof msg>) => messages(sim.onMessage(key, m, t++), key);
+    const [ack] = send(nos(`${key}r`, "2", 10, "101.00"));
+    assert.equal(
+      tags(ack!),
+      v === 41
+        ? "37,11,17,20,150,39,55,54,38,40,44,59,32,31,151,14,6,60"
+        : "37,11,17,20,39,55,54,38,40,44,59,32,31,14,6,60",
+    );
+    assert.deepEqual([get(ack!, 32), get(ack!, 31)], ["0", "0"]);
+    if (v === 40) assert.match(get(ack!, 17)!, /^\d+$/);
+    const rej = [...send(cxl("c1", "nope")), ...send(cxl(`${key}r`, `${key}r`, "2"))];
+    assert.deepEqual(
+      rej.map(tags),
+      v === 41 ? ["37,11,41,39,102,58", "37,11,41,39,58"] : ["37,11,102,58", "37,11,58"],
+    );
+    assert.deepEqual(send(msg("R", [[131, "Q1"], [146, 1], [55, "NOPE"]])), []);
+    const [q] = send(msg("R", [[131, "Q2"], [146, 1], [55, "TEST"], [54, "1"]]));
+    assert.equal(tags(q!), v === 41 ? "131,117,55,133,135,62" : "131,117,55,132,133,134,135,62");
+  }
+  assert.equal(sim.stats(T).businessRejects, 0);
+});

@@ -58,7 +58,7 @@ export function lpDay(beginString: string): { cause: string; message: FixMessage
   send("replace with a price off the tick", rpl("R3", "R2", "2", 20, "101.005"));
   send("cancel with the wrong side", cxl("C7", "R2", "1"));
   send("duplicate ClOrdID", nos("F1", "1", 1, "100.01"));
-  send("bad side", nos("X1", "7" as "1", 1, "100.01"));
+  send("bad side (sell short)", nos("X1", "5" as "1", 1, "100.01"));
   send("qty 0", nos("X2", "1", 0, "100.01"));
   send("price off the tick", nos("X3", "1", 1, "100.001"));
   send(
@@ -146,7 +146,7 @@ async function qfValidate(beginString: string, lines: string[]): Promise<string[
   return new TextDecoder().decode(out.stdout).trim().split("\n");
 }
 
-for (const beginString of ["FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"]) {
+for (const beginString of ["FIX.4.0", "FIX.4.1", "FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"]) {
   Deno.test({
     name:
       `simulate-lp on ${beginString}: every message it sends is valid for a QuickFIX client of that version`,
@@ -164,7 +164,9 @@ for (const beginString of ["FIX.4.2", "FIX.4.3", "FIX.4.4", "FIXT.1.1"]) {
       // The day covers every message type the simulator sends.
       assert.deepEqual(
         [...new Set(day.map((d) => d.message.msgType))].sort(),
-        beginString === "FIX.4.2"
+        beginString === "FIX.4.0" || beginString === "FIX.4.1"
+          ? ["8", "9", "S"]
+          : beginString === "FIX.4.2"
           ? ["8", "9", "S", "W", "X", "Y", "j"]
           : ["8", "9", "AG", "S", "W", "X", "Y", "j"],
       );

@@ -42,13 +42,15 @@ import {
 } from "./sim_types.ts";
 
 /**
- * The shape of a session's messages by its BeginString: 42 for FIX.4.0 to FIX.4.2, 43 for FIX.4.3, 44
- * for FIX.4.4 and FIXT.1.1 (and anything else).
+ * The shape of a session's messages by its BeginString: 40, 41, 42, 43 for FIX.4.0 to FIX.4.3, 44 for
+ * FIX.4.4 and FIXT.1.1 (and anything else).
  */
 export function fixVersionOf(beginString: string): number {
   switch (beginString) {
     case "FIX.4.0":
+      return 40;
     case "FIX.4.1":
+      return 41;
     case "FIX.4.2":
       return 42;
     case "FIX.4.3":
@@ -294,7 +296,9 @@ export abstract class LpCore {
     const s = this._sessions.get(sessionKey);
     const v = s !== undefined ? s.fixVersion : 44;
     const message = v < 44
-      ? v === 43 ? ExecutionReport.adopt(fix43Report(fields)) : ExecutionReport42.adopt(fix42Report(fields))
+      ? v === 43
+        ? ExecutionReport.adopt(fix43Report(fields))
+        : ExecutionReport42.adopt(fix42Report(fields, v))
       : keep
       ? ExecutionReport.build(fields)
       : ExecutionReport.adopt(fields);
@@ -318,6 +322,7 @@ export abstract class LpCore {
     this._output({ sessionKey, message, dueMs: this._now });
   }
 
+  /** A BusinessMessageReject; none on a FIX 4.0 or 4.1 session (those versions have none: no answer). */
   protected _businessReject(
     s: SessionState,
     view: MessageView,
@@ -325,6 +330,7 @@ export abstract class LpCore {
     text: string,
     refId?: string,
   ): void {
+    if (s.fixVersion <= 41) return;
     this._counters.businessRejects++;
     const seq = view.seqNum;
     this._emit(

@@ -263,8 +263,9 @@ export abstract class LpMarket extends LpOrderRequests {
       const symbol = e.getString(Tag.Symbol)!;
       const st = this._symbolFor(symbol)?.st;
       if (st === undefined) {
-        // FIX 4.2 has no QuoteRequestReject: a BusinessMessageReject, Unknown security.
-        if (s.fixVersion === 42) {
+        // FIX 4.2 has no QuoteRequestReject: a BusinessMessageReject, Unknown security (FIX 4.0 and 4.1
+        // have neither: no answer).
+        if (s.fixVersion <= 42) {
           this._businessReject(s, view, 2, `Unknown symbol ${symbol}`, quoteReqId);
           continue;
         }
@@ -281,7 +282,8 @@ export abstract class LpMarket extends LpOrderRequests {
         continue;
       }
       const qty = e.getFloat(Tag.OrderQty);
-      const side = e.getString(Tag.Side);
+      // A FIX 4.0 Quote always has a bid (BidPx is required there): two-sided whatever the Side.
+      const side = s.fixVersion === 40 ? undefined : e.getString(Tag.Side);
       const bestBid = st.book.levels("bid", 1)[0];
       const bestOffer = st.book.levels("offer", 1)[0];
       // A client who buys needs an offer, one who sells a bid; a sized request is priced by sweeping the book.
@@ -307,7 +309,7 @@ export abstract class LpMarket extends LpOrderRequests {
           bidSize: bidTicks === undefined ? undefined : qty ?? bestBid?.size,
           offerSize: offerTicks === undefined ? undefined : qty ?? bestOffer?.size,
           validUntilTime: this._now + this.config.quotes.validityMs,
-          transactTime: this._now,
+          transactTime: s.fixVersion <= 41 ? undefined : this._now, // not in FIX 4.0 and 4.1's Quote
         }),
       );
     }

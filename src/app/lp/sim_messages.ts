@@ -73,22 +73,25 @@ export const ExecutionReport42 = loose(pick(fix42.ExecutionReport, [
 export type ExecutionReport42Fields = typeof ExecutionReport42 extends { adopt(d: infer D): unknown } ? D
   : never;
 
-/** OrdRejReason (103) codes FIX 4.2 defines (0 to 8): others are sent as 0, Broker option (Text says why). */
-const ORD_REJ_REASONS_42 = 8;
+/** The highest OrdRejReason (103) code of FIX 4.0, 4.1, 4.2 (by version - 40): others are sent as 0. */
+const MAX_ORD_REJ_REASON = [4, 6, 8];
 
 /**
  * A FIX 4.4 ExecutionReport's fields as FIX 4.2 says them: ExecTransType 0 (New), or 3 (Status) for an
  * order status report, whose ExecType is then the OrdStatus (FIX 4.2 has no ExecType I); a fill's
  * ExecType 1 (Partial fill) or 2 (Fill) instead of F (Trade, FIX 4.3 on); a replace of an order with
  * nothing filled OrdStatus 5 (Replaced: FIX 4.4 dropped it, FIX 4.2's matrices use it); an OrdRejReason
- * FIX 4.2 does not define (11, 13, 99) as 0, Broker option.
+ * FIX 4.2 does not define (11, 13, 99) as 0, Broker option. `fixVersion` 41 and 40 (FIX 4.1, 4.0):
+ * OrderQty, LastShares and LastPx always there (required: 0 on a report without a fill), OrdRejReason
+ * up to 6 (4.1) or 4 (4.0); FIX 4.0 has no ExecType, LeavesQty or OrigClOrdID in the report, and its
+ * ExecID is an int (the number of the simulator's ExecID).
  */
-export function fix42Report(f: ExecutionReportFields): ExecutionReport42Fields {
+export function fix42Report(f: ExecutionReportFields, fixVersion = 42): ExecutionReport42Fields {
   const execType = String(f.execType);
   const ordStatus = String(f.ordStatus);
   const status = execType === "I";
   const rej = f.ordRejReason === undefined ? undefined : Number(f.ordRejReason);
-  return {
+  const r: ExecutionReport42Fields = {
     orderID: f.orderID,
     clOrdID: f.clOrdID,
     origClOrdID: f.origClOrdID,
@@ -96,7 +99,11 @@ export function fix42Report(f: ExecutionReportFields): ExecutionReport42Fields {
     execTransType: status ? "3" : "0",
     execType: status ? ordStatus : execType === "F" ? (ordStatus === "2" ? "2" : "1") : execType,
     ordStatus: execType === "5" && ordStatus === "0" ? "5" : ordStatus,
-    ordRejReason: rej === undefined ? undefined : rej >= 0 && rej <= ORD_REJ_REASONS_42 ? rej : 0,
+    ordRejReason: rej === undefined
+      ? undefined
+      : rej >= 0 && rej <= MAX_ORD_REJ_REASON[fixVersion - 40]!
+      ? rej
+      : 0,
     symbol: f.symbol ?? "[N/A]",
     side: f.side,
     orderQty: f.orderQty,
@@ -111,6 +118,18 @@ export function fix42Report(f: ExecutionReportFields): ExecutionReport42Fields {
     transactTime: f.transactTime,
     text: f.text,
   };
+  if (fixVersion > 41) return r;
+  r.orderQty ??= 0;
+  r.lastShares ??= 0;
+  r.lastPx ??= 0;
+  if (fixVersion === 40) {
+    // FIX 4.0's report has no ExecType, LeavesQty or OrigClOrdID (the FIX 4.2 type requires the first two).
+    const r40 = r as { execType?: unknown; leavesQty?: unknown; origClOrdID?: unknown };
+    r40.execType = r40.leavesQty = r40.origClOrdID = undefined;
+    // ExecID is an int in FIX 4.0: the report's number (`<prefix>-E<n>`: unique in the run, not across runs).
+    r.execID = r.execID.slice(r.execID.lastIndexOf("-E") + 2);
+  }
+  return r;
 }
 
 /**
@@ -131,9 +150,11 @@ export function fix43Report(f: ExecutionReportFields): ExecutionReportFields {
 
 /**
  * CxlRejReason (102) in FIX 4.2 (0 to 3) and FIX 4.3 (0 to 6): 6 (duplicate ClOrdID, FIX 4.3 on) and 99
- * (other, FIX 4.4 on) are 2, Broker option, where the version lacks them.
+ * (other, FIX 4.4 on) are 2, Broker option, where the version lacks them. FIX 4.0 and 4.1 have only 0
+ * (too late) and 1 (unknown order): others are left out (the Text says why).
  */
-export function cxlRejReasonIn(fixVersion: number, reason: number): number {
+export function cxlRejReasonIn(fixVersion: number, reason: number): number | undefined {
+  if (fixVersion <= 41) return reason === 0 || reason === 1 ? reason : undefined;
   return reason >= 0 && reason <= (fixVersion === 42 ? 3 : 6) ? reason : 2;
 }
 
@@ -148,6 +169,9 @@ export const OrderCancelReject = loose(pick(fix44.OrderCancelReject, [
   "cxlRejReason",
   "text",
 ]));
+/** OrderCancelReject's fields as the simulator fills them. */
+export type OrderCancelRejectFields = typeof OrderCancelReject extends { adopt(d: infer D): unknown } ? D
+  : never;
 /** BusinessMessageReject (j). */
 export const BusinessMessageReject = loose(pick(fix44.BusinessMessageReject, [
   "refSeqNum",

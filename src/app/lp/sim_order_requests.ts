@@ -4,7 +4,7 @@
  */
 import { Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
-import { cxlRejReasonIn, OrderCancelReject } from "./sim_messages.ts";
+import { cxlRejReasonIn, OrderCancelReject, type OrderCancelRejectFields } from "./sim_messages.ts";
 import { AppTag, timeInForceOf } from "../tags.ts";
 import { isLivePhaseCode, ORD_STATUS_OF_PHASE, PHASE_FILLED, PHASES } from "../orders/state_machine.ts";
 import { type LpOrder, type SessionState } from "./sim_types.ts";
@@ -24,18 +24,20 @@ export abstract class LpOrderRequests extends LpOrders {
     rejectedOrderId?: string,
   ): void {
     this._counters.cancelRejects++;
+    // FIX 4.1 has no TransactTime or CxlRejResponseTo in it, FIX 4.0 no OrigClOrdID or OrdStatus either.
+    const v = s.fixVersion, old = v <= 41;
     this._emit(
       s.key,
       OrderCancelReject.adopt({
         orderID: o !== undefined ? this._orderIdOf(o) : rejectedOrderId ?? "NONE",
         clOrdID: clOrdId,
-        origClOrdID: origClOrdId,
-        ordStatus: o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
-        transactTime: this._now,
-        cxlRejResponseTo: responseTo,
-        cxlRejReason: s.fixVersion < 44 ? cxlRejReasonIn(s.fixVersion, reason) : reason,
+        origClOrdID: v === 40 ? undefined : origClOrdId,
+        ordStatus: v === 40 ? undefined : o === undefined ? "8" : ORD_STATUS_OF_PHASE[o.phase]!,
+        transactTime: old ? undefined : this._now,
+        cxlRejResponseTo: old ? undefined : responseTo,
+        cxlRejReason: v < 44 ? cxlRejReasonIn(v, reason) : reason,
         text,
-      }),
+      } as OrderCancelRejectFields),
     );
   }
 

@@ -95,12 +95,15 @@ export class LpSimulator extends LpMarket {
         break;
       case MsgType.OrderMassStatusRequest:
         // FIX 4.2 defines no OrderMassStatusRequest (nor the fields of its answers).
-        if (s.fixVersion === 42) {
+        if (s.fixVersion <= 42) {
           this._businessReject(s, view, 3, `MsgType ${view.msgType} is not supported by the simulator`);
         } else this._onMassStatus(s, view);
         break;
       case MsgType.MarketDataRequest:
-        this._onMarketDataRequest(s, view);
+        // FIX 4.0 and 4.1 have no market data messages (the session's validation refuses V before this).
+        if (s.fixVersion <= 41) {
+          this._businessReject(s, view, 3, `MsgType ${view.msgType} is not supported by the simulator`);
+        } else this._onMarketDataRequest(s, view);
         break;
       case MsgType.QuoteRequest:
         this._onQuoteRequest(s, view);
