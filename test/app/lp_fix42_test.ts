@@ -173,7 +173,7 @@ Deno.test("FIX 4.1 and 4.0 sessions: LastShares/LastPx always, no CxlRejResponse
     );
     assert.deepEqual(send(msg("R", [[131, "Q1"], [146, 1], [55, "NOPE"]])), []);
     const [q] = send(msg("R", [[131, "Q2"], [146, 1], [55, "TEST"], [54, "1"]]));
-    assert.equal(tags(q!), v === 41 ? "131,117,55,133,135,62" : "131,117,55,132,133,134,135,62");
+    assert.equal(tags(q!), v === 41 ? "131,117,55,133,135,62,60" : "131,117,55,132,133,134,135,62");
   }
   assert.equal(sim.stats(T).businessRejects, 0);
 });

@@ -309,7 +309,7 @@ export abstract class LpMarket extends LpOrderRequests {
           bidSize: bidTicks === undefined ? undefined : qty ?? bestBid?.size,
           offerSize: offerTicks === undefined ? undefined : qty ?? bestOffer?.size,
           validUntilTime: this._now + this.config.quotes.validityMs,
-          transactTime: s.fixVersion <= 41 ? undefined : this._now, // not in FIX 4.0 and 4.1's Quote
+          transactTime: s.fixVersion === 40 ? undefined : this._now, // not in FIX 4.0's Quote
         }),
       );
     }
