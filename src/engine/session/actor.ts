@@ -266,10 +266,14 @@ export class SessionActor {
 
   /** A message we cannot journal must not go out: stop sending and drop the connection. */
   onStoreError(e: unknown): void {
-    if (this.storeError === undefined) this.counters.storeErrors++;
+    const first = this.storeError === undefined;
+    if (first) this.counters.storeErrors++;
     this.storeError = e instanceof Error ? e : new Error(String(e));
     this.lastError = `store: ${this.storeError.message}`;
-    this.logger.error("store-error", `${this.storeError.message}; session stops sending`, this.key);
+    // Once: every append of the failed batch rejects with the same error (40 lines for one full disk before).
+    if (first) {
+      this.logger.error("store-error", `${this.storeError.message}; session stops sending`, this.key);
+    }
     this.writer.discard();
     this.closeAfterFlush = "store failure";
     if (this.conn) this.detach("store failure");
