@@ -149,6 +149,7 @@ export function defineMessage<T>(
   fields: FieldTable,
 ): MessageType<T> {
   let writer: Writer | undefined;
+  let check: Check | undefined;
   let View: (new (r: FieldReader) => ViewOf<T>) | undefined;
   return {
     msgType,
@@ -157,10 +158,14 @@ export function defineMessage<T>(
     fields,
     build(data: T): BuiltMessage<T> {
       writer ??= compileWriter(members, fields);
+      check ??= compileCheck(name, members, fields);
+      check(data);
       return new BuiltMessage<T>(msgType, { ...data }, writer);
     },
     adopt(data: T): BuiltMessage<T> {
       writer ??= compileWriter(members, fields);
+      check ??= compileCheck(name, members, fields);
+      check(data);
       return new BuiltMessage<T>(msgType, data, writer);
     },
     read(reader: FieldReader): ViewOf<T> {
@@ -234,6 +239,77 @@ function compileWriter(members: MemberTable, fields: FieldTable): Writer {
     ) as Writer;
   };
   return compile(members);
+}
+
+type Check = (data: unknown) => void;
+/** A compiled check of one member list; `path` names where it is (`NewOrderSingle.noAllocs[0].`). */
+type PathCheck = (data: unknown, path: string) => void;
+
+/** UTCTimestamps a builder writes: years 0000 to 9999 (YYYYMMDD), in epoch milliseconds. */
+const MIN_TIMESTAMP_MS = -62167219200000; // 0000-01-01T00:00:00.000Z
+const MAX_TIMESTAMP_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+
+/**
+ * Compiles the value checks of a member table: a number the writer cannot write as its field says
+ * (a decimal or integer that is not finite, an integer with a fraction, a timestamp outside years
+ * 0000-9999) throws a RangeError naming the field, when the message is built: before `send`, so a bad
+ * value never takes a MsgSeqNum nor waits in a queue to fail there. Only numeric members are read.
+ */
+function compileCheck(typeName: string, members: MemberTable, fields: FieldTable): Check {
+  const groups: PathCheck[] = [];
+  const compile = (list: MemberTable): PathCheck => {
+    let code = "";
+    for (const m of list) {
+      if (typeof m === "number") {
+        const tag = Math.abs(m);
+        const [name, kind] = fieldOf(fields, tag);
+        const get = `v=d[${JSON.stringify(name)}];`;
+        const args = `${JSON.stringify(`${name} (${tag})`)},v,${kind}`;
+        if (kind === ValueKind.Decimal) {
+          code += `${get}if(typeof v==="number"&&v-v!==0)bad(p,${args});
+`;
+        } else if (kind === ValueKind.Int) {
+          code += `${get}if(typeof v==="number"&&!Number.isInteger(v))bad(p,${args});
+`;
+        } else if (kind === ValueKind.Timestamp) {
+          code +=
+            `${get}if(typeof v==="number"&&!(v>=${MIN_TIMESTAMP_MS}&&v<=${MAX_TIMESTAMP_MS}))bad(p,${args});
+`;
+        }
+      } else {
+        const [name] = fieldOf(fields, Math.abs(m[0] as number));
+        const index = groups.length;
+        groups.push(undefined as unknown as PathCheck);
+        groups[index] = compile(m.slice(1));
+        code += `v=d[${JSON.stringify(name)}];if(Array.isArray(v))for(let i=0;i<v.length;i++)` +
+          `g[${index}](v[i],p+${JSON.stringify(name)}+"["+i+"].");
+`;
+      }
+    }
+    return new Function(
+      "g",
+      "bad",
+      `return function check(d,p){let v;
+${code}};`,
+    )(
+      groups,
+      badValue,
+    ) as PathCheck;
+  };
+  const top = compile(members);
+  const prefix = `${typeName}.`;
+  return (data) => top(data, prefix);
+}
+
+/** The RangeError of a value `compileCheck` refuses. */
+function badValue(path: string, field: string, value: number, kind: ValueKind): never {
+  const what = kind === ValueKind.Decimal
+    ? 'is not a finite decimal: give a finite number or its digits as text ("1.085")'
+    : kind === ValueKind.Int
+    ? "is not an integer"
+    : "is not a UTCTimestamp in epoch milliseconds (years 0000 to 9999): give milliseconds since " +
+      "1970-01-01 UTC, e.g. Date.now()";
+  throw new RangeError(`${path}${field}: ${value} ${what}`);
 }
 
 /** The byte length of a data value as the encoder writes it. */
