@@ -305,6 +305,14 @@ export async function awaitMoves(
         end("failed", false, "the move request was replaced by another one");
       } else if (r.state === "done" && s !== undefined && s.owner === m.to && s.epoch > m.fromEpoch) {
         end("done", true);
+      } else if (
+        MOVE_OPEN.has(r.state) && s !== undefined && s.live && s.owner === m.to && s.epoch > m.fromEpoch
+      ) {
+        // The target holds the session with a newer epoch, its move row not marked: a gateway of an
+        // earlier version that took it on its counterparty's Logon, or a round whose `done` write failed.
+        await setMoveState(store, m.session, m.fromEpoch, "done", { epoch: s.epoch });
+        progress(`move ${m.session}: ${m.to} holds it (epoch ${s.epoch}) (${elapsed} ms)`);
+        end("done", true);
       } else if (r.state === "failed") {
         end("failed", false, r.error ?? "failed");
       } else if (!p.live.includes(m.to)) {
