@@ -8,6 +8,7 @@ import { indexMismatch, loadEntry } from "./index_check.ts";
 import { JournalLock, type LockHolder } from "./lock.ts";
 import { listSegments, type SegmentInfo } from "./record_reader.ts";
 import { readJournalFile } from "./files.ts";
+import { readHighWater } from "./highwater.ts";
 
 /** A problem verify found, located by segment file and byte offset. */
 export interface VerifyProblem {
@@ -98,6 +99,8 @@ export function verifyJournal(
   let done = 0;
   let indexed = 0;
   let prev: number | undefined;
+  /** The last segment's index is present and describes it exactly (sealed). */
+  let newestSealed = false;
   const entry = new RecordFields();
   for (const seg of segments) {
     if (prev !== undefined && seg.segment !== prev + 1) {
@@ -162,7 +165,7 @@ export function verifyJournal(
             ? `${why}: the segment was cut short and the records past byte ${buf.length} are lost; start-up refuses it until "fixg journal repair" rebuilds the index`
             : `${why}; it is rebuilt from the records at the next open (or by repair)`,
         });
-      }
+      } else if (isLast) newestSealed = true;
     } else if (scan.records === 0 && scan.damaged.length === 0 && sessions.size > 0) {
       // Every segment a gateway starts begins with the session table.
       report.problems.push({
@@ -176,6 +179,14 @@ export function verifyJournal(
     }
     done += seg.bytes;
     options.onProgress?.(done, report.bytes);
+  }
+  if (newestSealed && heldBy === undefined && readHighWater(d, new Map()).state === "running") {
+    // A run leaves the segment it writes unsealed until it closes (journal_recovery.ts, lastSealed).
+    report.notes.push(
+      `the newest segment ${
+        segments[segments.length - 1]!.file
+      } is sealed, but HIGHWATER says the last run did not close: the segment it was writing may be missing (deleted?), or a start failed; the next start resumes every session above its reserved numbers`,
+    );
   }
   const dead = heldBy === undefined ? JournalLock.deadHolder(d) : undefined;
   if (dead !== undefined) {

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { segmentFileName } from "../../src/store/format.ts";
 import { readHighWater } from "../../src/store/highwater.ts";
+import { verifyJournal } from "../../src/store/verify.ts";
 import { crashImage, fixedMessage, KEY, openJournal, T0, tempDir } from "./helpers.ts";
 
 Deno.test("the segment a crashed run was writing, deleted: the next start resumes above its reservation", async () => {
@@ -30,8 +31,14 @@ Deno.test("the segment a crashed run was writing, deleted: the next start resume
   assert.equal(same.journal.sessions()[0]!.nextSenderSeq, 31);
   await same.journal.close();
 
+  const newest = (d: string) => verifyJournal(d).notes.filter((n) => n.startsWith("the newest segment"));
+  assert.deepEqual(newest(image), []);
   // Segment 2 (21..30, no index: it was being written) deleted; segment 1 is sealed, HIGHWATER "running".
   Deno.removeSync(`${image}/${segmentFileName(2)}`);
+  // verify cannot prove records lost, but says what the next start will do. Before: nothing.
+  assert.deepEqual(newest(image), [
+    "the newest segment 0000000001.seg is sealed, but HIGHWATER says the last run did not close: the segment it was writing may be missing (deleted?), or a start failed; the next start resumes every session above its reserved numbers",
+  ]);
   const { journal, warnings } = await openJournal(image, { seqReserve: 100 });
   // Before: 21.
   assert.deepEqual(journal.sessions().map((s) => [s.nextSenderSeq, s.nextTargetSeq]), [[121, 2]]);
