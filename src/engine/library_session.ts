@@ -10,6 +10,31 @@ import { MAX_SET_SEQ, type SequenceControl, type SequenceOutcome } from "./bound
 import { type Command, ErrorCode, type SessionInfo } from "./protocol.ts";
 import { bodyView, clOrdIdOf, sessionIdOfKey } from "./library_body.ts";
 
+/**
+ * MsgTypes whose ClOrdID (11) is the message's own new id (an order, a cancel, a replace, a list, a cross,
+ * a multileg order, a mass cancel or action): their ClOrdID is the default request id, so a retried order
+ * is answered, not sent twice. In any other message (an OrderStatusRequest, an ExecutionReport, an
+ * OrderCancelReject) 11 names an order that exists already: many messages carry the same one.
+ */
+const ORDER_ID_TYPES: ReadonlySet<string> = new Set([
+  "D",
+  "E",
+  "F",
+  "G",
+  "q",
+  "s",
+  "t",
+  "u",
+  "AB",
+  "AC",
+  "CA",
+]);
+
+/** The request id a message is sent with when none is given: its ClOrdID when it gives one, else undefined. */
+function orderRequestId(message: FixMessage, clOrdId: string | undefined): string | undefined {
+  return clOrdId !== undefined && ORDER_ID_TYPES.has(message.msgType) ? clOrdId : undefined;
+}
+
 /** `send`'s answers (frozen, one each: no allocation per send, as in-process). */
 const QUEUED: SendResult = Object.freeze({ kind: "queued" });
 const BACK_PRESSURE: SendResult = Object.freeze({ kind: "back-pressure" });
@@ -107,21 +132,24 @@ export class LibrarySession implements SessionHandle, SequenceControl {
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
     if (!this.#lib.writable) return BACK_PRESSURE;
     const clOrdId = clOrdIdOf(message);
-    const requestId = clOrdId ?? `${this.#prefix}-${++this.#auto}`;
+    const requestId = orderRequestId(message, clOrdId) ?? `${this.#prefix}-${++this.#auto}`;
     this.#lib.post(this.key, requestId, bodyView(message), message.msgType, clOrdId);
     return QUEUED;
   }
 
   /**
    * Sends and resolves with the engine's answer: accepted (journaled, with its MsgSeqNum), queued,
-   * back-pressure or refused. `requestId` defaults to the ClOrdID (11) when the message has one, else a
-   * fresh id: a retried request id is answered with the first answer, never sent twice.
+   * back-pressure or refused. `requestId` defaults to the ClOrdID (11) of a message that gives an order
+   * its ClOrdID (35=D, E, F, G, q, s, t, u, AB, AC, CA), else a fresh id (an OrderStatusRequest or an
+   * ExecutionReport names an order that exists: it is sent each time): a retried request id is answered
+   * with the first answer, never sent twice.
    */
   submit(
     message: FixMessage,
     options: { requestId?: string; ifLoggedOn?: boolean } = {},
   ): Promise<SendAnswer> {
-    const requestId = options.requestId ?? clOrdIdOf(message) ?? `${this.#prefix}-${++this.#auto}`;
+    const requestId = options.requestId ?? orderRequestId(message, clOrdIdOf(message)) ??
+      `${this.#prefix}-${++this.#auto}`;
     return this.#lib.submit(this.key, requestId, bodyView(message), options.ifLoggedOn === true);
   }
 
