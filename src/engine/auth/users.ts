@@ -15,10 +15,13 @@ export type UserTable = Readonly<Record<string, { passwordHash: string }>>;
 /**
  * The users fixg knows; replaced whole on reload. Names are kept as their UTF-8 bytes, one character per
  * byte (codec utf8ByteString): the Username (553) a Logon carries is read byte by byte, and a fixg
- * initiator (or any UTF-8 peer) sends `josé` as 6A 6F 73 C3 A9.
+ * initiator (or any UTF-8 peer) sends `josé` as 6A 6F 73 C3 A9. A name whose characters all fit a byte
+ * also matches its Latin-1 bytes (`josé` as 6A 6F 73 E9), as every name did before the UTF-8 rule, so
+ * a counterparty that sends Latin-1 still logs on; a name's UTF-8 bytes stay that name's.
  */
 export class UserDirectory {
-  #users = new Map<string, PasswordHash>();
+  /** By the bytes of 553 (one character per byte): the configured name and its hash. */
+  #users = new Map<string, { name: string; hash: PasswordHash }>();
   #names: string[] = [];
   readonly #dummy: PasswordHash;
 
@@ -29,12 +32,16 @@ export class UserDirectory {
 
   /** Replaces every user (checked first: a bad hash leaves the old table in place). */
   replace(users: UserTable, where = "users"): void {
-    const next = new Map<string, PasswordHash>();
+    const next = new Map<string, { name: string; hash: PasswordHash }>();
     let maxIterations = 1000;
     for (const [name, u] of Object.entries(users)) {
       const h = parsePasswordHash(u.passwordHash, `${where}.${name}.passwordHash`);
-      next.set(utf8ByteString(name), h);
+      next.set(utf8ByteString(name), { name, hash: h });
       maxIterations = Math.max(maxIterations, h.iterations);
+    }
+    // Latin-1 forms last: a name's UTF-8 bytes are never taken by another name's Latin-1 ones.
+    for (const name of Object.keys(users)) {
+      if (/^[\x00-\xff]*$/.test(name) && !next.has(name)) next.set(name, next.get(utf8ByteString(name))!);
     }
     this.#users = next;
     this.#names = Object.keys(users);
@@ -54,7 +61,8 @@ export class UserDirectory {
       await verifyPassword("", this.#dummy);
       return { accept: false, reason: "Username (553) missing" };
     }
-    const stored = this.#users.get(user);
+    const found = this.#users.get(user);
+    const stored = found?.hash;
     const ok = await verifyPassword(password ?? "", stored ?? this.#dummy);
     if (stored === undefined) {
       // Not a user name we know: it may be a password typed into the wrong field, so it is not logged.
@@ -64,7 +72,7 @@ export class UserDirectory {
       return { accept: false, reason: `Password (554) missing for user "${printable(user)}"` };
     }
     if (!ok) return { accept: false, reason: `wrong password for user "${printable(user)}"` };
-    if (allowed !== undefined && !allowed.some((a) => utf8ByteString(a) === user)) {
+    if (allowed !== undefined && !allowed.includes(found!.name)) {
       return { accept: false, reason: `user "${printable(user)}" may not use this session` };
     }
     return { accept: true };
