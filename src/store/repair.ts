@@ -92,6 +92,15 @@ export function repairJournal(
     for (const s of segments) total += s.bytes;
     let done = 0;
     const order = new SessionOrder();
+    // Records removed may have reached the counterparty: before the first one goes, HIGHWATER says
+    // "repaired", so the next start counts the high-water reservations (which cover every number
+    // appended) instead of trusting the shortened journal, even if repair stops halfway (a full disk).
+    let marked = false;
+    const beforeDrop = () => {
+      if (dryRun || marked) return;
+      marked = true;
+      markRepaired(d);
+    };
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
       const isLast = i === segments.length - 1;
@@ -99,7 +108,7 @@ export function repairJournal(
       // (header only, indexed) takes each one's place so the journal opens; the numbers come from
       // the session table of the next segment, and lost outbound messages are gap-filled on resend.
       for (let m = i > 0 ? segments[i - 1]!.segment + 1 : seg.segment; m < seg.segment; m++) {
-        writePlaceholder(d, m, `${segmentFileName(m)} is missing`, dryRun, report);
+        writePlaceholder(d, m, `${segmentFileName(m)} is missing`, dryRun, report, beforeDrop);
       }
       // A segment whose sessions go back in epoch or sequence numbers (an old segment copied in, a
       // backup restored over newer files) must not be kept: starting from it would hand out numbers
@@ -107,13 +116,19 @@ export function repairJournal(
       const why = seg.bytes < SEGMENT_HEADER_BYTES
         ? undefined
         : order.check(indexFromScan(readJournalFile(seg.path)).index);
-      if (why !== undefined) quarantineSegment(d, seg, why, dryRun, report);
-      else repairSegment(d, seg, isLast, dryRun, report);
+      if (why !== undefined) quarantineSegment(d, seg, why, dryRun, report, beforeDrop);
+      else repairSegment(d, seg, isLast, dryRun, report, beforeDrop);
       options.onProgress?.(done += seg.bytes, total);
     }
-    // Records removed may have reached the counterparty: the next start counts the high-water
-    // reservations (which cover every number appended) instead of trusting the shortened journal.
-    if (!dryRun && report.actions.some((a) => DROPS_RECORDS.has(a.kind))) markRepaired(d);
+    if (report.actions.some((a) => DROPS_RECORDS.has(a.kind))) beforeDrop();
+  } catch (e) {
+    if (!dryRun && report.actions.length > 0 && e instanceof FixgError) {
+      throw new EnvironmentError(
+        `${e.message} (repair stopped partway; run it again once the cause is fixed: it goes on from what the files hold)`,
+        { cause: e, exitCode: e.exitCode },
+      );
+    }
+    throw e;
   } finally {
     lock?.release();
   }
@@ -184,6 +199,7 @@ function quarantineSegment(
   why: string,
   dryRun: boolean,
   report: RepairReport,
+  beforeDrop: () => void,
 ): void {
   const name = unusedName(dir, `quarantine/${seg.file}.out-of-order`);
   report.actions.push({
@@ -197,6 +213,7 @@ function quarantineSegment(
       `an older segment copied in? Keeping it would make the gateway reuse numbers the counterparty has seen`,
   });
   if (dryRun) return;
+  beforeDrop();
   try {
     Deno.mkdirSync(`${dir}/quarantine`, { recursive: true, mode: JOURNAL_DIR_MODE });
     Deno.renameSync(seg.path, `${dir}/${name}`);
@@ -210,7 +227,14 @@ function quarantineSegment(
 }
 
 /** Writes an empty segment (header only) and its index in place of segment `n`, whose records are lost. */
-function writePlaceholder(dir: string, n: number, what: string, dryRun: boolean, report: RepairReport): void {
+function writePlaceholder(
+  dir: string,
+  n: number,
+  what: string,
+  dryRun: boolean,
+  report: RepairReport,
+  beforeDrop: () => void,
+): void {
   report.actions.push({
     file: segmentFileName(n),
     kind: "placeholder-segment",
@@ -224,6 +248,7 @@ function writePlaceholder(dir: string, n: number, what: string, dryRun: boolean,
       `its records are lost (the next segment's session table keeps the sequence numbers; lost outbound messages are gap-filled on resend)`,
   });
   if (dryRun) return;
+  beforeDrop();
   const header = new Uint8Array(SEGMENT_HEADER_BYTES);
   writeSegmentHeader(header, 0, { segment: n, createdMs: 0, monoOriginMs: 0, pid: 0 });
   replaceFile(`${dir}/${segmentFileName(n)}`, header);
@@ -236,6 +261,7 @@ function repairSegment(
   isLast: boolean,
   dryRun: boolean,
   report: RepairReport,
+  beforeDrop: () => void,
 ): void {
   const buf = readJournalFile(seg.path);
   const idxPath = `${dir}/${indexFileName(seg.segment)}`;
@@ -249,6 +275,7 @@ function repairSegment(
       `${seg.file} was ${buf.length} bytes (bytes ${verb("kept in", "to")} ${q})`,
       dryRun,
       report,
+      beforeDrop,
     );
     return;
   }
@@ -355,7 +382,10 @@ function repairSegment(
         `Repair of ${seg.file} stopped: the rewritten segment would hold ${check.scan.records} records instead of ${scan.records}; nothing was changed`,
       );
     }
-    if (!dryRun) replaceFile(seg.path, content);
+    if (!dryRun) {
+      if (scan.damaged.length > 0) beforeDrop();
+      replaceFile(seg.path, content);
+    }
   }
   // The derived index must describe the (possibly rewritten) segment exactly.
   let why: string | undefined;
@@ -402,7 +432,7 @@ function quarantine(
       Deno.writeFileSync(`${dir}/${name}`, bytes, { mode: JOURNAL_FILE_MODE });
     } catch (e) {
       throw new EnvironmentError(
-        `Cannot write quarantine file "${dir}/${name}": ${errorText(e)}; nothing was removed`,
+        `Cannot write quarantine file "${dir}/${name}": ${errorText(e)}; ${seg.file} is unchanged`,
         {
           cause: e,
           exitCode: 1,
@@ -413,17 +443,29 @@ function quarantine(
   return name;
 }
 
+/** Replaces `path` by `bytes` through a synced temporary file and a rename; EnvironmentError (one line) on failure. */
 function replaceFile(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.repair.tmp`;
-  const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: JOURNAL_FILE_MODE });
   try {
-    let p = 0;
-    while (p < bytes.length) p += f.writeSync(bytes.subarray(p));
-    f.syncDataSync();
-  } finally {
-    f.close();
+    const f = Deno.openSync(tmp, { write: true, create: true, truncate: true, mode: JOURNAL_FILE_MODE });
+    try {
+      let p = 0;
+      while (p < bytes.length) p += f.writeSync(bytes.subarray(p));
+      f.syncDataSync();
+    } finally {
+      f.close();
+    }
+    Deno.renameSync(tmp, path);
+  } catch (e) {
+    // A full disk, for one: the old file stays as it was (the temporary one goes if it can).
+    try {
+      if (Deno.statSync(tmp).isFile) Deno.removeSync(tmp);
+    } catch { /* not there */ }
+    throw new EnvironmentError(
+      `Cannot write "${path}": ${errorText(e).replace(/: [a-z]+ '.*'$/, "")}; it is unchanged`,
+      { cause: e, exitCode: 1 },
+    );
   }
-  Deno.renameSync(tmp, path);
 }
 
 function removeIfExists(path: string): void {
