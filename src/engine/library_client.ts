@@ -103,9 +103,15 @@ class Library implements EngineLibrary {
     try {
       conn = await Deno.connect({ transport: "unix", path: this.#o.socket });
     } catch (e) {
+      const path = this.#o.socket;
+      const what = e instanceof Deno.errors.NotFound || e instanceof Deno.errors.ConnectionRefused
+        ? `: is \`fixg run\` running with \`engine: { socket: ${path} }\` (or --engine-socket ${path})?`
+        : e instanceof Deno.errors.PermissionDenied
+        ? ": the socket is mode 0600: run as the user the gateway runs as"
+        : "";
       throw new FixgError(
         "ENGINE_UNREACHABLE",
-        `cannot connect to the engine at ${this.#o.socket}: ${e instanceof Error ? e.message : e}`,
+        `cannot connect to the engine at ${path}: ${e instanceof Error ? e.message : e}${what}`,
         { exitCode: 1 },
       );
     }

@@ -5,9 +5,11 @@
  * hung), as did a whenWritable() waiting when close() was called; an engine that accepted the connection
  * but never answered HELLO (a stopped process) kept connectEngine (and a reconnection) waiting forever.
  * close() while a reconnection waits for its HELLO_OK closes that connection (held before too: a guard).
+ * No engine at the path (no socket file, or a stale one) said only "No such file or directory" or
+ * "Connection refused": now it says what to start.
  */
 import assert from "node:assert/strict";
-import { connectEngine, EngineError } from "../../src/mod.ts";
+import { connectEngine, EngineError, FixgError } from "../../src/mod.ts";
 import { encodeEvent } from "../../src/engine/protocol.ts";
 import { forEachFrame, serveCommands } from "../_helpers/engine_protocol.ts";
 
@@ -172,6 +174,30 @@ Deno.test("connectEngine: an engine that accepts but never answers HELLO is refu
     for (const c of conns) c.close();
     listener.close();
     await serving.catch(() => {});
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("connectEngine: no engine at the socket path says what to start, a stale socket file too", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "fixg-lib-gone-" });
+  try {
+    for (const stale of [false, true]) {
+      const path = `${dir}/e.sock`;
+      if (stale) Deno.listen({ transport: "unix", path }).close(); // A socket file nobody listens on.
+      const e = await connectEngine({ socket: path, reconnect: false }).then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      assert.ok(e instanceof FixgError, String(e));
+      assert.equal(e.code, "ENGINE_UNREACHABLE");
+      assert.match(
+        e.message,
+        new RegExp(
+          `^cannot connect to the engine at ${path}: .*: is \`fixg run\` running with \`engine: \\{ socket: ${path} \\}\` \\(or --engine-socket ${path}\\)\\?$`,
+        ),
+      );
+    }
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
