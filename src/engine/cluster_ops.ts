@@ -311,7 +311,9 @@ export async function awaitMoves(
         // The target holds the session with a newer epoch, its move row not marked: a gateway of an
         // earlier version that took it on its counterparty's Logon, or a round whose `done` write failed.
         await setMoveState(store, m.session, m.fromEpoch, "done", { epoch: s.epoch });
-        progress(`move ${m.session}: ${m.to} holds it (epoch ${s.epoch}) (${elapsed} ms)`);
+        // (Also the moment between a target's lease and its round's `done`: the same line as then.)
+        seen.set(m.session, "done");
+        progress(`move ${m.session}: ${m.to} took it (epoch ${s.epoch}) (${elapsed} ms)`);
         end("done", true);
       } else if (r.state === "failed") {
         end("failed", false, r.error ?? "failed");
