@@ -8,6 +8,7 @@ import { latin1String } from "../src/codec/ascii.ts";
 import type { MessageView } from "../src/codec/view.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
 import { EngineError, type LibrarySession, type SendAnswer } from "../src/engine/library_client.ts";
+import type { LibraryLink } from "../src/engine/library_session.ts";
 import { messageFromBody } from "../src/engine/library_server.ts";
 import { ERROR_NAMES, ErrorCode } from "../src/engine/protocol.ts";
 import { openEngine } from "./sessions.ts";
@@ -177,7 +178,8 @@ export function registerSend(program: Command): void {
           }
           throw e;
         }
-        const a: SendAnswer = await lib.submit(
+        // The body as given, bytes and all: the client's raw SEND (not part of the library's API).
+        const a: SendAnswer = await (lib as LibraryLink).submit(
           session.key,
           clOrdId ?? `fixg-send-${crypto.randomUUID()}`,
           body,

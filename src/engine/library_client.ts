@@ -28,6 +28,7 @@ import {
   type EngineConnectOptions,
   EngineError,
   type EngineLibrary,
+  type LibraryLink,
   LibrarySession,
   type SendAnswer,
   type SequenceRequest,
@@ -59,7 +60,7 @@ interface Claim {
   reject: (e: Error) => void;
 }
 
-class Library implements EngineLibrary {
+class Library implements LibraryLink {
   readonly #o: EngineConnectOptions;
   #conn: Deno.UnixConn | undefined;
   #ready = false;

@@ -111,12 +111,12 @@ export class LibrarySession implements SessionHandle, SequenceControl {
   /** Sequence numbers as of the claim. */
   nextSenderSeq = 0;
   nextTargetSeq = 0;
-  readonly #lib: EngineLibrary;
+  readonly #lib: LibraryLink;
   readonly app: Application;
   #auto = 0;
   readonly #prefix = crypto.randomUUID().slice(0, 8);
 
-  constructor(lib: EngineLibrary, key: string, app: Application, last: number) {
+  constructor(lib: LibraryLink, key: string, app: Application, last: number) {
     this.#lib = lib;
     this.key = key;
     this.id = sessionIdOfKey(key);
@@ -217,16 +217,20 @@ export interface EngineLibrary {
   /** Detaches: every claimed session returns to the engine (no FIX-level effect). */
   close(): Promise<void>;
   readonly connected: boolean;
-  /** @internal */
+}
+
+/**
+ * The library's side a LibrarySession sends through (library_client.ts): not part of what
+ * `connectEngine` returns (a session's `send`, `submit`, `whenWritable` and sequence commands are the API).
+ */
+export interface LibraryLink extends EngineLibrary {
   readonly writable: boolean;
-  /** @internal With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
+  /** With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
   submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn?: boolean): Promise<SendAnswer>;
-  /** @internal `submit` without waiting for the answer (SessionHandle.send): no promise per message. */
+  /** `submit` without waiting for the answer (SessionHandle.send): no promise per message. */
   post(key: string, requestId: string, body: Uint8Array, msgType: string, clOrdId: string | undefined): void;
-  /** @internal */
   whenWritable(): Promise<void>;
-  /** @internal */
   command(c: Command): void;
-  /** @internal RESET / SET_SEQ with a tag of its own; resolves with the SEQ_RESULT. */
+  /** RESET / SET_SEQ with a tag of its own; resolves with the SEQ_RESULT. */
   sequence(c: SequenceRequest): Promise<SequenceOutcome>;
 }
