@@ -385,10 +385,9 @@ export class Cluster {
         const r = byKey.get(cs.key);
         const move = moves.get(cs.key);
         if (moveUnderWay(move, this.live)) {
-          // Only the move's target takes the session, once its owner gave it up.
-          if (
-            move.target === this.nodeId && move.state === "released" && (r === undefined || r.free === true)
-          ) {
+          // Only the move's target takes the session, once its owner gave it up (released), or once the
+          // owner's lease ran out before it did (it died or lost the database mid-move).
+          if (move.target === this.nodeId && (r === undefined || r.free === true)) {
             const epoch = await this.#acquire(cs.key, cs.owner);
             if (epoch !== undefined) {
               this.stats.movedIn++;
@@ -446,7 +445,8 @@ export class Cluster {
         if (held > m.fromEpoch) await setMoveState(s, key, m.fromEpoch, "done", { epoch: held });
         continue;
       }
-      if (m.state !== "released" || this.#releasing.has(key) || this.#stopped) continue;
+      if (this.#releasing.has(key) || this.#stopped) continue;
+      // Free: its owner gave it up (released), or the owner's lease ran out before it did.
       const r = byKey.get(key);
       if (r !== undefined && r.free !== true) continue;
       const epoch = await this.#acquire(key, undefined, true);

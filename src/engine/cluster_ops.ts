@@ -5,7 +5,8 @@
  * A move is a row of the `moves` table, the only channel: the cluster rounds read it (no new network
  * path). The owner's round sees `requested`, logs the session out (Logout, its commits settled, socket
  * closed), gives the lease back and sets `released`; the target's round takes the free session (epoch + 1,
- * numbers from the committed tail; a dynamic session from its template that makes it), logs on and sets
+ * numbers from the committed tail; a dynamic session from its template that makes it; free also when the
+ * owner's lease ran out before it handed the session over), logs on and sets
  * `done`, or fails the move when it can take the session neither way. While a move is `requested` or
  * `released` and its target is live, no other gateway takes the session (nor a dynamic one on its Logon).
  */
