@@ -95,6 +95,10 @@ class Library implements LibraryLink {
     return this.#ready;
   }
 
+  get ended(): string | undefined {
+    return this.#closed ? this.#ended : undefined;
+  }
+
   get writable(): boolean {
     return this.#ready && this.#pending.size < (this.#o.window ?? 1024);
   }
@@ -206,7 +210,9 @@ class Library implements LibraryLink {
   }
 
   release(key: string): Promise<void> {
-    if (!this.#sessions.has(key)) return Promise.resolve();
+    const s = this.#sessions.get(key);
+    if (s === undefined) return Promise.resolve();
+    s.detach("released");
     this.#sessions.delete(key);
     if (!this.#ready) return Promise.resolve();
     const p = new Promise<void>((resolve, reject) => this.#releases.set(key, { resolve, reject }));
@@ -249,6 +255,9 @@ class Library implements LibraryLink {
           resolve(a);
         };
       });
+    }
+    if (this.#closed) {
+      return Promise.resolve({ requestId, status: "refused", seq: 0, code: 0, text: this.#ended });
     }
     if (!this.#ready) {
       return Promise.resolve({
@@ -384,7 +393,9 @@ class Library implements LibraryLink {
           return;
         }
         // A re-claim after a reconnect refused (another library took the session meanwhile).
-        if (this.#sessions.has(e.key)) {
+        const s = this.#sessions.get(e.key);
+        if (s !== undefined) {
+          s.detach(`claimed again after a reconnect and refused: ${e.text}`);
           this.#sessions.delete(e.key);
           this.#o.onStatus?.("disconnected", `${e.key}: claim refused: ${e.text}`);
         }

@@ -113,6 +113,8 @@ export class LibrarySession implements SessionHandle, SequenceControl {
   nextTargetSeq = 0;
   readonly #lib: LibraryLink;
   readonly app: Application;
+  /** Why this library no longer holds the session (released, re-claim refused); undefined while held. */
+  #gone: string | undefined;
   #auto = 0;
   readonly #prefix = crypto.randomUUID().slice(0, 8);
 
@@ -130,6 +132,8 @@ export class LibrarySession implements SessionHandle, SequenceControl {
    * unanswered sends is full or the engine is not reachable: wait for `whenWritable()` and try again.
    */
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
+    const gone = this.#gone ?? this.#lib.ended;
+    if (gone !== undefined) return { kind: "refused", reason: gone, cause: "filter" };
     if (!this.#lib.writable) return BACK_PRESSURE;
     const clOrdId = clOrdIdOf(message);
     const requestId = orderRequestId(message, clOrdId) ?? `${this.#prefix}-${++this.#auto}`;
@@ -150,7 +154,21 @@ export class LibrarySession implements SessionHandle, SequenceControl {
   ): Promise<SendAnswer> {
     const requestId = options.requestId ?? orderRequestId(message, clOrdIdOf(message)) ??
       `${this.#prefix}-${++this.#auto}`;
+    if (this.#gone !== undefined) {
+      return Promise.resolve({
+        requestId,
+        status: "refused",
+        seq: 0,
+        code: ErrorCode.NOT_CLAIMED,
+        text: this.#gone,
+      });
+    }
     return this.#lib.submit(this.key, requestId, bodyView(message), options.ifLoggedOn === true);
+  }
+
+  /** @internal The library no longer holds the session (`why`): sends are refused from now on. */
+  detach(why: string): void {
+    this.#gone = `${this.key} is not claimed by this library (${why}): claim it again to send`;
   }
 
   /** Resolves when the window of unanswered sends is half empty and the engine is reachable. */
@@ -225,6 +243,8 @@ export interface EngineLibrary {
  */
 export interface LibraryLink extends EngineLibrary {
   readonly writable: boolean;
+  /** Why the library is done for good (closed; the connection lost with `reconnect: false`), else undefined. */
+  readonly ended: string | undefined;
   /** With `ifLoggedOn`, refused (NOT_LOGGED_ON) rather than queued while the session is down. */
   submit(key: string, requestId: string, body: Uint8Array, ifLoggedOn?: boolean): Promise<SendAnswer>;
   /** `submit` without waiting for the answer (SessionHandle.send): no promise per message. */

@@ -54,7 +54,13 @@ Deno.test("connectEngine reconnect: false: after the connection is lost, claim()
     await serving.catch(() => {});
     for (let i = 0; i < 200 && lib.connected; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(lib.connected, false);
-    assert.deepEqual(session.send({ msgType: "D", fields: [[11, "a"]] }), { kind: "back-pressure" });
+    const ended =
+      "connection to the engine lost: the engine closed the connection (reconnect: false): connectEngine again to attach to the engine";
+    assert.deepEqual(session.send({ msgType: "D", fields: [[11, "a"]] }), {
+      kind: "refused",
+      reason: ended,
+      cause: "filter",
+    });
 
     const w = await settled(session.whenWritable());
     assert.ok(w instanceof EngineError, `whenWritable(): ${String(w)}`);
