@@ -44,14 +44,6 @@ export interface RepairAction {
   message: string;
 }
 
-/** Actions that remove records (their numbers may have been sent). */
-const DROPS_RECORDS = new Set<RepairAction["kind"]>([
-  "quarantine-corrupt",
-  "truncate-torn-tail",
-  "placeholder-segment",
-  "quarantine-segment",
-]);
-
 /** What repair did. */
 export interface RepairReport {
   dir: string;
@@ -120,7 +112,6 @@ export function repairJournal(
       else repairSegment(d, seg, isLast, dryRun, report, beforeDrop);
       options.onProgress?.(done += seg.bytes, total);
     }
-    if (report.actions.some((a) => DROPS_RECORDS.has(a.kind))) beforeDrop();
   } catch (e) {
     if (!dryRun && report.actions.length > 0 && e instanceof FixgError) {
       throw new EnvironmentError(
@@ -383,7 +374,10 @@ function repairSegment(
       );
     }
     if (!dryRun) {
-      if (scan.damaged.length > 0) beforeDrop();
+      // A record cut short at the end of the last segment (a torn tail whose bytes are right as far as
+      // they go) was being written when the process died: its message never left (the start's rule,
+      // journal_recovery.ts). Any other damaged bytes may have been a sent message.
+      if (scan.damaged.some((x) => x.kind === "corrupt" || !x.cutShort || !isLast)) beforeDrop();
       replaceFile(seg.path, content);
     }
   }
