@@ -18,7 +18,8 @@ const te = new TextEncoder();
 
 /**
  * Username (553), Password (554), NewPassword (925): set as their UTF-8 bytes, as the session sends a
- * configured username/password (`é` is C3 A9), the bytes `fixg config hash-password` hashes.
+ * configured username/password (`é` is C3 A9), the bytes `fixg config hash-password` hashes; with the
+ * session's `credentialsEncoding: latin1`, as any other value (`é` is E9).
  */
 const CREDENTIAL_TAGS: ReadonlySet<number> = new Set([553, 554, 925]);
 
@@ -37,7 +38,8 @@ export class OutgoingAdminMessage implements OutgoingAdmin {
   readonly view: MessageView;
   readonly #sets = new Map<number, Uint8Array>();
 
-  constructor(frame: Uint8Array) {
+  /** `latin1Credentials`: 553/554/925 as the codec writes any value (`credentialsEncoding: latin1`). */
+  constructor(frame: Uint8Array, readonly latin1Credentials = false) {
     // The session's frames lie on SharedArrayBuffers (the encoder's owned buffers), whose views Web APIs
     // taking a BufferSource refuse (crypto.subtle, Blob, Response): the application reads a copy. An
     // unchanged message still goes out (and is stored) as the session's frame.
@@ -56,7 +58,7 @@ export class OutgoingAdminMessage implements OutgoingAdmin {
     const s = typeof value === "boolean" ? (value ? "Y" : "N") : String(value);
     if (s.length === 0) throw new RangeError(`toAdmin: tag ${tag} needs a value`);
     if (s.includes("\x01")) throw new RangeError(`toAdmin: the value of tag ${tag} contains SOH`);
-    this.#sets.set(tag, CREDENTIAL_TAGS.has(tag) ? te.encode(s) : valueBytes(s));
+    this.#sets.set(tag, CREDENTIAL_TAGS.has(tag) && !this.latin1Credentials ? te.encode(s) : valueBytes(s));
   }
 
   /** True when `set` was called. */

@@ -60,7 +60,8 @@ export interface OutgoingAdmin {
    * Sets a field: a field the message has takes the new value in its place; a new one is added (a
    * header tag at the end of the header, a body tag before the first body field with a higher tag).
    * Username (553), Password (554) and NewPassword (925) are written as their UTF-8 bytes (as a
-   * configured `username:`/`password:`); other values as the encoder writes them. Throws RangeError for the tags the session writes itself (8, 9, 10, 34, 35, 43, 49, 52, 56, 97,
+   * configured `username:`/`password:`; one byte per character with `credentialsEncoding: latin1`);
+   * other values as the encoder writes them. Throws RangeError for the tags the session writes itself (8, 9, 10, 34, 35, 43, 49, 52, 56, 97,
    * 122), an empty value or one containing SOH.
    */
   set(tag: number, value: string | number | boolean): void;

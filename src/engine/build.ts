@@ -185,9 +185,20 @@ export async function sessionConfigFor(
     "enableNextExpectedMsgSeqNum",
     "username",
     "password",
+    "credentialsEncoding",
     "defaultApplVerId",
   ] as const;
   for (const k of copy) if (e[k] !== undefined) (c as unknown as Record<string, unknown>)[k] = e[k];
+  if (c.credentialsEncoding === "latin1") {
+    for (const k of ["username", "password"] as const) {
+      // Never quoted: the value may be the password.
+      if (c[k] !== undefined && !/^[\x00-\xff]*$/.test(c[k])) {
+        throw new ConfigError(
+          `${where}.${k}: a character above U+00FF has no Latin-1 byte (credentialsEncoding: latin1)`,
+        );
+      }
+    }
+  }
   if (typeof e.logonTimeoutSec === "number") c.logonTimeoutMs = e.logonTimeoutSec * 1000;
   if (typeof e.logoutTimeoutSec === "number") c.logoutTimeoutMs = e.logoutTimeoutSec * 1000;
   const validation = (e.validation ?? {}) as Partial<ValidationOptions> & { enabled?: boolean };

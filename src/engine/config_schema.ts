@@ -59,6 +59,7 @@ export const SESSION_FIELDS: Record<string, Schema> = {
   enableNextExpectedMsgSeqNum: { type: "bool" },
   username: { type: "string" },
   password: { type: "string" },
+  credentialsEncoding: { type: "string", enum: ["utf8", "latin1"] },
   defaultApplVerId: { type: "string" },
   dictionary: { type: "string" },
   appDictionary: { type: "string" },

@@ -212,8 +212,10 @@ export function sendLogon(s: SessionState, out: Out, nowMs: number, o: LogonOpti
   if (o.resetSeqNum) enc.bool(Tag.ResetSeqNumFlag, true);
   // Credentials go out as their UTF-8 bytes (`é` is C3 A9), the bytes `fixg config hash-password` hashes
   // and a UTF-8 peer compares, not as the codec writes other values (`é` the one byte E9).
-  if (o.credentials && c.username !== undefined) enc.str(Tag.Username, utf8ByteString(c.username));
-  if (o.credentials && c.password !== undefined) enc.str(Tag.Password, utf8ByteString(c.password));
+  // (`credentialsEncoding: latin1`: one byte per character, for a counterparty that reads ISO-8859-1.)
+  const cred = c.credentialsEncoding === "latin1" ? (v: string) => v : utf8ByteString;
+  if (o.credentials && c.username !== undefined) enc.str(Tag.Username, cred(c.username));
+  if (o.credentials && c.password !== undefined) enc.str(Tag.Password, cred(c.password));
   if (o.nextExpected !== undefined) enc.int(Tag.NextExpectedMsgSeqNum, o.nextExpected);
   const applVer = c.defaultApplVerId ?? o.defaultApplVerId;
   if (applVer !== undefined && c.id.beginString === "FIXT.1.1") enc.str(Tag.DefaultApplVerID, applVer);

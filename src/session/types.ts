@@ -58,6 +58,11 @@ export interface SessionConfig {
   /** Username (553) and Password (554) an initiator sends on Logon. */
   username?: string;
   password?: string;
+  /**
+   * How 553/554 go out: `utf8` (default: `é` as C3 A9, the bytes `fixg config hash-password` hashes) or
+   * `latin1` (one byte per character, `é` as E9: a counterparty that reads them as ISO-8859-1).
+   */
+  credentialsEncoding?: "utf8" | "latin1";
   /** FIXT 1.1: DefaultApplVerID (1137) sent on Logon, e.g. "9" for FIX 5.0 SP2. */
   defaultApplVerId?: string;
   /** Dictionary for validation of inbound messages; none = header checks only. */

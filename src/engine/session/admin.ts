@@ -20,8 +20,8 @@ export interface AdminHost {
   readonly store: SessionStore;
   /** Commit before deliver, when the store asks for it (fromAdmin waits for the commit too). */
   readonly commits: CommitGate | undefined;
-  /** The machine's state (its phase). */
-  readonly state: { readonly phase: string };
+  /** The machine's state (its phase; its config's credentialsEncoding for toAdmin's 553/554/925). */
+  readonly state: { readonly phase: string; readonly config: { readonly credentialsEncoding?: string } };
   /** Runs application callbacks guarded (a bug in one is logged and does not take the session down). */
   readonly delivery: { guard(name: string, f: () => void): void; readonly sink: EventSink };
 }
@@ -45,7 +45,7 @@ export class AdminHooks {
   /** toAdmin: the application may set fields on an admin message before it is written and stored. */
   outgoing(bytes: Uint8Array, msgType: string): Uint8Array {
     if (!this.#toAdmin || !isAdminMsgType(msgType)) return bytes;
-    const m = new OutgoingAdminMessage(bytes);
+    const m = new OutgoingAdminMessage(bytes, this.host.state.config.credentialsEncoding === "latin1");
     let out = bytes;
     this.host.delivery.guard("toAdmin", () => {
       this.host.app.toAdmin!(m, this.host.handle);
