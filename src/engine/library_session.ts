@@ -128,8 +128,9 @@ export class LibrarySession implements SessionHandle, SequenceControl {
 
   /**
    * Sends an application message (header fields are the engine's): returns `{ kind: "queued" }` (the
-   * engine numbers it; `submit` gives the answer) or `{ kind: "back-pressure" }` when the window of
-   * unanswered sends is full or the engine is not reachable: wait for `whenWritable()` and try again.
+   * engine numbers it; `submit` gives the answer), `{ kind: "back-pressure" }` when the window of
+   * unanswered sends is full or the engine is not reachable (wait for `whenWritable()` and try again), or
+   * `{ kind: "refused", reason }` when this library no longer holds the session (released) or is done.
    */
   send(message: FixMessage, _options?: { resend?: boolean }): SendResult {
     const gone = this.#gone ?? this.#lib.ended;
