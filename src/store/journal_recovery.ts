@@ -4,7 +4,7 @@
  * and refuses damage that is not a torn tail (JournalCorruptError naming segment and byte; `onCorrupt:
  * "skip"` warns instead): missing segments, a sealed segment cut short, sequence numbers that go back.
  */
-import { JournalCorruptError } from "../errors.ts";
+import { EnvironmentError, JournalCorruptError } from "../errors.ts";
 import {
   DirCode,
   indexFileName,
@@ -222,13 +222,7 @@ class Recovery {
         continue;
       }
       this.#quarantine(n, d.offset, buf.subarray(d.offset), "torn");
-      const f = Deno.openSync(segPath, { write: true });
-      try {
-        f.truncateSync(d.offset);
-        f.syncDataSync();
-      } finally {
-        f.close();
-      }
+      this.#truncate(n, segPath, d.offset);
       covered = d.offset;
       // A record cut short was being written when the process died: its message never left (the
       // engine writes to the socket only after the record's write(2)). Damaged bytes may have been sent.
@@ -280,11 +274,45 @@ class Recovery {
     );
   }
 
+  /**
+   * Keeps bytes about to be cut from segment `n` in quarantine/. A failure (a full disk, a quota) is an
+   * EnvironmentError in one line, before anything is cut: the segment stays as it was.
+   */
   #quarantine(n: number, offset: number, bytes: Uint8Array, what: string): void {
     const qdir = `${this.#o.dir}/quarantine`;
-    Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
-    const name = quarantineName(this.#o.dir, segmentFileName(n), offset, what);
-    Deno.writeFileSync(`${this.#o.dir}/${name}`, bytes, { mode: JOURNAL_FILE_MODE });
+    let path = qdir;
+    try {
+      Deno.mkdirSync(qdir, { recursive: true, mode: JOURNAL_DIR_MODE });
+      path = `${this.#o.dir}/${quarantineName(this.#o.dir, segmentFileName(n), offset, what)}`;
+      Deno.writeFileSync(path, bytes, { mode: JOURNAL_FILE_MODE });
+    } catch (e) {
+      throw new EnvironmentError(
+        `Journal "${this.#o.dir}": cannot keep the torn bytes of ${segmentFileName(n)} in "${path}": ${
+          errorText(e).replace(/: [a-z]+ '.*'$/, "")
+        }; ${segmentFileName(n)} is unchanged`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** Cuts segment `n` at `offset` (its tail kept in quarantine/ first), synced; EnvironmentError on failure. */
+  #truncate(n: number, path: string, offset: number): void {
+    try {
+      const f = Deno.openSync(path, { write: true });
+      try {
+        f.truncateSync(offset);
+        f.syncDataSync();
+      } finally {
+        f.close();
+      }
+    } catch (e) {
+      throw new EnvironmentError(
+        `Journal "${this.#o.dir}": cannot truncate ${segmentFileName(n)} at byte ${offset}: ${
+          errorText(e).replace(/: [a-z]+ '.*'$/, "")
+        }`,
+        { cause: e },
+      );
+    }
   }
 
   /** Applies index entries (from an index file or a scan) to the session table. */
