@@ -472,7 +472,7 @@ export class Acceptors {
       // Failed passwords are throttled per address and per claimed user before any hashing, and the
       // hashes that do run share a few slots, served round robin by address (src/engine/auth/throttle.ts).
       const addr = conn.remoteHost.replace(/^::ffff:/, "");
-      const user = logon.getString(Tag.Username);
+      const user = users.nameOf(logon.getString(Tag.Username)); // one count per user, either encoding
       const v = this.#authThrottle.check(addr, user, now());
       if (!v.allowed) return { accept: false, reason: v.reason, throttled: true };
       const d = await this.#hashGate.run(addr, () => {

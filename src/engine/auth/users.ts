@@ -53,6 +53,14 @@ export class UserDirectory {
     return [...this.#names];
   }
 
+  /**
+   * The configured name a Username (553, one character per byte) stands for, or the text itself when
+   * it names no user: the failed-logon throttle counts per user, whichever encoding the name came in.
+   */
+  nameOf(user: string | undefined): string | undefined {
+    return user === undefined ? undefined : this.#users.get(user)?.name ?? user;
+  }
+
   /** Checks the Logon's 553/554; `allowed` restricts which users may use the session. */
   async check(logon: MessageView, allowed?: readonly string[]): Promise<AuthDecision> {
     const user = logon.getString(Tag.Username);
