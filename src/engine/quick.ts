@@ -1,5 +1,6 @@
 /** One-call helpers for library users: start one initiator or acceptor session with a memory store or a journal. */
 import type { Scheduler } from "../clock.ts";
+import { ConfigError } from "../errors.ts";
 import { DEFAULT_SESSION_SETTINGS, type SessionConfig } from "../session/types.ts";
 import { MemoryMessageStore } from "../store/memory_store.ts";
 import type { MessageStore } from "../store/types.ts";
@@ -46,6 +47,21 @@ function sessionConfig(o: QuickSessionOptions, role: "initiator" | "acceptor"): 
   };
 }
 
+/**
+ * A port the session can use: an initiator's the counterparty's (1 to 65535), an acceptor's its own (0
+ * to 65535, 0 a free one). Refused before anything starts: an initiator given NaN (a `Number()` of a
+ * missing argument) or 70000 would otherwise retry its connection forever, logging "Invalid port".
+ */
+function checkPort(o: QuickSessionOptions, role: "initiator" | "acceptor"): void {
+  const min = role === "initiator" ? 1 : 0;
+  const p = o.port;
+  if (Number.isInteger(p) && p >= min && p <= 65535) return;
+  const what = role === "initiator" ? "the counterparty's port" : "the port to listen on; 0: any free port";
+  throw new ConfigError(
+    `${role} ${o.senderCompId}->${o.targetCompId}: port must be a whole number from ${min} to 65535 (${what}), got ${p}`,
+  );
+}
+
 /** The gateway of a quick session: memory store and a warn-level logger unless given. */
 function gatewayFor(options: QuickSessionOptions, app: Application): Gateway {
   return new Gateway({
@@ -59,6 +75,7 @@ function gatewayFor(options: QuickSessionOptions, app: Application): Gateway {
 
 /** Starts an initiator that connects, logs on and reconnects; returns the running gateway (call `stop()`). */
 export async function startInitiator(options: QuickSessionOptions, app: Application): Promise<Gateway> {
+  checkPort(options, "initiator");
   const gw = gatewayFor(options, app);
   gw.addInitiator({
     config: sessionConfig(options, "initiator"),
@@ -71,6 +88,7 @@ export async function startInitiator(options: QuickSessionOptions, app: Applicat
 
 /** Starts an acceptor for one session on `port` (0 picks a free port: read `gateway.ports[0]`). */
 export async function startAcceptor(options: QuickSessionOptions, app: Application): Promise<Gateway> {
+  checkPort(options, "acceptor");
   const gw = gatewayFor(options, app);
   const spec = { config: sessionConfig(options, "acceptor") };
   gw.addAcceptor({
