@@ -168,6 +168,7 @@ class Library implements LibraryLink {
   }
 
   sessions(): Promise<SessionInfo[]> {
+    if (this.#closed) return Promise.reject(new EngineError(0, this.#ended));
     if (!this.#ready) return Promise.reject(new EngineError(0, "not connected to the engine"));
     const tag = ++this.#tag;
     const p = new Promise<SessionInfo[]>((resolve, reject) => this.#lists.set(tag, { resolve, reject }));
@@ -176,6 +177,7 @@ class Library implements LibraryLink {
   }
 
   sequence(c: SequenceRequest): Promise<SequenceOutcome> {
+    if (this.#closed) return Promise.resolve(seqRefused(0, this.#ended));
     if (!this.#ready) return Promise.resolve(seqRefused(0, "not connected to the engine"));
     const tag = ++this.#tag;
     const p = new Promise<SequenceOutcome>((r) => this.#seqs.set(tag, r));

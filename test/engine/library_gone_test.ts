@@ -67,7 +67,17 @@ Deno.test("connectEngine reconnect: false: after the connection is lost, claim()
     assert.match(w.message, /connection to the engine lost.*reconnect: false.*connectEngine/);
     const c = await settled(lib.claim("FIX.4.4:CLIENT->LP2", {}));
     assert.ok(c instanceof EngineError, `claim(): ${String(c)}`);
-    assert.match(c.message, /connection to the engine lost/);
+    assert.equal(c.message, ended);
+    const l = await settled(lib.sessions());
+    assert.ok(l instanceof EngineError, `sessions(): ${String(l)}`);
+    assert.equal(l.message, ended);
+    assert.deepEqual(await session.resetSequence(), {
+      kind: "refused",
+      code: 0,
+      reason: ended,
+      nextSenderSeq: 0,
+      nextTargetSeq: 0,
+    });
     assert.deepEqual(statuses, [
       "connected: fake, library id 1",
       "disconnected: the engine closed the connection",
