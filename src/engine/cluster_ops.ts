@@ -96,6 +96,8 @@ export interface Placement {
   /** The owner holds a live lease. */
   live: boolean;
   pin: string | null;
+  /** When the lease runs out, ms since the epoch (database time); moves forward at each renewal. */
+  leaseUntilMs?: number;
 }
 
 /** What a gateway recorded it can take (schema 5): its configured sessions' keys and its templates'. */
@@ -145,7 +147,8 @@ export async function readPlacement(
     }
   }
   const s = await store.control.unsafe(
-    `select session_key, owner, epoch, pin, coalesce(lease_until > now(), false) as live
+    `select session_key, owner, epoch, pin, coalesce(lease_until > now(), false) as live,
+       (extract(epoch from lease_until) * 1000)::float8 as lease_until_ms
      from ${store.t("sessions")} order by session_key`,
   );
   return {
@@ -157,6 +160,7 @@ export async function readPlacement(
       epoch: Number(r.epoch),
       live: r.live === true && r.owner !== null,
       pin: r.pin === null ? null : String(r.pin),
+      ...(r.lease_until_ms === null ? {} : { leaseUntilMs: Number(r.lease_until_ms) }),
     })),
     takes,
   };
@@ -256,6 +260,24 @@ export async function requestMove(
 }
 
 /**
+ * True once the lease of `key` held with `epoch` was seen before with the same epoch and an earlier end:
+ * renewed since first seen. Records the first sighting.
+ */
+function renewedSince(
+  held: Map<string, { epoch: number; leaseUntilMs: number }>,
+  key: string,
+  epoch: number,
+  leaseUntilMs: number,
+): boolean {
+  const first = held.get(key);
+  if (first === undefined || first.epoch !== epoch) {
+    held.set(key, { epoch, leaseUntilMs });
+    return false;
+  }
+  return leaseUntilMs > first.leaseUntilMs;
+}
+
+/**
  * Waits for the moves asked for by `requestMove` to end: done (the target holds a live lease with a
  * newer epoch), failed (the owner could not log the session out), the target gone, or `timeoutMs`; a move
  * that did not finish in time is withdrawn (state timed-out: placement takes the session as usual).
@@ -271,6 +293,8 @@ export async function awaitMoves(
   const t0 = performance.now();
   const results = new Map<string, MoveResult>();
   const seen = new Map<string, string>();
+  /** The target found holding a move's session before the move was marked: its epoch and lease then. */
+  const held = new Map<string, { epoch: number; leaseUntilMs: number }>();
   while (results.size < moves.length) {
     const rows = await readMoves(store);
     const p = await readPlacement(store);
@@ -307,12 +331,14 @@ export async function awaitMoves(
       } else if (r.state === "done" && s !== undefined && s.owner === m.to && s.epoch > m.fromEpoch) {
         end("done", true);
       } else if (
-        MOVE_OPEN.has(r.state) && s !== undefined && s.live && s.owner === m.to && s.epoch > m.fromEpoch
+        MOVE_OPEN.has(r.state) && s !== undefined && s.live && s.owner === m.to && s.epoch > m.fromEpoch &&
+        renewedSince(held, m.session, s.epoch, s.leaseUntilMs ?? 0)
       ) {
-        // The target holds the session with a newer epoch, its move row not marked: a gateway of an
-        // earlier version that took it on its counterparty's Logon, or a round whose `done` write failed.
+        // The target holds the session with a newer epoch and renewed that lease since it was first seen
+        // (so it opened the session: a lease whose open failed is not renewed), the move row not marked:
+        // a gateway of an earlier version that took it on its counterparty's Logon, or a round whose
+        // `done` write failed.
         await setMoveState(store, m.session, m.fromEpoch, "done", { epoch: s.epoch });
-        // (Also the moment between a target's lease and its round's `done`: the same line as then.)
         seen.set(m.session, "done");
         progress(`move ${m.session}: ${m.to} took it (epoch ${s.epoch}) (${elapsed} ms)`);
         end("done", true);

@@ -4,6 +4,8 @@
  * move) whose counterparty's Logon took the free lease there, or a round whose `done` write failed after
  * its lease was won — holds it with a newer epoch while the row stays `released`. Before, the command
  * waited for `--timeout-ms`, then withdrew the move (`timed-out`, exit 1) though the session had moved.
+ * The command counts it done once the target renewed that lease (it opened the session); a lease taken
+ * and never renewed (the open failed) is not done.
  * PostgreSQL, no gateway: the rows are written as those gateways would.
  */
 import assert from "node:assert/strict";
@@ -49,19 +51,51 @@ Deno.test({
          where session_key = $1`,
         [KEY],
       );
+      // The target renews its lease at its next round (it opened the session): the command sees it move on.
+      const renew = setTimeout(() => {
+        sql.unsafe(
+          `update ${t("sessions")} set lease_until = now() + interval '61 seconds' where session_key = $1`,
+          [KEY],
+        ).then(() => {}); // (a postgres.js query runs once awaited)
+      }, 150);
+      const lines: string[] = [];
       const [r] = await awaitMoves(
         ops,
         [{ session: KEY, from: "A", to: "B", fromEpoch: 1 }],
-        400,
-        () => {},
+        2000,
+        (l) => lines.push(l),
         20,
       );
+      clearTimeout(renew);
       assert.equal(r!.state, "done", JSON.stringify(r));
       assert.equal(r!.ok, true);
       assert.equal(r!.epoch, 2);
+      assert.match(lines.at(-1)!, /^move FIX\.4\.4:GW->CLIENT1: B took it \(epoch 2\) \(\d+ ms\)$/);
       const m = (await readMoves(ops)).get(KEY)!;
       assert.equal(m.state, "done");
       assert.equal(m.epoch, 2);
+      // A target that took the lease but never renews it (its session did not open): not done.
+      await sql.unsafe(`update ${t("sessions")} set owner = 'A', epoch = 2 where session_key = $1`, [KEY]);
+      assert.deepEqual(await requestMove(ops, KEY, "B"), { from: "A", fromEpoch: 2 });
+      await sql.unsafe(
+        `update ${t("moves")} set state = 'released', updated = now() where session_key = $1`,
+        [
+          KEY,
+        ],
+      );
+      await sql.unsafe(
+        `update ${t("sessions")} set owner = 'B', epoch = 3, lease_until = now() + interval '60 seconds'
+         where session_key = $1`,
+        [KEY],
+      );
+      const [late] = await awaitMoves(
+        ops,
+        [{ session: KEY, from: "A", to: "B", fromEpoch: 2 }],
+        300,
+        () => {},
+        20,
+      );
+      assert.equal(late!.state, "timed-out", JSON.stringify(late));
     } finally {
       await sql.end({ timeout: 1 }).catch(() => {});
       await dropSchema(schema);
