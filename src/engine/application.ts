@@ -41,7 +41,9 @@ export interface SessionHandle {
    * Returns `{ kind: "sent", seq }`, `{ kind: "queued" }` (e.g. until logon, case 16), `{ kind: "refused",
    * reason }` or `{ kind: "back-pressure" }` when the socket is behind by more than the high-water mark:
    * wait for `whenWritable()` and try again. `resend: false` marks a message that must be gap-filled
-   * rather than resent.
+   * rather than resent. A field whose value is a number that is not finite (NaN, Infinity) is a
+   * programming error, not an outcome: a RangeError naming the tag, thrown before anything is sent or
+   * queued (the typed builders throw it at build).
    */
   send(message: FixMessage, options?: { resend?: boolean }): SendResult;
   /** Resolves when the outbound buffer is below the low-water mark. */

@@ -425,9 +425,13 @@ export class SessionRunner implements SessionHandle, SequenceControl {
    * priority queue (by MsgType, or `options.priority`) and gets its MsgSeqNum when it leaves, highest
    * priority first: `{ kind: "queued" }`. `{ kind: "back-pressure" }` when more than the high-water mark
    * waits; `{ kind: "refused", reason, cause }` when a filter refuses it (order entry while the kill switch
-   * blocks orders, a risk limit) or the store failed. Never throws for these.
+   * blocks orders, a risk limit) or the store failed. Never throws for these; a number that is not finite
+   * in a field is a RangeError, before anything is numbered or queued.
    */
   send(message: FixMessage, options?: { resend?: boolean; priority?: Priority }): SendResult {
+    // A builder's message was checked when built; a field list is checked here, before it takes a
+    // MsgSeqNum or a place in the queue (the encoder would throw later: a gap, or a queue that fails to drain).
+    if (message.writeBody === undefined) checkFiniteNumbers(message);
     return this.#sender.send(message, options);
   }
 
@@ -534,5 +538,20 @@ export class SessionRunner implements SessionHandle, SequenceControl {
     await a.store.flush();
     // Inbound messages committed by now are handed over before stop() returns.
     if (a.commits !== undefined) await a.commits.settled;
+  }
+}
+
+/** Throws a RangeError naming the tag when a field of `message` is a number that is not finite. */
+function checkFiniteNumbers(message: FixMessage): void {
+  const f = message.fields;
+  for (let i = 0; i < f.length; i++) {
+    const v = f[i]![1];
+    if (typeof v === "number" && v - v !== 0) {
+      throw new RangeError(
+        `35=${message.msgType}: tag ${
+          f[i]![0]
+        } is ${v}, not a finite number: nothing sent (give a finite number, or the value as text)`,
+      );
+    }
   }
 }
