@@ -45,8 +45,9 @@ const SLOT_BYTES = 32;
 const FLAG_EXACT = 1;
 
 /**
- * How the previous run ended, as the file says; "repaired": `fixg journal repair` removed damaged
- * records since (their numbers may have been sent: the reservations count at the next start).
+ * How the previous run ended, as the file says; "repaired": damaged records were removed since (by
+ * `fixg journal repair`, or by a start that cut a damaged last record; their numbers may have been sent:
+ * the reservations count at the next start).
  */
 export type HighWaterState = "running" | "closed" | "failed" | "repaired";
 const STATE_CODES: Record<HighWaterState, number> = { running: 1, closed: 2, failed: 3, repaired: 4 };
@@ -141,17 +142,19 @@ export function readHighWater(dir: string, keys: ReadonlyMap<number, string>): H
 }
 
 /**
- * `fixg journal repair` removed records: the file's state becomes "repaired" (boot id and marks kept,
- * synced), so the next start counts the reservations as after a failure. No file, or an unreadable
- * header: nothing to do (the next start counts every mark it can read anyway).
+ * Records are about to be removed (`fixg journal repair`, or a start cutting a damaged last record): the
+ * file's state becomes "repaired" (boot id and marks kept, synced), so the next start counts the
+ * reservations as after a failure. No file, or an unreadable header: nothing to do (the next start
+ * counts every mark it can read anyway). Throws on any other I/O error (the caller removes nothing).
  */
 export function markRepaired(dir: string): void {
   const path = `${dir}/${HIGHWATER_FILE}`;
   let f: Deno.FsFile;
   try {
     f = Deno.openSync(path, { read: true, write: true });
-  } catch {
-    return;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
   }
   try {
     const h = new Uint8Array(HEADER_BYTES);

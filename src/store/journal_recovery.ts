@@ -22,6 +22,7 @@ import { quarantineName, readJournalFile, refuseOtherFormat, writeIndexSync } fr
 import { advancePosition, checkIndexed, loadEntry } from "./index_check.ts";
 import type { ResolvedOptions } from "./journal_options.ts";
 import { newState, type SealedSegment, type SessionTable } from "./journal_state.ts";
+import { markRepaired } from "./highwater.ts";
 import { errorText } from "./lock.ts";
 
 /** What recovery found besides the sessions: the sealed segments, oldest first, and the last segment's number. */
@@ -222,11 +223,17 @@ class Recovery {
         continue;
       }
       this.#quarantine(n, d.offset, buf.subarray(d.offset), "torn");
+      // A record cut short was being written when the process died: its message never left (the
+      // engine writes to the socket only after the record's write(2)). Damaged bytes may have been sent:
+      // HIGHWATER says "repaired" before they go, as repair does, so a start that stops before it has
+      // written its marks (a crash, a failure) leaves the next one counting the reservations; the
+      // segment, once cut, no longer shows it.
+      if (!d.cutShort) {
+        this.#markDropped(n);
+        this.#dropped = true;
+      }
       this.#truncate(n, segPath, d.offset);
       covered = d.offset;
-      // A record cut short was being written when the process died: its message never left (the
-      // engine writes to the socket only after the record's write(2)). Damaged bytes may have been sent.
-      if (!d.cutShort) this.#dropped = true;
       this.#o.onWarning(
         `journal "${dir}": truncated a torn record at the end of ${
           segmentFileName(n)
@@ -290,6 +297,20 @@ class Recovery {
         `Journal "${this.#o.dir}": cannot keep the torn bytes of ${segmentFileName(n)} in "${path}": ${
           errorText(e).replace(/: [a-z]+ '.*'$/, "")
         }; ${segmentFileName(n)} is unchanged`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** HIGHWATER's state becomes "repaired" (synced) before records of segment `n` are cut; EnvironmentError on failure. */
+  #markDropped(n: number): void {
+    try {
+      markRepaired(this.#o.dir);
+    } catch (e) {
+      throw new EnvironmentError(
+        `Journal "${this.#o.dir}": cannot write "${this.#o.dir}/HIGHWATER" before cutting the damaged tail of ${
+          segmentFileName(n)
+        }: ${errorText(e).replace(/: [a-z]+ '.*'$/, "")}; ${segmentFileName(n)} is unchanged`,
         { cause: e },
       );
     }

@@ -91,10 +91,10 @@ export class SeqReservations {
             : "they were handed out before the last close"
           : read.state === "failed"
           ? "the journal's last write failed"
-          : repaired
-          ? "fixg journal repair removed damaged records"
           : droppedRecords
           ? "damaged records were dropped at this start"
+          : repaired
+          ? "damaged records were removed since the last run (fixg journal repair, or a start that did not finish)"
           : lostNewest && !rebooted
           ? "the last run did not close, yet its newest segment is sealed: the segment it was writing is missing"
           : "the machine restarted before they were synced";

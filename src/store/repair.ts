@@ -90,8 +90,17 @@ export function repairJournal(
     let marked = false;
     const beforeDrop = () => {
       if (dryRun || marked) return;
+      try {
+        markRepaired(d);
+      } catch (e) {
+        throw new EnvironmentError(
+          `Cannot write "${d}/HIGHWATER": ${
+            errorText(e).replace(/: [a-z]+ '.*'$/, "")
+          }; no record was removed`,
+          { cause: e, exitCode: 1 },
+        );
+      }
       marked = true;
-      markRepaired(d);
     };
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i]!;
