@@ -8,7 +8,7 @@ import { latin1String } from "../src/codec/ascii.ts";
 import type { MessageView } from "../src/codec/view.ts";
 import { ConfigError, FixgError } from "../src/errors.ts";
 import { EngineError, type LibrarySession, type SendAnswer } from "../src/engine/library_client.ts";
-import type { LibraryLink } from "../src/engine/library_session.ts";
+import { type LibraryLink, orderRequestId } from "../src/engine/library_session.ts";
 import { messageFromBody } from "../src/engine/library_server.ts";
 import { ERROR_NAMES, ErrorCode } from "../src/engine/protocol.ts";
 import { openEngine } from "./sessions.ts";
@@ -101,6 +101,9 @@ export function registerSend(program: Command): void {
         );
       }
       const { body, msgType, clOrdId } = bodyOfText(message);
+      // connectEngine's rule: the ClOrdID is the request id only of a message that gives an order its
+      // ClOrdID (35=D, F, G...); a 35=H naming an order sent before gets a fresh one and is sent.
+      const orderId = orderRequestId(msgType, clOrdId);
       const lib = await openEngine(opts, "fixg-send");
       let rejected = false;
       try {
@@ -121,7 +124,7 @@ export function registerSend(program: Command): void {
           console.log(JSON.stringify({
             event: "sent",
             msgType,
-            requestId: clOrdId ?? "",
+            requestId: orderId ?? "",
             status: "refused",
             seq: 0,
             code,
@@ -181,7 +184,7 @@ export function registerSend(program: Command): void {
         // The body as given, bytes and all: the client's raw SEND (not part of the library's API).
         const a: SendAnswer = await (lib as LibraryLink).submit(
           session.key,
-          clOrdId ?? `fixg-send-${crypto.randomUUID()}`,
+          orderId ?? `fixg-send-${crypto.randomUUID()}`,
           body,
           true,
         );

@@ -30,9 +30,13 @@ const ORDER_ID_TYPES: ReadonlySet<string> = new Set([
   "CA",
 ]);
 
-/** The request id a message is sent with when none is given: its ClOrdID when it gives one, else undefined. */
-function orderRequestId(message: FixMessage, clOrdId: string | undefined): string | undefined {
-  return clOrdId !== undefined && ORDER_ID_TYPES.has(message.msgType) ? clOrdId : undefined;
+/**
+ * The request id a message of `msgType` is sent with when none is given: its ClOrdID when the message
+ * gives an order its ClOrdID (ORDER_ID_TYPES), else undefined (the caller makes a fresh one). The one rule
+ * for connectEngine's send/submit and `fixg send`.
+ */
+export function orderRequestId(msgType: string, clOrdId: string | undefined): string | undefined {
+  return clOrdId !== undefined && ORDER_ID_TYPES.has(msgType) ? clOrdId : undefined;
 }
 
 /** `send`'s answers (frozen, one each: no allocation per send, as in-process). */
@@ -137,7 +141,7 @@ export class LibrarySession implements SessionHandle, SequenceControl {
     if (gone !== undefined) return { kind: "refused", reason: gone, cause: "filter" };
     if (!this.#lib.writable) return BACK_PRESSURE;
     const clOrdId = clOrdIdOf(message);
-    const requestId = orderRequestId(message, clOrdId) ?? `${this.#prefix}-${++this.#auto}`;
+    const requestId = orderRequestId(message.msgType, clOrdId) ?? `${this.#prefix}-${++this.#auto}`;
     this.#lib.post(this.key, requestId, bodyView(message), message.msgType, clOrdId);
     return QUEUED;
   }
@@ -153,7 +157,7 @@ export class LibrarySession implements SessionHandle, SequenceControl {
     message: FixMessage,
     options: { requestId?: string; ifLoggedOn?: boolean } = {},
   ): Promise<SendAnswer> {
-    const requestId = options.requestId ?? orderRequestId(message, clOrdIdOf(message)) ??
+    const requestId = options.requestId ?? orderRequestId(message.msgType, clOrdIdOf(message)) ??
       `${this.#prefix}-${++this.#auto}`;
     if (this.#gone !== undefined) {
       return Promise.resolve({
