@@ -211,6 +211,7 @@ class Recovery {
       this.#corrupt(n, 0, SEGMENT_HEADER_BYTES, `bad segment header: ${headerProblem}`);
     }
     let covered = size;
+    let indexed = false;
     for (const d of scan.damaged) {
       // A torn tail is what a crash leaves at the end of the segment being written, never in a sealed one.
       if (d.kind === "corrupt" || sealedBytes >= 0 || !isLast) {
@@ -232,6 +233,11 @@ class Recovery {
         this.#markDropped(n);
         this.#dropped = true;
       }
+      // Its index too before the cut: a start that stops right after it (a crash) leaves the segment
+      // indexed as cut. Else a torn first record, cut back to the header, would leave a segment holding
+      // only its header and no index, which the next start refuses as cut to its header (see below).
+      writeIndexSync(this.#o.dir, n, d.offset, index, this.#o.onWarning);
+      indexed = true;
       this.#truncate(n, segPath, d.offset);
       covered = d.offset;
       this.#o.onWarning(
@@ -259,7 +265,7 @@ class Recovery {
     this.#replay(n, index);
     // A segment followed by others: its index is written once the next segment's session table
     // agrees with where its records end (see #replay), or a refused start would leave it trusted.
-    if (isLast) writeIndexSync(this.#o.dir, n, covered, index, this.#o.onWarning);
+    if (isLast && !indexed) writeIndexSync(this.#o.dir, n, covered, index, this.#o.onWarning);
     else this.#rebuilt = { n, covered, index };
     this.#sealed.push(sealedSegment(n, covered, index, segPath));
     return true;

@@ -138,6 +138,18 @@ const SCENARIOS: Array<{ name: string; bootId: string; image: () => Promise<stri
     },
   },
   {
+    // A crash while the newest segment's first records (its session table) were written: the start cuts
+    // it back to its header, which holds nothing then; a crash right after must not leave it refused.
+    name: "a crash inside the newest segment's session table, same boot",
+    bootId: "boot-a",
+    image: async () => {
+      const image = await plain();
+      const { path, recs } = newest(image);
+      Deno.truncateSync(path, recs[0]!.offset + 10);
+      return image;
+    },
+  },
+  {
     // A power cut lost the newest records (reserved): numbers up to the reservation are skipped.
     name: "records lost to a power cut, another boot",
     bootId: "boot-b",
