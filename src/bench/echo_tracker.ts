@@ -9,17 +9,21 @@ import { MsgType, Tag } from "../codec/tags.ts";
 import type { MessageView } from "../codec/view.ts";
 import type { LatencyMeasure, LoadCounters, LoadSymbol } from "../app/load/types.ts";
 import { RequestLedger } from "../app/load/ledger.ts";
-import { ORDER_FIELDS } from "../app/load/generator.ts";
+import { needsHandlInst, ORDER_FIELDS } from "../app/load/generator.ts";
+import { HANDL_INST_AUTOMATED } from "../app/load/order_message.ts";
 import { zeroLoadCounters } from "../app/load/types.ts";
 import { nextPhase } from "../app/orders/state_machine.ts";
+import * as fix42 from "../dictionary/generated/fix42.ts";
 import * as fix44 from "../dictionary/generated/fix44.ts";
-import { pick } from "../dictionary/typed.ts";
+import { loose, pick } from "../dictionary/typed.ts";
 import { createPrng, type Prng, uniformInt } from "../app/prng.ts";
 import { formatScaled } from "../codec/encoder.ts";
 import { tickDecimals } from "../app/lp/config.ts";
 
 /** The orders sent: FIX 4.4's NewOrderSingle writing only the load generator's fields (a few property reads). */
 const NewOrderSingle = pick(fix44.NewOrderSingle, ORDER_FIELDS);
+/** On a FIX 4.0-4.3 session: FIX 4.2's, with HandlInst (21) 1 (required there). */
+const NewOrderSingle42 = loose(pick(fix42.NewOrderSingle, [...ORDER_FIELDS, "handlInst"]));
 
 /** What the bench runner needs of a request source (LoadGenerator has this shape). */
 export interface RequestSource {
@@ -51,6 +55,7 @@ export class EchoTracker implements RequestSource {
   readonly #rng: Prng;
   #c = zeroLoadCounters();
   readonly #l: RequestLedger;
+  readonly #fix42: boolean;
 
   constructor(o: {
     symbols: readonly LoadSymbol[];
@@ -58,7 +63,10 @@ export class EchoTracker implements RequestSource {
     lostAfterMs: number;
     idPrefix: string;
     onLatency?: (measure: LatencyMeasure, latencyUs: number, sessionIdx: number) => void;
+    /** The session's BeginString (default FIX.4.4); FIX.4.0-4.3 orders carry HandlInst 1. */
+    beginString?: string;
   }) {
+    this.#fix42 = needsHandlInst(o.beginString ?? "FIX.4.4");
     if (o.symbols.length === 0) throw new RangeError("at least one symbol is needed");
     this.#l = new RequestLedger(o.idPrefix, o.lostAfterMs, this.#c, o.onLatency);
     this.#rng = createPrng(o.seed);
@@ -84,8 +92,7 @@ export class EchoTracker implements RequestSource {
       Math.max(1, Math.floor(s.maxQty / s.lotSize)),
     );
     const ticks = s.ticks + (buy ? -1 : 1) * uniformInt(this.#rng, 10, 60);
-    // FIX 4.4's typed builder: the same body for every session version.
-    return NewOrderSingle.adopt({
+    const order = {
       clOrdID: this.#l.id(i),
       symbol: s.symbol,
       side: buy ? "1" : "2",
@@ -94,7 +101,11 @@ export class EchoTracker implements RequestSource {
       ordType: "2",
       price: formatScaled(ticks * s.units, s.decimals) as `${number}`,
       timeInForce: "0",
-    });
+    } as const;
+    // FIX 4.4's typed builder, or FIX 4.2's with HandlInst on a session that requires it.
+    return this.#fix42
+      ? NewOrderSingle42.adopt({ ...order, handlInst: HANDL_INST_AUTOMATED })
+      : NewOrderSingle.adopt(order);
   }
 
   /** The echoed order acknowledges ours: PendingNew -> New in the shared order state machine. */

@@ -32,6 +32,7 @@ export function meanRequestSize(o: BenchOptions): number {
     symbols: o.symbols,
     seed: o.seed,
     idPrefix: "abcde0.",
+    beginString: o.beginString,
   });
   const enc = new Encoder();
   let total = 0;

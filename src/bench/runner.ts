@@ -132,7 +132,14 @@ async function runSessions(
     };
     const idPrefix = `${runTag}${i.toString(36)}.`;
     s.source = o.echo
-      ? new EchoTracker({ symbols: o.symbols, seed: o.seed + i, lostAfterMs: o.graceMs, idPrefix, onLatency })
+      ? new EchoTracker({
+        symbols: o.symbols,
+        seed: o.seed + i,
+        lostAfterMs: o.graceMs,
+        idPrefix,
+        onLatency,
+        beginString: o.beginString,
+      })
       : new LoadGenerator({
         sessions: 1,
         mix: o.mix,
@@ -141,6 +148,7 @@ async function runSessions(
         lostAfterMs: o.graceMs,
         idPrefix,
         onLatency,
+        beginString: o.beginString,
         // New orders only: nothing would cancel resting orders, so no cap turns them into cancels.
         ...(o.mix.cancel + o.mix.replace === 0 ? { maxOpenOrdersPerSession: Number.MAX_SAFE_INTEGER } : {}),
       });

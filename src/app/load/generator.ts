@@ -18,13 +18,21 @@ import { MsgType, Tag } from "../../codec/tags.ts";
 import type { MessageView } from "../../codec/view.ts";
 import { splitGroup } from "../groups.ts";
 import { tickDecimals } from "../lp/config.ts";
+import * as fix42 from "../../dictionary/generated/fix42.ts";
 import * as fix44 from "../../dictionary/generated/fix44.ts";
 import { loose, type LooseInput, pick } from "../../dictionary/typed.ts";
-import { isLivePhaseCode, nextPhase, PHASE_FILLED } from "../orders/state_machine.ts";
+import { execTypeOf } from "../orders/exec_type.ts";
+import {
+  isLivePhaseCode,
+  nextPhase,
+  PHASE_FILLED,
+  PHASE_PENDING_NEW,
+  phaseOfOrdStatus,
+} from "../orders/state_machine.ts";
 import { PriceText } from "../price_text.ts";
 import { createPrng, type Prng, uniformInt } from "../prng.ts";
 import { F_ANSWERED, F_FIRST_FREE, F_LOST, grown, RequestLedger } from "./ledger.ts";
-import { LoadOrder } from "./order_message.ts";
+import { HANDL_INST_AUTOMATED, LoadOrder, LoadOrder42 } from "./order_message.ts";
 import {
   DEFAULT_LOAD_MIX,
   DEFAULT_LOAD_SYMBOLS,
@@ -62,9 +70,10 @@ export const ORDER_FIELDS = [
 
 /**
  * The generator's messages other than new orders (LoadOrder, order_message.ts): FIX 4.4's typed
- * builders (the same body for every session version), each
- * writing only the fields the generator fills (`pick`: a few property reads, not one per member of the
- * dictionary's message); prices as the text PriceText formats and sides as codes (`loose`).
+ * builders, each writing only the fields the generator fills (`pick`: a few property reads, not one per
+ * member of the dictionary's message); prices as the text PriceText formats and sides as codes
+ * (`loose`). A FIX 4.0-4.3 session gets FIX 4.2's builders (below): HandlInst (21) in the replace, the
+ * groups of the market data request as FIX 4.2 defines them.
  */
 const OrderCancelRequest = loose(
   pick(fix44.OrderCancelRequest, ["origClOrdID", "clOrdID", "symbol", "side", "transactTime", "orderQty"]),
@@ -81,6 +90,31 @@ const MarketDataRequest = pick(fix44.MarketDataRequest, [
   "noRelatedSym",
   "symbol",
 ]);
+
+/** FIX 4.2's cancel, replace (with HandlInst) and market data request, for FIX 4.0-4.3 sessions. */
+const OrderCancelRequest42 = loose(
+  pick(fix42.OrderCancelRequest, ["origClOrdID", "clOrdID", "symbol", "side", "transactTime", "orderQty"]),
+);
+const OrderCancelReplaceRequest42 = loose(
+  pick(fix42.OrderCancelReplaceRequest, ["origClOrdID", ...ORDER_FIELDS, "handlInst"]),
+);
+const MarketDataRequest42 = pick(fix42.MarketDataRequest, [
+  "mdReqID",
+  "subscriptionRequestType",
+  "marketDepth",
+  "noMDEntryTypes",
+  "mdEntryType",
+  "noRelatedSym",
+  "symbol",
+]);
+
+/**
+ * True for the versions whose NewOrderSingle and OrderCancelReplaceRequest require HandlInst (21): FIX
+ * 4.0 to 4.3 (FIX 4.4 made it optional).
+ */
+export function needsHandlInst(beginString: string): boolean {
+  return /^FIX\.4\.[0-3]$/.test(beginString);
+}
 
 /** The generator. One instance drives every session of a bench run. */
 export class LoadGenerator {
@@ -102,6 +136,8 @@ export class LoadGenerator {
   #current = new Int32Array(1024);
   #openPos = new Int32Array(1024);
   #open: number[][];
+  /** The session's version needs HandlInst (FIX 4.0-4.3): FIX 4.2's messages. */
+  readonly #fix42: boolean;
 
   constructor(opts: LoadGeneratorOptions) {
     if (!(Number.isInteger(opts.sessions) && opts.sessions > 0)) {
@@ -131,6 +167,7 @@ export class LoadGenerator {
     this.#maxOpen = opts.maxOpenOrdersPerSession ?? 50;
     this.#l = new RequestLedger(opts.idPrefix ?? "L", opts.lostAfterMs ?? 10_000, this.#c, opts.onLatency);
     this.#open = Array.from({ length: this.sessions }, () => []);
+    this.#fix42 = needsHandlInst(opts.beginString ?? "FIX.4.4");
   }
 
   #grow(cap: number): void {
@@ -234,7 +271,7 @@ export class LoadGenerator {
     this.#c.ordersSent++;
     // One object per order (not a builder's two plus the ClOrdID string): they wait in the session's
     // queue during a burst. Fields and bytes as NewOrderSingle.adopt's (order_message.ts).
-    return new LoadOrder(
+    return new (this.#fix42 ? LoadOrder42 : LoadOrder)(
       this.#l,
       i,
       s.symbol,
@@ -255,7 +292,10 @@ export class LoadGenerator {
   #cancel(root: number, intendedUs: number): FixMessage {
     const i = this.#amend(K_CANCEL, root, intendedUs);
     this.#c.cancelsSent++;
-    return OrderCancelRequest.adopt(this.#amendFields(root, i, intendedUs));
+    const fields = this.#amendFields(root, i, intendedUs);
+    return this.#fix42
+      ? OrderCancelRequest42.adopt({ ...fields, symbol: fields.symbol! })
+      : OrderCancelRequest.adopt(fields);
   }
 
   /** The fields a cancel and a replace (request `i`) of order `root` share. */
@@ -287,11 +327,14 @@ export class LoadGenerator {
     const ticks = Math.max(1, this.#priceTicks[root]! + move);
     this.#priceTicks[i] = ticks; // the new terms, applied to the order when the replace is accepted
     this.#orderQty[i] = this.#orderQty[root]!;
-    return OrderCancelReplaceRequest.adopt({
-      ...this.#amendFields(root, i, intendedUs),
-      ordType: "2",
-      price: this.#fmt(s, ticks),
-    });
+    const fields = { ...this.#amendFields(root, i, intendedUs), ordType: "2", price: this.#fmt(s, ticks) };
+    return this.#fix42
+      ? OrderCancelReplaceRequest42.adopt({
+        ...fields,
+        symbol: fields.symbol!,
+        handlInst: HANDL_INST_AUTOMATED,
+      })
+      : OrderCancelReplaceRequest.adopt(fields);
   }
 
   #mdRequest(sessionIdx: number, intendedUs: number): FixMessage {
@@ -299,12 +342,22 @@ export class LoadGenerator {
     const i = this.#newRequest(K_MD, sessionIdx, intendedUs, -1);
     this.#symbolIdx[i] = si;
     this.#c.mdRequestsSent++;
+    const mdReqID = this.#id(i), symbol = this.#symbols[si]!.symbol;
+    if (this.#fix42) {
+      return MarketDataRequest42.adopt({
+        mdReqID,
+        subscriptionRequestType: "0",
+        marketDepth: 1,
+        noMDEntryTypes: [{ mdEntryType: "0" }, { mdEntryType: "1" }],
+        noRelatedSym: [{ symbol }],
+      });
+    }
     return MarketDataRequest.adopt({
-      mdReqID: this.#id(i),
+      mdReqID,
       subscriptionRequestType: "0",
       marketDepth: 1,
       noMDEntryTypes: [{ mdEntryType: "0" }, { mdEntryType: "1" }],
-      noRelatedSym: [{ symbol: this.#symbols[si]!.symbol }],
+      noRelatedSym: [{ symbol }],
     });
   }
 
@@ -402,10 +455,24 @@ export class LoadGenerator {
       c.unmatchedResponses++;
       return;
     }
-    const et = view.getString(Tag.ExecType);
+    // FIX 4.0-4.2's fills (150=1/2), status reports (20=3) and execution cancels/corrections (20=1/2) in
+    // FIX 4.4's codes F, I, H and G (app/orders/exec_type.ts).
+    const et = execTypeOf(view);
     if (et === "I") return; // status reports answer no request of ours
     const kind = l.kind[i]!;
     const root = this.#root[i]!;
+    if (et === "H" || et === "G") {
+      // A busted or corrected execution: no fill and no answer; the order's CumQty is the report's from
+      // now on (a later fill is new if its CumQty is above it), and a live order takes its OrdStatus's
+      // live phase. A finished order stays finished.
+      if ((l.flags[root]! & F_DONE) !== 0) return;
+      this.#cumQty[root] = view.getFloat(Tag.CumQty) ?? this.#cumQty[root]!;
+      const p = phaseOfOrdStatus(view.getString(Tag.OrdStatus));
+      if (p > PHASE_PENDING_NEW && isLivePhaseCode(p) && l.phase[root] !== PHASE_PENDING_NEW) {
+        l.phase[root] = p;
+      }
+      return;
+    }
     let answered = false;
     if (kind === K_ORDER && (l.flags[i]! & F_ANSWERED) === 0) {
       if (l.answer(i, nowUs, "order-to-ack")) {

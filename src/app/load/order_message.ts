@@ -7,7 +7,10 @@
  * straight into the session's encoder from the number (`Encoder.strBase36`) and TransactTime from the
  * ledger's intended send time. Its fields are those of
  * `loose(pick(fix44.NewOrderSingle, ORDER_FIELDS)).adopt(...)` with the same values, in the same order,
- * encoded to the same bytes (test/app/load_order_message_test.ts).
+ * encoded to the same bytes (test/app/load_order_message_test.ts). On a FIX 4.0-4.3 session (which require
+ * HandlInst) the generator sends `LoadOrder42`: the same with HandlInst (21) 1 after the ClOrdID, as
+ * `loose(pick(fix42.NewOrderSingle, [...ORDER_FIELDS, "handlInst"]))` writes it; a FIX 4.4 session's orders
+ * stay LoadOrder (bytes unchanged, and one class on the FIX 4.4 hot path).
  *
  * A BuiltMessage so that the outbound queue counts its size without making its field list; its own
  * methods replace all of BuiltMessage's (`data` and `write` are not used).
@@ -96,6 +99,63 @@ export class LoadOrder extends BuiltMessage<null> {
     if (this.#list !== undefined) return -1;
     return FIXED_ESTIMATE + this.ledger.prefix.length + base36Digits(this.i) + this.symbol.length +
       this.price.length;
+  }
+}
+
+/** HandlInst 1: automated execution order, private, no broker intervention (a load generator's orders). */
+export const HANDL_INST_AUTOMATED = "1";
+
+/** A LoadOrder with HandlInst (21) 1: the NewOrderSingle of a FIX 4.0-4.3 session (HandlInst required there). */
+export class LoadOrder42 extends LoadOrder {
+  #list: Field[] | undefined;
+
+  override get fields(): Field[] {
+    return this.#list ??= [
+      [11, this.clOrdID],
+      [21, HANDL_INST_AUTOMATED],
+      [55, this.symbol],
+      [54, this.side],
+      [60, formatTimestamp(this.transactTime)],
+      [38, this.orderQty],
+      [40, "2"],
+      [44, this.price],
+      [59, this.timeInForce],
+    ];
+  }
+
+  override set fields(list: Field[]) {
+    this.#list = list;
+  }
+
+  override writeBody(out: FieldSink): boolean {
+    if (this.#list !== undefined) return false;
+    if (out instanceof Encoder) {
+      out.strBase36(11, this.ledger.prefix, this.i)
+        .str(21, HANDL_INST_AUTOMATED)
+        .str(55, this.symbol)
+        .str(54, this.side)
+        .timestamp(60, this.transactTime)
+        .decimal(38, this.orderQty)
+        .str(40, "2")
+        .str(44, this.price)
+        .str(59, this.timeInForce);
+      return true;
+    }
+    out.field(11, this.clOrdID);
+    out.field(21, HANDL_INST_AUTOMATED);
+    out.field(55, this.symbol);
+    out.field(54, this.side);
+    out.timestamp(60, this.transactTime);
+    out.field(38, this.orderQty);
+    out.field(40, "2");
+    out.field(44, this.price);
+    out.field(59, this.timeInForce);
+    return true;
+  }
+
+  override estimateBytes(): number {
+    if (this.#list !== undefined) return -1;
+    return 6 + 1 + super.estimateBytes();
   }
 }
 

@@ -68,6 +68,11 @@ export interface LoadGeneratorOptions {
   marketableFraction?: number;
   /** With this many open orders a session sends cancels instead of new orders (default 50). */
   maxOpenOrdersPerSession?: number;
+  /**
+   * The sessions' BeginString (default FIX.4.4): FIX.4.0 to FIX.4.3 get FIX 4.2's messages, with HandlInst
+   * (21) 1 in new orders and replaces (required there). Answers are read in any version's codes.
+   */
+  beginString?: string;
   /** ClOrdID/MDReqID prefix; make it differ between runs (default "L"). */
   idPrefix?: string;
   /** Called for each latency sample. */
@@ -87,7 +92,10 @@ export interface LoadCounters {
   ordersFilled: number;
   /** Orders ended by the counterparty (IOC remainder, expiry, unsolicited cancel). */
   ordersEnded: number;
-  /** Fill reports (each counted once). */
+  /**
+   * Fill reports (each counted once): ExecType F, or FIX 4.0-4.2's 1/2 with ExecTransType 0 (not the
+   * cancel or correction of an execution, 20=1/2, nor a status report, 20=3).
+   */
   fills: number;
   cancelsAcked: number;
   cancelsRejected: number;

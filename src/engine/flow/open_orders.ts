@@ -10,6 +10,11 @@
  * changes nothing. An OrderCancelReject carries no ExecType: its OrdStatus (39), when it names a done
  * phase, ends the order. Latency is measured from the moment a request leaves its queue to the first
  * ExecutionReport for its ClOrdID.
+ *
+ * A FIX 4.0-4.2 session's reports are read in FIX 4.4's codes (`execTypeOf`, app/orders/exec_type.ts): a
+ * fill (ExecType 1 or 2 with ExecTransType 0) as a Trade (F), a status report (20=3, ExecType = OrdStatus)
+ * as Order Status (I), the cancel or correction of an execution (20=1/2) as Trade Cancel/Correct (H/G),
+ * which the order model does not follow (the order's phase stays).
  */
 import {
   type Field,
@@ -22,6 +27,7 @@ import {
   Tag,
 } from "../../codec/mod.ts";
 import { BucketHistogram, LATENCY_BUCKETS_SECONDS } from "../../metrics/registry.ts";
+import { execTypeOf } from "../../app/orders/exec_type.ts";
 import {
   isLivePhaseCode,
   nextPhase,
@@ -384,7 +390,7 @@ export class OpenOrders {
     if (kind >= 0) this.ackSeconds[KIND_NAMES[kind]!].observe(Math.max(0, perfMs - sentAtMs) / 1000);
     const orderId = v.getString(Tag.OrderID);
     if (orderId !== undefined && orderId !== "NONE") order.orderId = orderId;
-    const et = v.getString(Tag.ExecType);
+    const et = execTypeOf(v);
     // Any answer to our cancel other than Pending Cancel or Canceled (a reject) ends that request.
     if (kind === KIND_CANCEL && et !== "4" && et !== "6") order.cancelPending = undefined;
     const from = order.phase;
