@@ -53,6 +53,12 @@ export class SeqReservations {
     const rebooted = read.bootId === "" || this.#o.bootId === "" || read.bootId !== this.#o.bootId;
     this.#hwGenerations = read.generations;
     this.#others = read.others;
+    // The slots of a session the journal lost whole hold its reservation under its old id: a session new
+    // to the journal must not take that id, or its marks overwrite the reservation (two writes: a run's
+    // first reservation and its close) and the lost session, opened later, starts again at 1.
+    for (const id of read.others.keys()) {
+      if (id >= this.#sessions.nextId) this.#sessions.nextId = id + 1;
+    }
     for (const s of this.#sessions.values()) {
       const m = read.marks.get(s.id);
       s.hw = HighWaterFile.slot(s.id, s.key, read.generations.get(s.id) ?? 0);
