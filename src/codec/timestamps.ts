@@ -84,9 +84,23 @@ const textA = new Uint8Array(21);
 const textB = new Uint8Array(21);
 let replaceA = true;
 
+/** The UTCTimestamps there are: years 0000 to 9999 (YYYYMMDD), in epoch milliseconds. */
+export const MIN_TIMESTAMP_MS = -62167219200000; // 0000-01-01T00:00:00.000Z
+export const MAX_TIMESTAMP_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+
+/** The RangeError of a time outside years 0000-9999 (or NaN, or not finite): it names the value and the range. */
+function outOfRange(epochMs: number): RangeError {
+  return new RangeError(
+    `${epochMs} is not a UTCTimestamp in epoch milliseconds: years 0000 to 9999 only ` +
+      `(${MIN_TIMESTAMP_MS} to ${MAX_TIMESTAMP_MS}, 00000101-00:00:00.000 to 99991231-23:59:59.999)`,
+  );
+}
+
 /**
  * Writes `YYYYMMDD-HH:MM:SS[.sss[sss[sss]]]` at `pos`; returns the position after it.
  * `subMsNanos` (0..999999) supplies the digits below the millisecond for "us" and "ns".
+ * Throws a RangeError for a time outside years 0000-9999, NaN or not finite (YYYY has four digits):
+ * checked only when a millisecond is formatted, not when a recent one is copied.
  */
 export function writeTimestamp(
   buf: Uint8Array,
@@ -95,22 +109,21 @@ export function writeTimestamp(
   precision: TimestampPrecision = "ms",
   subMsNanos = 0,
 ): number {
-  epochMs = Math.floor(epochMs);
+  const ms = Math.floor(epochMs);
   let t: Uint8Array;
-  if (epochMs === msA) t = textA;
-  else if (epochMs === msB) t = textB;
+  if (ms === msA) t = textA;
+  else if (ms === msB) t = textB;
   else {
-    const day = Math.floor(epochMs / MS_PER_DAY);
-    const msOfDay = epochMs - day * MS_PER_DAY;
-    if (!(msOfDay >= 0 && msOfDay < MS_PER_DAY)) {
-      return writeTimestampAnyTime(buf, pos, day, msOfDay, precision, subMsNanos);
-    }
+    // In range (which NaN is not), the millisecond of the day is exact and from 0 to 86399999.
+    if (!(ms >= MIN_TIMESTAMP_MS && ms <= MAX_TIMESTAMP_MS)) throw outOfRange(epochMs);
+    const day = Math.floor(ms / MS_PER_DAY);
+    const msOfDay = ms - day * MS_PER_DAY;
     if (replaceA) {
       t = textA;
-      msA = epochMs;
+      msA = ms;
     } else {
       t = textB;
-      msB = epochMs;
+      msB = ms;
     }
     replaceA = !replaceA;
     formatMs(t, day, msOfDay);
@@ -203,43 +216,20 @@ function writeBelowMs(
 }
 
 /**
- * writeTimestamp's plain float arithmetic, for times whose millisecond of the day is out of range
- * (NaN, infinities, times so far out that the day's milliseconds are lost): whatever it writes for
- * them stays as it was.
+ * Formats a UTCTimestamp as a string (for logs, tests and scenario files). Throws a RangeError naming the
+ * value and the valid range for a time outside years 0000-9999 (-62167219200000 to 253402300799999 ms),
+ * NaN or not finite, and for `subMsNanos` that is not a whole number from 0 to 999999.
  */
-function writeTimestampAnyTime(
-  buf: Uint8Array,
-  pos: number,
-  day: number,
-  msOfDay: number,
-  precision: TimestampPrecision,
-  subMsNanos: number,
-): number {
-  buf.set(ymdOf(day), pos);
-  buf[pos + 8] = 0x2d; // '-'
-  const h = Math.floor(msOfDay / 3_600_000);
-  msOfDay -= h * 3_600_000;
-  const mi = Math.floor(msOfDay / 60_000);
-  msOfDay -= mi * 60_000;
-  const s = Math.floor(msOfDay / 1000);
-  const ms = msOfDay - s * 1000;
-  put2(buf, pos + 9, h);
-  buf[pos + 11] = 0x3a;
-  put2(buf, pos + 12, mi);
-  buf[pos + 14] = 0x3a;
-  put2(buf, pos + 15, s);
-  if (precision === "s") return pos + 17;
-  buf[pos + 17] = 0x2e;
-  putN(buf, pos + 18, ms, 3);
-  return precision === "ms" ? pos + 21 : writeBelowMs(buf, pos, precision, subMsNanos);
-}
-
-/** Formats a UTCTimestamp as a string (for logs, tests and scenario files). */
 export function formatTimestamp(
   epochMs: number,
   precision: TimestampPrecision = "ms",
   subMsNanos = 0,
 ): string {
+  if (!Number.isInteger(subMsNanos) || subMsNanos < 0 || subMsNanos > 999_999) {
+    throw new RangeError(
+      `subMsNanos ${subMsNanos} is not the nanoseconds below a millisecond: a whole number from 0 to 999999`,
+    );
+  }
   const b = new Uint8Array(27);
   const end = writeTimestamp(b, 0, epochMs, precision, subMsNanos);
   let out = "";

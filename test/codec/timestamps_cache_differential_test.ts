@@ -6,7 +6,8 @@
  * with other digits below the millisecond (two encoders of different precisions in one process), time
  * going backwards (a manual clock, an NTP step), second, day and year rollovers, times before 1970,
  * non-integer, negative and non-finite inputs; dates alternating between days, invalid dates and times,
- * leap seconds. Seeded and bounded.
+ * leap seconds. Seeded and bounded. A time outside years 0000-9999 is refused (RangeError) where the
+ * version before wrapped it.
  */
 import assert from "node:assert/strict";
 import {
@@ -26,6 +27,12 @@ const T0 = Date.UTC(2026, 11, 7, 18, 30, 0, 0);
 function same(ms: number, precision: TimestampPrecision, subMsNanos: number, what: string): void {
   const pos = (subMsNanos + Math.abs(ms | 0)) % 5;
   const a = new Uint8Array(40).fill(0xee), b = new Uint8Array(40).fill(0xee);
+  // Outside years 0000-9999 (NaN, infinities too) it throws, writing nothing; before, it wrapped.
+  if (!(Math.floor(ms) >= -62167219200000 && Math.floor(ms) <= 253402300799999)) {
+    assert.throws(() => writeTimestamp(a, pos, ms, precision, subMsNanos), RangeError, what);
+    assert.ok(a.every((x) => x === 0xee), `${what}: nothing written`);
+    return;
+  }
   const endA = writeTimestamp(a, pos, ms, precision, subMsNanos);
   const endB = base.writeTimestamp(b, pos, ms, precision, subMsNanos);
   if (endA !== endB || a.some((x, i) => x !== b[i])) {
@@ -69,7 +76,7 @@ Deno.test("writeTimestamp with its millisecond cache writes what it wrote before
     [Date.UTC(1900, 1, 28, 23, 59, 59, 999), "ms", 0],
     [Date.UTC(1, 0, 1), "ms", 0],
     [Date.UTC(9999, 11, 31, 23, 59, 59, 999), "ns", 123456],
-    [Date.UTC(10000, 0, 1), "ms", 0], // beyond four digits of year
+    [Date.UTC(10000, 0, 1), "ms", 0], // beyond four digits of year: refused
     [T0 + 0.999, "ms", 0], // non-integer: the millisecond it is in
     [T0, "ms", 0],
     [T0 + 1.0000001, "us", 0],
@@ -78,7 +85,7 @@ Deno.test("writeTimestamp with its millisecond cache writes what it wrote before
     [Infinity, "ns", 0],
     [-Infinity, "s", 0],
     [T0, "s", 0],
-    [1e20, "ms", 0], // the day's milliseconds lost
+    [1e20, "ms", 0], // the day's milliseconds lost: refused
     [-1e20, "ms", 0],
     [8.64e15, "ms", 0],
     [T0, "ns", 1_000_000], // out-of-range digits below the millisecond: as before

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { formatTimestamp, writeTimestamp } from "../../src/codec/timestamps.ts";
 
-// Every precision through both writers: the fast one (a millisecond of the day in range) and the any-time
-// one (NaN, infinities, times so far out that the day's milliseconds are lost: what it wrote stays as is).
+// Every precision, years 0000 to 9999 (times out of that range throw: timestamps_range_test.ts).
 const CASES: [number, string[]][] = [
   [0, [
     "19700101-00:00:00",
@@ -34,45 +33,9 @@ const CASES: [number, string[]][] = [
     "99991231-23:59:59.999123",
     "99991231-23:59:59.999123456",
   ]],
-  [1e16, [
-    "88570520-17:46:40",
-    "88570520-17:46:40.000",
-    "88570520-17:46:40.000123",
-    "88570520-17:46:40.000123456",
-  ]],
-  [-1e15, [
-    "02810405-22:13:20",
-    "02810405-22:13:20.000",
-    "02810405-22:13:20.000123",
-    "02810405-22:13:20.000123456",
-  ]],
-  [8.64e15, [
-    "57600913-00:00:00",
-    "57600913-00:00:00.000",
-    "57600913-00:00:00.000123",
-    "57600913-00:00:00.000123456",
-  ]],
-  [1e20, [
-    "58200906-09:46:32",
-    "58200906-09:46:32.832",
-    "58200906-09:46:32.832123",
-    "58200906-09:46:32.832123456",
-  ]],
-  [NaN, [
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000",
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000.\u0000\u0000\u0000",
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000.\u0000\u0000\u0000123",
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000.\u0000\u0000\u0000123456",
-  ]],
-  [Infinity, [
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000",
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000.\u0000\u0000\u0000",
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000.\u0000\u0000\u0000123",
-    "\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000-\u0000\u0000:\u0000\u0000:\u0000\u0000.\u0000\u0000\u0000123456",
-  ]],
 ];
 
-Deno.test("formatTimestamp at every precision, in range and out of it, byte for byte", () => {
+Deno.test("formatTimestamp at every precision, byte for byte", () => {
   for (const [epochMs, texts] of CASES) {
     assert.deepEqual(
       (["s", "ms", "us", "ns"] as const).map((p) => formatTimestamp(epochMs, p, 123456)),
@@ -82,7 +45,7 @@ Deno.test("formatTimestamp at every precision, in range and out of it, byte for 
 });
 
 // writeTimestamp keeps the text of two recent milliseconds: the same millisecond again (at any precision,
-// alternating with another, after a time out of range in between) is the same bytes, and "s" writes 17
+// alternating with another, after a time out of range refused in between) is the same bytes, and "s" writes 17
 // bytes, not the cached 21.
 Deno.test("writeTimestamp: repeated and alternating milliseconds at every precision, byte for byte", () => {
   const text = (b: Uint8Array, end: number) => String.fromCharCode(...b.subarray(2, end));
@@ -99,6 +62,11 @@ Deno.test("writeTimestamp: repeated and alternating milliseconds at every precis
   for (const epochMs of times) {
     for (const p of ["ns", "s", "ms", "us", "s"] as const) {
       const b = new Uint8Array(40).fill(0x7e);
+      if (Number.isNaN(epochMs) || epochMs > 253402300799999) {
+        assert.throws(() => writeTimestamp(b, 2, epochMs, p, 987654), RangeError);
+        assert.deepEqual([...b], new Array(40).fill(0x7e), "nothing written");
+        continue;
+      }
       const end = writeTimestamp(b, 2, epochMs, p, 987654);
       assert.equal(text(b, end), formatTimestamp(epochMs, p, 987654));
       assert.equal(end, 2 + (p === "s" ? 17 : p === "ms" ? 21 : p === "us" ? 24 : 27));
