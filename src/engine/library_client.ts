@@ -235,6 +235,7 @@ class Library implements LibraryLink {
     clearTimeout(this.#backoff);
     this.#wakeBackoff?.();
     this.#failAll(new EngineError(0, this.#ended));
+    this.#sessionsDown();
     return Promise.resolve();
   }
 
@@ -343,6 +344,8 @@ class Library implements LibraryLink {
           this.#ended = err.message;
           this.#closed = true;
           this.#failAll(err);
+          // A reconnection refused: the sessions it held go down with it.
+          this.#sessionsDown();
         }
         this.#o.onStatus?.("disconnected", err.message);
         return;
@@ -584,8 +587,12 @@ class Library implements LibraryLink {
         `connection to the engine lost: ${why} (reconnect: false): connectEngine again to attach to the engine`;
       this.#closed = true;
       this.#failAll(new EngineError(0, this.#ended));
+      this.#sessionsDown();
       return;
     }
+    // Reconnecting: the engine still holds the FIX sessions (logged on, heartbeating), so each session
+    // keeps the state the engine reported last; the re-claim brings it up to date (onLogon, or onLogout
+    // "logged out while detached").
     void this.#reconnect();
   }
 
@@ -610,6 +617,19 @@ class Library implements LibraryLink {
       for (const s of this.#sessions.values()) this.#sendClaim(s, true);
       this.#wakeWriters();
       return;
+    }
+  }
+
+  /**
+   * The library is done for good (closed, the connection lost with `reconnect: false`, a reconnection
+   * refused at HELLO): every session it holds that is logged on reports loggedOn false and its
+   * application gets onLogout once, with the library's end reason.
+   */
+  #sessionsDown(): void {
+    for (const s of [...this.#sessions.values()]) {
+      if (!s.loggedOn) continue;
+      s.loggedOn = false;
+      this.#guard(() => s.app.onLogout?.(s, this.#ended));
     }
   }
 

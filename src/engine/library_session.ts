@@ -103,6 +103,11 @@ export type SequenceRequest =
 export class LibrarySession implements SessionHandle, SequenceControl {
   readonly key: string;
   readonly id: SessionId;
+  /**
+   * The FIX session's state as the engine reported it last (kept while the library reconnects: the
+   * engine still holds the session); false once the library is done (closed, the connection lost with
+   * `reconnect: false`), when onLogout has run with the library's end reason.
+   */
   loggedOn = false;
   /** True while the messages handed to onMessage are replayed from the journal (processed before?). */
   replaying = false;
