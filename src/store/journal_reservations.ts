@@ -133,12 +133,19 @@ export class SeqReservations {
    */
   lostSession(key: string): { epoch: number; mark: number } | undefined {
     const keyCrc = crc32c(new TextEncoder().encode(key));
+    // Several ids may hold the key (a lost session comes back under a new id, and the directory is then
+    // emptied of its segments): the newest epoch's highest mark is what may have been sent.
+    let best: HighWaterMark | undefined;
     for (const [id, m] of this.#others) {
-      if (m.keyCrc !== keyCrc || m.mark < 1) continue;
+      if (m.keyCrc !== keyCrc) continue;
       this.#others.delete(id);
-      return { epoch: Math.max(1, m.epoch), mark: Math.min(m.mark, MAX_SEQ - 1) };
+      if (m.mark < 1) continue;
+      if (best === undefined || m.epoch > best.epoch || (m.epoch === best.epoch && m.mark > best.mark)) {
+        best = m;
+      }
     }
-    return undefined;
+    if (best === undefined) return undefined;
+    return { epoch: Math.max(1, best.epoch), mark: Math.min(best.mark, MAX_SEQ - 1) };
   }
 
   /** Closes the file (no marks written: see writeExactMarks). */

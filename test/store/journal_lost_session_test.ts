@@ -59,3 +59,32 @@ Deno.test("a session lost whole keeps its reservation while other new sessions c
   assert.equal(s3.seqNums().nextSenderSeq, hw.mark + 1, "KEY's 1..30 reached the counterparty");
   await c.journal.close();
 });
+
+Deno.test("a journal emptied of its segments after a lost session came back under a new id: it starts above its newest marks", async () => {
+  const dir = tempDir();
+  const a = await openJournal(dir, { fsync: "batch", seqReserve: 100 });
+  const s = await a.journal.openSession(KEY, T0);
+  for (let seq = 1; seq <= 30; seq++) void s.appendOutbound(seq, fixedMessage(seq, "out", 200));
+  await s.flush();
+  await settle();
+  const image = crashImage(dir);
+  await a.journal.close();
+  const seg = `${image}/${segmentFileName(1)}`;
+  Deno.writeFileSync(seg, Deno.readFileSync(seg).subarray(0, SEGMENT_HEADER_BYTES));
+  // After the reboot another session takes a new id first; KEY comes back (above 100) and sends up to 250.
+  const b = await openJournal(image, { fsync: "batch", seqReserve: 100, bootId: "boot-b" });
+  await b.journal.openSession(KEY2, T0 + 5000);
+  const back = await b.journal.openSession(KEY, T0 + 5000);
+  assert.equal(back.seqNums().nextSenderSeq, 101);
+  for (let seq = 101; seq <= 250; seq++) void back.appendOutbound(seq, fixedMessage(seq, "out", 200));
+  await back.flush();
+  await b.journal.close();
+  // Every segment deleted, HIGHWATER kept: both of KEY's ids are in it (the old one's mark is 100).
+  for (const e of Deno.readDirSync(image)) {
+    if (e.name.endsWith(".seg") || e.name.endsWith(".idx")) Deno.removeSync(`${image}/${e.name}`);
+  }
+  const c = await openJournal(image, { fsync: "batch", seqReserve: 100, bootId: "boot-b" });
+  const again = await c.journal.openSession(KEY, T0 + 9000);
+  assert.equal(again.seqNums().nextSenderSeq, 251, "1..250 reached the counterparty");
+  await c.journal.close();
+});
