@@ -61,6 +61,8 @@ export class GroupCommit {
   /** A segment switch is in progress (it awaits); writes resume after it. */
   #switching = false;
   #switchDone: Promise<void> = Promise.resolve();
+  /** Old segments being sealed after a switch, in order (see #switchFile). */
+  #sealing: Promise<void> = Promise.resolve();
   #syncTimer: Timer | undefined;
   #pool: Uint8Array[] = [];
   /** The file being written (may lag the writer's segment while batches of a new segment wait). */
@@ -210,7 +212,7 @@ export class GroupCommit {
     if (b.buf.length === BATCH_BUFFER_BYTES && this.#pool.length < 4) this.#pool.push(b.buf);
   }
 
-  /** Makes the current file durable, opens the one of batch `b`'s segment, seals the old segment, resumes writing. */
+  /** Makes the current file durable, opens the one of batch `b`'s segment, resumes writing, then seals the old segment. */
   async #switchFile(b: Batch): Promise<void> {
     this.#switching = true;
     try {
@@ -227,12 +229,20 @@ export class GroupCommit {
       this.#file = this.#o.openSegmentFile(`${this.#o.dir}/${segmentFileName(b.segment)}`);
       this.#fileSegment = b.segment;
       if (this.#o.fsync !== "none") syncDirectory(this.#o.dir);
-      if (b.seals !== undefined) await this.#host.sealed(b.seals);
     } catch (e) {
       this.fail(e);
       return;
     } finally {
       this.#switching = false;
+    }
+    // The old segment is sealed (its index written) once the new one holds its first records, not
+    // before: a crash between creating the new file and writing it then leaves the old segment unsealed,
+    // as a run leaves the segment it writes, and the next start does not take it for a newest segment
+    // whose successor is missing (which skips the reservations). Chained, so seals run in segment order
+    // (the write below may start the next switch); the chained step runs after this synchronous write.
+    const seals = b.seals;
+    if (seals !== undefined) {
+      this.#sealing = this.#sealing.then(() => this.#host.sealed(seals)).catch((e) => void this.fail(e));
     }
     this.write();
   }
@@ -271,6 +281,8 @@ export class GroupCommit {
         if (this.#syncing !== undefined) await this.#syncing;
         while (this.#switching) await this.#switchDone;
       }
+      // The index of the segment before the last switch (the writer then indexes the last one).
+      await this.#sealing;
     } finally {
       this.#cancelTimer();
       try {

@@ -70,10 +70,10 @@ export class SeqReservations {
       // `fixg journal repair`): what they held may have been sent.
       const repaired = read.state === "repaired";
       // A run that did not close writes its newest segment without an index (sealing happens at rotation,
-      // after the next segment's file exists, and at a clean close): a sealed newest segment after such a
-      // run means the segment it was writing is gone (deleted by hand), and its numbers with it. Only a
-      // reservation of the journal's own epoch counts so: the same picture follows a crash between
-      // creating a segment file and writing it, or `repair` indexing a crashed journal, where a later
+      // once the next segment holds its first records, and at a clean close): a sealed newest segment after
+      // such a run means the segment it was writing is gone (deleted by hand), and its numbers with it. Only
+      // a reservation of the journal's own epoch counts so: the same picture follows a crash of a start
+      // between creating its segment file and writing it, or `repair` indexing a crashed journal, where a later
       // epoch's reservation is of a reset never written (never sent), and starting that epoch would be a
       // reset the counterparty never saw. Skipping numbers is harmless; a spurious reset is not.
       const lostNewest = lastSealed && read.state === "running" && m.epoch === s.epoch;
