@@ -37,10 +37,15 @@ export function sendAppNow(
   return canSendNow(s) ? numberAndEncode(s, message, nowMs, resend) : undefined;
 }
 
-/** Takes the next MsgSeqNum for an application message and encodes it. */
+/**
+ * Takes the next MsgSeqNum for an application message and encodes it. The number is taken once the
+ * encoding succeeded: a message whose encoding throws (a body writer's value the encoder refuses)
+ * leaves no hole in the numbers.
+ */
 function numberAndEncode(s: SessionState, message: FixMessage, nowMs: number, resend: boolean): Uint8Array {
-  const seq = s.nextSenderSeq++;
+  const seq = s.nextSenderSeq;
   const bytes = encodeApp(s, message, seq, nowMs);
+  s.nextSenderSeq = seq + 1;
   if (!resend) markNotResendable(s, seq);
   s.lastSentMs = nowMs;
   return bytes;
