@@ -19,6 +19,8 @@ const BATCH_BUFFER_BYTES = 1024 * 1024;
 
 /** Bytes waiting to be written to one segment. */
 export interface Batch {
+  /** Ascending in creation order, which is the order batches are written in. */
+  id: number;
   segment: number;
   /** Offset in its segment of `buf[0]` (reads serve records not yet synced from the batch). */
   start: number;
@@ -70,6 +72,9 @@ export class GroupCommit {
   #fileSegment = 0;
   /** Set once a write or sync failed: nothing is journaled after it. */
   failed: EnvironmentError | undefined;
+  /** Id of the last batch handed to the file with write(2) (every batch with a lower id was too). */
+  writtenId = 0;
+  #nextId = 1;
 
   constructor(o: ResolvedOptions, host: CommitHost) {
     this.#o = o;
@@ -159,6 +164,7 @@ export class GroupCommit {
           this.fail(e);
           return;
         }
+        this.writtenId = b.id;
         if (this.#o.fsync === "none") this.#settle(b);
         else this.#written.push(b);
       }
@@ -301,6 +307,7 @@ export class GroupCommit {
   newBatch(segment: number): Batch {
     const buf = this.#pool.pop() ?? new Uint8Array(BATCH_BUFFER_BYTES);
     return {
+      id: this.#nextId++,
       segment,
       // A batch of the current segment continues it; a new segment's first batch starts at 0.
       start: segment === this.#host.segment ? this.#host.segPos : 0,

@@ -204,13 +204,20 @@ export class SeqReservations {
     });
   }
 
-  /** Exact marks for every session (what was handed out), then the file's state. */
+  /**
+   * Exact marks for every session (what was handed out), then the file's state. A session whose
+   * seq-reset record was never written (`resetBatch` still set after the writer settled it: its batch's
+   * write failed) gets the epoch before the reset and the numbers handed out in it: nothing of the new
+   * epoch reached the counterparty, which is still in the old one (and its reservation of the new
+   * epoch, already in the file, must not make the next start begin that epoch).
+   */
   writeExactMarks(state: "closed" | "failed"): void {
     const hw = this.#hw;
     if (hw === undefined) return;
     try {
       for (const s of this.#sessions.values()) {
-        hw.writeSync(this.#slot(s), s.epoch, Math.max(s.nextSender - 1, s.failedOut), true, false);
+        if (s.resetBatch !== 0) hw.writeSync(this.#slot(s), s.wireEpoch, s.wireMark, true, false);
+        else hw.writeSync(this.#slot(s), s.epoch, Math.max(s.nextSender - 1, s.failedOut), true, false);
       }
       // One fdatasync for every slot and the state.
       hw.writeState(state);
@@ -219,8 +226,14 @@ export class SeqReservations {
     }
   }
 
-  /** An outbound message appended after a failure may still reach the wire: its number is recorded. */
+  /**
+   * An outbound message appended after a failure may still reach the wire: its number is recorded. Not
+   * in an epoch whose seq-reset record was never written (`resetBatch` set): the engine sends nothing
+   * whose records are not in the file, so the counterparty is still in the epoch before, whose exact
+   * mark stays.
+   */
   outAfterFailure(s: SessionState, seq: number): void {
+    if (s.resetBatch !== 0) return;
     if (!Number.isInteger(seq) || seq <= s.failedOut || seq < s.nextSender || seq > MAX_SEQ) return;
     s.failedOut = seq;
     const hw = this.#hw;

@@ -81,6 +81,15 @@ export interface SessionState {
   lastSyncReserveMs: number;
   /** Highest outbound number appended after the journal failed (the engine may still have sent it). */
   failedOut: number;
+  /**
+   * Id of the batch holding the session's newest seq-reset record (a reset() of this run) while it is
+   * not known written, else 0. Until it is written nothing of the new epoch can have reached the
+   * counterparty (journal before the socket): a failed write then marks `wireEpoch`, not `epoch`.
+   */
+  resetBatch: number;
+  /** While `resetBatch` is set: the epoch before that reset, and its highest outbound number handed out. */
+  wireEpoch: number;
+  wireMark: number;
 }
 
 /** A segment no longer written to. */
@@ -140,6 +149,9 @@ export function newState(
     reserveBlock: 0,
     lastSyncReserveMs: -Infinity,
     failedOut: 0,
+    resetBatch: 0,
+    wireEpoch: 0,
+    wireMark: 0,
   };
 }
 

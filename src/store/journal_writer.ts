@@ -171,9 +171,26 @@ export class JournalWriter implements CommitHost {
     this.applyRetention(this.o.clock.wallMs());
   }
 
-  /** CommitHost: the journal failed; every number appended so far may have been sent. */
+  /**
+   * CommitHost: the journal failed; every number appended so far may have been sent, except in an
+   * epoch whose seq-reset record was never written (see #settleResets).
+   */
   failed(): void {
+    this.#settleResets();
     this.#marks.writeExactMarks("failed");
+  }
+
+  /**
+   * A session's reset whose batch reached the file (write(2)) is no longer pending: from then on its
+   * new epoch may be on the wire. One that did not stays pending for good (nothing is written after a
+   * failure), and the exact marks keep the epoch before it (SeqReservations.writeExactMarks). Once per
+   * failure or close, over the sessions.
+   */
+  #settleResets(): void {
+    const written = this.#commit.writtenId;
+    for (const s of this.#sessions.values()) {
+      if (s.resetBatch !== 0 && s.resetBatch <= written) s.resetBatch = 0;
+    }
   }
 
   /** Creates the first segment of this run: header plus a session-open record per session, made durable. */
@@ -357,7 +374,15 @@ export class JournalWriter implements CommitHost {
   reset(s: SessionState, nowMs: number): void | Promise<void> {
     if (this.#commit.failed) return rejected(this.#commit.failed);
     this.#checkOpen(s);
+    // The epoch the counterparty may be in until this reset's record is written: the current one, unless
+    // an earlier reset of it is not written either (then the one before that, already recorded).
+    if (s.resetBatch === 0 || s.resetBatch <= this.#commit.writtenId) {
+      s.wireEpoch = s.epoch;
+      s.wireMark = s.nextSender - 1;
+    }
     this.#beginEpoch(s, s.epoch + 1, nowMs);
+    // The batch the seq-reset record went into (a rotation may have opened it).
+    s.resetBatch = this.#commit.pending[this.#commit.pending.length - 1]!.id;
     return this.#schedule();
   }
 
@@ -524,6 +549,7 @@ export class JournalWriter implements CommitHost {
     // The journal holds every number handed out (or, failed, the marks say which): marks become exact.
     if (this.#marks.isOpen) {
       await this.#marks.idle();
+      this.#settleResets();
       this.#marks.writeExactMarks(clean ? "closed" : "failed");
       this.closeHighWater();
     }
