@@ -232,6 +232,12 @@ export function utf8ByteString(s: string): string {
   return out;
 }
 
+/** Every character of `s` is at most U+00FF (Latin-1: one byte each as `writeAscii` writes them). */
+export function fitsLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}
+
 /** Byte length `writeAscii` will use for `s`. */
 export function asciiLength(s: string): number {
   for (let i = 0; i < s.length; i++) {

@@ -3,6 +3,7 @@ import { DEFAULT_RISK_LIMITS, parseRiskLimits, type RiskLimits } from "../app/or
 import { builtinDictionary, loadDictionary } from "../dictionary/loader.ts";
 import type { Dictionary } from "../dictionary/model.ts";
 import type { ValidationOptions } from "../dictionary/validate.ts";
+import { fitsLatin1 } from "../codec/ascii.ts";
 import { ConfigError } from "../errors.ts";
 import type { Priority } from "./flow/outbound_queue.ts";
 import { InstrumentedStore } from "./store_stats.ts";
@@ -192,7 +193,7 @@ export async function sessionConfigFor(
   if (c.credentialsEncoding === "latin1") {
     for (const k of ["username", "password"] as const) {
       // Never quoted: the value may be the password.
-      if (c[k] !== undefined && !/^[\x00-\xff]*$/.test(c[k])) {
+      if (c[k] !== undefined && !fitsLatin1(c[k])) {
         throw new ConfigError(
           `${where}.${k}: a character above U+00FF has no Latin-1 byte (credentialsEncoding: latin1)`,
         );

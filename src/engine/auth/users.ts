@@ -3,7 +3,7 @@
  * inbound Logon checked against PBKDF2 hashes. Unknown users cost the same work as known ones, so the
  * answer time does not tell which user names exist. Reasons never contain the password.
  */
-import { type MessageView, Tag, utf8ByteString } from "../../codec/mod.ts";
+import { fitsLatin1, type MessageView, Tag, utf8ByteString } from "../../codec/mod.ts";
 import { parsePasswordHash, type PasswordHash, verifyPassword } from "./password.ts";
 
 /** What the authentication decides about a Logon (users check or a logon hook). */
@@ -41,7 +41,7 @@ export class UserDirectory {
     }
     // Latin-1 forms last: a name's UTF-8 bytes are never taken by another name's Latin-1 ones.
     for (const name of Object.keys(users)) {
-      if (/^[\x00-\xff]*$/.test(name) && !next.has(name)) next.set(name, next.get(utf8ByteString(name))!);
+      if (fitsLatin1(name) && !next.has(name)) next.set(name, next.get(utf8ByteString(name))!);
     }
     this.#users = next;
     this.#names = Object.keys(users);
