@@ -40,11 +40,25 @@ export function sendAppNow(
 /**
  * Takes the next MsgSeqNum for an application message and encodes it. The number is taken once the
  * encoding succeeded: a message whose encoding throws (a body writer's value the encoder refuses)
- * leaves no hole in the numbers.
+ * leaves no hole in the numbers. A send made from inside the message's writeBody throws: it would take
+ * this message's number and write over its bytes in the session's encoder.
  */
 function numberAndEncode(s: SessionState, message: FixMessage, nowMs: number, resend: boolean): Uint8Array {
+  if (s.encodingApp) {
+    // The session's encoder is in the middle of the message whose writeBody made this send: encoding this
+    // one there would write over it, and the number would go to both.
+    throw new Error(
+      `35=${message.msgType} not sent: a send from inside another message's writeBody (send it after that send returns)`,
+    );
+  }
   const seq = s.nextSenderSeq;
-  const bytes = encodeApp(s, message, seq, nowMs);
+  s.encodingApp = true;
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeApp(s, message, seq, nowMs);
+  } finally {
+    s.encodingApp = false;
+  }
   s.nextSenderSeq = seq + 1;
   if (!resend) markNotResendable(s, seq);
   s.lastSentMs = nowMs;

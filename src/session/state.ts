@@ -58,6 +58,8 @@ export interface SessionCore {
   testRequestDelayMs: number;
   /** When we last sent anything, epoch ms. */
   lastSentMs: number;
+  /** An application message is being encoded (its writeBody runs): a send from inside it is refused. */
+  encodingApp: boolean;
   /** When we last received a message, epoch ms. */
   lastReceivedMs: number;
   /** TestReqID of our unanswered TestRequest. */
@@ -207,6 +209,7 @@ export function createState(config: SessionConfig, seq: SeqNums, nowMs: number):
     heartbeatIntervalMs: config.heartbeatIntervalSec * 1000,
     testRequestDelayMs: Math.ceil(config.heartbeatIntervalSec * 1000 * config.testRequestDelayFactor),
     lastSentMs: nowMs,
+    encodingApp: false,
     lastReceivedMs: nowMs,
     testRequestId: undefined,
     testRequestSentMs: 0,
