@@ -2,8 +2,8 @@
  * Cluster ownership of sessions over a shared store: the PostgreSQL store, through its ClusterStore
  * interface (src/store/cluster_store.ts; docs/ha.md).
  *
- * - Membership: each gateway (`cluster.nodeId`) heartbeats its row in `members`; a gateway is live while
- *   its heartbeat is younger than the lease (database time).
+ * - Membership: each gateway (`cluster.nodeId`) heartbeats its row in `members` (cluster_members.ts); a
+ *   gateway is live while its heartbeat is younger than the lease (database time).
  * - Leases: a session's row carries its owner, epoch and `lease_until` (database `now()`, never a
  *   gateway's clock). The owner renews every lease/4; a renewal that finds the row moved on (another
  *   epoch or owner) means the lease is lost: the session's socket is closed at once. A gateway that has
@@ -22,6 +22,7 @@ import { type Scheduler, systemScheduler, type Timer } from "../clock.ts";
 import type { Logger } from "./log.ts";
 import type { ClusterStore, ControlRow } from "../store/cluster_store.ts";
 import { type MoveRow, moveUnderWay, readMove, readMoves, setMoveState } from "./cluster_ops.ts";
+import { Membership } from "./cluster_members.ts";
 
 /** `cluster:` in fixg.yaml. */
 export interface ClusterOptions {
@@ -99,6 +100,8 @@ export class Cluster {
   readonly #sessions: ClusterSession[];
   readonly #logger: Logger | undefined;
   #host: ClusterHost | undefined;
+  /** This gateway's `members` row and the live gateways. */
+  readonly #members: Membership;
   /** Sessions this gateway holds, with their epoch. */
   readonly #owned = new Map<string, number>();
   /**
@@ -153,6 +156,7 @@ export class Cluster {
     this.leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
     this.#sessions = sessions;
     this.#logger = logger;
+    this.#members = new Membership(store, this.nodeId, this.leaseMs, logger, this.stats);
     store.leaseValid = (key) => this.#now() < (this.#validUntil.get(key) ?? 0);
     store.leases = () => new Map(this.#owned);
     store.onSessionFailed = (key, e) => {
@@ -263,11 +267,7 @@ export class Cluster {
          where x.session_key = v.k and x.epoch = v.e and x.owner = $1`,
         [this.nodeId, keys, epochs],
       );
-      // Our row only (another process with this nodeId keeps its own).
-      await s.control.unsafe(`delete from ${s.t("members")} where node_id = $1 and app_name = $2`, [
-        this.nodeId,
-        s.appName,
-      ]);
+      await this.#members.leave();
     } catch {
       // The database is gone: the leases expire by themselves.
     }
@@ -324,24 +324,13 @@ export class Cluster {
     this.#expire();
     const sentAt = this.#now();
     try {
-      if (!await this.#heartbeat()) return;
-      // Each member by the longer of its own lease (it heartbeats every quarter of it) and ours.
-      const members = await s.control.unsafe(
-        `select node_id from ${s.t("members")}
-         where heartbeat > now() - greatest(lease_ms, $1)::float8 * interval '1 millisecond' order by node_id`,
-        [lease],
+      const heartbeat = this.#members.heartbeat(
+        () => this.#host?.templateKeys?.(),
+        () => this.#sessions.map((x) => x.key),
       );
-      this.live = members.map((r) => String(r.node_id));
-      // A gateway whose heartbeat stopped may be stalled with a transaction open (SIGSTOP in the middle of
-      // sending a commit: the server waits for the rest of the message, holding the sessions' row locks
-      // forever). Its connections are ended so that the rows can be taken over.
-      await s.control.unsafe(
-        `select pg_terminate_backend(a.pid) from pg_stat_activity a join ${s.t("members")} m
-           on a.application_name = m.app_name
-         where a.datname = current_database() and m.node_id <> $1
-           and m.heartbeat <= now() - greatest(m.lease_ms, $2)::float8 * interval '1 millisecond'`,
-        [this.nodeId, lease],
-      );
+      if (!await heartbeat) return;
+      this.live = await this.#members.live();
+      await this.#members.endStalled();
       // Renew every lease held, in one statement; the rows that do not match were taken.
       if (this.#owned.size > 0) {
         const keys = [...this.#owned.keys()], epochs = [...this.#owned.values()];
@@ -455,72 +444,6 @@ export class Cluster {
         await setMoveState(s, key, m.fromEpoch, "done", { epoch });
       }
     }
-  }
-
-  /**
-   * Heartbeats this gateway's `members` row; false when another live process holds it (the same nodeId
-   * twice): this gateway then takes and renews nothing, and says so. The row of a predecessor with this
-   * nodeId that stopped heartbeating (a gateway restarted while the old process is stalled, SIGSTOP or a
-   * VM pause) is taken over only after that process's connections were ended: otherwise its name
-   * (`app_name`, which the rounds end stalled gateways' connections by) would be gone from the table,
-   * and a statement it stalled in the middle of would hold its sessions' rows for good.
-   */
-  async #heartbeat(): Promise<boolean> {
-    const s = this.#store, lease = this.leaseMs;
-    const [row] = await s.control.unsafe(
-      `select app_name, heartbeat <= now() - greatest(lease_ms, $2)::float8 * interval '1 millisecond' as stale
-       from ${s.t("members")} where node_id = $1`,
-      [this.nodeId, lease],
-    );
-    const prev = row?.app_name === null || row?.app_name === undefined ? undefined : String(row.app_name);
-    if (row !== undefined && prev !== s.appName) {
-      if (row.stale !== true) return this.#duplicate(prev);
-      await s.control.unsafe(
-        `select pg_terminate_backend(pid) from pg_stat_activity
-         where datname = current_database() and application_name = $1`,
-        [prev],
-      );
-    }
-    // What this gateway can take, written by its first heartbeat (then kept: null leaves the columns).
-    const templates = this.#recorded ? undefined : this.#host?.templateKeys?.();
-    const record = templates === undefined ? [null, null] : [this.#sessions.map((x) => x.key), templates];
-    const mine = await s.control.unsafe(
-      `insert into ${s.t("members")} as m (node_id, heartbeat, lease_ms, app_name, sessions, templates)
-       values ($1, now(), $2, $3, $4::text[], $5::text[])
-       on conflict (node_id) do update set heartbeat = now(), lease_ms = $2, app_name = $3,
-         sessions = coalesce($4::text[], m.sessions), templates = coalesce($5::text[], m.templates)
-         where m.app_name is not distinct from $3 or m.app_name is null
-           or m.heartbeat <= now() - greatest(m.lease_ms, $2)::float8 * interval '1 millisecond'
-       returning node_id`,
-      [this.nodeId, lease, s.appName, ...record],
-    );
-    if (mine.length === 0) return this.#duplicate(prev);
-    if (templates !== undefined) this.#recorded = true;
-    if (this.#duplicateOf !== undefined) {
-      this.#logger?.info("cluster", `nodeId ${this.nodeId} is this gateway's now`);
-      this.#duplicateOf = undefined;
-    }
-    return true;
-  }
-
-  /** This process wrote its sessions and templates into its `members` row. */
-  #recorded = false;
-
-  /** Connections (application_name) of another live gateway with this nodeId, while there is one. */
-  #duplicateOf: string | undefined;
-
-  #duplicate(other: string | undefined): false {
-    if (this.#duplicateOf !== other) {
-      this.#duplicateOf = other;
-      this.#logger?.error(
-        "cluster",
-        `nodeId ${this.nodeId} is held by another gateway that heartbeated within the lease (connections ` +
-          `${other}: a second gateway with this nodeId, or this gateway's previous process): this one takes ` +
-          `no session until that one stops heartbeating; every gateway needs a nodeId of its own`,
-      );
-    }
-    this.stats.duplicateRounds++;
-    return false;
   }
 
   /**
