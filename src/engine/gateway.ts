@@ -7,12 +7,13 @@
  * acquire/release), schedules, operator actions, the kill switch, hot reload of a session's settings
  * and start/stop. The rest lives beside it: src/engine/gateway_types.ts (the public types, re-exported
  * here), gateway_accept.ts (ports, pre-logon limits, Logon authentication), gateway_initiate.ts
- * (connect, reconnect, backoff), gateway_certs.ts (TLS material and certificate expiry) and
- * gateway_tune.ts (socket knobs). Every timer runs on the gateway's Scheduler (option `scheduler`),
+ * (connect, reconnect, backoff), gateway_certs.ts (TLS material and certificate expiry),
+ * gateway_tune.ts (socket knobs) and gateway_settings.ts (a session's settings applied to its runner, at
+ * creation and at hot reload). Every timer runs on the gateway's Scheduler (option `scheduler`),
  * passed down to the sessions it creates; `stop()` cancels every timer it set.
  */
 import { asScheduler, type Scheduler, type Timer } from "../clock.ts";
-import { isTemplate, matchesTemplate, sameSession, templateMaking } from "../session/session_id.ts";
+import { templateMaking } from "../session/session_id.ts";
 import { sessionKey } from "../session/types.ts";
 import type { MessageStore } from "../store/types.ts";
 import type { SocketTuning } from "../sys/socket.ts";
@@ -36,15 +37,13 @@ import {
   type KillSwitchState,
   type PreLogonLimits,
   type RefusalReason,
-  sessionConfigOf,
 } from "./gateway_types.ts";
 import { Logger } from "./log.ts";
-import { ResendPolicyStore } from "./resend_policy.ts";
 import { inWindow } from "./schedule.ts";
-import { checkSchedules, scheduleReloaded, windowReset } from "./gateway_schedule.ts";
+import { checkSchedules, windowReset } from "./gateway_schedule.ts";
+import { sessionRunnerOf, updateSession } from "./gateway_settings.ts";
 import { CarriedOrders, reportNotCommitted } from "./send_failed.ts";
-import { applicationSink } from "./boundary.ts";
-import { SessionRunner } from "./session_runner.ts";
+import type { SessionRunner } from "./session_runner.ts";
 
 export * from "./gateway_types.ts";
 
@@ -478,50 +477,10 @@ export class Gateway {
   async #create(spec: GatewaySession): Promise<Entry> {
     const key = sessionKey(spec.config.id);
     const app = spec.app ?? this.#opts.app;
-    let store = await this.#opts.store.openSession(key, this.scheduler.nowMs());
-    const raw = store;
-    let policy: ResendPolicyStore | undefined;
-    if (app.resendPolicy !== undefined || spec.resendMaxAgeSec !== undefined) {
-      const maxMs = (spec.resendMaxAgeSec ?? Infinity) * 1000;
-      store = policy = new ResendPolicyStore(
-        store,
-        (m, age) => app.resendPolicy !== undefined ? app.resendPolicy(m, age, runner) : age <= maxMs,
-        () => this.scheduler.nowMs(),
-      );
-    }
-    const runner = SessionRunner.create(sessionConfigOf(spec), store, app, {
-      logger: this.logger,
-      scheduler: this.scheduler,
-      verbose: this.#opts.verbose ?? false,
-      highWaterMarkBytes: this.#opts.highWaterMarkBytes ?? 8 * 1024 * 1024,
-      ...(spec.throttle ? { throttle: spec.throttle } : {}),
-      ...(spec.outbound ? { outbound: spec.outbound } : {}),
-      ...(spec.maxOutboundBufferBytes !== undefined
-        ? { maxOutboundBufferBytes: spec.maxOutboundBufferBytes }
-        : {}),
-      ...(spec.writeTimeoutMs !== undefined ? { writeTimeoutMs: spec.writeTimeoutMs } : {}),
-      ...(spec.risk ? { risk: spec.risk } : {}),
-    });
+    const raw = await this.#opts.store.openSession(key, this.scheduler.nowMs());
+    const { runner, store } = sessionRunnerOf(spec, app, raw, this.#opts, this.logger, this.scheduler);
     if (this.#kill.engaged) runner.engageKillSwitch(this.#kill.reason ?? "kill switch");
     reportNotCommitted(raw, app, runner, this.logger, key);
-    if (policy !== undefined) {
-      policy.onOmitted = (seq, m, age) => {
-        this.logger.warn(
-          "not-resent",
-          `MsgSeqNum ${seq} (MsgType ${m.msgType}${
-            m.getString(11) ? `, ClOrdID ${m.getString(11)}` : ""
-          }) sent ${Math.round(age / 1000)} s ago: gap-filled, not resent (resend policy)`,
-          key,
-          { seq, msgType: m.msgType, ageMs: age },
-        );
-        try {
-          const ev = { type: "not-resent", key, seq, raw: m.buf.subarray(m.start, m.end), view: m } as const;
-          if (app.onNotResent !== undefined) applicationSink(app, runner).emit(ev);
-        } catch (e) {
-          this.logger.error("app-error", `onNotResent: ${e instanceof Error ? e.message : String(e)}`, key);
-        }
-      };
-    }
     const entry: Entry = {
       spec,
       runner,
@@ -548,60 +507,16 @@ export class Gateway {
 
   /**
    * Replaces a session's hot-reloadable settings (schedule, reconnect, enabled, session settings,
-   * throttles, priorities, authentication). Transport settings (hosts, TLS material) are kept as they
-   * were: TLS material changes through `setTlsMaterial`.
+   * throttles, priorities, authentication), or a template's (gateway_settings.ts). Transport settings
+   * (hosts, TLS material) are kept as they were: TLS material changes through `setTlsMaterial`.
    */
   updateSession(spec: GatewaySession): boolean {
-    if (isTemplate(spec.config.id)) return this.#updateTemplate(spec);
-    const e = this.#entries.get(sessionKey(spec.config.id));
-    if (!e) return false;
-    const wasEnabled = e.spec.enabled !== false;
-    const kept: GatewaySession = { ...spec };
-    if (e.spec.hosts) kept.hosts = e.spec.hosts;
-    else delete kept.hosts;
-    if (e.spec.tlsMaterial) kept.tlsMaterial = e.spec.tlsMaterial;
-    else delete kept.tlsMaterial;
-    if (e.spec.tls) kept.tls = e.spec.tls;
-    else delete kept.tls;
-    if (e.spec.app) kept.app = e.spec.app;
-    scheduleReloaded(e, spec, this.scheduler.nowMs());
-    e.spec = kept;
-    e.runner.updateConfig(sessionConfigOf(spec));
-    e.runner.setThrottle(spec.throttle ?? {});
-    e.runner.configureOutbound(spec.outbound ?? {});
-    e.runner.setOutboundLimits(spec.maxOutboundBufferBytes, spec.writeTimeoutMs);
-    e.runner.setRiskLimits(spec.risk);
-    if (spec.enabled === false && e.runner.loggedOn) e.runner.logout("Session disabled");
-    // A session enabled again connects now rather than at its next poll.
-    if (!wasEnabled && spec.enabled !== false) this.#sleeper.wakeAll();
-    return true;
-  }
-
-  /** A dynamic-session template: future sessions use the new spec; live ones created from it are updated. */
-  #updateTemplate(spec: GatewaySession): boolean {
-    const id = spec.config.id;
-    let found = false;
-    for (const a of this.#acceptors.specs) {
-      const i = a.templates?.findIndex((t) => sameSession(t.config.id, id)) ?? -1;
-      if (i < 0) {
-        continue;
-      }
-      const old = a.templates![i]!;
-      a.templates![i] = {
-        ...spec,
-        ...(old.tlsMaterial ? { tlsMaterial: old.tlsMaterial } : {}),
-        ...(old.app ? { app: old.app } : {}),
-      };
-      found = true;
-    }
-    for (const e of this.#entries.values()) {
-      const eid = e.spec.config.id;
-      if (e.spec.config.role !== "acceptor" || (eid.qualifier ?? "") !== (id.qualifier ?? "")) continue;
-      if (!matchesTemplate(id, eid)) continue;
-      if (this.#acceptors.specs.some((a) => a.sessions.some((s) => sameSession(s.config.id, eid)))) continue;
-      this.updateSession({ ...spec, config: { ...spec.config, id: eid } });
-    }
-    return found;
+    return updateSession({
+      entries: this.#entries,
+      acceptors: this.#acceptors.specs,
+      nowMs: () => this.scheduler.nowMs(),
+      wake: () => this.#sleeper.wakeAll(),
+    }, spec);
   }
 
   /**
