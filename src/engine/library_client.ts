@@ -7,7 +7,7 @@
  */
 import { MessageView } from "../codec/mod.ts";
 import { FixgError } from "../errors.ts";
-import type { Application, SendFailure } from "./application.ts";
+import type { Application } from "./application.ts";
 import {
   type Command,
   commandFrameView,
@@ -34,11 +34,17 @@ import {
   type SequenceRequest,
 } from "./library_session.ts";
 import type { SequenceOutcome } from "./boundary.ts";
-
-/** A RESET or SET_SEQ that did not reach the engine (code 0). */
-function seqRefused(code: number, reason: string): SequenceOutcome {
-  return { kind: "refused", code, reason, nextSenderSeq: 0, nextTargetSeq: 0 };
-}
+import { Replies, seqRefused } from "./library_replies.ts";
+import {
+  callbackFailed,
+  claimed,
+  loggedOn,
+  loggedOut,
+  notResent,
+  postRefused,
+  sendFailed,
+  sessionsDown,
+} from "./library_callbacks.ts";
 
 export type { SessionInfo } from "./protocol.ts";
 // The public types and the body/key helpers live in their own modules; importers use this path.
@@ -55,11 +61,6 @@ export async function connectEngine(options: EngineConnectOptions): Promise<Engi
   return lib;
 }
 
-interface Claim {
-  resolve: (s: LibrarySession) => void;
-  reject: (e: Error) => void;
-}
-
 class Library implements LibraryLink {
   readonly #o: EngineConnectOptions;
   #conn: Deno.UnixConn | undefined;
@@ -70,15 +71,12 @@ class Library implements LibraryLink {
   /** The backoff wait of a reconnection (cleared by close()). */
   #backoff: ReturnType<typeof setTimeout> | undefined;
   #wakeBackoff: (() => void) | undefined;
-  #tag = 0;
-  readonly #lists = new Map<number, { resolve: (s: SessionInfo[]) => void; reject: (e: Error) => void }>();
-  /** RESET / SET_SEQ awaiting their SEQ_RESULT, by tag. */
-  readonly #seqs = new Map<number, (o: SequenceOutcome) => void>();
   readonly #sessions = new Map<string, LibrarySession>();
-  readonly #claims = new Map<string, Claim>();
-  readonly #releases = new Map<string, { resolve: () => void; reject: (e: Error) => void }>();
   /** Unanswered sends by key, then requestId (no key string built per send). */
   readonly #pending = new PendingSends();
+  /** Claims, releases, LISTs, RESET/SET_SEQs and the sends awaiting the engine's answer. */
+  readonly #replies = new Replies(this.#pending);
+  readonly #claims = this.#replies.claims;
   /** whenWritable() callers waiting: resolved when writable, rejected when the library is done. */
   #writers: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   /** Frames to the engine: those of one turn go out in one write at its end. */
@@ -170,19 +168,17 @@ class Library implements LibraryLink {
   sessions(): Promise<SessionInfo[]> {
     if (this.#closed) return Promise.reject(new EngineError(0, this.#ended));
     if (!this.#ready) return Promise.reject(new EngineError(0, "not connected to the engine"));
-    const tag = ++this.#tag;
-    const p = new Promise<SessionInfo[]>((resolve, reject) => this.#lists.set(tag, { resolve, reject }));
+    const { tag, answer } = this.#replies.list();
     this.command({ type: "list", tag });
-    return p;
+    return answer;
   }
 
   sequence(c: SequenceRequest): Promise<SequenceOutcome> {
     if (this.#closed) return Promise.resolve(seqRefused(0, this.#ended));
     if (!this.#ready) return Promise.resolve(seqRefused(0, "not connected to the engine"));
-    const tag = ++this.#tag;
-    const p = new Promise<SequenceOutcome>((r) => this.#seqs.set(tag, r));
+    const { tag, answer } = this.#replies.sequence();
     this.command({ ...c, tag });
-    return p;
+    return answer;
   }
 
   claim(
@@ -217,7 +213,7 @@ class Library implements LibraryLink {
     s.detach("released");
     this.#sessions.delete(key);
     if (!this.#ready) return Promise.resolve();
-    const p = new Promise<void>((resolve, reject) => this.#releases.set(key, { resolve, reject }));
+    const p = new Promise<void>((resolve, reject) => this.#replies.releases.set(key, { resolve, reject }));
     this.command({ type: "release", key });
     return p;
   }
@@ -351,26 +347,12 @@ class Library implements LibraryLink {
         return;
       }
       case "sessions":
-        this.#lists.get(e.tag)?.resolve(e.sessions);
-        this.#lists.delete(e.tag);
+        this.#replies.lists.get(e.tag)?.resolve(e.sessions);
+        this.#replies.lists.delete(e.tag);
         return;
       case "claimed": {
         const s = this.#sessions.get(e.key);
-        if (s === undefined) return;
-        s.nextSenderSeq = e.nextSenderSeq;
-        s.nextTargetSeq = e.nextTargetSeq;
-        s.replaying = true;
-        const first = this.#claims.has(e.key);
-        // A claim of live messages only: a re-claim after a reconnect replays from here, not from 0.
-        if (first && s.liveOnly) s.lastProcessedInSeq = Math.max(s.lastProcessedInSeq, e.nextTargetSeq - 1);
-        if (first) this.#guard(() => s.app.onCreate?.(s));
-        if (e.loggedOn && !s.loggedOn) {
-          s.loggedOn = true;
-          this.#guard(() => s.app.onLogon?.(s));
-        } else if (!e.loggedOn && s.loggedOn) {
-          s.loggedOn = false;
-          this.#guard(() => s.app.onLogout?.(s, "logged out while detached"));
-        }
+        if (s !== undefined) claimed(s, e, this.#claims.has(e.key));
         return;
       }
       case "message":
@@ -391,9 +373,9 @@ class Library implements LibraryLink {
           c.reject(err);
           return;
         }
-        const r = this.#releases.get(e.key);
+        const r = this.#replies.releases.get(e.key);
         if (r !== undefined) {
-          this.#releases.delete(e.key);
+          this.#replies.releases.delete(e.key);
           r.resolve();
           return;
         }
@@ -406,45 +388,31 @@ class Library implements LibraryLink {
         }
         return;
       }
-      case "seq-result": {
-        const r = this.#seqs.get(e.tag);
-        this.#seqs.delete(e.tag);
-        const { nextSenderSeq, nextTargetSeq } = e;
-        r?.(
-          e.code === 0
-            ? { kind: "done", nextSenderSeq, nextTargetSeq }
-            : { kind: "refused", code: e.code, reason: e.text, nextSenderSeq, nextTargetSeq },
-        );
-        return;
-      }
+      case "seq-result":
+        return this.#replies.seqResult(e);
       case "state": {
         const s = this.#sessions.get(e.session.key);
         if (s !== undefined) s.state = e.session;
         return;
       }
       case "released": {
-        const r = this.#releases.get(e.key);
-        this.#releases.delete(e.key);
+        const r = this.#replies.releases.get(e.key);
+        this.#replies.releases.delete(e.key);
         r?.resolve();
         return;
       }
       case "logon": {
         const s = this.#sessions.get(e.key);
-        if (s === undefined) return;
-        s.loggedOn = true;
-        this.#guard(() => s.app.onLogon?.(s));
+        if (s !== undefined) loggedOn(s);
         return;
       }
       case "logout": {
         const s = this.#sessions.get(e.key);
-        if (s === undefined) return;
-        s.loggedOn = false;
-        this.#guard(() => s.app.onLogout?.(s, e.reason));
+        if (s !== undefined) loggedOut(s, e.reason);
         return;
       }
       case "send-failed": {
-        // The engine will never send it (not committed; withdrawn): onSendFailed, as in-process. A
-        // fire-and-forget send's refusal that follows is then not reported a second time.
+        // onSendFailed: a fire-and-forget send's refusal that follows is then not reported a second time.
         if (e.requestId !== "") {
           if (this.#pending.get(e.key, e.requestId)?.posted !== undefined) {
             this.#pending.delete(e.key, e.requestId);
@@ -452,18 +420,12 @@ class Library implements LibraryLink {
           }
         }
         const s = this.#sessions.get(e.key);
-        if (s === undefined) return;
-        const info: SendFailure = { seq: e.seq, msgType: e.msgType, reason: e.reason };
-        if (e.clOrdId !== "") info.clOrdId = e.clOrdId;
-        this.#guard(() => s.app.onSendFailed?.(info, s));
+        if (s !== undefined) sendFailed(s, e);
         return;
       }
       case "not-resent": {
-        // The resend policy gap-filled a stored message instead of resending it: onNotResent, as in-process.
         const s = this.#sessions.get(e.key);
-        if (s === undefined) return;
-        const view = this.#view.parseInto(e.raw, 0, e.raw.length);
-        this.#guard(() => s.app.onNotResent?.(e.seq, view, s));
+        if (s !== undefined) notResent(s, e.seq, this.#view.parseInto(e.raw, 0, e.raw.length));
         return;
       }
       case "send-result": {
@@ -471,7 +433,8 @@ class Library implements LibraryLink {
         if (p === undefined) return;
         if (p.posted !== undefined) {
           if (e.status === SendStatus.BACK_PRESSURE || e.status === SendStatus.REFUSED) {
-            this.#sendFailed(e.key, e.seq, p.posted, e.status, e.code, e.text);
+            const s = this.#sessions.get(e.key);
+            if (s !== undefined) postRefused(s, e.seq, p.posted, e.status, e.code, e.text);
           }
           this.#wakeWriters();
           return;
@@ -507,28 +470,9 @@ class Library implements LibraryLink {
       if (view.msgType === "3") s.app.fromAdmin?.(view, s);
       else s.app.onMessage?.(view, s);
     } catch (e) {
-      this.#failed(e);
+      callbackFailed(e);
     }
     if (seq > s.lastProcessedInSeq) s.lastProcessedInSeq = seq;
-  }
-
-  /** A `send` the engine did not take: the application hears it (as in-process, never a silent loss). */
-  #sendFailed(
-    key: string,
-    seq: number,
-    posted: Posted,
-    status: number,
-    code: number,
-    text: string,
-  ): void {
-    const s = this.#sessions.get(key);
-    if (s === undefined) return;
-    const reason = status === SendStatus.BACK_PRESSURE
-      ? `back-pressure: ${text}`
-      : `refused (${ERROR_NAMES[code] ?? code}): ${text}`;
-    const info: SendFailure = { seq, msgType: posted.msgType, reason };
-    if (posted.clOrdId !== undefined) info.clOrdId = posted.clOrdId;
-    this.#guard(() => s.app.onSendFailed?.(info, s));
   }
 
   #wakeWriters(): void {
@@ -537,20 +481,6 @@ class Library implements LibraryLink {
     const w = this.#writers;
     this.#writers = [];
     for (const r of w) r.resolve();
-  }
-
-  #guard(f: () => void): void {
-    try {
-      f();
-    } catch (e) {
-      this.#failed(e);
-    }
-  }
-
-  #failed(e: unknown): void {
-    console.error(
-      `fixg library: application callback failed: ${e instanceof Error ? (e.stack ?? e.message) : e}`,
-    );
   }
 
   /** The connection is gone: unanswered sends get "unknown outcome"; reconnect unless closed. */
@@ -563,22 +493,7 @@ class Library implements LibraryLink {
       this.#hello = undefined;
       return;
     }
-    this.#refusePending(
-      ErrorCode.SHUTTING_DOWN,
-      "connection to the engine lost: outcome unknown (submit again with the same requestId)",
-    );
-    for (const [, c] of this.#claims) c.reject(new EngineError(0, `connection to the engine lost: ${why}`));
-    this.#claims.clear();
-    for (const [, r] of this.#releases) r.resolve();
-    this.#releases.clear();
-    // A LIST whose answer was lost: rejected (the caller may ask again once reconnected).
-    for (const [, l] of this.#lists) l.reject(new EngineError(0, `connection to the engine lost: ${why}`));
-    this.#lists.clear();
-    // A RESET or SET_SEQ whose answer was lost: not repeated (its outcome is unknown: LIST to see the numbers).
-    for (const [, r] of this.#seqs) {
-      r(seqRefused(0, `connection to the engine lost: ${why}: outcome unknown`));
-    }
-    this.#seqs.clear();
+    this.#replies.lost(why);
     if (this.#closed) return;
     if (wasReady) this.#o.onStatus?.("disconnected", why);
     if (this.#o.reconnect === false) {
@@ -620,36 +535,15 @@ class Library implements LibraryLink {
     }
   }
 
-  /**
-   * The library is done for good (closed, the connection lost with `reconnect: false`, a reconnection
-   * refused at HELLO): every session it holds that is logged on reports loggedOn false and its
-   * application gets onLogout once, with the library's end reason.
-   */
+  /** The library is done for good: its logged-on sessions get onLogout with the end reason (library_callbacks.ts). */
   #sessionsDown(): void {
-    for (const s of [...this.#sessions.values()]) {
-      if (!s.loggedOn) continue;
-      s.loggedOn = false;
-      this.#guard(() => s.app.onLogout?.(s, this.#ended));
-    }
+    sessionsDown(this.#sessions.values(), this.#ended);
   }
 
   #failAll(e: Error): void {
-    for (const [, c] of this.#claims) c.reject(e);
-    this.#claims.clear();
-    this.#refusePending(0, e.message);
-    for (const [, l] of this.#lists) l.reject(e);
-    this.#lists.clear();
-    for (const [, r] of this.#seqs) r(seqRefused(0, e.message));
-    this.#seqs.clear();
+    this.#replies.failAll(e);
     const w = this.#writers;
     this.#writers = [];
     for (const r of w) r.reject(e);
-  }
-
-  /** Every unanswered send resolves as refused with this code and text. */
-  #refusePending(code: number, text: string): void {
-    for (const p of this.#pending.drain()) {
-      p.resolve({ requestId: p.requestId, status: "refused", seq: 0, code, text });
-    }
   }
 }
