@@ -107,7 +107,10 @@ export class GroupCommit {
     else if (this.#written.length > 0) target = this.#written[this.#written.length - 1];
     else if (this.#syncingBatches.length > 0) target = this.#syncingBatches[this.#syncingBatches.length - 1];
     if (target === undefined) return Promise.resolve();
-    const p = promiseOf(target);
+    // Once the batch is durable, also the seal of a segment its write switched away from (chained by
+    // #switchFile before that write): after a flush every segment but the newest has its index, as before
+    // seals followed the switch (a crash image taken then opens without rebuilding one).
+    const p = promiseOf(target).then(() => this.#sealing);
     // An explicit flush does not wait for the batch window.
     this.#forceSync = true;
     this.write();
