@@ -54,9 +54,17 @@ export class LoadOrder extends BuiltMessage<null> {
     return Math.floor(this.ledger.sentUs[this.i]! / 1000);
   }
 
+  /** HandlInst (21), written after the ClOrdID when set: none on FIX 4.4 (LoadOrder42 sets it). */
+  get handlInst(): string | undefined {
+    return undefined;
+  }
+
   override get fields(): Field[] {
-    return this.#list ??= [
-      [11, this.clOrdID],
+    if (this.#list !== undefined) return this.#list;
+    const h = this.handlInst;
+    const list: Field[] = [[11, this.clOrdID]];
+    if (h !== undefined) list.push([21, h]);
+    list.push(
       [55, this.symbol],
       [54, this.side],
       [60, formatTimestamp(this.transactTime)],
@@ -64,7 +72,8 @@ export class LoadOrder extends BuiltMessage<null> {
       [40, "2"],
       [44, this.price],
       [59, this.timeInForce],
-    ];
+    );
+    return this.#list = list;
   }
 
   override set fields(list: Field[]) {
@@ -73,9 +82,11 @@ export class LoadOrder extends BuiltMessage<null> {
 
   override writeBody(out: FieldSink): boolean {
     if (this.#list !== undefined) return false;
+    const h = this.handlInst;
     if (out instanceof Encoder) {
-      out.strBase36(11, this.ledger.prefix, this.i)
-        .str(55, this.symbol)
+      out.strBase36(11, this.ledger.prefix, this.i);
+      if (h !== undefined) out.str(21, h);
+      out.str(55, this.symbol)
         .str(54, this.side)
         .timestamp(60, this.transactTime)
         .decimal(38, this.orderQty)
@@ -85,6 +96,7 @@ export class LoadOrder extends BuiltMessage<null> {
       return true;
     }
     out.field(11, this.clOrdID);
+    if (h !== undefined) out.field(21, h);
     out.field(55, this.symbol);
     out.field(54, this.side);
     out.timestamp(60, this.transactTime);
@@ -97,8 +109,9 @@ export class LoadOrder extends BuiltMessage<null> {
 
   override estimateBytes(): number {
     if (this.#list !== undefined) return -1;
+    const h = this.handlInst;
     return FIXED_ESTIMATE + this.ledger.prefix.length + base36Digits(this.i) + this.symbol.length +
-      this.price.length;
+      this.price.length + (h === undefined ? 0 : 6 + h.length);
   }
 }
 
@@ -107,55 +120,8 @@ export const HANDL_INST_AUTOMATED = "1";
 
 /** A LoadOrder with HandlInst (21) 1: the NewOrderSingle of a FIX 4.0-4.3 session (HandlInst required there). */
 export class LoadOrder42 extends LoadOrder {
-  #list: Field[] | undefined;
-
-  override get fields(): Field[] {
-    return this.#list ??= [
-      [11, this.clOrdID],
-      [21, HANDL_INST_AUTOMATED],
-      [55, this.symbol],
-      [54, this.side],
-      [60, formatTimestamp(this.transactTime)],
-      [38, this.orderQty],
-      [40, "2"],
-      [44, this.price],
-      [59, this.timeInForce],
-    ];
-  }
-
-  override set fields(list: Field[]) {
-    this.#list = list;
-  }
-
-  override writeBody(out: FieldSink): boolean {
-    if (this.#list !== undefined) return false;
-    if (out instanceof Encoder) {
-      out.strBase36(11, this.ledger.prefix, this.i)
-        .str(21, HANDL_INST_AUTOMATED)
-        .str(55, this.symbol)
-        .str(54, this.side)
-        .timestamp(60, this.transactTime)
-        .decimal(38, this.orderQty)
-        .str(40, "2")
-        .str(44, this.price)
-        .str(59, this.timeInForce);
-      return true;
-    }
-    out.field(11, this.clOrdID);
-    out.field(21, HANDL_INST_AUTOMATED);
-    out.field(55, this.symbol);
-    out.field(54, this.side);
-    out.timestamp(60, this.transactTime);
-    out.field(38, this.orderQty);
-    out.field(40, "2");
-    out.field(44, this.price);
-    out.field(59, this.timeInForce);
-    return true;
-  }
-
-  override estimateBytes(): number {
-    if (this.#list !== undefined) return -1;
-    return 6 + 1 + super.estimateBytes();
+  override get handlInst(): string {
+    return HANDL_INST_AUTOMATED;
   }
 }
 
