@@ -14,6 +14,8 @@
  */
 import { BuiltMessage, type FieldSink } from "../codec/encoder.ts";
 import { asciiLength } from "../codec/ascii.ts";
+// UTCTimestamps a builder writes: the encoder's range (years 0000 to 9999), in epoch milliseconds.
+import { MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS } from "../codec/timestamps.ts";
 import type { FieldReader, GroupEntry, MessageView } from "../codec/view.ts";
 
 /** A decimal (Price, Qty, float): a number, or its exact digits as text ("1.085"). */
@@ -244,10 +246,6 @@ function compileWriter(members: MemberTable, fields: FieldTable): Writer {
 type Check = (data: unknown) => void;
 /** A compiled check of one member list; `path` names where it is (`NewOrderSingle.noAllocs[0].`). */
 type PathCheck = (data: unknown, path: string) => void;
-
-/** UTCTimestamps a builder writes: years 0000 to 9999 (YYYYMMDD), in epoch milliseconds. */
-const MIN_TIMESTAMP_MS = -62167219200000; // 0000-01-01T00:00:00.000Z
-const MAX_TIMESTAMP_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
 
 /**
  * Compiles the value checks of a member table: a number the writer cannot write as its field says
