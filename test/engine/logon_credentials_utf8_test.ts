@@ -33,8 +33,8 @@ Deno.test("utf8ByteString: the UTF-8 bytes one character per byte; ASCII unchang
   assert.equal(utf8ByteString("alice-42"), "alice-42");
   assert.equal(utf8ByteString("café"), "caf\xc3\xa9");
   assert.equal(utf8ByteString("€Ω"), "\xe2\x82\xac\xce\xa9");
-  const bytes = new TextEncoder().encode("pässwörd-€😀");
-  assert.equal(utf8ByteString("pässwörd-€😀"), latin1String(bytes, 0, bytes.length));
+  const encoded = new TextEncoder().encode("pässwörd-€😀");
+  assert.equal(utf8ByteString("pässwörd-€😀"), latin1String(encoded, 0, encoded.length));
 });
 
 Deno.test("toAdmin: Username/Password/NewPassword set on a Logon go out as UTF-8 bytes; other fields as the codec writes them", () => {
